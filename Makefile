@@ -1,0 +1,83 @@
+# jitevm build. `make` builds, `make test` runs every test, `make asan` runs
+# them under AddressSanitizer + UndefinedBehaviorSanitizer, `make bench`
+# runs the benchmarks, `make run` sets up and serves a demo database.
+
+BUILD    ?= build
+CC       ?= cc
+OPT      ?= -O2
+CFLAGS   ?= $(OPT) -g
+CFLAGS   += -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -MMD -MP -Icore -Ischema -Iservice
+LDFLAGS  ?=
+
+CORE_LIBS    := -lsecp256k1 -lgmp -lcrypto -lsodium -lm -lpthread
+SERVICE_LIBS := -ljansson -lmicrohttpd -lsqlite3
+CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lrt -lm -lpthread)
+
+CORE_SRC    := $(wildcard core/*.c)
+SCHEMA_SRC  := $(wildcard schema/*.c)
+SERVICE_SRC := $(wildcard service/*.c)
+TEST_SRC    := $(wildcard tests/test_*.c)
+
+CORE_OBJ    := $(CORE_SRC:%.c=$(BUILD)/%.o)
+SCHEMA_OBJ  := $(SCHEMA_SRC:%.c=$(BUILD)/%.o)
+SERVICE_OBJ := $(SERVICE_SRC:%.c=$(BUILD)/%.o)
+TEST_BIN    := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+
+CORE_LIB    := $(BUILD)/libjitevm-core.a
+SCHEMA_LIB  := $(BUILD)/libjitevm-schema.a
+SERVICE_LIB := $(BUILD)/libjitevm-service.a
+JITEVM      := $(BUILD)/jitevm
+
+FIXTURES ?= ../shared/fixtures/state_tests
+BENCHMARKS ?= ../shared/benchmarks
+
+.PHONY: all test unit conformance asan bench run deps clean
+all: $(JITEVM)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(CORE_LIB): $(CORE_OBJ)
+	@rm -f $@; ar rcs $@ $^
+$(SCHEMA_LIB): $(SCHEMA_OBJ)
+	@rm -f $@; ar rcs $@ $^
+# Everything in service/ but the command's main goes into a library, so the
+# end-to-end and runner tests can link it.
+$(SERVICE_LIB): $(filter-out $(BUILD)/service/main.o,$(SERVICE_OBJ))
+	@rm -f $@; ar rcs $@ $^
+
+$(JITEVM): $(BUILD)/service/main.o $(SERVICE_LIB) $(SCHEMA_LIB) $(CORE_LIB)
+	$(CC) $(CFLAGS) $(LDFLAGS) $^ $(SERVICE_LIBS) $(CORE_LIBS) -o $@
+
+$(BUILD)/tests/%: tests/%.c $(SERVICE_LIB) $(SCHEMA_LIB) $(CORE_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) $^ $(SERVICE_LIBS) $(CORE_LIBS) $(CHECK_LIBS) -o $@
+
+deps:
+	@sh deploy/install-deps.sh
+
+unit: $(TEST_BIN)
+	@sh tests/run-unit.sh $(TEST_BIN)
+
+conformance: $(JITEVM)
+	@sh tests/run-conformance.sh $(JITEVM) $(FIXTURES)
+
+test: deps
+	@$(MAKE) --no-print-directory unit conformance
+
+asan:
+	@$(MAKE) --no-print-directory BUILD=build-asan OPT=-O1 \
+	    CFLAGS="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer" \
+	    LDFLAGS="-fsanitize=address,undefined" unit asan-conformance
+
+asan-conformance: $(JITEVM)
+	@sh tests/run-conformance.sh $(JITEVM) $(FIXTURES)/static
+
+bench: $(JITEVM)
+	$(JITEVM) bench $(BENCHMARKS)
+
+clean:
+	rm -rf build build-asan
+
+-include $(CORE_OBJ:.o=.d) $(SCHEMA_OBJ:.o=.d) $(SERVICE_OBJ:.o=.d)

@@ -1,0 +1,108 @@
+/* What the interpreter (and, later, compiled code) shares with the call
+ * machinery: the evm context, the call frame, and the instruction helpers
+ * that implement the opcodes too large to inline. Every helper here is the
+ * single definition of its opcode's semantics. */
+#ifndef JITEVM_EVM_INTERNAL_H
+#define JITEVM_EVM_INTERNAL_H
+
+#include "evm.h"
+#include "opcodes.h"
+
+/* Memory past this size costs more gas than any transaction can carry
+ * (3*2^27 + 2^54/512 gas at 4 GiB), so larger offsets are out of gas. */
+#define EVM_MAX_MEMORY ((uint64_t)1 << 32)
+
+/* Reusable per-depth buffers, so a call frame allocates nothing once the
+ * evm has warmed up. */
+typedef struct {
+    uint8_t *memory;
+    size_t memory_cap;
+    u256 *stack;        /* EVM_STACK_LIMIT words, allocated on first use */
+    bytebuf precompile_output;
+} frame_buffers;
+
+struct evm {
+    state *st;
+    const block_env *block;
+    enum fork fork;
+    const fork_opcode_table *optab;
+    address origin;
+    u256 gas_price;
+    const hash32 *blob_hashes;
+    size_t n_blob_hashes;
+    tracer trace;
+    bool tracing;
+    const volatile int *abort_flag;
+    frame_buffers buffers[EVM_MAX_DEPTH + 1];
+};
+
+typedef struct {
+    evm *e;
+    const message *msg;
+    const code_info *code;
+    int64_t gas;
+    uint8_t *memory;
+    size_t memory_size;        /* always a multiple of 32 */
+    frame_buffers *buffers;
+    const uint8_t *return_data;
+    size_t return_data_len;
+    /* Set by RETURN/REVERT. */
+    const uint8_t *output;
+    size_t output_len;
+} frame;
+
+/* Runs code in a frame; the frame's gas, memory and output are updated.
+ * Returns the frame's status (the caller reverts state when not success). */
+enum exec_status interp_run(frame *f);
+
+/* --- Helpers for the instructions. Each takes the frame and `sp`, a
+ * pointer to the current top of the stack (sp[0] is the top, sp[-1] the
+ * next), after the stack height and base gas have been checked. Results
+ * are written in place as the opcode's stack effect says. A helper returns
+ * EXEC_SUCCESS to continue, anything else to halt the frame. */
+
+/* Grows memory to cover [offset, offset + size) and charges for it. */
+enum exec_status mem_expand(frame *f, const u256 *offset, const u256 *size);
+/* The same for an offset/size already known to be small. */
+enum exec_status mem_expand_u64(frame *f, uint64_t offset, uint64_t size);
+
+typedef enum exec_status (*instr_fn)(frame *f, u256 *sp);
+
+#define INSTR_HELPERS(X) \
+    X(EXP) X(KECCAK256) X(BALANCE) X(CALLDATACOPY) X(CODECOPY) X(EXTCODESIZE) \
+    X(EXTCODECOPY) X(RETURNDATACOPY) X(EXTCODEHASH) X(BLOCKHASH) X(SELFBALANCE) \
+    X(BLOBHASH) X(MLOAD) X(MSTORE) X(MSTORE8) X(SLOAD) X(SSTORE) X(TLOAD) X(TSTORE) \
+    X(MCOPY) X(LOG0) X(LOG1) X(LOG2) X(LOG3) X(LOG4) X(CREATE) X(CALL) X(CALLCODE) \
+    X(RETURN) X(DELEGATECALL) X(CREATE2) X(STATICCALL) X(REVERT) X(SELFDESTRUCT)
+
+#define INSTR_DECLARE(name) enum exec_status instr_##name(frame *f, u256 *sp);
+INSTR_HELPERS(INSTR_DECLARE)
+#undef INSTR_DECLARE
+
+/* EIP-7702: the address a delegation designator (0xef0100 || address)
+ * points to; false when the code is not one. */
+bool delegation_target(const uint8_t *code, size_t len, address *target);
+
+/* CREATE: keccak(rlp([sender, nonce]))[12:]; CREATE2 (EIP-1014):
+ * keccak(0xff ++ sender ++ salt ++ keccak(initcode))[12:]. */
+address create_address(const address *sender, uint64_t nonce);
+address create2_address(const address *sender, const u256 *salt, const uint8_t *initcode, size_t len);
+
+/* Address conversions. */
+static inline address address_from_word(const u256 *w)
+{
+    uint8_t b[32];
+    u256_store_be(b, w);
+    address a;
+    for (int i = 0; i < 20; i++) a.b[i] = b[12 + i];
+    return a;
+}
+
+static inline u256 word_from_address(const address *a)
+{
+    uint8_t b[32] = {0};
+    for (int i = 0; i < 20; i++) b[12 + i] = a->b[i];
+    return u256_load_be(b);
+}
+
+#endif

@@ -1,0 +1,376 @@
+/* The bytecode interpreter: one indirect jump per instruction (computed
+ * goto), stack and base-gas checks from the opcode table, simple opcodes
+ * inline, the rest through the instruction helpers in instructions.c.
+ *
+ * The stack grows upwards; `sp` points at the top item, so an empty stack
+ * has sp == stack - 1. Gas lives in a local and is written back to the
+ * frame around helper calls. */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <string.h>
+
+#include "evm_internal.h"
+#include "keccak.h"
+
+#define LIKELY(x) __builtin_expect(!!(x), 1)
+#define UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+static void *fork_labels[FORK_COUNT][256];
+static atomic_bool fork_labels_ready[FORK_COUNT];
+static pthread_mutex_t fork_labels_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void emit_trace(frame *f, const uint8_t *ip, int64_t gas, const u256 *sp, const u256 *stack)
+{
+    trace_step step;
+    uint8_t op = *ip;
+    step.pc = (uint32_t)(ip - f->code->code);
+    step.op = op;
+    step.gas = gas;
+    step.gas_cost = f->e->optab->base_gas[op];
+    step.mem_size = f->memory_size;
+    step.stack = stack;
+    step.stack_len = (size_t)(sp - stack + 1);
+    step.return_data_len = f->return_data_len;
+    step.depth = f->msg->depth + 1;
+    step.refund = state_get_refund(f->e->st);
+    f->e->trace.on_step(f->e->trace.ctx, &step);
+}
+
+enum exec_status interp_run(frame *f)
+{
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Woverride-init"
+    static void *const all_labels[256] = {
+        [0 ... 255] = &&L_UNDEFINED,
+#define LABEL_ROW(op, name, imm, in, out, gas, fork, flags) [op] = &&L_##name,
+        OPCODES(LABEL_ROW)
+#undef LABEL_ROW
+    };
+#pragma GCC diagnostic pop
+    static void *const trace_labels[256] = {[0 ... 255] = &&L_TRACE};
+
+    evm *e = f->e;
+    const enum fork fork = e->fork;
+    if (UNLIKELY(!atomic_load_explicit(&fork_labels_ready[fork], memory_order_acquire))) {
+        pthread_mutex_lock(&fork_labels_lock);
+        if (!atomic_load_explicit(&fork_labels_ready[fork], memory_order_relaxed)) {
+            for (int op = 0; op < 256; op++)
+                fork_labels[fork][op] = e->optab->defined[op] ? all_labels[op] : &&L_UNDEFINED;
+            atomic_store_explicit(&fork_labels_ready[fork], true, memory_order_release);
+        }
+        pthread_mutex_unlock(&fork_labels_lock);
+    }
+    void *const *const labels = e->tracing ? trace_labels : fork_labels[fork];
+    void *const *const exec_labels = fork_labels[fork];
+    const int32_t *const base_gas = e->optab->base_gas;
+
+    const uint8_t *const code = f->code->code;
+    const size_t code_len = f->code->code_len;
+    const uint8_t *const jumpdest = f->code->jumpdest;
+    const message *const msg = f->msg;
+    static const int no_abort = 0;
+    const volatile int *const abort_flag = e->abort_flag ? e->abort_flag : &no_abort;
+
+    if (!f->buffers->stack) f->buffers->stack = xmalloc(EVM_STACK_LIMIT * sizeof(u256));
+    u256 *const stack = f->buffers->stack;
+    u256 *const stack_bottom = stack - 1;
+    u256 *sp = stack_bottom;
+    int64_t gas = f->gas;
+    const uint8_t *ip = code;
+    enum exec_status status = EXEC_SUCCESS;
+
+#define HEIGHT() (sp - stack_bottom)
+#define DISPATCH() goto *labels[*ip]
+#define NEXT()    \
+    do {          \
+        ip++;     \
+        DISPATCH(); \
+    } while (0)
+#define HALT(st)       \
+    do {               \
+        status = (st); \
+        goto done;     \
+    } while (0)
+/* The checks every instruction makes before it runs, with its table row's
+ * stack constants folded in at compile time. */
+#define BEGIN(name, in, out)                                                  \
+    L_##name:                                                                 \
+    if (UNLIKELY(HEIGHT() < (in))) HALT(EXEC_STACK_UNDERFLOW);                \
+    if ((out) > (in) && UNLIKELY(HEIGHT() + ((out) - (in)) > EVM_STACK_LIMIT)) \
+        HALT(EXEC_STACK_OVERFLOW);                                            \
+    gas -= base_gas[OP_##name];                                               \
+    if (UNLIKELY(gas < 0)) HALT(EXEC_OUT_OF_GAS);
+/* An instruction implemented by a helper in instructions.c. */
+#define HELPER(name, in, out)                            \
+    BEGIN(name, in, out)                                 \
+    f->gas = gas;                                        \
+    status = instr_##name(f, sp);                        \
+    gas = f->gas;                                        \
+    if (UNLIKELY(status != EXEC_SUCCESS)) goto done;     \
+    sp += (out) - (in);                                  \
+    NEXT();
+#define BINARY(name, expr)          \
+    BEGIN(name, 2, 1)               \
+    {                               \
+        u256 *a = sp, *b = sp - 1;  \
+        *b = (expr);                \
+        sp--;                       \
+    }                               \
+    NEXT();
+
+    DISPATCH();
+
+L_TRACE:
+    f->gas = gas;
+    emit_trace(f, ip, gas, sp, stack);
+    goto *exec_labels[*ip];
+
+L_UNDEFINED:
+    HALT(EXEC_INVALID_OPCODE);
+L_INVALID:
+    HALT(EXEC_INVALID_OPCODE);
+
+    BEGIN(STOP, 0, 0)
+    HALT(EXEC_SUCCESS);
+
+    BINARY(ADD, u256_add(a, b))
+    BINARY(MUL, u256_mul(a, b))
+    BINARY(SUB, u256_sub(a, b))
+    BINARY(DIV, u256_div(a, b))
+    BINARY(SDIV, u256_sdiv(a, b))
+    BINARY(MOD, u256_mod(a, b))
+    BINARY(SMOD, u256_smod(a, b))
+    BEGIN(ADDMOD, 3, 1)
+    sp[-2] = u256_addmod(&sp[0], &sp[-1], &sp[-2]);
+    sp -= 2;
+    NEXT();
+    BEGIN(MULMOD, 3, 1)
+    sp[-2] = u256_mulmod(&sp[0], &sp[-1], &sp[-2]);
+    sp -= 2;
+    NEXT();
+    HELPER(EXP, 2, 1)
+    BINARY(SIGNEXTEND, u256_signextend(a, b))
+    BINARY(LT, u256_from_u64(u256_lt(a, b)))
+    BINARY(GT, u256_from_u64(u256_lt(b, a)))
+    BINARY(SLT, u256_from_u64(u256_slt(a, b)))
+    BINARY(SGT, u256_from_u64(u256_slt(b, a)))
+    BINARY(EQ, u256_from_u64(u256_eq(a, b)))
+    BEGIN(ISZERO, 1, 1)
+    sp[0] = u256_from_u64(u256_is_zero(&sp[0]));
+    NEXT();
+    BINARY(AND, u256_and(a, b))
+    BINARY(OR, u256_or(a, b))
+    BINARY(XOR, u256_xor(a, b))
+    BEGIN(NOT, 1, 1)
+    sp[0] = u256_not(&sp[0]);
+    NEXT();
+    BINARY(BYTE, u256_byte(a, b))
+    BINARY(SHL, u256_shl(a, b))
+    BINARY(SHR, u256_shr(a, b))
+    BINARY(SAR, u256_sar(a, b))
+    BEGIN(CLZ, 1, 1)
+    sp[0] = u256_from_u64(u256_clz(&sp[0]));
+    NEXT();
+    HELPER(KECCAK256, 2, 1)
+
+    BEGIN(ADDRESS, 0, 1)
+    *++sp = word_from_address(&msg->recipient);
+    NEXT();
+    HELPER(BALANCE, 1, 1)
+    BEGIN(ORIGIN, 0, 1)
+    *++sp = word_from_address(&e->origin);
+    NEXT();
+    BEGIN(CALLER, 0, 1)
+    *++sp = word_from_address(&msg->sender);
+    NEXT();
+    BEGIN(CALLVALUE, 0, 1)
+    *++sp = msg->value;
+    NEXT();
+    BEGIN(CALLDATALOAD, 1, 1)
+    {
+        u256 *w = &sp[0];
+        if (!u256_fits_u64(w) || w->w[0] >= msg->input_len) {
+            *w = u256_zero();
+        } else {
+            size_t off = (size_t)w->w[0];
+            size_t n = msg->input_len - off;
+            if (n >= 32) {
+                *w = u256_load_be(msg->input + off);
+            } else {
+                uint8_t buf[32] = {0};
+                memcpy(buf, msg->input + off, n);
+                *w = u256_load_be(buf);
+            }
+        }
+    }
+    NEXT();
+    BEGIN(CALLDATASIZE, 0, 1)
+    *++sp = u256_from_u64(msg->input_len);
+    NEXT();
+    HELPER(CALLDATACOPY, 3, 0)
+    BEGIN(CODESIZE, 0, 1)
+    *++sp = u256_from_u64(code_len);
+    NEXT();
+    HELPER(CODECOPY, 3, 0)
+    BEGIN(GASPRICE, 0, 1)
+    *++sp = e->gas_price;
+    NEXT();
+    HELPER(EXTCODESIZE, 1, 1)
+    HELPER(EXTCODECOPY, 4, 0)
+    BEGIN(RETURNDATASIZE, 0, 1)
+    *++sp = u256_from_u64(f->return_data_len);
+    NEXT();
+    HELPER(RETURNDATACOPY, 3, 0)
+    HELPER(EXTCODEHASH, 1, 1)
+    HELPER(BLOCKHASH, 1, 1)
+    BEGIN(COINBASE, 0, 1)
+    *++sp = word_from_address(&e->block->coinbase);
+    NEXT();
+    BEGIN(TIMESTAMP, 0, 1)
+    *++sp = u256_from_u64(e->block->timestamp);
+    NEXT();
+    BEGIN(NUMBER, 0, 1)
+    *++sp = u256_from_u64(e->block->number);
+    NEXT();
+    BEGIN(PREVRANDAO, 0, 1)
+    *++sp = fork >= FORK_PARIS ? u256_load_be(e->block->prevrandao.b) : e->block->difficulty;
+    NEXT();
+    BEGIN(GASLIMIT, 0, 1)
+    *++sp = u256_from_u64(e->block->gas_limit);
+    NEXT();
+    BEGIN(CHAINID, 0, 1)
+    *++sp = e->block->chain_id;
+    NEXT();
+    HELPER(SELFBALANCE, 0, 1)
+    BEGIN(BASEFEE, 0, 1)
+    *++sp = e->block->base_fee;
+    NEXT();
+    HELPER(BLOBHASH, 1, 1)
+    BEGIN(BLOBBASEFEE, 0, 1)
+    *++sp = e->block->blob_base_fee;
+    NEXT();
+
+    BEGIN(POP, 1, 0)
+    sp--;
+    NEXT();
+    HELPER(MLOAD, 1, 1)
+    HELPER(MSTORE, 2, 0)
+    HELPER(MSTORE8, 2, 0)
+    HELPER(SLOAD, 1, 1)
+    HELPER(SSTORE, 2, 0)
+    BEGIN(JUMP, 1, 0)
+    {
+        const u256 *dest = sp--;
+        if (UNLIKELY(!u256_fits_u64(dest) || dest->w[0] >= code_len ||
+                     !(jumpdest[dest->w[0] >> 3] & (1u << (dest->w[0] & 7)))))
+            HALT(EXEC_BAD_JUMP);
+        if (UNLIKELY(*abort_flag)) HALT(EXEC_TIMEOUT);
+        ip = code + dest->w[0];
+    }
+    DISPATCH();
+    BEGIN(JUMPI, 2, 0)
+    {
+        const u256 *dest = sp, *cond = sp - 1;
+        sp -= 2;
+        if (!u256_is_zero(cond)) {
+            if (UNLIKELY(!u256_fits_u64(dest) || dest->w[0] >= code_len ||
+                         !(jumpdest[dest->w[0] >> 3] & (1u << (dest->w[0] & 7)))))
+                HALT(EXEC_BAD_JUMP);
+            if (UNLIKELY(*abort_flag)) HALT(EXEC_TIMEOUT);
+            ip = code + dest->w[0];
+            DISPATCH();
+        }
+    }
+    NEXT();
+    BEGIN(PC, 0, 1)
+    *++sp = u256_from_u64((uint64_t)(ip - code));
+    NEXT();
+    BEGIN(MSIZE, 0, 1)
+    *++sp = u256_from_u64(f->memory_size);
+    NEXT();
+    BEGIN(GAS, 0, 1)
+    *++sp = u256_from_u64((uint64_t)gas);
+    NEXT();
+    BEGIN(JUMPDEST, 0, 0)
+    NEXT();
+    HELPER(TLOAD, 1, 1)
+    HELPER(TSTORE, 2, 0)
+    HELPER(MCOPY, 3, 0)
+    BEGIN(PUSH0, 0, 1)
+    *++sp = u256_zero();
+    NEXT();
+
+    BEGIN(PUSH1, 0, 1)
+    *++sp = u256_from_u64(ip[1]);
+    ip += 2;
+    DISPATCH();
+    BEGIN(PUSH2, 0, 1)
+    *++sp = u256_from_u64((uint64_t)ip[1] << 8 | ip[2]);
+    ip += 3;
+    DISPATCH();
+#define PUSH_N(n)                            \
+    BEGIN(PUSH##n, 0, 1)                     \
+    *++sp = u256_load_be_n(ip + 1, n);       \
+    ip += (n) + 1;                           \
+    DISPATCH();
+    PUSH_N(3) PUSH_N(4) PUSH_N(5) PUSH_N(6) PUSH_N(7) PUSH_N(8) PUSH_N(9) PUSH_N(10)
+    PUSH_N(11) PUSH_N(12) PUSH_N(13) PUSH_N(14) PUSH_N(15) PUSH_N(16) PUSH_N(17)
+    PUSH_N(18) PUSH_N(19) PUSH_N(20) PUSH_N(21) PUSH_N(22) PUSH_N(23) PUSH_N(24)
+    PUSH_N(25) PUSH_N(26) PUSH_N(27) PUSH_N(28) PUSH_N(29) PUSH_N(30) PUSH_N(31)
+    BEGIN(PUSH32, 0, 1)
+    *++sp = u256_load_be(ip + 1);
+    ip += 33;
+    DISPATCH();
+
+#define DUP_N(n)                   \
+    BEGIN(DUP##n, n, (n) + 1)      \
+    sp[1] = sp[1 - (n)];           \
+    sp++;                          \
+    NEXT();
+    DUP_N(1) DUP_N(2) DUP_N(3) DUP_N(4) DUP_N(5) DUP_N(6) DUP_N(7) DUP_N(8)
+    DUP_N(9) DUP_N(10) DUP_N(11) DUP_N(12) DUP_N(13) DUP_N(14) DUP_N(15) DUP_N(16)
+#define SWAP_N(n)                     \
+    BEGIN(SWAP##n, (n) + 1, (n) + 1)  \
+    {                                 \
+        u256 t = sp[0];               \
+        sp[0] = sp[-(n)];             \
+        sp[-(n)] = t;                 \
+    }                                 \
+    NEXT();
+    SWAP_N(1) SWAP_N(2) SWAP_N(3) SWAP_N(4) SWAP_N(5) SWAP_N(6) SWAP_N(7) SWAP_N(8)
+    SWAP_N(9) SWAP_N(10) SWAP_N(11) SWAP_N(12) SWAP_N(13) SWAP_N(14) SWAP_N(15) SWAP_N(16)
+
+    HELPER(LOG0, 2, 0)
+    HELPER(LOG1, 3, 0)
+    HELPER(LOG2, 4, 0)
+    HELPER(LOG3, 5, 0)
+    HELPER(LOG4, 6, 0)
+    HELPER(CREATE, 3, 1)
+    HELPER(CALL, 7, 1)
+    HELPER(CALLCODE, 7, 1)
+    HELPER(DELEGATECALL, 6, 1)
+    HELPER(CREATE2, 4, 1)
+    HELPER(STATICCALL, 6, 1)
+
+    /* RETURN, REVERT and SELFDESTRUCT end the frame: their helpers return
+     * the final status. */
+    BEGIN(RETURN, 2, 0)
+    f->gas = gas;
+    status = instr_RETURN(f, sp);
+    gas = f->gas;
+    goto done;
+    BEGIN(REVERT, 2, 0)
+    f->gas = gas;
+    status = instr_REVERT(f, sp);
+    gas = f->gas;
+    goto done;
+    BEGIN(SELFDESTRUCT, 1, 0)
+    f->gas = gas;
+    status = instr_SELFDESTRUCT(f, sp);
+    gas = f->gas;
+    goto done;
+
+done:
+    f->gas = gas;
+    return status;
+}

@@ -1,0 +1,15 @@
+#!/bin/sh
+# Installs the Debian 12 packages jitevm builds and tests with, when any is
+# missing. Needs root (or sudo) only when something must be installed.
+set -e
+PACKAGES="build-essential pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev libsodium-dev check libsecp256k1-dev libgmp-dev libssl-dev curl"
+missing=""
+for p in $PACKAGES; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+echo "installing:$missing"
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO="sudo"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $missing

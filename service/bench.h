@@ -1,0 +1,26 @@
+/* The benchmark runner: the standard EVM benchmarks (state-test files whose
+ * `transaction.data` entries are the inputs), executed as a message call
+ * straight into the contract under test, checked against the recorded
+ * outputs, then timed. */
+#ifndef JITEVM_BENCH_H
+#define JITEVM_BENCH_H
+
+#include <stdio.h>
+
+typedef struct {
+    const char *engine; /* "interp" */
+    int fork;           /* the fork whose rules apply */
+    const char *filter; /* run only inputs whose "group/name/input" contains this; NULL: all */
+    double min_time;    /* seconds of timed execution per input, at least */
+    FILE *out;
+} bench_options;
+
+/* The minimum number of timed executions per input, however long they take. */
+#define BENCH_MIN_RUNS 5
+
+/* Runs every benchmark file under `paths`. Returns 0 when every output
+ * matched, 1 when one did not (or a file could not be run), 2 when a path
+ * cannot be read. */
+int bench_run(char *const *paths, size_t n_paths, const bench_options *opts);
+
+#endif

@@ -1,0 +1,821 @@
+/* u256 arithmetic checked against GMP on many deterministic pseudo-random
+ * cases mixed with edge-case words. Signed operations are checked by reading
+ * both operands as two's complement into signed mpz values. */
+#include <check.h>
+#include <gmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "u256.h"
+
+#define CASES 40000
+
+/* ---- deterministic PRNG (splitmix64) ----------------------------------- */
+
+static uint64_t rng_state;
+
+static void rng_seed(uint64_t seed) { rng_state = seed; }
+
+static uint64_t rng(void)
+{
+    uint64_t z = (rng_state += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+static unsigned rng_below(unsigned n) { return (unsigned)(rng() % n); }
+
+/* ---- word generators ---------------------------------------------------- */
+
+static u256 word(uint64_t w3, uint64_t w2, uint64_t w1, uint64_t w0)
+{
+    u256 r = {{w0, w1, w2, w3}};
+    return r;
+}
+
+static u256 pow2(unsigned k)
+{
+    u256 r = u256_zero();
+    if (k < 256) r.w[k / 64] = (uint64_t)1 << (k % 64);
+    return r;
+}
+
+static u256 edge_word(void)
+{
+    static const uint64_t M = UINT64_MAX, H = 0x8000000000000000ull;
+    switch (rng_below(20)) {
+    case 0: return word(0, 0, 0, 0);
+    case 1: return word(0, 0, 0, 1);
+    case 2: return word(0, 0, 0, 2);
+    case 3: return word(0, 0, 0, M);
+    case 4: return word(0, 0, 1, 0);
+    case 5: return word(0, 1, 0, 0);
+    case 6: return word(H, 0, 0, 0);                     /* 2^255, also -2^255 */
+    case 7: return word(H - 1, M, M, M);                 /* 2^255 - 1 */
+    case 8: return word(M, M, M, M);                     /* 2^256 - 1 == -1 */
+    case 9: return word(M, M, M, M - 1);                 /* -2 */
+    case 10: return word(0, 0, M, M);                    /* 2^128 - 1 */
+    case 11: return word(0, M, M, M);                    /* 2^192 - 1 */
+    case 12: return word(1, 0, 0, 0);                    /* 2^192 */
+    case 13: return word(H, 0, 0, 1);                    /* -2^255 + 1 */
+    case 14: return word(0, 0, 0, H);                    /* 2^63 */
+    case 15: return word(H, 0, 0, 0);
+    case 16: return word(M, M, M, 0);
+    case 17: { u256 p = pow2(rng_below(256)), one = u256_from_u64(1); return u256_sub(&p, &one); }
+    case 18: { u256 p = pow2(rng_below(256)), one = u256_from_u64(1); return u256_add(&p, &one); }
+    default: return pow2(rng_below(256));
+    }
+}
+
+/* A limb from a small set of values that stress carries and the quotient
+ * digit estimate of long division. */
+static uint64_t pattern_limb(void)
+{
+    static const uint64_t limbs[] = {0, 1, 2, UINT64_MAX, UINT64_MAX - 1, 0x8000000000000000ull,
+                                     0x7fffffffffffffffull, 0x8000000000000001ull, 0xffffffff00000000ull,
+                                     0x00000000ffffffffull};
+    if (rng_below(4) == 0) return rng();
+    return limbs[rng_below(sizeof limbs / sizeof limbs[0])];
+}
+
+/* A random word with exactly `limbs` significant limbs (0..4). */
+static u256 word_with_limbs(unsigned limbs)
+{
+    u256 r = u256_zero();
+    for (unsigned i = 0; i < limbs; i++) r.w[i] = rng();
+    if (limbs) {
+        if (rng_below(2)) r.w[limbs - 1] >>= rng_below(64);
+        if (r.w[limbs - 1] == 0) r.w[limbs - 1] = 1;
+    }
+    return r;
+}
+
+static u256 random_word(void)
+{
+    switch (rng_below(10)) {
+    case 0:
+    case 1: return edge_word();
+    case 2:
+    case 3: return word(rng(), rng(), rng(), rng());
+    case 4:
+    case 5: return word_with_limbs(1 + rng_below(4));
+    case 6: return word(pattern_limb(), pattern_limb(), pattern_limb(), pattern_limb());
+    case 7: { /* a small negative number */
+        u256 s = word_with_limbs(rng_below(3)), z = u256_zero();
+        return u256_sub(&z, &s);
+    }
+    case 8: { /* a few set bits */
+        u256 r = u256_zero();
+        for (unsigned n = 1 + rng_below(4); n; n--) {
+            unsigned k = rng_below(256);
+            r.w[k / 64] |= (uint64_t)1 << (k % 64);
+        }
+        return r;
+    }
+    default: { /* random bit length */
+        u256 r = word(rng(), rng(), rng(), rng());
+        unsigned keep = rng_below(257);
+        u256 sh = u256_from_u64(256 - keep);
+        return u256_shr(&sh, &r);
+    }
+    }
+}
+
+/* A second operand related to the first: equal, adjacent, a divisor of a
+ * chosen limb length, or larger than it. */
+static u256 related_word(const u256 *a)
+{
+    u256 one = u256_from_u64(1);
+    switch (rng_below(12)) {
+    case 0: return *a;
+    case 1: return u256_add(a, &one);
+    case 2: return u256_sub(a, &one);
+    case 3: return word_with_limbs(1 + rng_below(4));
+    case 4: { /* a divisor with the same limb count and pattern limbs */
+        u256 r = word(pattern_limb(), pattern_limb(), pattern_limb(), pattern_limb());
+        unsigned limbs = 4 - u256_clz(a) / 64;
+        for (unsigned i = limbs; i < 4; i++) r.w[i] = 0;
+        return r;
+    }
+    case 5: { /* a shifted down by a few bits: quotient of a few bits */
+        u256 sh = u256_from_u64(1 + rng_below(130));
+        return u256_shr(&sh, a);
+    }
+    default: return random_word();
+    }
+}
+
+static u256 shift_amount(void)
+{
+    static const uint64_t edges[] = {0, 1, 7, 8, 63, 64, 65, 127, 128, 129, 191, 192, 255, 256, 257, 1000};
+    switch (rng_below(6)) {
+    case 0: return u256_from_u64(edges[rng_below(sizeof edges / sizeof edges[0])]);
+    case 1: return random_word();
+    default: return u256_from_u64(rng_below(300));
+    }
+}
+
+/* ---- mpz conversions ---------------------------------------------------- */
+
+static mpz_t two256, mask256;
+
+static void mpz_consts_init(void)
+{
+    mpz_init(two256);
+    mpz_init(mask256);
+    mpz_ui_pow_ui(two256, 2, 256);
+    mpz_sub_ui(mask256, two256, 1);
+}
+
+static void to_mpz(mpz_t z, const u256 *a) { mpz_import(z, 4, -1, sizeof(uint64_t), 0, 0, a->w); }
+
+/* Two's complement reading. */
+static void to_mpz_signed(mpz_t z, const u256 *a)
+{
+    to_mpz(z, a);
+    if (a->w[3] >> 63) mpz_sub(z, z, two256);
+}
+
+/* Any integer, reduced modulo 2^256. */
+static u256 from_mpz(const mpz_t z)
+{
+    mpz_t t;
+    mpz_init(t);
+    mpz_fdiv_r_2exp(t, z, 256);
+    u256 r = u256_zero();
+    size_t count = 0;
+    mpz_export(r.w, &count, -1, sizeof(uint64_t), 0, 0, t);
+    mpz_clear(t);
+    return r;
+}
+
+static void hex(char out[67], const u256 *a)
+{
+    snprintf(out, 67, "0x%016llx%016llx%016llx%016llx", (unsigned long long)a->w[3], (unsigned long long)a->w[2],
+             (unsigned long long)a->w[1], (unsigned long long)a->w[0]);
+}
+
+#define CHECK_WORD(got, want, name, a, b)                                                                      \
+    do {                                                                                                       \
+        if (!u256_eq(&(got), &(want))) {                                                                       \
+            char ha[67], hb[67], hg[67], hw[67];                                                               \
+            hex(ha, &(a)), hex(hb, &(b)), hex(hg, &(got)), hex(hw, &(want));                                   \
+            ck_abort_msg("%s(%s, %s) = %s, want %s", name, ha, hb, hg, hw);                                    \
+        }                                                                                                      \
+    } while (0)
+
+/* ---- binary operations against mpz ------------------------------------- */
+
+typedef u256 (*binop_fn)(const u256 *, const u256 *);
+typedef void (*mpz_binop_fn)(mpz_t r, const u256 *a, const u256 *b);
+
+static void run_binop(const char *name, binop_fn fn, mpz_binop_fn expect, uint64_t seed)
+{
+    mpz_t r;
+    mpz_init(r);
+    rng_seed(seed);
+    for (int i = 0; i < CASES; i++) {
+        u256 a = random_word();
+        u256 b = related_word(&a);
+        if (rng_below(2)) {
+            u256 t = a;
+            a = b;
+            b = t;
+        }
+        expect(r, &a, &b);
+        u256 want = from_mpz(r);
+        u256 got = fn(&a, &b);
+        CHECK_WORD(got, want, name, a, b);
+    }
+    mpz_clear(r);
+}
+
+static void run_shift(const char *name, binop_fn fn, mpz_binop_fn expect, uint64_t seed)
+{
+    mpz_t r;
+    mpz_init(r);
+    rng_seed(seed);
+    for (int i = 0; i < CASES; i++) {
+        u256 s = shift_amount();
+        u256 x = random_word();
+        expect(r, &s, &x);
+        u256 want = from_mpz(r);
+        u256 got = fn(&s, &x);
+        CHECK_WORD(got, want, name, s, x);
+    }
+    mpz_clear(r);
+}
+
+static void want_add(mpz_t r, const u256 *a, const u256 *b)
+{
+    mpz_t x, y;
+    mpz_inits(x, y, NULL);
+    to_mpz(x, a), to_mpz(y, b);
+    mpz_add(r, x, y);
+    mpz_clears(x, y, NULL);
+}
+
+static void want_sub(mpz_t r, const u256 *a, const u256 *b)
+{
+    mpz_t x, y;
+    mpz_inits(x, y, NULL);
+    to_mpz(x, a), to_mpz(y, b);
+    mpz_sub(r, x, y);
+    mpz_clears(x, y, NULL);
+}
+
+static void want_mul(mpz_t r, const u256 *a, const u256 *b)
+{
+    mpz_t x, y;
+    mpz_inits(x, y, NULL);
+    to_mpz(x, a), to_mpz(y, b);
+    mpz_mul(r, x, y);
+    mpz_clears(x, y, NULL);
+}
+
+static void want_div(mpz_t r, const u256 *a, const u256 *b)
+{
+    mpz_t x, y;
+    mpz_inits(x, y, NULL);
+    to_mpz(x, a), to_mpz(y, b);
+    if (mpz_sgn(y) == 0)
+        mpz_set_ui(r, 0);
+    else
+        mpz_fdiv_q(r, x, y);
+    mpz_clears(x, y, NULL);
+}
+
+static void want_mod(mpz_t r, const u256 *a, const u256 *b)
+{
+    mpz_t x, y;
+    mpz_inits(x, y, NULL);
+    to_mpz(x, a), to_mpz(y, b);
+    if (mpz_sgn(y) == 0)
+        mpz_set_ui(r, 0);
+    else
+        mpz_fdiv_r(r, x, y);
+    mpz_clears(x, y, NULL);
+}
+
+/* EVM SDIV truncates toward zero; SMOD's sign follows the dividend. */
+static void want_sdiv(mpz_t r, const u256 *a, const u256 *b)
+{
+    mpz_t x, y;
+    mpz_inits(x, y, NULL);
+    to_mpz_signed(x, a), to_mpz_signed(y, b);
+    if (mpz_sgn(y) == 0)
+        mpz_set_ui(r, 0);
+    else
+        mpz_tdiv_q(r, x, y);
+    mpz_clears(x, y, NULL);
+}
+
+static void want_smod(mpz_t r, const u256 *a, const u256 *b)
+{
+    mpz_t x, y;
+    mpz_inits(x, y, NULL);
+    to_mpz_signed(x, a), to_mpz_signed(y, b);
+    if (mpz_sgn(y) == 0)
+        mpz_set_ui(r, 0);
+    else
+        mpz_tdiv_r(r, x, y);
+    mpz_clears(x, y, NULL);
+}
+
+static void want_exp(mpz_t r, const u256 *a, const u256 *b)
+{
+    mpz_t x, y;
+    mpz_inits(x, y, NULL);
+    to_mpz(x, a), to_mpz(y, b);
+    mpz_powm(r, x, y, two256);
+    mpz_clears(x, y, NULL);
+}
+
+static void want_and(mpz_t r, const u256 *a, const u256 *b)
+{
+    mpz_t x, y;
+    mpz_inits(x, y, NULL);
+    to_mpz(x, a), to_mpz(y, b);
+    mpz_and(r, x, y);
+    mpz_clears(x, y, NULL);
+}
+
+static void want_or(mpz_t r, const u256 *a, const u256 *b)
+{
+    mpz_t x, y;
+    mpz_inits(x, y, NULL);
+    to_mpz(x, a), to_mpz(y, b);
+    mpz_ior(r, x, y);
+    mpz_clears(x, y, NULL);
+}
+
+static void want_xor(mpz_t r, const u256 *a, const u256 *b)
+{
+    mpz_t x, y;
+    mpz_inits(x, y, NULL);
+    to_mpz(x, a), to_mpz(y, b);
+    mpz_xor(r, x, y);
+    mpz_clears(x, y, NULL);
+}
+
+/* SIGNEXTEND(b, x): for b < 31 the low 8(b+1) bits read as a signed number. */
+static void want_signextend(mpz_t r, const u256 *b, const u256 *x)
+{
+    mpz_t bz, xz;
+    mpz_inits(bz, xz, NULL);
+    to_mpz(bz, b), to_mpz(xz, x);
+    if (mpz_cmp_ui(bz, 31) >= 0) {
+        mpz_set(r, xz);
+    } else {
+        unsigned long bits = 8 * (mpz_get_ui(bz) + 1);
+        mpz_fdiv_r_2exp(r, xz, bits);
+        if (mpz_tstbit(r, bits - 1)) {
+            mpz_t p;
+            mpz_init(p);
+            mpz_ui_pow_ui(p, 2, bits);
+            mpz_sub(r, r, p);
+            mpz_clear(p);
+        }
+    }
+    mpz_clears(bz, xz, NULL);
+}
+
+static void want_byte(mpz_t r, const u256 *i, const u256 *x)
+{
+    mpz_t iz, xz;
+    mpz_inits(iz, xz, NULL);
+    to_mpz(iz, i), to_mpz(xz, x);
+    if (mpz_cmp_ui(iz, 32) >= 0) {
+        mpz_set_ui(r, 0);
+    } else {
+        mpz_fdiv_q_2exp(r, xz, 8 * (31 - mpz_get_ui(iz)));
+        mpz_fdiv_r_2exp(r, r, 8);
+    }
+    mpz_clears(iz, xz, NULL);
+}
+
+static void want_shl(mpz_t r, const u256 *s, const u256 *x)
+{
+    mpz_t sz, xz;
+    mpz_inits(sz, xz, NULL);
+    to_mpz(sz, s), to_mpz(xz, x);
+    if (mpz_cmp_ui(sz, 256) >= 0)
+        mpz_set_ui(r, 0);
+    else
+        mpz_mul_2exp(r, xz, mpz_get_ui(sz));
+    mpz_clears(sz, xz, NULL);
+}
+
+static void want_shr(mpz_t r, const u256 *s, const u256 *x)
+{
+    mpz_t sz, xz;
+    mpz_inits(sz, xz, NULL);
+    to_mpz(sz, s), to_mpz(xz, x);
+    if (mpz_cmp_ui(sz, 256) >= 0)
+        mpz_set_ui(r, 0);
+    else
+        mpz_fdiv_q_2exp(r, xz, mpz_get_ui(sz));
+    mpz_clears(sz, xz, NULL);
+}
+
+/* Arithmetic shift is floor division of the signed value by 2^s; any s of
+ * 256 or more behaves as 256 (result 0 or -1). */
+static void want_sar(mpz_t r, const u256 *s, const u256 *x)
+{
+    mpz_t sz, xz;
+    mpz_inits(sz, xz, NULL);
+    to_mpz(sz, s), to_mpz_signed(xz, x);
+    unsigned long n = mpz_cmp_ui(sz, 256) >= 0 ? 256 : mpz_get_ui(sz);
+    mpz_fdiv_q_2exp(r, xz, n);
+    mpz_clears(sz, xz, NULL);
+}
+
+START_TEST(test_add) { run_binop("add", u256_add, want_add, 1); }
+END_TEST
+START_TEST(test_sub) { run_binop("sub", u256_sub, want_sub, 2); }
+END_TEST
+START_TEST(test_mul) { run_binop("mul", u256_mul, want_mul, 3); }
+END_TEST
+START_TEST(test_div) { run_binop("div", u256_div, want_div, 4); }
+END_TEST
+START_TEST(test_mod) { run_binop("mod", u256_mod, want_mod, 5); }
+END_TEST
+START_TEST(test_sdiv) { run_binop("sdiv", u256_sdiv, want_sdiv, 6); }
+END_TEST
+START_TEST(test_smod) { run_binop("smod", u256_smod, want_smod, 7); }
+END_TEST
+START_TEST(test_and) { run_binop("and", u256_and, want_and, 8); }
+END_TEST
+START_TEST(test_or) { run_binop("or", u256_or, want_or, 9); }
+END_TEST
+START_TEST(test_xor) { run_binop("xor", u256_xor, want_xor, 10); }
+END_TEST
+START_TEST(test_shl) { run_shift("shl", u256_shl, want_shl, 11); }
+END_TEST
+START_TEST(test_shr) { run_shift("shr", u256_shr, want_shr, 12); }
+END_TEST
+START_TEST(test_sar) { run_shift("sar", u256_sar, want_sar, 13); }
+END_TEST
+
+START_TEST(test_exp)
+{
+    /* Exponents of every size, and bases that are small, powers of two or
+     * random words. */
+    mpz_t r;
+    mpz_init(r);
+    rng_seed(14);
+    for (int i = 0; i < CASES; i++) {
+        u256 base = rng_below(4) == 0 ? u256_from_u64(rng_below(20)) : random_word();
+        u256 e = rng_below(3) == 0 ? u256_from_u64(rng_below(300)) : random_word();
+        want_exp(r, &base, &e);
+        u256 want = from_mpz(r);
+        u256 got = u256_exp(&base, &e);
+        CHECK_WORD(got, want, "exp", base, e);
+    }
+    mpz_clear(r);
+}
+END_TEST
+
+START_TEST(test_signextend)
+{
+    mpz_t r;
+    mpz_init(r);
+    rng_seed(15);
+    for (int i = 0; i < CASES; i++) {
+        u256 b = rng_below(5) == 0 ? random_word() : u256_from_u64(rng_below(40));
+        u256 x = random_word();
+        if (rng_below(3) == 0) x.w[rng_below(4)] ^= (uint64_t)0x80 << (8 * rng_below(8)); /* flip a sign bit */
+        want_signextend(r, &b, &x);
+        u256 want = from_mpz(r);
+        u256 got = u256_signextend(&b, &x);
+        CHECK_WORD(got, want, "signextend", b, x);
+    }
+    mpz_clear(r);
+}
+END_TEST
+
+START_TEST(test_byte)
+{
+    mpz_t r;
+    mpz_init(r);
+    rng_seed(16);
+    for (int i = 0; i < CASES; i++) {
+        u256 idx = rng_below(5) == 0 ? random_word() : u256_from_u64(rng_below(40));
+        u256 x = random_word();
+        want_byte(r, &idx, &x);
+        u256 want = from_mpz(r);
+        u256 got = u256_byte(&idx, &x);
+        CHECK_WORD(got, want, "byte", idx, x);
+    }
+    mpz_clear(r);
+}
+END_TEST
+
+START_TEST(test_addmod_mulmod)
+{
+    mpz_t x, y, m, r;
+    mpz_inits(x, y, m, r, NULL);
+    rng_seed(17);
+    for (int i = 0; i < 2 * CASES; i++) {
+        u256 a = random_word();
+        u256 b = related_word(&a);
+        u256 mod;
+        switch (rng_below(4)) {
+        case 0: mod = related_word(&a); break;
+        case 1: mod = word_with_limbs(rng_below(5)); break; /* includes zero */
+        default: mod = random_word(); break;
+        }
+        to_mpz(x, &a), to_mpz(y, &b), to_mpz(m, &mod);
+
+        if (mpz_sgn(m) == 0) {
+            mpz_set_ui(r, 0);
+        } else {
+            mpz_add(r, x, y);
+            mpz_fdiv_r(r, r, m);
+        }
+        u256 want = from_mpz(r);
+        u256 got = u256_addmod(&a, &b, &mod);
+        if (!u256_eq(&got, &want)) {
+            char ha[67], hb[67], hm[67], hg[67], hw[67];
+            hex(ha, &a), hex(hb, &b), hex(hm, &mod), hex(hg, &got), hex(hw, &want);
+            ck_abort_msg("addmod(%s, %s, %s) = %s, want %s", ha, hb, hm, hg, hw);
+        }
+
+        if (mpz_sgn(m) == 0) {
+            mpz_set_ui(r, 0);
+        } else {
+            mpz_mul(r, x, y);
+            mpz_fdiv_r(r, r, m);
+        }
+        want = from_mpz(r);
+        got = u256_mulmod(&a, &b, &mod);
+        if (!u256_eq(&got, &want)) {
+            char ha[67], hb[67], hm[67], hg[67], hw[67];
+            hex(ha, &a), hex(hb, &b), hex(hm, &mod), hex(hg, &got), hex(hw, &want);
+            ck_abort_msg("mulmod(%s, %s, %s) = %s, want %s", ha, hb, hm, hg, hw);
+        }
+    }
+    mpz_clears(x, y, m, r, NULL);
+}
+END_TEST
+
+START_TEST(test_divmod_together)
+{
+    /* divmod returns both halves at once, accepts NULL for either, and
+     * tolerates its outputs aliasing its inputs. */
+    mpz_t x, y, q, r;
+    mpz_inits(x, y, q, r, NULL);
+    rng_seed(18);
+    for (int i = 0; i < CASES; i++) {
+        u256 a = random_word();
+        u256 b = related_word(&a);
+        to_mpz(x, &a), to_mpz(y, &b);
+        if (mpz_sgn(y) == 0) {
+            mpz_set_ui(q, 0), mpz_set_ui(r, 0);
+        } else {
+            mpz_fdiv_qr(q, r, x, y);
+        }
+        u256 wq = from_mpz(q), wr = from_mpz(r);
+        u256 gq, gr;
+        u256_divmod(&a, &b, &gq, &gr);
+        CHECK_WORD(gq, wq, "divmod.quot", a, b);
+        CHECK_WORD(gr, wr, "divmod.rem", a, b);
+        u256_divmod(&a, &b, &gq, NULL);
+        CHECK_WORD(gq, wq, "divmod.quot only", a, b);
+        u256_divmod(&a, &b, NULL, &gr);
+        CHECK_WORD(gr, wr, "divmod.rem only", a, b);
+        u256 ca = a, cb = b;
+        u256_divmod(&ca, &cb, &ca, &cb);
+        CHECK_WORD(ca, wq, "divmod.quot aliased", a, b);
+        CHECK_WORD(cb, wr, "divmod.rem aliased", a, b);
+    }
+    mpz_clears(x, y, q, r, NULL);
+}
+END_TEST
+
+START_TEST(test_long_division_digit_cases)
+{
+    /* Dividends built as q*d + r with divisors whose limbs come from the
+     * pattern set: these hit the quotient-digit overflow and add-back steps
+     * of long division far more often than uniform random words. */
+    mpz_t x, y, q, r, t;
+    mpz_inits(x, y, q, r, t, NULL);
+    rng_seed(19);
+    for (int i = 0; i < 4 * CASES; i++) {
+        unsigned dlen = 2 + rng_below(3);
+        u256 d = u256_zero();
+        for (unsigned k = 0; k < dlen; k++) d.w[k] = pattern_limb();
+        if (d.w[dlen - 1] == 0) d.w[dlen - 1] = pattern_limb() | 1;
+        u256 quot = u256_zero();
+        for (unsigned k = 0; k <= 4 - dlen; k++) quot.w[k] = pattern_limb();
+        to_mpz(y, &d);
+        to_mpz(q, &quot);
+        mpz_mul(x, q, y);
+        u256 rem = word(pattern_limb(), pattern_limb(), pattern_limb(), pattern_limb());
+        to_mpz(r, &rem);
+        mpz_fdiv_r(r, r, y);
+        mpz_add(x, x, r);
+        if (mpz_cmp(x, mask256) > 0) mpz_fdiv_r_2exp(x, x, 256);
+        u256 a = from_mpz(x);
+
+        mpz_fdiv_qr(q, r, x, y);
+        u256 wq = from_mpz(q), wr = from_mpz(r);
+        u256 gq, gr;
+        u256_divmod(&a, &d, &gq, &gr);
+        CHECK_WORD(gq, wq, "divmod.quot", a, d);
+        CHECK_WORD(gr, wr, "divmod.rem", a, d);
+
+        /* The same divisor against a 512-bit product. */
+        u256 b = word(pattern_limb(), pattern_limb(), pattern_limb(), pattern_limb());
+        to_mpz(t, &b);
+        mpz_mul(t, t, x);
+        mpz_fdiv_r(t, t, y);
+        u256 want = from_mpz(t);
+        u256 got = u256_mulmod(&a, &b, &d);
+        CHECK_WORD(got, want, "mulmod", a, b);
+    }
+    mpz_clears(x, y, q, r, t, NULL);
+}
+END_TEST
+
+START_TEST(test_compare_and_unary)
+{
+    mpz_t x, y, r;
+    mpz_inits(x, y, r, NULL);
+    rng_seed(20);
+    for (int i = 0; i < CASES; i++) {
+        u256 a = random_word();
+        u256 b = related_word(&a);
+        if (rng_below(2)) {
+            u256 t = a;
+            a = b;
+            b = t;
+        }
+        to_mpz(x, &a), to_mpz(y, &b);
+        ck_assert_int_eq(u256_lt(&a, &b), mpz_cmp(x, y) < 0);
+        ck_assert_int_eq(u256_eq(&a, &b), mpz_cmp(x, y) == 0);
+        ck_assert_int_eq(u256_is_zero(&a), mpz_sgn(x) == 0);
+        ck_assert_int_eq(u256_fits_u64(&a), mpz_sizeinbase(x, 2) <= 64);
+
+        unsigned bits = mpz_sgn(x) == 0 ? 0 : (unsigned)mpz_sizeinbase(x, 2);
+        ck_assert_uint_eq(u256_clz(&a), 256 - bits);
+        ck_assert_uint_eq(u256_byte_length(&a), (bits + 7) / 8);
+
+        mpz_xor(r, x, mask256);
+        u256 want = from_mpz(r), got = u256_not(&a);
+        CHECK_WORD(got, want, "not", a, a);
+
+        to_mpz_signed(x, &a), to_mpz_signed(y, &b);
+        ck_assert_int_eq(u256_slt(&a, &b), mpz_cmp(x, y) < 0);
+    }
+    mpz_clears(x, y, r, NULL);
+}
+END_TEST
+
+START_TEST(test_load_store)
+{
+    mpz_t x;
+    mpz_init(x);
+    rng_seed(21);
+    for (int i = 0; i < CASES; i++) {
+        uint8_t in[32], out[32];
+        for (int k = 0; k < 32; k++) in[k] = (uint8_t)rng();
+        if (rng_below(4) == 0) memset(in, rng_below(2) ? 0xff : 0x00, rng_below(33));
+
+        u256 a = u256_load_be(in);
+        mpz_import(x, 32, 1, 1, 0, 0, in);
+        u256 want = from_mpz(x);
+        CHECK_WORD(a, want, "load_be", a, a);
+        u256_store_be(out, &a);
+        ck_assert_mem_eq(out, in, 32);
+
+        /* Store of an arbitrary word matches mpz's big-endian export. */
+        u256 w = random_word();
+        uint8_t expect[32] = {0};
+        size_t count = 0;
+        to_mpz(x, &w);
+        uint8_t tmp[32];
+        mpz_export(tmp, &count, 1, 1, 0, 0, x);
+        memcpy(expect + 32 - count, tmp, count);
+        u256_store_be(out, &w);
+        ck_assert_mem_eq(out, expect, 32);
+
+        unsigned n = rng_below(33);
+        u256 an = u256_load_be_n(in, n);
+        if (n)
+            mpz_import(x, n, 1, 1, 0, 0, in);
+        else
+            mpz_set_ui(x, 0);
+        want = from_mpz(x);
+        CHECK_WORD(an, want, "load_be_n", an, an);
+    }
+    mpz_clear(x);
+}
+END_TEST
+
+START_TEST(test_evm_fixed_cases)
+{
+    /* Corner cases named by the EVM spec, spelled out. */
+    u256 min = pow2(255), minus1 = word(UINT64_MAX, UINT64_MAX, UINT64_MAX, UINT64_MAX), zero = u256_zero();
+    u256 r = u256_sdiv(&min, &minus1);
+    ck_assert(u256_eq(&r, &min));
+    r = u256_smod(&min, &minus1);
+    ck_assert(u256_is_zero(&r));
+    r = u256_div(&minus1, &zero);
+    ck_assert(u256_is_zero(&r));
+    r = u256_sdiv(&minus1, &zero);
+    ck_assert(u256_is_zero(&r));
+    r = u256_mulmod(&minus1, &minus1, &zero);
+    ck_assert(u256_is_zero(&r));
+    r = u256_addmod(&minus1, &minus1, &zero);
+    ck_assert(u256_is_zero(&r));
+
+    /* (2^256-1 + 2^256-1) mod 12 needs the 257th bit: 2^257 - 2 = 6 mod 12. */
+    u256 twelve = u256_from_u64(12);
+    r = u256_addmod(&minus1, &minus1, &twelve);
+    ck_assert(u256_eq(&r, &(u256){{6, 0, 0, 0}}));
+    /* (2^256-1)^2 mod 12 == 9 (2^256-1 = 3 mod 12). */
+    r = u256_mulmod(&minus1, &minus1, &twelve);
+    ck_assert(u256_eq(&r, &(u256){{9, 0, 0, 0}}));
+
+    /* smod(-8, -3) == -2: the sign follows the dividend. */
+    u256 m8 = u256_from_u64(8), m3 = u256_from_u64(3);
+    m8 = u256_sub(&zero, &m8), m3 = u256_sub(&zero, &m3);
+    r = u256_smod(&m8, &m3);
+    u256 m2 = u256_from_u64(2);
+    m2 = u256_sub(&zero, &m2);
+    ck_assert(u256_eq(&r, &m2));
+
+    u256 two = u256_from_u64(2), e255 = u256_from_u64(255), e256 = u256_from_u64(256);
+    r = u256_exp(&two, &e255);
+    ck_assert(u256_eq(&r, &min));
+    r = u256_exp(&two, &e256);
+    ck_assert(u256_is_zero(&r));
+    r = u256_exp(&zero, &zero);
+    ck_assert(u256_eq(&r, &(u256){{1, 0, 0, 0}}));
+
+    u256 ff = u256_from_u64(0xff);
+    r = u256_signextend(&zero, &ff);
+    ck_assert(u256_eq(&r, &minus1));
+    u256 b31 = u256_from_u64(31);
+    r = u256_byte(&b31, &ff);
+    ck_assert(u256_eq(&r, &ff));
+    r = u256_byte(&zero, &min);
+    ck_assert(u256_eq(&r, &(u256){{0x80, 0, 0, 0}}));
+
+    r = u256_sar(&e256, &min);
+    ck_assert(u256_eq(&r, &minus1));
+    r = u256_sar(&minus1, &m8);
+    ck_assert(u256_eq(&r, &minus1));
+    r = u256_shl(&e255, &two);
+    ck_assert(u256_is_zero(&r));
+
+    ck_assert_uint_eq(u256_clz(&zero), 256);
+    ck_assert_uint_eq(u256_clz(&min), 0);
+    ck_assert_uint_eq(u256_byte_length(&zero), 0);
+    ck_assert_uint_eq(u256_byte_length(&min), 32);
+    ck_assert_uint_eq(u256_byte_length(&ff), 1);
+}
+END_TEST
+
+static Suite *u256_suite(void)
+{
+    Suite *s = suite_create("u256");
+    TCase *tc = tcase_create("against_gmp");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_add);
+    tcase_add_test(tc, test_sub);
+    tcase_add_test(tc, test_mul);
+    tcase_add_test(tc, test_div);
+    tcase_add_test(tc, test_mod);
+    tcase_add_test(tc, test_sdiv);
+    tcase_add_test(tc, test_smod);
+    tcase_add_test(tc, test_and);
+    tcase_add_test(tc, test_or);
+    tcase_add_test(tc, test_xor);
+    tcase_add_test(tc, test_shl);
+    tcase_add_test(tc, test_shr);
+    tcase_add_test(tc, test_sar);
+    tcase_add_test(tc, test_exp);
+    tcase_add_test(tc, test_signextend);
+    tcase_add_test(tc, test_byte);
+    tcase_add_test(tc, test_addmod_mulmod);
+    tcase_add_test(tc, test_divmod_together);
+    tcase_add_test(tc, test_long_division_digit_cases);
+    tcase_add_test(tc, test_compare_and_unary);
+    tcase_add_test(tc, test_load_store);
+    tcase_add_test(tc, test_evm_fixed_cases);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    mpz_consts_init();
+    SRunner *sr = srunner_create(u256_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed > 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+}
