@@ -13,21 +13,18 @@ static const precompile precompile_table[] = {
     {0x03, FORK_FRONTIER, "ripemd160", pc_ripemd160_gas, pc_ripemd160_run},
     {0x04, FORK_FRONTIER, "identity", pc_identity_gas, pc_identity_run},
     {0x05, FORK_BYZANTIUM, "modexp", pc_modexp_gas, pc_modexp_run},
-    /* 0x06..0x08 bn254 (EIP-196/197, Byzantium) go here:
-     *   {0x06, FORK_BYZANTIUM, "bn254_add", pc_bn254_add_gas, pc_bn254_add_run},
-     *   {0x07, FORK_BYZANTIUM, "bn254_mul", pc_bn254_mul_gas, pc_bn254_mul_run},
-     *   {0x08, FORK_BYZANTIUM, "bn254_pairing", pc_bn254_pairing_gas, pc_bn254_pairing_run}, */
+    {0x06, FORK_BYZANTIUM, "bn254_add", pc_bn254_add_gas, pc_bn254_add_run},
+    {0x07, FORK_BYZANTIUM, "bn254_mul", pc_bn254_mul_gas, pc_bn254_mul_run},
+    {0x08, FORK_BYZANTIUM, "bn254_pairing", pc_bn254_pairing_gas, pc_bn254_pairing_run},
     {0x09, FORK_ISTANBUL, "blake2f", pc_blake2f_gas, pc_blake2f_run},
-    /* 0x0a KZG point evaluation (EIP-4844, Cancun) goes here:
-     *   {0x0a, FORK_CANCUN, "kzg_point_evaluation", pc_kzg_point_eval_gas, pc_kzg_point_eval_run}, */
-    /* 0x0b..0x11 BLS12-381 (EIP-2537, Prague) go here:
-     *   {0x0b, FORK_PRAGUE, "bls12_g1add", pc_bls_g1add_gas, pc_bls_g1add_run},
-     *   {0x0c, FORK_PRAGUE, "bls12_g1msm", pc_bls_g1msm_gas, pc_bls_g1msm_run},
-     *   {0x0d, FORK_PRAGUE, "bls12_g2add", pc_bls_g2add_gas, pc_bls_g2add_run},
-     *   {0x0e, FORK_PRAGUE, "bls12_g2msm", pc_bls_g2msm_gas, pc_bls_g2msm_run},
-     *   {0x0f, FORK_PRAGUE, "bls12_pairing", pc_bls_pairing_gas, pc_bls_pairing_run},
-     *   {0x10, FORK_PRAGUE, "bls12_map_fp_to_g1", pc_bls_map_fp_to_g1_gas, pc_bls_map_fp_to_g1_run},
-     *   {0x11, FORK_PRAGUE, "bls12_map_fp2_to_g2", pc_bls_map_fp2_to_g2_gas, pc_bls_map_fp2_to_g2_run}, */
+    {0x0a, FORK_CANCUN, "kzg_point_evaluation", pc_kzg_point_eval_gas, pc_kzg_point_eval_run},
+    {0x0b, FORK_PRAGUE, "bls12_g1add", pc_bls_g1add_gas, pc_bls_g1add_run},
+    {0x0c, FORK_PRAGUE, "bls12_g1msm", pc_bls_g1msm_gas, pc_bls_g1msm_run},
+    {0x0d, FORK_PRAGUE, "bls12_g2add", pc_bls_g2add_gas, pc_bls_g2add_run},
+    {0x0e, FORK_PRAGUE, "bls12_g2msm", pc_bls_g2msm_gas, pc_bls_g2msm_run},
+    {0x0f, FORK_PRAGUE, "bls12_pairing", pc_bls_pairing_gas, pc_bls_pairing_run},
+    {0x10, FORK_PRAGUE, "bls12_map_fp_to_g1", pc_bls_map_fp_to_g1_gas, pc_bls_map_fp_to_g1_run},
+    {0x11, FORK_PRAGUE, "bls12_map_fp2_to_g2", pc_bls_map_fp2_to_g2_gas, pc_bls_map_fp2_to_g2_run},
     {0x100, FORK_OSAKA, "p256verify", pc_p256verify_gas, pc_p256verify_run},
 };
 

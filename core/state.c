@@ -462,12 +462,14 @@ static uint32_t slot_find(state *s, const address *a, const u256 *key)
 
 u256 state_get_storage(state *s, const address *a, const u256 *key)
 {
-    return s->slots[slot_find(s, a, key)].current;
+    uint32_t idx = slot_find(s, a, key); /* may move s->slots */
+    return s->slots[idx].current;
 }
 
 u256 state_get_original_storage(state *s, const address *a, const u256 *key)
 {
-    return s->slots[slot_find(s, a, key)].original;
+    uint32_t idx = slot_find(s, a, key);
+    return s->slots[idx].original;
 }
 
 void state_set_storage(state *s, const address *a, const u256 *key, const u256 *value)
@@ -517,7 +519,8 @@ static uint32_t transient_find(state *s, const address *a, const u256 *key)
 
 u256 state_get_transient(state *s, const address *a, const u256 *key)
 {
-    return s->transients[transient_find(s, a, key)].value;
+    uint32_t idx = transient_find(s, a, key); /* may move s->transients */
+    return s->transients[idx].value;
 }
 
 void state_set_transient(state *s, const address *a, const u256 *key, const u256 *value)

@@ -1,0 +1,261 @@
+/* The jitevm command: a table of subcommands, each parsing its own options.
+ * Usage errors exit with status 2. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bench.h"
+#include "fork.h"
+#include "statetest.h"
+
+#ifndef JITEVM_VERSION
+#define JITEVM_VERSION "0.1.0"
+#endif
+
+#define EXIT_USAGE 2
+#define DEFAULT_PENDING_FILE "tests/pending-precompiles.txt"
+
+typedef struct {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+    const char *usage; /* options and arguments, after "jitevm NAME" */
+} command;
+
+static const command *find_command(const char *name);
+
+/* ------------------------------------------------------------- helpers */
+
+static int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int usage_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "jitevm %s: ", cmd);
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\nTry 'jitevm help %s'.\n", cmd);
+    va_end(ap);
+    return EXIT_USAGE;
+}
+
+static void print_command_usage(FILE *out, const command *c)
+{
+    fprintf(out, "Usage: jitevm %s %s\n", c->name, c->usage);
+}
+
+/* getopt's report of a bad option, in our words. */
+static int option_error(const char *cmd, int opt, char **argv)
+{
+    const char *arg = argv[optind - 1];
+    if (opt == ':') return usage_error(cmd, "option '%s' needs a value", arg);
+    return usage_error(cmd, "unknown option '%s'", arg);
+}
+
+static bool parse_int(const char *s, long min, long max, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < min || v > max) return false;
+    *out = v;
+    return true;
+}
+
+static bool parse_seconds(const char *s, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || *end || !(v >= 0) || v > 3600) return false;
+    *out = v;
+    return true;
+}
+
+static int parse_fork(const char *cmd, const char *name, int *out)
+{
+    *out = fork_from_name(name);
+    if (*out >= 0) return 0;
+    fprintf(stderr, "jitevm %s: unknown fork '%s'; known forks:", cmd, name);
+    for (int f = 0; f < FORK_COUNT; f++) fprintf(stderr, " %s", fork_name((enum fork)f));
+    fprintf(stderr, "\n");
+    return EXIT_USAGE;
+}
+
+static int online_cpus(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (int)n : 1;
+}
+
+/* ----------------------------------------------------------- statetest */
+
+enum { OPT_FORK = 256, OPT_FILTER, OPT_JSON, OPT_TRACE, OPT_JOBS, OPT_PENDING, OPT_NO_PENDING, OPT_DIFF,
+       OPT_ENGINE, OPT_MIN_TIME, OPT_HELP };
+
+static int statetest_option(int opt, statetest_options *o, char **argv)
+{
+    long jobs;
+    switch (opt) {
+    case OPT_FORK: return parse_fork("statetest", optarg, &o->fork);
+    case OPT_FILTER: o->filter = optarg; return 0;
+    case OPT_JSON: o->json = true; return 0;
+    case OPT_TRACE: o->trace = true; return 0;
+    case OPT_DIFF: o->diff = true; return 0;
+    case OPT_PENDING: o->pending_file = optarg; return 0;
+    case OPT_NO_PENDING: o->pending_file = NULL; return 0;
+    case OPT_JOBS:
+        if (!parse_int(optarg, 1, 1024, &jobs)) return usage_error("statetest", "--jobs: expected 1..1024, got '%s'", optarg);
+        o->jobs = (int)jobs;
+        return 0;
+    default: return option_error("statetest", opt, argv);
+    }
+}
+
+static int cmd_statetest(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"fork", required_argument, NULL, OPT_FORK},       {"filter", required_argument, NULL, OPT_FILTER},
+        {"json", no_argument, NULL, OPT_JSON},             {"trace", no_argument, NULL, OPT_TRACE},
+        {"jobs", required_argument, NULL, OPT_JOBS},       {"pending", required_argument, NULL, OPT_PENDING},
+        {"no-pending", no_argument, NULL, OPT_NO_PENDING}, {"diff", no_argument, NULL, OPT_DIFF},
+        {"help", no_argument, NULL, OPT_HELP},             {NULL, 0, NULL, 0},
+    };
+    statetest_options o = {.fork = -1, .jobs = online_cpus(), .out = stdout};
+    if (access(DEFAULT_PENDING_FILE, R_OK) == 0) o.pending_file = DEFAULT_PENDING_FILE;
+    int opt;
+    while ((opt = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+        if (opt == OPT_HELP) {
+            print_command_usage(stdout, find_command("statetest"));
+            return 0;
+        }
+        int status = statetest_option(opt, &o, argv);
+        if (status) return status;
+    }
+    if (optind >= argc) return usage_error("statetest", "no PATH given");
+    return statetest_run(argv + optind, (size_t)(argc - optind), &o);
+}
+
+/* --------------------------------------------------------------- bench */
+
+static int bench_option(int opt, bench_options *o, char **argv)
+{
+    switch (opt) {
+    case OPT_FORK: return parse_fork("bench", optarg, &o->fork);
+    case OPT_FILTER: o->filter = optarg; return 0;
+    case OPT_ENGINE:
+        if (strcmp(optarg, "interp") != 0) return usage_error("bench", "unknown engine '%s' (known: interp)", optarg);
+        o->engine = optarg;
+        return 0;
+    case OPT_MIN_TIME:
+        if (!parse_seconds(optarg, &o->min_time))
+            return usage_error("bench", "--min-time: expected seconds (0..3600), got '%s'", optarg);
+        return 0;
+    default: return option_error("bench", opt, argv);
+    }
+}
+
+static int cmd_bench(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"engine", required_argument, NULL, OPT_ENGINE},     {"fork", required_argument, NULL, OPT_FORK},
+        {"filter", required_argument, NULL, OPT_FILTER},     {"min-time", required_argument, NULL, OPT_MIN_TIME},
+        {"help", no_argument, NULL, OPT_HELP},               {NULL, 0, NULL, 0},
+    };
+    bench_options o = {.engine = "interp", .fork = FORK_ISTANBUL, .min_time = 0.5, .out = stdout};
+    int opt;
+    while ((opt = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+        if (opt == OPT_HELP) {
+            print_command_usage(stdout, find_command("bench"));
+            return 0;
+        }
+        int status = bench_option(opt, &o, argv);
+        if (status) return status;
+    }
+    if (optind >= argc) return usage_error("bench", "no PATH given");
+    return bench_run(argv + optind, (size_t)(argc - optind), &o);
+}
+
+/* ------------------------------------------------------ version, help */
+
+static int cmd_version(int argc, char **argv)
+{
+    (void)argv;
+    if (argc > 1) return usage_error("version", "takes no arguments");
+    printf("jitevm %s\n", JITEVM_VERSION);
+    return 0;
+}
+
+static void print_help(FILE *out);
+
+static int cmd_help(int argc, char **argv)
+{
+    if (argc > 2) return usage_error("help", "takes at most one COMMAND");
+    if (argc == 1) {
+        print_help(stdout);
+        return 0;
+    }
+    const command *c = find_command(argv[1]);
+    if (!c) return usage_error("help", "unknown command '%s'", argv[1]);
+    print_command_usage(stdout, c);
+    return 0;
+}
+
+static const command commands[] = {
+    {"statetest", cmd_statetest, "run state-test fixtures and compare roots, logs and exceptions",
+     "[--fork F] [--filter TEXT] [--json] [--trace] [--diff] [--jobs N]\n"
+     "                        [--pending FILE | --no-pending] PATH...\n"
+     "  Runs every case of every .json file under each PATH, for every supported fork.\n"
+     "  --fork F        only this fork (e.g. Cancun, Prague)\n"
+     "  --filter TEXT   only cases whose file path or name contains TEXT\n"
+     "  --json          one JSON object per case result\n"
+     "  --trace         EIP-3155 trace of every step to stderr (one thread)\n"
+     "  --diff          after a root mismatch, list the accounts that differ from post.state\n"
+     "  --jobs N        worker threads (default: online CPUs)\n"
+     "  --pending FILE  skip files whose path contains a line of FILE\n"
+     "                  (default: " DEFAULT_PENDING_FILE " when present)\n"
+     "  --no-pending    run every file\n"
+     "  Ends with 'N passed, N failed, N skipped'; exit status 1 when any failed."},
+    {"bench", cmd_bench, "run the EVM benchmarks and report time and gas per second",
+     "[--engine interp] [--fork F] [--filter TEXT] [--min-time SECONDS] PATH...\n"
+     "  Checks every input's output against expected_outputs.json, then times it.\n"
+     "  --engine interp    the execution engine (default interp)\n"
+     "  --fork F           the gas rules (default Istanbul, as the recorded gas)\n"
+     "  --filter TEXT      only inputs whose group/name/input contains TEXT\n"
+     "  --min-time SECONDS timed execution per input, at least (default 0.5)"},
+    {"version", cmd_version, "print the version", ""},
+    {"help", cmd_help, "show the commands, or one command's options", "[COMMAND]"},
+};
+
+static const command *find_command(const char *name)
+{
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (strcmp(commands[i].name, name) == 0) return &commands[i];
+    return NULL;
+}
+
+static void print_help(FILE *out)
+{
+    fprintf(out, "Usage: jitevm COMMAND [OPTIONS]\n\nCommands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "\nRun 'jitevm help COMMAND' for a command's options.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        print_help(stderr);
+        return EXIT_USAGE;
+    }
+    const command *c = find_command(argv[1]);
+    if (!c) {
+        fprintf(stderr, "jitevm: unknown command '%s'\nTry 'jitevm help'.\n", argv[1]);
+        return EXIT_USAGE;
+    }
+    return c->run(argc - 1, argv + 1);
+}
