@@ -181,16 +181,13 @@ static exec_result execute_call(evm *e, const message *msg)
     bool is_precompile_address = precompile_is_active(&msg->code_address, e->fork);
     bool runs_precompile = is_precompile_address && !msg->is_delegated;
 
-    if (msg->kind == CALL_CALL || msg->kind == CALL_STATICCALL) {
-        if (!state_exists(st, &msg->recipient)) {
-            /* EIP-161: a value-less call to a dead non-precompile account
-             * creates nothing and runs nothing. Before it, the call
-             * created an empty account. */
-            if (e->fork >= FORK_SPURIOUS_DRAGON && u256_is_zero(&msg->value) && !runs_precompile) return r;
-            state_create_account(st, &msg->recipient);
-        }
-    }
+    if ((msg->kind == CALL_CALL || msg->kind == CALL_STATICCALL) && !state_exists(st, &msg->recipient) &&
+        e->fork >= FORK_SPURIOUS_DRAGON && u256_is_zero(&msg->value) && !runs_precompile)
+        return r; /* EIP-161: a value-less call to a dead account creates and runs nothing */
     state_snapshot snap = state_snapshot_take(st);
+    /* Before EIP-161 every call created its recipient, empty if need be. */
+    if ((msg->kind == CALL_CALL || msg->kind == CALL_STATICCALL) && e->fork < FORK_SPURIOUS_DRAGON)
+        state_create_account(st, &msg->recipient);
     if (msg->transfers_value) transfer_value(st, msg);
     if (e->fork >= FORK_SPURIOUS_DRAGON) state_touch(st, &msg->recipient);
 
