@@ -253,8 +253,29 @@ L_INVALID:
     BEGIN(POP, 1, 0)
     sp--;
     NEXT();
-    HELPER(MLOAD, 1, 1)
-    HELPER(MSTORE, 2, 0)
+    /* MLOAD and MSTORE inside memory already paid for skip the helper. */
+    BEGIN(MLOAD, 1, 1)
+    if (LIKELY(u256_fits_u64(sp) && sp->w[0] <= f->memory_size && f->memory_size - sp->w[0] >= 32)) {
+        sp[0] = u256_load_be(f->memory + sp->w[0]);
+        NEXT();
+    }
+    f->gas = gas;
+    status = instr_MLOAD(f, sp);
+    gas = f->gas;
+    if (UNLIKELY(status != EXEC_SUCCESS)) goto done;
+    NEXT();
+    BEGIN(MSTORE, 2, 0)
+    if (LIKELY(u256_fits_u64(sp) && sp->w[0] <= f->memory_size && f->memory_size - sp->w[0] >= 32)) {
+        u256_store_be(f->memory + sp->w[0], &sp[-1]);
+        sp -= 2;
+        NEXT();
+    }
+    f->gas = gas;
+    status = instr_MSTORE(f, sp);
+    gas = f->gas;
+    if (UNLIKELY(status != EXEC_SUCCESS)) goto done;
+    sp -= 2;
+    NEXT();
     HELPER(MSTORE8, 2, 0)
     HELPER(SLOAD, 1, 1)
     HELPER(SSTORE, 2, 0)

@@ -214,7 +214,8 @@ static void account_grow(account_map *m)
     account_map bigger = {xcalloc(m->cap ? m->cap * 2 : MIN_CAPACITY, sizeof(account)),
                           m->cap ? m->cap * 2 : MIN_CAPACITY, m->count};
     for (size_t i = 0; i < m->cap; i++)
-        if (m->accounts[i].used) bigger.accounts[account_find(&bigger, &m->accounts[i].addr)] = m->accounts[i];
+        if (m->accounts[i].used)
+            bigger.accounts[account_find(&bigger, &m->accounts[i].addr)] = m->accounts[i];
     free(m->accounts);
     *m = bigger;
 }
@@ -286,7 +287,8 @@ static void block_hash_grow(block_hash_map *m)
     block_hash_map bigger = {xcalloc(m->cap ? m->cap * 2 : MIN_CAPACITY, sizeof(block_hash_entry)),
                              m->cap ? m->cap * 2 : MIN_CAPACITY, m->count};
     for (size_t i = 0; i < m->cap; i++)
-        if (m->entries[i].used) bigger.entries[block_hash_find(&bigger, m->entries[i].number)] = m->entries[i];
+        if (m->entries[i].used)
+            bigger.entries[block_hash_find(&bigger, m->entries[i].number)] = m->entries[i];
     free(m->entries);
     *m = bigger;
 }
@@ -299,10 +301,7 @@ struct memstate {
     block_hash_map block_hashes;
 };
 
-memstate *memstate_new(void)
-{
-    return xcalloc(1, sizeof(memstate));
-}
+memstate *memstate_new(void) { return xcalloc(1, sizeof(memstate)); }
 
 void memstate_free(memstate *m)
 {
@@ -338,8 +337,8 @@ void memstate_put_account(memstate *m, const address *a, uint64_t nonce, const u
 
 void memstate_put_storage(memstate *m, const address *a, const u256 *key, const u256 *value)
 {
-    account *acc = u256_is_zero(value) ? account_lookup(&m->accounts, a)
-                                       : account_get_or_create(&m->accounts, a);
+    account *acc =
+        u256_is_zero(value) ? account_lookup(&m->accounts, a) : account_get_or_create(&m->accounts, a);
     if (!acc) return;
     storage_set(&acc->storage, key, value);
     acc->storage_root_valid = false;
@@ -356,10 +355,7 @@ void memstate_set_block_hash(memstate *m, uint64_t number, const hash32 *hash)
     e->hash = *hash;
 }
 
-size_t memstate_account_count(const memstate *m)
-{
-    return m->accounts.count;
-}
+size_t memstate_account_count(const memstate *m) { return m->accounts.count; }
 
 /* --- state_backend callbacks. */
 
@@ -432,8 +428,8 @@ static void sink_delete_account(void *ctx, const address *addr)
 
 /* The state hands over the code hash it already knows, so nothing is
  * re-hashed here. */
-static void sink_put_account(void *ctx, const address *addr, const account_info *info,
-                             const uint8_t *code, size_t code_len, bool code_changed)
+static void sink_put_account(void *ctx, const address *addr, const account_info *info, const uint8_t *code,
+                             size_t code_len, bool code_changed)
 {
     (void)code_changed; /* the code store ignores code it already holds */
     set_account(ctx, addr, info->nonce, &info->balance, &info->code_hash, code, code_len);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "code_cache.h"
 #include "keccak.h"
 #include "opcodes.h"
 #include "trie.h"
@@ -103,6 +104,9 @@ struct state {
     /* Code buffers set during execution, and analyses; freed with the state. */
     void **owned;
     size_t n_owned, cap_owned;
+    /* Analyses held from the process-wide code cache. */
+    const code_info **acquired;
+    size_t n_acquired, cap_acquired;
 };
 
 static uint64_t mix64(uint64_t x)
@@ -237,6 +241,8 @@ void state_free(state *s)
     if (!s) return;
     free_logs_from(s, 0);
     for (size_t i = 0; i < s->n_owned; i++) free(s->owned[i]);
+    for (size_t i = 0; i < s->n_acquired; i++) code_cache_release(s->acquired[i]);
+    free(s->acquired);
     free(s->owned);
     free(s->accounts);
     free(s->slots);
@@ -341,12 +347,11 @@ code_info *code_info_new(const uint8_t *code, size_t len, const hash32 *hash)
     if (len) memcpy(padded, code, len);
     memset(padded + len, 0, CODE_PADDING);
     memset(bits, 0, bitset_len);
-    for (size_t i = 0; i < len; i++) {
+    for (size_t i = 0; i < len;) {
         uint8_t op = code[i];
-        if (op == OP_JUMPDEST)
-            bits[i >> 3] |= (uint8_t)(1u << (i & 7));
-        else if (op >= OP_PUSH1 && op <= OP_PUSH32)
-            i += (size_t)(op - OP_PUSH1 + 1);
+        bits[i >> 3] |= (uint8_t)((op == OP_JUMPDEST) << (i & 7));
+        /* 1 + immediate bytes, without a branch on the opcode class. */
+        i += 1 + ((uint8_t)(op - OP_PUSH1) < 32 ? (size_t)(op - OP_PUSH1 + 1) : 0);
     }
     ci->code = padded;
     ci->code_len = len;
@@ -355,14 +360,25 @@ code_info *code_info_new(const uint8_t *code, size_t len, const hash32 *hash)
     return ci;
 }
 
+/* Code of length zero: 33 bytes of STOP padding and an empty bitset. */
+static const uint8_t empty_code_bytes[CODE_PADDING + 1];
+static const code_info empty_code = {empty_code_bytes, 0, empty_code_bytes + CODE_PADDING, {{0}}};
+
 const code_info *state_get_code(state *s, const address *a)
 {
     account *acc = acct(s, a);
     if (acc->analysis) return acc->analysis;
     load_code(s, acc);
-    acc->analysis = code_info_new(acc->code, acc->code_len, &acc->info.code_hash);
-    owned_add(s, acc->analysis);
-    return acc->analysis;
+    if (acc->code_len == 0) {
+        acc->analysis = (code_info *)&empty_code;
+        return acc->analysis;
+    }
+    const code_info *ci = code_cache_acquire(&acc->info.code_hash, acc->code, acc->code_len);
+    if (s->n_acquired == s->cap_acquired)
+        s->acquired = grow_array(s->acquired, &s->cap_acquired, sizeof *s->acquired);
+    s->acquired[s->n_acquired++] = ci;
+    acc->analysis = (code_info *)ci;
+    return ci;
 }
 
 void state_set_code(state *s, const address *a, const uint8_t *code, size_t len)
@@ -543,6 +559,14 @@ bool state_warm_account(state *s, const address *a)
 }
 
 bool state_is_warm_account(state *s, const address *a) { return acct(s, a)->warm; }
+
+void state_visit_warm(state *s, void (*fn)(void *ctx, const address *a, const u256 *key), void *ctx)
+{
+    for (size_t i = 0; i < s->n_accounts; i++)
+        if (s->accounts[i].warm) fn(ctx, &s->accounts[i].addr, NULL);
+    for (size_t i = 0; i < s->n_slots; i++)
+        if (s->slots[i].warm) fn(ctx, &s->accounts[s->slots[i].account].addr, &s->slots[i].key);
+}
 
 bool state_warm_slot(state *s, const address *a, const u256 *key)
 {

@@ -105,6 +105,8 @@ void state_set_transient(state *s, const address *a, const u256 *key, const u256
 bool state_warm_account(state *s, const address *a);
 bool state_warm_slot(state *s, const address *a, const u256 *key);
 bool state_is_warm_account(state *s, const address *a);
+/* Calls fn for every warm account (key NULL) and every warm slot. */
+void state_visit_warm(state *s, void (*fn)(void *ctx, const address *a, const u256 *key), void *ctx);
 
 /* --- SELFDESTRUCT and CREATE bookkeeping. */
 void state_mark_created(state *s, const address *a);  /* created in this tx (EIP-6780) */

@@ -155,14 +155,16 @@ static enum tx_error validate_against_state(state *st, const transaction *tx, co
     if (tx->type >= 2) {
         if (u256_lt(&tx->max_fee_per_gas, &tx->max_priority_fee_per_gas))
             return TX_PRIORITY_GREATER_THAN_MAX_FEE_PER_GAS;
-        if (u256_lt(&tx->max_fee_per_gas, &block->base_fee)) return TX_INSUFFICIENT_MAX_FEE_PER_GAS;
-        u256 headroom = u256_sub(&tx->max_fee_per_gas, &block->base_fee);
+        bool below_base_fee = u256_lt(&tx->max_fee_per_gas, &block->base_fee);
+        if (below_base_fee && !opts->no_base_fee) return TX_INSUFFICIENT_MAX_FEE_PER_GAS;
+        u256 headroom = below_base_fee ? u256_zero() : u256_sub(&tx->max_fee_per_gas, &block->base_fee);
         const u256 *priority = u256_lt(&tx->max_priority_fee_per_gas, &headroom) ? &tx->max_priority_fee_per_gas
                                                                                  : &headroom;
-        c->effective_gas_price = u256_add(priority, &block->base_fee);
+        c->effective_gas_price = below_base_fee ? tx->max_fee_per_gas : u256_add(priority, &block->base_fee);
         price_cap = &tx->max_fee_per_gas;
     } else {
-        if (f >= FORK_LONDON && u256_lt(&tx->gas_price, &block->base_fee)) return TX_INSUFFICIENT_MAX_FEE_PER_GAS;
+        if (f >= FORK_LONDON && !opts->no_base_fee && u256_lt(&tx->gas_price, &block->base_fee))
+            return TX_INSUFFICIENT_MAX_FEE_PER_GAS;
         c->effective_gas_price = tx->gas_price;
         price_cap = &tx->gas_price;
     }
@@ -373,10 +375,16 @@ void tx_execute(state *st, const block_env *block, const transaction *tx, enum f
     state_add_balance(st, &tx->sender, &gas_back);
 
     u256 used_w = u256_from_u64(used), miner_price, fee;
-    miner_price = f >= FORK_LONDON ? u256_sub(&c.effective_gas_price, &block->base_fee) : c.effective_gas_price;
+    if (f < FORK_LONDON)
+        miner_price = c.effective_gas_price;
+    else if (u256_lt(&c.effective_gas_price, &block->base_fee))
+        miner_price = u256_zero(); /* only with no_base_fee */
+    else
+        miner_price = u256_sub(&c.effective_gas_price, &block->base_fee);
     mul_checked(&used_w, &miner_price, &fee);
     pay_coinbase(st, block, f, &fee);
 
+    if (opts->on_access) state_visit_warm(st, opts->on_access, opts->on_access_ctx);
     state_finalize_tx(st, f);
 
     res->status = r.status;

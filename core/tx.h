@@ -95,6 +95,11 @@ typedef struct {
     bool skip_balance_check;          /* eth_call without gas price: don't require funds for gas */
     bool skip_nonce_check;            /* eth_call: the sender's nonce is not checked */
     bool skip_eoa_check;              /* eth_call: EIP-3607 not applied */
+    bool no_base_fee;                 /* eth_call: gas prices below the base fee are allowed (geth's NoBaseFee) */
+    /* Called once per warm account (key NULL) and warm slot, just before the
+     * transaction is finalized (eth_createAccessList). NULL: not called. */
+    void (*on_access)(void *ctx, const address *addr, const u256 *key);
+    void *on_access_ctx;
 } tx_options;
 
 /* Validates and executes `tx` on `st` under `block` and fork `f`. An invalid

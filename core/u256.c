@@ -11,47 +11,6 @@ typedef unsigned __int128 u128;
 
 #define LIMB_MAX UINT64_MAX
 
-/* ---- big-endian conversions -------------------------------------------- */
-
-static inline uint64_t load_be64(const uint8_t *p)
-{
-    uint64_t v;
-    memcpy(&v, p, 8);
-    return __builtin_bswap64(v);
-}
-
-static inline void store_be64(uint8_t *p, uint64_t v)
-{
-    v = __builtin_bswap64(v);
-    memcpy(p, &v, 8);
-}
-
-u256 u256_load_be(const uint8_t in[32])
-{
-    u256 r = {{load_be64(in + 24), load_be64(in + 16), load_be64(in + 8), load_be64(in)}};
-    return r;
-}
-
-u256 u256_load_be_n(const uint8_t *in, unsigned n)
-{
-    /* A longer input is a bigger number; modulo 2^256 only its tail counts. */
-    if (n > 32) {
-        in += n - 32;
-        n = 32;
-    }
-    uint8_t buf[32] = {0};
-    if (n) memcpy(buf + 32 - n, in, n);
-    return u256_load_be(buf);
-}
-
-void u256_store_be(uint8_t out[32], const u256 *a)
-{
-    store_be64(out, a->w[3]);
-    store_be64(out + 8, a->w[2]);
-    store_be64(out + 16, a->w[1]);
-    store_be64(out + 24, a->w[0]);
-}
-
 /* ---- small helpers ------------------------------------------------------ */
 
 static inline u256 negate(const u256 *a)
@@ -69,50 +28,7 @@ static inline int limb_count(const uint64_t *w, int n)
     return n;
 }
 
-unsigned u256_clz(const u256 *x)
-{
-    if (x->w[3]) return (unsigned)__builtin_clzll(x->w[3]);
-    if (x->w[2]) return 64 + (unsigned)__builtin_clzll(x->w[2]);
-    if (x->w[1]) return 128 + (unsigned)__builtin_clzll(x->w[1]);
-    if (x->w[0]) return 192 + (unsigned)__builtin_clzll(x->w[0]);
-    return 256;
-}
-
-unsigned u256_byte_length(const u256 *x) { return (256 - u256_clz(x) + 7) / 8; }
-
 /* ---- multiplication ----------------------------------------------------- */
-
-/* The low 256 bits of a * b: six full 64x64 products below limb 3 and four
- * low halves that only reach limb 3. Inline so EXP's chain of dependent
- * multiplications keeps its operands in registers. */
-static inline u256 mul_low(const u256 *a, const u256 *b)
-{
-    uint64_t x0 = a->w[0], x1 = a->w[1], x2 = a->w[2], x3 = a->w[3];
-    uint64_t y0 = b->w[0], y1 = b->w[1], y2 = b->w[2], y3 = b->w[3];
-
-    u128 t = (u128)x0 * y0;
-    uint64_t r0 = (uint64_t)t;
-    t = (u128)x0 * y1 + (uint64_t)(t >> 64);
-    uint64_t r1 = (uint64_t)t;
-    t = (u128)x0 * y2 + (uint64_t)(t >> 64);
-    uint64_t r2 = (uint64_t)t;
-    uint64_t r3 = (uint64_t)(t >> 64) + x0 * y3 + x1 * y2 + x2 * y1 + x3 * y0;
-
-    t = (u128)x1 * y0 + r1;
-    r1 = (uint64_t)t;
-    t = (u128)x1 * y1 + r2 + (uint64_t)(t >> 64);
-    r2 = (uint64_t)t;
-    r3 += (uint64_t)(t >> 64);
-
-    t = (u128)x2 * y0 + r2;
-    r2 = (uint64_t)t;
-    r3 += (uint64_t)(t >> 64);
-
-    u256 r = {{r0, r1, r2, r3}};
-    return r;
-}
-
-u256 u256_mul(const u256 *a, const u256 *b) { return mul_low(a, b); }
 
 /* Full 512-bit product, limbs least significant first. */
 static void mul_full(const u256 *a, const u256 *b, uint64_t p[8])
@@ -446,85 +362,9 @@ u256 u256_exp(const u256 *base, const u256 *exponent)
      * and multiply in the base where the bit is set. */
     u256 r = *base;
     for (int i = (int)bits - 2; i >= 0; i--) {
-        r = mul_low(&r, &r);
-        if ((exponent->w[i / 64] >> (i % 64)) & 1) r = mul_low(&r, base);
+        r = u256_mul(&r, &r);
+        if ((exponent->w[i / 64] >> (i % 64)) & 1) r = u256_mul(&r, base);
     }
     return r;
 }
 
-/* ---- bytes and shifts --------------------------------------------------- */
-
-u256 u256_signextend(const u256 *byte_index, const u256 *x)
-{
-    if (!u256_fits_u64(byte_index) || byte_index->w[0] >= 31) return *x;
-    unsigned sign_bit = (unsigned)byte_index->w[0] * 8 + 7;
-    unsigned limb = sign_bit / 64, bit = sign_bit % 64;
-    bool negative = (x->w[limb] >> bit) & 1;
-    /* Bits of the sign limb at and below the sign bit. */
-    uint64_t keep = bit == 63 ? LIMB_MAX : ((uint64_t)1 << (bit + 1)) - 1;
-    u256 r = *x;
-    if (negative) {
-        r.w[limb] |= ~keep;
-        for (unsigned i = limb + 1; i < 4; i++) r.w[i] = LIMB_MAX;
-    } else {
-        r.w[limb] &= keep;
-        for (unsigned i = limb + 1; i < 4; i++) r.w[i] = 0;
-    }
-    return r;
-}
-
-u256 u256_byte(const u256 *index, const u256 *x)
-{
-    if (!u256_fits_u64(index) || index->w[0] >= 32) return u256_zero();
-    unsigned from_low = 31 - (unsigned)index->w[0];
-    return u256_from_u64((x->w[from_low / 8] >> (from_low % 8 * 8)) & 0xff);
-}
-
-/* x << n for n < 256. */
-static inline u256 shift_left(const u256 *x, unsigned n)
-{
-    u256 r = u256_zero();
-    unsigned limbs = n / 64, bits = n % 64;
-    for (int i = 3; i >= (int)limbs; i--) {
-        uint64_t v = x->w[i - limbs] << bits;
-        if (bits && i - (int)limbs - 1 >= 0) v |= x->w[i - limbs - 1] >> (64 - bits);
-        r.w[i] = v;
-    }
-    return r;
-}
-
-/* x >> n for n < 256, filling vacated bits with `fill` (0 or all ones). */
-static inline u256 shift_right(const u256 *x, unsigned n, uint64_t fill)
-{
-    u256 r;
-    unsigned limbs = n / 64, bits = n % 64;
-    for (unsigned i = 0; i < 4; i++) {
-        unsigned src = i + limbs;
-        uint64_t lo = src < 4 ? x->w[src] : fill;
-        uint64_t hi = src + 1 < 4 ? x->w[src + 1] : fill;
-        r.w[i] = bits ? (lo >> bits) | (hi << (64 - bits)) : lo;
-    }
-    return r;
-}
-
-u256 u256_shl(const u256 *shift, const u256 *x)
-{
-    if (!u256_fits_u64(shift) || shift->w[0] >= 256) return u256_zero();
-    return shift_left(x, (unsigned)shift->w[0]);
-}
-
-u256 u256_shr(const u256 *shift, const u256 *x)
-{
-    if (!u256_fits_u64(shift) || shift->w[0] >= 256) return u256_zero();
-    return shift_right(x, (unsigned)shift->w[0], 0);
-}
-
-u256 u256_sar(const u256 *shift, const u256 *x)
-{
-    uint64_t fill = is_negative(x) ? LIMB_MAX : 0;
-    if (!u256_fits_u64(shift) || shift->w[0] >= 256) {
-        u256 r = {{fill, fill, fill, fill}};
-        return r;
-    }
-    return shift_right(x, (unsigned)shift->w[0], fill);
-}

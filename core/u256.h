@@ -75,14 +75,165 @@ static inline u256 u256_not(const u256 *a)
     return r;
 }
 
-/* Big-endian conversions. load_be_n reads `n` (0..32) bytes as a
- * right-aligned big-endian number (PUSHn, CALLDATALOAD tails). */
-u256 u256_load_be(const uint8_t in[32]);
-u256 u256_load_be_n(const uint8_t *in, unsigned n);
-void u256_store_be(uint8_t out[32], const u256 *a);
+/* ---- Inline: the operations the interpreter's hot loop uses. ---- */
 
-/* Arithmetic with EVM semantics. */
-u256 u256_mul(const u256 *a, const u256 *b);
+static inline uint64_t u256_load_be64(const uint8_t *p)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return __builtin_bswap64(v);
+}
+
+static inline void u256_store_be64(uint8_t *p, uint64_t v)
+{
+    v = __builtin_bswap64(v);
+    memcpy(p, &v, 8);
+}
+
+/* Big-endian conversions. */
+static inline u256 u256_load_be(const uint8_t in[32])
+{
+    u256 r = {{u256_load_be64(in + 24), u256_load_be64(in + 16), u256_load_be64(in + 8), u256_load_be64(in)}};
+    return r;
+}
+
+static inline void u256_store_be(uint8_t out[32], const u256 *a)
+{
+    u256_store_be64(out, a->w[3]);
+    u256_store_be64(out + 8, a->w[2]);
+    u256_store_be64(out + 16, a->w[1]);
+    u256_store_be64(out + 24, a->w[0]);
+}
+
+/* Reads `n` bytes as a right-aligned big-endian number (PUSHn). With a
+ * constant n the loops unroll into whole-limb loads. A longer input is a
+ * bigger number; modulo 2^256 only its last 32 bytes count. */
+static inline u256 u256_load_be_n(const uint8_t *in, unsigned n)
+{
+    if (n > 32) {
+        in += n - 32;
+        n = 32;
+    }
+    u256 r = {{0, 0, 0, 0}};
+    unsigned k = 0;
+    while (n >= 8) {
+        r.w[k++] = u256_load_be64(in + n - 8);
+        n -= 8;
+    }
+    uint64_t v = 0;
+    for (unsigned i = 0; i < n; i++) v = v << 8 | in[i];
+    if (k < 4) r.w[k] = v;
+    return r;
+}
+
+/* The low 256 bits of a * b: six full 64x64 products and four low halves
+ * that only reach the top limb. */
+static inline u256 u256_mul(const u256 *a, const u256 *b)
+{
+    typedef unsigned __int128 u128_t;
+    uint64_t x0 = a->w[0], x1 = a->w[1], x2 = a->w[2], x3 = a->w[3];
+    uint64_t y0 = b->w[0], y1 = b->w[1], y2 = b->w[2], y3 = b->w[3];
+    u128_t t = (u128_t)x0 * y0;
+    uint64_t r0 = (uint64_t)t;
+    t = (u128_t)x0 * y1 + (uint64_t)(t >> 64);
+    uint64_t r1 = (uint64_t)t;
+    t = (u128_t)x0 * y2 + (uint64_t)(t >> 64);
+    uint64_t r2 = (uint64_t)t;
+    uint64_t r3 = (uint64_t)(t >> 64) + x0 * y3 + x1 * y2 + x2 * y1 + x3 * y0;
+    t = (u128_t)x1 * y0 + r1;
+    r1 = (uint64_t)t;
+    t = (u128_t)x1 * y1 + r2 + (uint64_t)(t >> 64);
+    r2 = (uint64_t)t;
+    r3 += (uint64_t)(t >> 64);
+    t = (u128_t)x2 * y0 + r2;
+    r2 = (uint64_t)t;
+    r3 += (uint64_t)(t >> 64);
+    u256 r = {{r0, r1, r2, r3}};
+    return r;
+}
+
+/* x shifted right by n < 256 (limb-wise through a padded window, so no
+ * branch on the shift amount), vacated bits filled with `fill`. */
+static inline u256 u256_shift_right_small(const u256 *x, unsigned n, uint64_t fill)
+{
+    uint64_t win[9] = {x->w[0], x->w[1], x->w[2], x->w[3], fill, fill, fill, fill, fill};
+    unsigned limbs = n / 64, bits = n % 64;
+    u256 r;
+    for (unsigned i = 0; i < 4; i++)
+        r.w[i] = (win[i + limbs] >> bits) | ((win[i + limbs + 1] << 1) << (63 - bits));
+    return r;
+}
+
+static inline u256 u256_shift_left_small(const u256 *x, unsigned n)
+{
+    uint64_t win[9] = {0, 0, 0, 0, 0, x->w[0], x->w[1], x->w[2], x->w[3]};
+    unsigned limbs = n / 64, bits = n % 64;
+    u256 r;
+    for (unsigned i = 0; i < 4; i++)
+        r.w[i] = (win[5 + i - limbs] << bits) | ((win[4 + i - limbs] >> 1) >> (63 - bits));
+    return r;
+}
+
+/* Shifts with EVM semantics: amounts >= 256 give 0 (all ones for SAR of a
+ * negative number). */
+static inline u256 u256_shl(const u256 *shift, const u256 *x)
+{
+    if (!u256_fits_u64(shift) || shift->w[0] >= 256) return u256_zero();
+    return u256_shift_left_small(x, (unsigned)shift->w[0]);
+}
+
+static inline u256 u256_shr(const u256 *shift, const u256 *x)
+{
+    if (!u256_fits_u64(shift) || shift->w[0] >= 256) return u256_zero();
+    return u256_shift_right_small(x, (unsigned)shift->w[0], 0);
+}
+
+static inline u256 u256_sar(const u256 *shift, const u256 *x)
+{
+    uint64_t fill = (uint64_t)0 - (x->w[3] >> 63);
+    if (!u256_fits_u64(shift) || shift->w[0] >= 256) {
+        u256 r = {{fill, fill, fill, fill}};
+        return r;
+    }
+    return u256_shift_right_small(x, (unsigned)shift->w[0], fill);
+}
+
+/* BYTE: index 0 is the most significant byte; >= 32 gives 0. */
+static inline u256 u256_byte(const u256 *index, const u256 *x)
+{
+    if (!u256_fits_u64(index) || index->w[0] >= 32) return u256_zero();
+    unsigned from_low = 31 - (unsigned)index->w[0];
+    return u256_from_u64((x->w[from_low / 8] >> (from_low % 8 * 8)) & 0xff);
+}
+
+/* SIGNEXTEND from byte b (0 = least significant); b >= 31 leaves x. */
+static inline u256 u256_signextend(const u256 *byte_index, const u256 *x)
+{
+    if (!u256_fits_u64(byte_index) || byte_index->w[0] >= 31) return *x;
+    unsigned sign_bit = (unsigned)byte_index->w[0] * 8 + 7;
+    unsigned limb = sign_bit / 64, bit = sign_bit % 64;
+    uint64_t fill = (uint64_t)0 - ((x->w[limb] >> bit) & 1);
+    uint64_t keep = bit == 63 ? UINT64_MAX : ((uint64_t)1 << (bit + 1)) - 1;
+    u256 r = *x;
+    r.w[limb] = (r.w[limb] & keep) | (fill & ~keep);
+    for (unsigned i = limb + 1; i < 4; i++) r.w[i] = fill;
+    return r;
+}
+
+/* Leading zero bits (256 for zero): EIP-7939 CLZ. */
+static inline unsigned u256_clz(const u256 *x)
+{
+    if (x->w[3]) return (unsigned)__builtin_clzll(x->w[3]);
+    if (x->w[2]) return 64 + (unsigned)__builtin_clzll(x->w[2]);
+    if (x->w[1]) return 128 + (unsigned)__builtin_clzll(x->w[1]);
+    if (x->w[0]) return 192 + (unsigned)__builtin_clzll(x->w[0]);
+    return 256;
+}
+
+/* Number of significant bytes (0 for zero): EXP gas. */
+static inline unsigned u256_byte_length(const u256 *x) { return (256 - u256_clz(x) + 7) / 8; }
+
+/* ---- Out of line: division and exponentiation. ---- */
 u256 u256_div(const u256 *a, const u256 *b);  /* b == 0 -> 0 */
 u256 u256_mod(const u256 *a, const u256 *b);  /* b == 0 -> 0 */
 u256 u256_sdiv(const u256 *a, const u256 *b); /* -2^255 / -1 == -2^255 */
@@ -90,14 +241,6 @@ u256 u256_smod(const u256 *a, const u256 *b); /* sign follows the dividend */
 u256 u256_addmod(const u256 *a, const u256 *b, const u256 *m); /* 257-bit intermediate */
 u256 u256_mulmod(const u256 *a, const u256 *b, const u256 *m); /* 512-bit intermediate */
 u256 u256_exp(const u256 *base, const u256 *exponent);
-u256 u256_signextend(const u256 *byte_index, const u256 *x);
-u256 u256_byte(const u256 *index, const u256 *x); /* index 0 = most significant byte */
-u256 u256_shl(const u256 *shift, const u256 *x);
-u256 u256_shr(const u256 *shift, const u256 *x);
-u256 u256_sar(const u256 *shift, const u256 *x);
-unsigned u256_clz(const u256 *x); /* 256 for zero */
-/* Number of significant bytes (0 for zero): EXP gas. */
-unsigned u256_byte_length(const u256 *x);
 /* Quotient and remainder together (the shared long division). */
 void u256_divmod(const u256 *a, const u256 *b, u256 *quot, u256 *rem);
 

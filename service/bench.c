@@ -66,7 +66,8 @@ static const json_t *expected_in(bench_runner *br, const char *dir)
     json_error_t jerr;
     json_t *j = json_load_file(candidate, 0, &jerr);
     if (!json_is_object(j)) {
-        fprintf(br->opts->out, "warning: %s: line %d: %s\n", candidate, jerr.line, j ? "not an object" : jerr.text);
+        fprintf(br->opts->out, "warning: %s: line %d: %s\n", candidate, jerr.line,
+                j ? "not an object" : jerr.text);
         json_decref(j);
         j = NULL;
     }
@@ -142,20 +143,24 @@ static bool verify(bench_runner *br, const bench_input *in, const json_t *want, 
     bytebuf output = {0};
     hj_error err;
     uint64_t gas;
-    bool ok = status && hj_get_bytes(want, "output", &output, &err) && hj_get_u64(want, "gas_used", &gas, &err);
+    bool ok =
+        status && hj_get_bytes(want, "output", &output, &err) && hj_get_u64(want, "gas_used", &gas, &err);
     if (!ok) {
         fprintf(out, "error: %s: unreadable recording: %s\n", in->key, status ? err.msg : "status missing");
     } else if (!status_matches(status, first->status)) {
         fprintf(out, "error: %s: status %s, recorded %s\n", in->key, exec_status_name(first->status), status);
         ok = false;
-    } else if (output.len != first->output.len || (output.len && memcmp(output.data, first->output.data, output.len))) {
+    } else if (output.len != first->output.len ||
+               (output.len && memcmp(output.data, first->output.data, output.len))) {
         char *got = hex_from_bytes(first->output.data, first->output.len < 64 ? first->output.len : 64);
-        fprintf(out, "error: %s: output %s%s (%zu bytes) differs from the recorded one (%zu bytes)\n", in->key,
-                got, first->output.len > 64 ? "..." : "", first->output.len, output.len);
+        fprintf(out, "error: %s: output %s%s (%zu bytes) differs from the recorded one (%zu bytes)\n",
+                in->key, got, first->output.len > 64 ? "..." : "", first->output.len, output.len);
         free(got);
         ok = false;
     } else if (gas != first->gas_used) {
-        fprintf(out, "warning: %s: gas used %" PRIu64 ", recorded %" PRIu64 " (under Istanbul rules; running %s)\n",
+        fprintf(out,
+                "warning: %s: gas used %" PRIu64 ", recorded %" PRIu64
+                " (under Istanbul rules; running %s)\n",
                 in->key, first->gas_used, gas, fork_name((enum fork)br->opts->fork));
     }
     bytebuf_free(&output);
@@ -214,8 +219,10 @@ static void run_input(bench_runner *br, const bench_input *in, const json_t *exp
 {
     bench_sample first = {0};
     const json_t *want = expected ? json_object_get(expected, in->key) : NULL;
-    if (verify(br, in, want, &first)) measure(br, in, first.gas_used);
-    else br->failed = true;
+    if (verify(br, in, want, &first))
+        measure(br, in, first.gas_used);
+    else
+        br->failed = true;
     bytebuf_free(&first.output);
 }
 
@@ -244,11 +251,13 @@ static bool load_common(const json_t *tc, enum fork f, bench_input *in, hj_error
     const json_t *txj = json_object_get(tc, "transaction");
     in->m = memstate_new();
     if (!st_load_pre(json_object_get(tc, "pre"), in->m, err) ||
-        !st_load_block_env(json_object_get(tc, "env"), json_object_get(tc, "config"), f, fork_name(f), &in->block, err))
+        !st_load_block_env(json_object_get(tc, "env"), json_object_get(tc, "config"), f, fork_name(f),
+                           &in->block, err))
         return false;
     st_set_block_hashes(in->m, in->block.number);
     if (!json_is_object(txj)) return hj_fail(err, "transaction: expected an object");
-    if (!hj_get_address(txj, "sender", &in->origin, err) || !hj_get_address(txj, "to", &in->msg.recipient, err))
+    if (!hj_get_address(txj, "sender", &in->origin, err) ||
+        !hj_get_address(txj, "to", &in->msg.recipient, err))
         return false;
     in->gas_price = u256_zero();
     if (!hj_opt_u256(txj, "gasPrice", &in->gas_price, err)) return false;
@@ -310,8 +319,11 @@ static void run_file(bench_runner *br, const char *file)
     json_error_t jerr;
     json_t *root = json_load_file(file, 0, &jerr);
     if (!json_is_object(root)) {
-        if (root) fprintf(br->opts->out, "error: %s: not a JSON object of benchmarks\n", file);
-        else fprintf(br->opts->out, "error: %s: line %d column %d: %s\n", file, jerr.line, jerr.column, jerr.text);
+        if (root)
+            fprintf(br->opts->out, "error: %s: not a JSON object of benchmarks\n", file);
+        else
+            fprintf(br->opts->out, "error: %s: line %d column %d: %s\n", file, jerr.line, jerr.column,
+                    jerr.text);
         br->failed = true;
         json_decref(root);
         return;

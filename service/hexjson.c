@@ -37,8 +37,7 @@ static const char *hex_digits(const char *s, size_t *n)
 /* Decodes an even number of digits into n/2 bytes. */
 static void decode_pairs(const char *d, size_t n, uint8_t *out)
 {
-    for (size_t i = 0; i < n / 2; i++)
-        out[i] = (uint8_t)(hex_digit(d[2 * i]) << 4 | hex_digit(d[2 * i + 1]));
+    for (size_t i = 0; i < n / 2; i++) out[i] = (uint8_t)(hex_digit(d[2 * i]) << 4 | hex_digit(d[2 * i + 1]));
 }
 
 bool hex_to_u256(const char *s, u256 *out)
@@ -109,10 +108,7 @@ static const char *json_kind(const json_t *v)
 }
 
 /* The string value for an error message, cut short when long. */
-static const char *shown(const json_t *v)
-{
-    return json_is_string(v) ? json_string_value(v) : json_kind(v);
-}
+static const char *shown(const json_t *v) { return json_is_string(v) ? json_string_value(v) : json_kind(v); }
 
 bool hj_u256(const json_t *v, const char *what, u256 *out, hj_error *err)
 {
@@ -144,24 +140,16 @@ bool hj_address(const json_t *v, const char *what, address *out, hj_error *err)
 bool hj_hash(const json_t *v, const char *what, hash32 *out, hj_error *err)
 {
     if (!v) return hj_fail(err, "%s: missing", what);
-    if (json_is_string(v)) {
-        const char *s = json_string_value(v);
-        u256 q;
-        if (hex_to_hash(s, out)) return true;
-        if (hex_to_u256(s, &q)) {
-            u256_store_be(out->b, &q);
-            return true;
-        }
-    }
-    return hj_fail(err, "%s: expected a 32-byte hex value, got %.80s", what, shown(v));
+    if (json_is_string(v) && hex_to_hash(json_string_value(v), out)) return true;
+    return hj_fail(err, "%s: expected 32 bytes (64 hex digits), got %.80s", what, shown(v));
 }
 
 bool hj_bytes(const json_t *v, const char *what, bytebuf *out, hj_error *err)
 {
     if (!v) return hj_fail(err, "%s: missing", what);
     if (json_is_string(v) && hex_to_bytes(json_string_value(v), out)) return true;
-    return hj_fail(err, "%s: expected hex bytes (\"0x\" and an even number of digits), got %.80s",
-                   what, shown(v));
+    return hj_fail(err, "%s: expected hex bytes (\"0x\" and an even number of digits), got %.80s", what,
+                   shown(v));
 }
 
 /* --- Object members. */
@@ -222,15 +210,9 @@ static void format_bytes(const uint8_t *p, size_t n, char *out)
     out[2 + 2 * n] = '\0';
 }
 
-void hex_from_hash(const hash32 *h, char out[HEX_HASH_LEN])
-{
-    format_bytes(h->b, 32, out);
-}
+void hex_from_hash(const hash32 *h, char out[HEX_HASH_LEN]) { format_bytes(h->b, 32, out); }
 
-void hex_from_address(const address *a, char out[HEX_ADDRESS_LEN])
-{
-    format_bytes(a->b, 20, out);
-}
+void hex_from_address(const address *a, char out[HEX_ADDRESS_LEN]) { format_bytes(a->b, 20, out); }
 
 void hex_from_u256(const u256 *v, char out[HEX_U256_LEN])
 {

@@ -33,8 +33,7 @@ bool hex_to_bytes(const char *s, bytebuf *out);
 bool hj_u256(const json_t *v, const char *what, u256 *out, hj_error *err);
 bool hj_u64(const json_t *v, const char *what, uint64_t *out, hj_error *err);
 bool hj_address(const json_t *v, const char *what, address *out, hj_error *err);
-/* A 32-byte value; a short quantity is accepted and right-aligned
- * (e.g. "0x00" for a zero hash). */
+/* Exactly 32 bytes. */
 bool hj_hash(const json_t *v, const char *what, hash32 *out, hj_error *err);
 bool hj_bytes(const json_t *v, const char *what, bytebuf *out, hj_error *err);
 

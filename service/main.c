@@ -94,8 +94,19 @@ static int online_cpus(void)
 
 /* ----------------------------------------------------------- statetest */
 
-enum { OPT_FORK = 256, OPT_FILTER, OPT_JSON, OPT_TRACE, OPT_JOBS, OPT_PENDING, OPT_NO_PENDING, OPT_DIFF,
-       OPT_ENGINE, OPT_MIN_TIME, OPT_HELP };
+enum {
+    OPT_FORK = 256,
+    OPT_FILTER,
+    OPT_JSON,
+    OPT_TRACE,
+    OPT_JOBS,
+    OPT_PENDING,
+    OPT_NO_PENDING,
+    OPT_DIFF,
+    OPT_ENGINE,
+    OPT_MIN_TIME,
+    OPT_HELP
+};
 
 static int statetest_option(int opt, statetest_options *o, char **argv)
 {
@@ -109,7 +120,8 @@ static int statetest_option(int opt, statetest_options *o, char **argv)
     case OPT_PENDING: o->pending_file = optarg; return 0;
     case OPT_NO_PENDING: o->pending_file = NULL; return 0;
     case OPT_JOBS:
-        if (!parse_int(optarg, 1, 1024, &jobs)) return usage_error("statetest", "--jobs: expected 1..1024, got '%s'", optarg);
+        if (!parse_int(optarg, 1, 1024, &jobs))
+            return usage_error("statetest", "--jobs: expected 1..1024, got '%s'", optarg);
         o->jobs = (int)jobs;
         return 0;
     default: return option_error("statetest", opt, argv);
@@ -119,11 +131,16 @@ static int statetest_option(int opt, statetest_options *o, char **argv)
 static int cmd_statetest(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"fork", required_argument, NULL, OPT_FORK},       {"filter", required_argument, NULL, OPT_FILTER},
-        {"json", no_argument, NULL, OPT_JSON},             {"trace", no_argument, NULL, OPT_TRACE},
-        {"jobs", required_argument, NULL, OPT_JOBS},       {"pending", required_argument, NULL, OPT_PENDING},
-        {"no-pending", no_argument, NULL, OPT_NO_PENDING}, {"diff", no_argument, NULL, OPT_DIFF},
-        {"help", no_argument, NULL, OPT_HELP},             {NULL, 0, NULL, 0},
+        {"fork", required_argument, NULL, OPT_FORK},
+        {"filter", required_argument, NULL, OPT_FILTER},
+        {"json", no_argument, NULL, OPT_JSON},
+        {"trace", no_argument, NULL, OPT_TRACE},
+        {"jobs", required_argument, NULL, OPT_JOBS},
+        {"pending", required_argument, NULL, OPT_PENDING},
+        {"no-pending", no_argument, NULL, OPT_NO_PENDING},
+        {"diff", no_argument, NULL, OPT_DIFF},
+        {"help", no_argument, NULL, OPT_HELP},
+        {NULL, 0, NULL, 0},
     };
     statetest_options o = {.fork = -1, .jobs = online_cpus(), .out = stdout};
     if (access(DEFAULT_PENDING_FILE, R_OK) == 0) o.pending_file = DEFAULT_PENDING_FILE;
@@ -148,7 +165,8 @@ static int bench_option(int opt, bench_options *o, char **argv)
     case OPT_FORK: return parse_fork("bench", optarg, &o->fork);
     case OPT_FILTER: o->filter = optarg; return 0;
     case OPT_ENGINE:
-        if (strcmp(optarg, "interp") != 0) return usage_error("bench", "unknown engine '%s' (known: interp)", optarg);
+        if (strcmp(optarg, "interp") != 0)
+            return usage_error("bench", "unknown engine '%s' (known: interp)", optarg);
         o->engine = optarg;
         return 0;
     case OPT_MIN_TIME:
@@ -162,9 +180,9 @@ static int bench_option(int opt, bench_options *o, char **argv)
 static int cmd_bench(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"engine", required_argument, NULL, OPT_ENGINE},     {"fork", required_argument, NULL, OPT_FORK},
-        {"filter", required_argument, NULL, OPT_FILTER},     {"min-time", required_argument, NULL, OPT_MIN_TIME},
-        {"help", no_argument, NULL, OPT_HELP},               {NULL, 0, NULL, 0},
+        {"engine", required_argument, NULL, OPT_ENGINE}, {"fork", required_argument, NULL, OPT_FORK},
+        {"filter", required_argument, NULL, OPT_FILTER}, {"min-time", required_argument, NULL, OPT_MIN_TIME},
+        {"help", no_argument, NULL, OPT_HELP},           {NULL, 0, NULL, 0},
     };
     bench_options o = {.engine = "interp", .fork = FORK_ISTANBUL, .min_time = 0.5, .out = stdout};
     int opt;

@@ -207,26 +207,43 @@ static bool load_blob_schedule(const json_t *config, const char *fork_key, block
            hj_opt_u64(entry, "baseFeeUpdateFraction", &b->blob_base_fee_update_fraction, err);
 }
 
+/* PREVRANDAO: a 32-byte value, which some fixtures write as a quantity. */
+static bool load_random(const json_t *env, block_env *b, hj_error *err)
+{
+    u256 random;
+    const json_t *v = member(env, "currentRandom");
+    if (!v) return true;
+    if (!hj_u256(v, "currentRandom", &random, err)) return false;
+    u256_store_be(b->prevrandao.b, &random);
+    return true;
+}
+
+static bool load_env_fields(const json_t *env, block_env *b, hj_error *err)
+{
+    if (!json_is_object(env)) return hj_fail(err, "expected an object");
+    return hj_get_u64(env, "currentNumber", &b->number, err) &&
+           hj_get_u64(env, "currentTimestamp", &b->timestamp, err) &&
+           hj_get_u64(env, "currentGasLimit", &b->gas_limit, err) &&
+           hj_get_address(env, "currentCoinbase", &b->coinbase, err) &&
+           hj_opt_u256(env, "currentDifficulty", &b->difficulty, err) && load_random(env, b, err) &&
+           hj_opt_u256(env, "currentBaseFee", &b->base_fee, err) &&
+           hj_opt_u64(env, "currentExcessBlobGas", &b->excess_blob_gas, err);
+}
+
 bool st_load_block_env(const json_t *env, const json_t *config, enum fork f, const char *fork_key,
                        block_env *b, hj_error *err)
 {
+    hj_error inner;
     memset(b, 0, sizeof *b);
-    if (!json_is_object(env)) return hj_fail(err, "env: expected an object");
     b->chain_id = u256_from_u64(1);
     if (f >= FORK_LONDON) b->base_fee = u256_from_u64(DEFAULT_BASE_FEE);
-    if (!hj_get_u64(env, "currentNumber", &b->number, err) ||
-        !hj_get_u64(env, "currentTimestamp", &b->timestamp, err) ||
-        !hj_get_u64(env, "currentGasLimit", &b->gas_limit, err) ||
-        !hj_get_address(env, "currentCoinbase", &b->coinbase, err) ||
-        !hj_opt_u256(env, "currentDifficulty", &b->difficulty, err) ||
-        !hj_opt_hash(env, "currentRandom", &b->prevrandao, err) ||
-        !hj_opt_u256(env, "currentBaseFee", &b->base_fee, err) ||
-        !hj_opt_u64(env, "currentExcessBlobGas", &b->excess_blob_gas, err))
-        return false;
+    if (!load_env_fields(env, b, &inner)) return hj_fail(err, "env: %s", inner.msg);
     if (config && !json_is_object(config)) return hj_fail(err, "config: expected an object");
-    if (config && !hj_opt_u256(config, "chainid", &b->chain_id, err)) return false;
+    if (config && !hj_opt_u256(config, "chainid", &b->chain_id, &inner))
+        return hj_fail(err, "config: %s", inner.msg);
     block_env_default_blob_schedule(b, f);
-    if (!load_blob_schedule(config, fork_key, b, err)) return false;
+    if (!load_blob_schedule(config, fork_key, b, &inner))
+        return hj_fail(err, "config.blobSchedule.%s: %s", fork_key, inner.msg);
     block_env_update_blob_base_fee(b);
     return true;
 }
@@ -237,8 +254,7 @@ static bool indexed(const json_t *txj, const char *key, size_t i, const json_t *
     json_t *arr;
     if (!hj_get_array(txj, key, &arr, err)) return false;
     if (i >= json_array_size(arr))
-        return hj_fail(err, "transaction.%s has %zu entries, index %zu is out of range", key,
-                       json_array_size(arr), i);
+        return hj_fail(err, "%s has %zu entries, index %zu is out of range", key, json_array_size(arr), i);
     *out = json_array_get(arr, i);
     return true;
 }
@@ -247,7 +263,7 @@ static bool derive_sender(const json_t *txj, address *out, hj_error *err)
 {
     hash32 secret;
     if (!hj_get_hash(txj, "secretKey", &secret, err)) {
-        return hj_fail(err, "transaction: neither sender nor a valid secretKey");
+        return hj_fail(err, "neither sender nor a valid secretKey");
     }
     secp256k1_context *ctx = secp256k1_context_create(SECP256K1_CONTEXT_NONE);
     secp256k1_pubkey pub;
@@ -256,7 +272,7 @@ static bool derive_sender(const json_t *txj, address *out, hj_error *err)
     bool ok = secp256k1_ec_pubkey_create(ctx, &pub, secret.b);
     if (ok) secp256k1_ec_pubkey_serialize(ctx, ser, &ser_len, &pub, SECP256K1_EC_UNCOMPRESSED);
     secp256k1_context_destroy(ctx);
-    if (!ok) return hj_fail(err, "transaction: secretKey is not a valid private key");
+    if (!ok) return hj_fail(err, "secretKey is not a valid private key");
     hash32 h;
     keccak256(ser + 1, 64, h.b);
     memcpy(out->b, h.b + 12, 20);
@@ -270,7 +286,8 @@ static bool load_access_list(const json_t *list, transaction *tx, tx_storage *s,
     size_t n = json_array_size(list), n_keys = 0;
     for (size_t i = 0; i < n; i++) {
         const json_t *keys = json_object_get(json_array_get(list, i), "storageKeys");
-        if (!json_is_array(keys)) return hj_fail(err, "access list entry %zu: storageKeys is not an array", i);
+        if (!json_is_array(keys))
+            return hj_fail(err, "access list entry %zu: storageKeys is not an array", i);
         n_keys += json_array_size(keys);
     }
     s->access_list = xcalloc(n, sizeof(access_list_entry));
@@ -349,8 +366,8 @@ static bool load_destination(const json_t *txj, transaction *tx, hj_error *err)
 }
 
 /* The fields picked by the indexes. */
-static bool load_indexed(const json_t *txj, size_t d, size_t g, size_t v, transaction *tx,
-                         tx_storage *s, hj_error *err)
+static bool load_indexed(const json_t *txj, size_t d, size_t g, size_t v, transaction *tx, tx_storage *s,
+                         hj_error *err)
 {
     const json_t *data = NULL, *gas = NULL, *value = NULL;
     if (!indexed(txj, "data", d, &data, err) || !indexed(txj, "gasLimit", g, &gas, err) ||
@@ -364,12 +381,10 @@ static bool load_indexed(const json_t *txj, size_t d, size_t g, size_t v, transa
     return true;
 }
 
-bool st_load_tx(const json_t *txj, size_t d, size_t g, size_t v, transaction *tx,
-                tx_storage *s, hj_error *err)
+static bool load_tx_fields(const json_t *txj, size_t d, size_t g, size_t v, transaction *tx, tx_storage *s,
+                           hj_error *err)
 {
-    memset(tx, 0, sizeof *tx);
-    memset(s, 0, sizeof *s);
-    if (!json_is_object(txj)) return hj_fail(err, "transaction: expected an object");
+    if (!json_is_object(txj)) return hj_fail(err, "expected an object");
     const json_t *access_list = NULL;
     if (member(txj, "accessLists") && !indexed(txj, "accessLists", d, &access_list, err)) return false;
     tx->type = tx_type(txj, access_list);
@@ -385,8 +400,17 @@ bool st_load_tx(const json_t *txj, size_t d, size_t g, size_t v, transaction *tx
     if (tx->type == 3 && member(txj, "blobVersionedHashes") &&
         !load_blob_hashes(member(txj, "blobVersionedHashes"), tx, s, err))
         return false;
-    if (tx->type == 4 && !load_authorizations(member(txj, "authorizationList"), tx, s, err)) return false;
-    return true;
+    return tx->type != 4 || load_authorizations(member(txj, "authorizationList"), tx, s, err);
+}
+
+bool st_load_tx(const json_t *txj, size_t d, size_t g, size_t v, transaction *tx, tx_storage *s,
+                hj_error *err)
+{
+    hj_error inner;
+    memset(tx, 0, sizeof *tx);
+    memset(s, 0, sizeof *s);
+    if (load_tx_fields(txj, d, g, v, tx, s, &inner)) return true;
+    return hj_fail(err, "transaction: %s", inner.msg);
 }
 
 void tx_storage_free(tx_storage *s)
@@ -404,8 +428,9 @@ void tx_storage_free(tx_storage *s)
 static void trace_step_print(void *ctx, const trace_step *step)
 {
     FILE *out = ctx;
-    fprintf(out, "{\"pc\":%" PRIu32 ",\"op\":%u,\"gas\":\"0x%" PRIx64 "\",\"gasCost\":\"0x%" PRIx64
-                 "\",\"memSize\":%zu,\"stack\":[",
+    fprintf(out,
+            "{\"pc\":%" PRIu32 ",\"op\":%u,\"gas\":\"0x%" PRIx64 "\",\"gasCost\":\"0x%" PRIx64
+            "\",\"memSize\":%zu,\"stack\":[",
             step->pc, step->op, (uint64_t)step->gas, (uint64_t)step->gas_cost, step->mem_size);
     for (size_t i = 0; i < step->stack_len; i++) {
         char hex[HEX_U256_LEN];
@@ -429,8 +454,10 @@ static void trace_summary(FILE *out, const tx_result *res, const hash32 *root)
     char root_hex[HEX_HASH_LEN];
     hex_from_hash(root, root_hex);
     fprintf(out, "{\"output\":\"%s\",\"gasUsed\":\"0x%" PRIx64 "\",\"error\":\"%s\"}\n", output,
-            res->gas_used, res->error != TX_OK ? tx_error_name(res->error)
-                           : res->status != EXEC_SUCCESS ? exec_status_name(res->status) : "");
+            res->gas_used,
+            res->error != TX_OK           ? tx_error_name(res->error)
+            : res->status != EXEC_SUCCESS ? exec_status_name(res->status)
+                                          : "");
     fprintf(out, "{\"stateRoot\":\"%s\"}\n", root_hex);
     free(output);
 }
@@ -441,8 +468,8 @@ enum result_kind { R_PASS, R_FAIL, R_SKIP_PENDING, R_SKIP_FORK, R_ERROR };
 
 typedef struct {
     enum result_kind kind;
-    char *name;    /* the case, NULL for an error about the whole file */
-    char *fork;    /* as written in the fixture */
+    char *name; /* the case, NULL for an error about the whole file */
+    char *fork; /* as written in the fixture */
     long d, g, v;
     hash32 want_root, got_root, want_logs, got_logs;
     char *want_exception; /* NULL: the tx must be valid */
@@ -450,6 +477,7 @@ typedef struct {
     enum tx_error got_error;
     enum exec_status status;
     uint64_t gas_used;
+    address created_address;
     char *message; /* error text, or the state differences (--diff) */
 } case_result;
 
@@ -569,10 +597,63 @@ static void diff_account(FILE *out, state_backend *be, const char *addr_hex, con
     if (json_is_object(storage)) diff_storage(out, be, &a, addr_hex, storage);
 }
 
-/* Where our post state differs from the fixture's `state`, as far as the
- * backend interface lets us look: every expected account and slot, and the
- * account count (accounts or slots we have in excess are not named). */
-static char *diff_post_state(memstate *m, const json_t *want)
+/* Addresses the transaction may have left behind: the pre-state accounts,
+ * the sender, recipient, coinbase, created contract and the precompiles.
+ * (memstate.h offers no iteration, so an extra account elsewhere shows only
+ * in the account count.) */
+typedef struct {
+    address *items;
+    size_t count;
+} address_set;
+
+static void address_set_add(address_set *s, const address *a)
+{
+    for (size_t i = 0; i < s->count; i++)
+        if (memcmp(s->items[i].b, a->b, 20) == 0) return;
+    s->items = xrealloc(s->items, (s->count + 1) * sizeof(address));
+    s->items[s->count++] = *a;
+}
+
+static address_set suspects(const json_t *pre, const block_env *b, const transaction *tx,
+                            const address *created)
+{
+    address_set s = {0};
+    const char *addr_hex;
+    json_t *acc;
+    json_object_foreach((json_t *)pre, addr_hex, acc) {
+        address a;
+        if (hex_to_address(addr_hex, &a)) address_set_add(&s, &a);
+    }
+    address_set_add(&s, &tx->sender);
+    if (tx->has_to) address_set_add(&s, &tx->to);
+    address_set_add(&s, &b->coinbase);
+    address_set_add(&s, created);
+    for (uint8_t i = 1; i <= 0x11; i++) {
+        address p = {{0}};
+        p.b[19] = i;
+        address_set_add(&s, &p);
+    }
+    return s;
+}
+
+/* Accounts among the suspects that we have and the fixture does not. */
+static void diff_extra_accounts(FILE *out, state_backend *be, const json_t *want, const address_set *s)
+{
+    for (size_t i = 0; i < s->count; i++) {
+        account_info info;
+        char hex[HEX_ADDRESS_LEN];
+        hex_from_address(&s->items[i], hex);
+        if (json_object_get(want, hex) || !be->get_account(be->ctx, &s->items[i], &info)) continue;
+        char balance[HEX_U256_LEN];
+        hex_from_u256(&info.balance, balance);
+        fprintf(out, "\n    %s: exists (nonce %" PRIu64 ", balance %s%s), expected absent", hex, info.nonce,
+                balance, memcmp(info.code_hash.b, KECCAK_EMPTY.b, 32) ? ", with code" : "");
+    }
+}
+
+/* Where our post state differs from the fixture's `state`: every expected
+ * account and slot, the suspects that should not exist, and the count. */
+static char *diff_post_state(memstate *m, const json_t *want, const address_set *suspects)
 {
     char *text = NULL;
     size_t len = 0;
@@ -581,6 +662,7 @@ static char *diff_post_state(memstate *m, const json_t *want)
     const char *addr;
     json_t *acc;
     json_object_foreach((json_t *)want, addr, acc) diff_account(out, &be, addr, acc);
+    diff_extra_accounts(out, &be, want, suspects);
     if (memstate_account_count(m) != json_object_size(want))
         fprintf(out, "\n    %zu accounts, expected %zu", memstate_account_count(m), json_object_size(want));
     fclose(out);
@@ -625,8 +707,8 @@ static bool load_expectation(const json_t *entry, expectation *x, case_result *r
     return true;
 }
 
-static void execute_tx(const runner *rn, memstate *m, const block_env *b, const transaction *tx,
-                       enum fork f, case_result *r)
+static void execute_tx(const runner *rn, memstate *m, const block_env *b, const transaction *tx, enum fork f,
+                       case_result *r)
 {
     state_backend backend = memstate_backend(m);
     state_sink sink = memstate_sink(m);
@@ -644,18 +726,31 @@ static void execute_tx(const runner *rn, memstate *m, const block_env *b, const 
     r->got_error = res.error;
     r->status = res.status;
     r->gas_used = res.gas_used;
+    r->created_address = res.created_address;
     tx_result_free(&res);
     state_free(st);
 }
 
-static void judge(const runner *rn, const json_t *entry, memstate *m, case_result *r)
+/* What judge needs besides the result: the inputs, for --diff. */
+typedef struct {
+    const json_t *entry;
+    const json_t *pre;
+    const block_env *block;
+    const transaction *tx;
+    memstate *m;
+} judged;
+
+static void judge(const runner *rn, const judged *j, case_result *r)
 {
     bool root_ok = memcmp(r->want_root.b, r->got_root.b, 32) == 0;
     bool logs_ok = memcmp(r->want_logs.b, r->got_logs.b, 32) == 0;
     bool exc_ok = exception_matches(r->want_exception, r->got_error);
     r->kind = root_ok && logs_ok && exc_ok ? R_PASS : R_FAIL;
-    const json_t *post_state = member(entry, "state");
-    if (!root_ok && rn->opts->diff && json_is_object(post_state)) r->message = diff_post_state(m, post_state);
+    const json_t *post_state = member(j->entry, "state");
+    if (root_ok || !rn->opts->diff || !json_is_object(post_state)) return;
+    address_set s = suspects(j->pre, j->block, j->tx, &r->created_address);
+    r->message = diff_post_state(j->m, post_state, &s);
+    free(s.items);
 }
 
 /* One post entry: the pre state, the transaction its indexes pick, and the
@@ -675,7 +770,8 @@ static void run_entry(const runner *rn, const json_t *tc, enum fork f, const cha
     if (ok) {
         st_set_block_hashes(m, b.number);
         execute_tx(rn, m, &b, &tx, f, r);
-        judge(rn, entry, m, r);
+        judged j = {entry, json_object_get(tc, "pre"), &b, &tx, m};
+        judge(rn, &j, r);
     } else {
         r->kind = R_ERROR;
         r->message = strdup(err.msg);
@@ -728,7 +824,8 @@ static void run_case(const runner *rn, const char *name, const json_t *tc, bool 
     }
     const char *fork_key;
     json_t *entries;
-    json_object_foreach((json_t *)post, fork_key, entries) run_fork(rn, name, tc, fork_key, entries, pending, out);
+    json_object_foreach((json_t *)post, fork_key, entries)
+        run_fork(rn, name, tc, fork_key, entries, pending, out);
 }
 
 static bool case_selected(const runner *rn, const char *path, const char *name)
@@ -834,9 +931,12 @@ static void add_outcome_json(json_t *o, const case_result *r)
     json_object_set_new(o, "root", hash_json(&r->got_root));
     json_object_set_new(o, "expectedLogs", hash_json(&r->want_logs));
     json_object_set_new(o, "logs", hash_json(&r->got_logs));
-    json_object_set_new(o, "expectedException", r->want_exception ? json_string(r->want_exception) : json_null());
-    json_object_set_new(o, "exception", r->got_error != TX_OK ? json_string(tx_error_name(r->got_error)) : json_null());
-    json_object_set_new(o, "status", r->got_error == TX_OK ? json_string(exec_status_name(r->status)) : json_null());
+    json_object_set_new(o, "expectedException",
+                        r->want_exception ? json_string(r->want_exception) : json_null());
+    json_object_set_new(o, "exception",
+                        r->got_error != TX_OK ? json_string(tx_error_name(r->got_error)) : json_null());
+    json_object_set_new(o, "status",
+                        r->got_error == TX_OK ? json_string(exec_status_name(r->status)) : json_null());
     json_object_set_new(o, "gasUsed", json_integer((json_int_t)r->gas_used));
 }
 
@@ -867,8 +967,10 @@ static void report_file(const runner *rn, const char *path, const file_results *
 {
     for (size_t i = 0; i < fr->count; i++) {
         const case_result *r = &fr->items[i];
-        if (rn->opts->json) print_json(rn->opts->out, path, r);
-        else if (r->kind == R_FAIL || r->kind == R_ERROR) print_failure(rn->opts->out, path, r);
+        if (rn->opts->json)
+            print_json(rn->opts->out, path, r);
+        else if (r->kind == R_FAIL || r->kind == R_ERROR)
+            print_failure(rn->opts->out, path, r);
         switch (r->kind) {
         case R_PASS: t->passed++; break;
         case R_SKIP_PENDING: t->skipped_pending++; break;

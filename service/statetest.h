@@ -27,7 +27,8 @@ typedef struct {
 /* Runs every case of every .json file under `paths` (files or folders,
  * recursively). Prints each failure (or, with json, each result) and ends
  * with the line "N passed, N failed, N skipped". Returns 0 when nothing
- * failed, 1 otherwise. */
+ * failed, 1 when something did, 2 when a path or the pending file cannot be
+ * read. */
 int statetest_run(char *const *paths, size_t n_paths, const statetest_options *opts);
 
 /* --- Fixture loading. */
@@ -63,16 +64,17 @@ typedef struct {
     hash32 *blob_hashes;
     authorization *authorizations;
 } tx_storage;
-bool st_load_tx(const json_t *txj, size_t d, size_t g, size_t v, transaction *tx,
-                tx_storage *storage, hj_error *err);
+bool st_load_tx(const json_t *txj, size_t d, size_t g, size_t v, transaction *tx, tx_storage *storage,
+                hj_error *err);
 void tx_storage_free(tx_storage *s);
 
-/* Gives the 256 blocks before `current_number` the hashes that
- * go-ethereum's state tests and evmone's runner use: keccak256 of the block
- * number written in decimal. */
+/* Gives the 256 blocks before `current_number` the hashes go-ethereum's
+ * state test runner uses: keccak256 of the block number written in decimal.
+ * (The EEST fixtures give no block hashes; the few that execute BLOCKHASH
+ * pass with these.) */
 void st_set_block_hashes(memstate *m, uint64_t current_number);
 
-/* The EIP-3155 tracer (one JSON line per step to `ctx`, a FILE *). */
+/* The EIP-3155 tracer: one JSON line per step to `out`. */
 tracer eip3155_tracer(FILE *out);
 
 #endif

@@ -1,0 +1,23 @@
+/* A process-wide cache of analysed code (padded copy + jump destinations),
+ * keyed by code hash: a contract is analysed once, however many states and
+ * threads execute it. Entries are reference counted; only unreferenced
+ * entries are evicted when the cache is over its byte budget. */
+#ifndef JITEVM_CODE_CACHE_H
+#define JITEVM_CODE_CACHE_H
+
+#include "state.h"
+
+/* The analysis of `code` (whose hash is `hash`), from the cache or made now.
+ * The caller holds a reference until code_cache_release. */
+const code_info *code_cache_acquire(const hash32 *hash, const uint8_t *code, size_t len);
+void code_cache_release(const code_info *ci);
+/* Sets the byte budget (default 64 MiB). */
+void code_cache_set_budget(size_t bytes);
+
+typedef struct {
+    uint64_t hits, misses, evictions;
+    size_t entries, bytes;
+} code_cache_stats;
+code_cache_stats code_cache_get_stats(void);
+
+#endif

@@ -1,0 +1,99 @@
+/* The SQLite store: account state, code, storage, the head block context,
+ * the chain configuration and compiled programs, behind the core's
+ * state_backend / state_sink interfaces.
+ *
+ * One `store` per database file (shared by all threads); one
+ * `store_conn` per thread (SQLite connections are not shared across
+ * threads here). Reads never block on the writer (WAL). Every write API
+ * runs in one SQLite transaction: all or nothing. */
+#ifndef JITEVM_STORE_H
+#define JITEVM_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "evm.h"
+#include "state.h"
+
+typedef struct store store;
+typedef struct store_conn store_conn;
+
+/* Error text for the caller to print: one line, no trailing newline. */
+typedef struct {
+    char msg[512];
+} store_error;
+
+enum store_open_flags {
+    STORE_OPEN_EXISTING = 0, /* fail when the file does not exist */
+    STORE_OPEN_CREATE = 1,   /* create the file (and apply all migrations) */
+    STORE_OPEN_READONLY = 2,
+};
+
+/* Opens the database, applies pending migrations (PRAGMA user_version), and
+ * refuses a database whose version is newer than this binary's. NULL and
+ * `err` set on failure (not SQLite, truncated, read-only directory, ...). */
+store *store_open(const char *path, int flags, store_error *err);
+void store_close(store *s);
+/* The schema version this binary writes. */
+int store_schema_version(void);
+
+/* A connection for the calling thread. */
+store_conn *store_connect(store *s, store_error *err);
+void store_disconnect(store_conn *c);
+
+/* Reads through this connection (state_backend callbacks). Code pointers
+ * returned by get_code stay valid until store_disconnect (the connection
+ * caches code by hash). */
+state_backend store_backend(store_conn *c);
+
+/* --- Chain configuration: chain id and the fork schedule. A fork is
+ * active from a block number (pre-merge forks) or a timestamp (Shanghai
+ * on); forks absent from the schedule are never active. */
+typedef struct {
+    uint64_t chain_id;
+    /* activation per fork; UINT64_MAX = not scheduled */
+    uint64_t activation[FORK_COUNT];
+    bool by_timestamp[FORK_COUNT];
+} chain_config;
+
+bool store_get_chain_config(store_conn *c, chain_config *out, store_error *err);
+bool store_set_chain_config(store_conn *c, const chain_config *cfg, store_error *err);
+/* The fork in force at (number, timestamp). */
+enum fork chain_config_fork_at(const chain_config *cfg, uint64_t number, uint64_t timestamp);
+
+/* --- The head block: the context every eth_call executes in. block_env's
+ * blob fields are filled from excess_blob_gas and the fork's schedule. */
+bool store_get_head(store_conn *c, block_env *out, store_error *err);
+bool store_set_head(store_conn *c, const block_env *head, store_error *err);
+/* Recent block hashes for BLOCKHASH (stored by number). */
+bool store_set_block_hash(store_conn *c, uint64_t number, const hash32 *hash, store_error *err);
+
+/* --- Writes. Either use the one-call helpers (each its own transaction),
+ * or bracket several sink writes with store_begin / store_commit. */
+bool store_begin(store_conn *c, store_error *err);
+bool store_commit(store_conn *c, store_error *err);
+void store_rollback(store_conn *c);
+/* A sink that writes into the current transaction (store_begin first). */
+state_sink store_sink(store_conn *c);
+
+bool store_set_balance(store_conn *c, const address *a, const u256 *balance, store_error *err);
+bool store_set_nonce(store_conn *c, const address *a, uint64_t nonce, store_error *err);
+bool store_set_code(store_conn *c, const address *a, const uint8_t *code, size_t len, store_error *err);
+bool store_set_storage(store_conn *c, const address *a, const u256 *key, const u256 *value, store_error *err);
+
+/* --- Compiled programs (filled by the compiler): keyed by code hash,
+ * compiler version and target; the blob is checked against its integrity
+ * tag on load. */
+bool store_put_program(store_conn *c, const hash32 *code_hash, int compiler_version, const char *target,
+                       const uint8_t *blob, size_t len, const uint8_t tag[32], store_error *err);
+/* Returns false when absent; *blob is malloc'd (caller frees). */
+bool store_get_program(store_conn *c, const hash32 *code_hash, int compiler_version, const char *target,
+                       uint8_t **blob, size_t *len, uint8_t tag[32], store_error *err);
+
+/* --- Whole-state operations. */
+/* The state root of every account (secure trie, as the core computes it). */
+bool store_state_root(store_conn *c, hash32 *root, store_error *err);
+/* Counts for summaries. */
+bool store_counts(store_conn *c, uint64_t *accounts, uint64_t *slots, uint64_t *code_bytes, store_error *err);
+
+#endif
