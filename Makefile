@@ -4,10 +4,12 @@
 
 BUILD    ?= build
 CC       ?= cc
-OPT      ?= -O2
-CFLAGS   ?= $(OPT) -g
-CFLAGS   += -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -MMD -MP -Icore -Ischema -Iservice
-LDFLAGS  ?=
+OPT      ?= -O2 -g
+SANITIZE ?=
+# The project's flags are kept apart from OPT/SANITIZE so that overriding
+# those (as `make asan` does) keeps the warnings and include paths.
+CFLAGS   := $(OPT) $(SANITIZE) -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -MMD -MP -Icore -Ischema -Iservice
+LDFLAGS  := $(SANITIZE)
 
 CORE_LIBS    := -lsecp256k1 -lgmp -lcrypto -lsodium -lm -lpthread
 SERVICE_LIBS := -ljansson -lmicrohttpd -lsqlite3
@@ -31,7 +33,7 @@ JITEVM      := $(BUILD)/jitevm
 FIXTURES ?= ../shared/fixtures/state_tests
 BENCHMARKS ?= ../shared/benchmarks
 
-.PHONY: all test unit conformance asan bench run deps clean
+.PHONY: all test unit conformance asan asan-conformance bench run deps clean
 all: $(JITEVM)
 
 $(BUILD)/%.o: %.c
@@ -67,12 +69,20 @@ test: deps
 	@$(MAKE) --no-print-directory unit conformance
 
 asan:
-	@$(MAKE) --no-print-directory BUILD=build-asan OPT=-O1 \
-	    CFLAGS="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer" \
-	    LDFLAGS="-fsanitize=address,undefined" unit asan-conformance
+	@$(MAKE) --no-print-directory BUILD=build-asan OPT="-O1 -g" \
+	    SANITIZE="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer" \
+	    unit asan-conformance
 
 asan-conformance: $(JITEVM)
 	@sh tests/run-conformance.sh $(JITEVM) $(FIXTURES)/static
+
+# The demo: a dev-chain database (every fork through Osaka active, a funded
+# dev account) served on loopback.
+DEMO_DB ?= build/demo.db
+run: deps
+	@$(MAKE) --no-print-directory $(JITEVM)
+	@[ -f $(DEMO_DB) ] || $(JITEVM) init --db $(DEMO_DB) --chain dev
+	$(JITEVM) serve --db $(DEMO_DB) --listen 127.0.0.1:8545
 
 bench: $(JITEVM)
 	$(JITEVM) bench $(BENCHMARKS)

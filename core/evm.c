@@ -200,7 +200,10 @@ static exec_result execute_call(evm *e, const message *msg)
             fail_frame(st, snap, &r);
             return r;
         }
-        uint64_t cost = pc->gas(msg->input, msg->input_len, e->fork);
+        /* Precompiles may memcpy from their input: never hand them NULL. */
+        static const uint8_t no_input[1];
+        const uint8_t *input = msg->input ? msg->input : no_input;
+        uint64_t cost = pc->gas(input, msg->input_len, e->fork);
         if (cost > (uint64_t)r.gas_left) {
             r.status = EXEC_OUT_OF_GAS;
             fail_frame(st, snap, &r);
@@ -209,7 +212,7 @@ static exec_result execute_call(evm *e, const message *msg)
         r.gas_left -= (int64_t)cost;
         bytebuf *out = &e->buffers[msg->depth].precompile_output;
         out->len = 0;
-        if (!pc->run(msg->input, msg->input_len, e->fork, out)) {
+        if (!pc->run(input, msg->input_len, e->fork, out)) {
             r.status = EXEC_PRECOMPILE_FAILURE;
             fail_frame(st, snap, &r);
             return r;

@@ -1,0 +1,57 @@
+/* `jitevm serve` configuration: defaults, then environment variables
+ * (JITEVM_*), then command-line flags, each overriding the one before. */
+#ifndef JITEVM_CONFIG_H
+#define JITEVM_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "log.h"
+#include "u256.h"
+
+#define RPC_TOKEN_MAX 256
+
+typedef struct {
+    const char *db_path;
+    char listen[300];          /* as given: HOST:PORT, [V6]:PORT */
+    char listen_host[256];
+    uint16_t listen_port;
+    int http_threads;          /* libmicrohttpd's polling threads */
+    int workers;               /* EVM worker threads */
+    int queue_size;            /* requests waiting for a worker, at most */
+    int max_connections;
+    size_t max_body;           /* bytes */
+    size_t max_batch;          /* requests per batch */
+    uint64_t gas_cap;          /* 0: no cap */
+    uint64_t call_timeout_ms;  /* 0: none */
+    uint64_t shutdown_timeout_ms;
+    uint64_t idle_timeout_s;   /* keep-alive connections idle this long are closed */
+    char cors_origin[256];     /* "" : no CORS headers */
+    bool admin;
+    char admin_token[RPC_TOKEN_MAX + 1];
+    bool admin_token_generated;
+    enum log_level log_level;
+    u256 priority_fee;         /* the tip eth_maxPriorityFeePerGas suggests */
+} rpc_config;
+
+/* Fills `cfg` from defaults, the environment and argv (getopt style, argv[0]
+ * is the command name). On error writes a one-line reason into `err` and
+ * returns false. *help is set when --help was given. */
+bool rpc_config_load(rpc_config *cfg, int argc, char **argv, bool *help, char *err, size_t err_len);
+/* The option list with each flag's variable and default. */
+void rpc_config_usage(FILE *out);
+/* Generates a random admin token (64 hex digits) when none is configured. */
+void rpc_config_ensure_token(rpc_config *cfg);
+
+/* Parsers shared with the tests. Durations: "5s", "250ms", "1.5s", "2m",
+ * a bare number is seconds. Sizes: bytes, or with k/K, m/M, g/G (binary). */
+bool parse_duration_ms(const char *s, uint64_t *ms);
+bool parse_size(const char *s, size_t *out);
+bool parse_listen(const char *s, char *host, size_t host_len, uint16_t *port);
+/* Go's time.Duration formatting of a millisecond count ("5s", "500ms",
+ * "1m30s"), as geth prints its timeouts. */
+void format_go_duration(uint64_t ms, char *out, size_t len);
+
+#endif

@@ -1,0 +1,25 @@
+/* Service logging: one line per event on stderr, with a UTC timestamp and a
+ * level, safe to call from any thread. Lines below the configured level are
+ * dropped before formatting. */
+#ifndef JITEVM_LOG_H
+#define JITEVM_LOG_H
+
+#include <stdbool.h>
+
+enum log_level { JLOG_DEBUG, JLOG_INFO, JLOG_WARN, JLOG_ERROR, JLOG_OFF };
+
+void log_set_level(enum log_level level);
+enum log_level log_get_level(void);
+bool log_enabled(enum log_level level);
+/* "debug", "info", "warn", "error", "off"; -1 when unknown. */
+int log_level_from_name(const char *name);
+const char *log_level_name(enum log_level level);
+
+void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#define log_debug(...) (log_enabled(JLOG_DEBUG) ? log_msg(JLOG_DEBUG, __VA_ARGS__) : (void)0)
+#define log_info(...) log_msg(JLOG_INFO, __VA_ARGS__)
+#define log_warn(...) log_msg(JLOG_WARN, __VA_ARGS__)
+#define log_error(...) log_msg(JLOG_ERROR, __VA_ARGS__)
+
+#endif
