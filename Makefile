@@ -74,7 +74,7 @@ asan:
 	    unit asan-conformance
 
 asan-conformance: $(JITEVM)
-	@sh tests/run-conformance.sh $(JITEVM) $(FIXTURES)/static
+	@sh tests/run-conformance.sh $(JITEVM) $(FIXTURES)
 
 # The demo: a dev-chain database (every fork through Osaka active, a funded
 # dev account) served on loopback.

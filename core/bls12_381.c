@@ -1786,7 +1786,8 @@ void bls_g2_clear_cofactor(bls_g2 *r, const bls_g2 *a)
 }
 
 /* ======================================================================
- * Multi-scalar multiplication (Pippenger, unsigned buckets)
+ * Multi-scalar multiplication (Straus for few points, Pippenger with
+ * unsigned buckets for many)
  * ==================================================================== */
 
 /* The c-bit digit of a 256-bit scalar starting at bit `bit`. */
@@ -1798,13 +1799,16 @@ static unsigned scalar_digit(const bls_scalar *s, unsigned bit, unsigned c)
     return (unsigned)(v & ((1u << c) - 1));
 }
 
-/* The window width minimising ceil(256/c) * (n + 2^(c+1)) additions. */
+/* The bucket width for Pippenger, or 0 when Straus is cheaper. Costs in
+ * full additions: Straus 14 (table) + 64 (one per 4-bit digit) per point;
+ * Pippenger ceil(256/c) windows of n mixed additions (about 0.7 of a full
+ * one) plus 2^(c+1) to sum the buckets. Doublings (256) are common. */
 static unsigned msm_window_bits(size_t n)
 {
-    unsigned best = 1;
-    double best_cost = 1e300;
+    unsigned best = 0;
+    double best_cost = 78.0 * (double)n;
     for (unsigned c = 1; c <= 12; c++) {
-        double cost = (double)((256 + c - 1) / c) * ((double)n + (double)(2u << c));
+        double cost = (double)((256 + c - 1) / c) * (0.7 * (double)n + (double)(2u << c));
         if (cost < best_cost) {
             best_cost = cost;
             best = c;
@@ -1813,26 +1817,65 @@ static unsigned msm_window_bits(size_t n)
     return best;
 }
 
-/* Below this many pairs, separate windowed multiplications are cheaper. */
-#define MSM_PIPPENGER_MIN 4
+/* The 4-bit digit w (0..63) of a scalar. */
+static unsigned scalar_nibble(const bls_scalar *s, unsigned w)
+{
+    return (unsigned)(s->l[w / 16] >> (4 * (w % 16))) & 15;
+}
+
+/* Straus: per-point tables of 1..15 times the point, one shared chain of
+ * doublings, one addition per non-zero 4-bit digit. */
+static void g1_msm_straus(bls_g1 *r, const bls_g1_affine *points, const bls_scalar *scalars, size_t n)
+{
+    bls_g1(*tables)[16] = xmalloc(n * sizeof *tables);
+    for (size_t i = 0; i < n; i++) {
+        bls_g1_from_affine(&tables[i][1], &points[i]);
+        for (int d = 2; d < 16; d++) bls_g1_add_affine(&tables[i][d], &tables[i][d - 1], &points[i]);
+    }
+    bls_g1 acc;
+    bls_g1_set_infinity(&acc);
+    for (unsigned w = 64; w-- > 0;) {
+        for (int d = 0; d < 4; d++) bls_g1_double(&acc, &acc);
+        for (size_t i = 0; i < n; i++) {
+            unsigned d = scalar_nibble(&scalars[i], w);
+            if (d) bls_g1_add(&acc, &acc, &tables[i][d]);
+        }
+    }
+    free(tables);
+    *r = acc;
+}
+
+static void g2_msm_straus(bls_g2 *r, const bls_g2_affine *points, const bls_scalar *scalars, size_t n)
+{
+    bls_g2(*tables)[16] = xmalloc(n * sizeof *tables);
+    for (size_t i = 0; i < n; i++) {
+        bls_g2_from_affine(&tables[i][1], &points[i]);
+        for (int d = 2; d < 16; d++) bls_g2_add_affine(&tables[i][d], &tables[i][d - 1], &points[i]);
+    }
+    bls_g2 acc;
+    bls_g2_set_infinity(&acc);
+    for (unsigned w = 64; w-- > 0;) {
+        for (int d = 0; d < 4; d++) bls_g2_double(&acc, &acc);
+        for (size_t i = 0; i < n; i++) {
+            unsigned d = scalar_nibble(&scalars[i], w);
+            if (d) bls_g2_add(&acc, &acc, &tables[i][d]);
+        }
+    }
+    free(tables);
+    *r = acc;
+}
 
 void bls_g1_msm(bls_g1 *r, const bls_g1_affine *points, const bls_scalar *scalars, size_t n)
 {
-    bls_g1 acc;
-    bls_g1_set_infinity(&acc);
-    if (n < MSM_PIPPENGER_MIN) {
-        for (size_t i = 0; i < n; i++) {
-            bls_g1 p, t;
-            bls_g1_from_affine(&p, &points[i]);
-            bls_g1_mul(&t, &p, scalars[i].l, 4);
-            bls_g1_add(&acc, &acc, &t);
-        }
-        *r = acc;
+    unsigned c = msm_window_bits(n);
+    if (c == 0) {
+        g1_msm_straus(r, points, scalars, n);
         return;
     }
-    unsigned c = msm_window_bits(n);
     size_t nbuckets = ((size_t)1 << c) - 1;
     bls_g1 *buckets = xmalloc(nbuckets * sizeof *buckets);
+    bls_g1 acc;
+    bls_g1_set_infinity(&acc);
     for (unsigned w = (256 + c - 1) / c; w-- > 0;) {
         for (unsigned i = 0; i < c; i++) bls_g1_double(&acc, &acc);
         for (size_t b = 0; b < nbuckets; b++) bls_g1_set_infinity(&buckets[b]);
@@ -1856,21 +1899,15 @@ void bls_g1_msm(bls_g1 *r, const bls_g1_affine *points, const bls_scalar *scalar
 
 void bls_g2_msm(bls_g2 *r, const bls_g2_affine *points, const bls_scalar *scalars, size_t n)
 {
-    bls_g2 acc;
-    bls_g2_set_infinity(&acc);
-    if (n < MSM_PIPPENGER_MIN) {
-        for (size_t i = 0; i < n; i++) {
-            bls_g2 p, t;
-            bls_g2_from_affine(&p, &points[i]);
-            bls_g2_mul(&t, &p, scalars[i].l, 4);
-            bls_g2_add(&acc, &acc, &t);
-        }
-        *r = acc;
+    unsigned c = msm_window_bits(n);
+    if (c == 0) {
+        g2_msm_straus(r, points, scalars, n);
         return;
     }
-    unsigned c = msm_window_bits(n);
     size_t nbuckets = ((size_t)1 << c) - 1;
     bls_g2 *buckets = xmalloc(nbuckets * sizeof *buckets);
+    bls_g2 acc;
+    bls_g2_set_infinity(&acc);
     for (unsigned w = (256 + c - 1) / c; w-- > 0;) {
         for (unsigned i = 0; i < c; i++) bls_g2_double(&acc, &acc);
         for (size_t b = 0; b < nbuckets; b++) bls_g2_set_infinity(&buckets[b]);

@@ -70,22 +70,31 @@ static bool versioned_hash_matches(const uint8_t versioned_hash[32], const uint8
     return memcmp(h, versioned_hash, 32) == 0;
 }
 
+/* r - y for 0 <= y < r: [r - y]G1 = -[y]G1. */
+static void negate_mod_r(bls_scalar *out, const bls_scalar *y)
+{
+    uint64_t borrow = 0;
+    for (int i = 0; i < 4; i++) {
+        uint64_t d = BLS_R.l[i] - y->l[i] - borrow;
+        borrow = (BLS_R.l[i] < y->l[i]) || (BLS_R.l[i] - y->l[i] < borrow);
+        out->l[i] = d;
+    }
+}
+
 /* e(C - [y]G1, -G2) e(proof, [tau]G2 - [z]G2) == 1, rewritten with
  * e(proof, -[z]G2) = e([z]proof, -G2) as
  * e(C - [y]G1 + [z]proof, -G2) e(proof, [tau]G2) == 1, which needs no G2
- * scalar multiplication. */
+ * scalar multiplication; [r - y]G1 + [z]proof is one two-point MSM. */
 static bool kzg_proof_holds(const bls_g1_affine *commitment, const bls_scalar *z,
                             const bls_scalar *y, const bls_g1_affine *proof)
 {
-    bls_g1 g, lhs, t;
-    bls_g1_from_affine(&g, &BLS_G1_GENERATOR);
-    bls_g1_mul(&t, &g, y->l, 4);
-    bls_g1_neg(&t, &t);
-    bls_g1_from_affine(&lhs, commitment);
-    bls_g1_add(&lhs, &lhs, &t);
-    bls_g1_from_affine(&t, proof);
-    bls_g1_mul(&t, &t, z->l, 4);
-    bls_g1_add(&lhs, &lhs, &t);
+    bls_g1_affine points[2] = {BLS_G1_GENERATOR, *proof};
+    bls_scalar scalars[2];
+    negate_mod_r(&scalars[0], y);
+    scalars[1] = *z;
+    bls_g1 lhs;
+    bls_g1_msm(&lhs, points, scalars, 2);
+    bls_g1_add_affine(&lhs, &lhs, commitment);
 
     bls_g1_affine p[2];
     bls_g2_affine q[2];

@@ -96,4 +96,48 @@ bool store_state_root(store_conn *c, hash32 *root, store_error *err);
 /* Counts for summaries. */
 bool store_counts(store_conn *c, uint64_t *accounts, uint64_t *slots, uint64_t *code_bytes, store_error *err);
 
+/* ---------------------------------------------------------------------
+ * Added by the store implementation (nothing above changed).
+ */
+
+/* --- Read snapshots. Reads between store_read_begin and store_read_end
+ * see one consistent state (one SQLite read transaction: a commit made
+ * meanwhile by another connection is not seen halfway), and are served
+ * from the connection's cache of hot accounts, which is revalidated at
+ * store_read_begin (PRAGMA data_version) and cleared after this
+ * connection's own commits. Outside a snapshot every read goes to SQLite
+ * and sees the latest commit. Not allowed inside store_begin/store_commit. */
+bool store_read_begin(store_conn *c, store_error *err);
+void store_read_end(store_conn *c);
+
+/* --- The state_backend and state_sink callbacks cannot return errors. A
+ * SQLite failure inside one (I/O error, corrupt page) is kept here: true and
+ * `err` filled when one happened since the last call (then the results read
+ * meanwhile are not to be trusted). store_commit fails by itself when a
+ * sink write failed. */
+bool store_take_error(store_conn *c, store_error *err);
+
+/* Removes every account, storage slot and code (compiled programs, the chain
+ * and the head are kept): for an import that replaces the whole state. In
+ * the current transaction, or its own. */
+bool store_clear_state(store_conn *c, store_error *err);
+
+/* --- Blob schedule overrides per fork (a genesis file's `blobSchedule`):
+ * zero fields mean "the fork's default" (block_env_default_blob_schedule).
+ * store_get_head applies the override of the fork in force. The fork must
+ * be scheduled (store_set_chain_config resets every override). */
+typedef struct {
+    uint64_t target;
+    uint64_t max;
+    uint64_t update_fraction;
+} blob_schedule;
+bool store_set_blob_schedule(store_conn *c, enum fork f, const blob_schedule *bs, store_error *err);
+/* False with `err` on a database error; an absent override reads as zeros. */
+bool store_get_blob_schedule(store_conn *c, enum fork f, blob_schedule *out, store_error *err);
+
+/* The store's name of a fork in the database ("tangerine_whistle"), and back
+ * (-1 when unknown). */
+const char *store_fork_db_name(enum fork f);
+int store_fork_from_db_name(const char *name);
+
 #endif

@@ -23,4 +23,9 @@ typedef struct {
  * cannot be read. */
 int bench_run(char *const *paths, size_t n_paths, const bench_options *opts);
 
+/* Times the cryptographic precompiles (bn254 and BLS12-381 2-pair pairings,
+ * ecrecover, bn254 mul) and prints their gas per second next to the
+ * interpreter's `interp_mgas`. Returns 0 when each ran successfully. */
+int bench_precompiles(const bench_options *opts, double interp_mgas);
+
 #endif

@@ -1,0 +1,211 @@
+#include "metrics.h"
+
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "code_cache.h"
+#include "types.h"
+
+static const double bucket_bounds[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                                       0.05,   0.1,     0.25,   0.5,   1,      2.5,   5,     10};
+#define N_BUCKETS (sizeof bucket_bounds / sizeof bucket_bounds[0])
+
+/* The error codes counted per method; anything else is "other". */
+static const int error_codes[] = {-32700, -32600, -32601, -32602, -32603, -32000, -32001, -32005, 3};
+#define N_CODES (sizeof error_codes / sizeof error_codes[0])
+
+typedef struct {
+    _Atomic uint64_t requests;
+    _Atomic uint64_t errors[N_CODES + 1];
+    _Atomic uint64_t buckets[N_BUCKETS]; /* non-cumulative; summed when rendered */
+    _Atomic uint64_t sum_ns;
+} method_stats;
+
+static const int http_statuses[] = {200, 204, 400, 401, 403, 404, 405, 413, 415, 500, 503};
+#define N_STATUSES (sizeof http_statuses / sizeof http_statuses[0])
+
+static struct {
+    const char *const *names;
+    size_t n_names;
+    method_stats *methods; /* n_names + unknown + none */
+    _Atomic uint64_t http[N_STATUSES + 1];
+    _Atomic uint64_t executions;
+    _Atomic uint64_t gas;
+    _Atomic int64_t inflight;
+    _Atomic int64_t queue_depth;
+    _Atomic int draining;
+} m;
+
+void metrics_init(const char *const *names, size_t n_names)
+{
+    m.names = names;
+    m.n_names = n_names;
+    m.methods = xcalloc(n_names + 2, sizeof *m.methods);
+}
+
+void metrics_free(void)
+{
+    free(m.methods);
+    m.methods = NULL;
+}
+
+int metrics_method_index(const char *name)
+{
+    for (size_t i = 0; i < m.n_names; i++)
+        if (strcmp(m.names[i], name) == 0) return (int)i;
+    return (int)m.n_names;
+}
+
+int metrics_none_index(void) { return (int)m.n_names + 1; }
+
+static const char *method_label(size_t i)
+{
+    return i < m.n_names ? m.names[i] : i == m.n_names ? "unknown" : "none";
+}
+
+void metrics_record_call(int method_index, double seconds, int error_code)
+{
+    if (!m.methods) return;
+    method_stats *s = &m.methods[method_index];
+    atomic_fetch_add_explicit(&s->requests, 1, memory_order_relaxed);
+    if (error_code) {
+        size_t c = N_CODES;
+        for (size_t i = 0; i < N_CODES; i++)
+            if (error_codes[i] == error_code) c = i;
+        atomic_fetch_add_explicit(&s->errors[c], 1, memory_order_relaxed);
+    }
+    size_t b = 0;
+    while (b < N_BUCKETS && seconds > bucket_bounds[b]) b++;
+    if (b < N_BUCKETS) atomic_fetch_add_explicit(&s->buckets[b], 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&s->sum_ns, (uint64_t)(seconds * 1e9), memory_order_relaxed);
+}
+
+void metrics_record_http(int status)
+{
+    size_t i = N_STATUSES;
+    for (size_t k = 0; k < N_STATUSES; k++)
+        if (http_statuses[k] == status) i = k;
+    atomic_fetch_add_explicit(&m.http[i], 1, memory_order_relaxed);
+}
+
+void metrics_record_execution(uint64_t gas_used)
+{
+    atomic_fetch_add_explicit(&m.executions, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&m.gas, gas_used, memory_order_relaxed);
+}
+
+void metrics_inflight_add(int delta) { atomic_fetch_add(&m.inflight, delta); }
+void metrics_queue_depth_add(int delta) { atomic_fetch_add(&m.queue_depth, delta); }
+void metrics_set_draining(bool draining) { atomic_store(&m.draining, draining); }
+
+static void put(bytebuf *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void put(bytebuf *out, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    bytebuf_reserve(out, (size_t)n + 1);
+    va_start(ap, fmt);
+    vsnprintf((char *)out->data + out->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    out->len += (size_t)n;
+}
+
+char *metrics_render(size_t *len)
+{
+    bytebuf out = {0};
+    size_t n_slots = m.n_names + 2;
+
+    put(&out, "# HELP jitevm_rpc_requests_total JSON-RPC calls answered, by method.\n"
+              "# TYPE jitevm_rpc_requests_total counter\n");
+    for (size_t i = 0; i < n_slots; i++)
+        put(&out, "jitevm_rpc_requests_total{method=\"%s\"} %llu\n", method_label(i),
+            (unsigned long long)atomic_load(&m.methods[i].requests));
+
+    put(&out, "# HELP jitevm_rpc_errors_total JSON-RPC calls answered with an error, by method and error code.\n"
+              "# TYPE jitevm_rpc_errors_total counter\n");
+    for (size_t i = 0; i < n_slots; i++)
+        for (size_t c = 0; c <= N_CODES; c++) {
+            uint64_t v = atomic_load(&m.methods[i].errors[c]);
+            if (!v) continue;
+            if (c < N_CODES)
+                put(&out, "jitevm_rpc_errors_total{method=\"%s\",code=\"%d\"} %llu\n", method_label(i),
+                    error_codes[c], (unsigned long long)v);
+            else
+                put(&out, "jitevm_rpc_errors_total{method=\"%s\",code=\"other\"} %llu\n", method_label(i),
+                    (unsigned long long)v);
+        }
+
+    put(&out, "# HELP jitevm_rpc_request_duration_seconds Time to answer one JSON-RPC call, by method.\n"
+              "# TYPE jitevm_rpc_request_duration_seconds histogram\n");
+    for (size_t i = 0; i < n_slots; i++) {
+        const method_stats *s = &m.methods[i];
+        uint64_t total = atomic_load(&s->requests), cumulative = 0;
+        if (!total) continue;
+        for (size_t b = 0; b < N_BUCKETS; b++) {
+            cumulative += atomic_load(&s->buckets[b]);
+            put(&out, "jitevm_rpc_request_duration_seconds_bucket{method=\"%s\",le=\"%g\"} %llu\n", method_label(i),
+                bucket_bounds[b], (unsigned long long)cumulative);
+        }
+        put(&out, "jitevm_rpc_request_duration_seconds_bucket{method=\"%s\",le=\"+Inf\"} %llu\n", method_label(i),
+            (unsigned long long)total);
+        put(&out, "jitevm_rpc_request_duration_seconds_sum{method=\"%s\"} %.9f\n", method_label(i),
+            (double)atomic_load(&s->sum_ns) / 1e9);
+        put(&out, "jitevm_rpc_request_duration_seconds_count{method=\"%s\"} %llu\n", method_label(i),
+            (unsigned long long)total);
+    }
+
+    put(&out, "# HELP jitevm_http_responses_total HTTP responses, by status code.\n"
+              "# TYPE jitevm_http_responses_total counter\n");
+    for (size_t k = 0; k <= N_STATUSES; k++) {
+        uint64_t v = atomic_load(&m.http[k]);
+        if (k < N_STATUSES)
+            put(&out, "jitevm_http_responses_total{status=\"%d\"} %llu\n", http_statuses[k], (unsigned long long)v);
+        else if (v)
+            put(&out, "jitevm_http_responses_total{status=\"other\"} %llu\n", (unsigned long long)v);
+    }
+
+    put(&out, "# HELP jitevm_executions_total EVM executions, by execution tier.\n"
+              "# TYPE jitevm_executions_total counter\n"
+              "jitevm_executions_total{tier=\"interpreter\"} %llu\n"
+              "jitevm_executions_total{tier=\"compiled\"} 0\n",
+        (unsigned long long)atomic_load(&m.executions));
+    put(&out, "# HELP jitevm_gas_executed_total Gas used by all EVM executions.\n"
+              "# TYPE jitevm_gas_executed_total counter\n"
+              "jitevm_gas_executed_total %llu\n",
+        (unsigned long long)atomic_load(&m.gas));
+    put(&out, "# HELP jitevm_compile_cache_hits_total Compiled-program cache hits. Always 0: the compiler tier is not built yet.\n"
+              "# TYPE jitevm_compile_cache_hits_total counter\n"
+              "jitevm_compile_cache_hits_total 0\n"
+              "# HELP jitevm_compile_cache_misses_total Compiled-program cache misses. Always 0: the compiler tier is not built yet.\n"
+              "# TYPE jitevm_compile_cache_misses_total counter\n"
+              "jitevm_compile_cache_misses_total 0\n");
+    code_cache_stats cs = code_cache_get_stats();
+    put(&out, "# HELP jitevm_code_analysis_cache_hits_total Interpreter code-analysis cache hits.\n"
+              "# TYPE jitevm_code_analysis_cache_hits_total counter\n"
+              "jitevm_code_analysis_cache_hits_total %llu\n"
+              "# HELP jitevm_code_analysis_cache_misses_total Interpreter code-analysis cache misses.\n"
+              "# TYPE jitevm_code_analysis_cache_misses_total counter\n"
+              "jitevm_code_analysis_cache_misses_total %llu\n"
+              "# HELP jitevm_code_analysis_cache_bytes Bytes held by the code-analysis cache.\n"
+              "# TYPE jitevm_code_analysis_cache_bytes gauge\n"
+              "jitevm_code_analysis_cache_bytes %llu\n",
+        (unsigned long long)cs.hits, (unsigned long long)cs.misses, (unsigned long long)cs.bytes);
+    put(&out, "# HELP jitevm_http_requests_in_flight HTTP requests received and not yet answered.\n"
+              "# TYPE jitevm_http_requests_in_flight gauge\n"
+              "jitevm_http_requests_in_flight %lld\n"
+              "# HELP jitevm_worker_queue_depth Requests waiting for an EVM worker.\n"
+              "# TYPE jitevm_worker_queue_depth gauge\n"
+              "jitevm_worker_queue_depth %lld\n"
+              "# HELP jitevm_draining 1 while shutting down (no new connections accepted).\n"
+              "# TYPE jitevm_draining gauge\n"
+              "jitevm_draining %d\n",
+        (long long)atomic_load(&m.inflight), (long long)atomic_load(&m.queue_depth), atomic_load(&m.draining));
+    bytebuf_push(&out, '\0');
+    *len = out.len - 1;
+    return (char *)out.data;
+}

@@ -1,0 +1,31 @@
+/* Prometheus metrics: counters and histograms updated with atomics from any
+ * thread, rendered in the text exposition format for GET /metrics. */
+#ifndef JITEVM_METRICS_H
+#define JITEVM_METRICS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* `names` are the JSON-RPC methods counted by name (the array must outlive
+ * the metrics); calls to other names count as "unknown", and envelope errors
+ * that belong to no method (parse error, invalid request) as "none". */
+void metrics_init(const char *const *names, size_t n_names);
+void metrics_free(void);
+/* Index for a method name: its position in `names`, or the "unknown" slot. */
+int metrics_method_index(const char *name);
+int metrics_none_index(void);
+
+/* One JSON-RPC call answered: its latency and its error code (0: success). */
+void metrics_record_call(int method_index, double seconds, int error_code);
+void metrics_record_http(int status);
+/* One EVM execution (eth_call, each estimateGas step, ...) on a tier. */
+void metrics_record_execution(uint64_t gas_used);
+void metrics_inflight_add(int delta);
+void metrics_queue_depth_add(int delta);
+void metrics_set_draining(bool draining);
+
+/* The exposition text; malloc'd, *len set. */
+char *metrics_render(size_t *len);
+
+#endif
