@@ -100,13 +100,17 @@ enum exec_status interp_run(frame *f)
         HALT(EXEC_STACK_OVERFLOW);                                            \
     gas -= base_gas[OP_##name];                                               \
     if (UNLIKELY(gas < 0)) HALT(EXEC_OUT_OF_GAS);
-/* An instruction implemented by a helper in instructions.c. */
-#define HELPER(name, in, out)                            \
-    BEGIN(name, in, out)                                 \
+/* Calls an instruction's helper in instructions.c, with the gas synced
+ * through the frame, and halts when it does not succeed. */
+#define CALL_HELPER(name)                                \
     f->gas = gas;                                        \
     status = instr_##name(f, sp);                        \
     gas = f->gas;                                        \
-    if (UNLIKELY(status != EXEC_SUCCESS)) goto done;     \
+    if (UNLIKELY(status != EXEC_SUCCESS)) goto done;
+/* An instruction implemented entirely by its helper. */
+#define HELPER(name, in, out)                            \
+    BEGIN(name, in, out)                                 \
+    CALL_HELPER(name)                                    \
     sp += (out) - (in);                                  \
     NEXT();
 #define BINARY(name, expr)          \
@@ -259,10 +263,7 @@ L_INVALID:
         sp[0] = u256_load_be(f->memory + sp->w[0]);
         NEXT();
     }
-    f->gas = gas;
-    status = instr_MLOAD(f, sp);
-    gas = f->gas;
-    if (UNLIKELY(status != EXEC_SUCCESS)) goto done;
+    CALL_HELPER(MLOAD)
     NEXT();
     BEGIN(MSTORE, 2, 0)
     if (LIKELY(u256_fits_u64(sp) && sp->w[0] <= f->memory_size && f->memory_size - sp->w[0] >= 32)) {
@@ -270,10 +271,7 @@ L_INVALID:
         sp -= 2;
         NEXT();
     }
-    f->gas = gas;
-    status = instr_MSTORE(f, sp);
-    gas = f->gas;
-    if (UNLIKELY(status != EXEC_SUCCESS)) goto done;
+    CALL_HELPER(MSTORE)
     sp -= 2;
     NEXT();
     HELPER(MSTORE8, 2, 0)
