@@ -138,6 +138,7 @@ state *evm_state(const evm *e) { return e->st; }
 static enum exec_status run_code(evm *e, const message *msg, const code_info *code, int64_t *gas,
                                  const uint8_t **output, size_t *output_len)
 {
+    if (e->abort_flag && *e->abort_flag) return EXEC_TIMEOUT;
     frame_buffers *buffers = &e->buffers[msg->depth];
     frame f = {
         .e = e,
