@@ -24,8 +24,7 @@ typedef struct {
 } precompile;
 
 /* The precompile at `addr` on fork `f`, or NULL when that address is not a
- * precompile on that fork (or its implementation is not available: see
- * precompile_pending). */
+ * precompile on that fork. */
 const precompile *precompile_find(const address *addr, enum fork f);
 /* True when `addr` is a precompile address on fork `f` (warm from Berlin on
  * by EIP-2929), whether or not it is implemented. */
