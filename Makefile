@@ -22,6 +22,10 @@ TEST_SRC    := $(wildcard tests/test_*.c)
 
 CORE_OBJ    := $(CORE_SRC:%.c=$(BUILD)/%.o)
 SCHEMA_OBJ  := $(SCHEMA_SRC:%.c=$(BUILD)/%.o)
+# The schema migrations (schema/migrations/NNN_name.sql, the source) are
+# compiled in through a C file generated from them (rules below).
+MIGRATIONS  := $(sort $(wildcard schema/migrations/*.sql))
+SCHEMA_OBJ  += $(BUILD)/schema/migrations_sql.o
 SERVICE_OBJ := $(SERVICE_SRC:%.c=$(BUILD)/%.o)
 TEST_BIN    := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 
@@ -33,11 +37,17 @@ JITEVM      := $(BUILD)/jitevm
 FIXTURES ?= ../shared/fixtures/state_tests
 BENCHMARKS ?= ../shared/benchmarks
 
-.PHONY: all test unit conformance asan asan-conformance bench run deps clean
+.PHONY: all test unit conformance asan asan-conformance bench run deps clean e2e bench-rpc
 all: $(JITEVM)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/schema/migrations_sql.c: $(MIGRATIONS) schema/embed-migrations.sh
+	@mkdir -p $(dir $@)
+	sh schema/embed-migrations.sh $(MIGRATIONS) > $@.tmp && mv $@.tmp $@
+$(BUILD)/schema/migrations_sql.o: $(BUILD)/schema/migrations_sql.c
 	$(CC) $(CFLAGS) -c $< -o $@
 
 $(CORE_LIB): $(CORE_OBJ)
@@ -66,7 +76,11 @@ conformance: $(JITEVM)
 	@sh tests/run-conformance.sh $(JITEVM) $(FIXTURES)
 
 test: deps
-	@$(MAKE) --no-print-directory unit conformance
+	@$(MAKE) --no-print-directory unit e2e conformance
+
+# `jitevm serve` end to end: the real server on a free loopback port, over HTTP.
+e2e: $(JITEVM)
+	@sh tests/rpc-e2e.sh $(JITEVM)
 
 asan:
 	@$(MAKE) --no-print-directory BUILD=build-asan OPT="-O1 -g" \
@@ -86,6 +100,12 @@ run: deps
 
 bench: $(JITEVM)
 	$(JITEVM) bench $(BENCHMARKS)
+	$(JITEVM) bench-store  # state database: import speed, read latency
+
+# The JSON-RPC service against anvil (npm @foundry-rs/anvil, installed under
+# build/) with wrk: requests/s and latency, side by side.
+bench-rpc: $(JITEVM)
+	@sh tests/bench-rpc.sh $(JITEVM)
 
 clean:
 	rm -rf build build-asan

@@ -162,6 +162,11 @@ static bool read_string(json_reader *r, bytebuf *buf, const char **s, size_t *le
     bool escaped = false;
     buf->len = 0;
     for (;;) {
+        /* The common case first: a run of plain ASCII characters. */
+        if (!escaped)
+            while (r->p < r->end && (unsigned char)*r->p >= 0x20 && (unsigned char)*r->p < 0x80 && *r->p != '"' &&
+                   *r->p != '\\')
+                r->p++;
         if (r->p >= r->end) return json_fail(r, "unterminated string");
         unsigned char c = (unsigned char)*r->p;
         if (c == '"') break;

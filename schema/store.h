@@ -140,4 +140,19 @@ bool store_get_blob_schedule(store_conn *c, enum fork f, blob_schedule *out, sto
 const char *store_fork_db_name(enum fork f);
 int store_fork_from_db_name(const char *name);
 
+/* --- Iteration (dumps, the state root): every account in address order,
+ * or only `only` when not NULL, each followed by its slots in key order,
+ * all read in one snapshot. With want_code, `code` holds the account's code
+ * during the call (else NULL). A callback returning false stops the walk:
+ * store_visit then returns false with err->msg empty (the callback keeps
+ * its own reason). */
+typedef struct {
+    void *ctx;
+    bool want_code;
+    bool (*account)(void *ctx, const address *a, const account_info *info, const uint8_t *code, size_t code_len);
+    bool (*slot)(void *ctx, const address *a, const u256 *key, const u256 *value);
+    bool (*account_end)(void *ctx, const address *a, const account_info *info);
+} store_visitor;
+bool store_visit(store_conn *c, const address *only, const store_visitor *v, store_error *err);
+
 #endif

@@ -8,7 +8,7 @@
 
 static _Atomic int current_level = JLOG_INFO;
 
-static const char *const level_names[] = {"debug", "info", "warn", "error", "off"};
+static const char *const level_names[] = {"debug", "info", "warn", "error", "notice", "off"};
 
 void log_set_level(enum log_level level) { atomic_store(&current_level, (int)level); }
 enum log_level log_get_level(void) { return (enum log_level)atomic_load(&current_level); }

@@ -6,12 +6,14 @@
 
 #include <stdbool.h>
 
-enum log_level { JLOG_DEBUG, JLOG_INFO, JLOG_WARN, JLOG_ERROR, JLOG_OFF };
+/* NOTICE is for the few lines that must be seen whatever the level (the
+ * startup summary with the listening address, shutdown): shown unless "off". */
+enum log_level { JLOG_DEBUG, JLOG_INFO, JLOG_WARN, JLOG_ERROR, JLOG_NOTICE, JLOG_OFF };
 
 void log_set_level(enum log_level level);
 enum log_level log_get_level(void);
 bool log_enabled(enum log_level level);
-/* "debug", "info", "warn", "error", "off"; -1 when unknown. */
+/* "debug", "info", "warn", "error", "off" ("notice" too); -1 when unknown. */
 int log_level_from_name(const char *name);
 const char *log_level_name(enum log_level level);
 
@@ -21,5 +23,6 @@ void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(p
 #define log_info(...) log_msg(JLOG_INFO, __VA_ARGS__)
 #define log_warn(...) log_msg(JLOG_WARN, __VA_ARGS__)
 #define log_error(...) log_msg(JLOG_ERROR, __VA_ARGS__)
+#define log_notice(...) log_msg(JLOG_NOTICE, __VA_ARGS__)
 
 #endif

@@ -10,7 +10,9 @@
 #include <unistd.h>
 
 #include "bench.h"
+#include "cmd_store.h"
 #include "fork.h"
+#include "rpc_server.h"
 #include "statetest.h"
 
 #ifndef JITEVM_VERSION
@@ -245,6 +247,14 @@ static const command commands[] = {
      "  --fork F           the gas rules (default Istanbul, as the recorded gas)\n"
      "  --filter TEXT      only inputs whose group/name/input contains TEXT\n"
      "  --min-time SECONDS timed execution per input, at least (default 0.5)"},
+    {"init", cmd_init, "create a state database for a chain (mainnet, sepolia, holesky, dev, genesis file)",
+     CMD_INIT_USAGE},
+    {"import", cmd_import, "import accounts from a genesis/alloc file or a state-test fixture", CMD_IMPORT_USAGE},
+    {"dump", cmd_dump, "write the state (or one account) as alloc JSON", CMD_DUMP_USAGE},
+    {"root", cmd_root, "print the state root of a database", CMD_ROOT_USAGE},
+    {"bench-store", cmd_bench_store, "benchmark the state database: import speed and read latency",
+     CMD_BENCH_STORE_USAGE},
+    {"serve", cmd_serve, "answer Ethereum JSON-RPC over HTTP (eth_call, eth_estimateGas, ...)", CMD_SERVE_USAGE},
     {"version", cmd_version, "print the version", ""},
     {"help", cmd_help, "show the commands, or one command's options", "[COMMAND]"},
 };

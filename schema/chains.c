@@ -1,0 +1,182 @@
+/* The built-in chains. Fork schedules as go-ethereum's params/config.go has
+ * them (mainnet: Osaka at 1764798551, 2025-12-03). The merge (Paris) is put
+ * at the first proof-of-stake block: mainnet 15537394, Sepolia 1450409;
+ * Holesky started merged. Blob-parameter-only forks (BPO1, BPO2) change only
+ * the blob schedule and have no place in the engine's fork list yet, so
+ * they are not scheduled here (their blob limits are not applied).
+ *
+ * The genesis *state* of the public networks is far too big to ship: `init`
+ * creates their configuration with an empty state, which `jitevm import`
+ * fills. */
+#include "chains.h"
+
+#include <string.h>
+
+#include "trie.h"
+
+#define GWEI 1000000000ULL
+
+typedef struct {
+    enum fork fork;
+    uint64_t at;
+} activation;
+
+static const char *const dev_funded[] = {DEV_ACCOUNT_ADDRESS, NULL};
+
+static int hex_nibble(char c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+/* For the constants below only (they are known to be well formed). */
+static hash32 hash_from_hex(const char *hex)
+{
+    hash32 h;
+    for (int i = 0; i < 32; i++) h.b[i] = (uint8_t)(hex_nibble(hex[2 * i]) << 4 | hex_nibble(hex[2 * i + 1]));
+    return h;
+}
+
+void chain_spec_init_empty(chain_spec *spec, const char *name)
+{
+    memset(spec, 0, sizeof *spec);
+    spec->name = name;
+    for (int f = 0; f < FORK_COUNT; f++) spec->config.activation[f] = UINT64_MAX;
+    spec->config.activation[FORK_FRONTIER] = 0;
+}
+
+/* Block-numbered forks up to Paris, timestamped ones from Shanghai on. */
+static void schedule(chain_spec *spec, const activation *acts, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        spec->config.activation[acts[i].fork] = acts[i].at;
+        spec->config.by_timestamp[acts[i].fork] = acts[i].fork >= FORK_SHANGHAI;
+    }
+}
+
+static void mainnet(chain_spec *s)
+{
+    static const activation acts[] = {
+        {FORK_HOMESTEAD, 1150000},        {FORK_TANGERINE_WHISTLE, 2463000}, {FORK_SPURIOUS_DRAGON, 2675000},
+        {FORK_BYZANTIUM, 4370000},        {FORK_CONSTANTINOPLE, 7280000},    {FORK_PETERSBURG, 7280000},
+        {FORK_ISTANBUL, 9069000},         {FORK_BERLIN, 12244000},           {FORK_LONDON, 12965000},
+        {FORK_PARIS, 15537394},           {FORK_SHANGHAI, 1681338455},       {FORK_CANCUN, 1710338135},
+        {FORK_PRAGUE, 1746612311},        {FORK_OSAKA, 1764798551},
+    };
+    chain_spec_init_empty(s, "mainnet");
+    s->config.chain_id = 1;
+    schedule(s, acts, sizeof acts / sizeof acts[0]);
+    s->head.gas_limit = 5000;
+    s->head.difficulty = u256_from_u64(17179869184ULL);
+    s->has_genesis_hash = true;
+    s->genesis_hash = hash_from_hex("d4e56740f876aef8c010b86a40d5f56745a118d0906a34e69aec8c0db1cb8fa3");
+}
+
+static void sepolia(chain_spec *s)
+{
+    static const activation acts[] = {
+        {FORK_HOMESTEAD, 0}, {FORK_TANGERINE_WHISTLE, 0}, {FORK_SPURIOUS_DRAGON, 0}, {FORK_BYZANTIUM, 0},
+        {FORK_CONSTANTINOPLE, 0}, {FORK_PETERSBURG, 0}, {FORK_ISTANBUL, 0}, {FORK_BERLIN, 0},
+        {FORK_LONDON, 0}, {FORK_PARIS, 1450409}, {FORK_SHANGHAI, 1677557088}, {FORK_CANCUN, 1706655072},
+        {FORK_PRAGUE, 1741159776}, {FORK_OSAKA, 1760427360},
+    };
+    chain_spec_init_empty(s, "sepolia");
+    s->config.chain_id = 11155111;
+    schedule(s, acts, sizeof acts / sizeof acts[0]);
+    s->head.timestamp = 1633267481;
+    s->head.gas_limit = 30000000;
+    s->head.difficulty = u256_from_u64(0x20000);
+    s->head.base_fee = u256_from_u64(GWEI); /* London from genesis: EIP-1559's initial base fee */
+    s->has_genesis_hash = true;
+    s->genesis_hash = hash_from_hex("25a5cc106eea7138acab33231d7160d69cb777ee0c2c553fcddf5138993e6dd9");
+}
+
+static void holesky(chain_spec *s)
+{
+    static const activation acts[] = {
+        {FORK_HOMESTEAD, 0}, {FORK_TANGERINE_WHISTLE, 0}, {FORK_SPURIOUS_DRAGON, 0}, {FORK_BYZANTIUM, 0},
+        {FORK_CONSTANTINOPLE, 0}, {FORK_PETERSBURG, 0}, {FORK_ISTANBUL, 0}, {FORK_BERLIN, 0},
+        {FORK_LONDON, 0}, {FORK_PARIS, 0}, {FORK_SHANGHAI, 1696000704}, {FORK_CANCUN, 1707305664},
+        {FORK_PRAGUE, 1740434112}, {FORK_OSAKA, 1759308480},
+    };
+    chain_spec_init_empty(s, "holesky");
+    s->config.chain_id = 17000;
+    schedule(s, acts, sizeof acts / sizeof acts[0]);
+    s->head.timestamp = 1695902100;
+    s->head.gas_limit = 25000000;
+    s->head.difficulty = u256_from_u64(1);
+    s->head.base_fee = u256_from_u64(GWEI);
+    s->has_genesis_hash = true;
+    s->genesis_hash = hash_from_hex("b5f7f912443c940f21fd611f12828d75b534364ed9e95ca4e307729a4661bde4");
+}
+
+static void dev(chain_spec *s)
+{
+    chain_spec_init_empty(s, "dev");
+    s->config.chain_id = DEV_CHAIN_ID;
+    for (int f = 0; f < FORK_COUNT; f++) {
+        s->config.activation[f] = 0;
+        s->config.by_timestamp[f] = f >= FORK_SHANGHAI;
+    }
+    s->head.gas_limit = 30000000;
+    s->head.base_fee = u256_from_u64(GWEI);
+    s->funded = dev_funded;
+    /* 10,000 ether, as anvil gives each of its accounts. */
+    u256 ether = u256_from_u64(1000000000000000000ULL), n = u256_from_u64(10000);
+    s->funded_balance = u256_mul(&ether, &n);
+    s->note = "dev account " DEV_ACCOUNT_ADDRESS " holds 10000 ETH (private key " DEV_ACCOUNT_PRIVATE_KEY
+              ", public: local use only)";
+}
+
+static const struct {
+    const char *name;
+    void (*make)(chain_spec *);
+} builtins[] = {
+    {"mainnet", mainnet},
+    {"sepolia", sepolia},
+    {"holesky", holesky},
+    {"dev", dev},
+};
+
+bool chain_builtin(const char *name, chain_spec *out)
+{
+    for (size_t i = 0; i < sizeof builtins / sizeof builtins[0]; i++) {
+        if (strcmp(builtins[i].name, name) != 0) continue;
+        builtins[i].make(out);
+        if (!out->note)
+            out->note = "the state is empty: a public network's genesis state is too big to ship; "
+                        "load state with 'jitevm import'";
+        return true;
+    }
+    return false;
+}
+
+const char *chain_builtin_names(void)
+{
+    return "mainnet, sepolia, holesky, dev";
+}
+
+bool chain_spec_write(store_conn *c, const chain_spec *spec, store_error *err)
+{
+    if (!store_set_chain_config(c, &spec->config, err)) return false;
+    for (int f = 0; f < FORK_COUNT; f++) {
+        const blob_schedule *bs = &spec->blob[f];
+        /* A genesis file may give the schedule of a fork it does not
+         * schedule (yet): nothing to apply it to. */
+        if ((!bs->target && !bs->max && !bs->update_fraction) || spec->config.activation[f] == UINT64_MAX) continue;
+        if (!store_set_blob_schedule(c, (enum fork)f, bs, err)) return false;
+    }
+    block_env head = spec->head;
+    head.chain_id = u256_from_u64(spec->config.chain_id);
+    if (!store_set_head(c, &head, err)) return false;
+    if (spec->has_genesis_hash && !store_set_block_hash(c, head.number, &spec->genesis_hash, err)) return false;
+    for (const char *const *hex = spec->funded; hex && *hex; hex++) {
+        address a;
+        for (int i = 0; i < 20; i++)
+            a.b[i] = (uint8_t)(hex_nibble((*hex)[2 + 2 * i]) << 4 | hex_nibble((*hex)[3 + 2 * i]));
+        if (!store_set_balance(c, &a, &spec->funded_balance, err)) return false;
+    }
+    return true;
+}

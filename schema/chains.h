@@ -1,0 +1,47 @@
+/* Chain definitions `jitevm init` starts a database from: the built-in
+ * networks (mainnet, sepolia, holesky, dev), or a geth genesis file. */
+#ifndef JITEVM_CHAINS_H
+#define JITEVM_CHAINS_H
+
+#include "store.h"
+
+/* The dev chain's funded account: the first account of the well-known
+ * "test test test test test test test test test test test junk" mnemonic
+ * (m/44'/60'/0'/0/0) that anvil and hardhat fund by default. Its private key
+ * is public knowledge: for local development only. */
+#define DEV_ACCOUNT_ADDRESS "0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266"
+#define DEV_ACCOUNT_PRIVATE_KEY "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
+#define DEV_CHAIN_ID 1337
+
+typedef struct {
+    const char *name;
+    chain_config config;
+    blob_schedule blob[FORK_COUNT]; /* overrides; zeros: the fork's default */
+    /* The genesis block as the head (number 0 unless a genesis file says
+     * otherwise); chain_id is filled from config. */
+    block_env head;
+    bool has_genesis_hash;
+    hash32 genesis_hash; /* stored as block 0's hash, for BLOCKHASH */
+    /* Accounts the chain starts with (the dev chain's; a genesis file's
+     * come from its alloc instead). */
+    const char *const *funded; /* hex addresses, NULL-terminated; may be NULL */
+    u256 funded_balance;
+    /* What `init` tells the user about the state. */
+    const char *note;
+} chain_spec;
+
+/* The built-in chain `name` ("mainnet", "sepolia", "holesky", "dev"); false
+ * when there is none by that name. */
+bool chain_builtin(const char *name, chain_spec *out);
+/* "mainnet, sepolia, holesky, dev", for messages. */
+const char *chain_builtin_names(void);
+
+/* A chain_spec with nothing scheduled but Frontier, chain id 0, and an empty
+ * head: the starting point for reading a genesis file. */
+void chain_spec_init_empty(chain_spec *spec, const char *name);
+
+/* Writes the configuration, blob schedules, head, genesis hash and funded
+ * accounts of `spec` (in the open transaction, or each in its own). */
+bool chain_spec_write(store_conn *c, const chain_spec *spec, store_error *err);
+
+#endif

@@ -1,0 +1,1548 @@
+/* The SQLite store. See store.h for the contract and
+ * schema/migrations/NNN_*.sql for the tables and why they are encoded the
+ * way they are.
+ *
+ * Concurrency: one sqlite3 connection per store_conn, opened without
+ * SQLite's mutexes (a connection is only used by the thread that owns it).
+ * WAL journal: readers never wait for the writer and see the last commit;
+ * writers take the write lock up front (BEGIN IMMEDIATE) and wait for each
+ * other up to the busy timeout. */
+#include "store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "keccak.h"
+#include "migrations.h"
+#include "rlp.h"
+#include "trie.h"
+
+#define APPLICATION_ID 0x4A45564D /* "JEVM", set by 001_state.sql */
+#define BUSY_TIMEOUT_MS 10000
+/* Page cache per connection, in KiB (PRAGMA cache_size takes it negated).
+ * A bulk import of 1M slots ran 7% slower with 16 MiB and no faster with
+ * 256 MiB; each worker thread has one, so it stays moderate. */
+#define CACHE_KIB 65536
+/* No memory-mapped I/O: warm reads were no faster with it (measured with
+ * `jitevm bench-store`), and a cold read took 12-20 ms instead of 0.2-0.3 ms,
+ * the page faults pulling in far more of the file than the few pages a
+ * b-tree lookup needs. */
+#define MMAP_BYTES 0
+/* The WAL file is cut back to this after a checkpoint (a big import
+ * grows it to the size of the import). */
+#define WAL_LIMIT_BYTES ((sqlite3_int64)64 << 20)
+/* BLOCKHASH sees the 256 blocks before the current one. */
+#define BLOCK_HASH_WINDOW 256
+/* Hot accounts per connection (a direct-mapped cache: a slot holds the last
+ * account that hashed to it). */
+#define ACCOUNT_CACHE_SLOTS 8192
+
+/* ------------------------------------------------------------- errors */
+
+static bool fail(store_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static bool fail(store_error *err, const char *fmt, ...)
+{
+    if (!err) return false;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+    va_end(ap);
+    /* One line: a SQLite message never has a newline, but a path could. */
+    for (char *p = err->msg; *p; p++)
+        if (*p == '\n' || *p == '\r') *p = ' ';
+    return false;
+}
+
+/* SQLite's message, with the OS error when there is one ("unable to open
+ * database file" alone does not say why). */
+static bool fail_db(store_error *err, sqlite3 *db, const char *what)
+{
+    int code = sqlite3_errcode(db);
+    int sys = sqlite3_system_errno(db);
+    const char *msg = sqlite3_errmsg(db);
+    if (code == SQLITE_NOTADB) return fail(err, "%s: not a SQLite database", what);
+    if (code == SQLITE_CORRUPT) return fail(err, "%s: the database is corrupt (%s)", what, msg);
+    if (code == SQLITE_READONLY && (sqlite3_extended_errcode(db) == SQLITE_READONLY_CANTINIT ||
+                                    sqlite3_extended_errcode(db) == SQLITE_READONLY_DIRECTORY ||
+                                    sqlite3_extended_errcode(db) == SQLITE_READONLY_CANTLOCK))
+        return fail(err, "%s: %s (WAL mode needs write access to the database's directory for its -wal and "
+                    "-shm files)", what, msg);
+    if (sys && (code == SQLITE_CANTOPEN || code == SQLITE_IOERR || code == SQLITE_READONLY || code == SQLITE_FULL))
+        return fail(err, "%s: %s (%s)", what, msg, strerror(sys));
+    return fail(err, "%s: %s", what, msg);
+}
+
+/* -------------------------------------------------------- statements */
+
+enum stmt_id {
+    ST_GET_ACCOUNT,
+    ST_GET_CODE,
+    ST_GET_STORAGE,
+    ST_HAS_STORAGE,
+    ST_GET_BLOCK_HASH,
+    ST_PUT_ACCOUNT,
+    ST_DELETE_ACCOUNT,
+    ST_DELETE_ACCOUNT_STORAGE,
+    ST_PUT_STORAGE,
+    ST_DELETE_SLOT,
+    ST_PUT_CODE,
+    ST_GET_CHAIN,
+    ST_GET_FORKS,
+    ST_PUT_CHAIN,
+    ST_CLEAR_FORKS,
+    ST_PUT_FORK,
+    ST_SET_BLOB_SCHEDULE,
+    ST_GET_BLOB_SCHEDULE,
+    ST_GET_HEAD,
+    ST_PUT_HEAD,
+    ST_PUT_BLOCK_HASH,
+    ST_PRUNE_BLOCK_HASHES,
+    ST_PUT_PROGRAM,
+    ST_GET_PROGRAM,
+    ST_BEGIN_READ,
+    ST_BEGIN_WRITE,
+    ST_COMMIT,
+    ST_ROLLBACK,
+    ST_DATA_VERSION,
+    ST_COUNT
+};
+
+static const char *const stmt_sql[ST_COUNT] = {
+    [ST_GET_ACCOUNT] = "SELECT nonce, balance, code_hash FROM account WHERE address = ?1",
+    [ST_GET_CODE] = "SELECT code FROM code WHERE hash = ?1",
+    [ST_GET_STORAGE] = "SELECT value FROM storage WHERE address = ?1 AND slot = ?2",
+    [ST_HAS_STORAGE] = "SELECT 1 FROM storage WHERE address = ?1 LIMIT 1",
+    [ST_GET_BLOCK_HASH] = "SELECT hash FROM block_hash WHERE number = ?1",
+    [ST_PUT_ACCOUNT] = "INSERT OR REPLACE INTO account (address, nonce, balance, code_hash) VALUES (?1, ?2, ?3, ?4)",
+    [ST_DELETE_ACCOUNT] = "DELETE FROM account WHERE address = ?1",
+    [ST_DELETE_ACCOUNT_STORAGE] = "DELETE FROM storage WHERE address = ?1",
+    [ST_PUT_STORAGE] = "INSERT OR REPLACE INTO storage (address, slot, value) VALUES (?1, ?2, ?3)",
+    [ST_DELETE_SLOT] = "DELETE FROM storage WHERE address = ?1 AND slot = ?2",
+    [ST_PUT_CODE] = "INSERT OR IGNORE INTO code (hash, code) VALUES (?1, ?2)",
+    [ST_GET_CHAIN] = "SELECT chain_id FROM chain WHERE id = 1",
+    [ST_GET_FORKS] = "SELECT fork, activation, by_timestamp FROM chain_fork",
+    [ST_PUT_CHAIN] = "INSERT OR REPLACE INTO chain (id, chain_id) VALUES (1, ?1)",
+    [ST_CLEAR_FORKS] = "DELETE FROM chain_fork",
+    [ST_PUT_FORK] = "INSERT INTO chain_fork (fork, activation, by_timestamp) VALUES (?1, ?2, ?3)",
+    [ST_SET_BLOB_SCHEDULE] = "UPDATE chain_fork SET blob_target = ?2, blob_max = ?3, blob_update_fraction = ?4 "
+                             "WHERE fork = ?1",
+    [ST_GET_BLOB_SCHEDULE] = "SELECT blob_target, blob_max, blob_update_fraction FROM chain_fork WHERE fork = ?1",
+    [ST_GET_HEAD] = "SELECT number, timestamp, gas_limit, coinbase, difficulty, prevrandao, base_fee, "
+                    "excess_blob_gas FROM head WHERE id = 1",
+    [ST_PUT_HEAD] = "INSERT OR REPLACE INTO head (id, number, timestamp, gas_limit, coinbase, difficulty, "
+                    "prevrandao, base_fee, excess_blob_gas) VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    [ST_PUT_BLOCK_HASH] = "INSERT OR REPLACE INTO block_hash (number, hash) VALUES (?1, ?2)",
+    [ST_PRUNE_BLOCK_HASHES] = "DELETE FROM block_hash WHERE number < ?1",
+    [ST_PUT_PROGRAM] = "INSERT OR REPLACE INTO program (code_hash, compiler_version, target, blob, tag) "
+                       "VALUES (?1, ?2, ?3, ?4, ?5)",
+    [ST_GET_PROGRAM] = "SELECT blob, tag FROM program WHERE code_hash = ?1 AND compiler_version = ?2 AND target = ?3",
+    [ST_BEGIN_READ] = "BEGIN",
+    [ST_BEGIN_WRITE] = "BEGIN IMMEDIATE",
+    [ST_COMMIT] = "COMMIT",
+    [ST_ROLLBACK] = "ROLLBACK",
+    [ST_DATA_VERSION] = "PRAGMA data_version",
+};
+
+/* ------------------------------------------------------------- caches */
+
+/* Code by hash. Entries are never removed before store_disconnect: the
+ * backend promises that a code pointer it gave out stays valid. */
+typedef struct {
+    hash32 hash;
+    uint8_t *code; /* NULL: empty bucket */
+    size_t len;
+} code_entry;
+
+typedef struct {
+    bool used;
+    bool exists;
+    address addr;
+    account_info info;
+} cached_account;
+
+struct store {
+    char *path;
+    int flags;
+    /* Kept open for the store's lifetime, so that the WAL and its index are
+     * not torn down and rebuilt each time the last worker disconnects. */
+    sqlite3 *keepalive;
+};
+
+struct store_conn {
+    store *s;
+    sqlite3 *db;
+    sqlite3_stmt *stmt[ST_COUNT];
+    bool in_write; /* between store_begin and store_commit/rollback */
+    bool in_read;  /* between store_read_begin and store_read_end */
+    bool wrote;    /* this write transaction changed state (clears the cache at commit) */
+    /* The first error inside a backend or sink callback. */
+    bool failed;
+    store_error error;
+
+    code_entry *codes;
+    size_t code_cap, code_count;
+
+    cached_account *accounts; /* ACCOUNT_CACHE_SLOTS */
+    sqlite3_int64 data_version;
+};
+
+/* --------------------------------------------------------- encodings */
+
+static uint64_t load64(const uint8_t *p)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v;
+}
+
+static uint64_t mix64(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    return x;
+}
+
+/* Minimal big-endian bytes of a u256 (empty for zero). */
+static unsigned u256_to_min_be(const u256 *v, uint8_t out[32])
+{
+    uint8_t full[32];
+    u256_store_be(full, v);
+    unsigned n = u256_byte_length(v);
+    memcpy(out, full + 32 - n, n);
+    return n;
+}
+
+static bool column_u256(sqlite3_stmt *st, int col, u256 *out)
+{
+    int n = sqlite3_column_bytes(st, col);
+    const uint8_t *p = sqlite3_column_blob(st, col);
+    if (n < 0 || n > 32 || (n > 0 && !p)) return false;
+    *out = n ? u256_load_be_n(p, (unsigned)n) : u256_zero();
+    return true;
+}
+
+static bool column_fixed(sqlite3_stmt *st, int col, uint8_t *out, int len)
+{
+    if (sqlite3_column_bytes(st, col) != len) return false;
+    const void *p = sqlite3_column_blob(st, col);
+    if (!p) return false;
+    memcpy(out, p, (size_t)len);
+    return true;
+}
+
+/* Unsigned 64-bit values live in INTEGERs bit for bit (see 001_state.sql). */
+static uint64_t column_u64(sqlite3_stmt *st, int col)
+{
+    return (uint64_t)sqlite3_column_int64(st, col);
+}
+
+static int bind_u64(sqlite3_stmt *st, int i, uint64_t v)
+{
+    return sqlite3_bind_int64(st, i, (sqlite3_int64)v);
+}
+
+static int bind_blob(sqlite3_stmt *st, int i, const void *p, size_t n)
+{
+    /* SQLITE_TRANSIENT copies: the callers' buffers are often stack locals. */
+    return sqlite3_bind_blob(st, i, n ? p : "", (int)n, SQLITE_TRANSIENT);
+}
+
+static int bind_u256(sqlite3_stmt *st, int i, const u256 *v)
+{
+    uint8_t be[32];
+    unsigned n = u256_to_min_be(v, be);
+    return bind_blob(st, i, be, n);
+}
+
+/* -------------------------------------------------------- fork names */
+
+/* Stable names in the database, independent of the engine's fork order.
+ * A new fork needs its name here. */
+static const char *const fork_db_names[] = {
+    [FORK_FRONTIER] = "frontier",
+    [FORK_HOMESTEAD] = "homestead",
+    [FORK_TANGERINE_WHISTLE] = "tangerine_whistle",
+    [FORK_SPURIOUS_DRAGON] = "spurious_dragon",
+    [FORK_BYZANTIUM] = "byzantium",
+    [FORK_CONSTANTINOPLE] = "constantinople",
+    [FORK_PETERSBURG] = "petersburg",
+    [FORK_ISTANBUL] = "istanbul",
+    [FORK_BERLIN] = "berlin",
+    [FORK_LONDON] = "london",
+    [FORK_PARIS] = "paris",
+    [FORK_SHANGHAI] = "shanghai",
+    [FORK_CANCUN] = "cancun",
+    [FORK_PRAGUE] = "prague",
+    [FORK_OSAKA] = "osaka",
+};
+_Static_assert(sizeof fork_db_names / sizeof fork_db_names[0] == FORK_COUNT,
+               "every fork needs a database name in fork_db_names");
+
+const char *store_fork_db_name(enum fork f)
+{
+    return (f >= 0 && f < FORK_COUNT) ? fork_db_names[f] : NULL;
+}
+
+int store_fork_from_db_name(const char *name)
+{
+    for (int f = 0; f < FORK_COUNT; f++)
+        if (strcmp(fork_db_names[f], name) == 0) return f;
+    return -1;
+}
+
+/* ------------------------------------------------------- open, migrate */
+
+int store_schema_version(void)
+{
+    return store_migration_count;
+}
+
+static uint32_t load_be32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* SQLite's own message for a file it cannot create names no reason
+ * ("unable to open database file"); the directory tells. */
+static bool check_directory(const char *path, store_error *err)
+{
+    char dir[4096];
+    const char *slash = strrchr(path, '/');
+    if (!slash) {
+        snprintf(dir, sizeof dir, ".");
+    } else if (slash == path) {
+        snprintf(dir, sizeof dir, "/");
+    } else {
+        snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+    }
+    if (access(dir, W_OK | X_OK) != 0)
+        return fail(err, "%s: cannot create the database: %s: %s", path, dir, strerror(errno));
+    return true;
+}
+
+/* What SQLite would only notice at the first read of a missing page: the
+ * file is not SQLite at all, or is shorter than its header says. */
+static bool check_file(const char *path, int flags, bool *exists, store_error *err)
+{
+    struct stat st;
+    *exists = false;
+    if (stat(path, &st) != 0) {
+        if (errno == ENOENT && (flags & STORE_OPEN_CREATE)) return check_directory(path, err);
+        if (errno == ENOENT) return fail(err, "%s: no such database (create one with 'jitevm init')", path);
+        return fail(err, "%s: %s", path, strerror(errno));
+    }
+    *exists = true;
+    if (S_ISDIR(st.st_mode)) return fail(err, "%s: is a directory, not a database", path);
+    if (!S_ISREG(st.st_mode)) return fail(err, "%s: not a regular file", path);
+    if (st.st_size == 0) {
+        if (flags & STORE_OPEN_CREATE) return true; /* e.g. from mktemp: becomes a database */
+        return fail(err, "%s: empty file, not a jitevm database", path);
+    }
+    uint8_t header[100];
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return fail(err, "%s: %s", path, strerror(errno));
+    ssize_t n = read(fd, header, sizeof header);
+    int read_errno = errno;
+    close(fd);
+    if (n < 0) return fail(err, "%s: %s", path, strerror(read_errno));
+    static const char magic[16] = "SQLite format 3";
+    if ((size_t)n < sizeof magic || memcmp(header, magic, sizeof magic) != 0)
+        return fail(err, "%s: not a SQLite database", path);
+    if ((size_t)n < sizeof header)
+        return fail(err, "%s: truncated SQLite database (%zd bytes, less than its header)", path, n);
+    uint32_t page_size = (uint32_t)header[16] << 8 | header[17];
+    if (page_size == 1) page_size = 65536;
+    uint32_t pages = load_be32(header + 28);
+    /* The page count is meaningful when "version-valid-for" matches the
+     * change counter (always, for files written by SQLite >= 3.7.0). */
+    if (load_be32(header + 92) == load_be32(header + 24) && pages > 0 &&
+        (uint64_t)pages * page_size > (uint64_t)st.st_size)
+        return fail(err, "%s: truncated SQLite database (its header says %llu bytes, the file has %lld)", path,
+                    (unsigned long long)pages * page_size, (long long)st.st_size);
+    return true;
+}
+
+static bool exec_sql(sqlite3 *db, const char *sql, const char *what, store_error *err)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) == SQLITE_OK) return true;
+    if (msg) {
+        fail(err, "%s: %s", what, msg);
+        sqlite3_free(msg);
+        return false;
+    }
+    return fail_db(err, db, what);
+}
+
+static bool query_int(sqlite3 *db, const char *sql, sqlite3_int64 *out, const char *what, store_error *err)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) return fail_db(err, db, what);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) *out = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW) return fail_db(err, db, what);
+    return true;
+}
+
+static bool set_connection_pragmas(sqlite3 *db, const char *path, store_error *err)
+{
+    char sql[256];
+    snprintf(sql, sizeof sql,
+             "PRAGMA synchronous = NORMAL; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -%d; "
+             "PRAGMA mmap_size = %lld; PRAGMA foreign_keys = OFF; PRAGMA journal_size_limit = %lld;",
+             CACHE_KIB, (long long)MMAP_BYTES, (long long)WAL_LIMIT_BYTES);
+    sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS);
+    return exec_sql(db, sql, path, err);
+}
+
+static sqlite3 *open_db(const char *path, int flags, bool create, store_error *err)
+{
+    int oflags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
+    if (flags & STORE_OPEN_READONLY)
+        oflags |= SQLITE_OPEN_READONLY;
+    else
+        oflags |= SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0);
+    sqlite3 *db = NULL;
+    if (sqlite3_open_v2(path, &db, oflags, NULL) != SQLITE_OK) {
+        if (!db) {
+            fail(err, "%s: out of memory", path);
+            return NULL;
+        }
+        fail_db(err, db, create ? "cannot create the database" : "cannot open the database");
+        /* Prefix the path: SQLite's message does not name the file. */
+        store_error e = *err;
+        fail(err, "%s: %s", path, e.msg);
+        sqlite3_close(db);
+        return NULL;
+    }
+    sqlite3_extended_result_codes(db, 1);
+    if (!set_connection_pragmas(db, path, err)) {
+        sqlite3_close(db);
+        return NULL;
+    }
+    return db;
+}
+
+/* Applies every migration past the database's user_version, all in one
+ * transaction, so that a failure (or a crash) leaves the old version. */
+static bool migrate(sqlite3 *db, const char *path, store_error *err)
+{
+    if (!exec_sql(db, "BEGIN IMMEDIATE", path, err)) return false;
+    sqlite3_int64 version;
+    bool ok = query_int(db, "PRAGMA user_version", &version, path, err);
+    for (int i = (int)version; ok && i < store_migration_count; i++) {
+        char what[128];
+        snprintf(what, sizeof what, "%s: migration %s", path, store_migrations[i].name);
+        ok = exec_sql(db, store_migrations[i].sql, what, err);
+    }
+    if (ok && version < store_migration_count) {
+        char sql[64];
+        snprintf(sql, sizeof sql, "PRAGMA user_version = %d", store_migration_count);
+        ok = exec_sql(db, sql, path, err);
+    }
+    if (ok) ok = exec_sql(db, "COMMIT", path, err);
+    if (!ok) sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    return ok;
+}
+
+/* Whether this is (or may become) a jitevm database, and whether its
+ * version is one this binary can use. */
+static bool check_identity(sqlite3 *db, const char *path, int flags, bool *needs_migration, store_error *err)
+{
+    sqlite3_int64 app_id, version, tables;
+    if (!query_int(db, "PRAGMA application_id", &app_id, path, err) ||
+        !query_int(db, "PRAGMA user_version", &version, path, err) ||
+        !query_int(db, "SELECT count(*) FROM sqlite_master", &tables, path, err))
+        return false;
+    if (app_id != APPLICATION_ID && !(app_id == 0 && version == 0 && tables == 0)) {
+        if (app_id != 0)
+            return fail(err, "%s: not a jitevm database (SQLite application_id 0x%08llx)", path,
+                        (unsigned long long)(uint32_t)app_id);
+        return fail(err, "%s: not a jitevm database (a SQLite database with other tables)", path);
+    }
+    if (version > store_migration_count)
+        return fail(err, "%s: database schema version %lld is newer than this jitevm supports (%d); use a newer jitevm",
+                    path, (long long)version, store_migration_count);
+    if (version < 0) return fail(err, "%s: bad schema version %lld", path, (long long)version);
+    *needs_migration = version < store_migration_count;
+    if (*needs_migration && (flags & STORE_OPEN_READONLY))
+        return fail(err, "%s: database schema version %lld needs upgrading to %d; open it once read-write", path,
+                    (long long)version, store_migration_count);
+    return true;
+}
+
+store *store_open(const char *path, int flags, store_error *err)
+{
+    if (!path || !*path) {
+        fail(err, "no database path given");
+        return NULL;
+    }
+    if ((flags & STORE_OPEN_READONLY) && (flags & STORE_OPEN_CREATE)) {
+        fail(err, "%s: cannot create a database read-only", path);
+        return NULL;
+    }
+    bool exists;
+    if (!check_file(path, flags, &exists, err)) return NULL;
+    sqlite3 *db = open_db(path, flags, !exists, err);
+    if (!db) return NULL;
+    bool needs_migration = false;
+    bool ok = check_identity(db, path, flags, &needs_migration, err);
+    if (ok && !(flags & STORE_OPEN_READONLY)) {
+        /* Persistent: recorded in the file, so read-only openers see WAL too. */
+        sqlite3_stmt *st = NULL;
+        ok = sqlite3_prepare_v2(db, "PRAGMA journal_mode = WAL", -1, &st, NULL) == SQLITE_OK &&
+             sqlite3_step(st) == SQLITE_ROW;
+        if (ok && strcmp((const char *)sqlite3_column_text(st, 0), "wal") != 0)
+            ok = fail(err, "%s: cannot use WAL mode (journal mode stays '%s')", path, sqlite3_column_text(st, 0));
+        else if (!ok)
+            fail_db(err, db, path);
+        sqlite3_finalize(st);
+    }
+    if (ok && needs_migration) ok = migrate(db, path, err);
+    if (!ok) {
+        sqlite3_close(db);
+        if (!exists) {
+            /* Leave nothing behind from a database that never got a schema. */
+            unlink(path);
+        }
+        return NULL;
+    }
+    store *s = xcalloc(1, sizeof *s);
+    s->path = strdup(path);
+    if (!s->path) abort();
+    s->flags = flags & STORE_OPEN_READONLY;
+    s->keepalive = db;
+    return s;
+}
+
+void store_close(store *s)
+{
+    if (!s) return;
+    sqlite3_close(s->keepalive);
+    free(s->path);
+    free(s);
+}
+
+/* ----------------------------------------------------------- connect */
+
+store_conn *store_connect(store *s, store_error *err)
+{
+    sqlite3 *db = open_db(s->path, s->flags, false, err);
+    if (!db) return NULL;
+    store_conn *c = xcalloc(1, sizeof *c);
+    c->s = s;
+    c->db = db;
+    c->data_version = -1;
+    /* All statements are prepared now: a read is then never slowed by a
+     * first-use prepare, and a schema problem shows up here. */
+    for (int i = 0; i < ST_COUNT; i++) {
+        if (sqlite3_prepare_v3(db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &c->stmt[i], NULL) != SQLITE_OK) {
+            fail_db(err, db, s->path);
+            store_disconnect(c);
+            return NULL;
+        }
+    }
+    c->accounts = xcalloc(ACCOUNT_CACHE_SLOTS, sizeof(cached_account));
+    return c;
+}
+
+void store_disconnect(store_conn *c)
+{
+    if (!c) return;
+    if (c->in_write) store_rollback(c);
+    if (c->in_read) store_read_end(c);
+    for (int i = 0; i < ST_COUNT; i++) sqlite3_finalize(c->stmt[i]);
+    sqlite3_close(c->db);
+    for (size_t i = 0; i < c->code_cap; i++) free(c->codes[i].code);
+    free(c->codes);
+    free(c->accounts);
+    free(c);
+}
+
+/* Remembers the first error of a callback (which cannot return one). */
+static void callback_failed(store_conn *c, const char *what)
+{
+    if (c->failed) return;
+    c->failed = true;
+    fail_db(&c->error, c->db, what);
+}
+
+bool store_take_error(store_conn *c, store_error *err)
+{
+    if (!c->failed) return false;
+    if (err) *err = c->error;
+    c->failed = false;
+    return true;
+}
+
+/* Runs a statement that returns no rows, and resets it. */
+static bool step_done(sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE;
+}
+
+/* --------------------------------------------------------- the caches */
+
+static void account_cache_clear(store_conn *c)
+{
+    memset(c->accounts, 0, ACCOUNT_CACHE_SLOTS * sizeof(cached_account));
+}
+
+static cached_account *account_cache_slot(store_conn *c, const address *a)
+{
+    uint32_t tail;
+    memcpy(&tail, a->b + 16, 4);
+    uint64_t h = mix64(load64(a->b) ^ mix64(load64(a->b + 8) ^ tail));
+    return &c->accounts[h & (ACCOUNT_CACHE_SLOTS - 1)];
+}
+
+static bool account_cache_usable(const store_conn *c)
+{
+    return c->in_read && !c->in_write;
+}
+
+static size_t code_find(const store_conn *c, const hash32 *h)
+{
+    size_t mask = c->code_cap - 1;
+    for (size_t i = load64(h->b) & mask;; i = (i + 1) & mask)
+        if (!c->codes[i].code || memcmp(c->codes[i].hash.b, h->b, 32) == 0) return i;
+}
+
+static const code_entry *code_cache_get(const store_conn *c, const hash32 *h)
+{
+    if (c->code_count == 0) return NULL;
+    const code_entry *e = &c->codes[code_find(c, h)];
+    return e->code ? e : NULL;
+}
+
+static const code_entry *code_cache_add(store_conn *c, const hash32 *h, const void *code, size_t len)
+{
+    if ((c->code_count + 1) * 4 > c->code_cap * 3) {
+        size_t old_cap = c->code_cap;
+        code_entry *old = c->codes;
+        c->code_cap = old_cap ? old_cap * 2 : 64;
+        c->codes = xcalloc(c->code_cap, sizeof(code_entry));
+        for (size_t i = 0; i < old_cap; i++)
+            if (old[i].code) c->codes[code_find(c, &old[i].hash)] = old[i];
+        free(old);
+    }
+    code_entry *e = &c->codes[code_find(c, h)];
+    e->hash = *h;
+    e->code = xmalloc(len ? len : 1);
+    memcpy(e->code, code, len);
+    e->len = len;
+    c->code_count++;
+    return e;
+}
+
+/* ----------------------------------------------------------- backend */
+
+static bool read_account(store_conn *c, const address *a, account_info *out)
+{
+    sqlite3_stmt *st = c->stmt[ST_GET_ACCOUNT];
+    bind_blob(st, 1, a->b, 20);
+    int rc = sqlite3_step(st);
+    bool found = false;
+    if (rc == SQLITE_ROW) {
+        out->nonce = column_u64(st, 0);
+        bool ok = column_u256(st, 1, &out->balance);
+        if (sqlite3_column_type(st, 2) == SQLITE_NULL)
+            out->code_hash = KECCAK_EMPTY;
+        else
+            ok = ok && column_fixed(st, 2, out->code_hash.b, 32);
+        if (ok) {
+            found = true;
+        } else if (!c->failed) {
+            c->failed = true;
+            fail(&c->error, "%s: malformed account row", c->s->path);
+        }
+    } else if (rc != SQLITE_DONE) {
+        callback_failed(c, "reading an account");
+    }
+    sqlite3_reset(st);
+    return found;
+}
+
+static bool backend_get_account(void *ctx, const address *a, account_info *out)
+{
+    store_conn *c = ctx;
+    cached_account *slot = NULL;
+    if (account_cache_usable(c)) {
+        slot = account_cache_slot(c, a);
+        if (slot->used && memcmp(slot->addr.b, a->b, 20) == 0) {
+            if (slot->exists) *out = slot->info;
+            return slot->exists;
+        }
+    }
+    bool found = read_account(c, a, out);
+    if (slot && !c->failed) {
+        slot->used = true;
+        slot->exists = found;
+        slot->addr = *a;
+        if (found) slot->info = *out;
+    }
+    return found;
+}
+
+static bool backend_get_code(void *ctx, const hash32 *h, const uint8_t **code, size_t *len)
+{
+    static const uint8_t no_code[1];
+    store_conn *c = ctx;
+    if (memcmp(h->b, KECCAK_EMPTY.b, 32) == 0) {
+        *code = no_code;
+        *len = 0;
+        return true;
+    }
+    const code_entry *e = code_cache_get(c, h);
+    if (!e) {
+        sqlite3_stmt *st = c->stmt[ST_GET_CODE];
+        bind_blob(st, 1, h->b, 32);
+        int rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+            const void *p = sqlite3_column_blob(st, 0);
+            int n = sqlite3_column_bytes(st, 0);
+            e = code_cache_add(c, h, p, (size_t)n);
+        } else if (rc != SQLITE_DONE) {
+            callback_failed(c, "reading code");
+        }
+        sqlite3_reset(st);
+        if (!e) return false;
+    }
+    *code = e->code;
+    *len = e->len;
+    return true;
+}
+
+static void backend_get_storage(void *ctx, const address *a, const u256 *key, u256 *out)
+{
+    store_conn *c = ctx;
+    sqlite3_stmt *st = c->stmt[ST_GET_STORAGE];
+    uint8_t slot[32];
+    u256_store_be(slot, key);
+    bind_blob(st, 1, a->b, 20);
+    bind_blob(st, 2, slot, 32);
+    int rc = sqlite3_step(st);
+    *out = u256_zero();
+    if (rc == SQLITE_ROW) {
+        if (!column_u256(st, 0, out) && !c->failed) {
+            c->failed = true;
+            fail(&c->error, "%s: malformed storage row", c->s->path);
+        }
+    } else if (rc != SQLITE_DONE) {
+        callback_failed(c, "reading storage");
+    }
+    sqlite3_reset(st);
+}
+
+static bool backend_get_block_hash(void *ctx, uint64_t number, hash32 *out)
+{
+    store_conn *c = ctx;
+    sqlite3_stmt *st = c->stmt[ST_GET_BLOCK_HASH];
+    bind_u64(st, 1, number);
+    int rc = sqlite3_step(st);
+    bool found = rc == SQLITE_ROW && column_fixed(st, 0, out->b, 32);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) callback_failed(c, "reading a block hash");
+    sqlite3_reset(st);
+    return found;
+}
+
+static bool backend_has_storage(void *ctx, const address *a)
+{
+    store_conn *c = ctx;
+    sqlite3_stmt *st = c->stmt[ST_HAS_STORAGE];
+    bind_blob(st, 1, a->b, 20);
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) callback_failed(c, "reading storage");
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW;
+}
+
+state_backend store_backend(store_conn *c)
+{
+    state_backend b = {
+        .ctx = c,
+        .get_account = backend_get_account,
+        .get_code = backend_get_code,
+        .get_storage = backend_get_storage,
+        .get_block_hash = backend_get_block_hash,
+        .has_storage = backend_has_storage,
+    };
+    return b;
+}
+
+/* ------------------------------------------------------ transactions */
+
+bool store_begin(store_conn *c, store_error *err)
+{
+    if (c->in_write) return fail(err, "%s: a write transaction is already open", c->s->path);
+    if (c->in_read) return fail(err, "%s: a read snapshot is open; end it before writing", c->s->path);
+    if (!step_done(c->stmt[ST_BEGIN_WRITE])) return fail_db(err, c->db, c->s->path);
+    c->in_write = true;
+    c->wrote = false;
+    c->failed = false;
+    return true;
+}
+
+bool store_commit(store_conn *c, store_error *err)
+{
+    if (!c->in_write) return fail(err, "%s: no write transaction is open", c->s->path);
+    if (c->failed) {
+        if (err) *err = c->error;
+        c->failed = false;
+        store_rollback(c);
+        return false;
+    }
+    if (!step_done(c->stmt[ST_COMMIT])) {
+        fail_db(err, c->db, c->s->path);
+        store_rollback(c);
+        return false;
+    }
+    c->in_write = false;
+    /* Own commits do not change PRAGMA data_version; forget what they touched. */
+    if (c->wrote) account_cache_clear(c);
+    return true;
+}
+
+void store_rollback(store_conn *c)
+{
+    if (!c->in_write) return;
+    /* Fails only when SQLite already rolled back (e.g. after SQLITE_FULL). */
+    step_done(c->stmt[ST_ROLLBACK]);
+    c->in_write = false;
+    if (c->wrote) account_cache_clear(c);
+}
+
+bool store_read_begin(store_conn *c, store_error *err)
+{
+    if (c->in_write) return fail(err, "%s: a write transaction is open", c->s->path);
+    if (c->in_read) return fail(err, "%s: a read snapshot is already open", c->s->path);
+    if (!step_done(c->stmt[ST_BEGIN_READ])) return fail_db(err, c->db, c->s->path);
+    /* Reading data_version starts the snapshot, and tells whether another
+     * connection committed since the cache was filled. */
+    sqlite3_stmt *st = c->stmt[ST_DATA_VERSION];
+    int rc = sqlite3_step(st);
+    sqlite3_int64 version = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW) {
+        fail_db(err, c->db, c->s->path);
+        step_done(c->stmt[ST_ROLLBACK]);
+        return false;
+    }
+    if (version != c->data_version) {
+        account_cache_clear(c);
+        c->data_version = version;
+    }
+    c->in_read = true;
+    return true;
+}
+
+void store_read_end(store_conn *c)
+{
+    if (!c->in_read) return;
+    step_done(c->stmt[ST_COMMIT]);
+    c->in_read = false;
+}
+
+/* Runs `fn` inside the open write transaction, or inside one of its own. */
+typedef bool (*write_fn)(store_conn *c, const void *arg, store_error *err);
+
+static bool in_transaction(store_conn *c, write_fn fn, const void *arg, store_error *err)
+{
+    if (c->in_write) {
+        c->wrote = true;
+        return fn(c, arg, err);
+    }
+    if (!store_begin(c, err)) return false;
+    c->wrote = true;
+    if (!fn(c, arg, err)) {
+        store_rollback(c);
+        return false;
+    }
+    return store_commit(c, err);
+}
+
+/* -------------------------------------------------------------- sink */
+
+static bool write_account(store_conn *c, const address *a, const account_info *info)
+{
+    sqlite3_stmt *st = c->stmt[ST_PUT_ACCOUNT];
+    bind_blob(st, 1, a->b, 20);
+    bind_u64(st, 2, info->nonce);
+    bind_u256(st, 3, &info->balance);
+    if (memcmp(info->code_hash.b, KECCAK_EMPTY.b, 32) == 0)
+        sqlite3_bind_null(st, 4);
+    else
+        bind_blob(st, 4, info->code_hash.b, 32);
+    return step_done(st);
+}
+
+static bool write_code(store_conn *c, const hash32 *h, const uint8_t *code, size_t len)
+{
+    if (len == 0) return true;
+    sqlite3_stmt *st = c->stmt[ST_PUT_CODE];
+    bind_blob(st, 1, h->b, 32);
+    bind_blob(st, 2, code, len);
+    return step_done(st);
+}
+
+static bool write_slot(store_conn *c, const address *a, const u256 *key, const u256 *value)
+{
+    uint8_t slot[32];
+    u256_store_be(slot, key);
+    sqlite3_stmt *st = c->stmt[u256_is_zero(value) ? ST_DELETE_SLOT : ST_PUT_STORAGE];
+    bind_blob(st, 1, a->b, 20);
+    bind_blob(st, 2, slot, 32);
+    if (!u256_is_zero(value)) bind_u256(st, 3, value);
+    return step_done(st);
+}
+
+static bool remove_account(store_conn *c, const address *a)
+{
+    sqlite3_stmt *del = c->stmt[ST_DELETE_ACCOUNT], *del_storage = c->stmt[ST_DELETE_ACCOUNT_STORAGE];
+    bind_blob(del, 1, a->b, 20);
+    bind_blob(del_storage, 1, a->b, 20);
+    return step_done(del) && step_done(del_storage);
+}
+
+/* The sink writes into the open transaction; outside one it records an
+ * error instead of writing in autocommit mode (which would not be all or
+ * nothing). */
+static bool sink_ready(store_conn *c)
+{
+    if (c->in_write) {
+        c->wrote = true;
+        return true;
+    }
+    if (!c->failed) {
+        c->failed = true;
+        fail(&c->error, "%s: state sink used outside store_begin/store_commit", c->s->path);
+    }
+    return false;
+}
+
+static void sink_delete_account(void *ctx, const address *a)
+{
+    store_conn *c = ctx;
+    if (sink_ready(c) && !remove_account(c, a)) callback_failed(c, "deleting an account");
+}
+
+static void sink_put_account(void *ctx, const address *a, const account_info *info, const uint8_t *code,
+                             size_t code_len, bool code_changed)
+{
+    (void)code_changed; /* code is content-addressed: INSERT OR IGNORE makes re-adding it cheap */
+    store_conn *c = ctx;
+    if (!sink_ready(c)) return;
+    if (!write_account(c, a, info) || !write_code(c, &info->code_hash, code, code_len))
+        callback_failed(c, "writing an account");
+}
+
+static void sink_put_storage(void *ctx, const address *a, const u256 *key, const u256 *value)
+{
+    store_conn *c = ctx;
+    if (sink_ready(c) && !write_slot(c, a, key, value)) callback_failed(c, "writing storage");
+}
+
+state_sink store_sink(store_conn *c)
+{
+    state_sink s = {
+        .ctx = c,
+        .delete_account = sink_delete_account,
+        .put_account = sink_put_account,
+        .put_storage = sink_put_storage,
+    };
+    return s;
+}
+
+/* ------------------------------------------------- one-call helpers */
+
+typedef struct {
+    const address *addr;
+    const u256 *balance;
+    const uint64_t *nonce;
+    const uint8_t *code;
+    size_t code_len;
+    bool set_code;
+    const u256 *key, *value;
+} account_edit;
+
+/* Read-modify-write of one account (created empty when absent). */
+static bool edit_account(store_conn *c, const void *arg, store_error *err)
+{
+    const account_edit *e = arg;
+    account_info info = {.nonce = 0, .balance = u256_zero(), .code_hash = KECCAK_EMPTY};
+    bool exists = read_account(c, e->addr, &info);
+    if (c->failed) {
+        c->failed = false;
+        if (err) *err = c->error;
+        return false;
+    }
+    if (e->key) {
+        /* A slot of an account that does not exist would be invisible to the
+         * state root: create the account with it (as geth does). */
+        if (!exists && u256_is_zero(e->value)) return true;
+        if (!write_slot(c, e->addr, e->key, e->value)) return fail_db(err, c->db, c->s->path);
+        if (exists) return true;
+    }
+    if (e->balance) info.balance = *e->balance;
+    if (e->nonce) info.nonce = *e->nonce;
+    if (e->set_code) {
+        info.code_hash = KECCAK_EMPTY;
+        if (e->code_len) keccak256(e->code, e->code_len, info.code_hash.b);
+        if (!write_code(c, &info.code_hash, e->code, e->code_len)) return fail_db(err, c->db, c->s->path);
+    }
+    if (!write_account(c, e->addr, &info)) return fail_db(err, c->db, c->s->path);
+    return true;
+}
+
+bool store_set_balance(store_conn *c, const address *a, const u256 *balance, store_error *err)
+{
+    account_edit e = {.addr = a, .balance = balance};
+    return in_transaction(c, edit_account, &e, err);
+}
+
+bool store_set_nonce(store_conn *c, const address *a, uint64_t nonce, store_error *err)
+{
+    account_edit e = {.addr = a, .nonce = &nonce};
+    return in_transaction(c, edit_account, &e, err);
+}
+
+bool store_set_code(store_conn *c, const address *a, const uint8_t *code, size_t len, store_error *err)
+{
+    if (len > (size_t)INT32_MAX) return fail(err, "code of %zu bytes is too large", len);
+    account_edit e = {.addr = a, .code = code, .code_len = len, .set_code = true};
+    return in_transaction(c, edit_account, &e, err);
+}
+
+bool store_set_storage(store_conn *c, const address *a, const u256 *key, const u256 *value, store_error *err)
+{
+    account_edit e = {.addr = a, .key = key, .value = value};
+    return in_transaction(c, edit_account, &e, err);
+}
+
+static bool clear_state(store_conn *c, const void *arg, store_error *err)
+{
+    (void)arg;
+    return exec_sql(c->db, "DELETE FROM account; DELETE FROM storage; DELETE FROM code;", c->s->path, err);
+}
+
+bool store_clear_state(store_conn *c, store_error *err)
+{
+    return in_transaction(c, clear_state, NULL, err);
+}
+
+/* ------------------------------------------------------------ chain */
+
+enum fork chain_config_fork_at(const chain_config *cfg, uint64_t number, uint64_t timestamp)
+{
+    enum fork f = FORK_FRONTIER;
+    for (int i = 0; i < FORK_COUNT; i++) {
+        if (cfg->activation[i] == UINT64_MAX) continue;
+        uint64_t now = cfg->by_timestamp[i] ? timestamp : number;
+        if (now >= cfg->activation[i]) f = (enum fork)i;
+    }
+    return f;
+}
+
+bool store_get_chain_config(store_conn *c, chain_config *out, store_error *err)
+{
+    sqlite3_stmt *st = c->stmt[ST_GET_CHAIN];
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) out->chain_id = column_u64(st, 0);
+    sqlite3_reset(st);
+    if (rc == SQLITE_DONE) return fail(err, "%s: the database has no chain configuration (create it with 'jitevm init')", c->s->path);
+    if (rc != SQLITE_ROW) return fail_db(err, c->db, c->s->path);
+    for (int f = 0; f < FORK_COUNT; f++) {
+        out->activation[f] = UINT64_MAX;
+        out->by_timestamp[f] = false;
+    }
+    st = c->stmt[ST_GET_FORKS];
+    bool ok = true;
+    while (ok && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *name = (const char *)sqlite3_column_text(st, 0);
+        int f = name ? store_fork_from_db_name(name) : -1;
+        if (f < 0) {
+            ok = fail(err, "%s: unknown fork '%s' in the chain configuration (written by a newer jitevm?)",
+                      c->s->path, name ? name : "");
+            break;
+        }
+        out->activation[f] = column_u64(st, 1);
+        out->by_timestamp[f] = sqlite3_column_int64(st, 2) != 0;
+    }
+    if (ok && rc != SQLITE_DONE) ok = fail_db(err, c->db, c->s->path);
+    sqlite3_reset(st);
+    return ok;
+}
+
+static bool write_chain_config(store_conn *c, const void *arg, store_error *err)
+{
+    const chain_config *cfg = arg;
+    sqlite3_stmt *st = c->stmt[ST_PUT_CHAIN];
+    bind_u64(st, 1, cfg->chain_id);
+    if (!step_done(st) || !step_done(c->stmt[ST_CLEAR_FORKS])) return fail_db(err, c->db, c->s->path);
+    for (int f = 0; f < FORK_COUNT; f++) {
+        if (cfg->activation[f] == UINT64_MAX) continue;
+        st = c->stmt[ST_PUT_FORK];
+        sqlite3_bind_text(st, 1, fork_db_names[f], -1, SQLITE_STATIC);
+        bind_u64(st, 2, cfg->activation[f]);
+        sqlite3_bind_int(st, 3, cfg->by_timestamp[f] ? 1 : 0);
+        if (!step_done(st)) return fail_db(err, c->db, c->s->path);
+    }
+    return true;
+}
+
+bool store_set_chain_config(store_conn *c, const chain_config *cfg, store_error *err)
+{
+    return in_transaction(c, write_chain_config, cfg, err);
+}
+
+typedef struct {
+    enum fork f;
+    const blob_schedule *bs;
+} blob_arg;
+
+static bool write_blob_schedule(store_conn *c, const void *arg, store_error *err)
+{
+    const blob_arg *a = arg;
+    sqlite3_stmt *st = c->stmt[ST_SET_BLOB_SCHEDULE];
+    sqlite3_bind_text(st, 1, fork_db_names[a->f], -1, SQLITE_STATIC);
+    const uint64_t v[3] = {a->bs->target, a->bs->max, a->bs->update_fraction};
+    for (int i = 0; i < 3; i++) {
+        if (v[i])
+            bind_u64(st, 2 + i, v[i]);
+        else
+            sqlite3_bind_null(st, 2 + i);
+    }
+    if (!step_done(st)) return fail_db(err, c->db, c->s->path);
+    if (sqlite3_changes(c->db) == 0)
+        return fail(err, "%s: fork %s is not scheduled; cannot set its blob schedule", c->s->path, fork_db_names[a->f]);
+    return true;
+}
+
+bool store_set_blob_schedule(store_conn *c, enum fork f, const blob_schedule *bs, store_error *err)
+{
+    if (f < 0 || f >= FORK_COUNT) return fail(err, "bad fork %d", (int)f);
+    blob_arg a = {f, bs};
+    return in_transaction(c, write_blob_schedule, &a, err);
+}
+
+bool store_get_blob_schedule(store_conn *c, enum fork f, blob_schedule *out, store_error *err)
+{
+    memset(out, 0, sizeof *out);
+    if (f < 0 || f >= FORK_COUNT) return fail(err, "bad fork %d", (int)f);
+    sqlite3_stmt *st = c->stmt[ST_GET_BLOB_SCHEDULE];
+    sqlite3_bind_text(st, 1, fork_db_names[f], -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        out->target = column_u64(st, 0); /* NULL reads as 0: the default */
+        out->max = column_u64(st, 1);
+        out->update_fraction = column_u64(st, 2);
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return fail_db(err, c->db, c->s->path);
+    return true;
+}
+
+/* ------------------------------------------------------------- head */
+
+bool store_get_head(store_conn *c, block_env *out, store_error *err)
+{
+    chain_config cfg;
+    if (!store_get_chain_config(c, &cfg, err)) return false;
+    memset(out, 0, sizeof *out);
+    sqlite3_stmt *st = c->stmt[ST_GET_HEAD];
+    int rc = sqlite3_step(st);
+    bool ok = true;
+    if (rc == SQLITE_ROW) {
+        out->number = column_u64(st, 0);
+        out->timestamp = column_u64(st, 1);
+        out->gas_limit = column_u64(st, 2);
+        out->excess_blob_gas = column_u64(st, 7);
+        ok = column_fixed(st, 3, out->coinbase.b, 20) && column_u256(st, 4, &out->difficulty) &&
+             column_fixed(st, 5, out->prevrandao.b, 32) && column_u256(st, 6, &out->base_fee);
+        if (!ok) fail(err, "%s: malformed head row", c->s->path);
+    }
+    sqlite3_reset(st);
+    if (rc == SQLITE_DONE) return fail(err, "%s: the database has no head block (create it with 'jitevm init')", c->s->path);
+    if (rc != SQLITE_ROW) return fail_db(err, c->db, c->s->path);
+    if (!ok) return false;
+    out->chain_id = u256_from_u64(cfg.chain_id);
+    enum fork f = chain_config_fork_at(&cfg, out->number, out->timestamp);
+    block_env_default_blob_schedule(out, f);
+    blob_schedule bs;
+    if (!store_get_blob_schedule(c, f, &bs, err)) return false;
+    if (bs.target) out->blob_target_per_block = bs.target;
+    if (bs.max) out->blob_max_per_block = bs.max;
+    if (bs.update_fraction) out->blob_base_fee_update_fraction = bs.update_fraction;
+    block_env_update_blob_base_fee(out);
+    return true;
+}
+
+static bool write_head(store_conn *c, const void *arg, store_error *err)
+{
+    const block_env *h = arg;
+    chain_config cfg;
+    if (!store_get_chain_config(c, &cfg, err)) return false;
+    if (!u256_fits_u64(&h->chain_id) || h->chain_id.w[0] != cfg.chain_id)
+        return fail(err, "%s: the head's chain id differs from the database's (%llu)", c->s->path,
+                    (unsigned long long)cfg.chain_id);
+    sqlite3_stmt *st = c->stmt[ST_PUT_HEAD];
+    bind_u64(st, 1, h->number);
+    bind_u64(st, 2, h->timestamp);
+    bind_u64(st, 3, h->gas_limit);
+    bind_blob(st, 4, h->coinbase.b, 20);
+    bind_u256(st, 5, &h->difficulty);
+    bind_blob(st, 6, h->prevrandao.b, 32);
+    bind_u256(st, 7, &h->base_fee);
+    bind_u64(st, 8, h->excess_blob_gas);
+    if (!step_done(st)) return fail_db(err, c->db, c->s->path);
+    /* Hashes BLOCKHASH can no longer reach from this head are dropped. */
+    if (h->number > BLOCK_HASH_WINDOW && h->number - BLOCK_HASH_WINDOW <= (uint64_t)INT64_MAX) {
+        st = c->stmt[ST_PRUNE_BLOCK_HASHES];
+        bind_u64(st, 1, h->number - BLOCK_HASH_WINDOW);
+        if (!step_done(st)) return fail_db(err, c->db, c->s->path);
+    }
+    return true;
+}
+
+bool store_set_head(store_conn *c, const block_env *head, store_error *err)
+{
+    return in_transaction(c, write_head, head, err);
+}
+
+typedef struct {
+    uint64_t number;
+    const hash32 *hash;
+} block_hash_arg;
+
+static bool write_block_hash(store_conn *c, const void *arg, store_error *err)
+{
+    const block_hash_arg *a = arg;
+    sqlite3_stmt *st = c->stmt[ST_PUT_BLOCK_HASH];
+    bind_u64(st, 1, a->number);
+    bind_blob(st, 2, a->hash->b, 32);
+    if (!step_done(st)) return fail_db(err, c->db, c->s->path);
+    return true;
+}
+
+bool store_set_block_hash(store_conn *c, uint64_t number, const hash32 *hash, store_error *err)
+{
+    if (number > (uint64_t)INT64_MAX) return fail(err, "block number %llu is too large", (unsigned long long)number);
+    block_hash_arg a = {number, hash};
+    return in_transaction(c, write_block_hash, &a, err);
+}
+
+/* --------------------------------------------------------- programs */
+
+typedef struct {
+    const hash32 *code_hash;
+    int version;
+    const char *target;
+    const uint8_t *blob;
+    size_t len;
+    const uint8_t *tag;
+} program_arg;
+
+static bool write_program(store_conn *c, const void *arg, store_error *err)
+{
+    const program_arg *a = arg;
+    sqlite3_stmt *st = c->stmt[ST_PUT_PROGRAM];
+    bind_blob(st, 1, a->code_hash->b, 32);
+    sqlite3_bind_int(st, 2, a->version);
+    sqlite3_bind_text(st, 3, a->target, -1, SQLITE_TRANSIENT);
+    bind_blob(st, 4, a->blob, a->len);
+    bind_blob(st, 5, a->tag, 32);
+    if (!step_done(st)) return fail_db(err, c->db, c->s->path);
+    return true;
+}
+
+bool store_put_program(store_conn *c, const hash32 *code_hash, int compiler_version, const char *target,
+                       const uint8_t *blob, size_t len, const uint8_t tag[32], store_error *err)
+{
+    if (!target || !*target) return fail(err, "a compiled program needs a target");
+    if (len > (size_t)INT32_MAX) return fail(err, "compiled program of %zu bytes is too large", len);
+    program_arg a = {code_hash, compiler_version, target, blob, len, tag};
+    return in_transaction(c, write_program, &a, err);
+}
+
+bool store_get_program(store_conn *c, const hash32 *code_hash, int compiler_version, const char *target,
+                       uint8_t **blob, size_t *len, uint8_t tag[32], store_error *err)
+{
+    *blob = NULL;
+    *len = 0;
+    if (err) err->msg[0] = '\0';
+    sqlite3_stmt *st = c->stmt[ST_GET_PROGRAM];
+    bind_blob(st, 1, code_hash->b, 32);
+    sqlite3_bind_int(st, 2, compiler_version);
+    sqlite3_bind_text(st, 3, target ? target : "", -1, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(st);
+    bool found = false;
+    if (rc == SQLITE_ROW) {
+        int n = sqlite3_column_bytes(st, 0);
+        const void *p = sqlite3_column_blob(st, 0);
+        if (column_fixed(st, 1, tag, 32) && n >= 0) {
+            *blob = xmalloc(n ? (size_t)n : 1);
+            if (n) memcpy(*blob, p, (size_t)n);
+            *len = (size_t)n;
+            found = true;
+        } else {
+            fail(err, "%s: malformed program row", c->s->path);
+        }
+    } else if (rc != SQLITE_DONE) {
+        fail_db(err, c->db, c->s->path);
+    }
+    sqlite3_reset(st);
+    return found;
+}
+
+/* ------------------------------------------------------- whole state */
+
+/* A growable set of trie leaves whose keys and values live in one arena:
+ * leaf i is the 32-byte key at start[i], then its value up to start[i+1]
+ * (offsets, so that growing the arena invalidates nothing). */
+typedef struct {
+    bytebuf arena;
+    size_t *start;
+    size_t count, cap;
+} leaf_set;
+
+static void leaf_add(leaf_set *ls, const uint8_t key[32], const uint8_t *value, size_t value_len)
+{
+    if (ls->count == ls->cap) {
+        ls->cap = ls->cap ? ls->cap * 2 : 256;
+        ls->start = xrealloc(ls->start, ls->cap * sizeof(size_t));
+    }
+    ls->start[ls->count++] = ls->arena.len;
+    bytebuf_append(&ls->arena, key, 32);
+    bytebuf_append(&ls->arena, value, value_len);
+}
+
+/* The root of the leaves; empties the set for reuse. */
+static void leaf_root(leaf_set *ls, trie_entry **entries, size_t *entries_cap, hash32 *root)
+{
+    if (ls->count > *entries_cap) {
+        *entries_cap = ls->count;
+        free(*entries);
+        *entries = xmalloc(*entries_cap * sizeof(trie_entry));
+    }
+    for (size_t i = 0; i < ls->count; i++) {
+        size_t key = ls->start[i];
+        size_t end = i + 1 < ls->count ? ls->start[i + 1] : ls->arena.len;
+        (*entries)[i] = (trie_entry){ls->arena.data + key, 32, ls->arena.data + key + 32, end - key - 32};
+    }
+    trie_root(*entries, ls->count, root);
+    ls->arena.len = 0;
+    ls->count = 0;
+}
+
+static void leaf_free(leaf_set *ls)
+{
+    bytebuf_free(&ls->arena);
+    free(ls->start);
+}
+
+/* Walks accounts and storage side by side, both in address order (their
+ * primary keys): each account's slots come right after it, read once, with
+ * no per-account lookup. */
+static bool visit(store_conn *c, const address *only, const store_visitor *v, store_error *err)
+{
+    sqlite3_stmt *acc = NULL, *slots = NULL;
+    const char *acc_sql = only ? "SELECT address, nonce, balance, code_hash FROM account WHERE address = ?1"
+                               : "SELECT address, nonce, balance, code_hash FROM account ORDER BY address";
+    const char *slot_sql = only ? "SELECT address, slot, value FROM storage WHERE address = ?1 ORDER BY slot"
+                                : "SELECT address, slot, value FROM storage ORDER BY address, slot";
+    if (sqlite3_prepare_v2(c->db, acc_sql, -1, &acc, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(c->db, slot_sql, -1, &slots, NULL) != SQLITE_OK) {
+        fail_db(err, c->db, c->s->path);
+        sqlite3_finalize(acc);
+        return false;
+    }
+    if (only) {
+        bind_blob(acc, 1, only->b, 20);
+        bind_blob(slots, 1, only->b, 20);
+    }
+    sqlite3_stmt *code = c->stmt[ST_GET_CODE];
+    bool ok = true;
+    int slot_rc = sqlite3_step(slots);
+    int rc;
+    while (ok && (rc = sqlite3_step(acc)) == SQLITE_ROW) {
+        address a;
+        account_info info = {.code_hash = KECCAK_EMPTY};
+        info.nonce = column_u64(acc, 1);
+        bool has_code = sqlite3_column_type(acc, 3) != SQLITE_NULL;
+        if (!column_fixed(acc, 0, a.b, 20) || !column_u256(acc, 2, &info.balance) ||
+            (has_code && !column_fixed(acc, 3, info.code_hash.b, 32))) {
+            ok = fail(err, "%s: malformed account row", c->s->path);
+            break;
+        }
+        const uint8_t *code_bytes = NULL;
+        size_t code_len = 0;
+        if (v->want_code && has_code) {
+            bind_blob(code, 1, info.code_hash.b, 32);
+            int code_rc = sqlite3_step(code);
+            if (code_rc == SQLITE_ROW) {
+                code_bytes = sqlite3_column_blob(code, 0);
+                code_len = (size_t)sqlite3_column_bytes(code, 0);
+            } else {
+                ok = code_rc == SQLITE_DONE ? fail(err, "%s: the code of account %02x%02x%02x... is missing", c->s->path,
+                                                   a.b[0], a.b[1], a.b[2])
+                                            : fail_db(err, c->db, c->s->path);
+            }
+        }
+        if (ok && v->account && !v->account(v->ctx, &a, &info, code_bytes, code_len)) ok = fail(err, "%s", "");
+        sqlite3_reset(code);
+        /* Slots of addresses before this one belong to no account (the store
+         * never writes such rows); they are not part of the state. */
+        while (ok && slot_rc == SQLITE_ROW) {
+            const uint8_t *sa = sqlite3_column_blob(slots, 0);
+            int cmp = (sa && sqlite3_column_bytes(slots, 0) == 20) ? memcmp(sa, a.b, 20) : -1;
+            if (cmp > 0) break;
+            if (cmp == 0) {
+                uint8_t slot[32];
+                u256 value;
+                if (!column_fixed(slots, 1, slot, 32) || !column_u256(slots, 2, &value)) {
+                    ok = fail(err, "%s: malformed storage row", c->s->path);
+                    break;
+                }
+                u256 key = u256_load_be(slot);
+                if (!u256_is_zero(&value) && v->slot && !v->slot(v->ctx, &a, &key, &value)) ok = fail(err, "%s", "");
+            }
+            slot_rc = sqlite3_step(slots);
+        }
+        if (ok && v->account_end && !v->account_end(v->ctx, &a, &info)) ok = fail(err, "%s", "");
+    }
+    if (ok && rc != SQLITE_DONE) ok = fail_db(err, c->db, c->s->path);
+    if (ok && slot_rc != SQLITE_ROW && slot_rc != SQLITE_DONE) ok = fail_db(err, c->db, c->s->path);
+    sqlite3_finalize(acc);
+    sqlite3_finalize(slots);
+    return ok;
+}
+
+/* The root: memory holds one account's slot leaves at a time, plus every
+ * account's leaf (32-byte key + at most 110 bytes of RLP), which trie_root
+ * needs all at once. */
+typedef struct {
+    leaf_set accounts, storage;
+    trie_entry *entries;
+    size_t entries_cap;
+    bytebuf rlp;
+} root_builder;
+
+static bool root_slot(void *ctx, const address *a, const u256 *key, const u256 *value)
+{
+    (void)a;
+    root_builder *rb = ctx;
+    uint8_t be[32], hashed[32];
+    u256_store_be(be, key);
+    keccak256(be, 32, hashed);
+    rb->rlp.len = 0;
+    rlp_put_u256(&rb->rlp, value);
+    leaf_add(&rb->storage, hashed, rb->rlp.data, rb->rlp.len);
+    return true;
+}
+
+static bool root_account_end(void *ctx, const address *a, const account_info *info)
+{
+    root_builder *rb = ctx;
+    hash32 storage_root;
+    leaf_root(&rb->storage, &rb->entries, &rb->entries_cap, &storage_root);
+    rb->rlp.len = 0;
+    size_t mark = rlp_list_begin(&rb->rlp);
+    rlp_put_u64(&rb->rlp, info->nonce);
+    rlp_put_u256(&rb->rlp, &info->balance);
+    rlp_put_bytes(&rb->rlp, storage_root.b, 32);
+    rlp_put_bytes(&rb->rlp, info->code_hash.b, 32);
+    rlp_list_end(&rb->rlp, mark);
+    uint8_t hashed[32];
+    keccak256(a->b, 20, hashed);
+    leaf_add(&rb->accounts, hashed, rb->rlp.data, rb->rlp.len);
+    return true;
+}
+
+static bool compute_root(store_conn *c, hash32 *root, store_error *err)
+{
+    root_builder rb = {0};
+    store_visitor v = {.ctx = &rb, .slot = root_slot, .account_end = root_account_end};
+    bool ok = visit(c, NULL, &v, err);
+    if (ok) leaf_root(&rb.accounts, &rb.entries, &rb.entries_cap, root);
+    leaf_free(&rb.accounts);
+    leaf_free(&rb.storage);
+    free(rb.entries);
+    bytebuf_free(&rb.rlp);
+    return ok;
+}
+
+/* Runs a whole-state read inside one snapshot: the caller's, or its own. */
+static bool in_snapshot(store_conn *c, bool (*fn)(store_conn *, void *, store_error *), void *arg, store_error *err)
+{
+    if (c->in_read || c->in_write) return fn(c, arg, err);
+    if (!step_done(c->stmt[ST_BEGIN_READ])) return fail_db(err, c->db, c->s->path);
+    bool ok = fn(c, arg, err);
+    step_done(c->stmt[ST_COMMIT]);
+    return ok;
+}
+
+static bool root_fn(store_conn *c, void *arg, store_error *err)
+{
+    return compute_root(c, arg, err);
+}
+
+bool store_state_root(store_conn *c, hash32 *root, store_error *err)
+{
+    return in_snapshot(c, root_fn, root, err);
+}
+
+typedef struct {
+    uint64_t accounts, slots, code_bytes;
+} counts;
+
+static bool counts_fn(store_conn *c, void *arg, store_error *err)
+{
+    counts *n = arg;
+    sqlite3_int64 v[3];
+    if (!query_int(c->db, "SELECT count(*) FROM account", &v[0], c->s->path, err) ||
+        !query_int(c->db, "SELECT count(*) FROM storage", &v[1], c->s->path, err) ||
+        !query_int(c->db, "SELECT coalesce(sum(length(code)), 0) FROM code", &v[2], c->s->path, err))
+        return false;
+    n->accounts = (uint64_t)v[0];
+    n->slots = (uint64_t)v[1];
+    n->code_bytes = (uint64_t)v[2];
+    return true;
+}
+
+bool store_counts(store_conn *c, uint64_t *accounts, uint64_t *slots, uint64_t *code_bytes, store_error *err)
+{
+    counts n;
+    if (!in_snapshot(c, counts_fn, &n, err)) return false;
+    if (accounts) *accounts = n.accounts;
+    if (slots) *slots = n.slots;
+    if (code_bytes) *code_bytes = n.code_bytes;
+    return true;
+}
+
+typedef struct {
+    const address *only;
+    const store_visitor *v;
+} visit_arg;
+
+static bool visit_fn(store_conn *c, void *arg, store_error *err)
+{
+    const visit_arg *a = arg;
+    return visit(c, a->only, a->v, err);
+}
+
+bool store_visit(store_conn *c, const address *only, const store_visitor *v, store_error *err)
+{
+    visit_arg a = {only, v};
+    return in_snapshot(c, visit_fn, &a, err);
+}

@@ -1,0 +1,623 @@
+/* The state database commands. The work is in schema/ (store, alloc,
+ * chains); here are the options, the messages and the benchmark. */
+#include "cmd_store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "alloc.h"
+#include "alloc_gen.h"
+#include "chains.h"
+#include "hexjson.h"
+#include "store.h"
+
+#define EXIT_ERROR 1
+#define EXIT_USAGE 2
+
+enum { OPT_DB = 256, OPT_CHAIN, OPT_REPLACE, OPT_CASE, OPT_POST, OPT_QUIET, OPT_ADDRESS, OPT_ACCOUNTS, OPT_SLOTS,
+       OPT_SAMPLES, OPT_DIR, OPT_HELP };
+
+static int usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int usage(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "jitevm %s: ", cmd);
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\nTry 'jitevm help %s'.\n", cmd);
+    va_end(ap);
+    return EXIT_USAGE;
+}
+
+static int error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "jitevm %s: ", cmd);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    return EXIT_ERROR;
+}
+
+static int option_error(const char *cmd, int opt, char **argv)
+{
+    if (opt == ':') return usage(cmd, "option '%s' needs a value", argv[optind - 1]);
+    return usage(cmd, "unknown option '%s'", argv[optind - 1]);
+}
+
+static void print_usage(const char *cmd, const char *text)
+{
+    printf("Usage: jitevm %s %s\n", cmd, text);
+}
+
+static double now_seconds(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+static bool parse_count(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || end == s || *end || s[0] == '-' || v < min || v > max) return false;
+    *out = v;
+    return true;
+}
+
+/* Opens the database and a connection, or prints why not. */
+static bool open_db(const char *cmd, const char *path, int flags, store **s, store_conn **c)
+{
+    store_error err;
+    *s = store_open(path, flags, &err);
+    if (!*s) {
+        error(cmd, "%s", err.msg);
+        return false;
+    }
+    *c = store_connect(*s, &err);
+    if (!*c) {
+        error(cmd, "%s", err.msg);
+        store_close(*s);
+        return false;
+    }
+    return true;
+}
+
+static void close_db(store *s, store_conn *c)
+{
+    store_disconnect(c);
+    store_close(s);
+}
+
+/* -------------------------------------------------------------- init */
+
+static void remove_database(const char *path)
+{
+    static const char *const suffixes[] = {"", "-wal", "-shm", "-journal"};
+    for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
+        char p[4096];
+        if ((size_t)snprintf(p, sizeof p, "%s%s", path, suffixes[i]) < sizeof p) unlink(p);
+    }
+}
+
+static bool init_chain(store_conn *c, const char *chain, chain_spec *spec, import_stats *st, store_error *err)
+{
+    memset(st, 0, sizeof *st);
+    if (chain_builtin(chain, spec)) return chain_spec_write(c, spec, err);
+    chain_spec_init_empty(spec, chain);
+    import_options o = {.genesis = spec, .in_transaction = true};
+    return alloc_import_file(c, chain, &o, st, err) && chain_spec_write(c, spec, err);
+}
+
+int cmd_init(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"db", required_argument, NULL, OPT_DB},
+        {"chain", required_argument, NULL, OPT_CHAIN},
+        {"help", no_argument, NULL, OPT_HELP},
+        {NULL, 0, NULL, 0},
+    };
+    const char *db = NULL, *chain = "dev";
+    int opt;
+    optind = 0;
+    while ((opt = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+        switch (opt) {
+        case OPT_DB: db = optarg; break;
+        case OPT_CHAIN: chain = optarg; break;
+        case OPT_HELP: print_usage("init", CMD_INIT_USAGE); return 0;
+        default: return option_error("init", opt, argv);
+        }
+    }
+    if (!db) return usage("init", "--db FILE is required");
+    if (optind < argc) return usage("init", "unexpected argument '%s'", argv[optind]);
+    chain_spec probe;
+    struct stat sb;
+    if (!chain_builtin(chain, &probe) && stat(chain, &sb) != 0)
+        return usage("init", "--chain: '%s' is neither a known chain (%s) nor a genesis file", chain,
+                     chain_builtin_names());
+    if (lstat(db, &sb) == 0) return error("init", "%s already exists; init creates a new database", db);
+
+    store *s;
+    store_conn *c;
+    if (!open_db("init", db, STORE_OPEN_CREATE, &s, &c)) return EXIT_ERROR;
+    store_error err;
+    chain_spec spec;
+    import_stats st;
+    bool ok = store_begin(c, &err);
+    if (ok) {
+        ok = init_chain(c, chain, &spec, &st, &err);
+        if (ok)
+            ok = store_commit(c, &err);
+        else
+            store_rollback(c);
+    }
+    block_env head;
+    uint64_t accounts = 0, slots = 0, code_bytes = 0;
+    if (ok) ok = store_get_head(c, &head, &err) && store_counts(c, &accounts, &slots, &code_bytes, &err);
+    chain_config cfg;
+    if (ok) ok = store_get_chain_config(c, &cfg, &err);
+    close_db(s, c);
+    if (!ok) {
+        remove_database(db); /* nothing half-made is left behind */
+        return error("init", "%s", err.msg);
+    }
+    enum fork f = chain_config_fork_at(&cfg, head.number, head.timestamp);
+    printf("created %s: chain %s (chain id %" PRIu64 "), schema version %d\n", db, spec.name, cfg.chain_id,
+           store_schema_version());
+    printf("head: block %" PRIu64 ", timestamp %" PRIu64 ", fork %s\n", head.number, head.timestamp, fork_name(f));
+    printf("state: %" PRIu64 " accounts, %" PRIu64 " slots, %" PRIu64 " code bytes\n", accounts, slots, code_bytes);
+    if (spec.note) printf("note: %s\n", spec.note);
+    return 0;
+}
+
+/* ------------------------------------------------------------ import */
+
+typedef struct {
+    double start;
+    int last_width;
+} progress_bar;
+
+static void draw_progress(void *ctx, size_t done, size_t total, const import_stats *st)
+{
+    progress_bar *p = ctx;
+    enum { WIDTH = 30 };
+    int filled = total ? (int)((double)done / (double)total * WIDTH) : WIDTH;
+    char bar[WIDTH + 1];
+    for (int i = 0; i < WIDTH; i++) bar[i] = i < filled ? '#' : '.';
+    bar[WIDTH] = '\0';
+    int n = fprintf(stderr, "\r[%s] %3d%%  %.1f/%.1f MB  %" PRIu64 " accounts  %" PRIu64 " slots  %.1f s", bar,
+                    total ? (int)(100.0 * (double)done / (double)total) : 100, (double)done / 1e6,
+                    (double)total / 1e6, st->accounts, st->slots, now_seconds() - p->start);
+    if (n < p->last_width) fprintf(stderr, "%*s", p->last_width - n, "");
+    p->last_width = n;
+}
+
+int cmd_import(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"db", required_argument, NULL, OPT_DB},     {"replace", no_argument, NULL, OPT_REPLACE},
+        {"case", required_argument, NULL, OPT_CASE}, {"post", required_argument, NULL, OPT_POST},
+        {"quiet", no_argument, NULL, OPT_QUIET},     {"help", no_argument, NULL, OPT_HELP},
+        {NULL, 0, NULL, 0},
+    };
+    const char *db = NULL;
+    char *post = NULL;
+    bool quiet = false;
+    import_options o = {0};
+    int opt;
+    optind = 0;
+    while ((opt = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+        switch (opt) {
+        case OPT_DB: db = optarg; break;
+        case OPT_REPLACE: o.replace = true; break;
+        case OPT_CASE: o.case_name = optarg; break;
+        case OPT_POST: post = optarg; break;
+        case OPT_QUIET: quiet = true; break;
+        case OPT_HELP: print_usage("import", CMD_IMPORT_USAGE); return 0;
+        default: return option_error("import", opt, argv);
+        }
+    }
+    if (!db) return usage("import", "--db FILE is required");
+    if (optind >= argc) return usage("import", "no FILE.json given");
+    if (argc - optind > 1) return usage("import", "one FILE.json at a time (got %d)", argc - optind);
+    const char *file = argv[optind];
+    char fork_buf[64];
+    if (post) {
+        const char *colon = strchr(post, ':');
+        size_t len = colon ? (size_t)(colon - post) : strlen(post);
+        uint64_t index = 0;
+        if (len == 0 || len >= sizeof fork_buf || (colon && !parse_count(colon + 1, 0, 1u << 30, &index)))
+            return usage("import", "--post: expected FORK or FORK:INDEX, got '%s'", post);
+        memcpy(fork_buf, post, len);
+        fork_buf[len] = '\0';
+        o.post_fork = fork_buf;
+        o.post_index = (size_t)index;
+    }
+
+    store *s;
+    store_conn *c;
+    if (!open_db("import", db, STORE_OPEN_EXISTING, &s, &c)) return EXIT_ERROR;
+    store_error err;
+    chain_config cfg;
+    if (store_get_chain_config(c, &cfg, &err)) o.expect_chain_id = cfg.chain_id;
+    progress_bar bar = {.start = now_seconds()};
+    if (!quiet && isatty(STDERR_FILENO)) {
+        o.progress = draw_progress;
+        o.progress_ctx = &bar;
+    }
+    import_stats st;
+    double start = now_seconds();
+    bool ok = alloc_import_file(c, file, &o, &st, &err);
+    double seconds = now_seconds() - start;
+    if (bar.last_width) fputc('\n', stderr);
+    close_db(s, c);
+    if (!ok) return error("import", "%s", err.msg);
+    printf("imported %" PRIu64 " accounts, %" PRIu64 " slots, %" PRIu64 " code bytes in %.2f s", st.accounts,
+           st.slots, st.code_bytes, seconds);
+    if (seconds > 0) printf(" (%.0f accounts/s, %.0f slots/s)", (double)st.accounts / seconds, (double)st.slots / seconds);
+    printf("\n");
+    return 0;
+}
+
+/* -------------------------------------------------------- dump, root */
+
+static int db_only_options(const char *cmd, const char *usage_text, int argc, char **argv, const char **db,
+                           const char **address_arg)
+{
+    static const struct option longopts[] = {
+        {"db", required_argument, NULL, OPT_DB},
+        {"address", required_argument, NULL, OPT_ADDRESS},
+        {"help", no_argument, NULL, OPT_HELP},
+        {NULL, 0, NULL, 0},
+    };
+    int opt;
+    optind = 0;
+    *db = NULL;
+    while ((opt = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+        switch (opt) {
+        case OPT_DB: *db = optarg; break;
+        case OPT_ADDRESS:
+            if (!address_arg) return option_error(cmd, '?', argv);
+            *address_arg = optarg;
+            break;
+        case OPT_HELP: print_usage(cmd, usage_text); return -1;
+        default: return option_error(cmd, opt, argv);
+        }
+    }
+    if (!*db) return usage(cmd, "--db FILE is required");
+    if (optind < argc) return usage(cmd, "unexpected argument '%s'", argv[optind]);
+    return 0;
+}
+
+int cmd_dump(int argc, char **argv)
+{
+    const char *db, *address_arg = NULL;
+    int status = db_only_options("dump", CMD_DUMP_USAGE, argc, argv, &db, &address_arg);
+    if (status) return status < 0 ? 0 : status;
+    address a;
+    if (address_arg && !hex_to_address(address_arg, &a))
+        return usage("dump", "--address: expected 0x and 40 hex digits, got '%.80s'", address_arg);
+    store *s;
+    store_conn *c;
+    if (!open_db("dump", db, STORE_OPEN_READONLY, &s, &c)) return EXIT_ERROR;
+    static char buf[1 << 16];
+    setvbuf(stdout, buf, _IOFBF, sizeof buf);
+    store_error err;
+    bool ok = alloc_dump(c, stdout, address_arg ? &a : NULL, &err);
+    close_db(s, c);
+    if (!ok) return error("dump", "%s", err.msg);
+    return 0;
+}
+
+int cmd_root(int argc, char **argv)
+{
+    const char *db;
+    int status = db_only_options("root", CMD_ROOT_USAGE, argc, argv, &db, NULL);
+    if (status) return status < 0 ? 0 : status;
+    store *s;
+    store_conn *c;
+    if (!open_db("root", db, STORE_OPEN_READONLY, &s, &c)) return EXIT_ERROR;
+    store_error err;
+    hash32 root;
+    bool ok = store_state_root(c, &root, &err);
+    close_db(s, c);
+    if (!ok) return error("root", "%s", err.msg);
+    char hex[HEX_HASH_LEN];
+    hex_from_hash(&root, hex);
+    printf("%s\n", hex);
+    return 0;
+}
+
+/* ------------------------------------------------------------ bench */
+
+typedef struct {
+    double *v;
+    size_t n;
+} samples;
+
+static int compare_doubles(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static void report(const char *what, samples *s)
+{
+    qsort(s->v, s->n, sizeof(double), compare_doubles);
+    double median = s->v[s->n / 2], p99 = s->v[s->n * 99 / 100];
+    printf("  %-38s %9.2f us %9.2f us   (%zu reads)\n", what, median * 1e6, p99 * 1e6, s->n);
+}
+
+/* The database file's pages leave the OS page cache (they are clean after
+ * the checkpoint that closing the import's connections did). */
+static void drop_page_cache(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return;
+    posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+    close(fd);
+}
+
+typedef struct {
+    const alloc_gen *g;
+    uint64_t state;
+    uint64_t hot; /* non-zero: accounts come from this many, spread over all */
+} picker;
+
+static uint64_t next_random(picker *p)
+{
+    uint64_t x = (p->state += 0x9e3779b97f4a7c15ULL);
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+    return x ^ (x >> 31);
+}
+
+/* A random existing slot: a random contract, then one of its slots. */
+static void pick_slot(picker *p, address *a, u256 *key)
+{
+    for (;;) {
+        uint64_t i = (next_random(p) % ((p->g->accounts + 9) / 10)) * 10;
+        uint64_t n = alloc_gen_slot_count(p->g, i);
+        if (n == 0) continue;
+        *a = alloc_gen_address(p->g, i);
+        *key = alloc_gen_slot_key(p->g, i, next_random(p) % n);
+        return;
+    }
+}
+
+enum read_kind { READ_ACCOUNT, READ_SLOT, READ_CODE };
+
+static const char *const read_kind_names[] = {"account", "slot", "code"};
+
+/* One timed read of a random existing account, slot, or contract code (the
+ * contract's account is read first, untimed, for its code hash). */
+static double timed_read(const state_backend *b, picker *p, enum read_kind kind, bool *found)
+{
+    address a;
+    u256 key, value;
+    account_info info;
+    if (kind == READ_CODE) {
+        a = alloc_gen_address(p->g, (next_random(p) % ((p->g->accounts + 9) / 10)) * 10);
+        if (!(*found = b->get_account(b->ctx, &a, &info))) return 0;
+        const uint8_t *code;
+        size_t len;
+        double t = now_seconds();
+        *found = b->get_code(b->ctx, &info.code_hash, &code, &len) && len > 0;
+        return now_seconds() - t;
+    }
+    if (kind == READ_ACCOUNT) {
+        uint64_t i = next_random(p) % p->g->accounts;
+        if (p->hot) i = (i % p->hot) * (p->g->accounts / p->hot);
+        a = alloc_gen_address(p->g, i);
+        double t = now_seconds();
+        *found = b->get_account(b->ctx, &a, &info);
+        return now_seconds() - t;
+    }
+    pick_slot(p, &a, &key);
+    double t = now_seconds();
+    b->get_storage(b->ctx, &a, &key, &value);
+    double dt = now_seconds() - t;
+    *found = !u256_is_zero(&value);
+    return dt;
+}
+
+static bool run_reads(store_conn *c, const alloc_gen *g, enum read_kind kind, bool snapshot, uint64_t hot, size_t n,
+                      samples *out)
+{
+    state_backend b = store_backend(c);
+    picker warmup = {g, 7, hot}, timed = {g, 7, hot};
+    bool found = true;
+    store_error err;
+    if (snapshot && !store_read_begin(c, &err)) return false;
+    for (size_t i = 0; i < n && found; i++) timed_read(&b, &warmup, kind, &found);
+    for (size_t i = 0; i < n && found; i++) out->v[out->n++] = timed_read(&b, &timed, kind, &found);
+    if (snapshot) store_read_end(c);
+    return found;
+}
+
+/* Each read on a fresh connection (SQLite's cache is empty), and with
+ * `drop`, the file dropped from the OS page cache just before: cold. */
+static bool run_fresh_reads(store *s, const char *db, const alloc_gen *g, enum read_kind kind, bool drop, size_t n,
+                            samples *out)
+{
+    picker p = {g, 99, 0};
+    store_error err;
+    for (size_t i = 0; i < n; i++) {
+        store_conn *c = store_connect(s, &err);
+        if (!c) return false;
+        state_backend b = store_backend(c);
+        if (drop) drop_page_cache(db);
+        bool found;
+        out->v[out->n++] = timed_read(&b, &p, kind, &found);
+        store_disconnect(c);
+        if (!found) return false;
+    }
+    return true;
+}
+
+int cmd_bench_store(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"accounts", required_argument, NULL, OPT_ACCOUNTS}, {"slots", required_argument, NULL, OPT_SLOTS},
+        {"samples", required_argument, NULL, OPT_SAMPLES},   {"dir", required_argument, NULL, OPT_DIR},
+        {"help", no_argument, NULL, OPT_HELP},               {NULL, 0, NULL, 0},
+    };
+    alloc_gen g = {.seed = 20240601, .accounts = 100000, .slots = 1000000};
+    uint64_t n_samples = 20000;
+    const char *dir = getenv("TMPDIR");
+    if (!dir || !*dir) dir = "/tmp";
+    int opt;
+    optind = 0;
+    while ((opt = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+        switch (opt) {
+        case OPT_ACCOUNTS:
+            if (!parse_count(optarg, 10, 100000000, &g.accounts))
+                return usage("bench-store", "--accounts: expected 10..100000000, got '%s'", optarg);
+            break;
+        case OPT_SLOTS:
+            if (!parse_count(optarg, 10, 1000000000, &g.slots))
+                return usage("bench-store", "--slots: expected 10..1000000000, got '%s'", optarg);
+            break;
+        case OPT_SAMPLES:
+            if (!parse_count(optarg, 100, 10000000, &n_samples))
+                return usage("bench-store", "--samples: expected 100..10000000, got '%s'", optarg);
+            break;
+        case OPT_DIR: dir = optarg; break;
+        case OPT_HELP: print_usage("bench-store", CMD_BENCH_STORE_USAGE); return 0;
+        default: return option_error("bench-store", opt, argv);
+        }
+    }
+    if (optind < argc) return usage("bench-store", "unexpected argument '%s'", argv[optind]);
+
+    char work[4096], json[4200], db[4200];
+    snprintf(work, sizeof work, "%s/jitevm-bench-store-XXXXXX", dir);
+    if (!mkdtemp(work)) return error("bench-store", "cannot create a directory in %s: %s", dir, strerror(errno));
+    snprintf(json, sizeof json, "%s/alloc.json", work);
+    snprintf(db, sizeof db, "%s/state.db", work);
+    int status = EXIT_ERROR;
+    store *s = NULL;
+    store_conn *c = NULL;
+    store_error err;
+    samples sm = {xmalloc(n_samples * sizeof(double)), 0};
+
+    printf("store benchmark: %" PRIu64 " accounts, %" PRIu64 " slots (in %s)\n", g.accounts, g.slots, work);
+    FILE *f = fopen(json, "w");
+    if (!f) {
+        error("bench-store", "%s: %s", json, strerror(errno));
+        goto out;
+    }
+    double t = now_seconds();
+    bool written = alloc_gen_run(&g, f, NULL);
+    long size = ftell(f);
+    if (fclose(f) != 0 || !written) {
+        error("bench-store", "%s: write error", json);
+        goto out;
+    }
+    printf("  generated alloc JSON: %.1f MB in %.2f s\n", (double)size / 1e6, now_seconds() - t);
+
+    s = store_open(db, STORE_OPEN_CREATE, &err);
+    if (!s || !(c = store_connect(s, &err))) {
+        error("bench-store", "%s", err.msg);
+        goto out;
+    }
+    import_stats st;
+    t = now_seconds();
+    if (!alloc_import_file(c, json, NULL, &st, &err)) {
+        error("bench-store", "%s", err.msg);
+        goto out;
+    }
+    double import_s = now_seconds() - t;
+    printf("  import: %.2f s = %.0f accounts/s, %.0f slots/s (%.1f MB/s of JSON, one transaction)\n", import_s,
+           (double)st.accounts / import_s, (double)st.slots / import_s, (double)size / 1e6 / import_s);
+    t = now_seconds();
+    hash32 root;
+    if (!store_state_root(c, &root, &err)) {
+        error("bench-store", "%s", err.msg);
+        goto out;
+    }
+    char root_hex[HEX_HASH_LEN];
+    hex_from_hash(&root, root_hex);
+    printf("  state root: %.2f s (%s)\n", now_seconds() - t, root_hex);
+    /* Closing every connection checkpoints the WAL into the database file,
+     * so that the reads below find the pages where a reopened database has
+     * them. */
+    store_disconnect(c);
+    store_close(s);
+    c = NULL;
+    s = store_open(db, STORE_OPEN_EXISTING, &err);
+    if (!s || !(c = store_connect(s, &err))) {
+        error("bench-store", "%s", err.msg);
+        goto out;
+    }
+    struct stat sb;
+    printf("  database: %.1f MB\n", stat(db, &sb) == 0 ? (double)sb.st_size / 1e6 : 0.0);
+    printf("  random reads (state_backend)           median         p99\n");
+    size_t n_cold = n_samples / 20 < 1000 ? n_samples / 20 : 1000;
+    /* Warm: the same reads done once before. "snapshot": inside
+     * store_read_begin/end, where the account cache serves repeats of hot
+     * accounts (here 1,000 read over and over); code is always cached by
+     * hash on the connection. */
+    static const struct {
+        const char *what;
+        enum read_kind kind;
+        bool snapshot;
+        uint64_t hot;
+    } warm[] = {
+        {"account, warm", READ_ACCOUNT, false, 0},
+        {"account, warm (snapshot)", READ_ACCOUNT, true, 0},
+        {"account, hot 1000, no cache", READ_ACCOUNT, false, 1000},
+        {"account, hot 1000, cached (snapshot)", READ_ACCOUNT, true, 1000},
+        {"slot, warm", READ_SLOT, false, 0},
+        {"slot, warm (snapshot)", READ_SLOT, true, 0},
+        {"code, warm, cached", READ_CODE, false, 0},
+    };
+    for (size_t i = 0; i < sizeof warm / sizeof warm[0]; i++) {
+        sm.n = 0;
+        if (!run_reads(c, &g, warm[i].kind, warm[i].snapshot, warm[i].hot, n_samples, &sm)) {
+            error("bench-store", "a generated %s is missing from the database", read_kind_names[warm[i].kind]);
+            goto out;
+        }
+        report(warm[i].what, &sm);
+    }
+    store_disconnect(c);
+    c = NULL;
+    /* Code, the first time a connection reads it (the OS cache warm). */
+    sm.n = 0;
+    if (!run_fresh_reads(s, db, &g, READ_CODE, false, n_cold, &sm)) {
+        error("bench-store", "code reads failed");
+        goto out;
+    }
+    report("code, uncached (new connection)", &sm);
+    for (int kind = READ_ACCOUNT; kind <= READ_SLOT; kind++) {
+        sm.n = 0;
+        if (!run_fresh_reads(s, db, &g, (enum read_kind)kind, true, n_cold, &sm)) {
+            error("bench-store", "cold reads failed");
+            goto out;
+        }
+        char what[64];
+        snprintf(what, sizeof what, "%s, cold (page cache dropped)", read_kind_names[kind]);
+        report(what, &sm);
+    }
+    status = 0;
+out:
+    store_disconnect(c);
+    store_close(s);
+    free(sm.v);
+    unlink(json);
+    remove_database(db);
+    rmdir(work);
+    return status;
+}

@@ -1,0 +1,113 @@
+/* The JSON-RPC service's shared types: the per-thread context a method runs
+ * in, errors, and the method table. The HTTP side is in rpc_server.c, the
+ * JSON-RPC 2.0 envelope (batches, ids, notifications) in rpc_dispatch.c, the
+ * methods in rpc_methods.c and their EVM execution in rpc_exec.c. */
+#ifndef JITEVM_RPC_H
+#define JITEVM_RPC_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "config.h"
+#include "store.h"
+
+/* A JSON string from a C string. jansson's json_string, by another route:
+ * the schema's JSON reader exports a function of that name too, and the
+ * static one wins at link time. */
+static inline json_t *jstr(const char *s) { return json_stringn(s, strlen(s)); }
+
+#ifndef JITEVM_VERSION
+#define JITEVM_VERSION "0.1.0"
+#endif
+
+/* JSON-RPC error codes, as geth uses them. */
+enum {
+    RPC_PARSE_ERROR = -32700,
+    RPC_INVALID_REQUEST = -32600,
+    RPC_METHOD_NOT_FOUND = -32601,
+    RPC_INVALID_PARAMS = -32602,
+    RPC_INTERNAL_ERROR = -32603,
+    RPC_SERVER_ERROR = -32000,      /* execution failures, unavailable state */
+    RPC_UNAUTHORIZED = -32001,      /* an admin method without the right bearer token */
+    RPC_LIMIT_EXCEEDED = -32005,    /* the worker queue is full */
+    RPC_EXECUTION_REVERTED = 3,
+};
+
+/* An error answer. message may hold any bytes (a revert reason); it is
+ * made valid UTF-8 when rendered. data, when set, is a hex string. */
+typedef struct {
+    int code; /* 0: no error */
+    char *message;
+    size_t message_len;
+    char *data;
+} rpc_error;
+
+bool rpc_fail(rpc_error *e, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Takes ownership of `message` (malloc'd, `len` bytes). */
+void rpc_fail_owned(rpc_error *e, int code, char *message, size_t len);
+void rpc_error_clear(rpc_error *e);
+
+typedef struct rpc_ctx rpc_ctx;
+struct rpc_ctx {
+    const rpc_config *cfg;
+    store_conn *conn;         /* NULL on an HTTP thread: only RPC_INLINE methods run there */
+    chain_config chain;       /* loaded once at start; the chain does not change while serving */
+    bool authorized;          /* the HTTP request carried the admin bearer token */
+    bool admin_rejected;      /* ... or carried a wrong one (for the message) */
+    volatile int *abort_flag; /* polled by the interpreter; set by the call timer */
+    /* Start and stop the per-call timer (cfg->call_timeout_ms); NULL: no timer. */
+    void (*arm_timeout)(rpc_ctx *ctx);
+    void (*disarm_timeout)(rpc_ctx *ctx);
+    void *owner;              /* the worker this context belongs to */
+    /* The head block context, kept between calls: reading it costs several
+     * queries. Valid while no admin write happened (rpc_write_generation)
+     * and for at most RPC_HEAD_CACHE_MS (writers outside this process). */
+    struct {
+        bool valid;
+        uint64_t generation;
+        uint64_t loaded_ms;
+        block_env env;
+    } head_cache;
+};
+
+#define RPC_HEAD_CACHE_MS 100
+/* Bumped by every admin write. */
+uint64_t rpc_write_generation(void);
+void rpc_note_write(void);
+
+typedef json_t *(*rpc_method_fn)(rpc_ctx *ctx, json_t *params, rpc_error *err);
+
+enum rpc_method_flags {
+    RPC_INLINE = 1, /* needs no database: may be answered on the HTTP thread */
+    RPC_ADMIN = 2,  /* writes state: only with --admin and the bearer token */
+};
+
+typedef struct {
+    const char *name;
+    rpc_method_fn fn;
+    unsigned flags;
+    int max_args;
+} rpc_method;
+
+extern const rpc_method rpc_methods[];
+extern const size_t rpc_n_methods;
+const rpc_method *rpc_find_method(const char *name);
+/* The method names, for the metrics. */
+const char *const *rpc_method_names(void);
+
+/* --- The envelope (rpc_dispatch.c). */
+
+/* Answers a parsed request body (one request or a batch). Returns the
+ * response text (malloc'd; *len set) or NULL when nothing is to be sent
+ * (only notifications). */
+char *rpc_dispatch(rpc_ctx *ctx, json_t *root, size_t *len);
+/* Parses and answers a raw body; a body that is not JSON gets -32700. */
+char *rpc_dispatch_text(rpc_ctx *ctx, const char *body, size_t body_len, size_t *len);
+/* True when every request in the body can run without the database. */
+bool rpc_body_is_inline(const json_t *root);
+/* A response with id null and this error. */
+char *rpc_error_text(int code, const char *message, size_t *len);
+
+#endif

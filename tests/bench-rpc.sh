@@ -1,0 +1,171 @@
+#!/bin/sh
+# jitevm serve against anvil, side by side in one run: the same contracts
+# loaded into both, the same requests, driven by wrk (2 threads, 32
+# connections, bounded time). Rows: eth_chainId, an ERC-20 balanceOf (one
+# SLOAD) and a 1,000-iteration loop (~89k gas). Prints requests/s and
+# p50/p99 latency for each server and the ratio jitevm/anvil.
+#
+# anvil comes from the npm package @foundry-rs/anvil, installed under
+# build/anvil (never committed); wrk from Debian.
+#
+# Usage: sh tests/bench-rpc.sh [path/to/jitevm]
+# Environment: BENCH_SECONDS (per run, default 5), BENCH_ROUNDS (runs per
+# row and server, the best counts; default 2), ANVIL_VERSION (default 1.7.1).
+JITEVM=${1:-build/jitevm}
+case $JITEVM in /*) ;; *) JITEVM=$(pwd)/$JITEVM ;; esac
+SECONDS_PER_RUN=${BENCH_SECONDS:-5}
+ROUNDS=${BENCH_ROUNDS:-2}
+ANVIL_VERSION=${ANVIL_VERSION:-1.7.1}
+ANVIL_DIR=$(dirname "$JITEVM")/anvil
+set -e
+
+# ---- tools
+if ! command -v wrk > /dev/null; then
+    echo "bench-rpc: installing wrk"
+    SUDO=
+    [ "$(id -u)" -ne 0 ] && SUDO=sudo
+    $SUDO apt-get install -y -qq wrk > /dev/null
+fi
+case $(uname -m) in x86_64) PLATFORM=linux-amd64 ;; aarch64) PLATFORM=linux-arm64 ;; *) PLATFORM=unknown ;; esac
+ANVIL=$ANVIL_DIR/node_modules/@foundry-rs/anvil-$PLATFORM/bin/anvil
+if [ ! -x "$ANVIL" ]; then
+    command -v npm > /dev/null || { echo "bench-rpc: npm is needed to install anvil (apt-get install npm)"; exit 1; }
+    echo "bench-rpc: installing @foundry-rs/anvil@$ANVIL_VERSION into $ANVIL_DIR"
+    mkdir -p "$ANVIL_DIR"
+    # The platform package carries the binary; the wrapper's install script is not needed.
+    npm install --prefix "$ANVIL_DIR" --no-audit --no-fund --ignore-scripts --silent "@foundry-rs/anvil@$ANVIL_VERSION"
+fi
+[ -x "$ANVIL" ] || { echo "bench-rpc: no anvil binary at $ANVIL"; exit 1; }
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/jitevm-bench.XXXXXX")
+JPID=
+APID=
+cleanup() {
+    [ -n "$JPID" ] && kill "$JPID" 2> /dev/null
+    [ -n "$APID" ] && kill "$APID" 2> /dev/null
+    rm -rf "$TMP"
+}
+trap cleanup EXIT INT TERM
+
+# ---- the contracts (the same bytes in both)
+TOKEN=0x000000000000000000000000000000000000c008
+LOOP=0x000000000000000000000000000000000000c003
+# balanceOf(address): checks the selector, returns sload(keccak(holder . 0)).
+TOKEN_CODE=0x60003560e01c6370a0823114601357600080fd5b600435600052600060205260406000205460005260206000f3
+# 1,000 iterations of acc = (acc * 31 + i) * 2 through memory; 89,021 gas.
+LOOP_CODE=0x6103e860005b5850601f02810180600052600051019060019003908160055760005260206000f3
+HOLDER_WORD=000000000000000000000000000000000000000000000000000000000000beef
+BALANCE=0x00000000000000000000000000000000000000000000000000000000000f4240
+
+# jitevm: a Prague chain (as anvil's --hardfork prague) with a 30M block gas limit.
+cat > "$TMP/genesis.json" << EOF
+{"config": {"chainId": 31337, "homesteadBlock": 0, "eip150Block": 0, "eip155Block": 0, "eip158Block": 0,
+            "byzantiumBlock": 0, "constantinopleBlock": 0, "petersburgBlock": 0, "istanbulBlock": 0,
+            "berlinBlock": 0, "londonBlock": 0, "mergeNetsplitBlock": 0, "terminalTotalDifficulty": 0,
+            "shanghaiTime": 0, "cancunTime": 0, "pragueTime": 0},
+ "gasLimit": "0x1c9c380", "baseFeePerGas": "0x3b9aca00", "timestamp": "0x1",
+ "alloc": {}}
+EOF
+"$JITEVM" init --db "$TMP/bench.db" --chain "$TMP/genesis.json" > /dev/null
+
+free_port() {
+    # Binding port 0 through the server would be simpler, but anvil prints
+    # its port only in a banner; pick one that is free now.
+    p=$(( (($$ + $1) % 20000) + 30000 ))
+    while curl -s -o /dev/null "http://127.0.0.1:$p/" 2> /dev/null; do p=$((p + 1)); done
+    echo $p
+}
+
+"$JITEVM" serve --db "$TMP/bench.db" --listen 127.0.0.1:0 --admin --admin-token bench --log-level warn > "$TMP/jitevm.log" 2>&1 &
+JPID=$!
+APORT=$(free_port 7)
+"$ANVIL" --port "$APORT" --hardfork prague --silent > "$TMP/anvil.log" 2>&1 &
+APID=$!
+i=0
+until grep -q 'serving JSON-RPC on' "$TMP/jitevm.log" && curl -s -o /dev/null "http://127.0.0.1:$APORT/"; do
+    i=$((i + 1))
+    [ $i -gt 200 ] && { echo "bench-rpc: servers did not start"; cat "$TMP/jitevm.log" "$TMP/anvil.log"; exit 1; }
+    sleep 0.05
+done
+JURL=$(sed -n 's/.*serving JSON-RPC on \(http:[^ ]*\).*/\1/p' "$TMP/jitevm.log" | head -1)/
+AURL=http://127.0.0.1:$APORT/
+
+post() { curl -s -H 'Content-Type: application/json' -H 'Authorization: Bearer bench' --data-binary "$2" "$1"; }
+req() { printf '{"jsonrpc":"2.0","id":1,"method":"%s","params":%s}' "$1" "$2"; }
+# The holder's slot: keccak256(holder . 0), as Solidity lays out a mapping at slot 0.
+SLOT=$(post "$JURL" "$(req web3_sha3 "[\"0x${HOLDER_WORD}0000000000000000000000000000000000000000000000000000000000000000\"]")" |
+    sed -n 's/.*"result":"\(0x[0-9a-f]*\)".*/\1/p')
+for url in "$JURL" "$AURL"; do
+    post "$url" "$(req anvil_setCode "[\"$TOKEN\",\"$TOKEN_CODE\"]")" > /dev/null
+    post "$url" "$(req anvil_setCode "[\"$LOOP\",\"$LOOP_CODE\"]")" > /dev/null
+    post "$url" "$(req anvil_setStorageAt "[\"$TOKEN\",\"$SLOT\",\"$BALANCE\"]")" > /dev/null
+done
+
+CHAINID_BODY=$(req eth_chainId '[]')
+BALANCE_BODY=$(req eth_call "[{\"to\":\"$TOKEN\",\"data\":\"0x70a08231$HOLDER_WORD\"},\"latest\"]")
+LOOP_BODY=$(req eth_call "[{\"to\":\"$LOOP\"},\"latest\"]")
+
+# Both must give the same answers before their speed means anything.
+for body in "$CHAINID_BODY" "$BALANCE_BODY" "$LOOP_BODY"; do
+    j=$(post "$JURL" "$body" | sed 's/.*"result":\("[^"]*"\).*/\1/')
+    a=$(post "$AURL" "$body" | sed 's/.*"result":\("[^"]*"\).*/\1/')
+    if [ "$j" != "$a" ]; then
+        echo "bench-rpc: the answers differ for $body"
+        echo "  jitevm: $j"
+        echo "  anvil:  $a"
+        exit 1
+    fi
+done
+EST_J=$(post "$JURL" "$(req eth_estimateGas "[{\"to\":\"$LOOP\"}]")" | sed 's/.*"result":"\([^"]*\)".*/\1/')
+EST_A=$(post "$AURL" "$(req eth_estimateGas "[{\"to\":\"$LOOP\"}]")" | sed 's/.*"result":"\([^"]*\)".*/\1/')
+echo "answers agree; eth_estimateGas of the loop: jitevm $(printf %d "$EST_J") (geth's search, within 1.5%), anvil $(printf %d "$EST_A") (exact)"
+echo "jitevm $("$JITEVM" version | cut -d' ' -f2) vs $("$ANVIL" --version | head -1); wrk -t2 -c32 -d${SECONDS_PER_RUN}s, best of $ROUNDS; $(nproc) CPUs"
+
+# to_ms VALUE: wrk's "123.45us" / "1.23ms" / "1.01s" in milliseconds.
+to_ms() {
+    case $1 in
+    *us) echo "${1%us}" | awk '{printf "%.3f", $1 / 1000}' ;;
+    *ms) echo "${1%ms}" | awk '{printf "%.3f", $1}' ;;
+    *s) echo "${1%s}" | awk '{printf "%.3f", $1 * 1000}' ;;
+    *) echo "$1" ;;
+    esac
+}
+
+# run URL BODY: "req/s p50_ms p99_ms" of the best of ROUNDS runs.
+run() {
+    printf 'wrk.method = "POST"\nwrk.body = [[%s]]\nwrk.headers["Content-Type"] = "application/json"\n' "$2" > "$TMP/req.lua"
+    best="0 0 0"
+    r=0
+    while [ $r -lt "$ROUNDS" ]; do
+        wrk -t2 -c32 -d"${SECONDS_PER_RUN}s" --latency -s "$TMP/req.lua" "$1" > "$TMP/wrk.out" 2>&1
+        rps=$(sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p' "$TMP/wrk.out")
+        p50=$(to_ms "$(awk '$1 == "50%" {print $2}' "$TMP/wrk.out")")
+        p99=$(to_ms "$(awk '$1 == "99%" {print $2}' "$TMP/wrk.out")")
+        errors=$(grep -c 'Non-2xx\|Socket errors' "$TMP/wrk.out" || true)
+        [ "$errors" -gt 0 ] && { echo "bench-rpc: wrk saw errors:"; cat "$TMP/wrk.out"; }
+        best=$(echo "$best $rps $p50 $p99" | awk '{ if ($4 > $1) print $4, $5, $6; else print $1, $2, $3 }')
+        r=$((r + 1))
+    done
+    echo "$best"
+}
+
+printf '\n| request | jitevm req/s | p50 ms | p99 ms | anvil req/s | p50 ms | p99 ms | jitevm/anvil |\n'
+printf '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n'
+MET=yes
+for row in chainId balanceOf loop; do
+    case $row in
+    chainId) body=$CHAINID_BODY name="eth_chainId" ;;
+    balanceOf) body=$BALANCE_BODY name="eth_call balanceOf (1 SLOAD)" ;;
+    loop) body=$LOOP_BODY name="eth_call loop (1,000 iterations, 89k gas)" ;;
+    esac
+    set -- $(run "$JURL" "$body")
+    j_rps=$1 j_p50=$2 j_p99=$3
+    set -- $(run "$AURL" "$body")
+    a_rps=$1 a_p50=$2 a_p99=$3
+    ratio=$(echo "$j_rps $a_rps" | awk '{ if ($2 > 0) printf "%.2f", $1 / $2; else print "n/a" }')
+    echo "$ratio" | awk '{ exit !($1 < 2) }' && MET=no
+    printf '| %s | %.0f | %s | %s | %.0f | %s | %s | %sx |\n' "$name" "$j_rps" "$j_p50" "$j_p99" "$a_rps" "$a_p50" "$a_p99" "$ratio"
+done
+echo
+if [ $MET = yes ]; then echo "target (jitevm at least 2x anvil on every row): met"
+else echo "target (jitevm at least 2x anvil on every row): not met on every row"; fi

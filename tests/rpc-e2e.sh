@@ -1,0 +1,472 @@
+#!/bin/sh
+# End-to-end tests of `jitevm serve`: the real binary on a free loopback
+# port, driven over HTTP with curl. Covers every method, every error code,
+# batches, overrides, the gas cap, the per-call timeout, admin auth, the
+# body and batch limits, the worker queue limit, health/metrics/CORS, a
+# table of malformed requests, and a graceful shutdown with requests in
+# flight. Ends with "N passed, N failed"; exit status 1 when any failed.
+#
+# Usage: sh tests/rpc-e2e.sh [path/to/jitevm]
+JITEVM=${1:-build/jitevm}
+case $JITEVM in /*) ;; *) JITEVM=$(pwd)/$JITEVM ;; esac
+command -v curl > /dev/null || { echo "rpc-e2e: curl is needed"; exit 1; }
+[ -x "$JITEVM" ] || { echo "rpc-e2e: no binary at $JITEVM"; exit 1; }
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/jitevm-e2e.XXXXXX")
+PASSED=0
+FAILED=0
+SERVER_PID=
+cleanup() {
+    [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2> /dev/null
+    rm -rf "$TMP"
+}
+trap cleanup EXIT INT TERM
+
+pass() { PASSED=$((PASSED + 1)); }
+fail() {
+    FAILED=$((FAILED + 1))
+    echo "FAIL: $1"
+    [ -n "$2" ] && echo "  expected: $2"
+    [ -n "$3" ] && echo "  got:      $3"
+}
+# check NAME FRAGMENT TEXT: TEXT contains FRAGMENT.
+check() {
+    case $3 in *"$2"*) pass ;; *) fail "$1" "$2" "$3" ;; esac
+}
+check_eq() {
+    if [ "$2" = "$3" ]; then pass; else fail "$1" "$2" "$3"; fi
+}
+
+# ------------------------------------------------------------ contracts
+SENDER=0x00000000000000000000000000000000000000aa
+POOR=0x00000000000000000000000000000000000000cc
+READER=0x000000000000000000000000000000000000c000   # return sload(calldataload(0)); slot 1 = 0x2a
+REVERTER=0x000000000000000000000000000000000000c001 # revert Error("boom")
+PANICKER=0x000000000000000000000000000000000000c002 # revert Panic(0x01)
+LOOP=0x000000000000000000000000000000000000c003     # 1000 iterations, ~89k gas
+FOREVER=0x000000000000000000000000000000000000c004  # jumps to itself
+ACCESSOR=0x000000000000000000000000000000000000c005 # sload(1); balance(0xcafe)
+BLOCKINFO=0x000000000000000000000000000000000000c006 # return basefee, number, gaslimit
+INVALID=0x000000000000000000000000000000000000c007  # 0xfe
+TOKEN=0x000000000000000000000000000000000000c008    # ERC-20-like balanceOf(address): one SLOAD
+SLOW=0x000000000000000000000000000000000000c009     # counts 6,000,000 down (~156M gas), returns 1
+HOLDER_WORD=000000000000000000000000000000000000000000000000000000000000beef
+# keccak256(HOLDER_WORD . 0): the holder's balance slot in a Solidity mapping at slot 0
+HOLDER_SLOT=0xf795696b84ec505a06e455ed35745d482b1c95debff7502f2dfa10a8a8820138
+W1=0x0000000000000000000000000000000000000000000000000000000000000001
+W2=0x0000000000000000000000000000000000000000000000000000000000000002
+
+cat > "$TMP/genesis.json" << EOF
+{
+  "config": {"chainId": 1337, "homesteadBlock": 0, "eip150Block": 0, "eip155Block": 0, "eip158Block": 0,
+             "byzantiumBlock": 0, "constantinopleBlock": 0, "petersburgBlock": 0, "istanbulBlock": 0,
+             "berlinBlock": 0, "londonBlock": 0, "mergeNetsplitBlock": 0, "terminalTotalDifficulty": 0,
+             "shanghaiTime": 0, "cancunTime": 0, "pragueTime": 0},
+  "number": "0x1", "timestamp": "0x3e8", "gasLimit": "0x1c9c380", "baseFeePerGas": "0x7",
+  "coinbase": "0x00000000000000000000000000000000000000c0", "difficulty": "0x0",
+  "alloc": {
+    "$SENDER": {"balance": "0xde0b6b3a7640000"},
+    "$READER": {"code": "0x6000355460005260206000f3", "storage": {"$W1": "0x000000000000000000000000000000000000000000000000000000000000002a"}},
+    "$REVERTER": {"code": "0x6064600c60003960646000fd08c379a000000000000000000000000000000000000000000000000000000000000000200000000000000000000000000000000000000000000000000000000000000004626f6f6d00000000000000000000000000000000000000000000000000000000"},
+    "$PANICKER": {"code": "0x6024600c60003960246000fd4e487b710000000000000000000000000000000000000000000000000000000000000001"},
+    "$LOOP": {"code": "0x6103e860005b5850601f02810180600052600051019060019003908160055760005260206000f3"},
+    "$FOREVER": {"code": "0x5b600056"},
+    "$ACCESSOR": {"code": "0x6001545073000000000000000000000000000000000000cafe315000"},
+    "$BLOCKINFO": {"code": "0x48600052436020524560405260606000f3"},
+    "$INVALID": {"code": "0xfe"},
+    "$TOKEN": {"code": "0x60003560e01c6370a0823114601357600080fd5b600435600052600060205260406000205460005260206000f3",
+               "storage": {"$HOLDER_SLOT": "0x00000000000000000000000000000000000000000000000000000000000f4240"}},
+    "$SLOW": {"code": "0x63005b8d805b6001900380600557600160005260206000f3"}
+  }
+}
+EOF
+DB=$TMP/e2e.db
+if ! "$JITEVM" init --db "$DB" --chain "$TMP/genesis.json" > "$TMP/init.log" 2>&1; then
+    echo "rpc-e2e: jitevm init failed:"
+    cat "$TMP/init.log"
+    exit 1
+fi
+
+# ------------------------------------------------------------ servers
+
+# start_server LOG ARGS...: starts a server on a free port; sets URL, SERVER_PID.
+start_server() {
+    log=$1
+    shift
+    "$JITEVM" serve --db "$DB" --listen 127.0.0.1:0 "$@" > "$log" 2>&1 &
+    SERVER_PID=$!
+    i=0
+    while ! grep -q 'serving JSON-RPC on' "$log" 2> /dev/null; do
+        i=$((i + 1))
+        if [ $i -gt 100 ] || ! kill -0 $SERVER_PID 2> /dev/null; then
+            echo "rpc-e2e: the server did not start:"
+            cat "$log"
+            exit 1
+        fi
+        sleep 0.05
+    done
+    URL=$(sed -n 's/.*serving JSON-RPC on \(http:[^ ]*\).*/\1/p' "$log" | head -1)/
+}
+
+# stop_server: SIGTERM, then the exit status must be 0.
+stop_server() {
+    kill -TERM "$SERVER_PID"
+    wait "$SERVER_PID"
+    status=$?
+    SERVER_PID=
+    return $status
+}
+
+rpc() { curl -s -H 'Content-Type: application/json' --data-binary "$1" "$URL"; }
+rpc_auth() { curl -s -H 'Content-Type: application/json' -H "Authorization: Bearer $1" --data-binary "$2" "$URL"; }
+req() { printf '{"jsonrpc":"2.0","id":1,"method":"%s","params":%s}' "$1" "$2"; }
+# ok NAME METHOD PARAMS RESULT: the result is RESULT (a JSON value).
+ok() { check "$1" "\"result\":$4}" "$(rpc "$(req "$2" "$3")")"; }
+# err NAME METHOD PARAMS FRAGMENT: the error object contains FRAGMENT.
+err() { check "$1" "$4" "$(rpc "$(req "$2" "$3")")"; }
+
+# ============================================================ main server
+TOKEN_VALUE=e2e-secret-token
+start_server "$TMP/main.log" --admin --admin-token "$TOKEN_VALUE" --workers 2 --log-level debug
+MAIN_URL=$URL
+check "startup line names the database" "database $DB: schema v" "$(cat "$TMP/main.log")"
+check "startup line shows the config" "gas-cap=50000000 call-timeout=5s" "$(cat "$TMP/main.log")"
+
+# ---- every method
+ok "eth_chainId" eth_chainId '[]' '"0x539"'
+ok "net_version" net_version '[]' '"1337"'
+check "web3_clientVersion" '"result":"jitevm/v' "$(rpc "$(req web3_clientVersion '[]')")"
+ok "web3_sha3" web3_sha3 '["0x68656c6c6f"]' '"0x1c8aff950685c2ed4bc3174f3472287b56d9517b9c948127319a09a7a36deac8"'
+ok "eth_blockNumber" eth_blockNumber '[]' '"0x1"'
+ok "eth_gasPrice (tip + base fee)" eth_gasPrice '[]' '"0x3b9aca07"'
+ok "eth_maxPriorityFeePerGas" eth_maxPriorityFeePerGas '[]' '"0x3b9aca00"'
+ok "eth_blobBaseFee" eth_blobBaseFee '[]' '"0x1"'
+ok "eth_getBalance" eth_getBalance "[\"$SENDER\",\"latest\"]" '"0xde0b6b3a7640000"'
+ok "eth_getBalance of nobody" eth_getBalance "[\"$POOR\"]" '"0x0"'
+ok "eth_getCode" eth_getCode "[\"$INVALID\",\"latest\"]" '"0xfe"'
+ok "eth_getStorageAt" eth_getStorageAt "[\"$READER\",\"0x1\",\"latest\"]" '"0x000000000000000000000000000000000000000000000000000000000000002a"'
+ok "eth_getTransactionCount" eth_getTransactionCount "[\"$SENDER\",\"pending\"]" '"0x0"'
+ok "eth_call" eth_call "[{\"to\":\"$READER\",\"input\":\"$W1\"},\"latest\"]" '"0x000000000000000000000000000000000000000000000000000000000000002a"'
+ok "eth_call data == input" eth_call "[{\"to\":\"$READER\",\"data\":\"$W1\",\"input\":\"$W1\"}]" '"0x000000000000000000000000000000000000000000000000000000000000002a"'
+ok "eth_call balanceOf" eth_call "[{\"to\":\"$TOKEN\",\"data\":\"0x70a08231$HOLDER_WORD\"}]" '"0x00000000000000000000000000000000000000000000000000000000000f4240"'
+ok "eth_call EIP-1898 block" eth_call "[{\"to\":\"$READER\",\"input\":\"$W1\"},{\"blockNumber\":\"0x1\"}]" '"0x000000000000000000000000000000000000000000000000000000000000002a"'
+for tag in pending safe finalized 0x1; do
+    ok "eth_call at $tag" eth_call "[{\"to\":\"$READER\",\"input\":\"$W1\"},\"$tag\"]" '"0x000000000000000000000000000000000000000000000000000000000000002a"'
+done
+ok "eth_estimateGas transfer" eth_estimateGas "[{\"from\":\"$SENDER\",\"to\":\"$POOR\",\"value\":\"0x1\"}]" '"0x5208"'
+ok "eth_estimateGas loop (geth's search)" eth_estimateGas "[{\"to\":\"$LOOP\"}]" '"0x15f65"'
+ok "eth_createAccessList" eth_createAccessList "[{\"from\":\"$SENDER\",\"to\":\"$ACCESSOR\"}]" \
+    '{"accessList":[{"address":"0x000000000000000000000000000000000000c005","storageKeys":["0x0000000000000000000000000000000000000000000000000000000000000001"]},{"address":"0x000000000000000000000000000000000000cafe","storageKeys":[]}],"gasUsed":"0x6d06"}'
+ok "eth_createAccessList of a loop" eth_createAccessList "[{\"from\":\"$SENDER\",\"to\":\"$LOOP\"}]" '{"accessList":[],"gasUsed":"0x15bbd"}'
+
+# ---- execution errors (-32000) and reverts (3)
+err "revert with Error(string)" eth_call "[{\"to\":\"$REVERTER\"}]" \
+    '"error":{"code":3,"message":"execution reverted: boom","data":"0x08c379a000000000000000000000000000000000000000000000000000000000000000200000000000000000000000000000000000000000000000000000000000000004626f6f6d00000000000000000000000000000000000000000000000000000000"}'
+err "revert with Panic(0x01)" eth_call "[{\"to\":\"$PANICKER\"}]" '"code":3,"message":"execution reverted: assert(false)","data":"0x4e487b71'
+err "estimateGas of a revert" eth_estimateGas "[{\"to\":\"$REVERTER\"}]" '"code":3,"message":"execution reverted: boom"'
+err "invalid opcode" eth_call "[{\"to\":\"$INVALID\"}]" '"error":{"code":-32000,"message":"invalid opcode: INVALID"}'
+err "out of gas" eth_call "[{\"to\":\"$LOOP\",\"gas\":\"0x7530\"}]" '"error":{"code":-32000,"message":"out of gas"}'
+err "intrinsic gas too low" eth_call "[{\"to\":\"$LOOP\",\"gas\":\"0x5000\"}]" \
+    '"error":{"code":-32000,"message":"err: intrinsic gas too low: have 20480, want 21000 (supplied gas 20480)"}'
+err "insufficient funds" eth_call "[{\"from\":\"$POOR\",\"to\":\"$READER\",\"gas\":\"0x5208\",\"gasPrice\":\"0x8\"}]" \
+    '"error":{"code":-32000,"message":"err: insufficient funds for gas * price + value: address 0x00000000000000000000000000000000000000cc have 0 want 168000 (supplied gas 21000)"}'
+err "fee cap below the base fee" eth_call "[{\"from\":\"$SENDER\",\"to\":\"$READER\",\"gas\":\"0x5208\",\"maxFeePerGas\":\"0x6\"}]" \
+    '"message":"err: max fee per gas less than block base fee: address 0x00000000000000000000000000000000000000AA, maxFeePerGas: 6, baseFee: 7 (supplied gas 21000)"'
+err "estimateGas beyond the caller's gas" eth_estimateGas "[{\"to\":\"$LOOP\",\"gas\":\"0x7530\"}]" '"message":"gas required exceeds allowance (30000)"'
+err "estimateGas: value above balance" eth_estimateGas "[{\"from\":\"$POOR\",\"to\":\"$LOOP\",\"value\":\"0x1\",\"gasPrice\":\"0x1\"}]" \
+    '"message":"insufficient funds for transfer"'
+err "block after the head" eth_call "[{\"to\":\"$READER\"},\"0x2\"]" '"error":{"code":-32000,"message":"header not found"}'
+err "block before the head" eth_call "[{\"to\":\"$READER\"},\"earliest\"]" '"code":-32000,"message":"historical state not available'
+
+# ---- overrides
+ok "stateDiff override" eth_call "[{\"to\":\"$READER\",\"input\":\"$W1\"},\"latest\",{\"$READER\":{\"stateDiff\":{\"$W1\":\"$W2\"}}}]" "\"$W2\""
+ok "state override clears other slots" eth_call "[{\"to\":\"$READER\",\"input\":\"$W1\"},\"latest\",{\"$READER\":{\"state\":{\"$W2\":\"$W2\"}}}]" \
+    '"0x0000000000000000000000000000000000000000000000000000000000000000"'
+ok "code and balance overrides" eth_call "[{\"to\":\"0x0000000000000000000000000000000000000777\"},\"latest\",{\"0x0000000000000000000000000000000000000777\":{\"code\":\"0x60aa3160005260206000f3\"},\"$SENDER\":{\"balance\":\"0x10\"}}]" \
+    '"0x0000000000000000000000000000000000000000000000000000000000000010"'
+# CREATE from 0x777 at nonce 5: keccak(rlp([0x777, 5]))[12:]
+ok "nonce override" eth_call "[{\"to\":\"0x0000000000000000000000000000000000000777\"},\"latest\",{\"0x0000000000000000000000000000000000000777\":{\"code\":\"0x600060006000f060005260206000f3\",\"nonce\":\"0x5\"}}]" \
+    '"0x0000000000000000000000006fea37642f13609e35f076c4c22d5e19bf21fe4f"'
+err "state and stateDiff together" eth_call "[{\"to\":\"$READER\"},\"latest\",{\"$READER\":{\"state\":{},\"stateDiff\":{}}}]" \
+    '"error":{"code":-32000,"message":"account 0x000000000000000000000000000000000000c000 has both '"'"'state'"'"' and '"'"'stateDiff'"'"'"}'
+err "movePrecompileToAddress" eth_call "[{\"to\":\"$READER\"},\"latest\",{\"0x0000000000000000000000000000000000000002\":{\"movePrecompileToAddress\":\"0x0000000000000000000000000000000000001234\"}}]" \
+    '"message":"movePrecompileToAddress is not supported by this node"'
+ok "block overrides" eth_call "[{\"from\":\"$SENDER\",\"to\":\"$BLOCKINFO\",\"maxFeePerGas\":\"0x9\"},\"latest\",{},{\"number\":\"0x99\",\"baseFeePerGas\":\"0x8\",\"gasLimit\":\"0x1000000\",\"time\":\"0x1\",\"feeRecipient\":\"0x0000000000000000000000000000000000000001\",\"prevRandao\":\"$W1\"}]" \
+    '"0x000000000000000000000000000000000000000000000000000000000000000800000000000000000000000000000000000000000000000000000000000000990000000000000000000000000000000000000000000000000000000001000000"'
+ok "no gas price: BASEFEE reads 0" eth_call "[{\"to\":\"$BLOCKINFO\"}]" \
+    '"0x000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000010000000000000000000000000000000000000000000000000000000001c9c380"'
+
+# ---- batches
+check "batch in order, notifications skipped" \
+    '[{"jsonrpc":"2.0","id":"a","result":"0x539"},{"jsonrpc":"2.0","id":2,"result":"0x1"},{"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"invalid request"}},{"jsonrpc":"2.0","id":3,"error":{"code":3,"message":"execution reverted: boom"' \
+    "$(rpc '[{"jsonrpc":"2.0","id":"a","method":"eth_chainId"},{"jsonrpc":"2.0","id":2,"method":"eth_blockNumber"},{"jsonrpc":"2.0","method":"eth_chainId"},7,{"jsonrpc":"2.0","id":3,"method":"eth_call","params":[{"to":"'$REVERTER'"}]}]')"
+check_eq "batch of notifications: empty answer" "" \
+    "$(rpc '[{"jsonrpc":"2.0","method":"eth_chainId"},{"jsonrpc":"2.0","method":"eth_blockNumber"}]')"
+check_eq "a notification: empty answer" "" "$(rpc '{"jsonrpc":"2.0","method":"eth_blockNumber"}')"
+check "empty batch" '{"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"empty batch"}}' "$(rpc '[]')"
+body="["
+i=0
+while [ $i -lt 1000 ]; do body="$body{\"jsonrpc\":\"2.0\",\"id\":$i,\"method\":\"eth_chainId\"},"; i=$((i + 1)); done
+check "batch of 1000 (the default limit)" '"id":999,"result":"0x539"}]' "$(rpc "${body%,}]")"
+check "batch of 1001" '[{"jsonrpc":"2.0","id":0,"error":{"code":-32600,"message":"batch too large"}}]' \
+    "$(rpc "${body}{\"jsonrpc\":\"2.0\",\"id\":1000,\"method\":\"eth_chainId\"}]")"
+
+# ---- admin writes: the token is required, compared exactly
+SET_CODE=$(req anvil_setCode '["0x0000000000000000000000000000000000000abc","0x604260005260206000f3"]')
+check "admin without a token" '"code":-32001,"message":"unauthorized: anvil_setCode needs the admin bearer token (none was given)"' "$(rpc "$SET_CODE")"
+check "admin with a wrong token" '"code":-32001,"message":"unauthorized: anvil_setCode needs the admin bearer token (the one given is wrong)"' \
+    "$(rpc_auth "${TOKEN_VALUE}x" "$SET_CODE")"
+check "admin with a prefix of the token" '"code":-32001' "$(rpc_auth "e2e-secret" "$SET_CODE")"
+check "anvil_setCode" '"result":null' "$(rpc_auth "$TOKEN_VALUE" "$SET_CODE")"
+ok "the new code runs" eth_call '[{"to":"0x0000000000000000000000000000000000000abc"}]' '"0x0000000000000000000000000000000000000000000000000000000000000042"'
+check "anvil_setBalance" '"result":null' "$(rpc_auth "$TOKEN_VALUE" "$(req anvil_setBalance "[\"$POOR\",\"0x64\"]")")"
+ok "balance set" eth_getBalance "[\"$POOR\"]" '"0x64"'
+check "anvil_setNonce" '"result":null' "$(rpc_auth "$TOKEN_VALUE" "$(req anvil_setNonce "[\"$POOR\",\"0x7\"]")")"
+ok "nonce set" eth_getTransactionCount "[\"$POOR\"]" '"0x7"'
+check "anvil_setStorageAt" '"result":true' "$(rpc_auth "$TOKEN_VALUE" "$(req anvil_setStorageAt "[\"$READER\",\"0x1\",\"$W2\"]")")"
+ok "slot set" eth_call "[{\"to\":\"$READER\",\"input\":\"$W1\"}]" "\"$W2\""
+check "hardhat_setBalance" '"result":true' "$(rpc_auth "$TOKEN_VALUE" "$(req hardhat_setBalance "[\"$POOR\",\"0x65\"]")")"
+check "hardhat_setNonce" '"result":true' "$(rpc_auth "$TOKEN_VALUE" "$(req hardhat_setNonce "[\"$POOR\",\"0x8\"]")")"
+check "hardhat_setCode" '"result":true' "$(rpc_auth "$TOKEN_VALUE" "$(req hardhat_setCode "[\"$POOR\",\"0x00\"]")")"
+check "hardhat_setStorageAt" '"result":true' "$(rpc_auth "$TOKEN_VALUE" "$(req hardhat_setStorageAt "[\"$READER\",\"0x1\",\"$W1\"]")")"
+ok "hardhat writes seen" eth_getCode "[\"$POOR\"]" '"0x00"'
+check "jitevm_setBlock" '"result":true' "$(rpc_auth "$TOKEN_VALUE" "$(req jitevm_setBlock '[{"number":"0x5","timestamp":"0x7d0","baseFeePerGas":"0x9"}]')")"
+ok "head moved" eth_blockNumber '[]' '"0x5"'
+ok "base fee moved" eth_gasPrice '[]' '"0x3b9aca09"'
+check "admin bad params" '"code":-32602,"message":"invalid argument 1: json: cannot unmarshal hex number with leading zero digits' \
+    "$(rpc_auth "$TOKEN_VALUE" "$(req anvil_setBalance "[\"$POOR\",\"0x0064\"]")")"
+
+# ---- health, metrics, CORS
+check "GET /health" '200 {"status":"ok"}' "$(curl -s -w '%{http_code} ' -o "$TMP/h" "${URL}health"; cat "$TMP/h")"
+METRICS=$(curl -s "${URL}metrics")
+check "metrics: requests by method" 'jitevm_rpc_requests_total{method="eth_call"}' "$METRICS"
+check "metrics: errors by method and code" 'jitevm_rpc_errors_total{method="eth_call",code="3"}' "$METRICS"
+check "metrics: latency histogram" 'jitevm_rpc_request_duration_seconds_bucket{method="eth_call",le="+Inf"}' "$METRICS"
+check "metrics: executions by tier" 'jitevm_executions_total{tier="interpreter"}' "$METRICS"
+check "metrics: gas" 'jitevm_gas_executed_total ' "$METRICS"
+check "metrics: compile cache" 'jitevm_compile_cache_misses_total 0' "$METRICS"
+HEADERS=$(curl -s -D - -o /dev/null -H 'Content-Type: application/json' --data-binary "$(req eth_chainId '[]')" "$URL")
+check "CORS header" "Access-Control-Allow-Origin: *" "$HEADERS"
+check "JSON content type" "Content-Type: application/json" "$HEADERS"
+PREFLIGHT=$(curl -s -D - -o /dev/null -X OPTIONS -H 'Origin: http://example.com' -H 'Access-Control-Request-Method: POST' "$URL")
+check "CORS preflight" "204" "$PREFLIGHT"
+check "CORS preflight headers" "Access-Control-Allow-Headers: Content-Type, Authorization" "$PREFLIGHT"
+check "keep-alive: two requests, one connection" '"result":"0x539"}{"jsonrpc":"2.0","id":1,"result":"0x539"}' \
+    "$(curl -s -H 'Content-Type: application/json' --data-binary "$(req eth_chainId '[]')" "$URL" --next -H 'Content-Type: application/json' --data-binary "$(req eth_chainId '[]')" "$URL")"
+check "debug log: one line per request" "debug rpc eth_call id=1" "$(cat "$TMP/main.log")"
+check "warn log: errors" "warn  rpc eth_call id=1" "$(cat "$TMP/main.log")"
+
+# ---- the bad-input table: each malformed request gets its error, and
+# the server keeps serving. Columns: HTTP status | fragment of the answer |
+# HTTP method | content type ("-": none) | body.
+BAD=$TMP/bad.txt
+cat > "$BAD" << 'EOF'
+200|{"code":-32700,"message":"parse error"}|POST|application/json|{"jsonrpc":"2.0","id":1,
+200|{"code":-32700,"message":"parse error"}|POST|application/json|[{"jsonrpc":"2.0","id":1,"method":"eth_chainId"}
+200|{"code":-32700,"message":"parse error"}|POST|application/json|{"jsonrpc":"2.0","id":1,"method":"eth_chainId"} x
+200|{"code":-32700,"message":"parse error"}|POST|application/json|{'jsonrpc':'2.0'}
+200|{"code":-32700,"message":"parse error"}|POST|application/json|{"jsonrpc":"2.0","id":1,"method":"eth_chainId",}
+200|{"code":-32700,"message":"parse error"}|POST|application/json|
+200|"id":null,"error":{"code":-32600,"message":"invalid request"}|POST|application/json|null
+200|"id":null,"error":{"code":-32600,"message":"invalid request"}|POST|application/json|42
+200|"id":null,"error":{"code":-32600,"message":"invalid request"}|POST|application/json|"eth_chainId"
+200|{"code":-32600,"message":"empty batch"}|POST|application/json|[]
+200|[{"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"invalid request"}}]|POST|application/json|[1]
+200|"id":1,"error":{"code":-32600,"message":"invalid request"}|POST|application/json|{"jsonrpc":"1.0","id":1,"method":"eth_chainId"}
+200|"id":1,"error":{"code":-32600,"message":"invalid request"}|POST|application/json|{"id":1,"method":"eth_chainId"}
+200|"id":1,"error":{"code":-32600,"message":"invalid request"}|POST|application/json|{"jsonrpc":2.0,"id":1,"method":"eth_chainId"}
+200|"id":1,"error":{"code":-32600,"message":"invalid request"}|POST|application/json|{"jsonrpc":"2.0","id":1}
+200|"id":1,"error":{"code":-32600,"message":"invalid request"}|POST|application/json|{"jsonrpc":"2.0","id":1,"method":42}
+200|"id":1,"error":{"code":-32600,"message":"invalid request"}|POST|application/json|{"jsonrpc":"2.0","id":1,"method":""}
+200|"id":null,"error":{"code":-32600,"message":"invalid request"}|POST|application/json|{"jsonrpc":"2.0","id":{"a":1},"method":"eth_chainId"}
+200|"id":null,"error":{"code":-32600,"message":"invalid request"}|POST|application/json|{"jsonrpc":"2.0","id":[1],"method":"eth_chainId"}
+200|{"code":-32602,"message":"non-array args"}|POST|application/json|{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":{"a":1}}
+200|{"code":-32602,"message":"non-array args"}|POST|application/json|{"jsonrpc":"2.0","id":1,"method":"eth_blockNumber","params":"latest"}
+200|{"code":-32601,"message":"the method eth_sendTransaction does not exist/is not available"}|POST|application/json|{"jsonrpc":"2.0","id":1,"method":"eth_sendTransaction","params":[]}
+200|{"code":-32601,"message":"the method ETH_CHAINID does not exist/is not available"}|POST|application/json|{"jsonrpc":"2.0","id":1,"method":"ETH_CHAINID"}
+200|{"code":-32602,"message":"too many arguments, want at most 0"}|POST|application/json|{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[1]}
+200|{"code":-32602,"message":"invalid argument 0: json: cannot unmarshal hex string without 0x prefix into Go value of type common.Address"}|POST|application/json|{"jsonrpc":"2.0","id":1,"method":"eth_getBalance","params":["f39fd6e51aad88f6f4ce6ab8827279cfffb92266"]}
+200|{"code":-32602,"message":"invalid argument 0: json: cannot unmarshal hex string of odd length into Go value of type common.Address"}|POST|application/json|{"jsonrpc":"2.0","id":1,"method":"eth_getBalance","params":["0xf39fd6e51aad88f6f4ce6ab8827279cfffb9226"]}
+200|{"code":-32602,"message":"invalid argument 0: hex string has length 38, want 40 for common.Address"}|POST|application/json|{"jsonrpc":"2.0","id":1,"method":"eth_getBalance","params":["0xf39fd6e51aad88f6f4ce6ab8827279cfffb922"]}
+200|{"code":-32602,"message":"invalid argument 0: hex string has length 42, want 40 for common.Address"}|POST|application/json|{"jsonrpc":"2.0","id":1,"method":"eth_getBalance","params":["0xf39fd6e51aad88f6f4ce6ab8827279cfffb9226600"]}
+200|{"code":-32602,"message":"invalid argument 0: json: cannot unmarshal invalid hex string into Go value of type common.Address"}|POST|application/json|{"jsonrpc":"2.0","id":1,"method":"eth_getBalance","params":["0xz39fd6e51aad88f6f4ce6ab8827279cfffb92266"]}
+200|{"code":-32602,"message":"invalid argument 0: json: cannot unmarshal non-string into Go value of type common.Address"}|POST|application/json|{"jsonrpc":"2.0","id":1,"method":"eth_getBalance","params":[1234]}
+200|{"code":-32602,"message":"missing value for required argument 0"}|POST|application/json|{"jsonrpc":"2.0","id":1,"method":"eth_getBalance","params":[]}
+200|{"code":-32602,"message":"missing value for required argument 0"}|POST|application/json|{"jsonrpc":"2.0","id":1,"method":"eth_getBalance","params":[null]}
+200|{"code":-32602,"message":"too many arguments, want at most 2"}|POST|application/json|{"jsonrpc":"2.0","id":1,"method":"eth_getBalance","params":["0x00000000000000000000000000000000000000aa","latest",1]}
+200|{"code":-32602,"message":"invalid argument 1: hex string without 0x prefix"}|POST|application/json|{"jsonrpc":"2.0","id":1,"method":"eth_getBalance","params":["0x00000000000000000000000000000000000000aa","latests"]}
+200|{"code":-32602,"message":"invalid argument 1: hex number with leading zero digits"}|POST|application/json|{"jsonrpc":"2.0","id":1,"method":"eth_getBalance","params":["0x00000000000000000000000000000000000000aa","0x01"]}
+200|{"code":-32602,"message":"invalid argument 1: hex number > 64 bits"}|POST|application/json|{"jsonrpc":"2.0","id":1,"method":"eth_getBalance","params":["0x00000000000000000000000000000000000000aa","0x10000000000000000"]}
+200|{"code":-32602,"message":"invalid argument 1: hex string without 0x prefix"}|POST|application/json|{"jsonrpc":"2.0","id":1,"method":"eth_getBalance","params":["0x00000000000000000000000000000000000000aa","-0x1"]}
+200|{"code":-32602,"message":"invalid argument 1: json: cannot unmarshal number into Go value of type string"}|POST|application/json|{"jsonrpc":"2.0","id":1,"method":"eth_getBalance","params":["0x00000000000000000000000000000000000000aa",1]}
+200|{"code":-32602,"message":"invalid argument 1: blocknumber too high"}|POST|application/json|{"jsonrpc":"2.0","id":1,"method":"eth_getBalance","params":["0x00000000000000000000000000000000000000aa","0xffffffffffffffff"]}
+200|{"code":-32000,"message":"header for hash not found"}|POST|application/json|{"jsonrpc":"2.0","id":1,"method":"eth_getBalance","params":["0x00000000000000000000000000000000000000aa",{"blockHash":"0x00000000000000000000000000000000000000000000000000000000000000ab"}]}
+200|{"code":-32602,"message":"invalid argument 1: cannot specify both BlockHash and BlockNumber, choose one or the other"}|POST|application/json|{"jsonrpc":"2.0","id":1,"method":"eth_getBalance","params":["0x00000000000000000000000000000000000000aa",{"blockNumber":"0x1","blockHash":"0x00000000000000000000000000000000000000000000000000000000000000ab"}]}
+200|{"code":-32602,"message":"invalid argument 1: must specify either BlockHash or BlockNumber"}|POST|application/json|{"jsonrpc":"2.0","id":1,"method":"eth_getBalance","params":["0x00000000000000000000000000000000000000aa",{}]}
+200|{"code":-32602,"message":"invalid argument 1: json: unknown field \"blockTag\""}|POST|application/json|{"jsonrpc":"2.0","id":1,"method":"eth_getBalance","params":["0x00000000000000000000000000000000000000aa",{"blockTag":"latest"}]}
+200|{"code":-32602,"message":"storage key too long (want at most 32 bytes): \"0x000000000000000000000000000000000000000000000000000000000000000001\""}|POST|application/json|{"jsonrpc":"2.0","id":1,"method":"eth_getStorageAt","params":["0x000000000000000000000000000000000000c000","0x000000000000000000000000000000000000000000000000000000000000000001"]}
+200|{"code":-32602,"message":"invalid hex in storage key: \"0xslot\""}|POST|application/json|{"jsonrpc":"2.0","id":1,"method":"eth_getStorageAt","params":["0x000000000000000000000000000000000000c000","0xslot"]}
+200|{"code":-32602,"message":"invalid argument 1: json: cannot unmarshal number into Go value of type string"}|POST|application/json|{"jsonrpc":"2.0","id":1,"method":"eth_getStorageAt","params":["0x000000000000000000000000000000000000c000",1]}
+200|{"code":-32602,"message":"invalid argument 0: json: cannot unmarshal string into Go value of type ethapi.TransactionArgs"}|POST|application/json|{"jsonrpc":"2.0","id":1,"method":"eth_call","params":["0x000000000000000000000000000000000000c000"]}
+200|{"code":-32602,"message":"invalid argument 0: json: unknown field \"gasLimit\""}|POST|application/json|{"jsonrpc":"2.0","id":1,"method":"eth_call","params":[{"to":"0x000000000000000000000000000000000000c000","gasLimit":"0x5208"}]}
+200|{"code":-32602,"message":"invalid argument 0: json: cannot unmarshal hex number with leading zero digits into Go struct field TransactionArgs.gas of type hexutil.Uint64"}|POST|application/json|{"jsonrpc":"2.0","id":1,"method":"eth_call","params":[{"to":"0x000000000000000000000000000000000000c000","gas":"0x05208"}]}
+200|{"code":-32602,"message":"invalid argument 0: json: cannot unmarshal hex number > 64 bits into Go struct field TransactionArgs.gas of type hexutil.Uint64"}|POST|application/json|{"jsonrpc":"2.0","id":1,"method":"eth_call","params":[{"to":"0x000000000000000000000000000000000000c000","gas":"0x10000000000000000"}]}
+200|{"code":-32602,"message":"invalid argument 0: json: cannot unmarshal non-string into Go struct field TransactionArgs.gas of type hexutil.Uint64"}|POST|application/json|{"jsonrpc":"2.0","id":1,"method":"eth_call","params":[{"to":"0x000000000000000000000000000000000000c000","gas":-1}]}
+200|{"code":-32602,"message":"invalid argument 0: json: cannot unmarshal non-string into Go struct field TransactionArgs.gas of type hexutil.Uint64"}|POST|application/json|{"jsonrpc":"2.0","id":1,"method":"eth_call","params":[{"to":"0x000000000000000000000000000000000000c000","gas":21000}]}
+200|{"code":-32602,"message":"invalid argument 0: json: cannot unmarshal hex number > 256 bits into Go struct field TransactionArgs.value of type *hexutil.Big"}|POST|application/json|{"jsonrpc":"2.0","id":1,"method":"eth_call","params":[{"to":"0x000000000000000000000000000000000000c000","value":"0x10000000000000000000000000000000000000000000000000000000000000000"}]}
+200|{"code":-32602,"message":"invalid argument 0: json: cannot unmarshal hex string \"0x\" into Go struct field TransactionArgs.value of type *hexutil.Big"}|POST|application/json|{"jsonrpc":"2.0","id":1,"method":"eth_call","params":[{"to":"0x000000000000000000000000000000000000c000","value":"0x"}]}
+200|{"code":-32602,"message":"invalid argument 0: json: cannot unmarshal hex string of odd length into Go struct field TransactionArgs.data of type hexutil.Bytes"}|POST|application/json|{"jsonrpc":"2.0","id":1,"method":"eth_call","params":[{"to":"0x000000000000000000000000000000000000c000","data":"0x123"}]}
+200|{"code":-32602,"message":"invalid argument 0: json: cannot unmarshal hex string without 0x prefix into Go struct field TransactionArgs.input of type hexutil.Bytes"}|POST|application/json|{"jsonrpc":"2.0","id":1,"method":"eth_call","params":[{"to":"0x000000000000000000000000000000000000c000","input":"1234"}]}
+200|{"code":-32602,"message":"invalid argument 0: json: cannot unmarshal invalid hex string into Go struct field TransactionArgs.input of type hexutil.Bytes"}|POST|application/json|{"jsonrpc":"2.0","id":1,"method":"eth_call","params":[{"to":"0x000000000000000000000000000000000000c000","input":"0xgg"}]}
+200|{"code":-32602,"message":"invalid argument 0: hex string has length 64, want 40 for common.Address"}|POST|application/json|{"jsonrpc":"2.0","id":1,"method":"eth_call","params":[{"to":"0x000000000000000000000000000000000000000000000000000000000000c000"}]}
+200|{"code":-32602,"message":"invalid argument 0: json: cannot unmarshal object into Go struct field TransactionArgs.accessList of type types.AccessList"}|POST|application/json|{"jsonrpc":"2.0","id":1,"method":"eth_call","params":[{"to":"0x000000000000000000000000000000000000c000","accessList":{}}]}
+200|{"code":-32602,"message":"invalid argument 0: missing required field 'storageKeys' for AccessTuple"}|POST|application/json|{"jsonrpc":"2.0","id":1,"method":"eth_call","params":[{"to":"0x000000000000000000000000000000000000c000","accessList":[{"address":"0x000000000000000000000000000000000000c000"}]}]}
+200|{"code":-32602,"message":"invalid argument 0: hex string has length 66, want 64 for common.Hash"}|POST|application/json|{"jsonrpc":"2.0","id":1,"method":"eth_call","params":[{"to":"0x000000000000000000000000000000000000c000","accessList":[{"address":"0x000000000000000000000000000000000000c000","storageKeys":["0x000000000000000000000000000000000000000000000000000000000000000001"]}]}]}
+200|{"code":-32602,"message":"invalid argument 0: json: cannot unmarshal string into Go struct field TransactionArgs.blobVersionedHashes of type []common.Hash"}|POST|application/json|{"jsonrpc":"2.0","id":1,"method":"eth_call","params":[{"to":"0x000000000000000000000000000000000000c000","blobVersionedHashes":"0x01"}]}
+200|{"code":-32602,"message":"invalid argument 0: missing required field 'yParity' for SetCodeAuthorization"}|POST|application/json|{"jsonrpc":"2.0","id":1,"method":"eth_call","params":[{"to":"0x000000000000000000000000000000000000c000","authorizationList":[{"chainId":"0x1","address":"0x000000000000000000000000000000000000c000","nonce":"0x0","r":"0x1","s":"0x1"}]}]}
+200|{"code":-32000,"message":"both gasPrice and (maxFeePerGas or maxPriorityFeePerGas) specified"}|POST|application/json|{"jsonrpc":"2.0","id":1,"method":"eth_call","params":[{"to":"0x000000000000000000000000000000000000c000","gasPrice":"0x1","maxFeePerGas":"0x1"}]}
+200|{"code":-32000,"message":"chainId does not match node's (have=1, want=1337)"}|POST|application/json|{"jsonrpc":"2.0","id":1,"method":"eth_call","params":[{"to":"0x000000000000000000000000000000000000c000","chainId":"0x1"}]}
+200|{"code":-32000,"message":"both \"data\" and \"input\" are set and not equal. Please use \"input\" to pass transaction call data"}|POST|application/json|{"jsonrpc":"2.0","id":1,"method":"eth_call","params":[{"to":"0x000000000000000000000000000000000000c000","data":"0x01","input":"0x02"}]}
+200|{"code":-32602,"message":"invalid argument 2: json: cannot unmarshal array into Go value of type override.StateOverride"}|POST|application/json|{"jsonrpc":"2.0","id":1,"method":"eth_call","params":[{"to":"0x000000000000000000000000000000000000c000"},"latest",[]]}
+200|{"code":-32602,"message":"invalid argument 2: hex string has length 4, want 40 for Address"}|POST|application/json|{"jsonrpc":"2.0","id":1,"method":"eth_call","params":[{"to":"0x000000000000000000000000000000000000c000"},"latest",{"0xc000":{"balance":"0x1"}}]}
+200|{"code":-32602,"message":"invalid argument 2: json: unknown field \"storage\""}|POST|application/json|{"jsonrpc":"2.0","id":1,"method":"eth_call","params":[{"to":"0x000000000000000000000000000000000000c000"},"latest",{"0x000000000000000000000000000000000000c000":{"storage":{}}}]}
+200|{"code":-32602,"message":"invalid argument 2: json: cannot unmarshal hex string of odd length into Go struct field OverrideAccount.stateDiff of type common.Hash"}|POST|application/json|{"jsonrpc":"2.0","id":1,"method":"eth_call","params":[{"to":"0x000000000000000000000000000000000000c000"},"latest",{"0x000000000000000000000000000000000000c000":{"stateDiff":{"0x0000000000000000000000000000000000000000000000000000000000000001":"0x1"}}}]}
+200|{"code":-32602,"message":"invalid argument 2: hex string has length 2, want 64 for Hash"}|POST|application/json|{"jsonrpc":"2.0","id":1,"method":"eth_call","params":[{"to":"0x000000000000000000000000000000000000c000"},"latest",{"0x000000000000000000000000000000000000c000":{"state":{"0x01":"0x0000000000000000000000000000000000000000000000000000000000000001"}}}]}
+200|{"code":-32602,"message":"invalid argument 3: json: unknown field \"height\""}|POST|application/json|{"jsonrpc":"2.0","id":1,"method":"eth_call","params":[{"to":"0x000000000000000000000000000000000000c000"},"latest",{},{"height":"0x1"}]}
+200|{"code":-32000,"message":"block override \"withdrawals\" is not supported for this RPC method"}|POST|application/json|{"jsonrpc":"2.0","id":1,"method":"eth_call","params":[{"to":"0x000000000000000000000000000000000000c000"},"latest",{},{"withdrawals":[]}]}
+200|{"code":-32602,"message":"too many arguments, want at most 4"}|POST|application/json|{"jsonrpc":"2.0","id":1,"method":"eth_call","params":[{},"latest",{},{},{}]}
+200|{"code":-32602,"message":"too many arguments, want at most 3"}|POST|application/json|{"jsonrpc":"2.0","id":1,"method":"eth_createAccessList","params":[{},"latest",{},{}]}
+200|{"code":-32602,"message":"invalid argument 0: json: cannot unmarshal hex string of odd length into Go value of type hexutil.Bytes"}|POST|application/json|{"jsonrpc":"2.0","id":1,"method":"web3_sha3","params":["0x123"]}
+200|{"code":-32602,"message":"invalid argument 0: json: cannot unmarshal non-string into Go value of type hexutil.Bytes"}|POST|application/json|{"jsonrpc":"2.0","id":1,"method":"web3_sha3","params":[1]}
+200|{"code":-32602,"message":"invalid argument 0: json: cannot unmarshal hex number with leading zero digits into Go struct field TransactionArgs.maxFeePerGas of type *hexutil.Big"}|POST|application/json|{"jsonrpc":"2.0","id":1,"method":"eth_estimateGas","params":[{"to":"0x000000000000000000000000000000000000c000","maxFeePerGas":"0x0001"}]}
+405|{"code":-32600,"message":"method not allowed"}|GET|-|
+405|{"code":-32600,"message":"method not allowed"}|PUT|application/json|{"jsonrpc":"2.0","id":1,"method":"eth_chainId"}
+405|{"code":-32600,"message":"method not allowed"}|DELETE|-|
+405|{"code":-32600,"message":"method not allowed"}|POST|application/json|@health
+415|{"code":-32600,"message":"invalid content type, only application/json is supported"}|POST|text/plain|{"jsonrpc":"2.0","id":1,"method":"eth_chainId"}
+415|{"code":-32600,"message":"invalid content type, only application/json is supported"}|POST|-|{"jsonrpc":"2.0","id":1,"method":"eth_chainId"}
+415|{"code":-32600,"message":"invalid content type, only application/json is supported"}|POST|application/x-www-form-urlencoded|{"jsonrpc":"2.0","id":1,"method":"eth_chainId"}
+200|{"jsonrpc":"2.0","id":1,"result":"0x539"}|POST|application/json; charset=utf-8|{"jsonrpc":"2.0","id":1,"method":"eth_chainId"}
+404|{"code":-32600,"message":"not found: /rpc"}|POST|application/json|@rpc
+EOF
+N_BAD=0
+while IFS='|' read -r status fragment method ctype body; do
+    N_BAD=$((N_BAD + 1))
+    target=$URL
+    case $body in @*) target="$URL${body#@}" body='{}' ;; esac
+    if [ "$ctype" = "-" ]; then set -- -H 'Content-Type:'; else set -- -H "Content-Type: $ctype"; fi
+    if [ "$method" = GET ] || [ "$method" = DELETE ]; then
+        got=$(curl -s -o "$TMP/bad.out" -w '%{http_code}' -X "$method" "$target")
+    else
+        got=$(curl -s -o "$TMP/bad.out" -w '%{http_code}' -X "$method" "$@" --data-binary "$body" "$target")
+    fi
+    check_eq "bad input $N_BAD: HTTP status ($body)" "$status" "$got"
+    check "bad input $N_BAD: answer" "$fragment" "$(cat "$TMP/bad.out")"
+done < "$BAD"
+
+# Generated bad inputs: a long method name, bodies over the 5 MiB limit
+# (with a Content-Length, and chunked), a batch above the limit.
+long=$(printf '%03000d' 0 | tr 0 m)
+check "bad input: method name too long" '{"code":-32600,"message":"method name too long: 3000 > 2048"}' \
+    "$(rpc "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"$long\"}")"
+head -c 6000000 /dev/zero | tr '\0' ' ' > "$TMP/big"
+check_eq "bad input: body over the limit" 413 \
+    "$(curl -s -o "$TMP/bad.out" -w '%{http_code}' -H 'Content-Type: application/json' --data-binary @"$TMP/big" "$URL")"
+check "bad input: body over the limit, answer" '"message":"content length too large (6000000>5242880)"' "$(cat "$TMP/bad.out")"
+check_eq "bad input: chunked body over the limit" 413 \
+    "$(curl -s -o "$TMP/bad.out" -w '%{http_code}' -H 'Content-Type: application/json' -H 'Transfer-Encoding: chunked' --data-binary @"$TMP/big" "$URL")"
+N_BAD=$((N_BAD + 3))
+check_eq "the bad-input table has at least 60 rows" yes "$([ $N_BAD -ge 60 ] && echo yes || echo "no ($N_BAD)")"
+ok "still serving after the bad inputs" eth_chainId '[]' '"0x539"'
+ok "state reads still work" eth_call "[{\"to\":\"$READER\",\"input\":\"$W1\"}]" "\"$W1\""
+if stop_server; then pass; else fail "main server: exit status 0 on SIGTERM"; fi
+check "main server: clean stop logged" "stopped cleanly" "$(cat "$TMP/main.log")"
+
+# ============================================================ limits
+start_server "$TMP/limits.log" --max-body 1k --max-batch 3 --gas-cap 100000 --cors-origin https://app.example
+check_eq "--max-body: 1100 bytes refused" 413 \
+    "$(head -c 1100 /dev/zero | tr '\0' ' ' | curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' --data-binary @- "$URL")"
+check "--max-batch: 3 allowed" '"id":3,"result":"0x539"}]' \
+    "$(rpc '[{"jsonrpc":"2.0","id":1,"method":"eth_chainId"},{"jsonrpc":"2.0","id":2,"method":"eth_chainId"},{"jsonrpc":"2.0","id":3,"method":"eth_chainId"}]')"
+check "--max-batch: 4 refused" '[{"jsonrpc":"2.0","id":1,"error":{"code":-32600,"message":"batch too large"}}]' \
+    "$(rpc '[{"jsonrpc":"2.0","id":1,"method":"eth_chainId"},{"jsonrpc":"2.0","id":2,"method":"eth_chainId"},{"jsonrpc":"2.0","id":3,"method":"eth_chainId"},{"jsonrpc":"2.0","id":4,"method":"eth_chainId"}]')"
+err "--gas-cap: the call gets at most the cap" eth_call "[{\"to\":\"$FOREVER\",\"gas\":\"0xffffffff\"}]" '"error":{"code":-32000,"message":"out of gas"}'
+err "--gas-cap: supplied gas shows the cap" eth_call "[{\"from\":\"$POOR\",\"to\":\"$READER\",\"gas\":\"0xffffffff\",\"gasPrice\":\"0x10\"}]" \
+    'have 101 want 1600000 (supplied gas 100000)'
+err "--gas-cap: the estimator's ceiling" eth_estimateGas "[{\"to\":\"$FOREVER\"}]" '"message":"gas required exceeds allowance (100000)"'
+check "--cors-origin" "Access-Control-Allow-Origin: https://app.example" \
+    "$(curl -s -D - -o /dev/null -H 'Content-Type: application/json' --data-binary "$(req eth_chainId '[]')" "$URL")"
+check "admin methods absent without --admin" '"code":-32601,"message":"the method anvil_setBalance does not exist/is not available"' \
+    "$(rpc_auth "$TOKEN_VALUE" "$(req anvil_setBalance "[\"$POOR\",\"0x1\"]")")"
+if stop_server; then pass; else fail "limits server: exit status 0"; fi
+
+# ============================================================ timeout
+start_server "$TMP/timeout.log" --call-timeout 300ms --gas-cap 0 --workers 2
+curl -s -o "$TMP/forever.out" -H 'Content-Type: application/json' \
+    --data-binary "$(req eth_call "[{\"to\":\"$FOREVER\",\"gas\":\"0x7fffffffffffffff\"}]")" "$URL" &
+CURL_PID=$!
+sleep 0.1
+# While one worker runs the endless loop, other requests are answered.
+T0=$(date +%s%N)
+ok "answered during a long call (HTTP thread)" eth_chainId '[]' '"0x539"'
+ok "answered during a long call (worker)" eth_getBalance "[\"$SENDER\"]" '"0xde0b6b3a7640000"'
+T1=$(date +%s%N)
+check_eq "answered promptly during a long call" yes "$([ $(((T1 - T0) / 1000000)) -lt 250 ] && echo yes || echo "no: $(((T1 - T0) / 1000000)) ms")"
+wait $CURL_PID
+check "timeout: geth's message" '"error":{"code":-32000,"message":"execution aborted (timeout = 300ms)"}' "$(cat "$TMP/forever.out")"
+err "timeout: estimateGas too" eth_estimateGas "[{\"to\":\"$FOREVER\",\"gas\":\"0x7fffffffffffffff\"}]" '"message":"execution aborted (timeout = 300ms)"'
+ok "still serving after timeouts" eth_call "[{\"to\":\"$READER\",\"input\":\"$W1\"}]" "\"$W1\""
+if stop_server; then pass; else fail "timeout server: exit status 0"; fi
+
+# ============================================================ queue limit
+start_server "$TMP/queue.log" --workers 1 --queue 1 --gas-cap 0
+SLOW_CALL=$(req eth_call "[{\"to\":\"$SLOW\",\"gas\":\"0x10000000\"}]")
+for i in 1 2 3 4; do
+    curl -s -o "$TMP/q$i.out" -w '%{http_code}' -H 'Content-Type: application/json' --data-binary "$SLOW_CALL" "$URL" > "$TMP/q$i.code" &
+    eval "Q$i=\$!"
+    sleep 0.02
+done
+wait $Q1 $Q2 $Q3 $Q4
+busy=0
+done_ok=0
+for i in 1 2 3 4; do
+    case $(cat "$TMP/q$i.code") in
+    503) busy=$((busy + 1)); check "queue full: answer" '{"code":-32005,"message":"server busy: 1 requests are waiting for a worker"}' "$(cat "$TMP/q$i.out")" ;;
+    200) done_ok=$((done_ok + 1)); check "queue: a slow call completes" '"result":"0x0000000000000000000000000000000000000000000000000000000000000001"' "$(cat "$TMP/q$i.out")" ;;
+    esac
+done
+check_eq "queue full: some requests refused with 503" yes "$([ $busy -ge 1 ] && [ $done_ok -ge 2 ] && echo yes || echo "no: $busy busy, $done_ok done")"
+if stop_server; then pass; else fail "queue server: exit status 0"; fi
+
+# ============================================================ shutdown
+# Requests in flight when SIGTERM arrives are all answered; then the port
+# is closed and the process exits 0.
+start_server "$TMP/shutdown.log" --workers 2 --gas-cap 0 --shutdown-timeout 20s
+i=1
+while [ $i -le 6 ]; do
+    curl -s -o "$TMP/s$i.out" -H 'Content-Type: application/json' --data-binary "$SLOW_CALL" "$URL" &
+    eval "S$i=\$!"
+    i=$((i + 1))
+done
+curl -s -o "$TMP/s7.out" -H 'Content-Type: application/json' --data-binary "$(req eth_chainId '[]')" "$URL" &
+S7=$!
+sleep 0.3
+PID=$SERVER_PID
+kill -TERM "$PID"
+wait $S1 $S2 $S3 $S4 $S5 $S6 $S7
+answered=0
+for i in 1 2 3 4 5 6; do
+    case $(cat "$TMP/s$i.out") in *'"result":"0x0000000000000000000000000000000000000000000000000000000000000001"'*) answered=$((answered + 1)) ;; esac
+done
+check_eq "shutdown: every slow call in flight answered" 6 "$answered"
+check "shutdown: the quick one too" '"result":"0x539"' "$(cat "$TMP/s7.out")"
+wait "$PID"
+check_eq "shutdown: exit status" 0 "$?"
+SERVER_PID=
+check "shutdown: logged" "SIGTERM received: no new connections" "$(cat "$TMP/shutdown.log")"
+check "shutdown: clean" "stopped cleanly" "$(cat "$TMP/shutdown.log")"
+check_eq "shutdown: the port is closed" 000 "$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' --data-binary "$(req eth_chainId '[]')" "$URL")"
+
+echo "rpc-e2e: $N_BAD malformed requests in the bad-input table"
+echo "$PASSED passed, $FAILED failed"
+[ "$FAILED" -eq 0 ]
