@@ -254,8 +254,8 @@ static bool bad(importer *im, const char *at, const char *fmt, ...)
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     if (at) im->r.p = at;
-    if (im->account[0]) return json_fail(&im->r, "account %s: %s", im->account, msg);
-    return json_fail(&im->r, "%s", msg);
+    if (im->account[0]) return jr_fail(&im->r, "account %s: %s", im->account, msg);
+    return jr_fail(&im->r, "%s", msg);
 }
 
 /* Input text for a message: at most SHOWN_MAX characters, printable. */
@@ -284,7 +284,7 @@ static void progress_tick(importer *im)
     clock_gettime(CLOCK_MONOTONIC, &now);
     if (elapsed_ns(&im->last_report, &now) < PROGRESS_INTERVAL_NS) return;
     im->last_report = now;
-    im->st->bytes_read = json_offset(&im->r);
+    im->st->bytes_read = jr_offset(&im->r);
     im->o->progress(im->o->progress_ctx, im->st->bytes_read, im->total, im->st);
 }
 
@@ -301,16 +301,16 @@ static bool set_kind(importer *im, enum doc_kind kind, const char *at)
 static bool read_quantity(importer *im, const char *what, unsigned bits, u256 *out)
 {
     json_reader *r = &im->r;
-    enum json_kind k = json_peek(r);
+    enum json_kind k = jr_peek(r);
     const char *at = r->p, *s;
     size_t n;
     char buf[SHOWN_MAX + 4];
     enum number_error e;
     if (k == JSON_KIND_STRING) {
-        if (!json_string(r, &s, &n)) return false;
+        if (!jr_string(r, &s, &n)) return false;
         e = has_hex_prefix(s, n) ? parse_hex_u256(s, n, bits, out) : parse_decimal_u256(s, n, bits, out);
     } else if (k == JSON_KIND_NUMBER) {
-        if (!json_number(r, &s, &n)) return false;
+        if (!jr_number(r, &s, &n)) return false;
         e = parse_decimal_u256(s, n, bits, out);
         if (e == NUM_SYNTAX)
             return bad(im, at, "%s: %s is not a non-negative integer", what, shown(s, n, buf));
@@ -348,11 +348,11 @@ static bool parse_word(importer *im, const char *what, const char *s, size_t n, 
 static bool read_bytes(importer *im, const char *what, bytebuf *out)
 {
     json_reader *r = &im->r;
-    const char *at = (json_peek(r), r->p), *s;
+    const char *at = (jr_peek(r), r->p), *s;
     size_t n;
     char buf[SHOWN_MAX + 4];
-    if (json_peek(r) != JSON_KIND_STRING) return r->err[0] ? false : bad(im, at, "%s: expected a hex string", what);
-    if (!json_string(r, &s, &n)) return false;
+    if (jr_peek(r) != JSON_KIND_STRING) return r->err[0] ? false : bad(im, at, "%s: expected a hex string", what);
+    if (!jr_string(r, &s, &n)) return false;
     if (!has_hex_prefix(s, n)) return bad(im, at, "%s: \"%s\" does not start with \"0x\"", what, shown(s, n, buf));
     s += 2, n -= 2;
     for (size_t i = 0; i < n; i++)
@@ -369,15 +369,15 @@ static bool read_bytes(importer *im, const char *what, bytebuf *out)
 static bool read_storage(importer *im, const address *a)
 {
     json_reader *r = &im->r;
-    const char *at = (json_peek(r), r->p);
-    if (json_peek(r) != JSON_KIND_OBJECT) return r->err[0] ? false : bad(im, at, "storage: expected an object");
-    if (!json_object_begin(r)) return false;
+    const char *at = (jr_peek(r), r->p);
+    if (jr_peek(r) != JSON_KIND_OBJECT) return r->err[0] ? false : bad(im, at, "storage: expected an object");
+    if (!jr_object_begin(r)) return false;
     bool first = true;
     const char *key;
     size_t key_len;
     int more;
     keyset_clear(&im->slots);
-    while ((more = json_object_next(r, &first, &key, &key_len)) == 1) {
+    while ((more = jr_object_next(r, &first, &key, &key_len)) == 1) {
         const char *key_at = r->p;
         u256 k, v;
         if (!parse_word(im, "storage key", key, key_len, key_at, &k)) return false;
@@ -386,11 +386,11 @@ static bool read_storage(importer *im, const address *a)
         char buf[SHOWN_MAX + 4];
         if (!keyset_add(&im->slots, be))
             return bad(im, key_at, "duplicate storage key %s", shown(key, key_len, buf));
-        const char *value_at = (json_peek(r), r->p), *s;
+        const char *value_at = (jr_peek(r), r->p), *s;
         size_t n;
-        if (json_peek(r) != JSON_KIND_STRING)
+        if (jr_peek(r) != JSON_KIND_STRING)
             return r->err[0] ? false : bad(im, value_at, "storage value: expected a hex string");
-        if (!json_string(r, &s, &n) || !parse_word(im, "storage value", s, n, value_at, &v)) return false;
+        if (!jr_string(r, &s, &n) || !parse_word(im, "storage value", s, n, value_at, &v)) return false;
         if (!u256_is_zero(&v)) { /* zero is "no slot", as in the trie */
             im->sink.put_storage(im->sink.ctx, a, &k, &v);
             im->st->slots++;
@@ -414,25 +414,25 @@ static bool read_account(importer *im, const char *key, size_t key_len)
     put_hex(im->account + 2, a.b, 20);
     im->account[42] = '\0';
     if (!keyset_add(&im->addresses, padded)) return bad(im, at, "duplicate address");
-    at = (json_peek(r), r->p);
-    if (json_peek(r) != JSON_KIND_OBJECT) return r->err[0] ? false : bad(im, at, "expected an account object");
+    at = (jr_peek(r), r->p);
+    if (jr_peek(r) != JSON_KIND_OBJECT) return r->err[0] ? false : bad(im, at, "expected an account object");
     /* The file's account replaces the database's, storage included. */
     if (!im->state_empty) im->sink.delete_account(im->sink.ctx, &a);
     account_info info = {.nonce = 0, .balance = u256_zero(), .code_hash = KECCAK_EMPTY};
     im->code.len = 0;
     unsigned seen = 0;
     enum { SEEN_BALANCE = 1, SEEN_NONCE = 2, SEEN_CODE = 4, SEEN_STORAGE = 8 };
-    if (!json_object_begin(r)) return false;
+    if (!jr_object_begin(r)) return false;
     bool first = true;
     const char *field;
     size_t field_len;
     int more;
-    while ((more = json_object_next(r, &first, &field, &field_len)) == 1) {
+    while ((more = jr_object_next(r, &first, &field, &field_len)) == 1) {
         unsigned bit = 0;
         bool ok;
         const char *field_at = r->p;
-        if (json_peek(r) == JSON_KIND_NULL) {
-            ok = json_skip(r); /* null: absent, whichever member */
+        if (jr_peek(r) == JSON_KIND_NULL) {
+            ok = jr_skip(r); /* null: absent, whichever member */
         } else if (field_len == 7 && memcmp(field, "balance", 7) == 0) {
             bit = SEEN_BALANCE;
             ok = read_quantity(im, "balance", 256, &info.balance);
@@ -446,7 +446,7 @@ static bool read_account(importer *im, const char *key, size_t key_len)
             bit = SEEN_STORAGE;
             ok = read_storage(im, &a);
         } else {
-            ok = json_skip(r); /* e.g. geth's "secretKey" */
+            ok = jr_skip(r); /* e.g. geth's "secretKey" */
         }
         if (!ok) return false;
         if (seen & bit) return bad(im, field_at, "duplicate member \"%s\"", shown(field, field_len, buf));
@@ -466,14 +466,14 @@ static bool read_account(importer *im, const char *key, size_t key_len)
 static bool read_alloc(importer *im, const char *what)
 {
     json_reader *r = &im->r;
-    const char *at = (json_peek(r), r->p);
-    if (json_peek(r) != JSON_KIND_OBJECT) return r->err[0] ? false : bad(im, at, "%s: expected an object", what);
-    if (!json_object_begin(r)) return false;
+    const char *at = (jr_peek(r), r->p);
+    if (jr_peek(r) != JSON_KIND_OBJECT) return r->err[0] ? false : bad(im, at, "%s: expected an object", what);
+    if (!jr_object_begin(r)) return false;
     bool first = true;
     const char *key;
     size_t key_len;
     int more;
-    while ((more = json_object_next(r, &first, &key, &key_len)) == 1)
+    while ((more = jr_object_next(r, &first, &key, &key_len)) == 1)
         if (!read_account(im, key, key_len)) return false;
     return more == 0;
 }
@@ -483,40 +483,40 @@ static bool read_alloc(importer *im, const char *what)
 static bool read_post(importer *im)
 {
     json_reader *r = &im->r;
-    const char *at = (json_peek(r), r->p);
-    if (json_peek(r) != JSON_KIND_OBJECT) return r->err[0] ? false : bad(im, at, "post: expected an object");
-    if (!json_object_begin(r)) return false;
+    const char *at = (jr_peek(r), r->p);
+    if (jr_peek(r) != JSON_KIND_OBJECT) return r->err[0] ? false : bad(im, at, "post: expected an object");
+    if (!jr_object_begin(r)) return false;
     bool first = true;
     const char *key;
     size_t key_len;
     int more;
-    while ((more = json_object_next(r, &first, &key, &key_len)) == 1) {
+    while ((more = jr_object_next(r, &first, &key, &key_len)) == 1) {
         if (strlen(im->o->post_fork) != key_len || strncasecmp(key, im->o->post_fork, key_len) != 0) {
-            if (!json_skip(r)) return false;
+            if (!jr_skip(r)) return false;
             continue;
         }
-        at = (json_peek(r), r->p);
-        if (json_peek(r) != JSON_KIND_ARRAY) return r->err[0] ? false : bad(im, at, "post.%s: expected an array", im->o->post_fork);
-        if (!json_array_begin(r)) return false;
+        at = (jr_peek(r), r->p);
+        if (jr_peek(r) != JSON_KIND_ARRAY) return r->err[0] ? false : bad(im, at, "post.%s: expected an array", im->o->post_fork);
+        if (!jr_array_begin(r)) return false;
         bool first_item = true;
         int item;
-        for (size_t i = 0; (item = json_array_next(r, &first_item)) == 1; i++) {
+        for (size_t i = 0; (item = jr_array_next(r, &first_item)) == 1; i++) {
             if (i != im->o->post_index) {
-                if (!json_skip(r)) return false;
+                if (!jr_skip(r)) return false;
                 continue;
             }
-            at = (json_peek(r), r->p);
-            if (json_peek(r) != JSON_KIND_OBJECT) return r->err[0] ? false : bad(im, at, "post entry: expected an object");
-            if (!json_object_begin(r)) return false;
+            at = (jr_peek(r), r->p);
+            if (jr_peek(r) != JSON_KIND_OBJECT) return r->err[0] ? false : bad(im, at, "post entry: expected an object");
+            if (!jr_object_begin(r)) return false;
             bool first_member = true;
             const char *m;
             size_t m_len;
             int member;
-            while ((member = json_object_next(r, &first_member, &m, &m_len)) == 1) {
+            while ((member = jr_object_next(r, &first_member, &m, &m_len)) == 1) {
                 if (m_len == 5 && memcmp(m, "state", 5) == 0) {
                     if (!read_alloc(im, "post state")) return false;
                     im->post_found = true;
-                } else if (!json_skip(r)) {
+                } else if (!jr_skip(r)) {
                     return false;
                 }
             }
@@ -532,18 +532,18 @@ static bool case_member(importer *im, const char *key, size_t key_len)
 {
     if (key_len == 3 && memcmp(key, "pre", 3) == 0 && !im->o->post_fork) return read_alloc(im, "pre");
     if (key_len == 4 && memcmp(key, "post", 4) == 0 && im->o->post_fork) return read_post(im);
-    return json_skip(&im->r);
+    return jr_skip(&im->r);
 }
 
 static bool read_case(importer *im)
 {
     json_reader *r = &im->r;
-    if (!json_object_begin(r)) return false;
+    if (!jr_object_begin(r)) return false;
     bool first = true;
     const char *key;
     size_t key_len;
     int more;
-    while ((more = json_object_next(r, &first, &key, &key_len)) == 1)
+    while ((more = jr_object_next(r, &first, &key, &key_len)) == 1)
         if (!case_member(im, key, key_len)) return false;
     return more == 0;
 }
@@ -553,13 +553,13 @@ static bool read_case(importer *im)
 static bool fixture_case(importer *im, const char *key, size_t key_len)
 {
     json_reader *r = &im->r;
-    const char *at = (json_peek(r), r->p);
+    const char *at = (jr_peek(r), r->p);
     char buf[SHOWN_MAX + 4];
     if (!set_kind(im, DOC_FIXTURE, at)) return false;
-    if (json_peek(r) != JSON_KIND_OBJECT)
+    if (jr_peek(r) != JSON_KIND_OBJECT)
         return r->err[0] ? false : bad(im, at, "member \"%s\" is not a test case object", shown(key, key_len, buf));
     if (im->o->case_name) {
-        if (strlen(im->o->case_name) != key_len || memcmp(key, im->o->case_name, key_len) != 0) return json_skip(r);
+        if (strlen(im->o->case_name) != key_len || memcmp(key, im->o->case_name, key_len) != 0) return jr_skip(r);
         im->case_found = true;
         return read_case(im);
     }
@@ -600,14 +600,14 @@ static bool key_is(const char *key, size_t len, const char *word)
 static bool read_blob_schedule(importer *im)
 {
     json_reader *r = &im->r;
-    const char *at = (json_peek(r), r->p);
-    if (json_peek(r) != JSON_KIND_OBJECT) return r->err[0] ? false : bad(im, at, "config.blobSchedule: expected an object");
-    if (!json_object_begin(r)) return false;
+    const char *at = (jr_peek(r), r->p);
+    if (jr_peek(r) != JSON_KIND_OBJECT) return r->err[0] ? false : bad(im, at, "config.blobSchedule: expected an object");
+    if (!jr_object_begin(r)) return false;
     bool first = true;
     const char *key;
     size_t key_len;
     int more;
-    while ((more = json_object_next(r, &first, &key, &key_len)) == 1) {
+    while ((more = jr_object_next(r, &first, &key, &key_len)) == 1) {
         char name[32];
         int f = -1;
         if (key_len < sizeof name) {
@@ -616,20 +616,20 @@ static bool read_blob_schedule(importer *im)
             f = store_fork_from_db_name(name);
         }
         if (f < 0) { /* e.g. "bpo1": blob-parameter-only forks are not supported */
-            if (!json_skip(r)) return false;
+            if (!jr_skip(r)) return false;
             continue;
         }
         blob_schedule *bs = &im->spec.blob[f];
-        if (!json_object_begin(r)) return false;
+        if (!jr_object_begin(r)) return false;
         bool first_field = true;
         const char *field;
         size_t field_len;
         int member;
-        while ((member = json_object_next(r, &first_field, &field, &field_len)) == 1) {
+        while ((member = jr_object_next(r, &first_field, &field, &field_len)) == 1) {
             bool ok = key_is(field, field_len, "target")                  ? read_u64(im, "blob target", &bs->target)
                       : key_is(field, field_len, "max")                   ? read_u64(im, "blob max", &bs->max)
                       : key_is(field, field_len, "baseFeeUpdateFraction") ? read_u64(im, "blob update fraction", &bs->update_fraction)
-                                                                          : json_skip(r);
+                                                                          : jr_skip(r);
             if (!ok) return false;
         }
         if (member < 0) return false;
@@ -640,9 +640,9 @@ static bool read_blob_schedule(importer *im)
 static bool read_config(importer *im)
 {
     json_reader *r = &im->r;
-    const char *at = (json_peek(r), r->p);
-    if (json_peek(r) != JSON_KIND_OBJECT) return r->err[0] ? false : bad(im, at, "config: expected an object");
-    if (!json_object_begin(r)) return false;
+    const char *at = (jr_peek(r), r->p);
+    if (jr_peek(r) != JSON_KIND_OBJECT) return r->err[0] ? false : bad(im, at, "config: expected an object");
+    if (!jr_object_begin(r)) return false;
     im->has_config = true;
     uint64_t at_block[sizeof geth_forks / sizeof geth_forks[0]];
     bool given[sizeof geth_forks / sizeof geth_forks[0]] = {false};
@@ -651,13 +651,13 @@ static bool read_config(importer *im)
     const char *key;
     size_t key_len;
     int more;
-    while ((more = json_object_next(r, &first, &key, &key_len)) == 1) {
+    while ((more = jr_object_next(r, &first, &key, &key_len)) == 1) {
         bool ok = true, matched = false;
         for (size_t i = 0; i < sizeof geth_forks / sizeof geth_forks[0]; i++) {
             if (!key_is(key, key_len, geth_forks[i].key)) continue;
             matched = true;
-            if (json_peek(r) == JSON_KIND_NULL) {
-                ok = json_skip(r);
+            if (jr_peek(r) == JSON_KIND_NULL) {
+                ok = jr_skip(r);
             } else {
                 ok = read_u64(im, geth_forks[i].key, &at_block[i]);
                 given[i] = true;
@@ -667,14 +667,14 @@ static bool read_config(importer *im)
         } else if (key_is(key, key_len, "chainId")) {
             ok = read_u64(im, "config.chainId", &im->spec.config.chain_id);
             im->has_chain_id = true;
-        } else if (key_is(key, key_len, "terminalTotalDifficulty") && json_peek(r) != JSON_KIND_NULL) {
+        } else if (key_is(key, key_len, "terminalTotalDifficulty") && jr_peek(r) != JSON_KIND_NULL) {
             u256 ttd;
             ok = read_quantity(im, "config.terminalTotalDifficulty", 256, &ttd);
             ttd_zero = ok && u256_is_zero(&ttd);
         } else if (key_is(key, key_len, "blobSchedule")) {
             ok = read_blob_schedule(im);
         } else {
-            ok = json_skip(r);
+            ok = jr_skip(r);
         }
         if (!ok) return false;
     }
@@ -700,7 +700,7 @@ static bool genesis_field(importer *im, const char *key, size_t key_len, bool *m
 {
     json_reader *r = &im->r;
     block_env *h = &im->spec.head;
-    const char *at = (json_peek(r), r->p);
+    const char *at = (jr_peek(r), r->p);
     *matched = true;
     if (key_is(key, key_len, "config")) return read_config(im);
     if (key_is(key, key_len, "alloc")) return set_kind(im, DOC_GENESIS, at) && read_alloc(im, "alloc");
@@ -710,13 +710,13 @@ static bool genesis_field(importer *im, const char *key, size_t key_len, bool *m
     bool is_known = false;
     for (size_t i = 0; i < sizeof known / sizeof known[0]; i++) is_known |= key_is(key, key_len, known[i]);
     for (size_t i = 0; i < sizeof ignored / sizeof ignored[0]; i++)
-        if (key_is(key, key_len, ignored[i])) return set_kind(im, DOC_GENESIS, at) && json_skip(r);
+        if (key_is(key, key_len, ignored[i])) return set_kind(im, DOC_GENESIS, at) && jr_skip(r);
     if (!is_known) {
         *matched = false;
         return true;
     }
     if (!set_kind(im, DOC_GENESIS, at)) return false;
-    if (json_peek(r) == JSON_KIND_NULL) return json_skip(r);
+    if (jr_peek(r) == JSON_KIND_NULL) return jr_skip(r);
     const char *s;
     size_t n;
     if (key_is(key, key_len, "timestamp")) return read_u64(im, "timestamp", &h->timestamp);
@@ -728,8 +728,8 @@ static bool genesis_field(importer *im, const char *key, size_t key_len, bool *m
         im->has_base_fee = true;
         return read_quantity(im, "baseFeePerGas", 256, &h->base_fee);
     }
-    if (json_peek(r) != JSON_KIND_STRING) return r->err[0] ? false : bad(im, at, "%.*s: expected a hex string", (int)key_len, key);
-    if (!json_string(r, &s, &n)) return false;
+    if (jr_peek(r) != JSON_KIND_STRING) return r->err[0] ? false : bad(im, at, "%.*s: expected a hex string", (int)key_len, key);
+    if (!jr_string(r, &s, &n)) return false;
     char buf[SHOWN_MAX + 4];
     if (key_is(key, key_len, "coinbase")) {
         if (!has_hex_prefix(s, n) || !parse_address(s, n, &h->coinbase))
@@ -748,15 +748,15 @@ static bool genesis_field(importer *im, const char *key, size_t key_len, bool *m
 static bool read_document(importer *im)
 {
     json_reader *r = &im->r;
-    const char *at = (json_peek(r), r->p);
-    if (json_peek(r) != JSON_KIND_OBJECT)
+    const char *at = (jr_peek(r), r->p);
+    if (jr_peek(r) != JSON_KIND_OBJECT)
         return r->err[0] ? false : bad(im, at, "expected a JSON object (a genesis file, an alloc or a state-test fixture)");
-    if (!json_object_begin(r)) return false;
+    if (!jr_object_begin(r)) return false;
     bool first = true;
     const char *key;
     size_t key_len;
     int more;
-    while ((more = json_object_next(r, &first, &key, &key_len)) == 1) {
+    while ((more = jr_object_next(r, &first, &key, &key_len)) == 1) {
         at = r->p;
         bool matched;
         /* Fixture case names never start with "0x": such a key is an
@@ -777,13 +777,13 @@ static bool read_document(importer *im)
         }
         if (!fixture_case(im, key, key_len)) return false;
     }
-    if (more < 0 || !json_end(r)) return false;
+    if (more < 0 || !jr_end(r)) return false;
     return true;
 }
 
 static void importer_free(importer *im)
 {
-    json_reader_free(&im->r);
+    jr_reader_free(&im->r);
     keyset_free(&im->addresses);
     keyset_free(&im->slots);
     bytebuf_free(&im->code);
@@ -836,7 +836,7 @@ bool alloc_import_text(store_conn *c, const char *name, const char *text, size_t
     memset(st, 0, sizeof *st);
     importer im = {.c = c, .o = o, .st = st, .sink = store_sink(c), .total = len};
     chain_spec_init_empty(&im.spec, name);
-    json_reader_init(&im.r, text, len);
+    jr_reader_init(&im.r, text, len);
     clock_gettime(CLOCK_MONOTONIC, &im.last_report);
     if (!o->in_transaction && !store_begin(c, err)) {
         importer_free(&im);
@@ -866,7 +866,7 @@ bool alloc_import_text(store_conn *c, const char *name, const char *text, size_t
         else
             store_rollback(c);
     }
-    st->bytes_read = json_offset(&im.r);
+    st->bytes_read = jr_offset(&im.r);
     if (ok && o->progress) o->progress(o->progress_ctx, len, len, st);
     importer_free(&im);
     return ok;

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-void json_reader_init(json_reader *r, const char *text, size_t len)
+void jr_reader_init(json_reader *r, const char *text, size_t len)
 {
     memset(r, 0, sizeof *r);
     r->text = text;
@@ -12,18 +12,18 @@ void json_reader_init(json_reader *r, const char *text, size_t len)
     r->end = text + len;
 }
 
-void json_reader_free(json_reader *r)
+void jr_reader_free(json_reader *r)
 {
     bytebuf_free(&r->key_buf);
     bytebuf_free(&r->value_buf);
 }
 
-size_t json_offset(const json_reader *r)
+size_t jr_offset(const json_reader *r)
 {
     return (size_t)(r->p - r->text);
 }
 
-bool json_fail(json_reader *r, const char *fmt, ...)
+bool jr_fail(json_reader *r, const char *fmt, ...)
 {
     size_t line = 1, column = 1;
     for (const char *q = r->text; q < r->p && q < r->end; q++) {
@@ -60,11 +60,11 @@ static const char *describe(json_reader *r, char buf[8])
     return buf;
 }
 
-enum json_kind json_peek(json_reader *r)
+enum json_kind jr_peek(json_reader *r)
 {
     skip_space(r);
     if (r->p >= r->end) {
-        json_fail(r, "unexpected end of input");
+        jr_fail(r, "unexpected end of input");
         return JSON_KIND_END;
     }
     switch (*r->p) {
@@ -79,7 +79,7 @@ enum json_kind json_peek(json_reader *r)
     case '5': case '6': case '7': case '8': case '9': return JSON_KIND_NUMBER;
     default: {
         char buf[8];
-        json_fail(r, "expected a JSON value, found %s", describe(r, buf));
+        jr_fail(r, "expected a JSON value, found %s", describe(r, buf));
         return JSON_KIND_END;
     }
     }
@@ -93,7 +93,7 @@ static bool expect_char(json_reader *r, char c, const char *what)
         return true;
     }
     char buf[8];
-    return json_fail(r, "expected %s, found %s", what, describe(r, buf));
+    return jr_fail(r, "expected %s, found %s", what, describe(r, buf));
 }
 
 static int hex4(const char *p)
@@ -167,13 +167,13 @@ static bool read_string(json_reader *r, bytebuf *buf, const char **s, size_t *le
             while (r->p < r->end && (unsigned char)*r->p >= 0x20 && (unsigned char)*r->p < 0x80 && *r->p != '"' &&
                    *r->p != '\\')
                 r->p++;
-        if (r->p >= r->end) return json_fail(r, "unterminated string");
+        if (r->p >= r->end) return jr_fail(r, "unterminated string");
         unsigned char c = (unsigned char)*r->p;
         if (c == '"') break;
-        if (c < 0x20) return json_fail(r, "control character 0x%02x in a string", c);
+        if (c < 0x20) return jr_fail(r, "control character 0x%02x in a string", c);
         if (c >= 0x80) {
             size_t n = utf8_sequence((const unsigned char *)r->p, (const unsigned char *)r->end);
-            if (n == 0) return json_fail(r, "invalid UTF-8 in a string");
+            if (n == 0) return jr_fail(r, "invalid UTF-8 in a string");
             if (escaped) bytebuf_append(buf, r->p, n);
             r->p += n;
             continue;
@@ -187,7 +187,7 @@ static bool read_string(json_reader *r, bytebuf *buf, const char **s, size_t *le
             escaped = true;
             bytebuf_append(buf, start, (size_t)(r->p - start));
         }
-        if (r->end - r->p < 2) return json_fail(r, "unterminated string");
+        if (r->end - r->p < 2) return jr_fail(r, "unterminated string");
         char e = r->p[1];
         r->p += 2;
         switch (e) {
@@ -201,19 +201,19 @@ static bool read_string(json_reader *r, bytebuf *buf, const char **s, size_t *le
         case 't': bytebuf_push(buf, '\t'); break;
         case 'u': {
             int cp = r->end - r->p >= 4 ? hex4(r->p) : -1;
-            if (cp < 0) return json_fail(r, "bad \\u escape");
+            if (cp < 0) return jr_fail(r, "bad \\u escape");
             r->p += 4;
-            if (cp >= 0xdc00 && cp <= 0xdfff) return json_fail(r, "lone low surrogate in \\u escape");
+            if (cp >= 0xdc00 && cp <= 0xdfff) return jr_fail(r, "lone low surrogate in \\u escape");
             if (cp >= 0xd800 && cp <= 0xdbff) {
                 int low = (r->end - r->p >= 6 && r->p[0] == '\\' && r->p[1] == 'u') ? hex4(r->p + 2) : -1;
-                if (low < 0xdc00 || low > 0xdfff) return json_fail(r, "lone high surrogate in \\u escape");
+                if (low < 0xdc00 || low > 0xdfff) return jr_fail(r, "lone high surrogate in \\u escape");
                 r->p += 6;
                 cp = 0x10000 + ((cp - 0xd800) << 10) + (low - 0xdc00);
             }
             put_utf8(buf, (unsigned)cp);
             break;
         }
-        default: r->p -= 1; return json_fail(r, "bad escape '\\%c'", e);
+        default: r->p -= 1; return jr_fail(r, "bad escape '\\%c'", e);
         }
     }
     if (escaped) {
@@ -227,9 +227,9 @@ static bool read_string(json_reader *r, bytebuf *buf, const char **s, size_t *le
     return true;
 }
 
-bool json_string(json_reader *r, const char **s, size_t *len)
+bool jr_string(json_reader *r, const char **s, size_t *len)
 {
-    if (json_peek(r) != JSON_KIND_STRING) return r->err[0] ? false : json_fail(r, "expected a string");
+    if (jr_peek(r) != JSON_KIND_STRING) return r->err[0] ? false : jr_fail(r, "expected a string");
     return read_string(r, &r->value_buf, s, len);
 }
 
@@ -240,25 +240,25 @@ static bool digits(json_reader *r)
     return r->p > from;
 }
 
-bool json_number(json_reader *r, const char **s, size_t *len)
+bool jr_number(json_reader *r, const char **s, size_t *len)
 {
-    if (json_peek(r) != JSON_KIND_NUMBER) return r->err[0] ? false : json_fail(r, "expected a number");
+    if (jr_peek(r) != JSON_KIND_NUMBER) return r->err[0] ? false : jr_fail(r, "expected a number");
     const char *start = r->p;
     if (*r->p == '-') r->p++;
     if (r->p < r->end && *r->p == '0') {
         r->p++;
-        if (r->p < r->end && *r->p >= '0' && *r->p <= '9') return json_fail(r, "leading zero in a number");
+        if (r->p < r->end && *r->p >= '0' && *r->p <= '9') return jr_fail(r, "leading zero in a number");
     } else if (!digits(r)) {
-        return json_fail(r, "bad number");
+        return jr_fail(r, "bad number");
     }
     if (r->p < r->end && *r->p == '.') {
         r->p++;
-        if (!digits(r)) return json_fail(r, "bad number: no digits after '.'");
+        if (!digits(r)) return jr_fail(r, "bad number: no digits after '.'");
     }
     if (r->p < r->end && (*r->p == 'e' || *r->p == 'E')) {
         r->p++;
         if (r->p < r->end && (*r->p == '+' || *r->p == '-')) r->p++;
-        if (!digits(r)) return json_fail(r, "bad number: no digits in the exponent");
+        if (!digits(r)) return jr_fail(r, "bad number: no digits in the exponent");
     }
     *s = start;
     *len = (size_t)(r->p - start);
@@ -268,20 +268,20 @@ bool json_number(json_reader *r, const char **s, size_t *len)
 static bool literal(json_reader *r, const char *word)
 {
     size_t n = strlen(word);
-    if ((size_t)(r->end - r->p) < n || memcmp(r->p, word, n) != 0) return json_fail(r, "expected '%s'", word);
+    if ((size_t)(r->end - r->p) < n || memcmp(r->p, word, n) != 0) return jr_fail(r, "expected '%s'", word);
     r->p += n;
     return true;
 }
 
-bool json_object_begin(json_reader *r)
+bool jr_object_begin(json_reader *r)
 {
-    if (json_peek(r) != JSON_KIND_OBJECT) return r->err[0] ? false : json_fail(r, "expected an object");
-    if (++r->depth > JSON_MAX_DEPTH) return json_fail(r, "nested deeper than %d", JSON_MAX_DEPTH);
+    if (jr_peek(r) != JSON_KIND_OBJECT) return r->err[0] ? false : jr_fail(r, "expected an object");
+    if (++r->depth > JSON_MAX_DEPTH) return jr_fail(r, "nested deeper than %d", JSON_MAX_DEPTH);
     r->p++;
     return true;
 }
 
-int json_object_next(json_reader *r, bool *first, const char **key, size_t *key_len)
+int jr_object_next(json_reader *r, bool *first, const char **key, size_t *key_len)
 {
     skip_space(r);
     if (r->p < r->end && *r->p == '}') {
@@ -294,7 +294,7 @@ int json_object_next(json_reader *r, bool *first, const char **key, size_t *key_
     skip_space(r);
     if (r->p >= r->end || *r->p != '"') {
         char buf[8];
-        json_fail(r, "expected a member name (a string), found %s", describe(r, buf));
+        jr_fail(r, "expected a member name (a string), found %s", describe(r, buf));
         return -1;
     }
     if (!read_string(r, &r->key_buf, key, key_len)) return -1;
@@ -302,15 +302,15 @@ int json_object_next(json_reader *r, bool *first, const char **key, size_t *key_
     return 1;
 }
 
-bool json_array_begin(json_reader *r)
+bool jr_array_begin(json_reader *r)
 {
-    if (json_peek(r) != JSON_KIND_ARRAY) return r->err[0] ? false : json_fail(r, "expected an array");
-    if (++r->depth > JSON_MAX_DEPTH) return json_fail(r, "nested deeper than %d", JSON_MAX_DEPTH);
+    if (jr_peek(r) != JSON_KIND_ARRAY) return r->err[0] ? false : jr_fail(r, "expected an array");
+    if (++r->depth > JSON_MAX_DEPTH) return jr_fail(r, "nested deeper than %d", JSON_MAX_DEPTH);
     r->p++;
     return true;
 }
 
-int json_array_next(json_reader *r, bool *first)
+int jr_array_next(json_reader *r, bool *first)
 {
     skip_space(r);
     if (r->p < r->end && *r->p == ']') {
@@ -323,25 +323,25 @@ int json_array_next(json_reader *r, bool *first)
     return 1;
 }
 
-bool json_skip(json_reader *r)
+bool jr_skip(json_reader *r)
 {
     const char *s;
     size_t n;
     bool first = true;
     int more;
-    switch (json_peek(r)) {
+    switch (jr_peek(r)) {
     case JSON_KIND_OBJECT:
-        if (!json_object_begin(r)) return false;
-        while ((more = json_object_next(r, &first, &s, &n)) == 1)
-            if (!json_skip(r)) return false;
+        if (!jr_object_begin(r)) return false;
+        while ((more = jr_object_next(r, &first, &s, &n)) == 1)
+            if (!jr_skip(r)) return false;
         return more == 0;
     case JSON_KIND_ARRAY:
-        if (!json_array_begin(r)) return false;
-        while ((more = json_array_next(r, &first)) == 1)
-            if (!json_skip(r)) return false;
+        if (!jr_array_begin(r)) return false;
+        while ((more = jr_array_next(r, &first)) == 1)
+            if (!jr_skip(r)) return false;
         return more == 0;
     case JSON_KIND_STRING: return read_string(r, &r->value_buf, &s, &n);
-    case JSON_KIND_NUMBER: return json_number(r, &s, &n);
+    case JSON_KIND_NUMBER: return jr_number(r, &s, &n);
     case JSON_KIND_TRUE: return literal(r, "true");
     case JSON_KIND_FALSE: return literal(r, "false");
     case JSON_KIND_NULL: return literal(r, "null");
@@ -349,20 +349,20 @@ bool json_skip(json_reader *r)
     }
 }
 
-bool json_value_span(json_reader *r, const char **start, size_t *len)
+bool jr_value_span(json_reader *r, const char **start, size_t *len)
 {
-    if (json_peek(r) == JSON_KIND_END) return false;
+    if (jr_peek(r) == JSON_KIND_END) return false;
     const char *from = r->p;
-    if (!json_skip(r)) return false;
+    if (!jr_skip(r)) return false;
     *start = from;
     *len = (size_t)(r->p - from);
     return true;
 }
 
-bool json_end(json_reader *r)
+bool jr_end(json_reader *r)
 {
     skip_space(r);
     if (r->p == r->end) return true;
     char buf[8];
-    return json_fail(r, "unexpected %s after the end of the JSON value", describe(r, buf));
+    return jr_fail(r, "unexpected %s after the end of the JSON value", describe(r, buf));
 }

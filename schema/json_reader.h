@@ -37,41 +37,41 @@ enum json_kind {
     JSON_KIND_NULL,
 };
 
-void json_reader_init(json_reader *r, const char *text, size_t len);
-void json_reader_free(json_reader *r);
+void jr_reader_init(json_reader *r, const char *text, size_t len);
+void jr_reader_free(json_reader *r);
 
 /* The kind of the next value (after whitespace), without consuming it.
  * JSON_KIND_END with err set when the next character cannot start a value. */
-enum json_kind json_peek(json_reader *r);
+enum json_kind jr_peek(json_reader *r);
 /* Sets r->err from a printf format, prefixed with "line L, column C: " for
  * the current position; returns false. */
-bool json_fail(json_reader *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+bool jr_fail(json_reader *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Objects: json_object_begin consumes '{'; then each json_object_next
+/* Objects: jr_object_begin consumes '{'; then each jr_object_next
  * returns 1 with the next key (its ':' consumed; the value follows), or 0
  * once '}' is consumed, or -1 on an error. `*first` starts true. The key
  * stays valid until the next key is read. */
-bool json_object_begin(json_reader *r);
-int json_object_next(json_reader *r, bool *first, const char **key, size_t *key_len);
+bool jr_object_begin(json_reader *r);
+int jr_object_next(json_reader *r, bool *first, const char **key, size_t *key_len);
 
 /* Arrays, the same way: 1 when an item follows, 0 after ']'. */
-bool json_array_begin(json_reader *r);
-int json_array_next(json_reader *r, bool *first);
+bool jr_array_begin(json_reader *r);
+int jr_array_next(json_reader *r, bool *first);
 
 /* A string value, unescaped (may contain NUL bytes when the text escapes
  * one: check the length). Valid until the next string value is read. */
-bool json_string(json_reader *r, const char **s, size_t *len);
+bool jr_string(json_reader *r, const char **s, size_t *len);
 /* A number: its text as written (validated against the JSON grammar). */
-bool json_number(json_reader *r, const char **s, size_t *len);
+bool jr_number(json_reader *r, const char **s, size_t *len);
 /* Skips one value of any kind, checking it. */
-bool json_skip(json_reader *r);
+bool jr_skip(json_reader *r);
 /* Only whitespace may follow. */
-bool json_end(json_reader *r);
+bool jr_end(json_reader *r);
 
 /* Where the reader is: bytes consumed so far (for progress), and the text
  * span of the value at the current position (it is skipped; for re-reading
  * a part of the text later). */
-size_t json_offset(const json_reader *r);
-bool json_value_span(json_reader *r, const char **start, size_t *len);
+size_t jr_offset(const json_reader *r);
+bool jr_value_span(json_reader *r, const char **start, size_t *len);
 
 #endif
