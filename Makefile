@@ -70,6 +70,8 @@ deps:
 	@sh deploy/install-deps.sh
 
 unit: $(TEST_BIN)
+	@sh tests/check-symbols.sh $(CORE_LIB) $(SCHEMA_LIB) $(SERVICE_LIB) -- \
+	    jansson microhttpd sqlite3 secp256k1 gmp crypto sodium check
 	@sh tests/run-unit.sh $(TEST_BIN)
 
 conformance: $(JITEVM)
