@@ -10,9 +10,10 @@ while [ $# -gt 0 ] && [ "$1" != "--" ]; do archives="$archives $1"; shift; done
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 for lib in "$@"; do
-    f=$(for d in /usr/lib/x86_64-linux-gnu /usr/lib /lib/x86_64-linux-gnu; do ls "$d/lib$lib.so" "$d/lib$lib.a" 2>/dev/null; done | head -1)
-    [ -n "$f" ] || continue
-    { nm -D --defined-only "$f" 2>/dev/null || nm --defined-only "$f" 2>/dev/null; } | awk 'NF == 3 {print $3}'
+    for d in /usr/lib/x86_64-linux-gnu /usr/lib /lib/x86_64-linux-gnu; do
+        if [ -f "$d/lib$lib.so" ]; then nm -D --defined-only "$d/lib$lib.so"; break; fi
+        if [ -f "$d/lib$lib.a" ]; then nm --defined-only "$d/lib$lib.a"; break; fi
+    done 2>/dev/null | awk 'NF == 3 {print $3}'
 done | sed 's/@.*//' | sort -u > "$tmp/system"
 nm --defined-only $archives 2>/dev/null | awk 'NF == 3 && $2 ~ /[TDBR]/ {print $3}' | sort -u > "$tmp/ours"
 clashes=$(comm -12 "$tmp/system" "$tmp/ours")
