@@ -66,22 +66,38 @@ static void evict(void)
     rebuild(cache.mask);
 }
 
-const code_info *code_cache_acquire(const hash32 *hash, const uint8_t *code, size_t len)
+/* The entry for `hash` with a reference taken, or NULL. Lock held. */
+static const code_info *find_locked(const hash32 *hash)
 {
-    pthread_mutex_lock(&cache.lock);
     if (!cache.slots) rebuild(255);
     for (size_t i = slot_of(hash);; i = (i + 1) & cache.mask) {
         cache_entry *e = cache.slots[i];
-        if (!e) break;
+        if (!e) return NULL;
         if (memcmp(e->info->code_hash.b, hash->b, 32) == 0) {
             atomic_fetch_add(&e->refs, 1);
-            cache.hits++;
-            pthread_mutex_unlock(&cache.lock);
             return e->info;
         }
     }
-    cache.misses++;
+}
+
+const code_info *code_cache_find(const hash32 *hash)
+{
+    pthread_mutex_lock(&cache.lock);
+    const code_info *ci = find_locked(hash);
+    if (ci)
+        cache.hits++;
+    else
+        cache.misses++;
     pthread_mutex_unlock(&cache.lock);
+    return ci;
+}
+
+const code_info *code_cache_acquire(const hash32 *hash, const uint8_t *code, size_t len)
+{
+    pthread_mutex_lock(&cache.lock);
+    const code_info *hit = find_locked(hash);
+    pthread_mutex_unlock(&cache.lock);
+    if (hit) return hit;
 
     /* Analyse outside the lock; if another thread raced us, keep theirs. */
     cache_entry *fresh = xmalloc(sizeof *fresh);
@@ -90,16 +106,12 @@ const code_info *code_cache_acquire(const hash32 *hash, const uint8_t *code, siz
     atomic_init(&fresh->refs, 1);
 
     pthread_mutex_lock(&cache.lock);
-    for (size_t i = slot_of(hash);; i = (i + 1) & cache.mask) {
-        cache_entry *e = cache.slots[i];
-        if (!e) break;
-        if (memcmp(e->info->code_hash.b, hash->b, 32) == 0) {
-            atomic_fetch_add(&e->refs, 1);
-            pthread_mutex_unlock(&cache.lock);
-            free(fresh->info);
-            free(fresh);
-            return e->info;
-        }
+    const code_info *raced = find_locked(hash);
+    if (raced) {
+        pthread_mutex_unlock(&cache.lock);
+        free(fresh->info);
+        free(fresh);
+        return raced;
     }
     if ((cache.count + 1) * 2 > cache.mask) rebuild(cache.mask * 2 + 1);
     insert_slot(cache.slots, cache.mask, fresh);

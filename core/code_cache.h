@@ -10,6 +10,8 @@
 /* The analysis of `code` (whose hash is `hash`), from the cache or made now.
  * The caller holds a reference until code_cache_release. */
 const code_info *code_cache_acquire(const hash32 *hash, const uint8_t *code, size_t len);
+/* The cached analysis for this hash, acquired, or NULL when absent. */
+const code_info *code_cache_find(const hash32 *hash);
 void code_cache_release(const code_info *ci);
 /* Sets the byte budget (default 64 MiB). */
 void code_cache_set_budget(size_t bytes);

@@ -321,6 +321,16 @@ hash32 state_get_code_hash(state *s, const address *a)
     return acc->info.code_hash;
 }
 
+static void hold_analysis(state *s, const code_info *ci)
+{
+    if (s->n_acquired == s->cap_acquired)
+        s->acquired = grow_array(s->acquired, &s->cap_acquired, sizeof *s->acquired);
+    s->acquired[s->n_acquired++] = ci;
+}
+
+/* Code comes from the process-wide cache by hash; the backend is asked
+ * only on a miss, and its bytes are copied into the cache at once, so a
+ * backend's code buffer need only live until its next call. */
 static void load_code(state *s, account *acc)
 {
     if (acc->code_loaded) return;
@@ -328,10 +338,17 @@ static void load_code(state *s, account *acc)
     acc->code = NULL;
     acc->code_len = 0;
     if (memcmp(acc->info.code_hash.b, KECCAK_EMPTY.b, 32) == 0) return;
-    if (!s->backend->get_code(s->backend->ctx, &acc->info.code_hash, &acc->code, &acc->code_len)) {
-        acc->code = NULL;
-        acc->code_len = 0;
+    const code_info *ci = code_cache_find(&acc->info.code_hash);
+    if (!ci) {
+        const uint8_t *code;
+        size_t len;
+        if (!s->backend->get_code(s->backend->ctx, &acc->info.code_hash, &code, &len) || len == 0) return;
+        ci = code_cache_acquire(&acc->info.code_hash, code, len);
     }
+    hold_analysis(s, ci);
+    acc->analysis = (code_info *)ci;
+    acc->code = ci->code;
+    acc->code_len = ci->code_len;
 }
 
 /* Padding lets the interpreter run off the end into STOP and read PUSH
@@ -369,14 +386,14 @@ const code_info *state_get_code(state *s, const address *a)
     account *acc = acct(s, a);
     if (acc->analysis) return acc->analysis;
     load_code(s, acc);
+    if (acc->analysis) return acc->analysis;
     if (acc->code_len == 0) {
         acc->analysis = (code_info *)&empty_code;
         return acc->analysis;
     }
+    /* Code set during this state's life (CREATE, EIP-7702). */
     const code_info *ci = code_cache_acquire(&acc->info.code_hash, acc->code, acc->code_len);
-    if (s->n_acquired == s->cap_acquired)
-        s->acquired = grow_array(s->acquired, &s->cap_acquired, sizeof *s->acquired);
-    s->acquired[s->n_acquired++] = ci;
+    hold_analysis(s, ci);
     acc->analysis = (code_info *)ci;
     return ci;
 }

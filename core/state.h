@@ -25,8 +25,9 @@ typedef struct {
     void *ctx;
     /* The account at `addr`; false when it does not exist. */
     bool (*get_account)(void *ctx, const address *addr, account_info *out);
-    /* The code with this hash. The pointer stays valid as long as the
-     * backend does. False when the hash is unknown. */
+    /* The code with this hash. The bytes are copied before the next call
+     * on the backend, so the pointer need only stay valid until then.
+     * False when the hash is unknown. */
     bool (*get_code)(void *ctx, const hash32 *code_hash, const uint8_t **code, size_t *len);
     /* The value of a storage slot; zero when unset. */
     void (*get_storage)(void *ctx, const address *addr, const u256 *key, u256 *out);

@@ -152,14 +152,6 @@ static const char *const stmt_sql[ST_COUNT] = {
 
 /* ------------------------------------------------------------- caches */
 
-/* Code by hash. Entries are never removed before store_disconnect: the
- * backend promises that a code pointer it gave out stays valid. */
-typedef struct {
-    hash32 hash;
-    uint8_t *code; /* NULL: empty bucket */
-    size_t len;
-} code_entry;
-
 typedef struct {
     bool used;
     bool exists;
@@ -186,8 +178,9 @@ struct store_conn {
     bool failed;
     store_error error;
 
-    code_entry *codes;
-    size_t code_cap, code_count;
+    /* The last code read: the backend contract lets the caller copy it
+     * before the next call (the core's code cache holds code by hash). */
+    bytebuf code_buf;
 
     cached_account *accounts; /* ACCOUNT_CACHE_SLOTS */
     sqlite3_int64 data_version;
@@ -562,8 +555,7 @@ void store_disconnect(store_conn *c)
     if (c->in_read) store_read_end(c);
     for (int i = 0; i < ST_COUNT; i++) sqlite3_finalize(c->stmt[i]);
     sqlite3_close(c->db);
-    for (size_t i = 0; i < c->code_cap; i++) free(c->codes[i].code);
-    free(c->codes);
+    bytebuf_free(&c->code_buf);
     free(c->accounts);
     free(c);
 }
@@ -610,40 +602,6 @@ static cached_account *account_cache_slot(store_conn *c, const address *a)
 static bool account_cache_usable(const store_conn *c)
 {
     return c->in_read && !c->in_write;
-}
-
-static size_t code_find(const store_conn *c, const hash32 *h)
-{
-    size_t mask = c->code_cap - 1;
-    for (size_t i = load64(h->b) & mask;; i = (i + 1) & mask)
-        if (!c->codes[i].code || memcmp(c->codes[i].hash.b, h->b, 32) == 0) return i;
-}
-
-static const code_entry *code_cache_get(const store_conn *c, const hash32 *h)
-{
-    if (c->code_count == 0) return NULL;
-    const code_entry *e = &c->codes[code_find(c, h)];
-    return e->code ? e : NULL;
-}
-
-static const code_entry *code_cache_add(store_conn *c, const hash32 *h, const void *code, size_t len)
-{
-    if ((c->code_count + 1) * 4 > c->code_cap * 3) {
-        size_t old_cap = c->code_cap;
-        code_entry *old = c->codes;
-        c->code_cap = old_cap ? old_cap * 2 : 64;
-        c->codes = xcalloc(c->code_cap, sizeof(code_entry));
-        for (size_t i = 0; i < old_cap; i++)
-            if (old[i].code) c->codes[code_find(c, &old[i].hash)] = old[i];
-        free(old);
-    }
-    code_entry *e = &c->codes[code_find(c, h)];
-    e->hash = *h;
-    e->code = xmalloc(len ? len : 1);
-    memcpy(e->code, code, len);
-    e->len = len;
-    c->code_count++;
-    return e;
 }
 
 /* ----------------------------------------------------------- backend */
@@ -704,23 +662,23 @@ static bool backend_get_code(void *ctx, const hash32 *h, const uint8_t **code, s
         *len = 0;
         return true;
     }
-    const code_entry *e = code_cache_get(c, h);
-    if (!e) {
-        sqlite3_stmt *st = c->stmt[ST_GET_CODE];
-        bind_blob(st, 1, h->b, 32);
-        int rc = sqlite3_step(st);
-        if (rc == SQLITE_ROW) {
-            const void *p = sqlite3_column_blob(st, 0);
-            int n = sqlite3_column_bytes(st, 0);
-            e = code_cache_add(c, h, p, (size_t)n);
-        } else if (rc != SQLITE_DONE) {
-            callback_failed(c, "reading code");
-        }
-        sqlite3_reset(st);
-        if (!e) return false;
+    sqlite3_stmt *st = c->stmt[ST_GET_CODE];
+    bind_blob(st, 1, h->b, 32);
+    int rc = sqlite3_step(st);
+    bool found = false;
+    if (rc == SQLITE_ROW) {
+        const void *p = sqlite3_column_blob(st, 0);
+        int n = sqlite3_column_bytes(st, 0);
+        c->code_buf.len = 0;
+        bytebuf_append(&c->code_buf, p, (size_t)n);
+        found = true;
+    } else if (rc != SQLITE_DONE) {
+        callback_failed(c, "reading code");
     }
-    *code = e->code;
-    *len = e->len;
+    sqlite3_reset(st);
+    if (!found) return false;
+    *code = c->code_buf.data ? c->code_buf.data : no_code;
+    *len = c->code_buf.len;
     return true;
 }
 

@@ -41,9 +41,9 @@ int store_schema_version(void);
 store_conn *store_connect(store *s, store_error *err);
 void store_disconnect(store_conn *c);
 
-/* Reads through this connection (state_backend callbacks). Code pointers
- * returned by get_code stay valid until store_disconnect (the connection
- * caches code by hash). */
+/* Reads through this connection (state_backend callbacks). A code pointer
+ * returned by get_code stays valid until the next call on the connection
+ * (the core copies code into its own cache by hash). */
 state_backend store_backend(store_conn *c);
 
 /* --- Chain configuration: chain id and the fork schedule. A fork is

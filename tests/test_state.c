@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "code_cache.h"
+#include "keccak.h"
 #include "memstate.h"
 #include "state.h"
 #include "trie.h"
@@ -205,6 +207,39 @@ START_TEST(many_slots_and_accounts)
 }
 END_TEST
 
+/* The code cache shares one analysis per code hash and evicts only what
+ * nobody holds. */
+START_TEST(code_cache_shares_and_evicts_only_unreferenced)
+{
+    uint8_t code[64];
+    hash32 h[40];
+    const code_info *held = NULL;
+    code_cache_set_budget(4096);
+    for (int i = 0; i < 40; i++) {
+        memset(code, i + 1, sizeof code);
+        keccak256(code, sizeof code, h[i].b);
+        const code_info *a = code_cache_acquire(&h[i], code, sizeof code);
+        const code_info *b = code_cache_find(&h[i]);
+        ck_assert_ptr_eq(a, b);
+        ck_assert_mem_eq(a->code, code, sizeof code);
+        code_cache_release(b);
+        if (i == 0)
+            held = a; /* keep the first one referenced */
+        else
+            code_cache_release(a);
+    }
+    ck_assert_uint_gt(code_cache_get_stats().evictions, 0);
+    /* The held entry survived every eviction pass. */
+    const code_info *again = code_cache_find(&h[0]);
+    ck_assert_ptr_eq(again, held);
+    memset(code, 1, sizeof code);
+    ck_assert_mem_eq(again->code, code, sizeof code);
+    code_cache_release(again);
+    code_cache_release(held);
+    code_cache_set_budget((size_t)64 << 20);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("state");
@@ -219,6 +254,7 @@ int main(void)
     tcase_add_test(tc, commit_writes_net_changes);
     tcase_add_test(tc, transient_storage_is_per_transaction);
     tcase_add_test(tc, many_slots_and_accounts);
+    tcase_add_test(tc, code_cache_shares_and_evicts_only_unreferenced);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
