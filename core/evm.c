@@ -266,11 +266,11 @@ static exec_result execute_create(evm *e, const message *msg)
         return r;
     }
 
+    /* The output stays: it is the deployed code, which eth_call of a
+     * creation returns (the CREATE opcode gives its caller no return data). */
     const uint8_t *code = r.output;
     size_t len = r.output_len;
     int64_t deposit = (int64_t)(len * GAS_CODE_DEPOSIT);
-    r.output = NULL;
-    r.output_len = 0;
     if (fk >= FORK_LONDON && len > 0 && code[0] == 0xef) {
         r.status = EXEC_INVALID_CODE_PREFIX; /* EIP-3541 */
     } else if (fk >= FORK_SPURIOUS_DRAGON && len > MAX_CODE_SIZE) {
