@@ -6,17 +6,12 @@
 #define JITEVM_RPC_H
 
 #include <jansson.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
-#include <string.h>
 
 #include "config.h"
 #include "store.h"
-
-/* A JSON string from a C string. jansson's json_string, by another route:
- * the schema's JSON reader exports a function of that name too, and the
- * static one wins at link time. */
-static inline json_t *jstr(const char *s) { return json_stringn(s, strlen(s)); }
 
 #ifndef JITEVM_VERSION
 #define JITEVM_VERSION "0.1.0"
@@ -57,6 +52,7 @@ struct rpc_ctx {
     bool authorized;          /* the HTTP request carried the admin bearer token */
     bool admin_rejected;      /* ... or carried a wrong one (for the message) */
     volatile int *abort_flag; /* polled by the interpreter; set by the call timer */
+    const _Atomic bool *shutting_down; /* when set: an abort came from the shutdown, not the timer */
     /* Start and stop the per-call timer (cfg->call_timeout_ms); NULL: no timer. */
     void (*arm_timeout)(rpc_ctx *ctx);
     void (*disarm_timeout)(rpc_ctx *ctx);

@@ -80,14 +80,14 @@ static json_t *error_object(int code, const char *message, size_t len, const cha
     json_t *e = json_object();
     json_object_set_new(e, "code", json_integer(code));
     json_object_set_new(e, "message", utf8_string(message, len));
-    if (data) json_object_set_new(e, "data", jstr(data));
+    if (data) json_object_set_new(e, "data", json_string(data));
     return e;
 }
 
 static json_t *response(json_t *id, json_t *result, const rpc_error *err)
 {
     json_t *r = json_object();
-    json_object_set_new(r, "jsonrpc", jstr("2.0"));
+    json_object_set_new(r, "jsonrpc", json_string("2.0"));
     json_object_set(r, "id", id ? id : json_null());
     if (err && err->code) json_object_set_new(r, "error", error_object(err->code, err->message, err->message_len, err->data));
     else json_object_set_new(r, "result", result ? result : json_null());

@@ -454,8 +454,10 @@ static void run_message(rpc_ctx *ctx, const exec_env *ee, const call_msg *m, uin
         return;
     }
     r->kind = RUN_EXECUTED;
-    /* Refunds are capped and the EIP-7623 floor applies after them; the
-     * peak is what was used before the refund, or the floor. */
+    /* geth's MaxUsedGas: the gas used before refunds. When the EIP-7623
+     * floor raised the result this sum is an upper bound (the core does not
+     * report the amount before the floor); it only seeds the estimator's
+     * first guess. */
     r->peak_used = r->res.gas_used + r->res.gas_refunded;
     metrics_record_execution(r->res.gas_used);
 }
@@ -597,6 +599,8 @@ void revert_error(rpc_error *err, const uint8_t *data, size_t len)
 
 static bool timeout_error(const rpc_ctx *ctx, rpc_error *err)
 {
+    if (ctx->shutting_down && *ctx->shutting_down)
+        return rpc_fail(err, RPC_SERVER_ERROR, "execution aborted (the server is shutting down)");
     char d[32];
     format_go_duration(ctx->cfg->call_timeout_ms, d, sizeof d);
     return rpc_fail(err, RPC_SERVER_ERROR, "execution aborted (timeout = %s)", d);
@@ -655,7 +659,7 @@ json_t *exec_call(rpc_ctx *ctx, exec_env *ee, const call_args *a, rpc_error *err
     else if (r.res.status != EXEC_SUCCESS) execution_failure(ctx, ee, &m, m.gas, &r, err);
     else {
         char *hex = hex_from_bytes(r.res.output, r.res.output_len);
-        result = jstr(hex);
+        result = json_string(hex);
         free(hex);
     }
     disarm(ctx);
@@ -735,7 +739,7 @@ json_t *exec_estimate_gas(rpc_ctx *ctx, exec_env *ee, const call_args *args, rpc
         if (code_len == 0) {
             run_message(ctx, ee, &m, TX_GAS, NULL, &r);
             if (r.kind == RUN_EXECUTED && r.res.status == EXEC_SUCCESS) {
-                result = jstr("0x5208");
+                result = json_string("0x5208");
                 goto done;
             }
             if (r.kind == RUN_ABORTED) {
@@ -775,7 +779,7 @@ json_t *exec_estimate_gas(rpc_ctx *ctx, exec_env *ee, const call_args *args, rpc
     char hex[HEX_U256_LEN];
     u256 est = u256_from_u64(hi);
     hex_from_u256(&est, hex);
-    result = jstr(hex);
+    result = json_string(hex);
 done:
     disarm(ctx);
     run_result_free(&r);
@@ -918,11 +922,11 @@ static json_t *list_to_json(const built_list *l)
         json_t *keys = json_array();
         for (size_t k = 0; k < l->entries[i].n_keys; k++) {
             hex_from_hash(&l->entries[i].keys[k], hex);
-            json_array_append_new(keys, jstr(hex));
+            json_array_append_new(keys, json_string(hex));
         }
         hex_from_address(&l->entries[i].addr, hex);
         json_t *obj = json_object();
-        json_object_set_new(obj, "address", jstr(hex));
+        json_object_set_new(obj, "address", json_string(hex));
         json_object_set_new(obj, "storageKeys", keys);
         json_array_append_new(arr, obj);
     }
@@ -1116,13 +1120,13 @@ json_t *exec_create_access_list(rpc_ctx *ctx, exec_env *ee, call_args *args, rpc
             if (r.res.status != EXEC_SUCCESS) {
                 char *text = r.res.status == EXEC_REVERT ? xstrdup_printf(NULL, "execution reverted")
                                                          : vm_error_text(ctx, ee, &m, m.gas, r.res.status);
-                json_object_set_new(result, "error", jstr(text));
+                json_object_set_new(result, "error", json_string(text));
                 free(text);
             }
             char hex[HEX_U256_LEN];
             u256 used = u256_from_u64(r.res.gas_used);
             hex_from_u256(&used, hex);
-            json_object_set_new(result, "gasUsed", jstr(hex));
+            json_object_set_new(result, "gasUsed", json_string(hex));
             break;
         }
         built_list_free(&prev);

@@ -32,7 +32,7 @@ static json_t *quantity(const u256 *v)
 {
     char hex[HEX_U256_LEN];
     hex_from_u256(v, hex);
-    return jstr(hex);
+    return json_string(hex);
 }
 
 static json_t *quantity64(uint64_t v)
@@ -75,13 +75,13 @@ static json_t *m_net_version(rpc_ctx *ctx, json_t *params, rpc_error *err)
     (void)params, (void)err;
     char s[24];
     snprintf(s, sizeof s, "%" PRIu64, ctx->chain.chain_id);
-    return jstr(s);
+    return json_string(s);
 }
 
 static json_t *m_client_version(rpc_ctx *ctx, json_t *params, rpc_error *err)
 {
     (void)ctx, (void)params, (void)err;
-    return jstr("jitevm/v" JITEVM_VERSION "/linux-amd64/c11");
+    return json_string("jitevm/v" JITEVM_VERSION "/linux-amd64/c11");
 }
 
 static json_t *m_sha3(rpc_ctx *ctx, json_t *params, rpc_error *err)
@@ -100,7 +100,7 @@ static json_t *m_sha3(rpc_ctx *ctx, json_t *params, rpc_error *err)
     bytebuf_free(&data);
     char hex[HEX_HASH_LEN];
     hex_from_hash(&h, hex);
-    return jstr(hex);
+    return json_string(hex);
 }
 
 /* ------------------------------------------------------ head and fees */
@@ -194,7 +194,7 @@ static json_t *m_get_code(rpc_ctx *ctx, json_t *params, rpc_error *err)
     state_backend b = store_backend(ctx->conn);
     if (!exists || !b.get_code(b.ctx, &info.code_hash, &code, &len)) len = 0;
     char *hex = hex_from_bytes(code, len);
-    json_t *r = jstr(hex);
+    json_t *r = json_string(hex);
     free(hex);
     return r;
 }
@@ -242,7 +242,7 @@ static json_t *m_get_storage_at(rpc_ctx *ctx, json_t *params, rpc_error *err)
     const char *why;
     if (!storage_key(json_string_value(k), &key, &why)) {
         /* geth quotes the key with %q; keys are printable here or refused. */
-        json_t *quoted = jstr(json_string_value(k));
+        json_t *quoted = json_string(json_string_value(k));
         char *q = json_dumps(quoted, JSON_ENCODE_ANY);
         rpc_fail(err, RPC_INVALID_PARAMS, "%s: %s", why, q);
         free(q);
@@ -255,7 +255,7 @@ static json_t *m_get_storage_at(rpc_ctx *ctx, json_t *params, rpc_error *err)
     u256_store_be(h.b, &value);
     char hex[HEX_HASH_LEN];
     hex_from_hash(&h, hex);
-    return jstr(hex);
+    return json_string(hex);
 }
 
 /* ------------------------------------------------------------ calls */

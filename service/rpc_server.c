@@ -49,7 +49,6 @@ typedef struct server server;
 
 typedef struct {
     server *srv;
-    int index;
     pthread_t thread;
     rpc_ctx ctx;
     volatile int abort_flag;
@@ -60,7 +59,6 @@ enum route { ROUTE_RPC, ROUTE_HEALTH, ROUTE_METRICS, ROUTE_PREFLIGHT, ROUTE_NOT_
 
 /* One HTTP request, from its headers to its completion. */
 typedef struct {
-    server *srv;
     struct MHD_Connection *conn;
     enum route route;
     bytebuf body;
@@ -93,8 +91,9 @@ struct server {
     pthread_cond_t watch_cond;
     bool watch_stop;
     uint64_t watch_wake_ns; /* when the watchdog wakes next; 0: only when signalled */
-    bool abort_all; /* shutdown took too long: every running call aborts */
+    _Atomic bool abort_all; /* shutdown took too long: every running call aborts */
 
+    rpc_ctx inline_ctx; /* what requests answered on the HTTP threads start from */
     _Atomic int inflight;
     _Atomic bool draining;
 };
@@ -331,9 +330,7 @@ static enum MHD_Result answer_rpc(server *s, http_request *req)
             return respond_json(s, conn, MHD_HTTP_OK, answer, len);
         }
         if (rpc_body_is_inline(root)) {
-            rpc_ctx ctx = s->workers[0].ctx; /* the shared settings; no database used */
-            ctx.conn = NULL;
-            ctx.owner = NULL;
+            rpc_ctx ctx = s->inline_ctx; /* the settings and the chain; no database */
             ctx.authorized = req->authorized;
             ctx.admin_rejected = req->admin_rejected;
             char *answer = rpc_dispatch(&ctx, root, &len);
@@ -362,7 +359,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     http_request *req = *con_cls;
     if (!req) {
         req = xcalloc(1, sizeof *req);
-        req->srv = s;
         req->conn = conn;
         req->route = route_of(method, url);
         *con_cls = req;
@@ -563,6 +559,7 @@ int cmd_serve(int argc, char **argv)
         return 1;
     }
     metrics_init(rpc_method_names(), rpc_n_methods);
+    s.inline_ctx = (rpc_ctx){.cfg = &cfg, .chain = s.chain};
 
     /* Signals are taken by the main thread only (sigwait below). */
     sigset_t sigs;
@@ -593,10 +590,10 @@ int cmd_serve(int argc, char **argv)
     for (int i = 0; i < s.n_workers; i++) {
         worker *w = &s.workers[i];
         w->srv = &s;
-        w->index = i;
         w->ctx.cfg = &cfg;
         w->ctx.chain = s.chain;
         w->ctx.abort_flag = &w->abort_flag;
+        w->ctx.shutting_down = &s.abort_all;
         w->ctx.arm_timeout = arm_timeout;
         w->ctx.disarm_timeout = disarm_timeout;
         w->ctx.owner = w;
@@ -627,12 +624,12 @@ int cmd_serve(int argc, char **argv)
     }
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC |
                      (v6 ? MHD_USE_IPv6 : 0);
+    /* The per-connection memory pool is cleared for every request and only
+     * holds headers (bodies arrive in chunks): a small one is cheaper. */
     s.daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, &s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
                                 MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg.http_threads, MHD_OPTION_CONNECTION_LIMIT,
                                 (unsigned)cfg.max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
                                 (unsigned)cfg.idle_timeout_s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, &s,
-                                MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, /* A small per-connection pool: it is cleared for every request, and
-                                 * headers are all it must hold (bodies arrive in chunks). */
                                 MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)8192, MHD_OPTION_END);
     if (!s.daemon) {
         log_error("cannot listen on %s: %s", cfg.listen, errno ? strerror(errno) : "libmicrohttpd refused to start");
@@ -652,11 +649,16 @@ int cmd_serve(int argc, char **argv)
     MHD_socket listen_fd = MHD_quiesce_daemon(s.daemon);
     if (listen_fd != MHD_INVALID_SOCKET) close(listen_fd);
     if (!wait_idle(&s, cfg.shutdown_timeout_ms)) {
+        /* Every call still running or queued is aborted and answered so;
+         * the workers are joined so that no connection stays suspended,
+         * then the answers get a moment to be sent. */
         log_warn("requests still running after the shutdown timeout: aborting them");
         pthread_mutex_lock(&s.watch_lock);
         s.abort_all = true;
         for (int i = 0; i < s.n_workers; i++) s.workers[i].abort_flag = 1;
         pthread_mutex_unlock(&s.watch_lock);
+        stop_workers(&s, started);
+        started = 0;
         wait_idle(&s, 2000);
     }
     MHD_stop_daemon(s.daemon);

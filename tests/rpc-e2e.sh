@@ -415,6 +415,9 @@ check_eq "answered promptly during a long call" yes "$([ $(((T1 - T0) / 1000000)
 wait $CURL_PID
 check "timeout: geth's message" '"error":{"code":-32000,"message":"execution aborted (timeout = 300ms)"}' "$(cat "$TMP/forever.out")"
 err "timeout: estimateGas too" eth_estimateGas "[{\"to\":\"$FOREVER\",\"gas\":\"0x7fffffffffffffff\"}]" '"message":"execution aborted (timeout = 300ms)"'
+# A call chain 1024 frames deep (the interpreter recurses in C per frame):
+# the code calls itself with all its gas until the depth limit stops it.
+ok "1024-deep call chain" eth_call "[{\"to\":\"0x0000000000000000000000000000000000000777\",\"gas\":\"0x10000000000\"},\"latest\",{\"0x0000000000000000000000000000000000000777\":{\"code\":\"0x60006000600060006000305af100\"}}]" '"0x"'
 ok "still serving after timeouts" eth_call "[{\"to\":\"$READER\",\"input\":\"$W1\"}]" "\"$W1\""
 if stop_server; then pass; else fail "timeout server: exit status 0"; fi
 
@@ -466,6 +469,28 @@ SERVER_PID=
 check "shutdown: logged" "SIGTERM received: no new connections" "$(cat "$TMP/shutdown.log")"
 check "shutdown: clean" "stopped cleanly" "$(cat "$TMP/shutdown.log")"
 check_eq "shutdown: the port is closed" 000 "$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' --data-binary "$(req eth_chainId '[]')" "$URL")"
+
+# Calls that outlive --shutdown-timeout are aborted, and answered.
+start_server "$TMP/abort.log" --workers 2 --gas-cap 0 --call-timeout 0 --shutdown-timeout 300ms
+FOREVER_CALL=$(req eth_call "[{\"to\":\"$FOREVER\",\"gas\":\"0x7fffffffffffffff\"}]")
+curl -s -o "$TMP/a1.out" -H 'Content-Type: application/json' --data-binary "$FOREVER_CALL" "$URL" &
+A1=$!
+curl -s -o "$TMP/a2.out" -H 'Content-Type: application/json' --data-binary "$FOREVER_CALL" "$URL" &
+A2=$!
+sleep 0.2
+PID=$SERVER_PID
+T0=$(date +%s%N)
+kill -TERM "$PID"
+wait $A1 $A2
+wait "$PID"
+check_eq "shutdown timeout: exit status" 0 "$?"
+T1=$(date +%s%N)
+SERVER_PID=
+for i in 1 2; do
+    check "shutdown timeout: call $i answered" '"error":{"code":-32000,"message":"execution aborted (the server is shutting down)"}' "$(cat "$TMP/a$i.out")"
+done
+check_eq "shutdown timeout: bounded" yes "$([ $(((T1 - T0) / 1000000)) -lt 3000 ] && echo yes || echo "no: $(((T1 - T0) / 1000000)) ms")"
+check "shutdown timeout: logged" "requests still running after the shutdown timeout: aborting them" "$(cat "$TMP/abort.log")"
 
 echo "rpc-e2e: $N_BAD malformed requests in the bad-input table"
 echo "$PASSED passed, $FAILED failed"

@@ -14,6 +14,7 @@
 #include "config.h"
 #include "hexjson.h"
 #include "keccak.h"
+#include "log.h"
 #include "memstate.h"
 #include "metrics.h"
 #include "overrides.h"
@@ -150,7 +151,7 @@ START_TEST(quantities_follow_geth)
         ck_assert_str_eq(e.msg, want);
     }
     uint64_t g;
-    json_t *big = jstr("0x10000000000000000");
+    json_t *big = json_string("0x10000000000000000");
     ck_assert(!p_u64(big, NULL, &g, &e));
     ck_assert_str_eq(e.msg, "json: cannot unmarshal hex number > 64 bits into Go value of type hexutil.Uint64");
     json_decref(big);
@@ -163,7 +164,7 @@ START_TEST(fixed_data_and_bytes)
     address a;
     hash32 h;
     bytebuf b = {0};
-    json_t *v = jstr("0x1234");
+    json_t *v = json_string("0x1234");
     ck_assert(!p_address(v, NULL, &a, &e));
     ck_assert_str_eq(e.msg, "hex string has length 4, want 40 for common.Address");
     ck_assert(!p_hash(v, NULL, &h, &e));
@@ -171,20 +172,20 @@ START_TEST(fixed_data_and_bytes)
     ck_assert(p_bytes(v, NULL, &b, &e));
     ck_assert_uint_eq(b.len, 2);
     json_decref(v);
-    v = jstr("0x123");
+    v = json_string("0x123");
     ck_assert(!p_bytes(v, NULL, &b, &e));
     ck_assert_str_eq(e.msg, "json: cannot unmarshal hex string of odd length into Go value of type hexutil.Bytes");
     json_decref(v);
-    v = jstr("f39fd6e51aad88f6f4ce6ab8827279cfffb92266");
+    v = json_string("f39fd6e51aad88f6f4ce6ab8827279cfffb92266");
     ck_assert(!p_address(v, NULL, &a, &e));
     ck_assert_str_eq(e.msg, "json: cannot unmarshal hex string without 0x prefix into Go value of type common.Address");
     json_decref(v);
-    v = jstr("0xg39fd6e51aad88f6f4ce6ab8827279cfffb92266");
+    v = json_string("0xg39fd6e51aad88f6f4ce6ab8827279cfffb92266");
     ck_assert(!p_address(v, NULL, &a, &e));
     ck_assert_str_eq(e.msg, "json: cannot unmarshal invalid hex string into Go value of type common.Address");
     json_decref(v);
     /* 33 bytes for a 32-byte word. */
-    v = jstr("0x000000000000000000000000000000000000000000000000000000000000000001");
+    v = json_string("0x000000000000000000000000000000000000000000000000000000000000000001");
     ck_assert(!p_hash(v, NULL, &h, &e));
     ck_assert_str_eq(e.msg, "hex string has length 66, want 64 for common.Hash");
     json_decref(v);
@@ -1018,6 +1019,7 @@ END_TEST
 int main(void)
 {
     json_object_seed(1);
+    log_set_level(JLOG_ERROR); /* the calls below log their errors at warn */
     Suite *s = suite_create("rpc");
     TCase *params = tcase_create("params");
     tcase_add_test(params, quantities_follow_geth);
