@@ -106,10 +106,16 @@ evm *evm_new(state *st, const block_env *block, enum fork f)
 void evm_free(evm *e)
 {
     if (!e) return;
-    for (int i = 0; i <= EVM_MAX_DEPTH; i++) {
-        free(e->buffers[i].memory);
-        free(e->buffers[i].stack);
-        bytebuf_free(&e->buffers[i].precompile_output);
+    size_t n_chunks = sizeof e->buffer_chunks / sizeof e->buffer_chunks[0];
+    for (size_t c = 0; c < n_chunks; c++) {
+        frame_buffers *chunk = e->buffer_chunks[c];
+        if (!chunk) continue;
+        for (int i = 0; i < EVM_BUFFER_CHUNK; i++) {
+            free(chunk[i].memory);
+            free(chunk[i].stack);
+            bytebuf_free(&chunk[i].precompile_output);
+        }
+        free(chunk);
     }
     free(e);
 }
@@ -129,7 +135,41 @@ void evm_set_tx_context(evm *e, const address *origin, const u256 *gas_price, co
     e->n_blob_hashes = n_blob_hashes;
 }
 
-void evm_set_abort_flag(evm *e, const volatile int *flag) { e->abort_flag = flag; }
+void evm_set_abort_flag(evm *e, const atomic_int *flag) { e->abort_flag = flag; }
+
+void evm_set_precompile_moves(evm *e, const precompile_move *moves, size_t n)
+{
+    e->moves = moves;
+    e->n_moves = n;
+}
+
+frame_buffers *evm_buffers(evm *e, int depth)
+{
+    frame_buffers **chunk = &e->buffer_chunks[depth / EVM_BUFFER_CHUNK];
+    if (!*chunk) *chunk = xcalloc(EVM_BUFFER_CHUNK, sizeof **chunk);
+    return &(*chunk)[depth % EVM_BUFFER_CHUNK];
+}
+
+/* The precompile answering at `addr`, with eth_call's moves applied: a
+ * moved precompile answers at its new address and not at its old one.
+ * `is_precompile_address` tells whether the address runs a precompile. */
+static const precompile *precompile_at(const evm *e, const address *addr, bool *is_precompile_address)
+{
+    for (size_t i = 0; i < e->n_moves; i++) {
+        if (memcmp(e->moves[i].to.b, addr->b, 20) == 0) {
+            *is_precompile_address = true;
+            return precompile_find(&e->moves[i].from, e->fork);
+        }
+    }
+    for (size_t i = 0; i < e->n_moves; i++) {
+        if (memcmp(e->moves[i].from.b, addr->b, 20) == 0) {
+            *is_precompile_address = false;
+            return NULL;
+        }
+    }
+    *is_precompile_address = precompile_is_active(addr, e->fork);
+    return *is_precompile_address ? precompile_find(addr, e->fork) : NULL;
+}
 enum fork evm_fork(const evm *e) { return e->fork; }
 state *evm_state(const evm *e) { return e->st; }
 
@@ -138,8 +178,8 @@ state *evm_state(const evm *e) { return e->st; }
 static enum exec_status run_code(evm *e, const message *msg, const code_info *code, int64_t *gas,
                                  const uint8_t **output, size_t *output_len)
 {
-    if (e->abort_flag && *e->abort_flag) return EXEC_TIMEOUT;
-    frame_buffers *buffers = &e->buffers[msg->depth];
+    if (e->abort_flag && atomic_load_explicit(e->abort_flag, memory_order_relaxed)) return EXEC_TIMEOUT;
+    frame_buffers *buffers = evm_buffers(e, msg->depth);
     frame f = {
         .e = e,
         .msg = msg,
@@ -179,7 +219,8 @@ static exec_result execute_call(evm *e, const message *msg)
 {
     state *st = e->st;
     exec_result r = {.status = EXEC_SUCCESS, .gas_left = msg->gas};
-    bool is_precompile_address = precompile_is_active(&msg->code_address, e->fork);
+    bool is_precompile_address;
+    const precompile *pc = precompile_at(e, &msg->code_address, &is_precompile_address);
     bool runs_precompile = is_precompile_address && !msg->is_delegated;
 
     if ((msg->kind == CALL_CALL || msg->kind == CALL_STATICCALL) && !state_exists(st, &msg->recipient) &&
@@ -193,7 +234,6 @@ static exec_result execute_call(evm *e, const message *msg)
     if (e->fork >= FORK_SPURIOUS_DRAGON) state_touch(st, &msg->recipient);
 
     if (runs_precompile) {
-        const precompile *pc = precompile_find(&msg->code_address, e->fork);
         if (!pc) {
             /* An active precompile we have no implementation for: the call
              * cannot be answered correctly, so it fails loudly. */
@@ -211,7 +251,7 @@ static exec_result execute_call(evm *e, const message *msg)
             return r;
         }
         r.gas_left -= (int64_t)cost;
-        bytebuf *out = &e->buffers[msg->depth].precompile_output;
+        bytebuf *out = &evm_buffers(e, msg->depth)->precompile_output;
         out->len = 0;
         if (!pc->run(input, msg->input_len, e->fork, out)) {
             r.status = EXEC_PRECOMPILE_FAILURE;

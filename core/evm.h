@@ -3,6 +3,8 @@
 #ifndef JITEVM_EVM_H
 #define JITEVM_EVM_H
 
+#include <stdatomic.h>
+
 #include "fork.h"
 #include "state.h"
 #include "types.h"
@@ -114,6 +116,12 @@ typedef struct {
 
 typedef struct evm evm;
 
+/* A precompile answering at another address (eth_call state overrides). */
+typedef struct {
+    address from;
+    address to;
+} precompile_move;
+
 /* An execution context for one transaction (or one eth_call). */
 evm *evm_new(state *st, const block_env *block, enum fork f);
 void evm_free(evm *e);
@@ -121,8 +129,11 @@ void evm_set_tracer(evm *e, const tracer *t);
 /* The transaction-level context: ORIGIN, GASPRICE, BLOBHASH. */
 void evm_set_tx_context(evm *e, const address *origin, const u256 *gas_price,
                         const hash32 *blob_hashes, size_t n_blob_hashes);
-/* An abort flag polled at every call frame and backward jump (timeouts). */
-void evm_set_abort_flag(evm *e, const volatile int *flag);
+/* An abort flag polled at every call frame and jump (timeouts); another
+ * thread sets it. */
+void evm_set_abort_flag(evm *e, const atomic_int *flag);
+/* Moves precompiles for this evm's executions (the array must outlive it). */
+void evm_set_precompile_moves(evm *e, const precompile_move *moves, size_t n);
 
 /* Executes a message: a call (into code, a precompile or an empty account)
  * or a creation. Handles value transfer, snapshot and revert; does not

@@ -12,6 +12,8 @@
  * (3*2^27 + 2^54/512 gas at 4 GiB), so larger offsets are out of gas. */
 #define EVM_MAX_MEMORY ((uint64_t)1 << 32)
 
+#define EVM_BUFFER_CHUNK 16
+
 /* Reusable per-depth buffers, so a call frame allocates nothing once the
  * evm has warmed up. */
 typedef struct {
@@ -32,9 +34,16 @@ struct evm {
     size_t n_blob_hashes;
     tracer trace;
     bool tracing;
-    const volatile int *abort_flag;
-    frame_buffers buffers[EVM_MAX_DEPTH + 1];
+    const atomic_int *abort_flag;
+    const precompile_move *moves;
+    size_t n_moves;
+    /* Per-depth buffers in chunks allocated on first use, so a fresh evm
+     * costs one small allocation and frames never see their buffers move. */
+    frame_buffers *buffer_chunks[(EVM_MAX_DEPTH + 1 + EVM_BUFFER_CHUNK - 1) / EVM_BUFFER_CHUNK];
 };
+
+/* The buffers of call depth `depth`. */
+frame_buffers *evm_buffers(evm *e, int depth);
 
 typedef struct {
     evm *e;

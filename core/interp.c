@@ -68,8 +68,8 @@ enum exec_status interp_run(frame *f)
     const size_t code_len = f->code->code_len;
     const uint8_t *const jumpdest = f->code->jumpdest;
     const message *const msg = f->msg;
-    static const int no_abort = 0;
-    const volatile int *const abort_flag = e->abort_flag ? e->abort_flag : &no_abort;
+    static const atomic_int no_abort = 0;
+    const atomic_int *const abort_flag = e->abort_flag ? e->abort_flag : &no_abort;
 
     if (!f->buffers->stack) f->buffers->stack = xmalloc(EVM_STACK_LIMIT * sizeof(u256));
     u256 *const stack = f->buffers->stack;
@@ -283,7 +283,7 @@ L_INVALID:
         if (UNLIKELY(!u256_fits_u64(dest) || dest->w[0] >= code_len ||
                      !(jumpdest[dest->w[0] >> 3] & (1u << (dest->w[0] & 7)))))
             HALT(EXEC_BAD_JUMP);
-        if (UNLIKELY(*abort_flag)) HALT(EXEC_TIMEOUT);
+        if (UNLIKELY(atomic_load_explicit(abort_flag, memory_order_relaxed))) HALT(EXEC_TIMEOUT);
         ip = code + dest->w[0];
     }
     DISPATCH();
@@ -295,7 +295,7 @@ L_INVALID:
             if (UNLIKELY(!u256_fits_u64(dest) || dest->w[0] >= code_len ||
                          !(jumpdest[dest->w[0] >> 3] & (1u << (dest->w[0] & 7)))))
                 HALT(EXEC_BAD_JUMP);
-            if (UNLIKELY(*abort_flag)) HALT(EXEC_TIMEOUT);
+            if (UNLIKELY(atomic_load_explicit(abort_flag, memory_order_relaxed))) HALT(EXEC_TIMEOUT);
             ip = code + dest->w[0];
             DISPATCH();
         }

@@ -127,7 +127,8 @@ typedef struct {
 } tx_costs;
 
 /* validate_transaction: the checks that need no state. */
-static enum tx_error validate_static(const transaction *tx, const block_env *block, enum fork f, tx_costs *c)
+static enum tx_error validate_static(const transaction *tx, const block_env *block, enum fork f,
+                                     const tx_options *opts, tx_costs *c)
 {
     if (!is_type_supported(tx->type, f)) return type_pre_fork_error(tx->type);
     c->intrinsic_gas = tx_intrinsic_gas(tx, f);
@@ -138,8 +139,9 @@ static enum tx_error validate_static(const transaction *tx, const block_env *blo
     if (c->floor_gas > c->gas_limit) return TX_INTRINSIC_GAS_BELOW_FLOOR_GAS_COST;
     if (!u256_fits_u64(&tx->nonce) || tx->nonce.w[0] == UINT64_MAX) return TX_NONCE_IS_MAX; /* EIP-2681 */
     if (f >= FORK_SHANGHAI && !tx->has_to && tx->data_len > MAX_INITCODE_SIZE) return TX_INITCODE_SIZE_EXCEEDED;
-    if (f >= FORK_OSAKA && c->gas_limit > OSAKA_TX_GAS_LIMIT_CAP) return TX_GAS_LIMIT_EXCEEDS_MAXIMUM;
-    if (c->gas_limit > block->gas_limit) return TX_GAS_ALLOWANCE_EXCEEDED;
+    if (f >= FORK_OSAKA && !opts->skip_tx_gas_cap && c->gas_limit > OSAKA_TX_GAS_LIMIT_CAP)
+        return TX_GAS_LIMIT_EXCEEDS_MAXIMUM;
+    if (!opts->skip_block_gas_limit && c->gas_limit > block->gas_limit) return TX_GAS_ALLOWANCE_EXCEEDED;
     uint64_t blob_gas = (uint64_t)tx->n_blob_hashes * GAS_PER_BLOB;
     if (tx->type == 3 && blob_gas > block->blob_max_per_block * GAS_PER_BLOB)
         return TX_TYPE_3_TX_MAX_BLOB_GAS_ALLOWANCE_EXCEEDED;
@@ -313,7 +315,7 @@ void tx_execute(state *st, const block_env *block, const transaction *tx, enum f
     if (!opts) opts = &no_options;
     memset(res, 0, sizeof *res);
     tx_costs c;
-    res->error = validate_static(tx, block, f, &c);
+    res->error = validate_static(tx, block, f, opts, &c);
     if (res->error == TX_OK) res->error = validate_against_state(st, tx, block, f, opts, &c);
     if (res->error != TX_OK) return;
 
@@ -335,6 +337,7 @@ void tx_execute(state *st, const block_env *block, const transaction *tx, enum f
     evm_set_tx_context(e, &tx->sender, &c.effective_gas_price, tx->blob_hashes, tx->n_blob_hashes);
     if (opts->trace) evm_set_tracer(e, opts->trace);
     if (opts->abort_flag) evm_set_abort_flag(e, opts->abort_flag);
+    if (opts->n_moved_precompiles) evm_set_precompile_moves(e, opts->moved_precompiles, opts->n_moved_precompiles);
 
     message msg = {
         .kind = tx->has_to ? CALL_CALL : CALL_CREATE,
@@ -364,6 +367,7 @@ void tx_execute(state *st, const block_env *block, const transaction *tx, enum f
     /* Refunds: capped at half (a fifth from London, EIP-3529) of the gas
      * used; EIP-7623's floor applies after them. */
     uint64_t used = c.gas_limit - (uint64_t)r.gas_left;
+    res->gas_spent = used;
     int64_t refund = state_get_refund(st) + auth_refund;
     uint64_t cap = used / (f >= FORK_LONDON ? 5 : 2);
     uint64_t applied = refund <= 0 ? 0 : (uint64_t)refund < cap ? (uint64_t)refund : cap;

@@ -84,6 +84,7 @@ typedef struct {
     enum exec_status status;    /* the outcome of its execution */
     uint64_t gas_used;          /* what the sender paid for, after refunds and the EIP-7623 floor */
     uint64_t gas_refunded;
+    uint64_t gas_spent;         /* execution gas before refunds and the EIP-7623 floor (intrinsic included) */
     uint8_t *output;            /* owned; released by tx_result_free */
     size_t output_len;
     address created_address;    /* for a creation */
@@ -91,11 +92,17 @@ typedef struct {
 
 typedef struct {
     const tracer *trace;              /* NULL: no trace */
-    const volatile int *abort_flag;   /* NULL: no abort */
+    const atomic_int *abort_flag;     /* NULL: no abort */
     bool skip_balance_check;          /* eth_call without gas price: don't require funds for gas */
     bool skip_nonce_check;            /* eth_call: the sender's nonce is not checked */
     bool skip_eoa_check;              /* eth_call: EIP-3607 not applied */
     bool no_base_fee;                 /* eth_call: gas prices below the base fee are allowed (geth's NoBaseFee) */
+    bool skip_block_gas_limit;        /* eth_call: the gas may exceed the block's gas limit */
+    bool skip_tx_gas_cap;             /* eth_call: Osaka's EIP-7825 cap (2^24) not applied */
+    /* eth_call's movePrecompileToAddress: the precompile of `from` answers
+     * at `to`, and `from` runs its own code. NULL/0: none. */
+    const precompile_move *moved_precompiles;
+    size_t n_moved_precompiles;
     /* Called once per warm account (key NULL) and warm slot, just before the
      * transaction is finalized (eth_createAccessList). NULL: not called. */
     void (*on_access)(void *ctx, const address *addr, const u256 *key);

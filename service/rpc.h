@@ -51,7 +51,7 @@ struct rpc_ctx {
     chain_config chain;       /* loaded once at start; the chain does not change while serving */
     bool authorized;          /* the HTTP request carried the admin bearer token */
     bool admin_rejected;      /* ... or carried a wrong one (for the message) */
-    volatile int *abort_flag; /* polled by the interpreter; set by the call timer */
+    atomic_int *abort_flag; /* polled by the interpreter; set by the call timer */
     const _Atomic bool *shutting_down; /* when set: an abort came from the shutdown, not the timer */
     /* Start and stop the per-call timer (cfg->call_timeout_ms); NULL: no timer. */
     void (*arm_timeout)(rpc_ctx *ctx);

@@ -51,7 +51,7 @@ typedef struct {
     server *srv;
     pthread_t thread;
     rpc_ctx ctx;
-    volatile int abort_flag;
+    atomic_int abort_flag;
     uint64_t deadline_ns; /* 0: no call running; guarded by srv->watch_lock */
 } worker;
 

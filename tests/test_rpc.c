@@ -859,7 +859,7 @@ START_TEST(timeout_and_gas_cap)
 {
     open_store(FORK_PRAGUE);
     rpc_ctx ctx = store_ctx();
-    volatile int flag = 0;
+    atomic_int flag = 0;
     ctx.abort_flag = &flag;
     ctx.arm_timeout = abort_at_once;
     ctx.disarm_timeout = clear_abort;
