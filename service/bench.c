@@ -10,6 +10,7 @@
 #include <inttypes.h>
 #include <libgen.h>
 #include <limits.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -50,9 +51,11 @@ typedef struct {
     char **expected_dirs; /* the folder each came from */
     size_t n_expected;
     bool failed;
-    /* Sums over the inputs run: gas and median time, for the aggregate
-     * rate the precompiles are compared with. */
-    double total_gas, total_median_ns;
+    /* The geometric mean of the inputs' gas rates, which the precompiles
+     * are compared with (a plain ratio of sums would be dominated by the
+     * one benchmark with the most gas). */
+    double sum_log_mgas;
+    size_t n_rates;
 } bench_runner;
 
 /* ------------------------------------------------------------ expected */
@@ -215,8 +218,11 @@ static void measure(bench_runner *br, const bench_input *in, uint64_t gas)
         times[runs++] = s.ns;
         spent += s.ns;
     }
-    br->total_median_ns += print_row(br->opts->out, in->key, gas, times, runs);
-    br->total_gas += (double)gas;
+    double median = print_row(br->opts->out, in->key, gas, times, runs);
+    if (median > 0 && gas > 0) {
+        br->sum_log_mgas += log((double)gas / median * 1e3);
+        br->n_rates++;
+    }
     free(times);
 }
 
@@ -355,7 +361,7 @@ int bench_run(char *const *paths, size_t n_paths, const bench_options *opts)
     fprintf(opts->out, "%-44s %12s %10s %10s   %-18s %8s\n", "benchmark", "gas used", "median", "Mgas/s",
             "spread p10..p90", "runs");
     for (size_t i = 0; i < files.count; i++) run_file(&br, files.paths[i]);
-    double interp_mgas = br.total_median_ns > 0 ? br.total_gas / br.total_median_ns * 1e3 : 0;
+    double interp_mgas = br.n_rates ? exp(br.sum_log_mgas / (double)br.n_rates) : 0;
     if (bench_precompiles(opts, interp_mgas) != 0) br.failed = true;
     for (size_t i = 0; i < br.n_expected; i++) {
         json_decref(br.expected[i]);

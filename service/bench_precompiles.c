@@ -148,7 +148,7 @@ int bench_precompiles(const bench_options *opts, double interp_mgas)
         if (opts->filter && !strstr(benches[i].name, opts->filter)) continue;
         if (!any) {
             fprintf(opts->out, "\nprecompiles (Prague gas); \"vs interp\" = their gas per second / the interpreter's "
-                               "(%.1f Mgas/s over the benchmarks above); below 1 = slower per gas\n", interp_mgas);
+                               "(geometric mean %.1f Mgas/s over the benchmarks above); below 1 = slower per gas\n", interp_mgas);
             fprintf(opts->out, "%-44s %12s %10s %10s   %-7s %8s\n", "benchmark", "gas", "median", "Mgas/s",
                     "vs interp", "runs");
             any = true;
