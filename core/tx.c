@@ -130,14 +130,17 @@ typedef struct {
 static enum tx_error validate_static(const transaction *tx, const block_env *block, enum fork f,
                                      const tx_options *opts, tx_costs *c)
 {
+    /* Fields a transaction encodes as 64-bit integers (EIP-2681 for the
+     * nonce): larger values cannot be a transaction at all. */
+    if (!u256_fits_u64(&tx->nonce)) return TX_NONCE_OVERFLOW;
+    if (!u256_fits_u64(&tx->gas_limit)) return TX_GASLIMIT_OVERFLOW;
     if (!is_type_supported(tx->type, f)) return type_pre_fork_error(tx->type);
     c->intrinsic_gas = tx_intrinsic_gas(tx, f);
     c->floor_gas = tx_floor_gas(tx, f);
-    bool gas_fits = u256_fits_u64(&tx->gas_limit);
-    c->gas_limit = gas_fits ? tx->gas_limit.w[0] : UINT64_MAX;
+    c->gas_limit = tx->gas_limit.w[0];
     if (c->intrinsic_gas > c->gas_limit) return TX_INTRINSIC_GAS_TOO_LOW;
     if (c->floor_gas > c->gas_limit) return TX_INTRINSIC_GAS_BELOW_FLOOR_GAS_COST;
-    if (!u256_fits_u64(&tx->nonce) || tx->nonce.w[0] == UINT64_MAX) return TX_NONCE_IS_MAX; /* EIP-2681 */
+    if (tx->nonce.w[0] == UINT64_MAX) return TX_NONCE_IS_MAX; /* EIP-2681 */
     if (f >= FORK_SHANGHAI && !tx->has_to && tx->data_len > MAX_INITCODE_SIZE) return TX_INITCODE_SIZE_EXCEEDED;
     if (f >= FORK_OSAKA && !opts->skip_tx_gas_cap && c->gas_limit > OSAKA_TX_GAS_LIMIT_CAP)
         return TX_GAS_LIMIT_EXCEEDS_MAXIMUM;

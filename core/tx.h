@@ -50,6 +50,8 @@ typedef struct {
     X(TX_TYPE_3_TX_PRE_FORK, "TYPE_3_TX_PRE_FORK")             \
     X(TX_TYPE_4_TX_PRE_FORK, "TYPE_4_TX_PRE_FORK")             \
     X(TX_NONCE_IS_MAX, "NONCE_IS_MAX")                         \
+    X(TX_NONCE_OVERFLOW, "NONCE_OVERFLOW")                     \
+    X(TX_GASLIMIT_OVERFLOW, "GASLIMIT_OVERFLOW")               \
     X(TX_NONCE_MISMATCH_TOO_LOW, "NONCE_MISMATCH_TOO_LOW")     \
     X(TX_NONCE_MISMATCH_TOO_HIGH, "NONCE_MISMATCH_TOO_HIGH")   \
     X(TX_INTRINSIC_GAS_TOO_LOW, "INTRINSIC_GAS_TOO_LOW")       \
