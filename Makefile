@@ -93,11 +93,13 @@ asan-conformance: $(JITEVM)
 	@sh tests/run-conformance.sh $(JITEVM) $(FIXTURES)
 
 # The demo: a dev-chain database (every fork through Osaka active, a funded
-# dev account) served on loopback.
+# dev account) with a small storage-reading contract at 0x...0d3e30 (its
+# slot 0 holds 42), served on loopback.
 DEMO_DB ?= build/demo.db
 run: deps
 	@$(MAKE) --no-print-directory $(JITEVM)
-	@[ -f $(DEMO_DB) ] || $(JITEVM) init --db $(DEMO_DB) --chain dev
+	@[ -f $(DEMO_DB) ] || { $(JITEVM) init --db $(DEMO_DB) --chain dev && \
+	    $(JITEVM) import --db $(DEMO_DB) --quiet deploy/demo-alloc.json; }
 	$(JITEVM) serve --db $(DEMO_DB) --listen 127.0.0.1:8545
 
 bench: $(JITEVM)
