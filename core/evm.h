@@ -142,6 +142,11 @@ void evm_set_precompile_moves(evm *e, const precompile_move *moves, size_t n);
 exec_result evm_execute(evm *e, const message *msg);
 
 enum fork evm_fork(const evm *e);
+
+/* CREATE: keccak(rlp([sender, nonce]))[12:]; CREATE2 (EIP-1014):
+ * keccak(0xff ++ sender ++ salt ++ keccak(initcode))[12:]. */
+address create_address(const address *sender, uint64_t nonce);
+address create2_address(const address *sender, const u256 *salt, const uint8_t *initcode, size_t len);
 state *evm_state(const evm *e);
 
 #endif

@@ -92,11 +92,6 @@ INSTR_HELPERS(INSTR_DECLARE)
  * points to; false when the code is not one. */
 bool delegation_target(const uint8_t *code, size_t len, address *target);
 
-/* CREATE: keccak(rlp([sender, nonce]))[12:]; CREATE2 (EIP-1014):
- * keccak(0xff ++ sender ++ salt ++ keccak(initcode))[12:]. */
-address create_address(const address *sender, uint64_t nonce);
-address create2_address(const address *sender, const u256 *salt, const uint8_t *initcode, size_t len);
-
 /* Address conversions. */
 static inline address address_from_word(const u256 *w)
 {

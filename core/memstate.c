@@ -501,13 +501,7 @@ static void encode_account(account *acc, bytebuf *rlp)
         compute_storage_root(&acc->storage, &acc->storage_root);
         acc->storage_root_valid = true;
     }
-    rlp->len = 0;
-    size_t mark = rlp_list_begin(rlp);
-    rlp_put_u64(rlp, acc->nonce);
-    rlp_put_u256(rlp, &acc->balance);
-    rlp_put_bytes(rlp, acc->storage_root.b, 32);
-    rlp_put_bytes(rlp, acc->code_hash.b, 32);
-    rlp_list_end(rlp, mark);
+    account_encode_rlp(rlp, acc->nonce, &acc->balance, &acc->storage_root, &acc->code_hash);
 }
 
 void memstate_root(memstate *m, hash32 *root)

@@ -10,6 +10,7 @@
 #include "code_cache.h"
 #include "keccak.h"
 #include "opcodes.h"
+#include "rlp.h"
 #include "trie.h"
 
 typedef struct {
@@ -766,4 +767,16 @@ void state_commit(state *s, const state_sink *sink)
     }
     for (size_t i = 0; i < s->n_slots; i++) s->slots[i].committed = s->slots[i].current;
     s->journal_len = 0;
+}
+
+void account_encode_rlp(bytebuf *out, uint64_t nonce, const u256 *balance, const hash32 *storage_root,
+                        const hash32 *code_hash)
+{
+    out->len = 0;
+    size_t mark = rlp_list_begin(out);
+    rlp_put_u64(out, nonce);
+    rlp_put_u256(out, balance);
+    rlp_put_bytes(out, storage_root->b, 32);
+    rlp_put_bytes(out, code_hash->b, 32);
+    rlp_list_end(out, mark);
 }

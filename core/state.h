@@ -154,4 +154,9 @@ void state_clear_logs(state *s);
 
 const state_backend *state_get_backend(const state *s);
 
+/* An account's leaf in the state trie: rlp([nonce, balance, storage_root,
+ * code_hash]), replacing the contents of `out`. */
+void account_encode_rlp(bytebuf *out, uint64_t nonce, const u256 *balance, const hash32 *storage_root,
+                        const hash32 *code_hash);
+
 #endif

@@ -219,7 +219,7 @@ static enum tx_error validate_against_state(state *st, const transaction *tx, co
 static const u256 SECP256K1_HALF_N = {
     {0xdfe92f46681b20a0ULL, 0x5d576e7357a4501dULL, 0xffffffffffffffffULL, 0x7fffffffffffffffULL}};
 
-static bool recover_authority(const authorization *auth, address *authority)
+bool tx_recover_authority(const authorization *auth, address *authority)
 {
     if (!u256_fits_u64(&auth->y_parity) || auth->y_parity.w[0] > 1) return false;
     if (u256_is_zero(&auth->s) || u256_lt(&SECP256K1_HALF_N, &auth->s)) return false;
@@ -256,7 +256,7 @@ static int64_t apply_authorizations(state *st, const transaction *tx, const bloc
         if (!u256_is_zero(&auth->chain_id) && !u256_eq(&auth->chain_id, &block->chain_id)) continue;
         if (!u256_fits_u64(&auth->nonce) || auth->nonce.w[0] == UINT64_MAX) continue;
         address authority;
-        if (!recover_authority(auth, &authority)) continue;
+        if (!tx_recover_authority(auth, &authority)) continue;
         state_warm_account(st, &authority);
         const code_info *code = state_get_code(st, &authority);
         address current_target;

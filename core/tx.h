@@ -120,6 +120,11 @@ void tx_execute(state *st, const block_env *block, const transaction *tx, enum f
                 const tx_options *opts, tx_result *res);
 void tx_result_free(tx_result *res);
 
+/* EIP-7702: the account that signed an authorization; false when the
+ * signature is invalid (y_parity not 0/1, s above n/2, r or s out of range,
+ * or no key recovers). */
+bool tx_recover_authority(const authorization *auth, address *authority);
+
 /* The intrinsic gas of a transaction (EIP-2, 2028, 2930, 3860, 7702) and the
  * EIP-7623 floor (0 before Prague). */
 uint64_t tx_intrinsic_gas(const transaction *tx, enum fork f);

@@ -1414,13 +1414,7 @@ static bool root_account_end(void *ctx, const address *a, const account_info *in
     root_builder *rb = ctx;
     hash32 storage_root;
     leaf_root(&rb->storage, &rb->entries, &rb->entries_cap, &storage_root);
-    rb->rlp.len = 0;
-    size_t mark = rlp_list_begin(&rb->rlp);
-    rlp_put_u64(&rb->rlp, info->nonce);
-    rlp_put_u256(&rb->rlp, &info->balance);
-    rlp_put_bytes(&rb->rlp, storage_root.b, 32);
-    rlp_put_bytes(&rb->rlp, info->code_hash.b, 32);
-    rlp_list_end(&rb->rlp, mark);
+    account_encode_rlp(&rb->rlp, info->nonce, &info->balance, &storage_root, &info->code_hash);
     uint8_t hashed[32];
     keccak256(a->b, 20, hashed);
     leaf_add(&rb->accounts, hashed, rb->rlp.data, rb->rlp.len);
