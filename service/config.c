@@ -19,7 +19,7 @@
  * name in the usage text, and what it does. */
 enum {
     OPT_DB = 1000, OPT_LISTEN, OPT_THREADS, OPT_WORKERS, OPT_QUEUE, OPT_MAX_CONNECTIONS, OPT_MAX_BODY,
-    OPT_MAX_BATCH, OPT_GAS_CAP, OPT_CALL_TIMEOUT, OPT_SHUTDOWN_TIMEOUT, OPT_IDLE_TIMEOUT, OPT_CORS_ORIGIN,
+    OPT_MAX_BATCH, OPT_GAS_CAP, OPT_CALL_TIMEOUT, OPT_INLINE_BUDGET, OPT_SHUTDOWN_TIMEOUT, OPT_IDLE_TIMEOUT, OPT_CORS_ORIGIN,
     OPT_ADMIN, OPT_ADMIN_TOKEN, OPT_ADMIN_TOKEN_FILE, OPT_LOG_LEVEL, OPT_PRIORITY_FEE, OPT_HELP,
 };
 
@@ -34,7 +34,7 @@ typedef struct {
 static const option_row option_rows[] = {
     {OPT_DB, "db", "JITEVM_DB", "FILE", "the database (made by 'jitevm init'); required"},
     {OPT_LISTEN, "listen", "JITEVM_LISTEN", "HOST:PORT", "where to listen (default 127.0.0.1:8545; port 0 picks a free one)"},
-    {OPT_THREADS, "threads", "JITEVM_THREADS", "N", "HTTP threads (default 2)"},
+    {OPT_THREADS, "threads", "JITEVM_THREADS", "N", "HTTP threads, which also run calls up to the inline budget (default: 4 x online CPUs, at most 64)"},
     {OPT_WORKERS, "workers", "JITEVM_WORKERS", "N", "EVM worker threads (default: online CPUs)"},
     {OPT_QUEUE, "queue", "JITEVM_QUEUE", "N", "requests waiting for a worker, at most; more get HTTP 503 (default 1024)"},
     {OPT_MAX_CONNECTIONS, "max-connections", "JITEVM_MAX_CONNECTIONS", "N", "open connections, at most (default 1024)"},
@@ -42,6 +42,7 @@ static const option_row option_rows[] = {
     {OPT_MAX_BATCH, "max-batch", "JITEVM_MAX_BATCH", "N", "requests per batch, at most (default 1000)"},
     {OPT_GAS_CAP, "gas-cap", "JITEVM_GAS_CAP", "GAS", "gas limit of eth_call/eth_estimateGas, at most; 0 = none (default 50000000)"},
     {OPT_CALL_TIMEOUT, "call-timeout", "JITEVM_CALL_TIMEOUT", "DURATION", "time limit of one call (5s, 250ms; 0 = none; default 5s)"},
+    {OPT_INLINE_BUDGET, "inline-budget", "JITEVM_INLINE_BUDGET", "DURATION", "a call first runs on the HTTP thread for this long, then moves to a worker (0 = always a worker; default 1ms)"},
     {OPT_SHUTDOWN_TIMEOUT, "shutdown-timeout", "JITEVM_SHUTDOWN_TIMEOUT", "DURATION", "on SIGTERM/SIGINT, wait this long for requests in flight (default 10s)"},
     {OPT_IDLE_TIMEOUT, "idle-timeout", "JITEVM_IDLE_TIMEOUT", "DURATION", "close keep-alive connections idle this long (default 60s)"},
     {OPT_CORS_ORIGIN, "cors-origin", "JITEVM_CORS_ORIGIN", "ORIGIN", "Access-Control-Allow-Origin value; empty = no CORS headers (default *)"},
@@ -253,6 +254,9 @@ static bool apply(rpc_config *cfg, const option_row *r, const char *v, const cha
     case OPT_CALL_TIMEOUT:
         if (!parse_duration_ms(v, &cfg->call_timeout_ms)) return fail(err, err_len, "%s: expected a duration (5s, 250ms), got '%s'", source, v);
         return true;
+    case OPT_INLINE_BUDGET:
+        if (!parse_duration_ms(v, &cfg->inline_budget_ms)) return fail(err, err_len, "%s: expected a duration (1ms, 0), got '%s'", source, v);
+        return true;
     case OPT_SHUTDOWN_TIMEOUT:
         if (!parse_duration_ms(v, &cfg->shutdown_timeout_ms)) return fail(err, err_len, "%s: expected a duration (10s), got '%s'", source, v);
         return true;
@@ -299,8 +303,12 @@ static void set_defaults(rpc_config *cfg)
     strcpy(cfg->listen, "127.0.0.1:8545");
     strcpy(cfg->listen_host, "127.0.0.1");
     cfg->listen_port = 8545;
-    cfg->http_threads = 2;
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    /* More polling threads than CPUs: a call running on one (for up to the
+     * inline budget) then holds up few connections. Each may open a SQLite
+     * connection, hence the ceiling. */
+    cfg->http_threads = cpus > 0 ? 4 * (int)cpus : 4;
+    if (cfg->http_threads > 64) cfg->http_threads = 64;
     cfg->workers = cpus > 0 ? (int)cpus : 1;
     cfg->queue_size = 1024;
     cfg->max_connections = 1024;
@@ -308,6 +316,7 @@ static void set_defaults(rpc_config *cfg)
     cfg->max_batch = 1000;
     cfg->gas_cap = 50000000;
     cfg->call_timeout_ms = 5000;
+    cfg->inline_budget_ms = 1;
     cfg->shutdown_timeout_ms = 10000;
     cfg->idle_timeout_s = 60;
     strcpy(cfg->cors_origin, "*");

@@ -26,6 +26,7 @@ typedef struct {
     size_t max_batch;          /* requests per batch */
     uint64_t gas_cap;          /* 0: no cap */
     uint64_t call_timeout_ms;  /* 0: none */
+    uint64_t inline_budget_ms; /* how long a call may run on an HTTP thread before it moves to a worker; 0: never */
     uint64_t shutdown_timeout_ms;
     uint64_t idle_timeout_s;   /* keep-alive connections idle this long are closed */
     char cors_origin[256];     /* "" : no CORS headers */

@@ -118,15 +118,21 @@ static const override_account *find_account(const override_set *set, const addre
     return NULL;
 }
 
-bool override_validate(const override_set *set, enum fork f, char *msg, size_t msg_len)
+bool override_validate(override_set *set, enum fork f, char *msg, size_t msg_len)
 {
     char hex[43];
+    free(set->moves);
+    set->moves = NULL;
+    set->n_moves = 0;
+    size_t n_moves = 0;
     for (size_t i = 0; i < set->n; i++) {
         const override_account *acc = &set->accounts[i];
         address_checksum(&acc->addr, hex);
-        /* geth checks in address order; the move checks come first. */
+        /* geth checks in address order; the move checks come first. (Its
+         * "already been overridden by a precompile" cannot happen: a move
+         * to an overridden account is refused.) */
         if (acc->has_move) {
-            if (!precompile_is_active(&acc->addr, f)) {
+            if (set->no_precompile_table || !precompile_is_active(&acc->addr, f)) {
                 snprintf(msg, msg_len, "account %s is not a precompile", hex);
                 return false;
             }
@@ -135,14 +141,23 @@ bool override_validate(const override_set *set, enum fork f, char *msg, size_t m
                 snprintf(msg, msg_len, "account %s is already overridden", hex);
                 return false;
             }
-            /* Moving a precompile needs the core to run precompiles from a
-             * per-execution table; it cannot yet. */
-            snprintf(msg, msg_len, "movePrecompileToAddress is not supported by this node");
-            return false;
+            n_moves++;
         }
         if (acc->state_and_diff) {
             snprintf(msg, msg_len, "account %s has both 'state' and 'stateDiff'", hex);
             return false;
+        }
+    }
+    if (n_moves) {
+        /* geth moves in address order and a later move to the same address
+         * replaces an earlier one; the core takes the first match. */
+        set->moves = xcalloc(n_moves, sizeof *set->moves);
+        for (size_t i = set->n; i-- > 0;) {
+            const override_account *acc = &set->accounts[i];
+            if (!acc->has_move) continue;
+            set->moves[set->n_moves].from = acc->addr;
+            set->moves[set->n_moves].to = acc->move_to;
+            set->n_moves++;
         }
     }
     return true;
@@ -155,6 +170,7 @@ void override_free(override_set *set)
         free(set->accounts[i].slots);
     }
     free(set->accounts);
+    free(set->moves);
     memset(set, 0, sizeof *set);
 }
 

@@ -6,6 +6,7 @@
 
 #include <jansson.h>
 
+#include "evm.h"
 #include "fork.h"
 #include "rpc_params.h"
 #include "state.h"
@@ -35,6 +36,14 @@ typedef struct {
     override_account *accounts; /* sorted by address */
     size_t n;
     const state_backend *base;
+    /* movePrecompileToAddress, as the core takes them (set by
+     * override_validate): when two precompiles move to one address the one
+     * geth applies last (the higher source address) comes first. */
+    precompile_move *moves;
+    size_t n_moves;
+    /* geth's eth_createAccessList applies the overrides without its
+     * precompile table, so every move is "not a precompile" there. */
+    bool no_precompile_table;
 } override_set;
 
 /* Parses geth's StateOverride object ({address: {balance, nonce, code,
@@ -42,8 +51,9 @@ typedef struct {
 bool override_parse(const json_t *v, override_set *out, param_error *e);
 /* Checks the set against the fork (geth's StateOverride.Apply rules):
  * state and stateDiff together, movePrecompileToAddress from a non-precompile
- * or to an overridden account. Returns false with geth's message. */
-bool override_validate(const override_set *set, enum fork f, char *msg, size_t msg_len);
+ * or to an overridden account. Returns false with geth's message. On success
+ * fills set->moves. */
+bool override_validate(override_set *set, enum fork f, char *msg, size_t msg_len);
 void override_free(override_set *set);
 
 /* The backend for `set` over `base` (set->base is set). The set must

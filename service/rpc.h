@@ -57,6 +57,10 @@ struct rpc_ctx {
     void (*arm_timeout)(rpc_ctx *ctx);
     void (*disarm_timeout)(rpc_ctx *ctx);
     void *owner;              /* the worker this context belongs to */
+    /* An attempt on an HTTP thread: when the abort flag ends up set its
+     * answer is thrown away and the request runs again on a worker, so the
+     * aborted request is neither counted nor logged. */
+    bool discard_on_abort;
     /* The head block context, kept between calls: reading it costs several
      * queries. Valid while no admin write happened (rpc_write_generation)
      * and for at most RPC_HEAD_CACHE_MS (writers outside this process). */
@@ -103,6 +107,9 @@ char *rpc_dispatch(rpc_ctx *ctx, json_t *root, size_t *len);
 char *rpc_dispatch_text(rpc_ctx *ctx, const char *body, size_t body_len, size_t *len);
 /* True when every request in the body can run without the database. */
 bool rpc_body_is_inline(const json_t *root);
+/* True when no request in the body writes state (running it twice is
+ * harmless). */
+bool rpc_body_is_read_only(const json_t *root);
 /* A response with id null and this error. */
 char *rpc_error_text(int code, const char *message, size_t *len);
 

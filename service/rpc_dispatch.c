@@ -180,8 +180,9 @@ static json_t *run_call(rpc_ctx *ctx, json_t *msg, json_t *id, const char *name)
         json_decref(empty);
     }
     double elapsed = now_seconds() - start;
-    metrics_record_call(metric, elapsed, err.code);
-    if (err.code) {
+    if (ctx->discard_on_abort && ctx->abort_flag && atomic_load(ctx->abort_flag)) {
+        /* Thrown away by the caller; the retry records it. */
+    } else if (metrics_record_call(metric, elapsed, err.code), err.code) {
         char *idtext = id ? json_dumps(id, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
         log_warn("rpc %.64s id=%.64s %.3fms error %d: %.*s", name, idtext ? idtext : "-", elapsed * 1e3, err.code,
                  (int)(err.message_len > 300 ? 300 : err.message_len), err.message);
@@ -271,5 +272,17 @@ bool rpc_body_is_inline(const json_t *root)
     size_t n = json_array_size(root);
     for (size_t i = 0; i < n; i++)
         if (!request_is_inline(json_array_get(root, i))) return false;
+    return true;
+}
+
+bool rpc_body_is_read_only(const json_t *root)
+{
+    size_t n = json_is_array(root) ? json_array_size(root) : 1;
+    for (size_t i = 0; i < n; i++) {
+        const json_t *msg = json_is_array(root) ? json_array_get(root, i) : root;
+        const json_t *m = json_is_object(msg) ? json_object_get(msg, "method") : NULL;
+        const rpc_method *method = json_is_string(m) ? rpc_find_method(json_string_value(m)) : NULL;
+        if (method && (method->flags & RPC_ADMIN)) return false;
+    }
     return true;
 }

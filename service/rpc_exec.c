@@ -145,7 +145,7 @@ static bool apply_block_overrides(const json_t *v, int arg, block_env *env, rpc_
 }
 
 bool exec_env_open(rpc_ctx *ctx, const block_selector *sel, const json_t *state_ov, int state_ov_arg,
-                   const json_t *block_ov, int block_ov_arg, exec_env *ee, rpc_error *err)
+                   const json_t *block_ov, int block_ov_arg, bool precompile_moves, exec_env *ee, rpc_error *err)
 {
     memset(ee, 0, sizeof *ee);
     param_error pe;
@@ -167,6 +167,7 @@ bool exec_env_open(rpc_ctx *ctx, const block_selector *sel, const json_t *state_
         ee->fork = chain_config_fork_at(&ctx->chain, ee->env.number, ee->env.timestamp);
     }
     char msg[256];
+    ee->overrides.no_precompile_table = !precompile_moves;
     if (!override_validate(&ee->overrides, ee->fork, msg, sizeof msg)) {
         rpc_fail(err, RPC_SERVER_ERROR, "%s", msg);
         goto fail;
@@ -425,9 +426,6 @@ static void run_message(rpc_ctx *ctx, const exec_env *ee, const call_msg *m, uin
      * reads 0 and the fee checks hold. */
     if (u256_is_zero(&m->gas_price)) env.base_fee = u256_zero();
     if (m->has_blob_hashes && u256_is_zero(&m->blob_fee_cap)) env.blob_base_fee = u256_zero();
-    /* geth's call gas comes from the RPC gas cap, not the block: the
-     * block's limit must not refuse it. */
-    if (env.gas_limit < gas) env.gas_limit = gas;
 
     transaction tx;
     to_transaction(ee, m, gas, &tx);
@@ -435,8 +433,15 @@ static void run_message(rpc_ctx *ctx, const exec_env *ee, const call_msg *m, uin
 
     tx_options opts = {0};
     if (extra) opts = *extra;
+    /* geth's ToMessage(skipChecks): no nonce, EIP-3607 or EIP-7825 checks,
+     * and the gas comes from the RPC gas cap, not from the block's limit
+     * (GASLIMIT still reads the block's). */
     opts.skip_nonce_check = true;
     opts.skip_eoa_check = true;
+    opts.skip_block_gas_limit = true;
+    opts.skip_tx_gas_cap = true;
+    opts.moved_precompiles = ee->overrides.moves;
+    opts.n_moved_precompiles = ee->overrides.n_moves;
     opts.abort_flag = ctx->abort_flag;
     state *st = state_new(&ee->backend);
     tx_execute(st, &env, &tx, ee->fork, &opts, &r->res);
@@ -454,11 +459,13 @@ static void run_message(rpc_ctx *ctx, const exec_env *ee, const call_msg *m, uin
         return;
     }
     r->kind = RUN_EXECUTED;
-    /* geth's MaxUsedGas: the gas used before refunds. When the EIP-7623
-     * floor raised the result this sum is an upper bound (the core does not
-     * report the amount before the floor); it only seeds the estimator's
-     * first guess. */
-    r->peak_used = r->res.gas_used + r->res.gas_refunded;
+    /* geth's MaxUsedGas: the gas used before refunds, raised to the
+     * EIP-7623 floor from Prague on. */
+    r->peak_used = r->res.gas_spent;
+    if (ee->fork >= FORK_PRAGUE) {
+        uint64_t floor = tx_floor_gas(&tx, ee->fork);
+        if (r->peak_used < floor) r->peak_used = floor;
+    }
     metrics_record_execution(r->res.gas_used);
 }
 
@@ -633,23 +640,10 @@ static void disarm(rpc_ctx *ctx)
 
 /* ------------------------------------------------------------ eth_call */
 
-/* geth gives a call the RPC gas cap whatever the block's gas limit, and
- * skips EIP-7825's per-transaction cap. The core checks both for every
- * transaction (it has no option to skip them yet), so: a call without a
- * gas amount gets at most the block's limit (GASLIMIT then reads the
- * block's true limit; a call given more raises the limit the core sees
- * instead), and an Osaka call at most 2^24. */
-static void limit_call_gas(const exec_env *ee, const call_args *a, call_msg *m)
-{
-    if (!a->has_gas && m->gas > ee->env.gas_limit) m->gas = ee->env.gas_limit;
-    if (ee->fork >= FORK_OSAKA && m->gas > MAX_TX_GAS) m->gas = MAX_TX_GAS;
-}
-
 json_t *exec_call(rpc_ctx *ctx, exec_env *ee, const call_args *a, rpc_error *err)
 {
     call_msg m;
     if (!call_msg_build(ctx, ee, a, &m, err)) return NULL;
-    limit_call_gas(ee, a, &m);
     arm(ctx);
     run_result r;
     run_message(ctx, ee, &m, m.gas, NULL, &r);
@@ -1065,7 +1059,6 @@ json_t *exec_create_access_list(rpc_ctx *ctx, exec_env *ee, call_args *args, rpc
     }
     call_msg m;
     if (!call_msg_build(ctx, ee, &a, &m, err)) return NULL;
-    limit_call_gas(ee, &a, &m);
 
     address to = a.has_to ? a.to : contract_address(&a.from, a.nonce);
     address_list excluded = {xcalloc(3 + 0x100 + a.n_auths, sizeof(address)), 0};

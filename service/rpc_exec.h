@@ -21,9 +21,10 @@ typedef struct {
 
 /* Reads the head, checks that `sel` names it, applies block overrides
  * (`block_ov`, argument `block_ov_arg`) and state overrides (`state_ov`,
- * argument `state_ov_arg`); either JSON may be NULL. */
+ * argument `state_ov_arg`); either JSON may be NULL. `precompile_moves`
+ * false refuses movePrecompileToAddress as geth's eth_createAccessList does. */
 bool exec_env_open(rpc_ctx *ctx, const block_selector *sel, const json_t *state_ov, int state_ov_arg,
-                   const json_t *block_ov, int block_ov_arg, exec_env *ee, rpc_error *err);
+                   const json_t *block_ov, int block_ov_arg, bool precompile_moves, exec_env *ee, rpc_error *err);
 void exec_env_close(exec_env *ee);
 /* Reads the head and checks `sel` against it (no overrides). */
 bool resolve_head(rpc_ctx *ctx, const block_selector *sel, block_env *head, enum fork *f, rpc_error *err);

@@ -277,7 +277,7 @@ static json_t *m_call(rpc_ctx *ctx, json_t *params, rpc_error *err)
     exec_env ee;
     json_t *result = NULL;
     if (call_head_args(params, &a, &sel, err) &&
-        exec_env_open(ctx, &sel, arg(params, 2), 2, arg(params, 3), 3, &ee, err)) {
+        exec_env_open(ctx, &sel, arg(params, 2), 2, arg(params, 3), 3, true, &ee, err)) {
         result = exec_call(ctx, &ee, &a, err);
         exec_env_close(&ee);
     }
@@ -292,7 +292,7 @@ static json_t *m_estimate_gas(rpc_ctx *ctx, json_t *params, rpc_error *err)
     exec_env ee;
     json_t *result = NULL;
     if (call_head_args(params, &a, &sel, err) &&
-        exec_env_open(ctx, &sel, arg(params, 2), 2, arg(params, 3), 3, &ee, err)) {
+        exec_env_open(ctx, &sel, arg(params, 2), 2, arg(params, 3), 3, true, &ee, err)) {
         result = exec_estimate_gas(ctx, &ee, &a, err);
         exec_env_close(&ee);
     }
@@ -306,7 +306,7 @@ static json_t *m_create_access_list(rpc_ctx *ctx, json_t *params, rpc_error *err
     block_selector sel;
     exec_env ee;
     json_t *result = NULL;
-    if (call_head_args(params, &a, &sel, err) && exec_env_open(ctx, &sel, arg(params, 2), 2, NULL, 0, &ee, err)) {
+    if (call_head_args(params, &a, &sel, err) && exec_env_open(ctx, &sel, arg(params, 2), 2, NULL, 0, false, &ee, err)) {
         result = exec_create_access_list(ctx, &ee, &a, err);
         exec_env_close(&ee);
     }

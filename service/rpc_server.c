@@ -1,14 +1,19 @@
 /* The HTTP side of `jitevm serve`.
  *
- * libmicrohttpd runs its own polling threads (epoll, a thread pool). They
- * only read requests and write responses: a request that needs the state is
- * handed to a bounded pool of EVM workers and its connection is suspended
- * until the answer is ready, so a long call never holds up other
- * connections. Requests that need no state (eth_chainId, errors) are
- * answered on the polling thread directly. Each worker has its own SQLite
- * connection and a large stack (the interpreter recurses once per call
- * frame, 1024 deep). A watchdog thread enforces the per-call timeout by
- * setting the worker's abort flag, which the interpreter polls. */
+ * libmicrohttpd runs its own polling threads (epoll, a thread pool). Requests
+ * that need no state (eth_chainId, errors) are answered there. A read-only
+ * request that needs the state first runs there too, under a short budget
+ * (--inline-budget): most calls take microseconds, and handing them to
+ * another thread and back costs more than the call. A per-thread POSIX timer
+ * sets the polling thread's abort flag when the budget is spent; the partial
+ * answer is then thrown away and the request goes to a bounded pool of EVM
+ * workers (running it again is harmless: it writes nothing), with its
+ * connection suspended meanwhile, so a long call holds up the other
+ * connections of its polling thread for at most the budget. Each executing
+ * thread has its own SQLite connection and a large stack (the interpreter
+ * recurses once per call frame, 1024 deep). A watchdog thread enforces the
+ * per-call timeout by setting the worker's abort flag, which the
+ * interpreter polls. */
 #include "rpc_server.h"
 
 #include <arpa/inet.h>
@@ -19,6 +24,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sodium.h>
+#include <sqlite3.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -26,6 +32,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -46,6 +53,26 @@
 #endif
 
 typedef struct server server;
+
+/* What a polling thread needs to run calls itself (made on first use). */
+typedef struct inline_runner {
+    rpc_ctx ctx;
+    timer_t timer;
+    struct inline_runner *next;
+} inline_runner;
+
+/* The signal of the inline budget's timer, and what its handler reads and
+ * sets: the polling thread's own (the timer signals the thread it belongs
+ * to). The timer ticks every budget of the thread's CPU time; a run that
+ * is still the same at two ticks in a row has had at least one budget and
+ * is aborted. (Re-arming a timer per run costs two system calls, about as
+ * much as a short call.) */
+#define INLINE_BUDGET_SIGNAL (SIGRTMIN + 3)
+static __thread atomic_int inline_abort;
+static __thread volatile sig_atomic_t inline_running;
+static __thread volatile unsigned inline_run, inline_run_seen;
+static __thread inline_runner *inline_self;
+static __thread bool inline_unavailable;
 
 typedef struct {
     server *srv;
@@ -94,6 +121,8 @@ struct server {
     _Atomic bool abort_all; /* shutdown took too long: every running call aborts */
 
     rpc_ctx inline_ctx; /* what requests answered on the HTTP threads start from */
+    pthread_mutex_t runners_lock;
+    inline_runner *runners; /* one per polling thread that ran a call */
     _Atomic int inflight;
     _Atomic bool draining;
 };
@@ -285,6 +314,96 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
+/* ------------------------------------------------------- inline runs */
+
+static void on_inline_budget(int sig)
+{
+    (void)sig;
+    if (!inline_running) return;
+    if (inline_run_seen == inline_run) atomic_store_explicit(&inline_abort, 1, memory_order_relaxed);
+    inline_run_seen = inline_run;
+}
+
+/* This polling thread's runner; NULL when one cannot be made (the
+ * requests then go to the workers). */
+static inline_runner *inline_runner_get(server *s)
+{
+    if (inline_self || inline_unavailable) return inline_self;
+    inline_unavailable = true;
+    inline_runner *r = xcalloc(1, sizeof *r);
+    /* The budget is CPU time: a thread that waits for a CPU is not running
+     * a long call. (The kernel checks CPU timers at its ticks, so a run may
+     * go on for up to two budgets plus a tick.) */
+    struct sigevent ev = {.sigev_notify = SIGEV_THREAD_ID, .sigev_signo = INLINE_BUDGET_SIGNAL};
+    ev._sigev_un._tid = (pid_t)syscall(SYS_gettid);
+    clockid_t cpu_clock;
+    if (pthread_getcpuclockid(pthread_self(), &cpu_clock) != 0 || timer_create(cpu_clock, &ev, &r->timer) != 0) {
+        log_warn("no inline runs on this HTTP thread: timer_create: %s", strerror(errno));
+        free(r);
+        return NULL;
+    }
+    store_error se;
+    r->ctx = s->inline_ctx;
+    r->ctx.abort_flag = &inline_abort;
+    r->ctx.discard_on_abort = true;
+    r->ctx.shutting_down = &s->abort_all;
+    r->ctx.conn = store_connect(s->db, &se);
+    if (!r->ctx.conn) {
+        log_warn("no inline runs on this HTTP thread: %s", se.msg);
+        timer_delete(r->timer);
+        free(r);
+        return NULL;
+    }
+    uint64_t budget_ns = s->cfg->inline_budget_ms * 1000000u;
+    struct timespec period = {(time_t)(budget_ns / 1000000000u), (long)(budget_ns % 1000000000u)};
+    struct itimerspec every = {.it_interval = period, .it_value = period};
+    timer_settime(r->timer, 0, &every, NULL);
+    pthread_mutex_lock(&s->runners_lock);
+    r->next = s->runners;
+    s->runners = r;
+    pthread_mutex_unlock(&s->runners_lock);
+    inline_unavailable = false;
+    inline_self = r;
+    return r;
+}
+
+/* Runs `root` on this polling thread within the budget. Returns the answer
+ * (as rpc_dispatch) with *done set, or *done false when the budget ran out
+ * (nothing to send: the request goes to a worker). */
+static char *run_inline(server *s, inline_runner *r, http_request *req, json_t *root, size_t *len, bool *done)
+{
+    r->ctx.authorized = req->authorized;
+    r->ctx.admin_rejected = req->admin_rejected;
+    atomic_store(&inline_abort, atomic_load(&s->abort_all) ? 1 : 0);
+    inline_run++;
+    atomic_signal_fence(memory_order_seq_cst);
+    inline_running = 1;
+    atomic_signal_fence(memory_order_seq_cst);
+    char *answer = rpc_dispatch(&r->ctx, root, len);
+    atomic_signal_fence(memory_order_seq_cst);
+    inline_running = 0;
+    atomic_signal_fence(memory_order_seq_cst);
+    /* A budget that ran out just after the answer was complete also sends
+     * the request to a worker: rare, and harmless. */
+    *done = !atomic_load(&inline_abort);
+    if (!*done) {
+        free(answer);
+        answer = NULL;
+    }
+    return answer;
+}
+
+static void inline_runners_free(server *s)
+{
+    while (s->runners) {
+        inline_runner *r = s->runners;
+        s->runners = r->next;
+        timer_delete(r->timer);
+        store_disconnect(r->ctx.conn);
+        free(r);
+    }
+}
+
 /* ------------------------------------------------------------ requests */
 
 static bool token_matches(server *s, const char *header)
@@ -337,6 +456,17 @@ static enum MHD_Result answer_rpc(server *s, http_request *req)
             json_decref(root);
             if (!answer) return respond_json(s, conn, MHD_HTTP_OK, copy_text("", &len), 0);
             return respond_json(s, conn, MHD_HTTP_OK, answer, len);
+        }
+        inline_runner *r;
+        if (s->cfg->inline_budget_ms && !atomic_load(&s->draining) && rpc_body_is_read_only(root) &&
+            (r = inline_runner_get(s))) {
+            bool done;
+            char *answer = run_inline(s, r, req, root, &len, &done);
+            if (done) {
+                json_decref(root);
+                if (!answer) return respond_json(s, conn, MHD_HTTP_OK, copy_text("", &len), 0);
+                return respond_json(s, conn, MHD_HTTP_OK, answer, len);
+            }
         }
         req->root = root;
     }
@@ -486,9 +616,9 @@ static void log_startup(server *s, uint16_t port, store_conn *conn)
     log_notice("database %s: schema v%d, chain id %llu, %s%s", cfg->db_path, store_schema_version(),
              (unsigned long long)s->chain.chain_id, head_text, counts);
     log_notice("config: threads=%d workers=%d queue=%d max-connections=%d max-body=%zu max-batch=%zu gas-cap=%llu "
-             "call-timeout=%s cors-origin='%s' admin=%s log-level=%s",
+             "call-timeout=%s inline-budget=%llums cors-origin='%s' admin=%s log-level=%s",
              cfg->http_threads, cfg->workers, cfg->queue_size, cfg->max_connections, cfg->max_body, cfg->max_batch,
-             (unsigned long long)cfg->gas_cap, timeout, cfg->cors_origin, cfg->admin ? "on" : "off",
+             (unsigned long long)cfg->gas_cap, timeout, (unsigned long long)cfg->inline_budget_ms, cfg->cors_origin, cfg->admin ? "on" : "off",
              log_level_name(cfg->log_level));
     if (cfg->admin && cfg->admin_token_generated)
         log_notice("admin methods enabled; bearer token (generated): %s", cfg->admin_token);
@@ -540,6 +670,10 @@ int cmd_serve(int argc, char **argv)
         return 1;
     }
     json_object_seed(0); /* before any thread: jansson's hash seed */
+    /* SQLite's memory statistics take a process-wide mutex on every
+     * allocation; the polling threads and workers would contend for it.
+     * (Only possible before SQLite initialises, i.e. before the store opens.) */
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
     if (cfg.admin) rpc_config_ensure_token(&cfg);
 
     server s = {.cfg = &cfg};
@@ -569,6 +703,10 @@ int cmd_serve(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    pthread_mutex_init(&s.runners_lock, NULL);
+    struct sigaction sa = {.sa_handler = on_inline_budget, .sa_flags = SA_RESTART};
+    sigemptyset(&sa.sa_mask);
+    sigaction(INLINE_BUDGET_SIGNAL, &sa, NULL);
     pthread_mutex_init(&s.queue_lock, NULL);
     pthread_cond_init(&s.queue_cond, NULL);
     pthread_mutex_init(&s.watch_lock, NULL);
@@ -627,7 +765,8 @@ int cmd_serve(int argc, char **argv)
     /* The per-connection memory pool is cleared for every request and only
      * holds headers (bodies arrive in chunks): a small one is cheaper. */
     s.daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, &s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
-                                MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg.http_threads, MHD_OPTION_CONNECTION_LIMIT,
+                                MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg.http_threads,
+                                MHD_OPTION_THREAD_STACK_SIZE, (size_t)WORKER_STACK_SIZE, MHD_OPTION_CONNECTION_LIMIT,
                                 (unsigned)cfg.max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
                                 (unsigned)cfg.idle_timeout_s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, &s,
                                 MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)8192, MHD_OPTION_END);
@@ -665,8 +804,9 @@ int cmd_serve(int argc, char **argv)
     s.daemon = NULL;
     status = 0;
 out:
-    if (s.daemon) MHD_stop_daemon(s.daemon);
+    if (s.daemon) MHD_stop_daemon(s.daemon); /* joins the polling threads */
     stop_workers(&s, started);
+    inline_runners_free(&s);
     if (watchdog_started) {
         pthread_mutex_lock(&s.watch_lock);
         s.watch_stop = true;

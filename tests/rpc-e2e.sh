@@ -189,10 +189,28 @@ ok "nonce override" eth_call "[{\"to\":\"0x0000000000000000000000000000000000000
     '"0x0000000000000000000000006fea37642f13609e35f076c4c22d5e19bf21fe4f"'
 err "state and stateDiff together" eth_call "[{\"to\":\"$READER\"},\"latest\",{\"$READER\":{\"state\":{},\"stateDiff\":{}}}]" \
     '"error":{"code":-32000,"message":"account 0x000000000000000000000000000000000000c000 has both '"'"'state'"'"' and '"'"'stateDiff'"'"'"}'
-err "movePrecompileToAddress" eth_call "[{\"to\":\"$READER\"},\"latest\",{\"0x0000000000000000000000000000000000000002\":{\"movePrecompileToAddress\":\"0x0000000000000000000000000000000000001234\"}}]" \
-    '"message":"movePrecompileToAddress is not supported by this node"'
+# movePrecompileToAddress: identity (0x04) answers at 0x1234; 0x04 runs its own code
+IDENTITY=0x0000000000000000000000000000000000000004
+MOVED=0x0000000000000000000000000000000000001234
+MOVE="{\"$IDENTITY\":{\"movePrecompileToAddress\":\"$MOVED\"}}"
+ok "moved precompile answers at its new address" eth_call "[{\"to\":\"$MOVED\",\"input\":\"0xdeadbeef\"},\"latest\",$MOVE]" '"0xdeadbeef"'
+ok "moved precompile's old address is an empty account" eth_call "[{\"to\":\"$IDENTITY\",\"input\":\"0xdeadbeef\"},\"latest\",$MOVE]" '"0x"'
+ok "moved precompile's old address runs its overridden code" eth_call "[{\"to\":\"$IDENTITY\",\"input\":\"0xdeadbeef\"},\"latest\",{\"$IDENTITY\":{\"movePrecompileToAddress\":\"$MOVED\",\"code\":\"0x602a60005260206000f3\"}}]" \
+    '"0x000000000000000000000000000000000000000000000000000000000000002a"'
+# 0x777 staticcalls 0x1234 with 3 bytes and returns what came back
+ok "a contract calls the moved precompile" eth_call "[{\"to\":\"0x0000000000000000000000000000000000000777\"},\"latest\",{\"$IDENTITY\":{\"movePrecompileToAddress\":\"$MOVED\"},\"0x0000000000000000000000000000000000000777\":{\"code\":\"0x62abcdef600052600360006003601d61123461fffffa5060036000f3\"}}]" '"0xabcdef"'
+ok "estimateGas with a moved precompile" eth_estimateGas "[{\"to\":\"$MOVED\",\"input\":\"0xdeadbeef\"},\"latest\",$MOVE]" '"0x534e"'
+err "move of a non-precompile" eth_call "[{\"to\":\"$READER\"},\"latest\",{\"$READER\":{\"movePrecompileToAddress\":\"$MOVED\"}}]" \
+    '"error":{"code":-32000,"message":"account 0x000000000000000000000000000000000000c000 is not a precompile"}'
+err "move to an overridden account" eth_call "[{\"to\":\"$READER\"},\"latest\",{\"$IDENTITY\":{\"movePrecompileToAddress\":\"$READER\"},\"$READER\":{\"balance\":\"0x1\"}}]" \
+    '"error":{"code":-32000,"message":"account 0x000000000000000000000000000000000000c000 is already overridden"}'
+err "move in eth_createAccessList (geth has no precompile table there)" eth_createAccessList "[{\"to\":\"$MOVED\"},\"latest\",$MOVE]" \
+    '"error":{"code":-32000,"message":"account 0x0000000000000000000000000000000000000004 is not a precompile"}'
 ok "block overrides" eth_call "[{\"from\":\"$SENDER\",\"to\":\"$BLOCKINFO\",\"maxFeePerGas\":\"0x9\"},\"latest\",{},{\"number\":\"0x99\",\"baseFeePerGas\":\"0x8\",\"gasLimit\":\"0x1000000\",\"time\":\"0x1\",\"feeRecipient\":\"0x0000000000000000000000000000000000000001\",\"prevRandao\":\"$W1\"}]" \
     '"0x000000000000000000000000000000000000000000000000000000000000000800000000000000000000000000000000000000000000000000000000000000990000000000000000000000000000000000000000000000000000000001000000"'
+# geth's call gas is not bounded by the block's gas limit, and GASLIMIT still reads the block's
+ok "gas above the block's limit: GASLIMIT reads the block's" eth_call "[{\"to\":\"$BLOCKINFO\",\"gas\":\"0x2000000\"}]" \
+    '"0x000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000010000000000000000000000000000000000000000000000000000000001c9c380"'
 ok "no gas price: BASEFEE reads 0" eth_call "[{\"to\":\"$BLOCKINFO\"}]" \
     '"0x000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000010000000000000000000000000000000000000000000000000000000001c9c380"'
 
@@ -420,6 +438,26 @@ err "timeout: estimateGas too" eth_estimateGas "[{\"to\":\"$FOREVER\",\"gas\":\"
 ok "1024-deep call chain" eth_call "[{\"to\":\"0x0000000000000000000000000000000000000777\",\"gas\":\"0x10000000000\"},\"latest\",{\"0x0000000000000000000000000000000000000777\":{\"code\":\"0x60006000600060006000305af100\"}}]" '"0x"'
 ok "still serving after timeouts" eth_call "[{\"to\":\"$READER\",\"input\":\"$W1\"}]" "\"$W1\""
 if stop_server; then pass; else fail "timeout server: exit status 0"; fi
+
+# ============================================================ inline budget
+# One HTTP thread: a long call starts on it, runs out of its inline budget,
+# moves to the worker; the thread's other connections are answered meanwhile.
+start_server "$TMP/inline.log" --threads 1 --workers 1 --inline-budget 2ms --call-timeout 1s --gas-cap 0
+curl -s -o "$TMP/forever2.out" -H 'Content-Type: application/json' --data-binary "$(req eth_call "[{\"to\":\"$FOREVER\",\"gas\":\"0x7fffffffffffffff\"}]")" "$URL" &
+CURL_PID=$!
+sleep 0.2
+T0=$(date +%s%N)
+ok "one HTTP thread: a call answered while a long one runs" eth_call "[{\"to\":\"$READER\",\"input\":\"$W1\"}]" "\"$W1\""
+T1=$(date +%s%N)
+check_eq "one HTTP thread: answered promptly" yes "$([ $(((T1 - T0) / 1000000)) -lt 250 ] && echo yes || echo "no: $(((T1 - T0) / 1000000)) ms")"
+wait $CURL_PID
+check "the long call timed out on the worker" '"error":{"code":-32000,"message":"execution aborted (timeout = 1s)"}' "$(cat "$TMP/forever2.out")"
+check_eq "the abandoned inline attempt is not logged" 1 "$(grep -c 'execution aborted' "$TMP/inline.log")"
+if stop_server; then pass; else fail "inline server: exit status 0"; fi
+start_server "$TMP/noinline.log" --inline-budget 0 --workers 1
+ok "inline budget 0: calls run on the workers" eth_call "[{\"to\":\"$TOKEN\",\"data\":\"0x70a08231$HOLDER_WORD\"}]" \
+    '"0x00000000000000000000000000000000000000000000000000000000000f4240"'
+if stop_server; then pass; else fail "no-inline server: exit status 0"; fi
 
 # ============================================================ queue limit
 start_server "$TMP/queue.log" --workers 1 --queue 1 --gas-cap 0

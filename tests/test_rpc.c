@@ -445,6 +445,25 @@ START_TEST(state_overrides)
     override_free(&set);
     json_decref(v);
 
+    /* Two precompiles moved to one address: geth applies them in address
+     * order, so the later (0x05) wins; the core takes the first entry. */
+    v = json_loads("{\"0x0000000000000000000000000000000000000004\":{\"movePrecompileToAddress\":"
+                   "\"0x000000000000000000000000000000000000c000\"},"
+                   "\"0x0000000000000000000000000000000000000005\":{\"movePrecompileToAddress\":"
+                   "\"0x000000000000000000000000000000000000c000\"}}",
+                   0, &jerr);
+    ck_assert(override_parse(v, &set, &pe));
+    ck_assert(override_validate(&set, FORK_PRAGUE, msg, sizeof msg));
+    ck_assert_uint_eq(set.n_moves, 2);
+    ck_assert_uint_eq(set.moves[0].from.b[19], 0x05);
+    ck_assert_uint_eq(set.moves[0].to.b[18], 0xc0);
+    ck_assert_uint_eq(set.moves[1].from.b[19], 0x04);
+    set.no_precompile_table = true; /* eth_createAccessList */
+    ck_assert(!override_validate(&set, FORK_PRAGUE, msg, sizeof msg));
+    ck_assert_str_eq(msg, "account 0x0000000000000000000000000000000000000004 is not a precompile");
+    override_free(&set);
+    json_decref(v);
+
     v = json_loads("{\"0x00000000000000000000000000000000000000aa\":{\"balance\":1}}", 0, &jerr);
     ck_assert(!override_parse(v, &set, &pe));
     ck_assert_str_eq(pe.msg, "json: cannot unmarshal non-string into Go struct field OverrideAccount.balance of type *hexutil.Big");
@@ -498,6 +517,17 @@ START_TEST(settings_parsers)
     ck_assert(rpc_config_load(&c, 5, argv, &help, err, sizeof err));
     ck_assert_uint_eq(c.gas_cap, 1000);
     ck_assert_uint_eq(c.call_timeout_ms, 300);
+    ck_assert_uint_eq(c.inline_budget_ms, 1); /* the default */
+    ck_assert_int_ge(c.http_threads, 4);
+    ck_assert_int_le(c.http_threads, 64);
+    setenv("JITEVM_INLINE_BUDGET", "0", 1);
+    char *argv1[] = {"serve", "--db", "x.db", NULL};
+    ck_assert(rpc_config_load(&c, 3, argv1, &help, err, sizeof err));
+    ck_assert_uint_eq(c.inline_budget_ms, 0);
+    setenv("JITEVM_INLINE_BUDGET", "soon", 1);
+    ck_assert(!rpc_config_load(&c, 3, argv1, &help, err, sizeof err));
+    ck_assert_str_eq(err, "JITEVM_INLINE_BUDGET: expected a duration (1ms, 0), got 'soon'");
+    unsetenv("JITEVM_INLINE_BUDGET");
     setenv("JITEVM_MAX_BATCH", "zero", 1);
     char *argv2[] = {"serve", "--db", "x.db", NULL};
     ck_assert(!rpc_config_load(&c, 3, argv2, &help, err, sizeof err));
@@ -764,11 +794,11 @@ START_TEST(eth_call_results_and_errors)
     ASK_ERR(&ctx, CALL("eth_call", "[{\"from\":\"" SENDER "\",\"to\":\"0x000000000000000000000000000000000000c000\","
                                    "\"maxFeePerGas\":\"0x6\"}]"),
             -32000, "err: max fee per gas less than block base fee: address 0x00000000000000000000000000000000000000AA, "
-                    "maxFeePerGas: 6, baseFee: 7 (supplied gas 30000000)");
+                    "maxFeePerGas: 6, baseFee: 7 (supplied gas 50000000)");
     ASK_ERR(&ctx, CALL("eth_call", "[{\"from\":\"" SENDER "\",\"to\":\"0x000000000000000000000000000000000000c000\","
                                    "\"maxFeePerGas\":\"0x8\",\"maxPriorityFeePerGas\":\"0x9\"}]"),
             -32000, "err: max priority fee per gas higher than max fee per gas: address "
-                    "0x00000000000000000000000000000000000000AA, maxPriorityFeePerGas: 9, maxFeePerGas: 8 (supplied gas 30000000)");
+                    "0x00000000000000000000000000000000000000AA, maxPriorityFeePerGas: 9, maxFeePerGas: 8 (supplied gas 50000000)");
     ASK_ERR(&ctx, CALL("eth_call", "[{\"to\":\"0x000000000000000000000000000000000000c000\",\"gasPrice\":\"0x8\","
                                    "\"maxFeePerGas\":\"0x8\"}]"),
             -32000, "both gasPrice and (maxFeePerGas or maxPriorityFeePerGas) specified");
@@ -844,10 +874,21 @@ START_TEST(eth_call_blocks_and_overrides)
                                    "{\"0x000000000000000000000000000000000000c000\":{\"balance\":\"0x01\"}}]"),
             -32602, "invalid argument 2: json: cannot unmarshal hex number with leading zero digits into Go struct "
                     "field OverrideAccount.balance of type *hexutil.Big");
-    ASK_ERR(&ctx, CALL("eth_call", "[{\"to\":\"0x000000000000000000000000000000000000c000\"},\"latest\","
-                                   "{\"0x0000000000000000000000000000000000000001\":{\"movePrecompileToAddress\":"
-                                   "\"0x000000000000000000000000000000000000c023\"}}]"),
-            -32000, "movePrecompileToAddress is not supported by this node");
+    /* ecrecover moved to 0xc023: an empty input answers nothing there, and
+     * 0x01 runs its overridden code. */
+    ASK_OK(&ctx, CALL("eth_call", "[{\"to\":\"0x000000000000000000000000000000000000c023\"},\"latest\","
+                                  "{\"0x0000000000000000000000000000000000000001\":{\"movePrecompileToAddress\":"
+                                  "\"0x000000000000000000000000000000000000c023\"}}]"),
+           "0x");
+    ASK_OK(&ctx, CALL("eth_call", "[{\"to\":\"0x0000000000000000000000000000000000000001\"},\"latest\","
+                                  "{\"0x0000000000000000000000000000000000000001\":{\"movePrecompileToAddress\":"
+                                  "\"0x000000000000000000000000000000000000c023\",\"code\":\"0x60016000526001601ff3\"}}]"),
+           "0x01");
+    /* The identity precompile moved: it echoes at its new address. */
+    ASK_OK(&ctx, CALL("eth_call", "[{\"to\":\"0x000000000000000000000000000000000000c023\",\"input\":\"0x1234\"},"
+                                  "\"latest\",{\"0x0000000000000000000000000000000000000004\":{\"movePrecompileToAddress\":"
+                                  "\"0x000000000000000000000000000000000000c023\"}}]"),
+           "0x1234");
     close_store();
 }
 END_TEST
@@ -986,8 +1027,9 @@ START_TEST(reads_and_admin_writes)
 }
 END_TEST
 
-/* geth's eth_call has no EIP-7825 cap; the core enforces it, so an Osaka
- * call runs with at most 2^24 gas, and the estimator searches below it. */
+/* geth's eth_call skips EIP-7825's cap (and the block's gas limit): an
+ * Osaka call may use more than 2^24 gas, and GASLIMIT reads the block's
+ * limit. Its estimator still searches below 2^24. */
 START_TEST(osaka_gas_cap)
 {
     open_store(FORK_OSAKA);
@@ -995,6 +1037,18 @@ START_TEST(osaka_gas_cap)
     ASK_OK(&ctx, CALL("eth_call", "[{\"to\":\"0x000000000000000000000000000000000000c000\",\"input\":"
                                   "\"0x0000000000000000000000000000000000000000000000000000000000000001\"}]"),
            "0x000000000000000000000000000000000000000000000000000000000000002a");
+    /* 250,000 iterations of the loop: about 22M gas, above 2^24. */
+    json_t *r = ask(&ctx, CALL("eth_call", "[{\"to\":\"0x0000000000000000000000000000000000000777\"},\"latest\","
+                                           "{\"0x0000000000000000000000000000000000000777\":{\"code\":"
+                                           "\"0x6203d09060005b5850601f02810180600052600051019060019003908160065760005260206000f3\"}}]"));
+    ck_assert_msg(json_is_string(json_object_get(r, "result")), "a call above 2^24 gas was refused");
+    json_decref(r);
+    /* The gas cap (50M) above the block's 30M: GASLIMIT reads the block's. */
+    ASK_OK(&ctx, CALL("eth_call", "[{\"to\":\"0x000000000000000000000000000000000000c006\",\"gas\":\"0x2faf080\"}]"),
+           "0x0000000000000000000000000000000000000000000000000000000000000000"
+           "0000000000000000000000000000000000000000000000000000000000000001"
+           "0000000000000000000000000000000000000000000000000000000001c9c380");
+    ASK_ERR(&ctx, CALL("eth_call", "[{\"to\":\"0x000000000000000000000000000000000000c004\"}]"), -32000, "out of gas");
     ASK_ERR(&ctx, CALL("eth_estimateGas", "[{\"to\":\"0x000000000000000000000000000000000000c004\"}]"), -32000,
             "gas required exceeds allowance (16777216)");
     close_store();
