@@ -927,48 +927,6 @@ static json_t *list_to_json(const built_list *l)
     return arr;
 }
 
-/* EIP-7702: the account that signed an authorization, or false. */
-static bool authority_of(const authorization *auth, address *authority)
-{
-    static const u256 half_n = {{0xdfe92f46681b20a0ULL, 0x5d576e7357a4501dULL, 0xffffffffffffffffULL, 0x7fffffffffffffffULL}};
-    if (!u256_fits_u64(&auth->y_parity) || auth->y_parity.w[0] > 1) return false;
-    if (u256_is_zero(&auth->s) || u256_lt(&half_n, &auth->s)) return false;
-    bytebuf msg = {0};
-    bytebuf_push(&msg, 0x05);
-    size_t mark = rlp_list_begin(&msg);
-    rlp_put_u256(&msg, &auth->chain_id);
-    rlp_put_bytes(&msg, auth->addr.b, 20);
-    rlp_put_u256(&msg, &auth->nonce);
-    rlp_list_end(&msg, mark);
-    uint8_t input[128] = {0};
-    keccak256(msg.data, msg.len, input);
-    bytebuf_free(&msg);
-    input[63] = (uint8_t)(27 + auth->y_parity.w[0]);
-    u256_store_be(input + 64, &auth->r);
-    u256_store_be(input + 96, &auth->s);
-    bytebuf out = {0};
-    pc_ecrecover_run(input, sizeof input, FORK_PRAGUE, &out);
-    bool ok = out.len == 32;
-    if (ok) memcpy(authority->b, out.data + 12, 20);
-    bytebuf_free(&out);
-    return ok;
-}
-
-static address contract_address(const address *sender, uint64_t nonce)
-{
-    bytebuf enc = {0};
-    size_t mark = rlp_list_begin(&enc);
-    rlp_put_bytes(&enc, sender->b, 20);
-    rlp_put_u64(&enc, nonce);
-    rlp_list_end(&enc, mark);
-    uint8_t h[32];
-    keccak256(enc.data, enc.len, h);
-    bytebuf_free(&enc);
-    address a;
-    memcpy(a.b, h + 12, 20);
-    return a;
-}
-
 /* The hash geth prints for a failed access-list run: the arguments as an
  * unsigned legacy transaction. */
 static void legacy_tx_hash(const call_args *a, uint64_t nonce, uint64_t gas, char out[HEX_HASH_LEN])
@@ -1060,7 +1018,7 @@ json_t *exec_create_access_list(rpc_ctx *ctx, exec_env *ee, call_args *args, rpc
     call_msg m;
     if (!call_msg_build(ctx, ee, &a, &m, err)) return NULL;
 
-    address to = a.has_to ? a.to : contract_address(&a.from, a.nonce);
+    address to = a.has_to ? a.to : create_address(&a.from, a.nonce);
     address_list excluded = {xcalloc(3 + 0x100 + a.n_auths, sizeof(address)), 0};
     excluded.addrs[excluded.n++] = a.from;
     excluded.addrs[excluded.n++] = to;
@@ -1076,7 +1034,7 @@ json_t *exec_create_access_list(rpc_ctx *ctx, exec_env *ee, call_args *args, rpc
         if (!u256_is_zero(&auth->chain_id) && !u256_eq(&auth->chain_id, &chain_id)) continue;
         if (!u256_fits_u64(&auth->nonce) || auth->nonce.w[0] == UINT64_MAX) continue;
         address authority;
-        if (authority_of(auth, &authority)) excluded.addrs[excluded.n++] = authority;
+        if (tx_recover_authority(auth, &authority)) excluded.addrs[excluded.n++] = authority;
     }
     json_t *result = NULL;
     built_list prev = {0}, next = {0};
