@@ -31,27 +31,32 @@ static inline bool u256_slt(const u256 *a, const u256 *b)
     if (an != bn) return an;
     return u256_lt(a, b);
 }
+/* Carry chains written out limb by limb (no loop over an array), so the
+ * result stays in registers and is stored as four 64-bit words. */
 static inline u256 u256_add(const u256 *a, const u256 *b)
 {
+    typedef unsigned __int128 u128_t;
     u256 r;
-    unsigned __int128 c = 0;
-    for (int i = 0; i < 4; i++) {
-        c += (unsigned __int128)a->w[i] + b->w[i];
-        r.w[i] = (uint64_t)c;
-        c >>= 64;
-    }
+    u128_t t = (u128_t)a->w[0] + b->w[0];
+    r.w[0] = (uint64_t)t;
+    t = (u128_t)a->w[1] + b->w[1] + (uint64_t)(t >> 64);
+    r.w[1] = (uint64_t)t;
+    t = (u128_t)a->w[2] + b->w[2] + (uint64_t)(t >> 64);
+    r.w[2] = (uint64_t)t;
+    r.w[3] = a->w[3] + b->w[3] + (uint64_t)(t >> 64);
     return r;
 }
 static inline u256 u256_sub(const u256 *a, const u256 *b)
 {
+    typedef unsigned __int128 u128_t;
     u256 r;
-    uint64_t borrow = 0;
-    for (int i = 0; i < 4; i++) {
-        uint64_t d = a->w[i] - b->w[i];
-        uint64_t b1 = a->w[i] < b->w[i];
-        r.w[i] = d - borrow;
-        borrow = b1 | (d < borrow);
-    }
+    u128_t t = (u128_t)a->w[0] - b->w[0];
+    r.w[0] = (uint64_t)t;
+    t = (u128_t)a->w[1] - b->w[1] - (uint64_t)(t >> 127);
+    r.w[1] = (uint64_t)t;
+    t = (u128_t)a->w[2] - b->w[2] - (uint64_t)(t >> 127);
+    r.w[2] = (uint64_t)t;
+    r.w[3] = a->w[3] - b->w[3] - (uint64_t)(t >> 127);
     return r;
 }
 static inline u256 u256_and(const u256 *a, const u256 *b)
