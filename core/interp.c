@@ -19,6 +19,18 @@ static void *fork_labels[FORK_COUNT][256];
 static atomic_bool fork_labels_ready[FORK_COUNT];
 static pthread_mutex_t fork_labels_lock = PTHREAD_MUTEX_INITIALIZER;
 
+/* Stack words are copied as four 64-bit moves: most were just written that
+ * way by an arithmetic result, and a 16-byte load of them would miss store
+ * forwarding (a struct assignment compiles to 16-byte moves). */
+static inline void copy_word(u256 *dst, const u256 *src)
+{
+    uint64_t w0 = src->w[0], w1 = src->w[1], w2 = src->w[2], w3 = src->w[3];
+    dst->w[0] = w0;
+    dst->w[1] = w1;
+    dst->w[2] = w2;
+    dst->w[3] = w3;
+}
+
 static void emit_trace(frame *f, const uint8_t *ip, int64_t gas, const u256 *sp, const u256 *stack)
 {
     trace_step step;
@@ -343,7 +355,7 @@ L_INVALID:
 
 #define DUP_N(n)                   \
     BEGIN(DUP##n, n, (n) + 1)      \
-    sp[1] = sp[1 - (n)];           \
+    copy_word(&sp[1], &sp[1 - (n)]); \
     sp++;                          \
     NEXT();
     DUP_N(1) DUP_N(2) DUP_N(3) DUP_N(4) DUP_N(5) DUP_N(6) DUP_N(7) DUP_N(8)
@@ -351,9 +363,10 @@ L_INVALID:
 #define SWAP_N(n)                     \
     BEGIN(SWAP##n, (n) + 1, (n) + 1)  \
     {                                 \
-        u256 t = sp[0];               \
-        sp[0] = sp[-(n)];             \
-        sp[-(n)] = t;                 \
+        u256 t;                       \
+        copy_word(&t, &sp[0]);        \
+        copy_word(&sp[0], &sp[-(n)]); \
+        copy_word(&sp[-(n)], &t);     \
     }                                 \
     NEXT();
     SWAP_N(1) SWAP_N(2) SWAP_N(3) SWAP_N(4) SWAP_N(5) SWAP_N(6) SWAP_N(7) SWAP_N(8)
