@@ -270,7 +270,10 @@ static bool call_head_args(json_t *params, call_args *a, block_selector *sel, rp
     return block_arg(params, 1, sel, err);
 }
 
-static json_t *m_call(rpc_ctx *ctx, json_t *params, rpc_error *err)
+/* eth_call and eth_estimateGas: the same arguments (call object, block,
+ * state overrides, block overrides), a different execution. */
+static json_t *with_call_env(rpc_ctx *ctx, json_t *params, rpc_error *err,
+                             json_t *(*run)(rpc_ctx *, exec_env *, const call_args *, rpc_error *))
 {
     call_args a = {0};
     block_selector sel;
@@ -278,26 +281,21 @@ static json_t *m_call(rpc_ctx *ctx, json_t *params, rpc_error *err)
     json_t *result = NULL;
     if (call_head_args(params, &a, &sel, err) &&
         exec_env_open(ctx, &sel, arg(params, 2), 2, arg(params, 3), 3, true, &ee, err)) {
-        result = exec_call(ctx, &ee, &a, err);
+        result = run(ctx, &ee, &a, err);
         exec_env_close(&ee);
     }
     call_args_free(&a);
     return result;
 }
 
+static json_t *m_call(rpc_ctx *ctx, json_t *params, rpc_error *err)
+{
+    return with_call_env(ctx, params, err, exec_call);
+}
+
 static json_t *m_estimate_gas(rpc_ctx *ctx, json_t *params, rpc_error *err)
 {
-    call_args a = {0};
-    block_selector sel;
-    exec_env ee;
-    json_t *result = NULL;
-    if (call_head_args(params, &a, &sel, err) &&
-        exec_env_open(ctx, &sel, arg(params, 2), 2, arg(params, 3), 3, true, &ee, err)) {
-        result = exec_estimate_gas(ctx, &ee, &a, err);
-        exec_env_close(&ee);
-    }
-    call_args_free(&a);
-    return result;
+    return with_call_env(ctx, params, err, exec_estimate_gas);
 }
 
 static json_t *m_create_access_list(rpc_ctx *ctx, json_t *params, rpc_error *err)
