@@ -12,6 +12,16 @@
 #include "evm_internal.h"
 #include "keccak.h"
 
+/* Base gas known at compile time: the table's price for every opcode no
+ * later fork repriced (those have a gas delta in opcodes.c and read the
+ * per-fork table; so do zero-priced ones, harmlessly). test_opcodes checks
+ * that the repriced set matches. */
+enum {
+#define FIXED_GAS(op, name, imm, in, out, g, fork, flags) GAS_FIXED_##name = ((flags) & OPF_REPRICED) ? 0 : (g),
+    OPCODES(FIXED_GAS)
+#undef FIXED_GAS
+};
+
 #define LIKELY(x) __builtin_expect(!!(x), 1)
 #define UNLIKELY(x) __builtin_expect(!!(x), 0)
 
@@ -110,7 +120,7 @@ enum exec_status interp_run(frame *f)
     if (UNLIKELY(HEIGHT() < (in))) HALT(EXEC_STACK_UNDERFLOW);                \
     if ((out) > (in) && UNLIKELY(HEIGHT() + ((out) - (in)) > EVM_STACK_LIMIT)) \
         HALT(EXEC_STACK_OVERFLOW);                                            \
-    gas -= base_gas[OP_##name];                                               \
+    gas -= GAS_FIXED_##name ? GAS_FIXED_##name : base_gas[OP_##name];        \
     if (UNLIKELY(gas < 0)) HALT(EXEC_OUT_OF_GAS);
 /* Calls an instruction's helper in instructions.c, with the gas synced
  * through the frame, and halts when it does not succeed. */

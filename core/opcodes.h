@@ -22,6 +22,7 @@ enum opcode_flags {
     OPF_STATE_WRITE = 1 << 3,  /* forbidden in a static call (CALL only with value) */
     OPF_CALLS = 1 << 4,        /* enters another frame */
     OPF_READS_GAS = 1 << 5,    /* observes the exact gas left (GAS, and the CALL family) */
+    OPF_REPRICED = 1 << 6,     /* base gas changed by a later fork (a delta in opcodes.c) */
 };
 
 #define F_T OPF_TERMINATES
@@ -30,6 +31,7 @@ enum opcode_flags {
 #define F_W OPF_STATE_WRITE
 #define F_C OPF_CALLS
 #define F_G OPF_READS_GAS
+#define F_R OPF_REPRICED
 
 /* X(op, NAME, imm, in, out, gas, fork, flags) */
 #define OPCODES_ARITH(X)                                           \
@@ -64,7 +66,7 @@ enum opcode_flags {
 
 #define OPCODES_ENV(X)                                             \
     X(0x30, ADDRESS, 0, 0, 1, 2, FORK_FRONTIER, 0)                 \
-    X(0x31, BALANCE, 0, 1, 1, 20, FORK_FRONTIER, F_D)              \
+    X(0x31, BALANCE, 0, 1, 1, 20, FORK_FRONTIER, F_D | F_R)              \
     X(0x32, ORIGIN, 0, 0, 1, 2, FORK_FRONTIER, 0)                  \
     X(0x33, CALLER, 0, 0, 1, 2, FORK_FRONTIER, 0)                  \
     X(0x34, CALLVALUE, 0, 0, 1, 2, FORK_FRONTIER, 0)               \
@@ -74,11 +76,11 @@ enum opcode_flags {
     X(0x38, CODESIZE, 0, 0, 1, 2, FORK_FRONTIER, 0)                \
     X(0x39, CODECOPY, 0, 3, 0, 3, FORK_FRONTIER, F_D)              \
     X(0x3a, GASPRICE, 0, 0, 1, 2, FORK_FRONTIER, 0)                \
-    X(0x3b, EXTCODESIZE, 0, 1, 1, 20, FORK_FRONTIER, F_D)          \
-    X(0x3c, EXTCODECOPY, 0, 4, 0, 20, FORK_FRONTIER, F_D)          \
+    X(0x3b, EXTCODESIZE, 0, 1, 1, 20, FORK_FRONTIER, F_D | F_R)          \
+    X(0x3c, EXTCODECOPY, 0, 4, 0, 20, FORK_FRONTIER, F_D | F_R)          \
     X(0x3d, RETURNDATASIZE, 0, 0, 1, 2, FORK_BYZANTIUM, 0)         \
     X(0x3e, RETURNDATACOPY, 0, 3, 0, 3, FORK_BYZANTIUM, F_D)       \
-    X(0x3f, EXTCODEHASH, 0, 1, 1, 400, FORK_CONSTANTINOPLE, F_D)   \
+    X(0x3f, EXTCODEHASH, 0, 1, 1, 400, FORK_CONSTANTINOPLE, F_D | F_R)   \
     X(0x40, BLOCKHASH, 0, 1, 1, 20, FORK_FRONTIER, 0)              \
     X(0x41, COINBASE, 0, 0, 1, 2, FORK_FRONTIER, 0)                \
     X(0x42, TIMESTAMP, 0, 0, 1, 2, FORK_FRONTIER, 0)               \
@@ -96,7 +98,7 @@ enum opcode_flags {
     X(0x51, MLOAD, 0, 1, 1, 3, FORK_FRONTIER, F_D)                 \
     X(0x52, MSTORE, 0, 2, 0, 3, FORK_FRONTIER, F_D)                \
     X(0x53, MSTORE8, 0, 2, 0, 3, FORK_FRONTIER, F_D)               \
-    X(0x54, SLOAD, 0, 1, 1, 50, FORK_FRONTIER, F_D)                \
+    X(0x54, SLOAD, 0, 1, 1, 50, FORK_FRONTIER, F_D | F_R)                \
     X(0x55, SSTORE, 0, 2, 0, 0, FORK_FRONTIER, F_D | F_W | F_G)    \
     X(0x56, JUMP, 0, 1, 0, 8, FORK_FRONTIER, F_J)                  \
     X(0x57, JUMPI, 0, 2, 0, 10, FORK_FRONTIER, F_J)                \
@@ -184,15 +186,15 @@ enum opcode_flags {
     X(0xa3, LOG3, 0, 5, 0, 1500, FORK_FRONTIER, F_D | F_W)         \
     X(0xa4, LOG4, 0, 6, 0, 1875, FORK_FRONTIER, F_D | F_W)         \
     X(0xf0, CREATE, 0, 3, 1, 32000, FORK_FRONTIER, F_D | F_W | F_C | F_G)       \
-    X(0xf1, CALL, 0, 7, 1, 40, FORK_FRONTIER, F_D | F_C | F_G)                  \
-    X(0xf2, CALLCODE, 0, 7, 1, 40, FORK_FRONTIER, F_D | F_C | F_G)              \
+    X(0xf1, CALL, 0, 7, 1, 40, FORK_FRONTIER, F_D | F_C | F_G | F_R)                  \
+    X(0xf2, CALLCODE, 0, 7, 1, 40, FORK_FRONTIER, F_D | F_C | F_G | F_R)              \
     X(0xf3, RETURN, 0, 2, 0, 0, FORK_FRONTIER, F_D | F_T)                       \
-    X(0xf4, DELEGATECALL, 0, 6, 1, 40, FORK_HOMESTEAD, F_D | F_C | F_G)         \
+    X(0xf4, DELEGATECALL, 0, 6, 1, 40, FORK_HOMESTEAD, F_D | F_C | F_G | F_R)         \
     X(0xf5, CREATE2, 0, 4, 1, 32000, FORK_CONSTANTINOPLE, F_D | F_W | F_C | F_G) \
-    X(0xfa, STATICCALL, 0, 6, 1, 700, FORK_BYZANTIUM, F_D | F_C | F_G)          \
+    X(0xfa, STATICCALL, 0, 6, 1, 700, FORK_BYZANTIUM, F_D | F_C | F_G | F_R)          \
     X(0xfd, REVERT, 0, 2, 0, 0, FORK_BYZANTIUM, F_D | F_T)                      \
     X(0xfe, INVALID, 0, 0, 0, 0, FORK_FRONTIER, F_T)                            \
-    X(0xff, SELFDESTRUCT, 0, 1, 0, 0, FORK_FRONTIER, F_D | F_W | F_T)
+    X(0xff, SELFDESTRUCT, 0, 1, 0, 0, FORK_FRONTIER, F_D | F_W | F_T | F_R)
 
 #define OPCODES(X)        \
     OPCODES_ARITH(X)      \

@@ -106,6 +106,22 @@ START_TEST(repricings)
 }
 END_TEST
 
+/* The repriced flag (which lets the interpreter fold the other opcodes'
+ * gas into constants) marks exactly the opcodes whose base gas differs
+ * between forks after their introduction. */
+START_TEST(repriced_flag_matches_the_fork_tables)
+{
+    for (int op = 0; op < 256; op++) {
+        if (!opcode_table[op].name) continue;
+        bool varies = false;
+        int32_t first = opcode_table_for_fork(opcode_table[op].since)->base_gas[op];
+        for (int f = opcode_table[op].since; f < FORK_COUNT; f++)
+            if (opcode_table_for_fork(f)->base_gas[op] != first) varies = true;
+        ck_assert_msg(varies == !!(opcode_table[op].flags & OPF_REPRICED), "opcode %s", opcode_table[op].name);
+    }
+}
+END_TEST
+
 START_TEST(names_round_trip)
 {
     ck_assert_str_eq(opcode_name(0x60), "PUSH1");
@@ -129,6 +145,7 @@ int main(void)
     tcase_add_test(tc, introduction_forks);
     tcase_add_test(tc, repricings);
     tcase_add_test(tc, names_round_trip);
+    tcase_add_test(tc, repriced_flag_matches_the_fork_tables);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
