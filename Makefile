@@ -37,7 +37,7 @@ JITEVM      := $(BUILD)/jitevm
 FIXTURES ?= ../shared/fixtures/state_tests
 BENCHMARKS ?= ../shared/benchmarks
 
-.PHONY: all test unit conformance asan asan-conformance bench run deps clean e2e bench-rpc
+.PHONY: all test unit conformance asan asan-conformance bench run deps clean fuzz e2e bench-rpc
 all: $(JITEVM)
 
 # The interpreter's results are written as four 64-bit words; vectorised
@@ -116,7 +116,17 @@ bench: $(JITEVM)
 bench-rpc: $(JITEVM)
 	@sh tests/bench-rpc.sh $(JITEVM)
 
+# Coverage-guided fuzzing of the interpreter (clang's libFuzzer, with ASan
+# and UBSan): make fuzz [FUZZ_TIME=seconds]. The corpus stays in build-fuzz/.
+# (BLS12_381_PORTABLE: clang 14 cannot test for ADX at run time.)
+FUZZ_TIME ?= 60
+fuzz:
+	@mkdir -p build-fuzz/corpus
+	clang -std=c11 -D_GNU_SOURCE -DBLS12_381_PORTABLE -O1 -g -Icore -fsanitize=fuzzer,address,undefined \
+	    -fno-sanitize-recover=undefined tests/fuzz_interp.c $(CORE_SRC) $(CORE_LIBS) -o build-fuzz/fuzz_interp
+	build-fuzz/fuzz_interp -max_total_time=$(FUZZ_TIME) -max_len=4096 -timeout=10 build-fuzz/corpus
+
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz
 
 -include $(CORE_OBJ:.o=.d) $(SCHEMA_OBJ:.o=.d) $(SERVICE_OBJ:.o=.d)
