@@ -54,6 +54,9 @@ void metrics_free(void)
 
 int metrics_method_index(const char *name)
 {
+    /* The dispatcher passes the method table's own name strings. */
+    for (size_t i = 0; i < m.n_names; i++)
+        if (m.names[i] == name) return (int)i;
     for (size_t i = 0; i < m.n_names; i++)
         if (strcmp(m.names[i], name) == 0) return (int)i;
     return (int)m.n_names;

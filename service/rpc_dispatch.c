@@ -10,6 +10,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "rpc.h"
+#include "rpc_json.h"
 
 enum { MAX_METHOD_NAME = 2048 };
 
@@ -105,9 +106,8 @@ static json_t *envelope_error(json_t *id, int code, const char *message)
 char *rpc_error_text(int code, const char *message, size_t *len)
 {
     json_t *r = envelope_error(NULL, code, message);
-    char *s = json_dumps(r, JSON_COMPACT);
+    char *s = rpc_json_dump(r, len);
     json_decref(r);
-    *len = strlen(s);
     return s;
 }
 
@@ -139,7 +139,7 @@ static json_t *run_call(rpc_ctx *ctx, json_t *msg, json_t *id, const char *name)
     rpc_error err = {0};
     json_t *result = NULL;
     const rpc_method *m = rpc_find_method(name);
-    int metric = m ? metrics_method_index(name) : metrics_method_index("");
+    int metric = metrics_method_index(m ? m->name : "");
     if (strlen(name) > MAX_METHOD_NAME) {
         rpc_fail(&err, RPC_INVALID_REQUEST, "method name too long: %zu > %d", strlen(name), MAX_METHOD_NAME);
     } else if (!m || ((m->flags & RPC_ADMIN) && !ctx->cfg->admin)) {
@@ -241,16 +241,14 @@ char *rpc_dispatch(rpc_ctx *ctx, json_t *root, size_t *len)
         out = handle_one(ctx, root);
         if (!out) return NULL;
     }
-    char *s = json_dumps(out, JSON_COMPACT);
+    char *s = rpc_json_dump(out, len);
     json_decref(out);
-    *len = strlen(s);
     return s;
 }
 
 char *rpc_dispatch_text(rpc_ctx *ctx, const char *body, size_t body_len, size_t *len)
 {
-    json_error_t jerr;
-    json_t *root = json_loadb(body, body_len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
+    json_t *root = rpc_json_parse(body, body_len);
     if (!root) return rpc_error_text(RPC_PARSE_ERROR, "parse error", len);
     char *r = rpc_dispatch(ctx, root, len);
     json_decref(root);

@@ -337,6 +337,12 @@ static void to_transaction(const exec_env *ee, const call_msg *m, uint64_t gas, 
     }
 }
 
+static const char *checksummed(const address *a, char out[43])
+{
+    address_checksum(a, out);
+    return out;
+}
+
 /* geth's preCheck/buyGas/intrinsic checks for a call (nonce, EIP-3607 and
  * EIP-7825 skipped as SkipNonceChecks/SkipTransactionChecks do), in geth's
  * order and words. */
@@ -344,19 +350,19 @@ static bool precheck(const exec_env *ee, const block_env *env, const call_msg *m
                      const transaction *tx, run_result *r)
 {
     enum fork f = ee->fork;
+    /* The sender's checksummed address is only for the error messages. */
     char from[43], a[80], b[80];
-    address_checksum(&m->from, from);
     if (f >= FORK_LONDON && !(u256_is_zero(&m->fee_cap) && u256_is_zero(&m->tip_cap))) {
         if (u256_lt(&m->fee_cap, &m->tip_cap)) {
             u256_to_dec(&m->tip_cap, a);
             u256_to_dec(&m->fee_cap, b);
             return invalid(r, "max priority fee per gas higher than max fee per gas: address %s, maxPriorityFeePerGas: %s, maxFeePerGas: %s",
-                           from, a, b);
+                           checksummed(&m->from, from), a, b);
         }
         if (u256_lt(&m->fee_cap, &env->base_fee)) {
             u256_to_dec(&m->fee_cap, a);
             u256_to_dec(&env->base_fee, b);
-            return invalid(r, "max fee per gas less than block base fee: address %s, maxFeePerGas: %s, baseFee: %s", from, a, b);
+            return invalid(r, "max fee per gas less than block base fee: address %s, maxFeePerGas: %s, baseFee: %s", checksummed(&m->from, from), a, b);
         }
     }
     if (m->has_blob_hashes) {
@@ -371,11 +377,11 @@ static bool precheck(const exec_env *ee, const block_env *env, const call_msg *m
         u256_to_dec(&m->blob_fee_cap, a);
         u256_to_dec(&env->blob_base_fee, b);
         return invalid(r, "max fee per blob gas less than block blob gas fee: address %s blobGasFeeCap: %s, blobBaseFee: %s",
-                       from, a, b);
+                       checksummed(&m->from, from), a, b);
     }
     if (m->has_auths) {
-        if (!m->has_to) return invalid(r, "EIP-7702 transaction cannot be used to create contract (sender %s)", from);
-        if (m->n_auths == 0) return invalid(r, "EIP-7702 transaction with empty auth list (sender %s)", from);
+        if (!m->has_to) return invalid(r, "EIP-7702 transaction cannot be used to create contract (sender %s)", checksummed(&m->from, from));
+        if (m->n_auths == 0) return invalid(r, "EIP-7702 transaction with empty auth list (sender %s)", checksummed(&m->from, from));
         if (f < FORK_PRAGUE) return invalid(r, "transaction type not supported");
     }
     if (!m->has_to && f >= FORK_SHANGHAI && m->data_len > MAX_INITCODE_SIZE)
@@ -391,12 +397,12 @@ static bool precheck(const exec_env *ee, const block_env *env, const call_msg *m
                    mul_overflows(&bg, &env->blob_base_fee, &t);
     }
     if (overflow)
-        return invalid(r, "insufficient funds for gas * price + value: address %s required balance exceeds 256 bits", from);
+        return invalid(r, "insufficient funds for gas * price + value: address %s required balance exceeds 256 bits", checksummed(&m->from, from));
     u256 have = balance_of(ee, &m->from);
     if (u256_lt(&have, &want)) {
         u256_to_dec(&have, a);
         u256_to_dec(&want, b);
-        return invalid(r, "insufficient funds for gas * price + value: address %s have %s want %s", from, a, b);
+        return invalid(r, "insufficient funds for gas * price + value: address %s have %s want %s", checksummed(&m->from, from), a, b);
     }
     uint64_t intrinsic = tx_intrinsic_gas(tx, f);
     if (gas < intrinsic) {

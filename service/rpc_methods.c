@@ -1,6 +1,7 @@
 /* The JSON-RPC methods: argument decoding and the answers. Execution
  * (eth_call and friends) is in rpc_exec.c. */
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -473,10 +474,33 @@ const rpc_method rpc_methods[] = {
 };
 const size_t rpc_n_methods = sizeof rpc_methods / sizeof rpc_methods[0];
 
+/* Every request looks its method up several times (to route it, to check
+ * it, to run it): a hash table instead of a scan of the names. */
+#define METHOD_SLOTS 128
+static const rpc_method *method_slots[METHOD_SLOTS];
+static pthread_once_t method_slots_once = PTHREAD_ONCE_INIT;
+
+static uint32_t method_hash(const char *name)
+{
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (; *name; name++) h = (h ^ (uint8_t)*name) * 16777619u;
+    return h;
+}
+
+static void method_slots_fill(void)
+{
+    for (size_t i = 0; i < rpc_n_methods; i++) {
+        uint32_t k = method_hash(rpc_methods[i].name) % METHOD_SLOTS;
+        while (method_slots[k]) k = (k + 1) % METHOD_SLOTS;
+        method_slots[k] = &rpc_methods[i];
+    }
+}
+
 const rpc_method *rpc_find_method(const char *name)
 {
-    for (size_t i = 0; i < rpc_n_methods; i++)
-        if (strcmp(rpc_methods[i].name, name) == 0) return &rpc_methods[i];
+    pthread_once(&method_slots_once, method_slots_fill);
+    for (uint32_t k = method_hash(name) % METHOD_SLOTS; method_slots[k]; k = (k + 1) % METHOD_SLOTS)
+        if (strcmp(method_slots[k]->name, name) == 0) return method_slots[k];
     return NULL;
 }
 

@@ -40,6 +40,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "rpc.h"
+#include "rpc_json.h"
 #include "store.h"
 
 /* Bodies up to this size are parsed on the polling thread (to answer
@@ -441,8 +442,7 @@ static enum MHD_Result answer_rpc(server *s, http_request *req)
         return refuse(s, conn, MHD_HTTP_CONTENT_TOO_LARGE, RPC_INVALID_REQUEST, "content length too large (>%zu)",
                       s->cfg->max_body);
     if (req->body.len <= INLINE_PARSE_LIMIT) {
-        json_error_t jerr;
-        json_t *root = json_loadb((const char *)req->body.data, req->body.len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
+        json_t *root = rpc_json_parse((const char *)req->body.data, req->body.len);
         size_t len;
         if (!root) {
             char *answer = rpc_error_text(RPC_PARSE_ERROR, "parse error", &len);

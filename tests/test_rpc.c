@@ -20,6 +20,7 @@
 #include "overrides.h"
 #include "rpc.h"
 #include "rpc_exec.h"
+#include "rpc_json.h"
 #include "rpc_params.h"
 #include "store.h"
 
@@ -620,6 +621,96 @@ START_TEST(envelope)
 }
 END_TEST
 
+/* The fast parser and encoder must give exactly jansson's trees and text:
+ * the same acceptances and refusals, the same values, the same key order. */
+static void expect_same_parse(const char *text, size_t len)
+{
+    json_error_t jerr;
+    json_t *fast = rpc_json_parse(text, len);
+    json_t *slow = json_loadb(text, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
+    ck_assert_msg(!fast == !slow, "parse of '%.*s': fast %s, jansson %s", (int)len, text, fast ? "accepts" : "refuses",
+                  slow ? "accepts" : "refuses");
+    if (fast) {
+        ck_assert_msg(json_equal(fast, slow), "parse of '%.*s' differs", (int)len, text);
+        char *a = json_dumps(fast, JSON_COMPACT | JSON_ENCODE_ANY), *b = json_dumps(slow, JSON_COMPACT | JSON_ENCODE_ANY);
+        ck_assert_str_eq(a, b);
+        size_t n;
+        char *c = rpc_json_dump(slow, &n);
+        ck_assert_str_eq(c, b);
+        ck_assert_uint_eq(n, strlen(b));
+        free(a), free(b), free(c);
+    }
+    json_decref(fast);
+    json_decref(slow);
+}
+
+START_TEST(json_fast_paths_match_jansson)
+{
+    static const char *const docs[] = {
+        "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"eth_chainId\",\"params\":[]}",
+        " [ {\"a\" : 1 , \"b\":[true,false,null,-5,0,\"x\"]} , {} , [] ] \r\n\t",
+        "{\"b\":1,\"a\":2,\"b\":3}", "{\"id\":\"a/b\",\"z\":{}}", "\"\"", "0", "-0", "7", "-", "--1", "01", "-01",
+        "1.5", "1e3", "1E3", "-0.0", "123456789012345678", "1234567890123456789", "9223372036854775807",
+        "9223372036854775808", "-9223372036854775808", "-9223372036854775809", "true", "false", "null", "truex",
+        "nul", "tru", "[1,]", "[,1]", "{\"a\":1,}", "{\"a\"}", "{\"a\":}", "{1:2}", "{'a':1}", "[1 2]", "[1]]",
+        "{}}", "[", "{", "\"abc", "\"a\\\"b\"", "\"\\u0041\"", "\"\\u0000\"", "\"caf\xc3\xa9\"", "\"\xff\"",
+        "\"a\tb\"", "{\"a\\u0000b\":1}", "1x", "[1]x", "[01]", "[1.]", "[.5]", "[-]", "[+1]", "[1e]", "[]", "{}",
+        "  ", "", "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]", "[true,fals]",
+        "{\"a\":[{\"b\":{\"c\":[null]}}]}", "\"\x7f\"", "[NaN]", "[Infinity]", "{\"\":\"\"}",
+    };
+    for (size_t i = 0; i < sizeof docs / sizeof docs[0]; i++) expect_same_parse(docs[i], strlen(docs[i]));
+    expect_same_parse("[1]\0", 4);
+    expect_same_parse("\"a\0b\"", 5);
+    /* Byte mutations of a real request: the fast parser either agrees with
+     * jansson or leaves the text to it. */
+    const char *base = "{\"jsonrpc\":\"2.0\",\"id\":-12,\"method\":\"eth_call\",\"params\":[{\"to\":\"0xc008\","
+                       "\"data\":\"0x70a0\"},\"latest\",{\"k\":[true,null,1.5]}]}";
+    static const char alphabet[] = "{}[],:\"\\ 0123456789-.eEtrufalsn\x01\x80xy";
+    size_t base_len = strlen(base);
+    char buf[256];
+    uint64_t seed = 12345;
+    for (int round = 0; round < 20000; round++) {
+        memcpy(buf, base, base_len);
+        size_t len = base_len;
+        for (int k = 0; k < 1 + round % 3; k++) {
+            seed = seed * 6364136223846793005u + 1442695040888963407u;
+            size_t at = (size_t)(seed >> 33) % len;
+            char c = alphabet[(seed >> 20) % (sizeof alphabet - 1)];
+            switch ((seed >> 8) % 3) {
+            case 0: buf[at] = c; break;
+            case 1: memmove(buf + at, buf + at + 1, len - at - 1), len--; break;
+            default: memmove(buf + at + 1, buf + at, len - at), buf[at] = c, len++; break;
+            }
+        }
+        expect_same_parse(buf, len);
+    }
+    /* Encoding: every ASCII character, UTF-8, NUL inside strings and keys,
+     * the integer limits, reals. */
+    json_t *doc = json_object();
+    char all[128];
+    for (int c = 1; c < 128; c++) all[c - 1] = (char)c;
+    json_object_set_new(doc, "ascii", json_stringn(all, 127));
+    json_object_set_new(doc, "nul", json_stringn("a\0b", 3));
+    json_object_setn_new(doc, "k\0\"ey\n", 6, json_string("caf\xc3\xa9 \xf0\x9f\x98\x80 \xe2\x80\xa8"));
+    json_t *nums = json_array();
+    json_array_append_new(nums, json_integer(INT64_MIN));
+    json_array_append_new(nums, json_integer(INT64_MAX));
+    json_array_append_new(nums, json_real(1.5));
+    json_array_append_new(nums, json_real(0.1));
+    json_array_append_new(nums, json_real(1e300));
+    json_array_append_new(nums, json_real(-2));
+    json_object_set_new(doc, "nums", nums);
+    json_object_set_new(doc, "empty", json_pack("{s:[],s:{},s:s}", "a", "o", "s", ""));
+    char *want = json_dumps(doc, JSON_COMPACT | JSON_ENCODE_ANY);
+    size_t n;
+    char *got = rpc_json_dump(doc, &n);
+    ck_assert_str_eq(got, want);
+    ck_assert_uint_eq(n, strlen(want));
+    free(want), free(got);
+    json_decref(doc);
+}
+END_TEST
+
 START_TEST(metrics_text)
 {
     metrics_init(rpc_method_names(), rpc_n_methods);
@@ -1088,6 +1179,7 @@ int main(void)
     TCase *envelope_tc = tcase_create("envelope");
     tcase_add_test(envelope_tc, envelope);
     tcase_add_test(envelope_tc, metrics_text);
+    tcase_add_test(envelope_tc, json_fast_paths_match_jansson);
     suite_add_tcase(s, envelope_tc);
     TCase *methods = tcase_create("methods");
     tcase_set_timeout(methods, 60);

@@ -1,0 +1,17 @@
+/* Faster stand-ins for jansson's parser and encoder on the request path.
+ * Both give exactly what jansson gives (the same trees, the same text);
+ * the parser handles the plain JSON requests are made of and hands
+ * anything else (escapes, non-ASCII, reals, errors) to jansson. */
+#ifndef JITEVM_RPC_JSON_H
+#define JITEVM_RPC_JSON_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+/* As json_loadb(text, len, JSON_DECODE_ANY | JSON_ALLOW_NUL): NULL when
+ * the text is not JSON. */
+json_t *rpc_json_parse(const char *text, size_t len);
+/* As json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY), with *len set. */
+char *rpc_json_dump(const json_t *v, size_t *len);
+
+#endif
