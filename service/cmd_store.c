@@ -17,44 +17,13 @@
 #include "alloc.h"
 #include "alloc_gen.h"
 #include "chains.h"
+#include "cli.h"
 #include "hexjson.h"
 #include "store.h"
 
-#define EXIT_ERROR 1
-#define EXIT_USAGE 2
 
 enum { OPT_DB = 256, OPT_CHAIN, OPT_REPLACE, OPT_CASE, OPT_POST, OPT_QUIET, OPT_ADDRESS, OPT_ACCOUNTS, OPT_SLOTS,
        OPT_SAMPLES, OPT_DIR, OPT_HELP };
-
-static int usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int usage(const char *cmd, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "jitevm %s: ", cmd);
-    vfprintf(stderr, fmt, ap);
-    fprintf(stderr, "\nTry 'jitevm help %s'.\n", cmd);
-    va_end(ap);
-    return EXIT_USAGE;
-}
-
-static int error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int error(const char *cmd, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "jitevm %s: ", cmd);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-    return EXIT_ERROR;
-}
-
-static int option_error(const char *cmd, int opt, char **argv)
-{
-    if (opt == ':') return usage(cmd, "option '%s' needs a value", argv[optind - 1]);
-    return usage(cmd, "unknown option '%s'", argv[optind - 1]);
-}
 
 static void print_usage(const char *cmd, const char *text)
 {
@@ -84,12 +53,12 @@ static bool open_db(const char *cmd, const char *path, int flags, store **s, sto
     store_error err;
     *s = store_open(path, flags, &err);
     if (!*s) {
-        error(cmd, "%s", err.msg);
+        cli_error(cmd, "%s", err.msg);
         return false;
     }
     *c = store_connect(*s, &err);
     if (!*c) {
-        error(cmd, "%s", err.msg);
+        cli_error(cmd, "%s", err.msg);
         store_close(*s);
         return false;
     }
@@ -138,17 +107,17 @@ int cmd_init(int argc, char **argv)
         case OPT_DB: db = optarg; break;
         case OPT_CHAIN: chain = optarg; break;
         case OPT_HELP: print_usage("init", CMD_INIT_USAGE); return 0;
-        default: return option_error("init", opt, argv);
+        default: return cli_option_error("init", opt, argv);
         }
     }
-    if (!db) return usage("init", "--db FILE is required");
-    if (optind < argc) return usage("init", "unexpected argument '%s'", argv[optind]);
+    if (!db) return cli_usage_error("init", "--db FILE is required");
+    if (optind < argc) return cli_usage_error("init", "unexpected argument '%s'", argv[optind]);
     chain_spec probe;
     struct stat sb;
     if (!chain_builtin(chain, &probe) && stat(chain, &sb) != 0)
-        return usage("init", "--chain: '%s' is neither a known chain (%s) nor a genesis file", chain,
+        return cli_usage_error("init", "--chain: '%s' is neither a known chain (%s) nor a genesis file", chain,
                      chain_builtin_names());
-    if (lstat(db, &sb) == 0) return error("init", "%s already exists; init creates a new database", db);
+    if (lstat(db, &sb) == 0) return cli_error("init", "%s already exists; init creates a new database", db);
 
     store *s;
     store_conn *c;
@@ -172,7 +141,7 @@ int cmd_init(int argc, char **argv)
     close_db(s, c);
     if (!ok) {
         remove_database(db); /* nothing half-made is left behind */
-        return error("init", "%s", err.msg);
+        return cli_error("init", "%s", err.msg);
     }
     enum fork f = chain_config_fork_at(&cfg, head.number, head.timestamp);
     printf("created %s: chain %s (chain id %" PRIu64 "), schema version %d\n", db, spec.name, cfg.chain_id,
@@ -227,12 +196,12 @@ int cmd_import(int argc, char **argv)
         case OPT_POST: post = optarg; break;
         case OPT_QUIET: quiet = true; break;
         case OPT_HELP: print_usage("import", CMD_IMPORT_USAGE); return 0;
-        default: return option_error("import", opt, argv);
+        default: return cli_option_error("import", opt, argv);
         }
     }
-    if (!db) return usage("import", "--db FILE is required");
-    if (optind >= argc) return usage("import", "no FILE.json given");
-    if (argc - optind > 1) return usage("import", "one FILE.json at a time (got %d)", argc - optind);
+    if (!db) return cli_usage_error("import", "--db FILE is required");
+    if (optind >= argc) return cli_usage_error("import", "no FILE.json given");
+    if (argc - optind > 1) return cli_usage_error("import", "one FILE.json at a time (got %d)", argc - optind);
     const char *file = argv[optind];
     char fork_buf[64];
     if (post) {
@@ -240,7 +209,7 @@ int cmd_import(int argc, char **argv)
         size_t len = colon ? (size_t)(colon - post) : strlen(post);
         uint64_t index = 0;
         if (len == 0 || len >= sizeof fork_buf || (colon && !parse_count(colon + 1, 0, 1u << 30, &index)))
-            return usage("import", "--post: expected FORK or FORK:INDEX, got '%s'", post);
+            return cli_usage_error("import", "--post: expected FORK or FORK:INDEX, got '%s'", post);
         memcpy(fork_buf, post, len);
         fork_buf[len] = '\0';
         o.post_fork = fork_buf;
@@ -264,7 +233,7 @@ int cmd_import(int argc, char **argv)
     double seconds = now_seconds() - start;
     if (bar.last_width) fputc('\n', stderr);
     close_db(s, c);
-    if (!ok) return error("import", "%s", err.msg);
+    if (!ok) return cli_error("import", "%s", err.msg);
     printf("imported %" PRIu64 " accounts, %" PRIu64 " slots, %" PRIu64 " code bytes in %.2f s", st.accounts,
            st.slots, st.code_bytes, seconds);
     if (seconds > 0) printf(" (%.0f accounts/s, %.0f slots/s)", (double)st.accounts / seconds, (double)st.slots / seconds);
@@ -290,15 +259,15 @@ static int db_only_options(const char *cmd, const char *usage_text, int argc, ch
         switch (opt) {
         case OPT_DB: *db = optarg; break;
         case OPT_ADDRESS:
-            if (!address_arg) return option_error(cmd, '?', argv);
+            if (!address_arg) return cli_option_error(cmd, '?', argv);
             *address_arg = optarg;
             break;
         case OPT_HELP: print_usage(cmd, usage_text); return -1;
-        default: return option_error(cmd, opt, argv);
+        default: return cli_option_error(cmd, opt, argv);
         }
     }
-    if (!*db) return usage(cmd, "--db FILE is required");
-    if (optind < argc) return usage(cmd, "unexpected argument '%s'", argv[optind]);
+    if (!*db) return cli_usage_error(cmd, "--db FILE is required");
+    if (optind < argc) return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
     return 0;
 }
 
@@ -309,7 +278,7 @@ int cmd_dump(int argc, char **argv)
     if (status) return status < 0 ? 0 : status;
     address a;
     if (address_arg && !hex_to_address(address_arg, &a))
-        return usage("dump", "--address: expected 0x and 40 hex digits, got '%.80s'", address_arg);
+        return cli_usage_error("dump", "--address: expected 0x and 40 hex digits, got '%.80s'", address_arg);
     store *s;
     store_conn *c;
     if (!open_db("dump", db, STORE_OPEN_READONLY, &s, &c)) return EXIT_ERROR;
@@ -318,7 +287,7 @@ int cmd_dump(int argc, char **argv)
     store_error err;
     bool ok = alloc_dump(c, stdout, address_arg ? &a : NULL, &err);
     close_db(s, c);
-    if (!ok) return error("dump", "%s", err.msg);
+    if (!ok) return cli_error("dump", "%s", err.msg);
     return 0;
 }
 
@@ -334,7 +303,7 @@ int cmd_root(int argc, char **argv)
     hash32 root;
     bool ok = store_state_root(c, &root, &err);
     close_db(s, c);
-    if (!ok) return error("root", "%s", err.msg);
+    if (!ok) return cli_error("root", "%s", err.msg);
     char hex[HEX_HASH_LEN];
     hex_from_hash(&root, hex);
     printf("%s\n", hex);
@@ -485,26 +454,26 @@ int cmd_bench_store(int argc, char **argv)
         switch (opt) {
         case OPT_ACCOUNTS:
             if (!parse_count(optarg, 10, 100000000, &g.accounts))
-                return usage("bench-store", "--accounts: expected 10..100000000, got '%s'", optarg);
+                return cli_usage_error("bench-store", "--accounts: expected 10..100000000, got '%s'", optarg);
             break;
         case OPT_SLOTS:
             if (!parse_count(optarg, 10, 1000000000, &g.slots))
-                return usage("bench-store", "--slots: expected 10..1000000000, got '%s'", optarg);
+                return cli_usage_error("bench-store", "--slots: expected 10..1000000000, got '%s'", optarg);
             break;
         case OPT_SAMPLES:
             if (!parse_count(optarg, 100, 10000000, &n_samples))
-                return usage("bench-store", "--samples: expected 100..10000000, got '%s'", optarg);
+                return cli_usage_error("bench-store", "--samples: expected 100..10000000, got '%s'", optarg);
             break;
         case OPT_DIR: dir = optarg; break;
         case OPT_HELP: print_usage("bench-store", CMD_BENCH_STORE_USAGE); return 0;
-        default: return option_error("bench-store", opt, argv);
+        default: return cli_option_error("bench-store", opt, argv);
         }
     }
-    if (optind < argc) return usage("bench-store", "unexpected argument '%s'", argv[optind]);
+    if (optind < argc) return cli_usage_error("bench-store", "unexpected argument '%s'", argv[optind]);
 
     char work[4096], json[4200], db[4200];
     snprintf(work, sizeof work, "%s/jitevm-bench-store-XXXXXX", dir);
-    if (!mkdtemp(work)) return error("bench-store", "cannot create a directory in %s: %s", dir, strerror(errno));
+    if (!mkdtemp(work)) return cli_error("bench-store", "cannot create a directory in %s: %s", dir, strerror(errno));
     snprintf(json, sizeof json, "%s/alloc.json", work);
     snprintf(db, sizeof db, "%s/state.db", work);
     int status = EXIT_ERROR;
@@ -516,27 +485,27 @@ int cmd_bench_store(int argc, char **argv)
     printf("store benchmark: %" PRIu64 " accounts, %" PRIu64 " slots (in %s)\n", g.accounts, g.slots, work);
     FILE *f = fopen(json, "w");
     if (!f) {
-        error("bench-store", "%s: %s", json, strerror(errno));
+        cli_error("bench-store", "%s: %s", json, strerror(errno));
         goto out;
     }
     double t = now_seconds();
     bool written = alloc_gen_run(&g, f, NULL);
     long size = ftell(f);
     if (fclose(f) != 0 || !written) {
-        error("bench-store", "%s: write error", json);
+        cli_error("bench-store", "%s: write error", json);
         goto out;
     }
     printf("  generated alloc JSON: %.1f MB in %.2f s\n", (double)size / 1e6, now_seconds() - t);
 
     s = store_open(db, STORE_OPEN_CREATE, &err);
     if (!s || !(c = store_connect(s, &err))) {
-        error("bench-store", "%s", err.msg);
+        cli_error("bench-store", "%s", err.msg);
         goto out;
     }
     import_stats st;
     t = now_seconds();
     if (!alloc_import_file(c, json, NULL, &st, &err)) {
-        error("bench-store", "%s", err.msg);
+        cli_error("bench-store", "%s", err.msg);
         goto out;
     }
     double import_s = now_seconds() - t;
@@ -545,7 +514,7 @@ int cmd_bench_store(int argc, char **argv)
     t = now_seconds();
     hash32 root;
     if (!store_state_root(c, &root, &err)) {
-        error("bench-store", "%s", err.msg);
+        cli_error("bench-store", "%s", err.msg);
         goto out;
     }
     char root_hex[HEX_HASH_LEN];
@@ -559,7 +528,7 @@ int cmd_bench_store(int argc, char **argv)
     c = NULL;
     s = store_open(db, STORE_OPEN_EXISTING, &err);
     if (!s || !(c = store_connect(s, &err))) {
-        error("bench-store", "%s", err.msg);
+        cli_error("bench-store", "%s", err.msg);
         goto out;
     }
     struct stat sb;
@@ -568,8 +537,8 @@ int cmd_bench_store(int argc, char **argv)
     size_t n_cold = n_samples / 20 < 1000 ? n_samples / 20 : 1000;
     /* Warm: the same reads done once before. "snapshot": inside
      * store_read_begin/end, where the account cache serves repeats of hot
-     * accounts (here 1,000 read over and over); code is always cached by
-     * hash on the connection. */
+     * accounts (here 1,000 read over and over). Code is not cached by the
+     * store (the core caches analysed code by hash): these are SQLite reads. */
     static const struct {
         const char *what;
         enum read_kind kind;
@@ -582,29 +551,29 @@ int cmd_bench_store(int argc, char **argv)
         {"account, hot 1000, cached (snapshot)", READ_ACCOUNT, true, 1000},
         {"slot, warm", READ_SLOT, false, 0},
         {"slot, warm (snapshot)", READ_SLOT, true, 0},
-        {"code, warm, cached", READ_CODE, false, 0},
+        {"code, warm", READ_CODE, false, 0},
     };
     for (size_t i = 0; i < sizeof warm / sizeof warm[0]; i++) {
         sm.n = 0;
         if (!run_reads(c, &g, warm[i].kind, warm[i].snapshot, warm[i].hot, n_samples, &sm)) {
-            error("bench-store", "a generated %s is missing from the database", read_kind_names[warm[i].kind]);
+            cli_error("bench-store", "a generated %s is missing from the database", read_kind_names[warm[i].kind]);
             goto out;
         }
         report(warm[i].what, &sm);
     }
     store_disconnect(c);
     c = NULL;
-    /* Code, the first time a connection reads it (the OS cache warm). */
+    /* Code, the first read on a new connection (the OS cache warm). */
     sm.n = 0;
     if (!run_fresh_reads(s, db, &g, READ_CODE, false, n_cold, &sm)) {
-        error("bench-store", "code reads failed");
+        cli_error("bench-store", "code reads failed");
         goto out;
     }
-    report("code, uncached (new connection)", &sm);
+    report("code, new connection", &sm);
     for (int kind = READ_ACCOUNT; kind <= READ_SLOT; kind++) {
         sm.n = 0;
         if (!run_fresh_reads(s, db, &g, (enum read_kind)kind, true, n_cold, &sm)) {
-            error("bench-store", "cold reads failed");
+            cli_error("bench-store", "cold reads failed");
             goto out;
         }
         char what[64];

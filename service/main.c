@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "bench.h"
+#include "cli.h"
 #include "cmd_store.h"
 #include "fork.h"
 #include "rpc_server.h"
@@ -19,7 +20,6 @@
 #define JITEVM_VERSION "0.1.0"
 #endif
 
-#define EXIT_USAGE 2
 #define DEFAULT_PENDING_FILE "tests/pending-precompiles.txt"
 
 typedef struct {
@@ -33,29 +33,9 @@ static const command *find_command(const char *name);
 
 /* ------------------------------------------------------------- helpers */
 
-static int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int usage_error(const char *cmd, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "jitevm %s: ", cmd);
-    vfprintf(stderr, fmt, ap);
-    fprintf(stderr, "\nTry 'jitevm help %s'.\n", cmd);
-    va_end(ap);
-    return EXIT_USAGE;
-}
-
 static void print_command_usage(FILE *out, const command *c)
 {
     fprintf(out, "Usage: jitevm %s %s\n", c->name, c->usage);
-}
-
-/* getopt's report of a bad option, in our words. */
-static int option_error(const char *cmd, int opt, char **argv)
-{
-    const char *arg = argv[optind - 1];
-    if (opt == ':') return usage_error(cmd, "option '%s' needs a value", arg);
-    return usage_error(cmd, "unknown option '%s'", arg);
 }
 
 static bool parse_int(const char *s, long min, long max, long *out)
@@ -123,10 +103,10 @@ static int statetest_option(int opt, statetest_options *o, char **argv)
     case OPT_NO_PENDING: o->pending_file = NULL; return 0;
     case OPT_JOBS:
         if (!parse_int(optarg, 1, 1024, &jobs))
-            return usage_error("statetest", "--jobs: expected 1..1024, got '%s'", optarg);
+            return cli_usage_error("statetest", "--jobs: expected 1..1024, got '%s'", optarg);
         o->jobs = (int)jobs;
         return 0;
-    default: return option_error("statetest", opt, argv);
+    default: return cli_option_error("statetest", opt, argv);
     }
 }
 
@@ -155,7 +135,7 @@ static int cmd_statetest(int argc, char **argv)
         int status = statetest_option(opt, &o, argv);
         if (status) return status;
     }
-    if (optind >= argc) return usage_error("statetest", "no PATH given");
+    if (optind >= argc) return cli_usage_error("statetest", "no PATH given");
     return statetest_run(argv + optind, (size_t)(argc - optind), &o);
 }
 
@@ -168,14 +148,14 @@ static int bench_option(int opt, bench_options *o, char **argv)
     case OPT_FILTER: o->filter = optarg; return 0;
     case OPT_ENGINE:
         if (strcmp(optarg, "interp") != 0)
-            return usage_error("bench", "unknown engine '%s' (known: interp)", optarg);
+            return cli_usage_error("bench", "unknown engine '%s' (known: interp)", optarg);
         o->engine = optarg;
         return 0;
     case OPT_MIN_TIME:
         if (!parse_seconds(optarg, &o->min_time))
-            return usage_error("bench", "--min-time: expected seconds (0..3600), got '%s'", optarg);
+            return cli_usage_error("bench", "--min-time: expected seconds (0..3600), got '%s'", optarg);
         return 0;
-    default: return option_error("bench", opt, argv);
+    default: return cli_option_error("bench", opt, argv);
     }
 }
 
@@ -196,7 +176,7 @@ static int cmd_bench(int argc, char **argv)
         int status = bench_option(opt, &o, argv);
         if (status) return status;
     }
-    if (optind >= argc) return usage_error("bench", "no PATH given");
+    if (optind >= argc) return cli_usage_error("bench", "no PATH given");
     return bench_run(argv + optind, (size_t)(argc - optind), &o);
 }
 
@@ -205,7 +185,7 @@ static int cmd_bench(int argc, char **argv)
 static int cmd_version(int argc, char **argv)
 {
     (void)argv;
-    if (argc > 1) return usage_error("version", "takes no arguments");
+    if (argc > 1) return cli_usage_error("version", "takes no arguments");
     printf("jitevm %s\n", JITEVM_VERSION);
     return 0;
 }
@@ -214,13 +194,13 @@ static void print_help(FILE *out);
 
 static int cmd_help(int argc, char **argv)
 {
-    if (argc > 2) return usage_error("help", "takes at most one COMMAND");
+    if (argc > 2) return cli_usage_error("help", "takes at most one COMMAND");
     if (argc == 1) {
         print_help(stdout);
         return 0;
     }
     const command *c = find_command(argv[1]);
-    if (!c) return usage_error("help", "unknown command '%s'", argv[1]);
+    if (!c) return cli_usage_error("help", "unknown command '%s'", argv[1]);
     print_command_usage(stdout, c);
     return 0;
 }
