@@ -61,6 +61,21 @@ bool precompile_is_active(const address *addr, enum fork f)
     return short_address(addr, &a) && precompile_since(a, &since) && f >= since;
 }
 
+void precompile_for_each_active(enum fork f, void (*fn)(void *ctx, const address *addr), void *ctx)
+{
+    /* Every address precompile_since knows: 0x01..0x11 and 0x100. */
+    static const uint16_t candidates[] = {0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0a,
+                                          0x0b, 0x0c, 0x0d, 0x0e, 0x0f, 0x10, 0x11, 0x100};
+    for (size_t i = 0; i < sizeof candidates / sizeof candidates[0]; i++) {
+        enum fork since;
+        if (!precompile_since(candidates[i], &since) || f < since) continue;
+        address a = {{0}};
+        a.b[18] = (uint8_t)(candidates[i] >> 8);
+        a.b[19] = (uint8_t)candidates[i];
+        fn(ctx, &a);
+    }
+}
+
 const precompile *precompile_find(const address *addr, enum fork f)
 {
     uint16_t a;

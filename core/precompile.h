@@ -29,6 +29,9 @@ const precompile *precompile_find(const address *addr, enum fork f);
 /* True when `addr` is a precompile address on fork `f` (warm from Berlin on
  * by EIP-2929), whether or not it is implemented. */
 bool precompile_is_active(const address *addr, enum fork f);
+/* Calls fn for every precompile address active on fork `f`, implemented
+ * or not (EIP-2929 warms them all at the start of a transaction). */
+void precompile_for_each_active(enum fork f, void (*fn)(void *ctx, const address *addr), void *ctx);
 
 /* The implementation functions, one pair per precompile. Each lives in the
  * file named after it (precompile_ecrecover.c, ...). */

@@ -278,18 +278,14 @@ static int64_t apply_authorizations(state *st, const transaction *tx, const bloc
 
 /* ---- execution ---- */
 
+static void warm_address(void *st, const address *a) { state_warm_account(st, a); }
+
 static void warm_access_list(state *st, const transaction *tx, const block_env *block, enum fork f)
 {
     if (f < FORK_BERLIN) return;
     state_warm_account(st, &tx->sender);
     if (tx->has_to) state_warm_account(st, &tx->to);
-    for (uint16_t a = 1; a <= 0x100; a++) {
-        address pc = {{0}};
-        pc.b[18] = (uint8_t)(a >> 8);
-        pc.b[19] = (uint8_t)a;
-        if (precompile_is_active(&pc, f)) state_warm_account(st, &pc);
-        if (a == 0x11) a = 0xff; /* the only precompile past 0x11 is 0x100 */
-    }
+    precompile_for_each_active(f, warm_address, st);
     if (f >= FORK_SHANGHAI) state_warm_account(st, &block->coinbase); /* EIP-3651 */
     for (size_t i = 0; i < tx->n_access_list; i++) {
         const access_list_entry *e = &tx->access_list[i];
