@@ -60,7 +60,7 @@ static void evict(void)
         cache.bytes -= e->bytes;
         cache.count--;
         cache.evictions++;
-        free(e->info);
+        code_info_free(e->info);
         free(e);
     }
     rebuild(cache.mask);
@@ -109,7 +109,7 @@ const code_info *code_cache_acquire(const hash32 *hash, const uint8_t *code, siz
     const code_info *raced = find_locked(hash);
     if (raced) {
         pthread_mutex_unlock(&cache.lock);
-        free(fresh->info);
+        code_info_free(fresh->info);
         free(fresh);
         return raced;
     }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "evm_internal.h"
+#include "jit_internal.h"
 #include "precompile.h"
 #include "trie.h"
 
@@ -106,6 +107,7 @@ evm *evm_new(state *st, const block_env *block, enum fork f)
 void evm_free(evm *e)
 {
     if (!e) return;
+    jit_count_frames(e->frames_interp, e->frames_compiled, e->deopts);
     size_t n_chunks = sizeof e->buffer_chunks / sizeof e->buffer_chunks[0];
     for (size_t c = 0; c < n_chunks; c++) {
         frame_buffers *chunk = e->buffer_chunks[c];
@@ -136,6 +138,8 @@ void evm_set_tx_context(evm *e, const address *origin, const u256 *gas_price, co
 }
 
 void evm_set_abort_flag(evm *e, const atomic_int *flag) { e->abort_flag = flag; }
+
+void evm_set_engine(evm *e, int engine) { e->engine = engine; }
 
 void evm_set_precompile_moves(evm *e, const precompile_move *moves, size_t n)
 {
@@ -189,7 +193,17 @@ static enum exec_status run_code(evm *e, const message *msg, const code_info *co
         .memory_size = 0,
         .buffers = buffers,
     };
-    enum exec_status status = interp_run(&f);
+    const jit_program *program = e->engine != ENGINE_INTERP && !e->tracing ? jit_program_for(e, code) : NULL;
+    enum exec_status status;
+    if (program) {
+        bool deopted = false;
+        status = jit_run(&f, program, &deopted);
+        e->frames_compiled++;
+        e->deopts += deopted;
+    } else {
+        status = interp_run(&f);
+        e->frames_interp++;
+    }
     *gas = f.gas;
     *output = f.output;
     *output_len = f.output_len;
@@ -300,7 +314,7 @@ static exec_result execute_create(evm *e, const message *msg)
     run.input_len = 0;
     code_info *initcode = code_info_new(msg->input, msg->input_len, &KECCAK_EMPTY);
     r.status = run_code(e, &run, initcode, &r.gas_left, &r.output, &r.output_len);
-    free(initcode);
+    code_info_free(initcode);
     if (r.status != EXEC_SUCCESS) {
         fail_frame(st, snap, &r);
         return r;

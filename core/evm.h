@@ -134,6 +134,9 @@ void evm_set_tx_context(evm *e, const address *origin, const u256 *gas_price,
 void evm_set_abort_flag(evm *e, const atomic_int *flag);
 /* Moves precompiles for this evm's executions (the array must outlive it). */
 void evm_set_precompile_moves(evm *e, const precompile_move *moves, size_t n);
+/* The execution engine (jit.h; default ENGINE_INTERP). A tracer always
+ * runs the interpreter. */
+void evm_set_engine(evm *e, int engine);
 
 /* Executes a message: a call (into code, a precompile or an empty account)
  * or a creation. Handles value transfer, snapshot and revert; does not

@@ -37,6 +37,8 @@ struct evm {
     const atomic_int *abort_flag;
     const precompile_move *moves;
     size_t n_moves;
+    int engine;                    /* enum engine */
+    uint32_t frames_interp, frames_compiled, deopts; /* flushed to jit_stats by evm_free */
     /* Per-depth buffers in chunks allocated on first use, so a fresh evm
      * costs one small allocation and frames never see their buffers move. */
     frame_buffers *buffer_chunks[(EVM_MAX_DEPTH + 1 + EVM_BUFFER_CHUNK - 1) / EVM_BUFFER_CHUNK];
@@ -61,8 +63,11 @@ typedef struct {
 } frame;
 
 /* Runs code in a frame; the frame's gas, memory and output are updated.
- * Returns the frame's status (the caller reverts state when not success). */
-enum exec_status interp_run(frame *f);
+ * Returns the frame's status (the caller reverts state when not success).
+ * interp_run_from continues a frame at `pc` with `stack_height` items
+ * already on the frame's stack (where compiled code handed over). */
+enum exec_status interp_run_from(frame *f, size_t pc, size_t stack_height);
+static inline enum exec_status interp_run(frame *f) { return interp_run_from(f, 0, 0); }
 
 /* --- Helpers for the instructions. Each takes the frame and `sp`, a
  * pointer to the current top of the stack (sp[0] is the top, sp[-1] the

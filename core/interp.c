@@ -11,6 +11,7 @@
 
 #include "evm_internal.h"
 #include "keccak.h"
+#include "ops.h"
 
 /* Base gas known at compile time: the table's price for every opcode no
  * later fork repriced (those have a gas delta in opcodes.c and read the
@@ -58,7 +59,7 @@ static void emit_trace(frame *f, const uint8_t *ip, int64_t gas, const u256 *sp,
     f->e->trace.on_step(f->e->trace.ctx, &step);
 }
 
-enum exec_status interp_run(frame *f)
+enum exec_status interp_run_from(frame *f, size_t start_pc, size_t start_height)
 {
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Woverride-init"
@@ -89,16 +90,15 @@ enum exec_status interp_run(frame *f)
     const uint8_t *const code = f->code->code;
     const size_t code_len = f->code->code_len;
     const uint8_t *const jumpdest = f->code->jumpdest;
-    const message *const msg = f->msg;
     static const atomic_int no_abort = 0;
     const atomic_int *const abort_flag = e->abort_flag ? e->abort_flag : &no_abort;
 
     if (!f->buffers->stack) f->buffers->stack = xmalloc(EVM_STACK_LIMIT * sizeof(u256));
     u256 *const stack = f->buffers->stack;
     u256 *const stack_bottom = stack - 1;
-    u256 *sp = stack_bottom;
+    u256 *sp = stack_bottom + start_height;
     int64_t gas = f->gas;
-    const uint8_t *ip = code;
+    const uint8_t *ip = code + start_pc;
     enum exec_status status = EXEC_SUCCESS;
 
 #define HEIGHT() (sp - stack_bottom)
@@ -135,13 +135,20 @@ enum exec_status interp_run(frame *f)
     CALL_HELPER(name)                                    \
     sp += (out) - (in);                                  \
     NEXT();
-#define BINARY(name, expr)          \
-    BEGIN(name, 2, 1)               \
-    {                               \
-        u256 *a = sp, *b = sp - 1;  \
-        *b = (expr);                \
-        sp--;                       \
-    }                               \
+#define BINARY(name)   \
+    BEGIN(name, 2, 1)  \
+    op_##name(sp);     \
+    sp--;              \
+    NEXT();
+#define UNARY(name)    \
+    BEGIN(name, 1, 1)  \
+    op_##name(sp);     \
+    NEXT();
+/* Reads of the frame's context, pushing one word. */
+#define CONTEXT(name)  \
+    BEGIN(name, 0, 1)  \
+    op_##name(f, sp);  \
+    sp++;              \
     NEXT();
 
     DISPATCH();
@@ -159,137 +166,80 @@ L_INVALID:
     BEGIN(STOP, 0, 0)
     HALT(EXEC_SUCCESS);
 
-    BINARY(ADD, u256_add(a, b))
-    BINARY(MUL, u256_mul(a, b))
-    BINARY(SUB, u256_sub(a, b))
-    BINARY(DIV, u256_div(a, b))
-    BINARY(SDIV, u256_sdiv(a, b))
-    BINARY(MOD, u256_mod(a, b))
-    BINARY(SMOD, u256_smod(a, b))
+    BINARY(ADD)
+    BINARY(MUL)
+    BINARY(SUB)
+    BINARY(DIV)
+    BINARY(SDIV)
+    BINARY(MOD)
+    BINARY(SMOD)
     BEGIN(ADDMOD, 3, 1)
-    sp[-2] = u256_addmod(&sp[0], &sp[-1], &sp[-2]);
+    op_ADDMOD(sp);
     sp -= 2;
     NEXT();
     BEGIN(MULMOD, 3, 1)
-    sp[-2] = u256_mulmod(&sp[0], &sp[-1], &sp[-2]);
+    op_MULMOD(sp);
     sp -= 2;
     NEXT();
     HELPER(EXP, 2, 1)
-    BINARY(SIGNEXTEND, u256_signextend(a, b))
-    BINARY(LT, u256_from_u64(u256_lt(a, b)))
-    BINARY(GT, u256_from_u64(u256_lt(b, a)))
-    BINARY(SLT, u256_from_u64(u256_slt(a, b)))
-    BINARY(SGT, u256_from_u64(u256_slt(b, a)))
-    BINARY(EQ, u256_from_u64(u256_eq(a, b)))
-    BEGIN(ISZERO, 1, 1)
-    sp[0] = u256_from_u64(u256_is_zero(&sp[0]));
-    NEXT();
-    BINARY(AND, u256_and(a, b))
-    BINARY(OR, u256_or(a, b))
-    BINARY(XOR, u256_xor(a, b))
-    BEGIN(NOT, 1, 1)
-    sp[0] = u256_not(&sp[0]);
-    NEXT();
-    BINARY(BYTE, u256_byte(a, b))
-    BINARY(SHL, u256_shl(a, b))
-    BINARY(SHR, u256_shr(a, b))
-    BINARY(SAR, u256_sar(a, b))
-    BEGIN(CLZ, 1, 1)
-    sp[0] = u256_from_u64(u256_clz(&sp[0]));
-    NEXT();
+    BINARY(SIGNEXTEND)
+    BINARY(LT)
+    BINARY(GT)
+    BINARY(SLT)
+    BINARY(SGT)
+    BINARY(EQ)
+    UNARY(ISZERO)
+    BINARY(AND)
+    BINARY(OR)
+    BINARY(XOR)
+    UNARY(NOT)
+    BINARY(BYTE)
+    BINARY(SHL)
+    BINARY(SHR)
+    BINARY(SAR)
+    UNARY(CLZ)
     HELPER(KECCAK256, 2, 1)
 
-    BEGIN(ADDRESS, 0, 1)
-    *++sp = word_from_address(&msg->recipient);
-    NEXT();
+    CONTEXT(ADDRESS)
     HELPER(BALANCE, 1, 1)
-    BEGIN(ORIGIN, 0, 1)
-    *++sp = word_from_address(&e->origin);
-    NEXT();
-    BEGIN(CALLER, 0, 1)
-    *++sp = word_from_address(&msg->sender);
-    NEXT();
-    BEGIN(CALLVALUE, 0, 1)
-    *++sp = msg->value;
-    NEXT();
+    CONTEXT(ORIGIN)
+    CONTEXT(CALLER)
+    CONTEXT(CALLVALUE)
     BEGIN(CALLDATALOAD, 1, 1)
-    {
-        u256 *w = &sp[0];
-        if (!u256_fits_u64(w) || w->w[0] >= msg->input_len) {
-            *w = u256_zero();
-        } else {
-            size_t off = (size_t)w->w[0];
-            size_t n = msg->input_len - off;
-            if (n >= 32) {
-                *w = u256_load_be(msg->input + off);
-            } else {
-                uint8_t buf[32] = {0};
-                memcpy(buf, msg->input + off, n);
-                *w = u256_load_be(buf);
-            }
-        }
-    }
+    op_CALLDATALOAD(f, sp);
     NEXT();
-    BEGIN(CALLDATASIZE, 0, 1)
-    *++sp = u256_from_u64(msg->input_len);
-    NEXT();
+    CONTEXT(CALLDATASIZE)
     HELPER(CALLDATACOPY, 3, 0)
-    BEGIN(CODESIZE, 0, 1)
-    *++sp = u256_from_u64(code_len);
-    NEXT();
+    CONTEXT(CODESIZE)
     HELPER(CODECOPY, 3, 0)
-    BEGIN(GASPRICE, 0, 1)
-    *++sp = e->gas_price;
-    NEXT();
+    CONTEXT(GASPRICE)
     HELPER(EXTCODESIZE, 1, 1)
     HELPER(EXTCODECOPY, 4, 0)
-    BEGIN(RETURNDATASIZE, 0, 1)
-    *++sp = u256_from_u64(f->return_data_len);
-    NEXT();
+    CONTEXT(RETURNDATASIZE)
     HELPER(RETURNDATACOPY, 3, 0)
     HELPER(EXTCODEHASH, 1, 1)
     HELPER(BLOCKHASH, 1, 1)
-    BEGIN(COINBASE, 0, 1)
-    *++sp = word_from_address(&e->block->coinbase);
-    NEXT();
-    BEGIN(TIMESTAMP, 0, 1)
-    *++sp = u256_from_u64(e->block->timestamp);
-    NEXT();
-    BEGIN(NUMBER, 0, 1)
-    *++sp = u256_from_u64(e->block->number);
-    NEXT();
-    BEGIN(PREVRANDAO, 0, 1)
-    *++sp = fork >= FORK_PARIS ? u256_load_be(e->block->prevrandao.b) : e->block->difficulty;
-    NEXT();
-    BEGIN(GASLIMIT, 0, 1)
-    *++sp = u256_from_u64(e->block->gas_limit);
-    NEXT();
-    BEGIN(CHAINID, 0, 1)
-    *++sp = e->block->chain_id;
-    NEXT();
+    CONTEXT(COINBASE)
+    CONTEXT(TIMESTAMP)
+    CONTEXT(NUMBER)
+    CONTEXT(PREVRANDAO)
+    CONTEXT(GASLIMIT)
+    CONTEXT(CHAINID)
     HELPER(SELFBALANCE, 0, 1)
-    BEGIN(BASEFEE, 0, 1)
-    *++sp = e->block->base_fee;
-    NEXT();
+    CONTEXT(BASEFEE)
     HELPER(BLOBHASH, 1, 1)
-    BEGIN(BLOBBASEFEE, 0, 1)
-    *++sp = e->block->blob_base_fee;
-    NEXT();
+    CONTEXT(BLOBBASEFEE)
 
     BEGIN(POP, 1, 0)
     sp--;
     NEXT();
     /* MLOAD and MSTORE inside memory already paid for skip the helper. */
     BEGIN(MLOAD, 1, 1)
-    if (LIKELY(u256_fits_u64(sp) && sp->w[0] <= f->memory_size && f->memory_size - sp->w[0] >= 32)) {
-        sp[0] = u256_load_be(f->memory + sp->w[0]);
-        NEXT();
-    }
+    if (LIKELY(op_MLOAD_in_bounds(f, sp))) NEXT();
     CALL_HELPER(MLOAD)
     NEXT();
     BEGIN(MSTORE, 2, 0)
-    if (LIKELY(u256_fits_u64(sp) && sp->w[0] <= f->memory_size && f->memory_size - sp->w[0] >= 32)) {
-        u256_store_be(f->memory + sp->w[0], &sp[-1]);
+    if (LIKELY(op_MSTORE_in_bounds(f, sp))) {
         sp -= 2;
         NEXT();
     }
@@ -326,9 +276,7 @@ L_INVALID:
     BEGIN(PC, 0, 1)
     *++sp = u256_from_u64((uint64_t)(ip - code));
     NEXT();
-    BEGIN(MSIZE, 0, 1)
-    *++sp = u256_from_u64(f->memory_size);
-    NEXT();
+    CONTEXT(MSIZE)
     BEGIN(GAS, 0, 1)
     *++sp = u256_from_u64((uint64_t)gas);
     NEXT();

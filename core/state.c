@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "code_cache.h"
+#include "jit_internal.h"
 #include "keccak.h"
 #include "opcodes.h"
 #include "rlp.h"
@@ -375,12 +376,23 @@ code_info *code_info_new(const uint8_t *code, size_t len, const hash32 *hash)
     ci->code_len = len;
     ci->jumpdest = bits;
     ci->code_hash = *hash;
+    for (int f = 0; f < FORK_COUNT; f++) {
+        atomic_init(&ci->compiled[f], NULL);
+        atomic_init(&ci->compile_state[f], 0);
+    }
     return ci;
+}
+
+void code_info_free(code_info *ci)
+{
+    if (!ci) return;
+    jit_release_programs(ci);
+    free(ci);
 }
 
 /* Code of length zero: 33 bytes of STOP padding and an empty bitset. */
 static const uint8_t empty_code_bytes[CODE_PADDING + 1];
-static const code_info empty_code = {empty_code_bytes, 0, empty_code_bytes + CODE_PADDING, {{0}}};
+static const code_info empty_code = {.code = empty_code_bytes, .jumpdest = empty_code_bytes + CODE_PADDING};
 
 const code_info *state_get_code(state *s, const address *a)
 {

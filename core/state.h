@@ -11,6 +11,8 @@
 #ifndef JITEVM_STATE_H
 #define JITEVM_STATE_H
 
+#include <stdatomic.h>
+
 #include "fork.h"
 #include "types.h"
 #include "u256.h"
@@ -54,17 +56,26 @@ typedef struct {
 
 typedef struct state state;
 
+struct jit_program;
+
 /* Code prepared for execution: padded copy + jump destination bitset.
- * Computed once per code per state and cached in the account. */
+ * Computed once per code (code_cache.h shares it between threads). */
 typedef struct {
     const uint8_t *code;   /* code_len bytes followed by 33 zero bytes (STOP) */
     size_t code_len;
     const uint8_t *jumpdest; /* bit i set when code[i] is a JUMPDEST opcode (not push data) */
     hash32 code_hash;
+    /* The compiler tier's state for this code, per fork: set once by the
+     * compiler on whatever thread compiles (jit_runtime.c), so writable
+     * through a const code_info. */
+    struct jit_program *_Atomic compiled[FORK_COUNT];
+    atomic_uchar compile_state[FORK_COUNT];
 } code_info;
 
 /* Prepares code for execution (padding + jump destinations). */
 code_info *code_info_new(const uint8_t *code, size_t len, const hash32 *code_hash);
+/* Frees code_info_new's result and any programs compiled from it. */
+void code_info_free(code_info *ci);
 
 state *state_new(const state_backend *backend);
 void state_free(state *s);

@@ -109,6 +109,7 @@ typedef struct {
      * transaction is finalized (eth_createAccessList). NULL: not called. */
     void (*on_access)(void *ctx, const address *addr, const u256 *key);
     void *on_access_ctx;
+    int engine;                       /* enum engine (jit.h); 0 = ENGINE_INTERP */
 } tx_options;
 
 /* Validates and executes `tx` on `st` under `block` and fork `f`. An invalid

@@ -1,0 +1,783 @@
+/* The compiler: EVM bytecode to x86-64 machine code, one pass per contract.
+ *
+ * Code is cut into basic blocks (a block starts at a JUMPDEST and after a
+ * JUMPI, and ends at a jump, a halting instruction or the next JUMPDEST).
+ * Each block pays its base gas and checks its stack height once, on entry;
+ * a block that cannot is handed to the interpreter at its first instruction
+ * with its gas untouched. Inside a block the stack pointer is a compile-time
+ * offset, PUSHes are stores of constants, PUSH+JUMP(I) to a valid
+ * destination is a direct jump, and only dynamic jumps look up their target.
+ *
+ * Gas invariant: the exact gas before any instruction equals r12 plus the
+ * base gas of the block's instructions from that one on (known here at
+ * compile time). Helpers that charge dynamic gas or read the gas (memory,
+ * storage, calls) are given the exact figure, so every failure they report
+ * is the interpreter's, and a deopt can always rebuild the frame's gas.
+ *
+ * Registers while compiled code runs (all callee-saved, so helper calls
+ * keep them): rbx the stack top, r12 gas, r13 the jit_ctx, rbp the frame,
+ * r14 the stack bottom, r15 the helper table. The code refers to nothing
+ * by absolute address: it is position-independent, and can be stored. */
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jit_internal.h"
+#include "opcodes.h"
+
+/* Larger code runs on the interpreter (deployed code is at most 24 KiB,
+ * initcode 48 KiB; older forks' tests go beyond). */
+#define JIT_MAX_CODE ((size_t)64 * 1024)
+
+enum reg { RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8, R9, R10, R11, R12, R13, R14, R15 };
+#define R_SP RBX
+#define R_GAS R12
+#define R_CTX R13
+#define R_FRAME RBP
+#define R_BOTTOM R14
+#define R_HELPERS R15
+
+enum cond { CC_B = 2, CC_AE = 3, CC_E = 4, CC_NE = 5, CC_A = 7, CC_S = 8, CC_L = 0xc };
+
+/* ALU opcodes of the "reg, r/m" form and the /digit of the imm forms. */
+enum { ALU_ADD = 0x03, ALU_OR = 0x0b, ALU_ADC = 0x13, ALU_SBB = 0x1b, ALU_AND = 0x23, ALU_SUB = 0x2b,
+       ALU_XOR = 0x33, ALU_CMP = 0x3b, MOV_LOAD = 0x8b, MOV_STORE = 0x89, LEA = 0x8d };
+enum { IMM_ADD = 0, IMM_SUB = 5, IMM_CMP = 7 };
+
+/* Where a jump goes, patched once everything is laid out. */
+enum target_kind { TO_BLOCK, TO_STUB, TO_EPILOGUE, TO_TIMEOUT };
+typedef struct {
+    size_t at; /* offset of the rel32 */
+    enum target_kind kind;
+    uint32_t index; /* pc for TO_BLOCK, stub number for TO_STUB */
+} fixup;
+
+/* A hand-over to the interpreter at `pc`, with the stack `sp_off` items
+ * from rbx and `gas_add` gas to add back to r12. */
+typedef struct {
+    uint32_t pc;
+    int32_t sp_off;
+    int64_t gas_add;
+} stub;
+
+typedef struct {
+    uint8_t *p;
+    size_t len, cap;
+    fixup *fix;
+    size_t n_fix, cap_fix;
+    stub *stubs;
+    size_t n_stubs, cap_stubs;
+    bool failed;
+} asm_buf;
+
+static void *grow(void *p, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap) return p;
+    size_t n = *cap ? *cap : 64;
+    while (n < need) n *= 2;
+    *cap = n;
+    return xrealloc(p, n * elem);
+}
+
+static void put8(asm_buf *b, uint8_t v)
+{
+    b->p = grow(b->p, &b->cap, b->len + 1, 1);
+    b->p[b->len++] = v;
+}
+
+static void put32(asm_buf *b, uint32_t v)
+{
+    for (int i = 0; i < 4; i++) put8(b, (uint8_t)(v >> (8 * i)));
+}
+
+static void put64(asm_buf *b, uint64_t v)
+{
+    for (int i = 0; i < 8; i++) put8(b, (uint8_t)(v >> (8 * i)));
+}
+
+static void rex(asm_buf *b, bool w, int reg, int base)
+{
+    uint8_t r = (uint8_t)(0x40 | (w << 3) | ((reg >> 3) << 2) | (base >> 3));
+    if (r != 0x40) put8(b, r);
+}
+
+/* ModRM (+SIB) for [base + disp]. */
+static void mem(asm_buf *b, int reg, int base, int32_t disp)
+{
+    int r = reg & 7, bs = base & 7;
+    if (disp == 0 && bs != 5) {
+        put8(b, (uint8_t)(r << 3 | bs));
+        if (bs == 4) put8(b, 0x24);
+    } else if (disp >= -128 && disp <= 127) {
+        put8(b, (uint8_t)(0x40 | r << 3 | bs));
+        if (bs == 4) put8(b, 0x24);
+        put8(b, (uint8_t)disp);
+    } else {
+        put8(b, (uint8_t)(0x80 | r << 3 | bs));
+        if (bs == 4) put8(b, 0x24);
+        put32(b, (uint32_t)disp);
+    }
+}
+
+/* op reg64, [base + disp] (or [base + disp], reg64 for stores). */
+static void rm(asm_buf *b, uint8_t opcode, int reg, int base, int32_t disp)
+{
+    rex(b, true, reg, base);
+    put8(b, opcode);
+    mem(b, reg, base, disp);
+}
+
+static void load(asm_buf *b, int reg, int base, int32_t disp) { rm(b, MOV_LOAD, reg, base, disp); }
+static void store(asm_buf *b, int base, int32_t disp, int reg) { rm(b, MOV_STORE, reg, base, disp); }
+static void lea(asm_buf *b, int reg, int base, int32_t disp) { rm(b, LEA, reg, base, disp); }
+
+/* op dst64, src64 in the "r/m, reg" form (0x89 mov, 0x09 or, 0x85 test). */
+static void rr(asm_buf *b, uint8_t opcode, int dst, int src)
+{
+    rex(b, true, src, dst);
+    put8(b, opcode);
+    put8(b, (uint8_t)(0xc0 | (src & 7) << 3 | (dst & 7)));
+}
+
+static void alu_imm(asm_buf *b, int digit, int reg, int32_t imm)
+{
+    rex(b, true, 0, reg);
+    if (imm >= -128 && imm <= 127) {
+        put8(b, 0x83);
+        put8(b, (uint8_t)(0xc0 | digit << 3 | (reg & 7)));
+        put8(b, (uint8_t)imm);
+    } else {
+        put8(b, 0x81);
+        put8(b, (uint8_t)(0xc0 | digit << 3 | (reg & 7)));
+        put32(b, (uint32_t)imm);
+    }
+}
+
+/* mov qword [base + disp], imm (sign-extended 32-bit immediate). */
+static void store_imm(asm_buf *b, int base, int32_t disp, int32_t imm)
+{
+    rex(b, true, 0, base);
+    put8(b, 0xc7);
+    mem(b, 0, base, disp);
+    put32(b, (uint32_t)imm);
+}
+
+static void mov_imm(asm_buf *b, int reg, uint64_t v)
+{
+    if (v <= 0xffffffffu) { /* mov r32, imm32 zero-extends */
+        rex(b, false, 0, reg);
+        put8(b, (uint8_t)(0xb8 | (reg & 7)));
+        put32(b, (uint32_t)v);
+    } else {
+        rex(b, true, 0, reg);
+        put8(b, (uint8_t)(0xb8 | (reg & 7)));
+        put64(b, v);
+    }
+}
+
+static void push_reg(asm_buf *b, int reg)
+{
+    rex(b, false, 0, reg);
+    put8(b, (uint8_t)(0x50 | (reg & 7)));
+}
+
+static void pop_reg(asm_buf *b, int reg)
+{
+    rex(b, false, 0, reg);
+    put8(b, (uint8_t)(0x58 | (reg & 7)));
+}
+
+/* setcc al; movzx eax, al */
+static void setcc_eax(asm_buf *b, enum cond cc)
+{
+    put8(b, 0x0f);
+    put8(b, (uint8_t)(0x90 | cc));
+    put8(b, 0xc0);
+    put8(b, 0x0f);
+    put8(b, 0xb6);
+    put8(b, 0xc0);
+}
+
+static void add_fixup(asm_buf *b, enum target_kind kind, uint32_t index)
+{
+    b->fix = grow(b->fix, &b->cap_fix, b->n_fix + 1, sizeof *b->fix);
+    b->fix[b->n_fix++] = (fixup){b->len, kind, index};
+    put32(b, 0);
+}
+
+static void jcc_to(asm_buf *b, enum cond cc, enum target_kind kind, uint32_t index)
+{
+    put8(b, 0x0f);
+    put8(b, (uint8_t)(0x80 | cc));
+    add_fixup(b, kind, index);
+}
+
+static void jmp_to(asm_buf *b, enum target_kind kind, uint32_t index)
+{
+    put8(b, 0xe9);
+    add_fixup(b, kind, index);
+}
+
+/* A short forward jcc whose target is bound later with bind_short. */
+static size_t jcc_short(asm_buf *b, enum cond cc)
+{
+    put8(b, (uint8_t)(0x70 | cc));
+    put8(b, 0);
+    return b->len - 1;
+}
+
+static void bind_short(asm_buf *b, size_t at)
+{
+    size_t dist = b->len - (at + 1);
+    if (dist > 127) {
+        b->failed = true; /* cannot happen: the skipped code is a few dozen bytes */
+        return;
+    }
+    b->p[at] = (uint8_t)dist;
+}
+
+static uint32_t new_stub(asm_buf *b, uint32_t pc, int32_t sp_off, int64_t gas_add)
+{
+    b->stubs = grow(b->stubs, &b->cap_stubs, b->n_stubs + 1, sizeof *b->stubs);
+    b->stubs[b->n_stubs] = (stub){pc, sp_off, gas_add};
+    return (uint32_t)b->n_stubs++;
+}
+
+/* ---------------------------------------------------------------- blocks */
+
+typedef struct {
+    const code_info *ci;
+    const fork_opcode_table *optab;
+    asm_buf *b;
+    int32_t *block_at; /* pc -> native offset of the block starting there, -1 */
+    /* The current block. */
+    int64_t block_cost; /* base gas of the whole block */
+    int64_t spent;      /* base gas of the block's instructions up to and including the current one */
+    int32_t off;        /* stack top = rbx + 32 * off */
+} compiler;
+
+static size_t instr_len(uint8_t op) { return 1 + (op >= OP_PUSH1 && op <= OP_PUSH32 ? (size_t)(op - OP_PUSH1 + 1) : 0); }
+
+static bool is_jumpdest(const code_info *ci, uint64_t pc)
+{
+    return pc < ci->code_len && (ci->jumpdest[pc >> 3] >> (pc & 7) & 1);
+}
+
+static enum jit_op_kind kind_in_fork(const compiler *c, uint8_t op)
+{
+    return c->optab->defined[op] ? jit_op_kind(op) : JIT_DEOPT_OP;
+}
+
+static bool ends_block(uint8_t op, enum jit_op_kind kind)
+{
+    return kind == JIT_END || kind == JIT_DEOPT_OP || op == OP_STOP || op == OP_JUMP || op == OP_JUMPI;
+}
+
+/* The base gas and the stack needs of the block starting at `start`. */
+static void scan_block(const compiler *c, size_t start, int64_t *cost, int *min_height, int *max_growth)
+{
+    const uint8_t *code = c->ci->code;
+    int height = 0;
+    *cost = 0;
+    *min_height = 0;
+    *max_growth = 0;
+    for (size_t pc = start; pc <= c->ci->code_len;) {
+        uint8_t op = pc < c->ci->code_len ? code[pc] : OP_STOP;
+        if (pc != start && op == OP_JUMPDEST) break;
+        enum jit_op_kind kind = kind_in_fork(c, op);
+        if (kind == JIT_DEOPT_OP) break;
+        const opcode_info *info = &opcode_table[op];
+        if (info->stack_in - height > *min_height) *min_height = info->stack_in - height;
+        height += info->stack_out - info->stack_in;
+        if (height > *max_growth) *max_growth = height;
+        *cost += c->optab->base_gas[op];
+        if (ends_block(op, kind)) break;
+        pc += instr_len(op);
+    }
+}
+
+/* Stack item `i` from the top (0 = top) as a displacement from rbx. */
+static int32_t item(const compiler *c, int i) { return 32 * (c->off - i); }
+
+/* Makes rbx the real stack top (lea keeps the flags). */
+static void sync_sp(compiler *c)
+{
+    if (c->off) lea(c->b, R_SP, R_SP, 32 * c->off);
+    c->off = 0;
+}
+
+static void start_block(compiler *c, size_t pc)
+{
+    asm_buf *b = c->b;
+    c->block_at[pc] = (int32_t)b->len;
+    int min_height, max_growth;
+    scan_block(c, pc, &c->block_cost, &min_height, &max_growth);
+    c->spent = 0;
+    c->off = 0;
+    if (c->block_cost > INT32_MAX) b->failed = true;
+    if (c->block_cost == 0 && min_height == 0 && max_growth == 0) return;
+    uint32_t s = new_stub(b, (uint32_t)pc, 0, c->block_cost);
+    if (c->block_cost) {
+        alu_imm(b, IMM_SUB, R_GAS, (int32_t)c->block_cost);
+        jcc_to(b, CC_S, TO_STUB, s);
+    }
+    if (min_height) { /* height >= min: rbx - 32*min >= r14 */
+        lea(b, RAX, R_SP, -32 * min_height);
+        rr(b, 0x39, RAX, R_BOTTOM); /* cmp rax, r14 */
+        jcc_to(b, CC_B, TO_STUB, s);
+    }
+    if (max_growth) { /* height + growth <= limit: rbx + 32*growth - r14 <= 32*limit */
+        lea(b, RAX, R_SP, 32 * max_growth);
+        rr(b, 0x29, RAX, R_BOTTOM); /* sub rax, r14 */
+        alu_imm(b, IMM_CMP, RAX, 32 * EVM_STACK_LIMIT);
+        jcc_to(b, CC_A, TO_STUB, s);
+    }
+}
+
+/* Gas of the block's instructions after the current one. */
+static int64_t rest_after(const compiler *c) { return c->block_cost - c->spent; }
+
+/* A hand-over to the interpreter at the current instruction (not executed). */
+static uint32_t deopt_here(compiler *c, uint32_t pc, uint8_t op)
+{
+    return new_stub(c->b, pc, c->off, rest_after(c) + c->optab->base_gas[op]);
+}
+
+/* Makes frame->gas exact (before a helper reads or charges it). */
+static void gas_to_frame(compiler *c)
+{
+    int64_t rest = rest_after(c);
+    if (rest) {
+        lea(c->b, RAX, R_GAS, (int32_t)rest);
+        store(c->b, R_FRAME, offsetof(frame, gas), RAX);
+    } else {
+        store(c->b, R_FRAME, offsetof(frame, gas), R_GAS);
+    }
+}
+
+static void call_helper(compiler *c, uint8_t op)
+{
+    asm_buf *b = c->b;
+    rex(b, false, 0, R_HELPERS);
+    put8(b, 0xff);
+    mem(b, 2, R_HELPERS, 8 * op);
+}
+
+static void poll_abort(compiler *c)
+{
+    load(c->b, RCX, R_CTX, offsetof(jit_ctx, abort_flag));
+    put8(c->b, 0x83); /* cmp dword [rcx], 0 */
+    put8(c->b, 0x39);
+    put8(c->b, 0x00);
+    jcc_to(c->b, CC_NE, TO_TIMEOUT, 0);
+}
+
+/* rax = the native address for the destination in stack item `i`, or a
+ * hand-over at `pc` when it is not a JUMPDEST (the interpreter then reports
+ * the bad jump). */
+static void dynamic_target(compiler *c, int i, uint32_t stub_index)
+{
+    asm_buf *b = c->b;
+    int32_t d = item(c, i);
+    load(b, RAX, R_SP, d + 8);
+    rm(b, ALU_OR, RAX, R_SP, d + 16);
+    rm(b, ALU_OR, RAX, R_SP, d + 24);
+    jcc_to(b, CC_NE, TO_STUB, stub_index);
+    load(b, RAX, R_SP, d);
+    alu_imm(b, IMM_CMP, RAX, (int32_t)c->ci->code_len);
+    jcc_to(b, CC_AE, TO_STUB, stub_index);
+    load(b, RCX, R_CTX, offsetof(jit_ctx, jump_table));
+    put8(b, 0x48); /* movsxd rax, dword [rcx + rax*4] */
+    put8(b, 0x63);
+    put8(b, 0x04);
+    put8(b, 0x81);
+    rr(b, 0x85, RAX, RAX); /* test rax, rax */
+    jcc_to(b, CC_E, TO_STUB, stub_index);
+    rm(b, ALU_ADD, RAX, R_CTX, offsetof(jit_ctx, native));
+}
+
+/* rax = (stack item i) != 0, as flags: ZF set when zero. */
+static void test_word(compiler *c, int i)
+{
+    int32_t d = item(c, i);
+    load(c->b, RAX, R_SP, d);
+    for (int k = 1; k < 4; k++) rm(c->b, ALU_OR, RAX, R_SP, d + 8 * k);
+}
+
+static void push_constant(compiler *c, const u256 *v)
+{
+    c->off++;
+    int32_t d = item(c, 0);
+    for (int k = 0; k < 4; k++) {
+        uint64_t limb = v->w[k];
+        if ((int64_t)limb == (int64_t)(int32_t)limb) {
+            store_imm(c->b, R_SP, d + 8 * k, (int32_t)limb);
+        } else {
+            mov_imm(c->b, RAX, limb);
+            store(c->b, R_SP, d + 8 * k, RAX);
+        }
+    }
+}
+
+/* A 0/1 result in eax into stack item i. */
+static void store_flag(compiler *c, int i)
+{
+    int32_t d = item(c, i);
+    store(c->b, R_SP, d, RAX);
+    for (int k = 1; k < 4; k++) store_imm(c->b, R_SP, d + 8 * k, 0);
+}
+
+/* a (top) op b, limb by limb with the carry, into b. */
+static void emit_carry_chain(compiler *c, uint8_t first, uint8_t next)
+{
+    int32_t a = item(c, 0), bb = item(c, 1);
+    for (int k = 0; k < 4; k++) {
+        load(c->b, RAX, R_SP, a + 8 * k);
+        rm(c->b, k ? next : first, RAX, R_SP, bb + 8 * k);
+        store(c->b, R_SP, bb + 8 * k, RAX);
+    }
+    c->off--;
+}
+
+/* Flags of x - y over the whole word (x, y stack items), for unsigned and
+ * signed comparisons. */
+static void compare_words(compiler *c, int x, int y)
+{
+    int32_t dx = item(c, x), dy = item(c, y);
+    for (int k = 0; k < 4; k++) {
+        load(c->b, RAX, R_SP, dx + 8 * k);
+        rm(c->b, k ? ALU_SBB : ALU_CMP, RAX, R_SP, dy + 8 * k);
+    }
+}
+
+static void emit_native(compiler *c, uint32_t pc, uint8_t op)
+{
+    asm_buf *b = c->b;
+    static const int scratch[8] = {RAX, RCX, RDX, RSI, RDI, R8, R9, R10};
+    switch (op) {
+    case OP_STOP:
+        store(b, R_FRAME, offsetof(frame, gas), R_GAS);
+        put8(b, 0x31); /* xor eax, eax (EXEC_SUCCESS) */
+        put8(b, 0xc0);
+        jmp_to(b, TO_EPILOGUE, 0);
+        return;
+    case OP_ADD: emit_carry_chain(c, ALU_ADD, ALU_ADC); return;
+    case OP_SUB: emit_carry_chain(c, ALU_SUB, ALU_SBB); return;
+    case OP_AND: emit_carry_chain(c, ALU_AND, ALU_AND); return;
+    case OP_OR: emit_carry_chain(c, ALU_OR, ALU_OR); return;
+    case OP_XOR: emit_carry_chain(c, ALU_XOR, ALU_XOR); return;
+    case OP_NOT:
+        for (int k = 0; k < 4; k++) {
+            rex(b, true, 0, R_SP);
+            put8(b, 0xf7);
+            mem(b, 2, R_SP, item(c, 0) + 8 * k);
+        }
+        return;
+    case OP_ISZERO:
+        test_word(c, 0);
+        setcc_eax(b, CC_E);
+        store_flag(c, 0);
+        return;
+    case OP_EQ: {
+        int32_t a = item(c, 0), bb = item(c, 1);
+        load(b, RAX, R_SP, a);
+        rm(b, ALU_XOR, RAX, R_SP, bb);
+        for (int k = 1; k < 4; k++) {
+            load(b, RCX, R_SP, a + 8 * k);
+            rm(b, ALU_XOR, RCX, R_SP, bb + 8 * k);
+            rr(b, 0x09, RAX, RCX); /* or rax, rcx */
+        }
+        setcc_eax(b, CC_E);
+        store_flag(c, 1);
+        c->off--;
+        return;
+    }
+    case OP_LT: compare_words(c, 0, 1); setcc_eax(b, CC_B); store_flag(c, 1); c->off--; return;
+    case OP_GT: compare_words(c, 1, 0); setcc_eax(b, CC_B); store_flag(c, 1); c->off--; return;
+    case OP_SLT: compare_words(c, 0, 1); setcc_eax(b, CC_L); store_flag(c, 1); c->off--; return;
+    case OP_SGT: compare_words(c, 1, 0); setcc_eax(b, CC_L); store_flag(c, 1); c->off--; return;
+    case OP_POP: c->off--; return;
+    case OP_PC: {
+        u256 v = u256_from_u64(pc);
+        push_constant(c, &v);
+        return;
+    }
+    case OP_GAS: {
+        lea(b, RAX, R_GAS, (int32_t)rest_after(c));
+        c->off++;
+        store_flag(c, 0);
+        return;
+    }
+    case OP_JUMPDEST: return;
+    case OP_JUMP: {
+        uint32_t s = deopt_here(c, pc, op);
+        dynamic_target(c, 0, s);
+        c->off--;
+        sync_sp(c);
+        poll_abort(c);
+        put8(b, 0xff); /* jmp rax */
+        put8(b, 0xe0);
+        return;
+    }
+    case OP_JUMPI: {
+        uint32_t s = deopt_here(c, pc, op);
+        test_word(c, 1);
+        size_t not_taken = jcc_short(b, CC_E);
+        dynamic_target(c, 0, s);
+        lea(b, R_SP, R_SP, 32 * (c->off - 2));
+        poll_abort(c);
+        put8(b, 0xff);
+        put8(b, 0xe0);
+        bind_short(b, not_taken);
+        c->off -= 2;
+        sync_sp(c);
+        return;
+    }
+    default:
+        break;
+    }
+    if (op >= OP_DUP1 && op <= OP_DUP16) {
+        int n = op - OP_DUP1 + 1;
+        int32_t src = item(c, n - 1), dst = item(c, -1);
+        for (int k = 0; k < 4; k++) load(b, scratch[k], R_SP, src + 8 * k);
+        for (int k = 0; k < 4; k++) store(b, R_SP, dst + 8 * k, scratch[k]);
+        c->off++;
+    } else if (op >= OP_SWAP1 && op <= OP_SWAP16) {
+        int n = op - OP_SWAP1 + 1;
+        int32_t top = item(c, 0), other = item(c, n);
+        for (int k = 0; k < 4; k++) load(b, scratch[k], R_SP, top + 8 * k);
+        for (int k = 0; k < 4; k++) load(b, scratch[4 + k], R_SP, other + 8 * k);
+        for (int k = 0; k < 4; k++) store(b, R_SP, top + 8 * k, scratch[4 + k]);
+        for (int k = 0; k < 4; k++) store(b, R_SP, other + 8 * k, scratch[k]);
+    } else { /* PUSH0..PUSH32 */
+        int n = op - OP_PUSH0;
+        u256 v = n ? u256_load_be_n(c->ci->code + pc + 1, (size_t)n) : u256_zero();
+        push_constant(c, &v);
+    }
+}
+
+/* A helper call for one instruction of kind JIT_STACK/CONTEXT/INSTR/END. */
+static void emit_helper(compiler *c, uint8_t op, enum jit_op_kind kind, size_t next_pc)
+{
+    asm_buf *b = c->b;
+    const opcode_info *info = &opcode_table[op];
+    switch (kind) {
+    case JIT_STACK:
+        lea(b, RDI, R_SP, item(c, 0));
+        call_helper(c, op);
+        break;
+    case JIT_CONTEXT:
+        rr(b, 0x89, RDI, R_FRAME); /* mov rdi, rbp */
+        lea(b, RSI, R_SP, item(c, 0));
+        call_helper(c, op);
+        break;
+    case JIT_INSTR:
+    case JIT_END: {
+        gas_to_frame(c);
+        rr(b, 0x89, RDI, R_FRAME);
+        lea(b, RSI, R_SP, item(c, 0));
+        call_helper(c, op);
+        if (kind == JIT_END) { /* eax: the frame's status; frame->gas is exact */
+            jmp_to(b, TO_EPILOGUE, 0);
+            return;
+        }
+        put8(b, 0x85); /* test eax, eax: the status is 32 bits, rax's upper half is undefined */
+        put8(b, 0xc0);
+        jcc_to(b, CC_NE, TO_EPILOGUE, 0);
+        load(b, R_GAS, R_FRAME, offsetof(frame, gas));
+        c->off += info->stack_out - info->stack_in;
+        int64_t rest = rest_after(c);
+        if (rest) {
+            /* The rest of the block can no longer be paid for: the
+             * interpreter finds where it runs out. */
+            alu_imm(b, IMM_SUB, R_GAS, (int32_t)rest);
+            jcc_to(b, CC_S, TO_STUB, new_stub(b, (uint32_t)next_pc, c->off, rest));
+        }
+        return;
+    }
+    default:
+        return;
+    }
+    c->off += info->stack_out - info->stack_in;
+}
+
+/* PUSH followed by JUMP or JUMPI to a valid destination: a direct jump.
+ * Returns false when not applicable. */
+static bool emit_static_jump(compiler *c, uint32_t pc, uint8_t op, size_t next_pc)
+{
+    if (op < OP_PUSH1 || op > OP_PUSH32 || next_pc >= c->ci->code_len) return false;
+    uint8_t jump = c->ci->code[next_pc];
+    if ((jump != OP_JUMP && jump != OP_JUMPI) || !c->optab->defined[jump]) return false;
+    u256 v = u256_load_be_n(c->ci->code + pc + 1, (size_t)(op - OP_PUSH0));
+    if (!u256_fits_u64(&v) || !is_jumpdest(c->ci, v.w[0])) return false;
+    uint32_t dest = (uint32_t)v.w[0];
+    asm_buf *b = c->b;
+    c->spent += c->optab->base_gas[jump];
+    bool backward = dest <= pc;
+    if (jump == OP_JUMP) {
+        sync_sp(c);
+        if (backward) poll_abort(c);
+        jmp_to(b, TO_BLOCK, dest);
+    } else {
+        test_word(c, 0);
+        c->off--;
+        sync_sp(c);
+        size_t not_taken = jcc_short(b, CC_E);
+        if (backward) poll_abort(c);
+        jmp_to(b, TO_BLOCK, dest);
+        bind_short(b, not_taken);
+    }
+    return true;
+}
+
+static void emit_prologue(asm_buf *b)
+{
+    static const int saved[6] = {RBX, RBP, R12, R13, R14, R15};
+    for (int i = 0; i < 6; i++) push_reg(b, saved[i]);
+    alu_imm(b, IMM_SUB, RSP, 8); /* 16-byte alignment for helper calls */
+    rr(b, 0x89, R_CTX, RDI);
+    rr(b, 0x89, R_FRAME, RSI);
+    rr(b, 0x89, R_HELPERS, RDX);
+    load(b, R_SP, R_CTX, offsetof(jit_ctx, sp));
+    load(b, R_GAS, R_CTX, offsetof(jit_ctx, gas));
+    load(b, R_BOTTOM, R_CTX, offsetof(jit_ctx, stack_bottom));
+}
+
+static void emit_epilogue(asm_buf *b)
+{
+    static const int saved[6] = {RBX, RBP, R12, R13, R14, R15};
+    alu_imm(b, IMM_ADD, RSP, 8);
+    for (int i = 5; i >= 0; i--) pop_reg(b, saved[i]);
+    put8(b, 0xc3);
+}
+
+static void emit_stub(asm_buf *b, const stub *s)
+{
+    if (s->gas_add) {
+        lea(b, RAX, R_GAS, (int32_t)s->gas_add);
+        store(b, R_FRAME, offsetof(frame, gas), RAX);
+    } else {
+        store(b, R_FRAME, offsetof(frame, gas), R_GAS);
+    }
+    lea(b, RAX, R_SP, 32 * s->sp_off);
+    store(b, R_CTX, offsetof(jit_ctx, sp), RAX);
+    rex(b, false, 0, R_CTX); /* mov dword [r13 + deopt_pc], pc */
+    put8(b, 0xc7);
+    mem(b, 0, R_CTX, offsetof(jit_ctx, deopt_pc));
+    put32(b, s->pc);
+    mov_imm(b, RAX, JIT_DEOPT);
+    jmp_to(b, TO_EPILOGUE, 0);
+}
+
+bool jit_compile(const code_info *ci, enum fork f, jit_image *out)
+{
+    memset(out, 0, sizeof *out);
+    if (ci->code_len == 0 || ci->code_len > JIT_MAX_CODE) return false;
+    asm_buf b = {0};
+    compiler c = {.ci = ci, .optab = opcode_table_for_fork(f), .b = &b};
+    c.block_at = xmalloc((ci->code_len + 1) * sizeof *c.block_at);
+    for (size_t i = 0; i <= ci->code_len; i++) c.block_at[i] = -1;
+
+    emit_prologue(&b);
+    const uint8_t *code = ci->code;
+    bool in_block = false, dead = false;
+    size_t pc = 0;
+    while (pc < ci->code_len && !b.failed) {
+        uint8_t op = code[pc];
+        size_t next = pc + instr_len(op);
+        if (op == OP_JUMPDEST) {
+            if (in_block) sync_sp(&c);
+            start_block(&c, pc);
+            in_block = true;
+            dead = false;
+        } else if (dead) {
+            pc = next;
+            continue;
+        } else if (!in_block) {
+            start_block(&c, pc);
+            in_block = true;
+        }
+        enum jit_op_kind kind = kind_in_fork(&c, op);
+        if (kind == JIT_DEOPT_OP) {
+            jmp_to(&b, TO_STUB, new_stub(&b, (uint32_t)pc, c.off, rest_after(&c)));
+            in_block = false;
+            dead = true;
+            pc = next;
+            continue;
+        }
+        c.spent += c.optab->base_gas[op];
+        if (emit_static_jump(&c, (uint32_t)pc, op, next)) {
+            uint8_t jump = code[next];
+            next += 1;
+            in_block = false;
+            dead = jump == OP_JUMP;
+        } else {
+            if (kind == JIT_NATIVE)
+                emit_native(&c, (uint32_t)pc, op);
+            else
+                emit_helper(&c, op, kind, next);
+            if (ends_block(op, kind)) {
+                in_block = false;
+                dead = op != OP_JUMPI;
+            }
+        }
+        pc = next;
+    }
+    if (!dead) { /* running off the end (or into the padding of a cut PUSH) is STOP */
+        if (!in_block) start_block(&c, ci->code_len);
+        sync_sp(&c);
+        store(&b, R_FRAME, offsetof(frame, gas), R_GAS);
+        put8(&b, 0x31);
+        put8(&b, 0xc0);
+        jmp_to(&b, TO_EPILOGUE, 0);
+    }
+
+    /* Out-of-line code, then the jumps patched. */
+    size_t *stub_at = xmalloc((b.n_stubs + 1) * sizeof *stub_at);
+    for (size_t i = 0; i < b.n_stubs; i++) {
+        stub_at[i] = b.len;
+        emit_stub(&b, &b.stubs[i]);
+    }
+    size_t timeout_at = b.len;
+    mov_imm(&b, RAX, EXEC_TIMEOUT);
+    size_t epilogue_at = b.len;
+    emit_epilogue(&b);
+    for (size_t i = 0; i < b.n_fix && !b.failed; i++) {
+        const fixup *fx = &b.fix[i];
+        int64_t target = 0;
+        switch (fx->kind) {
+        case TO_BLOCK:
+            target = c.block_at[fx->index];
+            if (target < 0) b.failed = true; /* a JUMPDEST always starts a block */
+            break;
+        case TO_STUB: target = (int64_t)stub_at[fx->index]; break;
+        case TO_EPILOGUE: target = (int64_t)epilogue_at; break;
+        case TO_TIMEOUT: target = (int64_t)timeout_at; break;
+        }
+        int32_t rel = (int32_t)(target - (int64_t)(fx->at + 4));
+        memcpy(b.p + fx->at, &rel, 4);
+    }
+    free(stub_at);
+    free(b.fix);
+    free(b.stubs);
+    if (b.failed || b.len > INT32_MAX) {
+        free(b.p);
+        free(c.block_at);
+        return false;
+    }
+    out->native = b.p;
+    out->native_len = b.len;
+    out->code_len = ci->code_len;
+    out->jump_table = xcalloc(ci->code_len, sizeof *out->jump_table);
+    for (size_t i = 0; i < ci->code_len; i++)
+        if (is_jumpdest(ci, i)) out->jump_table[i] = c.block_at[i];
+    free(c.block_at);
+    return true;
+}
+
+void jit_image_free(jit_image *img)
+{
+    free(img->native);
+    free(img->jump_table);
+    memset(img, 0, sizeof *img);
+}
