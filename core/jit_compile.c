@@ -236,6 +236,36 @@ static void bind_short(asm_buf *b, size_t at)
     b->p[at] = (uint8_t)dist;
 }
 
+/* A rel32 jcc/jmp to a label inside the current instruction's code, bound
+ * later with bind_near. */
+static size_t jcc_near(asm_buf *b, enum cond cc)
+{
+    put8(b, 0x0f);
+    put8(b, (uint8_t)(0x80 | cc));
+    put32(b, 0);
+    return b->len - 4;
+}
+
+static size_t jmp_near(asm_buf *b)
+{
+    put8(b, 0xe9);
+    put32(b, 0);
+    return b->len - 4;
+}
+
+static void bind_near(asm_buf *b, size_t at)
+{
+    int32_t rel = (int32_t)(b->len - (at + 4));
+    memcpy(b->p + at, &rel, 4);
+}
+
+static void bswap(asm_buf *b, int reg)
+{
+    rex(b, true, 0, reg);
+    put8(b, 0x0f);
+    put8(b, (uint8_t)(0xc8 | (reg & 7)));
+}
+
 static uint32_t new_stub(asm_buf *b, uint32_t pc, int32_t sp_off, int64_t gas_add)
 {
     b->stubs = grow(b->stubs, &b->cap_stubs, b->n_stubs + 1, sizeof *b->stubs);
@@ -601,6 +631,101 @@ static void emit_helper(compiler *c, uint8_t op, enum jit_op_kind kind, size_t n
     c->off += info->stack_out - info->stack_in;
 }
 
+/* Instructions that only push a word computed from nothing else. */
+static bool pure_push(uint8_t op) { return (op >= OP_PUSH0 && op <= OP_PUSH32) || op == OP_PC || (op >= OP_DUP1 && op <= OP_DUP16); }
+
+/* A pure push whose word the next instruction, POP, throws away: nothing
+ * to emit (the block already charged both). */
+static bool elide_pop(compiler *c, uint8_t op, size_t next_pc)
+{
+    if (!pure_push(op) || next_pc >= c->ci->code_len || c->ci->code[next_pc] != OP_POP ||
+        !c->optab->defined[op] || !c->optab->defined[OP_POP])
+        return false;
+    c->spent += c->optab->base_gas[OP_POP];
+    return true;
+}
+
+/* PUSH c; MUL with c below 2^32: x * c in place, as machine code. */
+static bool emit_mul_immediate(compiler *c, uint32_t pc, uint8_t op, size_t next_pc)
+{
+    if (op < OP_PUSH1 || op > OP_PUSH4 || next_pc >= c->ci->code_len || c->ci->code[next_pc] != OP_MUL) return false;
+    u256 v = u256_load_be_n(c->ci->code + pc + 1, (size_t)(op - OP_PUSH0));
+    asm_buf *b = c->b;
+    int32_t x = item(c, 0);
+    c->spent += c->optab->base_gas[OP_MUL];
+    static const int result[3] = {R8, R10, R11};
+    mov_imm(b, RCX, v.w[0]);
+    for (int k = 0; k < 3; k++) {
+        load(b, RAX, R_SP, x + 8 * k);
+        put8(b, 0x48); /* mul rcx: rdx:rax = rax * rcx */
+        put8(b, 0xf7);
+        put8(b, 0xe1);
+        if (k) {
+            rr(b, 0x01, RAX, R9);          /* add rax, r9 */
+            alu_imm(b, 2, RDX, 0);         /* adc rdx, 0 */
+        }
+        rr(b, 0x89, result[k], RAX);
+        rr(b, 0x89, R9, RDX);
+    }
+    load(b, RAX, R_SP, x + 24);
+    put8(b, 0x48); /* imul rax, rcx: the top limb keeps only its low half */
+    put8(b, 0x0f);
+    put8(b, 0xaf);
+    put8(b, 0xc1);
+    rr(b, 0x01, RAX, R9);
+    for (int k = 0; k < 3; k++) store(b, R_SP, x + 8 * k, result[k]);
+    store(b, R_SP, x + 24, RAX);
+    return true;
+}
+
+/* rax = frame memory + the offset in stack item `i` when [offset, offset+32)
+ * lies in memory already paid for; otherwise a jump whose rel32 positions
+ * go to slow[0..2]. */
+static void memory_word_address(compiler *c, int i, size_t slow[3])
+{
+    asm_buf *b = c->b;
+    int32_t d = item(c, i);
+    load(b, RAX, R_SP, d + 8);
+    rm(b, ALU_OR, RAX, R_SP, d + 16);
+    rm(b, ALU_OR, RAX, R_SP, d + 24);
+    slow[0] = jcc_near(b, CC_NE);
+    load(b, RCX, R_FRAME, offsetof(frame, memory_size));
+    alu_imm(b, IMM_SUB, RCX, 32);
+    slow[1] = jcc_near(b, CC_B);          /* less than 32 bytes of memory */
+    load(b, RAX, R_SP, d);
+    rr(b, 0x39, RAX, RCX);                /* offset > size - 32 */
+    slow[2] = jcc_near(b, CC_A);
+    rm(b, ALU_ADD, RAX, R_FRAME, offsetof(frame, memory));
+}
+
+/* MLOAD and MSTORE inside memory already paid for, as machine code; the
+ * helper otherwise (growth, gas, huge offsets). */
+static void emit_memory_access(compiler *c, uint8_t op, size_t next_pc)
+{
+    asm_buf *b = c->b;
+    size_t slow[3];
+    int32_t off_at = item(c, 0);
+    memory_word_address(c, 0, slow);
+    if (op == OP_MLOAD) {
+        for (int k = 0; k < 4; k++) {
+            load(b, RCX, RAX, 24 - 8 * k);
+            bswap(b, RCX);
+            store(b, R_SP, off_at + 8 * k, RCX);
+        }
+    } else {
+        int32_t value = item(c, 1);
+        for (int k = 0; k < 4; k++) {
+            load(b, RCX, R_SP, value + 8 * k);
+            bswap(b, RCX);
+            store(b, RAX, 24 - 8 * k, RCX);
+        }
+    }
+    size_t done = jmp_near(b);
+    for (int k = 0; k < 3; k++) bind_near(b, slow[k]);
+    emit_helper(c, op, JIT_INSTR, next_pc); /* moves c->off for both paths */
+    bind_near(b, done);
+}
+
 /* PUSH followed by JUMP or JUMPI to a valid destination: a direct jump.
  * Returns false when not applicable. */
 static bool emit_static_jump(compiler *c, uint32_t pc, uint8_t op, size_t next_pc)
@@ -711,8 +836,12 @@ bool jit_compile(const code_info *ci, enum fork f, jit_image *out)
             next += 1;
             in_block = false;
             dead = jump == OP_JUMP;
+        } else if (elide_pop(&c, op, next) || emit_mul_immediate(&c, (uint32_t)pc, op, next)) {
+            next += 1; /* the POP or MUL, done */
         } else {
-            if (kind == JIT_NATIVE)
+            if (op == OP_MLOAD || op == OP_MSTORE)
+                emit_memory_access(&c, op, next);
+            else if (kind == JIT_NATIVE)
                 emit_native(&c, (uint32_t)pc, op);
             else
                 emit_helper(&c, op, kind, next);

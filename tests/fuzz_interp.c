@@ -1,14 +1,16 @@
-/* libFuzzer harness for the interpreter and the call machinery: the input
- * is a fork selector, calldata and contract code. The contract runs as a
- * message call (and may call itself, create, self-destruct...) on a small
- * state. Checked on every input: no crash or sanitizer report, gas left
- * within [0, gas given], a status the engine defines, and determinism (the
- * same input run twice gives the same status, gas, output and state root).
+/* libFuzzer harness for both execution tiers and the call machinery: the
+ * input is a fork selector, calldata and contract code. The contract runs as
+ * a message call (and may call itself, create, self-destruct...) on a small
+ * state, once on the interpreter and once with every frame compiled. Checked
+ * on every input: no crash or sanitizer report, gas left within [0, gas
+ * given], a status the engine defines, and the two tiers agreeing on status,
+ * gas, output and state root.
  * Build and run: make fuzz [FUZZ_TIME=seconds]. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "evm.h"
+#include "jit.h"
 #include "memstate.h"
 
 #define FUZZ_GAS 2000000
@@ -22,7 +24,7 @@ typedef struct {
 } outcome;
 
 static void run(const uint8_t *code, size_t code_len, const uint8_t *calldata, size_t calldata_len, enum fork f,
-                outcome *out)
+                enum engine engine, outcome *out)
 {
     memstate *m = memstate_new();
     address contract = {{0}}, sender = {{0}}, other = {{0}};
@@ -41,6 +43,7 @@ static void run(const uint8_t *code, size_t code_len, const uint8_t *calldata, s
     block.base_fee = u256_from_u64(7);
     block_env_default_blob_schedule(&block, f);
     evm *e = evm_new(st, &block, f);
+    evm_set_engine(e, engine);
     u256 price = u256_from_u64(10);
     evm_set_tx_context(e, &sender, &price, NULL, 0);
     message msg = {
@@ -86,8 +89,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const uint8_t *code = data + calldata_len;
     size_t code_len = size - calldata_len;
     outcome a, b;
-    run(code, code_len, calldata, calldata_len, f, &a);
-    run(code, code_len, calldata, calldata_len, f, &b);
+    run(code, code_len, calldata, calldata_len, f, ENGINE_INTERP, &a);
+    run(code, code_len, calldata, calldata_len, f, ENGINE_JIT, &b);
     if (memcmp(&a, &b, sizeof a) != 0) abort();
     return 0;
 }

@@ -1,0 +1,431 @@
+/* The compiler tier against the interpreter. The instructions the compiler
+ * emits as machine code itself (stack moves, ADD, SUB, bitwise operations,
+ * comparisons, jumps, PC, GAS) have no shared C function with the
+ * interpreter, so they are checked differentially here: random programs run
+ * on both engines must give the same status, gas, output and state. Also:
+ * hand-overs to the interpreter, the abort flag in compiled loops, W^X,
+ * tiering, and the program store round trip. (Every state-test fixture is
+ * also run with every frame compiled: `make conformance`.) */
+#include <check.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "code_cache.h"
+#include "evm.h"
+#include "jit.h"
+#include "keccak.h"
+#include "memstate.h"
+#include "opcodes.h"
+
+typedef struct {
+    enum exec_status status;
+    int64_t gas_left;
+    size_t output_len;
+    uint8_t output[1024];
+    hash32 root;
+} outcome;
+
+static const address contract = {{[19] = 0xc0}};
+static const address sender = {{[19] = 0x5e}};
+
+/* Runs `code` as a call with `gas` on a fresh state, on `engine`. */
+static void run(const uint8_t *code, size_t len, int64_t gas, enum fork f, enum engine engine,
+                const atomic_int *abort_flag, outcome *out)
+{
+    memstate *m = memstate_new();
+    u256 balance = u256_from_u64(1000000000);
+    memstate_put_account(m, &contract, 1, &balance, code, len);
+    memstate_put_account(m, &sender, 0, &balance, NULL, 0);
+    state_backend b = memstate_backend(m);
+    state *st = state_new(&b);
+    block_env block = {.number = 5, .timestamp = 1000, .gas_limit = 30000000};
+    block.chain_id = u256_from_u64(1);
+    block_env_default_blob_schedule(&block, f);
+    evm *e = evm_new(st, &block, f);
+    evm_set_engine(e, engine);
+    if (abort_flag) evm_set_abort_flag(e, abort_flag);
+    u256 price = u256_from_u64(10);
+    evm_set_tx_context(e, &sender, &price, NULL, 0);
+    static const uint8_t calldata[40] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 0xff, 0xfe};
+    message msg = {.kind = CALL_CALL, .gas = gas, .recipient = contract, .sender = sender,
+                   .code_address = contract, .input = calldata, .input_len = sizeof calldata};
+    exec_result r = evm_execute(e, &msg);
+    memset(out, 0, sizeof *out);
+    out->status = r.status;
+    out->gas_left = r.gas_left;
+    out->output_len = r.output_len;
+    memcpy(out->output, r.output, r.output_len < sizeof out->output ? r.output_len : sizeof out->output);
+    state_finalize_tx(st, f);
+    state_sink sink = memstate_sink(m);
+    state_commit(st, &sink);
+    memstate_root(m, &out->root);
+    evm_free(e);
+    state_free(st);
+    memstate_free(m);
+}
+
+static uint64_t rng_state;
+static uint64_t rnd(void)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return rng_state;
+}
+
+/* Opcodes a random program draws from: every opcode the compiler emits
+ * natively, and a selection of helper-called ones (cheap, no state). */
+static const uint8_t native_ops[] = {
+    OP_ADD, OP_SUB, OP_LT, OP_GT, OP_SLT, OP_SGT, OP_EQ, OP_ISZERO, OP_AND, OP_OR, OP_XOR, OP_NOT, OP_POP,
+    OP_PC, OP_GAS, OP_JUMPDEST, OP_PUSH0, OP_DUP1, OP_DUP2, OP_DUP3, OP_DUP16, OP_SWAP1, OP_SWAP2,
+    OP_SWAP3, OP_SWAP16, OP_JUMP, OP_JUMPI,
+};
+static const uint8_t helper_ops[] = {
+    OP_MUL, OP_DIV, OP_SDIV, OP_MOD, OP_SMOD, OP_ADDMOD, OP_MULMOD, OP_SIGNEXTEND, OP_BYTE, OP_SHL, OP_SHR,
+    OP_SAR, OP_CLZ, OP_EXP, OP_CALLDATALOAD, OP_CALLDATASIZE, OP_ADDRESS, OP_CALLER, OP_MSIZE, OP_MLOAD,
+    OP_MSTORE, OP_MSTORE8, OP_SLOAD, OP_SSTORE, OP_TLOAD, OP_TSTORE, OP_KECCAK256, OP_CODESIZE, 0xfe, 0x0c,
+};
+
+/* Interesting words for PUSH: edges of signedness and of each limb. */
+static void push_word(uint8_t *code, size_t *n, size_t code_len)
+{
+    uint8_t w[32] = {0};
+    int width;
+    switch (rnd() % 8) {
+    case 0: width = 1; w[31] = (uint8_t)rnd(); break;               /* small */
+    case 1: width = 2; w[30] = (uint8_t)(rnd() % (code_len >> 8 | 1)); w[31] = (uint8_t)rnd(); break;
+    case 2: width = 32; memset(w, 0xff, 32); break;                  /* -1 */
+    case 3: width = 32; w[0] = 0x80; break;                          /* -2^255 */
+    case 4: width = 8; memset(w + 24, 0xff, 8); break;               /* 2^64-1 */
+    case 5: width = 9; w[23] = 1; break;                             /* 2^64 */
+    default:
+        width = 1 + (int)(rnd() % 32);
+        for (int i = 32 - width; i < 32; i++) w[i] = (uint8_t)rnd();
+    }
+    code[(*n)++] = (uint8_t)(OP_PUSH1 + width - 1);
+    memcpy(code + *n, w + 32 - width, (size_t)width);
+    *n += (size_t)width;
+}
+
+/* A random program of `body` instructions that mostly keeps its stack
+ * valid (so that runs get far), with jumps to its JUMPDESTs (mostly
+ * forward; backward ones loop until the gas runs out), then code that stores
+ * the top eight stack items and returns them. */
+static size_t random_program(uint8_t *code, int body, bool with_helpers)
+{
+    size_t n = 0, jump_at[256], dest_at[256];
+    int height = 0, n_jumps = 0, n_dests = 0;
+    for (int i = 0; i < 12; i++, height++) push_word(code, &n, 256);
+    for (int i = 0; i < body; i++) {
+        uint64_t r = rnd() % 100;
+        if (r < 25 || height < 4) {
+            push_word(code, &n, 256);
+            height++;
+        } else if (r < 33 && n_jumps < 256 && n_dests < 255) {
+            bool conditional = rnd() % 2;
+            code[n++] = OP_PUSH2;
+            jump_at[n_jumps++] = n;
+            n += 2;
+            code[n++] = conditional ? OP_JUMPI : OP_JUMP;
+            height -= conditional;
+            dest_at[n_dests++] = n;
+            code[n++] = OP_JUMPDEST;
+        } else if (rnd() % 150 == 0) {
+            code[n++] = rnd() % 2 ? 0xfe : 0x0c; /* INVALID, undefined */
+        } else {
+            uint8_t op = with_helpers && r < 60 ? helper_ops[rnd() % sizeof helper_ops]
+                                                : native_ops[rnd() % sizeof native_ops];
+            if (op == OP_JUMP || op == OP_JUMPI || op == 0xfe || op == 0x0c) op = OP_JUMPDEST;
+            const opcode_info *info = &opcode_table[op];
+            if (info->stack_in > height || height - info->stack_in + info->stack_out > 1000) continue;
+            if (op == OP_JUMPDEST) dest_at[n_dests++] = n;
+            code[n++] = op;
+            height += info->stack_out - info->stack_in;
+        }
+    }
+    for (int i = 0; i < n_jumps; i++) {
+        size_t target = 0xffff;
+        uint64_t r = rnd() % 100;
+        if (r < 80) { /* forward, when there is a later JUMPDEST */
+            for (int d = 0; d < n_dests; d++) {
+                if (dest_at[d] > jump_at[i] && (target == 0xffff || rnd() % 3 == 0)) target = dest_at[d];
+            }
+        } else if (r < 95 && n_dests) {
+            target = dest_at[rnd() % (uint64_t)n_dests];
+        } else {
+            target = rnd() % (n + 8); /* anything, mostly not a JUMPDEST */
+        }
+        if (target == 0xffff) target = n; /* past the last JUMPDEST: the tail */
+        code[jump_at[i]] = (uint8_t)(target >> 8);
+        code[jump_at[i] + 1] = (uint8_t)target;
+    }
+    /* The tail is a JUMPDEST so that jumps "past the end" land on it. */
+    code[n++] = OP_JUMPDEST;
+    for (int i = 0; i < 8; i++) {
+        code[n++] = OP_PUSH1;
+        code[n++] = (uint8_t)(32 * i);
+        code[n++] = OP_MSTORE;
+    }
+    static const uint8_t tail[] = {OP_PUSH2, 0x01, 0x00, OP_PUSH1, 0x00, OP_RETURN};
+    memcpy(code + n, tail, sizeof tail);
+    return n + sizeof tail;
+}
+
+static void check_same(const uint8_t *code, size_t len, int64_t gas, enum fork f)
+{
+    outcome a, b;
+    run(code, len, gas, f, ENGINE_INTERP, NULL, &a);
+    run(code, len, gas, f, ENGINE_JIT, NULL, &b);
+    if (a.status != b.status || a.gas_left != b.gas_left || a.output_len != b.output_len ||
+        memcmp(a.output, b.output, sizeof a.output) != 0 || memcmp(a.root.b, b.root.b, 32) != 0) {
+        fprintf(stderr, "engines differ (fork %s, gas %lld): interp %s gas %lld, jit %s gas %lld; code ",
+                fork_name(f), (long long)gas, exec_status_name(a.status), (long long)a.gas_left,
+                exec_status_name(b.status), (long long)b.gas_left);
+        for (size_t i = 0; i < len; i++) fprintf(stderr, "%02x", code[i]);
+        fprintf(stderr, "\n");
+        ck_abort_msg("the compiled program differs from the interpreter");
+    }
+}
+
+START_TEST(native_instructions_match_the_interpreter)
+{
+    static const enum fork forks[] = {FORK_FRONTIER, FORK_BYZANTIUM, FORK_ISTANBUL, FORK_SHANGHAI, FORK_OSAKA};
+    rng_state = 0x9e3779b97f4a7c15ull;
+    uint8_t code[4096];
+    uint64_t before = jit_get_stats().frames_compiled;
+    for (int i = 0; i < 20000; i++) {
+        size_t len = random_program(code, 5 + (int)(rnd() % 60), false);
+        /* Gas from starved (hand-overs at every block) to plenty. */
+        int64_t gas = rnd() % 3 ? 100000 : (int64_t)(rnd() % 400);
+        check_same(code, len, gas, forks[rnd() % 5]);
+    }
+    ck_assert_uint_gt(jit_get_stats().frames_compiled, before);
+}
+END_TEST
+
+START_TEST(helper_instructions_match_the_interpreter)
+{
+    static const enum fork forks[] = {FORK_HOMESTEAD, FORK_CONSTANTINOPLE, FORK_BERLIN, FORK_CANCUN, FORK_OSAKA};
+    rng_state = 0x2545f4914f6cdd1dull;
+    uint8_t code[4096];
+    for (int i = 0; i < 20000; i++) {
+        size_t len = random_program(code, 5 + (int)(rnd() % 60), true);
+        int64_t gas = rnd() % 3 ? 200000 : (int64_t)(rnd() % 30000);
+        check_same(code, len, gas, forks[rnd() % 5]);
+    }
+}
+END_TEST
+
+/* Each way compiled code hands a frame to the interpreter, and what the
+ * interpreter then reports. */
+START_TEST(hand_overs_report_the_interpreters_outcome)
+{
+    static const struct {
+        const char *what;
+        uint8_t code[16];
+        size_t len;
+        int64_t gas;
+        enum exec_status want;
+    } cases[] = {
+        {"underflow at a block's start", {OP_ADD}, 1, 100, EXEC_STACK_UNDERFLOW},
+        {"underflow later in the block", {OP_PUSH1, 1, OP_PUSH1, 2, OP_ADD, OP_ADD}, 6, 100, EXEC_STACK_UNDERFLOW},
+        {"out of gas mid-block", {OP_PUSH1, 1, OP_PUSH1, 2, OP_ADD, OP_POP, OP_STOP}, 7, 8, EXEC_OUT_OF_GAS},
+        {"bad static jump", {OP_PUSH1, 3, OP_JUMP, OP_STOP}, 4, 100, EXEC_BAD_JUMP},
+        {"jump into push data", {OP_PUSH1, 0x5b, OP_PUSH1, 1, OP_JUMP}, 5, 100, EXEC_BAD_JUMP},
+        {"bad dynamic jump", {OP_PUSH1, 9, OP_CALLDATASIZE, OP_ADD, OP_JUMP}, 5, 100, EXEC_BAD_JUMP},
+        {"undefined opcode", {OP_PUSH1, 1, 0x0c}, 3, 100, EXEC_INVALID_OPCODE},
+        {"INVALID", {OP_PUSH1, 1, 0xfe}, 3, 100, EXEC_INVALID_OPCODE},
+        {"memory out of gas", {OP_PUSH1, 1, OP_PUSH3, 0xff, 0xff, 0xff, OP_MSTORE}, 7, 1000, EXEC_OUT_OF_GAS},
+        {"gas runs out after a helper", {OP_PUSH1, 1, OP_PUSH1, 64, OP_MSTORE, OP_PUSH1, 1, OP_POP, OP_STOP}, 9, 20,
+         EXEC_OUT_OF_GAS},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        outcome a, b;
+        run(cases[i].code, cases[i].len, cases[i].gas, FORK_CANCUN, ENGINE_INTERP, NULL, &a);
+        run(cases[i].code, cases[i].len, cases[i].gas, FORK_CANCUN, ENGINE_JIT, NULL, &b);
+        ck_assert_msg(a.status == cases[i].want, "%s: interpreter says %s", cases[i].what, exec_status_name(a.status));
+        ck_assert_msg(b.status == cases[i].want, "%s: compiled says %s", cases[i].what, exec_status_name(b.status));
+        ck_assert_int_eq(a.gas_left, b.gas_left);
+    }
+    /* The stack limit: 1025 pushes in one block. */
+    uint8_t deep[1100];
+    memset(deep, OP_PC, 1025);
+    outcome a, b;
+    run(deep, 1025, 1000000, FORK_CANCUN, ENGINE_INTERP, NULL, &a);
+    run(deep, 1025, 1000000, FORK_CANCUN, ENGINE_JIT, NULL, &b);
+    ck_assert_int_eq(a.status, EXEC_STACK_OVERFLOW);
+    ck_assert_int_eq(b.status, EXEC_STACK_OVERFLOW);
+    deep[1024] = OP_STOP; /* exactly 1024 fits */
+    run(deep, 1025, 1000000, FORK_CANCUN, ENGINE_JIT, NULL, &b);
+    ck_assert_int_eq(b.status, EXEC_SUCCESS);
+    ck_assert_int_eq(b.gas_left, 1000000 - 2 * 1024);
+}
+END_TEST
+
+static void *set_after(void *arg)
+{
+    usleep(50000);
+    atomic_store((atomic_int *)arg, 1);
+    return NULL;
+}
+
+START_TEST(abort_flag_stops_a_compiled_loop)
+{
+    /* JUMPDEST PUSH1 0 JUMP: forever, at 11 gas a turn. */
+    static const uint8_t loop[] = {OP_JUMPDEST, OP_PUSH1, 0, OP_JUMP};
+    /* ... and a dynamic one: JUMPDEST PUSH1 0 CALLDATASIZE MUL JUMP. */
+    static const uint8_t dyn[] = {OP_JUMPDEST, OP_PUSH1, 0, OP_CALLDATASIZE, OP_MUL, OP_JUMP};
+    const uint8_t *codes[] = {loop, dyn};
+    size_t lens[] = {sizeof loop, sizeof dyn};
+    for (int i = 0; i < 2; i++) {
+        atomic_int flag = 0;
+        pthread_t t;
+        pthread_create(&t, NULL, set_after, &flag);
+        uint64_t before = jit_get_stats().frames_compiled;
+        outcome o;
+        run(codes[i], lens[i], INT64_MAX / 2, FORK_CANCUN, ENGINE_JIT, &flag, &o);
+        pthread_join(t, NULL);
+        ck_assert_int_eq(o.status, EXEC_TIMEOUT);
+        ck_assert_uint_eq(jit_get_stats().frames_compiled, before + 1);
+    }
+}
+END_TEST
+
+START_TEST(executable_memory_is_never_writable)
+{
+    static const uint8_t code[] = {OP_PUSH1, 1, OP_PUSH1, 2, OP_ADD, OP_STOP};
+    outcome o;
+    run(code, sizeof code, 1000, FORK_CANCUN, ENGINE_JIT, NULL, &o);
+    ck_assert_uint_gt(jit_get_stats().programs, 0);
+    FILE *maps = fopen("/proc/self/maps", "r");
+    ck_assert_ptr_nonnull(maps);
+    char line[512];
+    int executable_anonymous = 0;
+    while (fgets(line, sizeof line, maps)) {
+        char perms[8] = {0};
+        if (sscanf(line, "%*s %7s", perms) != 1) continue;
+        ck_assert_msg(!(perms[1] == 'w' && perms[2] == 'x'), "writable and executable: %s", line);
+        if (perms[2] == 'x' && strchr(line, '/') == NULL) executable_anonymous++;
+    }
+    fclose(maps);
+    ck_assert_int_gt(executable_anonymous, 0); /* the programs are there, read+execute */
+}
+END_TEST
+
+/* An in-memory program store. */
+static struct {
+    pthread_mutex_t lock;
+    hash32 hash;
+    char target[64];
+    uint8_t *blob;
+    size_t len;
+    int loads, saves;
+} fake = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+static bool fake_load(void *ctx, const hash32 *h, uint32_t version, const char *target, uint8_t **blob, size_t *len)
+{
+    (void)ctx;
+    pthread_mutex_lock(&fake.lock);
+    fake.loads++;
+    bool found = fake.blob && version == JIT_VERSION && memcmp(h, &fake.hash, 32) == 0 &&
+                 strcmp(target, fake.target) == 0;
+    if (found) {
+        *blob = malloc(fake.len);
+        memcpy(*blob, fake.blob, fake.len);
+        *len = fake.len;
+    }
+    pthread_mutex_unlock(&fake.lock);
+    return found;
+}
+
+static void fake_save(void *ctx, const hash32 *h, uint32_t version, const char *target, const uint8_t *blob,
+                      size_t len)
+{
+    (void)ctx;
+    (void)version;
+    pthread_mutex_lock(&fake.lock);
+    fake.saves++;
+    free(fake.blob);
+    fake.blob = malloc(len);
+    memcpy(fake.blob, blob, len);
+    fake.len = len;
+    fake.hash = *h;
+    snprintf(fake.target, sizeof fake.target, "%s", target);
+    pthread_mutex_unlock(&fake.lock);
+}
+
+START_TEST(tiered_compiles_in_the_background_and_reloads_from_the_store)
+{
+    jit_store s = {.load = fake_load, .save = fake_save};
+    jit_set_store(&s);
+    /* A loop of 300 turns, returning its counter (unique code for this test). */
+    static const uint8_t code[] = {OP_PUSH2, 0x01, 0x2c, OP_JUMPDEST, OP_PUSH1, 1, OP_SWAP1, OP_SUB, OP_DUP1,
+                                   OP_PUSH1, 3, OP_JUMPI, OP_PUSH1, 0, OP_MSTORE, OP_PUSH1, 32, OP_PUSH1, 0,
+                                   OP_RETURN, OP_PUSH1, 0x77};
+    outcome want, o;
+    run(code, sizeof code, 1000000, FORK_PRAGUE, ENGINE_INTERP, NULL, &want);
+    ck_assert_int_eq(want.status, EXEC_SUCCESS);
+
+    jit_stats s0 = jit_get_stats();
+    run(code, sizeof code, 1000000, FORK_PRAGUE, ENGINE_TIERED, NULL, &o); /* queued, runs interpreted */
+    jit_wait_idle();
+    jit_stats s1 = jit_get_stats();
+    ck_assert_uint_eq(s1.frames_compiled, s0.frames_compiled);
+    ck_assert_uint_eq(s1.compiled, s0.compiled + 1);
+    ck_assert_int_eq(fake.saves, 1);
+    ck_assert_str_eq(fake.target, jit_target(FORK_PRAGUE));
+    run(code, sizeof code, 1000000, FORK_PRAGUE, ENGINE_TIERED, NULL, &o); /* compiled now */
+    ck_assert_uint_eq(jit_get_stats().frames_compiled, s1.frames_compiled + 1);
+    ck_assert_mem_eq(&o, &want, sizeof o);
+
+    /* Drop the cached code (as a restart would): the program comes back
+     * from the store, without compiling, and runs at once. */
+    code_cache_set_budget(0);
+    code_cache_set_budget((size_t)64 << 20);
+    jit_stats s2 = jit_get_stats();
+    run(code, sizeof code, 1000000, FORK_PRAGUE, ENGINE_TIERED, NULL, &o);
+    jit_stats s3 = jit_get_stats();
+    ck_assert_uint_eq(s3.store_hits, s2.store_hits + 1);
+    ck_assert_uint_eq(s3.compiled, s2.compiled);
+    ck_assert_uint_eq(s3.frames_compiled, s2.frames_compiled + 1);
+    ck_assert_mem_eq(&o, &want, sizeof o);
+
+    /* A stored program that does not match its code (here: its jump table
+     * names no JUMPDEST) is refused and the code compiled afresh. */
+    code_cache_set_budget(0);
+    code_cache_set_budget((size_t)64 << 20);
+    fake.blob[fake.len - 4 * sizeof code + 4 * 3] = 0; /* the JUMPDEST at pc 3 */
+    fake.blob[fake.len - 4 * sizeof code + 4 * 3 + 1] = 0;
+    fake.blob[fake.len - 4 * sizeof code + 4 * 3 + 2] = 0;
+    fake.blob[fake.len - 4 * sizeof code + 4 * 3 + 3] = 0;
+    run(code, sizeof code, 1000000, FORK_PRAGUE, ENGINE_TIERED, NULL, &o);
+    jit_wait_idle();
+    jit_stats s4 = jit_get_stats();
+    ck_assert_uint_eq(s4.store_misses, s3.store_misses + 1);
+    ck_assert_uint_eq(s4.compiled, s3.compiled + 1);
+    ck_assert_mem_eq(&o, &want, sizeof o);
+    jit_set_store(NULL);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("jit");
+    TCase *tc = tcase_create("jit");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, native_instructions_match_the_interpreter);
+    tcase_add_test(tc, helper_instructions_match_the_interpreter);
+    tcase_add_test(tc, hand_overs_report_the_interpreters_outcome);
+    tcase_add_test(tc, abort_flag_stops_a_compiled_loop);
+    tcase_add_test(tc, executable_memory_is_never_writable);
+    tcase_add_test(tc, tiered_compiles_in_the_background_and_reloads_from_the_store);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? 1 : 0;
+}
