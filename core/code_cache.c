@@ -136,6 +136,22 @@ void code_cache_release(const code_info *ci)
     pthread_mutex_unlock(&cache.lock);
 }
 
+void code_cache_charge(const code_info *ci, size_t bytes)
+{
+    pthread_mutex_lock(&cache.lock);
+    for (size_t i = cache.slots ? slot_of(&ci->code_hash) : 0; cache.slots; i = (i + 1) & cache.mask) {
+        cache_entry *e = cache.slots[i];
+        if (!e) break; /* not cached (initcode): nothing to account */
+        if (e->info == ci) {
+            e->bytes += bytes;
+            cache.bytes += bytes;
+            if (cache.bytes > cache.budget) evict();
+            break;
+        }
+    }
+    pthread_mutex_unlock(&cache.lock);
+}
+
 void code_cache_set_budget(size_t bytes)
 {
     pthread_mutex_lock(&cache.lock);

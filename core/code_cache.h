@@ -1,4 +1,5 @@
-/* A process-wide cache of analysed code (padded copy + jump destinations),
+/* A process-wide cache of analysed code (padded copy + jump destinations,
+ * and the programs compiled from it),
  * keyed by code hash: a contract is analysed once, however many states and
  * threads execute it. Entries are reference counted; only unreferenced
  * entries are evicted when the cache is over its byte budget. */
@@ -13,6 +14,9 @@ const code_info *code_cache_acquire(const hash32 *hash, const uint8_t *code, siz
 /* The cached analysis for this hash, acquired, or NULL when absent. */
 const code_info *code_cache_find(const hash32 *hash);
 void code_cache_release(const code_info *ci);
+/* Adds `bytes` (a compiled program) to an entry's size, so that compiled
+ * code counts against the budget and goes with its entry. */
+void code_cache_charge(const code_info *ci, size_t bytes);
 /* Sets the byte budget (default 64 MiB). */
 void code_cache_set_budget(size_t bytes);
 

@@ -177,16 +177,42 @@ static bool blob_to_image(const uint8_t *blob, size_t len, const code_info *ci, 
 
 /* ------------------------------------------------------------ the store */
 
+/* The store's callbacks run under the read side; jit_set_store takes the
+ * write side, so that once it returns no callback of the old store runs. */
 static jit_store store;
-static atomic_bool have_store;
+static bool have_store;
+static pthread_rwlock_t store_lock = PTHREAD_RWLOCK_INITIALIZER;
 
 void jit_set_store(const jit_store *s)
 {
-    atomic_store(&have_store, false);
-    if (s) {
-        store = *s;
-        atomic_store(&have_store, true);
+    pthread_rwlock_wrlock(&store_lock);
+    have_store = s != NULL;
+    if (s) store = *s;
+    pthread_rwlock_unlock(&store_lock);
+}
+
+static void store_save(const code_info *ci, enum fork f, const jit_image *img)
+{
+    pthread_rwlock_rdlock(&store_lock);
+    if (have_store) {
+        size_t len;
+        uint8_t *blob = program_to_blob(img, f, &len);
+        store.save(store.ctx, &ci->code_hash, JIT_VERSION, jit_target(f), blob, len);
+        atomic_fetch_add(&stats.store_saves, 1);
+        free(blob);
     }
+    pthread_rwlock_unlock(&store_lock);
+}
+
+/* The stored blob for (ci, f): false when there is no store or no blob. */
+static bool store_load(const code_info *ci, enum fork f, uint8_t **blob, size_t *len)
+{
+    pthread_rwlock_rdlock(&store_lock);
+    bool found = have_store && store.load(store.ctx, &ci->code_hash, JIT_VERSION, jit_target(f), blob, len);
+    bool asked = have_store;
+    pthread_rwlock_unlock(&store_lock);
+    if (!found && asked) atomic_fetch_add(&stats.store_misses, 1);
+    return found;
 }
 
 /* ------------------------------------------------------------ compiling */
@@ -206,6 +232,7 @@ static jit_program *install(const code_info *ci, enum fork f, jit_program *p)
     atomic_fetch_add(&stats.programs, 1);
     atomic_fetch_add(&stats.native_bytes, p->image.native_len);
     atomic_store(&mut->compile_state[f], CS_READY);
+    code_cache_charge(ci, p->mapped_len + p->image.code_len * sizeof(int32_t));
     return p;
 }
 
@@ -215,13 +242,7 @@ static jit_program *compile_program(const code_info *ci, enum fork f, bool save)
     jit_image img;
     jit_program *p = NULL;
     if (jit_compile(ci, f, &img)) {
-        if (save && atomic_load(&have_store)) {
-            size_t len;
-            uint8_t *blob = program_to_blob(&img, f, &len);
-            store.save(store.ctx, &ci->code_hash, JIT_VERSION, jit_target(f), blob, len);
-            atomic_fetch_add(&stats.store_saves, 1);
-            free(blob);
-        }
+        if (save) store_save(ci, f, &img);
         p = map_program(&img);
         jit_image_free(&img);
     }
@@ -235,19 +256,20 @@ static jit_program *compile_program(const code_info *ci, enum fork f, bool save)
     return p;
 }
 
+/* The program of (ci, f) from the store, or NULL (none, or a blob that
+ * does not fit the code: counted as a miss). */
 static jit_program *load_program(const code_info *ci, enum fork f)
 {
     uint8_t *blob;
     size_t len;
+    if (!store_load(ci, f, &blob, &len)) return NULL;
     jit_program *p = NULL;
-    if (store.load(store.ctx, &ci->code_hash, JIT_VERSION, jit_target(f), &blob, &len)) {
-        jit_image img;
-        if (blob_to_image(blob, len, ci, f, &img)) {
-            p = map_program(&img);
-            jit_image_free(&img);
-        }
-        free(blob);
+    jit_image img;
+    if (blob_to_image(blob, len, ci, f, &img)) {
+        p = map_program(&img);
+        jit_image_free(&img);
     }
+    free(blob);
     atomic_fetch_add(p ? &stats.store_hits : &stats.store_misses, 1);
     return p;
 }
@@ -339,18 +361,20 @@ const jit_program *jit_program_for(evm *e, const code_info *ci)
     jit_program *p = atomic_load_explicit(&ci->compiled[f], memory_order_acquire);
     if (p) return p;
     code_info *mut = (code_info *)ci;
+    /* Initcode runs under a placeholder hash (KECCAK_EMPTY), nothing to key a stored program by. */
+    bool cached_code = memcmp(ci->code_hash.b, KECCAK_EMPTY.b, 32) != 0;
     if (e->engine == ENGINE_JIT) {
         if (atomic_load(&ci->compile_state[f]) == CS_FAILED) return NULL;
-        p = compile_program(ci, f, false);
+        /* Initcode (no code hash of its own) is compiled but not stored. */
+        p = cached_code ? load_program(ci, f) : NULL;
+        if (!p) p = compile_program(ci, f, cached_code);
         return p ? install(ci, f, p) : NULL;
     }
     if (e->engine != ENGINE_TIERED) return NULL;
     unsigned char expected = CS_NONE;
     if (!atomic_compare_exchange_strong(&mut->compile_state[f], &expected, CS_QUEUED)) return NULL;
-    if (atomic_load(&have_store)) {
-        p = load_program(ci, f);
-        if (p) return install(ci, f, p);
-    }
+    p = cached_code ? load_program(ci, f) : NULL;
+    if (p) return install(ci, f, p);
     /* Only code the process-wide cache holds (not initcode, which runs
      * once) is worth compiling; the queue keeps it alive meanwhile. */
     const code_info *held = code_cache_find(&ci->code_hash);

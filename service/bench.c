@@ -18,6 +18,7 @@
 
 #include "evm.h"
 #include "hexjson.h"
+#include "jit.h"
 #include "memstate.h"
 #include "statetest.h"
 
@@ -114,12 +115,15 @@ static uint64_t now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* One execution on a fresh state; only evm_execute is timed. */
-static void execute_once(const bench_input *in, enum fork f, bench_sample *s, bool keep_output)
+/* One execution on a fresh state; only evm_execute is timed. (Compiled
+ * programs are kept per code hash across executions: with the jit engine
+ * the verification run compiles, the timed runs reuse.) */
+static void execute_once(const bench_input *in, enum fork f, int engine, bench_sample *s, bool keep_output)
 {
     state_backend backend = memstate_backend(in->m);
     state *st = state_new(&backend);
     evm *e = evm_new(st, &in->block, f);
+    evm_set_engine(e, engine);
     evm_set_tx_context(e, &in->origin, &in->gas_price, NULL, 0);
     if (f >= FORK_BERLIN) { /* as a transaction would have them */
         state_warm_account(st, &in->msg.sender);
@@ -140,7 +144,7 @@ static void execute_once(const bench_input *in, enum fork f, bench_sample *s, bo
 static bool verify(bench_runner *br, const bench_input *in, const json_t *want, bench_sample *first)
 {
     FILE *out = br->opts->out;
-    execute_once(in, (enum fork)br->opts->fork, first, true);
+    execute_once(in, (enum fork)br->opts->fork, br->opts->engine, first, true);
     if (!want) {
         fprintf(out, "warning: %s: no recorded output; not checked\n", in->key);
         return true;
@@ -213,7 +217,7 @@ static void measure(bench_runner *br, const bench_input *in, uint64_t gas)
     uint64_t *times = xmalloc(cap * sizeof(uint64_t));
     while ((runs < BENCH_MIN_RUNS || spent < budget) && runs < BENCH_MAX_RUNS) {
         bench_sample s = {0};
-        execute_once(in, (enum fork)br->opts->fork, &s, false);
+        execute_once(in, (enum fork)br->opts->fork, br->opts->engine, &s, false);
         if (runs == cap) times = xrealloc(times, (cap *= 2) * sizeof(uint64_t));
         times[runs++] = s.ns;
         spent += s.ns;
@@ -230,10 +234,14 @@ static void run_input(bench_runner *br, const bench_input *in, const json_t *exp
 {
     bench_sample first = {0};
     const json_t *want = expected ? json_object_get(expected, in->key) : NULL;
-    if (verify(br, in, want, &first))
+    if (verify(br, in, want, &first)) {
+        /* Tiered: time the steady state, once the background compiler has
+         * finished what the verification run queued. */
+        if (br->opts->engine == ENGINE_TIERED) jit_wait_idle();
         measure(br, in, first.gas_used);
-    else
+    } else {
         br->failed = true;
+    }
     bytebuf_free(&first.output);
 }
 
@@ -356,13 +364,13 @@ int bench_run(char *const *paths, size_t n_paths, const bench_options *opts)
         file_list_free(&files);
         return 2;
     }
-    fprintf(opts->out, "engine %s, fork %s, at least %d runs and %.2f s per input\n", opts->engine,
+    fprintf(opts->out, "engine %s, fork %s, at least %d runs and %.2f s per input\n", engine_name((enum engine)opts->engine),
             fork_name((enum fork)opts->fork), BENCH_MIN_RUNS, opts->min_time);
     fprintf(opts->out, "%-44s %12s %10s %10s   %-18s %8s\n", "benchmark", "gas used", "median", "Mgas/s",
             "spread p10..p90", "runs");
     for (size_t i = 0; i < files.count; i++) run_file(&br, files.paths[i]);
-    double interp_mgas = br.n_rates ? exp(br.sum_log_mgas / (double)br.n_rates) : 0;
-    if (bench_precompiles(opts, interp_mgas) != 0) br.failed = true;
+    double engine_mgas = br.n_rates ? exp(br.sum_log_mgas / (double)br.n_rates) : 0;
+    if (bench_precompiles(opts, engine_mgas) != 0) br.failed = true;
     for (size_t i = 0; i < br.n_expected; i++) {
         json_decref(br.expected[i]);
         free(br.expected_dirs[i]);

@@ -8,7 +8,7 @@
 #include <stdio.h>
 
 typedef struct {
-    const char *engine; /* "interp" */
+    int engine;         /* enum engine (jit.h) */
     int fork;           /* the fork whose rules apply */
     const char *filter; /* run only inputs whose "group/name/input" contains this; NULL: all */
     double min_time;    /* seconds of timed execution per input, at least */
@@ -25,7 +25,7 @@ int bench_run(char *const *paths, size_t n_paths, const bench_options *opts);
 
 /* Times the cryptographic precompiles (bn254 and BLS12-381 2-pair pairings,
  * ecrecover, bn254 mul) and prints their gas per second next to the
- * interpreter's `interp_mgas`. Returns 0 when each ran successfully. */
-int bench_precompiles(const bench_options *opts, double interp_mgas);
+ * engine's `engine_mgas`. Returns 0 when each ran successfully. */
+int bench_precompiles(const bench_options *opts, double engine_mgas);
 
 #endif

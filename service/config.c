@@ -20,7 +20,8 @@
 enum {
     OPT_DB = 1000, OPT_LISTEN, OPT_THREADS, OPT_WORKERS, OPT_QUEUE, OPT_MAX_CONNECTIONS, OPT_MAX_BODY,
     OPT_MAX_BATCH, OPT_GAS_CAP, OPT_CALL_TIMEOUT, OPT_INLINE_BUDGET, OPT_SHUTDOWN_TIMEOUT, OPT_IDLE_TIMEOUT, OPT_CORS_ORIGIN,
-    OPT_ADMIN, OPT_ADMIN_TOKEN, OPT_ADMIN_TOKEN_FILE, OPT_LOG_LEVEL, OPT_PRIORITY_FEE, OPT_HELP,
+    OPT_ADMIN, OPT_ADMIN_TOKEN, OPT_ADMIN_TOKEN_FILE, OPT_LOG_LEVEL, OPT_PRIORITY_FEE, OPT_ENGINE, OPT_PROGRAM_KEY,
+    OPT_HELP,
 };
 
 typedef struct {
@@ -51,6 +52,8 @@ static const option_row option_rows[] = {
     {OPT_ADMIN_TOKEN_FILE, "admin-token-file", "JITEVM_ADMIN_TOKEN_FILE", "FILE", "read the bearer token from FILE (first line)"},
     {OPT_LOG_LEVEL, "log-level", "JITEVM_LOG_LEVEL", "LEVEL", "debug, info, warn, error or off (default info)"},
     {OPT_PRIORITY_FEE, "priority-fee", "JITEVM_PRIORITY_FEE", "WEI", "tip suggested by eth_maxPriorityFeePerGas (default 1000000000)"},
+    {OPT_ENGINE, "engine", "JITEVM_ENGINE", "ENGINE", "interp, jit or tiered: how calls execute (default tiered: interpreted until compiled)"},
+    {OPT_PROGRAM_KEY, "program-key", "JITEVM_PROGRAM_KEY", "HEX", "key of the stored compiled programs' tags, 64 hex digits (default: DB.program-key, made on first use)"},
 };
 #define N_OPTIONS (sizeof option_rows / sizeof option_rows[0])
 
@@ -293,6 +296,20 @@ static bool apply(rpc_config *cfg, const option_row *r, const char *v, const cha
         }
         return true;
     }
+    case OPT_ENGINE:
+        if (!engine_parse(v, &cfg->engine)) return fail(err, err_len, "%s: expected one of %s, got '%s'", source, ENGINE_NAMES, v);
+        return true;
+    case OPT_PROGRAM_KEY: {
+        size_t len = strlen(v);
+        bool hex = len == PROGRAM_KEY_HEX_LEN;
+        for (size_t i = 0; hex && i < len; i++) hex = isxdigit((unsigned char)v[i]);
+        /* The value itself is not echoed: it is a secret. */
+        if (len != PROGRAM_KEY_HEX_LEN)
+            return fail(err, err_len, "%s: expected %d hex digits (32 bytes), got %zu characters", source, PROGRAM_KEY_HEX_LEN, len);
+        if (!hex) return fail(err, err_len, "%s: expected %d hex digits (32 bytes), got other characters", source, PROGRAM_KEY_HEX_LEN);
+        strcpy(cfg->program_key, v);
+        return true;
+    }
     default: return fail(err, err_len, "internal: unknown option");
     }
 }
@@ -322,6 +339,7 @@ static void set_defaults(rpc_config *cfg)
     strcpy(cfg->cors_origin, "*");
     cfg->log_level = JLOG_INFO;
     cfg->priority_fee = u256_from_u64(1000000000);
+    cfg->engine = ENGINE_TIERED;
 }
 
 bool rpc_config_load(rpc_config *cfg, int argc, char **argv, bool *help, char *err, size_t err_len)

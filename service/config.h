@@ -8,10 +8,12 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "jit.h"
 #include "log.h"
 #include "u256.h"
 
 #define RPC_TOKEN_MAX 256
+#define PROGRAM_KEY_HEX_LEN 64
 
 typedef struct {
     const char *db_path;
@@ -35,6 +37,8 @@ typedef struct {
     bool admin_token_generated;
     enum log_level log_level;
     u256 priority_fee;         /* the tip eth_maxPriorityFeePerGas suggests */
+    enum engine engine;        /* how calls execute (jit.h) */
+    char program_key[PROGRAM_KEY_HEX_LEN + 1]; /* "" : the key file beside the database */
 } rpc_config;
 
 /* Fills `cfg` from defaults, the environment and argv (getopt style, argv[0]

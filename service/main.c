@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "cmd_store.h"
 #include "fork.h"
+#include "jit.h"
 #include "rpc_server.h"
 #include "statetest.h"
 
@@ -68,6 +69,33 @@ static int parse_fork(const char *cmd, const char *name, int *out)
     return EXIT_USAGE;
 }
 
+static int parse_engine(const char *cmd, const char *name, int *out)
+{
+    enum engine e;
+    if (!engine_parse(name, &e)) return cli_usage_error(cmd, "unknown engine '%s' (known: %s)", name, ENGINE_NAMES);
+    *out = (int)e;
+    return 0;
+}
+
+/* What the compiler tier did, on stderr (stdout keeps its format), after a
+ * run on an engine that compiles. */
+static void print_engine_stats(const char *cmd, int engine)
+{
+    if (engine == ENGINE_INTERP) return;
+    if (!jit_supported()) {
+        fprintf(stderr, "jitevm %s: engine %s: this machine cannot run compiled code; everything ran interpreted\n",
+                cmd, engine_name((enum engine)engine));
+        return;
+    }
+    jit_stats s = jit_get_stats();
+    fprintf(stderr,
+            "engine %s: %llu programs compiled (%llu refused) in %.3f s, %llu bytes of native code; "
+            "%llu frames compiled, %llu interpreted, %llu deopts\n",
+            engine_name((enum engine)engine), (unsigned long long)s.compiled, (unsigned long long)s.compile_failed,
+            (double)s.compile_ns / 1e9, (unsigned long long)s.native_bytes, (unsigned long long)s.frames_compiled,
+            (unsigned long long)s.frames_interp, (unsigned long long)s.deopts);
+}
+
 static int online_cpus(void)
 {
     long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -99,6 +127,7 @@ static int statetest_option(int opt, statetest_options *o, char **argv)
     case OPT_JSON: o->json = true; return 0;
     case OPT_TRACE: o->trace = true; return 0;
     case OPT_DIFF: o->diff = true; return 0;
+    case OPT_ENGINE: return parse_engine("statetest", optarg, &o->engine);
     case OPT_PENDING: o->pending_file = optarg; return 0;
     case OPT_NO_PENDING: o->pending_file = NULL; return 0;
     case OPT_JOBS:
@@ -121,10 +150,11 @@ static int cmd_statetest(int argc, char **argv)
         {"pending", required_argument, NULL, OPT_PENDING},
         {"no-pending", no_argument, NULL, OPT_NO_PENDING},
         {"diff", no_argument, NULL, OPT_DIFF},
+        {"engine", required_argument, NULL, OPT_ENGINE},
         {"help", no_argument, NULL, OPT_HELP},
         {NULL, 0, NULL, 0},
     };
-    statetest_options o = {.fork = -1, .jobs = online_cpus(), .out = stdout};
+    statetest_options o = {.fork = -1, .jobs = online_cpus(), .engine = ENGINE_INTERP, .out = stdout};
     if (access(DEFAULT_PENDING_FILE, R_OK) == 0) o.pending_file = DEFAULT_PENDING_FILE;
     int opt;
     while ((opt = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
@@ -136,7 +166,9 @@ static int cmd_statetest(int argc, char **argv)
         if (status) return status;
     }
     if (optind >= argc) return cli_usage_error("statetest", "no PATH given");
-    return statetest_run(argv + optind, (size_t)(argc - optind), &o);
+    int status = statetest_run(argv + optind, (size_t)(argc - optind), &o);
+    print_engine_stats("statetest", o.engine);
+    return status;
 }
 
 /* --------------------------------------------------------------- bench */
@@ -146,11 +178,7 @@ static int bench_option(int opt, bench_options *o, char **argv)
     switch (opt) {
     case OPT_FORK: return parse_fork("bench", optarg, &o->fork);
     case OPT_FILTER: o->filter = optarg; return 0;
-    case OPT_ENGINE:
-        if (strcmp(optarg, "interp") != 0)
-            return cli_usage_error("bench", "unknown engine '%s' (known: interp)", optarg);
-        o->engine = optarg;
-        return 0;
+    case OPT_ENGINE: return parse_engine("bench", optarg, &o->engine);
     case OPT_MIN_TIME:
         if (!parse_seconds(optarg, &o->min_time))
             return cli_usage_error("bench", "--min-time: expected seconds (0..3600), got '%s'", optarg);
@@ -166,7 +194,7 @@ static int cmd_bench(int argc, char **argv)
         {"filter", required_argument, NULL, OPT_FILTER}, {"min-time", required_argument, NULL, OPT_MIN_TIME},
         {"help", no_argument, NULL, OPT_HELP},           {NULL, 0, NULL, 0},
     };
-    bench_options o = {.engine = "interp", .fork = FORK_ISTANBUL, .min_time = 0.5, .out = stdout};
+    bench_options o = {.engine = ENGINE_INTERP, .fork = FORK_ISTANBUL, .min_time = 0.5, .out = stdout};
     int opt;
     while ((opt = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
         if (opt == OPT_HELP) {
@@ -177,7 +205,9 @@ static int cmd_bench(int argc, char **argv)
         if (status) return status;
     }
     if (optind >= argc) return cli_usage_error("bench", "no PATH given");
-    return bench_run(argv + optind, (size_t)(argc - optind), &o);
+    int status = bench_run(argv + optind, (size_t)(argc - optind), &o);
+    print_engine_stats("bench", o.engine);
+    return status;
 }
 
 /* ------------------------------------------------------ version, help */
@@ -208,8 +238,9 @@ static int cmd_help(int argc, char **argv)
 static const command commands[] = {
     {"statetest", cmd_statetest, "run state-test fixtures and compare roots, logs and exceptions",
      "[--fork F] [--filter TEXT] [--json] [--trace] [--diff] [--jobs N]\n"
-     "                        [--pending FILE | --no-pending] PATH...\n"
+     "                        [--engine E] [--pending FILE | --no-pending] PATH...\n"
      "  Runs every case of every .json file under each PATH, for every supported fork.\n"
+     "  --engine E      interp (default), jit (every frame compiled first) or tiered\n"
      "  --fork F        only this fork (e.g. Cancun, Prague)\n"
      "  --filter TEXT   only cases whose file path or name contains TEXT\n"
      "  --json          one JSON object per case result\n"
@@ -221,9 +252,10 @@ static const command commands[] = {
      "  --no-pending    run every file\n"
      "  Ends with 'N passed, N failed, N skipped'; exit status 1 when any failed."},
     {"bench", cmd_bench, "run the EVM benchmarks and report time and gas per second",
-     "[--engine interp] [--fork F] [--filter TEXT] [--min-time SECONDS] PATH...\n"
+     "[--engine E] [--fork F] [--filter TEXT] [--min-time SECONDS] PATH...\n"
      "  Checks every input's output against expected_outputs.json, then times it.\n"
-     "  --engine interp    the execution engine (default interp)\n"
+     "  --engine E         interp (default), jit (compiled by the checking run, so\n"
+     "                     the timed runs are compiled code) or tiered\n"
      "  --fork F           the gas rules (default Istanbul, as the recorded gas)\n"
      "  --filter TEXT      only inputs whose group/name/input contains TEXT\n"
      "  --min-time SECONDS timed execution per input, at least (default 0.5)"},

@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "code_cache.h"
+#include "jit.h"
+#include "program_store.h"
 #include "types.h"
 
 static const double bucket_bounds[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
@@ -32,7 +34,6 @@ static struct {
     size_t n_names;
     method_stats *methods; /* n_names + unknown + none */
     _Atomic uint64_t http[N_STATUSES + 1];
-    _Atomic uint64_t executions;
     _Atomic uint64_t gas;
     _Atomic int64_t inflight;
     _Atomic int64_t queue_depth;
@@ -94,11 +95,7 @@ void metrics_record_http(int status)
     atomic_fetch_add_explicit(&m.http[i], 1, memory_order_relaxed);
 }
 
-void metrics_record_execution(uint64_t gas_used)
-{
-    atomic_fetch_add_explicit(&m.executions, 1, memory_order_relaxed);
-    atomic_fetch_add_explicit(&m.gas, gas_used, memory_order_relaxed);
-}
+void metrics_record_gas(uint64_t gas_used) { atomic_fetch_add_explicit(&m.gas, gas_used, memory_order_relaxed); }
 
 void metrics_inflight_add(int delta) { atomic_fetch_add(&m.inflight, delta); }
 void metrics_queue_depth_add(int delta) { atomic_fetch_add(&m.queue_depth, delta); }
@@ -172,21 +169,61 @@ char *metrics_render(size_t *len)
             put(&out, "jitevm_http_responses_total{status=\"other\"} %llu\n", (unsigned long long)v);
     }
 
-    put(&out, "# HELP jitevm_executions_total EVM executions, by execution tier.\n"
+    /* The engine's counts are process-wide: with `serve` that is the service. */
+    jit_stats js = jit_get_stats();
+    program_store_stats ps = program_store_get_stats();
+    put(&out, "# HELP jitevm_executions_total EVM call frames run, by execution tier (a compiled frame handed to the "
+              "interpreter midway counts as compiled).\n"
               "# TYPE jitevm_executions_total counter\n"
               "jitevm_executions_total{tier=\"interpreter\"} %llu\n"
-              "jitevm_executions_total{tier=\"compiled\"} 0\n",
-        (unsigned long long)atomic_load(&m.executions));
+              "jitevm_executions_total{tier=\"compiled\"} %llu\n",
+        (unsigned long long)js.frames_interp, (unsigned long long)js.frames_compiled);
     put(&out, "# HELP jitevm_gas_executed_total Gas used by all EVM executions.\n"
               "# TYPE jitevm_gas_executed_total counter\n"
               "jitevm_gas_executed_total %llu\n",
         (unsigned long long)atomic_load(&m.gas));
-    put(&out, "# HELP jitevm_compile_cache_hits_total Compiled-program cache hits. Always 0: the compiler tier is not built yet.\n"
+    put(&out, "# HELP jitevm_deopts_total Compiled frames handed to the interpreter midway (an unusual case: out of gas, "
+              "a bad jump, a stack limit).\n"
+              "# TYPE jitevm_deopts_total counter\n"
+              "jitevm_deopts_total %llu\n",
+        (unsigned long long)js.deopts);
+    put(&out, "# HELP jitevm_compile_cache_hits_total Compiled programs loaded from the program store instead of compiled.\n"
               "# TYPE jitevm_compile_cache_hits_total counter\n"
-              "jitevm_compile_cache_hits_total 0\n"
-              "# HELP jitevm_compile_cache_misses_total Compiled-program cache misses. Always 0: the compiler tier is not built yet.\n"
+              "jitevm_compile_cache_hits_total %llu\n"
+              "# HELP jitevm_compile_cache_misses_total Program-store lookups that found nothing usable (then compiled).\n"
               "# TYPE jitevm_compile_cache_misses_total counter\n"
-              "jitevm_compile_cache_misses_total 0\n");
+              "jitevm_compile_cache_misses_total %llu\n",
+        (unsigned long long)js.store_hits, (unsigned long long)js.store_misses);
+    put(&out, "# HELP jitevm_programs_compiled_total Contracts compiled to native code.\n"
+              "# TYPE jitevm_programs_compiled_total counter\n"
+              "jitevm_programs_compiled_total %llu\n"
+              "# HELP jitevm_compile_failures_total Compilations refused (code too large, out of memory); those run interpreted.\n"
+              "# TYPE jitevm_compile_failures_total counter\n"
+              "jitevm_compile_failures_total %llu\n"
+              "# HELP jitevm_compile_seconds_total Time spent compiling.\n"
+              "# TYPE jitevm_compile_seconds_total counter\n"
+              "jitevm_compile_seconds_total %.6f\n"
+              "# HELP jitevm_compile_queue Compilations waiting for the background compiler.\n"
+              "# TYPE jitevm_compile_queue gauge\n"
+              "jitevm_compile_queue %llu\n"
+              "# HELP jitevm_programs Compiled programs in memory.\n"
+              "# TYPE jitevm_programs gauge\n"
+              "jitevm_programs %llu\n"
+              "# HELP jitevm_program_native_bytes Native code of the compiled programs in memory.\n"
+              "# TYPE jitevm_program_native_bytes gauge\n"
+              "jitevm_program_native_bytes %llu\n",
+        (unsigned long long)js.compiled, (unsigned long long)js.compile_failed, (double)js.compile_ns / 1e9,
+        (unsigned long long)js.queued, (unsigned long long)js.programs, (unsigned long long)js.native_bytes);
+    put(&out, "# HELP jitevm_program_store_saves_total Compiled programs written to the database.\n"
+              "# TYPE jitevm_program_store_saves_total counter\n"
+              "jitevm_program_store_saves_total %llu\n"
+              "# HELP jitevm_program_store_save_failures_total Compiled programs that could not be written (still used, not kept).\n"
+              "# TYPE jitevm_program_store_save_failures_total counter\n"
+              "jitevm_program_store_save_failures_total %llu\n"
+              "# HELP jitevm_program_store_rejected_total Stored programs refused because their integrity tag did not verify.\n"
+              "# TYPE jitevm_program_store_rejected_total counter\n"
+              "jitevm_program_store_rejected_total %llu\n",
+        (unsigned long long)ps.saved, (unsigned long long)ps.save_failed, (unsigned long long)ps.rejected);
     code_cache_stats cs = code_cache_get_stats();
     put(&out, "# HELP jitevm_code_analysis_cache_hits_total Interpreter code-analysis cache hits.\n"
               "# TYPE jitevm_code_analysis_cache_hits_total counter\n"

@@ -19,8 +19,9 @@ int metrics_none_index(void);
 /* One JSON-RPC call answered: its latency and its error code (0: success). */
 void metrics_record_call(int method_index, double seconds, int error_code);
 void metrics_record_http(int status);
-/* One EVM execution (eth_call, each estimateGas step, ...) on a tier. */
-void metrics_record_execution(uint64_t gas_used);
+/* The gas of one EVM execution (eth_call, each estimateGas step, ...).
+ * Executions by tier are the engine's own counts (jit_get_stats). */
+void metrics_record_gas(uint64_t gas_used);
 void metrics_inflight_add(int delta);
 void metrics_queue_depth_add(int delta);
 void metrics_set_draining(bool draining);

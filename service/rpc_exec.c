@@ -449,6 +449,7 @@ static void run_message(rpc_ctx *ctx, const exec_env *ee, const call_msg *m, uin
     opts.moved_precompiles = ee->overrides.moves;
     opts.n_moved_precompiles = ee->overrides.n_moves;
     opts.abort_flag = ctx->abort_flag;
+    opts.engine = ctx->cfg->engine;
     state *st = state_new(&ee->backend);
     tx_execute(st, &env, &tx, ee->fork, &opts, &r->res);
     state_free(st);
@@ -472,7 +473,7 @@ static void run_message(rpc_ctx *ctx, const exec_env *ee, const call_msg *m, uin
         uint64_t floor = tx_floor_gas(&tx, ee->fork);
         if (r->peak_used < floor) r->peak_used = floor;
     }
-    metrics_record_execution(r->res.gas_used);
+    metrics_record_gas(r->res.gas_used);
 }
 
 /* The opcode a failing top frame stopped at (from an EIP-3155 trace). */

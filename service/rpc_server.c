@@ -37,8 +37,10 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "jit.h"
 #include "log.h"
 #include "metrics.h"
+#include "program_store.h"
 #include "rpc.h"
 #include "rpc_json.h"
 #include "store.h"
@@ -126,6 +128,9 @@ struct server {
     inline_runner *runners; /* one per polling thread that ran a call */
     _Atomic int inflight;
     _Atomic bool draining;
+
+    program_store programs; /* compiled programs kept in the database (not with --engine interp) */
+    bool programs_open;
 };
 
 static uint64_t now_ns(void)
@@ -615,11 +620,14 @@ static void log_startup(server *s, uint16_t port, store_conn *conn)
              v6 ? "]" : "", port);
     log_notice("database %s: schema v%d, chain id %llu, %s%s", cfg->db_path, store_schema_version(),
              (unsigned long long)s->chain.chain_id, head_text, counts);
-    log_notice("config: threads=%d workers=%d queue=%d max-connections=%d max-body=%zu max-batch=%zu gas-cap=%llu "
+    log_notice("config: engine=%s threads=%d workers=%d queue=%d max-connections=%d max-body=%zu max-batch=%zu gas-cap=%llu "
              "call-timeout=%s inline-budget=%llums cors-origin='%s' admin=%s log-level=%s",
-             cfg->http_threads, cfg->workers, cfg->queue_size, cfg->max_connections, cfg->max_body, cfg->max_batch,
+             engine_name(cfg->engine), cfg->http_threads, cfg->workers, cfg->queue_size, cfg->max_connections, cfg->max_body, cfg->max_batch,
              (unsigned long long)cfg->gas_cap, timeout, (unsigned long long)cfg->inline_budget_ms, cfg->cors_origin, cfg->admin ? "on" : "off",
              log_level_name(cfg->log_level));
+    if (cfg->engine != ENGINE_INTERP && !jit_supported())
+        log_warn("engine %s: this machine cannot run compiled code; every call runs on the interpreter",
+                 engine_name(cfg->engine));
     if (cfg->admin && cfg->admin_token_generated)
         log_notice("admin methods enabled; bearer token (generated): %s", cfg->admin_token);
     else if (cfg->admin)
@@ -636,6 +644,39 @@ static bool wait_idle(server *s, uint64_t ms)
         nanosleep(&ts, NULL);
     }
     return true;
+}
+
+static void log_program_store_warning(const char *line) { log_warn("%s", line); }
+
+/* The program store, so that compiled programs outlive the process (the
+ * interpreter alone needs none). */
+static bool open_programs(server *s)
+{
+    rpc_config *cfg = s->cfg;
+    char err[512];
+    if (cfg->engine == ENGINE_INTERP) return true;
+    bool ok = program_store_open(&s->programs, s->db, cfg->db_path, cfg->program_key[0] ? cfg->program_key : NULL,
+                                 err, sizeof err);
+    sodium_memzero(cfg->program_key, sizeof cfg->program_key); /* the store keeps its own copy */
+    if (!ok) {
+        log_error("cannot open the program store: %s", err);
+        return false;
+    }
+    program_store_set_warn(&s->programs, log_program_store_warning);
+    jit_set_store(program_store_hooks(&s->programs));
+    s->programs_open = true;
+    return true;
+}
+
+static void close_programs(server *s)
+{
+    if (!s->programs_open) return;
+    jit_set_store(NULL);
+    /* The background compiler may be inside a save it began before: once
+     * idle it is not (what it still compiles is no longer saved). */
+    jit_wait_idle();
+    program_store_close(&s->programs);
+    s->programs_open = false;
 }
 
 static void stop_workers(server *s, int started)
@@ -689,6 +730,11 @@ int cmd_serve(int argc, char **argv)
     if (!main_conn || !store_get_chain_config(main_conn, &s.chain, &se)) {
         log_error("cannot read the database: %s", se.msg);
         if (main_conn) store_disconnect(main_conn);
+        store_close(s.db);
+        return 1;
+    }
+    if (!open_programs(&s)) {
+        store_disconnect(main_conn);
         store_close(s.db);
         return 1;
     }
@@ -816,6 +862,7 @@ out:
     }
     pthread_attr_destroy(&attr);
     if (main_conn) store_disconnect(main_conn);
+    close_programs(&s); /* no call runs any more; compilations still queued keep nothing */
     store_close(s.db);
     free(s.queue);
     free(s.workers);

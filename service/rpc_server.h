@@ -7,7 +7,7 @@
 int cmd_serve(int argc, char **argv);
 
 #define CMD_SERVE_USAGE                                                                                    \
-    "--db FILE [--listen HOST:PORT] [--threads N] [--workers N] [--admin] [...]\n"                        \
+    "--db FILE [--listen HOST:PORT] [--engine E] [--threads N] [--workers N] [--admin] [...]\n"           \
     "  Answers Ethereum JSON-RPC over HTTP (POST /), with GET /health and GET /metrics.\n"                \
     "  Every option can also be set by its environment variable. 'jitevm serve --help' lists them."
 

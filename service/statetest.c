@@ -713,7 +713,7 @@ static void execute_tx(const runner *rn, memstate *m, const block_env *b, const 
     state_backend backend = memstate_backend(m);
     state_sink sink = memstate_sink(m);
     tracer tr = eip3155_tracer(stderr);
-    tx_options opts = {0};
+    tx_options opts = {.engine = rn->opts->engine};
     if (rn->opts->trace) opts.trace = &tr;
     state *st = state_new(&backend);
     tx_result res;

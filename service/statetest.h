@@ -20,6 +20,7 @@ typedef struct {
     bool trace;               /* EIP-3155 trace to stderr (runs on one thread) */
     bool diff;                /* after a root mismatch, list how the state differs from post.state */
     int jobs;                 /* worker threads (>= 1) */
+    int engine;               /* enum engine (jit.h); 0 = the interpreter */
     const char *pending_file; /* list of path substrings to skip; NULL: none */
     FILE *out;                /* results and the summary */
 } statetest_options;

@@ -3,8 +3,10 @@
 # port, driven over HTTP with curl. Covers every method, every error code,
 # batches, overrides, the gas cap, the per-call timeout, admin auth, the
 # body and batch limits, the worker queue limit, health/metrics/CORS, a
-# table of malformed requests, and a graceful shutdown with requests in
-# flight. Ends with "N passed, N failed"; exit status 1 when any failed.
+# table of malformed requests, a graceful shutdown with requests in
+# flight, and the compiler tier (tiered execution, compiled programs kept
+# across a restart and refused under another key, the engine flags).
+# Ends with "N passed, N failed"; exit status 1 when any failed.
 #
 # Usage: sh tests/rpc-e2e.sh [path/to/jitevm]
 JITEVM=${1:-build/jitevm}
@@ -262,7 +264,7 @@ check "metrics: errors by method and code" 'jitevm_rpc_errors_total{method="eth_
 check "metrics: latency histogram" 'jitevm_rpc_request_duration_seconds_bucket{method="eth_call",le="+Inf"}' "$METRICS"
 check "metrics: executions by tier" 'jitevm_executions_total{tier="interpreter"}' "$METRICS"
 check "metrics: gas" 'jitevm_gas_executed_total ' "$METRICS"
-check "metrics: compile cache" 'jitevm_compile_cache_misses_total 0' "$METRICS"
+check "metrics: compile cache" 'jitevm_compile_cache_misses_total ' "$METRICS"
 HEADERS=$(curl -s -D - -o /dev/null -H 'Content-Type: application/json' --data-binary "$(req eth_chainId '[]')" "$URL")
 check "CORS header" "Access-Control-Allow-Origin: *" "$HEADERS"
 check "JSON content type" "Content-Type: application/json" "$HEADERS"
@@ -460,7 +462,8 @@ ok "inline budget 0: calls run on the workers" eth_call "[{\"to\":\"$TOKEN\",\"d
 if stop_server; then pass; else fail "no-inline server: exit status 0"; fi
 
 # ============================================================ queue limit
-start_server "$TMP/queue.log" --workers 1 --queue 1 --gas-cap 0
+# (Interpreted: compiled, the slow calls end before the queue fills.)
+start_server "$TMP/queue.log" --workers 1 --queue 1 --gas-cap 0 --engine interp
 SLOW_CALL=$(req eth_call "[{\"to\":\"$SLOW\",\"gas\":\"0x10000000\"}]")
 for i in 1 2 3 4; do
     curl -s -o "$TMP/q$i.out" -w '%{http_code}' -H 'Content-Type: application/json' --data-binary "$SLOW_CALL" "$URL" > "$TMP/q$i.code" &
@@ -529,6 +532,95 @@ for i in 1 2; do
 done
 check_eq "shutdown timeout: bounded" yes "$([ $(((T1 - T0) / 1000000)) -lt 3000 ] && echo yes || echo "no: $(((T1 - T0) / 1000000)) ms")"
 check "shutdown timeout: logged" "requests still running after the shutdown timeout: aborting them" "$(cat "$TMP/abort.log")"
+
+# ============================================================ compiler tier
+# Tiered: a contract's first calls run interpreted while it compiles in the
+# background, later calls compiled; compiled programs are kept in the
+# database under a keyed tag, so a restarted server loads them instead of
+# compiling again, and refuses them under another key. (On a fresh database,
+# so that nothing is stored yet.)
+DB=$TMP/jit.db
+"$JITEVM" init --db "$DB" --chain "$TMP/genesis.json" > /dev/null 2>&1 || fail "init of the compiler-tier database"
+LOOP_CALL=$(req eth_call "[{\"to\":\"$LOOP\"}]")
+LOOP_RESULT='"result":"0x97d6b884a4d77a415bd8a5aad3c32e93a45c30b5a0eb9118b2e06be05a438f72"}'
+# metric NAME: the value of one sample of /metrics ("" when absent).
+metric() { curl -s "${URL}metrics" | awk -v n="$1" '$1 == n { print $2 }'; }
+# at_least NAME MIN VALUE: VALUE is an integer >= MIN.
+at_least() {
+    case $3 in
+    '' | *[!0-9]*) fail "$1" ">= $2" "'$3'" ;;
+    *) if [ "$3" -ge "$2" ]; then pass; else fail "$1" ">= $2" "$3"; fi ;;
+    esac
+}
+# wait_metric NAME MIN: the value once it is >= MIN, or after 5 s.
+wait_metric() {
+    i=0
+    while v=$(metric "$1") && [ $i -lt 100 ]; do
+        case $v in '' | *[!0-9]*) ;; *) [ "$v" -ge "$2" ] && break ;; esac
+        i=$((i + 1))
+        sleep 0.05
+    done
+    echo "$v"
+}
+COMPILED='jitevm_executions_total{tier="compiled"}'
+
+start_server "$TMP/tiered.log" --engine tiered --workers 2
+check "tiered: the startup line names the engine" "engine=tiered" "$(cat "$TMP/tiered.log")"
+check "tiered: first call (interpreted)" "$LOOP_RESULT" "$(rpc "$LOOP_CALL")"
+at_least "tiered: the loop contract compiled in the background" 1 "$(wait_metric jitevm_programs 1)"
+for i in 1 2 3 4 5; do check "tiered: call $i after compiling" "$LOOP_RESULT" "$(rpc "$LOOP_CALL")"; done
+at_least "tiered: later calls run compiled" 1 "$(metric "$COMPILED")"
+at_least "tiered: the program is stored" 1 "$(wait_metric jitevm_program_store_saves_total 1)"
+check_eq "tiered: the program key file is private" 600 "$(stat -c %a "$DB.program-key" 2> /dev/null)"
+check_eq "tiered: the program key is 32 bytes" 32 "$(stat -c %s "$DB.program-key" 2> /dev/null)"
+if stop_server; then pass; else fail "tiered server: exit status 0"; fi
+
+start_server "$TMP/restart.log" --engine tiered --workers 2
+check "restart: first call" "$LOOP_RESULT" "$(rpc "$LOOP_CALL")"
+at_least "restart: the program is loaded from the database" 1 "$(metric jitevm_compile_cache_hits_total)"
+at_least "restart: the first call runs compiled" 1 "$(metric "$COMPILED")"
+check_eq "restart: nothing compiled again" 0 "$(metric jitevm_programs_compiled_total)"
+if stop_server; then pass; else fail "restart server: exit status 0"; fi
+
+# Another key: the stored program does not verify; it is refused, logged,
+# compiled again, and the answers stay right.
+start_server "$TMP/otherkey.log" --engine tiered --program-key 00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff
+check "other key: first call" "$LOOP_RESULT" "$(rpc "$LOOP_CALL")"
+at_least "other key: the stored program is rejected" 1 "$(metric jitevm_program_store_rejected_total)"
+check_eq "other key: not loaded" 0 "$(metric jitevm_compile_cache_hits_total)"
+at_least "other key: compiled again" 1 "$(wait_metric jitevm_programs_compiled_total 1)"
+check "other key: the answer after compiling" "$LOOP_RESULT" "$(rpc "$LOOP_CALL")"
+check "other key: the rejection is logged" "fails its integrity check" "$(cat "$TMP/otherkey.log")"
+if stop_server; then pass; else fail "other-key server: exit status 0"; fi
+
+start_server "$TMP/interp.log" --engine interp
+check "interp: the answer" "$LOOP_RESULT" "$(rpc "$LOOP_CALL")"
+check "interp: nothing compiled" "$LOOP_RESULT" "$(rpc "$LOOP_CALL")"
+check_eq "interp: no compiled frames" 0 "$(metric "$COMPILED")"
+at_least "interp: interpreted frames" 2 "$(metric 'jitevm_executions_total{tier="interpreter"}')"
+if stop_server; then pass; else fail "interp server: exit status 0"; fi
+
+# Refusals at start.
+out=$("$JITEVM" serve --db "$DB" --listen 127.0.0.1:0 --engine bogus 2>&1)
+check_eq "--engine bogus: exit status 2" 2 "$?"
+check "--engine bogus: the message" "--engine: expected one of interp, jit, tiered, got 'bogus'" "$out"
+out=$(JITEVM_ENGINE=fast "$JITEVM" serve --db "$DB" --listen 127.0.0.1:0 2>&1)
+check_eq "JITEVM_ENGINE=fast: exit status 2" 2 "$?"
+check "JITEVM_ENGINE=fast: the message" "JITEVM_ENGINE: expected one of interp, jit, tiered, got 'fast'" "$out"
+out=$("$JITEVM" serve --db "$DB" --listen 127.0.0.1:0 --program-key abcd 2>&1)
+check_eq "--program-key too short: exit status 2" 2 "$?"
+check "--program-key too short: the message" "--program-key: expected 64 hex digits (32 bytes), got 4 characters" "$out"
+chmod 644 "$DB.program-key"
+out=$("$JITEVM" serve --db "$DB" --listen 127.0.0.1:0 2>&1)
+check_eq "readable key file: exit status 1" 1 "$?"
+check "readable key file: the message" "must not be accessible to group or others (chmod 600 $DB.program-key)" "$out"
+chmod 600 "$DB.program-key"
+out=$("$JITEVM" statetest --engine bogus "$TMP" 2>&1)
+check_eq "statetest --engine bogus: exit status 2" 2 "$?"
+check "statetest --engine bogus: the message" "unknown engine 'bogus' (known: interp, jit, tiered)" "$out"
+out=$("$JITEVM" bench --engine bogus "$TMP" 2>&1)
+check_eq "bench --engine bogus: exit status 2" 2 "$?"
+check "bench --engine bogus: the message" "unknown engine 'bogus' (known: interp, jit, tiered)" "$out"
 
 echo "rpc-e2e: $N_BAD malformed requests in the bad-input table"
 echo "$PASSED passed, $FAILED failed"

@@ -1,0 +1,377 @@
+/* Compiled programs in the SQLite store, authenticated with a keyed MAC.
+ * See program_store.h. */
+#include "program_store.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <libgen.h>
+#include <limits.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static _Atomic uint64_t n_loaded, n_rejected, n_saved, n_save_failed, n_load_failed;
+
+program_store_stats program_store_get_stats(void)
+{
+    return (program_store_stats){
+        .loaded = atomic_load(&n_loaded),
+        .rejected = atomic_load(&n_rejected),
+        .saved = atomic_load(&n_saved),
+        .save_failed = atomic_load(&n_save_failed),
+        .load_failed = atomic_load(&n_load_failed),
+    };
+}
+
+static bool fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static bool fail(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    return false;
+}
+
+/* ------------------------------------------------------------------ tag */
+
+void program_store_tag(const uint8_t key[PROGRAM_KEY_BYTES], const hash32 *code_hash, uint32_t version,
+                       const char *target, const uint8_t *blob, size_t len, uint8_t tag[PROGRAM_TAG_BYTES])
+{
+    crypto_generichash_state st;
+    uint8_t v[4] = {(uint8_t)version, (uint8_t)(version >> 8), (uint8_t)(version >> 16), (uint8_t)(version >> 24)};
+    crypto_generichash_init(&st, key, PROGRAM_KEY_BYTES, PROGRAM_TAG_BYTES);
+    crypto_generichash_update(&st, code_hash->b, sizeof code_hash->b);
+    crypto_generichash_update(&st, v, sizeof v);
+    /* The terminating zero keeps (target, blob) pairs apart: "ab" + blob
+     * "c..." and "a" + blob "bc..." hash differently. */
+    crypto_generichash_update(&st, (const uint8_t *)target, strlen(target) + 1);
+    crypto_generichash_update(&st, blob, len);
+    crypto_generichash_final(&st, tag, PROGRAM_TAG_BYTES);
+}
+
+/* ------------------------------------------------------------------ key */
+
+bool program_store_key_path(const char *db_path, char *out, size_t len)
+{
+    int n = snprintf(out, len, "%s%s", db_path, PROGRAM_KEY_SUFFIX);
+    return n > 0 && (size_t)n < len;
+}
+
+static bool parse_key_hex(const char *hex, uint8_t key[PROGRAM_KEY_BYTES], char *err, size_t errlen)
+{
+    size_t n = strlen(hex);
+    bool digits = n == 2 * PROGRAM_KEY_BYTES;
+    for (size_t i = 0; digits && i < n; i++) digits = isxdigit((unsigned char)hex[i]);
+    size_t got = 0;
+    if (!digits || sodium_hex2bin(key, PROGRAM_KEY_BYTES, hex, n, NULL, &got, NULL) != 0 ||
+        got != PROGRAM_KEY_BYTES)
+        return fail(err, errlen, "program key: expected %d hex digits (%d bytes), got %zu characters",
+                    2 * PROGRAM_KEY_BYTES, PROGRAM_KEY_BYTES, n);
+    return true;
+}
+
+/* Reads the key file; *absent set (and false returned) when there is none. */
+static bool read_key_file(const char *path, uint8_t key[PROGRAM_KEY_BYTES], bool *absent, char *err, size_t errlen)
+{
+    *absent = false;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == ENOENT) {
+            *absent = true;
+            return false;
+        }
+        return fail(err, errlen, "cannot open the program key file %s: %s", path, strerror(errno));
+    }
+    struct stat st;
+    bool ok = false;
+    if (fstat(fd, &st) != 0) {
+        fail(err, errlen, "cannot read the program key file %s: %s", path, strerror(errno));
+    } else if (!S_ISREG(st.st_mode)) {
+        fail(err, errlen, "the program key file %s is not a regular file", path);
+    } else if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+        /* Whoever can read the key can forge programs the service will run. */
+        fail(err, errlen,
+             "the program key file %s has mode %04o: it must not be accessible to group or others (chmod 600 %s)",
+             path, (unsigned)(st.st_mode & 07777), path);
+    } else if (st.st_size != PROGRAM_KEY_BYTES) {
+        fail(err, errlen, "the program key file %s holds %lld bytes, not %d: not a program key", path,
+             (long long)st.st_size, PROGRAM_KEY_BYTES);
+    } else {
+        size_t have = 0;
+        while (have < PROGRAM_KEY_BYTES) {
+            ssize_t r = read(fd, key + have, PROGRAM_KEY_BYTES - have);
+            if (r < 0 && errno == EINTR) continue;
+            if (r <= 0) break;
+            have += (size_t)r;
+        }
+        ok = have == PROGRAM_KEY_BYTES;
+        if (!ok) fail(err, errlen, "cannot read the program key file %s: %s", path, have ? "short read" : strerror(errno));
+    }
+    close(fd);
+    return ok;
+}
+
+static bool write_all(int fd, const uint8_t *p, size_t n)
+{
+    while (n) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return false;
+        p += w;
+        n -= (size_t)w;
+    }
+    return true;
+}
+
+/* Makes a new key file: a private temporary file beside it, then a rename
+ * that never replaces an existing file, so a reader sees either no file or
+ * the whole key. *raced set when another process made one meanwhile (then
+ * read that one). */
+static bool create_key_file(const char *path, uint8_t key[PROGRAM_KEY_BYTES], bool *raced, char *err, size_t errlen)
+{
+    *raced = false;
+    char tmp[PATH_MAX];
+    if (snprintf(tmp, sizeof tmp, "%s.XXXXXX", path) >= (int)sizeof tmp)
+        return fail(err, errlen, "program key file path too long: %s", path);
+    int fd = mkstemp(tmp); /* mode 0600 */
+    if (fd < 0) return fail(err, errlen, "cannot create the program key file %s: %s", path, strerror(errno));
+    randombytes_buf(key, PROGRAM_KEY_BYTES);
+    bool ok = fchmod(fd, 0600) == 0 && write_all(fd, key, PROGRAM_KEY_BYTES) && fsync(fd) == 0;
+    int saved_errno = errno;
+    if (close(fd) != 0 && ok) ok = false, saved_errno = errno;
+    if (!ok) {
+        unlink(tmp);
+        return fail(err, errlen, "cannot write the program key file %s: %s", path, strerror(saved_errno));
+    }
+    int rc = renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE);
+    if (rc != 0 && (errno == EINVAL || errno == ENOSYS)) rc = rename(tmp, path); /* no RENAME_NOREPLACE here */
+    if (rc != 0) {
+        saved_errno = errno;
+        unlink(tmp);
+        if (saved_errno == EEXIST) {
+            *raced = true;
+            return false;
+        }
+        return fail(err, errlen, "cannot create the program key file %s: %s", path, strerror(saved_errno));
+    }
+    /* The rename itself made durable: losing the key would only cost
+     * recompiling, but a database without its key would warn at every
+     * restart. */
+    char dir_buf[PATH_MAX];
+    snprintf(dir_buf, sizeof dir_buf, "%s", path);
+    int dfd = open(dirname(dir_buf), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        fsync(dfd);
+        close(dfd);
+    }
+    return true;
+}
+
+static bool load_key(const char *db_path, uint8_t key[PROGRAM_KEY_BYTES], char *err, size_t errlen)
+{
+    char path[PATH_MAX];
+    if (!db_path || !*db_path) return fail(err, errlen, "no database path to keep the program key beside");
+    if (!program_store_key_path(db_path, path, sizeof path))
+        return fail(err, errlen, "program key file path too long: %s%s", db_path, PROGRAM_KEY_SUFFIX);
+    bool absent, raced;
+    if (read_key_file(path, key, &absent, err, errlen)) return true;
+    if (!absent) return false;
+    if (create_key_file(path, key, &raced, err, errlen)) return true;
+    if (!raced) return false;
+    if (read_key_file(path, key, &absent, err, errlen)) return true;
+    if (absent) fail(err, errlen, "the program key file %s disappeared while being created", path);
+    return false;
+}
+
+/* ---------------------------------------------------------- connections */
+
+/* A connection for this call; NULL when closing or when none can be opened
+ * (`se` then says why, or is empty when closing). */
+static store_conn *conn_take(program_store *ps, store_error *se)
+{
+    se->msg[0] = '\0';
+    pthread_mutex_lock(&ps->lock);
+    if (ps->closing) {
+        pthread_mutex_unlock(&ps->lock);
+        return NULL;
+    }
+    ps->in_use++;
+    store_conn *c = ps->n_idle ? ps->idle[--ps->n_idle] : NULL;
+    pthread_mutex_unlock(&ps->lock);
+    if (!c) c = store_connect(ps->db, se);
+    if (!c) {
+        pthread_mutex_lock(&ps->lock);
+        if (--ps->in_use == 0) pthread_cond_broadcast(&ps->idle_cond);
+        pthread_mutex_unlock(&ps->lock);
+    }
+    return c;
+}
+
+static void conn_give(program_store *ps, store_conn *c)
+{
+    pthread_mutex_lock(&ps->lock);
+    if (ps->n_idle == ps->cap_idle) {
+        ps->cap_idle = ps->cap_idle ? 2 * ps->cap_idle : 8;
+        ps->idle = xrealloc(ps->idle, ps->cap_idle * sizeof *ps->idle);
+    }
+    ps->idle[ps->n_idle++] = c;
+    if (--ps->in_use == 0) pthread_cond_broadcast(&ps->idle_cond);
+    pthread_mutex_unlock(&ps->lock);
+}
+
+/* Reports through the warn callback the first time `*flag` is clear. */
+static void warn_once(program_store *ps, bool *flag, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void warn_once(program_store *ps, bool *flag, const char *fmt, ...)
+{
+    pthread_mutex_lock(&ps->lock);
+    bool first = !*flag;
+    *flag = true;
+    void (*warn)(const char *) = ps->warn;
+    pthread_mutex_unlock(&ps->lock);
+    if (!first || !warn) return;
+    char line[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    warn(line);
+}
+
+static void hash_hex(const hash32 *h, char out[67])
+{
+    out[0] = '0', out[1] = 'x';
+    sodium_bin2hex(out + 2, 65, h->b, sizeof h->b);
+}
+
+/* ------------------------------------------------------------ callbacks */
+
+static bool program_load(void *ctx, const hash32 *code_hash, uint32_t version, const char *target, uint8_t **blob,
+                         size_t *len)
+{
+    program_store *ps = ctx;
+    *blob = NULL;
+    *len = 0;
+    if (!target || !*target || version > INT_MAX) return false; /* nothing is stored under such keys */
+    store_error se;
+    store_conn *c = conn_take(ps, &se);
+    if (!c) {
+        if (se.msg[0]) {
+            atomic_fetch_add(&n_load_failed, 1);
+            warn_once(ps, &ps->load_failure_logged, "program store: cannot read stored programs: %s", se.msg);
+        }
+        return false;
+    }
+    uint8_t *got = NULL, tag[PROGRAM_TAG_BYTES];
+    size_t got_len = 0;
+    bool found = store_get_program(c, code_hash, (int)version, target, &got, &got_len, tag, &se);
+    conn_give(ps, c);
+    if (!found) {
+        if (se.msg[0]) {
+            atomic_fetch_add(&n_load_failed, 1);
+            warn_once(ps, &ps->load_failure_logged, "program store: cannot read stored programs: %s", se.msg);
+        }
+        return false;
+    }
+    uint8_t want[PROGRAM_TAG_BYTES];
+    program_store_tag(ps->key, code_hash, version, target, got, got_len, want);
+    if (sodium_memcmp(want, tag, PROGRAM_TAG_BYTES) != 0) {
+        free(got);
+        atomic_fetch_add(&n_rejected, 1);
+        char hex[67];
+        hash_hex(code_hash, hex);
+        warn_once(ps, &ps->reject_logged,
+                  "program store: the stored program for code %s (compiler version %" PRIu32 ", %s) fails its "
+                  "integrity check (altered, or written under another program key): not loaded, compiled again; "
+                  "further rejections are only counted",
+                  hex, version, target);
+        return false;
+    }
+    atomic_fetch_add(&n_loaded, 1);
+    *blob = got;
+    *len = got_len;
+    return true;
+}
+
+static void program_save(void *ctx, const hash32 *code_hash, uint32_t version, const char *target,
+                         const uint8_t *blob, size_t len)
+{
+    program_store *ps = ctx;
+    store_error se = {{0}};
+    bool ok = false;
+    if (!target || !*target || version > INT_MAX) {
+        snprintf(se.msg, sizeof se.msg, "no target or a version out of range");
+    } else {
+        uint8_t tag[PROGRAM_TAG_BYTES];
+        program_store_tag(ps->key, code_hash, version, target, blob, len, tag);
+        store_conn *c = conn_take(ps, &se);
+        if (!c && !se.msg[0]) return; /* closing: nothing to count */
+        if (c) {
+            ok = store_put_program(c, code_hash, (int)version, target, blob, len, tag, &se);
+            conn_give(ps, c);
+        }
+    }
+    if (ok) {
+        atomic_fetch_add(&n_saved, 1);
+        return;
+    }
+    atomic_fetch_add(&n_save_failed, 1);
+    char hex[67];
+    hash_hex(code_hash, hex);
+    warn_once(ps, &ps->save_failure_logged,
+              "program store: cannot keep the compiled program for code %s (it is used, only not kept): %s; further "
+              "failures are only counted",
+              hex, se.msg);
+}
+
+/* ---------------------------------------------------------------- public */
+
+bool program_store_open(program_store *ps, store *db, const char *db_path, const char *key_hex, char *err,
+                        size_t errlen)
+{
+    memset(ps, 0, sizeof *ps);
+    if (sodium_init() < 0) return fail(err, errlen, "libsodium failed to initialise");
+    bool ok = key_hex ? parse_key_hex(key_hex, ps->key, err, errlen) : load_key(db_path, ps->key, err, errlen);
+    if (!ok) {
+        sodium_memzero(ps->key, sizeof ps->key);
+        return false;
+    }
+    ps->db = db;
+    ps->hooks = (jit_store){.ctx = ps, .load = program_load, .save = program_save};
+    pthread_mutex_init(&ps->lock, NULL);
+    pthread_cond_init(&ps->idle_cond, NULL);
+    return true;
+}
+
+const jit_store *program_store_hooks(program_store *ps) { return &ps->hooks; }
+
+void program_store_set_warn(program_store *ps, void (*warn)(const char *line))
+{
+    pthread_mutex_lock(&ps->lock);
+    ps->warn = warn;
+    pthread_mutex_unlock(&ps->lock);
+}
+
+void program_store_close(program_store *ps)
+{
+    if (!ps->db) return;
+    pthread_mutex_lock(&ps->lock);
+    ps->closing = true;
+    while (ps->in_use) pthread_cond_wait(&ps->idle_cond, &ps->lock);
+    pthread_mutex_unlock(&ps->lock);
+    for (size_t i = 0; i < ps->n_idle; i++) store_disconnect(ps->idle[i]);
+    free(ps->idle);
+    ps->idle = NULL;
+    ps->n_idle = ps->cap_idle = 0;
+    sodium_memzero(ps->key, sizeof ps->key);
+    pthread_cond_destroy(&ps->idle_cond);
+    pthread_mutex_destroy(&ps->lock);
+    ps->db = NULL;
+}

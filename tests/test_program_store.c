@@ -1,0 +1,666 @@
+/* The program store: compiled programs kept in SQLite under a keyed MAC.
+ * Round trips; rows altered in the blob or the tag, read under another
+ * key, version or target; the tag's layout against an independent
+ * computation; the key file (created private, reused, refused when readable
+ * by others or of the wrong size, one key when processes create it at
+ * once); malformed hex keys; and 4 threads loading and saving at once. */
+#include <check.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <pthread.h>
+#include <sodium.h>
+#include <stdatomic.h>
+#include <time.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "jit.h"
+#include "program_store.h"
+#include "store.h"
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static char tmp_dir[256];
+static char db_path[512];
+static char key_path[600];
+
+static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb, (void)flag, (void)ftw;
+    return remove(path);
+}
+
+static void setup(void)
+{
+    snprintf(tmp_dir, sizeof tmp_dir, "/tmp/test_program_store-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(tmp_dir));
+    snprintf(db_path, sizeof db_path, "%s/p.db", tmp_dir);
+    ck_assert(program_store_key_path(db_path, key_path, sizeof key_path));
+}
+
+static void teardown(void)
+{
+    if (!tmp_dir[0]) return;
+    nftw(tmp_dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    tmp_dir[0] = '\0';
+}
+
+static store *db_create(void)
+{
+    store_error err;
+    store *s = store_open(db_path, STORE_OPEN_CREATE, &err);
+    ck_assert_msg(s != NULL, "store_open: %s", err.msg);
+    return s;
+}
+
+static void ps_open(program_store *ps, store *s, const char *key_hex)
+{
+    char err[512];
+    ck_assert_msg(program_store_open(ps, s, db_path, key_hex, err, sizeof err), "program_store_open: %s", err);
+}
+
+/* program_store_open must fail with a message containing `fragment`. */
+static void ps_refused(store *s, const char *key_hex, const char *fragment)
+{
+    program_store ps;
+    char err[512] = "";
+    ck_assert_msg(!program_store_open(&ps, s, db_path, key_hex, err, sizeof err), "accepted (wanted: %s)", fragment);
+    ck_assert_msg(strstr(err, fragment) != NULL, "message '%s' lacks '%s'", err, fragment);
+    ck_assert_ptr_null(strchr(err, '\n'));
+}
+
+static hash32 code_hash_of(unsigned n)
+{
+    hash32 h;
+    crypto_generichash(h.b, sizeof h.b, (const uint8_t *)&n, sizeof n, NULL, 0);
+    return h;
+}
+
+/* A blob whose bytes depend on the code hash and a round number. */
+static size_t blob_for(const hash32 *h, unsigned round, uint8_t *out, size_t cap)
+{
+    size_t len = 64 + (h->b[0] + round) % 900;
+    if (len > cap) len = cap;
+    for (size_t i = 0; i < len; i++) out[i] = (uint8_t)(h->b[i % 32] ^ (i * 31) ^ round);
+    return len;
+}
+
+static void save(program_store *ps, const hash32 *h, uint32_t version, const char *target, const uint8_t *blob,
+                 size_t len)
+{
+    const jit_store *js = program_store_hooks(ps);
+    js->save(js->ctx, h, version, target, blob, len);
+}
+
+static bool load(program_store *ps, const hash32 *h, uint32_t version, const char *target, uint8_t **blob,
+                 size_t *len)
+{
+    const jit_store *js = program_store_hooks(ps);
+    return js->load(js->ctx, h, version, target, blob, len);
+}
+
+static const char *const TARGET = "x86_64-sysv/Cancun";
+
+static int warnings;
+static char last_warning[1024];
+static void count_warning(const char *line)
+{
+    warnings++;
+    snprintf(last_warning, sizeof last_warning, "%s", line);
+}
+
+/* ---- tests -------------------------------------------------------------- */
+
+START_TEST(round_trip)
+{
+    store *s = db_create();
+    program_store ps;
+    ps_open(&ps, s, NULL);
+    program_store_stats before = program_store_get_stats();
+    hash32 h = code_hash_of(1);
+    uint8_t blob[4096];
+    size_t n = blob_for(&h, 0, blob, sizeof blob);
+    uint8_t *got;
+    size_t got_len;
+    ck_assert(!load(&ps, &h, JIT_VERSION, TARGET, &got, &got_len)); /* nothing stored yet */
+    ck_assert_ptr_null(got);
+    save(&ps, &h, JIT_VERSION, TARGET, blob, n);
+    ck_assert(load(&ps, &h, JIT_VERSION, TARGET, &got, &got_len));
+    ck_assert_uint_eq(got_len, n);
+    ck_assert_mem_eq(got, blob, n);
+    free(got);
+    /* A second save replaces the row. */
+    save(&ps, &h, JIT_VERSION, TARGET, blob + 1, 10);
+    ck_assert(load(&ps, &h, JIT_VERSION, TARGET, &got, &got_len));
+    ck_assert_uint_eq(got_len, 10);
+    ck_assert_mem_eq(got, blob + 1, 10);
+    free(got);
+    /* An empty blob is a blob too. */
+    hash32 h2 = code_hash_of(2);
+    save(&ps, &h2, JIT_VERSION, TARGET, blob, 0);
+    ck_assert(load(&ps, &h2, JIT_VERSION, TARGET, &got, &got_len));
+    ck_assert_uint_eq(got_len, 0);
+    free(got);
+    program_store_stats after = program_store_get_stats();
+    ck_assert_uint_eq(after.saved - before.saved, 3);
+    ck_assert_uint_eq(after.loaded - before.loaded, 3);
+    ck_assert_uint_eq(after.rejected - before.rejected, 0);
+    ck_assert_uint_eq(after.save_failed - before.save_failed, 0);
+    ck_assert_uint_eq(after.load_failed - before.load_failed, 0);
+    /* The row is the one store_get_program sees, with the documented tag. */
+    store_error se;
+    store_conn *c = store_connect(s, &se);
+    ck_assert_ptr_nonnull(c);
+    uint8_t tag[32], key[32], want[32];
+    ck_assert(store_get_program(c, &h, JIT_VERSION, TARGET, &got, &got_len, tag, &se));
+    int fd = open(key_path, O_RDONLY);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(read(fd, key, sizeof key), 32);
+    close(fd);
+    program_store_tag(key, &h, JIT_VERSION, TARGET, got, got_len, want);
+    ck_assert_mem_eq(tag, want, 32);
+    free(got);
+    store_disconnect(c);
+    program_store_close(&ps);
+    store_close(s);
+}
+END_TEST
+
+/* The tag is BLAKE2b-256 keyed, over code_hash || version LE32 || target || 0
+ * || blob, computed here in one piece. */
+START_TEST(tag_layout)
+{
+    uint8_t key[32];
+    for (int i = 0; i < 32; i++) key[i] = (uint8_t)(0xa0 + i);
+    hash32 h = code_hash_of(7);
+    const char *target = "x86_64-sysv/Prague";
+    uint8_t blob[300];
+    for (size_t i = 0; i < sizeof blob; i++) blob[i] = (uint8_t)(i * 13 + 1);
+    uint32_t version = 0x01020304;
+    uint8_t msg[32 + 4 + 64 + sizeof blob];
+    size_t n = 0;
+    memcpy(msg, h.b, 32), n = 32;
+    msg[n++] = 0x04, msg[n++] = 0x03, msg[n++] = 0x02, msg[n++] = 0x01;
+    memcpy(msg + n, target, strlen(target) + 1), n += strlen(target) + 1;
+    memcpy(msg + n, blob, sizeof blob), n += sizeof blob;
+    uint8_t want[32], got[32];
+    ck_assert_int_eq(crypto_generichash(want, 32, msg, n, key, 32), 0);
+    program_store_tag(key, &h, version, target, blob, sizeof blob, got);
+    ck_assert_mem_eq(got, want, 32);
+    /* Moving a byte from the target into the blob changes the tag. */
+    uint8_t moved[32], b2[1 + sizeof blob];
+    b2[0] = 'e';
+    memcpy(b2 + 1, blob, sizeof blob);
+    program_store_tag(key, &h, version, "x86_64-sysv/Pragu", b2, sizeof b2, moved);
+    ck_assert_int_ne(memcmp(moved, got, 32), 0);
+}
+END_TEST
+
+/* Rewrites the stored row through the store, keeping or replacing its tag. */
+static void alter_row(store *s, const hash32 *h, int flip_blob_byte, int flip_tag_byte)
+{
+    store_error se;
+    store_conn *c = store_connect(s, &se);
+    ck_assert_ptr_nonnull(c);
+    uint8_t *blob, tag[32];
+    size_t len;
+    ck_assert(store_get_program(c, h, JIT_VERSION, TARGET, &blob, &len, tag, &se));
+    if (flip_blob_byte >= 0) blob[flip_blob_byte] ^= 0x01;
+    if (flip_tag_byte >= 0) tag[flip_tag_byte] ^= 0x80;
+    ck_assert_msg(store_put_program(c, h, JIT_VERSION, TARGET, blob, len, tag, &se), "%s", se.msg);
+    free(blob);
+    store_disconnect(c);
+}
+
+START_TEST(altered_rows_rejected)
+{
+    store *s = db_create();
+    program_store ps;
+    ps_open(&ps, s, NULL);
+    warnings = 0;
+    program_store_set_warn(&ps, count_warning);
+    uint8_t blob[4096], *got;
+    size_t got_len;
+    hash32 h = code_hash_of(3);
+    size_t n = blob_for(&h, 0, blob, sizeof blob);
+    program_store_stats before = program_store_get_stats();
+
+    save(&ps, &h, JIT_VERSION, TARGET, blob, n);
+    alter_row(s, &h, (int)n - 1, -1); /* one bit of the blob's last byte */
+    got = (uint8_t *)&got_len; /* must be reset */
+    ck_assert(!load(&ps, &h, JIT_VERSION, TARGET, &got, &got_len));
+    ck_assert_ptr_null(got);
+    ck_assert_uint_eq(got_len, 0);
+    ck_assert_int_eq(warnings, 1);
+    ck_assert_ptr_nonnull(strstr(last_warning, "fails its integrity check"));
+    ck_assert_ptr_null(strchr(last_warning, '\n'));
+
+    save(&ps, &h, JIT_VERSION, TARGET, blob, n); /* a fresh save repairs it */
+    ck_assert(load(&ps, &h, JIT_VERSION, TARGET, &got, &got_len));
+    free(got);
+    alter_row(s, &h, 0, -1); /* the first byte */
+    ck_assert(!load(&ps, &h, JIT_VERSION, TARGET, &got, &got_len));
+
+    save(&ps, &h, JIT_VERSION, TARGET, blob, n);
+    alter_row(s, &h, -1, 31); /* the tag's last byte */
+    ck_assert(!load(&ps, &h, JIT_VERSION, TARGET, &got, &got_len));
+    ck_assert_int_eq(warnings, 1); /* logged once, counted every time */
+
+    program_store_stats after = program_store_get_stats();
+    ck_assert_uint_eq(after.rejected - before.rejected, 3);
+    ck_assert_uint_eq(after.loaded - before.loaded, 1);
+
+    /* Another key: the row (intact) does not verify under it. */
+    save(&ps, &h, JIT_VERSION, TARGET, blob, n);
+    program_store other;
+    ps_open(&other, s, "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff");
+    ck_assert(!load(&other, &h, JIT_VERSION, TARGET, &got, &got_len));
+    ck_assert_ptr_null(got);
+    after = program_store_get_stats();
+    ck_assert_uint_eq(after.rejected - before.rejected, 4);
+    /* ... and what it saves does not verify under the first key. */
+    save(&other, &h, JIT_VERSION, TARGET, blob, n);
+    ck_assert(load(&other, &h, JIT_VERSION, TARGET, &got, &got_len));
+    free(got);
+    ck_assert(!load(&ps, &h, JIT_VERSION, TARGET, &got, &got_len));
+    after = program_store_get_stats();
+    ck_assert_uint_eq(after.rejected - before.rejected, 5);
+    program_store_close(&other);
+
+    /* Another version or target: no such row, so nothing to reject. */
+    save(&ps, &h, JIT_VERSION, TARGET, blob, n);
+    ck_assert(!load(&ps, &h, JIT_VERSION + 1, TARGET, &got, &got_len));
+    ck_assert(!load(&ps, &h, JIT_VERSION, "x86_64-sysv/Prague", &got, &got_len));
+    ck_assert(!load(&ps, &h, JIT_VERSION, "", &got, &got_len));
+    ck_assert(!load(&ps, &h, 0x80000000u, TARGET, &got, &got_len));
+    program_store_stats last = program_store_get_stats();
+    ck_assert_uint_eq(last.rejected, after.rejected);
+    ck_assert_uint_eq(last.load_failed, before.load_failed);
+    ck_assert(load(&ps, &h, JIT_VERSION, TARGET, &got, &got_len)); /* still there */
+    free(got);
+
+    /* A row copied under another code hash, tag and all, does not verify:
+     * the tag covers the key columns too. */
+    hash32 h2 = code_hash_of(4);
+    store_error se;
+    store_conn *c = store_connect(s, &se);
+    uint8_t *raw, tag[32];
+    size_t raw_len;
+    ck_assert(store_get_program(c, &h, JIT_VERSION, TARGET, &raw, &raw_len, tag, &se));
+    ck_assert(store_put_program(c, &h2, JIT_VERSION, TARGET, raw, raw_len, tag, &se));
+    ck_assert(store_put_program(c, &h, JIT_VERSION + 1, TARGET, raw, raw_len, tag, &se));
+    ck_assert(store_put_program(c, &h, JIT_VERSION, "x86_64-sysv/Osaka", raw, raw_len, tag, &se));
+    free(raw);
+    store_disconnect(c);
+    ck_assert(!load(&ps, &h2, JIT_VERSION, TARGET, &got, &got_len));
+    ck_assert(!load(&ps, &h, JIT_VERSION + 1, TARGET, &got, &got_len));
+    ck_assert(!load(&ps, &h, JIT_VERSION, "x86_64-sysv/Osaka", &got, &got_len));
+    ck_assert_uint_eq(program_store_get_stats().rejected - last.rejected, 3);
+    program_store_close(&ps);
+    store_close(s);
+}
+END_TEST
+
+START_TEST(key_file_created_private_and_reused)
+{
+    store *s = db_create();
+    ck_assert_int_ne(access(key_path, F_OK), 0);
+    mode_t old_mask = umask(0); /* a permissive umask must not widen the file */
+    program_store ps;
+    ps_open(&ps, s, NULL);
+    umask(old_mask);
+    struct stat st;
+    ck_assert_int_eq(stat(key_path, &st), 0);
+    ck_assert(S_ISREG(st.st_mode));
+    ck_assert_uint_eq(st.st_mode & 07777, 0600);
+    ck_assert_int_eq(st.st_size, 32);
+    /* Nothing else left beside it (the temporary file was renamed). */
+    DIR *d = opendir(tmp_dir);
+    int entries = 0;
+    for (struct dirent *e; (e = readdir(d));)
+        if (strncmp(e->d_name, "p.db.program-key", 16) == 0) entries++;
+    closedir(d);
+    ck_assert_int_eq(entries, 1);
+
+    uint8_t key[32];
+    int fd = open(key_path, O_RDONLY);
+    ck_assert_int_eq(read(fd, key, 32), 32);
+    close(fd);
+    hash32 h = code_hash_of(5);
+    uint8_t blob[4096], *got;
+    size_t got_len, n = blob_for(&h, 0, blob, sizeof blob);
+    save(&ps, &h, JIT_VERSION, TARGET, blob, n);
+    program_store_close(&ps);
+
+    /* Reopened: the same key, so the program loads (as after a restart). */
+    program_store again;
+    ps_open(&again, s, NULL);
+    ck_assert(load(&again, &h, JIT_VERSION, TARGET, &got, &got_len));
+    ck_assert_mem_eq(got, blob, n);
+    free(got);
+    program_store_close(&again);
+    uint8_t key2[32];
+    fd = open(key_path, O_RDONLY);
+    ck_assert_int_eq(read(fd, key2, 32), 32);
+    close(fd);
+    ck_assert_mem_eq(key, key2, 32);
+
+    /* The same key given as hex (upper case) works too. */
+    char hex[65];
+    sodium_bin2hex(hex, sizeof hex, key, 32);
+    for (char *p = hex; *p; p++)
+        if (*p >= 'a' && *p <= 'f') *p = (char)(*p - 'a' + 'A');
+    program_store explicit_key;
+    ps_open(&explicit_key, s, hex);
+    ck_assert(load(&explicit_key, &h, JIT_VERSION, TARGET, &got, &got_len));
+    free(got);
+    program_store_close(&explicit_key);
+    store_close(s);
+}
+END_TEST
+
+/* Processes starting together on a new database all end up with the one
+ * key that is in the file (none replaces another's). */
+START_TEST(key_file_creation_race)
+{
+    enum { PROCS = 4, ROUNDS = 10 };
+    for (int round = 0; round < ROUNDS; round++) {
+        unlink(key_path);
+        int go[2];
+        ck_assert_int_eq(pipe(go), 0);
+        int out[PROCS][2];
+        pid_t pid[PROCS];
+        for (int i = 0; i < PROCS; i++) {
+            ck_assert_int_eq(pipe(out[i]), 0);
+            pid[i] = fork();
+            ck_assert_int_ge(pid[i], 0);
+            if (pid[i] == 0) {
+                close(go[1]);
+                char c;
+                if (read(go[0], &c, 1) != 0) _exit(3); /* released when the parent closes the pipe */
+                program_store ps;
+                char err[512];
+                if (!program_store_open(&ps, NULL, db_path, NULL, err, sizeof err)) _exit(2);
+                _exit(write(out[i][1], ps.key, sizeof ps.key) == (ssize_t)sizeof ps.key ? 0 : 4);
+            }
+            close(out[i][1]);
+        }
+        close(go[0]);
+        close(go[1]);
+        uint8_t file_key[32];
+        for (int i = 0; i < PROCS; i++) {
+            int status;
+            ck_assert_int_eq(waitpid(pid[i], &status, 0), pid[i]);
+            ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child %d: status %d", i, status);
+        }
+        int fd = open(key_path, O_RDONLY);
+        ck_assert_int_eq(read(fd, file_key, 32), 32);
+        close(fd);
+        for (int i = 0; i < PROCS; i++) {
+            uint8_t key[32];
+            ck_assert_int_eq(read(out[i][0], key, 32), 32);
+            close(out[i][0]);
+            ck_assert_mem_eq(key, file_key, 32);
+        }
+    }
+}
+END_TEST
+
+START_TEST(key_file_refused)
+{
+    store *s = db_create();
+    program_store ps;
+    ps_open(&ps, s, NULL);
+    program_store_close(&ps);
+    ck_assert_int_eq(chmod(key_path, 0644), 0);
+    ps_refused(s, NULL, "must not be accessible to group or others (chmod 600");
+    ck_assert_int_eq(chmod(key_path, 0640), 0);
+    ps_refused(s, NULL, "has mode 0640");
+    ck_assert_int_eq(chmod(key_path, 0602), 0);
+    ps_refused(s, NULL, "has mode 0602");
+    ck_assert_int_eq(chmod(key_path, 0600), 0);
+    ps_open(&ps, s, NULL);
+    program_store_close(&ps);
+
+    /* Wrong sizes: short, long, empty. */
+    static const size_t sizes[] = {31, 33, 0, 64};
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        unlink(key_path);
+        int fd = open(key_path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+        ck_assert_int_ge(fd, 0);
+        uint8_t bytes[64] = {1};
+        ck_assert_int_eq(write(fd, bytes, sizes[i]), (ssize_t)sizes[i]);
+        close(fd);
+        char want[64];
+        snprintf(want, sizeof want, "holds %zu bytes, not 32", sizes[i]);
+        ps_refused(s, NULL, want);
+    }
+    /* Not a file. */
+    unlink(key_path);
+    ck_assert_int_eq(mkdir(key_path, 0700), 0);
+    ps_refused(s, NULL, "is not a regular file");
+    rmdir(key_path);
+    /* A directory where the key cannot be created. */
+    char missing_db[600];
+    snprintf(missing_db, sizeof missing_db, "%s/no-such-dir/p.db", tmp_dir);
+    char err[512] = "";
+    ck_assert(!program_store_open(&ps, s, missing_db, NULL, err, sizeof err));
+    ck_assert_ptr_nonnull(strstr(err, "cannot create the program key file"));
+    store_close(s);
+}
+END_TEST
+
+START_TEST(bad_hex_key_refused)
+{
+    store *s = db_create();
+    static const char *const bad[] = {
+        "",
+        "00",
+        "00112233445566778899aabbccddeeff00112233445566778899aabbccddeef",   /* 63 */
+        "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff0", /* 65 */
+        "00112233445566778899aabbccddeeff00112233445566778899aabbccddeegg",
+        "0x112233445566778899aabbccddeeff00112233445566778899aabbccddeeff",
+        "00112233445566778899aabbccddeeff 0112233445566778899aabbccddeeff",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) ps_refused(s, bad[i], "expected 64 hex digits");
+    /* No key file is made for a given key, valid or not. */
+    program_store ps;
+    ps_open(&ps, s, "ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100");
+    program_store_close(&ps);
+    ck_assert_int_ne(access(key_path, F_OK), 0);
+    store_close(s);
+}
+END_TEST
+
+#define N_THREADS 4
+#define N_ROUNDS 150
+#define N_HASHES 24
+
+typedef struct {
+    program_store *ps;
+    int id;
+    int bad;
+} worker_arg;
+
+/* Each thread saves programs (some code hashes only its own, some shared)
+ * and loads them back; whatever a load returns must be a blob some thread
+ * saved for that hash, intact. */
+static void *worker(void *p)
+{
+    worker_arg *a = p;
+    uint8_t blob[4096];
+    for (unsigned r = 0; r < N_ROUNDS; r++) {
+        unsigned k = (r * 7 + (unsigned)a->id * 3) % N_HASHES;
+        hash32 h = code_hash_of(k);
+        size_t n = blob_for(&h, 0, blob, sizeof blob);
+        if (r % 3 == 0) save(a->ps, &h, JIT_VERSION, TARGET, blob, n);
+        uint8_t *got;
+        size_t got_len;
+        if (load(a->ps, &h, JIT_VERSION, TARGET, &got, &got_len)) {
+            if (got_len != n || memcmp(got, blob, n) != 0) a->bad++;
+            free(got);
+        }
+    }
+    return NULL;
+}
+
+START_TEST(concurrent_load_save)
+{
+    store *s = db_create();
+    program_store ps;
+    ps_open(&ps, s, NULL);
+    program_store_stats before = program_store_get_stats();
+    pthread_t t[N_THREADS];
+    worker_arg args[N_THREADS];
+    for (int i = 0; i < N_THREADS; i++) {
+        args[i] = (worker_arg){.ps = &ps, .id = i};
+        ck_assert_int_eq(pthread_create(&t[i], NULL, worker, &args[i]), 0);
+    }
+    for (int i = 0; i < N_THREADS; i++) {
+        pthread_join(t[i], NULL);
+        ck_assert_int_eq(args[i].bad, 0);
+    }
+    program_store_stats after = program_store_get_stats();
+    ck_assert_uint_eq(after.save_failed - before.save_failed, 0);
+    ck_assert_uint_eq(after.load_failed - before.load_failed, 0);
+    ck_assert_uint_eq(after.rejected - before.rejected, 0);
+    ck_assert_uint_eq(after.saved - before.saved, N_THREADS * ((N_ROUNDS + 2) / 3));
+    ck_assert_uint_ge(after.loaded - before.loaded, N_THREADS * ((N_ROUNDS + 2) / 3));
+    /* Every hash saved at least once is there afterwards. */
+    for (unsigned k = 0; k < N_HASHES; k++) {
+        hash32 h = code_hash_of(k);
+        uint8_t *got;
+        size_t got_len;
+        if (load(&ps, &h, JIT_VERSION, TARGET, &got, &got_len)) free(got);
+    }
+    ck_assert_ptr_nonnull(ps.idle);
+    ck_assert_uint_le(ps.n_idle, N_THREADS); /* one connection per concurrent caller, at most */
+    program_store_close(&ps);
+    store_close(s);
+}
+END_TEST
+
+typedef struct {
+    program_store *ps;
+    atomic_bool done;
+} closer_arg;
+
+static void *save_one(void *p)
+{
+    closer_arg *a = p;
+    hash32 h = code_hash_of(11);
+    uint8_t blob[100];
+    save(a->ps, &h, JIT_VERSION, TARGET, blob, blob_for(&h, 0, blob, sizeof blob));
+    atomic_store(&a->done, true);
+    return NULL;
+}
+
+static void *close_store(void *p)
+{
+    closer_arg *a = p;
+    program_store_close(a->ps);
+    atomic_store(&a->done, true);
+    return NULL;
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {0, ms * 1000000};
+    nanosleep(&ts, NULL);
+}
+
+/* program_store_close waits for a save in progress (here one waiting for
+ * another connection's write lock), and the save completes. */
+START_TEST(close_waits_for_callbacks)
+{
+    store *s = db_create();
+    program_store ps;
+    ps_open(&ps, s, NULL);
+    store_error se;
+    store_conn *writer = store_connect(s, &se);
+    ck_assert_msg(store_begin(writer, &se), "%s", se.msg); /* holds the write lock */
+    program_store_stats before = program_store_get_stats();
+    closer_arg saver = {.ps = &ps}, closer = {.ps = &ps};
+    pthread_t ts, tc;
+    ck_assert_int_eq(pthread_create(&ts, NULL, save_one, &saver), 0);
+    for (bool entered = false; !entered; sleep_ms(5)) { /* until the save holds a connection */
+        pthread_mutex_lock(&ps.lock);
+        entered = ps.in_use == 1;
+        pthread_mutex_unlock(&ps.lock);
+    }
+    sleep_ms(50);
+    ck_assert(!atomic_load(&saver.done)); /* waiting for the write lock */
+    ck_assert_int_eq(pthread_create(&tc, NULL, close_store, &closer), 0);
+    sleep_ms(100);
+    ck_assert(!atomic_load(&closer.done)); /* the save is still in progress */
+    store_rollback(writer);
+    pthread_join(ts, NULL);
+    pthread_join(tc, NULL);
+    ck_assert(atomic_load(&closer.done));
+    program_store_stats after = program_store_get_stats();
+    ck_assert_uint_eq(after.saved - before.saved, 1);
+    ck_assert_uint_eq(after.save_failed - before.save_failed, 0);
+    store_disconnect(writer);
+    store_close(s);
+}
+END_TEST
+
+/* Save failures are counted and reported once, not fatal. */
+START_TEST(save_failure_counted)
+{
+    store *s = db_create();
+    program_store ps;
+    ps_open(&ps, s, NULL);
+    warnings = 0;
+    program_store_set_warn(&ps, count_warning);
+    program_store_stats before = program_store_get_stats();
+    /* Rows the store cannot hold: an empty target (refused by
+     * store_put_program), a version beyond its INTEGER column's int. */
+    hash32 h = code_hash_of(9);
+    uint8_t blob[16] = {0};
+    save(&ps, &h, JIT_VERSION, "", blob, sizeof blob);
+    save(&ps, &h, 0x80000000u, TARGET, blob, sizeof blob);
+    program_store_stats after = program_store_get_stats();
+    ck_assert_uint_eq(after.save_failed - before.save_failed, 2);
+    ck_assert_uint_eq(after.saved - before.saved, 0);
+    ck_assert_int_eq(warnings, 1);
+    ck_assert_ptr_nonnull(strstr(last_warning, "cannot keep the compiled program"));
+    program_store_close(&ps);
+    store_close(s);
+}
+END_TEST
+
+static Suite *program_store_suite(void)
+{
+    Suite *s = suite_create("program_store");
+    TCase *tc = tcase_create("program_store");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, round_trip);
+    tcase_add_test(tc, tag_layout);
+    tcase_add_test(tc, altered_rows_rejected);
+    tcase_add_test(tc, key_file_created_private_and_reused);
+    tcase_add_test(tc, key_file_creation_race);
+    tcase_add_test(tc, key_file_refused);
+    tcase_add_test(tc, bad_hex_key_refused);
+    tcase_add_test(tc, concurrent_load_save);
+    tcase_add_test(tc, save_failure_counted);
+    tcase_add_test(tc, close_waits_for_callbacks);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(program_store_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
