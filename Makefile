@@ -110,6 +110,7 @@ run: deps
 
 bench: $(JITEVM)
 	$(JITEVM) bench $(BENCHMARKS)
+	$(JITEVM) bench --compare $(BENCHMARKS)  # the compiler against the interpreter, same run
 	$(JITEVM) bench-store  # state database: import speed, read latency
 
 # The JSON-RPC service against anvil (npm @foundry-rs/anvil, installed under

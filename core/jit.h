@@ -66,7 +66,8 @@ typedef struct {
     uint64_t frames_compiled;  /* frames run (at least in part) as compiled code */
     uint64_t deopts;           /* compiled frames handed to the interpreter mid-way */
     uint64_t compiled;         /* programs compiled */
-    uint64_t compile_failed;   /* compilations refused (code too large, out of memory) */
+    uint64_t compile_failed;   /* compilations refused: code too large, long code without jumps
+                                  (faster interpreted), out of memory */
     uint64_t compile_ns;       /* time spent compiling */
     uint64_t store_hits;       /* programs loaded from the store */
     uint64_t store_misses;     /* lookups that found nothing usable */

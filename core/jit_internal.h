@@ -30,8 +30,9 @@ typedef struct {
     size_t code_len;
 } jit_image;
 
-/* Compiles `ci` for fork `f`; false when the code is too large to compile
- * (the frame then runs on the interpreter). */
+/* Compiles `ci` for fork `f`; false when the code is too large, or is long
+ * straight-line code the interpreter runs faster (the frame then runs on
+ * the interpreter). */
 bool jit_compile(const code_info *ci, enum fork f, jit_image *out);
 void jit_image_free(jit_image *img);
 

@@ -211,17 +211,24 @@ static inline u256 u256_byte(const u256 *index, const u256 *x)
     return u256_from_u64((x->w[from_low / 8] >> (from_low % 8 * 8)) & 0xff);
 }
 
-/* SIGNEXTEND from byte b (0 = least significant); b >= 31 leaves x. */
+/* SIGNEXTEND from byte b (0 = least significant); b >= 31 leaves x.
+ * Limb by limb, without copying *x whole: a 16-byte copy of a word just
+ * written as 64-bit stores would stall on store forwarding. */
 static inline u256 u256_signextend(const u256 *byte_index, const u256 *x)
 {
-    if (!u256_fits_u64(byte_index) || byte_index->w[0] >= 31) return *x;
+    u256 r;
+    if (!u256_fits_u64(byte_index) || byte_index->w[0] >= 31) {
+        for (int i = 0; i < 4; i++) r.w[i] = x->w[i];
+        return r;
+    }
     unsigned sign_bit = (unsigned)byte_index->w[0] * 8 + 7;
     unsigned limb = sign_bit / 64, bit = sign_bit % 64;
     uint64_t fill = (uint64_t)0 - ((x->w[limb] >> bit) & 1);
     uint64_t keep = bit == 63 ? UINT64_MAX : ((uint64_t)1 << (bit + 1)) - 1;
-    u256 r = *x;
-    r.w[limb] = (r.w[limb] & keep) | (fill & ~keep);
-    for (unsigned i = limb + 1; i < 4; i++) r.w[i] = fill;
+    for (unsigned i = 0; i < 4; i++) {
+        uint64_t w = x->w[i];
+        r.w[i] = i < limb ? w : i == limb ? (w & keep) | (fill & ~keep) : fill;
+    }
     return r;
 }
 

@@ -57,6 +57,9 @@ typedef struct {
      * one benchmark with the most gas). */
     double sum_log_mgas;
     size_t n_rates;
+    /* --compare: the geometric mean of interpreter time / compiled time. */
+    double sum_log_speedup;
+    size_t n_speedups;
 } bench_runner;
 
 /* ------------------------------------------------------------ expected */
@@ -209,25 +212,70 @@ static double print_row(FILE *out, const char *key, uint64_t gas, uint64_t *time
     return median;
 }
 
-/* Timed executions until both the run count and the time are reached. */
-static void measure(bench_runner *br, const bench_input *in, uint64_t gas)
+static double median_of(uint64_t *times, size_t runs)
+{
+    qsort(times, runs, sizeof(uint64_t), compare_u64);
+    return runs % 2 ? (double)times[runs / 2] : ((double)times[runs / 2 - 1] + times[runs / 2]) / 2;
+}
+
+/* Timed executions until both the run count and the time are reached;
+ * prints the row unless comparing. Returns the median in ns. */
+static double measure(bench_runner *br, const bench_input *in, uint64_t gas, int engine)
 {
     uint64_t budget = (uint64_t)(br->opts->min_time * 1e9), spent = 0;
     size_t runs = 0, cap = 64;
     uint64_t *times = xmalloc(cap * sizeof(uint64_t));
     while ((runs < BENCH_MIN_RUNS || spent < budget) && runs < BENCH_MAX_RUNS) {
         bench_sample s = {0};
-        execute_once(in, (enum fork)br->opts->fork, br->opts->engine, &s, false);
+        execute_once(in, (enum fork)br->opts->fork, engine, &s, false);
         if (runs == cap) times = xrealloc(times, (cap *= 2) * sizeof(uint64_t));
         times[runs++] = s.ns;
         spent += s.ns;
     }
-    double median = print_row(br->opts->out, in->key, gas, times, runs);
-    if (median > 0 && gas > 0) {
+    double median = br->opts->compare ? median_of(times, runs) : print_row(br->opts->out, in->key, gas, times, runs);
+    if (median > 0 && gas > 0 && engine == br->opts->engine) {
         br->sum_log_mgas += log((double)gas / median * 1e3);
         br->n_rates++;
     }
     free(times);
+    return median;
+}
+
+/* --compare: the compiled run must give the interpreter's answer, then both
+ * are timed, one after the other, and printed on one row. */
+static void compare_engines(bench_runner *br, const bench_input *in, const bench_sample *first)
+{
+    FILE *out = br->opts->out;
+    bench_sample compiled = {0};
+    uint64_t frames_before = jit_get_stats().frames_compiled;
+    execute_once(in, (enum fork)br->opts->fork, ENGINE_JIT, &compiled, true);
+    /* The compiler declines some code (long, without jumps): its "compiled"
+     * runs are the interpreter's, and say so. */
+    bool was_compiled = jit_get_stats().frames_compiled > frames_before;
+    if (compiled.status != first->status || compiled.gas_used != first->gas_used ||
+        compiled.output.len != first->output.len ||
+        (compiled.output.len && memcmp(compiled.output.data, first->output.data, compiled.output.len))) {
+        fprintf(out, "error: %s: compiled run differs from the interpreter (%s, gas %" PRIu64 " vs %s, gas %" PRIu64 ")\n",
+                in->key, exec_status_name(compiled.status), compiled.gas_used, exec_status_name(first->status),
+                first->gas_used);
+        br->failed = true;
+        bytebuf_free(&compiled.output);
+        return;
+    }
+    bytebuf_free(&compiled.output);
+    double interp = measure(br, in, first->gas_used, ENGINE_INTERP);
+    double jit = measure(br, in, first->gas_used, ENGINE_JIT);
+    char ti[32], tj[32];
+    format_duration(interp, ti, sizeof ti);
+    format_duration(jit, tj, sizeof tj);
+    double speedup = jit > 0 ? interp / jit : 0;
+    fprintf(out, "%-44s %12" PRIu64 " %10s %10s %9.2fx%s\n", in->key, first->gas_used, ti, tj, speedup,
+            was_compiled ? "" : "  (not compiled: runs interpreted)");
+    fflush(out);
+    if (speedup > 0 && was_compiled) {
+        br->sum_log_speedup += log(speedup);
+        br->n_speedups++;
+    }
 }
 
 static void run_input(bench_runner *br, const bench_input *in, const json_t *expected)
@@ -238,7 +286,10 @@ static void run_input(bench_runner *br, const bench_input *in, const json_t *exp
         /* Tiered: time the steady state, once the background compiler has
          * finished what the verification run queued. */
         if (br->opts->engine == ENGINE_TIERED) jit_wait_idle();
-        measure(br, in, first.gas_used);
+        if (br->opts->compare)
+            compare_engines(br, in, &first);
+        else
+            measure(br, in, first.gas_used, br->opts->engine);
     } else {
         br->failed = true;
     }
@@ -366,9 +417,15 @@ int bench_run(char *const *paths, size_t n_paths, const bench_options *opts)
     }
     fprintf(opts->out, "engine %s, fork %s, at least %d runs and %.2f s per input\n", engine_name((enum engine)opts->engine),
             fork_name((enum fork)opts->fork), BENCH_MIN_RUNS, opts->min_time);
-    fprintf(opts->out, "%-44s %12s %10s %10s   %-18s %8s\n", "benchmark", "gas used", "median", "Mgas/s",
-            "spread p10..p90", "runs");
+    if (opts->compare)
+        fprintf(opts->out, "%-44s %12s %10s %10s %10s\n", "benchmark", "gas used", "interp", "compiled", "speedup");
+    else
+        fprintf(opts->out, "%-44s %12s %10s %10s   %-18s %8s\n", "benchmark", "gas used", "median", "Mgas/s",
+                "spread p10..p90", "runs");
     for (size_t i = 0; i < files.count; i++) run_file(&br, files.paths[i]);
+    if (br.n_speedups)
+        fprintf(opts->out, "compiled vs interpreter, geometric mean over the %zu compiled inputs: %.2fx (medians, same run)\n",
+                br.n_speedups, exp(br.sum_log_speedup / (double)br.n_speedups));
     double engine_mgas = br.n_rates ? exp(br.sum_log_mgas / (double)br.n_rates) : 0;
     if (bench_precompiles(opts, engine_mgas) != 0) br.failed = true;
     for (size_t i = 0; i < br.n_expected; i++) {

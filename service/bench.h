@@ -5,10 +5,12 @@
 #ifndef JITEVM_BENCH_H
 #define JITEVM_BENCH_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 typedef struct {
     int engine;         /* enum engine (jit.h) */
+    bool compare;       /* each input on the interpreter and compiled, side by side */
     int fork;           /* the fork whose rules apply */
     const char *filter; /* run only inputs whose "group/name/input" contains this; NULL: all */
     double min_time;    /* seconds of timed execution per input, at least */
