@@ -57,7 +57,7 @@ static void run(const uint8_t *code, size_t len, int64_t gas, enum fork f, enum 
     out->status = r.status;
     out->gas_left = r.gas_left;
     out->output_len = r.output_len;
-    memcpy(out->output, r.output, r.output_len < sizeof out->output ? r.output_len : sizeof out->output);
+    if (r.output_len) memcpy(out->output, r.output, r.output_len < sizeof out->output ? r.output_len : sizeof out->output);
     state_finalize_tx(st, f);
     state_sink sink = memstate_sink(m);
     state_commit(st, &sink);
