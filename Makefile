@@ -40,10 +40,10 @@ BENCHMARKS ?= ../shared/benchmarks
 .PHONY: all test unit conformance asan asan-conformance bench run deps clean fuzz e2e bench-rpc
 all: $(JITEVM)
 
-# Both tiers write stack items as four 64-bit words; vectorised 16-byte
-# reads of them right after (DUP, SWAP, helpers) would miss store
-# forwarding and stall (measured: ~20% of the loop benchmark's time, and
-# 2.7x on SIGNEXTEND through the compiler's helper).
+# Both tiers write stack items as four 64-bit words; 16-byte SSE copies of
+# them right after (DUP, SWAP, the compiler's helpers returning a word)
+# miss store forwarding and stall (measured: ~20% of the loop benchmark's
+# time, 2.7x on SIGNEXTEND through a helper): these files use no SSE.
 $(BUILD)/core/interp.o $(BUILD)/core/jit_ops.o: CFLAGS += -fno-tree-slp-vectorize
 
 $(BUILD)/%.o: %.c

@@ -38,13 +38,23 @@
     X(SHR, u256_shr(&sp[0], &sp[-1]))                 \
     X(SAR, u256_sar(&sp[0], &sp[-1]))
 
+/* Results are stored limb by limb: a struct assignment may become 16-byte
+ * moves, which the next instruction's 64-bit loads cannot forward from. */
+static inline void ops_put(u256 *dst, u256 v)
+{
+    dst->w[0] = v.w[0];
+    dst->w[1] = v.w[1];
+    dst->w[2] = v.w[2];
+    dst->w[3] = v.w[3];
+}
+
 #define OPS_DEFINE_BINARY(name, expr) \
-    static inline void op_##name(u256 *sp) { sp[-1] = (expr); }
+    static inline void op_##name(u256 *sp) { ops_put(&sp[-1], (expr)); }
 OPS_BINARY(OPS_DEFINE_BINARY)
 #undef OPS_DEFINE_BINARY
 
-static inline void op_ADDMOD(u256 *sp) { sp[-2] = u256_addmod(&sp[0], &sp[-1], &sp[-2]); }
-static inline void op_MULMOD(u256 *sp) { sp[-2] = u256_mulmod(&sp[0], &sp[-1], &sp[-2]); }
+static inline void op_ADDMOD(u256 *sp) { ops_put(&sp[-2], u256_addmod(&sp[0], &sp[-1], &sp[-2])); }
+static inline void op_MULMOD(u256 *sp) { ops_put(&sp[-2], u256_mulmod(&sp[0], &sp[-1], &sp[-2])); }
 static inline void op_ISZERO(u256 *sp) { sp[0] = u256_from_u64(u256_is_zero(&sp[0])); }
 static inline void op_NOT(u256 *sp) { sp[0] = u256_not(&sp[0]); }
 static inline void op_CLZ(u256 *sp) { sp[0] = u256_from_u64(u256_clz(&sp[0])); }
@@ -72,7 +82,7 @@ static inline void op_CLZ(u256 *sp) { sp[0] = u256_from_u64(u256_clz(&sp[0])); }
     X(MSIZE, u256_from_u64(f->memory_size))
 
 #define OPS_DEFINE_CONTEXT(name, expr) \
-    static inline void op_##name(const frame *f, u256 *sp) { sp[1] = (expr); }
+    static inline void op_##name(const frame *f, u256 *sp) { ops_put(&sp[1], (expr)); }
 OPS_CONTEXT(OPS_DEFINE_CONTEXT)
 #undef OPS_DEFINE_CONTEXT
 

@@ -161,21 +161,28 @@ static inline u256 u256_mul(const u256 *a, const u256 *b)
  * branch on the shift amount), vacated bits filled with `fill`. */
 static inline u256 u256_shift_right_small(const u256 *x, unsigned n, uint64_t fill)
 {
-    uint64_t win[9] = {x->w[0], x->w[1], x->w[2], x->w[3], fill, fill, fill, fill, fill};
+    /* Limb by limb from x (no staging array: its 16-byte stores and 8-byte
+     * reloads would stall on store forwarding). */
     unsigned limbs = n / 64, bits = n % 64;
     u256 r;
-    for (unsigned i = 0; i < 4; i++)
-        r.w[i] = (win[i + limbs] >> bits) | ((win[i + limbs + 1] << 1) << (63 - bits));
+    for (unsigned i = 0; i < 4; i++) {
+        unsigned src = i + limbs;
+        uint64_t lo = src < 4 ? x->w[src] : fill;
+        uint64_t hi = src + 1 < 4 ? x->w[src + 1] : fill;
+        r.w[i] = (lo >> bits) | ((hi << 1) << (63 - bits));
+    }
     return r;
 }
 
 static inline u256 u256_shift_left_small(const u256 *x, unsigned n)
 {
-    uint64_t win[9] = {0, 0, 0, 0, 0, x->w[0], x->w[1], x->w[2], x->w[3]};
     unsigned limbs = n / 64, bits = n % 64;
     u256 r;
-    for (unsigned i = 0; i < 4; i++)
-        r.w[i] = (win[5 + i - limbs] << bits) | ((win[4 + i - limbs] >> 1) >> (63 - bits));
+    for (unsigned i = 0; i < 4; i++) {
+        uint64_t hi = i >= limbs ? x->w[i - limbs] : 0;
+        uint64_t lo = i >= limbs + 1 ? x->w[i - limbs - 1] : 0;
+        r.w[i] = (hi << bits) | ((lo >> 1) >> (63 - bits));
+    }
     return r;
 }
 
