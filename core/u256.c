@@ -261,6 +261,32 @@ static void divrem_words(const uint64_t *u, int ulen, const uint64_t *d, int dle
 
 /* ---- division ----------------------------------------------------------- */
 
+/* k when m == 2^k, else -1. Contracts divide and reduce by powers of two
+ * for shifts and masks (sha1_divs, blake2b's ADDMOD 2^64): those need no
+ * long division. */
+static int power_of_two(const u256 *m)
+{
+    int k = -1;
+    for (int i = 0; i < 4; i++) {
+        uint64_t w = m->w[i];
+        if (!w) continue;
+        if (k >= 0 || (w & (w - 1))) return -1;
+        k = i * 64 + __builtin_ctzll(w);
+    }
+    return k;
+}
+
+/* x mod 2^k, k < 256. */
+static u256 low_bits(const u256 *x, int k)
+{
+    u256 r;
+    for (int i = 0; i < 4; i++) {
+        int bits = k - 64 * i;
+        r.w[i] = bits >= 64 ? x->w[i] : bits <= 0 ? 0 : x->w[i] & (((uint64_t)1 << bits) - 1);
+    }
+    return r;
+}
+
 /* The division family copies whole words (operands just written by 64-bit
  * stores, results read back by 64-bit loads): with SSE those copies are
  * 16-byte moves that miss store forwarding, ~20% of snailtracer. */
@@ -277,6 +303,10 @@ GPR_ONLY void u256_divmod(const u256 *a, const u256 *b, u256 *quot, u256 *rem)
     } else if (dlen == 1 && u256_fits_u64(a)) {
         q.w[0] = a->w[0] / b->w[0];
         r.w[0] = a->w[0] % b->w[0];
+    } else if (power_of_two(b) >= 0) {
+        int k = power_of_two(b);
+        q = u256_shift_right_small(a, (unsigned)k, 0);
+        r = low_bits(a, k);
     } else {
         /* q and r are zero above the limbs divrem_words writes. */
         divrem_words(a->w, limb_count(a->w, 4), b->w, dlen, q.w, r.w);
@@ -325,6 +355,8 @@ u256 u256_addmod(const u256 *a, const u256 *b, const u256 *m)
     if (dlen == 0) return u256_zero();
 
     u256 s = u256_add(a, b);
+    int k = power_of_two(m);
+    if (k >= 0) return low_bits(&s, k); /* the carry out, 2^256, is 0 mod 2^k */
     bool carry = u256_lt(&s, a);
     if (u256_lt(a, m) && u256_lt(b, m)) {
         /* Common case: a + b < 2m, one conditional subtraction suffices. */
@@ -341,6 +373,11 @@ u256 u256_mulmod(const u256 *a, const u256 *b, const u256 *m)
 {
     int dlen = limb_count(m->w, 4);
     if (dlen == 0) return u256_zero();
+    int k = power_of_two(m);
+    if (k >= 0) { /* the product's bits from 2^256 up are 0 mod 2^k */
+        u256 low = u256_mul(a, b);
+        return low_bits(&low, k);
+    }
 
     uint64_t p[8];
     mul_full(a, b, p);

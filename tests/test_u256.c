@@ -142,6 +142,10 @@ static u256 related_word(const u256 *a)
         u256 sh = u256_from_u64(1 + rng_below(130));
         return u256_shr(&sh, a);
     }
+    case 6: { /* a power of two (the shortcut for shifts and masks) */
+        u256 one_ = u256_from_u64(1), k = u256_from_u64(rng_below(256));
+        return u256_shl(&k, &one_);
+    }
     default: return random_word();
     }
 }
