@@ -261,10 +261,15 @@ static void divrem_words(const uint64_t *u, int ulen, const uint64_t *d, int dle
 
 /* ---- division ----------------------------------------------------------- */
 
+/* The division family copies whole words (operands just written by 64-bit
+ * stores, results read back by 64-bit loads): with SSE those copies are
+ * 16-byte moves that miss store forwarding, ~20% of snailtracer. */
+#define GPR_ONLY __attribute__((target("general-regs-only")))
+
 /* k when m == 2^k, else -1. Contracts divide and reduce by powers of two
  * for shifts and masks (sha1_divs, blake2b's ADDMOD 2^64): those need no
  * long division. */
-static int power_of_two(const u256 *m)
+static inline GPR_ONLY int power_of_two(const u256 *m)
 {
     int k = -1;
     for (int i = 0; i < 4; i++) {
@@ -276,8 +281,21 @@ static int power_of_two(const u256 *m)
     return k;
 }
 
+/* x >> k, k < 256 (u256.h's shift, in the division family's registers). */
+static inline GPR_ONLY u256 high_bits(const u256 *x, int k)
+{
+    int limbs = k / 64, bits = k % 64;
+    u256 r;
+    for (int i = 0; i < 4; i++) {
+        uint64_t lo = i + limbs < 4 ? x->w[i + limbs] : 0;
+        uint64_t hi = i + limbs + 1 < 4 ? x->w[i + limbs + 1] : 0;
+        r.w[i] = (lo >> bits) | ((hi << 1) << (63 - bits));
+    }
+    return r;
+}
+
 /* x mod 2^k, k < 256. */
-static u256 low_bits(const u256 *x, int k)
+static inline GPR_ONLY u256 low_bits(const u256 *x, int k)
 {
     u256 r;
     for (int i = 0; i < 4; i++) {
@@ -287,10 +305,6 @@ static u256 low_bits(const u256 *x, int k)
     return r;
 }
 
-/* The division family copies whole words (operands just written by 64-bit
- * stores, results read back by 64-bit loads): with SSE those copies are
- * 16-byte moves that miss store forwarding, ~20% of snailtracer. */
-#define GPR_ONLY __attribute__((target("general-regs-only")))
 
 GPR_ONLY void u256_divmod(const u256 *a, const u256 *b, u256 *quot, u256 *rem)
 {
@@ -305,7 +319,7 @@ GPR_ONLY void u256_divmod(const u256 *a, const u256 *b, u256 *quot, u256 *rem)
         r.w[0] = a->w[0] % b->w[0];
     } else if (power_of_two(b) >= 0) {
         int k = power_of_two(b);
-        q = u256_shift_right_small(a, (unsigned)k, 0);
+        q = high_bits(a, k);
         r = low_bits(a, k);
     } else {
         /* q and r are zero above the limbs divrem_words writes. */
