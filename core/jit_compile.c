@@ -662,39 +662,6 @@ static bool elide_pop(compiler *c, uint8_t op, size_t next_pc)
     return true;
 }
 
-/* PUSH c; MUL with c below 2^32: x * c in place, as machine code. */
-static bool emit_mul_immediate(compiler *c, uint32_t pc, uint8_t op, size_t next_pc)
-{
-    if (op < OP_PUSH1 || op > OP_PUSH4 || next_pc >= c->ci->code_len || c->ci->code[next_pc] != OP_MUL) return false;
-    u256 v = u256_load_be_n(c->ci->code + pc + 1, (size_t)(op - OP_PUSH0));
-    asm_buf *b = c->b;
-    int32_t x = item(c, 0);
-    c->spent += c->optab->base_gas[OP_MUL];
-    static const int result[3] = {R8, R10, R11};
-    mov_imm(b, RCX, v.w[0]);
-    for (int k = 0; k < 3; k++) {
-        load(b, RAX, R_SP, x + 8 * k);
-        put8(b, 0x48); /* mul rcx: rdx:rax = rax * rcx */
-        put8(b, 0xf7);
-        put8(b, 0xe1);
-        if (k) {
-            rr(b, 0x01, RAX, R9);          /* add rax, r9 */
-            alu_imm(b, 2, RDX, 0);         /* adc rdx, 0 */
-        }
-        rr(b, 0x89, result[k], RAX);
-        rr(b, 0x89, R9, RDX);
-    }
-    load(b, RAX, R_SP, x + 24);
-    put8(b, 0x48); /* imul rax, rcx: the top limb keeps only its low half */
-    put8(b, 0x0f);
-    put8(b, 0xaf);
-    put8(b, 0xc1);
-    rr(b, 0x01, RAX, R9);
-    for (int k = 0; k < 3; k++) store(b, R_SP, x + 8 * k, result[k]);
-    store(b, R_SP, x + 24, RAX);
-    return true;
-}
-
 /* rax = frame memory + the offset in stack item `i` when [offset, offset+32)
  * lies in memory already paid for; otherwise a jump whose rel32 positions
  * go to slow[0..2]. */
@@ -741,6 +708,280 @@ static void emit_memory_access(compiler *c, uint8_t op, size_t next_pc)
     for (int k = 0; k < 3; k++) bind_near(b, slow[k]);
     emit_helper(c, op, JIT_INSTR, next_pc); /* moves c->off for both paths */
     bind_near(b, done);
+}
+
+/* ------------------------------------------------------ fused arithmetic */
+
+/* An operand of a two-word operation: a stack item, or the constant of a
+ * PUSH folded into the instruction after it. */
+typedef struct {
+    bool is_const;
+    int item;
+    u256 value;
+} operand;
+
+static operand stack_operand(int item) { return (operand){.is_const = false, .item = item}; }
+
+/* ALU opcodes of the "r/m, reg" register form. */
+static uint8_t alu_rr_form(uint8_t rm_form) { return (uint8_t)(rm_form - 2); }
+/* ... and the /digit of their immediate form. */
+static int alu_digit(uint8_t rm_form) { return (rm_form >> 3) & 7; }
+
+/* reg = limb k of an operand. */
+static void load_operand(compiler *c, int reg, const operand *o, int k)
+{
+    if (o->is_const)
+        mov_imm(c->b, reg, o->value.w[k]);
+    else
+        load(c->b, reg, R_SP, item(c, o->item) + 8 * k);
+}
+
+/* reg (op)= limb k of an operand; rcx is scratch for wide constants. */
+static void alu_operand(compiler *c, uint8_t rm_form, int reg, const operand *o, int k)
+{
+    if (!o->is_const) {
+        rm(c->b, rm_form, reg, R_SP, item(c, o->item) + 8 * k);
+        return;
+    }
+    uint64_t v = o->value.w[k];
+    if ((int64_t)v == (int64_t)(int32_t)v) {
+        alu_imm(c->b, alu_digit(rm_form), reg, (int32_t)v);
+    } else {
+        mov_imm(c->b, RCX, v);
+        rr(c->b, alu_rr_form(rm_form), reg, RCX);
+    }
+}
+
+/* ADD, SUB, AND, OR, XOR: a op b into stack item `dest`. */
+static void emit_arith(compiler *c, uint8_t op, const operand *a, const operand *b, int dest)
+{
+    uint8_t first, next;
+    switch (op) {
+    case OP_ADD: first = ALU_ADD, next = ALU_ADC; break;
+    case OP_SUB: first = ALU_SUB, next = ALU_SBB; break;
+    case OP_AND: first = next = ALU_AND; break;
+    case OP_OR: first = next = ALU_OR; break;
+    default: first = next = ALU_XOR; break;
+    }
+    int32_t d = item(c, dest);
+    for (int k = 0; k < 4; k++) { /* mov leaves the carry alone */
+        load_operand(c, RAX, a, k);
+        alu_operand(c, k ? next : first, RAX, b, k);
+        store(c->b, R_SP, d + 8 * k, RAX);
+    }
+}
+
+/* MUL: the low 256 bits of a * b into stack item `dest`, schoolbook, with
+ * the products of a constant's zero limbs left out. */
+static void emit_mul(compiler *c, const operand *a, const operand *b, int dest)
+{
+    asm_buf *bf = c->b;
+    if (a->is_const) { /* the constant, if any, as b: multiplied from rcx */
+        const operand *t = a;
+        a = b;
+        b = t;
+    }
+    static const int acc[4] = {R8, R9, R10, R11};
+    for (int k = 0; k < 4; k++) mov_imm(bf, acc[k], 0);
+    for (int i = 0; i < 4; i++) {
+        for (int j = 0; i + j < 4; j++) {
+            if (b->is_const && b->value.w[j] == 0) continue;
+            if (a->is_const && a->value.w[i] == 0) continue;
+            load_operand(c, RAX, a, i);
+            int top = i + j == 3;
+            if (b->is_const) {
+                mov_imm(bf, RCX, b->value.w[j]);
+                if (top) { /* imul rax, rcx: only the low half counts */
+                    put8(bf, 0x48), put8(bf, 0x0f), put8(bf, 0xaf), put8(bf, 0xc1);
+                } else { /* mul rcx */
+                    put8(bf, 0x48), put8(bf, 0xf7), put8(bf, 0xe1);
+                }
+            } else if (top) { /* imul rax, [b_j] */
+                rex(bf, true, RAX, R_SP);
+                put8(bf, 0x0f), put8(bf, 0xaf);
+                mem(bf, RAX, R_SP, item(c, b->item) + 8 * j);
+            } else { /* mul qword [b_j] */
+                rm(bf, 0xf7, 4, R_SP, item(c, b->item) + 8 * j);
+            }
+            rr(bf, 0x01, acc[i + j], RAX); /* add */
+            if (!top) {
+                rr(bf, 0x11, acc[i + j + 1], RDX); /* adc */
+                for (int k = i + j + 2; k < 4; k++) alu_imm(bf, 2, acc[k], 0); /* adc 0 */
+            }
+        }
+    }
+    int32_t d = item(c, dest);
+    for (int k = 0; k < 4; k++) store(bf, R_SP, d + 8 * k, acc[k]);
+}
+
+/* SHL, SHR, SAR by a constant amount of the word in stack item `x`, in place. */
+static void emit_shift(compiler *c, uint8_t op, const u256 *amount, int x)
+{
+    asm_buf *b = c->b;
+    int32_t d = item(c, x);
+    bool all = !u256_fits_u64(amount) || amount->w[0] >= 256;
+    unsigned n = all ? 256 : (unsigned)amount->w[0];
+    unsigned limbs = n / 64, bits = n % 64;
+    if (op == OP_SAR) { /* rsi = the fill: 0 or all ones */
+        load(b, RSI, R_SP, d + 24);
+        rex(b, true, 0, RSI), put8(b, 0xc1), put8(b, 0xc0 | 7 << 3 | (RSI & 7)), put8(b, 63);
+    }
+    if (op == OP_SHL) {
+        for (int k = 3; k >= 0; k--) {
+            int hi = k - (int)limbs, lo = hi - 1;
+            if (hi < 0) {
+                store_imm(b, R_SP, d + 8 * k, 0);
+                continue;
+            }
+            load(b, RAX, R_SP, d + 8 * hi);
+            if (bits) {
+                if (lo >= 0) { /* shld rax, rdx, bits */
+                    load(b, RDX, R_SP, d + 8 * lo);
+                    put8(b, 0x48), put8(b, 0x0f), put8(b, 0xa4), put8(b, 0xd0), put8(b, (uint8_t)bits);
+                } else { /* shl rax, bits */
+                    put8(b, 0x48), put8(b, 0xc1), put8(b, 0xe0), put8(b, (uint8_t)bits);
+                }
+            }
+            store(b, R_SP, d + 8 * k, RAX);
+        }
+        return;
+    }
+    for (int k = 0; k < 4; k++) { /* SHR, SAR */
+        int lo = k + (int)limbs, hi = lo + 1;
+        if (lo > 3) {
+            if (op == OP_SAR)
+                store(b, R_SP, d + 8 * k, RSI);
+            else
+                store_imm(b, R_SP, d + 8 * k, 0);
+            continue;
+        }
+        load(b, RAX, R_SP, d + 8 * lo);
+        if (bits) {
+            if (hi <= 3 || op == OP_SAR) { /* shrd rax, rdx (or the fill), bits */
+                if (hi <= 3)
+                    load(b, RDX, R_SP, d + 8 * hi);
+                else
+                    rr(b, 0x89, RDX, RSI);
+                put8(b, 0x48), put8(b, 0x0f), put8(b, 0xac), put8(b, 0xd0), put8(b, (uint8_t)bits);
+            } else { /* shr rax, bits */
+                put8(b, 0x48), put8(b, 0xc1), put8(b, 0xe8), put8(b, (uint8_t)bits);
+            }
+        }
+        store(b, R_SP, d + 8 * k, RAX);
+    }
+}
+
+/* The flags of a comparison (or ISZERO of a), and the condition under which
+ * the EVM's result is 1. */
+static enum cond emit_condition(compiler *c, uint8_t op, const operand *a, const operand *b)
+{
+    switch (op) {
+    case OP_ISZERO:
+        load_operand(c, RAX, a, 0);
+        for (int k = 1; k < 4; k++) alu_operand(c, ALU_OR, RAX, a, k);
+        return CC_E;
+    case OP_EQ:
+        load_operand(c, RAX, a, 0);
+        alu_operand(c, ALU_XOR, RAX, b, 0);
+        for (int k = 1; k < 4; k++) {
+            load_operand(c, RDX, a, k);
+            alu_operand(c, ALU_XOR, RDX, b, k);
+            rr(c->b, 0x09, RAX, RDX); /* or rax, rdx */
+        }
+        return CC_E;
+    default: { /* LT, SLT: a - b; GT, SGT: b - a; the borrow (or sign) says */
+        const operand *x = (op == OP_LT || op == OP_SLT) ? a : b, *y = x == a ? b : a;
+        for (int k = 0; k < 4; k++) {
+            load_operand(c, RAX, x, k);
+            alu_operand(c, k ? ALU_SBB : ALU_CMP, RAX, y, k);
+        }
+        return (op == OP_LT || op == OP_GT) ? CC_B : CC_L;
+    }
+    }
+}
+
+static bool is_comparison(uint8_t op)
+{
+    return op == OP_EQ || op == OP_LT || op == OP_GT || op == OP_SLT || op == OP_SGT || op == OP_ISZERO;
+}
+
+/* Arithmetic the compiler emits from operands, with a preceding PUSH folded
+ * in as a constant and a following [ISZERO] PUSH dest JUMPI folded into a
+ * conditional jump. Returns the pc after everything emitted, 0 when `op`
+ * starts no such sequence; *block_ended when a jump ended the block. */
+static size_t emit_fused(compiler *c, size_t pc, uint8_t op, size_t next, bool *block_ended)
+{
+    const uint8_t *code = c->ci->code;
+    size_t len = c->ci->code_len;
+    const fork_opcode_table *t = c->optab;
+    operand a, b;
+    int dest, pops;
+    uint8_t arith;
+    size_t after;
+    *block_ended = false;
+    if (op >= OP_PUSH1 && op <= OP_PUSH32 && next < len && t->defined[code[next]] &&
+        (code[next] == OP_ADD || code[next] == OP_SUB || code[next] == OP_AND || code[next] == OP_OR ||
+         code[next] == OP_XOR || code[next] == OP_MUL || code[next] == OP_SHL || code[next] == OP_SHR ||
+         code[next] == OP_SAR || (is_comparison(code[next]) && code[next] != OP_ISZERO))) {
+        a = (operand){.is_const = true, .value = u256_load_be_n(code + pc + 1, (size_t)(op - OP_PUSH0))};
+        b = stack_operand(0);
+        dest = 0, pops = 0, arith = code[next], after = next + 1;
+        c->spent += t->base_gas[arith];
+    } else if (op == OP_ADD || op == OP_SUB || op == OP_AND || op == OP_OR || op == OP_XOR || op == OP_MUL ||
+               (is_comparison(op) && op != OP_ISZERO)) {
+        a = stack_operand(0), b = stack_operand(1);
+        dest = 1, pops = 1, arith = op, after = next;
+    } else if (op == OP_ISZERO) {
+        a = stack_operand(0), b = a;
+        dest = 0, pops = 0, arith = op, after = next;
+    } else {
+        return 0;
+    }
+    switch (arith) {
+    case OP_ADD: case OP_SUB: case OP_AND: case OP_OR: case OP_XOR:
+        emit_arith(c, arith, &a, &b, dest);
+        c->off -= pops;
+        return after;
+    case OP_MUL:
+        emit_mul(c, &a, &b, dest);
+        c->off -= pops;
+        return after;
+    case OP_SHL: case OP_SHR: case OP_SAR:
+        emit_shift(c, arith, &a.value, 0); /* only with a PUSHed amount */
+        return after;
+    default:
+        break;
+    }
+    enum cond cc = emit_condition(c, arith, &a, &b);
+    /* [ISZERO] PUSHn dest JUMPI, dest a JUMPDEST: jump on the flags. */
+    size_t at = after;
+    bool negate = at < len && code[at] == OP_ISZERO && t->defined[OP_ISZERO];
+    if (negate) at++;
+    if (at < len && code[at] >= OP_PUSH1 && code[at] <= OP_PUSH32) {
+        size_t jumpi = at + instr_len(code[at]);
+        u256 v = u256_load_be_n(code + at + 1, (size_t)(code[at] - OP_PUSH0));
+        if (jumpi < len && code[jumpi] == OP_JUMPI && u256_fits_u64(&v) && is_jumpdest(c->ci, v.w[0])) {
+            c->spent += (negate ? t->base_gas[OP_ISZERO] : 0) + t->base_gas[code[at]] + t->base_gas[OP_JUMPI];
+            uint32_t target = (uint32_t)v.w[0];
+            if (negate) cc = (enum cond)(cc ^ 1);
+            c->off -= pops + 1;
+            sync_sp(c); /* lea: the flags survive */
+            if (target <= pc) { /* backward: poll the abort flag when taken */
+                size_t skip = jcc_short(c->b, (enum cond)(cc ^ 1));
+                poll_abort(c);
+                jmp_to(c->b, TO_BLOCK, target);
+                bind_short(c->b, skip);
+            } else {
+                jcc_to(c->b, cc, TO_BLOCK, target);
+            }
+            *block_ended = true;
+            return jumpi + 1;
+        }
+    }
+    setcc_eax(c->b, cc);
+    store_flag(c, dest);
+    c->off -= pops;
+    return after;
 }
 
 /* PUSH followed by JUMP or JUMPI to a valid destination: a direct jump.
@@ -849,12 +1090,17 @@ bool jit_compile(const code_info *ci, enum fork f, jit_image *out)
             continue;
         }
         c.spent += c.optab->base_gas[op];
-        if (emit_static_jump(&c, (uint32_t)pc, op, next)) {
+        bool fused_jump;
+        size_t fused_end = emit_fused(&c, pc, op, next, &fused_jump);
+        if (fused_end) {
+            next = fused_end;
+            if (fused_jump) in_block = false; /* JUMPI: the fallthrough starts a block */
+        } else if (emit_static_jump(&c, (uint32_t)pc, op, next)) {
             uint8_t jump = code[next];
             next += 1;
             in_block = false;
             dead = jump == OP_JUMP;
-        } else if (elide_pop(&c, op, next) || emit_mul_immediate(&c, (uint32_t)pc, op, next)) {
+        } else if (elide_pop(&c, op, next)) {
             next += 1; /* the POP or MUL, done */
         } else {
             if (op == OP_MLOAD || op == OP_MSTORE)
