@@ -79,12 +79,12 @@ static uint64_t rnd(void)
 /* Opcodes a random program draws from: every opcode the compiler emits
  * natively, and a selection of helper-called ones (cheap, no state). */
 static const uint8_t native_ops[] = {
-    OP_ADD, OP_SUB, OP_LT, OP_GT, OP_SLT, OP_SGT, OP_EQ, OP_ISZERO, OP_AND, OP_OR, OP_XOR, OP_NOT, OP_POP,
+    OP_ADD, OP_SUB, OP_MUL, OP_SHL, OP_SHR, OP_SAR, OP_LT, OP_GT, OP_SLT, OP_SGT, OP_EQ, OP_ISZERO, OP_AND, OP_OR, OP_XOR, OP_NOT, OP_POP,
     OP_PC, OP_GAS, OP_JUMPDEST, OP_PUSH0, OP_DUP1, OP_DUP2, OP_DUP3, OP_DUP16, OP_SWAP1, OP_SWAP2,
     OP_SWAP3, OP_SWAP16, OP_JUMP, OP_JUMPI,
 };
 static const uint8_t helper_ops[] = {
-    OP_MUL, OP_DIV, OP_SDIV, OP_MOD, OP_SMOD, OP_ADDMOD, OP_MULMOD, OP_SIGNEXTEND, OP_BYTE, OP_SHL, OP_SHR,
+    OP_DIV, OP_SDIV, OP_MOD, OP_SMOD, OP_ADDMOD, OP_MULMOD, OP_SIGNEXTEND, OP_BYTE, OP_SHL, OP_SHR,
     OP_SAR, OP_CLZ, OP_EXP, OP_CALLDATALOAD, OP_CALLDATASIZE, OP_ADDRESS, OP_CALLER, OP_MSIZE, OP_MLOAD,
     OP_MSTORE, OP_MSTORE8, OP_SLOAD, OP_SSTORE, OP_TLOAD, OP_TSTORE, OP_KECCAK256, OP_CODESIZE, 0xfe, 0x0c,
 };
@@ -126,6 +126,14 @@ static size_t random_program(uint8_t *code, int body, bool with_helpers)
             height++;
         } else if (r < 33 && n_jumps < 256 && n_dests < 255) {
             bool conditional = rnd() % 2;
+            if (conditional && rnd() % 2) { /* a comparison [+ ISZERO] the compiler fuses with JUMPI */
+                static const uint8_t cmp[] = {OP_LT, OP_GT, OP_SLT, OP_SGT, OP_EQ, OP_ISZERO};
+                uint8_t op = cmp[rnd() % sizeof cmp];
+                if (rnd() % 2) push_word(code, &n, 256), height++;
+                code[n++] = op;
+                height -= op != OP_ISZERO;
+                if (rnd() % 3 == 0) code[n++] = OP_ISZERO;
+            }
             code[n++] = OP_PUSH2;
             jump_at[n_jumps++] = n;
             n += 2;
