@@ -21,7 +21,7 @@ enum {
     OPT_DB = 1000, OPT_LISTEN, OPT_THREADS, OPT_WORKERS, OPT_QUEUE, OPT_MAX_CONNECTIONS, OPT_MAX_BODY,
     OPT_MAX_BATCH, OPT_GAS_CAP, OPT_CALL_TIMEOUT, OPT_INLINE_BUDGET, OPT_SHUTDOWN_TIMEOUT, OPT_IDLE_TIMEOUT, OPT_CORS_ORIGIN,
     OPT_ADMIN, OPT_ADMIN_TOKEN, OPT_ADMIN_TOKEN_FILE, OPT_LOG_LEVEL, OPT_PRIORITY_FEE, OPT_ENGINE, OPT_PROGRAM_KEY,
-    OPT_HELP,
+    OPT_CODE_CACHE, OPT_HELP,
 };
 
 typedef struct {
@@ -54,6 +54,7 @@ static const option_row option_rows[] = {
     {OPT_PRIORITY_FEE, "priority-fee", "JITEVM_PRIORITY_FEE", "WEI", "tip suggested by eth_maxPriorityFeePerGas (default 1000000000)"},
     {OPT_ENGINE, "engine", "JITEVM_ENGINE", "ENGINE", "interp, jit or tiered: how calls execute (default tiered: interpreted until compiled)"},
     {OPT_PROGRAM_KEY, "program-key", "JITEVM_PROGRAM_KEY", "HEX", "key of the stored compiled programs' tags, 64 hex digits (default: DB.program-key, made on first use)"},
+    {OPT_CODE_CACHE, "code-cache", "JITEVM_CODE_CACHE", "BYTES", "memory for analysed and compiled contracts, k/M/G suffixes allowed (default 256M)"},
 };
 #define N_OPTIONS (sizeof option_rows / sizeof option_rows[0])
 
@@ -246,6 +247,11 @@ static bool apply(rpc_config *cfg, const option_row *r, const char *v, const cha
         if (!parse_size(v, &cfg->max_body) || cfg->max_body < 64 || cfg->max_body > ((size_t)1 << 30))
             return fail(err, err_len, "%s: expected a size from 64 bytes to 1G (e.g. 5M), got '%s'", source, v);
         return true;
+    case OPT_CODE_CACHE:
+        if (!parse_size(v, &cfg->code_cache_bytes) || cfg->code_cache_bytes < (1u << 20) ||
+            cfg->code_cache_bytes > ((size_t)64 << 30))
+            return fail(err, err_len, "%s: expected a size from 1M to 64G (e.g. 256M), got '%s'", source, v);
+        return true;
     case OPT_MAX_BATCH:
         if (!parse_long(v, 1, 1000000, &n)) return fail(err, err_len, "%s: expected 1..1000000, got '%s'", source, v);
         cfg->max_batch = (size_t)n;
@@ -330,6 +336,7 @@ static void set_defaults(rpc_config *cfg)
     cfg->queue_size = 1024;
     cfg->max_connections = 1024;
     cfg->max_body = 5u << 20;
+    cfg->code_cache_bytes = (size_t)256 << 20;
     cfg->max_batch = 1000;
     cfg->gas_cap = 50000000;
     cfg->call_timeout_ms = 5000;

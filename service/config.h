@@ -38,6 +38,7 @@ typedef struct {
     enum log_level log_level;
     u256 priority_fee;         /* the tip eth_maxPriorityFeePerGas suggests */
     enum engine engine;        /* how calls execute (jit.h) */
+    size_t code_cache_bytes;   /* the code cache's budget (analysed + compiled code) */
     char program_key[PROGRAM_KEY_HEX_LEN + 1]; /* "" : the key file beside the database */
 } rpc_config;
 

@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "code_cache.h"
 #include "jit.h"
 #include "log.h"
 #include "metrics.h"
@@ -620,9 +621,9 @@ static void log_startup(server *s, uint16_t port, store_conn *conn)
              v6 ? "]" : "", port);
     log_notice("database %s: schema v%d, chain id %llu, %s%s", cfg->db_path, store_schema_version(),
              (unsigned long long)s->chain.chain_id, head_text, counts);
-    log_notice("config: engine=%s threads=%d workers=%d queue=%d max-connections=%d max-body=%zu max-batch=%zu gas-cap=%llu "
+    log_notice("config: engine=%s code-cache=%zuM threads=%d workers=%d queue=%d max-connections=%d max-body=%zu max-batch=%zu gas-cap=%llu "
              "call-timeout=%s inline-budget=%llums cors-origin='%s' admin=%s log-level=%s",
-             engine_name(cfg->engine), cfg->http_threads, cfg->workers, cfg->queue_size, cfg->max_connections, cfg->max_body, cfg->max_batch,
+             engine_name(cfg->engine), cfg->code_cache_bytes >> 20, cfg->http_threads, cfg->workers, cfg->queue_size, cfg->max_connections, cfg->max_body, cfg->max_batch,
              (unsigned long long)cfg->gas_cap, timeout, (unsigned long long)cfg->inline_budget_ms, cfg->cors_origin, cfg->admin ? "on" : "off",
              log_level_name(cfg->log_level));
     if (cfg->engine != ENGINE_INTERP && !jit_supported())
@@ -654,6 +655,7 @@ static bool open_programs(server *s)
 {
     rpc_config *cfg = s->cfg;
     char err[512];
+    code_cache_set_budget(cfg->code_cache_bytes);
     if (cfg->engine == ENGINE_INTERP) return true;
     bool ok = program_store_open(&s->programs, s->db, cfg->db_path, cfg->program_key[0] ? cfg->program_key : NULL,
                                  err, sizeof err);

@@ -615,6 +615,9 @@ out=$("$JITEVM" serve --db "$DB" --listen 127.0.0.1:0 2>&1)
 check_eq "readable key file: exit status 1" 1 "$?"
 check "readable key file: the message" "must not be accessible to group or others (chmod 600 $DB.program-key)" "$out"
 chmod 600 "$DB.program-key"
+out=$("$JITEVM" serve --db "$DB" --listen 127.0.0.1:0 --code-cache 100k 2>&1)
+check_eq "--code-cache 100k: exit status 2" 2 "$?"
+check "--code-cache 100k: the message" "--code-cache: expected a size from 1M to 64G" "$out"
 out=$("$JITEVM" statetest --engine bogus "$TMP" 2>&1)
 check_eq "statetest --engine bogus: exit status 2" 2 "$?"
 check "statetest --engine bogus: the message" "unknown engine 'bogus' (known: interp, jit, tiered)" "$out"
