@@ -301,6 +301,11 @@ typedef struct {
     int64_t block_cost; /* base gas of the whole block */
     int64_t spent;      /* base gas of the block's instructions up to and including the current one */
     int32_t off;        /* stack top = rbx + 32 * off */
+    /* One stack word may also be in r8..r11 (write-through: memory always
+     * holds it too, so hand-overs, helpers and jumps need no flush): the
+     * word at rbx + 32 * cache_pos, when `cached`. */
+    bool cached;
+    int32_t cache_pos;
 } compiler;
 
 static size_t instr_len(uint8_t op) { return 1 + (op >= OP_PUSH1 && op <= OP_PUSH32 ? (size_t)(op - OP_PUSH1 + 1) : 0); }
@@ -346,10 +351,31 @@ static void scan_block(const compiler *c, size_t start, int64_t *cost, int *min_
 /* Stack item `i` from the top (0 = top) as a displacement from rbx. */
 static int32_t item(const compiler *c, int i) { return 32 * (c->off - i); }
 
+static const int cache_reg[4] = {R8, R9, R10, R11};
+
+static void cache_drop(compiler *c) { c->cached = false; }
+
+/* Whether stack item i is the cached word. */
+static bool in_cache(const compiler *c, int i) { return c->cached && c->cache_pos == c->off - i; }
+
+/* Stack item i is now the word in r8..r11. */
+static void cache_hold(compiler *c, int i)
+{
+    c->cached = true;
+    c->cache_pos = c->off - i;
+}
+
+/* Stack item i is about to be written other than through the cache. */
+static void cache_forget(compiler *c, int i)
+{
+    if (in_cache(c, i)) c->cached = false;
+}
+
 /* Makes rbx the real stack top (lea keeps the flags). */
 static void sync_sp(compiler *c)
 {
     if (c->off) lea(c->b, R_SP, R_SP, 32 * c->off);
+    c->cache_pos -= c->off;
     c->off = 0;
 }
 
@@ -361,6 +387,7 @@ static void start_block(compiler *c, size_t pc)
     scan_block(c, pc, &c->block_cost, &min_height, &max_growth);
     c->spent = 0;
     c->off = 0;
+    cache_drop(c); /* reached by jumps: nothing is known */
     if (c->block_cost > INT32_MAX) b->failed = true;
     if (c->block_cost == 0 && min_height == 0 && max_growth == 0) return;
     uint32_t s = new_stub(b, (uint32_t)pc, 0, c->block_cost);
@@ -446,6 +473,11 @@ static void dynamic_target(compiler *c, int i, uint32_t stub_index)
 /* rax = (stack item i) != 0, as flags: ZF set when zero. */
 static void test_word(compiler *c, int i)
 {
+    if (in_cache(c, i)) {
+        rr(c->b, 0x89, RAX, cache_reg[0]);
+        for (int k = 1; k < 4; k++) rr(c->b, 0x09, RAX, cache_reg[k]); /* or */
+        return;
+    }
     int32_t d = item(c, i);
     load(c->b, RAX, R_SP, d);
     for (int k = 1; k < 4; k++) rm(c->b, ALU_OR, RAX, R_SP, d + 8 * k);
@@ -454,6 +486,7 @@ static void test_word(compiler *c, int i)
 static void push_constant(compiler *c, const u256 *v)
 {
     c->off++;
+    cache_forget(c, 0);
     int32_t d = item(c, 0);
     for (int k = 0; k < 4; k++) {
         uint64_t limb = v->w[k];
@@ -469,38 +502,16 @@ static void push_constant(compiler *c, const u256 *v)
 /* A 0/1 result in eax into stack item i. */
 static void store_flag(compiler *c, int i)
 {
+    cache_forget(c, i);
     int32_t d = item(c, i);
     store(c->b, R_SP, d, RAX);
     for (int k = 1; k < 4; k++) store_imm(c->b, R_SP, d + 8 * k, 0);
 }
 
-/* a (top) op b, limb by limb with the carry, into b. */
-static void emit_carry_chain(compiler *c, uint8_t first, uint8_t next)
-{
-    int32_t a = item(c, 0), bb = item(c, 1);
-    for (int k = 0; k < 4; k++) {
-        load(c->b, RAX, R_SP, a + 8 * k);
-        rm(c->b, k ? next : first, RAX, R_SP, bb + 8 * k);
-        store(c->b, R_SP, bb + 8 * k, RAX);
-    }
-    c->off--;
-}
-
-/* Flags of x - y over the whole word (x, y stack items), for unsigned and
- * signed comparisons. */
-static void compare_words(compiler *c, int x, int y)
-{
-    int32_t dx = item(c, x), dy = item(c, y);
-    for (int k = 0; k < 4; k++) {
-        load(c->b, RAX, R_SP, dx + 8 * k);
-        rm(c->b, k ? ALU_SBB : ALU_CMP, RAX, R_SP, dy + 8 * k);
-    }
-}
-
 static void emit_native(compiler *c, uint32_t pc, uint8_t op)
 {
     asm_buf *b = c->b;
-    static const int scratch[8] = {RAX, RCX, RDX, RSI, RDI, R8, R9, R10};
+    static const int scratch[4] = {RAX, RCX, RDX, RSI};
     switch (op) {
     case OP_STOP:
         store(b, R_FRAME, offsetof(frame, gas), R_GAS);
@@ -508,41 +519,14 @@ static void emit_native(compiler *c, uint32_t pc, uint8_t op)
         put8(b, 0xc0);
         jmp_to(b, TO_EPILOGUE, 0);
         return;
-    case OP_ADD: emit_carry_chain(c, ALU_ADD, ALU_ADC); return;
-    case OP_SUB: emit_carry_chain(c, ALU_SUB, ALU_SBB); return;
-    case OP_AND: emit_carry_chain(c, ALU_AND, ALU_AND); return;
-    case OP_OR: emit_carry_chain(c, ALU_OR, ALU_OR); return;
-    case OP_XOR: emit_carry_chain(c, ALU_XOR, ALU_XOR); return;
     case OP_NOT:
+        cache_forget(c, 0);
         for (int k = 0; k < 4; k++) {
             rex(b, true, 0, R_SP);
             put8(b, 0xf7);
             mem(b, 2, R_SP, item(c, 0) + 8 * k);
         }
         return;
-    case OP_ISZERO:
-        test_word(c, 0);
-        setcc_eax(b, CC_E);
-        store_flag(c, 0);
-        return;
-    case OP_EQ: {
-        int32_t a = item(c, 0), bb = item(c, 1);
-        load(b, RAX, R_SP, a);
-        rm(b, ALU_XOR, RAX, R_SP, bb);
-        for (int k = 1; k < 4; k++) {
-            load(b, RCX, R_SP, a + 8 * k);
-            rm(b, ALU_XOR, RCX, R_SP, bb + 8 * k);
-            rr(b, 0x09, RAX, RCX); /* or rax, rcx */
-        }
-        setcc_eax(b, CC_E);
-        store_flag(c, 1);
-        c->off--;
-        return;
-    }
-    case OP_LT: compare_words(c, 0, 1); setcc_eax(b, CC_B); store_flag(c, 1); c->off--; return;
-    case OP_GT: compare_words(c, 1, 0); setcc_eax(b, CC_B); store_flag(c, 1); c->off--; return;
-    case OP_SLT: compare_words(c, 0, 1); setcc_eax(b, CC_L); store_flag(c, 1); c->off--; return;
-    case OP_SGT: compare_words(c, 1, 0); setcc_eax(b, CC_L); store_flag(c, 1); c->off--; return;
     case OP_POP: c->off--; return;
     case OP_PC: {
         u256 v = u256_from_u64(pc);
@@ -583,19 +567,27 @@ static void emit_native(compiler *c, uint32_t pc, uint8_t op)
     default:
         break;
     }
-    if (op >= OP_DUP1 && op <= OP_DUP16) {
+    if (op >= OP_DUP1 && op <= OP_DUP16) { /* the copy becomes the cached word */
         int n = op - OP_DUP1 + 1;
         int32_t src = item(c, n - 1), dst = item(c, -1);
-        for (int k = 0; k < 4; k++) load(b, scratch[k], R_SP, src + 8 * k);
-        for (int k = 0; k < 4; k++) store(b, R_SP, dst + 8 * k, scratch[k]);
+        if (!in_cache(c, n - 1))
+            for (int k = 0; k < 4; k++) load(b, cache_reg[k], R_SP, src + 8 * k);
+        for (int k = 0; k < 4; k++) store(b, R_SP, dst + 8 * k, cache_reg[k]);
         c->off++;
+        cache_hold(c, 0);
     } else if (op >= OP_SWAP1 && op <= OP_SWAP16) {
+        /* The word in r8..r11 (the cached one, else item n loaded there)
+         * follows its value to its new place. */
         int n = op - OP_SWAP1 + 1;
         int32_t top = item(c, 0), other = item(c, n);
-        for (int k = 0; k < 4; k++) load(b, scratch[k], R_SP, top + 8 * k);
-        for (int k = 0; k < 4; k++) load(b, scratch[4 + k], R_SP, other + 8 * k);
-        for (int k = 0; k < 4; k++) store(b, R_SP, top + 8 * k, scratch[4 + k]);
-        for (int k = 0; k < 4; k++) store(b, R_SP, other + 8 * k, scratch[k]);
+        bool top_cached = in_cache(c, 0);
+        int32_t reg_from = top_cached ? top : other, reg_to = top_cached ? other : top;
+        if (!top_cached && !in_cache(c, n))
+            for (int k = 0; k < 4; k++) load(b, cache_reg[k], R_SP, other + 8 * k);
+        for (int k = 0; k < 4; k++) load(b, scratch[k], R_SP, reg_to + 8 * k);
+        for (int k = 0; k < 4; k++) store(b, R_SP, reg_from + 8 * k, scratch[k]);
+        for (int k = 0; k < 4; k++) store(b, R_SP, reg_to + 8 * k, cache_reg[k]);
+        cache_hold(c, top_cached ? n : 0);
     } else { /* PUSH0..PUSH32 */
         int n = op - OP_PUSH0;
         u256 v = n ? u256_load_be_n(c->ci->code + pc + 1, (size_t)n) : u256_zero();
@@ -607,6 +599,7 @@ static void emit_native(compiler *c, uint32_t pc, uint8_t op)
 static void emit_helper(compiler *c, uint8_t op, enum jit_op_kind kind, size_t next_pc)
 {
     asm_buf *b = c->b;
+    cache_drop(c); /* a call clobbers r8..r11 */
     const opcode_info *info = &opcode_table[op];
     switch (kind) {
     case JIT_STACK:
@@ -687,6 +680,7 @@ static void memory_word_address(compiler *c, int i, size_t slow[3])
 static void emit_memory_access(compiler *c, uint8_t op, size_t next_pc)
 {
     asm_buf *b = c->b;
+    cache_drop(c); /* the slow path calls a helper; both paths must agree */
     size_t slow[3];
     int32_t off_at = item(c, 0);
     memory_word_address(c, 0, slow);
@@ -727,18 +721,26 @@ static uint8_t alu_rr_form(uint8_t rm_form) { return (uint8_t)(rm_form - 2); }
 /* ... and the /digit of their immediate form. */
 static int alu_digit(uint8_t rm_form) { return (rm_form >> 3) & 7; }
 
+static bool operand_cached(const compiler *c, const operand *o) { return !o->is_const && in_cache(c, o->item); }
+
 /* reg = limb k of an operand. */
 static void load_operand(compiler *c, int reg, const operand *o, int k)
 {
     if (o->is_const)
         mov_imm(c->b, reg, o->value.w[k]);
-    else
+    else if (operand_cached(c, o)) {
+        if (reg != cache_reg[k]) rr(c->b, 0x89, reg, cache_reg[k]);
+    } else
         load(c->b, reg, R_SP, item(c, o->item) + 8 * k);
 }
 
 /* reg (op)= limb k of an operand; rcx is scratch for wide constants. */
 static void alu_operand(compiler *c, uint8_t rm_form, int reg, const operand *o, int k)
 {
+    if (operand_cached(c, o)) {
+        rr(c->b, alu_rr_form(rm_form), reg, cache_reg[k]);
+        return;
+    }
     if (!o->is_const) {
         rm(c->b, rm_form, reg, R_SP, item(c, o->item) + 8 * k);
         return;
@@ -752,7 +754,8 @@ static void alu_operand(compiler *c, uint8_t rm_form, int reg, const operand *o,
     }
 }
 
-/* ADD, SUB, AND, OR, XOR: a op b into stack item `dest`. */
+/* ADD, SUB, AND, OR, XOR: a op b into stack item `dest`, which becomes the
+ * cached word (computed in r8..r11, then stored). */
 static void emit_arith(compiler *c, uint8_t op, const operand *a, const operand *b, int dest)
 {
     uint8_t first, next;
@@ -763,12 +766,25 @@ static void emit_arith(compiler *c, uint8_t op, const operand *a, const operand 
     case OP_OR: first = next = ALU_OR; break;
     default: first = next = ALU_XOR; break;
     }
-    int32_t d = item(c, dest);
-    for (int k = 0; k < 4; k++) { /* mov leaves the carry alone */
-        load_operand(c, RAX, a, k);
-        alu_operand(c, k ? next : first, RAX, b, k);
-        store(c->b, R_SP, d + 8 * k, RAX);
+    if (operand_cached(c, b) && op != OP_SUB) { /* commutative: work on the cached one in place */
+        const operand *t = a;
+        a = b;
+        b = t;
     }
+    bool a_cached = operand_cached(c, a), b_cached = operand_cached(c, b);
+    for (int k = 0; k < 4; k++) { /* mov leaves the carry alone */
+        if (b_cached) { /* SUB from the cached word: through rax */
+            load_operand(c, RAX, a, k);
+            alu_operand(c, k ? next : first, RAX, b, k);
+            rr(c->b, 0x89, cache_reg[k], RAX);
+        } else {
+            if (!a_cached) load_operand(c, cache_reg[k], a, k);
+            alu_operand(c, k ? next : first, cache_reg[k], b, k);
+        }
+    }
+    int32_t d = item(c, dest);
+    for (int k = 0; k < 4; k++) store(c->b, R_SP, d + 8 * k, cache_reg[k]);
+    cache_hold(c, dest);
 }
 
 /* MUL: the low 256 bits of a * b into stack item `dest`, schoolbook, with
@@ -776,12 +792,13 @@ static void emit_arith(compiler *c, uint8_t op, const operand *a, const operand 
 static void emit_mul(compiler *c, const operand *a, const operand *b, int dest)
 {
     asm_buf *bf = c->b;
+    cache_drop(c); /* r8..r11 are the accumulators: operands from memory */
     if (a->is_const) { /* the constant, if any, as b: multiplied from rcx */
         const operand *t = a;
         a = b;
         b = t;
     }
-    static const int acc[4] = {R8, R9, R10, R11};
+    const int *acc = cache_reg;
     for (int k = 0; k < 4; k++) mov_imm(bf, acc[k], 0);
     for (int i = 0; i < 4; i++) {
         for (int j = 0; i + j < 4; j++) {
@@ -812,12 +829,14 @@ static void emit_mul(compiler *c, const operand *a, const operand *b, int dest)
     }
     int32_t d = item(c, dest);
     for (int k = 0; k < 4; k++) store(bf, R_SP, d + 8 * k, acc[k]);
+    cache_hold(c, dest);
 }
 
 /* SHL, SHR, SAR by a constant amount of the word in stack item `x`, in place. */
 static void emit_shift(compiler *c, uint8_t op, const u256 *amount, int x)
 {
     asm_buf *b = c->b;
+    cache_forget(c, x);
     int32_t d = item(c, x);
     bool all = !u256_fits_u64(amount) || amount->w[0] >= 256;
     unsigned n = all ? 256 : (unsigned)amount->w[0];
