@@ -675,33 +675,97 @@ static void memory_word_address(compiler *c, int i, size_t slow[3])
     rm(b, ALU_ADD, RAX, R_FRAME, offsetof(frame, memory));
 }
 
+/* Memory word at rax + disp into stack item `dest`, through r8..r11 (which
+ * then hold it). */
+static void load_memory_word(compiler *c, int32_t disp, int dest)
+{
+    int32_t d = item(c, dest);
+    for (int k = 0; k < 4; k++) {
+        load(c->b, cache_reg[k], RAX, disp + 24 - 8 * k);
+        bswap(c->b, cache_reg[k]);
+        store(c->b, R_SP, d + 8 * k, cache_reg[k]);
+    }
+}
+
+/* Stack item `src` (from r8..r11 when cached) to the memory word at rax + disp. */
+static void store_memory_word(compiler *c, int src, int32_t disp)
+{
+    bool cached = in_cache(c, src);
+    int32_t s = item(c, src);
+    for (int k = 0; k < 4; k++) {
+        if (cached)
+            rr(c->b, 0x89, RCX, cache_reg[k]);
+        else
+            load(c->b, RCX, R_SP, s + 8 * k);
+        bswap(c->b, RCX);
+        store(c->b, RAX, disp + 24 - 8 * k, RCX);
+    }
+}
+
 /* MLOAD and MSTORE inside memory already paid for, as machine code; the
- * helper otherwise (growth, gas, huge offsets). */
+ * helper otherwise (growth, gas, huge offsets). An MLOAD leaves its word in
+ * r8..r11 on both paths. */
 static void emit_memory_access(compiler *c, uint8_t op, size_t next_pc)
 {
     asm_buf *b = c->b;
-    cache_drop(c); /* the slow path calls a helper; both paths must agree */
     size_t slow[3];
-    int32_t off_at = item(c, 0);
     memory_word_address(c, 0, slow);
-    if (op == OP_MLOAD) {
-        for (int k = 0; k < 4; k++) {
-            load(b, RCX, RAX, 24 - 8 * k);
-            bswap(b, RCX);
-            store(b, R_SP, off_at + 8 * k, RCX);
-        }
-    } else {
-        int32_t value = item(c, 1);
-        for (int k = 0; k < 4; k++) {
-            load(b, RCX, R_SP, value + 8 * k);
-            bswap(b, RCX);
-            store(b, RAX, 24 - 8 * k, RCX);
-        }
-    }
+    if (op == OP_MLOAD)
+        load_memory_word(c, 0, 0);
+    else
+        store_memory_word(c, 1, 0);
     size_t done = jmp_near(b);
     for (int k = 0; k < 3; k++) bind_near(b, slow[k]);
-    emit_helper(c, op, JIT_INSTR, next_pc); /* moves c->off for both paths */
+    emit_helper(c, op, JIT_INSTR, next_pc); /* moves c->off for both paths; drops the cache */
+    if (op == OP_MLOAD)
+        for (int k = 0; k < 4; k++) load(b, cache_reg[k], R_SP, item(c, 0) + 8 * k);
     bind_near(b, done);
+    if (op == OP_MLOAD)
+        cache_hold(c, 0);
+    else
+        cache_drop(c);
+}
+
+/* PUSH c; MLOAD or MSTORE with c small: the bounds check is one compare
+ * with the memory size; the helper (with c stored as its operand) when it
+ * fails. */
+static bool emit_memory_constant(compiler *c, uint32_t pc, uint8_t op, size_t next_pc)
+{
+    if (op < OP_PUSH1 || op > OP_PUSH4 || next_pc >= c->ci->code_len) return false;
+    uint8_t access = c->ci->code[next_pc];
+    if (access != OP_MLOAD && access != OP_MSTORE) return false;
+    u256 v = u256_load_be_n(c->ci->code + pc + 1, (size_t)(op - OP_PUSH0));
+    if (v.w[0] > (uint64_t)INT32_MAX - 64) return false;
+    asm_buf *b = c->b;
+    int32_t offset = (int32_t)v.w[0];
+    c->spent += c->optab->base_gas[access];
+    rex(b, true, 0, R_FRAME); /* cmp qword [rbp + memory_size], offset + 32 */
+    put8(b, 0x81);
+    mem(b, 7, R_FRAME, offsetof(frame, memory_size));
+    put32(b, (uint32_t)(offset + 32));
+    size_t slow = jcc_near(b, CC_B);
+    load(b, RAX, R_FRAME, offsetof(frame, memory));
+    if (access == OP_MLOAD) {
+        c->off++;
+        load_memory_word(c, offset, 0);
+        c->off--;
+    } else {
+        store_memory_word(c, 0, offset);
+    }
+    size_t done = jmp_near(b);
+    bind_near(b, slow);
+    push_constant(c, &v); /* the helper's operand */
+    emit_helper(c, access, JIT_INSTR, next_pc + 1);
+    if (access == OP_MLOAD)
+        for (int k = 0; k < 4; k++) load(b, cache_reg[k], R_SP, item(c, 0) + 8 * k);
+    bind_near(b, done);
+    /* Both paths end with the PUSH and the access done: c->off moved once,
+     * by the slow path's push and helper. */
+    if (access == OP_MLOAD)
+        cache_hold(c, 0);
+    else
+        cache_drop(c);
+    return true;
 }
 
 /* ------------------------------------------------------ fused arithmetic */
@@ -1119,8 +1183,8 @@ bool jit_compile(const code_info *ci, enum fork f, jit_image *out)
             next += 1;
             in_block = false;
             dead = jump == OP_JUMP;
-        } else if (elide_pop(&c, op, next)) {
-            next += 1; /* the POP or MUL, done */
+        } else if (elide_pop(&c, op, next) || emit_memory_constant(&c, (uint32_t)pc, op, next)) {
+            next += 1; /* the POP, MLOAD or MSTORE: done */
         } else {
             if (op == OP_MLOAD || op == OP_MSTORE)
                 emit_memory_access(&c, op, next);
