@@ -35,14 +35,13 @@
  * Such code stays on the interpreter. */
 #define JIT_MAX_STRAIGHT_LINE ((size_t)2048)
 
+static size_t instr_len(uint8_t op) { return 1 + (op >= OP_PUSH1 && op <= OP_PUSH32 ? (size_t)(op - OP_PUSH1 + 1) : 0); }
+
 /* Whether the code has a JUMP or JUMPI instruction (not push data). */
 static bool has_jump(const code_info *ci)
 {
-    for (size_t pc = 0; pc < ci->code_len;) {
-        uint8_t op = ci->code[pc];
-        if (op == OP_JUMP || op == OP_JUMPI) return true;
-        pc += 1 + (op >= OP_PUSH1 && op <= OP_PUSH32 ? (size_t)(op - OP_PUSH1 + 1) : 0);
-    }
+    for (size_t pc = 0; pc < ci->code_len; pc += instr_len(ci->code[pc]))
+        if (ci->code[pc] == OP_JUMP || ci->code[pc] == OP_JUMPI) return true;
     return false;
 }
 
@@ -308,7 +307,6 @@ typedef struct {
     int32_t cache_pos;
 } compiler;
 
-static size_t instr_len(uint8_t op) { return 1 + (op >= OP_PUSH1 && op <= OP_PUSH32 ? (size_t)(op - OP_PUSH1 + 1) : 0); }
 
 static bool is_jumpdest(const code_info *ci, uint64_t pc)
 {
@@ -508,16 +506,23 @@ static void store_flag(compiler *c, int i)
     for (int k = 1; k < 4; k++) store_imm(c->b, R_SP, d + 8 * k, 0);
 }
 
+/* STOP: the frame ends successfully with r12 as its gas (a block's last
+ * instruction, so r12 is exact). */
+static void emit_stop(asm_buf *b)
+{
+    store(b, R_FRAME, offsetof(frame, gas), R_GAS);
+    put8(b, 0x31); /* xor eax, eax (EXEC_SUCCESS) */
+    put8(b, 0xc0);
+    jmp_to(b, TO_EPILOGUE, 0);
+}
+
 static void emit_native(compiler *c, uint32_t pc, uint8_t op)
 {
     asm_buf *b = c->b;
     static const int scratch[4] = {RAX, RCX, RDX, RSI};
     switch (op) {
     case OP_STOP:
-        store(b, R_FRAME, offsetof(frame, gas), R_GAS);
-        put8(b, 0x31); /* xor eax, eax (EXEC_SUCCESS) */
-        put8(b, 0xc0);
-        jmp_to(b, TO_EPILOGUE, 0);
+        emit_stop(b);
         return;
     case OP_NOT:
         cache_forget(c, 0);
@@ -1202,10 +1207,7 @@ bool jit_compile(const code_info *ci, enum fork f, jit_image *out)
     if (!dead) { /* running off the end (or into the padding of a cut PUSH) is STOP */
         if (!in_block) start_block(&c, ci->code_len);
         sync_sp(&c);
-        store(&b, R_FRAME, offsetof(frame, gas), R_GAS);
-        put8(&b, 0x31);
-        put8(&b, 0xc0);
-        jmp_to(&b, TO_EPILOGUE, 0);
+        emit_stop(&b);
     }
 
     /* Out-of-line code, then the jumps patched. */

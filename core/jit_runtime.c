@@ -13,11 +13,12 @@
 #include "jit_internal.h"
 #include "trie.h"
 
+static const char *const engine_names[] = {[ENGINE_INTERP] = "interp", [ENGINE_JIT] = "jit", [ENGINE_TIERED] = "tiered"};
+
 bool engine_parse(const char *name, enum engine *out)
 {
-    static const char *const names[] = {"interp", "jit", "tiered"};
     for (int i = 0; i < 3; i++) {
-        if (strcmp(name, names[i]) == 0) {
+        if (strcmp(name, engine_names[i]) == 0) {
             *out = (enum engine)i;
             return true;
         }
@@ -25,10 +26,7 @@ bool engine_parse(const char *name, enum engine *out)
     return false;
 }
 
-const char *engine_name(enum engine e)
-{
-    return e == ENGINE_JIT ? "jit" : e == ENGINE_TIERED ? "tiered" : "interp";
-}
+const char *engine_name(enum engine e) { return e >= ENGINE_INTERP && e <= ENGINE_TIERED ? engine_names[e] : "interp"; }
 
 bool jit_supported(void)
 {
