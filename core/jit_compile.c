@@ -5,8 +5,13 @@
  * Each block pays its base gas and checks its stack height once, on entry;
  * a block that cannot is handed to the interpreter at its first instruction
  * with its gas untouched. Inside a block the stack pointer is a compile-time
- * offset, PUSHes are stores of constants, PUSH+JUMP(I) to a valid
- * destination is a direct jump, and only dynamic jumps look up their target.
+ * offset; a PUSH is a store of a constant, or folds into the next
+ * instruction as an immediate (arithmetic, shifts, comparisons, MLOAD and
+ * MSTORE offsets); PUSH+JUMP(I) to a valid destination is a direct jump; a
+ * comparison followed by [ISZERO] PUSH JUMPI is one conditional jump; only
+ * dynamic jumps look up their target. The word an instruction produced
+ * stays in r8..r11 for the next (and is stored too: memory always holds
+ * the whole stack, so hand-overs and helper calls need no flush).
  *
  * Gas invariant: the exact gas before any instruction equals r12 plus the
  * base gas of the block's instructions from that one on (known here at
@@ -16,7 +21,8 @@
  *
  * Registers while compiled code runs (all callee-saved, so helper calls
  * keep them): rbx the stack top, r12 gas, r13 the jit_ctx, rbp the frame,
- * r14 the stack bottom, r15 the helper table. The code refers to nothing
+ * r14 the stack bottom, r15 the helper table; r8..r11 the cached word,
+ * rax, rcx, rdx, rsi, rdi scratch. The code refers to nothing
  * by absolute address: it is position-independent, and can be stored. */
 #include <stddef.h>
 #include <stdlib.h>
