@@ -37,6 +37,10 @@ const char *engine_name(enum engine e);
  * programs of another version are never loaded. */
 #define JIT_VERSION 1
 
+/* Compilations waiting at most: a flood of new code (say, eth_call state
+ * overrides) must not pile up memory; the rest run interpreted for now. */
+#define JIT_QUEUE_MAX 256
+
 /* The target a program was compiled for: instruction set, ABI and fork,
  * e.g. "x86_64-sysv/Cancun". Programs are stored and looked up under it. */
 const char *jit_target(enum fork f);
@@ -72,7 +76,9 @@ typedef struct {
     uint64_t store_hits;       /* programs loaded from the store */
     uint64_t store_misses;     /* lookups that found nothing usable */
     uint64_t store_saves;      /* programs written to the store */
-    uint64_t queued;           /* compilations waiting now */
+    uint64_t queued;           /* compilations waiting now (at most JIT_QUEUE_MAX) */
+    uint64_t queue_full;       /* compilations not queued because the queue was full
+                                  (a later call of the code tries again) */
     uint64_t programs;         /* compiled programs alive now */
     uint64_t native_bytes;     /* their native code */
 } jit_stats;
@@ -80,5 +86,7 @@ jit_stats jit_get_stats(void);
 
 /* Blocks until the background compiler has nothing queued (tests, bench). */
 void jit_wait_idle(void);
+/* Tests: while held, the background compiler starts no new job. */
+void jit_hold_background(bool hold);
 
 #endif

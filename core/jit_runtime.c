@@ -55,7 +55,7 @@ const char *jit_target(enum fork f)
 
 static struct {
     atomic_uint_fast64_t frames_interp, frames_compiled, deopts, compiled, compile_failed, compile_ns;
-    atomic_uint_fast64_t store_hits, store_misses, store_saves, queued, programs, native_bytes;
+    atomic_uint_fast64_t store_hits, store_misses, store_saves, queued, queue_full, programs, native_bytes;
 } stats;
 
 jit_stats jit_get_stats(void)
@@ -71,6 +71,7 @@ jit_stats jit_get_stats(void)
         .store_misses = atomic_load(&stats.store_misses),
         .store_saves = atomic_load(&stats.store_saves),
         .queued = atomic_load(&stats.queued),
+        .queue_full = atomic_load(&stats.queue_full),
         .programs = atomic_load(&stats.programs),
         .native_bytes = atomic_load(&stats.native_bytes),
     };
@@ -283,15 +284,15 @@ static struct {
     pthread_mutex_t lock;
     pthread_cond_t wake, idle;
     job *head, *tail;
-    bool started, busy;
-} queue = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, NULL, false, false};
+    bool started, busy, held;
+} queue = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, NULL, false, false, false};
 
 static void *compiler_thread(void *arg)
 {
     (void)arg;
     pthread_mutex_lock(&queue.lock);
     for (;;) {
-        while (!queue.head) {
+        while (!queue.head || queue.held) {
             queue.busy = false;
             pthread_cond_broadcast(&queue.idle);
             pthread_cond_wait(&queue.wake, &queue.lock);
@@ -315,6 +316,12 @@ static void *compiler_thread(void *arg)
 
 static void enqueue(const code_info *ci, enum fork f)
 {
+    if (atomic_load(&stats.queued) >= JIT_QUEUE_MAX) {
+        atomic_fetch_add(&stats.queue_full, 1);
+        atomic_store(&((code_info *)ci)->compile_state[f], CS_NONE); /* a later call tries again */
+        code_cache_release(ci);
+        return;
+    }
     job *j = xmalloc(sizeof *j);
     *j = (job){ci, f, NULL};
     atomic_fetch_add(&stats.queued, 1);
@@ -342,6 +349,14 @@ static void enqueue(const code_info *ci, enum fork f)
     queue.tail = j;
     queue.busy = true;
     pthread_cond_signal(&queue.wake);
+    pthread_mutex_unlock(&queue.lock);
+}
+
+void jit_hold_background(bool hold)
+{
+    pthread_mutex_lock(&queue.lock);
+    queue.held = hold;
+    pthread_cond_broadcast(&queue.wake);
     pthread_mutex_unlock(&queue.lock);
 }
 

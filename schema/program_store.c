@@ -17,7 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static _Atomic uint64_t n_loaded, n_rejected, n_saved, n_save_failed, n_load_failed;
+static _Atomic uint64_t n_loaded, n_rejected, n_saved, n_save_failed, n_load_failed, n_not_kept;
 
 program_store_stats program_store_get_stats(void)
 {
@@ -27,6 +27,7 @@ program_store_stats program_store_get_stats(void)
         .saved = atomic_load(&n_saved),
         .save_failed = atomic_load(&n_save_failed),
         .load_failed = atomic_load(&n_load_failed),
+        .not_kept = atomic_load(&n_not_kept),
     };
 }
 
@@ -314,7 +315,17 @@ static void program_save(void *ctx, const hash32 *code_hash, uint32_t version, c
         store_conn *c = conn_take(ps, &se);
         if (!c && !se.msg[0]) return; /* closing: nothing to count */
         if (c) {
-            ok = store_put_program(c, code_hash, (int)version, target, blob, len, tag, &se);
+            /* Only programs of code the database holds are kept: code that
+             * exists only in one call (a state override, a contract the call
+             * creates) would otherwise let any caller grow the file. */
+            bool held = false;
+            ok = store_has_code(c, code_hash, &held, &se);
+            if (ok && !held) {
+                conn_give(ps, c);
+                atomic_fetch_add(&n_not_kept, 1);
+                return;
+            }
+            if (ok) ok = store_put_program(c, code_hash, (int)version, target, blob, len, tag, &se);
             conn_give(ps, c);
         }
     }

@@ -79,6 +79,8 @@ typedef struct {
     uint64_t saved;       /* programs written */
     uint64_t save_failed; /* writes that failed (the program is still used, only not kept) */
     uint64_t load_failed; /* reads that failed on a database error */
+    uint64_t not_kept;    /* programs of code the database does not hold (state overrides,
+                             contracts created inside a call): used, never written */
 } program_store_stats;
 program_store_stats program_store_get_stats(void);
 

@@ -106,6 +106,7 @@ enum stmt_id {
     ST_PRUNE_BLOCK_HASHES,
     ST_PUT_PROGRAM,
     ST_GET_PROGRAM,
+    ST_HAS_CODE,
     ST_BEGIN_READ,
     ST_BEGIN_WRITE,
     ST_COMMIT,
@@ -143,6 +144,7 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_PUT_PROGRAM] = "INSERT OR REPLACE INTO program (code_hash, compiler_version, target, blob, tag) "
                        "VALUES (?1, ?2, ?3, ?4, ?5)",
     [ST_GET_PROGRAM] = "SELECT blob, tag FROM program WHERE code_hash = ?1 AND compiler_version = ?2 AND target = ?3",
+    [ST_HAS_CODE] = "SELECT 1 FROM code WHERE hash = ?1",
     [ST_BEGIN_READ] = "BEGIN",
     [ST_BEGIN_WRITE] = "BEGIN IMMEDIATE",
     [ST_COMMIT] = "COMMIT",
@@ -1261,6 +1263,19 @@ bool store_get_program(store_conn *c, const hash32 *code_hash, int compiler_vers
     }
     sqlite3_reset(st);
     return found;
+}
+
+bool store_has_code(store_conn *c, const hash32 *code_hash, bool *found, store_error *err)
+{
+    if (err) err->msg[0] = '\0';
+    sqlite3_stmt *st = c->stmt[ST_HAS_CODE];
+    bind_blob(st, 1, code_hash->b, 32);
+    int rc = sqlite3_step(st);
+    *found = rc == SQLITE_ROW;
+    bool ok = rc == SQLITE_ROW || rc == SQLITE_DONE;
+    if (!ok) fail_db(err, c->db, c->s->path);
+    sqlite3_reset(st);
+    return ok;
 }
 
 /* ------------------------------------------------------- whole state */

@@ -86,6 +86,8 @@ bool store_set_storage(store_conn *c, const address *a, const u256 *key, const u
  * tag on load. */
 bool store_put_program(store_conn *c, const hash32 *code_hash, int compiler_version, const char *target,
                        const uint8_t *blob, size_t len, const uint8_t tag[32], store_error *err);
+/* Whether code with this hash is in the database (*found); false on a read error. */
+bool store_has_code(store_conn *c, const hash32 *code_hash, bool *found, store_error *err);
 /* Returns false when absent; *blob is malloc'd (caller frees). */
 bool store_get_program(store_conn *c, const hash32 *code_hash, int compiler_version, const char *target,
                        uint8_t **blob, size_t *len, uint8_t tag[32], store_error *err);

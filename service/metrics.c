@@ -197,7 +197,7 @@ char *metrics_render(size_t *len)
     put(&out, "# HELP jitevm_programs_compiled_total Contracts compiled to native code.\n"
               "# TYPE jitevm_programs_compiled_total counter\n"
               "jitevm_programs_compiled_total %llu\n"
-              "# HELP jitevm_compile_failures_total Compilations refused (code too large, out of memory); those run interpreted.\n"
+              "# HELP jitevm_compile_failures_total Compilations refused (code too large, long code without jumps, out of memory); those run interpreted.\n"
               "# TYPE jitevm_compile_failures_total counter\n"
               "jitevm_compile_failures_total %llu\n"
               "# HELP jitevm_compile_seconds_total Time spent compiling.\n"
@@ -206,6 +206,9 @@ char *metrics_render(size_t *len)
               "# HELP jitevm_compile_queue Compilations waiting for the background compiler.\n"
               "# TYPE jitevm_compile_queue gauge\n"
               "jitevm_compile_queue %llu\n"
+              "# HELP jitevm_compile_queue_full_total Compilations not queued because the queue was full (retried on a later call).\n"
+              "# TYPE jitevm_compile_queue_full_total counter\n"
+              "jitevm_compile_queue_full_total %llu\n"
               "# HELP jitevm_programs Compiled programs in memory.\n"
               "# TYPE jitevm_programs gauge\n"
               "jitevm_programs %llu\n"
@@ -213,7 +216,7 @@ char *metrics_render(size_t *len)
               "# TYPE jitevm_program_native_bytes gauge\n"
               "jitevm_program_native_bytes %llu\n",
         (unsigned long long)js.compiled, (unsigned long long)js.compile_failed, (double)js.compile_ns / 1e9,
-        (unsigned long long)js.queued, (unsigned long long)js.programs, (unsigned long long)js.native_bytes);
+        (unsigned long long)js.queued, (unsigned long long)js.queue_full, (unsigned long long)js.programs, (unsigned long long)js.native_bytes);
     put(&out, "# HELP jitevm_program_store_saves_total Compiled programs written to the database.\n"
               "# TYPE jitevm_program_store_saves_total counter\n"
               "jitevm_program_store_saves_total %llu\n"
@@ -222,8 +225,12 @@ char *metrics_render(size_t *len)
               "jitevm_program_store_save_failures_total %llu\n"
               "# HELP jitevm_program_store_rejected_total Stored programs refused because their integrity tag did not verify.\n"
               "# TYPE jitevm_program_store_rejected_total counter\n"
-              "jitevm_program_store_rejected_total %llu\n",
-        (unsigned long long)ps.saved, (unsigned long long)ps.save_failed, (unsigned long long)ps.rejected);
+              "jitevm_program_store_rejected_total %llu\n"
+              "# HELP jitevm_program_store_not_kept_total Compiled programs of code the database does not hold (state overrides, contracts created in a call): used, not written.\n"
+              "# TYPE jitevm_program_store_not_kept_total counter\n"
+              "jitevm_program_store_not_kept_total %llu\n",
+        (unsigned long long)ps.saved, (unsigned long long)ps.save_failed, (unsigned long long)ps.rejected,
+        (unsigned long long)ps.not_kept);
     code_cache_stats cs = code_cache_get_stats();
     put(&out, "# HELP jitevm_code_analysis_cache_hits_total Interpreter code-analysis cache hits.\n"
               "# TYPE jitevm_code_analysis_cache_hits_total counter\n"

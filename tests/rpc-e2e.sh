@@ -573,6 +573,12 @@ at_least "tiered: later calls run compiled" 1 "$(metric "$COMPILED")"
 at_least "tiered: the program is stored" 1 "$(wait_metric jitevm_program_store_saves_total 1)"
 check_eq "tiered: the program key file is private" 600 "$(stat -c %a "$DB.program-key" 2> /dev/null)"
 check_eq "tiered: the program key is 32 bytes" 32 "$(stat -c %s "$DB.program-key" 2> /dev/null)"
+# Code that only a state override brings is compiled and used, never kept.
+OV_CODE=0x6103e85b600190038060035700
+OV_CALL=$(req eth_call "[{\"to\":\"0x00000000000000000000000000000000000ccccc\"},\"latest\",{\"0x00000000000000000000000000000000000ccccc\":{\"code\":\"$OV_CODE\"}}]")
+check "tiered: a call into override code" '"result":"0x"}' "$(rpc "$OV_CALL")"
+at_least "tiered: override code is compiled but not kept" 1 "$(wait_metric jitevm_program_store_not_kept_total 1)"
+check "tiered: override code, compiled" '"result":"0x"}' "$(rpc "$OV_CALL")"
 if stop_server; then pass; else fail "tiered server: exit status 0"; fi
 
 start_server "$TMP/restart.log" --engine tiered --workers 2

@@ -419,6 +419,37 @@ START_TEST(tiered_compiles_in_the_background_and_reloads_from_the_store)
 }
 END_TEST
 
+/* A flood of new code (eth_call overrides can bring any) queues at most
+ * JIT_QUEUE_MAX compilations; the rest runs interpreted and is queued by a
+ * later call, once there is room. */
+START_TEST(compile_queue_is_bounded)
+{
+    enum { N = JIT_QUEUE_MAX + 40 };
+    jit_hold_background(true);
+    jit_stats s0 = jit_get_stats();
+    uint8_t code[8] = {OP_PUSH2, 0, 0, OP_PUSH1, 0x2a, OP_POP, OP_POP, OP_STOP};
+    outcome o;
+    for (int i = 0; i < N; i++) { /* distinct code: PUSH2 i */
+        code[1] = (uint8_t)(i >> 8), code[2] = (uint8_t)i;
+        run(code, sizeof code, 100000, FORK_SHANGHAI, ENGINE_TIERED, NULL, &o);
+        ck_assert_int_eq(o.status, EXEC_SUCCESS);
+    }
+    jit_stats s1 = jit_get_stats();
+    ck_assert_uint_eq(s1.queued, JIT_QUEUE_MAX);
+    ck_assert_uint_eq(s1.queue_full - s0.queue_full, N - JIT_QUEUE_MAX);
+    ck_assert_uint_eq(s1.frames_compiled, s0.frames_compiled);
+    jit_hold_background(false);
+    jit_wait_idle();
+    ck_assert_uint_eq(jit_get_stats().queued, 0);
+    /* A code that found the queue full is queued by its next call. */
+    code[1] = (uint8_t)((N - 1) >> 8), code[2] = (uint8_t)(N - 1);
+    jit_stats s2 = jit_get_stats();
+    run(code, sizeof code, 100000, FORK_SHANGHAI, ENGINE_TIERED, NULL, &o);
+    jit_wait_idle();
+    ck_assert_uint_eq(jit_get_stats().compiled, s2.compiled + 1);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("jit");
@@ -430,6 +461,7 @@ int main(void)
     tcase_add_test(tc, abort_flag_stops_a_compiled_loop);
     tcase_add_test(tc, executable_memory_is_never_writable);
     tcase_add_test(tc, tiered_compiles_in_the_background_and_reloads_from_the_store);
+    tcase_add_test(tc, compile_queue_is_bounded);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "jit.h"
+#include "keccak.h"
 #include "program_store.h"
 #include "store.h"
 
@@ -51,11 +52,31 @@ static void teardown(void)
     tmp_dir[0] = '\0';
 }
 
+/* The code whose hash code_hash_of(n) is: the store keeps programs only for
+ * code the database holds. */
+#define N_CODES 32
+static size_t code_for(unsigned n, uint8_t code[4])
+{
+    code[0] = 0x60; /* PUSH1 n; STOP */
+    code[1] = (uint8_t)n;
+    code[2] = 0x00;
+    return 3;
+}
+
 static store *db_create(void)
 {
     store_error err;
     store *s = store_open(db_path, STORE_OPEN_CREATE, &err);
     ck_assert_msg(s != NULL, "store_open: %s", err.msg);
+    store_conn *c = store_connect(s, &err);
+    ck_assert_msg(c != NULL, "store_connect: %s", err.msg);
+    for (unsigned n = 0; n < N_CODES; n++) {
+        uint8_t code[4];
+        address a = {{0}};
+        a.b[0] = 0xc0, a.b[19] = (uint8_t)n;
+        ck_assert_msg(store_set_code(c, &a, code, code_for(n, code), &err), "store_set_code: %s", err.msg);
+    }
+    store_disconnect(c);
     return s;
 }
 
@@ -77,8 +98,9 @@ static void ps_refused(store *s, const char *key_hex, const char *fragment)
 
 static hash32 code_hash_of(unsigned n)
 {
+    uint8_t code[4];
     hash32 h;
-    crypto_generichash(h.b, sizeof h.b, (const uint8_t *)&n, sizeof n, NULL, 0);
+    keccak256(code, code_for(n, code), h.b);
     return h;
 }
 
@@ -174,6 +196,35 @@ END_TEST
 
 /* The tag is BLAKE2b-256 keyed, over code_hash || version LE32 || target || 0
  * || blob, computed here in one piece. */
+/* Code that exists only in one call (a state override, a contract the
+ * call creates) is compiled and used, but its program is never written:
+ * otherwise any caller could grow the database file at will. */
+START_TEST(programs_of_code_not_in_the_database_not_kept)
+{
+    store *s = db_create();
+    program_store ps;
+    ps_open(&ps, s, NULL);
+    program_store_stats before = program_store_get_stats();
+    hash32 h = code_hash_of(N_CODES + 5); /* not written by db_create */
+    uint8_t blob[256], *got;
+    size_t got_len, n = blob_for(&h, 0, blob, sizeof blob);
+    save(&ps, &h, JIT_VERSION, TARGET, blob, n);
+    program_store_stats after = program_store_get_stats();
+    ck_assert_uint_eq(after.not_kept, before.not_kept + 1);
+    ck_assert_uint_eq(after.saved, before.saved);
+    ck_assert_uint_eq(after.save_failed, before.save_failed);
+    ck_assert(!load(&ps, &h, JIT_VERSION, TARGET, &got, &got_len));
+    /* ... while code the database holds is kept. */
+    hash32 held = code_hash_of(3);
+    save(&ps, &held, JIT_VERSION, TARGET, blob, n);
+    ck_assert_uint_eq(program_store_get_stats().saved, after.saved + 1);
+    ck_assert(load(&ps, &held, JIT_VERSION, TARGET, &got, &got_len));
+    free(got);
+    program_store_close(&ps);
+    store_close(s);
+}
+END_TEST
+
 START_TEST(tag_layout)
 {
     uint8_t key[32];
@@ -643,6 +694,7 @@ static Suite *program_store_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, round_trip);
+    tcase_add_test(tc, programs_of_code_not_in_the_database_not_kept);
     tcase_add_test(tc, tag_layout);
     tcase_add_test(tc, altered_rows_rejected);
     tcase_add_test(tc, key_file_created_private_and_reused);
