@@ -188,7 +188,16 @@ static inline __attribute__((always_inline)) void divrem_knuth(uint64_t *un, int
                                                                uint64_t *q)
 {
     const uint64_t d1 = dn[n - 1], d0 = dn[n - 2];
-    const uint64_t v = reciprocal_3by2(d1, d0);
+    /* Contracts reduce by the same modulus over and over (MULMOD by a field
+     * prime): the reciprocal of its top limbs is kept per thread. */
+    static _Thread_local uint64_t last_d1, last_d0, last_v;
+    uint64_t v;
+    if (d1 == last_d1 && d0 == last_d0 && last_d1) {
+        v = last_v;
+    } else {
+        v = reciprocal_3by2(d1, d0);
+        last_d1 = d1, last_d0 = d0, last_v = v;
+    }
 
     for (int j = ulen - n; j >= 0; j--) {
         uint64_t u2 = un[j + n], u1 = un[j + n - 1], u0 = un[j + n - 2];
