@@ -258,19 +258,11 @@ static void bind_short(asm_buf *b, size_t at)
     b->p[at] = (uint8_t)dist;
 }
 
-/* A rel32 jcc/jmp to a label inside the current instruction's code, bound
- * later with bind_near. */
+/* A rel32 jcc to a label not yet emitted, bound later with bind_near. */
 static size_t jcc_near(asm_buf *b, enum cond cc)
 {
     put8(b, 0x0f);
     put8(b, (uint8_t)(0x80 | cc));
-    put32(b, 0);
-    return b->len - 4;
-}
-
-static size_t jmp_near(asm_buf *b)
-{
-    put8(b, 0xe9);
     put32(b, 0);
     return b->len - 4;
 }
@@ -311,7 +303,24 @@ typedef struct {
      * word at rbx + 32 * cache_pos, when `cached`. */
     bool cached;
     int32_t cache_pos;
+    /* Slow paths emitted after the main code, so hot code stays dense. */
+    struct cold_path *cold;
+    size_t n_cold, cap_cold;
 } compiler;
+
+/* The helper call behind a fast MLOAD/MSTORE, emitted out of line: entered
+ * by the jumps at from[0..n_from), it returns to `resume`. It runs in the
+ * compile-time state the fast path had (stack offset, gas spent). */
+typedef struct cold_path {
+    uint8_t op;          /* OP_MLOAD or OP_MSTORE */
+    bool push_offset;    /* the offset is a folded PUSH: store it first */
+    u256 offset;
+    int32_t off;
+    int64_t block_cost, spent;
+    size_t next_pc;
+    size_t from[3], n_from;
+    size_t resume;
+} cold_path;
 
 
 static bool is_jumpdest(const code_info *ci, uint64_t pc)
@@ -713,28 +722,33 @@ static void store_memory_word(compiler *c, int src, int32_t disp)
     }
 }
 
+static cold_path *new_cold_path(compiler *c, uint8_t op, size_t next_pc)
+{
+    c->cold = grow(c->cold, &c->cap_cold, c->n_cold + 1, sizeof *c->cold);
+    cold_path *p = &c->cold[c->n_cold++];
+    *p = (cold_path){.op = op, .off = c->off, .block_cost = c->block_cost, .spent = c->spent, .next_pc = next_pc};
+    return p;
+}
+
 /* MLOAD and MSTORE inside memory already paid for, as machine code; the
- * helper otherwise (growth, gas, huge offsets). An MLOAD leaves its word in
- * r8..r11 on both paths. */
+ * helper otherwise (growth, gas, huge offsets), out of line. An MLOAD
+ * leaves its word in r8..r11 on both paths. */
 static void emit_memory_access(compiler *c, uint8_t op, size_t next_pc)
 {
-    asm_buf *b = c->b;
     size_t slow[3];
     memory_word_address(c, 0, slow);
-    if (op == OP_MLOAD)
+    cold_path *p = new_cold_path(c, op, next_pc);
+    p->n_from = 3;
+    for (int k = 0; k < 3; k++) p->from[k] = slow[k];
+    if (op == OP_MLOAD) {
         load_memory_word(c, 0, 0);
-    else
-        store_memory_word(c, 1, 0);
-    size_t done = jmp_near(b);
-    for (int k = 0; k < 3; k++) bind_near(b, slow[k]);
-    emit_helper(c, op, JIT_INSTR, next_pc); /* moves c->off for both paths; drops the cache */
-    if (op == OP_MLOAD)
-        for (int k = 0; k < 4; k++) load(b, cache_reg[k], R_SP, item(c, 0) + 8 * k);
-    bind_near(b, done);
-    if (op == OP_MLOAD)
         cache_hold(c, 0);
-    else
+    } else {
+        store_memory_word(c, 1, 0);
+        c->off -= 2;
         cache_drop(c);
+    }
+    p->resume = c->b->len;
 }
 
 /* PUSH c; MLOAD or MSTORE with c small: the bounds check is one compare
@@ -754,29 +768,43 @@ static bool emit_memory_constant(compiler *c, uint32_t pc, uint8_t op, size_t ne
     put8(b, 0x81);
     mem(b, 7, R_FRAME, offsetof(frame, memory_size));
     put32(b, (uint32_t)(offset + 32));
-    size_t slow = jcc_near(b, CC_B);
+    cold_path *p = new_cold_path(c, access, next_pc + 1);
+    p->push_offset = true;
+    p->offset = v;
+    p->n_from = 1;
+    p->from[0] = jcc_near(b, CC_B);
     load(b, RAX, R_FRAME, offsetof(frame, memory));
     if (access == OP_MLOAD) {
         c->off++;
         load_memory_word(c, offset, 0);
-        c->off--;
+        cache_hold(c, 0);
     } else {
         store_memory_word(c, 0, offset);
-    }
-    size_t done = jmp_near(b);
-    bind_near(b, slow);
-    push_constant(c, &v); /* the helper's operand */
-    emit_helper(c, access, JIT_INSTR, next_pc + 1);
-    if (access == OP_MLOAD)
-        for (int k = 0; k < 4; k++) load(b, cache_reg[k], R_SP, item(c, 0) + 8 * k);
-    bind_near(b, done);
-    /* Both paths end with the PUSH and the access done: c->off moved once,
-     * by the slow path's push and helper. */
-    if (access == OP_MLOAD)
-        cache_hold(c, 0);
-    else
+        c->off--;
         cache_drop(c);
+    }
+    p->resume = b->len;
     return true;
+}
+
+/* The slow paths, after the main code: each as the helper call its fast
+ * path stands for, in that fast path's compile-time state, then back. */
+static void emit_cold_paths(compiler *c)
+{
+    asm_buf *b = c->b;
+    for (size_t i = 0; i < c->n_cold; i++) {
+        const cold_path *p = &c->cold[i];
+        for (size_t k = 0; k < p->n_from; k++) bind_near(b, p->from[k]);
+        c->off = p->off;
+        c->block_cost = p->block_cost;
+        c->spent = p->spent;
+        if (p->push_offset) push_constant(c, &p->offset);
+        emit_helper(c, p->op, JIT_INSTR, p->next_pc);
+        if (p->op == OP_MLOAD) /* the word in r8..r11, as the fast path leaves it */
+            for (int k = 0; k < 4; k++) load(b, cache_reg[k], R_SP, item(c, 0) + 8 * k);
+        put8(b, 0xe9); /* jmp back */
+        put32(b, (uint32_t)(int32_t)((int64_t)p->resume - (int64_t)(b->len + 4)));
+    }
 }
 
 /* ------------------------------------------------------ fused arithmetic */
@@ -1217,6 +1245,8 @@ bool jit_compile(const code_info *ci, enum fork f, jit_image *out)
     }
 
     /* Out-of-line code, then the jumps patched. */
+    emit_cold_paths(&c);
+    free(c.cold);
     size_t *stub_at = xmalloc((b.n_stubs + 1) * sizeof *stub_at);
     for (size_t i = 0; i < b.n_stubs; i++) {
         stub_at[i] = b.len;
