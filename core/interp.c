@@ -88,8 +88,6 @@ enum exec_status interp_run_from(frame *f, size_t start_pc, size_t start_height)
     const int32_t *const base_gas = e->optab->base_gas;
 
     const uint8_t *const code = f->code->code;
-    const size_t code_len = f->code->code_len;
-    const uint8_t *const jumpdest = f->code->jumpdest;
     static const atomic_int no_abort = 0;
     const atomic_int *const abort_flag = e->abort_flag ? e->abort_flag : &no_abort;
 
@@ -252,8 +250,7 @@ L_INVALID:
     BEGIN(JUMP, 1, 0)
     {
         const u256 *dest = sp--;
-        if (UNLIKELY(!u256_fits_u64(dest) || dest->w[0] >= code_len ||
-                     !(jumpdest[dest->w[0] >> 3] & (1u << (dest->w[0] & 7)))))
+        if (UNLIKELY(!u256_fits_u64(dest) || !code_is_jumpdest(f->code, dest->w[0])))
             HALT(EXEC_BAD_JUMP);
         if (UNLIKELY(atomic_load_explicit(abort_flag, memory_order_relaxed))) HALT(EXEC_TIMEOUT);
         ip = code + dest->w[0];
@@ -264,8 +261,7 @@ L_INVALID:
         const u256 *dest = sp, *cond = sp - 1;
         sp -= 2;
         if (!u256_is_zero(cond)) {
-            if (UNLIKELY(!u256_fits_u64(dest) || dest->w[0] >= code_len ||
-                         !(jumpdest[dest->w[0] >> 3] & (1u << (dest->w[0] & 7)))))
+            if (UNLIKELY(!u256_fits_u64(dest) || !code_is_jumpdest(f->code, dest->w[0])))
                 HALT(EXEC_BAD_JUMP);
             if (UNLIKELY(atomic_load_explicit(abort_flag, memory_order_relaxed))) HALT(EXEC_TIMEOUT);
             ip = code + dest->w[0];

@@ -41,7 +41,7 @@
  * Such code stays on the interpreter. */
 #define JIT_MAX_STRAIGHT_LINE ((size_t)2048)
 
-static size_t instr_len(uint8_t op) { return 1 + (op >= OP_PUSH1 && op <= OP_PUSH32 ? (size_t)(op - OP_PUSH1 + 1) : 0); }
+static size_t instr_len(uint8_t op) { return 1 + (size_t)opcode_table[op].immediate; }
 
 /* Whether the code has a JUMP or JUMPI instruction (not push data). */
 static bool has_jump(const code_info *ci)
@@ -322,11 +322,6 @@ typedef struct cold_path {
     size_t resume;
 } cold_path;
 
-
-static bool is_jumpdest(const code_info *ci, uint64_t pc)
-{
-    return pc < ci->code_len && (ci->jumpdest[pc >> 3] >> (pc & 7) & 1);
-}
 
 static enum jit_op_kind kind_in_fork(const compiler *c, uint8_t op)
 {
@@ -1082,7 +1077,7 @@ static size_t emit_fused(compiler *c, size_t pc, uint8_t op, size_t next, bool *
     if (at < len && code[at] >= OP_PUSH1 && code[at] <= OP_PUSH32) {
         size_t jumpi = at + instr_len(code[at]);
         u256 v = u256_load_be_n(code + at + 1, (size_t)(code[at] - OP_PUSH0));
-        if (jumpi < len && code[jumpi] == OP_JUMPI && u256_fits_u64(&v) && is_jumpdest(c->ci, v.w[0])) {
+        if (jumpi < len && code[jumpi] == OP_JUMPI && u256_fits_u64(&v) && code_is_jumpdest(c->ci, v.w[0])) {
             c->spent += (negate ? t->base_gas[OP_ISZERO] : 0) + t->base_gas[code[at]] + t->base_gas[OP_JUMPI];
             uint32_t target = (uint32_t)v.w[0];
             if (negate) cc = (enum cond)(cc ^ 1);
@@ -1114,7 +1109,7 @@ static bool emit_static_jump(compiler *c, uint32_t pc, uint8_t op, size_t next_p
     uint8_t jump = c->ci->code[next_pc];
     if ((jump != OP_JUMP && jump != OP_JUMPI) || !c->optab->defined[jump]) return false;
     u256 v = u256_load_be_n(c->ci->code + pc + 1, (size_t)(op - OP_PUSH0));
-    if (!u256_fits_u64(&v) || !is_jumpdest(c->ci, v.w[0])) return false;
+    if (!u256_fits_u64(&v) || !code_is_jumpdest(c->ci, v.w[0])) return false;
     uint32_t dest = (uint32_t)v.w[0];
     asm_buf *b = c->b;
     c->spent += c->optab->base_gas[jump];
@@ -1284,7 +1279,7 @@ bool jit_compile(const code_info *ci, enum fork f, jit_image *out)
     out->code_len = ci->code_len;
     out->jump_table = xcalloc(ci->code_len, sizeof *out->jump_table);
     for (size_t i = 0; i < ci->code_len; i++)
-        if (is_jumpdest(ci, i)) out->jump_table[i] = c.block_at[i];
+        if (code_is_jumpdest(ci, i)) out->jump_table[i] = c.block_at[i];
     free(c.block_at);
     return true;
 }

@@ -165,8 +165,7 @@ static bool blob_to_image(const uint8_t *blob, size_t len, const code_info *ci, 
     memcpy(img->jump_table, blob + sizeof h + h.native_len, h.code_len * sizeof(int32_t));
     for (size_t pc = 0; pc < h.code_len; pc++) {
         int32_t at = img->jump_table[pc];
-        bool jumpdest = ci->jumpdest[pc >> 3] >> (pc & 7) & 1;
-        if (at < 0 || (uint64_t)at >= h.native_len || (at != 0) != jumpdest) {
+        if (at < 0 || (uint64_t)at >= h.native_len || (at != 0) != code_is_jumpdest(ci, pc)) {
             jit_image_free(img);
             return false;
         }

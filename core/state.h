@@ -72,6 +72,13 @@ typedef struct {
     atomic_uchar compile_state[FORK_COUNT];
 } code_info;
 
+/* Whether pc is a JUMPDEST instruction of the code (not push data, not
+ * past the end): the one jump-destination check of both tiers. */
+static inline bool code_is_jumpdest(const code_info *ci, uint64_t pc)
+{
+    return pc < ci->code_len && (ci->jumpdest[pc >> 3] >> (pc & 7) & 1);
+}
+
 /* Prepares code for execution (padding + jump destinations). */
 code_info *code_info_new(const uint8_t *code, size_t len, const hash32 *code_hash);
 /* Frees code_info_new's result and any programs compiled from it. */
