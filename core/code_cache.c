@@ -122,32 +122,41 @@ const code_info *code_cache_acquire(const hash32 *hash, const uint8_t *code, siz
     return fresh->info;
 }
 
+/* The entry holding `ci`, or NULL when it is not cached (initcode). Lock held. */
+static cache_entry *entry_of_locked(const code_info *ci)
+{
+    if (!cache.slots) return NULL;
+    for (size_t i = slot_of(&ci->code_hash);; i = (i + 1) & cache.mask) {
+        cache_entry *e = cache.slots[i];
+        if (!e || e->info == ci) return e;
+    }
+}
+
+bool code_cache_retain(const code_info *ci)
+{
+    pthread_mutex_lock(&cache.lock);
+    cache_entry *e = entry_of_locked(ci);
+    if (e) atomic_fetch_add(&e->refs, 1);
+    pthread_mutex_unlock(&cache.lock);
+    return e != NULL;
+}
+
 void code_cache_release(const code_info *ci)
 {
     pthread_mutex_lock(&cache.lock);
-    for (size_t i = slot_of(&ci->code_hash);; i = (i + 1) & cache.mask) {
-        cache_entry *e = cache.slots[i];
-        if (!e) break; /* not cached (cannot happen for acquired code) */
-        if (e->info == ci) {
-            atomic_fetch_sub(&e->refs, 1);
-            break;
-        }
-    }
+    cache_entry *e = entry_of_locked(ci);
+    if (e) atomic_fetch_sub(&e->refs, 1);
     pthread_mutex_unlock(&cache.lock);
 }
 
 void code_cache_charge(const code_info *ci, size_t bytes)
 {
     pthread_mutex_lock(&cache.lock);
-    for (size_t i = cache.slots ? slot_of(&ci->code_hash) : 0; cache.slots; i = (i + 1) & cache.mask) {
-        cache_entry *e = cache.slots[i];
-        if (!e) break; /* not cached (initcode): nothing to account */
-        if (e->info == ci) {
-            e->bytes += bytes;
-            cache.bytes += bytes;
-            if (cache.bytes > cache.budget) evict();
-            break;
-        }
+    cache_entry *e = entry_of_locked(ci);
+    if (e) {
+        e->bytes += bytes;
+        cache.bytes += bytes;
+        if (cache.bytes > cache.budget) evict();
     }
     pthread_mutex_unlock(&cache.lock);
 }

@@ -13,6 +13,9 @@
 const code_info *code_cache_acquire(const hash32 *hash, const uint8_t *code, size_t len);
 /* The cached analysis for this hash, acquired, or NULL when absent. */
 const code_info *code_cache_find(const hash32 *hash);
+/* Another reference to an entry already held; false (nothing taken) when
+ * `ci` is not in the cache (initcode). */
+bool code_cache_retain(const code_info *ci);
 void code_cache_release(const code_info *ci);
 /* Adds `bytes` (a compiled program) to an entry's size, so that compiled
  * code counts against the budget and goes with its entry. */

@@ -389,9 +389,7 @@ const jit_program *jit_program_for(evm *e, const code_info *ci)
     if (p) return install(ci, f, p);
     /* Only code the process-wide cache holds (not initcode, which runs
      * once) is worth compiling; the queue keeps it alive meanwhile. */
-    const code_info *held = code_cache_find(&ci->code_hash);
-    if (held != ci) {
-        if (held) code_cache_release(held);
+    if (!code_cache_retain(ci)) {
         atomic_store(&mut->compile_state[f], CS_FAILED);
         return NULL;
     }
