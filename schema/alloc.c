@@ -12,8 +12,8 @@
 #include <unistd.h>
 
 #include "json_reader.h"
-#include "keccak.h"
-#include "trie.h"
+#include "base/keccak.h"
+#include "base/trie.h"
 
 #define PROGRESS_INTERVAL_NS 50000000LL
 /* How many items between looks at the clock. */

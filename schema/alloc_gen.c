@@ -2,7 +2,7 @@
 
 #include <string.h>
 
-#include "keccak.h"
+#include "base/keccak.h"
 
 #define CONTRACT_EVERY 10
 #define CODE_VARIANTS 7

@@ -10,7 +10,7 @@
 
 #include <stdio.h>
 
-#include "state.h"
+#include "state/state.h"
 
 typedef struct {
     uint64_t seed;

@@ -12,7 +12,7 @@
 
 #include <string.h>
 
-#include "trie.h"
+#include "base/trie.h"
 
 #define GWEI 1000000000ULL
 

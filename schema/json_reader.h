@@ -12,7 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "types.h"
+#include "base/types.h"
 
 #define JSON_MAX_DEPTH 256
 

@@ -1,5 +1,5 @@
 /* Compiled programs persisted in the SQLite store: the compiler tier's
- * jit_store (core/jit.h) over store_put_program / store_get_program.
+ * jit_store (core/jit/jit.h) over store_put_program / store_get_program.
  *
  * A stored blob is native code the process will execute, so a row is only
  * loaded when its tag verifies: a keyed MAC (BLAKE2b-256, libsodium's
@@ -21,7 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "jit.h"
+#include "jit/jit.h"
 #include "store.h"
 
 #define PROGRAM_KEY_BYTES 32

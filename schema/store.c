@@ -19,10 +19,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "keccak.h"
+#include "base/keccak.h"
 #include "migrations.h"
-#include "rlp.h"
-#include "trie.h"
+#include "base/rlp.h"
+#include "base/trie.h"
 
 #define APPLICATION_ID 0x4A45564D /* "JEVM", set by 001_state.sql */
 #define BUSY_TIMEOUT_MS 10000

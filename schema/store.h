@@ -12,8 +12,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "evm.h"
-#include "state.h"
+#include "vm/evm.h"
+#include "state/state.h"
 
 typedef struct store store;
 typedef struct store_conn store_conn;

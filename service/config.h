@@ -8,9 +8,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "jit.h"
+#include "jit/jit.h"
 #include "log.h"
-#include "u256.h"
+#include "base/u256.h"
 
 #define RPC_TOKEN_MAX 256
 #define PROGRAM_KEY_HEX_LEN 64

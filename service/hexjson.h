@@ -7,8 +7,8 @@
 
 #include <jansson.h>
 
-#include "types.h"
-#include "u256.h"
+#include "base/types.h"
+#include "base/u256.h"
 
 typedef struct {
     char msg[256];

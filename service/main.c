@@ -9,13 +9,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "bench.h"
+#include "tools/bench.h"
 #include "cli.h"
 #include "cmd_store.h"
-#include "fork.h"
-#include "jit.h"
-#include "rpc_server.h"
-#include "statetest.h"
+#include "base/fork.h"
+#include "jit/jit.h"
+#include "rpc/rpc_server.h"
+#include "tools/statetest.h"
 
 #ifndef JITEVM_VERSION
 #define JITEVM_VERSION "0.1.0"

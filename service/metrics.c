@@ -6,10 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "code_cache.h"
-#include "jit.h"
+#include "vm/code_cache.h"
+#include "jit/jit.h"
 #include "program_store.h"
-#include "types.h"
+#include "base/types.h"
 
 static const double bucket_bounds[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
                                        0.05,   0.1,     0.25,   0.5,   1,      2.5,   5,     10};

@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "evm.h"
-#include "jit.h"
-#include "memstate.h"
+#include "vm/evm.h"
+#include "jit/jit.h"
+#include "state/memstate.h"
 
 #define FUZZ_GAS 2000000
 

@@ -1,4 +1,4 @@
-/* Tests for core/bls12_381.c, core/precompile_bls.c and core/precompile_kzg.c:
+/* Tests for core/precompile/bls12_381.c, core/precompile/precompile_bls.c and core/precompile/precompile_kzg.c:
  * field arithmetic against GMP, algebraic laws of the groups and the
  * pairing on random inputs, and the published EIP-2537 / KZG vectors. */
 #include <check.h>
@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bls12_381.h"
-#include "precompile.h"
+#include "precompile/bls12_381.h"
+#include "precompile/precompile.h"
 
 /* ---- helpers ---- */
 

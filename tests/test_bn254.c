@@ -1,11 +1,11 @@
-/* Tests for the BN254 arithmetic (core/bn254.c) and the alt_bn128
- * precompiles (core/precompile_bn254.c). GMP serves as the oracle for the
+/* Tests for the BN254 arithmetic (core/precompile/bn254.c) and the alt_bn128
+ * precompiles (core/precompile/precompile_bn254.c). GMP serves as the oracle for the
  * base field and for the big exponents; published vectors (go-ethereum's
  * precompile test data, which include the EIP-196/197 cases) check the
  * encodings end to end; randomized checks cover the group laws and the
  * pairing's bilinearity. */
-#include "bn254.h"
-#include "precompile.h"
+#include "precompile/bn254.h"
+#include "precompile/precompile.h"
 
 #include <check.h>
 #include <gmp.h>

@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "keccak.h"
-#include "rlp.h"
-#include "trie.h"
+#include "base/keccak.h"
+#include "base/rlp.h"
+#include "base/trie.h"
 
 /* ---- helpers ---- */
 

@@ -13,12 +13,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "code_cache.h"
-#include "evm.h"
-#include "jit.h"
-#include "keccak.h"
-#include "memstate.h"
-#include "opcodes.h"
+#include "vm/code_cache.h"
+#include "vm/evm.h"
+#include "jit/jit.h"
+#include "base/keccak.h"
+#include "state/memstate.h"
+#include "vm/opcodes.h"
 
 typedef struct {
     enum exec_status status;

@@ -7,10 +7,10 @@
 #include <string.h>
 
 #include "hexjson.h"
-#include "keccak.h"
-#include "memstate.h"
-#include "statetest.h"
-#include "trie.h"
+#include "base/keccak.h"
+#include "state/memstate.h"
+#include "tools/statetest.h"
+#include "base/trie.h"
 
 /* ---- helpers ------------------------------------------------------------ */
 

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "opcodes.h"
+#include "vm/opcodes.h"
 
 START_TEST(push_dup_swap_log_patterns)
 {

@@ -16,8 +16,8 @@
 #include <secp256k1_recovery.h>
 #include <sodium.h>
 
-#include "keccak.h"
-#include "precompile.h"
+#include "base/keccak.h"
+#include "precompile/precompile.h"
 
 /* ---- helpers ---- */
 

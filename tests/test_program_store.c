@@ -20,8 +20,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "jit.h"
-#include "keccak.h"
+#include "jit/jit.h"
+#include "base/keccak.h"
 #include "program_store.h"
 #include "store.h"
 

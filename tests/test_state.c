@@ -5,11 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "code_cache.h"
-#include "keccak.h"
-#include "memstate.h"
-#include "state.h"
-#include "trie.h"
+#include "vm/code_cache.h"
+#include "base/keccak.h"
+#include "state/memstate.h"
+#include "state/state.h"
+#include "base/trie.h"
 
 static address addr(uint8_t last)
 {

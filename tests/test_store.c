@@ -27,12 +27,12 @@
 #include "chains.h"
 #include "cmd_store.h"
 #include "hexjson.h"
-#include "keccak.h"
-#include "memstate.h"
+#include "base/keccak.h"
+#include "state/memstate.h"
 #include "migrations.h"
-#include "statetest.h"
+#include "tools/statetest.h"
 #include "store.h"
-#include "trie.h"
+#include "base/trie.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define SANITIZED 1

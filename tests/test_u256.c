@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "u256.h"
+#include "base/u256.h"
 
 #define CASES 40000
 

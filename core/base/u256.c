@@ -1,0 +1,435 @@
+/* 256-bit word arithmetic with EVM semantics.
+ *
+ * Division is Knuth's algorithm D on 64-bit limbs. Quotient digits are
+ * estimated with the Möller–Granlund reciprocal method ("Improved division by
+ * invariant integers", 2011): one hardware division per long division to get
+ * the divisor's reciprocal, then only multiplications per digit. The 3-by-2
+ * estimate is never more than one too large, so at most one add-back step. */
+#include "base/u256.h"
+
+typedef unsigned __int128 u128;
+
+#define LIMB_MAX UINT64_MAX
+
+/* ---- small helpers ------------------------------------------------------ */
+
+static inline u256 negate(const u256 *a)
+{
+    u256 z = u256_zero();
+    return u256_sub(&z, a);
+}
+
+static inline bool is_negative(const u256 *a) { return a->w[3] >> 63; }
+
+/* Number of limbs up to and including the most significant non-zero one. */
+static inline int limb_count(const uint64_t *w, int n)
+{
+    while (n > 0 && w[n - 1] == 0) n--;
+    return n;
+}
+
+/* ---- multiplication ----------------------------------------------------- */
+
+/* Full 512-bit product, limbs least significant first. */
+static void mul_full(const u256 *a, const u256 *b, uint64_t p[8])
+{
+    for (int i = 0; i < 8; i++) p[i] = 0;
+    for (int i = 0; i < 4; i++) {
+        uint64_t carry = 0;
+        uint64_t ai = a->w[i];
+        if (ai == 0) continue;
+        for (int j = 0; j < 4; j++) {
+            u128 t = (u128)ai * b->w[j] + p[i + j] + carry;
+            p[i + j] = (uint64_t)t;
+            carry = (uint64_t)(t >> 64);
+        }
+        p[i + 4] = carry;
+    }
+}
+
+/* ---- division primitives ------------------------------------------------ */
+
+/* (hi:lo) / d for hi < d; the quotient fits one limb. */
+static inline uint64_t div_2by1_hw(uint64_t hi, uint64_t lo, uint64_t d)
+{
+#if defined(__x86_64__)
+    uint64_t q, r;
+    __asm__("divq %4" : "=a"(q), "=d"(r) : "a"(lo), "d"(hi), "rm"(d) : "cc");
+    (void)r;
+    return q;
+#else
+    return (uint64_t)((((u128)hi << 64) | lo) / d);
+#endif
+}
+
+/* floor((2^128 - 1) / d) - 2^64 for normalised d (top bit set). */
+static inline uint64_t reciprocal_2by1(uint64_t d) { return div_2by1_hw(~d, LIMB_MAX, d); }
+
+/* Reciprocal of the normalised two-limb divisor (d1:d0) for 3-by-2 division:
+ * floor((2^192 - 1) / (d1:d0)) - 2^64. */
+static uint64_t reciprocal_3by2(uint64_t d1, uint64_t d0)
+{
+    uint64_t v = reciprocal_2by1(d1);
+    uint64_t p = d1 * v + d0;
+    if (p < d0) {
+        v--;
+        if (p >= d1) {
+            v--;
+            p -= d1;
+        }
+        p -= d1;
+    }
+    u128 t = (u128)v * d0;
+    uint64_t t1 = (uint64_t)(t >> 64), t0 = (uint64_t)t;
+    p += t1;
+    if (p < t1) {
+        v--;
+        if (p > d1 || (p == d1 && t0 >= d0)) v--;
+    }
+    return v;
+}
+
+/* (u1:u0) / d with u1 < d, d normalised, v = reciprocal_2by1(d). */
+static inline uint64_t udivrem_2by1(uint64_t u1, uint64_t u0, uint64_t d, uint64_t v, uint64_t *rem)
+{
+    u128 q = (u128)v * u1 + (((u128)u1 << 64) | u0);
+    uint64_t q1 = (uint64_t)(q >> 64) + 1, q0 = (uint64_t)q;
+    uint64_t r = u0 - q1 * d;
+    /* This first adjustment is taken unpredictably often: keep it branch
+     * free. The second is rare. */
+    uint64_t adjust = -(uint64_t)(r > q0);
+    q1 += adjust;
+    r += adjust & d;
+    if (__builtin_expect(r >= d, 0)) {
+        q1++;
+        r -= d;
+    }
+    *rem = r;
+    return q1;
+}
+
+/* (u2:u1:u0) / (d1:d0) with (u2:u1) < (d1:d0), divisor normalised,
+ * v = reciprocal_3by2(d1, d0). Returns the quotient digit; the remainder
+ * goes to (*r1:*r0). */
+static inline uint64_t udivrem_3by2(uint64_t u2, uint64_t u1, uint64_t u0, uint64_t d1, uint64_t d0,
+                                    uint64_t v, uint64_t *r1, uint64_t *r0)
+{
+    u128 q = (u128)v * u2 + (((u128)u2 << 64) | u1);
+    uint64_t q1 = (uint64_t)(q >> 64), q0 = (uint64_t)q;
+    u128 d = ((u128)d1 << 64) | d0;
+    uint64_t rh = u1 - q1 * d1;
+    u128 r = (((u128)rh << 64) | u0) - (u128)d0 * q1 - d;
+    q1++;
+    if ((uint64_t)(r >> 64) >= q0) {
+        q1--;
+        r += d;
+    }
+    if (__builtin_expect(r >= d, 0)) {
+        q1++;
+        r -= d;
+    }
+    *r1 = (uint64_t)(r >> 64);
+    *r0 = (uint64_t)r;
+    return q1;
+}
+
+/* r[0..n) -= q * d[0..n); returns the limb that must still be subtracted
+ * at position n. */
+static inline uint64_t submul(uint64_t *r, const uint64_t *d, int n, uint64_t q)
+{
+    uint64_t borrow = 0;
+    for (int i = 0; i < n; i++) {
+        u128 p = (u128)q * d[i] + borrow;
+        uint64_t lo = (uint64_t)p, hi = (uint64_t)(p >> 64);
+        uint64_t t = r[i] - lo;
+        hi += t > r[i];
+        r[i] = t;
+        borrow = hi;
+    }
+    return borrow;
+}
+
+/* r[0..n) += d[0..n), carry out dropped (it cancels a negative top). */
+static inline void add_back(uint64_t *r, const uint64_t *d, int n)
+{
+    uint64_t carry = 0;
+    for (int i = 0; i < n; i++) {
+        u128 s = (u128)r[i] + d[i] + carry;
+        r[i] = (uint64_t)s;
+        carry = (uint64_t)(s >> 64);
+    }
+}
+
+/* Divides u[0..ulen) by the single limb d (non-zero); the quotient goes to
+ * q[0..ulen) when q is non-null. Returns the remainder. */
+static uint64_t divrem_by_limb(const uint64_t *u, int ulen, uint64_t d, uint64_t *q)
+{
+    unsigned s = (unsigned)__builtin_clzll(d);
+    uint64_t dn = d << s;
+    uint64_t v = reciprocal_2by1(dn);
+    /* (x >> 1) >> (63 - s) is x >> (64 - s) without the undefined shift by
+     * 64 when s == 0. */
+    uint64_t r = (u[ulen - 1] >> 1) >> (63 - s);
+    for (int i = ulen - 1; i > 0; i--) {
+        uint64_t lo = (u[i] << s) | ((u[i - 1] >> 1) >> (63 - s));
+        uint64_t qi = udivrem_2by1(r, lo, dn, v, &r);
+        if (q) q[i] = qi;
+    }
+    uint64_t q0 = udivrem_2by1(r, u[0] << s, dn, v, &r);
+    if (q) q[0] = q0;
+    return r >> s;
+}
+
+/* Knuth D for a divisor of n >= 2 limbs. un[0..ulen] is the normalised
+ * numerator with one extra top limb (ulen >= n); dn[0..n) the normalised
+ * divisor. Leaves the normalised remainder in un[0..n) and writes
+ * ulen - n + 1 quotient limbs to q when q is non-null. */
+static inline __attribute__((always_inline)) void divrem_knuth(uint64_t *un, int ulen, const uint64_t *dn, int n,
+                                                               uint64_t *q)
+{
+    const uint64_t d1 = dn[n - 1], d0 = dn[n - 2];
+    /* Contracts reduce by the same modulus over and over (MULMOD by a field
+     * prime): the reciprocal of its top limbs is kept per thread. */
+    static _Thread_local uint64_t last_d1, last_d0, last_v;
+    uint64_t v;
+    if (d1 == last_d1 && d0 == last_d0 && last_d1) {
+        v = last_v;
+    } else {
+        v = reciprocal_3by2(d1, d0);
+        last_d1 = d1, last_d0 = d0, last_v = v;
+    }
+
+    for (int j = ulen - n; j >= 0; j--) {
+        uint64_t u2 = un[j + n], u1 = un[j + n - 1], u0 = un[j + n - 2];
+        uint64_t qhat;
+        if (u2 == d1 && u1 == d0) {
+            /* The 3-by-2 quotient would not fit a limb. The digit is then
+             * exactly 2^64-1: with U the window and V the divisor,
+             * U - (2^64-1)V = V - (2^64 V - U), and since the top two limbs
+             * agree, 2^64 V - U < 2^(64(n-1)) <= V. The subtraction clears
+             * the top limb. */
+            qhat = LIMB_MAX;
+            submul(un + j, dn, n, qhat);
+        } else {
+            uint64_t r1, r0;
+            qhat = udivrem_3by2(u2, u1, u0, d1, d0, v, &r1, &r0);
+            /* The top three limbs are already reduced to (r1:r0); only the
+             * lower n-2 divisor limbs remain to subtract. */
+            uint64_t borrow = submul(un + j, dn, n - 2, qhat);
+            uint64_t b0 = r0 < borrow;
+            r0 -= borrow;
+            uint64_t b1 = r1 < b0;
+            r1 -= b0;
+            un[j + n - 2] = r0;
+            un[j + n - 1] = r1;
+            if (b1) {
+                qhat--;
+                add_back(un + j, dn, n);
+            }
+        }
+        un[j + n] = 0;
+        if (q) q[j] = qhat;
+    }
+}
+
+/* General unsigned long division of u[0..ulen) (1 <= ulen <= 8) by
+ * d[0..dlen) (dlen <= 4, top limb non-zero). Writes the ulen - dlen + 1
+ * quotient limbs to quot when non-null and ulen >= dlen, and dlen remainder
+ * limbs to rem. */
+static void divrem_words(const uint64_t *u, int ulen, const uint64_t *d, int dlen, uint64_t *quot, uint64_t *rem)
+{
+    if (ulen < dlen) {
+        for (int i = 0; i < dlen; i++) rem[i] = i < ulen ? u[i] : 0;
+        return;
+    }
+    if (dlen == 1) {
+        rem[0] = divrem_by_limb(u, ulen, d[0], quot);
+        return;
+    }
+
+    /* Normalise so the divisor's top bit is set. (x >> 1) >> (63 - s) is
+     * x >> (64 - s) that also works for s == 0. */
+    unsigned s = (unsigned)__builtin_clzll(d[dlen - 1]);
+    uint64_t dn[4], un[9];
+    for (int i = dlen - 1; i > 0; i--) dn[i] = (d[i] << s) | ((d[i - 1] >> 1) >> (63 - s));
+    dn[0] = d[0] << s;
+    un[ulen] = (u[ulen - 1] >> 1) >> (63 - s);
+    for (int i = ulen - 1; i > 0; i--) un[i] = (u[i] << s) | ((u[i - 1] >> 1) >> (63 - s));
+    un[0] = u[0] << s;
+
+    /* A constant divisor length lets the compiler unroll the inner loops. */
+    switch (dlen) {
+    case 2: divrem_knuth(un, ulen, dn, 2, quot); break;
+    case 3: divrem_knuth(un, ulen, dn, 3, quot); break;
+    default: divrem_knuth(un, ulen, dn, 4, quot); break;
+    }
+
+    for (int i = 0; i < dlen - 1; i++) rem[i] = (un[i] >> s) | ((un[i + 1] << 1) << (63 - s));
+    rem[dlen - 1] = un[dlen - 1] >> s;
+}
+
+/* ---- division ----------------------------------------------------------- */
+
+/* The division family copies whole words (operands just written by 64-bit
+ * stores, results read back by 64-bit loads): with SSE those copies are
+ * 16-byte moves that miss store forwarding, ~20% of snailtracer. */
+#define GPR_ONLY __attribute__((target("general-regs-only")))
+
+/* k when m == 2^k, else -1. Contracts divide and reduce by powers of two
+ * for shifts and masks (sha1_divs, blake2b's ADDMOD 2^64): those need no
+ * long division. */
+static inline GPR_ONLY int power_of_two(const u256 *m)
+{
+    int k = -1;
+    for (int i = 0; i < 4; i++) {
+        uint64_t w = m->w[i];
+        if (!w) continue;
+        if (k >= 0 || (w & (w - 1))) return -1;
+        k = i * 64 + __builtin_ctzll(w);
+    }
+    return k;
+}
+
+/* x >> k, k < 256 (u256.h's shift, in the division family's registers). */
+static inline GPR_ONLY u256 high_bits(const u256 *x, int k)
+{
+    int limbs = k / 64, bits = k % 64;
+    u256 r;
+    for (int i = 0; i < 4; i++) {
+        uint64_t lo = i + limbs < 4 ? x->w[i + limbs] : 0;
+        uint64_t hi = i + limbs + 1 < 4 ? x->w[i + limbs + 1] : 0;
+        r.w[i] = (lo >> bits) | ((hi << 1) << (63 - bits));
+    }
+    return r;
+}
+
+/* x mod 2^k, k < 256. */
+static inline GPR_ONLY u256 low_bits(const u256 *x, int k)
+{
+    u256 r;
+    for (int i = 0; i < 4; i++) {
+        int bits = k - 64 * i;
+        r.w[i] = bits >= 64 ? x->w[i] : bits <= 0 ? 0 : x->w[i] & (((uint64_t)1 << bits) - 1);
+    }
+    return r;
+}
+
+
+GPR_ONLY void u256_divmod(const u256 *a, const u256 *b, u256 *quot, u256 *rem)
+{
+    u256 q = u256_zero(), r = u256_zero();
+    int dlen = limb_count(b->w, 4);
+    if (dlen == 0) {
+        /* EVM: x / 0 == x % 0 == 0. */
+    } else if (u256_lt(a, b)) {
+        r = *a;
+    } else if (dlen == 1 && u256_fits_u64(a)) {
+        q.w[0] = a->w[0] / b->w[0];
+        r.w[0] = a->w[0] % b->w[0];
+    } else if (power_of_two(b) >= 0) {
+        int k = power_of_two(b);
+        q = high_bits(a, k);
+        r = low_bits(a, k);
+    } else {
+        /* q and r are zero above the limbs divrem_words writes. */
+        divrem_words(a->w, limb_count(a->w, 4), b->w, dlen, q.w, r.w);
+    }
+    if (quot) *quot = q;
+    if (rem) *rem = r;
+}
+
+GPR_ONLY u256 u256_div(const u256 *a, const u256 *b)
+{
+    u256 q;
+    u256_divmod(a, b, &q, NULL);
+    return q;
+}
+
+GPR_ONLY u256 u256_mod(const u256 *a, const u256 *b)
+{
+    u256 r;
+    u256_divmod(a, b, NULL, &r);
+    return r;
+}
+
+GPR_ONLY u256 u256_sdiv(const u256 *a, const u256 *b)
+{
+    bool an = is_negative(a), bn = is_negative(b);
+    u256 ua = an ? negate(a) : *a;
+    u256 ub = bn ? negate(b) : *b;
+    /* |-2^255| wraps to 2^255 itself, which read unsigned is the right
+     * magnitude; -2^255 / -1 then comes out as 2^255 == -2^255. */
+    u256 q = u256_div(&ua, &ub);
+    return an != bn ? negate(&q) : q;
+}
+
+GPR_ONLY u256 u256_smod(const u256 *a, const u256 *b)
+{
+    bool an = is_negative(a);
+    u256 ua = an ? negate(a) : *a;
+    u256 ub = is_negative(b) ? negate(b) : *b;
+    u256 r = u256_mod(&ua, &ub);
+    return an ? negate(&r) : r;
+}
+
+u256 u256_addmod(const u256 *a, const u256 *b, const u256 *m)
+{
+    int dlen = limb_count(m->w, 4);
+    if (dlen == 0) return u256_zero();
+
+    u256 s = u256_add(a, b);
+    int k = power_of_two(m);
+    if (k >= 0) return low_bits(&s, k); /* the carry out, 2^256, is 0 mod 2^k */
+    bool carry = u256_lt(&s, a);
+    if (u256_lt(a, m) && u256_lt(b, m)) {
+        /* Common case: a + b < 2m, one conditional subtraction suffices. */
+        if (carry || !u256_lt(&s, m)) s = u256_sub(&s, m);
+        return s;
+    }
+    uint64_t sum[5] = {s.w[0], s.w[1], s.w[2], s.w[3], carry};
+    u256 r = u256_zero();
+    divrem_words(sum, limb_count(sum, 5), m->w, dlen, NULL, r.w);
+    return r;
+}
+
+u256 u256_mulmod(const u256 *a, const u256 *b, const u256 *m)
+{
+    int dlen = limb_count(m->w, 4);
+    if (dlen == 0) return u256_zero();
+    int k = power_of_two(m);
+    if (k >= 0) { /* the product's bits from 2^256 up are 0 mod 2^k */
+        u256 low = u256_mul(a, b);
+        return low_bits(&low, k);
+    }
+
+    uint64_t p[8];
+    mul_full(a, b, p);
+    u256 r = u256_zero();
+    int plen = limb_count(p, 8);
+    if (plen == 0) return r;
+    divrem_words(p, plen, m->w, dlen, NULL, r.w);
+    return r;
+}
+
+u256 u256_exp(const u256 *base, const u256 *exponent)
+{
+    unsigned bits = 256 - u256_clz(exponent);
+    if (bits == 0) return u256_from_u64(1);
+    if (u256_fits_u64(base)) {
+        if (base->w[0] <= 1) return *base;
+        if (base->w[0] == 2) { /* 2**n, common in compiled code */
+            u256 one = u256_from_u64(1);
+            return u256_shl(exponent, &one);
+        }
+    }
+
+    /* Left to right: start from the top set bit, square for every lower bit
+     * and multiply in the base where the bit is set. */
+    u256 r = *base;
+    for (int i = (int)bits - 2; i >= 0; i--) {
+        r = u256_mul(&r, &r);
+        if ((exponent->w[i / 64] >> (i % 64)) & 1) r = u256_mul(&r, base);
+    }
+    return r;
+}
+

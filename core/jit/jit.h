@@ -1,0 +1,92 @@
+/* The compiler tier: contracts translated once into native x86-64 code.
+ *
+ * A program is compiled per (code hash, fork): the fork decides which
+ * opcodes exist and what they cost. The compiled code runs the common path
+ * only (block-level gas and stack checks, instructions inline or through the
+ * same helpers the interpreter calls); whenever anything unusual happens —
+ * a block that cannot pay its gas, a stack that would under- or overflow, a
+ * jump to a bad destination, an undefined opcode — it hands the frame, at
+ * that instruction and with its exact gas and stack, to the interpreter,
+ * which then decides (and names) the outcome. So the interpreter remains
+ * the one reference for every failure.
+ *
+ * Engines:
+ *   interp   every frame on the interpreter;
+ *   jit      every frame compiled first, synchronously (conformance runs,
+ *            benchmarks of the compiler);
+ *   tiered   the service's mode: the first frames of a new code hash run on
+ *            the interpreter while a background thread compiles it (or loads
+ *            it from the program store); later frames run compiled. */
+#ifndef JITEVM_JIT_H
+#define JITEVM_JIT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/fork.h"
+#include "base/types.h"
+
+enum engine { ENGINE_INTERP, ENGINE_JIT, ENGINE_TIERED };
+#define ENGINE_NAMES "interp, jit, tiered"
+/* "interp", "jit" or "tiered"; false for anything else. */
+bool engine_parse(const char *name, enum engine *out);
+const char *engine_name(enum engine e);
+
+/* Bumped whenever the generated code or the blob layout changes: stored
+ * programs of another version are never loaded. */
+#define JIT_VERSION 1
+
+/* Compilations waiting at most: a flood of new code (say, eth_call state
+ * overrides) must not pile up memory; the rest run interpreted for now. */
+#define JIT_QUEUE_MAX 256
+
+/* The target a program was compiled for: instruction set, ABI and fork,
+ * e.g. "x86_64-sysv/Cancun". Programs are stored and looked up under it. */
+const char *jit_target(enum fork f);
+
+/* Whether this machine can run compiled code (x86-64 Linux); when not,
+ * every engine runs the interpreter. */
+bool jit_supported(void);
+
+/* Where compiled programs persist (the service's SQLite store). Both
+ * callbacks may be called from any thread, concurrently.
+ *   load: the stored blob for (code_hash, JIT_VERSION, target) in a
+ *         malloc'd buffer the caller frees; false when there is none or the
+ *         store rejected it (bad integrity tag).
+ *   save: stores a freshly compiled program's blob. */
+typedef struct {
+    void *ctx;
+    bool (*load)(void *ctx, const hash32 *code_hash, uint32_t version, const char *target, uint8_t **blob,
+                 size_t *len);
+    void (*save)(void *ctx, const hash32 *code_hash, uint32_t version, const char *target, const uint8_t *blob,
+                 size_t len);
+} jit_store;
+/* Sets (or, with NULL, clears) the program store. Call before executing. */
+void jit_set_store(const jit_store *store);
+
+typedef struct {
+    uint64_t frames_interp;    /* frames run on the interpreter */
+    uint64_t frames_compiled;  /* frames run (at least in part) as compiled code */
+    uint64_t deopts;           /* compiled frames handed to the interpreter mid-way */
+    uint64_t compiled;         /* programs compiled */
+    uint64_t compile_failed;   /* compilations refused: code too large, long code without jumps
+                                  (faster interpreted), out of memory */
+    uint64_t compile_ns;       /* time spent compiling */
+    uint64_t store_hits;       /* programs loaded from the store */
+    uint64_t store_misses;     /* lookups that found nothing usable */
+    uint64_t store_saves;      /* programs written to the store */
+    uint64_t queued;           /* compilations waiting now (at most JIT_QUEUE_MAX) */
+    uint64_t queue_full;       /* compilations not queued because the queue was full
+                                  (a later call of the code tries again) */
+    uint64_t programs;         /* compiled programs alive now */
+    uint64_t native_bytes;     /* their native code */
+} jit_stats;
+jit_stats jit_get_stats(void);
+
+/* Blocks until the background compiler has nothing queued (tests, bench). */
+void jit_wait_idle(void);
+/* Tests: while held, the background compiler starts no new job. */
+void jit_hold_background(bool hold);
+
+#endif

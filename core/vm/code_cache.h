@@ -1,0 +1,32 @@
+/* A process-wide cache of analysed code (padded copy + jump destinations,
+ * and the programs compiled from it),
+ * keyed by code hash: a contract is analysed once, however many states and
+ * threads execute it. Entries are reference counted; only unreferenced
+ * entries are evicted when the cache is over its byte budget. */
+#ifndef JITEVM_CODE_CACHE_H
+#define JITEVM_CODE_CACHE_H
+
+#include "state/state.h"
+
+/* The analysis of `code` (whose hash is `hash`), from the cache or made now.
+ * The caller holds a reference until code_cache_release. */
+const code_info *code_cache_acquire(const hash32 *hash, const uint8_t *code, size_t len);
+/* The cached analysis for this hash, acquired, or NULL when absent. */
+const code_info *code_cache_find(const hash32 *hash);
+/* Another reference to an entry already held; false (nothing taken) when
+ * `ci` is not in the cache (initcode). */
+bool code_cache_retain(const code_info *ci);
+void code_cache_release(const code_info *ci);
+/* Adds `bytes` (a compiled program) to an entry's size, so that compiled
+ * code counts against the budget and goes with its entry. */
+void code_cache_charge(const code_info *ci, size_t bytes);
+/* Sets the byte budget (default 64 MiB). */
+void code_cache_set_budget(size_t bytes);
+
+typedef struct {
+    uint64_t hits, misses, evictions;
+    size_t entries, bytes;
+} code_cache_stats;
+code_cache_stats code_cache_get_stats(void);
+
+#endif

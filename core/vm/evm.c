@@ -1,0 +1,350 @@
+/* Message execution: entering a call frame or a creation, precompiles,
+ * value transfer, snapshots and reverts. The opcodes that start messages
+ * are in instructions.c; the transaction around the first message is in
+ * tx.c. */
+#include <gmp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vm/evm_internal.h"
+#include "jit/jit_internal.h"
+#include "precompile/precompile.h"
+#include "base/trie.h"
+
+enum {
+    GAS_CODE_DEPOSIT = 200,
+    MAX_CODE_SIZE = 24576,
+};
+
+static const char *const status_names[] = {
+    [EXEC_SUCCESS] = "success",
+    [EXEC_REVERT] = "execution reverted",
+    [EXEC_OUT_OF_GAS] = "out of gas",
+    [EXEC_INVALID_OPCODE] = "invalid opcode",
+    [EXEC_STACK_UNDERFLOW] = "stack underflow",
+    [EXEC_STACK_OVERFLOW] = "stack limit reached 1024",
+    [EXEC_BAD_JUMP] = "invalid jump destination",
+    [EXEC_STATIC_VIOLATION] = "write protection",
+    [EXEC_RETURNDATA_OUT_OF_BOUNDS] = "return data out of bounds",
+    [EXEC_CALL_DEPTH] = "max call depth exceeded",
+    [EXEC_INSUFFICIENT_BALANCE] = "insufficient balance for transfer",
+    [EXEC_CREATE_COLLISION] = "contract address collision",
+    [EXEC_CODE_SIZE_EXCEEDED] = "max code size exceeded",
+    [EXEC_INVALID_CODE_PREFIX] = "invalid code: must not begin with 0xef",
+    [EXEC_INITCODE_SIZE_EXCEEDED] = "max initcode size exceeded",
+    [EXEC_PRECOMPILE_FAILURE] = "precompiled contract failed",
+    [EXEC_NONCE_OVERFLOW] = "nonce uint64 overflow",
+    [EXEC_TIMEOUT] = "execution aborted (timeout)",
+};
+
+const char *exec_status_name(enum exec_status s)
+{
+    if ((size_t)s < sizeof status_names / sizeof status_names[0] && status_names[s]) return status_names[s];
+    return "unknown";
+}
+
+/* ---- block environment ---- */
+
+void block_env_default_blob_schedule(block_env *b, enum fork f)
+{
+    if (f >= FORK_PRAGUE) {
+        b->blob_target_per_block = 6;
+        b->blob_max_per_block = 9;
+        b->blob_base_fee_update_fraction = 5007716;
+    } else {
+        b->blob_target_per_block = 3;
+        b->blob_max_per_block = 6;
+        b->blob_base_fee_update_fraction = 3338477;
+    }
+    block_env_update_blob_base_fee(b);
+}
+
+/* EIP-4844 fake_exponential(1, excess, fraction): the Taylor series of
+ * e^(excess/fraction), in integers. GMP because the partial sums outgrow
+ * 256 bits for large excesses. */
+void block_env_update_blob_base_fee(block_env *b)
+{
+    if (b->blob_base_fee_update_fraction == 0) {
+        b->blob_base_fee = u256_from_u64(1);
+        return;
+    }
+    mpz_t output, accum, num, den, tmp;
+    mpz_inits(output, accum, num, den, tmp, NULL);
+    mpz_set_ui(den, b->blob_base_fee_update_fraction);
+    mpz_set_ui(num, b->excess_blob_gas);
+    mpz_set(accum, den); /* factor (1) * denominator */
+    for (unsigned long i = 1; mpz_sgn(accum) > 0; i++) {
+        mpz_add(output, output, accum);
+        mpz_mul(accum, accum, num);
+        mpz_mul_ui(tmp, den, i);
+        mpz_fdiv_q(accum, accum, tmp);
+    }
+    mpz_fdiv_q(output, output, den);
+    uint8_t buf[32] = {0};
+    size_t n = (mpz_sizeinbase(output, 2) + 7) / 8;
+    if (n > 32) {
+        memset(buf, 0xff, 32); /* saturate: no transaction can pay it anyway */
+    } else {
+        size_t written = 0;
+        mpz_export(buf + 32 - n, &written, 1, 1, 1, 0, output);
+    }
+    b->blob_base_fee = u256_load_be(buf);
+    mpz_clears(output, accum, num, den, tmp, NULL);
+}
+
+/* ---- evm lifetime ---- */
+
+evm *evm_new(state *st, const block_env *block, enum fork f)
+{
+    evm *e = xcalloc(1, sizeof *e);
+    e->st = st;
+    e->block = block;
+    e->fork = f;
+    e->optab = opcode_table_for_fork(f);
+    return e;
+}
+
+void evm_free(evm *e)
+{
+    if (!e) return;
+    jit_count_frames(e->frames_interp, e->frames_compiled, e->deopts);
+    size_t n_chunks = sizeof e->buffer_chunks / sizeof e->buffer_chunks[0];
+    for (size_t c = 0; c < n_chunks; c++) {
+        frame_buffers *chunk = e->buffer_chunks[c];
+        if (!chunk) continue;
+        for (int i = 0; i < EVM_BUFFER_CHUNK; i++) {
+            free(chunk[i].memory);
+            free(chunk[i].stack);
+            bytebuf_free(&chunk[i].precompile_output);
+        }
+        free(chunk);
+    }
+    free(e);
+}
+
+void evm_set_tracer(evm *e, const tracer *t)
+{
+    e->tracing = t != NULL && t->on_step != NULL;
+    if (e->tracing) e->trace = *t;
+}
+
+void evm_set_tx_context(evm *e, const address *origin, const u256 *gas_price, const hash32 *blob_hashes,
+                        size_t n_blob_hashes)
+{
+    e->origin = *origin;
+    e->gas_price = *gas_price;
+    e->blob_hashes = blob_hashes;
+    e->n_blob_hashes = n_blob_hashes;
+}
+
+void evm_set_abort_flag(evm *e, const atomic_int *flag) { e->abort_flag = flag; }
+
+void evm_set_engine(evm *e, int engine) { e->engine = engine; }
+
+void evm_set_precompile_moves(evm *e, const precompile_move *moves, size_t n)
+{
+    e->moves = moves;
+    e->n_moves = n;
+}
+
+frame_buffers *evm_buffers(evm *e, int depth)
+{
+    frame_buffers **chunk = &e->buffer_chunks[depth / EVM_BUFFER_CHUNK];
+    if (!*chunk) *chunk = xcalloc(EVM_BUFFER_CHUNK, sizeof **chunk);
+    return &(*chunk)[depth % EVM_BUFFER_CHUNK];
+}
+
+/* The precompile answering at `addr`, with eth_call's moves applied: a
+ * moved precompile answers at its new address and not at its old one.
+ * `is_precompile_address` tells whether the address runs a precompile. */
+static const precompile *precompile_at(const evm *e, const address *addr, bool *is_precompile_address)
+{
+    for (size_t i = 0; i < e->n_moves; i++) {
+        if (memcmp(e->moves[i].to.b, addr->b, 20) == 0) {
+            *is_precompile_address = true;
+            return precompile_find(&e->moves[i].from, e->fork);
+        }
+    }
+    for (size_t i = 0; i < e->n_moves; i++) {
+        if (memcmp(e->moves[i].from.b, addr->b, 20) == 0) {
+            *is_precompile_address = false;
+            return NULL;
+        }
+    }
+    *is_precompile_address = precompile_is_active(addr, e->fork);
+    return *is_precompile_address ? precompile_find(addr, e->fork) : NULL;
+}
+enum fork evm_fork(const evm *e) { return e->fork; }
+state *evm_state(const evm *e) { return e->st; }
+
+/* ---- running code ---- */
+
+static enum exec_status run_code(evm *e, const message *msg, const code_info *code, int64_t *gas,
+                                 const uint8_t **output, size_t *output_len)
+{
+    if (e->abort_flag && atomic_load_explicit(e->abort_flag, memory_order_relaxed)) return EXEC_TIMEOUT;
+    frame_buffers *buffers = evm_buffers(e, msg->depth);
+    frame f = {
+        .e = e,
+        .msg = msg,
+        .code = code,
+        .gas = *gas,
+        .memory = buffers->memory,
+        .memory_size = 0,
+        .buffers = buffers,
+    };
+    const jit_program *program = e->engine != ENGINE_INTERP && !e->tracing ? jit_program_for(e, code) : NULL;
+    enum exec_status status;
+    if (program) {
+        bool deopted = false;
+        status = jit_run(&f, program, &deopted);
+        e->frames_compiled++;
+        e->deopts += deopted;
+    } else {
+        status = interp_run(&f);
+        e->frames_interp++;
+    }
+    *gas = f.gas;
+    *output = f.output;
+    *output_len = f.output_len;
+    return status;
+}
+
+/* Ends a frame that failed: undo its state changes; an exceptional halt
+ * (anything but REVERT) also burns its gas and has no output. */
+static void fail_frame(state *st, state_snapshot snap, exec_result *r)
+{
+    state_revert(st, snap);
+    if (r->status != EXEC_REVERT) {
+        r->gas_left = 0;
+        r->output = NULL;
+        r->output_len = 0;
+    }
+}
+
+static void transfer_value(state *st, const message *msg)
+{
+    if (u256_is_zero(&msg->value)) return;
+    state_sub_balance(st, &msg->sender, &msg->value);
+    state_add_balance(st, &msg->recipient, &msg->value);
+}
+
+static exec_result execute_call(evm *e, const message *msg)
+{
+    state *st = e->st;
+    exec_result r = {.status = EXEC_SUCCESS, .gas_left = msg->gas};
+    bool is_precompile_address;
+    const precompile *pc = precompile_at(e, &msg->code_address, &is_precompile_address);
+    bool runs_precompile = is_precompile_address && !msg->is_delegated;
+
+    if ((msg->kind == CALL_CALL || msg->kind == CALL_STATICCALL) && !state_exists(st, &msg->recipient) &&
+        e->fork >= FORK_SPURIOUS_DRAGON && u256_is_zero(&msg->value) && !runs_precompile)
+        return r; /* EIP-161: a value-less call to a dead account creates and runs nothing */
+    state_snapshot snap = state_snapshot_take(st);
+    /* Before EIP-161 every call created its recipient, empty if need be. */
+    if ((msg->kind == CALL_CALL || msg->kind == CALL_STATICCALL) && e->fork < FORK_SPURIOUS_DRAGON)
+        state_create_account(st, &msg->recipient);
+    if (msg->transfers_value) transfer_value(st, msg);
+    if (e->fork >= FORK_SPURIOUS_DRAGON) state_touch(st, &msg->recipient);
+
+    if (runs_precompile) {
+        if (!pc) {
+            /* An active precompile we have no implementation for: the call
+             * cannot be answered correctly, so it fails loudly. */
+            r.status = EXEC_PRECOMPILE_FAILURE;
+            fail_frame(st, snap, &r);
+            return r;
+        }
+        /* Precompiles may memcpy from their input: never hand them NULL. */
+        static const uint8_t no_input[1];
+        const uint8_t *input = msg->input ? msg->input : no_input;
+        uint64_t cost = pc->gas(input, msg->input_len, e->fork);
+        if (cost > (uint64_t)r.gas_left) {
+            r.status = EXEC_OUT_OF_GAS;
+            fail_frame(st, snap, &r);
+            return r;
+        }
+        r.gas_left -= (int64_t)cost;
+        bytebuf *out = &evm_buffers(e, msg->depth)->precompile_output;
+        out->len = 0;
+        if (!pc->run(input, msg->input_len, e->fork, out)) {
+            r.status = EXEC_PRECOMPILE_FAILURE;
+            fail_frame(st, snap, &r);
+            return r;
+        }
+        r.output = out->data;
+        r.output_len = out->len;
+        return r;
+    }
+
+    const code_info *code = state_get_code(st, &msg->code_address);
+    if (code->code_len == 0) return r;
+    r.status = run_code(e, msg, code, &r.gas_left, &r.output, &r.output_len);
+    if (r.status != EXEC_SUCCESS) fail_frame(st, snap, &r);
+    return r;
+}
+
+static exec_result execute_create(evm *e, const message *msg)
+{
+    state *st = e->st;
+    enum fork fk = e->fork;
+    const address *target = &msg->recipient;
+    exec_result r = {.status = EXEC_SUCCESS, .gas_left = msg->gas, .create_address = *target};
+
+    /* EIP-684 and EIP-7610: an address with code, a nonce or storage
+     * cannot be created again; the creation burns its gas. */
+    hash32 code_hash = state_get_code_hash(st, target);
+    bool has_code = state_exists(st, target) && memcmp(code_hash.b, KECCAK_EMPTY.b, 32) != 0;
+    if (state_get_nonce(st, target) != 0 || has_code || state_has_storage(st, target)) {
+        r.status = EXEC_CREATE_COLLISION;
+        r.gas_left = 0;
+        return r;
+    }
+
+    state_snapshot snap = state_snapshot_take(st);
+    state_create_account(st, target);
+    state_mark_created(st, target);
+    if (fk >= FORK_SPURIOUS_DRAGON) state_set_nonce(st, target, 1); /* EIP-161 */
+    transfer_value(st, msg);
+    if (fk >= FORK_SPURIOUS_DRAGON) state_touch(st, target);
+
+    /* Initcode runs with empty calldata. */
+    message run = *msg;
+    run.input = NULL;
+    run.input_len = 0;
+    code_info *initcode = code_info_new(msg->input, msg->input_len, &KECCAK_EMPTY);
+    r.status = run_code(e, &run, initcode, &r.gas_left, &r.output, &r.output_len);
+    code_info_free(initcode);
+    if (r.status != EXEC_SUCCESS) {
+        fail_frame(st, snap, &r);
+        return r;
+    }
+
+    /* The output stays: it is the deployed code, which eth_call of a
+     * creation returns (the CREATE opcode gives its caller no return data). */
+    const uint8_t *code = r.output;
+    size_t len = r.output_len;
+    int64_t deposit = (int64_t)(len * GAS_CODE_DEPOSIT);
+    if (fk >= FORK_LONDON && len > 0 && code[0] == 0xef) {
+        r.status = EXEC_INVALID_CODE_PREFIX; /* EIP-3541 */
+    } else if (fk >= FORK_SPURIOUS_DRAGON && len > MAX_CODE_SIZE) {
+        r.status = EXEC_CODE_SIZE_EXCEEDED; /* EIP-170 */
+    } else if (deposit > r.gas_left) {
+        /* Frontier kept the account, without code, when the deposit could
+         * not be paid; EIP-2 made it a failure. */
+        if (fk < FORK_HOMESTEAD) return r;
+        r.status = EXEC_OUT_OF_GAS;
+    } else {
+        r.gas_left -= deposit;
+        state_set_code(st, target, code, len);
+        return r;
+    }
+    fail_frame(st, snap, &r);
+    return r;
+}
+
+exec_result evm_execute(evm *e, const message *msg)
+{
+    if (msg->kind == CALL_CREATE || msg->kind == CALL_CREATE2) return execute_create(e, msg);
+    return execute_call(e, msg);
+}

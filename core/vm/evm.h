@@ -1,0 +1,155 @@
+/* Executing messages: call frames, CREATE, precompiles, and the block and
+ * transaction context the opcodes read. */
+#ifndef JITEVM_EVM_H
+#define JITEVM_EVM_H
+
+#include <stdatomic.h>
+
+#include "base/fork.h"
+#include "state/state.h"
+#include "base/types.h"
+#include "base/u256.h"
+
+#define EVM_MAX_DEPTH 1024
+#define EVM_STACK_LIMIT 1024
+
+typedef struct {
+    uint64_t number;
+    uint64_t timestamp;
+    uint64_t gas_limit;
+    address coinbase;
+    u256 difficulty;   /* DIFFICULTY, before Paris */
+    hash32 prevrandao; /* PREVRANDAO, from Paris on */
+    u256 base_fee;     /* BASEFEE, from London on */
+    u256 chain_id;
+    /* EIP-4844: the blob base fee follows from the excess blob gas and the
+     * fork's update fraction; see block_env_set_blob_schedule. */
+    uint64_t excess_blob_gas;
+    uint64_t blob_target_per_block;
+    uint64_t blob_max_per_block;
+    uint64_t blob_base_fee_update_fraction;
+    u256 blob_base_fee;
+} block_env;
+
+/* Fills the blob schedule with the fork's defaults (Cancun 3/6/3338477,
+ * Prague and Osaka 6/9/5007716) and computes blob_base_fee. */
+void block_env_default_blob_schedule(block_env *b, enum fork f);
+/* Recomputes blob_base_fee from excess_blob_gas and the update fraction. */
+void block_env_update_blob_base_fee(block_env *b);
+
+enum call_kind {
+    CALL_CALL,
+    CALL_CALLCODE,
+    CALL_DELEGATECALL,
+    CALL_STATICCALL,
+    CALL_CREATE,
+    CALL_CREATE2,
+};
+
+typedef struct {
+    enum call_kind kind;
+    int depth;           /* 0 for the transaction's own message */
+    bool is_static;
+    int64_t gas;
+    address recipient;   /* whose storage and balance the code works on (ADDRESS) */
+    address sender;      /* CALLER */
+    address code_address;/* whose code runs (differs for CALLCODE/DELEGATECALL/7702) */
+    u256 value;          /* CALLVALUE */
+    bool transfers_value;/* false for DELEGATECALL (value is only apparent) */
+    bool is_delegated;   /* EIP-7702: code came through a delegation (precompiles are not run) */
+    const uint8_t *input;
+    size_t input_len;
+    u256 salt;           /* CREATE2 */
+} message;
+
+enum exec_status {
+    EXEC_SUCCESS,
+    EXEC_REVERT,
+    /* Exceptional halts: all gas of the frame is consumed. */
+    EXEC_OUT_OF_GAS,
+    EXEC_INVALID_OPCODE,
+    EXEC_STACK_UNDERFLOW,
+    EXEC_STACK_OVERFLOW,
+    EXEC_BAD_JUMP,
+    EXEC_STATIC_VIOLATION,
+    EXEC_RETURNDATA_OUT_OF_BOUNDS,
+    EXEC_CALL_DEPTH,            /* only reported for the outermost frame */
+    EXEC_INSUFFICIENT_BALANCE,  /* only reported for the outermost frame */
+    EXEC_CREATE_COLLISION,
+    EXEC_CODE_SIZE_EXCEEDED,
+    EXEC_INVALID_CODE_PREFIX,   /* EIP-3541 */
+    EXEC_INITCODE_SIZE_EXCEEDED,
+    EXEC_PRECOMPILE_FAILURE,
+    EXEC_NONCE_OVERFLOW,
+    EXEC_TIMEOUT,
+};
+const char *exec_status_name(enum exec_status s);
+
+typedef struct {
+    enum exec_status status;
+    int64_t gas_left;
+    /* Output (RETURN/REVERT data). Owned by the evm: valid until the next
+     * call into it. */
+    const uint8_t *output;
+    size_t output_len;
+    address create_address;
+} exec_result;
+
+/* One EIP-3155 step, given to a tracer before each instruction. */
+typedef struct {
+    uint32_t pc;
+    uint8_t op;
+    int64_t gas;
+    int64_t gas_cost;  /* the static cost; dynamic parts are not included */
+    size_t mem_size;
+    const u256 *stack; /* bottom first */
+    size_t stack_len;
+    size_t return_data_len;
+    int depth;         /* 1 for the outermost frame, as EIP-3155 counts */
+    int64_t refund;
+} trace_step;
+
+typedef struct {
+    void *ctx;
+    void (*on_step)(void *ctx, const trace_step *step);
+} tracer;
+
+typedef struct evm evm;
+
+/* A precompile answering at another address (eth_call state overrides). */
+typedef struct {
+    address from;
+    address to;
+} precompile_move;
+
+/* An execution context for one transaction (or one eth_call). */
+evm *evm_new(state *st, const block_env *block, enum fork f);
+void evm_free(evm *e);
+void evm_set_tracer(evm *e, const tracer *t);
+/* The transaction-level context: ORIGIN, GASPRICE, BLOBHASH. */
+void evm_set_tx_context(evm *e, const address *origin, const u256 *gas_price,
+                        const hash32 *blob_hashes, size_t n_blob_hashes);
+/* An abort flag polled at every call frame and jump (timeouts); another
+ * thread sets it. */
+void evm_set_abort_flag(evm *e, const atomic_int *flag);
+/* Moves precompiles for this evm's executions (the array must outlive it). */
+void evm_set_precompile_moves(evm *e, const precompile_move *moves, size_t n);
+/* The execution engine (jit.h; default ENGINE_INTERP). A tracer always
+ * runs the interpreter. */
+void evm_set_engine(evm *e, int engine);
+
+/* Executes a message: a call (into code, a precompile or an empty account)
+ * or a creation. Handles value transfer, snapshot and revert; does not
+ * charge intrinsic gas. The result's output stays valid until the next
+ * evm_execute on the same evm. */
+exec_result evm_execute(evm *e, const message *msg);
+
+enum fork evm_fork(const evm *e);
+
+/* CREATE: keccak(rlp([sender, nonce]))[12:]; CREATE2 (EIP-1014):
+ * keccak(0xff ++ sender ++ salt ++ keccak(initcode))[12:]. */
+address create_address(const address *sender, uint64_t nonce);
+address create2_address(const address *sender, const u256 *salt, const uint8_t *initcode, size_t len);
+state *evm_state(const evm *e);
+
+#endif

@@ -1,0 +1,117 @@
+/* What the interpreter (and, later, compiled code) shares with the call
+ * machinery: the evm context, the call frame, and the instruction helpers
+ * that implement the opcodes too large to inline. Every helper here is the
+ * single definition of its opcode's semantics. */
+#ifndef JITEVM_EVM_INTERNAL_H
+#define JITEVM_EVM_INTERNAL_H
+
+#include "vm/evm.h"
+#include "vm/opcodes.h"
+
+/* Memory past this size costs more gas than any transaction can carry
+ * (3*2^27 + 2^54/512 gas at 4 GiB), so larger offsets are out of gas. */
+#define EVM_MAX_MEMORY ((uint64_t)1 << 32)
+
+#define EVM_BUFFER_CHUNK 16
+
+/* Reusable per-depth buffers, so a call frame allocates nothing once the
+ * evm has warmed up. */
+typedef struct {
+    uint8_t *memory;
+    size_t memory_cap;
+    u256 *stack;        /* EVM_STACK_LIMIT words, allocated on first use */
+    bytebuf precompile_output;
+} frame_buffers;
+
+struct evm {
+    state *st;
+    const block_env *block;
+    enum fork fork;
+    const fork_opcode_table *optab;
+    address origin;
+    u256 gas_price;
+    const hash32 *blob_hashes;
+    size_t n_blob_hashes;
+    tracer trace;
+    bool tracing;
+    const atomic_int *abort_flag;
+    const precompile_move *moves;
+    size_t n_moves;
+    int engine;                    /* enum engine */
+    uint32_t frames_interp, frames_compiled, deopts; /* flushed to jit_stats by evm_free */
+    /* Per-depth buffers in chunks allocated on first use, so a fresh evm
+     * costs one small allocation and frames never see their buffers move. */
+    frame_buffers *buffer_chunks[(EVM_MAX_DEPTH + 1 + EVM_BUFFER_CHUNK - 1) / EVM_BUFFER_CHUNK];
+};
+
+/* The buffers of call depth `depth`. */
+frame_buffers *evm_buffers(evm *e, int depth);
+
+typedef struct {
+    evm *e;
+    const message *msg;
+    const code_info *code;
+    int64_t gas;
+    uint8_t *memory;
+    size_t memory_size;        /* always a multiple of 32 */
+    frame_buffers *buffers;
+    const uint8_t *return_data;
+    size_t return_data_len;
+    /* Set by RETURN/REVERT. */
+    const uint8_t *output;
+    size_t output_len;
+} frame;
+
+/* Runs code in a frame; the frame's gas, memory and output are updated.
+ * Returns the frame's status (the caller reverts state when not success).
+ * interp_run_from continues a frame at `pc` with `stack_height` items
+ * already on the frame's stack (where compiled code handed over). */
+enum exec_status interp_run_from(frame *f, size_t pc, size_t stack_height);
+static inline enum exec_status interp_run(frame *f) { return interp_run_from(f, 0, 0); }
+
+/* --- Helpers for the instructions. Each takes the frame and `sp`, a
+ * pointer to the current top of the stack (sp[0] is the top, sp[-1] the
+ * next), after the stack height and base gas have been checked. Results
+ * are written in place as the opcode's stack effect says. A helper returns
+ * EXEC_SUCCESS to continue, anything else to halt the frame. */
+
+/* Grows memory to cover [offset, offset + size) and charges for it. */
+enum exec_status mem_expand(frame *f, const u256 *offset, const u256 *size);
+/* The same for an offset/size already known to be small. */
+enum exec_status mem_expand_u64(frame *f, uint64_t offset, uint64_t size);
+
+typedef enum exec_status (*instr_fn)(frame *f, u256 *sp);
+
+#define INSTR_HELPERS(X) \
+    X(EXP) X(KECCAK256) X(BALANCE) X(CALLDATACOPY) X(CODECOPY) X(EXTCODESIZE) \
+    X(EXTCODECOPY) X(RETURNDATACOPY) X(EXTCODEHASH) X(BLOCKHASH) X(SELFBALANCE) \
+    X(BLOBHASH) X(MLOAD) X(MSTORE) X(MSTORE8) X(SLOAD) X(SSTORE) X(TLOAD) X(TSTORE) \
+    X(MCOPY) X(LOG0) X(LOG1) X(LOG2) X(LOG3) X(LOG4) X(CREATE) X(CALL) X(CALLCODE) \
+    X(RETURN) X(DELEGATECALL) X(CREATE2) X(STATICCALL) X(REVERT) X(SELFDESTRUCT)
+
+#define INSTR_DECLARE(name) enum exec_status instr_##name(frame *f, u256 *sp);
+INSTR_HELPERS(INSTR_DECLARE)
+#undef INSTR_DECLARE
+
+/* EIP-7702: the address a delegation designator (0xef0100 || address)
+ * points to; false when the code is not one. */
+bool delegation_target(const uint8_t *code, size_t len, address *target);
+
+/* Address conversions. */
+static inline address address_from_word(const u256 *w)
+{
+    uint8_t b[32];
+    u256_store_be(b, w);
+    address a;
+    for (int i = 0; i < 20; i++) a.b[i] = b[12 + i];
+    return a;
+}
+
+static inline u256 word_from_address(const address *a)
+{
+    uint8_t b[32] = {0};
+    for (int i = 0; i < 20; i++) b[12 + i] = a->b[i];
+    return u256_load_be(b);
+}
+
+#endif

@@ -1,0 +1,411 @@
+/* Transaction execution, following the execution spec's
+ * validate_transaction / check_transaction / process_transaction, with
+ * every fork's differences beside the EIP that made them. */
+#include "vm/tx.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "vm/evm_internal.h"
+#include "base/keccak.h"
+#include "precompile/precompile.h"
+#include "base/rlp.h"
+#include "base/trie.h"
+
+enum {
+    TX_BASE_COST = 21000,
+    TX_CREATE_COST = 32000,
+    TX_DATA_ZERO_COST = 4,
+    TX_DATA_NONZERO_FRONTIER = 68,
+    TX_DATA_NONZERO_ISTANBUL = 16, /* EIP-2028 */
+    TX_ACCESS_LIST_ADDRESS_COST = 2400,
+    TX_ACCESS_LIST_KEY_COST = 1900,
+    TX_FLOOR_PER_TOKEN = 10,       /* EIP-7623 */
+    TX_STANDARD_PER_TOKEN = 4,
+    PER_EMPTY_ACCOUNT_COST = 25000, /* EIP-7702 */
+    PER_AUTH_BASE_COST = 12500,
+    INITCODE_WORD_COST = 2,
+    MAX_INITCODE_SIZE = 49152,
+    GAS_PER_BLOB = 131072,
+    OSAKA_MAX_BLOBS_PER_TX = 6,     /* EIP-7594 */
+};
+#define OSAKA_TX_GAS_LIMIT_CAP ((uint64_t)1 << 24) /* EIP-7825 */
+
+static const char *const tx_error_names[] = {
+#define TX_ERROR_NAME(id, name) [id] = name,
+    TX_ERRORS(TX_ERROR_NAME)
+#undef TX_ERROR_NAME
+};
+
+const char *tx_error_name(enum tx_error e) { return tx_error_names[e]; }
+
+static uint64_t data_tokens(const transaction *tx, uint64_t *zeros)
+{
+    uint64_t z = 0;
+    for (size_t i = 0; i < tx->data_len; i++) z += tx->data[i] == 0;
+    *zeros = z;
+    return z + (tx->data_len - z) * 4;
+}
+
+uint64_t tx_intrinsic_gas(const transaction *tx, enum fork f)
+{
+    uint64_t zeros;
+    data_tokens(tx, &zeros);
+    uint64_t nonzero_cost = f >= FORK_ISTANBUL ? TX_DATA_NONZERO_ISTANBUL : TX_DATA_NONZERO_FRONTIER;
+    uint64_t gas = TX_BASE_COST + zeros * TX_DATA_ZERO_COST + (tx->data_len - zeros) * nonzero_cost;
+    if (!tx->has_to) {
+        if (f >= FORK_HOMESTEAD) gas += TX_CREATE_COST; /* EIP-2 */
+        if (f >= FORK_SHANGHAI) gas += INITCODE_WORD_COST * ((tx->data_len + 31) / 32); /* EIP-3860 */
+    }
+    for (size_t i = 0; i < tx->n_access_list; i++)
+        gas += TX_ACCESS_LIST_ADDRESS_COST + TX_ACCESS_LIST_KEY_COST * tx->access_list[i].n_keys;
+    gas += PER_EMPTY_ACCOUNT_COST * (uint64_t)tx->n_authorizations;
+    return gas;
+}
+
+uint64_t tx_floor_gas(const transaction *tx, enum fork f)
+{
+    if (f < FORK_PRAGUE) return 0;
+    uint64_t zeros;
+    return TX_BASE_COST + TX_FLOOR_PER_TOKEN * data_tokens(tx, &zeros);
+}
+
+/* a * b, or false when the product does not fit 256 bits. */
+static bool mul_checked(const u256 *a, const u256 *b, u256 *out)
+{
+    uint64_t limbs[8] = {0};
+    for (int i = 0; i < 4; i++) {
+        uint64_t carry = 0;
+        for (int j = 0; j < 4; j++) {
+            unsigned __int128 t = (unsigned __int128)a->w[i] * b->w[j] + limbs[i + j] + carry;
+            limbs[i + j] = (uint64_t)t;
+            carry = (uint64_t)(t >> 64);
+        }
+        limbs[i + 4] = carry;
+    }
+    for (int i = 4; i < 8; i++)
+        if (limbs[i]) return false;
+    for (int i = 0; i < 4; i++) out->w[i] = limbs[i];
+    return true;
+}
+
+static bool add_checked(const u256 *a, const u256 *b, u256 *out)
+{
+    *out = u256_add(a, b);
+    return !u256_lt(out, a);
+}
+
+static bool is_type_supported(int type, enum fork f)
+{
+    switch (type) {
+    case 0: return true;
+    case 1: return f >= FORK_BERLIN;
+    case 2: return f >= FORK_LONDON;
+    case 3: return f >= FORK_CANCUN;
+    case 4: return f >= FORK_PRAGUE;
+    default: return false;
+    }
+}
+
+static enum tx_error type_pre_fork_error(int type)
+{
+    switch (type) {
+    case 1: return TX_TYPE_1_TX_PRE_FORK;
+    case 2: return TX_TYPE_2_TX_PRE_FORK;
+    case 3: return TX_TYPE_3_TX_PRE_FORK;
+    default: return TX_TYPE_4_TX_PRE_FORK;
+    }
+}
+
+/* What the validity checks compute and execution needs. */
+typedef struct {
+    uint64_t gas_limit;
+    uint64_t intrinsic_gas;
+    uint64_t floor_gas;
+    u256 effective_gas_price;
+    u256 blob_fee;
+} tx_costs;
+
+/* validate_transaction: the checks that need no state. */
+static enum tx_error validate_static(const transaction *tx, const block_env *block, enum fork f,
+                                     const tx_options *opts, tx_costs *c)
+{
+    /* Fields a transaction encodes as 64-bit integers (EIP-2681 for the
+     * nonce): larger values cannot be a transaction at all. */
+    if (!u256_fits_u64(&tx->nonce)) return TX_NONCE_OVERFLOW;
+    if (!u256_fits_u64(&tx->gas_limit)) return TX_GASLIMIT_OVERFLOW;
+    if (!is_type_supported(tx->type, f)) return type_pre_fork_error(tx->type);
+    c->intrinsic_gas = tx_intrinsic_gas(tx, f);
+    c->floor_gas = tx_floor_gas(tx, f);
+    c->gas_limit = tx->gas_limit.w[0];
+    if (c->intrinsic_gas > c->gas_limit) return TX_INTRINSIC_GAS_TOO_LOW;
+    if (c->floor_gas > c->gas_limit) return TX_INTRINSIC_GAS_BELOW_FLOOR_GAS_COST;
+    if (tx->nonce.w[0] == UINT64_MAX) return TX_NONCE_IS_MAX; /* EIP-2681 */
+    if (f >= FORK_SHANGHAI && !tx->has_to && tx->data_len > MAX_INITCODE_SIZE) return TX_INITCODE_SIZE_EXCEEDED;
+    if (f >= FORK_OSAKA && !opts->skip_tx_gas_cap && c->gas_limit > OSAKA_TX_GAS_LIMIT_CAP)
+        return TX_GAS_LIMIT_EXCEEDS_MAXIMUM;
+    if (!opts->skip_block_gas_limit && c->gas_limit > block->gas_limit) return TX_GAS_ALLOWANCE_EXCEEDED;
+    uint64_t blob_gas = (uint64_t)tx->n_blob_hashes * GAS_PER_BLOB;
+    if (tx->type == 3 && blob_gas > block->blob_max_per_block * GAS_PER_BLOB)
+        return TX_TYPE_3_TX_MAX_BLOB_GAS_ALLOWANCE_EXCEEDED;
+    return TX_OK;
+}
+
+/* check_transaction: fees, blobs, nonce, balance, EIP-3607. */
+static enum tx_error validate_against_state(state *st, const transaction *tx, const block_env *block, enum fork f,
+                                            const tx_options *opts, tx_costs *c)
+{
+    u256 max_gas_fee;
+    const u256 *price_cap;
+    if (tx->type >= 2) {
+        if (u256_lt(&tx->max_fee_per_gas, &tx->max_priority_fee_per_gas))
+            return TX_PRIORITY_GREATER_THAN_MAX_FEE_PER_GAS;
+        bool below_base_fee = u256_lt(&tx->max_fee_per_gas, &block->base_fee);
+        if (below_base_fee && !opts->no_base_fee) return TX_INSUFFICIENT_MAX_FEE_PER_GAS;
+        u256 headroom = below_base_fee ? u256_zero() : u256_sub(&tx->max_fee_per_gas, &block->base_fee);
+        const u256 *priority = u256_lt(&tx->max_priority_fee_per_gas, &headroom) ? &tx->max_priority_fee_per_gas
+                                                                                 : &headroom;
+        c->effective_gas_price = below_base_fee ? tx->max_fee_per_gas : u256_add(priority, &block->base_fee);
+        price_cap = &tx->max_fee_per_gas;
+    } else {
+        if (f >= FORK_LONDON && !opts->no_base_fee && u256_lt(&tx->gas_price, &block->base_fee))
+            return TX_INSUFFICIENT_MAX_FEE_PER_GAS;
+        c->effective_gas_price = tx->gas_price;
+        price_cap = &tx->gas_price;
+    }
+    if (!mul_checked(&tx->gas_limit, price_cap, &max_gas_fee)) return TX_GASLIMIT_PRICE_PRODUCT_OVERFLOW;
+
+    c->blob_fee = u256_zero();
+    if (tx->type == 3) {
+        if (tx->n_blob_hashes == 0) return TX_TYPE_3_TX_ZERO_BLOBS;
+        if (f >= FORK_OSAKA && tx->n_blob_hashes > OSAKA_MAX_BLOBS_PER_TX) return TX_TYPE_3_TX_BLOB_COUNT_EXCEEDED;
+        for (size_t i = 0; i < tx->n_blob_hashes; i++)
+            if (tx->blob_hashes[i].b[0] != 0x01) return TX_TYPE_3_TX_INVALID_BLOB_VERSIONED_HASH;
+        if (u256_lt(&tx->max_fee_per_blob_gas, &block->blob_base_fee)) return TX_INSUFFICIENT_MAX_FEE_PER_BLOB_GAS;
+        u256 blob_gas = u256_from_u64((uint64_t)tx->n_blob_hashes * GAS_PER_BLOB);
+        u256 max_blob_fee;
+        if (!mul_checked(&blob_gas, &tx->max_fee_per_blob_gas, &max_blob_fee) ||
+            !add_checked(&max_gas_fee, &max_blob_fee, &max_gas_fee))
+            return TX_INSUFFICIENT_ACCOUNT_FUNDS;
+        mul_checked(&blob_gas, &block->blob_base_fee, &c->blob_fee);
+    }
+    if (tx->type == 3 && !tx->has_to) return TX_TYPE_3_TX_CONTRACT_CREATION;
+    if (tx->type == 4 && !tx->has_to) return TX_TYPE_4_TX_CONTRACT_CREATION;
+    if (tx->type == 4 && tx->n_authorizations == 0) return TX_TYPE_4_EMPTY_AUTHORIZATION_LIST;
+
+    if (!opts->skip_nonce_check) {
+        uint64_t nonce = state_get_nonce(st, &tx->sender);
+        if (nonce > tx->nonce.w[0]) return TX_NONCE_MISMATCH_TOO_LOW;
+        if (nonce < tx->nonce.w[0]) return TX_NONCE_MISMATCH_TOO_HIGH;
+    }
+    if (!opts->skip_balance_check) {
+        u256 needed;
+        if (!add_checked(&max_gas_fee, &tx->value, &needed)) return TX_INSUFFICIENT_ACCOUNT_FUNDS;
+        u256 balance = state_get_balance(st, &tx->sender);
+        if (u256_lt(&balance, &needed)) return TX_INSUFFICIENT_ACCOUNT_FUNDS;
+    }
+    if (!opts->skip_eoa_check) {
+        /* EIP-3607, relaxed by EIP-7702 for delegation designators. */
+        const code_info *code = state_get_code(st, &tx->sender);
+        address target;
+        if (code->code_len && !(f >= FORK_PRAGUE && delegation_target(code->code, code->code_len, &target)))
+            return TX_SENDER_NOT_EOA;
+    }
+    return TX_OK;
+}
+
+/* ---- EIP-7702 authorizations ---- */
+
+static const u256 SECP256K1_HALF_N = {
+    {0xdfe92f46681b20a0ULL, 0x5d576e7357a4501dULL, 0xffffffffffffffffULL, 0x7fffffffffffffffULL}};
+
+bool tx_recover_authority(const authorization *auth, address *authority)
+{
+    if (!u256_fits_u64(&auth->y_parity) || auth->y_parity.w[0] > 1) return false;
+    if (u256_is_zero(&auth->s) || u256_lt(&SECP256K1_HALF_N, &auth->s)) return false;
+    /* Signed message: keccak(0x05 || rlp([chain_id, address, nonce])). */
+    bytebuf msg = {0};
+    bytebuf_push(&msg, 0x05);
+    size_t mark = rlp_list_begin(&msg);
+    rlp_put_u256(&msg, &auth->chain_id);
+    rlp_put_bytes(&msg, auth->addr.b, 20);
+    rlp_put_u256(&msg, &auth->nonce);
+    rlp_list_end(&msg, mark);
+    /* The ecrecover precompile's input: hash, v, r, s (it checks 0 < r < n). */
+    uint8_t input[128] = {0};
+    keccak256(msg.data, msg.len, input);
+    bytebuf_free(&msg);
+    input[63] = (uint8_t)(27 + auth->y_parity.w[0]);
+    u256_store_be(input + 64, &auth->r);
+    u256_store_be(input + 96, &auth->s);
+    bytebuf out = {0};
+    pc_ecrecover_run(input, sizeof input, FORK_PRAGUE, &out);
+    bool ok = out.len == 32;
+    if (ok) memcpy(authority->b, out.data + 12, 20);
+    bytebuf_free(&out);
+    return ok;
+}
+
+/* Applies the authorization list; returns the refund for authorities that
+ * already existed (EIP-7702's PER_EMPTY_ACCOUNT_COST - PER_AUTH_BASE_COST). */
+static int64_t apply_authorizations(state *st, const transaction *tx, const block_env *block)
+{
+    int64_t refund = 0;
+    for (size_t i = 0; i < tx->n_authorizations; i++) {
+        const authorization *auth = &tx->authorizations[i];
+        if (!u256_is_zero(&auth->chain_id) && !u256_eq(&auth->chain_id, &block->chain_id)) continue;
+        if (!u256_fits_u64(&auth->nonce) || auth->nonce.w[0] == UINT64_MAX) continue;
+        address authority;
+        if (!tx_recover_authority(auth, &authority)) continue;
+        state_warm_account(st, &authority);
+        const code_info *code = state_get_code(st, &authority);
+        address current_target;
+        if (code->code_len && !delegation_target(code->code, code->code_len, &current_target)) continue;
+        if (state_get_nonce(st, &authority) != auth->nonce.w[0]) continue;
+        if (state_exists(st, &authority)) refund += PER_EMPTY_ACCOUNT_COST - PER_AUTH_BASE_COST;
+        static const address zero_address;
+        if (memcmp(auth->addr.b, zero_address.b, 20) == 0) {
+            state_set_code(st, &authority, NULL, 0);
+        } else {
+            uint8_t designator[23] = {0xef, 0x01, 0x00};
+            memcpy(designator + 3, auth->addr.b, 20);
+            state_set_code(st, &authority, designator, sizeof designator);
+        }
+        state_set_nonce(st, &authority, auth->nonce.w[0] + 1);
+    }
+    return refund;
+}
+
+/* ---- execution ---- */
+
+static void warm_address(void *st, const address *a) { state_warm_account(st, a); }
+
+static void warm_access_list(state *st, const transaction *tx, const block_env *block, enum fork f)
+{
+    if (f < FORK_BERLIN) return;
+    state_warm_account(st, &tx->sender);
+    if (tx->has_to) state_warm_account(st, &tx->to);
+    precompile_for_each_active(f, warm_address, st);
+    if (f >= FORK_SHANGHAI) state_warm_account(st, &block->coinbase); /* EIP-3651 */
+    for (size_t i = 0; i < tx->n_access_list; i++) {
+        const access_list_entry *e = &tx->access_list[i];
+        state_warm_account(st, &e->addr);
+        for (size_t k = 0; k < e->n_keys; k++) {
+            u256 key = u256_load_be(e->keys[k].b);
+            state_warm_slot(st, &e->addr, &key);
+        }
+    }
+}
+
+static void pay_coinbase(state *st, const block_env *block, enum fork f, const u256 *fee)
+{
+    if (f < FORK_SPURIOUS_DRAGON || !u256_is_zero(fee)) {
+        state_add_balance(st, &block->coinbase, fee);
+        return;
+    }
+    /* A zero fee still touches the coinbase: an empty one is cleared. */
+    if (state_exists(st, &block->coinbase)) state_touch(st, &block->coinbase);
+}
+
+void tx_execute(state *st, const block_env *block, const transaction *tx, enum fork f, const tx_options *opts,
+                tx_result *res)
+{
+    static const tx_options no_options;
+    if (!opts) opts = &no_options;
+    memset(res, 0, sizeof *res);
+    tx_costs c;
+    res->error = validate_static(tx, block, f, opts, &c);
+    if (res->error == TX_OK) res->error = validate_against_state(st, tx, block, f, opts, &c);
+    if (res->error != TX_OK) return;
+
+    /* Buy the gas, bump the nonce. */
+    uint64_t sender_nonce = state_get_nonce(st, &tx->sender);
+    state_set_nonce(st, &tx->sender, sender_nonce + 1);
+    u256 gas_limit = u256_from_u64(c.gas_limit), gas_fee, upfront;
+    mul_checked(&gas_limit, &c.effective_gas_price, &gas_fee);
+    upfront = u256_add(&gas_fee, &c.blob_fee);
+    if (!state_sub_balance(st, &tx->sender, &upfront)) {
+        u256 zero = u256_zero();
+        state_set_balance(st, &tx->sender, &zero); /* only reachable with skip_balance_check */
+    }
+
+    warm_access_list(st, tx, block, f);
+    int64_t auth_refund = tx->type == 4 ? apply_authorizations(st, tx, block) : 0;
+
+    evm *e = evm_new(st, block, f);
+    evm_set_tx_context(e, &tx->sender, &c.effective_gas_price, tx->blob_hashes, tx->n_blob_hashes);
+    if (opts->trace) evm_set_tracer(e, opts->trace);
+    if (opts->abort_flag) evm_set_abort_flag(e, opts->abort_flag);
+    if (opts->n_moved_precompiles) evm_set_precompile_moves(e, opts->moved_precompiles, opts->n_moved_precompiles);
+    evm_set_engine(e, opts->engine);
+
+    message msg = {
+        .kind = tx->has_to ? CALL_CALL : CALL_CREATE,
+        .depth = 0,
+        .gas = (int64_t)(c.gas_limit - c.intrinsic_gas),
+        .sender = tx->sender,
+        .value = tx->value,
+        .transfers_value = true,
+        .input = tx->data,
+        .input_len = tx->data_len,
+    };
+    if (tx->has_to) {
+        msg.recipient = msg.code_address = tx->to;
+        if (f >= FORK_PRAGUE) {
+            const code_info *code = state_get_code(st, &tx->to);
+            if (delegation_target(code->code, code->code_len, &msg.code_address)) {
+                msg.is_delegated = true;
+                state_warm_account(st, &msg.code_address);
+            }
+        }
+    } else {
+        msg.recipient = msg.code_address = create_address(&tx->sender, sender_nonce);
+        if (f >= FORK_BERLIN) state_warm_account(st, &msg.recipient);
+    }
+    exec_result r = evm_execute(e, &msg);
+
+    /* Refunds: capped at half (a fifth from London, EIP-3529) of the gas
+     * used; EIP-7623's floor applies after them. */
+    uint64_t used = c.gas_limit - (uint64_t)r.gas_left;
+    res->gas_spent = used;
+    int64_t refund = state_get_refund(st) + auth_refund;
+    uint64_t cap = used / (f >= FORK_LONDON ? 5 : 2);
+    uint64_t applied = refund <= 0 ? 0 : (uint64_t)refund < cap ? (uint64_t)refund : cap;
+    used -= applied;
+    if (used < c.floor_gas) used = c.floor_gas;
+
+    u256 left = u256_from_u64(c.gas_limit - used), gas_back;
+    mul_checked(&left, &c.effective_gas_price, &gas_back);
+    state_add_balance(st, &tx->sender, &gas_back);
+
+    u256 used_w = u256_from_u64(used), miner_price, fee;
+    if (f < FORK_LONDON)
+        miner_price = c.effective_gas_price;
+    else if (u256_lt(&c.effective_gas_price, &block->base_fee))
+        miner_price = u256_zero(); /* only with no_base_fee */
+    else
+        miner_price = u256_sub(&c.effective_gas_price, &block->base_fee);
+    mul_checked(&used_w, &miner_price, &fee);
+    pay_coinbase(st, block, f, &fee);
+
+    if (opts->on_access) state_visit_warm(st, opts->on_access, opts->on_access_ctx);
+    state_finalize_tx(st, f);
+
+    res->status = r.status;
+    res->gas_used = used;
+    res->gas_refunded = applied;
+    if (r.output_len && (r.status == EXEC_SUCCESS || r.status == EXEC_REVERT)) {
+        res->output = xmalloc(r.output_len);
+        memcpy(res->output, r.output, r.output_len);
+        res->output_len = r.output_len;
+    }
+    if (!tx->has_to && r.status == EXEC_SUCCESS) res->created_address = msg.recipient;
+    evm_free(e);
+}
+
+void tx_result_free(tx_result *res)
+{
+    free(res->output);
+    res->output = NULL;
+    res->output_len = 0;
+}

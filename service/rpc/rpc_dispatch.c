@@ -1,0 +1,286 @@
+/* The JSON-RPC 2.0 envelope as geth implements it: single requests and
+ * batches, ids, notifications, the request/response checks and error
+ * objects; per-call metrics and logging. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+#include "metrics.h"
+#include "rpc/rpc.h"
+#include "rpc/rpc_json.h"
+
+enum { MAX_METHOD_NAME = 2048 };
+
+bool rpc_fail(rpc_error *e, int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    char *msg = xmalloc((size_t)n + 1);
+    va_start(ap, fmt);
+    vsnprintf(msg, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    rpc_fail_owned(e, code, msg, (size_t)n);
+    return false;
+}
+
+void rpc_fail_owned(rpc_error *e, int code, char *message, size_t len)
+{
+    free(e->message);
+    e->code = code;
+    e->message = message;
+    e->message_len = len;
+}
+
+void rpc_error_clear(rpc_error *e)
+{
+    free(e->message);
+    free(e->data);
+    memset(e, 0, sizeof *e);
+}
+
+/* Go's JSON encoding of a string with invalid UTF-8: each bad byte becomes
+ * U+FFFD. jansson refuses invalid UTF-8, so messages are mended first. */
+static json_t *utf8_string(const char *s, size_t n)
+{
+    bytebuf out = {0};
+    bytebuf_reserve(&out, n + 1);
+    const uint8_t *p = (const uint8_t *)s;
+    for (size_t i = 0; i < n;) {
+        uint8_t c = p[i];
+        size_t len = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 0;
+        bool ok = len > 0 && i + len <= n;
+        uint32_t cp = len == 1 ? c : len == 2 ? c & 0x1f : len == 3 ? c & 0x0f : c & 0x07;
+        for (size_t k = 1; ok && k < len; k++) {
+            ok = (p[i + k] & 0xc0) == 0x80;
+            cp = cp << 6 | (p[i + k] & 0x3f);
+        }
+        /* Overlong forms, surrogates and values past U+10FFFF are invalid. */
+        if (ok && ((len == 2 && cp < 0x80) || (len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+                   (len == 4 && (cp < 0x10000 || cp > 0x10ffff))))
+            ok = false;
+        if (ok) {
+            bytebuf_append(&out, p + i, len);
+            i += len;
+        } else {
+            bytebuf_append(&out, "\xef\xbf\xbd", 3);
+            i++;
+        }
+    }
+    json_t *j = json_stringn((const char *)out.data, out.len);
+    bytebuf_free(&out);
+    return j;
+}
+
+static json_t *error_object(int code, const char *message, size_t len, const char *data)
+{
+    json_t *e = json_object();
+    json_object_set_new(e, "code", json_integer(code));
+    json_object_set_new(e, "message", utf8_string(message, len));
+    if (data) json_object_set_new(e, "data", json_string(data));
+    return e;
+}
+
+static json_t *response(json_t *id, json_t *result, const rpc_error *err)
+{
+    json_t *r = json_object();
+    json_object_set_new(r, "jsonrpc", json_string("2.0"));
+    json_object_set(r, "id", id ? id : json_null());
+    if (err && err->code) json_object_set_new(r, "error", error_object(err->code, err->message, err->message_len, err->data));
+    else json_object_set_new(r, "result", result ? result : json_null());
+    return r;
+}
+
+static json_t *envelope_error(json_t *id, int code, const char *message)
+{
+    rpc_error e = {.code = code, .message = (char *)message, .message_len = strlen(message)};
+    metrics_record_call(metrics_none_index(), 0, code);
+    log_warn("rpc invalid request: %s", message);
+    return response(id, NULL, &e);
+}
+
+char *rpc_error_text(int code, const char *message, size_t *len)
+{
+    json_t *r = envelope_error(NULL, code, message);
+    char *s = rpc_json_dump(r, len);
+    json_decref(r);
+    return s;
+}
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* geth's hasValidID: present and not an object or an array (null counts). */
+static bool valid_id(const json_t *id) { return id && !json_is_object(id) && !json_is_array(id); }
+
+static const char *method_of(const json_t *msg)
+{
+    const json_t *m = json_object_get(msg, "method");
+    return json_is_string(m) ? json_string_value(m) : "";
+}
+
+static bool has_valid_version(const json_t *msg)
+{
+    const json_t *v = json_object_get(msg, "jsonrpc");
+    return json_is_string(v) && strcmp(json_string_value(v), "2.0") == 0;
+}
+
+static json_t *run_call(rpc_ctx *ctx, json_t *msg, json_t *id, const char *name)
+{
+    double start = now_seconds();
+    rpc_error err = {0};
+    json_t *result = NULL;
+    const rpc_method *m = rpc_find_method(name);
+    int metric = metrics_method_index(m ? m->name : "");
+    if (strlen(name) > MAX_METHOD_NAME) {
+        rpc_fail(&err, RPC_INVALID_REQUEST, "method name too long: %zu > %d", strlen(name), MAX_METHOD_NAME);
+    } else if (!m || ((m->flags & RPC_ADMIN) && !ctx->cfg->admin)) {
+        rpc_fail(&err, RPC_METHOD_NOT_FOUND, "the method %s does not exist/is not available", name);
+    } else if ((m->flags & RPC_ADMIN) && !ctx->authorized) {
+        rpc_fail(&err, RPC_UNAUTHORIZED, "unauthorized: %s needs the admin bearer token (%s)", name,
+                 ctx->admin_rejected ? "the one given is wrong" : "none was given");
+    } else {
+        json_t *params = json_object_get(msg, "params");
+        json_t *empty = NULL;
+        if (!params || json_is_null(params)) params = empty = json_array();
+        if (!json_is_array(params)) {
+            rpc_fail(&err, RPC_INVALID_PARAMS, "non-array args");
+        } else if (json_array_size(params) > (size_t)m->max_args) {
+            rpc_fail(&err, RPC_INVALID_PARAMS, "too many arguments, want at most %d", m->max_args);
+        } else if (!ctx->conn && !(m->flags & RPC_INLINE)) {
+            rpc_fail(&err, RPC_INTERNAL_ERROR, "internal error: %s reached a thread without a database", name);
+        } else {
+            /* Reads see one consistent snapshot of the database (writes
+             * take their own transaction). */
+            store_error se;
+            bool snapshot = ctx->conn && !(m->flags & RPC_ADMIN);
+            if (snapshot && !store_read_begin(ctx->conn, &se)) {
+                rpc_fail(&err, RPC_SERVER_ERROR, "database error: %s", se.msg);
+            } else {
+                result = m->fn(ctx, params, &err);
+                if (snapshot) store_read_end(ctx->conn);
+                /* A read that failed inside the engine (I/O error) makes the
+                 * answer untrustworthy. */
+                if (ctx->conn && store_take_error(ctx->conn, &se)) rpc_fail(&err, RPC_SERVER_ERROR, "database error: %s", se.msg);
+                if (!result && !err.code) rpc_fail(&err, RPC_INTERNAL_ERROR, "internal error: %s gave no answer", name);
+            }
+            if (err.code && result) {
+                json_decref(result);
+                result = NULL;
+            }
+        }
+        json_decref(empty);
+    }
+    double elapsed = now_seconds() - start;
+    if (ctx->discard_on_abort && ctx->abort_flag && atomic_load(ctx->abort_flag)) {
+        /* Thrown away by the caller; the retry records it. */
+    } else if (metrics_record_call(metric, elapsed, err.code), err.code) {
+        char *idtext = id ? json_dumps(id, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
+        log_warn("rpc %.64s id=%.64s %.3fms error %d: %.*s", name, idtext ? idtext : "-", elapsed * 1e3, err.code,
+                 (int)(err.message_len > 300 ? 300 : err.message_len), err.message);
+        free(idtext);
+    } else if (log_enabled(JLOG_DEBUG)) {
+        char *idtext = id ? json_dumps(id, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
+        log_debug("rpc %s id=%.64s %.3fms", name, idtext ? idtext : "-", elapsed * 1e3);
+        free(idtext);
+    }
+    json_t *r = id ? response(id, result, &err) : NULL;
+    if (!id) json_decref(result);
+    rpc_error_clear(&err);
+    return r;
+}
+
+/* One request: its response, or NULL for a notification. */
+static json_t *handle_one(rpc_ctx *ctx, json_t *msg)
+{
+    if (!json_is_object(msg)) return envelope_error(NULL, RPC_INVALID_REQUEST, "invalid request");
+    json_t *id = json_object_get(msg, "id");
+    const char *name = method_of(msg);
+    bool version = has_valid_version(msg);
+    if (version && *name && valid_id(id)) return run_call(ctx, msg, id, name);
+    if (version && *name && !id) return run_call(ctx, msg, NULL, name);
+    return envelope_error(valid_id(id) ? id : NULL, RPC_INVALID_REQUEST, "invalid request");
+}
+
+char *rpc_dispatch(rpc_ctx *ctx, json_t *root, size_t *len)
+{
+    json_t *out;
+    if (json_is_array(root)) {
+        size_t n = json_array_size(root);
+        if (n == 0) {
+            out = envelope_error(NULL, RPC_INVALID_REQUEST, "empty batch");
+        } else if (n > ctx->cfg->max_batch) {
+            /* One error, carrying the id of the first call. */
+            json_t *first_id = NULL;
+            for (size_t i = 0; i < n && !first_id; i++) {
+                json_t *msg = json_array_get(root, i), *id = json_object_get(msg, "id");
+                if (json_is_object(msg) && has_valid_version(msg) && *method_of(msg) && valid_id(id)) first_id = id;
+            }
+            out = json_array();
+            json_array_append_new(out, envelope_error(first_id, RPC_INVALID_REQUEST, "batch too large"));
+        } else {
+            out = json_array();
+            for (size_t i = 0; i < n; i++) {
+                json_t *r = handle_one(ctx, json_array_get(root, i));
+                if (r) json_array_append_new(out, r);
+            }
+            if (json_array_size(out) == 0) {
+                json_decref(out);
+                return NULL;
+            }
+        }
+    } else {
+        out = handle_one(ctx, root);
+        if (!out) return NULL;
+    }
+    char *s = rpc_json_dump(out, len);
+    json_decref(out);
+    return s;
+}
+
+char *rpc_dispatch_text(rpc_ctx *ctx, const char *body, size_t body_len, size_t *len)
+{
+    json_t *root = rpc_json_parse(body, body_len);
+    if (!root) return rpc_error_text(RPC_PARSE_ERROR, "parse error", len);
+    char *r = rpc_dispatch(ctx, root, len);
+    json_decref(root);
+    return r;
+}
+
+static bool request_is_inline(const json_t *msg)
+{
+    if (!json_is_object(msg)) return true; /* an error needs no database */
+    const json_t *m = json_object_get(msg, "method");
+    if (!json_is_string(m)) return true;
+    const rpc_method *method = rpc_find_method(json_string_value(m));
+    return !method || (method->flags & RPC_INLINE);
+}
+
+bool rpc_body_is_inline(const json_t *root)
+{
+    if (!json_is_array(root)) return request_is_inline(root);
+    size_t n = json_array_size(root);
+    for (size_t i = 0; i < n; i++)
+        if (!request_is_inline(json_array_get(root, i))) return false;
+    return true;
+}
+
+bool rpc_body_is_read_only(const json_t *root)
+{
+    size_t n = json_is_array(root) ? json_array_size(root) : 1;
+    for (size_t i = 0; i < n; i++) {
+        const json_t *msg = json_is_array(root) ? json_array_get(root, i) : root;
+        const json_t *m = json_is_object(msg) ? json_object_get(msg, "method") : NULL;
+        const rpc_method *method = json_is_string(m) ? rpc_find_method(json_string_value(m)) : NULL;
+        if (method && (method->flags & RPC_ADMIN)) return false;
+    }
+    return true;
+}

@@ -1,0 +1,874 @@
+/* The HTTP side of `jitevm serve`.
+ *
+ * libmicrohttpd runs its own polling threads (epoll, a thread pool). Requests
+ * that need no state (eth_chainId, errors) are answered there. A read-only
+ * request that needs the state first runs there too, under a short budget
+ * (--inline-budget): most calls take microseconds, and handing them to
+ * another thread and back costs more than the call. A per-thread POSIX timer
+ * sets the polling thread's abort flag when the budget is spent; the partial
+ * answer is then thrown away and the request goes to a bounded pool of EVM
+ * workers (running it again is harmless: it writes nothing), with its
+ * connection suspended meanwhile, so a long call holds up the other
+ * connections of its polling thread for at most the budget. Each executing
+ * thread has its own SQLite connection and a large stack (the interpreter
+ * recurses once per call frame, 1024 deep). A watchdog thread enforces the
+ * per-call timeout by setting the worker's abort flag, which the
+ * interpreter polls. */
+#include "rpc/rpc_server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <jansson.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sodium.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "vm/code_cache.h"
+#include "jit/jit.h"
+#include "log.h"
+#include "metrics.h"
+#include "program_store.h"
+#include "rpc/rpc.h"
+#include "rpc/rpc_json.h"
+#include "store.h"
+
+/* Bodies up to this size are parsed on the polling thread (to answer
+ * stateless requests there); larger ones are parsed by a worker. */
+#define INLINE_PARSE_LIMIT (256 * 1024)
+
+#if defined(__SANITIZE_ADDRESS__)
+#define WORKER_STACK_SIZE ((size_t)256 << 20) /* ASan frames are several times larger */
+#else
+#define WORKER_STACK_SIZE ((size_t)64 << 20)
+#endif
+
+typedef struct server server;
+
+/* What a polling thread needs to run calls itself (made on first use). */
+typedef struct inline_runner {
+    rpc_ctx ctx;
+    timer_t timer;
+    struct inline_runner *next;
+} inline_runner;
+
+/* The signal of the inline budget's timer, and what its handler reads and
+ * sets: the polling thread's own (the timer signals the thread it belongs
+ * to). The timer ticks every budget of the thread's CPU time; a run that
+ * is still the same at two ticks in a row has had at least one budget and
+ * is aborted. (Re-arming a timer per run costs two system calls, about as
+ * much as a short call.) */
+#define INLINE_BUDGET_SIGNAL (SIGRTMIN + 3)
+static __thread atomic_int inline_abort;
+static __thread volatile sig_atomic_t inline_running;
+static __thread volatile unsigned inline_run, inline_run_seen;
+static __thread inline_runner *inline_self;
+static __thread bool inline_unavailable;
+
+typedef struct {
+    server *srv;
+    pthread_t thread;
+    rpc_ctx ctx;
+    atomic_int abort_flag;
+    uint64_t deadline_ns; /* 0: no call running; guarded by srv->watch_lock */
+} worker;
+
+enum route { ROUTE_RPC, ROUTE_HEALTH, ROUTE_METRICS, ROUTE_PREFLIGHT, ROUTE_NOT_ALLOWED, ROUTE_NOT_FOUND };
+
+/* One HTTP request, from its headers to its completion. */
+typedef struct {
+    struct MHD_Connection *conn;
+    enum route route;
+    bytebuf body;
+    bool too_large;
+    bool authorized, admin_rejected;
+    json_t *root; /* parsed body, when parsed on the polling thread */
+    /* Filled by the worker before the connection is resumed. */
+    char *answer;
+    size_t answer_len;
+    bool answered;
+} http_request;
+
+struct server {
+    rpc_config *cfg;
+    store *db;
+    chain_config chain;
+    struct MHD_Daemon *daemon;
+    uint8_t token_hash[crypto_generichash_BYTES];
+
+    worker *workers;
+    int n_workers;
+    pthread_mutex_t queue_lock;
+    pthread_cond_t queue_cond;
+    http_request **queue; /* ring buffer */
+    int queue_head, queue_count, queue_cap;
+    bool stopping;
+
+    pthread_t watchdog;
+    pthread_mutex_t watch_lock;
+    pthread_cond_t watch_cond;
+    bool watch_stop;
+    uint64_t watch_wake_ns; /* when the watchdog wakes next; 0: only when signalled */
+    _Atomic bool abort_all; /* shutdown took too long: every running call aborts */
+
+    rpc_ctx inline_ctx; /* what requests answered on the HTTP threads start from */
+    pthread_mutex_t runners_lock;
+    inline_runner *runners; /* one per polling thread that ran a call */
+    _Atomic int inflight;
+    _Atomic bool draining;
+
+    program_store programs; /* compiled programs kept in the database (not with --engine interp) */
+    bool programs_open;
+};
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* ------------------------------------------------------------ timeouts */
+
+static void arm_timeout(rpc_ctx *ctx)
+{
+    worker *w = ctx->owner;
+    server *s = w->srv;
+    pthread_mutex_lock(&s->watch_lock);
+    w->abort_flag = s->abort_all;
+    if (s->cfg->call_timeout_ms) {
+        w->deadline_ns = now_ns() + s->cfg->call_timeout_ms * 1000000u;
+        /* The watchdog only needs waking when it would sleep past this
+         * deadline; under load it wakes about once per timeout period. */
+        if (!s->watch_wake_ns || w->deadline_ns < s->watch_wake_ns) pthread_cond_signal(&s->watch_cond);
+    }
+    pthread_mutex_unlock(&s->watch_lock);
+}
+
+static void disarm_timeout(rpc_ctx *ctx)
+{
+    worker *w = ctx->owner;
+    pthread_mutex_lock(&w->srv->watch_lock);
+    w->deadline_ns = 0;
+    w->abort_flag = 0;
+    pthread_mutex_unlock(&w->srv->watch_lock);
+}
+
+static void *watchdog_main(void *arg)
+{
+    server *s = arg;
+    pthread_mutex_lock(&s->watch_lock);
+    while (!s->watch_stop) {
+        uint64_t now = now_ns(), next = 0;
+        for (int i = 0; i < s->n_workers; i++) {
+            worker *w = &s->workers[i];
+            if (!w->deadline_ns) continue;
+            if (w->deadline_ns <= now) {
+                w->abort_flag = 1;
+                w->deadline_ns = 0;
+            } else if (!next || w->deadline_ns < next) {
+                next = w->deadline_ns;
+            }
+        }
+        s->watch_wake_ns = next;
+        if (!next) {
+            pthread_cond_wait(&s->watch_cond, &s->watch_lock);
+        } else {
+            struct timespec ts = {(time_t)(next / 1000000000u), (long)(next % 1000000000u)};
+            pthread_cond_timedwait(&s->watch_cond, &s->watch_lock, &ts);
+        }
+    }
+    pthread_mutex_unlock(&s->watch_lock);
+    return NULL;
+}
+
+/* ------------------------------------------------------------ responses */
+
+static bool json_content_type(const char *ct)
+{
+    if (!ct) return false;
+    while (*ct == ' ') ct++;
+    size_t n = strcspn(ct, ";");
+    while (n && ct[n - 1] == ' ') n--;
+    static const char *const accepted[] = {"application/json", "application/json-rpc", "application/jsonrequest"};
+    for (size_t i = 0; i < 3; i++)
+        if (strlen(accepted[i]) == n && strncasecmp(ct, accepted[i], n) == 0) return true;
+    return false;
+}
+
+/* Queues `body` (malloc'd; freed by libmicrohttpd) with the common headers. */
+static enum MHD_Result respond(server *s, struct MHD_Connection *conn, unsigned status, char *body, size_t len,
+                               const char *content_type)
+{
+    struct MHD_Response *r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+    if (!r) {
+        free(body);
+        return MHD_NO;
+    }
+    if (content_type) MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+    if (s->cfg->cors_origin[0]) {
+        MHD_add_response_header(r, MHD_HTTP_HEADER_ACCESS_CONTROL_ALLOW_ORIGIN, s->cfg->cors_origin);
+        if (strcmp(s->cfg->cors_origin, "*") != 0) MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, "Origin");
+    }
+    if (status == MHD_HTTP_METHOD_NOT_ALLOWED) MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "POST, OPTIONS");
+    if (atomic_load(&s->draining)) MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+    enum MHD_Result ret = MHD_queue_response(conn, status, r);
+    MHD_destroy_response(r);
+    metrics_record_http((int)status);
+    return ret;
+}
+
+static enum MHD_Result respond_json(server *s, struct MHD_Connection *conn, unsigned status, char *body, size_t len)
+{
+    return respond(s, conn, status, body, len, "application/json");
+}
+
+/* An HTTP-level refusal, with a JSON-RPC error body for clients that parse it. */
+static enum MHD_Result refuse(server *s, struct MHD_Connection *conn, unsigned status, int code, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+static enum MHD_Result refuse(server *s, struct MHD_Connection *conn, unsigned status, int code, const char *fmt, ...)
+{
+    char msg[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    size_t len;
+    char *body = rpc_error_text(code, msg, &len);
+    log_warn("http %u: %s", status, msg);
+    return respond_json(s, conn, status, body, len);
+}
+
+static char *copy_text(const char *text, size_t *len)
+{
+    *len = strlen(text);
+    char *s = xmalloc(*len + 1);
+    memcpy(s, text, *len + 1);
+    return s;
+}
+
+/* ------------------------------------------------------------ the queue */
+
+/* Hands the request to the workers and suspends its connection; false
+ * (nothing done) when the queue is full. The connection is suspended under
+ * the queue lock so that no worker can resume it before it is suspended. */
+static bool enqueue(server *s, http_request *req)
+{
+    pthread_mutex_lock(&s->queue_lock);
+    bool ok = s->queue_count < s->queue_cap;
+    if (ok) {
+        MHD_suspend_connection(req->conn);
+        s->queue[(s->queue_head + s->queue_count++) % s->queue_cap] = req;
+        pthread_cond_signal(&s->queue_cond);
+        metrics_queue_depth_add(1);
+    }
+    pthread_mutex_unlock(&s->queue_lock);
+    return ok;
+}
+
+static http_request *dequeue(server *s)
+{
+    pthread_mutex_lock(&s->queue_lock);
+    while (!s->queue_count && !s->stopping) pthread_cond_wait(&s->queue_cond, &s->queue_lock);
+    http_request *req = NULL;
+    if (s->queue_count) {
+        req = s->queue[s->queue_head];
+        s->queue_head = (s->queue_head + 1) % s->queue_cap;
+        s->queue_count--;
+        metrics_queue_depth_add(-1);
+    }
+    pthread_mutex_unlock(&s->queue_lock);
+    return req;
+}
+
+static void *worker_main(void *arg)
+{
+    worker *w = arg;
+    server *s = w->srv;
+    for (;;) {
+        http_request *req = dequeue(s);
+        if (!req) break; /* stopping and the queue is empty */
+        w->ctx.authorized = req->authorized;
+        w->ctx.admin_rejected = req->admin_rejected;
+        size_t len = 0;
+        char *answer;
+        if (req->root) {
+            answer = rpc_dispatch(&w->ctx, req->root, &len);
+            json_decref(req->root);
+            req->root = NULL;
+        } else {
+            answer = rpc_dispatch_text(&w->ctx, (const char *)req->body.data, req->body.len, &len);
+        }
+        req->answer = answer;
+        req->answer_len = len;
+        req->answered = true;
+        /* After this the request belongs to the polling thread again. */
+        MHD_resume_connection(req->conn);
+    }
+    return NULL;
+}
+
+/* ------------------------------------------------------- inline runs */
+
+static void on_inline_budget(int sig)
+{
+    (void)sig;
+    if (!inline_running) return;
+    if (inline_run_seen == inline_run) atomic_store_explicit(&inline_abort, 1, memory_order_relaxed);
+    inline_run_seen = inline_run;
+}
+
+/* This polling thread's runner; NULL when one cannot be made (the
+ * requests then go to the workers). */
+static inline_runner *inline_runner_get(server *s)
+{
+    if (inline_self || inline_unavailable) return inline_self;
+    inline_unavailable = true;
+    inline_runner *r = xcalloc(1, sizeof *r);
+    /* The budget is CPU time: a thread that waits for a CPU is not running
+     * a long call. (The kernel checks CPU timers at its ticks, so a run may
+     * go on for up to two budgets plus a tick.) */
+    struct sigevent ev = {.sigev_notify = SIGEV_THREAD_ID, .sigev_signo = INLINE_BUDGET_SIGNAL};
+    ev._sigev_un._tid = (pid_t)syscall(SYS_gettid);
+    clockid_t cpu_clock;
+    if (pthread_getcpuclockid(pthread_self(), &cpu_clock) != 0 || timer_create(cpu_clock, &ev, &r->timer) != 0) {
+        log_warn("no inline runs on this HTTP thread: timer_create: %s", strerror(errno));
+        free(r);
+        return NULL;
+    }
+    store_error se;
+    r->ctx = s->inline_ctx;
+    r->ctx.abort_flag = &inline_abort;
+    r->ctx.discard_on_abort = true;
+    r->ctx.shutting_down = &s->abort_all;
+    r->ctx.conn = store_connect(s->db, &se);
+    if (!r->ctx.conn) {
+        log_warn("no inline runs on this HTTP thread: %s", se.msg);
+        timer_delete(r->timer);
+        free(r);
+        return NULL;
+    }
+    uint64_t budget_ns = s->cfg->inline_budget_ms * 1000000u;
+    struct timespec period = {(time_t)(budget_ns / 1000000000u), (long)(budget_ns % 1000000000u)};
+    struct itimerspec every = {.it_interval = period, .it_value = period};
+    timer_settime(r->timer, 0, &every, NULL);
+    pthread_mutex_lock(&s->runners_lock);
+    r->next = s->runners;
+    s->runners = r;
+    pthread_mutex_unlock(&s->runners_lock);
+    inline_unavailable = false;
+    inline_self = r;
+    return r;
+}
+
+/* Runs `root` on this polling thread within the budget. Returns the answer
+ * (as rpc_dispatch) with *done set, or *done false when the budget ran out
+ * (nothing to send: the request goes to a worker). */
+static char *run_inline(server *s, inline_runner *r, http_request *req, json_t *root, size_t *len, bool *done)
+{
+    r->ctx.authorized = req->authorized;
+    r->ctx.admin_rejected = req->admin_rejected;
+    atomic_store(&inline_abort, atomic_load(&s->abort_all) ? 1 : 0);
+    inline_run++;
+    atomic_signal_fence(memory_order_seq_cst);
+    inline_running = 1;
+    atomic_signal_fence(memory_order_seq_cst);
+    char *answer = rpc_dispatch(&r->ctx, root, len);
+    atomic_signal_fence(memory_order_seq_cst);
+    inline_running = 0;
+    atomic_signal_fence(memory_order_seq_cst);
+    /* A budget that ran out just after the answer was complete also sends
+     * the request to a worker: rare, and harmless. */
+    *done = !atomic_load(&inline_abort);
+    if (!*done) {
+        free(answer);
+        answer = NULL;
+    }
+    return answer;
+}
+
+static void inline_runners_free(server *s)
+{
+    while (s->runners) {
+        inline_runner *r = s->runners;
+        s->runners = r->next;
+        timer_delete(r->timer);
+        store_disconnect(r->ctx.conn);
+        free(r);
+    }
+}
+
+/* ------------------------------------------------------------ requests */
+
+static bool token_matches(server *s, const char *header)
+{
+    static const char prefix[] = "Bearer ";
+    if (!header || strncasecmp(header, prefix, sizeof prefix - 1) != 0) return false;
+    const char *token = header + sizeof prefix - 1;
+    /* Hashing both sides first makes the comparison independent of the
+     * given token's length as well as its content. */
+    uint8_t h[crypto_generichash_BYTES];
+    crypto_generichash(h, sizeof h, (const uint8_t *)token, strlen(token), NULL, 0);
+    return sodium_memcmp(h, s->token_hash, sizeof h) == 0;
+}
+
+static enum route route_of(const char *method, const char *url)
+{
+    bool get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+    if (strcmp(method, "OPTIONS") == 0) return ROUTE_PREFLIGHT;
+    if (strcmp(url, "/health") == 0) return get ? ROUTE_HEALTH : ROUTE_NOT_ALLOWED;
+    if (strcmp(url, "/metrics") == 0) return get ? ROUTE_METRICS : ROUTE_NOT_ALLOWED;
+    if (strcmp(url, "/") != 0) return ROUTE_NOT_FOUND;
+    return strcmp(method, "POST") == 0 ? ROUTE_RPC : ROUTE_NOT_ALLOWED;
+}
+
+static enum MHD_Result answer_rpc(server *s, http_request *req)
+{
+    struct MHD_Connection *conn = req->conn;
+    if (req->answered) {
+        char *answer = req->answer;
+        req->answer = NULL;
+        if (!answer) return respond_json(s, conn, MHD_HTTP_OK, copy_text("", &req->answer_len), 0);
+        return respond_json(s, conn, MHD_HTTP_OK, answer, req->answer_len);
+    }
+    if (req->too_large)
+        return refuse(s, conn, MHD_HTTP_CONTENT_TOO_LARGE, RPC_INVALID_REQUEST, "content length too large (>%zu)",
+                      s->cfg->max_body);
+    if (req->body.len <= INLINE_PARSE_LIMIT) {
+        json_t *root = rpc_json_parse((const char *)req->body.data, req->body.len);
+        size_t len;
+        if (!root) {
+            char *answer = rpc_error_text(RPC_PARSE_ERROR, "parse error", &len);
+            return respond_json(s, conn, MHD_HTTP_OK, answer, len);
+        }
+        if (rpc_body_is_inline(root)) {
+            rpc_ctx ctx = s->inline_ctx; /* the settings and the chain; no database */
+            ctx.authorized = req->authorized;
+            ctx.admin_rejected = req->admin_rejected;
+            char *answer = rpc_dispatch(&ctx, root, &len);
+            json_decref(root);
+            if (!answer) return respond_json(s, conn, MHD_HTTP_OK, copy_text("", &len), 0);
+            return respond_json(s, conn, MHD_HTTP_OK, answer, len);
+        }
+        inline_runner *r;
+        if (s->cfg->inline_budget_ms && !atomic_load(&s->draining) && rpc_body_is_read_only(root) &&
+            (r = inline_runner_get(s))) {
+            bool done;
+            char *answer = run_inline(s, r, req, root, &len, &done);
+            if (done) {
+                json_decref(root);
+                if (!answer) return respond_json(s, conn, MHD_HTTP_OK, copy_text("", &len), 0);
+                return respond_json(s, conn, MHD_HTTP_OK, answer, len);
+            }
+        }
+        req->root = root;
+    }
+    if (!enqueue(s, req)) {
+        json_decref(req->root);
+        req->root = NULL;
+        /* A 503 tells load balancers to back off; the body says why. */
+        return refuse(s, conn, MHD_HTTP_SERVICE_UNAVAILABLE, RPC_LIMIT_EXCEEDED,
+                      "server busy: %d requests are waiting for a worker", s->queue_cap);
+    }
+    return MHD_YES;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+                                  const char *version, const char *upload_data, size_t *upload_data_size,
+                                  void **con_cls)
+{
+    (void)version;
+    server *s = cls;
+    http_request *req = *con_cls;
+    if (!req) {
+        req = xcalloc(1, sizeof *req);
+        req->conn = conn;
+        req->route = route_of(method, url);
+        *con_cls = req;
+        atomic_fetch_add(&s->inflight, 1);
+        metrics_inflight_add(1);
+        if (req->route == ROUTE_RPC) {
+            const char *auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+            if (auth && s->cfg->admin) {
+                req->authorized = token_matches(s, auth);
+                req->admin_rejected = !req->authorized;
+            }
+            const char *ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+            if (!json_content_type(ct))
+                return refuse(s, conn, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, RPC_INVALID_REQUEST,
+                              "invalid content type, only application/json is supported");
+            const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+            if (cl) {
+                char *end;
+                unsigned long long n = strtoull(cl, &end, 10);
+                if (n > s->cfg->max_body)
+                    return refuse(s, conn, MHD_HTTP_CONTENT_TOO_LARGE, RPC_INVALID_REQUEST,
+                                  "content length too large (%llu>%zu)", n, s->cfg->max_body);
+            }
+        }
+        return MHD_YES;
+    }
+    if (*upload_data_size) {
+        if (req->route == ROUTE_RPC && !req->too_large) {
+            if (req->body.len + *upload_data_size > s->cfg->max_body) {
+                req->too_large = true;
+                bytebuf_free(&req->body);
+            } else {
+                bytebuf_append(&req->body, upload_data, *upload_data_size);
+            }
+        }
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    size_t len;
+    switch (req->route) {
+    case ROUTE_RPC:
+        return answer_rpc(s, req);
+    case ROUTE_HEALTH: {
+        bool draining = atomic_load(&s->draining);
+        char *body = copy_text(draining ? "{\"status\":\"draining\"}" : "{\"status\":\"ok\"}", &len);
+        return respond_json(s, conn, draining ? MHD_HTTP_SERVICE_UNAVAILABLE : MHD_HTTP_OK, body, len);
+    }
+    case ROUTE_METRICS: {
+        char *body = metrics_render(&len);
+        return respond(s, conn, MHD_HTTP_OK, body, len, "text/plain; version=0.0.4; charset=utf-8");
+    }
+    case ROUTE_PREFLIGHT: {
+        struct MHD_Response *r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+        if (s->cfg->cors_origin[0]) {
+            MHD_add_response_header(r, MHD_HTTP_HEADER_ACCESS_CONTROL_ALLOW_ORIGIN, s->cfg->cors_origin);
+            MHD_add_response_header(r, "Access-Control-Allow-Methods", "POST, GET, OPTIONS");
+            MHD_add_response_header(r, "Access-Control-Allow-Headers", "Content-Type, Authorization");
+            MHD_add_response_header(r, "Access-Control-Max-Age", "600");
+        }
+        MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "POST, GET, OPTIONS");
+        enum MHD_Result ret = MHD_queue_response(conn, MHD_HTTP_NO_CONTENT, r);
+        MHD_destroy_response(r);
+        metrics_record_http(MHD_HTTP_NO_CONTENT);
+        return ret;
+    }
+    case ROUTE_NOT_ALLOWED:
+        return refuse(s, conn, MHD_HTTP_METHOD_NOT_ALLOWED, RPC_INVALID_REQUEST, "method not allowed");
+    case ROUTE_NOT_FOUND:
+    default: return refuse(s, conn, MHD_HTTP_NOT_FOUND, RPC_INVALID_REQUEST, "not found: %.100s", url);
+    }
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode toe)
+{
+    (void)conn, (void)toe;
+    server *s = cls;
+    http_request *req = *con_cls;
+    if (!req) return;
+    bytebuf_free(&req->body);
+    json_decref(req->root);
+    free(req->answer);
+    free(req);
+    *con_cls = NULL;
+    atomic_fetch_sub(&s->inflight, 1);
+    metrics_inflight_add(-1);
+}
+
+/* ------------------------------------------------------------ startup */
+
+static bool resolve_listen(const rpc_config *cfg, struct sockaddr_storage *ss, bool *v6, char *err, size_t err_len)
+{
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE}, *res;
+    int rc = getaddrinfo(cfg->listen_host, NULL, &hints, &res);
+    if (rc) {
+        snprintf(err, err_len, "cannot resolve listen address '%s': %s", cfg->listen_host, gai_strerror(rc));
+        return false;
+    }
+    memset(ss, 0, sizeof *ss);
+    memcpy(ss, res->ai_addr, res->ai_addrlen);
+    *v6 = res->ai_family == AF_INET6;
+    if (*v6) ((struct sockaddr_in6 *)ss)->sin6_port = htons(cfg->listen_port);
+    else ((struct sockaddr_in *)ss)->sin_port = htons(cfg->listen_port);
+    freeaddrinfo(res);
+    return true;
+}
+
+static void log_startup(server *s, uint16_t port, store_conn *conn)
+{
+    const rpc_config *cfg = s->cfg;
+    block_env head;
+    store_error se;
+    char head_text[96] = "no head", counts[128] = "";
+    if (store_get_head(conn, &head, &se))
+        snprintf(head_text, sizeof head_text, "head #%llu (%s)", (unsigned long long)head.number,
+                 fork_name(chain_config_fork_at(&s->chain, head.number, head.timestamp)));
+    uint64_t accounts, slots, code_bytes;
+    if (store_counts(conn, &accounts, &slots, &code_bytes, &se))
+        snprintf(counts, sizeof counts, ", %llu accounts, %llu slots, %llu code bytes", (unsigned long long)accounts,
+                 (unsigned long long)slots, (unsigned long long)code_bytes);
+    char timeout[32];
+    format_go_duration(cfg->call_timeout_ms, timeout, sizeof timeout);
+    bool v6 = strchr(cfg->listen_host, ':') != NULL;
+    log_notice("jitevm %s serving JSON-RPC on http://%s%s%s:%u", JITEVM_VERSION, v6 ? "[" : "", cfg->listen_host,
+             v6 ? "]" : "", port);
+    log_notice("database %s: schema v%d, chain id %llu, %s%s", cfg->db_path, store_schema_version(),
+             (unsigned long long)s->chain.chain_id, head_text, counts);
+    log_notice("config: engine=%s code-cache=%zuM threads=%d workers=%d queue=%d max-connections=%d max-body=%zu max-batch=%zu gas-cap=%llu "
+             "call-timeout=%s inline-budget=%llums cors-origin='%s' admin=%s log-level=%s",
+             engine_name(cfg->engine), cfg->code_cache_bytes >> 20, cfg->http_threads, cfg->workers, cfg->queue_size, cfg->max_connections, cfg->max_body, cfg->max_batch,
+             (unsigned long long)cfg->gas_cap, timeout, (unsigned long long)cfg->inline_budget_ms, cfg->cors_origin, cfg->admin ? "on" : "off",
+             log_level_name(cfg->log_level));
+    if (cfg->engine != ENGINE_INTERP && !jit_supported())
+        log_warn("engine %s: this machine cannot run compiled code; every call runs on the interpreter",
+                 engine_name(cfg->engine));
+    if (cfg->admin && cfg->admin_token_generated)
+        log_notice("admin methods enabled; bearer token (generated): %s", cfg->admin_token);
+    else if (cfg->admin)
+        log_info("admin methods enabled; bearer token as configured");
+}
+
+/* Waits until no request is in flight or `ms` have passed. */
+static bool wait_idle(server *s, uint64_t ms)
+{
+    uint64_t end = now_ns() + ms * 1000000u;
+    while (atomic_load(&s->inflight) > 0) {
+        if (now_ns() >= end) return false;
+        struct timespec ts = {0, 5000000};
+        nanosleep(&ts, NULL);
+    }
+    return true;
+}
+
+static void log_program_store_warning(const char *line) { log_warn("%s", line); }
+
+/* The program store, so that compiled programs outlive the process (the
+ * interpreter alone needs none). */
+static bool open_programs(server *s)
+{
+    rpc_config *cfg = s->cfg;
+    char err[512];
+    code_cache_set_budget(cfg->code_cache_bytes);
+    if (cfg->engine == ENGINE_INTERP) return true;
+    bool ok = program_store_open(&s->programs, s->db, cfg->db_path, cfg->program_key[0] ? cfg->program_key : NULL,
+                                 err, sizeof err);
+    sodium_memzero(cfg->program_key, sizeof cfg->program_key); /* the store keeps its own copy */
+    if (!ok) {
+        log_error("cannot open the program store: %s", err);
+        return false;
+    }
+    program_store_set_warn(&s->programs, log_program_store_warning);
+    jit_set_store(program_store_hooks(&s->programs));
+    s->programs_open = true;
+    return true;
+}
+
+static void close_programs(server *s)
+{
+    if (!s->programs_open) return;
+    jit_set_store(NULL);
+    /* The background compiler may be inside a save it began before: once
+     * idle it is not (what it still compiles is no longer saved). */
+    jit_wait_idle();
+    program_store_close(&s->programs);
+    s->programs_open = false;
+}
+
+static void stop_workers(server *s, int started)
+{
+    pthread_mutex_lock(&s->queue_lock);
+    s->stopping = true;
+    pthread_cond_broadcast(&s->queue_cond);
+    pthread_mutex_unlock(&s->queue_lock);
+    for (int i = 0; i < started; i++) {
+        pthread_join(s->workers[i].thread, NULL);
+        if (s->workers[i].ctx.conn) store_disconnect(s->workers[i].ctx.conn);
+    }
+}
+
+int cmd_serve(int argc, char **argv)
+{
+    static rpc_config cfg;
+    bool help;
+    char err[512];
+    if (!rpc_config_load(&cfg, argc, argv, &help, err, sizeof err)) {
+        fprintf(stderr, "jitevm serve: %s\nTry 'jitevm serve --help'.\n", err);
+        return 2;
+    }
+    if (help) {
+        printf("Usage: jitevm serve %s\n\nOptions (each also as the environment variable shown):\n", CMD_SERVE_USAGE);
+        rpc_config_usage(stdout);
+        return 0;
+    }
+    log_set_level(cfg.log_level);
+    if (sodium_init() < 0) {
+        log_error("libsodium failed to initialise");
+        return 1;
+    }
+    json_object_seed(0); /* before any thread: jansson's hash seed */
+    /* SQLite's memory statistics take a process-wide mutex on every
+     * allocation; the polling threads and workers would contend for it.
+     * (Only possible before SQLite initialises, i.e. before the store opens.) */
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    if (cfg.admin) rpc_config_ensure_token(&cfg);
+
+    server s = {.cfg = &cfg};
+    crypto_generichash(s.token_hash, sizeof s.token_hash, (const uint8_t *)cfg.admin_token, strlen(cfg.admin_token),
+                       NULL, 0);
+    store_error se;
+    s.db = store_open(cfg.db_path, STORE_OPEN_EXISTING, &se);
+    if (!s.db) {
+        log_error("cannot open the database: %s", se.msg);
+        return 1;
+    }
+    store_conn *main_conn = store_connect(s.db, &se);
+    if (!main_conn || !store_get_chain_config(main_conn, &s.chain, &se)) {
+        log_error("cannot read the database: %s", se.msg);
+        if (main_conn) store_disconnect(main_conn);
+        store_close(s.db);
+        return 1;
+    }
+    if (!open_programs(&s)) {
+        store_disconnect(main_conn);
+        store_close(s.db);
+        return 1;
+    }
+    metrics_init(rpc_method_names(), rpc_n_methods);
+    s.inline_ctx = (rpc_ctx){.cfg = &cfg, .chain = s.chain};
+
+    /* Signals are taken by the main thread only (sigwait below). */
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    pthread_mutex_init(&s.runners_lock, NULL);
+    struct sigaction sa = {.sa_handler = on_inline_budget, .sa_flags = SA_RESTART};
+    sigemptyset(&sa.sa_mask);
+    sigaction(INLINE_BUDGET_SIGNAL, &sa, NULL);
+    pthread_mutex_init(&s.queue_lock, NULL);
+    pthread_cond_init(&s.queue_cond, NULL);
+    pthread_mutex_init(&s.watch_lock, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&s.watch_cond, &ca);
+    pthread_condattr_destroy(&ca);
+    s.queue_cap = cfg.queue_size;
+    s.queue = xcalloc((size_t)s.queue_cap, sizeof *s.queue);
+    s.n_workers = cfg.workers;
+    s.workers = xcalloc((size_t)s.n_workers, sizeof *s.workers);
+
+    int status = 1, started = 0;
+    bool watchdog_started = false;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, WORKER_STACK_SIZE);
+    for (int i = 0; i < s.n_workers; i++) {
+        worker *w = &s.workers[i];
+        w->srv = &s;
+        w->ctx.cfg = &cfg;
+        w->ctx.chain = s.chain;
+        w->ctx.abort_flag = &w->abort_flag;
+        w->ctx.shutting_down = &s.abort_all;
+        w->ctx.arm_timeout = arm_timeout;
+        w->ctx.disarm_timeout = disarm_timeout;
+        w->ctx.owner = w;
+        w->ctx.conn = store_connect(s.db, &se);
+        if (!w->ctx.conn) {
+            log_error("cannot open a database connection: %s", se.msg);
+            goto out;
+        }
+        if (pthread_create(&w->thread, &attr, worker_main, w) != 0) {
+            log_error("cannot start worker thread %d: %s", i, strerror(errno));
+            store_disconnect(w->ctx.conn);
+            w->ctx.conn = NULL;
+            goto out;
+        }
+        started++;
+    }
+    if (pthread_create(&s.watchdog, NULL, watchdog_main, &s) != 0) {
+        log_error("cannot start the watchdog thread");
+        goto out;
+    }
+    watchdog_started = true;
+
+    struct sockaddr_storage addr;
+    bool v6;
+    if (!resolve_listen(&cfg, &addr, &v6, err, sizeof err)) {
+        log_error("%s", err);
+        goto out;
+    }
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC |
+                     (v6 ? MHD_USE_IPv6 : 0);
+    /* The per-connection memory pool is cleared for every request and only
+     * holds headers (bodies arrive in chunks): a small one is cheaper. */
+    s.daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, &s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+                                MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg.http_threads,
+                                MHD_OPTION_THREAD_STACK_SIZE, (size_t)WORKER_STACK_SIZE, MHD_OPTION_CONNECTION_LIMIT,
+                                (unsigned)cfg.max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
+                                (unsigned)cfg.idle_timeout_s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, &s,
+                                MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)8192, MHD_OPTION_END);
+    if (!s.daemon) {
+        log_error("cannot listen on %s: %s", cfg.listen, errno ? strerror(errno) : "libmicrohttpd refused to start");
+        goto out;
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(s.daemon, MHD_DAEMON_INFO_BIND_PORT);
+    log_startup(&s, info ? info->port : cfg.listen_port, main_conn);
+    store_disconnect(main_conn);
+    main_conn = NULL;
+
+    int sig = 0;
+    sigwait(&sigs, &sig);
+    atomic_store(&s.draining, true);
+    metrics_set_draining(true);
+    log_notice("%s received: no new connections; finishing %d requests in flight", sig == SIGINT ? "SIGINT" : "SIGTERM",
+             atomic_load(&s.inflight));
+    MHD_socket listen_fd = MHD_quiesce_daemon(s.daemon);
+    if (listen_fd != MHD_INVALID_SOCKET) close(listen_fd);
+    if (!wait_idle(&s, cfg.shutdown_timeout_ms)) {
+        /* Every call still running or queued is aborted and answered so;
+         * the workers are joined so that no connection stays suspended,
+         * then the answers get a moment to be sent. */
+        log_warn("requests still running after the shutdown timeout: aborting them");
+        pthread_mutex_lock(&s.watch_lock);
+        s.abort_all = true;
+        for (int i = 0; i < s.n_workers; i++) s.workers[i].abort_flag = 1;
+        pthread_mutex_unlock(&s.watch_lock);
+        stop_workers(&s, started);
+        started = 0;
+        wait_idle(&s, 2000);
+    }
+    MHD_stop_daemon(s.daemon);
+    s.daemon = NULL;
+    status = 0;
+out:
+    if (s.daemon) MHD_stop_daemon(s.daemon); /* joins the polling threads */
+    stop_workers(&s, started);
+    inline_runners_free(&s);
+    if (watchdog_started) {
+        pthread_mutex_lock(&s.watch_lock);
+        s.watch_stop = true;
+        pthread_cond_signal(&s.watch_cond);
+        pthread_mutex_unlock(&s.watch_lock);
+        pthread_join(s.watchdog, NULL);
+    }
+    pthread_attr_destroy(&attr);
+    if (main_conn) store_disconnect(main_conn);
+    close_programs(&s); /* no call runs any more; compilations still queued keep nothing */
+    store_close(s.db);
+    free(s.queue);
+    free(s.workers);
+    metrics_free();
+    if (status == 0) log_notice("stopped cleanly");
+    return status;
+}
