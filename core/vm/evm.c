@@ -7,14 +7,10 @@
 #include <string.h>
 
 #include "vm/evm_internal.h"
+#include "base/params.h"
 #include "jit/jit_internal.h"
 #include "precompile/precompile.h"
 #include "base/trie.h"
-
-enum {
-    GAS_CODE_DEPOSIT = 200,
-    MAX_CODE_SIZE = 24576,
-};
 
 static const char *const status_names[] = {
     [EXEC_SUCCESS] = "success",
@@ -48,13 +44,13 @@ const char *exec_status_name(enum exec_status s)
 void block_env_default_blob_schedule(block_env *b, enum fork f)
 {
     if (f >= FORK_PRAGUE) {
-        b->blob_target_per_block = 6;
-        b->blob_max_per_block = 9;
-        b->blob_base_fee_update_fraction = 5007716;
+        b->blob_target_per_block = PRAGUE_BLOB_TARGET;
+        b->blob_max_per_block = PRAGUE_BLOB_MAX;
+        b->blob_base_fee_update_fraction = PRAGUE_BLOB_UPDATE_FRACTION;
     } else {
-        b->blob_target_per_block = 3;
-        b->blob_max_per_block = 6;
-        b->blob_base_fee_update_fraction = 3338477;
+        b->blob_target_per_block = CANCUN_BLOB_TARGET;
+        b->blob_max_per_block = CANCUN_BLOB_MAX;
+        b->blob_base_fee_update_fraction = CANCUN_BLOB_UPDATE_FRACTION;
     }
     block_env_update_blob_base_fee(b);
 }

@@ -6,12 +6,10 @@
 #include <stdatomic.h>
 
 #include "base/fork.h"
+#include "base/params.h"
 #include "state/state.h"
 #include "base/types.h"
 #include "base/u256.h"
-
-#define EVM_MAX_DEPTH 1024
-#define EVM_STACK_LIMIT 1024
 
 typedef struct {
     uint64_t number;

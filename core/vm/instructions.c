@@ -6,31 +6,12 @@
 #include <string.h>
 
 #include "vm/evm_internal.h"
+#include "base/params.h"
 #include "base/keccak.h"
 #include "precompile/precompile.h"
 #include "base/rlp.h"
 #include "base/trie.h"
 
-/* Gas constants named as in the Yellow Paper / execution-specs. */
-enum {
-    GAS_COPY_PER_WORD = 3,
-    GAS_KECCAK_PER_WORD = 6,
-    GAS_LOG_TOPIC = 375,
-    GAS_LOG_DATA = 8,
-    GAS_COLD_SLOAD = 2100,
-    GAS_COLD_ACCOUNT_ACCESS = 2600,
-    GAS_WARM_ACCESS = 100,
-    GAS_STORAGE_SET = 20000,
-    GAS_STORAGE_UPDATE = 5000,
-    GAS_CALL_VALUE = 9000,
-    GAS_CALL_STIPEND = 2300,
-    GAS_NEW_ACCOUNT = 25000,
-    GAS_SELFDESTRUCT_REFUND = 24000,
-    GAS_INITCODE_PER_WORD = 2,
-    GAS_CODE_DEPOSIT = 200,
-    MAX_CODE_SIZE = 24576,
-    MAX_INITCODE_SIZE = 2 * MAX_CODE_SIZE,
-};
 
 static uint64_t words(uint64_t bytes) { return (bytes + 31) / 32; }
 

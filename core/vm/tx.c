@@ -7,29 +7,12 @@
 #include <string.h>
 
 #include "vm/evm_internal.h"
+#include "base/params.h"
 #include "base/keccak.h"
 #include "precompile/precompile.h"
 #include "base/rlp.h"
 #include "base/trie.h"
 
-enum {
-    TX_BASE_COST = 21000,
-    TX_CREATE_COST = 32000,
-    TX_DATA_ZERO_COST = 4,
-    TX_DATA_NONZERO_FRONTIER = 68,
-    TX_DATA_NONZERO_ISTANBUL = 16, /* EIP-2028 */
-    TX_ACCESS_LIST_ADDRESS_COST = 2400,
-    TX_ACCESS_LIST_KEY_COST = 1900,
-    TX_FLOOR_PER_TOKEN = 10,       /* EIP-7623 */
-    TX_STANDARD_PER_TOKEN = 4,
-    PER_EMPTY_ACCOUNT_COST = 25000, /* EIP-7702 */
-    PER_AUTH_BASE_COST = 12500,
-    INITCODE_WORD_COST = 2,
-    MAX_INITCODE_SIZE = 49152,
-    GAS_PER_BLOB = 131072,
-    OSAKA_MAX_BLOBS_PER_TX = 6,     /* EIP-7594 */
-};
-#define OSAKA_TX_GAS_LIMIT_CAP ((uint64_t)1 << 24) /* EIP-7825 */
 
 static const char *const tx_error_names[] = {
 #define TX_ERROR_NAME(id, name) [id] = name,
@@ -55,7 +38,7 @@ uint64_t tx_intrinsic_gas(const transaction *tx, enum fork f)
     uint64_t gas = TX_BASE_COST + zeros * TX_DATA_ZERO_COST + (tx->data_len - zeros) * nonzero_cost;
     if (!tx->has_to) {
         if (f >= FORK_HOMESTEAD) gas += TX_CREATE_COST; /* EIP-2 */
-        if (f >= FORK_SHANGHAI) gas += INITCODE_WORD_COST * ((tx->data_len + 31) / 32); /* EIP-3860 */
+        if (f >= FORK_SHANGHAI) gas += GAS_INITCODE_PER_WORD * ((tx->data_len + 31) / 32); /* EIP-3860 */
     }
     for (size_t i = 0; i < tx->n_access_list; i++)
         gas += TX_ACCESS_LIST_ADDRESS_COST + TX_ACCESS_LIST_KEY_COST * tx->access_list[i].n_keys;

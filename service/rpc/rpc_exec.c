@@ -10,21 +10,15 @@
 
 #include "hexjson.h"
 #include "base/keccak.h"
+#include "base/params.h"
 #include "metrics.h"
 #include "vm/opcodes.h"
 #include "precompile/precompile.h"
 #include "base/rlp.h"
 
 enum {
-    TX_GAS = 21000,           /* params.TxGas */
-    CALL_STIPEND = 2300,      /* params.CallStipend */
-    CALL_NEW_ACCOUNT_GAS = 25000,
-    MAX_INITCODE_SIZE = 49152,
-    BLOB_GAS_PER_BLOB = 131072,
-    OSAKA_MAX_BLOBS_PER_TX = 6,
     MAX_ACCESS_LIST_ROUNDS = 32,
 };
-#define MAX_TX_GAS ((uint64_t)1 << 24) /* EIP-7825 */
 #define ESTIMATE_ERROR_RATIO 0.015      /* geth's estimateGasErrorRatio */
 
 static char *xstrdup_printf(size_t *len, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -372,7 +366,7 @@ static bool precheck(const exec_env *ee, const block_env *env, const call_msg *m
         for (size_t i = 0; i < m->n_blob_hashes; i++)
             if (m->blob_hashes[i].b[0] != 0x01) return invalid(r, "blob %zu has invalid hash version", i);
     }
-    uint64_t blob_gas = f >= FORK_CANCUN && m->has_blob_hashes ? (uint64_t)m->n_blob_hashes * BLOB_GAS_PER_BLOB : 0;
+    uint64_t blob_gas = f >= FORK_CANCUN && m->has_blob_hashes ? (uint64_t)m->n_blob_hashes * GAS_PER_BLOB : 0;
     if (blob_gas && !u256_is_zero(&m->blob_fee_cap) && u256_lt(&m->blob_fee_cap, &env->blob_base_fee)) {
         u256_to_dec(&m->blob_fee_cap, a);
         u256_to_dec(&env->blob_base_fee, b);
@@ -700,8 +694,8 @@ json_t *exec_estimate_gas(rpc_ctx *ctx, exec_env *ee, const call_args *args, rpc
     call_msg m;
     if (!call_msg_build(ctx, ee, &a, &m, err)) return NULL;
     uint64_t hi = ee->env.gas_limit;
-    if (m.gas >= TX_GAS) hi = m.gas;
-    if (ee->fork >= FORK_OSAKA && hi > MAX_TX_GAS) hi = MAX_TX_GAS;
+    if (m.gas >= TX_BASE_COST) hi = m.gas;
+    if (ee->fork >= FORK_OSAKA && hi > OSAKA_TX_GAS_LIMIT_CAP) hi = OSAKA_TX_GAS_LIMIT_CAP;
 
     /* Cap by what the sender can pay for. */
     if (!u256_is_zero(&m.fee_cap)) {
@@ -712,7 +706,7 @@ json_t *exec_estimate_gas(rpc_ctx *ctx, exec_env *ee, const call_args *args, rpc
         }
         available = u256_sub(&available, &m.value);
         if (ee->fork >= FORK_CANCUN && m.n_blob_hashes > 0) {
-            u256 blob_gas = u256_from_u64((uint64_t)m.n_blob_hashes * BLOB_GAS_PER_BLOB), usage;
+            u256 blob_gas = u256_from_u64((uint64_t)m.n_blob_hashes * GAS_PER_BLOB), usage;
             bool overflow = mul_overflows(&blob_gas, &m.blob_fee_cap, &usage);
             if (overflow || !u256_lt(&usage, &available)) {
                 rpc_fail(err, RPC_SERVER_ERROR, "insufficient funds for gas * price + value");
@@ -738,7 +732,7 @@ json_t *exec_estimate_gas(rpc_ctx *ctx, exec_env *ee, const call_args *args, rpc
             !ee->backend.get_code(ee->backend.ctx, &info.code_hash, &code, &code_len))
             code_len = 0;
         if (code_len == 0) {
-            run_message(ctx, ee, &m, TX_GAS, NULL, &r);
+            run_message(ctx, ee, &m, TX_BASE_COST, NULL, &r);
             if (r.kind == RUN_EXECUTED && r.res.status == EXEC_SUCCESS) {
                 result = json_string("0x5208");
                 goto done;
@@ -760,7 +754,7 @@ json_t *exec_estimate_gas(rpc_ctx *ctx, exec_env *ee, const call_args *args, rpc
     uint64_t lo = r.res.gas_used - 1;
     /* Likely enough: what the first run used before refunds, plus the
      * stipend, scaled for the 63/64 rule. */
-    uint64_t optimistic = (r.peak_used + CALL_STIPEND) * 64 / 63;
+    uint64_t optimistic = (r.peak_used + GAS_CALL_STIPEND) * 64 / 63;
     run_result_free(&r);
     if (optimistic < hi) {
         if (!estimate_try(ctx, ee, &m, optimistic, &failed, &r, err)) goto done;
@@ -1046,7 +1040,7 @@ json_t *exec_create_access_list(rpc_ctx *ctx, exec_env *ee, call_args *args, rpc
     json_t *result = NULL;
     built_list prev = {0}, next = {0};
     run_result r = {0};
-    if ((uint64_t)a.n_auths > m.gas / CALL_NEW_ACCOUNT_GAS) {
+    if ((uint64_t)a.n_auths > m.gas / PER_EMPTY_ACCOUNT_COST) {
         rpc_fail(err, RPC_SERVER_ERROR, "insufficient gas to process all authorizations");
         goto out;
     }

@@ -1,0 +1,69 @@
+/* Protocol constants: the numbers the EVM, the transaction rules and the
+ * RPC layer's checks share, each defined here once, named after the
+ * execution specs, with the EIP that introduced or changed it. An opcode's
+ * base gas is not here: it is a column of the opcode table (vm/opcodes.c),
+ * with each fork's change beside its EIP. */
+#ifndef JITEVM_PARAMS_H
+#define JITEVM_PARAMS_H
+
+#include <stdint.h>
+
+#define EVM_MAX_DEPTH 1024   /* nested call frames */
+#define EVM_STACK_LIMIT 1024 /* words on one frame's stack */
+
+/* Transaction intrinsic gas. */
+enum {
+    TX_BASE_COST = 21000,
+    TX_CREATE_COST = 32000,
+    TX_DATA_ZERO_COST = 4,
+    TX_DATA_NONZERO_FRONTIER = 68,
+    TX_DATA_NONZERO_ISTANBUL = 16,  /* EIP-2028 */
+    TX_ACCESS_LIST_ADDRESS_COST = 2400, /* EIP-2930 */
+    TX_ACCESS_LIST_KEY_COST = 1900,
+    TX_FLOOR_PER_TOKEN = 10,        /* EIP-7623 */
+    TX_STANDARD_PER_TOKEN = 4,
+    PER_EMPTY_ACCOUNT_COST = 25000, /* EIP-7702 */
+    PER_AUTH_BASE_COST = 12500,
+};
+
+/* Dynamic gas of the opcodes. */
+enum {
+    GAS_COPY_PER_WORD = 3,
+    GAS_KECCAK_PER_WORD = 6,
+    GAS_LOG_TOPIC = 375,
+    GAS_LOG_DATA = 8,
+    GAS_COLD_SLOAD = 2100,          /* EIP-2929 */
+    GAS_COLD_ACCOUNT_ACCESS = 2600,
+    GAS_WARM_ACCESS = 100,
+    GAS_STORAGE_SET = 20000,
+    GAS_STORAGE_UPDATE = 5000,
+    GAS_CALL_VALUE = 9000,
+    GAS_CALL_STIPEND = 2300,
+    GAS_NEW_ACCOUNT = 25000,
+    GAS_SELFDESTRUCT_REFUND = 24000,
+    GAS_INITCODE_PER_WORD = 2,      /* EIP-3860 */
+    GAS_CODE_DEPOSIT = 200,
+};
+
+/* Sizes. */
+enum {
+    MAX_CODE_SIZE = 24576,                 /* EIP-170 */
+    MAX_INITCODE_SIZE = 2 * MAX_CODE_SIZE, /* EIP-3860 */
+};
+
+/* Blobs (EIP-4844) and their per-fork defaults; a chain's blobSchedule
+ * (BPO forks) overrides the target, maximum and update fraction. */
+enum {
+    GAS_PER_BLOB = 131072,
+    OSAKA_MAX_BLOBS_PER_TX = 6,            /* EIP-7594 */
+    CANCUN_BLOB_TARGET = 3,
+    CANCUN_BLOB_MAX = 6,
+    CANCUN_BLOB_UPDATE_FRACTION = 3338477,
+    PRAGUE_BLOB_TARGET = 6,                /* EIP-7691 */
+    PRAGUE_BLOB_MAX = 9,
+    PRAGUE_BLOB_UPDATE_FRACTION = 5007716,
+};
+
+#define OSAKA_TX_GAS_LIMIT_CAP ((uint64_t)1 << 24) /* EIP-7825 */
+
+#endif
