@@ -53,31 +53,6 @@ uint64_t tx_floor_gas(const transaction *tx, enum fork f)
     return TX_BASE_COST + TX_FLOOR_PER_TOKEN * data_tokens(tx, &zeros);
 }
 
-/* a * b, or false when the product does not fit 256 bits. */
-static bool mul_checked(const u256 *a, const u256 *b, u256 *out)
-{
-    uint64_t limbs[8] = {0};
-    for (int i = 0; i < 4; i++) {
-        uint64_t carry = 0;
-        for (int j = 0; j < 4; j++) {
-            unsigned __int128 t = (unsigned __int128)a->w[i] * b->w[j] + limbs[i + j] + carry;
-            limbs[i + j] = (uint64_t)t;
-            carry = (uint64_t)(t >> 64);
-        }
-        limbs[i + 4] = carry;
-    }
-    for (int i = 4; i < 8; i++)
-        if (limbs[i]) return false;
-    for (int i = 0; i < 4; i++) out->w[i] = limbs[i];
-    return true;
-}
-
-static bool add_checked(const u256 *a, const u256 *b, u256 *out)
-{
-    *out = u256_add(a, b);
-    return !u256_lt(out, a);
-}
-
 /* ---- the validity rules (tx.h) ---- */
 
 static bool kept(tx_violation *v)
@@ -200,9 +175,9 @@ static u256 blob_gas(const transaction *tx)
 bool tx_check_funds(const transaction *tx, const u256 *balance, tx_violation *v)
 {
     u256 cost, blob_gas_w = blob_gas(tx), blob_cost;
-    bool fits = mul_checked(&tx->gas_limit, price_cap(tx), &cost) &&
-                mul_checked(&blob_gas_w, &tx->max_fee_per_blob_gas, &blob_cost) &&
-                add_checked(&cost, &blob_cost, &cost) && add_checked(&cost, &tx->value, &cost);
+    bool fits = u256_mul_checked(&tx->gas_limit, price_cap(tx), &cost) &&
+                u256_mul_checked(&blob_gas_w, &tx->max_fee_per_blob_gas, &blob_cost) &&
+                u256_add_checked(&cost, &blob_cost, &cost) && u256_add_checked(&cost, &tx->value, &cost);
     if (!fits) {
         broken(v, TX_INSUFFICIENT_ACCOUNT_FUNDS, balance, NULL);
         v->overflow = true;
@@ -251,7 +226,7 @@ static enum tx_error validate_against_state(state *st, const transaction *tx, co
     tx_violation v;
     if (!tx_check_fee_caps(tx, &block->base_fee, f, &v)) return v.rule;
     u256 max_gas_fee;
-    if (!mul_checked(&tx->gas_limit, price_cap(tx), &max_gas_fee)) return TX_GASLIMIT_PRICE_PRODUCT_OVERFLOW;
+    if (!u256_mul_checked(&tx->gas_limit, price_cap(tx), &max_gas_fee)) return TX_GASLIMIT_PRICE_PRODUCT_OVERFLOW;
     if (!tx_check_blob_hashes(tx, f, &v) || !tx_check_blob_fee(tx, &block->blob_base_fee, &v) ||
         !tx_check_creation(tx, &v) || !tx_check_authorization_list(tx, &v))
         return v.rule;
@@ -288,7 +263,7 @@ static void compute_costs(const transaction *tx, const block_env *block, enum fo
         c->effective_gas_price = tx->gas_price;
     }
     u256 blob_gas_w = blob_gas(tx);
-    mul_checked(&blob_gas_w, &block->blob_base_fee, &c->blob_fee); /* fits: below blob gas * max blob price */
+    u256_mul_checked(&blob_gas_w, &block->blob_base_fee, &c->blob_fee); /* fits: below blob gas * max blob price */
 }
 
 /* ---- EIP-7702 authorizations ---- */
@@ -400,7 +375,7 @@ void tx_execute(state *st, const block_env *block, const transaction *tx, enum f
     uint64_t sender_nonce = state_get_nonce(st, &tx->sender);
     state_set_nonce(st, &tx->sender, sender_nonce + 1);
     u256 gas_limit = u256_from_u64(c.gas_limit), gas_fee, upfront;
-    mul_checked(&gas_limit, &c.effective_gas_price, &gas_fee);
+    u256_mul_checked(&gas_limit, &c.effective_gas_price, &gas_fee);
     upfront = u256_add(&gas_fee, &c.blob_fee);
     state_sub_balance(st, &tx->sender, &upfront); /* covered: tx_check_funds held */
 
@@ -450,7 +425,7 @@ void tx_execute(state *st, const block_env *block, const transaction *tx, enum f
     if (used < c.floor_gas) used = c.floor_gas;
 
     u256 left = u256_from_u64(c.gas_limit - used), gas_back;
-    mul_checked(&left, &c.effective_gas_price, &gas_back);
+    u256_mul_checked(&left, &c.effective_gas_price, &gas_back);
     state_add_balance(st, &tx->sender, &gas_back);
 
     u256 used_w = u256_from_u64(used), miner_price, fee;
@@ -458,7 +433,7 @@ void tx_execute(state *st, const block_env *block, const transaction *tx, enum f
         miner_price = c.effective_gas_price;
     else /* the fee caps hold: the price is at least the base fee */
         miner_price = u256_sub(&c.effective_gas_price, &block->base_fee);
-    mul_checked(&used_w, &miner_price, &fee);
+    u256_mul_checked(&used_w, &miner_price, &fee);
     pay_coinbase(st, block, f, &fee);
 
     if (opts->on_access) state_visit_warm(st, opts->on_access, opts->on_access_ctx);
