@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "vm/code_cache.h"
 #include "jit/jit_internal.h"
 #include "base/trie.h"
@@ -82,13 +82,6 @@ void jit_count_frames(uint64_t interp, uint64_t compiled, uint64_t deopts)
     if (interp) atomic_fetch_add_explicit(&stats.frames_interp, interp, memory_order_relaxed);
     if (compiled) atomic_fetch_add_explicit(&stats.frames_compiled, compiled, memory_order_relaxed);
     if (deopts) atomic_fetch_add_explicit(&stats.deopts, deopts, memory_order_relaxed);
-}
-
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 /* ------------------------------------------------------------ programs */
@@ -236,7 +229,7 @@ static jit_program *install(const code_info *ci, enum fork f, jit_program *p)
 
 static jit_program *compile_program(const code_info *ci, enum fork f, bool save)
 {
-    uint64_t t0 = now_ns();
+    uint64_t t0 = monotonic_ns();
     jit_image img;
     jit_program *p = NULL;
     if (jit_compile(ci, f, &img)) {
@@ -244,7 +237,7 @@ static jit_program *compile_program(const code_info *ci, enum fork f, bool save)
         p = map_program(&img);
         jit_image_free(&img);
     }
-    atomic_fetch_add(&stats.compile_ns, now_ns() - t0);
+    atomic_fetch_add(&stats.compile_ns, monotonic_ns() - t0);
     if (p) {
         atomic_fetch_add(&stats.compiled, 1);
     } else {
