@@ -6,7 +6,6 @@
  * exec_access_list.c) through exec_run.h. */
 #include "rpc/exec_run.h"
 
-#include <inttypes.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
