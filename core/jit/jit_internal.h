@@ -126,6 +126,17 @@ void jit_store_save(const code_info *ci, enum fork f, const jit_image *img);
 /* The stored blob for (ci, f): false when there is no store or no blob. */
 bool jit_store_load(const code_info *ci, enum fork f, uint8_t **blob, size_t *len);
 
+/* Grows an array of `elem`-byte items to hold at least `need` (its
+ * capacity in *cap), doubling. */
+static inline void *jit_grow(void *p, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap) return p;
+    size_t n = *cap ? *cap : 64;
+    while (n < need) n *= 2;
+    *cap = n;
+    return xrealloc(p, n * elem);
+}
+
 /* ---- statistics (jit_stats.c) */
 
 typedef struct {
