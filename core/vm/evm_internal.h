@@ -93,6 +93,11 @@ typedef enum exec_status (*instr_fn)(frame *f, u256 *sp);
 INSTR_HELPERS(INSTR_DECLARE)
 #undef INSTR_DECLARE
 
+/* Per opcode with opcode_has_function, the function implementing it with
+ * the signature its kind gives (opcodes.h); NULL for the others. What the
+ * compiler calls; the interpreter inlines the same definitions. */
+extern const void *const opcode_functions[256];
+
 /* EIP-7702: the address a delegation designator (0xef0100 || address)
  * points to; false when the code is not one. */
 bool delegation_target(const uint8_t *code, size_t len, address *target);

@@ -18,7 +18,7 @@
  * per-fork table; so do zero-priced ones, harmlessly). test_opcodes checks
  * that the repriced set matches. */
 enum {
-#define FIXED_GAS(op, name, imm, in, out, g, fork, flags) GAS_FIXED_##name = ((flags) & OPF_REPRICED) ? 0 : (g),
+#define FIXED_GAS(op, name, imm, in, out, g, fork, kind, flags) GAS_FIXED_##name = ((flags) & OPF_REPRICED) ? 0 : (g),
     OPCODES(FIXED_GAS)
 #undef FIXED_GAS
 };
@@ -65,7 +65,7 @@ enum exec_status interp_run_from(frame *f, size_t start_pc, size_t start_height)
 #pragma GCC diagnostic ignored "-Woverride-init"
     static void *const all_labels[256] = {
         [0 ... 255] = &&L_UNDEFINED,
-#define LABEL_ROW(op, name, imm, in, out, gas, fork, flags) [op] = &&L_##name,
+#define LABEL_ROW(op, name, imm, in, out, gas, fork, kind, flags) [op] = &&L_##name,
         OPCODES(LABEL_ROW)
 #undef LABEL_ROW
     };
