@@ -71,7 +71,7 @@ void jit_image_free(jit_image *img);
 
 /* The table compiled code calls through (r15): one entry per opcode, a
  * function whose kind the compiler knows from jit_op_kind. */
-extern const void *const jit_helper_table[256];
+#define jit_helper_table opcode_functions
 
 enum jit_op_kind {
     JIT_NATIVE,  /* emitted as machine code */
