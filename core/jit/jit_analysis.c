@@ -29,32 +29,26 @@ static enum jit_op_kind kind_in_fork(const fork_opcode_table *t, uint8_t op)
     return t->defined[op] ? jit_op_kind(op) : JIT_DEOPT_OP;
 }
 
-static bool ends_block(uint8_t op, enum jit_op_kind kind)
-{
-    return kind == JIT_END || kind == JIT_DEOPT_OP || op == OP_STOP || op == OP_JUMP || op == OP_JUMPI;
-}
+static bool ends_block(uint8_t op, enum jit_op_kind kind) { return kind == JIT_DEOPT_OP || opcode_ends_block(op); }
 
-static bool is_comparison(uint8_t op)
-{
-    return op == OP_EQ || op == OP_LT || op == OP_GT || op == OP_SLT || op == OP_SGT || op == OP_ISZERO;
-}
+static bool is_comparison(uint8_t op) { return jit_native_op(op) == JN_COMPARE; }
 
-static bool is_arith(uint8_t op)
-{
-    return op == OP_ADD || op == OP_SUB || op == OP_AND || op == OP_OR || op == OP_XOR || op == OP_MUL;
-}
+static bool is_arith(uint8_t op) { return jit_native_op(op) == JN_ARITH; }
 
+/* Shifts are called through their helper, except by a PUSHed amount. */
 static bool is_shift(uint8_t op) { return op == OP_SHL || op == OP_SHR || op == OP_SAR; }
 
 /* Instructions that can take a preceding PUSH's value as an immediate. */
 static bool takes_constant(uint8_t op) { return is_arith(op) || is_shift(op) || (is_comparison(op) && op != OP_ISZERO); }
 
-static bool is_push_n(uint8_t op) { return op >= OP_PUSH1 && op <= OP_PUSH32; }
+/* PUSH1..PUSH32: a PUSH with immediate data to fold. */
+static bool is_push_n(uint8_t op) { return opcode_kind(op) == OPK_PUSH && opcode_table[op].immediate > 0; }
 
 /* Instructions that only push a word computed from nothing else. */
 static bool pure_push(uint8_t op)
 {
-    return (op >= OP_PUSH0 && op <= OP_PUSH32) || op == OP_PC || (op >= OP_DUP1 && op <= OP_DUP16);
+    enum opcode_kind k = opcode_kind(op);
+    return k == OPK_PUSH || k == OPK_DUP || op == OP_PC;
 }
 
 typedef struct {
@@ -68,8 +62,8 @@ typedef struct {
 
 static u256 push_value(const analyser *an, size_t pc)
 {
-    uint8_t op = an->ci->code[pc];
-    return op == OP_PUSH0 ? u256_zero() : u256_load_be_n(an->ci->code + pc + 1, (size_t)(op - OP_PUSH0));
+    size_t n = opcode_table[an->ci->code[pc]].immediate;
+    return n ? u256_load_be_n(an->ci->code + pc + 1, n) : u256_zero();
 }
 
 /* The byte at pc, when inside the code. */
@@ -183,7 +177,7 @@ static jit_insn match(analyser *an, size_t pc, uint8_t op, enum jit_op_kind kind
         in.pattern = JP_DROPPED_PUSH;
         account(an, &in, OP_POP);
         in.next_pc = (uint32_t)(next + 1);
-    } else if (op >= OP_PUSH1 && op <= OP_PUSH4 && (after_op == OP_MLOAD || after_op == OP_MSTORE) && next < len &&
+    } else if (is_push_n(op) && opcode_table[op].immediate <= 4 && opcode_kind(after_op) == OPK_HELPER_FAST && next < len &&
                push_value(an, pc).w[0] <= (uint64_t)INT32_MAX - 64) {
         in.pattern = JP_MEMORY_CONST;
         in.has_imm = true;
@@ -191,7 +185,7 @@ static jit_insn match(analyser *an, size_t pc, uint8_t op, enum jit_op_kind kind
         in.op = after_op;
         account(an, &in, after_op);
         in.next_pc = (uint32_t)(next + 1);
-    } else if (op >= OP_PUSH0 && op <= OP_PUSH32) {
+    } else if (opcode_kind(op) == OPK_PUSH) {
         in.has_imm = true;
         in.imm = push_value(an, pc);
     }
@@ -206,7 +200,7 @@ static int block_end_of(const jit_insn *in)
     case JP_STATIC_JUMP: return in->op == OP_JUMPI ? JB_BRANCH : JB_EXIT;
     case JP_SINGLE:
         if (!ends_block(in->op, (enum jit_op_kind)in->kind)) return -1;
-        return in->op == OP_JUMPI ? JB_BRANCH : JB_EXIT;
+        return in->op == OP_JUMPI ? JB_BRANCH : JB_EXIT; /* only JUMPI falls through */
     default: return -1;
     }
 }

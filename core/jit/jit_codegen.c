@@ -364,12 +364,12 @@ static void emit_native(compiler *c, const jit_insn *in)
     case OP_JUMPI: emit_dynamic_jump(c, in); return;
     default: break;
     }
-    if (op >= OP_DUP1 && op <= OP_DUP16)
-        emit_dup(c, op - OP_DUP1 + 1);
-    else if (op >= OP_SWAP1 && op <= OP_SWAP16)
-        emit_swap(c, op - OP_SWAP1 + 1);
-    else /* PUSH0..PUSH32 */
-        push_constant(c, &in->imm);
+    switch (opcode_kind(op)) {
+    case OPK_DUP: emit_dup(c, opcode_table[op].stack_in); return; /* DUPn takes n */
+    case OPK_SWAP: emit_swap(c, opcode_table[op].stack_in - 1); return; /* SWAPn takes n + 1 */
+    case OPK_PUSH: push_constant(c, &in->imm); return;
+    default: c->b->failed = true; return; /* a JIT_NATIVE opcode without code here */
+    }
 }
 
 /* A helper call for one instruction of kind JIT_STACK/CONTEXT/INSTR/END. */
@@ -857,7 +857,7 @@ static void emit_unit(compiler *c, const jit_insn *in)
         return;
     case JP_SINGLE: break;
     }
-    if (in->op == OP_MLOAD || in->op == OP_MSTORE)
+    if (opcode_kind(in->op) == OPK_HELPER_FAST) /* MLOAD, MSTORE */
         emit_memory_access(c, in->op, in->next_pc);
     else if (in->kind == JIT_NATIVE)
         emit_native(c, in);

@@ -81,7 +81,17 @@ enum jit_op_kind {
     JIT_END,     /* like JIT_INSTR, and the frame ends with its status */
     JIT_DEOPT_OP /* handed to the interpreter (undefined, INVALID) */
 };
+/* The opcode table's kind column as the compiler sees it (jit_ops.c). */
 enum jit_op_kind jit_op_kind(uint8_t op);
+
+/* The stack operations of kind OPK_STACK the compiler emits itself, by how. */
+enum jit_native_op {
+    JN_NONE,    /* called through the helper table */
+    JN_ARITH,   /* ADD SUB AND OR XOR MUL: limb by limb, an operand may be a folded PUSH */
+    JN_COMPARE, /* the table's comparisons: flags, then a 0/1 word or a fused JUMPI */
+    JN_NOT,
+};
+enum jit_native_op jit_native_op(uint8_t op);
 
 typedef enum exec_status (*jit_entry_fn)(jit_ctx *ctx, frame *f, const void *const *helpers);
 

@@ -1,17 +1,18 @@
 /* The compiler's view of the opcode table's kind column: which opcodes it
  * emits as machine code and which it calls (through opcode_functions, the
- * single definitions both tiers run). */
+ * single definitions both tiers run). The stack operations it emits itself
+ * are listed here and only here; everything else follows from the table. */
 #include "jit/jit_internal.h"
 
-/* The stack operations the compiler emits itself rather than calling. */
-static bool emitted_natively(uint8_t op)
+enum jit_native_op jit_native_op(uint8_t op)
 {
     switch (op) {
-    case OP_ADD: case OP_SUB: case OP_LT: case OP_GT: case OP_SLT: case OP_SGT: case OP_EQ:
-    case OP_ISZERO: case OP_AND: case OP_OR: case OP_XOR: case OP_NOT:
-        return true;
+    case OP_ADD: case OP_SUB: case OP_AND: case OP_OR: case OP_XOR: case OP_MUL:
+        return JN_ARITH;
+    case OP_NOT:
+        return JN_NOT;
     default:
-        return false;
+        return opcode_is_comparison(op) ? JN_COMPARE : JN_NONE;
     }
 }
 
@@ -21,7 +22,7 @@ enum jit_op_kind jit_op_kind(uint8_t op)
     case OPK_BUILTIN: case OPK_PUSH: case OPK_DUP: case OPK_SWAP:
         return JIT_NATIVE;
     case OPK_STACK:
-        return emitted_natively(op) ? JIT_NATIVE : JIT_STACK;
+        return jit_native_op(op) != JN_NONE ? JIT_NATIVE : JIT_STACK;
     case OPK_CONTEXT:
         return JIT_CONTEXT;
     case OPK_HELPER: case OPK_HELPER_FAST:
