@@ -300,11 +300,15 @@ static inline void fp2_mul_xi(fp2 *r, const fp2 *a)
 #define JAC_POINT bn254_g1
 #define JAC_FIELD fp
 #define JAC_NAME(name) g1_##name
+#define JAC_PUBLIC(name) bn254_g1_##name
+#define JAC_PUBLIC_DBL bn254_g1_dbl
 #include "precompile/jacobian_impl.h"
 
 #define JAC_POINT bn254_g2
 #define JAC_FIELD fp2
 #define JAC_NAME(name) g2_##name
+#define JAC_PUBLIC(name) bn254_g2_##name
+#define JAC_PUBLIC_DBL bn254_g2_dbl
 #include "precompile/jacobian_impl.h"
 
 static inline void fp12_frob1(fp12 *r, const fp12 *a) { fp12_frobenius_odd(r, a, FROB1); }
@@ -521,9 +525,6 @@ void bn254_fp12_frobenius(bn254_fp12 *r, const bn254_fp12 *a, int k)
     }
 }
 
-void bn254_g1_set_infinity(bn254_g1 *r) { g1_set_infinity(r); }
-bool bn254_g1_is_infinity(const bn254_g1 *a) { return g1_is_infinity(a); }
-
 void bn254_g1_generator(bn254_g1 *r)
 {
     fp x, y;
@@ -534,45 +535,18 @@ void bn254_g1_generator(bn254_g1 *r)
 
 bool bn254_g1_from_affine(bn254_g1 *r, const bn254_fp *x, const bn254_fp *y)
 {
-    if (fp_is_zero(x) && fp_is_zero(y)) {
-        g1_set_infinity(r);
-        return true;
-    }
     fp b;
     fp_from_u64(&b, 3);
-    if (!g1_xy_on_curve(x, y, &b)) return false;
-    g1_from_xy(r, x, y);
-    return true;
+    return g1_from_xy_checked(r, x, y, &b);
 }
 
 void bn254_g1_to_affine(bn254_fp *x, bn254_fp *y, const bn254_g1 *a) { g1_to_xy(x, y, a); }
-void bn254_g1_add(bn254_g1 *r, const bn254_g1 *a, const bn254_g1 *b) { g1_add(r, a, b); }
-void bn254_g1_dbl(bn254_g1 *r, const bn254_g1 *a) { g1_dbl(r, a); }
-void bn254_g1_neg(bn254_g1 *r, const bn254_g1 *a) { g1_neg(r, a); }
 void bn254_g1_mul(bn254_g1 *r, const bn254_g1 *a, const bn254_scalar *k) { g1_mul(r, a, k->l, 4); }
-bool bn254_g1_eq(const bn254_g1 *a, const bn254_g1 *b) { return g1_eq(a, b); }
 
-void bn254_g2_set_infinity(bn254_g2 *r) { g2_set_infinity(r); }
-bool bn254_g2_is_infinity(const bn254_g2 *a) { return g2_is_infinity(a); }
 void bn254_g2_generator(bn254_g2 *r) { g2_from_xy(r, &G2_GEN_X, &G2_GEN_Y); }
-
-bool bn254_g2_from_affine(bn254_g2 *r, const bn254_fp2 *x, const bn254_fp2 *y)
-{
-    if (fp2_is_zero(x) && fp2_is_zero(y)) {
-        g2_set_infinity(r);
-        return true;
-    }
-    if (!g2_xy_on_curve(x, y, &TWIST_B)) return false;
-    g2_from_xy(r, x, y);
-    return true;
-}
-
+bool bn254_g2_from_affine(bn254_g2 *r, const bn254_fp2 *x, const bn254_fp2 *y) { return g2_from_xy_checked(r, x, y, &TWIST_B); }
 void bn254_g2_to_affine(bn254_fp2 *x, bn254_fp2 *y, const bn254_g2 *a) { g2_to_xy(x, y, a); }
-void bn254_g2_add(bn254_g2 *r, const bn254_g2 *a, const bn254_g2 *b) { g2_add(r, a, b); }
-void bn254_g2_dbl(bn254_g2 *r, const bn254_g2 *a) { g2_dbl(r, a); }
-void bn254_g2_neg(bn254_g2 *r, const bn254_g2 *a) { g2_neg(r, a); }
 void bn254_g2_mul(bn254_g2 *r, const bn254_g2 *a, const bn254_scalar *k) { g2_mul(r, a, k->l, 4); }
-bool bn254_g2_eq(const bn254_g2 *a, const bn254_g2 *b) { return g2_eq(a, b); }
 
 /* psi = untwist-Frobenius-twist: (x, y) -> (conj(x) xi^((p-1)/3),
  * conj(y) xi^((p-1)/2)); in Jacobian coordinates Z is just conjugated. */
@@ -642,15 +616,14 @@ void bn254_final_exp(bn254_fp12 *r, const bn254_fp12 *f) { final_exp(r, f); }
 
 void bn254_pairing(bn254_fp12 *r, const bn254_g1 *P, const bn254_g2 *Q)
 {
-    fp12 f;
-    bn254_miller_loop(&f, P, Q, 1);
-    final_exp(r, &f);
+    bn254_miller_loop(r, P, Q, 1);
+    final_exp(r, r);
 }
 
 bool bn254_pairing_check(const bn254_g1 *P, const bn254_g2 *Q, size_t n)
 {
-    fp12 f, r;
+    fp12 f;
     bn254_miller_loop(&f, P, Q, n);
-    final_exp(&r, &f);
-    return fp12_is_one(&r);
+    final_exp(&f, &f);
+    return fp12_is_one(&f);
 }

@@ -11,11 +11,15 @@
  *                   provide _add, _sub, _dbl, _neg, _mul, _sqr, _inv,
  *                   _is_zero, _eq, _set_zero and _set_one
  *   JAC_NAME(name)  the name of an operation, e.g. g1_##name
- * and, for the multi-scalar multiplication, optionally
- *   JAC_MSM_AFFINE  an affine point type with members x, y, infinity;
- *                   JAC_MSM_SCALAR a scalar type of four 64-bit limbs `l`;
- *                   the includer provides scalar_nibble, scalar_digit and
- *                   msm_window_bits (shared by its groups).
+ * and optionally
+ *   JAC_PUBLIC(name) the exported name of an operation (bn254_g1_##name),
+ *                   JAC_PUBLIC_DBL that of doubling: the curve's API
+ *   JAC_AFFINE      an affine point type with members x, y, infinity, for
+ *                   the conversions, mixed addition and multi-scalar
+ *                   multiplication on it; then also JAC_CURVE_B (the curve's
+ *                   b, an lvalue) and JAC_SCALAR (a type of four 64-bit
+ *                   limbs `l`), and the includer provides scalar_nibble,
+ *                   scalar_digit and msm_window_bits (shared by its groups).
  * The parameters are undefined at the end, ready for the next group. All
  * functions are static: direct calls within the curve's translation unit. */
 #include <stdbool.h>
@@ -136,6 +140,22 @@ TEMPLATE_STATIC void JAC_NAME(dbl)(JAC_POINT *r, const JAC_POINT *a)
     r->z = z3;
 }
 
+/* H = U2 - U1 and R = S2 - S1 for the sum of a and a point b, with Ui and
+ * Si the x and y of a (i = 1) and b (i = 2) scaled alike. When H is zero the
+ * two share x: r becomes 2a (equal points) or infinity (opposite ones) and
+ * the answer is false. */
+static inline bool JAC_NAME(add_differences)(JAC_POINT *r, const JAC_POINT *a, JAC_FIELD_T *H, JAC_FIELD_T *R,
+                                             const JAC_FIELD_T *U1, const JAC_FIELD_T *U2, const JAC_FIELD_T *S1,
+                                             const JAC_FIELD_T *S2)
+{
+    JF(sub)(H, U2, U1);
+    JF(sub)(R, S2, S1);
+    if (!JF(is_zero)(H)) return true;
+    if (JF(is_zero)(R)) JAC_NAME(dbl)(r, a);
+    else JAC_NAME(set_infinity)(r);
+    return false;
+}
+
 /* The common tail of add and mixed add: with H = U2 - U1, R = S2 - S1 and
  * I = 4 H^2 (known non-zero H), X3 = r^2 - J - 2V, Y3 = r (V - X3) - 2 S1 J
  * where r = 2R, J = H I, V = U1 I. Z3 is the caller's. */
@@ -179,13 +199,7 @@ TEMPLATE_STATIC void JAC_NAME(add)(JAC_POINT *r, const JAC_POINT *a, const JAC_P
     JF(mul)(&S1, &S1, &Z2Z2);
     JF(mul)(&S2, &b->y, &a->z);
     JF(mul)(&S2, &S2, &Z1Z1);
-    JF(sub)(&H, &U2, &U1);
-    JF(sub)(&R, &S2, &S1);
-    if (JF(is_zero)(&H)) {
-        if (JF(is_zero)(&R)) JAC_NAME(dbl)(r, a);
-        else JAC_NAME(set_infinity)(r);
-        return;
-    }
+    if (!JAC_NAME(add_differences)(r, a, &H, &R, &U1, &U2, &S1, &S2)) return;
     JF(dbl)(&I, &H);
     JF(sqr)(&I, &I);
     /* Z3 = ((Z1 + Z2)^2 - Z1Z1 - Z2Z2) H, before r's coordinates change */
@@ -210,13 +224,7 @@ TEMPLATE_STATIC void JAC_NAME(add_xy)(JAC_POINT *r, const JAC_POINT *a, const JA
     JF(mul)(&U2, x2, &Z1Z1);
     JF(mul)(&S2, y2, &a->z);
     JF(mul)(&S2, &S2, &Z1Z1);
-    JF(sub)(&H, &U2, &U1);
-    JF(sub)(&R, &S2, &S1);
-    if (JF(is_zero)(&H)) {
-        if (JF(is_zero)(&R)) JAC_NAME(dbl)(r, a);
-        else JAC_NAME(set_infinity)(r);
-        return;
-    }
+    if (!JAC_NAME(add_differences)(r, a, &H, &R, &U1, &U2, &S1, &S2)) return;
     JF(sqr)(&HH, &H);
     JF(dbl)(&I, &HH);
     JF(dbl)(&I, &I);
@@ -248,8 +256,51 @@ TEMPLATE_STATIC void JAC_NAME(mul)(JAC_POINT *r, const JAC_POINT *a, const uint6
     *r = acc;
 }
 
-#ifdef JAC_MSM_AFFINE
-static inline void JAC_NAME(add_affine)(JAC_POINT *r, const JAC_POINT *a, const JAC_MSM_AFFINE *b)
+/* (0, 0) is the point at infinity (the EVM encoding); false off the curve. */
+TEMPLATE_STATIC bool JAC_NAME(from_xy_checked)(JAC_POINT *r, const JAC_FIELD_T *x, const JAC_FIELD_T *y,
+                                               const JAC_FIELD_T *b)
+{
+    if (JF(is_zero)(x) && JF(is_zero)(y)) {
+        JAC_NAME(set_infinity)(r);
+        return true;
+    }
+    if (!JAC_NAME(xy_on_curve)(x, y, b)) return false;
+    JAC_NAME(from_xy)(r, x, y);
+    return true;
+}
+
+/* [k]a by double-and-add from k's top bit: for sparse constants such as a
+ * curve parameter. */
+TEMPLATE_STATIC void JAC_NAME(mul_u64)(JAC_POINT *r, const JAC_POINT *a, uint64_t k)
+{
+    JAC_POINT acc;
+    JAC_NAME(set_infinity)(&acc);
+    for (int i = 63; i >= 0; i--) {
+        JAC_NAME(dbl)(&acc, &acc);
+        if ((k >> i) & 1) JAC_NAME(add)(&acc, &acc, a);
+    }
+    *r = acc;
+}
+
+#ifdef JAC_AFFINE
+static inline void JAC_NAME(from_affine)(JAC_POINT *r, const JAC_AFFINE *a)
+{
+    if (a->infinity) JAC_NAME(set_infinity)(r);
+    else JAC_NAME(from_xy)(r, &a->x, &a->y);
+}
+
+static inline void JAC_NAME(to_affine)(JAC_AFFINE *r, const JAC_POINT *a)
+{
+    JAC_NAME(to_xy)(&r->x, &r->y, a);
+    r->infinity = JAC_NAME(is_infinity)(a);
+}
+
+static inline bool JAC_NAME(affine_on_curve)(const JAC_AFFINE *a)
+{
+    return a->infinity || JAC_NAME(xy_on_curve)(&a->x, &a->y, &JAC_CURVE_B);
+}
+
+static inline void JAC_NAME(add_affine)(JAC_POINT *r, const JAC_POINT *a, const JAC_AFFINE *b)
 {
     if (b->infinity) *r = *a;
     else JAC_NAME(add_xy)(r, a, &b->x, &b->y);
@@ -257,7 +308,7 @@ static inline void JAC_NAME(add_affine)(JAC_POINT *r, const JAC_POINT *a, const 
 
 /* Straus: per-point tables of 1..15 times the point, one shared chain of
  * doublings, one addition per non-zero 4-bit digit. */
-TEMPLATE_STATIC void JAC_NAME(msm_straus)(JAC_POINT *r, const JAC_MSM_AFFINE *points, const JAC_MSM_SCALAR *scalars, size_t n)
+TEMPLATE_STATIC void JAC_NAME(msm_straus)(JAC_POINT *r, const JAC_AFFINE *points, const JAC_SCALAR *scalars, size_t n)
 {
     JAC_POINT(*tables)[16] = xmalloc(n * sizeof *tables);
     for (size_t i = 0; i < n; i++) {
@@ -280,7 +331,7 @@ TEMPLATE_STATIC void JAC_NAME(msm_straus)(JAC_POINT *r, const JAC_MSM_AFFINE *po
 
 /* sum of scalars[i] * points[i]: Straus for few points, Pippenger with
  * unsigned buckets for many (msm_window_bits decides). */
-TEMPLATE_STATIC void JAC_NAME(msm)(JAC_POINT *r, const JAC_MSM_AFFINE *points, const JAC_MSM_SCALAR *scalars, size_t n)
+TEMPLATE_STATIC void JAC_NAME(msm)(JAC_POINT *r, const JAC_AFFINE *points, const JAC_SCALAR *scalars, size_t n)
 {
     unsigned c = msm_window_bits(n);
     if (c == 0) {
@@ -313,6 +364,26 @@ TEMPLATE_STATIC void JAC_NAME(msm)(JAC_POINT *r, const JAC_MSM_AFFINE *points, c
 }
 #endif
 
+#ifdef JAC_PUBLIC
+void JAC_PUBLIC(set_infinity)(JAC_POINT *r) { JAC_NAME(set_infinity)(r); }
+bool JAC_PUBLIC(is_infinity)(const JAC_POINT *a) { return JAC_NAME(is_infinity)(a); }
+void JAC_PUBLIC(add)(JAC_POINT *r, const JAC_POINT *a, const JAC_POINT *b) { JAC_NAME(add)(r, a, b); }
+void JAC_PUBLIC_DBL(JAC_POINT *r, const JAC_POINT *a) { JAC_NAME(dbl)(r, a); }
+void JAC_PUBLIC(neg)(JAC_POINT *r, const JAC_POINT *a) { JAC_NAME(neg)(r, a); }
+bool JAC_PUBLIC(eq)(const JAC_POINT *a, const JAC_POINT *b) { return JAC_NAME(eq)(a, b); }
+#ifdef JAC_AFFINE
+void JAC_PUBLIC(from_affine)(JAC_POINT *r, const JAC_AFFINE *a) { JAC_NAME(from_affine)(r, a); }
+void JAC_PUBLIC(to_affine)(JAC_AFFINE *r, const JAC_POINT *a) { JAC_NAME(to_affine)(r, a); }
+bool JAC_PUBLIC(affine_on_curve)(const JAC_AFFINE *a) { return JAC_NAME(affine_on_curve)(a); }
+void JAC_PUBLIC(add_affine)(JAC_POINT *r, const JAC_POINT *a, const JAC_AFFINE *b) { JAC_NAME(add_affine)(r, a, b); }
+void JAC_PUBLIC(mul)(JAC_POINT *r, const JAC_POINT *a, const uint64_t *k, size_t n) { JAC_NAME(mul)(r, a, k, n); }
+void JAC_PUBLIC(msm)(JAC_POINT *r, const JAC_AFFINE *points, const JAC_SCALAR *scalars, size_t n)
+{
+    JAC_NAME(msm)(r, points, scalars, n);
+}
+#endif
+#endif
+
 #undef JAC_CAT2
 #undef JAC_CAT
 #undef JF
@@ -320,5 +391,8 @@ TEMPLATE_STATIC void JAC_NAME(msm)(JAC_POINT *r, const JAC_MSM_AFFINE *points, c
 #undef JAC_POINT
 #undef JAC_FIELD
 #undef JAC_NAME
-#undef JAC_MSM_AFFINE
-#undef JAC_MSM_SCALAR
+#undef JAC_AFFINE
+#undef JAC_SCALAR
+#undef JAC_CURVE_B
+#undef JAC_PUBLIC
+#undef JAC_PUBLIC_DBL
