@@ -592,6 +592,9 @@ static inline void fp2_mul_xi(fp2 *r, const fp2 *a)
 
 #define TOWER_TWIST_B3 THREE_B_G2
 #define TOWER_PUBLIC(name) bls_##name
+#define TOWER_PAIRING_G1 bls_g1_affine
+#define TOWER_PAIRING_G2 bls_g2_affine
+#define TOWER_FINAL_EXP bls_final_exponentiation
 #include "precompile/tower_impl.h"
 
 /* ======================================================================
@@ -900,6 +903,7 @@ static struct {
 } g2_map;
 
 static pthread_once_t map_constants_once = PTHREAD_ONCE_INIT;
+static void map_constants_init(void);
 
 static void fp2_from_hex(fp2 *r, const char *const hex[2])
 {
@@ -907,37 +911,46 @@ static void fp2_from_hex(fp2 *r, const char *const hex[2])
     fp_from_hex(&r->c1, hex[1]);
 }
 
-/* -B/A and B/(Z A), the two x1 candidates' constants of the SSWU map. */
-static void fp_sswu_derived(fp *minus_b_over_a, fp *b_over_za,
-                            const fp *a, const fp *b, const fp *z)
+/* The field hooks of bls_group_impl.h. */
+static inline bool fp_read_be(fp *r, const uint8_t in[48]) { return bls_fp_from_bytes(r, in); }
+static inline bool fp_is_largest(const fp *a) { return fp_is_lexicographically_largest(a); }
+
+/* x.c1 then x.c0. */
+static inline bool fp2_read_be(fp2 *r, const uint8_t in[96])
 {
-    fp t;
-    fp_inv(&t, a);
-    fp_mul(&t, &t, b);
-    fp_neg(minus_b_over_a, &t);
-    fp_mul(&t, z, a);
-    fp_inv(&t, &t);
-    fp_mul(b_over_za, &t, b);
+    return bls_fp_from_bytes(&r->c1, in) && bls_fp_from_bytes(&r->c0, in + 48);
 }
 
-static void fp2_sswu_derived(fp2 *minus_b_over_a, fp2 *b_over_za,
-                             const fp2 *a, const fp2 *b, const fp2 *z)
+/* The sign of y.c1, or of y.c0 when y.c1 is zero. */
+static inline bool fp2_is_largest(const fp2 *a)
 {
-    fp2 t;
-    fp2_inv(&t, a);
-    fp2_mul(&t, &t, b);
-    fp2_neg(minus_b_over_a, &t);
-    fp2_mul(&t, z, a);
-    fp2_inv(&t, &t);
-    fp2_mul(b_over_za, &t, b);
+    return fp_is_lexicographically_largest(fp_is_zero(&a->c1) ? &a->c0 : &a->c1);
 }
+
+#define BG_POINT bls_g1
+#define BG_AFFINE bls_g1_affine
+#define BG_FIELD fp
+#define BG_NAME(name) g1_##name
+#define BG_BYTES 48
+#define BG_CURVE_B B_G1
+#define BG_MAP g1_map
+#include "precompile/bls_group_impl.h"
+
+#define BG_POINT bls_g2
+#define BG_AFFINE bls_g2_affine
+#define BG_FIELD fp2
+#define BG_NAME(name) g2_##name
+#define BG_BYTES 96
+#define BG_CURVE_B B_G2
+#define BG_MAP g2_map
+#include "precompile/bls_group_impl.h"
 
 static void map_constants_init(void)
 {
     fp_from_hex(&g1_map.a, ISO11_A);
     fp_from_hex(&g1_map.b, ISO11_B);
     fp_from_u64(&g1_map.z, 11);
-    fp_sswu_derived(&g1_map.minus_b_over_a, &g1_map.b_over_za, &g1_map.a, &g1_map.b, &g1_map.z);
+    g1_sswu_derive_constants();
     for (int i = 0; i < 12; i++) fp_from_hex(&g1_map.x_num[i], ISO11_X_NUM[i]);
     for (int i = 0; i < 11; i++) fp_from_hex(&g1_map.x_den[i], ISO11_X_DEN[i]);
     for (int i = 0; i < 16; i++) fp_from_hex(&g1_map.y_num[i], ISO11_Y_NUM[i]);
@@ -951,7 +964,7 @@ static void map_constants_init(void)
     fp_from_u64(&two_plus_u.c0, 2);
     fp_from_u64(&two_plus_u.c1, 1);
     fp2_neg(&g2_map.z, &two_plus_u);
-    fp2_sswu_derived(&g2_map.minus_b_over_a, &g2_map.b_over_za, &g2_map.a, &g2_map.b, &g2_map.z);
+    g2_sswu_derive_constants();
     for (int i = 0; i < 4; i++) {
         fp2_from_hex(&g2_map.x_num[i], ISO3_X_NUM[i]);
         fp2_from_hex(&g2_map.x_den[i], ISO3_X_DEN[i]);
@@ -960,222 +973,24 @@ static void map_constants_init(void)
     }
 }
 
-/* Horner: sum k[i] x^i. */
-static void fp_poly_eval(fp *r, const fp *k, size_t n, const fp *x)
+/* clear_cofactor for G1: h_eff = 1 - x = |x| + 1. */
+void bls_g1_map_from_fp(bls_g1 *r, const bls_fp *u)
 {
-    fp acc = k[n - 1];
-    for (size_t i = n - 1; i-- > 0;) {
-        fp_mul(&acc, &acc, x);
-        fp_add(&acc, &acc, &k[i]);
-    }
-    *r = acc;
-}
-
-static void fp2_poly_eval(fp2 *r, const fp2 *k, size_t n, const fp2 *x)
-{
-    fp2 acc = k[n - 1];
-    for (size_t i = n - 1; i-- > 0;) {
-        fp2_mul(&acc, &acc, x);
-        fp2_add(&acc, &acc, &k[i]);
-    }
-    *r = acc;
-}
-
-/* x^3 + A x + B on E1'. */
-static void g1_iso_curve_rhs(fp *r, const fp *x)
-{
-    fp t;
-    fp_sqr(&t, x);
-    fp_add(&t, &t, &g1_map.a);
-    fp_mul(&t, &t, x);
-    fp_add(r, &t, &g1_map.b);
-}
-
-static void g2_iso_curve_rhs(fp2 *r, const fp2 *x)
-{
-    fp2 t;
-    fp2_sqr(&t, x);
-    fp2_add(&t, &t, &g2_map.a);
-    fp2_mul(&t, &t, x);
-    fp2_add(r, &t, &g2_map.b);
-}
-
-/* RFC 9380 map_to_curve_simple_swu onto E1'. */
-static void g1_sswu(fp *x, fp *y, const fp *u)
-{
-    fp zu2, tv1, x1, gx, one = FP_ONE;
-    fp_sqr(&zu2, u);
-    fp_mul(&zu2, &zu2, &g1_map.z);
-    fp_sqr(&tv1, &zu2);
-    fp_add(&tv1, &tv1, &zu2); /* Z^2 u^4 + Z u^2 */
-    if (fp_is_zero(&tv1)) {
-        x1 = g1_map.b_over_za;
-    } else {
-        fp_inv(&tv1, &tv1);
-        fp_add(&tv1, &tv1, &one);
-        fp_mul(&x1, &g1_map.minus_b_over_a, &tv1);
-    }
-    g1_iso_curve_rhs(&gx, &x1);
-    if (fp_sqrt(y, &gx)) {
-        *x = x1;
-    } else {
-        /* then g(Z u^2 x1) = Z^3 u^6 g(x1) is a square */
-        fp_mul(x, &zu2, &x1);
-        g1_iso_curve_rhs(&gx, x);
-        fp_sqrt(y, &gx);
-    }
-    if (fp_sgn0(u) != fp_sgn0(y)) fp_neg(y, y);
-}
-
-static void g2_sswu(fp2 *x, fp2 *y, const fp2 *u)
-{
-    fp2 zu2, tv1, x1, gx, one;
-    fp2_set_one(&one);
-    fp2_sqr(&zu2, u);
-    fp2_mul(&zu2, &zu2, &g2_map.z);
-    fp2_sqr(&tv1, &zu2);
-    fp2_add(&tv1, &tv1, &zu2);
-    if (fp2_is_zero(&tv1)) {
-        x1 = g2_map.b_over_za;
-    } else {
-        fp2_inv(&tv1, &tv1);
-        fp2_add(&tv1, &tv1, &one);
-        fp2_mul(&x1, &g2_map.minus_b_over_a, &tv1);
-    }
-    g2_iso_curve_rhs(&gx, &x1);
-    if (fp2_sqrt(y, &gx)) {
-        *x = x1;
-    } else {
-        fp2_mul(x, &zu2, &x1);
-        g2_iso_curve_rhs(&gx, x);
-        fp2_sqrt(y, &gx);
-    }
-    if (fp2_sgn0(u) != fp2_sgn0(y)) fp2_neg(y, y);
-}
-
-/* (x, y) on E1' to Jacobian on E1: x = xn/xd, y = y yn/yd, written with
- * Z = xd yd, X = xn xd yd^2, Y = y yn xd^3 yd^2 so that no inversion is
- * needed; the isogeny's kernel (xd = 0 or yd = 0) lands on Z = 0. */
-static void g1_isogeny_map(bls_g1 *r, const fp *x, const fp *y)
-{
-    fp xn, xd, yn, yd, t;
-    fp_poly_eval(&xn, g1_map.x_num, 12, x);
-    fp_poly_eval(&xd, g1_map.x_den, 11, x);
-    fp_poly_eval(&yn, g1_map.y_num, 16, x);
-    fp_poly_eval(&yd, g1_map.y_den, 16, x);
-    fp_mul(&r->z, &xd, &yd);
-    fp_mul(&r->x, &xn, &yd);
-    fp_mul(&r->x, &r->x, &r->z); /* xn xd yd^2 */
-    fp_sqr(&t, &r->z);
-    fp_mul(&t, &t, &xd); /* xd^3 yd^2 */
-    fp_mul(&r->y, y, &yn);
-    fp_mul(&r->y, &r->y, &t);
-}
-
-static void g2_isogeny_map(bls_g2 *r, const fp2 *x, const fp2 *y)
-{
-    fp2 xn, xd, yn, yd, t;
-    fp2_poly_eval(&xn, g2_map.x_num, 4, x);
-    fp2_poly_eval(&xd, g2_map.x_den, 4, x);
-    fp2_poly_eval(&yn, g2_map.y_num, 4, x);
-    fp2_poly_eval(&yd, g2_map.y_den, 4, x);
-    fp2_mul(&r->z, &xd, &yd);
-    fp2_mul(&r->x, &xn, &yd);
-    fp2_mul(&r->x, &r->x, &r->z);
-    fp2_sqr(&t, &r->z);
-    fp2_mul(&t, &t, &xd);
-    fp2_mul(&r->y, y, &yn);
-    fp2_mul(&r->y, &r->y, &t);
-}
-
-void bls_g1_map_from_fp(bls_g1 *r, const fp *u)
-{
-    pthread_once(&map_constants_once, map_constants_init);
-    fp x, y;
     bls_g1 p, t;
-    g1_sswu(&x, &y, u);
-    g1_isogeny_map(&p, &x, &y);
-    /* clear_cofactor: h_eff = 1 - x = |x| + 1 */
+    g1_map_to_curve(&p, u);
     g1_mul_by_x_abs(&t, &p);
     g1_add(r, &t, &p);
 }
 
-void bls_g2_map_from_fp2(bls_g2 *r, const fp2 *u)
+void bls_g2_map_from_fp2(bls_g2 *r, const bls_fp2 *u)
 {
-    pthread_once(&map_constants_once, map_constants_init);
-    fp2 x, y;
     bls_g2 p;
-    g2_sswu(&x, &y, u);
-    g2_isogeny_map(&p, &x, &y);
+    g2_map_to_curve(&p, u);
     g2_clear_cofactor(r, &p);
 }
 
-/* ======================================================================
- * Compressed points (the ZCash encoding used by EIP-4844 and the KZG
- * trusted setup): the top three bits of the first byte are the
- * compression, infinity and sign flags.
- * ==================================================================== */
-
-bool bls_g1_from_compressed(bls_g1_affine *r, const uint8_t in[48])
-{
-    uint8_t flags = in[0] & 0xe0;
-    if (!(flags & 0x80)) return false;
-    if (flags & 0x40) {
-        /* infinity: exactly 0xc0 followed by zeros */
-        if (in[0] != 0xc0) return false;
-        for (int i = 1; i < 48; i++) {
-            if (in[i]) return false;
-        }
-        memset(r, 0, sizeof *r);
-        r->infinity = true;
-        return true;
-    }
-    uint8_t xb[48];
-    memcpy(xb, in, 48);
-    xb[0] &= 0x1f;
-    fp x, y, rhs;
-    if (!bls_fp_from_bytes(&x, xb)) return false;
-    fp_sqr(&rhs, &x);
-    fp_mul(&rhs, &rhs, &x);
-    fp_add(&rhs, &rhs, &B_G1);
-    if (!fp_sqrt(&y, &rhs)) return false;
-    if (fp_is_lexicographically_largest(&y) != ((flags & 0x20) != 0)) fp_neg(&y, &y);
-    r->x = x;
-    r->y = y;
-    r->infinity = false;
-    return true;
-}
-
-bool bls_g2_from_compressed(bls_g2_affine *r, const uint8_t in[96])
-{
-    uint8_t flags = in[0] & 0xe0;
-    if (!(flags & 0x80)) return false;
-    if (flags & 0x40) {
-        if (in[0] != 0xc0) return false;
-        for (int i = 1; i < 96; i++) {
-            if (in[i]) return false;
-        }
-        memset(r, 0, sizeof *r);
-        r->infinity = true;
-        return true;
-    }
-    uint8_t c1[48];
-    memcpy(c1, in, 48);
-    c1[0] &= 0x1f;
-    fp2 x, y, rhs;
-    if (!bls_fp_from_bytes(&x.c1, c1) || !bls_fp_from_bytes(&x.c0, in + 48)) return false;
-    fp2_sqr(&rhs, &x);
-    fp2_mul(&rhs, &rhs, &x);
-    fp2_add(&rhs, &rhs, &B_G2);
-    if (!fp2_sqrt(&y, &rhs)) return false;
-    bool largest = fp_is_zero(&y.c1) ? fp_is_lexicographically_largest(&y.c0)
-                                         : fp_is_lexicographically_largest(&y.c1);
-    if (largest != ((flags & 0x20) != 0)) fp2_neg(&y, &y);
-    r->x = x;
-    r->y = y;
-    r->infinity = false;
-    return true;
-}
+bool bls_g1_from_compressed(bls_g1_affine *r, const uint8_t in[48]) { return g1_from_compressed(r, in); }
+bool bls_g2_from_compressed(bls_g2_affine *r, const uint8_t in[96]) { return g2_from_compressed(r, in); }
 
 /* ======================================================================
  * Pairing. With the M-type twist E': y^2 = x^3 + 4 xi, a twist point
@@ -1291,20 +1106,6 @@ void bls_final_exponentiation(fp12 *r, const fp12 *f)
     fp12_sqr(&u, &t);
     fp12_mul(&u, &u, &t);
     fp12_mul(r, &c, &u);
-}
-
-void bls_pairing(fp12 *r, const bls_g1_affine *p, const bls_g2_affine *q)
-{
-    bls_miller_loop(r, p, q, 1);
-    bls_final_exponentiation(r, r);
-}
-
-bool bls_pairing_check(const bls_g1_affine *p, const bls_g2_affine *q, size_t n)
-{
-    fp12 f;
-    bls_miller_loop(&f, p, q, n);
-    bls_final_exponentiation(&f, &f);
-    return fp12_is_one(&f);
 }
 
 /* ======================================================================

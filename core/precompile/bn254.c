@@ -295,6 +295,9 @@ static inline void fp2_mul_xi(fp2 *r, const fp2 *a)
 
 #define TOWER_TWIST_B3 TWIST_B3
 #define TOWER_PUBLIC(name) bn254_##name
+#define TOWER_PAIRING_G1 bn254_g1
+#define TOWER_PAIRING_G2 bn254_g2
+#define TOWER_FINAL_EXP bn254_final_exp
 #include "precompile/tower_impl.h"
 
 #define JAC_POINT bn254_g1
@@ -613,17 +616,3 @@ void bn254_miller_loop(bn254_fp12 *f, const bn254_g1 *P, const bn254_g2 *Q, size
 }
 
 void bn254_final_exp(bn254_fp12 *r, const bn254_fp12 *f) { final_exp(r, f); }
-
-void bn254_pairing(bn254_fp12 *r, const bn254_g1 *P, const bn254_g2 *Q)
-{
-    bn254_miller_loop(r, P, Q, 1);
-    final_exp(r, r);
-}
-
-bool bn254_pairing_check(const bn254_g1 *P, const bn254_g2 *Q, size_t n)
-{
-    fp12 f;
-    bn254_miller_loop(&f, P, Q, n);
-    final_exp(&f, &f);
-    return fp12_is_one(&f);
-}

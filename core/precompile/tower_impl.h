@@ -18,6 +18,11 @@
  *   macros    TOWER_TWIST_B3: an fp2 lvalue, 3b' for the twist y^2 = x^3 + b'
  *             TOWER_PUBLIC(name): the curve's public name of an operation,
  *             e.g. TOWER_PUBLIC(fp2_mul) -> bn254_fp2_mul
+ *             TOWER_PAIRING_G1, TOWER_PAIRING_G2: the point types the
+ *             curve's pairing takes, and TOWER_FINAL_EXP: its final
+ *             exponentiation; with TOWER_PUBLIC(miller_loop) (both declared
+ *             in the curve's header) they make the exported pairing and
+ *             pairing check
  * The functions come out `static`, so every call is direct and inlinable
  * within the curve's translation unit; the few TOWER_PUBLIC ones are the
  * curve's exported API (declared in its header). Nothing is constant time. */
@@ -595,3 +600,18 @@ void TOWER_PUBLIC(fp12_sqr)(fp12 *r, const fp12 *a) { fp12_sqr(r, a); }
 void TOWER_PUBLIC(fp12_inv)(fp12 *r, const fp12 *a) { fp12_inv(r, a); }
 void TOWER_PUBLIC(fp12_conj)(fp12 *r, const fp12 *a) { fp12_conj(r, a); }
 void TOWER_PUBLIC(fp12_pow)(fp12 *r, const fp12 *a, const uint64_t *e, size_t n) { fp12_pow(r, a, e, n); }
+
+void TOWER_PUBLIC(pairing)(fp12 *r, const TOWER_PAIRING_G1 *p, const TOWER_PAIRING_G2 *q)
+{
+    TOWER_PUBLIC(miller_loop)(r, p, q, 1);
+    TOWER_FINAL_EXP(r, r);
+}
+
+/* True when the product of e(p[i], q[i]) is 1. */
+bool TOWER_PUBLIC(pairing_check)(const TOWER_PAIRING_G1 *p, const TOWER_PAIRING_G2 *q, size_t n)
+{
+    fp12 f;
+    TOWER_PUBLIC(miller_loop)(&f, p, q, n);
+    TOWER_FINAL_EXP(&f, &f);
+    return fp12_is_one(&f);
+}
