@@ -1,8 +1,17 @@
-/* BLS12-381 arithmetic: see bls12_381.h. Formulas are the standard ones
- * (Jacobian a=0 from the Explicit-Formulas Database, projective Miller-loop
- * steps from Costello-Lange-Naehrig / Aranha et al. 2011, SSWU and the
- * isogenies from RFC 9380); derivations of the parts specific to this tower
- * are in the comments where they are used. */
+/* BLS12-381 arithmetic: see bls12_381.h.
+ *
+ * What is BLS12-381's own lives here: the base field (Montgomery, 6 limbs,
+ * with the mulx/adcx/adox product when the CPU has BMI2 and ADX), square
+ * roots and signs, xi = 1 + u, the Frobenius, psi and twist constants, the
+ * placement of line values on this M-type twist, the Miller loop over the
+ * bits of |x|, the final exponentiation, the subgroup tests, cofactor
+ * clearing and the map constants. The tower, the Miller-loop steps and the
+ * Jacobian arithmetic (with MSM) come from the templates shared with BN254
+ * (tower_impl.h, jacobian_impl.h); the map to the curve and compressed
+ * decoding, the same for G1 and G2, from bls_group_impl.h. Formulas are the
+ * standard ones (Explicit-Formulas Database, Costello-Lange-Naehrig /
+ * Aranha et al. 2011, RFC 9380); derivations of the parts specific to this
+ * tower are in the comments where they are used. */
 #include "precompile/bls12_381.h"
 
 #include <pthread.h>

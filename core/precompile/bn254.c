@@ -1,5 +1,13 @@
 /* BN254 field tower, groups and the optimal ate pairing. See bn254.h.
  *
+ * What is BN254's own lives here: the base field (Montgomery, 4 limbs), the
+ * non-residue xi = 9 + i, the Frobenius and twist constants, the placement
+ * of line values on this D-type twist, the Miller loop over the NAF of
+ * 6u + 2 with its two Frobenius lines, the final exponentiation and the G2
+ * subgroup test. The tower, the Miller-loop steps and the Jacobian point
+ * arithmetic of G1 and G2 come from the templates shared with BLS12-381
+ * (tower_impl.h, jacobian_impl.h), instantiated below over this field.
+ *
  * Constants in Montgomery form were derived offline from p, u and
  * xi = 9 + i; the unit tests check them against their definitions (field
  * results against GMP, Frobenius maps against exponentiation by p^k, the
