@@ -1,7 +1,8 @@
-/* What the interpreter (and, later, compiled code) shares with the call
- * machinery: the evm context, the call frame, and the instruction helpers
- * that implement the opcodes too large to inline. Every helper here is the
- * single definition of its opcode's semantics. */
+/* What both tiers share with the call machinery: the evm context, the call
+ * frame, the instruction helpers (instr_*.c; declared from the opcode
+ * table's helper kinds) that implement the opcodes too large to inline, and
+ * opcode_functions. Every helper is the single definition of its opcode's
+ * semantics. */
 #ifndef JITEVM_EVM_INTERNAL_H
 #define JITEVM_EVM_INTERNAL_H
 

@@ -9,10 +9,8 @@
  * frame around helper calls. */
 #include <pthread.h>
 #include <stdatomic.h>
-#include <string.h>
 
 #include "vm/evm_internal.h"
-#include "base/keccak.h"
 #include "vm/ops.h"
 
 /* Base gas known at compile time: the table's price for every opcode no
