@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "testlib.h"
 #include "vm/opcodes.h"
 
 START_TEST(push_dup_swap_log_patterns)
@@ -147,9 +148,5 @@ int main(void)
     tcase_add_test(tc, names_round_trip);
     tcase_add_test(tc, repriced_flag_matches_the_fork_tables);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return test_main(s);
 }

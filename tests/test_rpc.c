@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "testlib.h"
 #include "config.h"
 #include "hexjson.h"
 #include "jit/jit.h"
@@ -1216,9 +1217,5 @@ int main(void)
     tcase_add_test(methods, osaka_gas_cap);
     tcase_add_test(methods, berlin_pricing);
     suite_add_tcase(s, methods);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return test_main(s);
 }
