@@ -97,7 +97,7 @@ deps:
 unit: $(TEST_BIN)
 	@sh tests/check-symbols.sh $(CORE_LIB) $(SCHEMA_LIB) $(SERVICE_LIB) -- \
 	    jansson microhttpd sqlite3 secp256k1 gmp crypto sodium check
-	@sh tests/run-unit.sh $(TEST_BIN)
+	@JITEVM_FIXTURES=$(FIXTURES) sh tests/run-unit.sh $(TEST_BIN)
 
 conformance: $(JITEVM)
 	@sh tests/run-conformance.sh $(JITEVM) $(FIXTURES)
