@@ -175,48 +175,40 @@ static bool check_same(const uint8_t *code, size_t len, int64_t gas, enum fork f
 
 #define RANDOM_PROGRAMS 20000
 
-/* After RANDOM_PROGRAMS random programs through check_same: they were
- * compiled (a program per code and fork; a few repeat), and compiled code,
- * not only the interpreter it hands over to, ran them: a good share ran to
- * their end compiled. */
-static void assert_compiled_runs(const jit_stats *before, int ran_through)
+/* RANDOM_PROGRAMS random programs (seeded; drawing helper-called opcodes
+ * too when with_helpers) through check_same on the five forks, with gas
+ * `plenty` or, a third of the time, below `starved` (hand-overs at every
+ * block). Then: they were compiled (a program per code and fork; a few
+ * repeat), and compiled code, not only the interpreter it hands over to,
+ * ran them: a good share ran to their end compiled. */
+static void differential(uint64_t seed, const enum fork forks[5], bool with_helpers, int64_t plenty, int64_t starved)
 {
+    rng_state = seed;
+    uint8_t code[4096];
+    jit_stats before = jit_get_stats();
+    int ran_through = 0;
+    for (int i = 0; i < RANDOM_PROGRAMS; i++) {
+        size_t len = random_program(code, 5 + (int)(rnd() % 60), with_helpers);
+        int64_t gas = rnd() % 3 ? plenty : (int64_t)(rnd() % (uint64_t)starved);
+        ran_through += check_same(code, len, gas, forks[rnd() % 5]);
+    }
     jit_stats after = jit_get_stats();
-    ck_assert_uint_ge(after.compiled - before->compiled, RANDOM_PROGRAMS / 2);
-    ck_assert_uint_eq(after.compile_failed, before->compile_failed);
+    ck_assert_uint_ge(after.compiled - before.compiled, RANDOM_PROGRAMS / 2);
+    ck_assert_uint_eq(after.compile_failed, before.compile_failed);
     ck_assert_int_ge(ran_through, RANDOM_PROGRAMS / 4); /* measured: 39% (native), 53% (with helpers) */
 }
 
 START_TEST(native_instructions_match_the_interpreter)
 {
     static const enum fork forks[] = {FORK_FRONTIER, FORK_BYZANTIUM, FORK_ISTANBUL, FORK_SHANGHAI, FORK_OSAKA};
-    rng_state = 0x9e3779b97f4a7c15ull;
-    uint8_t code[4096];
-    jit_stats before = jit_get_stats();
-    int ran_through = 0;
-    for (int i = 0; i < RANDOM_PROGRAMS; i++) {
-        size_t len = random_program(code, 5 + (int)(rnd() % 60), false);
-        /* Gas from starved (hand-overs at every block) to plenty. */
-        int64_t gas = rnd() % 3 ? 100000 : (int64_t)(rnd() % 400);
-        ran_through += check_same(code, len, gas, forks[rnd() % 5]);
-    }
-    assert_compiled_runs(&before, ran_through);
+    differential(0x9e3779b97f4a7c15ull, forks, false, 100000, 400);
 }
 END_TEST
 
 START_TEST(helper_instructions_match_the_interpreter)
 {
     static const enum fork forks[] = {FORK_HOMESTEAD, FORK_CONSTANTINOPLE, FORK_BERLIN, FORK_CANCUN, FORK_OSAKA};
-    rng_state = 0x2545f4914f6cdd1dull;
-    uint8_t code[4096];
-    jit_stats before = jit_get_stats();
-    int ran_through = 0;
-    for (int i = 0; i < RANDOM_PROGRAMS; i++) {
-        size_t len = random_program(code, 5 + (int)(rnd() % 60), true);
-        int64_t gas = rnd() % 3 ? 200000 : (int64_t)(rnd() % 30000);
-        ran_through += check_same(code, len, gas, forks[rnd() % 5]);
-    }
-    assert_compiled_runs(&before, ran_through);
+    differential(0x2545f4914f6cdd1dull, forks, true, 200000, 30000);
 }
 END_TEST
 
