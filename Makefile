@@ -82,7 +82,12 @@ $(SERVICE_LIB): $(filter-out $(BUILD)/service/main.o,$(SERVICE_OBJ))
 $(JITEVM): $(BUILD)/service/main.o $(SERVICE_LIB) $(SCHEMA_LIB) $(CORE_LIB)
 	$(CC) $(CFLAGS) $(LDFLAGS) $^ $(SERVICE_LIBS) $(CORE_LIBS) -o $@
 
-$(BUILD)/tests/%: tests/%.c $(SERVICE_LIB) $(SCHEMA_LIB) $(CORE_LIB)
+# The tests' shared helpers (tests/testlib*.c) are linked into every test.
+TESTLIB_OBJ := $(BUILD)/tests/testlib.o $(BUILD)/tests/testlib_evm.o
+$(TESTLIB_OBJ): $(BUILD)/tests/%.o: tests/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(TEST_INC) -c $< -o $@
+$(BUILD)/tests/%: tests/%.c $(TESTLIB_OBJ) $(SERVICE_LIB) $(SCHEMA_LIB) $(CORE_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(TEST_INC) $(LDFLAGS) $^ $(SERVICE_LIBS) $(CORE_LIBS) $(CHECK_LIBS) -o $@
 
@@ -92,7 +97,7 @@ deps:
 unit: $(TEST_BIN)
 	@sh tests/check-symbols.sh $(CORE_LIB) $(SCHEMA_LIB) $(SERVICE_LIB) -- \
 	    jansson microhttpd sqlite3 secp256k1 gmp crypto sodium check
-	@sh tests/run-unit.sh $(TEST_BIN)
+	@JITEVM_FIXTURES=$(FIXTURES) sh tests/run-unit.sh $(TEST_BIN)
 
 conformance: $(JITEVM)
 	@sh tests/run-conformance.sh $(JITEVM) $(FIXTURES)
@@ -138,11 +143,11 @@ bench-rpc: $(JITEVM)
 FUZZ_TIME ?= 60
 fuzz:
 	@mkdir -p build-fuzz/corpus
-	clang -std=c11 -D_GNU_SOURCE -DBLS12_381_PORTABLE -O1 -g $(CORE_INC) -fsanitize=fuzzer,address,undefined \
-	    -fno-sanitize-recover=undefined tests/fuzz_interp.c $(CORE_SRC) $(CORE_LIBS) -o build-fuzz/fuzz_interp
+	clang -std=c11 -D_GNU_SOURCE -DBLS12_381_PORTABLE -O1 -g $(CORE_INC) -Itests -fsanitize=fuzzer,address,undefined \
+	    -fno-sanitize-recover=undefined tests/fuzz_interp.c tests/testlib_evm.c $(CORE_SRC) $(CORE_LIBS) -o build-fuzz/fuzz_interp
 	build-fuzz/fuzz_interp -max_total_time=$(FUZZ_TIME) -max_len=4096 -timeout=10 build-fuzz/corpus
 
 clean:
 	rm -rf build build-asan build-fuzz
 
--include $(CORE_OBJ:.o=.d) $(SCHEMA_OBJ:.o=.d) $(SERVICE_OBJ:.o=.d)
+-include $(CORE_OBJ:.o=.d) $(SCHEMA_OBJ:.o=.d) $(SERVICE_OBJ:.o=.d) $(TESTLIB_OBJ:.o=.d)

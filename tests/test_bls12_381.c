@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "testlib.h"
 #include "precompile/bls12_381.h"
 #include "precompile/precompile.h"
 
@@ -26,21 +27,6 @@ static uint64_t rng_next(void)
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
     return z ^ (z >> 31);
-}
-
-static int hex_digit(char c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    ck_abort_msg("bad hex digit %c", c);
-    return 0;
-}
-
-static size_t unhex(uint8_t *out, const char *hex)
-{
-    size_t n = strlen(hex) / 2;
-    for (size_t i = 0; i < n; i++) out[i] = (uint8_t)(hex_digit(hex[2 * i]) << 4 | hex_digit(hex[2 * i + 1]));
-    return n;
 }
 
 static void mpz_from_fp(mpz_t r, const bls_fp *a)
@@ -1422,10 +1408,10 @@ START_TEST(test_generators)
     static const char *const G1_X = "17f1d3a73197d7942695638c4fa9ac0fc3688c4f9774b905a14e3a3f171bac586c55e83ff97a1aeffb3af00adb22c6bb";
     static const char *const G2_X_C1 = "13e02b6052719f607dacd3a088274f65596bd0d09920b61ab5da61bbdc7f5049334cf11213945d57e5ac7d055d042b7e";
     uint8_t want[48], got[48];
-    unhex(want, G1_X);
+    test_unhex(G1_X, want, sizeof want);
     bls_fp_to_bytes(got, &BLS_G1_GENERATOR.x);
     ck_assert_mem_eq(want, got, 48);
-    unhex(want, G2_X_C1);
+    test_unhex(G2_X_C1, want, sizeof want);
     bls_fp_to_bytes(got, &BLS_G2_GENERATOR.x.c1);
     ck_assert_mem_eq(want, got, 48);
     ck_assert(bls_g1_affine_on_curve(&BLS_G1_GENERATOR));
@@ -1688,7 +1674,7 @@ START_TEST(test_compressed_points)
     bls_g2_affine q;
     bls_g1 j1, g1;
     bls_g2 j2, g2;
-    unhex(b1, "97f1d3a73197d7942695638c4fa9ac0fc3688c4f9774b905a14e3a3f171bac586c55e83ff97a1aeffb3af00adb22c6bb");
+    test_unhex("97f1d3a73197d7942695638c4fa9ac0fc3688c4f9774b905a14e3a3f171bac586c55e83ff97a1aeffb3af00adb22c6bb", b1, sizeof b1);
     ck_assert(bls_g1_from_compressed(&a, b1));
     bls_g1_from_affine(&j1, &a);
     bls_g1_from_affine(&g1, &BLS_G1_GENERATOR);
@@ -1701,15 +1687,15 @@ START_TEST(test_compressed_points)
     b1[0] &= 0x7f; /* no compression flag */
     ck_assert(!bls_g1_from_compressed(&a, b1));
 
-    unhex(b2, "93e02b6052719f607dacd3a088274f65596bd0d09920b61ab5da61bbdc7f5049334cf11213945d57e5ac7d055d042b7e"
-              "024aa2b2f08f0a91260805272dc51051c6e47ad4fa403b02b4510b647ae3d1770bac0326a805bbefd48056c8c121bdb8");
+    test_unhex("93e02b6052719f607dacd3a088274f65596bd0d09920b61ab5da61bbdc7f5049334cf11213945d57e5ac7d055d042b7e"
+              "024aa2b2f08f0a91260805272dc51051c6e47ad4fa403b02b4510b647ae3d1770bac0326a805bbefd48056c8c121bdb8", b2, sizeof b2);
     ck_assert(bls_g2_from_compressed(&q, b2));
     bls_g2_from_affine(&j2, &q);
     bls_g2_from_affine(&g2, &BLS_G2_GENERATOR);
     ck_assert(bls_g2_eq(&j2, &g2));
     /* [tau]G2 (g2_monomial[1] of the trusted setup) is a G2 point */
-    unhex(b2, "b5bfd7dd8cdeb128843bc287230af38926187075cbfbefa81009a2ce615ac53d2914e5870cb452d2afaaab24f3499f72"
-              "185cbfee53492714734429b7b38608e23926c911cceceac9a36851477ba4c60b087041de621000edc98edada20c1def2");
+    test_unhex("b5bfd7dd8cdeb128843bc287230af38926187075cbfbefa81009a2ce615ac53d2914e5870cb452d2afaaab24f3499f72"
+              "185cbfee53492714734429b7b38608e23926c911cceceac9a36851477ba4c60b087041de621000edc98edada20c1def2", b2, sizeof b2);
     ck_assert(bls_g2_from_compressed(&q, b2));
     ck_assert(bls_g2_affine_on_curve(&q));
     ck_assert(bls_g2_affine_in_subgroup(&q));
@@ -1725,7 +1711,7 @@ START_TEST(test_compressed_points)
     b1[47] = 1; /* non-zero bits on infinity */
     ck_assert(!bls_g1_from_compressed(&a, b1));
     /* x >= p */
-    unhex(b1, "9a0111ea397fe69a4b1ba7b6434bacd764774b84f38512bf6730d2a0f6b0f6241eabfffeb153ffffb9feffffffffaaab");
+    test_unhex("9a0111ea397fe69a4b1ba7b6434bacd764774b84f38512bf6730d2a0f6b0f6241eabfffeb153ffffb9feffffffffaaab", b1, sizeof b1);
     ck_assert(!bls_g1_from_compressed(&a, b1));
 }
 END_TEST
@@ -1829,10 +1815,11 @@ static bool run_precompile(uint16_t addr, const uint8_t *in, size_t len, bytebuf
 
 START_TEST(test_published_vectors)
 {
-    uint8_t *in = malloc(1 << 16), *want = malloc(1 << 16);
+    const size_t room = 1 << 16;
+    uint8_t *in = malloc(room), *want = malloc(room);
     for (size_t i = 0; i < sizeof PRECOMPILE_VECTORS / sizeof PRECOMPILE_VECTORS[0]; i++) {
         const struct precompile_vector *v = &PRECOMPILE_VECTORS[i];
-        size_t n = unhex(in, v->input), m = unhex(want, v->expected);
+        size_t n = test_unhex(v->input, in, room), m = test_unhex(v->expected, want, room);
         bytebuf out = {0};
         ck_assert_msg(run_precompile(v->address, in, n, &out), "%s failed", v->name);
         ck_assert_msg(out.len == m && memcmp(out.data, want, m) == 0, "%s: wrong output", v->name);
@@ -1846,10 +1833,11 @@ END_TEST
 
 START_TEST(test_failing_vectors)
 {
-    uint8_t *in = malloc(1 << 16);
+    const size_t room = 1 << 16;
+    uint8_t *in = malloc(room);
     for (size_t i = 0; i < sizeof FAILING_VECTORS / sizeof FAILING_VECTORS[0]; i++) {
         const struct failing_vector *v = &FAILING_VECTORS[i];
-        size_t n = unhex(in, v->input);
+        size_t n = test_unhex(v->input, in, room);
         bytebuf out = {0};
         ck_assert_msg(!run_precompile(v->address, in, n, &out), "%s accepted", v->name);
         bytebuf_free(&out);
@@ -1867,7 +1855,7 @@ START_TEST(test_point_evaluation_vectors)
     uint8_t in[256];
     for (size_t i = 0; i < sizeof KZG_VECTORS / sizeof KZG_VECTORS[0]; i++) {
         const struct kzg_vector *v = &KZG_VECTORS[i];
-        size_t n = unhex(in, v->input);
+        size_t n = test_unhex(v->input, in, sizeof in);
         bytebuf out = {0};
         bool ok = pc_kzg_point_eval_run(in, n, FORK_CANCUN, &out);
         ck_assert_msg(ok == v->valid, "%s: got %d", v->name, ok);
@@ -2002,9 +1990,5 @@ static Suite *bls12_381_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(bls12_381_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return test_main(bls12_381_suite());
 }

@@ -4,6 +4,7 @@
  * precompile test data, which include the EIP-196/197 cases) check the
  * encodings end to end; randomized checks cover the group laws and the
  * pairing's bilinearity. */
+#include "testlib.h"
 #include "precompile/bn254.h"
 #include "precompile/precompile.h"
 
@@ -138,26 +139,6 @@ static void fp12_pow_mpz(bn254_fp12 *r, const bn254_fp12 *a, const mpz_t e)
     free(w);
 }
 
-static uint8_t *hex_decode(const char *hex, size_t *len)
-{
-    size_t n = strlen(hex);
-    ck_assert_uint_eq(n % 2, 0);
-    uint8_t *out = malloc(n / 2 + 1);
-    for (size_t i = 0; i < n / 2; i++) {
-        unsigned v;
-        ck_assert_int_eq(sscanf(hex + 2 * i, "%2x", &v), 1);
-        out[i] = (uint8_t)v;
-    }
-    *len = n / 2;
-    return out;
-}
-
-static void hex_encode(char *out, const uint8_t *in, size_t len)
-{
-    for (size_t i = 0; i < len; i++) sprintf(out + 2 * i, "%02x", in[i]);
-    out[2 * len] = 0;
-}
-
 /* The EIP-197 G2 generator, as published (decimal). */
 static const char *G2X_RE = "10857046999023057135944570762232829481370756359578518086990519993285655852781";
 static const char *G2X_IM = "11559732032986387107991004021392285783925812861821192530917403151452391805634";
@@ -264,10 +245,10 @@ static void random_twist_point(bn254_g2 *r)
 static bool run_hex(precompile_run_fn run, const char *input_hex, char *out_hex)
 {
     size_t len;
-    uint8_t *in = hex_decode(input_hex, &len);
+    uint8_t *in = test_unhex_alloc(input_hex, &len);
     bytebuf out = {0};
     bool ok = run(in, len, FORK_CANCUN, &out);
-    if (ok) hex_encode(out_hex, out.data, out.len);
+    if (ok) test_hex(out_hex, out.data, out.len);
     else out_hex[0] = 0;
     bytebuf_free(&out);
     free(in);
@@ -1214,7 +1195,7 @@ static void check_vectors(const struct vector *v, size_t n, precompile_run_fn ru
     char out[1024];
     for (size_t i = 0; i < n; i++) {
         size_t len;
-        uint8_t *in = hex_decode(v[i].input, &len);
+        uint8_t *in = test_unhex_alloc(v[i].input, &len);
         ck_assert_msg(gas(in, len, FORK_ISTANBUL) == v[i].gas, "gas of %s", v[i].name);
         free(in);
         ck_assert_msg(run_hex(run, v[i].input, out), "%s failed", v[i].name);
@@ -1446,9 +1427,5 @@ static Suite *bn254_suite(void)
 int main(void)
 {
     init_constants();
-    SRunner *sr = srunner_create(bn254_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return test_main(bn254_suite());
 }

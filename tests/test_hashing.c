@@ -5,40 +5,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "testlib.h"
 #include "base/keccak.h"
 #include "base/rlp.h"
 #include "base/trie.h"
 
 /* ---- helpers ---- */
 
-static int hex_digit(char c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
-/* Decodes a hex string (optional 0x) into a fresh buffer; *len gets its size. */
-static uint8_t *unhex(const char *hex, size_t *len)
-{
-    if (hex[0] == '0' && (hex[1] == 'x' || hex[1] == 'X')) hex += 2;
-    size_t n = strlen(hex);
-    ck_assert_msg(n % 2 == 0, "odd hex length: %s", hex);
-    uint8_t *out = xmalloc(n / 2);
-    for (size_t i = 0; i < n / 2; i++) {
-        int hi = hex_digit(hex[2 * i]), lo = hex_digit(hex[2 * i + 1]);
-        ck_assert(hi >= 0 && lo >= 0);
-        out[i] = (uint8_t)(hi << 4 | lo);
-    }
-    *len = n / 2;
-    return out;
-}
-
 static void hash_from_hex(const char *hex, uint8_t out[32])
 {
     size_t n;
-    uint8_t *b = unhex(hex, &n);
+    uint8_t *b = test_unhex_alloc(hex, &n);
     ck_assert_uint_eq(n, 32);
     memcpy(out, b, 32);
     free(b);
@@ -52,7 +29,7 @@ static void hash_from_hex(const char *hex, uint8_t out[32])
 
 #define ck_assert_buf_hex(buf, hex) do { \
         size_t want_len_; \
-        uint8_t *want_ = unhex((hex), &want_len_); \
+        uint8_t *want_ = test_unhex_alloc((hex), &want_len_); \
         ck_assert_uint_eq((buf)->len, want_len_); \
         if (want_len_) ck_assert_mem_eq((buf)->data, want_, want_len_); \
         free(want_); \
@@ -63,7 +40,7 @@ static void hash_from_hex(const char *hex, uint8_t out[32])
 static void check_keccak_hex_message(const char *msg_hex, const char *digest_hex)
 {
     size_t n;
-    uint8_t *msg = unhex(msg_hex, &n);
+    uint8_t *msg = test_unhex_alloc(msg_hex, &n);
     uint8_t out[32];
     keccak256(msg, n, out);
     ck_assert_hash_hex(out, digest_hex);
@@ -138,7 +115,7 @@ START_TEST(keccak_incremental_matches_one_shot)
     }
     /* The 200-byte vector fed in odd chunks. */
     size_t n;
-    uint8_t *kat = unhex(KAT_200, &n);
+    uint8_t *kat = test_unhex_alloc(KAT_200, &n);
     keccak_ctx ctx;
     keccak256_init(&ctx);
     keccak256_update(&ctx, kat, 5);
@@ -320,7 +297,7 @@ END_TEST
 static int decode_hex(const char *hex, rlp_item *it, uint8_t **storage)
 {
     size_t n;
-    *storage = unhex(hex, &n);
+    *storage = test_unhex_alloc(hex, &n);
     return rlp_decode_exact(*storage, n, it);
 }
 
@@ -453,7 +430,7 @@ END_TEST
 static void assert_rejected(const char *hex)
 {
     size_t n;
-    uint8_t *buf = unhex(hex, &n);
+    uint8_t *buf = test_unhex_alloc(hex, &n);
     rlp_item it;
     ck_assert_msg(rlp_decode(buf, n, &it) != 0, "accepted non-canonical %s", hex);
     free(buf);
@@ -641,8 +618,8 @@ static void check_hex_trie(const string_pair *pairs, size_t n, const char *root_
     trie_entry *e = xcalloc(n, sizeof *e);
     uint8_t **bufs = xcalloc(2 * n, sizeof *bufs);
     for (size_t i = 0; i < n; i++) {
-        bufs[2 * i] = unhex(pairs[i].key, &e[i].key_len);
-        bufs[2 * i + 1] = unhex(pairs[i].value, &e[i].value_len);
+        bufs[2 * i] = test_unhex_alloc(pairs[i].key, &e[i].key_len);
+        bufs[2 * i + 1] = test_unhex_alloc(pairs[i].value, &e[i].value_len);
         e[i].key = bufs[2 * i];
         e[i].value = bufs[2 * i + 1];
     }
@@ -754,7 +731,7 @@ typedef struct {
 static void secure_key(const char *hex, uint8_t out[32])
 {
     size_t n;
-    uint8_t *b = unhex(hex, &n);
+    uint8_t *b = test_unhex_alloc(hex, &n);
     keccak256(b, n, out);
     free(b);
 }
@@ -788,7 +765,7 @@ START_TEST(trie_fixture_state_root)
         }
         uint8_t code_hash[32];
         size_t code_len;
-        uint8_t *code = unhex(a->code, &code_len);
+        uint8_t *code = test_unhex_alloc(a->code, &code_len);
         keccak256(code, code_len, code_hash);
         free(code);
         if (code_len == 0) ck_assert_mem_eq(code_hash, KECCAK_EMPTY.b, 32);
@@ -844,9 +821,5 @@ static Suite *hashing_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(hashing_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return test_main(hashing_suite());
 }

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "testlib.h"
 #include "hexjson.h"
 #include "base/keccak.h"
 #include "state/memstate.h"
@@ -686,9 +687,5 @@ static Suite *memstate_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(memstate_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return test_main(memstate_suite());
 }

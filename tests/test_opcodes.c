@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "testlib.h"
 #include "vm/evm_internal.h"
 #include "vm/opcodes.h"
 
@@ -267,9 +268,5 @@ int main(void)
     tcase_add_test(tc, kind_stack_shapes);
     tcase_add_test(tc, functions_exist_for_their_kinds);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return test_main(s);
 }

@@ -16,23 +16,11 @@
 #include <secp256k1_recovery.h>
 #include <sodium.h>
 
+#include "testlib.h"
 #include "base/keccak.h"
 #include "precompile/precompile.h"
 
 /* ---- helpers ---- */
-
-static size_t hex_decode(const char *hex, uint8_t *out, size_t cap)
-{
-    size_t n = strlen(hex);
-    ck_assert_uint_eq(n % 2, 0);
-    ck_assert_uint_le(n / 2, cap);
-    for (size_t i = 0; i < n / 2; i++) {
-        unsigned v;
-        ck_assert_int_eq(sscanf(hex + 2 * i, "%2x", &v), 1);
-        out[i] = (uint8_t)v;
-    }
-    return n / 2;
-}
 
 static address short_addr(uint16_t a)
 {
@@ -79,7 +67,7 @@ static void assert_bytes(const uint8_t *got, size_t got_len, const uint8_t *want
 static void assert_hex(const bytebuf *got, const char *want_hex, const char *what)
 {
     static uint8_t want[4096];
-    size_t n = hex_decode(want_hex, want, sizeof want);
+    size_t n = test_unhex(want_hex, want, sizeof want);
     assert_bytes(got->data, got->len, want, n, what);
 }
 
@@ -971,7 +959,7 @@ static const char ecrecover_signer[] = "000000000000000000000000ceaccac640adf55b
 START_TEST(test_ecrecover_known_vector)
 {
     uint8_t in[128];
-    size_t n = hex_decode(ecrecover_input, in, sizeof in);
+    size_t n = test_unhex(ecrecover_input, in, sizeof in);
     for (int f = FORK_FRONTIER; f < FORK_COUNT; f++) {
         ck_assert_uint_eq(gas(0x01, (enum fork)f, in, n), 3000);
         bytebuf out;
@@ -1002,7 +990,7 @@ static void assert_ecrecover_rejects(const uint8_t *in, size_t len, const char *
 START_TEST(test_ecrecover_invalid_inputs)
 {
     uint8_t good[128], in[128];
-    hex_decode(ecrecover_input, good, sizeof good);
+    test_unhex(ecrecover_input, good, sizeof good);
 
     memcpy(in, good, 128), in[63] = 26;
     assert_ecrecover_rejects(in, 128, "v = 26");
@@ -1036,7 +1024,7 @@ START_TEST(test_ecrecover_invalid_inputs)
         "000000000000000000000000000000000000000000000000000000000000001b"
         "3078356531653033663533636531386237373263636230303933666637316633"
         "6635336635633735623734646362333161383561613862383839326234653862";
-    hex_decode(unrecoverable, in, sizeof in);
+    test_unhex(unrecoverable, in, sizeof in);
     assert_ecrecover_rejects(in, 128, "unrecoverable key");
 }
 END_TEST
@@ -1166,7 +1154,7 @@ START_TEST(test_modexp_outputs)
     uint8_t in[512];
     for (size_t i = 0; i < N_VECTORS(modexp_output_vectors); i++) {
         const struct hex_io *v = &modexp_output_vectors[i];
-        size_t n = hex_decode(v->input, in, sizeof in);
+        size_t n = test_unhex(v->input, in, sizeof in);
         /* Byzantium is where these were published; the result is the same
          * on every later fork (all lengths are within Osaka's bound). */
         static const enum fork forks[] = {FORK_BYZANTIUM, FORK_BERLIN, FORK_OSAKA};
@@ -1185,7 +1173,7 @@ START_TEST(test_modexp_gas_vectors)
     uint8_t in[512];
     for (size_t i = 0; i < N_VECTORS(modexp_gas_vectors); i++) {
         const struct modexp_gas_vector *v = &modexp_gas_vectors[i];
-        size_t n = hex_decode(v->input, in, sizeof in);
+        size_t n = test_unhex(v->input, in, sizeof in);
         for (int f = FORK_BERLIN; f < FORK_OSAKA; f++)
             ck_assert_msg(gas(0x05, (enum fork)f, in, n) == v->gas_berlin, "%s on %s: gas %llu, want %llu",
                           v->name, fork_name((enum fork)f),
@@ -1198,7 +1186,7 @@ START_TEST(test_modexp_gas_vectors)
         ck_assert_msg(run(0x05, FORK_OSAKA, in, n, &out), "%s: call failed", v->name);
         uint8_t digest[32], want[32];
         keccak256(out.data, out.len, digest);
-        hex_decode(v->output_keccak, want, sizeof want);
+        test_unhex(v->output_keccak, want, sizeof want);
         ck_assert_msg(memcmp(digest, want, 32) == 0, "%s: wrong output", v->name);
         bytebuf_free(&out);
     }
@@ -1266,7 +1254,7 @@ START_TEST(test_modexp_eip198_examples)
                                  "fffffffffffffffffffffffffffffffffffffffffffffffffffffffefffffc2e"
                                  "fffffffffffffffffffffffffffffffffffffffffffffffffffffffefffffc2f";
     uint8_t in[256];
-    size_t n = hex_decode(fermat, in, sizeof in);
+    size_t n = test_unhex(fermat, in, sizeof in);
     bytebuf out;
     ck_assert(run(0x05, FORK_BYZANTIUM, in, n, &out));
     assert_hex(&out, "0000000000000000000000000000000000000000000000000000000000000001", "3^(p-1) mod p");
@@ -1286,7 +1274,7 @@ START_TEST(test_modexp_eip198_examples)
                                    "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff"
                                    "fffffffffffffffffffffffffffffffffffffffffffffffffffffffefffffffc"
                                    "fffffffffffffffffffffffffffffffffffffffffffffffffffffffefffffc2e";
-    n = hex_decode(huge_mod, in, sizeof in);
+    n = test_unhex(huge_mod, in, sizeof in);
     for (int f = FORK_BYZANTIUM; f < FORK_COUNT; f++) ck_assert_uint_eq(gas(0x05, (enum fork)f, in, n), UINT64_MAX);
 }
 END_TEST
@@ -1430,7 +1418,7 @@ START_TEST(test_blake2f_vectors)
     uint8_t in[256];
     for (size_t i = 0; i < N_VECTORS(blake2f_vectors); i++) {
         const struct hex_io *v = &blake2f_vectors[i];
-        size_t n = hex_decode(v->input, in, sizeof in);
+        size_t n = test_unhex(v->input, in, sizeof in);
         bytebuf out;
         bool ok = run(0x09, FORK_ISTANBUL, in, n, &out);
         if (v->output) {
@@ -1525,7 +1513,7 @@ START_TEST(test_p256verify_vectors)
     uint8_t in[256];
     for (size_t i = 0; i < N_VECTORS(p256_vectors); i++) {
         const struct hex_vector *v = &p256_vectors[i];
-        size_t n = hex_decode(v->input, in, sizeof in);
+        size_t n = test_unhex(v->input, in, sizeof in);
         ck_assert_uint_eq(gas(0x100, FORK_OSAKA, in, n), 6900);
         bytebuf out;
         /* Invalid input is a successful call with empty output. */
@@ -1634,9 +1622,5 @@ static Suite *precompile_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(precompile_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return test_main(precompile_suite());
 }

@@ -10,7 +10,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <pthread.h>
 #include <sodium.h>
 #include <stdatomic.h>
@@ -22,6 +21,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "testlib.h"
 #include "base/keccak.h"
 #include "jit/jit.h"
 #include "program_store.h"
@@ -36,26 +36,14 @@ static char tmp_dir[256];
 static char db_path[512];
 static char key_path[600];
 
-static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb, (void)flag, (void)ftw;
-    return remove(path);
-}
-
 static void setup(void)
 {
-    snprintf(tmp_dir, sizeof tmp_dir, "/tmp/test_program_store-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(tmp_dir));
+    test_temp_dir(tmp_dir, sizeof tmp_dir, "test_program_store");
     snprintf(db_path, sizeof db_path, "%s/p.db", tmp_dir);
     ck_assert(program_store_key_path(db_path, key_path, sizeof key_path));
 }
 
-static void teardown(void)
-{
-    if (!tmp_dir[0]) return;
-    nftw(tmp_dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-    tmp_dir[0] = '\0';
-}
+static void teardown(void) { test_remove_dir(tmp_dir); }
 
 /* The code whose hash code_hash_of(n) is: the store keeps programs only for
  * code the database holds. */
@@ -855,9 +843,5 @@ static Suite *program_store_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(program_store_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return test_main(program_store_suite());
 }

@@ -2,15 +2,15 @@
  * and messages, the JSON-RPC envelope (batches, ids, notifications, error
  * codes), revert-reason decoding, state overrides, the settings parsers,
  * the metrics text, and the methods end to end against a store in a
- * temporary file: eth_call's errors and overrides, geth's gas estimator,
- * access lists, block selectors, admin writes. The HTTP server itself is
- * exercised by tests/rpc-e2e.sh. */
+ * temporary directory, each once per engine (interp, jit): eth_call's errors
+ * and overrides, geth's gas estimator, access lists, block selectors, admin
+ * writes. The HTTP server itself is exercised by tests/rpc-e2e.sh. */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "testlib.h"
 #include "config.h"
 #include "hexjson.h"
 #include "jit/jit.h"
@@ -784,10 +784,18 @@ END_TEST
 #define SENDER "0x00000000000000000000000000000000000000aa"
 #define POOR "0x00000000000000000000000000000000000000cc"
 
-static char db_path[64];
+static char tmp_dir[256], db_path[300];
 static store *db;
 static store_conn *conn;
 static rpc_config store_cfg;
+
+/* The method tests run once per engine: on the interpreter, and with every
+ * frame compiled first (a checked fixture of each test case sets it).
+ * close_store checks that the frames ran as asked. */
+static enum engine method_engine;
+static jit_stats stats_at_open;
+static void on_interp(void) { method_engine = ENGINE_INTERP; }
+static void on_jit(void) { method_engine = ENGINE_JIT; }
 
 static void set_code(const char *addr_hex, const char *code_hex)
 {
@@ -802,11 +810,8 @@ static void set_code(const char *addr_hex, const char *code_hex)
 
 static void open_store(int last_fork)
 {
-    strcpy(db_path, "/tmp/test_rpc_XXXXXX");
-    int fd = mkstemp(db_path);
-    ck_assert(fd >= 0);
-    close(fd);
-    unlink(db_path);
+    test_temp_dir(tmp_dir, sizeof tmp_dir, "test_rpc");
+    snprintf(db_path, sizeof db_path, "%s/rpc.db", tmp_dir);
     store_error se;
     db = store_open(db_path, STORE_OPEN_CREATE, &se);
     ck_assert_msg(db != NULL, "%s", se.msg);
@@ -843,18 +848,25 @@ static void open_store(int last_fork)
     ck_assert(store_set_storage(conn, &reader, &key, &value, &se));
     default_config();
     store_cfg = cfg;
+    store_cfg.engine = method_engine;
+    stats_at_open = jit_get_stats();
 }
 
+/* Also checks how the test's frames ran: with the interpreter none
+ * compiled; with the jit, where code ran, some compiled (frames re-run
+ * under a tracer to name an error, as for INVALID, run interpreted). */
 static void close_store(void)
 {
     store_disconnect(conn);
     store_close(db);
-    char side[80];
-    unlink(db_path);
-    snprintf(side, sizeof side, "%s-wal", db_path);
-    unlink(side);
-    snprintf(side, sizeof side, "%s-shm", db_path);
-    unlink(side);
+    test_remove_dir(tmp_dir);
+    jit_stats now = jit_get_stats();
+    unsigned long long compiled = now.frames_compiled - stats_at_open.frames_compiled,
+                       interpreted = now.frames_interp - stats_at_open.frames_interp;
+    if (method_engine == ENGINE_INTERP)
+        ck_assert_msg(compiled == 0, "engine interp: %llu frames ran compiled", compiled);
+    else
+        ck_assert_msg(compiled > 0 || interpreted == 0, "engine jit: %llu frames ran, none compiled", interpreted);
 }
 
 static rpc_ctx store_ctx(void)
@@ -1275,21 +1287,24 @@ int main(void)
     tcase_add_test(envelope_tc, metrics_text);
     tcase_add_test(envelope_tc, json_fast_paths_match_jansson);
     suite_add_tcase(s, envelope_tc);
-    TCase *methods = tcase_create("methods");
-    tcase_set_timeout(methods, 60);
-    tcase_add_test(methods, eth_call_results_and_errors);
-    tcase_add_test(methods, eth_call_precheck_messages);
-    tcase_add_test(methods, eth_call_blocks_and_overrides);
-    tcase_add_test(methods, timeout_and_gas_cap);
-    tcase_add_test(methods, estimate_gas_like_geth);
-    tcase_add_test(methods, access_lists);
-    tcase_add_test(methods, reads_and_admin_writes);
-    tcase_add_test(methods, osaka_gas_cap);
-    tcase_add_test(methods, berlin_pricing);
-    suite_add_tcase(s, methods);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    static const struct {
+        const char *name;
+        void (*set_engine)(void);
+    } tiers[] = {{"methods (interp)", on_interp}, {"methods (jit)", on_jit}};
+    for (size_t i = 0; i < sizeof tiers / sizeof tiers[0]; i++) {
+        TCase *methods = tcase_create(tiers[i].name);
+        tcase_add_checked_fixture(methods, tiers[i].set_engine, NULL);
+        tcase_set_timeout(methods, 60);
+        tcase_add_test(methods, eth_call_results_and_errors);
+        tcase_add_test(methods, eth_call_precheck_messages);
+        tcase_add_test(methods, eth_call_blocks_and_overrides);
+        tcase_add_test(methods, timeout_and_gas_cap);
+        tcase_add_test(methods, estimate_gas_like_geth);
+        tcase_add_test(methods, access_lists);
+        tcase_add_test(methods, reads_and_admin_writes);
+        tcase_add_test(methods, osaka_gas_cap);
+        tcase_add_test(methods, berlin_pricing);
+        suite_add_tcase(s, methods);
+    }
+    return test_main(s);
 }

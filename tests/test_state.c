@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "testlib.h"
 #include "vm/code_cache.h"
 #include "base/keccak.h"
 #include "state/memstate.h"
@@ -256,9 +257,5 @@ int main(void)
     tcase_add_test(tc, many_slots_and_accounts);
     tcase_add_test(tc, code_cache_shares_and_evicts_only_unreferenced);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return test_main(s);
 }

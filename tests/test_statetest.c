@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "testlib.h"
 #include "jit/jit.h"
 #include "tools/statetest.h"
 
@@ -49,9 +50,5 @@ int main(void)
     TCase *tc = tcase_create("data");
     tcase_add_test(tc, tx_rules_on_both_tiers);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return test_main(s);
 }

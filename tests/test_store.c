@@ -8,7 +8,6 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <pthread.h>
@@ -22,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "testlib.h"
 #include "alloc.h"
 #include "alloc_gen.h"
 #include "base/clock.h"
@@ -50,25 +50,8 @@
 
 static char tmp_dir[256];
 
-static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb, (void)flag, (void)ftw;
-    return remove(path);
-}
-
-static void make_tmp_dir(void)
-{
-    snprintf(tmp_dir, sizeof tmp_dir, "/tmp/test_store-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(tmp_dir));
-}
-
-static void remove_tmp_dir(void)
-{
-    if (!tmp_dir[0]) return;
-    chmod(tmp_dir, 0700);
-    nftw(tmp_dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-    tmp_dir[0] = '\0';
-}
+static void make_tmp_dir(void) { test_temp_dir(tmp_dir, sizeof tmp_dir, "test_store"); }
+static void remove_tmp_dir(void) { test_remove_dir(tmp_dir); }
 
 static const char *tmp_path(const char *name)
 {
@@ -1372,11 +1355,6 @@ END_TEST
 /* Every fixture's pre state imported into SQLite has the root the
  * in-memory state computes, and every post state the root the fixture
  * records. States that occur more than once are checked once. */
-static const char *fixtures_dir(void)
-{
-    const char *env = getenv("JITEVM_FIXTURES");
-    return env && *env ? env : "../shared/fixtures/state_tests";
-}
 
 /* A set of hashes (linear probing), TRIE_EMPTY_ROOT marking empty slots
  * (the empty root itself, a possible key, is kept apart). */
@@ -1419,12 +1397,7 @@ static bool seen_add(seen_set *s, const hash32 *h)
 
 START_TEST(test_fixture_roots)
 {
-    const char *dir = fixtures_dir();
-    struct stat sb;
-    if (stat(dir, &sb) != 0) {
-        printf("test_fixture_roots: skipped: no fixtures at %s (set JITEVM_FIXTURES)\n", dir);
-        return;
-    }
+    const char *dir = test_fixtures();
     make_tmp_dir();
     char *paths[] = {(char *)dir};
     file_list files;
@@ -1556,31 +1529,40 @@ START_TEST(test_dump_import_round_trip)
     address top = addr_n(0xfff);
     ck_assert(store_set_nonce(d.c, &top, UINT64_MAX, &err));
     check_round_trip(d.c, "generated");
-    /* Fixture states (a spread of files). */
-    const char *dir = fixtures_dir();
-    struct stat sb;
-    if (stat(dir, &sb) == 0) {
-        char *paths[] = {(char *)dir};
-        file_list files;
-        hj_error herr;
-        ck_assert(collect_json_files(paths, 1, NULL, &files, &herr));
-        size_t checked = 0;
-        for (size_t i = 0; i < files.count; i += 40) {
-            size_t n;
-            char *text = read_file(files.paths[i], &n);
-            json_t *doc = json_loadb(text, n, 0, NULL);
-            ck_assert_ptr_nonnull(doc);
-            const char *name = json_object_iter_key(json_object_iter(doc));
-            import_options o = {.case_name = name, .replace = true};
-            ck_assert_msg(alloc_import_text(d.c, files.paths[i], text, n, &o, &st, &err), "%s", err.msg);
-            check_round_trip(d.c, files.paths[i]);
-            checked++;
-            json_decref(doc);
-            free(text);
-        }
-        printf("test_dump_import_round_trip: %zu fixture states round-trip byte for byte\n", checked);
-        file_list_free(&files);
+    db_close(&d);
+    remove_tmp_dir();
+}
+END_TEST
+
+/* The same for fixture states (a spread of files). */
+START_TEST(test_fixture_dump_import_round_trip)
+{
+    const char *dir = test_fixtures();
+    make_tmp_dir();
+    db d = db_new_dev(tmp_path("dev.db"));
+    store_error err;
+    import_stats st;
+    char *paths[] = {(char *)dir};
+    file_list files;
+    hj_error herr;
+    ck_assert(collect_json_files(paths, 1, NULL, &files, &herr));
+    size_t checked = 0;
+    for (size_t i = 0; i < files.count; i += 40) {
+        size_t n;
+        char *text = read_file(files.paths[i], &n);
+        json_t *doc = json_loadb(text, n, 0, NULL);
+        ck_assert_ptr_nonnull(doc);
+        const char *name = json_object_iter_key(json_object_iter(doc));
+        import_options o = {.case_name = name, .replace = true};
+        ck_assert_msg(alloc_import_text(d.c, files.paths[i], text, n, &o, &st, &err), "%s", err.msg);
+        check_round_trip(d.c, files.paths[i]);
+        checked++;
+        json_decref(doc);
+        free(text);
     }
+    printf("test_fixture_dump_import_round_trip: %zu fixture states round-trip byte for byte\n", checked);
+    ck_assert_uint_gt(checked, 0);
+    file_list_free(&files);
     db_close(&d);
     remove_tmp_dir();
 }
@@ -1756,7 +1738,8 @@ static Suite *store_suite(void)
     tcase_add_test(tc, test_commands);
     tcase_add_test(tc, test_genesis_init);
     tcase_add_test(tc, test_dump_import_round_trip);
-    tcase_add_test(tc, test_fixture_roots);
+    if (test_wants_fixtures("test_fixture_dump_import_round_trip")) tcase_add_test(tc, test_fixture_dump_import_round_trip);
+    if (test_wants_fixtures("test_fixture_roots")) tcase_add_test(tc, test_fixture_roots);
     tcase_add_test(tc, test_large_import);
     tcase_add_test(tc, test_kill_during_import);
     suite_add_tcase(s, tc);
@@ -1765,9 +1748,5 @@ static Suite *store_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(store_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return test_main(store_suite());
 }

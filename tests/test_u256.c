@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "testlib.h"
 #include "base/u256.h"
 
 #define CASES 40000
@@ -817,9 +818,5 @@ static Suite *u256_suite(void)
 int main(void)
 {
     mpz_consts_init();
-    SRunner *sr = srunner_create(u256_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed > 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+    return test_main(u256_suite());
 }

@@ -12,8 +12,9 @@
  *
  * Engines:
  *   interp   every frame on the interpreter;
- *   jit      every frame compiled first, synchronously (conformance runs,
- *            benchmarks of the compiler);
+ *   jit      each code compiled before its first frame, synchronously
+ *            (conformance runs, benchmarks of the compiler); code the
+ *            compiler declines and frames under a tracer run interpreted;
  *   tiered   the service's mode: the first frames of a new code hash run on
  *            the interpreter while a background thread compiles it (or loads
  *            it from the program store); later frames run compiled. */

@@ -18,7 +18,7 @@
 #include "vm/opcodes.h"
 #include "base/trie.h"
 
-#define PENDING_REASON "pending: needs bn254/KZG/BLS12-381 precompiles"
+#define PENDING_REASON "pending: listed in the --pending file"
 /* Call frames nest up to 1024 deep; give the workers room for that. */
 #define WORKER_STACK_SIZE ((size_t)512 << 20)
 /* EIP-1559's initial base fee: what go-ethereum assumes when a London-or-

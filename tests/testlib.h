@@ -1,0 +1,64 @@
+/* What the unit tests (tests/test_*.c, check) share: hex decoding and
+ * encoding that fail the test on bad input, fresh temporary directories,
+ * where the state-test fixtures are and whether a run must have them, the
+ * record of skipped tests, and the runner every test's main calls.
+ *
+ * Skips: a test that cannot run here (no fixtures in a user's clone) is not
+ * added to its suite, so check never counts it as passed; test_skip prints
+ * "SKIPPED: <test>: <reason>" and test_main prints how many were skipped
+ * after check's summary. Where a run must have the fixtures (CI=true or
+ * REQUIRE_FIXTURES=1 in the environment), the test is added and fails. */
+#ifndef JITEVM_TESTLIB_H
+#define JITEVM_TESTLIB_H
+
+#include <check.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- hex (lower or upper case digits, an optional 0x) ---- */
+
+/* Decodes `hex` into out (room for cap bytes) and returns the byte count;
+ * fails the test on an odd length, a bad digit or more than cap bytes. */
+size_t test_unhex(const char *hex, uint8_t *out, size_t cap);
+/* The same into a fresh buffer (malloc'd, the caller frees; never NULL,
+ * even for ""); *len gets the byte count. */
+uint8_t *test_unhex_alloc(const char *hex, size_t *len);
+/* Lower-case hex of the len bytes, no 0x, NUL-terminated: out holds 2 * len + 1. */
+void test_hex(char *out, const uint8_t *in, size_t len);
+
+/* ---- temporary directories ---- */
+
+/* Creates a fresh directory $TMPDIR/<prefix>-XXXXXX (/tmp without TMPDIR)
+ * and writes its path into dir (cap bytes); fails the test when it cannot. */
+void test_temp_dir(char *dir, size_t cap, const char *prefix);
+/* Removes dir and everything below it (making dir itself writable first,
+ * for tests that took that away) and empties dir; nothing when dir is "". */
+void test_remove_dir(char *dir);
+
+/* ---- fixtures and skips ---- */
+
+/* The state-test fixtures: $JITEVM_FIXTURES, or ../shared/fixtures/state_tests
+ * (the tests run from the top of the tree, beside ../shared). */
+const char *test_fixtures_dir(void);
+/* Whether this run must have them: CI=true or REQUIRE_FIXTURES=1. */
+bool test_fixtures_required(void);
+/* Whether `test` (which reads the fixtures) should be added to its suite:
+ * true when the fixtures are there or required (the test then fails in
+ * test_fixtures), otherwise false, and the test is recorded as skipped. */
+bool test_wants_fixtures(const char *test);
+/* Inside such a test: the fixtures folder; fails the test, saying why,
+ * when it is absent. */
+const char *test_fixtures(void);
+
+/* Records and prints a test not run here, and why. */
+void test_skip(const char *test, const char *reason);
+
+/* ---- the runner ---- */
+
+/* Runs every test of s (each in its own process, check's default), prints
+ * check's summary and the skipped count; returns main's exit status:
+ * EXIT_FAILURE when any test failed. */
+int test_main(Suite *s);
+
+#endif
