@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "json_reader.h"
+#include "base/hex.h"
 #include "base/keccak.h"
 #include "base/trie.h"
 
@@ -117,38 +118,10 @@ static void keyset_free(keyset *s)
 
 /* ----------------------------------------------------------- hex text */
 
-/* Hex digit values plus one (0: not a hex digit): the importer parses
- * millions of them, a table beats the comparisons. */
-static const uint8_t hex_plus_one[256] = {
-    ['0'] = 1,  ['1'] = 2,  ['2'] = 3,  ['3'] = 4,  ['4'] = 5,  ['5'] = 6,  ['6'] = 7,  ['7'] = 8,
-    ['8'] = 9,  ['9'] = 10, ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
-    ['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16,
-};
-
-static int hex_digit(char c)
-{
-    return (int)hex_plus_one[(uint8_t)c] - 1;
-}
-
-static bool has_hex_prefix(const char *s, size_t n)
-{
-    return n >= 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
-}
-
-static bool all_hex(const char *s, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (hex_digit(s[i]) < 0) return false;
-    return true;
-}
-
 /* 40 hex digits, with or without "0x" (geth accepts both in an alloc). */
 static bool parse_address(const char *s, size_t n, address *out)
 {
-    if (has_hex_prefix(s, n)) s += 2, n -= 2;
-    if (n != 40 || !all_hex(s, n)) return false;
-    for (int i = 0; i < 20; i++) out->b[i] = (uint8_t)(hex_digit(s[2 * i]) << 4 | hex_digit(s[2 * i + 1]));
-    return true;
+    return hex_parse_fixed(s, n, HEX_PREFIX_OPTIONAL, out->b, 20, NULL) == HEX_OK;
 }
 
 enum number_error { NUM_OK, NUM_SYNTAX, NUM_TOO_BIG };
@@ -157,25 +130,8 @@ enum number_error { NUM_OK, NUM_SYNTAX, NUM_TOO_BIG };
  * significant bits. */
 static enum number_error parse_hex_u256(const char *s, size_t n, unsigned bits, u256 *out)
 {
-    if (!has_hex_prefix(s, n) || n == 2) return NUM_SYNTAX;
-    s += 2, n -= 2;
-    while (n > 1 && s[0] == '0') s++, n--;
-    if (n > bits / 4) return all_hex(s, n) ? NUM_TOO_BIG : NUM_SYNTAX;
-    *out = u256_zero();
-    /* 16 digits per limb, from the last digit back. */
-    size_t end = n;
-    for (int limb = 0; end > 0; limb++) {
-        size_t start = end > 16 ? end - 16 : 0;
-        uint64_t acc = 0;
-        for (size_t i = start; i < end; i++) {
-            uint8_t v = hex_plus_one[(uint8_t)s[i]];
-            if (!v) return NUM_SYNTAX;
-            acc = acc << 4 | (uint64_t)(v - 1);
-        }
-        out->w[limb] = acc;
-        end = start;
-    }
-    return NUM_OK;
+    enum hex_status st = hex_parse_quantity(s, n, 0, bits, out, NULL);
+    return st == HEX_OK ? NUM_OK : st == HEX_TOO_BIG ? NUM_TOO_BIG : NUM_SYNTAX;
 }
 
 /* Decimal digits only, value below 2^bits. */
@@ -199,15 +155,6 @@ static enum number_error parse_decimal_u256(const char *s, size_t n, unsigned bi
     if (256 - u256_clz(&v) > bits) return NUM_TOO_BIG;
     *out = v;
     return NUM_OK;
-}
-
-static void put_hex(char *out, const uint8_t *p, size_t n)
-{
-    static const char digits[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = digits[p[i] >> 4];
-        out[2 * i + 1] = digits[p[i] & 15];
-    }
 }
 
 /* ------------------------------------------------------------ importer */
@@ -308,7 +255,7 @@ static bool read_quantity(importer *im, const char *what, unsigned bits, u256 *o
     enum number_error e;
     if (k == JSON_KIND_STRING) {
         if (!jr_string(r, &s, &n)) return false;
-        e = has_hex_prefix(s, n) ? parse_hex_u256(s, n, bits, out) : parse_decimal_u256(s, n, bits, out);
+        e = hex_has_prefix(s, n) ? parse_hex_u256(s, n, bits, out) : parse_decimal_u256(s, n, bits, out);
     } else if (k == JSON_KIND_NUMBER) {
         if (!jr_number(r, &s, &n)) return false;
         e = parse_decimal_u256(s, n, bits, out);
@@ -353,17 +300,14 @@ static bool read_bytes(importer *im, const char *what, bytebuf *out)
     char buf[SHOWN_MAX + 4];
     if (jr_peek(r) != JSON_KIND_STRING) return r->err[0] ? false : bad(im, at, "%s: expected a hex string", what);
     if (!jr_string(r, &s, &n)) return false;
-    if (!has_hex_prefix(s, n)) return bad(im, at, "%s: \"%s\" does not start with \"0x\"", what, shown(s, n, buf));
-    s += 2, n -= 2;
-    for (size_t i = 0; i < n; i++)
-        if (hex_digit(s[i]) < 0)
-            return bad(im, at, "%s: '%c' is not a hex digit", what, (unsigned char)s[i] >= 0x20 ? s[i] : '?');
-    if (n % 2) return bad(im, at, "%s: odd number of hex digits (%zu)", what, n);
     out->len = 0;
-    bytebuf_reserve(out, n / 2);
-    for (size_t i = 0; i < n / 2; i++) out->data[i] = (uint8_t)(hex_digit(s[2 * i]) << 4 | hex_digit(s[2 * i + 1]));
-    out->len = n / 2;
-    return true;
+    hex_detail d;
+    enum hex_status st = hex_parse_bytes(s, n, 0, out, &d);
+    if (st == HEX_OK) return true;
+    if (st == HEX_BAD_DIGIT)
+        return bad(im, at, "%s: '%c' is not a hex digit", what, (unsigned char)s[d.bad_at] >= 0x20 ? s[d.bad_at] : '?');
+    if (st == HEX_ODD_LENGTH) return bad(im, at, "%s: odd number of hex digits (%zu)", what, d.digits);
+    return bad(im, at, "%s: \"%s\" does not start with \"0x\"", what, shown(s, n, buf));
 }
 
 static bool read_storage(importer *im, const address *a)
@@ -411,7 +355,7 @@ static bool read_account(importer *im, const char *key, size_t key_len)
     uint8_t padded[32] = {0};
     memcpy(padded, a.b, 20);
     im->account[0] = '0', im->account[1] = 'x';
-    put_hex(im->account + 2, a.b, 20);
+    hex_encode(a.b, 20, im->account + 2);
     im->account[42] = '\0';
     if (!keyset_add(&im->addresses, padded)) return bad(im, at, "duplicate address");
     at = (jr_peek(r), r->p);
@@ -732,14 +676,13 @@ static bool genesis_field(importer *im, const char *key, size_t key_len, bool *m
     if (!jr_string(r, &s, &n)) return false;
     char buf[SHOWN_MAX + 4];
     if (key_is(key, key_len, "coinbase")) {
-        if (!has_hex_prefix(s, n) || !parse_address(s, n, &h->coinbase))
+        if (hex_parse_fixed(s, n, 0, h->coinbase.b, 20, NULL) != HEX_OK)
             return bad(im, at, "coinbase: \"%s\" is not a 20-byte hex address", shown(s, n, buf));
         return true;
     }
     /* mixHash: the genesis block's prevrandao. */
-    if (n != 66 || !has_hex_prefix(s, n) || !all_hex(s + 2, 64))
+    if (hex_parse_fixed(s, n, 0, h->prevrandao.b, 32, NULL) != HEX_OK)
         return bad(im, at, "mixHash: \"%s\" is not a 32-byte hex hash", shown(s, n, buf));
-    for (int i = 0; i < 32; i++) h->prevrandao.b[i] = (uint8_t)(hex_digit(s[2 + 2 * i]) << 4 | hex_digit(s[3 + 2 * i]));
     return true;
 }
 
@@ -762,7 +705,7 @@ static bool read_document(importer *im)
         /* Fixture case names never start with "0x": such a key is an
          * address, and a malformed one is an error, not a case. */
         address a;
-        if (has_hex_prefix(key, key_len) || parse_address(key, key_len, &a)) {
+        if (hex_has_prefix(key, key_len) || parse_address(key, key_len, &a)) {
             if (!set_kind(im, DOC_ALLOC, at) || !read_account(im, key, key_len)) return false;
             continue;
         }
@@ -912,21 +855,16 @@ typedef struct {
 /* "0x" and the minimal hex digits ("0x0" for zero). */
 static void put_quantity(FILE *out, const u256 *v)
 {
-    uint8_t be[32];
-    u256_store_be(be, v);
-    char hex[2 + 64 + 1] = "0x";
-    put_hex(hex + 2, be, 32);
-    const char *digits = hex + 2;
-    while (digits[0] == '0' && digits[1]) digits++;
-    fputs("0x", out);
-    fputs(digits, out);
+    char hex[HEX_QUANTITY_LEN];
+    hex_encode_quantity(v, hex);
+    fputs(hex, out);
 }
 
 static bool dump_account(void *ctx, const address *a, const account_info *info, const uint8_t *code, size_t code_len)
 {
     dumper *d = ctx;
     char addr[2 + 40 + 1] = "0x";
-    put_hex(addr + 2, a->b, 20);
+    hex_encode(a->b, 20, addr + 2);
     addr[42] = '\0';
     fputs(d->any_account ? ",\n  \"" : "{\n  \"", d->out);
     d->any_account = true;
@@ -940,12 +878,7 @@ static bool dump_account(void *ctx, const address *a, const account_info *info, 
     fputc('"', d->out);
     if (code_len) {
         fputs(",\n    \"code\": \"0x", d->out);
-        char chunk[2 * 4096];
-        for (size_t off = 0; off < code_len; off += 4096) {
-            size_t n = code_len - off < 4096 ? code_len - off : 4096;
-            put_hex(chunk, code + off, n);
-            fwrite(chunk, 1, 2 * n, d->out);
-        }
+        hex_write(code, code_len, d->out);
         fputc('"', d->out);
     }
     return !ferror(d->out);
@@ -964,12 +897,12 @@ static bool dump_slot(void *ctx, const address *a, const u256 *key, const u256 *
     n = lead_len;
     uint8_t be[32];
     u256_store_be(be, key);
-    put_hex(line + n, be, 32);
+    hex_encode(be, 32, line + n);
     n += 64;
     memcpy(line + n, "\": \"0x", 6);
     n += 6;
     u256_store_be(be, value);
-    put_hex(line + n, be, 32);
+    hex_encode(be, 32, line + n);
     n += 64;
     line[n++] = '"';
     fwrite(line, 1, n, d->out);
@@ -1001,7 +934,7 @@ bool alloc_dump(store_conn *c, FILE *out, const address *only, store_error *err)
     }
     if (only && !d.any_account) {
         char addr[2 + 40 + 1] = "0x";
-        put_hex(addr + 2, only->b, 20);
+        hex_encode(only->b, 20, addr + 2);
         addr[42] = '\0';
         return set_error(err, "no account %s in the database", addr);
     }
