@@ -244,6 +244,58 @@ static bool set_kind(importer *im, enum doc_kind kind, const char *at)
                doc_kind_names[im->kind], doc_kind_names[kind]);
 }
 
+/* The start of the next value, which must be of `kind`; else NULL, after
+ * failing with the message (or with the reader's own error). */
+static const char *expect_value(importer *im, enum json_kind kind, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static const char *expect_value(importer *im, enum json_kind kind, const char *fmt, ...)
+{
+    json_reader *r = &im->r;
+    enum json_kind k = jr_peek(r);
+    const char *at = r->p;
+    if (k == kind) return at;
+    if (!r->err[0]) {
+        char msg[256];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof msg, fmt, ap);
+        va_end(ap);
+        bad(im, at, "%s", msg);
+    }
+    return NULL;
+}
+
+/* An object's members one at a time:
+ *     members m;
+ *     if (!open_object(im, &m)) return false;
+ *     while (next_member(im, &m)) { read the value of m.key }
+ *     return m.status == 0;
+ * status: 1 at a member, 0 after the closing brace, -1 on an error. */
+typedef struct {
+    bool first;
+    const char *key;
+    size_t key_len;
+    int status;
+} members;
+
+static bool open_object(importer *im, members *m)
+{
+    m->first = true;
+    m->status = -1;
+    return jr_object_begin(&im->r);
+}
+
+static bool next_member(importer *im, members *m)
+{
+    m->status = jr_object_next(&im->r, &m->first, &m->key, &m->key_len);
+    return m->status == 1;
+}
+
+static bool key_is(const char *key, size_t len, const char *word)
+{
+    return strlen(word) == len && memcmp(key, word, len) == 0;
+}
+
 /* A quantity: a "0x" hex or decimal string, or a JSON integer. */
 static bool read_quantity(importer *im, const char *what, unsigned bits, u256 *out)
 {
@@ -294,12 +346,10 @@ static bool parse_word(importer *im, const char *what, const char *s, size_t n, 
 /* "0x" and an even number of hex digits. */
 static bool read_bytes(importer *im, const char *what, bytebuf *out)
 {
-    json_reader *r = &im->r;
-    const char *at = (jr_peek(r), r->p), *s;
+    const char *at = expect_value(im, JSON_KIND_STRING, "%s: expected a hex string", what), *s;
     size_t n;
     char buf[SHOWN_MAX + 4];
-    if (jr_peek(r) != JSON_KIND_STRING) return r->err[0] ? false : bad(im, at, "%s: expected a hex string", what);
-    if (!jr_string(r, &s, &n)) return false;
+    if (!at || !jr_string(&im->r, &s, &n)) return false;
     out->len = 0;
     hex_detail d;
     enum hex_status st = hex_parse_bytes(s, n, 0, out, &d);
@@ -313,35 +363,28 @@ static bool read_bytes(importer *im, const char *what, bytebuf *out)
 static bool read_storage(importer *im, const address *a)
 {
     json_reader *r = &im->r;
-    const char *at = (jr_peek(r), r->p);
-    if (jr_peek(r) != JSON_KIND_OBJECT) return r->err[0] ? false : bad(im, at, "storage: expected an object");
-    if (!jr_object_begin(r)) return false;
-    bool first = true;
-    const char *key;
-    size_t key_len;
-    int more;
+    members m;
+    if (!expect_value(im, JSON_KIND_OBJECT, "storage: expected an object") || !open_object(im, &m)) return false;
     keyset_clear(&im->slots);
-    while ((more = jr_object_next(r, &first, &key, &key_len)) == 1) {
+    while (next_member(im, &m)) {
         const char *key_at = r->p;
         u256 k, v;
-        if (!parse_word(im, "storage key", key, key_len, key_at, &k)) return false;
+        if (!parse_word(im, "storage key", m.key, m.key_len, key_at, &k)) return false;
         uint8_t be[32];
         u256_store_be(be, &k);
         char buf[SHOWN_MAX + 4];
         if (!keyset_add(&im->slots, be))
-            return bad(im, key_at, "duplicate storage key %s", shown(key, key_len, buf));
-        const char *value_at = (jr_peek(r), r->p), *s;
+            return bad(im, key_at, "duplicate storage key %s", shown(m.key, m.key_len, buf));
+        const char *value_at = expect_value(im, JSON_KIND_STRING, "storage value: expected a hex string"), *s;
         size_t n;
-        if (jr_peek(r) != JSON_KIND_STRING)
-            return r->err[0] ? false : bad(im, value_at, "storage value: expected a hex string");
-        if (!jr_string(r, &s, &n) || !parse_word(im, "storage value", s, n, value_at, &v)) return false;
+        if (!value_at || !jr_string(r, &s, &n) || !parse_word(im, "storage value", s, n, value_at, &v)) return false;
         if (!u256_is_zero(&v)) { /* zero is "no slot", as in the trie */
             im->sink.put_storage(im->sink.ctx, a, &k, &v);
             im->st->slots++;
         }
         progress_tick(im);
     }
-    return more == 0;
+    return m.status == 0;
 }
 
 static bool read_account(importer *im, const char *key, size_t key_len)
@@ -358,45 +401,41 @@ static bool read_account(importer *im, const char *key, size_t key_len)
     hex_encode(a.b, 20, im->account + 2);
     im->account[42] = '\0';
     if (!keyset_add(&im->addresses, padded)) return bad(im, at, "duplicate address");
-    at = (jr_peek(r), r->p);
-    if (jr_peek(r) != JSON_KIND_OBJECT) return r->err[0] ? false : bad(im, at, "expected an account object");
+    if (!expect_value(im, JSON_KIND_OBJECT, "expected an account object")) return false;
     /* The file's account replaces the database's, storage included. */
     if (!im->state_empty) im->sink.delete_account(im->sink.ctx, &a);
     account_info info = {.nonce = 0, .balance = u256_zero(), .code_hash = KECCAK_EMPTY};
     im->code.len = 0;
     unsigned seen = 0;
     enum { SEEN_BALANCE = 1, SEEN_NONCE = 2, SEEN_CODE = 4, SEEN_STORAGE = 8 };
-    if (!jr_object_begin(r)) return false;
-    bool first = true;
-    const char *field;
-    size_t field_len;
-    int more;
-    while ((more = jr_object_next(r, &first, &field, &field_len)) == 1) {
+    members m;
+    if (!open_object(im, &m)) return false;
+    while (next_member(im, &m)) {
         unsigned bit = 0;
         bool ok;
         const char *field_at = r->p;
         if (jr_peek(r) == JSON_KIND_NULL) {
             ok = jr_skip(r); /* null: absent, whichever member */
-        } else if (field_len == 7 && memcmp(field, "balance", 7) == 0) {
+        } else if (key_is(m.key, m.key_len, "balance")) {
             bit = SEEN_BALANCE;
             ok = read_quantity(im, "balance", 256, &info.balance);
-        } else if (field_len == 5 && memcmp(field, "nonce", 5) == 0) {
+        } else if (key_is(m.key, m.key_len, "nonce")) {
             bit = SEEN_NONCE;
             ok = read_u64(im, "nonce", &info.nonce);
-        } else if (field_len == 4 && memcmp(field, "code", 4) == 0) {
+        } else if (key_is(m.key, m.key_len, "code")) {
             bit = SEEN_CODE;
             ok = read_bytes(im, "code", &im->code);
-        } else if (field_len == 7 && memcmp(field, "storage", 7) == 0) {
+        } else if (key_is(m.key, m.key_len, "storage")) {
             bit = SEEN_STORAGE;
             ok = read_storage(im, &a);
         } else {
             ok = jr_skip(r); /* e.g. geth's "secretKey" */
         }
         if (!ok) return false;
-        if (seen & bit) return bad(im, field_at, "duplicate member \"%s\"", shown(field, field_len, buf));
+        if (seen & bit) return bad(im, field_at, "duplicate member \"%s\"", shown(m.key, m.key_len, buf));
         seen |= bit;
     }
-    if (more < 0) return false;
+    if (m.status < 0) return false;
     if (im->code.len) keccak256(im->code.data, im->code.len, info.code_hash.b);
     im->sink.put_account(im->sink.ctx, &a, &info, im->code.data, im->code.len, true);
     im->st->accounts++;
@@ -409,17 +448,11 @@ static bool read_account(importer *im, const char *key, size_t key_len)
 /* An object of accounts (`alloc`, `pre`, a post entry's `state`). */
 static bool read_alloc(importer *im, const char *what)
 {
-    json_reader *r = &im->r;
-    const char *at = (jr_peek(r), r->p);
-    if (jr_peek(r) != JSON_KIND_OBJECT) return r->err[0] ? false : bad(im, at, "%s: expected an object", what);
-    if (!jr_object_begin(r)) return false;
-    bool first = true;
-    const char *key;
-    size_t key_len;
-    int more;
-    while ((more = jr_object_next(r, &first, &key, &key_len)) == 1)
-        if (!read_account(im, key, key_len)) return false;
-    return more == 0;
+    members m;
+    if (!expect_value(im, JSON_KIND_OBJECT, "%s: expected an object", what) || !open_object(im, &m)) return false;
+    while (next_member(im, &m))
+        if (!read_account(im, m.key, m.key_len)) return false;
+    return m.status == 0;
 }
 
 /* ------------------------------------------------------ fixtures, post */
@@ -427,21 +460,15 @@ static bool read_alloc(importer *im, const char *what)
 static bool read_post(importer *im)
 {
     json_reader *r = &im->r;
-    const char *at = (jr_peek(r), r->p);
-    if (jr_peek(r) != JSON_KIND_OBJECT) return r->err[0] ? false : bad(im, at, "post: expected an object");
-    if (!jr_object_begin(r)) return false;
-    bool first = true;
-    const char *key;
-    size_t key_len;
-    int more;
-    while ((more = jr_object_next(r, &first, &key, &key_len)) == 1) {
-        if (strlen(im->o->post_fork) != key_len || strncasecmp(key, im->o->post_fork, key_len) != 0) {
+    members m;
+    if (!expect_value(im, JSON_KIND_OBJECT, "post: expected an object") || !open_object(im, &m)) return false;
+    while (next_member(im, &m)) {
+        if (strlen(im->o->post_fork) != m.key_len || strncasecmp(m.key, im->o->post_fork, m.key_len) != 0) {
             if (!jr_skip(r)) return false;
             continue;
         }
-        at = (jr_peek(r), r->p);
-        if (jr_peek(r) != JSON_KIND_ARRAY) return r->err[0] ? false : bad(im, at, "post.%s: expected an array", im->o->post_fork);
-        if (!jr_array_begin(r)) return false;
+        if (!expect_value(im, JSON_KIND_ARRAY, "post.%s: expected an array", im->o->post_fork) || !jr_array_begin(r))
+            return false;
         bool first_item = true;
         int item;
         for (size_t i = 0; (item = jr_array_next(r, &first_item)) == 1; i++) {
@@ -449,47 +476,39 @@ static bool read_post(importer *im)
                 if (!jr_skip(r)) return false;
                 continue;
             }
-            at = (jr_peek(r), r->p);
-            if (jr_peek(r) != JSON_KIND_OBJECT) return r->err[0] ? false : bad(im, at, "post entry: expected an object");
-            if (!jr_object_begin(r)) return false;
-            bool first_member = true;
-            const char *m;
-            size_t m_len;
-            int member;
-            while ((member = jr_object_next(r, &first_member, &m, &m_len)) == 1) {
-                if (m_len == 5 && memcmp(m, "state", 5) == 0) {
+            members entry;
+            if (!expect_value(im, JSON_KIND_OBJECT, "post entry: expected an object") || !open_object(im, &entry))
+                return false;
+            while (next_member(im, &entry)) {
+                if (key_is(entry.key, entry.key_len, "state")) {
                     if (!read_alloc(im, "post state")) return false;
                     im->post_found = true;
                 } else if (!jr_skip(r)) {
                     return false;
                 }
             }
-            if (member < 0) return false;
+            if (entry.status < 0) return false;
         }
         if (item < 0) return false;
     }
-    return more == 0;
+    return m.status == 0;
 }
 
 /* One member of a test case object. */
 static bool case_member(importer *im, const char *key, size_t key_len)
 {
-    if (key_len == 3 && memcmp(key, "pre", 3) == 0 && !im->o->post_fork) return read_alloc(im, "pre");
-    if (key_len == 4 && memcmp(key, "post", 4) == 0 && im->o->post_fork) return read_post(im);
+    if (key_is(key, key_len, "pre") && !im->o->post_fork) return read_alloc(im, "pre");
+    if (key_is(key, key_len, "post") && im->o->post_fork) return read_post(im);
     return jr_skip(&im->r);
 }
 
 static bool read_case(importer *im)
 {
-    json_reader *r = &im->r;
-    if (!jr_object_begin(r)) return false;
-    bool first = true;
-    const char *key;
-    size_t key_len;
-    int more;
-    while ((more = jr_object_next(r, &first, &key, &key_len)) == 1)
-        if (!case_member(im, key, key_len)) return false;
-    return more == 0;
+    members m;
+    if (!open_object(im, &m)) return false;
+    while (next_member(im, &m))
+        if (!case_member(im, m.key, m.key_len)) return false;
+    return m.status == 0;
 }
 
 /* A member of the top level that is neither an address nor a genesis
@@ -500,8 +519,8 @@ static bool fixture_case(importer *im, const char *key, size_t key_len)
     const char *at = (jr_peek(r), r->p);
     char buf[SHOWN_MAX + 4];
     if (!set_kind(im, DOC_FIXTURE, at)) return false;
-    if (jr_peek(r) != JSON_KIND_OBJECT)
-        return r->err[0] ? false : bad(im, at, "member \"%s\" is not a test case object", shown(key, key_len, buf));
+    if (!expect_value(im, JSON_KIND_OBJECT, "member \"%s\" is not a test case object", shown(key, key_len, buf)))
+        return false;
     if (im->o->case_name) {
         if (strlen(im->o->case_name) != key_len || memcmp(key, im->o->case_name, key_len) != 0) return jr_skip(r);
         im->case_found = true;
@@ -536,27 +555,19 @@ static const geth_fork_key geth_forks[] = {
     {"osakaTime", FORK_OSAKA},
 };
 
-static bool key_is(const char *key, size_t len, const char *word)
-{
-    return strlen(word) == len && memcmp(key, word, len) == 0;
-}
-
 static bool read_blob_schedule(importer *im)
 {
     json_reader *r = &im->r;
-    const char *at = (jr_peek(r), r->p);
-    if (jr_peek(r) != JSON_KIND_OBJECT) return r->err[0] ? false : bad(im, at, "config.blobSchedule: expected an object");
-    if (!jr_object_begin(r)) return false;
-    bool first = true;
-    const char *key;
-    size_t key_len;
-    int more;
-    while ((more = jr_object_next(r, &first, &key, &key_len)) == 1) {
+    members m;
+    if (!expect_value(im, JSON_KIND_OBJECT, "config.blobSchedule: expected an object") || !open_object(im, &m))
+        return false;
+    while (next_member(im, &m)) {
         char name[32];
         int f = -1;
-        if (key_len < sizeof name) {
-            for (size_t i = 0; i < key_len; i++) name[i] = (char)((key[i] >= 'A' && key[i] <= 'Z') ? key[i] + 32 : key[i]);
-            name[key_len] = '\0';
+        if (m.key_len < sizeof name) {
+            for (size_t i = 0; i < m.key_len; i++)
+                name[i] = (char)((m.key[i] >= 'A' && m.key[i] <= 'Z') ? m.key[i] + 32 : m.key[i]);
+            name[m.key_len] = '\0';
             f = store_fork_from_db_name(name);
         }
         if (f < 0) { /* e.g. "bpo1": blob-parameter-only forks are not supported */
@@ -564,41 +575,35 @@ static bool read_blob_schedule(importer *im)
             continue;
         }
         blob_schedule *bs = &im->spec.blob[f];
-        if (!jr_object_begin(r)) return false;
-        bool first_field = true;
-        const char *field;
-        size_t field_len;
-        int member;
-        while ((member = jr_object_next(r, &first_field, &field, &field_len)) == 1) {
-            bool ok = key_is(field, field_len, "target")                  ? read_u64(im, "blob target", &bs->target)
-                      : key_is(field, field_len, "max")                   ? read_u64(im, "blob max", &bs->max)
-                      : key_is(field, field_len, "baseFeeUpdateFraction") ? read_u64(im, "blob update fraction", &bs->update_fraction)
-                                                                          : jr_skip(r);
+        members field;
+        if (!open_object(im, &field)) return false;
+        while (next_member(im, &field)) {
+            const char *k = field.key;
+            size_t k_len = field.key_len;
+            bool ok = key_is(k, k_len, "target")                  ? read_u64(im, "blob target", &bs->target)
+                      : key_is(k, k_len, "max")                   ? read_u64(im, "blob max", &bs->max)
+                      : key_is(k, k_len, "baseFeeUpdateFraction") ? read_u64(im, "blob update fraction", &bs->update_fraction)
+                                                                  : jr_skip(r);
             if (!ok) return false;
         }
-        if (member < 0) return false;
+        if (field.status < 0) return false;
     }
-    return more == 0;
+    return m.status == 0;
 }
 
 static bool read_config(importer *im)
 {
     json_reader *r = &im->r;
-    const char *at = (jr_peek(r), r->p);
-    if (jr_peek(r) != JSON_KIND_OBJECT) return r->err[0] ? false : bad(im, at, "config: expected an object");
-    if (!jr_object_begin(r)) return false;
+    members m;
+    if (!expect_value(im, JSON_KIND_OBJECT, "config: expected an object") || !open_object(im, &m)) return false;
     im->has_config = true;
     uint64_t at_block[sizeof geth_forks / sizeof geth_forks[0]];
     bool given[sizeof geth_forks / sizeof geth_forks[0]] = {false};
     bool ttd_zero = false;
-    bool first = true;
-    const char *key;
-    size_t key_len;
-    int more;
-    while ((more = jr_object_next(r, &first, &key, &key_len)) == 1) {
+    while (next_member(im, &m)) {
         bool ok = true, matched = false;
         for (size_t i = 0; i < sizeof geth_forks / sizeof geth_forks[0]; i++) {
-            if (!key_is(key, key_len, geth_forks[i].key)) continue;
+            if (!key_is(m.key, m.key_len, geth_forks[i].key)) continue;
             matched = true;
             if (jr_peek(r) == JSON_KIND_NULL) {
                 ok = jr_skip(r);
@@ -608,21 +613,21 @@ static bool read_config(importer *im)
             }
         }
         if (matched) {
-        } else if (key_is(key, key_len, "chainId")) {
+        } else if (key_is(m.key, m.key_len, "chainId")) {
             ok = read_u64(im, "config.chainId", &im->spec.config.chain_id);
             im->has_chain_id = true;
-        } else if (key_is(key, key_len, "terminalTotalDifficulty") && jr_peek(r) != JSON_KIND_NULL) {
+        } else if (key_is(m.key, m.key_len, "terminalTotalDifficulty") && jr_peek(r) != JSON_KIND_NULL) {
             u256 ttd;
             ok = read_quantity(im, "config.terminalTotalDifficulty", 256, &ttd);
             ttd_zero = ok && u256_is_zero(&ttd);
-        } else if (key_is(key, key_len, "blobSchedule")) {
+        } else if (key_is(m.key, m.key_len, "blobSchedule")) {
             ok = read_blob_schedule(im);
         } else {
             ok = jr_skip(r);
         }
         if (!ok) return false;
     }
-    if (more < 0) return false;
+    if (m.status < 0) return false;
     chain_config *cfg = &im->spec.config;
     for (size_t i = 0; i < sizeof geth_forks / sizeof geth_forks[0]; i++) {
         if (!given[i]) continue;
@@ -672,8 +677,8 @@ static bool genesis_field(importer *im, const char *key, size_t key_len, bool *m
         im->has_base_fee = true;
         return read_quantity(im, "baseFeePerGas", 256, &h->base_fee);
     }
-    if (jr_peek(r) != JSON_KIND_STRING) return r->err[0] ? false : bad(im, at, "%.*s: expected a hex string", (int)key_len, key);
-    if (!jr_string(r, &s, &n)) return false;
+    if (!expect_value(im, JSON_KIND_STRING, "%.*s: expected a hex string", (int)key_len, key) || !jr_string(r, &s, &n))
+        return false;
     char buf[SHOWN_MAX + 4];
     if (key_is(key, key_len, "coinbase")) {
         if (hex_parse_fixed(s, n, 0, h->coinbase.b, 20, NULL) != HEX_OK)
@@ -691,16 +696,13 @@ static bool genesis_field(importer *im, const char *key, size_t key_len, bool *m
 static bool read_document(importer *im)
 {
     json_reader *r = &im->r;
-    const char *at = (jr_peek(r), r->p);
-    if (jr_peek(r) != JSON_KIND_OBJECT)
-        return r->err[0] ? false : bad(im, at, "expected a JSON object (a genesis file, an alloc or a state-test fixture)");
-    if (!jr_object_begin(r)) return false;
-    bool first = true;
-    const char *key;
-    size_t key_len;
-    int more;
-    while ((more = jr_object_next(r, &first, &key, &key_len)) == 1) {
-        at = r->p;
+    members m;
+    if (!expect_value(im, JSON_KIND_OBJECT, "expected a JSON object (a genesis file, an alloc or a state-test fixture)") ||
+        !open_object(im, &m))
+        return false;
+    while (next_member(im, &m)) {
+        const char *at = r->p, *key = m.key;
+        size_t key_len = m.key_len;
         bool matched;
         /* Fixture case names never start with "0x": such a key is an
          * address, and a malformed one is an error, not a case. */
@@ -720,8 +722,7 @@ static bool read_document(importer *im)
         }
         if (!fixture_case(im, key, key_len)) return false;
     }
-    if (more < 0 || !jr_end(r)) return false;
-    return true;
+    return m.status == 0 && jr_end(r);
 }
 
 static void importer_free(importer *im)
