@@ -22,18 +22,6 @@
 /* Longest piece of input quoted in an error message. */
 #define SHOWN_MAX 66
 
-static bool set_error(store_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static bool set_error(store_error *err, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
-    va_end(ap);
-    for (char *p = err->msg; *p; p++)
-        if (*p == '\n' || *p == '\r') *p = ' ';
-    return false;
-}
-
 /* ------------------------------------------------------------ key sets */
 
 /* A set of 32-byte keys (addresses are zero-padded) that empties in O(1):
@@ -738,20 +726,20 @@ static bool check_document(importer *im, const char *name, store_error *err)
 {
     const import_options *o = im->o;
     if (o->genesis && im->kind != DOC_GENESIS)
-        return set_error(err, "%s: not a geth genesis file (it has no \"alloc\")", name);
+        return store_fail(err, "%s: not a geth genesis file (it has no \"alloc\")", name);
     if (o->genesis && (!im->has_config || !im->has_chain_id))
-        return set_error(err, "%s: the genesis file has no config.chainId", name);
+        return store_fail(err, "%s: the genesis file has no config.chainId", name);
     if ((im->kind == DOC_ALLOC || im->kind == DOC_GENESIS) && (o->case_name || o->post_fork))
-        return set_error(err, "%s: is %s, not a state-test fixture: a test case or post state cannot be chosen", name,
+        return store_fail(err, "%s: is %s, not a state-test fixture: a test case or post state cannot be chosen", name,
                          doc_kind_names[im->kind]);
-    if (o->case_name && !im->case_found) return set_error(err, "%s: no test case named \"%s\"", name, o->case_name);
+    if (o->case_name && !im->case_found) return store_fail(err, "%s: no test case named \"%s\"", name, o->case_name);
     if ((im->kind == DOC_FIXTURE || im->kind == DOC_CASE) && !im->case_found)
-        return set_error(err, "%s: the fixture holds no test case", name);
+        return store_fail(err, "%s: the fixture holds no test case", name);
     if (o->post_fork && !im->post_found)
-        return set_error(err, "%s: no post state for fork %s, index %zu", name, o->post_fork, o->post_index);
+        return store_fail(err, "%s: no post state for fork %s, index %zu", name, o->post_fork, o->post_index);
     if (im->kind == DOC_GENESIS && o->expect_chain_id && im->has_chain_id &&
         im->spec.config.chain_id != o->expect_chain_id)
-        return set_error(err, "%s: the genesis file is for chain id %llu, the database's chain id is %llu", name,
+        return store_fail(err, "%s: the genesis file is for chain id %llu, the database's chain id is %llu", name,
                          (unsigned long long)im->spec.config.chain_id, (unsigned long long)o->expect_chain_id);
     return true;
 }
@@ -791,11 +779,11 @@ bool alloc_import_text(store_conn *c, const char *name, const char *text, size_t
     /* Into an empty state (or a cleared one) there is nothing to replace:
      * the per-account deletes are skipped. */
     im.state_empty = o->replace || (ok && db_has_no_accounts(c, &ok, err));
-    if (ok && !read_document(&im)) ok = set_error(err, "%s: %s", name, im.r.err);
+    if (ok && !read_document(&im)) ok = store_fail(err, "%s: %s", name, im.r.err);
     if (ok) ok = check_document(&im, name, err);
     /* A failure inside a sink call (disk full, ...) surfaces here. */
     store_error sink_err;
-    if (ok && store_take_error(c, &sink_err)) ok = set_error(err, "%s: %s", name, sink_err.msg);
+    if (ok && store_take_error(c, &sink_err)) ok = store_fail(err, "%s: %s", name, sink_err.msg);
     if (ok && o->genesis) {
         chain_spec *g = o->genesis;
         const char *keep_name = g->name;
@@ -820,25 +808,25 @@ bool alloc_import_file(store_conn *c, const char *path, const import_options *o,
 {
     memset(st, 0, sizeof *st);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return set_error(err, "%s: %s", path, strerror(errno));
+    if (fd < 0) return store_fail(err, "%s: %s", path, strerror(errno));
     struct stat sb;
     if (fstat(fd, &sb) != 0) {
         int e = errno;
         close(fd);
-        return set_error(err, "%s: %s", path, strerror(e));
+        return store_fail(err, "%s: %s", path, strerror(e));
     }
     if (S_ISDIR(sb.st_mode)) {
         close(fd);
-        return set_error(err, "%s: is a directory", path);
+        return store_fail(err, "%s: is a directory", path);
     }
     if (sb.st_size == 0) {
         close(fd);
-        return set_error(err, "%s: empty file (expected JSON)", path);
+        return store_fail(err, "%s: empty file (expected JSON)", path);
     }
     void *map = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
     int map_errno = errno;
     close(fd);
-    if (map == MAP_FAILED) return set_error(err, "%s: %s", path, strerror(map_errno));
+    if (map == MAP_FAILED) return store_fail(err, "%s: %s", path, strerror(map_errno));
     madvise(map, (size_t)sb.st_size, MADV_SEQUENTIAL);
     bool ok = alloc_import_text(c, path, map, (size_t)sb.st_size, o, st, err);
     munmap(map, (size_t)sb.st_size);
@@ -930,16 +918,16 @@ bool alloc_dump(store_conn *c, FILE *out, const address *only, store_error *err)
         .account_end = dump_account_end,
     };
     if (!store_visit(c, only, &v, err)) {
-        if (!err->msg[0]) return set_error(err, "cannot write the dump: %s", strerror(errno));
+        if (!err->msg[0]) return store_fail(err, "cannot write the dump: %s", strerror(errno));
         return false;
     }
     if (only && !d.any_account) {
         char addr[2 + 40 + 1] = "0x";
         hex_encode(only->b, 20, addr + 2);
         addr[42] = '\0';
-        return set_error(err, "no account %s in the database", addr);
+        return store_fail(err, "no account %s in the database", addr);
     }
     fputs(d.any_account ? "\n}\n" : "{}\n", out);
-    if (fflush(out) != 0 || ferror(out)) return set_error(err, "cannot write the dump: %s", strerror(errno));
+    if (fflush(out) != 0 || ferror(out)) return store_fail(err, "cannot write the dump: %s", strerror(errno));
     return true;
 }

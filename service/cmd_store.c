@@ -47,7 +47,8 @@ static bool parse_count(const char *s, uint64_t min, uint64_t max, uint64_t *out
     return true;
 }
 
-/* Opens the database and a connection, or prints why not. */
+/* Opens the database and a connection, or prints why not (and leaves both
+ * NULL). */
 static bool open_db(const char *cmd, const char *path, int flags, store **s, store_conn **c)
 {
     store_error err;
@@ -60,6 +61,7 @@ static bool open_db(const char *cmd, const char *path, int flags, store **s, sto
     if (!*c) {
         cli_error(cmd, "%s", err.msg);
         store_close(*s);
+        *s = NULL;
         return false;
     }
     return true;
@@ -492,13 +494,14 @@ static bool bench_generate(const alloc_gen *g, const char *json, long *size)
 /* Imports the alloc into a new database and computes its state root. */
 static bool bench_import(const char *db, const char *json, long size)
 {
+    store *s;
+    store_conn *c;
+    if (!open_db("bench-store", db, STORE_OPEN_CREATE, &s, &c)) return false;
     store_error err;
-    store *s = store_open(db, STORE_OPEN_CREATE, &err);
-    store_conn *c = NULL;
-    bool ok = s && (c = store_connect(s, &err));
     import_stats st;
     double t = now_seconds();
-    if (ok && (ok = alloc_import_file(c, json, NULL, &st, &err))) {
+    bool ok = alloc_import_file(c, json, NULL, &st, &err);
+    if (ok) {
         double import_s = now_seconds() - t;
         printf("  import: %.2f s = %.0f accounts/s, %.0f slots/s (%.1f MB/s of JSON, one transaction)\n", import_s,
                (double)st.accounts / import_s, (double)st.slots / import_s, (double)size / 1e6 / import_s);
@@ -514,8 +517,7 @@ static bool bench_import(const char *db, const char *json, long size)
     /* Closing every connection checkpoints the WAL into the database file,
      * so that the reads after find the pages where a reopened database has
      * them. */
-    store_disconnect(c);
-    store_close(s);
+    close_db(s, c);
     return ok;
 }
 
@@ -591,17 +593,12 @@ int cmd_bench_store(int argc, char **argv)
     int status = EXIT_ERROR;
     store *s = NULL;
     store_conn *c = NULL;
-    store_error err;
     samples sm = {xmalloc(n_samples * sizeof(double)), 0};
 
     printf("store benchmark: %" PRIu64 " accounts, %" PRIu64 " slots (in %s)\n", g.accounts, g.slots, work);
     long size;
     if (!bench_generate(&g, json, &size) || !bench_import(db, json, size)) goto out;
-    s = store_open(db, STORE_OPEN_EXISTING, &err);
-    if (!s || !(c = store_connect(s, &err))) {
-        cli_error("bench-store", "%s", err.msg);
-        goto out;
-    }
+    if (!open_db("bench-store", db, STORE_OPEN_EXISTING, &s, &c)) goto out;
     struct stat sb;
     printf("  database: %.1f MB\n", stat(db, &sb) == 0 ? (double)sb.st_size / 1e6 : 0.0);
     printf("  random reads (state_backend)           median         p99\n");
