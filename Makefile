@@ -52,7 +52,7 @@ all: $(JITEVM)
 # them right after (DUP, SWAP, the compiler's helpers returning a word)
 # miss store forwarding and stall (measured: ~20% of the loop benchmark's
 # time, 2.7x on SIGNEXTEND through a helper): these files use no SSE.
-$(BUILD)/core/vm/interp.o $(BUILD)/core/jit/jit_ops.o: CFLAGS += -fno-tree-slp-vectorize
+$(BUILD)/core/vm/interp.o $(BUILD)/core/vm/opcode_functions.o $(BUILD)/core/jit/jit_ops.o: CFLAGS += -fno-tree-slp-vectorize
 
 $(BUILD)/core/%.o: core/%.c
 	@mkdir -p $(dir $@)

@@ -8,9 +8,9 @@
 #include <strings.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "json_reader.h"
 #include "base/hex.h"
 #include "base/keccak.h"
@@ -175,7 +175,7 @@ typedef struct {
     /* Progress. */
     size_t total;
     unsigned since_check;
-    struct timespec last_report;
+    uint64_t last_report_ns;
 } importer;
 
 /* Fails at `at` (the start of the offending value), with the current
@@ -206,19 +206,13 @@ static const char *shown(const char *s, size_t n, char buf[SHOWN_MAX + 4])
     return buf;
 }
 
-static double elapsed_ns(const struct timespec *from, const struct timespec *to)
-{
-    return (double)(to->tv_sec - from->tv_sec) * 1e9 + (double)(to->tv_nsec - from->tv_nsec);
-}
-
 static void progress_tick(importer *im)
 {
     if (!im->o->progress || ++im->since_check < PROGRESS_CHECK_EVERY) return;
     im->since_check = 0;
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    if (elapsed_ns(&im->last_report, &now) < PROGRESS_INTERVAL_NS) return;
-    im->last_report = now;
+    uint64_t now = monotonic_ns();
+    if (now - im->last_report_ns < PROGRESS_INTERVAL_NS) return;
+    im->last_report_ns = now;
     im->st->bytes_read = jr_offset(&im->r);
     im->o->progress(im->o->progress_ctx, im->st->bytes_read, im->total, im->st);
 }
@@ -769,7 +763,7 @@ bool alloc_import_text(store_conn *c, const char *name, const char *text, size_t
     importer im = {.c = c, .o = o, .st = st, .sink = store_sink(c), .total = len};
     chain_spec_init_empty(&im.spec, name);
     jr_reader_init(&im.r, text, len);
-    clock_gettime(CLOCK_MONOTONIC, &im.last_report);
+    im.last_report_ns = monotonic_ns();
     if (!o->in_transaction && !store_begin(c, err)) {
         importer_free(&im);
         return false;

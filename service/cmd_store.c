@@ -11,10 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "alloc.h"
+#include "base/clock.h"
 #include "alloc_gen.h"
 #include "chains.h"
 #include "cli.h"
@@ -28,13 +28,6 @@ enum { OPT_DB = 256, OPT_CHAIN, OPT_REPLACE, OPT_CASE, OPT_POST, OPT_QUIET, OPT_
 static void print_usage(const char *cmd, const char *text)
 {
     printf("Usage: jitevm %s %s\n", cmd, text);
-}
-
-static double now_seconds(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
 static bool parse_count(const char *s, uint64_t min, uint64_t max, uint64_t *out)
@@ -171,7 +164,7 @@ static void draw_progress(void *ctx, size_t done, size_t total, const import_sta
     bar[WIDTH] = '\0';
     int n = fprintf(stderr, "\r[%s] %3d%%  %.1f/%.1f MB  %" PRIu64 " accounts  %" PRIu64 " slots  %.1f s", bar,
                     total ? (int)(100.0 * (double)done / (double)total) : 100, (double)done / 1e6,
-                    (double)total / 1e6, st->accounts, st->slots, now_seconds() - p->start);
+                    (double)total / 1e6, st->accounts, st->slots, monotonic_seconds() - p->start);
     if (n < p->last_width) fprintf(stderr, "%*s", p->last_width - n, "");
     p->last_width = n;
 }
@@ -224,15 +217,15 @@ int cmd_import(int argc, char **argv)
     store_error err;
     chain_config cfg;
     if (store_get_chain_config(c, &cfg, &err)) o.expect_chain_id = cfg.chain_id;
-    progress_bar bar = {.start = now_seconds()};
+    progress_bar bar = {.start = monotonic_seconds()};
     if (!quiet && isatty(STDERR_FILENO)) {
         o.progress = draw_progress;
         o.progress_ctx = &bar;
     }
     import_stats st;
-    double start = now_seconds();
+    double start = monotonic_seconds();
     bool ok = alloc_import_file(c, file, &o, &st, &err);
-    double seconds = now_seconds() - start;
+    double seconds = monotonic_seconds() - start;
     if (bar.last_width) fputc('\n', stderr);
     close_db(s, c);
     if (!ok) return cli_error("import", "%s", err.msg);
@@ -385,22 +378,22 @@ static double timed_read(const state_backend *b, picker *p, enum read_kind kind,
         if (!(*found = b->get_account(b->ctx, &a, &info))) return 0;
         const uint8_t *code;
         size_t len;
-        double t = now_seconds();
+        double t = monotonic_seconds();
         *found = b->get_code(b->ctx, &info.code_hash, &code, &len) && len > 0;
-        return now_seconds() - t;
+        return monotonic_seconds() - t;
     }
     if (kind == READ_ACCOUNT) {
         uint64_t i = next_random(p) % p->g->accounts;
         if (p->hot) i = (i % p->hot) * (p->g->accounts / p->hot);
         a = alloc_gen_address(p->g, i);
-        double t = now_seconds();
+        double t = monotonic_seconds();
         *found = b->get_account(b->ctx, &a, &info);
-        return now_seconds() - t;
+        return monotonic_seconds() - t;
     }
     pick_slot(p, &a, &key);
-    double t = now_seconds();
+    double t = monotonic_seconds();
     b->get_storage(b->ctx, &a, &key, &value);
-    double dt = now_seconds() - t;
+    double dt = monotonic_seconds() - t;
     *found = !u256_is_zero(&value);
     return dt;
 }
@@ -480,14 +473,14 @@ static bool bench_generate(const alloc_gen *g, const char *json, long *size)
         cli_error("bench-store", "%s: %s", json, strerror(errno));
         return false;
     }
-    double t = now_seconds();
+    double t = monotonic_seconds();
     bool written = alloc_gen_run(g, f, NULL);
     *size = ftell(f);
     if (fclose(f) != 0 || !written) {
         cli_error("bench-store", "%s: write error", json);
         return false;
     }
-    printf("  generated alloc JSON: %.1f MB in %.2f s\n", (double)*size / 1e6, now_seconds() - t);
+    printf("  generated alloc JSON: %.1f MB in %.2f s\n", (double)*size / 1e6, monotonic_seconds() - t);
     return true;
 }
 
@@ -499,19 +492,19 @@ static bool bench_import(const char *db, const char *json, long size)
     if (!open_db("bench-store", db, STORE_OPEN_CREATE, &s, &c)) return false;
     store_error err;
     import_stats st;
-    double t = now_seconds();
+    double t = monotonic_seconds();
     bool ok = alloc_import_file(c, json, NULL, &st, &err);
     if (ok) {
-        double import_s = now_seconds() - t;
+        double import_s = monotonic_seconds() - t;
         printf("  import: %.2f s = %.0f accounts/s, %.0f slots/s (%.1f MB/s of JSON, one transaction)\n", import_s,
                (double)st.accounts / import_s, (double)st.slots / import_s, (double)size / 1e6 / import_s);
     }
-    t = now_seconds();
+    t = monotonic_seconds();
     hash32 root;
     if (ok && (ok = store_state_root(c, &root, &err))) {
         char root_hex[HEX_HASH_LEN];
         hex_from_hash(&root, root_hex);
-        printf("  state root: %.2f s (%s)\n", now_seconds() - t, root_hex);
+        printf("  state root: %.2f s (%s)\n", monotonic_seconds() - t, root_hex);
     }
     if (!ok) cli_error("bench-store", "%s", err.msg);
     /* Closing every connection checkpoints the WAL into the database file,

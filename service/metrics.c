@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/format.h"
 #include "vm/code_cache.h"
 #include "jit/jit.h"
 #include "program_store.h"
@@ -101,46 +102,32 @@ void metrics_inflight_add(int delta) { atomic_fetch_add(&m.inflight, delta); }
 void metrics_queue_depth_add(int delta) { atomic_fetch_add(&m.queue_depth, delta); }
 void metrics_set_draining(bool draining) { atomic_store(&m.draining, draining); }
 
-static void put(bytebuf *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void put(bytebuf *out, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    bytebuf_reserve(out, (size_t)n + 1);
-    va_start(ap, fmt);
-    vsnprintf((char *)out->data + out->len, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    out->len += (size_t)n;
-}
-
 char *metrics_render(size_t *len)
 {
     bytebuf out = {0};
     size_t n_slots = m.n_names + 2;
 
-    put(&out, "# HELP jitevm_rpc_requests_total JSON-RPC calls answered, by method.\n"
+    bytebuf_printf(&out, "# HELP jitevm_rpc_requests_total JSON-RPC calls answered, by method.\n"
               "# TYPE jitevm_rpc_requests_total counter\n");
     for (size_t i = 0; i < n_slots; i++)
-        put(&out, "jitevm_rpc_requests_total{method=\"%s\"} %llu\n", method_label(i),
+        bytebuf_printf(&out, "jitevm_rpc_requests_total{method=\"%s\"} %llu\n", method_label(i),
             (unsigned long long)atomic_load(&m.methods[i].requests));
 
-    put(&out, "# HELP jitevm_rpc_errors_total JSON-RPC calls answered with an error, by method and error code.\n"
+    bytebuf_printf(&out, "# HELP jitevm_rpc_errors_total JSON-RPC calls answered with an error, by method and error code.\n"
               "# TYPE jitevm_rpc_errors_total counter\n");
     for (size_t i = 0; i < n_slots; i++)
         for (size_t c = 0; c <= N_CODES; c++) {
             uint64_t v = atomic_load(&m.methods[i].errors[c]);
             if (!v) continue;
             if (c < N_CODES)
-                put(&out, "jitevm_rpc_errors_total{method=\"%s\",code=\"%d\"} %llu\n", method_label(i),
+                bytebuf_printf(&out, "jitevm_rpc_errors_total{method=\"%s\",code=\"%d\"} %llu\n", method_label(i),
                     error_codes[c], (unsigned long long)v);
             else
-                put(&out, "jitevm_rpc_errors_total{method=\"%s\",code=\"other\"} %llu\n", method_label(i),
+                bytebuf_printf(&out, "jitevm_rpc_errors_total{method=\"%s\",code=\"other\"} %llu\n", method_label(i),
                     (unsigned long long)v);
         }
 
-    put(&out, "# HELP jitevm_rpc_request_duration_seconds Time to answer one JSON-RPC call, by method.\n"
+    bytebuf_printf(&out, "# HELP jitevm_rpc_request_duration_seconds Time to answer one JSON-RPC call, by method.\n"
               "# TYPE jitevm_rpc_request_duration_seconds histogram\n");
     for (size_t i = 0; i < n_slots; i++) {
         const method_stats *s = &m.methods[i];
@@ -148,53 +135,53 @@ char *metrics_render(size_t *len)
         if (!total) continue;
         for (size_t b = 0; b < N_BUCKETS; b++) {
             cumulative += atomic_load(&s->buckets[b]);
-            put(&out, "jitevm_rpc_request_duration_seconds_bucket{method=\"%s\",le=\"%g\"} %llu\n", method_label(i),
+            bytebuf_printf(&out, "jitevm_rpc_request_duration_seconds_bucket{method=\"%s\",le=\"%g\"} %llu\n", method_label(i),
                 bucket_bounds[b], (unsigned long long)cumulative);
         }
-        put(&out, "jitevm_rpc_request_duration_seconds_bucket{method=\"%s\",le=\"+Inf\"} %llu\n", method_label(i),
+        bytebuf_printf(&out, "jitevm_rpc_request_duration_seconds_bucket{method=\"%s\",le=\"+Inf\"} %llu\n", method_label(i),
             (unsigned long long)total);
-        put(&out, "jitevm_rpc_request_duration_seconds_sum{method=\"%s\"} %.9f\n", method_label(i),
+        bytebuf_printf(&out, "jitevm_rpc_request_duration_seconds_sum{method=\"%s\"} %.9f\n", method_label(i),
             (double)atomic_load(&s->sum_ns) / 1e9);
-        put(&out, "jitevm_rpc_request_duration_seconds_count{method=\"%s\"} %llu\n", method_label(i),
+        bytebuf_printf(&out, "jitevm_rpc_request_duration_seconds_count{method=\"%s\"} %llu\n", method_label(i),
             (unsigned long long)total);
     }
 
-    put(&out, "# HELP jitevm_http_responses_total HTTP responses, by status code.\n"
+    bytebuf_printf(&out, "# HELP jitevm_http_responses_total HTTP responses, by status code.\n"
               "# TYPE jitevm_http_responses_total counter\n");
     for (size_t k = 0; k <= N_STATUSES; k++) {
         uint64_t v = atomic_load(&m.http[k]);
         if (k < N_STATUSES)
-            put(&out, "jitevm_http_responses_total{status=\"%d\"} %llu\n", http_statuses[k], (unsigned long long)v);
+            bytebuf_printf(&out, "jitevm_http_responses_total{status=\"%d\"} %llu\n", http_statuses[k], (unsigned long long)v);
         else if (v)
-            put(&out, "jitevm_http_responses_total{status=\"other\"} %llu\n", (unsigned long long)v);
+            bytebuf_printf(&out, "jitevm_http_responses_total{status=\"other\"} %llu\n", (unsigned long long)v);
     }
 
     /* The engine's counts are process-wide: with `serve` that is the service. */
     jit_stats js = jit_get_stats();
     program_store_stats ps = program_store_get_stats();
-    put(&out, "# HELP jitevm_executions_total EVM call frames run, by execution tier (a compiled frame handed to the "
+    bytebuf_printf(&out, "# HELP jitevm_executions_total EVM call frames run, by execution tier (a compiled frame handed to the "
               "interpreter midway counts as compiled).\n"
               "# TYPE jitevm_executions_total counter\n"
               "jitevm_executions_total{tier=\"interpreter\"} %llu\n"
               "jitevm_executions_total{tier=\"compiled\"} %llu\n",
         (unsigned long long)js.frames_interp, (unsigned long long)js.frames_compiled);
-    put(&out, "# HELP jitevm_gas_executed_total Gas used by all EVM executions.\n"
+    bytebuf_printf(&out, "# HELP jitevm_gas_executed_total Gas used by all EVM executions.\n"
               "# TYPE jitevm_gas_executed_total counter\n"
               "jitevm_gas_executed_total %llu\n",
         (unsigned long long)atomic_load(&m.gas));
-    put(&out, "# HELP jitevm_deopts_total Compiled frames handed to the interpreter midway (an unusual case: out of gas, "
+    bytebuf_printf(&out, "# HELP jitevm_deopts_total Compiled frames handed to the interpreter midway (an unusual case: out of gas, "
               "a bad jump, a stack limit).\n"
               "# TYPE jitevm_deopts_total counter\n"
               "jitevm_deopts_total %llu\n",
         (unsigned long long)js.deopts);
-    put(&out, "# HELP jitevm_compile_cache_hits_total Compiled programs loaded from the program store instead of compiled.\n"
+    bytebuf_printf(&out, "# HELP jitevm_compile_cache_hits_total Compiled programs loaded from the program store instead of compiled.\n"
               "# TYPE jitevm_compile_cache_hits_total counter\n"
               "jitevm_compile_cache_hits_total %llu\n"
               "# HELP jitevm_compile_cache_misses_total Program-store lookups that found nothing usable (then compiled).\n"
               "# TYPE jitevm_compile_cache_misses_total counter\n"
               "jitevm_compile_cache_misses_total %llu\n",
         (unsigned long long)js.store_hits, (unsigned long long)js.store_misses);
-    put(&out, "# HELP jitevm_programs_compiled_total Contracts compiled to native code.\n"
+    bytebuf_printf(&out, "# HELP jitevm_programs_compiled_total Contracts compiled to native code.\n"
               "# TYPE jitevm_programs_compiled_total counter\n"
               "jitevm_programs_compiled_total %llu\n"
               "# HELP jitevm_compile_failures_total Compilations refused (code too large, long code without jumps, out of memory); those run interpreted.\n"
@@ -217,7 +204,7 @@ char *metrics_render(size_t *len)
               "jitevm_program_native_bytes %llu\n",
         (unsigned long long)js.compiled, (unsigned long long)js.compile_failed, (double)js.compile_ns / 1e9,
         (unsigned long long)js.queued, (unsigned long long)js.queue_full, (unsigned long long)js.programs, (unsigned long long)js.native_bytes);
-    put(&out, "# HELP jitevm_program_store_saves_total Compiled programs written to the database.\n"
+    bytebuf_printf(&out, "# HELP jitevm_program_store_saves_total Compiled programs written to the database.\n"
               "# TYPE jitevm_program_store_saves_total counter\n"
               "jitevm_program_store_saves_total %llu\n"
               "# HELP jitevm_program_store_save_failures_total Compiled programs that could not be written (still used, not kept).\n"
@@ -232,7 +219,7 @@ char *metrics_render(size_t *len)
         (unsigned long long)ps.saved, (unsigned long long)ps.save_failed, (unsigned long long)ps.rejected,
         (unsigned long long)ps.not_kept);
     code_cache_stats cs = code_cache_get_stats();
-    put(&out, "# HELP jitevm_code_analysis_cache_hits_total Interpreter code-analysis cache hits.\n"
+    bytebuf_printf(&out, "# HELP jitevm_code_analysis_cache_hits_total Interpreter code-analysis cache hits.\n"
               "# TYPE jitevm_code_analysis_cache_hits_total counter\n"
               "jitevm_code_analysis_cache_hits_total %llu\n"
               "# HELP jitevm_code_analysis_cache_misses_total Interpreter code-analysis cache misses.\n"
@@ -242,7 +229,7 @@ char *metrics_render(size_t *len)
               "# TYPE jitevm_code_analysis_cache_bytes gauge\n"
               "jitevm_code_analysis_cache_bytes %llu\n",
         (unsigned long long)cs.hits, (unsigned long long)cs.misses, (unsigned long long)cs.bytes);
-    put(&out, "# HELP jitevm_http_requests_in_flight HTTP requests received and not yet answered.\n"
+    bytebuf_printf(&out, "# HELP jitevm_http_requests_in_flight HTTP requests received and not yet answered.\n"
               "# TYPE jitevm_http_requests_in_flight gauge\n"
               "jitevm_http_requests_in_flight %lld\n"
               "# HELP jitevm_worker_queue_depth Requests waiting for an EVM worker.\n"

@@ -1,9 +1,12 @@
 /* Checks the opcode table against rules stated independently of it: the
- * numbering patterns of the Yellow Paper and the fork each EIP changed. */
+ * numbering patterns of the Yellow Paper, the fork each EIP changed, and
+ * what the specification says an opcode does (halts, jumps, compares,
+ * charges gas beyond its base, touches state) against its kind and flags. */
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "vm/evm_internal.h"
 #include "vm/opcodes.h"
 
 START_TEST(push_dup_swap_log_patterns)
@@ -135,6 +138,118 @@ START_TEST(names_round_trip)
 }
 END_TEST
 
+/* Whether byte `op` is in a list. */
+static bool listed(int op, const int *list, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (list[i] == op) return true;
+    return false;
+}
+#define LISTED(op, list) listed(op, list, sizeof list / sizeof list[0])
+
+/* Yellow Paper 9.4.4 ("normal halting") and EIP-140 (REVERT), with INVALID
+ * (EIP-141) and SELFDESTRUCT: the opcodes after which the frame is over;
+ * JUMP and JUMPI the only ones that continue elsewhere. Together they end
+ * a basic block; nothing else does. */
+START_TEST(halting_and_jumping_opcodes)
+{
+    static const int halts[] = {0x00, 0xf3, 0xfd, 0xfe, 0xff};
+    static const int jumps[] = {0x56, 0x57};
+    for (int op = 0; op < 256; op++) {
+        if (!opcode_table[op].name) continue;
+        ck_assert_msg(opcode_halts(op) == LISTED(op, halts), "%s", opcode_name(op));
+        ck_assert_msg(!!(opcode_table[op].flags & OPF_JUMPS) == LISTED(op, jumps), "%s", opcode_name(op));
+        ck_assert_msg(opcode_ends_block(op) == (LISTED(op, halts) || LISTED(op, jumps)), "%s", opcode_name(op));
+    }
+}
+END_TEST
+
+/* The Yellow Paper's 0x10s: LT, GT, SLT, SGT, EQ and ISZERO push 1 or 0;
+ * AND..SAR in the same row do not. */
+START_TEST(comparisons)
+{
+    for (int op = 0; op < 256; op++)
+        ck_assert_msg(opcode_is_comparison(op) == (op >= 0x10 && op <= 0x15), "%s", opcode_name(op));
+}
+END_TEST
+
+/* The kind column against what the specification says each opcode does:
+ * a STACK function may only compute from its operands; a CONTEXT function
+ * reads the frame or block and can neither charge gas nor fail; whatever
+ * charges more than its base gas (memory growth, copies, EIP-2929 access,
+ * storage, logs, calls), reads world state, writes state or can fail must
+ * be a helper. */
+START_TEST(kinds_match_the_specification)
+{
+    /* Yellow Paper 0s and 10s rows and EIP-145/EIP-7939: functions of the
+     * operands alone, constant gas (EXP's gas depends on its exponent). */
+    static const int pure[] = {0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0b, 0x10, 0x11, 0x12, 0x13,
+                               0x14, 0x15, 0x16, 0x17, 0x18, 0x19, 0x1a, 0x1b, 0x1c, 0x1d, 0x1e};
+    /* Environmental and block information fixed for the frame, constant gas:
+     * ADDRESS, ORIGIN, CALLER, CALLVALUE, CALLDATALOAD, CALLDATASIZE,
+     * CODESIZE, GASPRICE, RETURNDATASIZE, COINBASE, TIMESTAMP, NUMBER,
+     * PREVRANDAO, GASLIMIT, CHAINID, BASEFEE, BLOBBASEFEE, MSIZE. */
+    static const int frame_reads[] = {0x30, 0x32, 0x33, 0x34, 0x35, 0x36, 0x38, 0x3a, 0x3d,
+                                      0x41, 0x42, 0x43, 0x44, 0x45, 0x46, 0x48, 0x4a, 0x59};
+    /* Gas beyond the base: EXP (byte size of the exponent), KECCAK256 and
+     * the copies (per word and memory), memory access (expansion),
+     * EIP-2929 cold access, SSTORE (EIP-2200), LOGn (data), CREATE/CREATE2
+     * (initcode), the calls, RETURN/REVERT (memory), SELFDESTRUCT. */
+    static const int dynamic_gas[] = {0x0a, 0x20, 0x31, 0x37, 0x39, 0x3b, 0x3c, 0x3e, 0x3f, 0x51, 0x52, 0x53, 0x54,
+                                      0x55, 0x5e, 0xa0, 0xa1, 0xa2, 0xa3, 0xa4, 0xf0, 0xf1, 0xf2, 0xf3, 0xf4, 0xf5,
+                                      0xfa, 0xfd, 0xff};
+    /* World state, history or the transaction: SELFBALANCE, BLOCKHASH,
+     * BLOBHASH, TLOAD, TSTORE (EIP-1153; TSTORE fails in a static call). */
+    static const int state_or_tx[] = {0x47, 0x40, 0x49, 0x5c, 0x5d};
+    /* Control flow and the stack moves each tier owns. */
+    static const int control[] = {0x00, 0x50, 0x56, 0x57, 0x58, 0x5a, 0x5b};
+    for (int op = 0; op < 256; op++) {
+        enum opcode_kind k = opcode_kind(op);
+        bool helper = k == OPK_HELPER || k == OPK_HELPER_FAST;
+        if (!opcode_table[op].name || op == 0xfe) {
+            ck_assert_msg(k == OPK_INVALID, "0x%02x", op);
+            continue;
+        }
+        ck_assert_msg((k == OPK_STACK) == LISTED(op, pure), "%s", opcode_name(op));
+        ck_assert_msg((k == OPK_CONTEXT) == LISTED(op, frame_reads), "%s", opcode_name(op));
+        ck_assert_msg(helper == (LISTED(op, dynamic_gas) || LISTED(op, state_or_tx)), "%s", opcode_name(op));
+        ck_assert_msg((k == OPK_BUILTIN) == LISTED(op, control), "%s", opcode_name(op));
+        ck_assert_msg((k == OPK_PUSH) == (op >= 0x5f && op <= 0x7f), "%s", opcode_name(op));
+        ck_assert_msg((k == OPK_DUP) == (op >= 0x80 && op <= 0x8f), "%s", opcode_name(op));
+        ck_assert_msg((k == OPK_SWAP) == (op >= 0x90 && op <= 0x9f), "%s", opcode_name(op));
+    }
+    /* The fast path exists for the word-sized memory accesses only. */
+    for (int op = 0; op < 256; op++)
+        ck_assert_msg((opcode_kind(op) == OPK_HELPER_FAST) == (op == 0x51 || op == 0x52), "%s", opcode_name(op));
+}
+END_TEST
+
+/* A STACK function leaves one result where its operands were; a CONTEXT
+ * one pushes a word or replaces the top (CALLDATALOAD). */
+START_TEST(kind_stack_shapes)
+{
+    for (int op = 0; op < 256; op++) {
+        const opcode_info *info = &opcode_table[op];
+        if (info->kind == OPK_STACK) {
+            ck_assert_uint_eq(info->stack_out, 1);
+            ck_assert_uint_ge(info->stack_in, 1);
+        }
+        if (info->kind == OPK_CONTEXT) {
+            ck_assert_uint_eq(info->stack_out, 1);
+            ck_assert_uint_le(info->stack_in, 1);
+        }
+    }
+}
+END_TEST
+
+/* Every opcode with a shared function has one, and only those. */
+START_TEST(functions_exist_for_their_kinds)
+{
+    for (int op = 0; op < 256; op++)
+        ck_assert_msg((opcode_functions[op] != NULL) == opcode_has_function(op), "%s", opcode_name(op));
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("opcodes");
@@ -146,6 +261,11 @@ int main(void)
     tcase_add_test(tc, repricings);
     tcase_add_test(tc, names_round_trip);
     tcase_add_test(tc, repriced_flag_matches_the_fork_tables);
+    tcase_add_test(tc, halting_and_jumping_opcodes);
+    tcase_add_test(tc, comparisons);
+    tcase_add_test(tc, kinds_match_the_specification);
+    tcase_add_test(tc, kind_stack_shapes);
+    tcase_add_test(tc, functions_exist_for_their_kinds);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -3,7 +3,9 @@
  * key, version or target; the tag's layout against an independent
  * computation; the key file (created private, reused, refused when readable
  * by others or of the wrong size, one key when processes create it at
- * once); malformed hex keys; and 4 threads loading and saving at once. */
+ * once); malformed hex keys; 4 threads loading and saving at once; and a
+ * program stored by a build with another layout (another compiler
+ * version) refused and compiled again. */
 #include <check.h>
 #include <dirent.h>
 #include <errno.h>
@@ -20,10 +22,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "jit/jit.h"
 #include "base/keccak.h"
+#include "jit/jit.h"
 #include "program_store.h"
+#include "state/memstate.h"
 #include "store.h"
+#include "vm/code_cache.h"
+#include "vm/evm.h"
 
 /* ---- helpers ------------------------------------------------------------ */
 
@@ -687,6 +692,145 @@ START_TEST(save_failure_counted)
 }
 END_TEST
 
+/* Runs code_for(n) as a call on the jit engine (Cancun); its status. */
+static enum exec_status run_code(unsigned n)
+{
+    static const address contract = {{[0] = 0xc0, [19] = 0x01}}, sender = {{[19] = 0x5e}};
+    uint8_t code[4];
+    size_t len = code_for(n, code);
+    memstate *m = memstate_new();
+    u256 balance = u256_from_u64(1000000);
+    memstate_put_account(m, &contract, 1, &balance, code, len);
+    memstate_put_account(m, &sender, 0, &balance, NULL, 0);
+    state_backend b = memstate_backend(m);
+    state *st = state_new(&b);
+    block_env block = {.number = 1, .timestamp = 1000, .gas_limit = 30000000};
+    block.chain_id = u256_from_u64(1);
+    block_env_default_blob_schedule(&block, FORK_CANCUN);
+    evm *e = evm_new(st, &block, FORK_CANCUN);
+    evm_set_engine(e, ENGINE_JIT);
+    u256 price = u256_from_u64(1);
+    evm_set_tx_context(e, &sender, &price, NULL, 0);
+    message msg = {.kind = CALL_CALL, .gas = 100000, .recipient = contract, .sender = sender, .code_address = contract};
+    enum exec_status status = evm_execute(e, &msg).status;
+    evm_free(e);
+    state_free(st);
+    memstate_free(m);
+    code_cache_set_budget(0); /* drop the compiled program, as a restart would */
+    code_cache_set_budget((size_t)64 << 20);
+    return status;
+}
+
+/* A jit_store that keeps the last blob saved. */
+static uint8_t *kept_blob;
+static size_t kept_len;
+static void keep_save(void *ctx, const hash32 *h, uint32_t version, const char *target, const uint8_t *blob,
+                      size_t len)
+{
+    (void)ctx, (void)h, (void)version, (void)target;
+    free(kept_blob);
+    kept_blob = malloc(len);
+    memcpy(kept_blob, blob, len);
+    kept_len = len;
+}
+static bool keep_load(void *ctx, const hash32 *h, uint32_t version, const char *target, uint8_t **blob, size_t *len)
+{
+    (void)ctx, (void)h, (void)version, (void)target, (void)blob, (void)len;
+    return false;
+}
+
+/* Puts `blob`, its header's version field set to `blob_version`, as the row
+ * of (h, row_version, TARGET) with a valid tag. */
+static void put_row(store *s, const hash32 *h, uint32_t row_version, uint32_t blob_version, const uint8_t *blob,
+                    size_t len)
+{
+    uint8_t key[32], tag[32];
+    int fd = open(key_path, O_RDONLY);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(read(fd, key, sizeof key), 32);
+    close(fd);
+    uint8_t *copy = malloc(len);
+    memcpy(copy, blob, len);
+    memcpy(copy + 8, &blob_version, 4); /* the blob header's version (jit_blob.c) */
+    program_store_tag(key, h, row_version, TARGET, copy, len, tag);
+    store_error se;
+    store_conn *c = store_connect(s, &se);
+    ck_assert_ptr_nonnull(c);
+    ck_assert_msg(store_put_program(c, h, (int)row_version, TARGET, copy, len, tag, &se), "%s", se.msg);
+    store_disconnect(c);
+    free(copy);
+}
+
+/* The compiler version is a fingerprint of the layout compiled code bakes
+ * in: a build that differs in its ABI, its helper table or its code
+ * generation revision has another version, and its stored programs, tags
+ * valid, are never loaded: the code is compiled again and stored under
+ * this build's version. Also when a row is filed under this version but
+ * its blob says it was built by another. */
+START_TEST(program_of_another_layout_refused_and_recompiled)
+{
+    uint32_t v = JIT_VERSION;
+    ck_assert_uint_ge(v, 1);
+    ck_assert_uint_le(v, 0x7fffffffu);
+    ck_assert_uint_eq(v, jit_version_from(JIT_CODEGEN_REVISION, jit_abi_fingerprint(), jit_helper_fingerprint()));
+    uint32_t other_abi = jit_version_from(JIT_CODEGEN_REVISION, jit_abi_fingerprint() ^ 8, jit_helper_fingerprint());
+    uint32_t other_helpers = jit_version_from(JIT_CODEGEN_REVISION, jit_abi_fingerprint(), jit_helper_fingerprint() + 1);
+    uint32_t other_revision = jit_version_from(JIT_CODEGEN_REVISION + 1, jit_abi_fingerprint(), jit_helper_fingerprint());
+    ck_assert_uint_ne(other_abi, v);
+    ck_assert_uint_ne(other_helpers, v);
+    ck_assert_uint_ne(other_revision, v);
+
+    /* Real programs for codes 20 and 21, as this build compiles them. */
+    jit_store keeper = {.load = keep_load, .save = keep_save};
+    jit_set_store(&keeper);
+    ck_assert_int_eq(run_code(20), EXEC_SUCCESS);
+    uint8_t *blob20 = kept_blob;
+    size_t len20 = kept_len;
+    kept_blob = NULL;
+    ck_assert_int_eq(run_code(21), EXEC_SUCCESS);
+    uint8_t *blob21 = kept_blob;
+    size_t len21 = kept_len;
+    kept_blob = NULL;
+    ck_assert_ptr_nonnull(blob20);
+    ck_assert_ptr_nonnull(blob21);
+
+    store *s = db_create();
+    program_store ps;
+    ps_open(&ps, s, NULL);
+    hash32 h20 = code_hash_of(20), h21 = code_hash_of(21);
+    put_row(s, &h20, other_abi, other_abi, blob20, len20); /* as the other build stored it */
+    put_row(s, &h21, v, other_abi, blob21, len21);         /* filed under ours, built by another */
+    jit_set_store(program_store_hooks(&ps));
+    for (int round = 0; round < 2; round++) {
+        const hash32 *h = round ? &h21 : &h20;
+        jit_stats before = jit_get_stats();
+        ck_assert_int_eq(run_code(round ? 21 : 20), EXEC_SUCCESS);
+        jit_stats after = jit_get_stats();
+        ck_assert_uint_eq(after.store_hits, before.store_hits);
+        ck_assert_uint_eq(after.store_misses, before.store_misses + 1);
+        ck_assert_uint_eq(after.compiled, before.compiled + 1);
+        ck_assert_uint_eq(after.store_saves, before.store_saves + 1);
+        uint8_t *got;
+        size_t got_len;
+        ck_assert(load(&ps, h, v, TARGET, &got, &got_len)); /* stored again under this build's version */
+        ck_assert_uint_eq(got_len, round ? len21 : len20);
+        ck_assert_mem_eq(got, round ? blob21 : blob20, got_len);
+        free(got);
+        /* ... and loaded from there next time, without compiling. */
+        before = jit_get_stats();
+        ck_assert_int_eq(run_code(round ? 21 : 20), EXEC_SUCCESS);
+        after = jit_get_stats();
+        ck_assert_uint_eq(after.store_hits, before.store_hits + 1);
+        ck_assert_uint_eq(after.compiled, before.compiled);
+    }
+    jit_set_store(NULL);
+    free(blob20);
+    free(blob21);
+    program_store_close(&ps);
+    store_close(s);
+}
+END_TEST
+
 static Suite *program_store_suite(void)
 {
     Suite *s = suite_create("program_store");
@@ -704,6 +848,7 @@ static Suite *program_store_suite(void)
     tcase_add_test(tc, concurrent_load_save);
     tcase_add_test(tc, save_failure_counted);
     tcase_add_test(tc, close_waits_for_callbacks);
+    tcase_add_test(tc, program_of_another_layout_refused_and_recompiled);
     suite_add_tcase(s, tc);
     return s;
 }

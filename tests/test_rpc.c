@@ -14,7 +14,9 @@
 #include "config.h"
 #include "hexjson.h"
 #include "jit/jit.h"
+#include "base/format.h"
 #include "base/keccak.h"
+#include "base/params.h"
 #include "log.h"
 #include "state/memstate.h"
 #include "metrics.h"
@@ -930,6 +932,74 @@ START_TEST(eth_call_results_and_errors)
 }
 END_TEST
 
+/* geth's pre-execution checks of a call (tx.c's rules in geth's order),
+ * one broken rule each, in geth's words. */
+#define TO_READER "\"to\":\"0x000000000000000000000000000000000000c000\""
+#define FROM_SENDER "\"from\":\"" SENDER "\""
+#define BLOB_HASH(first) "\"0x" first "00000000000000000000000000000000000000000000000000000000000000\""
+#define AUTH "{\"chainId\":\"0x0\",\"address\":\"0x000000000000000000000000000000000000c000\",\"nonce\":\"0x0\"," \
+             "\"yParity\":\"0x0\",\"r\":\"0x1\",\"s\":\"0x1\"}"
+#define SENDER_CHECKSUMMED "0x00000000000000000000000000000000000000AA"
+
+static void ask_initcode_too_large(rpc_ctx *ctx)
+{
+    size_t n = MAX_INITCODE_SIZE + 1;
+    char *data = xmalloc(2 * n + 1);
+    memset(data, '0', 2 * n);
+    data[2 * n] = '\0';
+    char *req = str_printf(NULL, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"eth_call\",\"params\":"
+                                 "[{" FROM_SENDER ",\"input\":\"0x%s\"}]}", data);
+    ASK_ERR(ctx, req, -32000, "err: max initcode size exceeded: code size 49153 limit 49152 (supplied gas 50000000)");
+    free(req);
+    free(data);
+}
+
+START_TEST(eth_call_precheck_messages)
+{
+    open_store(FORK_OSAKA);
+    rpc_ctx ctx = store_ctx();
+    ASK_ERR(&ctx, CALL("eth_call", "[{" FROM_SENDER ",\"blobVersionedHashes\":[" BLOB_HASH("01") "]}]"), -32000,
+            "err: blob transaction of type create (supplied gas 50000000)");
+    ASK_ERR(&ctx, CALL("eth_call", "[{" TO_READER ",\"blobVersionedHashes\":[]}]"), -32000,
+            "err: blob transaction missing blob hashes (supplied gas 50000000)");
+    ASK_ERR(&ctx,
+            CALL("eth_call", "[{" TO_READER ",\"blobVersionedHashes\":[" BLOB_HASH("01") "," BLOB_HASH("01") ","
+                 BLOB_HASH("01") "," BLOB_HASH("01") "," BLOB_HASH("01") "," BLOB_HASH("01") "," BLOB_HASH("01") "]}]"),
+            -32000, "err: blob transaction has too many blobs (supplied gas 50000000)");
+    ASK_ERR(&ctx, CALL("eth_call", "[{" TO_READER ",\"blobVersionedHashes\":[" BLOB_HASH("01") "," BLOB_HASH("02") "]}]"),
+            -32000, "err: blob 1 has invalid hash version (supplied gas 50000000)");
+    ASK_ERR(&ctx,
+            CALL("eth_call", "[{" FROM_SENDER "," TO_READER ",\"blobVersionedHashes\":[" BLOB_HASH("01") "],"
+                 "\"maxFeePerBlobGas\":\"0x2\"},\"latest\",{},{\"blobBaseFee\":\"0x5\"}]"),
+            -32000, "err: max fee per blob gas less than block blob gas fee: address " SENDER_CHECKSUMMED
+                    " blobGasFeeCap: 2, blobBaseFee: 5 (supplied gas 50000000)");
+    ASK_ERR(&ctx, CALL("eth_call", "[{" FROM_SENDER ",\"authorizationList\":[" AUTH "]}]"), -32000,
+            "err: EIP-7702 transaction cannot be used to create contract (sender " SENDER_CHECKSUMMED
+            ") (supplied gas 50000000)");
+    ASK_ERR(&ctx, CALL("eth_call", "[{" FROM_SENDER "," TO_READER ",\"authorizationList\":[]}]"), -32000,
+            "err: EIP-7702 transaction with empty auth list (sender " SENDER_CHECKSUMMED ") (supplied gas 50000000)");
+    ask_initcode_too_large(&ctx);
+    ASK_ERR(&ctx,
+            CALL("eth_call", "[{" FROM_SENDER "," TO_READER ",\"gasPrice\":\"0x8\",\"value\":"
+                 "\"0xffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff\"}]"),
+            -32000, "err: insufficient funds for gas * price + value: address " SENDER_CHECKSUMMED
+                    " required balance exceeds 256 bits (supplied gas 50000000)");
+    /* 99 non-zero bytes: intrinsic gas 22584, EIP-7623 floor 24960. */
+    ASK_ERR(&ctx,
+            CALL("eth_call", "[{" TO_READER ",\"gas\":\"0x5dc0\",\"input\":\"0x"
+                 "11111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111"
+                 "1111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111\"}]"),
+            -32000, "err: insufficient gas for floor data gas cost: have 24000, want 24960 (supplied gas 24000)");
+    close_store();
+
+    open_store(FORK_CANCUN);
+    ctx = store_ctx();
+    ASK_ERR(&ctx, CALL("eth_call", "[{" FROM_SENDER "," TO_READER ",\"authorizationList\":[" AUTH "]}]"), -32000,
+            "err: transaction type not supported (supplied gas 50000000)");
+    close_store();
+}
+END_TEST
+
 START_TEST(eth_call_blocks_and_overrides)
 {
     open_store(FORK_PRAGUE);
@@ -1208,6 +1278,7 @@ int main(void)
     TCase *methods = tcase_create("methods");
     tcase_set_timeout(methods, 60);
     tcase_add_test(methods, eth_call_results_and_errors);
+    tcase_add_test(methods, eth_call_precheck_messages);
     tcase_add_test(methods, eth_call_blocks_and_overrides);
     tcase_add_test(methods, timeout_and_gas_cap);
     tcase_add_test(methods, estimate_gas_like_geth);

@@ -24,6 +24,7 @@
 
 #include "alloc.h"
 #include "alloc_gen.h"
+#include "base/clock.h"
 #include "chains.h"
 #include "cmd_store.h"
 #include "hexjson.h"
@@ -885,13 +886,12 @@ START_TEST(test_reads_never_block_on_the_writer)
     /* The writer holds an open write transaction with an uncommitted change. */
     ck_assert(store_begin(d.c, &err));
     ck_assert(store_set_balance(d.c, &a, &v2, &err));
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    double t0 = monotonic_seconds();
     account_info got;
     ck_assert(rb.get_account(rb.ctx, &a, &got));
-    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double t1 = monotonic_seconds();
     ck_assert(u256_eq(&got.balance, &v1)); /* the last commit, not the pending change */
-    ck_assert_msg(t1.tv_sec - t0.tv_sec < 1, "the read waited for the writer");
+    ck_assert_msg(t1 - t0 < 1, "the read waited for the writer");
     /* A snapshot keeps seeing its state across another commit, and the
      * next snapshot sees the commit (the account cache is revalidated). */
     ck_assert(store_read_begin(reader, &err));
@@ -1599,13 +1599,6 @@ static void gen_to_memstate_slot(void *ctx, const address *a, const u256 *key, c
     memstate_put_storage(ctx, a, key, value);
 }
 
-static double seconds_since(const struct timespec *t0)
-{
-    struct timespec t1;
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) * 1e-9;
-}
-
 START_TEST(test_large_import)
 {
     make_tmp_dir();
@@ -1625,15 +1618,14 @@ START_TEST(test_large_import)
     db d = db_open(tmp_path("big.db"), STORE_OPEN_CREATE);
     store_error err;
     import_stats st;
-    struct timespec t0;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    double t0 = monotonic_seconds();
     ck_assert_msg(alloc_import_file(d.c, json, NULL, &st, &err), "%s", err.msg);
-    double import_s = seconds_since(&t0);
+    double import_s = monotonic_seconds() - t0;
     ck_assert_uint_eq(st.accounts, g.accounts);
     ck_assert_uint_eq(st.slots, g.slots);
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    t0 = monotonic_seconds();
     hash32 got = db_root(d.c);
-    double root_s = seconds_since(&t0);
+    double root_s = monotonic_seconds() - t0;
     ck_assert_hash_eq(got, want);
     uint64_t accounts, slots;
     ck_assert(store_counts(d.c, &accounts, &slots, NULL, &err));
@@ -1678,10 +1670,9 @@ START_TEST(test_kill_during_import)
     hash32 before = db_root(d.c);
     store_error err;
     import_stats st;
-    struct timespec t0;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    double t0 = monotonic_seconds();
     ck_assert_msg(alloc_import_file(d.c, json, NULL, &st, &err), "%s", err.msg);
-    double duration = seconds_since(&t0);
+    double duration = monotonic_seconds() - t0;
     hash32 after = db_root(d.c);
     db_close(&d);
 

@@ -55,6 +55,7 @@ enum {
  * (BPO forks) overrides the target, maximum and update fraction. */
 enum {
     GAS_PER_BLOB = 131072,
+    BLOB_HASH_VERSION_KZG = 0x01,          /* a versioned hash's first byte */
     OSAKA_MAX_BLOBS_PER_TX = 6,            /* EIP-7594 */
     CANCUN_BLOB_TARGET = 3,
     CANCUN_BLOB_MAX = 6,

@@ -47,6 +47,14 @@ static void mul_full(const u256 *a, const u256 *b, uint64_t p[8])
     }
 }
 
+bool u256_mul_checked(const u256 *a, const u256 *b, u256 *out)
+{
+    uint64_t p[8];
+    mul_full(a, b, p);
+    for (int i = 0; i < 4; i++) out->w[i] = p[i];
+    return (p[4] | p[5] | p[6] | p[7]) == 0;
+}
+
 /* ---- division primitives ------------------------------------------------ */
 
 /* (hi:lo) / d for hi < d; the quotient fits one limb. */

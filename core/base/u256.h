@@ -263,4 +263,16 @@ u256 u256_exp(const u256 *base, const u256 *exponent);
 /* Quotient and remainder together (the shared long division). */
 void u256_divmod(const u256 *a, const u256 *b, u256 *quot, u256 *rem);
 
+/* Checked arithmetic (fees and balances, not EVM words): *out = a op b,
+ * and false when the exact result does not fit 256 bits (then *out holds
+ * the result mod 2^256). `out` may be `a` or `b`. */
+bool u256_mul_checked(const u256 *a, const u256 *b, u256 *out);
+static inline bool u256_add_checked(const u256 *a, const u256 *b, u256 *out)
+{
+    u256 sum = u256_add(a, b); /* out may be a or b */
+    bool fits = !u256_lt(&sum, a);
+    *out = sum;
+    return fits;
+}
+
 #endif

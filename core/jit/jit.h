@@ -33,9 +33,25 @@ enum engine { ENGINE_INTERP, ENGINE_JIT, ENGINE_TIERED };
 bool engine_parse(const char *name, enum engine *out);
 const char *engine_name(enum engine e);
 
-/* Bumped whenever the generated code or the blob layout changes: stored
- * programs of another version are never loaded. */
-#define JIT_VERSION 1
+/* The compiler version programs are stored and looked up under: a
+ * fingerprint of JIT_CODEGEN_REVISION, of the layout compiled code bakes in
+ * (the offsets of the frame and context fields it reads and writes, the
+ * status codes it returns, the stack limit), of the helper table's calling
+ * conventions and of the opcode tables whose gas and stack effects it
+ * compiles in. A program built by a build that differs in any of these is
+ * refused automatically and compiled again. Always in 1..INT32_MAX (the
+ * store keeps it as a SQL integer). */
+uint32_t jit_compiler_version(void);
+#define JIT_VERSION (jit_compiler_version())
+/* Bumped when the generated code changes in a way the fingerprint cannot
+ * see (a bug fixed in code generation, a new blob field). */
+#define JIT_CODEGEN_REVISION 2
+
+/* The two halves of the fingerprint, and the version they make: exposed so
+ * that tests can name the version of a build with another layout. */
+uint64_t jit_abi_fingerprint(void);
+uint64_t jit_helper_fingerprint(void);
+uint32_t jit_version_from(uint32_t revision, uint64_t abi_fingerprint, uint64_t helper_fingerprint);
 
 /* Compilations waiting at most: a flood of new code (say, eth_call state
  * overrides) must not pile up memory; the rest run interpreted for now. */

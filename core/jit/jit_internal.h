@@ -1,7 +1,22 @@
-/* What the compiler (jit_compile.c), its runtime (jit_runtime.c) and the
- * generated code share. */
+/* What the parts of the compiler tier share with each other and with the
+ * code they generate:
+ *   jit_analysis.c  bytecode to a per-block description (jit_block);
+ *   jit_codegen.c   that description to x86-64 (via x86_encode.c);
+ *   jit_compile.c   the driver: limits, analysis, codegen, layout;
+ *   jit_abi.c       the layout compiled code depends on, asserted and
+ *                   fingerprinted into the stored compiler version;
+ *   jit_mcode.c     executable memory (W^X);
+ *   jit_blob.c      the stored form of a program;
+ *   jit_store.c     the program store hooks;
+ *   jit_tier.c      which program a frame runs, the background queue;
+ *   jit_stats.c     process-wide counters;
+ *   jit_runtime.c   running a program, engine names, targets;
+ *   jit_ops.c       the helper table compiled code calls through. */
 #ifndef JITEVM_JIT_INTERNAL_H
 #define JITEVM_JIT_INTERNAL_H
+
+#include <stdatomic.h>
+#include <stddef.h>
 
 #include "vm/evm_internal.h"
 #include "jit/jit.h"
@@ -11,7 +26,8 @@
 #define JIT_DEOPT 0x7f
 
 /* The generated code's view of one run. Its field offsets are baked into
- * the code (hence JIT_VERSION). */
+ * the code; jit_abi.c asserts what the code assumes of them and folds them
+ * into JIT_VERSION. */
 typedef struct {
     u256 *sp;                     /* in: top of stack (stack_bottom when empty); out on deopt */
     int64_t gas;                  /* in */
@@ -21,6 +37,23 @@ typedef struct {
     const atomic_int *abort_flag; /* polled at every taken jump */
     uint32_t deopt_pc;            /* out */
 } jit_ctx;
+
+/* Every field compiled code reads or writes, with the size it accesses it
+ * as: (struct, field, bytes). Code generation names an offset only through
+ * JIT_OFFSET, which exists for the fields listed here; jit_abi.c asserts
+ * each size and alignment and folds each offset into JIT_VERSION. */
+#define JIT_ABI_FIELDS(X)                                                                             \
+    X(jit_ctx, sp, 8) X(jit_ctx, gas, 8) X(jit_ctx, stack_bottom, 8) X(jit_ctx, jump_table, 8)         \
+    X(jit_ctx, native, 8) X(jit_ctx, abort_flag, 8) X(jit_ctx, deopt_pc, 4)                            \
+    X(frame, gas, 8) X(frame, memory, 8) X(frame, memory_size, 8)
+
+enum jit_abi_offset {
+#define JIT_ABI_OFFSET_ENUM(type, field, bytes) JIT_OFFSET_##type##_##field = offsetof(type, field),
+    JIT_ABI_FIELDS(JIT_ABI_OFFSET_ENUM)
+#undef JIT_ABI_OFFSET_ENUM
+};
+/* The offset of a field compiled code uses (a compile error for others). */
+#define JIT_OFFSET(type, field) ((int32_t)JIT_OFFSET_##type##_##field)
 
 /* A compiled program's position-independent image: what the store keeps. */
 typedef struct {
@@ -38,7 +71,7 @@ void jit_image_free(jit_image *img);
 
 /* The table compiled code calls through (r15): one entry per opcode, a
  * function whose kind the compiler knows from jit_op_kind. */
-extern const void *const jit_helper_table[256];
+#define jit_helper_table opcode_functions
 
 enum jit_op_kind {
     JIT_NATIVE,  /* emitted as machine code */
@@ -48,12 +81,24 @@ enum jit_op_kind {
     JIT_END,     /* like JIT_INSTR, and the frame ends with its status */
     JIT_DEOPT_OP /* handed to the interpreter (undefined, INVALID) */
 };
+/* The opcode table's kind column as the compiler sees it (jit_ops.c). */
 enum jit_op_kind jit_op_kind(uint8_t op);
+
+/* The stack operations of kind OPK_STACK the compiler emits itself, by how. */
+enum jit_native_op {
+    JN_NONE,    /* called through the helper table */
+    JN_ARITH,   /* ADD SUB AND OR XOR MUL: limb by limb, an operand may be a folded PUSH */
+    JN_COMPARE, /* the table's comparisons: flags, then a 0/1 word or a fused JUMPI */
+    JN_NOT,
+};
+enum jit_native_op jit_native_op(uint8_t op);
+
+typedef enum exec_status (*jit_entry_fn)(jit_ctx *ctx, frame *f, const void *const *helpers);
 
 typedef struct jit_program {
     jit_image image;    /* native points at the executable mapping */
     size_t mapped_len;
-    enum exec_status (*entry)(jit_ctx *ctx, frame *f, const void *const *helpers);
+    jit_entry_fn entry;
 } jit_program;
 
 /* Runs frame `f` on program `p` (deopting to the interpreter as needed). */
@@ -66,5 +111,49 @@ const jit_program *jit_program_for(evm *e, const code_info *ci);
 void jit_release_programs(code_info *ci);
 /* Adds an evm's frame counts to the process-wide statistics. */
 void jit_count_frames(uint64_t interp, uint64_t compiled, uint64_t deopts);
+
+/* ---- executable memory (jit_mcode.c) */
+
+/* The program of `img`, its code copied into a mapping that is written
+ * while writable and then made read+execute, never both; `img`'s native
+ * buffer is freed and its jump table moved into the program. NULL (img
+ * untouched) when memory cannot be had. */
+jit_program *jit_mcode_map(jit_image *img);
+void jit_mcode_free(jit_program *p);
+
+/* ---- the stored form (jit_blob.c) */
+
+/* The blob of `img` compiled for fork `f` (malloc'd, *len bytes). */
+uint8_t *jit_blob_from_image(const jit_image *img, enum fork f, size_t *len);
+/* The image in a blob, checked against the code it claims to be for and
+ * against this build's JIT_VERSION; false when it does not fit. */
+bool jit_blob_to_image(const uint8_t *blob, size_t len, const code_info *ci, enum fork f, jit_image *img);
+
+/* ---- the program store (jit_store.c) */
+
+/* Saves the program of (ci, f) when a store is set. */
+void jit_store_save(const code_info *ci, enum fork f, const jit_image *img);
+/* The stored blob for (ci, f): false when there is no store or no blob. */
+bool jit_store_load(const code_info *ci, enum fork f, uint8_t **blob, size_t *len);
+
+/* Grows an array of `elem`-byte items to hold at least `need` (its
+ * capacity in *cap), doubling. */
+static inline void *jit_grow(void *p, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap) return p;
+    size_t n = *cap ? *cap : 64;
+    while (n < need) n *= 2;
+    *cap = n;
+    return xrealloc(p, n * elem);
+}
+
+/* ---- statistics (jit_stats.c) */
+
+typedef struct {
+    atomic_uint_fast64_t frames_interp, frames_compiled, deopts, compiled, compile_failed, compile_ns;
+    atomic_uint_fast64_t store_hits, store_misses, store_saves, queued, queue_full, programs, native_bytes;
+} jit_counters;
+extern jit_counters jit_count;
+
 
 #endif

@@ -1,8 +1,17 @@
-/* BLS12-381 arithmetic: see bls12_381.h. Formulas are the standard ones
- * (Jacobian a=0 from the Explicit-Formulas Database, projective Miller-loop
- * steps from Costello-Lange-Naehrig / Aranha et al. 2011, SSWU and the
- * isogenies from RFC 9380); derivations of the parts specific to this tower
- * are in the comments where they are used. */
+/* BLS12-381 arithmetic: see bls12_381.h.
+ *
+ * What is BLS12-381's own lives here: the base field (Montgomery, 6 limbs,
+ * with the mulx/adcx/adox product when the CPU has BMI2 and ADX), square
+ * roots and signs, xi = 1 + u, the Frobenius, psi and twist constants, the
+ * placement of line values on this M-type twist, the Miller loop over the
+ * bits of |x|, the final exponentiation, the subgroup tests, cofactor
+ * clearing and the map constants. The tower, the Miller-loop steps and the
+ * Jacobian arithmetic (with MSM) come from the templates shared with BN254
+ * (tower_impl.h, jacobian_impl.h); the map to the curve and compressed
+ * decoding, the same for G1 and G2, from bls_group_impl.h. Formulas are the
+ * standard ones (Explicit-Formulas Database, Costello-Lange-Naehrig /
+ * Aranha et al. 2011, RFC 9380); derivations of the parts specific to this
+ * tower are in the comments where they are used. */
 #include "precompile/bls12_381.h"
 
 #include <pthread.h>
@@ -10,6 +19,11 @@
 #include <string.h>
 
 #include "base/types.h"
+
+typedef bls_fp fp;
+typedef bls_fp2 fp2;
+typedef bls_fp6 fp6;
+typedef bls_fp12 fp12;
 
 __extension__ typedef unsigned __int128 u128;
 
@@ -326,11 +340,7 @@ static void mont_mul(uint64_t r[6], const uint64_t a[6], const uint64_t b[6])
 #endif
     mont_mul_portable(r, a, b);
 }
-
-void bls_fp_zero(bls_fp *r) { memset(r, 0, sizeof *r); }
-void bls_fp_one(bls_fp *r) { *r = FP_ONE; }
-
-bool bls_fp_is_zero(const bls_fp *a)
+static inline bool fp_is_zero(const fp *a)
 {
     uint64_t acc = 0;
     #pragma GCC unroll 6
@@ -338,7 +348,7 @@ bool bls_fp_is_zero(const bls_fp *a)
     return acc == 0;
 }
 
-bool bls_fp_eq(const bls_fp *a, const bls_fp *b)
+static inline bool fp_eq(const fp *a, const fp *b)
 {
     return memcmp(a->l, b->l, sizeof a->l) == 0;
 }
@@ -348,7 +358,7 @@ bool bls_fp_eq(const bls_fp *a, const bls_fp *b)
  * p subtracted, and the stored sum restored by cmov when that borrowed;
  * the difference gets p added back, the stored difference kept by cmov
  * when nothing borrowed. All reads of a and b precede the stores. */
-void bls_fp_add(bls_fp *r, const bls_fp *a, const bls_fp *b)
+static inline void fp_add(fp *r, const fp *a, const fp *b)
 {
     uint64_t t[6], x;
     __asm__ volatile(
@@ -366,7 +376,7 @@ void bls_fp_add(bls_fp *r, const bls_fp *a, const bls_fp *b)
         : "cc", "memory");
 }
 
-void bls_fp_sub(bls_fp *r, const bls_fp *a, const bls_fp *b)
+static inline void fp_sub(fp *r, const fp *a, const fp *b)
 {
     uint64_t t[6], x, m;
     __asm__ volatile(
@@ -386,7 +396,7 @@ void bls_fp_sub(bls_fp *r, const bls_fp *a, const bls_fp *b)
         : "cc", "memory");
 }
 #else
-void bls_fp_add(bls_fp *r, const bls_fp *a, const bls_fp *b)
+static inline void fp_add(fp *r, const fp *a, const fp *b)
 {
     uint64_t t[6];
     uint64_t carry = 0;
@@ -399,7 +409,7 @@ void bls_fp_add(bls_fp *r, const bls_fp *a, const bls_fp *b)
     fp_reduce_once(r, t); /* a + b < 2p < 2^384: no carry out */
 }
 
-void bls_fp_sub(bls_fp *r, const bls_fp *a, const bls_fp *b)
+static inline void fp_sub(fp *r, const fp *a, const fp *b)
 {
     uint64_t t[6];
     uint64_t borrow = 0;
@@ -423,18 +433,19 @@ void bls_fp_sub(bls_fp *r, const bls_fp *a, const bls_fp *b)
 
 #endif
 
-void bls_fp_neg(bls_fp *r, const bls_fp *a)
+static inline void fp_neg(fp *r, const fp *a)
 {
-    bls_fp zero;
-    bls_fp_zero(&zero);
-    bls_fp_sub(r, &zero, a);
+    static const fp zero = {{0}};
+    fp_sub(r, &zero, a);
 }
 
-void bls_fp_mul(bls_fp *r, const bls_fp *a, const bls_fp *b) { mont_mul(r->l, a->l, b->l); }
-void bls_fp_sqr(bls_fp *r, const bls_fp *a) { mont_mul(r->l, a->l, a->l); }
+static inline void fp_dbl(fp *r, const fp *a) { fp_add(r, a, a); }
+
+static inline void fp_mul(fp *r, const fp *a, const fp *b) { mont_mul(r->l, a->l, b->l); }
+static inline void fp_sqr(fp *r, const fp *a) { mont_mul(r->l, a->l, a->l); }
 
 /* a/2: add p when odd, then shift (halving commutes with the Montgomery factor). */
-static void fp_half(bls_fp *r, const bls_fp *a)
+static void fp_half(fp *r, const fp *a)
 {
     uint64_t t[7];
     uint64_t carry = 0;
@@ -448,13 +459,13 @@ static void fp_half(bls_fp *r, const bls_fp *a)
     for (int i = 0; i < 6; i++) r->l[i] = (t[i] >> 1) | (t[i + 1] << 63);
 }
 
-void bls_fp_from_u64(bls_fp *r, uint64_t v)
+static void fp_from_u64(fp *r, uint64_t v)
 {
     uint64_t t[6] = {v, 0, 0, 0, 0, 0};
     mont_mul(r->l, t, R2);
 }
 
-static void fp_to_plain(uint64_t out[6], const bls_fp *a)
+static void fp_to_plain(uint64_t out[6], const fp *a)
 {
     static const uint64_t one_plain[6] = {1, 0, 0, 0, 0, 0};
     mont_mul(out, a->l, one_plain);
@@ -468,7 +479,7 @@ static bool limbs_less(const uint64_t *a, const uint64_t *b, size_t n)
     return false;
 }
 
-bool bls_fp_from_bytes(bls_fp *r, const uint8_t in[48])
+bool bls_fp_from_bytes(fp *r, const uint8_t in[48])
 {
     uint64_t t[6];
     for (int i = 0; i < 6; i++) {
@@ -481,7 +492,7 @@ bool bls_fp_from_bytes(bls_fp *r, const uint8_t in[48])
     return true;
 }
 
-void bls_fp_to_bytes(uint8_t out[48], const bls_fp *a)
+void bls_fp_to_bytes(uint8_t out[48], const fp *a)
 {
     uint64_t t[6];
     fp_to_plain(t, a);
@@ -503,16 +514,16 @@ static unsigned exponent_bit(const uint64_t *e, size_t i) { return (unsigned)(e[
 
 /* Sliding windows of up to 5 bits over odd powers a, a^3, ..., a^31:
  * for a 381-bit exponent about 381 squarings and 70 products. */
-void bls_fp_pow(bls_fp *r, const bls_fp *a, const uint64_t *e, size_t n)
+static void fp_pow(fp *r, const fp *a, const uint64_t *e, size_t n)
 {
-    bls_fp odd[16], a2, acc = FP_ONE;
+    fp odd[16], a2, acc = FP_ONE;
     odd[0] = *a;
-    bls_fp_sqr(&a2, a);
-    for (int i = 1; i < 16; i++) bls_fp_mul(&odd[i], &odd[i - 1], &a2);
+    fp_sqr(&a2, a);
+    for (int i = 1; i < 16; i++) fp_mul(&odd[i], &odd[i - 1], &a2);
     size_t i = limbs_bit_length(e, n);
     while (i > 0) {
         if (!exponent_bit(e, i - 1)) {
-            bls_fp_sqr(&acc, &acc);
+            fp_sqr(&acc, &acc);
             i--;
             continue;
         }
@@ -521,30 +532,30 @@ void bls_fp_pow(bls_fp *r, const bls_fp *a, const uint64_t *e, size_t n)
         while (!exponent_bit(e, i - len)) len--;
         unsigned w = 0;
         for (size_t j = 0; j < len; j++) {
-            bls_fp_sqr(&acc, &acc);
+            fp_sqr(&acc, &acc);
             w = (w << 1) | exponent_bit(e, i - 1 - j);
         }
-        bls_fp_mul(&acc, &acc, &odd[w >> 1]);
+        fp_mul(&acc, &acc, &odd[w >> 1]);
         i -= len;
     }
     *r = acc;
 }
 
-void bls_fp_inv(bls_fp *r, const bls_fp *a) { bls_fp_pow(r, a, P_MINUS_2, 6); }
+static void fp_inv(fp *r, const fp *a) { fp_pow(r, a, P_MINUS_2, 6); }
 
 /* p = 3 mod 4, so a^((p+1)/4) is a square root whenever one exists. */
-bool bls_fp_sqrt(bls_fp *r, const bls_fp *a)
+static bool fp_sqrt(fp *r, const fp *a)
 {
-    bls_fp s, check;
-    bls_fp_pow(&s, a, P_PLUS_1_DIV_4, 6);
-    bls_fp_sqr(&check, &s);
-    if (!bls_fp_eq(&check, a)) return false;
+    fp s, check;
+    fp_pow(&s, a, P_PLUS_1_DIV_4, 6);
+    fp_sqr(&check, &s);
+    if (!fp_eq(&check, a)) return false;
     *r = s;
     return true;
 }
 
 /* RFC 9380 sgn0 for Fp: the parity of the canonical value. */
-static int fp_sgn0(const bls_fp *a)
+static int fp_sgn0(const fp *a)
 {
     uint64_t t[6];
     fp_to_plain(t, a);
@@ -552,7 +563,7 @@ static int fp_sgn0(const bls_fp *a)
 }
 
 /* Whether the canonical value exceeds (p-1)/2 (the compressed-point sign). */
-static bool fp_is_lexicographically_largest(const bls_fp *a)
+static bool fp_is_lexicographically_largest(const fp *a)
 {
     uint64_t t[6];
     fp_to_plain(t, a);
@@ -560,7 +571,7 @@ static bool fp_is_lexicographically_largest(const bls_fp *a)
 }
 
 /* Parses a big-endian hex string of at most 96 digits (a table constant). */
-static void fp_from_hex(bls_fp *r, const char *hex)
+static void fp_from_hex(fp *r, const char *hex)
 {
     uint8_t be[48] = {0};
     size_t len = strlen(hex);
@@ -572,109 +583,40 @@ static void fp_from_hex(bls_fp *r, const char *hex)
     bls_fp_from_bytes(r, be);
 }
 
+
 /* ======================================================================
- * Fp2 = Fp[u]/(u^2 + 1)
+ * The tower Fp2 = Fp[u]/(u^2 + 1), Fp6 = Fp2[v]/(v^3 - xi), Fp12 =
+ * Fp6[w]/(w^2 - v) with xi = 1 + u, the Miller-loop steps and the point
+ * arithmetic of G1 and G2: the templates shared with BN254
  * ==================================================================== */
 
-void bls_fp2_zero(bls_fp2 *r) { memset(r, 0, sizeof *r); }
-void bls_fp2_one(bls_fp2 *r)
-{
-    r->c0 = FP_ONE;
-    bls_fp_zero(&r->c1);
-}
-bool bls_fp2_is_zero(const bls_fp2 *a) { return bls_fp_is_zero(&a->c0) && bls_fp_is_zero(&a->c1); }
-bool bls_fp2_eq(const bls_fp2 *a, const bls_fp2 *b) { return bls_fp_eq(&a->c0, &b->c0) && bls_fp_eq(&a->c1, &b->c1); }
-
-void bls_fp2_add(bls_fp2 *r, const bls_fp2 *a, const bls_fp2 *b)
-{
-    bls_fp_add(&r->c0, &a->c0, &b->c0);
-    bls_fp_add(&r->c1, &a->c1, &b->c1);
-}
-
-void bls_fp2_sub(bls_fp2 *r, const bls_fp2 *a, const bls_fp2 *b)
-{
-    bls_fp_sub(&r->c0, &a->c0, &b->c0);
-    bls_fp_sub(&r->c1, &a->c1, &b->c1);
-}
-
-void bls_fp2_neg(bls_fp2 *r, const bls_fp2 *a)
-{
-    bls_fp_neg(&r->c0, &a->c0);
-    bls_fp_neg(&r->c1, &a->c1);
-}
-
-/* Karatsuba: three Fp products. */
-void bls_fp2_mul(bls_fp2 *r, const bls_fp2 *a, const bls_fp2 *b)
-{
-    bls_fp t0, t1, s0, s1;
-    bls_fp_mul(&t0, &a->c0, &b->c0);
-    bls_fp_mul(&t1, &a->c1, &b->c1);
-    bls_fp_add(&s0, &a->c0, &a->c1);
-    bls_fp_add(&s1, &b->c0, &b->c1);
-    bls_fp_mul(&s0, &s0, &s1);
-    bls_fp_sub(&r->c0, &t0, &t1);
-    bls_fp_sub(&s0, &s0, &t0);
-    bls_fp_sub(&r->c1, &s0, &t1);
-}
-
-/* (a0 + a1 u)^2 = (a0 + a1)(a0 - a1) + 2 a0 a1 u. */
-void bls_fp2_sqr(bls_fp2 *r, const bls_fp2 *a)
-{
-    bls_fp s, d, m;
-    bls_fp_add(&s, &a->c0, &a->c1);
-    bls_fp_sub(&d, &a->c0, &a->c1);
-    bls_fp_mul(&m, &a->c0, &a->c1);
-    bls_fp_mul(&r->c0, &s, &d);
-    bls_fp_add(&r->c1, &m, &m);
-}
-
-static void fp2_mul_fp(bls_fp2 *r, const bls_fp2 *a, const bls_fp *s)
-{
-    bls_fp_mul(&r->c0, &a->c0, s);
-    bls_fp_mul(&r->c1, &a->c1, s);
-}
-
 /* Times the Fp6 non-residue xi = 1 + u. */
-static void fp2_mul_by_xi(bls_fp2 *r, const bls_fp2 *a)
+static inline void fp2_mul_xi(fp2 *r, const fp2 *a)
 {
-    bls_fp t;
-    bls_fp_sub(&t, &a->c0, &a->c1);
-    bls_fp_add(&r->c1, &a->c0, &a->c1);
+    fp t;
+    fp_sub(&t, &a->c0, &a->c1);
+    fp_add(&r->c1, &a->c0, &a->c1);
     r->c0 = t;
 }
 
-/* The Frobenius map of Fp2: u^p = -u. */
-static void fp2_conj(bls_fp2 *r, const bls_fp2 *a)
-{
-    r->c0 = a->c0;
-    bls_fp_neg(&r->c1, &a->c1);
-}
+#define TOWER_TWIST_B3 THREE_B_G2
+#define TOWER_PUBLIC(name) bls_##name
+#define TOWER_PAIRING_G1 bls_g1_affine
+#define TOWER_PAIRING_G2 bls_g2_affine
+#define TOWER_FINAL_EXP bls_final_exponentiation
+#include "precompile/tower_impl.h"
 
-static void fp2_half(bls_fp2 *r, const bls_fp2 *a)
-{
-    fp_half(&r->c0, &a->c0);
-    fp_half(&r->c1, &a->c1);
-}
+/* ======================================================================
+ * Fp2 square roots and signs
+ * ==================================================================== */
 
-void bls_fp2_inv(bls_fp2 *r, const bls_fp2 *a)
+static void fp2_pow(fp2 *r, const fp2 *a, const uint64_t *e, size_t n)
 {
-    bls_fp n, t;
-    bls_fp_sqr(&n, &a->c0);
-    bls_fp_sqr(&t, &a->c1);
-    bls_fp_add(&n, &n, &t);
-    bls_fp_inv(&n, &n);
-    bls_fp_mul(&r->c0, &a->c0, &n);
-    bls_fp_mul(&t, &a->c1, &n);
-    bls_fp_neg(&r->c1, &t);
-}
-
-void bls_fp2_pow(bls_fp2 *r, const bls_fp2 *a, const uint64_t *e, size_t n)
-{
-    bls_fp2 acc, base = *a;
-    bls_fp2_one(&acc);
+    fp2 acc, base = *a;
+    fp2_set_one(&acc);
     for (size_t i = limbs_bit_length(e, n); i-- > 0;) {
-        bls_fp2_sqr(&acc, &acc);
-        if ((e[i / 64] >> (i % 64)) & 1) bls_fp2_mul(&acc, &acc, &base);
+        fp2_sqr(&acc, &acc);
+        if ((e[i / 64] >> (i % 64)) & 1) fp2_mul(&acc, &acc, &base);
     }
     *r = acc;
 }
@@ -682,853 +624,52 @@ void bls_fp2_pow(bls_fp2 *r, const bls_fp2 *a, const uint64_t *e, size_t n)
 /* Square root by the norm: for a = a0 + a1 u with a1 != 0, a root x0 + x1 u
  * has x0^2 = (a0 + sqrt(a0^2 + a1^2))/2 (one of the two signs) and
  * x1 = a1 / (2 x0). */
-bool bls_fp2_sqrt(bls_fp2 *r, const bls_fp2 *a)
+static bool fp2_sqrt(fp2 *r, const fp2 *a)
 {
-    bls_fp2 cand;
-    if (bls_fp_is_zero(&a->c1)) {
+    fp2 cand;
+    if (fp_is_zero(&a->c1)) {
         /* a is in Fp: its root is in Fp, or is a multiple of u (-1 is a non-square). */
-        bls_fp neg;
-        if (bls_fp_sqrt(&cand.c0, &a->c0)) {
-            bls_fp_zero(&cand.c1);
+        fp neg;
+        if (fp_sqrt(&cand.c0, &a->c0)) {
+            fp_set_zero(&cand.c1);
         } else {
-            bls_fp_neg(&neg, &a->c0);
-            if (!bls_fp_sqrt(&cand.c1, &neg)) return false;
-            bls_fp_zero(&cand.c0);
+            fp_neg(&neg, &a->c0);
+            if (!fp_sqrt(&cand.c1, &neg)) return false;
+            fp_set_zero(&cand.c0);
         }
         *r = cand;
         return true;
     }
-    bls_fp norm, t, s, x0sq;
-    bls_fp_sqr(&norm, &a->c0);
-    bls_fp_sqr(&t, &a->c1);
-    bls_fp_add(&norm, &norm, &t);
-    if (!bls_fp_sqrt(&s, &norm)) return false;
-    bls_fp_add(&x0sq, &a->c0, &s);
+    fp norm, t, s, x0sq;
+    fp_sqr(&norm, &a->c0);
+    fp_sqr(&t, &a->c1);
+    fp_add(&norm, &norm, &t);
+    if (!fp_sqrt(&s, &norm)) return false;
+    fp_add(&x0sq, &a->c0, &s);
     fp_half(&x0sq, &x0sq);
-    if (!bls_fp_sqrt(&cand.c0, &x0sq)) {
-        bls_fp_sub(&x0sq, &a->c0, &s);
+    if (!fp_sqrt(&cand.c0, &x0sq)) {
+        fp_sub(&x0sq, &a->c0, &s);
         fp_half(&x0sq, &x0sq);
-        if (!bls_fp_sqrt(&cand.c0, &x0sq)) return false;
+        if (!fp_sqrt(&cand.c0, &x0sq)) return false;
     }
-    bls_fp_add(&t, &cand.c0, &cand.c0);
-    bls_fp_inv(&t, &t);
-    bls_fp_mul(&cand.c1, &a->c1, &t);
-    bls_fp2 check;
-    bls_fp2_sqr(&check, &cand);
-    if (!bls_fp2_eq(&check, a)) return false;
+    fp_add(&t, &cand.c0, &cand.c0);
+    fp_inv(&t, &t);
+    fp_mul(&cand.c1, &a->c1, &t);
+    fp2 check;
+    fp2_sqr(&check, &cand);
+    if (!fp2_eq(&check, a)) return false;
     *r = cand;
     return true;
 }
 
 /* RFC 9380 sgn0 for Fp2. */
-static int fp2_sgn0(const bls_fp2 *a)
+static int fp2_sgn0(const fp2 *a)
 {
     int sign0 = fp_sgn0(&a->c0);
-    bool zero0 = bls_fp_is_zero(&a->c0);
+    bool zero0 = fp_is_zero(&a->c0);
     int sign1 = fp_sgn0(&a->c1);
     return sign0 | (zero0 && sign1);
 }
-
-/* ======================================================================
- * Fp6 = Fp2[v]/(v^3 - xi)
- * ==================================================================== */
-
-static void fp6_add(bls_fp6 *r, const bls_fp6 *a, const bls_fp6 *b)
-{
-    bls_fp2_add(&r->c0, &a->c0, &b->c0);
-    bls_fp2_add(&r->c1, &a->c1, &b->c1);
-    bls_fp2_add(&r->c2, &a->c2, &b->c2);
-}
-
-static void fp6_sub(bls_fp6 *r, const bls_fp6 *a, const bls_fp6 *b)
-{
-    bls_fp2_sub(&r->c0, &a->c0, &b->c0);
-    bls_fp2_sub(&r->c1, &a->c1, &b->c1);
-    bls_fp2_sub(&r->c2, &a->c2, &b->c2);
-}
-
-static void fp6_neg(bls_fp6 *r, const bls_fp6 *a)
-{
-    bls_fp2_neg(&r->c0, &a->c0);
-    bls_fp2_neg(&r->c1, &a->c1);
-    bls_fp2_neg(&r->c2, &a->c2);
-}
-
-/* Karatsuba over the three coefficients: six Fp2 products. */
-static void fp6_mul(bls_fp6 *r, const bls_fp6 *a, const bls_fp6 *b)
-{
-    bls_fp2 t0, t1, t2, s, u, c0, c1, c2;
-    bls_fp2_mul(&t0, &a->c0, &b->c0);
-    bls_fp2_mul(&t1, &a->c1, &b->c1);
-    bls_fp2_mul(&t2, &a->c2, &b->c2);
-    /* c0 = t0 + xi (a1 b2 + a2 b1) */
-    bls_fp2_add(&s, &a->c1, &a->c2);
-    bls_fp2_add(&u, &b->c1, &b->c2);
-    bls_fp2_mul(&s, &s, &u);
-    bls_fp2_sub(&s, &s, &t1);
-    bls_fp2_sub(&s, &s, &t2);
-    fp2_mul_by_xi(&s, &s);
-    bls_fp2_add(&c0, &s, &t0);
-    /* c1 = a0 b1 + a1 b0 + xi t2 */
-    bls_fp2_add(&s, &a->c0, &a->c1);
-    bls_fp2_add(&u, &b->c0, &b->c1);
-    bls_fp2_mul(&s, &s, &u);
-    bls_fp2_sub(&s, &s, &t0);
-    bls_fp2_sub(&s, &s, &t1);
-    fp2_mul_by_xi(&u, &t2);
-    bls_fp2_add(&c1, &s, &u);
-    /* c2 = a0 b2 + a2 b0 + t1 */
-    bls_fp2_add(&s, &a->c0, &a->c2);
-    bls_fp2_add(&u, &b->c0, &b->c2);
-    bls_fp2_mul(&s, &s, &u);
-    bls_fp2_sub(&s, &s, &t0);
-    bls_fp2_sub(&s, &s, &t2);
-    bls_fp2_add(&c2, &s, &t1);
-    r->c0 = c0;
-    r->c1 = c1;
-    r->c2 = c2;
-}
-
-/* Chung-Hasan SQR2. */
-static void fp6_sqr(bls_fp6 *r, const bls_fp6 *a)
-{
-    bls_fp2 s0, s1, s2, s3, s4, t;
-    bls_fp2_sqr(&s0, &a->c0);
-    bls_fp2_mul(&s1, &a->c0, &a->c1);
-    bls_fp2_add(&s1, &s1, &s1);
-    bls_fp2_sub(&t, &a->c0, &a->c1);
-    bls_fp2_add(&t, &t, &a->c2);
-    bls_fp2_sqr(&s2, &t);
-    bls_fp2_mul(&s3, &a->c1, &a->c2);
-    bls_fp2_add(&s3, &s3, &s3);
-    bls_fp2_sqr(&s4, &a->c2);
-    /* c2 = s1 + s2 + s3 - s0 - s4 */
-    bls_fp2_add(&t, &s1, &s2);
-    bls_fp2_add(&t, &t, &s3);
-    bls_fp2_sub(&t, &t, &s0);
-    bls_fp2_sub(&r->c2, &t, &s4);
-    /* c0 = s0 + xi s3, c1 = s1 + xi s4 */
-    fp2_mul_by_xi(&s3, &s3);
-    bls_fp2_add(&r->c0, &s0, &s3);
-    fp2_mul_by_xi(&s4, &s4);
-    bls_fp2_add(&r->c1, &s1, &s4);
-}
-
-/* Times v: (a0, a1, a2) -> (xi a2, a0, a1). */
-static void fp6_mul_by_v(bls_fp6 *r, const bls_fp6 *a)
-{
-    bls_fp2 t;
-    fp2_mul_by_xi(&t, &a->c2);
-    r->c2 = a->c1;
-    r->c1 = a->c0;
-    r->c0 = t;
-}
-
-/* a * (b0 + b1 v). */
-static void fp6_mul_by_01(bls_fp6 *r, const bls_fp6 *a, const bls_fp2 *b0, const bls_fp2 *b1)
-{
-    bls_fp2 t0, t1, s, u, c0, c1, c2;
-    bls_fp2_mul(&t0, &a->c0, b0);
-    bls_fp2_mul(&t1, &a->c1, b1);
-    bls_fp2_mul(&s, &a->c2, b1);
-    fp2_mul_by_xi(&s, &s);
-    bls_fp2_add(&c0, &t0, &s);
-    bls_fp2_add(&s, &a->c0, &a->c1);
-    bls_fp2_add(&u, b0, b1);
-    bls_fp2_mul(&s, &s, &u);
-    bls_fp2_sub(&s, &s, &t0);
-    bls_fp2_sub(&c1, &s, &t1);
-    bls_fp2_mul(&s, &a->c2, b0);
-    bls_fp2_add(&c2, &t1, &s);
-    r->c0 = c0;
-    r->c1 = c1;
-    r->c2 = c2;
-}
-
-/* a * (b1 v). */
-static void fp6_mul_by_1(bls_fp6 *r, const bls_fp6 *a, const bls_fp2 *b1)
-{
-    bls_fp2 c0, c1, c2;
-    bls_fp2_mul(&c0, &a->c2, b1);
-    fp2_mul_by_xi(&c0, &c0);
-    bls_fp2_mul(&c1, &a->c0, b1);
-    bls_fp2_mul(&c2, &a->c1, b1);
-    r->c0 = c0;
-    r->c1 = c1;
-    r->c2 = c2;
-}
-
-static void fp6_inv(bls_fp6 *r, const bls_fp6 *a)
-{
-    bls_fp2 t0, t1, t2, s, d;
-    /* t0 = a0^2 - xi a1 a2, t1 = xi a2^2 - a0 a1, t2 = a1^2 - a0 a2 */
-    bls_fp2_sqr(&t0, &a->c0);
-    bls_fp2_mul(&s, &a->c1, &a->c2);
-    fp2_mul_by_xi(&s, &s);
-    bls_fp2_sub(&t0, &t0, &s);
-    bls_fp2_sqr(&t1, &a->c2);
-    fp2_mul_by_xi(&t1, &t1);
-    bls_fp2_mul(&s, &a->c0, &a->c1);
-    bls_fp2_sub(&t1, &t1, &s);
-    bls_fp2_sqr(&t2, &a->c1);
-    bls_fp2_mul(&s, &a->c0, &a->c2);
-    bls_fp2_sub(&t2, &t2, &s);
-    /* d = a0 t0 + xi (a2 t1 + a1 t2) */
-    bls_fp2_mul(&d, &a->c2, &t1);
-    bls_fp2_mul(&s, &a->c1, &t2);
-    bls_fp2_add(&d, &d, &s);
-    fp2_mul_by_xi(&d, &d);
-    bls_fp2_mul(&s, &a->c0, &t0);
-    bls_fp2_add(&d, &d, &s);
-    bls_fp2_inv(&d, &d);
-    bls_fp2_mul(&r->c0, &t0, &d);
-    bls_fp2_mul(&r->c1, &t1, &d);
-    bls_fp2_mul(&r->c2, &t2, &d);
-}
-
-/* v = w^2, so the v and v^2 coefficients pick up gamma_2 and gamma_4. */
-static void fp6_frobenius(bls_fp6 *r, const bls_fp6 *a)
-{
-    fp2_conj(&r->c0, &a->c0);
-    fp2_conj(&r->c1, &a->c1);
-    bls_fp2_mul(&r->c1, &r->c1, &FROB_GAMMA[2]);
-    fp2_conj(&r->c2, &a->c2);
-    bls_fp2_mul(&r->c2, &r->c2, &FROB_GAMMA[4]);
-}
-
-/* ======================================================================
- * Fp12 = Fp6[w]/(w^2 - v)
- * ==================================================================== */
-
-void bls_fp12_one(bls_fp12 *r)
-{
-    memset(r, 0, sizeof *r);
-    r->c0.c0.c0 = FP_ONE;
-}
-
-bool bls_fp12_eq(const bls_fp12 *a, const bls_fp12 *b)
-{
-    const bls_fp2 *x = &a->c0.c0, *y = &b->c0.c0;
-    for (int i = 0; i < 6; i++) {
-        if (!bls_fp2_eq(&x[i], &y[i])) return false;
-    }
-    return true;
-}
-
-bool bls_fp12_is_one(const bls_fp12 *a)
-{
-    bls_fp12 one;
-    bls_fp12_one(&one);
-    return bls_fp12_eq(a, &one);
-}
-
-void bls_fp12_mul(bls_fp12 *r, const bls_fp12 *a, const bls_fp12 *b)
-{
-    bls_fp6 t0, t1, s, u;
-    fp6_mul(&t0, &a->c0, &b->c0);
-    fp6_mul(&t1, &a->c1, &b->c1);
-    fp6_add(&s, &a->c0, &a->c1);
-    fp6_add(&u, &b->c0, &b->c1);
-    fp6_mul(&s, &s, &u);
-    fp6_sub(&s, &s, &t0);
-    fp6_sub(&r->c1, &s, &t1);
-    fp6_mul_by_v(&t1, &t1);
-    fp6_add(&r->c0, &t0, &t1);
-}
-
-/* (a0 + a1 w)^2 = (a0 + a1)(a0 + v a1) - (1 + v) a0 a1 + 2 a0 a1 w. */
-void bls_fp12_sqr(bls_fp12 *r, const bls_fp12 *a)
-{
-    bls_fp6 ab, s, t;
-    fp6_mul(&ab, &a->c0, &a->c1);
-    fp6_add(&s, &a->c0, &a->c1);
-    fp6_mul_by_v(&t, &a->c1);
-    fp6_add(&t, &t, &a->c0);
-    fp6_mul(&s, &s, &t);
-    fp6_sub(&s, &s, &ab);
-    fp6_mul_by_v(&t, &ab);
-    fp6_sub(&r->c0, &s, &t);
-    fp6_add(&r->c1, &ab, &ab);
-}
-
-void bls_fp12_inv(bls_fp12 *r, const bls_fp12 *a)
-{
-    bls_fp6 t, s;
-    fp6_sqr(&t, &a->c0);
-    fp6_sqr(&s, &a->c1);
-    fp6_mul_by_v(&s, &s);
-    fp6_sub(&t, &t, &s);
-    fp6_inv(&t, &t);
-    fp6_mul(&r->c0, &a->c0, &t);
-    fp6_mul(&s, &a->c1, &t);
-    fp6_neg(&r->c1, &s);
-}
-
-/* a^(p^6): w^(p^6) = -w. In the cyclotomic subgroup this is the inverse. */
-void bls_fp12_conj(bls_fp12 *r, const bls_fp12 *a)
-{
-    r->c0 = a->c0;
-    fp6_neg(&r->c1, &a->c1);
-}
-
-/* c1 = b0 w + b1 w^3 + b2 w^5 picks up gamma_1, gamma_3, gamma_5. */
-void bls_fp12_frobenius(bls_fp12 *r, const bls_fp12 *a)
-{
-    fp6_frobenius(&r->c0, &a->c0);
-    fp2_conj(&r->c1.c0, &a->c1.c0);
-    bls_fp2_mul(&r->c1.c0, &r->c1.c0, &FROB_GAMMA[1]);
-    fp2_conj(&r->c1.c1, &a->c1.c1);
-    bls_fp2_mul(&r->c1.c1, &r->c1.c1, &FROB_GAMMA[3]);
-    fp2_conj(&r->c1.c2, &a->c1.c2);
-    bls_fp2_mul(&r->c1.c2, &r->c1.c2, &FROB_GAMMA[5]);
-}
-
-void bls_fp12_pow(bls_fp12 *r, const bls_fp12 *a, const uint64_t *e, size_t n)
-{
-    bls_fp12 acc, base = *a;
-    bls_fp12_one(&acc);
-    for (size_t i = limbs_bit_length(e, n); i-- > 0;) {
-        bls_fp12_sqr(&acc, &acc);
-        if ((e[i / 64] >> (i % 64)) & 1) bls_fp12_mul(&acc, &acc, &base);
-    }
-    *r = acc;
-}
-
-/* ======================================================================
- * G1: y^2 = x^3 + 4 over Fp, Jacobian coordinates
- * ==================================================================== */
-
-void bls_g1_set_infinity(bls_g1 *r)
-{
-    r->x = FP_ONE;
-    r->y = FP_ONE;
-    bls_fp_zero(&r->z);
-}
-
-bool bls_g1_is_infinity(const bls_g1 *a) { return bls_fp_is_zero(&a->z); }
-
-void bls_g1_from_affine(bls_g1 *r, const bls_g1_affine *a)
-{
-    if (a->infinity) {
-        bls_g1_set_infinity(r);
-        return;
-    }
-    r->x = a->x;
-    r->y = a->y;
-    r->z = FP_ONE;
-}
-
-void bls_g1_to_affine(bls_g1_affine *r, const bls_g1 *a)
-{
-    if (bls_g1_is_infinity(a)) {
-        memset(r, 0, sizeof *r);
-        r->infinity = true;
-        return;
-    }
-    bls_fp zinv, zinv2, zinv3;
-    bls_fp_inv(&zinv, &a->z);
-    bls_fp_sqr(&zinv2, &zinv);
-    bls_fp_mul(&zinv3, &zinv2, &zinv);
-    bls_fp_mul(&r->x, &a->x, &zinv2);
-    bls_fp_mul(&r->y, &a->y, &zinv3);
-    r->infinity = false;
-}
-
-bool bls_g1_eq(const bls_g1 *a, const bls_g1 *b)
-{
-    bool ai = bls_g1_is_infinity(a), bi = bls_g1_is_infinity(b);
-    if (ai || bi) return ai && bi;
-    /* X1 Z2^2 == X2 Z1^2 and Y1 Z2^3 == Y2 Z1^3 */
-    bls_fp z1z1, z2z2, l, r;
-    bls_fp_sqr(&z1z1, &a->z);
-    bls_fp_sqr(&z2z2, &b->z);
-    bls_fp_mul(&l, &a->x, &z2z2);
-    bls_fp_mul(&r, &b->x, &z1z1);
-    if (!bls_fp_eq(&l, &r)) return false;
-    bls_fp_mul(&l, &a->y, &z2z2);
-    bls_fp_mul(&l, &l, &b->z);
-    bls_fp_mul(&r, &b->y, &z1z1);
-    bls_fp_mul(&r, &r, &a->z);
-    return bls_fp_eq(&l, &r);
-}
-
-void bls_g1_neg(bls_g1 *r, const bls_g1 *a)
-{
-    r->x = a->x;
-    bls_fp_neg(&r->y, &a->y);
-    r->z = a->z;
-}
-
-/* dbl-2009-l. */
-void bls_g1_double(bls_g1 *r, const bls_g1 *a)
-{
-    bls_fp A, B, C, D, E, F, t, x3, y3, z3;
-    bls_fp_sqr(&A, &a->x);
-    bls_fp_sqr(&B, &a->y);
-    bls_fp_sqr(&C, &B);
-    bls_fp_add(&t, &a->x, &B);
-    bls_fp_sqr(&t, &t);
-    bls_fp_sub(&t, &t, &A);
-    bls_fp_sub(&t, &t, &C);
-    bls_fp_add(&D, &t, &t);
-    bls_fp_add(&E, &A, &A);
-    bls_fp_add(&E, &E, &A);
-    bls_fp_sqr(&F, &E);
-    bls_fp_add(&t, &D, &D);
-    bls_fp_sub(&x3, &F, &t);
-    bls_fp_sub(&t, &D, &x3);
-    bls_fp_mul(&y3, &E, &t);
-    bls_fp_add(&C, &C, &C);
-    bls_fp_add(&C, &C, &C);
-    bls_fp_add(&C, &C, &C);
-    bls_fp_sub(&y3, &y3, &C);
-    bls_fp_mul(&z3, &a->y, &a->z);
-    bls_fp_add(&z3, &z3, &z3);
-    r->x = x3;
-    r->y = y3;
-    r->z = z3; /* infinity (Z = 0) stays infinity */
-}
-
-/* add-2007-bl, falling back to doubling for equal inputs. */
-void bls_g1_add(bls_g1 *r, const bls_g1 *a, const bls_g1 *b)
-{
-    if (bls_g1_is_infinity(a)) {
-        *r = *b;
-        return;
-    }
-    if (bls_g1_is_infinity(b)) {
-        *r = *a;
-        return;
-    }
-    bls_fp z1z1, z2z2, u1, u2, s1, s2, h, rr, i, j, v, t, x3, y3, z3;
-    bls_fp_sqr(&z1z1, &a->z);
-    bls_fp_sqr(&z2z2, &b->z);
-    bls_fp_mul(&u1, &a->x, &z2z2);
-    bls_fp_mul(&u2, &b->x, &z1z1);
-    bls_fp_mul(&s1, &a->y, &b->z);
-    bls_fp_mul(&s1, &s1, &z2z2);
-    bls_fp_mul(&s2, &b->y, &a->z);
-    bls_fp_mul(&s2, &s2, &z1z1);
-    bls_fp_sub(&h, &u2, &u1);
-    bls_fp_sub(&rr, &s2, &s1);
-    if (bls_fp_is_zero(&h)) {
-        if (bls_fp_is_zero(&rr)) {
-            bls_g1_double(r, a);
-        } else {
-            bls_g1_set_infinity(r);
-        }
-        return;
-    }
-    bls_fp_add(&i, &h, &h);
-    bls_fp_sqr(&i, &i);
-    bls_fp_mul(&j, &h, &i);
-    bls_fp_add(&rr, &rr, &rr);
-    bls_fp_mul(&v, &u1, &i);
-    bls_fp_sqr(&x3, &rr);
-    bls_fp_sub(&x3, &x3, &j);
-    bls_fp_sub(&x3, &x3, &v);
-    bls_fp_sub(&x3, &x3, &v);
-    bls_fp_sub(&t, &v, &x3);
-    bls_fp_mul(&y3, &rr, &t);
-    bls_fp_mul(&t, &s1, &j);
-    bls_fp_add(&t, &t, &t);
-    bls_fp_sub(&y3, &y3, &t);
-    bls_fp_add(&z3, &a->z, &b->z);
-    bls_fp_sqr(&z3, &z3);
-    bls_fp_sub(&z3, &z3, &z1z1);
-    bls_fp_sub(&z3, &z3, &z2z2);
-    bls_fp_mul(&z3, &z3, &h);
-    r->x = x3;
-    r->y = y3;
-    r->z = z3;
-}
-
-/* madd-2007-bl (b has Z = 1). */
-void bls_g1_add_affine(bls_g1 *r, const bls_g1 *a, const bls_g1_affine *b)
-{
-    if (b->infinity) {
-        *r = *a;
-        return;
-    }
-    if (bls_g1_is_infinity(a)) {
-        bls_g1_from_affine(r, b);
-        return;
-    }
-    bls_fp z1z1, u2, s2, h, hh, rr, i, j, v, t, x3, y3, z3;
-    bls_fp_sqr(&z1z1, &a->z);
-    bls_fp_mul(&u2, &b->x, &z1z1);
-    bls_fp_mul(&s2, &b->y, &a->z);
-    bls_fp_mul(&s2, &s2, &z1z1);
-    bls_fp_sub(&h, &u2, &a->x);
-    bls_fp_sub(&rr, &s2, &a->y);
-    if (bls_fp_is_zero(&h)) {
-        if (bls_fp_is_zero(&rr)) {
-            bls_g1_double(r, a);
-        } else {
-            bls_g1_set_infinity(r);
-        }
-        return;
-    }
-    bls_fp_sqr(&hh, &h);
-    bls_fp_add(&i, &hh, &hh);
-    bls_fp_add(&i, &i, &i);
-    bls_fp_mul(&j, &h, &i);
-    bls_fp_add(&rr, &rr, &rr);
-    bls_fp_mul(&v, &a->x, &i);
-    bls_fp_sqr(&x3, &rr);
-    bls_fp_sub(&x3, &x3, &j);
-    bls_fp_sub(&x3, &x3, &v);
-    bls_fp_sub(&x3, &x3, &v);
-    bls_fp_sub(&t, &v, &x3);
-    bls_fp_mul(&y3, &rr, &t);
-    bls_fp_mul(&t, &a->y, &j);
-    bls_fp_add(&t, &t, &t);
-    bls_fp_sub(&y3, &y3, &t);
-    bls_fp_add(&z3, &a->z, &h);
-    bls_fp_sqr(&z3, &z3);
-    bls_fp_sub(&z3, &z3, &z1z1);
-    bls_fp_sub(&z3, &z3, &hh);
-    r->x = x3;
-    r->y = y3;
-    r->z = z3;
-}
-
-/* Fixed 4-bit windows from the top. */
-void bls_g1_mul(bls_g1 *r, const bls_g1 *a, const uint64_t *k, size_t n)
-{
-    bls_g1 table[16], acc;
-    bls_g1_set_infinity(&table[0]);
-    table[1] = *a;
-    for (int i = 2; i < 16; i++) bls_g1_add(&table[i], &table[i - 1], a);
-    bls_g1_set_infinity(&acc);
-    size_t bits = limbs_bit_length(k, n);
-    for (size_t w = (bits + 3) / 4; w-- > 0;) {
-        for (int d = 0; d < 4; d++) bls_g1_double(&acc, &acc);
-        unsigned digit = (unsigned)(k[w / 16] >> (4 * (w % 16))) & 15;
-        if (digit) bls_g1_add(&acc, &acc, &table[digit]);
-    }
-    *r = acc;
-}
-
-/* [|x|]a by double-and-add over the six set bits of |x|. */
-static void g1_mul_by_x_abs(bls_g1 *r, const bls_g1 *a)
-{
-    bls_g1 acc = *a;
-    for (int i = 62; i >= 0; i--) {
-        bls_g1_double(&acc, &acc);
-        if ((X_ABS >> i) & 1) bls_g1_add(&acc, &acc, a);
-    }
-    *r = acc;
-}
-
-bool bls_g1_affine_on_curve(const bls_g1_affine *a)
-{
-    if (a->infinity) return true;
-    bls_fp lhs, rhs;
-    bls_fp_sqr(&lhs, &a->y);
-    bls_fp_sqr(&rhs, &a->x);
-    bls_fp_mul(&rhs, &rhs, &a->x);
-    bls_fp_add(&rhs, &rhs, &B_G1);
-    return bls_fp_eq(&lhs, &rhs);
-}
-
-bool bls_g1_affine_in_subgroup(const bls_g1_affine *a)
-{
-    if (a->infinity) return true;
-    bls_g1 p, q, sigma;
-    bls_g1_from_affine(&p, a);
-    g1_mul_by_x_abs(&q, &p);
-    g1_mul_by_x_abs(&q, &q);
-    /* sigma(P) = (beta x, y) must equal [-x^2]P = -q. */
-    bls_fp_mul(&sigma.x, &a->x, &BETA);
-    bls_fp_neg(&sigma.y, &a->y);
-    sigma.z = FP_ONE;
-    return bls_g1_eq(&sigma, &q);
-}
-
-/* ======================================================================
- * G2: y^2 = x^3 + 4(1 + u) over Fp2, Jacobian coordinates
- * (the same formulas as G1, over Fp2)
- * ==================================================================== */
-
-void bls_g2_set_infinity(bls_g2 *r)
-{
-    bls_fp2_one(&r->x);
-    bls_fp2_one(&r->y);
-    bls_fp2_zero(&r->z);
-}
-
-bool bls_g2_is_infinity(const bls_g2 *a) { return bls_fp2_is_zero(&a->z); }
-
-void bls_g2_from_affine(bls_g2 *r, const bls_g2_affine *a)
-{
-    if (a->infinity) {
-        bls_g2_set_infinity(r);
-        return;
-    }
-    r->x = a->x;
-    r->y = a->y;
-    bls_fp2_one(&r->z);
-}
-
-void bls_g2_to_affine(bls_g2_affine *r, const bls_g2 *a)
-{
-    if (bls_g2_is_infinity(a)) {
-        memset(r, 0, sizeof *r);
-        r->infinity = true;
-        return;
-    }
-    bls_fp2 zinv, zinv2, zinv3;
-    bls_fp2_inv(&zinv, &a->z);
-    bls_fp2_sqr(&zinv2, &zinv);
-    bls_fp2_mul(&zinv3, &zinv2, &zinv);
-    bls_fp2_mul(&r->x, &a->x, &zinv2);
-    bls_fp2_mul(&r->y, &a->y, &zinv3);
-    r->infinity = false;
-}
-
-bool bls_g2_eq(const bls_g2 *a, const bls_g2 *b)
-{
-    bool ai = bls_g2_is_infinity(a), bi = bls_g2_is_infinity(b);
-    if (ai || bi) return ai && bi;
-    bls_fp2 z1z1, z2z2, l, r;
-    bls_fp2_sqr(&z1z1, &a->z);
-    bls_fp2_sqr(&z2z2, &b->z);
-    bls_fp2_mul(&l, &a->x, &z2z2);
-    bls_fp2_mul(&r, &b->x, &z1z1);
-    if (!bls_fp2_eq(&l, &r)) return false;
-    bls_fp2_mul(&l, &a->y, &z2z2);
-    bls_fp2_mul(&l, &l, &b->z);
-    bls_fp2_mul(&r, &b->y, &z1z1);
-    bls_fp2_mul(&r, &r, &a->z);
-    return bls_fp2_eq(&l, &r);
-}
-
-void bls_g2_neg(bls_g2 *r, const bls_g2 *a)
-{
-    r->x = a->x;
-    bls_fp2_neg(&r->y, &a->y);
-    r->z = a->z;
-}
-
-void bls_g2_double(bls_g2 *r, const bls_g2 *a)
-{
-    bls_fp2 A, B, C, D, E, F, t, x3, y3, z3;
-    bls_fp2_sqr(&A, &a->x);
-    bls_fp2_sqr(&B, &a->y);
-    bls_fp2_sqr(&C, &B);
-    bls_fp2_add(&t, &a->x, &B);
-    bls_fp2_sqr(&t, &t);
-    bls_fp2_sub(&t, &t, &A);
-    bls_fp2_sub(&t, &t, &C);
-    bls_fp2_add(&D, &t, &t);
-    bls_fp2_add(&E, &A, &A);
-    bls_fp2_add(&E, &E, &A);
-    bls_fp2_sqr(&F, &E);
-    bls_fp2_add(&t, &D, &D);
-    bls_fp2_sub(&x3, &F, &t);
-    bls_fp2_sub(&t, &D, &x3);
-    bls_fp2_mul(&y3, &E, &t);
-    bls_fp2_add(&C, &C, &C);
-    bls_fp2_add(&C, &C, &C);
-    bls_fp2_add(&C, &C, &C);
-    bls_fp2_sub(&y3, &y3, &C);
-    bls_fp2_mul(&z3, &a->y, &a->z);
-    bls_fp2_add(&z3, &z3, &z3);
-    r->x = x3;
-    r->y = y3;
-    r->z = z3;
-}
-
-void bls_g2_add(bls_g2 *r, const bls_g2 *a, const bls_g2 *b)
-{
-    if (bls_g2_is_infinity(a)) {
-        *r = *b;
-        return;
-    }
-    if (bls_g2_is_infinity(b)) {
-        *r = *a;
-        return;
-    }
-    bls_fp2 z1z1, z2z2, u1, u2, s1, s2, h, rr, i, j, v, t, x3, y3, z3;
-    bls_fp2_sqr(&z1z1, &a->z);
-    bls_fp2_sqr(&z2z2, &b->z);
-    bls_fp2_mul(&u1, &a->x, &z2z2);
-    bls_fp2_mul(&u2, &b->x, &z1z1);
-    bls_fp2_mul(&s1, &a->y, &b->z);
-    bls_fp2_mul(&s1, &s1, &z2z2);
-    bls_fp2_mul(&s2, &b->y, &a->z);
-    bls_fp2_mul(&s2, &s2, &z1z1);
-    bls_fp2_sub(&h, &u2, &u1);
-    bls_fp2_sub(&rr, &s2, &s1);
-    if (bls_fp2_is_zero(&h)) {
-        if (bls_fp2_is_zero(&rr)) {
-            bls_g2_double(r, a);
-        } else {
-            bls_g2_set_infinity(r);
-        }
-        return;
-    }
-    bls_fp2_add(&i, &h, &h);
-    bls_fp2_sqr(&i, &i);
-    bls_fp2_mul(&j, &h, &i);
-    bls_fp2_add(&rr, &rr, &rr);
-    bls_fp2_mul(&v, &u1, &i);
-    bls_fp2_sqr(&x3, &rr);
-    bls_fp2_sub(&x3, &x3, &j);
-    bls_fp2_sub(&x3, &x3, &v);
-    bls_fp2_sub(&x3, &x3, &v);
-    bls_fp2_sub(&t, &v, &x3);
-    bls_fp2_mul(&y3, &rr, &t);
-    bls_fp2_mul(&t, &s1, &j);
-    bls_fp2_add(&t, &t, &t);
-    bls_fp2_sub(&y3, &y3, &t);
-    bls_fp2_add(&z3, &a->z, &b->z);
-    bls_fp2_sqr(&z3, &z3);
-    bls_fp2_sub(&z3, &z3, &z1z1);
-    bls_fp2_sub(&z3, &z3, &z2z2);
-    bls_fp2_mul(&z3, &z3, &h);
-    r->x = x3;
-    r->y = y3;
-    r->z = z3;
-}
-
-void bls_g2_add_affine(bls_g2 *r, const bls_g2 *a, const bls_g2_affine *b)
-{
-    if (b->infinity) {
-        *r = *a;
-        return;
-    }
-    if (bls_g2_is_infinity(a)) {
-        bls_g2_from_affine(r, b);
-        return;
-    }
-    bls_fp2 z1z1, u2, s2, h, hh, rr, i, j, v, t, x3, y3, z3;
-    bls_fp2_sqr(&z1z1, &a->z);
-    bls_fp2_mul(&u2, &b->x, &z1z1);
-    bls_fp2_mul(&s2, &b->y, &a->z);
-    bls_fp2_mul(&s2, &s2, &z1z1);
-    bls_fp2_sub(&h, &u2, &a->x);
-    bls_fp2_sub(&rr, &s2, &a->y);
-    if (bls_fp2_is_zero(&h)) {
-        if (bls_fp2_is_zero(&rr)) {
-            bls_g2_double(r, a);
-        } else {
-            bls_g2_set_infinity(r);
-        }
-        return;
-    }
-    bls_fp2_sqr(&hh, &h);
-    bls_fp2_add(&i, &hh, &hh);
-    bls_fp2_add(&i, &i, &i);
-    bls_fp2_mul(&j, &h, &i);
-    bls_fp2_add(&rr, &rr, &rr);
-    bls_fp2_mul(&v, &a->x, &i);
-    bls_fp2_sqr(&x3, &rr);
-    bls_fp2_sub(&x3, &x3, &j);
-    bls_fp2_sub(&x3, &x3, &v);
-    bls_fp2_sub(&x3, &x3, &v);
-    bls_fp2_sub(&t, &v, &x3);
-    bls_fp2_mul(&y3, &rr, &t);
-    bls_fp2_mul(&t, &a->y, &j);
-    bls_fp2_add(&t, &t, &t);
-    bls_fp2_sub(&y3, &y3, &t);
-    bls_fp2_add(&z3, &a->z, &h);
-    bls_fp2_sqr(&z3, &z3);
-    bls_fp2_sub(&z3, &z3, &z1z1);
-    bls_fp2_sub(&z3, &z3, &hh);
-    r->x = x3;
-    r->y = y3;
-    r->z = z3;
-}
-
-void bls_g2_mul(bls_g2 *r, const bls_g2 *a, const uint64_t *k, size_t n)
-{
-    bls_g2 table[16], acc;
-    bls_g2_set_infinity(&table[0]);
-    table[1] = *a;
-    for (int i = 2; i < 16; i++) bls_g2_add(&table[i], &table[i - 1], a);
-    bls_g2_set_infinity(&acc);
-    size_t bits = limbs_bit_length(k, n);
-    for (size_t w = (bits + 3) / 4; w-- > 0;) {
-        for (int d = 0; d < 4; d++) bls_g2_double(&acc, &acc);
-        unsigned digit = (unsigned)(k[w / 16] >> (4 * (w % 16))) & 15;
-        if (digit) bls_g2_add(&acc, &acc, &table[digit]);
-    }
-    *r = acc;
-}
-
-static void g2_mul_by_x_abs(bls_g2 *r, const bls_g2 *a)
-{
-    bls_g2 acc = *a;
-    for (int i = 62; i >= 0; i--) {
-        bls_g2_double(&acc, &acc);
-        if ((X_ABS >> i) & 1) bls_g2_add(&acc, &acc, a);
-    }
-    *r = acc;
-}
-
-/* [x]a, x being negative. */
-static void g2_mul_by_x(bls_g2 *r, const bls_g2 *a)
-{
-    g2_mul_by_x_abs(r, a);
-    bls_g2_neg(r, r);
-}
-
-/* In Jacobian coordinates conj(X/Z^2) = conj(X)/conj(Z)^2, so psi acts
- * coordinate-wise with Z conjugated. */
-void bls_g2_psi(bls_g2 *r, const bls_g2 *a)
-{
-    fp2_conj(&r->x, &a->x);
-    bls_fp2_mul(&r->x, &r->x, &PSI_X);
-    fp2_conj(&r->y, &a->y);
-    bls_fp2_mul(&r->y, &r->y, &PSI_Y);
-    fp2_conj(&r->z, &a->z);
-}
-
-bool bls_g2_affine_on_curve(const bls_g2_affine *a)
-{
-    if (a->infinity) return true;
-    bls_fp2 lhs, rhs;
-    bls_fp2_sqr(&lhs, &a->y);
-    bls_fp2_sqr(&rhs, &a->x);
-    bls_fp2_mul(&rhs, &rhs, &a->x);
-    bls_fp2_add(&rhs, &rhs, &B_G2);
-    return bls_fp2_eq(&lhs, &rhs);
-}
-
-bool bls_g2_affine_in_subgroup(const bls_g2_affine *a)
-{
-    if (a->infinity) return true;
-    bls_g2 p, psi, xp;
-    bls_g2_from_affine(&p, a);
-    bls_g2_psi(&psi, &p);
-    g2_mul_by_x(&xp, &p);
-    return bls_g2_eq(&psi, &xp);
-}
-
-/* RFC 9380 appendix G.3 (Budroni-Pintore): h_eff P computed as
- * [x^2 - x - 1]P + [x - 1]psi(P) + psi^2(2P). */
-void bls_g2_clear_cofactor(bls_g2 *r, const bls_g2 *a)
-{
-    bls_g2 t1, t2, t3;
-    g2_mul_by_x(&t1, a);
-    bls_g2_psi(&t2, a);
-    bls_g2_double(&t3, a);
-    bls_g2_psi(&t3, &t3);
-    bls_g2_psi(&t3, &t3);
-    bls_g2_neg(&t2, &t2);
-    bls_g2_add(&t3, &t3, &t2); /* psi^2(2P) - psi(P) */
-    bls_g2_neg(&t2, &t2);
-    bls_g2_add(&t2, &t1, &t2);
-    g2_mul_by_x(&t2, &t2);
-    bls_g2_add(&t3, &t3, &t2);
-    bls_g2_neg(&t1, &t1);
-    bls_g2_add(&t3, &t3, &t1);
-    bls_g2_neg(&t2, a);
-    bls_g2_add(r, &t3, &t2);
-}
-
 /* ======================================================================
  * Multi-scalar multiplication (Straus for few points, Pippenger with
  * unsigned buckets for many)
@@ -1567,109 +708,99 @@ static unsigned scalar_nibble(const bls_scalar *s, unsigned w)
     return (unsigned)(s->l[w / 16] >> (4 * (w % 16))) & 15;
 }
 
-/* Straus: per-point tables of 1..15 times the point, one shared chain of
- * doublings, one addition per non-zero 4-bit digit. */
-static void g1_msm_straus(bls_g1 *r, const bls_g1_affine *points, const bls_scalar *scalars, size_t n)
+
+#define JAC_POINT bls_g1
+#define JAC_FIELD fp
+#define JAC_NAME(name) g1_##name
+#define JAC_AFFINE bls_g1_affine
+#define JAC_CURVE_B B_G1
+#define JAC_SCALAR bls_scalar
+#define JAC_PUBLIC(name) bls_g1_##name
+#define JAC_PUBLIC_DBL bls_g1_double
+#include "precompile/jacobian_impl.h"
+
+#define JAC_POINT bls_g2
+#define JAC_FIELD fp2
+#define JAC_NAME(name) g2_##name
+#define JAC_AFFINE bls_g2_affine
+#define JAC_CURVE_B B_G2
+#define JAC_SCALAR bls_scalar
+#define JAC_PUBLIC(name) bls_g2_##name
+#define JAC_PUBLIC_DBL bls_g2_double
+#include "precompile/jacobian_impl.h"
+
+/* a^p: c1 = b0 w + b1 w^3 + b2 w^5 and c0's v = w^2, v^2 = w^4 pick up
+ * gamma_1..gamma_5. */
+static inline void fp12_frobenius(fp12 *r, const fp12 *a) { fp12_frobenius_odd(r, a, &FROB_GAMMA[1]); }
+
+
+/* ======================================================================
+ * G1 and G2 operations particular to BLS12-381
+ * ==================================================================== */
+
+/* [|x|]a by double-and-add over the six set bits of |x|. */
+static inline void g1_mul_by_x_abs(bls_g1 *r, const bls_g1 *a) { g1_mul_u64(r, a, X_ABS); }
+
+bool bls_g1_affine_in_subgroup(const bls_g1_affine *a)
 {
-    bls_g1(*tables)[16] = xmalloc(n * sizeof *tables);
-    for (size_t i = 0; i < n; i++) {
-        bls_g1_from_affine(&tables[i][1], &points[i]);
-        for (int d = 2; d < 16; d++) bls_g1_add_affine(&tables[i][d], &tables[i][d - 1], &points[i]);
-    }
-    bls_g1 acc;
-    bls_g1_set_infinity(&acc);
-    for (unsigned w = 64; w-- > 0;) {
-        for (int d = 0; d < 4; d++) bls_g1_double(&acc, &acc);
-        for (size_t i = 0; i < n; i++) {
-            unsigned d = scalar_nibble(&scalars[i], w);
-            if (d) bls_g1_add(&acc, &acc, &tables[i][d]);
-        }
-    }
-    free(tables);
-    *r = acc;
+    if (a->infinity) return true;
+    bls_g1 p, q, sigma;
+    g1_from_affine(&p, a);
+    g1_mul_by_x_abs(&q, &p);
+    g1_mul_by_x_abs(&q, &q);
+    /* sigma(P) = (beta x, y) must equal [-x^2]P = -q. */
+    fp_mul(&sigma.x, &a->x, &BETA);
+    fp_neg(&sigma.y, &a->y);
+    sigma.z = FP_ONE;
+    return g1_eq(&sigma, &q);
 }
 
-static void g2_msm_straus(bls_g2 *r, const bls_g2_affine *points, const bls_scalar *scalars, size_t n)
+/* [x]a, x being negative. */
+static void g2_mul_by_x(bls_g2 *r, const bls_g2 *a)
 {
-    bls_g2(*tables)[16] = xmalloc(n * sizeof *tables);
-    for (size_t i = 0; i < n; i++) {
-        bls_g2_from_affine(&tables[i][1], &points[i]);
-        for (int d = 2; d < 16; d++) bls_g2_add_affine(&tables[i][d], &tables[i][d - 1], &points[i]);
-    }
-    bls_g2 acc;
-    bls_g2_set_infinity(&acc);
-    for (unsigned w = 64; w-- > 0;) {
-        for (int d = 0; d < 4; d++) bls_g2_double(&acc, &acc);
-        for (size_t i = 0; i < n; i++) {
-            unsigned d = scalar_nibble(&scalars[i], w);
-            if (d) bls_g2_add(&acc, &acc, &tables[i][d]);
-        }
-    }
-    free(tables);
-    *r = acc;
+    g2_mul_u64(r, a, X_ABS);
+    g2_neg(r, r);
 }
 
-void bls_g1_msm(bls_g1 *r, const bls_g1_affine *points, const bls_scalar *scalars, size_t n)
+/* In Jacobian coordinates conj(X/Z^2) = conj(X)/conj(Z)^2, so psi acts
+ * coordinate-wise with Z conjugated. */
+static void g2_psi(bls_g2 *r, const bls_g2 *a)
 {
-    unsigned c = msm_window_bits(n);
-    if (c == 0) {
-        g1_msm_straus(r, points, scalars, n);
-        return;
-    }
-    size_t nbuckets = ((size_t)1 << c) - 1;
-    bls_g1 *buckets = xmalloc(nbuckets * sizeof *buckets);
-    bls_g1 acc;
-    bls_g1_set_infinity(&acc);
-    for (unsigned w = (256 + c - 1) / c; w-- > 0;) {
-        for (unsigned i = 0; i < c; i++) bls_g1_double(&acc, &acc);
-        for (size_t b = 0; b < nbuckets; b++) bls_g1_set_infinity(&buckets[b]);
-        for (size_t i = 0; i < n; i++) {
-            unsigned d = scalar_digit(&scalars[i], w * c, c);
-            if (d) bls_g1_add_affine(&buckets[d - 1], &buckets[d - 1], &points[i]);
-        }
-        /* sum_d d * bucket[d] as a running sum from the top bucket down */
-        bls_g1 running, sum;
-        bls_g1_set_infinity(&running);
-        bls_g1_set_infinity(&sum);
-        for (size_t b = nbuckets; b-- > 0;) {
-            bls_g1_add(&running, &running, &buckets[b]);
-            bls_g1_add(&sum, &sum, &running);
-        }
-        bls_g1_add(&acc, &acc, &sum);
-    }
-    free(buckets);
-    *r = acc;
+    fp2_conj_mul(&r->x, &a->x, &PSI_X);
+    fp2_conj_mul(&r->y, &a->y, &PSI_Y);
+    fp2_conj(&r->z, &a->z);
 }
 
-void bls_g2_msm(bls_g2 *r, const bls_g2_affine *points, const bls_scalar *scalars, size_t n)
+bool bls_g2_affine_in_subgroup(const bls_g2_affine *a)
 {
-    unsigned c = msm_window_bits(n);
-    if (c == 0) {
-        g2_msm_straus(r, points, scalars, n);
-        return;
-    }
-    size_t nbuckets = ((size_t)1 << c) - 1;
-    bls_g2 *buckets = xmalloc(nbuckets * sizeof *buckets);
-    bls_g2 acc;
-    bls_g2_set_infinity(&acc);
-    for (unsigned w = (256 + c - 1) / c; w-- > 0;) {
-        for (unsigned i = 0; i < c; i++) bls_g2_double(&acc, &acc);
-        for (size_t b = 0; b < nbuckets; b++) bls_g2_set_infinity(&buckets[b]);
-        for (size_t i = 0; i < n; i++) {
-            unsigned d = scalar_digit(&scalars[i], w * c, c);
-            if (d) bls_g2_add_affine(&buckets[d - 1], &buckets[d - 1], &points[i]);
-        }
-        bls_g2 running, sum;
-        bls_g2_set_infinity(&running);
-        bls_g2_set_infinity(&sum);
-        for (size_t b = nbuckets; b-- > 0;) {
-            bls_g2_add(&running, &running, &buckets[b]);
-            bls_g2_add(&sum, &sum, &running);
-        }
-        bls_g2_add(&acc, &acc, &sum);
-    }
-    free(buckets);
-    *r = acc;
+    if (a->infinity) return true;
+    bls_g2 p, psi, xp;
+    g2_from_affine(&p, a);
+    g2_psi(&psi, &p);
+    g2_mul_by_x(&xp, &p);
+    return g2_eq(&psi, &xp);
+}
+
+/* RFC 9380 appendix G.3 (Budroni-Pintore): h_eff P computed as
+ * [x^2 - x - 1]P + [x - 1]psi(P) + psi^2(2P). */
+static void g2_clear_cofactor(bls_g2 *r, const bls_g2 *a)
+{
+    bls_g2 t1, t2, t3;
+    g2_mul_by_x(&t1, a);
+    g2_psi(&t2, a);
+    g2_dbl(&t3, a);
+    g2_psi(&t3, &t3);
+    g2_psi(&t3, &t3);
+    g2_neg(&t2, &t2);
+    g2_add(&t3, &t3, &t2); /* psi^2(2P) - psi(P) */
+    g2_neg(&t2, &t2);
+    g2_add(&t2, &t1, &t2);
+    g2_mul_by_x(&t2, &t2);
+    g2_add(&t3, &t3, &t2);
+    g2_neg(&t1, &t1);
+    g2_add(&t3, &t3, &t1);
+    g2_neg(&t2, a);
+    g2_add(r, &t3, &t2);
 }
 
 /* ======================================================================
@@ -1770,69 +901,79 @@ static const char *const ISO3_Y_DEN[4][2] = {
 };
 
 static struct {
-    bls_fp a, b, z, minus_b_over_a, b_over_za;
-    bls_fp x_num[12], x_den[11], y_num[16], y_den[16];
+    fp a, b, z, minus_b_over_a, b_over_za;
+    fp x_num[12], x_den[11], y_num[16], y_den[16];
 } g1_map;
 
 /* E2': y^2 = x^3 + A x + B with A = 240u, B = 1012(1 + u), Z = -(2 + u). */
 static struct {
-    bls_fp2 a, b, z, minus_b_over_a, b_over_za;
-    bls_fp2 x_num[4], x_den[4], y_num[4], y_den[4];
+    fp2 a, b, z, minus_b_over_a, b_over_za;
+    fp2 x_num[4], x_den[4], y_num[4], y_den[4];
 } g2_map;
 
 static pthread_once_t map_constants_once = PTHREAD_ONCE_INIT;
+static void map_constants_init(void);
 
-static void fp2_from_hex(bls_fp2 *r, const char *const hex[2])
+static void fp2_from_hex(fp2 *r, const char *const hex[2])
 {
     fp_from_hex(&r->c0, hex[0]);
     fp_from_hex(&r->c1, hex[1]);
 }
 
-/* -B/A and B/(Z A), the two x1 candidates' constants of the SSWU map. */
-static void fp_sswu_derived(bls_fp *minus_b_over_a, bls_fp *b_over_za,
-                            const bls_fp *a, const bls_fp *b, const bls_fp *z)
+/* The field hooks of bls_group_impl.h. */
+static inline bool fp_read_be(fp *r, const uint8_t in[48]) { return bls_fp_from_bytes(r, in); }
+static inline bool fp_is_largest(const fp *a) { return fp_is_lexicographically_largest(a); }
+
+/* x.c1 then x.c0. */
+static inline bool fp2_read_be(fp2 *r, const uint8_t in[96])
 {
-    bls_fp t;
-    bls_fp_inv(&t, a);
-    bls_fp_mul(&t, &t, b);
-    bls_fp_neg(minus_b_over_a, &t);
-    bls_fp_mul(&t, z, a);
-    bls_fp_inv(&t, &t);
-    bls_fp_mul(b_over_za, &t, b);
+    return bls_fp_from_bytes(&r->c1, in) && bls_fp_from_bytes(&r->c0, in + 48);
 }
 
-static void fp2_sswu_derived(bls_fp2 *minus_b_over_a, bls_fp2 *b_over_za,
-                             const bls_fp2 *a, const bls_fp2 *b, const bls_fp2 *z)
+/* The sign of y.c1, or of y.c0 when y.c1 is zero. */
+static inline bool fp2_is_largest(const fp2 *a)
 {
-    bls_fp2 t;
-    bls_fp2_inv(&t, a);
-    bls_fp2_mul(&t, &t, b);
-    bls_fp2_neg(minus_b_over_a, &t);
-    bls_fp2_mul(&t, z, a);
-    bls_fp2_inv(&t, &t);
-    bls_fp2_mul(b_over_za, &t, b);
+    return fp_is_lexicographically_largest(fp_is_zero(&a->c1) ? &a->c0 : &a->c1);
 }
+
+#define BG_POINT bls_g1
+#define BG_AFFINE bls_g1_affine
+#define BG_FIELD fp
+#define BG_NAME(name) g1_##name
+#define BG_BYTES 48
+#define BG_CURVE_B B_G1
+#define BG_MAP g1_map
+#include "precompile/bls_group_impl.h"
+
+#define BG_POINT bls_g2
+#define BG_AFFINE bls_g2_affine
+#define BG_FIELD fp2
+#define BG_NAME(name) g2_##name
+#define BG_BYTES 96
+#define BG_CURVE_B B_G2
+#define BG_MAP g2_map
+#include "precompile/bls_group_impl.h"
 
 static void map_constants_init(void)
 {
     fp_from_hex(&g1_map.a, ISO11_A);
     fp_from_hex(&g1_map.b, ISO11_B);
-    bls_fp_from_u64(&g1_map.z, 11);
-    fp_sswu_derived(&g1_map.minus_b_over_a, &g1_map.b_over_za, &g1_map.a, &g1_map.b, &g1_map.z);
+    fp_from_u64(&g1_map.z, 11);
+    g1_sswu_derive_constants();
     for (int i = 0; i < 12; i++) fp_from_hex(&g1_map.x_num[i], ISO11_X_NUM[i]);
     for (int i = 0; i < 11; i++) fp_from_hex(&g1_map.x_den[i], ISO11_X_DEN[i]);
     for (int i = 0; i < 16; i++) fp_from_hex(&g1_map.y_num[i], ISO11_Y_NUM[i]);
     for (int i = 0; i < 16; i++) fp_from_hex(&g1_map.y_den[i], ISO11_Y_DEN[i]);
 
-    bls_fp2_zero(&g2_map.a);
-    bls_fp_from_u64(&g2_map.a.c1, 240);
-    bls_fp_from_u64(&g2_map.b.c0, 1012);
+    fp2_set_zero(&g2_map.a);
+    fp_from_u64(&g2_map.a.c1, 240);
+    fp_from_u64(&g2_map.b.c0, 1012);
     g2_map.b.c1 = g2_map.b.c0;
-    bls_fp2 two_plus_u;
-    bls_fp_from_u64(&two_plus_u.c0, 2);
-    bls_fp_from_u64(&two_plus_u.c1, 1);
-    bls_fp2_neg(&g2_map.z, &two_plus_u);
-    fp2_sswu_derived(&g2_map.minus_b_over_a, &g2_map.b_over_za, &g2_map.a, &g2_map.b, &g2_map.z);
+    fp2 two_plus_u;
+    fp_from_u64(&two_plus_u.c0, 2);
+    fp_from_u64(&two_plus_u.c1, 1);
+    fp2_neg(&g2_map.z, &two_plus_u);
+    g2_sswu_derive_constants();
     for (int i = 0; i < 4; i++) {
         fp2_from_hex(&g2_map.x_num[i], ISO3_X_NUM[i]);
         fp2_from_hex(&g2_map.x_den[i], ISO3_X_DEN[i]);
@@ -1841,222 +982,24 @@ static void map_constants_init(void)
     }
 }
 
-/* Horner: sum k[i] x^i. */
-static void fp_poly_eval(bls_fp *r, const bls_fp *k, size_t n, const bls_fp *x)
-{
-    bls_fp acc = k[n - 1];
-    for (size_t i = n - 1; i-- > 0;) {
-        bls_fp_mul(&acc, &acc, x);
-        bls_fp_add(&acc, &acc, &k[i]);
-    }
-    *r = acc;
-}
-
-static void fp2_poly_eval(bls_fp2 *r, const bls_fp2 *k, size_t n, const bls_fp2 *x)
-{
-    bls_fp2 acc = k[n - 1];
-    for (size_t i = n - 1; i-- > 0;) {
-        bls_fp2_mul(&acc, &acc, x);
-        bls_fp2_add(&acc, &acc, &k[i]);
-    }
-    *r = acc;
-}
-
-/* x^3 + A x + B on E1'. */
-static void g1_iso_curve_rhs(bls_fp *r, const bls_fp *x)
-{
-    bls_fp t;
-    bls_fp_sqr(&t, x);
-    bls_fp_add(&t, &t, &g1_map.a);
-    bls_fp_mul(&t, &t, x);
-    bls_fp_add(r, &t, &g1_map.b);
-}
-
-static void g2_iso_curve_rhs(bls_fp2 *r, const bls_fp2 *x)
-{
-    bls_fp2 t;
-    bls_fp2_sqr(&t, x);
-    bls_fp2_add(&t, &t, &g2_map.a);
-    bls_fp2_mul(&t, &t, x);
-    bls_fp2_add(r, &t, &g2_map.b);
-}
-
-/* RFC 9380 map_to_curve_simple_swu onto E1'. */
-static void g1_sswu(bls_fp *x, bls_fp *y, const bls_fp *u)
-{
-    bls_fp zu2, tv1, x1, gx, one = FP_ONE;
-    bls_fp_sqr(&zu2, u);
-    bls_fp_mul(&zu2, &zu2, &g1_map.z);
-    bls_fp_sqr(&tv1, &zu2);
-    bls_fp_add(&tv1, &tv1, &zu2); /* Z^2 u^4 + Z u^2 */
-    if (bls_fp_is_zero(&tv1)) {
-        x1 = g1_map.b_over_za;
-    } else {
-        bls_fp_inv(&tv1, &tv1);
-        bls_fp_add(&tv1, &tv1, &one);
-        bls_fp_mul(&x1, &g1_map.minus_b_over_a, &tv1);
-    }
-    g1_iso_curve_rhs(&gx, &x1);
-    if (bls_fp_sqrt(y, &gx)) {
-        *x = x1;
-    } else {
-        /* then g(Z u^2 x1) = Z^3 u^6 g(x1) is a square */
-        bls_fp_mul(x, &zu2, &x1);
-        g1_iso_curve_rhs(&gx, x);
-        bls_fp_sqrt(y, &gx);
-    }
-    if (fp_sgn0(u) != fp_sgn0(y)) bls_fp_neg(y, y);
-}
-
-static void g2_sswu(bls_fp2 *x, bls_fp2 *y, const bls_fp2 *u)
-{
-    bls_fp2 zu2, tv1, x1, gx, one;
-    bls_fp2_one(&one);
-    bls_fp2_sqr(&zu2, u);
-    bls_fp2_mul(&zu2, &zu2, &g2_map.z);
-    bls_fp2_sqr(&tv1, &zu2);
-    bls_fp2_add(&tv1, &tv1, &zu2);
-    if (bls_fp2_is_zero(&tv1)) {
-        x1 = g2_map.b_over_za;
-    } else {
-        bls_fp2_inv(&tv1, &tv1);
-        bls_fp2_add(&tv1, &tv1, &one);
-        bls_fp2_mul(&x1, &g2_map.minus_b_over_a, &tv1);
-    }
-    g2_iso_curve_rhs(&gx, &x1);
-    if (bls_fp2_sqrt(y, &gx)) {
-        *x = x1;
-    } else {
-        bls_fp2_mul(x, &zu2, &x1);
-        g2_iso_curve_rhs(&gx, x);
-        bls_fp2_sqrt(y, &gx);
-    }
-    if (fp2_sgn0(u) != fp2_sgn0(y)) bls_fp2_neg(y, y);
-}
-
-/* (x, y) on E1' to Jacobian on E1: x = xn/xd, y = y yn/yd, written with
- * Z = xd yd, X = xn xd yd^2, Y = y yn xd^3 yd^2 so that no inversion is
- * needed; the isogeny's kernel (xd = 0 or yd = 0) lands on Z = 0. */
-static void g1_isogeny_map(bls_g1 *r, const bls_fp *x, const bls_fp *y)
-{
-    bls_fp xn, xd, yn, yd, t;
-    fp_poly_eval(&xn, g1_map.x_num, 12, x);
-    fp_poly_eval(&xd, g1_map.x_den, 11, x);
-    fp_poly_eval(&yn, g1_map.y_num, 16, x);
-    fp_poly_eval(&yd, g1_map.y_den, 16, x);
-    bls_fp_mul(&r->z, &xd, &yd);
-    bls_fp_mul(&r->x, &xn, &yd);
-    bls_fp_mul(&r->x, &r->x, &r->z); /* xn xd yd^2 */
-    bls_fp_sqr(&t, &r->z);
-    bls_fp_mul(&t, &t, &xd); /* xd^3 yd^2 */
-    bls_fp_mul(&r->y, y, &yn);
-    bls_fp_mul(&r->y, &r->y, &t);
-}
-
-static void g2_isogeny_map(bls_g2 *r, const bls_fp2 *x, const bls_fp2 *y)
-{
-    bls_fp2 xn, xd, yn, yd, t;
-    fp2_poly_eval(&xn, g2_map.x_num, 4, x);
-    fp2_poly_eval(&xd, g2_map.x_den, 4, x);
-    fp2_poly_eval(&yn, g2_map.y_num, 4, x);
-    fp2_poly_eval(&yd, g2_map.y_den, 4, x);
-    bls_fp2_mul(&r->z, &xd, &yd);
-    bls_fp2_mul(&r->x, &xn, &yd);
-    bls_fp2_mul(&r->x, &r->x, &r->z);
-    bls_fp2_sqr(&t, &r->z);
-    bls_fp2_mul(&t, &t, &xd);
-    bls_fp2_mul(&r->y, y, &yn);
-    bls_fp2_mul(&r->y, &r->y, &t);
-}
-
+/* clear_cofactor for G1: h_eff = 1 - x = |x| + 1. */
 void bls_g1_map_from_fp(bls_g1 *r, const bls_fp *u)
 {
-    pthread_once(&map_constants_once, map_constants_init);
-    bls_fp x, y;
     bls_g1 p, t;
-    g1_sswu(&x, &y, u);
-    g1_isogeny_map(&p, &x, &y);
-    /* clear_cofactor: h_eff = 1 - x = |x| + 1 */
+    g1_map_to_curve(&p, u);
     g1_mul_by_x_abs(&t, &p);
-    bls_g1_add(r, &t, &p);
+    g1_add(r, &t, &p);
 }
 
 void bls_g2_map_from_fp2(bls_g2 *r, const bls_fp2 *u)
 {
-    pthread_once(&map_constants_once, map_constants_init);
-    bls_fp2 x, y;
     bls_g2 p;
-    g2_sswu(&x, &y, u);
-    g2_isogeny_map(&p, &x, &y);
-    bls_g2_clear_cofactor(r, &p);
+    g2_map_to_curve(&p, u);
+    g2_clear_cofactor(r, &p);
 }
 
-/* ======================================================================
- * Compressed points (the ZCash encoding used by EIP-4844 and the KZG
- * trusted setup): the top three bits of the first byte are the
- * compression, infinity and sign flags.
- * ==================================================================== */
-
-bool bls_g1_from_compressed(bls_g1_affine *r, const uint8_t in[48])
-{
-    uint8_t flags = in[0] & 0xe0;
-    if (!(flags & 0x80)) return false;
-    if (flags & 0x40) {
-        /* infinity: exactly 0xc0 followed by zeros */
-        if (in[0] != 0xc0) return false;
-        for (int i = 1; i < 48; i++) {
-            if (in[i]) return false;
-        }
-        memset(r, 0, sizeof *r);
-        r->infinity = true;
-        return true;
-    }
-    uint8_t xb[48];
-    memcpy(xb, in, 48);
-    xb[0] &= 0x1f;
-    bls_fp x, y, rhs;
-    if (!bls_fp_from_bytes(&x, xb)) return false;
-    bls_fp_sqr(&rhs, &x);
-    bls_fp_mul(&rhs, &rhs, &x);
-    bls_fp_add(&rhs, &rhs, &B_G1);
-    if (!bls_fp_sqrt(&y, &rhs)) return false;
-    if (fp_is_lexicographically_largest(&y) != ((flags & 0x20) != 0)) bls_fp_neg(&y, &y);
-    r->x = x;
-    r->y = y;
-    r->infinity = false;
-    return true;
-}
-
-bool bls_g2_from_compressed(bls_g2_affine *r, const uint8_t in[96])
-{
-    uint8_t flags = in[0] & 0xe0;
-    if (!(flags & 0x80)) return false;
-    if (flags & 0x40) {
-        if (in[0] != 0xc0) return false;
-        for (int i = 1; i < 96; i++) {
-            if (in[i]) return false;
-        }
-        memset(r, 0, sizeof *r);
-        r->infinity = true;
-        return true;
-    }
-    uint8_t c1[48];
-    memcpy(c1, in, 48);
-    c1[0] &= 0x1f;
-    bls_fp2 x, y, rhs;
-    if (!bls_fp_from_bytes(&x.c1, c1) || !bls_fp_from_bytes(&x.c0, in + 48)) return false;
-    bls_fp2_sqr(&rhs, &x);
-    bls_fp2_mul(&rhs, &rhs, &x);
-    bls_fp2_add(&rhs, &rhs, &B_G2);
-    if (!bls_fp2_sqrt(&y, &rhs)) return false;
-    bool largest = bls_fp_is_zero(&y.c1) ? fp_is_lexicographically_largest(&y.c0)
-                                         : fp_is_lexicographically_largest(&y.c1);
-    if (largest != ((flags & 0x20) != 0)) bls_fp2_neg(&y, &y);
-    r->x = x;
-    r->y = y;
-    r->infinity = false;
-    return true;
-}
+bool bls_g1_from_compressed(bls_g1_affine *r, const uint8_t in[48]) { return g1_from_compressed(r, in); }
+bool bls_g2_from_compressed(bls_g2_affine *r, const uint8_t in[96]) { return g2_from_compressed(r, in); }
 
 /* ======================================================================
  * Pairing. With the M-type twist E': y^2 = x^3 + 4 xi, a twist point
@@ -2067,248 +1010,139 @@ bool bls_g2_from_compressed(bls_g2_affine *r, const uint8_t in[96])
  * so lines have three Fp2 coefficients at c0.c0, c0.c1 and c1.c1.
  * ==================================================================== */
 
-/* Miller-loop accumulator point: homogeneous projective (X/Z, Y/Z) on E'. */
-typedef struct { bls_fp2 x, y, z; } g2_projective;
 
-/* f * (l[0] + l[1] v + l[2] v w). */
-static void fp12_mul_by_line(bls_fp12 *f, const bls_fp2 l[3])
+/* f * line. On this M-type twist the line is c + cx v + cy v w, that is
+ * (c, cx, 0) + (0, cy, 0) w. */
+static void fp12_mul_line(fp12 *f, const line_coeffs *l)
 {
-    bls_fp6 t0, t1, s;
-    bls_fp2 b1;
-    fp6_mul_by_01(&t0, &f->c0, &l[0], &l[1]);
-    fp6_mul_by_1(&t1, &f->c1, &l[2]);
+    fp6 t0, t1, s;
+    fp2 b1;
+    fp6_mul_01(&t0, &f->c0, &l->c, &l->cx);
+    fp6_mul_1(&t1, &f->c1, &l->cy);
     fp6_add(&s, &f->c0, &f->c1);
-    bls_fp2_add(&b1, &l[1], &l[2]);
-    fp6_mul_by_01(&s, &s, &l[0], &b1);
+    fp2_add(&b1, &l->cx, &l->cy);
+    fp6_mul_01(&s, &s, &l->c, &b1);
     fp6_sub(&s, &s, &t0);
     fp6_sub(&f->c1, &s, &t1);
-    fp6_mul_by_v(&t1, &t1);
+    fp6_mul_v(&t1, &t1);
     fp6_add(&f->c0, &t0, &t1);
 }
 
-/* T = 2T and the tangent line at T (Aranha et al. 2011, eq. 10). The
- * line, scaled by -2YZ, is (3b'Z^2 - Y^2) + 3X^2 xp v - 2YZ yp v w. */
-static void miller_double_step(bls_fp2 l[3], g2_projective *t, const bls_g1_affine *p)
-{
-    bls_fp2 a, b, c, e, f, g, h, j, s;
-    bls_fp2_mul(&a, &t->x, &t->y);
-    fp2_half(&a, &a);                 /* XY/2 */
-    bls_fp2_sqr(&b, &t->y);           /* Y^2 */
-    bls_fp2_sqr(&c, &t->z);           /* Z^2 */
-    bls_fp2_mul(&e, &c, &THREE_B_G2); /* 3b'Z^2 */
-    bls_fp2_add(&f, &e, &e);
-    bls_fp2_add(&f, &f, &e);          /* 3E */
-    bls_fp2_add(&g, &b, &f);
-    fp2_half(&g, &g);                 /* (B + F)/2 */
-    bls_fp2_add(&h, &t->y, &t->z);
-    bls_fp2_sqr(&h, &h);
-    bls_fp2_sub(&h, &h, &b);
-    bls_fp2_sub(&h, &h, &c);          /* 2YZ */
-    bls_fp2_sqr(&j, &t->x);           /* X^2 */
-    /* line */
-    bls_fp2_sub(&l[0], &e, &b);
-    bls_fp2_add(&s, &j, &j);
-    bls_fp2_add(&s, &s, &j);
-    fp2_mul_fp(&l[1], &s, &p->x);
-    bls_fp2_neg(&s, &h);
-    fp2_mul_fp(&l[2], &s, &p->y);
-    /* X3 = A(B - F), Y3 = G^2 - 3E^2, Z3 = B H */
-    bls_fp2_sub(&s, &b, &f);
-    bls_fp2_mul(&t->x, &a, &s);
-    bls_fp2_sqr(&s, &e);
-    bls_fp2_add(&f, &s, &s);
-    bls_fp2_add(&f, &f, &s);
-    bls_fp2_sqr(&g, &g);
-    bls_fp2_sub(&t->y, &g, &f);
-    bls_fp2_mul(&t->z, &b, &h);
-}
+/* Per-pair data: P in the forms the lines need, Q affine, the running T. */
+typedef struct {
+    line_point p;
+    const bls_g2_affine *q;
+    twist_proj T;
+} pair_state;
 
-/* T = T + Q and the chord through T and Q (Aranha et al. 2011, eq. 12).
- * With theta = Y - yq Z and lambda = X - xq Z the slope is theta/lambda;
- * the line scaled by lambda is (theta xq - lambda yq) - theta xp v
- * + lambda yp v w. */
-static void miller_add_step(bls_fp2 l[3], g2_projective *t, const bls_g2_affine *q,
-                            const bls_g1_affine *p)
+void bls_miller_loop(fp12 *r, const bls_g1_affine *p, const bls_g2_affine *q, size_t n)
 {
-    bls_fp2 theta, lambda, c, d, e, f, g, h, s;
-    bls_fp2_mul(&s, &q->y, &t->z);
-    bls_fp2_sub(&theta, &t->y, &s);
-    bls_fp2_mul(&s, &q->x, &t->z);
-    bls_fp2_sub(&lambda, &t->x, &s);
-    /* line */
-    bls_fp2_mul(&l[0], &theta, &q->x);
-    bls_fp2_mul(&s, &lambda, &q->y);
-    bls_fp2_sub(&l[0], &l[0], &s);
-    bls_fp2_neg(&s, &theta);
-    fp2_mul_fp(&l[1], &s, &p->x);
-    fp2_mul_fp(&l[2], &lambda, &p->y);
-    /* point */
-    bls_fp2_sqr(&c, &theta);
-    bls_fp2_sqr(&d, &lambda);
-    bls_fp2_mul(&e, &lambda, &d);
-    bls_fp2_mul(&f, &t->z, &c);
-    bls_fp2_mul(&g, &t->x, &d);
-    bls_fp2_add(&h, &e, &f);
-    bls_fp2_sub(&h, &h, &g);
-    bls_fp2_sub(&h, &h, &g);
-    bls_fp2_mul(&t->x, &lambda, &h);
-    bls_fp2_sub(&s, &g, &h);
-    bls_fp2_mul(&s, &theta, &s);
-    bls_fp2_mul(&t->y, &e, &t->y);
-    bls_fp2_sub(&t->y, &s, &t->y);
-    bls_fp2_mul(&t->z, &t->z, &e);
-}
-
-void bls_miller_loop(bls_fp12 *r, const bls_g1_affine *p, const bls_g2_affine *q, size_t n)
-{
-    g2_projective *t = xmalloc(n * sizeof *t);
-    size_t *active = xmalloc(n * sizeof *active);
+    pair_state *ps = xmalloc((n ? n : 1) * sizeof *ps);
     size_t m = 0;
     for (size_t i = 0; i < n; i++) {
         if (p[i].infinity || q[i].infinity) continue;
-        active[m++] = i;
-        t[i].x = q[i].x;
-        t[i].y = q[i].y;
-        bls_fp2_one(&t[i].z);
+        pair_state *s = &ps[m++];
+        line_point_set(&s->p, &p[i].x, &p[i].y);
+        s->q = &q[i];
+        s->T.x = q[i].x;
+        s->T.y = q[i].y;
+        fp2_set_one(&s->T.z);
     }
-    bls_fp12 f;
-    bls_fp2 l[3];
-    bls_fp12_one(&f);
+    fp12 f;
+    line_coeffs l;
+    fp12_set_one(&f);
     for (int bit = 62; bit >= 0; bit--) {
-        bls_fp12_sqr(&f, &f);
+        fp12_sqr(&f, &f);
         for (size_t j = 0; j < m; j++) {
-            size_t i = active[j];
-            miller_double_step(l, &t[i], &p[i]);
-            fp12_mul_by_line(&f, l);
+            line_double(&l, &ps[j].T, &ps[j].p);
+            fp12_mul_line(&f, &l);
         }
         if (!((X_ABS >> bit) & 1)) continue;
         for (size_t j = 0; j < m; j++) {
-            size_t i = active[j];
-            miller_add_step(l, &t[i], &q[i], &p[i]);
-            fp12_mul_by_line(&f, l);
+            line_add(&l, &ps[j].T, &ps[j].q->x, &ps[j].q->y, &ps[j].p);
+            fp12_mul_line(&f, &l);
         }
     }
     /* x < 0: f_{x} is 1/f_{|x|} up to factors the final exponentiation
      * removes, and after the easy part the inverse is the conjugate. */
-    bls_fp12_conj(r, &f);
-    free(active);
-    free(t);
-}
-
-/* (a + b s)^2 in Fp4 = Fp2[s]/(s^2 - xi). */
-static void fp4_sqr(bls_fp2 *r0, bls_fp2 *r1, const bls_fp2 *a, const bls_fp2 *b)
-{
-    bls_fp2 a2, b2, s;
-    bls_fp2_sqr(&a2, a);
-    bls_fp2_sqr(&b2, b);
-    bls_fp2_add(&s, a, b);
-    bls_fp2_sqr(&s, &s);
-    bls_fp2_sub(&s, &s, &a2);
-    bls_fp2_sub(r1, &s, &b2); /* 2ab */
-    fp2_mul_by_xi(&b2, &b2);
-    bls_fp2_add(r0, &a2, &b2); /* a^2 + xi b^2 */
-}
-
-/* Granger-Scott squaring in the cyclotomic subgroup. Seen as
- * Fp4[t]/(t^3 - s) with s = w^3 and t = w, an element is A + B t + C t^2
- * with A = (c0.c0, c1.c1), B = (c1.c0, c0.c2), C = (c0.c1, c1.c2), and
- *   A' = 3A^2 - 2 conj(A),  B' = 3 s C^2 + 2 conj(B),  C' = 3B^2 - 2 conj(C),
- * conj being x + y s -> x - y s: nine Fp2 squarings instead of a full
- * Fp12 squaring. */
-static void fp12_cyclotomic_sqr(bls_fp12 *r, const bls_fp12 *a)
-{
-    bls_fp2 z0 = a->c0.c0, z4 = a->c0.c1, z3 = a->c0.c2;
-    bls_fp2 z2 = a->c1.c0, z1 = a->c1.c1, z5 = a->c1.c2;
-    bls_fp2 t0, t1, t2, t3;
-    fp4_sqr(&t0, &t1, &z0, &z1); /* A^2 */
-    bls_fp2_sub(&z0, &t0, &z0);
-    bls_fp2_add(&z0, &z0, &z0);
-    bls_fp2_add(&z0, &z0, &t0); /* 3 t0 - 2 z0 */
-    bls_fp2_add(&z1, &t1, &z1);
-    bls_fp2_add(&z1, &z1, &z1);
-    bls_fp2_add(&z1, &z1, &t1); /* 3 t1 + 2 z1 */
-    fp4_sqr(&t0, &t1, &z2, &z3); /* B^2 */
-    fp4_sqr(&t2, &t3, &z4, &z5); /* C^2 */
-    bls_fp2_sub(&z4, &t0, &z4);
-    bls_fp2_add(&z4, &z4, &z4);
-    bls_fp2_add(&z4, &z4, &t0); /* C'.x = 3 (B^2).x - 2 z4 */
-    bls_fp2_add(&z5, &t1, &z5);
-    bls_fp2_add(&z5, &z5, &z5);
-    bls_fp2_add(&z5, &z5, &t1); /* C'.y = 3 (B^2).y + 2 z5 */
-    fp2_mul_by_xi(&t0, &t3);
-    bls_fp2_add(&z2, &t0, &z2);
-    bls_fp2_add(&z2, &z2, &z2);
-    bls_fp2_add(&z2, &z2, &t0); /* B'.x = 3 xi (C^2).y + 2 z2 */
-    bls_fp2_sub(&z3, &t2, &z3);
-    bls_fp2_add(&z3, &z3, &z3);
-    bls_fp2_add(&z3, &z3, &t2); /* B'.y = 3 (C^2).x - 2 z3 */
-    r->c0.c0 = z0;
-    r->c0.c1 = z4;
-    r->c0.c2 = z3;
-    r->c1.c0 = z2;
-    r->c1.c1 = z1;
-    r->c1.c2 = z5;
+    fp12_conj(r, &f);
+    free(ps);
 }
 
 /* a^x for a in the cyclotomic subgroup (x < 0, so conjugate a^|x|). */
-static void fp12_cyclotomic_exp_by_x(bls_fp12 *r, const bls_fp12 *a)
+static void fp12_cyclotomic_exp_by_x(fp12 *r, const fp12 *a)
 {
-    bls_fp12 acc = *a;
+    fp12 acc = *a;
     for (int i = 62; i >= 0; i--) {
         fp12_cyclotomic_sqr(&acc, &acc);
-        if ((X_ABS >> i) & 1) bls_fp12_mul(&acc, &acc, a);
+        if ((X_ABS >> i) & 1) fp12_mul(&acc, &acc, a);
     }
-    bls_fp12_conj(r, &acc);
+    fp12_conj(r, &acc);
 }
 
 /* Easy part f^((p^6 - 1)(p^2 + 1)); hard part by the identity
  * 3 (p^4 - p^2 + 1)/r = (x - 1)^2 (x + p) (x^2 + p^2 - 1) + 3
  * (Hayashida, Hayasaka, Teruya 2020). */
-void bls_final_exponentiation(bls_fp12 *r, const bls_fp12 *f)
+void bls_final_exponentiation(fp12 *r, const fp12 *f)
 {
-    bls_fp12 t, u, a, b, c;
-    bls_fp12_inv(&u, f);
-    bls_fp12_conj(&t, f);
-    bls_fp12_mul(&t, &t, &u);
-    bls_fp12_frobenius(&u, &t);
-    bls_fp12_frobenius(&u, &u);
-    bls_fp12_mul(&t, &t, &u);
+    fp12 t, u, a, b, c;
+    fp12_inv(&u, f);
+    fp12_conj(&t, f);
+    fp12_mul(&t, &t, &u);
+    fp12_frobenius(&u, &t);
+    fp12_frobenius(&u, &u);
+    fp12_mul(&t, &t, &u);
     /* a = t^((x - 1)^2) */
     fp12_cyclotomic_exp_by_x(&a, &t);
-    bls_fp12_conj(&u, &t);
-    bls_fp12_mul(&a, &a, &u);
+    fp12_conj(&u, &t);
+    fp12_mul(&a, &a, &u);
     fp12_cyclotomic_exp_by_x(&u, &a);
-    bls_fp12_conj(&a, &a);
-    bls_fp12_mul(&a, &u, &a);
+    fp12_conj(&a, &a);
+    fp12_mul(&a, &u, &a);
     /* b = a^(x + p) */
     fp12_cyclotomic_exp_by_x(&b, &a);
-    bls_fp12_frobenius(&u, &a);
-    bls_fp12_mul(&b, &b, &u);
+    fp12_frobenius(&u, &a);
+    fp12_mul(&b, &b, &u);
     /* c = b^(x^2 + p^2 - 1) */
     fp12_cyclotomic_exp_by_x(&c, &b);
     fp12_cyclotomic_exp_by_x(&c, &c);
-    bls_fp12_frobenius(&u, &b);
-    bls_fp12_frobenius(&u, &u);
-    bls_fp12_mul(&c, &c, &u);
-    bls_fp12_conj(&u, &b);
-    bls_fp12_mul(&c, &c, &u);
+    fp12_frobenius(&u, &b);
+    fp12_frobenius(&u, &u);
+    fp12_mul(&c, &c, &u);
+    fp12_conj(&u, &b);
+    fp12_mul(&c, &c, &u);
     /* times t^3 */
-    bls_fp12_sqr(&u, &t);
-    bls_fp12_mul(&u, &u, &t);
-    bls_fp12_mul(r, &c, &u);
+    fp12_sqr(&u, &t);
+    fp12_mul(&u, &u, &t);
+    fp12_mul(r, &c, &u);
 }
 
-void bls_pairing(bls_fp12 *r, const bls_g1_affine *p, const bls_g2_affine *q)
-{
-    bls_fp12 f;
-    bls_miller_loop(&f, p, q, 1);
-    bls_final_exponentiation(r, &f);
-}
+/* ======================================================================
+ * The rest of the public API
+ * ==================================================================== */
 
-bool bls_pairing_check(const bls_g1_affine *p, const bls_g2_affine *q, size_t n)
-{
-    bls_fp12 f, e;
-    bls_miller_loop(&f, p, q, n);
-    bls_final_exponentiation(&e, &f);
-    return bls_fp12_is_one(&e);
-}
+void bls_fp_from_u64(bls_fp *r, uint64_t v) { fp_from_u64(r, v); }
+void bls_fp_zero(bls_fp *r) { fp_set_zero(r); }
+void bls_fp_one(bls_fp *r) { fp_set_one(r); }
+bool bls_fp_is_zero(const bls_fp *a) { return fp_is_zero(a); }
+bool bls_fp_eq(const bls_fp *a, const bls_fp *b) { return fp_eq(a, b); }
+void bls_fp_add(bls_fp *r, const bls_fp *a, const bls_fp *b) { fp_add(r, a, b); }
+void bls_fp_sub(bls_fp *r, const bls_fp *a, const bls_fp *b) { fp_sub(r, a, b); }
+void bls_fp_neg(bls_fp *r, const bls_fp *a) { fp_neg(r, a); }
+void bls_fp_mul(bls_fp *r, const bls_fp *a, const bls_fp *b) { fp_mul(r, a, b); }
+void bls_fp_sqr(bls_fp *r, const bls_fp *a) { fp_sqr(r, a); }
+void bls_fp_pow(bls_fp *r, const bls_fp *a, const uint64_t *e, size_t n) { fp_pow(r, a, e, n); }
+void bls_fp_inv(bls_fp *r, const bls_fp *a) { fp_inv(r, a); }
+bool bls_fp_sqrt(bls_fp *r, const bls_fp *a) { return fp_sqrt(r, a); }
+
+void bls_fp2_zero(bls_fp2 *r) { fp2_set_zero(r); }
+void bls_fp2_one(bls_fp2 *r) { fp2_set_one(r); }
+bool bls_fp2_is_zero(const bls_fp2 *a) { return fp2_is_zero(a); }
+void bls_fp2_neg(bls_fp2 *r, const bls_fp2 *a) { fp2_neg(r, a); }
+void bls_fp2_pow(bls_fp2 *r, const bls_fp2 *a, const uint64_t *e, size_t n) { fp2_pow(r, a, e, n); }
+bool bls_fp2_sqrt(bls_fp2 *r, const bls_fp2 *a) { return fp2_sqrt(r, a); }
+
+void bls_fp12_frobenius(bls_fp12 *r, const bls_fp12 *a) { fp12_frobenius(r, a); }
+
+void bls_g2_psi(bls_g2 *r, const bls_g2 *a) { g2_psi(r, a); }
+void bls_g2_clear_cofactor(bls_g2 *r, const bls_g2 *a) { g2_clear_cofactor(r, a); }

@@ -1,5 +1,13 @@
 /* BN254 field tower, groups and the optimal ate pairing. See bn254.h.
  *
+ * What is BN254's own lives here: the base field (Montgomery, 4 limbs), the
+ * non-residue xi = 9 + i, the Frobenius and twist constants, the placement
+ * of line values on this D-type twist, the Miller loop over the NAF of
+ * 6u + 2 with its two Frobenius lines, the final exponentiation and the G2
+ * subgroup test. The tower, the Miller-loop steps and the Jacobian point
+ * arithmetic of G1 and G2 come from the templates shared with BLS12-381
+ * (tower_impl.h, jacobian_impl.h), instantiated below over this field.
+ *
  * Constants in Montgomery form were derived offline from p, u and
  * xi = 9 + i; the unit tests check them against their definitions (field
  * results against GMP, Frobenius maps against exponentiation by p^k, the
@@ -271,86 +279,6 @@ static inline void fp_from_u64(fp *r, uint64_t v)
     fp_mul(r, &t, &FP_R2);
 }
 
-/* ------------------------------------------------------------------ */
-/* Fp2 = Fp[i]/(i^2 + 1)                                                */
-/* ------------------------------------------------------------------ */
-
-static inline void fp2_add(fp2 *r, const fp2 *a, const fp2 *b)
-{
-    fp_add(&r->c0, &a->c0, &b->c0);
-    fp_add(&r->c1, &a->c1, &b->c1);
-}
-
-static inline void fp2_sub(fp2 *r, const fp2 *a, const fp2 *b)
-{
-    fp_sub(&r->c0, &a->c0, &b->c0);
-    fp_sub(&r->c1, &a->c1, &b->c1);
-}
-
-static inline void fp2_dbl(fp2 *r, const fp2 *a)
-{
-    fp_dbl(&r->c0, &a->c0);
-    fp_dbl(&r->c1, &a->c1);
-}
-
-static inline void fp2_neg(fp2 *r, const fp2 *a)
-{
-    fp_neg(&r->c0, &a->c0);
-    fp_neg(&r->c1, &a->c1);
-}
-
-static inline void fp2_conj(fp2 *r, const fp2 *a)
-{
-    r->c0 = a->c0;
-    fp_neg(&r->c1, &a->c1);
-}
-
-static inline void fp2_half(fp2 *r, const fp2 *a)
-{
-    fp_half(&r->c0, &a->c0);
-    fp_half(&r->c1, &a->c1);
-}
-
-static inline bool fp2_is_zero(const fp2 *a) { return fp_is_zero(&a->c0) && fp_is_zero(&a->c1); }
-static inline bool fp2_eq(const fp2 *a, const fp2 *b) { return fp_eq(&a->c0, &b->c0) && fp_eq(&a->c1, &b->c1); }
-
-static inline void fp2_set_zero(fp2 *r) { memset(r, 0, sizeof *r); }
-static inline void fp2_set_one(fp2 *r)
-{
-    r->c0 = FP_ONE;
-    memset(&r->c1, 0, sizeof r->c1);
-}
-
-/* Karatsuba: three base-field products. */
-static inline void fp2_mul(fp2 *r, const fp2 *a, const fp2 *b)
-{
-    fp t0, t1, s0, s1;
-    fp_mul(&t0, &a->c0, &b->c0);
-    fp_mul(&t1, &a->c1, &b->c1);
-    fp_add(&s0, &a->c0, &a->c1);
-    fp_add(&s1, &b->c0, &b->c1);
-    fp_mul(&s0, &s0, &s1);
-    fp_sub(&r->c0, &t0, &t1);
-    fp_sub(&s0, &s0, &t0);
-    fp_sub(&r->c1, &s0, &t1);
-}
-
-/* (a0 + a1 i)^2 = (a0 + a1)(a0 - a1) + 2 a0 a1 i. */
-static inline void fp2_sqr(fp2 *r, const fp2 *a)
-{
-    fp s, d, m;
-    fp_add(&s, &a->c0, &a->c1);
-    fp_sub(&d, &a->c0, &a->c1);
-    fp_mul(&m, &a->c0, &a->c1);
-    fp_mul(&r->c0, &s, &d);
-    fp_dbl(&r->c1, &m);
-}
-
-static inline void fp2_mul_fp(fp2 *r, const fp2 *a, const fp *b)
-{
-    fp_mul(&r->c0, &a->c0, b);
-    fp_mul(&r->c1, &a->c1, b);
-}
 
 /* a * xi with xi = 9 + i: (9 a0 - a1) + (a0 + 9 a1) i. */
 static inline void fp2_mul_xi(fp2 *r, const fp2 *a)
@@ -369,690 +297,57 @@ static inline void fp2_mul_xi(fp2 *r, const fp2 *a)
     r->c0 = t0;
 }
 
-static void fp2_inv(fp2 *r, const fp2 *a)
-{
-    fp t0, t1;
-    fp_sqr(&t0, &a->c0);
-    fp_sqr(&t1, &a->c1);
-    fp_add(&t0, &t0, &t1);
-    fp_inv(&t0, &t0);
-    fp_mul(&r->c0, &a->c0, &t0);
-    fp_mul(&t1, &a->c1, &t0);
-    fp_neg(&r->c1, &t1);
-}
-
 /* ------------------------------------------------------------------ */
-/* Fp6 = Fp2[v]/(v^3 - xi)                                              */
+/* The tower, Miller-loop steps and point arithmetic (generic parts)     */
 /* ------------------------------------------------------------------ */
 
-static inline void fp6_add(fp6 *r, const fp6 *a, const fp6 *b)
-{
-    fp2_add(&r->c0, &a->c0, &b->c0);
-    fp2_add(&r->c1, &a->c1, &b->c1);
-    fp2_add(&r->c2, &a->c2, &b->c2);
-}
+#define TOWER_TWIST_B3 TWIST_B3
+#define TOWER_PUBLIC(name) bn254_##name
+#define TOWER_PAIRING_G1 bn254_g1
+#define TOWER_PAIRING_G2 bn254_g2
+#define TOWER_FINAL_EXP bn254_final_exp
+#include "precompile/tower_impl.h"
 
-static inline void fp6_sub(fp6 *r, const fp6 *a, const fp6 *b)
-{
-    fp2_sub(&r->c0, &a->c0, &b->c0);
-    fp2_sub(&r->c1, &a->c1, &b->c1);
-    fp2_sub(&r->c2, &a->c2, &b->c2);
-}
+#define JAC_POINT bn254_g1
+#define JAC_FIELD fp
+#define JAC_NAME(name) g1_##name
+#define JAC_PUBLIC(name) bn254_g1_##name
+#define JAC_PUBLIC_DBL bn254_g1_dbl
+#include "precompile/jacobian_impl.h"
 
-static inline void fp6_neg(fp6 *r, const fp6 *a)
-{
-    fp2_neg(&r->c0, &a->c0);
-    fp2_neg(&r->c1, &a->c1);
-    fp2_neg(&r->c2, &a->c2);
-}
+#define JAC_POINT bn254_g2
+#define JAC_FIELD fp2
+#define JAC_NAME(name) g2_##name
+#define JAC_PUBLIC(name) bn254_g2_##name
+#define JAC_PUBLIC_DBL bn254_g2_dbl
+#include "precompile/jacobian_impl.h"
 
-/* a * v: (a0, a1, a2) -> (xi a2, a0, a1). */
-static inline void fp6_mul_v(fp6 *r, const fp6 *a)
-{
-    fp2 t;
-    fp2_mul_xi(&t, &a->c2);
-    r->c2 = a->c1;
-    r->c1 = a->c0;
-    r->c0 = t;
-}
-
-/* Karatsuba-style product with six Fp2 multiplications. */
-static void fp6_mul(fp6 *r, const fp6 *a, const fp6 *b)
-{
-    fp2 t0, t1, t2, s, u, c0, c1, c2;
-    fp2_mul(&t0, &a->c0, &b->c0);
-    fp2_mul(&t1, &a->c1, &b->c1);
-    fp2_mul(&t2, &a->c2, &b->c2);
-    /* c0 = ((a1 + a2)(b1 + b2) - t1 - t2) xi + t0 */
-    fp2_add(&s, &a->c1, &a->c2);
-    fp2_add(&u, &b->c1, &b->c2);
-    fp2_mul(&s, &s, &u);
-    fp2_sub(&s, &s, &t1);
-    fp2_sub(&s, &s, &t2);
-    fp2_mul_xi(&s, &s);
-    fp2_add(&c0, &s, &t0);
-    /* c1 = (a0 + a1)(b0 + b1) - t0 - t1 + xi t2 */
-    fp2_add(&s, &a->c0, &a->c1);
-    fp2_add(&u, &b->c0, &b->c1);
-    fp2_mul(&s, &s, &u);
-    fp2_sub(&s, &s, &t0);
-    fp2_sub(&s, &s, &t1);
-    fp2_mul_xi(&u, &t2);
-    fp2_add(&c1, &s, &u);
-    /* c2 = (a0 + a2)(b0 + b2) - t0 - t2 + t1 */
-    fp2_add(&s, &a->c0, &a->c2);
-    fp2_add(&u, &b->c0, &b->c2);
-    fp2_mul(&s, &s, &u);
-    fp2_sub(&s, &s, &t0);
-    fp2_sub(&s, &s, &t2);
-    fp2_add(&c2, &s, &t1);
-    r->c0 = c0;
-    r->c1 = c1;
-    r->c2 = c2;
-}
-
-/* Chung-Hasan squaring (SQR2): two squarings and three products fewer
- * than a general multiplication. */
-static void fp6_sqr(fp6 *r, const fp6 *a)
-{
-    fp2 s0, s1, s2, s3, s4, t;
-    fp2_sqr(&s0, &a->c0);
-    fp2_mul(&s1, &a->c0, &a->c1);
-    fp2_dbl(&s1, &s1);
-    fp2_sub(&t, &a->c0, &a->c1);
-    fp2_add(&t, &t, &a->c2);
-    fp2_sqr(&s2, &t);
-    fp2_mul(&s3, &a->c1, &a->c2);
-    fp2_dbl(&s3, &s3);
-    fp2_sqr(&s4, &a->c2);
-    /* c0 = xi s3 + s0, c1 = xi s4 + s1, c2 = s1 + s2 + s3 - s0 - s4 */
-    fp2_mul_xi(&t, &s3);
-    fp2_add(&r->c0, &t, &s0);
-    fp2_mul_xi(&t, &s4);
-    fp2_add(&r->c1, &t, &s1);
-    fp2_add(&t, &s1, &s2);
-    fp2_add(&t, &t, &s3);
-    fp2_sub(&t, &t, &s0);
-    fp2_sub(&r->c2, &t, &s4);
-}
-
-/* a * (b0 + b1 v): the shape of a line function's w-part. */
-static inline void fp6_mul_01(fp6 *r, const fp6 *a, const fp2 *b0, const fp2 *b1)
-{
-    fp2 t0, t1, s, u, c0, c1, c2;
-    fp2_mul(&t0, &a->c0, b0);
-    fp2_mul(&t1, &a->c1, b1);
-    /* c0 = xi a2 b1 + t0 */
-    fp2_mul(&s, &a->c2, b1);
-    fp2_mul_xi(&s, &s);
-    fp2_add(&c0, &s, &t0);
-    /* c1 = (a0 + a1)(b0 + b1) - t0 - t1 */
-    fp2_add(&s, &a->c0, &a->c1);
-    fp2_add(&u, b0, b1);
-    fp2_mul(&s, &s, &u);
-    fp2_sub(&s, &s, &t0);
-    fp2_sub(&c1, &s, &t1);
-    /* c2 = a2 b0 + t1 */
-    fp2_mul(&s, &a->c2, b0);
-    fp2_add(&c2, &s, &t1);
-    r->c0 = c0;
-    r->c1 = c1;
-    r->c2 = c2;
-}
-
-static inline void fp6_mul_fp2(fp6 *r, const fp6 *a, const fp2 *b)
-{
-    fp2_mul(&r->c0, &a->c0, b);
-    fp2_mul(&r->c1, &a->c1, b);
-    fp2_mul(&r->c2, &a->c2, b);
-}
-
-static void fp6_inv(fp6 *r, const fp6 *a)
-{
-    fp2 A, B, C, t, F;
-    /* A = a0^2 - xi a1 a2, B = xi a2^2 - a0 a1, C = a1^2 - a0 a2 */
-    fp2_sqr(&A, &a->c0);
-    fp2_mul(&t, &a->c1, &a->c2);
-    fp2_mul_xi(&t, &t);
-    fp2_sub(&A, &A, &t);
-    fp2_sqr(&B, &a->c2);
-    fp2_mul_xi(&B, &B);
-    fp2_mul(&t, &a->c0, &a->c1);
-    fp2_sub(&B, &B, &t);
-    fp2_sqr(&C, &a->c1);
-    fp2_mul(&t, &a->c0, &a->c2);
-    fp2_sub(&C, &C, &t);
-    /* F = a0 A + xi (a2 B + a1 C) is the norm to Fp2. */
-    fp2_mul(&F, &a->c2, &B);
-    fp2_mul(&t, &a->c1, &C);
-    fp2_add(&F, &F, &t);
-    fp2_mul_xi(&F, &F);
-    fp2_mul(&t, &a->c0, &A);
-    fp2_add(&F, &F, &t);
-    fp2_inv(&F, &F);
-    fp2_mul(&r->c0, &A, &F);
-    fp2_mul(&r->c1, &B, &F);
-    fp2_mul(&r->c2, &C, &F);
-}
-
-/* ------------------------------------------------------------------ */
-/* Fp12 = Fp6[w]/(w^2 - v)                                              */
-/* ------------------------------------------------------------------ */
-
-static inline void fp12_set_one(fp12 *r)
-{
-    memset(r, 0, sizeof *r);
-    r->c0.c0.c0 = FP_ONE;
-}
-
-static void fp12_mul(fp12 *r, const fp12 *a, const fp12 *b)
-{
-    fp6 t0, t1, s, u;
-    fp6_mul(&t0, &a->c0, &b->c0);
-    fp6_mul(&t1, &a->c1, &b->c1);
-    fp6_add(&s, &a->c0, &a->c1);
-    fp6_add(&u, &b->c0, &b->c1);
-    fp6_mul(&s, &s, &u);
-    fp6_sub(&s, &s, &t0);
-    fp6_sub(&r->c1, &s, &t1);
-    fp6_mul_v(&t1, &t1);
-    fp6_add(&r->c0, &t0, &t1);
-}
-
-/* (a + b w)^2 = (a + b)(a + v b) - t - v t + 2 t w, with t = a b. */
-static void fp12_sqr(fp12 *r, const fp12 *a)
-{
-    fp6 t, s, u, vt;
-    fp6_mul(&t, &a->c0, &a->c1);
-    fp6_add(&s, &a->c0, &a->c1);
-    fp6_mul_v(&u, &a->c1);
-    fp6_add(&u, &u, &a->c0);
-    fp6_mul(&s, &s, &u);
-    fp6_mul_v(&vt, &t);
-    fp6_sub(&s, &s, &t);
-    fp6_sub(&r->c0, &s, &vt);
-    fp6_add(&r->c1, &t, &t);
-}
-
-static inline void fp12_conj(fp12 *r, const fp12 *a)
-{
-    r->c0 = a->c0;
-    fp6_neg(&r->c1, &a->c1);
-}
-
-static void fp12_inv(fp12 *r, const fp12 *a)
-{
-    /* (a0 + a1 w)^-1 = (a0 - a1 w) / (a0^2 - v a1^2) */
-    fp6 t0, t1;
-    fp6_sqr(&t0, &a->c0);
-    fp6_sqr(&t1, &a->c1);
-    fp6_mul_v(&t1, &t1);
-    fp6_sub(&t0, &t0, &t1);
-    fp6_inv(&t0, &t0);
-    fp6_mul(&r->c0, &a->c0, &t0);
-    fp6_mul(&t1, &a->c1, &t0);
-    fp6_neg(&r->c1, &t1);
-}
-
-/* The coefficients of w^0..w^5 are c0.c0, c1.c0, c0.c1, c1.c1, c0.c2, c1.c2;
- * the p-power map conjugates each and multiplies the w^k one by xi^(k(p-1)/6). */
-static void fp12_frob1(fp12 *r, const fp12 *a)
-{
-    fp2_conj(&r->c0.c0, &a->c0.c0);
-    fp2_conj(&r->c1.c0, &a->c1.c0);
-    fp2_mul(&r->c1.c0, &r->c1.c0, &FROB1[0]);
-    fp2_conj(&r->c0.c1, &a->c0.c1);
-    fp2_mul(&r->c0.c1, &r->c0.c1, &FROB1[1]);
-    fp2_conj(&r->c1.c1, &a->c1.c1);
-    fp2_mul(&r->c1.c1, &r->c1.c1, &FROB1[2]);
-    fp2_conj(&r->c0.c2, &a->c0.c2);
-    fp2_mul(&r->c0.c2, &r->c0.c2, &FROB1[3]);
-    fp2_conj(&r->c1.c2, &a->c1.c2);
-    fp2_mul(&r->c1.c2, &r->c1.c2, &FROB1[4]);
-}
-
-static void fp12_frob2(fp12 *r, const fp12 *a)
-{
-    r->c0.c0 = a->c0.c0;
-    fp2_mul_fp(&r->c1.c0, &a->c1.c0, &FROB2[0]);
-    fp2_mul_fp(&r->c0.c1, &a->c0.c1, &FROB2[1]);
-    fp2_mul_fp(&r->c1.c1, &a->c1.c1, &FROB2[2]);
-    fp2_mul_fp(&r->c0.c2, &a->c0.c2, &FROB2[3]);
-    fp2_mul_fp(&r->c1.c2, &a->c1.c2, &FROB2[4]);
-}
-
-static void fp12_frob3(fp12 *r, const fp12 *a)
-{
-    fp2_conj(&r->c0.c0, &a->c0.c0);
-    fp2_conj(&r->c1.c0, &a->c1.c0);
-    fp2_mul(&r->c1.c0, &r->c1.c0, &FROB3[0]);
-    fp2_conj(&r->c0.c1, &a->c0.c1);
-    fp2_mul(&r->c0.c1, &r->c0.c1, &FROB3[1]);
-    fp2_conj(&r->c1.c1, &a->c1.c1);
-    fp2_mul(&r->c1.c1, &r->c1.c1, &FROB3[2]);
-    fp2_conj(&r->c0.c2, &a->c0.c2);
-    fp2_mul(&r->c0.c2, &r->c0.c2, &FROB3[3]);
-    fp2_conj(&r->c1.c2, &a->c1.c2);
-    fp2_mul(&r->c1.c2, &r->c1.c2, &FROB3[4]);
-}
-
-/* Squaring in Fp4 = Fp2[T]/(T^2 - xi): (s0 + s1 T)^2. */
-static inline void fp4_sqr(fp2 *r0, fp2 *r1, const fp2 *s0, const fp2 *s1)
-{
-    fp2 t0, t1, t;
-    fp2_sqr(&t0, s0);
-    fp2_sqr(&t1, s1);
-    fp2_add(&t, s0, s1);
-    fp2_sqr(&t, &t);
-    fp2_sub(&t, &t, &t0);
-    fp2_sub(r1, &t, &t1);
-    fp2_mul_xi(&t1, &t1);
-    fp2_add(r0, &t0, &t1);
-}
-
-/* Granger-Scott squaring for the cyclotomic subgroup. With T = w^3, Fp12 is
- * Fp4[w]/(w^3 - T) and an element is x0 + x1 w + x2 w^2 where
- * x0 = g0 + g3 T, x1 = g1 + g4 T, x2 = g2 + g5 T (g_k the w^k coefficient).
- * For cyclotomic elements:
- *   x0' = 3 x0^2 - 2 conj(x0), x1' = 3 T x2^2 + 2 conj(x1),
- *   x2' = 3 x1^2 - 2 conj(x2)   (conj: T -> -T). */
-static void fp12_cyclotomic_sqr(fp12 *r, const fp12 *a)
-{
-    const fp2 *g0 = &a->c0.c0, *g1 = &a->c1.c0, *g2 = &a->c0.c1;
-    const fp2 *g3 = &a->c1.c1, *g4 = &a->c0.c2, *g5 = &a->c1.c2;
-    fp2 a0, a1, b0, b1, c0, c1, t;
-    fp4_sqr(&a0, &a1, g0, g3); /* x0^2 */
-    fp4_sqr(&b0, &b1, g1, g4); /* x1^2 */
-    fp4_sqr(&c0, &c1, g2, g5); /* x2^2 */
-    fp12 o;
-    /* x0': g0' = 3 a0 - 2 g0, g3' = 3 a1 + 2 g3 */
-    fp2_sub(&t, &a0, g0);
-    fp2_dbl(&t, &t);
-    fp2_add(&o.c0.c0, &t, &a0);
-    fp2_add(&t, &a1, g3);
-    fp2_dbl(&t, &t);
-    fp2_add(&o.c1.c1, &t, &a1);
-    /* x1': T x2^2 = xi c1 + c0 T; g1' = 3 xi c1 + 2 g1, g4' = 3 c0 - 2 g4 */
-    fp2_mul_xi(&c1, &c1);
-    fp2_add(&t, &c1, g1);
-    fp2_dbl(&t, &t);
-    fp2_add(&o.c1.c0, &t, &c1);
-    fp2_sub(&t, &c0, g4);
-    fp2_dbl(&t, &t);
-    fp2_add(&o.c0.c2, &t, &c0);
-    /* x2': g2' = 3 b0 - 2 g2, g5' = 3 b1 + 2 g5 */
-    fp2_sub(&t, &b0, g2);
-    fp2_dbl(&t, &t);
-    fp2_add(&o.c0.c1, &t, &b0);
-    fp2_add(&t, &b1, g5);
-    fp2_dbl(&t, &t);
-    fp2_add(&o.c1.c2, &t, &b1);
-    *r = o;
-}
-
-static bool fp12_is_one(const fp12 *a)
-{
-    fp12 one;
-    fp12_set_one(&one);
-    return memcmp(a, &one, sizeof one) == 0;
-}
-
-/* ------------------------------------------------------------------ */
-/* G1: y^2 = x^3 + 3 over Fp, Jacobian coordinates                      */
-/* ------------------------------------------------------------------ */
-
-static void g1_dbl(bn254_g1 *r, const bn254_g1 *a)
-{
-    if (fp_is_zero(&a->Z)) {
-        *r = *a;
-        return;
-    }
-    fp A, B, C, D, E, F, t, X3, Y3, Z3;
-    fp_sqr(&A, &a->X);
-    fp_sqr(&B, &a->Y);
-    fp_sqr(&C, &B);
-    fp_add(&t, &a->X, &B);
-    fp_sqr(&t, &t);
-    fp_sub(&t, &t, &A);
-    fp_sub(&t, &t, &C);
-    fp_dbl(&D, &t);
-    fp_dbl(&E, &A);
-    fp_add(&E, &E, &A);
-    fp_sqr(&F, &E);
-    fp_dbl(&t, &D);
-    fp_sub(&X3, &F, &t);
-    fp_sub(&t, &D, &X3);
-    fp_mul(&Y3, &E, &t);
-    fp_dbl(&C, &C);
-    fp_dbl(&C, &C);
-    fp_dbl(&C, &C);
-    fp_sub(&Y3, &Y3, &C);
-    fp_mul(&Z3, &a->Y, &a->Z);
-    fp_dbl(&Z3, &Z3);
-    r->X = X3;
-    r->Y = Y3;
-    r->Z = Z3;
-}
-
-static void g1_add(bn254_g1 *r, const bn254_g1 *a, const bn254_g1 *b)
-{
-    if (fp_is_zero(&a->Z)) {
-        *r = *b;
-        return;
-    }
-    if (fp_is_zero(&b->Z)) {
-        *r = *a;
-        return;
-    }
-    fp Z1Z1, Z2Z2, U1, U2, S1, S2, H, I, J, R, V, t, X3, Y3, Z3;
-    fp_sqr(&Z1Z1, &a->Z);
-    fp_sqr(&Z2Z2, &b->Z);
-    fp_mul(&U1, &a->X, &Z2Z2);
-    fp_mul(&U2, &b->X, &Z1Z1);
-    fp_mul(&S1, &a->Y, &b->Z);
-    fp_mul(&S1, &S1, &Z2Z2);
-    fp_mul(&S2, &b->Y, &a->Z);
-    fp_mul(&S2, &S2, &Z1Z1);
-    fp_sub(&H, &U2, &U1);
-    fp_sub(&R, &S2, &S1);
-    if (fp_is_zero(&H)) {
-        if (fp_is_zero(&R)) {
-            g1_dbl(r, a);
-        } else {
-            memset(r, 0, sizeof *r);
-        }
-        return;
-    }
-    fp_dbl(&I, &H);
-    fp_sqr(&I, &I);
-    fp_mul(&J, &H, &I);
-    fp_dbl(&R, &R);
-    fp_mul(&V, &U1, &I);
-    fp_sqr(&X3, &R);
-    fp_sub(&X3, &X3, &J);
-    fp_dbl(&t, &V);
-    fp_sub(&X3, &X3, &t);
-    fp_sub(&t, &V, &X3);
-    fp_mul(&Y3, &R, &t);
-    fp_mul(&t, &S1, &J);
-    fp_dbl(&t, &t);
-    fp_sub(&Y3, &Y3, &t);
-    fp_add(&Z3, &a->Z, &b->Z);
-    fp_sqr(&Z3, &Z3);
-    fp_sub(&Z3, &Z3, &Z1Z1);
-    fp_sub(&Z3, &Z3, &Z2Z2);
-    fp_mul(&Z3, &Z3, &H);
-    r->X = X3;
-    r->Y = Y3;
-    r->Z = Z3;
-}
-
-/* ------------------------------------------------------------------ */
-/* G2: y^2 = x^3 + 3/xi over Fp2, Jacobian coordinates                  */
-/* ------------------------------------------------------------------ */
-
-static void g2_dbl(bn254_g2 *r, const bn254_g2 *a)
-{
-    if (fp2_is_zero(&a->Z)) {
-        *r = *a;
-        return;
-    }
-    fp2 A, B, C, D, E, F, t, X3, Y3, Z3;
-    fp2_sqr(&A, &a->X);
-    fp2_sqr(&B, &a->Y);
-    fp2_sqr(&C, &B);
-    fp2_add(&t, &a->X, &B);
-    fp2_sqr(&t, &t);
-    fp2_sub(&t, &t, &A);
-    fp2_sub(&t, &t, &C);
-    fp2_dbl(&D, &t);
-    fp2_dbl(&E, &A);
-    fp2_add(&E, &E, &A);
-    fp2_sqr(&F, &E);
-    fp2_dbl(&t, &D);
-    fp2_sub(&X3, &F, &t);
-    fp2_sub(&t, &D, &X3);
-    fp2_mul(&Y3, &E, &t);
-    fp2_dbl(&C, &C);
-    fp2_dbl(&C, &C);
-    fp2_dbl(&C, &C);
-    fp2_sub(&Y3, &Y3, &C);
-    fp2_mul(&Z3, &a->Y, &a->Z);
-    fp2_dbl(&Z3, &Z3);
-    r->X = X3;
-    r->Y = Y3;
-    r->Z = Z3;
-}
-
-static void g2_add(bn254_g2 *r, const bn254_g2 *a, const bn254_g2 *b)
-{
-    if (fp2_is_zero(&a->Z)) {
-        *r = *b;
-        return;
-    }
-    if (fp2_is_zero(&b->Z)) {
-        *r = *a;
-        return;
-    }
-    fp2 Z1Z1, Z2Z2, U1, U2, S1, S2, H, I, J, R, V, t, X3, Y3, Z3;
-    fp2_sqr(&Z1Z1, &a->Z);
-    fp2_sqr(&Z2Z2, &b->Z);
-    fp2_mul(&U1, &a->X, &Z2Z2);
-    fp2_mul(&U2, &b->X, &Z1Z1);
-    fp2_mul(&S1, &a->Y, &b->Z);
-    fp2_mul(&S1, &S1, &Z2Z2);
-    fp2_mul(&S2, &b->Y, &a->Z);
-    fp2_mul(&S2, &S2, &Z1Z1);
-    fp2_sub(&H, &U2, &U1);
-    fp2_sub(&R, &S2, &S1);
-    if (fp2_is_zero(&H)) {
-        if (fp2_is_zero(&R)) {
-            g2_dbl(r, a);
-        } else {
-            memset(r, 0, sizeof *r);
-        }
-        return;
-    }
-    fp2_dbl(&I, &H);
-    fp2_sqr(&I, &I);
-    fp2_mul(&J, &H, &I);
-    fp2_dbl(&R, &R);
-    fp2_mul(&V, &U1, &I);
-    fp2_sqr(&X3, &R);
-    fp2_sub(&X3, &X3, &J);
-    fp2_dbl(&t, &V);
-    fp2_sub(&X3, &X3, &t);
-    fp2_sub(&t, &V, &X3);
-    fp2_mul(&Y3, &R, &t);
-    fp2_mul(&t, &S1, &J);
-    fp2_dbl(&t, &t);
-    fp2_sub(&Y3, &Y3, &t);
-    fp2_add(&Z3, &a->Z, &b->Z);
-    fp2_sqr(&Z3, &Z3);
-    fp2_sub(&Z3, &Z3, &Z1Z1);
-    fp2_sub(&Z3, &Z3, &Z2Z2);
-    fp2_mul(&Z3, &Z3, &H);
-    r->X = X3;
-    r->Y = Y3;
-    r->Z = Z3;
-}
-
-/* Four-bit fixed-window scalar multiplication, shared in shape by G1/G2. */
-static inline unsigned scalar_nibble(const bn254_scalar *k, int i)
-{
-    return (unsigned)(k->l[i / 16] >> ((i % 16) * 4)) & 15;
-}
-
-static void g1_mul(bn254_g1 *r, const bn254_g1 *a, const bn254_scalar *k)
-{
-    bn254_g1 table[16], acc;
-    memset(&table[0], 0, sizeof table[0]);
-    table[1] = *a;
-    for (int i = 2; i < 16; i++) g1_add(&table[i], &table[i - 1], a);
-    memset(&acc, 0, sizeof acc);
-    for (int i = 63; i >= 0; i--) {
-        for (int j = 0; j < 4; j++) g1_dbl(&acc, &acc);
-        unsigned n = scalar_nibble(k, i);
-        if (n) g1_add(&acc, &acc, &table[n]);
-    }
-    *r = acc;
-}
-
-static void g2_mul(bn254_g2 *r, const bn254_g2 *a, const bn254_scalar *k)
-{
-    bn254_g2 table[16], acc;
-    memset(&table[0], 0, sizeof table[0]);
-    table[1] = *a;
-    for (int i = 2; i < 16; i++) g2_add(&table[i], &table[i - 1], a);
-    memset(&acc, 0, sizeof acc);
-    for (int i = 63; i >= 0; i--) {
-        for (int j = 0; j < 4; j++) g2_dbl(&acc, &acc);
-        unsigned n = scalar_nibble(k, i);
-        if (n) g2_add(&acc, &acc, &table[n]);
-    }
-    *r = acc;
-}
-
-static void g2_to_affine(fp2 *x, fp2 *y, const bn254_g2 *a)
-{
-    if (fp2_is_zero(&a->Z)) {
-        fp2_set_zero(x);
-        fp2_set_zero(y);
-        return;
-    }
-    fp2 one;
-    fp2_set_one(&one);
-    if (fp2_eq(&a->Z, &one)) {
-        *x = a->X;
-        *y = a->Y;
-        return;
-    }
-    fp2 zi, zi2, zi3;
-    fp2_inv(&zi, &a->Z);
-    fp2_sqr(&zi2, &zi);
-    fp2_mul(&zi3, &zi2, &zi);
-    fp2_mul(x, &a->X, &zi2);
-    fp2_mul(y, &a->Y, &zi3);
-}
-
-static void g1_to_affine(fp *x, fp *y, const bn254_g1 *a)
-{
-    if (fp_is_zero(&a->Z)) {
-        memset(x, 0, sizeof *x);
-        memset(y, 0, sizeof *y);
-        return;
-    }
-    if (fp_eq(&a->Z, &FP_ONE)) {
-        *x = a->X;
-        *y = a->Y;
-        return;
-    }
-    fp zi, zi2, zi3;
-    fp_inv(&zi, &a->Z);
-    fp_sqr(&zi2, &zi);
-    fp_mul(&zi3, &zi2, &zi);
-    fp_mul(x, &a->X, &zi2);
-    fp_mul(y, &a->Y, &zi3);
-}
+static inline void fp12_frob1(fp12 *r, const fp12 *a) { fp12_frobenius_odd(r, a, FROB1); }
+static inline void fp12_frob2(fp12 *r, const fp12 *a) { fp12_frobenius_even(r, a, FROB2); }
+static inline void fp12_frob3(fp12 *r, const fp12 *a) { fp12_frobenius_odd(r, a, FROB3); }
 
 /* ------------------------------------------------------------------ */
 /* Miller loop                                                          */
 /* ------------------------------------------------------------------ */
 
-/* A line function evaluated at P, l0 + l1 w + l3 w^3, scaled by a factor in
- * Fp2 (which the final exponentiation removes). */
-typedef struct { fp2 l0, l1, l3; } line;
-
-/* The running point of the Miller loop, homogeneous projective coordinates
- * on the twist (x = X/Z, y = Y/Z). */
-typedef struct { fp2 X, Y, Z; } g2_proj;
-
-/* Per-pair data: P's coordinates in the forms the lines need, Q affine. */
+/* Per-pair data: P in the forms the lines need, Q affine, the running T. */
 typedef struct {
-    fp xp3;    /* 3 xP */
-    fp neg_xp; /* -xP */
-    fp yp;     /* yP */
-    fp neg_yp; /* -yP */
+    line_point p;
     fp2 qx, qy;
-    g2_proj T;
+    twist_proj T;
 } pair_state;
 
-/* T <- 2T, and the tangent at T evaluated at P:
- *   l = -2YZ yP + 3X^2 xP w + (3b'Z^2 - Y^2) w^3. */
-static void line_double(line *l, g2_proj *T, const pair_state *s)
-{
-    fp2 A, B, C, E, F, G, H, J, t, u;
-    fp2_mul(&A, &T->X, &T->Y);
-    fp2_half(&A, &A);
-    fp2_sqr(&B, &T->Y);
-    fp2_sqr(&C, &T->Z);
-    fp2_mul(&E, &C, &TWIST_B3);
-    fp2_dbl(&F, &E);
-    fp2_add(&F, &F, &E);
-    fp2_add(&G, &B, &F);
-    fp2_half(&G, &G);
-    fp2_add(&H, &T->Y, &T->Z);
-    fp2_sqr(&H, &H);
-    fp2_add(&t, &B, &C);
-    fp2_sub(&H, &H, &t);
-    fp2_sqr(&J, &T->X);
-    /* line */
-    fp2_mul_fp(&l->l0, &H, &s->neg_yp);
-    fp2_mul_fp(&l->l1, &J, &s->xp3);
-    fp2_sub(&l->l3, &E, &B);
-    /* point: X3 = A (B - F), Y3 = G^2 - 3E^2, Z3 = B H */
-    fp2_sub(&t, &B, &F);
-    fp2_mul(&T->X, &A, &t);
-    fp2_sqr(&t, &G);
-    fp2_sqr(&u, &E);
-    fp2_sub(&t, &t, &u);
-    fp2_dbl(&u, &u);
-    fp2_sub(&T->Y, &t, &u);
-    fp2_mul(&T->Z, &B, &H);
-}
-
-/* T <- T + (x2, y2) (affine), and the line through them evaluated at P:
- *   l = (X - x2 Z) yP - (Y - y2 Z) xP w + ((Y - y2 Z) x2 - (X - x2 Z) y2) w^3. */
-static void line_add(line *l, g2_proj *T, const fp2 *x2, const fp2 *y2, const pair_state *s)
-{
-    fp2 theta, lambda, C, D, E, F, G, H, t;
-    fp2_mul(&t, y2, &T->Z);
-    fp2_sub(&theta, &T->Y, &t);
-    fp2_mul(&t, x2, &T->Z);
-    fp2_sub(&lambda, &T->X, &t);
-    /* line */
-    fp2_mul_fp(&l->l0, &lambda, &s->yp);
-    fp2_mul_fp(&l->l1, &theta, &s->neg_xp);
-    fp2_mul(&t, &theta, x2);
-    fp2_mul(&C, &lambda, y2);
-    fp2_sub(&l->l3, &t, &C);
-    /* point */
-    fp2_sqr(&C, &theta);
-    fp2_sqr(&D, &lambda);
-    fp2_mul(&E, &lambda, &D);
-    fp2_mul(&F, &T->Z, &C);
-    fp2_mul(&G, &T->X, &D);
-    fp2_add(&H, &E, &F);
-    fp2_dbl(&t, &G);
-    fp2_sub(&H, &H, &t);
-    fp2_mul(&T->X, &lambda, &H);
-    fp2_sub(&t, &G, &H);
-    fp2_mul(&t, &theta, &t);
-    fp2_mul(&C, &T->Y, &E);
-    fp2_sub(&T->Y, &t, &C);
-    fp2_mul(&T->Z, &T->Z, &E);
-}
-
-/* f <- f * (l0 + l1 w + l3 w^3): the line is (l0, 0, 0) + (l1, l3, 0) w. */
-static void fp12_mul_line(fp12 *f, const line *l)
+/* f <- f * line. On this D-type twist the line is cy + cx w + c w^3, that
+ * is (cy, 0, 0) + (cx, c, 0) w. */
+static void fp12_mul_line(fp12 *f, const line_coeffs *l)
 {
     fp6 t0, t1, s;
     fp2 u;
-    fp6_mul_fp2(&t0, &f->c0, &l->l0);
-    fp6_mul_01(&t1, &f->c1, &l->l1, &l->l3);
+    fp6_mul_fp2(&t0, &f->c0, &l->cy);
+    fp6_mul_01(&t1, &f->c1, &l->cx, &l->c);
     fp6_add(&s, &f->c0, &f->c1);
-    fp2_add(&u, &l->l0, &l->l1);
-    fp6_mul_01(&s, &s, &u, &l->l3);
+    fp2_add(&u, &l->cy, &l->cx);
+    fp6_mul_01(&s, &s, &u, &l->c);
     fp6_sub(&s, &s, &t0);
     fp6_sub(&f->c1, &s, &t1);
     fp6_mul_v(&t1, &t1);
@@ -1061,29 +356,29 @@ static void fp12_mul_line(fp12 *f, const line *l)
 
 static void miller_loop(fp12 *f, pair_state *ps, size_t n)
 {
-    line l;
+    line_coeffs l;
     fp12_set_one(f);
     if (n == 0) return;
     for (size_t j = 0; j < n; j++) {
-        ps[j].T.X = ps[j].qx;
-        ps[j].T.Y = ps[j].qy;
-        fp2_set_one(&ps[j].T.Z);
+        ps[j].T.x = ps[j].qx;
+        ps[j].T.y = ps[j].qy;
+        fp2_set_one(&ps[j].T.z);
     }
     for (size_t i = 1; i < sizeof ATE_LOOP_NAF; i++) {
         if (i > 1) fp12_sqr(f, f);
         for (size_t j = 0; j < n; j++) {
-            line_double(&l, &ps[j].T, &ps[j]);
+            line_double(&l, &ps[j].T, &ps[j].p);
             fp12_mul_line(f, &l);
         }
         int d = ATE_LOOP_NAF[i];
         if (d == 0) continue;
         for (size_t j = 0; j < n; j++) {
             if (d > 0) {
-                line_add(&l, &ps[j].T, &ps[j].qx, &ps[j].qy, &ps[j]);
+                line_add(&l, &ps[j].T, &ps[j].qx, &ps[j].qy, &ps[j].p);
             } else {
                 fp2 ny;
                 fp2_neg(&ny, &ps[j].qy);
-                line_add(&l, &ps[j].T, &ps[j].qx, &ny, &ps[j]);
+                line_add(&l, &ps[j].T, &ps[j].qx, &ny, &ps[j].p);
             }
             fp12_mul_line(f, &l);
         }
@@ -1093,15 +388,13 @@ static void miller_loop(fp12 *f, pair_state *ps, size_t n)
      * g_k = xi^(k(p-1)/6); pi^2(x, y) = (x xi^((p^2-1)/3), -y). */
     for (size_t j = 0; j < n; j++) {
         fp2 x1, y1, x2;
-        fp2_conj(&x1, &ps[j].qx);
-        fp2_mul(&x1, &x1, &FROB1[1]);
-        fp2_conj(&y1, &ps[j].qy);
-        fp2_mul(&y1, &y1, &FROB1[2]);
-        line_add(&l, &ps[j].T, &x1, &y1, &ps[j]);
+        fp2_conj_mul(&x1, &ps[j].qx, &FROB1[1]);
+        fp2_conj_mul(&y1, &ps[j].qy, &FROB1[2]);
+        line_add(&l, &ps[j].T, &x1, &y1, &ps[j].p);
         fp12_mul_line(f, &l);
         fp2_mul_fp(&x2, &ps[j].qx, &FROB2[1]);
         /* -pi^2(Q) has y coordinate -(-y) = y. */
-        line_add(&l, &ps[j].T, &x2, &ps[j].qy, &ps[j]);
+        line_add(&l, &ps[j].T, &x2, &ps[j].qy, &ps[j].p);
         fp12_mul_line(f, &l);
     }
 }
@@ -1112,16 +405,12 @@ static size_t prepare_pairs(pair_state *ps, const bn254_g1 *P, const bn254_g2 *Q
 {
     size_t m = 0;
     for (size_t i = 0; i < n; i++) {
-        if (fp_is_zero(&P[i].Z) || fp2_is_zero(&Q[i].Z)) continue;
+        if (g1_is_infinity(&P[i]) || g2_is_infinity(&Q[i])) continue;
         pair_state *s = &ps[m++];
         fp x, y;
-        g1_to_affine(&x, &y, &P[i]);
-        fp_dbl(&s->xp3, &x);
-        fp_add(&s->xp3, &s->xp3, &x);
-        fp_neg(&s->neg_xp, &x);
-        s->yp = y;
-        fp_neg(&s->neg_yp, &y);
-        g2_to_affine(&s->qx, &s->qy, &Q[i]);
+        g1_to_xy(&x, &y, &P[i]);
+        line_point_set(&s->p, &x, &y);
+        g2_to_xy(&s->qx, &s->qy, &Q[i]);
     }
     return m;
 }
@@ -1196,6 +485,7 @@ static void final_exp(fp12 *r, const fp12 *f)
     fp12_mul(r, &a, &b);
 }
 
+
 /* ------------------------------------------------------------------ */
 /* Public API                                                           */
 /* ------------------------------------------------------------------ */
@@ -1234,20 +524,6 @@ void bn254_fp_inv(bn254_fp *r, const bn254_fp *a) { fp_inv(r, a); }
 bool bn254_fp_eq(const bn254_fp *a, const bn254_fp *b) { return fp_eq(a, b); }
 bool bn254_fp_is_zero(const bn254_fp *a) { return fp_is_zero(a); }
 
-void bn254_fp2_add(bn254_fp2 *r, const bn254_fp2 *a, const bn254_fp2 *b) { fp2_add(r, a, b); }
-void bn254_fp2_sub(bn254_fp2 *r, const bn254_fp2 *a, const bn254_fp2 *b) { fp2_sub(r, a, b); }
-void bn254_fp2_mul(bn254_fp2 *r, const bn254_fp2 *a, const bn254_fp2 *b) { fp2_mul(r, a, b); }
-void bn254_fp2_sqr(bn254_fp2 *r, const bn254_fp2 *a) { fp2_sqr(r, a); }
-void bn254_fp2_inv(bn254_fp2 *r, const bn254_fp2 *a) { fp2_inv(r, a); }
-bool bn254_fp2_eq(const bn254_fp2 *a, const bn254_fp2 *b) { return fp2_eq(a, b); }
-
-void bn254_fp12_one(bn254_fp12 *r) { fp12_set_one(r); }
-bool bn254_fp12_is_one(const bn254_fp12 *a) { return fp12_is_one(a); }
-bool bn254_fp12_eq(const bn254_fp12 *a, const bn254_fp12 *b) { return memcmp(a, b, sizeof *a) == 0; }
-void bn254_fp12_mul(bn254_fp12 *r, const bn254_fp12 *a, const bn254_fp12 *b) { fp12_mul(r, a, b); }
-void bn254_fp12_sqr(bn254_fp12 *r, const bn254_fp12 *a) { fp12_sqr(r, a); }
-void bn254_fp12_inv(bn254_fp12 *r, const bn254_fp12 *a) { fp12_inv(r, a); }
-void bn254_fp12_conj(bn254_fp12 *r, const bn254_fp12 *a) { fp12_conj(r, a); }
 void bn254_fp12_cyclotomic_sqr(bn254_fp12 *r, const bn254_fp12 *a) { fp12_cyclotomic_sqr(r, a); }
 
 void bn254_fp12_frobenius(bn254_fp12 *r, const bn254_fp12 *a, int k)
@@ -1260,153 +536,43 @@ void bn254_fp12_frobenius(bn254_fp12 *r, const bn254_fp12 *a, int k)
     }
 }
 
-void bn254_fp12_pow(bn254_fp12 *r, const bn254_fp12 *a, const uint64_t *e, size_t nlimbs)
-{
-    fp12 acc, base = *a;
-    fp12_set_one(&acc);
-    for (size_t i = nlimbs; i-- > 0;) {
-        for (int b = 63; b >= 0; b--) {
-            fp12_sqr(&acc, &acc);
-            if ((e[i] >> b) & 1) fp12_mul(&acc, &acc, &base);
-        }
-    }
-    *r = acc;
-}
-
-void bn254_g1_set_infinity(bn254_g1 *r) { memset(r, 0, sizeof *r); }
-bool bn254_g1_is_infinity(const bn254_g1 *a) { return fp_is_zero(&a->Z); }
-
 void bn254_g1_generator(bn254_g1 *r)
 {
-    fp_from_u64(&r->X, 1);
-    fp_from_u64(&r->Y, 2);
-    r->Z = FP_ONE;
+    fp x, y;
+    fp_from_u64(&x, 1);
+    fp_from_u64(&y, 2);
+    g1_from_xy(r, &x, &y);
 }
 
 bool bn254_g1_from_affine(bn254_g1 *r, const bn254_fp *x, const bn254_fp *y)
 {
-    if (fp_is_zero(x) && fp_is_zero(y)) {
-        memset(r, 0, sizeof *r);
-        return true;
-    }
-    fp lhs, rhs, b;
-    fp_sqr(&lhs, y);
-    fp_sqr(&rhs, x);
-    fp_mul(&rhs, &rhs, x);
+    fp b;
     fp_from_u64(&b, 3);
-    fp_add(&rhs, &rhs, &b);
-    if (!fp_eq(&lhs, &rhs)) return false;
-    r->X = *x;
-    r->Y = *y;
-    r->Z = FP_ONE;
-    return true;
+    return g1_from_xy_checked(r, x, y, &b);
 }
 
-void bn254_g1_to_affine(bn254_fp *x, bn254_fp *y, const bn254_g1 *a) { g1_to_affine(x, y, a); }
-void bn254_g1_add(bn254_g1 *r, const bn254_g1 *a, const bn254_g1 *b) { g1_add(r, a, b); }
-void bn254_g1_dbl(bn254_g1 *r, const bn254_g1 *a) { g1_dbl(r, a); }
+void bn254_g1_to_affine(bn254_fp *x, bn254_fp *y, const bn254_g1 *a) { g1_to_xy(x, y, a); }
+void bn254_g1_mul(bn254_g1 *r, const bn254_g1 *a, const bn254_scalar *k) { g1_mul(r, a, k->l, 4); }
 
-void bn254_g1_neg(bn254_g1 *r, const bn254_g1 *a)
-{
-    r->X = a->X;
-    fp_neg(&r->Y, &a->Y);
-    r->Z = a->Z;
-}
-
-void bn254_g1_mul(bn254_g1 *r, const bn254_g1 *a, const bn254_scalar *k) { g1_mul(r, a, k); }
-
-bool bn254_g1_eq(const bn254_g1 *a, const bn254_g1 *b)
-{
-    bool ia = fp_is_zero(&a->Z), ib = fp_is_zero(&b->Z);
-    if (ia || ib) return ia == ib;
-    /* X1 Z2^2 == X2 Z1^2 and Y1 Z2^3 == Y2 Z1^3 */
-    fp z1z1, z2z2, l, r, t;
-    fp_sqr(&z1z1, &a->Z);
-    fp_sqr(&z2z2, &b->Z);
-    fp_mul(&l, &a->X, &z2z2);
-    fp_mul(&r, &b->X, &z1z1);
-    if (!fp_eq(&l, &r)) return false;
-    fp_mul(&t, &z2z2, &b->Z);
-    fp_mul(&l, &a->Y, &t);
-    fp_mul(&t, &z1z1, &a->Z);
-    fp_mul(&r, &b->Y, &t);
-    return fp_eq(&l, &r);
-}
-
-void bn254_g2_set_infinity(bn254_g2 *r) { memset(r, 0, sizeof *r); }
-bool bn254_g2_is_infinity(const bn254_g2 *a) { return fp2_is_zero(&a->Z); }
-
-void bn254_g2_generator(bn254_g2 *r)
-{
-    r->X = G2_GEN_X;
-    r->Y = G2_GEN_Y;
-    fp2_set_one(&r->Z);
-}
-
-bool bn254_g2_from_affine(bn254_g2 *r, const bn254_fp2 *x, const bn254_fp2 *y)
-{
-    if (fp2_is_zero(x) && fp2_is_zero(y)) {
-        memset(r, 0, sizeof *r);
-        return true;
-    }
-    fp2 lhs, rhs;
-    fp2_sqr(&lhs, y);
-    fp2_sqr(&rhs, x);
-    fp2_mul(&rhs, &rhs, x);
-    fp2_add(&rhs, &rhs, &TWIST_B);
-    if (!fp2_eq(&lhs, &rhs)) return false;
-    r->X = *x;
-    r->Y = *y;
-    fp2_set_one(&r->Z);
-    return true;
-}
-
-void bn254_g2_to_affine(bn254_fp2 *x, bn254_fp2 *y, const bn254_g2 *a) { g2_to_affine(x, y, a); }
-void bn254_g2_add(bn254_g2 *r, const bn254_g2 *a, const bn254_g2 *b) { g2_add(r, a, b); }
-void bn254_g2_dbl(bn254_g2 *r, const bn254_g2 *a) { g2_dbl(r, a); }
-
-void bn254_g2_neg(bn254_g2 *r, const bn254_g2 *a)
-{
-    r->X = a->X;
-    fp2_neg(&r->Y, &a->Y);
-    r->Z = a->Z;
-}
-
-void bn254_g2_mul(bn254_g2 *r, const bn254_g2 *a, const bn254_scalar *k) { g2_mul(r, a, k); }
-
-bool bn254_g2_eq(const bn254_g2 *a, const bn254_g2 *b)
-{
-    bool ia = fp2_is_zero(&a->Z), ib = fp2_is_zero(&b->Z);
-    if (ia || ib) return ia == ib;
-    fp2 z1z1, z2z2, l, r, t;
-    fp2_sqr(&z1z1, &a->Z);
-    fp2_sqr(&z2z2, &b->Z);
-    fp2_mul(&l, &a->X, &z2z2);
-    fp2_mul(&r, &b->X, &z1z1);
-    if (!fp2_eq(&l, &r)) return false;
-    fp2_mul(&t, &z2z2, &b->Z);
-    fp2_mul(&l, &a->Y, &t);
-    fp2_mul(&t, &z1z1, &a->Z);
-    fp2_mul(&r, &b->Y, &t);
-    return fp2_eq(&l, &r);
-}
+void bn254_g2_generator(bn254_g2 *r) { g2_from_xy(r, &G2_GEN_X, &G2_GEN_Y); }
+bool bn254_g2_from_affine(bn254_g2 *r, const bn254_fp2 *x, const bn254_fp2 *y) { return g2_from_xy_checked(r, x, y, &TWIST_B); }
+void bn254_g2_to_affine(bn254_fp2 *x, bn254_fp2 *y, const bn254_g2 *a) { g2_to_xy(x, y, a); }
+void bn254_g2_mul(bn254_g2 *r, const bn254_g2 *a, const bn254_scalar *k) { g2_mul(r, a, k->l, 4); }
 
 /* psi = untwist-Frobenius-twist: (x, y) -> (conj(x) xi^((p-1)/3),
  * conj(y) xi^((p-1)/2)); in Jacobian coordinates Z is just conjugated. */
 static void g2_psi(bn254_g2 *r, const bn254_g2 *a)
 {
-    fp2_conj(&r->X, &a->X);
-    fp2_mul(&r->X, &r->X, &FROB1[1]);
-    fp2_conj(&r->Y, &a->Y);
-    fp2_mul(&r->Y, &r->Y, &FROB1[2]);
-    fp2_conj(&r->Z, &a->Z);
+    fp2_conj_mul(&r->x, &a->x, &FROB1[1]);
+    fp2_conj_mul(&r->y, &a->y, &FROB1[2]);
+    fp2_conj(&r->z, &a->z);
 }
 
 /* [u]a, with the NAF of u. */
 static void g2_mul_u(bn254_g2 *r, const bn254_g2 *a)
 {
     bn254_g2 acc = *a, neg;
-    bn254_g2_neg(&neg, a);
+    g2_neg(&neg, a);
     for (size_t i = 1; i < sizeof U_NAF; i++) {
         g2_dbl(&acc, &acc);
         if (U_NAF[i] > 0) g2_add(&acc, &acc, a);
@@ -1424,7 +590,7 @@ static void g2_mul_u(bn254_g2 *r, const bn254_g2 *a)
  * two on points inside and outside G2. */
 bool bn254_g2_in_subgroup(const bn254_g2 *a)
 {
-    if (fp2_is_zero(&a->Z)) return true;
+    if (g2_is_infinity(a)) return true;
     bn254_g2 uq, lhs, t, rhs;
     g2_mul_u(&uq, a);
     g2_add(&lhs, &uq, a);
@@ -1436,7 +602,7 @@ bool bn254_g2_in_subgroup(const bn254_g2 *a)
     g2_psi(&rhs, &rhs);
     g2_psi(&rhs, &rhs);
     g2_psi(&rhs, &rhs);
-    return bn254_g2_eq(&lhs, &rhs);
+    return g2_eq(&lhs, &rhs);
 }
 
 /* Pairs handled per Miller-loop batch, so the state lives on the stack. */
@@ -1458,18 +624,3 @@ void bn254_miller_loop(bn254_fp12 *f, const bn254_g1 *P, const bn254_g2 *Q, size
 }
 
 void bn254_final_exp(bn254_fp12 *r, const bn254_fp12 *f) { final_exp(r, f); }
-
-void bn254_pairing(bn254_fp12 *r, const bn254_g1 *P, const bn254_g2 *Q)
-{
-    fp12 f;
-    bn254_miller_loop(&f, P, Q, 1);
-    final_exp(r, &f);
-}
-
-bool bn254_pairing_check(const bn254_g1 *P, const bn254_g2 *Q, size_t n)
-{
-    fp12 f, r;
-    bn254_miller_loop(&f, P, Q, n);
-    final_exp(&r, &f);
-    return fp12_is_one(&r);
-}

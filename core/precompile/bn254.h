@@ -23,8 +23,8 @@ typedef struct { bn254_fp6 c0, c1; } bn254_fp12;           /* c0 + c1*w */
 
 /* Points in Jacobian coordinates (x = X/Z^2, y = Y/Z^3); Z == 0 is the point
  * at infinity. */
-typedef struct { bn254_fp X, Y, Z; } bn254_g1;
-typedef struct { bn254_fp2 X, Y, Z; } bn254_g2;
+typedef struct { bn254_fp x, y, z; } bn254_g1;
+typedef struct { bn254_fp2 x, y, z; } bn254_g2;
 
 /* Scalars are 256-bit integers on four limbs, least significant first. */
 typedef struct { uint64_t l[4]; } bn254_scalar;

@@ -1,6 +1,6 @@
 /* Message execution: entering a call frame or a creation, precompiles,
  * value transfer, snapshots and reverts. The opcodes that start messages
- * are in instructions.c; the transaction around the first message is in
+ * are in instr_call.c; the transaction around the first message is in
  * tx.c. */
 #include <gmp.h>
 #include <stdlib.h>

@@ -1,7 +1,8 @@
-/* What the interpreter (and, later, compiled code) shares with the call
- * machinery: the evm context, the call frame, and the instruction helpers
- * that implement the opcodes too large to inline. Every helper here is the
- * single definition of its opcode's semantics. */
+/* What both tiers share with the call machinery: the evm context, the call
+ * frame, the instruction helpers (instr_*.c; declared from the opcode
+ * table's helper kinds) that implement the opcodes too large to inline, and
+ * opcode_functions. Every helper is the single definition of its opcode's
+ * semantics. */
 #ifndef JITEVM_EVM_INTERNAL_H
 #define JITEVM_EVM_INTERNAL_H
 
@@ -80,18 +81,24 @@ enum exec_status mem_expand(frame *f, const u256 *offset, const u256 *size);
 /* The same for an offset/size already known to be small. */
 enum exec_status mem_expand_u64(frame *f, uint64_t offset, uint64_t size);
 
-typedef enum exec_status (*instr_fn)(frame *f, u256 *sp);
+/* instr_NAME for every opcode whose kind is a helper (opcodes.h). */
+#define INSTR_DECLARE_HELPER(name) enum exec_status instr_##name(frame *f, u256 *sp);
+#define INSTR_DECLARE_HELPER_FAST(name) INSTR_DECLARE_HELPER(name)
+#define INSTR_DECLARE_INVALID(name)
+#define INSTR_DECLARE_BUILTIN(name)
+#define INSTR_DECLARE_PUSH(name)
+#define INSTR_DECLARE_DUP(name)
+#define INSTR_DECLARE_SWAP(name)
+#define INSTR_DECLARE_STACK(name)
+#define INSTR_DECLARE_CONTEXT(name)
+#define INSTR_DECLARE_ROW(op, name, imm, in, out, gas, fork, kind, flags) INSTR_DECLARE_##kind(name)
+OPCODES(INSTR_DECLARE_ROW)
+#undef INSTR_DECLARE_ROW
 
-#define INSTR_HELPERS(X) \
-    X(EXP) X(KECCAK256) X(BALANCE) X(CALLDATACOPY) X(CODECOPY) X(EXTCODESIZE) \
-    X(EXTCODECOPY) X(RETURNDATACOPY) X(EXTCODEHASH) X(BLOCKHASH) X(SELFBALANCE) \
-    X(BLOBHASH) X(MLOAD) X(MSTORE) X(MSTORE8) X(SLOAD) X(SSTORE) X(TLOAD) X(TSTORE) \
-    X(MCOPY) X(LOG0) X(LOG1) X(LOG2) X(LOG3) X(LOG4) X(CREATE) X(CALL) X(CALLCODE) \
-    X(RETURN) X(DELEGATECALL) X(CREATE2) X(STATICCALL) X(REVERT) X(SELFDESTRUCT)
-
-#define INSTR_DECLARE(name) enum exec_status instr_##name(frame *f, u256 *sp);
-INSTR_HELPERS(INSTR_DECLARE)
-#undef INSTR_DECLARE
+/* Per opcode with opcode_has_function, the function implementing it with
+ * the signature its kind gives (opcodes.h); NULL for the others. What the
+ * compiler calls; the interpreter inlines the same definitions. */
+extern const void *const opcode_functions[256];
 
 /* EIP-7702: the address a delegation designator (0xef0100 || address)
  * points to; false when the code is not one. */

@@ -1,16 +1,16 @@
 /* The bytecode interpreter: one indirect jump per instruction (computed
- * goto), stack and base-gas checks from the opcode table, simple opcodes
- * inline, the rest through the instruction helpers in instructions.c.
+ * goto). Its labels, their stack and base-gas checks and their bodies are
+ * generated from the opcode table, each body by the row's kind: ops.h's
+ * functions inline, the instr_* helpers called; only the builtins (control
+ * flow, POP, PC, GAS) are written out here.
  *
  * The stack grows upwards; `sp` points at the top item, so an empty stack
  * has sp == stack - 1. Gas lives in a local and is written back to the
  * frame around helper calls. */
 #include <pthread.h>
 #include <stdatomic.h>
-#include <string.h>
 
 #include "vm/evm_internal.h"
-#include "base/keccak.h"
 #include "vm/ops.h"
 
 /* Base gas known at compile time: the table's price for every opcode no
@@ -18,7 +18,7 @@
  * per-fork table; so do zero-priced ones, harmlessly). test_opcodes checks
  * that the repriced set matches. */
 enum {
-#define FIXED_GAS(op, name, imm, in, out, g, fork, flags) GAS_FIXED_##name = ((flags) & OPF_REPRICED) ? 0 : (g),
+#define FIXED_GAS(op, name, imm, in, out, g, fork, kind, flags) GAS_FIXED_##name = ((flags) & OPF_REPRICED) ? 0 : (g),
     OPCODES(FIXED_GAS)
 #undef FIXED_GAS
 };
@@ -40,6 +40,17 @@ static inline void copy_word(u256 *dst, const u256 *src)
     dst->w[1] = w1;
     dst->w[2] = w2;
     dst->w[3] = w3;
+}
+
+/* PUSHn's value, n a constant once inlined: the short and full-width
+ * cases skip the general byte loop. */
+static inline __attribute__((always_inline)) u256 push_value(const uint8_t *imm, size_t n)
+{
+    if (n == 0) return u256_zero();
+    if (n == 1) return u256_from_u64(imm[0]);
+    if (n == 2) return u256_from_u64((uint64_t)imm[0] << 8 | imm[1]);
+    if (n == 32) return u256_load_be(imm);
+    return u256_load_be_n(imm, n);
 }
 
 static void emit_trace(frame *f, const uint8_t *ip, int64_t gas, const u256 *sp, const u256 *stack)
@@ -65,7 +76,7 @@ enum exec_status interp_run_from(frame *f, size_t start_pc, size_t start_height)
 #pragma GCC diagnostic ignored "-Woverride-init"
     static void *const all_labels[256] = {
         [0 ... 255] = &&L_UNDEFINED,
-#define LABEL_ROW(op, name, imm, in, out, gas, fork, flags) [op] = &&L_##name,
+#define LABEL_ROW(op, name, imm, in, out, gas, fork, kind, flags) [op] = &&L_##name,
         OPCODES(LABEL_ROW)
 #undef LABEL_ROW
     };
@@ -120,33 +131,99 @@ enum exec_status interp_run_from(frame *f, size_t start_pc, size_t start_height)
         HALT(EXEC_STACK_OVERFLOW);                                            \
     gas -= GAS_FIXED_##name ? GAS_FIXED_##name : base_gas[OP_##name];        \
     if (UNLIKELY(gas < 0)) HALT(EXEC_OUT_OF_GAS);
-/* Calls an instruction's helper in instructions.c, with the gas synced
- * through the frame, and halts when it does not succeed. */
-#define CALL_HELPER(name)                                \
-    f->gas = gas;                                        \
-    status = instr_##name(f, sp);                        \
-    gas = f->gas;                                        \
-    if (UNLIKELY(status != EXEC_SUCCESS)) goto done;
-/* An instruction implemented entirely by its helper. */
-#define HELPER(name, in, out)                            \
-    BEGIN(name, in, out)                                 \
-    CALL_HELPER(name)                                    \
-    sp += (out) - (in);                                  \
+/* Calls an instruction's helper, with the gas synced through the frame;
+ * the frame ends when the helper does not succeed, or always when the
+ * opcode halts (its status is the frame's). */
+#define CALL_HELPER(name, flags)                                              \
+    f->gas = gas;                                                             \
+    status = instr_##name(f, sp);                                             \
+    gas = f->gas;                                                             \
+    if (((flags) & OPF_HALTS) || UNLIKELY(status != EXEC_SUCCESS)) goto done;
+
+/* Each table row's body, chosen by its kind; the builtins' bodies are the
+ * BUILTIN_<NAME> macros below. */
+#define IMPL_INVALID(name, imm, in, out, flags) \
+    L_##name:                                   \
+    HALT(EXEC_INVALID_OPCODE);
+#define IMPL_BUILTIN(name, imm, in, out, flags) \
+    BEGIN(name, in, out)                        \
+    BUILTIN_##name
+#define IMPL_PUSH(name, imm, in, out, flags) \
+    BEGIN(name, in, out)                     \
+    *++sp = push_value(ip + 1, imm);         \
+    ip += (imm) + 1;                         \
+    DISPATCH();
+#define IMPL_DUP(name, imm, in, out, flags) \
+    BEGIN(name, in, out)                    \
+    copy_word(&sp[1], &sp[1 - (in)]);       \
+    sp++;                                   \
     NEXT();
-#define BINARY(name)   \
-    BEGIN(name, 2, 1)  \
-    op_##name(sp);     \
-    sp--;              \
+#define IMPL_SWAP(name, imm, in, out, flags) \
+    BEGIN(name, in, out)                     \
+    {                                        \
+        u256 t;                              \
+        copy_word(&t, &sp[0]);               \
+        copy_word(&sp[0], &sp[1 - (in)]);    \
+        copy_word(&sp[1 - (in)], &t);        \
+    }                                        \
     NEXT();
-#define UNARY(name)    \
-    BEGIN(name, 1, 1)  \
-    op_##name(sp);     \
+#define IMPL_STACK(name, imm, in, out, flags) \
+    BEGIN(name, in, out)                      \
+    op_##name(sp);                            \
+    sp += (out) - (in);                       \
     NEXT();
-/* Reads of the frame's context, pushing one word. */
-#define CONTEXT(name)  \
-    BEGIN(name, 0, 1)  \
-    op_##name(f, sp);  \
-    sp++;              \
+#define IMPL_CONTEXT(name, imm, in, out, flags) \
+    BEGIN(name, in, out)                        \
+    op_##name(f, sp);                           \
+    sp += (out) - (in);                         \
+    NEXT();
+#define IMPL_HELPER(name, imm, in, out, flags) \
+    BEGIN(name, in, out)                       \
+    CALL_HELPER(name, flags)                   \
+    sp += (out) - (in);                        \
+    NEXT();
+/* Within memory already paid for, the helper is skipped. */
+#define IMPL_HELPER_FAST(name, imm, in, out, flags)  \
+    BEGIN(name, in, out)                             \
+    if (LIKELY(op_##name##_in_bounds(f, sp))) {      \
+        sp += (out) - (in);                          \
+        NEXT();                                      \
+    }                                                \
+    CALL_HELPER(name, flags)                         \
+    sp += (out) - (in);                              \
+    NEXT();
+
+#define BUILTIN_STOP HALT(EXEC_SUCCESS);
+#define BUILTIN_POP \
+    sp--;           \
+    NEXT();
+#define BUILTIN_JUMPDEST NEXT();
+#define BUILTIN_PC                                   \
+    *++sp = u256_from_u64((uint64_t)(ip - code));    \
+    NEXT();
+#define BUILTIN_GAS                          \
+    *++sp = u256_from_u64((uint64_t)gas);    \
+    NEXT();
+/* A taken jump polls the abort flag, so a loop cannot run past a timeout. */
+#define JUMP_TO(dest)                                                                          \
+    if (UNLIKELY(!u256_fits_u64(dest) || !code_is_jumpdest(f->code, (dest)->w[0])))            \
+        HALT(EXEC_BAD_JUMP);                                                                   \
+    if (UNLIKELY(atomic_load_explicit(abort_flag, memory_order_relaxed))) HALT(EXEC_TIMEOUT); \
+    ip = code + (dest)->w[0];                                                                  \
+    DISPATCH();
+#define BUILTIN_JUMP                \
+    {                               \
+        const u256 *dest = sp--;    \
+        JUMP_TO(dest)               \
+    }
+#define BUILTIN_JUMPI                               \
+    {                                               \
+        const u256 *dest = sp, *cond = sp - 1;      \
+        sp -= 2;                                    \
+        if (!u256_is_zero(cond)) {                  \
+            JUMP_TO(dest)                           \
+        }                                           \
+    }                                               \
     NEXT();
 
     DISPATCH();
@@ -158,203 +235,10 @@ L_TRACE:
 
 L_UNDEFINED:
     HALT(EXEC_INVALID_OPCODE);
-L_INVALID:
-    HALT(EXEC_INVALID_OPCODE);
 
-    BEGIN(STOP, 0, 0)
-    HALT(EXEC_SUCCESS);
-
-    BINARY(ADD)
-    BINARY(MUL)
-    BINARY(SUB)
-    BINARY(DIV)
-    BINARY(SDIV)
-    BINARY(MOD)
-    BINARY(SMOD)
-    BEGIN(ADDMOD, 3, 1)
-    op_ADDMOD(sp);
-    sp -= 2;
-    NEXT();
-    BEGIN(MULMOD, 3, 1)
-    op_MULMOD(sp);
-    sp -= 2;
-    NEXT();
-    HELPER(EXP, 2, 1)
-    BINARY(SIGNEXTEND)
-    BINARY(LT)
-    BINARY(GT)
-    BINARY(SLT)
-    BINARY(SGT)
-    BINARY(EQ)
-    UNARY(ISZERO)
-    BINARY(AND)
-    BINARY(OR)
-    BINARY(XOR)
-    UNARY(NOT)
-    BINARY(BYTE)
-    BINARY(SHL)
-    BINARY(SHR)
-    BINARY(SAR)
-    UNARY(CLZ)
-    HELPER(KECCAK256, 2, 1)
-
-    CONTEXT(ADDRESS)
-    HELPER(BALANCE, 1, 1)
-    CONTEXT(ORIGIN)
-    CONTEXT(CALLER)
-    CONTEXT(CALLVALUE)
-    BEGIN(CALLDATALOAD, 1, 1)
-    op_CALLDATALOAD(f, sp);
-    NEXT();
-    CONTEXT(CALLDATASIZE)
-    HELPER(CALLDATACOPY, 3, 0)
-    CONTEXT(CODESIZE)
-    HELPER(CODECOPY, 3, 0)
-    CONTEXT(GASPRICE)
-    HELPER(EXTCODESIZE, 1, 1)
-    HELPER(EXTCODECOPY, 4, 0)
-    CONTEXT(RETURNDATASIZE)
-    HELPER(RETURNDATACOPY, 3, 0)
-    HELPER(EXTCODEHASH, 1, 1)
-    HELPER(BLOCKHASH, 1, 1)
-    CONTEXT(COINBASE)
-    CONTEXT(TIMESTAMP)
-    CONTEXT(NUMBER)
-    CONTEXT(PREVRANDAO)
-    CONTEXT(GASLIMIT)
-    CONTEXT(CHAINID)
-    HELPER(SELFBALANCE, 0, 1)
-    CONTEXT(BASEFEE)
-    HELPER(BLOBHASH, 1, 1)
-    CONTEXT(BLOBBASEFEE)
-
-    BEGIN(POP, 1, 0)
-    sp--;
-    NEXT();
-    /* MLOAD and MSTORE inside memory already paid for skip the helper. */
-    BEGIN(MLOAD, 1, 1)
-    if (LIKELY(op_MLOAD_in_bounds(f, sp))) NEXT();
-    CALL_HELPER(MLOAD)
-    NEXT();
-    BEGIN(MSTORE, 2, 0)
-    if (LIKELY(op_MSTORE_in_bounds(f, sp))) {
-        sp -= 2;
-        NEXT();
-    }
-    CALL_HELPER(MSTORE)
-    sp -= 2;
-    NEXT();
-    HELPER(MSTORE8, 2, 0)
-    HELPER(SLOAD, 1, 1)
-    HELPER(SSTORE, 2, 0)
-    BEGIN(JUMP, 1, 0)
-    {
-        const u256 *dest = sp--;
-        if (UNLIKELY(!u256_fits_u64(dest) || !code_is_jumpdest(f->code, dest->w[0])))
-            HALT(EXEC_BAD_JUMP);
-        if (UNLIKELY(atomic_load_explicit(abort_flag, memory_order_relaxed))) HALT(EXEC_TIMEOUT);
-        ip = code + dest->w[0];
-    }
-    DISPATCH();
-    BEGIN(JUMPI, 2, 0)
-    {
-        const u256 *dest = sp, *cond = sp - 1;
-        sp -= 2;
-        if (!u256_is_zero(cond)) {
-            if (UNLIKELY(!u256_fits_u64(dest) || !code_is_jumpdest(f->code, dest->w[0])))
-                HALT(EXEC_BAD_JUMP);
-            if (UNLIKELY(atomic_load_explicit(abort_flag, memory_order_relaxed))) HALT(EXEC_TIMEOUT);
-            ip = code + dest->w[0];
-            DISPATCH();
-        }
-    }
-    NEXT();
-    BEGIN(PC, 0, 1)
-    *++sp = u256_from_u64((uint64_t)(ip - code));
-    NEXT();
-    CONTEXT(MSIZE)
-    BEGIN(GAS, 0, 1)
-    *++sp = u256_from_u64((uint64_t)gas);
-    NEXT();
-    BEGIN(JUMPDEST, 0, 0)
-    NEXT();
-    HELPER(TLOAD, 1, 1)
-    HELPER(TSTORE, 2, 0)
-    HELPER(MCOPY, 3, 0)
-    BEGIN(PUSH0, 0, 1)
-    *++sp = u256_zero();
-    NEXT();
-
-    BEGIN(PUSH1, 0, 1)
-    *++sp = u256_from_u64(ip[1]);
-    ip += 2;
-    DISPATCH();
-    BEGIN(PUSH2, 0, 1)
-    *++sp = u256_from_u64((uint64_t)ip[1] << 8 | ip[2]);
-    ip += 3;
-    DISPATCH();
-#define PUSH_N(n)                            \
-    BEGIN(PUSH##n, 0, 1)                     \
-    *++sp = u256_load_be_n(ip + 1, n);       \
-    ip += (n) + 1;                           \
-    DISPATCH();
-    PUSH_N(3) PUSH_N(4) PUSH_N(5) PUSH_N(6) PUSH_N(7) PUSH_N(8) PUSH_N(9) PUSH_N(10)
-    PUSH_N(11) PUSH_N(12) PUSH_N(13) PUSH_N(14) PUSH_N(15) PUSH_N(16) PUSH_N(17)
-    PUSH_N(18) PUSH_N(19) PUSH_N(20) PUSH_N(21) PUSH_N(22) PUSH_N(23) PUSH_N(24)
-    PUSH_N(25) PUSH_N(26) PUSH_N(27) PUSH_N(28) PUSH_N(29) PUSH_N(30) PUSH_N(31)
-    BEGIN(PUSH32, 0, 1)
-    *++sp = u256_load_be(ip + 1);
-    ip += 33;
-    DISPATCH();
-
-#define DUP_N(n)                   \
-    BEGIN(DUP##n, n, (n) + 1)      \
-    copy_word(&sp[1], &sp[1 - (n)]); \
-    sp++;                          \
-    NEXT();
-    DUP_N(1) DUP_N(2) DUP_N(3) DUP_N(4) DUP_N(5) DUP_N(6) DUP_N(7) DUP_N(8)
-    DUP_N(9) DUP_N(10) DUP_N(11) DUP_N(12) DUP_N(13) DUP_N(14) DUP_N(15) DUP_N(16)
-#define SWAP_N(n)                     \
-    BEGIN(SWAP##n, (n) + 1, (n) + 1)  \
-    {                                 \
-        u256 t;                       \
-        copy_word(&t, &sp[0]);        \
-        copy_word(&sp[0], &sp[-(n)]); \
-        copy_word(&sp[-(n)], &t);     \
-    }                                 \
-    NEXT();
-    SWAP_N(1) SWAP_N(2) SWAP_N(3) SWAP_N(4) SWAP_N(5) SWAP_N(6) SWAP_N(7) SWAP_N(8)
-    SWAP_N(9) SWAP_N(10) SWAP_N(11) SWAP_N(12) SWAP_N(13) SWAP_N(14) SWAP_N(15) SWAP_N(16)
-
-    HELPER(LOG0, 2, 0)
-    HELPER(LOG1, 3, 0)
-    HELPER(LOG2, 4, 0)
-    HELPER(LOG3, 5, 0)
-    HELPER(LOG4, 6, 0)
-    HELPER(CREATE, 3, 1)
-    HELPER(CALL, 7, 1)
-    HELPER(CALLCODE, 7, 1)
-    HELPER(DELEGATECALL, 6, 1)
-    HELPER(CREATE2, 4, 1)
-    HELPER(STATICCALL, 6, 1)
-
-    /* RETURN, REVERT and SELFDESTRUCT end the frame: their helpers return
-     * the final status. */
-    BEGIN(RETURN, 2, 0)
-    f->gas = gas;
-    status = instr_RETURN(f, sp);
-    gas = f->gas;
-    goto done;
-    BEGIN(REVERT, 2, 0)
-    f->gas = gas;
-    status = instr_REVERT(f, sp);
-    gas = f->gas;
-    goto done;
-    BEGIN(SELFDESTRUCT, 1, 0)
-    f->gas = gas;
-    status = instr_SELFDESTRUCT(f, sp);
-    gas = f->gas;
-    goto done;
+#define IMPL_ROW(op, name, imm, in, out, gas, fork, kind, flags) IMPL_##kind(name, imm, in, out, flags)
+    OPCODES(IMPL_ROW)
+#undef IMPL_ROW
 
 done:
     f->gas = gas;

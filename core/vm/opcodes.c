@@ -1,16 +1,19 @@
+/* The opcode table's static rows and its per-fork views (base gas after
+ * each fork's repricings, which opcodes exist), built once. */
 #include "vm/opcodes.h"
 
 #include <pthread.h>
 
 const opcode_info opcode_table[256] = {
-#define OPCODE_ROW(op, nm, imm, in, out, gas, fork, fl) \
-    [op] = {.name = #nm, .immediate = imm, .stack_in = in, .stack_out = out, .flags = fl, .since = fork},
+#define OPCODE_ROW(op, nm, imm, in, out, gas, fork, kd, fl)                                                 \
+    [op] = {.name = #nm, .immediate = imm, .stack_in = in, .stack_out = out, .kind = OPK_##kd, .flags = fl, \
+            .since = fork},
     OPCODES(OPCODE_ROW)
 #undef OPCODE_ROW
 };
 
 static const int32_t frontier_gas[256] = {
-#define OPCODE_GAS(op, nm, imm, in, out, gas, fork, fl) [op] = gas,
+#define OPCODE_GAS(op, nm, imm, in, out, gas, fork, kd, fl) [op] = gas,
     OPCODES(OPCODE_GAS)
 #undef OPCODE_GAS
 };

@@ -1,10 +1,11 @@
 /* The semantics of the opcodes that need neither gas nor failure paths,
- * each defined once: the interpreter inlines these functions, the compiler
- * calls them through its helper table (jit_ops.c). The opcodes that charge
- * dynamic gas or can fail are the instr_* helpers in instructions.c; the few
- * the compiler emits as machine code itself (stack moves, ADD, SUB, the
- * bitwise and comparison operations, jumps) are checked against these by
- * tests/test_jit.c.
+ * each defined once: the opcodes of kind OPK_STACK and OPK_CONTEXT in the
+ * opcode table, and the in-bounds fast paths of OPK_HELPER_FAST. The
+ * interpreter inlines these functions, the compiler calls them through
+ * opcode_functions. The opcodes that charge dynamic gas or can fail are the
+ * instr_* helpers in instr_*.c; the few the compiler emits as machine code
+ * itself (stack moves, ADD, SUB, the bitwise and comparison operations,
+ * jumps) are checked against these by tests/test_jit.c.
  *
  * `sp` points at the top of the stack. Binary operations read sp[0] (a) and
  * sp[-1] (b) and leave the result in sp[-1]; pushes write sp[1]. */

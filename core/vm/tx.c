@@ -53,52 +53,141 @@ uint64_t tx_floor_gas(const transaction *tx, enum fork f)
     return TX_BASE_COST + TX_FLOOR_PER_TOKEN * data_tokens(tx, &zeros);
 }
 
-/* a * b, or false when the product does not fit 256 bits. */
-static bool mul_checked(const u256 *a, const u256 *b, u256 *out)
+/* ---- the validity rules (tx.h) ---- */
+
+static bool kept(tx_violation *v)
 {
-    uint64_t limbs[8] = {0};
-    for (int i = 0; i < 4; i++) {
-        uint64_t carry = 0;
-        for (int j = 0; j < 4; j++) {
-            unsigned __int128 t = (unsigned __int128)a->w[i] * b->w[j] + limbs[i + j] + carry;
-            limbs[i + j] = (uint64_t)t;
-            carry = (uint64_t)(t >> 64);
-        }
-        limbs[i + 4] = carry;
-    }
-    for (int i = 4; i < 8; i++)
-        if (limbs[i]) return false;
-    for (int i = 0; i < 4; i++) out->w[i] = limbs[i];
+    memset(v, 0, sizeof *v);
     return true;
 }
 
-static bool add_checked(const u256 *a, const u256 *b, u256 *out)
+static bool broken(tx_violation *v, enum tx_error rule, const u256 *have, const u256 *want)
 {
-    *out = u256_add(a, b);
-    return !u256_lt(out, a);
+    memset(v, 0, sizeof *v);
+    v->rule = rule;
+    if (have) v->have = *have;
+    if (want) v->want = *want;
+    return false;
 }
 
-static bool is_type_supported(int type, enum fork f)
+static bool broken_u64(tx_violation *v, enum tx_error rule, uint64_t have, uint64_t want)
 {
-    switch (type) {
-    case 0: return true;
-    case 1: return f >= FORK_BERLIN;
-    case 2: return f >= FORK_LONDON;
-    case 3: return f >= FORK_CANCUN;
-    case 4: return f >= FORK_PRAGUE;
-    default: return false;
+    u256 h = u256_from_u64(have), w = u256_from_u64(want);
+    return broken(v, rule, &h, &w);
+}
+
+bool tx_check_encodable(const transaction *tx, tx_violation *v)
+{
+    /* Fields a transaction encodes as 64-bit integers (EIP-2681 for the
+     * nonce): larger values cannot be a transaction at all. */
+    if (!u256_fits_u64(&tx->nonce)) return broken(v, TX_NONCE_OVERFLOW, NULL, NULL);
+    if (!u256_fits_u64(&tx->gas_limit)) return broken(v, TX_GASLIMIT_OVERFLOW, NULL, NULL);
+    return kept(v);
+}
+
+bool tx_check_type(const transaction *tx, enum fork f, tx_violation *v)
+{
+    switch (tx->type) {
+    case 0: return kept(v);
+    case 1: return f >= FORK_BERLIN ? kept(v) : broken(v, TX_TYPE_1_TX_PRE_FORK, NULL, NULL);
+    case 2: return f >= FORK_LONDON ? kept(v) : broken(v, TX_TYPE_2_TX_PRE_FORK, NULL, NULL);
+    case 3: return f >= FORK_CANCUN ? kept(v) : broken(v, TX_TYPE_3_TX_PRE_FORK, NULL, NULL);
+    case 4: return f >= FORK_PRAGUE ? kept(v) : broken(v, TX_TYPE_4_TX_PRE_FORK, NULL, NULL);
+    default: return broken(v, TX_TYPE_4_TX_PRE_FORK, NULL, NULL); /* no fork has it yet */
     }
 }
 
-static enum tx_error type_pre_fork_error(int type)
+bool tx_check_gas(const transaction *tx, enum fork f, tx_violation *v)
 {
-    switch (type) {
-    case 1: return TX_TYPE_1_TX_PRE_FORK;
-    case 2: return TX_TYPE_2_TX_PRE_FORK;
-    case 3: return TX_TYPE_3_TX_PRE_FORK;
-    default: return TX_TYPE_4_TX_PRE_FORK;
-    }
+    uint64_t gas = tx->gas_limit.w[0], intrinsic = tx_intrinsic_gas(tx, f), floor = tx_floor_gas(tx, f);
+    if (intrinsic > gas) return broken_u64(v, TX_INTRINSIC_GAS_TOO_LOW, gas, intrinsic);
+    if (floor > gas) return broken_u64(v, TX_INTRINSIC_GAS_BELOW_FLOOR_GAS_COST, gas, floor);
+    return kept(v);
 }
+
+bool tx_check_initcode(const transaction *tx, enum fork f, tx_violation *v)
+{
+    if (f >= FORK_SHANGHAI && !tx->has_to && tx->data_len > MAX_INITCODE_SIZE)
+        return broken_u64(v, TX_INITCODE_SIZE_EXCEEDED, tx->data_len, MAX_INITCODE_SIZE);
+    return kept(v);
+}
+
+bool tx_check_fee_caps(const transaction *tx, const u256 *base_fee, enum fork f, tx_violation *v)
+{
+    if (tx->type >= 2) {
+        if (u256_lt(&tx->max_fee_per_gas, &tx->max_priority_fee_per_gas))
+            return broken(v, TX_PRIORITY_GREATER_THAN_MAX_FEE_PER_GAS, &tx->max_priority_fee_per_gas,
+                          &tx->max_fee_per_gas);
+        if (u256_lt(&tx->max_fee_per_gas, base_fee))
+            return broken(v, TX_INSUFFICIENT_MAX_FEE_PER_GAS, &tx->max_fee_per_gas, base_fee);
+    } else if (f >= FORK_LONDON && u256_lt(&tx->gas_price, base_fee)) {
+        return broken(v, TX_INSUFFICIENT_MAX_FEE_PER_GAS, &tx->gas_price, base_fee);
+    }
+    return kept(v);
+}
+
+bool tx_check_blob_hashes(const transaction *tx, enum fork f, tx_violation *v)
+{
+    if (tx->type != 3) return kept(v);
+    if (tx->n_blob_hashes == 0) return broken(v, TX_TYPE_3_TX_ZERO_BLOBS, NULL, NULL);
+    if (f >= FORK_OSAKA && tx->n_blob_hashes > OSAKA_MAX_BLOBS_PER_TX)
+        return broken_u64(v, TX_TYPE_3_TX_BLOB_COUNT_EXCEEDED, tx->n_blob_hashes, OSAKA_MAX_BLOBS_PER_TX);
+    for (size_t i = 0; i < tx->n_blob_hashes; i++)
+        if (tx->blob_hashes[i].b[0] != BLOB_HASH_VERSION_KZG) {
+            broken(v, TX_TYPE_3_TX_INVALID_BLOB_VERSIONED_HASH, NULL, NULL);
+            v->index = i;
+            return false;
+        }
+    return kept(v);
+}
+
+bool tx_check_blob_fee(const transaction *tx, const u256 *blob_base_fee, tx_violation *v)
+{
+    if (tx->type == 3 && u256_lt(&tx->max_fee_per_blob_gas, blob_base_fee))
+        return broken(v, TX_INSUFFICIENT_MAX_FEE_PER_BLOB_GAS, &tx->max_fee_per_blob_gas, blob_base_fee);
+    return kept(v);
+}
+
+bool tx_check_creation(const transaction *tx, tx_violation *v)
+{
+    if (tx->type == 3 && !tx->has_to) return broken(v, TX_TYPE_3_TX_CONTRACT_CREATION, NULL, NULL);
+    if (tx->type == 4 && !tx->has_to) return broken(v, TX_TYPE_4_TX_CONTRACT_CREATION, NULL, NULL);
+    return kept(v);
+}
+
+bool tx_check_authorization_list(const transaction *tx, tx_violation *v)
+{
+    if (tx->type == 4 && tx->n_authorizations == 0) return broken(v, TX_TYPE_4_EMPTY_AUTHORIZATION_LIST, NULL, NULL);
+    return kept(v);
+}
+
+/* The gas price the sender commits to at most: the max fee, or the price. */
+static const u256 *price_cap(const transaction *tx)
+{
+    return tx->type >= 2 ? &tx->max_fee_per_gas : &tx->gas_price;
+}
+
+static u256 blob_gas(const transaction *tx)
+{
+    return u256_from_u64(tx->type == 3 ? (uint64_t)tx->n_blob_hashes * GAS_PER_BLOB : 0);
+}
+
+bool tx_check_funds(const transaction *tx, const u256 *balance, tx_violation *v)
+{
+    u256 cost, blob_gas_w = blob_gas(tx), blob_cost;
+    bool fits = u256_mul_checked(&tx->gas_limit, price_cap(tx), &cost) &&
+                u256_mul_checked(&blob_gas_w, &tx->max_fee_per_blob_gas, &blob_cost) &&
+                u256_add_checked(&cost, &blob_cost, &cost) && u256_add_checked(&cost, &tx->value, &cost);
+    if (!fits) {
+        broken(v, TX_INSUFFICIENT_ACCOUNT_FUNDS, balance, NULL);
+        v->overflow = true;
+        return false;
+    }
+    if (u256_lt(balance, &cost)) return broken(v, TX_INSUFFICIENT_ACCOUNT_FUNDS, balance, &cost);
+    return kept(v);
+}
+
+/* ---- validation in the execution spec's order ---- */
 
 /* What the validity checks compute and execution needs. */
 typedef struct {
@@ -109,84 +198,45 @@ typedef struct {
     u256 blob_fee;
 } tx_costs;
 
-/* validate_transaction: the checks that need no state. */
+/* validate_transaction, and check_transaction's block limits: the checks
+ * that need no state. */
 static enum tx_error validate_static(const transaction *tx, const block_env *block, enum fork f,
-                                     const tx_options *opts, tx_costs *c)
+                                     const tx_options *opts)
 {
-    /* Fields a transaction encodes as 64-bit integers (EIP-2681 for the
-     * nonce): larger values cannot be a transaction at all. */
-    if (!u256_fits_u64(&tx->nonce)) return TX_NONCE_OVERFLOW;
-    if (!u256_fits_u64(&tx->gas_limit)) return TX_GASLIMIT_OVERFLOW;
-    if (!is_type_supported(tx->type, f)) return type_pre_fork_error(tx->type);
-    c->intrinsic_gas = tx_intrinsic_gas(tx, f);
-    c->floor_gas = tx_floor_gas(tx, f);
-    c->gas_limit = tx->gas_limit.w[0];
-    if (c->intrinsic_gas > c->gas_limit) return TX_INTRINSIC_GAS_TOO_LOW;
-    if (c->floor_gas > c->gas_limit) return TX_INTRINSIC_GAS_BELOW_FLOOR_GAS_COST;
+    tx_violation v;
+    if (!tx_check_encodable(tx, &v) || !tx_check_type(tx, f, &v) || !tx_check_gas(tx, f, &v)) return v.rule;
+    uint64_t gas_limit = tx->gas_limit.w[0];
     if (tx->nonce.w[0] == UINT64_MAX) return TX_NONCE_IS_MAX; /* EIP-2681 */
-    if (f >= FORK_SHANGHAI && !tx->has_to && tx->data_len > MAX_INITCODE_SIZE) return TX_INITCODE_SIZE_EXCEEDED;
-    if (f >= FORK_OSAKA && !opts->skip_tx_gas_cap && c->gas_limit > OSAKA_TX_GAS_LIMIT_CAP)
+    if (!tx_check_initcode(tx, f, &v)) return v.rule;
+    if (f >= FORK_OSAKA && !opts->skip_tx_gas_cap && gas_limit > OSAKA_TX_GAS_LIMIT_CAP)
         return TX_GAS_LIMIT_EXCEEDS_MAXIMUM;
-    if (!opts->skip_block_gas_limit && c->gas_limit > block->gas_limit) return TX_GAS_ALLOWANCE_EXCEEDED;
-    uint64_t blob_gas = (uint64_t)tx->n_blob_hashes * GAS_PER_BLOB;
-    if (tx->type == 3 && blob_gas > block->blob_max_per_block * GAS_PER_BLOB)
+    if (!opts->skip_block_gas_limit && gas_limit > block->gas_limit) return TX_GAS_ALLOWANCE_EXCEEDED;
+    /* The block's blob gas limit comes before the per-transaction blob
+     * count (check_transaction's order; EEST expects the allowance error
+     * when a transaction breaks both). */
+    if (tx->type == 3 && (uint64_t)tx->n_blob_hashes > block->blob_max_per_block)
         return TX_TYPE_3_TX_MAX_BLOB_GAS_ALLOWANCE_EXCEEDED;
     return TX_OK;
 }
 
-/* check_transaction: fees, blobs, nonce, balance, EIP-3607. */
+/* The rest of check_transaction: fees, blobs, nonce, balance, EIP-3607. */
 static enum tx_error validate_against_state(state *st, const transaction *tx, const block_env *block, enum fork f,
-                                            const tx_options *opts, tx_costs *c)
+                                            const tx_options *opts)
 {
+    tx_violation v;
+    if (!tx_check_fee_caps(tx, &block->base_fee, f, &v)) return v.rule;
     u256 max_gas_fee;
-    const u256 *price_cap;
-    if (tx->type >= 2) {
-        if (u256_lt(&tx->max_fee_per_gas, &tx->max_priority_fee_per_gas))
-            return TX_PRIORITY_GREATER_THAN_MAX_FEE_PER_GAS;
-        bool below_base_fee = u256_lt(&tx->max_fee_per_gas, &block->base_fee);
-        if (below_base_fee && !opts->no_base_fee) return TX_INSUFFICIENT_MAX_FEE_PER_GAS;
-        u256 headroom = below_base_fee ? u256_zero() : u256_sub(&tx->max_fee_per_gas, &block->base_fee);
-        const u256 *priority = u256_lt(&tx->max_priority_fee_per_gas, &headroom) ? &tx->max_priority_fee_per_gas
-                                                                                 : &headroom;
-        c->effective_gas_price = below_base_fee ? tx->max_fee_per_gas : u256_add(priority, &block->base_fee);
-        price_cap = &tx->max_fee_per_gas;
-    } else {
-        if (f >= FORK_LONDON && !opts->no_base_fee && u256_lt(&tx->gas_price, &block->base_fee))
-            return TX_INSUFFICIENT_MAX_FEE_PER_GAS;
-        c->effective_gas_price = tx->gas_price;
-        price_cap = &tx->gas_price;
-    }
-    if (!mul_checked(&tx->gas_limit, price_cap, &max_gas_fee)) return TX_GASLIMIT_PRICE_PRODUCT_OVERFLOW;
-
-    c->blob_fee = u256_zero();
-    if (tx->type == 3) {
-        if (tx->n_blob_hashes == 0) return TX_TYPE_3_TX_ZERO_BLOBS;
-        if (f >= FORK_OSAKA && tx->n_blob_hashes > OSAKA_MAX_BLOBS_PER_TX) return TX_TYPE_3_TX_BLOB_COUNT_EXCEEDED;
-        for (size_t i = 0; i < tx->n_blob_hashes; i++)
-            if (tx->blob_hashes[i].b[0] != 0x01) return TX_TYPE_3_TX_INVALID_BLOB_VERSIONED_HASH;
-        if (u256_lt(&tx->max_fee_per_blob_gas, &block->blob_base_fee)) return TX_INSUFFICIENT_MAX_FEE_PER_BLOB_GAS;
-        u256 blob_gas = u256_from_u64((uint64_t)tx->n_blob_hashes * GAS_PER_BLOB);
-        u256 max_blob_fee;
-        if (!mul_checked(&blob_gas, &tx->max_fee_per_blob_gas, &max_blob_fee) ||
-            !add_checked(&max_gas_fee, &max_blob_fee, &max_gas_fee))
-            return TX_INSUFFICIENT_ACCOUNT_FUNDS;
-        mul_checked(&blob_gas, &block->blob_base_fee, &c->blob_fee);
-    }
-    if (tx->type == 3 && !tx->has_to) return TX_TYPE_3_TX_CONTRACT_CREATION;
-    if (tx->type == 4 && !tx->has_to) return TX_TYPE_4_TX_CONTRACT_CREATION;
-    if (tx->type == 4 && tx->n_authorizations == 0) return TX_TYPE_4_EMPTY_AUTHORIZATION_LIST;
-
+    if (!u256_mul_checked(&tx->gas_limit, price_cap(tx), &max_gas_fee)) return TX_GASLIMIT_PRICE_PRODUCT_OVERFLOW;
+    if (!tx_check_blob_hashes(tx, f, &v) || !tx_check_blob_fee(tx, &block->blob_base_fee, &v) ||
+        !tx_check_creation(tx, &v) || !tx_check_authorization_list(tx, &v))
+        return v.rule;
     if (!opts->skip_nonce_check) {
         uint64_t nonce = state_get_nonce(st, &tx->sender);
         if (nonce > tx->nonce.w[0]) return TX_NONCE_MISMATCH_TOO_LOW;
         if (nonce < tx->nonce.w[0]) return TX_NONCE_MISMATCH_TOO_HIGH;
     }
-    if (!opts->skip_balance_check) {
-        u256 needed;
-        if (!add_checked(&max_gas_fee, &tx->value, &needed)) return TX_INSUFFICIENT_ACCOUNT_FUNDS;
-        u256 balance = state_get_balance(st, &tx->sender);
-        if (u256_lt(&balance, &needed)) return TX_INSUFFICIENT_ACCOUNT_FUNDS;
-    }
+    u256 balance = state_get_balance(st, &tx->sender);
+    if (!tx_check_funds(tx, &balance, &v)) return v.rule;
     if (!opts->skip_eoa_check) {
         /* EIP-3607, relaxed by EIP-7702 for delegation designators. */
         const code_info *code = state_get_code(st, &tx->sender);
@@ -195,6 +245,25 @@ static enum tx_error validate_against_state(state *st, const transaction *tx, co
             return TX_SENDER_NOT_EOA;
     }
     return TX_OK;
+}
+
+/* The gas and prices of a valid transaction. */
+static void compute_costs(const transaction *tx, const block_env *block, enum fork f, tx_costs *c)
+{
+    c->gas_limit = tx->gas_limit.w[0];
+    c->intrinsic_gas = tx_intrinsic_gas(tx, f);
+    c->floor_gas = tx_floor_gas(tx, f);
+    if (tx->type >= 2) {
+        /* The fee caps hold: max fee >= base fee. */
+        u256 headroom = u256_sub(&tx->max_fee_per_gas, &block->base_fee);
+        const u256 *priority = u256_lt(&tx->max_priority_fee_per_gas, &headroom) ? &tx->max_priority_fee_per_gas
+                                                                                 : &headroom;
+        c->effective_gas_price = u256_add(priority, &block->base_fee);
+    } else {
+        c->effective_gas_price = tx->gas_price;
+    }
+    u256 blob_gas_w = blob_gas(tx);
+    u256_mul_checked(&blob_gas_w, &block->blob_base_fee, &c->blob_fee); /* fits: below blob gas * max blob price */
 }
 
 /* ---- EIP-7702 authorizations ---- */
@@ -296,21 +365,19 @@ void tx_execute(state *st, const block_env *block, const transaction *tx, enum f
     static const tx_options no_options;
     if (!opts) opts = &no_options;
     memset(res, 0, sizeof *res);
-    tx_costs c;
-    res->error = validate_static(tx, block, f, opts, &c);
-    if (res->error == TX_OK) res->error = validate_against_state(st, tx, block, f, opts, &c);
+    res->error = validate_static(tx, block, f, opts);
+    if (res->error == TX_OK) res->error = validate_against_state(st, tx, block, f, opts);
     if (res->error != TX_OK) return;
+    tx_costs c;
+    compute_costs(tx, block, f, &c);
 
     /* Buy the gas, bump the nonce. */
     uint64_t sender_nonce = state_get_nonce(st, &tx->sender);
     state_set_nonce(st, &tx->sender, sender_nonce + 1);
     u256 gas_limit = u256_from_u64(c.gas_limit), gas_fee, upfront;
-    mul_checked(&gas_limit, &c.effective_gas_price, &gas_fee);
+    u256_mul_checked(&gas_limit, &c.effective_gas_price, &gas_fee);
     upfront = u256_add(&gas_fee, &c.blob_fee);
-    if (!state_sub_balance(st, &tx->sender, &upfront)) {
-        u256 zero = u256_zero();
-        state_set_balance(st, &tx->sender, &zero); /* only reachable with skip_balance_check */
-    }
+    state_sub_balance(st, &tx->sender, &upfront); /* covered: tx_check_funds held */
 
     warm_access_list(st, tx, block, f);
     int64_t auth_refund = tx->type == 4 ? apply_authorizations(st, tx, block) : 0;
@@ -358,17 +425,15 @@ void tx_execute(state *st, const block_env *block, const transaction *tx, enum f
     if (used < c.floor_gas) used = c.floor_gas;
 
     u256 left = u256_from_u64(c.gas_limit - used), gas_back;
-    mul_checked(&left, &c.effective_gas_price, &gas_back);
+    u256_mul_checked(&left, &c.effective_gas_price, &gas_back);
     state_add_balance(st, &tx->sender, &gas_back);
 
     u256 used_w = u256_from_u64(used), miner_price, fee;
     if (f < FORK_LONDON)
         miner_price = c.effective_gas_price;
-    else if (u256_lt(&c.effective_gas_price, &block->base_fee))
-        miner_price = u256_zero(); /* only with no_base_fee */
-    else
+    else /* the fee caps hold: the price is at least the base fee */
         miner_price = u256_sub(&c.effective_gas_price, &block->base_fee);
-    mul_checked(&used_w, &miner_price, &fee);
+    u256_mul_checked(&used_w, &miner_price, &fee);
     pay_coinbase(st, block, f, &fee);
 
     if (opts->on_access) state_visit_warm(st, opts->on_access, opts->on_access_ctx);

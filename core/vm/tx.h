@@ -1,5 +1,12 @@
 /* Transaction execution: validity rules, intrinsic gas, fees, refunds,
- * EIP-7702 authorizations, and the message call or creation itself. */
+ * EIP-7702 authorizations, and the message call or creation itself.
+ *
+ * The validity rules are defined here once. Each rule function below
+ * checks one rule (or a group the spec checks together) and reports a
+ * broken rule as a tx_violation: which rule and the two numbers it
+ * compared. tx_execute applies them in the execution spec's order; the
+ * RPC layer applies the ones geth checks for a call in geth's order and
+ * only words the violations as geth does. */
 #ifndef JITEVM_TX_H
 #define JITEVM_TX_H
 
@@ -71,7 +78,8 @@ typedef struct {
     X(TX_TYPE_3_TX_MAX_BLOB_GAS_ALLOWANCE_EXCEEDED, "TYPE_3_TX_MAX_BLOB_GAS_ALLOWANCE_EXCEEDED") \
     X(TX_INSUFFICIENT_MAX_FEE_PER_BLOB_GAS, "INSUFFICIENT_MAX_FEE_PER_BLOB_GAS") \
     X(TX_TYPE_4_EMPTY_AUTHORIZATION_LIST, "TYPE_4_EMPTY_AUTHORIZATION_LIST") \
-    X(TX_TYPE_4_TX_CONTRACT_CREATION, "TYPE_4_TX_CONTRACT_CREATION")
+    X(TX_TYPE_4_TX_CONTRACT_CREATION, "TYPE_4_TX_CONTRACT_CREATION") \
+    X(TX_RLP_INVALID_VALUE, "RLP_INVALID_VALUE")
 
 enum tx_error {
 #define TX_ERROR_ENUM(id, name) id,
@@ -80,6 +88,55 @@ enum tx_error {
 };
 /* "INSUFFICIENT_ACCOUNT_FUNDS" etc. ("" for TX_OK). */
 const char *tx_error_name(enum tx_error e);
+/* TX_RLP_INVALID_VALUE is never returned by tx_execute: a value beyond 256
+ * bits cannot be a `transaction` at all. It is the verdict of whoever reads
+ * such a transaction (the conformance runner), named here with the rest. */
+
+/* A broken validity rule. `have` is what the transaction has, `want` what
+ * the rule requires, for these rules (zero for the others):
+ *   INTRINSIC_GAS_TOO_LOW                  gas limit, intrinsic gas
+ *   INTRINSIC_GAS_BELOW_FLOOR_GAS_COST     gas limit, EIP-7623 floor gas
+ *   INITCODE_SIZE_EXCEEDED                 data length, MAX_INITCODE_SIZE
+ *   PRIORITY_GREATER_THAN_MAX_FEE_PER_GAS  max priority fee, max fee
+ *   INSUFFICIENT_MAX_FEE_PER_GAS           max fee (gas price if legacy), base fee
+ *   TYPE_3_TX_BLOB_COUNT_EXCEEDED          blob count, the per-transaction limit
+ *   INSUFFICIENT_MAX_FEE_PER_BLOB_GAS      max fee per blob gas, blob base fee
+ *   INSUFFICIENT_ACCOUNT_FUNDS             balance, the most the transaction can cost
+ *                                          (`overflow`: that cost exceeds 256 bits)
+ *   TYPE_3_TX_INVALID_BLOB_VERSIONED_HASH  `index`: the first bad hash */
+typedef struct {
+    enum tx_error rule; /* TX_OK: every rule checked holds */
+    u256 have, want;
+    size_t index;
+    bool overflow;
+} tx_violation;
+
+/* The rules. Each returns true when `tx` keeps it; otherwise false, with
+ * *v saying how it broke. They read only their arguments (no state). */
+/* Nonce and gas limit fit the 64 bits a transaction encodes them in. */
+bool tx_check_encodable(const transaction *tx, tx_violation *v);
+/* The type exists in fork `f` (TYPE_n_TX_PRE_FORK). */
+bool tx_check_type(const transaction *tx, enum fork f, tx_violation *v);
+/* The gas limit (which must fit 64 bits) covers the intrinsic gas, then
+ * the EIP-7623 floor. */
+bool tx_check_gas(const transaction *tx, enum fork f, tx_violation *v);
+/* EIP-3860: a creation's initcode is at most MAX_INITCODE_SIZE. */
+bool tx_check_initcode(const transaction *tx, enum fork f, tx_violation *v);
+/* EIP-1559: the max fee covers the priority fee and `base_fee`; a legacy
+ * gas price covers `base_fee` from London on. */
+bool tx_check_fee_caps(const transaction *tx, const u256 *base_fee, enum fork f, tx_violation *v);
+/* Type 3: at least one blob, at most the per-transaction limit (EIP-7594,
+ * Osaka), every hash of KZG version 0x01. */
+bool tx_check_blob_hashes(const transaction *tx, enum fork f, tx_violation *v);
+/* Type 3: the max fee per blob gas covers `blob_base_fee`. */
+bool tx_check_blob_fee(const transaction *tx, const u256 *blob_base_fee, tx_violation *v);
+/* Types 3 and 4 cannot create a contract. */
+bool tx_check_creation(const transaction *tx, tx_violation *v);
+/* Type 4: the authorization list is not empty. */
+bool tx_check_authorization_list(const transaction *tx, tx_violation *v);
+/* `balance` covers gas limit * max price (+ blob gas * max blob price for
+ * type 3) + value. */
+bool tx_check_funds(const transaction *tx, const u256 *balance, tx_violation *v);
 
 typedef struct {
     enum tx_error error;        /* TX_OK when the transaction was valid and executed */
@@ -95,10 +152,8 @@ typedef struct {
 typedef struct {
     const tracer *trace;              /* NULL: no trace */
     const atomic_int *abort_flag;     /* NULL: no abort */
-    bool skip_balance_check;          /* eth_call without gas price: don't require funds for gas */
     bool skip_nonce_check;            /* eth_call: the sender's nonce is not checked */
     bool skip_eoa_check;              /* eth_call: EIP-3607 not applied */
-    bool no_base_fee;                 /* eth_call: gas prices below the base fee are allowed (geth's NoBaseFee) */
     bool skip_block_gas_limit;        /* eth_call: the gas may exceed the block's gas limit */
     bool skip_tx_gas_cap;             /* eth_call: Osaka's EIP-7825 cap (2^24) not applied */
     /* eth_call's movePrecompileToAddress: the precompile of `from` answers

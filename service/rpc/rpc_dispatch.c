@@ -5,8 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "base/clock.h"
+#include "base/format.h"
 #include "log.h"
 #include "metrics.h"
 #include "rpc/rpc.h"
@@ -18,13 +19,10 @@ bool rpc_fail(rpc_error *e, int code, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
+    size_t len;
+    char *msg = str_vprintf(&len, fmt, ap);
     va_end(ap);
-    char *msg = xmalloc((size_t)n + 1);
-    va_start(ap, fmt);
-    vsnprintf(msg, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    rpc_fail_owned(e, code, msg, (size_t)n);
+    rpc_fail_owned(e, code, msg, len);
     return false;
 }
 
@@ -111,13 +109,6 @@ char *rpc_error_text(int code, const char *message, size_t *len)
     return s;
 }
 
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* geth's hasValidID: present and not an object or an array (null counts). */
 static bool valid_id(const json_t *id) { return id && !json_is_object(id) && !json_is_array(id); }
 
@@ -135,7 +126,7 @@ static bool has_valid_version(const json_t *msg)
 
 static json_t *run_call(rpc_ctx *ctx, json_t *msg, json_t *id, const char *name)
 {
-    double start = now_seconds();
+    double start = monotonic_seconds();
     rpc_error err = {0};
     json_t *result = NULL;
     const rpc_method *m = rpc_find_method(name);
@@ -179,7 +170,7 @@ static json_t *run_call(rpc_ctx *ctx, json_t *msg, json_t *id, const char *name)
         }
         json_decref(empty);
     }
-    double elapsed = now_seconds() - start;
+    double elapsed = monotonic_seconds() - start;
     if (ctx->discard_on_abort && ctx->abort_flag && atomic_load(ctx->abort_flag)) {
         /* Thrown away by the caller; the retry records it. */
     } else if (metrics_record_call(metric, elapsed, err.code), err.code) {

@@ -1,7 +1,11 @@
-/* Executing calls for the RPC methods the way geth does: the block context
- * (head + block overrides), state overrides, the message defaults
- * (CallDefaults/ToMessage), geth's pre-execution checks and messages, the
- * gas estimator's search and the access-list fixpoint. */
+/* Executing calls for the RPC methods the way geth does, by method family:
+ *   exec_env.c          the block context (head + block overrides), state
+ *                       overrides, the message defaults (CallDefaults/ToMessage)
+ *   exec_run.c          one run: geth's pre-execution checks (tx.c's rules
+ *                       in geth's order and words), VM error and revert texts
+ *   exec_call.c         eth_call and eth_estimateGas's search
+ *   exec_access_list.c  eth_createAccessList's fixpoint
+ * This header is what rpc_methods.c calls; exec_run.h is shared inside. */
 #ifndef JITEVM_RPC_EXEC_H
 #define JITEVM_RPC_EXEC_H
 

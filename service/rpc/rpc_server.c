@@ -36,6 +36,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "config.h"
 #include "vm/code_cache.h"
 #include "jit/jit.h"
@@ -134,13 +135,6 @@ struct server {
     bool programs_open;
 };
 
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 /* ------------------------------------------------------------ timeouts */
 
 static void arm_timeout(rpc_ctx *ctx)
@@ -150,7 +144,7 @@ static void arm_timeout(rpc_ctx *ctx)
     pthread_mutex_lock(&s->watch_lock);
     w->abort_flag = s->abort_all;
     if (s->cfg->call_timeout_ms) {
-        w->deadline_ns = now_ns() + s->cfg->call_timeout_ms * 1000000u;
+        w->deadline_ns = monotonic_ns() + s->cfg->call_timeout_ms * 1000000u;
         /* The watchdog only needs waking when it would sleep past this
          * deadline; under load it wakes about once per timeout period. */
         if (!s->watch_wake_ns || w->deadline_ns < s->watch_wake_ns) pthread_cond_signal(&s->watch_cond);
@@ -172,7 +166,7 @@ static void *watchdog_main(void *arg)
     server *s = arg;
     pthread_mutex_lock(&s->watch_lock);
     while (!s->watch_stop) {
-        uint64_t now = now_ns(), next = 0;
+        uint64_t now = monotonic_ns(), next = 0;
         for (int i = 0; i < s->n_workers; i++) {
             worker *w = &s->workers[i];
             if (!w->deadline_ns) continue;
@@ -638,9 +632,9 @@ static void log_startup(server *s, uint16_t port, store_conn *conn)
 /* Waits until no request is in flight or `ms` have passed. */
 static bool wait_idle(server *s, uint64_t ms)
 {
-    uint64_t end = now_ns() + ms * 1000000u;
+    uint64_t end = monotonic_ns() + ms * 1000000u;
     while (atomic_load(&s->inflight) > 0) {
-        if (now_ns() >= end) return false;
+        if (monotonic_ns() >= end) return false;
         struct timespec ts = {0, 5000000};
         nanosleep(&ts, NULL);
     }

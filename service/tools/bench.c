@@ -13,9 +13,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "vm/evm.h"
 #include "hexjson.h"
 #include "jit/jit.h"
@@ -111,13 +111,6 @@ static bool status_matches(const char *expected, enum exec_status got)
 
 /* ------------------------------------------------------------ executing */
 
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 /* One execution on a fresh state; only evm_execute is timed. (Compiled
  * programs are kept per code hash across executions: with the jit engine
  * the verification run compiles, the timed runs reuse.) */
@@ -132,9 +125,9 @@ static void execute_once(const bench_input *in, enum fork f, int engine, bench_s
         state_warm_account(st, &in->msg.sender);
         state_warm_account(st, &in->msg.recipient);
     }
-    uint64_t start = now_ns();
+    uint64_t start = monotonic_ns();
     exec_result r = evm_execute(e, &in->msg);
-    s->ns = now_ns() - start;
+    s->ns = monotonic_ns() - start;
     s->status = r.status;
     s->gas_used = (uint64_t)(BENCH_GAS - r.gas_left);
     if (keep_output) bytebuf_append(&s->output, r.output, r.output_len);

@@ -6,9 +6,9 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "tools/bench.h"
+#include "base/clock.h"
 #include "jit/jit.h"
 #include "hexjson.h"
 #include "precompile/precompile.h"
@@ -65,13 +65,6 @@ static const precompile_bench benches[] = {
     {"precompile/bls12_pairing/2pairs", 0x0f, bls_pairing_2},
 };
 
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 static int compare_u64(const void *a, const void *b)
 {
     uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -120,9 +113,9 @@ static bool run_one(const precompile_bench *b, const bench_options *opts, double
     uint64_t *times = xmalloc(cap * sizeof *times);
     while (runs < BENCH_MIN_RUNS || spent < budget) {
         out.len = 0;
-        uint64_t t0 = now_ns();
+        uint64_t t0 = monotonic_ns();
         pc->run(in.data, in.len, f, &out);
-        uint64_t dt = now_ns() - t0;
+        uint64_t dt = monotonic_ns() - t0;
         if (runs == cap) times = xrealloc(times, (cap *= 2) * sizeof *times);
         times[runs++] = dt;
         spent += dt;

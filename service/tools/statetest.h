@@ -57,13 +57,16 @@ bool st_load_block_env(const json_t *env, const json_t *config, enum fork f, con
 /* The transaction picked by the indexes (data, gas, value) from a fixture's
  * `transaction`. The transaction points into `storage`, which must be
  * released with tx_storage_free. The sender is `sender`, or derived from
- * `secretKey` when `sender` is absent. */
+ * `secretKey` when `sender` is absent. A well-formed field no transaction
+ * can encode (a value beyond 256 bits) loads, with storage->unencodable
+ * saying why the transaction is invalid; tx then holds zero there. */
 typedef struct {
     bytebuf data;
     access_list_entry *access_list;
     hash32 *access_keys;
     hash32 *blob_hashes;
     authorization *authorizations;
+    enum tx_error unencodable; /* TX_OK, or TX_RLP_INVALID_VALUE */
 } tx_storage;
 bool st_load_tx(const json_t *txj, size_t d, size_t g, size_t v, transaction *tx, tx_storage *storage,
                 hj_error *err);

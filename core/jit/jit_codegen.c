@@ -1,0 +1,972 @@
+/* Code generation: the analysis (jit_analysis.h) to x86-64 machine code,
+ * through the encoder (x86_encode.h). Nothing here reads the bytecode: the
+ * blocks, their gas and stack needs, and the fused patterns with their
+ * folded constants all come from the analysis.
+ *
+ * Each block pays its base gas and checks its stack height once, on entry;
+ * a block that cannot is handed to the interpreter at its first instruction
+ * with its gas untouched. Inside a block the stack pointer is a compile-time
+ * offset; a PUSH is a store of a constant, or folded into the next
+ * instruction as an immediate; PUSH+JUMP(I) to a valid destination is a
+ * direct jump; a comparison followed by [ISZERO] PUSH JUMPI is one
+ * conditional jump; only dynamic jumps look up their target. The word an
+ * instruction produced stays in r8..r11 for the next (and is stored too:
+ * memory always holds the whole stack, so hand-overs and helper calls need
+ * no flush).
+ *
+ * Gas invariant: the exact gas before any instruction equals r12 plus the
+ * base gas of the block's instructions from that one on (known here at
+ * compile time). Helpers that charge dynamic gas or read the gas (memory,
+ * storage, calls) are given the exact figure, so every failure they report
+ * is the interpreter's, and a deopt can always rebuild the frame's gas.
+ *
+ * Registers while compiled code runs (all callee-saved, so helper calls
+ * keep them): rbx the stack top, r12 gas, r13 the jit_ctx, rbp the frame,
+ * r14 the stack bottom, r15 the helper table; r8..r11 the cached word,
+ * rax, rcx, rdx, rsi, rdi scratch. The code refers to nothing by absolute
+ * address (jumps are relative, helpers are called through r15, fields are
+ * named only through JIT_OFFSET): it is position-independent, and can be
+ * stored.
+ *
+ * Layout: the blocks in code order, then the slow paths of MLOAD/MSTORE,
+ * then one hand-over stub per distinct exit, the timeout exit and the
+ * epilogue; jumps to any of these are patched once all are placed. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "jit/jit_analysis.h"
+#include "jit/x86_encode.h"
+
+#define R_SP RBX
+#define R_GAS R12
+#define R_CTX R13
+#define R_FRAME RBP
+#define R_BOTTOM R14
+#define R_HELPERS R15
+
+/* Where a jump goes, patched once everything is laid out. */
+enum target_kind { TO_BLOCK, TO_STUB, TO_EPILOGUE, TO_TIMEOUT };
+typedef struct {
+    size_t at; /* offset of the rel32 */
+    enum target_kind kind;
+    uint32_t index; /* pc for TO_BLOCK, stub number for TO_STUB */
+} fixup;
+
+/* A hand-over to the interpreter at `pc`, with the stack `sp_off` items
+ * from rbx and `gas_add` gas to add back to r12. */
+typedef struct {
+    uint32_t pc;
+    int32_t sp_off;
+    int64_t gas_add;
+} stub;
+
+/* The helper call behind a fast MLOAD/MSTORE, emitted out of line: entered
+ * by the jumps at from[0..n_from), it returns to `resume`. It runs in the
+ * compile-time state the fast path had (stack offset, gas spent). */
+typedef struct {
+    uint8_t op;       /* OP_MLOAD or OP_MSTORE */
+    bool push_offset; /* the offset is a folded PUSH: store it first */
+    u256 offset;
+    int32_t off;
+    int64_t block_cost, spent;
+    size_t next_pc;
+    size_t from[3], n_from;
+    size_t resume;
+} cold_path;
+
+typedef struct {
+    const code_info *ci;
+    x86_buf *b;
+    fixup *fix;
+    size_t n_fix, cap_fix;
+    stub *stubs;
+    size_t n_stubs, cap_stubs;
+    int32_t *block_at; /* pc -> native offset of the block starting there, -1 */
+    /* The current block. */
+    int64_t block_cost; /* base gas of the whole block */
+    int64_t spent;      /* base gas of the block's instructions up to and including the current one */
+    int32_t off;        /* stack top = rbx + 32 * off */
+    /* One stack word may also be in r8..r11 (write-through: memory always
+     * holds it too, so hand-overs, helpers and jumps need no flush): the
+     * word at rbx + 32 * cache_pos, when `cached`. */
+    bool cached;
+    int32_t cache_pos;
+    /* Slow paths emitted after the main code, so hot code stays dense. */
+    cold_path *cold;
+    size_t n_cold, cap_cold;
+} compiler;
+
+/* ------------------------------------------------------ jumps and stubs */
+
+static void add_fixup(compiler *c, size_t at, enum target_kind kind, uint32_t index)
+{
+    c->fix = jit_grow(c->fix, &c->cap_fix, c->n_fix + 1, sizeof *c->fix);
+    c->fix[c->n_fix++] = (fixup){at, kind, index};
+}
+
+static void jcc_to(compiler *c, enum x86_cond cc, enum target_kind kind, uint32_t index)
+{
+    add_fixup(c, x86_jcc_rel32(c->b, cc), kind, index);
+}
+
+static void jmp_to(compiler *c, enum target_kind kind, uint32_t index) { add_fixup(c, x86_jmp_rel32(c->b), kind, index); }
+
+/* Binds a forward branch's displacement to here. */
+static void bind_short(compiler *c, size_t at) { x86_patch_rel8(c->b, at, c->b->len); }
+static void bind_near(compiler *c, size_t at) { x86_patch_rel32(c->b, at, c->b->len); }
+
+static uint32_t new_stub(compiler *c, uint32_t pc, int32_t sp_off, int64_t gas_add)
+{
+    c->stubs = jit_grow(c->stubs, &c->cap_stubs, c->n_stubs + 1, sizeof *c->stubs);
+    c->stubs[c->n_stubs] = (stub){pc, sp_off, gas_add};
+    return (uint32_t)c->n_stubs++;
+}
+
+/* ------------------------------------------------- stack and the cache */
+
+/* Stack item `i` from the top (0 = top) as a displacement from rbx. */
+static int32_t item(const compiler *c, int i) { return 32 * (c->off - i); }
+
+static const int cache_reg[4] = {R8, R9, R10, R11};
+
+static void cache_drop(compiler *c) { c->cached = false; }
+
+/* Whether stack item i is the cached word. */
+static bool in_cache(const compiler *c, int i) { return c->cached && c->cache_pos == c->off - i; }
+
+/* Stack item i is now the word in r8..r11. */
+static void cache_hold(compiler *c, int i)
+{
+    c->cached = true;
+    c->cache_pos = c->off - i;
+}
+
+/* Stack item i is about to be written other than through the cache. */
+static void cache_forget(compiler *c, int i)
+{
+    if (in_cache(c, i)) c->cached = false;
+}
+
+/* Makes rbx the real stack top (lea keeps the flags). */
+static void sync_sp(compiler *c)
+{
+    if (c->off) x86_lea_r64_m(c->b, R_SP, R_SP, 32 * c->off);
+    c->cache_pos -= c->off;
+    c->off = 0;
+}
+
+/* --------------------------------------------------------- blocks, gas */
+
+static void start_block(compiler *c, const jit_block *blk)
+{
+    x86_buf *b = c->b;
+    c->block_at[blk->pc] = (int32_t)b->len;
+    c->block_cost = blk->gas;
+    c->spent = 0;
+    c->off = 0;
+    cache_drop(c); /* reached by jumps: nothing is known */
+    if (c->block_cost > INT32_MAX) b->failed = true;
+    int min_height = blk->stack_min, max_growth = blk->stack_max_growth;
+    if (c->block_cost == 0 && min_height == 0 && max_growth == 0) return;
+    uint32_t s = new_stub(c, blk->pc, 0, c->block_cost);
+    if (c->block_cost) {
+        x86_alu_r64_imm(b, X86_SUB, R_GAS, (int32_t)c->block_cost);
+        jcc_to(c, CC_S, TO_STUB, s);
+    }
+    if (min_height) { /* height >= min: rbx - 32*min >= r14 */
+        x86_lea_r64_m(b, RAX, R_SP, -32 * min_height);
+        x86_alu_r64_r64(b, X86_CMP, RAX, R_BOTTOM);
+        jcc_to(c, CC_B, TO_STUB, s);
+    }
+    if (max_growth) { /* height + growth <= limit: rbx + 32*growth - r14 <= 32*limit */
+        x86_lea_r64_m(b, RAX, R_SP, 32 * max_growth);
+        x86_alu_r64_r64(b, X86_SUB, RAX, R_BOTTOM);
+        x86_alu_r64_imm(b, X86_CMP, RAX, 32 * EVM_STACK_LIMIT);
+        jcc_to(c, CC_A, TO_STUB, s);
+    }
+}
+
+/* Gas of the block's instructions after the current one. */
+static int64_t rest_after(const compiler *c) { return c->block_cost - c->spent; }
+
+/* A hand-over to the interpreter at unit `in` (not executed). */
+static uint32_t deopt_here(compiler *c, const jit_insn *in)
+{
+    return new_stub(c, in->pc, c->off, rest_after(c) + in->gas);
+}
+
+/* Makes frame->gas exact (before a helper reads or charges it). */
+static void gas_to_frame(compiler *c)
+{
+    int64_t rest = rest_after(c);
+    if (rest) {
+        x86_lea_r64_m(c->b, RAX, R_GAS, (int32_t)rest);
+        x86_mov_m64_r64(c->b, R_FRAME, JIT_OFFSET(frame, gas), RAX);
+    } else {
+        x86_mov_m64_r64(c->b, R_FRAME, JIT_OFFSET(frame, gas), R_GAS);
+    }
+}
+
+static void call_helper(compiler *c, uint8_t op) { x86_call_m64(c->b, R_HELPERS, 8 * op); }
+
+static void poll_abort(compiler *c)
+{
+    x86_mov_r64_m64(c->b, RCX, R_CTX, JIT_OFFSET(jit_ctx, abort_flag));
+    x86_cmp_m32_imm8(c->b, RCX, 0, 0);
+    jcc_to(c, CC_NE, TO_TIMEOUT, 0);
+}
+
+/* rax = the native address for the destination in stack item `i`, or a
+ * hand-over at the stub when it is not a JUMPDEST (the interpreter then
+ * reports the bad jump). */
+static void dynamic_target(compiler *c, int i, uint32_t stub_index)
+{
+    x86_buf *b = c->b;
+    int32_t d = item(c, i);
+    x86_mov_r64_m64(b, RAX, R_SP, d + 8);
+    x86_alu_r64_m64(b, X86_OR, RAX, R_SP, d + 16);
+    x86_alu_r64_m64(b, X86_OR, RAX, R_SP, d + 24);
+    jcc_to(c, CC_NE, TO_STUB, stub_index);
+    x86_mov_r64_m64(b, RAX, R_SP, d);
+    x86_alu_r64_imm(b, X86_CMP, RAX, (int32_t)c->ci->code_len);
+    jcc_to(c, CC_AE, TO_STUB, stub_index);
+    x86_mov_r64_m64(b, RCX, R_CTX, JIT_OFFSET(jit_ctx, jump_table));
+    x86_movsxd_r64_m32_index4(b, RAX, RCX, RAX);
+    x86_test_r64_r64(b, RAX, RAX);
+    jcc_to(c, CC_E, TO_STUB, stub_index);
+    x86_alu_r64_m64(b, X86_ADD, RAX, R_CTX, JIT_OFFSET(jit_ctx, native));
+}
+
+/* rax = (stack item i) != 0, as flags: ZF set when zero. */
+static void test_word(compiler *c, int i)
+{
+    if (in_cache(c, i)) {
+        x86_mov_r64_r64(c->b, RAX, cache_reg[0]);
+        for (int k = 1; k < 4; k++) x86_alu_r64_r64(c->b, X86_OR, RAX, cache_reg[k]);
+        return;
+    }
+    int32_t d = item(c, i);
+    x86_mov_r64_m64(c->b, RAX, R_SP, d);
+    for (int k = 1; k < 4; k++) x86_alu_r64_m64(c->b, X86_OR, RAX, R_SP, d + 8 * k);
+}
+
+static void push_constant(compiler *c, const u256 *v)
+{
+    c->off++;
+    cache_forget(c, 0);
+    int32_t d = item(c, 0);
+    for (int k = 0; k < 4; k++) {
+        uint64_t limb = v->w[k];
+        if ((int64_t)limb == (int64_t)(int32_t)limb) {
+            x86_mov_m64_imm32(c->b, R_SP, d + 8 * k, (int32_t)limb);
+        } else {
+            x86_mov_r64_imm(c->b, RAX, limb);
+            x86_mov_m64_r64(c->b, R_SP, d + 8 * k, RAX);
+        }
+    }
+}
+
+/* A 0/1 result in eax into stack item i. */
+static void store_flag(compiler *c, int i)
+{
+    cache_forget(c, i);
+    int32_t d = item(c, i);
+    x86_mov_m64_r64(c->b, R_SP, d, RAX);
+    for (int k = 1; k < 4; k++) x86_mov_m64_imm32(c->b, R_SP, d + 8 * k, 0);
+}
+
+/* STOP: the frame ends successfully with r12 as its gas (a block's last
+ * instruction, so r12 is exact). */
+static void emit_stop(compiler *c)
+{
+    x86_mov_m64_r64(c->b, R_FRAME, JIT_OFFSET(frame, gas), R_GAS);
+    x86_xor_r32_r32(c->b, RAX, RAX); /* EXEC_SUCCESS */
+    jmp_to(c, TO_EPILOGUE, 0);
+}
+
+/* ------------------------------------------------ single instructions */
+
+/* JUMP, JUMPI to a destination known only at run time. */
+static void emit_dynamic_jump(compiler *c, const jit_insn *in)
+{
+    x86_buf *b = c->b;
+    uint32_t s = deopt_here(c, in);
+    if (in->op == OP_JUMP) {
+        dynamic_target(c, 0, s);
+        c->off--;
+        sync_sp(c);
+        poll_abort(c);
+        x86_jmp_r64(b, RAX);
+        return;
+    }
+    test_word(c, 1);
+    size_t not_taken = x86_jcc_rel8(b, CC_E);
+    dynamic_target(c, 0, s);
+    x86_lea_r64_m(b, R_SP, R_SP, 32 * (c->off - 2));
+    poll_abort(c);
+    x86_jmp_r64(b, RAX);
+    bind_short(c, not_taken);
+    c->off -= 2;
+    sync_sp(c);
+}
+
+/* DUPn: the copy becomes the cached word. */
+static void emit_dup(compiler *c, int n)
+{
+    int32_t src = item(c, n - 1), dst = item(c, -1);
+    if (!in_cache(c, n - 1))
+        for (int k = 0; k < 4; k++) x86_mov_r64_m64(c->b, cache_reg[k], R_SP, src + 8 * k);
+    for (int k = 0; k < 4; k++) x86_mov_m64_r64(c->b, R_SP, dst + 8 * k, cache_reg[k]);
+    c->off++;
+    cache_hold(c, 0);
+}
+
+/* SWAPn: the word in r8..r11 (the cached one, else item n loaded there)
+ * follows its value to its new place. */
+static void emit_swap(compiler *c, int n)
+{
+    static const int scratch[4] = {RAX, RCX, RDX, RSI};
+    x86_buf *b = c->b;
+    int32_t top = item(c, 0), other = item(c, n);
+    bool top_cached = in_cache(c, 0);
+    int32_t reg_from = top_cached ? top : other, reg_to = top_cached ? other : top;
+    if (!top_cached && !in_cache(c, n))
+        for (int k = 0; k < 4; k++) x86_mov_r64_m64(b, cache_reg[k], R_SP, other + 8 * k);
+    for (int k = 0; k < 4; k++) x86_mov_r64_m64(b, scratch[k], R_SP, reg_to + 8 * k);
+    for (int k = 0; k < 4; k++) x86_mov_m64_r64(b, R_SP, reg_from + 8 * k, scratch[k]);
+    for (int k = 0; k < 4; k++) x86_mov_m64_r64(b, R_SP, reg_to + 8 * k, cache_reg[k]);
+    cache_hold(c, top_cached ? n : 0);
+}
+
+/* An instruction of kind JIT_NATIVE on its own. */
+static void emit_native(compiler *c, const jit_insn *in)
+{
+    uint8_t op = in->op;
+    switch (op) {
+    case OP_STOP: emit_stop(c); return;
+    case OP_NOT:
+        cache_forget(c, 0);
+        for (int k = 0; k < 4; k++) x86_not_m64(c->b, R_SP, item(c, 0) + 8 * k);
+        return;
+    case OP_POP: c->off--; return;
+    case OP_PC: {
+        u256 v = u256_from_u64(in->pc);
+        push_constant(c, &v);
+        return;
+    }
+    case OP_GAS:
+        x86_lea_r64_m(c->b, RAX, R_GAS, (int32_t)rest_after(c));
+        c->off++;
+        store_flag(c, 0);
+        return;
+    case OP_JUMPDEST: return;
+    case OP_JUMP:
+    case OP_JUMPI: emit_dynamic_jump(c, in); return;
+    default: break;
+    }
+    switch (opcode_kind(op)) {
+    case OPK_DUP: emit_dup(c, opcode_table[op].stack_in); return; /* DUPn takes n */
+    case OPK_SWAP: emit_swap(c, opcode_table[op].stack_in - 1); return; /* SWAPn takes n + 1 */
+    case OPK_PUSH: push_constant(c, &in->imm); return;
+    default: c->b->failed = true; return; /* a JIT_NATIVE opcode without code here */
+    }
+}
+
+/* A helper call for one instruction of kind JIT_STACK/CONTEXT/INSTR/END. */
+static void emit_helper(compiler *c, uint8_t op, enum jit_op_kind kind, size_t next_pc)
+{
+    x86_buf *b = c->b;
+    cache_drop(c); /* a call clobbers r8..r11 */
+    const opcode_info *info = &opcode_table[op];
+    switch (kind) {
+    case JIT_STACK:
+        x86_lea_r64_m(b, RDI, R_SP, item(c, 0));
+        call_helper(c, op);
+        break;
+    case JIT_CONTEXT:
+        x86_mov_r64_r64(b, RDI, R_FRAME);
+        x86_lea_r64_m(b, RSI, R_SP, item(c, 0));
+        call_helper(c, op);
+        break;
+    case JIT_INSTR:
+    case JIT_END: {
+        gas_to_frame(c);
+        x86_mov_r64_r64(b, RDI, R_FRAME);
+        x86_lea_r64_m(b, RSI, R_SP, item(c, 0));
+        call_helper(c, op);
+        if (kind == JIT_END) { /* eax: the frame's status; frame->gas is exact */
+            jmp_to(c, TO_EPILOGUE, 0);
+            return;
+        }
+        x86_test_r32_r32(b, RAX, RAX); /* the status is 32 bits, rax's upper half is undefined */
+        jcc_to(c, CC_NE, TO_EPILOGUE, 0);
+        x86_mov_r64_m64(b, R_GAS, R_FRAME, JIT_OFFSET(frame, gas));
+        c->off += info->stack_out - info->stack_in;
+        int64_t rest = rest_after(c);
+        if (rest) {
+            /* The rest of the block can no longer be paid for: the
+             * interpreter finds where it runs out. */
+            x86_alu_r64_imm(b, X86_SUB, R_GAS, (int32_t)rest);
+            jcc_to(c, CC_S, TO_STUB, new_stub(c, (uint32_t)next_pc, c->off, rest));
+        }
+        return;
+    }
+    default:
+        return;
+    }
+    c->off += info->stack_out - info->stack_in;
+}
+
+/* ------------------------------------------------------------- memory */
+
+/* rax = frame memory + the offset in stack item `i` when [offset, offset+32)
+ * lies in memory already paid for; otherwise a jump whose rel32 positions
+ * go to slow[0..2]. */
+static void memory_word_address(compiler *c, int i, size_t slow[3])
+{
+    x86_buf *b = c->b;
+    int32_t d = item(c, i);
+    x86_mov_r64_m64(b, RAX, R_SP, d + 8);
+    x86_alu_r64_m64(b, X86_OR, RAX, R_SP, d + 16);
+    x86_alu_r64_m64(b, X86_OR, RAX, R_SP, d + 24);
+    slow[0] = x86_jcc_rel32(b, CC_NE);
+    x86_mov_r64_m64(b, RCX, R_FRAME, JIT_OFFSET(frame, memory_size));
+    x86_alu_r64_imm(b, X86_SUB, RCX, 32);
+    slow[1] = x86_jcc_rel32(b, CC_B); /* less than 32 bytes of memory */
+    x86_mov_r64_m64(b, RAX, R_SP, d);
+    x86_alu_r64_r64(b, X86_CMP, RAX, RCX); /* offset > size - 32 */
+    slow[2] = x86_jcc_rel32(b, CC_A);
+    x86_alu_r64_m64(b, X86_ADD, RAX, R_FRAME, JIT_OFFSET(frame, memory));
+}
+
+/* Memory word at rax + disp into stack item `dest`, through r8..r11 (which
+ * then hold it). */
+static void load_memory_word(compiler *c, int32_t disp, int dest)
+{
+    int32_t d = item(c, dest);
+    for (int k = 0; k < 4; k++) {
+        x86_mov_r64_m64(c->b, cache_reg[k], RAX, disp + 24 - 8 * k);
+        x86_bswap_r64(c->b, cache_reg[k]);
+        x86_mov_m64_r64(c->b, R_SP, d + 8 * k, cache_reg[k]);
+    }
+}
+
+/* Stack item `src` (from r8..r11 when cached) to the memory word at rax + disp. */
+static void store_memory_word(compiler *c, int src, int32_t disp)
+{
+    bool cached = in_cache(c, src);
+    int32_t s = item(c, src);
+    for (int k = 0; k < 4; k++) {
+        if (cached)
+            x86_mov_r64_r64(c->b, RCX, cache_reg[k]);
+        else
+            x86_mov_r64_m64(c->b, RCX, R_SP, s + 8 * k);
+        x86_bswap_r64(c->b, RCX);
+        x86_mov_m64_r64(c->b, RAX, disp + 24 - 8 * k, RCX);
+    }
+}
+
+static cold_path *new_cold_path(compiler *c, uint8_t op, size_t next_pc)
+{
+    c->cold = jit_grow(c->cold, &c->cap_cold, c->n_cold + 1, sizeof *c->cold);
+    cold_path *p = &c->cold[c->n_cold++];
+    *p = (cold_path){.op = op, .off = c->off, .block_cost = c->block_cost, .spent = c->spent, .next_pc = next_pc};
+    return p;
+}
+
+/* MLOAD and MSTORE inside memory already paid for, as machine code; the
+ * helper otherwise (growth, gas, huge offsets), out of line. An MLOAD
+ * leaves its word in r8..r11 on both paths. */
+static void emit_memory_access(compiler *c, uint8_t op, size_t next_pc)
+{
+    size_t slow[3];
+    memory_word_address(c, 0, slow);
+    cold_path *p = new_cold_path(c, op, next_pc);
+    p->n_from = 3;
+    for (int k = 0; k < 3; k++) p->from[k] = slow[k];
+    if (op == OP_MLOAD) {
+        load_memory_word(c, 0, 0);
+        cache_hold(c, 0);
+    } else {
+        store_memory_word(c, 1, 0);
+        c->off -= 2;
+        cache_drop(c);
+    }
+    p->resume = c->b->len;
+}
+
+/* PUSH offset; MLOAD or MSTORE with a small offset: the bounds check is
+ * one compare with the memory size; the helper (with the offset stored as
+ * its operand) when it fails. */
+static void emit_memory_constant(compiler *c, const jit_insn *in)
+{
+    x86_buf *b = c->b;
+    int32_t offset = (int32_t)in->imm.w[0];
+    x86_cmp_m64_imm32(b, R_FRAME, JIT_OFFSET(frame, memory_size), offset + 32);
+    cold_path *p = new_cold_path(c, in->op, in->next_pc);
+    p->push_offset = true;
+    p->offset = in->imm;
+    p->n_from = 1;
+    p->from[0] = x86_jcc_rel32(b, CC_B);
+    x86_mov_r64_m64(b, RAX, R_FRAME, JIT_OFFSET(frame, memory));
+    if (in->op == OP_MLOAD) {
+        c->off++;
+        load_memory_word(c, offset, 0);
+        cache_hold(c, 0);
+    } else {
+        store_memory_word(c, 0, offset);
+        c->off--;
+        cache_drop(c);
+    }
+    p->resume = b->len;
+}
+
+/* The slow paths, after the main code: each as the helper call its fast
+ * path stands for, in that fast path's compile-time state, then back. */
+static void emit_cold_paths(compiler *c)
+{
+    x86_buf *b = c->b;
+    for (size_t i = 0; i < c->n_cold; i++) {
+        const cold_path *p = &c->cold[i];
+        for (size_t k = 0; k < p->n_from; k++) bind_near(c, p->from[k]);
+        c->off = p->off;
+        c->block_cost = p->block_cost;
+        c->spent = p->spent;
+        if (p->push_offset) push_constant(c, &p->offset);
+        emit_helper(c, p->op, JIT_INSTR, p->next_pc);
+        if (p->op == OP_MLOAD) /* the word in r8..r11, as the fast path leaves it */
+            for (int k = 0; k < 4; k++) x86_mov_r64_m64(b, cache_reg[k], R_SP, item(c, 0) + 8 * k);
+        x86_patch_rel32(b, x86_jmp_rel32(b), p->resume);
+    }
+}
+
+/* ------------------------------------------------------ fused arithmetic */
+
+/* An operand of a two-word operation: a stack item, or the constant of a
+ * PUSH folded into the instruction after it. */
+typedef struct {
+    bool is_const;
+    int item;
+    u256 value;
+} operand;
+
+static operand stack_operand(int item) { return (operand){.is_const = false, .item = item}; }
+
+static bool operand_cached(const compiler *c, const operand *o) { return !o->is_const && in_cache(c, o->item); }
+
+/* reg = limb k of an operand. */
+static void load_operand(compiler *c, int reg, const operand *o, int k)
+{
+    if (o->is_const)
+        x86_mov_r64_imm(c->b, reg, o->value.w[k]);
+    else if (operand_cached(c, o)) {
+        if (reg != cache_reg[k]) x86_mov_r64_r64(c->b, reg, cache_reg[k]);
+    } else
+        x86_mov_r64_m64(c->b, reg, R_SP, item(c, o->item) + 8 * k);
+}
+
+/* reg (op)= limb k of an operand; rcx is scratch for wide constants. */
+static void alu_operand(compiler *c, enum x86_alu op, int reg, const operand *o, int k)
+{
+    if (operand_cached(c, o)) {
+        x86_alu_r64_r64(c->b, op, reg, cache_reg[k]);
+        return;
+    }
+    if (!o->is_const) {
+        x86_alu_r64_m64(c->b, op, reg, R_SP, item(c, o->item) + 8 * k);
+        return;
+    }
+    uint64_t v = o->value.w[k];
+    if ((int64_t)v == (int64_t)(int32_t)v) {
+        x86_alu_r64_imm(c->b, op, reg, (int32_t)v);
+    } else {
+        x86_mov_r64_imm(c->b, RCX, v);
+        x86_alu_r64_r64(c->b, op, reg, RCX);
+    }
+}
+
+/* The operands of unit `in` (an arithmetic or comparison instruction): a
+ * folded constant and the top item, the top item alone (ISZERO), or the
+ * top two; *dest the item the result goes to, *pops the items it removes
+ * besides. */
+static void unit_operands(const jit_insn *in, operand *a, operand *b, int *dest, int *pops)
+{
+    if (in->has_imm) {
+        *a = (operand){.is_const = true, .value = in->imm};
+        *b = stack_operand(0);
+        *dest = 0, *pops = 0;
+    } else if (in->op == OP_ISZERO) {
+        *a = *b = stack_operand(0);
+        *dest = 0, *pops = 0;
+    } else {
+        *a = stack_operand(0), *b = stack_operand(1);
+        *dest = 1, *pops = 1;
+    }
+}
+
+/* ADD, SUB, AND, OR, XOR: a op b into stack item `dest`, which becomes the
+ * cached word (computed in r8..r11, then stored). */
+static void emit_arith(compiler *c, uint8_t op, const operand *a, const operand *b, int dest)
+{
+    enum x86_alu first, next;
+    switch (op) {
+    case OP_ADD: first = X86_ADD, next = X86_ADC; break;
+    case OP_SUB: first = X86_SUB, next = X86_SBB; break;
+    case OP_AND: first = next = X86_AND; break;
+    case OP_OR: first = next = X86_OR; break;
+    default: first = next = X86_XOR; break;
+    }
+    if (operand_cached(c, b) && op != OP_SUB) { /* commutative: work on the cached one in place */
+        const operand *t = a;
+        a = b;
+        b = t;
+    }
+    bool a_cached = operand_cached(c, a), b_cached = operand_cached(c, b);
+    for (int k = 0; k < 4; k++) { /* mov leaves the carry alone */
+        if (b_cached) { /* SUB from the cached word: through rax */
+            load_operand(c, RAX, a, k);
+            alu_operand(c, k ? next : first, RAX, b, k);
+            x86_mov_r64_r64(c->b, cache_reg[k], RAX);
+        } else {
+            if (!a_cached) load_operand(c, cache_reg[k], a, k);
+            alu_operand(c, k ? next : first, cache_reg[k], b, k);
+        }
+    }
+    int32_t d = item(c, dest);
+    for (int k = 0; k < 4; k++) x86_mov_m64_r64(c->b, R_SP, d + 8 * k, cache_reg[k]);
+    cache_hold(c, dest);
+}
+
+/* MUL: the low 256 bits of a * b into stack item `dest`, schoolbook, with
+ * the products of a constant's zero limbs left out. */
+static void emit_mul(compiler *c, const operand *a, const operand *b, int dest)
+{
+    x86_buf *bf = c->b;
+    cache_drop(c); /* r8..r11 are the accumulators: operands from memory */
+    if (a->is_const) { /* the constant, if any, as b: multiplied from rcx */
+        const operand *t = a;
+        a = b;
+        b = t;
+    }
+    const int *acc = cache_reg;
+    for (int k = 0; k < 4; k++) x86_mov_r64_imm(bf, acc[k], 0);
+    for (int i = 0; i < 4; i++) {
+        for (int j = 0; i + j < 4; j++) {
+            if (b->is_const && b->value.w[j] == 0) continue;
+            if (a->is_const && a->value.w[i] == 0) continue;
+            load_operand(c, RAX, a, i);
+            bool top = i + j == 3; /* only the low half of the product counts */
+            if (b->is_const) {
+                x86_mov_r64_imm(bf, RCX, b->value.w[j]);
+                if (top)
+                    x86_imul_r64_r64(bf, RAX, RCX);
+                else
+                    x86_mul_r64(bf, RCX);
+            } else if (top) {
+                x86_imul_r64_m64(bf, RAX, R_SP, item(c, b->item) + 8 * j);
+            } else {
+                x86_mul_m64(bf, R_SP, item(c, b->item) + 8 * j);
+            }
+            x86_alu_r64_r64(bf, X86_ADD, acc[i + j], RAX);
+            if (!top) {
+                x86_alu_r64_r64(bf, X86_ADC, acc[i + j + 1], RDX);
+                for (int k = i + j + 2; k < 4; k++) x86_alu_r64_imm(bf, X86_ADC, acc[k], 0);
+            }
+        }
+    }
+    int32_t d = item(c, dest);
+    for (int k = 0; k < 4; k++) x86_mov_m64_r64(bf, R_SP, d + 8 * k, acc[k]);
+    cache_hold(c, dest);
+}
+
+/* SHL by a constant amount of the word at displacement d, in place. */
+static void emit_shl(compiler *c, int32_t d, unsigned limbs, unsigned bits)
+{
+    x86_buf *b = c->b;
+    for (int k = 3; k >= 0; k--) {
+        int hi = k - (int)limbs, lo = hi - 1;
+        if (hi < 0) {
+            x86_mov_m64_imm32(b, R_SP, d + 8 * k, 0);
+            continue;
+        }
+        x86_mov_r64_m64(b, RAX, R_SP, d + 8 * hi);
+        if (bits) {
+            if (lo >= 0) {
+                x86_mov_r64_m64(b, RDX, R_SP, d + 8 * lo);
+                x86_shld_r64_r64_imm8(b, RAX, RDX, (uint8_t)bits);
+            } else {
+                x86_shl_r64_imm8(b, RAX, (uint8_t)bits);
+            }
+        }
+        x86_mov_m64_r64(b, R_SP, d + 8 * k, RAX);
+    }
+}
+
+/* SHL, SHR, SAR by a constant amount of the word in stack item `x`, in place. */
+static void emit_shift(compiler *c, uint8_t op, const u256 *amount, int x)
+{
+    x86_buf *b = c->b;
+    cache_forget(c, x);
+    int32_t d = item(c, x);
+    bool all = !u256_fits_u64(amount) || amount->w[0] >= 256;
+    unsigned n = all ? 256 : (unsigned)amount->w[0];
+    unsigned limbs = n / 64, bits = n % 64;
+    if (op == OP_SHL) {
+        emit_shl(c, d, limbs, bits);
+        return;
+    }
+    if (op == OP_SAR) { /* rsi = the fill: 0 or all ones */
+        x86_mov_r64_m64(b, RSI, R_SP, d + 24);
+        x86_sar_r64_imm8(b, RSI, 63);
+    }
+    for (int k = 0; k < 4; k++) { /* SHR, SAR */
+        int lo = k + (int)limbs, hi = lo + 1;
+        if (lo > 3) {
+            if (op == OP_SAR)
+                x86_mov_m64_r64(b, R_SP, d + 8 * k, RSI);
+            else
+                x86_mov_m64_imm32(b, R_SP, d + 8 * k, 0);
+            continue;
+        }
+        x86_mov_r64_m64(b, RAX, R_SP, d + 8 * lo);
+        if (bits) {
+            if (hi <= 3 || op == OP_SAR) { /* shrd rax, rdx (or the fill), bits */
+                if (hi <= 3)
+                    x86_mov_r64_m64(b, RDX, R_SP, d + 8 * hi);
+                else
+                    x86_mov_r64_r64(b, RDX, RSI);
+                x86_shrd_r64_r64_imm8(b, RAX, RDX, (uint8_t)bits);
+            } else {
+                x86_shr_r64_imm8(b, RAX, (uint8_t)bits);
+            }
+        }
+        x86_mov_m64_r64(b, R_SP, d + 8 * k, RAX);
+    }
+}
+
+/* The flags of a comparison (or ISZERO of a), and the condition under which
+ * the EVM's result is 1. */
+static enum x86_cond emit_condition(compiler *c, uint8_t op, const operand *a, const operand *b)
+{
+    switch (op) {
+    case OP_ISZERO:
+        load_operand(c, RAX, a, 0);
+        for (int k = 1; k < 4; k++) alu_operand(c, X86_OR, RAX, a, k);
+        return CC_E;
+    case OP_EQ:
+        load_operand(c, RAX, a, 0);
+        alu_operand(c, X86_XOR, RAX, b, 0);
+        for (int k = 1; k < 4; k++) {
+            load_operand(c, RDX, a, k);
+            alu_operand(c, X86_XOR, RDX, b, k);
+            x86_alu_r64_r64(c->b, X86_OR, RAX, RDX);
+        }
+        return CC_E;
+    default: { /* LT, SLT: a - b; GT, SGT: b - a; the borrow (or sign) says */
+        const operand *x = (op == OP_LT || op == OP_SLT) ? a : b, *y = x == a ? b : a;
+        for (int k = 0; k < 4; k++) {
+            load_operand(c, RAX, x, k);
+            alu_operand(c, k ? X86_SBB : X86_CMP, RAX, y, k);
+        }
+        return (op == OP_LT || op == OP_GT) ? CC_B : CC_L;
+    }
+    }
+}
+
+/* A taken jump to block `target` on condition cc; backward jumps poll the
+ * abort flag first. */
+static void emit_branch_to(compiler *c, enum x86_cond cc, uint32_t target, bool backward)
+{
+    if (backward) {
+        size_t skip = x86_jcc_rel8(c->b, x86_negate(cc));
+        poll_abort(c);
+        jmp_to(c, TO_BLOCK, target);
+        bind_short(c, skip);
+    } else {
+        jcc_to(c, cc, TO_BLOCK, target);
+    }
+}
+
+/* JP_ARITH, JP_SHIFT, JP_COMPARE, JP_BRANCH. */
+static void emit_operation(compiler *c, const jit_insn *in)
+{
+    operand a, b;
+    int dest, pops;
+    unit_operands(in, &a, &b, &dest, &pops);
+    switch (in->pattern) {
+    case JP_ARITH:
+        if (in->op == OP_MUL)
+            emit_mul(c, &a, &b, dest);
+        else
+            emit_arith(c, in->op, &a, &b, dest);
+        c->off -= pops;
+        return;
+    case JP_SHIFT: emit_shift(c, in->op, &in->imm, 0); return;
+    default: break;
+    }
+    enum x86_cond cc = emit_condition(c, in->op, &a, &b);
+    if (in->pattern == JP_BRANCH) { /* the comparison, [ISZERO], PUSH dest, JUMPI */
+        if (in->negate) cc = x86_negate(cc);
+        c->off -= pops + 1;
+        sync_sp(c); /* lea: the flags survive */
+        emit_branch_to(c, cc, in->target, in->target <= in->pc);
+        return;
+    }
+    x86_setcc_r8(c->b, cc, RAX);
+    x86_movzx_r32_r8(c->b, RAX, RAX);
+    store_flag(c, dest);
+    c->off -= pops;
+}
+
+/* PUSH dest; JUMP or JUMPI, dest a JUMPDEST: a direct jump. */
+static void emit_static_jump(compiler *c, const jit_insn *in)
+{
+    bool backward = in->target <= in->pc;
+    if (in->op == OP_JUMP) {
+        sync_sp(c);
+        if (backward) poll_abort(c);
+        jmp_to(c, TO_BLOCK, in->target);
+        return;
+    }
+    test_word(c, 0);
+    c->off--;
+    sync_sp(c);
+    size_t not_taken = x86_jcc_rel8(c->b, CC_E);
+    if (backward) poll_abort(c);
+    jmp_to(c, TO_BLOCK, in->target);
+    bind_short(c, not_taken);
+}
+
+/* --------------------------------------------------------------- units */
+
+static void emit_unit(compiler *c, const jit_insn *in)
+{
+    c->spent += in->gas;
+    switch ((enum jit_pattern)in->pattern) {
+    case JP_UNDEFINED: jmp_to(c, TO_STUB, new_stub(c, in->pc, c->off, rest_after(c))); return;
+    case JP_ARITH:
+    case JP_SHIFT:
+    case JP_COMPARE:
+    case JP_BRANCH: emit_operation(c, in); return;
+    case JP_STATIC_JUMP: emit_static_jump(c, in); return;
+    case JP_DROPPED_PUSH: return; /* the block charged both */
+    case JP_MEMORY_CONST: emit_memory_constant(c, in); return;
+    case JP_END_OF_CODE:
+        sync_sp(c);
+        emit_stop(c);
+        return;
+    case JP_SINGLE: break;
+    }
+    if (opcode_kind(in->op) == OPK_HELPER_FAST) /* MLOAD, MSTORE */
+        emit_memory_access(c, in->op, in->next_pc);
+    else if (in->kind == JIT_NATIVE)
+        emit_native(c, in);
+    else
+        emit_helper(c, in->op, (enum jit_op_kind)in->kind, in->next_pc);
+}
+
+/* ------------------------------------------------------------- framing */
+
+static const int saved_regs[6] = {RBX, RBP, R12, R13, R14, R15};
+
+static void emit_prologue(x86_buf *b)
+{
+    for (int i = 0; i < 6; i++) x86_push_r64(b, saved_regs[i]);
+    x86_alu_r64_imm(b, X86_SUB, RSP, 8); /* 16-byte alignment for helper calls */
+    x86_mov_r64_r64(b, R_CTX, RDI);
+    x86_mov_r64_r64(b, R_FRAME, RSI);
+    x86_mov_r64_r64(b, R_HELPERS, RDX);
+    x86_mov_r64_m64(b, R_SP, R_CTX, JIT_OFFSET(jit_ctx, sp));
+    x86_mov_r64_m64(b, R_GAS, R_CTX, JIT_OFFSET(jit_ctx, gas));
+    x86_mov_r64_m64(b, R_BOTTOM, R_CTX, JIT_OFFSET(jit_ctx, stack_bottom));
+}
+
+static void emit_epilogue(x86_buf *b)
+{
+    x86_alu_r64_imm(b, X86_ADD, RSP, 8);
+    for (int i = 5; i >= 0; i--) x86_pop_r64(b, saved_regs[i]);
+    x86_ret(b);
+}
+
+static void emit_stub(compiler *c, const stub *s)
+{
+    x86_buf *b = c->b;
+    if (s->gas_add) {
+        x86_lea_r64_m(b, RAX, R_GAS, (int32_t)s->gas_add);
+        x86_mov_m64_r64(b, R_FRAME, JIT_OFFSET(frame, gas), RAX);
+    } else {
+        x86_mov_m64_r64(b, R_FRAME, JIT_OFFSET(frame, gas), R_GAS);
+    }
+    x86_lea_r64_m(b, RAX, R_SP, 32 * s->sp_off);
+    x86_mov_m64_r64(b, R_CTX, JIT_OFFSET(jit_ctx, sp), RAX);
+    x86_mov_m32_imm32(b, R_CTX, JIT_OFFSET(jit_ctx, deopt_pc), s->pc);
+    x86_mov_r64_imm(b, RAX, JIT_DEOPT);
+    jmp_to(c, TO_EPILOGUE, 0);
+}
+
+/* Everything after the blocks (slow paths, stubs, exits), then every jump
+ * patched. False when a target is missing. */
+static bool lay_out(compiler *c)
+{
+    x86_buf *b = c->b;
+    emit_cold_paths(c);
+    size_t *stub_at = xmalloc((c->n_stubs + 1) * sizeof *stub_at);
+    for (size_t i = 0; i < c->n_stubs; i++) { /* emit_stub adds no stubs */
+        stub_at[i] = b->len;
+        emit_stub(c, &c->stubs[i]);
+    }
+    size_t timeout_at = b->len;
+    x86_mov_r64_imm(b, RAX, EXEC_TIMEOUT);
+    size_t epilogue_at = b->len;
+    emit_epilogue(b);
+    bool ok = true;
+    for (size_t i = 0; i < c->n_fix && ok; i++) {
+        const fixup *fx = &c->fix[i];
+        int64_t target = 0;
+        switch (fx->kind) {
+        case TO_BLOCK:
+            target = c->block_at[fx->index];
+            ok = target >= 0; /* a JUMPDEST always starts a block */
+            break;
+        case TO_STUB: target = (int64_t)stub_at[fx->index]; break;
+        case TO_EPILOGUE: target = (int64_t)epilogue_at; break;
+        case TO_TIMEOUT: target = (int64_t)timeout_at; break;
+        }
+        if (ok) x86_patch_rel32(b, fx->at, (size_t)target);
+    }
+    free(stub_at);
+    return ok;
+}
+
+bool jit_codegen(const code_info *ci, const jit_analysis *a, jit_image *out)
+{
+    memset(out, 0, sizeof *out);
+    x86_buf b = {0};
+    compiler c = {.ci = ci, .b = &b};
+    c.block_at = xmalloc((ci->code_len + 1) * sizeof *c.block_at);
+    for (size_t i = 0; i <= ci->code_len; i++) c.block_at[i] = -1;
+    emit_prologue(&b);
+    for (size_t i = 0; i < a->n_blocks && !b.failed; i++) {
+        const jit_block *blk = &a->blocks[i];
+        start_block(&c, blk);
+        for (uint32_t k = 0; k < blk->count && !b.failed; k++) emit_unit(&c, &a->insns[blk->first + k]);
+        if (blk->end == JB_FALLTHROUGH) sync_sp(&c);
+    }
+    bool ok = !b.failed && lay_out(&c) && !b.failed && b.len <= INT32_MAX;
+    free(c.cold);
+    free(c.fix);
+    free(c.stubs);
+    if (!ok) {
+        free(b.p);
+        free(c.block_at);
+        return false;
+    }
+    out->native = b.p;
+    out->native_len = b.len;
+    out->code_len = ci->code_len;
+    out->jump_table = xcalloc(ci->code_len, sizeof *out->jump_table);
+    for (size_t i = 0; i < ci->code_len; i++)
+        if (code_is_jumpdest(ci, i)) out->jump_table[i] = c.block_at[i];
+    free(c.block_at);
+    return true;
+}

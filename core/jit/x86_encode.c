@@ -1,0 +1,302 @@
+/* The x86-64 encoder (see x86_encode.h): REX, ModRM and SIB bytes are
+ * composed here and nowhere else. Registers are numbered 0..15 as the
+ * hardware numbers them; bit 3 goes to the REX prefix, which is omitted
+ * when it would be 0x40 (no register needs it: code never names spl..dil). */
+#include <string.h>
+
+#include "base/types.h"
+#include "jit/x86_encode.h"
+
+void x86_put8(x86_buf *b, uint8_t v)
+{
+    if (b->len == b->cap) {
+        b->cap = b->cap ? 2 * b->cap : 256;
+        b->p = xrealloc(b->p, b->cap);
+    }
+    b->p[b->len++] = v;
+}
+
+void x86_put32(x86_buf *b, uint32_t v)
+{
+    for (int i = 0; i < 4; i++) x86_put8(b, (uint8_t)(v >> (8 * i)));
+}
+
+static void put64(x86_buf *b, uint64_t v)
+{
+    for (int i = 0; i < 8; i++) x86_put8(b, (uint8_t)(v >> (8 * i)));
+}
+
+/* REX with W (64-bit operand), R (reg field) and B (r/m or base). */
+static void rex(x86_buf *b, bool w, int reg, int base)
+{
+    uint8_t r = (uint8_t)(0x40 | (w << 3) | ((reg >> 3) << 2) | (base >> 3));
+    if (r != 0x40) x86_put8(b, r);
+}
+
+/* ModRM (+SIB, + displacement) for [base + disp], reg field `reg`. */
+static void modrm_mem(x86_buf *b, int reg, int base, int32_t disp)
+{
+    int r = reg & 7, bs = base & 7;
+    if (disp == 0 && bs != 5) {
+        x86_put8(b, (uint8_t)(r << 3 | bs));
+        if (bs == 4) x86_put8(b, 0x24);
+    } else if (disp >= -128 && disp <= 127) {
+        x86_put8(b, (uint8_t)(0x40 | r << 3 | bs));
+        if (bs == 4) x86_put8(b, 0x24);
+        x86_put8(b, (uint8_t)disp);
+    } else {
+        x86_put8(b, (uint8_t)(0x80 | r << 3 | bs));
+        if (bs == 4) x86_put8(b, 0x24);
+        x86_put32(b, (uint32_t)disp);
+    }
+}
+
+static void modrm_reg(x86_buf *b, int reg, int rm) { x86_put8(b, (uint8_t)(0xc0 | (reg & 7) << 3 | (rm & 7))); }
+
+/* opcode with a 64-bit operand: reg and [base + disp]. */
+static void op_r64_m(x86_buf *b, uint8_t opcode, int reg, int base, int32_t disp)
+{
+    rex(b, true, reg, base);
+    x86_put8(b, opcode);
+    modrm_mem(b, reg, base, disp);
+}
+
+/* opcode in the "r/m, reg" form on two 64-bit registers: dst is r/m. */
+static void op_rm_r64(x86_buf *b, uint8_t opcode, int dst, int src)
+{
+    rex(b, true, src, dst);
+    x86_put8(b, opcode);
+    modrm_reg(b, src, dst);
+}
+
+void x86_mov_r64_m64(x86_buf *b, int dst, int base, int32_t disp) { op_r64_m(b, 0x8b, dst, base, disp); }
+void x86_mov_m64_r64(x86_buf *b, int base, int32_t disp, int src) { op_r64_m(b, 0x89, src, base, disp); }
+void x86_lea_r64_m(x86_buf *b, int dst, int base, int32_t disp) { op_r64_m(b, 0x8d, dst, base, disp); }
+void x86_mov_r64_r64(x86_buf *b, int dst, int src) { op_rm_r64(b, 0x89, dst, src); }
+
+void x86_mov_m64_imm32(x86_buf *b, int base, int32_t disp, int32_t imm)
+{
+    rex(b, true, 0, base);
+    x86_put8(b, 0xc7);
+    modrm_mem(b, 0, base, disp);
+    x86_put32(b, (uint32_t)imm);
+}
+
+void x86_mov_m32_imm32(x86_buf *b, int base, int32_t disp, uint32_t imm)
+{
+    rex(b, false, 0, base);
+    x86_put8(b, 0xc7);
+    modrm_mem(b, 0, base, disp);
+    x86_put32(b, imm);
+}
+
+void x86_mov_r64_imm(x86_buf *b, int dst, uint64_t imm)
+{
+    if (imm <= 0xffffffffu) { /* mov r32, imm32 zero-extends */
+        rex(b, false, 0, dst);
+        x86_put8(b, (uint8_t)(0xb8 | (dst & 7)));
+        x86_put32(b, (uint32_t)imm);
+    } else {
+        rex(b, true, 0, dst);
+        x86_put8(b, (uint8_t)(0xb8 | (dst & 7)));
+        put64(b, imm);
+    }
+}
+
+void x86_movsxd_r64_m32_index4(x86_buf *b, int dst, int base, int index)
+{
+    uint8_t r = (uint8_t)(0x48 | ((dst >> 3) << 2) | ((index >> 3) << 1) | (base >> 3));
+    x86_put8(b, r);
+    x86_put8(b, 0x63);
+    x86_put8(b, (uint8_t)((dst & 7) << 3 | 4)); /* ModRM: SIB follows, no displacement */
+    x86_put8(b, (uint8_t)(2 << 6 | (index & 7) << 3 | (base & 7))); /* scale 4 */
+}
+
+void x86_movzx_r32_r8(x86_buf *b, int dst, int src)
+{
+    rex(b, false, dst, src);
+    x86_put8(b, 0x0f);
+    x86_put8(b, 0xb6);
+    modrm_reg(b, dst, src);
+}
+
+void x86_bswap_r64(x86_buf *b, int reg)
+{
+    rex(b, true, 0, reg);
+    x86_put8(b, 0x0f);
+    x86_put8(b, (uint8_t)(0xc8 | (reg & 7)));
+}
+
+void x86_push_r64(x86_buf *b, int reg)
+{
+    rex(b, false, 0, reg);
+    x86_put8(b, (uint8_t)(0x50 | (reg & 7)));
+}
+
+void x86_pop_r64(x86_buf *b, int reg)
+{
+    rex(b, false, 0, reg);
+    x86_put8(b, (uint8_t)(0x58 | (reg & 7)));
+}
+
+void x86_alu_r64_r64(x86_buf *b, enum x86_alu op, int dst, int src) { op_rm_r64(b, (uint8_t)(op << 3 | 1), dst, src); }
+
+void x86_alu_r64_m64(x86_buf *b, enum x86_alu op, int dst, int base, int32_t disp)
+{
+    op_r64_m(b, (uint8_t)(op << 3 | 3), dst, base, disp);
+}
+
+void x86_alu_r64_imm(x86_buf *b, enum x86_alu op, int dst, int32_t imm)
+{
+    rex(b, true, 0, dst);
+    bool short_imm = imm >= -128 && imm <= 127;
+    x86_put8(b, short_imm ? 0x83 : 0x81);
+    modrm_reg(b, (int)op, dst);
+    if (short_imm)
+        x86_put8(b, (uint8_t)imm);
+    else
+        x86_put32(b, (uint32_t)imm);
+}
+
+void x86_cmp_m64_imm32(x86_buf *b, int base, int32_t disp, int32_t imm)
+{
+    op_r64_m(b, 0x81, X86_CMP, base, disp);
+    x86_put32(b, (uint32_t)imm);
+}
+
+void x86_cmp_m32_imm8(x86_buf *b, int base, int32_t disp, int8_t imm)
+{
+    rex(b, false, 0, base);
+    x86_put8(b, 0x83);
+    modrm_mem(b, X86_CMP, base, disp);
+    x86_put8(b, (uint8_t)imm);
+}
+
+void x86_test_r64_r64(x86_buf *b, int a, int c) { op_rm_r64(b, 0x85, a, c); }
+
+void x86_test_r32_r32(x86_buf *b, int a, int c)
+{
+    rex(b, false, c, a);
+    x86_put8(b, 0x85);
+    modrm_reg(b, c, a);
+}
+
+void x86_xor_r32_r32(x86_buf *b, int dst, int src)
+{
+    rex(b, false, src, dst);
+    x86_put8(b, 0x31);
+    modrm_reg(b, src, dst);
+}
+
+/* Group 3 (0xf7) and group 2 shifts (0xc1) on a 64-bit register, by /digit. */
+static void group_r64(x86_buf *b, uint8_t opcode, int digit, int reg)
+{
+    rex(b, true, 0, reg);
+    x86_put8(b, opcode);
+    modrm_reg(b, digit, reg);
+}
+
+void x86_not_m64(x86_buf *b, int base, int32_t disp) { op_r64_m(b, 0xf7, 2, base, disp); }
+void x86_mul_r64(x86_buf *b, int src) { group_r64(b, 0xf7, 4, src); }
+void x86_mul_m64(x86_buf *b, int base, int32_t disp) { op_r64_m(b, 0xf7, 4, base, disp); }
+
+void x86_imul_r64_r64(x86_buf *b, int dst, int src)
+{
+    rex(b, true, dst, src);
+    x86_put8(b, 0x0f);
+    x86_put8(b, 0xaf);
+    modrm_reg(b, dst, src);
+}
+
+void x86_imul_r64_m64(x86_buf *b, int dst, int base, int32_t disp)
+{
+    rex(b, true, dst, base);
+    x86_put8(b, 0x0f);
+    x86_put8(b, 0xaf);
+    modrm_mem(b, dst, base, disp);
+}
+
+static void shift_imm8(x86_buf *b, int digit, int reg, uint8_t n)
+{
+    group_r64(b, 0xc1, digit, reg);
+    x86_put8(b, n);
+}
+
+void x86_shl_r64_imm8(x86_buf *b, int reg, uint8_t n) { shift_imm8(b, 4, reg, n); }
+void x86_shr_r64_imm8(x86_buf *b, int reg, uint8_t n) { shift_imm8(b, 5, reg, n); }
+void x86_sar_r64_imm8(x86_buf *b, int reg, uint8_t n) { shift_imm8(b, 7, reg, n); }
+
+/* shld/shrd dst, src, n: 0f a4 / 0f ac with dst as r/m. */
+static void double_shift(x86_buf *b, uint8_t opcode, int dst, int src, uint8_t n)
+{
+    rex(b, true, src, dst);
+    x86_put8(b, 0x0f);
+    x86_put8(b, opcode);
+    modrm_reg(b, src, dst);
+    x86_put8(b, n);
+}
+
+void x86_shld_r64_r64_imm8(x86_buf *b, int dst, int src, uint8_t n) { double_shift(b, 0xa4, dst, src, n); }
+void x86_shrd_r64_r64_imm8(x86_buf *b, int dst, int src, uint8_t n) { double_shift(b, 0xac, dst, src, n); }
+
+void x86_setcc_r8(x86_buf *b, enum x86_cond cc, int reg)
+{
+    rex(b, false, 0, reg);
+    x86_put8(b, 0x0f);
+    x86_put8(b, (uint8_t)(0x90 | cc));
+    modrm_reg(b, 0, reg);
+}
+
+void x86_call_m64(x86_buf *b, int base, int32_t disp)
+{
+    rex(b, false, 0, base);
+    x86_put8(b, 0xff);
+    modrm_mem(b, 2, base, disp);
+}
+
+void x86_jmp_r64(x86_buf *b, int reg)
+{
+    rex(b, false, 0, reg);
+    x86_put8(b, 0xff);
+    modrm_reg(b, 4, reg);
+}
+
+void x86_ret(x86_buf *b) { x86_put8(b, 0xc3); }
+
+size_t x86_jmp_rel32(x86_buf *b)
+{
+    x86_put8(b, 0xe9);
+    x86_put32(b, 0);
+    return b->len - 4;
+}
+
+size_t x86_jcc_rel32(x86_buf *b, enum x86_cond cc)
+{
+    x86_put8(b, 0x0f);
+    x86_put8(b, (uint8_t)(0x80 | cc));
+    x86_put32(b, 0);
+    return b->len - 4;
+}
+
+size_t x86_jcc_rel8(x86_buf *b, enum x86_cond cc)
+{
+    x86_put8(b, (uint8_t)(0x70 | cc));
+    x86_put8(b, 0);
+    return b->len - 1;
+}
+
+void x86_patch_rel32(x86_buf *b, size_t at, size_t target)
+{
+    int32_t rel = (int32_t)((int64_t)target - (int64_t)(at + 4));
+    memcpy(b->p + at, &rel, 4);
+}
+
+void x86_patch_rel8(x86_buf *b, size_t at, size_t target)
+{
+    int64_t rel = (int64_t)target - (int64_t)(at + 1);
+    if (rel < -128 || rel > 127) {
+        b->failed = true;
+        return;
+    }
+    b->p[at] = (uint8_t)(int8_t)rel;
+}

@@ -1,0 +1,132 @@
+/* Memory: its expansion and gas (mem_expand, used by every helper that
+ * touches memory), MLOAD, MSTORE, MSTORE8, MCOPY, and the copies into memory
+ * from the frame (CALLDATACOPY, CODECOPY, RETURNDATACOPY). */
+#include <string.h>
+
+#include "base/params.h"
+#include "vm/instr_internal.h"
+
+static uint64_t memory_cost(uint64_t n_words) { return 3 * n_words + n_words * n_words / 512; }
+
+enum exec_status mem_expand_u64(frame *f, uint64_t offset, uint64_t size)
+{
+    if (size == 0) return EXEC_SUCCESS;
+    uint64_t end = offset + size;
+    if (end <= f->memory_size) return EXEC_SUCCESS;
+    uint64_t new_words = words(end);
+    int64_t cost = (int64_t)(memory_cost(new_words) - memory_cost(f->memory_size / 32));
+    if (!charge(f, cost)) return EXEC_OUT_OF_GAS;
+    size_t new_size = new_words * 32;
+    frame_buffers *b = f->buffers;
+    if (new_size > b->memory_cap) {
+        size_t cap = b->memory_cap ? b->memory_cap : 4096;
+        while (cap < new_size) cap *= 2;
+        b->memory = xrealloc(b->memory, cap);
+        b->memory_cap = cap;
+        f->memory = b->memory;
+    }
+    memset(f->memory + f->memory_size, 0, new_size - f->memory_size);
+    f->memory_size = new_size;
+    return EXEC_SUCCESS;
+}
+
+enum exec_status mem_expand(frame *f, const u256 *offset, const u256 *size)
+{
+    if (u256_is_zero(size)) return EXEC_SUCCESS;
+    if (!u256_fits_u64(offset) || !u256_fits_u64(size) || offset->w[0] > EVM_MAX_MEMORY ||
+        size->w[0] > EVM_MAX_MEMORY)
+        return EXEC_OUT_OF_GAS;
+    return mem_expand_u64(f, offset->w[0], size->w[0]);
+}
+
+void copy_padded(uint8_t *dst, const uint8_t *src, size_t src_len, const u256 *src_offset, size_t size)
+{
+    size_t copied = 0;
+    if (u256_fits_u64(src_offset) && src_offset->w[0] < src_len) {
+        size_t off = (size_t)src_offset->w[0];
+        copied = src_len - off < size ? src_len - off : size;
+        memcpy(dst, src + off, copied);
+    }
+    memset(dst + copied, 0, size - copied);
+}
+
+enum exec_status charge_copy(frame *f, const u256 *mem_offset, const u256 *size)
+{
+    enum exec_status st = mem_expand(f, mem_offset, size);
+    if (st != EXEC_SUCCESS) return st;
+    if (!charge(f, (int64_t)(GAS_COPY_PER_WORD * words(size->w[0])))) return EXEC_OUT_OF_GAS;
+    return EXEC_SUCCESS;
+}
+
+static enum exec_status copy_to_memory(frame *f, u256 *sp, const uint8_t *src, size_t src_len)
+{
+    const u256 *mem_offset = &sp[0], *src_offset = &sp[-1], *size = &sp[-2];
+    enum exec_status st = charge_copy(f, mem_offset, size);
+    if (st != EXEC_SUCCESS || u256_is_zero(size)) return st;
+    copy_padded(f->memory + mem_offset->w[0], src, src_len, src_offset, (size_t)size->w[0]);
+    return EXEC_SUCCESS;
+}
+
+enum exec_status instr_CALLDATACOPY(frame *f, u256 *sp)
+{
+    return copy_to_memory(f, sp, f->msg->input, f->msg->input_len);
+}
+
+enum exec_status instr_CODECOPY(frame *f, u256 *sp)
+{
+    return copy_to_memory(f, sp, f->code->code, f->code->code_len);
+}
+
+enum exec_status instr_RETURNDATACOPY(frame *f, u256 *sp)
+{
+    const u256 *mem_offset = &sp[0], *src_offset = &sp[-1], *size = &sp[-2];
+    enum exec_status st = charge_copy(f, mem_offset, size);
+    if (st != EXEC_SUCCESS) return st;
+    /* EIP-211: reading past the end of the return data is an exceptional halt. */
+    u256 end = u256_add(src_offset, size);
+    if (!u256_fits_u64(src_offset) || u256_lt(&end, src_offset) || !u256_fits_u64(&end) ||
+        end.w[0] > f->return_data_len)
+        return EXEC_RETURNDATA_OUT_OF_BOUNDS;
+    if (!u256_is_zero(size))
+        memcpy(f->memory + mem_offset->w[0], f->return_data + src_offset->w[0], (size_t)size->w[0]);
+    return EXEC_SUCCESS;
+}
+
+enum exec_status instr_MCOPY(frame *f, u256 *sp)
+{
+    const u256 *dst = &sp[0], *src = &sp[-1], *size = &sp[-2];
+    if (u256_is_zero(size)) return EXEC_SUCCESS;
+    const u256 *far = u256_lt(dst, src) ? src : dst;
+    enum exec_status st = mem_expand(f, far, size);
+    if (st != EXEC_SUCCESS) return st;
+    if (!charge(f, (int64_t)(GAS_COPY_PER_WORD * words(size->w[0])))) return EXEC_OUT_OF_GAS;
+    memmove(f->memory + dst->w[0], f->memory + src->w[0], (size_t)size->w[0]);
+    return EXEC_SUCCESS;
+}
+
+enum exec_status instr_MLOAD(frame *f, u256 *sp)
+{
+    static const u256 thirty_two = {{32, 0, 0, 0}};
+    enum exec_status st = mem_expand(f, &sp[0], &thirty_two);
+    if (st != EXEC_SUCCESS) return st;
+    sp[0] = u256_load_be(f->memory + sp[0].w[0]);
+    return EXEC_SUCCESS;
+}
+
+enum exec_status instr_MSTORE(frame *f, u256 *sp)
+{
+    static const u256 thirty_two = {{32, 0, 0, 0}};
+    enum exec_status st = mem_expand(f, &sp[0], &thirty_two);
+    if (st != EXEC_SUCCESS) return st;
+    u256_store_be(f->memory + sp[0].w[0], &sp[-1]);
+    return EXEC_SUCCESS;
+}
+
+enum exec_status instr_MSTORE8(frame *f, u256 *sp)
+{
+    static const u256 one = {{1, 0, 0, 0}};
+    enum exec_status st = mem_expand(f, &sp[0], &one);
+    if (st != EXEC_SUCCESS) return st;
+    f->memory[sp[0].w[0]] = (uint8_t)sp[-1].w[0];
+    return EXEC_SUCCESS;
+}

@@ -1,0 +1,199 @@
+/* The state and block a call runs against, and the message it runs: the
+ * head (cached per connection until the next admin write or
+ * RPC_HEAD_CACHE_MS), geth's BlockOverrides and state overrides applied
+ * over it, and CallDefaults/ToMessage turning call arguments into a
+ * call_msg. Nothing here executes anything. */
+#include "rpc/rpc_exec.h"
+
+#include <inttypes.h>
+#include <stdatomic.h>
+#include <string.h>
+
+#include "base/clock.h"
+
+/* ------------------------------------------------------------ the block */
+
+static bool store_failed(rpc_error *err, const store_error *se)
+{
+    return rpc_fail(err, RPC_SERVER_ERROR, "database error: %s", se->msg);
+}
+
+static _Atomic uint64_t write_generation;
+
+uint64_t rpc_write_generation(void) { return atomic_load(&write_generation); }
+void rpc_note_write(void) { atomic_fetch_add(&write_generation, 1); }
+
+bool resolve_head(rpc_ctx *ctx, const block_selector *sel, block_env *head, enum fork *f, rpc_error *err)
+{
+    uint64_t generation = rpc_write_generation(), now = monotonic_ns() / 1000000;
+    if (ctx->head_cache.valid && ctx->head_cache.generation == generation &&
+        now - ctx->head_cache.loaded_ms < RPC_HEAD_CACHE_MS) {
+        *head = ctx->head_cache.env;
+    } else {
+        store_error se;
+        if (!store_get_head(ctx->conn, head, &se)) return store_failed(err, &se);
+        ctx->head_cache.valid = true;
+        ctx->head_cache.generation = generation;
+        ctx->head_cache.loaded_ms = now;
+        ctx->head_cache.env = *head;
+    }
+    head->chain_id = u256_from_u64(ctx->chain.chain_id);
+    *f = chain_config_fork_at(&ctx->chain, head->number, head->timestamp);
+    switch (sel->tag) {
+    case BLOCK_LATEST:
+    case BLOCK_PENDING:
+    case BLOCK_SAFE:
+    case BLOCK_FINALIZED: return true;
+    case BLOCK_EARLIEST:
+    case BLOCK_NUMBER: {
+        uint64_t n = sel->tag == BLOCK_EARLIEST ? 0 : sel->number;
+        if (n == head->number) return true;
+        if (n > head->number) return rpc_fail(err, RPC_SERVER_ERROR, "header not found");
+        return rpc_fail(err, RPC_SERVER_ERROR,
+                        "historical state not available: block %" PRIu64 " is not the head (block %" PRIu64
+                        "); this node keeps only the head state",
+                        n, head->number);
+    }
+    case BLOCK_HASH: {
+        hash32 h;
+        state_backend b = store_backend(ctx->conn);
+        if (b.get_block_hash(b.ctx, head->number, &h) && memcmp(h.b, sel->hash.b, 32) == 0) return true;
+        return rpc_fail(err, RPC_SERVER_ERROR, "header for hash not found");
+    }
+    }
+    return true;
+}
+
+static bool block_override_error(rpc_error *err, int arg, const param_error *pe)
+{
+    return rpc_fail(err, RPC_INVALID_PARAMS, "invalid argument %d: %s", arg, pe->msg);
+}
+
+/* geth's BlockOverrides (with anvil's spellings as aliases). */
+static bool apply_block_overrides(const json_t *v, int arg, block_env *env, rpc_error *err)
+{
+    param_error pe;
+    if (!json_is_object(v)) {
+        perr_set(&pe, "json: cannot unmarshal %s into Go value of type override.BlockOverrides", json_kind_go(v));
+        return block_override_error(err, arg, &pe);
+    }
+    const char *key;
+    json_t *m;
+    json_object_foreach((json_t *)v, key, m) {
+        if (json_is_null(m)) continue;
+        field_ctx where = {"BlockOverrides", key};
+        bool ok = true;
+        u256 big;
+        if (strcmp(key, "number") == 0) {
+            ok = p_u256(m, &where, &big, &pe);
+            if (ok && !u256_fits_u64(&big)) ok = perr_set(&pe, "block number override does not fit in 64 bits");
+            if (ok) env->number = big.w[0];
+        } else if (strcmp(key, "difficulty") == 0) ok = p_u256(m, &where, &env->difficulty, &pe);
+        else if (strcmp(key, "time") == 0 || strcmp(key, "timestamp") == 0) ok = p_u64(m, &where, &env->timestamp, &pe);
+        else if (strcmp(key, "gasLimit") == 0) ok = p_u64(m, &where, &env->gas_limit, &pe);
+        else if (strcmp(key, "feeRecipient") == 0 || strcmp(key, "coinbase") == 0)
+            ok = p_address(m, &where, &env->coinbase, &pe);
+        else if (strcmp(key, "prevRandao") == 0 || strcmp(key, "random") == 0)
+            ok = p_hash(m, &where, &env->prevrandao, &pe);
+        else if (strcmp(key, "baseFeePerGas") == 0 || strcmp(key, "baseFee") == 0)
+            ok = p_u256(m, &where, &env->base_fee, &pe);
+        else if (strcmp(key, "blobBaseFee") == 0) ok = p_u256(m, &where, &env->blob_base_fee, &pe);
+        else if (strcmp(key, "beaconRoot") == 0 || strcmp(key, "withdrawals") == 0)
+            return rpc_fail(err, RPC_SERVER_ERROR, "block override \"%s\" is not supported for this RPC method", key);
+        else ok = perr_set(&pe, "json: unknown field \"%s\"", key);
+        if (!ok) return block_override_error(err, arg, &pe);
+    }
+    return true;
+}
+
+bool exec_env_open(rpc_ctx *ctx, const block_selector *sel, const json_t *state_ov, int state_ov_arg,
+                   const json_t *block_ov, int block_ov_arg, bool precompile_moves, exec_env *ee, rpc_error *err)
+{
+    memset(ee, 0, sizeof *ee);
+    param_error pe;
+    /* Parameters are checked before the state is touched, as geth decodes
+     * all arguments first. */
+    if (state_ov && !override_parse(state_ov, &ee->overrides, &pe)) {
+        override_free(&ee->overrides);
+        return rpc_fail(err, RPC_INVALID_PARAMS, "invalid argument %d: %s", state_ov_arg, pe.msg);
+    }
+    if (block_ov) {
+        /* Syntax first (on a scratch context), so that a bad override is
+         * reported before any state problem, like geth's argument decoding. */
+        block_env scratch = {0};
+        if (!apply_block_overrides(block_ov, block_ov_arg, &scratch, err)) goto fail;
+    }
+    if (!resolve_head(ctx, sel, &ee->env, &ee->fork, err)) goto fail;
+    if (block_ov) {
+        if (!apply_block_overrides(block_ov, block_ov_arg, &ee->env, err)) goto fail;
+        ee->fork = chain_config_fork_at(&ctx->chain, ee->env.number, ee->env.timestamp);
+    }
+    char msg[256];
+    ee->overrides.no_precompile_table = !precompile_moves;
+    if (!override_validate(&ee->overrides, ee->fork, msg, sizeof msg)) {
+        rpc_fail(err, RPC_SERVER_ERROR, "%s", msg);
+        goto fail;
+    }
+    ee->base = store_backend(ctx->conn);
+    ee->backend = override_backend(&ee->overrides, &ee->base);
+    return true;
+fail:
+    override_free(&ee->overrides);
+    return false;
+}
+
+void exec_env_close(exec_env *ee) { override_free(&ee->overrides); }
+
+/* ---------------------------------------------------------- the message */
+
+bool call_msg_build(const rpc_ctx *ctx, const exec_env *ee, const call_args *a, call_msg *m, rpc_error *err)
+{
+    memset(m, 0, sizeof *m);
+    if (a->has_gas_price && (a->has_max_fee || a->has_max_priority))
+        return rpc_fail(err, RPC_SERVER_ERROR, "both gasPrice and (maxFeePerGas or maxPriorityFeePerGas) specified");
+    u256 chain_id = u256_from_u64(ctx->chain.chain_id);
+    if (a->has_chain_id && !u256_eq(&a->chain_id, &chain_id)) {
+        char have[80], want[80];
+        u256_to_dec(&a->chain_id, have);
+        u256_to_dec(&chain_id, want);
+        return rpc_fail(err, RPC_SERVER_ERROR, "chainId does not match node's (have=%s, want=%s)", have, want);
+    }
+    if (a->has_data && a->has_input &&
+        (a->data.len != a->input.len || (a->data.len && memcmp(a->data.data, a->input.data, a->data.len) != 0)))
+        return rpc_fail(err, RPC_SERVER_ERROR,
+                        "both \"data\" and \"input\" are set and not equal. Please use \"input\" to pass transaction call data");
+    uint64_t cap = ctx->cfg->gas_cap;
+    if (!a->has_gas) m->gas = cap ? cap : UINT64_MAX / 2;
+    else m->gas = (cap && cap < a->gas) ? cap : a->gas;
+
+    m->from = a->from; /* zero address when absent */
+    m->has_to = a->has_to;
+    m->to = a->to;
+    m->value = a->value;
+    const bytebuf *data = call_args_data(a);
+    m->data = data->data;
+    m->data_len = data->len;
+    m->access_list = a->access_list;
+    m->n_access_list = a->n_access_list;
+    m->has_blob_hashes = a->has_blob_hashes;
+    m->blob_hashes = a->blob_hashes;
+    m->n_blob_hashes = a->n_blob_hashes;
+    m->blob_fee_cap = a->max_fee_per_blob_gas;
+    m->has_auths = a->has_auths;
+    m->auths = a->auths;
+    m->n_auths = a->n_auths;
+
+    if (ee->fork < FORK_LONDON || a->has_gas_price) {
+        /* No base fee (or the legacy field given): one price for all. */
+        m->gas_price = m->fee_cap = m->tip_cap = a->gas_price;
+    } else {
+        m->fee_cap = a->max_fee;
+        m->tip_cap = a->max_priority;
+        m->gas_price = u256_zero();
+        if (!u256_is_zero(&m->fee_cap) || !u256_is_zero(&m->tip_cap)) {
+            m->gas_price = u256_add(&m->tip_cap, &ee->env.base_fee);
+            if (u256_lt(&m->fee_cap, &m->gas_price) || u256_lt(&m->gas_price, &m->tip_cap)) m->gas_price = m->fee_cap;
+        }
+    }
+    return true;
+}
