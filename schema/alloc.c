@@ -12,6 +12,7 @@
 
 #include "base/clock.h"
 #include "json_reader.h"
+#include "base/hex.h"
 #include "base/keccak.h"
 #include "base/trie.h"
 
@@ -20,18 +21,6 @@
 #define PROGRESS_CHECK_EVERY 4096
 /* Longest piece of input quoted in an error message. */
 #define SHOWN_MAX 66
-
-static bool set_error(store_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static bool set_error(store_error *err, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
-    va_end(ap);
-    for (char *p = err->msg; *p; p++)
-        if (*p == '\n' || *p == '\r') *p = ' ';
-    return false;
-}
 
 /* ------------------------------------------------------------ key sets */
 
@@ -117,38 +106,10 @@ static void keyset_free(keyset *s)
 
 /* ----------------------------------------------------------- hex text */
 
-/* Hex digit values plus one (0: not a hex digit): the importer parses
- * millions of them, a table beats the comparisons. */
-static const uint8_t hex_plus_one[256] = {
-    ['0'] = 1,  ['1'] = 2,  ['2'] = 3,  ['3'] = 4,  ['4'] = 5,  ['5'] = 6,  ['6'] = 7,  ['7'] = 8,
-    ['8'] = 9,  ['9'] = 10, ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
-    ['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16,
-};
-
-static int hex_digit(char c)
-{
-    return (int)hex_plus_one[(uint8_t)c] - 1;
-}
-
-static bool has_hex_prefix(const char *s, size_t n)
-{
-    return n >= 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
-}
-
-static bool all_hex(const char *s, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (hex_digit(s[i]) < 0) return false;
-    return true;
-}
-
 /* 40 hex digits, with or without "0x" (geth accepts both in an alloc). */
 static bool parse_address(const char *s, size_t n, address *out)
 {
-    if (has_hex_prefix(s, n)) s += 2, n -= 2;
-    if (n != 40 || !all_hex(s, n)) return false;
-    for (int i = 0; i < 20; i++) out->b[i] = (uint8_t)(hex_digit(s[2 * i]) << 4 | hex_digit(s[2 * i + 1]));
-    return true;
+    return hex_parse_fixed(s, n, HEX_PREFIX_OPTIONAL, out->b, 20, NULL) == HEX_OK;
 }
 
 enum number_error { NUM_OK, NUM_SYNTAX, NUM_TOO_BIG };
@@ -157,25 +118,8 @@ enum number_error { NUM_OK, NUM_SYNTAX, NUM_TOO_BIG };
  * significant bits. */
 static enum number_error parse_hex_u256(const char *s, size_t n, unsigned bits, u256 *out)
 {
-    if (!has_hex_prefix(s, n) || n == 2) return NUM_SYNTAX;
-    s += 2, n -= 2;
-    while (n > 1 && s[0] == '0') s++, n--;
-    if (n > bits / 4) return all_hex(s, n) ? NUM_TOO_BIG : NUM_SYNTAX;
-    *out = u256_zero();
-    /* 16 digits per limb, from the last digit back. */
-    size_t end = n;
-    for (int limb = 0; end > 0; limb++) {
-        size_t start = end > 16 ? end - 16 : 0;
-        uint64_t acc = 0;
-        for (size_t i = start; i < end; i++) {
-            uint8_t v = hex_plus_one[(uint8_t)s[i]];
-            if (!v) return NUM_SYNTAX;
-            acc = acc << 4 | (uint64_t)(v - 1);
-        }
-        out->w[limb] = acc;
-        end = start;
-    }
-    return NUM_OK;
+    enum hex_status st = hex_parse_quantity(s, n, 0, bits, out, NULL);
+    return st == HEX_OK ? NUM_OK : st == HEX_TOO_BIG ? NUM_TOO_BIG : NUM_SYNTAX;
 }
 
 /* Decimal digits only, value below 2^bits. */
@@ -199,15 +143,6 @@ static enum number_error parse_decimal_u256(const char *s, size_t n, unsigned bi
     if (256 - u256_clz(&v) > bits) return NUM_TOO_BIG;
     *out = v;
     return NUM_OK;
-}
-
-static void put_hex(char *out, const uint8_t *p, size_t n)
-{
-    static const char digits[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = digits[p[i] >> 4];
-        out[2 * i + 1] = digits[p[i] & 15];
-    }
 }
 
 /* ------------------------------------------------------------ importer */
@@ -291,6 +226,58 @@ static bool set_kind(importer *im, enum doc_kind kind, const char *at)
                doc_kind_names[im->kind], doc_kind_names[kind]);
 }
 
+/* The start of the next value, which must be of `kind`; else NULL, after
+ * failing with the message (or with the reader's own error). */
+static const char *expect_value(importer *im, enum json_kind kind, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static const char *expect_value(importer *im, enum json_kind kind, const char *fmt, ...)
+{
+    json_reader *r = &im->r;
+    enum json_kind k = jr_peek(r);
+    const char *at = r->p;
+    if (k == kind) return at;
+    if (!r->err[0]) {
+        char msg[256];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof msg, fmt, ap);
+        va_end(ap);
+        bad(im, at, "%s", msg);
+    }
+    return NULL;
+}
+
+/* An object's members one at a time:
+ *     members m;
+ *     if (!open_object(im, &m)) return false;
+ *     while (next_member(im, &m)) { read the value of m.key }
+ *     return m.status == 0;
+ * status: 1 at a member, 0 after the closing brace, -1 on an error. */
+typedef struct {
+    bool first;
+    const char *key;
+    size_t key_len;
+    int status;
+} members;
+
+static bool open_object(importer *im, members *m)
+{
+    m->first = true;
+    m->status = -1;
+    return jr_object_begin(&im->r);
+}
+
+static bool next_member(importer *im, members *m)
+{
+    m->status = jr_object_next(&im->r, &m->first, &m->key, &m->key_len);
+    return m->status == 1;
+}
+
+static bool key_is(const char *key, size_t len, const char *word)
+{
+    return strlen(word) == len && memcmp(key, word, len) == 0;
+}
+
 /* A quantity: a "0x" hex or decimal string, or a JSON integer. */
 static bool read_quantity(importer *im, const char *what, unsigned bits, u256 *out)
 {
@@ -302,7 +289,7 @@ static bool read_quantity(importer *im, const char *what, unsigned bits, u256 *o
     enum number_error e;
     if (k == JSON_KIND_STRING) {
         if (!jr_string(r, &s, &n)) return false;
-        e = has_hex_prefix(s, n) ? parse_hex_u256(s, n, bits, out) : parse_decimal_u256(s, n, bits, out);
+        e = hex_has_prefix(s, n) ? parse_hex_u256(s, n, bits, out) : parse_decimal_u256(s, n, bits, out);
     } else if (k == JSON_KIND_NUMBER) {
         if (!jr_number(r, &s, &n)) return false;
         e = parse_decimal_u256(s, n, bits, out);
@@ -341,57 +328,45 @@ static bool parse_word(importer *im, const char *what, const char *s, size_t n, 
 /* "0x" and an even number of hex digits. */
 static bool read_bytes(importer *im, const char *what, bytebuf *out)
 {
-    json_reader *r = &im->r;
-    const char *at = (jr_peek(r), r->p), *s;
+    const char *at = expect_value(im, JSON_KIND_STRING, "%s: expected a hex string", what), *s;
     size_t n;
     char buf[SHOWN_MAX + 4];
-    if (jr_peek(r) != JSON_KIND_STRING) return r->err[0] ? false : bad(im, at, "%s: expected a hex string", what);
-    if (!jr_string(r, &s, &n)) return false;
-    if (!has_hex_prefix(s, n)) return bad(im, at, "%s: \"%s\" does not start with \"0x\"", what, shown(s, n, buf));
-    s += 2, n -= 2;
-    for (size_t i = 0; i < n; i++)
-        if (hex_digit(s[i]) < 0)
-            return bad(im, at, "%s: '%c' is not a hex digit", what, (unsigned char)s[i] >= 0x20 ? s[i] : '?');
-    if (n % 2) return bad(im, at, "%s: odd number of hex digits (%zu)", what, n);
+    if (!at || !jr_string(&im->r, &s, &n)) return false;
     out->len = 0;
-    bytebuf_reserve(out, n / 2);
-    for (size_t i = 0; i < n / 2; i++) out->data[i] = (uint8_t)(hex_digit(s[2 * i]) << 4 | hex_digit(s[2 * i + 1]));
-    out->len = n / 2;
-    return true;
+    hex_detail d;
+    enum hex_status st = hex_parse_bytes(s, n, 0, out, &d);
+    if (st == HEX_OK) return true;
+    if (st == HEX_BAD_DIGIT)
+        return bad(im, at, "%s: '%c' is not a hex digit", what, (unsigned char)s[d.bad_at] >= 0x20 ? s[d.bad_at] : '?');
+    if (st == HEX_ODD_LENGTH) return bad(im, at, "%s: odd number of hex digits (%zu)", what, d.digits);
+    return bad(im, at, "%s: \"%s\" does not start with \"0x\"", what, shown(s, n, buf));
 }
 
 static bool read_storage(importer *im, const address *a)
 {
     json_reader *r = &im->r;
-    const char *at = (jr_peek(r), r->p);
-    if (jr_peek(r) != JSON_KIND_OBJECT) return r->err[0] ? false : bad(im, at, "storage: expected an object");
-    if (!jr_object_begin(r)) return false;
-    bool first = true;
-    const char *key;
-    size_t key_len;
-    int more;
+    members m;
+    if (!expect_value(im, JSON_KIND_OBJECT, "storage: expected an object") || !open_object(im, &m)) return false;
     keyset_clear(&im->slots);
-    while ((more = jr_object_next(r, &first, &key, &key_len)) == 1) {
+    while (next_member(im, &m)) {
         const char *key_at = r->p;
         u256 k, v;
-        if (!parse_word(im, "storage key", key, key_len, key_at, &k)) return false;
+        if (!parse_word(im, "storage key", m.key, m.key_len, key_at, &k)) return false;
         uint8_t be[32];
         u256_store_be(be, &k);
         char buf[SHOWN_MAX + 4];
         if (!keyset_add(&im->slots, be))
-            return bad(im, key_at, "duplicate storage key %s", shown(key, key_len, buf));
-        const char *value_at = (jr_peek(r), r->p), *s;
+            return bad(im, key_at, "duplicate storage key %s", shown(m.key, m.key_len, buf));
+        const char *value_at = expect_value(im, JSON_KIND_STRING, "storage value: expected a hex string"), *s;
         size_t n;
-        if (jr_peek(r) != JSON_KIND_STRING)
-            return r->err[0] ? false : bad(im, value_at, "storage value: expected a hex string");
-        if (!jr_string(r, &s, &n) || !parse_word(im, "storage value", s, n, value_at, &v)) return false;
+        if (!value_at || !jr_string(r, &s, &n) || !parse_word(im, "storage value", s, n, value_at, &v)) return false;
         if (!u256_is_zero(&v)) { /* zero is "no slot", as in the trie */
             im->sink.put_storage(im->sink.ctx, a, &k, &v);
             im->st->slots++;
         }
         progress_tick(im);
     }
-    return more == 0;
+    return m.status == 0;
 }
 
 static bool read_account(importer *im, const char *key, size_t key_len)
@@ -405,48 +380,44 @@ static bool read_account(importer *im, const char *key, size_t key_len)
     uint8_t padded[32] = {0};
     memcpy(padded, a.b, 20);
     im->account[0] = '0', im->account[1] = 'x';
-    put_hex(im->account + 2, a.b, 20);
+    hex_encode(a.b, 20, im->account + 2);
     im->account[42] = '\0';
     if (!keyset_add(&im->addresses, padded)) return bad(im, at, "duplicate address");
-    at = (jr_peek(r), r->p);
-    if (jr_peek(r) != JSON_KIND_OBJECT) return r->err[0] ? false : bad(im, at, "expected an account object");
+    if (!expect_value(im, JSON_KIND_OBJECT, "expected an account object")) return false;
     /* The file's account replaces the database's, storage included. */
     if (!im->state_empty) im->sink.delete_account(im->sink.ctx, &a);
     account_info info = {.nonce = 0, .balance = u256_zero(), .code_hash = KECCAK_EMPTY};
     im->code.len = 0;
     unsigned seen = 0;
     enum { SEEN_BALANCE = 1, SEEN_NONCE = 2, SEEN_CODE = 4, SEEN_STORAGE = 8 };
-    if (!jr_object_begin(r)) return false;
-    bool first = true;
-    const char *field;
-    size_t field_len;
-    int more;
-    while ((more = jr_object_next(r, &first, &field, &field_len)) == 1) {
+    members m;
+    if (!open_object(im, &m)) return false;
+    while (next_member(im, &m)) {
         unsigned bit = 0;
         bool ok;
         const char *field_at = r->p;
         if (jr_peek(r) == JSON_KIND_NULL) {
             ok = jr_skip(r); /* null: absent, whichever member */
-        } else if (field_len == 7 && memcmp(field, "balance", 7) == 0) {
+        } else if (key_is(m.key, m.key_len, "balance")) {
             bit = SEEN_BALANCE;
             ok = read_quantity(im, "balance", 256, &info.balance);
-        } else if (field_len == 5 && memcmp(field, "nonce", 5) == 0) {
+        } else if (key_is(m.key, m.key_len, "nonce")) {
             bit = SEEN_NONCE;
             ok = read_u64(im, "nonce", &info.nonce);
-        } else if (field_len == 4 && memcmp(field, "code", 4) == 0) {
+        } else if (key_is(m.key, m.key_len, "code")) {
             bit = SEEN_CODE;
             ok = read_bytes(im, "code", &im->code);
-        } else if (field_len == 7 && memcmp(field, "storage", 7) == 0) {
+        } else if (key_is(m.key, m.key_len, "storage")) {
             bit = SEEN_STORAGE;
             ok = read_storage(im, &a);
         } else {
             ok = jr_skip(r); /* e.g. geth's "secretKey" */
         }
         if (!ok) return false;
-        if (seen & bit) return bad(im, field_at, "duplicate member \"%s\"", shown(field, field_len, buf));
+        if (seen & bit) return bad(im, field_at, "duplicate member \"%s\"", shown(m.key, m.key_len, buf));
         seen |= bit;
     }
-    if (more < 0) return false;
+    if (m.status < 0) return false;
     if (im->code.len) keccak256(im->code.data, im->code.len, info.code_hash.b);
     im->sink.put_account(im->sink.ctx, &a, &info, im->code.data, im->code.len, true);
     im->st->accounts++;
@@ -459,17 +430,11 @@ static bool read_account(importer *im, const char *key, size_t key_len)
 /* An object of accounts (`alloc`, `pre`, a post entry's `state`). */
 static bool read_alloc(importer *im, const char *what)
 {
-    json_reader *r = &im->r;
-    const char *at = (jr_peek(r), r->p);
-    if (jr_peek(r) != JSON_KIND_OBJECT) return r->err[0] ? false : bad(im, at, "%s: expected an object", what);
-    if (!jr_object_begin(r)) return false;
-    bool first = true;
-    const char *key;
-    size_t key_len;
-    int more;
-    while ((more = jr_object_next(r, &first, &key, &key_len)) == 1)
-        if (!read_account(im, key, key_len)) return false;
-    return more == 0;
+    members m;
+    if (!expect_value(im, JSON_KIND_OBJECT, "%s: expected an object", what) || !open_object(im, &m)) return false;
+    while (next_member(im, &m))
+        if (!read_account(im, m.key, m.key_len)) return false;
+    return m.status == 0;
 }
 
 /* ------------------------------------------------------ fixtures, post */
@@ -477,21 +442,15 @@ static bool read_alloc(importer *im, const char *what)
 static bool read_post(importer *im)
 {
     json_reader *r = &im->r;
-    const char *at = (jr_peek(r), r->p);
-    if (jr_peek(r) != JSON_KIND_OBJECT) return r->err[0] ? false : bad(im, at, "post: expected an object");
-    if (!jr_object_begin(r)) return false;
-    bool first = true;
-    const char *key;
-    size_t key_len;
-    int more;
-    while ((more = jr_object_next(r, &first, &key, &key_len)) == 1) {
-        if (strlen(im->o->post_fork) != key_len || strncasecmp(key, im->o->post_fork, key_len) != 0) {
+    members m;
+    if (!expect_value(im, JSON_KIND_OBJECT, "post: expected an object") || !open_object(im, &m)) return false;
+    while (next_member(im, &m)) {
+        if (strlen(im->o->post_fork) != m.key_len || strncasecmp(m.key, im->o->post_fork, m.key_len) != 0) {
             if (!jr_skip(r)) return false;
             continue;
         }
-        at = (jr_peek(r), r->p);
-        if (jr_peek(r) != JSON_KIND_ARRAY) return r->err[0] ? false : bad(im, at, "post.%s: expected an array", im->o->post_fork);
-        if (!jr_array_begin(r)) return false;
+        if (!expect_value(im, JSON_KIND_ARRAY, "post.%s: expected an array", im->o->post_fork) || !jr_array_begin(r))
+            return false;
         bool first_item = true;
         int item;
         for (size_t i = 0; (item = jr_array_next(r, &first_item)) == 1; i++) {
@@ -499,47 +458,39 @@ static bool read_post(importer *im)
                 if (!jr_skip(r)) return false;
                 continue;
             }
-            at = (jr_peek(r), r->p);
-            if (jr_peek(r) != JSON_KIND_OBJECT) return r->err[0] ? false : bad(im, at, "post entry: expected an object");
-            if (!jr_object_begin(r)) return false;
-            bool first_member = true;
-            const char *m;
-            size_t m_len;
-            int member;
-            while ((member = jr_object_next(r, &first_member, &m, &m_len)) == 1) {
-                if (m_len == 5 && memcmp(m, "state", 5) == 0) {
+            members entry;
+            if (!expect_value(im, JSON_KIND_OBJECT, "post entry: expected an object") || !open_object(im, &entry))
+                return false;
+            while (next_member(im, &entry)) {
+                if (key_is(entry.key, entry.key_len, "state")) {
                     if (!read_alloc(im, "post state")) return false;
                     im->post_found = true;
                 } else if (!jr_skip(r)) {
                     return false;
                 }
             }
-            if (member < 0) return false;
+            if (entry.status < 0) return false;
         }
         if (item < 0) return false;
     }
-    return more == 0;
+    return m.status == 0;
 }
 
 /* One member of a test case object. */
 static bool case_member(importer *im, const char *key, size_t key_len)
 {
-    if (key_len == 3 && memcmp(key, "pre", 3) == 0 && !im->o->post_fork) return read_alloc(im, "pre");
-    if (key_len == 4 && memcmp(key, "post", 4) == 0 && im->o->post_fork) return read_post(im);
+    if (key_is(key, key_len, "pre") && !im->o->post_fork) return read_alloc(im, "pre");
+    if (key_is(key, key_len, "post") && im->o->post_fork) return read_post(im);
     return jr_skip(&im->r);
 }
 
 static bool read_case(importer *im)
 {
-    json_reader *r = &im->r;
-    if (!jr_object_begin(r)) return false;
-    bool first = true;
-    const char *key;
-    size_t key_len;
-    int more;
-    while ((more = jr_object_next(r, &first, &key, &key_len)) == 1)
-        if (!case_member(im, key, key_len)) return false;
-    return more == 0;
+    members m;
+    if (!open_object(im, &m)) return false;
+    while (next_member(im, &m))
+        if (!case_member(im, m.key, m.key_len)) return false;
+    return m.status == 0;
 }
 
 /* A member of the top level that is neither an address nor a genesis
@@ -550,8 +501,8 @@ static bool fixture_case(importer *im, const char *key, size_t key_len)
     const char *at = (jr_peek(r), r->p);
     char buf[SHOWN_MAX + 4];
     if (!set_kind(im, DOC_FIXTURE, at)) return false;
-    if (jr_peek(r) != JSON_KIND_OBJECT)
-        return r->err[0] ? false : bad(im, at, "member \"%s\" is not a test case object", shown(key, key_len, buf));
+    if (!expect_value(im, JSON_KIND_OBJECT, "member \"%s\" is not a test case object", shown(key, key_len, buf)))
+        return false;
     if (im->o->case_name) {
         if (strlen(im->o->case_name) != key_len || memcmp(key, im->o->case_name, key_len) != 0) return jr_skip(r);
         im->case_found = true;
@@ -586,27 +537,19 @@ static const geth_fork_key geth_forks[] = {
     {"osakaTime", FORK_OSAKA},
 };
 
-static bool key_is(const char *key, size_t len, const char *word)
-{
-    return strlen(word) == len && memcmp(key, word, len) == 0;
-}
-
 static bool read_blob_schedule(importer *im)
 {
     json_reader *r = &im->r;
-    const char *at = (jr_peek(r), r->p);
-    if (jr_peek(r) != JSON_KIND_OBJECT) return r->err[0] ? false : bad(im, at, "config.blobSchedule: expected an object");
-    if (!jr_object_begin(r)) return false;
-    bool first = true;
-    const char *key;
-    size_t key_len;
-    int more;
-    while ((more = jr_object_next(r, &first, &key, &key_len)) == 1) {
+    members m;
+    if (!expect_value(im, JSON_KIND_OBJECT, "config.blobSchedule: expected an object") || !open_object(im, &m))
+        return false;
+    while (next_member(im, &m)) {
         char name[32];
         int f = -1;
-        if (key_len < sizeof name) {
-            for (size_t i = 0; i < key_len; i++) name[i] = (char)((key[i] >= 'A' && key[i] <= 'Z') ? key[i] + 32 : key[i]);
-            name[key_len] = '\0';
+        if (m.key_len < sizeof name) {
+            for (size_t i = 0; i < m.key_len; i++)
+                name[i] = (char)((m.key[i] >= 'A' && m.key[i] <= 'Z') ? m.key[i] + 32 : m.key[i]);
+            name[m.key_len] = '\0';
             f = store_fork_from_db_name(name);
         }
         if (f < 0) { /* e.g. "bpo1": blob-parameter-only forks are not supported */
@@ -614,41 +557,35 @@ static bool read_blob_schedule(importer *im)
             continue;
         }
         blob_schedule *bs = &im->spec.blob[f];
-        if (!jr_object_begin(r)) return false;
-        bool first_field = true;
-        const char *field;
-        size_t field_len;
-        int member;
-        while ((member = jr_object_next(r, &first_field, &field, &field_len)) == 1) {
-            bool ok = key_is(field, field_len, "target")                  ? read_u64(im, "blob target", &bs->target)
-                      : key_is(field, field_len, "max")                   ? read_u64(im, "blob max", &bs->max)
-                      : key_is(field, field_len, "baseFeeUpdateFraction") ? read_u64(im, "blob update fraction", &bs->update_fraction)
-                                                                          : jr_skip(r);
+        members field;
+        if (!open_object(im, &field)) return false;
+        while (next_member(im, &field)) {
+            const char *k = field.key;
+            size_t k_len = field.key_len;
+            bool ok = key_is(k, k_len, "target")                  ? read_u64(im, "blob target", &bs->target)
+                      : key_is(k, k_len, "max")                   ? read_u64(im, "blob max", &bs->max)
+                      : key_is(k, k_len, "baseFeeUpdateFraction") ? read_u64(im, "blob update fraction", &bs->update_fraction)
+                                                                  : jr_skip(r);
             if (!ok) return false;
         }
-        if (member < 0) return false;
+        if (field.status < 0) return false;
     }
-    return more == 0;
+    return m.status == 0;
 }
 
 static bool read_config(importer *im)
 {
     json_reader *r = &im->r;
-    const char *at = (jr_peek(r), r->p);
-    if (jr_peek(r) != JSON_KIND_OBJECT) return r->err[0] ? false : bad(im, at, "config: expected an object");
-    if (!jr_object_begin(r)) return false;
+    members m;
+    if (!expect_value(im, JSON_KIND_OBJECT, "config: expected an object") || !open_object(im, &m)) return false;
     im->has_config = true;
     uint64_t at_block[sizeof geth_forks / sizeof geth_forks[0]];
     bool given[sizeof geth_forks / sizeof geth_forks[0]] = {false};
     bool ttd_zero = false;
-    bool first = true;
-    const char *key;
-    size_t key_len;
-    int more;
-    while ((more = jr_object_next(r, &first, &key, &key_len)) == 1) {
+    while (next_member(im, &m)) {
         bool ok = true, matched = false;
         for (size_t i = 0; i < sizeof geth_forks / sizeof geth_forks[0]; i++) {
-            if (!key_is(key, key_len, geth_forks[i].key)) continue;
+            if (!key_is(m.key, m.key_len, geth_forks[i].key)) continue;
             matched = true;
             if (jr_peek(r) == JSON_KIND_NULL) {
                 ok = jr_skip(r);
@@ -658,21 +595,21 @@ static bool read_config(importer *im)
             }
         }
         if (matched) {
-        } else if (key_is(key, key_len, "chainId")) {
+        } else if (key_is(m.key, m.key_len, "chainId")) {
             ok = read_u64(im, "config.chainId", &im->spec.config.chain_id);
             im->has_chain_id = true;
-        } else if (key_is(key, key_len, "terminalTotalDifficulty") && jr_peek(r) != JSON_KIND_NULL) {
+        } else if (key_is(m.key, m.key_len, "terminalTotalDifficulty") && jr_peek(r) != JSON_KIND_NULL) {
             u256 ttd;
             ok = read_quantity(im, "config.terminalTotalDifficulty", 256, &ttd);
             ttd_zero = ok && u256_is_zero(&ttd);
-        } else if (key_is(key, key_len, "blobSchedule")) {
+        } else if (key_is(m.key, m.key_len, "blobSchedule")) {
             ok = read_blob_schedule(im);
         } else {
             ok = jr_skip(r);
         }
         if (!ok) return false;
     }
-    if (more < 0) return false;
+    if (m.status < 0) return false;
     chain_config *cfg = &im->spec.config;
     for (size_t i = 0; i < sizeof geth_forks / sizeof geth_forks[0]; i++) {
         if (!given[i]) continue;
@@ -722,18 +659,17 @@ static bool genesis_field(importer *im, const char *key, size_t key_len, bool *m
         im->has_base_fee = true;
         return read_quantity(im, "baseFeePerGas", 256, &h->base_fee);
     }
-    if (jr_peek(r) != JSON_KIND_STRING) return r->err[0] ? false : bad(im, at, "%.*s: expected a hex string", (int)key_len, key);
-    if (!jr_string(r, &s, &n)) return false;
+    if (!expect_value(im, JSON_KIND_STRING, "%.*s: expected a hex string", (int)key_len, key) || !jr_string(r, &s, &n))
+        return false;
     char buf[SHOWN_MAX + 4];
     if (key_is(key, key_len, "coinbase")) {
-        if (!has_hex_prefix(s, n) || !parse_address(s, n, &h->coinbase))
+        if (hex_parse_fixed(s, n, 0, h->coinbase.b, 20, NULL) != HEX_OK)
             return bad(im, at, "coinbase: \"%s\" is not a 20-byte hex address", shown(s, n, buf));
         return true;
     }
     /* mixHash: the genesis block's prevrandao. */
-    if (n != 66 || !has_hex_prefix(s, n) || !all_hex(s + 2, 64))
+    if (hex_parse_fixed(s, n, 0, h->prevrandao.b, 32, NULL) != HEX_OK)
         return bad(im, at, "mixHash: \"%s\" is not a 32-byte hex hash", shown(s, n, buf));
-    for (int i = 0; i < 32; i++) h->prevrandao.b[i] = (uint8_t)(hex_digit(s[2 + 2 * i]) << 4 | hex_digit(s[3 + 2 * i]));
     return true;
 }
 
@@ -742,21 +678,18 @@ static bool genesis_field(importer *im, const char *key, size_t key_len, bool *m
 static bool read_document(importer *im)
 {
     json_reader *r = &im->r;
-    const char *at = (jr_peek(r), r->p);
-    if (jr_peek(r) != JSON_KIND_OBJECT)
-        return r->err[0] ? false : bad(im, at, "expected a JSON object (a genesis file, an alloc or a state-test fixture)");
-    if (!jr_object_begin(r)) return false;
-    bool first = true;
-    const char *key;
-    size_t key_len;
-    int more;
-    while ((more = jr_object_next(r, &first, &key, &key_len)) == 1) {
-        at = r->p;
+    members m;
+    if (!expect_value(im, JSON_KIND_OBJECT, "expected a JSON object (a genesis file, an alloc or a state-test fixture)") ||
+        !open_object(im, &m))
+        return false;
+    while (next_member(im, &m)) {
+        const char *at = r->p, *key = m.key;
+        size_t key_len = m.key_len;
         bool matched;
         /* Fixture case names never start with "0x": such a key is an
          * address, and a malformed one is an error, not a case. */
         address a;
-        if (has_hex_prefix(key, key_len) || parse_address(key, key_len, &a)) {
+        if (hex_has_prefix(key, key_len) || parse_address(key, key_len, &a)) {
             if (!set_kind(im, DOC_ALLOC, at) || !read_account(im, key, key_len)) return false;
             continue;
         }
@@ -771,8 +704,7 @@ static bool read_document(importer *im)
         }
         if (!fixture_case(im, key, key_len)) return false;
     }
-    if (more < 0 || !jr_end(r)) return false;
-    return true;
+    return m.status == 0 && jr_end(r);
 }
 
 static void importer_free(importer *im)
@@ -788,20 +720,20 @@ static bool check_document(importer *im, const char *name, store_error *err)
 {
     const import_options *o = im->o;
     if (o->genesis && im->kind != DOC_GENESIS)
-        return set_error(err, "%s: not a geth genesis file (it has no \"alloc\")", name);
+        return store_fail(err, "%s: not a geth genesis file (it has no \"alloc\")", name);
     if (o->genesis && (!im->has_config || !im->has_chain_id))
-        return set_error(err, "%s: the genesis file has no config.chainId", name);
+        return store_fail(err, "%s: the genesis file has no config.chainId", name);
     if ((im->kind == DOC_ALLOC || im->kind == DOC_GENESIS) && (o->case_name || o->post_fork))
-        return set_error(err, "%s: is %s, not a state-test fixture: a test case or post state cannot be chosen", name,
+        return store_fail(err, "%s: is %s, not a state-test fixture: a test case or post state cannot be chosen", name,
                          doc_kind_names[im->kind]);
-    if (o->case_name && !im->case_found) return set_error(err, "%s: no test case named \"%s\"", name, o->case_name);
+    if (o->case_name && !im->case_found) return store_fail(err, "%s: no test case named \"%s\"", name, o->case_name);
     if ((im->kind == DOC_FIXTURE || im->kind == DOC_CASE) && !im->case_found)
-        return set_error(err, "%s: the fixture holds no test case", name);
+        return store_fail(err, "%s: the fixture holds no test case", name);
     if (o->post_fork && !im->post_found)
-        return set_error(err, "%s: no post state for fork %s, index %zu", name, o->post_fork, o->post_index);
+        return store_fail(err, "%s: no post state for fork %s, index %zu", name, o->post_fork, o->post_index);
     if (im->kind == DOC_GENESIS && o->expect_chain_id && im->has_chain_id &&
         im->spec.config.chain_id != o->expect_chain_id)
-        return set_error(err, "%s: the genesis file is for chain id %llu, the database's chain id is %llu", name,
+        return store_fail(err, "%s: the genesis file is for chain id %llu, the database's chain id is %llu", name,
                          (unsigned long long)im->spec.config.chain_id, (unsigned long long)o->expect_chain_id);
     return true;
 }
@@ -841,11 +773,11 @@ bool alloc_import_text(store_conn *c, const char *name, const char *text, size_t
     /* Into an empty state (or a cleared one) there is nothing to replace:
      * the per-account deletes are skipped. */
     im.state_empty = o->replace || (ok && db_has_no_accounts(c, &ok, err));
-    if (ok && !read_document(&im)) ok = set_error(err, "%s: %s", name, im.r.err);
+    if (ok && !read_document(&im)) ok = store_fail(err, "%s: %s", name, im.r.err);
     if (ok) ok = check_document(&im, name, err);
     /* A failure inside a sink call (disk full, ...) surfaces here. */
     store_error sink_err;
-    if (ok && store_take_error(c, &sink_err)) ok = set_error(err, "%s: %s", name, sink_err.msg);
+    if (ok && store_take_error(c, &sink_err)) ok = store_fail(err, "%s: %s", name, sink_err.msg);
     if (ok && o->genesis) {
         chain_spec *g = o->genesis;
         const char *keep_name = g->name;
@@ -870,25 +802,25 @@ bool alloc_import_file(store_conn *c, const char *path, const import_options *o,
 {
     memset(st, 0, sizeof *st);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return set_error(err, "%s: %s", path, strerror(errno));
+    if (fd < 0) return store_fail(err, "%s: %s", path, strerror(errno));
     struct stat sb;
     if (fstat(fd, &sb) != 0) {
         int e = errno;
         close(fd);
-        return set_error(err, "%s: %s", path, strerror(e));
+        return store_fail(err, "%s: %s", path, strerror(e));
     }
     if (S_ISDIR(sb.st_mode)) {
         close(fd);
-        return set_error(err, "%s: is a directory", path);
+        return store_fail(err, "%s: is a directory", path);
     }
     if (sb.st_size == 0) {
         close(fd);
-        return set_error(err, "%s: empty file (expected JSON)", path);
+        return store_fail(err, "%s: empty file (expected JSON)", path);
     }
     void *map = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
     int map_errno = errno;
     close(fd);
-    if (map == MAP_FAILED) return set_error(err, "%s: %s", path, strerror(map_errno));
+    if (map == MAP_FAILED) return store_fail(err, "%s: %s", path, strerror(map_errno));
     madvise(map, (size_t)sb.st_size, MADV_SEQUENTIAL);
     bool ok = alloc_import_text(c, path, map, (size_t)sb.st_size, o, st, err);
     munmap(map, (size_t)sb.st_size);
@@ -906,21 +838,16 @@ typedef struct {
 /* "0x" and the minimal hex digits ("0x0" for zero). */
 static void put_quantity(FILE *out, const u256 *v)
 {
-    uint8_t be[32];
-    u256_store_be(be, v);
-    char hex[2 + 64 + 1] = "0x";
-    put_hex(hex + 2, be, 32);
-    const char *digits = hex + 2;
-    while (digits[0] == '0' && digits[1]) digits++;
-    fputs("0x", out);
-    fputs(digits, out);
+    char hex[HEX_QUANTITY_LEN];
+    hex_encode_quantity(v, hex);
+    fputs(hex, out);
 }
 
 static bool dump_account(void *ctx, const address *a, const account_info *info, const uint8_t *code, size_t code_len)
 {
     dumper *d = ctx;
     char addr[2 + 40 + 1] = "0x";
-    put_hex(addr + 2, a->b, 20);
+    hex_encode(a->b, 20, addr + 2);
     addr[42] = '\0';
     fputs(d->any_account ? ",\n  \"" : "{\n  \"", d->out);
     d->any_account = true;
@@ -934,12 +861,7 @@ static bool dump_account(void *ctx, const address *a, const account_info *info, 
     fputc('"', d->out);
     if (code_len) {
         fputs(",\n    \"code\": \"0x", d->out);
-        char chunk[2 * 4096];
-        for (size_t off = 0; off < code_len; off += 4096) {
-            size_t n = code_len - off < 4096 ? code_len - off : 4096;
-            put_hex(chunk, code + off, n);
-            fwrite(chunk, 1, 2 * n, d->out);
-        }
+        hex_write(code, code_len, d->out);
         fputc('"', d->out);
     }
     return !ferror(d->out);
@@ -958,12 +880,12 @@ static bool dump_slot(void *ctx, const address *a, const u256 *key, const u256 *
     n = lead_len;
     uint8_t be[32];
     u256_store_be(be, key);
-    put_hex(line + n, be, 32);
+    hex_encode(be, 32, line + n);
     n += 64;
     memcpy(line + n, "\": \"0x", 6);
     n += 6;
     u256_store_be(be, value);
-    put_hex(line + n, be, 32);
+    hex_encode(be, 32, line + n);
     n += 64;
     line[n++] = '"';
     fwrite(line, 1, n, d->out);
@@ -990,16 +912,16 @@ bool alloc_dump(store_conn *c, FILE *out, const address *only, store_error *err)
         .account_end = dump_account_end,
     };
     if (!store_visit(c, only, &v, err)) {
-        if (!err->msg[0]) return set_error(err, "cannot write the dump: %s", strerror(errno));
+        if (!err->msg[0]) return store_fail(err, "cannot write the dump: %s", strerror(errno));
         return false;
     }
     if (only && !d.any_account) {
         char addr[2 + 40 + 1] = "0x";
-        put_hex(addr + 2, only->b, 20);
+        hex_encode(only->b, 20, addr + 2);
         addr[42] = '\0';
-        return set_error(err, "no account %s in the database", addr);
+        return store_fail(err, "no account %s in the database", addr);
     }
     fputs(d.any_account ? "\n}\n" : "{}\n", out);
-    if (fflush(out) != 0 || ferror(out)) return set_error(err, "cannot write the dump: %s", strerror(errno));
+    if (fflush(out) != 0 || ferror(out)) return store_fail(err, "cannot write the dump: %s", strerror(errno));
     return true;
 }

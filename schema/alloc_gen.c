@@ -2,6 +2,7 @@
 
 #include <string.h>
 
+#include "base/hex.h"
 #include "base/keccak.h"
 
 #define CONTRACT_EVERY 10
@@ -69,22 +70,6 @@ static u256 value_of(const alloc_gen *g, uint64_t stream, uint64_t i, uint64_t k
     return v;
 }
 
-static void hex(FILE *out, const uint8_t *p, size_t n)
-{
-    static const char digits[] = "0123456789abcdef";
-    char buf[128];
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++) {
-        buf[k++] = digits[p[i] >> 4];
-        buf[k++] = digits[p[i] & 15];
-        if (k == sizeof buf) {
-            fwrite(buf, 1, k, out);
-            k = 0;
-        }
-    }
-    fwrite(buf, 1, k, out);
-}
-
 static void quantity(FILE *out, const u256 *v)
 {
     uint8_t be[32];
@@ -94,7 +79,7 @@ static void quantity(FILE *out, const u256 *v)
     if (n == 0)
         fputc('0', out);
     else
-        hex(out, be + 32 - n, n);
+        hex_write(be + 32 - n, n, out);
     fputc('"', out);
 }
 
@@ -119,7 +104,7 @@ bool alloc_gen_run(const alloc_gen *g, FILE *out, const alloc_gen_sink *sink)
         if (sink && sink->account) sink->account(sink->ctx, &a, nonce, &balance, c, c_len);
         if (out) {
             fputs(i ? ",\n\"0x" : "\n\"0x", out);
-            hex(out, a.b, 20);
+            hex_write(a.b, 20, out);
             fputs("\":{\"nonce\":", out);
             u256 n = u256_from_u64(nonce);
             quantity(out, &n);
@@ -127,7 +112,7 @@ bool alloc_gen_run(const alloc_gen *g, FILE *out, const alloc_gen_sink *sink)
             quantity(out, &balance);
             if (c_len) {
                 fputs(",\"code\":\"0x", out);
-                hex(out, c, c_len);
+                hex_write(c, c_len, out);
                 fputc('"', out);
             }
         }
@@ -140,7 +125,7 @@ bool alloc_gen_run(const alloc_gen *g, FILE *out, const alloc_gen_sink *sink)
                 uint8_t be[32];
                 u256_store_be(be, &key);
                 fputs(k ? ",\"0x" : "\"0x", out);
-                hex(out, be, 32);
+                hex_write(be, 32, out);
                 fputs("\":", out);
                 quantity(out, &value);
             }

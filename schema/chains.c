@@ -12,6 +12,7 @@
 
 #include <string.h>
 
+#include "base/hex.h"
 #include "base/trie.h"
 
 #define GWEI 1000000000ULL
@@ -23,19 +24,11 @@ typedef struct {
 
 static const char *const dev_funded[] = {DEV_ACCOUNT_ADDRESS, NULL};
 
-static int hex_nibble(char c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
 /* For the constants below only (they are known to be well formed). */
 static hash32 hash_from_hex(const char *hex)
 {
     hash32 h;
-    for (int i = 0; i < 32; i++) h.b[i] = (uint8_t)(hex_nibble(hex[2 * i]) << 4 | hex_nibble(hex[2 * i + 1]));
+    hex_parse_fixed(hex, 64, HEX_PREFIX_OPTIONAL, h.b, 32, NULL);
     return h;
 }
 
@@ -174,8 +167,7 @@ bool chain_spec_write(store_conn *c, const chain_spec *spec, store_error *err)
     if (spec->has_genesis_hash && !store_set_block_hash(c, head.number, &spec->genesis_hash, err)) return false;
     for (const char *const *hex = spec->funded; hex && *hex; hex++) {
         address a;
-        for (int i = 0; i < 20; i++)
-            a.b[i] = (uint8_t)(hex_nibble((*hex)[2 + 2 * i]) << 4 | hex_nibble((*hex)[3 + 2 * i]));
+        hex_parse_fixed(*hex, strlen(*hex), 0, a.b, 20, NULL);
         if (!store_set_balance(c, &a, &spec->funded_balance, err)) return false;
     }
     return true;

@@ -46,8 +46,7 @@
 
 /* ------------------------------------------------------------- errors */
 
-static bool fail(store_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static bool fail(store_error *err, const char *fmt, ...)
+bool store_fail(store_error *err, const char *fmt, ...)
 {
     if (!err) return false;
     va_list ap;
@@ -67,16 +66,16 @@ static bool fail_db(store_error *err, sqlite3 *db, const char *what)
     int code = sqlite3_errcode(db);
     int sys = sqlite3_system_errno(db);
     const char *msg = sqlite3_errmsg(db);
-    if (code == SQLITE_NOTADB) return fail(err, "%s: not a SQLite database", what);
-    if (code == SQLITE_CORRUPT) return fail(err, "%s: the database is corrupt (%s)", what, msg);
+    if (code == SQLITE_NOTADB) return store_fail(err, "%s: not a SQLite database", what);
+    if (code == SQLITE_CORRUPT) return store_fail(err, "%s: the database is corrupt (%s)", what, msg);
     if (code == SQLITE_READONLY && (sqlite3_extended_errcode(db) == SQLITE_READONLY_CANTINIT ||
                                     sqlite3_extended_errcode(db) == SQLITE_READONLY_DIRECTORY ||
                                     sqlite3_extended_errcode(db) == SQLITE_READONLY_CANTLOCK))
-        return fail(err, "%s: %s (WAL mode needs write access to the database's directory for its -wal and "
+        return store_fail(err, "%s: %s (WAL mode needs write access to the database's directory for its -wal and "
                     "-shm files)", what, msg);
     if (sys && (code == SQLITE_CANTOPEN || code == SQLITE_IOERR || code == SQLITE_READONLY || code == SQLITE_FULL))
-        return fail(err, "%s: %s (%s)", what, msg, strerror(sys));
-    return fail(err, "%s: %s", what, msg);
+        return store_fail(err, "%s: %s (%s)", what, msg, strerror(sys));
+    return store_fail(err, "%s: %s", what, msg);
 }
 
 /* -------------------------------------------------------- statements */
@@ -319,7 +318,7 @@ static bool check_directory(const char *path, store_error *err)
         snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
     }
     if (access(dir, W_OK | X_OK) != 0)
-        return fail(err, "%s: cannot create the database: %s: %s", path, dir, strerror(errno));
+        return store_fail(err, "%s: cannot create the database: %s: %s", path, dir, strerror(errno));
     return true;
 }
 
@@ -331,28 +330,28 @@ static bool check_file(const char *path, int flags, bool *exists, store_error *e
     *exists = false;
     if (stat(path, &st) != 0) {
         if (errno == ENOENT && (flags & STORE_OPEN_CREATE)) return check_directory(path, err);
-        if (errno == ENOENT) return fail(err, "%s: no such database (create one with 'jitevm init')", path);
-        return fail(err, "%s: %s", path, strerror(errno));
+        if (errno == ENOENT) return store_fail(err, "%s: no such database (create one with 'jitevm init')", path);
+        return store_fail(err, "%s: %s", path, strerror(errno));
     }
     *exists = true;
-    if (S_ISDIR(st.st_mode)) return fail(err, "%s: is a directory, not a database", path);
-    if (!S_ISREG(st.st_mode)) return fail(err, "%s: not a regular file", path);
+    if (S_ISDIR(st.st_mode)) return store_fail(err, "%s: is a directory, not a database", path);
+    if (!S_ISREG(st.st_mode)) return store_fail(err, "%s: not a regular file", path);
     if (st.st_size == 0) {
         if (flags & STORE_OPEN_CREATE) return true; /* e.g. from mktemp: becomes a database */
-        return fail(err, "%s: empty file, not a jitevm database", path);
+        return store_fail(err, "%s: empty file, not a jitevm database", path);
     }
     uint8_t header[100];
     int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return fail(err, "%s: %s", path, strerror(errno));
+    if (fd < 0) return store_fail(err, "%s: %s", path, strerror(errno));
     ssize_t n = read(fd, header, sizeof header);
     int read_errno = errno;
     close(fd);
-    if (n < 0) return fail(err, "%s: %s", path, strerror(read_errno));
+    if (n < 0) return store_fail(err, "%s: %s", path, strerror(read_errno));
     static const char magic[16] = "SQLite format 3";
     if ((size_t)n < sizeof magic || memcmp(header, magic, sizeof magic) != 0)
-        return fail(err, "%s: not a SQLite database", path);
+        return store_fail(err, "%s: not a SQLite database", path);
     if ((size_t)n < sizeof header)
-        return fail(err, "%s: truncated SQLite database (%zd bytes, less than its header)", path, n);
+        return store_fail(err, "%s: truncated SQLite database (%zd bytes, less than its header)", path, n);
     uint32_t page_size = (uint32_t)header[16] << 8 | header[17];
     if (page_size == 1) page_size = 65536;
     uint32_t pages = load_be32(header + 28);
@@ -360,7 +359,7 @@ static bool check_file(const char *path, int flags, bool *exists, store_error *e
      * change counter (always, for files written by SQLite >= 3.7.0). */
     if (load_be32(header + 92) == load_be32(header + 24) && pages > 0 &&
         (uint64_t)pages * page_size > (uint64_t)st.st_size)
-        return fail(err, "%s: truncated SQLite database (its header says %llu bytes, the file has %lld)", path,
+        return store_fail(err, "%s: truncated SQLite database (its header says %llu bytes, the file has %lld)", path,
                     (unsigned long long)pages * page_size, (long long)st.st_size);
     return true;
 }
@@ -370,7 +369,7 @@ static bool exec_sql(sqlite3 *db, const char *sql, const char *what, store_error
     char *msg = NULL;
     if (sqlite3_exec(db, sql, NULL, NULL, &msg) == SQLITE_OK) return true;
     if (msg) {
-        fail(err, "%s: %s", what, msg);
+        store_fail(err, "%s: %s", what, msg);
         sqlite3_free(msg);
         return false;
     }
@@ -409,13 +408,13 @@ static sqlite3 *open_db(const char *path, int flags, bool create, store_error *e
     sqlite3 *db = NULL;
     if (sqlite3_open_v2(path, &db, oflags, NULL) != SQLITE_OK) {
         if (!db) {
-            fail(err, "%s: out of memory", path);
+            store_fail(err, "%s: out of memory", path);
             return NULL;
         }
         fail_db(err, db, create ? "cannot create the database" : "cannot open the database");
         /* Prefix the path: SQLite's message does not name the file. */
         store_error e = *err;
-        fail(err, "%s: %s", path, e.msg);
+        store_fail(err, "%s: %s", path, e.msg);
         sqlite3_close(db);
         return NULL;
     }
@@ -460,17 +459,17 @@ static bool check_identity(sqlite3 *db, const char *path, int flags, bool *needs
         return false;
     if (app_id != APPLICATION_ID && !(app_id == 0 && version == 0 && tables == 0)) {
         if (app_id != 0)
-            return fail(err, "%s: not a jitevm database (SQLite application_id 0x%08llx)", path,
+            return store_fail(err, "%s: not a jitevm database (SQLite application_id 0x%08llx)", path,
                         (unsigned long long)(uint32_t)app_id);
-        return fail(err, "%s: not a jitevm database (a SQLite database with other tables)", path);
+        return store_fail(err, "%s: not a jitevm database (a SQLite database with other tables)", path);
     }
     if (version > store_migration_count)
-        return fail(err, "%s: database schema version %lld is newer than this jitevm supports (%d); use a newer jitevm",
+        return store_fail(err, "%s: database schema version %lld is newer than this jitevm supports (%d); use a newer jitevm",
                     path, (long long)version, store_migration_count);
-    if (version < 0) return fail(err, "%s: bad schema version %lld", path, (long long)version);
+    if (version < 0) return store_fail(err, "%s: bad schema version %lld", path, (long long)version);
     *needs_migration = version < store_migration_count;
     if (*needs_migration && (flags & STORE_OPEN_READONLY))
-        return fail(err, "%s: database schema version %lld needs upgrading to %d; open it once read-write", path,
+        return store_fail(err, "%s: database schema version %lld needs upgrading to %d; open it once read-write", path,
                     (long long)version, store_migration_count);
     return true;
 }
@@ -478,11 +477,11 @@ static bool check_identity(sqlite3 *db, const char *path, int flags, bool *needs
 store *store_open(const char *path, int flags, store_error *err)
 {
     if (!path || !*path) {
-        fail(err, "no database path given");
+        store_fail(err, "no database path given");
         return NULL;
     }
     if ((flags & STORE_OPEN_READONLY) && (flags & STORE_OPEN_CREATE)) {
-        fail(err, "%s: cannot create a database read-only", path);
+        store_fail(err, "%s: cannot create a database read-only", path);
         return NULL;
     }
     bool exists;
@@ -497,7 +496,7 @@ store *store_open(const char *path, int flags, store_error *err)
         ok = sqlite3_prepare_v2(db, "PRAGMA journal_mode = WAL", -1, &st, NULL) == SQLITE_OK &&
              sqlite3_step(st) == SQLITE_ROW;
         if (ok && strcmp((const char *)sqlite3_column_text(st, 0), "wal") != 0)
-            ok = fail(err, "%s: cannot use WAL mode (journal mode stays '%s')", path, sqlite3_column_text(st, 0));
+            ok = store_fail(err, "%s: cannot use WAL mode (journal mode stays '%s')", path, sqlite3_column_text(st, 0));
         else if (!ok)
             fail_db(err, db, path);
         sqlite3_finalize(st);
@@ -625,7 +624,7 @@ static bool read_account(store_conn *c, const address *a, account_info *out)
             found = true;
         } else if (!c->failed) {
             c->failed = true;
-            fail(&c->error, "%s: malformed account row", c->s->path);
+            store_fail(&c->error, "%s: malformed account row", c->s->path);
         }
     } else if (rc != SQLITE_DONE) {
         callback_failed(c, "reading an account");
@@ -697,7 +696,7 @@ static void backend_get_storage(void *ctx, const address *a, const u256 *key, u2
     if (rc == SQLITE_ROW) {
         if (!column_u256(st, 0, out) && !c->failed) {
             c->failed = true;
-            fail(&c->error, "%s: malformed storage row", c->s->path);
+            store_fail(&c->error, "%s: malformed storage row", c->s->path);
         }
     } else if (rc != SQLITE_DONE) {
         callback_failed(c, "reading storage");
@@ -745,8 +744,8 @@ state_backend store_backend(store_conn *c)
 
 bool store_begin(store_conn *c, store_error *err)
 {
-    if (c->in_write) return fail(err, "%s: a write transaction is already open", c->s->path);
-    if (c->in_read) return fail(err, "%s: a read snapshot is open; end it before writing", c->s->path);
+    if (c->in_write) return store_fail(err, "%s: a write transaction is already open", c->s->path);
+    if (c->in_read) return store_fail(err, "%s: a read snapshot is open; end it before writing", c->s->path);
     if (!step_done(c->stmt[ST_BEGIN_WRITE])) return fail_db(err, c->db, c->s->path);
     c->in_write = true;
     c->wrote = false;
@@ -756,7 +755,7 @@ bool store_begin(store_conn *c, store_error *err)
 
 bool store_commit(store_conn *c, store_error *err)
 {
-    if (!c->in_write) return fail(err, "%s: no write transaction is open", c->s->path);
+    if (!c->in_write) return store_fail(err, "%s: no write transaction is open", c->s->path);
     if (c->failed) {
         if (err) *err = c->error;
         c->failed = false;
@@ -785,8 +784,8 @@ void store_rollback(store_conn *c)
 
 bool store_read_begin(store_conn *c, store_error *err)
 {
-    if (c->in_write) return fail(err, "%s: a write transaction is open", c->s->path);
-    if (c->in_read) return fail(err, "%s: a read snapshot is already open", c->s->path);
+    if (c->in_write) return store_fail(err, "%s: a write transaction is open", c->s->path);
+    if (c->in_read) return store_fail(err, "%s: a read snapshot is already open", c->s->path);
     if (!step_done(c->stmt[ST_BEGIN_READ])) return fail_db(err, c->db, c->s->path);
     /* Reading data_version starts the snapshot, and tells whether another
      * connection committed since the cache was filled. */
@@ -886,7 +885,7 @@ static bool sink_ready(store_conn *c)
     }
     if (!c->failed) {
         c->failed = true;
-        fail(&c->error, "%s: state sink used outside store_begin/store_commit", c->s->path);
+        store_fail(&c->error, "%s: state sink used outside store_begin/store_commit", c->s->path);
     }
     return false;
 }
@@ -979,7 +978,7 @@ bool store_set_nonce(store_conn *c, const address *a, uint64_t nonce, store_erro
 
 bool store_set_code(store_conn *c, const address *a, const uint8_t *code, size_t len, store_error *err)
 {
-    if (len > (size_t)INT32_MAX) return fail(err, "code of %zu bytes is too large", len);
+    if (len > (size_t)INT32_MAX) return store_fail(err, "code of %zu bytes is too large", len);
     account_edit e = {.addr = a, .code = code, .code_len = len, .set_code = true};
     return in_transaction(c, edit_account, &e, err);
 }
@@ -1020,7 +1019,7 @@ bool store_get_chain_config(store_conn *c, chain_config *out, store_error *err)
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) out->chain_id = column_u64(st, 0);
     sqlite3_reset(st);
-    if (rc == SQLITE_DONE) return fail(err, "%s: the database has no chain configuration (create it with 'jitevm init')", c->s->path);
+    if (rc == SQLITE_DONE) return store_fail(err, "%s: the database has no chain configuration (create it with 'jitevm init')", c->s->path);
     if (rc != SQLITE_ROW) return fail_db(err, c->db, c->s->path);
     for (int f = 0; f < FORK_COUNT; f++) {
         out->activation[f] = UINT64_MAX;
@@ -1032,7 +1031,7 @@ bool store_get_chain_config(store_conn *c, chain_config *out, store_error *err)
         const char *name = (const char *)sqlite3_column_text(st, 0);
         int f = name ? store_fork_from_db_name(name) : -1;
         if (f < 0) {
-            ok = fail(err, "%s: unknown fork '%s' in the chain configuration (written by a newer jitevm?)",
+            ok = store_fail(err, "%s: unknown fork '%s' in the chain configuration (written by a newer jitevm?)",
                       c->s->path, name ? name : "");
             break;
         }
@@ -1085,13 +1084,13 @@ static bool write_blob_schedule(store_conn *c, const void *arg, store_error *err
     }
     if (!step_done(st)) return fail_db(err, c->db, c->s->path);
     if (sqlite3_changes(c->db) == 0)
-        return fail(err, "%s: fork %s is not scheduled; cannot set its blob schedule", c->s->path, fork_db_names[a->f]);
+        return store_fail(err, "%s: fork %s is not scheduled; cannot set its blob schedule", c->s->path, fork_db_names[a->f]);
     return true;
 }
 
 bool store_set_blob_schedule(store_conn *c, enum fork f, const blob_schedule *bs, store_error *err)
 {
-    if (f < 0 || f >= FORK_COUNT) return fail(err, "bad fork %d", (int)f);
+    if (f < 0 || f >= FORK_COUNT) return store_fail(err, "bad fork %d", (int)f);
     blob_arg a = {f, bs};
     return in_transaction(c, write_blob_schedule, &a, err);
 }
@@ -1099,7 +1098,7 @@ bool store_set_blob_schedule(store_conn *c, enum fork f, const blob_schedule *bs
 bool store_get_blob_schedule(store_conn *c, enum fork f, blob_schedule *out, store_error *err)
 {
     memset(out, 0, sizeof *out);
-    if (f < 0 || f >= FORK_COUNT) return fail(err, "bad fork %d", (int)f);
+    if (f < 0 || f >= FORK_COUNT) return store_fail(err, "bad fork %d", (int)f);
     sqlite3_stmt *st = c->stmt[ST_GET_BLOB_SCHEDULE];
     sqlite3_bind_text(st, 1, fork_db_names[f], -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
@@ -1130,10 +1129,10 @@ bool store_get_head(store_conn *c, block_env *out, store_error *err)
         out->excess_blob_gas = column_u64(st, 7);
         ok = column_fixed(st, 3, out->coinbase.b, 20) && column_u256(st, 4, &out->difficulty) &&
              column_fixed(st, 5, out->prevrandao.b, 32) && column_u256(st, 6, &out->base_fee);
-        if (!ok) fail(err, "%s: malformed head row", c->s->path);
+        if (!ok) store_fail(err, "%s: malformed head row", c->s->path);
     }
     sqlite3_reset(st);
-    if (rc == SQLITE_DONE) return fail(err, "%s: the database has no head block (create it with 'jitevm init')", c->s->path);
+    if (rc == SQLITE_DONE) return store_fail(err, "%s: the database has no head block (create it with 'jitevm init')", c->s->path);
     if (rc != SQLITE_ROW) return fail_db(err, c->db, c->s->path);
     if (!ok) return false;
     out->chain_id = u256_from_u64(cfg.chain_id);
@@ -1154,7 +1153,7 @@ static bool write_head(store_conn *c, const void *arg, store_error *err)
     chain_config cfg;
     if (!store_get_chain_config(c, &cfg, err)) return false;
     if (!u256_fits_u64(&h->chain_id) || h->chain_id.w[0] != cfg.chain_id)
-        return fail(err, "%s: the head's chain id differs from the database's (%llu)", c->s->path,
+        return store_fail(err, "%s: the head's chain id differs from the database's (%llu)", c->s->path,
                     (unsigned long long)cfg.chain_id);
     sqlite3_stmt *st = c->stmt[ST_PUT_HEAD];
     bind_u64(st, 1, h->number);
@@ -1197,7 +1196,7 @@ static bool write_block_hash(store_conn *c, const void *arg, store_error *err)
 
 bool store_set_block_hash(store_conn *c, uint64_t number, const hash32 *hash, store_error *err)
 {
-    if (number > (uint64_t)INT64_MAX) return fail(err, "block number %llu is too large", (unsigned long long)number);
+    if (number > (uint64_t)INT64_MAX) return store_fail(err, "block number %llu is too large", (unsigned long long)number);
     block_hash_arg a = {number, hash};
     return in_transaction(c, write_block_hash, &a, err);
 }
@@ -1229,8 +1228,8 @@ static bool write_program(store_conn *c, const void *arg, store_error *err)
 bool store_put_program(store_conn *c, const hash32 *code_hash, int compiler_version, const char *target,
                        const uint8_t *blob, size_t len, const uint8_t tag[32], store_error *err)
 {
-    if (!target || !*target) return fail(err, "a compiled program needs a target");
-    if (len > (size_t)INT32_MAX) return fail(err, "compiled program of %zu bytes is too large", len);
+    if (!target || !*target) return store_fail(err, "a compiled program needs a target");
+    if (len > (size_t)INT32_MAX) return store_fail(err, "compiled program of %zu bytes is too large", len);
     program_arg a = {code_hash, compiler_version, target, blob, len, tag};
     return in_transaction(c, write_program, &a, err);
 }
@@ -1256,7 +1255,7 @@ bool store_get_program(store_conn *c, const hash32 *code_hash, int compiler_vers
             *len = (size_t)n;
             found = true;
         } else {
-            fail(err, "%s: malformed program row", c->s->path);
+            store_fail(err, "%s: malformed program row", c->s->path);
         }
     } else if (rc != SQLITE_DONE) {
         fail_db(err, c->db, c->s->path);
@@ -1355,7 +1354,7 @@ static bool visit(store_conn *c, const address *only, const store_visitor *v, st
         bool has_code = sqlite3_column_type(acc, 3) != SQLITE_NULL;
         if (!column_fixed(acc, 0, a.b, 20) || !column_u256(acc, 2, &info.balance) ||
             (has_code && !column_fixed(acc, 3, info.code_hash.b, 32))) {
-            ok = fail(err, "%s: malformed account row", c->s->path);
+            ok = store_fail(err, "%s: malformed account row", c->s->path);
             break;
         }
         const uint8_t *code_bytes = NULL;
@@ -1367,12 +1366,12 @@ static bool visit(store_conn *c, const address *only, const store_visitor *v, st
                 code_bytes = sqlite3_column_blob(code, 0);
                 code_len = (size_t)sqlite3_column_bytes(code, 0);
             } else {
-                ok = code_rc == SQLITE_DONE ? fail(err, "%s: the code of account %02x%02x%02x... is missing", c->s->path,
+                ok = code_rc == SQLITE_DONE ? store_fail(err, "%s: the code of account %02x%02x%02x... is missing", c->s->path,
                                                    a.b[0], a.b[1], a.b[2])
                                             : fail_db(err, c->db, c->s->path);
             }
         }
-        if (ok && v->account && !v->account(v->ctx, &a, &info, code_bytes, code_len)) ok = fail(err, "%s", "");
+        if (ok && v->account && !v->account(v->ctx, &a, &info, code_bytes, code_len)) ok = store_fail(err, "%s", "");
         sqlite3_reset(code);
         /* Slots of addresses before this one belong to no account (the store
          * never writes such rows); they are not part of the state. */
@@ -1384,15 +1383,15 @@ static bool visit(store_conn *c, const address *only, const store_visitor *v, st
                 uint8_t slot[32];
                 u256 value;
                 if (!column_fixed(slots, 1, slot, 32) || !column_u256(slots, 2, &value)) {
-                    ok = fail(err, "%s: malformed storage row", c->s->path);
+                    ok = store_fail(err, "%s: malformed storage row", c->s->path);
                     break;
                 }
                 u256 key = u256_load_be(slot);
-                if (!u256_is_zero(&value) && v->slot && !v->slot(v->ctx, &a, &key, &value)) ok = fail(err, "%s", "");
+                if (!u256_is_zero(&value) && v->slot && !v->slot(v->ctx, &a, &key, &value)) ok = store_fail(err, "%s", "");
             }
             slot_rc = sqlite3_step(slots);
         }
-        if (ok && v->account_end && !v->account_end(v->ctx, &a, &info)) ok = fail(err, "%s", "");
+        if (ok && v->account_end && !v->account_end(v->ctx, &a, &info)) ok = store_fail(err, "%s", "");
     }
     if (ok && rc != SQLITE_DONE) ok = fail_db(err, c->db, c->s->path);
     if (ok && slot_rc != SQLITE_ROW && slot_rc != SQLITE_DONE) ok = fail_db(err, c->db, c->s->path);

@@ -23,6 +23,10 @@ typedef struct {
     char msg[512];
 } store_error;
 
+/* Sets err (when not NULL) from a printf format, newlines made spaces so
+ * that the message stays one line; returns false. */
+bool store_fail(store_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 enum store_open_flags {
     STORE_OPEN_EXISTING = 0, /* fail when the file does not exist */
     STORE_OPEN_CREATE = 1,   /* create the file (and apply all migrations) */

@@ -40,7 +40,8 @@ static bool parse_count(const char *s, uint64_t min, uint64_t max, uint64_t *out
     return true;
 }
 
-/* Opens the database and a connection, or prints why not. */
+/* Opens the database and a connection, or prints why not (and leaves both
+ * NULL). */
 static bool open_db(const char *cmd, const char *path, int flags, store **s, store_conn **c)
 {
     store_error err;
@@ -53,6 +54,7 @@ static bool open_db(const char *cmd, const char *path, int flags, store **s, sto
     if (!*c) {
         cli_error(cmd, "%s", err.msg);
         store_close(*s);
+        *s = NULL;
         return false;
     }
     return true;
@@ -430,104 +432,91 @@ static bool run_fresh_reads(store *s, const char *db, const alloc_gen *g, enum r
     return true;
 }
 
-int cmd_bench_store(int argc, char **argv)
+/* bench-store's options; -1 to run, else the exit status. */
+static int bench_store_options(int argc, char **argv, alloc_gen *g, uint64_t *n_samples, const char **dir)
 {
     static const struct option longopts[] = {
         {"accounts", required_argument, NULL, OPT_ACCOUNTS}, {"slots", required_argument, NULL, OPT_SLOTS},
         {"samples", required_argument, NULL, OPT_SAMPLES},   {"dir", required_argument, NULL, OPT_DIR},
         {"help", no_argument, NULL, OPT_HELP},               {NULL, 0, NULL, 0},
     };
-    alloc_gen g = {.seed = 20240601, .accounts = 100000, .slots = 1000000};
-    uint64_t n_samples = 20000;
-    const char *dir = getenv("TMPDIR");
-    if (!dir || !*dir) dir = "/tmp";
     int opt;
     optind = 0;
     while ((opt = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
         switch (opt) {
         case OPT_ACCOUNTS:
-            if (!parse_count(optarg, 10, 100000000, &g.accounts))
+            if (!parse_count(optarg, 10, 100000000, &g->accounts))
                 return cli_usage_error("bench-store", "--accounts: expected 10..100000000, got '%s'", optarg);
             break;
         case OPT_SLOTS:
-            if (!parse_count(optarg, 10, 1000000000, &g.slots))
+            if (!parse_count(optarg, 10, 1000000000, &g->slots))
                 return cli_usage_error("bench-store", "--slots: expected 10..1000000000, got '%s'", optarg);
             break;
         case OPT_SAMPLES:
-            if (!parse_count(optarg, 100, 10000000, &n_samples))
+            if (!parse_count(optarg, 100, 10000000, n_samples))
                 return cli_usage_error("bench-store", "--samples: expected 100..10000000, got '%s'", optarg);
             break;
-        case OPT_DIR: dir = optarg; break;
+        case OPT_DIR: *dir = optarg; break;
         case OPT_HELP: print_usage("bench-store", CMD_BENCH_STORE_USAGE); return 0;
         default: return cli_option_error("bench-store", opt, argv);
         }
     }
     if (optind < argc) return cli_usage_error("bench-store", "unexpected argument '%s'", argv[optind]);
+    return -1;
+}
 
-    char work[4096], json[4200], db[4200];
-    snprintf(work, sizeof work, "%s/jitevm-bench-store-XXXXXX", dir);
-    if (!mkdtemp(work)) return cli_error("bench-store", "cannot create a directory in %s: %s", dir, strerror(errno));
-    snprintf(json, sizeof json, "%s/alloc.json", work);
-    snprintf(db, sizeof db, "%s/state.db", work);
-    int status = EXIT_ERROR;
-    store *s = NULL;
-    store_conn *c = NULL;
-    store_error err;
-    samples sm = {xmalloc(n_samples * sizeof(double)), 0};
-
-    printf("store benchmark: %" PRIu64 " accounts, %" PRIu64 " slots (in %s)\n", g.accounts, g.slots, work);
+/* Writes the generated alloc to `json`; its size in *size. */
+static bool bench_generate(const alloc_gen *g, const char *json, long *size)
+{
     FILE *f = fopen(json, "w");
     if (!f) {
         cli_error("bench-store", "%s: %s", json, strerror(errno));
-        goto out;
+        return false;
     }
     double t = monotonic_seconds();
-    bool written = alloc_gen_run(&g, f, NULL);
-    long size = ftell(f);
+    bool written = alloc_gen_run(g, f, NULL);
+    *size = ftell(f);
     if (fclose(f) != 0 || !written) {
         cli_error("bench-store", "%s: write error", json);
-        goto out;
+        return false;
     }
-    printf("  generated alloc JSON: %.1f MB in %.2f s\n", (double)size / 1e6, monotonic_seconds() - t);
+    printf("  generated alloc JSON: %.1f MB in %.2f s\n", (double)*size / 1e6, monotonic_seconds() - t);
+    return true;
+}
 
-    s = store_open(db, STORE_OPEN_CREATE, &err);
-    if (!s || !(c = store_connect(s, &err))) {
-        cli_error("bench-store", "%s", err.msg);
-        goto out;
-    }
+/* Imports the alloc into a new database and computes its state root. */
+static bool bench_import(const char *db, const char *json, long size)
+{
+    store *s;
+    store_conn *c;
+    if (!open_db("bench-store", db, STORE_OPEN_CREATE, &s, &c)) return false;
+    store_error err;
     import_stats st;
-    t = monotonic_seconds();
-    if (!alloc_import_file(c, json, NULL, &st, &err)) {
-        cli_error("bench-store", "%s", err.msg);
-        goto out;
+    double t = monotonic_seconds();
+    bool ok = alloc_import_file(c, json, NULL, &st, &err);
+    if (ok) {
+        double import_s = monotonic_seconds() - t;
+        printf("  import: %.2f s = %.0f accounts/s, %.0f slots/s (%.1f MB/s of JSON, one transaction)\n", import_s,
+               (double)st.accounts / import_s, (double)st.slots / import_s, (double)size / 1e6 / import_s);
     }
-    double import_s = monotonic_seconds() - t;
-    printf("  import: %.2f s = %.0f accounts/s, %.0f slots/s (%.1f MB/s of JSON, one transaction)\n", import_s,
-           (double)st.accounts / import_s, (double)st.slots / import_s, (double)size / 1e6 / import_s);
     t = monotonic_seconds();
     hash32 root;
-    if (!store_state_root(c, &root, &err)) {
-        cli_error("bench-store", "%s", err.msg);
-        goto out;
+    if (ok && (ok = store_state_root(c, &root, &err))) {
+        char root_hex[HEX_HASH_LEN];
+        hex_from_hash(&root, root_hex);
+        printf("  state root: %.2f s (%s)\n", monotonic_seconds() - t, root_hex);
     }
-    char root_hex[HEX_HASH_LEN];
-    hex_from_hash(&root, root_hex);
-    printf("  state root: %.2f s (%s)\n", monotonic_seconds() - t, root_hex);
+    if (!ok) cli_error("bench-store", "%s", err.msg);
     /* Closing every connection checkpoints the WAL into the database file,
-     * so that the reads below find the pages where a reopened database has
+     * so that the reads after find the pages where a reopened database has
      * them. */
-    store_disconnect(c);
-    store_close(s);
-    c = NULL;
-    s = store_open(db, STORE_OPEN_EXISTING, &err);
-    if (!s || !(c = store_connect(s, &err))) {
-        cli_error("bench-store", "%s", err.msg);
-        goto out;
-    }
-    struct stat sb;
-    printf("  database: %.1f MB\n", stat(db, &sb) == 0 ? (double)sb.st_size / 1e6 : 0.0);
-    printf("  random reads (state_backend)           median         p99\n");
-    size_t n_cold = n_samples / 20 < 1000 ? n_samples / 20 : 1000;
+    close_db(s, c);
+    return ok;
+}
+
+/* Reads on one connection, repeated (the pages in SQLite's cache). */
+static bool bench_warm_reads(store_conn *c, const alloc_gen *g, uint64_t n_samples, samples *sm)
+{
     /* Warm: the same reads done once before. "snapshot": inside
      * store_read_begin/end, where the account cache serves repeats of hot
      * accounts (here 1,000 read over and over). Code is not cached by the
@@ -547,32 +536,69 @@ int cmd_bench_store(int argc, char **argv)
         {"code, warm", READ_CODE, false, 0},
     };
     for (size_t i = 0; i < sizeof warm / sizeof warm[0]; i++) {
-        sm.n = 0;
-        if (!run_reads(c, &g, warm[i].kind, warm[i].snapshot, warm[i].hot, n_samples, &sm)) {
+        sm->n = 0;
+        if (!run_reads(c, g, warm[i].kind, warm[i].snapshot, warm[i].hot, n_samples, sm)) {
             cli_error("bench-store", "a generated %s is missing from the database", read_kind_names[warm[i].kind]);
-            goto out;
+            return false;
         }
-        report(warm[i].what, &sm);
+        report(warm[i].what, sm);
     }
-    store_disconnect(c);
-    c = NULL;
-    /* Code, the first read on a new connection (the OS cache warm). */
-    sm.n = 0;
-    if (!run_fresh_reads(s, db, &g, READ_CODE, false, n_cold, &sm)) {
+    return true;
+}
+
+/* The first read on a new connection: code with the OS cache warm, then
+ * accounts and slots with the page cache dropped. */
+static bool bench_cold_reads(store *s, const char *db, const alloc_gen *g, size_t n_cold, samples *sm)
+{
+    sm->n = 0;
+    if (!run_fresh_reads(s, db, g, READ_CODE, false, n_cold, sm)) {
         cli_error("bench-store", "code reads failed");
-        goto out;
+        return false;
     }
-    report("code, new connection", &sm);
+    report("code, new connection", sm);
     for (int kind = READ_ACCOUNT; kind <= READ_SLOT; kind++) {
-        sm.n = 0;
-        if (!run_fresh_reads(s, db, &g, (enum read_kind)kind, true, n_cold, &sm)) {
+        sm->n = 0;
+        if (!run_fresh_reads(s, db, g, (enum read_kind)kind, true, n_cold, sm)) {
             cli_error("bench-store", "cold reads failed");
-            goto out;
+            return false;
         }
         char what[64];
         snprintf(what, sizeof what, "%s, cold (page cache dropped)", read_kind_names[kind]);
-        report(what, &sm);
+        report(what, sm);
     }
+    return true;
+}
+
+int cmd_bench_store(int argc, char **argv)
+{
+    alloc_gen g = {.seed = 20240601, .accounts = 100000, .slots = 1000000};
+    uint64_t n_samples = 20000;
+    const char *dir = getenv("TMPDIR");
+    if (!dir || !*dir) dir = "/tmp";
+    int exit_status = bench_store_options(argc, argv, &g, &n_samples, &dir);
+    if (exit_status >= 0) return exit_status;
+
+    char work[4096], json[4200], db[4200];
+    snprintf(work, sizeof work, "%s/jitevm-bench-store-XXXXXX", dir);
+    if (!mkdtemp(work)) return cli_error("bench-store", "cannot create a directory in %s: %s", dir, strerror(errno));
+    snprintf(json, sizeof json, "%s/alloc.json", work);
+    snprintf(db, sizeof db, "%s/state.db", work);
+    int status = EXIT_ERROR;
+    store *s = NULL;
+    store_conn *c = NULL;
+    samples sm = {xmalloc(n_samples * sizeof(double)), 0};
+
+    printf("store benchmark: %" PRIu64 " accounts, %" PRIu64 " slots (in %s)\n", g.accounts, g.slots, work);
+    long size;
+    if (!bench_generate(&g, json, &size) || !bench_import(db, json, size)) goto out;
+    if (!open_db("bench-store", db, STORE_OPEN_EXISTING, &s, &c)) goto out;
+    struct stat sb;
+    printf("  database: %.1f MB\n", stat(db, &sb) == 0 ? (double)sb.st_size / 1e6 : 0.0);
+    printf("  random reads (state_backend)           median         p99\n");
+    if (!bench_warm_reads(c, &g, n_samples, &sm)) goto out;
+    store_disconnect(c);
+    c = NULL;
+    if (!bench_cold_reads(s, db, &g, n_samples / 20 < 1000 ? n_samples / 20 : 1000, &sm)) goto out;
     status = 0;
 out:
     store_disconnect(c);

@@ -78,7 +78,7 @@ static bool fail(char *err, size_t err_len, const char *fmt, ...)
     return false;
 }
 
-static bool parse_long(const char *s, long min, long max, long *out)
+bool parse_long(const char *s, long min, long max, long *out)
 {
     char *end;
     errno = 0;

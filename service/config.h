@@ -56,6 +56,9 @@ void rpc_config_ensure_token(rpc_config *cfg);
 bool parse_duration_ms(const char *s, uint64_t *ms);
 bool parse_size(const char *s, size_t *out);
 bool parse_listen(const char *s, char *host, size_t host_len, uint16_t *port);
+/* A decimal integer in [min, max], nothing else (the command line's counts
+ * share it). */
+bool parse_long(const char *s, long min, long max, long *out);
 /* Go's time.Duration formatting of a millisecond count ("5s", "500ms",
  * "1m30s"), as geth prints its timeouts. */
 void format_go_duration(uint64_t ms, char *out, size_t len);

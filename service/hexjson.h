@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 
+#include "base/hex.h"
 #include "base/types.h"
 #include "base/u256.h"
 
@@ -54,7 +55,7 @@ bool hj_get_array(const json_t *obj, const char *key, json_t **out, hj_error *er
 /* --- Formatting, "0x"-prefixed, lowercase. */
 #define HEX_HASH_LEN (2 + 64 + 1)
 #define HEX_ADDRESS_LEN (2 + 40 + 1)
-#define HEX_U256_LEN (2 + 64 + 1)
+#define HEX_U256_LEN HEX_QUANTITY_LEN
 void hex_from_hash(const hash32 *h, char out[HEX_HASH_LEN]);
 void hex_from_address(const address *a, char out[HEX_ADDRESS_LEN]);
 /* A quantity: minimal digits ("0x0" for zero). */

@@ -12,6 +12,7 @@
 #include "tools/bench.h"
 #include "cli.h"
 #include "cmd_store.h"
+#include "config.h"
 #include "base/fork.h"
 #include "jit/jit.h"
 #include "rpc/rpc_server.h"
@@ -37,16 +38,6 @@ static const command *find_command(const char *name);
 static void print_command_usage(FILE *out, const command *c)
 {
     fprintf(out, "Usage: jitevm %s %s\n", c->name, c->usage);
-}
-
-static bool parse_int(const char *s, long min, long max, long *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || end == s || *end || v < min || v > max) return false;
-    *out = v;
-    return true;
 }
 
 static bool parse_seconds(const char *s, double *out)
@@ -132,7 +123,7 @@ static int statetest_option(int opt, statetest_options *o, char **argv)
     case OPT_PENDING: o->pending_file = optarg; return 0;
     case OPT_NO_PENDING: o->pending_file = NULL; return 0;
     case OPT_JOBS:
-        if (!parse_int(optarg, 1, 1024, &jobs))
+        if (!parse_long(optarg, 1, 1024, &jobs))
             return cli_usage_error("statetest", "--jobs: expected 1..1024, got '%s'", optarg);
         o->jobs = (int)jobs;
         return 0;

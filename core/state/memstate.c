@@ -40,22 +40,106 @@ static uint64_t load64(const uint8_t *p)
     return v;
 }
 
-static uint64_t hash_address(const address *a)
+static inline uint64_t hash_address(const address *a)
 {
     uint32_t tail;
     memcpy(&tail, a->b + 16, 4);
     return mix64(load64(a->b) ^ mix64(load64(a->b + 8) ^ mix64(tail)));
 }
 
-static uint64_t hash_u256(const u256 *k)
+static inline uint64_t hash_u256(const u256 *k)
 {
     return mix64(k->w[0] ^ mix64(k->w[1] ^ mix64(k->w[2] ^ mix64(k->w[3]))));
 }
 
-static uint64_t hash_hash32(const hash32 *h)
+static inline uint64_t hash_hash32(const hash32 *h)
 {
     return load64(h->b) ^ load64(h->b + 8); /* already uniformly distributed */
 }
+
+static inline uint64_t hash_u64(const uint64_t *n) { return mix64(*n); }
+
+static inline bool address_eq(const address *a, const address *b) { return memcmp(a->b, b->b, 20) == 0; }
+static inline bool hash32_eq(const hash32 *a, const hash32 *b) { return memcmp(a->b, b->b, 32) == 0; }
+static inline bool u64_eq(const uint64_t *a, const uint64_t *b) { return *a == *b; }
+
+/* --- One open-addressing table, instantiated per entry type: linear
+ * probing in a power-of-two array that grows past LOAD_NUM/LOAD_DEN full.
+ * An entry type has a member `key` of type key_t; `entry_used` tells a
+ * used bucket from an empty one, and an all-zero entry is empty (new
+ * arrays are calloc'd); `entry_clear` empties a bucket. Everything is
+ * static inline so that each instance compiles to code as direct as a
+ * hand-written table. */
+#define DEFINE_OPEN_TABLE(T, entry_t, key_t, hash_key, key_eq, entry_used, entry_clear)                      \
+    typedef struct {                                                                                       \
+        entry_t *at;                                                                                       \
+        size_t cap; /* a power of two, or 0 */                                                             \
+        size_t count;                                                                                      \
+    } T;                                                                                                   \
+                                                                                                           \
+    /* The bucket holding `key`, or the empty one that ends its probe run. */                              \
+    static inline size_t T##_find(const T *t, const key_t *key)                                            \
+    {                                                                                                      \
+        size_t mask = t->cap - 1;                                                                          \
+        for (size_t i = hash_key(key) & mask;; i = (i + 1) & mask)                                         \
+            if (!entry_used(&t->at[i]) || key_eq(&t->at[i].key, key)) return i;                           \
+    }                                                                                                      \
+                                                                                                           \
+    static inline entry_t *T##_lookup(const T *t, const key_t *key)                                        \
+    {                                                                                                      \
+        if (t->count == 0) return NULL;                                                                    \
+        entry_t *e = &t->at[T##_find(t, key)];                                                             \
+        return entry_used(e) ? e : NULL;                                                                   \
+    }                                                                                                      \
+                                                                                                           \
+    static inline void T##_grow(T *t)                                                                      \
+    {                                                                                                      \
+        size_t cap = t->cap ? t->cap * 2 : MIN_CAPACITY;                                                   \
+        T bigger = {xcalloc(cap, sizeof(entry_t)), cap, t->count};                                         \
+        for (size_t i = 0; i < t->cap; i++)                                                                \
+            if (entry_used(&t->at[i])) bigger.at[T##_find(&bigger, &t->at[i].key)] = t->at[i];             \
+        free(t->at);                                                                                       \
+        *t = bigger;                                                                                       \
+    }                                                                                                      \
+                                                                                                           \
+    /* The entry of `key`. When it was absent (*fresh), the entry is new    \
+     * and counted, its key set: the caller makes it used. */                                              \
+    static inline entry_t *T##_insert(T *t, const key_t *key, bool *fresh)                                 \
+    {                                                                                                      \
+        size_t i = 0;                                                                                      \
+        if (t->cap) {                                                                                      \
+            i = T##_find(t, key);                                                                          \
+            *fresh = !entry_used(&t->at[i]);                                                               \
+            if (!*fresh) return &t->at[i];                                                                 \
+        }                                                                                                  \
+        if ((t->count + 1) * LOAD_DEN > t->cap * LOAD_NUM) {                                               \
+            T##_grow(t);                                                                                   \
+            i = T##_find(t, key);                                                                          \
+        }                                                                                                  \
+        *fresh = true;                                                                                     \
+        t->count++;                                                                                        \
+        t->at[i].key = *key;                                                                               \
+        return &t->at[i];                                                                                  \
+    }                                                                                                      \
+                                                                                                           \
+    /* Backward-shift deletion: pulls later members of the probe run into  \
+     * the hole so that every remaining key is still reachable from its    \
+     * home bucket. */                                                                                     \
+    static inline void T##_remove(T *t, entry_t *e)                                                        \
+    {                                                                                                      \
+        size_t mask = t->cap - 1, hole = (size_t)(e - t->at);                                              \
+        for (size_t i = (hole + 1) & mask; entry_used(&t->at[i]); i = (i + 1) & mask) {                    \
+            size_t home = hash_key(&t->at[i].key) & mask;                                                  \
+            /* The entry at i may move to the hole when its home is not     \
+             * within the cyclic range (hole, i]. */                                                       \
+            if (((i - home) & mask) >= ((i - hole) & mask)) {                                              \
+                t->at[hole] = t->at[i];                                                                    \
+                hole = i;                                                                                  \
+            }                                                                                              \
+        }                                                                                                  \
+        entry_clear(&t->at[hole]);                                                                         \
+        t->count--;                                                                                        \
+    }
 
 /* --- Storage: slot key -> non-zero value. A zero value marks an empty
  * bucket, which is why zero is never stored (zero means "unset"). */
@@ -65,127 +149,56 @@ typedef struct {
     u256 value;
 } slot;
 
-typedef struct {
-    slot *slots;
-    size_t cap; /* a power of two, or 0 */
-    size_t count;
-} storage_map;
-
-static size_t storage_find(const storage_map *m, const u256 *key)
-{
-    size_t mask = m->cap - 1;
-    for (size_t i = hash_u256(key) & mask;; i = (i + 1) & mask)
-        if (u256_is_zero(&m->slots[i].value) || u256_eq(&m->slots[i].key, key)) return i;
-}
-
-static void storage_grow(storage_map *m)
-{
-    storage_map bigger = {xcalloc(m->cap ? m->cap * 2 : MIN_CAPACITY, sizeof(slot)),
-                          m->cap ? m->cap * 2 : MIN_CAPACITY, m->count};
-    for (size_t i = 0; i < m->cap; i++)
-        if (!u256_is_zero(&m->slots[i].value))
-            bigger.slots[storage_find(&bigger, &m->slots[i].key)] = m->slots[i];
-    free(m->slots);
-    *m = bigger;
-}
+static inline bool slot_used(const slot *s) { return !u256_is_zero(&s->value); }
+static inline void slot_clear(slot *s) { s->value = u256_zero(); }
+DEFINE_OPEN_TABLE(storage_map, slot, u256, hash_u256, u256_eq, slot_used, slot_clear)
 
 static u256 storage_get(const storage_map *m, const u256 *key)
 {
     if (m->count == 0) return u256_zero();
-    return m->slots[storage_find(m, key)].value; /* zero when not found */
-}
-
-/* Backward-shift deletion: pulls later members of the probe run into the
- * hole so that every remaining key is still reachable from its home. */
-static void storage_remove_at(storage_map *m, size_t hole)
-{
-    size_t mask = m->cap - 1;
-    for (size_t i = (hole + 1) & mask; !u256_is_zero(&m->slots[i].value); i = (i + 1) & mask) {
-        size_t home = hash_u256(&m->slots[i].key) & mask;
-        /* The entry at i may move to the hole when its home is not within
-         * the cyclic range (hole, i]. */
-        if (((i - home) & mask) >= ((i - hole) & mask)) {
-            m->slots[hole] = m->slots[i];
-            hole = i;
-        }
-    }
-    m->slots[hole].value = u256_zero();
-    m->count--;
+    return m->at[storage_map_find(m, key)].value; /* zero when not found */
 }
 
 static void storage_set(storage_map *m, const u256 *key, const u256 *value)
 {
     if (u256_is_zero(value)) {
-        if (m->count == 0) return;
-        size_t i = storage_find(m, key);
-        if (!u256_is_zero(&m->slots[i].value)) storage_remove_at(m, i);
+        slot *s = storage_map_lookup(m, key);
+        if (s) storage_map_remove(m, s);
         return;
     }
-    if ((m->count + 1) * LOAD_DEN > m->cap * LOAD_NUM) storage_grow(m);
-    size_t i = storage_find(m, key);
-    if (u256_is_zero(&m->slots[i].value)) {
-        m->slots[i].key = *key;
-        m->count++;
-    }
-    m->slots[i].value = *value;
+    bool fresh;
+    storage_map_insert(m, key, &fresh)->value = *value;
 }
 
 /* --- Code store: code hash -> owned bytes. */
 
 typedef struct {
-    hash32 hash;
+    hash32 key;    /* the code hash */
     uint8_t *code; /* NULL marks an empty bucket; empty code is never stored */
     size_t len;
 } code_entry;
 
-typedef struct {
-    code_entry *entries;
-    size_t cap;
-    size_t count;
-} code_store;
-
-static size_t code_find(const code_store *s, const hash32 *h)
-{
-    size_t mask = s->cap - 1;
-    for (size_t i = hash_hash32(h) & mask;; i = (i + 1) & mask)
-        if (!s->entries[i].code || memcmp(s->entries[i].hash.b, h->b, 32) == 0) return i;
-}
-
-static void code_grow(code_store *s)
-{
-    code_store bigger = {xcalloc(s->cap ? s->cap * 2 : MIN_CAPACITY, sizeof(code_entry)),
-                         s->cap ? s->cap * 2 : MIN_CAPACITY, s->count};
-    for (size_t i = 0; i < s->cap; i++)
-        if (s->entries[i].code) bigger.entries[code_find(&bigger, &s->entries[i].hash)] = s->entries[i];
-    free(s->entries);
-    *s = bigger;
-}
-
-static const code_entry *code_lookup(const code_store *s, const hash32 *h)
-{
-    if (s->count == 0) return NULL;
-    const code_entry *e = &s->entries[code_find(s, h)];
-    return e->code ? e : NULL;
-}
+static inline bool code_entry_used(const code_entry *e) { return e->code != NULL; }
+static inline void code_entry_clear(code_entry *e) { e->code = NULL; }
+DEFINE_OPEN_TABLE(code_store, code_entry, hash32, hash_hash32, hash32_eq, code_entry_used, code_entry_clear)
 
 /* Stores a copy of the code unless code with that hash is already known. */
 static void code_add(code_store *s, const hash32 *h, const uint8_t *code, size_t len)
 {
-    if (len == 0 || code_lookup(s, h)) return;
-    if ((s->count + 1) * LOAD_DEN > s->cap * LOAD_NUM) code_grow(s);
-    code_entry *e = &s->entries[code_find(s, h)];
-    e->hash = *h;
+    if (len == 0) return;
+    bool fresh;
+    code_entry *e = code_store_insert(s, h, &fresh);
+    if (!fresh) return;
     e->code = xmalloc(len);
     memcpy(e->code, code, len);
     e->len = len;
-    s->count++;
 }
 
 /* --- Accounts. */
 
 typedef struct {
+    address key;
     bool used;
-    address addr;
     hash32 addr_hash; /* keccak(address): the account's key in the state trie */
     uint64_t nonce;
     u256 balance;
@@ -196,102 +209,43 @@ typedef struct {
     hash32 storage_root;
 } account;
 
-typedef struct {
-    account *accounts;
-    size_t cap;
-    size_t count;
-} account_map;
-
-static size_t account_find(const account_map *m, const address *a)
-{
-    size_t mask = m->cap - 1;
-    for (size_t i = hash_address(a) & mask;; i = (i + 1) & mask)
-        if (!m->accounts[i].used || memcmp(m->accounts[i].addr.b, a->b, 20) == 0) return i;
-}
-
-static void account_grow(account_map *m)
-{
-    account_map bigger = {xcalloc(m->cap ? m->cap * 2 : MIN_CAPACITY, sizeof(account)),
-                          m->cap ? m->cap * 2 : MIN_CAPACITY, m->count};
-    for (size_t i = 0; i < m->cap; i++)
-        if (m->accounts[i].used)
-            bigger.accounts[account_find(&bigger, &m->accounts[i].addr)] = m->accounts[i];
-    free(m->accounts);
-    *m = bigger;
-}
-
-static account *account_lookup(const account_map *m, const address *a)
-{
-    if (m->count == 0) return NULL;
-    account *acc = &m->accounts[account_find(m, a)];
-    return acc->used ? acc : NULL;
-}
+static inline bool account_used(const account *a) { return a->used; }
+static inline void account_clear(account *a) { a->used = false; }
+DEFINE_OPEN_TABLE(account_map, account, address, hash_address, address_eq, account_used, account_clear)
 
 /* The account at `a`, created empty (no code, no storage) when absent. */
 static account *account_get_or_create(account_map *m, const address *a)
 {
-    account *acc = account_lookup(m, a);
-    if (acc) return acc;
-    if ((m->count + 1) * LOAD_DEN > m->cap * LOAD_NUM) account_grow(m);
-    acc = &m->accounts[account_find(m, a)];
+    bool fresh;
+    account *acc = account_map_insert(m, a, &fresh);
+    if (!fresh) return acc;
     memset(acc, 0, sizeof *acc);
+    acc->key = *a;
     acc->used = true;
-    acc->addr = *a;
     keccak256(a->b, 20, acc->addr_hash.b);
     acc->code_hash = KECCAK_EMPTY;
-    m->count++;
     return acc;
 }
 
 static void account_remove(account_map *m, const address *a)
 {
-    if (m->count == 0) return;
-    size_t mask = m->cap - 1;
-    size_t hole = account_find(m, a);
-    if (!m->accounts[hole].used) return;
-    free(m->accounts[hole].storage.slots);
-    for (size_t i = (hole + 1) & mask; m->accounts[i].used; i = (i + 1) & mask) {
-        size_t home = hash_address(&m->accounts[i].addr) & mask;
-        if (((i - home) & mask) >= ((i - hole) & mask)) {
-            m->accounts[hole] = m->accounts[i];
-            hole = i;
-        }
-    }
-    m->accounts[hole].used = false;
-    m->count--;
+    account *acc = account_map_lookup(m, a);
+    if (!acc) return;
+    free(acc->storage.at);
+    account_map_remove(m, acc);
 }
 
 /* --- Block hashes: a small map number -> hash. */
 
 typedef struct {
-    uint64_t number;
+    uint64_t key; /* the block number */
     hash32 hash;
     bool used;
 } block_hash_entry;
 
-typedef struct {
-    block_hash_entry *entries;
-    size_t cap;
-    size_t count;
-} block_hash_map;
-
-static size_t block_hash_find(const block_hash_map *m, uint64_t number)
-{
-    size_t mask = m->cap - 1;
-    for (size_t i = mix64(number) & mask;; i = (i + 1) & mask)
-        if (!m->entries[i].used || m->entries[i].number == number) return i;
-}
-
-static void block_hash_grow(block_hash_map *m)
-{
-    block_hash_map bigger = {xcalloc(m->cap ? m->cap * 2 : MIN_CAPACITY, sizeof(block_hash_entry)),
-                             m->cap ? m->cap * 2 : MIN_CAPACITY, m->count};
-    for (size_t i = 0; i < m->cap; i++)
-        if (m->entries[i].used)
-            bigger.entries[block_hash_find(&bigger, m->entries[i].number)] = m->entries[i];
-    free(m->entries);
-    *m = bigger;
-}
+static inline bool block_hash_used(const block_hash_entry *e) { return e->used; }
+static inline void block_hash_clear(block_hash_entry *e) { e->used = false; }
+DEFINE_OPEN_TABLE(block_hash_map, block_hash_entry, uint64_t, hash_u64, u64_eq, block_hash_used, block_hash_clear)
 
 /* --- The memstate. */
 
@@ -307,11 +261,11 @@ void memstate_free(memstate *m)
 {
     if (!m) return;
     for (size_t i = 0; i < m->accounts.cap; i++)
-        if (m->accounts.accounts[i].used) free(m->accounts.accounts[i].storage.slots);
-    free(m->accounts.accounts);
-    for (size_t i = 0; i < m->codes.cap; i++) free(m->codes.entries[i].code);
-    free(m->codes.entries);
-    free(m->block_hashes.entries);
+        if (m->accounts.at[i].used) free(m->accounts.at[i].storage.at);
+    free(m->accounts.at);
+    for (size_t i = 0; i < m->codes.cap; i++) free(m->codes.at[i].code);
+    free(m->codes.at);
+    free(m->block_hashes.at);
     free(m);
 }
 
@@ -338,7 +292,7 @@ void memstate_put_account(memstate *m, const address *a, uint64_t nonce, const u
 void memstate_put_storage(memstate *m, const address *a, const u256 *key, const u256 *value)
 {
     account *acc =
-        u256_is_zero(value) ? account_lookup(&m->accounts, a) : account_get_or_create(&m->accounts, a);
+        u256_is_zero(value) ? account_map_lookup(&m->accounts, a) : account_get_or_create(&m->accounts, a);
     if (!acc) return;
     storage_set(&acc->storage, key, value);
     acc->storage_root_valid = false;
@@ -346,12 +300,9 @@ void memstate_put_storage(memstate *m, const address *a, const u256 *key, const 
 
 void memstate_set_block_hash(memstate *m, uint64_t number, const hash32 *hash)
 {
-    block_hash_map *bh = &m->block_hashes;
-    if ((bh->count + 1) * LOAD_DEN > bh->cap * LOAD_NUM) block_hash_grow(bh);
-    block_hash_entry *e = &bh->entries[block_hash_find(bh, number)];
-    if (!e->used) bh->count++;
+    bool fresh;
+    block_hash_entry *e = block_hash_map_insert(&m->block_hashes, &number, &fresh);
     e->used = true;
-    e->number = number;
     e->hash = *hash;
 }
 
@@ -361,7 +312,7 @@ size_t memstate_account_count(const memstate *m) { return m->accounts.count; }
 
 static bool backend_get_account(void *ctx, const address *addr, account_info *out)
 {
-    const account *acc = account_lookup(&((memstate *)ctx)->accounts, addr);
+    const account *acc = account_map_lookup(&((memstate *)ctx)->accounts, addr);
     if (!acc) return false;
     out->nonce = acc->nonce;
     out->balance = acc->balance;
@@ -377,7 +328,7 @@ static bool backend_get_code(void *ctx, const hash32 *code_hash, const uint8_t *
         *len = 0;
         return true;
     }
-    const code_entry *e = code_lookup(&((memstate *)ctx)->codes, code_hash);
+    const code_entry *e = code_store_lookup(&((memstate *)ctx)->codes, code_hash);
     if (!e) return false;
     *code = e->code;
     *len = e->len;
@@ -386,23 +337,21 @@ static bool backend_get_code(void *ctx, const hash32 *code_hash, const uint8_t *
 
 static void backend_get_storage(void *ctx, const address *addr, const u256 *key, u256 *out)
 {
-    const account *acc = account_lookup(&((memstate *)ctx)->accounts, addr);
+    const account *acc = account_map_lookup(&((memstate *)ctx)->accounts, addr);
     *out = acc ? storage_get(&acc->storage, key) : u256_zero();
 }
 
 static bool backend_get_block_hash(void *ctx, uint64_t number, hash32 *out)
 {
-    const block_hash_map *bh = &((memstate *)ctx)->block_hashes;
-    if (bh->count == 0) return false;
-    const block_hash_entry *e = &bh->entries[block_hash_find(bh, number)];
-    if (!e->used) return false;
+    const block_hash_entry *e = block_hash_map_lookup(&((memstate *)ctx)->block_hashes, &number);
+    if (!e) return false;
     *out = e->hash;
     return true;
 }
 
 static bool backend_has_storage(void *ctx, const address *addr)
 {
-    const account *acc = account_lookup(&((memstate *)ctx)->accounts, addr);
+    const account *acc = account_map_lookup(&((memstate *)ctx)->accounts, addr);
     return acc && acc->storage.count > 0; /* only non-zero values are stored */
 }
 
@@ -482,12 +431,12 @@ static void compute_storage_root(const storage_map *s, hash32 *root)
     bytebuf rlp = {0};
     size_t n = 0;
     for (size_t i = 0; i < s->cap; i++) {
-        if (u256_is_zero(&s->slots[i].value)) continue;
+        if (!slot_used(&s->at[i])) continue;
         uint8_t be[32];
-        u256_store_be(be, &s->slots[i].key);
+        u256_store_be(be, &s->at[i].key);
         keccak256(be, 32, leaves[n].key);
         rlp.len = 0;
-        rlp_put_u256(&rlp, &s->slots[i].value);
+        rlp_put_u256(&rlp, &s->at[i].value);
         leaf_set_value(&leaves[n++], &rlp);
     }
     root_of_leaves(leaves, n, root);
@@ -511,7 +460,7 @@ void memstate_root(memstate *m, hash32 *root)
     bytebuf rlp = {0};
     size_t n = 0;
     for (size_t i = 0; i < am->cap; i++) {
-        account *acc = &am->accounts[i];
+        account *acc = &am->at[i];
         if (!acc->used) continue;
         memcpy(leaves[n].key, acc->addr_hash.b, 32);
         encode_account(acc, &rlp);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/hex.h"
 #include "base/keccak.h"
 
 bool perr_set(param_error *e, const char *fmt, ...)
@@ -40,41 +41,41 @@ static bool type_error(param_error *e, const field_ctx *where, const char *reaso
     return perr_set(e, "json: cannot unmarshal %s into Go value of type %s", reason, go_type);
 }
 
-static int hex_val(char c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
-static bool has_prefix(const char *s) { return s[0] == '0' && (s[1] == 'x' || s[1] == 'X'); }
+/* geth's hexutil: "0x" required, no leading zeros, the length checked
+ * before the digits. */
+#define RPC_QUANTITY (HEX_NO_LEADING_ZEROS | HEX_LENGTH_FIRST)
+/* checkText: "" is empty, a length error before a bad digit. */
+#define RPC_BYTES (HEX_EMPTY_OK | HEX_LENGTH_FIRST)
 
 /* hexutil's checkNumberText and digit decoding: NULL on success, else the
- * reason. `max_digits` is 64 (256 bits) or 16 (64 bits). */
-static const char *quantity_digits(const char *s, size_t max_digits, u256 *out)
+ * reason. `bits` is 256 or 64. */
+static const char *quantity_digits(const char *s, unsigned bits, u256 *out)
 {
-    if (!*s) return "empty hex string";
-    if (!has_prefix(s)) return "hex string without 0x prefix";
-    const char *d = s + 2;
-    size_t n = strlen(d);
-    if (n == 0) return "hex string \"0x\"";
-    if (n > 1 && d[0] == '0') return "hex number with leading zero digits";
-    if (n > max_digits) return max_digits == 16 ? "hex number > 64 bits" : "hex number > 256 bits";
-    *out = u256_zero();
-    for (size_t i = 0; i < n; i++) {
-        int v = hex_val(d[i]);
-        if (v < 0) return "invalid hex string";
-        unsigned bit = 4 * (unsigned)(n - 1 - i);
-        out->w[bit / 64] |= (uint64_t)v << (bit % 64);
+    switch (hex_parse_quantity(s, strlen(s), RPC_QUANTITY, bits, out, NULL)) {
+    case HEX_OK: return NULL;
+    case HEX_EMPTY: return "empty hex string";
+    case HEX_NO_PREFIX: return "hex string without 0x prefix";
+    case HEX_NO_DIGITS: return "hex string \"0x\"";
+    case HEX_LEADING_ZERO: return "hex number with leading zero digits";
+    case HEX_TOO_BIG: return bits == 64 ? "hex number > 64 bits" : "hex number > 256 bits";
+    default: return "invalid hex string";
     }
-    return NULL;
+}
+
+/* checkText's reasons for a byte string or fixed-size value. */
+static const char *text_reason(enum hex_status st)
+{
+    switch (st) {
+    case HEX_NO_PREFIX: return "hex string without 0x prefix";
+    case HEX_ODD_LENGTH: return "hex string of odd length";
+    default: return "invalid hex string";
+    }
 }
 
 bool p_u256(const json_t *v, const field_ctx *where, u256 *out, param_error *e)
 {
     if (!json_is_string(v)) return type_error(e, where, "non-string", "*hexutil.Big");
-    const char *reason = quantity_digits(json_string_value(v), 64, out);
+    const char *reason = quantity_digits(json_string_value(v), 256, out);
     return reason ? type_error(e, where, reason, "*hexutil.Big") : true;
 }
 
@@ -82,50 +83,19 @@ bool p_u64(const json_t *v, const field_ctx *where, uint64_t *out, param_error *
 {
     if (!json_is_string(v)) return type_error(e, where, "non-string", "hexutil.Uint64");
     u256 w;
-    const char *reason = quantity_digits(json_string_value(v), 16, &w);
+    const char *reason = quantity_digits(json_string_value(v), 64, &w);
     if (reason) return type_error(e, where, reason, "hexutil.Uint64");
     *out = w.w[0];
-    return true;
-}
-
-/* hexutil's checkText with the prefix required; NULL or the reason. */
-static const char *check_text(const char *s, const char **digits, size_t *n)
-{
-    if (!*s) {
-        *digits = s;
-        *n = 0;
-        return NULL;
-    }
-    if (!has_prefix(s)) return "hex string without 0x prefix";
-    *digits = s + 2;
-    *n = strlen(s + 2);
-    if (*n % 2) return "hex string of odd length";
-    return NULL;
-}
-
-static bool decode_digits(const char *d, size_t n, uint8_t *out)
-{
-    for (size_t i = 0; i < n / 2; i++) {
-        int hi = hex_val(d[2 * i]), lo = hex_val(d[2 * i + 1]);
-        if (hi < 0 || lo < 0) return false;
-        out[i] = (uint8_t)(hi << 4 | lo);
-    }
     return true;
 }
 
 bool p_bytes(const json_t *v, const field_ctx *where, bytebuf *out, param_error *e)
 {
     if (!json_is_string(v)) return type_error(e, where, "non-string", "hexutil.Bytes");
-    const char *d;
-    size_t n;
-    const char *reason = check_text(json_string_value(v), &d, &n);
-    if (reason) return type_error(e, where, reason, "hexutil.Bytes");
+    const char *s = json_string_value(v);
     out->len = 0;
-    if (n == 0) return true;
-    bytebuf_reserve(out, n / 2);
-    if (!decode_digits(d, n, out->data)) return type_error(e, where, "invalid hex string", "hexutil.Bytes");
-    out->len = n / 2;
-    return true;
+    enum hex_status st = hex_parse_bytes(s, strlen(s), RPC_BYTES, out, NULL);
+    return st == HEX_OK ? true : type_error(e, where, text_reason(st), "hexutil.Bytes");
 }
 
 /* UnmarshalFixedText: `wrapped` says whether hexutil's own errors become
@@ -133,16 +103,14 @@ bool p_bytes(const json_t *v, const field_ctx *where, bytebuf *out, param_error 
 static bool fixed_text(const char *s, uint8_t *out, size_t size, const char *type_name, const field_ctx *where,
                        bool wrapped, param_error *e)
 {
-    const char *d;
-    size_t n;
-    const char *reason = check_text(s, &d, &n);
-    if (!reason && n != 2 * size)
-        return perr_set(e, "hex string has length %zu, want %zu for %s", n, 2 * size,
+    hex_detail detail;
+    enum hex_status st = hex_parse_fixed(s, strlen(s), RPC_BYTES, out, size, &detail);
+    if (st == HEX_OK) return true;
+    if (st == HEX_WRONG_LENGTH)
+        return perr_set(e, "hex string has length %zu, want %zu for %s", detail.digits, 2 * size,
                         wrapped ? type_name : type_name + strlen("common."));
-    if (!reason && !decode_digits(d, n, out)) reason = "invalid hex string";
-    if (!reason) return true;
-    if (wrapped) return type_error(e, where, reason, type_name);
-    return perr_set(e, "%s", reason);
+    if (wrapped) return type_error(e, where, text_reason(st), type_name);
+    return perr_set(e, "%s", text_reason(st));
 }
 
 bool p_address(const json_t *v, const field_ctx *where, address *out, param_error *e)
@@ -189,7 +157,7 @@ static bool block_number_text(const char *s, block_selector *out, const char *to
 {
     if (block_tag_name(s, out)) return true;
     u256 n;
-    const char *reason = quantity_digits(s, 16, &n);
+    const char *reason = quantity_digits(s, 64, &n);
     if (reason) return perr_set(e, "%s", reason);
     if (n.w[0] > INT64_MAX) return perr_set(e, "%s", too_high);
     out->tag = BLOCK_NUMBER;
@@ -405,12 +373,8 @@ const bytebuf *call_args_data(const call_args *a)
 
 void address_checksum(const address *a, char out[43])
 {
-    static const char digits[] = "0123456789abcdef";
     char lower[40];
-    for (int i = 0; i < 20; i++) {
-        lower[2 * i] = digits[a->b[i] >> 4];
-        lower[2 * i + 1] = digits[a->b[i] & 15];
-    }
+    hex_encode(a->b, 20, lower);
     uint8_t h[32];
     keccak256(lower, 40, h);
     out[0] = '0';

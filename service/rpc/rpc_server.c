@@ -687,6 +687,191 @@ static void stop_workers(server *s, int started)
     }
 }
 
+/* The process-wide setup before any thread: logging, libsodium, the
+ * jansson hash seed, SQLite's memory statistics, the admin token. */
+static bool init_process(rpc_config *cfg)
+{
+    log_set_level(cfg->log_level);
+    if (sodium_init() < 0) {
+        log_error("libsodium failed to initialise");
+        return false;
+    }
+    json_object_seed(0); /* before any thread: jansson's hash seed */
+    /* SQLite's memory statistics take a process-wide mutex on every
+     * allocation; the polling threads and workers would contend for it.
+     * (Only possible before SQLite initialises, i.e. before the store opens.) */
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    if (cfg->admin) rpc_config_ensure_token(cfg);
+    return true;
+}
+
+/* The database, its chain configuration and the program store; *main_conn
+ * is the connection kept for the startup log. */
+static bool open_database(server *s, store_conn **main_conn)
+{
+    store_error se;
+    s->db = store_open(s->cfg->db_path, STORE_OPEN_EXISTING, &se);
+    if (!s->db) {
+        log_error("cannot open the database: %s", se.msg);
+        return false;
+    }
+    *main_conn = store_connect(s->db, &se);
+    if (!*main_conn || !store_get_chain_config(*main_conn, &s->chain, &se)) {
+        log_error("cannot read the database: %s", se.msg);
+        if (*main_conn) store_disconnect(*main_conn);
+        store_close(s->db);
+        return false;
+    }
+    if (!open_programs(s)) {
+        store_disconnect(*main_conn);
+        store_close(s->db);
+        return false;
+    }
+    return true;
+}
+
+/* Signals go to the main thread only (sigwait in cmd_serve); the locks,
+ * the request queue and the worker table. */
+static void init_server_state(server *s, sigset_t *sigs)
+{
+    sigemptyset(sigs);
+    sigaddset(sigs, SIGINT);
+    sigaddset(sigs, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    pthread_mutex_init(&s->runners_lock, NULL);
+    struct sigaction sa = {.sa_handler = on_inline_budget, .sa_flags = SA_RESTART};
+    sigemptyset(&sa.sa_mask);
+    sigaction(INLINE_BUDGET_SIGNAL, &sa, NULL);
+    pthread_mutex_init(&s->queue_lock, NULL);
+    pthread_cond_init(&s->queue_cond, NULL);
+    pthread_mutex_init(&s->watch_lock, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&s->watch_cond, &ca);
+    pthread_condattr_destroy(&ca);
+    s->queue_cap = s->cfg->queue_size;
+    s->queue = xcalloc((size_t)s->queue_cap, sizeof *s->queue);
+    s->n_workers = s->cfg->workers;
+    s->workers = xcalloc((size_t)s->n_workers, sizeof *s->workers);
+}
+
+/* Starts the workers, each with its own database connection; *started
+ * counts those running (to be joined), also on failure. */
+static bool start_workers(server *s, int *started)
+{
+    store_error se;
+    bool ok = true;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, WORKER_STACK_SIZE);
+    for (int i = 0; ok && i < s->n_workers; i++) {
+        worker *w = &s->workers[i];
+        w->srv = s;
+        w->ctx.cfg = s->cfg;
+        w->ctx.chain = s->chain;
+        w->ctx.abort_flag = &w->abort_flag;
+        w->ctx.shutting_down = &s->abort_all;
+        w->ctx.arm_timeout = arm_timeout;
+        w->ctx.disarm_timeout = disarm_timeout;
+        w->ctx.owner = w;
+        w->ctx.conn = store_connect(s->db, &se);
+        if (!w->ctx.conn) {
+            log_error("cannot open a database connection: %s", se.msg);
+            ok = false;
+        } else if (pthread_create(&w->thread, &attr, worker_main, w) != 0) {
+            log_error("cannot start worker thread %d: %s", i, strerror(errno));
+            store_disconnect(w->ctx.conn);
+            w->ctx.conn = NULL;
+            ok = false;
+        } else {
+            (*started)++;
+        }
+    }
+    pthread_attr_destroy(&attr);
+    return ok;
+}
+
+/* The HTTP daemon on the configured address. */
+static bool start_daemon(server *s)
+{
+    const rpc_config *cfg = s->cfg;
+    char err[512];
+    struct sockaddr_storage addr;
+    bool v6;
+    if (!resolve_listen(cfg, &addr, &v6, err, sizeof err)) {
+        log_error("%s", err);
+        return false;
+    }
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC |
+                     (v6 ? MHD_USE_IPv6 : 0);
+    /* The per-connection memory pool is cleared for every request and only
+     * holds headers (bodies arrive in chunks): a small one is cheaper. */
+    s->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+                                 MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->http_threads,
+                                 MHD_OPTION_THREAD_STACK_SIZE, (size_t)WORKER_STACK_SIZE, MHD_OPTION_CONNECTION_LIMIT,
+                                 (unsigned)cfg->max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
+                                 (unsigned)cfg->idle_timeout_s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+                                 MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)8192, MHD_OPTION_END);
+    if (!s->daemon) {
+        log_error("cannot listen on %s: %s", cfg->listen, errno ? strerror(errno) : "libmicrohttpd refused to start");
+        return false;
+    }
+    return true;
+}
+
+/* After SIGINT/SIGTERM: no new connections; the requests in flight get
+ * the shutdown timeout, then are aborted. *started is 0 when the workers
+ * had to be joined here. */
+static void drain(server *s, int sig, int *started)
+{
+    atomic_store(&s->draining, true);
+    metrics_set_draining(true);
+    log_notice("%s received: no new connections; finishing %d requests in flight", sig == SIGINT ? "SIGINT" : "SIGTERM",
+             atomic_load(&s->inflight));
+    MHD_socket listen_fd = MHD_quiesce_daemon(s->daemon);
+    if (listen_fd != MHD_INVALID_SOCKET) close(listen_fd);
+    if (!wait_idle(s, s->cfg->shutdown_timeout_ms)) {
+        /* Every call still running or queued is aborted and answered so;
+         * the workers are joined so that no connection stays suspended,
+         * then the answers get a moment to be sent. */
+        log_warn("requests still running after the shutdown timeout: aborting them");
+        pthread_mutex_lock(&s->watch_lock);
+        s->abort_all = true;
+        for (int i = 0; i < s->n_workers; i++) s->workers[i].abort_flag = 1;
+        pthread_mutex_unlock(&s->watch_lock);
+        stop_workers(s, *started);
+        *started = 0;
+        wait_idle(s, 2000);
+    }
+    MHD_stop_daemon(s->daemon);
+    s->daemon = NULL;
+}
+
+/* Stops whatever was started, in order: the daemon (joining its polling
+ * threads), the workers, the watchdog; then the stores. */
+static void shut_down(server *s, int started, bool watchdog_started, store_conn *main_conn)
+{
+    if (s->daemon) MHD_stop_daemon(s->daemon);
+    stop_workers(s, started);
+    inline_runners_free(s);
+    if (watchdog_started) {
+        pthread_mutex_lock(&s->watch_lock);
+        s->watch_stop = true;
+        pthread_cond_signal(&s->watch_cond);
+        pthread_mutex_unlock(&s->watch_lock);
+        pthread_join(s->watchdog, NULL);
+    }
+    if (main_conn) store_disconnect(main_conn);
+    close_programs(s); /* no call runs any more; compilations still queued keep nothing */
+    store_close(s->db);
+    free(s->queue);
+    free(s->workers);
+    metrics_free();
+}
+
 int cmd_serve(int argc, char **argv)
 {
     static rpc_config cfg;
@@ -701,121 +886,27 @@ int cmd_serve(int argc, char **argv)
         rpc_config_usage(stdout);
         return 0;
     }
-    log_set_level(cfg.log_level);
-    if (sodium_init() < 0) {
-        log_error("libsodium failed to initialise");
-        return 1;
-    }
-    json_object_seed(0); /* before any thread: jansson's hash seed */
-    /* SQLite's memory statistics take a process-wide mutex on every
-     * allocation; the polling threads and workers would contend for it.
-     * (Only possible before SQLite initialises, i.e. before the store opens.) */
-    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
-    if (cfg.admin) rpc_config_ensure_token(&cfg);
+    if (!init_process(&cfg)) return 1;
 
     server s = {.cfg = &cfg};
     crypto_generichash(s.token_hash, sizeof s.token_hash, (const uint8_t *)cfg.admin_token, strlen(cfg.admin_token),
                        NULL, 0);
-    store_error se;
-    s.db = store_open(cfg.db_path, STORE_OPEN_EXISTING, &se);
-    if (!s.db) {
-        log_error("cannot open the database: %s", se.msg);
-        return 1;
-    }
-    store_conn *main_conn = store_connect(s.db, &se);
-    if (!main_conn || !store_get_chain_config(main_conn, &s.chain, &se)) {
-        log_error("cannot read the database: %s", se.msg);
-        if (main_conn) store_disconnect(main_conn);
-        store_close(s.db);
-        return 1;
-    }
-    if (!open_programs(&s)) {
-        store_disconnect(main_conn);
-        store_close(s.db);
-        return 1;
-    }
+    store_conn *main_conn = NULL;
+    if (!open_database(&s, &main_conn)) return 1;
     metrics_init(rpc_method_names(), rpc_n_methods);
     s.inline_ctx = (rpc_ctx){.cfg = &cfg, .chain = s.chain};
-
-    /* Signals are taken by the main thread only (sigwait below). */
     sigset_t sigs;
-    sigemptyset(&sigs);
-    sigaddset(&sigs, SIGINT);
-    sigaddset(&sigs, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
-    signal(SIGPIPE, SIG_IGN);
-
-    pthread_mutex_init(&s.runners_lock, NULL);
-    struct sigaction sa = {.sa_handler = on_inline_budget, .sa_flags = SA_RESTART};
-    sigemptyset(&sa.sa_mask);
-    sigaction(INLINE_BUDGET_SIGNAL, &sa, NULL);
-    pthread_mutex_init(&s.queue_lock, NULL);
-    pthread_cond_init(&s.queue_cond, NULL);
-    pthread_mutex_init(&s.watch_lock, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&s.watch_cond, &ca);
-    pthread_condattr_destroy(&ca);
-    s.queue_cap = cfg.queue_size;
-    s.queue = xcalloc((size_t)s.queue_cap, sizeof *s.queue);
-    s.n_workers = cfg.workers;
-    s.workers = xcalloc((size_t)s.n_workers, sizeof *s.workers);
+    init_server_state(&s, &sigs);
 
     int status = 1, started = 0;
     bool watchdog_started = false;
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setstacksize(&attr, WORKER_STACK_SIZE);
-    for (int i = 0; i < s.n_workers; i++) {
-        worker *w = &s.workers[i];
-        w->srv = &s;
-        w->ctx.cfg = &cfg;
-        w->ctx.chain = s.chain;
-        w->ctx.abort_flag = &w->abort_flag;
-        w->ctx.shutting_down = &s.abort_all;
-        w->ctx.arm_timeout = arm_timeout;
-        w->ctx.disarm_timeout = disarm_timeout;
-        w->ctx.owner = w;
-        w->ctx.conn = store_connect(s.db, &se);
-        if (!w->ctx.conn) {
-            log_error("cannot open a database connection: %s", se.msg);
-            goto out;
-        }
-        if (pthread_create(&w->thread, &attr, worker_main, w) != 0) {
-            log_error("cannot start worker thread %d: %s", i, strerror(errno));
-            store_disconnect(w->ctx.conn);
-            w->ctx.conn = NULL;
-            goto out;
-        }
-        started++;
-    }
+    if (!start_workers(&s, &started)) goto out;
     if (pthread_create(&s.watchdog, NULL, watchdog_main, &s) != 0) {
         log_error("cannot start the watchdog thread");
         goto out;
     }
     watchdog_started = true;
-
-    struct sockaddr_storage addr;
-    bool v6;
-    if (!resolve_listen(&cfg, &addr, &v6, err, sizeof err)) {
-        log_error("%s", err);
-        goto out;
-    }
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC |
-                     (v6 ? MHD_USE_IPv6 : 0);
-    /* The per-connection memory pool is cleared for every request and only
-     * holds headers (bodies arrive in chunks): a small one is cheaper. */
-    s.daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, &s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
-                                MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg.http_threads,
-                                MHD_OPTION_THREAD_STACK_SIZE, (size_t)WORKER_STACK_SIZE, MHD_OPTION_CONNECTION_LIMIT,
-                                (unsigned)cfg.max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
-                                (unsigned)cfg.idle_timeout_s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, &s,
-                                MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)8192, MHD_OPTION_END);
-    if (!s.daemon) {
-        log_error("cannot listen on %s: %s", cfg.listen, errno ? strerror(errno) : "libmicrohttpd refused to start");
-        goto out;
-    }
+    if (!start_daemon(&s)) goto out;
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(s.daemon, MHD_DAEMON_INFO_BIND_PORT);
     log_startup(&s, info ? info->port : cfg.listen_port, main_conn);
     store_disconnect(main_conn);
@@ -823,46 +914,10 @@ int cmd_serve(int argc, char **argv)
 
     int sig = 0;
     sigwait(&sigs, &sig);
-    atomic_store(&s.draining, true);
-    metrics_set_draining(true);
-    log_notice("%s received: no new connections; finishing %d requests in flight", sig == SIGINT ? "SIGINT" : "SIGTERM",
-             atomic_load(&s.inflight));
-    MHD_socket listen_fd = MHD_quiesce_daemon(s.daemon);
-    if (listen_fd != MHD_INVALID_SOCKET) close(listen_fd);
-    if (!wait_idle(&s, cfg.shutdown_timeout_ms)) {
-        /* Every call still running or queued is aborted and answered so;
-         * the workers are joined so that no connection stays suspended,
-         * then the answers get a moment to be sent. */
-        log_warn("requests still running after the shutdown timeout: aborting them");
-        pthread_mutex_lock(&s.watch_lock);
-        s.abort_all = true;
-        for (int i = 0; i < s.n_workers; i++) s.workers[i].abort_flag = 1;
-        pthread_mutex_unlock(&s.watch_lock);
-        stop_workers(&s, started);
-        started = 0;
-        wait_idle(&s, 2000);
-    }
-    MHD_stop_daemon(s.daemon);
-    s.daemon = NULL;
+    drain(&s, sig, &started);
     status = 0;
 out:
-    if (s.daemon) MHD_stop_daemon(s.daemon); /* joins the polling threads */
-    stop_workers(&s, started);
-    inline_runners_free(&s);
-    if (watchdog_started) {
-        pthread_mutex_lock(&s.watch_lock);
-        s.watch_stop = true;
-        pthread_cond_signal(&s.watch_cond);
-        pthread_mutex_unlock(&s.watch_lock);
-        pthread_join(s.watchdog, NULL);
-    }
-    pthread_attr_destroy(&attr);
-    if (main_conn) store_disconnect(main_conn);
-    close_programs(&s); /* no call runs any more; compilations still queued keep nothing */
-    store_close(s.db);
-    free(s.queue);
-    free(s.workers);
-    metrics_free();
+    shut_down(&s, started, watchdog_started, main_conn);
     if (status == 0) log_notice("stopped cleanly");
     return status;
 }
