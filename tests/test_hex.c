@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "testlib.h"
 #include "base/hex.h"
 #include "hexjson.h"
 
@@ -303,11 +304,4 @@ static Suite *hex_suite(void)
     return s;
 }
 
-int main(void)
-{
-    SRunner *sr = srunner_create(hex_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed > 0 ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+int main(void) { return test_main(hex_suite()); }
