@@ -3,6 +3,8 @@
 # missing. Needs root (or sudo) only when something must be installed.
 set -e
 PACKAGES="build-essential pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev libsodium-dev check libsecp256k1-dev libgmp-dev libssl-dev curl"
+# libcurl: the upstream JSON-RPC client of live-chain mode (serve --fork-url).
+PACKAGES="$PACKAGES libcurl4-openssl-dev"
 missing=""
 for p in $PACKAGES; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

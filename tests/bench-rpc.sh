@@ -10,7 +10,7 @@
 #
 # Usage: sh tests/bench-rpc.sh [path/to/jitevm]
 # Environment: BENCH_SECONDS (per run, default 5), BENCH_ROUNDS (runs per
-# row and server, the best counts; default 2), ANVIL_VERSION (default 1.7.1).
+# row and server, the best counts; default 3), ANVIL_VERSION (default 1.7.1).
 JITEVM=${1:-build/jitevm}
 case $JITEVM in /*) ;; *) JITEVM=$(pwd)/$JITEVM ;; esac
 SECONDS_PER_RUN=${BENCH_SECONDS:-5}
