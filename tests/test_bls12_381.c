@@ -1952,43 +1952,16 @@ START_TEST(test_encoding_rules)
 }
 END_TEST
 
-static Suite *bls12_381_suite(void)
-{
-    Suite *s = suite_create("bls12_381");
-    TCase *fields = tcase_create("fields");
-    tcase_add_test(fields, test_fp_encoding);
-    tcase_add_test(fields, test_fp_arithmetic_matches_gmp);
-    tcase_add_test(fields, test_fp2_laws);
-    tcase_add_test(fields, test_fp12_laws_and_frobenius);
-    suite_add_tcase(s, fields);
-    TCase *groups = tcase_create("groups");
-    tcase_set_timeout(groups, 60);
-    tcase_add_test(groups, test_generators);
-    tcase_add_test(groups, test_g1_group_laws);
-    tcase_add_test(groups, test_g2_group_laws);
-    tcase_add_test(groups, test_scalar_mul_matches_repeated_addition);
-    tcase_add_test(groups, test_subgroup_checks_match_order_check);
-    tcase_add_test(groups, test_g2_psi_and_clear_cofactor);
-    tcase_add_test(groups, test_msm_matches_sum_of_products);
-    tcase_add_test(groups, test_compressed_points);
-    suite_add_tcase(s, groups);
-    TCase *pairing = tcase_create("pairing");
-    tcase_set_timeout(pairing, 60);
-    tcase_add_test(pairing, test_pairing_bilinear_and_non_degenerate);
-    tcase_add_test(pairing, test_mapped_points_are_in_the_groups);
-    suite_add_tcase(s, pairing);
-    TCase *precompiles = tcase_create("precompiles");
-    tcase_set_timeout(precompiles, 60);
-    tcase_add_test(precompiles, test_published_vectors);
-    tcase_add_test(precompiles, test_failing_vectors);
-    tcase_add_test(precompiles, test_point_evaluation_vectors);
-    tcase_add_test(precompiles, test_gas);
-    tcase_add_test(precompiles, test_encoding_rules);
-    suite_add_tcase(s, precompiles);
-    return s;
-}
-
 int main(void)
 {
-    return test_main(bls12_381_suite());
+    return test_run("bls12_381", (test_group[]){
+        TEST_GROUP("fields", 0, test_fp_encoding, test_fp_arithmetic_matches_gmp, test_fp2_laws,
+            test_fp12_laws_and_frobenius),
+        TEST_GROUP("groups", 60, test_generators, test_g1_group_laws, test_g2_group_laws,
+            test_scalar_mul_matches_repeated_addition, test_subgroup_checks_match_order_check,
+            test_g2_psi_and_clear_cofactor, test_msm_matches_sum_of_products, test_compressed_points),
+        TEST_GROUP("pairing", 60, test_pairing_bilinear_and_non_degenerate, test_mapped_points_are_in_the_groups),
+        TEST_GROUP("precompiles", 60, test_published_vectors, test_failing_vectors,
+            test_point_evaluation_vectors, test_gas, test_encoding_rules),
+        {0}});
 }

@@ -1379,53 +1379,18 @@ START_TEST(test_precompile_gas)
 }
 END_TEST
 
-static Suite *bn254_suite(void)
-{
-    Suite *s = suite_create("bn254");
-    TCase *f = tcase_create("fields");
-    tcase_set_timeout(f, 60);
-    tcase_add_test(f, test_fp_matches_gmp);
-    tcase_add_test(f, test_fp_encoding);
-    tcase_add_test(f, test_fp2_against_definition);
-    tcase_add_test(f, test_fp12_field_laws);
-    tcase_add_test(f, test_fp12_frobenius_is_power_of_p);
-    tcase_add_test(f, test_fp12_cyclotomic_sqr);
-    tcase_add_test(f, test_final_exp_matches_definition);
-    suite_add_tcase(s, f);
-
-    TCase *g = tcase_create("groups");
-    tcase_set_timeout(g, 60);
-    tcase_add_test(g, test_g1_generator_and_order);
-    tcase_add_test(g, test_g1_group_laws);
-    tcase_add_test(g, test_g1_scalar_mul);
-    tcase_add_test(g, test_g2_generator);
-    tcase_add_test(g, test_g2_group_laws);
-    tcase_add_test(g, test_g2_subgroup_check);
-    suite_add_tcase(s, g);
-
-    TCase *p = tcase_create("pairing");
-    tcase_set_timeout(p, 60);
-    tcase_add_test(p, test_pairing_bilinear);
-    tcase_add_test(p, test_pairing_check_products);
-    tcase_add_test(p, test_pairing_many_pairs);
-    suite_add_tcase(s, p);
-
-    TCase *c = tcase_create("precompiles");
-    tcase_set_timeout(c, 60);
-    tcase_add_test(c, test_precompile_add_vectors);
-    tcase_add_test(c, test_precompile_mul_vectors);
-    tcase_add_test(c, test_precompile_pairing_vectors);
-    tcase_add_test(c, test_precompile_add_invalid);
-    tcase_add_test(c, test_precompile_mul_invalid);
-    tcase_add_test(c, test_precompile_pairing_invalid);
-    tcase_add_test(c, test_precompile_pairing_infinity);
-    tcase_add_test(c, test_precompile_gas);
-    suite_add_tcase(s, c);
-    return s;
-}
-
 int main(void)
 {
     init_constants();
-    return test_main(bn254_suite());
+    return test_run("bn254", (test_group[]){
+        TEST_GROUP("fields", 60, test_fp_matches_gmp, test_fp_encoding, test_fp2_against_definition,
+            test_fp12_field_laws, test_fp12_frobenius_is_power_of_p, test_fp12_cyclotomic_sqr,
+            test_final_exp_matches_definition),
+        TEST_GROUP("groups", 60, test_g1_generator_and_order, test_g1_group_laws, test_g1_scalar_mul,
+            test_g2_generator, test_g2_group_laws, test_g2_subgroup_check),
+        TEST_GROUP("pairing", 60, test_pairing_bilinear, test_pairing_check_products, test_pairing_many_pairs),
+        TEST_GROUP("precompiles", 60, test_precompile_add_vectors, test_precompile_mul_vectors,
+            test_precompile_pairing_vectors, test_precompile_add_invalid, test_precompile_mul_invalid,
+            test_precompile_pairing_invalid, test_precompile_pairing_infinity, test_precompile_gas),
+        {0}});
 }

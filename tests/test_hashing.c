@@ -787,39 +787,14 @@ START_TEST(trie_fixture_state_root)
 }
 END_TEST
 
-static Suite *hashing_suite(void)
-{
-    Suite *s = suite_create("hashing");
-    TCase *k = tcase_create("keccak");
-    tcase_add_test(k, keccak_empty_and_abc);
-    tcase_add_test(k, keccak_multi_block_vectors);
-    tcase_add_test(k, keccak_incremental_matches_one_shot);
-    tcase_add_test(k, keccak_permutation_zero_state);
-    tcase_add_test(k, keccak_constants);
-    suite_add_tcase(s, k);
-
-    TCase *r = tcase_create("rlp");
-    tcase_add_test(r, rlp_spec_strings_and_integers);
-    tcase_add_test(r, rlp_u256);
-    tcase_add_test(r, rlp_spec_lists);
-    tcase_add_test(r, rlp_decode_spec_vectors);
-    tcase_add_test(r, rlp_round_trip);
-    tcase_add_test(r, rlp_decoder_rejects_non_canonical);
-    tcase_add_test(r, rlp_integer_reading_is_strict);
-    suite_add_tcase(s, r);
-
-    TCase *t = tcase_create("trie");
-    tcase_set_timeout(t, 60);
-    tcase_add_test(t, trie_empty_and_single);
-    tcase_add_test(t, trie_classic_examples);
-    tcase_add_test(t, trie_long_shared_prefixes);
-    tcase_add_test(t, trie_order_independent_large);
-    tcase_add_test(t, trie_fixture_state_root);
-    suite_add_tcase(s, t);
-    return s;
-}
-
 int main(void)
 {
-    return test_main(hashing_suite());
+    return test_run("hashing", (test_group[]){
+        TEST_GROUP("keccak", 0, keccak_empty_and_abc, keccak_multi_block_vectors,
+            keccak_incremental_matches_one_shot, keccak_permutation_zero_state, keccak_constants),
+        TEST_GROUP("rlp", 0, rlp_spec_strings_and_integers, rlp_u256, rlp_spec_lists, rlp_decode_spec_vectors,
+            rlp_round_trip, rlp_decoder_rejects_non_canonical, rlp_integer_reading_is_strict),
+        TEST_GROUP("trie", 60, trie_empty_and_single, trie_classic_examples, trie_long_shared_prefixes,
+            trie_order_independent_large, trie_fixture_state_root),
+        {0}});
 }

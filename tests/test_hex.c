@@ -287,21 +287,11 @@ START_TEST(test_fixture_wrappers)
 }
 END_TEST
 
-static Suite *hex_suite(void)
+int main(void)
 {
-    Suite *s = suite_create("hex");
-    TCase *tc = tcase_create("core");
-    tcase_add_test(tc, test_digit_values);
-    tcase_add_test(tc, test_quantity_common);
-    tcase_add_test(tc, test_quantity_leading_zeros);
-    tcase_add_test(tc, test_quantity_check_order);
-    tcase_add_test(tc, test_quantity_bits);
-    tcase_add_test(tc, test_bytes);
-    tcase_add_test(tc, test_fixed);
-    tcase_add_test(tc, test_encode);
-    tcase_add_test(tc, test_fixture_wrappers);
-    suite_add_tcase(s, tc);
-    return s;
+    return test_run("hex", (test_group[]){
+        TEST_GROUP("core", 0, test_digit_values, test_quantity_common, test_quantity_leading_zeros,
+            test_quantity_check_order, test_quantity_bits, test_bytes, test_fixed, test_encode,
+            test_fixture_wrappers),
+        {0}});
 }
-
-int main(void) { return test_main(hex_suite()); }

@@ -435,20 +435,12 @@ START_TEST(compile_queue_is_bounded)
 }
 END_TEST
 
-static Suite *jit_suite(void)
+int main(void)
 {
-    Suite *s = suite_create("jit");
-    TCase *tc = tcase_create("jit");
-    tcase_set_timeout(tc, 120);
-    tcase_add_test(tc, native_instructions_match_the_interpreter);
-    tcase_add_test(tc, helper_instructions_match_the_interpreter);
-    tcase_add_test(tc, hand_overs_report_the_interpreters_outcome);
-    tcase_add_test(tc, abort_flag_stops_a_compiled_loop);
-    tcase_add_test(tc, executable_memory_is_never_writable);
-    tcase_add_test(tc, tiered_compiles_in_the_background_and_reloads_from_the_store);
-    tcase_add_test(tc, compile_queue_is_bounded);
-    suite_add_tcase(s, tc);
-    return s;
+    return test_run("jit", (test_group[]){
+        TEST_GROUP("jit", 120, native_instructions_match_the_interpreter,
+            helper_instructions_match_the_interpreter, hand_overs_report_the_interpreters_outcome,
+            abort_flag_stops_a_compiled_loop, executable_memory_is_never_writable,
+            tiered_compiles_in_the_background_and_reloads_from_the_store, compile_queue_is_bounded),
+        {0}});
 }
-
-int main(void) { return test_main(jit_suite()); }

@@ -651,41 +651,15 @@ START_TEST(test_load_block_env)
 }
 END_TEST
 
-static Suite *memstate_suite(void)
-{
-    Suite *s = suite_create("memstate");
-    TCase *tc = tcase_create("state");
-    tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, test_empty_root);
-    tcase_add_test(tc, test_backend_reads);
-    tcase_add_test(tc, test_block_hashes);
-    tcase_add_test(tc, test_state_test_block_hashes);
-    tcase_add_test(tc, test_sink_writes);
-    tcase_add_test(tc, test_many_accounts);
-    tcase_add_test(tc, test_many_slots);
-    suite_add_tcase(s, tc);
-    tc = tcase_create("hashes");
-    tcase_add_test(tc, test_root_storage_only);
-    tcase_add_test(tc, test_root_code_and_storage);
-    tcase_add_test(tc, test_root_history_independent);
-    tcase_add_test(tc, test_logs_hash_empty);
-    tcase_add_test(tc, test_logs_hash_fixtures);
-    suite_add_tcase(s, tc);
-    tc = tcase_create("fixtures");
-    tcase_add_test(tc, test_hex_quantities);
-    tcase_add_test(tc, test_hex_data);
-    tcase_add_test(tc, test_json_errors);
-    tcase_add_test(tc, test_load_pre);
-    tcase_add_test(tc, test_load_pre_errors);
-    tcase_add_test(tc, test_load_tx_indexes_and_types);
-    tcase_add_test(tc, test_load_tx_typed);
-    tcase_add_test(tc, test_load_tx_secret_key);
-    tcase_add_test(tc, test_load_block_env);
-    suite_add_tcase(s, tc);
-    return s;
-}
-
 int main(void)
 {
-    return test_main(memstate_suite());
+    return test_run("memstate", (test_group[]){
+        TEST_GROUP("state", 60, test_empty_root, test_backend_reads, test_block_hashes,
+            test_state_test_block_hashes, test_sink_writes, test_many_accounts, test_many_slots),
+        TEST_GROUP("hashes", 0, test_root_storage_only, test_root_code_and_storage,
+            test_root_history_independent, test_logs_hash_empty, test_logs_hash_fixtures),
+        TEST_GROUP("fixtures", 0, test_hex_quantities, test_hex_data, test_json_errors, test_load_pre,
+            test_load_pre_errors, test_load_tx_indexes_and_types, test_load_tx_typed, test_load_tx_secret_key,
+            test_load_block_env),
+        {0}});
 }

@@ -253,20 +253,10 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("opcodes");
-    TCase *tc = tcase_create("table");
-    tcase_add_test(tc, push_dup_swap_log_patterns);
-    tcase_add_test(tc, only_push_has_immediates);
-    tcase_add_test(tc, unassigned_bytes_are_undefined_everywhere);
-    tcase_add_test(tc, introduction_forks);
-    tcase_add_test(tc, repricings);
-    tcase_add_test(tc, names_round_trip);
-    tcase_add_test(tc, repriced_flag_matches_the_fork_tables);
-    tcase_add_test(tc, halting_and_jumping_opcodes);
-    tcase_add_test(tc, comparisons);
-    tcase_add_test(tc, kinds_match_the_specification);
-    tcase_add_test(tc, kind_stack_shapes);
-    tcase_add_test(tc, functions_exist_for_their_kinds);
-    suite_add_tcase(s, tc);
-    return test_main(s);
+    return test_run("opcodes", (test_group[]){
+        TEST_GROUP("table", 0, push_dup_swap_log_patterns, only_push_has_immediates,
+            unassigned_bytes_are_undefined_everywhere, introduction_forks, repricings, names_round_trip,
+            repriced_flag_matches_the_fork_tables, halting_and_jumping_opcodes, comparisons,
+            kinds_match_the_specification, kind_stack_shapes, functions_exist_for_their_kinds),
+        {0}});
 }

@@ -1579,48 +1579,16 @@ START_TEST(test_p256verify_round_trip)
 }
 END_TEST
 
-static Suite *precompile_suite(void)
-{
-    Suite *s = suite_create("precompiles");
-    TCase *tc = tcase_create("table");
-    tcase_add_test(tc, test_activation_forks);
-    tcase_add_test(tc, test_activation_needs_zero_prefix);
-    tcase_add_test(tc, test_find_rows);
-    suite_add_tcase(s, tc);
-
-    tc = tcase_create("hashes");
-    tcase_add_test(tc, test_ecrecover_known_vector);
-    tcase_add_test(tc, test_ecrecover_invalid_inputs);
-    tcase_add_test(tc, test_ecrecover_round_trip);
-    tcase_add_test(tc, test_sha256);
-    tcase_add_test(tc, test_ripemd160);
-    tcase_add_test(tc, test_identity);
-    suite_add_tcase(s, tc);
-
-    tc = tcase_create("modexp");
-    tcase_add_test(tc, test_modexp_outputs);
-    tcase_add_test(tc, test_modexp_gas_vectors);
-    tcase_add_test(tc, test_modexp_gas_eip2565_table);
-    tcase_add_test(tc, test_modexp_eip198_examples);
-    tcase_add_test(tc, test_modexp_length_edges);
-    tcase_add_test(tc, test_modexp_degenerate_values);
-    suite_add_tcase(s, tc);
-
-    tc = tcase_create("blake2f");
-    tcase_add_test(tc, test_blake2f_vectors);
-    tcase_add_test(tc, test_blake2f_gas_and_invalid);
-    tcase_add_test(tc, test_blake2f_matches_libsodium);
-    suite_add_tcase(s, tc);
-
-    tc = tcase_create("p256verify");
-    tcase_add_test(tc, test_p256verify_vectors);
-    tcase_add_test(tc, test_p256verify_round_trip);
-    tcase_set_timeout(tc, 30);
-    suite_add_tcase(s, tc);
-    return s;
-}
-
 int main(void)
 {
-    return test_main(precompile_suite());
+    return test_run("precompiles", (test_group[]){
+        TEST_GROUP("table", 0, test_activation_forks, test_activation_needs_zero_prefix, test_find_rows),
+        TEST_GROUP("hashes", 0, test_ecrecover_known_vector, test_ecrecover_invalid_inputs,
+            test_ecrecover_round_trip, test_sha256, test_ripemd160, test_identity),
+        TEST_GROUP("modexp", 0, test_modexp_outputs, test_modexp_gas_vectors, test_modexp_gas_eip2565_table,
+            test_modexp_eip198_examples, test_modexp_length_edges, test_modexp_degenerate_values),
+        TEST_GROUP("blake2f", 0, test_blake2f_vectors, test_blake2f_gas_and_invalid,
+            test_blake2f_matches_libsodium),
+        TEST_GROUP("p256verify", 30, test_p256verify_vectors, test_p256verify_round_trip),
+        {0}});
 }

@@ -819,29 +819,14 @@ START_TEST(program_of_another_layout_refused_and_recompiled)
 }
 END_TEST
 
-static Suite *program_store_suite(void)
-{
-    Suite *s = suite_create("program_store");
-    TCase *tc = tcase_create("program_store");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, round_trip);
-    tcase_add_test(tc, programs_of_code_not_in_the_database_not_kept);
-    tcase_add_test(tc, tag_layout);
-    tcase_add_test(tc, altered_rows_rejected);
-    tcase_add_test(tc, key_file_created_private_and_reused);
-    tcase_add_test(tc, key_file_creation_race);
-    tcase_add_test(tc, key_file_refused);
-    tcase_add_test(tc, bad_hex_key_refused);
-    tcase_add_test(tc, concurrent_load_save);
-    tcase_add_test(tc, save_failure_counted);
-    tcase_add_test(tc, close_waits_for_callbacks);
-    tcase_add_test(tc, program_of_another_layout_refused_and_recompiled);
-    suite_add_tcase(s, tc);
-    return s;
-}
-
 int main(void)
 {
-    return test_main(program_store_suite());
+    return test_run("program_store", (test_group[]){
+        {.name = "program_store", .timeout = 60, .setup = setup, .teardown = teardown,
+         .tests = TESTS(round_trip,
+            programs_of_code_not_in_the_database_not_kept, tag_layout, altered_rows_rejected,
+            key_file_created_private_and_reused, key_file_creation_race, key_file_refused, bad_hex_key_refused,
+            concurrent_load_save, save_failure_counted, close_waits_for_callbacks,
+            program_of_another_layout_refused_and_recompiled)},
+        {0}});
 }

@@ -1271,40 +1271,15 @@ int main(void)
 {
     json_object_seed(1);
     log_set_level(JLOG_ERROR); /* the calls below log their errors at warn */
-    Suite *s = suite_create("rpc");
-    TCase *params = tcase_create("params");
-    tcase_add_test(params, quantities_follow_geth);
-    tcase_add_test(params, fixed_data_and_bytes);
-    tcase_add_test(params, block_selectors);
-    tcase_add_test(params, transaction_arguments);
-    tcase_add_test(params, checksums_and_decimals);
-    tcase_add_test(params, revert_reasons);
-    tcase_add_test(params, state_overrides);
-    tcase_add_test(params, settings_parsers);
-    suite_add_tcase(s, params);
-    TCase *envelope_tc = tcase_create("envelope");
-    tcase_add_test(envelope_tc, envelope);
-    tcase_add_test(envelope_tc, metrics_text);
-    tcase_add_test(envelope_tc, json_fast_paths_match_jansson);
-    suite_add_tcase(s, envelope_tc);
-    static const struct {
-        const char *name;
-        void (*set_engine)(void);
-    } tiers[] = {{"methods (interp)", on_interp}, {"methods (jit)", on_jit}};
-    for (size_t i = 0; i < sizeof tiers / sizeof tiers[0]; i++) {
-        TCase *methods = tcase_create(tiers[i].name);
-        tcase_add_checked_fixture(methods, tiers[i].set_engine, NULL);
-        tcase_set_timeout(methods, 60);
-        tcase_add_test(methods, eth_call_results_and_errors);
-        tcase_add_test(methods, eth_call_precheck_messages);
-        tcase_add_test(methods, eth_call_blocks_and_overrides);
-        tcase_add_test(methods, timeout_and_gas_cap);
-        tcase_add_test(methods, estimate_gas_like_geth);
-        tcase_add_test(methods, access_lists);
-        tcase_add_test(methods, reads_and_admin_writes);
-        tcase_add_test(methods, osaka_gas_cap);
-        tcase_add_test(methods, berlin_pricing);
-        suite_add_tcase(s, methods);
-    }
-    return test_main(s);
+    /* The methods run on both tiers: the same tests under each engine. */
+    const TTest *const *methods = TESTS(eth_call_results_and_errors, eth_call_precheck_messages,
+        eth_call_blocks_and_overrides, timeout_and_gas_cap, estimate_gas_like_geth, access_lists,
+        reads_and_admin_writes, osaka_gas_cap, berlin_pricing);
+    return test_run("rpc", (test_group[]){
+        TEST_GROUP("params", 0, quantities_follow_geth, fixed_data_and_bytes, block_selectors, transaction_arguments,
+            checksums_and_decimals, revert_reasons, state_overrides, settings_parsers),
+        TEST_GROUP("envelope", 0, envelope, metrics_text, json_fast_paths_match_jansson),
+        {.name = "methods (interp)", .timeout = 60, .setup = on_interp, .tests = methods},
+        {.name = "methods (jit)", .timeout = 60, .setup = on_jit, .tests = methods},
+        {0}});
 }

@@ -243,19 +243,13 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("state");
-    TCase *tc = tcase_create("journal");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_add_test(tc, reads_through_to_backend);
-    tcase_add_test(tc, revert_undoes_every_kind_of_change);
-    tcase_add_test(tc, nested_snapshots);
-    tcase_add_test(tc, ripemd_touch_survives_revert);
-    tcase_add_test(tc, finalize_clears_touched_empty_accounts_from_spurious_dragon);
-    tcase_add_test(tc, selfdestruct_removes_account_and_storage);
-    tcase_add_test(tc, commit_writes_net_changes);
-    tcase_add_test(tc, transient_storage_is_per_transaction);
-    tcase_add_test(tc, many_slots_and_accounts);
-    tcase_add_test(tc, code_cache_shares_and_evicts_only_unreferenced);
-    suite_add_tcase(s, tc);
-    return test_main(s);
+    return test_run("state", (test_group[]){
+        {.name = "journal", .setup = setup, .teardown = teardown,
+         .tests = TESTS(reads_through_to_backend,
+            revert_undoes_every_kind_of_change, nested_snapshots, ripemd_touch_survives_revert,
+            finalize_clears_touched_empty_accounts_from_spurious_dragon,
+            selfdestruct_removes_account_and_storage, commit_writes_net_changes,
+            transient_storage_is_per_transaction, many_slots_and_accounts,
+            code_cache_shares_and_evicts_only_unreferenced)},
+        {0}});
 }

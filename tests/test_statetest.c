@@ -46,9 +46,7 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("statetest");
-    TCase *tc = tcase_create("data");
-    tcase_add_test(tc, tx_rules_on_both_tiers);
-    suite_add_tcase(s, tc);
-    return test_main(s);
+    return test_run("statetest", (test_group[]){
+        TEST_GROUP("data", 0, tx_rules_on_both_tiers),
+        {0}});
 }

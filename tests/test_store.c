@@ -1710,43 +1710,17 @@ START_TEST(test_kill_during_import)
 }
 END_TEST
 
-static Suite *store_suite(void)
-{
-    Suite *s = suite_create("store");
-    TCase *tc = tcase_create("schema");
-    tcase_add_test(tc, test_create_and_reopen);
-    tcase_add_test(tc, test_migrations_in_order);
-    tcase_add_test(tc, test_refuses_newer_and_foreign);
-    tcase_add_test(tc, test_bad_files);
-    tcase_add_test(tc, test_readonly_directory);
-    suite_add_tcase(s, tc);
-    tc = tcase_create("store");
-    tcase_add_test(tc, test_backend_and_sink);
-    tcase_add_test(tc, test_transactions_all_or_nothing);
-    tcase_add_test(tc, test_one_call_helpers);
-    tcase_add_test(tc, test_builtin_chains);
-    tcase_add_test(tc, test_chain_config_and_head);
-    tcase_add_test(tc, test_programs);
-    tcase_add_test(tc, test_reads_never_block_on_the_writer);
-    tcase_add_test(tc, test_concurrent_snapshots);
-    suite_add_tcase(s, tc);
-    tc = tcase_create("import");
-    tcase_set_timeout(tc, 600);
-    tcase_add_test(tc, test_import_formats);
-    tcase_add_test(tc, test_bad_inputs);
-    tcase_add_test(tc, test_mutated_inputs);
-    tcase_add_test(tc, test_commands);
-    tcase_add_test(tc, test_genesis_init);
-    tcase_add_test(tc, test_dump_import_round_trip);
-    if (test_wants_fixtures("test_fixture_dump_import_round_trip")) tcase_add_test(tc, test_fixture_dump_import_round_trip);
-    if (test_wants_fixtures("test_fixture_roots")) tcase_add_test(tc, test_fixture_roots);
-    tcase_add_test(tc, test_large_import);
-    tcase_add_test(tc, test_kill_during_import);
-    suite_add_tcase(s, tc);
-    return s;
-}
-
 int main(void)
 {
-    return test_main(store_suite());
+    return test_run("store", (test_group[]){
+        TEST_GROUP("schema", 0, test_create_and_reopen, test_migrations_in_order,
+            test_refuses_newer_and_foreign, test_bad_files, test_readonly_directory),
+        TEST_GROUP("store", 0, test_backend_and_sink, test_transactions_all_or_nothing, test_one_call_helpers,
+            test_builtin_chains, test_chain_config_and_head, test_programs,
+            test_reads_never_block_on_the_writer, test_concurrent_snapshots),
+        {.name = "import", .timeout = 600, .tests = TESTS(test_import_formats, test_bad_inputs,
+            test_mutated_inputs, test_commands, test_genesis_init, test_dump_import_round_trip,
+            test_large_import, test_kill_during_import),
+         .fixture_tests = TESTS(test_fixture_dump_import_round_trip, test_fixture_roots)},
+        {0}});
 }

@@ -210,312 +210,147 @@ static void hex(char out[67], const u256 *a)
         }                                                                                                      \
     } while (0)
 
-/* ---- binary operations against mpz ------------------------------------- */
+/* ---- operations against GMP --------------------------------------------- */
 
+/* Each operation of two words is checked against a GMP function on the two
+ * operands read as integers (unsigned, or two's complement where the row
+ * says signed), its result reduced modulo 2^256. The EVM's rules for the
+ * edges are the runner's: a zero divisor gives zero (zero_divisor rows),
+ * and a shift by s >= 256 is a shift by 256 (0, or -1 for a negative SAR). */
 typedef u256 (*binop_fn)(const u256 *, const u256 *);
-typedef void (*mpz_binop_fn)(mpz_t r, const u256 *a, const u256 *b);
+typedef void (*gmp_binop)(mpz_ptr r, mpz_srcptr a, mpz_srcptr b);
+typedef void (*gmp_shift)(mpz_ptr r, mpz_srcptr x, mp_bitcnt_t bits);
 
-static void run_binop(const char *name, binop_fn fn, mpz_binop_fn expect, uint64_t seed)
-{
-    mpz_t r;
-    mpz_init(r);
-    rng_seed(seed);
-    for (int i = 0; i < CASES; i++) {
-        u256 a = random_word();
-        u256 b = related_word(&a);
-        if (rng_below(2)) {
-            u256 t = a;
-            a = b;
-            b = t;
-        }
-        expect(r, &a, &b);
-        u256 want = from_mpz(r);
-        u256 got = fn(&a, &b);
-        CHECK_WORD(got, want, name, a, b);
-    }
-    mpz_clear(r);
-}
-
-static void run_shift(const char *name, binop_fn fn, mpz_binop_fn expect, uint64_t seed)
-{
-    mpz_t r;
-    mpz_init(r);
-    rng_seed(seed);
-    for (int i = 0; i < CASES; i++) {
-        u256 s = shift_amount();
-        u256 x = random_word();
-        expect(r, &s, &x);
-        u256 want = from_mpz(r);
-        u256 got = fn(&s, &x);
-        CHECK_WORD(got, want, name, s, x);
-    }
-    mpz_clear(r);
-}
-
-static void want_add(mpz_t r, const u256 *a, const u256 *b)
-{
-    mpz_t x, y;
-    mpz_inits(x, y, NULL);
-    to_mpz(x, a), to_mpz(y, b);
-    mpz_add(r, x, y);
-    mpz_clears(x, y, NULL);
-}
-
-static void want_sub(mpz_t r, const u256 *a, const u256 *b)
-{
-    mpz_t x, y;
-    mpz_inits(x, y, NULL);
-    to_mpz(x, a), to_mpz(y, b);
-    mpz_sub(r, x, y);
-    mpz_clears(x, y, NULL);
-}
-
-static void want_mul(mpz_t r, const u256 *a, const u256 *b)
-{
-    mpz_t x, y;
-    mpz_inits(x, y, NULL);
-    to_mpz(x, a), to_mpz(y, b);
-    mpz_mul(r, x, y);
-    mpz_clears(x, y, NULL);
-}
-
-static void want_div(mpz_t r, const u256 *a, const u256 *b)
-{
-    mpz_t x, y;
-    mpz_inits(x, y, NULL);
-    to_mpz(x, a), to_mpz(y, b);
-    if (mpz_sgn(y) == 0)
-        mpz_set_ui(r, 0);
-    else
-        mpz_fdiv_q(r, x, y);
-    mpz_clears(x, y, NULL);
-}
-
-static void want_mod(mpz_t r, const u256 *a, const u256 *b)
-{
-    mpz_t x, y;
-    mpz_inits(x, y, NULL);
-    to_mpz(x, a), to_mpz(y, b);
-    if (mpz_sgn(y) == 0)
-        mpz_set_ui(r, 0);
-    else
-        mpz_fdiv_r(r, x, y);
-    mpz_clears(x, y, NULL);
-}
-
-/* EVM SDIV truncates toward zero; SMOD's sign follows the dividend. */
-static void want_sdiv(mpz_t r, const u256 *a, const u256 *b)
-{
-    mpz_t x, y;
-    mpz_inits(x, y, NULL);
-    to_mpz_signed(x, a), to_mpz_signed(y, b);
-    if (mpz_sgn(y) == 0)
-        mpz_set_ui(r, 0);
-    else
-        mpz_tdiv_q(r, x, y);
-    mpz_clears(x, y, NULL);
-}
-
-static void want_smod(mpz_t r, const u256 *a, const u256 *b)
-{
-    mpz_t x, y;
-    mpz_inits(x, y, NULL);
-    to_mpz_signed(x, a), to_mpz_signed(y, b);
-    if (mpz_sgn(y) == 0)
-        mpz_set_ui(r, 0);
-    else
-        mpz_tdiv_r(r, x, y);
-    mpz_clears(x, y, NULL);
-}
-
-static void want_exp(mpz_t r, const u256 *a, const u256 *b)
-{
-    mpz_t x, y;
-    mpz_inits(x, y, NULL);
-    to_mpz(x, a), to_mpz(y, b);
-    mpz_powm(r, x, y, two256);
-    mpz_clears(x, y, NULL);
-}
-
-static void want_and(mpz_t r, const u256 *a, const u256 *b)
-{
-    mpz_t x, y;
-    mpz_inits(x, y, NULL);
-    to_mpz(x, a), to_mpz(y, b);
-    mpz_and(r, x, y);
-    mpz_clears(x, y, NULL);
-}
-
-static void want_or(mpz_t r, const u256 *a, const u256 *b)
-{
-    mpz_t x, y;
-    mpz_inits(x, y, NULL);
-    to_mpz(x, a), to_mpz(y, b);
-    mpz_ior(r, x, y);
-    mpz_clears(x, y, NULL);
-}
-
-static void want_xor(mpz_t r, const u256 *a, const u256 *b)
-{
-    mpz_t x, y;
-    mpz_inits(x, y, NULL);
-    to_mpz(x, a), to_mpz(y, b);
-    mpz_xor(r, x, y);
-    mpz_clears(x, y, NULL);
-}
+static void gmp_exp(mpz_ptr r, mpz_srcptr x, mpz_srcptr y) { mpz_powm(r, x, y, two256); }
 
 /* SIGNEXTEND(b, x): for b < 31 the low 8(b+1) bits read as a signed number. */
-static void want_signextend(mpz_t r, const u256 *b, const u256 *x)
+static void gmp_signextend(mpz_ptr r, mpz_srcptr b, mpz_srcptr x)
 {
-    mpz_t bz, xz;
-    mpz_inits(bz, xz, NULL);
-    to_mpz(bz, b), to_mpz(xz, x);
-    if (mpz_cmp_ui(bz, 31) >= 0) {
-        mpz_set(r, xz);
-    } else {
-        unsigned long bits = 8 * (mpz_get_ui(bz) + 1);
-        mpz_fdiv_r_2exp(r, xz, bits);
-        if (mpz_tstbit(r, bits - 1)) {
-            mpz_t p;
-            mpz_init(p);
-            mpz_ui_pow_ui(p, 2, bits);
-            mpz_sub(r, r, p);
-            mpz_clear(p);
-        }
+    if (mpz_cmp_ui(b, 31) >= 0) {
+        mpz_set(r, x);
+        return;
     }
-    mpz_clears(bz, xz, NULL);
+    unsigned long bits = 8 * (mpz_get_ui(b) + 1);
+    mpz_fdiv_r_2exp(r, x, bits);
+    if (mpz_tstbit(r, bits - 1)) {
+        mpz_t p;
+        mpz_init(p);
+        mpz_ui_pow_ui(p, 2, bits);
+        mpz_sub(r, r, p);
+        mpz_clear(p);
+    }
 }
 
-static void want_byte(mpz_t r, const u256 *i, const u256 *x)
+static void gmp_byte(mpz_ptr r, mpz_srcptr i, mpz_srcptr x)
 {
-    mpz_t iz, xz;
-    mpz_inits(iz, xz, NULL);
-    to_mpz(iz, i), to_mpz(xz, x);
-    if (mpz_cmp_ui(iz, 32) >= 0) {
+    if (mpz_cmp_ui(i, 32) >= 0) {
         mpz_set_ui(r, 0);
-    } else {
-        mpz_fdiv_q_2exp(r, xz, 8 * (31 - mpz_get_ui(iz)));
-        mpz_fdiv_r_2exp(r, r, 8);
+        return;
     }
-    mpz_clears(iz, xz, NULL);
+    mpz_fdiv_q_2exp(r, x, 8 * (31 - mpz_get_ui(i)));
+    mpz_fdiv_r_2exp(r, r, 8);
 }
 
-static void want_shl(mpz_t r, const u256 *s, const u256 *x)
+/* Operand generators, one per kind of operation. */
+static void arithmetic_operands(u256 *a, u256 *b) /* related words, either order */
 {
-    mpz_t sz, xz;
-    mpz_inits(sz, xz, NULL);
-    to_mpz(sz, s), to_mpz(xz, x);
-    if (mpz_cmp_ui(sz, 256) >= 0)
-        mpz_set_ui(r, 0);
-    else
-        mpz_mul_2exp(r, xz, mpz_get_ui(sz));
-    mpz_clears(sz, xz, NULL);
+    *a = random_word();
+    *b = related_word(a);
+    if (rng_below(2)) {
+        u256 t = *a;
+        *a = *b;
+        *b = t;
+    }
 }
 
-static void want_shr(mpz_t r, const u256 *s, const u256 *x)
+static void shift_operands(u256 *s, u256 *x)
 {
-    mpz_t sz, xz;
-    mpz_inits(sz, xz, NULL);
-    to_mpz(sz, s), to_mpz(xz, x);
-    if (mpz_cmp_ui(sz, 256) >= 0)
-        mpz_set_ui(r, 0);
-    else
-        mpz_fdiv_q_2exp(r, xz, mpz_get_ui(sz));
-    mpz_clears(sz, xz, NULL);
+    *s = shift_amount();
+    *x = random_word();
 }
 
-/* Arithmetic shift is floor division of the signed value by 2^s; any s of
- * 256 or more behaves as 256 (result 0 or -1). */
-static void want_sar(mpz_t r, const u256 *s, const u256 *x)
+/* Exponents of every size, and bases that are small, powers of two or
+ * random words. */
+static void exp_operands(u256 *base, u256 *e)
 {
-    mpz_t sz, xz;
-    mpz_inits(sz, xz, NULL);
-    to_mpz(sz, s), to_mpz_signed(xz, x);
-    unsigned long n = mpz_cmp_ui(sz, 256) >= 0 ? 256 : mpz_get_ui(sz);
-    mpz_fdiv_q_2exp(r, xz, n);
-    mpz_clears(sz, xz, NULL);
+    *base = rng_below(4) == 0 ? u256_from_u64(rng_below(20)) : random_word();
+    *e = rng_below(3) == 0 ? u256_from_u64(rng_below(300)) : random_word();
 }
 
-START_TEST(test_add) { run_binop("add", u256_add, want_add, 1); }
-END_TEST
-START_TEST(test_sub) { run_binop("sub", u256_sub, want_sub, 2); }
-END_TEST
-START_TEST(test_mul) { run_binop("mul", u256_mul, want_mul, 3); }
-END_TEST
-START_TEST(test_div) { run_binop("div", u256_div, want_div, 4); }
-END_TEST
-START_TEST(test_mod) { run_binop("mod", u256_mod, want_mod, 5); }
-END_TEST
-START_TEST(test_sdiv) { run_binop("sdiv", u256_sdiv, want_sdiv, 6); }
-END_TEST
-START_TEST(test_smod) { run_binop("smod", u256_smod, want_smod, 7); }
-END_TEST
-START_TEST(test_and) { run_binop("and", u256_and, want_and, 8); }
-END_TEST
-START_TEST(test_or) { run_binop("or", u256_or, want_or, 9); }
-END_TEST
-START_TEST(test_xor) { run_binop("xor", u256_xor, want_xor, 10); }
-END_TEST
-START_TEST(test_shl) { run_shift("shl", u256_shl, want_shl, 11); }
-END_TEST
-START_TEST(test_shr) { run_shift("shr", u256_shr, want_shr, 12); }
-END_TEST
-START_TEST(test_sar) { run_shift("sar", u256_sar, want_sar, 13); }
-END_TEST
-
-START_TEST(test_exp)
+static void signextend_operands(u256 *b, u256 *x)
 {
-    /* Exponents of every size, and bases that are small, powers of two or
-     * random words. */
-    mpz_t r;
-    mpz_init(r);
-    rng_seed(14);
+    *b = rng_below(5) == 0 ? random_word() : u256_from_u64(rng_below(40));
+    *x = random_word();
+    if (rng_below(3) == 0) x->w[rng_below(4)] ^= (uint64_t)0x80 << (8 * rng_below(8)); /* flip a sign bit */
+}
+
+static void byte_operands(u256 *idx, u256 *x)
+{
+    *idx = rng_below(5) == 0 ? random_word() : u256_from_u64(rng_below(40));
+    *x = random_word();
+}
+
+static const struct gmp_case {
+    const char *name;
+    binop_fn fn;
+    void (*operands)(u256 *a, u256 *b);
+    gmp_binop gmp;   /* want gmp(a, b), */
+    gmp_shift shift; /* or shift(b, min(a, 256)) */
+    bool signed_a, signed_b, zero_divisor;
+} gmp_cases[] = {
+    /* EVM SDIV truncates toward zero; SMOD's sign follows the dividend. */
+    {"add", u256_add, arithmetic_operands, mpz_add, NULL, false, false, false},
+    {"sub", u256_sub, arithmetic_operands, mpz_sub, NULL, false, false, false},
+    {"mul", u256_mul, arithmetic_operands, mpz_mul, NULL, false, false, false},
+    {"div", u256_div, arithmetic_operands, mpz_fdiv_q, NULL, false, false, true},
+    {"mod", u256_mod, arithmetic_operands, mpz_fdiv_r, NULL, false, false, true},
+    {"sdiv", u256_sdiv, arithmetic_operands, mpz_tdiv_q, NULL, true, true, true},
+    {"smod", u256_smod, arithmetic_operands, mpz_tdiv_r, NULL, true, true, true},
+    {"and", u256_and, arithmetic_operands, mpz_and, NULL, false, false, false},
+    {"or", u256_or, arithmetic_operands, mpz_ior, NULL, false, false, false},
+    {"xor", u256_xor, arithmetic_operands, mpz_xor, NULL, false, false, false},
+    /* Arithmetic shift is floor division of the signed value by 2^s. */
+    {"shl", u256_shl, shift_operands, NULL, mpz_mul_2exp, false, false, false},
+    {"shr", u256_shr, shift_operands, NULL, mpz_fdiv_q_2exp, false, false, false},
+    {"sar", u256_sar, shift_operands, NULL, mpz_fdiv_q_2exp, false, true, false},
+    {"exp", u256_exp, exp_operands, gmp_exp, NULL, false, false, false},
+    {"signextend", u256_signextend, signextend_operands, gmp_signextend, NULL, false, false, false},
+    {"byte", u256_byte, byte_operands, gmp_byte, NULL, false, false, false},
+};
+#define N_GMP_CASES ((int)(sizeof gmp_cases / sizeof gmp_cases[0]))
+
+/* One check per row (check's loop test, _i the row), CASES operand pairs
+ * each, from the row's own seed (1 to 16). */
+START_TEST(test_against_gmp)
+{
+    const struct gmp_case *c = &gmp_cases[_i];
+    mpz_t x, y, r;
+    mpz_inits(x, y, r, NULL);
+    rng_seed((uint64_t)_i + 1);
     for (int i = 0; i < CASES; i++) {
-        u256 base = rng_below(4) == 0 ? u256_from_u64(rng_below(20)) : random_word();
-        u256 e = rng_below(3) == 0 ? u256_from_u64(rng_below(300)) : random_word();
-        want_exp(r, &base, &e);
-        u256 want = from_mpz(r);
-        u256 got = u256_exp(&base, &e);
-        CHECK_WORD(got, want, "exp", base, e);
+        u256 a, b;
+        c->operands(&a, &b);
+        (c->signed_a ? to_mpz_signed : to_mpz)(x, &a);
+        (c->signed_b ? to_mpz_signed : to_mpz)(y, &b);
+        if (c->shift)
+            c->shift(r, y, mpz_cmp_ui(x, 256) >= 0 ? 256 : mpz_get_ui(x));
+        else if (c->zero_divisor && mpz_sgn(y) == 0)
+            mpz_set_ui(r, 0);
+        else
+            c->gmp(r, x, y);
+        u256 want = from_mpz(r), got = c->fn(&a, &b);
+        CHECK_WORD(got, want, c->name, a, b);
     }
-    mpz_clear(r);
+    mpz_clears(x, y, r, NULL);
 }
 END_TEST
 
-START_TEST(test_signextend)
-{
-    mpz_t r;
-    mpz_init(r);
-    rng_seed(15);
-    for (int i = 0; i < CASES; i++) {
-        u256 b = rng_below(5) == 0 ? random_word() : u256_from_u64(rng_below(40));
-        u256 x = random_word();
-        if (rng_below(3) == 0) x.w[rng_below(4)] ^= (uint64_t)0x80 << (8 * rng_below(8)); /* flip a sign bit */
-        want_signextend(r, &b, &x);
-        u256 want = from_mpz(r);
-        u256 got = u256_signextend(&b, &x);
-        CHECK_WORD(got, want, "signextend", b, x);
-    }
-    mpz_clear(r);
-}
-END_TEST
-
-START_TEST(test_byte)
-{
-    mpz_t r;
-    mpz_init(r);
-    rng_seed(16);
-    for (int i = 0; i < CASES; i++) {
-        u256 idx = rng_below(5) == 0 ? random_word() : u256_from_u64(rng_below(40));
-        u256 x = random_word();
-        want_byte(r, &idx, &x);
-        u256 want = from_mpz(r);
-        u256 got = u256_byte(&idx, &x);
-        CHECK_WORD(got, want, "byte", idx, x);
-    }
-    mpz_clear(r);
-}
-END_TEST
+/* (a op b) mod m, the sum or product taken to 512 bits; m = 0 gives 0. */
+static const struct {
+    const char *name;
+    u256 (*fn)(const u256 *, const u256 *, const u256 *);
+    gmp_binop gmp;
+} modops[] = {{"addmod", u256_addmod, mpz_add}, {"mulmod", u256_mulmod, mpz_mul}};
 
 START_TEST(test_addmod_mulmod)
 {
@@ -532,33 +367,20 @@ START_TEST(test_addmod_mulmod)
         default: mod = random_word(); break;
         }
         to_mpz(x, &a), to_mpz(y, &b), to_mpz(m, &mod);
-
-        if (mpz_sgn(m) == 0) {
-            mpz_set_ui(r, 0);
-        } else {
-            mpz_add(r, x, y);
-            mpz_fdiv_r(r, r, m);
-        }
-        u256 want = from_mpz(r);
-        u256 got = u256_addmod(&a, &b, &mod);
-        if (!u256_eq(&got, &want)) {
-            char ha[67], hb[67], hm[67], hg[67], hw[67];
-            hex(ha, &a), hex(hb, &b), hex(hm, &mod), hex(hg, &got), hex(hw, &want);
-            ck_abort_msg("addmod(%s, %s, %s) = %s, want %s", ha, hb, hm, hg, hw);
-        }
-
-        if (mpz_sgn(m) == 0) {
-            mpz_set_ui(r, 0);
-        } else {
-            mpz_mul(r, x, y);
-            mpz_fdiv_r(r, r, m);
-        }
-        want = from_mpz(r);
-        got = u256_mulmod(&a, &b, &mod);
-        if (!u256_eq(&got, &want)) {
-            char ha[67], hb[67], hm[67], hg[67], hw[67];
-            hex(ha, &a), hex(hb, &b), hex(hm, &mod), hex(hg, &got), hex(hw, &want);
-            ck_abort_msg("mulmod(%s, %s, %s) = %s, want %s", ha, hb, hm, hg, hw);
+        for (size_t k = 0; k < sizeof modops / sizeof modops[0]; k++) {
+            if (mpz_sgn(m) == 0) {
+                mpz_set_ui(r, 0);
+            } else {
+                modops[k].gmp(r, x, y);
+                mpz_fdiv_r(r, r, m);
+            }
+            u256 want = from_mpz(r);
+            u256 got = modops[k].fn(&a, &b, &mod);
+            if (!u256_eq(&got, &want)) {
+                char ha[67], hb[67], hm[67], hg[67], hw[67];
+                hex(ha, &a), hex(hb, &b), hex(hm, &mod), hex(hg, &got), hex(hw, &want);
+                ck_abort_msg("%s(%s, %s, %s) = %s, want %s", modops[k].name, ha, hb, hm, hg, hw);
+            }
         }
     }
     mpz_clears(x, y, m, r, NULL);
@@ -784,39 +606,12 @@ START_TEST(test_evm_fixed_cases)
 }
 END_TEST
 
-static Suite *u256_suite(void)
-{
-    Suite *s = suite_create("u256");
-    TCase *tc = tcase_create("against_gmp");
-    tcase_set_timeout(tc, 120);
-    tcase_add_test(tc, test_add);
-    tcase_add_test(tc, test_sub);
-    tcase_add_test(tc, test_mul);
-    tcase_add_test(tc, test_div);
-    tcase_add_test(tc, test_mod);
-    tcase_add_test(tc, test_sdiv);
-    tcase_add_test(tc, test_smod);
-    tcase_add_test(tc, test_and);
-    tcase_add_test(tc, test_or);
-    tcase_add_test(tc, test_xor);
-    tcase_add_test(tc, test_shl);
-    tcase_add_test(tc, test_shr);
-    tcase_add_test(tc, test_sar);
-    tcase_add_test(tc, test_exp);
-    tcase_add_test(tc, test_signextend);
-    tcase_add_test(tc, test_byte);
-    tcase_add_test(tc, test_addmod_mulmod);
-    tcase_add_test(tc, test_divmod_together);
-    tcase_add_test(tc, test_long_division_digit_cases);
-    tcase_add_test(tc, test_compare_and_unary);
-    tcase_add_test(tc, test_load_store);
-    tcase_add_test(tc, test_evm_fixed_cases);
-    suite_add_tcase(s, tc);
-    return s;
-}
-
 int main(void)
 {
     mpz_consts_init();
-    return test_main(u256_suite());
+    return test_run("u256", (test_group[]){
+        {.name = "against_gmp", .timeout = 120, .loop = test_against_gmp, .loop_rows = N_GMP_CASES,
+         .tests = TESTS(test_addmod_mulmod, test_divmod_together, test_long_division_digit_cases, test_compare_and_unary,
+            test_load_store, test_evm_fixed_cases)},
+        {0}});
 }

@@ -137,3 +137,19 @@ int test_main(Suite *s)
     if (skipped) printf("%d test%s skipped (not counted above)\n", skipped, skipped == 1 ? "" : "s");
     return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }
+
+int test_run(const char *name, const test_group *groups)
+{
+    Suite *s = suite_create(name);
+    for (const test_group *g = groups; g->name; g++) {
+        TCase *tc = tcase_create(g->name);
+        if (g->timeout) tcase_set_timeout(tc, g->timeout);
+        if (g->setup || g->teardown) tcase_add_checked_fixture(tc, g->setup, g->teardown);
+        if (g->loop) tcase_add_loop_test(tc, g->loop, 0, g->loop_rows);
+        for (const TTest *const *t = g->tests; t && *t; t++) tcase_add_test(tc, *t);
+        for (const TTest *const *t = g->fixture_tests; t && *t; t++)
+            if (test_wants_fixtures((*t)->name)) tcase_add_test(tc, *t);
+        suite_add_tcase(s, tc);
+    }
+    return test_main(s);
+}

@@ -1,7 +1,8 @@
 /* What the unit tests (tests/test_*.c, check) share: hex decoding and
  * encoding that fail the test on bad input, fresh temporary directories,
  * where the state-test fixtures are and whether a run must have them, the
- * record of skipped tests, and the runner every test's main calls.
+ * record of skipped tests, and the runner every test's main calls with its
+ * suite declared as data (test_run).
  *
  * Skips: a test that cannot run here (no fixtures in a user's clone) is not
  * added to its suite, so check never counts it as passed; test_skip prints
@@ -60,5 +61,38 @@ void test_skip(const char *test, const char *reason);
  * check's summary and the skipped count; returns main's exit status:
  * EXIT_FAILURE when any test failed. */
 int test_main(Suite *s);
+
+/* ---- suites as data ---- */
+
+/* A test file's main declares its suite as a list of groups (check's test
+ * cases) and hands it to test_run:
+ *
+ *     return test_run("hex", (test_group[]){
+ *         TEST_GROUP("core", 0, test_digit_values, test_bytes, test_encode),
+ *         {0}});
+ *
+ * TESTS(a, b, ...) is a NULL-terminated list of START_TEST's names (each a
+ * `static const TTest *`, so the lists are built inside main). */
+#define TESTS(...) ((const TTest *const[]){__VA_ARGS__, NULL})
+
+typedef struct {
+    const char *name;
+    int timeout;                      /* seconds; 0 keeps check's default */
+    const TTest *const *tests;        /* TESTS(...) */
+    void (*setup)(void);              /* a checked fixture (each test's own */
+    void (*teardown)(void);           /* process), or NULL */
+    const TTest *const *fixture_tests; /* tests that read the state-test
+                                       * fixtures: added only where
+                                       * test_wants_fixtures says so */
+    const TTest *loop;                /* a test run once per row of a table */
+    int loop_rows;                    /* (check's loop test: _i the row) */
+} test_group;
+
+/* A group of plain tests: name, timeout, the tests. */
+#define TEST_GROUP(name, timeout, ...) {(name), (timeout), TESTS(__VA_ARGS__), NULL, NULL, NULL, NULL, 0}
+
+/* Builds the suite `name` from groups (ended by a {0} row) and runs it as
+ * test_main does; returns main's exit status. */
+int test_run(const char *name, const test_group *groups);
 
 #endif
