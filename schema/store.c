@@ -189,21 +189,6 @@ struct store_conn {
 
 /* --------------------------------------------------------- encodings */
 
-static uint64_t load64(const uint8_t *p)
-{
-    uint64_t v;
-    memcpy(&v, p, 8);
-    return v;
-}
-
-static uint64_t mix64(uint64_t x)
-{
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdULL;
-    x ^= x >> 33;
-    return x;
-}
-
 /* Minimal big-endian bytes of a u256 (empty for zero). */
 static unsigned u256_to_min_be(const u256 *v, uint8_t out[32])
 {
@@ -594,10 +579,7 @@ static void account_cache_clear(store_conn *c)
 
 static cached_account *account_cache_slot(store_conn *c, const address *a)
 {
-    uint32_t tail;
-    memcpy(&tail, a->b + 16, 4);
-    uint64_t h = mix64(load64(a->b) ^ mix64(load64(a->b + 8) ^ tail));
-    return &c->accounts[h & (ACCOUNT_CACHE_SLOTS - 1)];
+    return &c->accounts[address_hash64(a) & (ACCOUNT_CACHE_SLOTS - 1)];
 }
 
 static bool account_cache_usable(const store_conn *c)
@@ -658,11 +640,7 @@ static bool backend_get_code(void *ctx, const hash32 *h, const uint8_t **code, s
 {
     static const uint8_t no_code[1];
     store_conn *c = ctx;
-    if (memcmp(h->b, KECCAK_EMPTY.b, 32) == 0) {
-        *code = no_code;
-        *len = 0;
-        return true;
-    }
+    if (state_backend_empty_code(h, code, len)) return true;
     sqlite3_stmt *st = c->stmt[ST_GET_CODE];
     bind_blob(st, 1, h->b, 32);
     int rc = sqlite3_step(st);

@@ -155,33 +155,31 @@ END_TEST
 
 START_TEST(rlp_spec_strings_and_integers)
 {
+    static const struct {
+        const char *bytes; /* NULL: the integer u64 */
+        size_t len;
+        uint64_t u64;
+        const char *rlp;
+    } cases[] = {
+        {"dog", 3, 0, "83646f67"},
+        {"", 0, 0, "80"},
+        {NULL, 0, 0, "80"},
+        {"\x00", 1, 0, "00"}, /* the byte 0x00 */
+        {NULL, 0, 15, "0f"},
+        {NULL, 0, 1024, "820400"},
+        {NULL, 0, 0x7f, "7f"},
+        {NULL, 0, 0x80, "8180"},
+        {NULL, 0, UINT64_MAX, "88ffffffffffffffff"},
+    };
     bytebuf b = {0};
-    rlp_put_bytes(&b, (const uint8_t *)"dog", 3);
-    ck_assert_buf_hex(&b, "83646f67");
-    b.len = 0;
-    rlp_put_bytes(&b, NULL, 0);
-    ck_assert_buf_hex(&b, "80");
-    b.len = 0;
-    rlp_put_u64(&b, 0);
-    ck_assert_buf_hex(&b, "80");
-    b.len = 0;
-    rlp_put_bytes(&b, (const uint8_t *)"\x00", 1); /* the byte 0x00 */
-    ck_assert_buf_hex(&b, "00");
-    b.len = 0;
-    rlp_put_u64(&b, 15);
-    ck_assert_buf_hex(&b, "0f");
-    b.len = 0;
-    rlp_put_u64(&b, 1024);
-    ck_assert_buf_hex(&b, "820400");
-    b.len = 0;
-    rlp_put_u64(&b, 0x7f);
-    ck_assert_buf_hex(&b, "7f");
-    b.len = 0;
-    rlp_put_u64(&b, 0x80);
-    ck_assert_buf_hex(&b, "8180");
-    b.len = 0;
-    rlp_put_u64(&b, UINT64_MAX);
-    ck_assert_buf_hex(&b, "88ffffffffffffffff");
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        b.len = 0;
+        if (cases[i].bytes)
+            rlp_put_bytes(&b, cases[i].len ? (const uint8_t *)cases[i].bytes : NULL, cases[i].len);
+        else
+            rlp_put_u64(&b, cases[i].u64);
+        ck_assert_buf_hex(&b, cases[i].rlp);
+    }
     b.len = 0;
     const char *lorem = "Lorem ipsum dolor sit amet, consectetur adipisicing elit";
     rlp_put_bytes(&b, (const uint8_t *)lorem, strlen(lorem));
@@ -195,22 +193,22 @@ END_TEST
 
 START_TEST(rlp_u256)
 {
+    static const struct {
+        u256 v;
+        const char *rlp;
+    } cases[] = {
+        {{{0, 0, 0, 0}}, "80"},
+        {{{1024, 0, 0, 0}}, "820400"},
+        {{{0x35c9adc5de9c0702ULL, 0x36, 0, 0}}, "893635c9adc5de9c0702"},
+        {{{UINT64_MAX, UINT64_MAX, UINT64_MAX, UINT64_MAX}},
+         "a0ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff"},
+    };
     bytebuf b = {0};
-    u256 v = u256_zero();
-    rlp_put_u256(&b, &v);
-    ck_assert_buf_hex(&b, "80");
-    b.len = 0;
-    v = u256_from_u64(1024);
-    rlp_put_u256(&b, &v);
-    ck_assert_buf_hex(&b, "820400");
-    b.len = 0;
-    v = (u256){{0x35c9adc5de9c0702ULL, 0x36, 0, 0}};
-    rlp_put_u256(&b, &v);
-    ck_assert_buf_hex(&b, "893635c9adc5de9c0702");
-    b.len = 0;
-    v = (u256){{UINT64_MAX, UINT64_MAX, UINT64_MAX, UINT64_MAX}};
-    rlp_put_u256(&b, &v);
-    ck_assert_buf_hex(&b, "a0ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff");
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        b.len = 0;
+        rlp_put_u256(&b, &cases[i].v);
+        ck_assert_buf_hex(&b, cases[i].rlp);
+    }
     bytebuf_free(&b);
 }
 END_TEST

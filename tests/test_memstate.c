@@ -310,26 +310,22 @@ END_TEST
 
 /* ---- roots ------------------------------------------------------------------- */
 
-START_TEST(test_root_storage_only)
+/* The root of a fixture's post state (its accounts put one by one) is the
+ * root the fixture names. */
+static void check_fixture_root(const fixture_account *post, size_t n, const char *root_hex)
 {
     memstate *m = memstate_new();
-    put_fixture(m, manual_create_post, 2);
+    put_fixture(m, post, n);
     hash32 root;
     memstate_root(m, &root);
-    ck_assert_hash_eq(root, hash_of(manual_create_root));
+    ck_assert_hash_eq(root, hash_of(root_hex));
     memstate_free(m);
 }
+
+START_TEST(test_root_storage_only) { check_fixture_root(manual_create_post, 2, manual_create_root); }
 END_TEST
 
-START_TEST(test_root_code_and_storage)
-{
-    memstate *m = memstate_new();
-    put_fixture(m, set_code_post, 2);
-    hash32 root;
-    memstate_root(m, &root);
-    ck_assert_hash_eq(root, hash_of(set_code_root));
-    memstate_free(m);
-}
+START_TEST(test_root_code_and_storage) { check_fixture_root(set_code_post, 2, set_code_root); }
 END_TEST
 
 /* The root depends on the contents only: not on insertion order, nor on

@@ -387,6 +387,18 @@ START_TEST(test_addmod_mulmod)
 }
 END_TEST
 
+/* u256_divmod(a, b) against GMP's quotient q and remainder r; the wanted
+ * words go to *wq and *wr when given. */
+static void check_divmod(const u256 *a, const u256 *b, const mpz_t q, const mpz_t r, u256 *wq, u256 *wr)
+{
+    u256 want_q = from_mpz(q), want_r = from_mpz(r), gq, gr;
+    u256_divmod(a, b, &gq, &gr);
+    CHECK_WORD(gq, want_q, "divmod.quot", *a, *b);
+    CHECK_WORD(gr, want_r, "divmod.rem", *a, *b);
+    if (wq) *wq = want_q;
+    if (wr) *wr = want_r;
+}
+
 START_TEST(test_divmod_together)
 {
     /* divmod returns both halves at once, accepts NULL for either, and
@@ -403,11 +415,8 @@ START_TEST(test_divmod_together)
         } else {
             mpz_fdiv_qr(q, r, x, y);
         }
-        u256 wq = from_mpz(q), wr = from_mpz(r);
-        u256 gq, gr;
-        u256_divmod(&a, &b, &gq, &gr);
-        CHECK_WORD(gq, wq, "divmod.quot", a, b);
-        CHECK_WORD(gr, wr, "divmod.rem", a, b);
+        u256 wq, wr, gq, gr;
+        check_divmod(&a, &b, q, r, &wq, &wr);
         u256_divmod(&a, &b, &gq, NULL);
         CHECK_WORD(gq, wq, "divmod.quot only", a, b);
         u256_divmod(&a, &b, NULL, &gr);
@@ -447,11 +456,7 @@ START_TEST(test_long_division_digit_cases)
         u256 a = from_mpz(x);
 
         mpz_fdiv_qr(q, r, x, y);
-        u256 wq = from_mpz(q), wr = from_mpz(r);
-        u256 gq, gr;
-        u256_divmod(&a, &d, &gq, &gr);
-        CHECK_WORD(gq, wq, "divmod.quot", a, d);
-        CHECK_WORD(gr, wr, "divmod.rem", a, d);
+        check_divmod(&a, &d, q, r, NULL, NULL);
 
         /* The same divisor against a 512-bit product. */
         u256 b = word(pattern_limb(), pattern_limb(), pattern_limb(), pattern_limb());

@@ -5,9 +5,41 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 typedef struct { uint8_t b[20]; } address;
 typedef struct { uint8_t b[32]; } hash32;
+
+/* ---- hashing for tables and caches (not cryptographic) ---- */
+
+/* MurmurHash3's 64-bit finalizer: every bit of x reaches every bit of the
+ * result. */
+static inline uint64_t hash_mix64(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ULL;
+    x ^= x >> 33;
+    return x;
+}
+
+/* The 8 bytes at p as a host-order word (no alignment needed). */
+static inline uint64_t hash_load64(const uint8_t *p)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v;
+}
+
+/* An address's table hash. Every byte is mixed in: fixture addresses are
+ * often tiny numbers, and a plain truncation would cluster. */
+static inline uint64_t address_hash64(const address *a)
+{
+    uint32_t tail;
+    memcpy(&tail, a->b + 16, 4);
+    return hash_mix64(hash_load64(a->b) ^ hash_mix64(hash_load64(a->b + 8) ^ hash_mix64(tail)));
+}
 
 /* A growable byte buffer. Zero-initialised is an empty buffer. */
 typedef struct {

@@ -23,41 +23,19 @@
 /* --- Hashing of keys. Fixture addresses and slots are often tiny numbers,
  * so every byte is mixed in (a plain truncation would cluster). */
 
-static uint64_t mix64(uint64_t x)
-{
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdULL;
-    x ^= x >> 33;
-    x *= 0xc4ceb9fe1a85ec53ULL;
-    x ^= x >> 33;
-    return x;
-}
-
-static uint64_t load64(const uint8_t *p)
-{
-    uint64_t v;
-    memcpy(&v, p, 8);
-    return v;
-}
-
-static inline uint64_t hash_address(const address *a)
-{
-    uint32_t tail;
-    memcpy(&tail, a->b + 16, 4);
-    return mix64(load64(a->b) ^ mix64(load64(a->b + 8) ^ mix64(tail)));
-}
+static inline uint64_t hash_address(const address *a) { return address_hash64(a); }
 
 static inline uint64_t hash_u256(const u256 *k)
 {
-    return mix64(k->w[0] ^ mix64(k->w[1] ^ mix64(k->w[2] ^ mix64(k->w[3]))));
+    return hash_mix64(k->w[0] ^ hash_mix64(k->w[1] ^ hash_mix64(k->w[2] ^ hash_mix64(k->w[3]))));
 }
 
 static inline uint64_t hash_hash32(const hash32 *h)
 {
-    return load64(h->b) ^ load64(h->b + 8); /* already uniformly distributed */
+    return hash_load64(h->b) ^ hash_load64(h->b + 8); /* already uniformly distributed */
 }
 
-static inline uint64_t hash_u64(const uint64_t *n) { return mix64(*n); }
+static inline uint64_t hash_u64(const uint64_t *n) { return hash_mix64(*n); }
 
 static inline bool address_eq(const address *a, const address *b) { return memcmp(a->b, b->b, 20) == 0; }
 static inline bool hash32_eq(const hash32 *a, const hash32 *b) { return memcmp(a->b, b->b, 32) == 0; }
@@ -322,12 +300,7 @@ static bool backend_get_account(void *ctx, const address *addr, account_info *ou
 
 static bool backend_get_code(void *ctx, const hash32 *code_hash, const uint8_t **code, size_t *len)
 {
-    static const uint8_t no_code[1];
-    if (memcmp(code_hash->b, KECCAK_EMPTY.b, 32) == 0) {
-        *code = no_code;
-        *len = 0;
-        return true;
-    }
+    if (state_backend_empty_code(code_hash, code, len)) return true;
     const code_entry *e = code_store_lookup(&((memstate *)ctx)->codes, code_hash);
     if (!e) return false;
     *code = e->code;

@@ -792,3 +792,12 @@ void account_encode_rlp(bytebuf *out, uint64_t nonce, const u256 *balance, const
     rlp_put_bytes(out, code_hash->b, 32);
     rlp_list_end(out, mark);
 }
+
+bool state_backend_empty_code(const hash32 *code_hash, const uint8_t **code, size_t *len)
+{
+    static const uint8_t none[1];
+    if (memcmp(code_hash->b, KECCAK_EMPTY.b, 32) != 0) return false;
+    *code = none;
+    *len = 0;
+    return true;
+}

@@ -40,6 +40,11 @@ typedef struct {
     bool (*has_storage)(void *ctx, const address *addr);
 } state_backend;
 
+/* Every backend knows the empty code (hash KECCAK_EMPTY) without storing it:
+ * get_code implementations begin with this, which answers for that hash
+ * (true, no bytes) and returns false for any other. */
+bool state_backend_empty_code(const hash32 *code_hash, const uint8_t **code, size_t *len);
+
 typedef struct {
     void *ctx;
     /* The account is removed with all its storage (self-destructed, or an
