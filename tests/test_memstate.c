@@ -106,26 +106,35 @@ static const char set_code_post_json[] =
 
 /* ---- backend and sink ------------------------------------------------------ */
 
+/* The "state" group's fixture: an empty memstate and its backend, made
+ * before each test and freed after it (check's checked fixture). */
+static memstate *mem;
+static state_backend be;
+
+static void mem_setup(void)
+{
+    mem = memstate_new();
+    be = memstate_backend(mem);
+}
+
+static void mem_teardown(void) { memstate_free(mem); }
+
 START_TEST(test_empty_root)
 {
-    memstate *m = memstate_new();
     hash32 root;
-    memstate_root(m, &root);
+    memstate_root(mem, &root);
     ck_assert_hash_eq(root, TRIE_EMPTY_ROOT);
-    ck_assert_uint_eq(memstate_account_count(m), 0);
-    memstate_free(m);
+    ck_assert_uint_eq(memstate_account_count(mem), 0);
 }
 END_TEST
 
 START_TEST(test_backend_reads)
 {
-    memstate *m = memstate_new();
-    state_backend be = memstate_backend(m);
     address a = addr_n(0x1234), absent = addr_n(0x9999);
     u256 balance = u256_from_u64(1000), key = u256_from_u64(7), value = word_of("0xdeadbeef"), out;
     const uint8_t code[] = {0x60, 0x01, 0x60, 0x00, 0x55};
-    memstate_put_account(m, &a, 5, &balance, code, sizeof code);
-    memstate_put_storage(m, &a, &key, &value);
+    memstate_put_account(mem, &a, 5, &balance, code, sizeof code);
+    memstate_put_storage(mem, &a, &key, &value);
 
     account_info info;
     ck_assert(be.get_account(be.ctx, &a, &info));
@@ -156,21 +165,18 @@ START_TEST(test_backend_reads)
     ck_assert(!be.has_storage(be.ctx, &absent));
 
     u256 zero = u256_zero();
-    memstate_put_storage(m, &a, &key, &zero); /* zero deletes */
+    memstate_put_storage(mem, &a, &key, &zero); /* zero deletes */
     be.get_storage(be.ctx, &a, &key, &out);
     ck_assert(u256_is_zero(&out));
     ck_assert(!be.has_storage(be.ctx, &a));
-    memstate_free(m);
 }
 END_TEST
 
 START_TEST(test_block_hashes)
 {
-    memstate *m = memstate_new();
-    state_backend be = memstate_backend(m);
     hash32 h = hash_of("0x5e20a0453cecd065ea59c37ac63e079ee08998b6045136a8ce6635c7912ec0b6"), out;
     ck_assert(!be.get_block_hash(be.ctx, 0, &out));
-    memstate_set_block_hash(m, 41, &h);
+    memstate_set_block_hash(mem, 41, &h);
     ck_assert(be.get_block_hash(be.ctx, 41, &out));
     ck_assert_hash_eq(out, h);
     ck_assert(!be.get_block_hash(be.ctx, 42, &out));
@@ -178,40 +184,34 @@ START_TEST(test_block_hashes)
         hash32 hn = {{0}};
         hn.b[0] = (uint8_t)n;
         hn.b[1] = (uint8_t)(n >> 8);
-        memstate_set_block_hash(m, n * 3, &hn);
+        memstate_set_block_hash(mem, n * 3, &hn);
     }
     ck_assert(be.get_block_hash(be.ctx, 999 * 3, &out));
     ck_assert_uint_eq(out.b[0] | out.b[1] << 8, 999);
     ck_assert(be.get_block_hash(be.ctx, 41, &out)); /* kept its own entry */
     ck_assert_hash_eq(out, h);
-    memstate_free(m);
 }
 END_TEST
 
 /* go-ethereum's state tests answer BLOCKHASH(n) with keccak256("n"). */
 START_TEST(test_state_test_block_hashes)
 {
-    memstate *m = memstate_new();
-    state_backend be = memstate_backend(m);
     hash32 out;
-    st_set_block_hashes(m, 1);
+    st_set_block_hashes(mem, 1);
     ck_assert(be.get_block_hash(be.ctx, 0, &out));
     /* keccak256("0") */
     ck_assert_hash_eq(out, hash_of("0x044852b2a670ade5407e78fb2863c51de9fcb96542a07186fe3aeda6bb8a116d"));
     ck_assert(!be.get_block_hash(be.ctx, 1, &out));
-    st_set_block_hashes(m, 1000);
+    st_set_block_hashes(mem, 1000);
     ck_assert(be.get_block_hash(be.ctx, 744, &out));
     ck_assert(!be.get_block_hash(be.ctx, 743, &out));
     ck_assert(be.get_block_hash(be.ctx, 999, &out));
-    memstate_free(m);
 }
 END_TEST
 
 START_TEST(test_sink_writes)
 {
-    memstate *m = memstate_new();
-    state_backend be = memstate_backend(m);
-    state_sink sink = memstate_sink(m);
+    state_sink sink = memstate_sink(mem);
     address a = addr_n(1), b = addr_n(2);
     u256 key = u256_from_u64(1), value = u256_from_u64(2), zero = u256_zero(), out;
     const uint8_t code[] = {0x5f, 0x5f, 0xf3};
@@ -238,7 +238,7 @@ START_TEST(test_sink_writes)
     sink.delete_account(sink.ctx, &a);
     ck_assert(!be.get_account(be.ctx, &a, &got));
     ck_assert_mem_eq(code_ptr, code, sizeof code); /* code outlives its account */
-    ck_assert_uint_eq(memstate_account_count(m), 0);
+    ck_assert_uint_eq(memstate_account_count(mem), 0);
 
     info.nonce = 0; /* re-created: the old storage is gone */
     sink.put_account(sink.ctx, &a, &info, code, sizeof code, true);
@@ -248,8 +248,7 @@ START_TEST(test_sink_writes)
     sink.put_storage(sink.ctx, &b, &key, &zero); /* zero for an absent account: nothing */
     ck_assert(!be.get_account(be.ctx, &b, &got));
     sink.delete_account(sink.ctx, &b); /* deleting an absent account: nothing */
-    ck_assert_uint_eq(memstate_account_count(m), 1);
-    memstate_free(m);
+    ck_assert_uint_eq(memstate_account_count(mem), 1);
 }
 END_TEST
 
@@ -258,20 +257,18 @@ END_TEST
 START_TEST(test_many_accounts)
 {
     enum { N = 120000 };
-    memstate *m = memstate_new();
-    state_backend be = memstate_backend(m);
     for (uint64_t i = 0; i < N; i++) {
         address a = addr_n(i * 7919);
         u256 bal = u256_from_u64(i + 1);
-        memstate_put_account(m, &a, i, &bal, NULL, 0);
+        memstate_put_account(mem, &a, i, &bal, NULL, 0);
     }
-    ck_assert_uint_eq(memstate_account_count(m), N);
-    state_sink sink = memstate_sink(m);
+    ck_assert_uint_eq(memstate_account_count(mem), N);
+    state_sink sink = memstate_sink(mem);
     for (uint64_t i = 0; i < N; i += 2) {
         address a = addr_n(i * 7919);
         sink.delete_account(sink.ctx, &a);
     }
-    ck_assert_uint_eq(memstate_account_count(m), N / 2);
+    ck_assert_uint_eq(memstate_account_count(mem), N / 2);
     for (uint64_t i = 0; i < N; i++) {
         address a = addr_n(i * 7919);
         account_info info;
@@ -279,32 +276,28 @@ START_TEST(test_many_accounts)
         ck_assert_int_eq(exists, i % 2 == 1);
         if (exists) ck_assert_uint_eq(info.nonce, i);
     }
-    memstate_free(m);
 }
 END_TEST
 
 START_TEST(test_many_slots)
 {
     enum { N = 50000 };
-    memstate *m = memstate_new();
-    state_backend be = memstate_backend(m);
     address a = addr_n(77);
     u256 bal = u256_zero(), zero = u256_zero();
-    memstate_put_account(m, &a, 0, &bal, NULL, 0);
+    memstate_put_account(mem, &a, 0, &bal, NULL, 0);
     for (uint64_t i = 0; i < N; i++) {
         u256 k = {{i, i * 3, 0, i % 5}}, v = u256_from_u64(i + 1);
-        memstate_put_storage(m, &a, &k, &v);
+        memstate_put_storage(mem, &a, &k, &v);
     }
     for (uint64_t i = 0; i < N; i += 3) {
         u256 k = {{i, i * 3, 0, i % 5}};
-        memstate_put_storage(m, &a, &k, &zero);
+        memstate_put_storage(mem, &a, &k, &zero);
     }
     for (uint64_t i = 0; i < N; i++) {
         u256 k = {{i, i * 3, 0, i % 5}}, out;
         be.get_storage(be.ctx, &a, &k, &out);
         ck_assert_uint_eq(out.w[0], i % 3 ? i + 1 : 0);
     }
-    memstate_free(m);
 }
 END_TEST
 
@@ -508,6 +501,13 @@ static json_t *load_tx_json(const char *text)
     return j;
 }
 
+/* Loads the transaction of indexes (d, g, v) from j, which must succeed. */
+static void load_tx_ok(const json_t *j, size_t d, size_t g, size_t v, transaction *tx, tx_storage *ts)
+{
+    hj_error err;
+    ck_assert_msg(st_load_tx(j, d, g, v, tx, ts, &err), "%s", err.msg);
+}
+
 START_TEST(test_load_tx_indexes_and_types)
 {
     json_t *j = load_tx_json(
@@ -519,7 +519,7 @@ START_TEST(test_load_tx_indexes_and_types)
     transaction tx;
     tx_storage ts;
     hj_error err;
-    ck_assert_msg(st_load_tx(j, 0, 1, 1, &tx, &ts, &err), "%s", err.msg);
+    load_tx_ok(j, 0, 1, 1, &tx, &ts);
     ck_assert_int_eq(tx.type, 1);
     ck_assert(!tx.has_to);
     ck_assert_uint_eq(tx.data_len, 2);
@@ -558,8 +558,7 @@ START_TEST(test_load_tx_typed)
         " \"to\": \"0x9a58e47007e166ab5182036d453602816ad8a3dc\"}");
     transaction tx;
     tx_storage ts;
-    hj_error err;
-    ck_assert_msg(st_load_tx(j, 0, 0, 0, &tx, &ts, &err), "%s", err.msg);
+    load_tx_ok(j, 0, 0, 0, &tx, &ts);
     ck_assert_int_eq(tx.type, 4);
     ck_assert(tx.has_to);
     ck_assert_uint_eq(tx.to.b[0], 0x9a);
@@ -579,7 +578,7 @@ START_TEST(test_load_tx_typed)
                      " [\"0x0100000000000000000000000000000000000000000000000000000000000000\"],"
                      " \"sender\": \"0x632f1699d9211ff9934b04cf5f754b1a37cc2d84\","
                      " \"to\": \"0x9a58e47007e166ab5182036d453602816ad8a3dc\"}");
-    ck_assert_msg(st_load_tx(j, 0, 0, 0, &tx, &ts, &err), "%s", err.msg);
+    load_tx_ok(j, 0, 0, 0, &tx, &ts);
     ck_assert_int_eq(tx.type, 3);
     ck_assert_uint_eq(tx.n_blob_hashes, 1);
     ck_assert_uint_eq(tx.blob_hashes[0].b[0], 1);
@@ -599,8 +598,7 @@ START_TEST(test_load_tx_secret_key)
         " \"secretKey\": \"0x45a915e4d060149eb4365960e6a7a45f334393093061116b197e3240065ff2d8\"}");
     transaction tx;
     tx_storage ts;
-    hj_error err;
-    ck_assert_msg(st_load_tx(j, 0, 0, 0, &tx, &ts, &err), "%s", err.msg);
+    load_tx_ok(j, 0, 0, 0, &tx, &ts);
     address want = addr_of("0xa94f5374fce5edbc8e2a8697c15331677e6ebf0b");
     ck_assert_mem_eq(tx.sender.b, want.b, 20);
     tx_storage_free(&ts);
@@ -650,8 +648,9 @@ END_TEST
 int main(void)
 {
     return test_run("memstate", (test_group[]){
-        TEST_GROUP("state", 60, test_empty_root, test_backend_reads, test_block_hashes,
-            test_state_test_block_hashes, test_sink_writes, test_many_accounts, test_many_slots),
+        {.name = "state", .timeout = 60, .setup = mem_setup, .teardown = mem_teardown,
+         .tests = TESTS(test_empty_root, test_backend_reads, test_block_hashes, test_state_test_block_hashes,
+            test_sink_writes, test_many_accounts, test_many_slots)},
         TEST_GROUP("hashes", 0, test_root_storage_only, test_root_code_and_storage,
             test_root_history_independent, test_logs_hash_empty, test_logs_hash_fixtures),
         TEST_GROUP("fixtures", 0, test_hex_quantities, test_hex_data, test_json_errors, test_load_pre,

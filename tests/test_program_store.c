@@ -79,6 +79,30 @@ static void ps_open(program_store *ps, store *s, const char *key_hex)
     ck_assert_msg(program_store_open(ps, s, db_path, key_hex, err, sizeof err), "program_store_open: %s", err);
 }
 
+/* db_create and a program store over it, keyed by the key file (created
+ * when absent); closed in the reverse order. */
+static store *db_open_with_programs(program_store *ps)
+{
+    store *s = db_create();
+    ps_open(ps, s, NULL);
+    return s;
+}
+
+static void db_close_with_programs(store *s, program_store *ps)
+{
+    program_store_close(ps);
+    store_close(s);
+}
+
+/* The 32 bytes of the key file. */
+static void read_key_file(uint8_t key[32])
+{
+    int fd = open(key_path, O_RDONLY);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(read(fd, key, 32), 32);
+    close(fd);
+}
+
 /* program_store_open must fail with a message containing `fragment`. */
 static void ps_refused(store *s, const char *key_hex, const char *fragment)
 {
@@ -134,9 +158,8 @@ static void count_warning(const char *line)
 
 START_TEST(round_trip)
 {
-    store *s = db_create();
     program_store ps;
-    ps_open(&ps, s, NULL);
+    store *s = db_open_with_programs(&ps);
     program_store_stats before = program_store_get_stats();
     hash32 h = code_hash_of(1);
     uint8_t blob[4096];
@@ -174,16 +197,12 @@ START_TEST(round_trip)
     ck_assert_ptr_nonnull(c);
     uint8_t tag[32], key[32], want[32];
     ck_assert(store_get_program(c, &h, JIT_VERSION, TARGET, &got, &got_len, tag, &se));
-    int fd = open(key_path, O_RDONLY);
-    ck_assert_int_ge(fd, 0);
-    ck_assert_int_eq(read(fd, key, sizeof key), 32);
-    close(fd);
+    read_key_file(key);
     program_store_tag(key, &h, JIT_VERSION, TARGET, got, got_len, want);
     ck_assert_mem_eq(tag, want, 32);
     free(got);
     store_disconnect(c);
-    program_store_close(&ps);
-    store_close(s);
+    db_close_with_programs(s, &ps);
 }
 END_TEST
 
@@ -194,9 +213,8 @@ END_TEST
  * otherwise any caller could grow the database file at will. */
 START_TEST(programs_of_code_not_in_the_database_not_kept)
 {
-    store *s = db_create();
     program_store ps;
-    ps_open(&ps, s, NULL);
+    store *s = db_open_with_programs(&ps);
     program_store_stats before = program_store_get_stats();
     hash32 h = code_hash_of(N_CODES + 5); /* not written by db_create */
     uint8_t blob[256], *got;
@@ -213,8 +231,7 @@ START_TEST(programs_of_code_not_in_the_database_not_kept)
     ck_assert_uint_eq(program_store_get_stats().saved, after.saved + 1);
     ck_assert(load(&ps, &held, JIT_VERSION, TARGET, &got, &got_len));
     free(got);
-    program_store_close(&ps);
-    store_close(s);
+    db_close_with_programs(s, &ps);
 }
 END_TEST
 
@@ -264,9 +281,8 @@ static void alter_row(store *s, const hash32 *h, int flip_blob_byte, int flip_ta
 
 START_TEST(altered_rows_rejected)
 {
-    store *s = db_create();
     program_store ps;
-    ps_open(&ps, s, NULL);
+    store *s = db_open_with_programs(&ps);
     warnings = 0;
     program_store_set_warn(&ps, count_warning);
     uint8_t blob[4096], *got;
@@ -346,8 +362,7 @@ START_TEST(altered_rows_rejected)
     ck_assert(!load(&ps, &h, JIT_VERSION + 1, TARGET, &got, &got_len));
     ck_assert(!load(&ps, &h, JIT_VERSION, "x86_64-sysv/Osaka", &got, &got_len));
     ck_assert_uint_eq(program_store_get_stats().rejected - last.rejected, 3);
-    program_store_close(&ps);
-    store_close(s);
+    db_close_with_programs(s, &ps);
 }
 END_TEST
 
@@ -373,9 +388,7 @@ START_TEST(key_file_created_private_and_reused)
     ck_assert_int_eq(entries, 1);
 
     uint8_t key[32];
-    int fd = open(key_path, O_RDONLY);
-    ck_assert_int_eq(read(fd, key, 32), 32);
-    close(fd);
+    read_key_file(key);
     hash32 h = code_hash_of(5);
     uint8_t blob[4096], *got;
     size_t got_len, n = blob_for(&h, 0, blob, sizeof blob);
@@ -390,9 +403,7 @@ START_TEST(key_file_created_private_and_reused)
     free(got);
     program_store_close(&again);
     uint8_t key2[32];
-    fd = open(key_path, O_RDONLY);
-    ck_assert_int_eq(read(fd, key2, 32), 32);
-    close(fd);
+    read_key_file(key2);
     ck_assert_mem_eq(key, key2, 32);
 
     /* The same key given as hex (upper case) works too. */
@@ -443,9 +454,7 @@ START_TEST(key_file_creation_race)
             ck_assert_int_eq(waitpid(pid[i], &status, 0), pid[i]);
             ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child %d: status %d", i, status);
         }
-        int fd = open(key_path, O_RDONLY);
-        ck_assert_int_eq(read(fd, file_key, 32), 32);
-        close(fd);
+        read_key_file(file_key);
         for (int i = 0; i < PROCS; i++) {
             uint8_t key[32];
             ck_assert_int_eq(read(out[i][0], key, 32), 32);
@@ -458,9 +467,8 @@ END_TEST
 
 START_TEST(key_file_refused)
 {
-    store *s = db_create();
     program_store ps;
-    ps_open(&ps, s, NULL);
+    store *s = db_open_with_programs(&ps);
     program_store_close(&ps);
     ck_assert_int_eq(chmod(key_path, 0644), 0);
     ps_refused(s, NULL, "must not be accessible to group or others (chmod 600");
@@ -556,9 +564,8 @@ static void *worker(void *p)
 
 START_TEST(concurrent_load_save)
 {
-    store *s = db_create();
     program_store ps;
-    ps_open(&ps, s, NULL);
+    store *s = db_open_with_programs(&ps);
     program_store_stats before = program_store_get_stats();
     pthread_t t[N_THREADS];
     worker_arg args[N_THREADS];
@@ -585,8 +592,7 @@ START_TEST(concurrent_load_save)
     }
     ck_assert_ptr_nonnull(ps.idle);
     ck_assert_uint_le(ps.n_idle, N_THREADS); /* one connection per concurrent caller, at most */
-    program_store_close(&ps);
-    store_close(s);
+    db_close_with_programs(s, &ps);
 }
 END_TEST
 
@@ -623,9 +629,8 @@ static void sleep_ms(long ms)
  * another connection's write lock), and the save completes. */
 START_TEST(close_waits_for_callbacks)
 {
-    store *s = db_create();
     program_store ps;
-    ps_open(&ps, s, NULL);
+    store *s = db_open_with_programs(&ps);
     store_error se;
     store_conn *writer = store_connect(s, &se);
     ck_assert_msg(store_begin(writer, &se), "%s", se.msg); /* holds the write lock */
@@ -658,9 +663,8 @@ END_TEST
 /* Save failures are counted and reported once, not fatal. */
 START_TEST(save_failure_counted)
 {
-    store *s = db_create();
     program_store ps;
-    ps_open(&ps, s, NULL);
+    store *s = db_open_with_programs(&ps);
     warnings = 0;
     program_store_set_warn(&ps, count_warning);
     program_store_stats before = program_store_get_stats();
@@ -675,8 +679,7 @@ START_TEST(save_failure_counted)
     ck_assert_uint_eq(after.saved - before.saved, 0);
     ck_assert_int_eq(warnings, 1);
     ck_assert_ptr_nonnull(strstr(last_warning, "cannot keep the compiled program"));
-    program_store_close(&ps);
-    store_close(s);
+    db_close_with_programs(s, &ps);
 }
 END_TEST
 
@@ -733,10 +736,7 @@ static void put_row(store *s, const hash32 *h, uint32_t row_version, uint32_t bl
                     size_t len)
 {
     uint8_t key[32], tag[32];
-    int fd = open(key_path, O_RDONLY);
-    ck_assert_int_ge(fd, 0);
-    ck_assert_int_eq(read(fd, key, sizeof key), 32);
-    close(fd);
+    read_key_file(key);
     uint8_t *copy = malloc(len);
     memcpy(copy, blob, len);
     memcpy(copy + 8, &blob_version, 4); /* the blob header's version (jit_blob.c) */
@@ -782,9 +782,8 @@ START_TEST(program_of_another_layout_refused_and_recompiled)
     ck_assert_ptr_nonnull(blob20);
     ck_assert_ptr_nonnull(blob21);
 
-    store *s = db_create();
     program_store ps;
-    ps_open(&ps, s, NULL);
+    store *s = db_open_with_programs(&ps);
     hash32 h20 = code_hash_of(20), h21 = code_hash_of(21);
     put_row(s, &h20, other_abi, other_abi, blob20, len20); /* as the other build stored it */
     put_row(s, &h21, v, other_abi, blob21, len21);         /* filed under ours, built by another */
@@ -814,8 +813,7 @@ START_TEST(program_of_another_layout_refused_and_recompiled)
     jit_set_store(NULL);
     free(blob20);
     free(blob21);
-    program_store_close(&ps);
-    store_close(s);
+    db_close_with_programs(s, &ps);
 }
 END_TEST
 
