@@ -59,21 +59,19 @@ static int err_code(const json_t *r)
     return (int)json_integer_value(json_object_get(e, "code"));
 }
 
-static const char *err_msg(const json_t *r)
+/* A string field of the response's error object (NULL when absent). */
+static const char *err_field(const json_t *r, const char *field)
 {
-    return json_string_value(json_object_get(json_object_get(r, "error"), "message"));
+    return json_string_value(json_object_get(json_object_get(r, "error"), field));
 }
 
-static const char *err_data(const json_t *r)
-{
-    return json_string_value(json_object_get(json_object_get(r, "error"), "data"));
-}
+static const char *err_msg(const json_t *r) { return err_field(r, "message"); }
+static const char *err_data(const json_t *r) { return err_field(r, "data"); }
 
 static const char *result_str(const json_t *r)
 {
     const json_t *v = json_object_get(r, "result");
-    ck_assert_msg(v != NULL, "expected a result, got error %s",
-                  json_string_value(json_object_get(json_object_get(r, "error"), "message")));
+    ck_assert_msg(v != NULL, "expected a result, got error %s", err_msg(r));
     return json_string_value(v);
 }
 
@@ -116,15 +114,23 @@ static rpc_ctx inline_ctx(void)
 
 /* ------------------------------------------------- parameter decoding */
 
+/* The JSON value of `text` (any value, not only objects), kept until the
+ * next call: the parameter parsers below read it in place. */
+static json_t *json_of(const char *text)
+{
+    static json_t *held;
+    json_decref(held);
+    json_error_t jerr;
+    held = json_loads(text, JSON_DECODE_ANY, &jerr);
+    ck_assert_msg(held != NULL, "bad JSON in the test: %s", text);
+    return held;
+}
+
 static bool u256_reason(const char *json, param_error *e)
 {
-    json_error_t jerr;
-    json_t *v = json_loads(json, JSON_DECODE_ANY, &jerr);
     u256 out;
     field_ctx where = {"TransactionArgs", "value"};
-    bool ok = p_u256(v, &where, &out, e);
-    json_decref(v);
-    return ok;
+    return p_u256(json_of(json), &where, &out, e);
 }
 
 START_TEST(quantities_follow_geth)
@@ -197,15 +203,7 @@ START_TEST(fixed_data_and_bytes)
 }
 END_TEST
 
-static bool block_of(const char *json, block_selector *sel, param_error *e)
-{
-    json_error_t jerr;
-    json_t *v = json_loads(json, JSON_DECODE_ANY, &jerr);
-    ck_assert(v != NULL);
-    bool ok = p_block(v, sel, e);
-    json_decref(v);
-    return ok;
-}
+static bool block_of(const char *json, block_selector *sel, param_error *e) { return p_block(json_of(json), sel, e); }
 
 START_TEST(block_selectors)
 {
@@ -243,15 +241,7 @@ START_TEST(block_selectors)
 }
 END_TEST
 
-static bool args_of(const char *json, call_args *a, param_error *e)
-{
-    json_error_t jerr;
-    json_t *v = json_loads(json, JSON_DECODE_ANY, &jerr);
-    ck_assert(v != NULL);
-    bool ok = p_call_args(v, a, e);
-    json_decref(v);
-    return ok;
-}
+static bool args_of(const char *json, call_args *a, param_error *e) { return p_call_args(json_of(json), a, e); }
 
 START_TEST(transaction_arguments)
 {
@@ -808,7 +798,16 @@ static void set_code(const char *addr_hex, const char *code_hex)
     bytebuf_free(&code);
 }
 
-static void open_store(int last_fork)
+static rpc_ctx store_ctx(void)
+{
+    rpc_ctx ctx = {.cfg = &store_cfg, .conn = conn};
+    store_error se;
+    ck_assert(store_get_chain_config(conn, &ctx.chain, &se));
+    return ctx;
+}
+
+/* A fresh database whose chain runs forks up to last_fork; its context. */
+static rpc_ctx open_store(int last_fork)
 {
     test_temp_dir(tmp_dir, sizeof tmp_dir, "test_rpc");
     snprintf(db_path, sizeof db_path, "%s/rpc.db", tmp_dir);
@@ -850,6 +849,7 @@ static void open_store(int last_fork)
     store_cfg = cfg;
     store_cfg.engine = method_engine;
     stats_at_open = jit_get_stats();
+    return store_ctx();
 }
 
 /* Also checks how the test's frames ran: with the interpreter none
@@ -869,13 +869,6 @@ static void close_store(void)
         ck_assert_msg(compiled > 0 || interpreted == 0, "engine jit: %llu frames ran, none compiled", interpreted);
 }
 
-static rpc_ctx store_ctx(void)
-{
-    rpc_ctx ctx = {.cfg = &store_cfg, .conn = conn};
-    store_error se;
-    ck_assert(store_get_chain_config(conn, &ctx.chain, &se));
-    return ctx;
-}
 
 static char body[4096];
 #define CALL(method, params) \
@@ -883,8 +876,7 @@ static char body[4096];
 
 START_TEST(eth_call_results_and_errors)
 {
-    open_store(FORK_PRAGUE);
-    rpc_ctx ctx = store_ctx();
+    rpc_ctx ctx = open_store(FORK_PRAGUE);
     ASK_OK(&ctx, CALL("eth_call", "[{\"to\":\"0x000000000000000000000000000000000000c000\",\"input\":"
                                   "\"0x0000000000000000000000000000000000000000000000000000000000000001\"},\"latest\"]"),
            "0x000000000000000000000000000000000000000000000000000000000000002a");
@@ -968,8 +960,7 @@ static void ask_initcode_too_large(rpc_ctx *ctx)
 
 START_TEST(eth_call_precheck_messages)
 {
-    open_store(FORK_OSAKA);
-    rpc_ctx ctx = store_ctx();
+    rpc_ctx ctx = open_store(FORK_OSAKA);
     ASK_ERR(&ctx, CALL("eth_call", "[{" FROM_SENDER ",\"blobVersionedHashes\":[" BLOB_HASH("01") "]}]"), -32000,
             "err: blob transaction of type create (supplied gas 50000000)");
     ASK_ERR(&ctx, CALL("eth_call", "[{" TO_READER ",\"blobVersionedHashes\":[]}]"), -32000,
@@ -1004,8 +995,7 @@ START_TEST(eth_call_precheck_messages)
             -32000, "err: insufficient gas for floor data gas cost: have 24000, want 24960 (supplied gas 24000)");
     close_store();
 
-    open_store(FORK_CANCUN);
-    ctx = store_ctx();
+    ctx = open_store(FORK_CANCUN);
     ASK_ERR(&ctx, CALL("eth_call", "[{" FROM_SENDER "," TO_READER ",\"authorizationList\":[" AUTH "]}]"), -32000,
             "err: transaction type not supported (supplied gas 50000000)");
     close_store();
@@ -1014,8 +1004,7 @@ END_TEST
 
 START_TEST(eth_call_blocks_and_overrides)
 {
-    open_store(FORK_PRAGUE);
-    rpc_ctx ctx = store_ctx();
+    rpc_ctx ctx = open_store(FORK_PRAGUE);
     /* The head is block 1; only it can be named. */
     ASK_OK(&ctx, CALL("eth_call", "[{\"to\":\"0x0000000000000000000000000000000000000999\"},\"0x1\"]"), "0x");
     ASK_OK(&ctx, CALL("eth_call", "[{\"to\":\"0x0000000000000000000000000000000000000999\"},{\"blockNumber\":\"0x1\"}]"), "0x");
@@ -1095,8 +1084,7 @@ static void clear_abort(rpc_ctx *ctx) { *ctx->abort_flag = 0; }
 
 START_TEST(timeout_and_gas_cap)
 {
-    open_store(FORK_PRAGUE);
-    rpc_ctx ctx = store_ctx();
+    rpc_ctx ctx = open_store(FORK_PRAGUE);
     atomic_int flag = 0;
     ctx.abort_flag = &flag;
     ctx.arm_timeout = abort_at_once;
@@ -1120,8 +1108,7 @@ END_TEST
 
 START_TEST(estimate_gas_like_geth)
 {
-    open_store(FORK_PRAGUE);
-    rpc_ctx ctx = store_ctx();
+    rpc_ctx ctx = open_store(FORK_PRAGUE);
     /* A plain transfer: exactly 21000. */
     ASK_OK(&ctx, CALL("eth_estimateGas", "[{\"from\":\"" SENDER "\",\"to\":\"0x0000000000000000000000000000000000000999\","
                                          "\"value\":\"0x1\"}]"),
@@ -1153,8 +1140,7 @@ END_TEST
 
 START_TEST(access_lists)
 {
-    open_store(FORK_PRAGUE);
-    rpc_ctx ctx = store_ctx();
+    rpc_ctx ctx = open_store(FORK_PRAGUE);
     json_t *r = ask(&ctx, CALL("eth_createAccessList", "[{\"from\":\"" SENDER "\",\"to\":"
                                                       "\"0x000000000000000000000000000000000000c005\"}]"));
     char *text = json_dumps(json_object_get(r, "result"), JSON_COMPACT);
@@ -1181,9 +1167,8 @@ END_TEST
 
 START_TEST(reads_and_admin_writes)
 {
-    open_store(FORK_PRAGUE);
-    store_cfg.admin = true;
-    rpc_ctx ctx = store_ctx();
+    rpc_ctx ctx = open_store(FORK_PRAGUE);
+    store_cfg.admin = true; /* ctx.cfg points at store_cfg */
     ctx.authorized = true;
     ASK_OK(&ctx, CALL("eth_blockNumber", "[]"), "0x1");
     ASK_OK(&ctx, CALL("eth_gasPrice", "[]"), "0x3b9aca07"); /* 1 gwei tip + base fee 7 */
@@ -1229,8 +1214,7 @@ END_TEST
  * limit. Its estimator still searches below 2^24. */
 START_TEST(osaka_gas_cap)
 {
-    open_store(FORK_OSAKA);
-    rpc_ctx ctx = store_ctx();
+    rpc_ctx ctx = open_store(FORK_OSAKA);
     ASK_OK(&ctx, CALL("eth_call", "[{\"to\":\"0x000000000000000000000000000000000000c000\",\"input\":"
                                   "\"0x0000000000000000000000000000000000000000000000000000000000000001\"}]"),
            "0x000000000000000000000000000000000000000000000000000000000000002a");
@@ -1255,8 +1239,7 @@ END_TEST
 /* Before London there is no base fee: one gas price for all. */
 START_TEST(berlin_pricing)
 {
-    open_store(FORK_BERLIN);
-    rpc_ctx ctx = store_ctx();
+    rpc_ctx ctx = open_store(FORK_BERLIN);
     ASK_OK(&ctx, CALL("eth_gasPrice", "[]"), "0x3b9aca00");
     ASK_ERR(&ctx, CALL("eth_call", "[{\"from\":\"" POOR "\",\"to\":\"0x000000000000000000000000000000000000c000\","
                                    "\"gas\":\"0x5208\",\"gasPrice\":\"0x2\"}]"),
