@@ -50,7 +50,12 @@
 
 static char tmp_dir[256];
 
-static void make_tmp_dir(void) { test_temp_dir(tmp_dir, sizeof tmp_dir, "test_store"); }
+/* Every group's checked fixture: a fresh temporary directory per test
+ * (made once: a test calling make_tmp_dir again keeps it), removed after. */
+static void make_tmp_dir(void)
+{
+    if (!tmp_dir[0]) test_temp_dir(tmp_dir, sizeof tmp_dir, "test_store");
+}
 static void remove_tmp_dir(void) { test_remove_dir(tmp_dir); }
 
 static const char *tmp_path(const char *name)
@@ -204,7 +209,6 @@ static void expect_open_error(const char *path, int flags, const char *want)
  * with a one-line message, and a failed one changes nothing. */
 START_TEST(test_mutated_inputs)
 {
-    make_tmp_dir();
     db d = db_new_dev(tmp_path("mut.db"));
     const char *good =
         "{\"config\": {\"chainId\": 1337, \"londonBlock\": 0, \"blobSchedule\": {\"cancun\": {\"max\": 6}}},"
@@ -252,7 +256,6 @@ START_TEST(test_mutated_inputs)
     printf("test_mutated_inputs: 3000 damaged files: %zu imported, %zu refused with one line each\n", accepted, rejected);
     free(text);
     db_close(&d);
-    remove_tmp_dir();
 }
 END_TEST
 
@@ -309,7 +312,6 @@ static void expect_command_error(int (*cmd)(int, char **), char **argv, const ch
 
 START_TEST(test_create_and_reopen)
 {
-    make_tmp_dir();
     const char *path = tmp_path("a.db");
     expect_open_error(path, STORE_OPEN_EXISTING, "no such database");
     db d = db_open(path, STORE_OPEN_CREATE);
@@ -337,13 +339,11 @@ START_TEST(test_create_and_reopen)
     d = db_open(path, STORE_OPEN_READONLY);
     ck_assert_hash_eq(db_root(d.c), TRIE_EMPTY_ROOT);
     db_close(&d);
-    remove_tmp_dir();
 }
 END_TEST
 
 START_TEST(test_migrations_in_order)
 {
-    make_tmp_dir();
     /* An empty SQLite file (version 0) gets every migration. */
     const char *empty = tmp_path("empty.db");
     write_file(empty, "", 0);
@@ -384,13 +384,11 @@ START_TEST(test_migrations_in_order)
     ck_assert_int_eq(sqlite3_exec(raw, "PRAGMA user_version = 1", NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(raw);
     expect_open_error(old2, STORE_OPEN_READONLY, "needs upgrading");
-    remove_tmp_dir();
 }
 END_TEST
 
 START_TEST(test_refuses_newer_and_foreign)
 {
-    make_tmp_dir();
     const char *path = tmp_path("new.db");
     db d = db_open(path, STORE_OPEN_CREATE);
     db_close(&d);
@@ -408,13 +406,11 @@ START_TEST(test_refuses_newer_and_foreign)
     sqlite3 *raw = raw_open(other);
     ck_assert_int_eq(raw_int(raw, "SELECT count(*) FROM sqlite_master"), 1);
     sqlite3_close(raw);
-    remove_tmp_dir();
 }
 END_TEST
 
 START_TEST(test_bad_files)
 {
-    make_tmp_dir();
     const char *text = tmp_path("text.db");
     const char *words = "this is not a database, just some text that is long enough to have a header\n";
     write_file(text, words, strlen(words));
@@ -449,7 +445,6 @@ START_TEST(test_bad_files)
     ck_assert_int_eq(truncate(full, sb.st_size / 2), 0);
     expect_open_error(full, STORE_OPEN_EXISTING, "truncated");
     expect_open_error(full, STORE_OPEN_READONLY, "truncated");
-    remove_tmp_dir();
 }
 END_TEST
 
@@ -457,7 +452,6 @@ END_TEST
  * fails cleanly (root ignores permissions, so the child drops to nobody). */
 START_TEST(test_readonly_directory)
 {
-    make_tmp_dir();
     const char *dir = tmp_path("ro");
     ck_assert_int_eq(mkdir(dir, 0755), 0);
     const char *existing = tmp_path("ro/existing.db");
@@ -489,7 +483,6 @@ START_TEST(test_readonly_directory)
     int status;
     ck_assert_int_eq(waitpid(pid, &status, 0), pid);
     ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %d", status);
-    remove_tmp_dir();
 }
 END_TEST
 
@@ -497,7 +490,6 @@ END_TEST
 
 START_TEST(test_backend_and_sink)
 {
-    make_tmp_dir();
     db d = db_new_dev(tmp_path("s.db"));
     state_backend b = store_backend(d.c);
     state_sink sink = store_sink(d.c);
@@ -582,13 +574,11 @@ START_TEST(test_backend_and_sink)
     ck_assert(u256_is_zero(&v));
     ck_assert(!store_take_error(d.c, &err));
     db_close(&d);
-    remove_tmp_dir();
 }
 END_TEST
 
 START_TEST(test_transactions_all_or_nothing)
 {
-    make_tmp_dir();
     db d = db_new_dev(tmp_path("t.db"));
     state_backend b = store_backend(d.c);
     state_sink sink = store_sink(d.c);
@@ -631,13 +621,11 @@ START_TEST(test_transactions_all_or_nothing)
     ck_assert(store_commit(d.c, &err));
     ck_assert(b.get_account(b.ctx, &a, &got));
     db_close(&d);
-    remove_tmp_dir();
 }
 END_TEST
 
 START_TEST(test_one_call_helpers)
 {
-    make_tmp_dir();
     db d = db_new_dev(tmp_path("h.db"));
     state_backend b = store_backend(d.c);
     store_error err;
@@ -688,7 +676,6 @@ START_TEST(test_one_call_helpers)
     ck_assert(store_clear_state(d.c, &err));
     ck_assert_hash_eq(db_root(d.c), TRIE_EMPTY_ROOT);
     db_close(&d);
-    remove_tmp_dir();
 }
 END_TEST
 
@@ -738,7 +725,6 @@ END_TEST
 
 START_TEST(test_chain_config_and_head)
 {
-    make_tmp_dir();
     db d = db_open(tmp_path("c.db"), STORE_OPEN_CREATE);
     store_error err;
     chain_config cfg;
@@ -818,13 +804,11 @@ START_TEST(test_chain_config_and_head)
     ck_assert(store_get_blob_schedule(d.c, FORK_CANCUN, &bs, &err));
     ck_assert_uint_eq(bs.max, 0); /* reset by the new configuration */
     db_close(&d);
-    remove_tmp_dir();
 }
 END_TEST
 
 START_TEST(test_programs)
 {
-    make_tmp_dir();
     db d = db_open(tmp_path("p.db"), STORE_OPEN_CREATE);
     store_error err;
     hash32 ch = {{0xab}};
@@ -849,7 +833,6 @@ START_TEST(test_programs)
     free(out);
     ck_assert(!store_put_program(d.c, &ch, 1, "", blob, 10, tag, &err));
     db_close(&d);
-    remove_tmp_dir();
 }
 END_TEST
 
@@ -857,7 +840,6 @@ END_TEST
 
 START_TEST(test_reads_never_block_on_the_writer)
 {
-    make_tmp_dir();
     db d = db_new_dev(tmp_path("r.db"));
     store_error err;
     store_conn *reader = store_connect(d.s, &err);
@@ -900,7 +882,6 @@ START_TEST(test_reads_never_block_on_the_writer)
     store_read_end(reader);
     store_disconnect(reader);
     db_close(&d);
-    remove_tmp_dir();
 }
 END_TEST
 
@@ -943,7 +924,6 @@ static void *reader_thread(void *p)
 
 START_TEST(test_concurrent_snapshots)
 {
-    make_tmp_dir();
     db d = db_new_dev(tmp_path("cc.db"));
     store_error err;
     address x = addr_n(1), y = addr_n(2);
@@ -988,7 +968,6 @@ START_TEST(test_concurrent_snapshots)
     }
     ck_assert_int_gt(snapshots, 0);
     db_close(&d);
-    remove_tmp_dir();
 }
 END_TEST
 
@@ -1013,7 +992,6 @@ static char *dump_to_string(store_conn *c, const address *only, size_t *len)
 
 START_TEST(test_import_formats)
 {
-    make_tmp_dir();
     db d = db_new_dev(tmp_path("i.db"));
     store_error err;
     import_stats st;
@@ -1086,7 +1064,6 @@ START_TEST(test_import_formats)
     ck_assert(import_text(d.c, "{}", &replace, &st, &err));
     ck_assert_hash_eq(db_root(d.c), TRIE_EMPTY_ROOT);
     db_close(&d);
-    remove_tmp_dir();
 }
 END_TEST
 
@@ -1156,7 +1133,6 @@ static const bad_input bad_inputs[] = {
 
 START_TEST(test_bad_inputs)
 {
-    make_tmp_dir();
     db d = db_new_dev(tmp_path("b.db"));
     store_error err;
     import_stats st;
@@ -1199,13 +1175,11 @@ START_TEST(test_bad_inputs)
     free(deep);
     ck_assert_hash_eq(db_root(d.c), before);
     db_close(&d);
-    remove_tmp_dir();
 }
 END_TEST
 
 START_TEST(test_commands)
 {
-    make_tmp_dir();
     char err[2048];
     char *db_path = (char *)tmp_path("cli.db");
     char *json = (char *)tmp_path("in.json");
@@ -1270,13 +1244,11 @@ START_TEST(test_commands)
     ck_assert_int_eq(truncate(db_path, sb.st_size / 3), 0);
     expect_command_error(cmd_root, root, "truncated");
     expect_command_error(cmd_import, import, "truncated");
-    remove_tmp_dir();
 }
 END_TEST
 
 START_TEST(test_genesis_init)
 {
-    make_tmp_dir();
     const char *genesis =
         "{\n"
         "  \"config\": {\"chainId\": 31337, \"homesteadBlock\": 0, \"eip150Block\": 0, \"eip155Block\": 0,\n"
@@ -1348,7 +1320,6 @@ START_TEST(test_genesis_init)
     expect_command_error(cmd_init, init_bad, "chainId");
     struct stat sb;
     ck_assert_int_ne(stat(bad_db, &sb), 0);
-    remove_tmp_dir();
 }
 END_TEST
 
@@ -1398,7 +1369,6 @@ static bool seen_add(seen_set *s, const hash32 *h)
 START_TEST(test_fixture_roots)
 {
     const char *dir = test_fixtures();
-    make_tmp_dir();
     char *paths[] = {(char *)dir};
     file_list files;
     hj_error herr;
@@ -1470,7 +1440,6 @@ START_TEST(test_fixture_roots)
     free(seen_post.slots);
     file_list_free(&files);
     db_close(&d);
-    remove_tmp_dir();
 }
 END_TEST
 
@@ -1499,7 +1468,6 @@ static void check_round_trip(store_conn *src, const char *what)
 
 START_TEST(test_dump_import_round_trip)
 {
-    make_tmp_dir();
     db d = db_new_dev(tmp_path("dev.db"));
     check_round_trip(d.c, "dev");
     size_t len;
@@ -1530,7 +1498,6 @@ START_TEST(test_dump_import_round_trip)
     ck_assert(store_set_nonce(d.c, &top, UINT64_MAX, &err));
     check_round_trip(d.c, "generated");
     db_close(&d);
-    remove_tmp_dir();
 }
 END_TEST
 
@@ -1538,7 +1505,6 @@ END_TEST
 START_TEST(test_fixture_dump_import_round_trip)
 {
     const char *dir = test_fixtures();
-    make_tmp_dir();
     db d = db_new_dev(tmp_path("dev.db"));
     store_error err;
     import_stats st;
@@ -1564,7 +1530,6 @@ START_TEST(test_fixture_dump_import_round_trip)
     ck_assert_uint_gt(checked, 0);
     file_list_free(&files);
     db_close(&d);
-    remove_tmp_dir();
 }
 END_TEST
 
@@ -1583,7 +1548,6 @@ static void gen_to_memstate_slot(void *ctx, const address *a, const u256 *key, c
 
 START_TEST(test_large_import)
 {
-    make_tmp_dir();
     /* 100,000 accounts and 1,000,000 slots (a quarter under sanitizers). */
     alloc_gen g = {.seed = 42, .accounts = SANITIZED ? 25000 : 100000, .slots = SANITIZED ? 250000 : 1000000};
     const char *json = tmp_path("big.json");
@@ -1630,7 +1594,6 @@ START_TEST(test_large_import)
            " root %.2f s\n",
            g.accounts, g.slots, import_s, (double)g.accounts / import_s, (double)g.slots / import_s, root_s);
     db_close(&d);
-    remove_tmp_dir();
 }
 END_TEST
 
@@ -1639,7 +1602,6 @@ END_TEST
  * before the import or the complete import, never a part. */
 START_TEST(test_kill_during_import)
 {
-    make_tmp_dir();
     alloc_gen g = {.seed = 9, .accounts = SANITIZED ? 4000 : 15000, .slots = SANITIZED ? 40000 : 150000};
     const char *json = tmp_path("crash.json");
     FILE *f = fopen(json, "w");
@@ -1706,19 +1668,21 @@ START_TEST(test_kill_during_import)
            " (%d of them mid-import), %d found it complete\n",
            g.slots, duration, sizeof at / sizeof at[0], untouched, killed_midway, complete);
     ck_assert_int_gt(killed_midway, 0);
-    remove_tmp_dir();
 }
 END_TEST
 
 int main(void)
 {
     return test_run("store", (test_group[]){
-        TEST_GROUP("schema", 0, test_create_and_reopen, test_migrations_in_order,
-            test_refuses_newer_and_foreign, test_bad_files, test_readonly_directory),
-        TEST_GROUP("store", 0, test_backend_and_sink, test_transactions_all_or_nothing, test_one_call_helpers,
+        {.name = "schema", .setup = make_tmp_dir, .teardown = remove_tmp_dir,
+         .tests = TESTS(test_create_and_reopen, test_migrations_in_order,
+            test_refuses_newer_and_foreign, test_bad_files, test_readonly_directory)},
+        {.name = "store", .setup = make_tmp_dir, .teardown = remove_tmp_dir,
+         .tests = TESTS(test_backend_and_sink, test_transactions_all_or_nothing, test_one_call_helpers,
             test_builtin_chains, test_chain_config_and_head, test_programs,
-            test_reads_never_block_on_the_writer, test_concurrent_snapshots),
-        {.name = "import", .timeout = 600, .tests = TESTS(test_import_formats, test_bad_inputs,
+            test_reads_never_block_on_the_writer, test_concurrent_snapshots)},
+        {.name = "import", .timeout = 600, .setup = make_tmp_dir, .teardown = remove_tmp_dir,
+         .tests = TESTS(test_import_formats, test_bad_inputs,
             test_mutated_inputs, test_commands, test_genesis_init, test_dump_import_round_trip,
             test_large_import, test_kill_during_import),
          .fixture_tests = TESTS(test_fixture_dump_import_round_trip, test_fixture_roots)},
