@@ -705,18 +705,7 @@ static bool backend_has_storage(void *ctx, const address *a)
     return rc == SQLITE_ROW;
 }
 
-state_backend store_backend(store_conn *c)
-{
-    state_backend b = {
-        .ctx = c,
-        .get_account = backend_get_account,
-        .get_code = backend_get_code,
-        .get_storage = backend_get_storage,
-        .get_block_hash = backend_get_block_hash,
-        .has_storage = backend_has_storage,
-    };
-    return b;
-}
+state_backend store_backend(store_conn *c) { return STATE_BACKEND_OF(c, backend); }
 
 /* ------------------------------------------------------ transactions */
 
@@ -890,16 +879,7 @@ static void sink_put_storage(void *ctx, const address *a, const u256 *key, const
     if (sink_ready(c) && !write_slot(c, a, key, value)) callback_failed(c, "writing storage");
 }
 
-state_sink store_sink(store_conn *c)
-{
-    state_sink s = {
-        .ctx = c,
-        .delete_account = sink_delete_account,
-        .put_account = sink_put_account,
-        .put_storage = sink_put_storage,
-    };
-    return s;
-}
+state_sink store_sink(store_conn *c) { return STATE_SINK_OF(c, sink); }
 
 /* ------------------------------------------------- one-call helpers */
 

@@ -328,18 +328,7 @@ static bool backend_has_storage(void *ctx, const address *addr)
     return acc && acc->storage.count > 0; /* only non-zero values are stored */
 }
 
-state_backend memstate_backend(memstate *m)
-{
-    state_backend b = {
-        .ctx = m,
-        .get_account = backend_get_account,
-        .get_code = backend_get_code,
-        .get_storage = backend_get_storage,
-        .get_block_hash = backend_get_block_hash,
-        .has_storage = backend_has_storage,
-    };
-    return b;
-}
+state_backend memstate_backend(memstate *m) { return STATE_BACKEND_OF(m, backend); }
 
 /* --- state_sink callbacks. */
 
@@ -362,16 +351,7 @@ static void sink_put_storage(void *ctx, const address *addr, const u256 *key, co
     memstate_put_storage(ctx, addr, key, value);
 }
 
-state_sink memstate_sink(memstate *m)
-{
-    state_sink s = {
-        .ctx = m,
-        .delete_account = sink_delete_account,
-        .put_account = sink_put_account,
-        .put_storage = sink_put_storage,
-    };
-    return s;
-}
+state_sink memstate_sink(memstate *m) { return STATE_SINK_OF(m, sink); }
 
 /* --- State root. */
 

@@ -59,6 +59,20 @@ typedef struct {
     void (*put_storage)(void *ctx, const address *addr, const u256 *key, const u256 *value);
 } state_sink;
 
+/* An implementation names its calls PREFIX_get_account, PREFIX_get_code,
+ * PREFIX_get_storage, PREFIX_get_block_hash and PREFIX_has_storage (a sink:
+ * PREFIX_delete_account, PREFIX_put_account, PREFIX_put_storage) and builds
+ * its backend or sink over ctx with these: the calls are listed here once,
+ * and a call added to the interface is a compile error in every
+ * implementation that lacks it (never a silent NULL). */
+#define STATE_BACKEND_OF(ctx_, prefix)                                                                    \
+    ((state_backend){.ctx = (ctx_), .get_account = prefix##_get_account, .get_code = prefix##_get_code, \
+                     .get_storage = prefix##_get_storage, .get_block_hash = prefix##_get_block_hash,    \
+                     .has_storage = prefix##_has_storage})
+#define STATE_SINK_OF(ctx_, prefix)                                                                   \
+    ((state_sink){.ctx = (ctx_), .delete_account = prefix##_delete_account,                         \
+                  .put_account = prefix##_put_account, .put_storage = prefix##_put_storage})
+
 typedef struct state state;
 
 struct jit_program;

@@ -260,13 +260,5 @@ static bool ov_has_storage(void *ctx, const address *addr)
 state_backend override_backend(override_set *set, const state_backend *base)
 {
     set->base = base;
-    state_backend b = {
-        .ctx = set,
-        .get_account = ov_get_account,
-        .get_code = ov_get_code,
-        .get_storage = ov_get_storage,
-        .get_block_hash = ov_get_block_hash,
-        .has_storage = ov_has_storage,
-    };
-    return b;
+    return STATE_BACKEND_OF(set, ov);
 }
