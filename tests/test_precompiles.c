@@ -71,6 +71,17 @@ static void assert_hex(const bytebuf *got, const char *want_hex, const char *wha
     assert_bytes(got->data, got->len, want, n, what);
 }
 
+/* Runs precompile a on fork f over in, which must succeed with the output
+ * want_hex. */
+static void expect_output(uint16_t a, enum fork f, const uint8_t *in, size_t len, const char *want_hex,
+                          const char *what)
+{
+    bytebuf out;
+    ck_assert_msg(run(a, f, in, len, &out), "%s: call failed", what);
+    assert_hex(&out, want_hex, what);
+    bytebuf_free(&out);
+}
+
 struct hex_vector {
     const char *name;
     const char *input;
@@ -962,19 +973,13 @@ START_TEST(test_ecrecover_known_vector)
     size_t n = test_unhex(ecrecover_input, in, sizeof in);
     for (int f = FORK_FRONTIER; f < FORK_COUNT; f++) {
         ck_assert_uint_eq(gas(0x01, (enum fork)f, in, n), 3000);
-        bytebuf out;
-        ck_assert(run(0x01, (enum fork)f, in, n, &out));
-        assert_hex(&out, ecrecover_signer, "ecrecover");
-        bytebuf_free(&out);
+        expect_output(0x01, (enum fork)f, in, n, ecrecover_signer, "ecrecover");
     }
     /* Bytes past the first 128 are ignored. */
     uint8_t longer[200];
     memcpy(longer, in, 128);
     memset(longer + 128, 0xab, 72);
-    bytebuf out;
-    ck_assert(run(0x01, FORK_CANCUN, longer, sizeof longer, &out));
-    assert_hex(&out, ecrecover_signer, "ecrecover with trailing bytes");
-    bytebuf_free(&out);
+    expect_output(0x01, FORK_CANCUN, longer, sizeof longer, ecrecover_signer, "ecrecover with trailing bytes");
 }
 END_TEST
 
@@ -1047,10 +1052,7 @@ START_TEST(test_ecrecover_round_trip)
         int recid;
         ck_assert(secp256k1_ecdsa_recoverable_signature_serialize_compact(ctx, in + 64, &recid, &sig));
         in[63] = (uint8_t)(27 + recid);
-        bytebuf out;
-        ck_assert(run(0x01, FORK_SHANGHAI, in, sizeof in, &out));
-        assert_hex(&out, signer, "recovered signer");
-        bytebuf_free(&out);
+        expect_output(0x01, FORK_SHANGHAI, in, sizeof in, signer, "recovered signer");
 
         /* s' = n - s */
         int borrow = 0;
@@ -1060,9 +1062,7 @@ START_TEST(test_ecrecover_round_trip)
             in[96 + j] = (uint8_t)(d + (borrow ? 256 : 0));
         }
         in[63] = (uint8_t)(27 + (recid ^ 1));
-        ck_assert(run(0x01, FORK_SHANGHAI, in, sizeof in, &out));
-        assert_hex(&out, signer, "recovered signer, high s");
-        bytebuf_free(&out);
+        expect_output(0x01, FORK_SHANGHAI, in, sizeof in, signer, "recovered signer, high s");
     }
     secp256k1_context_destroy(ctx);
 }
@@ -1072,17 +1072,10 @@ END_TEST
 
 START_TEST(test_sha256)
 {
-    bytebuf out;
-    ck_assert(run(0x02, FORK_FRONTIER, (const uint8_t *)"", 0, &out));
-    assert_hex(&out, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", "sha256('')");
-    bytebuf_free(&out);
-    ck_assert(run(0x02, FORK_OSAKA, (const uint8_t *)"abc", 3, &out));
-    assert_hex(&out, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", "sha256('abc')");
-    bytebuf_free(&out);
+    expect_output(0x02, FORK_FRONTIER, (const uint8_t *)"", 0, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", "sha256('')");
+    expect_output(0x02, FORK_OSAKA, (const uint8_t *)"abc", 3, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", "sha256('abc')");
     static const char msg448[] = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
-    ck_assert(run(0x02, FORK_BERLIN, (const uint8_t *)msg448, strlen(msg448), &out));
-    assert_hex(&out, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1", "sha256(448 bits)");
-    bytebuf_free(&out);
+    expect_output(0x02, FORK_BERLIN, (const uint8_t *)msg448, strlen(msg448), "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1", "sha256(448 bits)");
 
     /* 60 + 12 per started 32-byte word, on every fork. */
     for (int f = FORK_FRONTIER; f < FORK_COUNT; f++) {
@@ -1098,21 +1091,14 @@ END_TEST
 
 START_TEST(test_ripemd160)
 {
-    bytebuf out;
-    ck_assert(run(0x03, FORK_FRONTIER, (const uint8_t *)"", 0, &out));
-    assert_hex(&out, "0000000000000000000000009c1185a5c5e9fc54612808977ee8f548b2258d31", "ripemd160('')");
-    bytebuf_free(&out);
-    ck_assert(run(0x03, FORK_OSAKA, (const uint8_t *)"abc", 3, &out));
-    assert_hex(&out, "0000000000000000000000008eb208f7e05d987a9b044a8e98c6b087f15a0bfc", "ripemd160('abc')");
-    bytebuf_free(&out);
+    expect_output(0x03, FORK_FRONTIER, (const uint8_t *)"", 0, "0000000000000000000000009c1185a5c5e9fc54612808977ee8f548b2258d31", "ripemd160('')");
+    expect_output(0x03, FORK_OSAKA, (const uint8_t *)"abc", 3, "0000000000000000000000008eb208f7e05d987a9b044a8e98c6b087f15a0bfc", "ripemd160('abc')");
     /* One million 'a's (from the RIPEMD-160 paper). */
     size_t n = 1000000;
     uint8_t *million = malloc(n);
     ck_assert(million != NULL);
     memset(million, 'a', n);
-    ck_assert(run(0x03, FORK_LONDON, million, n, &out));
-    assert_hex(&out, "00000000000000000000000052783243c1697bdbe16d37f97f68f08325dc1528", "ripemd160(10^6 'a')");
-    bytebuf_free(&out);
+    expect_output(0x03, FORK_LONDON, million, n, "00000000000000000000000052783243c1697bdbe16d37f97f68f08325dc1528", "ripemd160(10^6 'a')");
     free(million);
 
     for (int f = FORK_FRONTIER; f < FORK_COUNT; f++) {
@@ -1159,10 +1145,7 @@ START_TEST(test_modexp_outputs)
          * on every later fork (all lengths are within Osaka's bound). */
         static const enum fork forks[] = {FORK_BYZANTIUM, FORK_BERLIN, FORK_OSAKA};
         for (size_t j = 0; j < N_VECTORS(forks); j++) {
-            bytebuf out;
-            ck_assert_msg(run(0x05, forks[j], in, n, &out), "%s: call failed", v->name);
-            assert_hex(&out, v->output, v->name);
-            bytebuf_free(&out);
+            expect_output(0x05, forks[j], in, n, v->output, v->name);
         }
     }
 }
@@ -1255,10 +1238,7 @@ START_TEST(test_modexp_eip198_examples)
                                  "fffffffffffffffffffffffffffffffffffffffffffffffffffffffefffffc2f";
     uint8_t in[256];
     size_t n = test_unhex(fermat, in, sizeof in);
-    bytebuf out;
-    ck_assert(run(0x05, FORK_BYZANTIUM, in, n, &out));
-    assert_hex(&out, "0000000000000000000000000000000000000000000000000000000000000001", "3^(p-1) mod p");
-    bytebuf_free(&out);
+    expect_output(0x05, FORK_BYZANTIUM, in, n, "0000000000000000000000000000000000000000000000000000000000000001", "3^(p-1) mod p");
     /* complexity 32^2, 255 iterations: 1024 * 255 / 20 (EIP-198);
      * 4^2 * 255 / 3 (EIP-2565); 16 * 255 (EIP-7883). */
     ck_assert_uint_eq(gas(0x05, FORK_BYZANTIUM, in, n), 13056);
@@ -1321,9 +1301,7 @@ START_TEST(test_modexp_length_edges)
     ck_assert_uint_eq(gas(0x05, FORK_BYZANTIUM, in, 96), 7378697629483820633ULL);
     ck_assert_uint_eq(gas(0x05, FORK_BERLIN, in, 96), UINT64_MAX);
     /* The modulus lies past the input, so it is 0 and so is the output. */
-    ck_assert(run(0x05, FORK_BYZANTIUM, in, 96, &out));
-    assert_hex(&out, "00", "modulus past the input");
-    bytebuf_free(&out);
+    expect_output(0x05, FORK_BYZANTIUM, in, 96, "00", "modulus past the input");
 
     /* All three lengths 2^256 - 1. */
     memset(in, 0xff, sizeof in);
@@ -1370,44 +1348,33 @@ END_TEST
 START_TEST(test_modexp_degenerate_values)
 {
     uint8_t in[200];
-    bytebuf out;
     /* modulus 1: everything is 0, even x^0. */
     static const uint8_t zero_exp[1] = {0};
     size_t n = modexp_input(in, sizeof in, 1, 1, 2, zero_exp, 1);
     in[96] = 5;
     in[96 + 2 + 1] = 1; /* modulus 0x0001 */
-    ck_assert(run(0x05, FORK_CANCUN, in, n, &out));
-    assert_hex(&out, "0000", "5^0 mod 1");
-    bytebuf_free(&out);
+    expect_output(0x05, FORK_CANCUN, in, n, "0000", "5^0 mod 1");
     /* x^0 = 1 for x = 0 too. */
     in[96] = 0;
     in[96 + 2] = 1; /* modulus 0x0101 */
-    ck_assert(run(0x05, FORK_CANCUN, in, n, &out));
-    assert_hex(&out, "0001", "0^0 mod 257");
-    bytebuf_free(&out);
+    expect_output(0x05, FORK_CANCUN, in, n, "0001", "0^0 mod 257");
     /* modulus 0: mod_len zero bytes. */
     in[96 + 2] = 0;
     in[96 + 3] = 0;
-    ck_assert(run(0x05, FORK_CANCUN, in, n, &out));
-    assert_hex(&out, "0000", "mod 0");
-    bytebuf_free(&out);
+    expect_output(0x05, FORK_CANCUN, in, n, "0000", "mod 0");
     /* A modulus cut short by the end of the input: bytes 0x01 then
      * missing zero, so m = 0x0100; 3^5 mod 256 = 243. */
     static const uint8_t five[1] = {5};
     n = modexp_input(in, sizeof in, 1, 1, 2, five, 1);
     in[96] = 3;
     in[98] = 1;
-    ck_assert(run(0x05, FORK_CANCUN, in, n - 1, &out));
-    assert_hex(&out, "00f3", "3^5 mod 0x0100");
-    bytebuf_free(&out);
+    expect_output(0x05, FORK_CANCUN, in, n - 1, "00f3", "3^5 mod 0x0100");
     /* Large base reduced first: (2^256 - 1)^1 mod 7 = 1 (2^3 = 1 mod 7, 256 % 3 = 1 -> 2 - 1 = 1). */
     static const uint8_t one[1] = {1};
     n = modexp_input(in, sizeof in, 32, 1, 1, one, 1);
     memset(in + 96, 0xff, 32);
     in[96 + 32 + 1] = 7;
-    ck_assert(run(0x05, FORK_CANCUN, in, n, &out));
-    assert_hex(&out, "01", "(2^256-1) mod 7");
-    bytebuf_free(&out);
+    expect_output(0x05, FORK_CANCUN, in, n, "01", "(2^256-1) mod 7");
 }
 END_TEST
 
