@@ -28,7 +28,7 @@ RUN --mount=type=secret,id=program_key \
 FROM debian:12-slim
 RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
         libmicrohttpd12 libjansson4 libsqlite3-0 libsodium23 libsecp256k1-1 libgmp10 libssl3 curl \
-    && rm -rf /var/lib/apt/lists/* \
+    && apt-get clean && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/log/apt /var/log/dpkg.log \
     && useradd --system --uid 10001 --user-group --home-dir /var/lib/jitevm --create-home jitevm
 COPY --from=build /src/build/jitevm /usr/local/bin/jitevm
 COPY --from=build /snapshot.db /usr/share/jitevm/snapshot.db
