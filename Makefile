@@ -134,6 +134,17 @@ run: deps
 test-deploy: $(JITEVM)
 	@sh tests/deploy/test-deploy.sh $(JITEVM)
 
+# eth_call throughput through nginx with 1, 2 and 3 replicas (wrk, loopback).
+.PHONY: bench-scale
+bench-scale: $(JITEVM)
+	@sh tests/deploy/bench-scale.sh $(JITEVM)
+
+# The official state tests (the EEST release of ../shared/fixtures) into
+# build/fixtures/state_tests, for a clone without ../shared; needs the internet.
+.PHONY: fixtures
+fixtures:
+	@sh deploy/fetch-fixtures.sh
+
 bench: $(JITEVM)
 	$(JITEVM) bench $(BENCHMARKS)
 	$(JITEVM) bench --compare $(BENCHMARKS)  # the compiler against the interpreter, same run

@@ -47,3 +47,49 @@ wait_url() {
 rpc() { # rpc URL JSON: the response body
     curl -sS -m 5 -H 'Content-Type: application/json' --data "$2" "$1"
 }
+
+# start_nginx DIR LB_PORT REPLICA_PORT...: deploy/nginx.conf with only the
+# replicas' addresses, the listen address and this run's own pid, log
+# (with each request's upstream tries) and temporary paths changed; nginx
+# in the foreground as this shell's child, its pid in DIR/lb.pid.
+start_nginx() {
+    dir=$1 lport=$2
+    shift 2
+    awk -v ports="$*" -v lp="$lport" -v w="$dir" '
+        /^events/ { print "pid " w "/nginx.pid;"; print "error_log " w "/nginx-error.log warn;" }
+        /server jitevm:8545/ { n = split(ports, p, " "); line = $0
+            for (i = 1; i <= n; i++) { l = line; sub(/jitevm:8545/, "127.0.0.1:" p[i], l); print l }
+            next }
+        /listen 8545/ { sub(/8545/, "127.0.0.1:" lp) }
+        { print }
+        /^http \{/ { print "    log_format tried \"$status $request_time [$upstream_addr] [$upstream_status]\";"
+                     print "    access_log " w "/nginx-access.log tried;"
+                     print "    client_body_temp_path " w "/nginx-tmp;"; print "    proxy_temp_path " w "/nginx-tmp;" }
+    ' deploy/nginx.conf >"$dir/nginx.conf"
+    mkdir -p "$dir/nginx-tmp"
+    nginx -p "$dir" -c "$dir/nginx.conf" -e "$dir/nginx-error.log" -g 'daemon off;' &
+    echo $! >"$dir/lb.pid"
+}
+
+# start_haproxy DIR LB_PORT REPLICA_PORT...: deploy/haproxy.cfg with the
+# replicas as servers (instead of the DNS template), the listen address
+# changed and the log (with retries) on stdout, into DIR/haproxy.log.
+start_haproxy() {
+    dir=$1 lport=$2
+    shift 2
+    awk -v ports="$*" -v lp="$lport" '
+        /server-template/ { n = split(ports, p, " ")
+            for (i = 1; i <= n; i++) print "    server jitevm-" i " 127.0.0.1:" p[i] " check"
+            next }
+        /^resolvers/ { skip = 1; next }
+        skip && /^[^ ]/ { skip = 0 }
+        skip { next }
+        /bind :8545/ { sub(/:8545/, "127.0.0.1:" lp) }
+        { print }
+        /^global/ { print "    log stdout format raw local0" }
+        /^defaults/ { print "    log global"; print "    option httplog" }
+    ' deploy/haproxy.cfg >"$dir/haproxy.cfg"
+    haproxy -f "$dir/haproxy.cfg" -c -q || { echo "haproxy -c rejects $dir/haproxy.cfg" >&2; return 1; }
+    haproxy -f "$dir/haproxy.cfg" -db >"$dir/haproxy.log" 2>&1 &
+    echo $! >"$dir/lb.pid"
+}

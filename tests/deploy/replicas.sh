@@ -81,35 +81,8 @@ run_round() { # LB
     LB_URL="http://127.0.0.1:$LB_PORT/"
     servers=""
     case $lb in
-    nginx)
-        # deploy/nginx.conf: the replicas' addresses, the listen port, and
-        # this run's own pid, log and temporary paths.
-        awk -v p1="$PORT1" -v p2="$PORT2" -v p3="$PORT3" -v lp="$LB_PORT" -v w="$W" '
-            /^events/ { print "pid " w "/nginx.pid;"; print "error_log " w "/nginx-error.log warn;" }
-            /server jitevm:8545/ { for (i = 1; i <= 3; i++) { p = (i == 1 ? p1 : i == 2 ? p2 : p3); sub(/jitevm:8545/, "127.0.0.1:" p) ; print; sub(/127\.0\.0\.1:[0-9]+/, "jitevm:8545") } next }
-            /listen 8545/ { sub(/8545/, "127.0.0.1:" lp) }
-            { print }
-            /^http \{/ { print "    log_format tried \"$status $request_time [$upstream_addr] [$upstream_status]\";"; print "    access_log " w "/nginx-access.log tried;"; print "    client_body_temp_path " w "/nginx-tmp;"; print "    proxy_temp_path " w "/nginx-tmp;" }
-        ' deploy/nginx.conf >"$W/nginx.conf"
-        mkdir -p "$W/nginx-tmp"
-        nginx -p "$W" -c "$W/nginx.conf" -e "$W/nginx-error.log" -g 'daemon off;' &
-        echo $! >"$W/lb.pid"
-        ;;
-    haproxy)
-        awk -v p1="$PORT1" -v p2="$PORT2" -v p3="$PORT3" -v lp="$LB_PORT" '
-            /server-template/ { print "    server jitevm-1 127.0.0.1:" p1 " check"; print "    server jitevm-2 127.0.0.1:" p2 " check"; print "    server jitevm-3 127.0.0.1:" p3 " check"; next }
-            /^resolvers/ { skip = 1; next }
-            skip && /^[^ ]/ { skip = 0 }
-            skip { next }
-            /bind :8545/ { sub(/:8545/, "127.0.0.1:" lp) }
-            { print }
-            /^global/ { print "    log stdout format raw local0" }
-            /^defaults/ { print "    log global"; print "    option httplog" }
-        ' deploy/haproxy.cfg >"$W/haproxy.cfg"
-        haproxy -f "$W/haproxy.cfg" -c -q || fail "haproxy -c rejects the configuration"
-        haproxy -f "$W/haproxy.cfg" -db >"$W/haproxy.log" 2>&1 &
-        echo $! >"$W/lb.pid"
-        ;;
+    nginx) start_nginx "$W" "$LB_PORT" "$PORT1" "$PORT2" "$PORT3" ;;
+    haproxy) start_haproxy "$W" "$LB_PORT" "$PORT1" "$PORT2" "$PORT3" ;;
     esac
     wait_url "${LB_URL}health" 10 || fail "$lb did not start (see $W)"
     sleep 1
