@@ -7,7 +7,8 @@
 # SIGSTOPped (and continued), and all three switch to a new snapshot with
 # SIGHUP. Passes when the client saw zero failed calls, every answer was
 # one of the snapshots' values, every answer after the switch is the new
-# value, and the restarted replica served again once its /health said so.
+# value, the restarted replica served again once its /health said so, and
+# a bad snapshot file given with SIGHUP is refused while serving goes on.
 # Usage: replicas.sh JITEVM [nginx|haproxy]...
 set -e
 cd "$(dirname "$0")/../.."
@@ -140,6 +141,18 @@ run_round() { # LB
         [ "$r" = "{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":\"0x$NEW\"}" ] || fail "$lb: after the switch: $r"
     done
     for n in 1 2 3; do grep -q "SIGHUP: now serving" "$W/r$n/serve.log" || fail "replica $n: no switch in its log"; done
+    # A bad snapshot (not a database) is refused: the replica keeps serving the current one.
+    echo "not a database" >"$W/r1/snap-bad.db"
+    ln -s snap-bad.db "$W/r1/state.db.next" && mv -T "$W/r1/state.db.next" "$W/r1/state.db"
+    kill -HUP "$(replica_pid 1)"
+    i=0
+    until grep -q "SIGHUP: keeping the current database" "$W/r1/serve.log"; do
+        i=$((i + 1)); [ $i -lt 50 ] || fail "replica 1 did not refuse a bad snapshot"; sleep 0.1
+    done
+    r=$(rpc "http://127.0.0.1:$PORT1/" "$CALL")
+    [ "$r" = "{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":\"0x$NEW\"}" ] || fail "after a refused snapshot: $r"
+    curl -s "http://127.0.0.1:$PORT1/health" | grep -q '"database":"open","snapshot":1}' || fail "replica 1's /health after a refused snapshot"
+    echo "  a bad snapshot file was refused on SIGHUP: $(grep -o 'SIGHUP: keeping.*' "$W/r1/serve.log" | head -1 | cut -c1-110)"
     kill "$(cat "$W/lb.pid")"
     for n in 1 2 3; do kill -TERM "$(replica_pid $n)"; done
     wait 2>/dev/null || true
