@@ -127,6 +127,24 @@ run: deps
 	    $(JITEVM) import --db $(DEMO_DB) --quiet deploy/demo-alloc.json; }
 	$(JITEVM) serve --db $(DEMO_DB) --listen 127.0.0.1:8545
 
+# The deployment end to end (tests/deploy/, loopback only, a few minutes):
+# the image built and run with podman, the manifests against their schemas,
+# three replicas behind nginx and HAProxy under load with faults.
+.PHONY: test-deploy
+test-deploy: $(JITEVM)
+	@sh tests/deploy/test-deploy.sh $(JITEVM)
+
+# eth_call throughput through nginx with 1, 2 and 3 replicas (wrk, loopback).
+.PHONY: bench-scale
+bench-scale: $(JITEVM)
+	@sh tests/deploy/bench-scale.sh $(JITEVM)
+
+# The official state tests (the EEST release of ../shared/fixtures) into
+# build/fixtures/state_tests, for a clone without ../shared; needs the internet.
+.PHONY: fixtures
+fixtures:
+	@sh deploy/fetch-fixtures.sh
+
 bench: $(JITEVM)
 	$(JITEVM) bench $(BENCHMARKS)
 	$(JITEVM) bench --compare $(BENCHMARKS)  # the compiler against the interpreter, same run

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -86,6 +87,51 @@ static bool init_chain(store_conn *c, const char *chain, chain_spec *spec, impor
     return alloc_import_file(c, chain, &o, st, err) && chain_spec_write(c, spec, err);
 }
 
+/* One creator at a time. Replicas started together on one volume all run
+ * init on the same path; each takes an exclusive flock on "<db>.lock"
+ * (beside the database, never removed: a removed lock file would let two
+ * processes hold locks on different files), looks at the path under the
+ * lock, builds the database in "<db>.init-<pid>" and publishes it with
+ * link(2), which never replaces a file. So exactly one init succeeds, the
+ * others say the database exists, and no process ever opens a half-made
+ * database at the path (the "empty file, not a jitevm database" of a
+ * reader racing a creator). */
+typedef struct {
+    int lock_fd;
+    char tmp[4096];
+} init_guard;
+
+static bool init_guard_begin(init_guard *g, const char *db, store_error *err)
+{
+    char lock_path[4096];
+    g->lock_fd = -1;
+    if ((size_t)snprintf(lock_path, sizeof lock_path, "%s.lock", db) >= sizeof lock_path ||
+        (size_t)snprintf(g->tmp, sizeof g->tmp, "%s.init-%ld", db, (long)getpid()) >= sizeof g->tmp)
+        return store_fail(err, "%s: path too long", db);
+    g->lock_fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (g->lock_fd < 0) return store_fail(err, "cannot create the lock file %s: %s", lock_path, strerror(errno));
+    while (flock(g->lock_fd, LOCK_EX) != 0)
+        if (errno != EINTR) return store_fail(err, "cannot lock %s: %s", lock_path, strerror(errno));
+    struct stat sb;
+    if (lstat(db, &sb) == 0) return store_fail(err, "%s already exists; init creates a new database", db);
+    remove_database(g->tmp); /* left by a process of this id that died mid-way */
+    return true;
+}
+
+/* Moves the finished (closed) database from its temporary name to `db`. */
+static bool init_guard_publish(init_guard *g, const char *db, store_error *err)
+{
+    if (link(g->tmp, db) != 0) return store_fail(err, "cannot create %s: %s", db, strerror(errno));
+    unlink(g->tmp);
+    return true;
+}
+
+static void init_guard_end(init_guard *g)
+{
+    remove_database(g->tmp); /* nothing half-made is left behind */
+    if (g->lock_fd >= 0) close(g->lock_fd); /* releases the lock */
+}
+
 int cmd_init(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -114,10 +160,18 @@ int cmd_init(int argc, char **argv)
                      chain_builtin_names());
     if (lstat(db, &sb) == 0) return cli_error("init", "%s already exists; init creates a new database", db);
 
+    store_error err;
+    init_guard guard;
+    if (!init_guard_begin(&guard, db, &err)) {
+        init_guard_end(&guard);
+        return cli_error("init", "%s", err.msg);
+    }
     store *s;
     store_conn *c;
-    if (!open_db("init", db, STORE_OPEN_CREATE, &s, &c)) return EXIT_ERROR;
-    store_error err;
+    if (!open_db("init", guard.tmp, STORE_OPEN_CREATE, &s, &c)) {
+        init_guard_end(&guard);
+        return EXIT_ERROR;
+    }
     chain_spec spec;
     import_stats st;
     bool ok = store_begin(c, &err);
@@ -134,10 +188,9 @@ int cmd_init(int argc, char **argv)
     chain_config cfg;
     if (ok) ok = store_get_chain_config(c, &cfg, &err);
     close_db(s, c);
-    if (!ok) {
-        remove_database(db); /* nothing half-made is left behind */
-        return cli_error("init", "%s", err.msg);
-    }
+    if (ok) ok = init_guard_publish(&guard, db, &err);
+    init_guard_end(&guard);
+    if (!ok) return cli_error("init", "%s", err.msg);
     enum fork f = chain_config_fork_at(&cfg, head.number, head.timestamp);
     printf("created %s: chain %s (chain id %" PRIu64 "), schema version %d\n", db, spec.name, cfg.chain_id,
            store_schema_version());

@@ -11,6 +11,7 @@
 
 #include "tools/bench.h"
 #include "cli.h"
+#include "cmd_compile.h"
 #include "cmd_store.h"
 #include "config.h"
 #include "base/fork.h"
@@ -262,6 +263,8 @@ static const command commands[] = {
     {"root", cmd_root, "print the state root of a database", CMD_ROOT_USAGE},
     {"bench-store", cmd_bench_store, "benchmark the state database: import speed and read latency",
      CMD_BENCH_STORE_USAGE},
+    {"compile", cmd_compile, "compile every code of a database ahead of time and store the programs",
+     CMD_COMPILE_USAGE},
     {"serve", cmd_serve, "answer Ethereum JSON-RPC over HTTP (eth_call, eth_estimateGas, ...)", CMD_SERVE_USAGE},
     {"version", cmd_version, "print the version", ""},
     {"help", cmd_help, "show the commands, or one command's options", "[COMMAND]"},

@@ -257,7 +257,7 @@ check "admin bad params" '"code":-32602,"message":"invalid argument 1: json: can
     "$(rpc_auth "$TOKEN_VALUE" "$(req anvil_setBalance "[\"$POOR\",\"0x0064\"]")")"
 
 # ---- health, metrics, CORS
-check "GET /health" '200 {"status":"ok"}' "$(curl -s -w '%{http_code} ' -o "$TMP/h" "${URL}health"; cat "$TMP/h")"
+check "GET /health" '200 {"status":"ok","draining":false,"database":"open","snapshot":0}' "$(curl -s -w '%{http_code} ' -o "$TMP/h" "${URL}health"; cat "$TMP/h")"
 METRICS=$(curl -s "${URL}metrics")
 check "metrics: requests by method" 'jitevm_rpc_requests_total{method="eth_call"}' "$METRICS"
 check "metrics: errors by method and code" 'jitevm_rpc_errors_total{method="eth_call",code="3"}' "$METRICS"

@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include "base/clock.h"
+#include "base/format.h"
 #include "config.h"
 #include "vm/code_cache.h"
 #include "jit/jit.h"
@@ -133,6 +134,14 @@ struct server {
 
     program_store programs; /* compiled programs kept in the database (not with --engine interp) */
     bool programs_open;
+
+    /* Snapshot switching (SIGHUP): every use of the database (a worker's
+     * call, an inline run, making an inline runner) holds the read side;
+     * the switch holds the write side while it swaps the connections. */
+    pthread_rwlock_t snapshot_lock;
+    _Atomic bool switching;
+    _Atomic unsigned snapshot_generation; /* switches done */
+    char program_key[PROGRAM_KEY_HEX_LEN + 1]; /* a given key, for the program store of the next snapshot */
 };
 
 /* ------------------------------------------------------------ timeouts */
@@ -299,6 +308,7 @@ static void *worker_main(void *arg)
         w->ctx.admin_rejected = req->admin_rejected;
         size_t len = 0;
         char *answer;
+        pthread_rwlock_rdlock(&s->snapshot_lock);
         if (req->root) {
             answer = rpc_dispatch(&w->ctx, req->root, &len);
             json_decref(req->root);
@@ -306,6 +316,7 @@ static void *worker_main(void *arg)
         } else {
             answer = rpc_dispatch_text(&w->ctx, (const char *)req->body.data, req->body.len, &len);
         }
+        pthread_rwlock_unlock(&s->snapshot_lock);
         req->answer = answer;
         req->answer_len = len;
         req->answered = true;
@@ -419,6 +430,18 @@ static bool token_matches(server *s, const char *header)
     return sodium_memcmp(h, s->token_hash, sizeof h) == 0;
 }
 
+/* /health, for load balancers: 200 while serving, 503 while draining (a
+ * SIGTERM: take it out of rotation), and what the replica has open. */
+static char *health_body(server *s, unsigned *status, size_t *len)
+{
+    bool draining = atomic_load(&s->draining);
+    *status = draining ? MHD_HTTP_SERVICE_UNAVAILABLE : MHD_HTTP_OK;
+    char *body = str_printf(len, "{\"status\":\"%s\",\"draining\":%s,\"database\":\"%s\",\"snapshot\":%u}",
+                           draining ? "draining" : "ok", draining ? "true" : "false",
+                           atomic_load(&s->switching) ? "switching" : "open", atomic_load(&s->snapshot_generation));
+    return body;
+}
+
 static enum route route_of(const char *method, const char *url)
 {
     bool get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
@@ -457,11 +480,12 @@ static enum MHD_Result answer_rpc(server *s, http_request *req)
             if (!answer) return respond_json(s, conn, MHD_HTTP_OK, copy_text("", &len), 0);
             return respond_json(s, conn, MHD_HTTP_OK, answer, len);
         }
-        inline_runner *r;
-        if (s->cfg->inline_budget_ms && !atomic_load(&s->draining) && rpc_body_is_read_only(root) &&
-            (r = inline_runner_get(s))) {
-            bool done;
-            char *answer = run_inline(s, r, req, root, &len, &done);
+        if (s->cfg->inline_budget_ms && !atomic_load(&s->draining) && rpc_body_is_read_only(root)) {
+            pthread_rwlock_rdlock(&s->snapshot_lock);
+            inline_runner *r = inline_runner_get(s);
+            bool done = false;
+            char *answer = r ? run_inline(s, r, req, root, &len, &done) : NULL;
+            pthread_rwlock_unlock(&s->snapshot_lock);
             if (done) {
                 json_decref(root);
                 if (!answer) return respond_json(s, conn, MHD_HTTP_OK, copy_text("", &len), 0);
@@ -532,9 +556,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     case ROUTE_RPC:
         return answer_rpc(s, req);
     case ROUTE_HEALTH: {
-        bool draining = atomic_load(&s->draining);
-        char *body = copy_text(draining ? "{\"status\":\"draining\"}" : "{\"status\":\"ok\"}", &len);
-        return respond_json(s, conn, draining ? MHD_HTTP_SERVICE_UNAVAILABLE : MHD_HTTP_OK, body, len);
+        unsigned status;
+        char *body = health_body(s, &status, &len);
+        return respond_json(s, conn, status, body, len);
     }
     case ROUTE_METRICS: {
         char *body = metrics_render(&len);
@@ -870,6 +894,115 @@ static void shut_down(server *s, int started, bool watchdog_started, store_conn 
     free(s->queue);
     free(s->workers);
     metrics_free();
+    sodium_memzero(s->program_key, sizeof s->program_key);
+}
+
+/* ------------------------------------------------- snapshots, health */
+
+/* SIGHUP switches the service to the database now at --db, atomically:
+ * the operator puts the new snapshot in place first (--db a symlink
+ * re-pointed with a rename, or a new file renamed over a path no process
+ * has open), then signals. The new file is opened and checked (same chain
+ * id) while calls go on; then, under the write side of snapshot_lock
+ * (calls in flight finish first, new ones wait: none is dropped or sees a
+ * mix), every connection is moved to it and the program store reopened;
+ * the old database is closed. On any failure the old one stays in use. */
+static void snapshot_init(server *s, sigset_t *sigs)
+{
+    pthread_rwlockattr_t a;
+    pthread_rwlockattr_init(&a);
+    /* Writer first: a steady stream of calls must not hold a switch off. */
+    pthread_rwlockattr_setkind_np(&a, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+    pthread_rwlock_init(&s->snapshot_lock, &a);
+    pthread_rwlockattr_destroy(&a);
+    memcpy(s->program_key, s->cfg->program_key, sizeof s->program_key);
+    sigaddset(sigs, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, sigs, NULL);
+}
+
+/* New connections to `next` for every worker and inline runner, or none. */
+static bool snapshot_connect_all(store *next, store_conn **conns, int n, store_error *se)
+{
+    for (int i = 0; i < n; i++) {
+        conns[i] = store_connect(next, se);
+        if (!conns[i]) {
+            while (i--) store_disconnect(conns[i]);
+            return false;
+        }
+    }
+    return true;
+}
+
+static void snapshot_switch(server *s)
+{
+    uint64_t t0 = monotonic_ns();
+    store_error se;
+    store *next = store_open(s->cfg->db_path, STORE_OPEN_EXISTING, &se);
+    store_conn *probe = next ? store_connect(next, &se) : NULL;
+    chain_config chain;
+    bool ok = probe && store_get_chain_config(probe, &chain, &se);
+    if (ok && chain.chain_id != s->chain.chain_id) {
+        ok = false;
+        store_fail(&se, "its chain id is %llu, this replica serves %llu", (unsigned long long)chain.chain_id,
+                   (unsigned long long)s->chain.chain_id);
+    }
+    if (probe) store_disconnect(probe);
+    if (!ok) {
+        if (next) store_close(next);
+        log_error("SIGHUP: keeping the current database: %s", se.msg);
+        return;
+    }
+    atomic_store(&s->switching, true);
+    pthread_rwlock_wrlock(&s->snapshot_lock);
+    pthread_mutex_lock(&s->runners_lock);
+    int n_runners = 0;
+    for (inline_runner *r = s->runners; r; r = r->next) n_runners++;
+    int n = s->n_workers + n_runners;
+    store_conn **conns = xcalloc((size_t)n + 1, sizeof *conns);
+    ok = snapshot_connect_all(next, conns, n, &se);
+    if (ok) {
+        close_programs(s);
+        int i = 0;
+        for (; i < s->n_workers; i++) {
+            store_disconnect(s->workers[i].ctx.conn);
+            s->workers[i].ctx.conn = conns[i];
+            s->workers[i].ctx.chain = chain;
+            s->workers[i].ctx.head_cache.valid = false;
+        }
+        for (inline_runner *r = s->runners; r; r = r->next, i++) {
+            store_disconnect(r->ctx.conn);
+            r->ctx.conn = conns[i];
+            r->ctx.chain = chain;
+            r->ctx.head_cache.valid = false;
+        }
+        store_close(s->db);
+        s->db = next;
+        s->chain = chain;
+        s->inline_ctx.chain = chain;
+        memcpy(s->cfg->program_key, s->program_key, sizeof s->program_key);
+        if (!open_programs(s)) log_warn("SIGHUP: serving without stored programs (compiled again as needed)");
+        atomic_fetch_add(&s->snapshot_generation, 1);
+    }
+    pthread_mutex_unlock(&s->runners_lock);
+    pthread_rwlock_unlock(&s->snapshot_lock);
+    atomic_store(&s->switching, false);
+    free(conns);
+    if (!ok) {
+        store_close(next);
+        log_error("SIGHUP: keeping the current database: %s", se.msg);
+        return;
+    }
+    log_notice("SIGHUP: now serving %s (switch %u, %.1f ms)", s->cfg->db_path, atomic_load(&s->snapshot_generation),
+               (double)(monotonic_ns() - t0) / 1e6);
+}
+
+/* The main thread's wait: SIGHUP switches the snapshot, SIGINT/SIGTERM end
+ * the wait (returned). */
+static int snapshot_wait_signals(server *s, sigset_t *sigs)
+{
+    int sig = 0;
+    while (sigwait(sigs, &sig) == 0 && sig == SIGHUP) snapshot_switch(s);
+    return sig;
 }
 
 int cmd_serve(int argc, char **argv)
@@ -897,6 +1030,7 @@ int cmd_serve(int argc, char **argv)
     s.inline_ctx = (rpc_ctx){.cfg = &cfg, .chain = s.chain};
     sigset_t sigs;
     init_server_state(&s, &sigs);
+    snapshot_init(&s, &sigs);
 
     int status = 1, started = 0;
     bool watchdog_started = false;
@@ -912,8 +1046,7 @@ int cmd_serve(int argc, char **argv)
     store_disconnect(main_conn);
     main_conn = NULL;
 
-    int sig = 0;
-    sigwait(&sigs, &sig);
+    int sig = snapshot_wait_signals(&s, &sigs);
     drain(&s, sig, &started);
     status = 0;
 out:
