@@ -101,10 +101,7 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("compile_all");
-    TCase *tc = tcase_create("compile");
-    tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, test_compile_all);
-    suite_add_tcase(s, tc);
-    return test_main(s);
+    return test_run("compile_all", (test_group[]){
+        TEST_GROUP("compile", 60, test_compile_all),
+        {0}});
 }

@@ -171,11 +171,7 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("init_concurrent");
-    TCase *tc = tcase_create("init");
-    tcase_set_timeout(tc, 120);
-    tcase_add_test(tc, test_concurrent_inits);
-    tcase_add_test(tc, test_init_lock_refused);
-    suite_add_tcase(s, tc);
-    return test_main(s);
+    return test_run("init_concurrent", (test_group[]){
+        TEST_GROUP("init", 120, test_concurrent_inits, test_init_lock_refused),
+        {0}});
 }
