@@ -1905,7 +1905,7 @@ END_TEST
 
 int main(void)
 {
-    return test_run("bls12_381", (test_group[]){
+    return TEST_RUN("bls12_381",
         TEST_GROUP("fields", 0, test_fp_encoding, test_fp_arithmetic_matches_gmp, test_fp2_laws,
             test_fp12_laws_and_frobenius),
         TEST_GROUP("groups", 60, test_generators, test_g1_group_laws, test_g2_group_laws,
@@ -1913,6 +1913,5 @@ int main(void)
             test_g2_psi_and_clear_cofactor, test_msm_matches_sum_of_products, test_compressed_points),
         TEST_GROUP("pairing", 60, test_pairing_bilinear_and_non_degenerate, test_mapped_points_are_in_the_groups),
         TEST_GROUP("precompiles", 60, test_published_vectors, test_failing_vectors,
-            test_point_evaluation_vectors, test_gas, test_encoding_rules),
-        {0}});
+            test_point_evaluation_vectors, test_gas, test_encoding_rules));
 }

@@ -1350,7 +1350,7 @@ END_TEST
 int main(void)
 {
     init_constants();
-    return test_run("bn254", (test_group[]){
+    return TEST_RUN("bn254",
         TEST_GROUP("fields", 60, test_fp_matches_gmp, test_fp_encoding, test_fp2_against_definition,
             test_fp12_field_laws, test_fp12_frobenius_is_power_of_p, test_fp12_cyclotomic_sqr,
             test_final_exp_matches_definition),
@@ -1359,6 +1359,5 @@ int main(void)
         TEST_GROUP("pairing", 60, test_pairing_bilinear, test_pairing_check_products, test_pairing_many_pairs),
         TEST_GROUP("precompiles", 60, test_precompile_add_vectors, test_precompile_mul_vectors,
             test_precompile_pairing_vectors, test_precompile_add_invalid, test_precompile_mul_invalid,
-            test_precompile_pairing_invalid, test_precompile_pairing_infinity, test_precompile_gas),
-        {0}});
+            test_precompile_pairing_invalid, test_precompile_pairing_infinity, test_precompile_gas));
 }

@@ -101,7 +101,5 @@ END_TEST
 
 int main(void)
 {
-    return test_run("compile_all", (test_group[]){
-        TEST_GROUP("compile", 60, test_compile_all),
-        {0}});
+    return TEST_RUN("compile_all", TEST_GROUP("compile", 60, test_compile_all));
 }

@@ -787,12 +787,11 @@ END_TEST
 
 int main(void)
 {
-    return test_run("hashing", (test_group[]){
+    return TEST_RUN("hashing",
         TEST_GROUP("keccak", 0, keccak_empty_and_abc, keccak_multi_block_vectors,
             keccak_incremental_matches_one_shot, keccak_permutation_zero_state, keccak_constants),
         TEST_GROUP("rlp", 0, rlp_spec_strings_and_integers, rlp_u256, rlp_spec_lists, rlp_decode_spec_vectors,
             rlp_round_trip, rlp_decoder_rejects_non_canonical, rlp_integer_reading_is_strict),
         TEST_GROUP("trie", 60, trie_empty_and_single, trie_classic_examples, trie_long_shared_prefixes,
-            trie_order_independent_large, trie_fixture_state_root),
-        {0}});
+            trie_order_independent_large, trie_fixture_state_root));
 }

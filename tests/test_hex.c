@@ -289,9 +289,8 @@ END_TEST
 
 int main(void)
 {
-    return test_run("hex", (test_group[]){
+    return TEST_RUN("hex",
         TEST_GROUP("core", 0, test_digit_values, test_quantity_common, test_quantity_leading_zeros,
             test_quantity_check_order, test_quantity_bits, test_bytes, test_fixed, test_encode,
-            test_fixture_wrappers),
-        {0}});
+            test_fixture_wrappers));
 }

@@ -171,7 +171,5 @@ END_TEST
 
 int main(void)
 {
-    return test_run("init_concurrent", (test_group[]){
-        TEST_GROUP("init", 120, test_concurrent_inits, test_init_lock_refused),
-        {0}});
+    return TEST_RUN("init_concurrent", TEST_GROUP("init", 120, test_concurrent_inits, test_init_lock_refused));
 }

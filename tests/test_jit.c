@@ -437,10 +437,9 @@ END_TEST
 
 int main(void)
 {
-    return test_run("jit", (test_group[]){
+    return TEST_RUN("jit",
         TEST_GROUP("jit", 120, native_instructions_match_the_interpreter,
             helper_instructions_match_the_interpreter, hand_overs_report_the_interpreters_outcome,
             abort_flag_stops_a_compiled_loop, executable_memory_is_never_writable,
-            tiered_compiles_in_the_background_and_reloads_from_the_store, compile_queue_is_bounded),
-        {0}});
+            tiered_compiles_in_the_background_and_reloads_from_the_store, compile_queue_is_bounded));
 }

@@ -647,7 +647,7 @@ END_TEST
 
 int main(void)
 {
-    return test_run("memstate", (test_group[]){
+    return TEST_RUN("memstate",
         {.name = "state", .timeout = 60, .setup = mem_setup, .teardown = mem_teardown,
          .tests = TESTS(test_empty_root, test_backend_reads, test_block_hashes, test_state_test_block_hashes,
             test_sink_writes, test_many_accounts, test_many_slots)},
@@ -655,6 +655,5 @@ int main(void)
             test_root_history_independent, test_logs_hash_empty, test_logs_hash_fixtures),
         TEST_GROUP("fixtures", 0, test_hex_quantities, test_hex_data, test_json_errors, test_load_pre,
             test_load_pre_errors, test_load_tx_indexes_and_types, test_load_tx_typed, test_load_tx_secret_key,
-            test_load_block_env),
-        {0}});
+            test_load_block_env));
 }

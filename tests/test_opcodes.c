@@ -253,10 +253,9 @@ END_TEST
 
 int main(void)
 {
-    return test_run("opcodes", (test_group[]){
+    return TEST_RUN("opcodes",
         TEST_GROUP("table", 0, push_dup_swap_log_patterns, only_push_has_immediates,
             unassigned_bytes_are_undefined_everywhere, introduction_forks, repricings, names_round_trip,
             repriced_flag_matches_the_fork_tables, halting_and_jumping_opcodes, comparisons,
-            kinds_match_the_specification, kind_stack_shapes, functions_exist_for_their_kinds),
-        {0}});
+            kinds_match_the_specification, kind_stack_shapes, functions_exist_for_their_kinds));
 }

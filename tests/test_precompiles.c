@@ -1548,7 +1548,7 @@ END_TEST
 
 int main(void)
 {
-    return test_run("precompiles", (test_group[]){
+    return TEST_RUN("precompiles",
         TEST_GROUP("table", 0, test_activation_forks, test_activation_needs_zero_prefix, test_find_rows),
         TEST_GROUP("hashes", 0, test_ecrecover_known_vector, test_ecrecover_invalid_inputs,
             test_ecrecover_round_trip, test_sha256, test_ripemd160, test_identity),
@@ -1556,6 +1556,5 @@ int main(void)
             test_modexp_eip198_examples, test_modexp_length_edges, test_modexp_degenerate_values),
         TEST_GROUP("blake2f", 0, test_blake2f_vectors, test_blake2f_gas_and_invalid,
             test_blake2f_matches_libsodium),
-        TEST_GROUP("p256verify", 30, test_p256verify_vectors, test_p256verify_round_trip),
-        {0}});
+        TEST_GROUP("p256verify", 30, test_p256verify_vectors, test_p256verify_round_trip));
 }

@@ -819,12 +819,11 @@ END_TEST
 
 int main(void)
 {
-    return test_run("program_store", (test_group[]){
+    return TEST_RUN("program_store",
         {.name = "program_store", .timeout = 60, .setup = setup, .teardown = teardown,
          .tests = TESTS(round_trip,
             programs_of_code_not_in_the_database_not_kept, tag_layout, altered_rows_rejected,
             key_file_created_private_and_reused, key_file_creation_race, key_file_refused, bad_hex_key_refused,
             concurrent_load_save, save_failure_counted, close_waits_for_callbacks,
-            program_of_another_layout_refused_and_recompiled)},
-        {0}});
+            program_of_another_layout_refused_and_recompiled)});
 }

@@ -1258,11 +1258,10 @@ int main(void)
     const TTest *const *methods = TESTS(eth_call_results_and_errors, eth_call_precheck_messages,
         eth_call_blocks_and_overrides, timeout_and_gas_cap, estimate_gas_like_geth, access_lists,
         reads_and_admin_writes, osaka_gas_cap, berlin_pricing);
-    return test_run("rpc", (test_group[]){
+    return TEST_RUN("rpc",
         TEST_GROUP("params", 0, quantities_follow_geth, fixed_data_and_bytes, block_selectors, transaction_arguments,
             checksums_and_decimals, revert_reasons, state_overrides, settings_parsers),
         TEST_GROUP("envelope", 0, envelope, metrics_text, json_fast_paths_match_jansson),
         {.name = "methods (interp)", .timeout = 60, .setup = on_interp, .tests = methods},
-        {.name = "methods (jit)", .timeout = 60, .setup = on_jit, .tests = methods},
-        {0}});
+        {.name = "methods (jit)", .timeout = 60, .setup = on_jit, .tests = methods});
 }

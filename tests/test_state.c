@@ -243,13 +243,12 @@ END_TEST
 
 int main(void)
 {
-    return test_run("state", (test_group[]){
+    return TEST_RUN("state",
         {.name = "journal", .setup = setup, .teardown = teardown,
          .tests = TESTS(reads_through_to_backend,
             revert_undoes_every_kind_of_change, nested_snapshots, ripemd_touch_survives_revert,
             finalize_clears_touched_empty_accounts_from_spurious_dragon,
             selfdestruct_removes_account_and_storage, commit_writes_net_changes,
             transient_storage_is_per_transaction, many_slots_and_accounts,
-            code_cache_shares_and_evicts_only_unreferenced)},
-        {0}});
+            code_cache_shares_and_evicts_only_unreferenced)});
 }

@@ -46,7 +46,5 @@ END_TEST
 
 int main(void)
 {
-    return test_run("statetest", (test_group[]){
-        TEST_GROUP("data", 0, tx_rules_on_both_tiers),
-        {0}});
+    return TEST_RUN("statetest", TEST_GROUP("data", 0, tx_rules_on_both_tiers));
 }

@@ -1673,7 +1673,7 @@ END_TEST
 
 int main(void)
 {
-    return test_run("store", (test_group[]){
+    return TEST_RUN("store",
         {.name = "schema", .setup = make_tmp_dir, .teardown = remove_tmp_dir,
          .tests = TESTS(test_create_and_reopen, test_migrations_in_order,
             test_refuses_newer_and_foreign, test_bad_files, test_readonly_directory)},
@@ -1685,6 +1685,5 @@ int main(void)
          .tests = TESTS(test_import_formats, test_bad_inputs,
             test_mutated_inputs, test_commands, test_genesis_init, test_dump_import_round_trip,
             test_large_import, test_kill_during_import),
-         .fixture_tests = TESTS(test_fixture_dump_import_round_trip, test_fixture_roots)},
-        {0}});
+         .fixture_tests = TESTS(test_fixture_dump_import_round_trip, test_fixture_roots)});
 }

@@ -614,9 +614,8 @@ END_TEST
 int main(void)
 {
     mpz_consts_init();
-    return test_run("u256", (test_group[]){
+    return TEST_RUN("u256",
         {.name = "against_gmp", .timeout = 120, .loop = test_against_gmp, .loop_rows = N_GMP_CASES,
          .tests = TESTS(test_addmod_mulmod, test_divmod_together, test_long_division_digit_cases, test_compare_and_unary,
-            test_load_store, test_evm_fixed_cases)},
-        {0}});
+            test_load_store, test_evm_fixed_cases)});
 }

@@ -67,9 +67,7 @@ int test_main(Suite *s);
 /* A test file's main declares its suite as a list of groups (check's test
  * cases) and hands it to test_run:
  *
- *     return test_run("hex", (test_group[]){
- *         TEST_GROUP("core", 0, test_digit_values, test_bytes, test_encode),
- *         {0}});
+ *     return TEST_RUN("hex", TEST_GROUP("core", 0, test_digit_values, test_bytes, test_encode));
  *
  * TESTS(a, b, ...) is a NULL-terminated list of START_TEST's names (each a
  * `static const TTest *`, so the lists are built inside main). */
@@ -92,7 +90,9 @@ typedef struct {
 #define TEST_GROUP(name, timeout, ...) {(name), (timeout), TESTS(__VA_ARGS__), NULL, NULL, NULL, NULL, 0}
 
 /* Builds the suite `name` from groups (ended by a {0} row) and runs it as
- * test_main does; returns main's exit status. */
+ * test_main does; returns main's exit status. TEST_RUN(name, group, ...)
+ * passes its groups so ended. */
 int test_run(const char *name, const test_group *groups);
+#define TEST_RUN(name, ...) test_run((name), (const test_group[]){__VA_ARGS__, {0}})
 
 #endif
