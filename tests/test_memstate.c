@@ -621,12 +621,8 @@ START_TEST(test_load_block_env)
     block_env b;
     hj_error err;
     ck_assert_msg(st_load_block_env(env, config, FORK_CANCUN, "Cancun", &b, &err), "%s", err.msg);
-    ck_assert_uint_eq(b.number, 1);
-    ck_assert_uint_eq(b.timestamp, 1000);
-    ck_assert_uint_eq(b.gas_limit, 0x07270e00);
+    test_check_block(&b, 1, 1000, 0x07270e00, 7, 7);
     ck_assert_uint_eq(b.coinbase.b[0], 0x2a);
-    ck_assert_uint_eq(b.base_fee.w[0], 7);
-    ck_assert_uint_eq(b.chain_id.w[0], 7);
     ck_assert_uint_eq(b.excess_blob_gas, 0x0e0000);
     ck_assert_uint_eq(b.blob_max_per_block, 5);
     ck_assert_uint_eq(b.blob_base_fee_update_fraction, 3338477);

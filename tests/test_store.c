@@ -744,12 +744,8 @@ START_TEST(test_chain_config_and_head)
         ck_assert_int_eq(cfg.by_timestamp[f], s.config.by_timestamp[f]);
     }
     ck_assert(store_get_head(d.c, &head, &err));
-    ck_assert_uint_eq(head.number, 0);
-    ck_assert_uint_eq(head.timestamp, 1633267481);
-    ck_assert_uint_eq(head.gas_limit, 30000000);
+    test_check_block(&head, 0, 1633267481, 30000000, 1000000000, 11155111);
     ck_assert_uint_eq(head.difficulty.w[0], 0x20000);
-    ck_assert_uint_eq(head.base_fee.w[0], 1000000000);
-    ck_assert_uint_eq(head.chain_id.w[0], 11155111);
     state_backend b = store_backend(d.c);
     hash32 h;
     ck_assert(b.get_block_hash(b.ctx, 0, &h));

@@ -79,6 +79,18 @@ void test_remove_dir(char *dir)
     dir[0] = '\0';
 }
 
+/* ---- blocks ---- */
+
+void test_check_block(const block_env *b, uint64_t number, uint64_t timestamp, uint64_t gas_limit, uint64_t base_fee,
+                      uint64_t chain_id)
+{
+    ck_assert_uint_eq(b->number, number);
+    ck_assert_uint_eq(b->timestamp, timestamp);
+    ck_assert_uint_eq(b->gas_limit, gas_limit);
+    ck_assert_uint_eq(b->base_fee.w[0], base_fee);
+    ck_assert_uint_eq(b->chain_id.w[0], chain_id);
+}
+
 /* ---- fixtures and skips ---- */
 
 static int skipped;

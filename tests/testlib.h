@@ -17,6 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "vm/evm.h"
+
 /* ---- hex (lower or upper case digits, an optional 0x) ---- */
 
 /* Decodes `hex` into out (room for cap bytes) and returns the byte count;
@@ -54,6 +56,14 @@ const char *test_fixtures(void);
 
 /* Records and prints a test not run here, and why. */
 void test_skip(const char *test, const char *reason);
+
+/* ---- blocks ---- */
+
+/* The header fields every source of a block sets (a fixture's env, a
+ * database's head): number, timestamp, gas limit, and the low words of the
+ * base fee and the chain id; fails the test naming the first that differs. */
+void test_check_block(const block_env *b, uint64_t number, uint64_t timestamp, uint64_t gas_limit, uint64_t base_fee,
+                      uint64_t chain_id);
 
 /* ---- the runner ---- */
 
