@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "base/keccak.h"
+#include "base/params.h"
 #include "migrations.h"
 #include "base/rlp.h"
 #include "base/trie.h"
@@ -38,8 +39,6 @@
 /* The WAL file is cut back to this after a checkpoint (a big import
  * grows it to the size of the import). */
 #define WAL_LIMIT_BYTES ((sqlite3_int64)64 << 20)
-/* BLOCKHASH sees the 256 blocks before the current one. */
-#define BLOCK_HASH_WINDOW 256
 /* Hot accounts per connection (a direct-mapped cache: a slot holds the last
  * account that hashed to it). */
 #define ACCOUNT_CACHE_SLOTS 8192
@@ -103,6 +102,12 @@ enum stmt_id {
     ST_PUT_HEAD,
     ST_PUT_BLOCK_HASH,
     ST_PRUNE_BLOCK_HASHES,
+    ST_DROP_BLOCK_HASHES_FROM,
+    ST_FIND_BLOCK_HASH,
+    ST_CLEAR_BLOB_FORKS,
+    ST_PUT_BLOB_FORK,
+    ST_GET_BLOB_FORKS,
+    ST_GET_BLOB_FORK_AT,
     ST_PUT_PROGRAM,
     ST_GET_PROGRAM,
     ST_HAS_CODE,
@@ -140,6 +145,15 @@ static const char *const stmt_sql[ST_COUNT] = {
                     "prevrandao, base_fee, excess_blob_gas) VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     [ST_PUT_BLOCK_HASH] = "INSERT OR REPLACE INTO block_hash (number, hash) VALUES (?1, ?2)",
     [ST_PRUNE_BLOCK_HASHES] = "DELETE FROM block_hash WHERE number < ?1",
+    [ST_DROP_BLOCK_HASHES_FROM] = "DELETE FROM block_hash WHERE number >= ?1",
+    [ST_FIND_BLOCK_HASH] = "SELECT number FROM block_hash WHERE hash = ?1 ORDER BY number DESC LIMIT 1",
+    [ST_CLEAR_BLOB_FORKS] = "DELETE FROM chain_blob_fork",
+    [ST_PUT_BLOB_FORK] = "INSERT OR REPLACE INTO chain_blob_fork (name, activation, blob_target, blob_max, "
+                         "blob_update_fraction) VALUES (?1, ?2, ?3, ?4, ?5)",
+    [ST_GET_BLOB_FORKS] = "SELECT name, activation, blob_target, blob_max, blob_update_fraction "
+                          "FROM chain_blob_fork ORDER BY activation, name",
+    [ST_GET_BLOB_FORK_AT] = "SELECT name, activation, blob_target, blob_max, blob_update_fraction "
+                            "FROM chain_blob_fork WHERE activation <= ?1 ORDER BY activation DESC, name DESC LIMIT 1",
     [ST_PUT_PROGRAM] = "INSERT OR REPLACE INTO program (code_hash, compiler_version, target, blob, tag) "
                        "VALUES (?1, ?2, ?3, ?4, ?5)",
     [ST_GET_PROGRAM] = "SELECT blob, tag FROM program WHERE code_hash = ?1 AND compiler_version = ?2 AND target = ?3",
@@ -1048,7 +1062,8 @@ static bool write_chain_config(store_conn *c, const void *arg, store_error *err)
     const chain_config *cfg = arg;
     sqlite3_stmt *st = c->stmt[ST_PUT_CHAIN];
     bind_u64(st, 1, cfg->chain_id);
-    if (!step_done(st) || !step_done(c->stmt[ST_CLEAR_FORKS])) return fail_db(err, c->db, c->s->path);
+    if (!step_done(st) || !step_done(c->stmt[ST_CLEAR_FORKS]) || !step_done(c->stmt[ST_CLEAR_BLOB_FORKS]))
+        return fail_db(err, c->db, c->s->path);
     for (int f = 0; f < FORK_COUNT; f++) {
         if (cfg->activation[f] == UINT64_MAX) continue;
         st = c->stmt[ST_PUT_FORK];
@@ -1112,6 +1127,89 @@ bool store_get_blob_schedule(store_conn *c, enum fork f, blob_schedule *out, sto
     return true;
 }
 
+/* ------------------------------------------------- blob-parameter forks */
+
+static bool column_blob_fork(sqlite3_stmt *st, blob_fork *out)
+{
+    const char *name = (const char *)sqlite3_column_text(st, 0);
+    memset(out, 0, sizeof *out);
+    if (!name || strlen(name) >= sizeof out->name) return false;
+    strcpy(out->name, name);
+    out->activation = column_u64(st, 1);
+    out->blob.target = column_u64(st, 2);
+    out->blob.max = column_u64(st, 3);
+    out->blob.update_fraction = column_u64(st, 4);
+    return true;
+}
+
+typedef struct {
+    const blob_fork *forks;
+    size_t n;
+} blob_forks_arg;
+
+static bool write_blob_forks(store_conn *c, const void *arg, store_error *err)
+{
+    const blob_forks_arg *a = arg;
+    if (!step_done(c->stmt[ST_CLEAR_BLOB_FORKS])) return fail_db(err, c->db, c->s->path);
+    for (size_t i = 0; i < a->n; i++) {
+        const blob_fork *bf = &a->forks[i];
+        if (!bf->name[0] || !bf->blob.target || !bf->blob.max || !bf->blob.update_fraction)
+            return store_fail(err, "blob-parameter fork '%s': name, target, max and update fraction are all required",
+                              bf->name);
+        sqlite3_stmt *st = c->stmt[ST_PUT_BLOB_FORK];
+        sqlite3_bind_text(st, 1, bf->name, -1, SQLITE_STATIC);
+        bind_u64(st, 2, bf->activation);
+        bind_u64(st, 3, bf->blob.target);
+        bind_u64(st, 4, bf->blob.max);
+        bind_u64(st, 5, bf->blob.update_fraction);
+        if (!step_done(st)) return fail_db(err, c->db, c->s->path);
+    }
+    return true;
+}
+
+bool store_set_blob_forks(store_conn *c, const blob_fork *forks, size_t n, store_error *err)
+{
+    blob_forks_arg a = {forks, n};
+    return in_transaction(c, write_blob_forks, &a, err);
+}
+
+bool store_get_blob_forks(store_conn *c, blob_fork *out, size_t max, size_t *n, store_error *err)
+{
+    sqlite3_stmt *st = c->stmt[ST_GET_BLOB_FORKS];
+    int rc;
+    bool ok = true;
+    *n = 0;
+    while (ok && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*n == max) ok = store_fail(err, "%s: more than %zu blob-parameter forks", c->s->path, max);
+        else if (!column_blob_fork(st, &out[*n])) ok = store_fail(err, "%s: malformed chain_blob_fork row", c->s->path);
+        else (*n)++;
+    }
+    if (ok && rc != SQLITE_DONE) ok = fail_db(err, c->db, c->s->path);
+    sqlite3_reset(st);
+    return ok;
+}
+
+/* The blob-parameter fork in force at `timestamp` on top of engine fork f
+ * (activated at fork_activation), if any: *found false when none. */
+static bool blob_fork_at(store_conn *c, uint64_t timestamp, uint64_t fork_activation, blob_fork *out, bool *found,
+                         store_error *err)
+{
+    *found = false;
+    if (timestamp > (uint64_t)INT64_MAX) timestamp = (uint64_t)INT64_MAX;
+    sqlite3_stmt *st = c->stmt[ST_GET_BLOB_FORK_AT];
+    bind_u64(st, 1, timestamp);
+    int rc = sqlite3_step(st);
+    bool ok = true;
+    if (rc == SQLITE_ROW) {
+        ok = column_blob_fork(st, out);
+        *found = ok && out->activation >= fork_activation;
+        if (!ok) store_fail(err, "%s: malformed chain_blob_fork row", c->s->path);
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return fail_db(err, c->db, c->s->path);
+    return ok;
+}
+
 /* ------------------------------------------------------------- head */
 
 bool store_get_head(store_conn *c, block_env *out, store_error *err)
@@ -1140,6 +1238,12 @@ bool store_get_head(store_conn *c, block_env *out, store_error *err)
     block_env_default_blob_schedule(out, f);
     blob_schedule bs;
     if (!store_get_blob_schedule(c, f, &bs, err)) return false;
+    if (cfg.by_timestamp[f]) {
+        blob_fork bpo;
+        bool found;
+        if (!blob_fork_at(c, out->timestamp, cfg.activation[f], &bpo, &found, err)) return false;
+        if (found) bs = bpo.blob;
+    }
     if (bs.target) out->blob_target_per_block = bs.target;
     if (bs.max) out->blob_max_per_block = bs.max;
     if (bs.update_fraction) out->blob_base_fee_update_fraction = bs.update_fraction;
@@ -1147,15 +1251,42 @@ bool store_get_head(store_conn *c, block_env *out, store_error *err)
     return true;
 }
 
+static bool put_block_hash(store_conn *c, uint64_t number, const hash32 *hash, store_error *err)
+{
+    if (number > (uint64_t)INT64_MAX) return store_fail(err, "block number %llu is too large", (unsigned long long)number);
+    sqlite3_stmt *st = c->stmt[ST_PUT_BLOCK_HASH];
+    bind_u64(st, 1, number);
+    bind_blob(st, 2, hash->b, 32);
+    if (!step_done(st)) return fail_db(err, c->db, c->s->path);
+    return true;
+}
+
+typedef struct {
+    const block_env *head;
+    const hash32 *hash, *parent;
+} head_arg;
+
+/* The head row and the block hashes it implies. A head at another number
+ * than the stored one is a new block: hashes from its number on are
+ * dropped (they belonged to blocks that are not its ancestors, or to the
+ * old head), so that only what the caller states is known. */
 static bool write_head(store_conn *c, const void *arg, store_error *err)
 {
-    const block_env *h = arg;
+    const head_arg *a = arg;
+    const block_env *h = a->head;
     chain_config cfg;
     if (!store_get_chain_config(c, &cfg, err)) return false;
     if (!u256_fits_u64(&h->chain_id) || h->chain_id.w[0] != cfg.chain_id)
         return store_fail(err, "%s: the head's chain id differs from the database's (%llu)", c->s->path,
                     (unsigned long long)cfg.chain_id);
-    sqlite3_stmt *st = c->stmt[ST_PUT_HEAD];
+    if (h->number > (uint64_t)INT64_MAX)
+        return store_fail(err, "block number %llu is too large", (unsigned long long)h->number);
+    sqlite3_stmt *st = c->stmt[ST_GET_HEAD];
+    int rc = sqlite3_step(st);
+    bool same_block = rc == SQLITE_ROW && column_u64(st, 0) == h->number;
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return fail_db(err, c->db, c->s->path);
+    st = c->stmt[ST_PUT_HEAD];
     bind_u64(st, 1, h->number);
     bind_u64(st, 2, h->timestamp);
     bind_u64(st, 3, h->gas_limit);
@@ -1165,10 +1296,20 @@ static bool write_head(store_conn *c, const void *arg, store_error *err)
     bind_u256(st, 7, &h->base_fee);
     bind_u64(st, 8, h->excess_blob_gas);
     if (!step_done(st)) return fail_db(err, c->db, c->s->path);
+    if (!same_block) {
+        st = c->stmt[ST_DROP_BLOCK_HASHES_FROM];
+        bind_u64(st, 1, h->number);
+        if (!step_done(st)) return fail_db(err, c->db, c->s->path);
+    }
+    if (a->hash && !put_block_hash(c, h->number, a->hash, err)) return false;
+    if (a->parent) {
+        if (h->number == 0) return store_fail(err, "block 0 has no parent: a parent hash cannot be set");
+        if (!put_block_hash(c, h->number - 1, a->parent, err)) return false;
+    }
     /* Hashes BLOCKHASH can no longer reach from this head are dropped. */
-    if (h->number > BLOCK_HASH_WINDOW && h->number - BLOCK_HASH_WINDOW <= (uint64_t)INT64_MAX) {
+    if (h->number > BLOCKHASH_WINDOW) {
         st = c->stmt[ST_PRUNE_BLOCK_HASHES];
-        bind_u64(st, 1, h->number - BLOCK_HASH_WINDOW);
+        bind_u64(st, 1, h->number - BLOCKHASH_WINDOW);
         if (!step_done(st)) return fail_db(err, c->db, c->s->path);
     }
     return true;
@@ -1176,7 +1317,14 @@ static bool write_head(store_conn *c, const void *arg, store_error *err)
 
 bool store_set_head(store_conn *c, const block_env *head, store_error *err)
 {
-    return in_transaction(c, write_head, head, err);
+    return store_set_head_block(c, head, NULL, NULL, err);
+}
+
+bool store_set_head_block(store_conn *c, const block_env *head, const hash32 *hash, const hash32 *parent_hash,
+                          store_error *err)
+{
+    head_arg a = {head, hash, parent_hash};
+    return in_transaction(c, write_head, &a, err);
 }
 
 typedef struct {
@@ -1187,18 +1335,43 @@ typedef struct {
 static bool write_block_hash(store_conn *c, const void *arg, store_error *err)
 {
     const block_hash_arg *a = arg;
-    sqlite3_stmt *st = c->stmt[ST_PUT_BLOCK_HASH];
-    bind_u64(st, 1, a->number);
-    bind_blob(st, 2, a->hash->b, 32);
-    if (!step_done(st)) return fail_db(err, c->db, c->s->path);
-    return true;
+    return put_block_hash(c, a->number, a->hash, err);
 }
 
 bool store_set_block_hash(store_conn *c, uint64_t number, const hash32 *hash, store_error *err)
 {
-    if (number > (uint64_t)INT64_MAX) return store_fail(err, "block number %llu is too large", (unsigned long long)number);
     block_hash_arg a = {number, hash};
     return in_transaction(c, write_block_hash, &a, err);
+}
+
+bool store_get_block_hash(store_conn *c, uint64_t number, hash32 *out, bool *found, store_error *err)
+{
+    *found = false;
+    if (number > (uint64_t)INT64_MAX) return true;
+    sqlite3_stmt *st = c->stmt[ST_GET_BLOCK_HASH];
+    bind_u64(st, 1, number);
+    int rc = sqlite3_step(st);
+    bool ok = true;
+    if (rc == SQLITE_ROW) {
+        ok = column_fixed(st, 0, out->b, 32);
+        *found = ok;
+        if (!ok) store_fail(err, "%s: malformed block_hash row", c->s->path);
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return fail_db(err, c->db, c->s->path);
+    return ok;
+}
+
+bool store_find_block_number(store_conn *c, const hash32 *hash, uint64_t *number, bool *found, store_error *err)
+{
+    sqlite3_stmt *st = c->stmt[ST_FIND_BLOCK_HASH];
+    bind_blob(st, 1, hash->b, 32);
+    int rc = sqlite3_step(st);
+    *found = rc == SQLITE_ROW;
+    if (*found) *number = column_u64(st, 0);
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return fail_db(err, c->db, c->s->path);
+    return true;
 }
 
 /* --------------------------------------------------------- programs */

@@ -141,6 +141,33 @@ bool store_set_blob_schedule(store_conn *c, enum fork f, const blob_schedule *bs
 /* False with `err` on a database error; an absent override reads as zeros. */
 bool store_get_blob_schedule(store_conn *c, enum fork f, blob_schedule *out, store_error *err);
 
+/* --- Blob-parameter-only forks (EIP-7892: "bpo1", "bpo2", ...), active
+ * from a timestamp: the schedule of the latest one active at the head
+ * applies when it is not older than the engine fork in force
+ * (store_get_head does it). Replaced as a whole; store_set_chain_config
+ * removes them. */
+#define BLOB_FORK_NAME_MAX 16
+typedef struct {
+    char name[BLOB_FORK_NAME_MAX];
+    uint64_t activation; /* timestamp */
+    blob_schedule blob;  /* every field non-zero */
+} blob_fork;
+bool store_set_blob_forks(store_conn *c, const blob_fork *forks, size_t n, store_error *err);
+/* In activation order; fails when there are more than `max`. */
+bool store_get_blob_forks(store_conn *c, blob_fork *out, size_t max, size_t *n, store_error *err);
+
+/* --- The head's identity. Its hash is the block hash stored at its number
+ * and its parent hash the one at number - 1 (either may be unknown). A head
+ * written at another number than the stored head's is a new block: every
+ * stored hash from its number on is dropped first. `hash` and `parent_hash`
+ * may be NULL (unknown); everything in one transaction. */
+bool store_set_head_block(store_conn *c, const block_env *head, const hash32 *hash, const hash32 *parent_hash,
+                          store_error *err);
+/* *found false when the hash of block `number` is not stored. */
+bool store_get_block_hash(store_conn *c, uint64_t number, hash32 *out, bool *found, store_error *err);
+/* The number of the stored block with this hash (EIP-1898 {blockHash}). */
+bool store_find_block_number(store_conn *c, const hash32 *hash, uint64_t *number, bool *found, store_error *err);
+
 /* The store's name of a fork in the database ("tangerine_whistle"), and back
  * (-1 when unknown). */
 const char *store_fork_db_name(enum fork f);

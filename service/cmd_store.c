@@ -2,6 +2,8 @@
  * chains); here are the options, the messages and the benchmark. */
 #include "cmd_store.h"
 
+#include "block_header.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -22,7 +24,7 @@
 #include "store.h"
 
 
-enum { OPT_DB = 256, OPT_CHAIN, OPT_REPLACE, OPT_CASE, OPT_POST, OPT_QUIET, OPT_ADDRESS, OPT_ACCOUNTS, OPT_SLOTS,
+enum { OPT_DB = 256, OPT_CHAIN, OPT_HEAD, OPT_REPLACE, OPT_CASE, OPT_POST, OPT_QUIET, OPT_ADDRESS, OPT_ACCOUNTS, OPT_SLOTS,
        OPT_SAMPLES, OPT_DIR, OPT_HELP };
 
 static void print_usage(const char *cmd, const char *text)
@@ -169,17 +171,43 @@ static void draw_progress(void *ctx, size_t done, size_t total, const import_sta
     p->last_width = n;
 }
 
+/* import --head: block headers (eth_getBlockByNumber results) as the head
+ * and the recent block hashes. */
+static int import_head(const char *db, const char *file)
+{
+    json_error_t jerr;
+    json_t *v = json_load_file(file, 0, &jerr);
+    if (!v && jerr.line < 1) return cli_error("import", "%s", jerr.text);
+    if (!v) return cli_error("import", "%s: line %d: %s", file, jerr.line, jerr.text);
+    store *s;
+    store_conn *c;
+    if (!open_db("import", db, STORE_OPEN_EXISTING, &s, &c)) {
+        json_decref(v);
+        return EXIT_ERROR;
+    }
+    store_error err;
+    block_header head;
+    bool ok = block_headers_store(c, v, &head, &err);
+    json_decref(v);
+    close_db(s, c);
+    if (!ok) return cli_error("import", "%s: %s", file, err.msg);
+    char hash[HEX_HASH_LEN];
+    hex_from_hash(&head.hash, hash);
+    printf("head: block %" PRIu64 " (%s), timestamp %" PRIu64 "\n", head.env.number, hash, head.env.timestamp);
+    return 0;
+}
+
 int cmd_import(int argc, char **argv)
 {
     static const struct option longopts[] = {
         {"db", required_argument, NULL, OPT_DB},     {"replace", no_argument, NULL, OPT_REPLACE},
         {"case", required_argument, NULL, OPT_CASE}, {"post", required_argument, NULL, OPT_POST},
         {"quiet", no_argument, NULL, OPT_QUIET},     {"help", no_argument, NULL, OPT_HELP},
-        {NULL, 0, NULL, 0},
+        {"head", no_argument, NULL, OPT_HEAD},       {NULL, 0, NULL, 0},
     };
     const char *db = NULL;
     char *post = NULL;
-    bool quiet = false;
+    bool quiet = false, head = false;
     import_options o = {0};
     int opt;
     optind = 0;
@@ -190,6 +218,7 @@ int cmd_import(int argc, char **argv)
         case OPT_CASE: o.case_name = optarg; break;
         case OPT_POST: post = optarg; break;
         case OPT_QUIET: quiet = true; break;
+        case OPT_HEAD: head = true; break;
         case OPT_HELP: print_usage("import", CMD_IMPORT_USAGE); return 0;
         default: return cli_option_error("import", opt, argv);
         }
@@ -198,6 +227,10 @@ int cmd_import(int argc, char **argv)
     if (optind >= argc) return cli_usage_error("import", "no FILE.json given");
     if (argc - optind > 1) return cli_usage_error("import", "one FILE.json at a time (got %d)", argc - optind);
     const char *file = argv[optind];
+    if (head) {
+        if (o.replace || o.case_name || post) return cli_usage_error("import", "--head takes no other option");
+        return import_head(db, file);
+    }
     char fork_buf[64];
     if (post) {
         const char *colon = strchr(post, ':');

@@ -19,12 +19,15 @@ int cmd_bench_store(int argc, char **argv);
     "  GENESIS.json is a geth genesis file (config and alloc)."
 #define CMD_IMPORT_USAGE                                                                                   \
     "--db FILE [--replace] [--case NAME] [--post FORK[:INDEX]] [--quiet] FILE.json\n"                      \
+    "       --db FILE --head BLOCKS.json\n"                                                                \
     "  Imports accounts in one transaction (all or nothing) from a geth genesis file, an alloc object\n"   \
     "  (as dump writes it) or a state-test fixture (its pre state).\n"                                     \
     "  --replace          clear the whole state first (else accounts are added or replaced)\n"             \
     "  --case NAME        the fixture's test case (needed when the file holds several)\n"                  \
     "  --post FORK[:I]    the fixture's post state for FORK, entry I (default 0), instead of pre\n"        \
     "  --quiet            no progress bar\n"                                                               \
+    "  --head             FILE holds block headers (eth_getBlockByNumber results, or an array of them):\n" \
+    "                     the highest becomes the head, with its hash; the others' hashes are kept\n"     \
     "  Ends with a summary: accounts, slots, code bytes, seconds."
 #define CMD_DUMP_USAGE                                                                                     \
     "--db FILE [--address ADDRESS]\n"                                                                      \
