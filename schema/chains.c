@@ -187,6 +187,16 @@ bool chain_builtin(const char *name, chain_spec *out)
     return false;
 }
 
+const char *chain_builtin_by_chain_id(uint64_t chain_id)
+{
+    for (size_t i = 0; i < sizeof builtins / sizeof builtins[0]; i++) {
+        chain_spec spec;
+        builtins[i].make(&spec);
+        if (spec.config.chain_id == chain_id && strcmp(builtins[i].name, "dev") != 0) return builtins[i].name;
+    }
+    return NULL;
+}
+
 const char *chain_builtin_names(void)
 {
     return "mainnet, sepolia, holesky, hoodi, dev";

@@ -42,6 +42,8 @@ typedef struct {
 /* The built-in chain `name` ("mainnet", "sepolia", "holesky", "hoodi", "dev"); false
  * when there is none by that name. */
 bool chain_builtin(const char *name, chain_spec *out);
+/* The public network with this chain id ("mainnet" for 1), or NULL. */
+const char *chain_builtin_by_chain_id(uint64_t chain_id);
 /* "mainnet, sepolia, holesky, hoodi, dev", for messages. */
 const char *chain_builtin_names(void);
 

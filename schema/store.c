@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <sqlite3.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,6 +106,8 @@ enum stmt_id {
     ST_DROP_BLOCK_HASHES_FROM,
     ST_FIND_BLOCK_HASH,
     ST_CLEAR_BLOB_FORKS,
+    ST_LIVE_ABSENT,
+    ST_LIVE_ZERO,
     ST_PUT_BLOB_FORK,
     ST_GET_BLOB_FORKS,
     ST_GET_BLOB_FORK_AT,
@@ -148,6 +151,8 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_DROP_BLOCK_HASHES_FROM] = "DELETE FROM block_hash WHERE number >= ?1",
     [ST_FIND_BLOCK_HASH] = "SELECT number FROM block_hash WHERE hash = ?1 ORDER BY number DESC LIMIT 1",
     [ST_CLEAR_BLOB_FORKS] = "DELETE FROM chain_blob_fork",
+    [ST_LIVE_ABSENT] = "SELECT 1 FROM live_absent_account WHERE address = ?1",
+    [ST_LIVE_ZERO] = "SELECT 1 FROM live_zero_slot WHERE address = ?1 AND slot = ?2",
     [ST_PUT_BLOB_FORK] = "INSERT OR REPLACE INTO chain_blob_fork (name, activation, blob_target, blob_max, "
                          "blob_update_fraction) VALUES (?1, ?2, ?3, ?4, ?5)",
     [ST_GET_BLOB_FORKS] = "SELECT name, activation, blob_target, blob_max, blob_update_fraction "
@@ -177,6 +182,8 @@ typedef struct {
 struct store {
     char *path;
     int flags;
+    store_fetcher fetcher; /* live mode when fetcher.account is set */
+    _Atomic uint64_t live_hits[LIVE_KIND_COUNT], live_misses[LIVE_KIND_COUNT];
     /* Kept open for the store's lifetime, so that the WAL and its index are
      * not torn down and rebuilt each time the last worker disconnects. */
     sqlite3 *keepalive;
@@ -199,7 +206,23 @@ struct store_conn {
 
     cached_account *accounts; /* ACCOUNT_CACHE_SLOTS */
     sqlite3_int64 data_version;
+    sqlite3 *live_db; /* live mode: the connection fetched values are written through */
+    /* Code fetched during the current read snapshot, which cannot see it in
+     * SQLite yet (it was committed through live_db). */
+    struct live_code {
+        hash32 hash;
+        bytebuf code;
+    } *live_codes;
+    size_t n_live_codes;
 };
+
+static void live_codes_clear(store_conn *c)
+{
+    for (size_t i = 0; i < c->n_live_codes; i++) bytebuf_free(&c->live_codes[i].code);
+    free(c->live_codes);
+    c->live_codes = NULL;
+    c->n_live_codes = 0;
+}
 
 /* --------------------------------------------------------- encodings */
 
@@ -570,6 +593,8 @@ void store_disconnect(store_conn *c)
     if (c->in_read) store_read_end(c);
     for (int i = 0; i < ST_COUNT; i++) sqlite3_finalize(c->stmt[i]);
     sqlite3_close(c->db);
+    sqlite3_close(c->live_db);
+    live_codes_clear(c);
     bytebuf_free(&c->code_buf);
     free(c->accounts);
     free(c);
@@ -621,6 +646,14 @@ static bool account_cache_usable(const store_conn *c)
 
 /* ----------------------------------------------------------- backend */
 
+/* Live mode (below the backend). */
+static bool live_mode(const store_conn *c);
+static void live_count(store_conn *c, enum store_live_kind k, bool hit);
+static bool live_fact(store_conn *c, enum stmt_id id, const address *a, const uint8_t *slot);
+static bool live_fetch_account(store_conn *c, const address *a, account_info *out);
+static void live_fetch_slot(store_conn *c, const address *a, const u256 *key, const uint8_t slot[32], u256 *out);
+static bool live_fetch_block_hash(store_conn *c, uint64_t number, hash32 *out);
+
 static bool read_account(store_conn *c, const address *a, account_info *out)
 {
     sqlite3_stmt *st = c->stmt[ST_GET_ACCOUNT];
@@ -659,6 +692,11 @@ static bool backend_get_account(void *ctx, const address *a, account_info *out)
         }
     }
     bool found = read_account(c, a, out);
+    if (live_mode(c) && !c->failed) {
+        bool known = found || live_fact(c, ST_LIVE_ABSENT, a, NULL);
+        if (known) live_count(c, LIVE_ACCOUNT, true);
+        else found = live_fetch_account(c, a, out);
+    }
     if (slot && !c->failed) {
         slot->used = true;
         slot->exists = found;
@@ -691,6 +729,12 @@ static bool backend_get_code(void *ctx, const hash32 *h, const uint8_t **code, s
         callback_failed(c, "reading code");
     }
     sqlite3_reset(st);
+    for (size_t i = 0; !found && i < c->n_live_codes; i++) {
+        if (memcmp(c->live_codes[i].hash.b, h->b, 32) != 0) continue;
+        c->code_buf.len = 0;
+        bytebuf_append(&c->code_buf, c->live_codes[i].code.data, c->live_codes[i].code.len);
+        found = true;
+    }
     if (!found) return false;
     *code = c->code_buf.data ? c->code_buf.data : no_code;
     *len = c->code_buf.len;
@@ -716,6 +760,14 @@ static void backend_get_storage(void *ctx, const address *a, const u256 *key, u2
         callback_failed(c, "reading storage");
     }
     sqlite3_reset(st);
+    if (rc == SQLITE_DONE && live_mode(c) && !c->failed) {
+        if (live_fact(c, ST_LIVE_ZERO, a, slot) || live_fact(c, ST_LIVE_ABSENT, a, NULL))
+            live_count(c, LIVE_SLOT, true);
+        else
+            live_fetch_slot(c, a, key, slot, out);
+    } else if (rc == SQLITE_ROW && live_mode(c)) {
+        live_count(c, LIVE_SLOT, true);
+    }
 }
 
 static bool backend_get_block_hash(void *ctx, uint64_t number, hash32 *out)
@@ -727,6 +779,8 @@ static bool backend_get_block_hash(void *ctx, uint64_t number, hash32 *out)
     bool found = rc == SQLITE_ROW && column_fixed(st, 0, out->b, 32);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) callback_failed(c, "reading a block hash");
     sqlite3_reset(st);
+    if (live_mode(c) && rc == SQLITE_DONE && !c->failed) return live_fetch_block_hash(c, number, out);
+    if (live_mode(c) && found) live_count(c, LIVE_BLOCK_HASH, true);
     return found;
 }
 
@@ -739,6 +793,194 @@ static bool backend_has_storage(void *ctx, const address *a)
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) callback_failed(c, "reading storage");
     sqlite3_reset(st);
     return rc == SQLITE_ROW;
+}
+
+/* ---------------------------------------------------------- live mode */
+
+void store_set_fetcher(store *s, const store_fetcher *f)
+{
+    if (f) s->fetcher = *f;
+    else memset(&s->fetcher, 0, sizeof s->fetcher);
+}
+
+static bool live_mode(const store_conn *c) { return c->s->fetcher.account != NULL; }
+
+static void live_count(store_conn *c, enum store_live_kind k, bool hit)
+{
+    if (hit) atomic_fetch_add(&c->s->live_hits[k], 1);
+    else atomic_fetch_add(&c->s->live_misses[k], 1);
+}
+
+store_live_stats store_get_live_stats(const store *s)
+{
+    store_live_stats st;
+    for (int k = 0; k < LIVE_KIND_COUNT; k++) {
+        st.hits[k] = atomic_load(&((store *)s)->live_hits[k]);
+        st.misses[k] = atomic_load(&((store *)s)->live_misses[k]);
+    }
+    return st;
+}
+
+const char *store_live_kind_name(enum store_live_kind k)
+{
+    static const char *const names[LIVE_KIND_COUNT] = {"account", "slot", "block_hash"};
+    return (k >= 0 && k < LIVE_KIND_COUNT) ? names[k] : "?";
+}
+
+static void live_failed(store_conn *c, const store_error *e)
+{
+    if (c->failed) return;
+    c->failed = true;
+    c->error = *e;
+}
+
+/* Whether the row keyed by (address[, slot]) exists. */
+static bool live_fact(store_conn *c, enum stmt_id id, const address *a, const uint8_t *slot)
+{
+    sqlite3_stmt *st = c->stmt[id];
+    bind_blob(st, 1, a->b, 20);
+    if (slot) bind_blob(st, 2, slot, 32);
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) callback_failed(c, "reading the live cache");
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW;
+}
+
+/* A fetched value is written through a connection of its own, so that the
+ * reading connection's snapshot is left alone. */
+static sqlite3 *live_writer(store_conn *c)
+{
+    if (c->live_db) return c->live_db;
+    if (sqlite3_open_v2(c->s->path, &c->live_db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+        callback_failed(c, "opening the live cache writer");
+        sqlite3_close(c->live_db);
+        c->live_db = NULL;
+        return NULL;
+    }
+    sqlite3_busy_timeout(c->live_db, 10000);
+    return c->live_db;
+}
+
+typedef struct {
+    const char *sql;
+    const uint8_t *blob[3];
+    int len[3];
+    const u256 *value; /* bound after the blobs */
+    bool has_u64;
+    uint64_t u64;      /* bound first when has_u64 */
+} live_row;
+
+static bool live_write(store_conn *c, const live_row *rows, size_t n)
+{
+    sqlite3 *db = live_writer(c);
+    if (!db) return false;
+    bool ok = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK;
+    for (size_t i = 0; ok && i < n; i++) {
+        sqlite3_stmt *st;
+        if (sqlite3_prepare_v2(db, rows[i].sql, -1, &st, NULL) != SQLITE_OK) {
+            ok = false;
+            break;
+        }
+        int col = 1;
+        if (rows[i].has_u64) bind_u64(st, col++, rows[i].u64);
+        for (int b = 0; b < 3 && rows[i].blob[b]; b++) bind_blob(st, col++, rows[i].blob[b], rows[i].len[b]);
+        if (rows[i].value) bind_u256(st, col++, rows[i].value);
+        ok = sqlite3_step(st) == SQLITE_DONE;
+        sqlite3_finalize(st);
+    }
+    if (ok) ok = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK;
+    if (!ok) {
+        if (!c->failed) {
+            c->failed = true;
+            fail_db(&c->error, db, "writing the live cache");
+        }
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    }
+    return ok;
+}
+
+static bool live_fetch_account(store_conn *c, const address *a, account_info *out)
+{
+    store_fetcher *f = &c->s->fetcher;
+    bool exists = false;
+    uint8_t *code = NULL;
+    size_t code_len = 0;
+    store_error e;
+    live_count(c, LIVE_ACCOUNT, false);
+    if (!f->account(f->ctx, a, &exists, out, &code, &code_len, &e)) {
+        free(code);
+        live_failed(c, &e);
+        return false;
+    }
+    bool has_code = exists && code && code_len;
+    live_row rows[2] = {{0}};
+    size_t n = 1;
+    if (!exists) {
+        rows[0] = (live_row){.sql = "INSERT OR IGNORE INTO live_absent_account (address) VALUES (?1)",
+                             .blob = {a->b}, .len = {20}};
+    } else {
+        /* nonce, address, code hash (NULL for none), balance */
+        rows[0] = (live_row){.sql = has_code ? "INSERT OR REPLACE INTO account (nonce, address, code_hash, balance) "
+                                               "VALUES (?1, ?2, ?3, ?4)"
+                                             : "INSERT OR REPLACE INTO account (nonce, address, balance) "
+                                               "VALUES (?1, ?2, ?3)",
+                             .has_u64 = true, .u64 = out->nonce, .blob = {a->b, has_code ? out->code_hash.b : NULL},
+                             .len = {20, 32}, .value = &out->balance};
+        if (has_code) {
+            rows[1] = (live_row){.sql = "INSERT OR IGNORE INTO code (hash, code) VALUES (?1, ?2)",
+                                 .blob = {out->code_hash.b, code}, .len = {32, (int)code_len}};
+            n = 2;
+        }
+    }
+    bool ok = live_write(c, rows, n);
+    if (ok && has_code) {
+        struct live_code *more = realloc(c->live_codes, (c->n_live_codes + 1) * sizeof *more);
+        if (more) {
+            c->live_codes = more;
+            struct live_code *lc = &c->live_codes[c->n_live_codes++];
+            lc->hash = out->code_hash;
+            memset(&lc->code, 0, sizeof lc->code);
+            bytebuf_append(&lc->code, code, code_len);
+        }
+    }
+    free(code);
+    return ok && exists;
+}
+
+static void live_fetch_slot(store_conn *c, const address *a, const u256 *key, const uint8_t slot[32], u256 *out)
+{
+    store_fetcher *f = &c->s->fetcher;
+    store_error e;
+    live_count(c, LIVE_SLOT, false);
+    if (!f->slot(f->ctx, a, key, out, &e)) {
+        *out = u256_zero();
+        live_failed(c, &e);
+        return;
+    }
+    live_row row = {.blob = {a->b, slot}, .len = {20, 32}};
+    if (u256_is_zero(out)) {
+        row.sql = "INSERT OR IGNORE INTO live_zero_slot (address, slot) VALUES (?1, ?2)";
+    } else {
+        row.sql = "INSERT OR REPLACE INTO storage (address, slot, value) VALUES (?1, ?2, ?3)";
+        row.value = out;
+    }
+    live_write(c, &row, 1);
+}
+
+static bool live_fetch_block_hash(store_conn *c, uint64_t number, hash32 *out)
+{
+    store_fetcher *f = &c->s->fetcher;
+    store_error e;
+    bool found = false;
+    live_count(c, LIVE_BLOCK_HASH, false);
+    if (!f->block_hash(f->ctx, number, out, &found, &e)) {
+        live_failed(c, &e);
+        return false;
+    }
+    if (!found) return false;
+    live_row row = {.sql = "INSERT OR REPLACE INTO block_hash (number, hash) VALUES (?1, ?2)", .has_u64 = true,
+                    .u64 = number, .blob = {out->b}, .len = {32}};
+    return live_write(c, &row, 1);
 }
 
 state_backend store_backend(store_conn *c)
@@ -801,6 +1043,7 @@ bool store_read_begin(store_conn *c, store_error *err)
     if (c->in_write) return store_fail(err, "%s: a write transaction is open", c->s->path);
     if (c->in_read) return store_fail(err, "%s: a read snapshot is already open", c->s->path);
     if (!step_done(c->stmt[ST_BEGIN_READ])) return fail_db(err, c->db, c->s->path);
+    live_codes_clear(c);
     /* Reading data_version starts the snapshot, and tells whether another
      * connection committed since the cache was filled. */
     sqlite3_stmt *st = c->stmt[ST_DATA_VERSION];
@@ -1684,4 +1927,50 @@ bool store_visit(store_conn *c, const address *only, const store_visitor *v, sto
 {
     visit_arg a = {only, v};
     return in_snapshot(c, visit_fn, &a, err);
+}
+
+/* ------------------------------------------------ live mode: the pin */
+
+static bool write_live_pin(store_conn *c, const void *arg, store_error *err)
+{
+    const store_live_pin *pin = arg;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(c->db, "INSERT OR REPLACE INTO live_upstream (id, url, block_number, block_hash) "
+                                  "VALUES (1, ?1, ?2, ?3)", -1, &st, NULL) != SQLITE_OK)
+        return fail_db(err, c->db, c->s->path);
+    sqlite3_bind_text(st, 1, pin->url, -1, SQLITE_STATIC);
+    bind_u64(st, 2, pin->block_number);
+    bind_blob(st, 3, pin->block_hash.b, 32);
+    bool ok = sqlite3_step(st) == SQLITE_DONE;
+    sqlite3_finalize(st);
+    return ok || fail_db(err, c->db, c->s->path);
+}
+
+bool store_set_live_pin(store_conn *c, const store_live_pin *pin, store_error *err)
+{
+    return in_transaction(c, write_live_pin, pin, err);
+}
+
+bool store_get_live_pin(store_conn *c, store_live_pin *out, bool *found, store_error *err)
+{
+    sqlite3_stmt *st;
+    *found = false;
+    if (sqlite3_prepare_v2(c->db, "SELECT url, block_number, block_hash FROM live_upstream WHERE id = 1", -1, &st,
+                           NULL) != SQLITE_OK)
+        return fail_db(err, c->db, c->s->path);
+    int rc = sqlite3_step(st);
+    bool ok = rc == SQLITE_ROW || rc == SQLITE_DONE;
+    if (rc == SQLITE_ROW) {
+        const char *url = (const char *)sqlite3_column_text(st, 0);
+        ok = url && strlen(url) < sizeof out->url && column_fixed(st, 2, out->block_hash.b, 32);
+        if (ok) {
+            strcpy(out->url, url);
+            out->block_number = column_u64(st, 1);
+            *found = true;
+        }
+    }
+    sqlite3_finalize(st);
+    if (!ok) return rc == SQLITE_ROW ? store_fail(err, "%s: malformed live_upstream row", c->s->path)
+                                     : fail_db(err, c->db, c->s->path);
+    return true;
 }

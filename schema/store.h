@@ -168,6 +168,45 @@ bool store_get_block_hash(store_conn *c, uint64_t number, hash32 *out, bool *fou
 /* The number of the stored block with this hash (EIP-1898 {blockHash}). */
 bool store_find_block_number(store_conn *c, const hash32 *hash, uint64_t *number, bool *found, store_error *err);
 
+/* --- Live mode: a database pinned to an upstream node's block. The
+ * backend (store_backend) reads SQLite first; what is missing there, and
+ * not recorded as absent or zero, is asked of the fetcher, and the answer,
+ * present or absent, is written to SQLite in one transaction (through a
+ * second connection, so that a caller's read snapshot stays as it is) and
+ * returned. A fetch that fails is kept as the connection's error
+ * (store_take_error), writes nothing, and the read answers "absent": the
+ * caller must fail the call. The fetcher lives in service/ (the network);
+ * its callbacks run on the reading thread and must be thread-safe. */
+typedef struct {
+    void *ctx;
+    /* *exists false: the account is absent or empty. *code is malloc'd
+     * (the store frees it), NULL when there is none. */
+    bool (*account)(void *ctx, const address *a, bool *exists, account_info *info, uint8_t **code, size_t *code_len,
+                    store_error *err);
+    bool (*slot)(void *ctx, const address *a, const u256 *key, u256 *value, store_error *err);
+    /* *found false: the upstream has no such block. */
+    bool (*block_hash)(void *ctx, uint64_t number, hash32 *out, bool *found, store_error *err);
+} store_fetcher;
+/* Set before the connections that use it read; NULL turns it off. */
+void store_set_fetcher(store *s, const store_fetcher *f);
+
+typedef struct {
+    char url[1024];
+    uint64_t block_number;
+    hash32 block_hash;
+} store_live_pin;
+bool store_set_live_pin(store_conn *c, const store_live_pin *pin, store_error *err);
+/* *found false for a database that is not live. */
+bool store_get_live_pin(store_conn *c, store_live_pin *out, bool *found, store_error *err);
+
+enum store_live_kind { LIVE_ACCOUNT, LIVE_SLOT, LIVE_BLOCK_HASH, LIVE_KIND_COUNT };
+typedef struct {
+    uint64_t hits[LIVE_KIND_COUNT];   /* answered from SQLite (a row or a recorded absence) */
+    uint64_t misses[LIVE_KIND_COUNT]; /* fetched */
+} store_live_stats;
+store_live_stats store_get_live_stats(const store *s);
+const char *store_live_kind_name(enum store_live_kind k);
+
 /* The store's name of a fork in the database ("tangerine_whistle"), and back
  * (-1 when unknown). */
 const char *store_fork_db_name(enum fork f);

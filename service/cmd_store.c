@@ -3,6 +3,8 @@
 #include "cmd_store.h"
 
 #include "block_header.h"
+#include "hexjson.h"
+#include "live.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -24,7 +26,7 @@
 #include "store.h"
 
 
-enum { OPT_DB = 256, OPT_CHAIN, OPT_HEAD, OPT_REPLACE, OPT_CASE, OPT_POST, OPT_QUIET, OPT_ADDRESS, OPT_ACCOUNTS, OPT_SLOTS,
+enum { OPT_DB = 256, OPT_CHAIN, OPT_HEAD, OPT_FORK_URL, OPT_FORK_BLOCK, OPT_REPLACE, OPT_CASE, OPT_POST, OPT_QUIET, OPT_ADDRESS, OPT_ACCOUNTS, OPT_SLOTS,
        OPT_SAMPLES, OPT_DIR, OPT_HELP };
 
 static void print_usage(const char *cmd, const char *text)
@@ -88,27 +90,99 @@ static bool init_chain(store_conn *c, const char *chain, chain_spec *spec, impor
     return alloc_import_file(c, chain, &o, st, err) && chain_spec_write(c, spec, err);
 }
 
+/* init --fork-url: the chain and head come from the upstream, and the
+ * database is pinned to that block (live.h). `chain` (NULL: chosen by the
+ * upstream's chain id) gives the fork schedule. One transaction. */
+static int init_live(const char *db, const char *chain, const char *url, const char *block)
+{
+    upstream_error ue;
+    upstream *u = upstream_new(url, NULL, &ue);
+    if (!u) return cli_usage_error("init", "--fork-url: %s", ue.msg);
+    uint64_t chain_id;
+    block_header head;
+    bool fetched = live_fetch_head(u, block, &chain_id, &head, &ue);
+    char name[256];
+    snprintf(name, sizeof name, "%s", upstream_name(u));
+    upstream_free(u);
+    if (!fetched) return cli_error("init", "%s", ue.msg);
+    if (!chain) chain = chain_builtin_by_chain_id(chain_id);
+    if (!chain)
+        return cli_error("init", "the upstream's chain id %" PRIu64 " is not a known chain (%s): give its fork schedule "
+                         "with --chain GENESIS.json", chain_id, chain_builtin_names());
+    struct stat sb;
+    if (lstat(db, &sb) == 0) return cli_error("init", "%s already exists; init creates a new database", db);
+    store *s;
+    store_conn *c;
+    if (!open_db("init", db, STORE_OPEN_CREATE, &s, &c)) return EXIT_ERROR;
+    store_error err;
+    chain_spec spec;
+    import_stats st;
+    bool ok = store_begin(c, &err);
+    if (ok) {
+        ok = init_chain(c, chain, &spec, &st, &err);
+        if (ok && spec.config.chain_id != chain_id)
+            ok = store_fail(&err, "%s is for chain id %" PRIu64 ", the upstream's is %" PRIu64, chain,
+                            spec.config.chain_id, chain_id);
+        if (ok && (st.accounts || spec.funded))
+            ok = store_fail(&err, "%s: a live database takes its state from the upstream: the chain definition must "
+                            "hold no accounts", chain);
+        head.env.chain_id = u256_from_u64(chain_id);
+        if (ok) ok = store_set_head_block(c, &head.env, &head.hash, head.env.number ? &head.parent_hash : NULL, &err);
+        store_live_pin pin = {.block_number = head.env.number, .block_hash = head.hash};
+        if (ok && strlen(url) >= sizeof pin.url) ok = store_fail(&err, "--fork-url: the URL is too long");
+        if (ok) {
+            snprintf(pin.url, sizeof pin.url, "%s", url);
+            ok = store_set_live_pin(c, &pin, &err);
+        }
+        if (ok)
+            ok = store_commit(c, &err);
+        else
+            store_rollback(c);
+    }
+    close_db(s, c);
+    if (!ok) {
+        remove_database(db);
+        return cli_error("init", "%s", err.msg);
+    }
+    enum fork f = chain_config_fork_at(&spec.config, head.env.number, head.env.timestamp);
+    char h[HEX_HASH_LEN];
+    hex_from_hash(&head.hash, h);
+    printf("created %s: chain %s (chain id %" PRIu64 "), schema version %d\n", db, spec.name, chain_id,
+           store_schema_version());
+    printf("head: block %" PRIu64 " (%s), timestamp %" PRIu64 ", fork %s\n", head.env.number, h, head.env.timestamp,
+           fork_name(f));
+    printf("live: state is read from %s at this block on demand and kept here\n", name);
+    return 0;
+}
+
 int cmd_init(int argc, char **argv)
 {
     static const struct option longopts[] = {
         {"db", required_argument, NULL, OPT_DB},
         {"chain", required_argument, NULL, OPT_CHAIN},
+        {"fork-url", required_argument, NULL, OPT_FORK_URL},
+        {"fork-block", required_argument, NULL, OPT_FORK_BLOCK},
         {"help", no_argument, NULL, OPT_HELP},
         {NULL, 0, NULL, 0},
     };
-    const char *db = NULL, *chain = "dev";
+    const char *db = NULL, *chain = "dev", *fork_url = NULL, *fork_block = NULL;
+    bool chain_given = false;
     int opt;
     optind = 0;
     while ((opt = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
         switch (opt) {
         case OPT_DB: db = optarg; break;
-        case OPT_CHAIN: chain = optarg; break;
+        case OPT_CHAIN: chain = optarg; chain_given = true; break;
+        case OPT_FORK_URL: fork_url = optarg; break;
+        case OPT_FORK_BLOCK: fork_block = optarg; break;
         case OPT_HELP: print_usage("init", CMD_INIT_USAGE); return 0;
         default: return cli_option_error("init", opt, argv);
         }
     }
     if (!db) return cli_usage_error("init", "--db FILE is required");
     if (optind < argc) return cli_usage_error("init", "unexpected argument '%s'", argv[optind]);
+    if (fork_block && !fork_url) return cli_usage_error("init", "--fork-block needs --fork-url");
+    if (fork_url) return init_live(db, chain_given ? chain : NULL, fork_url, fork_block ? fork_block : "latest");
     chain_spec probe;
     struct stat sb;
     if (!chain_builtin(chain, &probe) && stat(chain, &sb) != 0)

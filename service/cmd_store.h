@@ -12,11 +12,14 @@ int cmd_root(int argc, char **argv);
 int cmd_bench_store(int argc, char **argv);
 
 #define CMD_INIT_USAGE                                                                                     \
-    "--db FILE [--chain mainnet|sepolia|holesky|dev|GENESIS.json]\n"                                       \
+    "--db FILE [--chain mainnet|sepolia|holesky|hoodi|dev|GENESIS.json]\n"                                 \
+    "       --db FILE --fork-url URL [--fork-block N|latest|safe|finalized] [--chain NAME|GENESIS.json]\n"   \
     "  Creates a database with a chain's configuration (chain id, fork schedule), its genesis block as\n"  \
     "  the head, and its genesis state. Default chain: dev (chain id 1337, every fork through Osaka,\n"    \
     "  one funded account). mainnet/sepolia/holesky start with an empty state (load it with import);\n"    \
-    "  GENESIS.json is a geth genesis file (config and alloc)."
+    "  GENESIS.json is a geth genesis file (config and alloc).\n"                                       \
+    "  --fork-url: a live database: chain id and head block from that node (its schedule from\n"        \
+    "  the chain id, or --chain for other chains), state read from it on demand by serve."
 #define CMD_IMPORT_USAGE                                                                                   \
     "--db FILE [--replace] [--case NAME] [--post FORK[:INDEX]] [--quiet] FILE.json\n"                      \
     "       --db FILE --head BLOCKS.json\n"                                                                \

@@ -17,3 +17,27 @@ CREATE TABLE chain_blob_fork (
 -- parent hash the row before it; an EIP-1898 {blockHash} parameter is
 -- looked up by hash.
 CREATE INDEX block_hash_by_hash ON block_hash (hash);
+
+-- Live mode (`init --fork-url`): the upstream node this database caches,
+-- pinned to one block (fetches ask for that block by hash, EIP-1898). The
+-- URL may hold credentials: it is only given to the HTTP client, never
+-- logged. One row, or none for a database that is not live.
+CREATE TABLE live_upstream (
+    id           INTEGER PRIMARY KEY CHECK (id = 1),
+    url          TEXT    NOT NULL,
+    block_number INTEGER NOT NULL,
+    block_hash   BLOB    NOT NULL CHECK (length(block_hash) = 32)
+) STRICT;
+
+-- What the upstream said is not there, so that it is never asked twice:
+-- an account that does not exist (or is empty: EIP-161 treats both alike),
+-- and a slot that is zero (the storage table never holds zeros).
+CREATE TABLE live_absent_account (
+    address BLOB NOT NULL PRIMARY KEY CHECK (length(address) = 20)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE live_zero_slot (
+    address BLOB NOT NULL CHECK (length(address) = 20),
+    slot    BLOB NOT NULL CHECK (length(slot) = 32),
+    PRIMARY KEY (address, slot)
+) STRICT, WITHOUT ROWID;
