@@ -184,6 +184,7 @@ struct store {
     int flags;
     store_fetcher fetcher; /* live mode when fetcher.account is set */
     _Atomic uint64_t live_hits[LIVE_KIND_COUNT], live_misses[LIVE_KIND_COUNT];
+    _Atomic uint64_t live_stale; /* fetched values not cached: the pin moved meanwhile */
     /* Kept open for the store's lifetime, so that the WAL and its index are
      * not torn down and rebuilt each time the last worker disconnects. */
     sqlite3 *keepalive;
@@ -214,6 +215,8 @@ struct store_conn {
         bytebuf code;
     } *live_codes;
     size_t n_live_codes;
+    bool live_at_known; /* live_at read in this snapshot */
+    hash32 live_at;     /* the pinned block this snapshot sees */
 };
 
 static void live_codes_clear(store_conn *c)
@@ -653,6 +656,7 @@ static bool live_fact(store_conn *c, enum stmt_id id, const address *a, const ui
 static bool live_fetch_account(store_conn *c, const address *a, account_info *out);
 static void live_fetch_slot(store_conn *c, const address *a, const u256 *key, const uint8_t slot[32], u256 *out);
 static bool live_fetch_block_hash(store_conn *c, uint64_t number, hash32 *out);
+static bool read_pin_hash(sqlite3 *db, hash32 *out);
 
 static bool read_account(store_conn *c, const address *a, account_info *out)
 {
@@ -818,6 +822,7 @@ store_live_stats store_get_live_stats(const store *s)
         st.hits[k] = atomic_load(&((store *)s)->live_hits[k]);
         st.misses[k] = atomic_load(&((store *)s)->live_misses[k]);
     }
+    st.stale = atomic_load(&((store *)s)->live_stale);
     return st;
 }
 
@@ -870,11 +875,19 @@ typedef struct {
     uint64_t u64;      /* bound first when has_u64 */
 } live_row;
 
-static bool live_write(store_conn *c, const live_row *rows, size_t n)
+/* Writes the rows when the pin is still `at` (else writes nothing and
+ * returns true: the value was right for its reader, not for the cache). */
+static bool live_write(store_conn *c, const hash32 *at, const live_row *rows, size_t n)
 {
     sqlite3 *db = live_writer(c);
     if (!db) return false;
     bool ok = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK;
+    hash32 pin;
+    if (ok && (!read_pin_hash(db, &pin) || memcmp(pin.b, at->b, 32) != 0)) {
+        atomic_fetch_add(&c->s->live_stale, 1);
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+        return true;
+    }
     for (size_t i = 0; ok && i < n; i++) {
         sqlite3_stmt *st;
         if (sqlite3_prepare_v2(db, rows[i].sql, -1, &st, NULL) != SQLITE_OK) {
@@ -899,6 +912,29 @@ static bool live_write(store_conn *c, const live_row *rows, size_t n)
     return ok;
 }
 
+/* The pinned block's hash as `db` sees it now; false when unreadable. */
+static bool read_pin_hash(sqlite3 *db, hash32 *out)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db, "SELECT block_hash FROM live_upstream WHERE id = 1", -1, &st, NULL) != SQLITE_OK)
+        return false;
+    bool ok = sqlite3_step(st) == SQLITE_ROW && column_fixed(st, 0, out->b, 32);
+    sqlite3_finalize(st);
+    return ok;
+}
+
+/* The block this reader's fetches ask for: its snapshot's pin. */
+static const hash32 *live_at(store_conn *c)
+{
+    if (c->in_read && c->live_at_known) return &c->live_at;
+    if (!read_pin_hash(c->db, &c->live_at)) {
+        callback_failed(c, "reading the live pin");
+        return NULL;
+    }
+    c->live_at_known = c->in_read;
+    return &c->live_at;
+}
+
 static bool live_fetch_account(store_conn *c, const address *a, account_info *out)
 {
     store_fetcher *f = &c->s->fetcher;
@@ -907,7 +943,9 @@ static bool live_fetch_account(store_conn *c, const address *a, account_info *ou
     size_t code_len = 0;
     store_error e;
     live_count(c, LIVE_ACCOUNT, false);
-    if (!f->account(f->ctx, a, &exists, out, &code, &code_len, &e)) {
+    const hash32 *at = live_at(c);
+    if (!at) return false;
+    if (!f->account(f->ctx, at, a, &exists, out, &code, &code_len, &e)) {
         free(code);
         live_failed(c, &e);
         return false;
@@ -932,7 +970,7 @@ static bool live_fetch_account(store_conn *c, const address *a, account_info *ou
             n = 2;
         }
     }
-    bool ok = live_write(c, rows, n);
+    bool ok = live_write(c, at, rows, n);
     if (ok && has_code) {
         struct live_code *more = realloc(c->live_codes, (c->n_live_codes + 1) * sizeof *more);
         if (more) {
@@ -952,7 +990,9 @@ static void live_fetch_slot(store_conn *c, const address *a, const u256 *key, co
     store_fetcher *f = &c->s->fetcher;
     store_error e;
     live_count(c, LIVE_SLOT, false);
-    if (!f->slot(f->ctx, a, key, out, &e)) {
+    const hash32 *at = live_at(c);
+    if (!at) return;
+    if (!f->slot(f->ctx, at, a, key, out, &e)) {
         *out = u256_zero();
         live_failed(c, &e);
         return;
@@ -964,7 +1004,7 @@ static void live_fetch_slot(store_conn *c, const address *a, const u256 *key, co
         row.sql = "INSERT OR REPLACE INTO storage (address, slot, value) VALUES (?1, ?2, ?3)";
         row.value = out;
     }
-    live_write(c, &row, 1);
+    live_write(c, at, &row, 1);
 }
 
 static bool live_fetch_block_hash(store_conn *c, uint64_t number, hash32 *out)
@@ -973,14 +1013,17 @@ static bool live_fetch_block_hash(store_conn *c, uint64_t number, hash32 *out)
     store_error e;
     bool found = false;
     live_count(c, LIVE_BLOCK_HASH, false);
-    if (!f->block_hash(f->ctx, number, out, &found, &e)) {
+    const hash32 *at = live_at(c);
+    if (!at) return false;
+    if (!f->block_hash(f->ctx, at, number, out, &found, &e)) {
         live_failed(c, &e);
         return false;
     }
     if (!found) return false;
     live_row row = {.sql = "INSERT OR REPLACE INTO block_hash (number, hash) VALUES (?1, ?2)", .has_u64 = true,
                     .u64 = number, .blob = {out->b}, .len = {32}};
-    return live_write(c, &row, 1);
+    live_write(c, at, &row, 1);
+    return true;
 }
 
 state_backend store_backend(store_conn *c)
@@ -1044,6 +1087,7 @@ bool store_read_begin(store_conn *c, store_error *err)
     if (c->in_read) return store_fail(err, "%s: a read snapshot is already open", c->s->path);
     if (!step_done(c->stmt[ST_BEGIN_READ])) return fail_db(err, c->db, c->s->path);
     live_codes_clear(c);
+    c->live_at_known = false;
     /* Reading data_version starts the snapshot, and tells whether another
      * connection committed since the cache was filled. */
     sqlite3_stmt *st = c->stmt[ST_DATA_VERSION];
@@ -1973,4 +2017,103 @@ bool store_get_live_pin(store_conn *c, store_live_pin *out, bool *found, store_e
     if (!ok) return rc == SQLITE_ROW ? store_fail(err, "%s: malformed live_upstream row", c->s->path)
                                      : fail_db(err, c->db, c->s->path);
     return true;
+}
+
+/* ------------------------------------------- live mode: applying blocks */
+
+/* Runs `sql` on the connection with up to two blobs bound (then an
+ * optional u256); false with err on failure. */
+static bool exec_bound(store_conn *c, const char *sql, const uint8_t *b1, int l1, const uint8_t *b2, int l2,
+                       store_error *err)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) != SQLITE_OK) return fail_db(err, c->db, c->s->path);
+    if (b1) bind_blob(st, 1, b1, l1);
+    if (b2) bind_blob(st, 2, b2, l2);
+    bool ok = sqlite3_step(st) == SQLITE_DONE;
+    sqlite3_finalize(st);
+    return ok || fail_db(err, c->db, c->s->path);
+}
+
+static bool fact_exists(store_conn *c, enum stmt_id id, const address *a, const uint8_t *slot)
+{
+    bool failed = c->failed;
+    bool found = live_fact(c, id, a, slot);
+    c->failed = failed;
+    return found;
+}
+
+bool store_live_apply_account(store_conn *c, const address *a, int fields, const account_info *info,
+                              const uint8_t *code, size_t code_len, store_error *err)
+{
+    if (!c->in_write) return store_fail(err, "%s: store_live_apply_account outside a transaction", c->s->path);
+    c->wrote = true;
+    if (!info) {
+        return exec_bound(c, "DELETE FROM account WHERE address = ?1", a->b, 20, NULL, 0, err) &&
+               exec_bound(c, "DELETE FROM storage WHERE address = ?1", a->b, 20, NULL, 0, err) &&
+               exec_bound(c, "DELETE FROM live_zero_slot WHERE address = ?1", a->b, 20, NULL, 0, err) &&
+               exec_bound(c, "INSERT OR IGNORE INTO live_absent_account (address) VALUES (?1)", a->b, 20, NULL, 0, err);
+    }
+    account_info cur;
+    bool has_row = read_account(c, a, &cur);
+    bool absent = !has_row && fact_exists(c, ST_LIVE_ABSENT, a, NULL);
+    if (!has_row && !absent && fields != (LIVE_BALANCE | LIVE_NONCE | LIVE_CODE)) return true; /* not held */
+    if (!has_row) {
+        memset(&cur, 0, sizeof cur);
+        cur.code_hash = KECCAK_EMPTY;
+    }
+    if (fields & LIVE_BALANCE) cur.balance = info->balance;
+    if (fields & LIVE_NONCE) cur.nonce = info->nonce;
+    if (fields & LIVE_CODE) cur.code_hash = info->code_hash;
+    bool empty = cur.nonce == 0 && u256_is_zero(&cur.balance) && memcmp(cur.code_hash.b, KECCAK_EMPTY.b, 32) == 0;
+    if (empty)
+        return exec_bound(c, "DELETE FROM account WHERE address = ?1", a->b, 20, NULL, 0, err) &&
+               exec_bound(c, "INSERT OR IGNORE INTO live_absent_account (address) VALUES (?1)", a->b, 20, NULL, 0, err);
+    if ((fields & LIVE_CODE) && code_len &&
+        !exec_bound(c, "INSERT OR IGNORE INTO code (hash, code) VALUES (?1, ?2)", cur.code_hash.b, 32, code,
+                    (int)code_len, err))
+        return false;
+    if (!write_account(c, a, &cur)) return fail_db(err, c->db, c->s->path);
+    return exec_bound(c, "DELETE FROM live_absent_account WHERE address = ?1", a->b, 20, NULL, 0, err);
+}
+
+bool store_live_apply_slot(store_conn *c, const address *a, const u256 *key, const u256 *value, store_error *err)
+{
+    if (!c->in_write) return store_fail(err, "%s: store_live_apply_slot outside a transaction", c->s->path);
+    c->wrote = true;
+    uint8_t slot[32];
+    u256_store_be(slot, key);
+    sqlite3_stmt *st = c->stmt[ST_GET_STORAGE];
+    bind_blob(st, 1, a->b, 20);
+    bind_blob(st, 2, slot, 32);
+    bool has_row = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_reset(st);
+    bool known = has_row || fact_exists(c, ST_LIVE_ZERO, a, slot) || fact_exists(c, ST_LIVE_ABSENT, a, NULL);
+    if (!known) return true;
+    if (u256_is_zero(value))
+        return exec_bound(c, "DELETE FROM storage WHERE address = ?1 AND slot = ?2", a->b, 20, slot, 32, err) &&
+               exec_bound(c, "INSERT OR IGNORE INTO live_zero_slot (address, slot) VALUES (?1, ?2)", a->b, 20, slot,
+                          32, err);
+    if (!write_slot(c, a, key, value)) return fail_db(err, c->db, c->s->path);
+    return exec_bound(c, "DELETE FROM live_zero_slot WHERE address = ?1 AND slot = ?2", a->b, 20, slot, 32, err);
+}
+
+bool store_live_drop_cache(store_conn *c, store_error *err)
+{
+    if (!c->in_write) return store_fail(err, "%s: store_live_drop_cache outside a transaction", c->s->path);
+    c->wrote = true;
+    return exec_bound(c, "DELETE FROM account", NULL, 0, NULL, 0, err) &&
+           exec_bound(c, "DELETE FROM storage", NULL, 0, NULL, 0, err) &&
+           exec_bound(c, "DELETE FROM live_absent_account", NULL, 0, NULL, 0, err) &&
+           exec_bound(c, "DELETE FROM live_zero_slot", NULL, 0, NULL, 0, err);
+}
+
+bool store_live_forget(store_conn *c, const address *a, store_error *err)
+{
+    if (!c->in_write) return store_fail(err, "%s: store_live_forget outside a transaction", c->s->path);
+    c->wrote = true;
+    return exec_bound(c, "DELETE FROM account WHERE address = ?1", a->b, 20, NULL, 0, err) &&
+           exec_bound(c, "DELETE FROM storage WHERE address = ?1", a->b, 20, NULL, 0, err) &&
+           exec_bound(c, "DELETE FROM live_zero_slot WHERE address = ?1", a->b, 20, NULL, 0, err) &&
+           exec_bound(c, "DELETE FROM live_absent_account WHERE address = ?1", a->b, 20, NULL, 0, err);
 }

@@ -179,13 +179,14 @@ bool store_find_block_number(store_conn *c, const hash32 *hash, uint64_t *number
  * its callbacks run on the reading thread and must be thread-safe. */
 typedef struct {
     void *ctx;
-    /* *exists false: the account is absent or empty. *code is malloc'd
-     * (the store frees it), NULL when there is none. */
-    bool (*account)(void *ctx, const address *a, bool *exists, account_info *info, uint8_t **code, size_t *code_len,
-                    store_error *err);
-    bool (*slot)(void *ctx, const address *a, const u256 *key, u256 *value, store_error *err);
+    /* Each asks at block `at` (the pinned block the reader's snapshot
+     * sees). *exists false: the account is absent or empty. *code is
+     * malloc'd (the store frees it), NULL when there is none. */
+    bool (*account)(void *ctx, const hash32 *at, const address *a, bool *exists, account_info *info, uint8_t **code,
+                    size_t *code_len, store_error *err);
+    bool (*slot)(void *ctx, const hash32 *at, const address *a, const u256 *key, u256 *value, store_error *err);
     /* *found false: the upstream has no such block. */
-    bool (*block_hash)(void *ctx, uint64_t number, hash32 *out, bool *found, store_error *err);
+    bool (*block_hash)(void *ctx, const hash32 *at, uint64_t number, hash32 *out, bool *found, store_error *err);
 } store_fetcher;
 /* Set before the connections that use it read; NULL turns it off. */
 void store_set_fetcher(store *s, const store_fetcher *f);
@@ -199,10 +200,28 @@ bool store_set_live_pin(store_conn *c, const store_live_pin *pin, store_error *e
 /* *found false for a database that is not live. */
 bool store_get_live_pin(store_conn *c, store_live_pin *out, bool *found, store_error *err);
 
+/* Following the upstream: a fetched value is written only while the pin is
+ * still the block it was fetched at (a value that arrives after the next
+ * block was applied is returned to its caller, whose snapshot is at that
+ * block, but not cached). The apply functions change only what the cache
+ * holds (an account row or absence, a slot row or zero fact), in the open
+ * write transaction: `info` NULL deletes the account (and its slots). A
+ * partial account (only some fields known) is given as `fields`. */
+enum { LIVE_BALANCE = 1, LIVE_NONCE = 2, LIVE_CODE = 4 };
+bool store_live_apply_account(store_conn *c, const address *a, int fields, const account_info *info,
+                              const uint8_t *code, size_t code_len, store_error *err);
+bool store_live_apply_slot(store_conn *c, const address *a, const u256 *key, const u256 *value, store_error *err);
+/* Forgets one account: its row, slots and facts (read again on demand). */
+bool store_live_forget(store_conn *c, const address *a, store_error *err);
+/* Drops every cached account, slot and fact (code and programs stay): after
+ * a reorg deeper than the diffs kept. In the open transaction. */
+bool store_live_drop_cache(store_conn *c, store_error *err);
+
 enum store_live_kind { LIVE_ACCOUNT, LIVE_SLOT, LIVE_BLOCK_HASH, LIVE_KIND_COUNT };
 typedef struct {
     uint64_t hits[LIVE_KIND_COUNT];   /* answered from SQLite (a row or a recorded absence) */
     uint64_t misses[LIVE_KIND_COUNT]; /* fetched */
+    uint64_t stale;                   /* fetched, not cached: the pin had moved */
 } store_live_stats;
 store_live_stats store_get_live_stats(const store *s);
 const char *store_live_kind_name(enum store_live_kind k);

@@ -8,6 +8,7 @@
 #include "base/format.h"
 #include "base/keccak.h"
 #include "base/trie.h"
+#include "follow.h"
 #include "hexjson.h"
 #include "log.h"
 
@@ -19,11 +20,11 @@ static struct {
     store *s;
 } live;
 
-/* {"blockHash": H}: every fetch names the pinned block by hash. */
-static json_t *at_block(void)
+/* {"blockHash": H}: every fetch names its block by hash. */
+static json_t *block_param(const hash32 *at)
 {
     char h[HEX_HASH_LEN];
-    hex_from_hash(&live.block_hash, h);
+    hex_from_hash(at, h);
     return json_pack("{s:s}", "blockHash", h);
 }
 
@@ -35,7 +36,7 @@ static bool malformed(store_error *err, const char *what, const hj_error *he)
 }
 
 /* Balance, nonce and code in one round trip. */
-static bool fetch_account(void *ctx, const address *a, bool *exists, account_info *info, uint8_t **code,
+static bool fetch_account(void *ctx, const hash32 *at, const address *a, bool *exists, account_info *info, uint8_t **code,
                           size_t *code_len, store_error *err)
 {
     (void)ctx;
@@ -43,7 +44,7 @@ static bool fetch_account(void *ctx, const address *a, bool *exists, account_inf
     hex_from_address(a, addr);
     static const char *const methods[3] = {"eth_getBalance", "eth_getTransactionCount", "eth_getCode"};
     json_t *params[3], *results[3] = {NULL, NULL, NULL};
-    for (int i = 0; i < 3; i++) params[i] = json_pack("[s,o]", addr, at_block());
+    for (int i = 0; i < 3; i++) params[i] = json_pack("[s,o]", addr, block_param(at));
     upstream_error ue;
     bool ok = upstream_batch(live.up, 3, methods, params, results, &ue);
     for (int i = 0; i < 3; i++) json_decref(params[i]);
@@ -68,13 +69,13 @@ static bool fetch_account(void *ctx, const address *a, bool *exists, account_inf
     return true;
 }
 
-static bool fetch_slot(void *ctx, const address *a, const u256 *key, u256 *value, store_error *err)
+static bool fetch_slot(void *ctx, const hash32 *at, const address *a, const u256 *key, u256 *value, store_error *err)
 {
     (void)ctx;
     char addr[HEX_ADDRESS_LEN], k[HEX_U256_LEN];
     hex_from_address(a, addr);
     hex_from_u256(key, k);
-    json_t *params = json_pack("[s,s,o]", addr, k, at_block()), *result = NULL;
+    json_t *params = json_pack("[s,s,o]", addr, k, block_param(at)), *result = NULL;
     upstream_error ue;
     bool ok = upstream_call(live.up, "eth_getStorageAt", params, &result, &ue);
     json_decref(params);
@@ -88,11 +89,11 @@ static bool fetch_slot(void *ctx, const address *a, const u256 *key, u256 *value
     return true;
 }
 
-static bool fetch_block_hash(void *ctx, uint64_t number, hash32 *out, bool *found, store_error *err)
+static bool fetch_block_hash(void *ctx, const hash32 *at, uint64_t number, hash32 *out, bool *found,
+                             store_error *err)
 {
-    (void)ctx;
+    (void)ctx, (void)at; /* BLOCKHASH asks only for ancestors of the head, which has their hashes by number */
     *found = false;
-    if (number >= live.block_number) return true; /* not an ancestor of the pinned block */
     char n[32];
     snprintf(n, sizeof n, "0x%" PRIx64, number);
     json_t *params = json_pack("[s,b]", n, 0), *result = NULL;
@@ -129,12 +130,22 @@ bool live_attach(store *s, store_conn *c, bool *is_live, store_error *err)
     hex_from_hash(&pin.block_hash, h);
     log_info("live: state from %s at block %" PRIu64 " (%s); SQLite first, misses fetched and kept",
              upstream_name(live.up), pin.block_number, h);
+    const char *follow = getenv("JITEVM_FOLLOW");
+    if (follow && (strcmp(follow, "1") == 0 || strcmp(follow, "true") == 0)) {
+        const char *iv = getenv("JITEVM_FOLLOW_INTERVAL_MS");
+        unsigned interval = iv ? (unsigned)strtoul(iv, NULL, 10) : 0;
+        if (!follow_start(s, live.up, interval, err)) {
+            live_detach(s);
+            return false;
+        }
+    }
     return true;
 }
 
 void live_detach(store *s)
 {
     if (!live.up) return;
+    follow_stop();
     store_set_fetcher(s, NULL);
     upstream_free(live.up);
     memset(&live, 0, sizeof live);
@@ -162,6 +173,25 @@ void live_metrics_render(bytebuf *out)
                        "jitevm_live_cache_total{kind=\"%s\",result=\"hit\"} %" PRIu64 "\n"
                        "jitevm_live_cache_total{kind=\"%s\",result=\"miss\"} %" PRIu64 "\n",
                        store_live_kind_name(k), ls.hits[k], store_live_kind_name(k), ls.misses[k]);
+    bytebuf_printf(out, "# HELP jitevm_live_stale_total Fetched values not cached: the next block was applied meanwhile.\n"
+                        "# TYPE jitevm_live_stale_total counter\njitevm_live_stale_total %" PRIu64 "\n", ls.stale);
+    follow_stats fs;
+    if (!follow_get_stats(&fs)) return;
+    bytebuf_printf(out,
+                   "# HELP jitevm_follow_blocks_applied_total Upstream blocks applied to the cache.\n"
+                   "# TYPE jitevm_follow_blocks_applied_total counter\njitevm_follow_blocks_applied_total %" PRIu64 "\n"
+                   "# HELP jitevm_follow_reorgs_total Reorgs seen (the cache was dropped and re-pinned).\n"
+                   "# TYPE jitevm_follow_reorgs_total counter\njitevm_follow_reorgs_total %" PRIu64 "\n"
+                   "# HELP jitevm_follow_errors_total Follow steps that failed (upstream errors, bad blocks).\n"
+                   "# TYPE jitevm_follow_errors_total counter\njitevm_follow_errors_total %" PRIu64 "\n"
+                   "# HELP jitevm_follow_head The block the database is at.\n"
+                   "# TYPE jitevm_follow_head gauge\njitevm_follow_head %" PRIu64 "\n"
+                   "# HELP jitevm_follow_lag_blocks Blocks the database is behind the upstream.\n"
+                   "# TYPE jitevm_follow_lag_blocks gauge\njitevm_follow_lag_blocks %" PRIu64 "\n"
+                   "# HELP jitevm_follow_apply_seconds Time to fetch and apply the last block.\n"
+                   "# TYPE jitevm_follow_apply_seconds gauge\njitevm_follow_apply_seconds %.6f\n",
+                   fs.blocks_applied, fs.reorgs, fs.errors, fs.head,
+                   fs.upstream_head > fs.head ? fs.upstream_head - fs.head : 0, fs.last_apply_seconds);
 }
 
 bool live_fetch_head(upstream *u, const char *block, uint64_t *chain_id, block_header *head, upstream_error *err)
