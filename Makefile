@@ -138,6 +138,12 @@ bench: $(JITEVM)
 bench-rpc: $(JITEVM)
 	@sh tests/bench-rpc.sh $(JITEVM)
 
+# Live mode against anvil --fork-url, both in front of the same loopback
+# upstream: cold first call, warm req/s (wrk), first call after a restart.
+.PHONY: bench-fork
+bench-fork: $(JITEVM)
+	@sh tests/bench-fork.sh $(JITEVM)
+
 # Coverage-guided differential fuzzing of the two tiers (clang's libFuzzer, with ASan
 # and UBSan): make fuzz [FUZZ_TIME=seconds]. The corpus stays in build-fuzz/.
 # (BLS12_381_PORTABLE: clang 14 cannot test for ADX at run time.)

@@ -863,6 +863,8 @@ static sqlite3 *live_writer(store_conn *c)
         return NULL;
     }
     sqlite3_busy_timeout(c->live_db, 10000);
+    /* As the main connections: WAL commits without an fsync each. */
+    sqlite3_exec(c->live_db, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL);
     return c->live_db;
 }
 
