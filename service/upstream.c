@@ -23,8 +23,16 @@ struct upstream {
     _Atomic uint64_t next_id;
 };
 
+/* A connection per thread, kept between requests (keep-alive), cleaned up
+ * when the thread ends. */
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static void curl_init_once(void) { curl_global_init(CURL_GLOBAL_DEFAULT); }
+static pthread_key_t handle_key;
+static void handle_free(void *h) { curl_easy_cleanup(h); }
+static void curl_init_once(void)
+{
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    pthread_key_create(&handle_key, handle_free);
+}
 
 static bool fail(upstream_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static bool fail(upstream_error *err, const char *fmt, ...)
@@ -142,14 +150,11 @@ static void give_slot(upstream *u)
     pthread_mutex_unlock(&u->lock);
 }
 
-/* A connection per thread, kept between requests (keep-alive). */
-static _Thread_local CURL *thread_handle;
-
 /* One POST; *retry says whether another attempt may succeed. */
 static bool post_once(upstream *u, const char *text, body *out, bool *retry, upstream_error *err)
 {
-    if (!thread_handle) thread_handle = curl_easy_init();
-    CURL *h = thread_handle;
+    CURL *h = pthread_getspecific(handle_key);
+    if (!h && (h = curl_easy_init())) pthread_setspecific(handle_key, h);
     if (!h) {
         *retry = false;
         return fail(err, "upstream %s: cannot start a libcurl handle", u->name);

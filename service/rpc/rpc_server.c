@@ -732,6 +732,7 @@ static bool open_database(server *s, store_conn **main_conn)
     if (!live_attach(s->db, *main_conn, &is_live, &se)) {
         log_error("cannot start live mode: %s", se.msg);
         store_disconnect(*main_conn);
+        close_programs(s);
         store_close(s->db);
         return false;
     }
