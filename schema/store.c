@@ -185,6 +185,8 @@ struct store {
     store_fetcher fetcher; /* live mode when fetcher.account is set */
     _Atomic uint64_t live_hits[LIVE_KIND_COUNT], live_misses[LIVE_KIND_COUNT];
     _Atomic uint64_t live_stale; /* fetched values not cached: the pin moved meanwhile */
+    /* Read snapshots (one per call) that fetched, and their fetches. */
+    _Atomic uint64_t live_snapshots_fetching, live_snapshot_fetches;
     /* Kept open for the store's lifetime, so that the WAL and its index are
      * not torn down and rebuilt each time the last worker disconnects. */
     sqlite3 *keepalive;
@@ -215,7 +217,8 @@ struct store_conn {
         bytebuf code;
     } *live_codes;
     size_t n_live_codes;
-    bool live_at_known; /* live_at read in this snapshot */
+    unsigned live_fetches; /* upstream fetches (one round trip each) in this snapshot */
+    bool live_at_known;    /* live_at read in this snapshot */
     hash32 live_at;     /* the pinned block this snapshot sees */
 };
 
@@ -811,8 +814,12 @@ static bool live_mode(const store_conn *c) { return c->s->fetcher.account != NUL
 
 static void live_count(store_conn *c, enum store_live_kind k, bool hit)
 {
-    if (hit) atomic_fetch_add(&c->s->live_hits[k], 1);
-    else atomic_fetch_add(&c->s->live_misses[k], 1);
+    if (hit) {
+        atomic_fetch_add(&c->s->live_hits[k], 1);
+    } else {
+        atomic_fetch_add(&c->s->live_misses[k], 1);
+        c->live_fetches++;
+    }
 }
 
 store_live_stats store_get_live_stats(const store *s)
@@ -823,6 +830,8 @@ store_live_stats store_get_live_stats(const store *s)
         st.misses[k] = atomic_load(&((store *)s)->live_misses[k]);
     }
     st.stale = atomic_load(&((store *)s)->live_stale);
+    st.calls_fetching = atomic_load(&((store *)s)->live_snapshots_fetching);
+    st.call_fetches = atomic_load(&((store *)s)->live_snapshot_fetches);
     return st;
 }
 
@@ -1114,6 +1123,11 @@ void store_read_end(store_conn *c)
     if (!c->in_read) return;
     step_done(c->stmt[ST_COMMIT]);
     c->in_read = false;
+    if (c->live_fetches) {
+        atomic_fetch_add(&c->s->live_snapshots_fetching, 1);
+        atomic_fetch_add(&c->s->live_snapshot_fetches, c->live_fetches);
+        c->live_fetches = 0;
+    }
 }
 
 /* Runs `fn` inside the open write transaction, or inside one of its own. */

@@ -222,6 +222,8 @@ typedef struct {
     uint64_t hits[LIVE_KIND_COUNT];   /* answered from SQLite (a row or a recorded absence) */
     uint64_t misses[LIVE_KIND_COUNT]; /* fetched */
     uint64_t stale;                   /* fetched, not cached: the pin had moved */
+    uint64_t calls_fetching;          /* read snapshots (calls) that fetched anything */
+    uint64_t call_fetches;            /* ... and their fetches: one upstream round trip each */
 } store_live_stats;
 store_live_stats store_get_live_stats(const store *s);
 const char *store_live_kind_name(enum store_live_kind k);

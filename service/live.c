@@ -175,6 +175,13 @@ void live_metrics_render(bytebuf *out)
                        store_live_kind_name(k), ls.hits[k], store_live_kind_name(k), ls.misses[k]);
     bytebuf_printf(out, "# HELP jitevm_live_stale_total Fetched values not cached: the next block was applied meanwhile.\n"
                         "# TYPE jitevm_live_stale_total counter\njitevm_live_stale_total %" PRIu64 "\n", ls.stale);
+    bytebuf_printf(out,
+                   "# HELP jitevm_live_calls_fetching_total Calls that fetched from the upstream (cold calls).\n"
+                   "# TYPE jitevm_live_calls_fetching_total counter\njitevm_live_calls_fetching_total %" PRIu64 "\n"
+                   "# HELP jitevm_live_call_round_trips_total Upstream round trips made by those calls (divide by the "
+                   "calls for round trips per cold call).\n"
+                   "# TYPE jitevm_live_call_round_trips_total counter\njitevm_live_call_round_trips_total %" PRIu64 "\n",
+                   ls.calls_fetching, ls.call_fetches);
     follow_stats fs;
     if (!follow_get_stats(&fs)) return;
     bytebuf_printf(out,

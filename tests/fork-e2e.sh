@@ -164,7 +164,10 @@ check_all
 ok
 REQS=$(metric jitevm_upstream_requests_total)
 [ -n "$REQS" ] && [ "$REQS" -gt 0 ] || fail "no upstream request counted ($REQS)"
-echo "fork-e2e: cold: $REQS upstream HTTP requests"
+CALLS=$(metric jitevm_live_calls_fetching_total)
+TRIPS=$(metric jitevm_live_call_round_trips_total)
+[ "${CALLS:-0}" -gt 0 ] && [ "${TRIPS:-0}" -ge "$CALLS" ] || fail "round-trip metrics: $CALLS calls, $TRIPS round trips"
+echo "fork-e2e: cold: $REQS upstream HTTP requests; $CALLS calls fetched, $TRIPS round trips among them"
 ok
 
 # BLOCKHASH(NUMBER - 1) through a state override on an empty address: the
