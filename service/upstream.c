@@ -19,20 +19,16 @@ struct upstream {
     pthread_mutex_t lock;
     pthread_cond_t slot_free;
     unsigned in_flight;
+    /* Idle libcurl handles (each keeps its connection alive between
+     * requests): at most max_in_flight exist, one per request in flight. */
+    CURL **idle;
+    unsigned n_idle;
     _Atomic uint64_t requests, calls, errors, micros;
     _Atomic uint64_t next_id;
 };
 
-/* A connection per thread, kept between requests (keep-alive), cleaned up
- * when the thread ends. */
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static pthread_key_t handle_key;
-static void handle_free(void *h) { curl_easy_cleanup(h); }
-static void curl_init_once(void)
-{
-    curl_global_init(CURL_GLOBAL_DEFAULT);
-    pthread_key_create(&handle_key, handle_free);
-}
+static void curl_init_once(void) { curl_global_init(CURL_GLOBAL_DEFAULT); }
 
 static bool fail(upstream_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static bool fail(upstream_error *err, const char *fmt, ...)
@@ -82,6 +78,7 @@ upstream *upstream_new(const char *url, const upstream_options *o, upstream_erro
         if (o->max_in_flight) d.max_in_flight = o->max_in_flight;
     }
     u->o = d;
+    u->idle = calloc(d.max_in_flight, sizeof *u->idle);
     pthread_mutex_init(&u->lock, NULL);
     pthread_cond_init(&u->slot_free, NULL);
     return u;
@@ -92,6 +89,8 @@ void upstream_free(upstream *u)
     if (!u) return;
     pthread_mutex_destroy(&u->lock);
     pthread_cond_destroy(&u->slot_free);
+    for (unsigned i = 0; i < u->n_idle; i++) curl_easy_cleanup(u->idle[i]);
+    free(u->idle);
     free(u->url);
     free(u);
 }
@@ -134,17 +133,28 @@ static size_t on_data(char *p, size_t size, size_t n, void *ctx)
     return add;
 }
 
-static void take_slot(upstream *u)
+/* Waits for a free slot; returns its handle (an idle one, or a new one;
+ * NULL when libcurl cannot make one: the slot is given back). */
+static CURL *take_slot(upstream *u)
 {
     pthread_mutex_lock(&u->lock);
     while (u->in_flight >= u->o.max_in_flight) pthread_cond_wait(&u->slot_free, &u->lock);
     u->in_flight++;
+    CURL *h = u->n_idle ? u->idle[--u->n_idle] : NULL;
     pthread_mutex_unlock(&u->lock);
+    if (!h && !(h = curl_easy_init())) {
+        pthread_mutex_lock(&u->lock);
+        u->in_flight--;
+        pthread_cond_signal(&u->slot_free);
+        pthread_mutex_unlock(&u->lock);
+    }
+    return h;
 }
 
-static void give_slot(upstream *u)
+static void give_slot(upstream *u, CURL *h)
 {
     pthread_mutex_lock(&u->lock);
+    u->idle[u->n_idle++] = h;
     u->in_flight--;
     pthread_cond_signal(&u->slot_free);
     pthread_mutex_unlock(&u->lock);
@@ -153,8 +163,7 @@ static void give_slot(upstream *u)
 /* One POST; *retry says whether another attempt may succeed. */
 static bool post_once(upstream *u, const char *text, body *out, bool *retry, upstream_error *err)
 {
-    CURL *h = pthread_getspecific(handle_key);
-    if (!h && (h = curl_easy_init())) pthread_setspecific(handle_key, h);
+    CURL *h = take_slot(u);
     if (!h) {
         *retry = false;
         return fail(err, "upstream %s: cannot start a libcurl handle", u->name);
@@ -172,15 +181,15 @@ static bool post_once(upstream *u, const char *text, body *out, bool *retry, ups
     curl_easy_setopt(h, CURLOPT_WRITEDATA, out);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, curl_err);
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-    take_slot(u);
     uint64_t t0 = monotonic_ns();
     CURLcode rc = curl_easy_perform(h);
     atomic_fetch_add(&u->micros, (monotonic_ns() - t0) / 1000);
     atomic_fetch_add(&u->requests, 1);
-    give_slot(u);
-    curl_slist_free_all(headers);
     long status = 0;
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
+    give_slot(u, h);
+    curl_slist_free_all(headers);
     /* libcurl's messages may quote the URL: only its own short text for
      * the code is used. */
     if (rc != CURLE_OK) {
@@ -220,8 +229,8 @@ static bool post(upstream *u, const char *text, body *out, upstream_error *err)
 
 static json_t *request(const char *method, json_t *params, uint64_t id)
 {
-    return json_pack("{s:s, s:I, s:s, s:O}", "jsonrpc", "2.0", "id", (json_int_t)id, "method", method, "params",
-                     params ? params : json_array());
+    return json_pack("{s:s, s:I, s:s, s:o}", "jsonrpc", "2.0", "id", (json_int_t)id, "method", method, "params",
+                     params ? json_incref(params) : json_array());
 }
 
 /* The result of one response object, or an error naming the method. */

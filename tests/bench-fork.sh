@@ -75,13 +75,16 @@ EOF2
 APORT=$(free_port 23)
 JPID= APID=
 start_both() {
+    # A fresh log: the wait below must not read the last run's (the shell
+    # truncates the file only once the new process runs).
+    rm -f "$TMP/jitevm.log"
     "$JITEVM" serve --db "$TMP/live.db" --listen 127.0.0.1:0 --log-level warn > "$TMP/jitevm.log" 2>&1 &
     JPID=$!
     "$ANVIL" --fork-url "$UURL" --no-storage-caching --port "$APORT" --silent > "$TMP/anvil.log" 2>&1 &
     APID=$!
     PIDS="$PIDS $JPID $APID"
     i=0
-    until grep -q 'serving JSON-RPC on' "$TMP/jitevm.log"; do i=$((i + 1)); [ $i -gt 400 ] && exit 1; sleep 0.05; done
+    until grep -q 'serving JSON-RPC on' "$TMP/jitevm.log" 2> /dev/null; do i=$((i + 1)); [ $i -gt 400 ] && exit 1; sleep 0.05; done
     JURL=$(sed -n 's/.*serving JSON-RPC on \(http:[^ ]*\).*/\1/p' "$TMP/jitevm.log" | head -1)/
     AURL=http://127.0.0.1:$APORT/
     wait_url "$AURL"

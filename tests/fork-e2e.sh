@@ -62,7 +62,7 @@ APID=$!
 AURL=http://127.0.0.1:$APORT/
 i=0
 until curl -s -o /dev/null "$AURL"; do
-    i=$((i + 1)); [ $i -gt 200 ] && fail "anvil did not start"; sleep 0.05
+    i=$((i + 1)); [ $i -gt 600 ] && fail "anvil did not start in 30 s"; sleep 0.05
 done
 
 # anvil's first funded account (its well-known dev key; unlocked in anvil).
@@ -106,11 +106,14 @@ grep -q "head: block $(printf %d "$PIN") " "$TMP/init.out" || { cat "$TMP/init.o
 ok
 
 start_jitevm() {
+    # A fresh log: the wait below must not read the last run's (the shell
+    # truncates the file only once the new process runs).
+    rm -f "$TMP/jitevm.log"
     "$JITEVM" serve --db "$TMP/live.db" --listen 127.0.0.1:0 --log-level info > "$TMP/jitevm.log" 2>&1 &
     JPID=$!
     i=0
-    until grep -q 'serving JSON-RPC on' "$TMP/jitevm.log"; do
-        i=$((i + 1)); [ $i -gt 200 ] && fail "jitevm did not start"; sleep 0.05
+    until grep -q 'serving JSON-RPC on' "$TMP/jitevm.log" 2> /dev/null; do
+        i=$((i + 1)); [ $i -gt 600 ] && fail "jitevm did not start in 30 s"; sleep 0.05
     done
     JURL=$(sed -n 's/.*serving JSON-RPC on \(http:[^ ]*\).*/\1/p' "$TMP/jitevm.log" | head -1)/
 }
