@@ -12,7 +12,7 @@ CFLAGS   := $(OPT) $(SANITIZE) -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -MMD
 LDFLAGS  := $(SANITIZE)
 
 CORE_LIBS    := -lsecp256k1 -lgmp -lcrypto -lsodium -lm -lpthread
-SERVICE_LIBS := -ljansson -lmicrohttpd -lsqlite3
+SERVICE_LIBS := -ljansson -lmicrohttpd -lsqlite3 -lcurl
 CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lrt -lm -lpthread)
 
 # Each part sees only the parts below it: core includes nothing of schema or
@@ -108,6 +108,7 @@ test: deps
 # `jitevm serve` end to end: the real server on a free loopback port, over HTTP.
 e2e: $(JITEVM)
 	@sh tests/rpc-e2e.sh $(JITEVM)
+	@sh tests/fork-e2e.sh $(JITEVM)
 
 asan:
 	@$(MAKE) --no-print-directory BUILD=build-asan OPT="-O1 -g" \
@@ -154,6 +155,12 @@ bench: $(JITEVM)
 # build/) with wrk: requests/s and latency, side by side.
 bench-rpc: $(JITEVM)
 	@sh tests/bench-rpc.sh $(JITEVM)
+
+# Live mode against anvil --fork-url, both in front of the same loopback
+# upstream: cold first call, warm req/s (wrk), first call after a restart.
+.PHONY: bench-fork
+bench-fork: $(JITEVM)
+	@sh tests/bench-fork.sh $(JITEVM)
 
 # Coverage-guided differential fuzzing of the two tiers (clang's libFuzzer, with ASan
 # and UBSan): make fuzz [FUZZ_TIME=seconds]. The corpus stays in build-fuzz/.

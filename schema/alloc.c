@@ -537,6 +537,25 @@ static const geth_fork_key geth_forks[] = {
     {"osakaTime", FORK_OSAKA},
 };
 
+/* The blob-parameter-only fork named `name` ("bpo1"), added when new (its
+ * activation UINT64_MAX until a "bpoNTime" gives it); NULL when the name
+ * is not "bpo" and digits, or there are too many. */
+static blob_fork *bpo_entry(importer *im, const char *name, size_t len)
+{
+    if (len < 4 || len >= BLOB_FORK_NAME_MAX || strncmp(name, "bpo", 3) != 0) return NULL;
+    for (size_t i = 3; i < len; i++)
+        if (name[i] < '0' || name[i] > '9') return NULL;
+    chain_spec *spec = &im->spec;
+    for (size_t i = 0; i < spec->n_bpo; i++)
+        if (strlen(spec->bpo[i].name) == len && memcmp(spec->bpo[i].name, name, len) == 0) return &spec->bpo[i];
+    if (spec->n_bpo == CHAIN_MAX_BLOB_FORKS) return NULL;
+    blob_fork *bf = &spec->bpo[spec->n_bpo++];
+    memset(bf, 0, sizeof *bf);
+    memcpy(bf->name, name, len);
+    bf->activation = UINT64_MAX;
+    return bf;
+}
+
 static bool read_blob_schedule(importer *im)
 {
     json_reader *r = &im->r;
@@ -546,17 +565,22 @@ static bool read_blob_schedule(importer *im)
     while (next_member(im, &m)) {
         char name[32];
         int f = -1;
+        blob_schedule *bs = NULL;
         if (m.key_len < sizeof name) {
             for (size_t i = 0; i < m.key_len; i++)
                 name[i] = (char)((m.key[i] >= 'A' && m.key[i] <= 'Z') ? m.key[i] + 32 : m.key[i]);
             name[m.key_len] = '\0';
             f = store_fork_from_db_name(name);
+            if (f >= 0) bs = &im->spec.blob[f];
+            else {
+                blob_fork *bf = bpo_entry(im, name, m.key_len);
+                if (bf) bs = &bf->blob;
+            }
         }
-        if (f < 0) { /* e.g. "bpo1": blob-parameter-only forks are not supported */
+        if (!bs) { /* a fork this engine does not know: nothing to apply it to */
             if (!jr_skip(r)) return false;
             continue;
         }
-        blob_schedule *bs = &im->spec.blob[f];
         members field;
         if (!open_object(im, &field)) return false;
         while (next_member(im, &field)) {
@@ -573,6 +597,39 @@ static bool read_blob_schedule(importer *im)
     return m.status == 0;
 }
 
+/* "bpo1Time" .. "bpoNTime": a blob-parameter-only fork's timestamp. */
+static bool read_bpo_time(importer *im, const char *key, size_t len, bool *matched)
+{
+    *matched = len > 7 && key_is(key + len - 4, 4, "Time") && len - 4 < BLOB_FORK_NAME_MAX;
+    if (!*matched) return true;
+    blob_fork *bf = bpo_entry(im, key, len - 4);
+    if (!bf) {
+        *matched = false;
+        return true;
+    }
+    if (jr_peek(&im->r) == JSON_KIND_NULL) return jr_skip(&im->r);
+    return read_u64(im, "config.bpoNTime", &bf->activation);
+}
+
+/* Blob-parameter-only forks keep their place only with both a time and a
+ * complete schedule; a time without a schedule is an error (as geth's
+ * config check says), a schedule without a time is not scheduled. */
+static bool check_bpo_forks(importer *im, const char *at)
+{
+    chain_spec *spec = &im->spec;
+    size_t kept = 0;
+    for (size_t i = 0; i < spec->n_bpo; i++) {
+        blob_fork *bf = &spec->bpo[i];
+        if (bf->activation == UINT64_MAX) continue;
+        if (!bf->blob.target || !bf->blob.max || !bf->blob.update_fraction)
+            return bad(im, at, "config.%sTime is set but config.blobSchedule.%s lacks its target, max or "
+                               "baseFeeUpdateFraction", bf->name, bf->name);
+        spec->bpo[kept++] = *bf;
+    }
+    spec->n_bpo = kept;
+    return true;
+}
+
 static bool read_config(importer *im)
 {
     json_reader *r = &im->r;
@@ -582,6 +639,7 @@ static bool read_config(importer *im)
     uint64_t at_block[sizeof geth_forks / sizeof geth_forks[0]];
     bool given[sizeof geth_forks / sizeof geth_forks[0]] = {false};
     bool ttd_zero = false;
+    const char *at = (jr_peek(r), r->p);
     while (next_member(im, &m)) {
         bool ok = true, matched = false;
         for (size_t i = 0; i < sizeof geth_forks / sizeof geth_forks[0]; i++) {
@@ -594,6 +652,7 @@ static bool read_config(importer *im)
                 given[i] = true;
             }
         }
+        if (!matched) ok = read_bpo_time(im, m.key, m.key_len, &matched);
         if (matched) {
         } else if (key_is(m.key, m.key_len, "chainId")) {
             ok = read_u64(im, "config.chainId", &im->spec.config.chain_id);
@@ -609,7 +668,7 @@ static bool read_config(importer *im)
         }
         if (!ok) return false;
     }
-    if (m.status < 0) return false;
+    if (m.status < 0 || !check_bpo_forks(im, at)) return false;
     chain_config *cfg = &im->spec.config;
     for (size_t i = 0; i < sizeof geth_forks / sizeof geth_forks[0]; i++) {
         if (!given[i]) continue;
@@ -635,9 +694,9 @@ static bool genesis_field(importer *im, const char *key, size_t key_len, bool *m
     *matched = true;
     if (key_is(key, key_len, "config")) return read_config(im);
     if (key_is(key, key_len, "alloc")) return set_kind(im, DOC_GENESIS, at) && read_alloc(im, "alloc");
-    static const char *const ignored[] = {"nonce", "extraData", "gasUsed", "parentHash", "blobGasUsed"};
+    static const char *const ignored[] = {"nonce", "extraData", "gasUsed", "blobGasUsed"};
     static const char *const known[] = {"timestamp", "gasLimit", "difficulty", "mixHash", "coinbase", "number",
-                                        "baseFeePerGas", "excessBlobGas"};
+                                        "baseFeePerGas", "excessBlobGas", "parentHash"};
     bool is_known = false;
     for (size_t i = 0; i < sizeof known / sizeof known[0]; i++) is_known |= key_is(key, key_len, known[i]);
     for (size_t i = 0; i < sizeof ignored / sizeof ignored[0]; i++)
@@ -665,6 +724,13 @@ static bool genesis_field(importer *im, const char *key, size_t key_len, bool *m
     if (key_is(key, key_len, "coinbase")) {
         if (hex_parse_fixed(s, n, 0, h->coinbase.b, 20, NULL) != HEX_OK)
             return bad(im, at, "coinbase: \"%s\" is not a 20-byte hex address", shown(s, n, buf));
+        return true;
+    }
+    if (key_is(key, key_len, "parentHash")) {
+        if (hex_parse_fixed(s, n, 0, im->spec.parent_hash.b, 32, NULL) != HEX_OK)
+            return bad(im, at, "parentHash: \"%s\" is not a 32-byte hex hash", shown(s, n, buf));
+        static const hash32 zero;
+        im->spec.has_parent_hash = memcmp(im->spec.parent_hash.b, zero.b, 32) != 0;
         return true;
     }
     /* mixHash: the genesis block's prevrandao. */

@@ -1,9 +1,10 @@
 /* The built-in chains. Fork schedules as go-ethereum's params/config.go has
- * them (mainnet: Osaka at 1764798551, 2025-12-03). The merge (Paris) is put
- * at the first proof-of-stake block: mainnet 15537394, Sepolia 1450409;
- * Holesky started merged. Blob-parameter-only forks (BPO1, BPO2) change only
- * the blob schedule and have no place in the engine's fork list yet, so
- * they are not scheduled here (their blob limits are not applied).
+ * them (mainnet: Osaka at 1764798551, 2025-12-03; BPO1 at 1765290071,
+ * BPO2 at 1767747671). The merge (Paris) is put at the first proof-of-stake
+ * block: mainnet 15537394, Sepolia 1450409; Holesky and Hoodi started
+ * merged. Blob-parameter-only forks (EIP-7892) change only the blob
+ * schedule: they are kept beside the engine's forks (store.h: blob_fork),
+ * with the parameters params.h gives them.
  *
  * The genesis *state* of the public networks is far too big to ship: `init`
  * creates their configuration with an empty state, which `jitevm import`
@@ -13,6 +14,7 @@
 #include <string.h>
 
 #include "base/hex.h"
+#include "base/params.h"
 #include "base/trie.h"
 
 #define GWEI 1000000000ULL
@@ -23,6 +25,21 @@ typedef struct {
 } activation;
 
 static const char *const dev_funded[] = {DEV_ACCOUNT_ADDRESS, NULL};
+
+/* BPO1 and BPO2 at the given timestamps, with the parameters every public
+ * network gives them. */
+static void schedule_bpo(chain_spec *spec, uint64_t bpo1, uint64_t bpo2)
+{
+    static const blob_fork bpos[] = {
+        {"bpo1", 0, {BPO1_BLOB_TARGET, BPO1_BLOB_MAX, BPO1_BLOB_UPDATE_FRACTION}},
+        {"bpo2", 0, {BPO2_BLOB_TARGET, BPO2_BLOB_MAX, BPO2_BLOB_UPDATE_FRACTION}},
+    };
+    spec->bpo[0] = bpos[0];
+    spec->bpo[0].activation = bpo1;
+    spec->bpo[1] = bpos[1];
+    spec->bpo[1].activation = bpo2;
+    spec->n_bpo = 2;
+}
 
 /* For the constants below only (they are known to be well formed). */
 static hash32 hash_from_hex(const char *hex)
@@ -61,6 +78,7 @@ static void mainnet(chain_spec *s)
     chain_spec_init_empty(s, "mainnet");
     s->config.chain_id = 1;
     schedule(s, acts, sizeof acts / sizeof acts[0]);
+    schedule_bpo(s, 1765290071, 1767747671);
     s->head.gas_limit = 5000;
     s->head.difficulty = u256_from_u64(17179869184ULL);
     s->has_genesis_hash = true;
@@ -78,6 +96,7 @@ static void sepolia(chain_spec *s)
     chain_spec_init_empty(s, "sepolia");
     s->config.chain_id = 11155111;
     schedule(s, acts, sizeof acts / sizeof acts[0]);
+    schedule_bpo(s, 1761017184, 1761607008);
     s->head.timestamp = 1633267481;
     s->head.gas_limit = 30000000;
     s->head.difficulty = u256_from_u64(0x20000);
@@ -97,12 +116,33 @@ static void holesky(chain_spec *s)
     chain_spec_init_empty(s, "holesky");
     s->config.chain_id = 17000;
     schedule(s, acts, sizeof acts / sizeof acts[0]);
+    schedule_bpo(s, 1759800000, 1760389824);
     s->head.timestamp = 1695902100;
     s->head.gas_limit = 25000000;
     s->head.difficulty = u256_from_u64(1);
     s->head.base_fee = u256_from_u64(GWEI);
     s->has_genesis_hash = true;
     s->genesis_hash = hash_from_hex("b5f7f912443c940f21fd611f12828d75b534364ed9e95ca4e307729a4661bde4");
+}
+
+static void hoodi(chain_spec *s)
+{
+    static const activation acts[] = {
+        {FORK_HOMESTEAD, 0}, {FORK_TANGERINE_WHISTLE, 0}, {FORK_SPURIOUS_DRAGON, 0}, {FORK_BYZANTIUM, 0},
+        {FORK_CONSTANTINOPLE, 0}, {FORK_PETERSBURG, 0}, {FORK_ISTANBUL, 0}, {FORK_BERLIN, 0},
+        {FORK_LONDON, 0}, {FORK_PARIS, 0}, {FORK_SHANGHAI, 0}, {FORK_CANCUN, 0},
+        {FORK_PRAGUE, 1742999832}, {FORK_OSAKA, 1761677592},
+    };
+    chain_spec_init_empty(s, "hoodi");
+    s->config.chain_id = 560048;
+    schedule(s, acts, sizeof acts / sizeof acts[0]);
+    schedule_bpo(s, 1762365720, 1762955544);
+    s->head.timestamp = 1742212800;
+    s->head.gas_limit = 36000000;
+    s->head.difficulty = u256_from_u64(1);
+    s->head.base_fee = u256_from_u64(GWEI);
+    s->has_genesis_hash = true;
+    s->genesis_hash = hash_from_hex("bbe312868b376a3001692a646dd2d7d1e4406380dfd86b98aa8a34d1557c971b");
 }
 
 static void dev(chain_spec *s)
@@ -130,6 +170,7 @@ static const struct {
     {"mainnet", mainnet},
     {"sepolia", sepolia},
     {"holesky", holesky},
+    {"hoodi", hoodi},
     {"dev", dev},
 };
 
@@ -146,9 +187,19 @@ bool chain_builtin(const char *name, chain_spec *out)
     return false;
 }
 
+const char *chain_builtin_by_chain_id(uint64_t chain_id)
+{
+    for (size_t i = 0; i < sizeof builtins / sizeof builtins[0]; i++) {
+        chain_spec spec;
+        builtins[i].make(&spec);
+        if (spec.config.chain_id == chain_id && strcmp(builtins[i].name, "dev") != 0) return builtins[i].name;
+    }
+    return NULL;
+}
+
 const char *chain_builtin_names(void)
 {
-    return "mainnet, sepolia, holesky, dev";
+    return "mainnet, sepolia, holesky, hoodi, dev";
 }
 
 bool chain_spec_write(store_conn *c, const chain_spec *spec, store_error *err)
@@ -161,10 +212,12 @@ bool chain_spec_write(store_conn *c, const chain_spec *spec, store_error *err)
         if ((!bs->target && !bs->max && !bs->update_fraction) || spec->config.activation[f] == UINT64_MAX) continue;
         if (!store_set_blob_schedule(c, (enum fork)f, bs, err)) return false;
     }
+    if (!store_set_blob_forks(c, spec->bpo, spec->n_bpo, err)) return false;
     block_env head = spec->head;
     head.chain_id = u256_from_u64(spec->config.chain_id);
-    if (!store_set_head(c, &head, err)) return false;
-    if (spec->has_genesis_hash && !store_set_block_hash(c, head.number, &spec->genesis_hash, err)) return false;
+    if (!store_set_head_block(c, &head, spec->has_genesis_hash ? &spec->genesis_hash : NULL,
+                              spec->has_parent_hash && head.number > 0 ? &spec->parent_hash : NULL, err))
+        return false;
     for (const char *const *hex = spec->funded; hex && *hex; hex++) {
         address a;
         hex_parse_fixed(*hex, strlen(*hex), 0, a.b, 20, NULL);

@@ -1,5 +1,5 @@
 /* Chain definitions `jitevm init` starts a database from: the built-in
- * networks (mainnet, sepolia, holesky, dev), or a geth genesis file. */
+ * networks (mainnet, sepolia, holesky, hoodi, dev), or a geth genesis file. */
 #ifndef JITEVM_CHAINS_H
 #define JITEVM_CHAINS_H
 
@@ -13,15 +13,24 @@
 #define DEV_ACCOUNT_PRIVATE_KEY "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
 #define DEV_CHAIN_ID 1337
 
+/* Blob-parameter-only forks a chain definition may carry (geth knows
+ * BPO1..BPO5; a genesis file may name more). */
+#define CHAIN_MAX_BLOB_FORKS 16
+
 typedef struct {
     const char *name;
     chain_config config;
     blob_schedule blob[FORK_COUNT]; /* overrides; zeros: the fork's default */
+    /* Blob-parameter-only forks (BPO1, BPO2, ...), in any order. */
+    blob_fork bpo[CHAIN_MAX_BLOB_FORKS];
+    size_t n_bpo;
     /* The genesis block as the head (number 0 unless a genesis file says
      * otherwise); chain_id is filled from config. */
     block_env head;
     bool has_genesis_hash;
-    hash32 genesis_hash; /* stored as block 0's hash, for BLOCKHASH */
+    hash32 genesis_hash; /* stored as the head's hash, for BLOCKHASH and EIP-1898 */
+    bool has_parent_hash;
+    hash32 parent_hash; /* a genesis file's parentHash, when its number is not 0 */
     /* Accounts the chain starts with (the dev chain's; a genesis file's
      * come from its alloc instead). */
     const char *const *funded; /* hex addresses, NULL-terminated; may be NULL */
@@ -30,10 +39,12 @@ typedef struct {
     const char *note;
 } chain_spec;
 
-/* The built-in chain `name` ("mainnet", "sepolia", "holesky", "dev"); false
+/* The built-in chain `name` ("mainnet", "sepolia", "holesky", "hoodi", "dev"); false
  * when there is none by that name. */
 bool chain_builtin(const char *name, chain_spec *out);
-/* "mainnet, sepolia, holesky, dev", for messages. */
+/* The public network with this chain id ("mainnet" for 1), or NULL. */
+const char *chain_builtin_by_chain_id(uint64_t chain_id);
+/* "mainnet, sepolia, holesky, hoodi, dev", for messages. */
 const char *chain_builtin_names(void);
 
 /* A chain_spec with nothing scheduled but Frontier, chain id 0, and an empty

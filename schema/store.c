@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <sqlite3.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,7 @@
 #include <unistd.h>
 
 #include "base/keccak.h"
+#include "base/params.h"
 #include "migrations.h"
 #include "base/rlp.h"
 #include "base/trie.h"
@@ -38,8 +40,6 @@
 /* The WAL file is cut back to this after a checkpoint (a big import
  * grows it to the size of the import). */
 #define WAL_LIMIT_BYTES ((sqlite3_int64)64 << 20)
-/* BLOCKHASH sees the 256 blocks before the current one. */
-#define BLOCK_HASH_WINDOW 256
 /* Hot accounts per connection (a direct-mapped cache: a slot holds the last
  * account that hashed to it). */
 #define ACCOUNT_CACHE_SLOTS 8192
@@ -103,6 +103,14 @@ enum stmt_id {
     ST_PUT_HEAD,
     ST_PUT_BLOCK_HASH,
     ST_PRUNE_BLOCK_HASHES,
+    ST_DROP_BLOCK_HASHES_FROM,
+    ST_FIND_BLOCK_HASH,
+    ST_CLEAR_BLOB_FORKS,
+    ST_LIVE_ABSENT,
+    ST_LIVE_ZERO,
+    ST_PUT_BLOB_FORK,
+    ST_GET_BLOB_FORKS,
+    ST_GET_BLOB_FORK_AT,
     ST_PUT_PROGRAM,
     ST_GET_PROGRAM,
     ST_HAS_CODE,
@@ -140,6 +148,17 @@ static const char *const stmt_sql[ST_COUNT] = {
                     "prevrandao, base_fee, excess_blob_gas) VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     [ST_PUT_BLOCK_HASH] = "INSERT OR REPLACE INTO block_hash (number, hash) VALUES (?1, ?2)",
     [ST_PRUNE_BLOCK_HASHES] = "DELETE FROM block_hash WHERE number < ?1",
+    [ST_DROP_BLOCK_HASHES_FROM] = "DELETE FROM block_hash WHERE number >= ?1",
+    [ST_FIND_BLOCK_HASH] = "SELECT number FROM block_hash WHERE hash = ?1 ORDER BY number DESC LIMIT 1",
+    [ST_CLEAR_BLOB_FORKS] = "DELETE FROM chain_blob_fork",
+    [ST_LIVE_ABSENT] = "SELECT 1 FROM live_absent_account WHERE address = ?1",
+    [ST_LIVE_ZERO] = "SELECT 1 FROM live_zero_slot WHERE address = ?1 AND slot = ?2",
+    [ST_PUT_BLOB_FORK] = "INSERT OR REPLACE INTO chain_blob_fork (name, activation, blob_target, blob_max, "
+                         "blob_update_fraction) VALUES (?1, ?2, ?3, ?4, ?5)",
+    [ST_GET_BLOB_FORKS] = "SELECT name, activation, blob_target, blob_max, blob_update_fraction "
+                          "FROM chain_blob_fork ORDER BY activation, name",
+    [ST_GET_BLOB_FORK_AT] = "SELECT name, activation, blob_target, blob_max, blob_update_fraction "
+                            "FROM chain_blob_fork WHERE activation <= ?1 ORDER BY activation DESC, name DESC LIMIT 1",
     [ST_PUT_PROGRAM] = "INSERT OR REPLACE INTO program (code_hash, compiler_version, target, blob, tag) "
                        "VALUES (?1, ?2, ?3, ?4, ?5)",
     [ST_GET_PROGRAM] = "SELECT blob, tag FROM program WHERE code_hash = ?1 AND compiler_version = ?2 AND target = ?3",
@@ -163,6 +182,11 @@ typedef struct {
 struct store {
     char *path;
     int flags;
+    store_fetcher fetcher; /* live mode when fetcher.account is set */
+    _Atomic uint64_t live_hits[LIVE_KIND_COUNT], live_misses[LIVE_KIND_COUNT];
+    _Atomic uint64_t live_stale; /* fetched values not cached: the pin moved meanwhile */
+    /* Read snapshots (one per call) that fetched, and their fetches. */
+    _Atomic uint64_t live_snapshots_fetching, live_snapshot_fetches;
     /* Kept open for the store's lifetime, so that the WAL and its index are
      * not torn down and rebuilt each time the last worker disconnects. */
     sqlite3 *keepalive;
@@ -185,7 +209,26 @@ struct store_conn {
 
     cached_account *accounts; /* ACCOUNT_CACHE_SLOTS */
     sqlite3_int64 data_version;
+    sqlite3 *live_db; /* live mode: the connection fetched values are written through */
+    /* Code fetched during the current read snapshot, which cannot see it in
+     * SQLite yet (it was committed through live_db). */
+    struct live_code {
+        hash32 hash;
+        bytebuf code;
+    } *live_codes;
+    size_t n_live_codes;
+    unsigned live_fetches; /* upstream fetches (one round trip each) in this snapshot */
+    bool live_at_known;    /* live_at read in this snapshot */
+    hash32 live_at;     /* the pinned block this snapshot sees */
 };
+
+static void live_codes_clear(store_conn *c)
+{
+    for (size_t i = 0; i < c->n_live_codes; i++) bytebuf_free(&c->live_codes[i].code);
+    free(c->live_codes);
+    c->live_codes = NULL;
+    c->n_live_codes = 0;
+}
 
 /* --------------------------------------------------------- encodings */
 
@@ -541,6 +584,8 @@ void store_disconnect(store_conn *c)
     if (c->in_read) store_read_end(c);
     for (int i = 0; i < ST_COUNT; i++) sqlite3_finalize(c->stmt[i]);
     sqlite3_close(c->db);
+    sqlite3_close(c->live_db);
+    live_codes_clear(c);
     bytebuf_free(&c->code_buf);
     free(c->accounts);
     free(c);
@@ -589,6 +634,15 @@ static bool account_cache_usable(const store_conn *c)
 
 /* ----------------------------------------------------------- backend */
 
+/* Live mode (below the backend). */
+static bool live_mode(const store_conn *c);
+static void live_count(store_conn *c, enum store_live_kind k, bool hit);
+static bool live_fact(store_conn *c, enum stmt_id id, const address *a, const uint8_t *slot);
+static bool live_fetch_account(store_conn *c, const address *a, account_info *out);
+static void live_fetch_slot(store_conn *c, const address *a, const u256 *key, const uint8_t slot[32], u256 *out);
+static bool live_fetch_block_hash(store_conn *c, uint64_t number, hash32 *out);
+static bool read_pin_hash(sqlite3 *db, hash32 *out);
+
 static bool read_account(store_conn *c, const address *a, account_info *out)
 {
     sqlite3_stmt *st = c->stmt[ST_GET_ACCOUNT];
@@ -627,6 +681,11 @@ static bool backend_get_account(void *ctx, const address *a, account_info *out)
         }
     }
     bool found = read_account(c, a, out);
+    if (live_mode(c) && !c->failed) {
+        bool known = found || live_fact(c, ST_LIVE_ABSENT, a, NULL);
+        if (known) live_count(c, LIVE_ACCOUNT, true);
+        else found = live_fetch_account(c, a, out);
+    }
     if (slot && !c->failed) {
         slot->used = true;
         slot->exists = found;
@@ -655,6 +714,12 @@ static bool backend_get_code(void *ctx, const hash32 *h, const uint8_t **code, s
         callback_failed(c, "reading code");
     }
     sqlite3_reset(st);
+    for (size_t i = 0; !found && i < c->n_live_codes; i++) {
+        if (memcmp(c->live_codes[i].hash.b, h->b, 32) != 0) continue;
+        c->code_buf.len = 0;
+        bytebuf_append(&c->code_buf, c->live_codes[i].code.data, c->live_codes[i].code.len);
+        found = true;
+    }
     if (!found) return false;
     *code = c->code_buf.data ? c->code_buf.data : no_code;
     *len = c->code_buf.len;
@@ -680,6 +745,14 @@ static void backend_get_storage(void *ctx, const address *a, const u256 *key, u2
         callback_failed(c, "reading storage");
     }
     sqlite3_reset(st);
+    if (rc == SQLITE_DONE && live_mode(c) && !c->failed) {
+        if (live_fact(c, ST_LIVE_ZERO, a, slot) || live_fact(c, ST_LIVE_ABSENT, a, NULL))
+            live_count(c, LIVE_SLOT, true);
+        else
+            live_fetch_slot(c, a, key, slot, out);
+    } else if (rc == SQLITE_ROW && live_mode(c)) {
+        live_count(c, LIVE_SLOT, true);
+    }
 }
 
 static bool backend_get_block_hash(void *ctx, uint64_t number, hash32 *out)
@@ -691,6 +764,8 @@ static bool backend_get_block_hash(void *ctx, uint64_t number, hash32 *out)
     bool found = rc == SQLITE_ROW && column_fixed(st, 0, out->b, 32);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) callback_failed(c, "reading a block hash");
     sqlite3_reset(st);
+    if (live_mode(c) && rc == SQLITE_DONE && !c->failed) return live_fetch_block_hash(c, number, out);
+    if (live_mode(c) && found) live_count(c, LIVE_BLOCK_HASH, true);
     return found;
 }
 
@@ -703,6 +778,241 @@ static bool backend_has_storage(void *ctx, const address *a)
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) callback_failed(c, "reading storage");
     sqlite3_reset(st);
     return rc == SQLITE_ROW;
+}
+
+/* ---------------------------------------------------------- live mode */
+
+void store_set_fetcher(store *s, const store_fetcher *f)
+{
+    if (f) s->fetcher = *f;
+    else memset(&s->fetcher, 0, sizeof s->fetcher);
+}
+
+static bool live_mode(const store_conn *c) { return c->s->fetcher.account != NULL; }
+
+static void live_count(store_conn *c, enum store_live_kind k, bool hit)
+{
+    if (hit) {
+        atomic_fetch_add(&c->s->live_hits[k], 1);
+    } else {
+        atomic_fetch_add(&c->s->live_misses[k], 1);
+        c->live_fetches++;
+    }
+}
+
+store_live_stats store_get_live_stats(const store *s)
+{
+    store_live_stats st;
+    for (int k = 0; k < LIVE_KIND_COUNT; k++) {
+        st.hits[k] = atomic_load(&((store *)s)->live_hits[k]);
+        st.misses[k] = atomic_load(&((store *)s)->live_misses[k]);
+    }
+    st.stale = atomic_load(&((store *)s)->live_stale);
+    st.calls_fetching = atomic_load(&((store *)s)->live_snapshots_fetching);
+    st.call_fetches = atomic_load(&((store *)s)->live_snapshot_fetches);
+    return st;
+}
+
+const char *store_live_kind_name(enum store_live_kind k)
+{
+    static const char *const names[LIVE_KIND_COUNT] = {"account", "slot", "block_hash"};
+    return (k >= 0 && k < LIVE_KIND_COUNT) ? names[k] : "?";
+}
+
+static void live_failed(store_conn *c, const store_error *e)
+{
+    if (c->failed) return;
+    c->failed = true;
+    c->error = *e;
+}
+
+/* Whether the row keyed by (address[, slot]) exists. */
+static bool live_fact(store_conn *c, enum stmt_id id, const address *a, const uint8_t *slot)
+{
+    sqlite3_stmt *st = c->stmt[id];
+    bind_blob(st, 1, a->b, 20);
+    if (slot) bind_blob(st, 2, slot, 32);
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) callback_failed(c, "reading the live cache");
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW;
+}
+
+/* A fetched value is written through a connection of its own, so that the
+ * reading connection's snapshot is left alone. */
+static sqlite3 *live_writer(store_conn *c)
+{
+    if (c->live_db) return c->live_db;
+    if (sqlite3_open_v2(c->s->path, &c->live_db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+        callback_failed(c, "opening the live cache writer");
+        sqlite3_close(c->live_db);
+        c->live_db = NULL;
+        return NULL;
+    }
+    sqlite3_busy_timeout(c->live_db, 10000);
+    /* As the main connections: WAL commits without an fsync each. */
+    sqlite3_exec(c->live_db, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL);
+    return c->live_db;
+}
+
+typedef struct {
+    const char *sql;
+    const uint8_t *blob[3];
+    int len[3];
+    const u256 *value; /* bound after the blobs */
+    bool has_u64;
+    uint64_t u64;      /* bound first when has_u64 */
+} live_row;
+
+/* Writes the rows when the pin is still `at` (else writes nothing and
+ * returns true: the value was right for its reader, not for the cache). */
+static bool live_write(store_conn *c, const hash32 *at, const live_row *rows, size_t n)
+{
+    sqlite3 *db = live_writer(c);
+    if (!db) return false;
+    bool ok = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK;
+    hash32 pin;
+    if (ok && (!read_pin_hash(db, &pin) || memcmp(pin.b, at->b, 32) != 0)) {
+        atomic_fetch_add(&c->s->live_stale, 1);
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+        return true;
+    }
+    for (size_t i = 0; ok && i < n; i++) {
+        sqlite3_stmt *st;
+        if (sqlite3_prepare_v2(db, rows[i].sql, -1, &st, NULL) != SQLITE_OK) {
+            ok = false;
+            break;
+        }
+        int col = 1;
+        if (rows[i].has_u64) bind_u64(st, col++, rows[i].u64);
+        for (int b = 0; b < 3 && rows[i].blob[b]; b++) bind_blob(st, col++, rows[i].blob[b], rows[i].len[b]);
+        if (rows[i].value) bind_u256(st, col++, rows[i].value);
+        ok = sqlite3_step(st) == SQLITE_DONE;
+        sqlite3_finalize(st);
+    }
+    if (ok) ok = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK;
+    if (!ok) {
+        if (!c->failed) {
+            c->failed = true;
+            fail_db(&c->error, db, "writing the live cache");
+        }
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    }
+    return ok;
+}
+
+/* The pinned block's hash as `db` sees it now; false when unreadable. */
+static bool read_pin_hash(sqlite3 *db, hash32 *out)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db, "SELECT block_hash FROM live_upstream WHERE id = 1", -1, &st, NULL) != SQLITE_OK)
+        return false;
+    bool ok = sqlite3_step(st) == SQLITE_ROW && column_fixed(st, 0, out->b, 32);
+    sqlite3_finalize(st);
+    return ok;
+}
+
+/* The block this reader's fetches ask for: its snapshot's pin. */
+static const hash32 *live_at(store_conn *c)
+{
+    if (c->in_read && c->live_at_known) return &c->live_at;
+    if (!read_pin_hash(c->db, &c->live_at)) {
+        callback_failed(c, "reading the live pin");
+        return NULL;
+    }
+    c->live_at_known = c->in_read;
+    return &c->live_at;
+}
+
+static bool live_fetch_account(store_conn *c, const address *a, account_info *out)
+{
+    store_fetcher *f = &c->s->fetcher;
+    bool exists = false;
+    uint8_t *code = NULL;
+    size_t code_len = 0;
+    store_error e;
+    live_count(c, LIVE_ACCOUNT, false);
+    const hash32 *at = live_at(c);
+    if (!at) return false;
+    if (!f->account(f->ctx, at, a, &exists, out, &code, &code_len, &e)) {
+        free(code);
+        live_failed(c, &e);
+        return false;
+    }
+    bool has_code = exists && code && code_len;
+    live_row rows[2] = {{0}};
+    size_t n = 1;
+    if (!exists) {
+        rows[0] = (live_row){.sql = "INSERT OR IGNORE INTO live_absent_account (address) VALUES (?1)",
+                             .blob = {a->b}, .len = {20}};
+    } else {
+        /* nonce, address, code hash (NULL for none), balance */
+        rows[0] = (live_row){.sql = has_code ? "INSERT OR REPLACE INTO account (nonce, address, code_hash, balance) "
+                                               "VALUES (?1, ?2, ?3, ?4)"
+                                             : "INSERT OR REPLACE INTO account (nonce, address, balance) "
+                                               "VALUES (?1, ?2, ?3)",
+                             .has_u64 = true, .u64 = out->nonce, .blob = {a->b, has_code ? out->code_hash.b : NULL},
+                             .len = {20, 32}, .value = &out->balance};
+        if (has_code) {
+            rows[1] = (live_row){.sql = "INSERT OR IGNORE INTO code (hash, code) VALUES (?1, ?2)",
+                                 .blob = {out->code_hash.b, code}, .len = {32, (int)code_len}};
+            n = 2;
+        }
+    }
+    bool ok = live_write(c, at, rows, n);
+    if (ok && has_code) {
+        struct live_code *more = realloc(c->live_codes, (c->n_live_codes + 1) * sizeof *more);
+        if (more) {
+            c->live_codes = more;
+            struct live_code *lc = &c->live_codes[c->n_live_codes++];
+            lc->hash = out->code_hash;
+            memset(&lc->code, 0, sizeof lc->code);
+            bytebuf_append(&lc->code, code, code_len);
+        }
+    }
+    free(code);
+    return ok && exists;
+}
+
+static void live_fetch_slot(store_conn *c, const address *a, const u256 *key, const uint8_t slot[32], u256 *out)
+{
+    store_fetcher *f = &c->s->fetcher;
+    store_error e;
+    live_count(c, LIVE_SLOT, false);
+    const hash32 *at = live_at(c);
+    if (!at) return;
+    if (!f->slot(f->ctx, at, a, key, out, &e)) {
+        *out = u256_zero();
+        live_failed(c, &e);
+        return;
+    }
+    live_row row = {.blob = {a->b, slot}, .len = {20, 32}};
+    if (u256_is_zero(out)) {
+        row.sql = "INSERT OR IGNORE INTO live_zero_slot (address, slot) VALUES (?1, ?2)";
+    } else {
+        row.sql = "INSERT OR REPLACE INTO storage (address, slot, value) VALUES (?1, ?2, ?3)";
+        row.value = out;
+    }
+    live_write(c, at, &row, 1);
+}
+
+static bool live_fetch_block_hash(store_conn *c, uint64_t number, hash32 *out)
+{
+    store_fetcher *f = &c->s->fetcher;
+    store_error e;
+    bool found = false;
+    live_count(c, LIVE_BLOCK_HASH, false);
+    const hash32 *at = live_at(c);
+    if (!at) return false;
+    if (!f->block_hash(f->ctx, at, number, out, &found, &e)) {
+        live_failed(c, &e);
+        return false;
+    }
+    if (!found) return false;
+    live_row row = {.sql = "INSERT OR REPLACE INTO block_hash (number, hash) VALUES (?1, ?2)", .has_u64 = true,
+                    .u64 = number, .blob = {out->b}, .len = {32}};
+    live_write(c, at, &row, 1);
+    return true;
 }
 
 state_backend store_backend(store_conn *c) { return STATE_BACKEND_OF(c, backend); }
@@ -754,6 +1064,8 @@ bool store_read_begin(store_conn *c, store_error *err)
     if (c->in_write) return store_fail(err, "%s: a write transaction is open", c->s->path);
     if (c->in_read) return store_fail(err, "%s: a read snapshot is already open", c->s->path);
     if (!step_done(c->stmt[ST_BEGIN_READ])) return fail_db(err, c->db, c->s->path);
+    live_codes_clear(c);
+    c->live_at_known = false;
     /* Reading data_version starts the snapshot, and tells whether another
      * connection committed since the cache was filled. */
     sqlite3_stmt *st = c->stmt[ST_DATA_VERSION];
@@ -778,6 +1090,11 @@ void store_read_end(store_conn *c)
     if (!c->in_read) return;
     step_done(c->stmt[ST_COMMIT]);
     c->in_read = false;
+    if (c->live_fetches) {
+        atomic_fetch_add(&c->s->live_snapshots_fetching, 1);
+        atomic_fetch_add(&c->s->live_snapshot_fetches, c->live_fetches);
+        c->live_fetches = 0;
+    }
 }
 
 /* Runs `fn` inside the open write transaction, or inside one of its own. */
@@ -1006,7 +1323,8 @@ static bool write_chain_config(store_conn *c, const void *arg, store_error *err)
     const chain_config *cfg = arg;
     sqlite3_stmt *st = c->stmt[ST_PUT_CHAIN];
     bind_u64(st, 1, cfg->chain_id);
-    if (!step_done(st) || !step_done(c->stmt[ST_CLEAR_FORKS])) return fail_db(err, c->db, c->s->path);
+    if (!step_done(st) || !step_done(c->stmt[ST_CLEAR_FORKS]) || !step_done(c->stmt[ST_CLEAR_BLOB_FORKS]))
+        return fail_db(err, c->db, c->s->path);
     for (int f = 0; f < FORK_COUNT; f++) {
         if (cfg->activation[f] == UINT64_MAX) continue;
         st = c->stmt[ST_PUT_FORK];
@@ -1070,6 +1388,89 @@ bool store_get_blob_schedule(store_conn *c, enum fork f, blob_schedule *out, sto
     return true;
 }
 
+/* ------------------------------------------------- blob-parameter forks */
+
+static bool column_blob_fork(sqlite3_stmt *st, blob_fork *out)
+{
+    const char *name = (const char *)sqlite3_column_text(st, 0);
+    memset(out, 0, sizeof *out);
+    if (!name || strlen(name) >= sizeof out->name) return false;
+    strcpy(out->name, name);
+    out->activation = column_u64(st, 1);
+    out->blob.target = column_u64(st, 2);
+    out->blob.max = column_u64(st, 3);
+    out->blob.update_fraction = column_u64(st, 4);
+    return true;
+}
+
+typedef struct {
+    const blob_fork *forks;
+    size_t n;
+} blob_forks_arg;
+
+static bool write_blob_forks(store_conn *c, const void *arg, store_error *err)
+{
+    const blob_forks_arg *a = arg;
+    if (!step_done(c->stmt[ST_CLEAR_BLOB_FORKS])) return fail_db(err, c->db, c->s->path);
+    for (size_t i = 0; i < a->n; i++) {
+        const blob_fork *bf = &a->forks[i];
+        if (!bf->name[0] || !bf->blob.target || !bf->blob.max || !bf->blob.update_fraction)
+            return store_fail(err, "blob-parameter fork '%s': name, target, max and update fraction are all required",
+                              bf->name);
+        sqlite3_stmt *st = c->stmt[ST_PUT_BLOB_FORK];
+        sqlite3_bind_text(st, 1, bf->name, -1, SQLITE_STATIC);
+        bind_u64(st, 2, bf->activation);
+        bind_u64(st, 3, bf->blob.target);
+        bind_u64(st, 4, bf->blob.max);
+        bind_u64(st, 5, bf->blob.update_fraction);
+        if (!step_done(st)) return fail_db(err, c->db, c->s->path);
+    }
+    return true;
+}
+
+bool store_set_blob_forks(store_conn *c, const blob_fork *forks, size_t n, store_error *err)
+{
+    blob_forks_arg a = {forks, n};
+    return in_transaction(c, write_blob_forks, &a, err);
+}
+
+bool store_get_blob_forks(store_conn *c, blob_fork *out, size_t max, size_t *n, store_error *err)
+{
+    sqlite3_stmt *st = c->stmt[ST_GET_BLOB_FORKS];
+    int rc;
+    bool ok = true;
+    *n = 0;
+    while (ok && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*n == max) ok = store_fail(err, "%s: more than %zu blob-parameter forks", c->s->path, max);
+        else if (!column_blob_fork(st, &out[*n])) ok = store_fail(err, "%s: malformed chain_blob_fork row", c->s->path);
+        else (*n)++;
+    }
+    if (ok && rc != SQLITE_DONE) ok = fail_db(err, c->db, c->s->path);
+    sqlite3_reset(st);
+    return ok;
+}
+
+/* The blob-parameter fork in force at `timestamp` on top of engine fork f
+ * (activated at fork_activation), if any: *found false when none. */
+static bool blob_fork_at(store_conn *c, uint64_t timestamp, uint64_t fork_activation, blob_fork *out, bool *found,
+                         store_error *err)
+{
+    *found = false;
+    if (timestamp > (uint64_t)INT64_MAX) timestamp = (uint64_t)INT64_MAX;
+    sqlite3_stmt *st = c->stmt[ST_GET_BLOB_FORK_AT];
+    bind_u64(st, 1, timestamp);
+    int rc = sqlite3_step(st);
+    bool ok = true;
+    if (rc == SQLITE_ROW) {
+        ok = column_blob_fork(st, out);
+        *found = ok && out->activation >= fork_activation;
+        if (!ok) store_fail(err, "%s: malformed chain_blob_fork row", c->s->path);
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return fail_db(err, c->db, c->s->path);
+    return ok;
+}
+
 /* ------------------------------------------------------------- head */
 
 bool store_get_head(store_conn *c, block_env *out, store_error *err)
@@ -1098,6 +1499,12 @@ bool store_get_head(store_conn *c, block_env *out, store_error *err)
     block_env_default_blob_schedule(out, f);
     blob_schedule bs;
     if (!store_get_blob_schedule(c, f, &bs, err)) return false;
+    if (cfg.by_timestamp[f]) {
+        blob_fork bpo;
+        bool found;
+        if (!blob_fork_at(c, out->timestamp, cfg.activation[f], &bpo, &found, err)) return false;
+        if (found) bs = bpo.blob;
+    }
     if (bs.target) out->blob_target_per_block = bs.target;
     if (bs.max) out->blob_max_per_block = bs.max;
     if (bs.update_fraction) out->blob_base_fee_update_fraction = bs.update_fraction;
@@ -1105,15 +1512,42 @@ bool store_get_head(store_conn *c, block_env *out, store_error *err)
     return true;
 }
 
+static bool put_block_hash(store_conn *c, uint64_t number, const hash32 *hash, store_error *err)
+{
+    if (number > (uint64_t)INT64_MAX) return store_fail(err, "block number %llu is too large", (unsigned long long)number);
+    sqlite3_stmt *st = c->stmt[ST_PUT_BLOCK_HASH];
+    bind_u64(st, 1, number);
+    bind_blob(st, 2, hash->b, 32);
+    if (!step_done(st)) return fail_db(err, c->db, c->s->path);
+    return true;
+}
+
+typedef struct {
+    const block_env *head;
+    const hash32 *hash, *parent;
+} head_arg;
+
+/* The head row and the block hashes it implies. A head at another number
+ * than the stored one is a new block: hashes from its number on are
+ * dropped (they belonged to blocks that are not its ancestors, or to the
+ * old head), so that only what the caller states is known. */
 static bool write_head(store_conn *c, const void *arg, store_error *err)
 {
-    const block_env *h = arg;
+    const head_arg *a = arg;
+    const block_env *h = a->head;
     chain_config cfg;
     if (!store_get_chain_config(c, &cfg, err)) return false;
     if (!u256_fits_u64(&h->chain_id) || h->chain_id.w[0] != cfg.chain_id)
         return store_fail(err, "%s: the head's chain id differs from the database's (%llu)", c->s->path,
                     (unsigned long long)cfg.chain_id);
-    sqlite3_stmt *st = c->stmt[ST_PUT_HEAD];
+    if (h->number > (uint64_t)INT64_MAX)
+        return store_fail(err, "block number %llu is too large", (unsigned long long)h->number);
+    sqlite3_stmt *st = c->stmt[ST_GET_HEAD];
+    int rc = sqlite3_step(st);
+    bool same_block = rc == SQLITE_ROW && column_u64(st, 0) == h->number;
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return fail_db(err, c->db, c->s->path);
+    st = c->stmt[ST_PUT_HEAD];
     bind_u64(st, 1, h->number);
     bind_u64(st, 2, h->timestamp);
     bind_u64(st, 3, h->gas_limit);
@@ -1123,10 +1557,20 @@ static bool write_head(store_conn *c, const void *arg, store_error *err)
     bind_u256(st, 7, &h->base_fee);
     bind_u64(st, 8, h->excess_blob_gas);
     if (!step_done(st)) return fail_db(err, c->db, c->s->path);
+    if (!same_block) {
+        st = c->stmt[ST_DROP_BLOCK_HASHES_FROM];
+        bind_u64(st, 1, h->number);
+        if (!step_done(st)) return fail_db(err, c->db, c->s->path);
+    }
+    if (a->hash && !put_block_hash(c, h->number, a->hash, err)) return false;
+    if (a->parent) {
+        if (h->number == 0) return store_fail(err, "block 0 has no parent: a parent hash cannot be set");
+        if (!put_block_hash(c, h->number - 1, a->parent, err)) return false;
+    }
     /* Hashes BLOCKHASH can no longer reach from this head are dropped. */
-    if (h->number > BLOCK_HASH_WINDOW && h->number - BLOCK_HASH_WINDOW <= (uint64_t)INT64_MAX) {
+    if (h->number > BLOCKHASH_WINDOW) {
         st = c->stmt[ST_PRUNE_BLOCK_HASHES];
-        bind_u64(st, 1, h->number - BLOCK_HASH_WINDOW);
+        bind_u64(st, 1, h->number - BLOCKHASH_WINDOW);
         if (!step_done(st)) return fail_db(err, c->db, c->s->path);
     }
     return true;
@@ -1134,7 +1578,14 @@ static bool write_head(store_conn *c, const void *arg, store_error *err)
 
 bool store_set_head(store_conn *c, const block_env *head, store_error *err)
 {
-    return in_transaction(c, write_head, head, err);
+    return store_set_head_block(c, head, NULL, NULL, err);
+}
+
+bool store_set_head_block(store_conn *c, const block_env *head, const hash32 *hash, const hash32 *parent_hash,
+                          store_error *err)
+{
+    head_arg a = {head, hash, parent_hash};
+    return in_transaction(c, write_head, &a, err);
 }
 
 typedef struct {
@@ -1145,18 +1596,43 @@ typedef struct {
 static bool write_block_hash(store_conn *c, const void *arg, store_error *err)
 {
     const block_hash_arg *a = arg;
-    sqlite3_stmt *st = c->stmt[ST_PUT_BLOCK_HASH];
-    bind_u64(st, 1, a->number);
-    bind_blob(st, 2, a->hash->b, 32);
-    if (!step_done(st)) return fail_db(err, c->db, c->s->path);
-    return true;
+    return put_block_hash(c, a->number, a->hash, err);
 }
 
 bool store_set_block_hash(store_conn *c, uint64_t number, const hash32 *hash, store_error *err)
 {
-    if (number > (uint64_t)INT64_MAX) return store_fail(err, "block number %llu is too large", (unsigned long long)number);
     block_hash_arg a = {number, hash};
     return in_transaction(c, write_block_hash, &a, err);
+}
+
+bool store_get_block_hash(store_conn *c, uint64_t number, hash32 *out, bool *found, store_error *err)
+{
+    *found = false;
+    if (number > (uint64_t)INT64_MAX) return true;
+    sqlite3_stmt *st = c->stmt[ST_GET_BLOCK_HASH];
+    bind_u64(st, 1, number);
+    int rc = sqlite3_step(st);
+    bool ok = true;
+    if (rc == SQLITE_ROW) {
+        ok = column_fixed(st, 0, out->b, 32);
+        *found = ok;
+        if (!ok) store_fail(err, "%s: malformed block_hash row", c->s->path);
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return fail_db(err, c->db, c->s->path);
+    return ok;
+}
+
+bool store_find_block_number(store_conn *c, const hash32 *hash, uint64_t *number, bool *found, store_error *err)
+{
+    sqlite3_stmt *st = c->stmt[ST_FIND_BLOCK_HASH];
+    bind_blob(st, 1, hash->b, 32);
+    int rc = sqlite3_step(st);
+    *found = rc == SQLITE_ROW;
+    if (*found) *number = column_u64(st, 0);
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return fail_db(err, c->db, c->s->path);
+    return true;
 }
 
 /* --------------------------------------------------------- programs */
@@ -1469,4 +1945,149 @@ bool store_visit(store_conn *c, const address *only, const store_visitor *v, sto
 {
     visit_arg a = {only, v};
     return in_snapshot(c, visit_fn, &a, err);
+}
+
+/* ------------------------------------------------ live mode: the pin */
+
+static bool write_live_pin(store_conn *c, const void *arg, store_error *err)
+{
+    const store_live_pin *pin = arg;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(c->db, "INSERT OR REPLACE INTO live_upstream (id, url, block_number, block_hash) "
+                                  "VALUES (1, ?1, ?2, ?3)", -1, &st, NULL) != SQLITE_OK)
+        return fail_db(err, c->db, c->s->path);
+    sqlite3_bind_text(st, 1, pin->url, -1, SQLITE_STATIC);
+    bind_u64(st, 2, pin->block_number);
+    bind_blob(st, 3, pin->block_hash.b, 32);
+    bool ok = sqlite3_step(st) == SQLITE_DONE;
+    sqlite3_finalize(st);
+    return ok || fail_db(err, c->db, c->s->path);
+}
+
+bool store_set_live_pin(store_conn *c, const store_live_pin *pin, store_error *err)
+{
+    return in_transaction(c, write_live_pin, pin, err);
+}
+
+bool store_get_live_pin(store_conn *c, store_live_pin *out, bool *found, store_error *err)
+{
+    sqlite3_stmt *st;
+    *found = false;
+    if (sqlite3_prepare_v2(c->db, "SELECT url, block_number, block_hash FROM live_upstream WHERE id = 1", -1, &st,
+                           NULL) != SQLITE_OK)
+        return fail_db(err, c->db, c->s->path);
+    int rc = sqlite3_step(st);
+    bool ok = rc == SQLITE_ROW || rc == SQLITE_DONE;
+    if (rc == SQLITE_ROW) {
+        const char *url = (const char *)sqlite3_column_text(st, 0);
+        ok = url && strlen(url) < sizeof out->url && column_fixed(st, 2, out->block_hash.b, 32);
+        if (ok) {
+            strcpy(out->url, url);
+            out->block_number = column_u64(st, 1);
+            *found = true;
+        }
+    }
+    sqlite3_finalize(st);
+    if (!ok) return rc == SQLITE_ROW ? store_fail(err, "%s: malformed live_upstream row", c->s->path)
+                                     : fail_db(err, c->db, c->s->path);
+    return true;
+}
+
+/* ------------------------------------------- live mode: applying blocks */
+
+/* Runs `sql` on the connection with up to two blobs bound (then an
+ * optional u256); false with err on failure. */
+static bool exec_bound(store_conn *c, const char *sql, const uint8_t *b1, int l1, const uint8_t *b2, int l2,
+                       store_error *err)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) != SQLITE_OK) return fail_db(err, c->db, c->s->path);
+    if (b1) bind_blob(st, 1, b1, l1);
+    if (b2) bind_blob(st, 2, b2, l2);
+    bool ok = sqlite3_step(st) == SQLITE_DONE;
+    sqlite3_finalize(st);
+    return ok || fail_db(err, c->db, c->s->path);
+}
+
+static bool fact_exists(store_conn *c, enum stmt_id id, const address *a, const uint8_t *slot)
+{
+    bool failed = c->failed;
+    bool found = live_fact(c, id, a, slot);
+    c->failed = failed;
+    return found;
+}
+
+bool store_live_apply_account(store_conn *c, const address *a, int fields, const account_info *info,
+                              const uint8_t *code, size_t code_len, store_error *err)
+{
+    if (!c->in_write) return store_fail(err, "%s: store_live_apply_account outside a transaction", c->s->path);
+    c->wrote = true;
+    if (!info) {
+        return exec_bound(c, "DELETE FROM account WHERE address = ?1", a->b, 20, NULL, 0, err) &&
+               exec_bound(c, "DELETE FROM storage WHERE address = ?1", a->b, 20, NULL, 0, err) &&
+               exec_bound(c, "DELETE FROM live_zero_slot WHERE address = ?1", a->b, 20, NULL, 0, err) &&
+               exec_bound(c, "INSERT OR IGNORE INTO live_absent_account (address) VALUES (?1)", a->b, 20, NULL, 0, err);
+    }
+    account_info cur;
+    bool has_row = read_account(c, a, &cur);
+    bool absent = !has_row && fact_exists(c, ST_LIVE_ABSENT, a, NULL);
+    if (!has_row && !absent && fields != (LIVE_BALANCE | LIVE_NONCE | LIVE_CODE)) return true; /* not held */
+    if (!has_row) {
+        memset(&cur, 0, sizeof cur);
+        cur.code_hash = KECCAK_EMPTY;
+    }
+    if (fields & LIVE_BALANCE) cur.balance = info->balance;
+    if (fields & LIVE_NONCE) cur.nonce = info->nonce;
+    if (fields & LIVE_CODE) cur.code_hash = info->code_hash;
+    bool empty = cur.nonce == 0 && u256_is_zero(&cur.balance) && memcmp(cur.code_hash.b, KECCAK_EMPTY.b, 32) == 0;
+    if (empty)
+        return exec_bound(c, "DELETE FROM account WHERE address = ?1", a->b, 20, NULL, 0, err) &&
+               exec_bound(c, "INSERT OR IGNORE INTO live_absent_account (address) VALUES (?1)", a->b, 20, NULL, 0, err);
+    if ((fields & LIVE_CODE) && code_len &&
+        !exec_bound(c, "INSERT OR IGNORE INTO code (hash, code) VALUES (?1, ?2)", cur.code_hash.b, 32, code,
+                    (int)code_len, err))
+        return false;
+    if (!write_account(c, a, &cur)) return fail_db(err, c->db, c->s->path);
+    return exec_bound(c, "DELETE FROM live_absent_account WHERE address = ?1", a->b, 20, NULL, 0, err);
+}
+
+bool store_live_apply_slot(store_conn *c, const address *a, const u256 *key, const u256 *value, store_error *err)
+{
+    if (!c->in_write) return store_fail(err, "%s: store_live_apply_slot outside a transaction", c->s->path);
+    c->wrote = true;
+    uint8_t slot[32];
+    u256_store_be(slot, key);
+    sqlite3_stmt *st = c->stmt[ST_GET_STORAGE];
+    bind_blob(st, 1, a->b, 20);
+    bind_blob(st, 2, slot, 32);
+    bool has_row = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_reset(st);
+    bool known = has_row || fact_exists(c, ST_LIVE_ZERO, a, slot) || fact_exists(c, ST_LIVE_ABSENT, a, NULL);
+    if (!known) return true;
+    if (u256_is_zero(value))
+        return exec_bound(c, "DELETE FROM storage WHERE address = ?1 AND slot = ?2", a->b, 20, slot, 32, err) &&
+               exec_bound(c, "INSERT OR IGNORE INTO live_zero_slot (address, slot) VALUES (?1, ?2)", a->b, 20, slot,
+                          32, err);
+    if (!write_slot(c, a, key, value)) return fail_db(err, c->db, c->s->path);
+    return exec_bound(c, "DELETE FROM live_zero_slot WHERE address = ?1 AND slot = ?2", a->b, 20, slot, 32, err);
+}
+
+bool store_live_drop_cache(store_conn *c, store_error *err)
+{
+    if (!c->in_write) return store_fail(err, "%s: store_live_drop_cache outside a transaction", c->s->path);
+    c->wrote = true;
+    return exec_bound(c, "DELETE FROM account", NULL, 0, NULL, 0, err) &&
+           exec_bound(c, "DELETE FROM storage", NULL, 0, NULL, 0, err) &&
+           exec_bound(c, "DELETE FROM live_absent_account", NULL, 0, NULL, 0, err) &&
+           exec_bound(c, "DELETE FROM live_zero_slot", NULL, 0, NULL, 0, err);
+}
+
+bool store_live_forget(store_conn *c, const address *a, store_error *err)
+{
+    if (!c->in_write) return store_fail(err, "%s: store_live_forget outside a transaction", c->s->path);
+    c->wrote = true;
+    return exec_bound(c, "DELETE FROM account WHERE address = ?1", a->b, 20, NULL, 0, err) &&
+           exec_bound(c, "DELETE FROM storage WHERE address = ?1", a->b, 20, NULL, 0, err) &&
+           exec_bound(c, "DELETE FROM live_zero_slot WHERE address = ?1", a->b, 20, NULL, 0, err) &&
+           exec_bound(c, "DELETE FROM live_absent_account WHERE address = ?1", a->b, 20, NULL, 0, err);
 }

@@ -141,6 +141,93 @@ bool store_set_blob_schedule(store_conn *c, enum fork f, const blob_schedule *bs
 /* False with `err` on a database error; an absent override reads as zeros. */
 bool store_get_blob_schedule(store_conn *c, enum fork f, blob_schedule *out, store_error *err);
 
+/* --- Blob-parameter-only forks (EIP-7892: "bpo1", "bpo2", ...), active
+ * from a timestamp: the schedule of the latest one active at the head
+ * applies when it is not older than the engine fork in force
+ * (store_get_head does it). Replaced as a whole; store_set_chain_config
+ * removes them. */
+#define BLOB_FORK_NAME_MAX 16
+typedef struct {
+    char name[BLOB_FORK_NAME_MAX];
+    uint64_t activation; /* timestamp */
+    blob_schedule blob;  /* every field non-zero */
+} blob_fork;
+bool store_set_blob_forks(store_conn *c, const blob_fork *forks, size_t n, store_error *err);
+/* In activation order; fails when there are more than `max`. */
+bool store_get_blob_forks(store_conn *c, blob_fork *out, size_t max, size_t *n, store_error *err);
+
+/* --- The head's identity. Its hash is the block hash stored at its number
+ * and its parent hash the one at number - 1 (either may be unknown). A head
+ * written at another number than the stored head's is a new block: every
+ * stored hash from its number on is dropped first. `hash` and `parent_hash`
+ * may be NULL (unknown); everything in one transaction. */
+bool store_set_head_block(store_conn *c, const block_env *head, const hash32 *hash, const hash32 *parent_hash,
+                          store_error *err);
+/* *found false when the hash of block `number` is not stored. */
+bool store_get_block_hash(store_conn *c, uint64_t number, hash32 *out, bool *found, store_error *err);
+/* The number of the stored block with this hash (EIP-1898 {blockHash}). */
+bool store_find_block_number(store_conn *c, const hash32 *hash, uint64_t *number, bool *found, store_error *err);
+
+/* --- Live mode: a database pinned to an upstream node's block. The
+ * backend (store_backend) reads SQLite first; what is missing there, and
+ * not recorded as absent or zero, is asked of the fetcher, and the answer,
+ * present or absent, is written to SQLite in one transaction (through a
+ * second connection, so that a caller's read snapshot stays as it is) and
+ * returned. A fetch that fails is kept as the connection's error
+ * (store_take_error), writes nothing, and the read answers "absent": the
+ * caller must fail the call. The fetcher lives in service/ (the network);
+ * its callbacks run on the reading thread and must be thread-safe. */
+typedef struct {
+    void *ctx;
+    /* Each asks at block `at` (the pinned block the reader's snapshot
+     * sees). *exists false: the account is absent or empty. *code is
+     * malloc'd (the store frees it), NULL when there is none. */
+    bool (*account)(void *ctx, const hash32 *at, const address *a, bool *exists, account_info *info, uint8_t **code,
+                    size_t *code_len, store_error *err);
+    bool (*slot)(void *ctx, const hash32 *at, const address *a, const u256 *key, u256 *value, store_error *err);
+    /* *found false: the upstream has no such block. */
+    bool (*block_hash)(void *ctx, const hash32 *at, uint64_t number, hash32 *out, bool *found, store_error *err);
+} store_fetcher;
+/* Set before the connections that use it read; NULL turns it off. */
+void store_set_fetcher(store *s, const store_fetcher *f);
+
+typedef struct {
+    char url[1024];
+    uint64_t block_number;
+    hash32 block_hash;
+} store_live_pin;
+bool store_set_live_pin(store_conn *c, const store_live_pin *pin, store_error *err);
+/* *found false for a database that is not live. */
+bool store_get_live_pin(store_conn *c, store_live_pin *out, bool *found, store_error *err);
+
+/* Following the upstream: a fetched value is written only while the pin is
+ * still the block it was fetched at (a value that arrives after the next
+ * block was applied is returned to its caller, whose snapshot is at that
+ * block, but not cached). The apply functions change only what the cache
+ * holds (an account row or absence, a slot row or zero fact), in the open
+ * write transaction: `info` NULL deletes the account (and its slots). A
+ * partial account (only some fields known) is given as `fields`. */
+enum { LIVE_BALANCE = 1, LIVE_NONCE = 2, LIVE_CODE = 4 };
+bool store_live_apply_account(store_conn *c, const address *a, int fields, const account_info *info,
+                              const uint8_t *code, size_t code_len, store_error *err);
+bool store_live_apply_slot(store_conn *c, const address *a, const u256 *key, const u256 *value, store_error *err);
+/* Forgets one account: its row, slots and facts (read again on demand). */
+bool store_live_forget(store_conn *c, const address *a, store_error *err);
+/* Drops every cached account, slot and fact (code and programs stay): after
+ * a reorg deeper than the diffs kept. In the open transaction. */
+bool store_live_drop_cache(store_conn *c, store_error *err);
+
+enum store_live_kind { LIVE_ACCOUNT, LIVE_SLOT, LIVE_BLOCK_HASH, LIVE_KIND_COUNT };
+typedef struct {
+    uint64_t hits[LIVE_KIND_COUNT];   /* answered from SQLite (a row or a recorded absence) */
+    uint64_t misses[LIVE_KIND_COUNT]; /* fetched */
+    uint64_t stale;                   /* fetched, not cached: the pin had moved */
+    uint64_t calls_fetching;          /* read snapshots (calls) that fetched anything */
+    uint64_t call_fetches;            /* ... and their fetches: one upstream round trip each */
+} store_live_stats;
+store_live_stats store_get_live_stats(const store *s);
+const char *store_live_kind_name(enum store_live_kind k);
+
 /* The store's name of a fork in the database ("tangerine_whistle"), and back
  * (-1 when unknown). */
 const char *store_fork_db_name(enum fork f);

@@ -2,6 +2,10 @@
  * chains); here are the options, the messages and the benchmark. */
 #include "cmd_store.h"
 
+#include "block_header.h"
+#include "hexjson.h"
+#include "live.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -23,7 +27,7 @@
 #include "store.h"
 
 
-enum { OPT_DB = 256, OPT_CHAIN, OPT_REPLACE, OPT_CASE, OPT_POST, OPT_QUIET, OPT_ADDRESS, OPT_ACCOUNTS, OPT_SLOTS,
+enum { OPT_DB = 256, OPT_CHAIN, OPT_HEAD, OPT_FORK_URL, OPT_FORK_BLOCK, OPT_REPLACE, OPT_CASE, OPT_POST, OPT_QUIET, OPT_ADDRESS, OPT_ACCOUNTS, OPT_SLOTS,
        OPT_SAMPLES, OPT_DIR, OPT_HELP };
 
 static void print_usage(const char *cmd, const char *text)
@@ -132,27 +136,104 @@ static void init_guard_end(init_guard *g)
     if (g->lock_fd >= 0) close(g->lock_fd); /* releases the lock */
 }
 
+/* init --fork-url: the chain and head come from the upstream, and the
+ * database is pinned to that block (live.h). `chain` (NULL: chosen by the
+ * upstream's chain id) gives the fork schedule. One transaction. */
+static int init_live(const char *db, const char *chain, const char *url, const char *block)
+{
+    upstream_error ue;
+    upstream *u = upstream_new(url, NULL, &ue);
+    if (!u) return cli_usage_error("init", "--fork-url: %s", ue.msg);
+    uint64_t chain_id;
+    block_header head;
+    bool fetched = live_fetch_head(u, block, &chain_id, &head, &ue);
+    char name[256];
+    snprintf(name, sizeof name, "%s", upstream_name(u));
+    upstream_free(u);
+    if (!fetched) return cli_error("init", "%s", ue.msg);
+    if (!chain) chain = chain_builtin_by_chain_id(chain_id);
+    if (!chain)
+        return cli_error("init", "the upstream's chain id %" PRIu64 " is not a known chain (%s): give its fork schedule "
+                         "with --chain GENESIS.json", chain_id, chain_builtin_names());
+    store_error err;
+    init_guard guard; /* one creator at a time, never a half-made file at `db` */
+    if (!init_guard_begin(&guard, db, &err)) {
+        init_guard_end(&guard);
+        return cli_error("init", "%s", err.msg);
+    }
+    store *s;
+    store_conn *c;
+    if (!open_db("init", guard.tmp, STORE_OPEN_CREATE, &s, &c)) {
+        init_guard_end(&guard);
+        return EXIT_ERROR;
+    }
+    chain_spec spec;
+    import_stats st;
+    bool ok = store_begin(c, &err);
+    if (ok) {
+        ok = init_chain(c, chain, &spec, &st, &err);
+        if (ok && spec.config.chain_id != chain_id)
+            ok = store_fail(&err, "%s is for chain id %" PRIu64 ", the upstream's is %" PRIu64, chain,
+                            spec.config.chain_id, chain_id);
+        if (ok && (st.accounts || spec.funded))
+            ok = store_fail(&err, "%s: a live database takes its state from the upstream: the chain definition must "
+                            "hold no accounts", chain);
+        head.env.chain_id = u256_from_u64(chain_id);
+        if (ok) ok = store_set_head_block(c, &head.env, &head.hash, head.env.number ? &head.parent_hash : NULL, &err);
+        store_live_pin pin = {.block_number = head.env.number, .block_hash = head.hash};
+        if (ok && strlen(url) >= sizeof pin.url) ok = store_fail(&err, "--fork-url: the URL is too long");
+        if (ok) {
+            snprintf(pin.url, sizeof pin.url, "%s", url);
+            ok = store_set_live_pin(c, &pin, &err);
+        }
+        if (ok)
+            ok = store_commit(c, &err);
+        else
+            store_rollback(c);
+    }
+    close_db(s, c);
+    if (ok) ok = init_guard_publish(&guard, db, &err);
+    init_guard_end(&guard);
+    if (!ok) return cli_error("init", "%s", err.msg);
+    enum fork f = chain_config_fork_at(&spec.config, head.env.number, head.env.timestamp);
+    char h[HEX_HASH_LEN];
+    hex_from_hash(&head.hash, h);
+    printf("created %s: chain %s (chain id %" PRIu64 "), schema version %d\n", db, spec.name, chain_id,
+           store_schema_version());
+    printf("head: block %" PRIu64 " (%s), timestamp %" PRIu64 ", fork %s\n", head.env.number, h, head.env.timestamp,
+           fork_name(f));
+    printf("live: state is read from %s at this block on demand and kept here\n", name);
+    return 0;
+}
+
 int cmd_init(int argc, char **argv)
 {
     static const struct option longopts[] = {
         {"db", required_argument, NULL, OPT_DB},
         {"chain", required_argument, NULL, OPT_CHAIN},
+        {"fork-url", required_argument, NULL, OPT_FORK_URL},
+        {"fork-block", required_argument, NULL, OPT_FORK_BLOCK},
         {"help", no_argument, NULL, OPT_HELP},
         {NULL, 0, NULL, 0},
     };
-    const char *db = NULL, *chain = "dev";
+    const char *db = NULL, *chain = "dev", *fork_url = NULL, *fork_block = NULL;
+    bool chain_given = false;
     int opt;
     optind = 0;
     while ((opt = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
         switch (opt) {
         case OPT_DB: db = optarg; break;
-        case OPT_CHAIN: chain = optarg; break;
+        case OPT_CHAIN: chain = optarg; chain_given = true; break;
+        case OPT_FORK_URL: fork_url = optarg; break;
+        case OPT_FORK_BLOCK: fork_block = optarg; break;
         case OPT_HELP: print_usage("init", CMD_INIT_USAGE); return 0;
         default: return cli_option_error("init", opt, argv);
         }
     }
     if (!db) return cli_usage_error("init", "--db FILE is required");
     if (optind < argc) return cli_usage_error("init", "unexpected argument '%s'", argv[optind]);
+    if (fork_block && !fork_url) return cli_usage_error("init", "--fork-block needs --fork-url");
+    if (fork_url) return init_live(db, chain_given ? chain : NULL, fork_url, fork_block ? fork_block : "latest");
     chain_spec probe;
     struct stat sb;
     if (!chain_builtin(chain, &probe) && stat(chain, &sb) != 0)
@@ -222,17 +303,43 @@ static void draw_progress(void *ctx, size_t done, size_t total, const import_sta
     p->last_width = n;
 }
 
+/* import --head: block headers (eth_getBlockByNumber results) as the head
+ * and the recent block hashes. */
+static int import_head(const char *db, const char *file)
+{
+    json_error_t jerr;
+    json_t *v = json_load_file(file, 0, &jerr);
+    if (!v && jerr.line < 1) return cli_error("import", "%s", jerr.text);
+    if (!v) return cli_error("import", "%s: line %d: %s", file, jerr.line, jerr.text);
+    store *s;
+    store_conn *c;
+    if (!open_db("import", db, STORE_OPEN_EXISTING, &s, &c)) {
+        json_decref(v);
+        return EXIT_ERROR;
+    }
+    store_error err;
+    block_header head;
+    bool ok = block_headers_store(c, v, &head, &err);
+    json_decref(v);
+    close_db(s, c);
+    if (!ok) return cli_error("import", "%s: %s", file, err.msg);
+    char hash[HEX_HASH_LEN];
+    hex_from_hash(&head.hash, hash);
+    printf("head: block %" PRIu64 " (%s), timestamp %" PRIu64 "\n", head.env.number, hash, head.env.timestamp);
+    return 0;
+}
+
 int cmd_import(int argc, char **argv)
 {
     static const struct option longopts[] = {
         {"db", required_argument, NULL, OPT_DB},     {"replace", no_argument, NULL, OPT_REPLACE},
         {"case", required_argument, NULL, OPT_CASE}, {"post", required_argument, NULL, OPT_POST},
         {"quiet", no_argument, NULL, OPT_QUIET},     {"help", no_argument, NULL, OPT_HELP},
-        {NULL, 0, NULL, 0},
+        {"head", no_argument, NULL, OPT_HEAD},       {NULL, 0, NULL, 0},
     };
     const char *db = NULL;
     char *post = NULL;
-    bool quiet = false;
+    bool quiet = false, head = false;
     import_options o = {0};
     int opt;
     optind = 0;
@@ -243,6 +350,7 @@ int cmd_import(int argc, char **argv)
         case OPT_CASE: o.case_name = optarg; break;
         case OPT_POST: post = optarg; break;
         case OPT_QUIET: quiet = true; break;
+        case OPT_HEAD: head = true; break;
         case OPT_HELP: print_usage("import", CMD_IMPORT_USAGE); return 0;
         default: return cli_option_error("import", opt, argv);
         }
@@ -251,6 +359,10 @@ int cmd_import(int argc, char **argv)
     if (optind >= argc) return cli_usage_error("import", "no FILE.json given");
     if (argc - optind > 1) return cli_usage_error("import", "one FILE.json at a time (got %d)", argc - optind);
     const char *file = argv[optind];
+    if (head) {
+        if (o.replace || o.case_name || post) return cli_usage_error("import", "--head takes no other option");
+        return import_head(db, file);
+    }
     char fork_buf[64];
     if (post) {
         const char *colon = strchr(post, ':');

@@ -1,5 +1,7 @@
 #include "metrics.h"
 
+#include "live.h"
+
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -239,6 +241,7 @@ char *metrics_render(size_t *len)
               "# TYPE jitevm_draining gauge\n"
               "jitevm_draining %d\n",
         (long long)atomic_load(&m.inflight), (long long)atomic_load(&m.queue_depth), atomic_load(&m.draining));
+    live_metrics_render(&out);
     bytebuf_push(&out, '\0');
     *len = out.len - 1;
     return (char *)out.data;

@@ -63,7 +63,18 @@ enum {
     PRAGUE_BLOB_TARGET = 6,                /* EIP-7691 */
     PRAGUE_BLOB_MAX = 9,
     PRAGUE_BLOB_UPDATE_FRACTION = 5007716,
+    /* Blob-parameter-only forks (EIP-7892), as mainnet, Sepolia, Holesky
+     * and Hoodi schedule them (geth's DefaultBPO1BlobConfig/BPO2). */
+    BPO1_BLOB_TARGET = 10,
+    BPO1_BLOB_MAX = 15,
+    BPO1_BLOB_UPDATE_FRACTION = 8346193,
+    BPO2_BLOB_TARGET = 14,
+    BPO2_BLOB_MAX = 21,
+    BPO2_BLOB_UPDATE_FRACTION = 11684671,
 };
+
+/* The blocks BLOCKHASH can see: the 256 before the current one. */
+#define BLOCKHASH_WINDOW 256
 
 #define OSAKA_TX_GAS_LIMIT_CAP ((uint64_t)1 << 24) /* EIP-7825 */
 

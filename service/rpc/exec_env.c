@@ -23,6 +23,17 @@ static _Atomic uint64_t write_generation;
 uint64_t rpc_write_generation(void) { return atomic_load(&write_generation); }
 void rpc_note_write(void) { atomic_fetch_add(&write_generation, 1); }
 
+/* A block named by number: the head, or an error as geth words it. */
+static bool at_number(uint64_t n, const block_env *head, rpc_error *err)
+{
+    if (n == head->number) return true;
+    if (n > head->number) return rpc_fail(err, RPC_SERVER_ERROR, "header not found");
+    return rpc_fail(err, RPC_SERVER_ERROR,
+                    "historical state not available: block %" PRIu64 " is not the head (block %" PRIu64
+                    "); this node keeps only the head state",
+                    n, head->number);
+}
+
 bool resolve_head(rpc_ctx *ctx, const block_selector *sel, block_env *head, enum fork *f, rpc_error *err)
 {
     uint64_t generation = rpc_write_generation(), now = monotonic_ns() / 1000000;
@@ -45,20 +56,17 @@ bool resolve_head(rpc_ctx *ctx, const block_selector *sel, block_env *head, enum
     case BLOCK_SAFE:
     case BLOCK_FINALIZED: return true;
     case BLOCK_EARLIEST:
-    case BLOCK_NUMBER: {
-        uint64_t n = sel->tag == BLOCK_EARLIEST ? 0 : sel->number;
-        if (n == head->number) return true;
-        if (n > head->number) return rpc_fail(err, RPC_SERVER_ERROR, "header not found");
-        return rpc_fail(err, RPC_SERVER_ERROR,
-                        "historical state not available: block %" PRIu64 " is not the head (block %" PRIu64
-                        "); this node keeps only the head state",
-                        n, head->number);
-    }
+    case BLOCK_NUMBER:
+        return at_number(sel->tag == BLOCK_EARLIEST ? 0 : sel->number, head, err);
     case BLOCK_HASH: {
-        hash32 h;
-        state_backend b = store_backend(ctx->conn);
-        if (b.get_block_hash(b.ctx, head->number, &h) && memcmp(h.b, sel->hash.b, 32) == 0) return true;
-        return rpc_fail(err, RPC_SERVER_ERROR, "header for hash not found");
+        /* EIP-1898: geth answers a hash it does not know with "header for
+         * hash not found"; a known block other than the head is history. */
+        uint64_t n;
+        bool found;
+        store_error se;
+        if (!store_find_block_number(ctx->conn, &sel->hash, &n, &found, &se)) return store_failed(err, &se);
+        if (!found) return rpc_fail(err, RPC_SERVER_ERROR, "header for hash not found");
+        return at_number(n, head, err);
     }
     }
     return true;

@@ -400,12 +400,16 @@ static bool admin_set_block(rpc_ctx *ctx, json_t *params, rpc_error *err)
     block_env env;
     enum fork f;
     if (!head(ctx, &env, &f, err)) return false;
+    hash32 hash, parent;
+    bool has_hash = false, has_parent = false;
     const char *key;
     json_t *m;
     json_object_foreach(v, key, m) {
         field_ctx where = {"BlockContext", key};
         bool ok;
         if (strcmp(key, "number") == 0) ok = p_u64(m, &where, &env.number, &pe);
+        else if (strcmp(key, "hash") == 0) ok = has_hash = p_hash(m, &where, &hash, &pe);
+        else if (strcmp(key, "parentHash") == 0) ok = has_parent = p_hash(m, &where, &parent, &pe);
         else if (strcmp(key, "timestamp") == 0 || strcmp(key, "time") == 0) ok = p_u64(m, &where, &env.timestamp, &pe);
         else if (strcmp(key, "gasLimit") == 0) ok = p_u64(m, &where, &env.gas_limit, &pe);
         else if (strcmp(key, "coinbase") == 0 || strcmp(key, "feeRecipient") == 0) ok = p_address(m, &where, &env.coinbase, &pe);
@@ -416,10 +420,13 @@ static bool admin_set_block(rpc_ctx *ctx, json_t *params, rpc_error *err)
         else ok = perr_set(&pe, "json: unknown field \"%s\"", key);
         if (!ok) return bad_arg(err, 0, &pe);
     }
+    if (has_parent && env.number == 0) return rpc_fail(err, RPC_INVALID_PARAMS, "invalid argument 0: block 0 has no parent");
     /* The blob fields follow from excessBlobGas and the fork's schedule
-     * when the head is read back. */
+     * when the head is read back; a new number drops the old head's hash
+     * unless this call names the new one (store_set_head_block). */
     store_error se;
-    return written(store_set_head(ctx->conn, &env, &se), &se, err);
+    return written(store_set_head_block(ctx->conn, &env, has_hash ? &hash : NULL, has_parent ? &parent : NULL, &se),
+                   &se, err);
 }
 
 /* anvil answers null to the setters but true to setStorageAt; hardhat

@@ -39,6 +39,7 @@
 #include "base/clock.h"
 #include "base/format.h"
 #include "config.h"
+#include "live.h"
 #include "vm/code_cache.h"
 #include "jit/jit.h"
 #include "log.h"
@@ -751,6 +752,14 @@ static bool open_database(server *s, store_conn **main_conn)
         store_close(s->db);
         return false;
     }
+    bool is_live;
+    if (!live_attach(s->db, *main_conn, &is_live, &se)) {
+        log_error("cannot start live mode: %s", se.msg);
+        store_disconnect(*main_conn);
+        close_programs(s);
+        store_close(s->db);
+        return false;
+    }
     return true;
 }
 
@@ -890,6 +899,7 @@ static void shut_down(server *s, int started, bool watchdog_started, store_conn 
     }
     if (main_conn) store_disconnect(main_conn);
     close_programs(s); /* no call runs any more; compilations still queued keep nothing */
+    live_detach(s->db);
     store_close(s->db);
     free(s->queue);
     free(s->workers);

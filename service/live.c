@@ -1,0 +1,237 @@
+#include "live.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/format.h"
+#include "base/keccak.h"
+#include "base/trie.h"
+#include "follow.h"
+#include "hexjson.h"
+#include "log.h"
+
+/* The one live database of the process: its upstream and pinned block. */
+static struct {
+    upstream *up;
+    hash32 block_hash;
+    uint64_t block_number;
+    store *s;
+} live;
+
+/* {"blockHash": H}: every fetch names its block by hash. */
+static json_t *block_param(const hash32 *at)
+{
+    char h[HEX_HASH_LEN];
+    hex_from_hash(at, h);
+    return json_pack("{s:s}", "blockHash", h);
+}
+
+static bool failed(store_error *err, const upstream_error *ue) { return store_fail(err, "%s", ue->msg); }
+
+static bool malformed(store_error *err, const char *what, const hj_error *he)
+{
+    return store_fail(err, "upstream %s: malformed answer to %s: %s", upstream_name(live.up), what, he->msg);
+}
+
+/* Balance, nonce and code in one round trip. */
+static bool fetch_account(void *ctx, const hash32 *at, const address *a, bool *exists, account_info *info, uint8_t **code,
+                          size_t *code_len, store_error *err)
+{
+    (void)ctx;
+    char addr[HEX_ADDRESS_LEN];
+    hex_from_address(a, addr);
+    static const char *const methods[3] = {"eth_getBalance", "eth_getTransactionCount", "eth_getCode"};
+    json_t *params[3], *results[3] = {NULL, NULL, NULL};
+    for (int i = 0; i < 3; i++) params[i] = json_pack("[s,o]", addr, block_param(at));
+    upstream_error ue;
+    bool ok = upstream_batch(live.up, 3, methods, params, results, &ue);
+    for (int i = 0; i < 3; i++) json_decref(params[i]);
+    if (!ok) return failed(err, &ue);
+    hj_error he;
+    bytebuf c = {0};
+    memset(info, 0, sizeof *info);
+    if (!hj_u256(results[0], "balance", &info->balance, &he)) ok = malformed(err, methods[0], &he);
+    else if (!hj_u64(results[1], "nonce", &info->nonce, &he)) ok = malformed(err, methods[1], &he);
+    else if (!hj_bytes(results[2], "code", &c, &he)) ok = malformed(err, methods[2], &he);
+    for (int i = 0; i < 3; i++) json_decref(results[i]);
+    if (!ok) {
+        bytebuf_free(&c);
+        return false;
+    }
+    info->code_hash = KECCAK_EMPTY;
+    if (c.len) keccak256(c.data, c.len, info->code_hash.b);
+    *exists = c.len || info->nonce || !u256_is_zero(&info->balance);
+    *code = c.len ? c.data : NULL;
+    *code_len = c.len;
+    if (!c.len) bytebuf_free(&c);
+    return true;
+}
+
+static bool fetch_slot(void *ctx, const hash32 *at, const address *a, const u256 *key, u256 *value, store_error *err)
+{
+    (void)ctx;
+    char addr[HEX_ADDRESS_LEN], k[HEX_U256_LEN];
+    hex_from_address(a, addr);
+    hex_from_u256(key, k);
+    json_t *params = json_pack("[s,s,o]", addr, k, block_param(at)), *result = NULL;
+    upstream_error ue;
+    bool ok = upstream_call(live.up, "eth_getStorageAt", params, &result, &ue);
+    json_decref(params);
+    if (!ok) return failed(err, &ue);
+    hj_error he;
+    hash32 h;
+    ok = hj_hash(result, "storage value", &h, &he);
+    json_decref(result);
+    if (!ok) return malformed(err, "eth_getStorageAt", &he);
+    *value = u256_load_be(h.b);
+    return true;
+}
+
+static bool fetch_block_hash(void *ctx, const hash32 *at, uint64_t number, hash32 *out, bool *found,
+                             store_error *err)
+{
+    (void)ctx, (void)at; /* BLOCKHASH asks only for ancestors of the head, which has their hashes by number */
+    *found = false;
+    char n[32];
+    snprintf(n, sizeof n, "0x%" PRIx64, number);
+    json_t *params = json_pack("[s,b]", n, 0), *result = NULL;
+    upstream_error ue;
+    bool ok = upstream_call(live.up, "eth_getBlockByNumber", params, &result, &ue);
+    json_decref(params);
+    if (!ok) return failed(err, &ue);
+    if (json_is_null(result)) {
+        json_decref(result);
+        return true;
+    }
+    hj_error he;
+    ok = hj_get_hash(result, "hash", out, &he);
+    json_decref(result);
+    if (!ok) return malformed(err, "eth_getBlockByNumber", &he);
+    *found = true;
+    return true;
+}
+
+bool live_attach(store *s, store_conn *c, bool *is_live, store_error *err)
+{
+    store_live_pin pin;
+    if (!store_get_live_pin(c, &pin, is_live, err)) return false;
+    if (!*is_live) return true;
+    upstream_error ue;
+    live.up = upstream_new(pin.url, NULL, &ue);
+    if (!live.up) return store_fail(err, "%s", ue.msg);
+    live.block_hash = pin.block_hash;
+    live.block_number = pin.block_number;
+    live.s = s;
+    store_fetcher f = {.account = fetch_account, .slot = fetch_slot, .block_hash = fetch_block_hash};
+    store_set_fetcher(s, &f);
+    char h[HEX_HASH_LEN];
+    hex_from_hash(&pin.block_hash, h);
+    log_info("live: state from %s at block %" PRIu64 " (%s); SQLite first, misses fetched and kept",
+             upstream_name(live.up), pin.block_number, h);
+    const char *follow = getenv("JITEVM_FOLLOW");
+    if (follow && (strcmp(follow, "1") == 0 || strcmp(follow, "true") == 0)) {
+        const char *iv = getenv("JITEVM_FOLLOW_INTERVAL_MS");
+        unsigned interval = iv ? (unsigned)strtoul(iv, NULL, 10) : 0;
+        if (!follow_start(s, live.up, interval, err)) {
+            live_detach(s);
+            return false;
+        }
+    }
+    return true;
+}
+
+void live_detach(store *s)
+{
+    if (!live.up) return;
+    follow_stop();
+    store_set_fetcher(s, NULL);
+    upstream_free(live.up);
+    memset(&live, 0, sizeof live);
+}
+
+void live_metrics_render(bytebuf *out)
+{
+    if (!live.up) return;
+    upstream_stats st = upstream_get_stats(live.up);
+    bytebuf_printf(out,
+                   "# HELP jitevm_upstream_requests_total HTTP requests sent to the upstream (retries included).\n"
+                   "# TYPE jitevm_upstream_requests_total counter\njitevm_upstream_requests_total %" PRIu64 "\n"
+                   "# HELP jitevm_upstream_calls_total JSON-RPC requests carried to the upstream.\n"
+                   "# TYPE jitevm_upstream_calls_total counter\njitevm_upstream_calls_total %" PRIu64 "\n"
+                   "# HELP jitevm_upstream_errors_total Upstream fetches that failed.\n"
+                   "# TYPE jitevm_upstream_errors_total counter\njitevm_upstream_errors_total %" PRIu64 "\n"
+                   "# HELP jitevm_upstream_seconds_total Time spent in upstream HTTP requests.\n"
+                   "# TYPE jitevm_upstream_seconds_total counter\njitevm_upstream_seconds_total %.6f\n",
+                   st.requests, st.calls, st.errors, st.seconds);
+    store_live_stats ls = store_get_live_stats(live.s);
+    bytebuf_printf(out, "# HELP jitevm_live_cache_total Live-mode reads, by kind: hit (SQLite) or miss (fetched).\n"
+                        "# TYPE jitevm_live_cache_total counter\n");
+    for (int k = 0; k < LIVE_KIND_COUNT; k++)
+        bytebuf_printf(out,
+                       "jitevm_live_cache_total{kind=\"%s\",result=\"hit\"} %" PRIu64 "\n"
+                       "jitevm_live_cache_total{kind=\"%s\",result=\"miss\"} %" PRIu64 "\n",
+                       store_live_kind_name(k), ls.hits[k], store_live_kind_name(k), ls.misses[k]);
+    bytebuf_printf(out, "# HELP jitevm_live_stale_total Fetched values not cached: the next block was applied meanwhile.\n"
+                        "# TYPE jitevm_live_stale_total counter\njitevm_live_stale_total %" PRIu64 "\n", ls.stale);
+    bytebuf_printf(out,
+                   "# HELP jitevm_live_calls_fetching_total Calls that fetched from the upstream (cold calls).\n"
+                   "# TYPE jitevm_live_calls_fetching_total counter\njitevm_live_calls_fetching_total %" PRIu64 "\n"
+                   "# HELP jitevm_live_call_round_trips_total Upstream round trips made by those calls (divide by the "
+                   "calls for round trips per cold call).\n"
+                   "# TYPE jitevm_live_call_round_trips_total counter\njitevm_live_call_round_trips_total %" PRIu64 "\n",
+                   ls.calls_fetching, ls.call_fetches);
+    follow_stats fs;
+    if (!follow_get_stats(&fs)) return;
+    bytebuf_printf(out,
+                   "# HELP jitevm_follow_blocks_applied_total Upstream blocks applied to the cache.\n"
+                   "# TYPE jitevm_follow_blocks_applied_total counter\njitevm_follow_blocks_applied_total %" PRIu64 "\n"
+                   "# HELP jitevm_follow_reorgs_total Reorgs seen (the cache was dropped and re-pinned).\n"
+                   "# TYPE jitevm_follow_reorgs_total counter\njitevm_follow_reorgs_total %" PRIu64 "\n"
+                   "# HELP jitevm_follow_errors_total Follow steps that failed (upstream errors, bad blocks).\n"
+                   "# TYPE jitevm_follow_errors_total counter\njitevm_follow_errors_total %" PRIu64 "\n"
+                   "# HELP jitevm_follow_head The block the database is at.\n"
+                   "# TYPE jitevm_follow_head gauge\njitevm_follow_head %" PRIu64 "\n"
+                   "# HELP jitevm_follow_lag_blocks Blocks the database is behind the upstream.\n"
+                   "# TYPE jitevm_follow_lag_blocks gauge\njitevm_follow_lag_blocks %" PRIu64 "\n"
+                   "# HELP jitevm_follow_apply_seconds Time to fetch and apply the last block.\n"
+                   "# TYPE jitevm_follow_apply_seconds gauge\njitevm_follow_apply_seconds %.6f\n",
+                   fs.blocks_applied, fs.reorgs, fs.errors, fs.head,
+                   fs.upstream_head > fs.head ? fs.upstream_head - fs.head : 0, fs.last_apply_seconds);
+}
+
+bool live_fetch_head(upstream *u, const char *block, uint64_t *chain_id, block_header *head, upstream_error *err)
+{
+    char tag[32];
+    uint64_t n;
+    if (strcmp(block, "latest") == 0 || strcmp(block, "finalized") == 0 || strcmp(block, "safe") == 0)
+        snprintf(tag, sizeof tag, "%s", block);
+    else if (hex_to_u64(block, &n) || (block[0] >= '0' && block[0] <= '9' && sscanf(block, "%" SCNu64, &n) == 1))
+        snprintf(tag, sizeof tag, "0x%" PRIx64, n);
+    else {
+        snprintf(err->msg, sizeof err->msg, "--fork-block: expected a number, latest, safe or finalized, got '%s'",
+                 block);
+        return false;
+    }
+    static const char *const methods[2] = {"eth_chainId", "eth_getBlockByNumber"};
+    json_t *params[2] = {json_array(), json_pack("[s,b]", tag, 0)}, *results[2] = {NULL, NULL};
+    bool ok = upstream_batch(u, 2, methods, params, results, err);
+    json_decref(params[0]);
+    json_decref(params[1]);
+    if (!ok) return false;
+    hj_error he;
+    if (!hj_u64(results[0], "chain id", chain_id, &he)) {
+        snprintf(err->msg, sizeof err->msg, "upstream %s: malformed eth_chainId answer: %s", upstream_name(u), he.msg);
+        ok = false;
+    } else if (json_is_null(results[1])) {
+        snprintf(err->msg, sizeof err->msg, "upstream %s: no block %s", upstream_name(u), tag);
+        ok = false;
+    } else if (!block_header_from_json(results[1], head, &he)) {
+        snprintf(err->msg, sizeof err->msg, "upstream %s: malformed block %s: %s", upstream_name(u), tag, he.msg);
+        ok = false;
+    }
+    json_decref(results[0]);
+    json_decref(results[1]);
+    return ok;
+}

@@ -1,0 +1,31 @@
+/* Live mode: a database pinned to an upstream node's block, filled on
+ * demand (the store's fetcher, store.h), and `init --fork-url`.
+ *
+ * Invariant: every value the fetcher hands the store was read from the
+ * upstream at the pinned block, named by its hash (EIP-1898), so a value
+ * fetched late is never from another block; a fetch that fails hands the
+ * store nothing (it then fails the call, store_take_error). The network
+ * stays here: core/ and schema/ see only the fetcher's callbacks. */
+#ifndef JITEVM_LIVE_H
+#define JITEVM_LIVE_H
+
+#include <stdbool.h>
+
+#include "base/types.h"
+#include "block_header.h"
+#include "store.h"
+#include "upstream.h"
+
+/* When the database is live, connects the store's fetcher to its upstream
+ * (*is_live true); nothing when it is not. One live database per process. */
+bool live_attach(store *s, store_conn *c, bool *is_live, store_error *err);
+void live_detach(store *s);
+
+/* Prometheus text for /metrics (nothing when not live). */
+void live_metrics_render(bytebuf *out);
+
+/* For `init --fork-url`: the upstream's chain id and the block named by
+ * `block` ("latest", "finalized", "safe" or a number), in one round trip. */
+bool live_fetch_head(upstream *u, const char *block, uint64_t *chain_id, block_header *head, upstream_error *err);
+
+#endif

@@ -1,0 +1,57 @@
+/* The upstream node: a JSON-RPC client over HTTP(S) with libcurl.
+ *
+ * What it guarantees: a call either returns the node's result for every
+ * request it carried, or fails as a whole with a one-line reason that names
+ * the upstream by its public part only (scheme, host and port: a URL's
+ * user:password, path and query may hold credentials or API keys and are
+ * never logged or put in a message). Transport failures (no connection, a
+ * timeout, HTTP 429 or 5xx) are retried with exponential backoff; a
+ * JSON-RPC error object or a malformed answer is not (asking again would get
+ * the same). At most `max_in_flight` HTTP requests run at once across all
+ * threads; others wait their turn. Thread-safe: one upstream is shared by
+ * every worker. Counters (requests, errors, seconds) are kept for metrics. */
+#ifndef JITEVM_UPSTREAM_H
+#define JITEVM_UPSTREAM_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct upstream upstream;
+
+typedef struct {
+    char msg[384];
+} upstream_error;
+
+typedef struct {
+    unsigned timeout_ms;    /* per HTTP request, connect included (default 10000) */
+    unsigned retries;       /* after the first attempt (default 2) */
+    unsigned backoff_ms;    /* before the first retry, doubled each time (default 100) */
+    unsigned max_in_flight; /* HTTP requests at once (default 16) */
+} upstream_options;
+
+/* NULL with err set when the URL is not http(s)://host... */
+upstream *upstream_new(const char *url, const upstream_options *o, upstream_error *err);
+void upstream_free(upstream *u);
+/* "http://127.0.0.1:8545": what messages and logs may show. */
+const char *upstream_name(const upstream *u);
+
+/* One request; *result is a new reference (the caller decrefs). `params`
+ * is borrowed. */
+bool upstream_call(upstream *u, const char *method, json_t *params, json_t **result, upstream_error *err);
+
+/* n requests in one HTTP round trip (a JSON-RPC batch); results[i] answers
+ * methods[i] (new references). All or nothing: on failure no result is set. */
+bool upstream_batch(upstream *u, size_t n, const char *const *methods, json_t *const *params, json_t **results,
+                    upstream_error *err);
+
+typedef struct {
+    uint64_t requests;      /* HTTP requests sent (retries included) */
+    uint64_t calls;         /* JSON-RPC requests carried */
+    uint64_t errors;        /* calls or batches that failed */
+    double seconds;         /* total HTTP time */
+} upstream_stats;
+upstream_stats upstream_get_stats(const upstream *u);
+
+#endif

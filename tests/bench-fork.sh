@@ -1,0 +1,141 @@
+#!/bin/sh
+# Live mode against `anvil --fork-url`, side by side in one run, both in
+# front of the same upstream (a third anvil on loopback holding the
+# contracts, deployed with transactions). For a balanceOf (1 SLOAD) and a
+# call reading 300 slots: the cold first call, the first call after a
+# restart of each server, and the warm rate (wrk, 2 threads, 32
+# connections, best of BENCH_ROUNDS runs alternating). Also the upstream
+# round trips jitevm made for the cold calls (its metrics). anvil runs with
+# --no-storage-caching: its fork cache is in memory, lost on restart.
+#
+# Usage: sh tests/bench-fork.sh [path/to/jitevm]
+# Environment: BENCH_SECONDS (default 5), BENCH_ROUNDS (default 3), ANVIL_VERSION.
+JITEVM=${1:-build/jitevm}
+case $JITEVM in /*) ;; *) JITEVM=$(pwd)/$JITEVM ;; esac
+SECONDS_PER_RUN=${BENCH_SECONDS:-5}
+ROUNDS=${BENCH_ROUNDS:-3}
+ANVIL_VERSION=${ANVIL_VERSION:-1.7.1}
+ANVIL_DIR=$(dirname "$JITEVM")/anvil
+set -e
+if ! command -v wrk > /dev/null; then
+    SUDO=
+    [ "$(id -u)" -ne 0 ] && SUDO=sudo
+    $SUDO apt-get install -y -qq wrk > /dev/null
+fi
+case $(uname -m) in x86_64) PLATFORM=linux-amd64 ;; aarch64) PLATFORM=linux-arm64 ;; *) PLATFORM=unknown ;; esac
+ANVIL=$ANVIL_DIR/node_modules/@foundry-rs/anvil-$PLATFORM/bin/anvil
+if [ ! -x "$ANVIL" ]; then
+    mkdir -p "$ANVIL_DIR"
+    npm install --prefix "$ANVIL_DIR" --no-audit --no-fund --ignore-scripts --silent "@foundry-rs/anvil@$ANVIL_VERSION"
+fi
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/jitevm-bench-fork.XXXXXX")
+PIDS=
+cleanup() { for p in $PIDS; do kill "$p" 2> /dev/null || true; done; rm -rf "$TMP"; }
+trap cleanup EXIT INT TERM
+
+post() { curl -s --max-time 60 -H 'Content-Type: application/json' --data-binary "$2" "$1"; }
+req() { printf '{"jsonrpc":"2.0","id":1,"method":"%s","params":%s}' "$1" "$2"; }
+result() { sed -n 's/.*"result":"\([^"]*\)".*/\1/p'; }
+free_port() {
+    p=$(( (($$ + $1) % 20000) + 30000 ))
+    while curl -s -o /dev/null "http://127.0.0.1:$p/" 2> /dev/null; do p=$((p + 1)); done
+    echo $p
+}
+wait_url() { i=0; until curl -s -o /dev/null "$1"; do i=$((i + 1)); [ $i -gt 400 ] && { echo "bench-fork: $1 did not start"; exit 1; }; sleep 0.05; done; }
+
+# ---- the upstream with the contracts
+UPORT=$(free_port 21)
+"$ANVIL" --port "$UPORT" --hardfork prague --silent > "$TMP/upstream.log" 2>&1 & PIDS="$PIDS $!"
+UURL=http://127.0.0.1:$UPORT/
+wait_url "$UURL"
+FROM=0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266
+deploy() {
+    h=$(post "$UURL" "$(req eth_sendTransaction "[{\"from\":\"$FROM\",\"data\":\"$1\",\"gas\":\"0xf00000\"}]")" | result)
+    post "$UURL" "$(req eth_getTransactionReceipt "[\"$h\"]")" | sed -n 's/.*"contractAddress":"\(0x[0-9a-f]*\)".*/\1/p'
+}
+# The token of tests/fork-e2e.sh (all of 10^24 to the deployer).
+TOKEN=$(deploy 0x69d3c21bcecceda10000008060015533600052600060205260406000205560928060296000396000f360003560e01c806370a082311461002b578063a9059cbb1461005157806318160ddd1461004557600080fd5b600435600052600060205260406000205460005260206000f35b60015460005260206000f35b336000526000602052604060002080546024358082101561007157600080fd5b80820383556004356000526040600020805482019055600160005260206000f3)
+# Slots 1..300 hold 1..300 (the constructor's loop); the runtime returns
+# their sum (300 SLOADs).
+SUMMER=$(deploy 0x61012c5b808055600190038060035750601d80601b6000396000f3600061012c5b80548201915060019003806005575060005260206000f3)
+[ -n "$TOKEN" ] && [ -n "$SUMMER" ] || { echo "bench-fork: deploying failed"; exit 1; }
+FROM_WORD=000000000000000000000000${FROM#0x}
+BAL_BODY=$(req eth_call "[{\"to\":\"$TOKEN\",\"data\":\"0x70a08231$FROM_WORD\"},\"latest\"]")
+SUM_BODY=$(req eth_call "[{\"to\":\"$SUMMER\"},\"latest\"]")
+
+# ---- the two servers in front of it
+cat > "$TMP/genesis.json" << EOF2
+{"config": {"chainId": 31337, "homesteadBlock": 0, "eip150Block": 0, "eip155Block": 0, "eip158Block": 0,
+            "byzantiumBlock": 0, "constantinopleBlock": 0, "petersburgBlock": 0, "istanbulBlock": 0,
+            "berlinBlock": 0, "londonBlock": 0, "mergeNetsplitBlock": 0, "terminalTotalDifficulty": 0,
+            "shanghaiTime": 0, "cancunTime": 0, "pragueTime": 0}, "gasLimit": "0x1c9c380", "alloc": {}}
+EOF2
+"$JITEVM" init --db "$TMP/live.db" --fork-url "$UURL" --chain "$TMP/genesis.json" > /dev/null
+APORT=$(free_port 23)
+JPID= APID=
+start_both() {
+    # A fresh log: the wait below must not read the last run's (the shell
+    # truncates the file only once the new process runs).
+    rm -f "$TMP/jitevm.log"
+    "$JITEVM" serve --db "$TMP/live.db" --listen 127.0.0.1:0 --log-level warn > "$TMP/jitevm.log" 2>&1 &
+    JPID=$!
+    "$ANVIL" --fork-url "$UURL" --no-storage-caching --port "$APORT" --silent > "$TMP/anvil.log" 2>&1 &
+    APID=$!
+    PIDS="$PIDS $JPID $APID"
+    i=0
+    until grep -q 'serving JSON-RPC on' "$TMP/jitevm.log" 2> /dev/null; do i=$((i + 1)); [ $i -gt 400 ] && exit 1; sleep 0.05; done
+    JURL=$(sed -n 's/.*serving JSON-RPC on \(http:[^ ]*\).*/\1/p' "$TMP/jitevm.log" | head -1)/
+    AURL=http://127.0.0.1:$APORT/
+    wait_url "$AURL"
+}
+stop_both() { kill "$JPID" "$APID"; wait "$JPID" "$APID" 2> /dev/null || true; }
+# timed URL BODY: milliseconds of one call (its answer in $TMP/out).
+timed() { curl -s -o "$TMP/out" -w '%{time_total}' --max-time 60 -H 'Content-Type: application/json' --data-binary "$2" "$1" | awk '{printf "%.2f", $1 * 1000}'; }
+want_bal=$(post "$UURL" "$BAL_BODY" | result)
+want_sum=$(post "$UURL" "$SUM_BODY" | result)
+check() { got=$(result < "$TMP/out"); [ "$got" = "$1" ] || { echo "bench-fork: $2 answered '$got', the upstream '$1'"; exit 1; }; }
+
+start_both
+# A first request of each kind that touches no contract: connections and
+# threads are warm before the cold calls are timed.
+timed "$JURL" "$(req eth_chainId '[]')" > /dev/null
+timed "$AURL" "$(req eth_chainId '[]')" > /dev/null
+jc_bal=$(timed "$JURL" "$BAL_BODY"); check "$want_bal" "jitevm balanceOf"
+ac_bal=$(timed "$AURL" "$BAL_BODY"); check "$want_bal" "anvil balanceOf"
+jc_sum=$(timed "$JURL" "$SUM_BODY"); check "$want_sum" "jitevm sum300"
+ac_sum=$(timed "$AURL" "$SUM_BODY"); check "$want_sum" "anvil sum300"
+trips=$(curl -s "${JURL}metrics" | awk '$1 == "jitevm_upstream_requests_total" { print $2 }')
+
+once() {
+    printf 'wrk.method = "POST"\nwrk.body = [[%s]]\nwrk.headers["Content-Type"] = "application/json"\n' "$2" > "$TMP/req.lua"
+    wrk -t2 -c32 -d"${SECONDS_PER_RUN}s" -s "$TMP/req.lua" "$1" 2>&1 | sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p'
+}
+jw_bal=0 aw_bal=0 jw_sum=0 aw_sum=0 r=0
+while [ $r -lt "$ROUNDS" ]; do # alternating, best of each
+    v=$(once "$JURL" "$BAL_BODY"); jw_bal=$(echo "$jw_bal ${v:-0}" | awk '{print ($2 > $1) ? $2 : $1}')
+    v=$(once "$AURL" "$BAL_BODY"); aw_bal=$(echo "$aw_bal ${v:-0}" | awk '{print ($2 > $1) ? $2 : $1}')
+    v=$(once "$JURL" "$SUM_BODY"); jw_sum=$(echo "$jw_sum ${v:-0}" | awk '{print ($2 > $1) ? $2 : $1}')
+    v=$(once "$AURL" "$SUM_BODY"); aw_sum=$(echo "$aw_sum ${v:-0}" | awk '{print ($2 > $1) ? $2 : $1}')
+    r=$((r + 1))
+done
+
+stop_both
+start_both
+jr_bal=$(timed "$JURL" "$BAL_BODY"); check "$want_bal" "jitevm balanceOf after restart"
+ar_bal=$(timed "$AURL" "$BAL_BODY"); check "$want_bal" "anvil balanceOf after restart"
+jr_sum=$(timed "$JURL" "$SUM_BODY"); check "$want_sum" "jitevm sum300 after restart"
+ar_sum=$(timed "$AURL" "$SUM_BODY"); check "$want_sum" "anvil sum300 after restart"
+rtrips=$(curl -s "${JURL}metrics" | awk '$1 == "jitevm_upstream_requests_total" { print $2 }')
+stop_both
+
+echo "jitevm $("$JITEVM" version | cut -d' ' -f2) vs $("$ANVIL" --version | head -1) --fork-url, same loopback upstream; wrk -t2 -c32 -d${SECONDS_PER_RUN}s best of $ROUNDS alternating; $(nproc) CPUs"
+printf '\n| call | server | cold first call ms | warm req/s | first call after restart ms |\n| --- | --- | ---: | ---: | ---: |\n'
+printf '| balanceOf (1 slot) | jitevm | %s | %.0f | %s |\n' "$jc_bal" "$jw_bal" "$jr_bal"
+printf '| balanceOf (1 slot) | anvil --fork-url | %s | %.0f | %s |\n' "$ac_bal" "$aw_bal" "$ar_bal"
+printf '| sum of 300 slots | jitevm | %s | %.0f | %s |\n' "$jc_sum" "$jw_sum" "$jr_sum"
+printf '| sum of 300 slots | anvil --fork-url | %s | %.0f | %s |\n' "$ac_sum" "$aw_sum" "$ar_sum"
+echo
+echo "jitevm upstream HTTP requests: $trips for both cold calls; $rtrips after the restart"
+echo "$jw_bal $aw_bal $jw_sum $aw_sum" | awk '{ printf "warm ratio jitevm/anvil: balanceOf %.1fx, sum300 %.1fx (target 5x)\n", $1 / ($2 > 0 ? $2 : 1), $3 / ($4 > 0 ? $4 : 1) }'
+echo "$jc_bal $ac_bal $jc_sum $ac_sum" | awk '{ printf "cold ratio jitevm/anvil: balanceOf %.2f, sum300 %.2f (target 1.5 or less)\n", $1 / $2, $3 / $4 }'

@@ -1,0 +1,267 @@
+#!/bin/sh
+# Live mode end to end, loopback only: anvil (npm @foundry-rs/anvil, under
+# build/anvil as bench-rpc installs it) is the upstream. A small ERC-20
+# (hand-assembled below) is deployed and used with real transactions; then
+# `jitevm init --fork-url` pins a database to anvil's head and `jitevm
+# serve` answers from it. Checked, each against anvil at the pinned block:
+# eth_call (balanceOf, totalSupply), eth_getBalance, eth_getStorageAt,
+# eth_getCode, eth_estimateGas; BLOCKHASH of the parent; the pin holding
+# while anvil moves on; credentials in the URL never printed; a restart
+# answering everything again without one upstream request; and, with anvil
+# killed, a call needing new state failing with -32000 naming the upstream
+# while cached answers still come. With JITEVM_FOLLOW=1: blocks mined on
+# anvil are applied (a slot cleared in a block reads zero), answers equal
+# anvil's at each new head, and a reorg (evm_snapshot/evm_revert) is seen.
+#
+# Usage: sh tests/fork-e2e.sh [path/to/jitevm]
+JITEVM=${1:-build/jitevm}
+case $JITEVM in /*) ;; *) JITEVM=$(pwd)/$JITEVM ;; esac
+ANVIL_VERSION=${ANVIL_VERSION:-1.7.1}
+ANVIL_DIR=$(dirname "$JITEVM")/anvil
+set -e
+
+case $(uname -m) in x86_64) PLATFORM=linux-amd64 ;; aarch64) PLATFORM=linux-arm64 ;; *) PLATFORM=unknown ;; esac
+ANVIL=$ANVIL_DIR/node_modules/@foundry-rs/anvil-$PLATFORM/bin/anvil
+if [ ! -x "$ANVIL" ]; then
+    command -v npm > /dev/null || { echo "fork-e2e: FAILED: npm is needed to install anvil (apt-get install npm)"; exit 1; }
+    echo "fork-e2e: installing @foundry-rs/anvil@$ANVIL_VERSION into $ANVIL_DIR"
+    mkdir -p "$ANVIL_DIR"
+    npm install --prefix "$ANVIL_DIR" --no-audit --no-fund --ignore-scripts --silent "@foundry-rs/anvil@$ANVIL_VERSION"
+fi
+[ -x "$ANVIL" ] || { echo "fork-e2e: FAILED: no anvil binary at $ANVIL"; exit 1; }
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/jitevm-fork.XXXXXX")
+JPID=
+APID=
+cleanup() {
+    [ -n "$JPID" ] && kill "$JPID" 2> /dev/null
+    [ -n "$APID" ] && kill "$APID" 2> /dev/null
+    rm -rf "$TMP"
+}
+trap cleanup EXIT INT TERM
+
+PASS=0
+fail() { echo "fork-e2e: FAILED: $*"; [ -f "$TMP/jitevm.log" ] && tail -20 "$TMP/jitevm.log"; exit 1; }
+ok() { PASS=$((PASS + 1)); }
+
+post() { curl -s --max-time 30 -H 'Content-Type: application/json' --data-binary "$2" "$1"; }
+req() { printf '{"jsonrpc":"2.0","id":1,"method":"%s","params":%s}' "$1" "$2"; }
+result() { sed -n 's/.*"result":"\([^"]*\)".*/\1/p'; }
+ask() { post "$1" "$(req "$2" "$3")"; }
+
+free_port() {
+    p=$(( (($$ + $1) % 20000) + 30000 ))
+    while curl -s -o /dev/null "http://127.0.0.1:$p/" 2> /dev/null; do p=$((p + 1)); done
+    echo $p
+}
+
+# ---- anvil and the contracts
+APORT=$(free_port 11)
+"$ANVIL" --port "$APORT" --hardfork prague --silent > "$TMP/anvil.log" 2>&1 &
+APID=$!
+AURL=http://127.0.0.1:$APORT/
+i=0
+until curl -s -o /dev/null "$AURL"; do
+    i=$((i + 1)); [ $i -gt 600 ] && fail "anvil did not start in 30 s"; sleep 0.05
+done
+
+# anvil's first funded account (its well-known dev key; unlocked in anvil).
+DEPLOYER=0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266
+HOLDER=0x000000000000000000000000000000000000beef
+# The token. Constructor: totalSupply (slot 1) = 10^24, all of it to the
+# deployer (slot keccak(deployer . 0), Solidity's mapping layout); returns
+# the runtime. Runtime: balanceOf(address) 0x70a08231, totalSupply()
+# 0x18160ddd, transfer(address,uint256) 0xa9059cbb (reverts when the
+# sender's balance is short; returns true).
+TOKEN_INIT=0x69d3c21bcecceda10000008060015533600052600060205260406000205560928060296000396000f3
+TOKEN_RUNTIME=60003560e01c806370a082311461002b578063a9059cbb1461005157806318160ddd1461004557600080fd5b600435600052600060205260406000205460005260206000f35b60015460005260206000f35b336000526000602052604060002080546024358082101561007157600080fd5b80820383556004356000526040600020805482019055600160005260206000f3
+
+send_tx() { # data-json-fields -> tx hash, after it is mined (anvil automines)
+    h=$(ask "$AURL" eth_sendTransaction "[{\"from\":\"$DEPLOYER\",$1}]" | result)
+    [ -n "$h" ] || fail "eth_sendTransaction {$1} was refused"
+    echo "$h"
+}
+TX=$(send_tx "\"data\":\"$TOKEN_INIT$TOKEN_RUNTIME\",\"gas\":\"0x100000\"")
+TOKEN=$(ask "$AURL" eth_getTransactionReceipt "[\"$TX\"]" | sed -n 's/.*"contractAddress":"\(0x[0-9a-f]*\)".*/\1/p')
+[ -n "$TOKEN" ] || fail "the token was not deployed"
+word() { printf '%064s' "$(echo "$1" | sed 's/^0x//')" | tr ' ' 0; }
+# transfer(HOLDER, 12345) and 1 ETH to HOLDER
+send_tx "\"to\":\"$TOKEN\",\"data\":\"0xa9059cbb$(word $HOLDER)$(word 3039)\"" > /dev/null
+send_tx "\"to\":\"$HOLDER\",\"value\":\"0xde0b6b3a7640000\"" > /dev/null
+PIN=$(ask "$AURL" eth_blockNumber "[]" | result)
+
+# ---- jitevm pinned to anvil's head (the URL carries made-up credentials)
+cat > "$TMP/genesis.json" << EOF
+{"config": {"chainId": 31337, "homesteadBlock": 0, "eip150Block": 0, "eip155Block": 0, "eip158Block": 0,
+            "byzantiumBlock": 0, "constantinopleBlock": 0, "petersburgBlock": 0, "istanbulBlock": 0,
+            "berlinBlock": 0, "londonBlock": 0, "mergeNetsplitBlock": 0, "terminalTotalDifficulty": 0,
+            "shanghaiTime": 0, "cancunTime": 0, "pragueTime": 0},
+ "gasLimit": "0x1c9c380", "alloc": {}}
+EOF
+SECRET=s3cr3t-token
+FORK_URL="http://user:$SECRET@127.0.0.1:$APORT/?key=$SECRET"
+"$JITEVM" init --db "$TMP/live.db" --fork-url "$FORK_URL" --chain "$TMP/genesis.json" > "$TMP/init.out" 2>&1 ||
+    { cat "$TMP/init.out"; fail "init --fork-url"; }
+grep -q "head: block $(printf %d "$PIN") " "$TMP/init.out" || { cat "$TMP/init.out"; fail "init did not pin block $PIN"; }
+ok
+
+start_jitevm() {
+    # A fresh log: the wait below must not read the last run's (the shell
+    # truncates the file only once the new process runs).
+    rm -f "$TMP/jitevm.log"
+    "$JITEVM" serve --db "$TMP/live.db" --listen 127.0.0.1:0 --log-level info > "$TMP/jitevm.log" 2>&1 &
+    JPID=$!
+    i=0
+    until grep -q 'serving JSON-RPC on' "$TMP/jitevm.log" 2> /dev/null; do
+        i=$((i + 1)); [ $i -gt 600 ] && fail "jitevm did not start in 30 s"; sleep 0.05
+    done
+    JURL=$(sed -n 's/.*serving JSON-RPC on \(http:[^ ]*\).*/\1/p' "$TMP/jitevm.log" | head -1)/
+}
+stop_jitevm() { kill "$JPID"; wait "$JPID" 2> /dev/null || true; JPID=; }
+metric() { curl -s "${JURL}metrics" | awk -v k="$1" '$1 == k { print $2 }'; }
+
+# Every request, against jitevm at latest and anvil at the pinned block.
+SLOT=$(ask "$AURL" web3_sha3 "[\"0x$(word $HOLDER)$(word 0)\"]" | result)
+check_all() {
+    n=0
+    for pair in \
+        "eth_call|[{\"to\":\"$TOKEN\",\"data\":\"0x70a08231$(word $HOLDER)\"},BLOCK]" \
+        "eth_call|[{\"to\":\"$TOKEN\",\"data\":\"0x70a08231$(word $DEPLOYER)\"},BLOCK]" \
+        "eth_call|[{\"to\":\"$TOKEN\",\"data\":\"0x18160ddd\"},BLOCK]" \
+        "eth_getBalance|[\"$HOLDER\",BLOCK]" \
+        "eth_getBalance|[\"$DEPLOYER\",BLOCK]" \
+        "eth_getBalance|[\"0x000000000000000000000000000000000000d0e5\",BLOCK]" \
+        "eth_getStorageAt|[\"$TOKEN\",\"$SLOT\",BLOCK]" \
+        "eth_getStorageAt|[\"$TOKEN\",\"0x1\",BLOCK]" \
+        "eth_getStorageAt|[\"$TOKEN\",\"0x7\",BLOCK]" \
+        "eth_getCode|[\"$TOKEN\",BLOCK]" \
+        "eth_getTransactionCount|[\"$DEPLOYER\",BLOCK]"; do
+        m=${pair%%|*}
+        p=${pair#*|}
+        j=$(ask "$JURL" "$m" "$(echo "$p" | sed 's/BLOCK/"latest"/')" | result)
+        a=$(ask "$AURL" "$m" "$(echo "$p" | sed "s/BLOCK/\"$PIN\"/")" | result)
+        [ -n "$j" ] && [ "$j" = "$a" ] || fail "$m $p: jitevm '$j', anvil '$a'"
+        n=$((n + 1))
+    done
+    # estimateGas: anvil's is exact, jitevm's is geth's search (within 1.5%).
+    p="[{\"from\":\"$DEPLOYER\",\"to\":\"$TOKEN\",\"data\":\"0xa9059cbb$(word $HOLDER)$(word 64)\"},BLOCK]"
+    jr=$(ask "$JURL" eth_estimateGas "$(echo "$p" | sed 's/BLOCK/"latest"/')")
+    ar=$(ask "$AURL" eth_estimateGas "$(echo "$p" | sed "s/BLOCK/\"$PIN\"/")")
+    j=$(echo "$jr" | result)
+    a=$(echo "$ar" | result)
+    if [ -z "$j" ] && [ -z "$a" ]; then # both revert (the sender has no tokens left)
+        echo "$jr" | grep -q 'execution reverted' && echo "$ar" | grep -q 'execution reverted' ||
+            fail "eth_estimateGas: jitevm $jr, anvil $ar"
+        echo "fork-e2e: $((n + 1)) answers equal anvil's at block $(printf %d "$PIN") (estimateGas: both revert)"
+        return
+    fi
+    [ -n "$j" ] && [ -n "$a" ] || fail "eth_estimateGas: jitevm $jr, anvil $ar"
+    [ $(( $(printf %d "$j") * 1000 )) -ge $(( $(printf %d "$a") * 1000 )) ] &&
+        [ $(( $(printf %d "$j") * 1000 )) -le $(( $(printf %d "$a") * 1015 )) ] ||
+        fail "eth_estimateGas: jitevm $j, anvil $a (more than 1.5% apart)"
+    echo "fork-e2e: $((n + 1)) answers equal anvil's at block $(printf %d "$PIN") (estimateGas: jitevm $(printf %d "$j"), anvil $(printf %d "$a"))"
+}
+
+start_jitevm
+check_all
+ok
+REQS=$(metric jitevm_upstream_requests_total)
+[ -n "$REQS" ] && [ "$REQS" -gt 0 ] || fail "no upstream request counted ($REQS)"
+CALLS=$(metric jitevm_live_calls_fetching_total)
+TRIPS=$(metric jitevm_live_call_round_trips_total)
+[ "${CALLS:-0}" -gt 0 ] && [ "${TRIPS:-0}" -ge "$CALLS" ] || fail "round-trip metrics: $CALLS calls, $TRIPS round trips"
+echo "fork-e2e: cold: $REQS upstream HTTP requests; $CALLS calls fetched, $TRIPS round trips among them"
+ok
+
+# BLOCKHASH(NUMBER - 1) through a state override on an empty address: the
+# parent's hash, from the pinned head.
+PARENT=$(ask "$AURL" eth_getBlockByNumber "[\"$PIN\",false]" | sed -n 's/.*"parentHash":"\(0x[0-9a-f]*\)".*/\1/p')
+BH=$(ask "$JURL" eth_call "[{\"to\":\"0x00000000000000000000000000000000000b10c0\"},\"latest\",{\"0x00000000000000000000000000000000000b10c0\":{\"code\":\"0x43600190034060005260206000f3\"}}]" | result)
+[ "$BH" = "$PARENT" ] || fail "BLOCKHASH(parent): jitevm $BH, anvil's parentHash $PARENT"
+PINHASH=$(ask "$AURL" eth_getBlockByNumber "[\"$PIN\",false]" | sed -n 's/.*"hash":"\(0x[0-9a-f]*\)".*/\1/p')
+B=$(ask "$JURL" eth_getBalance "[\"$HOLDER\",{\"blockHash\":\"$PINHASH\"}]" | result)
+[ "$B" = "0xde0b6b3a7640000" ] || fail "eth_getBalance at {blockHash: pinned}: $B"
+ok
+
+# anvil moves on; jitevm stays at its pinned block (the new transfer is not seen).
+send_tx "\"to\":\"$TOKEN\",\"data\":\"0xa9059cbb$(word $HOLDER)$(word 1)\"" > /dev/null
+check_all
+ok
+
+# Credentials never printed.
+if grep -q "$SECRET" "$TMP/init.out" "$TMP/jitevm.log" || curl -s "${JURL}metrics" | grep -q "$SECRET"; then
+    fail "the URL's credentials appear in the output"
+fi
+ok
+
+# Restart: everything answered again, not one upstream request.
+stop_jitevm
+start_jitevm
+check_all
+REQS=$(metric jitevm_upstream_requests_total)
+[ "$REQS" = 0 ] || fail "after a restart, $REQS upstream requests (want 0: all cached)"
+HITS=$(curl -s "${JURL}metrics" | awk '$1 ~ /^jitevm_live_cache_total.*result="hit"/ { s += $2 } END { print s + 0 }')
+echo "fork-e2e: restart: 0 upstream requests, $HITS cache hits"
+ok
+
+# Following (JITEVM_FOLLOW=1): blocks mined on anvil are applied; after each,
+# every answer equals anvil's at its new head.
+stop_jitevm
+export JITEVM_FOLLOW=1 JITEVM_FOLLOW_INTERVAL_MS=100
+start_jitevm
+catch_up() { # waits until jitevm's head is anvil's, then compares everything there
+    PIN=$(ask "$AURL" eth_blockNumber "[]" | result)
+    i=0
+    until [ "$(ask "$JURL" eth_blockNumber "[]" | result)" = "$PIN" ]; do
+        i=$((i + 1)); [ $i -gt 200 ] && fail "jitevm did not follow anvil to block $PIN"; sleep 0.05
+    done
+    check_all
+}
+HOLDER2=0x000000000000000000000000000000000000cafe
+send_tx "\"to\":\"$TOKEN\",\"data\":\"0xa9059cbb$(word $HOLDER)$(word 64)\"" > /dev/null
+catch_up
+send_tx "\"to\":\"$HOLDER\",\"value\":\"0x1\"" > /dev/null
+catch_up
+# The deployer's whole balance moves: its slot goes to zero (in the diff's
+# pre, absent from its post), which must read as zero, not as the old value.
+ALL=$(ask "$AURL" eth_call "[{\"to\":\"$TOKEN\",\"data\":\"0x70a08231$(word $DEPLOYER)\"},\"latest\"]" | result)
+send_tx "\"to\":\"$TOKEN\",\"data\":\"0xa9059cbb$(word $HOLDER2)$(word "$ALL")\"" > /dev/null
+catch_up
+Z=$(ask "$JURL" eth_getStorageAt "[\"$TOKEN\",\"$(ask "$AURL" web3_sha3 "[\"0x$(word $DEPLOYER)$(word 0)\"]" | result)\",\"latest\"]" | result)
+[ "$Z" = "0x0000000000000000000000000000000000000000000000000000000000000000" ] || fail "a cleared slot reads $Z"
+APPLIED=$(metric jitevm_follow_blocks_applied_total)
+[ "${APPLIED:-0}" -ge 3 ] || fail "follow: $APPLIED blocks applied (want 3)"
+echo "fork-e2e: follow: $APPLIED blocks applied, answers equal anvil's after each"
+ok
+
+# A reorg: anvil reverts two blocks and mines three others; jitevm notices,
+# drops its cached state, pins the new head, and answers as anvil again.
+SNAP=$(ask "$AURL" evm_snapshot "[]" | result)
+send_tx "\"to\":\"$HOLDER\",\"value\":\"0x2\"" > /dev/null
+send_tx "\"to\":\"$HOLDER\",\"value\":\"0x3\"" > /dev/null
+catch_up
+ask "$AURL" evm_revert "[\"$SNAP\"]" | grep -q '"result":true' || fail "evm_revert"
+for v in 5 6 7; do send_tx "\"to\":\"$HOLDER2\",\"value\":\"0x$v\"" > /dev/null; done
+catch_up
+REORGS=$(metric jitevm_follow_reorgs_total)
+[ "${REORGS:-0}" -ge 1 ] || fail "follow: no reorg counted"
+echo "fork-e2e: reorg: $REORGS seen, answers equal anvil's at its new head"
+ok
+
+# The upstream dies: new state fails with the upstream named; cached state answers.
+HB=$(ask "$JURL" eth_getBalance "[\"$HOLDER\",\"latest\"]" | result)
+kill "$APID"; wait "$APID" 2> /dev/null || true; APID=
+R=$(ask "$JURL" eth_getBalance "[\"0x0000000000000000000000000000000000000777\",\"latest\"]")
+echo "$R" | grep -q '"code":-32000' || fail "upstream down: expected -32000, got $R"
+echo "$R" | grep -q "upstream http://127.0.0.1:$APORT" || fail "upstream down: the error does not name the upstream: $R"
+echo "$R" | grep -q "$SECRET" && fail "upstream down: the error shows the credentials: $R"
+B=$(ask "$JURL" eth_getBalance "[\"$HOLDER\",\"latest\"]" | result)
+[ -n "$HB" ] && [ "$B" = "$HB" ] || fail "upstream down: cached balance not served: $B (was $HB)"
+# Nothing half-fetched was kept: asking again still fails (and still names why).
+R2=$(ask "$JURL" eth_getBalance "[\"0x0000000000000000000000000000000000000777\",\"latest\"]")
+echo "$R2" | grep -q '"code":-32000' || fail "upstream down, second ask: $R2"
+echo "fork-e2e: upstream down: $(echo "$R" | sed -n 's/.*"message":"\([^"]*\)".*/\1/p')"
+ok
+
+stop_jitevm
+echo "fork-e2e: $PASS checks passed"
