@@ -1,11 +1,12 @@
 #!/bin/sh
 # The client libraries against a live `jitevm serve`, compared with anvil:
-#  1. curl: the block, fee, node and history methods of jitevm (their
+#  1. curl: the block, fee, node, history and trace methods of jitevm (their
 #     answers, and every parameter malformed once);
 #  2. tests/clients/compare.mjs: ethers v6 and viem against jitevm and
 #     anvil loaded with the same state (a token's read, a simulated swap,
 #     simulateContract, multicall, estimateContractGas, reverts decoded by
-#     the libraries, getBlock, fee estimation); every answer compared.
+#     the libraries, getBlock, fee estimation) and 60 generated calls
+#     traced by debug_traceCall's callTracer; every answer compared.
 # Ends with "N passed, N failed"; exit status 1 when any failed.
 #
 # ethers, viem, solc (solc-js compiles tests/clients/Contracts.sol) and
@@ -141,6 +142,30 @@ for m in eth_getTransactionByHash eth_getTransactionReceipt eth_getLogs eth_newF
 done
 check "eth_sendRawTransaction: refused" '"code":-32000,"message":"not available: jitevm serves state, not history; it executes calls and accepts no transactions' \
     "$(call eth_sendRawTransaction '["0x02"]')"
+
+# debug_traceCall (the comparison with anvil is in compare.mjs). The identity
+# precompile: gasUsed is EIP-7623's floor, 21000 + 10 x 8 tokens (two nonzero bytes).
+IDENTITY_CALL='{"to":"0x0000000000000000000000000000000000000004","input":"0x1234","gas":"0x10000"}'
+T=$(call debug_traceCall "[$IDENTITY_CALL,\"latest\",{\"tracer\":\"callTracer\"}]")
+check "traceCall: the top frame" '"type":"CALL","from":"0x0000000000000000000000000000000000000000","gas":"0x10000","gasUsed":"0x5258","to":"0x0000000000000000000000000000000000000004","input":"0x1234","value":"0x0","output":"0x1234"' "$T"
+check "traceCall noopTracer" '"result":{}' "$(call debug_traceCall "[$IDENTITY_CALL,\"latest\",{\"tracer\":\"noopTracer\"}]")"
+check "traceCall: state overrides" '"output":"0x000000000000000000000000000000000000000000000000000000000000002a"' \
+    "$(call debug_traceCall '[{"to":"0x000000000000000000000000000000000000c0de"},"latest",{"tracer":"callTracer","stateOverrides":{"0x000000000000000000000000000000000000c0de":{"code":"0x602a60005260206000f3"}}}]')"
+check "traceCall: block overrides" '"output":"0x0000000000000000000000000000000000000000000000000000000000000777"' \
+    "$(call debug_traceCall '[{"to":"0x000000000000000000000000000000000000c0de"},"latest",{"tracer":"callTracer","blockOverrides":{"number":"0x777"},"stateOverrides":{"0x000000000000000000000000000000000000c0de":{"code":"0x4360005260206000f3"}}}]')"
+check "traceCall: the struct logger is not served" '"code":-32000,"message":"tracer (the struct logger) is not served by jitevm' "$(call debug_traceCall "[$IDENTITY_CALL]")"
+check "traceCall: prestateTracer is not served" 'tracer prestateTracer is not served by jitevm' "$(call debug_traceCall "[$IDENTITY_CALL,\"latest\",{\"tracer\":\"prestateTracer\"}]")"
+check "traceCall: no args" 'missing value for required argument 0' "$(call debug_traceCall '[]')"
+check "traceCall: bad tx" 'invalid argument 0: json: unknown field' "$(call debug_traceCall '[{"bogus":1}]')"
+check "traceCall: bad block" '"code":-32602,"message":"invalid argument 1:' "$(call debug_traceCall "[$IDENTITY_CALL,\"soon\"]")"
+check "traceCall: config not an object" 'invalid argument 2: json: cannot unmarshal string into Go value of type tracers.TraceCallConfig' "$(call debug_traceCall "[$IDENTITY_CALL,\"latest\",\"callTracer\"]")"
+check "traceCall: tracer not a string" 'invalid argument 2: json: cannot unmarshal number into Go struct field TraceCallConfig.tracer of type string' "$(call debug_traceCall "[$IDENTITY_CALL,\"latest\",{\"tracer\":1}]")"
+check "traceCall: onlyTopCall not a bool" 'cannot unmarshal string into Go struct field callTracerConfig.onlyTopCall of type bool' "$(call debug_traceCall "[$IDENTITY_CALL,\"latest\",{\"tracer\":\"callTracer\",\"tracerConfig\":{\"onlyTopCall\":\"yes\"}}]")"
+check "traceCall: bad state override" '"code":-32602,"message":"invalid argument 2:' "$(call debug_traceCall "[$IDENTITY_CALL,\"latest\",{\"tracer\":\"callTracer\",\"stateOverrides\":{\"0x12\":{}}}]")"
+check "traceCall: bad block override" '"code":-32602,"message":"invalid argument 2:' "$(call debug_traceCall "[$IDENTITY_CALL,\"latest\",{\"tracer\":\"callTracer\",\"blockOverrides\":{\"number\":\"x\"}}]")"
+check "traceCall: timeout not a string" 'TraceCallConfig.timeout of type string' "$(call debug_traceCall "[$IDENTITY_CALL,\"latest\",{\"tracer\":\"callTracer\",\"timeout\":5}]")"
+check "traceCall: too many args" 'too many arguments, want at most 3' "$(call debug_traceCall "[$IDENTITY_CALL,\"latest\",{},1]")"
+check "traceCall: history" 'historical state not available' "$(call debug_traceCall "[$IDENTITY_CALL,\"0x1\",{\"tracer\":\"callTracer\"}]")"
 
 # ------------------------------------------------------------ 2. the libraries
 # Back to a head anvil's can match (compare.mjs sets the rest).

@@ -97,4 +97,12 @@ contract Aggregator {
     }
 
     function getBlockNumber() external view returns (uint256) { return block.number; }
+
+    // For the traces: a STATICCALL and a DELEGATECALL.
+    function tryStatic(address target, bytes calldata data) external view returns (bool, bytes memory) {
+        return target.staticcall(data);
+    }
+    function tryDelegate(address target, bytes calldata data) external returns (bool, bytes memory) {
+        return target.delegatecall(data);
+    }
 }

@@ -1,5 +1,6 @@
 // ethers v6 and viem against a live `jitevm serve` and anvil on the same
-// state: every answer of jitevm is compared with anvil's. Run by
+// state: every answer of jitevm is compared with anvil's; then 60 generated
+// calls traced by debug_traceCall's callTracer on both. Run by
 // tests/clients-e2e.sh, which starts both servers and installs the
 // libraries under build/clients.
 //
@@ -39,13 +40,14 @@ const compiled = JSON.parse(solc.compile(JSON.stringify({
     settings: {
         evmVersion: 'cancun',
         optimizer: { enabled: true, runs: 200 },
-        outputSelection: { '*': { '*': ['abi', 'evm.deployedBytecode.object'] } },
+        outputSelection: { '*': { '*': ['abi', 'evm.bytecode.object', 'evm.deployedBytecode.object'] } },
     },
 })));
 for (const e of compiled.errors || []) if (e.severity === 'error') throw new Error(e.formattedMessage);
 const contract = (name) => ({
     abi: compiled.contracts['Contracts.sol'][name].abi,
     code: '0x' + compiled.contracts['Contracts.sol'][name].evm.deployedBytecode.object,
+    initcode: '0x' + compiled.contracts['Contracts.sol'][name].evm.bytecode.object,
 });
 const TOKEN = contract('Token'), POOL = contract('Pool'), AGG = contract('Aggregator');
 
@@ -206,6 +208,10 @@ const KNOWN = {
         'baseFeePerGas.1': 'the next block\'s base fee: jitevm computes EIP-1559\'s from the empty head (base fee - 1/8, as geth\'s eth_feeHistory does); anvil repeats the head\'s',
     },
 };
+// debug_traceCall, every scenario.
+const TRACE_DIFFS = {
+    gas: 'the top frame\'s gas: anvil reports the gas left after the intrinsic cost; geth\'s callTracer reports the transaction\'s gas limit (eth/tracers/native/call.go gives the depth-0 frame the gas limit of OnTxStart), as jitevm does',
+};
 // Gas estimates: geth's search (jitevm) stops within 1.5% above the minimum;
 // anvil searches to the exact minimum.
 const GAS_ESTIMATES = new Set(['ethers estimateGas transfer', 'viem estimateContractGas', 'viem estimateGas swap', 'viem prepareTransactionRequest.gas']);
@@ -234,6 +240,63 @@ await load(anvilUrl);
 const j = await answers(jitevmUrl);
 const a = await answers(anvilUrl);
 
+// ------------------------------------------------------------ debug_traceCall
+// Generated scenarios, the same requests to both: callTracer (with and
+// without withLog and onlyTopCall) over transfers, approvals, swaps that
+// pass or slip, multicalls with failing members and reverts of each kind.
+const iface = (c) => new ethers.Interface(c.abi);
+const tokenI = iface(TOKEN), poolI = iface(POOL), aggI = iface(AGG);
+function scenarios() {
+    const out = [];
+    let seed = 7;
+    const rnd = (n) => { seed = (seed * 1103515245 + 12345) % 2147483648; return Math.floor(seed / 65536) % n; };
+    for (let i = 0; out.length < 60; i++) {
+        const amount = BigInt(rnd(2000)) * E18 / 10n;
+        const kind = i % 9;
+        let to, data;
+        if (kind === 0) { to = TOKEN_A; data = tokenI.encodeFunctionData('transfer', [OTHER, amount]); }
+        else if (kind === 1) { to = TOKEN_A; data = tokenI.encodeFunctionData('approve', [POOL_ADDR, amount]); }
+        else if (kind === 2) { to = POOL_ADDR; data = poolI.encodeFunctionData('swap', [amount / 20n, rnd(2) ? 0n : quote(amount / 20n) + BigInt(rnd(3)) - 1n]); }
+        else if (kind === 3) { to = POOL_ADDR; data = poolI.encodeFunctionData('fail', [BigInt(rnd(4))]); }
+        else if (kind === 4) { to = MULTICALL3; data = aggI.encodeFunctionData('tryStatic', [rnd(2) ? TOKEN_A : POOL_ADDR,
+            rnd(2) ? tokenI.encodeFunctionData('balanceOf', [SENDER]) : tokenI.encodeFunctionData('transfer', [OTHER, amount])]); }
+        else if (kind === 5) { to = MULTICALL3; data = aggI.encodeFunctionData('tryDelegate', [TOKEN_A,
+            rnd(2) ? tokenI.encodeFunctionData('approve', [OTHER, amount]) : tokenI.encodeFunctionData('transfer', [OTHER, amount])]); }
+        else if (kind === 6) { to = undefined; data = rnd(2) ? TOKEN.initcode : POOL.initcode; }
+        else {
+            const calls = [];
+            for (let k = 0; k < 1 + rnd(4); k++) {
+                const which = rnd(4);
+                if (which === 0) calls.push([TOKEN_A, false, tokenI.encodeFunctionData('balanceOf', [SENDER])]);
+                else if (which === 1) calls.push([POOL_ADDR, true, poolI.encodeFunctionData('fail', [BigInt(rnd(3))])]);
+                else if (which === 2) calls.push([TOKEN_B, true, tokenI.encodeFunctionData('transfer', [OTHER, amount])]);
+                else calls.push([POOL_ADDR, false, poolI.encodeFunctionData('quote', [amount])]);
+            }
+            to = MULTICALL3; data = aggI.encodeFunctionData('aggregate3', [calls]);
+        }
+        const cfg = { tracer: 'callTracer', tracerConfig: { withLog: rnd(2) === 1, onlyTopCall: rnd(4) === 0 } };
+        out.push({ name: `trace #${out.length} ${cfg.tracerConfig.withLog ? 'withLog ' : ''}${cfg.tracerConfig.onlyTopCall ? 'onlyTopCall ' : ''}${to ? to.slice(-4) : 'create'} ${data.slice(0, 10)}`,
+                   params: [{ from: SENDER, ...(to ? { to } : {}), data, gas: '0x1e8480' }, 'latest', cfg] });
+    }
+    return out;
+}
+async function traceOrError(url, params) {
+    try { return await rpc(url, 'debug_traceCall', params); } catch (e) { return { rpcError: e.message }; }
+}
+for (const sc of scenarios()) {
+    j[sc.name] = await traceOrError(jitevmUrl, sc.params);
+    a[sc.name] = await traceOrError(anvilUrl, sc.params);
+    if (j[sc.name].rpcError) console.log(`  ${sc.name}: jitevm answered an error: ${j[sc.name].rpcError}`);
+}
+
+{
+    const traces = Object.keys(j).filter((n) => n.startsWith('trace #')).map((n) => JSON.stringify(j[n]));
+    const count = (re) => traces.filter((t) => re.test(t)).length;
+    console.log(`traces: ${traces.length} scenarios; ${count(/"calls"/)} with inner calls, ${count(/"logs"/)} with logs, ` +
+                `${count(/"error"/)} with an error, ${count(/"revertReason"/)} with a revert reason, ${count(/"STATICCALL"/)} with STATICCALL, ${count(/"DELEGATECALL"/)} with DELEGATECALL, ${count(/"CREATE"/)} creations`);
+    if (count(/"calls"/) === 0 || count(/"logs"/) === 0 || count(/"error"/) === 0) { console.log('FAIL the scenarios do not cover calls, logs and errors'); process.exitCode = 1; }
+}
+
 let pass = 0, fail = 0, documented = 0;
 for (const name of Object.keys(j)) {
     const fj = flatten(j[name], '', {}), fa = flatten(a[name], '', {});
@@ -249,7 +312,7 @@ for (const name of Object.keys(j)) {
                 continue;
             }
         }
-        const why = KNOWN[name]?.[f];
+        const why = KNOWN[name]?.[f] ?? (name.startsWith('trace #') ? TRACE_DIFFS[f] : undefined);
         if (why) {
             console.log(`  differs (documented) ${key}: jitevm ${JSON.stringify(fj[f])}, anvil ${JSON.stringify(fa[f])}: ${why}`);
             documented++;
@@ -262,4 +325,4 @@ for (const name of Object.keys(j)) {
     else fail++;
 }
 console.log(`clients: ${pass} answers agree with anvil, ${fail} differ; ${documented} documented field differences`);
-process.exit(fail ? 1 : 0);
+process.exit(fail || process.exitCode ? 1 : 0);

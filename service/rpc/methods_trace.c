@@ -1,0 +1,315 @@
+/* debug_traceCall: a call run as eth_call runs it (the same environment,
+ * overrides, checks and gas), with a tracer watching its call frames.
+ *
+ * Served tracers: geth's callTracer (`onlyTopCall`, `withLog`) and
+ * noopTracer. The struct logger (no `tracer`), prestateTracer, 4byteTracer
+ * and the others answer -32000 naming the tracer: not served yet.
+ *
+ * The call tree. The core calls on_enter before every message runs and
+ * on_exit after, with its result (core/vm/evm.h); a traced run is on the
+ * interpreter. Frames are built on a stack (frames[0] the transaction's
+ * own message): on_enter pushes, on_exit completes the frame and appends
+ * it to its parent's `calls`. Invariants:
+ *   - the stack depth equals the message depth + 1 between the hooks
+ *     (with onlyTopCall only frames[0] is kept; deeper messages are
+ *     counted in `skipped` and leave no frame);
+ *   - logs (withLog) are taken from the state's log list: every log in
+ *     [log_mark, count) was emitted by the innermost open frame since the
+ *     last hook, so each hook first hands those to that frame (with
+ *     position = the number of calls it had then) and moves log_mark to
+ *     the end. A frame that fails loses its logs and its children's, as
+ *     the state's revert drops them (geth's clearFailedLogs);
+ *   - the top frame's gas and gasUsed are the transaction's (its gas limit,
+ *     its gas used after refunds), filled once the run is over; every
+ *     other frame's are the message's gas and what it did not return.
+ * Nothing is written: the run is on an overlay, thrown away. */
+#include "rpc/methods_trace.h"
+
+#include <string.h>
+
+#include "hexjson.h"
+#include "base/format.h"
+#include "rpc/exec_run.h"
+#include "rpc/rpc_exec.h"
+#include "rpc/rpc_params.h"
+
+enum { TRACE_MAX_FRAMES = 1025 }; /* call depth 1024 and the transaction */
+
+typedef struct {
+    bool only_top_call, with_log;
+    json_t *frames[TRACE_MAX_FRAMES];
+    int depth;        /* frames open */
+    int skipped;      /* open messages without a frame (onlyTopCall) */
+    size_t log_mark;
+} call_tracer;
+
+static json_t *hex_json(const uint8_t *p, size_t n)
+{
+    char *hex = hex_from_bytes(p, n);
+    json_t *r = json_string(hex);
+    free(hex);
+    return r;
+}
+
+static json_t *address_json(const address *a)
+{
+    char hex[HEX_ADDRESS_LEN];
+    hex_from_address(a, hex);
+    return json_string(hex);
+}
+
+static json_t *u64_json(uint64_t v)
+{
+    u256 w = u256_from_u64(v);
+    char hex[HEX_U256_LEN];
+    hex_from_u256(&w, hex);
+    return json_string(hex);
+}
+
+static json_t *u256_json(const u256 *v)
+{
+    char hex[HEX_U256_LEN];
+    hex_from_u256(v, hex);
+    return json_string(hex);
+}
+
+static const char *call_type(enum call_kind k)
+{
+    switch (k) {
+    case CALL_CALL: return "CALL";
+    case CALL_CALLCODE: return "CALLCODE";
+    case CALL_DELEGATECALL: return "DELEGATECALL";
+    case CALL_STATICCALL: return "STATICCALL";
+    case CALL_CREATE: return "CREATE";
+    case CALL_CREATE2: return "CREATE2";
+    }
+    return "CALL";
+}
+
+/* Hands the logs emitted since the last hook to the innermost frame. */
+static void take_logs(call_tracer *t, const evm *e)
+{
+    const state *st = evm_state(e);
+    size_t n = state_log_count(st);
+    if (t->with_log && t->skipped == 0 && t->depth > 0 && n > t->log_mark) {
+        json_t *frame = t->frames[t->depth - 1];
+        json_t *logs = json_object_get(frame, "logs");
+        if (!logs) {
+            logs = json_array();
+            json_object_set_new(frame, "logs", logs);
+        }
+        json_t *calls = json_object_get(frame, "calls");
+        const log_entry *all = state_logs(st);
+        for (size_t i = t->log_mark; i < n; i++) {
+            json_t *l = json_object(), *topics = json_array();
+            json_object_set_new(l, "address", address_json(&all[i].addr));
+            for (unsigned k = 0; k < all[i].n_topics; k++) {
+                char hex[HEX_HASH_LEN];
+                hex_from_hash(&all[i].topics[k], hex);
+                json_array_append_new(topics, json_string(hex));
+            }
+            json_object_set_new(l, "topics", topics);
+            json_object_set_new(l, "data", hex_json(all[i].data, all[i].data_len));
+            json_object_set_new(l, "index", u64_json(i)); /* the log's index in the transaction */
+            json_object_set_new(l, "position", u64_json(calls ? json_array_size(calls) : 0));
+            json_array_append_new(logs, l);
+        }
+    }
+    t->log_mark = n;
+}
+
+/* A failed frame keeps no logs, nor do its children. */
+static void drop_logs(json_t *frame)
+{
+    json_object_del(frame, "logs");
+    size_t i;
+    json_t *c;
+    json_array_foreach(json_object_get(frame, "calls"), i, c) drop_logs(c);
+}
+
+static void frame_enter(void *ctx, const evm *e, const message *msg)
+{
+    call_tracer *t = ctx;
+    take_logs(t, e);
+    if (t->skipped > 0 || (t->only_top_call && t->depth > 0) || t->depth >= TRACE_MAX_FRAMES) {
+        t->skipped++;
+        return;
+    }
+    /* DELEGATECALL and CALLCODE run another account's code in the caller's
+     * frame: geth names the calling contract `from` and the code `to`. */
+    bool in_caller = msg->kind == CALL_DELEGATECALL || msg->kind == CALL_CALLCODE;
+    json_t *f = json_object();
+    json_object_set_new(f, "type", json_string(call_type(msg->kind)));
+    json_object_set_new(f, "from", address_json(in_caller ? &msg->recipient : &msg->sender));
+    json_object_set_new(f, "gas", u64_json((uint64_t)msg->gas));
+    json_object_set_new(f, "gasUsed", u64_json(0));
+    json_object_set_new(f, "to", address_json(in_caller ? &msg->code_address : &msg->recipient));
+    json_object_set_new(f, "input", hex_json(msg->input, msg->input_len));
+    /* geth gives STATICCALL no value (omitted) and DELEGATECALL the caller's. */
+    if (msg->kind != CALL_STATICCALL) json_object_set_new(f, "value", u256_json(&msg->value));
+    t->frames[t->depth++] = f;
+}
+
+static void frame_exit(void *ctx, const evm *e, const message *msg, const exec_result *r)
+{
+    call_tracer *t = ctx;
+    take_logs(t, e);
+    if (t->skipped > 0) {
+        t->skipped--;
+        return;
+    }
+    json_t *f = t->frames[t->depth - 1];
+    json_object_set_new(f, "gasUsed", u64_json((uint64_t)(msg->gas - r->gas_left)));
+    if (msg->kind == CALL_CREATE || msg->kind == CALL_CREATE2) json_object_set_new(f, "to", address_json(&r->create_address));
+    if (r->status == EXEC_SUCCESS) {
+        if (r->output_len) json_object_set_new(f, "output", hex_json(r->output, r->output_len));
+    } else {
+        json_object_set_new(f, "error", json_string(exec_status_name(r->status)));
+        if (r->status == EXEC_REVERT && r->output_len) {
+            json_object_set_new(f, "output", hex_json(r->output, r->output_len));
+            char *reason;
+            size_t reason_len;
+            if (revert_reason(r->output, r->output_len, &reason, &reason_len)) {
+                json_object_set_new(f, "revertReason", json_stringn(reason, reason_len));
+                free(reason);
+            }
+        }
+        drop_logs(f);
+    }
+    if (t->depth > 1) {
+        json_t *parent = t->frames[t->depth - 2];
+        json_t *calls = json_object_get(parent, "calls");
+        if (!calls) {
+            calls = json_array();
+            json_object_set_new(parent, "calls", calls);
+        }
+        json_array_append_new(calls, f);
+        t->depth--;
+    }
+    /* frames[0] stays for the caller. */
+}
+
+/* ------------------------------------------------------------ the method */
+
+static bool fail_arg(rpc_error *err, int i, const char *fmt, const char *what)
+{
+    return rpc_fail(err, RPC_INVALID_PARAMS, fmt, i, what);
+}
+
+/* The tracer config (geth's TraceCallConfig). */
+typedef struct {
+    const char *tracer; /* NULL: the struct logger */
+    bool only_top_call, with_log;
+    json_t *state_ov, *block_ov;
+} trace_config;
+
+static bool bool_member(json_t *obj, const char *key, const char *strct, bool *out, rpc_error *err)
+{
+    json_t *v = json_object_get(obj, key);
+    if (!v || json_is_null(v)) return true;
+    if (!json_is_boolean(v))
+        return rpc_fail(err, RPC_INVALID_PARAMS, "invalid argument 2: json: cannot unmarshal %s into Go struct field %s.%s of type bool",
+                        json_kind_go(v), strct, key);
+    *out = json_is_true(v);
+    return true;
+}
+
+static bool parse_config(json_t *v, trace_config *c, rpc_error *err)
+{
+    memset(c, 0, sizeof *c);
+    if (!v) return true;
+    if (!json_is_object(v))
+        return fail_arg(err, 2, "invalid argument %d: json: cannot unmarshal %s into Go value of type tracers.TraceCallConfig",
+                        json_kind_go(v));
+    json_t *tr = json_object_get(v, "tracer");
+    if (tr && !json_is_null(tr)) {
+        if (!json_is_string(tr))
+            return fail_arg(err, 2, "invalid argument %d: json: cannot unmarshal %s into Go struct field TraceCallConfig.tracer of type string",
+                            json_kind_go(tr));
+        if (json_string_length(tr)) c->tracer = json_string_value(tr);
+    }
+    json_t *tc = json_object_get(v, "tracerConfig");
+    if (tc && !json_is_null(tc)) {
+        if (!json_is_object(tc))
+            return rpc_fail(err, RPC_SERVER_ERROR, "json: cannot unmarshal %s into Go value of type native.callTracerConfig",
+                            json_kind_go(tc));
+        if (!bool_member(tc, "onlyTopCall", "callTracerConfig", &c->only_top_call, err) ||
+            !bool_member(tc, "withLog", "callTracerConfig", &c->with_log, err))
+            return false;
+    }
+    json_t *timeout = json_object_get(v, "timeout");
+    if (timeout && !json_is_null(timeout) && !json_is_string(timeout))
+        return fail_arg(err, 2, "invalid argument %d: json: cannot unmarshal %s into Go struct field TraceCallConfig.timeout of type string",
+                        json_kind_go(timeout));
+    c->state_ov = json_object_get(v, "stateOverrides");
+    if (c->state_ov && json_is_null(c->state_ov)) c->state_ov = NULL;
+    c->block_ov = json_object_get(v, "blockOverrides");
+    if (c->block_ov && json_is_null(c->block_ov)) c->block_ov = NULL;
+    return true;
+}
+
+json_t *m_trace_call(rpc_ctx *ctx, json_t *params, rpc_error *err)
+{
+    json_t *txv = json_array_get(params, 0);
+    if (!txv || json_is_null(txv)) return rpc_fail(err, RPC_INVALID_PARAMS, "missing value for required argument 0"), NULL;
+    call_args a = {0};
+    param_error pe;
+    if (!p_call_args(txv, &a, &pe)) {
+        call_args_free(&a);
+        return rpc_fail(err, RPC_INVALID_PARAMS, "invalid argument 0: %s", pe.msg), NULL;
+    }
+    block_selector sel = {.tag = BLOCK_LATEST};
+    json_t *bv = json_array_get(params, 1);
+    if (bv && !json_is_null(bv) && !p_block(bv, &sel, &pe)) {
+        call_args_free(&a);
+        return rpc_fail(err, RPC_INVALID_PARAMS, "invalid argument 1: %s", pe.msg), NULL;
+    }
+    trace_config c;
+    json_t *cv = json_array_get(params, 2);
+    if (!parse_config(cv && !json_is_null(cv) ? cv : NULL, &c, err)) {
+        call_args_free(&a);
+        return NULL;
+    }
+    bool noop = c.tracer && strcmp(c.tracer, "noopTracer") == 0;
+    if (!noop && !(c.tracer && strcmp(c.tracer, "callTracer") == 0)) {
+        call_args_free(&a);
+        return rpc_fail(err, RPC_SERVER_ERROR,
+                        "tracer %s is not served by jitevm (served: callTracer, noopTracer)",
+                        c.tracer ? c.tracer : "(the struct logger)"),
+               NULL;
+    }
+
+    exec_env ee;
+    json_t *result = NULL;
+    if (exec_env_open(ctx, &sel, c.state_ov, 2, c.block_ov, 2, true, &ee, err)) {
+        call_msg m;
+        if (call_msg_build(ctx, &ee, &a, &m, err)) {
+            call_tracer *t = xcalloc(1, sizeof *t);
+            t->only_top_call = c.only_top_call;
+            t->with_log = c.with_log;
+            tracer tr = {.ctx = t, .on_enter = frame_enter, .on_exit = frame_exit};
+            tx_options opts = {.trace = &tr};
+            run_result r;
+            exec_arm_timeout(ctx);
+            run_message(ctx, &ee, &m, m.gas, &opts, &r);
+            exec_disarm_timeout(ctx);
+            json_t *top = t->depth > 0 ? t->frames[0] : NULL;
+            for (int i = 1; i < t->depth; i++) json_decref(t->frames[i]); /* an aborted run's open frames */
+            if (r.kind == RUN_ABORTED) timeout_error(ctx, err);
+            else if (r.kind == RUN_INVALID) rpc_fail(err, RPC_SERVER_ERROR, "%s", r.invalid);
+            else if (noop) result = json_object();
+            else if (top) {
+                json_object_set_new(top, "gas", u64_json(m.gas));
+                json_object_set_new(top, "gasUsed", u64_json(r.res.gas_used));
+                result = top;
+                top = NULL;
+            } else rpc_fail(err, RPC_INTERNAL_ERROR, "the call left no frame");
+            json_decref(top);
+            run_result_free(&r);
+            free(t);
+        }
+        exec_env_close(&ee);
+    }
+    call_args_free(&a);
+    return result;
+}
