@@ -149,6 +149,9 @@ IDENTITY_CALL='{"to":"0x0000000000000000000000000000000000000004","input":"0x123
 T=$(call debug_traceCall "[$IDENTITY_CALL,\"latest\",{\"tracer\":\"callTracer\"}]")
 check "traceCall: the top frame" '"type":"CALL","from":"0x0000000000000000000000000000000000000000","gas":"0x10000","gasUsed":"0x5258","to":"0x0000000000000000000000000000000000000004","input":"0x1234","value":"0x0","output":"0x1234"' "$T"
 check "traceCall noopTracer" '"result":{}' "$(call debug_traceCall "[$IDENTITY_CALL,\"latest\",{\"tracer\":\"noopTracer\"}]")"
+check "traceCall 4byteTracer: a precompile is not counted" '"result":{}' "$(call debug_traceCall "[$IDENTITY_CALL,\"latest\",{\"tracer\":\"4byteTracer\"}]")"
+check "traceCall 4byteTracer: the call's own selector" '"result":{"0x12345678-2":1}' \
+    "$(call debug_traceCall '[{"to":"0x000000000000000000000000000000000000c0de","input":"0x12345678abcd"},"latest",{"tracer":"4byteTracer"}]')"
 check "traceCall: state overrides" '"output":"0x000000000000000000000000000000000000000000000000000000000000002a"' \
     "$(call debug_traceCall '[{"to":"0x000000000000000000000000000000000000c0de"},"latest",{"tracer":"callTracer","stateOverrides":{"0x000000000000000000000000000000000000c0de":{"code":"0x602a60005260206000f3"}}}]')"
 check "traceCall: block overrides" '"output":"0x0000000000000000000000000000000000000000000000000000000000000777"' \

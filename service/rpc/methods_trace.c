@@ -1,9 +1,10 @@
 /* debug_traceCall: a call run as eth_call runs it (the same environment,
  * overrides, checks and gas), with a tracer watching its call frames.
  *
- * Served tracers: geth's callTracer (`onlyTopCall`, `withLog`) and
- * noopTracer. The struct logger (no `tracer`), prestateTracer, 4byteTracer
- * and the others answer -32000 naming the tracer: not served yet.
+ * Served tracers: geth's callTracer (`onlyTopCall`, `withLog`),
+ * 4byteTracer and noopTracer. The struct logger (no `tracer`),
+ * prestateTracer and the others answer -32000 naming the tracer: not
+ * served yet.
  *
  * The call tree. The core calls on_enter before every message runs and
  * on_exit after, with its result (core/vm/evm.h); a traced run is on the
@@ -25,9 +26,11 @@
  * Nothing is written: the run is on an overlay, thrown away. */
 #include "rpc/methods_trace.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "hexjson.h"
+#include "precompile/precompile.h"
 #include "base/format.h"
 #include "rpc/exec_run.h"
 #include "rpc/rpc_exec.h"
@@ -189,6 +192,29 @@ static void frame_exit(void *ctx, const evm *e, const message *msg, const exec_r
     /* frames[0] stays for the caller. */
 }
 
+/* ------------------------------------------------------------ 4byteTracer */
+
+/* geth's 4byteTracer: "selector-argument bytes" -> how many calls had
+ * them, over the CALL-family messages (the transaction's own included)
+ * with at least 4 bytes of input, calls to precompiles left out. */
+typedef struct {
+    json_t *counts;
+    enum fork fork;
+} four_byte_tracer;
+
+static void four_byte_enter(void *ctx, const evm *e, const message *msg)
+{
+    (void)e;
+    four_byte_tracer *t = ctx;
+    if (msg->kind == CALL_CREATE || msg->kind == CALL_CREATE2 || msg->input_len < 4) return;
+    if (precompile_is_active(&msg->code_address, t->fork)) return;
+    char key[48];
+    snprintf(key, sizeof key, "0x%02x%02x%02x%02x-%zu", msg->input[0], msg->input[1], msg->input[2], msg->input[3],
+             msg->input_len - 4);
+    json_t *n = json_object_get(t->counts, key);
+    json_object_set_new(t->counts, key, json_integer(n ? json_integer_value(n) + 1 : 1));
+}
+
 /* ------------------------------------------------------------ the method */
 
 static bool fail_arg(rpc_error *err, int i, const char *fmt, const char *what)
@@ -271,10 +297,11 @@ json_t *m_trace_call(rpc_ctx *ctx, json_t *params, rpc_error *err)
         return NULL;
     }
     bool noop = c.tracer && strcmp(c.tracer, "noopTracer") == 0;
-    if (!noop && !(c.tracer && strcmp(c.tracer, "callTracer") == 0)) {
+    bool four_byte = c.tracer && strcmp(c.tracer, "4byteTracer") == 0;
+    if (!noop && !four_byte && !(c.tracer && strcmp(c.tracer, "callTracer") == 0)) {
         call_args_free(&a);
         return rpc_fail(err, RPC_SERVER_ERROR,
-                        "tracer %s is not served by jitevm (served: callTracer, noopTracer)",
+                        "tracer %s is not served by jitevm (served: callTracer, 4byteTracer, noopTracer)",
                         c.tracer ? c.tracer : "(the struct logger)"),
                NULL;
     }
@@ -287,7 +314,9 @@ json_t *m_trace_call(rpc_ctx *ctx, json_t *params, rpc_error *err)
             call_tracer *t = xcalloc(1, sizeof *t);
             t->only_top_call = c.only_top_call;
             t->with_log = c.with_log;
+            four_byte_tracer fb = {.counts = json_object(), .fork = ee.fork};
             tracer tr = {.ctx = t, .on_enter = frame_enter, .on_exit = frame_exit};
+            if (four_byte) tr = (tracer){.ctx = &fb, .on_enter = four_byte_enter};
             tx_options opts = {.trace = &tr};
             run_result r;
             exec_arm_timeout(ctx);
@@ -298,6 +327,10 @@ json_t *m_trace_call(rpc_ctx *ctx, json_t *params, rpc_error *err)
             if (r.kind == RUN_ABORTED) timeout_error(ctx, err);
             else if (r.kind == RUN_INVALID) rpc_fail(err, RPC_SERVER_ERROR, "%s", r.invalid);
             else if (noop) result = json_object();
+            else if (four_byte) {
+                result = fb.counts;
+                fb.counts = NULL;
+            }
             else if (top) {
                 json_object_set_new(top, "gas", u64_json(m.gas));
                 json_object_set_new(top, "gasUsed", u64_json(r.res.gas_used));
@@ -305,6 +338,7 @@ json_t *m_trace_call(rpc_ctx *ctx, json_t *params, rpc_error *err)
                 top = NULL;
             } else rpc_fail(err, RPC_INTERNAL_ERROR, "the call left no frame");
             json_decref(top);
+            json_decref(fb.counts);
             run_result_free(&r);
             free(t);
         }

@@ -1,6 +1,7 @@
 // ethers v6 and viem against a live `jitevm serve` and anvil on the same
 // state: every answer of jitevm is compared with anvil's; then 60 generated
-// calls traced by debug_traceCall's callTracer on both. Run by
+// calls traced by debug_traceCall's callTracer on both (30 of them by
+// 4byteTracer on jitevm too, compared with anvil's call trees). Run by
 // tests/clients-e2e.sh, which starts both servers and installs the
 // libraries under build/clients.
 //
@@ -283,13 +284,34 @@ function scenarios() {
 async function traceOrError(url, params) {
     try { return await rpc(url, 'debug_traceCall', params); } catch (e) { return { rpcError: e.message }; }
 }
-for (const sc of scenarios()) {
+const traced = scenarios();
+for (const sc of traced) {
     j[sc.name] = await traceOrError(jitevmUrl, sc.params);
     a[sc.name] = await traceOrError(anvilUrl, sc.params);
     if (j[sc.name].rpcError) console.log(`  ${sc.name}: jitevm answered an error: ${j[sc.name].rpcError}`);
 }
+// 4byteTracer: anvil does not serve it ("unsupported tracer type"), so
+// jitevm's counts are compared with counts taken from anvil's call tree
+// of the same call: every CALL-family frame with 4 bytes of input or more
+// (our scenarios call no precompile), its selector and argument size.
+function fourByteOf(frame, out = {}) {
+    if (['CALL', 'CALLCODE', 'DELEGATECALL', 'STATICCALL'].includes(frame.type) && frame.input.length >= 10) {
+        const key = `${frame.input.slice(0, 10)}-${(frame.input.length - 10) / 2}`;
+        out[key] = (out[key] || 0) + 1;
+    }
+    for (const c of frame.calls || []) fourByteOf(c, out);
+    return out;
+}
+for (const sc of traced.filter((x) => !x.params[2].tracerConfig.onlyTopCall).slice(0, 30)) {
+    const name = `4byte ${sc.name.replace(/^trace /, '')}`;
+    j[name] = await traceOrError(jitevmUrl, [sc.params[0], 'latest', { tracer: '4byteTracer' }]);
+    a[name] = a[sc.name].rpcError ? a[sc.name] : fourByteOf(a[sc.name]);
+    if (j[name].rpcError) console.log(`  ${name}: jitevm answered an error: ${j[name].rpcError}`);
+}
 
 {
+    const fourByte = Object.keys(j).filter((n) => n.startsWith('4byte #')).map((n) => j[n]);
+    console.log(`4byte: ${fourByte.length} scenarios; ${fourByte.filter((x) => Object.keys(x).length > 1).length} with several selectors`);
     const traces = Object.keys(j).filter((n) => n.startsWith('trace #')).map((n) => JSON.stringify(j[n]));
     const count = (re) => traces.filter((t) => re.test(t)).length;
     console.log(`traces: ${traces.length} scenarios; ${count(/"calls"/)} with inner calls, ${count(/"logs"/)} with logs, ` +
