@@ -41,6 +41,7 @@
 #include "base/params.h"
 #include "base/rlp.h"
 #include "base/trie.h"
+#include "rpc/json_values.h"
 #include "rpc/rpc_exec.h"
 #include "rpc/rpc_params.h"
 
@@ -56,34 +57,6 @@ static json_t *arg_at(json_t *params, size_t i)
 {
     json_t *v = json_array_get(params, i);
     return v && !json_is_null(v) ? v : NULL;
-}
-
-static json_t *j_u256(const u256 *v)
-{
-    char hex[HEX_U256_LEN];
-    hex_from_u256(v, hex);
-    return json_string(hex);
-}
-
-static json_t *j_u64(uint64_t v)
-{
-    u256 w = u256_from_u64(v);
-    return j_u256(&w);
-}
-
-static json_t *j_hash(const hash32 *h)
-{
-    char hex[HEX_HASH_LEN];
-    hex_from_hash(h, hex);
-    return json_string(hex);
-}
-
-static json_t *j_bytes(const uint8_t *p, size_t n)
-{
-    char *hex = hex_from_bytes(p, n);
-    json_t *r = json_string(hex);
-    free(hex);
-    return r;
 }
 
 /* ------------------------------------------------------------ the header */
@@ -183,34 +156,32 @@ static json_t *header_json(const head_header *h_in)
 
     static const uint8_t zero_bloom[LOGS_BLOOM_BYTES];
     static const uint8_t zero_nonce[8];
-    char miner[HEX_ADDRESS_LEN];
-    hex_from_address(&e->coinbase, miner);
     json_t *o = json_object();
-    json_object_set_new(o, "number", j_u64(e->number));
-    json_object_set_new(o, "hash", j_hash(&h.hash));
-    json_object_set_new(o, "parentHash", j_hash(&h.parent_hash));
-    json_object_set_new(o, "nonce", j_bytes(zero_nonce, sizeof zero_nonce));
-    json_object_set_new(o, "mixHash", j_hash(&e->prevrandao));
-    json_object_set_new(o, "sha3Uncles", j_hash(&KECCAK_EMPTY_LIST));
-    json_object_set_new(o, "logsBloom", j_bytes(zero_bloom, sizeof zero_bloom));
-    json_object_set_new(o, "stateRoot", j_hash(&h.state_root));
-    json_object_set_new(o, "miner", json_string(miner));
-    json_object_set_new(o, "difficulty", j_u256(&e->difficulty));
+    json_object_set_new(o, "number", jv_u64(e->number));
+    json_object_set_new(o, "hash", jv_hash(&h.hash));
+    json_object_set_new(o, "parentHash", jv_hash(&h.parent_hash));
+    json_object_set_new(o, "nonce", jv_data(zero_nonce, sizeof zero_nonce));
+    json_object_set_new(o, "mixHash", jv_hash(&e->prevrandao));
+    json_object_set_new(o, "sha3Uncles", jv_hash(&KECCAK_EMPTY_LIST));
+    json_object_set_new(o, "logsBloom", jv_data(zero_bloom, sizeof zero_bloom));
+    json_object_set_new(o, "stateRoot", jv_hash(&h.state_root));
+    json_object_set_new(o, "miner", jv_address(&e->coinbase));
+    json_object_set_new(o, "difficulty", jv_quantity(&e->difficulty));
     json_object_set_new(o, "extraData", json_string("0x"));
-    json_object_set_new(o, "gasLimit", j_u64(e->gas_limit));
-    json_object_set_new(o, "gasUsed", j_u64(0));
-    json_object_set_new(o, "timestamp", j_u64(e->timestamp));
-    json_object_set_new(o, "transactionsRoot", j_hash(&TRIE_EMPTY_ROOT));
-    json_object_set_new(o, "receiptsRoot", j_hash(&TRIE_EMPTY_ROOT));
-    if (h.fork >= FORK_LONDON) json_object_set_new(o, "baseFeePerGas", j_u256(&e->base_fee));
-    if (h.fork >= FORK_SHANGHAI) json_object_set_new(o, "withdrawalsRoot", j_hash(&TRIE_EMPTY_ROOT));
+    json_object_set_new(o, "gasLimit", jv_u64(e->gas_limit));
+    json_object_set_new(o, "gasUsed", jv_u64(0));
+    json_object_set_new(o, "timestamp", jv_u64(e->timestamp));
+    json_object_set_new(o, "transactionsRoot", jv_hash(&TRIE_EMPTY_ROOT));
+    json_object_set_new(o, "receiptsRoot", jv_hash(&TRIE_EMPTY_ROOT));
+    if (h.fork >= FORK_LONDON) json_object_set_new(o, "baseFeePerGas", jv_quantity(&e->base_fee));
+    if (h.fork >= FORK_SHANGHAI) json_object_set_new(o, "withdrawalsRoot", jv_hash(&TRIE_EMPTY_ROOT));
     if (h.fork >= FORK_CANCUN) {
-        json_object_set_new(o, "blobGasUsed", j_u64(0));
-        json_object_set_new(o, "excessBlobGas", j_u64(e->excess_blob_gas));
-        json_object_set_new(o, "parentBeaconBlockRoot", j_hash(&h.beacon_root));
+        json_object_set_new(o, "blobGasUsed", jv_u64(0));
+        json_object_set_new(o, "excessBlobGas", jv_u64(e->excess_blob_gas));
+        json_object_set_new(o, "parentBeaconBlockRoot", jv_hash(&h.beacon_root));
     }
-    if (h.fork >= FORK_PRAGUE) json_object_set_new(o, "requestsHash", j_hash(&EMPTY_REQUESTS_HASH));
-    json_object_set_new(o, "size", j_u64(size));
+    if (h.fork >= FORK_PRAGUE) json_object_set_new(o, "requestsHash", jv_hash(&EMPTY_REQUESTS_HASH));
+    json_object_set_new(o, "size", jv_u64(size));
     json_object_set_new(o, "transactions", json_array());
     json_object_set_new(o, "uncles", json_array());
     if (h.fork >= FORK_SHANGHAI) json_object_set_new(o, "withdrawals", json_array());
@@ -405,7 +376,7 @@ json_t *m_fee_history(rpc_ctx *ctx, json_t *params, rpc_error *err)
 
     json_t *o = json_object();
     if (count == 0) { /* geth: nothing asked, nothing given */
-        json_object_set_new(o, "oldestBlock", j_u64(0));
+        json_object_set_new(o, "oldestBlock", jv_u64(0));
         return o;
     }
     /* Only the head is known: the history is that one block. */
@@ -413,16 +384,16 @@ json_t *m_fee_history(rpc_ctx *ctx, json_t *params, rpc_error *err)
     u256 base = f >= FORK_LONDON ? e.base_fee : zero, next = f >= FORK_LONDON ? next_base_fee(&e, 0) : zero;
     u256 blob = f >= FORK_CANCUN ? e.blob_base_fee : zero, blob_next = f >= FORK_CANCUN ? next_blob_base_fee(&e, f, 0) : zero;
     json_t *base_fees = json_array(), *ratios = json_array(), *blob_fees = json_array(), *blob_ratios = json_array();
-    json_array_append_new(base_fees, j_u256(&base));
-    json_array_append_new(base_fees, j_u256(&next));
+    json_array_append_new(base_fees, jv_quantity(&base));
+    json_array_append_new(base_fees, jv_quantity(&next));
     json_array_append_new(ratios, json_real(0));
-    json_array_append_new(blob_fees, j_u256(&blob));
-    json_array_append_new(blob_fees, j_u256(&blob_next));
+    json_array_append_new(blob_fees, jv_quantity(&blob));
+    json_array_append_new(blob_fees, jv_quantity(&blob_next));
     json_array_append_new(blob_ratios, json_real(0));
-    json_object_set_new(o, "oldestBlock", j_u64(e.number));
+    json_object_set_new(o, "oldestBlock", jv_u64(e.number));
     if (n_pct > 0) { /* an empty block: every percentile's tip is 0 */
         json_t *rewards = json_array(), *row = json_array();
-        for (size_t i = 0; i < n_pct; i++) json_array_append_new(row, j_u64(0));
+        for (size_t i = 0; i < n_pct; i++) json_array_append_new(row, jv_u64(0));
         json_array_append_new(rewards, row);
         json_object_set_new(o, "reward", rewards);
     }

@@ -33,6 +33,7 @@
 #include "precompile/precompile.h"
 #include "base/format.h"
 #include "rpc/exec_run.h"
+#include "rpc/json_values.h"
 #include "rpc/rpc_exec.h"
 #include "rpc/rpc_params.h"
 
@@ -45,36 +46,6 @@ typedef struct {
     int skipped;      /* open messages without a frame (onlyTopCall) */
     size_t log_mark;
 } call_tracer;
-
-static json_t *hex_json(const uint8_t *p, size_t n)
-{
-    char *hex = hex_from_bytes(p, n);
-    json_t *r = json_string(hex);
-    free(hex);
-    return r;
-}
-
-static json_t *address_json(const address *a)
-{
-    char hex[HEX_ADDRESS_LEN];
-    hex_from_address(a, hex);
-    return json_string(hex);
-}
-
-static json_t *u64_json(uint64_t v)
-{
-    u256 w = u256_from_u64(v);
-    char hex[HEX_U256_LEN];
-    hex_from_u256(&w, hex);
-    return json_string(hex);
-}
-
-static json_t *u256_json(const u256 *v)
-{
-    char hex[HEX_U256_LEN];
-    hex_from_u256(v, hex);
-    return json_string(hex);
-}
 
 static const char *call_type(enum call_kind k)
 {
@@ -105,16 +76,12 @@ static void take_logs(call_tracer *t, const evm *e)
         const log_entry *all = state_logs(st);
         for (size_t i = t->log_mark; i < n; i++) {
             json_t *l = json_object(), *topics = json_array();
-            json_object_set_new(l, "address", address_json(&all[i].addr));
-            for (unsigned k = 0; k < all[i].n_topics; k++) {
-                char hex[HEX_HASH_LEN];
-                hex_from_hash(&all[i].topics[k], hex);
-                json_array_append_new(topics, json_string(hex));
-            }
+            json_object_set_new(l, "address", jv_address(&all[i].addr));
+            for (unsigned k = 0; k < all[i].n_topics; k++) json_array_append_new(topics, jv_hash(&all[i].topics[k]));
             json_object_set_new(l, "topics", topics);
-            json_object_set_new(l, "data", hex_json(all[i].data, all[i].data_len));
-            json_object_set_new(l, "index", u64_json(i)); /* the log's index in the transaction */
-            json_object_set_new(l, "position", u64_json(calls ? json_array_size(calls) : 0));
+            json_object_set_new(l, "data", jv_data(all[i].data, all[i].data_len));
+            json_object_set_new(l, "index", jv_u64(i)); /* the log's index in the transaction */
+            json_object_set_new(l, "position", jv_u64(calls ? json_array_size(calls) : 0));
             json_array_append_new(logs, l);
         }
     }
@@ -143,13 +110,13 @@ static void frame_enter(void *ctx, const evm *e, const message *msg)
     bool in_caller = msg->kind == CALL_DELEGATECALL || msg->kind == CALL_CALLCODE;
     json_t *f = json_object();
     json_object_set_new(f, "type", json_string(call_type(msg->kind)));
-    json_object_set_new(f, "from", address_json(in_caller ? &msg->recipient : &msg->sender));
-    json_object_set_new(f, "gas", u64_json((uint64_t)msg->gas));
-    json_object_set_new(f, "gasUsed", u64_json(0));
-    json_object_set_new(f, "to", address_json(in_caller ? &msg->code_address : &msg->recipient));
-    json_object_set_new(f, "input", hex_json(msg->input, msg->input_len));
+    json_object_set_new(f, "from", jv_address(in_caller ? &msg->recipient : &msg->sender));
+    json_object_set_new(f, "gas", jv_u64((uint64_t)msg->gas));
+    json_object_set_new(f, "gasUsed", jv_u64(0));
+    json_object_set_new(f, "to", jv_address(in_caller ? &msg->code_address : &msg->recipient));
+    json_object_set_new(f, "input", jv_data(msg->input, msg->input_len));
     /* geth gives STATICCALL no value (omitted) and DELEGATECALL the caller's. */
-    if (msg->kind != CALL_STATICCALL) json_object_set_new(f, "value", u256_json(&msg->value));
+    if (msg->kind != CALL_STATICCALL) json_object_set_new(f, "value", jv_quantity(&msg->value));
     t->frames[t->depth++] = f;
 }
 
@@ -162,14 +129,14 @@ static void frame_exit(void *ctx, const evm *e, const message *msg, const exec_r
         return;
     }
     json_t *f = t->frames[t->depth - 1];
-    json_object_set_new(f, "gasUsed", u64_json((uint64_t)(msg->gas - r->gas_left)));
-    if (msg->kind == CALL_CREATE || msg->kind == CALL_CREATE2) json_object_set_new(f, "to", address_json(&r->create_address));
+    json_object_set_new(f, "gasUsed", jv_u64((uint64_t)(msg->gas - r->gas_left)));
+    if (msg->kind == CALL_CREATE || msg->kind == CALL_CREATE2) json_object_set_new(f, "to", jv_address(&r->create_address));
     if (r->status == EXEC_SUCCESS) {
-        if (r->output_len) json_object_set_new(f, "output", hex_json(r->output, r->output_len));
+        if (r->output_len) json_object_set_new(f, "output", jv_data(r->output, r->output_len));
     } else {
         json_object_set_new(f, "error", json_string(exec_status_name(r->status)));
         if (r->status == EXEC_REVERT && r->output_len) {
-            json_object_set_new(f, "output", hex_json(r->output, r->output_len));
+            json_object_set_new(f, "output", jv_data(r->output, r->output_len));
             char *reason;
             size_t reason_len;
             if (revert_reason(r->output, r->output_len, &reason, &reason_len)) {
@@ -332,8 +299,8 @@ json_t *m_trace_call(rpc_ctx *ctx, json_t *params, rpc_error *err)
                 fb.counts = NULL;
             }
             else if (top) {
-                json_object_set_new(top, "gas", u64_json(m.gas));
-                json_object_set_new(top, "gasUsed", u64_json(r.res.gas_used));
+                json_object_set_new(top, "gas", jv_u64(m.gas));
+                json_object_set_new(top, "gasUsed", jv_u64(r.res.gas_used));
                 result = top;
                 top = NULL;
             } else rpc_fail(err, RPC_INTERNAL_ERROR, "the call left no frame");
