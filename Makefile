@@ -109,6 +109,7 @@ test: deps
 e2e: $(JITEVM)
 	@sh tests/rpc-e2e.sh $(JITEVM)
 	@sh tests/fork-e2e.sh $(JITEVM)
+	@sh tests/clients-e2e.sh $(JITEVM)
 
 asan:
 	@$(MAKE) --no-print-directory BUILD=build-asan OPT="-O1 -g" \

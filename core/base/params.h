@@ -76,6 +76,19 @@ enum {
 /* The blocks BLOCKHASH can see: the 256 before the current one. */
 #define BLOCKHASH_WINDOW 256
 
+/* Fees (EIP-1559): the base fee moves by at most 1/8 per block towards the
+ * target, half the gas limit. */
+enum {
+    BASE_FEE_MAX_CHANGE_DENOMINATOR = 8,
+    ELASTICITY_MULTIPLIER = 2,
+    BLOB_BASE_COST = 8192, /* EIP-7918 (Osaka): the blob fee's reserve price, 2^13 */
+};
+
+/* EIP-4788: the beacon roots contract keeps a ring of HISTORY_BUFFER_LENGTH
+ * timestamps (slot t % length) and roots (slot t % length + length). */
+#define BEACON_ROOTS_ADDRESS "0x000f3df6d732807ef1319fb7b8bb8522d0beac02"
+enum { BEACON_ROOTS_HISTORY_BUFFER_LENGTH = 8191 };
+
 #define OSAKA_TX_GAS_LIMIT_CAP ((uint64_t)1 << 24) /* EIP-7825 */
 
 #endif

@@ -121,7 +121,7 @@ void evm_free(evm *e)
 void evm_set_tracer(evm *e, const tracer *t)
 {
     e->tracing = t != NULL && t->on_step != NULL;
-    if (e->tracing) e->trace = *t;
+    if (t) e->trace = *t;
 }
 
 void evm_set_tx_context(evm *e, const address *origin, const u256 *gas_price, const hash32 *blob_hashes,
@@ -189,7 +189,7 @@ static enum exec_status run_code(evm *e, const message *msg, const code_info *co
         .memory_size = 0,
         .buffers = buffers,
     };
-    const jit_program *program = e->engine != ENGINE_INTERP && !e->tracing ? jit_program_for(e, code) : NULL;
+    const jit_program *program = e->engine != ENGINE_INTERP && !e->tracing && !e->trace.on_enter ? jit_program_for(e, code) : NULL;
     enum exec_status status;
     if (program) {
         bool deopted = false;
@@ -341,6 +341,8 @@ static exec_result execute_create(evm *e, const message *msg)
 
 exec_result evm_execute(evm *e, const message *msg)
 {
-    if (msg->kind == CALL_CREATE || msg->kind == CALL_CREATE2) return execute_create(e, msg);
-    return execute_call(e, msg);
+    if (e->trace.on_enter) e->trace.on_enter(e->trace.ctx, e, msg);
+    exec_result r = msg->kind == CALL_CREATE || msg->kind == CALL_CREATE2 ? execute_create(e, msg) : execute_call(e, msg);
+    if (e->trace.on_exit) e->trace.on_exit(e->trace.ctx, e, msg, &r);
+    return r;
 }

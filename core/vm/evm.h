@@ -107,9 +107,18 @@ typedef struct {
     int64_t refund;
 } trace_step;
 
+struct evm;
+/* A tracer: any hook may be NULL. on_step runs before each instruction
+ * (the interpreter's traced loop); on_enter and on_exit around every
+ * message, the transaction's own included (depth 0): on_enter before
+ * anything of it runs, on_exit with its result. The evm runs every frame
+ * on the interpreter while a tracer is set; without one nothing of this
+ * is looked at beyond one NULL test per message. */
 typedef struct {
     void *ctx;
     void (*on_step)(void *ctx, const trace_step *step);
+    void (*on_enter)(void *ctx, const struct evm *e, const message *msg);
+    void (*on_exit)(void *ctx, const struct evm *e, const message *msg, const exec_result *r);
 } tracer;
 
 typedef struct evm evm;

@@ -9,6 +9,8 @@
 #include "hexjson.h"
 #include "base/keccak.h"
 #include "rpc/rpc.h"
+#include "rpc/methods_block.h"
+#include "rpc/methods_trace.h"
 #include "rpc/rpc_exec.h"
 #include "rpc/rpc_params.h"
 
@@ -469,6 +471,32 @@ const rpc_method rpc_methods[] = {
     {"eth_call", m_call, 0, 4},
     {"eth_estimateGas", m_estimate_gas, 0, 4},
     {"eth_createAccessList", m_create_access_list, 0, 3},
+    /* The head as a block, fees, the node, and history refused (methods_block.c). */
+    {"eth_getBlockByNumber", m_get_block_by_number, 0, 2},
+    {"eth_getBlockByHash", m_get_block_by_hash, 0, 2},
+    {"eth_feeHistory", m_fee_history, 0, 3},
+    {"eth_syncing", m_syncing, RPC_INLINE, 0},
+    {"eth_accounts", m_accounts, RPC_INLINE, 0},
+    {"eth_getTransactionByHash", m_history, RPC_INLINE, 1},
+    {"eth_getTransactionByBlockHashAndIndex", m_history, RPC_INLINE, 2},
+    {"eth_getTransactionByBlockNumberAndIndex", m_history, RPC_INLINE, 2},
+    {"eth_getTransactionReceipt", m_history, RPC_INLINE, 1},
+    {"eth_getBlockReceipts", m_history, RPC_INLINE, 1},
+    {"eth_getBlockTransactionCountByHash", m_history, RPC_INLINE, 1},
+    {"eth_getBlockTransactionCountByNumber", m_history, RPC_INLINE, 1},
+    {"eth_getUncleByBlockHashAndIndex", m_history, RPC_INLINE, 2},
+    {"eth_getUncleByBlockNumberAndIndex", m_history, RPC_INLINE, 2},
+    {"eth_getUncleCountByBlockHash", m_history, RPC_INLINE, 1},
+    {"eth_getUncleCountByBlockNumber", m_history, RPC_INLINE, 1},
+    {"eth_getLogs", m_history, RPC_INLINE, 1},
+    {"eth_newFilter", m_history, RPC_INLINE, 1},
+    {"eth_newBlockFilter", m_history, RPC_INLINE, 0},
+    {"eth_newPendingTransactionFilter", m_history, RPC_INLINE, 1},
+    {"eth_getFilterChanges", m_history, RPC_INLINE, 1},
+    {"eth_getFilterLogs", m_history, RPC_INLINE, 1},
+    {"eth_uninstallFilter", m_history, RPC_INLINE, 1},
+    {"eth_sendRawTransaction", m_send, RPC_INLINE, 1},
+    {"debug_traceCall", m_trace_call, 0, 3},
     {"anvil_setBalance", m_anvil_set_balance, RPC_ADMIN, 2},
     {"anvil_setNonce", m_anvil_set_nonce, RPC_ADMIN, 2},
     {"anvil_setCode", m_anvil_set_code, RPC_ADMIN, 2},

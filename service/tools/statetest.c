@@ -458,7 +458,7 @@ static void trace_step_print(void *ctx, const trace_step *step)
 
 tracer eip3155_tracer(FILE *out)
 {
-    tracer t = {out, trace_step_print};
+    tracer t = {.ctx = out, .on_step = trace_step_print};
     return t;
 }
 
