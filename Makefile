@@ -108,6 +108,7 @@ test: deps
 # `jitevm serve` end to end: the real server on a free loopback port, over HTTP.
 e2e: $(JITEVM)
 	@sh tests/rpc-e2e.sh $(JITEVM)
+	@sh tests/hardening-e2e.sh $(JITEVM)
 
 asan:
 	@$(MAKE) --no-print-directory BUILD=build-asan OPT="-O1 -g" \

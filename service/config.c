@@ -21,7 +21,8 @@ enum {
     OPT_DB = 1000, OPT_LISTEN, OPT_THREADS, OPT_WORKERS, OPT_QUEUE, OPT_MAX_CONNECTIONS, OPT_MAX_BODY,
     OPT_MAX_BATCH, OPT_GAS_CAP, OPT_CALL_TIMEOUT, OPT_INLINE_BUDGET, OPT_SHUTDOWN_TIMEOUT, OPT_IDLE_TIMEOUT, OPT_CORS_ORIGIN,
     OPT_ADMIN, OPT_ADMIN_TOKEN, OPT_ADMIN_TOKEN_FILE, OPT_LOG_LEVEL, OPT_PRIORITY_FEE, OPT_ENGINE, OPT_PROGRAM_KEY,
-    OPT_CODE_CACHE, OPT_HELP,
+    OPT_CODE_CACHE, OPT_MAX_CONNECTIONS_PER_IP, OPT_HEAD_TIMEOUT, OPT_BODY_TIMEOUT, OPT_MIN_BODY_RATE,
+    OPT_REQUEST_TIMEOUT, OPT_HELP,
 };
 
 typedef struct {
@@ -55,6 +56,11 @@ static const option_row option_rows[] = {
     {OPT_ENGINE, "engine", "JITEVM_ENGINE", "ENGINE", "interp, jit or tiered: how calls execute (default tiered: interpreted until compiled)"},
     {OPT_PROGRAM_KEY, "program-key", "JITEVM_PROGRAM_KEY", "HEX", "key of the stored compiled programs' tags, 64 hex digits (default: DB.program-key, made on first use)"},
     {OPT_CODE_CACHE, "code-cache", "JITEVM_CODE_CACHE", "BYTES", "memory for analysed and compiled contracts, k/M/G suffixes allowed (default 256M)"},
+    {OPT_MAX_CONNECTIONS_PER_IP, "max-connections-per-ip", "JITEVM_MAX_CONNECTIONS_PER_IP", "N", "open connections from one client address, at most; more are closed at once (default 64)"},
+    {OPT_HEAD_TIMEOUT, "head-timeout", "JITEVM_HEAD_TIMEOUT", "DURATION", "a request's line and headers must arrive within this (default 10s)"},
+    {OPT_BODY_TIMEOUT, "body-timeout", "JITEVM_BODY_TIMEOUT", "DURATION", "a request body gets this long plus its length at --min-body-rate (default 10s)"},
+    {OPT_MIN_BODY_RATE, "min-body-rate", "JITEVM_MIN_BODY_RATE", "BYTES", "bytes per second a body must at least arrive at, k/M suffixes allowed (default 64k)"},
+    {OPT_REQUEST_TIMEOUT, "request-timeout", "JITEVM_REQUEST_TIMEOUT", "DURATION", "time limit of a whole request, queue time and every call of a batch (0 = none; default 30s)"},
 };
 #define N_OPTIONS (sizeof option_rows / sizeof option_rows[0])
 
@@ -316,6 +322,22 @@ static bool apply(rpc_config *cfg, const option_row *r, const char *v, const cha
         strcpy(cfg->program_key, v);
         return true;
     }
+    case OPT_MAX_CONNECTIONS_PER_IP:
+        if (!parse_long(v, 1, 1 << 20, &n)) return fail(err, err_len, "%s: expected 1..1048576, got '%s'", source, v);
+        cfg->max_connections_per_ip = (int)n;
+        return true;
+    case OPT_HEAD_TIMEOUT:
+    case OPT_BODY_TIMEOUT:
+        if (!parse_duration_ms(v, &u) || u < 100) return fail(err, err_len, "%s: expected a duration of at least 100ms, got '%s'", source, v);
+        *(r->id == OPT_HEAD_TIMEOUT ? &cfg->head_timeout_ms : &cfg->body_timeout_ms) = u;
+        return true;
+    case OPT_MIN_BODY_RATE:
+        if (!parse_size(v, &cfg->min_body_rate) || cfg->min_body_rate < 1)
+            return fail(err, err_len, "%s: expected a size of at least 1 byte (e.g. 64k), got '%s'", source, v);
+        return true;
+    case OPT_REQUEST_TIMEOUT:
+        if (!parse_duration_ms(v, &cfg->request_timeout_ms)) return fail(err, err_len, "%s: expected a duration (30s), got '%s'", source, v);
+        return true;
     default: return fail(err, err_len, "internal: unknown option");
     }
 }
@@ -347,6 +369,11 @@ static void set_defaults(rpc_config *cfg)
     cfg->log_level = JLOG_INFO;
     cfg->priority_fee = u256_from_u64(1000000000);
     cfg->engine = ENGINE_TIERED;
+    cfg->max_connections_per_ip = 64;
+    cfg->head_timeout_ms = 10000;
+    cfg->body_timeout_ms = 10000;
+    cfg->min_body_rate = 64u << 10;
+    cfg->request_timeout_ms = 30000;
 }
 
 bool rpc_config_load(rpc_config *cfg, int argc, char **argv, bool *help, char *err, size_t err_len)

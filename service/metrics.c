@@ -102,6 +102,28 @@ void metrics_inflight_add(int delta) { atomic_fetch_add(&m.inflight, delta); }
 void metrics_queue_depth_add(int delta) { atomic_fetch_add(&m.queue_depth, delta); }
 void metrics_set_draining(bool draining) { atomic_store(&m.draining, draining); }
 
+/* The limits of README "Limits and security" that count their hits. */
+static const char *const limit_names[] = {"max_connections", "max_connections_per_ip", "read_deadline", "client_gone",
+                                          "auth_failures", "log_suppressed", "other"};
+#define N_LIMITS (sizeof limit_names / sizeof limit_names[0])
+static _Atomic uint64_t limit_hits[N_LIMITS];
+
+void metrics_record_limit(const char *limit)
+{
+    size_t i = 0;
+    while (i < N_LIMITS - 1 && strcmp(limit_names[i], limit) != 0) i++;
+    atomic_fetch_add(&limit_hits[i], 1);
+}
+
+static void render_limits(bytebuf *out)
+{
+    bytebuf_printf(out, "# HELP jitevm_limit_hits_total Requests or connections refused or cut by a hostile-load limit.\n"
+                        "# TYPE jitevm_limit_hits_total counter\n");
+    for (size_t i = 0; i < N_LIMITS; i++)
+        bytebuf_printf(out, "jitevm_limit_hits_total{limit=\"%s\"} %llu\n", limit_names[i],
+                       (unsigned long long)atomic_load(&limit_hits[i]));
+}
+
 char *metrics_render(size_t *len)
 {
     bytebuf out = {0};
@@ -145,6 +167,8 @@ char *metrics_render(size_t *len)
         bytebuf_printf(&out, "jitevm_rpc_request_duration_seconds_count{method=\"%s\"} %llu\n", method_label(i),
             (unsigned long long)total);
     }
+
+    render_limits(&out);
 
     bytebuf_printf(&out, "# HELP jitevm_http_responses_total HTTP responses, by status code.\n"
               "# TYPE jitevm_http_responses_total counter\n");

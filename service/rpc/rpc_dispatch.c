@@ -12,6 +12,7 @@
 #include "metrics.h"
 #include "rpc/rpc.h"
 #include "rpc/rpc_json.h"
+#include "config.h"
 
 enum { MAX_METHOD_NAME = 2048 };
 
@@ -124,6 +125,20 @@ static bool has_valid_version(const json_t *msg)
     return json_is_string(v) && strcmp(json_string_value(v), "2.0") == 0;
 }
 
+/* True when the whole request's time is up or its client is gone; *err
+ * then says so (the calls not yet run are answered with it). */
+static bool request_exhausted(const rpc_ctx *ctx, rpc_error *err)
+{
+    if (ctx->cancelled && atomic_load(ctx->cancelled))
+        return !rpc_fail(err, RPC_SERVER_ERROR, "request cancelled: the client disconnected");
+    if (ctx->request_deadline_ns && monotonic_ns() >= ctx->request_deadline_ns) {
+        char d[32];
+        format_go_duration(ctx->cfg->request_timeout_ms, d, sizeof d);
+        return !rpc_fail(err, RPC_SERVER_ERROR, "request timeout (%s): not run", d);
+    }
+    return false;
+}
+
 static json_t *run_call(rpc_ctx *ctx, json_t *msg, json_t *id, const char *name)
 {
     double start = monotonic_seconds();
@@ -131,7 +146,9 @@ static json_t *run_call(rpc_ctx *ctx, json_t *msg, json_t *id, const char *name)
     json_t *result = NULL;
     const rpc_method *m = rpc_find_method(name);
     int metric = metrics_method_index(m ? m->name : "");
-    if (strlen(name) > MAX_METHOD_NAME) {
+    if (request_exhausted(ctx, &err)) {
+        /* err says why */
+    } else if (strlen(name) > MAX_METHOD_NAME) {
         rpc_fail(&err, RPC_INVALID_REQUEST, "method name too long: %zu > %d", strlen(name), MAX_METHOD_NAME);
     } else if (!m || ((m->flags & RPC_ADMIN) && !ctx->cfg->admin)) {
         rpc_fail(&err, RPC_METHOD_NOT_FOUND, "the method %s does not exist/is not available", name);

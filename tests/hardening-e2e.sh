@@ -1,0 +1,85 @@
+#!/bin/sh
+# Hostile clients against the real `jitevm serve` on a loopback port
+# (tests/hardening_probe.py drives them): clients that half-close after
+# sending, slowloris heads, the per-address connection limit, request
+# framing a proxy could read differently, a batch whose client hangs up,
+# and a batch that runs into the whole-request timeout. Each case is
+# bounded to a few seconds with scaled-down counts and limits.
+# Ends with "N passed, N failed"; exit status 1 when any failed.
+#
+# Usage: sh tests/hardening-e2e.sh [path/to/jitevm]
+JITEVM=${1:-build/jitevm}
+case $JITEVM in /*) ;; *) JITEVM=$(pwd)/$JITEVM ;; esac
+HERE=$(cd "$(dirname "$0")" && pwd)
+command -v python3 > /dev/null || { echo "hardening-e2e: python3 is needed"; exit 1; }
+[ -x "$JITEVM" ] || { echo "hardening-e2e: no binary at $JITEVM"; exit 1; }
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/jitevm-hardening.XXXXXX")
+SERVER_PID=
+cleanup() {
+    [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2> /dev/null
+    rm -rf "$TMP"
+}
+trap cleanup EXIT INT TERM
+
+# The contracts the probes call: a loop of ~89k gas, and one that jumps to itself.
+cat > "$TMP/genesis.json" << 'JSON'
+{
+  "config": {"chainId": 1337, "homesteadBlock": 0, "eip150Block": 0, "eip155Block": 0, "eip158Block": 0,
+             "byzantiumBlock": 0, "constantinopleBlock": 0, "petersburgBlock": 0, "istanbulBlock": 0,
+             "berlinBlock": 0, "londonBlock": 0, "mergeNetsplitBlock": 0, "terminalTotalDifficulty": 0,
+             "shanghaiTime": 0, "cancunTime": 0, "pragueTime": 0},
+  "number": "0x1", "timestamp": "0x3e8", "gasLimit": "0x1c9c380", "baseFeePerGas": "0x7",
+  "coinbase": "0x00000000000000000000000000000000000000c0", "difficulty": "0x0",
+  "alloc": {
+    "0x000000000000000000000000000000000000c003": {"code": "0x6103e860005b5850601f02810180600052600051019060019003908160055760005260206000f3"},
+    "0x000000000000000000000000000000000000c004": {"code": "0x5b600056"}
+  }
+}
+JSON
+DB=$TMP/hardening.db
+"$JITEVM" init --db "$DB" --chain "$TMP/genesis.json" > "$TMP/init.log" 2>&1 || { cat "$TMP/init.log"; exit 1; }
+
+PASSED=0
+FAILED=0
+# probe CASES...: runs the probe's cases against the server; counts its lines.
+probe() {
+    python3 "$HERE/hardening_probe.py" 127.0.0.1 "$PORT" "$@" > "$TMP/probe.out" 2>&1
+    grep "^FAIL\|Traceback\|Error" "$TMP/probe.out"
+    PASSED=$((PASSED + $(grep -c '^ok ' "$TMP/probe.out")))
+    FAILED=$((FAILED + $(grep -c '^FAIL ' "$TMP/probe.out")))
+    grep -q 'Traceback' "$TMP/probe.out" && FAILED=$((FAILED + 1))
+}
+
+# start_server ARGS...: a server on a free port; sets PORT and SERVER_PID.
+start_server() {
+    "$JITEVM" serve --db "$DB" --listen 127.0.0.1:0 "$@" > "$TMP/server.log" 2>&1 &
+    SERVER_PID=$!
+    i=0
+    while ! grep -q 'serving JSON-RPC on' "$TMP/server.log" 2> /dev/null; do
+        i=$((i + 1))
+        if [ $i -gt 100 ] || ! kill -0 $SERVER_PID 2> /dev/null; then
+            echo "hardening-e2e: the server did not start:"
+            cat "$TMP/server.log"
+            exit 1
+        fi
+        sleep 0.05
+    done
+    PORT=$(sed -n 's/.*serving JSON-RPC on http:[^ ]*:\([0-9]*\).*/\1/p' "$TMP/server.log" | head -1)
+}
+
+stop_server() {
+    kill -TERM "$SERVER_PID"
+    wait "$SERVER_PID"
+    SERVER_PID=
+}
+
+# Every request goes to the one worker (no inline runs); small limits so
+# that each case takes a few seconds.
+start_server --inline-budget 0 --workers 1 --head-timeout 1s --max-connections-per-ip 8 \
+    --call-timeout 1s --request-timeout 2s --gas-cap 0
+probe halfclose framing slowloris perip disconnect deadline
+stop_server
+
+echo "hardening-e2e: $PASSED passed, $FAILED failed"
+[ "$FAILED" -eq 0 ]
