@@ -78,7 +78,7 @@ stop_server() {
 # that each case takes a few seconds.
 start_server --inline-budget 0 --workers 1 --head-timeout 1s --max-connections-per-ip 8 \
     --call-timeout 1s --request-timeout 2s --gas-cap 0
-probe halfclose framing slowloris perip disconnect deadline
+probe halfclose framing slowloris perip disconnect deadline fairshare
 stop_server
 
 echo "hardening-e2e: $PASSED passed, $FAILED failed"

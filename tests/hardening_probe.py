@@ -14,6 +14,8 @@ Cases:
               Transfer-Encoding are refused with 400 and a JSON-RPC body
   disconnect  a batch of slow calls whose client hangs up stops running
   deadline    a batch of slow calls ends at the request timeout
+  fairshare   one client's four slow calls do not hold a second client's
+              call (from 127.0.0.2) behind all of them
 """
 import json, socket, sys, threading, time
 
@@ -56,8 +58,8 @@ def read_all(s, timeout):
     return data
 
 
-def exchange(raw, timeout=10, half_close=False):
-    s = socket.create_connection((HOST, PORT))
+def exchange(raw, timeout=10, half_close=False, source=None):
+    s = socket.create_connection((HOST, PORT), source_address=(source, 0) if source else None)
     s.sendall(raw)
     if half_close:
         s.shutdown(socket.SHUT_WR)
@@ -173,6 +175,20 @@ def case_deadline():
     data = exchange(http_request(batch, b"Connection: close\r\n"), timeout=20)
     took = time.time() - t0
     report(took < 4 and b"request timeout" in data, "deadline", "the batch took %.2f s; %r" % (took, data[-120:]))
+
+
+def case_fairshare():
+    # One worker, --call-timeout 1s: client A queues 4 calls of 1 s; client B
+    # (another address) sends one 0.2 s later and must be run second, not fifth.
+    raw = http_request(call("eth_call", [ENDLESS]), b"Connection: close\r\n")
+    ts = [threading.Thread(target=exchange, args=(raw,)) for _ in range(4)]
+    [t.start() for t in ts]
+    time.sleep(0.2)
+    t0 = time.time()
+    data = exchange(raw, timeout=15, source="127.0.0.2")
+    took = time.time() - t0
+    [t.join() for t in ts]
+    report(b"timeout = 1s" in data and took < 2.6, "fairshare", "the other client's call took %.2f s (4 calls of 1 s queued before it)" % took)
 
 
 for c in sys.argv[3:]:

@@ -331,9 +331,22 @@ static int running_for(const server *s, const char *client)
     return n;
 }
 
-/* The next request for `w`: the oldest of the client with the fewest
- * requests running, so that no client holds more than its share of the
- * workers while others wait. */
+/* How many of the first `window` queued requests are `client`'s
+ * (queue_lock held). */
+static int queued_for(const server *s, const char *client, int window)
+{
+    int n = 0;
+    for (int i = 0; i < s->queue_count && i < window; i++) n += strcmp(s->queue[i]->client, client) == 0;
+    return n;
+}
+
+/* The next request for `w`: of the oldest queued requests, the first of
+ * the client with the fewest requests running, then with the fewest
+ * waiting, so that a client that floods the queue gets no more than its
+ * share of the workers while others wait. (Only the head of the queue is
+ * weighed, which bounds the work under the lock.) */
+enum { FAIR_CANDIDATES = 32, FAIR_WINDOW = 256 };
+
 static http_request *dequeue(server *s, worker *w)
 {
     pthread_mutex_lock(&s->queue_lock);
@@ -341,10 +354,15 @@ static http_request *dequeue(server *s, worker *w)
     while (!s->queue_count && !s->stopping) pthread_cond_wait(&s->queue_cond, &s->queue_lock);
     http_request *req = NULL;
     if (s->queue_count) {
-        int best = 0, best_running = -1;
-        for (int i = 0; i < s->queue_count && best_running != 0; i++) {
-            int r = running_for(s, s->queue[i]->client);
-            if (best_running < 0 || r < best_running) best = i, best_running = r;
+        int best = 0;
+        long best_score = -1;
+        for (int i = 0; i < s->queue_count && i < FAIR_CANDIDATES && best_score != 1; i++) {
+            const char *client = s->queue[i]->client;
+            bool seen = false;
+            for (int k = 0; k < i && !seen; k++) seen = strcmp(s->queue[k]->client, client) == 0;
+            if (seen) continue; /* its oldest request was weighed already */
+            long score = (long)running_for(s, client) * (FAIR_WINDOW + 1) + queued_for(s, client, FAIR_WINDOW);
+            if (best_score < 0 || score < best_score) best = i, best_score = score;
         }
         req = s->queue[best];
         memmove(&s->queue[best], &s->queue[best + 1], (size_t)(s->queue_count - best - 1) * sizeof *s->queue);
