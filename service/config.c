@@ -49,7 +49,7 @@ static const option_row option_rows[] = {
     {OPT_IDLE_TIMEOUT, "idle-timeout", "JITEVM_IDLE_TIMEOUT", "DURATION", "close keep-alive connections idle this long (default 60s)"},
     {OPT_CORS_ORIGIN, "cors-origin", "JITEVM_CORS_ORIGIN", "ORIGIN", "Access-Control-Allow-Origin value; empty = no CORS headers (default *)"},
     {OPT_ADMIN, "admin", "JITEVM_ADMIN", NULL, "enable the state-writing methods (anvil_*, hardhat_*, jitevm_setBlock)"},
-    {OPT_ADMIN_TOKEN, "admin-token", "JITEVM_ADMIN_TOKEN", "TOKEN", "bearer token for them (default: generated and printed at start)"},
+    {OPT_ADMIN_TOKEN, "admin-token", "JITEVM_ADMIN_TOKEN", "TOKEN", "bearer token for them, at least 32 characters (default: generated into DB.admin-token, mode 0600)"},
     {OPT_ADMIN_TOKEN_FILE, "admin-token-file", "JITEVM_ADMIN_TOKEN_FILE", "FILE", "read the bearer token from FILE (first line)"},
     {OPT_LOG_LEVEL, "log-level", "JITEVM_LOG_LEVEL", "LEVEL", "debug, info, warn, error or off (default info)"},
     {OPT_PRIORITY_FEE, "priority-fee", "JITEVM_PRIORITY_FEE", "WEI", "tip suggested by eth_maxPriorityFeePerGas (default 1000000000)"},
@@ -213,6 +213,9 @@ static bool read_token_file(const char *path, char *token, char *err, size_t err
     line[strcspn(line, "\r\n")] = '\0';
     if (!*line) return fail(err, err_len, "--admin-token-file: '%s' has an empty first line", path);
     if (strlen(line) > RPC_TOKEN_MAX) return fail(err, err_len, "--admin-token-file: token longer than %d characters", RPC_TOKEN_MAX);
+    if (strlen(line) < RPC_TOKEN_MIN)
+        return fail(err, err_len, "--admin-token-file: token shorter than %d characters (at least 128 bits: e.g. 32 hex digits)",
+                    RPC_TOKEN_MIN);
     strcpy(token, line);
     return true;
 }
@@ -288,7 +291,9 @@ static bool apply(rpc_config *cfg, const option_row *r, const char *v, const cha
         else if (!parse_bool_env(v, &cfg->admin)) return fail(err, err_len, "%s: expected true or false, got '%s'", source, v);
         return true;
     case OPT_ADMIN_TOKEN:
-        if (!*v || strlen(v) > RPC_TOKEN_MAX) return fail(err, err_len, "%s: expected 1..%d characters", source, RPC_TOKEN_MAX);
+        if (strlen(v) < RPC_TOKEN_MIN || strlen(v) > RPC_TOKEN_MAX)
+            return fail(err, err_len, "%s: expected %d..%d characters (at least 128 bits: e.g. 32 hex digits)", source,
+                        RPC_TOKEN_MIN, RPC_TOKEN_MAX);
         strcpy(cfg->admin_token, v);
         return true;
     case OPT_ADMIN_TOKEN_FILE: return read_token_file(v, cfg->admin_token, err, err_len);

@@ -13,6 +13,7 @@
 #include "base/u256.h"
 
 #define RPC_TOKEN_MAX 256
+#define RPC_TOKEN_MIN 32 /* 128 bits as hex digits */
 #define PROGRAM_KEY_HEX_LEN 64
 
 typedef struct {

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "base/format.h"
+#include "log.h"
 #include "vm/code_cache.h"
 #include "jit/jit.h"
 #include "program_store.h"
@@ -104,7 +105,7 @@ void metrics_set_draining(bool draining) { atomic_store(&m.draining, draining); 
 
 /* The limits of README "Limits and security" that count their hits. */
 static const char *const limit_names[] = {"max_connections", "max_connections_per_ip", "read_deadline", "client_gone",
-                                          "auth_failures", "log_suppressed", "other"};
+                                          "auth_failures", "buffered_bytes", "other"};
 #define N_LIMITS (sizeof limit_names / sizeof limit_names[0])
 static _Atomic uint64_t limit_hits[N_LIMITS];
 
@@ -122,6 +123,10 @@ static void render_limits(bytebuf *out)
     for (size_t i = 0; i < N_LIMITS; i++)
         bytebuf_printf(out, "jitevm_limit_hits_total{limit=\"%s\"} %llu\n", limit_names[i],
                        (unsigned long long)atomic_load(&limit_hits[i]));
+    bytebuf_printf(out, "# HELP jitevm_log_lines_suppressed_total Warning and error lines dropped by the log's rate limit.\n"
+                        "# TYPE jitevm_log_lines_suppressed_total counter\n"
+                        "jitevm_log_lines_suppressed_total %llu\n",
+                   (unsigned long long)atomic_load((_Atomic uint64_t *)&log_suppressed_total));
 }
 
 char *metrics_render(size_t *len)

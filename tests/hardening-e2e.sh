@@ -81,5 +81,56 @@ start_server --inline-budget 0 --workers 1 --head-timeout 1s --max-connections-p
 probe halfclose framing slowloris perip disconnect deadline fairshare
 stop_server
 
+pass() { PASSED=$((PASSED + 1)); }
+fail() {
+    FAILED=$((FAILED + 1))
+    echo "FAIL: $1"
+    [ -n "$2" ] && echo "  got: $2"
+}
+rpc() { curl -s -H 'Content-Type: application/json' --data-binary "$1" "http://127.0.0.1:$PORT/"; }
+
+# ---- the admin token, the log, /metrics
+# A short token is refused at start (128 bits at least).
+if "$JITEVM" serve --db "$DB" --listen 127.0.0.1:0 --admin --admin-token short > "$TMP/short.log" 2>&1; then
+    fail "a 5-character admin token is refused" "$(cat "$TMP/short.log")"
+else
+    grep -q 'at least 128 bits' "$TMP/short.log" && pass || fail "short token message" "$(cat "$TMP/short.log")"
+fi
+rm -f "$DB.admin-token"
+start_server --admin --log-level debug
+TOKEN=$(cat "$DB.admin-token" 2> /dev/null)
+[ ${#TOKEN} -ge 32 ] && pass || fail "a generated token is written to DB.admin-token" "'$TOKEN'"
+[ "$(stat -c %a "$DB.admin-token" 2> /dev/null)" = 600 ] && pass || fail "DB.admin-token has mode 0600" "$(stat -c %a "$DB.admin-token" 2>&1)"
+grep -q -- "$TOKEN" "$TMP/server.log" && fail "the generated token is not in the log" "$(grep -- "$TOKEN" "$TMP/server.log")" || pass
+OUT=$(curl -s -H 'Content-Type: application/json' -H "Authorization: Bearer $TOKEN" \
+    --data-binary '{"jsonrpc":"2.0","id":1,"method":"anvil_setBalance","params":["0x00000000000000000000000000000000000000aa","0x1"]}' "http://127.0.0.1:$PORT/")
+case $OUT in *'"result":'*) pass ;; *) fail "the token from the file authorizes" "$OUT" ;; esac
+# Control characters from clients are escaped in the log: no forged line.
+rpc '{"jsonrpc":"2.0","id":1,"method":"x\nFORGED 2020-01-01 error \u001b[31mred","params":[]}' > /dev/null
+sleep 0.2
+grep -q '^FORGED' "$TMP/server.log" && fail "a method name with a newline forges no log line" "$(grep -n FORGED "$TMP/server.log")" || pass
+grep -q 'x\\x0aFORGED 2020-01-01 error \\x1b\[31mred' "$TMP/server.log" && pass || fail "control characters logged as \\xNN" "$(grep FORGED "$TMP/server.log")"
+# Repeated error lines are rate-limited: 200 unknown methods in one batch.
+BATCH=$(python3 -c 'import json; print(json.dumps([{"jsonrpc":"2.0","id":i,"method":"nope_%d" % i} for i in range(200)]))')
+rpc "$BATCH" > /dev/null
+sleep 1.1
+rpc '{"jsonrpc":"2.0","id":1,"method":"nope_last"}' > /dev/null
+sleep 0.2
+N=$(grep -c 'rpc nope_' "$TMP/server.log")
+[ "$N" -le 45 ] && pass || fail "repeated error lines are rate-limited" "$N lines for 201 errors"
+grep -q 'similar lines suppressed' "$TMP/server.log" && pass || fail "the suppressed lines are counted in the log" "$(tail -3 "$TMP/server.log")"
+# /metrics carries no CORS header (the RPC answers still do).
+curl -s -D "$TMP/h" -o /dev/null "http://127.0.0.1:$PORT/metrics"
+grep -qi 'Access-Control-Allow-Origin' "$TMP/h" && fail "/metrics has no Access-Control-Allow-Origin" "$(cat "$TMP/h")" || pass
+# Failed authentications: after 10 in a minute the address gets 429.
+for i in 1 2 3 4 5 6 7 8 9 10; do
+    curl -s -o /dev/null -H 'Content-Type: application/json' -H 'Authorization: Bearer wrong' \
+        --data-binary '{"jsonrpc":"2.0","id":1,"method":"eth_chainId"}' "http://127.0.0.1:$PORT/"
+done
+CODE=$(curl -s -o "$TMP/body" -w '%{http_code}' -H 'Content-Type: application/json' -H "Authorization: Bearer $TOKEN" \
+    --data-binary '{"jsonrpc":"2.0","id":1,"method":"eth_chainId"}' "http://127.0.0.1:$PORT/")
+[ "$CODE" = 429 ] && grep -q '"code":-32001' "$TMP/body" && pass || fail "the 11th authentication in a minute gets 429" "$CODE $(cat "$TMP/body")"
+stop_server
+
 echo "hardening-e2e: $PASSED passed, $FAILED failed"
 [ "$FAILED" -eq 0 ]

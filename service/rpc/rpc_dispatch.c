@@ -125,6 +125,25 @@ static bool has_valid_version(const json_t *msg)
     return json_is_string(v) && strcmp(json_string_value(v), "2.0") == 0;
 }
 
+/* Errors go to clients without the database's path (a store error names
+ * it): every occurrence becomes "<database>". The log keeps the path. */
+static void hide_database_path(const rpc_ctx *ctx, rpc_error *err)
+{
+    const char *path = ctx->cfg ? ctx->cfg->db_path : NULL;
+    size_t plen = path ? strlen(path) : 0;
+    if (!err->code || !plen || !err->message || !memmem(err->message, err->message_len, path, plen)) return;
+    bytebuf out = {0};
+    const char *p = err->message, *end = err->message + err->message_len, *hit;
+    while ((hit = memmem(p, (size_t)(end - p), path, plen))) {
+        bytebuf_append(&out, p, (size_t)(hit - p));
+        bytebuf_append(&out, "<database>", 10);
+        p = hit + plen;
+    }
+    bytebuf_append(&out, p, (size_t)(end - p));
+    bytebuf_push(&out, '\0');
+    rpc_fail_owned(err, err->code, (char *)out.data, out.len - 1);
+}
+
 /* True when the whole request's time is up or its client is gone; *err
  * then says so (the calls not yet run are answered with it). */
 static bool request_exhausted(const rpc_ctx *ctx, rpc_error *err)
@@ -200,6 +219,7 @@ static json_t *run_call(rpc_ctx *ctx, json_t *msg, json_t *id, const char *name)
         log_debug("rpc %s id=%.64s %.3fms", name, idtext ? idtext : "-", elapsed * 1e3);
         free(idtext);
     }
+    hide_database_path(ctx, &err);
     json_t *r = id ? response(id, result, &err) : NULL;
     if (!id) json_decref(result);
     rpc_error_clear(&err);

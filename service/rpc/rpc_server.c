@@ -20,7 +20,10 @@
 #include <errno.h>
 #include <jansson.h>
 #include <microhttpd.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <netdb.h>
+#include <sys/stat.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -158,6 +161,13 @@ struct server {
     _Atomic int inflight;
     _Atomic bool draining;
 
+    char token_file[PATH_MAX]; /* where a generated admin token was written ("" : none) */
+    pthread_mutex_t auth_lock;
+    struct auth_failures {
+        char client[INET6_ADDRSTRLEN];
+        uint64_t window_ns; /* the start of its minute */
+        unsigned count;
+    } auth_failures[256]; /* by a hash of the address; a collision shares a row */
     program_store programs; /* compiled programs kept in the database (not with --engine interp) */
     bool programs_open;
 
@@ -263,7 +273,9 @@ static enum MHD_Result queue_with_headers(server *s, struct MHD_Connection *conn
                                           struct MHD_Response *r, const char *content_type)
 {
     if (content_type) MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
-    if (s->cfg->cors_origin[0]) {
+    /* /metrics is for the operator's scraper, not for pages in browsers. */
+    bool metrics = content_type && strncmp(content_type, "text/plain", 10) == 0;
+    if (s->cfg->cors_origin[0] && !metrics) {
         MHD_add_response_header(r, MHD_HTTP_HEADER_ACCESS_CONTROL_ALLOW_ORIGIN, s->cfg->cors_origin);
         if (strcmp(s->cfg->cors_origin, "*") != 0) MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, "Origin");
     }
@@ -615,6 +627,65 @@ static enum MHD_Result answer_rpc(server *s, http_request *req)
     return ret;
 }
 
+/* A generated admin token is never logged: it goes into DB.admin-token,
+ * readable by its owner only, or (when that cannot be written) once to
+ * stderr, apart from the log. */
+static void save_generated_token(server *s)
+{
+    const rpc_config *cfg = s->cfg;
+    if (!cfg->admin || !cfg->admin_token_generated) return;
+    char path[PATH_MAX];
+    int fd = -1;
+    if ((size_t)snprintf(path, sizeof path, "%s.admin-token", cfg->db_path) < sizeof path)
+        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd >= 0 && fchmod(fd, 0600) == 0) {
+        size_t n = strlen(cfg->admin_token);
+        bool ok = write(fd, cfg->admin_token, n) == (ssize_t)n && write(fd, "\n", 1) == 1;
+        close(fd);
+        if (ok) {
+            snprintf(s->token_file, sizeof s->token_file, "%s", path);
+            return;
+        }
+    } else if (fd >= 0) {
+        close(fd);
+    }
+    fprintf(stderr, "admin bearer token (generated; shown once, never logged): %s\n", cfg->admin_token);
+}
+
+/* Failed admin authentications: an address with AUTH_FAILURES_PER_MINUTE
+ * in its current minute is refused (HTTP 429) until the minute is over. */
+#define AUTH_FAILURES_PER_MINUTE 10
+
+static struct auth_failures *auth_row(server *s, const char *client)
+{
+    size_t h = 5381;
+    for (const char *p = client; *p; p++) h = h * 33 + (unsigned char)*p;
+    struct auth_failures *r = &s->auth_failures[h % (sizeof s->auth_failures / sizeof s->auth_failures[0])];
+    uint64_t now = monotonic_ns();
+    if (strcmp(r->client, client) != 0 || now - r->window_ns > 60000000000u) {
+        snprintf(r->client, sizeof r->client, "%s", client);
+        r->window_ns = now;
+        r->count = 0;
+    }
+    return r;
+}
+
+static bool auth_blocked(server *s, const char *client)
+{
+    pthread_mutex_lock(&s->auth_lock);
+    bool blocked = auth_row(s, client)->count >= AUTH_FAILURES_PER_MINUTE;
+    pthread_mutex_unlock(&s->auth_lock);
+    return blocked;
+}
+
+static void auth_failed(server *s, const char *client)
+{
+    pthread_mutex_lock(&s->auth_lock);
+    auth_row(s, client)->count++;
+    pthread_mutex_unlock(&s->auth_lock);
+    metrics_record_limit("auth_failures");
+}
+
 /* ------------------------------------------------------ hostile clients */
 
 /* A refusal of the request's framing, before its body is read: the forms
@@ -857,8 +928,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         if (req->route == ROUTE_RPC) {
             const char *auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
             if (auth && s->cfg->admin) {
+                if (auth_blocked(s, req->client))
+                    return refuse(s, conn, MHD_HTTP_TOO_MANY_REQUESTS, RPC_UNAUTHORIZED,
+                                  "too many failed authentications from this address; retry in a minute");
                 req->authorized = token_matches(s, auth);
                 req->admin_rejected = !req->authorized;
+                if (req->admin_rejected) auth_failed(s, req->client);
             }
             const char *ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
             if (!json_content_type(ct))
@@ -987,8 +1062,10 @@ static void log_startup(server *s, uint16_t port, store_conn *conn)
     if (cfg->engine != ENGINE_INTERP && !jit_supported())
         log_warn("engine %s: this machine cannot run compiled code; every call runs on the interpreter",
                  engine_name(cfg->engine));
-    if (cfg->admin && cfg->admin_token_generated)
-        log_notice("admin methods enabled; bearer token (generated): %s", cfg->admin_token);
+    if (cfg->admin && cfg->admin_token_generated && s->token_file[0])
+        log_notice("admin methods enabled; bearer token generated into %s (mode 0600)", s->token_file);
+    else if (cfg->admin && cfg->admin_token_generated)
+        log_notice("admin methods enabled; bearer token generated (printed once above, not logged)");
     else if (cfg->admin)
         log_info("admin methods enabled; bearer token as configured");
 }
@@ -1105,6 +1182,7 @@ static void init_server_state(server *s, sigset_t *sigs)
     signal(SIGPIPE, SIG_IGN);
 
     pthread_mutex_init(&s->runners_lock, NULL);
+    pthread_mutex_init(&s->auth_lock, NULL);
     struct sigaction sa = {.sa_handler = on_inline_budget, .sa_flags = SA_RESTART};
     sigemptyset(&sa.sa_mask);
     sigaction(INLINE_BUDGET_SIGNAL, &sa, NULL);
@@ -1258,6 +1336,7 @@ int cmd_serve(int argc, char **argv)
     if (!init_process(&cfg)) return 1;
 
     server s = {.cfg = &cfg};
+    save_generated_token(&s);
     crypto_generichash(s.token_hash, sizeof s.token_hash, (const uint8_t *)cfg.admin_token, strlen(cfg.admin_token),
                        NULL, 0);
     store_conn *main_conn = NULL;
