@@ -22,7 +22,7 @@ enum {
     OPT_MAX_BATCH, OPT_GAS_CAP, OPT_CALL_TIMEOUT, OPT_INLINE_BUDGET, OPT_SHUTDOWN_TIMEOUT, OPT_IDLE_TIMEOUT, OPT_CORS_ORIGIN,
     OPT_ADMIN, OPT_ADMIN_TOKEN, OPT_ADMIN_TOKEN_FILE, OPT_LOG_LEVEL, OPT_PRIORITY_FEE, OPT_ENGINE, OPT_PROGRAM_KEY,
     OPT_CODE_CACHE, OPT_MAX_CONNECTIONS_PER_IP, OPT_HEAD_TIMEOUT, OPT_BODY_TIMEOUT, OPT_MIN_BODY_RATE,
-    OPT_REQUEST_TIMEOUT, OPT_HELP,
+    OPT_REQUEST_TIMEOUT, OPT_MAX_BUFFERED, OPT_HELP,
 };
 
 typedef struct {
@@ -61,6 +61,7 @@ static const option_row option_rows[] = {
     {OPT_BODY_TIMEOUT, "body-timeout", "JITEVM_BODY_TIMEOUT", "DURATION", "a request body gets this long plus its length at --min-body-rate (default 10s)"},
     {OPT_MIN_BODY_RATE, "min-body-rate", "JITEVM_MIN_BODY_RATE", "BYTES", "bytes per second a body must at least arrive at, k/M suffixes allowed (default 64k)"},
     {OPT_REQUEST_TIMEOUT, "request-timeout", "JITEVM_REQUEST_TIMEOUT", "DURATION", "time limit of a whole request, queue time and every call of a batch (0 = none; default 30s)"},
+    {OPT_MAX_BUFFERED, "max-buffered", "JITEVM_MAX_BUFFERED", "BYTES", "request body bytes held in memory by all connections together; more get HTTP 503 (default 256M)"},
 };
 #define N_OPTIONS (sizeof option_rows / sizeof option_rows[0])
 
@@ -340,6 +341,10 @@ static bool apply(rpc_config *cfg, const option_row *r, const char *v, const cha
         if (!parse_size(v, &cfg->min_body_rate) || cfg->min_body_rate < 1)
             return fail(err, err_len, "%s: expected a size of at least 1 byte (e.g. 64k), got '%s'", source, v);
         return true;
+    case OPT_MAX_BUFFERED:
+        if (!parse_size(v, &cfg->max_buffered) || cfg->max_buffered < 64)
+            return fail(err, err_len, "%s: expected a size of at least 64 bytes (e.g. 256M), got '%s'", source, v);
+        return true;
     case OPT_REQUEST_TIMEOUT:
         if (!parse_duration_ms(v, &cfg->request_timeout_ms)) return fail(err, err_len, "%s: expected a duration (30s), got '%s'", source, v);
         return true;
@@ -379,6 +384,7 @@ static void set_defaults(rpc_config *cfg)
     cfg->body_timeout_ms = 10000;
     cfg->min_body_rate = 64u << 10;
     cfg->request_timeout_ms = 30000;
+    cfg->max_buffered = (size_t)256 << 20;
 }
 
 bool rpc_config_load(rpc_config *cfg, int argc, char **argv, bool *help, char *err, size_t err_len)

@@ -77,8 +77,8 @@ stop_server() {
 # Every request goes to the one worker (no inline runs); small limits so
 # that each case takes a few seconds.
 start_server --inline-budget 0 --workers 1 --head-timeout 1s --max-connections-per-ip 8 \
-    --call-timeout 1s --request-timeout 2s --gas-cap 0
-probe halfclose framing slowloris perip disconnect deadline fairshare
+    --call-timeout 1s --request-timeout 2s --gas-cap 0 --max-buffered 100k
+probe halfclose framing slowloris perip disconnect deadline fairshare buffered
 stop_server
 
 pass() { PASSED=$((PASSED + 1)); }

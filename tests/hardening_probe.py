@@ -177,6 +177,23 @@ def case_deadline():
     report(took < 4 and b"request timeout" in data, "deadline", "the batch took %.2f s; %r" % (took, data[-120:]))
 
 
+def case_buffered():
+    # --max-buffered 100k: one client holds 60 KB of an unfinished body; a
+    # second body of 70 KB is refused with 503; once the first is gone,
+    # the same body is answered.
+    body = call("eth_chainId", []) + b" " * 70000
+    holder = socket.create_connection((HOST, PORT))
+    holder.sendall(http_request(body)[:-10000])
+    time.sleep(0.3)
+    data = exchange(http_request(body, b"Connection: close\r\n"), timeout=5)
+    report(data.startswith(b"HTTP/1.1 503") and b"request bodies in memory" in data, "buffered",
+           "a 70 KB body while 60 KB are held: %r" % data[:60])
+    holder.close()
+    time.sleep(0.3)
+    data = exchange(http_request(body, b"Connection: close\r\n"), timeout=5)
+    report(b'"result":"0x539"' in data, "buffered-after", "the same body once the other is gone: %r" % data[-50:])
+
+
 def case_fairshare():
     # One worker, --call-timeout 1s: client A queues 4 calls of 1 s; client B
     # (another address) sends one 0.2 s later and must be run second, not fifth.

@@ -117,6 +117,8 @@ struct http_request {
     enum route route;
     bytebuf body;
     bool too_large;
+    bool over_buffer_budget; /* all connections together hold --max-buffered in bodies */
+    size_t buffered;         /* body bytes counted against the budget */
     bool authorized, admin_rejected;
     json_t *root; /* parsed body, when parsed on the polling thread */
     /* Filled by the worker before the connection is resumed. */
@@ -580,6 +582,9 @@ static enum route route_of(const char *method, const char *url)
 static enum MHD_Result answer_rpc(server *s, http_request *req)
 {
     struct MHD_Connection *conn = req->conn;
+    if (req->over_buffer_budget)
+        return refuse(s, conn, MHD_HTTP_SERVICE_UNAVAILABLE, RPC_LIMIT_EXCEEDED,
+                      "server busy: request bodies in memory at the limit (%zu bytes)", s->cfg->max_buffered);
     if (req->too_large)
         return refuse(s, conn, MHD_HTTP_CONTENT_TOO_LARGE, RPC_INVALID_REQUEST, "content length too large (>%zu)",
                       s->cfg->max_body);
@@ -907,6 +912,27 @@ static void stop_guard(server *s)
     s->guard_started = false;
 }
 
+/* The bytes of request bodies held in memory, all connections together,
+ * against --max-buffered: partial uploads cannot add up to
+ * max-connections x max-body. */
+static _Atomic size_t buffered_total;
+
+static bool buffer_reserve(server *s, http_request *req, size_t n)
+{
+    size_t now = atomic_fetch_add(&buffered_total, n) + n;
+    req->buffered += n;
+    if (now <= s->cfg->max_buffered) return true;
+    metrics_record_limit("buffered_bytes");
+    return false;
+}
+
+static void buffer_release(server *s, http_request *req)
+{
+    (void)s;
+    atomic_fetch_sub(&buffered_total, req->buffered);
+    req->buffered = 0;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
                                   const char *version, const char *upload_data, size_t *upload_data_size,
                                   void **con_cls)
@@ -951,8 +977,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     }
     if (*upload_data_size) {
-        if (req->route == ROUTE_RPC && !req->too_large) {
-            if (req->body.len + *upload_data_size > s->cfg->max_body) {
+        if (req->route == ROUTE_RPC && !req->too_large && !req->over_buffer_budget) {
+            if (!buffer_reserve(s, req, *upload_data_size)) {
+                req->over_buffer_budget = true;
+                buffer_release(s, req);
+                bytebuf_free(&req->body);
+            } else if (req->body.len + *upload_data_size > s->cfg->max_body) {
                 req->too_large = true;
                 bytebuf_free(&req->body);
             } else {
@@ -1008,6 +1038,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     metrics_inflight_add(-1);
     if (req->slot) /* a kept-alive connection: the next head within the idle timeout plus the head timeout */
         req->slot->deadline_ns = monotonic_ns() + (s->cfg->idle_timeout_s * 1000u + s->cfg->head_timeout_ms) * 1000000u;
+    buffer_release(s, req);
     if (orphan_if_in_worker(s, req)) return;
     bytebuf_free(&req->body);
     json_decref(req->root);
