@@ -87,6 +87,7 @@ fail() {
     echo "FAIL: $1"
     [ -n "$2" ] && echo "  got: $2"
 }
+check_eq() { if [ "$2" = "$3" ]; then pass; else fail "$1: expected $2" "$3"; fi; }
 rpc() { curl -s -H 'Content-Type: application/json' --data-binary "$1" "http://127.0.0.1:$PORT/"; }
 
 # ---- the admin token, the log, /metrics
@@ -105,6 +106,13 @@ grep -q -- "$TOKEN" "$TMP/server.log" && fail "the generated token is not in the
 OUT=$(curl -s -H 'Content-Type: application/json' -H "Authorization: Bearer $TOKEN" \
     --data-binary '{"jsonrpc":"2.0","id":1,"method":"anvil_setBalance","params":["0x00000000000000000000000000000000000000aa","0x1"]}' "http://127.0.0.1:$PORT/")
 case $OUT in *'"result":'*) pass ;; *) fail "the token from the file authorizes" "$OUT" ;; esac
+# ids are echoed exactly as sent.
+for id in 1e-99999 123456789012345678901234567890 -0.50E+3 1.5 7; do
+    OUT=$(rpc "{\"jsonrpc\":\"2.0\",\"id\":$id,\"method\":\"eth_chainId\"}")
+    check_eq "id $id echoed" "{\"jsonrpc\":\"2.0\",\"id\":$id,\"result\":\"0x539\"}" "$OUT"
+done
+OUT=$(rpc '[{"jsonrpc":"2.0","id":18446744073709551617,"method":"eth_chainId"},{"jsonrpc":"2.0","id":2.50,"method":"nope"}]')
+case $OUT in *'"id":18446744073709551617,"result":"0x539"'*'"id":2.50,"error"'*) pass ;; *) fail "ids echoed in a batch" "$OUT" ;; esac
 # Control characters from clients are escaped in the log: no forged line.
 rpc '{"jsonrpc":"2.0","id":1,"method":"x\nFORGED 2020-01-01 error \u001b[31mred","params":[]}' > /dev/null
 sleep 0.2

@@ -111,7 +111,10 @@ char *rpc_error_text(int code, const char *message, size_t *len)
 }
 
 /* geth's hasValidID: present and not an object or an array (null counts). */
-static bool valid_id(const json_t *id) { return id && !json_is_object(id) && !json_is_array(id); }
+static bool valid_id(const json_t *id)
+{
+    return id && (!json_is_object(id) || rpc_json_raw_number(id, NULL)) && !json_is_array(id);
+}
 
 static const char *method_of(const json_t *msg)
 {
@@ -210,12 +213,14 @@ static json_t *run_call(rpc_ctx *ctx, json_t *msg, json_t *id, const char *name)
     if (ctx->discard_on_abort && ctx->abort_flag && atomic_load(ctx->abort_flag)) {
         /* Thrown away by the caller; the retry records it. */
     } else if (metrics_record_call(metric, elapsed, err.code), err.code) {
-        char *idtext = id ? json_dumps(id, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
+        size_t idlen;
+        char *idtext = id ? rpc_json_dump(id, &idlen) : NULL;
         log_warn("rpc %.64s id=%.64s %.3fms error %d: %.*s", name, idtext ? idtext : "-", elapsed * 1e3, err.code,
                  (int)(err.message_len > 300 ? 300 : err.message_len), err.message);
         free(idtext);
     } else if (log_enabled(JLOG_DEBUG)) {
-        char *idtext = id ? json_dumps(id, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
+        size_t idlen;
+        char *idtext = id ? rpc_json_dump(id, &idlen) : NULL;
         log_debug("rpc %s id=%.64s %.3fms", name, idtext ? idtext : "-", elapsed * 1e3);
         free(idtext);
     }
