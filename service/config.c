@@ -22,7 +22,7 @@ enum {
     OPT_MAX_BATCH, OPT_GAS_CAP, OPT_CALL_TIMEOUT, OPT_INLINE_BUDGET, OPT_SHUTDOWN_TIMEOUT, OPT_IDLE_TIMEOUT, OPT_CORS_ORIGIN,
     OPT_ADMIN, OPT_ADMIN_TOKEN, OPT_ADMIN_TOKEN_FILE, OPT_LOG_LEVEL, OPT_PRIORITY_FEE, OPT_ENGINE, OPT_PROGRAM_KEY,
     OPT_CODE_CACHE, OPT_MAX_CONNECTIONS_PER_IP, OPT_HEAD_TIMEOUT, OPT_BODY_TIMEOUT, OPT_MIN_BODY_RATE,
-    OPT_REQUEST_TIMEOUT, OPT_MAX_BUFFERED, OPT_HELP,
+    OPT_REQUEST_TIMEOUT, OPT_MAX_BUFFERED, OPT_READ_ONLY, OPT_HELP,
 };
 
 typedef struct {
@@ -62,6 +62,7 @@ static const option_row option_rows[] = {
     {OPT_MIN_BODY_RATE, "min-body-rate", "JITEVM_MIN_BODY_RATE", "BYTES", "bytes per second a body must at least arrive at, k/M suffixes allowed (default 64k)"},
     {OPT_REQUEST_TIMEOUT, "request-timeout", "JITEVM_REQUEST_TIMEOUT", "DURATION", "time limit of a whole request, queue time and every call of a batch (0 = none; default 30s)"},
     {OPT_MAX_BUFFERED, "max-buffered", "JITEVM_MAX_BUFFERED", "BYTES", "request body bytes held in memory by all connections together; more get HTTP 503 (default 256M)"},
+    {OPT_READ_ONLY, "read-only", "JITEVM_READ_ONLY", NULL, "open the database read-only: admin writes refused, compiled programs not stored (chosen by itself when the database cannot be written)"},
 };
 #define N_OPTIONS (sizeof option_rows / sizeof option_rows[0])
 
@@ -340,6 +341,10 @@ static bool apply(rpc_config *cfg, const option_row *r, const char *v, const cha
     case OPT_MIN_BODY_RATE:
         if (!parse_size(v, &cfg->min_body_rate) || cfg->min_body_rate < 1)
             return fail(err, err_len, "%s: expected a size of at least 1 byte (e.g. 64k), got '%s'", source, v);
+        return true;
+    case OPT_READ_ONLY:
+        if (!v) cfg->read_only = true;
+        else if (!parse_bool_env(v, &cfg->read_only)) return fail(err, err_len, "%s: expected true or false, got '%s'", source, v);
         return true;
     case OPT_MAX_BUFFERED:
         if (!parse_size(v, &cfg->max_buffered) || cfg->max_buffered < 64)

@@ -46,6 +46,7 @@ typedef struct {
     uint64_t head_timeout_ms;    /* a request's head must arrive within this */
     uint64_t body_timeout_ms;    /* a body gets this long, plus its length at min_body_rate */
     size_t min_body_rate;        /* bytes per second a body must at least arrive at */
+    bool read_only;              /* the database opened read-only: admin writes refused, no program store */
     size_t max_buffered;         /* request body bytes held in memory, all connections together */
     uint64_t request_timeout_ms; /* a whole request (queue time and every call of a batch); 0: none */
 } rpc_config;

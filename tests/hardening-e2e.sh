@@ -53,6 +53,7 @@ probe() {
 
 # start_server ARGS...: a server on a free port; sets PORT and SERVER_PID.
 start_server() {
+    rm -f "$TMP/server.log"
     "$JITEVM" serve --db "$DB" --listen 127.0.0.1:0 "$@" > "$TMP/server.log" 2>&1 &
     SERVER_PID=$!
     i=0
@@ -139,6 +140,24 @@ CODE=$(curl -s -o "$TMP/body" -w '%{http_code}' -H 'Content-Type: application/js
     --data-binary '{"jsonrpc":"2.0","id":1,"method":"eth_chainId"}' "http://127.0.0.1:$PORT/")
 [ "$CODE" = 429 ] && grep -q '"code":-32001' "$TMP/body" && pass || fail "the 11th authentication in a minute gets 429" "$CODE $(cat "$TMP/body")"
 stop_server
+
+# ---- read-only mode: a database on a read-only volume is served; writes are refused.
+# ro_checks: reads work on both engines' paths, an admin write gets the read-only error.
+ro_checks() {
+    OUT=$(rpc '{"jsonrpc":"2.0","id":1,"method":"eth_call","params":[{"to":"0x000000000000000000000000000000000000c003"}]}')
+    case $OUT in *'"result":"0x'*) pass ;; *) fail "$1: eth_call" "$OUT $(cat "$TMP/server.log")" ;; esac
+    OUT=$(curl -s -H 'Content-Type: application/json' -H "Authorization: Bearer $TOKEN" \
+        --data-binary '{"jsonrpc":"2.0","id":1,"method":"anvil_setBalance","params":["0x00000000000000000000000000000000000000aa","0x2"]}' "http://127.0.0.1:$PORT/")
+    case $OUT in *'read-only mode: anvil_setBalance is refused'*) pass ;; *) fail "$1: admin write refused" "$OUT" ;; esac
+}
+SUM=$(sha256sum "$DB" | cut -d' ' -f1)
+start_server --read-only --admin --admin-token "$TOKEN"
+ro_checks "--read-only"
+stop_server
+[ "$(sha256sum "$DB" | cut -d' ' -f1)" = "$SUM" ] && pass || fail "--read-only leaves the database unchanged"
+# A database on a read-only volume (a WAL database whose -shm file cannot be made) needs
+# SQLite's immutable open, which schema/store.c does not do yet: not tested here.
+echo "hardening-e2e: SKIPPED a database on a read-only volume: needs schema/store.c to open it immutable (issue 13, defect 9); not counted as a pass"
 
 echo "hardening-e2e: $PASSED passed, $FAILED failed"
 [ "$FAILED" -eq 0 ]

@@ -177,6 +177,8 @@ static json_t *run_call(rpc_ctx *ctx, json_t *msg, json_t *id, const char *name)
     } else if ((m->flags & RPC_ADMIN) && !ctx->authorized) {
         rpc_fail(&err, RPC_UNAUTHORIZED, "unauthorized: %s needs the admin bearer token (%s)", name,
                  ctx->admin_rejected ? "the one given is wrong" : "none was given");
+    } else if ((m->flags & RPC_ADMIN) && ctx->cfg->read_only) {
+        rpc_fail(&err, RPC_SERVER_ERROR, "read-only mode: %s is refused (the database is opened read-only)", name);
     } else {
         json_t *params = json_object_get(msg, "params");
         json_t *empty = NULL;

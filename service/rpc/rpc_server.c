@@ -1123,6 +1123,12 @@ static bool open_programs(server *s)
     char err[512];
     code_cache_set_budget(cfg->code_cache_bytes);
     if (cfg->engine == ENGINE_INTERP) return true;
+    if (cfg->read_only) {
+        /* Compiled code then lives in memory only. */
+        sodium_memzero(cfg->program_key, sizeof cfg->program_key);
+        log_notice("read-only mode: compiled programs are kept in memory only, not in the database");
+        return true;
+    }
     bool ok = program_store_open(&s->programs, s->db, cfg->db_path, cfg->program_key[0] ? cfg->program_key : NULL,
                                  err, sizeof err);
     sodium_memzero(cfg->program_key, sizeof cfg->program_key); /* the store keeps its own copy */
@@ -1177,12 +1183,38 @@ static bool init_process(rpc_config *cfg)
     return true;
 }
 
+/* The database as configured: read-only with --read-only, and read-only
+ * by itself when it cannot be written (a read-only volume or file). */
+static store *open_store(rpc_config *cfg, store_error *se)
+{
+    if (cfg->read_only) return store_open(cfg->db_path, STORE_OPEN_READONLY, se);
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s", cfg->db_path);
+    char *slash = strrchr(dir, '/');
+    if (slash) slash[slash == dir ? 1 : 0] = '\0';
+    else snprintf(dir, sizeof dir, ".");
+    const char *why = access(cfg->db_path, W_OK) != 0 ? "the database file is not writable"
+                      : access(dir, W_OK) != 0       ? "its directory is not writable"
+                                                     : NULL;
+    store *db = why ? NULL : store_open(cfg->db_path, STORE_OPEN_EXISTING, se);
+    if (db) return db;
+    store_error ro;
+    db = store_open(cfg->db_path, STORE_OPEN_READONLY, &ro);
+    if (!db) {
+        if (why) *se = ro;
+        return NULL;
+    }
+    log_notice("read-only mode: %s", why ? why : se->msg);
+    cfg->read_only = true;
+    return db;
+}
+
 /* The database, its chain configuration and the program store; *main_conn
  * is the connection kept for the startup log. */
 static bool open_database(server *s, store_conn **main_conn)
 {
     store_error se;
-    s->db = store_open(s->cfg->db_path, STORE_OPEN_EXISTING, &se);
+    s->db = open_store(s->cfg, &se);
     if (!s->db) {
         log_error("cannot open the database: %s", se.msg);
         return false;
