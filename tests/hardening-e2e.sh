@@ -22,23 +22,9 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-# The contracts the probes call: a loop of ~89k gas, and one that jumps to itself.
-cat > "$TMP/genesis.json" << 'JSON'
-{
-  "config": {"chainId": 1337, "homesteadBlock": 0, "eip150Block": 0, "eip155Block": 0, "eip158Block": 0,
-             "byzantiumBlock": 0, "constantinopleBlock": 0, "petersburgBlock": 0, "istanbulBlock": 0,
-             "berlinBlock": 0, "londonBlock": 0, "mergeNetsplitBlock": 0, "terminalTotalDifficulty": 0,
-             "shanghaiTime": 0, "cancunTime": 0, "pragueTime": 0},
-  "number": "0x1", "timestamp": "0x3e8", "gasLimit": "0x1c9c380", "baseFeePerGas": "0x7",
-  "coinbase": "0x00000000000000000000000000000000000000c0", "difficulty": "0x0",
-  "alloc": {
-    "0x000000000000000000000000000000000000c003": {"code": "0x6103e860005b5850601f02810180600052600051019060019003908160055760005260206000f3"},
-    "0x000000000000000000000000000000000000c004": {"code": "0x5b600056"}
-  }
-}
-JSON
 DB=$TMP/hardening.db
-"$JITEVM" init --db "$DB" --chain "$TMP/genesis.json" > "$TMP/init.log" 2>&1 || { cat "$TMP/init.log"; exit 1; }
+# tests/data/hardening-genesis.json: a sender, a loop of ~89k gas (c003), one that jumps to itself (c004).
+"$JITEVM" init --db "$DB" --chain "$HERE/data/hardening-genesis.json" > "$TMP/init.log" 2>&1 || { cat "$TMP/init.log"; exit 1; }
 
 PASSED=0
 FAILED=0
