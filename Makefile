@@ -110,6 +110,7 @@ e2e: $(JITEVM)
 	@sh tests/rpc-e2e.sh $(JITEVM)
 	@sh tests/fork-e2e.sh $(JITEVM)
 	@sh tests/clients-e2e.sh $(JITEVM)
+	@sh tests/hardening-e2e.sh $(JITEVM)
 
 asan:
 	@$(MAKE) --no-print-directory BUILD=build-asan OPT="-O1 -g" \
@@ -163,15 +164,53 @@ bench-rpc: $(JITEVM)
 bench-fork: $(JITEVM)
 	@sh tests/bench-fork.sh $(JITEVM)
 
-# Coverage-guided differential fuzzing of the two tiers (clang's libFuzzer, with ASan
-# and UBSan): make fuzz [FUZZ_TIME=seconds]. The corpus stays in build-fuzz/.
+# Coverage-guided fuzzing (clang's libFuzzer, with ASan and UBSan) of every parser
+# and of the two tiers against each other, in tests/fuzz/ (each harness says what it
+# checks). make fuzz [FUZZ_TIME=seconds] runs each fuzzer that long, from its seed
+# corpus (tests/fuzz/corpus/NAME, committed) and its working corpus (build-fuzz/corpus/NAME);
+# crashes are written to build-fuzz/crashes/ and fail the target.
 # (BLS12_381_PORTABLE: clang 14 cannot test for ADX at run time.)
 FUZZ_TIME ?= 60
-fuzz:
-	@mkdir -p build-fuzz/corpus
-	clang -std=c11 -D_GNU_SOURCE -DBLS12_381_PORTABLE -O1 -g $(CORE_INC) -Itests -fsanitize=fuzzer,address,undefined \
-	    -fno-sanitize-recover=undefined tests/fuzz_interp.c tests/testlib_evm.c $(CORE_SRC) $(CORE_LIBS) -o build-fuzz/fuzz_interp
-	build-fuzz/fuzz_interp -max_total_time=$(FUZZ_TIME) -max_len=4096 -timeout=10 build-fuzz/corpus
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -DBLS12_381_PORTABLE -O1 -g -fsanitize=address,undefined \
+    -fsanitize=fuzzer-no-link -fno-sanitize-recover=undefined
+FUZZ_CORE_OBJ    := $(CORE_SRC:%.c=build-fuzz/obj/%.o)
+FUZZ_SERVICE_OBJ := $(filter-out build-fuzz/obj/service/main.o,$(SERVICE_SRC:%.c=build-fuzz/obj/%.o)) \
+    $(SCHEMA_SRC:%.c=build-fuzz/obj/%.o) build-fuzz/obj/schema/migrations_sql.o
+FUZZ_CORE_ONLY   := fuzz_hex fuzz_rlp fuzz_precompile
+FUZZ_WITH_SERVICE := fuzz_rpc fuzz_loaders
+FUZZERS := fuzz_interp $(FUZZ_CORE_ONLY) $(FUZZ_WITH_SERVICE)
+
+build-fuzz/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) $(SERVICE_INC) -Itests -c $< -o $@
+build-fuzz/obj/schema/migrations_sql.o: $(BUILD)/schema/migrations_sql.c
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) $(SERVICE_INC) -c $< -o $@
+build-fuzz/fuzz_interp: tests/fuzz/fuzz_interp.c build-fuzz/obj/tests/testlib_evm.o $(FUZZ_CORE_OBJ)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer $(CORE_INC) -Itests $^ $(CORE_LIBS) -o $@
+$(FUZZ_CORE_ONLY:%=build-fuzz/%): build-fuzz/%: tests/fuzz/%.c $(FUZZ_CORE_OBJ)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer $(CORE_INC) $^ $(CORE_LIBS) -o $@
+$(FUZZ_WITH_SERVICE:%=build-fuzz/%): build-fuzz/%: tests/fuzz/%.c $(FUZZ_SERVICE_OBJ) $(FUZZ_CORE_OBJ)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer $(SERVICE_INC) $^ $(SERVICE_LIBS) $(CORE_LIBS) -o $@
+
+fuzz: $(FUZZERS:%=build-fuzz/%)
+	@mkdir -p build-fuzz/crashes
+	@for f in $(FUZZERS); do \
+	    mkdir -p build-fuzz/corpus/$$f tests/fuzz/corpus/$$f; \
+	    echo "== $$f ($(FUZZ_TIME)s)"; \
+	    build-fuzz/$$f -max_total_time=$(FUZZ_TIME) -max_len=4096 -timeout=10 -rss_limit_mb=4096 \
+	        -artifact_prefix=build-fuzz/crashes/$$f- -print_final_stats=1 \
+	        build-fuzz/corpus/$$f tests/fuzz/corpus/$$f 2> build-fuzz/$$f.log || { tail -40 build-fuzz/$$f.log; exit 1; }; \
+	    grep -E 'stat::number_of_executed_units|stat::new_units_added' build-fuzz/$$f.log | tr '\n' ' '; echo; \
+	done
+
+# A soak of the real server: mixed calls, batches, malformed and timeout-bound
+# requests at 16 clients; errors by class, p50/p99/max and RSS every 5 s; fails on
+# an unexpected error class or RSS growth after the warm-up.
+SOAK_SECONDS ?= 60
+.PHONY: soak
+soak: $(JITEVM)
+	@sh tests/soak.sh $(JITEVM) $(SOAK_SECONDS)
 
 clean:
 	rm -rf build build-asan build-fuzz

@@ -21,7 +21,8 @@ enum {
     OPT_DB = 1000, OPT_LISTEN, OPT_THREADS, OPT_WORKERS, OPT_QUEUE, OPT_MAX_CONNECTIONS, OPT_MAX_BODY,
     OPT_MAX_BATCH, OPT_GAS_CAP, OPT_CALL_TIMEOUT, OPT_INLINE_BUDGET, OPT_SHUTDOWN_TIMEOUT, OPT_IDLE_TIMEOUT, OPT_CORS_ORIGIN,
     OPT_ADMIN, OPT_ADMIN_TOKEN, OPT_ADMIN_TOKEN_FILE, OPT_LOG_LEVEL, OPT_PRIORITY_FEE, OPT_ENGINE, OPT_PROGRAM_KEY,
-    OPT_CODE_CACHE, OPT_HELP,
+    OPT_CODE_CACHE, OPT_MAX_CONNECTIONS_PER_IP, OPT_HEAD_TIMEOUT, OPT_BODY_TIMEOUT, OPT_MIN_BODY_RATE,
+    OPT_REQUEST_TIMEOUT, OPT_MAX_BUFFERED, OPT_READ_ONLY, OPT_HELP,
 };
 
 typedef struct {
@@ -48,13 +49,20 @@ static const option_row option_rows[] = {
     {OPT_IDLE_TIMEOUT, "idle-timeout", "JITEVM_IDLE_TIMEOUT", "DURATION", "close keep-alive connections idle this long (default 60s)"},
     {OPT_CORS_ORIGIN, "cors-origin", "JITEVM_CORS_ORIGIN", "ORIGIN", "Access-Control-Allow-Origin value; empty = no CORS headers (default *)"},
     {OPT_ADMIN, "admin", "JITEVM_ADMIN", NULL, "enable the state-writing methods (anvil_*, hardhat_*, jitevm_setBlock)"},
-    {OPT_ADMIN_TOKEN, "admin-token", "JITEVM_ADMIN_TOKEN", "TOKEN", "bearer token for them (default: generated and printed at start)"},
+    {OPT_ADMIN_TOKEN, "admin-token", "JITEVM_ADMIN_TOKEN", "TOKEN", "bearer token for them, at least 32 characters (default: generated into DB.admin-token, mode 0600)"},
     {OPT_ADMIN_TOKEN_FILE, "admin-token-file", "JITEVM_ADMIN_TOKEN_FILE", "FILE", "read the bearer token from FILE (first line)"},
     {OPT_LOG_LEVEL, "log-level", "JITEVM_LOG_LEVEL", "LEVEL", "debug, info, warn, error or off (default info)"},
     {OPT_PRIORITY_FEE, "priority-fee", "JITEVM_PRIORITY_FEE", "WEI", "tip suggested by eth_maxPriorityFeePerGas (default 1000000000)"},
     {OPT_ENGINE, "engine", "JITEVM_ENGINE", "ENGINE", "interp, jit or tiered: how calls execute (default tiered: interpreted until compiled)"},
     {OPT_PROGRAM_KEY, "program-key", "JITEVM_PROGRAM_KEY", "HEX", "key of the stored compiled programs' tags, 64 hex digits (default: DB.program-key, made on first use)"},
     {OPT_CODE_CACHE, "code-cache", "JITEVM_CODE_CACHE", "BYTES", "memory for analysed and compiled contracts, k/M/G suffixes allowed (default 256M)"},
+    {OPT_MAX_CONNECTIONS_PER_IP, "max-connections-per-ip", "JITEVM_MAX_CONNECTIONS_PER_IP", "N", "open connections from one client address, at most; more are closed at once (default 64)"},
+    {OPT_HEAD_TIMEOUT, "head-timeout", "JITEVM_HEAD_TIMEOUT", "DURATION", "a request's line and headers must arrive within this (default 10s)"},
+    {OPT_BODY_TIMEOUT, "body-timeout", "JITEVM_BODY_TIMEOUT", "DURATION", "a request body gets this long plus its length at --min-body-rate (default 10s)"},
+    {OPT_MIN_BODY_RATE, "min-body-rate", "JITEVM_MIN_BODY_RATE", "BYTES", "bytes per second a body must at least arrive at, k/M suffixes allowed (default 64k)"},
+    {OPT_REQUEST_TIMEOUT, "request-timeout", "JITEVM_REQUEST_TIMEOUT", "DURATION", "time limit of a whole request, queue time and every call of a batch (0 = none; default 30s)"},
+    {OPT_MAX_BUFFERED, "max-buffered", "JITEVM_MAX_BUFFERED", "BYTES", "request body bytes held in memory by all connections together; more get HTTP 503 (default 256M)"},
+    {OPT_READ_ONLY, "read-only", "JITEVM_READ_ONLY", NULL, "open the database read-only: admin writes refused, compiled programs not stored (chosen by itself when the database cannot be written)"},
 };
 #define N_OPTIONS (sizeof option_rows / sizeof option_rows[0])
 
@@ -207,6 +215,9 @@ static bool read_token_file(const char *path, char *token, char *err, size_t err
     line[strcspn(line, "\r\n")] = '\0';
     if (!*line) return fail(err, err_len, "--admin-token-file: '%s' has an empty first line", path);
     if (strlen(line) > RPC_TOKEN_MAX) return fail(err, err_len, "--admin-token-file: token longer than %d characters", RPC_TOKEN_MAX);
+    if (strlen(line) < RPC_TOKEN_MIN)
+        return fail(err, err_len, "--admin-token-file: token shorter than %d characters (at least 128 bits: e.g. 32 hex digits)",
+                    RPC_TOKEN_MIN);
     strcpy(token, line);
     return true;
 }
@@ -282,7 +293,9 @@ static bool apply(rpc_config *cfg, const option_row *r, const char *v, const cha
         else if (!parse_bool_env(v, &cfg->admin)) return fail(err, err_len, "%s: expected true or false, got '%s'", source, v);
         return true;
     case OPT_ADMIN_TOKEN:
-        if (!*v || strlen(v) > RPC_TOKEN_MAX) return fail(err, err_len, "%s: expected 1..%d characters", source, RPC_TOKEN_MAX);
+        if (strlen(v) < RPC_TOKEN_MIN || strlen(v) > RPC_TOKEN_MAX)
+            return fail(err, err_len, "%s: expected %d..%d characters (at least 128 bits: e.g. 32 hex digits)", source,
+                        RPC_TOKEN_MIN, RPC_TOKEN_MAX);
         strcpy(cfg->admin_token, v);
         return true;
     case OPT_ADMIN_TOKEN_FILE: return read_token_file(v, cfg->admin_token, err, err_len);
@@ -316,6 +329,30 @@ static bool apply(rpc_config *cfg, const option_row *r, const char *v, const cha
         strcpy(cfg->program_key, v);
         return true;
     }
+    case OPT_MAX_CONNECTIONS_PER_IP:
+        if (!parse_long(v, 1, 1 << 20, &n)) return fail(err, err_len, "%s: expected 1..1048576, got '%s'", source, v);
+        cfg->max_connections_per_ip = (int)n;
+        return true;
+    case OPT_HEAD_TIMEOUT:
+    case OPT_BODY_TIMEOUT:
+        if (!parse_duration_ms(v, &u) || u < 100) return fail(err, err_len, "%s: expected a duration of at least 100ms, got '%s'", source, v);
+        *(r->id == OPT_HEAD_TIMEOUT ? &cfg->head_timeout_ms : &cfg->body_timeout_ms) = u;
+        return true;
+    case OPT_MIN_BODY_RATE:
+        if (!parse_size(v, &cfg->min_body_rate) || cfg->min_body_rate < 1)
+            return fail(err, err_len, "%s: expected a size of at least 1 byte (e.g. 64k), got '%s'", source, v);
+        return true;
+    case OPT_READ_ONLY:
+        if (!v) cfg->read_only = true;
+        else if (!parse_bool_env(v, &cfg->read_only)) return fail(err, err_len, "%s: expected true or false, got '%s'", source, v);
+        return true;
+    case OPT_MAX_BUFFERED:
+        if (!parse_size(v, &cfg->max_buffered) || cfg->max_buffered < 64)
+            return fail(err, err_len, "%s: expected a size of at least 64 bytes (e.g. 256M), got '%s'", source, v);
+        return true;
+    case OPT_REQUEST_TIMEOUT:
+        if (!parse_duration_ms(v, &cfg->request_timeout_ms)) return fail(err, err_len, "%s: expected a duration (30s), got '%s'", source, v);
+        return true;
     default: return fail(err, err_len, "internal: unknown option");
     }
 }
@@ -347,6 +384,12 @@ static void set_defaults(rpc_config *cfg)
     cfg->log_level = JLOG_INFO;
     cfg->priority_fee = u256_from_u64(1000000000);
     cfg->engine = ENGINE_TIERED;
+    cfg->max_connections_per_ip = 64;
+    cfg->head_timeout_ms = 10000;
+    cfg->body_timeout_ms = 10000;
+    cfg->min_body_rate = 64u << 10;
+    cfg->request_timeout_ms = 30000;
+    cfg->max_buffered = (size_t)256 << 20;
 }
 
 bool rpc_config_load(rpc_config *cfg, int argc, char **argv, bool *help, char *err, size_t err_len)

@@ -13,6 +13,7 @@
 #include "base/u256.h"
 
 #define RPC_TOKEN_MAX 256
+#define RPC_TOKEN_MIN 32 /* 128 bits as hex digits */
 #define PROGRAM_KEY_HEX_LEN 64
 
 typedef struct {
@@ -40,6 +41,14 @@ typedef struct {
     enum engine engine;        /* how calls execute (jit.h) */
     size_t code_cache_bytes;   /* the code cache's budget (analysed + compiled code) */
     char program_key[PROGRAM_KEY_HEX_LEN + 1]; /* "" : the key file beside the database */
+    /* Hostile-load limits (README "Limits and security"). */
+    int max_connections_per_ip;  /* open connections from one address, at most */
+    uint64_t head_timeout_ms;    /* a request's head must arrive within this */
+    uint64_t body_timeout_ms;    /* a body gets this long, plus its length at min_body_rate */
+    size_t min_body_rate;        /* bytes per second a body must at least arrive at */
+    bool read_only;              /* the database opened read-only: admin writes refused, no program store */
+    size_t max_buffered;         /* request body bytes held in memory, all connections together */
+    uint64_t request_timeout_ms; /* a whole request (queue time and every call of a batch); 0: none */
 } rpc_config;
 
 /* Fills `cfg` from defaults, the environment and argv (getopt style, argv[0]

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "base/format.h"
+#include "log.h"
 #include "vm/code_cache.h"
 #include "jit/jit.h"
 #include "program_store.h"
@@ -104,6 +105,32 @@ void metrics_inflight_add(int delta) { atomic_fetch_add(&m.inflight, delta); }
 void metrics_queue_depth_add(int delta) { atomic_fetch_add(&m.queue_depth, delta); }
 void metrics_set_draining(bool draining) { atomic_store(&m.draining, draining); }
 
+/* The limits of README "Limits and security" that count their hits. */
+static const char *const limit_names[] = {"max_connections", "max_connections_per_ip", "read_deadline", "client_gone",
+                                          "auth_failures", "buffered_bytes", "other"};
+#define N_LIMITS (sizeof limit_names / sizeof limit_names[0])
+static _Atomic uint64_t limit_hits[N_LIMITS];
+
+void metrics_record_limit(const char *limit)
+{
+    size_t i = 0;
+    while (i < N_LIMITS - 1 && strcmp(limit_names[i], limit) != 0) i++;
+    atomic_fetch_add(&limit_hits[i], 1);
+}
+
+static void render_limits(bytebuf *out)
+{
+    bytebuf_printf(out, "# HELP jitevm_limit_hits_total Requests or connections refused or cut by a hostile-load limit.\n"
+                        "# TYPE jitevm_limit_hits_total counter\n");
+    for (size_t i = 0; i < N_LIMITS; i++)
+        bytebuf_printf(out, "jitevm_limit_hits_total{limit=\"%s\"} %llu\n", limit_names[i],
+                       (unsigned long long)atomic_load(&limit_hits[i]));
+    bytebuf_printf(out, "# HELP jitevm_log_lines_suppressed_total Warning and error lines dropped by the log's rate limit.\n"
+                        "# TYPE jitevm_log_lines_suppressed_total counter\n"
+                        "jitevm_log_lines_suppressed_total %llu\n",
+                   (unsigned long long)atomic_load((_Atomic uint64_t *)&log_suppressed_total));
+}
+
 char *metrics_render(size_t *len)
 {
     bytebuf out = {0};
@@ -147,6 +174,8 @@ char *metrics_render(size_t *len)
         bytebuf_printf(&out, "jitevm_rpc_request_duration_seconds_count{method=\"%s\"} %llu\n", method_label(i),
             (unsigned long long)total);
     }
+
+    render_limits(&out);
 
     bytebuf_printf(&out, "# HELP jitevm_http_responses_total HTTP responses, by status code.\n"
               "# TYPE jitevm_http_responses_total counter\n");

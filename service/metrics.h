@@ -26,6 +26,10 @@ void metrics_inflight_add(int delta);
 void metrics_queue_depth_add(int delta);
 void metrics_set_draining(bool draining);
 
+/* A hostile-load limit was hit (jitevm_limit_hits_total{limit=...}); `limit`
+ * is one of the names in metrics.c's limit table (others count as "other"). */
+void metrics_record_limit(const char *limit);
+
 /* The exposition text; malloc'd, *len set. */
 char *metrics_render(size_t *len);
 

@@ -76,7 +76,7 @@ free_port() {
     echo $p
 }
 
-"$JITEVM" serve --db "$TMP/bench.db" --listen 127.0.0.1:0 --admin --admin-token bench --log-level warn > "$TMP/jitevm.log" 2>&1 &
+"$JITEVM" serve --db "$TMP/bench.db" --listen 127.0.0.1:0 --admin --admin-token bench-token-0123456789abcdef0123456789 --log-level warn > "$TMP/jitevm.log" 2>&1 &
 JPID=$!
 APORT=$(free_port 7)
 "$ANVIL" --port "$APORT" --hardfork prague --silent > "$TMP/anvil.log" 2>&1 &
@@ -90,7 +90,7 @@ done
 JURL=$(sed -n 's/.*serving JSON-RPC on \(http:[^ ]*\).*/\1/p' "$TMP/jitevm.log" | head -1)/
 AURL=http://127.0.0.1:$APORT/
 
-post() { curl -s -H 'Content-Type: application/json' -H 'Authorization: Bearer bench' --data-binary "$2" "$1"; }
+post() { curl -s -H 'Content-Type: application/json' -H 'Authorization: Bearer bench-token-0123456789abcdef0123456789' --data-binary "$2" "$1"; }
 req() { printf '{"jsonrpc":"2.0","id":1,"method":"%s","params":%s}' "$1" "$2"; }
 # The holder's slot: keccak256(holder . 0), as Solidity lays out a mapping at slot 0.
 SLOT=$(post "$JURL" "$(req web3_sha3 "[\"0x${HOLDER_WORD}0000000000000000000000000000000000000000000000000000000000000000\"]")" |

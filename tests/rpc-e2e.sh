@@ -128,7 +128,7 @@ ok() { check "$1" "\"result\":$4}" "$(rpc "$(req "$2" "$3")")"; }
 err() { check "$1" "$4" "$(rpc "$(req "$2" "$3")")"; }
 
 # ============================================================ main server
-TOKEN_VALUE=e2e-secret-token
+TOKEN_VALUE=e2e-secret-token-of-at-least-128-bits
 start_server "$TMP/main.log" --admin --admin-token "$TOKEN_VALUE" --workers 2 --log-level debug
 MAIN_URL=$URL
 check "startup line names the database" "database $DB: schema v" "$(cat "$TMP/main.log")"

@@ -61,6 +61,11 @@ struct rpc_ctx {
      * answer is thrown away and the request runs again on a worker, so the
      * aborted request is neither counted nor logged. */
     bool discard_on_abort;
+    /* The whole request's limits (rpc_server.c): past request_deadline_ns
+     * (monotonic; 0: none) or once *cancelled is set (the client went
+     * away) the calls of a batch not yet run are answered without running. */
+    uint64_t request_deadline_ns;
+    const atomic_bool *cancelled;
     /* The head block context, kept between calls: reading it costs several
      * queries. Valid while no admin write happened (rpc_write_generation)
      * and for at most RPC_HEAD_CACHE_MS (writers outside this process). */

@@ -12,6 +12,7 @@
 #include "metrics.h"
 #include "rpc/rpc.h"
 #include "rpc/rpc_json.h"
+#include "config.h"
 
 enum { MAX_METHOD_NAME = 2048 };
 
@@ -110,7 +111,10 @@ char *rpc_error_text(int code, const char *message, size_t *len)
 }
 
 /* geth's hasValidID: present and not an object or an array (null counts). */
-static bool valid_id(const json_t *id) { return id && !json_is_object(id) && !json_is_array(id); }
+static bool valid_id(const json_t *id)
+{
+    return id && (!json_is_object(id) || rpc_json_raw_number(id, NULL)) && !json_is_array(id);
+}
 
 static const char *method_of(const json_t *msg)
 {
@@ -124,6 +128,39 @@ static bool has_valid_version(const json_t *msg)
     return json_is_string(v) && strcmp(json_string_value(v), "2.0") == 0;
 }
 
+/* Errors go to clients without the database's path (a store error names
+ * it): every occurrence becomes "<database>". The log keeps the path. */
+static void hide_database_path(const rpc_ctx *ctx, rpc_error *err)
+{
+    const char *path = ctx->cfg ? ctx->cfg->db_path : NULL;
+    size_t plen = path ? strlen(path) : 0;
+    if (!err->code || !plen || !err->message || !memmem(err->message, err->message_len, path, plen)) return;
+    bytebuf out = {0};
+    const char *p = err->message, *end = err->message + err->message_len, *hit;
+    while ((hit = memmem(p, (size_t)(end - p), path, plen))) {
+        bytebuf_append(&out, p, (size_t)(hit - p));
+        bytebuf_append(&out, "<database>", 10);
+        p = hit + plen;
+    }
+    bytebuf_append(&out, p, (size_t)(end - p));
+    bytebuf_push(&out, '\0');
+    rpc_fail_owned(err, err->code, (char *)out.data, out.len - 1);
+}
+
+/* True when the whole request's time is up or its client is gone; *err
+ * then says so (the calls not yet run are answered with it). */
+static bool request_exhausted(const rpc_ctx *ctx, rpc_error *err)
+{
+    if (ctx->cancelled && atomic_load(ctx->cancelled))
+        return !rpc_fail(err, RPC_SERVER_ERROR, "request cancelled: the client disconnected");
+    if (ctx->request_deadline_ns && monotonic_ns() >= ctx->request_deadline_ns) {
+        char d[32];
+        format_go_duration(ctx->cfg->request_timeout_ms, d, sizeof d);
+        return !rpc_fail(err, RPC_SERVER_ERROR, "request timeout (%s): not run", d);
+    }
+    return false;
+}
+
 static json_t *run_call(rpc_ctx *ctx, json_t *msg, json_t *id, const char *name)
 {
     double start = monotonic_seconds();
@@ -131,13 +168,17 @@ static json_t *run_call(rpc_ctx *ctx, json_t *msg, json_t *id, const char *name)
     json_t *result = NULL;
     const rpc_method *m = rpc_find_method(name);
     int metric = metrics_method_index(m ? m->name : "");
-    if (strlen(name) > MAX_METHOD_NAME) {
+    if (request_exhausted(ctx, &err)) {
+        /* err says why */
+    } else if (strlen(name) > MAX_METHOD_NAME) {
         rpc_fail(&err, RPC_INVALID_REQUEST, "method name too long: %zu > %d", strlen(name), MAX_METHOD_NAME);
     } else if (!m || ((m->flags & RPC_ADMIN) && !ctx->cfg->admin)) {
         rpc_fail(&err, RPC_METHOD_NOT_FOUND, "the method %s does not exist/is not available", name);
     } else if ((m->flags & RPC_ADMIN) && !ctx->authorized) {
         rpc_fail(&err, RPC_UNAUTHORIZED, "unauthorized: %s needs the admin bearer token (%s)", name,
                  ctx->admin_rejected ? "the one given is wrong" : "none was given");
+    } else if ((m->flags & RPC_ADMIN) && ctx->cfg->read_only) {
+        rpc_fail(&err, RPC_SERVER_ERROR, "read-only mode: %s is refused (the database is opened read-only)", name);
     } else {
         json_t *params = json_object_get(msg, "params");
         json_t *empty = NULL;
@@ -174,15 +215,18 @@ static json_t *run_call(rpc_ctx *ctx, json_t *msg, json_t *id, const char *name)
     if (ctx->discard_on_abort && ctx->abort_flag && atomic_load(ctx->abort_flag)) {
         /* Thrown away by the caller; the retry records it. */
     } else if (metrics_record_call(metric, elapsed, err.code), err.code) {
-        char *idtext = id ? json_dumps(id, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
+        size_t idlen;
+        char *idtext = id ? rpc_json_dump(id, &idlen) : NULL;
         log_warn("rpc %.64s id=%.64s %.3fms error %d: %.*s", name, idtext ? idtext : "-", elapsed * 1e3, err.code,
                  (int)(err.message_len > 300 ? 300 : err.message_len), err.message);
         free(idtext);
     } else if (log_enabled(JLOG_DEBUG)) {
-        char *idtext = id ? json_dumps(id, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
+        size_t idlen;
+        char *idtext = id ? rpc_json_dump(id, &idlen) : NULL;
         log_debug("rpc %s id=%.64s %.3fms", name, idtext ? idtext : "-", elapsed * 1e3);
         free(idtext);
     }
+    hide_database_path(ctx, &err);
     json_t *r = id ? response(id, result, &err) : NULL;
     if (!id) json_decref(result);
     rpc_error_clear(&err);

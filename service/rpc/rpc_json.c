@@ -10,7 +10,66 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <pthread.h>
+#include <sodium.h>
+
 #include "base/types.h"
+
+/* ------------------------------------------------------------ raw ids */
+
+/* An id is echoed exactly as sent (as geth does): a number that jansson
+ * would change (1e-99999 reads as 0.0) or refuse (an integer above 2^63)
+ * is kept as its text, in an object whose one key is this process's
+ * random marker (no client can make one), and written back verbatim. */
+static char raw_key[48];
+static pthread_once_t raw_key_once = PTHREAD_ONCE_INIT;
+
+static void raw_key_init(void)
+{
+    uint8_t nonce[16];
+    randombytes_buf(nonce, sizeof nonce);
+    memcpy(raw_key, "\x01raw-number:", 13);
+    sodium_bin2hex(raw_key + 13, sizeof raw_key - 13, nonce, sizeof nonce);
+}
+
+bool rpc_json_raw_number(const json_t *v, const char **text)
+{
+    if (!json_is_object(v) || json_object_size(v) != 1) return false;
+    pthread_once(&raw_key_once, raw_key_init);
+    const json_t *t = json_object_get(v, raw_key);
+    if (!json_is_string(t)) return false;
+    if (text) *text = json_string_value(t);
+    return true;
+}
+
+/* The length of the JSON number at p (RFC 8259's grammar), 0 if none. */
+static size_t number_length(const unsigned char *p, const unsigned char *end)
+{
+    const unsigned char *q = p;
+    if (q < end && *q == '-') q++;
+    if (q >= end || *q < '0' || *q > '9') return 0;
+    if (*q == '0') q++;
+    else while (q < end && *q >= '0' && *q <= '9') q++;
+    if (q < end && *q == '.') {
+        if (++q >= end || *q < '0' || *q > '9') return 0;
+        while (q < end && *q >= '0' && *q <= '9') q++;
+    }
+    if (q < end && (*q == 'e' || *q == 'E')) {
+        q++;
+        if (q < end && (*q == '+' || *q == '-')) q++;
+        if (q >= end || *q < '0' || *q > '9') return 0;
+        while (q < end && *q >= '0' && *q <= '9') q++;
+    }
+    return (size_t)(q - p);
+}
+
+static json_t *raw_number(const unsigned char *p, size_t n)
+{
+    pthread_once(&raw_key_once, raw_key_init);
+    json_t *o = json_object();
+    json_object_set_new_nocheck(o, raw_key, json_stringn_nocheck((const char *)p, n));
+    return o;
+}
 
 /* ------------------------------------------------------------ parsing */
 
@@ -112,7 +171,20 @@ static json_t *parse_object(parser *ps)
         skip_space(ps);
         if (ps->p >= ps->end || *ps->p != ':') break;
         ps->p++;
-        json_t *v = parse_value(ps);
+        json_t *v = NULL;
+        skip_space(ps);
+        if (key_len == 2 && memcmp(key, "id", 2) == 0 && ps->p < ps->end && (*ps->p == '-' || (*ps->p >= '0' && *ps->p <= '9'))) {
+            /* An id number: a plain integer as usual, anything else as its text. */
+            const unsigned char *start = ps->p;
+            v = parse_number(ps);
+            if (!v) {
+                size_t n = number_length(start, ps->end);
+                ps->p = start + n;
+                v = n ? raw_number(start, n) : NULL;
+            }
+        } else {
+            v = parse_value(ps);
+        }
         /* A repeated key replaces the value, as in jansson. */
         if (!v || json_object_setn_new_nocheck(o, key, key_len, v) != 0) break;
         skip_space(ps);
@@ -212,6 +284,11 @@ static bool put_value(bytebuf *out, const json_t *v)
 {
     switch (json_typeof(v)) {
     case JSON_OBJECT: {
+        const char *raw;
+        if (rpc_json_raw_number(v, &raw)) {
+            put(out, raw, strlen(raw));
+            return true;
+        }
         bytebuf_push(out, '{');
         bool first = true;
         /* Insertion order, as jansson writes objects. */

@@ -6,11 +6,15 @@
 #define JITEVM_RPC_JSON_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 /* As json_loadb(text, len, JSON_DECODE_ANY | JSON_ALLOW_NUL): NULL when
  * the text is not JSON. */
 json_t *rpc_json_parse(const char *text, size_t len);
+/* True when `v` is an id number kept as its text (*text set): a number
+ * jansson would change or refuse. rpc_json_dump writes it verbatim. */
+bool rpc_json_raw_number(const json_t *v, const char **text);
 /* As json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY), with *len set. */
 char *rpc_json_dump(const json_t *v, size_t *len);
 

@@ -20,7 +20,11 @@
 #include <errno.h>
 #include <jansson.h>
 #include <microhttpd.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <netdb.h>
+#include <sys/stat.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sodium.h>
@@ -81,29 +85,57 @@ static __thread volatile unsigned inline_run, inline_run_seen;
 static __thread inline_runner *inline_self;
 static __thread bool inline_unavailable;
 
+typedef struct http_request http_request;
+
 typedef struct {
     server *srv;
     pthread_t thread;
     rpc_ctx ctx;
     atomic_int abort_flag;
     uint64_t deadline_ns; /* 0: no call running; guarded by srv->watch_lock */
+    http_request *req;    /* the request it runs; guarded by srv->queue_lock */
 } worker;
+
+/* One open connection (libmicrohttpd's socket context), from accept to
+ * close: its client's address, for the per-address limit, and the time by
+ * which its current request's head or body must have arrived (0: none; a
+ * request being answered has the request timeout instead). The guard
+ * thread shuts down the socket of a connection past its deadline, and
+ * libmicrohttpd then closes it as any connection the client dropped. */
+typedef struct conn_slot {
+    struct conn_slot *prev, *next; /* guarded by srv->conns_lock */
+    MHD_socket fd;
+    char client[INET6_ADDRSTRLEN];
+    _Atomic uint64_t deadline_ns;
+} conn_slot;
 
 enum route { ROUTE_RPC, ROUTE_HEALTH, ROUTE_METRICS, ROUTE_PREFLIGHT, ROUTE_NOT_ALLOWED, ROUTE_NOT_FOUND };
 
 /* One HTTP request, from its headers to its completion. */
-typedef struct {
+struct http_request {
+    server *srv;
+    conn_slot *slot; /* NULL when the connection had no slot */
     struct MHD_Connection *conn;
     enum route route;
     bytebuf body;
     bool too_large;
+    bool over_buffer_budget; /* all connections together hold --max-buffered in bodies */
+    size_t buffered;         /* body bytes counted against the budget */
     bool authorized, admin_rejected;
     json_t *root; /* parsed body, when parsed on the polling thread */
     /* Filled by the worker before the connection is resumed. */
     char *answer;
     size_t answer_len;
     bool answered;
-} http_request;
+    /* A request handed to the workers (guarded by srv->queue_lock): its
+     * answer goes out through read_answer, which suspends the connection
+     * until the worker is done; a request whose connection completed first
+     * (the client went away) is orphaned and freed by its worker. */
+    bool in_worker, suspended, orphaned;
+    atomic_bool cancelled;
+    uint64_t deadline_ns; /* the whole request's (0: none) */
+    char client[INET6_ADDRSTRLEN]; /* the peer's address ("" when unknown) */
+};
 
 struct server {
     rpc_config *cfg;
@@ -116,8 +148,8 @@ struct server {
     int n_workers;
     pthread_mutex_t queue_lock;
     pthread_cond_t queue_cond;
-    http_request **queue; /* ring buffer */
-    int queue_head, queue_count, queue_cap;
+    http_request **queue; /* in arrival order; workers take the oldest of the client with the fewest running */
+    int queue_count, queue_cap;
     bool stopping;
 
     pthread_t watchdog;
@@ -133,6 +165,13 @@ struct server {
     _Atomic int inflight;
     _Atomic bool draining;
 
+    char token_file[PATH_MAX]; /* where a generated admin token was written ("" : none) */
+    pthread_mutex_t auth_lock;
+    struct auth_failures {
+        char client[INET6_ADDRSTRLEN];
+        uint64_t window_ns; /* the start of its minute */
+        unsigned count;
+    } auth_failures[256]; /* by a hash of the address; a collision shares a row */
     program_store programs; /* compiled programs kept in the database (not with --engine interp) */
     bool programs_open;
 
@@ -143,6 +182,12 @@ struct server {
     _Atomic bool switching;
     _Atomic unsigned snapshot_generation; /* switches done */
     char program_key[PROGRAM_KEY_HEX_LEN + 1]; /* a given key, for the program store of the next snapshot */
+    pthread_mutex_t conns_lock;
+    conn_slot *conns; /* every open connection */
+    int n_conns;
+    pthread_t guard;
+    bool guard_started, guard_stop; /* guard_stop: guarded by conns_lock */
+    pthread_cond_t guard_cond;
 };
 
 /* ------------------------------------------------------------ timeouts */
@@ -152,9 +197,12 @@ static void arm_timeout(rpc_ctx *ctx)
     worker *w = ctx->owner;
     server *s = w->srv;
     pthread_mutex_lock(&s->watch_lock);
-    w->abort_flag = s->abort_all;
-    if (s->cfg->call_timeout_ms) {
-        w->deadline_ns = monotonic_ns() + s->cfg->call_timeout_ms * 1000000u;
+    w->abort_flag = s->abort_all || (ctx->cancelled && atomic_load(ctx->cancelled));
+    uint64_t deadline = s->cfg->call_timeout_ms ? monotonic_ns() + s->cfg->call_timeout_ms * 1000000u : 0;
+    if (ctx->request_deadline_ns && (!deadline || ctx->request_deadline_ns < deadline))
+        deadline = ctx->request_deadline_ns;
+    if (deadline) {
+        w->deadline_ns = deadline;
         /* The watchdog only needs waking when it would sleep past this
          * deadline; under load it wakes about once per timeout period. */
         if (!s->watch_wake_ns || w->deadline_ns < s->watch_wake_ns) pthread_cond_signal(&s->watch_cond);
@@ -213,6 +261,9 @@ static bool json_content_type(const char *ct)
     return false;
 }
 
+static enum MHD_Result queue_with_headers(server *s, struct MHD_Connection *conn, unsigned status,
+                                          struct MHD_Response *r, const char *content_type);
+
 /* Queues `body` (malloc'd; freed by libmicrohttpd) with the common headers. */
 static enum MHD_Result respond(server *s, struct MHD_Connection *conn, unsigned status, char *body, size_t len,
                                const char *content_type)
@@ -222,15 +273,26 @@ static enum MHD_Result respond(server *s, struct MHD_Connection *conn, unsigned 
         free(body);
         return MHD_NO;
     }
+    enum MHD_Result ret = queue_with_headers(s, conn, status, r, content_type);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+/* Adds the common headers to `r` and queues it (the caller keeps its
+ * reference to `r`). */
+static enum MHD_Result queue_with_headers(server *s, struct MHD_Connection *conn, unsigned status,
+                                          struct MHD_Response *r, const char *content_type)
+{
     if (content_type) MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
-    if (s->cfg->cors_origin[0]) {
+    /* /metrics is for the operator's scraper, not for pages in browsers. */
+    bool metrics = content_type && strncmp(content_type, "text/plain", 10) == 0;
+    if (s->cfg->cors_origin[0] && !metrics) {
         MHD_add_response_header(r, MHD_HTTP_HEADER_ACCESS_CONTROL_ALLOW_ORIGIN, s->cfg->cors_origin);
         if (strcmp(s->cfg->cors_origin, "*") != 0) MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, "Origin");
     }
     if (status == MHD_HTTP_METHOD_NOT_ALLOWED) MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "POST, OPTIONS");
     if (atomic_load(&s->draining)) MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
     enum MHD_Result ret = MHD_queue_response(conn, status, r);
-    MHD_destroy_response(r);
     metrics_record_http((int)status);
     return ret;
 }
@@ -274,8 +336,8 @@ static bool enqueue(server *s, http_request *req)
     pthread_mutex_lock(&s->queue_lock);
     bool ok = s->queue_count < s->queue_cap;
     if (ok) {
-        MHD_suspend_connection(req->conn);
-        s->queue[(s->queue_head + s->queue_count++) % s->queue_cap] = req;
+        req->in_worker = true;
+        s->queue[s->queue_count++] = req;
         pthread_cond_signal(&s->queue_cond);
         metrics_queue_depth_add(1);
     }
@@ -283,19 +345,102 @@ static bool enqueue(server *s, http_request *req)
     return ok;
 }
 
-static http_request *dequeue(server *s)
+/* How many workers run a request of `client` (queue_lock held). */
+static int running_for(const server *s, const char *client)
+{
+    int n = 0;
+    for (int i = 0; i < s->n_workers; i++)
+        if (s->workers[i].req && strcmp(s->workers[i].req->client, client) == 0) n++;
+    return n;
+}
+
+/* How many of the first `window` queued requests are `client`'s
+ * (queue_lock held). */
+static int queued_for(const server *s, const char *client, int window)
+{
+    int n = 0;
+    for (int i = 0; i < s->queue_count && i < window; i++) n += strcmp(s->queue[i]->client, client) == 0;
+    return n;
+}
+
+/* The next request for `w`: of the oldest queued requests, the first of
+ * the client with the fewest requests running, then with the fewest
+ * waiting, so that a client that floods the queue gets no more than its
+ * share of the workers while others wait. (Only the head of the queue is
+ * weighed, which bounds the work under the lock.) */
+enum { FAIR_CANDIDATES = 32, FAIR_WINDOW = 256 };
+
+static http_request *dequeue(server *s, worker *w)
 {
     pthread_mutex_lock(&s->queue_lock);
+    w->req = NULL;
     while (!s->queue_count && !s->stopping) pthread_cond_wait(&s->queue_cond, &s->queue_lock);
     http_request *req = NULL;
     if (s->queue_count) {
-        req = s->queue[s->queue_head];
-        s->queue_head = (s->queue_head + 1) % s->queue_cap;
+        int best = 0;
+        long best_score = -1;
+        for (int i = 0; i < s->queue_count && i < FAIR_CANDIDATES && best_score != 1; i++) {
+            const char *client = s->queue[i]->client;
+            bool seen = false;
+            for (int k = 0; k < i && !seen; k++) seen = strcmp(s->queue[k]->client, client) == 0;
+            if (seen) continue; /* its oldest request was weighed already */
+            long score = (long)running_for(s, client) * (FAIR_WINDOW + 1) + queued_for(s, client, FAIR_WINDOW);
+            if (best_score < 0 || score < best_score) best = i, best_score = score;
+        }
+        req = s->queue[best];
+        memmove(&s->queue[best], &s->queue[best + 1], (size_t)(s->queue_count - best - 1) * sizeof *s->queue);
         s->queue_count--;
+        w->req = req;
         metrics_queue_depth_add(-1);
     }
     pthread_mutex_unlock(&s->queue_lock);
     return req;
+}
+
+/* The body of a worker's answer, read by libmicrohttpd: the response is
+ * queued (200, chunked) as soon as the request goes to a worker, so that
+ * libmicrohttpd never waits for it in a state where it reads the socket
+ * (reading the end of a client that half-closed its side would close the
+ * connection and lose the answer). Until the worker is done the reader
+ * suspends the connection; the worker resumes it. */
+static ssize_t read_answer(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    http_request *req = cls;
+    server *s = req->srv;
+    pthread_mutex_lock(&s->queue_lock);
+    bool answered = req->answered;
+    if (!answered) {
+        MHD_suspend_connection(req->conn);
+        req->suspended = true;
+    }
+    pthread_mutex_unlock(&s->queue_lock);
+    if (!answered) return 0;
+    if (pos >= req->answer_len) return MHD_CONTENT_READER_END_OF_STREAM;
+    size_t n = req->answer_len - (size_t)pos < max ? req->answer_len - (size_t)pos : max;
+    memcpy(buf, req->answer + pos, n);
+    return (ssize_t)n;
+}
+
+/* Marks the worker's request answered and hands it back to its
+ * connection, or frees it when its connection is gone. */
+static void finish_worker_request(server *s, worker *w, http_request *req)
+{
+    pthread_mutex_lock(&s->queue_lock);
+    w->req = NULL;
+    req->answered = true;
+    req->in_worker = false;
+    bool orphaned = req->orphaned;
+    if (req->suspended) {
+        req->suspended = false;
+        MHD_resume_connection(req->conn);
+    }
+    pthread_mutex_unlock(&s->queue_lock);
+    if (orphaned) {
+        bytebuf_free(&req->body);
+        json_decref(req->root);
+        free(req->answer);
+        free(req);
+    }
 }
 
 static void *worker_main(void *arg)
@@ -303,14 +448,18 @@ static void *worker_main(void *arg)
     worker *w = arg;
     server *s = w->srv;
     for (;;) {
-        http_request *req = dequeue(s);
+        http_request *req = dequeue(s, w);
         if (!req) break; /* stopping and the queue is empty */
         w->ctx.authorized = req->authorized;
         w->ctx.admin_rejected = req->admin_rejected;
+        w->ctx.request_deadline_ns = req->deadline_ns;
+        w->ctx.cancelled = &req->cancelled;
         size_t len = 0;
         char *answer;
         pthread_rwlock_rdlock(&s->snapshot_lock);
-        if (req->root) {
+        if (atomic_load(&req->cancelled)) {
+            answer = NULL; /* nobody to answer */
+        } else if (req->root) {
             answer = rpc_dispatch(&w->ctx, req->root, &len);
             json_decref(req->root);
             req->root = NULL;
@@ -320,9 +469,9 @@ static void *worker_main(void *arg)
         pthread_rwlock_unlock(&s->snapshot_lock);
         req->answer = answer;
         req->answer_len = len;
-        req->answered = true;
+        w->ctx.cancelled = NULL;
         /* After this the request belongs to the polling thread again. */
-        MHD_resume_connection(req->conn);
+        finish_worker_request(s, w, req);
     }
     return NULL;
 }
@@ -456,12 +605,9 @@ static enum route route_of(const char *method, const char *url)
 static enum MHD_Result answer_rpc(server *s, http_request *req)
 {
     struct MHD_Connection *conn = req->conn;
-    if (req->answered) {
-        char *answer = req->answer;
-        req->answer = NULL;
-        if (!answer) return respond_json(s, conn, MHD_HTTP_OK, copy_text("", &req->answer_len), 0);
-        return respond_json(s, conn, MHD_HTTP_OK, answer, req->answer_len);
-    }
+    if (req->over_buffer_budget)
+        return refuse(s, conn, MHD_HTTP_SERVICE_UNAVAILABLE, RPC_LIMIT_EXCEEDED,
+                      "server busy: request bodies in memory at the limit (%zu bytes)", s->cfg->max_buffered);
     if (req->too_large)
         return refuse(s, conn, MHD_HTTP_CONTENT_TOO_LARGE, RPC_INVALID_REQUEST, "content length too large (>%zu)",
                       s->cfg->max_body);
@@ -502,7 +648,313 @@ static enum MHD_Result answer_rpc(server *s, http_request *req)
         return refuse(s, conn, MHD_HTTP_SERVICE_UNAVAILABLE, RPC_LIMIT_EXCEEDED,
                       "server busy: %d requests are waiting for a worker", s->queue_cap);
     }
+    /* From here a worker may answer (and resume) at any time. */
+    struct MHD_Response *r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16384, read_answer, req, NULL);
+    if (!r) return MHD_NO; /* the connection closes; on_completed orphans the request */
+    enum MHD_Result ret = queue_with_headers(s, conn, MHD_HTTP_OK, r, "application/json");
+    MHD_destroy_response(r);
+    return ret;
+}
+
+/* A generated admin token is never logged: it goes into DB.admin-token,
+ * readable by its owner only, or (when that cannot be written) once to
+ * stderr, apart from the log. */
+static void save_generated_token(server *s)
+{
+    const rpc_config *cfg = s->cfg;
+    if (!cfg->admin || !cfg->admin_token_generated) return;
+    char path[PATH_MAX];
+    int fd = -1;
+    if ((size_t)snprintf(path, sizeof path, "%s.admin-token", cfg->db_path) < sizeof path)
+        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd >= 0 && fchmod(fd, 0600) == 0) {
+        size_t n = strlen(cfg->admin_token);
+        bool ok = write(fd, cfg->admin_token, n) == (ssize_t)n && write(fd, "\n", 1) == 1;
+        close(fd);
+        if (ok) {
+            snprintf(s->token_file, sizeof s->token_file, "%s", path);
+            return;
+        }
+    } else if (fd >= 0) {
+        close(fd);
+    }
+    fprintf(stderr, "admin bearer token (generated; shown once, never logged): %s\n", cfg->admin_token);
+}
+
+/* Failed admin authentications: an address with AUTH_FAILURES_PER_MINUTE
+ * in its current minute is refused (HTTP 429) until the minute is over. */
+#define AUTH_FAILURES_PER_MINUTE 10
+
+static struct auth_failures *auth_row(server *s, const char *client)
+{
+    size_t h = 5381;
+    for (const char *p = client; *p; p++) h = h * 33 + (unsigned char)*p;
+    struct auth_failures *r = &s->auth_failures[h % (sizeof s->auth_failures / sizeof s->auth_failures[0])];
+    uint64_t now = monotonic_ns();
+    if (strcmp(r->client, client) != 0 || now - r->window_ns > 60000000000u) {
+        snprintf(r->client, sizeof r->client, "%s", client);
+        r->window_ns = now;
+        r->count = 0;
+    }
+    return r;
+}
+
+static bool auth_blocked(server *s, const char *client)
+{
+    pthread_mutex_lock(&s->auth_lock);
+    bool blocked = auth_row(s, client)->count >= AUTH_FAILURES_PER_MINUTE;
+    pthread_mutex_unlock(&s->auth_lock);
+    return blocked;
+}
+
+static void auth_failed(server *s, const char *client)
+{
+    pthread_mutex_lock(&s->auth_lock);
+    auth_row(s, client)->count++;
+    pthread_mutex_unlock(&s->auth_lock);
+    metrics_record_limit("auth_failures");
+}
+
+/* ------------------------------------------------------ hostile clients */
+
+/* A refusal of the request's framing, before its body is read: the forms
+ * that two HTTP parsers (a proxy's and ours) could read differently, or
+ * that announce an absurd length. NULL: the framing is sound. */
+typedef struct {
+    int content_lengths, transfer_encodings;
+    bool bad_length, bad_encoding;
+} framing;
+
+static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    (void)kind;
+    framing *f = cls;
+    if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
+        f->content_lengths++;
+        size_t n = value ? strlen(value) : 0;
+        /* Digits only (no sign, no spaces), and at most 18 of them (no overflow). */
+        if (n == 0 || n > 18 || strspn(value, "0123456789") != n) f->bad_length = true;
+    } else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
+        f->transfer_encodings++;
+        if (!value || strcasecmp(value, "chunked") != 0) f->bad_encoding = true;
+    }
     return MHD_YES;
+}
+
+static const char *framing_error(struct MHD_Connection *conn)
+{
+    framing f = {0};
+    MHD_get_connection_values(conn, MHD_HEADER_KIND, count_framing, &f);
+    if (f.bad_length) return "bad request: invalid Content-Length";
+    if (f.content_lengths > 1) return "bad request: more than one Content-Length";
+    if (f.transfer_encodings && f.content_lengths) return "bad request: Transfer-Encoding with Content-Length";
+    if (f.transfer_encodings > 1 || f.bad_encoding) return "bad request: unsupported Transfer-Encoding (only chunked)";
+    return NULL;
+}
+
+/* The peer's address as text ("" when unknown). */
+static void client_text(const struct sockaddr *addr, char out[INET6_ADDRSTRLEN])
+{
+    out[0] = '\0';
+    if (addr && addr->sa_family == AF_INET) inet_ntop(AF_INET, &((const struct sockaddr_in *)addr)->sin_addr, out, INET6_ADDRSTRLEN);
+    else if (addr && addr->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)addr)->sin6_addr, out, INET6_ADDRSTRLEN);
+}
+
+/* The head of a request arrived: its body now gets the body timeout plus
+ * its length (announced, else the body limit) at the minimum rate. */
+static void request_started(server *s, http_request *req)
+{
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    req->slot = ci ? ci->socket_context : NULL;
+    if (!req->slot) return;
+    memcpy(req->client, req->slot->client, sizeof req->client);
+    const char *cl = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    uint64_t length = s->cfg->max_body;
+    if (cl && strspn(cl, "0123456789") == strlen(cl) && strlen(cl) <= 18) {
+        uint64_t n = strtoull(cl, NULL, 10);
+        if (n < length) length = n;
+    }
+    uint64_t ms = s->cfg->body_timeout_ms + length * 1000u / s->cfg->min_body_rate;
+    req->slot->deadline_ns = monotonic_ns() + ms * 1000000u;
+}
+
+/* The whole request arrived: no more read deadline; the request timeout
+ * runs from here, queue time included. */
+static void body_complete(server *s, http_request *req)
+{
+    if (req->slot) req->slot->deadline_ns = 0;
+    if (s->cfg->request_timeout_ms && !req->deadline_ns)
+        req->deadline_ns = monotonic_ns() + s->cfg->request_timeout_ms * 1000000u;
+}
+
+/* on_completed of a request a worker still holds (its client went away):
+ * the worker is told to stop and frees the request. True when orphaned. */
+static bool orphan_if_in_worker(server *s, http_request *req)
+{
+    pthread_mutex_lock(&s->queue_lock);
+    bool in_worker = req->in_worker;
+    if (in_worker) {
+        req->orphaned = true;
+        atomic_store(&req->cancelled, true);
+        for (int i = 0; i < s->n_workers; i++)
+            if (s->workers[i].req == req) s->workers[i].abort_flag = 1;
+    }
+    pthread_mutex_unlock(&s->queue_lock);
+    return in_worker;
+}
+
+/* Whether the client of a suspended request dropped its connection (a
+ * half-closed one has not: it still reads). The response head went out
+ * before the suspension, so a closed peer has answered it with a reset. */
+static bool client_gone(const http_request *req)
+{
+    if (!req->slot || req->slot->fd == MHD_INVALID_SOCKET) return false;
+    struct pollfd p = {.fd = req->slot->fd, .events = 0};
+    return poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLERR));
+}
+
+/* Every running request whose client dropped its connection is aborted. */
+static void cancel_abandoned(server *s)
+{
+    pthread_mutex_lock(&s->queue_lock);
+    for (int i = 0; i < s->n_workers; i++) {
+        http_request *req = s->workers[i].req;
+        if (req && req->suspended && !req->orphaned && !atomic_load(&req->cancelled) && client_gone(req)) {
+            atomic_store(&req->cancelled, true);
+            s->workers[i].abort_flag = 1;
+            metrics_record_limit("client_gone");
+        }
+    }
+    pthread_mutex_unlock(&s->queue_lock);
+}
+
+/* libmicrohttpd's accept policy: over the connection limit, or the limit
+ * of one address, a connection is closed at once (not left waiting in the
+ * kernel's backlog). */
+static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+    (void)addrlen;
+    server *s = cls;
+    char client[INET6_ADDRSTRLEN];
+    client_text(addr, client);
+    pthread_mutex_lock(&s->conns_lock);
+    int total = s->n_conns, same = 0;
+    for (conn_slot *c = s->conns; c && same < s->cfg->max_connections_per_ip; c = c->next) same += strcmp(c->client, client) == 0;
+    pthread_mutex_unlock(&s->conns_lock);
+    if (total >= s->cfg->max_connections) {
+        metrics_record_limit("max_connections");
+        return MHD_NO;
+    }
+    if (same >= s->cfg->max_connections_per_ip) {
+        metrics_record_limit("max_connections_per_ip");
+        return MHD_NO;
+    }
+    return MHD_YES;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    server *s = cls;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        conn_slot *c = xcalloc(1, sizeof *c);
+        const union MHD_ConnectionInfo *fd = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        const union MHD_ConnectionInfo *addr = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        c->fd = fd ? fd->connect_fd : MHD_INVALID_SOCKET;
+        client_text(addr ? addr->client_addr : NULL, c->client);
+        c->deadline_ns = monotonic_ns() + s->cfg->head_timeout_ms * 1000000u;
+        pthread_mutex_lock(&s->conns_lock);
+        c->next = s->conns;
+        if (s->conns) s->conns->prev = c;
+        s->conns = c;
+        s->n_conns++;
+        pthread_mutex_unlock(&s->conns_lock);
+        *socket_context = c;
+    } else if (code == MHD_CONNECTION_NOTIFY_CLOSED && *socket_context) {
+        conn_slot *c = *socket_context;
+        pthread_mutex_lock(&s->conns_lock);
+        if (c->prev) c->prev->next = c->next;
+        else s->conns = c->next;
+        if (c->next) c->next->prev = c->prev;
+        s->n_conns--;
+        pthread_mutex_unlock(&s->conns_lock);
+        free(c);
+        *socket_context = NULL;
+    }
+}
+
+/* The guard: every 100 ms, shuts down the sockets of connections past
+ * their head or body deadline (libmicrohttpd then closes them), and
+ * aborts the running requests whose clients went away. */
+static void *guard_main(void *arg)
+{
+    server *s = arg;
+    pthread_mutex_lock(&s->conns_lock);
+    while (!s->guard_stop) {
+        uint64_t now = monotonic_ns();
+        for (conn_slot *c = s->conns; c; c = c->next) {
+            uint64_t d = c->deadline_ns;
+            if (d && d <= now && c->fd != MHD_INVALID_SOCKET) {
+                c->deadline_ns = 0;
+                shutdown(c->fd, SHUT_RDWR);
+                metrics_record_limit("read_deadline");
+            }
+        }
+        pthread_mutex_unlock(&s->conns_lock);
+        cancel_abandoned(s);
+        pthread_mutex_lock(&s->conns_lock);
+        uint64_t wake = monotonic_ns() + 100000000u;
+        struct timespec ts = {(time_t)(wake / 1000000000u), (long)(wake % 1000000000u)};
+        if (!s->guard_stop) pthread_cond_timedwait(&s->guard_cond, &s->conns_lock, &ts);
+    }
+    pthread_mutex_unlock(&s->conns_lock);
+    return NULL;
+}
+
+static bool start_guard(server *s)
+{
+    pthread_mutex_init(&s->conns_lock, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&s->guard_cond, &ca);
+    pthread_condattr_destroy(&ca);
+    s->guard_started = pthread_create(&s->guard, NULL, guard_main, s) == 0;
+    if (!s->guard_started) log_error("cannot start the connection guard thread");
+    return s->guard_started;
+}
+
+static void stop_guard(server *s)
+{
+    if (!s->guard_started) return;
+    pthread_mutex_lock(&s->conns_lock);
+    s->guard_stop = true;
+    pthread_cond_signal(&s->guard_cond);
+    pthread_mutex_unlock(&s->conns_lock);
+    pthread_join(s->guard, NULL);
+    s->guard_started = false;
+}
+
+/* The bytes of request bodies held in memory, all connections together,
+ * against --max-buffered: partial uploads cannot add up to
+ * max-connections x max-body. */
+static _Atomic size_t buffered_total;
+
+static bool buffer_reserve(server *s, http_request *req, size_t n)
+{
+    size_t now = atomic_fetch_add(&buffered_total, n) + n;
+    req->buffered += n;
+    if (now <= s->cfg->max_buffered) return true;
+    metrics_record_limit("buffered_bytes");
+    return false;
+}
+
+static void buffer_release(server *s, http_request *req)
+{
+    (void)s;
+    atomic_fetch_sub(&buffered_total, req->buffered);
+    req->buffered = 0;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
@@ -514,16 +966,24 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     http_request *req = *con_cls;
     if (!req) {
         req = xcalloc(1, sizeof *req);
+        req->srv = s;
         req->conn = conn;
         req->route = route_of(method, url);
         *con_cls = req;
         atomic_fetch_add(&s->inflight, 1);
         metrics_inflight_add(1);
+        request_started(s, req);
+        const char *framing = framing_error(conn);
+        if (framing) return refuse(s, conn, MHD_HTTP_BAD_REQUEST, RPC_INVALID_REQUEST, "%s", framing);
         if (req->route == ROUTE_RPC) {
             const char *auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
             if (auth && s->cfg->admin) {
+                if (auth_blocked(s, req->client))
+                    return refuse(s, conn, MHD_HTTP_TOO_MANY_REQUESTS, RPC_UNAUTHORIZED,
+                                  "too many failed authentications from this address; retry in a minute");
                 req->authorized = token_matches(s, auth);
                 req->admin_rejected = !req->authorized;
+                if (req->admin_rejected) auth_failed(s, req->client);
             }
             const char *ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
             if (!json_content_type(ct))
@@ -541,8 +1001,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     }
     if (*upload_data_size) {
-        if (req->route == ROUTE_RPC && !req->too_large) {
-            if (req->body.len + *upload_data_size > s->cfg->max_body) {
+        if (req->route == ROUTE_RPC && !req->too_large && !req->over_buffer_budget) {
+            if (!buffer_reserve(s, req, *upload_data_size)) {
+                req->over_buffer_budget = true;
+                buffer_release(s, req);
+                bytebuf_free(&req->body);
+            } else if (req->body.len + *upload_data_size > s->cfg->max_body) {
                 req->too_large = true;
                 bytebuf_free(&req->body);
             } else {
@@ -552,6 +1016,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *upload_data_size = 0;
         return MHD_YES;
     }
+    body_complete(s, req);
     size_t len;
     switch (req->route) {
     case ROUTE_RPC:
@@ -592,13 +1057,17 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     server *s = cls;
     http_request *req = *con_cls;
     if (!req) return;
+    *con_cls = NULL;
+    atomic_fetch_sub(&s->inflight, 1);
+    metrics_inflight_add(-1);
+    if (req->slot) /* a kept-alive connection: the next head within the idle timeout plus the head timeout */
+        req->slot->deadline_ns = monotonic_ns() + (s->cfg->idle_timeout_s * 1000u + s->cfg->head_timeout_ms) * 1000000u;
+    buffer_release(s, req);
+    if (orphan_if_in_worker(s, req)) return;
     bytebuf_free(&req->body);
     json_decref(req->root);
     free(req->answer);
     free(req);
-    *con_cls = NULL;
-    atomic_fetch_sub(&s->inflight, 1);
-    metrics_inflight_add(-1);
 }
 
 /* ------------------------------------------------------------ startup */
@@ -648,8 +1117,10 @@ static void log_startup(server *s, uint16_t port, store_conn *conn)
     if (cfg->engine != ENGINE_INTERP && !jit_supported())
         log_warn("engine %s: this machine cannot run compiled code; every call runs on the interpreter",
                  engine_name(cfg->engine));
-    if (cfg->admin && cfg->admin_token_generated)
-        log_notice("admin methods enabled; bearer token (generated): %s", cfg->admin_token);
+    if (cfg->admin && cfg->admin_token_generated && s->token_file[0])
+        log_notice("admin methods enabled; bearer token generated into %s (mode 0600)", s->token_file);
+    else if (cfg->admin && cfg->admin_token_generated)
+        log_notice("admin methods enabled; bearer token generated (printed once above, not logged)");
     else if (cfg->admin)
         log_info("admin methods enabled; bearer token as configured");
 }
@@ -676,6 +1147,12 @@ static bool open_programs(server *s)
     char err[512];
     code_cache_set_budget(cfg->code_cache_bytes);
     if (cfg->engine == ENGINE_INTERP) return true;
+    if (cfg->read_only) {
+        /* Compiled code then lives in memory only. */
+        sodium_memzero(cfg->program_key, sizeof cfg->program_key);
+        log_notice("read-only mode: compiled programs are kept in memory only, not in the database");
+        return true;
+    }
     bool ok = program_store_open(&s->programs, s->db, cfg->db_path, cfg->program_key[0] ? cfg->program_key : NULL,
                                  err, sizeof err);
     sodium_memzero(cfg->program_key, sizeof cfg->program_key); /* the store keeps its own copy */
@@ -730,12 +1207,38 @@ static bool init_process(rpc_config *cfg)
     return true;
 }
 
+/* The database as configured: read-only with --read-only, and read-only
+ * by itself when it cannot be written (a read-only volume or file). */
+static store *open_store(rpc_config *cfg, store_error *se)
+{
+    if (cfg->read_only) return store_open(cfg->db_path, STORE_OPEN_READONLY, se);
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s", cfg->db_path);
+    char *slash = strrchr(dir, '/');
+    if (slash) slash[slash == dir ? 1 : 0] = '\0';
+    else snprintf(dir, sizeof dir, ".");
+    const char *why = access(cfg->db_path, W_OK) != 0 ? "the database file is not writable"
+                      : access(dir, W_OK) != 0       ? "its directory is not writable"
+                                                     : NULL;
+    store *db = why ? NULL : store_open(cfg->db_path, STORE_OPEN_EXISTING, se);
+    if (db) return db;
+    store_error ro;
+    db = store_open(cfg->db_path, STORE_OPEN_READONLY, &ro);
+    if (!db) {
+        if (why) *se = ro;
+        return NULL;
+    }
+    log_notice("read-only mode: %s", why ? why : se->msg);
+    cfg->read_only = true;
+    return db;
+}
+
 /* The database, its chain configuration and the program store; *main_conn
  * is the connection kept for the startup log. */
 static bool open_database(server *s, store_conn **main_conn)
 {
     store_error se;
-    s->db = store_open(s->cfg->db_path, STORE_OPEN_EXISTING, &se);
+    s->db = open_store(s->cfg, &se);
     if (!s->db) {
         log_error("cannot open the database: %s", se.msg);
         return false;
@@ -774,6 +1277,7 @@ static void init_server_state(server *s, sigset_t *sigs)
     signal(SIGPIPE, SIG_IGN);
 
     pthread_mutex_init(&s->runners_lock, NULL);
+    pthread_mutex_init(&s->auth_lock, NULL);
     struct sigaction sa = {.sa_handler = on_inline_budget, .sa_flags = SA_RESTART};
     sigemptyset(&sa.sa_mask);
     sigaction(INLINE_BUDGET_SIGNAL, &sa, NULL);
@@ -842,10 +1346,14 @@ static bool start_daemon(server *s)
                      (v6 ? MHD_USE_IPv6 : 0);
     /* The per-connection memory pool is cleared for every request and only
      * holds headers (bodies arrive in chunks): a small one is cheaper. */
-    s->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+    /* Our accept policy enforces the connection limits (closing what is
+     * over them at once); libmicrohttpd's own limit, split between its
+     * threads, is set well above so that it never stops accepting first. */
+    unsigned mhd_limit = (unsigned)cfg->max_connections * 2u + (unsigned)cfg->http_threads * 16u;
+    s->daemon = MHD_start_daemon(flags, 0, on_accept, s, on_request, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
                                  MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->http_threads,
                                  MHD_OPTION_THREAD_STACK_SIZE, (size_t)WORKER_STACK_SIZE, MHD_OPTION_CONNECTION_LIMIT,
-                                 (unsigned)cfg->max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
+                                 mhd_limit, MHD_OPTION_NOTIFY_CONNECTION, on_connection, s, MHD_OPTION_CONNECTION_TIMEOUT,
                                  (unsigned)cfg->idle_timeout_s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
                                  MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)8192, MHD_OPTION_END);
     if (!s->daemon) {
@@ -888,6 +1396,7 @@ static void drain(server *s, int sig, int *started)
 static void shut_down(server *s, int started, bool watchdog_started, store_conn *main_conn)
 {
     if (s->daemon) MHD_stop_daemon(s->daemon);
+    stop_guard(s);
     stop_workers(s, started);
     inline_runners_free(s);
     if (watchdog_started) {
@@ -1032,6 +1541,7 @@ int cmd_serve(int argc, char **argv)
     if (!init_process(&cfg)) return 1;
 
     server s = {.cfg = &cfg};
+    save_generated_token(&s);
     crypto_generichash(s.token_hash, sizeof s.token_hash, (const uint8_t *)cfg.admin_token, strlen(cfg.admin_token),
                        NULL, 0);
     store_conn *main_conn = NULL;
@@ -1050,7 +1560,7 @@ int cmd_serve(int argc, char **argv)
         goto out;
     }
     watchdog_started = true;
-    if (!start_daemon(&s)) goto out;
+    if (!start_guard(&s) || !start_daemon(&s)) goto out;
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(s.daemon, MHD_DAEMON_INFO_BIND_PORT);
     log_startup(&s, info ? info->port : cfg.listen_port, main_conn);
     store_disconnect(main_conn);

@@ -1,0 +1,149 @@
+#!/bin/sh
+# Hostile clients against the real `jitevm serve` on a loopback port
+# (tests/hardening_probe.py drives them): clients that half-close after
+# sending, slowloris heads, the per-address connection limit, request
+# framing a proxy could read differently, a batch whose client hangs up,
+# and a batch that runs into the whole-request timeout. Each case is
+# bounded to a few seconds with scaled-down counts and limits.
+# Ends with "N passed, N failed"; exit status 1 when any failed.
+#
+# Usage: sh tests/hardening-e2e.sh [path/to/jitevm]
+JITEVM=${1:-build/jitevm}
+case $JITEVM in /*) ;; *) JITEVM=$(pwd)/$JITEVM ;; esac
+HERE=$(cd "$(dirname "$0")" && pwd)
+command -v python3 > /dev/null || { echo "hardening-e2e: python3 is needed"; exit 1; }
+[ -x "$JITEVM" ] || { echo "hardening-e2e: no binary at $JITEVM"; exit 1; }
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/jitevm-hardening.XXXXXX")
+SERVER_PID=
+cleanup() {
+    [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2> /dev/null
+    rm -rf "$TMP"
+}
+trap cleanup EXIT INT TERM
+
+DB=$TMP/hardening.db
+# tests/data/hardening-genesis.json: a sender, a loop of ~89k gas (c003), one that jumps to itself (c004).
+"$JITEVM" init --db "$DB" --chain "$HERE/data/hardening-genesis.json" > "$TMP/init.log" 2>&1 || { cat "$TMP/init.log"; exit 1; }
+
+PASSED=0
+FAILED=0
+# probe CASES...: runs the probe's cases against the server; counts its lines.
+probe() {
+    python3 "$HERE/hardening_probe.py" 127.0.0.1 "$PORT" "$@" > "$TMP/probe.out" 2>&1
+    grep "^FAIL\|Traceback\|Error" "$TMP/probe.out"
+    PASSED=$((PASSED + $(grep -c '^ok ' "$TMP/probe.out")))
+    FAILED=$((FAILED + $(grep -c '^FAIL ' "$TMP/probe.out")))
+    grep -q 'Traceback' "$TMP/probe.out" && FAILED=$((FAILED + 1))
+}
+
+# start_server ARGS...: a server on a free port; sets PORT and SERVER_PID.
+start_server() {
+    rm -f "$TMP/server.log"
+    "$JITEVM" serve --db "$DB" --listen 127.0.0.1:0 "$@" > "$TMP/server.log" 2>&1 &
+    SERVER_PID=$!
+    i=0
+    while ! grep -q 'serving JSON-RPC on' "$TMP/server.log" 2> /dev/null; do
+        i=$((i + 1))
+        if [ $i -gt 100 ] || ! kill -0 $SERVER_PID 2> /dev/null; then
+            echo "hardening-e2e: the server did not start:"
+            cat "$TMP/server.log"
+            exit 1
+        fi
+        sleep 0.05
+    done
+    PORT=$(sed -n 's/.*serving JSON-RPC on http:[^ ]*:\([0-9]*\).*/\1/p' "$TMP/server.log" | head -1)
+}
+
+stop_server() {
+    kill -TERM "$SERVER_PID"
+    wait "$SERVER_PID"
+    SERVER_PID=
+}
+
+# Every request goes to the one worker (no inline runs); small limits so
+# that each case takes a few seconds.
+start_server --inline-budget 0 --workers 1 --head-timeout 1s --max-connections-per-ip 8 \
+    --call-timeout 1s --request-timeout 2s --gas-cap 0 --max-buffered 100k
+probe halfclose framing slowloris perip disconnect deadline fairshare buffered
+stop_server
+
+pass() { PASSED=$((PASSED + 1)); }
+fail() {
+    FAILED=$((FAILED + 1))
+    echo "FAIL: $1"
+    [ -n "$2" ] && echo "  got: $2"
+}
+check_eq() { if [ "$2" = "$3" ]; then pass; else fail "$1: expected $2" "$3"; fi; }
+rpc() { curl -s -H 'Content-Type: application/json' --data-binary "$1" "http://127.0.0.1:$PORT/"; }
+
+# ---- the admin token, the log, /metrics
+# A short token is refused at start (128 bits at least).
+if "$JITEVM" serve --db "$DB" --listen 127.0.0.1:0 --admin --admin-token short > "$TMP/short.log" 2>&1; then
+    fail "a 5-character admin token is refused" "$(cat "$TMP/short.log")"
+else
+    grep -q 'at least 128 bits' "$TMP/short.log" && pass || fail "short token message" "$(cat "$TMP/short.log")"
+fi
+rm -f "$DB.admin-token"
+start_server --admin --log-level debug
+TOKEN=$(cat "$DB.admin-token" 2> /dev/null)
+[ ${#TOKEN} -ge 32 ] && pass || fail "a generated token is written to DB.admin-token" "'$TOKEN'"
+[ "$(stat -c %a "$DB.admin-token" 2> /dev/null)" = 600 ] && pass || fail "DB.admin-token has mode 0600" "$(stat -c %a "$DB.admin-token" 2>&1)"
+grep -q -- "$TOKEN" "$TMP/server.log" && fail "the generated token is not in the log" "$(grep -- "$TOKEN" "$TMP/server.log")" || pass
+OUT=$(curl -s -H 'Content-Type: application/json' -H "Authorization: Bearer $TOKEN" \
+    --data-binary '{"jsonrpc":"2.0","id":1,"method":"anvil_setBalance","params":["0x00000000000000000000000000000000000000aa","0x1"]}' "http://127.0.0.1:$PORT/")
+case $OUT in *'"result":'*) pass ;; *) fail "the token from the file authorizes" "$OUT" ;; esac
+# ids are echoed exactly as sent.
+for id in 1e-99999 123456789012345678901234567890 -0.50E+3 1.5 7; do
+    OUT=$(rpc "{\"jsonrpc\":\"2.0\",\"id\":$id,\"method\":\"eth_chainId\"}")
+    check_eq "id $id echoed" "{\"jsonrpc\":\"2.0\",\"id\":$id,\"result\":\"0x539\"}" "$OUT"
+done
+OUT=$(rpc '[{"jsonrpc":"2.0","id":18446744073709551617,"method":"eth_chainId"},{"jsonrpc":"2.0","id":2.50,"method":"nope"}]')
+case $OUT in *'"id":18446744073709551617,"result":"0x539"'*'"id":2.50,"error"'*) pass ;; *) fail "ids echoed in a batch" "$OUT" ;; esac
+# Control characters from clients are escaped in the log: no forged line.
+rpc '{"jsonrpc":"2.0","id":1,"method":"x\nFORGED 2020-01-01 error \u001b[31mred","params":[]}' > /dev/null
+sleep 0.2
+grep -q '^FORGED' "$TMP/server.log" && fail "a method name with a newline forges no log line" "$(grep -n FORGED "$TMP/server.log")" || pass
+grep -q 'x\\x0aFORGED 2020-01-01 error \\x1b\[31mred' "$TMP/server.log" && pass || fail "control characters logged as \\xNN" "$(grep FORGED "$TMP/server.log")"
+# Repeated error lines are rate-limited: 200 unknown methods in one batch.
+BATCH=$(python3 -c 'import json; print(json.dumps([{"jsonrpc":"2.0","id":i,"method":"nope_%d" % i} for i in range(200)]))')
+rpc "$BATCH" > /dev/null
+sleep 1.1
+rpc '{"jsonrpc":"2.0","id":1,"method":"nope_last"}' > /dev/null
+sleep 0.2
+N=$(grep -c 'rpc nope_' "$TMP/server.log")
+[ "$N" -le 45 ] && pass || fail "repeated error lines are rate-limited" "$N lines for 201 errors"
+grep -q 'similar lines suppressed' "$TMP/server.log" && pass || fail "the suppressed lines are counted in the log" "$(tail -3 "$TMP/server.log")"
+# /metrics carries no CORS header (the RPC answers still do).
+curl -s -D "$TMP/h" -o /dev/null "http://127.0.0.1:$PORT/metrics"
+grep -qi 'Access-Control-Allow-Origin' "$TMP/h" && fail "/metrics has no Access-Control-Allow-Origin" "$(cat "$TMP/h")" || pass
+# Failed authentications: after 10 in a minute the address gets 429.
+for i in 1 2 3 4 5 6 7 8 9 10; do
+    curl -s -o /dev/null -H 'Content-Type: application/json' -H 'Authorization: Bearer wrong' \
+        --data-binary '{"jsonrpc":"2.0","id":1,"method":"eth_chainId"}' "http://127.0.0.1:$PORT/"
+done
+CODE=$(curl -s -o "$TMP/body" -w '%{http_code}' -H 'Content-Type: application/json' -H "Authorization: Bearer $TOKEN" \
+    --data-binary '{"jsonrpc":"2.0","id":1,"method":"eth_chainId"}' "http://127.0.0.1:$PORT/")
+[ "$CODE" = 429 ] && grep -q '"code":-32001' "$TMP/body" && pass || fail "the 11th authentication in a minute gets 429" "$CODE $(cat "$TMP/body")"
+stop_server
+
+# ---- read-only mode: a database on a read-only volume is served; writes are refused.
+# ro_checks: reads work on both engines' paths, an admin write gets the read-only error.
+ro_checks() {
+    OUT=$(rpc '{"jsonrpc":"2.0","id":1,"method":"eth_call","params":[{"to":"0x000000000000000000000000000000000000c003"}]}')
+    case $OUT in *'"result":"0x'*) pass ;; *) fail "$1: eth_call" "$OUT $(cat "$TMP/server.log")" ;; esac
+    OUT=$(curl -s -H 'Content-Type: application/json' -H "Authorization: Bearer $TOKEN" \
+        --data-binary '{"jsonrpc":"2.0","id":1,"method":"anvil_setBalance","params":["0x00000000000000000000000000000000000000aa","0x2"]}' "http://127.0.0.1:$PORT/")
+    case $OUT in *'read-only mode: anvil_setBalance is refused'*) pass ;; *) fail "$1: admin write refused" "$OUT" ;; esac
+}
+SUM=$(sha256sum "$DB" | cut -d' ' -f1)
+start_server --read-only --admin --admin-token "$TOKEN"
+ro_checks "--read-only"
+stop_server
+[ "$(sha256sum "$DB" | cut -d' ' -f1)" = "$SUM" ] && pass || fail "--read-only leaves the database unchanged"
+# A database on a read-only volume (a WAL database whose -shm file cannot be made) needs
+# SQLite's immutable open, which schema/store.c does not do yet: not tested here.
+echo "hardening-e2e: SKIPPED a database on a read-only volume: needs schema/store.c to open it immutable (issue 13, defect 9); not counted as a pass"
+
+echo "hardening-e2e: $PASSED passed, $FAILED failed"
+[ "$FAILED" -eq 0 ]

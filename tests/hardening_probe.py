@@ -1,0 +1,217 @@
+#!/usr/bin/env python3
+"""Hostile-client probes of a running `jitevm serve` (loopback only), for
+tests/hardening-e2e.sh. Each case prints one line, "ok CASE: detail" or
+"FAIL CASE: detail", and the exit status is 1 when any failed.
+
+Usage: hardening_probe.py HOST PORT CASE...
+Cases:
+  halfclose   many eth_calls through the workers, each client half-closing
+              its side after sending: every one must be answered
+  slowloris   connections sending a header byte every 0.3 s are cut by the
+              head deadline, and a normal request still gets through
+  perip       connections over the per-address limit are closed at once
+  framing     bad, duplicate and conflicting Content-Length and
+              Transfer-Encoding are refused with 400 and a JSON-RPC body
+  disconnect  a batch of slow calls whose client hangs up stops running
+  deadline    a batch of slow calls ends at the request timeout
+  fairshare   one client's four slow calls do not hold a second client's
+              call (from 127.0.0.2) behind all of them
+"""
+import json, socket, sys, threading, time
+
+HOST, PORT = sys.argv[1], int(sys.argv[2])
+LOOP = "0x000000000000000000000000000000000000c003"  # ~89k gas loop
+FOREVER = "0x000000000000000000000000000000000000c004"  # jumps to itself: runs into the call timeout
+ENDLESS = {"to": FOREVER, "gas": "0x174876e800"}  # with --gas-cap 0
+failed = 0
+
+
+def report(ok, case, detail):
+    global failed
+    print(("ok " if ok else "FAIL ") + case + ": " + detail, flush=True)
+    if not ok:
+        failed += 1
+
+
+def http_request(body, extra_headers=b"", content_length=True):
+    head = b"POST / HTTP/1.1\r\nHost: probe\r\nContent-Type: application/json\r\n"
+    if content_length:
+        head += b"Content-Length: %d\r\n" % len(body)
+    return head + extra_headers + b"\r\n" + body
+
+
+def call(method, params, id_=1):
+    return json.dumps({"jsonrpc": "2.0", "id": id_, "method": method, "params": params}).encode()
+
+
+def read_all(s, timeout):
+    s.settimeout(timeout)
+    data = b""
+    try:
+        while True:
+            d = s.recv(65536)
+            if not d:
+                break
+            data += d
+    except OSError:
+        pass
+    return data
+
+
+def exchange(raw, timeout=10, half_close=False, source=None):
+    s = socket.create_connection((HOST, PORT), source_address=(source, 0) if source else None)
+    s.sendall(raw)
+    if half_close:
+        s.shutdown(socket.SHUT_WR)
+    data = read_all(s, timeout)
+    s.close()
+    return data
+
+
+def case_halfclose():
+    n, conc = 600, 6
+    raw = http_request(call("eth_call", [{"to": LOOP}, "latest"]), b"Connection: close\r\n")
+    lost = [0]
+    seen = []
+    lock = threading.Lock()
+
+    def run(k):
+        # Each thread from its own address: the per-address limit counts a
+        # closed connection until the server has cleaned it up.
+        for _ in range(n // conc):
+            try:
+                data = exchange(raw, half_close=True, source="127.0.0.%d" % (10 + k))
+                ok = b" 200 " in data.split(b"\r\n", 1)[0] and b'"result"' in data
+            except OSError as e:
+                ok, data = False, repr(e).encode()
+            if not ok:
+                with lock:
+                    lost[0] += 1
+                    seen.append(data[:80])
+
+    ts = [threading.Thread(target=run, args=(k,)) for k in range(conc)]
+    [t.start() for t in ts]
+    [t.join() for t in ts]
+    report(lost[0] == 0, "halfclose", "%d of %d half-closed requests unanswered %r" % (lost[0], n, seen[:3]))
+
+
+def case_slowloris():
+    # The server runs with --head-timeout 1s: a head trickling in must be cut
+    # within a few seconds, however steadily its bytes come.
+    n = 20
+    socks = []
+    for _ in range(n):
+        s = socket.create_connection((HOST, PORT))
+        s.sendall(b"POST / HTTP/1.1\r\n")
+        socks.append(s)
+    start = time.time()
+    open_ = n
+    while open_ and time.time() - start < 6:
+        open_ = 0
+        for s in socks:
+            try:
+                s.sendall(b"X")
+                open_ += 1
+            except OSError:
+                pass
+        time.sleep(0.3)
+    cut = time.time() - start
+    report(open_ == 0, "slowloris", "%d of %d trickling connections still open after %.1f s" % (open_, n, cut))
+    data = exchange(http_request(call("eth_chainId", []), b"Connection: close\r\n"))
+    report(b'"result"' in data, "slowloris-service", "a normal request during the attack: %r" % data[-60:])
+    for s in socks:
+        s.close()
+
+
+def case_perip():
+    # The server runs with --max-connections-per-ip 8.
+    held = [socket.create_connection((HOST, PORT)) for _ in range(8)]
+    time.sleep(0.3)
+    s = socket.create_connection((HOST, PORT))
+    t0 = time.time()
+    s.sendall(http_request(call("eth_chainId", [])))
+    data = read_all(s, 3)
+    took = time.time() - t0
+    report(data == b"" and took < 2, "perip", "the 9th connection got %d bytes, closed after %.2f s" % (len(data), took))
+    for h in held:
+        h.close()
+    time.sleep(0.3)
+    data = exchange(http_request(call("eth_chainId", []), b"Connection: close\r\n"))
+    report(b'"result"' in data, "perip-after", "once the others closed: %r" % data[-40:])
+
+
+def case_framing():
+    body = call("eth_chainId", [])
+    cases = [
+        # (A Content-Length such as -1, abc or +5 is refused by libmicrohttpd
+        # itself before the service sees the request, with its own HTML 400
+        # sent twice: not fixed, not tested here; see the README's limits.)
+        ("two Content-Lengths", b"Content-Length: %d\r\nContent-Length: %d\r\n" % (len(body), len(body) + 1)),
+        ("Transfer-Encoding with Content-Length", b"Content-Length: %d\r\nTransfer-Encoding: chunked\r\n" % len(body)),
+    ]
+    for name, headers in cases:
+        data = exchange(http_request(body, headers + b"Connection: close\r\n", content_length=False), timeout=3)
+        heads = data.count(b"HTTP/1.")
+        ok = data.startswith(b"HTTP/1.1 400") and heads == 1 and b'"code":-32600' in data
+        report(ok, "framing " + name, "%d response heads; %r" % (heads, data[:200]))
+
+
+def case_disconnect():
+    # 10 calls of ~1 s each (--call-timeout 1s): the client leaves after 0.5 s;
+    # the worker must be free again long before the 10 s the batch would take.
+    batch = json.dumps([json.loads(call("eth_call", [ENDLESS], i)) for i in range(10)]).encode()
+    s = socket.create_connection((HOST, PORT))
+    s.sendall(http_request(batch))
+    time.sleep(0.5)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+    s.close()
+    t0 = time.time()
+    data = exchange(http_request(call("eth_call", [{"to": LOOP}]), b"Connection: close\r\n"), timeout=15)
+    took = time.time() - t0
+    report(b'"result"' in data and took < 3, "disconnect", "the next call (one worker) answered after %.2f s" % took)
+
+
+def case_deadline():
+    # --request-timeout 2s, --call-timeout 1s: a batch of 10 slow calls is
+    # answered in about 2 s, the calls after the deadline not run.
+    batch = json.dumps([json.loads(call("eth_call", [ENDLESS], i)) for i in range(10)]).encode()
+    t0 = time.time()
+    data = exchange(http_request(batch, b"Connection: close\r\n"), timeout=20)
+    took = time.time() - t0
+    report(took < 4 and b"request timeout" in data, "deadline", "the batch took %.2f s; %r" % (took, data[-120:]))
+
+
+def case_buffered():
+    # --max-buffered 100k: one client holds 60 KB of an unfinished body; a
+    # second body of 70 KB is refused with 503; once the first is gone,
+    # the same body is answered.
+    body = call("eth_chainId", []) + b" " * 70000
+    holder = socket.create_connection((HOST, PORT))
+    holder.sendall(http_request(body)[:-10000])
+    time.sleep(0.3)
+    data = exchange(http_request(body, b"Connection: close\r\n"), timeout=5)
+    report(data.startswith(b"HTTP/1.1 503") and b"request bodies in memory" in data, "buffered",
+           "a 70 KB body while 60 KB are held: %r" % data[:60])
+    holder.close()
+    time.sleep(0.3)
+    data = exchange(http_request(body, b"Connection: close\r\n"), timeout=5)
+    report(b'"result":"0x539"' in data, "buffered-after", "the same body once the other is gone: %r" % data[-50:])
+
+
+def case_fairshare():
+    # One worker, --call-timeout 1s: client A queues 4 calls of 1 s; client B
+    # (another address) sends one 0.2 s later and must be run second, not fifth.
+    raw = http_request(call("eth_call", [ENDLESS]), b"Connection: close\r\n")
+    ts = [threading.Thread(target=exchange, args=(raw,)) for _ in range(4)]
+    [t.start() for t in ts]
+    time.sleep(0.2)
+    t0 = time.time()
+    data = exchange(raw, timeout=15, source="127.0.0.2")
+    took = time.time() - t0
+    [t.join() for t in ts]
+    report(b"timeout = 1s" in data and took < 2.6, "fairshare", "the other client's call took %.2f s (4 calls of 1 s queued before it)" % took)
+
+
+for c in sys.argv[3:]:
+    globals()["case_" + c]()
+sys.exit(1 if failed else 0)
