@@ -1,5 +1,5 @@
 /* The compiler tier against the interpreter. The instructions the compiler
- * emits as machine code itself (stack moves, ADD, SUB, bitwise operations,
+ * emits as machine code itself (stack moves, ADD, SUB, MUL, DIV, MOD, bitwise operations,
  * comparisons, jumps, PC, GAS) have no shared C function with the
  * interpreter, so they are checked differentially here: random programs run
  * on both engines must give the same status, gas, output and state, the
@@ -45,7 +45,7 @@ static uint64_t rnd(void)
 /* Opcodes a random program draws from: every opcode the compiler emits
  * natively, and a selection of helper-called ones (cheap, no state). */
 static const uint8_t native_ops[] = {
-    OP_ADD, OP_SUB, OP_MUL, OP_SHL, OP_SHR, OP_SAR, OP_LT, OP_GT, OP_SLT, OP_SGT, OP_EQ, OP_ISZERO, OP_AND, OP_OR, OP_XOR, OP_NOT, OP_POP,
+    OP_ADD, OP_SUB, OP_MUL, OP_DIV, OP_MOD, OP_SHL, OP_SHR, OP_SAR, OP_LT, OP_GT, OP_SLT, OP_SGT, OP_EQ, OP_ISZERO, OP_AND, OP_OR, OP_XOR, OP_NOT, OP_POP,
     OP_PC, OP_GAS, OP_JUMPDEST, OP_PUSH0, OP_DUP1, OP_DUP2, OP_DUP3, OP_DUP16, OP_SWAP1, OP_SWAP2,
     OP_SWAP3, OP_SWAP16, OP_JUMP, OP_JUMPI,
 };
@@ -209,6 +209,52 @@ START_TEST(helper_instructions_match_the_interpreter)
 {
     static const enum fork forks[] = {FORK_HOMESTEAD, FORK_CONSTANTINOPLE, FORK_BERLIN, FORK_CANCUN, FORK_OSAKA};
     differential(0x2545f4914f6cdd1dull, forks, true, 200000, 30000);
+}
+END_TEST
+
+/* DIV and MOD on every pair of edge words (divisors of one limb, of more,
+ * zero), the dividend both folded from its PUSH and on the stack, the
+ * result returned: both engines give the same word, and the compiled
+ * frame ran compiled to its end (the wide divisors through the helper,
+ * out of line, and back). */
+START_TEST(division_matches_the_interpreter)
+{
+    static const char *words[] = {
+        "00", "01", "02", "03", "07", "0a", "8000000000000000", "ffffffffffffffff", "010000000000000000",
+        "fffffffffffffffffffffffffffffffe", "0100000000000000000000000000000005",
+        "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
+        "8000000000000000000000000000000000000000000000000000000000000000",
+        "123456789abcdef0fedcba98765432100123456789abcdef0fedcba987654321",
+    };
+    size_t n_words = sizeof words / sizeof words[0];
+    for (size_t x = 0; x < n_words; x++) {
+        for (size_t y = 0; y < n_words; y++) {
+            for (int form = 0; form < 4; form++) {
+                uint8_t code[128];
+                size_t n = 0;
+                const char *pushed[2] = {words[y], words[x]}; /* the divisor, then the dividend on top */
+                for (int k = 0; k < 2; k++) {
+                    uint8_t w[32];
+                    size_t len = test_unhex(pushed[k], w, sizeof w);
+                    code[n++] = OP_PUSH32;
+                    memset(code + n, 0, 32 - len);
+                    memcpy(code + n + 32 - len, w, len), n += 32;
+                }
+                if (form & 1) code[n++] = OP_SWAP1, code[n++] = OP_SWAP1; /* not folded: both from the stack */
+                code[n++] = form & 2 ? OP_MOD : OP_DIV;
+                static const uint8_t tail[] = {OP_PUSH1, 0, OP_MSTORE, OP_PUSH1, 32, OP_PUSH1, 0, OP_RETURN};
+                memcpy(code + n, tail, sizeof tail), n += sizeof tail;
+                test_outcome a, b;
+                run(code, n, 100000, FORK_CANCUN, ENGINE_INTERP, NULL, &a);
+                run(code, n, 100000, FORK_CANCUN, ENGINE_JIT, NULL, &b);
+                ck_assert_msg(test_outcome_same(&a, &b), "%s %s %s: the engines differ", words[x], form & 2 ? "%" : "/",
+                              words[y]);
+                ck_assert_int_eq(b.status, EXEC_SUCCESS);
+                ck_assert_uint_eq(b.frames_compiled, 1);
+                ck_assert_uint_eq(b.deopts, 0);
+            }
+        }
+    }
 }
 END_TEST
 
@@ -442,6 +488,7 @@ static Suite *jit_suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, native_instructions_match_the_interpreter);
     tcase_add_test(tc, helper_instructions_match_the_interpreter);
+    tcase_add_test(tc, division_matches_the_interpreter);
     tcase_add_test(tc, hand_overs_report_the_interpreters_outcome);
     tcase_add_test(tc, abort_flag_stops_a_compiled_loop);
     tcase_add_test(tc, executable_memory_is_never_writable);

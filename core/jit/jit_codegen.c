@@ -9,7 +9,9 @@
  * offset; a PUSH is a store of a constant, or folded into the next
  * instruction as an immediate; PUSH+JUMP(I) to a valid destination is a
  * direct jump; a comparison followed by [ISZERO] PUSH JUMPI is one
- * conditional jump; only dynamic jumps look up their target. The word an
+ * conditional jump; only dynamic jumps look up their target. DIV and MOD
+ * by a divisor that fits 64 bits are the div instruction, the helper out
+ * of line otherwise. The word an
  * instruction produced stays in r8..r11 for the next (and is stored too:
  * memory always holds the whole stack, so hand-overs and helper calls need
  * no flush).
@@ -60,13 +62,16 @@ typedef struct {
     int64_t gas_add;
 } stub;
 
-/* The helper call behind a fast MLOAD/MSTORE, emitted out of line: entered
- * by the jumps at from[0..n_from), it returns to `resume`. It runs in the
- * compile-time state the fast path had (stack offset, gas spent). */
+/* The helper call behind a fast path (MLOAD/MSTORE, DIV/MOD), emitted out
+ * of line: entered by the jumps at from[0..n_from), it returns to
+ * `resume`. It runs in the compile-time state the fast path had (stack
+ * offset, gas spent). */
 typedef struct {
-    uint8_t op;       /* OP_MLOAD or OP_MSTORE */
-    bool push_offset; /* the offset is a folded PUSH: store it first */
-    u256 offset;
+    uint8_t op;       /* OP_MLOAD, OP_MSTORE, OP_DIV or OP_MOD */
+    uint8_t kind;     /* how its helper is called: JIT_INSTR or JIT_STACK */
+    bool push_imm;    /* the instruction's first operand is a folded PUSH: store it first */
+    bool reload;      /* the result is the top word, in r8..r11 after the fast path too */
+    u256 imm;
     int32_t off;
     int64_t block_cost, spent;
     size_t next_pc;
@@ -470,7 +475,8 @@ static cold_path *new_cold_path(compiler *c, uint8_t op, size_t next_pc)
 {
     c->cold = jit_grow(c->cold, &c->cap_cold, c->n_cold + 1, sizeof *c->cold);
     cold_path *p = &c->cold[c->n_cold++];
-    *p = (cold_path){.op = op, .off = c->off, .block_cost = c->block_cost, .spent = c->spent, .next_pc = next_pc};
+    *p = (cold_path){.op = op, .kind = JIT_INSTR, .reload = op == OP_MLOAD, .off = c->off, .block_cost = c->block_cost,
+                     .spent = c->spent, .next_pc = next_pc};
     return p;
 }
 
@@ -504,8 +510,8 @@ static void emit_memory_constant(compiler *c, const jit_insn *in)
     int32_t offset = (int32_t)in->imm.w[0];
     x86_cmp_m64_imm32(b, R_FRAME, JIT_OFFSET(frame, memory_size), offset + 32);
     cold_path *p = new_cold_path(c, in->op, in->next_pc);
-    p->push_offset = true;
-    p->offset = in->imm;
+    p->push_imm = true;
+    p->imm = in->imm;
     p->n_from = 1;
     p->from[0] = x86_jcc_rel32(b, CC_B);
     x86_mov_r64_m64(b, RAX, R_FRAME, JIT_OFFSET(frame, memory));
@@ -532,9 +538,9 @@ static void emit_cold_paths(compiler *c)
         c->off = p->off;
         c->block_cost = p->block_cost;
         c->spent = p->spent;
-        if (p->push_offset) push_constant(c, &p->offset);
-        emit_helper(c, p->op, JIT_INSTR, p->next_pc);
-        if (p->op == OP_MLOAD) /* the word in r8..r11, as the fast path leaves it */
+        if (p->push_imm) push_constant(c, &p->imm);
+        emit_helper(c, p->op, (enum jit_op_kind)p->kind, p->next_pc);
+        if (p->reload) /* the word in r8..r11, as the fast path leaves it */
             for (int k = 0; k < 4; k++) x86_mov_r64_m64(b, cache_reg[k], R_SP, item(c, 0) + 8 * k);
         x86_patch_rel32(b, x86_jmp_rel32(b), p->resume);
     }
@@ -679,6 +685,41 @@ static void emit_mul(compiler *c, const operand *a, const operand *b, int dest)
     cache_hold(c, dest);
 }
 
+/* DIV, MOD: a / b or a % b into stack item `dest`, which becomes the cached
+ * word. A divisor that fits 64 bits (and is not zero) takes four 128-by-64
+ * divisions, the dividend's high limb first, each remainder carried in rdx
+ * into the next; any other divisor goes to the helper, out of line. */
+static void emit_divmod(compiler *c, const jit_insn *in, const operand *a, const operand *b, int dest)
+{
+    x86_buf *bf = c->b;
+    cold_path *p = new_cold_path(c, in->op, in->next_pc);
+    p->kind = JIT_STACK;
+    p->reload = true;
+    p->push_imm = in->has_imm;
+    p->imm = in->imm;
+    p->n_from = 2;
+    load_operand(c, RCX, b, 1); /* b is a stack item (a folded PUSH is a) */
+    for (int k = 2; k < 4; k++) alu_operand(c, X86_OR, RCX, b, k);
+    p->from[0] = x86_jcc_rel32(bf, CC_NE);
+    load_operand(c, RCX, b, 0);
+    x86_test_r64_r64(bf, RCX, RCX);
+    p->from[1] = x86_jcc_rel32(bf, CC_E); /* by zero: the helper's 0 */
+    x86_xor_r32_r32(bf, RDX, RDX);
+    for (int k = 3; k >= 0; k--) { /* limb k of a is read before r8..r11's limb k is written */
+        load_operand(c, RAX, a, k);
+        x86_div_r64(bf, RCX);
+        if (in->op == OP_DIV) x86_mov_r64_r64(bf, cache_reg[k], RAX);
+    }
+    if (in->op == OP_MOD) {
+        x86_mov_r64_r64(bf, cache_reg[0], RDX);
+        for (int k = 1; k < 4; k++) x86_xor_r32_r32(bf, cache_reg[k], cache_reg[k]);
+    }
+    int32_t d = item(c, dest);
+    for (int k = 0; k < 4; k++) x86_mov_m64_r64(bf, R_SP, d + 8 * k, cache_reg[k]);
+    cache_hold(c, dest);
+    p->resume = bf->len;
+}
+
 /* SHL by a constant amount of the word at displacement d, in place. */
 static void emit_shl(compiler *c, int32_t d, unsigned limbs, unsigned bits)
 {
@@ -797,6 +838,8 @@ static void emit_operation(compiler *c, const jit_insn *in)
     case JP_ARITH:
         if (in->op == OP_MUL)
             emit_mul(c, &a, &b, dest);
+        else if (in->op == OP_DIV || in->op == OP_MOD)
+            emit_divmod(c, in, &a, &b, dest);
         else
             emit_arith(c, in->op, &a, &b, dest);
         c->off -= pops;

@@ -11,6 +11,8 @@ enum jit_native_op jit_native_op(uint8_t op)
         return JN_ARITH;
     case OP_NOT:
         return JN_NOT;
+    case OP_DIV: case OP_MOD:
+        return JN_DIVMOD;
     default:
         return opcode_is_comparison(op) ? JN_COMPARE : JN_NONE;
     }

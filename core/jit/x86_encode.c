@@ -199,6 +199,7 @@ static void group_r64(x86_buf *b, uint8_t opcode, int digit, int reg)
 void x86_not_m64(x86_buf *b, int base, int32_t disp) { op_r64_m(b, 0xf7, 2, base, disp); }
 void x86_mul_r64(x86_buf *b, int src) { group_r64(b, 0xf7, 4, src); }
 void x86_mul_m64(x86_buf *b, int base, int32_t disp) { op_r64_m(b, 0xf7, 4, base, disp); }
+void x86_div_r64(x86_buf *b, int src) { group_r64(b, 0xf7, 6, src); }
 
 void x86_imul_r64_r64(x86_buf *b, int dst, int src)
 {

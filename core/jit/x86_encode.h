@@ -64,6 +64,7 @@ void x86_xor_r32_r32(x86_buf *b, int dst, int src);
 void x86_not_m64(x86_buf *b, int base, int32_t disp);
 void x86_mul_r64(x86_buf *b, int src);                    /* rdx:rax = rax * src */
 void x86_mul_m64(x86_buf *b, int base, int32_t disp);     /* rdx:rax = rax * [base + disp] */
+void x86_div_r64(x86_buf *b, int src);                    /* rax, rdx = rdx:rax / src, remainder (unsigned) */
 void x86_imul_r64_r64(x86_buf *b, int dst, int src);      /* dst = low half of dst * src */
 void x86_imul_r64_m64(x86_buf *b, int dst, int base, int32_t disp);
 void x86_shl_r64_imm8(x86_buf *b, int reg, uint8_t n);
