@@ -80,17 +80,17 @@ static void push_word(uint8_t *code, size_t *n, size_t code_len)
  * valid (so that runs get far), with jumps to its JUMPDESTs (mostly
  * forward; backward ones loop until the gas runs out), then code that stores
  * the top eight stack items and returns them. */
-static size_t random_program(uint8_t *code, int body, bool with_helpers)
+static size_t random_program(uint8_t *code, int body, bool with_helpers, int push_pct)
 {
     size_t n = 0, jump_at[256], dest_at[256];
     int height = 0, n_jumps = 0, n_dests = 0;
     for (int i = 0; i < 12; i++, height++) push_word(code, &n, 256);
     for (int i = 0; i < body; i++) {
         uint64_t r = rnd() % 100;
-        if (r < 25 || height < 4) {
+        if (r < (uint64_t)push_pct || height < 4) {
             push_word(code, &n, 256);
             height++;
-        } else if (r < 33 && n_jumps < 256 && n_dests < 255) {
+        } else if (r < (uint64_t)push_pct + 8 && n_jumps < 256 && n_dests < 255) {
             bool conditional = rnd() % 2;
             if (conditional && rnd() % 2) { /* a comparison [+ ISZERO] the compiler fuses with JUMPI */
                 static const uint8_t cmp[] = {OP_LT, OP_GT, OP_SLT, OP_SGT, OP_EQ, OP_ISZERO};
@@ -110,7 +110,7 @@ static size_t random_program(uint8_t *code, int body, bool with_helpers)
         } else if (rnd() % 150 == 0) {
             code[n++] = rnd() % 2 ? 0xfe : 0x0c; /* INVALID, undefined */
         } else {
-            uint8_t op = with_helpers && r < 60 ? helper_ops[rnd() % sizeof helper_ops]
+            uint8_t op = with_helpers && r < (uint64_t)push_pct + 35 ? helper_ops[rnd() % sizeof helper_ops]
                                                 : native_ops[rnd() % sizeof native_ops];
             if (op == OP_JUMP || op == OP_JUMPI || op == 0xfe || op == 0x0c) op = OP_JUMPDEST;
             const opcode_info *info = &opcode_table[op];
@@ -181,14 +181,15 @@ static bool check_same(const uint8_t *code, size_t len, int64_t gas, enum fork f
  * block). Then: they were compiled (a program per code and fork; a few
  * repeat), and compiled code, not only the interpreter it hands over to,
  * ran them: a good share ran to their end compiled. */
-static void differential(uint64_t seed, const enum fork forks[5], bool with_helpers, int64_t plenty, int64_t starved)
+static void differential(uint64_t seed, const enum fork forks[5], bool with_helpers, int push_pct, int64_t plenty,
+                         int64_t starved)
 {
     rng_state = seed;
     uint8_t code[4096];
     jit_stats before = jit_get_stats();
     int ran_through = 0;
     for (int i = 0; i < RANDOM_PROGRAMS; i++) {
-        size_t len = random_program(code, 5 + (int)(rnd() % 60), with_helpers);
+        size_t len = random_program(code, 5 + (int)(rnd() % 60), with_helpers, push_pct);
         int64_t gas = rnd() % 3 ? plenty : (int64_t)(rnd() % (uint64_t)starved);
         ran_through += check_same(code, len, gas, forks[rnd() % 5]);
     }
@@ -201,14 +202,28 @@ static void differential(uint64_t seed, const enum fork forks[5], bool with_help
 START_TEST(native_instructions_match_the_interpreter)
 {
     static const enum fork forks[] = {FORK_FRONTIER, FORK_BYZANTIUM, FORK_ISTANBUL, FORK_SHANGHAI, FORK_OSAKA};
-    differential(0x9e3779b97f4a7c15ull, forks, false, 100000, 400);
+    differential(0x9e3779b97f4a7c15ull, forks, false, 25, 100000, 400);
 }
 END_TEST
 
 START_TEST(helper_instructions_match_the_interpreter)
 {
     static const enum fork forks[] = {FORK_HOMESTEAD, FORK_CONSTANTINOPLE, FORK_BERLIN, FORK_CANCUN, FORK_OSAKA};
-    differential(0x2545f4914f6cdd1dull, forks, true, 200000, 30000);
+    differential(0x2545f4914f6cdd1dull, forks, true, 25, 200000, 30000);
+}
+END_TEST
+
+/* Programs that push twice as often: long runs of constants the compiler
+ * keeps in its virtual stack (more than it holds at once, so some are
+ * written back early), folded through arithmetic, comparisons, shifts,
+ * DUP/SWAP, DIV/MOD by known divisors and known JUMPI conditions, then
+ * written back at every kind of edge: a jump, a fall-through, a helper
+ * call, a hand-over (undefined opcodes, a starved block's gas, a bad
+ * dynamic jump to a pushed non-JUMPDEST). */
+START_TEST(constants_through_blocks_match_the_interpreter)
+{
+    static const enum fork forks[] = {FORK_BYZANTIUM, FORK_ISTANBUL, FORK_SHANGHAI, FORK_CANCUN, FORK_OSAKA};
+    differential(0x853c49e6748fea9bull, forks, true, 55, 200000, 30000);
 }
 END_TEST
 
@@ -253,6 +268,39 @@ START_TEST(division_matches_the_interpreter)
                 ck_assert_uint_eq(b.frames_compiled, 1);
                 ck_assert_uint_eq(b.deopts, 0);
             }
+        }
+    }
+}
+END_TEST
+
+/* One block of 40 constants (more than the virtual stack holds, so the
+ * oldest are written back while the block runs), over a word the compiler
+ * does not know (from calldata) or over nothing, combined by 40 arithmetic
+ * and DUP/SWAP instructions: both engines return the same word. */
+START_TEST(a_block_of_more_constants_than_the_virtual_stack_holds)
+{
+    static const uint8_t ops[] = {OP_ADD, OP_SUB, OP_XOR, OP_MUL, OP_OR, OP_DIV, OP_MOD, OP_LT, OP_EQ, OP_AND};
+    for (int variant = 0; variant < 2; variant++) {
+        for (int shuffle = 0; shuffle < 8; shuffle++) {
+            uint8_t code[512];
+            size_t n = 0;
+            if (variant) code[n++] = OP_PUSH1, code[n++] = 0, code[n++] = OP_CALLDATALOAD;
+            for (int i = 0; i < 40; i++) {
+                uint32_t v = (uint32_t)(0x9e3779b9u * (uint32_t)(i + 1 + 41 * shuffle));
+                code[n++] = OP_PUSH4;
+                for (int k = 3; k >= 0; k--) code[n++] = (uint8_t)(v >> (8 * k));
+                if (i % 7 == 3) code[n++] = (uint8_t)(OP_DUP1 + (i + shuffle) % 3);
+                if (i % 5 == 2) code[n++] = (uint8_t)(OP_SWAP1 + (i + shuffle) % 2);
+            }
+            for (int i = 0; i < 45 + variant; i++) code[n++] = ops[(i + shuffle) % sizeof ops]; /* down to one word */
+            static const uint8_t tail[] = {OP_PUSH1, 0, OP_MSTORE, OP_PUSH1, 32, OP_PUSH1, 0, OP_RETURN};
+            memcpy(code + n, tail, sizeof tail), n += sizeof tail;
+            test_outcome a, b;
+            run(code, n, 100000, FORK_CANCUN, ENGINE_INTERP, NULL, &a);
+            run(code, n, 100000, FORK_CANCUN, ENGINE_JIT, NULL, &b);
+            ck_assert_msg(test_outcome_same(&a, &b), "variant %d, shuffle %d: the engines differ", variant, shuffle);
+            ck_assert_int_eq(a.status, EXEC_SUCCESS);
+            ck_assert_uint_eq(b.deopts, 0);
         }
     }
 }
@@ -488,6 +536,8 @@ static Suite *jit_suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, native_instructions_match_the_interpreter);
     tcase_add_test(tc, helper_instructions_match_the_interpreter);
+    tcase_add_test(tc, constants_through_blocks_match_the_interpreter);
+    tcase_add_test(tc, a_block_of_more_constants_than_the_virtual_stack_holds);
     tcase_add_test(tc, division_matches_the_interpreter);
     tcase_add_test(tc, hand_overs_report_the_interpreters_outcome);
     tcase_add_test(tc, abort_flag_stops_a_compiled_loop);

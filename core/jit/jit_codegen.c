@@ -79,6 +79,9 @@ typedef struct {
     size_t resume;
 } cold_path;
 
+/* Constants the virtual stack holds at most (more are written back). */
+#define MAX_PENDING 32
+
 typedef struct {
     const code_info *ci;
     x86_buf *b;
@@ -96,6 +99,16 @@ typedef struct {
      * word at rbx + 32 * cache_pos, when `cached`. */
     bool cached;
     int32_t cache_pos;
+    /* The virtual stack: items whose value is a constant known here and not
+     * yet in memory (the word at rbx + 32 * pos). They are written back at
+     * the block's edges, before helper calls and before hand-overs; until
+     * then they fold into the instructions that use them. Never the cached
+     * word. */
+    struct {
+        int32_t pos;
+        u256 value;
+    } pending[MAX_PENDING];
+    int n_pending;
     /* Slow paths emitted after the main code, so hot code stays dense. */
     cold_path *cold;
     size_t n_cold, cap_cold;
@@ -139,17 +152,50 @@ static void cache_drop(compiler *c) { c->cached = false; }
 /* Whether stack item i is the cached word. */
 static bool in_cache(const compiler *c, int i) { return c->cached && c->cache_pos == c->off - i; }
 
-/* Stack item i is now the word in r8..r11. */
+/* The index in c->pending of stack item i, or -1. */
+static int pending_index(const compiler *c, int i)
+{
+    for (int k = 0; k < c->n_pending; k++)
+        if (c->pending[k].pos == c->off - i) return k;
+    return -1;
+}
+
+/* The constant stack item i holds in the virtual stack, or NULL. */
+static const u256 *pending_value(const compiler *c, int i)
+{
+    int k = pending_index(c, i);
+    return k < 0 ? NULL : &c->pending[k].value;
+}
+
+static void pending_remove(compiler *c, int k) { c->pending[k] = c->pending[--c->n_pending]; }
+
+/* Stack item i is written: a constant the virtual stack held for it is void. */
+static void pending_forget(compiler *c, int i)
+{
+    int k = pending_index(c, i);
+    if (k >= 0) pending_remove(c, k);
+}
+
+/* Drops the constants of items popped off the stack. */
+static void pending_prune(compiler *c)
+{
+    for (int k = c->n_pending - 1; k >= 0; k--)
+        if (c->pending[k].pos > c->off) pending_remove(c, k);
+}
+
+/* Stack item i is now the word in r8..r11 (and in memory). */
 static void cache_hold(compiler *c, int i)
 {
     c->cached = true;
     c->cache_pos = c->off - i;
+    pending_forget(c, i);
 }
 
 /* Stack item i is about to be written other than through the cache. */
 static void cache_forget(compiler *c, int i)
 {
     if (in_cache(c, i)) c->cached = false;
+    pending_forget(c, i);
 }
 
 /* Makes rbx the real stack top (lea keeps the flags). */
@@ -157,6 +203,7 @@ static void sync_sp(compiler *c)
 {
     if (c->off) x86_lea_r64_m(c->b, R_SP, R_SP, 32 * c->off);
     c->cache_pos -= c->off;
+    for (int k = 0; k < c->n_pending; k++) c->pending[k].pos -= c->off;
     c->off = 0;
 }
 
@@ -169,6 +216,7 @@ static void start_block(compiler *c, const jit_block *blk)
     c->block_cost = blk->gas;
     c->spent = 0;
     c->off = 0;
+    c->n_pending = 0;
     cache_drop(c); /* reached by jumps: nothing is known */
     if (c->block_cost > INT32_MAX) b->failed = true;
     int min_height = blk->stack_min, max_growth = blk->stack_max_growth;
@@ -255,11 +303,9 @@ static void test_word(compiler *c, int i)
     for (int k = 1; k < 4; k++) x86_alu_r64_m64(c->b, X86_OR, RAX, R_SP, d + 8 * k);
 }
 
-static void push_constant(compiler *c, const u256 *v)
+/* The word at rbx + d = v (mov only: the flags survive). */
+static void store_constant(compiler *c, int32_t d, const u256 *v)
 {
-    c->off++;
-    cache_forget(c, 0);
-    int32_t d = item(c, 0);
     for (int k = 0; k < 4; k++) {
         uint64_t limb = v->w[k];
         if ((int64_t)limb == (int64_t)(int32_t)limb) {
@@ -269,6 +315,50 @@ static void push_constant(compiler *c, const u256 *v)
             x86_mov_m64_r64(c->b, R_SP, d + 8 * k, RAX);
         }
     }
+}
+
+/* Pushes v, written to memory now (the slow paths, out of line). */
+static void push_constant(compiler *c, const u256 *v)
+{
+    c->off++;
+    cache_forget(c, 0);
+    store_constant(c, item(c, 0), v);
+}
+
+/* Writes pending constant k to its stack slot. */
+static void materialize(compiler *c, int k)
+{
+    store_constant(c, 32 * c->pending[k].pos, &c->pending[k].value);
+    pending_remove(c, k);
+}
+
+/* Writes every constant of the virtual stack to memory (flags survive). */
+static void materialize_all(compiler *c)
+{
+    while (c->n_pending) materialize(c, c->n_pending - 1);
+}
+
+static void materialize_item(compiler *c, int i)
+{
+    int k = pending_index(c, i);
+    if (k >= 0) materialize(c, k);
+}
+
+/* Stack item i becomes the constant v, kept in the virtual stack. */
+static void set_pending(compiler *c, int i, const u256 *v)
+{
+    cache_forget(c, i);
+    if (c->n_pending == MAX_PENDING) materialize(c, 0);
+    c->pending[c->n_pending].pos = c->off - i;
+    c->pending[c->n_pending].value = *v;
+    c->n_pending++;
+}
+
+/* PUSH v: nothing emitted until the value is needed in memory. */
+static void push_pending(compiler *c, const u256 *v)
+{
+    c->off++;
+    set_pending(c, 0, v);
 }
 
 /* A 0/1 result in eax into stack item i. */
@@ -315,9 +405,15 @@ static void emit_dynamic_jump(compiler *c, const jit_insn *in)
     sync_sp(c);
 }
 
-/* DUPn: the copy becomes the cached word. */
+/* DUPn: the copy becomes the cached word (of a constant, another constant). */
 static void emit_dup(compiler *c, int n)
 {
+    const u256 *v = pending_value(c, n - 1);
+    if (v) {
+        u256 copy = *v;
+        push_pending(c, &copy);
+        return;
+    }
     int32_t src = item(c, n - 1), dst = item(c, -1);
     if (!in_cache(c, n - 1))
         for (int k = 0; k < 4; k++) x86_mov_r64_m64(c->b, cache_reg[k], R_SP, src + 8 * k);
@@ -332,6 +428,24 @@ static void emit_swap(compiler *c, int n)
 {
     static const int scratch[4] = {RAX, RCX, RDX, RSI};
     x86_buf *b = c->b;
+    int kt = pending_index(c, 0), kn = pending_index(c, n);
+    if (kt >= 0 && kn >= 0) { /* two constants: only what is known changes */
+        u256 t = c->pending[kt].value;
+        c->pending[kt].value = c->pending[kn].value;
+        c->pending[kn].value = t;
+        return;
+    }
+    if (kt >= 0 || kn >= 0) { /* one constant: the other word moves (through r8..r11), the constant is renamed */
+        int word = kt >= 0 ? n : 0, konst = kt >= 0 ? 0 : n;
+        u256 v = c->pending[kt >= 0 ? kt : kn].value;
+        int32_t from = item(c, word), to = item(c, konst);
+        if (!in_cache(c, word))
+            for (int k = 0; k < 4; k++) x86_mov_r64_m64(b, cache_reg[k], R_SP, from + 8 * k);
+        for (int k = 0; k < 4; k++) x86_mov_m64_r64(b, R_SP, to + 8 * k, cache_reg[k]);
+        cache_hold(c, konst); /* drops the constant there */
+        set_pending(c, word, &v);
+        return;
+    }
     int32_t top = item(c, 0), other = item(c, n);
     bool top_cached = in_cache(c, 0);
     int32_t reg_from = top_cached ? top : other, reg_to = top_cached ? other : top;
@@ -350,13 +464,18 @@ static void emit_native(compiler *c, const jit_insn *in)
     switch (op) {
     case OP_STOP: emit_stop(c); return;
     case OP_NOT:
+        if (pending_value(c, 0)) {
+            u256 v = u256_not(pending_value(c, 0));
+            set_pending(c, 0, &v);
+            return;
+        }
         cache_forget(c, 0);
         for (int k = 0; k < 4; k++) x86_not_m64(c->b, R_SP, item(c, 0) + 8 * k);
         return;
     case OP_POP: c->off--; return;
     case OP_PC: {
         u256 v = u256_from_u64(in->pc);
-        push_constant(c, &v);
+        push_pending(c, &v);
         return;
     }
     case OP_GAS:
@@ -372,7 +491,7 @@ static void emit_native(compiler *c, const jit_insn *in)
     switch (opcode_kind(op)) {
     case OPK_DUP: emit_dup(c, opcode_table[op].stack_in); return; /* DUPn takes n */
     case OPK_SWAP: emit_swap(c, opcode_table[op].stack_in - 1); return; /* SWAPn takes n + 1 */
-    case OPK_PUSH: push_constant(c, &in->imm); return;
+    case OPK_PUSH: push_pending(c, &in->imm); return;
     default: c->b->failed = true; return; /* a JIT_NATIVE opcode without code here */
     }
 }
@@ -538,6 +657,7 @@ static void emit_cold_paths(compiler *c)
         c->off = p->off;
         c->block_cost = p->block_cost;
         c->spent = p->spent;
+        c->n_pending = 0; /* the fast path's items were written back before it, or are not read here */
         if (p->push_imm) push_constant(c, &p->imm);
         emit_helper(c, p->op, (enum jit_op_kind)p->kind, p->next_pc);
         if (p->reload) /* the word in r8..r11, as the fast path leaves it */
@@ -548,15 +668,29 @@ static void emit_cold_paths(compiler *c)
 
 /* ------------------------------------------------------ fused arithmetic */
 
-/* An operand of a two-word operation: a stack item, or the constant of a
- * PUSH folded into the instruction after it. */
+/* An operand of a two-word operation: a stack item in memory (or r8..r11),
+ * or a constant: a PUSH folded into the instruction after it (item -1), or
+ * a stack item the virtual stack knows. */
 typedef struct {
     bool is_const;
     int item;
     u256 value;
 } operand;
 
-static operand stack_operand(int item) { return (operand){.is_const = false, .item = item}; }
+static operand stack_operand(const compiler *c, int item)
+{
+    const u256 *v = pending_value(c, item);
+    return v ? (operand){.is_const = true, .item = item, .value = *v} : (operand){.is_const = false, .item = item};
+}
+
+/* A constant operand that is a stack item, written to memory: from here
+ * on an operand like any other item. */
+static void operand_to_memory(compiler *c, operand *o)
+{
+    if (!o->is_const || o->item < 0) return;
+    materialize_item(c, o->item);
+    o->is_const = false;
+}
 
 static bool operand_cached(const compiler *c, const operand *o) { return !o->is_const && in_cache(c, o->item); }
 
@@ -595,18 +729,43 @@ static void alu_operand(compiler *c, enum x86_alu op, int reg, const operand *o,
  * folded constant and the top item, the top item alone (ISZERO), or the
  * top two; *dest the item the result goes to, *pops the items it removes
  * besides. */
-static void unit_operands(const jit_insn *in, operand *a, operand *b, int *dest, int *pops)
+static void unit_operands(const compiler *c, const jit_insn *in, operand *a, operand *b, int *dest, int *pops)
 {
     if (in->has_imm) {
-        *a = (operand){.is_const = true, .value = in->imm};
-        *b = stack_operand(0);
+        *a = (operand){.is_const = true, .item = -1, .value = in->imm};
+        *b = stack_operand(c, 0);
         *dest = 0, *pops = 0;
     } else if (in->op == OP_ISZERO) {
-        *a = *b = stack_operand(0);
+        *a = *b = stack_operand(c, 0);
         *dest = 0, *pops = 0;
     } else {
-        *a = stack_operand(0), *b = stack_operand(1);
+        *a = stack_operand(c, 0), *b = stack_operand(c, 1);
         *dest = 1, *pops = 1;
+    }
+}
+
+/* The EVM's a op b, for an arithmetic or comparison op on two constants
+ * (known at compile time). */
+static u256 fold(uint8_t op, const u256 *a, const u256 *b)
+{
+    switch (op) {
+    case OP_ADD: return u256_add(a, b);
+    case OP_SUB: return u256_sub(a, b);
+    case OP_MUL: return u256_mul(a, b);
+    case OP_DIV: return u256_div(a, b);
+    case OP_MOD: return u256_mod(a, b);
+    case OP_AND: return u256_and(a, b);
+    case OP_OR: return u256_or(a, b);
+    case OP_XOR: return u256_xor(a, b);
+    case OP_LT: return u256_from_u64(u256_lt(a, b));
+    case OP_GT: return u256_from_u64(u256_lt(b, a));
+    case OP_SLT: return u256_from_u64(u256_slt(a, b));
+    case OP_SGT: return u256_from_u64(u256_slt(b, a));
+    case OP_EQ: return u256_from_u64(u256_eq(a, b));
+    case OP_ISZERO: return u256_from_u64(u256_is_zero(a));
+    case OP_SHL: return u256_shl(a, b);
+    case OP_SHR: return u256_shr(a, b);
+    default: return u256_sar(a, b); /* OP_SAR */
     }
 }
 
@@ -685,6 +844,26 @@ static void emit_mul(compiler *c, const operand *a, const operand *b, int dest)
     cache_hold(c, dest);
 }
 
+/* a / rcx or a % rcx (rcx not zero) into stack item `dest`, which becomes
+ * the cached word. */
+static void emit_div_limbs(compiler *c, uint8_t op, const operand *a, int dest)
+{
+    x86_buf *bf = c->b;
+    x86_xor_r32_r32(bf, RDX, RDX);
+    for (int k = 3; k >= 0; k--) { /* limb k of a is read before r8..r11's limb k is written */
+        load_operand(c, RAX, a, k);
+        x86_div_r64(bf, RCX);
+        if (op == OP_DIV) x86_mov_r64_r64(bf, cache_reg[k], RAX);
+    }
+    if (op == OP_MOD) {
+        x86_mov_r64_r64(bf, cache_reg[0], RDX);
+        for (int k = 1; k < 4; k++) x86_xor_r32_r32(bf, cache_reg[k], cache_reg[k]);
+    }
+    int32_t d = item(c, dest);
+    for (int k = 0; k < 4; k++) x86_mov_m64_r64(bf, R_SP, d + 8 * k, cache_reg[k]);
+    cache_hold(c, dest);
+}
+
 /* DIV, MOD: a / b or a % b into stack item `dest`, which becomes the cached
  * word. A divisor that fits 64 bits (and is not zero) takes four 128-by-64
  * divisions, the dividend's high limb first, each remainder carried in rdx
@@ -692,6 +871,15 @@ static void emit_mul(compiler *c, const operand *a, const operand *b, int dest)
 static void emit_divmod(compiler *c, const jit_insn *in, const operand *a, const operand *b, int dest)
 {
     x86_buf *bf = c->b;
+    if (b->is_const && u256_fits_u64(&b->value) && b->value.w[0]) { /* a known divisor: no checks, no slow path */
+        x86_mov_r64_imm(bf, RCX, b->value.w[0]);
+        emit_div_limbs(c, in->op, a, dest);
+        return;
+    }
+    operand a_mem = *a, b_mem = *b; /* the helper reads both from memory */
+    operand_to_memory(c, &a_mem);
+    operand_to_memory(c, &b_mem);
+    a = &a_mem, b = &b_mem;
     cold_path *p = new_cold_path(c, in->op, in->next_pc);
     p->kind = JIT_STACK;
     p->reload = true;
@@ -704,19 +892,7 @@ static void emit_divmod(compiler *c, const jit_insn *in, const operand *a, const
     load_operand(c, RCX, b, 0);
     x86_test_r64_r64(bf, RCX, RCX);
     p->from[1] = x86_jcc_rel32(bf, CC_E); /* by zero: the helper's 0 */
-    x86_xor_r32_r32(bf, RDX, RDX);
-    for (int k = 3; k >= 0; k--) { /* limb k of a is read before r8..r11's limb k is written */
-        load_operand(c, RAX, a, k);
-        x86_div_r64(bf, RCX);
-        if (in->op == OP_DIV) x86_mov_r64_r64(bf, cache_reg[k], RAX);
-    }
-    if (in->op == OP_MOD) {
-        x86_mov_r64_r64(bf, cache_reg[0], RDX);
-        for (int k = 1; k < 4; k++) x86_xor_r32_r32(bf, cache_reg[k], cache_reg[k]);
-    }
-    int32_t d = item(c, dest);
-    for (int k = 0; k < 4; k++) x86_mov_m64_r64(bf, R_SP, d + 8 * k, cache_reg[k]);
-    cache_hold(c, dest);
+    emit_div_limbs(c, in->op, a, dest);
     p->resume = bf->len;
 }
 
@@ -833,7 +1009,33 @@ static void emit_operation(compiler *c, const jit_insn *in)
 {
     operand a, b;
     int dest, pops;
-    unit_operands(in, &a, &b, &dest, &pops);
+    unit_operands(c, in, &a, &b, &dest, &pops);
+    if (in->pattern == JP_SHIFT) { /* the amount is in imm, the word in item 0 */
+        const u256 *x = pending_value(c, 0);
+        if (x) {
+            u256 v = fold(in->op, &in->imm, x);
+            set_pending(c, 0, &v);
+        } else {
+            emit_shift(c, in->op, &in->imm, 0);
+        }
+        return;
+    }
+    if (a.is_const && b.is_const) { /* known at compile time */
+        u256 v = fold(in->op, &a.value, &b.value);
+        c->off -= pops + (in->pattern == JP_BRANCH);
+        if (in->pattern != JP_BRANCH) {
+            set_pending(c, 0, &v);
+            return;
+        }
+        if (in->negate) v = u256_from_u64(u256_is_zero(&v));
+        pending_prune(c);
+        materialize_all(c);
+        sync_sp(c);
+        if (u256_is_zero(&v)) return; /* never taken */
+        if (in->target <= in->pc) poll_abort(c);
+        jmp_to(c, TO_BLOCK, in->target);
+        return;
+    }
     switch (in->pattern) {
     case JP_ARITH:
         if (in->op == OP_MUL)
@@ -844,14 +1046,15 @@ static void emit_operation(compiler *c, const jit_insn *in)
             emit_arith(c, in->op, &a, &b, dest);
         c->off -= pops;
         return;
-    case JP_SHIFT: emit_shift(c, in->op, &in->imm, 0); return;
     default: break;
     }
     enum x86_cond cc = emit_condition(c, in->op, &a, &b);
     if (in->pattern == JP_BRANCH) { /* the comparison, [ISZERO], PUSH dest, JUMPI */
         if (in->negate) cc = x86_negate(cc);
         c->off -= pops + 1;
-        sync_sp(c); /* lea: the flags survive */
+        pending_prune(c);
+        materialize_all(c); /* movs and lea: the flags survive */
+        sync_sp(c);
         emit_branch_to(c, cc, in->target, in->target <= in->pc);
         return;
     }
@@ -865,15 +1068,22 @@ static void emit_operation(compiler *c, const jit_insn *in)
 static void emit_static_jump(compiler *c, const jit_insn *in)
 {
     bool backward = in->target <= in->pc;
-    if (in->op == OP_JUMP) {
-        sync_sp(c);
+    const u256 *cond = in->op == OP_JUMPI ? pending_value(c, 0) : NULL;
+    bool known = in->op == OP_JUMP || cond;
+    bool taken = in->op == OP_JUMP || (cond && !u256_is_zero(cond));
+    if (in->op == OP_JUMPI) {
+        if (!cond) test_word(c, 0);
+        c->off--;
+        pending_prune(c);
+    }
+    materialize_all(c); /* movs and lea: the flags survive */
+    sync_sp(c);
+    if (known) {
+        if (!taken) return;
         if (backward) poll_abort(c);
         jmp_to(c, TO_BLOCK, in->target);
         return;
     }
-    test_word(c, 0);
-    c->off--;
-    sync_sp(c);
     size_t not_taken = x86_jcc_rel8(c->b, CC_E);
     if (backward) poll_abort(c);
     jmp_to(c, TO_BLOCK, in->target);
@@ -885,6 +1095,15 @@ static void emit_static_jump(compiler *c, const jit_insn *in)
 static void emit_unit(compiler *c, const jit_insn *in)
 {
     c->spent += in->gas;
+    pending_prune(c);
+    /* What reads or hands over the stack in memory gets the virtual stack
+     * written back first; the rest folds its constants. */
+    bool folds = in->pattern == JP_ARITH || in->pattern == JP_SHIFT || in->pattern == JP_COMPARE ||
+                 in->pattern == JP_BRANCH || in->pattern == JP_STATIC_JUMP || in->pattern == JP_DROPPED_PUSH ||
+                 in->pattern == JP_END_OF_CODE ||
+                 (in->pattern == JP_SINGLE && in->kind == JIT_NATIVE && in->op != OP_JUMP && in->op != OP_JUMPI &&
+                  opcode_kind(in->op) != OPK_HELPER_FAST);
+    if (!folds) materialize_all(c);
     switch ((enum jit_pattern)in->pattern) {
     case JP_UNDEFINED: jmp_to(c, TO_STUB, new_stub(c, in->pc, c->off, rest_after(c))); return;
     case JP_ARITH:
@@ -993,7 +1212,11 @@ bool jit_codegen(const code_info *ci, const jit_analysis *a, jit_image *out)
         const jit_block *blk = &a->blocks[i];
         start_block(&c, blk);
         for (uint32_t k = 0; k < blk->count && !b.failed; k++) emit_unit(&c, &a->insns[blk->first + k]);
-        if (blk->end == JB_FALLTHROUGH) sync_sp(&c);
+        if (blk->end == JB_FALLTHROUGH) { /* into the next block, which knows nothing */
+            pending_prune(&c);
+            materialize_all(&c);
+            sync_sp(&c);
+        }
     }
     bool ok = !b.failed && lay_out(&c) && !b.failed && b.len <= INT32_MAX;
     free(c.cold);
