@@ -273,6 +273,48 @@ START_TEST(division_matches_the_interpreter)
 }
 END_TEST
 
+/* SHL, SHR, SAR by an amount the compiler cannot know (it comes back from
+ * memory) of every limb and bit class, of a word known or not: both
+ * engines return the same word, all of it compiled. */
+START_TEST(shifts_by_unknown_amounts_match_the_interpreter)
+{
+    static const char *amounts[] = {"00", "01", "07", "3f", "40", "41", "7f", "80", "bf", "c0", "c1", "fe", "ff",
+                                    "0100", "0101", "010000000000000000", "8000000000000000000000000000000000"};
+    static const char *words[] = {"0123456789abcdef0fedcba98765432100112233445566778899aabbccddeeff",
+                                  "fedcba98765432100123456789abcdef0fedcba987654321ffeeddccbbaa9988", "01"};
+    static const uint8_t ops[] = {OP_SHL, OP_SHR, OP_SAR};
+    for (size_t i = 0; i < sizeof amounts / sizeof amounts[0]; i++) {
+        for (size_t w = 0; w < sizeof words / sizeof words[0]; w++) {
+            for (int form = 0; form < 6; form++) {
+                uint8_t code[160], v[32];
+                size_t n = 0, len;
+                const char *first = form & 1 ? words[w] : amounts[i], *second = form & 1 ? amounts[i] : words[w];
+                /* form & 1: the word is stored and reloaded (unknown), the amount pushed after it */
+                len = test_unhex(first, v, sizeof v);
+                code[n++] = OP_PUSH32;
+                memset(code + n, 0, 32 - len), memcpy(code + n + 32 - len, v, len), n += 32;
+                code[n++] = OP_PUSH1, code[n++] = 0, code[n++] = OP_MSTORE;
+                len = test_unhex(second, v, sizeof v);
+                code[n++] = OP_PUSH32;
+                memset(code + n, 0, 32 - len), memcpy(code + n + 32 - len, v, len), n += 32;
+                code[n++] = OP_PUSH1, code[n++] = 0, code[n++] = OP_MLOAD;
+                if (form & 1) code[n++] = OP_SWAP1; /* the amount on top, known; the word unknown */
+                code[n++] = ops[form / 2];
+                static const uint8_t tail[] = {OP_PUSH1, 0, OP_MSTORE, OP_PUSH1, 32, OP_PUSH1, 0, OP_RETURN};
+                memcpy(code + n, tail, sizeof tail), n += sizeof tail;
+                test_outcome a, b;
+                run(code, n, 100000, FORK_CANCUN, ENGINE_INTERP, NULL, &a);
+                run(code, n, 100000, FORK_CANCUN, ENGINE_JIT, NULL, &b);
+                ck_assert_msg(test_outcome_same(&a, &b), "%s by %s (form %d): the engines differ", words[w], amounts[i], form);
+                ck_assert_int_eq(b.status, EXEC_SUCCESS);
+                ck_assert_uint_eq(b.frames_compiled, 1);
+                ck_assert_uint_eq(b.deopts, 0);
+            }
+        }
+    }
+}
+END_TEST
+
 /* One block of 40 constants (more than the virtual stack holds, so the
  * oldest are written back while the block runs), over a word the compiler
  * does not know (from calldata) or over nothing, combined by 40 arithmetic
@@ -538,6 +580,7 @@ static Suite *jit_suite(void)
     tcase_add_test(tc, helper_instructions_match_the_interpreter);
     tcase_add_test(tc, constants_through_blocks_match_the_interpreter);
     tcase_add_test(tc, a_block_of_more_constants_than_the_virtual_stack_holds);
+    tcase_add_test(tc, shifts_by_unknown_amounts_match_the_interpreter);
     tcase_add_test(tc, division_matches_the_interpreter);
     tcase_add_test(tc, hand_overs_report_the_interpreters_outcome);
     tcase_add_test(tc, abort_flag_stops_a_compiled_loop);

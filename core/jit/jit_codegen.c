@@ -457,6 +457,8 @@ static void emit_swap(compiler *c, int n)
     cache_hold(c, top_cached ? n : 0);
 }
 
+static void emit_variable_shift(compiler *c, uint8_t op);
+
 /* An instruction of kind JIT_NATIVE on its own. */
 static void emit_native(compiler *c, const jit_insn *in)
 {
@@ -487,6 +489,10 @@ static void emit_native(compiler *c, const jit_insn *in)
     case OP_JUMP:
     case OP_JUMPI: emit_dynamic_jump(c, in); return;
     default: break;
+    }
+    if (jit_native_op(op) == JN_SHIFT) {
+        emit_variable_shift(c, op);
+        return;
     }
     switch (opcode_kind(op)) {
     case OPK_DUP: emit_dup(c, opcode_table[op].stack_in); return; /* DUPn takes n */
@@ -961,6 +967,78 @@ static void emit_shift(compiler *c, uint8_t op, const u256 *amount, int x)
     }
 }
 
+/* SHL, SHR, SAR of stack item 0 by an amount known here: folded when the
+ * word is known too. */
+static void emit_known_shift(compiler *c, uint8_t op, const u256 *amount)
+{
+    const u256 *x = pending_value(c, 0);
+    if (x) {
+        u256 v = fold(op, amount, x);
+        set_pending(c, 0, &v);
+    } else {
+        emit_shift(c, op, amount, 0);
+    }
+}
+
+/* SHL, SHR, SAR by the amount in stack item 0 of the word in item 1: by a
+ * known amount as above; else the word and 256 bits of fill (zeros, or
+ * SAR's sign) go to the scratch area, and each limb of the result is a
+ * double shift by the amount's bits of the two limbs the amount's limb
+ * count selects (an indexed load). Amounts from 256 up give the fill. */
+static void emit_variable_shift(compiler *c, uint8_t op)
+{
+    x86_buf *b = c->b;
+    const u256 *known = pending_value(c, 0);
+    if (known) {
+        u256 amount = *known;
+        c->off--;
+        pending_prune(c);
+        emit_known_shift(c, op, &amount);
+        return;
+    }
+    operand amount = stack_operand(c, 0), x = stack_operand(c, 1);
+    if (op == OP_SAR) { /* rsi = the fill */
+        load_operand(c, RSI, &x, 3);
+        x86_sar_r64_imm8(b, RSI, 63);
+    } else {
+        x86_xor_r32_r32(b, RSI, RSI);
+    }
+    load_operand(c, RCX, &amount, 1);
+    for (int k = 2; k < 4; k++) alu_operand(c, X86_OR, RCX, &amount, k);
+    size_t big0 = x86_jcc_rel32(b, CC_NE);
+    load_operand(c, RCX, &amount, 0);
+    x86_alu_r64_imm(b, X86_CMP, RCX, 255);
+    size_t big1 = x86_jcc_rel32(b, CC_A);
+    /* SHR, SAR: the word, then the fill above it; SHL: the fill, then the word. */
+    int32_t word_at = op == OP_SHL ? 32 : 0, fill_at = 32 - word_at;
+    for (int k = 0; k < 4; k++) {
+        load_operand(c, RAX, &x, k);
+        x86_mov_m64_r64(b, RSP, word_at + 8 * k, RAX);
+        x86_mov_m64_r64(b, RSP, fill_at + 8 * k, RSI);
+    }
+    x86_mov_r64_r64(b, RDX, RCX);
+    x86_shr_r64_imm8(b, RDX, 6); /* whole limbs */
+    if (op == OP_SHL) x86_neg_r64(b, RDX);
+    for (int k = 0; k < 4; k++) { /* limb k from limbs k + n, k + n + 1 (SHR) or k - n, k - n - 1 (SHL) */
+        int8_t hi = (int8_t)(op == OP_SHL ? 32 + 8 * k : 8 * k), lo = (int8_t)(op == OP_SHL ? hi - 8 : hi + 8);
+        x86_mov_r64_m64_index8(b, cache_reg[k], RSP, RDX, hi);
+        x86_mov_r64_m64_index8(b, RAX, RSP, RDX, lo);
+        if (op == OP_SHL)
+            x86_shld_r64_r64_cl(b, cache_reg[k], RAX);
+        else
+            x86_shrd_r64_r64_cl(b, cache_reg[k], RAX);
+    }
+    size_t done = x86_jmp_rel32(b);
+    bind_near(c, big0);
+    bind_near(c, big1);
+    for (int k = 0; k < 4; k++) x86_mov_r64_r64(b, cache_reg[k], RSI);
+    bind_near(c, done);
+    int32_t d = item(c, 1);
+    for (int k = 0; k < 4; k++) x86_mov_m64_r64(b, R_SP, d + 8 * k, cache_reg[k]);
+    c->off--;
+    cache_hold(c, 0);
+}
+
 /* The flags of a comparison (or ISZERO of a), and the condition under which
  * the EVM's result is 1. */
 static enum x86_cond emit_condition(compiler *c, uint8_t op, const operand *a, const operand *b)
@@ -1011,13 +1089,7 @@ static void emit_operation(compiler *c, const jit_insn *in)
     int dest, pops;
     unit_operands(c, in, &a, &b, &dest, &pops);
     if (in->pattern == JP_SHIFT) { /* the amount is in imm, the word in item 0 */
-        const u256 *x = pending_value(c, 0);
-        if (x) {
-            u256 v = fold(in->op, &in->imm, x);
-            set_pending(c, 0, &v);
-        } else {
-            emit_shift(c, in->op, &in->imm, 0);
-        }
+        emit_known_shift(c, in->op, &in->imm);
         return;
     }
     if (a.is_const && b.is_const) { /* known at compile time */
@@ -1130,11 +1202,14 @@ static void emit_unit(compiler *c, const jit_insn *in)
 /* ------------------------------------------------------------- framing */
 
 static const int saved_regs[6] = {RBX, RBP, R12, R13, R14, R15};
+/* Below the saved registers: 64 bytes of scratch at rsp (variable shifts)
+ * and 8 that align rsp to 16 bytes for helper calls. */
+#define FRAME_PAD (64 + 8)
 
 static void emit_prologue(x86_buf *b)
 {
     for (int i = 0; i < 6; i++) x86_push_r64(b, saved_regs[i]);
-    x86_alu_r64_imm(b, X86_SUB, RSP, 8); /* 16-byte alignment for helper calls */
+    x86_alu_r64_imm(b, X86_SUB, RSP, FRAME_PAD); /* 16-byte alignment for helper calls, the scratch area */
     x86_mov_r64_r64(b, R_CTX, RDI);
     x86_mov_r64_r64(b, R_FRAME, RSI);
     x86_mov_r64_r64(b, R_HELPERS, RDX);
@@ -1145,7 +1220,7 @@ static void emit_prologue(x86_buf *b)
 
 static void emit_epilogue(x86_buf *b)
 {
-    x86_alu_r64_imm(b, X86_ADD, RSP, 8);
+    x86_alu_r64_imm(b, X86_ADD, RSP, FRAME_PAD);
     for (int i = 5; i >= 0; i--) x86_pop_r64(b, saved_regs[i]);
     x86_ret(b);
 }
