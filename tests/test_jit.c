@@ -45,7 +45,7 @@ static uint64_t rnd(void)
 /* Opcodes a random program draws from: every opcode the compiler emits
  * natively, and a selection of helper-called ones (cheap, no state). */
 static const uint8_t native_ops[] = {
-    OP_ADD, OP_SUB, OP_MUL, OP_DIV, OP_MOD, OP_SHL, OP_SHR, OP_SAR, OP_LT, OP_GT, OP_SLT, OP_SGT, OP_EQ, OP_ISZERO, OP_AND, OP_OR, OP_XOR, OP_NOT, OP_POP,
+    OP_ADD, OP_SUB, OP_MUL, OP_DIV, OP_MOD, OP_SDIV, OP_SMOD, OP_SHL, OP_SHR, OP_SAR, OP_LT, OP_GT, OP_SLT, OP_SGT, OP_EQ, OP_ISZERO, OP_AND, OP_OR, OP_XOR, OP_NOT, OP_POP,
     OP_PC, OP_GAS, OP_JUMPDEST, OP_PUSH0, OP_DUP1, OP_DUP2, OP_DUP3, OP_DUP16, OP_SWAP1, OP_SWAP2,
     OP_SWAP3, OP_SWAP16, OP_JUMP, OP_JUMPI,
 };
@@ -227,8 +227,8 @@ START_TEST(constants_through_blocks_match_the_interpreter)
 }
 END_TEST
 
-/* DIV and MOD on every pair of edge words (divisors of one limb, of more,
- * zero), the dividend both folded from its PUSH and on the stack, the
+/* DIV, MOD, SDIV and SMOD on every pair of edge words (divisors of one
+ * limb, of more, zero, negative ones), the dividend both folded from its PUSH and on the stack, the
  * result returned: both engines give the same word, and the compiled
  * frame ran compiled to its end (the wide divisors through the helper,
  * out of line, and back). */
@@ -240,30 +240,51 @@ START_TEST(division_matches_the_interpreter)
         "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
         "8000000000000000000000000000000000000000000000000000000000000000",
         "123456789abcdef0fedcba98765432100123456789abcdef0fedcba987654321",
+        "fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe", /* -2 */
+        "ffffffffffffffffffffffffffffffffffffffffffffffff0000000000000001", /* -(2^64 - 1) */
+        "ffffffffffffffffffffffffffffffffffffffffffffffff0000000000000000", /* -2^64 */
+        "ffffffffffffffffffffffffffffffffffffffffffffffff8000000000000000", /* -2^63 */
     };
+    static const uint8_t ops[] = {OP_DIV, OP_MOD, OP_SDIV, OP_SMOD};
     size_t n_words = sizeof words / sizeof words[0];
     for (size_t x = 0; x < n_words; x++) {
         for (size_t y = 0; y < n_words; y++) {
-            for (int form = 0; form < 4; form++) {
-                uint8_t code[128];
+            for (int form = 0; form < 16; form++) {
+                uint8_t code[192];
                 size_t n = 0;
-                const char *pushed[2] = {words[y], words[x]}; /* the divisor, then the dividend on top */
-                for (int k = 0; k < 2; k++) {
-                    uint8_t w[32];
-                    size_t len = test_unhex(pushed[k], w, sizeof w);
-                    code[n++] = OP_PUSH32;
-                    memset(code + n, 0, 32 - len);
-                    memcpy(code + n + 32 - len, w, len), n += 32;
+                /* Both words in memory (y at 0, x at 32), then each on the stack
+                 * either loaded back (unknown to the compiler) or pushed (known:
+                 * the dividend folds into the instruction, a known divisor takes
+                 * the path without checks, two known words fold). */
+                const char *word[2] = {words[y], words[x]};
+                uint8_t w[2][32];
+                for (int k = 0; k < 2; k++) { /* right-aligned */
+                    uint8_t bytes[32];
+                    size_t len = test_unhex(word[k], bytes, sizeof bytes);
+                    memset(w[k], 0, 32 - len);
+                    memcpy(w[k] + 32 - len, bytes, len);
                 }
-                if (form & 1) code[n++] = OP_SWAP1, code[n++] = OP_SWAP1; /* not folded: both from the stack */
-                code[n++] = form & 2 ? OP_MOD : OP_DIV;
+                for (int k = 0; k < 2; k++) {
+                    code[n++] = OP_PUSH32;
+                    memcpy(code + n, w[k], 32), n += 32;
+                    code[n++] = OP_PUSH1, code[n++] = (uint8_t)(32 * k), code[n++] = OP_MSTORE;
+                }
+                for (int k = 0; k < 2; k++) { /* the divisor, then the dividend on top */
+                    if (form & (1 << k)) {
+                        code[n++] = OP_PUSH32;
+                        memcpy(code + n, w[k], 32), n += 32;
+                    } else {
+                        code[n++] = OP_PUSH1, code[n++] = (uint8_t)(32 * k), code[n++] = OP_MLOAD;
+                    }
+                }
+                code[n++] = ops[form / 4];
                 static const uint8_t tail[] = {OP_PUSH1, 0, OP_MSTORE, OP_PUSH1, 32, OP_PUSH1, 0, OP_RETURN};
                 memcpy(code + n, tail, sizeof tail), n += sizeof tail;
                 test_outcome a, b;
                 run(code, n, 100000, FORK_CANCUN, ENGINE_INTERP, NULL, &a);
                 run(code, n, 100000, FORK_CANCUN, ENGINE_JIT, NULL, &b);
-                ck_assert_msg(test_outcome_same(&a, &b), "%s %s %s: the engines differ", words[x], form & 2 ? "%" : "/",
-                              words[y]);
+                ck_assert_msg(test_outcome_same(&a, &b), "%s %s %s (form %d): the engines differ", words[x],
+                              opcode_table[ops[form / 4]].name, words[y], form % 4);
                 ck_assert_int_eq(b.status, EXEC_SUCCESS);
                 ck_assert_uint_eq(b.frames_compiled, 1);
                 ck_assert_uint_eq(b.deopts, 0);

@@ -760,6 +760,8 @@ static u256 fold(uint8_t op, const u256 *a, const u256 *b)
     case OP_MUL: return u256_mul(a, b);
     case OP_DIV: return u256_div(a, b);
     case OP_MOD: return u256_mod(a, b);
+    case OP_SDIV: return u256_sdiv(a, b);
+    case OP_SMOD: return u256_smod(a, b);
     case OP_AND: return u256_and(a, b);
     case OP_OR: return u256_or(a, b);
     case OP_XOR: return u256_xor(a, b);
@@ -870,6 +872,79 @@ static void emit_div_limbs(compiler *c, uint8_t op, const operand *a, int dest)
     cache_hold(c, dest);
 }
 
+/* The helper behind a division's fast path (whose jumps to it the caller
+ * records in from[0..2)): the operands the virtual stack knows are written
+ * to memory first, where the helper reads them (a folded PUSH is stored by
+ * the slow path itself). */
+static cold_path *division_slow_path(compiler *c, const jit_insn *in, operand *a, operand *b)
+{
+    operand_to_memory(c, a);
+    operand_to_memory(c, b);
+    cold_path *p = new_cold_path(c, in->op, in->next_pc);
+    p->kind = JIT_STACK;
+    p->reload = true;
+    p->push_imm = in->has_imm;
+    p->imm = in->imm;
+    p->n_from = 2;
+    return p;
+}
+
+/* r8..r11 = (r8..r11 ^ m) - m: negated when m (a register) is all ones,
+ * unchanged when 0. Subtracting the word whose limbs are all m subtracts -1
+ * or 0. */
+static void negate_if(compiler *c, int m)
+{
+    for (int k = 0; k < 4; k++) x86_alu_r64_r64(c->b, X86_XOR, cache_reg[k], m);
+    for (int k = 0; k < 4; k++) x86_alu_r64_r64(c->b, k ? X86_SBB : X86_SUB, cache_reg[k], m);
+}
+
+/* SDIV, SMOD: on magnitudes, when the divisor's fits 64 bits (and is not
+ * zero): |a| / |b| or |a| % |b| by four div instructions, then the sign
+ * (SDIV: a's and b's differ; SMOD: a's). -2^255 / -1 comes out as -2^255,
+ * as the EVM wants. Other divisors: the helper, out of line. */
+static void emit_signed_divmod(compiler *c, const jit_insn *in, const operand *a, const operand *b, int dest)
+{
+    x86_buf *bf = c->b;
+    operand a_mem = *a, b_mem = *b;
+    cold_path *p = division_slow_path(c, in, &a_mem, &b_mem);
+    a = &a_mem, b = &b_mem;
+    load_operand(c, RDX, b, 3); /* rdx = b's sign mask */
+    x86_sar_r64_imm8(bf, RDX, 63);
+    load_operand(c, RCX, b, 1); /* |b| fits 64 bits: b's limbs 1..3 are all the sign */
+    x86_alu_r64_r64(bf, X86_XOR, RCX, RDX);
+    for (int k = 2; k < 4; k++) {
+        load_operand(c, RAX, b, k);
+        x86_alu_r64_r64(bf, X86_XOR, RAX, RDX);
+        x86_alu_r64_r64(bf, X86_OR, RCX, RAX);
+    }
+    p->from[0] = x86_jcc_rel32(bf, CC_NE);
+    load_operand(c, RCX, b, 0); /* rcx = |b|, 0 also for -2^64k */
+    x86_alu_r64_r64(bf, X86_XOR, RCX, RDX);
+    x86_alu_r64_r64(bf, X86_SUB, RCX, RDX);
+    p->from[1] = x86_jcc_rel32(bf, CC_E);
+    load_operand(c, RSI, a, 3); /* rsi = a's sign mask, rdi = the result's */
+    x86_sar_r64_imm8(bf, RSI, 63);
+    x86_mov_r64_r64(bf, RDI, RSI);
+    if (in->op == OP_SDIV) x86_alu_r64_r64(bf, X86_XOR, RDI, RDX);
+    for (int k = 0; k < 4; k++) load_operand(c, cache_reg[k], a, k); /* b is read: r8..r11 are free */
+    negate_if(c, RSI);
+    x86_xor_r32_r32(bf, RDX, RDX);
+    for (int k = 3; k >= 0; k--) {
+        x86_mov_r64_r64(bf, RAX, cache_reg[k]);
+        x86_div_r64(bf, RCX);
+        if (in->op == OP_SDIV) x86_mov_r64_r64(bf, cache_reg[k], RAX);
+    }
+    if (in->op == OP_SMOD) {
+        x86_mov_r64_r64(bf, cache_reg[0], RDX);
+        for (int k = 1; k < 4; k++) x86_xor_r32_r32(bf, cache_reg[k], cache_reg[k]);
+    }
+    negate_if(c, RDI);
+    int32_t d = item(c, dest);
+    for (int k = 0; k < 4; k++) x86_mov_m64_r64(bf, R_SP, d + 8 * k, cache_reg[k]);
+    cache_hold(c, dest);
+    p->resume = bf->len;
+}
+
 /* DIV, MOD: a / b or a % b into stack item `dest`, which becomes the cached
  * word. A divisor that fits 64 bits (and is not zero) takes four 128-by-64
  * divisions, the dividend's high limb first, each remainder carried in rdx
@@ -882,16 +957,9 @@ static void emit_divmod(compiler *c, const jit_insn *in, const operand *a, const
         emit_div_limbs(c, in->op, a, dest);
         return;
     }
-    operand a_mem = *a, b_mem = *b; /* the helper reads both from memory */
-    operand_to_memory(c, &a_mem);
-    operand_to_memory(c, &b_mem);
+    operand a_mem = *a, b_mem = *b;
+    cold_path *p = division_slow_path(c, in, &a_mem, &b_mem);
     a = &a_mem, b = &b_mem;
-    cold_path *p = new_cold_path(c, in->op, in->next_pc);
-    p->kind = JIT_STACK;
-    p->reload = true;
-    p->push_imm = in->has_imm;
-    p->imm = in->imm;
-    p->n_from = 2;
     load_operand(c, RCX, b, 1); /* b is a stack item (a folded PUSH is a) */
     for (int k = 2; k < 4; k++) alu_operand(c, X86_OR, RCX, b, k);
     p->from[0] = x86_jcc_rel32(bf, CC_NE);
@@ -1114,6 +1182,8 @@ static void emit_operation(compiler *c, const jit_insn *in)
             emit_mul(c, &a, &b, dest);
         else if (in->op == OP_DIV || in->op == OP_MOD)
             emit_divmod(c, in, &a, &b, dest);
+        else if (in->op == OP_SDIV || in->op == OP_SMOD)
+            emit_signed_divmod(c, in, &a, &b, dest);
         else
             emit_arith(c, in->op, &a, &b, dest);
         c->off -= pops;
