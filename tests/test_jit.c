@@ -19,6 +19,8 @@
 
 #include "testlib.h"
 #include "testlib_evm.h"
+#include "base/keccak.h"
+#include "jit/jit_internal.h"
 #include "vm/code_cache.h"
 #include "vm/opcodes.h"
 
@@ -444,6 +446,35 @@ START_TEST(abort_flag_stops_a_compiled_loop)
 }
 END_TEST
 
+/* A program compiled by the previous code generation (the revision before
+ * this build's, the layout otherwise the same) is stored under another
+ * version, and its blob is refused: compiled code never meets a runtime
+ * it was not generated for. This build's version is the fingerprint of
+ * this revision; the blob of this build loads. */
+START_TEST(programs_of_the_previous_codegen_revision_are_refused)
+{
+    static const uint8_t code[] = {OP_PUSH1, 7, OP_PUSH1, 9, OP_SHL, OP_CALLDATASIZE, OP_SDIV, OP_STOP};
+    hash32 h;
+    keccak256(code, sizeof code, h.b);
+    const code_info *ci = code_cache_acquire(&h, code, sizeof code);
+    ck_assert_ptr_nonnull(ci);
+    jit_image img, back;
+    ck_assert(jit_compile(ci, FORK_CANCUN, &img));
+    uint32_t previous = jit_version_from(JIT_CODEGEN_REVISION - 1, jit_abi_fingerprint(), jit_helper_fingerprint());
+    ck_assert_uint_eq(JIT_VERSION, jit_version_from(JIT_CODEGEN_REVISION, jit_abi_fingerprint(), jit_helper_fingerprint()));
+    ck_assert_uint_ne(previous, JIT_VERSION);
+    size_t len;
+    uint8_t *blob = jit_blob_from_image(&img, FORK_CANCUN, &len);
+    ck_assert(jit_blob_to_image(blob, len, ci, FORK_CANCUN, &back));
+    jit_image_free(&back);
+    memcpy(blob + 8, &previous, 4); /* the header's version (jit_blob.c) */
+    ck_assert(!jit_blob_to_image(blob, len, ci, FORK_CANCUN, &back));
+    free(blob);
+    jit_image_free(&img);
+    code_cache_release(ci);
+}
+END_TEST
+
 START_TEST(executable_memory_is_never_writable)
 {
     static const uint8_t code[] = {OP_PUSH1, 1, OP_PUSH1, 2, OP_ADD, OP_STOP};
@@ -605,6 +636,7 @@ static Suite *jit_suite(void)
     tcase_add_test(tc, division_matches_the_interpreter);
     tcase_add_test(tc, hand_overs_report_the_interpreters_outcome);
     tcase_add_test(tc, abort_flag_stops_a_compiled_loop);
+    tcase_add_test(tc, programs_of_the_previous_codegen_revision_are_refused);
     tcase_add_test(tc, executable_memory_is_never_writable);
     tcase_add_test(tc, tiered_compiles_in_the_background_and_reloads_from_the_store);
     tcase_add_test(tc, compile_queue_is_bounded);

@@ -6,15 +6,21 @@
  * Each block pays its base gas and checks its stack height once, on entry;
  * a block that cannot is handed to the interpreter at its first instruction
  * with its gas untouched. Inside a block the stack pointer is a compile-time
- * offset; a PUSH is a store of a constant, or folded into the next
- * instruction as an immediate; PUSH+JUMP(I) to a valid destination is a
- * direct jump; a comparison followed by [ISZERO] PUSH JUMPI is one
- * conditional jump; only dynamic jumps look up their target. DIV and MOD
- * by a divisor that fits 64 bits are the div instruction, the helper out
- * of line otherwise. The word an
- * instruction produced stays in r8..r11 for the next (and is stored too:
- * memory always holds the whole stack, so hand-overs and helper calls need
- * no flush).
+ * offset, and the stack is partly virtual: a PUSH (PC, a DUP or SWAP of a
+ * constant) emits nothing, the item's value is known here, and what uses
+ * it folds it (an immediate operand, a known divisor or shift amount, a
+ * result computed at compile time, a JUMPI that is a jump or nothing).
+ * Known items are written to memory at the block's end, before helper
+ * calls, dynamic jumps and hand-overs, and when more than MAX_PENDING are
+ * held: whatever reads the stack in memory (a helper, the interpreter
+ * after a hand-over, the next block) finds it whole. PUSH+JUMP(I) to a
+ * valid destination is a direct jump; a comparison followed by [ISZERO]
+ * PUSH JUMPI is one conditional jump; only dynamic jumps look up their
+ * target. DIV, MOD, SDIV, SMOD by a divisor whose magnitude fits 64 bits
+ * are the div instruction, the helper out of line otherwise; shifts by an
+ * amount known only at run time go through a scratch area on the native
+ * stack. The word an instruction produced stays in r8..r11 for the next
+ * (and is stored too, so the cached word needs no write-back).
  *
  * Gas invariant: the exact gas before any instruction equals r12 plus the
  * base gas of the block's instructions from that one on (known here at
@@ -25,12 +31,12 @@
  * Registers while compiled code runs (all callee-saved, so helper calls
  * keep them): rbx the stack top, r12 gas, r13 the jit_ctx, rbp the frame,
  * r14 the stack bottom, r15 the helper table; r8..r11 the cached word,
- * rax, rcx, rdx, rsi, rdi scratch. The code refers to nothing by absolute
- * address (jumps are relative, helpers are called through r15, fields are
- * named only through JIT_OFFSET): it is position-independent, and can be
- * stored.
+ * rax, rcx, rdx, rsi, rdi scratch, and 64 bytes at [rsp]. The code refers
+ * to nothing by absolute address (jumps are relative, helpers are called
+ * through r15, fields are named only through JIT_OFFSET): it is
+ * position-independent, and can be stored.
  *
- * Layout: the blocks in code order, then the slow paths of MLOAD/MSTORE,
+ * Layout: the blocks in code order, then the slow paths (MLOAD/MSTORE, divisions),
  * then one hand-over stub per distinct exit, the timeout exit and the
  * epilogue; jumps to any of these are patched once all are placed. */
 #include <stdlib.h>
