@@ -229,6 +229,32 @@ START_TEST(constants_through_blocks_match_the_interpreter)
 }
 END_TEST
 
+/* Appends PUSH32 of a hex word (right-aligned). */
+static void push_hex(uint8_t *code, size_t *n, const char *hex)
+{
+    uint8_t v[32];
+    size_t len = test_unhex(hex, v, sizeof v);
+    code[(*n)++] = OP_PUSH32;
+    memset(code + *n, 0, 32 - len);
+    memcpy(code + *n + 32 - len, v, len);
+    *n += 32;
+}
+
+/* Appends code that returns the top word, runs the program on both
+ * engines: they agree, and the compiled frame ran compiled to its end. */
+static void check_word_program(uint8_t *code, size_t n, const char *what)
+{
+    static const uint8_t tail[] = {OP_PUSH1, 0, OP_MSTORE, OP_PUSH1, 32, OP_PUSH1, 0, OP_RETURN};
+    memcpy(code + n, tail, sizeof tail), n += sizeof tail;
+    test_outcome a, b;
+    run(code, n, 100000, FORK_CANCUN, ENGINE_INTERP, NULL, &a);
+    run(code, n, 100000, FORK_CANCUN, ENGINE_JIT, NULL, &b);
+    ck_assert_msg(test_outcome_same(&a, &b), "%s: the engines differ", what);
+    ck_assert_int_eq(b.status, EXEC_SUCCESS);
+    ck_assert_uint_eq(b.frames_compiled, 1);
+    ck_assert_uint_eq(b.deopts, 0);
+}
+
 /* DIV, MOD, SDIV and SMOD on every pair of edge words (divisors of one
  * limb, of more, zero, negative ones), the dividend both folded from its PUSH and on the stack, the
  * result returned: both engines give the same word, and the compiled
@@ -259,37 +285,20 @@ START_TEST(division_matches_the_interpreter)
                  * the dividend folds into the instruction, a known divisor takes
                  * the path without checks, two known words fold). */
                 const char *word[2] = {words[y], words[x]};
-                uint8_t w[2][32];
-                for (int k = 0; k < 2; k++) { /* right-aligned */
-                    uint8_t bytes[32];
-                    size_t len = test_unhex(word[k], bytes, sizeof bytes);
-                    memset(w[k], 0, 32 - len);
-                    memcpy(w[k] + 32 - len, bytes, len);
-                }
                 for (int k = 0; k < 2; k++) {
-                    code[n++] = OP_PUSH32;
-                    memcpy(code + n, w[k], 32), n += 32;
+                    push_hex(code, &n, word[k]);
                     code[n++] = OP_PUSH1, code[n++] = (uint8_t)(32 * k), code[n++] = OP_MSTORE;
                 }
                 for (int k = 0; k < 2; k++) { /* the divisor, then the dividend on top */
-                    if (form & (1 << k)) {
-                        code[n++] = OP_PUSH32;
-                        memcpy(code + n, w[k], 32), n += 32;
-                    } else {
+                    if (form & (1 << k))
+                        push_hex(code, &n, word[k]);
+                    else
                         code[n++] = OP_PUSH1, code[n++] = (uint8_t)(32 * k), code[n++] = OP_MLOAD;
-                    }
                 }
                 code[n++] = ops[form / 4];
-                static const uint8_t tail[] = {OP_PUSH1, 0, OP_MSTORE, OP_PUSH1, 32, OP_PUSH1, 0, OP_RETURN};
-                memcpy(code + n, tail, sizeof tail), n += sizeof tail;
-                test_outcome a, b;
-                run(code, n, 100000, FORK_CANCUN, ENGINE_INTERP, NULL, &a);
-                run(code, n, 100000, FORK_CANCUN, ENGINE_JIT, NULL, &b);
-                ck_assert_msg(test_outcome_same(&a, &b), "%s %s %s (form %d): the engines differ", words[x],
-                              opcode_table[ops[form / 4]].name, words[y], form % 4);
-                ck_assert_int_eq(b.status, EXEC_SUCCESS);
-                ck_assert_uint_eq(b.frames_compiled, 1);
-                ck_assert_uint_eq(b.deopts, 0);
+                char what[200];
+                snprintf(what, sizeof what, "%s %s %s (form %d)", words[x], opcode_table[ops[form / 4]].name, words[y], form % 4);
+                check_word_program(code, n, what);
             }
         }
     }
@@ -309,29 +318,20 @@ START_TEST(shifts_by_unknown_amounts_match_the_interpreter)
     for (size_t i = 0; i < sizeof amounts / sizeof amounts[0]; i++) {
         for (size_t w = 0; w < sizeof words / sizeof words[0]; w++) {
             for (int form = 0; form < 6; form++) {
-                uint8_t code[160], v[32];
-                size_t n = 0, len;
+                uint8_t code[160];
+                size_t n = 0;
                 const char *first = form & 1 ? words[w] : amounts[i], *second = form & 1 ? amounts[i] : words[w];
                 /* form & 1: the word is stored and reloaded (unknown), the amount pushed after it */
-                len = test_unhex(first, v, sizeof v);
-                code[n++] = OP_PUSH32;
-                memset(code + n, 0, 32 - len), memcpy(code + n + 32 - len, v, len), n += 32;
+                push_hex(code, &n, first);
                 code[n++] = OP_PUSH1, code[n++] = 0, code[n++] = OP_MSTORE;
-                len = test_unhex(second, v, sizeof v);
-                code[n++] = OP_PUSH32;
-                memset(code + n, 0, 32 - len), memcpy(code + n + 32 - len, v, len), n += 32;
+                push_hex(code, &n, second);
                 code[n++] = OP_PUSH1, code[n++] = 0, code[n++] = OP_MLOAD;
                 if (form & 1) code[n++] = OP_SWAP1; /* the amount on top, known; the word unknown */
                 code[n++] = ops[form / 2];
-                static const uint8_t tail[] = {OP_PUSH1, 0, OP_MSTORE, OP_PUSH1, 32, OP_PUSH1, 0, OP_RETURN};
-                memcpy(code + n, tail, sizeof tail), n += sizeof tail;
-                test_outcome a, b;
-                run(code, n, 100000, FORK_CANCUN, ENGINE_INTERP, NULL, &a);
-                run(code, n, 100000, FORK_CANCUN, ENGINE_JIT, NULL, &b);
-                ck_assert_msg(test_outcome_same(&a, &b), "%s by %s (form %d): the engines differ", words[w], amounts[i], form);
-                ck_assert_int_eq(b.status, EXEC_SUCCESS);
-                ck_assert_uint_eq(b.frames_compiled, 1);
-                ck_assert_uint_eq(b.deopts, 0);
+                char what[200];
+                snprintf(what, sizeof what, "%s %s by %s (form %d)", opcode_table[ops[form / 2]].name, words[w], amounts[i],
+                         form & 1);
+                check_word_program(code, n, what);
             }
         }
     }
@@ -358,14 +358,9 @@ START_TEST(a_block_of_more_constants_than_the_virtual_stack_holds)
                 if (i % 5 == 2) code[n++] = (uint8_t)(OP_SWAP1 + (i + shuffle) % 2);
             }
             for (int i = 0; i < 45 + variant; i++) code[n++] = ops[(i + shuffle) % sizeof ops]; /* down to one word */
-            static const uint8_t tail[] = {OP_PUSH1, 0, OP_MSTORE, OP_PUSH1, 32, OP_PUSH1, 0, OP_RETURN};
-            memcpy(code + n, tail, sizeof tail), n += sizeof tail;
-            test_outcome a, b;
-            run(code, n, 100000, FORK_CANCUN, ENGINE_INTERP, NULL, &a);
-            run(code, n, 100000, FORK_CANCUN, ENGINE_JIT, NULL, &b);
-            ck_assert_msg(test_outcome_same(&a, &b), "variant %d, shuffle %d: the engines differ", variant, shuffle);
-            ck_assert_int_eq(a.status, EXEC_SUCCESS);
-            ck_assert_uint_eq(b.deopts, 0);
+            char what[64];
+            snprintf(what, sizeof what, "variant %d, shuffle %d", variant, shuffle);
+            check_word_program(code, n, what);
         }
     }
 }
