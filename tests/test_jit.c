@@ -1,5 +1,5 @@
 /* The compiler tier against the interpreter. The instructions the compiler
- * emits as machine code itself (stack moves, ADD, SUB, bitwise operations,
+ * emits as machine code itself (stack moves, ADD, SUB, MUL, DIV, MOD, bitwise operations,
  * comparisons, jumps, PC, GAS) have no shared C function with the
  * interpreter, so they are checked differentially here: random programs run
  * on both engines must give the same status, gas, output and state, the
@@ -19,6 +19,8 @@
 
 #include "testlib.h"
 #include "testlib_evm.h"
+#include "base/keccak.h"
+#include "jit/jit_internal.h"
 #include "vm/code_cache.h"
 #include "vm/opcodes.h"
 
@@ -45,7 +47,7 @@ static uint64_t rnd(void)
 /* Opcodes a random program draws from: every opcode the compiler emits
  * natively, and a selection of helper-called ones (cheap, no state). */
 static const uint8_t native_ops[] = {
-    OP_ADD, OP_SUB, OP_MUL, OP_SHL, OP_SHR, OP_SAR, OP_LT, OP_GT, OP_SLT, OP_SGT, OP_EQ, OP_ISZERO, OP_AND, OP_OR, OP_XOR, OP_NOT, OP_POP,
+    OP_ADD, OP_SUB, OP_MUL, OP_DIV, OP_MOD, OP_SDIV, OP_SMOD, OP_SHL, OP_SHR, OP_SAR, OP_LT, OP_GT, OP_SLT, OP_SGT, OP_EQ, OP_ISZERO, OP_AND, OP_OR, OP_XOR, OP_NOT, OP_POP,
     OP_PC, OP_GAS, OP_JUMPDEST, OP_PUSH0, OP_DUP1, OP_DUP2, OP_DUP3, OP_DUP16, OP_SWAP1, OP_SWAP2,
     OP_SWAP3, OP_SWAP16, OP_JUMP, OP_JUMPI,
 };
@@ -80,17 +82,17 @@ static void push_word(uint8_t *code, size_t *n, size_t code_len)
  * valid (so that runs get far), with jumps to its JUMPDESTs (mostly
  * forward; backward ones loop until the gas runs out), then code that stores
  * the top eight stack items and returns them. */
-static size_t random_program(uint8_t *code, int body, bool with_helpers)
+static size_t random_program(uint8_t *code, int body, bool with_helpers, int push_pct)
 {
     size_t n = 0, jump_at[256], dest_at[256];
     int height = 0, n_jumps = 0, n_dests = 0;
     for (int i = 0; i < 12; i++, height++) push_word(code, &n, 256);
     for (int i = 0; i < body; i++) {
         uint64_t r = rnd() % 100;
-        if (r < 25 || height < 4) {
+        if (r < (uint64_t)push_pct || height < 4) {
             push_word(code, &n, 256);
             height++;
-        } else if (r < 33 && n_jumps < 256 && n_dests < 255) {
+        } else if (r < (uint64_t)push_pct + 8 && n_jumps < 256 && n_dests < 255) {
             bool conditional = rnd() % 2;
             if (conditional && rnd() % 2) { /* a comparison [+ ISZERO] the compiler fuses with JUMPI */
                 static const uint8_t cmp[] = {OP_LT, OP_GT, OP_SLT, OP_SGT, OP_EQ, OP_ISZERO};
@@ -110,7 +112,7 @@ static size_t random_program(uint8_t *code, int body, bool with_helpers)
         } else if (rnd() % 150 == 0) {
             code[n++] = rnd() % 2 ? 0xfe : 0x0c; /* INVALID, undefined */
         } else {
-            uint8_t op = with_helpers && r < 60 ? helper_ops[rnd() % sizeof helper_ops]
+            uint8_t op = with_helpers && r < (uint64_t)push_pct + 35 ? helper_ops[rnd() % sizeof helper_ops]
                                                 : native_ops[rnd() % sizeof native_ops];
             if (op == OP_JUMP || op == OP_JUMPI || op == 0xfe || op == 0x0c) op = OP_JUMPDEST;
             const opcode_info *info = &opcode_table[op];
@@ -181,14 +183,15 @@ static bool check_same(const uint8_t *code, size_t len, int64_t gas, enum fork f
  * block). Then: they were compiled (a program per code and fork; a few
  * repeat), and compiled code, not only the interpreter it hands over to,
  * ran them: a good share ran to their end compiled. */
-static void differential(uint64_t seed, const enum fork forks[5], bool with_helpers, int64_t plenty, int64_t starved)
+static void differential(uint64_t seed, const enum fork forks[5], bool with_helpers, int push_pct, int64_t plenty,
+                         int64_t starved)
 {
     rng_state = seed;
     uint8_t code[4096];
     jit_stats before = jit_get_stats();
     int ran_through = 0;
     for (int i = 0; i < RANDOM_PROGRAMS; i++) {
-        size_t len = random_program(code, 5 + (int)(rnd() % 60), with_helpers);
+        size_t len = random_program(code, 5 + (int)(rnd() % 60), with_helpers, push_pct);
         int64_t gas = rnd() % 3 ? plenty : (int64_t)(rnd() % (uint64_t)starved);
         ran_through += check_same(code, len, gas, forks[rnd() % 5]);
     }
@@ -201,14 +204,165 @@ static void differential(uint64_t seed, const enum fork forks[5], bool with_help
 START_TEST(native_instructions_match_the_interpreter)
 {
     static const enum fork forks[] = {FORK_FRONTIER, FORK_BYZANTIUM, FORK_ISTANBUL, FORK_SHANGHAI, FORK_OSAKA};
-    differential(0x9e3779b97f4a7c15ull, forks, false, 100000, 400);
+    differential(0x9e3779b97f4a7c15ull, forks, false, 25, 100000, 400);
 }
 END_TEST
 
 START_TEST(helper_instructions_match_the_interpreter)
 {
     static const enum fork forks[] = {FORK_HOMESTEAD, FORK_CONSTANTINOPLE, FORK_BERLIN, FORK_CANCUN, FORK_OSAKA};
-    differential(0x2545f4914f6cdd1dull, forks, true, 200000, 30000);
+    differential(0x2545f4914f6cdd1dull, forks, true, 25, 200000, 30000);
+}
+END_TEST
+
+/* Programs that push twice as often: long runs of constants the compiler
+ * keeps in its virtual stack (more than it holds at once, so some are
+ * written back early), folded through arithmetic, comparisons, shifts,
+ * DUP/SWAP, DIV/MOD by known divisors and known JUMPI conditions, then
+ * written back at every kind of edge: a jump, a fall-through, a helper
+ * call, a hand-over (undefined opcodes, a starved block's gas, a bad
+ * dynamic jump to a pushed non-JUMPDEST). */
+START_TEST(constants_through_blocks_match_the_interpreter)
+{
+    static const enum fork forks[] = {FORK_BYZANTIUM, FORK_ISTANBUL, FORK_SHANGHAI, FORK_CANCUN, FORK_OSAKA};
+    differential(0x853c49e6748fea9bull, forks, true, 55, 200000, 30000);
+}
+END_TEST
+
+/* Appends PUSH32 of a hex word (right-aligned). */
+static void push_hex(uint8_t *code, size_t *n, const char *hex)
+{
+    uint8_t v[32];
+    size_t len = test_unhex(hex, v, sizeof v);
+    code[(*n)++] = OP_PUSH32;
+    memset(code + *n, 0, 32 - len);
+    memcpy(code + *n + 32 - len, v, len);
+    *n += 32;
+}
+
+/* Appends code that returns the top word, runs the program on both
+ * engines: they agree, and the compiled frame ran compiled to its end. */
+static void check_word_program(uint8_t *code, size_t n, const char *what)
+{
+    static const uint8_t tail[] = {OP_PUSH1, 0, OP_MSTORE, OP_PUSH1, 32, OP_PUSH1, 0, OP_RETURN};
+    memcpy(code + n, tail, sizeof tail), n += sizeof tail;
+    test_outcome a, b;
+    run(code, n, 100000, FORK_CANCUN, ENGINE_INTERP, NULL, &a);
+    run(code, n, 100000, FORK_CANCUN, ENGINE_JIT, NULL, &b);
+    ck_assert_msg(test_outcome_same(&a, &b), "%s: the engines differ", what);
+    ck_assert_int_eq(b.status, EXEC_SUCCESS);
+    ck_assert_uint_eq(b.frames_compiled, 1);
+    ck_assert_uint_eq(b.deopts, 0);
+}
+
+/* DIV, MOD, SDIV and SMOD on every pair of edge words (divisors of one
+ * limb, of more, zero, negative ones), the dividend both folded from its PUSH and on the stack, the
+ * result returned: both engines give the same word, and the compiled
+ * frame ran compiled to its end (the wide divisors through the helper,
+ * out of line, and back). */
+START_TEST(division_matches_the_interpreter)
+{
+    static const char *words[] = {
+        "00", "01", "02", "03", "07", "0a", "8000000000000000", "ffffffffffffffff", "010000000000000000",
+        "fffffffffffffffffffffffffffffffe", "0100000000000000000000000000000005",
+        "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
+        "8000000000000000000000000000000000000000000000000000000000000000",
+        "123456789abcdef0fedcba98765432100123456789abcdef0fedcba987654321",
+        "fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe", /* -2 */
+        "ffffffffffffffffffffffffffffffffffffffffffffffff0000000000000001", /* -(2^64 - 1) */
+        "ffffffffffffffffffffffffffffffffffffffffffffffff0000000000000000", /* -2^64 */
+        "ffffffffffffffffffffffffffffffffffffffffffffffff8000000000000000", /* -2^63 */
+    };
+    static const uint8_t ops[] = {OP_DIV, OP_MOD, OP_SDIV, OP_SMOD};
+    size_t n_words = sizeof words / sizeof words[0];
+    for (size_t x = 0; x < n_words; x++) {
+        for (size_t y = 0; y < n_words; y++) {
+            for (int form = 0; form < 16; form++) {
+                uint8_t code[192];
+                size_t n = 0;
+                /* Both words in memory (y at 0, x at 32), then each on the stack
+                 * either loaded back (unknown to the compiler) or pushed (known:
+                 * the dividend folds into the instruction, a known divisor takes
+                 * the path without checks, two known words fold). */
+                const char *word[2] = {words[y], words[x]};
+                for (int k = 0; k < 2; k++) {
+                    push_hex(code, &n, word[k]);
+                    code[n++] = OP_PUSH1, code[n++] = (uint8_t)(32 * k), code[n++] = OP_MSTORE;
+                }
+                for (int k = 0; k < 2; k++) { /* the divisor, then the dividend on top */
+                    if (form & (1 << k))
+                        push_hex(code, &n, word[k]);
+                    else
+                        code[n++] = OP_PUSH1, code[n++] = (uint8_t)(32 * k), code[n++] = OP_MLOAD;
+                }
+                code[n++] = ops[form / 4];
+                char what[200];
+                snprintf(what, sizeof what, "%s %s %s (form %d)", words[x], opcode_table[ops[form / 4]].name, words[y], form % 4);
+                check_word_program(code, n, what);
+            }
+        }
+    }
+}
+END_TEST
+
+/* SHL, SHR, SAR by an amount the compiler cannot know (it comes back from
+ * memory) of every limb and bit class, of a word known or not: both
+ * engines return the same word, all of it compiled. */
+START_TEST(shifts_by_unknown_amounts_match_the_interpreter)
+{
+    static const char *amounts[] = {"00", "01", "07", "3f", "40", "41", "7f", "80", "bf", "c0", "c1", "fe", "ff",
+                                    "0100", "0101", "010000000000000000", "8000000000000000000000000000000000"};
+    static const char *words[] = {"0123456789abcdef0fedcba98765432100112233445566778899aabbccddeeff",
+                                  "fedcba98765432100123456789abcdef0fedcba987654321ffeeddccbbaa9988", "01"};
+    static const uint8_t ops[] = {OP_SHL, OP_SHR, OP_SAR};
+    for (size_t i = 0; i < sizeof amounts / sizeof amounts[0]; i++) {
+        for (size_t w = 0; w < sizeof words / sizeof words[0]; w++) {
+            for (int form = 0; form < 6; form++) {
+                uint8_t code[160];
+                size_t n = 0;
+                const char *first = form & 1 ? words[w] : amounts[i], *second = form & 1 ? amounts[i] : words[w];
+                /* form & 1: the word is stored and reloaded (unknown), the amount pushed after it */
+                push_hex(code, &n, first);
+                code[n++] = OP_PUSH1, code[n++] = 0, code[n++] = OP_MSTORE;
+                push_hex(code, &n, second);
+                code[n++] = OP_PUSH1, code[n++] = 0, code[n++] = OP_MLOAD;
+                if (form & 1) code[n++] = OP_SWAP1; /* the amount on top, known; the word unknown */
+                code[n++] = ops[form / 2];
+                char what[200];
+                snprintf(what, sizeof what, "%s %s by %s (form %d)", opcode_table[ops[form / 2]].name, words[w], amounts[i],
+                         form & 1);
+                check_word_program(code, n, what);
+            }
+        }
+    }
+}
+END_TEST
+
+/* One block of 40 constants (more than the virtual stack holds, so the
+ * oldest are written back while the block runs), over a word the compiler
+ * does not know (from calldata) or over nothing, combined by 40 arithmetic
+ * and DUP/SWAP instructions: both engines return the same word. */
+START_TEST(a_block_of_more_constants_than_the_virtual_stack_holds)
+{
+    static const uint8_t ops[] = {OP_ADD, OP_SUB, OP_XOR, OP_MUL, OP_OR, OP_DIV, OP_MOD, OP_LT, OP_EQ, OP_AND};
+    for (int variant = 0; variant < 2; variant++) {
+        for (int shuffle = 0; shuffle < 8; shuffle++) {
+            uint8_t code[512];
+            size_t n = 0;
+            if (variant) code[n++] = OP_PUSH1, code[n++] = 0, code[n++] = OP_CALLDATALOAD;
+            for (int i = 0; i < 40; i++) {
+                uint32_t v = (uint32_t)(0x9e3779b9u * (uint32_t)(i + 1 + 41 * shuffle));
+                code[n++] = OP_PUSH4;
+                for (int k = 3; k >= 0; k--) code[n++] = (uint8_t)(v >> (8 * k));
+                if (i % 7 == 3) code[n++] = (uint8_t)(OP_DUP1 + (i + shuffle) % 3);
+                if (i % 5 == 2) code[n++] = (uint8_t)(OP_SWAP1 + (i + shuffle) % 2);
+            }
+            for (int i = 0; i < 45 + variant; i++) code[n++] = ops[(i + shuffle) % sizeof ops]; /* down to one word */
+            char what[64];
+            snprintf(what, sizeof what, "variant %d, shuffle %d", variant, shuffle);
+            check_word_program(code, n, what);
+        }
+    }
 }
 END_TEST
 
@@ -284,6 +438,35 @@ START_TEST(abort_flag_stops_a_compiled_loop)
         ck_assert_int_eq(o.status, EXEC_TIMEOUT);
         ck_assert_uint_eq(jit_get_stats().frames_compiled, before + 1);
     }
+}
+END_TEST
+
+/* A program compiled by the previous code generation (the revision before
+ * this build's, the layout otherwise the same) is stored under another
+ * version, and its blob is refused: compiled code never meets a runtime
+ * it was not generated for. This build's version is the fingerprint of
+ * this revision; the blob of this build loads. */
+START_TEST(programs_of_the_previous_codegen_revision_are_refused)
+{
+    static const uint8_t code[] = {OP_PUSH1, 7, OP_PUSH1, 9, OP_SHL, OP_CALLDATASIZE, OP_SDIV, OP_STOP};
+    hash32 h;
+    keccak256(code, sizeof code, h.b);
+    const code_info *ci = code_cache_acquire(&h, code, sizeof code);
+    ck_assert_ptr_nonnull(ci);
+    jit_image img, back;
+    ck_assert(jit_compile(ci, FORK_CANCUN, &img));
+    uint32_t previous = jit_version_from(JIT_CODEGEN_REVISION - 1, jit_abi_fingerprint(), jit_helper_fingerprint());
+    ck_assert_uint_eq(JIT_VERSION, jit_version_from(JIT_CODEGEN_REVISION, jit_abi_fingerprint(), jit_helper_fingerprint()));
+    ck_assert_uint_ne(previous, JIT_VERSION);
+    size_t len;
+    uint8_t *blob = jit_blob_from_image(&img, FORK_CANCUN, &len);
+    ck_assert(jit_blob_to_image(blob, len, ci, FORK_CANCUN, &back));
+    jit_image_free(&back);
+    memcpy(blob + 8, &previous, 4); /* the header's version (jit_blob.c) */
+    ck_assert(!jit_blob_to_image(blob, len, ci, FORK_CANCUN, &back));
+    free(blob);
+    jit_image_free(&img);
+    code_cache_release(ci);
 }
 END_TEST
 
@@ -438,8 +621,10 @@ END_TEST
 int main(void)
 {
     return TEST_RUN("jit",
-        TEST_GROUP("jit", 120, native_instructions_match_the_interpreter,
-            helper_instructions_match_the_interpreter, hand_overs_report_the_interpreters_outcome,
-            abort_flag_stops_a_compiled_loop, executable_memory_is_never_writable,
+        TEST_GROUP("jit", 120, native_instructions_match_the_interpreter, helper_instructions_match_the_interpreter,
+            constants_through_blocks_match_the_interpreter, a_block_of_more_constants_than_the_virtual_stack_holds,
+            shifts_by_unknown_amounts_match_the_interpreter, division_matches_the_interpreter,
+            hand_overs_report_the_interpreters_outcome, abort_flag_stops_a_compiled_loop,
+            programs_of_the_previous_codegen_revision_are_refused, executable_memory_is_never_writable,
             tiered_compiles_in_the_background_and_reloads_from_the_store, compile_queue_is_bounded));
 }

@@ -33,10 +33,15 @@ static bool ends_block(uint8_t op, enum jit_op_kind kind) { return kind == JIT_D
 
 static bool is_comparison(uint8_t op) { return jit_native_op(op) == JN_COMPARE; }
 
-static bool is_arith(uint8_t op) { return jit_native_op(op) == JN_ARITH; }
+/* Two-word operations that may take a folded PUSH as their first operand. */
+static bool is_arith(uint8_t op)
+{
+    enum jit_native_op n = jit_native_op(op);
+    return n == JN_ARITH || n == JN_DIVMOD;
+}
 
-/* Shifts are called through their helper, except by a PUSHed amount. */
-static bool is_shift(uint8_t op) { return op == OP_SHL || op == OP_SHR || op == OP_SAR; }
+/* Shifts: a PUSHed amount folds into them. */
+static bool is_shift(uint8_t op) { return jit_native_op(op) == JN_SHIFT; }
 
 /* Instructions that can take a preceding PUSH's value as an immediate. */
 static bool takes_constant(uint8_t op) { return is_arith(op) || is_shift(op) || (is_comparison(op) && op != OP_ISZERO); }

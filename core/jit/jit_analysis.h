@@ -10,7 +10,7 @@
 enum jit_pattern {
     JP_SINGLE,       /* one instruction, emitted by its kind; a PUSH's value in imm */
     JP_UNDEFINED,    /* not defined on this fork: handed to the interpreter at pc */
-    JP_ARITH,        /* ADD SUB AND OR XOR MUL on the top two items, or [PUSH c] op with c in imm */
+    JP_ARITH,        /* ADD SUB AND OR XOR MUL DIV MOD SDIV SMOD on the top two items, or [PUSH c] op with c in imm */
     JP_SHIFT,        /* PUSH amount; SHL SHR SAR (amount in imm) */
     JP_COMPARE,      /* EQ LT GT SLT SGT ([PUSH c] op) or ISZERO: a 0/1 word */
     JP_BRANCH,       /* [PUSH c] comparison [ISZERO] PUSH dest JUMPI: a conditional jump on the flags */

@@ -6,13 +6,21 @@
  * Each block pays its base gas and checks its stack height once, on entry;
  * a block that cannot is handed to the interpreter at its first instruction
  * with its gas untouched. Inside a block the stack pointer is a compile-time
- * offset; a PUSH is a store of a constant, or folded into the next
- * instruction as an immediate; PUSH+JUMP(I) to a valid destination is a
- * direct jump; a comparison followed by [ISZERO] PUSH JUMPI is one
- * conditional jump; only dynamic jumps look up their target. The word an
- * instruction produced stays in r8..r11 for the next (and is stored too:
- * memory always holds the whole stack, so hand-overs and helper calls need
- * no flush).
+ * offset, and the stack is partly virtual: a PUSH (PC, a DUP or SWAP of a
+ * constant) emits nothing, the item's value is known here, and what uses
+ * it folds it (an immediate operand, a known divisor or shift amount, a
+ * result computed at compile time, a JUMPI that is a jump or nothing).
+ * Known items are written to memory at the block's end, before helper
+ * calls, dynamic jumps and hand-overs, and when more than MAX_PENDING are
+ * held: whatever reads the stack in memory (a helper, the interpreter
+ * after a hand-over, the next block) finds it whole. PUSH+JUMP(I) to a
+ * valid destination is a direct jump; a comparison followed by [ISZERO]
+ * PUSH JUMPI is one conditional jump; only dynamic jumps look up their
+ * target. DIV, MOD, SDIV, SMOD by a divisor whose magnitude fits 64 bits
+ * are the div instruction, the helper out of line otherwise; shifts by an
+ * amount known only at run time go through a scratch area on the native
+ * stack. The word an instruction produced stays in r8..r11 for the next
+ * (and is stored too, so the cached word needs no write-back).
  *
  * Gas invariant: the exact gas before any instruction equals r12 plus the
  * base gas of the block's instructions from that one on (known here at
@@ -23,12 +31,12 @@
  * Registers while compiled code runs (all callee-saved, so helper calls
  * keep them): rbx the stack top, r12 gas, r13 the jit_ctx, rbp the frame,
  * r14 the stack bottom, r15 the helper table; r8..r11 the cached word,
- * rax, rcx, rdx, rsi, rdi scratch. The code refers to nothing by absolute
- * address (jumps are relative, helpers are called through r15, fields are
- * named only through JIT_OFFSET): it is position-independent, and can be
- * stored.
+ * rax, rcx, rdx, rsi, rdi scratch, and 64 bytes at [rsp]. The code refers
+ * to nothing by absolute address (jumps are relative, helpers are called
+ * through r15, fields are named only through JIT_OFFSET): it is
+ * position-independent, and can be stored.
  *
- * Layout: the blocks in code order, then the slow paths of MLOAD/MSTORE,
+ * Layout: the blocks in code order, then the slow paths (MLOAD/MSTORE, divisions),
  * then one hand-over stub per distinct exit, the timeout exit and the
  * epilogue; jumps to any of these are patched once all are placed. */
 #include <stdlib.h>
@@ -60,19 +68,25 @@ typedef struct {
     int64_t gas_add;
 } stub;
 
-/* The helper call behind a fast MLOAD/MSTORE, emitted out of line: entered
- * by the jumps at from[0..n_from), it returns to `resume`. It runs in the
- * compile-time state the fast path had (stack offset, gas spent). */
+/* The helper call behind a fast path (MLOAD/MSTORE, DIV/MOD), emitted out
+ * of line: entered by the jumps at from[0..n_from), it returns to
+ * `resume`. It runs in the compile-time state the fast path had (stack
+ * offset, gas spent). */
 typedef struct {
-    uint8_t op;       /* OP_MLOAD or OP_MSTORE */
-    bool push_offset; /* the offset is a folded PUSH: store it first */
-    u256 offset;
+    uint8_t op;       /* OP_MLOAD, OP_MSTORE, OP_DIV or OP_MOD */
+    uint8_t kind;     /* how its helper is called: JIT_INSTR or JIT_STACK */
+    bool push_imm;    /* the instruction's first operand is a folded PUSH: store it first */
+    bool reload;      /* the result is the top word, in r8..r11 after the fast path too */
+    u256 imm;
     int32_t off;
     int64_t block_cost, spent;
     size_t next_pc;
     size_t from[3], n_from;
     size_t resume;
 } cold_path;
+
+/* Constants the virtual stack holds at most (more are written back). */
+#define MAX_PENDING 32
 
 typedef struct {
     const code_info *ci;
@@ -91,6 +105,16 @@ typedef struct {
      * word at rbx + 32 * cache_pos, when `cached`. */
     bool cached;
     int32_t cache_pos;
+    /* The virtual stack: items whose value is a constant known here and not
+     * yet in memory (the word at rbx + 32 * pos). They are written back at
+     * the block's edges, before helper calls and before hand-overs; until
+     * then they fold into the instructions that use them. Never the cached
+     * word. */
+    struct {
+        int32_t pos;
+        u256 value;
+    } pending[MAX_PENDING];
+    int n_pending;
     /* Slow paths emitted after the main code, so hot code stays dense. */
     cold_path *cold;
     size_t n_cold, cap_cold;
@@ -134,17 +158,50 @@ static void cache_drop(compiler *c) { c->cached = false; }
 /* Whether stack item i is the cached word. */
 static bool in_cache(const compiler *c, int i) { return c->cached && c->cache_pos == c->off - i; }
 
-/* Stack item i is now the word in r8..r11. */
+/* The index in c->pending of stack item i, or -1. */
+static int pending_index(const compiler *c, int i)
+{
+    for (int k = 0; k < c->n_pending; k++)
+        if (c->pending[k].pos == c->off - i) return k;
+    return -1;
+}
+
+/* The constant stack item i holds in the virtual stack, or NULL. */
+static const u256 *pending_value(const compiler *c, int i)
+{
+    int k = pending_index(c, i);
+    return k < 0 ? NULL : &c->pending[k].value;
+}
+
+static void pending_remove(compiler *c, int k) { c->pending[k] = c->pending[--c->n_pending]; }
+
+/* Stack item i is written: a constant the virtual stack held for it is void. */
+static void pending_forget(compiler *c, int i)
+{
+    int k = pending_index(c, i);
+    if (k >= 0) pending_remove(c, k);
+}
+
+/* Drops the constants of items popped off the stack. */
+static void pending_prune(compiler *c)
+{
+    for (int k = c->n_pending - 1; k >= 0; k--)
+        if (c->pending[k].pos > c->off) pending_remove(c, k);
+}
+
+/* Stack item i is now the word in r8..r11 (and in memory). */
 static void cache_hold(compiler *c, int i)
 {
     c->cached = true;
     c->cache_pos = c->off - i;
+    pending_forget(c, i);
 }
 
 /* Stack item i is about to be written other than through the cache. */
 static void cache_forget(compiler *c, int i)
 {
     if (in_cache(c, i)) c->cached = false;
+    pending_forget(c, i);
 }
 
 /* Makes rbx the real stack top (lea keeps the flags). */
@@ -152,6 +209,7 @@ static void sync_sp(compiler *c)
 {
     if (c->off) x86_lea_r64_m(c->b, R_SP, R_SP, 32 * c->off);
     c->cache_pos -= c->off;
+    for (int k = 0; k < c->n_pending; k++) c->pending[k].pos -= c->off;
     c->off = 0;
 }
 
@@ -164,6 +222,7 @@ static void start_block(compiler *c, const jit_block *blk)
     c->block_cost = blk->gas;
     c->spent = 0;
     c->off = 0;
+    c->n_pending = 0;
     cache_drop(c); /* reached by jumps: nothing is known */
     if (c->block_cost > INT32_MAX) b->failed = true;
     int min_height = blk->stack_min, max_growth = blk->stack_max_growth;
@@ -250,11 +309,9 @@ static void test_word(compiler *c, int i)
     for (int k = 1; k < 4; k++) x86_alu_r64_m64(c->b, X86_OR, RAX, R_SP, d + 8 * k);
 }
 
-static void push_constant(compiler *c, const u256 *v)
+/* The word at rbx + d = v (mov only: the flags survive). */
+static void store_constant(compiler *c, int32_t d, const u256 *v)
 {
-    c->off++;
-    cache_forget(c, 0);
-    int32_t d = item(c, 0);
     for (int k = 0; k < 4; k++) {
         uint64_t limb = v->w[k];
         if ((int64_t)limb == (int64_t)(int32_t)limb) {
@@ -264,6 +321,50 @@ static void push_constant(compiler *c, const u256 *v)
             x86_mov_m64_r64(c->b, R_SP, d + 8 * k, RAX);
         }
     }
+}
+
+/* Pushes v, written to memory now (the slow paths, out of line). */
+static void push_constant(compiler *c, const u256 *v)
+{
+    c->off++;
+    cache_forget(c, 0);
+    store_constant(c, item(c, 0), v);
+}
+
+/* Writes pending constant k to its stack slot. */
+static void materialize(compiler *c, int k)
+{
+    store_constant(c, 32 * c->pending[k].pos, &c->pending[k].value);
+    pending_remove(c, k);
+}
+
+/* Writes every constant of the virtual stack to memory (flags survive). */
+static void materialize_all(compiler *c)
+{
+    while (c->n_pending) materialize(c, c->n_pending - 1);
+}
+
+static void materialize_item(compiler *c, int i)
+{
+    int k = pending_index(c, i);
+    if (k >= 0) materialize(c, k);
+}
+
+/* Stack item i becomes the constant v, kept in the virtual stack. */
+static void set_pending(compiler *c, int i, const u256 *v)
+{
+    cache_forget(c, i);
+    if (c->n_pending == MAX_PENDING) materialize(c, 0);
+    c->pending[c->n_pending].pos = c->off - i;
+    c->pending[c->n_pending].value = *v;
+    c->n_pending++;
+}
+
+/* PUSH v: nothing emitted until the value is needed in memory. */
+static void push_pending(compiler *c, const u256 *v)
+{
+    c->off++;
+    set_pending(c, 0, v);
 }
 
 /* A 0/1 result in eax into stack item i. */
@@ -310,9 +411,15 @@ static void emit_dynamic_jump(compiler *c, const jit_insn *in)
     sync_sp(c);
 }
 
-/* DUPn: the copy becomes the cached word. */
+/* DUPn: the copy becomes the cached word (of a constant, another constant). */
 static void emit_dup(compiler *c, int n)
 {
+    const u256 *v = pending_value(c, n - 1);
+    if (v) {
+        u256 copy = *v;
+        push_pending(c, &copy);
+        return;
+    }
     int32_t src = item(c, n - 1), dst = item(c, -1);
     if (!in_cache(c, n - 1))
         for (int k = 0; k < 4; k++) x86_mov_r64_m64(c->b, cache_reg[k], R_SP, src + 8 * k);
@@ -327,6 +434,24 @@ static void emit_swap(compiler *c, int n)
 {
     static const int scratch[4] = {RAX, RCX, RDX, RSI};
     x86_buf *b = c->b;
+    int kt = pending_index(c, 0), kn = pending_index(c, n);
+    if (kt >= 0 && kn >= 0) { /* two constants: only what is known changes */
+        u256 t = c->pending[kt].value;
+        c->pending[kt].value = c->pending[kn].value;
+        c->pending[kn].value = t;
+        return;
+    }
+    if (kt >= 0 || kn >= 0) { /* one constant: the other word moves (through r8..r11), the constant is renamed */
+        int word = kt >= 0 ? n : 0, konst = kt >= 0 ? 0 : n;
+        u256 v = c->pending[kt >= 0 ? kt : kn].value;
+        int32_t from = item(c, word), to = item(c, konst);
+        if (!in_cache(c, word))
+            for (int k = 0; k < 4; k++) x86_mov_r64_m64(b, cache_reg[k], R_SP, from + 8 * k);
+        for (int k = 0; k < 4; k++) x86_mov_m64_r64(b, R_SP, to + 8 * k, cache_reg[k]);
+        cache_hold(c, konst); /* drops the constant there */
+        set_pending(c, word, &v);
+        return;
+    }
     int32_t top = item(c, 0), other = item(c, n);
     bool top_cached = in_cache(c, 0);
     int32_t reg_from = top_cached ? top : other, reg_to = top_cached ? other : top;
@@ -338,6 +463,8 @@ static void emit_swap(compiler *c, int n)
     cache_hold(c, top_cached ? n : 0);
 }
 
+static void emit_variable_shift(compiler *c, uint8_t op);
+
 /* An instruction of kind JIT_NATIVE on its own. */
 static void emit_native(compiler *c, const jit_insn *in)
 {
@@ -345,13 +472,18 @@ static void emit_native(compiler *c, const jit_insn *in)
     switch (op) {
     case OP_STOP: emit_stop(c); return;
     case OP_NOT:
+        if (pending_value(c, 0)) {
+            u256 v = u256_not(pending_value(c, 0));
+            set_pending(c, 0, &v);
+            return;
+        }
         cache_forget(c, 0);
         for (int k = 0; k < 4; k++) x86_not_m64(c->b, R_SP, item(c, 0) + 8 * k);
         return;
     case OP_POP: c->off--; return;
     case OP_PC: {
         u256 v = u256_from_u64(in->pc);
-        push_constant(c, &v);
+        push_pending(c, &v);
         return;
     }
     case OP_GAS:
@@ -364,10 +496,14 @@ static void emit_native(compiler *c, const jit_insn *in)
     case OP_JUMPI: emit_dynamic_jump(c, in); return;
     default: break;
     }
+    if (jit_native_op(op) == JN_SHIFT) {
+        emit_variable_shift(c, op);
+        return;
+    }
     switch (opcode_kind(op)) {
     case OPK_DUP: emit_dup(c, opcode_table[op].stack_in); return; /* DUPn takes n */
     case OPK_SWAP: emit_swap(c, opcode_table[op].stack_in - 1); return; /* SWAPn takes n + 1 */
-    case OPK_PUSH: push_constant(c, &in->imm); return;
+    case OPK_PUSH: push_pending(c, &in->imm); return;
     default: c->b->failed = true; return; /* a JIT_NATIVE opcode without code here */
     }
 }
@@ -470,7 +606,8 @@ static cold_path *new_cold_path(compiler *c, uint8_t op, size_t next_pc)
 {
     c->cold = jit_grow(c->cold, &c->cap_cold, c->n_cold + 1, sizeof *c->cold);
     cold_path *p = &c->cold[c->n_cold++];
-    *p = (cold_path){.op = op, .off = c->off, .block_cost = c->block_cost, .spent = c->spent, .next_pc = next_pc};
+    *p = (cold_path){.op = op, .kind = JIT_INSTR, .reload = op == OP_MLOAD, .off = c->off, .block_cost = c->block_cost,
+                     .spent = c->spent, .next_pc = next_pc};
     return p;
 }
 
@@ -504,8 +641,8 @@ static void emit_memory_constant(compiler *c, const jit_insn *in)
     int32_t offset = (int32_t)in->imm.w[0];
     x86_cmp_m64_imm32(b, R_FRAME, JIT_OFFSET(frame, memory_size), offset + 32);
     cold_path *p = new_cold_path(c, in->op, in->next_pc);
-    p->push_offset = true;
-    p->offset = in->imm;
+    p->push_imm = true;
+    p->imm = in->imm;
     p->n_from = 1;
     p->from[0] = x86_jcc_rel32(b, CC_B);
     x86_mov_r64_m64(b, RAX, R_FRAME, JIT_OFFSET(frame, memory));
@@ -532,9 +669,10 @@ static void emit_cold_paths(compiler *c)
         c->off = p->off;
         c->block_cost = p->block_cost;
         c->spent = p->spent;
-        if (p->push_offset) push_constant(c, &p->offset);
-        emit_helper(c, p->op, JIT_INSTR, p->next_pc);
-        if (p->op == OP_MLOAD) /* the word in r8..r11, as the fast path leaves it */
+        c->n_pending = 0; /* the fast path's items were written back before it, or are not read here */
+        if (p->push_imm) push_constant(c, &p->imm);
+        emit_helper(c, p->op, (enum jit_op_kind)p->kind, p->next_pc);
+        if (p->reload) /* the word in r8..r11, as the fast path leaves it */
             for (int k = 0; k < 4; k++) x86_mov_r64_m64(b, cache_reg[k], R_SP, item(c, 0) + 8 * k);
         x86_patch_rel32(b, x86_jmp_rel32(b), p->resume);
     }
@@ -542,15 +680,29 @@ static void emit_cold_paths(compiler *c)
 
 /* ------------------------------------------------------ fused arithmetic */
 
-/* An operand of a two-word operation: a stack item, or the constant of a
- * PUSH folded into the instruction after it. */
+/* An operand of a two-word operation: a stack item in memory (or r8..r11),
+ * or a constant: a PUSH folded into the instruction after it (item -1), or
+ * a stack item the virtual stack knows. */
 typedef struct {
     bool is_const;
     int item;
     u256 value;
 } operand;
 
-static operand stack_operand(int item) { return (operand){.is_const = false, .item = item}; }
+static operand stack_operand(const compiler *c, int item)
+{
+    const u256 *v = pending_value(c, item);
+    return v ? (operand){.is_const = true, .item = item, .value = *v} : (operand){.is_const = false, .item = item};
+}
+
+/* A constant operand that is a stack item, written to memory: from here
+ * on an operand like any other item. */
+static void operand_to_memory(compiler *c, operand *o)
+{
+    if (!o->is_const || o->item < 0) return;
+    materialize_item(c, o->item);
+    o->is_const = false;
+}
 
 static bool operand_cached(const compiler *c, const operand *o) { return !o->is_const && in_cache(c, o->item); }
 
@@ -589,18 +741,45 @@ static void alu_operand(compiler *c, enum x86_alu op, int reg, const operand *o,
  * folded constant and the top item, the top item alone (ISZERO), or the
  * top two; *dest the item the result goes to, *pops the items it removes
  * besides. */
-static void unit_operands(const jit_insn *in, operand *a, operand *b, int *dest, int *pops)
+static void unit_operands(const compiler *c, const jit_insn *in, operand *a, operand *b, int *dest, int *pops)
 {
     if (in->has_imm) {
-        *a = (operand){.is_const = true, .value = in->imm};
-        *b = stack_operand(0);
+        *a = (operand){.is_const = true, .item = -1, .value = in->imm};
+        *b = stack_operand(c, 0);
         *dest = 0, *pops = 0;
     } else if (in->op == OP_ISZERO) {
-        *a = *b = stack_operand(0);
+        *a = *b = stack_operand(c, 0);
         *dest = 0, *pops = 0;
     } else {
-        *a = stack_operand(0), *b = stack_operand(1);
+        *a = stack_operand(c, 0), *b = stack_operand(c, 1);
         *dest = 1, *pops = 1;
+    }
+}
+
+/* The EVM's a op b, for an arithmetic or comparison op on two constants
+ * (known at compile time). */
+static u256 fold(uint8_t op, const u256 *a, const u256 *b)
+{
+    switch (op) {
+    case OP_ADD: return u256_add(a, b);
+    case OP_SUB: return u256_sub(a, b);
+    case OP_MUL: return u256_mul(a, b);
+    case OP_DIV: return u256_div(a, b);
+    case OP_MOD: return u256_mod(a, b);
+    case OP_SDIV: return u256_sdiv(a, b);
+    case OP_SMOD: return u256_smod(a, b);
+    case OP_AND: return u256_and(a, b);
+    case OP_OR: return u256_or(a, b);
+    case OP_XOR: return u256_xor(a, b);
+    case OP_LT: return u256_from_u64(u256_lt(a, b));
+    case OP_GT: return u256_from_u64(u256_lt(b, a));
+    case OP_SLT: return u256_from_u64(u256_slt(a, b));
+    case OP_SGT: return u256_from_u64(u256_slt(b, a));
+    case OP_EQ: return u256_from_u64(u256_eq(a, b));
+    case OP_ISZERO: return u256_from_u64(u256_is_zero(a));
+    case OP_SHL: return u256_shl(a, b);
+    case OP_SHR: return u256_shr(a, b);
+    default: return u256_sar(a, b); /* OP_SAR */
     }
 }
 
@@ -679,6 +858,124 @@ static void emit_mul(compiler *c, const operand *a, const operand *b, int dest)
     cache_hold(c, dest);
 }
 
+/* a / rcx or a % rcx (rcx not zero) into stack item `dest`, which becomes
+ * the cached word. */
+static void emit_div_limbs(compiler *c, uint8_t op, const operand *a, int dest)
+{
+    x86_buf *bf = c->b;
+    x86_xor_r32_r32(bf, RDX, RDX);
+    for (int k = 3; k >= 0; k--) { /* limb k of a is read before r8..r11's limb k is written */
+        load_operand(c, RAX, a, k);
+        x86_div_r64(bf, RCX);
+        if (op == OP_DIV) x86_mov_r64_r64(bf, cache_reg[k], RAX);
+    }
+    if (op == OP_MOD) {
+        x86_mov_r64_r64(bf, cache_reg[0], RDX);
+        for (int k = 1; k < 4; k++) x86_xor_r32_r32(bf, cache_reg[k], cache_reg[k]);
+    }
+    int32_t d = item(c, dest);
+    for (int k = 0; k < 4; k++) x86_mov_m64_r64(bf, R_SP, d + 8 * k, cache_reg[k]);
+    cache_hold(c, dest);
+}
+
+/* The helper behind a division's fast path (whose jumps to it the caller
+ * records in from[0..2)): the operands the virtual stack knows are written
+ * to memory first, where the helper reads them (a folded PUSH is stored by
+ * the slow path itself). */
+static cold_path *division_slow_path(compiler *c, const jit_insn *in, operand *a, operand *b)
+{
+    operand_to_memory(c, a);
+    operand_to_memory(c, b);
+    cold_path *p = new_cold_path(c, in->op, in->next_pc);
+    p->kind = JIT_STACK;
+    p->reload = true;
+    p->push_imm = in->has_imm;
+    p->imm = in->imm;
+    p->n_from = 2;
+    return p;
+}
+
+/* r8..r11 = (r8..r11 ^ m) - m: negated when m (a register) is all ones,
+ * unchanged when 0. Subtracting the word whose limbs are all m subtracts -1
+ * or 0. */
+static void negate_if(compiler *c, int m)
+{
+    for (int k = 0; k < 4; k++) x86_alu_r64_r64(c->b, X86_XOR, cache_reg[k], m);
+    for (int k = 0; k < 4; k++) x86_alu_r64_r64(c->b, k ? X86_SBB : X86_SUB, cache_reg[k], m);
+}
+
+/* SDIV, SMOD: on magnitudes, when the divisor's fits 64 bits (and is not
+ * zero): |a| / |b| or |a| % |b| by four div instructions, then the sign
+ * (SDIV: a's and b's differ; SMOD: a's). -2^255 / -1 comes out as -2^255,
+ * as the EVM wants. Other divisors: the helper, out of line. */
+static void emit_signed_divmod(compiler *c, const jit_insn *in, const operand *a, const operand *b, int dest)
+{
+    x86_buf *bf = c->b;
+    operand a_mem = *a, b_mem = *b;
+    cold_path *p = division_slow_path(c, in, &a_mem, &b_mem);
+    a = &a_mem, b = &b_mem;
+    load_operand(c, RDX, b, 3); /* rdx = b's sign mask */
+    x86_sar_r64_imm8(bf, RDX, 63);
+    load_operand(c, RCX, b, 1); /* |b| fits 64 bits: b's limbs 1..3 are all the sign */
+    x86_alu_r64_r64(bf, X86_XOR, RCX, RDX);
+    for (int k = 2; k < 4; k++) {
+        load_operand(c, RAX, b, k);
+        x86_alu_r64_r64(bf, X86_XOR, RAX, RDX);
+        x86_alu_r64_r64(bf, X86_OR, RCX, RAX);
+    }
+    p->from[0] = x86_jcc_rel32(bf, CC_NE);
+    load_operand(c, RCX, b, 0); /* rcx = |b|, 0 also for -2^64k */
+    x86_alu_r64_r64(bf, X86_XOR, RCX, RDX);
+    x86_alu_r64_r64(bf, X86_SUB, RCX, RDX);
+    p->from[1] = x86_jcc_rel32(bf, CC_E);
+    load_operand(c, RSI, a, 3); /* rsi = a's sign mask, rdi = the result's */
+    x86_sar_r64_imm8(bf, RSI, 63);
+    x86_mov_r64_r64(bf, RDI, RSI);
+    if (in->op == OP_SDIV) x86_alu_r64_r64(bf, X86_XOR, RDI, RDX);
+    for (int k = 0; k < 4; k++) load_operand(c, cache_reg[k], a, k); /* b is read: r8..r11 are free */
+    negate_if(c, RSI);
+    x86_xor_r32_r32(bf, RDX, RDX);
+    for (int k = 3; k >= 0; k--) {
+        x86_mov_r64_r64(bf, RAX, cache_reg[k]);
+        x86_div_r64(bf, RCX);
+        if (in->op == OP_SDIV) x86_mov_r64_r64(bf, cache_reg[k], RAX);
+    }
+    if (in->op == OP_SMOD) {
+        x86_mov_r64_r64(bf, cache_reg[0], RDX);
+        for (int k = 1; k < 4; k++) x86_xor_r32_r32(bf, cache_reg[k], cache_reg[k]);
+    }
+    negate_if(c, RDI);
+    int32_t d = item(c, dest);
+    for (int k = 0; k < 4; k++) x86_mov_m64_r64(bf, R_SP, d + 8 * k, cache_reg[k]);
+    cache_hold(c, dest);
+    p->resume = bf->len;
+}
+
+/* DIV, MOD: a / b or a % b into stack item `dest`, which becomes the cached
+ * word. A divisor that fits 64 bits (and is not zero) takes four 128-by-64
+ * divisions, the dividend's high limb first, each remainder carried in rdx
+ * into the next; any other divisor goes to the helper, out of line. */
+static void emit_divmod(compiler *c, const jit_insn *in, const operand *a, const operand *b, int dest)
+{
+    x86_buf *bf = c->b;
+    if (b->is_const && u256_fits_u64(&b->value) && b->value.w[0]) { /* a known divisor: no checks, no slow path */
+        x86_mov_r64_imm(bf, RCX, b->value.w[0]);
+        emit_div_limbs(c, in->op, a, dest);
+        return;
+    }
+    operand a_mem = *a, b_mem = *b;
+    cold_path *p = division_slow_path(c, in, &a_mem, &b_mem);
+    a = &a_mem, b = &b_mem;
+    load_operand(c, RCX, b, 1); /* b is a stack item (a folded PUSH is a) */
+    for (int k = 2; k < 4; k++) alu_operand(c, X86_OR, RCX, b, k);
+    p->from[0] = x86_jcc_rel32(bf, CC_NE);
+    load_operand(c, RCX, b, 0);
+    x86_test_r64_r64(bf, RCX, RCX);
+    p->from[1] = x86_jcc_rel32(bf, CC_E); /* by zero: the helper's 0 */
+    emit_div_limbs(c, in->op, a, dest);
+    p->resume = bf->len;
+}
+
 /* SHL by a constant amount of the word at displacement d, in place. */
 static void emit_shl(compiler *c, int32_t d, unsigned limbs, unsigned bits)
 {
@@ -744,6 +1041,78 @@ static void emit_shift(compiler *c, uint8_t op, const u256 *amount, int x)
     }
 }
 
+/* SHL, SHR, SAR of stack item 0 by an amount known here: folded when the
+ * word is known too. */
+static void emit_known_shift(compiler *c, uint8_t op, const u256 *amount)
+{
+    const u256 *x = pending_value(c, 0);
+    if (x) {
+        u256 v = fold(op, amount, x);
+        set_pending(c, 0, &v);
+    } else {
+        emit_shift(c, op, amount, 0);
+    }
+}
+
+/* SHL, SHR, SAR by the amount in stack item 0 of the word in item 1: by a
+ * known amount as above; else the word and 256 bits of fill (zeros, or
+ * SAR's sign) go to the scratch area, and each limb of the result is a
+ * double shift by the amount's bits of the two limbs the amount's limb
+ * count selects (an indexed load). Amounts from 256 up give the fill. */
+static void emit_variable_shift(compiler *c, uint8_t op)
+{
+    x86_buf *b = c->b;
+    const u256 *known = pending_value(c, 0);
+    if (known) {
+        u256 amount = *known;
+        c->off--;
+        pending_prune(c);
+        emit_known_shift(c, op, &amount);
+        return;
+    }
+    operand amount = stack_operand(c, 0), x = stack_operand(c, 1);
+    if (op == OP_SAR) { /* rsi = the fill */
+        load_operand(c, RSI, &x, 3);
+        x86_sar_r64_imm8(b, RSI, 63);
+    } else {
+        x86_xor_r32_r32(b, RSI, RSI);
+    }
+    load_operand(c, RCX, &amount, 1);
+    for (int k = 2; k < 4; k++) alu_operand(c, X86_OR, RCX, &amount, k);
+    size_t big0 = x86_jcc_rel32(b, CC_NE);
+    load_operand(c, RCX, &amount, 0);
+    x86_alu_r64_imm(b, X86_CMP, RCX, 255);
+    size_t big1 = x86_jcc_rel32(b, CC_A);
+    /* SHR, SAR: the word, then the fill above it; SHL: the fill, then the word. */
+    int32_t word_at = op == OP_SHL ? 32 : 0, fill_at = 32 - word_at;
+    for (int k = 0; k < 4; k++) {
+        load_operand(c, RAX, &x, k);
+        x86_mov_m64_r64(b, RSP, word_at + 8 * k, RAX);
+        x86_mov_m64_r64(b, RSP, fill_at + 8 * k, RSI);
+    }
+    x86_mov_r64_r64(b, RDX, RCX);
+    x86_shr_r64_imm8(b, RDX, 6); /* whole limbs */
+    if (op == OP_SHL) x86_neg_r64(b, RDX);
+    for (int k = 0; k < 4; k++) { /* limb k from limbs k + n, k + n + 1 (SHR) or k - n, k - n - 1 (SHL) */
+        int8_t hi = (int8_t)(op == OP_SHL ? 32 + 8 * k : 8 * k), lo = (int8_t)(op == OP_SHL ? hi - 8 : hi + 8);
+        x86_mov_r64_m64_index8(b, cache_reg[k], RSP, RDX, hi);
+        x86_mov_r64_m64_index8(b, RAX, RSP, RDX, lo);
+        if (op == OP_SHL)
+            x86_shld_r64_r64_cl(b, cache_reg[k], RAX);
+        else
+            x86_shrd_r64_r64_cl(b, cache_reg[k], RAX);
+    }
+    size_t done = x86_jmp_rel32(b);
+    bind_near(c, big0);
+    bind_near(c, big1);
+    for (int k = 0; k < 4; k++) x86_mov_r64_r64(b, cache_reg[k], RSI);
+    bind_near(c, done);
+    int32_t d = item(c, 1);
+    for (int k = 0; k < 4; k++) x86_mov_m64_r64(b, R_SP, d + 8 * k, cache_reg[k]);
+    c->off--;
+    cache_hold(c, 0);
+}
+
 /* The flags of a comparison (or ISZERO of a), and the condition under which
  * the EVM's result is 1. */
 static enum x86_cond emit_condition(compiler *c, uint8_t op, const operand *a, const operand *b)
@@ -792,23 +1161,48 @@ static void emit_operation(compiler *c, const jit_insn *in)
 {
     operand a, b;
     int dest, pops;
-    unit_operands(in, &a, &b, &dest, &pops);
+    unit_operands(c, in, &a, &b, &dest, &pops);
+    if (in->pattern == JP_SHIFT) { /* the amount is in imm, the word in item 0 */
+        emit_known_shift(c, in->op, &in->imm);
+        return;
+    }
+    if (a.is_const && b.is_const) { /* known at compile time */
+        u256 v = fold(in->op, &a.value, &b.value);
+        c->off -= pops + (in->pattern == JP_BRANCH);
+        if (in->pattern != JP_BRANCH) {
+            set_pending(c, 0, &v);
+            return;
+        }
+        if (in->negate) v = u256_from_u64(u256_is_zero(&v));
+        pending_prune(c);
+        materialize_all(c);
+        sync_sp(c);
+        if (u256_is_zero(&v)) return; /* never taken */
+        if (in->target <= in->pc) poll_abort(c);
+        jmp_to(c, TO_BLOCK, in->target);
+        return;
+    }
     switch (in->pattern) {
     case JP_ARITH:
         if (in->op == OP_MUL)
             emit_mul(c, &a, &b, dest);
+        else if (in->op == OP_DIV || in->op == OP_MOD)
+            emit_divmod(c, in, &a, &b, dest);
+        else if (in->op == OP_SDIV || in->op == OP_SMOD)
+            emit_signed_divmod(c, in, &a, &b, dest);
         else
             emit_arith(c, in->op, &a, &b, dest);
         c->off -= pops;
         return;
-    case JP_SHIFT: emit_shift(c, in->op, &in->imm, 0); return;
     default: break;
     }
     enum x86_cond cc = emit_condition(c, in->op, &a, &b);
     if (in->pattern == JP_BRANCH) { /* the comparison, [ISZERO], PUSH dest, JUMPI */
         if (in->negate) cc = x86_negate(cc);
         c->off -= pops + 1;
-        sync_sp(c); /* lea: the flags survive */
+        pending_prune(c);
+        materialize_all(c); /* movs and lea: the flags survive */
+        sync_sp(c);
         emit_branch_to(c, cc, in->target, in->target <= in->pc);
         return;
     }
@@ -822,15 +1216,22 @@ static void emit_operation(compiler *c, const jit_insn *in)
 static void emit_static_jump(compiler *c, const jit_insn *in)
 {
     bool backward = in->target <= in->pc;
-    if (in->op == OP_JUMP) {
-        sync_sp(c);
+    const u256 *cond = in->op == OP_JUMPI ? pending_value(c, 0) : NULL;
+    bool known = in->op == OP_JUMP || cond;
+    bool taken = in->op == OP_JUMP || (cond && !u256_is_zero(cond));
+    if (in->op == OP_JUMPI) {
+        if (!cond) test_word(c, 0);
+        c->off--;
+        pending_prune(c);
+    }
+    materialize_all(c); /* movs and lea: the flags survive */
+    sync_sp(c);
+    if (known) {
+        if (!taken) return;
         if (backward) poll_abort(c);
         jmp_to(c, TO_BLOCK, in->target);
         return;
     }
-    test_word(c, 0);
-    c->off--;
-    sync_sp(c);
     size_t not_taken = x86_jcc_rel8(c->b, CC_E);
     if (backward) poll_abort(c);
     jmp_to(c, TO_BLOCK, in->target);
@@ -842,6 +1243,15 @@ static void emit_static_jump(compiler *c, const jit_insn *in)
 static void emit_unit(compiler *c, const jit_insn *in)
 {
     c->spent += in->gas;
+    pending_prune(c);
+    /* What reads or hands over the stack in memory gets the virtual stack
+     * written back first; the rest folds its constants. */
+    bool folds = in->pattern == JP_ARITH || in->pattern == JP_SHIFT || in->pattern == JP_COMPARE ||
+                 in->pattern == JP_BRANCH || in->pattern == JP_STATIC_JUMP || in->pattern == JP_DROPPED_PUSH ||
+                 in->pattern == JP_END_OF_CODE ||
+                 (in->pattern == JP_SINGLE && in->kind == JIT_NATIVE && in->op != OP_JUMP && in->op != OP_JUMPI &&
+                  opcode_kind(in->op) != OPK_HELPER_FAST);
+    if (!folds) materialize_all(c);
     switch ((enum jit_pattern)in->pattern) {
     case JP_UNDEFINED: jmp_to(c, TO_STUB, new_stub(c, in->pc, c->off, rest_after(c))); return;
     case JP_ARITH:
@@ -868,11 +1278,14 @@ static void emit_unit(compiler *c, const jit_insn *in)
 /* ------------------------------------------------------------- framing */
 
 static const int saved_regs[6] = {RBX, RBP, R12, R13, R14, R15};
+/* Below the saved registers: 64 bytes of scratch at rsp (variable shifts)
+ * and 8 that align rsp to 16 bytes for helper calls. */
+#define FRAME_PAD (64 + 8)
 
 static void emit_prologue(x86_buf *b)
 {
     for (int i = 0; i < 6; i++) x86_push_r64(b, saved_regs[i]);
-    x86_alu_r64_imm(b, X86_SUB, RSP, 8); /* 16-byte alignment for helper calls */
+    x86_alu_r64_imm(b, X86_SUB, RSP, FRAME_PAD); /* 16-byte alignment for helper calls, the scratch area */
     x86_mov_r64_r64(b, R_CTX, RDI);
     x86_mov_r64_r64(b, R_FRAME, RSI);
     x86_mov_r64_r64(b, R_HELPERS, RDX);
@@ -883,7 +1296,7 @@ static void emit_prologue(x86_buf *b)
 
 static void emit_epilogue(x86_buf *b)
 {
-    x86_alu_r64_imm(b, X86_ADD, RSP, 8);
+    x86_alu_r64_imm(b, X86_ADD, RSP, FRAME_PAD);
     for (int i = 5; i >= 0; i--) x86_pop_r64(b, saved_regs[i]);
     x86_ret(b);
 }
@@ -950,7 +1363,11 @@ bool jit_codegen(const code_info *ci, const jit_analysis *a, jit_image *out)
         const jit_block *blk = &a->blocks[i];
         start_block(&c, blk);
         for (uint32_t k = 0; k < blk->count && !b.failed; k++) emit_unit(&c, &a->insns[blk->first + k]);
-        if (blk->end == JB_FALLTHROUGH) sync_sp(&c);
+        if (blk->end == JB_FALLTHROUGH) { /* into the next block, which knows nothing */
+            pending_prune(&c);
+            materialize_all(&c);
+            sync_sp(&c);
+        }
     }
     bool ok = !b.failed && lay_out(&c) && !b.failed && b.len <= INT32_MAX;
     free(c.cold);

@@ -90,6 +90,8 @@ enum jit_native_op {
     JN_ARITH,   /* ADD SUB AND OR XOR MUL: limb by limb, an operand may be a folded PUSH */
     JN_COMPARE, /* the table's comparisons: flags, then a 0/1 word or a fused JUMPI */
     JN_NOT,
+    JN_DIVMOD,  /* DIV MOD SDIV SMOD: by a divisor (magnitude) that fits 64 bits with the div instruction, else the helper out of line */
+    JN_SHIFT,   /* SHL SHR SAR: by a constant amount limb by limb, else through a scratch area indexed by the amount */
 };
 enum jit_native_op jit_native_op(uint8_t op);
 

@@ -11,6 +11,10 @@ enum jit_native_op jit_native_op(uint8_t op)
         return JN_ARITH;
     case OP_NOT:
         return JN_NOT;
+    case OP_DIV: case OP_MOD: case OP_SDIV: case OP_SMOD:
+        return JN_DIVMOD;
+    case OP_SHL: case OP_SHR: case OP_SAR:
+        return JN_SHIFT;
     default:
         return opcode_is_comparison(op) ? JN_COMPARE : JN_NONE;
     }

@@ -112,6 +112,16 @@ void x86_movsxd_r64_m32_index4(x86_buf *b, int dst, int base, int index)
     x86_put8(b, (uint8_t)(2 << 6 | (index & 7) << 3 | (base & 7))); /* scale 4 */
 }
 
+void x86_mov_r64_m64_index8(x86_buf *b, int dst, int base, int index, int8_t disp)
+{
+    uint8_t r = (uint8_t)(0x48 | ((dst >> 3) << 2) | ((index >> 3) << 1) | (base >> 3));
+    x86_put8(b, r);
+    x86_put8(b, 0x8b);
+    x86_put8(b, (uint8_t)(0x40 | (dst & 7) << 3 | 4)); /* ModRM: SIB and a disp8 follow */
+    x86_put8(b, (uint8_t)(3 << 6 | (index & 7) << 3 | (base & 7))); /* scale 8 */
+    x86_put8(b, (uint8_t)disp);
+}
+
 void x86_movzx_r32_r8(x86_buf *b, int dst, int src)
 {
     rex(b, false, dst, src);
@@ -199,6 +209,8 @@ static void group_r64(x86_buf *b, uint8_t opcode, int digit, int reg)
 void x86_not_m64(x86_buf *b, int base, int32_t disp) { op_r64_m(b, 0xf7, 2, base, disp); }
 void x86_mul_r64(x86_buf *b, int src) { group_r64(b, 0xf7, 4, src); }
 void x86_mul_m64(x86_buf *b, int base, int32_t disp) { op_r64_m(b, 0xf7, 4, base, disp); }
+void x86_div_r64(x86_buf *b, int src) { group_r64(b, 0xf7, 6, src); }
+void x86_neg_r64(x86_buf *b, int reg) { group_r64(b, 0xf7, 3, reg); }
 
 void x86_imul_r64_r64(x86_buf *b, int dst, int src)
 {
@@ -238,6 +250,18 @@ static void double_shift(x86_buf *b, uint8_t opcode, int dst, int src, uint8_t n
 
 void x86_shld_r64_r64_imm8(x86_buf *b, int dst, int src, uint8_t n) { double_shift(b, 0xa4, dst, src, n); }
 void x86_shrd_r64_r64_imm8(x86_buf *b, int dst, int src, uint8_t n) { double_shift(b, 0xac, dst, src, n); }
+
+/* shld/shrd dst, src, cl: 0f a5 / 0f ad. */
+static void double_shift_cl(x86_buf *b, uint8_t opcode, int dst, int src)
+{
+    rex(b, true, src, dst);
+    x86_put8(b, 0x0f);
+    x86_put8(b, opcode);
+    modrm_reg(b, src, dst);
+}
+
+void x86_shld_r64_r64_cl(x86_buf *b, int dst, int src) { double_shift_cl(b, 0xa5, dst, src); }
+void x86_shrd_r64_r64_cl(x86_buf *b, int dst, int src) { double_shift_cl(b, 0xad, dst, src); }
 
 void x86_setcc_r8(x86_buf *b, enum x86_cond cc, int reg)
 {

@@ -47,6 +47,7 @@ void x86_mov_r64_r64(x86_buf *b, int dst, int src);
 void x86_mov_r64_imm(x86_buf *b, int dst, uint64_t imm); /* shortest form */
 void x86_lea_r64_m(x86_buf *b, int dst, int base, int32_t disp);
 void x86_movsxd_r64_m32_index4(x86_buf *b, int dst, int base, int index); /* movsxd dst, [base + index*4] */
+void x86_mov_r64_m64_index8(x86_buf *b, int dst, int base, int index, int8_t disp); /* mov dst, [base + index*8 + disp] */
 void x86_movzx_r32_r8(x86_buf *b, int dst, int src);
 void x86_bswap_r64(x86_buf *b, int reg);
 void x86_push_r64(x86_buf *b, int reg);
@@ -64,6 +65,8 @@ void x86_xor_r32_r32(x86_buf *b, int dst, int src);
 void x86_not_m64(x86_buf *b, int base, int32_t disp);
 void x86_mul_r64(x86_buf *b, int src);                    /* rdx:rax = rax * src */
 void x86_mul_m64(x86_buf *b, int base, int32_t disp);     /* rdx:rax = rax * [base + disp] */
+void x86_neg_r64(x86_buf *b, int reg);
+void x86_div_r64(x86_buf *b, int src);                    /* rax, rdx = rdx:rax / src, remainder (unsigned) */
 void x86_imul_r64_r64(x86_buf *b, int dst, int src);      /* dst = low half of dst * src */
 void x86_imul_r64_m64(x86_buf *b, int dst, int base, int32_t disp);
 void x86_shl_r64_imm8(x86_buf *b, int reg, uint8_t n);
@@ -71,6 +74,8 @@ void x86_shr_r64_imm8(x86_buf *b, int reg, uint8_t n);
 void x86_sar_r64_imm8(x86_buf *b, int reg, uint8_t n);
 void x86_shld_r64_r64_imm8(x86_buf *b, int dst, int src, uint8_t n);
 void x86_shrd_r64_r64_imm8(x86_buf *b, int dst, int src, uint8_t n);
+void x86_shld_r64_r64_cl(x86_buf *b, int dst, int src); /* by cl mod 64 */
+void x86_shrd_r64_r64_cl(x86_buf *b, int dst, int src);
 void x86_setcc_r8(x86_buf *b, enum x86_cond cc, int reg);
 
 /* ---- control */
