@@ -14,34 +14,20 @@ JITEVM=${1:-build/jitevm}
 case $JITEVM in /*) ;; *) JITEVM=$(pwd)/$JITEVM ;; esac
 SECONDS_PER_RUN=${BENCH_SECONDS:-5}
 ROUNDS=${BENCH_ROUNDS:-3}
-ANVIL_VERSION=${ANVIL_VERSION:-1.7.1}
-ANVIL_DIR=$(dirname "$JITEVM")/anvil
 set -e
 if ! command -v wrk > /dev/null; then
     SUDO=
     [ "$(id -u)" -ne 0 ] && SUDO=sudo
     $SUDO apt-get install -y -qq wrk > /dev/null
 fi
-case $(uname -m) in x86_64) PLATFORM=linux-amd64 ;; aarch64) PLATFORM=linux-arm64 ;; *) PLATFORM=unknown ;; esac
-ANVIL=$ANVIL_DIR/node_modules/@foundry-rs/anvil-$PLATFORM/bin/anvil
-if [ ! -x "$ANVIL" ]; then
-    mkdir -p "$ANVIL_DIR"
-    npm install --prefix "$ANVIL_DIR" --no-audit --no-fund --ignore-scripts --silent "@foundry-rs/anvil@$ANVIL_VERSION"
-fi
+NAME=bench-fork
+. "$(dirname "$0")/live-lib.sh"
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/jitevm-bench-fork.XXXXXX")
 PIDS=
 cleanup() { for p in $PIDS; do kill "$p" 2> /dev/null || true; done; rm -rf "$TMP"; }
 trap cleanup EXIT INT TERM
 
-post() { curl -s --max-time 60 -H 'Content-Type: application/json' --data-binary "$2" "$1"; }
-req() { printf '{"jsonrpc":"2.0","id":1,"method":"%s","params":%s}' "$1" "$2"; }
-result() { sed -n 's/.*"result":"\([^"]*\)".*/\1/p'; }
-free_port() {
-    p=$(( (($$ + $1) % 20000) + 30000 ))
-    while curl -s -o /dev/null "http://127.0.0.1:$p/" 2> /dev/null; do p=$((p + 1)); done
-    echo $p
-}
 wait_url() { i=0; until curl -s -o /dev/null "$1"; do i=$((i + 1)); [ $i -gt 400 ] && { echo "bench-fork: $1 did not start"; exit 1; }; sleep 0.05; done; }
 
 # ---- the upstream with the contracts

@@ -16,19 +16,9 @@
 # Usage: sh tests/fork-e2e.sh [path/to/jitevm]
 JITEVM=${1:-build/jitevm}
 case $JITEVM in /*) ;; *) JITEVM=$(pwd)/$JITEVM ;; esac
-ANVIL_VERSION=${ANVIL_VERSION:-1.7.1}
-ANVIL_DIR=$(dirname "$JITEVM")/anvil
+NAME=fork-e2e
 set -e
-
-case $(uname -m) in x86_64) PLATFORM=linux-amd64 ;; aarch64) PLATFORM=linux-arm64 ;; *) PLATFORM=unknown ;; esac
-ANVIL=$ANVIL_DIR/node_modules/@foundry-rs/anvil-$PLATFORM/bin/anvil
-if [ ! -x "$ANVIL" ]; then
-    command -v npm > /dev/null || { echo "fork-e2e: FAILED: npm is needed to install anvil (apt-get install npm)"; exit 1; }
-    echo "fork-e2e: installing @foundry-rs/anvil@$ANVIL_VERSION into $ANVIL_DIR"
-    mkdir -p "$ANVIL_DIR"
-    npm install --prefix "$ANVIL_DIR" --no-audit --no-fund --ignore-scripts --silent "@foundry-rs/anvil@$ANVIL_VERSION"
-fi
-[ -x "$ANVIL" ] || { echo "fork-e2e: FAILED: no anvil binary at $ANVIL"; exit 1; }
+. "$(dirname "$0")/live-lib.sh"
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/jitevm-fork.XXXXXX")
 JPID=
@@ -44,16 +34,8 @@ PASS=0
 fail() { echo "fork-e2e: FAILED: $*"; [ -f "$TMP/jitevm.log" ] && tail -20 "$TMP/jitevm.log"; exit 1; }
 ok() { PASS=$((PASS + 1)); }
 
-post() { curl -s --max-time 30 -H 'Content-Type: application/json' --data-binary "$2" "$1"; }
-req() { printf '{"jsonrpc":"2.0","id":1,"method":"%s","params":%s}' "$1" "$2"; }
-result() { sed -n 's/.*"result":"\([^"]*\)".*/\1/p'; }
 ask() { post "$1" "$(req "$2" "$3")"; }
 
-free_port() {
-    p=$(( (($$ + $1) % 20000) + 30000 ))
-    while curl -s -o /dev/null "http://127.0.0.1:$p/" 2> /dev/null; do p=$((p + 1)); done
-    echo $p
-}
 
 # ---- anvil and the contracts
 APORT=$(free_port 11)
