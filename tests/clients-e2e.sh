@@ -41,6 +41,8 @@ fi
 [ -x "$ANVIL" ] || { echo "clients-e2e: no anvil binary at $ANVIL"; exit 1; }
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/jitevm-clients.XXXXXX")
+# The admin token: the server wants at least 128 bits.
+TOKEN=clients-e2e-admin-token-0123456789abcdef
 JPID=
 APID=
 PASSED=0
@@ -70,7 +72,7 @@ cat > "$TMP/genesis.json" << JSON
  "alloc": {}}
 JSON
 "$JITEVM" init --db "$TMP/db" --chain "$TMP/genesis.json" > /dev/null || exit 1
-"$JITEVM" serve --db "$TMP/db" --listen 127.0.0.1:0 --admin --admin-token clients --log-level warn > "$TMP/jitevm.log" 2>&1 &
+"$JITEVM" serve --db "$TMP/db" --listen 127.0.0.1:0 --admin --admin-token "$TOKEN" --log-level warn > "$TMP/jitevm.log" 2>&1 &
 JPID=$!
 p=$(( ($$ % 20000) + 30000 ))
 while curl -s -o /dev/null "http://127.0.0.1:$p/" 2> /dev/null; do p=$((p + 1)); done
@@ -84,7 +86,7 @@ until grep -q 'serving JSON-RPC on' "$TMP/jitevm.log" && curl -s -o /dev/null "h
 done
 URL=$(sed -n 's/.*serving JSON-RPC on \(http:[^ ]*\).*/\1/p' "$TMP/jitevm.log" | head -1)/
 AURL=http://127.0.0.1:$p/
-rpc() { curl -s -H 'Content-Type: application/json' -H 'Authorization: Bearer clients' --data-binary "$1" "$URL"; }
+rpc() { curl -s -H 'Content-Type: application/json' -H "Authorization: Bearer $TOKEN" --data-binary "$1" "$URL"; }
 req() { printf '{"jsonrpc":"2.0","id":1,"method":"%s","params":%s}' "$1" "$2"; }
 call() { rpc "$(req "$1" "$2")"; }
 
@@ -173,7 +175,7 @@ check "traceCall: history" 'historical state not available' "$(call debug_traceC
 # ------------------------------------------------------------ 2. the libraries
 # Back to a head anvil's can match (compare.mjs sets the rest).
 rpc "$(req jitevm_setBlock '[{"number":"0x0"}]')" > /dev/null
-if node "$HERE/clients/compare.mjs" "$CLIENTS_DIR" "$URL" clients "$AURL" > "$TMP/compare.out" 2>&1; then
+if node "$HERE/clients/compare.mjs" "$CLIENTS_DIR" "$URL" "$TOKEN" "$AURL" > "$TMP/compare.out" 2>&1; then
     pass
 else
     fail "ethers/viem answers compared with anvil's (see above)"
