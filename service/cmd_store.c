@@ -136,6 +136,22 @@ static void init_guard_end(init_guard *g)
     if (g->lock_fd >= 0) close(g->lock_fd); /* releases the lock */
 }
 
+/* Takes the init lock and opens the new database under its temporary
+ * name: 0, or the exit status after saying why. */
+static int init_open(const char *db, init_guard *g, store **s, store_conn **c)
+{
+    store_error err;
+    if (!init_guard_begin(g, db, &err)) {
+        init_guard_end(g);
+        return cli_error("init", "%s", err.msg);
+    }
+    if (!open_db("init", g->tmp, STORE_OPEN_CREATE, s, c)) {
+        init_guard_end(g);
+        return EXIT_ERROR;
+    }
+    return 0;
+}
+
 /* init --fork-url: the chain and head come from the upstream, and the
  * database is pinned to that block (live.h). `chain` (NULL: chosen by the
  * upstream's chain id) gives the fork schedule. One transaction. */
@@ -155,18 +171,12 @@ static int init_live(const char *db, const char *chain, const char *url, const c
     if (!chain)
         return cli_error("init", "the upstream's chain id %" PRIu64 " is not a known chain (%s): give its fork schedule "
                          "with --chain GENESIS.json", chain_id, chain_builtin_names());
-    store_error err;
     init_guard guard; /* one creator at a time, never a half-made file at `db` */
-    if (!init_guard_begin(&guard, db, &err)) {
-        init_guard_end(&guard);
-        return cli_error("init", "%s", err.msg);
-    }
     store *s;
     store_conn *c;
-    if (!open_db("init", guard.tmp, STORE_OPEN_CREATE, &s, &c)) {
-        init_guard_end(&guard);
-        return EXIT_ERROR;
-    }
+    int rc = init_open(db, &guard, &s, &c);
+    if (rc) return rc;
+    store_error err;
     chain_spec spec;
     import_stats st;
     bool ok = store_begin(c, &err);
@@ -241,18 +251,12 @@ int cmd_init(int argc, char **argv)
                      chain_builtin_names());
     if (lstat(db, &sb) == 0) return cli_error("init", "%s already exists; init creates a new database", db);
 
-    store_error err;
-    init_guard guard;
-    if (!init_guard_begin(&guard, db, &err)) {
-        init_guard_end(&guard);
-        return cli_error("init", "%s", err.msg);
-    }
+    init_guard guard; /* one creator at a time, never a half-made file at `db` */
     store *s;
     store_conn *c;
-    if (!open_db("init", guard.tmp, STORE_OPEN_CREATE, &s, &c)) {
-        init_guard_end(&guard);
-        return EXIT_ERROR;
-    }
+    int rc = init_open(db, &guard, &s, &c);
+    if (rc) return rc;
+    store_error err;
     chain_spec spec;
     import_stats st;
     bool ok = store_begin(c, &err);

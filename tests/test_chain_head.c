@@ -28,11 +28,7 @@ static void open_db(void)
 {
     test_temp_dir(tmp_dir, sizeof tmp_dir, "test_chain_head");
     snprintf(db_path, sizeof db_path, "%s/chain.db", tmp_dir);
-    store_error se;
-    db = store_open(db_path, STORE_OPEN_CREATE, &se);
-    ck_assert_msg(db != NULL, "%s", se.msg);
-    conn = store_connect(db, &se);
-    ck_assert_msg(conn != NULL, "%s", se.msg);
+    conn = test_store_create(db_path, &db);
 }
 
 static void close_db(void)
@@ -434,24 +430,11 @@ START_TEST(blockhash_and_eip1898_follow_the_head)
 }
 END_TEST
 
-static Suite *suite(void)
-{
-    Suite *s = suite_create("chain_head");
-    TCase *t = tcase_create("store");
-    tcase_set_timeout(t, 60);
-    tcase_add_test(t, head_hashes_are_stored_with_the_head);
-    tcase_add_test(t, builtin_chains_store_their_genesis_hash);
-    tcase_add_test(t, imported_headers_set_the_head_and_recent_hashes);
-    tcase_add_test(t, mainnet_heads_get_their_fork_blob_schedule);
-    tcase_add_test(t, public_chains_carry_bpo1_and_bpo2);
-    tcase_add_test(t, genesis_blob_schedule_reads_bpo_forks);
-    tcase_add_test(t, genesis_bpo_time_without_schedule_is_refused);
-    tcase_add_test(t, blockhash_and_eip1898_follow_the_head);
-    suite_add_tcase(s, t);
-    return s;
-}
-
 int main(void)
 {
-    return test_main(suite());
+    return TEST_RUN("chain_head",
+        TEST_GROUP("store", 60, head_hashes_are_stored_with_the_head, builtin_chains_store_their_genesis_hash,
+            imported_headers_set_the_head_and_recent_hashes, mainnet_heads_get_their_fork_blob_schedule,
+            public_chains_carry_bpo1_and_bpo2, genesis_blob_schedule_reads_bpo_forks,
+            genesis_bpo_time_without_schedule_is_refused, blockhash_and_eip1898_follow_the_head));
 }

@@ -59,10 +59,8 @@ static size_t code_for(unsigned n, uint8_t code[4])
 static store *db_create(void)
 {
     store_error err;
-    store *s = store_open(db_path, STORE_OPEN_CREATE, &err);
-    ck_assert_msg(s != NULL, "store_open: %s", err.msg);
-    store_conn *c = store_connect(s, &err);
-    ck_assert_msg(c != NULL, "store_connect: %s", err.msg);
+    store *s;
+    store_conn *c = test_store_create(db_path, &s);
     for (unsigned n = 0; n < N_CODES; n++) {
         uint8_t code[4];
         address a = {{0}};

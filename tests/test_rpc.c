@@ -812,10 +812,7 @@ static rpc_ctx open_store(int last_fork)
     test_temp_dir(tmp_dir, sizeof tmp_dir, "test_rpc");
     snprintf(db_path, sizeof db_path, "%s/rpc.db", tmp_dir);
     store_error se;
-    db = store_open(db_path, STORE_OPEN_CREATE, &se);
-    ck_assert_msg(db != NULL, "%s", se.msg);
-    conn = store_connect(db, &se);
-    ck_assert(conn != NULL);
+    conn = test_store_create(db_path, &db);
     chain_config cc = {.chain_id = 1337};
     for (int f = 0; f < FORK_COUNT; f++) {
         cc.activation[f] = f <= last_fork ? 0 : UINT64_MAX;

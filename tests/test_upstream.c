@@ -214,19 +214,8 @@ START_TEST(in_flight_is_bounded)
 }
 END_TEST
 
-static Suite *suite(void)
-{
-    Suite *s = suite_create("upstream");
-    TCase *t = tcase_create("client");
-    tcase_set_timeout(t, 60);
-    tcase_add_test(t, names_hide_credentials);
-    tcase_add_test(t, batches_errors_and_retries);
-    tcase_add_test(t, in_flight_is_bounded);
-    suite_add_tcase(s, t);
-    return s;
-}
-
 int main(void)
 {
-    return test_main(suite());
+    return TEST_RUN("upstream",
+        TEST_GROUP("client", 60, names_hide_credentials, batches_errors_and_retries, in_flight_is_bounded));
 }

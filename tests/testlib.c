@@ -7,6 +7,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "store.h"
+
 /* ---- hex ---- */
 
 static int hex_digit(char c)
@@ -164,4 +166,14 @@ int test_run(const char *name, const test_group *groups)
         suite_add_tcase(s, tc);
     }
     return test_main(s);
+}
+
+store_conn *test_store_create(const char *path, store **db)
+{
+    store_error se;
+    *db = store_open(path, STORE_OPEN_CREATE, &se);
+    ck_assert_msg(*db != NULL, "store_open %s: %s", path, se.msg);
+    store_conn *conn = store_connect(*db, &se);
+    ck_assert_msg(conn != NULL, "store_connect: %s", se.msg);
+    return conn;
 }

@@ -35,6 +35,11 @@ void test_hex(char *out, const uint8_t *in, size_t len);
 /* Creates a fresh directory $TMPDIR/<prefix>-XXXXXX (/tmp without TMPDIR)
  * and writes its path into dir (cap bytes); fails the test when it cannot. */
 void test_temp_dir(char *dir, size_t cap, const char *prefix);
+
+/* A new state database at `path` and a connection to it (asserted). */
+struct store;
+struct store_conn;
+struct store_conn *test_store_create(const char *path, struct store **db);
 /* Removes dir and everything below it (making dir itself writable first,
  * for tests that took that away) and empties dir; nothing when dir is "". */
 void test_remove_dir(char *dir);
