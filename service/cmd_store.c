@@ -136,19 +136,77 @@ static void init_guard_end(init_guard *g)
     if (g->lock_fd >= 0) close(g->lock_fd); /* releases the lock */
 }
 
-/* Takes the init lock and opens the new database under its temporary
- * name: 0, or the exit status after saying why. */
-static int init_open(const char *db, init_guard *g, store **s, store_conn **c)
+/* What init --fork-url adds to the new database: the upstream's head, and
+ * the pin to it. */
+typedef struct {
+    uint64_t chain_id;
+    block_header *head;
+    const char *url;
+} live_init;
+
+static bool write_live_pin(store_conn *c, const char *chain, const chain_spec *spec, const import_stats *st,
+                           const live_init *li, store_error *err)
 {
+    if (spec->config.chain_id != li->chain_id)
+        return store_fail(err, "%s is for chain id %" PRIu64 ", the upstream's is %" PRIu64, chain,
+                          spec->config.chain_id, li->chain_id);
+    if (st->accounts || spec->funded)
+        return store_fail(err, "%s: a live database takes its state from the upstream: the chain definition must "
+                          "hold no accounts", chain);
+    block_header *head = li->head;
+    head->env.chain_id = u256_from_u64(li->chain_id);
+    if (!store_set_head_block(c, &head->env, &head->hash, head->env.number ? &head->parent_hash : NULL, err))
+        return false;
+    store_live_pin pin = {.block_number = head->env.number, .block_hash = head->hash};
+    if (strlen(li->url) >= sizeof pin.url) return store_fail(err, "--fork-url: the URL is too long");
+    snprintf(pin.url, sizeof pin.url, "%s", li->url);
+    return store_set_live_pin(c, &pin, err);
+}
+
+/* What init prints of the database it made. */
+typedef struct {
+    block_env head;
+    chain_config cfg;
+    uint64_t accounts, slots, code_bytes;
+} init_summary;
+
+/* Creates `db` under the init lock: the chain `chain` defines and, for a
+ * live database, its pin (live non-NULL), in one transaction, built under
+ * a temporary name and published only when everything succeeded. 0, or the
+ * exit status after saying why. */
+static int create_database(const char *db, const char *chain, const live_init *live, chain_spec *spec,
+                           init_summary *out)
+{
+    init_guard guard; /* one creator at a time, never a half-made file at `db` */
     store_error err;
-    if (!init_guard_begin(g, db, &err)) {
-        init_guard_end(g);
+    if (!init_guard_begin(&guard, db, &err)) {
+        init_guard_end(&guard);
         return cli_error("init", "%s", err.msg);
     }
-    if (!open_db("init", g->tmp, STORE_OPEN_CREATE, s, c)) {
-        init_guard_end(g);
+    store *s;
+    store_conn *c;
+    if (!open_db("init", guard.tmp, STORE_OPEN_CREATE, &s, &c)) {
+        init_guard_end(&guard);
         return EXIT_ERROR;
     }
+    import_stats st;
+    bool ok = store_begin(c, &err);
+    if (ok) {
+        ok = init_chain(c, chain, spec, &st, &err);
+        if (ok && live) ok = write_live_pin(c, chain, spec, &st, live, &err);
+        if (ok)
+            ok = store_commit(c, &err);
+        else
+            store_rollback(c);
+    }
+    if (ok)
+        ok = store_get_head(c, &out->head, &err) &&
+             store_counts(c, &out->accounts, &out->slots, &out->code_bytes, &err) &&
+             store_get_chain_config(c, &out->cfg, &err);
+    close_db(s, c);
+    if (ok) ok = init_guard_publish(&guard, db, &err);
+    init_guard_end(&guard);
+    if (!ok) return cli_error("init", "%s", err.msg);
     return 0;
 }
 
@@ -171,40 +229,11 @@ static int init_live(const char *db, const char *chain, const char *url, const c
     if (!chain)
         return cli_error("init", "the upstream's chain id %" PRIu64 " is not a known chain (%s): give its fork schedule "
                          "with --chain GENESIS.json", chain_id, chain_builtin_names());
-    init_guard guard; /* one creator at a time, never a half-made file at `db` */
-    store *s;
-    store_conn *c;
-    int rc = init_open(db, &guard, &s, &c);
-    if (rc) return rc;
-    store_error err;
     chain_spec spec;
-    import_stats st;
-    bool ok = store_begin(c, &err);
-    if (ok) {
-        ok = init_chain(c, chain, &spec, &st, &err);
-        if (ok && spec.config.chain_id != chain_id)
-            ok = store_fail(&err, "%s is for chain id %" PRIu64 ", the upstream's is %" PRIu64, chain,
-                            spec.config.chain_id, chain_id);
-        if (ok && (st.accounts || spec.funded))
-            ok = store_fail(&err, "%s: a live database takes its state from the upstream: the chain definition must "
-                            "hold no accounts", chain);
-        head.env.chain_id = u256_from_u64(chain_id);
-        if (ok) ok = store_set_head_block(c, &head.env, &head.hash, head.env.number ? &head.parent_hash : NULL, &err);
-        store_live_pin pin = {.block_number = head.env.number, .block_hash = head.hash};
-        if (ok && strlen(url) >= sizeof pin.url) ok = store_fail(&err, "--fork-url: the URL is too long");
-        if (ok) {
-            snprintf(pin.url, sizeof pin.url, "%s", url);
-            ok = store_set_live_pin(c, &pin, &err);
-        }
-        if (ok)
-            ok = store_commit(c, &err);
-        else
-            store_rollback(c);
-    }
-    close_db(s, c);
-    if (ok) ok = init_guard_publish(&guard, db, &err);
-    init_guard_end(&guard);
-    if (!ok) return cli_error("init", "%s", err.msg);
+    init_summary sum;
+    live_init li = {.chain_id = chain_id, .head = &head, .url = url};
+    int rc = create_database(db, chain, &li, &spec, &sum);
+    if (rc) return rc;
     enum fork f = chain_config_fork_at(&spec.config, head.env.number, head.env.timestamp);
     char h[HEX_HASH_LEN];
     hex_from_hash(&head.hash, h);
@@ -251,31 +280,13 @@ int cmd_init(int argc, char **argv)
                      chain_builtin_names());
     if (lstat(db, &sb) == 0) return cli_error("init", "%s already exists; init creates a new database", db);
 
-    init_guard guard; /* one creator at a time, never a half-made file at `db` */
-    store *s;
-    store_conn *c;
-    int rc = init_open(db, &guard, &s, &c);
-    if (rc) return rc;
-    store_error err;
     chain_spec spec;
-    import_stats st;
-    bool ok = store_begin(c, &err);
-    if (ok) {
-        ok = init_chain(c, chain, &spec, &st, &err);
-        if (ok)
-            ok = store_commit(c, &err);
-        else
-            store_rollback(c);
-    }
-    block_env head;
-    uint64_t accounts = 0, slots = 0, code_bytes = 0;
-    if (ok) ok = store_get_head(c, &head, &err) && store_counts(c, &accounts, &slots, &code_bytes, &err);
-    chain_config cfg;
-    if (ok) ok = store_get_chain_config(c, &cfg, &err);
-    close_db(s, c);
-    if (ok) ok = init_guard_publish(&guard, db, &err);
-    init_guard_end(&guard);
-    if (!ok) return cli_error("init", "%s", err.msg);
+    init_summary sum;
+    int rc = create_database(db, chain, NULL, &spec, &sum);
+    if (rc) return rc;
+    const block_env head = sum.head;
+    const chain_config cfg = sum.cfg;
+    const uint64_t accounts = sum.accounts, slots = sum.slots, code_bytes = sum.code_bytes;
     enum fork f = chain_config_fork_at(&cfg, head.number, head.timestamp);
     printf("created %s: chain %s (chain id %" PRIu64 "), schema version %d\n", db, spec.name, cfg.chain_id,
            store_schema_version());
