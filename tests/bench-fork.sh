@@ -15,18 +15,12 @@ case $JITEVM in /*) ;; *) JITEVM=$(pwd)/$JITEVM ;; esac
 SECONDS_PER_RUN=${BENCH_SECONDS:-5}
 ROUNDS=${BENCH_ROUNDS:-3}
 set -e
-if ! command -v wrk > /dev/null; then
-    SUDO=
-    [ "$(id -u)" -ne 0 ] && SUDO=sudo
-    $SUDO apt-get install -y -qq wrk > /dev/null
-fi
 NAME=bench-fork
-. "$(dirname "$0")/live-lib.sh"
-
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/jitevm-bench-fork.XXXXXX")
+. "$(dirname "$0")/e2e-lib.sh"
+install_wrk
+install_anvil
+e2e_tmp bench-fork
 PIDS=
-cleanup() { for p in $PIDS; do kill "$p" 2> /dev/null || true; done; rm -rf "$TMP"; }
-trap cleanup EXIT INT TERM
 
 wait_url() { i=0; until curl -s -o /dev/null "$1"; do i=$((i + 1)); [ $i -gt 400 ] && { echo "bench-fork: $1 did not start"; exit 1; }; sleep 0.05; done; }
 
@@ -68,10 +62,8 @@ start_both() {
     JPID=$!
     "$ANVIL" --fork-url "$UURL" --no-storage-caching --port "$APORT" --silent > "$TMP/anvil.log" 2>&1 &
     APID=$!
-    PIDS="$PIDS $JPID $APID"
-    i=0
-    until grep -q 'serving JSON-RPC on' "$TMP/jitevm.log" 2> /dev/null; do i=$((i + 1)); [ $i -gt 400 ] && exit 1; sleep 0.05; done
-    JURL=$(sed -n 's/.*serving JSON-RPC on \(http:[^ ]*\).*/\1/p' "$TMP/jitevm.log" | head -1)/
+    wait_for_server "$TMP/jitevm.log"
+    JURL=$SERVED_URL
     AURL=http://127.0.0.1:$APORT/
     wait_url "$AURL"
 }

@@ -15,37 +15,15 @@ JITEVM=${1:-build/jitevm}
 case $JITEVM in /*) ;; *) JITEVM=$(pwd)/$JITEVM ;; esac
 SECONDS_PER_RUN=${BENCH_SECONDS:-5}
 ROUNDS=${BENCH_ROUNDS:-3}
-ANVIL_VERSION=${ANVIL_VERSION:-1.7.1}
-ANVIL_DIR=$(dirname "$JITEVM")/anvil
 set -e
+NAME=bench-rpc
+. "$(dirname "$0")/e2e-lib.sh"
 
 # ---- tools
-if ! command -v wrk > /dev/null; then
-    echo "bench-rpc: installing wrk"
-    SUDO=
-    [ "$(id -u)" -ne 0 ] && SUDO=sudo
-    $SUDO apt-get install -y -qq wrk > /dev/null
-fi
-case $(uname -m) in x86_64) PLATFORM=linux-amd64 ;; aarch64) PLATFORM=linux-arm64 ;; *) PLATFORM=unknown ;; esac
-ANVIL=$ANVIL_DIR/node_modules/@foundry-rs/anvil-$PLATFORM/bin/anvil
-if [ ! -x "$ANVIL" ]; then
-    command -v npm > /dev/null || { echo "bench-rpc: npm is needed to install anvil (apt-get install npm)"; exit 1; }
-    echo "bench-rpc: installing @foundry-rs/anvil@$ANVIL_VERSION into $ANVIL_DIR"
-    mkdir -p "$ANVIL_DIR"
-    # The platform package carries the binary; the wrapper's install script is not needed.
-    npm install --prefix "$ANVIL_DIR" --no-audit --no-fund --ignore-scripts --silent "@foundry-rs/anvil@$ANVIL_VERSION"
-fi
-[ -x "$ANVIL" ] || { echo "bench-rpc: no anvil binary at $ANVIL"; exit 1; }
-
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/jitevm-bench.XXXXXX")
-JPID=
-APID=
-cleanup() {
-    [ -n "$JPID" ] && kill "$JPID" 2> /dev/null
-    [ -n "$APID" ] && kill "$APID" 2> /dev/null
-    rm -rf "$TMP"
-}
-trap cleanup EXIT INT TERM
+command -v wrk > /dev/null || echo "bench-rpc: installing wrk"
+install_wrk
+install_anvil
+e2e_tmp bench
 
 # ---- the contracts (the same bytes in both)
 TOKEN=0x000000000000000000000000000000000000c008
@@ -58,40 +36,11 @@ HOLDER_WORD=000000000000000000000000000000000000000000000000000000000000beef
 BALANCE=0x00000000000000000000000000000000000000000000000000000000000f4240
 
 # jitevm: a Prague chain (as anvil's --hardfork prague) with a 30M block gas limit.
-cat > "$TMP/genesis.json" << EOF
-{"config": {"chainId": 31337, "homesteadBlock": 0, "eip150Block": 0, "eip155Block": 0, "eip158Block": 0,
-            "byzantiumBlock": 0, "constantinopleBlock": 0, "petersburgBlock": 0, "istanbulBlock": 0,
-            "berlinBlock": 0, "londonBlock": 0, "mergeNetsplitBlock": 0, "terminalTotalDifficulty": 0,
-            "shanghaiTime": 0, "cancunTime": 0, "pragueTime": 0},
- "gasLimit": "0x1c9c380", "baseFeePerGas": "0x3b9aca00", "timestamp": "0x1",
- "alloc": {}}
-EOF
+prague_genesis "$TMP/genesis.json"
 "$JITEVM" init --db "$TMP/bench.db" --chain "$TMP/genesis.json" > /dev/null
-
-free_port() {
-    # Binding port 0 through the server would be simpler, but anvil prints
-    # its port only in a banner; pick one that is free now.
-    p=$(( (($$ + $1) % 20000) + 30000 ))
-    while curl -s -o /dev/null "http://127.0.0.1:$p/" 2> /dev/null; do p=$((p + 1)); done
-    echo $p
-}
-
-"$JITEVM" serve --db "$TMP/bench.db" --listen 127.0.0.1:0 --admin --admin-token bench-token-0123456789abcdef0123456789 --log-level warn > "$TMP/jitevm.log" 2>&1 &
-JPID=$!
-APORT=$(free_port 7)
-"$ANVIL" --port "$APORT" --hardfork prague --silent > "$TMP/anvil.log" 2>&1 &
-APID=$!
-i=0
-until grep -q 'serving JSON-RPC on' "$TMP/jitevm.log" && curl -s -o /dev/null "http://127.0.0.1:$APORT/"; do
-    i=$((i + 1))
-    [ $i -gt 200 ] && { echo "bench-rpc: servers did not start"; cat "$TMP/jitevm.log" "$TMP/anvil.log"; exit 1; }
-    sleep 0.05
-done
-JURL=$(sed -n 's/.*serving JSON-RPC on \(http:[^ ]*\).*/\1/p' "$TMP/jitevm.log" | head -1)/
-AURL=http://127.0.0.1:$APORT/
+start_with_anvil "$TMP/bench.db" bench-token-0123456789abcdef0123456789 7
 
 post() { curl -s -H 'Content-Type: application/json' -H 'Authorization: Bearer bench-token-0123456789abcdef0123456789' --data-binary "$2" "$1"; }
-req() { printf '{"jsonrpc":"2.0","id":1,"method":"%s","params":%s}' "$1" "$2"; }
 # The holder's slot: keccak256(holder . 0), as Solidity lays out a mapping at slot 0.
 SLOT=$(post "$JURL" "$(req web3_sha3 "[\"0x${HOLDER_WORD}0000000000000000000000000000000000000000000000000000000000000000\"]")" |
     sed -n 's/.*"result":"\(0x[0-9a-f]*\)".*/\1/p')

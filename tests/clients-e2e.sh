@@ -28,7 +28,8 @@ PACKAGES="ethers@6.17.0 viem@2.57.20 solc@0.8.28 @foundry-rs/anvil@$ANVIL_VERSIO
 command -v curl > /dev/null || { echo "clients-e2e: curl is needed"; exit 1; }
 command -v node > /dev/null && command -v npm > /dev/null ||
     { echo "clients-e2e: node and npm are needed (apt-get install nodejs npm)"; exit 1; }
-case $(uname -m) in x86_64) PLATFORM=linux-amd64 ;; aarch64) PLATFORM=linux-arm64 ;; *) PLATFORM=unknown ;; esac
+NAME=clients-e2e
+. "$(dirname "$0")/e2e-lib.sh"
 ANVIL=$CLIENTS_DIR/node_modules/@foundry-rs/anvil-$PLATFORM/bin/anvil
 STAMP=$CLIENTS_DIR/installed
 if [ ! -x "$ANVIL" ] || [ "$(cat "$STAMP" 2> /dev/null)" != "$PACKAGES" ]; then
@@ -40,54 +41,16 @@ if [ ! -x "$ANVIL" ] || [ "$(cat "$STAMP" 2> /dev/null)" != "$PACKAGES" ]; then
 fi
 [ -x "$ANVIL" ] || { echo "clients-e2e: no anvil binary at $ANVIL"; exit 1; }
 
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/jitevm-clients.XXXXXX")
+e2e_tmp clients
 # The admin token: the server wants at least 128 bits.
 TOKEN=clients-e2e-admin-token-0123456789abcdef
-JPID=
-APID=
-PASSED=0
-FAILED=0
-cleanup() {
-    [ -n "$JPID" ] && kill "$JPID" 2> /dev/null
-    [ -n "$APID" ] && kill "$APID" 2> /dev/null
-    rm -rf "$TMP"
-}
-trap cleanup EXIT INT TERM
-pass() { PASSED=$((PASSED + 1)); }
-fail() {
-    FAILED=$((FAILED + 1))
-    echo "FAIL: $1"
-    [ -n "$2" ] && echo "  expected: $2"
-    [ -n "$3" ] && echo "  got:      $3"
-}
-check() { case $3 in *"$2"*) pass ;; *) fail "$1" "$2" "$3" ;; esac; }
 
 # jitevm: a Prague chain (as anvil's --hardfork prague), 30M gas, 1 gwei base fee.
-cat > "$TMP/genesis.json" << JSON
-{"config": {"chainId": 31337, "homesteadBlock": 0, "eip150Block": 0, "eip155Block": 0, "eip158Block": 0,
-            "byzantiumBlock": 0, "constantinopleBlock": 0, "petersburgBlock": 0, "istanbulBlock": 0,
-            "berlinBlock": 0, "londonBlock": 0, "mergeNetsplitBlock": 0, "terminalTotalDifficulty": 0,
-            "shanghaiTime": 0, "cancunTime": 0, "pragueTime": 0},
- "gasLimit": "0x1c9c380", "baseFeePerGas": "0x3b9aca00", "timestamp": "0x1",
- "alloc": {}}
-JSON
+prague_genesis "$TMP/genesis.json"
 "$JITEVM" init --db "$TMP/db" --chain "$TMP/genesis.json" > /dev/null || exit 1
-"$JITEVM" serve --db "$TMP/db" --listen 127.0.0.1:0 --admin --admin-token "$TOKEN" --log-level warn > "$TMP/jitevm.log" 2>&1 &
-JPID=$!
-p=$(( ($$ % 20000) + 30000 ))
-while curl -s -o /dev/null "http://127.0.0.1:$p/" 2> /dev/null; do p=$((p + 1)); done
-"$ANVIL" --port "$p" --hardfork prague --silent > "$TMP/anvil.log" 2>&1 &
-APID=$!
-i=0
-until grep -q 'serving JSON-RPC on' "$TMP/jitevm.log" && curl -s -o /dev/null "http://127.0.0.1:$p/"; do
-    i=$((i + 1))
-    [ $i -gt 300 ] && { echo "clients-e2e: servers did not start"; cat "$TMP/jitevm.log" "$TMP/anvil.log"; exit 1; }
-    sleep 0.05
-done
-URL=$(sed -n 's/.*serving JSON-RPC on \(http:[^ ]*\).*/\1/p' "$TMP/jitevm.log" | head -1)/
-AURL=http://127.0.0.1:$p/
+start_with_anvil "$TMP/db" "$TOKEN" 0
+URL=$JURL
 rpc() { curl -s -H 'Content-Type: application/json' -H "Authorization: Bearer $TOKEN" --data-binary "$1" "$URL"; }
-req() { printf '{"jsonrpc":"2.0","id":1,"method":"%s","params":%s}' "$1" "$2"; }
 call() { rpc "$(req "$1" "$2")"; }
 
 # ------------------------------------------------------------ 1. curl

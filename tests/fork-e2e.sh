@@ -18,17 +18,9 @@ JITEVM=${1:-build/jitevm}
 case $JITEVM in /*) ;; *) JITEVM=$(pwd)/$JITEVM ;; esac
 NAME=fork-e2e
 set -e
-. "$(dirname "$0")/live-lib.sh"
-
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/jitevm-fork.XXXXXX")
-JPID=
-APID=
-cleanup() {
-    [ -n "$JPID" ] && kill "$JPID" 2> /dev/null
-    [ -n "$APID" ] && kill "$APID" 2> /dev/null
-    rm -rf "$TMP"
-}
-trap cleanup EXIT INT TERM
+. "$(dirname "$0")/e2e-lib.sh"
+install_anvil
+e2e_tmp fork
 
 PASS=0
 fail() { echo "fork-e2e: FAILED: $*"; [ -f "$TMP/jitevm.log" ] && tail -20 "$TMP/jitevm.log"; exit 1; }
@@ -93,11 +85,8 @@ start_jitevm() {
     rm -f "$TMP/jitevm.log"
     "$JITEVM" serve --db "$TMP/live.db" --listen 127.0.0.1:0 --log-level info > "$TMP/jitevm.log" 2>&1 &
     JPID=$!
-    i=0
-    until grep -q 'serving JSON-RPC on' "$TMP/jitevm.log" 2> /dev/null; do
-        i=$((i + 1)); [ $i -gt 600 ] && fail "jitevm did not start in 30 s"; sleep 0.05
-    done
-    JURL=$(sed -n 's/.*serving JSON-RPC on \(http:[^ ]*\).*/\1/p' "$TMP/jitevm.log" | head -1)/
+    wait_for_server "$TMP/jitevm.log"
+    JURL=$SERVED_URL
 }
 stop_jitevm() { kill "$JPID"; wait "$JPID" 2> /dev/null || true; JPID=; }
 metric() { curl -s "${JURL}metrics" | awk -v k="$1" '$1 == k { print $2 }'; }

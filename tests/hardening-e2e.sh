@@ -14,20 +14,14 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 command -v python3 > /dev/null || { echo "hardening-e2e: python3 is needed"; exit 1; }
 [ -x "$JITEVM" ] || { echo "hardening-e2e: no binary at $JITEVM"; exit 1; }
 
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/jitevm-hardening.XXXXXX")
-SERVER_PID=
-cleanup() {
-    [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2> /dev/null
-    rm -rf "$TMP"
-}
-trap cleanup EXIT INT TERM
+NAME=hardening-e2e
+. "$(dirname "$0")/e2e-lib.sh"
+e2e_tmp hardening
 
 DB=$TMP/hardening.db
 # tests/data/hardening-genesis.json: a sender, a loop of ~89k gas (c003), one that jumps to itself (c004).
 "$JITEVM" init --db "$DB" --chain "$HERE/data/hardening-genesis.json" > "$TMP/init.log" 2>&1 || { cat "$TMP/init.log"; exit 1; }
 
-PASSED=0
-FAILED=0
 # probe CASES...: runs the probe's cases against the server; counts its lines.
 probe() {
     python3 "$HERE/hardening_probe.py" 127.0.0.1 "$PORT" "$@" > "$TMP/probe.out" 2>&1
@@ -42,17 +36,8 @@ start_server() {
     rm -f "$TMP/server.log"
     "$JITEVM" serve --db "$DB" --listen 127.0.0.1:0 "$@" > "$TMP/server.log" 2>&1 &
     SERVER_PID=$!
-    i=0
-    while ! grep -q 'serving JSON-RPC on' "$TMP/server.log" 2> /dev/null; do
-        i=$((i + 1))
-        if [ $i -gt 100 ] || ! kill -0 $SERVER_PID 2> /dev/null; then
-            echo "hardening-e2e: the server did not start:"
-            cat "$TMP/server.log"
-            exit 1
-        fi
-        sleep 0.05
-    done
-    PORT=$(sed -n 's/.*serving JSON-RPC on http:[^ ]*:\([0-9]*\).*/\1/p' "$TMP/server.log" | head -1)
+    wait_for_server "$TMP/server.log"
+    PORT=$SERVED_PORT
 }
 
 stop_server() {

@@ -14,27 +14,10 @@ case $JITEVM in /*) ;; *) JITEVM=$(pwd)/$JITEVM ;; esac
 command -v curl > /dev/null || { echo "rpc-e2e: curl is needed"; exit 1; }
 [ -x "$JITEVM" ] || { echo "rpc-e2e: no binary at $JITEVM"; exit 1; }
 
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/jitevm-e2e.XXXXXX")
-PASSED=0
-FAILED=0
-SERVER_PID=
-cleanup() {
-    [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2> /dev/null
-    rm -rf "$TMP"
-}
-trap cleanup EXIT INT TERM
+NAME=rpc-e2e
+. "$(dirname "$0")/e2e-lib.sh"
+e2e_tmp e2e
 
-pass() { PASSED=$((PASSED + 1)); }
-fail() {
-    FAILED=$((FAILED + 1))
-    echo "FAIL: $1"
-    [ -n "$2" ] && echo "  expected: $2"
-    [ -n "$3" ] && echo "  got:      $3"
-}
-# check NAME FRAGMENT TEXT: TEXT contains FRAGMENT.
-check() {
-    case $3 in *"$2"*) pass ;; *) fail "$1" "$2" "$3" ;; esac
-}
 check_eq() {
     if [ "$2" = "$3" ]; then pass; else fail "$1" "$2" "$3"; fi
 }
@@ -97,17 +80,8 @@ start_server() {
     shift
     "$JITEVM" serve --db "$DB" --listen 127.0.0.1:0 "$@" > "$log" 2>&1 &
     SERVER_PID=$!
-    i=0
-    while ! grep -q 'serving JSON-RPC on' "$log" 2> /dev/null; do
-        i=$((i + 1))
-        if [ $i -gt 100 ] || ! kill -0 $SERVER_PID 2> /dev/null; then
-            echo "rpc-e2e: the server did not start:"
-            cat "$log"
-            exit 1
-        fi
-        sleep 0.05
-    done
-    URL=$(sed -n 's/.*serving JSON-RPC on \(http:[^ ]*\).*/\1/p' "$log" | head -1)/
+    wait_for_server "$log"
+    URL=$SERVED_URL
 }
 
 # stop_server: SIGTERM, then the exit status must be 0.

@@ -6,22 +6,13 @@ JITEVM=${1:-build/jitevm}
 SECONDS_=${2:-60}
 case $JITEVM in /*) ;; *) JITEVM=$(pwd)/$JITEVM ;; esac
 HERE=$(cd "$(dirname "$0")" && pwd)
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/jitevm-soak.XXXXXX")
-SERVER_PID=
-cleanup() {
-    [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2> /dev/null
-    rm -rf "$TMP"
-}
-trap cleanup EXIT INT TERM
+NAME=soak
+. "$(dirname "$0")/e2e-lib.sh"
+e2e_tmp soak
 "$JITEVM" init --db "$TMP/soak.db" --chain "$HERE/data/hardening-genesis.json" > "$TMP/init.log" 2>&1 || { cat "$TMP/init.log"; exit 1; }
 # --call-timeout 200ms: the endless calls end by the timeout (-32000), quickly.
 "$JITEVM" serve --db "$TMP/soak.db" --listen 127.0.0.1:0 --call-timeout 200ms --gas-cap 0 --log-level error > "$TMP/server.log" 2>&1 &
 SERVER_PID=$!
-i=0
-while ! grep -q 'serving JSON-RPC on' "$TMP/server.log" 2> /dev/null; do
-    i=$((i + 1))
-    [ $i -gt 100 ] && { cat "$TMP/server.log"; exit 1; }
-    sleep 0.05
-done
-PORT=$(sed -n 's/.*serving JSON-RPC on http:[^ ]*:\([0-9]*\).*/\1/p' "$TMP/server.log" | head -1)
+wait_for_server "$TMP/server.log"
+PORT=$SERVED_PORT
 python3 "$HERE/soak.py" 127.0.0.1 "$PORT" "$SERVER_PID" "$SECONDS_" 16
