@@ -63,6 +63,26 @@ wait_for_server() {
     SERVED_PORT=$(sed -n 's/.*serving JSON-RPC on http:[^ ]*:\([0-9]*\).*/\1/p' "$1" | head -1)
 }
 
+# serve_db LOG ARGS...: jitevm serve on $DB at a free loopback port, its output in LOG; sets SERVER_PID, URL, PORT.
+serve_db() {
+    log=$1
+    shift
+    "$JITEVM" serve --db "$DB" --listen 127.0.0.1:0 "$@" > "$log" 2>&1 &
+    SERVER_PID=$!
+    wait_for_server "$log"
+    URL=$SERVED_URL
+    PORT=$SERVED_PORT
+}
+
+# stop_server: SIGTERM to the server started by serve_db; returns its exit status.
+stop_server() {
+    kill -TERM "$SERVER_PID"
+    wait "$SERVER_PID"
+    status=$?
+    SERVER_PID=
+    return $status
+}
+
 # prague_genesis FILE: writes a Prague chain (chain id 31337 as anvil's --hardfork prague; 30M block gas limit, 1 gwei base fee, no accounts).
 prague_genesis() {
     cat > "$1" << JSON

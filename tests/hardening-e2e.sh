@@ -31,19 +31,10 @@ probe() {
     grep -q 'Traceback' "$TMP/probe.out" && FAILED=$((FAILED + 1))
 }
 
-# start_server ARGS...: a server on a free port; sets PORT and SERVER_PID.
+# start_server ARGS...: a server on a free port (serve_db); sets PORT and SERVER_PID.
 start_server() {
     rm -f "$TMP/server.log"
-    "$JITEVM" serve --db "$DB" --listen 127.0.0.1:0 "$@" > "$TMP/server.log" 2>&1 &
-    SERVER_PID=$!
-    wait_for_server "$TMP/server.log"
-    PORT=$SERVED_PORT
-}
-
-stop_server() {
-    kill -TERM "$SERVER_PID"
-    wait "$SERVER_PID"
-    SERVER_PID=
+    serve_db "$TMP/server.log" "$@"
 }
 
 # Every request goes to the one worker (no inline runs); small limits so

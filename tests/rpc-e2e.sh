@@ -74,24 +74,8 @@ fi
 
 # ------------------------------------------------------------ servers
 
-# start_server LOG ARGS...: starts a server on a free port; sets URL, SERVER_PID.
-start_server() {
-    log=$1
-    shift
-    "$JITEVM" serve --db "$DB" --listen 127.0.0.1:0 "$@" > "$log" 2>&1 &
-    SERVER_PID=$!
-    wait_for_server "$log"
-    URL=$SERVED_URL
-}
-
-# stop_server: SIGTERM, then the exit status must be 0.
-stop_server() {
-    kill -TERM "$SERVER_PID"
-    wait "$SERVER_PID"
-    status=$?
-    SERVER_PID=
-    return $status
-}
+# start_server LOG ARGS...: a server on a free port (serve_db); sets URL, SERVER_PID.
+start_server() { serve_db "$@"; }
 
 rpc() { curl -s -H 'Content-Type: application/json' --data-binary "$1" "$URL"; }
 rpc_auth() { curl -s -H 'Content-Type: application/json' -H "Authorization: Bearer $1" --data-binary "$2" "$URL"; }
