@@ -86,3 +86,10 @@ const precompile *precompile_find(const address *addr, enum fork f)
     }
     return NULL;
 }
+
+void precompile_output_bool(bytebuf *out, bool value)
+{
+    uint8_t word[32] = {0};
+    word[31] = value ? 1 : 0;
+    bytebuf_append(out, word, sizeof word);
+}

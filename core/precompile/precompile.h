@@ -33,6 +33,10 @@ bool precompile_is_active(const address *addr, enum fork f);
  * or not (EIP-2929 warms them all at the start of a transaction). */
 void precompile_for_each_active(enum fork f, void (*fn)(void *ctx, const address *addr), void *ctx);
 
+/* Appends a 32-byte word holding 1 or 0: the answer of the pairing checks
+ * and of P256VERIFY. */
+void precompile_output_bool(bytebuf *out, bool value);
+
 /* The implementation functions, one pair per precompile. Each lives in the
  * file named after it (precompile_ecrecover.c, ...). */
 uint64_t pc_ecrecover_gas(const uint8_t *in, size_t len, enum fork f);

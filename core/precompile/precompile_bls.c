@@ -272,11 +272,7 @@ bool pc_bls_pairing_run(const uint8_t *in, size_t len, enum fork f, bytebuf *out
         const uint8_t *pair = in + i * PAIRING_PAIR_BYTES;
         ok = decode_g1(&p[i], pair, true) && decode_g2(&q[i], pair + G1_BYTES, true);
     }
-    if (ok) {
-        uint8_t word[32] = {0};
-        word[31] = bls_pairing_check(p, q, k) ? 1 : 0;
-        bytebuf_append(out, word, sizeof word);
-    }
+    if (ok) precompile_output_bool(out, bls_pairing_check(p, q, k));
     free(q);
     free(p);
     return ok;

@@ -118,12 +118,8 @@ bool pc_bn254_pairing_run(const uint8_t *in, size_t len, enum fork f, bytebuf *o
         const uint8_t *pair = in + i * PAIR_BYTES;
         ok = read_g1(&P[i], pair) && read_g2(&Q[i], pair + G1_BYTES);
     }
-    if (ok) {
-        /* Pairs with a point at infinity contribute 1; the check skips them. */
-        uint8_t result[32] = {0};
-        result[31] = bn254_pairing_check(P, Q, n) ? 1 : 0;
-        bytebuf_append(out, result, sizeof result);
-    }
+    /* Pairs with a point at infinity contribute 1; the check skips them. */
+    if (ok) precompile_output_bool(out, bn254_pairing_check(P, Q, n));
     free(P);
     free(Q);
     return ok;
