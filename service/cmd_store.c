@@ -284,14 +284,13 @@ int cmd_init(int argc, char **argv)
     init_summary sum;
     int rc = create_database(db, chain, NULL, &spec, &sum);
     if (rc) return rc;
-    const block_env head = sum.head;
-    const chain_config cfg = sum.cfg;
-    const uint64_t accounts = sum.accounts, slots = sum.slots, code_bytes = sum.code_bytes;
-    enum fork f = chain_config_fork_at(&cfg, head.number, head.timestamp);
-    printf("created %s: chain %s (chain id %" PRIu64 "), schema version %d\n", db, spec.name, cfg.chain_id,
+    enum fork f = chain_config_fork_at(&sum.cfg, sum.head.number, sum.head.timestamp);
+    printf("created %s: chain %s (chain id %" PRIu64 "), schema version %d\n", db, spec.name, sum.cfg.chain_id,
            store_schema_version());
-    printf("head: block %" PRIu64 ", timestamp %" PRIu64 ", fork %s\n", head.number, head.timestamp, fork_name(f));
-    printf("state: %" PRIu64 " accounts, %" PRIu64 " slots, %" PRIu64 " code bytes\n", accounts, slots, code_bytes);
+    printf("head: block %" PRIu64 ", timestamp %" PRIu64 ", fork %s\n", sum.head.number, sum.head.timestamp,
+           fork_name(f));
+    printf("state: %" PRIu64 " accounts, %" PRIu64 " slots, %" PRIu64 " code bytes\n", sum.accounts, sum.slots,
+           sum.code_bytes);
     if (spec.note) printf("note: %s\n", spec.note);
     return 0;
 }

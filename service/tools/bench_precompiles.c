@@ -9,6 +9,7 @@
 
 #include "tools/bench.h"
 #include "base/clock.h"
+#include "base/hex.h"
 #include "jit/jit.h"
 #include "hexjson.h"
 #include "precompile/precompile.h"
@@ -71,18 +72,6 @@ static int compare_u64(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static bool parse_hex(const char *hex, bytebuf *out)
-{
-    size_t n = strlen(hex);
-    if (n % 2) return false;
-    for (size_t i = 0; i < n; i += 2) {
-        unsigned v;
-        if (sscanf(hex + i, "%2x", &v) != 1) return false;
-        bytebuf_push(out, (uint8_t)v);
-    }
-    return true;
-}
-
 /* Times one precompile; returns false when it does not succeed (the
  * benchmark would measure an early exit). */
 static bool run_one(const precompile_bench *b, const bench_options *opts, double engine_mgas)
@@ -92,7 +81,7 @@ static bool run_one(const precompile_bench *b, const bench_options *opts, double
     a.b[19] = (uint8_t)b->address;
     const precompile *pc = precompile_find(&a, (enum fork)opts->fork > FORK_PRAGUE ? (enum fork)opts->fork : FORK_PRAGUE);
     bytebuf in = {0}, out = {0};
-    if (!pc || !parse_hex(b->input_hex, &in)) {
+    if (!pc || hex_parse_bytes(b->input_hex, strlen(b->input_hex), HEX_PREFIX_OPTIONAL | HEX_EMPTY_OK, &in, NULL) != HEX_OK) {
         fprintf(opts->out, "%-44s error: no precompile or bad input\n", b->name);
         bytebuf_free(&in);
         return false;
