@@ -7,7 +7,16 @@
  * its parent expects the reference to it; once complete, a node of 32 bytes
  * or more is replaced in place by the RLP string of its hash, a shorter one
  * stays embedded. Memory is thus one root-to-leaf path of nodes, and each
- * entry is visited once per branch above it. */
+ * entry is visited once per branch above it.
+ *
+ * Proofs ride along the same pass. The keys to prove are sorted too, so the
+ * ones whose path runs through a node are a contiguous range of them,
+ * narrowed at each extension and branch exactly as the entries are. A node
+ * with a non-empty range is on those keys' paths: when it is complete and
+ * about to be replaced by its hash (or is the root), its RLP is appended to
+ * each of their proofs. Nodes complete children first, so each proof is
+ * gathered leaf-to-root and reversed at the end. With no keys the range is
+ * always empty and the build is trie_root's. */
 #include "base/trie.h"
 
 #include "base/keccak.h"
@@ -59,6 +68,12 @@ typedef struct {
     const sort_item *items;
     bytebuf out;     /* the nodes under construction, root first */
     bytebuf scratch; /* one hex-prefix path at a time */
+    /* The keys to prove: target_order[k] is the index (into keys, key_lens
+     * and proofs) of the k-th key in sorted order. */
+    const uint8_t *const *keys;
+    const size_t *key_lens;
+    const uint32_t *target_order;
+    trie_proof *proofs;
 } trie_builder;
 
 static inline size_t nibble_count(const sort_item *it) { return 2 * (size_t)it->key_len; }
@@ -74,6 +89,15 @@ static inline unsigned item_nibble(const trie_builder *t, const sort_item *it, s
 {
     if (i < PREFIX_NIBBLES) return (unsigned)(it->prefix >> (60 - 4 * i)) & 0x0f;
     return key_nibble(&t->entries[it->index], i);
+}
+
+/* Nibbles of the k-th key to prove (in sorted order). */
+static inline size_t target_nibbles(const trie_builder *t, size_t k) { return 2 * t->key_lens[t->target_order[k]]; }
+
+static inline unsigned target_nibble(const trie_builder *t, size_t k, size_t i)
+{
+    uint8_t byte = t->keys[t->target_order[k]][i >> 1];
+    return (i & 1) ? (byte & 0x0f) : (byte >> 4);
 }
 
 static int compare_keys(const trie_entry *a, const trie_entry *b)
@@ -123,11 +147,12 @@ static void put_hex_prefix(trie_builder *t, const trie_entry *e, size_t from, si
     rlp_put_bytes(&t->out, hp->data, hp->len);
 }
 
-static void put_reference(trie_builder *t, size_t lo, size_t hi, size_t depth);
+static void put_reference(trie_builder *t, size_t lo, size_t hi, size_t depth, size_t tlo, size_t thi);
 
 /* Appends the RLP of the node holding items [lo, hi), whose keys all agree
- * on their first `depth` nibbles. */
-static void put_node(trie_builder *t, size_t lo, size_t hi, size_t depth)
+ * on their first `depth` nibbles; the keys to prove [tlo, thi) (sorted
+ * order) agree with them on those nibbles too. */
+static void put_node(trie_builder *t, size_t lo, size_t hi, size_t depth, size_t tlo, size_t thi)
 {
     const sort_item *first = &t->items[lo];
     size_t mark = rlp_list_begin(&t->out);
@@ -153,7 +178,21 @@ static void put_node(trie_builder *t, size_t lo, size_t hi, size_t depth)
 
     if (common > depth) { /* extension: [path, branch below it] */
         put_hex_prefix(t, &t->entries[first->index], depth, common, 0);
-        put_reference(t, lo, hi, common);
+        /* The keys to prove that follow the whole extension go on below:
+         * being sorted, they are one run within [tlo, thi). */
+        size_t below_lo = thi, below_hi = thi;
+        for (size_t k = tlo; k < thi; k++) {
+            bool follows = target_nibbles(t, k) >= common;
+            for (size_t i = depth; follows && i < common; i++)
+                follows = target_nibble(t, k, i) == item_nibble(t, first, i);
+            if (follows) {
+                if (below_lo == thi) below_lo = k;
+                below_hi = k + 1;
+            } else if (below_lo != thi) {
+                break;
+            }
+        }
+        put_reference(t, lo, hi, common, below_lo, below_hi);
         rlp_list_end(&t->out, mark);
         return;
     }
@@ -167,14 +206,19 @@ static void put_node(trie_builder *t, size_t lo, size_t hi, size_t depth)
         i++;
         if (nibble_count(&t->items[i]) == depth) trie_fatal("duplicate key");
     }
+    /* Keys to prove that end here go no further (they sort first). */
+    size_t ti = tlo;
+    while (ti < thi && target_nibbles(t, ti) == depth) ti++;
     for (unsigned nibble = 0; nibble < 16; nibble++) {
-        size_t j = i;
+        size_t j = i, tj = ti;
         while (j < hi && item_nibble(t, &t->items[j], depth) == nibble) j++;
+        while (tj < thi && target_nibble(t, tj, depth) == nibble) tj++;
         if (j > i)
-            put_reference(t, i, j, depth + 1);
+            put_reference(t, i, j, depth + 1, ti, tj);
         else
             bytebuf_push(&t->out, RLP_EMPTY_STRING);
         i = j;
+        ti = tj;
     }
     if (ends_here)
         rlp_put_bytes(&t->out, ends_here->value, ends_here->value_len);
@@ -185,16 +229,70 @@ static void put_node(trie_builder *t, size_t lo, size_t hi, size_t depth)
 
 /* Appends how a parent refers to the node of [lo, hi): the node itself when
  * its RLP is shorter than 32 bytes, else the RLP string of its hash. */
-static void put_reference(trie_builder *t, size_t lo, size_t hi, size_t depth)
+static void record_node(trie_builder *t, size_t start, size_t tlo, size_t thi);
+
+static void put_reference(trie_builder *t, size_t lo, size_t hi, size_t depth, size_t tlo, size_t thi)
 {
     size_t start = t->out.len;
-    put_node(t, lo, hi, depth);
+    put_node(t, lo, hi, depth, tlo, thi);
     size_t node_len = t->out.len - start;
     if (node_len < TRIE_EMBED_LIMIT) return;
+    record_node(t, start, tlo, thi);
     uint8_t hash[32];
     keccak256(t->out.data + start, node_len, hash);
     t->out.len = start;
     rlp_put_bytes(&t->out, hash, sizeof hash);
+}
+
+static void proof_add(trie_proof *p, const uint8_t *node, size_t len)
+{
+    if (p->count == p->cap) {
+        p->cap = p->cap ? 2 * p->cap : 8;
+        p->ends = xrealloc(p->ends, p->cap * sizeof *p->ends);
+    }
+    bytebuf_append(&p->data, node, len);
+    p->ends[p->count++] = p->data.len;
+}
+
+/* The node from `start` to the end of the output is on the path of the
+ * keys to prove [tlo, thi): each of their proofs gets a copy. */
+static void record_node(trie_builder *t, size_t start, size_t tlo, size_t thi)
+{
+    for (size_t k = tlo; k < thi; k++)
+        proof_add(&t->proofs[t->target_order[k]], t->out.data + start, t->out.len - start);
+}
+
+/* Gathered leaf first: put root first. */
+static void proof_reverse(trie_proof *p)
+{
+    if (p->count < 2) return;
+    bytebuf data = {0};
+    size_t *ends = xmalloc(p->cap * sizeof *ends);
+    bytebuf_reserve(&data, p->data.len);
+    for (size_t n = 0; n < p->count; n++) {
+        size_t i = p->count - 1 - n, len;
+        const uint8_t *node = trie_proof_node(p, i, &len);
+        bytebuf_append(&data, node, len);
+        ends[n] = data.len;
+    }
+    bytebuf_free(&p->data);
+    free(p->ends);
+    p->data = data;
+    p->ends = ends;
+}
+
+const uint8_t *trie_proof_node(const trie_proof *p, size_t i, size_t *len)
+{
+    size_t start = i ? p->ends[i - 1] : 0;
+    *len = p->ends[i] - start;
+    return p->data.data + start;
+}
+
+void trie_proof_free(trie_proof *p)
+{
+    bytebuf_free(&p->data);
+    free(p->ends);
+    memset(p, 0, sizeof *p);
 }
 
 /* Moves entries[items[k].index] to position k for every k, following the
@@ -218,7 +316,17 @@ static void apply_order(trie_entry *entries, sort_item *items, size_t n)
     }
 }
 
-void trie_root(trie_entry *entries, size_t n, hash32 *root)
+static int compare_targets(const void *pa, const void *pb, void *builder)
+{
+    const trie_builder *t = builder;
+    uint32_t a = *(const uint32_t *)pa, b = *(const uint32_t *)pb;
+    size_t la = t->key_lens[a], lb = t->key_lens[b];
+    int c = (la < lb ? la : lb) ? memcmp(t->keys[a], t->keys[b], la < lb ? la : lb) : 0;
+    if (c != 0) return c;
+    return (la > lb) - (la < lb);
+}
+
+static void build(trie_entry *entries, size_t n, trie_builder *t, size_t n_keys, hash32 *root)
 {
     /* An empty value means "absent": move any to the end and leave them out. */
     size_t present = 0;
@@ -249,12 +357,33 @@ void trie_root(trie_entry *entries, size_t n, hash32 *root)
     }
     qsort_r(items, present, sizeof *items, compare_items, entries);
 
-    trie_builder t = {.entries = entries, .items = items};
-    put_node(&t, 0, present, 0);
-    keccak256(t.out.data, t.out.len, root->b); /* the root is hashed whatever its size */
-    bytebuf_free(&t.out);
-    bytebuf_free(&t.scratch);
+    t->entries = entries;
+    t->items = items;
+    put_node(t, 0, present, 0, 0, n_keys);
+    keccak256(t->out.data, t->out.len, root->b); /* the root is hashed whatever its size */
+    if (n_keys) record_node(t, 0, 0, n_keys);      /* and always part of a proof */
+    bytebuf_free(&t->out);
+    bytebuf_free(&t->scratch);
 
     apply_order(entries, items, present);
     free(items);
+}
+
+void trie_root(trie_entry *entries, size_t n, hash32 *root)
+{
+    trie_builder t = {0};
+    build(entries, n, &t, 0, root);
+}
+
+void trie_prove(trie_entry *entries, size_t n, const uint8_t *const *keys, const size_t *key_lens, size_t n_keys,
+                hash32 *root, trie_proof *proofs)
+{
+    if (n_keys > UINT32_MAX) trie_fatal("more than 2^32 keys to prove");
+    uint32_t *order = xmalloc((n_keys ? n_keys : 1) * sizeof *order);
+    for (size_t k = 0; k < n_keys; k++) order[k] = (uint32_t)k;
+    trie_builder t = {.keys = keys, .key_lens = key_lens, .target_order = order, .proofs = proofs};
+    qsort_r(order, n_keys, sizeof *order, compare_targets, &t);
+    build(entries, n, &t, n_keys, root);
+    for (size_t k = 0; k < n_keys; k++) proof_reverse(&proofs[k]);
+    free(order);
 }

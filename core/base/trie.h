@@ -1,5 +1,6 @@
-/* Merkle-Patricia trie roots, computed in one pass from a set of key/value
- * pairs (no persistent trie: jitevm only ever needs roots). */
+/* Merkle-Patricia trie roots and proofs, computed in one pass from a set of
+ * key/value pairs (no persistent trie: the trie is rebuilt from the pairs
+ * each time, so a root or a proof costs a pass over every pair). */
 #ifndef JITEVM_TRIE_H
 #define JITEVM_TRIE_H
 
@@ -16,6 +17,28 @@ typedef struct {
  * sorts `entries` in place). The root of the empty trie is
  * keccak256(rlp("")) = 56e81f17...b421. */
 void trie_root(trie_entry *entries, size_t n, hash32 *root);
+
+/* A proof for one key (EIP-1186, as geth's trie.Prove gives it): the RLP
+ * of every node on the path from the root towards the key, root first,
+ * that its parent refers to by hash (nodes shorter than 32 bytes are
+ * embedded in their parent and not listed apart), the root always. The
+ * path ends at the key's leaf, or where the key would diverge from the
+ * trie (a proof of absence). The empty trie has an empty proof. Node i is
+ * data[start(i), ends[i]) with start(0) = 0, start(i) = ends[i - 1]. */
+typedef struct {
+    bytebuf data;
+    size_t *ends;
+    size_t count, cap;
+} trie_proof;
+
+/* Like trie_root, and also the proof of each of `n_keys` keys (any keys,
+ * present or not, duplicates allowed) into proofs[0 .. n_keys), which the
+ * caller zero-initialises and frees with trie_proof_free. */
+void trie_prove(trie_entry *entries, size_t n, const uint8_t *const *keys, const size_t *key_lens, size_t n_keys,
+                hash32 *root, trie_proof *proofs);
+void trie_proof_free(trie_proof *p);
+/* Node i of a proof. */
+const uint8_t *trie_proof_node(const trie_proof *p, size_t i, size_t *len);
 
 /* The empty trie root and keccak256(rlp([])) (the empty logs / ommers hash). */
 extern const hash32 TRIE_EMPTY_ROOT;
