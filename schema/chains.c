@@ -66,6 +66,12 @@ static void schedule(chain_spec *spec, const activation *acts, size_t n)
     }
 }
 
+/* go-ethereum's mainnet and Sepolia block-numbered forks as EIP-2124 counts
+ * them (mainnet's merge has no netsplit block). */
+static const uint64_t mainnet_forkid_blocks[] = {1150000, 1920000, 2463000, 2675000, 4370000, 7280000,
+                                                 9069000, 9200000, 12244000, 12965000, 13773000, 15050000};
+static const uint64_t sepolia_forkid_blocks[] = {1735371};
+
 static void mainnet(chain_spec *s)
 {
     static const activation acts[] = {
@@ -83,6 +89,9 @@ static void mainnet(chain_spec *s)
     s->head.difficulty = u256_from_u64(17179869184ULL);
     s->has_genesis_hash = true;
     s->genesis_hash = hash_from_hex("d4e56740f876aef8c010b86a40d5f56745a118d0906a34e69aec8c0db1cb8fa3");
+    s->deposit_contract = MAINNET_DEPOSIT_CONTRACT_ADDRESS;
+    s->forkid_blocks = mainnet_forkid_blocks;
+    s->n_forkid_blocks = sizeof mainnet_forkid_blocks / sizeof mainnet_forkid_blocks[0];
 }
 
 static void sepolia(chain_spec *s)
@@ -103,6 +112,9 @@ static void sepolia(chain_spec *s)
     s->head.base_fee = u256_from_u64(GWEI); /* London from genesis: EIP-1559's initial base fee */
     s->has_genesis_hash = true;
     s->genesis_hash = hash_from_hex("25a5cc106eea7138acab33231d7160d69cb777ee0c2c553fcddf5138993e6dd9");
+    s->deposit_contract = SEPOLIA_DEPOSIT_CONTRACT_ADDRESS;
+    s->forkid_blocks = sepolia_forkid_blocks;
+    s->n_forkid_blocks = sizeof sepolia_forkid_blocks / sizeof sepolia_forkid_blocks[0];
 }
 
 static void holesky(chain_spec *s)
@@ -123,6 +135,7 @@ static void holesky(chain_spec *s)
     s->head.base_fee = u256_from_u64(GWEI);
     s->has_genesis_hash = true;
     s->genesis_hash = hash_from_hex("b5f7f912443c940f21fd611f12828d75b534364ed9e95ca4e307729a4661bde4");
+    s->deposit_contract = HOLESKY_DEPOSIT_CONTRACT_ADDRESS;
 }
 
 static void hoodi(chain_spec *s)
@@ -143,6 +156,7 @@ static void hoodi(chain_spec *s)
     s->head.base_fee = u256_from_u64(GWEI);
     s->has_genesis_hash = true;
     s->genesis_hash = hash_from_hex("bbe312868b376a3001692a646dd2d7d1e4406380dfd86b98aa8a34d1557c971b");
+    s->deposit_contract = HOODI_DEPOSIT_CONTRACT_ADDRESS;
 }
 
 static void dev(chain_spec *s)

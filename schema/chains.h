@@ -35,6 +35,14 @@ typedef struct {
      * come from its alloc instead). */
     const char *const *funded; /* hex addresses, NULL-terminated; may be NULL */
     u256 funded_balance;
+    /* The block numbers EIP-2124's fork id counts, when they are not the
+     * schedule's: forks that change no EVM rule (DAO, the difficulty-bomb
+     * delays) and the merge netsplit block instead of Paris's first block.
+     * NULL: the schedule's own block-numbered activations. */
+    const uint64_t *forkid_blocks;
+    size_t n_forkid_blocks;
+    /* EIP-6110's deposit contract (hex), NULL when the chain has none known. */
+    const char *deposit_contract;
     /* What `init` tells the user about the state. */
     const char *note;
 } chain_spec;

@@ -10,6 +10,7 @@
 #include "base/keccak.h"
 #include "rpc/rpc.h"
 #include "rpc/methods_block.h"
+#include "rpc/methods_state.h"
 #include "rpc/methods_trace.h"
 #include "rpc/rpc_exec.h"
 #include "rpc/rpc_params.h"
@@ -471,6 +472,9 @@ const rpc_method rpc_methods[] = {
     {"eth_call", m_call, 0, 4},
     {"eth_estimateGas", m_estimate_gas, 0, 4},
     {"eth_createAccessList", m_create_access_list, 0, 3},
+    {"eth_getProof", m_get_proof, 0, 3},
+    {"eth_getStorageValues", m_get_storage_values, 0, 2},
+    {"eth_config", m_config, 0, 0},
     /* The head as a block, fees, the node, and history refused (methods_block.c). */
     {"eth_getBlockByNumber", m_get_block_by_number, 0, 2},
     {"eth_getBlockByHash", m_get_block_by_hash, 0, 2},
