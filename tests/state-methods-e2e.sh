@@ -28,23 +28,29 @@ install_anvil
 e2e_tmp state
 TOKEN=state-methods-e2e-admin-token-0123456789
 
-# start_anvil HARDFORK SALT: anvil with no dev accounts on a free port; sets APID, AURL.
+# start_anvil HARDFORK SALT: anvil with no dev accounts on a free port; sets
+# APID, AURL. A port taken meanwhile (by another test's server) is retried.
 start_anvil() {
     [ -n "$APID" ] && kill "$APID" 2> /dev/null && wait "$APID" 2> /dev/null
-    APORT=$(free_port "$2")
-    "$ANVIL" --port "$APORT" --hardfork "$1" --accounts 0 --silent > "$TMP/anvil.log" 2>&1 &
-    APID=$!
-    AURL=http://127.0.0.1:$APORT/
-    i=0
-    until curl -s -o /dev/null "$AURL"; do
-        i=$((i + 1))
-        if [ $i -gt 300 ] || ! kill -0 "$APID" 2> /dev/null; then
-            echo "$NAME: anvil did not start:"
-            cat "$TMP/anvil.log"
-            exit 1
-        fi
-        sleep 0.1
+    APID=
+    for attempt in 0 1 2 3 4; do
+        APORT=$(free_port $(($2 * 7 + attempt * 101)))
+        "$ANVIL" --port "$APORT" --hardfork "$1" --accounts 0 --silent > "$TMP/anvil.log" 2>&1 &
+        APID=$!
+        AURL=http://127.0.0.1:$APORT/
+        i=0
+        while kill -0 "$APID" 2> /dev/null && [ $i -lt 300 ]; do
+            # Answered, and by this anvil (one that failed to bind has exited).
+            curl -s -o /dev/null "$AURL" && sleep 0.2 && kill -0 "$APID" 2> /dev/null && return 0
+            i=$((i + 1))
+            sleep 0.1
+        done
+        kill "$APID" 2> /dev/null
+        wait "$APID" 2> /dev/null
     done
+    echo "$NAME: anvil did not start:"
+    cat "$TMP/anvil.log"
+    exit 1
 }
 rpc() { curl -s -H 'Content-Type: application/json' -H "Authorization: Bearer $TOKEN" --data-binary "$1" "$URL"; }
 call() { rpc "$(req "$1" "$2")"; }
