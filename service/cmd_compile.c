@@ -23,7 +23,7 @@
 #include "base/clock.h"
 #include "chains.h"
 #include "cli.h"
-#include "jit/jit_internal.h"
+#include "jit/jit.h"
 #include "program_store.h"
 #include "store.h"
 #include "vm/code_cache.h"
@@ -80,23 +80,16 @@ static bool compile_account(void *ctx, const address *a, const account_info *inf
     r->accounts++;
     if (!first_sight(r, &info->code_hash)) return true;
     const code_info *ci = code_cache_acquire(&info->code_hash, code, code_len);
-    r->held = jit_grow(r->held, &r->cap_held, r->n_held + 1, sizeof *r->held);
+    if (r->n_held == r->cap_held) {
+        r->cap_held = r->cap_held ? 2 * r->cap_held : 64;
+        r->held = xrealloc(r->held, r->cap_held * sizeof *r->held);
+    }
     r->held[r->n_held++] = ci;
-    uint8_t *blob;
-    size_t len;
-    if (jit_store_load(ci, r->fork, &blob, &len)) {
-        free(blob);
-        r->stored_before++;
-        return true;
+    switch (jit_compile_to_store(ci, r->fork)) {
+    case JIT_AOT_ALREADY_STORED: r->stored_before++; break;
+    case JIT_AOT_DECLINED: r->declined++; break;
+    case JIT_AOT_COMPILED: r->compiled++; break;
     }
-    jit_image img;
-    if (!jit_compile(ci, r->fork, &img)) {
-        r->declined++;
-        return true;
-    }
-    jit_store_save(ci, r->fork, &img);
-    jit_image_free(&img);
-    r->compiled++;
     return true;
 }
 

@@ -27,6 +27,7 @@
 
 #include "base/fork.h"
 #include "base/types.h"
+#include "state/state.h"
 
 enum engine { ENGINE_INTERP, ENGINE_JIT, ENGINE_TIERED };
 #define ENGINE_NAMES "interp, jit, tiered"
@@ -81,6 +82,12 @@ typedef struct {
 } jit_store;
 /* Sets (or, with NULL, clears) the program store. Call before executing. */
 void jit_set_store(const jit_store *store);
+
+/* Ahead-of-time compilation (`jitevm compile`): afterwards the program of
+ * `ci` for fork `f` is in the program store, unless the compiler declines
+ * the code. Says which happened. */
+enum jit_aot_result { JIT_AOT_ALREADY_STORED, JIT_AOT_COMPILED, JIT_AOT_DECLINED };
+enum jit_aot_result jit_compile_to_store(const code_info *ci, enum fork f);
 
 typedef struct {
     uint64_t frames_interp;    /* frames run on the interpreter */

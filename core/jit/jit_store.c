@@ -42,3 +42,18 @@ bool jit_store_load(const code_info *ci, enum fork f, uint8_t **blob, size_t *le
     if (!found && asked) atomic_fetch_add(&jit_count.store_misses, 1);
     return found;
 }
+
+enum jit_aot_result jit_compile_to_store(const code_info *ci, enum fork f)
+{
+    uint8_t *blob;
+    size_t len;
+    if (jit_store_load(ci, f, &blob, &len)) {
+        free(blob);
+        return JIT_AOT_ALREADY_STORED;
+    }
+    jit_image img;
+    if (!jit_compile(ci, f, &img)) return JIT_AOT_DECLINED;
+    jit_store_save(ci, f, &img);
+    jit_image_free(&img);
+    return JIT_AOT_COMPILED;
+}
