@@ -166,6 +166,20 @@ check_eq "BPO1: Osaka's precompiles" "$(cfg "$(config_at 3500)" "r['current']['p
 check_eq "BPO1: nothing next" "[null,null]" "$(cfg "$(config_at 4500)" "[r['next'], r['last']]")"
 stop_server > /dev/null
 
+# The dev chain (`init --chain dev`): every fork from genesis, so Osaka is
+# current and nothing is next; compared with anvil at Osaka.
+DB=$TMP/dev.db
+"$JITEVM" init --db "$DB" --chain dev > /dev/null || exit 1
+serve_db "$TMP/dev.log" --log-level warn
+C=$(call eth_config '[]')
+start_anvil osaka 4
+ANV=$(curl -s -H 'Content-Type: application/json' --data-binary "$(req eth_config '[]')" "$AURL")
+check_eq "dev: Osaka from genesis, chain 1337, nothing next" '[0,"0x539",null,null]' "$(cfg "$C" "[r['current']['activationTime'], r['current']['chainId'], r['next'], r['last']]")"
+check_eq "dev: Osaka's precompiles (P256VERIFY) as anvil's" "$(cfg "$ANV" "r['current']['precompiles']")" "$(cfg "$C" "r['current']['precompiles']")"
+check_eq "dev: blob schedule as anvil's" "$(cfg "$ANV" "r['current']['blobSchedule']")" "$(cfg "$C" "r['current']['blobSchedule']")"
+check_eq "dev: P256VERIFY at 0x100" '"0x0000000000000000000000000000000000000100"' "$(cfg "$C" "r['current']['precompiles']['P256VERIFY']")"
+stop_server > /dev/null
+
 # The public networks: forkId from the known genesis hash (EIP-2124/6122),
 # checked against go-ethereum's core/forkid/forkid_test.go values.
 for net in "mainnet 0x1 0x00000000219ab540356cbb839cbe05303d7705fa 1681338455:dce96c2d 1710338135:9f3d2254 1746612311:c376cf8b 1764798551:5167e2a6 1765290071:cba2a1c0 1767747671:07c9462e" \
