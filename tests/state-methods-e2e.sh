@@ -101,6 +101,8 @@ check "getStorageValues: bad block" '"code":-32602,"message":"invalid argument 1
 check "getStorageValues: too many args" '"code":-32602,"message":"too many arguments, want at most 2"' "$(call eth_getStorageValues "[{\"$A\":[\"$K\"]},\"latest\",1]")"
 SLOTS=$(python3 -c 'print(",".join("\"0x%064x\"" % i for i in range(1025)))')
 check "getStorageValues: 1025 slots" '"code":-38026,"message":"too many slots (max 1024)"' "$(call eth_getStorageValues "[{\"$A\":[$SLOTS]}]")"
+Z=0x0000000000000000000000000000000000000000000000000000000000000000
+check "getStorageValues: one address in two spellings: the later list (as geth's map)" "{\"result\":{\"$A\":[\"$Z\"]}" "$(call eth_getStorageValues "[{\"$A\":[\"$K\",\"$K\"],\"0x000000000000000000000000000000000000C000\":[\"$K\"]}]" | sed 's/"jsonrpc":"2.0","id":1,//')"
 check "getStorageValues: default block" "{\"$A\":[\"0x" "$(call eth_getStorageValues "[{\"$A\":[\"$K\"]}]")"
 check "eth_config: takes no args" '"code":-32602,"message":"too many arguments, want at most 0"' "$(call eth_config '[1]')"
 stop_server > /dev/null

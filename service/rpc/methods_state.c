@@ -385,12 +385,14 @@ typedef struct {
     address a;
     hash32 *keys;
     size_t n;
+    size_t order; /* position in the request object */
 } storage_request;
 
 static int compare_requests(const void *pa, const void *pb)
 {
     const storage_request *a = pa, *b = pb;
-    return memcmp(a->a.b, b->a.b, 20);
+    int c = memcmp(a->a.b, b->a.b, 20);
+    return c ? c : (a->order > b->order) - (a->order < b->order);
 }
 
 json_t *m_get_storage_values(rpc_ctx *ctx, json_t *params, rpc_error *err)
@@ -410,7 +412,8 @@ json_t *m_get_storage_values(rpc_ctx *ctx, json_t *params, rpc_error *err)
     const char *name;
     json_t *list;
     json_object_foreach(req, name, list) {
-        storage_request *r = &reqs[n++];
+        storage_request *r = &reqs[n];
+        r->order = n++;
         if (!p_address_text(name, &r->a, &pe)) {
             bad_arg(err, 0, &pe);
             goto done;
