@@ -185,7 +185,9 @@ stop_server > /dev/null
 # The public networks: forkId from the known genesis hash (EIP-2124/6122),
 # checked against go-ethereum's core/forkid/forkid_test.go values.
 for net in "mainnet 0x1 0x00000000219ab540356cbb839cbe05303d7705fa 1681338455:dce96c2d 1710338135:9f3d2254 1746612311:c376cf8b 1764798551:5167e2a6 1765290071:cba2a1c0 1767747671:07c9462e" \
-           "sepolia 0xaa36a7 0x7f02c3e3c98b133055b8b348b2ac625669ed295d 1677557088:f7f9bc08 1706655072:88cf81d9 1741159776:ed88b5fd 1760427360:e2ae4999 1761017184:56078a1e 1761607008:268956b6"; do
+           "sepolia 0xaa36a7 0x7f02c3e3c98b133055b8b348b2ac625669ed295d 1677557088:f7f9bc08 1706655072:88cf81d9 1741159776:ed88b5fd 1760427360:e2ae4999 1761017184:56078a1e 1761607008:268956b6" \
+           "holesky 0x4268 0x4242424242424242424242424242424242424242 1696000704:fd4f016b 1707305664:9b192ad0 1740434112:dfbd9bed 1759308480:783def52 1759800000:a280a45c 1760389824:9bc6cb31" \
+           "hoodi 0x88bb0 0x00000000219ab540356cbb839cbe05303d7705fa 1742999832:0929e24e 1761677592:e7e0e7ff 1762365720:3893353e 1762955544:23aa1351"; do
     set -- $net
     CHAIN=$1
     ID=$2
@@ -195,8 +197,9 @@ for net in "mainnet 0x1 0x00000000219ab540356cbb839cbe05303d7705fa 1681338455:dc
     "$JITEVM" init --db "$DB" --chain "$CHAIN" > /dev/null || exit 1
     serve_db "$TMP/$CHAIN.log" --admin --admin-token "$TOKEN" --log-level warn
     C=$(call eth_config '[]')
-    check_eq "$CHAIN: genesis is before Shanghai: current null" "null" "$(cfg "$C" "r['current']")"
-    check_eq "$CHAIN: next is Shanghai" "[${1%%:*},\"0x${1#*:}\",\"$ID\"]" "$(cfg "$C" "[r['next']['activationTime'], r['next']['forkId'], r['next']['chainId']]")"
+    # At genesis: before Shanghai (current null), or Hoodi's Cancun from genesis.
+    check_eq "$CHAIN: current at genesis" "true" "$(cfg "$C" "r['current'] is None or r['current']['activationTime'] == 0")"
+    check_eq "$CHAIN: next is the first fork listed" "[${1%%:*},\"0x${1#*:}\",\"$ID\"]" "$(cfg "$C" "[r['next']['activationTime'], r['next']['forkId'], r['next']['chainId']]")"
     for point in "$@"; do
         C=$(config_at "${point%%:*}")
         check_eq "$CHAIN at ${point%%:*}: forkId" "\"0x${point#*:}\"" "$(cfg "$C" "r['current']['forkId']")"
