@@ -227,10 +227,10 @@ static void put_node(trie_builder *t, size_t lo, size_t hi, size_t depth, size_t
     rlp_list_end(&t->out, mark);
 }
 
-/* Appends how a parent refers to the node of [lo, hi): the node itself when
- * its RLP is shorter than 32 bytes, else the RLP string of its hash. */
 static void record_node(trie_builder *t, size_t start, size_t tlo, size_t thi);
 
+/* Appends how a parent refers to the node of [lo, hi): the node itself when
+ * its RLP is shorter than 32 bytes, else the RLP string of its hash. */
 static void put_reference(trie_builder *t, size_t lo, size_t hi, size_t depth, size_t tlo, size_t thi)
 {
     size_t start = t->out.len;
