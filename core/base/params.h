@@ -89,6 +89,18 @@ enum {
 #define BEACON_ROOTS_ADDRESS "0x000f3df6d732807ef1319fb7b8bb8522d0beac02"
 enum { BEACON_ROOTS_HISTORY_BUFFER_LENGTH = 8191 };
 
+/* System calls (EIP-4788, EIP-2935): made at the start of a block from
+ * SYSTEM_ADDRESS with SYSTEM_CALL_GAS, outside the block's gas. EIP-2935's
+ * contract keeps the parent hashes of the last 8191 blocks. */
+#define SYSTEM_ADDRESS "0xfffffffffffffffffffffffffffffffffffffffe"
+#define HISTORY_STORAGE_ADDRESS "0x0000f90827f1c53a10cb7a02335b175320002935"
+#define SYSTEM_CALL_GAS 30000000
+/* EIP-4895: withdrawal amounts are in gwei. */
+#define GWEI 1000000000ULL
+/* ERC-7528: the address standing for ETH in token-style Transfer logs
+ * (eth_simulateV1's traceTransfers). */
+#define ETH_TRANSFER_LOG_ADDRESS "0xeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee"
+
 #define OSAKA_TX_GAS_LIMIT_CAP ((uint64_t)1 << 24) /* EIP-7825 */
 
 #endif
