@@ -214,10 +214,11 @@ static bool parse_opts(const json_t *v, sim_opts *o, rpc_error *err)
                  json_kind_go(calls));
         return bad_payload(err, &pe);
     }
-    o->n_blocks = calls ? json_array_size(calls) : 0;
-    if (o->n_blocks == 0) return rpc_fail(err, RPC_INVALID_PARAMS, "empty input");
-    if (o->n_blocks > SIMULATE_MAX_BLOCKS) return rpc_fail(err, SIM_ERR_CLIENT_LIMIT, "too many blocks");
-    o->blocks = xcalloc(o->n_blocks, sizeof *o->blocks);
+    size_t n = calls ? json_array_size(calls) : 0;
+    if (n == 0) return rpc_fail(err, RPC_INVALID_PARAMS, "empty input");
+    if (n > SIMULATE_MAX_BLOCKS) return rpc_fail(err, SIM_ERR_CLIENT_LIMIT, "too many blocks");
+    o->blocks = xcalloc(n, sizeof *o->blocks);
+    o->n_blocks = n;
     for (size_t i = 0; i < o->n_blocks; i++)
         if (!parse_block(json_array_get(calls, i), &o->blocks[i], &pe)) return bad_payload(err, &pe);
     return true;
@@ -596,7 +597,13 @@ static bool run_block(simulation *s, const planned_block *p, const block_done *p
                           run.gas_used, env.gas_limit);
             break;
         }
-        if (gas > s->gas_pool) gas = s->gas_pool;
+        /* CallDefaults caps the gas by the pool; an empty pool caps
+         * nothing (a zero cap means none), and the pool then refuses. */
+        if (s->gas_pool && gas > s->gas_pool) gas = s->gas_pool;
+        if (gas > s->gas_pool) {
+            ok = rpc_fail(err, RPC_INTERNAL_ERROR, "err: gas limit reached (supplied gas %" PRIu64 ")", gas);
+            break;
+        }
         sim_tx *t = &txs[n_txs];
         to_transaction(&scratch, &m, gas, &t->tx);
         t->tx.nonce = u256_from_u64(a->has_nonce ? a->nonce : state_get_nonce(s->st, &m.from));
@@ -628,6 +635,7 @@ static bool run_block(simulation *s, const planned_block *p, const block_done *p
         keccak256(t->encoding.data, t->encoding.len, t->hash.b);
         t->call = json_object();
         json_object_set_new(t->call, "returnData", jv_data(res.output, res.output_len));
+        json_object_set_new(t->call, "logs", json_array()); /* filled once the block hash is known */
         json_object_set_new(t->call, "gasUsed", jv_u64(res.gas_used));
         json_object_set_new(t->call, "status", jv_u64(res.status == EXEC_SUCCESS ? 1 : 0));
         if (res.status != EXEC_SUCCESS) json_object_set_new(t->call, "error", call_error_json(&res));
