@@ -285,6 +285,8 @@ ok(nums == [1, 2, 3, 4, 5], "gaps are filled with empty blocks", str(nums))
 times = [int(b["timestamp"], 16) for b in r["result"]]
 ok(times[:4] == [13, 25, 37, 49] and times[4] == 0x1000, "timestamps default to +12", str(times))
 ok(all(r["result"][k]["parentHash"] == r["result"][k - 1]["hash"] for k in range(1, 5)), "parent hashes chain")
+head = rpc(JURL, "eth_getBlockByNumber", ["latest", False])["result"]
+ok(r["result"][0]["parentHash"] == head["hash"], "the first parent is the head", "%s %s" % (r["result"][0]["parentHash"], head["hash"]))
 ok(all(b["baseFeePerGas"] == "0x0" for b in r["result"]), "base fee is 0 without validation")
 ok(all(b["withdrawals"] == [] and b["requestsHash"] and b["parentBeaconBlockRoot"] for b in r["result"]), "Prague header fields present")
 
@@ -455,7 +457,7 @@ stop_server > /dev/null 2>&1
 serve_db "$TMP/timeout.log" --gas-cap 0 --call-timeout 300ms
 JPID=$SERVER_PID
 OUT=$(post "$URL" "$(req eth_simulateV1 "$BODY")")
-check "the call timeout covers the whole request" 'execution aborted (timeout = 300ms)' "$OUT"
+check "the call timeout covers the whole request" '"code":-32016,"message":"execution aborted (timeout = 300ms)' "$OUT"
 
 echo "simulate-e2e: $PASSED passed, $FAILED failed"
 [ "$FAILED" -eq 0 ]

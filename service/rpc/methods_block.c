@@ -145,6 +145,20 @@ static bool load_head(rpc_ctx *ctx, head_header *h, rpc_error *err)
     return true;
 }
 
+bool head_block_hash(rpc_ctx *ctx, hash32 *hash, rpc_error *err)
+{
+    head_header h;
+    if (!load_head(ctx, &h, err)) return false;
+    if (!h.hash_stored) {
+        bytebuf rlp = {0};
+        header_rlp(&h, &rlp);
+        keccak256(rlp.data, rlp.len, h.hash.b);
+        bytebuf_free(&rlp);
+    }
+    *hash = h.hash;
+    return true;
+}
+
 static json_t *header_json(const head_header *h_in)
 {
     head_header h = *h_in;

@@ -15,7 +15,8 @@
  * used); the call timeout covers the whole request.
  *
  * What is not as geth: stateRoot is zero (the database keeps no trie), so
- * block hashes are those of headers with a zero state root; the head's
+ * block hashes are those of headers with a zero state root (the head's hash
+ * is eth_getBlockByNumber's); the head's
  * gasUsed is taken as 0 when the first block's base fee is derived from it
  * (the head's transactions are not kept); the EIP-7002/7251 request system
  * calls are not made (requestsHash is that of no requests). */
@@ -26,11 +27,13 @@
 #include <string.h>
 
 #include "base/keccak.h"
+#include "base/params.h"
 #include "base/rlp.h"
 #include "base/trie.h"
 #include "hexjson.h"
 #include "rpc/exec_run.h"
 #include "rpc/json_values.h"
+#include "rpc/methods_block.h"
 #include "vm/block.h"
 
 enum {
@@ -49,6 +52,7 @@ enum {
     SIM_ERR_INITCODE_SIZE = -38025,
     SIM_ERR_CLIENT_LIMIT = -38026,
     SIM_ERR_VM = -32015,
+    SIM_ERR_TIMEOUT = -32016,
 };
 
 /* ------------------------------------------------------------ parameters */
@@ -349,7 +353,7 @@ static json_t *call_error_json(const tx_result *res)
         rpc_error e = {0};
         revert_error(&e, res->output, res->output_len);
         json_object_set_new(o, "code", json_integer(e.code));
-        json_object_set_new(o, "message", json_stringn(e.message, e.message_len));
+        json_object_set_new(o, "message", rpc_message_json(e.message, e.message_len));
         if (e.data) json_object_set_new(o, "data", json_string(e.data));
         rpc_error_clear(&e);
     } else {
@@ -512,7 +516,9 @@ static bool apply_state_overrides(simulation *s, sim_block *b, enum fork f, rpc_
     if (!override_validate(&b->state, f, msg, sizeof msg)) return rpc_fail(err, RPC_SERVER_ERROR, "%s", msg);
     for (size_t i = 0; i < b->state.n; i++) {
         const override_account *acc = &b->state.accounts[i];
-        state_create_account(s->st, &acc->addr);
+        /* A move alone changes no account. */
+        if (acc->has_nonce || acc->has_balance || acc->has_code || acc->storage != OVERRIDE_STORAGE_NONE)
+            state_create_account(s->st, &acc->addr);
         if (acc->has_nonce) state_set_nonce(s->st, &acc->addr, acc->nonce);
         if (acc->has_balance) state_set_balance(s->st, &acc->addr, &acc->balance);
         if (acc->has_code) state_set_code(s->st, &acc->addr, acc->code.data, acc->code.len);
@@ -558,6 +564,14 @@ typedef struct {
     uint64_t gas_used, blob_gas_used;
 } block_done;
 
+/* eth_call's timeout message, with the spec's code for a timeout. */
+static bool sim_timeout(const rpc_ctx *ctx, rpc_error *err)
+{
+    timeout_error(ctx, err);
+    err->code = SIM_ERR_TIMEOUT;
+    return false;
+}
+
 /* Runs one planned block; appends its answer to `out`. */
 static bool run_block(simulation *s, const planned_block *p, const block_done *parent, sim_chain *chain,
                       block_done *done, json_t *out, rpc_error *err)
@@ -580,7 +594,7 @@ static bool run_block(simulation *s, const planned_block *p, const block_done *p
     exec_env scratch = {.env = env, .fork = f};
     for (size_t i = 0; ok && i < n_calls; i++) {
         if (s->ctx->abort_flag && *s->ctx->abort_flag) {
-            ok = timeout_error(s->ctx, err);
+            ok = sim_timeout(s->ctx, err);
             break;
         }
         const call_args *a = &src->calls[i];
@@ -592,6 +606,10 @@ static bool run_block(simulation *s, const planned_block *p, const block_done *p
         /* geth's sanitizeCall: the gas defaults to what the block has
          * left, must fit in it, and is capped by the request's pool. */
         uint64_t gas = a->has_gas ? a->gas : env.gas_limit - run.gas_used;
+        /* EIP-7825: under validation a default gas stays within the
+         * transaction gas cap, as geth's does from Osaka on. */
+        if (!a->has_gas && s->opts->validation && f >= FORK_OSAKA && gas > OSAKA_TX_GAS_LIMIT_CAP)
+            gas = OSAKA_TX_GAS_LIMIT_CAP;
         if (run.gas_used + gas > env.gas_limit || run.gas_used + gas < gas) {
             ok = rpc_fail(err, SIM_ERR_BLOCK_GAS_LIMIT, "block gas limit reached: %" PRIu64 " >= %" PRIu64,
                           run.gas_used, env.gas_limit);
@@ -626,7 +644,7 @@ static bool run_block(simulation *s, const planned_block *p, const block_done *p
             break;
         }
         if (res.status == EXEC_TIMEOUT || (s->ctx->abort_flag && *s->ctx->abort_flag)) {
-            ok = timeout_error(s->ctx, err);
+            ok = sim_timeout(s->ctx, err);
             tx_result_free(&res);
             break;
         }
@@ -800,8 +818,12 @@ json_t *m_simulate_v1(rpc_ctx *ctx, json_t *params, rpc_error *err)
         sim_opts_free(&opts);
         return NULL;
     }
+    if (!head_block_hash(ctx, &head.hash, err)) {
+        free(plan);
+        sim_opts_free(&opts);
+        return NULL;
+    }
     state_backend base = store_backend(ctx->conn);
-    if (!base.get_block_hash(base.ctx, head.env.number, &head.hash)) memset(&head.hash, 0, sizeof head.hash);
     hash32 *hashes = xcalloc(n_plan, sizeof *hashes);
     sim_chain chain = {.base = &base, .head_number = head.env.number, .hashes = hashes, .n = 0};
     state_backend backend = STATE_BACKEND_OF(&chain, sc);
