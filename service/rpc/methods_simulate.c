@@ -58,18 +58,7 @@ enum {
 /* ------------------------------------------------------------ parameters */
 
 typedef struct {
-    bool has_number, has_time, has_gas_limit, has_coinbase, has_prevrandao, has_base_fee, has_blob_base_fee;
-    bool has_difficulty, has_beacon_root;
-    uint64_t number, time, gas_limit;
-    u256 difficulty, base_fee, blob_base_fee;
-    address coinbase;
-    hash32 prevrandao, beacon_root;
-    withdrawal *withdrawals;
-    size_t n_withdrawals;
-} sim_overrides;
-
-typedef struct {
-    sim_overrides ov;
+    block_overrides ov;
     bool has_state;
     override_set state;
     call_args *calls;
@@ -86,7 +75,7 @@ static void sim_opts_free(sim_opts *o)
 {
     for (size_t i = 0; i < o->n_blocks; i++) {
         sim_block *b = &o->blocks[i];
-        free(b->ov.withdrawals);
+        block_overrides_free(&b->ov);
         if (b->has_state) override_free(&b->state);
         for (size_t k = 0; k < b->n_calls; k++) call_args_free(&b->calls[k]);
         free(b->calls);
@@ -100,69 +89,6 @@ static bool bad_payload(rpc_error *err, const param_error *pe)
     return rpc_fail(err, RPC_INVALID_PARAMS, "invalid argument 0: %s", pe->msg);
 }
 
-static bool parse_withdrawals(const json_t *v, sim_overrides *ov, param_error *pe)
-{
-    if (!json_is_array(v))
-        return perr_set(pe, "json: cannot unmarshal %s into Go struct field BlockOverrides.withdrawals of type types.Withdrawals",
-                        json_kind_go(v));
-    ov->n_withdrawals = json_array_size(v);
-    ov->withdrawals = xcalloc(ov->n_withdrawals ? ov->n_withdrawals : 1, sizeof *ov->withdrawals);
-    size_t i;
-    json_t *w;
-    json_array_foreach(v, i, w) {
-        if (!json_is_object(w))
-            return perr_set(pe, "json: cannot unmarshal %s into Go struct field BlockOverrides.withdrawals of type types.Withdrawal",
-                            json_kind_go(w));
-        withdrawal *out = &ov->withdrawals[i];
-        const char *key;
-        json_t *m;
-        json_object_foreach(w, key, m) {
-            field_ctx where = {"Withdrawal", key};
-            bool ok;
-            if (strcmp(key, "index") == 0) ok = p_u64(m, &where, &out->index, pe);
-            else if (strcmp(key, "validatorIndex") == 0) ok = p_u64(m, &where, &out->validator_index, pe);
-            else if (strcmp(key, "address") == 0) ok = p_address(m, &where, &out->addr, pe);
-            else if (strcmp(key, "amount") == 0) ok = p_u64(m, &where, &out->amount_gwei, pe);
-            else ok = true; /* Go's decoder ignores unknown members here */
-            if (!ok) return false;
-        }
-    }
-    return true;
-}
-
-/* geth's override.BlockOverrides, the eth_simulateV1 members included. */
-static bool parse_block_overrides(const json_t *v, sim_overrides *ov, param_error *pe)
-{
-    if (!json_is_object(v))
-        return perr_set(pe, "json: cannot unmarshal %s into Go struct field simBlock.blockStateCalls.blockOverrides of type override.BlockOverrides",
-                        json_kind_go(v));
-    const char *key;
-    json_t *m;
-    json_object_foreach((json_t *)v, key, m) {
-        if (json_is_null(m)) continue;
-        field_ctx where = {"BlockOverrides", key};
-        bool ok = true;
-        if (strcmp(key, "number") == 0) {
-            u256 n;
-            ok = p_u256(m, &where, &n, pe);
-            if (ok && !u256_fits_u64(&n)) ok = perr_set(pe, "block number override does not fit in 64 bits");
-            ov->number = n.w[0];
-            ov->has_number = ok;
-        } else if (strcmp(key, "time") == 0) ok = ov->has_time = p_u64(m, &where, &ov->time, pe);
-        else if (strcmp(key, "gasLimit") == 0) ok = ov->has_gas_limit = p_u64(m, &where, &ov->gas_limit, pe);
-        else if (strcmp(key, "feeRecipient") == 0) ok = ov->has_coinbase = p_address(m, &where, &ov->coinbase, pe);
-        else if (strcmp(key, "prevRandao") == 0) ok = ov->has_prevrandao = p_hash(m, &where, &ov->prevrandao, pe);
-        else if (strcmp(key, "baseFeePerGas") == 0) ok = ov->has_base_fee = p_u256(m, &where, &ov->base_fee, pe);
-        else if (strcmp(key, "blobBaseFee") == 0) ok = ov->has_blob_base_fee = p_u256(m, &where, &ov->blob_base_fee, pe);
-        else if (strcmp(key, "difficulty") == 0) ok = ov->has_difficulty = p_u256(m, &where, &ov->difficulty, pe);
-        else if (strcmp(key, "beaconRoot") == 0) ok = ov->has_beacon_root = p_hash(m, &where, &ov->beacon_root, pe);
-        else if (strcmp(key, "withdrawals") == 0) ok = parse_withdrawals(m, ov, pe);
-        else ok = perr_set(pe, "json: unknown field \"%s\"", key);
-        if (!ok) return false;
-    }
-    return true;
-}
-
 static bool parse_block(const json_t *v, sim_block *b, param_error *pe)
 {
     if (!json_is_object(v))
@@ -173,7 +99,7 @@ static bool parse_block(const json_t *v, sim_block *b, param_error *pe)
     json_object_foreach((json_t *)v, key, m) {
         if (json_is_null(m)) continue;
         if (strcmp(key, "blockOverrides") == 0) {
-            if (!parse_block_overrides(m, &b->ov, pe)) return false;
+            if (!block_overrides_parse(m, true, &b->ov, pe)) return false;
         } else if (strcmp(key, "stateOverrides") == 0) {
             b->has_state = true;
             if (!override_parse(m, &b->state, pe)) return false;
@@ -246,7 +172,7 @@ static bool plan_chain(const sim_opts *o, const block_env *head, planned_block *
     planned_block *plan = xcalloc(cap, sizeof *plan);
     uint64_t prev_number = head->number, prev_time = head->timestamp;
     for (size_t i = 0; i < o->n_blocks; i++) {
-        const sim_overrides *ov = &o->blocks[i].ov;
+        const block_overrides *ov = &o->blocks[i].ov;
         uint64_t number = ov->has_number ? ov->number : prev_number + 1;
         if (number <= prev_number) {
             free(plan);
@@ -372,7 +298,7 @@ typedef struct {
     json_t *call; /* the call's result, less its logs' block hash */
 } sim_tx;
 
-static json_t *tx_json(const sim_tx *t, size_t index, const hash32 *block_hash, const block_env *env, enum fork f,
+static json_t *tx_json(const sim_tx *t, size_t index, const hash32 *block_hash, const block_env *env,
                        const u256 *chain_id)
 {
     const transaction *tx = &t->tx;
@@ -436,7 +362,6 @@ static json_t *tx_json(const sim_tx *t, size_t index, const hash32 *block_hash, 
     json_object_set_new(o, "r", json_string("0x0"));
     json_object_set_new(o, "s", json_string("0x0"));
     if (tx->type > 0) json_object_set_new(o, "yParity", json_string("0x0"));
-    (void)f;
     return o;
 }
 
@@ -536,7 +461,7 @@ static bool apply_state_overrides(simulation *s, sim_block *b, enum fork f, rpc_
 static void block_context(const simulation *s, const planned_block *p, const block_env *parent, enum fork parent_fork,
                           uint64_t parent_gas_used, uint64_t parent_blob_gas_used, block_env *env, enum fork *f)
 {
-    const sim_overrides *ov = p->src ? &p->src->ov : NULL;
+    const block_overrides *ov = p->src ? &p->src->ov : NULL;
     *env = *parent;
     env->number = p->number;
     env->timestamp = p->time;
@@ -573,8 +498,8 @@ static bool sim_timeout(const rpc_ctx *ctx, rpc_error *err)
 }
 
 /* Runs one planned block; appends its answer to `out`. */
-static bool run_block(simulation *s, const planned_block *p, const block_done *parent, sim_chain *chain,
-                      block_done *done, json_t *out, rpc_error *err)
+static bool run_block(simulation *s, const planned_block *p, const block_done *parent, block_done *done, json_t *out,
+                      rpc_error *err)
 {
     block_env env;
     enum fork f;
@@ -763,7 +688,7 @@ static bool run_block(simulation *s, const planned_block *p, const block_done *p
         json_object_set_new(b, "uncles", json_array());
         json_t *list = json_array(), *calls = json_array();
         for (size_t i = 0; i < n_txs; i++) {
-            json_array_append_new(list, s->opts->full_tx ? tx_json(&txs[i], i, &done->hash, &env, f, &s->chain_id)
+            json_array_append_new(list, s->opts->full_tx ? tx_json(&txs[i], i, &done->hash, &env, &s->chain_id)
                                                          : jv_hash(&txs[i].hash));
             const block_receipt *r = &run.receipts[i];
             json_t *logs = json_array();
@@ -787,7 +712,6 @@ static bool run_block(simulation *s, const planned_block *p, const block_done *p
     }
     free(txs);
     block_run_free(&run);
-    (void)chain;
     return ok;
 }
 
@@ -839,7 +763,7 @@ json_t *m_simulate_v1(rpc_ctx *ctx, json_t *params, rpc_error *err)
     block_done *done = xcalloc(n_plan, sizeof *done);
     bool ok = true;
     for (size_t i = 0; ok && i < n_plan; i++) {
-        ok = run_block(&s, &plan[i], parent, &chain, &done[i], result, err);
+        ok = run_block(&s, &plan[i], parent, &done[i], result, err);
         if (!ok) break;
         hashes[chain.n++] = done[i].hash;
         parent = &done[i];
