@@ -338,6 +338,16 @@ r = sim({"returnFullTransactions": True, "blockStateCalls": [{"calls": [{"from":
 t = r["result"][0]["transactions"][0]
 ok(isinstance(t, dict) and t["from"] == s0 and t["to"] == ECHO and t["input"] == "0x01" and t["type"] == "0x2", "full transactions", json.dumps(t))
 ok(r["result"][0]["calls"][0]["logs"] == [] and r["result"][0]["calls"][0]["returnData"] == "0x01", "echo")
+ok(t["hash"] == r["result"][0]["transactions"][0]["hash"] if isinstance(r["result"][0]["transactions"][0], dict) else False, "full transaction hash")
+
+# geth's vectors (execution-apis ethSimulate-eth-send-should-produce-logs on its
+# chain): one 1000-wei transfer with traceTransfers has this receipts root and
+# an empty bloom; the transaction hash is checked in test_block.c.
+r = sim({"traceTransfers": True, "blockStateCalls": [{"stateOverrides": {addr(0xc0 << 152): {"balance": "0x7d0"}},
+        "calls": [{"from": addr(0xc0 << 152), "to": addr(0xc1 << 152), "value": "0x3e8"}]}]})
+b0 = r["result"][0]
+ok(b0["receiptsRoot"] == "0xf78dfb743fbd92ade140711c8bbc542b5e307f0ab7984eff35d751969fe57efa" and b0["logsBloom"] == "0x" + "00" * 256
+   and b0["calls"][0]["maxUsedGas"] == "0x5208" and len(b0["calls"][0]["logs"]) == 1, "geth's receipts root and bloom for a traced transfer", json.dumps(b0)[:600])
 
 # movePrecompileToAddress: sha256 answers at the new address, the old runs code
 r = sim({"blockStateCalls": [{"stateOverrides": {addr(2): {"movePrecompileToAddress": addr(0x1234), "code": CODE[ECHO]}},
@@ -442,7 +452,7 @@ LOOPC=0x000000000000000000000000000000000000c10b
 # third finds the pool empty (geth: "gas limit reached").
 BODY='[{"blockStateCalls":[{"calls":[{"to":"'$LOOPC'"},{"to":"'$LOOPC'"}]}]}]'
 OUT=$(post "$URL" "$(req eth_simulateV1 "$BODY")")
-check "the gas cap is shared by the request's calls" '"gasUsed":"0xee33","status":"0x0"' "$OUT"
+check "the gas cap is shared by the request's calls" '"gasUsed":"0xee33","maxUsedGas":"0xee33","status":"0x0"' "$OUT"
 BODY='[{"blockStateCalls":[{"calls":[{"to":"'$LOOPC'"}]},{"calls":[{"to":"'$LOOPC'"},{"to":"'$LOOPC'"}]}]}]'
 OUT=$(post "$URL" "$(req eth_simulateV1 "$BODY")")
 check "an empty gas pool refuses the next call" '"code":-32603,"message":"err: gas limit reached' "$OUT"

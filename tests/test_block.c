@@ -11,6 +11,7 @@
 
 #include "testlib.h"
 #include "hexjson.h"
+#include "base/keccak.h"
 #include "base/params.h"
 #include "state/memstate.h"
 #include "vm/block.h"
@@ -115,6 +116,24 @@ START_TEST(test_receipts_root_and_bloom_with_a_log)
     ck_assert_hash_eq(root, hash_of("0x0ca20a0b5d73f85a1c6be73e9ccf76bc980c0ccf8e0dd6d7bee8a14914df1b13"));
     bytebuf_free(&enc);
     bytebuf_free(&want_bloom);
+}
+END_TEST
+
+/* A simulated call's transaction hash as geth gives it (execution-apis'
+ * ethSimulate-eth-send-should-produce-logs: chain 0xc72dd9d5e883e, a
+ * 1000-wei transfer with the 50M gas cap, no fee fields). */
+START_TEST(test_unsigned_transaction_hash)
+{
+    transaction tx = {.type = 2, .has_to = true, .to = addr_of("0xc100000000000000000000000000000000000000")};
+    tx.gas_limit = u256_from_u64(50000000);
+    tx.value = u256_from_u64(1000);
+    u256 chain_id = word_of("0xc72dd9d5e883e");
+    bytebuf enc = {0};
+    block_tx_encode(&tx, &chain_id, &enc);
+    hash32 got;
+    keccak256(enc.data, enc.len, got.b);
+    ck_assert_hash_eq(got, hash_of("0xf1c5abb08809ef760f87aeabe7a87284c60797192dab6d2f0d26c27c9c038e9d"));
+    bytebuf_free(&enc);
 }
 END_TEST
 
@@ -388,7 +407,7 @@ int main(void)
                                            world_setup, world_teardown, NULL, NULL, 0};
     const test_group groups[] = {
         TEST_GROUP("header", 0, test_header_hash_matches_a_mined_block, test_receipts_root_of_a_legacy_transfer,
-                   test_receipts_root_and_bloom_with_a_log),
+                   test_receipts_root_and_bloom_with_a_log, test_unsigned_transaction_hash),
         TEST_GROUP("fees", 0, test_next_base_fee, test_next_excess_blob_gas),
         world_group,
         {0},

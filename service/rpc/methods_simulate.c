@@ -580,6 +580,10 @@ static bool run_block(simulation *s, const planned_block *p, const block_done *p
         json_object_set_new(t->call, "returnData", jv_data(res.output, res.output_len));
         json_object_set_new(t->call, "logs", json_array()); /* filled once the block hash is known */
         json_object_set_new(t->call, "gasUsed", jv_u64(res.gas_used));
+        /* geth's maxUsedGas: the gas used before refunds, at least the
+         * EIP-7623 floor (what a gas limit must cover). */
+        uint64_t floor = tx_floor_gas(&t->tx, f);
+        json_object_set_new(t->call, "maxUsedGas", jv_u64(res.gas_spent > floor ? res.gas_spent : floor));
         json_object_set_new(t->call, "status", jv_u64(res.status == EXEC_SUCCESS ? 1 : 0));
         if (res.status != EXEC_SUCCESS) json_object_set_new(t->call, "error", call_error_json(&res));
         tx_result_free(&res);
