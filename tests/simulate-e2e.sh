@@ -119,6 +119,8 @@ for url in (JURL, AURL):
 #  * calls[].error: anvil answers {code -3200, "execution failed"} for a
 #    revert and a VM error alike; geth: {code 3, "execution reverted: ...",
 #    data} and {code -32015, the VM error};
+#  * calls[].returnData of a failed call: geth's is empty (the revert data
+#    is in the error), anvil's holds the revert data;
 #  * logsBloom with traceTransfers: geth's bloom holds the receipt's logs
 #    only, not the ERC-7528 transfer logs; anvil adds those;
 #  * the logs of a failed call: geth drops every log of a frame that fails,
@@ -144,7 +146,8 @@ def normalize(result, requested, trace):
             nb["baseFeePerGas"] = b.get("baseFeePerGas")
         if not trace:
             nb["logsBloom"] = b.get("logsBloom")
-        nb["calls"] = [{"returnData": c.get("returnData"), "gasUsed": c.get("gasUsed"), "status": c.get("status"),
+        nb["calls"] = [{"returnData": c.get("returnData") if c.get("status") == "0x1" else None,
+                        "gasUsed": c.get("gasUsed"), "status": c.get("status"),
                         "logs": [{k: l.get(k) for k in LOG_FIELDS} for l in c.get("logs", [])] if c.get("status") == "0x1" else None}
                        for c in b.get("calls", [])]
         out.append(nb)
@@ -268,6 +271,7 @@ for i in range(N_SCENARIOS):
     for b in j["result"]:
         for c in b["calls"]:
             if c["status"] == "0x0":
+                ok(c["returnData"] == "0x", name + ": a failed call returns nothing", json.dumps(c))
                 e = c.get("error", {})
                 good = (e.get("code") == 3 and "data" in e and e["message"].startswith("execution reverted")) or e.get("code") == -32015
                 ok(good, name + ": failed call has geth's error object", json.dumps(c))

@@ -394,6 +394,24 @@ START_TEST(test_transfer_logs)
     ck_assert_int_eq(res.status, EXEC_REVERT);
     tx_result_free(&res);
     ck_assert_uint_eq(run.receipts[2].n_logs, 0);
+
+    /* SELFDESTRUCT moving 77 wei to the EOA logs a transfer too. */
+    address doomed = addr_n(0xdd);
+    bytebuf code = {0};
+    ck_assert(hex_to_bytes("0x7300000000000000000000000000000000000000e0ff", &code));
+    u256 funds = u256_from_u64(77);
+    memstate_put_account(world, &doomed, 1, &funds, code.data, code.len);
+    bytebuf_free(&code);
+    transaction destruct = transfer_to(&doomed, 0, 90000, 3);
+    block_run_tx(&run, &destruct, false, &opts, &res);
+    ck_assert_int_eq(res.error, TX_OK);
+    ck_assert_int_eq(res.status, EXEC_SUCCESS);
+    tx_result_free(&res);
+    ck_assert_uint_eq(run.receipts[3].n_logs, 1);
+    ck_assert(run.receipts[3].is_transfer_log[0]);
+    ck_assert_mem_eq(run.receipts[3].logs[0].topics[1].b + 12, doomed.b, 20);
+    ck_assert_mem_eq(run.receipts[3].logs[0].topics[2].b + 12, eoa.b, 20);
+    ck_assert_uint_eq(run.receipts[3].logs[0].data[31], 77);
     block_run_free(&run);
     transfer_logger_free(logger);
 }

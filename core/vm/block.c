@@ -385,52 +385,65 @@ static bool transfer_logged(const transfer_logger *t, size_t index)
 
 static void transfer_logger_reset(transfer_logger *t) { t->n_at = 0; }
 
+/* Adds Transfer(from, to, value) from ETH_TRANSFER_LOG_ADDRESS. */
+static void log_transfer(transfer_logger *t, state *st, const address *from, const address *to, const u256 *value)
+{
+    /* keccak256("Transfer(address,address,uint256)") */
+    static const hash32 transfer_topic = {{0xdd, 0xf2, 0x52, 0xad, 0x1b, 0xe2, 0xc8, 0x9b, 0x69, 0xc2, 0xb0,
+                                           0x68, 0xfc, 0x37, 0x8d, 0xaa, 0x95, 0x2b, 0xa7, 0xf1, 0x63, 0xc4,
+                                           0xa1, 0x16, 0x28, 0xf5, 0x5a, 0x4d, 0xf5, 0x23, 0xb3, 0xef}};
+    hash32 topics[3] = {transfer_topic};
+    memcpy(topics[1].b + 12, from->b, 20);
+    memcpy(topics[2].b + 12, to->b, 20);
+    uint8_t data[32];
+    u256_store_be(data, value);
+    if (t->n_at == t->cap_at) {
+        t->cap_at = t->cap_at ? t->cap_at * 2 : 16;
+        t->at = xrealloc(t->at, t->cap_at * sizeof *t->at);
+    }
+    t->at[t->n_at++] = state_log_count(st);
+    address eth = address_of(ETH_TRANSFER_LOG_ADDRESS);
+    state_add_log(st, &eth, topics, 3, data, sizeof data);
+}
+
 static void transfer_enter(void *ctx, const evm *e, const message *msg)
 {
     transfer_logger *t = ctx;
     if (msg->depth < 0 || msg->depth > EVM_MAX_DEPTH) return;
     t->logged[msg->depth] = false;
     if (!msg->transfers_value || u256_is_zero(&msg->value)) return;
-    /* keccak256("Transfer(address,address,uint256)") */
-    static const hash32 transfer_topic = {{0xdd, 0xf2, 0x52, 0xad, 0x1b, 0xe2, 0xc8, 0x9b, 0x69, 0xc2, 0xb0,
-                                           0x68, 0xfc, 0x37, 0x8d, 0xaa, 0x95, 0x2b, 0xa7, 0xf1, 0x63, 0xc4,
-                                           0xa1, 0x16, 0x28, 0xf5, 0x5a, 0x4d, 0xf5, 0x23, 0xb3, 0xef}};
     state *st = evm_state(e);
-    hash32 topics[3] = {transfer_topic};
-    /* CALLCODE moves value to the caller itself; geth names the callee. */
-    const address *to = msg->kind == CALL_CALLCODE ? &msg->code_address : &msg->recipient;
-    memcpy(topics[1].b + 12, msg->sender.b, 20);
-    memcpy(topics[2].b + 12, to->b, 20);
-    uint8_t data[32];
-    u256_store_be(data, &msg->value);
     t->before[msg->depth] = state_snapshot_take(st);
     t->logged[msg->depth] = true;
-    if (t->n_at == t->cap_at) {
-        t->cap_at = t->cap_at ? t->cap_at * 2 : 16;
-        t->at = xrealloc(t->at, t->cap_at * sizeof *t->at);
-    }
-    t->at[t->n_at++] = state_log_count(st);
-    address from = address_of(ETH_TRANSFER_LOG_ADDRESS);
-    state_add_log(st, &from, topics, 3, data, sizeof data);
+    /* CALLCODE moves value to the caller itself; geth names the callee. */
+    log_transfer(t, st, &msg->sender, msg->kind == CALL_CALLCODE ? &msg->code_address : &msg->recipient, &msg->value);
 }
 
 static void transfer_exit(void *ctx, const evm *e, const message *msg, const exec_result *r)
 {
     transfer_logger *t = ctx;
-    if (msg->depth < 0 || msg->depth > EVM_MAX_DEPTH || !t->logged[msg->depth]) return;
+    if (msg->depth < 0 || msg->depth > EVM_MAX_DEPTH) return;
+    bool logged = t->logged[msg->depth];
     t->logged[msg->depth] = false;
-    /* The frame's own changes are undone already; this drops the log. */
-    if (r->status != EXEC_SUCCESS) {
-        state *st = evm_state(e);
-        state_revert(st, t->before[msg->depth]);
-        while (t->n_at && t->at[t->n_at - 1] >= state_log_count(st)) t->n_at--;
-    }
+    if (r->status == EXEC_SUCCESS) return;
+    /* The frame's own changes, its logs among them, are undone already;
+     * this drops its transfer log too, and forgets the positions of every
+     * log that went. */
+    state *st = evm_state(e);
+    if (logged) state_revert(st, t->before[msg->depth]);
+    while (t->n_at && t->at[t->n_at - 1] >= state_log_count(st)) t->n_at--;
+}
+
+static void transfer_selfdestruct(void *ctx, const evm *e, const address *from, const address *to, const u256 *value)
+{
+    if (!u256_is_zero(value)) log_transfer(ctx, evm_state(e), from, to, value);
 }
 
 transfer_logger *transfer_logger_new(tracer *out)
 {
     transfer_logger *t = xcalloc(1, sizeof *t);
-    *out = (tracer){.ctx = t, .on_enter = transfer_enter, .on_exit = transfer_exit};
+    *out = (tracer){.ctx = t, .on_enter = transfer_enter, .on_exit = transfer_exit,
+                    .on_selfdestruct = transfer_selfdestruct};
     return t;
 }
 

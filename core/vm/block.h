@@ -132,7 +132,8 @@ extern const hash32 BLOCK_EMPTY_REQUESTS_HASH;
 
 /* ERC-7528 transfer logs (eth_simulateV1's traceTransfers): a tracer that
  * adds, when a frame that moves value starts (any but DELEGATECALL, the
- * transaction's own included), a Transfer(from, to, value) log from
+ * transaction's own included) and when SELFDESTRUCT moves a balance, a
+ * Transfer(from, to, value) log from
  * ETH_TRANSFER_LOG_ADDRESS, and takes it back when the frame fails, as
  * the frame's own logs are. The logs sit among the real ones (their order
  * and indices count them, as geth's tracer does) but are no part of the

@@ -531,10 +531,6 @@ static bool run_block(simulation *s, const planned_block *p, const block_done *p
         /* geth's sanitizeCall: the gas defaults to what the block has
          * left, must fit in it, and is capped by the request's pool. */
         uint64_t gas = a->has_gas ? a->gas : env.gas_limit - run.gas_used;
-        /* EIP-7825: under validation a default gas stays within the
-         * transaction gas cap, as geth's does from Osaka on. */
-        if (!a->has_gas && s->opts->validation && f >= FORK_OSAKA && gas > OSAKA_TX_GAS_LIMIT_CAP)
-            gas = OSAKA_TX_GAS_LIMIT_CAP;
         if (run.gas_used + gas > env.gas_limit || run.gas_used + gas < gas) {
             ok = rpc_fail(err, SIM_ERR_BLOCK_GAS_LIMIT, "block gas limit reached: %" PRIu64 " >= %" PRIu64,
                           run.gas_used, env.gas_limit);
@@ -549,12 +545,16 @@ static bool run_block(simulation *s, const planned_block *p, const block_done *p
         }
         sim_tx *t = &txs[n_txs];
         to_transaction(&scratch, &m, gas, &t->tx);
-        t->tx.nonce = u256_from_u64(a->has_nonce ? a->nonce : state_get_nonce(s->st, &m.from));
+        /* The nonce the transaction carries (its hash); it is checked only
+         * under validation, so otherwise the run does not see it (geth's
+         * SkipNonceChecks: not even the "nonce has max value" rule). */
+        u256 nonce = u256_from_u64(a->has_nonce ? a->nonce : state_get_nonce(s->st, &m.from));
+        if (s->opts->validation) t->tx.nonce = nonce;
         t->from = m.from;
         tx_options o = {
             .skip_nonce_check = !s->opts->validation,
-            .skip_eoa_check = true, /* geth skips it even with validation */
-            .skip_tx_gas_cap = !s->opts->validation,
+            .skip_eoa_check = true,    /* geth skips it even with validation */
+            .skip_tx_gas_cap = true,   /* and EIP-7825's cap (the RPC gas cap rules) */
             .moved_precompiles = src->has_state ? src->state.moves : NULL,
             .n_moved_precompiles = src->has_state ? src->state.n_moves : 0,
             .abort_flag = s->ctx->abort_flag,
@@ -574,10 +574,13 @@ static bool run_block(simulation *s, const planned_block *p, const block_done *p
             break;
         }
         s->gas_pool -= res.gas_used < s->gas_pool ? res.gas_used : s->gas_pool;
+        t->tx.nonce = nonce;
         block_tx_encode(&t->tx, &s->chain_id, &t->encoding);
         keccak256(t->encoding.data, t->encoding.len, t->hash.b);
         t->call = json_object();
-        json_object_set_new(t->call, "returnData", jv_data(res.output, res.output_len));
+        /* A failed call returns nothing (a revert's data is in its error). */
+        bool success = res.status == EXEC_SUCCESS;
+        json_object_set_new(t->call, "returnData", jv_data(success ? res.output : NULL, success ? res.output_len : 0));
         json_object_set_new(t->call, "logs", json_array()); /* filled once the block hash is known */
         json_object_set_new(t->call, "gasUsed", jv_u64(res.gas_used));
         /* geth's maxUsedGas: the gas used before refunds, at least the
