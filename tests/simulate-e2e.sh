@@ -419,6 +419,10 @@ expect("timestamps out of order", {"blockStateCalls": [{"blockOverrides": {"time
 expect("block number too far", {"blockStateCalls": [{"blockOverrides": {"number": hex(257)}}]}, -38026)
 expect("nonce too low", {"validation": True, "blockStateCalls": [{"blockOverrides": {"baseFeePerGas": "0x1"}, "stateOverrides": {s0: {"nonce": "0x5"}},
        "calls": [{"from": s0, "to": ECHO, "nonce": "0x1", "maxFeePerGas": "0x10"}]}]}, -38010)
+expect("nonce at its maximum (validation)", {"validation": True, "blockStateCalls": [{"blockOverrides": {"baseFeePerGas": "0x1"},
+       "stateOverrides": {s0: {"nonce": hex(2**64 - 1)}}, "calls": [{"from": s0, "to": ECHO, "maxFeePerGas": "0x10"}]}]}, -32603)
+r = sim({"blockStateCalls": [{"stateOverrides": {s0: {"nonce": hex(2**64 - 1)}}, "calls": [{"from": s0, "to": ECHO}]}]})
+ok("result" in r and r["result"][0]["calls"][0]["status"] == "0x1", "nonce at its maximum without validation runs (geth)", json.dumps(r)[:300])
 expect("nonce too high", {"validation": True, "blockStateCalls": [{"blockOverrides": {"baseFeePerGas": "0x1"},
        "calls": [{"from": s0, "to": ECHO, "nonce": "0x9", "maxFeePerGas": "0x10"}]}]}, -38011)
 expect("base fee too low (validation)", {"validation": True, "blockStateCalls": [{"calls": [{"from": s0, "to": ECHO}]}]}, -38012)

@@ -395,6 +395,9 @@ static bool tx_rejected(simulation *s, const block_run *run, const call_msg *m, 
                  rule == TX_NONCE_MISMATCH_TOO_LOW ? "low" : "high", from, tx->nonce.w[0],
                  state_get_nonce(s->st, &m->from));
         return rpc_fail(err, code, "err: %s (supplied gas %" PRIu64 ")", reason, tx->gas_limit.w[0]);
+    case TX_NONCE_IS_MAX:
+        return rpc_fail(err, RPC_INTERNAL_ERROR, "err: nonce has max value: address %s, nonce: %" PRIu64 " (supplied gas %" PRIu64 ")",
+                        from, tx->nonce.w[0], tx->gas_limit.w[0]);
     case TX_GAS_ALLOWANCE_EXCEEDED:
         return rpc_fail(err, SIM_ERR_BLOCK_GAS_LIMIT, "block gas limit reached: %" PRIu64 " >= %" PRIu64, run->gas_used,
                         run->env.gas_limit);
