@@ -2,7 +2,8 @@
 # jitevm serve against anvil, side by side in one run: the same contracts
 # loaded into both, the same requests, driven by wrk (2 threads, 32
 # connections, bounded time). Rows: eth_chainId, an ERC-20 balanceOf (one
-# SLOAD) and a 1,000-iteration loop (~89k gas). Prints requests/s and
+# SLOAD), a 1,000-iteration loop (~89k gas) and eth_simulateV1 of 10
+# balanceOf calls in one block. Prints requests/s and
 # p50/p99 latency for each server and the ratio jitevm/anvil.
 #
 # anvil comes from the npm package @foundry-rs/anvil, installed under
@@ -65,6 +66,17 @@ for body in "$CHAINID_BODY" "$BALANCE_BODY" "$LOOP_BODY"; do
         exit 1
     fi
 done
+# eth_simulateV1 of 10 calls (balanceOf) in one block: the same returnData from both.
+SIM_CALL="{\"to\":\"$TOKEN\",\"input\":\"0x70a08231$HOLDER_WORD\"}"
+SIM_BODY=$(req eth_simulateV1 "[{\"blockStateCalls\":[{\"calls\":[$SIM_CALL,$SIM_CALL,$SIM_CALL,$SIM_CALL,$SIM_CALL,$SIM_CALL,$SIM_CALL,$SIM_CALL,$SIM_CALL,$SIM_CALL]}]},\"latest\"]")
+j=$(post "$JURL" "$SIM_BODY" | grep -o '"returnData":"[^"]*"' | tr '\n' ' ')
+a=$(post "$AURL" "$SIM_BODY" | grep -o '"returnData":"[^"]*"' | tr '\n' ' ')
+if [ "$j" != "$a" ] || [ -z "$j" ]; then
+    echo "bench-rpc: the answers differ for eth_simulateV1"
+    echo "  jitevm: $j"
+    echo "  anvil:  $a"
+    exit 1
+fi
 EST_J=$(post "$JURL" "$(req eth_estimateGas "[{\"to\":\"$LOOP\"}]")" | sed 's/.*"result":"\([^"]*\)".*/\1/')
 EST_A=$(post "$AURL" "$(req eth_estimateGas "[{\"to\":\"$LOOP\"}]")" | sed 's/.*"result":"\([^"]*\)".*/\1/')
 echo "answers agree; eth_estimateGas of the loop: jitevm $(printf %d "$EST_J") (geth's search, within 1.5%), anvil $(printf %d "$EST_A") (exact)"
@@ -111,11 +123,12 @@ compare() {
 printf '\n| request | jitevm req/s | p50 ms | p99 ms | anvil req/s | p50 ms | p99 ms | jitevm/anvil |\n'
 printf '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n'
 MET=yes
-for row in chainId balanceOf loop; do
+for row in chainId balanceOf loop simulate; do
     case $row in
     chainId) body=$CHAINID_BODY name="eth_chainId" ;;
     balanceOf) body=$BALANCE_BODY name="eth_call balanceOf (1 SLOAD)" ;;
     loop) body=$LOOP_BODY name="eth_call loop (1,000 iterations, 89k gas)" ;;
+    simulate) body=$SIM_BODY name="eth_simulateV1 of 10 calls (balanceOf)" ;;
     esac
     set -- $(compare "$body")
     j_rps=$1 j_p50=$2 j_p99=$3 a_rps=$4 a_p50=$5 a_p99=$6

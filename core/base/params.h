@@ -99,6 +99,17 @@ enum { BEACON_ROOTS_HISTORY_BUFFER_LENGTH = 8191 };
 #define HOLESKY_DEPOSIT_CONTRACT_ADDRESS "0x4242424242424242424242424242424242424242"
 #define HOODI_DEPOSIT_CONTRACT_ADDRESS "0x00000000219ab540356cbb839cbe05303d7705fa"
 
+/* System calls (EIP-4788, EIP-2935): made at the start of a block from
+ * SYSTEM_ADDRESS with SYSTEM_CALL_GAS, outside the block's gas. EIP-2935's
+ * contract keeps the parent hashes of the last 8191 blocks. */
+#define SYSTEM_ADDRESS "0xfffffffffffffffffffffffffffffffffffffffe"
+#define SYSTEM_CALL_GAS 30000000
+/* EIP-4895: withdrawal amounts are in gwei. */
+#define GWEI 1000000000ULL
+/* ERC-7528: the address standing for ETH in token-style Transfer logs
+ * (eth_simulateV1's traceTransfers). */
+#define ETH_TRANSFER_LOG_ADDRESS "0xeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee"
+
 #define OSAKA_TX_GAS_LIMIT_CAP ((uint64_t)1 << 24) /* EIP-7825 */
 
 #endif

@@ -724,6 +724,16 @@ static void destroy_account(state *s, account *acc)
         if (s->slots[i].account == ai) s->slots[i].current = s->slots[i].original = u256_zero();
 }
 
+void state_wipe_storage(state *s, const address *a)
+{
+    account *acc = acct(s, a);
+    ensure_exists(s, (uint32_t)(acc - s->accounts));
+    acc->storage_wiped = true;
+    uint32_t ai = (uint32_t)(acc - s->accounts);
+    for (size_t i = 0; i < s->n_slots; i++)
+        if (s->slots[i].account == ai) s->slots[i].current = s->slots[i].original = u256_zero();
+}
+
 void state_finalize_tx(state *s, enum fork f)
 {
     for (size_t i = 0; i < s->n_accounts; i++) {

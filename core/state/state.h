@@ -179,6 +179,11 @@ typedef struct {
 state_snapshot state_snapshot_take(const state *s);
 void state_revert(state *s, state_snapshot snap);
 
+/* Forgets every storage slot of the account (creating it if absent), as
+ * a state override that replaces the whole storage does. Between
+ * transactions only: it is not journaled. */
+void state_wipe_storage(state *s, const address *a);
+
 /* Ends the transaction: removes self-destructed accounts, and (from
  * Spurious Dragon on) touched accounts that are empty; then clears the
  * per-transaction data (warm sets, transient storage, created flags,

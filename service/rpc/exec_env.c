@@ -7,6 +7,7 @@
 
 #include <inttypes.h>
 #include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/clock.h"
@@ -72,46 +73,93 @@ bool resolve_head(rpc_ctx *ctx, const block_selector *sel, block_env *head, enum
     return true;
 }
 
-static bool block_override_error(rpc_error *err, int arg, const param_error *pe)
+static bool parse_withdrawals(const json_t *v, block_overrides *o, param_error *pe)
 {
-    return rpc_fail(err, RPC_INVALID_PARAMS, "invalid argument %d: %s", arg, pe->msg);
+    if (!json_is_array(v))
+        return perr_set(pe, "json: cannot unmarshal %s into Go struct field BlockOverrides.withdrawals of type types.Withdrawals",
+                        json_kind_go(v));
+    o->has_withdrawals = true;
+    o->n_withdrawals = json_array_size(v);
+    o->withdrawals = xcalloc(o->n_withdrawals ? o->n_withdrawals : 1, sizeof *o->withdrawals);
+    size_t i;
+    json_t *w;
+    json_array_foreach(v, i, w) {
+        if (!json_is_object(w))
+            return perr_set(pe, "json: cannot unmarshal %s into Go struct field BlockOverrides.withdrawals of type types.Withdrawal",
+                            json_kind_go(w));
+        withdrawal *out = &o->withdrawals[i];
+        const char *key;
+        json_t *m;
+        json_object_foreach(w, key, m) {
+            field_ctx where = {"Withdrawal", key};
+            bool ok = true;
+            if (strcmp(key, "index") == 0) ok = p_u64(m, &where, &out->index, pe);
+            else if (strcmp(key, "validatorIndex") == 0) ok = p_u64(m, &where, &out->validator_index, pe);
+            else if (strcmp(key, "address") == 0) ok = p_address(m, &where, &out->addr, pe);
+            else if (strcmp(key, "amount") == 0) ok = p_u64(m, &where, &out->amount_gwei, pe);
+            /* other members: ignored, as Go's decoder does for a Withdrawal */
+            if (!ok) return false;
+        }
+    }
+    return true;
 }
 
-/* geth's BlockOverrides (with anvil's spellings as aliases). */
-static bool apply_block_overrides(const json_t *v, int arg, block_env *env, rpc_error *err)
+bool block_overrides_parse(const json_t *v, bool with_block_fields, block_overrides *o, param_error *pe)
 {
-    param_error pe;
-    if (!json_is_object(v)) {
-        perr_set(&pe, "json: cannot unmarshal %s into Go value of type override.BlockOverrides", json_kind_go(v));
-        return block_override_error(err, arg, &pe);
-    }
+    memset(o, 0, sizeof *o);
+    if (!json_is_object(v))
+        return perr_set(pe, "json: cannot unmarshal %s into Go value of type override.BlockOverrides", json_kind_go(v));
     const char *key;
     json_t *m;
     json_object_foreach((json_t *)v, key, m) {
         if (json_is_null(m)) continue;
         field_ctx where = {"BlockOverrides", key};
         bool ok = true;
-        u256 big;
         if (strcmp(key, "number") == 0) {
-            ok = p_u256(m, &where, &big, &pe);
-            if (ok && !u256_fits_u64(&big)) ok = perr_set(&pe, "block number override does not fit in 64 bits");
-            if (ok) env->number = big.w[0];
-        } else if (strcmp(key, "difficulty") == 0) ok = p_u256(m, &where, &env->difficulty, &pe);
-        else if (strcmp(key, "time") == 0 || strcmp(key, "timestamp") == 0) ok = p_u64(m, &where, &env->timestamp, &pe);
-        else if (strcmp(key, "gasLimit") == 0) ok = p_u64(m, &where, &env->gas_limit, &pe);
+            u256 big;
+            ok = p_u256(m, &where, &big, pe);
+            if (ok && !u256_fits_u64(&big)) ok = perr_set(pe, "block number override does not fit in 64 bits");
+            o->number = big.w[0];
+            o->has_number = ok;
+        } else if (strcmp(key, "difficulty") == 0) ok = o->has_difficulty = p_u256(m, &where, &o->difficulty, pe);
+        else if (strcmp(key, "time") == 0 || strcmp(key, "timestamp") == 0) ok = o->has_time = p_u64(m, &where, &o->time, pe);
+        else if (strcmp(key, "gasLimit") == 0) ok = o->has_gas_limit = p_u64(m, &where, &o->gas_limit, pe);
         else if (strcmp(key, "feeRecipient") == 0 || strcmp(key, "coinbase") == 0)
-            ok = p_address(m, &where, &env->coinbase, &pe);
+            ok = o->has_coinbase = p_address(m, &where, &o->coinbase, pe);
         else if (strcmp(key, "prevRandao") == 0 || strcmp(key, "random") == 0)
-            ok = p_hash(m, &where, &env->prevrandao, &pe);
+            ok = o->has_prevrandao = p_hash(m, &where, &o->prevrandao, pe);
         else if (strcmp(key, "baseFeePerGas") == 0 || strcmp(key, "baseFee") == 0)
-            ok = p_u256(m, &where, &env->base_fee, &pe);
-        else if (strcmp(key, "blobBaseFee") == 0) ok = p_u256(m, &where, &env->blob_base_fee, &pe);
-        else if (strcmp(key, "beaconRoot") == 0 || strcmp(key, "withdrawals") == 0)
-            return rpc_fail(err, RPC_SERVER_ERROR, "block override \"%s\" is not supported for this RPC method", key);
-        else ok = perr_set(&pe, "json: unknown field \"%s\"", key);
-        if (!ok) return block_override_error(err, arg, &pe);
+            ok = o->has_base_fee = p_u256(m, &where, &o->base_fee, pe);
+        else if (strcmp(key, "blobBaseFee") == 0) ok = o->has_blob_base_fee = p_u256(m, &where, &o->blob_base_fee, pe);
+        else if ((strcmp(key, "beaconRoot") == 0 || strcmp(key, "withdrawals") == 0) && !with_block_fields) {
+            o->unsupported = true;
+            return perr_set(pe, "block override \"%s\" is not supported for this RPC method", key);
+        } else if (strcmp(key, "beaconRoot") == 0) ok = o->has_beacon_root = p_hash(m, &where, &o->beacon_root, pe);
+        else if (strcmp(key, "withdrawals") == 0) ok = parse_withdrawals(m, o, pe);
+        else ok = perr_set(pe, "json: unknown field \"%s\"", key);
+        if (!ok) return false;
     }
     return true;
+}
+
+void block_overrides_free(block_overrides *o)
+{
+    free(o->withdrawals);
+    memset(o, 0, sizeof *o);
+}
+
+/* geth's BlockOverrides.Apply for eth_call: the given fields replace the
+ * head's. */
+static void apply_block_overrides(const block_overrides *o, block_env *env)
+{
+    if (o->has_number) env->number = o->number;
+    if (o->has_difficulty) env->difficulty = o->difficulty;
+    if (o->has_time) env->timestamp = o->time;
+    if (o->has_gas_limit) env->gas_limit = o->gas_limit;
+    if (o->has_coinbase) env->coinbase = o->coinbase;
+    if (o->has_prevrandao) env->prevrandao = o->prevrandao;
+    if (o->has_base_fee) env->base_fee = o->base_fee;
+    if (o->has_blob_base_fee) env->blob_base_fee = o->blob_base_fee;
 }
 
 bool exec_env_open(rpc_ctx *ctx, const block_selector *sel, const json_t *state_ov, int state_ov_arg,
@@ -125,15 +173,18 @@ bool exec_env_open(rpc_ctx *ctx, const block_selector *sel, const json_t *state_
         override_free(&ee->overrides);
         return rpc_fail(err, RPC_INVALID_PARAMS, "invalid argument %d: %s", state_ov_arg, pe.msg);
     }
-    if (block_ov) {
-        /* Syntax first (on a scratch context), so that a bad override is
-         * reported before any state problem, like geth's argument decoding. */
-        block_env scratch = {0};
-        if (!apply_block_overrides(block_ov, block_ov_arg, &scratch, err)) goto fail;
+    /* Syntax first, so that a bad override is reported before any state
+     * problem, like geth's argument decoding. */
+    block_overrides bo = {0};
+    if (block_ov && !block_overrides_parse(block_ov, false, &bo, &pe)) {
+        if (bo.unsupported) rpc_fail(err, RPC_SERVER_ERROR, "%s", pe.msg);
+        else rpc_fail(err, RPC_INVALID_PARAMS, "invalid argument %d: %s", block_ov_arg, pe.msg);
+        block_overrides_free(&bo);
+        goto fail;
     }
     if (!resolve_head(ctx, sel, &ee->env, &ee->fork, err)) goto fail;
     if (block_ov) {
-        if (!apply_block_overrides(block_ov, block_ov_arg, &ee->env, err)) goto fail;
+        apply_block_overrides(&bo, &ee->env);
         ee->fork = chain_config_fork_at(&ctx->chain, ee->env.number, ee->env.timestamp);
     }
     char msg[256];

@@ -41,7 +41,7 @@ u256 exec_balance_of(const exec_env *ee, const address *a)
 }
 
 /* The transaction the core runs for a message. */
-static void to_transaction(const exec_env *ee, const call_msg *m, uint64_t gas, transaction *tx)
+void to_transaction(const exec_env *ee, const call_msg *m, uint64_t gas, transaction *tx)
 {
     memset(tx, 0, sizeof *tx);
     tx->sender = m->from;
@@ -79,7 +79,7 @@ static void to_transaction(const exec_env *ee, const call_msg *m, uint64_t gas, 
 /* geth's words for a broken rule (from tx.c's tx_violation) in a call.
  * The have/want numbers are decimal, the sender checksummed, as geth
  * prints them. */
-static bool invalid_tx(run_result *r, const call_msg *m, const tx_violation *v)
+bool invalid_tx(run_result *r, const call_msg *m, const tx_violation *v)
 {
     char from[43], have[80], want[80];
     address_checksum(&m->from, from);

@@ -24,6 +24,11 @@ void run_result_free(run_result *r);
 void run_message(rpc_ctx *ctx, const exec_env *ee, const call_msg *m, uint64_t gas, const tx_options *extra,
                  run_result *r);
 
+/* The transaction the core runs for `m` with `gas` (eth_simulateV1 too). */
+void to_transaction(const exec_env *ee, const call_msg *m, uint64_t gas, transaction *tx);
+/* geth's words for a broken rule: sets r->invalid (RUN_INVALID); false. */
+bool invalid_tx(run_result *r, const call_msg *m, const tx_violation *v);
+
 /* The sender's balance under the env (overrides included). */
 u256 exec_balance_of(const exec_env *ee, const address *a);
 

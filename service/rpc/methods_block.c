@@ -44,6 +44,7 @@
 #include "rpc/json_values.h"
 #include "rpc/rpc_exec.h"
 #include "rpc/rpc_params.h"
+#include "vm/block.h"
 
 /* sha256 of the empty string: EIP-7685's requests hash of a block without
  * requests. */
@@ -141,6 +142,20 @@ static bool load_head(rpc_ctx *ctx, head_header *h, rpc_error *err)
     if (h->env.number > 0) b.get_block_hash(b.ctx, h->env.number - 1, &h->parent_hash);
     if (h->fork >= FORK_CANCUN) beacon_root_of(&b, h->env.timestamp, &h->beacon_root);
     h->hash_stored = b.get_block_hash(b.ctx, h->env.number, &h->hash);
+    return true;
+}
+
+bool head_block_hash(rpc_ctx *ctx, hash32 *hash, rpc_error *err)
+{
+    head_header h;
+    if (!load_head(ctx, &h, err)) return false;
+    if (!h.hash_stored) {
+        bytebuf rlp = {0};
+        header_rlp(&h, &rlp);
+        keccak256(rlp.data, rlp.len, h.hash.b);
+        bytebuf_free(&rlp);
+    }
+    *hash = h.hash;
     return true;
 }
 
@@ -263,40 +278,12 @@ json_t *m_get_block_by_hash(rpc_ctx *ctx, json_t *params, rpc_error *err)
 
 /* ------------------------------------------------------------------ fees */
 
-/* EIP-1559: the base fee of the block after `e`, had `e` used `gas_used`. */
-static u256 next_base_fee(const block_env *e, uint64_t gas_used)
-{
-    uint64_t target = e->gas_limit / ELASTICITY_MULTIPLIER;
-    if (target == 0 || gas_used == target) return e->base_fee;
-    u256 den = u256_from_u64(target * BASE_FEE_MAX_CHANGE_DENOMINATOR);
-    if (gas_used > target) {
-        u256 d = u256_from_u64(gas_used - target), delta = u256_mul(&e->base_fee, &d);
-        delta = u256_div(&delta, &den);
-        if (u256_is_zero(&delta)) delta = u256_from_u64(1);
-        return u256_add(&e->base_fee, &delta);
-    }
-    u256 d = u256_from_u64(target - gas_used), delta = u256_mul(&e->base_fee, &d);
-    delta = u256_div(&delta, &den);
-    return u256_lt(&e->base_fee, &delta) ? u256_zero() : u256_sub(&e->base_fee, &delta);
-}
-
 /* EIP-4844 (with EIP-7918's reserve price from Osaka): the blob base fee of
- * the block after `e`, had `e` used `blob_gas_used`. */
+ * the block after `e`, had `e` used `blob_gas_used` (vm/block.h). */
 static u256 next_blob_base_fee(const block_env *e, enum fork f, uint64_t blob_gas_used)
 {
     block_env next = *e;
-    uint64_t target = e->blob_target_per_block * GAS_PER_BLOB;
-    uint64_t sum = e->excess_blob_gas + blob_gas_used;
-    if (sum < target) next.excess_blob_gas = 0;
-    else {
-        u256 reserve = u256_from_u64(BLOB_BASE_COST), blob_cost = u256_from_u64(GAS_PER_BLOB);
-        reserve = u256_mul(&reserve, &e->base_fee);
-        blob_cost = u256_mul(&blob_cost, &e->blob_base_fee);
-        if (f >= FORK_OSAKA && u256_lt(&blob_cost, &reserve) && e->blob_max_per_block > 0)
-            next.excess_blob_gas = e->excess_blob_gas + blob_gas_used * (e->blob_max_per_block - e->blob_target_per_block) /
-                                                            e->blob_max_per_block;
-        else next.excess_blob_gas = sum - target;
-    }
+    next.excess_blob_gas = block_next_excess_blob_gas(e, f, blob_gas_used);
     block_env_update_blob_base_fee(&next);
     return next.blob_base_fee;
 }
@@ -381,7 +368,7 @@ json_t *m_fee_history(rpc_ctx *ctx, json_t *params, rpc_error *err)
     }
     /* Only the head is known: the history is that one block. */
     u256 zero = u256_zero();
-    u256 base = f >= FORK_LONDON ? e.base_fee : zero, next = f >= FORK_LONDON ? next_base_fee(&e, 0) : zero;
+    u256 base = f >= FORK_LONDON ? e.base_fee : zero, next = f >= FORK_LONDON ? block_next_base_fee(&e, 0) : zero;
     u256 blob = f >= FORK_CANCUN ? e.blob_base_fee : zero, blob_next = f >= FORK_CANCUN ? next_blob_base_fee(&e, f, 0) : zero;
     json_t *base_fees = json_array(), *ratios = json_array(), *blob_fees = json_array(), *blob_ratios = json_array();
     json_array_append_new(base_fees, jv_quantity(&base));

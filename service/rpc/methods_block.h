@@ -11,6 +11,9 @@ json_t *m_get_block_by_hash(rpc_ctx *ctx, json_t *params, rpc_error *err);
 json_t *m_fee_history(rpc_ctx *ctx, json_t *params, rpc_error *err);
 json_t *m_syncing(rpc_ctx *ctx, json_t *params, rpc_error *err);
 json_t *m_accounts(rpc_ctx *ctx, json_t *params, rpc_error *err);
+/* The head's hash as eth_getBlockByNumber("latest") gives it (eth_simulateV1's
+ * first parent). */
+bool head_block_hash(rpc_ctx *ctx, hash32 *hash, rpc_error *err);
 /* -32000: transactions, receipts, logs and filters are not kept. */
 json_t *m_history(rpc_ctx *ctx, json_t *params, rpc_error *err);
 /* -32000: transactions are not accepted. */

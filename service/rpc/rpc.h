@@ -43,6 +43,9 @@ bool rpc_fail(rpc_error *e, int code, const char *fmt, ...) __attribute__((forma
 /* Takes ownership of `message` (malloc'd, `len` bytes). */
 void rpc_fail_owned(rpc_error *e, int code, char *message, size_t len);
 void rpc_error_clear(rpc_error *e);
+/* A message as a JSON string the way Go encodes it: invalid UTF-8 bytes
+ * become U+FFFD (error objects nested in a result, eth_simulateV1's). */
+json_t *rpc_message_json(const char *s, size_t n);
 
 typedef struct rpc_ctx rpc_ctx;
 struct rpc_ctx {

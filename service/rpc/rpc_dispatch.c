@@ -75,6 +75,8 @@ static json_t *utf8_string(const char *s, size_t n)
     return j;
 }
 
+json_t *rpc_message_json(const char *s, size_t n) { return utf8_string(s, n); }
+
 static json_t *error_object(int code, const char *message, size_t len, const char *data)
 {
     json_t *e = json_object();

@@ -12,7 +12,28 @@
 #include "rpc/overrides.h"
 #include "rpc/rpc.h"
 #include "rpc/rpc_params.h"
+#include "vm/block.h"
 #include "vm/tx.h"
+
+/* geth's BlockOverrides, parsed (with anvil's spellings as aliases): which
+ * fields are given and their values. */
+typedef struct {
+    bool has_number, has_time, has_gas_limit, has_coinbase, has_prevrandao, has_base_fee, has_blob_base_fee;
+    bool has_difficulty, has_beacon_root, has_withdrawals;
+    uint64_t number, time, gas_limit;
+    u256 difficulty, base_fee, blob_base_fee;
+    address coinbase;
+    hash32 prevrandao, beacon_root;
+    withdrawal *withdrawals;
+    size_t n_withdrawals;
+    bool unsupported; /* the failure is beaconRoot/withdrawals refused (geth: -32000) */
+} block_overrides;
+
+/* Parses `v`; `with_block_fields` accepts beaconRoot and withdrawals
+ * (eth_simulateV1), otherwise they are refused as geth's eth_call does.
+ * Free with block_overrides_free, also after a failure. */
+bool block_overrides_parse(const json_t *v, bool with_block_fields, block_overrides *o, param_error *pe);
+void block_overrides_free(block_overrides *o);
 
 /* The state and block a call runs against. */
 typedef struct {

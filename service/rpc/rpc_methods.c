@@ -11,6 +11,7 @@
 #include "rpc/rpc.h"
 #include "rpc/methods_block.h"
 #include "rpc/methods_state.h"
+#include "rpc/methods_simulate.h"
 #include "rpc/methods_trace.h"
 #include "rpc/rpc_exec.h"
 #include "rpc/rpc_params.h"
@@ -501,6 +502,7 @@ const rpc_method rpc_methods[] = {
     {"eth_uninstallFilter", m_history, RPC_INLINE, 1},
     {"eth_sendRawTransaction", m_send, RPC_INLINE, 1},
     {"debug_traceCall", m_trace_call, 0, 3},
+    {"eth_simulateV1", m_simulate_v1, 0, 2},
     {"anvil_setBalance", m_anvil_set_balance, RPC_ADMIN, 2},
     {"anvil_setNonce", m_anvil_set_nonce, RPC_ADMIN, 2},
     {"anvil_setCode", m_anvil_set_code, RPC_ADMIN, 2},
