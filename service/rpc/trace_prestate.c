@@ -303,7 +303,12 @@ static void on_tx_end(void *ctx, const evm *e)
             modified = q->has_nonce = true;
             q->nonce = nonce;
         }
-        hash32 h = state_get_code_hash(st, &p->addr), prev = p->has_code_hash ? p->code_hash : empty;
+        /* An account that does not exist has no code either: its zero
+         * hash counts as the empty code's (geth compares GetCodeHash's
+         * zero for a missing account with the empty code's hash, which
+         * would list every untouched missing account as changed). */
+        hash32 h = state_get_code_hash(st, &p->addr), prev = p->has_code_hash ? p->code_hash : empty, zero = {{0}};
+        if (!memcmp(h.b, zero.b, 32)) h = empty;
         if (memcmp(h.b, prev.b, 32)) {
             modified = q->has_code_hash = true;
             q->code_hash = h;
@@ -343,7 +348,7 @@ static json_t *account_json(const pre_account *p, bool with_code, bool with_stor
     json_object_set_new(o, "balance", jv_quantity(&p->balance));
     if (with_code && p->code_len) json_object_set_new(o, "code", jv_data(p->code, p->code_len));
     if (p->has_code_hash) json_object_set_new(o, "codeHash", jv_hash(&p->code_hash));
-    if (p->nonce) json_object_set_new(o, "nonce", jv_u64(p->nonce));
+    if (p->nonce) json_object_set_new(o, "nonce", json_integer((json_int_t)p->nonce)); /* a JSON number, as geth's uint64 */
     if (with_storage && p->n_slots) {
         pre_slot *sorted = xmalloc(p->n_slots * sizeof *sorted);
         memcpy(sorted, p->slots, p->n_slots * sizeof *sorted);
@@ -369,7 +374,7 @@ static json_t *post_json(const post_account *q)
     if (q->has_balance) json_object_set_new(o, "balance", jv_quantity(&q->balance));
     if (q->has_code) json_object_set_new(o, "code", jv_data(q->code, q->code_len));
     if (q->has_code_hash) json_object_set_new(o, "codeHash", jv_hash(&q->code_hash));
-    if (q->has_nonce && q->nonce) json_object_set_new(o, "nonce", jv_u64(q->nonce));
+    if (q->has_nonce && q->nonce) json_object_set_new(o, "nonce", json_integer((json_int_t)q->nonce));
     if (q->n_slots) {
         qsort(q->slots, q->n_slots, sizeof *q->slots, slot_cmp);
         json_t *s = json_object();
