@@ -42,6 +42,10 @@ enum call_kind {
     CALL_STATICCALL,
     CALL_CREATE,
     CALL_CREATE2,
+    /* Never executed: what a tracer is shown for SELFDESTRUCT (geth reports
+     * it as a frame from the contract to the beneficiary, carrying the
+     * balance, with no gas). */
+    CALL_SELFDESTRUCT,
 };
 
 typedef struct {

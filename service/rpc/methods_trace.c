@@ -60,6 +60,7 @@ static const char *call_type(enum call_kind k)
     case CALL_STATICCALL: return "STATICCALL";
     case CALL_CREATE: return "CREATE";
     case CALL_CREATE2: return "CREATE2";
+    case CALL_SELFDESTRUCT: return "SELFDESTRUCT";
     }
     return "CALL";
 }

@@ -288,9 +288,17 @@ static void logger_exit(void *ctx, const evm *e, const message *msg, const exec_
     int d = msg->depth + 1;
     if (d >= MAX_DEPTH_SLOTS) return;
     pending_step *p = &l->pending[d];
+    bool creation = msg->kind == CALL_CREATE || msg->kind == CALL_CREATE2;
     if (p->active) {
-        if (r->status == EXEC_SUCCESS || r->status == EXEC_REVERT) finish_cost(l, d, r->gas_left);
-        else {
+        if (r->status == EXEC_SUCCESS || r->status == EXEC_REVERT) {
+            /* A creation's RETURN does not include the code deposit paid after it. */
+            int64_t deposit = creation && r->status == EXEC_SUCCESS ? (int64_t)(r->output_len * GAS_CODE_DEPOSIT) : 0;
+            finish_cost(l, d, r->gas_left + deposit);
+        } else if (creation && p->index < l->n_steps && l->steps[p->index].op == OP_RETURN) {
+            /* The code was refused after RETURN ran (size, 0xef prefix,
+             * deposit): the instruction itself succeeded. */
+            p->active = false;
+        } else {
             /* Failed where it stood: its static cost, and the error. Refusals
              * of the frame itself (depth, balance) have no step. */
             p->active = false;
