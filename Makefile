@@ -111,6 +111,7 @@ e2e: $(JITEVM)
 	@sh tests/fork-e2e.sh $(JITEVM)
 	@sh tests/clients-e2e.sh $(JITEVM)
 	@sh tests/hardening-e2e.sh $(JITEVM)
+	@sh tests/trace-e2e.sh $(JITEVM)
 
 asan:
 	@$(MAKE) --no-print-directory BUILD=build-asan OPT="-O1 -g" \
