@@ -135,7 +135,11 @@ static void frame_exit(void *ctx, const evm *e, const message *msg, const exec_r
     }
     json_t *f = t->frames[t->depth - 1];
     json_object_set_new(f, "gasUsed", jv_u64((uint64_t)(msg->gas - r->gas_left)));
-    if (msg->kind == CALL_CREATE || msg->kind == CALL_CREATE2) json_object_set_new(f, "to", jv_address(&r->create_address));
+    if (msg->kind == CALL_CREATE || msg->kind == CALL_CREATE2) {
+        /* geth names no `to` for a creation that failed (refused ones too). */
+        if (r->status == EXEC_SUCCESS) json_object_set_new(f, "to", jv_address(&r->create_address));
+        else json_object_del(f, "to");
+    }
     if (r->status == EXEC_SUCCESS) {
         if (r->output_len) json_object_set_new(f, "output", jv_data(r->output, r->output_len));
     } else {

@@ -47,6 +47,15 @@ contract Prober {
         return address(new Child{salt: bytes32(salt), value: msg.value}());
     }
     function deployPlain() external returns (address) { return address(new Child()); }
+    // A CREATE refused for its value (the frame geth reports), and a CREATE2
+    // whose address is taken: both make the whole call revert.
+    function deployTooRich() external returns (address) {
+        return address(new Child{value: address(this).balance + 1}());
+    }
+    function deployTwice(uint256 salt) external returns (address) {
+        new Child{salt: bytes32(salt)}();
+        return address(new Child{salt: bytes32(salt)}());
+    }
     function sendValue(address payable to, uint256 amount) external payable returns (bool ok) {
         (ok, ) = to.call{value: amount}("");
     }

@@ -121,7 +121,8 @@ function makeCall(i, rnd) {
     case 6: to = undefined; data = rnd(2) ? CHILD.initcode : TOKEN.initcode; value = rnd(2) ? '0x' + (10n ** 15n).toString(16) : undefined; break;
     case 7: to = PROBER_ADDR; data = enc(PROBER, 'probe', [VAULT_ADDR, k]); break;
     case 8: to = PROBER_ADDR; data = enc(PROBER, 'bumpThenProbe', [VAULT_ADDR, k]); break;
-    case 9: to = PROBER_ADDR; data = rnd(2) ? enc(PROBER, 'deploy', [k]) : enc(PROBER, 'deployPlain', []); break;
+    case 9: to = PROBER_ADDR; data = [enc(PROBER, 'deploy', [k]), enc(PROBER, 'deployPlain', []), enc(PROBER, 'deployTooRich', []),
+                                      enc(PROBER, 'deployTwice', [k])][rnd(4)]; break;
     case 10: to = PROBER_ADDR; data = enc(PROBER, 'sendValue', [rnd(2) ? OTHER : VAULT_ADDR, rnd(2) ? 5n * E18 : 10n ** 12n]); break;
     case 11: to = PROBER_ADDR; data = enc(PROBER, 'recurse', [BigInt(1 + rnd(3))]); break;
     case 12: to = PROBER_ADDR; data = enc(PROBER, 'accountInfo', [[SENDER, VAULT_ADDR, OTHER, TOKEN_B][rnd(4)]]); break;
@@ -163,13 +164,13 @@ const DEPARTURES = {
     'struct.returnData': 'anvil prints "returnData":"0x" on every step; geth (eth/tracers/logger, structLogLegacy) leaves returnData out unless enableReturnData is set and the data is non-empty',
     'struct.memory': 'anvil prints "memory":[] for an empty memory; geth leaves memory out when it is empty or enableMemory is off',
     'struct.refund': 'anvil prints "refund":0; geth\'s refund field is omitempty',
-    'struct.storage': 'anvil prints "storage":{} on steps other than SLOAD/SSTORE once storage was seen; geth gives storage only on SLOAD and SSTORE steps',
     'prestate.codeHash': 'geth\'s prestateTracer (since 1.14.12) gives every account with code its codeHash; anvil does not',
     'prestate.empty': 'geth drops accounts that were empty (EIP-161) before the transaction from pre unless includeEmpty; anvil keeps them',
     'call.reentrancySentry': 'anvil (revm) words an SSTORE left with 2300 gas or less "out of gas: not enough gas for reentrancy sentry"; geth says "out of gas" (core/vm ErrOutOfGas from gasSStoreEIP2200)',
     'prestate.disableCode': 'with disableCode anvil judges emptiness without the code and drops code-only accounts (no balance, no nonce); geth fetches the code first for the emptiness check (prestate.go lookupAccount) and keeps them',
     'accessList.failed': 'anvil answers eth_createAccessList of a reverting or failing call with an error; geth returns the list with `error` set (internal/ethapi CreateAccessList), as jitevm does',
     'accessList.order': 'anvil lists accounts and slots in the order first touched; geth sorts both ascending (eth/tracers/logger accessList())',
+    'call.collision': 'anvil names a CREATE2 onto a taken address with revm\'s "CreateCollision"; geth says "contract address collision" (core/vm ErrContractAddressCollision)',
     'call.onlyTopCall': 'with onlyTopCall anvil still lists a SELFDESTRUCT under the top frame; geth\'s callTracer keeps no frame below the top one (native/call.go OnEnter returns for depth > 0)',
     'call.gas': 'the top frame\'s gas: anvil reports the gas left after the intrinsic cost; geth\'s callTracer reports the transaction\'s gas limit',
 };
@@ -182,7 +183,6 @@ function normalizeStruct(answer, cfg) {
         if ('returnData' in s && (s.returnData === '0x' || !cfg.enableReturnData)) { delete s.returnData; fire('struct.returnData'); }
         if ('memory' in s && (s.memory.length === 0 || !cfg.enableMemory)) { delete s.memory; fire('struct.memory'); }
         if (s.refund === 0) { delete s.refund; fire('struct.refund'); }
-        if ('storage' in s && s.op !== 'SLOAD' && s.op !== 'SSTORE') { delete s.storage; fire('struct.storage'); }
     }
     return answer;
 }
@@ -244,18 +244,30 @@ await load(anvilUrl);
 const stats = {};
 const count = (tracer, what, n = 1) => { stats[tracer] = stats[tracer] || {}; stats[tracer][what] = (stats[tracer][what] || 0) + n; };
 
+// Fixed calls every tracer also gets: a CREATE refused for its value, a
+// CREATE2 onto a taken address, a value send refused for its balance.
+const FIXED = [
+    PROBER.iface.encodeFunctionData('deployTooRich', []),
+    PROBER.iface.encodeFunctionData('deployTwice', [3n]),
+    PROBER.iface.encodeFunctionData('sendValue', [OTHER, 5n * E18]),
+].map((data) => ({ label: `0006 ${data.slice(0, 10)} (fixed)`, tx: { from: SENDER, to: PROBER_ADDR, data, gas: '0x1e8480' } }));
+const withFixed = (list, cfg) => [...list, ...FIXED.map((f) => ({ label: f.label, params: [f.tx, 'latest', cfg] }))];
+
 // callTracer
-for (const sc of generate(60, 11, (rnd) => ({ tracer: 'callTracer', tracerConfig: { withLog: rnd(2) === 1, onlyTopCall: rnd(5) === 0 } }))) {
+for (const sc of withFixed(generate(60, 11, (rnd) => ({ tracer: 'callTracer', tracerConfig: { withLog: rnd(2) === 1, onlyTopCall: rnd(5) === 0 } })),
+                           { tracer: 'callTracer', tracerConfig: { withLog: true, onlyTopCall: false } })) {
     const [j, a] = await both('debug_traceCall', sc.params);
     const t = JSON.stringify(j);
     if (t.includes('"calls"')) count('callTracer', 'with inner calls');
     if (t.includes('"error"')) count('callTracer', 'with an error');
     if (t.includes('insufficient balance')) count('callTracer', 'with a refused call');
+    if (/"type":"CREATE2?"[^{}]*"error"/.test(t) || /"error":"[^"]*"[^{}]*"type":"CREATE2?"/.test(t)) count('callTracer', 'with a failed creation');
     if (t.includes('"logs"')) count('callTracer', 'with logs');
     count('callTracer', 'scenarios');
     compare(`callTracer ${sc.label} ${JSON.stringify(sc.params[2].tracerConfig)}`, j, a, (f, vj, va) =>
         f === 'gas' ? 'call.gas'
         : sc.params[2].tracerConfig.onlyTopCall && /^calls\./.test(f) && vj === undefined ? 'call.onlyTopCall'
+        : /(^|\.)error$/.test(f) && vj === 'contract address collision' && va === 'CreateCollision' ? 'call.collision'
         : /(^|\.)error$/.test(f) && vj === 'out of gas' && va === 'out of gas: not enough gas for reentrancy sentry' ? 'call.reentrancySentry'
         : null);
 }
@@ -263,13 +275,13 @@ for (const sc of generate(60, 11, (rnd) => ({ tracer: 'callTracer', tracerConfig
 // prestateTracer, plain and diffMode
 for (const diff of [false, true]) {
     const name = diff ? 'prestateTracer diffMode' : 'prestateTracer';
-    for (const sc of generate(55, diff ? 23 : 17, (rnd) => {
+    for (const sc of withFixed(generate(55, diff ? 23 : 17, (rnd) => {
         const c = { diffMode: diff };
         const r = rnd(6);
         if (r === 0) c.disableCode = true;
         if (r === 1) c.disableStorage = true;
         return { tracer: 'prestateTracer', tracerConfig: c };
-    })) {
+    }), { tracer: 'prestateTracer', tracerConfig: { diffMode: diff } })) {
         let [j, a] = await both('debug_traceCall', sc.params);
         j = normalizePrestateJitevm(j, diff);
         a = normalizePrestateAnvil(a, diff);
@@ -284,14 +296,14 @@ for (const diff of [false, true]) {
 }
 
 // The struct logger
-for (const sc of generate(52, 31, (rnd) => {
+for (const sc of withFixed(generate(52, 31, (rnd) => {
     const c = {};
     if (rnd(3) === 0) c.enableMemory = true;
     if (rnd(4) === 0) c.disableStack = true;
     if (rnd(4) === 0) c.disableStorage = true;
     if (rnd(3) === 0) c.enableReturnData = true;
     return c;
-})) {
+}), { enableReturnData: true })) {
     let [j, a] = await both('debug_traceCall', sc.params);
     a = normalizeStruct(a, sc.params[2]);
     count('struct logger', 'scenarios');
