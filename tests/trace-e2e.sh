@@ -97,6 +97,12 @@ R=$(call debug_traceCall "[$SMALL_TX,\"latest\",{\"tracer\":\"prestateTracer\",\
 check "prestateTracer includeEmpty: the empty coinbase stays" '"0x0000000000000000000000000000000000000000":{"balance":"0x0"}' "$R"
 R=$(call debug_traceCall "[$SMALL_TX,\"latest\",{\"tracer\":\"prestateTracer\"}]")
 case $R in *'"0x0000000000000000000000000000000000000000"'*) fail "prestateTracer drops empty accounts" "" "$R" ;; *) pass ;; esac
+# An SLOAD that runs out of gas looks nothing up (geth's hook carries the
+# error): the account is there (its code), its slot is not.
+OOG_SLOAD="{\"from\":\"$SENDER\",\"to\":\"0x000000000000000000000000000000000000c0de\",\"gas\":\"0x526f\"},\"latest\",{\"tracer\":\"prestateTracer\",\"stateOverrides\":{\"0x000000000000000000000000000000000000c0de\":{\"code\":\"0x60075400\"}}}"
+R=$(call debug_traceCall "[$OOG_SLOAD]")
+check "prestateTracer: an SLOAD out of gas" '"0x000000000000000000000000000000000000c0de":{"balance":"0x0","code":"0x60075400","codeHash":' "$R"
+case $R in *'"storage"'*) fail "prestateTracer: the failed SLOAD's slot is left out" "" "$R" ;; *) pass ;; esac
 R=$(call debug_traceCall "[$SMALL_TX,\"latest\",{\"tracer\":\"noopTracer\"}]")
 check "noopTracer" '"result":{}' "$R"
 

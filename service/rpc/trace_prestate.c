@@ -65,11 +65,27 @@ typedef struct {
     size_t n_slots;
 } post_account;
 
-enum { PRESTATE_DEPTHS = EVM_MAX_DEPTH + 2 };
+enum { PRESTATE_DEPTHS = EVM_MAX_DEPTH + 2, UNDO_SAVED = 4 };
+
+/* What one instruction's lookups changed, to take back if the instruction
+ * fails (geth's hook then carries the error and looks nothing up): the
+ * accounts it added are those past n_before; the ones it changed are
+ * saved as they were. */
+typedef struct {
+    bool active;
+    size_t n_before;
+    struct {
+        size_t idx, n_slots;
+        bool created, deleted;
+    } saved[UNDO_SAVED];
+    int n_saved;
+} step_undo;
 
 struct prestate_tracer {
     prestate_config cfg;
     address frame_addr[PRESTATE_DEPTHS]; /* the executing account, by step depth (on_enter keeps it) */
+    step_undo undo[PRESTATE_DEPTHS];     /* by step depth: the last instruction's lookups, until it is known to have run */
+    step_undo *recording;                /* on_step's, while it looks up */
     enum fork fork;
     const state_backend *base;
     const evm *e;
@@ -120,6 +136,53 @@ static pre_account *find(prestate_tracer *t, const address *a)
     return NULL;
 }
 
+/* Keeps how an account recorded before this instruction was, before the
+ * instruction's lookups change it. */
+static void save_for_undo(prestate_tracer *t, const pre_account *p)
+{
+    step_undo *u = t->recording;
+    size_t idx = (size_t)(p - t->accts);
+    if (!u || idx >= u->n_before) return;
+    for (int i = 0; i < u->n_saved; i++)
+        if (u->saved[i].idx == idx) return;
+    if (u->n_saved == UNDO_SAVED) return; /* an instruction changes at most two */
+    u->saved[u->n_saved].idx = idx;
+    u->saved[u->n_saved].n_slots = p->n_slots;
+    u->saved[u->n_saved].created = p->created;
+    u->saved[u->n_saved].deleted = p->deleted;
+    u->n_saved++;
+}
+
+static void mark_created(prestate_tracer *t, pre_account *p)
+{
+    save_for_undo(t, p);
+    p->created = true;
+}
+
+static void mark_deleted(prestate_tracer *t, pre_account *p)
+{
+    save_for_undo(t, p);
+    p->deleted = true;
+}
+
+/* The failed instruction's lookups, taken back. */
+static void undo_step(prestate_tracer *t, step_undo *u)
+{
+    if (!u->active) return;
+    u->active = false;
+    for (size_t i = u->n_before; i < t->n; i++) {
+        free(t->accts[i].code);
+        free(t->accts[i].slots);
+    }
+    if (t->n > u->n_before) t->n = u->n_before;
+    for (int i = 0; i < u->n_saved; i++) {
+        pre_account *p = &t->accts[u->saved[i].idx];
+        p->n_slots = u->saved[i].n_slots;
+        p->created = u->saved[i].created;
+        p->deleted = u->saved[i].deleted;
+    }
+}
+
 /* geth's lookupAccount: the account as `st` has it now, once. */
 static pre_account *lookup_account(prestate_tracer *t, state *st, const address *a)
 {
@@ -155,6 +218,7 @@ static void lookup_storage(prestate_tracer *t, state *st, const address *a, cons
     pre_account *p = lookup_account(t, st, a); /* already there: the executing account */
     for (size_t i = 0; i < p->n_slots; i++)
         if (u256_eq(&p->slots[i].key, key)) return;
+    save_for_undo(t, p);
     if (p->n_slots == p->cap_slots) {
         p->cap_slots = p->cap_slots ? 2 * p->cap_slots : 8;
         p->slots = xrealloc(p->slots, p->cap_slots * sizeof *p->slots);
@@ -204,13 +268,38 @@ static void on_enter(void *ctx, const evm *e, const message *msg)
 {
     prestate_tracer *t = ctx;
     t->e = e;
-    if (msg->depth + 1 < PRESTATE_DEPTHS) t->frame_addr[msg->depth + 1] = msg->recipient;
+    int d = msg->depth + 1;
+    if (d >= PRESTATE_DEPTHS) return;
+    t->frame_addr[d] = msg->recipient;
+    t->undo[d - 1].active = false; /* the CALL or CREATE that entered it ran */
+    t->undo[d].active = false;
+}
+
+static void prestate_exit(void *ctx, const evm *e, const message *msg, const exec_result *r)
+{
+    (void)e;
+    prestate_tracer *t = ctx;
+    int d = msg->depth + 1;
+    if (d >= PRESTATE_DEPTHS) return;
+    /* A frame that failed exceptionally failed at its last instruction,
+     * unless that instruction already ran (a creation refused after RETURN). */
+    if (r->status != EXEC_SUCCESS && r->status != EXEC_REVERT && r->status != EXEC_CODE_SIZE_EXCEEDED &&
+        r->status != EXEC_INVALID_CODE_PREFIX && r->status != EXEC_CREATE_COLLISION)
+        undo_step(t, &t->undo[d]);
+    t->undo[d].active = false;
 }
 
 static void on_step(void *ctx, const trace_step *s)
 {
     prestate_tracer *t = ctx;
     if (s->depth < 1 || s->depth >= PRESTATE_DEPTHS) return;
+    /* geth looks nothing up for an instruction that fails its stack check
+     * (its hook then carries the error). */
+    step_undo *u = &t->undo[s->depth];
+    u->active = false; /* the previous instruction of this frame ran */
+    if (s->stack_len < opcode_table[s->op].stack_in) return;
+    *u = (step_undo){.active = true, .n_before = t->n};
+    t->recording = u;
     state *st = evm_state(t->e);
     const address *self = &t->frame_addr[s->depth];
     const u256 *top = s->stack_len ? &s->stack[s->stack_len - 1] : NULL;
@@ -231,8 +320,8 @@ static void on_step(void *ctx, const trace_step *s)
         }
         if (s->op == OP_SELFDESTRUCT) {
             pre_account *me = find(t, self);
-            if (me && (t->fork < FORK_CANCUN || me->created)) me->deleted = true;
-            else if (!me && t->fork < FORK_CANCUN) lookup_account(t, st, self)->deleted = true;
+            if (me && (t->fork < FORK_CANCUN || me->created)) mark_deleted(t, me);
+            else if (!me && t->fork < FORK_CANCUN) mark_deleted(t, lookup_account(t, st, self));
         }
         break;
     case OP_CALL:
@@ -246,7 +335,7 @@ static void on_step(void *ctx, const trace_step *s)
         break;
     case OP_CREATE: {
         address a = create_address(self, state_get_nonce(st, self));
-        lookup_account(t, st, &a)->created = true;
+        mark_created(t, lookup_account(t, st, &a));
         break;
     }
     case OP_CREATE2:
@@ -260,11 +349,12 @@ static void on_step(void *ctx, const trace_step *s)
                 if (o + i >= o && o + i < s->mem_size) init[i] = s->memory[o + i];
             address a = create2_address(self, &s->stack[s->stack_len - 4], init, n);
             free(init);
-            lookup_account(t, st, &a)->created = true;
+            mark_created(t, lookup_account(t, st, &a));
         }
         break;
     default: break;
     }
+    t->recording = NULL;
 }
 
 static int slot_cmp(const void *pa, const void *pb)
@@ -423,5 +513,5 @@ json_t *prestate_result(prestate_tracer *t)
 
 tracer prestate_tracer_hooks(prestate_tracer *t)
 {
-    return (tracer){.ctx = t, .on_step = on_step, .on_enter = on_enter, .on_tx_end = on_tx_end};
+    return (tracer){.ctx = t, .on_step = on_step, .on_enter = on_enter, .on_exit = prestate_exit, .on_tx_end = on_tx_end};
 }
