@@ -81,7 +81,7 @@ R=$(call debug_traceCall "[$SMALL_TX,\"latest\",{\"disableStack\":true,\"enableM
 case $R in *'"stack"'*) fail "disableStack leaves the stack out" "" "$(echo "$R" | cut -c1-300)" ;; *) pass ;; esac
 check "enableMemory: 32-byte words" '"memory":["0x' "$R"
 R=$(call debug_traceCall "[{\"from\":\"$SENDER\",\"to\":\"$VAULT\",\"data\":\"$SPIN\",\"gas\":\"0x1c9c380\"},\"latest\",{\"enableMemory\":true}]")
-check "the memory bound: a trace past 128 MiB is refused" '"code":-32000,"message":"trace too large: the struct logs passed 128 MiB' "$R"
+check "the memory bound: a trace past 32 MiB is refused" '"code":-32000,"message":"trace too large: the struct logs passed 32 MiB' "$R"
 R=$(call debug_traceCall "[{\"from\":\"$SENDER\",\"to\":\"$VAULT\",\"data\":\"$SPIN\",\"gas\":\"0x1c9c380\"},\"latest\",{\"tracer\":\"callTracer\",\"timeout\":\"100ms\"}]")
 check "timeout 100ms: geth's words" '"code":-32000,"message":"execution timeout"' "$R"
 R=$(call debug_traceCall "[$SMALL_TX,\"latest\",{\"tracer\":\"callTracer\",\"timeout\":\"-1s\"}]")

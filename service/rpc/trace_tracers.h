@@ -10,9 +10,11 @@
 
 #include "vm/evm.h"
 
-/* The whole struct-log trace is held in memory until it is answered; past
- * this many bytes of rendered steps the trace is refused. */
-#define STRUCT_LOG_MAX_BYTES ((size_t)128 << 20)
+/* The whole struct-log trace is held in memory until it is answered (as
+ * text while it runs, then as the JSON tree the answer is written from,
+ * about four times the text); past this many bytes of rendered steps the
+ * trace is refused. */
+#define STRUCT_LOG_MAX_BYTES ((size_t)32 << 20)
 
 /* ------------------------------------------------------------ struct logger */
 
