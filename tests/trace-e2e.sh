@@ -82,8 +82,8 @@ case $R in *'"stack"'*) fail "disableStack leaves the stack out" "" "$(echo "$R"
 check "enableMemory: 32-byte words" '"memory":["0x' "$R"
 R=$(call debug_traceCall "[{\"from\":\"$SENDER\",\"to\":\"$VAULT\",\"data\":\"$SPIN\",\"gas\":\"0x1c9c380\"},\"latest\",{\"enableMemory\":true}]")
 check "the memory bound: a trace past 32 MiB is refused" '"code":-32000,"message":"trace too large: the struct logs passed 32 MiB' "$R"
-R=$(call debug_traceCall "[{\"from\":\"$SENDER\",\"to\":\"$VAULT\",\"data\":\"$SPIN\",\"gas\":\"0x1c9c380\"},\"latest\",{\"tracer\":\"callTracer\",\"timeout\":\"100ms\"}]")
-check "timeout 100ms: geth's words" '"code":-32000,"message":"execution timeout"' "$R"
+R=$(call debug_traceCall "[{\"from\":\"$SENDER\",\"to\":\"$VAULT\",\"data\":\"$SPIN\",\"gas\":\"0x1c9c380\"},\"latest\",{\"tracer\":\"callTracer\",\"timeout\":\"2ms\"}]")
+check "timeout 2ms (a 30M-gas loop): geth's words" '"code":-32000,"message":"execution timeout"' "$R"
 R=$(call debug_traceCall "[$SMALL_TX,\"latest\",{\"tracer\":\"callTracer\",\"timeout\":\"-1s\"}]")
 check "timeout already past" '"message":"execution timeout"' "$R"
 R=$(call debug_traceCall "[$SMALL_TX,\"latest\",{\"tracer\":\"callTracer\",\"timeout\":\"1m30.5s\"}]")
@@ -103,6 +103,11 @@ OOG_SLOAD="{\"from\":\"$SENDER\",\"to\":\"0x000000000000000000000000000000000000
 R=$(call debug_traceCall "[$OOG_SLOAD]")
 check "prestateTracer: an SLOAD out of gas" '"0x000000000000000000000000000000000000c0de":{"balance":"0x0","code":"0x60075400","codeHash":' "$R"
 case $R in *'"storage"'*) fail "prestateTracer: the failed SLOAD's slot is left out" "" "$R" ;; *) pass ;; esac
+# Go's encoding/json matches keys without regard to case, so geth does.
+R=$(call debug_traceCall "[$SMALL_TX,\"latest\",{\"Tracer\":\"callTracer\",\"TracerConfig\":{\"ONLYTOPCALL\":true}}]")
+check "config keys in any case (Go's json)" '"type":"CALL"' "$R"
+R=$(call debug_traceCall "[$SMALL_TX,\"latest\",{\"EnableMemory\":true}]")
+check "EnableMemory as geth's Go name" '"memory":["0x' "$R"
 R=$(call debug_traceCall "[$SMALL_TX,\"latest\",{\"tracer\":\"noopTracer\"}]")
 check "noopTracer" '"result":{}' "$R"
 

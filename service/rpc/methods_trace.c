@@ -30,6 +30,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "hexjson.h"
@@ -333,9 +334,20 @@ typedef struct {
     json_t *state_ov, *block_ov;
 } trace_config;
 
+/* A config member as Go's encoding/json finds it: the key matched without
+ * regard to case, the last such key winning. */
+static json_t *member(json_t *obj, const char *key)
+{
+    const char *k;
+    json_t *v, *found = NULL;
+    json_object_foreach(obj, k, v)
+        if (strcasecmp(k, key) == 0) found = v;
+    return found;
+}
+
 static bool bool_member(json_t *obj, const char *key, const char *strct, bool *out, int code, rpc_error *err)
 {
-    json_t *v = json_object_get(obj, key);
+    json_t *v = member(obj, key);
     if (!v || json_is_null(v)) return true;
     if (!json_is_boolean(v)) {
         if (code == RPC_INVALID_PARAMS)
@@ -356,7 +368,7 @@ static bool parse_config(json_t *v, trace_config *c, rpc_error *err)
     if (!json_is_object(v))
         return fail_arg(err, 2, "invalid argument %d: json: cannot unmarshal %s into Go value of type tracers.TraceCallConfig",
                         json_kind_go(v));
-    json_t *tr = json_object_get(v, "tracer");
+    json_t *tr = member(v, "tracer");
     const char *name = NULL;
     if (tr && !json_is_null(tr)) {
         if (!json_is_string(tr))
@@ -370,7 +382,7 @@ static bool parse_config(json_t *v, trace_config *c, rpc_error *err)
         !bool_member(v, "disableStorage", "TraceCallConfig", &c->logger.disable_storage, RPC_INVALID_PARAMS, err) ||
         !bool_member(v, "enableReturnData", "TraceCallConfig", &c->logger.enable_return_data, RPC_INVALID_PARAMS, err))
         return false;
-    json_t *limit = json_object_get(v, "limit");
+    json_t *limit = member(v, "limit");
     if (limit && !json_is_null(limit)) {
         if (json_is_real(limit))
             return rpc_fail(err, RPC_INVALID_PARAMS,
@@ -381,7 +393,7 @@ static bool parse_config(json_t *v, trace_config *c, rpc_error *err)
                             json_kind_go(limit));
         c->logger.limit = json_integer_value(limit);
     }
-    json_t *timeout = json_object_get(v, "timeout");
+    json_t *timeout = member(v, "timeout");
     if (timeout && !json_is_null(timeout)) {
         if (!json_is_string(timeout))
             return fail_arg(err, 2, "invalid argument %d: json: cannot unmarshal %s into Go struct field TraceCallConfig.timeout of type string",
@@ -400,7 +412,7 @@ static bool parse_config(json_t *v, trace_config *c, rpc_error *err)
         return rpc_fail(err, RPC_SERVER_ERROR,
                         "tracer %s is not served by jitevm (served: the struct logger, callTracer, prestateTracer, 4byteTracer, noopTracer)",
                         name);
-    json_t *tc = json_object_get(v, "tracerConfig");
+    json_t *tc = member(v, "tracerConfig");
     if (tc && !json_is_null(tc) && (c->kind == TRACER_CALL || c->kind == TRACER_PRESTATE)) {
         const char *strct = c->kind == TRACER_CALL ? "callTracerConfig" : "PrestateTracerConfig";
         if (!json_is_object(tc))
@@ -420,9 +432,9 @@ static bool parse_config(json_t *v, trace_config *c, rpc_error *err)
                 return rpc_fail(err, RPC_SERVER_ERROR, "cannot use diffMode with includeEmpty");
         }
     }
-    c->state_ov = json_object_get(v, "stateOverrides");
+    c->state_ov = member(v, "stateOverrides");
     if (c->state_ov && json_is_null(c->state_ov)) c->state_ov = NULL;
-    c->block_ov = json_object_get(v, "blockOverrides");
+    c->block_ov = member(v, "blockOverrides");
     if (c->block_ov && json_is_null(c->block_ov)) c->block_ov = NULL;
     return true;
 }
