@@ -295,6 +295,15 @@ for (const diff of [false, true]) {
     }
 }
 
+// includeEmpty: geth then keeps the accounts that were empty, as anvil
+// always does, so no normalization but codeHash's.
+for (const sc of generate(20, 53, () => ({ tracer: 'prestateTracer', tracerConfig: { includeEmpty: true } }))) {
+    let [j, a] = await both('debug_traceCall', sc.params);
+    j = normalizePrestateJitevm(j, false);
+    count('prestateTracer includeEmpty', 'scenarios');
+    compare(`prestateTracer includeEmpty ${sc.label}`, j, a);
+}
+
 // The struct logger
 for (const sc of withFixed(generate(52, 31, (rnd) => {
     const c = {};
