@@ -147,6 +147,9 @@ check "diffMode with includeEmpty" '"code":-32000,"message":"cannot use diffMode
     "$(call debug_traceCall "[$SMALL_TX,\"latest\",{\"tracer\":\"prestateTracer\",\"tracerConfig\":{\"diffMode\":true,\"includeEmpty\":true}}]")"
 check "stateOverrides malformed" '"code":-32602,"message":"invalid argument 2:' "$(call debug_traceCall "[$SMALL_TX,\"latest\",{\"stateOverrides\":{\"0x12\":{}}}]")"
 check "blockOverrides malformed" '"code":-32602,"message":"invalid argument 2:' "$(call debug_traceCall "[$SMALL_TX,\"latest\",{\"blockOverrides\":{\"number\":\"x\"}}]")"
+check "pending refused, as geth" '"code":-32000,"message":"tracing on top of pending is not supported"' "$(call debug_traceCall "[$SMALL_TX,\"pending\"]")"
+check "txIndex not a string" 'cannot unmarshal non-string into Go struct field TraceCallConfig.TxIndex of type hexutil.Uint' "$(call debug_traceCall "[$SMALL_TX,\"latest\",{\"txIndex\":1}]")"
+check "txIndex: not served" '"code":-32000,"message":"txIndex is not served' "$(call debug_traceCall "[$SMALL_TX,\"latest\",{\"txIndex\":\"0x0\"}]")"
 check "too many arguments" '"code":-32602,"message":"too many arguments, want at most 3"' "$(call debug_traceCall "[$SMALL_TX,\"latest\",{},1]")"
 
 echo "trace-e2e: $PASSED passed, $FAILED failed"

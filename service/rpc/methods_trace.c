@@ -432,6 +432,16 @@ static bool parse_config(json_t *v, trace_config *c, rpc_error *err)
                 return rpc_fail(err, RPC_SERVER_ERROR, "cannot use diffMode with includeEmpty");
         }
     }
+    /* txIndex: the state before that transaction of the block; jitevm keeps
+     * only the state after the head block. */
+    json_t *tx_index = member(v, "txIndex");
+    if (tx_index && !json_is_null(tx_index)) {
+        if (!json_is_string(tx_index))
+            return rpc_fail(err, RPC_INVALID_PARAMS,
+                            "invalid argument 2: json: cannot unmarshal non-string into Go struct field TraceCallConfig.TxIndex of type hexutil.Uint");
+        return rpc_fail(err, RPC_SERVER_ERROR,
+                        "txIndex is not served: jitevm keeps the state after the head block, not the states within it");
+    }
     c->state_ov = member(v, "stateOverrides");
     if (c->state_ov && json_is_null(c->state_ov)) c->state_ov = NULL;
     c->block_ov = member(v, "blockOverrides");
@@ -471,6 +481,11 @@ json_t *m_trace_call(rpc_ctx *ctx, json_t *params, rpc_error *err)
     if (!parse_config(cv && !json_is_null(cv) ? cv : NULL, &c, err)) {
         call_args_free(&a);
         return NULL;
+    }
+    /* geth refuses "pending" (its contents are not known to the tracer). */
+    if (sel.tag == BLOCK_PENDING) {
+        call_args_free(&a);
+        return rpc_fail(err, RPC_SERVER_ERROR, "tracing on top of pending is not supported"), NULL;
     }
 
     exec_env ee;
