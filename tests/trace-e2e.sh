@@ -97,6 +97,18 @@ R=$(call debug_traceCall "[$SMALL_TX,\"latest\",{\"tracer\":\"prestateTracer\",\
 check "prestateTracer includeEmpty: the empty coinbase stays" '"0x0000000000000000000000000000000000000000":{"balance":"0x0"}' "$R"
 R=$(call debug_traceCall "[$SMALL_TX,\"latest\",{\"tracer\":\"prestateTracer\"}]")
 case $R in *'"0x0000000000000000000000000000000000000000"'*) fail "prestateTracer drops empty accounts" "" "$R" ;; *) pass ;; esac
+# Failures in geth's words, on the failing step and on the frame.
+EXHAUST=$(node -e 'const r=require(process.argv[1]+"/node_modules/ethers");console.log(new r.Interface(["function exhaust()"]).encodeFunctionData("exhaust",[]))' "$CLIENTS_DIR")
+INVALID_OP=$(node -e 'const r=require(process.argv[1]+"/node_modules/ethers");console.log(new r.Interface(["function invalidOp()"]).encodeFunctionData("invalidOp",[]))' "$CLIENTS_DIR")
+for tracer in '{}' '{"tracer":"callTracer"}'; do
+    R=$(call debug_traceCall "[{\"from\":\"$SENDER\",\"to\":\"$VAULT\",\"data\":\"$EXHAUST\",\"gas\":\"0x30d40\"},\"latest\",$tracer]")
+    check "SSTORE at the EIP-2200 sentry ($tracer)" '"error":"out of gas: not enough gas for reentrancy sentry"' "$R"
+    R=$(call debug_traceCall "[{\"from\":\"$SENDER\",\"to\":\"$VAULT\",\"data\":\"$INVALID_OP\",\"gas\":\"0x30d40\"},\"latest\",$tracer]")
+    check "INVALID ($tracer)" '"error":"invalid opcode: INVALID"' "$R"
+done
+R=$(call debug_traceCall "[{\"from\":\"$SENDER\",\"to\":\"0x000000000000000000000000000000000000c0de\",\"gas\":\"0x30d40\"},\"latest\",{\"tracer\":\"callTracer\",\"stateOverrides\":{\"0x000000000000000000000000000000000000c0de\":{\"code\":\"0x01\"}}}]")
+check "stack underflow (callTracer)" '"error":"stack underflow (0 <=> 2)"' "$R"
+
 # An SLOAD that runs out of gas looks nothing up (geth's hook carries the
 # error): the account is there (its code), its slot is not.
 OOG_SLOAD="{\"from\":\"$SENDER\",\"to\":\"0x000000000000000000000000000000000000c0de\",\"gas\":\"0x526f\"},\"latest\",{\"tracer\":\"prestateTracer\",\"stateOverrides\":{\"0x000000000000000000000000000000000000c0de\":{\"code\":\"0x60075400\"}}}"

@@ -41,8 +41,18 @@
 #include "rpc/rpc_exec.h"
 #include "rpc/rpc_params.h"
 #include "rpc/trace_tracers.h"
+#include "vm/opcodes.h"
 
 enum { TRACE_MAX_FRAMES = 1025 }; /* call depth 1024 and the transaction */
+
+/* A frame that failed in a way geth words after the instruction (out of
+ * gas, invalid opcode, stack), by its place among all frame exits (see
+ * name_failures). */
+typedef struct {
+    unsigned exit_ordinal;
+    json_t *frame;
+    bool creation;
+} oog_frame;
 
 typedef struct {
     bool only_top_call, with_log;
@@ -50,6 +60,9 @@ typedef struct {
     int depth;        /* frames open */
     int skipped;      /* open messages without a frame (onlyTopCall) */
     size_t log_mark;
+    unsigned exits;   /* frame exits so far, skipped ones included */
+    oog_frame *oog;
+    size_t n_oog;
 } call_tracer;
 
 static const char *call_type(enum call_kind k)
@@ -130,11 +143,17 @@ static void frame_exit(void *ctx, const evm *e, const message *msg, const exec_r
 {
     call_tracer *t = ctx;
     take_logs(t, e);
+    unsigned ordinal = t->exits++;
     if (t->skipped > 0) {
         t->skipped--;
         return;
     }
     json_t *f = t->frames[t->depth - 1];
+    if (r->status == EXEC_OUT_OF_GAS || r->status == EXEC_INVALID_OPCODE || r->status == EXEC_STACK_UNDERFLOW ||
+        r->status == EXEC_STACK_OVERFLOW) {
+        t->oog = xrealloc(t->oog, (t->n_oog + 1) * sizeof *t->oog);
+        t->oog[t->n_oog++] = (oog_frame){ordinal, f, msg->kind == CALL_CREATE || msg->kind == CALL_CREATE2};
+    }
     json_object_set_new(f, "gasUsed", jv_u64((uint64_t)(msg->gas - r->gas_left)));
     if (msg->kind == CALL_CREATE || msg->kind == CALL_CREATE2) {
         /* geth names no `to` for a creation that failed (refused ones too). */
@@ -167,6 +186,78 @@ static void frame_exit(void *ctx, const evm *e, const message *msg, const exec_r
         t->depth--;
     }
     /* frames[0] stays for the caller. */
+}
+
+/* geth words some failures after the instruction that failed: "invalid
+ * opcode: INVALID", "stack underflow (0 <=> 2)", an SSTORE at EIP-2200's
+ * sentry "out of gas: not enough gas for reentrancy sentry", a creation
+ * short of gas for its code deposit "contract creation code storage out
+ * of gas". The call tree does not watch instructions, so when a frame
+ * failed so the call runs again with a tracer that keeps each depth's
+ * last instruction; frames are matched by their place among all exits
+ * (the runs are the same). */
+typedef struct {
+    uint8_t last_op[TRACE_MAX_FRAMES + 1];
+    int64_t last_gas[TRACE_MAX_FRAMES + 1];
+    uint32_t last_stack[TRACE_MAX_FRAMES + 1];
+    bool stepped[TRACE_MAX_FRAMES + 1];
+    unsigned exits;
+    enum fork fork;
+    const oog_frame *failed;
+    size_t n_failed;
+} failure_namer;
+
+static void namer_step(void *ctx, const trace_step *s)
+{
+    failure_namer *f = ctx;
+    if (s->depth < 0 || s->depth > TRACE_MAX_FRAMES) return;
+    f->last_op[s->depth] = s->op;
+    f->last_gas[s->depth] = s->gas;
+    f->last_stack[s->depth] = (uint32_t)s->stack_len;
+    f->stepped[s->depth] = true;
+}
+
+static void namer_enter(void *ctx, const evm *e, const message *msg)
+{
+    (void)e;
+    failure_namer *f = ctx;
+    if (msg->depth + 1 <= TRACE_MAX_FRAMES) f->stepped[msg->depth + 1] = false;
+}
+
+static void namer_exit(void *ctx, const evm *e, const message *msg, const exec_result *r)
+{
+    (void)e;
+    failure_namer *f = ctx;
+    unsigned ordinal = f->exits++;
+    int d = msg->depth + 1;
+    if (d > TRACE_MAX_FRAMES || !f->stepped[d]) return;
+    for (size_t i = 0; i < f->n_failed; i++) {
+        if (f->failed[i].exit_ordinal != ordinal) continue;
+        char *text;
+        if (f->failed[i].creation && f->last_op[d] == OP_RETURN && r->status == EXEC_OUT_OF_GAS)
+            text = str_printf(NULL, "contract creation code storage out of gas");
+        else
+            text = trace_step_error_text(f->last_op[d], f->last_stack[d], f->last_gas[d], r->status, f->fork);
+        json_object_set_new(f->failed[i].frame, "error", json_string(text));
+        free(text);
+    }
+}
+
+static void name_failures(rpc_ctx *ctx, const exec_env *ee, const call_msg *m, const call_tracer *t)
+{
+    if (!t->n_oog) return;
+    failure_namer *f = xcalloc(1, sizeof *f);
+    f->fork = ee->fork;
+    f->failed = t->oog;
+    f->n_failed = t->n_oog;
+    tracer tr = {.ctx = f, .on_step = namer_step, .on_enter = namer_enter, .on_exit = namer_exit};
+    tx_options opts = {.trace = &tr};
+    run_result r;
+    exec_arm_timeout(ctx);
+    run_message(ctx, ee, m, m->gas, &opts, &r);
+    exec_disarm_timeout(ctx);
+    run_result_free(&r);
+    free(f);
 }
 
 /* ------------------------------------------------------------ 4byteTracer */
@@ -565,6 +656,7 @@ json_t *m_trace_call(rpc_ctx *ctx, json_t *params, rpc_error *err)
                 if (!result) rpc_fail(err, RPC_INTERNAL_ERROR, "the struct logs did not render");
             } else if (c.kind == TRACER_PRESTATE) result = prestate_result(ps);
             else if (top) {
+                name_failures(ctx, &ee, &m, t);
                 json_object_set_new(top, "gas", jv_u64(m.gas));
                 json_object_set_new(top, "gasUsed", jv_u64(r.res.gas_used));
                 result = top;
@@ -575,6 +667,7 @@ json_t *m_trace_call(rpc_ctx *ctx, json_t *params, rpc_error *err)
             struct_logger_free(sl);
             prestate_free(ps);
             run_result_free(&r);
+            free(t->oog);
             free(t);
         }
         exec_env_close(&ee);

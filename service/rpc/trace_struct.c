@@ -265,25 +265,28 @@ static void logger_enter(void *ctx, const evm *e, const message *msg)
     l->pending[d].active = false;
 }
 
-/* geth's words for an instruction that failed. */
-static char *step_error(const step_rec *r, enum exec_status status)
+char *trace_step_error_text(uint8_t op, size_t stack_len, int64_t gas, enum exec_status status, enum fork f)
 {
-    const opcode_info *info = &opcode_table[r->op];
+    const opcode_info *info = &opcode_table[op];
     switch (status) {
+    case EXEC_OUT_OF_GAS:
+        /* EIP-2200's sentry fails in geth's dynamic-gas function, whose
+         * error geth wraps. */
+        if (op == OP_SSTORE && f >= FORK_ISTANBUL && gas <= GAS_CALL_STIPEND)
+            return str_printf(NULL, "out of gas: not enough gas for reentrancy sentry");
+        return str_printf(NULL, "out of gas");
     case EXEC_INVALID_OPCODE:
         if (info->name) return str_printf(NULL, "invalid opcode: %s", info->name);
-        return str_printf(NULL, "invalid opcode: opcode %#x not defined", r->op);
-    case EXEC_STACK_UNDERFLOW: return str_printf(NULL, "stack underflow (%u <=> %d)", r->stack_len, info->stack_in);
+        return str_printf(NULL, "invalid opcode: opcode %#x not defined", op);
+    case EXEC_STACK_UNDERFLOW: return str_printf(NULL, "stack underflow (%zu <=> %d)", stack_len, info->stack_in);
     case EXEC_STACK_OVERFLOW:
-        return str_printf(NULL, "stack limit reached %u (%d)", r->stack_len,
-                          EVM_STACK_LIMIT + info->stack_in - info->stack_out);
+        return str_printf(NULL, "stack limit reached %zu (%d)", stack_len, EVM_STACK_LIMIT + info->stack_in - info->stack_out);
     default: return str_printf(NULL, "%s", exec_status_name(status));
     }
 }
 
 static void logger_exit(void *ctx, const evm *e, const message *msg, const exec_result *r)
 {
-    (void)e;
     struct_logger *l = ctx;
     int d = msg->depth + 1;
     if (d >= MAX_DEPTH_SLOTS) return;
@@ -305,7 +308,7 @@ static void logger_exit(void *ctx, const evm *e, const message *msg, const exec_
             if (p->index < l->n_steps && r->status != EXEC_TIMEOUT) {
                 step_rec *s = &l->steps[p->index];
                 free(s->error);
-                s->error = step_error(s, r->status);
+                s->error = trace_step_error_text(s->op, s->stack_len, p->gas, r->status, evm_fork(e));
             }
         }
     }

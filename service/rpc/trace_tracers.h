@@ -37,6 +37,12 @@ void struct_logger_set_abort(struct_logger *l, atomic_int *abort);
 json_t *struct_logger_result(struct_logger *l, uint64_t gas_used, enum exec_status status, const uint8_t *output,
                              size_t output_len);
 
+/* geth's words for an instruction that failed with `status`, having
+ * `stack_len` items and `gas` left (malloc'd): "invalid opcode: INVALID",
+ * "stack underflow (0 <=> 2)", "out of gas: not enough gas for reentrancy
+ * sentry" (an SSTORE at EIP-2200's sentry)... */
+char *trace_step_error_text(uint8_t op, size_t stack_len, int64_t gas, enum exec_status status, enum fork f);
+
 /* ------------------------------------------------------------ prestateTracer */
 
 typedef struct {

@@ -166,7 +166,8 @@ const DEPARTURES = {
     'struct.refund': 'anvil prints "refund":0; geth\'s refund field is omitempty',
     'prestate.codeHash': 'geth\'s prestateTracer (since 1.14.12) gives every account with code its codeHash; anvil does not',
     'prestate.empty': 'geth drops accounts that were empty (EIP-161) before the transaction from pre unless includeEmpty; anvil keeps them',
-    'call.reentrancySentry': 'anvil (revm) words an SSTORE left with 2300 gas or less "out of gas: not enough gas for reentrancy sentry"; geth says "out of gas" (core/vm ErrOutOfGas from gasSStoreEIP2200)',
+    'struct.stepError': 'a failed step\'s error: anvil prints revm\'s name ("Some(ReentrancySentryOOG)", "Some(InvalidFEOpcode)"); geth prints its error\'s text ("out of gas: not enough gas for reentrancy sentry", "invalid opcode: INVALID")',
+    'struct.failedSstoreStorage': 'on an SSTORE that fails, anvil\'s storage shows the slot\'s value before it; geth records the value the SSTORE was writing (logger.go OnOpcode reads it from the stack)',
     'prestate.disableCode': 'with disableCode anvil judges emptiness without the code and drops code-only accounts (no balance, no nonce); geth fetches the code first for the emptiness check (prestate.go lookupAccount) and keeps them',
     'accessList.failed': 'anvil answers eth_createAccessList of a reverting or failing call with an error; geth returns the list with `error` set (internal/ethapi CreateAccessList), as jitevm does',
     'accessList.order': 'anvil lists accounts and slots in the order first touched; geth sorts both ascending (eth/tracers/logger accessList())',
@@ -251,6 +252,9 @@ const FIXED = [
     PROBER.iface.encodeFunctionData('deployTwice', [3n]),
     PROBER.iface.encodeFunctionData('sendValue', [OTHER, 5n * E18]),
 ].map((data) => ({ label: `0006 ${data.slice(0, 10)} (fixed)`, tx: { from: SENDER, to: PROBER_ADDR, data, gas: '0x1e8480' } }));
+// An SSTORE left with less than the EIP-2200 sentry's 2300 gas, and an INVALID.
+FIXED.push({ label: '0005 exhaust (fixed)', tx: { from: SENDER, to: VAULT_ADDR, data: VAULT.iface.encodeFunctionData('exhaust', []), gas: '0x30d40' } });
+FIXED.push({ label: '0005 invalidOp (fixed)', tx: { from: SENDER, to: VAULT_ADDR, data: VAULT.iface.encodeFunctionData('invalidOp', []), gas: '0x30d40' } });
 const withFixed = (list, cfg) => [...list, ...FIXED.map((f) => ({ label: f.label, params: [f.tx, 'latest', cfg] }))];
 
 // callTracer
@@ -268,7 +272,6 @@ for (const sc of withFixed(generate(60, 11, (rnd) => ({ tracer: 'callTracer', tr
         f === 'gas' ? 'call.gas'
         : sc.params[2].tracerConfig.onlyTopCall && /^calls\./.test(f) && vj === undefined ? 'call.onlyTopCall'
         : /(^|\.)error$/.test(f) && vj === 'contract address collision' && va === 'CreateCollision' ? 'call.collision'
-        : /(^|\.)error$/.test(f) && vj === 'out of gas' && va === 'out of gas: not enough gas for reentrancy sentry' ? 'call.reentrancySentry'
         : null);
 }
 
@@ -321,7 +324,13 @@ for (const sc of withFixed(generate(52, 31, (rnd) => {
         if (j.structLogs.some((s) => s.depth > 1)) count('struct logger', 'with inner frames');
         if (j.failed) count('struct logger', 'failed');
     }
-    compare(`struct logger ${sc.label} ${JSON.stringify(sc.params[2])}`, j, a);
+    const failedSteps = new Set((j?.structLogs || []).map((st, i) => (st.error ? String(i) : null)).filter((x) => x !== null));
+    compare(`struct logger ${sc.label} ${JSON.stringify(sc.params[2])}`, j, a, (f, vj, va) => {
+        const m = /^structLogs\.(\d+)\.(error|storage\..*)$/.exec(f);
+        if (!m || !failedSteps.has(m[1])) return null;
+        if (m[2] === 'error') return /^Some\(/.test(va ?? '') && typeof vj === 'string' ? 'struct.stepError' : null;
+        return 'struct.failedSstoreStorage';
+    });
 }
 
 // eth_createAccessList: generated calls, then with a caller-supplied list.
