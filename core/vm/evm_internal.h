@@ -100,7 +100,6 @@ OPCODES(INSTR_DECLARE_ROW)
  * compiler calls; the interpreter inlines the same definitions. */
 extern const void *const opcode_functions[256];
 
-
 /* Address conversions. */
 static inline address address_from_word(const u256 *w)
 {
