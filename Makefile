@@ -113,6 +113,7 @@ e2e: $(JITEVM)
 	@sh tests/hardening-e2e.sh $(JITEVM)
 	@sh tests/state-methods-e2e.sh $(JITEVM)
 	@sh tests/simulate-e2e.sh $(JITEVM)
+	@sh tests/trace-e2e.sh $(JITEVM)
 
 asan:
 	@$(MAKE) --no-print-directory BUILD=build-asan OPT="-O1 -g" \

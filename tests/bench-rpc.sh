@@ -2,8 +2,9 @@
 # jitevm serve against anvil, side by side in one run: the same contracts
 # loaded into both, the same requests, driven by wrk (2 threads, 32
 # connections, bounded time). Rows: eth_chainId, an ERC-20 balanceOf (one
-# SLOAD), a 1,000-iteration loop (~89k gas) and eth_simulateV1 of 10
-# balanceOf calls in one block. Prints requests/s and
+# SLOAD), a 1,000-iteration loop (~89k gas), eth_simulateV1 of 10
+# balanceOf calls in one block and debug_traceCall of the balanceOf with
+# callTracer. Prints requests/s and
 # p50/p99 latency for each server and the ratio jitevm/anvil.
 #
 # anvil comes from the npm package @foundry-rs/anvil, installed under
@@ -54,6 +55,7 @@ done
 CHAINID_BODY=$(req eth_chainId '[]')
 BALANCE_BODY=$(req eth_call "[{\"to\":\"$TOKEN\",\"data\":\"0x70a08231$HOLDER_WORD\"},\"latest\"]")
 LOOP_BODY=$(req eth_call "[{\"to\":\"$LOOP\"},\"latest\"]")
+TRACE_BODY=$(req debug_traceCall "[{\"to\":\"$TOKEN\",\"data\":\"0x70a08231$HOLDER_WORD\"},\"latest\",{\"tracer\":\"callTracer\"}]")
 
 # Both must give the same answers before their speed means anything.
 for body in "$CHAINID_BODY" "$BALANCE_BODY" "$LOOP_BODY"; do
@@ -77,6 +79,13 @@ if [ "$j" != "$a" ] || [ -z "$j" ]; then
     echo "  anvil:  $a"
     exit 1
 fi
+# The traces agree but for the top frame's gas (anvil: the gas after the
+# intrinsic cost; geth and jitevm: the gas limit): compare their outputs.
+for url in "$JURL" "$AURL"; do
+    trace=$(post "$url" "$TRACE_BODY")
+    case $trace in *'"type":"CALL"'*) ;; *) trace= ;; esac
+    case $trace in *"\"output\":\"$BALANCE\""*) ;; *) echo "bench-rpc: debug_traceCall did not answer the balance's call frame at $url"; exit 1 ;; esac
+done
 EST_J=$(post "$JURL" "$(req eth_estimateGas "[{\"to\":\"$LOOP\"}]")" | sed 's/.*"result":"\([^"]*\)".*/\1/')
 EST_A=$(post "$AURL" "$(req eth_estimateGas "[{\"to\":\"$LOOP\"}]")" | sed 's/.*"result":"\([^"]*\)".*/\1/')
 echo "answers agree; eth_estimateGas of the loop: jitevm $(printf %d "$EST_J") (geth's search, within 1.5%), anvil $(printf %d "$EST_A") (exact)"
@@ -123,12 +132,13 @@ compare() {
 printf '\n| request | jitevm req/s | p50 ms | p99 ms | anvil req/s | p50 ms | p99 ms | jitevm/anvil |\n'
 printf '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n'
 MET=yes
-for row in chainId balanceOf loop simulate; do
+for row in chainId balanceOf loop simulate traceCall; do
     case $row in
     chainId) body=$CHAINID_BODY name="eth_chainId" ;;
     balanceOf) body=$BALANCE_BODY name="eth_call balanceOf (1 SLOAD)" ;;
     loop) body=$LOOP_BODY name="eth_call loop (1,000 iterations, 89k gas)" ;;
     simulate) body=$SIM_BODY name="eth_simulateV1 of 10 calls (balanceOf)" ;;
+    traceCall) body=$TRACE_BODY name="debug_traceCall callTracer (balanceOf)" ;;
     esac
     set -- $(compare "$body")
     j_rps=$1 j_p50=$2 j_p99=$3 a_rps=$4 a_p50=$5 a_p99=$6

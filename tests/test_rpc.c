@@ -1158,6 +1158,12 @@ START_TEST(access_lists)
     r = ask(&ctx, CALL("eth_createAccessList", "[{\"from\":\"" SENDER "\",\"to\":\"0x000000000000000000000000000000000000c001\"}]"));
     ck_assert_str_eq(json_string_value(json_object_get(json_object_get(r, "result"), "error")), "execution reverted");
     json_decref(r);
+    /* eth_createAccessList runs traced (its recorder watches every
+     * instruction), so on the interpreter whatever the engine; an eth_call
+     * after it still runs on the configured one (close_store checks). */
+    ASK_OK(&ctx, CALL("eth_call", "[{\"to\":\"0x000000000000000000000000000000000000c000\",\"input\":"
+                                  "\"0x0000000000000000000000000000000000000000000000000000000000000001\"},\"latest\"]"),
+           "0x000000000000000000000000000000000000000000000000000000000000002a");
     close_store();
 }
 END_TEST

@@ -42,6 +42,10 @@ enum call_kind {
     CALL_STATICCALL,
     CALL_CREATE,
     CALL_CREATE2,
+    /* Never executed: what a tracer is shown for SELFDESTRUCT (geth reports
+     * it as a frame from the contract to the beneficiary, carrying the
+     * balance, with no gas). */
+    CALL_SELFDESTRUCT,
 };
 
 typedef struct {
@@ -100,8 +104,10 @@ typedef struct {
     int64_t gas;
     int64_t gas_cost;  /* the static cost; dynamic parts are not included */
     size_t mem_size;
+    const uint8_t *memory;      /* mem_size bytes, before the instruction runs */
     const u256 *stack; /* bottom first */
     size_t stack_len;
+    const uint8_t *return_data; /* the last call's output, return_data_len bytes */
     size_t return_data_len;
     int depth;         /* 1 for the outermost frame, as EIP-3155 counts */
     int64_t refund;
@@ -111,7 +117,10 @@ struct evm;
 /* A tracer: any hook may be NULL. on_step runs before each instruction
  * (the interpreter's traced loop); on_enter and on_exit around every
  * message, the transaction's own included (depth 0): on_enter before
- * anything of it runs, on_exit with its result. The evm runs every frame
+ * anything of it runs, on_exit with its result; a CALL or CREATE refused
+ * before it runs (call depth, balance, nonce) is entered and exited too,
+ * with EXEC_CALL_DEPTH, EXEC_INSUFFICIENT_BALANCE or EXEC_NONCE_OVERFLOW
+ * and all its gas left, as geth reports it. The evm runs every frame
  * on the interpreter while a tracer is set; without one nothing of this
  * is looked at beyond one NULL test per message. */
 typedef struct {
@@ -122,6 +131,9 @@ typedef struct {
     /* SELFDESTRUCT of `from` moving `value` to `to`, once it cannot fail
      * any more (geth's SELFDESTRUCT enter/exit pair). */
     void (*on_selfdestruct)(void *ctx, const struct evm *e, const address *from, const address *to, const u256 *value);
+    /* After the transaction is finalized (fees paid, refunds applied,
+     * destructed and empty touched accounts removed): the post-state. */
+    void (*on_tx_end)(void *ctx, const struct evm *e);
 } tracer;
 
 typedef struct evm evm;
@@ -161,5 +173,8 @@ enum fork evm_fork(const evm *e);
 address create_address(const address *sender, uint64_t nonce);
 address create2_address(const address *sender, const u256 *salt, const uint8_t *initcode, size_t len);
 state *evm_state(const evm *e);
+/* EIP-7702: the address a delegation designator (0xef0100 || address)
+ * points to; false when the code is not one. */
+bool delegation_target(const uint8_t *code, size_t len, address *target);
 
 #endif

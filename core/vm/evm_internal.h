@@ -100,10 +100,6 @@ OPCODES(INSTR_DECLARE_ROW)
  * compiler calls; the interpreter inlines the same definitions. */
 extern const void *const opcode_functions[256];
 
-/* EIP-7702: the address a delegation designator (0xef0100 || address)
- * points to; false when the code is not one. */
-bool delegation_target(const uint8_t *code, size_t len, address *target);
-
 /* Address conversions. */
 static inline address address_from_word(const u256 *w)
 {

@@ -16,6 +16,38 @@ bool delegation_target(const uint8_t *code, size_t len, address *target)
     return true;
 }
 
+/* A child message refused before it ran (call depth, balance, nonce): a
+ * tracer still sees it entered and left with all its gas, as geth's
+ * Call/Create report it. Only reached with a tracer set. */
+static void trace_refused(evm *e, const message *child, enum exec_status why)
+{
+    e->trace.on_enter(e->trace.ctx, e, child);
+    exec_result r = {.status = why, .gas_left = child->gas};
+    if (e->trace.on_exit) e->trace.on_exit(e->trace.ctx, e, child, &r);
+}
+
+static void trace_refused_call(frame *f, enum call_kind kind, const address *to, const address *code_address,
+                               const u256 *value, bool delegated, int64_t child_gas, const u256 *in_offset,
+                               const u256 *in_size, enum exec_status why)
+{
+    const message *msg = f->msg;
+    message child = {
+        .kind = kind,
+        .depth = msg->depth + 1,
+        .is_static = msg->is_static || kind == CALL_STATICCALL,
+        .gas = child_gas,
+        .recipient = (kind == CALL_CALL || kind == CALL_STATICCALL) ? *to : msg->recipient,
+        .sender = kind == CALL_DELEGATECALL ? msg->sender : msg->recipient,
+        .code_address = *code_address,
+        .value = kind == CALL_DELEGATECALL ? msg->value : *value,
+        .transfers_value = kind != CALL_DELEGATECALL,
+        .is_delegated = delegated,
+        .input = u256_is_zero(in_size) ? NULL : f->memory + in_offset->w[0],
+        .input_len = u256_is_zero(in_size) ? 0 : (size_t)in_size->w[0],
+    };
+    trace_refused(f->e, &child, why);
+}
+
 static enum exec_status do_call(frame *f, u256 *sp, enum call_kind kind)
 {
     evm *e = f->e;
@@ -74,6 +106,8 @@ static enum exec_status do_call(frame *f, u256 *sp, enum call_kind kind)
 
     f->return_data_len = 0;
     if (msg->depth + 1 > EVM_MAX_DEPTH) {
+        if (e->trace.on_enter)
+            trace_refused_call(f, kind, &to, &code_address, &value, delegated, child_gas, &in_offset, &in_size, EXEC_CALL_DEPTH);
         f->gas += child_gas;
         *result = u256_zero();
         return EXEC_SUCCESS;
@@ -81,6 +115,9 @@ static enum exec_status do_call(frame *f, u256 *sp, enum call_kind kind)
     if (has_value) {
         u256 balance = state_get_balance(st, &msg->recipient);
         if (u256_lt(&balance, &value)) {
+            if (e->trace.on_enter)
+                trace_refused_call(f, kind, &to, &code_address, &value, delegated, child_gas, &in_offset, &in_size,
+                                   EXEC_INSUFFICIENT_BALANCE);
             f->gas += child_gas;
             *result = u256_zero();
             return EXEC_SUCCESS;
@@ -176,6 +213,25 @@ static enum exec_status do_create(frame *f, u256 *sp, enum call_kind kind)
     u256 balance = state_get_balance(st, self);
     uint64_t nonce = state_get_nonce(st, self);
     if (u256_lt(&balance, &value) || nonce == UINT64_MAX || msg->depth + 1 > EVM_MAX_DEPTH) {
+        if (e->trace.on_enter) {
+            /* geth derives the address before its checks (CREATE2's from the salt). */
+            const uint8_t *code = len ? f->memory + offset.w[0] : NULL;
+            message child = {
+                .kind = kind,
+                .depth = msg->depth + 1,
+                .gas = child_gas,
+                .sender = *self,
+                .value = value,
+                .transfers_value = true,
+                .input = code,
+                .input_len = len,
+            };
+            child.recipient = child.code_address = kind == CALL_CREATE2 ? create2_address(self, &sp[-3], code, len)
+                                                                        : create_address(self, nonce);
+            trace_refused(e, &child, msg->depth + 1 > EVM_MAX_DEPTH ? EXEC_CALL_DEPTH
+                                     : u256_lt(&balance, &value) ? EXEC_INSUFFICIENT_BALANCE
+                                                                 : EXEC_NONCE_OVERFLOW);
+        }
         f->gas += child_gas;
         *result = u256_zero();
         return EXEC_SUCCESS;

@@ -43,6 +43,14 @@ enum exec_status instr_SELFDESTRUCT(frame *f, u256 *sp)
     if (f->msg->is_static) return EXEC_STATIC_VIOLATION;
     if (e->trace.on_selfdestruct) e->trace.on_selfdestruct(e->trace.ctx, e, self, &beneficiary, &balance);
     if (fk < FORK_LONDON && !state_is_destructed(st, self)) state_add_refund(st, GAS_SELFDESTRUCT_REFUND);
+    if (e->trace.on_enter) {
+        message frame = {.kind = CALL_SELFDESTRUCT, .depth = f->msg->depth + 1, .sender = *self,
+                         .recipient = beneficiary, .code_address = beneficiary, .value = balance,
+                         .transfers_value = true};
+        exec_result done = {.status = EXEC_SUCCESS};
+        e->trace.on_enter(e->trace.ctx, e, &frame);
+        if (e->trace.on_exit) e->trace.on_exit(e->trace.ctx, e, &frame, &done);
+    }
 
     if (fk >= FORK_CANCUN) {
         /* EIP-6780: the balance moves; the account is only deleted when it

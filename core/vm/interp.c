@@ -62,8 +62,10 @@ static void emit_trace(frame *f, const uint8_t *ip, int64_t gas, const u256 *sp,
     step.gas = gas;
     step.gas_cost = f->e->optab->base_gas[op];
     step.mem_size = f->memory_size;
+    step.memory = f->memory;
     step.stack = stack;
     step.stack_len = (size_t)(sp - stack + 1);
+    step.return_data = f->return_data;
     step.return_data_len = f->return_data_len;
     step.depth = f->msg->depth + 1;
     step.refund = state_get_refund(f->e->st);

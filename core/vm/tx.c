@@ -436,8 +436,8 @@ void tx_execute(state *st, const block_env *block, const transaction *tx, enum f
     u256_mul_checked(&used_w, &miner_price, &fee);
     pay_coinbase(st, block, f, &fee);
 
-    if (opts->on_access) state_visit_warm(st, opts->on_access, opts->on_access_ctx);
     state_finalize_tx(st, f);
+    if (opts->trace && opts->trace->on_tx_end) opts->trace->on_tx_end(opts->trace->ctx, e);
 
     res->status = r.status;
     res->gas_used = used;

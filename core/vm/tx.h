@@ -160,10 +160,6 @@ typedef struct {
      * at `to`, and `from` runs its own code. NULL/0: none. */
     const precompile_move *moved_precompiles;
     size_t n_moved_precompiles;
-    /* Called once per warm account (key NULL) and warm slot, just before the
-     * transaction is finalized (eth_createAccessList). NULL: not called. */
-    void (*on_access)(void *ctx, const address *addr, const u256 *key);
-    void *on_access_ctx;
     int engine;                       /* enum engine (jit.h); 0 = ENGINE_INTERP */
 } tx_options;
 

@@ -1,8 +1,20 @@
-/* eth_createAccessList: geth's setFeeDefaults, then runs until the set of
- * accounts and slots the run touched stops changing (at most
- * MAX_ACCESS_LIST_ROUNDS), reported as geth's access-list tracer would:
- * sorted, without the sender, recipient, precompiles and authorities
- * unless they had slots touched. */
+/* eth_createAccessList as geth builds it (internal/ethapi AccessList with
+ * eth/tracers/logger's access-list tracer): geth's setFeeDefaults, then
+ * runs until the list stops changing (at most MAX_ACCESS_LIST_ROUNDS;
+ * geth has no bound), each run with the previous run's list as the
+ * transaction's access list and a tracer starting from that list.
+ *
+ * What a run records, before each instruction (whether the instruction
+ * or its frame then fails or reverts): SLOAD/SSTORE's slot of the
+ * executing account (the account with it, even an excluded one); the
+ * account BALANCE, EXTCODESIZE/COPY/HASH and SELFDESTRUCT name; the target
+ * of a CALL-family instruction. Excluded accounts (the sender, the
+ * recipient or the created address, the fork's precompiles, and the
+ * authorities of an authorization list) are not recorded by address, and
+ * the caller's list loses its entries for them. The list only grows: a
+ * run starts from the list it was given. Output: accounts ascending, each
+ * one's slots ascending; gasUsed is the last run's (after refunds), and
+ * `error` its failure, as geth reports them. */
 #include "rpc/exec_run.h"
 
 #include <stdlib.h>
@@ -14,6 +26,7 @@
 #include "base/rlp.h"
 #include "hexjson.h"
 #include "precompile/precompile.h"
+#include "vm/opcodes.h"
 
 enum {
     MAX_ACCESS_LIST_ROUNDS = 32,
@@ -32,28 +45,33 @@ typedef struct {
     size_t n, cap;
 } access_set;
 
+static int compare_items(const void *pa, const void *pb);
+
+/* Sorts and drops repeats: a loop reading one slot a million times keeps
+ * one item. */
+static void compact(access_set *s)
+{
+    qsort(s->items, s->n, sizeof *s->items, compare_items);
+    size_t out = 0;
+    for (size_t i = 0; i < s->n; i++)
+        if (out == 0 || compare_items(&s->items[out - 1], &s->items[i])) s->items[out++] = s->items[i];
+    s->n = out;
+}
+
 static void collect_access(void *ctx, const address *a, const u256 *key)
 {
     access_set *s = ctx;
     if (s->n == s->cap) {
-        s->cap = s->cap ? 2 * s->cap : 32;
-        s->items = xrealloc(s->items, s->cap * sizeof *s->items);
+        if (s->cap >= 1024) compact(s);
+        if (s->cap == 0 || s->n * 2 > s->cap) {
+            s->cap = s->cap ? 2 * s->cap : 32;
+            s->items = xrealloc(s->items, s->cap * sizeof *s->items);
+        }
     }
     access_item *it = &s->items[s->n++];
     it->addr = *a;
     it->has_key = key != NULL;
     it->key = key ? *key : u256_zero();
-}
-
-static int compare_items(const void *pa, const void *pb)
-{
-    const access_item *a = pa, *b = pb;
-    int c = memcmp(a->addr.b, b->addr.b, 20);
-    if (c) return c;
-    if (a->has_key != b->has_key) return a->has_key ? 1 : -1;
-    for (int i = 3; i >= 0; i--)
-        if (a->key.w[i] != b->key.w[i]) return a->key.w[i] < b->key.w[i] ? -1 : 1;
-    return 0;
 }
 
 typedef struct {
@@ -68,9 +86,68 @@ static bool address_in(const address_list *l, const address *a)
     return false;
 }
 
-/* The access list as geth's tracer would build it from the accounts and
- * slots warm at the end: excluded accounts (sender, recipient,
- * precompiles, authorities) only when they had slots read or written. */
+/* The run's recorder: the executing account by depth (on_enter), and what
+ * each instruction touches (on_step). */
+typedef struct {
+    access_set *seen;
+    const address_list *excluded;
+    const evm *e;
+    address frame_address[EVM_MAX_DEPTH + 2];
+} access_recorder;
+
+static void recorder_enter(void *ctx, const evm *e, const message *msg)
+{
+    access_recorder *r = ctx;
+    r->e = e;
+    if (msg->depth + 1 < EVM_MAX_DEPTH + 2) r->frame_address[msg->depth + 1] = msg->recipient;
+}
+
+static void record_address(access_recorder *r, const u256 *word)
+{
+    uint8_t b[32];
+    u256_store_be(b, word);
+    address a;
+    memcpy(a.b, b + 12, 20);
+    if (!address_in(r->excluded, &a)) collect_access(r->seen, &a, NULL);
+}
+
+static void recorder_step(void *ctx, const trace_step *s)
+{
+    access_recorder *r = ctx;
+    if (s->depth < 1 || s->depth >= EVM_MAX_DEPTH + 2 || s->stack_len == 0) return;
+    const u256 *top = &s->stack[s->stack_len - 1];
+    switch (s->op) {
+    case OP_SLOAD:
+    case OP_SSTORE: collect_access(r->seen, &r->frame_address[s->depth], top); break;
+    case OP_EXTCODECOPY:
+    case OP_EXTCODEHASH:
+    case OP_EXTCODESIZE:
+    case OP_BALANCE:
+    case OP_SELFDESTRUCT: record_address(r, top); break;
+    case OP_CALL:
+    case OP_CALLCODE:
+    case OP_DELEGATECALL:
+    case OP_STATICCALL:
+        if (s->stack_len >= 5) record_address(r, &s->stack[s->stack_len - 2]);
+        break;
+    default: break;
+    }
+}
+
+static int compare_items(const void *pa, const void *pb)
+{
+    const access_item *a = pa, *b = pb;
+    int c = memcmp(a->addr.b, b->addr.b, 20);
+    if (c) return c;
+    if (a->has_key != b->has_key) return a->has_key ? 1 : -1;
+    for (int i = 3; i >= 0; i--)
+        if (a->key.w[i] != b->key.w[i]) return a->key.w[i] < b->key.w[i] ? -1 : 1;
+    return 0;
+}
+
+
+/* A recorded set as geth's accessList(): accounts ascending, each with its
+ * distinct slots ascending. */
 typedef struct {
     access_list_entry *entries;
     size_t n;
@@ -84,7 +161,7 @@ static void built_list_free(built_list *l)
     memset(l, 0, sizeof *l);
 }
 
-static void build_list(access_set *s, const address_list *excluded, const address *coinbase, built_list *out)
+static void build_list(access_set *s, built_list *out)
 {
     if (s->n) qsort(s->items, s->n, sizeof *s->items, compare_items);
     out->entries = xcalloc(s->n + 1, sizeof *out->entries);
@@ -93,25 +170,29 @@ static void build_list(access_set *s, const address_list *excluded, const addres
     size_t n_keys = 0;
     for (size_t i = 0; i < s->n;) {
         size_t j = i;
-        bool has_slots = false;
-        while (j < s->n && memcmp(s->items[j].addr.b, s->items[i].addr.b, 20) == 0) has_slots |= s->items[j++].has_key;
-        const address *a = &s->items[i].addr;
-        /* The coinbase is warm from Shanghai on whether or not the code
-         * touched it; geth's tracer lists it only when touched, which the
-         * warm set cannot tell apart: it is listed only with slots. */
-        bool skip = !has_slots && (address_in(excluded, a) || (coinbase && memcmp(a->b, coinbase->b, 20) == 0));
-        if (!skip) {
-            access_list_entry *e = &out->entries[out->n++];
-            e->addr = *a;
-            e->keys = &out->keys[n_keys];
-            for (size_t k = i; k < j; k++) {
-                if (!s->items[k].has_key) continue;
-                if (k > i && s->items[k - 1].has_key && u256_eq(&s->items[k - 1].key, &s->items[k].key)) continue;
-                u256_store_be(out->keys[n_keys++].b, &s->items[k].key);
-                e->n_keys++;
-            }
+        while (j < s->n && memcmp(s->items[j].addr.b, s->items[i].addr.b, 20) == 0) j++;
+        access_list_entry *e = &out->entries[out->n++];
+        e->addr = s->items[i].addr;
+        e->keys = &out->keys[n_keys];
+        for (size_t k = i; k < j; k++) {
+            if (!s->items[k].has_key) continue;
+            if (k > i && s->items[k - 1].has_key && u256_eq(&s->items[k - 1].key, &s->items[k].key)) continue;
+            u256_store_be(out->keys[n_keys++].b, &s->items[k].key);
+            e->n_keys++;
         }
         i = j;
+    }
+}
+
+/* The set a run starts from: the list it was given. */
+static void seed_set(access_set *s, const built_list *l)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        collect_access(s, &l->entries[i].addr, NULL);
+        for (size_t k = 0; k < l->entries[i].n_keys; k++) {
+            u256 key = u256_load_be(l->entries[i].keys[k].b);
+            collect_access(s, &l->entries[i].addr, &key);
+        }
     }
 }
 
@@ -142,8 +223,7 @@ static void initial_list(const call_args *a, const address_list *excluded, built
             collect_access(&s, &e->addr, &key);
         }
     }
-    address_list none = {0};
-    build_list(&s, &none, NULL, out);
+    build_list(&s, out);
     free(s.items);
 }
 
@@ -286,7 +366,10 @@ json_t *exec_create_access_list(rpc_ctx *ctx, exec_env *ee, call_args *args, rpc
     exec_arm_timeout(ctx);
     for (int round = 0;; round++) {
         access_set seen = {0};
-        tx_options opts = {.on_access = collect_access, .on_access_ctx = &seen};
+        seed_set(&seen, &prev);
+        access_recorder rec = {.seen = &seen, .excluded = &excluded};
+        tracer t = {.ctx = &rec, .on_step = recorder_step, .on_enter = recorder_enter};
+        tx_options opts = {.trace = &t};
         m.access_list = prev.entries;
         m.n_access_list = prev.n;
         run_message(ctx, ee, &m, m.gas, &opts, &r);
@@ -302,7 +385,7 @@ json_t *exec_create_access_list(rpc_ctx *ctx, exec_env *ee, call_args *args, rpc
             rpc_fail(err, RPC_SERVER_ERROR, "failed to apply transaction: %s err: %s", hash, r.invalid);
             break;
         }
-        build_list(&seen, &excluded, &ee->env.coinbase, &next);
+        build_list(&seen, &next);
         free(seen.items);
         if (lists_equal(&prev, &next) || round + 1 == MAX_ACCESS_LIST_ROUNDS) {
             result = json_object();

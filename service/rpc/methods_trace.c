@@ -1,10 +1,12 @@
 /* debug_traceCall: a call run as eth_call runs it (the same environment,
- * overrides, checks and gas), with a tracer watching its call frames.
+ * overrides, checks and gas), with a tracer watching it.
  *
- * Served tracers: geth's callTracer (`onlyTopCall`, `withLog`),
- * 4byteTracer and noopTracer. The struct logger (no `tracer`),
- * prestateTracer and the others answer -32000 naming the tracer: not
- * served yet.
+ * Served tracers: geth's struct logger (no `tracer`; trace_struct.c),
+ * callTracer (`onlyTopCall`, `withLog`; here), prestateTracer
+ * (`diffMode`, `disableCode`, `disableStorage`, `includeEmpty`;
+ * trace_prestate.c), 4byteTracer and noopTracer; others answer -32000
+ * naming the tracer. `timeout` is Go's duration syntax, as geth's; past
+ * it the answer is geth's "execution timeout".
  *
  * The call tree. The core calls on_enter before every message runs and
  * on_exit after, with its result (core/vm/evm.h); a traced run is on the
@@ -28,6 +30,8 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
+#include <time.h>
 
 #include "hexjson.h"
 #include "precompile/precompile.h"
@@ -36,8 +40,19 @@
 #include "rpc/json_values.h"
 #include "rpc/rpc_exec.h"
 #include "rpc/rpc_params.h"
+#include "rpc/trace_tracers.h"
+#include "vm/opcodes.h"
 
 enum { TRACE_MAX_FRAMES = 1025 }; /* call depth 1024 and the transaction */
+
+/* A frame that failed in a way geth words after the instruction (out of
+ * gas, invalid opcode, stack), by its place among all frame exits (see
+ * name_failures). */
+typedef struct {
+    unsigned exit_ordinal;
+    json_t *frame;
+    bool creation;
+} oog_frame;
 
 typedef struct {
     bool only_top_call, with_log;
@@ -45,6 +60,9 @@ typedef struct {
     int depth;        /* frames open */
     int skipped;      /* open messages without a frame (onlyTopCall) */
     size_t log_mark;
+    unsigned exits;   /* frame exits so far, skipped ones included */
+    oog_frame *oog;
+    size_t n_oog;
 } call_tracer;
 
 static const char *call_type(enum call_kind k)
@@ -56,6 +74,7 @@ static const char *call_type(enum call_kind k)
     case CALL_STATICCALL: return "STATICCALL";
     case CALL_CREATE: return "CREATE";
     case CALL_CREATE2: return "CREATE2";
+    case CALL_SELFDESTRUCT: return "SELFDESTRUCT";
     }
     return "CALL";
 }
@@ -124,13 +143,23 @@ static void frame_exit(void *ctx, const evm *e, const message *msg, const exec_r
 {
     call_tracer *t = ctx;
     take_logs(t, e);
+    unsigned ordinal = t->exits++;
     if (t->skipped > 0) {
         t->skipped--;
         return;
     }
     json_t *f = t->frames[t->depth - 1];
+    if (r->status == EXEC_OUT_OF_GAS || r->status == EXEC_INVALID_OPCODE || r->status == EXEC_STACK_UNDERFLOW ||
+        r->status == EXEC_STACK_OVERFLOW) {
+        t->oog = xrealloc(t->oog, (t->n_oog + 1) * sizeof *t->oog);
+        t->oog[t->n_oog++] = (oog_frame){ordinal, f, msg->kind == CALL_CREATE || msg->kind == CALL_CREATE2};
+    }
     json_object_set_new(f, "gasUsed", jv_u64((uint64_t)(msg->gas - r->gas_left)));
-    if (msg->kind == CALL_CREATE || msg->kind == CALL_CREATE2) json_object_set_new(f, "to", jv_address(&r->create_address));
+    if (msg->kind == CALL_CREATE || msg->kind == CALL_CREATE2) {
+        /* geth names no `to` for a creation that failed (refused ones too). */
+        if (r->status == EXEC_SUCCESS) json_object_set_new(f, "to", jv_address(&r->create_address));
+        else json_object_del(f, "to");
+    }
     if (r->status == EXEC_SUCCESS) {
         if (r->output_len) json_object_set_new(f, "output", jv_data(r->output, r->output_len));
     } else {
@@ -159,6 +188,78 @@ static void frame_exit(void *ctx, const evm *e, const message *msg, const exec_r
     /* frames[0] stays for the caller. */
 }
 
+/* geth words some failures after the instruction that failed: "invalid
+ * opcode: INVALID", "stack underflow (0 <=> 2)", an SSTORE at EIP-2200's
+ * sentry "out of gas: not enough gas for reentrancy sentry", a creation
+ * short of gas for its code deposit "contract creation code storage out
+ * of gas". The call tree does not watch instructions, so when a frame
+ * failed so the call runs again with a tracer that keeps each depth's
+ * last instruction; frames are matched by their place among all exits
+ * (the runs are the same). */
+typedef struct {
+    uint8_t last_op[TRACE_MAX_FRAMES + 1];
+    int64_t last_gas[TRACE_MAX_FRAMES + 1];
+    uint32_t last_stack[TRACE_MAX_FRAMES + 1];
+    bool stepped[TRACE_MAX_FRAMES + 1];
+    unsigned exits;
+    enum fork fork;
+    const oog_frame *failed;
+    size_t n_failed;
+} failure_namer;
+
+static void namer_step(void *ctx, const trace_step *s)
+{
+    failure_namer *f = ctx;
+    if (s->depth < 0 || s->depth > TRACE_MAX_FRAMES) return;
+    f->last_op[s->depth] = s->op;
+    f->last_gas[s->depth] = s->gas;
+    f->last_stack[s->depth] = (uint32_t)s->stack_len;
+    f->stepped[s->depth] = true;
+}
+
+static void namer_enter(void *ctx, const evm *e, const message *msg)
+{
+    (void)e;
+    failure_namer *f = ctx;
+    if (msg->depth + 1 <= TRACE_MAX_FRAMES) f->stepped[msg->depth + 1] = false;
+}
+
+static void namer_exit(void *ctx, const evm *e, const message *msg, const exec_result *r)
+{
+    (void)e;
+    failure_namer *f = ctx;
+    unsigned ordinal = f->exits++;
+    int d = msg->depth + 1;
+    if (d > TRACE_MAX_FRAMES || !f->stepped[d]) return;
+    for (size_t i = 0; i < f->n_failed; i++) {
+        if (f->failed[i].exit_ordinal != ordinal) continue;
+        char *text;
+        if (f->failed[i].creation && f->last_op[d] == OP_RETURN && r->status == EXEC_OUT_OF_GAS)
+            text = str_printf(NULL, "contract creation code storage out of gas");
+        else
+            text = trace_step_error_text(f->last_op[d], f->last_stack[d], f->last_gas[d], r->status, f->fork);
+        json_object_set_new(f->failed[i].frame, "error", json_string(text));
+        free(text);
+    }
+}
+
+static void name_failures(rpc_ctx *ctx, const exec_env *ee, const call_msg *m, const call_tracer *t)
+{
+    if (!t->n_oog) return;
+    failure_namer *f = xcalloc(1, sizeof *f);
+    f->fork = ee->fork;
+    f->failed = t->oog;
+    f->n_failed = t->n_oog;
+    tracer tr = {.ctx = f, .on_step = namer_step, .on_enter = namer_enter, .on_exit = namer_exit};
+    tx_options opts = {.trace = &tr};
+    run_result r;
+    exec_arm_timeout(ctx);
+    run_message(ctx, ee, m, m->gas, &opts, &r);
+    exec_disarm_timeout(ctx);
+    run_result_free(&r);
+    free(f);
+}
+
 /* ------------------------------------------------------------ 4byteTracer */
 
 /* geth's 4byteTracer: "selector-argument bytes" -> how many calls had
@@ -182,6 +283,127 @@ static void four_byte_enter(void *ctx, const evm *e, const message *msg)
     json_object_set_new(t->counts, key, json_integer(n ? json_integer_value(n) + 1 : 1));
 }
 
+/* ------------------------------------------------------------ the timeout */
+
+/* A tracer wrapped with debug_traceCall's own `timeout`: the clock is read
+ * every TIMEOUT_CHECK_STEPS instructions and at every frame; past the
+ * deadline the run is asked to stop (the worker's abort flag, which the
+ * call timer also uses and disarm clears). */
+enum { TIMEOUT_CHECK_STEPS = 1024 };
+
+typedef struct {
+    tracer inner;
+    uint64_t deadline_ns;
+    unsigned countdown;
+    atomic_int *abort;
+    bool timed_out;
+} timed_tracer;
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void check_deadline(timed_tracer *t)
+{
+    if (!t->timed_out && now_ns() >= t->deadline_ns) {
+        t->timed_out = true;
+        if (t->abort) atomic_store(t->abort, 1);
+    }
+}
+
+static void timed_step(void *ctx, const trace_step *s)
+{
+    timed_tracer *t = ctx;
+    if (t->inner.on_step) t->inner.on_step(t->inner.ctx, s);
+    if (--t->countdown == 0) {
+        t->countdown = TIMEOUT_CHECK_STEPS;
+        check_deadline(t);
+    }
+}
+
+static void timed_enter(void *ctx, const evm *e, const message *msg)
+{
+    timed_tracer *t = ctx;
+    if (t->inner.on_enter) t->inner.on_enter(t->inner.ctx, e, msg);
+    check_deadline(t);
+}
+
+static void timed_exit(void *ctx, const evm *e, const message *msg, const exec_result *r)
+{
+    timed_tracer *t = ctx;
+    if (t->inner.on_exit) t->inner.on_exit(t->inner.ctx, e, msg, r);
+}
+
+static void timed_tx_end(void *ctx, const evm *e)
+{
+    timed_tracer *t = ctx;
+    if (t->inner.on_tx_end) t->inner.on_tx_end(t->inner.ctx, e);
+}
+
+/* Go's time.ParseDuration, which geth applies to `timeout`: a sign, then
+ * one or more decimal numbers (with an optional fraction) each followed by
+ * a unit (ns, us, µs, μs, ms, s, m, h); "0" alone needs no unit. On error
+ * `msg` gets Go's words. */
+static bool parse_go_duration(const char *orig, int64_t *out_ns, char *msg, size_t msg_len)
+{
+    static const struct {
+        const char *name;
+        double ns;
+    } units[] = {{"ns", 1}, {"us", 1e3}, {"\xc2\xb5s", 1e3}, {"\xce\xbcs", 1e3}, {"ms", 1e6},
+                 {"s", 1e9}, {"m", 60e9},  {"h", 3600e9}};
+    const char *s = orig;
+    bool neg = false;
+    if (*s == '-' || *s == '+') neg = *s++ == '-';
+    if (strcmp(s, "0") == 0) {
+        *out_ns = 0;
+        return true;
+    }
+    if (!*s) goto invalid;
+    long double total = 0;
+    while (*s) {
+        if (!(*s == '.' || (*s >= '0' && *s <= '9'))) goto invalid;
+        long double v = 0;
+        const char *p = s;
+        while (*s >= '0' && *s <= '9') v = v * 10 + (*s++ - '0');
+        bool pre = s != p, post = false;
+        if (*s == '.') {
+            s++;
+            long double scale = 1;
+            const char *q = s;
+            while (*s >= '0' && *s <= '9') {
+                scale /= 10;
+                v += (*s++ - '0') * scale;
+            }
+            post = s != q;
+        }
+        if (!pre && !post) goto invalid;
+        const char *u = s;
+        while (*s && *s != '.' && !(*s >= '0' && *s <= '9')) s++;
+        if (s == u) {
+            snprintf(msg, msg_len, "time: missing unit in duration \"%s\"", orig);
+            return false;
+        }
+        size_t ulen = (size_t)(s - u);
+        double unit = 0;
+        for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+            if (strlen(units[i].name) == ulen && memcmp(units[i].name, u, ulen) == 0) unit = units[i].ns;
+        if (unit == 0) {
+            snprintf(msg, msg_len, "time: unknown unit \"%.*s\" in duration \"%s\"", (int)ulen, u, orig);
+            return false;
+        }
+        total += v * unit;
+        if (total > 9223372036854775807.0L) goto invalid;
+    }
+    *out_ns = neg ? -(int64_t)total : (int64_t)total;
+    return true;
+invalid:
+    snprintf(msg, msg_len, "time: invalid duration \"%s\"", orig);
+    return false;
+}
+
 /* ------------------------------------------------------------ the method */
 
 static bool fail_arg(rpc_error *err, int i, const char *fmt, const char *what)
@@ -189,20 +411,42 @@ static bool fail_arg(rpc_error *err, int i, const char *fmt, const char *what)
     return rpc_fail(err, RPC_INVALID_PARAMS, fmt, i, what);
 }
 
-/* The tracer config (geth's TraceCallConfig). */
+enum tracer_kind { TRACER_STRUCT, TRACER_CALL, TRACER_PRESTATE, TRACER_4BYTE, TRACER_NOOP };
+
+/* The tracer config (geth's TraceCallConfig: the struct logger's options
+ * at the top level, the named tracer's in tracerConfig). */
 typedef struct {
-    const char *tracer; /* NULL: the struct logger */
+    enum tracer_kind kind;
     bool only_top_call, with_log;
+    struct_log_config logger;
+    prestate_config prestate;
+    bool has_timeout;
+    int64_t timeout_ns;
     json_t *state_ov, *block_ov;
 } trace_config;
 
-static bool bool_member(json_t *obj, const char *key, const char *strct, bool *out, rpc_error *err)
+/* A config member as Go's encoding/json finds it: the key matched without
+ * regard to case, the last such key winning. */
+static json_t *member(json_t *obj, const char *key)
 {
-    json_t *v = json_object_get(obj, key);
+    const char *k;
+    json_t *v, *found = NULL;
+    json_object_foreach(obj, k, v)
+        if (strcasecmp(k, key) == 0) found = v;
+    return found;
+}
+
+static bool bool_member(json_t *obj, const char *key, const char *strct, bool *out, int code, rpc_error *err)
+{
+    json_t *v = member(obj, key);
     if (!v || json_is_null(v)) return true;
-    if (!json_is_boolean(v))
-        return rpc_fail(err, RPC_INVALID_PARAMS, "invalid argument 2: json: cannot unmarshal %s into Go struct field %s.%s of type bool",
-                        json_kind_go(v), strct, key);
+    if (!json_is_boolean(v)) {
+        if (code == RPC_INVALID_PARAMS)
+            return rpc_fail(err, code, "invalid argument 2: json: cannot unmarshal %s into Go struct field %s.%s of type bool",
+                            json_kind_go(v), strct, key);
+        return rpc_fail(err, code, "json: cannot unmarshal %s into Go struct field %s.%s of type bool", json_kind_go(v),
+                        strct, key);
+    }
     *out = json_is_true(v);
     return true;
 }
@@ -210,35 +454,101 @@ static bool bool_member(json_t *obj, const char *key, const char *strct, bool *o
 static bool parse_config(json_t *v, trace_config *c, rpc_error *err)
 {
     memset(c, 0, sizeof *c);
+    c->kind = TRACER_STRUCT;
     if (!v) return true;
     if (!json_is_object(v))
         return fail_arg(err, 2, "invalid argument %d: json: cannot unmarshal %s into Go value of type tracers.TraceCallConfig",
                         json_kind_go(v));
-    json_t *tr = json_object_get(v, "tracer");
+    json_t *tr = member(v, "tracer");
+    const char *name = NULL;
     if (tr && !json_is_null(tr)) {
         if (!json_is_string(tr))
             return fail_arg(err, 2, "invalid argument %d: json: cannot unmarshal %s into Go struct field TraceCallConfig.tracer of type string",
                             json_kind_go(tr));
-        if (json_string_length(tr)) c->tracer = json_string_value(tr);
+        if (json_string_length(tr)) name = json_string_value(tr);
     }
-    json_t *tc = json_object_get(v, "tracerConfig");
-    if (tc && !json_is_null(tc)) {
+    /* The struct logger's options (geth reads them whatever the tracer). */
+    if (!bool_member(v, "enableMemory", "TraceCallConfig", &c->logger.enable_memory, RPC_INVALID_PARAMS, err) ||
+        !bool_member(v, "disableStack", "TraceCallConfig", &c->logger.disable_stack, RPC_INVALID_PARAMS, err) ||
+        !bool_member(v, "disableStorage", "TraceCallConfig", &c->logger.disable_storage, RPC_INVALID_PARAMS, err) ||
+        !bool_member(v, "enableReturnData", "TraceCallConfig", &c->logger.enable_return_data, RPC_INVALID_PARAMS, err))
+        return false;
+    json_t *limit = member(v, "limit");
+    if (limit && !json_is_null(limit)) {
+        if (json_is_real(limit))
+            return rpc_fail(err, RPC_INVALID_PARAMS,
+                            "invalid argument 2: json: cannot unmarshal number %g into Go struct field TraceCallConfig.limit of type int",
+                            json_real_value(limit));
+        if (!json_is_integer(limit))
+            return fail_arg(err, 2, "invalid argument %d: json: cannot unmarshal %s into Go struct field TraceCallConfig.limit of type int",
+                            json_kind_go(limit));
+        c->logger.limit = json_integer_value(limit);
+    }
+    json_t *timeout = member(v, "timeout");
+    if (timeout && !json_is_null(timeout)) {
+        if (!json_is_string(timeout))
+            return fail_arg(err, 2, "invalid argument %d: json: cannot unmarshal %s into Go struct field TraceCallConfig.timeout of type string",
+                            json_kind_go(timeout));
+        char msg[256];
+        if (!parse_go_duration(json_string_value(timeout), &c->timeout_ns, msg, sizeof msg))
+            return rpc_fail(err, RPC_SERVER_ERROR, "%s", msg);
+        c->has_timeout = true;
+    }
+    if (!name) c->kind = TRACER_STRUCT;
+    else if (strcmp(name, "callTracer") == 0) c->kind = TRACER_CALL;
+    else if (strcmp(name, "prestateTracer") == 0) c->kind = TRACER_PRESTATE;
+    else if (strcmp(name, "4byteTracer") == 0) c->kind = TRACER_4BYTE;
+    else if (strcmp(name, "noopTracer") == 0) c->kind = TRACER_NOOP;
+    else
+        return rpc_fail(err, RPC_SERVER_ERROR,
+                        "tracer %s is not served by jitevm (served: the struct logger, callTracer, prestateTracer, 4byteTracer, noopTracer)",
+                        name);
+    json_t *tc = member(v, "tracerConfig");
+    if (tc && !json_is_null(tc) && (c->kind == TRACER_CALL || c->kind == TRACER_PRESTATE)) {
+        const char *strct = c->kind == TRACER_CALL ? "callTracerConfig" : "PrestateTracerConfig";
         if (!json_is_object(tc))
-            return rpc_fail(err, RPC_SERVER_ERROR, "json: cannot unmarshal %s into Go value of type native.callTracerConfig",
-                            json_kind_go(tc));
-        if (!bool_member(tc, "onlyTopCall", "callTracerConfig", &c->only_top_call, err) ||
-            !bool_member(tc, "withLog", "callTracerConfig", &c->with_log, err))
-            return false;
+            return rpc_fail(err, RPC_SERVER_ERROR, "json: cannot unmarshal %s into Go value of type native.%s",
+                            json_kind_go(tc), strct);
+        if (c->kind == TRACER_CALL) {
+            if (!bool_member(tc, "onlyTopCall", strct, &c->only_top_call, RPC_SERVER_ERROR, err) ||
+                !bool_member(tc, "withLog", strct, &c->with_log, RPC_SERVER_ERROR, err))
+                return false;
+        } else {
+            if (!bool_member(tc, "diffMode", strct, &c->prestate.diff_mode, RPC_SERVER_ERROR, err) ||
+                !bool_member(tc, "disableCode", strct, &c->prestate.disable_code, RPC_SERVER_ERROR, err) ||
+                !bool_member(tc, "disableStorage", strct, &c->prestate.disable_storage, RPC_SERVER_ERROR, err) ||
+                !bool_member(tc, "includeEmpty", strct, &c->prestate.include_empty, RPC_SERVER_ERROR, err))
+                return false;
+            if (c->prestate.diff_mode && c->prestate.include_empty)
+                return rpc_fail(err, RPC_SERVER_ERROR, "cannot use diffMode with includeEmpty");
+        }
     }
-    json_t *timeout = json_object_get(v, "timeout");
-    if (timeout && !json_is_null(timeout) && !json_is_string(timeout))
-        return fail_arg(err, 2, "invalid argument %d: json: cannot unmarshal %s into Go struct field TraceCallConfig.timeout of type string",
-                        json_kind_go(timeout));
-    c->state_ov = json_object_get(v, "stateOverrides");
+    /* txIndex: the state before that transaction of the block; jitevm keeps
+     * only the state after the head block. */
+    json_t *tx_index = member(v, "txIndex");
+    if (tx_index && !json_is_null(tx_index)) {
+        if (!json_is_string(tx_index))
+            return rpc_fail(err, RPC_INVALID_PARAMS,
+                            "invalid argument 2: json: cannot unmarshal non-string into Go struct field TraceCallConfig.TxIndex of type hexutil.Uint");
+        return rpc_fail(err, RPC_SERVER_ERROR,
+                        "txIndex is not served: jitevm keeps the state after the head block, not the states within it");
+    }
+    c->state_ov = member(v, "stateOverrides");
     if (c->state_ov && json_is_null(c->state_ov)) c->state_ov = NULL;
-    c->block_ov = json_object_get(v, "blockOverrides");
+    c->block_ov = member(v, "blockOverrides");
     if (c->block_ov && json_is_null(c->block_ov)) c->block_ov = NULL;
     return true;
+}
+
+/* The authorities of an authorization list, as prestateTracer looks them up
+ * (signatures that do not recover are skipped, as geth skips them). */
+static address *recover_authorities(const call_msg *m, size_t *n)
+{
+    address *out = xcalloc(m->n_auths + 1, sizeof *out);
+    *n = 0;
+    for (size_t i = 0; i < m->n_auths; i++)
+        if (tx_recover_authority(&m->auths[i], &out[*n])) (*n)++;
+    return out;
 }
 
 json_t *m_trace_call(rpc_ctx *ctx, json_t *params, rpc_error *err)
@@ -263,14 +573,10 @@ json_t *m_trace_call(rpc_ctx *ctx, json_t *params, rpc_error *err)
         call_args_free(&a);
         return NULL;
     }
-    bool noop = c.tracer && strcmp(c.tracer, "noopTracer") == 0;
-    bool four_byte = c.tracer && strcmp(c.tracer, "4byteTracer") == 0;
-    if (!noop && !four_byte && !(c.tracer && strcmp(c.tracer, "callTracer") == 0)) {
+    /* geth refuses "pending" (its contents are not known to the tracer). */
+    if (sel.tag == BLOCK_PENDING) {
         call_args_free(&a);
-        return rpc_fail(err, RPC_SERVER_ERROR,
-                        "tracer %s is not served by jitevm (served: callTracer, 4byteTracer, noopTracer)",
-                        c.tracer ? c.tracer : "(the struct logger)"),
-               NULL;
+        return rpc_fail(err, RPC_SERVER_ERROR, "tracing on top of pending is not supported"), NULL;
     }
 
     exec_env ee;
@@ -282,23 +588,75 @@ json_t *m_trace_call(rpc_ctx *ctx, json_t *params, rpc_error *err)
             t->only_top_call = c.only_top_call;
             t->with_log = c.with_log;
             four_byte_tracer fb = {.counts = json_object(), .fork = ee.fork};
-            tracer tr = {.ctx = t, .on_enter = frame_enter, .on_exit = frame_exit};
-            if (four_byte) tr = (tracer){.ctx = &fb, .on_enter = four_byte_enter};
+            struct_logger *sl = NULL;
+            prestate_tracer *ps = NULL;
+            tracer tr = {0};
+            switch (c.kind) {
+            case TRACER_CALL: tr = (tracer){.ctx = t, .on_enter = frame_enter, .on_exit = frame_exit}; break;
+            case TRACER_4BYTE: tr = (tracer){.ctx = &fb, .on_enter = four_byte_enter}; break;
+            case TRACER_NOOP: break;
+            case TRACER_STRUCT:
+                sl = struct_logger_new(&c.logger);
+                struct_logger_set_abort(sl, ctx->abort_flag);
+                tr = struct_logger_tracer(sl);
+                break;
+            case TRACER_PRESTATE: {
+                ps = prestate_new(&c.prestate, &ee.backend, ee.fork);
+                size_t n_auth = 0;
+                address *auths = recover_authorities(&m, &n_auth);
+                account_info info;
+                uint64_t nonce = ee.backend.get_account(ee.backend.ctx, &m.from, &info) ? info.nonce : 0;
+                address to = m.has_to ? m.to : create_address(&m.from, nonce);
+                prestate_tx_start(ps, &m.from, &to, !m.has_to, &ee.env.coinbase, auths, n_auth);
+                free(auths);
+                tr = prestate_tracer_hooks(ps);
+                break;
+            }
+            }
+            /* A timeout shorter than the server's call timeout is watched
+             * from the trace itself; a longer one is capped by the server's. */
+            timed_tracer timed = {.inner = tr, .countdown = TIMEOUT_CHECK_STEPS, .abort = ctx->abort_flag};
+            bool watch = c.has_timeout && (ctx->cfg->call_timeout_ms == 0 ||
+                                           c.timeout_ns < (int64_t)(ctx->cfg->call_timeout_ms * 1000000u));
+            if (watch) {
+                timed.deadline_ns = c.timeout_ns <= 0 ? 0 : now_ns() + (uint64_t)c.timeout_ns;
+                tr = (tracer){.ctx = &timed, .on_step = timed_step, .on_enter = timed_enter, .on_exit = timed_exit,
+                              .on_tx_end = timed_tx_end};
+            }
             tx_options opts = {.trace = &tr};
             run_result r;
             exec_arm_timeout(ctx);
-            run_message(ctx, &ee, &m, m.gas, &opts, &r);
+            if (watch && c.timeout_ns <= 0) {
+                /* geth's deadline has passed before the run starts. */
+                memset(&r, 0, sizeof r);
+                r.kind = RUN_ABORTED;
+                timed.timed_out = true;
+            } else
+                run_message(ctx, &ee, &m, m.gas, &opts, &r);
             exec_disarm_timeout(ctx);
             json_t *top = t->depth > 0 ? t->frames[0] : NULL;
             for (int i = 1; i < t->depth; i++) json_decref(t->frames[i]); /* an aborted run's open frames */
-            if (r.kind == RUN_ABORTED) timeout_error(ctx, err);
-            else if (r.kind == RUN_INVALID) rpc_fail(err, RPC_SERVER_ERROR, "%s", r.invalid);
-            else if (noop) result = json_object();
-            else if (four_byte) {
+            if (sl && struct_logger_overflowed(sl))
+                rpc_fail(err, RPC_SERVER_ERROR,
+                         "trace too large: the struct logs passed %zu MiB; narrow it with limit, disableStack, "
+                         "disableStorage or enableMemory false",
+                         STRUCT_LOG_MAX_BYTES >> 20);
+            else if (r.kind == RUN_ABORTED) {
+                if (timed.timed_out || !(ctx->shutting_down && *ctx->shutting_down))
+                    rpc_fail(err, RPC_SERVER_ERROR, "execution timeout");
+                else
+                    timeout_error(ctx, err);
+            } else if (r.kind == RUN_INVALID) rpc_fail(err, RPC_SERVER_ERROR, "tracing failed: %s", r.invalid);
+            else if (c.kind == TRACER_NOOP) result = json_object();
+            else if (c.kind == TRACER_4BYTE) {
                 result = fb.counts;
                 fb.counts = NULL;
-            }
+            } else if (c.kind == TRACER_STRUCT) {
+                result = struct_logger_result(sl, r.res.gas_used, r.res.status, r.res.output, r.res.output_len);
+                if (!result) rpc_fail(err, RPC_INTERNAL_ERROR, "the struct logs did not render");
+            } else if (c.kind == TRACER_PRESTATE) result = prestate_result(ps);
             else if (top) {
+                name_failures(ctx, &ee, &m, t);
                 json_object_set_new(top, "gas", jv_u64(m.gas));
                 json_object_set_new(top, "gasUsed", jv_u64(r.res.gas_used));
                 result = top;
@@ -306,7 +664,10 @@ json_t *m_trace_call(rpc_ctx *ctx, json_t *params, rpc_error *err)
             } else rpc_fail(err, RPC_INTERNAL_ERROR, "the call left no frame");
             json_decref(top);
             json_decref(fb.counts);
+            struct_logger_free(sl);
+            prestate_free(ps);
             run_result_free(&r);
+            free(t->oog);
             free(t);
         }
         exec_env_close(&ee);
