@@ -409,6 +409,12 @@ static void log_transfer(transfer_logger *t, state *st, const address *from, con
 static void transfer_enter(void *ctx, const evm *e, const message *msg)
 {
     transfer_logger *t = ctx;
+    /* SELFDESTRUCT's frame cannot fail (it is reported once it has succeeded)
+     * and may sit one below the deepest frame: log it, keep no snapshot. */
+    if (msg->kind == CALL_SELFDESTRUCT) {
+        if (!u256_is_zero(&msg->value)) log_transfer(t, evm_state(e), &msg->sender, &msg->recipient, &msg->value);
+        return;
+    }
     if (msg->depth < 0 || msg->depth > EVM_MAX_DEPTH) return;
     t->logged[msg->depth] = false;
     if (!msg->transfers_value || u256_is_zero(&msg->value)) return;
@@ -422,7 +428,7 @@ static void transfer_enter(void *ctx, const evm *e, const message *msg)
 static void transfer_exit(void *ctx, const evm *e, const message *msg, const exec_result *r)
 {
     transfer_logger *t = ctx;
-    if (msg->depth < 0 || msg->depth > EVM_MAX_DEPTH) return;
+    if (msg->kind == CALL_SELFDESTRUCT || msg->depth < 0 || msg->depth > EVM_MAX_DEPTH) return;
     bool logged = t->logged[msg->depth];
     t->logged[msg->depth] = false;
     if (r->status == EXEC_SUCCESS) return;
@@ -434,16 +440,10 @@ static void transfer_exit(void *ctx, const evm *e, const message *msg, const exe
     while (t->n_at && t->at[t->n_at - 1] >= state_log_count(st)) t->n_at--;
 }
 
-static void transfer_selfdestruct(void *ctx, const evm *e, const address *from, const address *to, const u256 *value)
-{
-    if (!u256_is_zero(value)) log_transfer(ctx, evm_state(e), from, to, value);
-}
-
 transfer_logger *transfer_logger_new(tracer *out)
 {
     transfer_logger *t = xcalloc(1, sizeof *t);
-    *out = (tracer){.ctx = t, .on_enter = transfer_enter, .on_exit = transfer_exit,
-                    .on_selfdestruct = transfer_selfdestruct};
+    *out = (tracer){.ctx = t, .on_enter = transfer_enter, .on_exit = transfer_exit};
     return t;
 }
 

@@ -128,9 +128,6 @@ typedef struct {
     void (*on_step)(void *ctx, const trace_step *step);
     void (*on_enter)(void *ctx, const struct evm *e, const message *msg);
     void (*on_exit)(void *ctx, const struct evm *e, const message *msg, const exec_result *r);
-    /* SELFDESTRUCT of `from` moving `value` to `to`, once it cannot fail
-     * any more (geth's SELFDESTRUCT enter/exit pair). */
-    void (*on_selfdestruct)(void *ctx, const struct evm *e, const address *from, const address *to, const u256 *value);
     /* After the transaction is finalized (fees paid, refunds applied,
      * destructed and empty touched accounts removed): the post-state. */
     void (*on_tx_end)(void *ctx, const struct evm *e);

@@ -41,7 +41,6 @@ enum exec_status instr_SELFDESTRUCT(frame *f, u256 *sp)
         if (!state_exists(st, &beneficiary) && !charge(f, GAS_NEW_ACCOUNT)) return EXEC_OUT_OF_GAS;
     }
     if (f->msg->is_static) return EXEC_STATIC_VIOLATION;
-    if (e->trace.on_selfdestruct) e->trace.on_selfdestruct(e->trace.ctx, e, self, &beneficiary, &balance);
     if (fk < FORK_LONDON && !state_is_destructed(st, self)) state_add_refund(st, GAS_SELFDESTRUCT_REFUND);
     if (e->trace.on_enter) {
         message frame = {.kind = CALL_SELFDESTRUCT, .depth = f->msg->depth + 1, .sender = *self,
