@@ -15,6 +15,7 @@
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -187,6 +188,7 @@ struct store {
     _Atomic uint64_t live_stale; /* fetched values not cached: the pin moved meanwhile */
     /* Read snapshots (one per call) that fetched, and their fetches. */
     _Atomic uint64_t live_snapshots_fetching, live_snapshot_fetches;
+    _Atomic uint64_t live_prefetches, live_prefetched_keys;
     /* Kept open for the store's lifetime, so that the WAL and its index are
      * not torn down and rebuilt each time the last worker disconnects. */
     sqlite3 *keepalive;
@@ -220,6 +222,19 @@ struct store_conn {
     unsigned live_fetches; /* upstream fetches (one round trip each) in this snapshot */
     bool live_at_known;    /* live_at read in this snapshot */
     hash32 live_at;     /* the pinned block this snapshot sees */
+    unsigned live_pending_trips; /* round trips made for the coming call before its snapshot (prefetch) */
+    /* The keys a call reads (store_live_record_begin .. _end). */
+    struct {
+        bool on, fetched, replace;
+        address target;
+        uint8_t selector[4];
+        size_t selector_len;
+        store_live_key *keys;
+        size_t n, cap;
+    } rec;
+    /* What the cache held before the block being applied changed it. */
+    bool undo_on;
+    bytebuf undo;
 };
 
 static void live_codes_clear(store_conn *c)
@@ -586,6 +601,8 @@ void store_disconnect(store_conn *c)
     sqlite3_close(c->db);
     sqlite3_close(c->live_db);
     live_codes_clear(c);
+    free(c->rec.keys);
+    bytebuf_free(&c->undo);
     bytebuf_free(&c->code_buf);
     free(c->accounts);
     free(c);
@@ -669,9 +686,12 @@ static bool read_account(store_conn *c, const address *a, account_info *out)
     return found;
 }
 
+static void live_rec_add(store_conn *c, const address *a, const u256 *key);
+
 static bool backend_get_account(void *ctx, const address *a, account_info *out)
 {
     store_conn *c = ctx;
+    if (c->rec.on) live_rec_add(c, a, NULL);
     cached_account *slot = NULL;
     if (account_cache_usable(c)) {
         slot = account_cache_slot(c, a);
@@ -729,6 +749,7 @@ static bool backend_get_code(void *ctx, const hash32 *h, const uint8_t **code, s
 static void backend_get_storage(void *ctx, const address *a, const u256 *key, u256 *out)
 {
     store_conn *c = ctx;
+    if (c->rec.on) live_rec_add(c, a, key);
     sqlite3_stmt *st = c->stmt[ST_GET_STORAGE];
     uint8_t slot[32];
     u256_store_be(slot, key);
@@ -810,6 +831,8 @@ store_live_stats store_get_live_stats(const store *s)
     st.stale = atomic_load(&((store *)s)->live_stale);
     st.calls_fetching = atomic_load(&((store *)s)->live_snapshots_fetching);
     st.call_fetches = atomic_load(&((store *)s)->live_snapshot_fetches);
+    st.prefetches = atomic_load(&((store *)s)->live_prefetches);
+    st.prefetched_keys = atomic_load(&((store *)s)->live_prefetched_keys);
     return st;
 }
 
@@ -1015,6 +1038,212 @@ static bool live_fetch_block_hash(store_conn *c, uint64_t number, hash32 *out)
     return true;
 }
 
+/* ------------------------------------------- live mode: cold calls */
+
+enum { LIVE_KEY_BYTES = 53, LIVE_REC_MAX = 4096 };
+
+static int live_key_cmp(const void *x, const void *y)
+{
+    const store_live_key *p = x, *q = y;
+    int d = memcmp(p->a.b, q->a.b, 20);
+    if (d) return d;
+    if (p->is_slot != q->is_slot) return p->is_slot ? 1 : -1;
+    for (int i = 3; i >= 0; i--)
+        if (p->key.w[i] != q->key.w[i]) return p->key.w[i] < q->key.w[i] ? -1 : 1;
+    return 0;
+}
+
+static void live_rec_add(store_conn *c, const address *a, const u256 *key)
+{
+    if (c->rec.n == LIVE_REC_MAX) return;
+    if (c->rec.n == c->rec.cap) {
+        c->rec.cap = c->rec.cap ? c->rec.cap * 2 : 64;
+        c->rec.keys = xrealloc(c->rec.keys, c->rec.cap * sizeof *c->rec.keys);
+    }
+    store_live_key *k = &c->rec.keys[c->rec.n++];
+    memset(k, 0, sizeof *k);
+    k->a = *a;
+    k->is_slot = key != NULL;
+    k->key = key ? *key : u256_zero();
+}
+
+/* Sorts and removes repeats; returns the new count. */
+static size_t live_keys_unique(store_live_key *keys, size_t n)
+{
+    if (n < 2) return n;
+    qsort(keys, n, sizeof *keys, live_key_cmp);
+    size_t m = 1;
+    for (size_t i = 1; i < n; i++)
+        if (live_key_cmp(&keys[i], &keys[m - 1]) != 0) keys[m++] = keys[i];
+    return m;
+}
+
+/* Whether SQLite holds the key or records it as absent or zero. */
+static bool live_key_cached(store_conn *c, const store_live_key *k)
+{
+    if (live_fact(c, ST_LIVE_ABSENT, &k->a, NULL)) return true;
+    if (!k->is_slot) {
+        account_info info;
+        return read_account(c, &k->a, &info);
+    }
+    uint8_t slot[32];
+    u256_store_be(slot, &k->key);
+    sqlite3_stmt *st = c->stmt[ST_GET_STORAGE];
+    bind_blob(st, 1, k->a.b, 20);
+    bind_blob(st, 2, slot, 32);
+    bool row = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_reset(st);
+    return row || live_fact(c, ST_LIVE_ZERO, &k->a, slot);
+}
+
+void store_live_note_round_trips(store_conn *c, unsigned n) { c->live_pending_trips += n; }
+
+bool store_live_prefetch(store_conn *c, const store_live_key *keys, size_t n, size_t *fetched, store_error *err)
+{
+    *fetched = 0;
+    store_fetcher *f = &c->s->fetcher;
+    if (!live_mode(c) || !f->many || n == 0) return true;
+    if (c->in_read || c->in_write) return store_fail(err, "%s: store_live_prefetch inside a transaction", c->s->path);
+    store_live_key *uniq = xmalloc(n * sizeof *uniq);
+    memcpy(uniq, keys, n * sizeof *uniq);
+    size_t m = live_keys_unique(uniq, n), want = 0;
+    struct store_live_item *items = xcalloc(m, sizeof *items);
+    for (size_t i = 0; i < m && !c->failed; i++)
+        if (!live_key_cached(c, &uniq[i])) items[want++].k = uniq[i];
+    free(uniq);
+    hash32 at;
+    bool ok = !store_take_error(c, err);
+    if (ok && want && !read_pin_hash(c->db, &at)) ok = fail_db(err, c->db, "reading the live pin");
+    unsigned trips = 0;
+    if (ok && want) ok = f->many(f->ctx, &at, items, want, &trips, err);
+    c->live_pending_trips += trips;
+    if (ok && want) {
+        live_row *rows = xcalloc(2 * want, sizeof *rows);
+        uint8_t(*slot_be)[32] = xcalloc(want, 32);
+        size_t nr = 0;
+        for (size_t i = 0; i < want; i++) {
+            struct store_live_item *it = &items[i];
+            const address *a = &it->k.a;
+            if (it->k.is_slot) {
+                u256_store_be(slot_be[i], &it->k.key);
+                if (u256_is_zero(&it->value))
+                    rows[nr++] = (live_row){.sql = "INSERT OR IGNORE INTO live_zero_slot (address, slot) VALUES (?1, ?2)",
+                                            .blob = {a->b, slot_be[i]}, .len = {20, 32}};
+                else
+                    rows[nr++] = (live_row){.sql = "INSERT OR REPLACE INTO storage (address, slot, value) VALUES (?1, ?2, ?3)",
+                                            .blob = {a->b, slot_be[i]}, .len = {20, 32}, .value = &it->value};
+                atomic_fetch_add(&c->s->live_misses[LIVE_SLOT], 1);
+                continue;
+            }
+            atomic_fetch_add(&c->s->live_misses[LIVE_ACCOUNT], 1);
+            bool has_code = it->exists && it->code && it->code_len;
+            if (!it->exists) {
+                rows[nr++] = (live_row){.sql = "INSERT OR IGNORE INTO live_absent_account (address) VALUES (?1)",
+                                        .blob = {a->b}, .len = {20}};
+                continue;
+            }
+            rows[nr++] = (live_row){.sql = has_code ? "INSERT OR REPLACE INTO account (nonce, address, code_hash, balance) "
+                                                      "VALUES (?1, ?2, ?3, ?4)"
+                                                    : "INSERT OR REPLACE INTO account (nonce, address, balance) "
+                                                      "VALUES (?1, ?2, ?3)",
+                                    .has_u64 = true, .u64 = it->info.nonce,
+                                    .blob = {a->b, has_code ? it->info.code_hash.b : NULL}, .len = {20, 32},
+                                    .value = &it->info.balance};
+            if (has_code)
+                rows[nr++] = (live_row){.sql = "INSERT OR IGNORE INTO code (hash, code) VALUES (?1, ?2)",
+                                        .blob = {it->info.code_hash.b, it->code}, .len = {32, (int)it->code_len}};
+        }
+        if (!live_write(c, &at, rows, nr)) {
+            store_take_error(c, err);
+            ok = false;
+        }
+        free(rows);
+        free(slot_be);
+        atomic_fetch_add(&c->s->live_prefetches, 1);
+        atomic_fetch_add(&c->s->live_prefetched_keys, want);
+        *fetched = want;
+    }
+    for (size_t i = 0; i < m; i++) free(items[i].code);
+    free(items);
+    return ok;
+}
+
+bool store_live_recorded(store_conn *c, const address *target, const uint8_t *selector, size_t selector_len,
+                         store_live_key **keys, size_t *n, bool *found, store_error *err)
+{
+    *keys = NULL;
+    *n = 0;
+    *found = false;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(c->db, "SELECT keys FROM live_call_reads WHERE target = ?1 AND selector = ?2", -1, &st,
+                           NULL) != SQLITE_OK)
+        return fail_db(err, c->db, c->s->path);
+    bind_blob(st, 1, target->b, 20);
+    sqlite3_bind_blob(st, 2, selector_len ? (const void *)selector : "", (int)selector_len, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        const uint8_t *p = sqlite3_column_blob(st, 0);
+        size_t len = (size_t)sqlite3_column_bytes(st, 0), m = len / LIVE_KEY_BYTES;
+        *found = true;
+        if (m) *keys = xcalloc(m, sizeof **keys);
+        for (size_t i = 0; i < m; i++, p += LIVE_KEY_BYTES) {
+            (*keys)[i].is_slot = p[0] == 1;
+            memcpy((*keys)[i].a.b, p + 1, 20);
+            (*keys)[i].key = u256_load_be(p + 21);
+        }
+        *n = m;
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return fail_db(err, c->db, c->s->path);
+    return true;
+}
+
+void store_live_record_begin(store_conn *c, const address *target, const uint8_t *selector, size_t selector_len,
+                             bool replace)
+{
+    c->rec.on = true;
+    c->rec.replace = replace;
+    c->rec.fetched = false;
+    c->rec.n = 0;
+    c->rec.target = *target;
+    c->rec.selector_len = selector_len > 4 ? 4 : selector_len;
+    if (c->rec.selector_len) memcpy(c->rec.selector, selector, c->rec.selector_len);
+}
+
+bool store_live_record_end(store_conn *c, store_error *err)
+{
+    if (!c->rec.on) return true;
+    c->rec.on = false;
+    if (!c->rec.replace && !c->rec.fetched) return true;
+    size_t m = live_keys_unique(c->rec.keys, c->rec.n);
+    bytebuf blob = {0};
+    for (size_t i = 0; i < m; i++) {
+        uint8_t e[LIVE_KEY_BYTES];
+        e[0] = c->rec.keys[i].is_slot;
+        memcpy(e + 1, c->rec.keys[i].a.b, 20);
+        u256_store_be(e + 21, &c->rec.keys[i].key);
+        bytebuf_append(&blob, e, sizeof e);
+    }
+    sqlite3 *db = live_writer(c);
+    sqlite3_stmt *st = NULL;
+    bool ok = db && sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO live_call_reads (target, selector, keys) "
+                                           "VALUES (?1, ?2, ?3)", -1, &st, NULL) == SQLITE_OK;
+    if (ok) {
+        bind_blob(st, 1, c->rec.target.b, 20);
+        sqlite3_bind_blob(st, 2, c->rec.selector_len ? (const void *)c->rec.selector : "", (int)c->rec.selector_len,
+                          SQLITE_TRANSIENT);
+        sqlite3_bind_blob(st, 3, blob.len ? (const void *)blob.data : "", (int)blob.len, SQLITE_TRANSIENT);
+        ok = sqlite3_step(st) == SQLITE_DONE;
+    }
+    sqlite3_finalize(st);
+    bytebuf_free(&blob);
+    if (!ok) {
+        if (db) return fail_db(err, db, "recording a call's reads");
+        return store_take_error(c, err), false;
+    }
+    return true;
+}
+
 state_backend store_backend(store_conn *c) { return STATE_BACKEND_OF(c, backend); }
 
 /* ------------------------------------------------------ transactions */
@@ -1090,11 +1319,14 @@ void store_read_end(store_conn *c)
     if (!c->in_read) return;
     step_done(c->stmt[ST_COMMIT]);
     c->in_read = false;
-    if (c->live_fetches) {
+    if (c->rec.on && c->live_fetches) c->rec.fetched = true;
+    unsigned trips = c->live_fetches + c->live_pending_trips;
+    if (trips) {
         atomic_fetch_add(&c->s->live_snapshots_fetching, 1);
-        atomic_fetch_add(&c->s->live_snapshot_fetches, c->live_fetches);
-        c->live_fetches = 0;
+        atomic_fetch_add(&c->s->live_snapshot_fetches, trips);
     }
+    c->live_fetches = 0;
+    c->live_pending_trips = 0;
 }
 
 /* Runs `fn` inside the open write transaction, or inside one of its own. */
@@ -2017,12 +2249,184 @@ static bool fact_exists(store_conn *c, enum stmt_id id, const address *a, const 
     return found;
 }
 
+/* An undo entry (live_block_undo.undo): a kind byte ('A' an account, 'S' a
+ * slot), what the cache held (UNDO_*), the address; then for an account its
+ * nonce (8, big-endian), balance and code hash (32 each); for a slot its key
+ * and value (32 each). */
+enum { UNDO_UNKNOWN = 0, UNDO_ROW = 1, UNDO_ABSENT = 2 }; /* ABSENT: the account absent, the slot zero */
+enum { UNDO_ACCOUNT_BYTES = 2 + 20 + 8 + 32 + 32, UNDO_SLOT_BYTES = 2 + 20 + 32 + 32 };
+
+static void undo_note_account(store_conn *c, const address *a)
+{
+    if (!c->undo_on) return;
+    account_info cur;
+    memset(&cur, 0, sizeof cur);
+    uint8_t e[UNDO_ACCOUNT_BYTES] = {'A'};
+    if (read_account(c, a, &cur)) e[1] = UNDO_ROW;
+    else e[1] = fact_exists(c, ST_LIVE_ABSENT, a, NULL) ? UNDO_ABSENT : UNDO_UNKNOWN;
+    memcpy(e + 2, a->b, 20);
+    for (int i = 0; i < 8; i++) e[22 + i] = (uint8_t)(cur.nonce >> (56 - 8 * i));
+    u256_store_be(e + 30, &cur.balance);
+    memcpy(e + 62, cur.code_hash.b, 32);
+    bytebuf_append(&c->undo, e, sizeof e);
+}
+
+static void undo_note_slot(store_conn *c, const address *a, const u256 *key, int held, const u256 *value)
+{
+    if (!c->undo_on) return;
+    uint8_t e[UNDO_SLOT_BYTES] = {'S', (uint8_t)held};
+    memcpy(e + 2, a->b, 20);
+    u256_store_be(e + 22, key);
+    u256 zero = u256_zero();
+    u256_store_be(e + 54, value ? value : &zero);
+    bytebuf_append(&c->undo, e, sizeof e);
+}
+
+/* Before an account's slots are all dropped: each one the cache holds. */
+static bool undo_note_all_slots(store_conn *c, const address *a, store_error *err)
+{
+    if (!c->undo_on) return true;
+    static const char *const sql[2] = {"SELECT slot, value FROM storage WHERE address = ?1",
+                                       "SELECT slot FROM live_zero_slot WHERE address = ?1"};
+    for (int q = 0; q < 2; q++) {
+        sqlite3_stmt *st;
+        if (sqlite3_prepare_v2(c->db, sql[q], -1, &st, NULL) != SQLITE_OK) return fail_db(err, c->db, c->s->path);
+        bind_blob(st, 1, a->b, 20);
+        int rc;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            uint8_t k[32];
+            u256 v = u256_zero();
+            if (!column_fixed(st, 0, k, 32) || (q == 0 && !column_u256(st, 1, &v))) continue;
+            u256 key = u256_load_be(k);
+            undo_note_slot(c, a, &key, q == 0 ? UNDO_ROW : UNDO_ABSENT, &v);
+        }
+        sqlite3_finalize(st);
+        if (rc != SQLITE_DONE) return fail_db(err, c->db, c->s->path);
+    }
+    return true;
+}
+
+void store_live_undo_begin(store_conn *c)
+{
+    c->undo_on = true;
+    c->undo.len = 0;
+}
+
+bool store_live_undo_save(store_conn *c, uint64_t number, const hash32 *hash, const hash32 *parent, unsigned keep,
+                          store_error *err)
+{
+    c->undo_on = false;
+    if (!c->in_write) return store_fail(err, "%s: store_live_undo_save outside a transaction", c->s->path);
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(c->db, "INSERT OR REPLACE INTO live_block_undo (number, hash, parent_hash, undo) "
+                                  "VALUES (?1, ?2, ?3, ?4)", -1, &st, NULL) != SQLITE_OK)
+        return fail_db(err, c->db, c->s->path);
+    bind_u64(st, 1, number);
+    bind_blob(st, 2, hash->b, 32);
+    bind_blob(st, 3, parent->b, 32);
+    sqlite3_bind_blob(st, 4, c->undo.len ? (const void *)c->undo.data : "", (int)c->undo.len, SQLITE_TRANSIENT);
+    bool ok = sqlite3_step(st) == SQLITE_DONE;
+    sqlite3_finalize(st);
+    if (!ok) return fail_db(err, c->db, c->s->path);
+    /* Older than the window, or left from another branch above this block. */
+    if (sqlite3_prepare_v2(c->db, "DELETE FROM live_block_undo WHERE number <= ?1 OR number > ?2", -1, &st, NULL) !=
+        SQLITE_OK)
+        return fail_db(err, c->db, c->s->path);
+    bind_u64(st, 1, number >= keep ? number - keep : 0);
+    bind_u64(st, 2, number);
+    if (number < keep) sqlite3_bind_int64(st, 1, -1);
+    ok = sqlite3_step(st) == SQLITE_DONE;
+    sqlite3_finalize(st);
+    return ok || fail_db(err, c->db, c->s->path);
+}
+
+static bool undo_restore(store_conn *c, const uint8_t *e, store_error *err)
+{
+    address a;
+    memcpy(a.b, e + 2, 20);
+    if (e[0] == 'A') {
+        account_info info;
+        info.nonce = 0;
+        for (int i = 0; i < 8; i++) info.nonce = info.nonce << 8 | e[22 + i];
+        info.balance = u256_load_be(e + 30);
+        memcpy(info.code_hash.b, e + 62, 32);
+        bool ok = e[1] == UNDO_ROW ? write_account(c, &a, &info) || fail_db(err, c->db, c->s->path)
+                                   : exec_bound(c, "DELETE FROM account WHERE address = ?1", a.b, 20, NULL, 0, err);
+        return ok && (e[1] == UNDO_ABSENT
+                          ? exec_bound(c, "INSERT OR IGNORE INTO live_absent_account (address) VALUES (?1)", a.b, 20,
+                                       NULL, 0, err)
+                          : exec_bound(c, "DELETE FROM live_absent_account WHERE address = ?1", a.b, 20, NULL, 0, err));
+    }
+    u256 key = u256_load_be(e + 22), value = u256_load_be(e + 54);
+    const uint8_t *slot = e + 22;
+    bool ok = e[1] == UNDO_ROW ? write_slot(c, &a, &key, &value) || fail_db(err, c->db, c->s->path)
+                               : exec_bound(c, "DELETE FROM storage WHERE address = ?1 AND slot = ?2", a.b, 20, slot,
+                                            32, err);
+    return ok && (e[1] == UNDO_ABSENT
+                      ? exec_bound(c, "INSERT OR IGNORE INTO live_zero_slot (address, slot) VALUES (?1, ?2)", a.b, 20,
+                                   slot, 32, err)
+                      : exec_bound(c, "DELETE FROM live_zero_slot WHERE address = ?1 AND slot = ?2", a.b, 20, slot,
+                                   32, err));
+}
+
+bool store_live_undo_block(store_conn *c, uint64_t number, bool *found, store_error *err)
+{
+    *found = false;
+    if (!c->in_write) return store_fail(err, "%s: store_live_undo_block outside a transaction", c->s->path);
+    c->wrote = true;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(c->db, "SELECT undo FROM live_block_undo WHERE number = ?1", -1, &st, NULL) != SQLITE_OK)
+        return fail_db(err, c->db, c->s->path);
+    bind_u64(st, 1, number);
+    bytebuf undo = {0};
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *found = true;
+        bytebuf_append(&undo, sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0));
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return fail_db(err, c->db, c->s->path);
+    /* Entries are variable-sized: index them, then restore newest first. */
+    size_t *at = NULL, n = 0, cap = 0;
+    bool ok = true;
+    for (size_t p = 0; ok && p < undo.len;) {
+        size_t size = undo.data[p] == 'A' ? UNDO_ACCOUNT_BYTES : UNDO_SLOT_BYTES;
+        if ((undo.data[p] != 'A' && undo.data[p] != 'S') || p + size > undo.len) {
+            ok = store_fail(err, "%s: malformed undo record of block %" PRIu64, c->s->path, number);
+            break;
+        }
+        if (n == cap) at = xrealloc(at, (cap = cap ? cap * 2 : 64) * sizeof *at);
+        at[n++] = p;
+        p += size;
+    }
+    while (ok && n) ok = undo_restore(c, undo.data + at[--n], err);
+    free(at);
+    bytebuf_free(&undo);
+    if (ok && *found) {
+        if (sqlite3_prepare_v2(c->db, "DELETE FROM live_block_undo WHERE number = ?1", -1, &st, NULL) != SQLITE_OK)
+            return fail_db(err, c->db, c->s->path);
+        bind_u64(st, 1, number);
+        ok = sqlite3_step(st) == SQLITE_DONE;
+        sqlite3_finalize(st);
+        if (!ok) return fail_db(err, c->db, c->s->path);
+    }
+    return ok;
+}
+
+bool store_live_undo_clear(store_conn *c, store_error *err)
+{
+    c->undo_on = false;
+    return exec_bound(c, "DELETE FROM live_block_undo", NULL, 0, NULL, 0, err);
+}
+
 bool store_live_apply_account(store_conn *c, const address *a, int fields, const account_info *info,
                               const uint8_t *code, size_t code_len, store_error *err)
 {
     if (!c->in_write) return store_fail(err, "%s: store_live_apply_account outside a transaction", c->s->path);
     c->wrote = true;
     if (!info) {
+        undo_note_account(c, a);
+        if (!undo_note_all_slots(c, a, err)) return false;
         return exec_bound(c, "DELETE FROM account WHERE address = ?1", a->b, 20, NULL, 0, err) &&
                exec_bound(c, "DELETE FROM storage WHERE address = ?1", a->b, 20, NULL, 0, err) &&
                exec_bound(c, "DELETE FROM live_zero_slot WHERE address = ?1", a->b, 20, NULL, 0, err) &&
@@ -2032,6 +2436,7 @@ bool store_live_apply_account(store_conn *c, const address *a, int fields, const
     bool has_row = read_account(c, a, &cur);
     bool absent = !has_row && fact_exists(c, ST_LIVE_ABSENT, a, NULL);
     if (!has_row && !absent && fields != (LIVE_BALANCE | LIVE_NONCE | LIVE_CODE)) return true; /* not held */
+    undo_note_account(c, a);
     if (!has_row) {
         memset(&cur, 0, sizeof cur);
         cur.code_hash = KECCAK_EMPTY;
@@ -2061,9 +2466,13 @@ bool store_live_apply_slot(store_conn *c, const address *a, const u256 *key, con
     bind_blob(st, 1, a->b, 20);
     bind_blob(st, 2, slot, 32);
     bool has_row = sqlite3_step(st) == SQLITE_ROW;
+    u256 old = u256_zero();
+    if (has_row && !column_u256(st, 0, &old)) has_row = false;
     sqlite3_reset(st);
-    bool known = has_row || fact_exists(c, ST_LIVE_ZERO, a, slot) || fact_exists(c, ST_LIVE_ABSENT, a, NULL);
+    bool zero = !has_row && fact_exists(c, ST_LIVE_ZERO, a, slot);
+    bool known = has_row || zero || fact_exists(c, ST_LIVE_ABSENT, a, NULL);
     if (!known) return true;
+    undo_note_slot(c, a, key, has_row ? UNDO_ROW : zero ? UNDO_ABSENT : UNDO_UNKNOWN, &old);
     if (u256_is_zero(value))
         return exec_bound(c, "DELETE FROM storage WHERE address = ?1 AND slot = ?2", a->b, 20, slot, 32, err) &&
                exec_bound(c, "INSERT OR IGNORE INTO live_zero_slot (address, slot) VALUES (?1, ?2)", a->b, 20, slot,

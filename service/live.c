@@ -11,6 +11,7 @@
 #include "follow.h"
 #include "hexjson.h"
 #include "log.h"
+#include "rpc/rpc.h"
 
 /* The one live database of the process: its upstream and pinned block. */
 static struct {
@@ -89,6 +90,211 @@ static bool fetch_slot(void *ctx, const hash32 *at, const address *a, const u256
     return true;
 }
 
+/* Requests per HTTP batch: geth's default limit (BatchRequestLimit). */
+enum { LIVE_BATCH_MAX = 1000 };
+
+/* Accounts (balance, nonce, code: three requests each) and slots (one
+ * each), as few batches as the limit allows. */
+static bool fetch_many(void *ctx, const hash32 *at, struct store_live_item *items, size_t n, unsigned *round_trips,
+                       store_error *err)
+{
+    (void)ctx;
+    *round_trips = 0;
+    size_t total = 0;
+    for (size_t i = 0; i < n; i++) total += items[i].k.is_slot ? 1 : 3;
+    const char **methods = calloc(total, sizeof *methods);
+    json_t **params = calloc(total, sizeof *params), **results = calloc(total, sizeof *results);
+    size_t *owner = calloc(total, sizeof *owner);
+    bool ok = methods && params && results && owner;
+    if (!ok) store_fail(err, "out of memory");
+    size_t r = 0;
+    for (size_t i = 0; ok && i < n; i++) {
+        char addr[HEX_ADDRESS_LEN];
+        hex_from_address(&items[i].k.a, addr);
+        if (items[i].k.is_slot) {
+            char k[HEX_U256_LEN];
+            hex_from_u256(&items[i].k.key, k);
+            methods[r] = "eth_getStorageAt";
+            owner[r] = i;
+            params[r++] = json_pack("[s,s,o]", addr, k, block_param(at));
+            continue;
+        }
+        static const char *const m3[3] = {"eth_getBalance", "eth_getTransactionCount", "eth_getCode"};
+        for (int q = 0; q < 3; q++) {
+            methods[r] = m3[q];
+            owner[r] = i;
+            params[r++] = json_pack("[s,o]", addr, block_param(at));
+        }
+    }
+    upstream_error ue;
+    for (size_t from = 0; ok && from < total; from += LIVE_BATCH_MAX) {
+        size_t k = total - from < LIVE_BATCH_MAX ? total - from : LIVE_BATCH_MAX;
+        ok = upstream_batch(live.up, k, methods + from, params + from, results + from, &ue);
+        ++*round_trips;
+        if (!ok) failed(err, &ue);
+    }
+    hj_error he;
+    for (size_t q = 0; ok && q < total;) {
+        struct store_live_item *it = &items[owner[q]];
+        if (it->k.is_slot) {
+            hash32 h;
+            if (!hj_hash(results[q], "storage value", &h, &he)) ok = malformed(err, methods[q], &he);
+            else it->value = u256_load_be(h.b);
+            q++;
+            continue;
+        }
+        bytebuf c = {0};
+        memset(&it->info, 0, sizeof it->info);
+        if (!hj_u256(results[q], "balance", &it->info.balance, &he)) ok = malformed(err, methods[q], &he);
+        else if (!hj_u64(results[q + 1], "nonce", &it->info.nonce, &he)) ok = malformed(err, methods[q + 1], &he);
+        else if (!hj_bytes(results[q + 2], "code", &c, &he)) ok = malformed(err, methods[q + 2], &he);
+        q += 3;
+        if (!ok) {
+            bytebuf_free(&c);
+            break;
+        }
+        it->info.code_hash = KECCAK_EMPTY;
+        if (c.len) keccak256(c.data, c.len, it->info.code_hash.b);
+        it->exists = c.len || it->info.nonce || !u256_is_zero(&it->info.balance);
+        it->code = c.len ? c.data : NULL;
+        it->code_len = c.len;
+        if (!c.len) bytebuf_free(&c);
+    }
+    for (size_t q = 0; q < total && params; q++) {
+        json_decref(params[q]);
+        if (results) json_decref(results[q]);
+    }
+    free(methods);
+    free(params);
+    free(results);
+    free(owner);
+    return ok;
+}
+
+/* ------------------------------------------------ cold-call prefetch */
+
+static bool is_call_method(const char *m)
+{
+    return strcmp(m, "eth_call") == 0 || strcmp(m, "eth_estimateGas") == 0 ||
+           strcmp(m, "eth_createAccessList") == 0 || strcmp(m, "debug_traceCall") == 0;
+}
+
+/* A block parameter that means the head: absent, a head tag, or the pinned
+ * block's number or hash (following moves the pin: a stale one just fails
+ * the call later, as without prefetch). */
+static bool at_head(const json_t *b, const store_live_pin *pin)
+{
+    if (!b || json_is_null(b)) return true;
+    const char *t = json_string_value(b);
+    if (json_is_object(b)) {
+        hash32 h;
+        hj_error he;
+        return hj_get_hash(b, "blockHash", &h, &he) && memcmp(h.b, pin->block_hash.b, 32) == 0;
+    }
+    if (!t) return false;
+    uint64_t n;
+    return strcmp(t, "latest") == 0 || strcmp(t, "pending") == 0 || (hex_to_u64(t, &n) && n == pin->block_number);
+}
+
+/* The upstream's access list for the call, at the pin: its addresses and
+ * slots are added to `keys`. A failure (a reverting call, a node without the
+ * method) only costs the round trip. */
+static void access_list_keys(const json_t *tx, const store_live_pin *pin, store_live_key **keys, size_t *n,
+                             size_t *cap)
+{
+    json_t *p = json_pack("[O,o]", tx, block_param(&pin->block_hash)), *r = NULL;
+    upstream_error ue;
+    bool ok = upstream_call(live.up, "eth_createAccessList", p, &r, &ue);
+    json_decref(p);
+    if (!ok) return;
+    size_t i, j;
+    json_t *e, *slot;
+    json_array_foreach(json_object_get(r, "accessList"), i, e) {
+        store_live_key k = {0};
+        hj_error he;
+        if (!hj_get_address(e, "address", &k.a, &he)) continue;
+        if (*n == *cap) *keys = realloc(*keys, (*cap = *cap * 2 + 16) * sizeof **keys);
+        (*keys)[(*n)++] = k;
+        json_array_foreach(json_object_get(e, "storageKeys"), j, slot) {
+            const char *t = json_string_value(slot);
+            if (!t || !hex_to_u256(t, &k.key)) continue;
+            k.is_slot = true;
+            if (*n == *cap) *keys = realloc(*keys, (*cap = *cap * 2 + 16) * sizeof **keys);
+            (*keys)[(*n)++] = k;
+        }
+    }
+    json_decref(r);
+}
+
+/* Before a call: the accounts and slots it is expected to read, fetched in
+ * one batch. A target and selector seen before: what that call read last
+ * time (and nothing asked when all of it is cached); never seen: the
+ * upstream's eth_createAccessList for this call. The sender and the target
+ * are always included. */
+static bool before_call(store_conn *c, const char *method, json_t *params, store_error *se)
+{
+    if (!is_call_method(method)) return true;
+    const json_t *tx = json_array_get(params, 0);
+    if (!json_is_object(tx)) return true;
+    store_live_pin pin;
+    bool live_db;
+    if (!store_get_live_pin(c, &pin, &live_db, se)) return false;
+    if (!live_db || !at_head(json_array_get(params, 1), &pin)) return true;
+    hj_error he;
+    store_live_key *keys = NULL;
+    size_t n = 0, cap = 0;
+    store_live_key k = {0};
+    const json_t *from = json_object_get(tx, "from");
+    if (!from || json_is_null(from) || hj_address(from, "from", &k.a, &he)) {
+        keys = realloc(keys, (cap = 16) * sizeof *keys);
+        keys[n++] = k;
+    }
+    bool has_to = false, recorded = false;
+    address to;
+    bytebuf data = {0};
+    const json_t *to_json = json_object_get(tx, "to"), *input = json_object_get(tx, "input");
+    if (!input || json_is_null(input)) input = json_object_get(tx, "data");
+    if (input && !json_is_null(input) && !hj_bytes(input, "input", &data, &he)) data.len = 0;
+    size_t selector_len = data.len < 4 ? data.len : 4;
+    if (to_json && !json_is_null(to_json) && hj_address(to_json, "to", &to, &he)) {
+        has_to = true;
+        if (n == cap) keys = realloc(keys, (cap = cap * 2 + 16) * sizeof *keys);
+        keys[n++] = (store_live_key){.a = to};
+        store_live_key *rec = NULL;
+        size_t nrec = 0;
+        if (!store_live_recorded(c, &to, data.data, selector_len, &rec, &nrec, &recorded, se)) {
+            free(keys);
+            bytebuf_free(&data);
+            return false;
+        }
+        if (nrec) {
+            keys = realloc(keys, (n + nrec) * sizeof *keys);
+            memcpy(keys + n, rec, nrec * sizeof *keys);
+            n += nrec;
+            cap = n;
+        }
+        free(rec);
+    }
+    if (!recorded) {
+        /* Never seen (or not since the record was lost): one round trip
+         * that names everything the call reads, instead of one per key. */
+        access_list_keys(tx, &pin, &keys, &n, &cap);
+        store_live_note_round_trips(c, 1);
+    }
+    size_t fetched;
+    bool ok = store_live_prefetch(c, keys, n, &fetched, se);
+    free(keys);
+    if (ok && has_to) store_live_record_begin(c, &to, data.data, selector_len, !recorded);
+    bytebuf_free(&data);
+    return ok;
+}
+
+static void after_call(store_conn *c)
+{
+    store_error se;
+    if (!store_live_record_end(c, &se)) log_warn("live: %s", se.msg);
+}
+
 static bool fetch_block_hash(void *ctx, const hash32 *at, uint64_t number, hash32 *out, bool *found,
                              store_error *err)
 {
@@ -124,8 +330,10 @@ bool live_attach(store *s, store_conn *c, bool *is_live, store_error *err)
     live.block_hash = pin.block_hash;
     live.block_number = pin.block_number;
     live.s = s;
-    store_fetcher f = {.account = fetch_account, .slot = fetch_slot, .block_hash = fetch_block_hash};
+    store_fetcher f = {.account = fetch_account, .slot = fetch_slot, .block_hash = fetch_block_hash,
+                       .many = fetch_many};
     store_set_fetcher(s, &f);
+    rpc_live = (rpc_live_hooks){.before = before_call, .after = after_call};
     char h[HEX_HASH_LEN];
     hex_from_hash(&pin.block_hash, h);
     log_info("live: state from %s at block %" PRIu64 " (%s); SQLite first, misses fetched and kept",
@@ -146,6 +354,7 @@ void live_detach(store *s)
 {
     if (!live.up) return;
     follow_stop();
+    rpc_live = (rpc_live_hooks){0};
     store_set_fetcher(s, NULL);
     upstream_free(live.up);
     memset(&live, 0, sizeof live);
@@ -182,6 +391,13 @@ void live_metrics_render(bytebuf *out)
                    "calls for round trips per cold call).\n"
                    "# TYPE jitevm_live_call_round_trips_total counter\njitevm_live_call_round_trips_total %" PRIu64 "\n",
                    ls.calls_fetching, ls.call_fetches);
+    bytebuf_printf(out,
+                   "# HELP jitevm_live_prefetch_total Batches fetched before a call (the keys it read last time, or "
+                   "the upstream's access list for it).\n"
+                   "# TYPE jitevm_live_prefetch_total counter\njitevm_live_prefetch_total %" PRIu64 "\n"
+                   "# HELP jitevm_live_prefetch_keys_total Accounts and slots those batches asked for.\n"
+                   "# TYPE jitevm_live_prefetch_keys_total counter\njitevm_live_prefetch_keys_total %" PRIu64 "\n",
+                   ls.prefetches, ls.prefetched_keys);
     follow_stats fs;
     if (!follow_get_stats(&fs)) return;
     bytebuf_printf(out,

@@ -82,6 +82,20 @@ struct rpc_ctx {
 uint64_t rpc_write_generation(void);
 void rpc_note_write(void);
 
+/* A store error as the client sees it: -32000, "database error: ..." for
+ * the database, the message alone for a live upstream's failure (it names
+ * the upstream and why). */
+bool rpc_fail_store(rpc_error *err, const store_error *se);
+
+/* Live mode (service/live.c sets them): run around each read call, outside
+ * its snapshot. `before` may fetch what the call will read (false: the
+ * call fails with *se); `after` records what it read. */
+typedef struct {
+    bool (*before)(store_conn *c, const char *method, json_t *params, store_error *se);
+    void (*after)(store_conn *c);
+} rpc_live_hooks;
+extern rpc_live_hooks rpc_live;
+
 typedef json_t *(*rpc_method_fn)(rpc_ctx *ctx, json_t *params, rpc_error *err);
 
 enum rpc_method_flags {

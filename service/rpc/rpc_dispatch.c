@@ -27,6 +27,14 @@ bool rpc_fail(rpc_error *e, int code, const char *fmt, ...)
     return false;
 }
 
+rpc_live_hooks rpc_live;
+
+bool rpc_fail_store(rpc_error *err, const store_error *se)
+{
+    if (strncmp(se->msg, "upstream ", 9) == 0) return rpc_fail(err, RPC_SERVER_ERROR, "%s", se->msg);
+    return rpc_fail(err, RPC_SERVER_ERROR, "database error: %s", se->msg);
+}
+
 void rpc_fail_owned(rpc_error *e, int code, char *message, size_t len)
 {
     free(e->message);
@@ -194,14 +202,17 @@ static json_t *run_call(rpc_ctx *ctx, json_t *msg, json_t *id, const char *name)
              * take their own transaction). */
             store_error se;
             bool snapshot = ctx->conn && !(m->flags & RPC_ADMIN);
-            if (snapshot && !store_read_begin(ctx->conn, &se)) {
-                rpc_fail(&err, RPC_SERVER_ERROR, "database error: %s", se.msg);
+            if (snapshot && rpc_live.before && !rpc_live.before(ctx->conn, m->name, params, &se)) {
+                rpc_fail_store(&err, &se);
+            } else if (snapshot && !store_read_begin(ctx->conn, &se)) {
+                rpc_fail_store(&err, &se);
             } else {
                 result = m->fn(ctx, params, &err);
                 if (snapshot) store_read_end(ctx->conn);
-                /* A read that failed inside the engine (I/O error) makes the
-                 * answer untrustworthy. */
-                if (ctx->conn && store_take_error(ctx->conn, &se)) rpc_fail(&err, RPC_SERVER_ERROR, "database error: %s", se.msg);
+                if (snapshot && rpc_live.after) rpc_live.after(ctx->conn);
+                /* A read that failed inside the engine (I/O error, the
+                 * upstream) makes the answer untrustworthy. */
+                if (ctx->conn && store_take_error(ctx->conn, &se)) rpc_fail_store(&err, &se);
                 if (!result && !err.code) rpc_fail(&err, RPC_INTERNAL_ERROR, "internal error: %s gave no answer", name);
             }
             if (err.code && result) {

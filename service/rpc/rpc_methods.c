@@ -319,7 +319,7 @@ static json_t *m_create_access_list(rpc_ctx *ctx, json_t *params, rpc_error *err
 
 static bool written(bool ok, const store_error *se, rpc_error *err)
 {
-    if (!ok) return rpc_fail(err, RPC_SERVER_ERROR, "database error: %s", se->msg);
+    if (!ok) return rpc_fail_store(err, se);
     rpc_note_write();
     return true;
 }
