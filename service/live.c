@@ -180,20 +180,62 @@ static bool is_call_method(const char *m)
 }
 
 /* A block parameter that means the head: absent, a head tag, or the pinned
- * block's number or hash (following moves the pin: a stale one just fails
- * the call later, as without prefetch). */
-static bool at_head(const json_t *b, const store_live_pin *pin)
+ * block's number or hash (*need_pin: the pin must be read to tell). */
+static bool at_head(const json_t *b, const store_live_pin *pin, bool *need_pin)
 {
+    *need_pin = false;
     if (!b || json_is_null(b)) return true;
     const char *t = json_string_value(b);
+    if (t && (strcmp(t, "latest") == 0 || strcmp(t, "pending") == 0)) return true;
+    if (!pin) {
+        *need_pin = true;
+        return false;
+    }
     if (json_is_object(b)) {
         hash32 h;
         hj_error he;
         return hj_get_hash(b, "blockHash", &h, &he) && memcmp(h.b, pin->block_hash.b, 32) == 0;
     }
-    if (!t) return false;
     uint64_t n;
-    return strcmp(t, "latest") == 0 || strcmp(t, "pending") == 0 || (hex_to_u64(t, &n) && n == pin->block_number);
+    return t && hex_to_u64(t, &n) && n == pin->block_number;
+}
+
+/* The first bytes (up to 4) of a hex string: the selector. */
+static size_t selector_of(const json_t *input, uint8_t out[4])
+{
+    const char *t = json_string_value(input);
+    if (!t || t[0] != '0' || (t[1] != 'x' && t[1] != 'X')) return 0;
+    size_t n = 0;
+    for (t += 2; n < 4 && t[0] && t[1]; t += 2) {
+        int hi = hex_digit_value(t[0]), lo = hex_digit_value(t[1]);
+        if (hi < 0 || lo < 0) return 0;
+        out[n++] = (uint8_t)(hi << 4 | lo);
+    }
+    return n;
+}
+
+/* Calls whose keys were all found cached, per thread, until the next
+ * write (a block applied, a reorg: rpc_write_generation): a warm call then
+ * skips the checks in SQLite. Only a hint: a wrong entry costs a fetch. */
+enum { WARM_MEMO_SLOTS = 64 };
+static _Thread_local struct warm_memo {
+    bool used;
+    uint8_t selector_len;
+    uint8_t selector[4];
+    address from, to;
+    uint64_t generation;
+} warm_memo[WARM_MEMO_SLOTS];
+
+static struct warm_memo *memo_slot(const address *from, const address *to, const uint8_t *sel, size_t sel_len,
+                                   bool *hit)
+{
+    uint64_t h = address_hash64(to) ^ (address_hash64(from) * 31);
+    for (size_t i = 0; i < sel_len; i++) h = h * 131 + sel[i];
+    struct warm_memo *m = &warm_memo[h % WARM_MEMO_SLOTS];
+    *hit = m->used && m->generation == rpc_write_generation() && m->selector_len == sel_len &&
+           memcmp(m->selector, sel, sel_len) == 0 && memcmp(m->to.b, to->b, 20) == 0 &&
+           memcmp(m->from.b, from->b, 20) == 0;
+    return m;
 }
 
 /* The upstream's access list for the call, at the pin: its addresses and
@@ -236,57 +278,70 @@ static bool before_call(store_conn *c, const char *method, json_t *params, store
     if (!is_call_method(method)) return true;
     const json_t *tx = json_array_get(params, 0);
     if (!json_is_object(tx)) return true;
-    store_live_pin pin;
-    bool live_db;
-    if (!store_get_live_pin(c, &pin, &live_db, se)) return false;
-    if (!live_db || !at_head(json_array_get(params, 1), &pin)) return true;
     hj_error he;
-    store_live_key *keys = NULL;
-    size_t n = 0, cap = 0;
-    store_live_key k = {0};
-    const json_t *from = json_object_get(tx, "from");
-    if (!from || json_is_null(from) || hj_address(from, "from", &k.a, &he)) {
-        keys = realloc(keys, (cap = 16) * sizeof *keys);
-        keys[n++] = k;
-    }
-    bool has_to = false, recorded = false;
-    address to;
-    bytebuf data = {0};
-    const json_t *to_json = json_object_get(tx, "to"), *input = json_object_get(tx, "input");
+    address from = {{0}}, to;
+    const json_t *from_json = json_object_get(tx, "from"), *to_json = json_object_get(tx, "to");
+    if (from_json && !json_is_null(from_json) && !hj_address(from_json, "from", &from, &he)) return true;
+    /* A creation (no target) has no record to key: left to per-key fetches. */
+    if (!to_json || json_is_null(to_json) || !hj_address(to_json, "to", &to, &he)) return true;
+    const json_t *input = json_object_get(tx, "input");
     if (!input || json_is_null(input)) input = json_object_get(tx, "data");
-    if (input && !json_is_null(input) && !hj_bytes(input, "input", &data, &he)) data.len = 0;
-    size_t selector_len = data.len < 4 ? data.len : 4;
-    if (to_json && !json_is_null(to_json) && hj_address(to_json, "to", &to, &he)) {
-        has_to = true;
-        if (n == cap) keys = realloc(keys, (cap = cap * 2 + 16) * sizeof *keys);
-        keys[n++] = (store_live_key){.a = to};
-        store_live_key *rec = NULL;
-        size_t nrec = 0;
-        if (!store_live_recorded(c, &to, data.data, selector_len, &rec, &nrec, &recorded, se)) {
-            free(keys);
-            bytebuf_free(&data);
-            return false;
-        }
-        if (nrec) {
-            keys = realloc(keys, (n + nrec) * sizeof *keys);
-            memcpy(keys + n, rec, nrec * sizeof *keys);
-            n += nrec;
-            cap = n;
-        }
-        free(rec);
+    uint8_t selector[4];
+    size_t selector_len = selector_of(input, selector);
+    bool need_pin, hit;
+    store_live_pin pin;
+    bool head = at_head(json_array_get(params, 1), NULL, &need_pin);
+    if (need_pin) {
+        bool live_db;
+        if (!store_get_live_pin(c, &pin, &live_db, se)) return false;
+        head = live_db && at_head(json_array_get(params, 1), &pin, &need_pin);
     }
+    if (!head) return true;
+    struct warm_memo *memo = memo_slot(&from, &to, selector, selector_len, &hit);
+    if (hit) {
+        store_live_record_begin(c, &to, selector, selector_len, false);
+        return true;
+    }
+    uint64_t generation = rpc_write_generation();
+    store_live_key *keys = NULL, *rec = NULL;
+    size_t n = 0, cap = 0, nrec = 0;
+    bool recorded;
+    if (!store_live_recorded(c, &to, selector, selector_len, &rec, &nrec, &recorded, se)) return false;
+    cap = nrec + 16;
+    keys = malloc(cap * sizeof *keys);
+    if (!keys) {
+        free(rec);
+        return store_fail(se, "out of memory");
+    }
+    keys[n++] = (store_live_key){.a = from};
+    keys[n++] = (store_live_key){.a = to};
+    if (nrec) memcpy(keys + n, rec, nrec * sizeof *keys);
+    n += nrec;
+    free(rec);
     if (!recorded) {
         /* Never seen (or not since the record was lost): one round trip
          * that names everything the call reads, instead of one per key. */
-        access_list_keys(tx, &pin, &keys, &n, &cap);
-        store_live_note_round_trips(c, 1);
+        bool live_db = true;
+        if (!need_pin && !store_get_live_pin(c, &pin, &live_db, se)) {
+            free(keys);
+            return false;
+        }
+        if (live_db) {
+            access_list_keys(tx, &pin, &keys, &n, &cap);
+            store_live_note_round_trips(c, 1);
+        }
     }
     size_t fetched;
     bool ok = store_live_prefetch(c, keys, n, &fetched, se);
     free(keys);
-    if (ok && has_to) store_live_record_begin(c, &to, data.data, selector_len, !recorded);
-    bytebuf_free(&data);
-    return ok;
+    if (!ok) return false;
+    store_live_record_begin(c, &to, selector, selector_len, !recorded);
+    if (recorded && fetched == 0) {
+        *memo = (struct warm_memo){.used = true, .selector_len = (uint8_t)selector_len, .from = from, .to = to,
+                                   .generation = generation};
+        memcpy(memo->selector, selector, selector_len);
+    }
+    return true;
 }
 
 static void after_call(store_conn *c)
