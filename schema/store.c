@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sodium.h>
 #include <sqlite3.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -1075,6 +1076,20 @@ static size_t live_keys_unique(store_live_key *keys, size_t n)
     size_t m = 1;
     for (size_t i = 1; i < n; i++)
         if (live_key_cmp(&keys[i], &keys[m - 1]) != 0) keys[m++] = keys[i];
+    return m;
+}
+
+/* As live_keys_unique, keeping values[i] with keys[i] (small n). */
+static size_t live_keys_unique_values(store_live_key *keys, u256 *values, size_t n)
+{
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        bool seen = false;
+        for (size_t j = 0; j < m && !seen; j++) seen = live_key_cmp(&keys[i], &keys[j]) == 0;
+        if (seen) continue;
+        keys[m] = keys[i];
+        values[m++] = values[i];
+    }
     return m;
 }
 
@@ -2435,8 +2450,10 @@ bool store_live_apply_account(store_conn *c, const address *a, int fields, const
     account_info cur;
     bool has_row = read_account(c, a, &cur);
     bool absent = !has_row && fact_exists(c, ST_LIVE_ABSENT, a, NULL);
-    if (!has_row && !absent && fields != (LIVE_BALANCE | LIVE_NONCE | LIVE_CODE)) return true; /* not held */
+    /* Noted even when not held: a value fetched later at this block must
+     * be forgotten when the block is undone. */
     undo_note_account(c, a);
+    if (!has_row && !absent && fields != (LIVE_BALANCE | LIVE_NONCE | LIVE_CODE)) return true; /* not held */
     if (!has_row) {
         memset(&cur, 0, sizeof cur);
         cur.code_hash = KECCAK_EMPTY;
@@ -2471,14 +2488,78 @@ bool store_live_apply_slot(store_conn *c, const address *a, const u256 *key, con
     sqlite3_reset(st);
     bool zero = !has_row && fact_exists(c, ST_LIVE_ZERO, a, slot);
     bool known = has_row || zero || fact_exists(c, ST_LIVE_ABSENT, a, NULL);
-    if (!known) return true;
     undo_note_slot(c, a, key, has_row ? UNDO_ROW : zero ? UNDO_ABSENT : UNDO_UNKNOWN, &old);
+    if (!known) return true;
     if (u256_is_zero(value))
         return exec_bound(c, "DELETE FROM storage WHERE address = ?1 AND slot = ?2", a->b, 20, slot, 32, err) &&
                exec_bound(c, "INSERT OR IGNORE INTO live_zero_slot (address, slot) VALUES (?1, ?2)", a->b, 20, slot,
                           32, err);
     if (!write_slot(c, a, key, value)) return fail_db(err, c->db, c->s->path);
     return exec_bound(c, "DELETE FROM live_zero_slot WHERE address = ?1 AND slot = ?2", a->b, 20, slot, 32, err);
+}
+
+bool store_live_add_balance(store_conn *c, const address *a, const u256 *amount, store_error *err)
+{
+    if (!c->in_write) return store_fail(err, "%s: store_live_add_balance outside a transaction", c->s->path);
+    account_info cur;
+    bool has_row = read_account(c, a, &cur);
+    if (!has_row && !fact_exists(c, ST_LIVE_ABSENT, a, NULL)) {
+        undo_note_account(c, a);
+        return true; /* not held */
+    }
+    if (!has_row) {
+        memset(&cur, 0, sizeof cur);
+        cur.code_hash = KECCAK_EMPTY;
+    }
+    cur.balance = u256_add(&cur.balance, amount);
+    return store_live_apply_account(c, a, LIVE_BALANCE, &cur, NULL, 0, err);
+}
+
+/* The first row of `sql` (?1 a blob of `len` random bytes, ?2 `fixed`
+ * when given) at or after the random start, or the first row at all. */
+static int sample_row(store_conn *c, const char *sql, const uint8_t *fixed, int len, sqlite3_stmt **out)
+{
+    uint8_t start[32];
+    randombytes_buf(start, sizeof start);
+    if (sqlite3_prepare_v2(c->db, sql, -1, out, NULL) != SQLITE_OK) return SQLITE_ERROR;
+    int rc = SQLITE_DONE;
+    for (int pass = 0; pass < 2 && rc == SQLITE_DONE; pass++) { /* past the last key: from the first */
+        sqlite3_reset(*out);
+        bind_blob(*out, 1, pass ? (const uint8_t *)"" : start, pass ? 0 : len);
+        if (fixed) bind_blob(*out, 2, fixed, 20);
+        rc = sqlite3_step(*out);
+    }
+    return rc;
+}
+
+bool store_live_sample(store_conn *c, store_live_key *keys, u256 *values, size_t max, size_t *n, store_error *err)
+{
+    *n = 0;
+    for (size_t i = 0; i < max; i++) {
+        bool slot = i & 1;
+        store_live_key *k = &keys[*n];
+        memset(k, 0, sizeof *k);
+        sqlite3_stmt *st = NULL;
+        /* An account, or a slot: an address with storage, then a slot of it. */
+        int rc = sample_row(c, slot ? "SELECT address FROM storage WHERE address >= ?1 ORDER BY address LIMIT 1"
+                                    : "SELECT address, balance FROM account WHERE address >= ?1 ORDER BY address LIMIT 1",
+                            NULL, 20, &st);
+        bool got = rc == SQLITE_ROW && column_fixed(st, 0, k->a.b, 20) && (slot || column_u256(st, 1, &values[*n]));
+        sqlite3_finalize(st);
+        if (got && slot) {
+            uint8_t key[32];
+            rc = sample_row(c, "SELECT slot, value FROM storage WHERE slot >= ?1 AND address = ?2 ORDER BY slot LIMIT 1",
+                            k->a.b, 32, &st);
+            got = rc == SQLITE_ROW && column_fixed(st, 0, key, 32) && column_u256(st, 1, &values[*n]);
+            sqlite3_finalize(st);
+            k->is_slot = true;
+            if (got) k->key = u256_load_be(key);
+        }
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE) return fail_db(err, c->db, c->s->path);
+        if (got) ++*n;
+    }
+    *n = live_keys_unique_values(keys, values, *n);
+    return true;
 }
 
 bool store_live_drop_cache(store_conn *c, store_error *err)

@@ -267,6 +267,13 @@ bool store_live_undo_block(store_conn *c, uint64_t number, bool *found, store_er
 /* Every kept record dropped (after a drop of the whole cache). */
 bool store_live_undo_clear(store_conn *c, store_error *err);
 
+/* A withdrawal: adds `amount` to the balance when the account is held
+ * (absent: it is created); nothing otherwise. */
+bool store_live_add_balance(store_conn *c, const address *a, const u256 *amount, store_error *err);
+/* Up to `max` cached keys picked at random (balances and slots, with their
+ * cached values), for the drift check. */
+bool store_live_sample(store_conn *c, store_live_key *keys, u256 *values, size_t max, size_t *n, store_error *err);
+
 /* Forgets one account: its row, slots and facts (read again on demand). */
 bool store_live_forget(store_conn *c, const address *a, store_error *err);
 /* Drops every cached account, slot and fact (code and programs stay): after

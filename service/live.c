@@ -19,6 +19,7 @@ static struct {
     hash32 block_hash;
     uint64_t block_number;
     store *s;
+    bool no_forward;
 } live;
 
 /* {"blockHash": H}: every fetch names its block by hash. */
@@ -350,6 +351,43 @@ static void after_call(store_conn *c)
     if (!store_live_record_end(c, &se)) log_warn("live: %s", se.msg);
 }
 
+/* ------------------------------------------------------- forwarding */
+
+/* History asked of the upstream as it is; the head's block (latest,
+ * pending) stays jitevm's, which may lag the upstream's. */
+static bool forward(const char *method, json_t *params, json_t **result, rpc_error *err)
+{
+    if (live.no_forward) return false;
+    bool fee = strcmp(method, "eth_feeHistory") == 0;
+    if (fee || strcmp(method, "eth_getBlockByNumber") == 0) {
+        const json_t *b = json_array_get(params, fee ? 1 : 0);
+        const char *t = json_string_value(b);
+        if (!b || (t && (strcmp(t, "latest") == 0 || strcmp(t, "pending") == 0))) return false;
+    }
+    json_t *empty = NULL, *resp = NULL;
+    if (!json_is_array(params)) params = empty = json_array();
+    upstream_error ue;
+    bool ok = upstream_forward(live.up, method, params, &resp, &ue);
+    json_decref(empty);
+    if (!ok) {
+        rpc_fail(err, RPC_SERVER_ERROR, "%s", ue.msg);
+        return true;
+    }
+    const json_t *e = json_object_get(resp, "error");
+    if (json_is_object(e)) {
+        const char *msg = json_string_value(json_object_get(e, "message"));
+        const json_t *code = json_object_get(e, "code");
+        rpc_fail(err, json_is_integer(code) ? (int)json_integer_value(code) : RPC_SERVER_ERROR, "%s",
+                 msg ? msg : "(the upstream gave no message)");
+        const char *data = json_string_value(json_object_get(e, "data"));
+        if (data) err->data = strdup(data);
+    } else {
+        *result = json_incref(json_object_get(resp, "result"));
+    }
+    json_decref(resp);
+    return true;
+}
+
 static bool fetch_block_hash(void *ctx, const hash32 *at, uint64_t number, hash32 *out, bool *found,
                              store_error *err)
 {
@@ -374,7 +412,7 @@ static bool fetch_block_hash(void *ctx, const hash32 *at, uint64_t number, hash3
     return true;
 }
 
-bool live_attach(store *s, store_conn *c, bool *is_live, store_error *err)
+bool live_attach(store *s, store_conn *c, const rpc_config *cfg, bool *is_live, store_error *err)
 {
     store_live_pin pin;
     if (!store_get_live_pin(c, &pin, is_live, err)) return false;
@@ -388,16 +426,17 @@ bool live_attach(store *s, store_conn *c, bool *is_live, store_error *err)
     store_fetcher f = {.account = fetch_account, .slot = fetch_slot, .block_hash = fetch_block_hash,
                        .many = fetch_many};
     store_set_fetcher(s, &f);
-    rpc_live = (rpc_live_hooks){.before = before_call, .after = after_call};
+    live.no_forward = cfg->no_forward;
+    rpc_live = (rpc_live_hooks){.before = before_call, .after = after_call, .forward = forward,
+                                .upstream = upstream_name(live.up)};
     char h[HEX_HASH_LEN];
     hex_from_hash(&pin.block_hash, h);
     log_info("live: state from %s at block %" PRIu64 " (%s); SQLite first, misses fetched and kept",
              upstream_name(live.up), pin.block_number, h);
-    const char *follow = getenv("JITEVM_FOLLOW");
-    if (follow && (strcmp(follow, "1") == 0 || strcmp(follow, "true") == 0)) {
-        const char *iv = getenv("JITEVM_FOLLOW_INTERVAL_MS");
-        unsigned interval = iv ? (unsigned)strtoul(iv, NULL, 10) : 0;
-        if (!follow_start(s, live.up, interval, err)) {
+    if (cfg->follow) {
+        follow_options fo = {.interval_ms = (unsigned)cfg->follow_interval_ms, .drift_every = cfg->drift_every};
+        snprintf(fo.tag, sizeof fo.tag, "%s", cfg->follow_tag);
+        if (!follow_start(s, live.up, &fo, err)) {
             live_detach(s);
             return false;
         }
@@ -455,21 +494,54 @@ void live_metrics_render(bytebuf *out)
                    ls.prefetches, ls.prefetched_keys);
     follow_stats fs;
     if (!follow_get_stats(&fs)) return;
+    uint64_t lag = fs.upstream_head > fs.head ? fs.upstream_head - fs.head : 0;
+    uint64_t lag_s = fs.upstream_head_time > fs.head_time ? fs.upstream_head_time - fs.head_time : 0;
     bytebuf_printf(out,
                    "# HELP jitevm_follow_blocks_applied_total Upstream blocks applied to the cache.\n"
                    "# TYPE jitevm_follow_blocks_applied_total counter\njitevm_follow_blocks_applied_total %" PRIu64 "\n"
-                   "# HELP jitevm_follow_reorgs_total Reorgs seen (the cache was dropped and re-pinned).\n"
+                   "# HELP jitevm_follow_reorgs_total Reorgs walked back over the kept undo records.\n"
                    "# TYPE jitevm_follow_reorgs_total counter\njitevm_follow_reorgs_total %" PRIu64 "\n"
+                   "# HELP jitevm_follow_blocks_undone_total Blocks undone by those walks.\n"
+                   "# TYPE jitevm_follow_blocks_undone_total counter\njitevm_follow_blocks_undone_total %" PRIu64 "\n"
+                   "# HELP jitevm_follow_cache_drops_total Cached state dropped (a reorg deeper than kept, or drift).\n"
+                   "# TYPE jitevm_follow_cache_drops_total counter\njitevm_follow_cache_drops_total %" PRIu64 "\n"
+                   "# HELP jitevm_follow_drift_checks_total Drift checks made.\n"
+                   "# TYPE jitevm_follow_drift_checks_total counter\njitevm_follow_drift_checks_total %" PRIu64 "\n"
+                   "# HELP jitevm_follow_drift_total Cached values found different from the upstream's.\n"
+                   "# TYPE jitevm_follow_drift_total counter\njitevm_follow_drift_total %" PRIu64 "\n"
                    "# HELP jitevm_follow_errors_total Follow steps that failed (upstream errors, bad blocks).\n"
                    "# TYPE jitevm_follow_errors_total counter\njitevm_follow_errors_total %" PRIu64 "\n"
                    "# HELP jitevm_follow_head The block the database is at.\n"
                    "# TYPE jitevm_follow_head gauge\njitevm_follow_head %" PRIu64 "\n"
+                   "# HELP jitevm_follow_upstream_head The upstream's head (the followed tag) at the last poll.\n"
+                   "# TYPE jitevm_follow_upstream_head gauge\njitevm_follow_upstream_head %" PRIu64 "\n"
                    "# HELP jitevm_follow_lag_blocks Blocks the database is behind the upstream.\n"
                    "# TYPE jitevm_follow_lag_blocks gauge\njitevm_follow_lag_blocks %" PRIu64 "\n"
+                   "# HELP jitevm_follow_lag_seconds The upstream head's timestamp minus the database head's.\n"
+                   "# TYPE jitevm_follow_lag_seconds gauge\njitevm_follow_lag_seconds %" PRIu64 "\n"
                    "# HELP jitevm_follow_apply_seconds Time to fetch and apply the last block.\n"
                    "# TYPE jitevm_follow_apply_seconds gauge\njitevm_follow_apply_seconds %.6f\n",
-                   fs.blocks_applied, fs.reorgs, fs.errors, fs.head,
-                   fs.upstream_head > fs.head ? fs.upstream_head - fs.head : 0, fs.last_apply_seconds);
+                   fs.blocks_applied, fs.reorgs, fs.blocks_undone, fs.cache_drops, fs.drift_checks, fs.drift,
+                   fs.errors, fs.head, fs.upstream_head, lag, lag_s, fs.last_apply_seconds);
+}
+
+void live_health(bytebuf *out, uint64_t max_lag, bool *lagging)
+{
+    *lagging = false;
+    if (!live.up) return;
+    follow_stats fs;
+    if (!follow_get_stats(&fs)) {
+        bytebuf_printf(out, ",\"live\":{\"upstream\":\"%s\",\"following\":false,\"head\":%" PRIu64 "}",
+                       upstream_name(live.up), live.block_number);
+        return;
+    }
+    uint64_t lag = fs.upstream_head > fs.head ? fs.upstream_head - fs.head : 0;
+    uint64_t lag_s = fs.upstream_head_time > fs.head_time ? fs.upstream_head_time - fs.head_time : 0;
+    *lagging = max_lag && lag > max_lag;
+    bytebuf_printf(out,
+                   ",\"live\":{\"upstream\":\"%s\",\"following\":true,\"head\":%" PRIu64 ",\"upstreamHead\":%" PRIu64
+                   ",\"lagBlocks\":%" PRIu64 ",\"lagSeconds\":%" PRIu64 ",\"maxLagBlocks\":%" PRIu64 "}",
+                   upstream_name(live.up), fs.head, fs.upstream_head, lag, lag_s, max_lag);
 }
 
 bool live_fetch_head(upstream *u, const char *block, uint64_t *chain_id, block_header *head, upstream_error *err)

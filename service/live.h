@@ -13,12 +13,18 @@
 
 #include "base/types.h"
 #include "block_header.h"
+#include "config.h"
 #include "store.h"
 #include "upstream.h"
 
 /* When the database is live, connects the store's fetcher to its upstream
- * (*is_live true); nothing when it is not. One live database per process. */
-bool live_attach(store *s, store_conn *c, bool *is_live, store_error *err);
+ * (*is_live true), installs the call hooks (prefetch, forwarding, admin
+ * writes refused: rpc_live) and starts following when cfg->follow; nothing
+ * when it is not. One live database per process. */
+bool live_attach(store *s, store_conn *c, const rpc_config *cfg, bool *is_live, store_error *err);
+/* For /health: appends `,"live":{...}` (head, upstream head, lag) to out;
+ * *lagging when following and the lag passes cfg->health_max_lag. */
+void live_health(bytebuf *out, uint64_t max_lag, bool *lagging);
 void live_detach(store *s);
 
 /* Prometheus text for /metrics (nothing when not live). */

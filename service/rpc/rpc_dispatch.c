@@ -185,6 +185,12 @@ static json_t *run_call(rpc_ctx *ctx, json_t *msg, json_t *id, const char *name)
     } else if ((m->flags & RPC_ADMIN) && !ctx->authorized) {
         rpc_fail(&err, RPC_UNAUTHORIZED, "unauthorized: %s needs the admin bearer token (%s)", name,
                  ctx->admin_rejected ? "the one given is wrong" : "none was given");
+    } else if ((m->flags & RPC_ADMIN) && rpc_live.upstream) {
+        rpc_fail(&err, RPC_SERVER_ERROR, "live mode: %s is refused: the state comes from the upstream %s, which stays "
+                 "the source of truth", name, rpc_live.upstream);
+    } else if ((m->flags & RPC_FORWARD) && rpc_live.forward &&
+               rpc_live.forward(m->name, json_object_get(msg, "params"), &result, &err)) {
+        /* answered by the upstream */
     } else if ((m->flags & RPC_ADMIN) && ctx->cfg->read_only) {
         rpc_fail(&err, RPC_SERVER_ERROR, "read-only mode: %s is refused (the database is opened read-only)", name);
     } else {
@@ -307,6 +313,8 @@ static bool request_is_inline(const json_t *msg)
     const json_t *m = json_object_get(msg, "method");
     if (!json_is_string(m)) return true;
     const rpc_method *method = rpc_find_method(json_string_value(m));
+    /* Forwarded, it waits for the upstream: not on an HTTP thread. */
+    if (method && (method->flags & RPC_FORWARD) && rpc_live.forward) return false;
     return !method || (method->flags & RPC_INLINE);
 }
 
