@@ -2535,28 +2535,38 @@ static int sample_row(store_conn *c, const char *sql, const uint8_t *fixed, int 
 bool store_live_sample(store_conn *c, store_live_key *keys, u256 *values, size_t max, size_t *n, store_error *err)
 {
     *n = 0;
-    for (size_t i = 0; i < max; i++) {
+    /* Alternately an account, and a run of up to 4 slots of an address with
+     * storage from a random slot on (neighbours in key order: a random
+     * start alone favours the keys after wide gaps). */
+    for (size_t i = 0; i < max && *n < max; i++) {
         bool slot = i & 1;
         store_live_key *k = &keys[*n];
         memset(k, 0, sizeof *k);
         sqlite3_stmt *st = NULL;
-        /* An account, or a slot: an address with storage, then a slot of it. */
         int rc = sample_row(c, slot ? "SELECT address FROM storage WHERE address >= ?1 ORDER BY address LIMIT 1"
                                     : "SELECT address, balance FROM account WHERE address >= ?1 ORDER BY address LIMIT 1",
                             NULL, 20, &st);
         bool got = rc == SQLITE_ROW && column_fixed(st, 0, k->a.b, 20) && (slot || column_u256(st, 1, &values[*n]));
         sqlite3_finalize(st);
+        if (got && !slot) ++*n;
         if (got && slot) {
-            uint8_t key[32];
-            rc = sample_row(c, "SELECT slot, value FROM storage WHERE slot >= ?1 AND address = ?2 ORDER BY slot LIMIT 1",
-                            k->a.b, 32, &st);
-            got = rc == SQLITE_ROW && column_fixed(st, 0, key, 32) && column_u256(st, 1, &values[*n]);
+            address a = k->a;
+            rc = sample_row(c, "SELECT slot, value FROM storage WHERE slot >= ?1 AND address = ?2 ORDER BY slot LIMIT 4",
+                            a.b, 32, &st);
+            for (; rc == SQLITE_ROW && *n < max; rc = sqlite3_step(st)) {
+                uint8_t key[32];
+                k = &keys[*n];
+                memset(k, 0, sizeof *k);
+                k->a = a;
+                k->is_slot = true;
+                if (!column_fixed(st, 0, key, 32) || !column_u256(st, 1, &values[*n])) continue;
+                k->key = u256_load_be(key);
+                ++*n;
+            }
             sqlite3_finalize(st);
-            k->is_slot = true;
-            if (got) k->key = u256_load_be(key);
+            if (rc == SQLITE_ROW) rc = SQLITE_DONE;
         }
         if (rc != SQLITE_ROW && rc != SQLITE_DONE) return fail_db(err, c->db, c->s->path);
-        if (got) ++*n;
     }
     *n = live_keys_unique_values(keys, values, *n);
     return true;

@@ -28,7 +28,12 @@ install_anvil
 e2e_tmp fork
 
 PASS=0
-fail() { echo "fork-e2e: FAILED: $*"; [ -f "$TMP/jitevm.log" ] && tail -20 "$TMP/jitevm.log"; exit 1; }
+fail() {
+    echo "fork-e2e: FAILED: $*"
+    [ -f "$TMP/jitevm.log" ] && tail -20 "$TMP/jitevm.log"
+    [ -s "$TMP/proxy.log" ] && tail -20 "$TMP/proxy.log"
+    exit 1
+}
 ok() { PASS=$((PASS + 1)); }
 
 ask() { post "$1" "$(req "$2" "$3")"; }
@@ -92,7 +97,7 @@ start_jitevm() { # [extra serve flags]
     # A fresh log: the wait below must not read the last run's (the shell
     # truncates the file only once the new process runs).
     rm -f "$TMP/jitevm.log"
-    "$JITEVM" serve --db "$TMP/live.db" --listen 127.0.0.1:0 --log-level info "$@" > "$TMP/jitevm.log" 2>&1 &
+    "$JITEVM" serve --db "${DB:-$TMP/live.db}" --listen 127.0.0.1:0 --log-level info "$@" > "$TMP/jitevm.log" 2>&1 &
     JPID=$!
     wait_for_server "$TMP/jitevm.log"
     JURL=$SERVED_URL
@@ -296,6 +301,71 @@ V=$(ask "$JURL" eth_getStorageAt "[\"$TOKEN\",\"$TS\",\"latest\"]" | result)
 [ "$V" = "0x$(word 77)" ] || fail "drift: after the drop the slot reads $V"
 echo "fork-e2e: drift: found after $mined block(s) ($(metric jitevm_follow_drift_total) differences, $(metric jitevm_follow_drift_checks_total) checks), cache dropped, answers equal anvil's"
 ok
+
+# ---- Through a proxy that changes the upstream's behaviour on demand
+# (tests/upstream_proxy.py), on a second database pinned through it.
+stop_jitevm
+PPORT=$(free_port 13)
+echo nodebug > "$TMP/mode"
+python3 "$(dirname "$0")/upstream_proxy.py" "$PPORT" "$AURL" "$TMP/mode" > "$TMP/proxy.log" 2>&1 &
+PIDS="$PIDS $!"
+i=0
+until curl -s -o /dev/null "http://127.0.0.1:$PPORT/"; do
+    i=$((i + 1)); [ $i -gt 200 ] && fail "the proxy did not start"; sleep 0.05
+done
+DB=$TMP/proxied.db
+"$JITEVM" init --db "$DB" --fork-url "http://127.0.0.1:$PPORT/" --chain "$TMP/genesis.json" > "$TMP/init2.out" 2>&1 ||
+    { cat "$TMP/init2.out"; fail "init --fork-url through the proxy"; }
+# Without the debug API, --follow refuses to start and says why.
+if timeout 30 "$JITEVM" serve --db "$DB" --listen 127.0.0.1:0 --follow > "$TMP/nodebug.log" 2>&1; then
+    fail "serve --follow started against an upstream without debug_traceBlockByNumber"
+fi
+grep -q 'does not serve debug_traceBlockByNumber' "$TMP/nodebug.log" || { cat "$TMP/nodebug.log"; fail "--follow without debug_: no reason given"; }
+ok
+
+# The head lags (blocks cannot be traced): /health answers 503 with the lag,
+# then 200 once caught up.
+echo ok > "$TMP/mode"
+export DB
+start_jitevm --follow --follow-interval 100ms --health-max-lag 2
+catch_up
+echo stall > "$TMP/mode"
+for v in 1 2 3; do send_tx "\"to\":\"$HOLDER\",\"value\":\"0x$v\"" > /dev/null; done
+i=0
+until [ "$(curl -s -o "$TMP/health" -w '%{http_code}' "${JURL}health")" = 503 ]; do
+    i=$((i + 1)); [ $i -gt 100 ] && fail "/health never reported the lag: $(cat "$TMP/health")"; sleep 0.05
+done
+grep -q '"status":"lagging".*"lagBlocks":3' "$TMP/health" || fail "/health while lagging: $(cat "$TMP/health")"
+LAGGING=$(cat "$TMP/health")
+echo ok > "$TMP/mode"
+catch_up
+[ "$(curl -s -o "$TMP/health" -w '%{http_code}' "${JURL}health")" = 200 ] || fail "/health after catching up: $(cat "$TMP/health")"
+echo "fork-e2e: lag: /health 503 $LAGGING, 200 once caught up"
+ok
+
+# A value fetched at block H that arrives after H+1 was applied answers its
+# call (which runs at H) but is not cached: the next read gets H+1's value.
+FRESH=0x000000000000000000000000000000000000d00d
+STALE0=$(metric jitevm_live_stale_total)
+echo slow:1.5 > "$TMP/mode"
+ask "$JURL" eth_getBalance "[\"$FRESH\",\"latest\"]" > "$TMP/slow.out" &
+SLOWPID=$!
+sleep 0.3
+send_tx "\"to\":\"$FRESH\",\"value\":\"0x5\"" > /dev/null
+wait $SLOWPID
+echo ok > "$TMP/mode"
+[ "$(result < "$TMP/slow.out")" = "0x0" ] || fail "the slow read at H: $(cat "$TMP/slow.out")"
+STALE=$(metric jitevm_live_stale_total)
+[ "$STALE" -gt "$STALE0" ] || fail "the late value was not counted stale ($STALE0 -> $STALE)"
+catch_up
+V=$(ask "$JURL" eth_getBalance "[\"$FRESH\",\"latest\"]" | result)
+[ "$V" = "0x5" ] || fail "after the late fetch the balance reads $V (want H+1's 0x5: the late value was cached)"
+echo "fork-e2e: a late fetch answered at H and was not cached (jitevm_live_stale_total $STALE); H+1's value read after"
+ok
+unset DB
+stop_jitevm
+start_jitevm --follow --follow-interval 100ms
+catch_up
 
 # The upstream dies: new state fails with the upstream named; cached state answers.
 HB=$(ask "$JURL" eth_getBalance "[\"$HOLDER\",\"latest\"]" | result)
