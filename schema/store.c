@@ -220,6 +220,10 @@ struct store_conn {
         bytebuf code;
     } *live_codes;
     size_t n_live_codes;
+    /* Accounts fetched in this snapshot whose storage is not empty (the
+     * snapshot cannot see their live_has_storage rows). */
+    address *live_with_storage;
+    size_t n_live_with_storage;
     unsigned live_fetches; /* upstream fetches (one round trip each) in this snapshot */
     bool live_at_known;    /* live_at read in this snapshot */
     hash32 live_at;     /* the pinned block this snapshot sees */
@@ -240,6 +244,9 @@ struct store_conn {
 
 static void live_codes_clear(store_conn *c)
 {
+    free(c->live_with_storage);
+    c->live_with_storage = NULL;
+    c->n_live_with_storage = 0;
     for (size_t i = 0; i < c->n_live_codes; i++) bytebuf_free(&c->live_codes[i].code);
     free(c->live_codes);
     c->live_codes = NULL;
@@ -799,6 +806,19 @@ static bool backend_has_storage(void *ctx, const address *a)
     int rc = sqlite3_step(st);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) callback_failed(c, "reading storage");
     sqlite3_reset(st);
+    if (rc != SQLITE_DONE || !live_mode(c)) return rc == SQLITE_ROW;
+    /* Live: the storage table holds only the slots read; the upstream's
+     * storage root said whether there are others (rare: CREATE collisions). */
+    for (size_t i = 0; i < c->n_live_with_storage; i++)
+        if (memcmp(c->live_with_storage[i].b, a->b, 20) == 0) return true;
+    if (sqlite3_prepare_v2(c->db, "SELECT 1 FROM live_has_storage WHERE address = ?1", -1, &st, NULL) != SQLITE_OK) {
+        callback_failed(c, "reading live_has_storage");
+        return false;
+    }
+    bind_blob(st, 1, a->b, 20);
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) callback_failed(c, "reading live_has_storage");
     return rc == SQLITE_ROW;
 }
 
@@ -958,13 +978,14 @@ static bool live_fetch_account(store_conn *c, const address *a, account_info *ou
     live_count(c, LIVE_ACCOUNT, false);
     const hash32 *at = live_at(c);
     if (!at) return false;
-    if (!f->account(f->ctx, at, a, &exists, out, &code, &code_len, &e)) {
+    bool has_storage = false;
+    if (!f->account(f->ctx, at, a, &exists, out, &code, &code_len, &has_storage, &e)) {
         free(code);
         live_failed(c, &e);
         return false;
     }
     bool has_code = exists && code && code_len;
-    live_row rows[2] = {{0}};
+    live_row rows[3] = {{0}};
     size_t n = 1;
     if (!exists) {
         rows[0] = (live_row){.sql = "INSERT OR IGNORE INTO live_absent_account (address) VALUES (?1)",
@@ -978,10 +999,15 @@ static bool live_fetch_account(store_conn *c, const address *a, account_info *ou
                              .has_u64 = true, .u64 = out->nonce, .blob = {a->b, has_code ? out->code_hash.b : NULL},
                              .len = {20, 32}, .value = &out->balance};
         if (has_code) {
-            rows[1] = (live_row){.sql = "INSERT OR IGNORE INTO code (hash, code) VALUES (?1, ?2)",
-                                 .blob = {out->code_hash.b, code}, .len = {32, (int)code_len}};
-            n = 2;
+            rows[n++] = (live_row){.sql = "INSERT OR IGNORE INTO code (hash, code) VALUES (?1, ?2)",
+                                   .blob = {out->code_hash.b, code}, .len = {32, (int)code_len}};
         }
+    }
+    if (has_storage) {
+        rows[n++] = (live_row){.sql = "INSERT OR IGNORE INTO live_has_storage (address) VALUES (?1)", .blob = {a->b},
+                               .len = {20}};
+        c->live_with_storage = xrealloc(c->live_with_storage, (c->n_live_with_storage + 1) * sizeof *c->live_with_storage);
+        c->live_with_storage[c->n_live_with_storage++] = *a;
     }
     bool ok = live_write(c, at, rows, n);
     if (ok && has_code) {
@@ -1133,7 +1159,7 @@ bool store_live_prefetch(store_conn *c, const store_live_key *keys, size_t n, si
     if (ok && want) ok = f->many(f->ctx, &at, items, want, &trips, err);
     c->live_pending_trips += trips;
     if (ok && want) {
-        live_row *rows = xcalloc(2 * want, sizeof *rows);
+        live_row *rows = xcalloc(3 * want, sizeof *rows);
         uint8_t(*slot_be)[32] = xcalloc(want, 32);
         size_t nr = 0;
         for (size_t i = 0; i < want; i++) {
@@ -1167,6 +1193,9 @@ bool store_live_prefetch(store_conn *c, const store_live_key *keys, size_t n, si
             if (has_code)
                 rows[nr++] = (live_row){.sql = "INSERT OR IGNORE INTO code (hash, code) VALUES (?1, ?2)",
                                         .blob = {it->info.code_hash.b, it->code}, .len = {32, (int)it->code_len}};
+            if (it->has_storage)
+                rows[nr++] = (live_row){.sql = "INSERT OR IGNORE INTO live_has_storage (address) VALUES (?1)",
+                                        .blob = {a->b}, .len = {20}};
         }
         if (!live_write(c, &at, rows, nr)) {
             store_take_error(c, err);
@@ -2445,6 +2474,7 @@ bool store_live_apply_account(store_conn *c, const address *a, int fields, const
         return exec_bound(c, "DELETE FROM account WHERE address = ?1", a->b, 20, NULL, 0, err) &&
                exec_bound(c, "DELETE FROM storage WHERE address = ?1", a->b, 20, NULL, 0, err) &&
                exec_bound(c, "DELETE FROM live_zero_slot WHERE address = ?1", a->b, 20, NULL, 0, err) &&
+               exec_bound(c, "DELETE FROM live_has_storage WHERE address = ?1", a->b, 20, NULL, 0, err) &&
                exec_bound(c, "INSERT OR IGNORE INTO live_absent_account (address) VALUES (?1)", a->b, 20, NULL, 0, err);
     }
     account_info cur;
@@ -2579,7 +2609,16 @@ bool store_live_drop_cache(store_conn *c, store_error *err)
     return exec_bound(c, "DELETE FROM account", NULL, 0, NULL, 0, err) &&
            exec_bound(c, "DELETE FROM storage", NULL, 0, NULL, 0, err) &&
            exec_bound(c, "DELETE FROM live_absent_account", NULL, 0, NULL, 0, err) &&
+           exec_bound(c, "DELETE FROM live_has_storage", NULL, 0, NULL, 0, err) &&
            exec_bound(c, "DELETE FROM live_zero_slot", NULL, 0, NULL, 0, err);
+}
+
+bool store_live_mark_storage(store_conn *c, const address *a, store_error *err)
+{
+    if (!c->in_write) return store_fail(err, "%s: store_live_mark_storage outside a transaction", c->s->path);
+    account_info cur;
+    if (!read_account(c, a, &cur) && !fact_exists(c, ST_LIVE_ABSENT, a, NULL)) return true; /* not held */
+    return exec_bound(c, "INSERT OR IGNORE INTO live_has_storage (address) VALUES (?1)", a->b, 20, NULL, 0, err);
 }
 
 bool store_live_forget(store_conn *c, const address *a, store_error *err)
@@ -2589,5 +2628,6 @@ bool store_live_forget(store_conn *c, const address *a, store_error *err)
     return exec_bound(c, "DELETE FROM account WHERE address = ?1", a->b, 20, NULL, 0, err) &&
            exec_bound(c, "DELETE FROM storage WHERE address = ?1", a->b, 20, NULL, 0, err) &&
            exec_bound(c, "DELETE FROM live_zero_slot WHERE address = ?1", a->b, 20, NULL, 0, err) &&
-           exec_bound(c, "DELETE FROM live_absent_account WHERE address = ?1", a->b, 20, NULL, 0, err);
+           exec_bound(c, "DELETE FROM live_absent_account WHERE address = ?1", a->b, 20, NULL, 0, err) &&
+           exec_bound(c, "DELETE FROM live_has_storage WHERE address = ?1", a->b, 20, NULL, 0, err);
 }

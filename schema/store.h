@@ -179,6 +179,7 @@ typedef struct {
 struct store_live_item {
     store_live_key k;
     bool exists;       /* account: present and not empty */
+    bool has_storage;  /* account: its storage root is not the empty trie's */
     account_info info; /* account */
     uint8_t *code;     /* account: malloc'd (the store frees it), NULL for none */
     size_t code_len;
@@ -198,9 +199,10 @@ typedef struct {
     void *ctx;
     /* Each asks at block `at` (the pinned block the reader's snapshot
      * sees). *exists false: the account is absent or empty. *code is
-     * malloc'd (the store frees it), NULL when there is none. */
+     * malloc'd (the store frees it), NULL when there is none. *has_storage:
+     * its storage is not empty (false when the upstream cannot tell). */
     bool (*account)(void *ctx, const hash32 *at, const address *a, bool *exists, account_info *info, uint8_t **code,
-                    size_t *code_len, store_error *err);
+                    size_t *code_len, bool *has_storage, store_error *err);
     bool (*slot)(void *ctx, const hash32 *at, const address *a, const u256 *key, u256 *value, store_error *err);
     /* *found false: the upstream has no such block. */
     bool (*block_hash)(void *ctx, const hash32 *at, uint64_t number, hash32 *out, bool *found, store_error *err);
@@ -273,6 +275,10 @@ bool store_live_add_balance(store_conn *c, const address *a, const u256 *amount,
 /* Up to `max` cached keys picked at random (balances and slots, with their
  * cached values), for the drift check. */
 bool store_live_sample(store_conn *c, store_live_key *keys, u256 *values, size_t max, size_t *n, store_error *err);
+
+/* A block wrote a non-zero slot of this account: it has storage (noted
+ * when the account is held; else its fetch asks). */
+bool store_live_mark_storage(store_conn *c, const address *a, store_error *err);
 
 /* Forgets one account: its row, slots and facts (read again on demand). */
 bool store_live_forget(store_conn *c, const address *a, store_error *err);

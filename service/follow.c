@@ -93,11 +93,13 @@ static bool apply_account_diff(store_conn *c, const char *addr_hex, const json_t
     const json_t *post_st = json_object_get(post, "storage"), *pre_st = pre ? json_object_get(pre, "storage") : NULL;
     const char *k;
     json_t *val;
+    bool marked = false;
     json_object_foreach((json_t *)post_st, k, val) {
         u256 key, value;
         if (ok && (!hex_to_u256(k, &key) || !hj_u256(val, "slot value", &value, &he)))
             ok = store_fail(err, "diff of %s: bad slot %s", addr_hex, k);
         if (ok) ok = store_live_apply_slot(c, &a, &key, &value, err);
+        if (ok && !u256_is_zero(&value) && !marked) ok = marked = store_live_mark_storage(c, &a, err);
     }
     /* In pre, not in post: cleared. */
     json_object_foreach((json_t *)pre_st, k, val) {

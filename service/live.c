@@ -13,6 +13,8 @@
 #include "log.h"
 #include "rpc/rpc.h"
 
+#include <stdatomic.h>
+
 /* The one live database of the process: its upstream and pinned block. */
 static struct {
     upstream *up;
@@ -21,6 +23,25 @@ static struct {
     store *s;
     bool no_forward;
 } live;
+
+/* Whether the upstream serves eth_getProof, learnt on the first account
+ * fetch: when it does, an account's balance, nonce and storage root come
+ * from it (has_storage); when not, from eth_getBalance and
+ * eth_getTransactionCount, and its storage counts as empty. */
+enum { PROOF_UNKNOWN, PROOF_YES, PROOF_NO };
+static _Atomic int proof_mode;
+#define USE_PROOF (atomic_load(&proof_mode) != PROOF_NO)
+
+/* A failed batch that used eth_getProof before it was known to work: when
+ * the upstream refused that method, stop using it (true: ask again). */
+static bool proof_refused(const upstream_error *ue)
+{
+    if (atomic_load(&proof_mode) != PROOF_UNKNOWN || !strstr(ue->msg, "eth_getProof")) return false;
+    atomic_store(&proof_mode, PROOF_NO);
+    log_notice("live: the upstream does not answer eth_getProof (%s): accounts are fetched without their storage "
+               "root, so an account's storage counts as empty for CREATE collisions (EIP-7610)", ue->msg);
+    return true;
+}
 
 /* {"blockHash": H}: every fetch names its block by hash. */
 static json_t *block_param(const hash32 *at)
@@ -37,30 +58,53 @@ static bool malformed(store_error *err, const char *what, const hj_error *he)
     return store_fail(err, "upstream %s: malformed answer to %s: %s", upstream_name(live.up), what, he->msg);
 }
 
-/* Balance, nonce and code in one round trip. */
-static bool fetch_account(void *ctx, const hash32 *at, const address *a, bool *exists, account_info *info, uint8_t **code,
-                          size_t *code_len, store_error *err)
+/* The requests that fetch one account (2 or 3): methods and params (new
+ * references) from *r on; returns how many. */
+static size_t account_requests(const address *a, const hash32 *at, bool use_proof, const char **methods,
+                               json_t **params)
 {
-    (void)ctx;
     char addr[HEX_ADDRESS_LEN];
     hex_from_address(a, addr);
-    static const char *const methods[3] = {"eth_getBalance", "eth_getTransactionCount", "eth_getCode"};
-    json_t *params[3], *results[3] = {NULL, NULL, NULL};
-    for (int i = 0; i < 3; i++) params[i] = json_pack("[s,o]", addr, block_param(at));
-    upstream_error ue;
-    bool ok = upstream_batch(live.up, 3, methods, params, results, &ue);
-    for (int i = 0; i < 3; i++) json_decref(params[i]);
-    if (!ok) return failed(err, &ue);
+    size_t n = 0;
+    if (use_proof) {
+        methods[n] = "eth_getProof";
+        params[n++] = json_pack("[s,[],o]", addr, block_param(at));
+    } else {
+        methods[n] = "eth_getBalance";
+        params[n++] = json_pack("[s,o]", addr, block_param(at));
+        methods[n] = "eth_getTransactionCount";
+        params[n++] = json_pack("[s,o]", addr, block_param(at));
+    }
+    methods[n] = "eth_getCode";
+    params[n++] = json_pack("[s,o]", addr, block_param(at));
+    return n;
+}
+
+/* Reads the answers to account_requests (borrowed). *code malloc'd or NULL. */
+static bool account_answers(bool use_proof, const char *const *methods, json_t *const *results, bool *exists,
+                            account_info *info, uint8_t **code, size_t *code_len, bool *has_storage, store_error *err)
+{
     hj_error he;
     bytebuf c = {0};
     memset(info, 0, sizeof *info);
-    if (!hj_u256(results[0], "balance", &info->balance, &he)) ok = malformed(err, methods[0], &he);
-    else if (!hj_u64(results[1], "nonce", &info->nonce, &he)) ok = malformed(err, methods[1], &he);
-    else if (!hj_bytes(results[2], "code", &c, &he)) ok = malformed(err, methods[2], &he);
-    for (int i = 0; i < 3; i++) json_decref(results[i]);
-    if (!ok) {
+    *has_storage = false;
+    size_t k = 0;
+    if (use_proof) {
+        hash32 root;
+        const json_t *p = results[k++];
+        if (!hj_get_u256(p, "balance", &info->balance, &he) || !hj_get_u64(p, "nonce", &info->nonce, &he) ||
+            !hj_get_hash(p, "storageHash", &root, &he))
+            return malformed(err, methods[0], &he);
+        /* geth answers a zero hash for an absent account's root. */
+        hash32 zero = {{0}};
+        *has_storage = memcmp(root.b, TRIE_EMPTY_ROOT.b, 32) != 0 && memcmp(root.b, zero.b, 32) != 0;
+    } else {
+        if (!hj_u256(results[k++], "balance", &info->balance, &he)) return malformed(err, methods[0], &he);
+        if (!hj_u64(results[k++], "nonce", &info->nonce, &he)) return malformed(err, methods[1], &he);
+    }
+    if (!hj_bytes(results[k], "code", &c, &he)) {
         bytebuf_free(&c);
-        return false;
+        return malformed(err, methods[k], &he);
     }
     info->code_hash = KECCAK_EMPTY;
     if (c.len) keccak256(c.data, c.len, info->code_hash.b);
@@ -69,6 +113,29 @@ static bool fetch_account(void *ctx, const hash32 *at, const address *a, bool *e
     *code_len = c.len;
     if (!c.len) bytebuf_free(&c);
     return true;
+}
+
+/* Balance, nonce, storage root and code in one round trip. */
+static bool fetch_account(void *ctx, const hash32 *at, const address *a, bool *exists, account_info *info, uint8_t **code,
+                          size_t *code_len, bool *has_storage, store_error *err)
+{
+    (void)ctx;
+    const char *methods[3];
+    json_t *params[3], *results[3] = {NULL, NULL, NULL};
+    bool ok, proof;
+    size_t n;
+    upstream_error ue;
+    do {
+        proof = USE_PROOF;
+        n = account_requests(a, at, proof, methods, params);
+        ok = upstream_batch(live.up, n, methods, params, results, &ue);
+        for (size_t i = 0; i < n; i++) json_decref(params[i]);
+    } while (!ok && proof && proof_refused(&ue));
+    if (!ok) return failed(err, &ue);
+    if (proof) atomic_store(&proof_mode, PROOF_YES);
+    ok = account_answers(proof, methods, results, exists, info, code, code_len, has_storage, err);
+    for (size_t i = 0; i < n; i++) json_decref(results[i]);
+    return ok;
 }
 
 static bool fetch_slot(void *ctx, const hash32 *at, const address *a, const u256 *key, u256 *value, store_error *err)
@@ -101,6 +168,7 @@ static bool fetch_many(void *ctx, const hash32 *at, struct store_live_item *item
 {
     (void)ctx;
     *round_trips = 0;
+    bool proof = USE_PROOF;
     size_t total = 0;
     for (size_t i = 0; i < n; i++) total += items[i].k.is_slot ? 1 : 3;
     const char **methods = calloc(total, sizeof *methods);
@@ -108,34 +176,46 @@ static bool fetch_many(void *ctx, const hash32 *at, struct store_live_item *item
     size_t *owner = calloc(total, sizeof *owner);
     bool ok = methods && params && results && owner;
     if (!ok) store_fail(err, "out of memory");
-    size_t r = 0;
-    for (size_t i = 0; ok && i < n; i++) {
-        char addr[HEX_ADDRESS_LEN];
-        hex_from_address(&items[i].k.a, addr);
-        if (items[i].k.is_slot) {
-            char k[HEX_U256_LEN];
-            hex_from_u256(&items[i].k.key, k);
-            methods[r] = "eth_getStorageAt";
-            owner[r] = i;
-            params[r++] = json_pack("[s,s,o]", addr, k, block_param(at));
-            continue;
-        }
-        static const char *const m3[3] = {"eth_getBalance", "eth_getTransactionCount", "eth_getCode"};
-        for (int q = 0; q < 3; q++) {
-            methods[r] = m3[q];
-            owner[r] = i;
-            params[r++] = json_pack("[s,o]", addr, block_param(at));
-        }
-    }
     upstream_error ue;
-    for (size_t from = 0; ok && from < total; from += LIVE_BATCH_MAX) {
-        size_t k = total - from < LIVE_BATCH_MAX ? total - from : LIVE_BATCH_MAX;
-        ok = upstream_batch(live.up, k, methods + from, params + from, results + from, &ue);
-        ++*round_trips;
-        if (!ok) failed(err, &ue);
+    size_t r = 0;
+    for (bool again = ok; again;) {
+        again = false;
+        r = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (items[i].k.is_slot) {
+                char addr[HEX_ADDRESS_LEN], k[HEX_U256_LEN];
+                hex_from_address(&items[i].k.a, addr);
+                hex_from_u256(&items[i].k.key, k);
+                methods[r] = "eth_getStorageAt";
+                owner[r] = i;
+                params[r++] = json_pack("[s,s,o]", addr, k, block_param(at));
+                continue;
+            }
+            size_t k = account_requests(&items[i].k.a, at, proof, methods + r, params + r);
+            for (size_t q = 0; q < k; q++) owner[r++] = i;
+        }
+        for (size_t from = 0; ok && from < r; from += LIVE_BATCH_MAX) {
+            size_t k = r - from < LIVE_BATCH_MAX ? r - from : LIVE_BATCH_MAX;
+            ok = upstream_batch(live.up, k, methods + from, params + from, results + from, &ue);
+            ++*round_trips;
+        }
+        if (!ok) {
+            for (size_t q = 0; q < r; q++) {
+                json_decref(params[q]);
+                json_decref(results[q]);
+                params[q] = results[q] = NULL;
+            }
+            if (proof && proof_refused(&ue)) {
+                proof = false;
+                ok = again = true;
+            } else {
+                failed(err, &ue);
+            }
+        }
     }
+    if (ok && proof) atomic_store(&proof_mode, PROOF_YES);
     hj_error he;
-    for (size_t q = 0; ok && q < total;) {
+    for (size_t q = 0; ok && q < r;) {
         struct store_live_item *it = &items[owner[q]];
         if (it->k.is_slot) {
             hash32 h;
@@ -144,26 +224,13 @@ static bool fetch_many(void *ctx, const hash32 *at, struct store_live_item *item
             q++;
             continue;
         }
-        bytebuf c = {0};
-        memset(&it->info, 0, sizeof it->info);
-        if (!hj_u256(results[q], "balance", &it->info.balance, &he)) ok = malformed(err, methods[q], &he);
-        else if (!hj_u64(results[q + 1], "nonce", &it->info.nonce, &he)) ok = malformed(err, methods[q + 1], &he);
-        else if (!hj_bytes(results[q + 2], "code", &c, &he)) ok = malformed(err, methods[q + 2], &he);
-        q += 3;
-        if (!ok) {
-            bytebuf_free(&c);
-            break;
-        }
-        it->info.code_hash = KECCAK_EMPTY;
-        if (c.len) keccak256(c.data, c.len, it->info.code_hash.b);
-        it->exists = c.len || it->info.nonce || !u256_is_zero(&it->info.balance);
-        it->code = c.len ? c.data : NULL;
-        it->code_len = c.len;
-        if (!c.len) bytebuf_free(&c);
+        ok = account_answers(proof, methods + q, results + q, &it->exists, &it->info, &it->code, &it->code_len,
+                             &it->has_storage, err);
+        q += proof ? 2 : 3;
     }
-    for (size_t q = 0; q < total && params; q++) {
+    for (size_t q = 0; q < r; q++) {
         json_decref(params[q]);
-        if (results) json_decref(results[q]);
+        json_decref(results[q]);
     }
     free(methods);
     free(params);
@@ -423,6 +490,7 @@ bool live_attach(store *s, store_conn *c, const rpc_config *cfg, bool *is_live, 
     live.block_hash = pin.block_hash;
     live.block_number = pin.block_number;
     live.s = s;
+    atomic_store(&proof_mode, PROOF_UNKNOWN);
     store_fetcher f = {.account = fetch_account, .slot = fetch_slot, .block_hash = fetch_block_hash,
                        .many = fetch_many};
     store_set_fetcher(s, &f);

@@ -323,6 +323,19 @@ fi
 grep -q 'does not serve debug_traceBlockByNumber' "$TMP/nodebug.log" || { cat "$TMP/nodebug.log"; fail "--follow without debug_: no reason given"; }
 ok
 
+# Without eth_getProof, accounts are fetched with eth_getBalance and
+# eth_getTransactionCount instead (and the log says what that costs).
+echo noproof > "$TMP/mode"
+start_jitevm
+for a in $HOLDER $DEPLOYER $TOKEN; do
+    j=$(ask "$JURL" eth_getBalance "[\"$a\",\"latest\"]" | result)
+    w=$(ask "$AURL" eth_getBalance "[\"$a\",\"$(ask "$AURL" eth_blockNumber "[]" | result)\"]" | result)
+    [ -n "$j" ] && [ "$j" = "$w" ] || fail "without eth_getProof: balance of $a: jitevm '$j', anvil '$w'"
+done
+grep -q 'does not answer eth_getProof' "$TMP/jitevm.log" || fail "without eth_getProof: nothing logged"
+stop_jitevm
+ok
+
 # The head lags (blocks cannot be traced): /health answers 503 with the lag,
 # then 200 once caught up.
 echo ok > "$TMP/mode"

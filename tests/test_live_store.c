@@ -39,11 +39,12 @@ static void upstream_account(const address *a, bool *exists, account_info *info)
 }
 
 static bool fake_account(void *ctx, const hash32 *at, const address *a, bool *exists, account_info *info,
-                         uint8_t **code, size_t *code_len, store_error *err)
+                         uint8_t **code, size_t *code_len, bool *has_storage, store_error *err)
 {
     (void)ctx, (void)at, (void)err;
     single_fetches++;
     upstream_account(a, exists, info);
+    *has_storage = *exists; /* 0xA1's slots are not all zero */
     *code = NULL;
     *code_len = 0;
     return true;
@@ -77,6 +78,7 @@ static bool fake_many(void *ctx, const hash32 *at, struct store_live_item *items
             items[i].value = u256_mul(&items[i].k.key, &ten);
         } else {
             upstream_account(&items[i].k.a, &items[i].exists, &items[i].info);
+            items[i].has_storage = items[i].exists;
         }
     }
     return true;
@@ -316,10 +318,38 @@ START_TEST(the_drift_sample_holds_cached_values)
 }
 END_TEST
 
+/* Whether an account has storage is the upstream's word (its storage root),
+ * not whether a slot of it happens to be cached. */
+START_TEST(has_storage_comes_from_the_upstream)
+{
+    for (int via_prefetch = 0; via_prefetch < 2; via_prefetch++) {
+        open_live_db();
+        store_error se;
+        if (via_prefetch) {
+            store_live_key keys[] = {{.a = addr_of(0xA1)}, {.a = addr_of(0xA2)}};
+            size_t fetched;
+            ck_assert_msg(store_live_prefetch(conn, keys, 2, &fetched, &se), "%s", se.msg);
+        }
+        ck_assert(store_read_begin(conn, &se));
+        state_backend b = store_backend(conn);
+        address a1 = addr_of(0xA1), a2 = addr_of(0xA2);
+        account_info info;
+        b.get_account(b.ctx, &a1, &info);
+        b.get_account(b.ctx, &a2, &info);
+        ck_assert(b.has_storage(b.ctx, &a1)); /* no slot of it cached */
+        ck_assert(!b.has_storage(b.ctx, &a2));
+        store_read_end(conn);
+        ck_assert(!store_take_error(conn, &se));
+        ck_assert_uint_eq(single_fetches, via_prefetch ? 0 : 2);
+        close_live_db();
+    }
+}
+END_TEST
+
 int main(void)
 {
     return TEST_RUN("live_store",
         TEST_GROUP("cache", 60, prefetch_asks_once_for_what_sqlite_lacks, a_call_records_the_keys_it_read,
             an_undone_block_restores_what_the_cache_held, undo_records_keep_a_window,
-            the_drift_sample_holds_cached_values));
+            the_drift_sample_holds_cached_values, has_storage_comes_from_the_upstream));
 }

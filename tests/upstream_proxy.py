@@ -8,8 +8,9 @@ upstream's behaviour while jitevm runs:
   nodebug     debug_* methods answer -32601 (a node without the debug API)
   stall       debug_traceBlockByNumber answers -32000 (jitevm cannot apply
               new blocks, so its head lags)
-  slow:SECS   requests carrying eth_getBalance or eth_getStorageAt wait SECS
-              before they pass
+  noproof     eth_getProof answers -32601 (a node without it)
+  slow:SECS   requests carrying eth_getBalance, eth_getProof or
+              eth_getStorageAt wait SECS before they pass
 
 Usage: upstream_proxy.py PORT UPSTREAM_URL MODE_FILE
 """
@@ -30,6 +31,8 @@ def mode():
 def refused(req, m):
     if m == "nodebug" and req.get("method", "").startswith("debug_"):
         return {"code": -32601, "message": "the method %s does not exist/is not available" % req["method"]}
+    if m == "noproof" and req.get("method") == "eth_getProof":
+        return {"code": -32601, "message": "the method eth_getProof does not exist/is not available"}
     if m == "stall" and req.get("method") == "debug_traceBlockByNumber":
         return {"code": -32000, "message": "stalled by the test proxy"}
     return None
@@ -44,7 +47,8 @@ class Proxy(BaseHTTPRequestHandler):
         m = mode()
         msg = json.loads(body)
         reqs = msg if isinstance(msg, list) else [msg]
-        if m.startswith("slow:") and any(r.get("method") in ("eth_getBalance", "eth_getStorageAt") for r in reqs):
+        slowed = ("eth_getBalance", "eth_getProof", "eth_getStorageAt")
+        if m.startswith("slow:") and any(r.get("method") in slowed for r in reqs):
             time.sleep(float(m[5:]))
         errors = {i: e for i, e in ((i, refused(r, m)) for i, r in enumerate(reqs)) if e}
         answers = [None] * len(reqs)

@@ -22,3 +22,10 @@ CREATE TABLE live_block_undo (
     parent_hash BLOB    NOT NULL CHECK (length(parent_hash) = 32),
     undo        BLOB    NOT NULL
 ) STRICT;
+
+-- Live mode: accounts whose storage the upstream said is not empty (the
+-- storage root of eth_getProof), which the partial `storage` table cannot
+-- tell; CREATE and CREATE2 onto such an address collide (EIP-7610).
+CREATE TABLE live_has_storage (
+    address BLOB NOT NULL PRIMARY KEY CHECK (length(address) = 20)
+) STRICT, WITHOUT ROWID;
