@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <sqlite3.h>
 #include <stdarg.h>
@@ -185,6 +186,12 @@ struct store {
     char *path;
     int flags;
     store_fetcher fetcher; /* live mode when fetcher.account is set */
+    /* Live mode: the one connection fetched values (and call records) are
+     * written through, opened with the fetcher: a reader's snapshot is left
+     * alone, and a first cold call does not pay for opening it. Its
+     * transactions are serialized by live_lock. */
+    sqlite3 *live_db;
+    pthread_mutex_t live_lock;
     _Atomic uint64_t live_hits[LIVE_KIND_COUNT], live_misses[LIVE_KIND_COUNT];
     _Atomic uint64_t live_stale; /* fetched values not cached: the pin moved meanwhile */
     /* Read snapshots (one per call) that fetched, and their fetches. */
@@ -212,9 +219,8 @@ struct store_conn {
 
     cached_account *accounts; /* ACCOUNT_CACHE_SLOTS */
     sqlite3_int64 data_version;
-    sqlite3 *live_db; /* live mode: the connection fetched values are written through */
     /* Code fetched during the current read snapshot, which cannot see it in
-     * SQLite yet (it was committed through live_db). */
+     * SQLite yet (it was committed through the store's live_db). */
     struct live_code {
         hash32 hash;
         bytebuf code;
@@ -607,7 +613,6 @@ void store_disconnect(store_conn *c)
     if (c->in_read) store_read_end(c);
     for (int i = 0; i < ST_COUNT; i++) sqlite3_finalize(c->stmt[i]);
     sqlite3_close(c->db);
-    sqlite3_close(c->live_db);
     live_codes_clear(c);
     free(c->rec.keys);
     bytebuf_free(&c->undo);
@@ -826,8 +831,28 @@ static bool backend_has_storage(void *ctx, const address *a)
 
 void store_set_fetcher(store *s, const store_fetcher *f)
 {
-    if (f) s->fetcher = *f;
-    else memset(&s->fetcher, 0, sizeof s->fetcher);
+    if (f && !s->live_db) {
+        pthread_mutex_init(&s->live_lock, NULL);
+        if (sqlite3_open_v2(s->path, &s->live_db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+            sqlite3_close(s->live_db);
+            s->live_db = NULL;
+            pthread_mutex_destroy(&s->live_lock);
+        } else {
+            sqlite3_busy_timeout(s->live_db, 10000);
+            /* As the main connections: WAL commits without an fsync each. */
+            sqlite3_exec(s->live_db, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL);
+        }
+    }
+    if (f) {
+        s->fetcher = *f;
+    } else {
+        memset(&s->fetcher, 0, sizeof s->fetcher);
+        if (s->live_db) {
+            sqlite3_close(s->live_db);
+            s->live_db = NULL;
+            pthread_mutex_destroy(&s->live_lock);
+        }
+    }
 }
 
 static bool live_mode(const store_conn *c) { return c->s->fetcher.account != NULL; }
@@ -882,21 +907,12 @@ static bool live_fact(store_conn *c, enum stmt_id id, const address *a, const ui
     return rc == SQLITE_ROW;
 }
 
-/* A fetched value is written through a connection of its own, so that the
- * reading connection's snapshot is left alone. */
+/* The store's live writer (store_set_fetcher opened it); NULL, with the
+ * connection's error set, when it could not be opened. */
 static sqlite3 *live_writer(store_conn *c)
 {
-    if (c->live_db) return c->live_db;
-    if (sqlite3_open_v2(c->s->path, &c->live_db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
-        callback_failed(c, "opening the live cache writer");
-        sqlite3_close(c->live_db);
-        c->live_db = NULL;
-        return NULL;
-    }
-    sqlite3_busy_timeout(c->live_db, 10000);
-    /* As the main connections: WAL commits without an fsync each. */
-    sqlite3_exec(c->live_db, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL);
-    return c->live_db;
+    if (!c->s->live_db) callback_failed(c, "opening the live cache writer");
+    return c->s->live_db;
 }
 
 typedef struct {
@@ -914,11 +930,13 @@ static bool live_write(store_conn *c, const hash32 *at, const live_row *rows, si
 {
     sqlite3 *db = live_writer(c);
     if (!db) return false;
+    pthread_mutex_lock(&c->s->live_lock);
     bool ok = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK;
     hash32 pin;
     if (ok && (!read_pin_hash(db, &pin) || memcmp(pin.b, at->b, 32) != 0)) {
         atomic_fetch_add(&c->s->live_stale, 1);
         sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+        pthread_mutex_unlock(&c->s->live_lock);
         return true;
     }
     for (size_t i = 0; ok && i < n; i++) {
@@ -942,6 +960,7 @@ static bool live_write(store_conn *c, const hash32 *at, const live_row *rows, si
         }
         sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
     }
+    pthread_mutex_unlock(&c->s->live_lock);
     return ok;
 }
 
@@ -1270,6 +1289,7 @@ bool store_live_record_end(store_conn *c, store_error *err)
     }
     sqlite3 *db = live_writer(c);
     sqlite3_stmt *st = NULL;
+    if (db) pthread_mutex_lock(&c->s->live_lock);
     bool ok = db && sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO live_call_reads (target, selector, keys) "
                                            "VALUES (?1, ?2, ?3)", -1, &st, NULL) == SQLITE_OK;
     if (ok) {
@@ -1281,11 +1301,10 @@ bool store_live_record_end(store_conn *c, store_error *err)
     }
     sqlite3_finalize(st);
     bytebuf_free(&blob);
-    if (!ok) {
-        if (db) return fail_db(err, db, "recording a call's reads");
-        return store_take_error(c, err), false;
-    }
-    return true;
+    if (!ok && db) fail_db(err, db, "recording a call's reads");
+    if (db) pthread_mutex_unlock(&c->s->live_lock);
+    if (!db) store_take_error(c, err);
+    return ok;
 }
 
 state_backend store_backend(store_conn *c) { return STATE_BACKEND_OF(c, backend); }

@@ -22,7 +22,7 @@ install_anvil
 e2e_tmp bench-fork
 PIDS=
 
-wait_url() { i=0; until curl -s -o /dev/null "$1"; do i=$((i + 1)); [ $i -gt 400 ] && { echo "bench-fork: $1 did not start"; exit 1; }; sleep 0.05; done; }
+wait_url() { i=0; until curl -s -o /dev/null "$1"; do i=$((i + 1)); [ $i -gt 1200 ] && { echo "bench-fork: $1 did not start in 60 s"; exit 1; }; sleep 0.05; done; }
 
 # ---- the upstream with the contracts
 UPORT=$(free_port 21)
