@@ -924,6 +924,13 @@ typedef struct {
     uint64_t u64;      /* bound first when has_u64 */
 } live_row;
 
+/* Orders rows by their SQL text's address: one statement per run. */
+static int live_row_cmp(const void *x, const void *y)
+{
+    uintptr_t p = (uintptr_t)((const live_row *)x)->sql, q = (uintptr_t)((const live_row *)y)->sql;
+    return p < q ? -1 : p > q;
+}
+
 /* Writes the rows when the pin is still `at` (else writes nothing and
  * returns true: the value was right for its reader, not for the cache). */
 static bool live_write(store_conn *c, const hash32 *at, const live_row *rows, size_t n)
@@ -939,19 +946,29 @@ static bool live_write(store_conn *c, const hash32 *at, const live_row *rows, si
         pthread_mutex_unlock(&c->s->live_lock);
         return true;
     }
+    /* Rows of one kind share their SQL text: prepared once per run. */
+    sqlite3_stmt *st = NULL;
+    const char *prepared = NULL;
     for (size_t i = 0; ok && i < n; i++) {
-        sqlite3_stmt *st;
-        if (sqlite3_prepare_v2(db, rows[i].sql, -1, &st, NULL) != SQLITE_OK) {
-            ok = false;
-            break;
+        if (rows[i].sql != prepared) {
+            sqlite3_finalize(st);
+            st = NULL;
+            prepared = rows[i].sql;
+            if (sqlite3_prepare_v2(db, rows[i].sql, -1, &st, NULL) != SQLITE_OK) {
+                ok = false;
+                break;
+            }
+        } else {
+            sqlite3_reset(st);
+            sqlite3_clear_bindings(st);
         }
         int col = 1;
         if (rows[i].has_u64) bind_u64(st, col++, rows[i].u64);
         for (int b = 0; b < 3 && rows[i].blob[b]; b++) bind_blob(st, col++, rows[i].blob[b], rows[i].len[b]);
         if (rows[i].value) bind_u256(st, col++, rows[i].value);
         ok = sqlite3_step(st) == SQLITE_DONE;
-        sqlite3_finalize(st);
     }
+    sqlite3_finalize(st);
     if (ok) ok = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK;
     if (!ok) {
         if (!c->failed) {
@@ -1216,6 +1233,7 @@ bool store_live_prefetch(store_conn *c, const store_live_key *keys, size_t n, si
                 rows[nr++] = (live_row){.sql = "INSERT OR IGNORE INTO live_has_storage (address) VALUES (?1)",
                                         .blob = {a->b}, .len = {20}};
         }
+        qsort(rows, nr, sizeof *rows, live_row_cmp); /* runs of one statement (live_write) */
         if (!live_write(c, &at, rows, nr)) {
             store_take_error(c, err);
             ok = false;
