@@ -374,7 +374,17 @@ static bool step(store_conn *c, uint64_t chain_id)
     fw.stats.upstream_head_time = remote.env.timestamp;
     fw.stats.polled = true;
     pthread_mutex_unlock(&fw.lock);
-    if (remote.env.number < pin.block_number) return false; /* e.g. finalized behind a pin taken at latest */
+    if (remote.env.number < pin.block_number) {
+        /* Behind the pin: a finalized tag behind a pin taken at latest, or
+         * a node lagging; a reorg onto a shorter branch when the block at
+         * its height is not ours. */
+        hash32 ours;
+        bool known;
+        if (!store_get_block_hash(c, remote.env.number, &ours, &known, &err) || !known ||
+            memcmp(ours.b, remote.hash.b, 32) == 0)
+            return false;
+        return walk_back(c, &pin, &remote, chain_id);
+    }
     if (remote.env.number == pin.block_number) {
         if (memcmp(remote.hash.b, pin.block_hash.b, 32) == 0) return false;
         return walk_back(c, &pin, &remote, chain_id);

@@ -17,8 +17,9 @@
  * Reorgs. Each applied block keeps, in the same transaction, what the cache
  * held before the block changed it (store_live_undo_*, the last
  * FOLLOW_UNDO_KEEP blocks). A block whose parent hash is not the stored
- * head's, or a head no longer the upstream's at its number, starts a walk
- * back: the upstream's hash at each height is compared with the stored one
+ * head's, a head no longer the upstream's at its number, or an upstream
+ * head below ours whose block is not the one we hold at its height (a
+ * shorter branch) starts a walk back: the upstream's hash at each height is compared with the stored one
  * down to the first that matches (the common ancestor); then, in one
  * transaction, every dropped block is undone, newest first, and the
  * ancestor becomes the head and the pin; the new branch is applied block by

@@ -283,6 +283,21 @@ DROPS=$(metric jitevm_follow_cache_drops_total)
 echo "fork-e2e: reorg: walked back $UNDONE blocks ($REORGS reorgs, 0 cache drops), answers equal anvil's at its new head"
 ok
 
+# A reorg onto a shorter branch: two blocks reverted, one other mined; the
+# upstream's head is below jitevm's, and its block there is not jitevm's.
+SNAP=$(ask "$AURL" evm_snapshot "[]" | result)
+send_tx "\"to\":\"$HOLDER\",\"value\":\"0x4\"" > /dev/null
+send_tx "\"to\":\"$HOLDER\",\"value\":\"0x5\"" > /dev/null
+catch_up
+ask "$AURL" evm_revert "[\"$SNAP\"]" | grep -q '"result":true' || fail "evm_revert"
+send_tx "\"to\":\"$HOLDER2\",\"value\":\"0x8\"" > /dev/null
+catch_up
+R2=$(metric jitevm_follow_reorgs_total)
+[ "$R2" -gt "$REORGS" ] || fail "follow: the reorg onto a shorter branch was not walked back"
+[ "$(metric jitevm_follow_cache_drops_total)" = "$DROPS0" ] || fail "follow: the shorter reorg dropped the cache"
+echo "fork-e2e: reorg onto a shorter branch: walked back ($(metric jitevm_follow_blocks_undone_total) blocks undone in all), answers equal anvil's"
+ok
+
 # Drift: a cached slot changed on the upstream outside any block; the check
 # after the next block finds it, drops the cache, and answers match again.
 TS=$(ask "$AURL" web3_sha3 "[\"0x$(word $HOLDER2)$(word 0)\"]" | result)
