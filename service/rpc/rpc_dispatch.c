@@ -212,6 +212,7 @@ static json_t *run_call(rpc_ctx *ctx, json_t *msg, json_t *id, const char *name)
                 rpc_fail_store(&err, &se);
             } else if (snapshot && !store_read_begin(ctx->conn, &se)) {
                 rpc_fail_store(&err, &se);
+                if (rpc_live.after) rpc_live.after(ctx->conn);
             } else {
                 result = m->fn(ctx, params, &err);
                 if (snapshot) store_read_end(ctx->conn);
