@@ -11,10 +11,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <sodium.h>
 #include <sqlite3.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -183,10 +186,17 @@ struct store {
     char *path;
     int flags;
     store_fetcher fetcher; /* live mode when fetcher.account is set */
+    /* Live mode: the one connection fetched values (and call records) are
+     * written through, opened with the fetcher: a reader's snapshot is left
+     * alone, and a first cold call does not pay for opening it. Its
+     * transactions are serialized by live_lock. */
+    sqlite3 *live_db;
+    pthread_mutex_t live_lock;
     _Atomic uint64_t live_hits[LIVE_KIND_COUNT], live_misses[LIVE_KIND_COUNT];
     _Atomic uint64_t live_stale; /* fetched values not cached: the pin moved meanwhile */
     /* Read snapshots (one per call) that fetched, and their fetches. */
     _Atomic uint64_t live_snapshots_fetching, live_snapshot_fetches;
+    _Atomic uint64_t live_prefetches, live_prefetched_keys;
     /* Kept open for the store's lifetime, so that the WAL and its index are
      * not torn down and rebuilt each time the last worker disconnects. */
     sqlite3 *keepalive;
@@ -209,21 +219,40 @@ struct store_conn {
 
     cached_account *accounts; /* ACCOUNT_CACHE_SLOTS */
     sqlite3_int64 data_version;
-    sqlite3 *live_db; /* live mode: the connection fetched values are written through */
     /* Code fetched during the current read snapshot, which cannot see it in
-     * SQLite yet (it was committed through live_db). */
+     * SQLite yet (it was committed through the store's live_db). */
     struct live_code {
         hash32 hash;
         bytebuf code;
     } *live_codes;
     size_t n_live_codes;
+    /* Accounts fetched in this snapshot whose storage is not empty (the
+     * snapshot cannot see their live_has_storage rows). */
+    address *live_with_storage;
+    size_t n_live_with_storage;
     unsigned live_fetches; /* upstream fetches (one round trip each) in this snapshot */
     bool live_at_known;    /* live_at read in this snapshot */
     hash32 live_at;     /* the pinned block this snapshot sees */
+    unsigned live_pending_trips; /* round trips made for the coming call before its snapshot (prefetch) */
+    /* The keys a call reads (store_live_record_begin .. _end). */
+    struct {
+        bool on, fetched, replace;
+        address target;
+        uint8_t selector[4];
+        size_t selector_len;
+        store_live_key *keys;
+        size_t n, cap;
+    } rec;
+    /* What the cache held before the block being applied changed it. */
+    bool undo_on;
+    bytebuf undo;
 };
 
 static void live_codes_clear(store_conn *c)
 {
+    free(c->live_with_storage);
+    c->live_with_storage = NULL;
+    c->n_live_with_storage = 0;
     for (size_t i = 0; i < c->n_live_codes; i++) bytebuf_free(&c->live_codes[i].code);
     free(c->live_codes);
     c->live_codes = NULL;
@@ -584,8 +613,9 @@ void store_disconnect(store_conn *c)
     if (c->in_read) store_read_end(c);
     for (int i = 0; i < ST_COUNT; i++) sqlite3_finalize(c->stmt[i]);
     sqlite3_close(c->db);
-    sqlite3_close(c->live_db);
     live_codes_clear(c);
+    free(c->rec.keys);
+    bytebuf_free(&c->undo);
     bytebuf_free(&c->code_buf);
     free(c->accounts);
     free(c);
@@ -669,9 +699,12 @@ static bool read_account(store_conn *c, const address *a, account_info *out)
     return found;
 }
 
+static void live_rec_add(store_conn *c, const address *a, const u256 *key);
+
 static bool backend_get_account(void *ctx, const address *a, account_info *out)
 {
     store_conn *c = ctx;
+    if (c->rec.on) live_rec_add(c, a, NULL);
     cached_account *slot = NULL;
     if (account_cache_usable(c)) {
         slot = account_cache_slot(c, a);
@@ -729,6 +762,7 @@ static bool backend_get_code(void *ctx, const hash32 *h, const uint8_t **code, s
 static void backend_get_storage(void *ctx, const address *a, const u256 *key, u256 *out)
 {
     store_conn *c = ctx;
+    if (c->rec.on) live_rec_add(c, a, key);
     sqlite3_stmt *st = c->stmt[ST_GET_STORAGE];
     uint8_t slot[32];
     u256_store_be(slot, key);
@@ -777,6 +811,19 @@ static bool backend_has_storage(void *ctx, const address *a)
     int rc = sqlite3_step(st);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) callback_failed(c, "reading storage");
     sqlite3_reset(st);
+    if (rc != SQLITE_DONE || !live_mode(c)) return rc == SQLITE_ROW;
+    /* Live: the storage table holds only the slots read; the upstream's
+     * storage root said whether there are others (rare: CREATE collisions). */
+    for (size_t i = 0; i < c->n_live_with_storage; i++)
+        if (memcmp(c->live_with_storage[i].b, a->b, 20) == 0) return true;
+    if (sqlite3_prepare_v2(c->db, "SELECT 1 FROM live_has_storage WHERE address = ?1", -1, &st, NULL) != SQLITE_OK) {
+        callback_failed(c, "reading live_has_storage");
+        return false;
+    }
+    bind_blob(st, 1, a->b, 20);
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) callback_failed(c, "reading live_has_storage");
     return rc == SQLITE_ROW;
 }
 
@@ -784,8 +831,28 @@ static bool backend_has_storage(void *ctx, const address *a)
 
 void store_set_fetcher(store *s, const store_fetcher *f)
 {
-    if (f) s->fetcher = *f;
-    else memset(&s->fetcher, 0, sizeof s->fetcher);
+    if (f && !s->live_db) {
+        pthread_mutex_init(&s->live_lock, NULL);
+        if (sqlite3_open_v2(s->path, &s->live_db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+            sqlite3_close(s->live_db);
+            s->live_db = NULL;
+            pthread_mutex_destroy(&s->live_lock);
+        } else {
+            sqlite3_busy_timeout(s->live_db, 10000);
+            /* As the main connections: WAL commits without an fsync each. */
+            sqlite3_exec(s->live_db, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL);
+        }
+    }
+    if (f) {
+        s->fetcher = *f;
+    } else {
+        memset(&s->fetcher, 0, sizeof s->fetcher);
+        if (s->live_db) {
+            sqlite3_close(s->live_db);
+            s->live_db = NULL;
+            pthread_mutex_destroy(&s->live_lock);
+        }
+    }
 }
 
 static bool live_mode(const store_conn *c) { return c->s->fetcher.account != NULL; }
@@ -810,6 +877,8 @@ store_live_stats store_get_live_stats(const store *s)
     st.stale = atomic_load(&((store *)s)->live_stale);
     st.calls_fetching = atomic_load(&((store *)s)->live_snapshots_fetching);
     st.call_fetches = atomic_load(&((store *)s)->live_snapshot_fetches);
+    st.prefetches = atomic_load(&((store *)s)->live_prefetches);
+    st.prefetched_keys = atomic_load(&((store *)s)->live_prefetched_keys);
     return st;
 }
 
@@ -838,21 +907,12 @@ static bool live_fact(store_conn *c, enum stmt_id id, const address *a, const ui
     return rc == SQLITE_ROW;
 }
 
-/* A fetched value is written through a connection of its own, so that the
- * reading connection's snapshot is left alone. */
+/* The store's live writer (store_set_fetcher opened it); NULL, with the
+ * connection's error set, when it could not be opened. */
 static sqlite3 *live_writer(store_conn *c)
 {
-    if (c->live_db) return c->live_db;
-    if (sqlite3_open_v2(c->s->path, &c->live_db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
-        callback_failed(c, "opening the live cache writer");
-        sqlite3_close(c->live_db);
-        c->live_db = NULL;
-        return NULL;
-    }
-    sqlite3_busy_timeout(c->live_db, 10000);
-    /* As the main connections: WAL commits without an fsync each. */
-    sqlite3_exec(c->live_db, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL);
-    return c->live_db;
+    if (!c->s->live_db) callback_failed(c, "opening the live cache writer");
+    return c->s->live_db;
 }
 
 typedef struct {
@@ -864,32 +924,51 @@ typedef struct {
     uint64_t u64;      /* bound first when has_u64 */
 } live_row;
 
+/* Orders rows by their SQL text's address: one statement per run. */
+static int live_row_cmp(const void *x, const void *y)
+{
+    uintptr_t p = (uintptr_t)((const live_row *)x)->sql, q = (uintptr_t)((const live_row *)y)->sql;
+    return p < q ? -1 : p > q;
+}
+
 /* Writes the rows when the pin is still `at` (else writes nothing and
  * returns true: the value was right for its reader, not for the cache). */
 static bool live_write(store_conn *c, const hash32 *at, const live_row *rows, size_t n)
 {
     sqlite3 *db = live_writer(c);
     if (!db) return false;
+    pthread_mutex_lock(&c->s->live_lock);
     bool ok = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK;
     hash32 pin;
     if (ok && (!read_pin_hash(db, &pin) || memcmp(pin.b, at->b, 32) != 0)) {
         atomic_fetch_add(&c->s->live_stale, 1);
         sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+        pthread_mutex_unlock(&c->s->live_lock);
         return true;
     }
+    /* Rows of one kind share their SQL text: prepared once per run. */
+    sqlite3_stmt *st = NULL;
+    const char *prepared = NULL;
     for (size_t i = 0; ok && i < n; i++) {
-        sqlite3_stmt *st;
-        if (sqlite3_prepare_v2(db, rows[i].sql, -1, &st, NULL) != SQLITE_OK) {
-            ok = false;
-            break;
+        if (rows[i].sql != prepared) {
+            sqlite3_finalize(st);
+            st = NULL;
+            prepared = rows[i].sql;
+            if (sqlite3_prepare_v2(db, rows[i].sql, -1, &st, NULL) != SQLITE_OK) {
+                ok = false;
+                break;
+            }
+        } else {
+            sqlite3_reset(st);
+            sqlite3_clear_bindings(st);
         }
         int col = 1;
         if (rows[i].has_u64) bind_u64(st, col++, rows[i].u64);
         for (int b = 0; b < 3 && rows[i].blob[b]; b++) bind_blob(st, col++, rows[i].blob[b], rows[i].len[b]);
         if (rows[i].value) bind_u256(st, col++, rows[i].value);
         ok = sqlite3_step(st) == SQLITE_DONE;
-        sqlite3_finalize(st);
     }
+    sqlite3_finalize(st);
     if (ok) ok = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK;
     if (!ok) {
         if (!c->failed) {
@@ -898,6 +977,7 @@ static bool live_write(store_conn *c, const hash32 *at, const live_row *rows, si
         }
         sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
     }
+    pthread_mutex_unlock(&c->s->live_lock);
     return ok;
 }
 
@@ -934,13 +1014,14 @@ static bool live_fetch_account(store_conn *c, const address *a, account_info *ou
     live_count(c, LIVE_ACCOUNT, false);
     const hash32 *at = live_at(c);
     if (!at) return false;
-    if (!f->account(f->ctx, at, a, &exists, out, &code, &code_len, &e)) {
+    bool has_storage = false;
+    if (!f->account(f->ctx, at, a, &exists, out, &code, &code_len, &has_storage, &e)) {
         free(code);
         live_failed(c, &e);
         return false;
     }
     bool has_code = exists && code && code_len;
-    live_row rows[2] = {{0}};
+    live_row rows[3] = {{0}};
     size_t n = 1;
     if (!exists) {
         rows[0] = (live_row){.sql = "INSERT OR IGNORE INTO live_absent_account (address) VALUES (?1)",
@@ -954,10 +1035,15 @@ static bool live_fetch_account(store_conn *c, const address *a, account_info *ou
                              .has_u64 = true, .u64 = out->nonce, .blob = {a->b, has_code ? out->code_hash.b : NULL},
                              .len = {20, 32}, .value = &out->balance};
         if (has_code) {
-            rows[1] = (live_row){.sql = "INSERT OR IGNORE INTO code (hash, code) VALUES (?1, ?2)",
-                                 .blob = {out->code_hash.b, code}, .len = {32, (int)code_len}};
-            n = 2;
+            rows[n++] = (live_row){.sql = "INSERT OR IGNORE INTO code (hash, code) VALUES (?1, ?2)",
+                                   .blob = {out->code_hash.b, code}, .len = {32, (int)code_len}};
         }
+    }
+    if (has_storage) {
+        rows[n++] = (live_row){.sql = "INSERT OR IGNORE INTO live_has_storage (address) VALUES (?1)", .blob = {a->b},
+                               .len = {20}};
+        c->live_with_storage = xrealloc(c->live_with_storage, (c->n_live_with_storage + 1) * sizeof *c->live_with_storage);
+        c->live_with_storage[c->n_live_with_storage++] = *a;
     }
     bool ok = live_write(c, at, rows, n);
     if (ok && has_code) {
@@ -1013,6 +1099,230 @@ static bool live_fetch_block_hash(store_conn *c, uint64_t number, hash32 *out)
                     .u64 = number, .blob = {out->b}, .len = {32}};
     live_write(c, at, &row, 1);
     return true;
+}
+
+/* ------------------------------------------- live mode: cold calls */
+
+enum { LIVE_KEY_BYTES = 53, LIVE_REC_MAX = 4096 };
+
+static int live_key_cmp(const void *x, const void *y)
+{
+    const store_live_key *p = x, *q = y;
+    int d = memcmp(p->a.b, q->a.b, 20);
+    if (d) return d;
+    if (p->is_slot != q->is_slot) return p->is_slot ? 1 : -1;
+    for (int i = 3; i >= 0; i--)
+        if (p->key.w[i] != q->key.w[i]) return p->key.w[i] < q->key.w[i] ? -1 : 1;
+    return 0;
+}
+
+static void live_rec_add(store_conn *c, const address *a, const u256 *key)
+{
+    if (c->rec.n == LIVE_REC_MAX) return;
+    if (c->rec.n == c->rec.cap) {
+        c->rec.cap = c->rec.cap ? c->rec.cap * 2 : 64;
+        c->rec.keys = xrealloc(c->rec.keys, c->rec.cap * sizeof *c->rec.keys);
+    }
+    store_live_key *k = &c->rec.keys[c->rec.n++];
+    memset(k, 0, sizeof *k);
+    k->a = *a;
+    k->is_slot = key != NULL;
+    k->key = key ? *key : u256_zero();
+}
+
+/* Sorts and removes repeats; returns the new count. */
+static size_t live_keys_unique(store_live_key *keys, size_t n)
+{
+    if (n < 2) return n;
+    qsort(keys, n, sizeof *keys, live_key_cmp);
+    size_t m = 1;
+    for (size_t i = 1; i < n; i++)
+        if (live_key_cmp(&keys[i], &keys[m - 1]) != 0) keys[m++] = keys[i];
+    return m;
+}
+
+/* As live_keys_unique, keeping values[i] with keys[i] (small n). */
+static size_t live_keys_unique_values(store_live_key *keys, u256 *values, size_t n)
+{
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        bool seen = false;
+        for (size_t j = 0; j < m && !seen; j++) seen = live_key_cmp(&keys[i], &keys[j]) == 0;
+        if (seen) continue;
+        keys[m] = keys[i];
+        values[m++] = values[i];
+    }
+    return m;
+}
+
+/* Whether SQLite holds the key or records it as absent or zero. */
+static bool live_key_cached(store_conn *c, const store_live_key *k)
+{
+    if (live_fact(c, ST_LIVE_ABSENT, &k->a, NULL)) return true;
+    if (!k->is_slot) {
+        account_info info;
+        return read_account(c, &k->a, &info);
+    }
+    uint8_t slot[32];
+    u256_store_be(slot, &k->key);
+    sqlite3_stmt *st = c->stmt[ST_GET_STORAGE];
+    bind_blob(st, 1, k->a.b, 20);
+    bind_blob(st, 2, slot, 32);
+    bool row = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_reset(st);
+    return row || live_fact(c, ST_LIVE_ZERO, &k->a, slot);
+}
+
+void store_live_note_round_trips(store_conn *c, unsigned n) { c->live_pending_trips += n; }
+
+bool store_live_prefetch(store_conn *c, const store_live_key *keys, size_t n, size_t *fetched, store_error *err)
+{
+    *fetched = 0;
+    store_fetcher *f = &c->s->fetcher;
+    if (!live_mode(c) || !f->many || n == 0) return true;
+    if (c->in_read || c->in_write) return store_fail(err, "%s: store_live_prefetch inside a transaction", c->s->path);
+    store_live_key *uniq = xmalloc(n * sizeof *uniq);
+    memcpy(uniq, keys, n * sizeof *uniq);
+    size_t m = live_keys_unique(uniq, n), want = 0;
+    struct store_live_item *items = xcalloc(m, sizeof *items);
+    for (size_t i = 0; i < m && !c->failed; i++)
+        if (!live_key_cached(c, &uniq[i])) items[want++].k = uniq[i];
+    free(uniq);
+    hash32 at;
+    bool ok = !store_take_error(c, err);
+    if (ok && want && !read_pin_hash(c->db, &at)) ok = fail_db(err, c->db, "reading the live pin");
+    unsigned trips = 0;
+    if (ok && want) ok = f->many(f->ctx, &at, items, want, &trips, err);
+    c->live_pending_trips += trips;
+    if (ok && want) {
+        live_row *rows = xcalloc(3 * want, sizeof *rows);
+        uint8_t(*slot_be)[32] = xcalloc(want, 32);
+        size_t nr = 0;
+        for (size_t i = 0; i < want; i++) {
+            struct store_live_item *it = &items[i];
+            const address *a = &it->k.a;
+            if (it->k.is_slot) {
+                u256_store_be(slot_be[i], &it->k.key);
+                if (u256_is_zero(&it->value))
+                    rows[nr++] = (live_row){.sql = "INSERT OR IGNORE INTO live_zero_slot (address, slot) VALUES (?1, ?2)",
+                                            .blob = {a->b, slot_be[i]}, .len = {20, 32}};
+                else
+                    rows[nr++] = (live_row){.sql = "INSERT OR REPLACE INTO storage (address, slot, value) VALUES (?1, ?2, ?3)",
+                                            .blob = {a->b, slot_be[i]}, .len = {20, 32}, .value = &it->value};
+                atomic_fetch_add(&c->s->live_misses[LIVE_SLOT], 1);
+                continue;
+            }
+            atomic_fetch_add(&c->s->live_misses[LIVE_ACCOUNT], 1);
+            bool has_code = it->exists && it->code && it->code_len;
+            if (!it->exists) {
+                rows[nr++] = (live_row){.sql = "INSERT OR IGNORE INTO live_absent_account (address) VALUES (?1)",
+                                        .blob = {a->b}, .len = {20}};
+                continue;
+            }
+            rows[nr++] = (live_row){.sql = has_code ? "INSERT OR REPLACE INTO account (nonce, address, code_hash, balance) "
+                                                      "VALUES (?1, ?2, ?3, ?4)"
+                                                    : "INSERT OR REPLACE INTO account (nonce, address, balance) "
+                                                      "VALUES (?1, ?2, ?3)",
+                                    .has_u64 = true, .u64 = it->info.nonce,
+                                    .blob = {a->b, has_code ? it->info.code_hash.b : NULL}, .len = {20, 32},
+                                    .value = &it->info.balance};
+            if (has_code)
+                rows[nr++] = (live_row){.sql = "INSERT OR IGNORE INTO code (hash, code) VALUES (?1, ?2)",
+                                        .blob = {it->info.code_hash.b, it->code}, .len = {32, (int)it->code_len}};
+            if (it->has_storage)
+                rows[nr++] = (live_row){.sql = "INSERT OR IGNORE INTO live_has_storage (address) VALUES (?1)",
+                                        .blob = {a->b}, .len = {20}};
+        }
+        qsort(rows, nr, sizeof *rows, live_row_cmp); /* runs of one statement (live_write) */
+        if (!live_write(c, &at, rows, nr)) {
+            store_take_error(c, err);
+            ok = false;
+        }
+        free(rows);
+        free(slot_be);
+        atomic_fetch_add(&c->s->live_prefetches, 1);
+        atomic_fetch_add(&c->s->live_prefetched_keys, want);
+        *fetched = want;
+    }
+    for (size_t i = 0; i < m; i++) free(items[i].code);
+    free(items);
+    return ok;
+}
+
+bool store_live_recorded(store_conn *c, const address *target, const uint8_t *selector, size_t selector_len,
+                         store_live_key **keys, size_t *n, bool *found, store_error *err)
+{
+    *keys = NULL;
+    *n = 0;
+    *found = false;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(c->db, "SELECT keys FROM live_call_reads WHERE target = ?1 AND selector = ?2", -1, &st,
+                           NULL) != SQLITE_OK)
+        return fail_db(err, c->db, c->s->path);
+    bind_blob(st, 1, target->b, 20);
+    sqlite3_bind_blob(st, 2, selector_len ? (const void *)selector : "", (int)selector_len, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        const uint8_t *p = sqlite3_column_blob(st, 0);
+        size_t len = (size_t)sqlite3_column_bytes(st, 0), m = len / LIVE_KEY_BYTES;
+        *found = true;
+        if (m) *keys = xcalloc(m, sizeof **keys);
+        for (size_t i = 0; i < m; i++, p += LIVE_KEY_BYTES) {
+            (*keys)[i].is_slot = p[0] == 1;
+            memcpy((*keys)[i].a.b, p + 1, 20);
+            (*keys)[i].key = u256_load_be(p + 21);
+        }
+        *n = m;
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return fail_db(err, c->db, c->s->path);
+    return true;
+}
+
+void store_live_record_begin(store_conn *c, const address *target, const uint8_t *selector, size_t selector_len,
+                             bool replace)
+{
+    c->rec.on = true;
+    c->rec.replace = replace;
+    c->rec.fetched = false;
+    c->rec.n = 0;
+    c->rec.target = *target;
+    c->rec.selector_len = selector_len > 4 ? 4 : selector_len;
+    if (c->rec.selector_len) memcpy(c->rec.selector, selector, c->rec.selector_len);
+}
+
+bool store_live_record_end(store_conn *c, store_error *err)
+{
+    if (!c->rec.on) return true;
+    c->rec.on = false;
+    if (!c->rec.replace && !c->rec.fetched) return true;
+    size_t m = live_keys_unique(c->rec.keys, c->rec.n);
+    bytebuf blob = {0};
+    for (size_t i = 0; i < m; i++) {
+        uint8_t e[LIVE_KEY_BYTES];
+        e[0] = c->rec.keys[i].is_slot;
+        memcpy(e + 1, c->rec.keys[i].a.b, 20);
+        u256_store_be(e + 21, &c->rec.keys[i].key);
+        bytebuf_append(&blob, e, sizeof e);
+    }
+    sqlite3 *db = live_writer(c);
+    sqlite3_stmt *st = NULL;
+    if (db) pthread_mutex_lock(&c->s->live_lock);
+    bool ok = db && sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO live_call_reads (target, selector, keys) "
+                                           "VALUES (?1, ?2, ?3)", -1, &st, NULL) == SQLITE_OK;
+    if (ok) {
+        bind_blob(st, 1, c->rec.target.b, 20);
+        sqlite3_bind_blob(st, 2, c->rec.selector_len ? (const void *)c->rec.selector : "", (int)c->rec.selector_len,
+                          SQLITE_TRANSIENT);
+        sqlite3_bind_blob(st, 3, blob.len ? (const void *)blob.data : "", (int)blob.len, SQLITE_TRANSIENT);
+        ok = sqlite3_step(st) == SQLITE_DONE;
+    }
+    sqlite3_finalize(st);
+    bytebuf_free(&blob);
+    if (!ok && db) fail_db(err, db, "recording a call's reads");
+    if (db) pthread_mutex_unlock(&c->s->live_lock);
+    if (!db) store_take_error(c, err);
+    return ok;
 }
 
 state_backend store_backend(store_conn *c) { return STATE_BACKEND_OF(c, backend); }
@@ -1090,11 +1400,14 @@ void store_read_end(store_conn *c)
     if (!c->in_read) return;
     step_done(c->stmt[ST_COMMIT]);
     c->in_read = false;
-    if (c->live_fetches) {
+    if (c->rec.on && c->live_fetches) c->rec.fetched = true;
+    unsigned trips = c->live_fetches + c->live_pending_trips;
+    if (trips) {
         atomic_fetch_add(&c->s->live_snapshots_fetching, 1);
-        atomic_fetch_add(&c->s->live_snapshot_fetches, c->live_fetches);
-        c->live_fetches = 0;
+        atomic_fetch_add(&c->s->live_snapshot_fetches, trips);
     }
+    c->live_fetches = 0;
+    c->live_pending_trips = 0;
 }
 
 /* Runs `fn` inside the open write transaction, or inside one of its own. */
@@ -2017,20 +2330,196 @@ static bool fact_exists(store_conn *c, enum stmt_id id, const address *a, const 
     return found;
 }
 
+/* An undo entry (live_block_undo.undo): a kind byte ('A' an account, 'S' a
+ * slot), what the cache held (UNDO_*), the address; then for an account its
+ * nonce (8, big-endian), balance and code hash (32 each); for a slot its key
+ * and value (32 each). */
+enum { UNDO_UNKNOWN = 0, UNDO_ROW = 1, UNDO_ABSENT = 2 }; /* ABSENT: the account absent, the slot zero */
+enum { UNDO_ACCOUNT_BYTES = 2 + 20 + 8 + 32 + 32, UNDO_SLOT_BYTES = 2 + 20 + 32 + 32 };
+
+static void undo_note_account(store_conn *c, const address *a)
+{
+    if (!c->undo_on) return;
+    account_info cur;
+    memset(&cur, 0, sizeof cur);
+    uint8_t e[UNDO_ACCOUNT_BYTES] = {'A'};
+    if (read_account(c, a, &cur)) e[1] = UNDO_ROW;
+    else e[1] = fact_exists(c, ST_LIVE_ABSENT, a, NULL) ? UNDO_ABSENT : UNDO_UNKNOWN;
+    memcpy(e + 2, a->b, 20);
+    for (int i = 0; i < 8; i++) e[22 + i] = (uint8_t)(cur.nonce >> (56 - 8 * i));
+    u256_store_be(e + 30, &cur.balance);
+    memcpy(e + 62, cur.code_hash.b, 32);
+    bytebuf_append(&c->undo, e, sizeof e);
+}
+
+static void undo_note_slot(store_conn *c, const address *a, const u256 *key, int held, const u256 *value)
+{
+    if (!c->undo_on) return;
+    uint8_t e[UNDO_SLOT_BYTES] = {'S', (uint8_t)held};
+    memcpy(e + 2, a->b, 20);
+    u256_store_be(e + 22, key);
+    u256 zero = u256_zero();
+    u256_store_be(e + 54, value ? value : &zero);
+    bytebuf_append(&c->undo, e, sizeof e);
+}
+
+/* Before an account's slots are all dropped: each one the cache holds. */
+static bool undo_note_all_slots(store_conn *c, const address *a, store_error *err)
+{
+    if (!c->undo_on) return true;
+    static const char *const sql[2] = {"SELECT slot, value FROM storage WHERE address = ?1",
+                                       "SELECT slot FROM live_zero_slot WHERE address = ?1"};
+    for (int q = 0; q < 2; q++) {
+        sqlite3_stmt *st;
+        if (sqlite3_prepare_v2(c->db, sql[q], -1, &st, NULL) != SQLITE_OK) return fail_db(err, c->db, c->s->path);
+        bind_blob(st, 1, a->b, 20);
+        int rc;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            uint8_t k[32];
+            u256 v = u256_zero();
+            if (!column_fixed(st, 0, k, 32) || (q == 0 && !column_u256(st, 1, &v))) continue;
+            u256 key = u256_load_be(k);
+            undo_note_slot(c, a, &key, q == 0 ? UNDO_ROW : UNDO_ABSENT, &v);
+        }
+        sqlite3_finalize(st);
+        if (rc != SQLITE_DONE) return fail_db(err, c->db, c->s->path);
+    }
+    return true;
+}
+
+void store_live_undo_begin(store_conn *c)
+{
+    c->undo_on = true;
+    c->undo.len = 0;
+}
+
+bool store_live_undo_save(store_conn *c, uint64_t number, const hash32 *hash, const hash32 *parent, unsigned keep,
+                          store_error *err)
+{
+    c->undo_on = false;
+    if (!c->in_write) return store_fail(err, "%s: store_live_undo_save outside a transaction", c->s->path);
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(c->db, "INSERT OR REPLACE INTO live_block_undo (number, hash, parent_hash, undo) "
+                                  "VALUES (?1, ?2, ?3, ?4)", -1, &st, NULL) != SQLITE_OK)
+        return fail_db(err, c->db, c->s->path);
+    bind_u64(st, 1, number);
+    bind_blob(st, 2, hash->b, 32);
+    bind_blob(st, 3, parent->b, 32);
+    sqlite3_bind_blob(st, 4, c->undo.len ? (const void *)c->undo.data : "", (int)c->undo.len, SQLITE_TRANSIENT);
+    bool ok = sqlite3_step(st) == SQLITE_DONE;
+    sqlite3_finalize(st);
+    if (!ok) return fail_db(err, c->db, c->s->path);
+    /* Older than the window, or left from another branch above this block. */
+    if (sqlite3_prepare_v2(c->db, "DELETE FROM live_block_undo WHERE number <= ?1 OR number > ?2", -1, &st, NULL) !=
+        SQLITE_OK)
+        return fail_db(err, c->db, c->s->path);
+    bind_u64(st, 1, number >= keep ? number - keep : 0);
+    bind_u64(st, 2, number);
+    if (number < keep) sqlite3_bind_int64(st, 1, -1);
+    ok = sqlite3_step(st) == SQLITE_DONE;
+    sqlite3_finalize(st);
+    return ok || fail_db(err, c->db, c->s->path);
+}
+
+static bool undo_restore(store_conn *c, const uint8_t *e, store_error *err)
+{
+    address a;
+    memcpy(a.b, e + 2, 20);
+    if (e[0] == 'A') {
+        account_info info;
+        info.nonce = 0;
+        for (int i = 0; i < 8; i++) info.nonce = info.nonce << 8 | e[22 + i];
+        info.balance = u256_load_be(e + 30);
+        memcpy(info.code_hash.b, e + 62, 32);
+        bool ok = e[1] == UNDO_ROW ? write_account(c, &a, &info) || fail_db(err, c->db, c->s->path)
+                                   : exec_bound(c, "DELETE FROM account WHERE address = ?1", a.b, 20, NULL, 0, err);
+        return ok && (e[1] == UNDO_ABSENT
+                          ? exec_bound(c, "INSERT OR IGNORE INTO live_absent_account (address) VALUES (?1)", a.b, 20,
+                                       NULL, 0, err)
+                          : exec_bound(c, "DELETE FROM live_absent_account WHERE address = ?1", a.b, 20, NULL, 0, err));
+    }
+    u256 key = u256_load_be(e + 22), value = u256_load_be(e + 54);
+    const uint8_t *slot = e + 22;
+    bool ok = e[1] == UNDO_ROW ? write_slot(c, &a, &key, &value) || fail_db(err, c->db, c->s->path)
+                               : exec_bound(c, "DELETE FROM storage WHERE address = ?1 AND slot = ?2", a.b, 20, slot,
+                                            32, err);
+    return ok && (e[1] == UNDO_ABSENT
+                      ? exec_bound(c, "INSERT OR IGNORE INTO live_zero_slot (address, slot) VALUES (?1, ?2)", a.b, 20,
+                                   slot, 32, err)
+                      : exec_bound(c, "DELETE FROM live_zero_slot WHERE address = ?1 AND slot = ?2", a.b, 20, slot,
+                                   32, err));
+}
+
+bool store_live_undo_block(store_conn *c, uint64_t number, bool *found, store_error *err)
+{
+    *found = false;
+    if (!c->in_write) return store_fail(err, "%s: store_live_undo_block outside a transaction", c->s->path);
+    c->wrote = true;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(c->db, "SELECT undo FROM live_block_undo WHERE number = ?1", -1, &st, NULL) != SQLITE_OK)
+        return fail_db(err, c->db, c->s->path);
+    bind_u64(st, 1, number);
+    bytebuf undo = {0};
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *found = true;
+        bytebuf_append(&undo, sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0));
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return fail_db(err, c->db, c->s->path);
+    /* Entries are variable-sized: index them, then restore newest first. */
+    size_t *at = NULL, n = 0, cap = 0;
+    bool ok = true;
+    for (size_t p = 0; ok && p < undo.len;) {
+        size_t size = undo.data[p] == 'A' ? UNDO_ACCOUNT_BYTES : UNDO_SLOT_BYTES;
+        if ((undo.data[p] != 'A' && undo.data[p] != 'S') || p + size > undo.len) {
+            ok = store_fail(err, "%s: malformed undo record of block %" PRIu64, c->s->path, number);
+            break;
+        }
+        if (n == cap) at = xrealloc(at, (cap = cap ? cap * 2 : 64) * sizeof *at);
+        at[n++] = p;
+        p += size;
+    }
+    while (ok && n) ok = undo_restore(c, undo.data + at[--n], err);
+    free(at);
+    bytebuf_free(&undo);
+    if (ok && *found) {
+        if (sqlite3_prepare_v2(c->db, "DELETE FROM live_block_undo WHERE number = ?1", -1, &st, NULL) != SQLITE_OK)
+            return fail_db(err, c->db, c->s->path);
+        bind_u64(st, 1, number);
+        ok = sqlite3_step(st) == SQLITE_DONE;
+        sqlite3_finalize(st);
+        if (!ok) return fail_db(err, c->db, c->s->path);
+    }
+    return ok;
+}
+
+bool store_live_undo_clear(store_conn *c, store_error *err)
+{
+    c->undo_on = false;
+    return exec_bound(c, "DELETE FROM live_block_undo", NULL, 0, NULL, 0, err);
+}
+
 bool store_live_apply_account(store_conn *c, const address *a, int fields, const account_info *info,
                               const uint8_t *code, size_t code_len, store_error *err)
 {
     if (!c->in_write) return store_fail(err, "%s: store_live_apply_account outside a transaction", c->s->path);
     c->wrote = true;
     if (!info) {
+        undo_note_account(c, a);
+        if (!undo_note_all_slots(c, a, err)) return false;
         return exec_bound(c, "DELETE FROM account WHERE address = ?1", a->b, 20, NULL, 0, err) &&
                exec_bound(c, "DELETE FROM storage WHERE address = ?1", a->b, 20, NULL, 0, err) &&
                exec_bound(c, "DELETE FROM live_zero_slot WHERE address = ?1", a->b, 20, NULL, 0, err) &&
+               exec_bound(c, "DELETE FROM live_has_storage WHERE address = ?1", a->b, 20, NULL, 0, err) &&
                exec_bound(c, "INSERT OR IGNORE INTO live_absent_account (address) VALUES (?1)", a->b, 20, NULL, 0, err);
     }
     account_info cur;
     bool has_row = read_account(c, a, &cur);
     bool absent = !has_row && fact_exists(c, ST_LIVE_ABSENT, a, NULL);
+    /* Noted even when not held: a value fetched later at this block must
+     * be forgotten when the block is undone. */
+    undo_note_account(c, a);
     if (!has_row && !absent && fields != (LIVE_BALANCE | LIVE_NONCE | LIVE_CODE)) return true; /* not held */
     if (!has_row) {
         memset(&cur, 0, sizeof cur);
@@ -2061,8 +2550,12 @@ bool store_live_apply_slot(store_conn *c, const address *a, const u256 *key, con
     bind_blob(st, 1, a->b, 20);
     bind_blob(st, 2, slot, 32);
     bool has_row = sqlite3_step(st) == SQLITE_ROW;
+    u256 old = u256_zero();
+    if (has_row && !column_u256(st, 0, &old)) has_row = false;
     sqlite3_reset(st);
-    bool known = has_row || fact_exists(c, ST_LIVE_ZERO, a, slot) || fact_exists(c, ST_LIVE_ABSENT, a, NULL);
+    bool zero = !has_row && fact_exists(c, ST_LIVE_ZERO, a, slot);
+    bool known = has_row || zero || fact_exists(c, ST_LIVE_ABSENT, a, NULL);
+    undo_note_slot(c, a, key, has_row ? UNDO_ROW : zero ? UNDO_ABSENT : UNDO_UNKNOWN, &old);
     if (!known) return true;
     if (u256_is_zero(value))
         return exec_bound(c, "DELETE FROM storage WHERE address = ?1 AND slot = ?2", a->b, 20, slot, 32, err) &&
@@ -2072,6 +2565,80 @@ bool store_live_apply_slot(store_conn *c, const address *a, const u256 *key, con
     return exec_bound(c, "DELETE FROM live_zero_slot WHERE address = ?1 AND slot = ?2", a->b, 20, slot, 32, err);
 }
 
+bool store_live_add_balance(store_conn *c, const address *a, const u256 *amount, store_error *err)
+{
+    if (!c->in_write) return store_fail(err, "%s: store_live_add_balance outside a transaction", c->s->path);
+    account_info cur;
+    bool has_row = read_account(c, a, &cur);
+    if (!has_row && !fact_exists(c, ST_LIVE_ABSENT, a, NULL)) {
+        undo_note_account(c, a);
+        return true; /* not held */
+    }
+    if (!has_row) {
+        memset(&cur, 0, sizeof cur);
+        cur.code_hash = KECCAK_EMPTY;
+    }
+    cur.balance = u256_add(&cur.balance, amount);
+    return store_live_apply_account(c, a, LIVE_BALANCE, &cur, NULL, 0, err);
+}
+
+/* The first row of `sql` (?1 a blob of `len` random bytes, ?2 `fixed`
+ * when given) at or after the random start, or the first row at all. */
+static int sample_row(store_conn *c, const char *sql, const uint8_t *fixed, int len, sqlite3_stmt **out)
+{
+    uint8_t start[32];
+    randombytes_buf(start, sizeof start);
+    if (sqlite3_prepare_v2(c->db, sql, -1, out, NULL) != SQLITE_OK) return SQLITE_ERROR;
+    int rc = SQLITE_DONE;
+    for (int pass = 0; pass < 2 && rc == SQLITE_DONE; pass++) { /* past the last key: from the first */
+        sqlite3_reset(*out);
+        bind_blob(*out, 1, pass ? (const uint8_t *)"" : start, pass ? 0 : len);
+        if (fixed) bind_blob(*out, 2, fixed, 20);
+        rc = sqlite3_step(*out);
+    }
+    return rc;
+}
+
+bool store_live_sample(store_conn *c, store_live_key *keys, u256 *values, size_t max, size_t *n, store_error *err)
+{
+    *n = 0;
+    /* Alternately an account, and a run of up to 4 slots of an address with
+     * storage from a random slot on (neighbours in key order: a random
+     * start alone favours the keys after wide gaps). */
+    for (size_t i = 0; i < max && *n < max; i++) {
+        bool slot = i & 1;
+        store_live_key *k = &keys[*n];
+        memset(k, 0, sizeof *k);
+        sqlite3_stmt *st = NULL;
+        int rc = sample_row(c, slot ? "SELECT address FROM storage WHERE address >= ?1 ORDER BY address LIMIT 1"
+                                    : "SELECT address, balance FROM account WHERE address >= ?1 ORDER BY address LIMIT 1",
+                            NULL, 20, &st);
+        bool got = rc == SQLITE_ROW && column_fixed(st, 0, k->a.b, 20) && (slot || column_u256(st, 1, &values[*n]));
+        sqlite3_finalize(st);
+        if (got && !slot) ++*n;
+        if (got && slot) {
+            address a = k->a;
+            rc = sample_row(c, "SELECT slot, value FROM storage WHERE slot >= ?1 AND address = ?2 ORDER BY slot LIMIT 4",
+                            a.b, 32, &st);
+            for (; rc == SQLITE_ROW && *n < max; rc = sqlite3_step(st)) {
+                uint8_t key[32];
+                k = &keys[*n];
+                memset(k, 0, sizeof *k);
+                k->a = a;
+                k->is_slot = true;
+                if (!column_fixed(st, 0, key, 32) || !column_u256(st, 1, &values[*n])) continue;
+                k->key = u256_load_be(key);
+                ++*n;
+            }
+            sqlite3_finalize(st);
+            if (rc == SQLITE_ROW) rc = SQLITE_DONE;
+        }
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE) return fail_db(err, c->db, c->s->path);
+    }
+    *n = live_keys_unique_values(keys, values, *n);
+    return true;
+}
+
 bool store_live_drop_cache(store_conn *c, store_error *err)
 {
     if (!c->in_write) return store_fail(err, "%s: store_live_drop_cache outside a transaction", c->s->path);
@@ -2079,7 +2646,16 @@ bool store_live_drop_cache(store_conn *c, store_error *err)
     return exec_bound(c, "DELETE FROM account", NULL, 0, NULL, 0, err) &&
            exec_bound(c, "DELETE FROM storage", NULL, 0, NULL, 0, err) &&
            exec_bound(c, "DELETE FROM live_absent_account", NULL, 0, NULL, 0, err) &&
+           exec_bound(c, "DELETE FROM live_has_storage", NULL, 0, NULL, 0, err) &&
            exec_bound(c, "DELETE FROM live_zero_slot", NULL, 0, NULL, 0, err);
+}
+
+bool store_live_mark_storage(store_conn *c, const address *a, store_error *err)
+{
+    if (!c->in_write) return store_fail(err, "%s: store_live_mark_storage outside a transaction", c->s->path);
+    account_info cur;
+    if (!read_account(c, a, &cur) && !fact_exists(c, ST_LIVE_ABSENT, a, NULL)) return true; /* not held */
+    return exec_bound(c, "INSERT OR IGNORE INTO live_has_storage (address) VALUES (?1)", a->b, 20, NULL, 0, err);
 }
 
 bool store_live_forget(store_conn *c, const address *a, store_error *err)
@@ -2089,5 +2665,6 @@ bool store_live_forget(store_conn *c, const address *a, store_error *err)
     return exec_bound(c, "DELETE FROM account WHERE address = ?1", a->b, 20, NULL, 0, err) &&
            exec_bound(c, "DELETE FROM storage WHERE address = ?1", a->b, 20, NULL, 0, err) &&
            exec_bound(c, "DELETE FROM live_zero_slot WHERE address = ?1", a->b, 20, NULL, 0, err) &&
-           exec_bound(c, "DELETE FROM live_absent_account WHERE address = ?1", a->b, 20, NULL, 0, err);
+           exec_bound(c, "DELETE FROM live_absent_account WHERE address = ?1", a->b, 20, NULL, 0, err) &&
+           exec_bound(c, "DELETE FROM live_has_storage WHERE address = ?1", a->b, 20, NULL, 0, err);
 }

@@ -168,6 +168,24 @@ bool store_get_block_hash(store_conn *c, uint64_t number, hash32 *out, bool *fou
 /* The number of the stored block with this hash (EIP-1898 {blockHash}). */
 bool store_find_block_number(store_conn *c, const hash32 *hash, uint64_t *number, bool *found, store_error *err);
 
+/* One key of the live cache: an account, or one of its slots. */
+typedef struct {
+    address a;
+    bool is_slot;
+    u256 key;
+} store_live_key;
+
+/* A key with the upstream's answer (store_fetcher.many). */
+struct store_live_item {
+    store_live_key k;
+    bool exists;       /* account: present and not empty */
+    bool has_storage;  /* account: its storage root is not the empty trie's */
+    account_info info; /* account */
+    uint8_t *code;     /* account: malloc'd (the store frees it), NULL for none */
+    size_t code_len;
+    u256 value; /* slot */
+};
+
 /* --- Live mode: a database pinned to an upstream node's block. The
  * backend (store_backend) reads SQLite first; what is missing there, and
  * not recorded as absent or zero, is asked of the fetcher, and the answer,
@@ -181,12 +199,18 @@ typedef struct {
     void *ctx;
     /* Each asks at block `at` (the pinned block the reader's snapshot
      * sees). *exists false: the account is absent or empty. *code is
-     * malloc'd (the store frees it), NULL when there is none. */
+     * malloc'd (the store frees it), NULL when there is none. *has_storage:
+     * its storage is not empty (false when the upstream cannot tell). */
     bool (*account)(void *ctx, const hash32 *at, const address *a, bool *exists, account_info *info, uint8_t **code,
-                    size_t *code_len, store_error *err);
+                    size_t *code_len, bool *has_storage, store_error *err);
     bool (*slot)(void *ctx, const hash32 *at, const address *a, const u256 *key, u256 *value, store_error *err);
     /* *found false: the upstream has no such block. */
     bool (*block_hash)(void *ctx, const hash32 *at, uint64_t number, hash32 *out, bool *found, store_error *err);
+    /* Many accounts and slots at once (store_live_prefetch): fills each
+     * item's answer, all or nothing; *round_trips says how many upstream
+     * round trips it took. NULL: prefetching is off. */
+    bool (*many)(void *ctx, const hash32 *at, struct store_live_item *items, size_t n, unsigned *round_trips,
+                 store_error *err);
 } store_fetcher;
 /* Set before the connections that use it read; NULL turns it off. */
 void store_set_fetcher(store *s, const store_fetcher *f);
@@ -211,6 +235,51 @@ enum { LIVE_BALANCE = 1, LIVE_NONCE = 2, LIVE_CODE = 4 };
 bool store_live_apply_account(store_conn *c, const address *a, int fields, const account_info *info,
                               const uint8_t *code, size_t code_len, store_error *err);
 bool store_live_apply_slot(store_conn *c, const address *a, const u256 *key, const u256 *value, store_error *err);
+/* --- Cold calls. Before a call runs (outside a read snapshot): the keys
+ * given that SQLite neither holds nor records as absent or zero are fetched
+ * with the fetcher's `many`, in one batch, at the pin, and written in one
+ * transaction (when the pin is still the block they were fetched at).
+ * *fetched: how many keys were asked for. The round trips it took count
+ * toward the next snapshot's (the call's) round trips. */
+bool store_live_prefetch(store_conn *c, const store_live_key *keys, size_t n, size_t *fetched, store_error *err);
+/* Adds `n` upstream round trips made for the next call (an access list
+ * asked for it) to its count. */
+void store_live_note_round_trips(store_conn *c, unsigned n);
+/* The keys the last recorded call to (target, selector) read; *keys is
+ * malloc'd (NULL and *n 0 when there is no record; *found says which). */
+bool store_live_recorded(store_conn *c, const address *target, const uint8_t *selector, size_t selector_len,
+                         store_live_key **keys, size_t *n, bool *found, store_error *err);
+/* Records the keys the next read snapshot reads; store_live_record_end
+ * (after store_read_end) stores them for (target, selector) when the call
+ * fetched anything or `replace` is set, and stops recording. */
+void store_live_record_begin(store_conn *c, const address *target, const uint8_t *selector, size_t selector_len,
+                             bool replace);
+bool store_live_record_end(store_conn *c, store_error *err);
+
+/* --- Reorgs. While a block is applied (between store_live_undo_begin and
+ * store_live_undo_save, in the same write transaction), the apply
+ * functions note what the cache held before each change; save stores it
+ * for block (number, hash, parent) and keeps the last `keep` blocks'.
+ * store_live_undo_block restores what block `number` changed (in the open
+ * transaction) and deletes its record; *found false when it is not kept. */
+void store_live_undo_begin(store_conn *c);
+bool store_live_undo_save(store_conn *c, uint64_t number, const hash32 *hash, const hash32 *parent, unsigned keep,
+                          store_error *err);
+bool store_live_undo_block(store_conn *c, uint64_t number, bool *found, store_error *err);
+/* Every kept record dropped (after a drop of the whole cache). */
+bool store_live_undo_clear(store_conn *c, store_error *err);
+
+/* A withdrawal: adds `amount` to the balance when the account is held
+ * (absent: it is created); nothing otherwise. */
+bool store_live_add_balance(store_conn *c, const address *a, const u256 *amount, store_error *err);
+/* Up to `max` cached keys picked at random (balances and slots, with their
+ * cached values), for the drift check. */
+bool store_live_sample(store_conn *c, store_live_key *keys, u256 *values, size_t max, size_t *n, store_error *err);
+
+/* A block wrote a non-zero slot of this account: it has storage (noted
+ * when the account is held; else its fetch asks). */
+bool store_live_mark_storage(store_conn *c, const address *a, store_error *err);
+
 /* Forgets one account: its row, slots and facts (read again on demand). */
 bool store_live_forget(store_conn *c, const address *a, store_error *err);
 /* Drops every cached account, slot and fact (code and programs stay): after
@@ -223,7 +292,9 @@ typedef struct {
     uint64_t misses[LIVE_KIND_COUNT]; /* fetched */
     uint64_t stale;                   /* fetched, not cached: the pin had moved */
     uint64_t calls_fetching;          /* read snapshots (calls) that fetched anything */
-    uint64_t call_fetches;            /* ... and their fetches: one upstream round trip each */
+    uint64_t call_fetches;            /* ... and their upstream round trips (prefetch included) */
+    uint64_t prefetches;              /* prefetch batches sent */
+    uint64_t prefetched_keys;         /* keys they asked for */
 } store_live_stats;
 store_live_stats store_get_live_stats(const store *s);
 const char *store_live_kind_name(enum store_live_kind k);

@@ -22,7 +22,8 @@ enum {
     OPT_MAX_BATCH, OPT_GAS_CAP, OPT_CALL_TIMEOUT, OPT_INLINE_BUDGET, OPT_SHUTDOWN_TIMEOUT, OPT_IDLE_TIMEOUT, OPT_CORS_ORIGIN,
     OPT_ADMIN, OPT_ADMIN_TOKEN, OPT_ADMIN_TOKEN_FILE, OPT_LOG_LEVEL, OPT_PRIORITY_FEE, OPT_ENGINE, OPT_PROGRAM_KEY,
     OPT_CODE_CACHE, OPT_MAX_CONNECTIONS_PER_IP, OPT_HEAD_TIMEOUT, OPT_BODY_TIMEOUT, OPT_MIN_BODY_RATE,
-    OPT_REQUEST_TIMEOUT, OPT_MAX_BUFFERED, OPT_READ_ONLY, OPT_HELP,
+    OPT_REQUEST_TIMEOUT, OPT_MAX_BUFFERED, OPT_READ_ONLY,
+    OPT_FOLLOW, OPT_FOLLOW_INTERVAL, OPT_FOLLOW_TAG, OPT_DRIFT_EVERY, OPT_HEALTH_MAX_LAG, OPT_NO_FORWARD, OPT_HELP,
 };
 
 typedef struct {
@@ -63,6 +64,13 @@ static const option_row option_rows[] = {
     {OPT_REQUEST_TIMEOUT, "request-timeout", "JITEVM_REQUEST_TIMEOUT", "DURATION", "time limit of a whole request, queue time and every call of a batch (0 = none; default 30s)"},
     {OPT_MAX_BUFFERED, "max-buffered", "JITEVM_MAX_BUFFERED", "BYTES", "request body bytes held in memory by all connections together; more get HTTP 503 (default 256M)"},
     {OPT_READ_ONLY, "read-only", "JITEVM_READ_ONLY", NULL, "open the database read-only: admin writes refused, compiled programs not stored (chosen by itself when the database cannot be written)"},
+    /* Live mode (a database made by init --fork-url). */
+    {OPT_FOLLOW, "follow", "JITEVM_FOLLOW", NULL, "live mode: follow the upstream's head (needs debug_traceBlockByNumber there)"},
+    {OPT_FOLLOW_INTERVAL, "follow-interval", "JITEVM_FOLLOW_INTERVAL", "DURATION", "how often --follow polls the upstream (default 1s)"},
+    {OPT_FOLLOW_TAG, "follow-tag", "JITEVM_FOLLOW_TAG", "TAG", "the head --follow tracks: latest or finalized (default latest)"},
+    {OPT_DRIFT_EVERY, "drift-check", "JITEVM_DRIFT_CHECK", "N", "with --follow, compare a sample of the cache with the upstream every N blocks; 0 = never (default 32)"},
+    {OPT_HEALTH_MAX_LAG, "health-max-lag", "JITEVM_HEALTH_MAX_LAG", "N", "with --follow, /health answers 503 when the head lags the upstream by more than N blocks; 0 = never (default 5)"},
+    {OPT_NO_FORWARD, "no-forward", "JITEVM_NO_FORWARD", NULL, "live mode: do not forward history methods (old blocks, transactions, receipts, logs, sendRawTransaction, filters) to the upstream"},
 };
 #define N_OPTIONS (sizeof option_rows / sizeof option_rows[0])
 
@@ -353,6 +361,27 @@ static bool apply(rpc_config *cfg, const option_row *r, const char *v, const cha
     case OPT_REQUEST_TIMEOUT:
         if (!parse_duration_ms(v, &cfg->request_timeout_ms)) return fail(err, err_len, "%s: expected a duration (30s), got '%s'", source, v);
         return true;
+    case OPT_FOLLOW:
+    case OPT_NO_FORWARD: {
+        bool *b = r->id == OPT_FOLLOW ? &cfg->follow : &cfg->no_forward;
+        if (!v) *b = true;
+        else if (!parse_bool_env(v, b)) return fail(err, err_len, "%s: expected true or false, got '%s'", source, v);
+        return true;
+    }
+    case OPT_FOLLOW_INTERVAL:
+        if (!parse_duration_ms(v, &cfg->follow_interval_ms) || cfg->follow_interval_ms < 10)
+            return fail(err, err_len, "%s: expected a duration of at least 10ms (1s, 250ms), got '%s'", source, v);
+        return true;
+    case OPT_FOLLOW_TAG:
+        if (strcmp(v, "latest") != 0 && strcmp(v, "finalized") != 0)
+            return fail(err, err_len, "%s: expected latest or finalized, got '%s'", source, v);
+        strcpy(cfg->follow_tag, v);
+        return true;
+    case OPT_DRIFT_EVERY:
+    case OPT_HEALTH_MAX_LAG:
+        if (!parse_long(v, 0, 1000000000, &n)) return fail(err, err_len, "%s: expected 0..1000000000, got '%s'", source, v);
+        *(r->id == OPT_DRIFT_EVERY ? &cfg->drift_every : &cfg->health_max_lag) = (uint64_t)n;
+        return true;
     default: return fail(err, err_len, "internal: unknown option");
     }
 }
@@ -390,6 +419,10 @@ static void set_defaults(rpc_config *cfg)
     cfg->min_body_rate = 64u << 10;
     cfg->request_timeout_ms = 30000;
     cfg->max_buffered = (size_t)256 << 20;
+    cfg->follow_interval_ms = 1000;
+    strcpy(cfg->follow_tag, "latest");
+    cfg->drift_every = 32;
+    cfg->health_max_lag = 5;
 }
 
 bool rpc_config_load(rpc_config *cfg, int argc, char **argv, bool *help, char *err, size_t err_len)

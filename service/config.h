@@ -49,6 +49,13 @@ typedef struct {
     bool read_only;              /* the database opened read-only: admin writes refused, no program store */
     size_t max_buffered;         /* request body bytes held in memory, all connections together */
     uint64_t request_timeout_ms; /* a whole request (queue time and every call of a batch); 0: none */
+    /* Live mode (README "Serve a live chain"). */
+    bool follow;                 /* track the upstream's head */
+    uint64_t follow_interval_ms; /* its poll interval */
+    char follow_tag[16];         /* "latest" or "finalized" */
+    uint64_t drift_every;        /* blocks between drift checks; 0: none */
+    uint64_t health_max_lag;     /* /health is 503 past this lag in blocks; 0: never */
+    bool no_forward;             /* history methods are not forwarded to the upstream */
 } rpc_config;
 
 /* Fills `cfg` from defaults, the environment and argv (getopt style, argv[0]

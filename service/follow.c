@@ -19,7 +19,8 @@
 static struct {
     store *s;
     upstream *up;
-    unsigned interval_ms;
+    follow_options o;
+    uint64_t applied_since_drift;
     pthread_t thread;
     bool running;
     atomic_bool stop;
@@ -92,11 +93,13 @@ static bool apply_account_diff(store_conn *c, const char *addr_hex, const json_t
     const json_t *post_st = json_object_get(post, "storage"), *pre_st = pre ? json_object_get(pre, "storage") : NULL;
     const char *k;
     json_t *val;
+    bool marked = false;
     json_object_foreach((json_t *)post_st, k, val) {
         u256 key, value;
         if (ok && (!hex_to_u256(k, &key) || !hj_u256(val, "slot value", &value, &he)))
             ok = store_fail(err, "diff of %s: bad slot %s", addr_hex, k);
         if (ok) ok = store_live_apply_slot(c, &a, &key, &value, err);
+        if (ok && !u256_is_zero(&value) && !marked) ok = marked = store_live_mark_storage(c, &a, err);
     }
     /* In pre, not in post: cleared. */
     json_object_foreach((json_t *)pre_st, k, val) {
@@ -113,19 +116,17 @@ static bool apply_withdrawals(store_conn *c, const json_t *block, store_error *e
     const json_t *ws = json_object_get(block, "withdrawals");
     size_t i;
     json_t *w;
-    state_backend b = store_backend(c);
     json_array_foreach((json_t *)ws, i, w) {
         address a;
         uint64_t gwei;
         hj_error he;
         if (!hj_get_address(w, "address", &a, &he) || !hj_get_u64(w, "amount", &gwei, &he))
             return store_fail(err, "withdrawal %zu: %s", i, he.msg);
-        account_info info;
-        if (!b.get_account(b.ctx, &a, &info)) memset(&info, 0, sizeof info);
+        /* Only a held account changes (reading one not held would fetch it
+         * from inside this transaction). */
         u256 amount = u256_from_u64(gwei), giga = u256_from_u64(1000000000);
         amount = u256_mul(&amount, &giga);
-        info.balance = u256_add(&info.balance, &amount);
-        if (!store_live_apply_account(c, &a, LIVE_BALANCE, &info, NULL, 0, err)) return false;
+        if (!store_live_add_balance(c, &a, &amount, err)) return false;
     }
     return true;
 }
@@ -135,6 +136,7 @@ static bool apply_block(store_conn *c, const store_live_pin *pin, const json_t *
                         const block_header *hdr, uint64_t chain_id, store_error *err)
 {
     if (!store_begin(c, err)) return false;
+    store_live_undo_begin(c);
     bool ok = true;
     size_t i;
     json_t *tx;
@@ -168,12 +170,14 @@ static bool apply_block(store_conn *c, const store_live_pin *pin, const json_t *
     next.block_number = env.number;
     next.block_hash = hdr->hash;
     if (ok) ok = store_set_live_pin(c, &next, err);
+    if (ok) ok = store_live_undo_save(c, env.number, &hdr->hash, &hdr->parent_hash, FOLLOW_UNDO_KEEP, err);
     if (ok) return store_commit(c, err);
     store_rollback(c);
     return false;
 }
 
-/* A reorg: the cache is dropped and the database pinned to `hdr`. */
+/* The cache dropped and the database pinned to `hdr`: after a reorg deeper
+ * than the records kept, or drift. */
 static bool repin(store_conn *c, const store_live_pin *pin, const block_header *hdr, uint64_t chain_id,
                   store_error *err)
 {
@@ -183,7 +187,7 @@ static bool repin(store_conn *c, const store_live_pin *pin, const block_header *
     store_live_pin next = *pin;
     next.block_number = env.number;
     next.block_hash = hdr->hash;
-    bool ok = store_live_drop_cache(c, err) &&
+    bool ok = store_live_drop_cache(c, err) && store_live_undo_clear(c, err) &&
               store_set_head_block(c, &env, &hdr->hash, env.number ? &hdr->parent_hash : NULL, err) &&
               store_set_live_pin(c, &next, err);
     if (ok) return store_commit(c, err);
@@ -191,95 +195,246 @@ static bool repin(store_conn *c, const store_live_pin *pin, const block_header *
     return false;
 }
 
-static void note(uint64_t head, uint64_t upstream_head, bool applied, bool reorg, bool error, double seconds)
+static void count(uint64_t *counter, uint64_t by)
 {
     pthread_mutex_lock(&fw.lock);
-    fw.stats.head = head;
-    fw.stats.upstream_head = upstream_head;
-    fw.stats.blocks_applied += applied;
-    fw.stats.reorgs += reorg;
-    fw.stats.errors += error;
-    if (applied) fw.stats.last_apply_seconds = seconds;
+    *counter += by;
     pthread_mutex_unlock(&fw.lock);
 }
 
-/* One step: catch up by one block (or repin on a reorg); false when there
+static void note_head(const block_header *h)
+{
+    pthread_mutex_lock(&fw.lock);
+    fw.stats.head = h->env.number;
+    fw.stats.head_time = h->env.timestamp;
+    pthread_mutex_unlock(&fw.lock);
+}
+
+/* A header from the upstream: a tag or a number; *missing when it has no
+ * such block. */
+static bool fetch_header(const char *tag, uint64_t number, block_header *out, bool *missing)
+{
+    char n[32];
+    if (!tag) snprintf(n, sizeof n, "0x%" PRIx64, number);
+    json_t *p = block_params(tag ? tag : n), *r = NULL;
+    upstream_error ue;
+    bool ok = upstream_call(fw.up, "eth_getBlockByNumber", p, &r, &ue);
+    json_decref(p);
+    *missing = ok && json_is_null(r);
+    hj_error he;
+    if (ok && !*missing && !block_header_from_json(r, out, &he)) {
+        log_warn("follow: the upstream's block %s: %s", tag ? tag : n, he.msg);
+        ok = false;
+    }
+    json_decref(r);
+    return ok && !*missing;
+}
+
+static bool drop_and_repin(store_conn *c, const store_live_pin *pin, const block_header *to, uint64_t chain_id,
+                           const char *why)
+{
+    store_error err;
+    if (!repin(c, pin, to, chain_id, &err)) {
+        log_warn("follow: dropping the cache (%s) failed: %s", why, err.msg);
+        return false;
+    }
+    log_notice("follow: %s: the cached state was dropped (code and compiled programs kept); pinned to block %" PRIu64,
+               why, to->env.number);
+    note_head(to);
+    count(&fw.stats.cache_drops, 1);
+    rpc_note_write();
+    return true;
+}
+
+/* The pinned block left the upstream's chain: back to the common ancestor
+ * over the kept undo records, or (deeper, or a record missing) a dropped
+ * cache pinned to `head`. */
+static bool walk_back(store_conn *c, const store_live_pin *pin, const block_header *head, uint64_t chain_id)
+{
+    block_header anc;
+    bool found = false;
+    uint64_t h = pin->block_number;
+    for (unsigned depth = 0; depth <= FOLLOW_UNDO_KEEP && !found; depth++, h--) {
+        bool missing;
+        if (!fetch_header(NULL, h, &anc, &missing)) {
+            if (!missing) return false; /* the upstream failed: try again later */
+        } else {
+            hash32 ours;
+            bool known = h == pin->block_number;
+            store_error err;
+            if (known) ours = pin->block_hash;
+            else if (!store_get_block_hash(c, h, &ours, &known, &err)) return false;
+            found = known && memcmp(ours.b, anc.hash.b, 32) == 0;
+        }
+        if (found || h == 0) break;
+    }
+    if (!found) return drop_and_repin(c, pin, head, chain_id, "a reorg deeper than the blocks kept");
+    store_error err;
+    if (!store_begin(c, &err)) return false;
+    bool ok = true, kept = true;
+    for (uint64_t b = pin->block_number; ok && kept && b > anc.env.number; b--)
+        ok = store_live_undo_block(c, b, &kept, &err);
+    block_env env = anc.env;
+    env.chain_id = u256_from_u64(chain_id);
+    store_live_pin next = *pin;
+    next.block_number = env.number;
+    next.block_hash = anc.hash;
+    if (ok && kept)
+        ok = store_set_head_block(c, &env, &anc.hash, env.number ? &anc.parent_hash : NULL, &err) &&
+             store_set_live_pin(c, &next, &err) && store_commit(c, &err);
+    if (!ok || !kept) {
+        store_rollback(c);
+        if (!ok) {
+            log_warn("follow: undoing blocks after %" PRIu64 ": %s", anc.env.number, err.msg);
+            return false;
+        }
+        return drop_and_repin(c, pin, head, chain_id, "a reorg over a block whose undo record is not kept");
+    }
+    uint64_t undone = pin->block_number - anc.env.number;
+    log_notice("follow: reorg: %" PRIu64 " block(s) after %" PRIu64 " undone from the kept records; following the "
+               "new branch", undone, anc.env.number);
+    note_head(&anc);
+    pthread_mutex_lock(&fw.lock);
+    fw.stats.reorgs++;
+    fw.stats.blocks_undone += undone;
+    pthread_mutex_unlock(&fw.lock);
+    rpc_note_write();
+    return true;
+}
+
+/* A sample of cached balances and slots against the upstream at the pin. */
+static void drift_check(store_conn *c, const store_live_pin *pin, const block_header *head, uint64_t chain_id)
+{
+    store_live_key keys[FOLLOW_DRIFT_SAMPLE];
+    u256 cached[FOLLOW_DRIFT_SAMPLE];
+    size_t n;
+    store_error err;
+    if (!store_live_sample(c, keys, cached, FOLLOW_DRIFT_SAMPLE, &n, &err)) {
+        log_warn("follow: drift check: %s", err.msg);
+        return;
+    }
+    if (n == 0) return;
+    const char *methods[FOLLOW_DRIFT_SAMPLE];
+    json_t *params[FOLLOW_DRIFT_SAMPLE], *results[FOLLOW_DRIFT_SAMPLE] = {0};
+    char at[HEX_HASH_LEN];
+    hex_from_hash(&pin->block_hash, at);
+    for (size_t i = 0; i < n; i++) {
+        char addr[HEX_ADDRESS_LEN], k[HEX_U256_LEN];
+        hex_from_address(&keys[i].a, addr);
+        hex_from_u256(&keys[i].key, k);
+        methods[i] = keys[i].is_slot ? "eth_getStorageAt" : "eth_getBalance";
+        params[i] = keys[i].is_slot ? json_pack("[s,s,{s:s}]", addr, k, "blockHash", at)
+                                    : json_pack("[s,{s:s}]", addr, "blockHash", at);
+    }
+    upstream_error ue;
+    bool ok = upstream_batch(fw.up, n, methods, params, results, &ue);
+    for (size_t i = 0; i < n; i++) json_decref(params[i]);
+    if (!ok) return; /* the upstream's error is logged and counted there */
+    size_t differ = 0;
+    for (size_t i = 0; i < n; i++) {
+        u256 v;
+        hj_error he;
+        bool read = hj_u256(results[i], "value", &v, &he);
+        json_decref(results[i]);
+        if (read && u256_eq(&v, &cached[i])) continue;
+        char addr[HEX_ADDRESS_LEN], k[HEX_U256_LEN], cv[HEX_U256_LEN], uv[HEX_U256_LEN];
+        hex_from_address(&keys[i].a, addr);
+        hex_from_u256(&keys[i].key, k);
+        hex_from_u256(&cached[i], cv);
+        if (read) hex_from_u256(&v, uv);
+        log_warn("follow: drift at block %" PRIu64 ": %s of %s%s%s: cached %s, upstream %s", pin->block_number,
+                 keys[i].is_slot ? "slot" : "balance", addr, keys[i].is_slot ? " " : "", keys[i].is_slot ? k : "", cv,
+                 read ? uv : he.msg);
+        differ++;
+    }
+    pthread_mutex_lock(&fw.lock);
+    fw.stats.drift_checks++;
+    fw.stats.drift += differ;
+    pthread_mutex_unlock(&fw.lock);
+    if (differ) drop_and_repin(c, pin, head, chain_id, "drift (the cache differs from the upstream)");
+}
+
+/* One step: catch up by one block, or walk back a reorg; false when there
  * is nothing to do or it failed (then wait). */
 static bool step(store_conn *c, uint64_t chain_id)
 {
     store_error err;
     store_live_pin pin;
-    bool found;
+    bool found, missing;
     if (!store_get_live_pin(c, &pin, &found, &err) || !found) return false;
     /* The upstream's head header: its number says whether there is a
      * block to apply, its hash whether the pinned block is still there. */
-    json_t *p = block_params("latest"), *latest_json = NULL;
-    upstream_error ue;
-    bool ok = upstream_call(fw.up, "eth_getBlockByNumber", p, &latest_json, &ue);
-    json_decref(p);
-    block_header latest;
-    hj_error he;
-    if (ok && !block_header_from_json(latest_json, &latest, &he)) {
-        log_warn("follow: the upstream's latest block: %s", he.msg);
-        ok = false;
-    }
-    json_decref(latest_json);
-    if (!ok) {
-        note(pin.block_number, 0, false, false, true, 0);
+    block_header remote;
+    if (!fetch_header(fw.o.tag, 0, &remote, &missing)) {
+        count(&fw.stats.errors, 1);
         return false;
     }
-    uint64_t remote = latest.env.number;
-    if (remote <= pin.block_number) {
-        bool same = remote == pin.block_number && memcmp(latest.hash.b, pin.block_hash.b, 32) == 0;
-        bool reorg = !same; /* the pinned block is no longer the upstream's at its number */
-        if (reorg && repin(c, &pin, &latest, chain_id, &err)) {
-            log_notice("follow: the pinned block %" PRIu64 " left the upstream's chain: the cached state was "
-                       "dropped; pinned to block %" PRIu64, pin.block_number, remote);
-            rpc_note_write();
-            note(remote, remote, false, true, false, 0);
-            return true;
-        }
-        note(pin.block_number, remote, false, false, reorg, 0);
-        return false;
+    pthread_mutex_lock(&fw.lock);
+    fw.stats.upstream_head = remote.env.number;
+    fw.stats.upstream_head_time = remote.env.timestamp;
+    fw.stats.polled = true;
+    pthread_mutex_unlock(&fw.lock);
+    if (remote.env.number < pin.block_number) {
+        /* Behind the pin: a finalized tag behind a pin taken at latest, or
+         * a node lagging; a reorg onto a shorter branch when the block at
+         * its height is not ours. */
+        hash32 ours;
+        bool known;
+        if (!store_get_block_hash(c, remote.env.number, &ours, &known, &err) || !known ||
+            memcmp(ours.b, remote.hash.b, 32) == 0)
+            return false;
+        return walk_back(c, &pin, &remote, chain_id);
+    }
+    if (remote.env.number == pin.block_number) {
+        if (memcmp(remote.hash.b, pin.block_hash.b, 32) == 0) return false;
+        return walk_back(c, &pin, &remote, chain_id);
     }
     uint64_t next = pin.block_number + 1;
     char n[32];
     snprintf(n, sizeof n, "0x%" PRIx64, next);
     static const char *const methods[2] = {"eth_getBlockByNumber", "debug_traceBlockByNumber"};
     json_t *params[2] = {block_params(n), trace_params(next)}, *results[2] = {NULL, NULL};
-    ok = upstream_batch(fw.up, 2, methods, params, results, &ue);
+    upstream_error ue;
+    bool ok = upstream_batch(fw.up, 2, methods, params, results, &ue);
     json_decref(params[0]);
     json_decref(params[1]);
     if (!ok) {
-        note(pin.block_number, remote, false, false, true, 0);
+        count(&fw.stats.errors, 1);
         return false;
     }
     block_header hdr;
-    bool reorg = false, applied = false;
+    hj_error he;
+    bool progressed = false, applied = false;
     uint64_t t0 = monotonic_ns();
     memset(&hdr, 0, sizeof hdr);
     if (!block_header_from_json(results[0], &hdr, &he)) {
         log_warn("follow: block %" PRIu64 ": %s", next, he.msg);
     } else if (memcmp(hdr.parent_hash.b, pin.block_hash.b, 32) != 0) {
-        /* A reorg: pin the upstream's latest block with an empty cache. */
-        if (repin(c, &pin, &latest, chain_id, &err)) {
-            reorg = true;
-            hdr = latest;
-            log_notice("follow: reorg at block %" PRIu64 ": the cached state was dropped; pinned to block %" PRIu64,
-                       next, latest.env.number);
-        }
+        progressed = walk_back(c, &pin, &remote, chain_id);
     } else if (apply_block(c, &pin, results[0], results[1], &hdr, chain_id, &err)) {
-        applied = true;
+        applied = progressed = true;
         log_debug("follow: block %" PRIu64 " applied", next);
     } else {
         log_warn("follow: block %" PRIu64 " not applied: %s", next, err.msg);
     }
     json_decref(results[0]);
     json_decref(results[1]);
-    if (applied || reorg) rpc_note_write(); /* calls at latest move to the new head */
-    note(applied ? next : (reorg ? hdr.env.number : pin.block_number), remote, applied, reorg, !(applied || reorg),
-         (double)(monotonic_ns() - t0) / 1e9);
-    return applied || reorg;
+    if (!progressed) count(&fw.stats.errors, 1);
+    if (!applied) return progressed;
+    rpc_note_write(); /* calls at latest move to the new head */
+    note_head(&hdr);
+    pthread_mutex_lock(&fw.lock);
+    fw.stats.blocks_applied++;
+    fw.stats.last_apply_seconds = (double)(monotonic_ns() - t0) / 1e9;
+    pthread_mutex_unlock(&fw.lock);
+    if (fw.o.drift_every && ++fw.applied_since_drift >= fw.o.drift_every) {
+        fw.applied_since_drift = 0;
+        store_live_pin now = pin;
+        now.block_number = hdr.env.number;
+        now.block_hash = hdr.hash;
+        drift_check(c, &now, &hdr, chain_id);
+    }
+    return true;
 }
 
 static void *follow_main(void *arg)
@@ -295,8 +450,8 @@ static void *follow_main(void *arg)
     }
     while (!atomic_load(&fw.stop)) {
         if (step(c, cfg.chain_id)) continue; /* catching up: no wait */
-        for (unsigned waited = 0; waited < fw.interval_ms && !atomic_load(&fw.stop); waited += 50) {
-            struct timespec ts = {0, 50 * 1000000L};
+        for (unsigned waited = 0; waited < fw.o.interval_ms && !atomic_load(&fw.stop); waited += 10) {
+            struct timespec ts = {0, 10 * 1000000L};
             nanosleep(&ts, NULL);
         }
     }
@@ -304,13 +459,15 @@ static void *follow_main(void *arg)
     return NULL;
 }
 
-bool follow_start(store *s, upstream *u, unsigned interval_ms, store_error *err)
+bool follow_start(store *s, upstream *u, const follow_options *o, store_error *err)
 {
     store_conn *c = store_connect(s, err);
     if (!c) return false;
     store_live_pin pin;
     bool found;
-    bool ok = store_get_live_pin(c, &pin, &found, err);
+    block_env head;
+    bool ok = store_get_live_pin(c, &pin, &found, err) && store_get_head(c, &head, err);
+    uint64_t head_time = ok ? head.timestamp : 0;
     store_disconnect(c);
     if (!ok) return false;
     if (!found) return store_fail(err, "follow: the database is not live (create it with init --fork-url)");
@@ -325,14 +482,18 @@ bool follow_start(store *s, upstream *u, unsigned interval_ms, store_error *err)
     json_decref(r);
     fw.s = s;
     fw.up = u;
-    fw.interval_ms = interval_ms ? interval_ms : 1000;
+    fw.o = *o;
+    if (!fw.o.interval_ms) fw.o.interval_ms = 1000;
+    if (!fw.o.tag[0]) snprintf(fw.o.tag, sizeof fw.o.tag, "latest");
+    fw.applied_since_drift = 0;
     atomic_store(&fw.stop, false);
     memset(&fw.stats, 0, sizeof fw.stats);
     fw.stats.head = pin.block_number;
+    fw.stats.head_time = head_time;
     if (pthread_create(&fw.thread, NULL, follow_main, NULL) != 0) return store_fail(err, "follow: cannot start a thread");
     fw.running = true;
-    log_info("follow: tracking %s from block %" PRIu64 " every %u ms", upstream_name(u), pin.block_number,
-             fw.interval_ms);
+    log_info("follow: tracking %s's %s block from block %" PRIu64 " every %u ms", upstream_name(u), fw.o.tag,
+             pin.block_number, fw.o.interval_ms);
     return true;
 }
 

@@ -11,6 +11,9 @@
 #include "follow.h"
 #include "hexjson.h"
 #include "log.h"
+#include "rpc/rpc.h"
+
+#include <stdatomic.h>
 
 /* The one live database of the process: its upstream and pinned block. */
 static struct {
@@ -18,7 +21,27 @@ static struct {
     hash32 block_hash;
     uint64_t block_number;
     store *s;
+    bool no_forward;
 } live;
+
+/* Whether the upstream serves eth_getProof, learnt on the first account
+ * fetch: when it does, an account's balance, nonce and storage root come
+ * from it (has_storage); when not, from eth_getBalance and
+ * eth_getTransactionCount, and its storage counts as empty. */
+enum { PROOF_UNKNOWN, PROOF_YES, PROOF_NO };
+static _Atomic int proof_mode;
+#define USE_PROOF (atomic_load(&proof_mode) != PROOF_NO)
+
+/* A failed batch that used eth_getProof before it was known to work: when
+ * the upstream refused that method, stop using it (true: ask again). */
+static bool proof_refused(const upstream_error *ue)
+{
+    if (atomic_load(&proof_mode) != PROOF_UNKNOWN || !strstr(ue->msg, "eth_getProof")) return false;
+    atomic_store(&proof_mode, PROOF_NO);
+    log_notice("live: the upstream does not answer eth_getProof (%s): accounts are fetched without their storage "
+               "root, so an account's storage counts as empty for CREATE collisions (EIP-7610)", ue->msg);
+    return true;
+}
 
 /* {"blockHash": H}: every fetch names its block by hash. */
 static json_t *block_param(const hash32 *at)
@@ -35,30 +58,53 @@ static bool malformed(store_error *err, const char *what, const hj_error *he)
     return store_fail(err, "upstream %s: malformed answer to %s: %s", upstream_name(live.up), what, he->msg);
 }
 
-/* Balance, nonce and code in one round trip. */
-static bool fetch_account(void *ctx, const hash32 *at, const address *a, bool *exists, account_info *info, uint8_t **code,
-                          size_t *code_len, store_error *err)
+/* The requests that fetch one account (2 or 3): methods and params (new
+ * references) from *r on; returns how many. */
+static size_t account_requests(const address *a, const hash32 *at, bool use_proof, const char **methods,
+                               json_t **params)
 {
-    (void)ctx;
     char addr[HEX_ADDRESS_LEN];
     hex_from_address(a, addr);
-    static const char *const methods[3] = {"eth_getBalance", "eth_getTransactionCount", "eth_getCode"};
-    json_t *params[3], *results[3] = {NULL, NULL, NULL};
-    for (int i = 0; i < 3; i++) params[i] = json_pack("[s,o]", addr, block_param(at));
-    upstream_error ue;
-    bool ok = upstream_batch(live.up, 3, methods, params, results, &ue);
-    for (int i = 0; i < 3; i++) json_decref(params[i]);
-    if (!ok) return failed(err, &ue);
+    size_t n = 0;
+    if (use_proof) {
+        methods[n] = "eth_getProof";
+        params[n++] = json_pack("[s,[],o]", addr, block_param(at));
+    } else {
+        methods[n] = "eth_getBalance";
+        params[n++] = json_pack("[s,o]", addr, block_param(at));
+        methods[n] = "eth_getTransactionCount";
+        params[n++] = json_pack("[s,o]", addr, block_param(at));
+    }
+    methods[n] = "eth_getCode";
+    params[n++] = json_pack("[s,o]", addr, block_param(at));
+    return n;
+}
+
+/* Reads the answers to account_requests (borrowed). *code malloc'd or NULL. */
+static bool account_answers(bool use_proof, const char *const *methods, json_t *const *results, bool *exists,
+                            account_info *info, uint8_t **code, size_t *code_len, bool *has_storage, store_error *err)
+{
     hj_error he;
     bytebuf c = {0};
     memset(info, 0, sizeof *info);
-    if (!hj_u256(results[0], "balance", &info->balance, &he)) ok = malformed(err, methods[0], &he);
-    else if (!hj_u64(results[1], "nonce", &info->nonce, &he)) ok = malformed(err, methods[1], &he);
-    else if (!hj_bytes(results[2], "code", &c, &he)) ok = malformed(err, methods[2], &he);
-    for (int i = 0; i < 3; i++) json_decref(results[i]);
-    if (!ok) {
+    *has_storage = false;
+    size_t k = 0;
+    if (use_proof) {
+        hash32 root;
+        const json_t *p = results[k++];
+        if (!hj_get_u256(p, "balance", &info->balance, &he) || !hj_get_u64(p, "nonce", &info->nonce, &he) ||
+            !hj_get_hash(p, "storageHash", &root, &he))
+            return malformed(err, methods[0], &he);
+        /* geth answers a zero hash for an absent account's root. */
+        hash32 zero = {{0}};
+        *has_storage = memcmp(root.b, TRIE_EMPTY_ROOT.b, 32) != 0 && memcmp(root.b, zero.b, 32) != 0;
+    } else {
+        if (!hj_u256(results[k++], "balance", &info->balance, &he)) return malformed(err, methods[0], &he);
+        if (!hj_u64(results[k++], "nonce", &info->nonce, &he)) return malformed(err, methods[1], &he);
+    }
+    if (!hj_bytes(results[k], "code", &c, &he)) {
         bytebuf_free(&c);
-        return false;
+        return malformed(err, methods[k], &he);
     }
     info->code_hash = KECCAK_EMPTY;
     if (c.len) keccak256(c.data, c.len, info->code_hash.b);
@@ -67,6 +113,29 @@ static bool fetch_account(void *ctx, const hash32 *at, const address *a, bool *e
     *code_len = c.len;
     if (!c.len) bytebuf_free(&c);
     return true;
+}
+
+/* Balance, nonce, storage root and code in one round trip. */
+static bool fetch_account(void *ctx, const hash32 *at, const address *a, bool *exists, account_info *info, uint8_t **code,
+                          size_t *code_len, bool *has_storage, store_error *err)
+{
+    (void)ctx;
+    const char *methods[3];
+    json_t *params[3], *results[3] = {NULL, NULL, NULL};
+    bool ok, proof;
+    size_t n;
+    upstream_error ue;
+    do {
+        proof = USE_PROOF;
+        n = account_requests(a, at, proof, methods, params);
+        ok = upstream_batch(live.up, n, methods, params, results, &ue);
+        for (size_t i = 0; i < n; i++) json_decref(params[i]);
+    } while (!ok && proof && proof_refused(&ue));
+    if (!ok) return failed(err, &ue);
+    if (proof) atomic_store(&proof_mode, PROOF_YES);
+    ok = account_answers(proof, methods, results, exists, info, code, code_len, has_storage, err);
+    for (size_t i = 0; i < n; i++) json_decref(results[i]);
+    return ok;
 }
 
 static bool fetch_slot(void *ctx, const hash32 *at, const address *a, const u256 *key, u256 *value, store_error *err)
@@ -86,6 +155,303 @@ static bool fetch_slot(void *ctx, const hash32 *at, const address *a, const u256
     json_decref(result);
     if (!ok) return malformed(err, "eth_getStorageAt", &he);
     *value = u256_load_be(h.b);
+    return true;
+}
+
+/* Requests per HTTP batch: geth's default limit (BatchRequestLimit). */
+enum { LIVE_BATCH_MAX = 1000 };
+
+/* Accounts (balance, nonce, code: three requests each) and slots (one
+ * each), as few batches as the limit allows. */
+static bool fetch_many(void *ctx, const hash32 *at, struct store_live_item *items, size_t n, unsigned *round_trips,
+                       store_error *err)
+{
+    (void)ctx;
+    *round_trips = 0;
+    bool proof = USE_PROOF;
+    size_t total = 0;
+    for (size_t i = 0; i < n; i++) total += items[i].k.is_slot ? 1 : 3;
+    const char **methods = calloc(total, sizeof *methods);
+    json_t **params = calloc(total, sizeof *params), **results = calloc(total, sizeof *results);
+    size_t *owner = calloc(total, sizeof *owner);
+    bool ok = methods && params && results && owner;
+    if (!ok) store_fail(err, "out of memory");
+    upstream_error ue;
+    size_t r = 0;
+    for (bool again = ok; again;) {
+        again = false;
+        r = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (items[i].k.is_slot) {
+                char addr[HEX_ADDRESS_LEN], k[HEX_U256_LEN];
+                hex_from_address(&items[i].k.a, addr);
+                hex_from_u256(&items[i].k.key, k);
+                methods[r] = "eth_getStorageAt";
+                owner[r] = i;
+                params[r++] = json_pack("[s,s,o]", addr, k, block_param(at));
+                continue;
+            }
+            size_t k = account_requests(&items[i].k.a, at, proof, methods + r, params + r);
+            for (size_t q = 0; q < k; q++) owner[r++] = i;
+        }
+        for (size_t from = 0; ok && from < r; from += LIVE_BATCH_MAX) {
+            size_t k = r - from < LIVE_BATCH_MAX ? r - from : LIVE_BATCH_MAX;
+            ok = upstream_batch(live.up, k, methods + from, params + from, results + from, &ue);
+            ++*round_trips;
+        }
+        if (!ok) {
+            for (size_t q = 0; q < r; q++) {
+                json_decref(params[q]);
+                json_decref(results[q]);
+                params[q] = results[q] = NULL;
+            }
+            if (proof && proof_refused(&ue)) {
+                proof = false;
+                ok = again = true;
+            } else {
+                failed(err, &ue);
+            }
+        }
+    }
+    if (ok && proof) atomic_store(&proof_mode, PROOF_YES);
+    hj_error he;
+    for (size_t q = 0; ok && q < r;) {
+        struct store_live_item *it = &items[owner[q]];
+        if (it->k.is_slot) {
+            hash32 h;
+            if (!hj_hash(results[q], "storage value", &h, &he)) ok = malformed(err, methods[q], &he);
+            else it->value = u256_load_be(h.b);
+            q++;
+            continue;
+        }
+        ok = account_answers(proof, methods + q, results + q, &it->exists, &it->info, &it->code, &it->code_len,
+                             &it->has_storage, err);
+        q += proof ? 2 : 3;
+    }
+    for (size_t q = 0; q < r; q++) {
+        json_decref(params[q]);
+        json_decref(results[q]);
+    }
+    free(methods);
+    free(params);
+    free(results);
+    free(owner);
+    return ok;
+}
+
+/* ------------------------------------------------ cold-call prefetch */
+
+static bool is_call_method(const char *m)
+{
+    return strcmp(m, "eth_call") == 0 || strcmp(m, "eth_estimateGas") == 0 ||
+           strcmp(m, "eth_createAccessList") == 0 || strcmp(m, "debug_traceCall") == 0;
+}
+
+/* A block parameter that means the head: absent, a head tag, or the pinned
+ * block's number or hash (*need_pin: the pin must be read to tell). */
+static bool at_head(const json_t *b, const store_live_pin *pin, bool *need_pin)
+{
+    *need_pin = false;
+    if (!b || json_is_null(b)) return true;
+    const char *t = json_string_value(b);
+    if (t && (strcmp(t, "latest") == 0 || strcmp(t, "pending") == 0)) return true;
+    if (!pin) {
+        *need_pin = true;
+        return false;
+    }
+    if (json_is_object(b)) {
+        hash32 h;
+        hj_error he;
+        return hj_get_hash(b, "blockHash", &h, &he) && memcmp(h.b, pin->block_hash.b, 32) == 0;
+    }
+    uint64_t n;
+    return t && hex_to_u64(t, &n) && n == pin->block_number;
+}
+
+/* The first bytes (up to 4) of a hex string: the selector. */
+static size_t selector_of(const json_t *input, uint8_t out[4])
+{
+    const char *t = json_string_value(input);
+    if (!t || t[0] != '0' || (t[1] != 'x' && t[1] != 'X')) return 0;
+    size_t n = 0;
+    for (t += 2; n < 4 && t[0] && t[1]; t += 2) {
+        int hi = hex_digit_value(t[0]), lo = hex_digit_value(t[1]);
+        if (hi < 0 || lo < 0) return 0;
+        out[n++] = (uint8_t)(hi << 4 | lo);
+    }
+    return n;
+}
+
+/* Calls whose keys were all found cached, per thread, until the next
+ * write (a block applied, a reorg: rpc_write_generation): a warm call then
+ * skips the checks in SQLite. Only a hint: a wrong entry costs a fetch. */
+enum { WARM_MEMO_SLOTS = 64 };
+static _Thread_local struct warm_memo {
+    bool used;
+    uint8_t selector_len;
+    uint8_t selector[4];
+    address from, to;
+    uint64_t generation;
+} warm_memo[WARM_MEMO_SLOTS];
+
+static struct warm_memo *memo_slot(const address *from, const address *to, const uint8_t *sel, size_t sel_len,
+                                   bool *hit)
+{
+    uint64_t h = address_hash64(to) ^ (address_hash64(from) * 31);
+    for (size_t i = 0; i < sel_len; i++) h = h * 131 + sel[i];
+    struct warm_memo *m = &warm_memo[h % WARM_MEMO_SLOTS];
+    *hit = m->used && m->generation == rpc_write_generation() && m->selector_len == sel_len &&
+           memcmp(m->selector, sel, sel_len) == 0 && memcmp(m->to.b, to->b, 20) == 0 &&
+           memcmp(m->from.b, from->b, 20) == 0;
+    return m;
+}
+
+/* The upstream's access list for the call, at the pin: its addresses and
+ * slots are added to `keys`. A failure (a reverting call, a node without the
+ * method) only costs the round trip. */
+static void access_list_keys(const json_t *tx, const store_live_pin *pin, store_live_key **keys, size_t *n,
+                             size_t *cap)
+{
+    json_t *p = json_pack("[O,o]", tx, block_param(&pin->block_hash)), *r = NULL;
+    upstream_error ue;
+    bool ok = upstream_call(live.up, "eth_createAccessList", p, &r, &ue);
+    json_decref(p);
+    if (!ok) return;
+    size_t i, j;
+    json_t *e, *slot;
+    json_array_foreach(json_object_get(r, "accessList"), i, e) {
+        store_live_key k = {0};
+        hj_error he;
+        if (!hj_get_address(e, "address", &k.a, &he)) continue;
+        if (*n == *cap) *keys = realloc(*keys, (*cap = *cap * 2 + 16) * sizeof **keys);
+        (*keys)[(*n)++] = k;
+        json_array_foreach(json_object_get(e, "storageKeys"), j, slot) {
+            const char *t = json_string_value(slot);
+            if (!t || !hex_to_u256(t, &k.key)) continue;
+            k.is_slot = true;
+            if (*n == *cap) *keys = realloc(*keys, (*cap = *cap * 2 + 16) * sizeof **keys);
+            (*keys)[(*n)++] = k;
+        }
+    }
+    json_decref(r);
+}
+
+/* Before a call: the accounts and slots it is expected to read, fetched in
+ * one batch. A target and selector seen before: what that call read last
+ * time (and nothing asked when all of it is cached); never seen: the
+ * upstream's eth_createAccessList for this call. The sender and the target
+ * are always included. */
+static bool before_call(store_conn *c, const char *method, json_t *params, store_error *se)
+{
+    if (!is_call_method(method)) return true;
+    const json_t *tx = json_array_get(params, 0);
+    if (!json_is_object(tx)) return true;
+    hj_error he;
+    address from = {{0}}, to;
+    const json_t *from_json = json_object_get(tx, "from"), *to_json = json_object_get(tx, "to");
+    if (from_json && !json_is_null(from_json) && !hj_address(from_json, "from", &from, &he)) return true;
+    /* A creation (no target) has no record to key: left to per-key fetches. */
+    if (!to_json || json_is_null(to_json) || !hj_address(to_json, "to", &to, &he)) return true;
+    const json_t *input = json_object_get(tx, "input");
+    if (!input || json_is_null(input)) input = json_object_get(tx, "data");
+    uint8_t selector[4];
+    size_t selector_len = selector_of(input, selector);
+    bool need_pin, hit;
+    store_live_pin pin;
+    bool head = at_head(json_array_get(params, 1), NULL, &need_pin);
+    if (need_pin) {
+        bool live_db;
+        if (!store_get_live_pin(c, &pin, &live_db, se)) return false;
+        head = live_db && at_head(json_array_get(params, 1), &pin, &need_pin);
+    }
+    if (!head) return true;
+    struct warm_memo *memo = memo_slot(&from, &to, selector, selector_len, &hit);
+    if (hit) {
+        store_live_record_begin(c, &to, selector, selector_len, false);
+        return true;
+    }
+    uint64_t generation = rpc_write_generation();
+    store_live_key *keys = NULL, *rec = NULL;
+    size_t n = 0, cap = 0, nrec = 0;
+    bool recorded;
+    if (!store_live_recorded(c, &to, selector, selector_len, &rec, &nrec, &recorded, se)) return false;
+    cap = nrec + 16;
+    keys = malloc(cap * sizeof *keys);
+    if (!keys) {
+        free(rec);
+        return store_fail(se, "out of memory");
+    }
+    keys[n++] = (store_live_key){.a = from};
+    keys[n++] = (store_live_key){.a = to};
+    if (nrec) memcpy(keys + n, rec, nrec * sizeof *keys);
+    n += nrec;
+    free(rec);
+    if (!recorded) {
+        /* Never seen (or not since the record was lost): one round trip
+         * that names everything the call reads, instead of one per key. */
+        bool live_db = true;
+        if (!need_pin && !store_get_live_pin(c, &pin, &live_db, se)) {
+            free(keys);
+            return false;
+        }
+        if (live_db) {
+            access_list_keys(tx, &pin, &keys, &n, &cap);
+            store_live_note_round_trips(c, 1);
+        }
+    }
+    size_t fetched;
+    bool ok = store_live_prefetch(c, keys, n, &fetched, se);
+    free(keys);
+    if (!ok) return false;
+    store_live_record_begin(c, &to, selector, selector_len, !recorded);
+    if (recorded && fetched == 0) {
+        *memo = (struct warm_memo){.used = true, .selector_len = (uint8_t)selector_len, .from = from, .to = to,
+                                   .generation = generation};
+        memcpy(memo->selector, selector, selector_len);
+    }
+    return true;
+}
+
+static void after_call(store_conn *c)
+{
+    store_error se;
+    if (!store_live_record_end(c, &se)) log_warn("live: %s", se.msg);
+}
+
+/* ------------------------------------------------------- forwarding */
+
+/* History asked of the upstream as it is; the head's block (latest,
+ * pending) stays jitevm's, which may lag the upstream's. */
+static bool forward(const char *method, json_t *params, json_t **result, rpc_error *err)
+{
+    if (live.no_forward) return false;
+    bool fee = strcmp(method, "eth_feeHistory") == 0;
+    if (fee || strcmp(method, "eth_getBlockByNumber") == 0) {
+        const json_t *b = json_array_get(params, fee ? 1 : 0);
+        const char *t = json_string_value(b);
+        if (!b || (t && (strcmp(t, "latest") == 0 || strcmp(t, "pending") == 0))) return false;
+    }
+    json_t *empty = NULL, *resp = NULL;
+    if (!json_is_array(params)) params = empty = json_array();
+    upstream_error ue;
+    bool ok = upstream_forward(live.up, method, params, &resp, &ue);
+    json_decref(empty);
+    if (!ok) {
+        rpc_fail(err, RPC_SERVER_ERROR, "%s", ue.msg);
+        return true;
+    }
+    const json_t *e = json_object_get(resp, "error");
+    if (json_is_object(e)) {
+        const char *msg = json_string_value(json_object_get(e, "message"));
+        const json_t *code = json_object_get(e, "code");
+        rpc_fail(err, json_is_integer(code) ? (int)json_integer_value(code) : RPC_SERVER_ERROR, "%s",
+                 msg ? msg : "(the upstream gave no message)");
+        const char *data = json_string_value(json_object_get(e, "data"));
+        if (data) err->data = strdup(data);
+    } else {
+        *result = json_incref(json_object_get(resp, "result"));
+    }
+    json_decref(resp);
     return true;
 }
 
@@ -113,7 +479,7 @@ static bool fetch_block_hash(void *ctx, const hash32 *at, uint64_t number, hash3
     return true;
 }
 
-bool live_attach(store *s, store_conn *c, bool *is_live, store_error *err)
+bool live_attach(store *s, store_conn *c, const rpc_config *cfg, bool *is_live, store_error *err)
 {
     store_live_pin pin;
     if (!store_get_live_pin(c, &pin, is_live, err)) return false;
@@ -124,17 +490,21 @@ bool live_attach(store *s, store_conn *c, bool *is_live, store_error *err)
     live.block_hash = pin.block_hash;
     live.block_number = pin.block_number;
     live.s = s;
-    store_fetcher f = {.account = fetch_account, .slot = fetch_slot, .block_hash = fetch_block_hash};
+    atomic_store(&proof_mode, PROOF_UNKNOWN);
+    store_fetcher f = {.account = fetch_account, .slot = fetch_slot, .block_hash = fetch_block_hash,
+                       .many = fetch_many};
     store_set_fetcher(s, &f);
+    live.no_forward = cfg->no_forward;
+    rpc_live = (rpc_live_hooks){.before = before_call, .after = after_call, .forward = forward,
+                                .upstream = upstream_name(live.up)};
     char h[HEX_HASH_LEN];
     hex_from_hash(&pin.block_hash, h);
     log_info("live: state from %s at block %" PRIu64 " (%s); SQLite first, misses fetched and kept",
              upstream_name(live.up), pin.block_number, h);
-    const char *follow = getenv("JITEVM_FOLLOW");
-    if (follow && (strcmp(follow, "1") == 0 || strcmp(follow, "true") == 0)) {
-        const char *iv = getenv("JITEVM_FOLLOW_INTERVAL_MS");
-        unsigned interval = iv ? (unsigned)strtoul(iv, NULL, 10) : 0;
-        if (!follow_start(s, live.up, interval, err)) {
+    if (cfg->follow) {
+        follow_options fo = {.interval_ms = (unsigned)cfg->follow_interval_ms, .drift_every = cfg->drift_every};
+        snprintf(fo.tag, sizeof fo.tag, "%s", cfg->follow_tag);
+        if (!follow_start(s, live.up, &fo, err)) {
             live_detach(s);
             return false;
         }
@@ -146,6 +516,7 @@ void live_detach(store *s)
 {
     if (!live.up) return;
     follow_stop();
+    rpc_live = (rpc_live_hooks){0};
     store_set_fetcher(s, NULL);
     upstream_free(live.up);
     memset(&live, 0, sizeof live);
@@ -182,23 +553,63 @@ void live_metrics_render(bytebuf *out)
                    "calls for round trips per cold call).\n"
                    "# TYPE jitevm_live_call_round_trips_total counter\njitevm_live_call_round_trips_total %" PRIu64 "\n",
                    ls.calls_fetching, ls.call_fetches);
+    bytebuf_printf(out,
+                   "# HELP jitevm_live_prefetch_total Batches fetched before a call (the keys it read last time, or "
+                   "the upstream's access list for it).\n"
+                   "# TYPE jitevm_live_prefetch_total counter\njitevm_live_prefetch_total %" PRIu64 "\n"
+                   "# HELP jitevm_live_prefetch_keys_total Accounts and slots those batches asked for.\n"
+                   "# TYPE jitevm_live_prefetch_keys_total counter\njitevm_live_prefetch_keys_total %" PRIu64 "\n",
+                   ls.prefetches, ls.prefetched_keys);
     follow_stats fs;
     if (!follow_get_stats(&fs)) return;
+    uint64_t lag = fs.upstream_head > fs.head ? fs.upstream_head - fs.head : 0;
+    uint64_t lag_s = fs.upstream_head_time > fs.head_time ? fs.upstream_head_time - fs.head_time : 0;
     bytebuf_printf(out,
                    "# HELP jitevm_follow_blocks_applied_total Upstream blocks applied to the cache.\n"
                    "# TYPE jitevm_follow_blocks_applied_total counter\njitevm_follow_blocks_applied_total %" PRIu64 "\n"
-                   "# HELP jitevm_follow_reorgs_total Reorgs seen (the cache was dropped and re-pinned).\n"
+                   "# HELP jitevm_follow_reorgs_total Reorgs walked back over the kept undo records.\n"
                    "# TYPE jitevm_follow_reorgs_total counter\njitevm_follow_reorgs_total %" PRIu64 "\n"
+                   "# HELP jitevm_follow_blocks_undone_total Blocks undone by those walks.\n"
+                   "# TYPE jitevm_follow_blocks_undone_total counter\njitevm_follow_blocks_undone_total %" PRIu64 "\n"
+                   "# HELP jitevm_follow_cache_drops_total Cached state dropped (a reorg deeper than kept, or drift).\n"
+                   "# TYPE jitevm_follow_cache_drops_total counter\njitevm_follow_cache_drops_total %" PRIu64 "\n"
+                   "# HELP jitevm_follow_drift_checks_total Drift checks made.\n"
+                   "# TYPE jitevm_follow_drift_checks_total counter\njitevm_follow_drift_checks_total %" PRIu64 "\n"
+                   "# HELP jitevm_follow_drift_total Cached values found different from the upstream's.\n"
+                   "# TYPE jitevm_follow_drift_total counter\njitevm_follow_drift_total %" PRIu64 "\n"
                    "# HELP jitevm_follow_errors_total Follow steps that failed (upstream errors, bad blocks).\n"
                    "# TYPE jitevm_follow_errors_total counter\njitevm_follow_errors_total %" PRIu64 "\n"
                    "# HELP jitevm_follow_head The block the database is at.\n"
                    "# TYPE jitevm_follow_head gauge\njitevm_follow_head %" PRIu64 "\n"
+                   "# HELP jitevm_follow_upstream_head The upstream's head (the followed tag) at the last poll.\n"
+                   "# TYPE jitevm_follow_upstream_head gauge\njitevm_follow_upstream_head %" PRIu64 "\n"
                    "# HELP jitevm_follow_lag_blocks Blocks the database is behind the upstream.\n"
                    "# TYPE jitevm_follow_lag_blocks gauge\njitevm_follow_lag_blocks %" PRIu64 "\n"
+                   "# HELP jitevm_follow_lag_seconds The upstream head's timestamp minus the database head's.\n"
+                   "# TYPE jitevm_follow_lag_seconds gauge\njitevm_follow_lag_seconds %" PRIu64 "\n"
                    "# HELP jitevm_follow_apply_seconds Time to fetch and apply the last block.\n"
                    "# TYPE jitevm_follow_apply_seconds gauge\njitevm_follow_apply_seconds %.6f\n",
-                   fs.blocks_applied, fs.reorgs, fs.errors, fs.head,
-                   fs.upstream_head > fs.head ? fs.upstream_head - fs.head : 0, fs.last_apply_seconds);
+                   fs.blocks_applied, fs.reorgs, fs.blocks_undone, fs.cache_drops, fs.drift_checks, fs.drift,
+                   fs.errors, fs.head, fs.upstream_head, lag, lag_s, fs.last_apply_seconds);
+}
+
+void live_health(bytebuf *out, uint64_t max_lag, bool *lagging)
+{
+    *lagging = false;
+    if (!live.up) return;
+    follow_stats fs;
+    if (!follow_get_stats(&fs)) {
+        bytebuf_printf(out, ",\"live\":{\"upstream\":\"%s\",\"following\":false,\"head\":%" PRIu64 "}",
+                       upstream_name(live.up), live.block_number);
+        return;
+    }
+    uint64_t lag = fs.upstream_head > fs.head ? fs.upstream_head - fs.head : 0;
+    uint64_t lag_s = fs.upstream_head_time > fs.head_time ? fs.upstream_head_time - fs.head_time : 0;
+    *lagging = max_lag && lag > max_lag;
+    bytebuf_printf(out,
+                   ",\"live\":{\"upstream\":\"%s\",\"following\":true,\"head\":%" PRIu64 ",\"upstreamHead\":%" PRIu64
+                   ",\"lagBlocks\":%" PRIu64 ",\"lagSeconds\":%" PRIu64 ",\"maxLagBlocks\":%" PRIu64 "}",
+                   upstream_name(live.up), fs.head, fs.upstream_head, lag, lag_s, max_lag);
 }
 
 bool live_fetch_head(upstream *u, const char *block, uint64_t *chain_id, block_header *head, upstream_error *err)

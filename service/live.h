@@ -1,11 +1,16 @@
 /* Live mode: a database pinned to an upstream node's block, filled on
- * demand (the store's fetcher, store.h), and `init --fork-url`.
+ * demand (the store's fetcher, store.h), and `init --fork-url`; the call
+ * hooks (rpc_live): a cold call's prefetch before its snapshot, history
+ * forwarded to the upstream, admin writes refused.
  *
  * Invariant: every value the fetcher hands the store was read from the
  * upstream at the pinned block, named by its hash (EIP-1898), so a value
  * fetched late is never from another block; a fetch that fails hands the
- * store nothing (it then fails the call, store_take_error). The network
- * stays here: core/ and schema/ see only the fetcher's callbacks. */
+ * store nothing (it then fails the call, store_take_error). The prefetch is
+ * only a hint: what it fetches is fetched as any miss would be (same block,
+ * same writes), and what it misses is fetched key by key, so a wrong
+ * prediction costs round trips, never a wrong answer. The network stays
+ * here: core/ and schema/ see only the fetcher's callbacks. */
 #ifndef JITEVM_LIVE_H
 #define JITEVM_LIVE_H
 
@@ -13,12 +18,18 @@
 
 #include "base/types.h"
 #include "block_header.h"
+#include "config.h"
 #include "store.h"
 #include "upstream.h"
 
 /* When the database is live, connects the store's fetcher to its upstream
- * (*is_live true); nothing when it is not. One live database per process. */
-bool live_attach(store *s, store_conn *c, bool *is_live, store_error *err);
+ * (*is_live true), installs the call hooks (prefetch, forwarding, admin
+ * writes refused: rpc_live) and starts following when cfg->follow; nothing
+ * when it is not. One live database per process. */
+bool live_attach(store *s, store_conn *c, const rpc_config *cfg, bool *is_live, store_error *err);
+/* For /health: appends `,"live":{...}` (head, upstream head, lag) to out;
+ * *lagging when following and the lag passes cfg->health_max_lag. */
+void live_health(bytebuf *out, uint64_t max_lag, bool *lagging);
 void live_detach(store *s);
 
 /* Prometheus text for /metrics (nothing when not live). */

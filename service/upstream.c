@@ -306,3 +306,32 @@ bool upstream_call(upstream *u, const char *method, json_t *params, json_t **res
 {
     return upstream_batch(u, 1, &method, &params, result, err);
 }
+
+bool upstream_forward(upstream *u, const char *method, json_t *params, json_t **response, upstream_error *err)
+{
+    atomic_fetch_add(&u->calls, 1);
+    json_t *req = request(method, params, atomic_fetch_add(&u->next_id, 1));
+    char *text = json_dumps(req, JSON_COMPACT);
+    json_decref(req);
+    body b = {0};
+    bool ok = text && post(u, text, &b, err);
+    free(text);
+    *response = NULL;
+    if (ok) {
+        json_error_t jerr;
+        *response = json_loadb(b.data ? b.data : "", b.len, 0, &jerr);
+        if (!*response) ok = fail(err, "upstream %s: %s: malformed answer (not JSON: %s)", u->name, method, jerr.text);
+        else if (!json_is_object(*response) ||
+                 (!json_object_get(*response, "result") && !json_is_object(json_object_get(*response, "error")))) {
+            json_decref(*response);
+            *response = NULL;
+            ok = fail(err, "upstream %s: %s: malformed answer (not a JSON-RPC response)", u->name, method);
+        }
+    }
+    free(b.data);
+    if (!ok) {
+        atomic_fetch_add(&u->errors, 1);
+        log_warn("upstream: %s", err->msg);
+    }
+    return ok;
+}

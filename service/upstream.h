@@ -46,6 +46,11 @@ bool upstream_call(upstream *u, const char *method, json_t *params, json_t **res
 bool upstream_batch(upstream *u, size_t n, const char *const *methods, json_t *const *params, json_t **results,
                     upstream_error *err);
 
+/* One request passed through: *response is the node's whole response
+ * object (a result or an error object, new reference). False only when no
+ * JSON-RPC response came (transport failure, not JSON). */
+bool upstream_forward(upstream *u, const char *method, json_t *params, json_t **response, upstream_error *err);
+
 typedef struct {
     uint64_t requests;      /* HTTP requests sent (retries included) */
     uint64_t calls;         /* JSON-RPC requests carried */

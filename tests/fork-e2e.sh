@@ -9,9 +9,14 @@
 # while anvil moves on; credentials in the URL never printed; a restart
 # answering everything again without one upstream request; and, with anvil
 # killed, a call needing new state failing with -32000 naming the upstream
-# while cached answers still come. With JITEVM_FOLLOW=1: blocks mined on
-# anvil are applied (a slot cleared in a block reads zero), answers equal
-# anvil's at each new head, and a reorg (evm_snapshot/evm_revert) is seen.
+# while cached answers still come. A cold call's prefetch (one access list,
+# one batch) and the record of what it read. History methods forwarded to
+# the upstream; admin writes refused. With --follow: blocks mined on anvil
+# are applied (a slot cleared in a block reads zero), answers equal anvil's
+# at each new head, /health shows the lag; a reorg (evm_snapshot/evm_revert)
+# is walked back over the kept undo records (not a dropped cache); a value
+# changed on the upstream outside any block (anvil_setStorageAt) is found
+# by the drift check, which drops the cache.
 #
 # Usage: sh tests/fork-e2e.sh [path/to/jitevm]
 JITEVM=${1:-build/jitevm}
@@ -23,7 +28,12 @@ install_anvil
 e2e_tmp fork
 
 PASS=0
-fail() { echo "fork-e2e: FAILED: $*"; [ -f "$TMP/jitevm.log" ] && tail -20 "$TMP/jitevm.log"; exit 1; }
+fail() {
+    echo "fork-e2e: FAILED: $*"
+    [ -f "$TMP/jitevm.log" ] && tail -20 "$TMP/jitevm.log"
+    [ -s "$TMP/proxy.log" ] && tail -20 "$TMP/proxy.log"
+    exit 1
+}
 ok() { PASS=$((PASS + 1)); }
 
 ask() { post "$1" "$(req "$2" "$3")"; }
@@ -59,6 +69,10 @@ TX=$(send_tx "\"data\":\"$TOKEN_INIT$TOKEN_RUNTIME\",\"gas\":\"0x100000\"")
 TOKEN=$(ask "$AURL" eth_getTransactionReceipt "[\"$TX\"]" | sed -n 's/.*"contractAddress":"\(0x[0-9a-f]*\)".*/\1/p')
 [ -n "$TOKEN" ] || fail "the token was not deployed"
 word() { printf '%064s' "$(echo "$1" | sed 's/^0x//')" | tr ' ' 0; }
+# A second token, never called before the prefetch checks below.
+TX2=$(send_tx "\"data\":\"$TOKEN_INIT$TOKEN_RUNTIME\",\"gas\":\"0x100000\"")
+TOKEN2=$(ask "$AURL" eth_getTransactionReceipt "[\"$TX2\"]" | sed -n 's/.*"contractAddress":"\(0x[0-9a-f]*\)".*/\1/p')
+[ -n "$TOKEN2" ] || fail "the second token was not deployed"
 # transfer(HOLDER, 12345) and 1 ETH to HOLDER
 send_tx "\"to\":\"$TOKEN\",\"data\":\"0xa9059cbb$(word $HOLDER)$(word 3039)\"" > /dev/null
 send_tx "\"to\":\"$HOLDER\",\"value\":\"0xde0b6b3a7640000\"" > /dev/null
@@ -79,11 +93,11 @@ FORK_URL="http://user:$SECRET@127.0.0.1:$APORT/?key=$SECRET"
 grep -q "head: block $(printf %d "$PIN") " "$TMP/init.out" || { cat "$TMP/init.out"; fail "init did not pin block $PIN"; }
 ok
 
-start_jitevm() {
+start_jitevm() { # [extra serve flags]
     # A fresh log: the wait below must not read the last run's (the shell
     # truncates the file only once the new process runs).
     rm -f "$TMP/jitevm.log"
-    "$JITEVM" serve --db "$TMP/live.db" --listen 127.0.0.1:0 --log-level info > "$TMP/jitevm.log" 2>&1 &
+    "$JITEVM" serve --db "${DB:-$TMP/live.db}" --listen 127.0.0.1:0 --log-level info "$@" > "$TMP/jitevm.log" 2>&1 &
     JPID=$!
     wait_for_server "$TMP/jitevm.log"
     JURL=$SERVED_URL
@@ -144,6 +158,39 @@ TRIPS=$(metric jitevm_live_call_round_trips_total)
 echo "fork-e2e: cold: $REQS upstream HTTP requests; $CALLS calls fetched, $TRIPS round trips among them"
 ok
 
+# A cold call to a target and selector never seen: one access list, one
+# batch (2 round trips) whatever the number of keys; seen before with the
+# keys cached: none. A new holder's balanceOf: its one slot (1 round trip).
+NEWCALL="[{\"to\":\"$TOKEN2\",\"data\":\"0x70a08231$(word $DEPLOYER)\"},\"latest\"]"
+T0=$(metric jitevm_live_call_round_trips_total)
+ask "$JURL" eth_call "$NEWCALL" > /dev/null
+T1=$(metric jitevm_live_call_round_trips_total)
+[ $((T1 - T0)) -eq 2 ] || fail "a cold call never seen took $((T1 - T0)) round trips (want 2: access list + batch)"
+ask "$JURL" eth_call "$NEWCALL" > /dev/null
+T2=$(metric jitevm_live_call_round_trips_total)
+[ "$T2" = "$T1" ] || fail "the same call again took $((T2 - T1)) round trips (want 0)"
+ask "$JURL" eth_call "[{\"to\":\"$TOKEN2\",\"data\":\"0x70a08231$(word 0xabc)\"},\"latest\"]" > /dev/null
+T3=$(metric jitevm_live_call_round_trips_total)
+[ $((T3 - T2)) -eq 1 ] || fail "balanceOf a new holder took $((T3 - T2)) round trips (want 1: its slot)"
+# The precompiles are warm in every call but never fetched.
+P=$(ask "$JURL" eth_getBalance "[\"0x0000000000000000000000000000000000000001\",\"latest\"]" | result)
+T4=$(metric jitevm_live_call_round_trips_total)
+[ $((T4 - T3)) -eq 1 ] || fail "the precompile 0x01 was fetched before it was asked for ($((T4 - T3)) round trips, want 1)"
+echo "fork-e2e: prefetch: never-seen call $((T1 - T0)) round trips, again 0, a new holder 1; precompiles not fetched"
+ok
+
+# History goes to the upstream unchanged; the head block stays jitevm's.
+for pair in "eth_getTransactionReceipt|[\"$TX\"]" "eth_getTransactionByHash|[\"$TX\"]" \
+            "eth_getBlockByNumber|[\"0x1\",false]" "eth_getLogs|[{\"fromBlock\":\"0x0\",\"toBlock\":\"$PIN\"}]"; do
+    m=${pair%%|*}; p=${pair#*|}
+    j=$(ask "$JURL" "$m" "$p"); a=$(ask "$AURL" "$m" "$p")
+    echo "$j" | grep -q '"result":' && [ "$(echo "$j" | result)" = "$(echo "$a" | result)" ] ||
+        fail "$m forwarded: jitevm $j, anvil $a"
+done
+R=$(ask "$JURL" eth_getTransactionReceipt "[\"0x$(word 1234)\"]")
+echo "$R" | grep -q '"result":null' || fail "an unknown receipt forwarded: $R"
+ok
+
 # BLOCKHASH(NUMBER - 1) through a state override on an empty address: the
 # parent's hash, from the pinned head.
 PARENT=$(ask "$AURL" eth_getBlockByNumber "[\"$PIN\",false]" | sed -n 's/.*"parentHash":"\(0x[0-9a-f]*\)".*/\1/p')
@@ -175,11 +222,20 @@ HITS=$(curl -s "${JURL}metrics" | awk '$1 ~ /^jitevm_live_cache_total.*result="h
 echo "fork-e2e: restart: 0 upstream requests, $HITS cache hits"
 ok
 
-# Following (JITEVM_FOLLOW=1): blocks mined on anvil are applied; after each,
+# Admin writes are refused in live mode, even with --admin and the token.
+stop_jitevm
+echo 5f2b9c0e7d4a13865f2b9c0e7d4a13865f2b9c0e7d4a13865f2b9c0e7d4a1386 > "$TMP/token"
+start_jitevm --admin --admin-token-file "$TMP/token"
+R=$(curl -s -H 'Content-Type: application/json' -H "Authorization: Bearer $(cat "$TMP/token")" \
+    --data-binary "$(req anvil_setBalance "[\"$HOLDER\",\"0x1\"]")" "$JURL")
+echo "$R" | grep -q '"code":-32000' && echo "$R" | grep -q 'live mode: anvil_setBalance is refused' ||
+    fail "anvil_setBalance in live mode: $R"
+ok
+
+# Following (--follow): blocks mined on anvil are applied; after each,
 # every answer equals anvil's at its new head.
 stop_jitevm
-export JITEVM_FOLLOW=1 JITEVM_FOLLOW_INTERVAL_MS=100
-start_jitevm
+start_jitevm --follow --follow-interval 100ms --drift-check 1 --health-max-lag 5
 catch_up() { # waits until jitevm's head is anvil's, then compares everything there
     PIN=$(ask "$AURL" eth_blockNumber "[]" | result)
     i=0
@@ -202,11 +258,15 @@ Z=$(ask "$JURL" eth_getStorageAt "[\"$TOKEN\",\"$(ask "$AURL" web3_sha3 "[\"0x$(
 [ "$Z" = "0x0000000000000000000000000000000000000000000000000000000000000000" ] || fail "a cleared slot reads $Z"
 APPLIED=$(metric jitevm_follow_blocks_applied_total)
 [ "${APPLIED:-0}" -ge 3 ] || fail "follow: $APPLIED blocks applied (want 3)"
-echo "fork-e2e: follow: $APPLIED blocks applied, answers equal anvil's after each"
+H=$(curl -s -w ' %{http_code}' "${JURL}health")
+echo "$H" | grep -q '"status":"ok".*"lagBlocks":0.* 200$' || fail "/health while following: $H"
+echo "fork-e2e: follow: $APPLIED blocks applied, answers equal anvil's after each; /health: $H"
 ok
 
-# A reorg: anvil reverts two blocks and mines three others; jitevm notices,
-# drops its cached state, pins the new head, and answers as anvil again.
+# A reorg: anvil reverts two blocks and mines three others; jitevm walks
+# back to the common ancestor over its undo records (no cache drop), follows
+# the new branch, and answers as anvil again.
+DROPS0=$(metric jitevm_follow_cache_drops_total)
 SNAP=$(ask "$AURL" evm_snapshot "[]" | result)
 send_tx "\"to\":\"$HOLDER\",\"value\":\"0x2\"" > /dev/null
 send_tx "\"to\":\"$HOLDER\",\"value\":\"0x3\"" > /dev/null
@@ -215,9 +275,125 @@ ask "$AURL" evm_revert "[\"$SNAP\"]" | grep -q '"result":true' || fail "evm_reve
 for v in 5 6 7; do send_tx "\"to\":\"$HOLDER2\",\"value\":\"0x$v\"" > /dev/null; done
 catch_up
 REORGS=$(metric jitevm_follow_reorgs_total)
-[ "${REORGS:-0}" -ge 1 ] || fail "follow: no reorg counted"
-echo "fork-e2e: reorg: $REORGS seen, answers equal anvil's at its new head"
+UNDONE=$(metric jitevm_follow_blocks_undone_total)
+DROPS=$(metric jitevm_follow_cache_drops_total)
+[ "${REORGS:-0}" -ge 1 ] || fail "follow: no reorg walked back"
+[ "${UNDONE:-0}" -ge 2 ] || fail "follow: $UNDONE blocks undone (want 2)"
+[ "$DROPS" = "$DROPS0" ] || fail "follow: the reorg dropped the cache ($DROPS0 -> $DROPS drops)"
+echo "fork-e2e: reorg: walked back $UNDONE blocks ($REORGS reorgs, 0 cache drops), answers equal anvil's at its new head"
 ok
+
+# A reorg onto a shorter branch: two blocks reverted, one other mined; the
+# upstream's head is below jitevm's, and its block there is not jitevm's.
+SNAP=$(ask "$AURL" evm_snapshot "[]" | result)
+send_tx "\"to\":\"$HOLDER\",\"value\":\"0x4\"" > /dev/null
+send_tx "\"to\":\"$HOLDER\",\"value\":\"0x5\"" > /dev/null
+catch_up
+ask "$AURL" evm_revert "[\"$SNAP\"]" | grep -q '"result":true' || fail "evm_revert"
+send_tx "\"to\":\"$HOLDER2\",\"value\":\"0x8\"" > /dev/null
+catch_up
+R2=$(metric jitevm_follow_reorgs_total)
+[ "$R2" -gt "$REORGS" ] || fail "follow: the reorg onto a shorter branch was not walked back"
+[ "$(metric jitevm_follow_cache_drops_total)" = "$DROPS0" ] || fail "follow: the shorter reorg dropped the cache"
+echo "fork-e2e: reorg onto a shorter branch: walked back ($(metric jitevm_follow_blocks_undone_total) blocks undone in all), answers equal anvil's"
+ok
+
+# Drift: a cached slot changed on the upstream outside any block; the check
+# after the next block finds it, drops the cache, and answers match again.
+TS=$(ask "$AURL" web3_sha3 "[\"0x$(word $HOLDER2)$(word 0)\"]" | result)
+ask "$JURL" eth_getStorageAt "[\"$TOKEN\",\"$TS\",\"latest\"]" > /dev/null
+ask "$AURL" anvil_setStorageAt "[\"$TOKEN\",\"$TS\",\"0x$(word 77)\"]" | grep -q '"result":true' ||
+    fail "anvil_setStorageAt"
+DRIFT0=$(metric jitevm_follow_drift_total)
+mined=0 # (catch_up uses i)
+until [ "$(metric jitevm_follow_drift_total)" -gt "$DRIFT0" ]; do
+    send_tx "\"to\":\"$HOLDER\",\"value\":\"0x9\"" > /dev/null
+    catch_up
+    mined=$((mined + 1)); [ $mined -gt 30 ] && fail "drift: the changed slot was not found in 30 blocks"
+done
+catch_up
+V=$(ask "$JURL" eth_getStorageAt "[\"$TOKEN\",\"$TS\",\"latest\"]" | result)
+[ "$V" = "0x$(word 77)" ] || fail "drift: after the drop the slot reads $V"
+echo "fork-e2e: drift: found after $mined block(s) ($(metric jitevm_follow_drift_total) differences, $(metric jitevm_follow_drift_checks_total) checks), cache dropped, answers equal anvil's"
+ok
+
+# ---- Through a proxy that changes the upstream's behaviour on demand
+# (tests/upstream_proxy.py), on a second database pinned through it.
+stop_jitevm
+PPORT=$(free_port 13)
+echo nodebug > "$TMP/mode"
+python3 "$(dirname "$0")/upstream_proxy.py" "$PPORT" "$AURL" "$TMP/mode" > "$TMP/proxy.log" 2>&1 &
+PIDS="$PIDS $!"
+i=0
+until curl -s -o /dev/null "http://127.0.0.1:$PPORT/"; do
+    i=$((i + 1)); [ $i -gt 200 ] && fail "the proxy did not start"; sleep 0.05
+done
+DB=$TMP/proxied.db
+"$JITEVM" init --db "$DB" --fork-url "http://127.0.0.1:$PPORT/" --chain "$TMP/genesis.json" > "$TMP/init2.out" 2>&1 ||
+    { cat "$TMP/init2.out"; fail "init --fork-url through the proxy"; }
+# Without the debug API, --follow refuses to start and says why.
+if timeout 30 "$JITEVM" serve --db "$DB" --listen 127.0.0.1:0 --follow > "$TMP/nodebug.log" 2>&1; then
+    fail "serve --follow started against an upstream without debug_traceBlockByNumber"
+fi
+grep -q 'does not serve debug_traceBlockByNumber' "$TMP/nodebug.log" || { cat "$TMP/nodebug.log"; fail "--follow without debug_: no reason given"; }
+ok
+
+# Without eth_getProof, accounts are fetched with eth_getBalance and
+# eth_getTransactionCount instead (and the log says what that costs).
+echo noproof > "$TMP/mode"
+start_jitevm
+for a in $HOLDER $DEPLOYER $TOKEN; do
+    j=$(ask "$JURL" eth_getBalance "[\"$a\",\"latest\"]" | result)
+    w=$(ask "$AURL" eth_getBalance "[\"$a\",\"$(ask "$AURL" eth_blockNumber "[]" | result)\"]" | result)
+    [ -n "$j" ] && [ "$j" = "$w" ] || fail "without eth_getProof: balance of $a: jitevm '$j', anvil '$w'"
+done
+grep -q 'does not answer eth_getProof' "$TMP/jitevm.log" || fail "without eth_getProof: nothing logged"
+stop_jitevm
+ok
+
+# The head lags (blocks cannot be traced): /health answers 503 with the lag,
+# then 200 once caught up.
+echo ok > "$TMP/mode"
+export DB
+start_jitevm --follow --follow-interval 100ms --health-max-lag 2
+catch_up
+echo stall > "$TMP/mode"
+for v in 1 2 3; do send_tx "\"to\":\"$HOLDER\",\"value\":\"0x$v\"" > /dev/null; done
+i=0
+until [ "$(curl -s -o "$TMP/health" -w '%{http_code}' "${JURL}health")" = 503 ]; do
+    i=$((i + 1)); [ $i -gt 100 ] && fail "/health never reported the lag: $(cat "$TMP/health")"; sleep 0.05
+done
+grep -q '"status":"lagging".*"lagBlocks":3' "$TMP/health" || fail "/health while lagging: $(cat "$TMP/health")"
+LAGGING=$(cat "$TMP/health")
+echo ok > "$TMP/mode"
+catch_up
+[ "$(curl -s -o "$TMP/health" -w '%{http_code}' "${JURL}health")" = 200 ] || fail "/health after catching up: $(cat "$TMP/health")"
+echo "fork-e2e: lag: /health 503 $LAGGING, 200 once caught up"
+ok
+
+# A value fetched at block H that arrives after H+1 was applied answers its
+# call (which runs at H) but is not cached: the next read gets H+1's value.
+FRESH=0x000000000000000000000000000000000000d00d
+STALE0=$(metric jitevm_live_stale_total)
+echo slow:1.5 > "$TMP/mode"
+ask "$JURL" eth_getBalance "[\"$FRESH\",\"latest\"]" > "$TMP/slow.out" &
+SLOWPID=$!
+sleep 0.3
+send_tx "\"to\":\"$FRESH\",\"value\":\"0x5\"" > /dev/null
+wait $SLOWPID
+echo ok > "$TMP/mode"
+[ "$(result < "$TMP/slow.out")" = "0x0" ] || fail "the slow read at H: $(cat "$TMP/slow.out")"
+STALE=$(metric jitevm_live_stale_total)
+[ "$STALE" -gt "$STALE0" ] || fail "the late value was not counted stale ($STALE0 -> $STALE)"
+catch_up
+V=$(ask "$JURL" eth_getBalance "[\"$FRESH\",\"latest\"]" | result)
+[ "$V" = "0x5" ] || fail "after the late fetch the balance reads $V (want H+1's 0x5: the late value was cached)"
+echo "fork-e2e: a late fetch answered at H and was not cached (jitevm_live_stale_total $STALE); H+1's value read after"
+ok
+unset DB
+stop_jitevm
+start_jitevm --follow --follow-interval 100ms
+catch_up
 
 # The upstream dies: new state fails with the upstream named; cached state answers.
 HB=$(ask "$JURL" eth_getBalance "[\"$HOLDER\",\"latest\"]" | result)

@@ -1,7 +1,8 @@
 /* The upstream client against a real HTTP server on a loopback port
  * (libmicrohttpd, in this process): what it shows of a URL, batches
  * matched by id, JSON-RPC errors not retried, HTTP 503 retried with
- * backoff, a dead port failing after its retries, and the bound on requests
+ * backoff, a dead port failing after its retries, a forwarded request's
+ * response passed through whole, and the bound on requests
  * in flight held under eight threads. */
 #include <check.h>
 #include <microhttpd.h>
@@ -180,6 +181,36 @@ START_TEST(batches_errors_and_retries)
 }
 END_TEST
 
+/* A forwarded request gets the node's whole response: its result, or its
+ * error object as the node wrote it (not an upstream failure). */
+START_TEST(forward_passes_the_response_through)
+{
+    start_server();
+    upstream_error err;
+    upstream_options o = {.retries = 1, .backoff_ms = 20, .timeout_ms = 2000};
+    upstream *u = upstream_new(url, &o, &err);
+    json_t *params = json_array(), *resp = NULL;
+    ck_assert_msg(upstream_forward(u, "eth_getLogs", params, &resp, &err), "%s", err.msg);
+    ck_assert_str_eq(json_string_value(json_object_get(resp, "result")), "0xb");
+    json_decref(resp);
+    ck_assert_msg(upstream_forward(u, "fail_forward", params, &resp, &err), "%s", err.msg);
+    const json_t *e = json_object_get(resp, "error");
+    ck_assert_int_eq(json_integer_value(json_object_get(e, "code")), -32601);
+    ck_assert_str_eq(json_string_value(json_object_get(e, "message")), "no fail_forward");
+    json_decref(resp);
+    ck_assert_uint_eq(upstream_get_stats(u).errors, 0);
+    /* No response at all is a failure, named without the credentials. */
+    atomic_store(&unavailable, 5);
+    ck_assert(!upstream_forward(u, "eth_getLogs", params, &resp, &err));
+    ck_assert(resp == NULL);
+    ck_assert_msg(strstr(err.msg, "HTTP status 503 (after 2 attempts)") != NULL, "%s", err.msg);
+    ck_assert(strstr(err.msg, "secret") == NULL);
+    json_decref(params);
+    upstream_free(u);
+    MHD_stop_daemon(server);
+}
+END_TEST
+
 static upstream *shared;
 
 static void *call_once(void *arg)
@@ -217,5 +248,6 @@ END_TEST
 int main(void)
 {
     return TEST_RUN("upstream",
-        TEST_GROUP("client", 60, names_hide_credentials, batches_errors_and_retries, in_flight_is_bounded));
+        TEST_GROUP("client", 60, names_hide_credentials, batches_errors_and_retries, forward_passes_the_response_through,
+                   in_flight_is_bounded));
 }

@@ -27,6 +27,7 @@ typedef struct {
     bool storage_wiped;   /* destroyed: backend storage no longer applies */
     bool code_changed;
     bool code_loaded;
+    bool loaded;          /* info/exists read from the backend (warming alone does not read) */
     const uint8_t *code;
     size_t code_len;
     code_info *analysis;  /* lazily built; NULL until first execution */
@@ -172,7 +173,10 @@ static void account_index_rebuild(state *s)
 }
 
 /* The account's position, loading it from the backend on first use. */
-static uint32_t account_find(state *s, const address *a)
+/* The account's position, added unread when new: warming an address (the
+ * precompiles, an access list) must not read it, because in live mode a
+ * read can be a network fetch. account_find reads it on first use. */
+static uint32_t account_index_of(state *s, const address *a)
 {
     index_table *t = &s->account_index;
     size_t h = hash_address(a) & t->mask;
@@ -188,6 +192,19 @@ static uint32_t account_find(state *s, const address *a)
     account *acc = &s->accounts[idx];
     memset(acc, 0, sizeof *acc);
     acc->addr = *a;
+    acc->info.code_hash = KECCAK_EMPTY;
+    acc->committed = acc->info;
+    t->cells[h] = idx + 1;
+    if (++t->count * 2 > t->mask) account_index_rebuild(s);
+    return idx;
+}
+
+static uint32_t account_find(state *s, const address *a)
+{
+    uint32_t idx = account_index_of(s, a);
+    account *acc = &s->accounts[idx];
+    if (acc->loaded) return idx;
+    acc->loaded = true;
     acc->exists = s->backend->get_account(s->backend->ctx, a, &acc->info);
     if (!acc->exists) {
         memset(&acc->info, 0, sizeof acc->info);
@@ -195,11 +212,8 @@ static uint32_t account_find(state *s, const address *a)
     }
     acc->committed = acc->info;
     acc->committed_exists = acc->exists;
-    t->cells[h] = idx + 1;
-    if (++t->count * 2 > t->mask) account_index_rebuild(s);
     return idx;
 }
-
 static account *acct(state *s, const address *a) { return account_at(s, account_find(s, a)); }
 
 static journal_entry *journal_push(state *s, enum journal_kind kind, uint32_t index)
@@ -580,7 +594,7 @@ void state_set_transient(state *s, const address *a, const u256 *key, const u256
 
 bool state_warm_account(state *s, const address *a)
 {
-    uint32_t idx = account_find(s, a);
+    uint32_t idx = account_index_of(s, a);
     account *acc = account_at(s, idx);
     if (acc->warm) return true;
     journal_push(s, J_WARM_ACCOUNT, idx)->old.flag = false;
@@ -588,7 +602,7 @@ bool state_warm_account(state *s, const address *a)
     return false;
 }
 
-bool state_is_warm_account(state *s, const address *a) { return acct(s, a)->warm; }
+bool state_is_warm_account(state *s, const address *a) { return account_at(s, account_index_of(s, a))->warm; }
 
 void state_visit_warm(state *s, void (*fn)(void *ctx, const address *a, const u256 *key), void *ctx)
 {

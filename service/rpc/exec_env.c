@@ -16,7 +16,7 @@
 
 static bool store_failed(rpc_error *err, const store_error *se)
 {
-    return rpc_fail(err, RPC_SERVER_ERROR, "database error: %s", se->msg);
+    return rpc_fail_store(err, se);
 }
 
 static _Atomic uint64_t write_generation;

@@ -85,11 +85,30 @@ struct rpc_ctx {
 uint64_t rpc_write_generation(void);
 void rpc_note_write(void);
 
+/* A store error as the client sees it: -32000, "database error: ..." for
+ * the database, the message alone for a live upstream's failure (it names
+ * the upstream and why). */
+bool rpc_fail_store(rpc_error *err, const store_error *se);
+
+/* Live mode (service/live.c sets them): run around each read call, outside
+ * its snapshot. `before` may fetch what the call will read (false: the
+ * call fails with *se); `after` records what it read. */
+typedef struct {
+    bool (*before)(store_conn *c, const char *method, json_t *params, store_error *se);
+    void (*after)(store_conn *c);
+    /* A method flagged RPC_FORWARD: true when the upstream answered it
+     * (*result, or *err with the upstream's error); false: run it here. */
+    bool (*forward)(const char *method, json_t *params, json_t **result, rpc_error *err);
+    const char *upstream; /* set in live mode: the upstream's public name */
+} rpc_live_hooks;
+extern rpc_live_hooks rpc_live;
+
 typedef json_t *(*rpc_method_fn)(rpc_ctx *ctx, json_t *params, rpc_error *err);
 
 enum rpc_method_flags {
     RPC_INLINE = 1, /* needs no database: may be answered on the HTTP thread */
     RPC_ADMIN = 2,  /* writes state: only with --admin and the bearer token */
+    RPC_FORWARD = 4, /* history: in live mode, asked of the upstream (rpc_live.forward) */
 };
 
 typedef struct {

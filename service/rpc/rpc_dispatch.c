@@ -27,6 +27,14 @@ bool rpc_fail(rpc_error *e, int code, const char *fmt, ...)
     return false;
 }
 
+rpc_live_hooks rpc_live;
+
+bool rpc_fail_store(rpc_error *err, const store_error *se)
+{
+    if (strncmp(se->msg, "upstream ", 9) == 0) return rpc_fail(err, RPC_SERVER_ERROR, "%s", se->msg);
+    return rpc_fail(err, RPC_SERVER_ERROR, "database error: %s", se->msg);
+}
+
 void rpc_fail_owned(rpc_error *e, int code, char *message, size_t len)
 {
     free(e->message);
@@ -179,6 +187,12 @@ static json_t *run_call(rpc_ctx *ctx, json_t *msg, json_t *id, const char *name)
     } else if ((m->flags & RPC_ADMIN) && !ctx->authorized) {
         rpc_fail(&err, RPC_UNAUTHORIZED, "unauthorized: %s needs the admin bearer token (%s)", name,
                  ctx->admin_rejected ? "the one given is wrong" : "none was given");
+    } else if ((m->flags & RPC_ADMIN) && rpc_live.upstream) {
+        rpc_fail(&err, RPC_SERVER_ERROR, "live mode: %s is refused: the state comes from the upstream %s, which stays "
+                 "the source of truth", name, rpc_live.upstream);
+    } else if ((m->flags & RPC_FORWARD) && rpc_live.forward &&
+               rpc_live.forward(m->name, json_object_get(msg, "params"), &result, &err)) {
+        /* answered by the upstream */
     } else if ((m->flags & RPC_ADMIN) && ctx->cfg->read_only) {
         rpc_fail(&err, RPC_SERVER_ERROR, "read-only mode: %s is refused (the database is opened read-only)", name);
     } else {
@@ -196,14 +210,18 @@ static json_t *run_call(rpc_ctx *ctx, json_t *msg, json_t *id, const char *name)
              * take their own transaction). */
             store_error se;
             bool snapshot = ctx->conn && !(m->flags & RPC_ADMIN);
-            if (snapshot && !store_read_begin(ctx->conn, &se)) {
-                rpc_fail(&err, RPC_SERVER_ERROR, "database error: %s", se.msg);
+            if (snapshot && rpc_live.before && !rpc_live.before(ctx->conn, m->name, params, &se)) {
+                rpc_fail_store(&err, &se);
+            } else if (snapshot && !store_read_begin(ctx->conn, &se)) {
+                rpc_fail_store(&err, &se);
+                if (rpc_live.after) rpc_live.after(ctx->conn);
             } else {
                 result = m->fn(ctx, params, &err);
                 if (snapshot) store_read_end(ctx->conn);
-                /* A read that failed inside the engine (I/O error) makes the
-                 * answer untrustworthy. */
-                if (ctx->conn && store_take_error(ctx->conn, &se)) rpc_fail(&err, RPC_SERVER_ERROR, "database error: %s", se.msg);
+                if (snapshot && rpc_live.after) rpc_live.after(ctx->conn);
+                /* A read that failed inside the engine (I/O error, the
+                 * upstream) makes the answer untrustworthy. */
+                if (ctx->conn && store_take_error(ctx->conn, &se)) rpc_fail_store(&err, &se);
                 if (!result && !err.code) rpc_fail(&err, RPC_INTERNAL_ERROR, "internal error: %s gave no answer", name);
             }
             if (err.code && result) {
@@ -298,6 +316,8 @@ static bool request_is_inline(const json_t *msg)
     const json_t *m = json_object_get(msg, "method");
     if (!json_is_string(m)) return true;
     const rpc_method *method = rpc_find_method(json_string_value(m));
+    /* Forwarded, it waits for the upstream: not on an HTTP thread. */
+    if (method && (method->flags & RPC_FORWARD) && rpc_live.forward) return false;
     return !method || (method->flags & RPC_INLINE);
 }
 

@@ -584,11 +584,15 @@ static bool token_matches(server *s, const char *header)
  * SIGTERM: take it out of rotation), and what the replica has open. */
 static char *health_body(server *s, unsigned *status, size_t *len)
 {
-    bool draining = atomic_load(&s->draining);
-    *status = draining ? MHD_HTTP_SERVICE_UNAVAILABLE : MHD_HTTP_OK;
-    char *body = str_printf(len, "{\"status\":\"%s\",\"draining\":%s,\"database\":\"%s\",\"snapshot\":%u}",
-                           draining ? "draining" : "ok", draining ? "true" : "false",
-                           atomic_load(&s->switching) ? "switching" : "open", atomic_load(&s->snapshot_generation));
+    bool draining = atomic_load(&s->draining), lagging;
+    bytebuf live_json = {0}; /* live mode: the head's lag (the check proxyd/eRPC make) */
+    live_health(&live_json, s->cfg->health_max_lag, &lagging);
+    *status = draining || lagging ? MHD_HTTP_SERVICE_UNAVAILABLE : MHD_HTTP_OK;
+    char *body = str_printf(len, "{\"status\":\"%s\",\"draining\":%s,\"database\":\"%s\",\"snapshot\":%u%.*s}",
+                           draining ? "draining" : lagging ? "lagging" : "ok", draining ? "true" : "false",
+                           atomic_load(&s->switching) ? "switching" : "open", atomic_load(&s->snapshot_generation),
+                           (int)live_json.len, live_json.data ? (const char *)live_json.data : "");
+    bytebuf_free(&live_json);
     return body;
 }
 
@@ -1256,7 +1260,7 @@ static bool open_database(server *s, store_conn **main_conn)
         return false;
     }
     bool is_live;
-    if (!live_attach(s->db, *main_conn, &is_live, &se)) {
+    if (!live_attach(s->db, *main_conn, s->cfg, &is_live, &se)) {
         log_error("cannot start live mode: %s", se.msg);
         store_disconnect(*main_conn);
         close_programs(s);

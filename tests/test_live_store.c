@@ -1,0 +1,355 @@
+/* The store's live-mode cache below the network, with a fetcher made of
+ * plain tables (no upstream): a cold call's prefetch asks only for what
+ * SQLite lacks, in one `many` call, and the reads then fetch nothing; the
+ * record of the keys a call read; the undo records of applied blocks
+ * (what the cache held comes back, a key the block touched but the cache
+ * did not hold is forgotten, including a value fetched after the block);
+ * and the drift check's sample of cached values. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "testlib.h"
+#include "base/trie.h"
+#include "store.h"
+
+static char tmp_dir[256], db_path[512];
+static store *db;
+static store_conn *conn;
+
+/* The upstream's state: accounts 0xA1 (balance 100) and 0xA2 (absent);
+ * slots of 0xA1: key k holds k * 10 (key 0 holds zero). */
+static unsigned many_calls, single_fetches;
+
+static address addr_of(uint8_t b)
+{
+    address a;
+    memset(a.b, 0, 20);
+    a.b[19] = b;
+    return a;
+}
+
+static void upstream_account(const address *a, bool *exists, account_info *info)
+{
+    memset(info, 0, sizeof *info);
+    info->code_hash = KECCAK_EMPTY;
+    *exists = a->b[19] == 0xA1;
+    if (*exists) info->balance = u256_from_u64(100);
+}
+
+static bool fake_account(void *ctx, const hash32 *at, const address *a, bool *exists, account_info *info,
+                         uint8_t **code, size_t *code_len, bool *has_storage, store_error *err)
+{
+    (void)ctx, (void)at, (void)err;
+    single_fetches++;
+    upstream_account(a, exists, info);
+    *has_storage = *exists; /* 0xA1's slots are not all zero */
+    *code = NULL;
+    *code_len = 0;
+    return true;
+}
+
+static bool fake_slot(void *ctx, const hash32 *at, const address *a, const u256 *key, u256 *value, store_error *err)
+{
+    (void)ctx, (void)at, (void)a, (void)err;
+    single_fetches++;
+    u256 ten = u256_from_u64(10);
+    *value = u256_mul(key, &ten);
+    return true;
+}
+
+static bool fake_block_hash(void *ctx, const hash32 *at, uint64_t number, hash32 *out, bool *found, store_error *err)
+{
+    (void)ctx, (void)at, (void)number, (void)out, (void)err;
+    *found = false;
+    return true;
+}
+
+static bool fake_many(void *ctx, const hash32 *at, struct store_live_item *items, size_t n, unsigned *round_trips,
+                      store_error *err)
+{
+    (void)ctx, (void)at, (void)err;
+    many_calls++;
+    *round_trips = 1;
+    for (size_t i = 0; i < n; i++) {
+        if (items[i].k.is_slot) {
+            u256 ten = u256_from_u64(10);
+            items[i].value = u256_mul(&items[i].k.key, &ten);
+        } else {
+            upstream_account(&items[i].k.a, &items[i].exists, &items[i].info);
+            items[i].has_storage = items[i].exists;
+        }
+    }
+    return true;
+}
+
+static void open_live_db(void)
+{
+    test_temp_dir(tmp_dir, sizeof tmp_dir, "test_live_store");
+    snprintf(db_path, sizeof db_path, "%s/live.db", tmp_dir);
+    conn = test_store_create(db_path, &db);
+    store_live_pin pin = {.url = "http://127.0.0.1:1/", .block_number = 7};
+    memset(pin.block_hash.b, 7, 32);
+    store_error se;
+    ck_assert_msg(store_set_live_pin(conn, &pin, &se), "%s", se.msg);
+    store_fetcher f = {.account = fake_account, .slot = fake_slot, .block_hash = fake_block_hash, .many = fake_many};
+    store_set_fetcher(db, &f);
+    many_calls = single_fetches = 0;
+}
+
+static void close_live_db(void)
+{
+    store_set_fetcher(db, NULL);
+    store_disconnect(conn);
+    store_close(db);
+    test_remove_dir(tmp_dir);
+}
+
+static store_live_key slot_key(uint8_t a, uint64_t k)
+{
+    return (store_live_key){.a = addr_of(a), .is_slot = true, .key = u256_from_u64(k)};
+}
+
+/* Reads through the backend in one snapshot, as a call does. */
+static u256 read_slot(uint8_t a, uint64_t k)
+{
+    store_error se;
+    ck_assert_msg(store_read_begin(conn, &se), "%s", se.msg);
+    state_backend b = store_backend(conn);
+    address ad = addr_of(a);
+    u256 key = u256_from_u64(k), v;
+    b.get_storage(b.ctx, &ad, &key, &v);
+    store_read_end(conn);
+    ck_assert(!store_take_error(conn, &se));
+    return v;
+}
+
+static bool read_account(uint8_t a, account_info *info)
+{
+    store_error se;
+    ck_assert_msg(store_read_begin(conn, &se), "%s", se.msg);
+    state_backend b = store_backend(conn);
+    address ad = addr_of(a);
+    bool found = b.get_account(b.ctx, &ad, info);
+    store_read_end(conn);
+    ck_assert(!store_take_error(conn, &se));
+    return found;
+}
+
+START_TEST(prefetch_asks_once_for_what_sqlite_lacks)
+{
+    open_live_db();
+    store_live_key keys[] = {{.a = addr_of(0xA1)}, {.a = addr_of(0xA2)}, slot_key(0xA1, 3), slot_key(0xA1, 0),
+                             slot_key(0xA1, 3)};
+    size_t fetched;
+    store_error se;
+    ck_assert_msg(store_live_prefetch(conn, keys, 5, &fetched, &se), "%s", se.msg);
+    ck_assert_uint_eq(many_calls, 1);
+    ck_assert_uint_eq(fetched, 4); /* the repeated key asked once */
+    /* Everything now reads from SQLite: no single fetch. */
+    account_info info;
+    ck_assert(read_account(0xA1, &info));
+    ck_assert_uint_eq(info.balance.w[0], 100);
+    ck_assert(!read_account(0xA2, &info));
+    ck_assert_uint_eq(read_slot(0xA1, 3).w[0], 30);
+    u256 zero_slot = read_slot(0xA1, 0);
+    ck_assert(u256_is_zero(&zero_slot));
+    ck_assert_uint_eq(single_fetches, 0);
+    /* Asked again: nothing to fetch, the fetcher is not called. */
+    ck_assert_msg(store_live_prefetch(conn, keys, 5, &fetched, &se), "%s", se.msg);
+    ck_assert_uint_eq(fetched, 0);
+    ck_assert_uint_eq(many_calls, 1);
+    /* A key not prefetched is fetched singly; the round trips count. */
+    ck_assert_uint_eq(read_slot(0xA1, 9).w[0], 90);
+    ck_assert_uint_eq(single_fetches, 1);
+    store_live_stats st = store_get_live_stats(db);
+    ck_assert_uint_eq(st.prefetches, 1);
+    ck_assert_uint_eq(st.prefetched_keys, 4);
+    close_live_db();
+}
+END_TEST
+
+START_TEST(a_call_records_the_keys_it_read)
+{
+    open_live_db();
+    address target = addr_of(0xA1);
+    const uint8_t selector[4] = {0x70, 0xa0, 0x82, 0x31};
+    store_live_key *keys;
+    size_t n;
+    bool found;
+    store_error se;
+    ck_assert(store_live_recorded(conn, &target, selector, 4, &keys, &n, &found, &se));
+    ck_assert(!found);
+    store_live_record_begin(conn, &target, selector, 4, true);
+    ck_assert_msg(store_read_begin(conn, &se), "%s", se.msg);
+    state_backend b = store_backend(conn);
+    account_info info;
+    u256 key = u256_from_u64(5), v;
+    b.get_account(b.ctx, &target, &info);
+    b.get_storage(b.ctx, &target, &key, &v);
+    b.get_storage(b.ctx, &target, &key, &v);
+    store_read_end(conn);
+    ck_assert_msg(store_live_record_end(conn, &se), "%s", se.msg);
+    ck_assert(store_live_recorded(conn, &target, selector, 4, &keys, &n, &found, &se));
+    ck_assert(found);
+    ck_assert_uint_eq(n, 2);
+    ck_assert(!keys[0].is_slot && memcmp(keys[0].a.b, target.b, 20) == 0);
+    ck_assert(keys[1].is_slot && keys[1].key.w[0] == 5);
+    free(keys);
+    /* Another selector has its own record (none). */
+    ck_assert(store_live_recorded(conn, &target, selector, 2, &keys, &n, &found, &se));
+    ck_assert(!found && n == 0);
+    close_live_db();
+}
+END_TEST
+
+START_TEST(an_undone_block_restores_what_the_cache_held)
+{
+    open_live_db();
+    store_live_key keys[] = {{.a = addr_of(0xA1)}, {.a = addr_of(0xA2)}, slot_key(0xA1, 3), slot_key(0xA1, 0)};
+    size_t fetched;
+    store_error se;
+    ck_assert_msg(store_live_prefetch(conn, keys, 4, &fetched, &se), "%s", se.msg);
+    /* Block 8 changes: slot 3 to 1, slot 0 to 2, a slot not held (4) to 5,
+     * 0xA1's balance to 1, and creates 0xA2 (absent before). */
+    ck_assert(store_begin(conn, &se));
+    store_live_undo_begin(conn);
+    address a1 = addr_of(0xA1), a2 = addr_of(0xA2);
+    u256 k3 = u256_from_u64(3), k0 = u256_zero(), k4 = u256_from_u64(4);
+    u256 one = u256_from_u64(1), two = u256_from_u64(2), five = u256_from_u64(5);
+    ck_assert(store_live_apply_slot(conn, &a1, &k3, &one, &se));
+    ck_assert(store_live_apply_slot(conn, &a1, &k0, &two, &se));
+    ck_assert(store_live_apply_slot(conn, &a1, &k4, &five, &se));
+    account_info info = {.balance = one, .code_hash = KECCAK_EMPTY};
+    ck_assert(store_live_apply_account(conn, &a1, LIVE_BALANCE, &info, NULL, 0, &se));
+    ck_assert(store_live_apply_account(conn, &a2, LIVE_BALANCE, &info, NULL, 0, &se));
+    hash32 h8, h7;
+    memset(h8.b, 8, 32);
+    memset(h7.b, 7, 32);
+    ck_assert_msg(store_live_undo_save(conn, 8, &h8, &h7, 128, &se), "%s", se.msg);
+    store_live_pin pin = {.url = "http://127.0.0.1:1/", .block_number = 8, .block_hash = h8};
+    ck_assert(store_set_live_pin(conn, &pin, &se));
+    ck_assert_msg(store_commit(conn, &se), "%s", se.msg);
+    ck_assert_uint_eq(read_slot(0xA1, 3).w[0], 1);
+    ck_assert_uint_eq(read_slot(0xA1, 0).w[0], 2);
+    /* Slot 4 fetched at block 8 (the fake upstream says 40). */
+    ck_assert_uint_eq(read_slot(0xA1, 4).w[0], 40);
+    unsigned fetches = single_fetches;
+
+    /* A block never applied is not kept. */
+    bool kept;
+    ck_assert(store_begin(conn, &se));
+    ck_assert(store_live_undo_block(conn, 9, &kept, &se));
+    ck_assert(!kept);
+    /* Undo block 8. */
+    ck_assert_msg(store_live_undo_block(conn, 8, &kept, &se), "%s", se.msg);
+    ck_assert(kept);
+    pin.block_number = 7;
+    pin.block_hash = h7;
+    ck_assert(store_set_live_pin(conn, &pin, &se));
+    ck_assert_msg(store_commit(conn, &se), "%s", se.msg);
+    ck_assert_uint_eq(read_slot(0xA1, 3).w[0], 30);
+    ck_assert_uint_eq(read_slot(0xA1, 0).w[0], 0);
+    ck_assert(read_account(0xA1, &info));
+    ck_assert_uint_eq(info.balance.w[0], 100);
+    ck_assert(!read_account(0xA2, &info));
+    ck_assert_uint_eq(single_fetches, fetches); /* all of that from SQLite */
+    /* Slot 4 was touched by block 8 and not held before it: forgotten, so
+     * it is fetched again at block 7. */
+    ck_assert_uint_eq(read_slot(0xA1, 4).w[0], 40);
+    ck_assert_uint_eq(single_fetches, fetches + 1);
+    /* The record is gone once used. */
+    ck_assert(store_begin(conn, &se));
+    ck_assert(store_live_undo_block(conn, 8, &kept, &se));
+    ck_assert(!kept);
+    store_rollback(conn);
+    close_live_db();
+}
+END_TEST
+
+START_TEST(undo_records_keep_a_window)
+{
+    open_live_db();
+    store_error se;
+    for (uint64_t n = 1; n <= 6; n++) {
+        hash32 h, p;
+        memset(h.b, (int)n, 32);
+        memset(p.b, (int)n - 1, 32);
+        ck_assert(store_begin(conn, &se));
+        store_live_undo_begin(conn);
+        ck_assert_msg(store_live_undo_save(conn, n, &h, &p, 3, &se), "%s", se.msg);
+        ck_assert(store_commit(conn, &se));
+    }
+    bool kept;
+    ck_assert(store_begin(conn, &se));
+    for (uint64_t n = 1; n <= 6; n++) {
+        ck_assert(store_live_undo_block(conn, n, &kept, &se));
+        ck_assert_msg(kept == (n >= 4), "block %llu kept %d", (unsigned long long)n, kept);
+    }
+    store_rollback(conn);
+    close_live_db();
+}
+END_TEST
+
+START_TEST(the_drift_sample_holds_cached_values)
+{
+    open_live_db();
+    store_live_key keys[] = {{.a = addr_of(0xA1)}, slot_key(0xA1, 3), slot_key(0xA1, 4), slot_key(0xA1, 5)};
+    size_t fetched, n;
+    store_error se;
+    ck_assert_msg(store_live_prefetch(conn, keys, 4, &fetched, &se), "%s", se.msg);
+    store_live_key sample[16];
+    u256 values[16];
+    ck_assert_msg(store_live_sample(conn, sample, values, 16, &n, &se), "%s", se.msg);
+    ck_assert_uint_ge(n, 2);
+    bool account = false, slot = false;
+    for (size_t i = 0; i < n; i++) {
+        if (sample[i].is_slot) {
+            slot = true;
+            ck_assert_uint_eq(values[i].w[0], sample[i].key.w[0] * 10);
+        } else {
+            account = true;
+            ck_assert_uint_eq(values[i].w[0], 100);
+        }
+    }
+    ck_assert(account && slot);
+    close_live_db();
+}
+END_TEST
+
+/* Whether an account has storage is the upstream's word (its storage root),
+ * not whether a slot of it happens to be cached. */
+START_TEST(has_storage_comes_from_the_upstream)
+{
+    for (int via_prefetch = 0; via_prefetch < 2; via_prefetch++) {
+        open_live_db();
+        store_error se;
+        if (via_prefetch) {
+            store_live_key keys[] = {{.a = addr_of(0xA1)}, {.a = addr_of(0xA2)}};
+            size_t fetched;
+            ck_assert_msg(store_live_prefetch(conn, keys, 2, &fetched, &se), "%s", se.msg);
+        }
+        ck_assert(store_read_begin(conn, &se));
+        state_backend b = store_backend(conn);
+        address a1 = addr_of(0xA1), a2 = addr_of(0xA2);
+        account_info info;
+        b.get_account(b.ctx, &a1, &info);
+        b.get_account(b.ctx, &a2, &info);
+        ck_assert(b.has_storage(b.ctx, &a1)); /* no slot of it cached */
+        ck_assert(!b.has_storage(b.ctx, &a2));
+        store_read_end(conn);
+        ck_assert(!store_take_error(conn, &se));
+        ck_assert_uint_eq(single_fetches, via_prefetch ? 0 : 2);
+        close_live_db();
+    }
+}
+END_TEST
+
+int main(void)
+{
+    return TEST_RUN("live_store",
+        TEST_GROUP("cache", 60, prefetch_asks_once_for_what_sqlite_lacks, a_call_records_the_keys_it_read,
+            an_undone_block_restores_what_the_cache_held, undo_records_keep_a_window,
+            the_drift_sample_holds_cached_values, has_storage_comes_from_the_upstream));
+}

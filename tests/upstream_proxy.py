@@ -1,0 +1,76 @@
+#!/usr/bin/env python3
+"""A JSON-RPC proxy in front of a node, for tests/fork-e2e.sh (loopback
+only): it passes every request through unchanged unless the mode file says
+otherwise. The mode is read again for each request, so a test changes the
+upstream's behaviour while jitevm runs:
+
+  ok          pass through
+  nodebug     debug_* methods answer -32601 (a node without the debug API)
+  stall       debug_traceBlockByNumber answers -32000 (jitevm cannot apply
+              new blocks, so its head lags)
+  noproof     eth_getProof answers -32601 (a node without it)
+  slow:SECS   requests carrying eth_getBalance, eth_getProof or
+              eth_getStorageAt wait SECS before they pass
+
+Usage: upstream_proxy.py PORT UPSTREAM_URL MODE_FILE
+"""
+import json, sys, time, urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+PORT, UPSTREAM, MODE_FILE = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+
+
+def mode():
+    try:
+        with open(MODE_FILE) as f:
+            return f.read().strip()
+    except OSError:
+        return "ok"
+
+
+def refused(req, m):
+    if m == "nodebug" and req.get("method", "").startswith("debug_"):
+        return {"code": -32601, "message": "the method %s does not exist/is not available" % req["method"]}
+    if m == "noproof" and req.get("method") == "eth_getProof":
+        return {"code": -32601, "message": "the method eth_getProof does not exist/is not available"}
+    if m == "stall" and req.get("method") == "debug_traceBlockByNumber":
+        return {"code": -32000, "message": "stalled by the test proxy"}
+    return None
+
+
+class Proxy(BaseHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        m = mode()
+        msg = json.loads(body)
+        reqs = msg if isinstance(msg, list) else [msg]
+        slowed = ("eth_getBalance", "eth_getProof", "eth_getStorageAt")
+        if m.startswith("slow:") and any(r.get("method") in slowed for r in reqs):
+            time.sleep(float(m[5:]))
+        errors = {i: e for i, e in ((i, refused(r, m)) for i, r in enumerate(reqs)) if e}
+        answers = [None] * len(reqs)
+        rest = [r for i, r in enumerate(reqs) if i not in errors]
+        if rest:
+            up = urllib.request.Request(UPSTREAM, json.dumps(rest if isinstance(msg, list) else rest[0]).encode(),
+                                        {"Content-Type": "application/json"})
+            got = json.loads(urllib.request.urlopen(up, timeout=30).read())
+            got = got if isinstance(got, list) else [got]
+            k = 0
+            for i in range(len(reqs)):
+                if i not in errors:
+                    answers[i] = got[k]
+                    k += 1
+        for i, e in errors.items():
+            answers[i] = {"jsonrpc": "2.0", "id": reqs[i].get("id"), "error": e}
+        out = json.dumps(answers if isinstance(msg, list) else answers[0]).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(out)))
+        self.end_headers()
+        self.wfile.write(out)
+
+
+ThreadingHTTPServer(("127.0.0.1", PORT), Proxy).serve_forever()
