@@ -117,6 +117,15 @@ static size_t random_program(uint8_t *code, int body, bool with_helpers, int pus
             if (op == OP_JUMP || op == OP_JUMPI || op == 0xfe || op == 0x0c) op = OP_JUMPDEST;
             const opcode_info *info = &opcode_table[op];
             if (info->stack_in > height || height - info->stack_in + info->stack_out > 1000) continue;
+            if ((op == OP_ADDMOD || op == OP_MULMOD) && rnd() % 2) { /* by a known power of two: PUSH 2^k SWAP2 */
+                uint8_t m[32] = {0};
+                unsigned k = (unsigned)(rnd() % 257); /* 256: the modulus 0 */
+                if (k < 256) m[31 - k / 8] = (uint8_t)(1u << (k % 8));
+                code[n++] = OP_PUSH32;
+                memcpy(code + n, m, 32), n += 32;
+                code[n++] = OP_SWAP2;
+                height++;
+            }
             if (op == OP_JUMPDEST) dest_at[n_dests++] = n;
             code[n++] = op;
             height += info->stack_out - info->stack_in;
@@ -332,6 +341,53 @@ START_TEST(shifts_by_unknown_amounts_match_the_interpreter)
                 snprintf(what, sizeof what, "%s %s by %s (form %d)", opcode_table[ops[form / 2]].name, words[w], amounts[i],
                          form & 1);
                 check_word_program(code, n, what);
+            }
+        }
+    }
+}
+END_TEST
+
+/* ADDMOD and MULMOD by a modulus pushed in the same block (known to the
+ * compiler): powers of two from 2^0 to 2^255 and 0 take the machine-code
+ * path (the low bits of the sum or product), others the helper; the
+ * operands known or loaded back from memory (unknown), of every limb
+ * class: both engines return the same word, all of it compiled. */
+START_TEST(modular_arithmetic_by_a_known_modulus_matches_the_interpreter)
+{
+    static const char *moduli[] = {"00", "01", "02", "80", "0100", "80000000", "0100000000", "8000000000000000",
+                                   "010000000000000000", "0100000000000000000000000000000000",
+                                   "8000000000000000000000000000000000000000000000000000000000000000",
+                                   "03", "010000000000000001", "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff"};
+    static const char *words[] = {"00", "01", "ffffffffffffffff", "fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff0",
+                                  "0123456789abcdef0fedcba98765432100112233445566778899aabbccddeeff",
+                                  "8000000000000000000000000000000000000000000000000000000000000001"};
+    static const uint8_t ops[] = {OP_ADDMOD, OP_MULMOD};
+    size_t n_words = sizeof words / sizeof words[0];
+    for (size_t m = 0; m < sizeof moduli / sizeof moduli[0]; m++) {
+        for (size_t x = 0; x < n_words; x++) {
+            for (size_t y = 0; y < n_words; y++) {
+                for (int form = 0; form < 8; form++) {
+                    uint8_t code[256];
+                    size_t n = 0;
+                    const char *word[2] = {words[y], words[x]};
+                    for (int k = 0; k < 2; k++) {
+                        push_hex(code, &n, word[k]);
+                        code[n++] = OP_PUSH1, code[n++] = (uint8_t)(32 * k), code[n++] = OP_MSTORE;
+                    }
+                    for (int k = 0; k < 2; k++) { /* b, then a on top: pushed (known) or loaded (not) */
+                        if (form & (1 << k))
+                            push_hex(code, &n, word[k]);
+                        else
+                            code[n++] = OP_PUSH1, code[n++] = (uint8_t)(32 * k), code[n++] = OP_MLOAD;
+                    }
+                    push_hex(code, &n, moduli[m]); /* after the loads (helpers), so that it stays known */
+                    code[n++] = OP_SWAP2;
+                    code[n++] = ops[form / 4];
+                    char what[300];
+                    snprintf(what, sizeof what, "%s %s %s mod %s (form %d)", opcode_table[ops[form / 4]].name, words[x],
+                             words[y], moduli[m], form % 4);
+                    check_word_program(code, n, what);
+                }
             }
         }
     }
@@ -624,6 +680,7 @@ int main(void)
         TEST_GROUP("jit", 120, native_instructions_match_the_interpreter, helper_instructions_match_the_interpreter,
             constants_through_blocks_match_the_interpreter, a_block_of_more_constants_than_the_virtual_stack_holds,
             shifts_by_unknown_amounts_match_the_interpreter, division_matches_the_interpreter,
+            modular_arithmetic_by_a_known_modulus_matches_the_interpreter,
             hand_overs_report_the_interpreters_outcome, abort_flag_stops_a_compiled_loop,
             programs_of_the_previous_codegen_revision_are_refused, executable_memory_is_never_writable,
             tiered_compiles_in_the_background_and_reloads_from_the_store, compile_queue_is_bounded));

@@ -783,9 +783,28 @@ static u256 fold(uint8_t op, const u256 *a, const u256 *b)
     }
 }
 
-/* ADD, SUB, AND, OR, XOR: a op b into stack item `dest`, which becomes the
- * cached word (computed in r8..r11, then stored). */
-static void emit_arith(compiler *c, uint8_t op, const operand *a, const operand *b, int dest)
+/* r8..r11 mod 2^keep_bits (keep_bits <= 256): the limbs above cleared, the
+ * one it cuts masked (rcx scratch). */
+static void keep_low_bits(compiler *c, int keep_bits)
+{
+    for (int k = 0; k < 4; k++) {
+        int bits = keep_bits - 64 * k;
+        if (bits >= 64) continue;
+        if (bits <= 0) {
+            x86_xor_r32_r32(c->b, cache_reg[k], cache_reg[k]);
+        } else if (bits < 32) {
+            x86_alu_r64_imm(c->b, X86_AND, cache_reg[k], (int32_t)((1u << bits) - 1));
+        } else {
+            x86_mov_r64_imm(c->b, RCX, ((uint64_t)1 << bits) - 1);
+            x86_alu_r64_r64(c->b, X86_AND, cache_reg[k], RCX);
+        }
+    }
+}
+
+/* ADD, SUB, AND, OR, XOR: a op b (mod 2^keep_bits: ADDMOD by a power of
+ * two) into stack item `dest`, which becomes the cached word (computed in
+ * r8..r11, then stored). */
+static void emit_arith(compiler *c, uint8_t op, const operand *a, const operand *b, int dest, int keep_bits)
 {
     enum x86_alu first, next;
     switch (op) {
@@ -811,14 +830,16 @@ static void emit_arith(compiler *c, uint8_t op, const operand *a, const operand 
             alu_operand(c, k ? next : first, cache_reg[k], b, k);
         }
     }
+    keep_low_bits(c, keep_bits);
     int32_t d = item(c, dest);
     for (int k = 0; k < 4; k++) x86_mov_m64_r64(c->b, R_SP, d + 8 * k, cache_reg[k]);
     cache_hold(c, dest);
 }
 
-/* MUL: the low 256 bits of a * b into stack item `dest`, schoolbook, with
- * the products of a constant's zero limbs left out. */
-static void emit_mul(compiler *c, const operand *a, const operand *b, int dest)
+/* MUL: the low 256 bits of a * b (mod 2^keep_bits: MULMOD by a power of
+ * two) into stack item `dest`, schoolbook, with the products of a
+ * constant's zero limbs and of limbs above keep_bits left out. */
+static void emit_mul(compiler *c, const operand *a, const operand *b, int dest, int keep_bits)
 {
     x86_buf *bf = c->b;
     cache_drop(c); /* r8..r11 are the accumulators: operands from memory */
@@ -829,12 +850,13 @@ static void emit_mul(compiler *c, const operand *a, const operand *b, int dest)
     }
     const int *acc = cache_reg;
     for (int k = 0; k < 4; k++) x86_mov_r64_imm(bf, acc[k], 0);
-    for (int i = 0; i < 4; i++) {
-        for (int j = 0; i + j < 4; j++) {
+    int limbs = (keep_bits + 63) / 64; /* of the result that count */
+    for (int i = 0; i < limbs; i++) {
+        for (int j = 0; i + j < limbs; j++) {
             if (b->is_const && b->value.w[j] == 0) continue;
             if (a->is_const && a->value.w[i] == 0) continue;
             load_operand(c, RAX, a, i);
-            bool top = i + j == 3; /* only the low half of the product counts */
+            bool top = i + j == limbs - 1; /* only the low half of the product counts */
             if (b->is_const) {
                 x86_mov_r64_imm(bf, RCX, b->value.w[j]);
                 if (top)
@@ -849,10 +871,11 @@ static void emit_mul(compiler *c, const operand *a, const operand *b, int dest)
             x86_alu_r64_r64(bf, X86_ADD, acc[i + j], RAX);
             if (!top) {
                 x86_alu_r64_r64(bf, X86_ADC, acc[i + j + 1], RDX);
-                for (int k = i + j + 2; k < 4; k++) x86_alu_r64_imm(bf, X86_ADC, acc[k], 0);
+                for (int k = i + j + 2; k < limbs; k++) x86_alu_r64_imm(bf, X86_ADC, acc[k], 0);
             }
         }
     }
+    keep_low_bits(c, keep_bits);
     int32_t d = item(c, dest);
     for (int k = 0; k < 4; k++) x86_mov_m64_r64(bf, R_SP, d + 8 * k, acc[k]);
     cache_hold(c, dest);
@@ -1185,13 +1208,13 @@ static void emit_operation(compiler *c, const jit_insn *in)
     switch (in->pattern) {
     case JP_ARITH:
         if (in->op == OP_MUL)
-            emit_mul(c, &a, &b, dest);
+            emit_mul(c, &a, &b, dest, 256);
         else if (in->op == OP_DIV || in->op == OP_MOD)
             emit_divmod(c, in, &a, &b, dest);
         else if (in->op == OP_SDIV || in->op == OP_SMOD)
             emit_signed_divmod(c, in, &a, &b, dest);
         else
-            emit_arith(c, in->op, &a, &b, dest);
+            emit_arith(c, in->op, &a, &b, dest, 256);
         c->off -= pops;
         return;
     default: break;
@@ -1238,12 +1261,54 @@ static void emit_static_jump(compiler *c, const jit_insn *in)
     bind_short(c, not_taken);
 }
 
+/* k when v == 2^k, else -1. */
+static int power_of_two_exponent(const u256 *v)
+{
+    int k = -1;
+    for (int i = 0; i < 4; i++) {
+        uint64_t w = v->w[i];
+        if (!w) continue;
+        if (k >= 0 || (w & (w - 1))) return -1;
+        k = 64 * i + __builtin_ctzll(w);
+    }
+    return k;
+}
+
+/* ADDMOD, MULMOD whose modulus (stack item 2) the virtual stack knows to be
+ * 0 or a power of two 2^k (blake2b's 64-bit additions are ADDMOD 2^64): the
+ * result is the low k bits of the 256-bit sum or product (2^k divides
+ * 2^256, so the bits lost above 256 do not count), or 0. False, with
+ * nothing emitted, for any other modulus: the helper then runs it. */
+static bool emit_modular_power_of_two(compiler *c, const jit_insn *in)
+{
+    const u256 *m = pending_value(c, 2);
+    if (!m) return false;
+    int k = u256_is_zero(m) ? 0 : power_of_two_exponent(m);
+    if (k < 0) return false;
+    operand a = stack_operand(c, 0), b = stack_operand(c, 1);
+    if (k == 0 || (a.is_const && b.is_const)) { /* known at compile time */
+        u256 v = u256_from_u64(0);
+        if (k) v = in->op == OP_ADDMOD ? u256_addmod(&a.value, &b.value, m) : u256_mulmod(&a.value, &b.value, m);
+        c->off -= 2;
+        set_pending(c, 0, &v);
+        return true;
+    }
+    if (in->op == OP_ADDMOD)
+        emit_arith(c, OP_ADD, &a, &b, 2, k);
+    else
+        emit_mul(c, &a, &b, 2, k);
+    c->off -= 2;
+    return true;
+}
+
 /* --------------------------------------------------------------- units */
 
 static void emit_unit(compiler *c, const jit_insn *in)
 {
     c->spent += in->gas;
     pending_prune(c);
+    if (in->pattern == JP_SINGLE && (in->op == OP_ADDMOD || in->op == OP_MULMOD) && emit_modular_power_of_two(c, in))
+        return;
     /* What reads or hands over the stack in memory gets the virtual stack
      * written back first; the rest folds its constants. */
     bool folds = in->pattern == JP_ARITH || in->pattern == JP_SHIFT || in->pattern == JP_COMPARE ||
