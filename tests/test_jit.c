@@ -105,6 +105,8 @@ static size_t random_program(uint8_t *code, int body, bool with_helpers, int pus
             code[n++] = OP_PUSH2;
             jump_at[n_jumps++] = n;
             n += 2;
+            if (rnd() % 4 == 0) /* PUSH1 0 ADD: a jump the analysis cannot resolve, through the jump table */
+                code[n++] = OP_PUSH1, code[n++] = 0, code[n++] = OP_ADD;
             code[n++] = conditional ? OP_JUMPI : OP_JUMP;
             height -= conditional;
             dest_at[n_dests++] = n;
@@ -389,6 +391,45 @@ START_TEST(modular_arithmetic_by_a_known_modulus_matches_the_interpreter)
                     check_word_program(code, n, what);
                 }
             }
+        }
+    }
+}
+END_TEST
+
+/* A chain of JUMPDEST blocks that fall into each other (the first pays for
+ * all; a dynamic jump into the middle pays for the rest out of line), each
+ * pushing, adding and popping, entered at the start or by a dynamic jump to
+ * any of them, run with every gas from none to enough and with stacks too
+ * high for some: both engines agree on status, gas and output, and with
+ * enough gas the compiled frame runs to its end. */
+START_TEST(fall_through_chains_match_the_interpreter)
+{
+    for (int entry = 0; entry <= 6; entry++) {
+        for (int deep = 0; deep < 2; deep++) {
+            uint8_t code[1200];
+            size_t n = 0, dest[6];
+            if (deep) /* 1020 items below: the chain's growth overflows the stack limit */
+                for (int i = 0; i < 1020; i++) code[n++] = OP_PUSH0;
+            size_t jump_push = n;
+            code[n++] = OP_PUSH2, n += 2;
+            code[n++] = OP_PUSH1, code[n++] = 0, code[n++] = OP_ADD; /* not resolved at compile time */
+            code[n++] = OP_JUMP;
+            for (int k = 0; k < 6; k++) {
+                dest[k] = n;
+                code[n++] = OP_JUMPDEST;
+                code[n++] = OP_PUSH1, code[n++] = (uint8_t)(k + 1);
+                code[n++] = OP_CALLDATASIZE; /* a helper in the chain */
+                code[n++] = OP_ADD;
+                if (k % 2) code[n++] = OP_DUP1; /* some blocks leave an item */
+            }
+            code[n++] = OP_PUSH1, code[n++] = 0, code[n++] = OP_MSTORE;
+            code[n++] = OP_PUSH1, code[n++] = 32, code[n++] = OP_PUSH1, code[n++] = 0, code[n++] = OP_RETURN;
+            size_t target = entry < 6 ? dest[entry] : jump_push; /* 6: a bad jump (to the PUSH2) */
+            code[jump_push + 1] = (uint8_t)(target >> 8), code[jump_push + 2] = (uint8_t)target;
+            int64_t from = deep ? 2040 : 0; /* the PUSH0s cost 2040 */
+            for (int64_t gas = from; gas < from + 200; gas++) check_same(code, n, gas, FORK_CANCUN);
+            bool through = check_same(code, n, 100000, FORK_CANCUN);
+            if (entry < 6 && !deep) ck_assert_msg(through, "entry %d: handed over with plenty of gas", entry);
         }
     }
 }
@@ -680,7 +721,7 @@ int main(void)
         TEST_GROUP("jit", 120, native_instructions_match_the_interpreter, helper_instructions_match_the_interpreter,
             constants_through_blocks_match_the_interpreter, a_block_of_more_constants_than_the_virtual_stack_holds,
             shifts_by_unknown_amounts_match_the_interpreter, division_matches_the_interpreter,
-            modular_arithmetic_by_a_known_modulus_matches_the_interpreter,
+            modular_arithmetic_by_a_known_modulus_matches_the_interpreter, fall_through_chains_match_the_interpreter,
             hand_overs_report_the_interpreters_outcome, abort_flag_stops_a_compiled_loop,
             programs_of_the_previous_codegen_revision_are_refused, executable_memory_is_never_writable,
             tiered_compiles_in_the_background_and_reloads_from_the_store, compile_queue_is_bounded));

@@ -85,6 +85,15 @@ typedef struct {
     size_t resume;
 } cold_path;
 
+/* The jump entry of a chained block (jit_analysis.h): its rest of the
+ * chain's checks, out of line, then its code at `body`. */
+typedef struct {
+    uint32_t pc;
+    size_t body;
+    int64_t gas;
+    int stack_min, max_growth;
+} chain_entry;
+
 /* Constants the virtual stack holds at most (more are written back). */
 #define MAX_PENDING 32
 
@@ -118,6 +127,8 @@ typedef struct {
     /* Slow paths emitted after the main code, so hot code stays dense. */
     cold_path *cold;
     size_t n_cold, cap_cold;
+    chain_entry *entries;
+    size_t n_entries, cap_entries;
 } compiler;
 
 /* ------------------------------------------------------ jumps and stubs */
@@ -215,21 +226,17 @@ static void sync_sp(compiler *c)
 
 /* --------------------------------------------------------- blocks, gas */
 
-static void start_block(compiler *c, const jit_block *blk)
+/* The entry checks of the code from block pc on: `gas` paid, the stack
+ * height at least min_height and at most the limit less max_growth; a
+ * hand-over at pc, with the gas untouched, when any fails. */
+static void entry_checks(compiler *c, uint32_t pc, int64_t gas, int min_height, int max_growth)
 {
     x86_buf *b = c->b;
-    c->block_at[blk->pc] = (int32_t)b->len;
-    c->block_cost = blk->gas;
-    c->spent = 0;
-    c->off = 0;
-    c->n_pending = 0;
-    cache_drop(c); /* reached by jumps: nothing is known */
-    if (c->block_cost > INT32_MAX) b->failed = true;
-    int min_height = blk->stack_min, max_growth = blk->stack_max_growth;
-    if (c->block_cost == 0 && min_height == 0 && max_growth == 0) return;
-    uint32_t s = new_stub(c, blk->pc, 0, c->block_cost);
-    if (c->block_cost) {
-        x86_alu_r64_imm(b, X86_SUB, R_GAS, (int32_t)c->block_cost);
+    if (gas > INT32_MAX) b->failed = true;
+    if (gas == 0 && min_height == 0 && max_growth == 0) return;
+    uint32_t s = new_stub(c, pc, 0, gas);
+    if (gas) {
+        x86_alu_r64_imm(b, X86_SUB, R_GAS, (int32_t)gas);
         jcc_to(c, CC_S, TO_STUB, s);
     }
     if (min_height) { /* height >= min: rbx - 32*min >= r14 */
@@ -242,6 +249,40 @@ static void start_block(compiler *c, const jit_block *blk)
         x86_alu_r64_r64(b, X86_SUB, RAX, R_BOTTOM);
         x86_alu_r64_imm(b, X86_CMP, RAX, 32 * EVM_STACK_LIMIT);
         jcc_to(c, CC_A, TO_STUB, s);
+    }
+}
+
+/* A block's start. The first of a chain checks the whole chain here; a
+ * chained block, entered by falling through, checks nothing (its entry
+ * for jumps is emitted out of line). Either way the gas invariant holds
+ * with block_cost the gas of the rest of the chain. */
+static void start_block(compiler *c, const jit_block *blk)
+{
+    x86_buf *b = c->b;
+    c->block_cost = blk->chain_gas;
+    c->spent = 0;
+    c->off = 0;
+    c->n_pending = 0;
+    cache_drop(c); /* reached by jumps: nothing is known */
+    if (blk->gas > INT32_MAX) b->failed = true;
+    if (blk->chained) {
+        c->entries = jit_grow(c->entries, &c->cap_entries, c->n_entries + 1, sizeof *c->entries);
+        c->entries[c->n_entries++] = (chain_entry){blk->pc, b->len, blk->chain_gas, blk->chain_stack_min,
+                                                   blk->chain_max_growth};
+        return;
+    }
+    c->block_at[blk->pc] = (int32_t)b->len;
+    entry_checks(c, blk->pc, blk->chain_gas, blk->chain_stack_min, blk->chain_max_growth);
+}
+
+/* The chained blocks' entries for jumps: checks, then a jump to the body. */
+static void emit_chain_entries(compiler *c)
+{
+    for (size_t i = 0; i < c->n_entries; i++) {
+        const chain_entry *e = &c->entries[i];
+        c->block_at[e->pc] = (int32_t)c->b->len;
+        entry_checks(c, e->pc, e->gas, e->stack_min, e->max_growth);
+        x86_patch_rel32(c->b, x86_jmp_rel32(c->b), e->body);
     }
 }
 
@@ -1388,6 +1429,7 @@ static bool lay_out(compiler *c)
 {
     x86_buf *b = c->b;
     emit_cold_paths(c);
+    emit_chain_entries(c);
     size_t *stub_at = xmalloc((c->n_stubs + 1) * sizeof *stub_at);
     for (size_t i = 0; i < c->n_stubs; i++) { /* emit_stub adds no stubs */
         stub_at[i] = b->len;
@@ -1436,6 +1478,7 @@ bool jit_codegen(const code_info *ci, const jit_analysis *a, jit_image *out)
     }
     bool ok = !b.failed && lay_out(&c) && !b.failed && b.len <= INT32_MAX;
     free(c.cold);
+    free(c.entries);
     free(c.fix);
     free(c.stubs);
     if (!ok) {
