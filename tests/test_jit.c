@@ -396,6 +396,41 @@ START_TEST(modular_arithmetic_by_a_known_modulus_matches_the_interpreter)
 }
 END_TEST
 
+/* SIGNEXTEND by a known byte index (every index 0..32, and one past 64
+ * bits) of words with the sign bit set or clear at every byte: the word
+ * pushed (folded), loaded back from memory (unknown) or just computed (in
+ * registers): both engines return the same word, all of it compiled. */
+START_TEST(signextend_by_a_known_index_matches_the_interpreter)
+{
+    static const char *words[] = {"0123456789abcdef0fedcba98765432100112233445566778899aabbccddeeff",
+                                  "fedcba98765432100123456789abcdef7fedcba987654321ffeeddccbbaa9988",
+                                  "8080808080808080808080808080808080808080808080808080808080808080",
+                                  "7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f", "00"};
+    for (int index = 0; index <= 33; index++) {
+        for (size_t w = 0; w < sizeof words / sizeof words[0]; w++) {
+            for (int form = 0; form < 3; form++) {
+                uint8_t code[160];
+                size_t n = 0;
+                push_hex(code, &n, words[w]);
+                if (form) {
+                    code[n++] = OP_PUSH1, code[n++] = 0, code[n++] = OP_MSTORE;
+                    code[n++] = OP_PUSH1, code[n++] = 0, code[n++] = OP_MLOAD;
+                    if (form == 2) code[n++] = OP_PUSH1, code[n++] = 0, code[n++] = OP_ADD; /* in r8..r11 */
+                }
+                if (index == 33)
+                    push_hex(code, &n, "010000000000000000");
+                else
+                    code[n++] = OP_PUSH1, code[n++] = (uint8_t)index;
+                code[n++] = OP_SIGNEXTEND;
+                char what[200];
+                snprintf(what, sizeof what, "SIGNEXTEND %s from byte %d (form %d)", words[w], index, form);
+                check_word_program(code, n, what);
+            }
+        }
+    }
+}
+END_TEST
+
 /* A chain of JUMPDEST blocks that fall into each other (the first pays for
  * all; a dynamic jump into the middle pays for the rest out of line), each
  * pushing, adding and popping, entered at the start or by a dynamic jump to
@@ -722,6 +757,7 @@ int main(void)
             constants_through_blocks_match_the_interpreter, a_block_of_more_constants_than_the_virtual_stack_holds,
             shifts_by_unknown_amounts_match_the_interpreter, division_matches_the_interpreter,
             modular_arithmetic_by_a_known_modulus_matches_the_interpreter, fall_through_chains_match_the_interpreter,
+            signextend_by_a_known_index_matches_the_interpreter,
             hand_overs_report_the_interpreters_outcome, abort_flag_stops_a_compiled_loop,
             programs_of_the_previous_codegen_revision_are_refused, executable_memory_is_never_writable,
             tiered_compiles_in_the_background_and_reloads_from_the_store, compile_queue_is_bounded));

@@ -1342,6 +1342,46 @@ static bool emit_modular_power_of_two(compiler *c, const jit_insn *in)
     return true;
 }
 
+/* SIGNEXTEND by a byte index the virtual stack knows (item 0) of the word
+ * in item 1, in place: only the limb holding the sign bit (shifted left
+ * and back arithmetically) and the limbs above it (its sign) are written;
+ * a known word folds, an index from 31 up leaves the word. False, with
+ * nothing emitted, when the index is not known: the helper then runs it. */
+static bool emit_known_signextend(compiler *c)
+{
+    x86_buf *b = c->b;
+    const u256 *known = pending_value(c, 0);
+    if (!known) return false;
+    u256 index = *known;
+    c->off--;
+    pending_prune(c);
+    const u256 *x = pending_value(c, 0);
+    if (x) {
+        u256 v = u256_signextend(&index, x);
+        set_pending(c, 0, &v);
+        return true;
+    }
+    if (!u256_fits_u64(&index) || index.w[0] >= 31) return true;
+    unsigned sign_bit = (unsigned)index.w[0] * 8 + 7, limb = sign_bit / 64, shift = 63 - sign_bit % 64;
+    int32_t d = item(c, 0);
+    bool cached = in_cache(c, 0); /* then r8..r11 are kept equal to memory */
+    int r = cached ? cache_reg[limb] : RAX;
+    if (!cached) x86_mov_r64_m64(b, RAX, R_SP, d + 8 * (int32_t)limb);
+    if (shift) {
+        x86_shl_r64_imm8(b, r, (uint8_t)shift);
+        x86_sar_r64_imm8(b, r, (uint8_t)shift);
+        x86_mov_m64_r64(b, R_SP, d + 8 * (int32_t)limb, r);
+    }
+    if (limb == 3) return true;
+    if (r != RAX) x86_mov_r64_r64(b, RAX, r);
+    x86_sar_r64_imm8(b, RAX, 63); /* the fill */
+    for (unsigned k = limb + 1; k < 4; k++) {
+        x86_mov_m64_r64(b, R_SP, d + 8 * (int32_t)k, RAX);
+        if (cached) x86_mov_r64_r64(b, cache_reg[k], RAX);
+    }
+    return true;
+}
+
 /* --------------------------------------------------------------- units */
 
 static void emit_unit(compiler *c, const jit_insn *in)
@@ -1350,6 +1390,7 @@ static void emit_unit(compiler *c, const jit_insn *in)
     pending_prune(c);
     if (in->pattern == JP_SINGLE && (in->op == OP_ADDMOD || in->op == OP_MULMOD) && emit_modular_power_of_two(c, in))
         return;
+    if (in->pattern == JP_SINGLE && in->op == OP_SIGNEXTEND && emit_known_signextend(c)) return;
     /* What reads or hands over the stack in memory gets the virtual stack
      * written back first; the rest folds its constants. */
     bool folds = in->pattern == JP_ARITH || in->pattern == JP_SHIFT || in->pattern == JP_COMPARE ||
