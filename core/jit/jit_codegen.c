@@ -114,13 +114,16 @@ typedef struct {
      * word at rbx + 32 * cache_pos, when `cached`. */
     bool cached;
     int32_t cache_pos;
-    /* The virtual stack: items whose value is a constant known here and not
-     * yet in memory (the word at rbx + 32 * pos). They are written back at
-     * the block's edges, before helper calls and before hand-overs; until
-     * then they fold into the instructions that use them. Never the cached
-     * word. */
+    /* The virtual stack: items whose value is a constant known here (the
+     * word at rbx + 32 * pos), folded into the instructions that use them.
+     * Those not `stored` are not yet in memory: they are written at the
+     * block's edges, before helper calls and before hand-overs. A stored
+     * one is in memory too and stays known until something writes its
+     * slot (a helper's outputs, an instruction's result), so constants
+     * pushed before a helper still fold after it. Never the cached word. */
     struct {
         int32_t pos;
+        bool stored;
         u256 value;
     } pending[MAX_PENDING];
     int n_pending;
@@ -372,17 +375,18 @@ static void push_constant(compiler *c, const u256 *v)
     store_constant(c, item(c, 0), v);
 }
 
-/* Writes pending constant k to its stack slot. */
+/* Writes known constant k to its stack slot (once): it stays known. */
 static void materialize(compiler *c, int k)
 {
+    if (c->pending[k].stored) return;
     store_constant(c, 32 * c->pending[k].pos, &c->pending[k].value);
-    pending_remove(c, k);
+    c->pending[k].stored = true;
 }
 
 /* Writes every constant of the virtual stack to memory (flags survive). */
 static void materialize_all(compiler *c)
 {
-    while (c->n_pending) materialize(c, c->n_pending - 1);
+    for (int k = 0; k < c->n_pending; k++) materialize(c, k);
 }
 
 static void materialize_item(compiler *c, int i)
@@ -395,8 +399,15 @@ static void materialize_item(compiler *c, int i)
 static void set_pending(compiler *c, int i, const u256 *v)
 {
     cache_forget(c, i);
-    if (c->n_pending == MAX_PENDING) materialize(c, 0);
+    if (c->n_pending == MAX_PENDING) { /* one is forgotten: a stored one, else the oldest, written first */
+        int k = 0;
+        for (int j = 0; j < c->n_pending; j++)
+            if (c->pending[j].stored) k = j;
+        materialize(c, k);
+        pending_remove(c, k);
+    }
     c->pending[c->n_pending].pos = c->off - i;
+    c->pending[c->n_pending].stored = false;
     c->pending[c->n_pending].value = *v;
     c->n_pending++;
 }
@@ -480,6 +491,7 @@ static void emit_swap(compiler *c, int n)
         u256 t = c->pending[kt].value;
         c->pending[kt].value = c->pending[kn].value;
         c->pending[kn].value = t;
+        c->pending[kt].stored = c->pending[kn].stored = false; /* memory holds them swapped back */
         return;
     }
     if (kt >= 0 || kn >= 0) { /* one constant: the other word moves (through r8..r11), the constant is renamed */
@@ -579,6 +591,7 @@ static void emit_helper(compiler *c, uint8_t op, enum jit_op_kind kind, size_t n
         jcc_to(c, CC_NE, TO_EPILOGUE, 0);
         x86_mov_r64_m64(b, R_GAS, R_FRAME, JIT_OFFSET(frame, gas));
         c->off += info->stack_out - info->stack_in;
+        for (int i = 0; i < info->stack_out; i++) pending_forget(c, i); /* the helper wrote them */
         int64_t rest = rest_after(c);
         if (rest) {
             /* The rest of the block can no longer be paid for: the
@@ -592,6 +605,7 @@ static void emit_helper(compiler *c, uint8_t op, enum jit_op_kind kind, size_t n
         return;
     }
     c->off += info->stack_out - info->stack_in;
+    for (int i = 0; i < info->stack_out; i++) pending_forget(c, i); /* the helper wrote them */
 }
 
 /* ------------------------------------------------------------- memory */
