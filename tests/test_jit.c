@@ -431,6 +431,37 @@ START_TEST(signextend_by_a_known_index_matches_the_interpreter)
 }
 END_TEST
 
+/* Straight-line code (no jump) longer than 2 KiB: compiled unless it
+ * reads or writes memory at computed offsets (jit_compile.c says why);
+ * either way the engines agree. */
+START_TEST(long_straight_line_code_is_compiled_unless_it_grows_memory)
+{
+    for (int with_memory = 0; with_memory < 2; with_memory++) {
+        static uint8_t code[8192];
+        size_t n = 0;
+        static const uint8_t indices[] = {0, 1, 3, 7, 8, 10, 12, 15, 16, 17, 20, 23, 24, 27, 31};
+        for (size_t i = 0; i < sizeof indices; i++) code[n++] = OP_PUSH1, code[n++] = indices[i];
+        code[n++] = OP_PUSH1, code[n++] = 0, code[n++] = OP_CALLDATALOAD; /* the word to extend, unknown */
+        for (int i = 0; n < 6000; i++) {
+            if (with_memory && i % 8 == 0) { /* DUP1 MLOAD POP at the word's low byte: a computed offset */
+                code[n++] = OP_DUP1, code[n++] = OP_PUSH1, code[n++] = 0xff, code[n++] = OP_AND;
+                code[n++] = OP_MLOAD, code[n++] = OP_POP;
+            }
+            code[n++] = (uint8_t)(OP_DUP2 + i % 15), code[n++] = OP_SIGNEXTEND;
+        }
+        static const uint8_t tail[] = {OP_PUSH1, 0, OP_MSTORE, OP_PUSH1, 32, OP_PUSH1, 0, OP_RETURN};
+        memcpy(code + n, tail, sizeof tail), n += sizeof tail;
+        test_outcome a, b;
+        run(code, n, 10000000, FORK_CANCUN, ENGINE_INTERP, NULL, &a);
+        run(code, n, 10000000, FORK_CANCUN, ENGINE_JIT, NULL, &b);
+        ck_assert_msg(test_outcome_same(&a, &b), "the engines differ (with memory: %d)", with_memory);
+        ck_assert_int_eq(b.status, EXEC_SUCCESS);
+        ck_assert_uint_eq(b.frames_compiled, with_memory ? 0 : 1);
+        ck_assert_uint_eq(b.frames_interp, with_memory ? 1 : 0);
+    }
+}
+END_TEST
+
 /* A chain of JUMPDEST blocks that fall into each other (the first pays for
  * all; a dynamic jump into the middle pays for the rest out of line), each
  * pushing, adding and popping, entered at the start or by a dynamic jump to
@@ -757,7 +788,7 @@ int main(void)
             constants_through_blocks_match_the_interpreter, a_block_of_more_constants_than_the_virtual_stack_holds,
             shifts_by_unknown_amounts_match_the_interpreter, division_matches_the_interpreter,
             modular_arithmetic_by_a_known_modulus_matches_the_interpreter, fall_through_chains_match_the_interpreter,
-            signextend_by_a_known_index_matches_the_interpreter,
+            signextend_by_a_known_index_matches_the_interpreter, long_straight_line_code_is_compiled_unless_it_grows_memory,
             hand_overs_report_the_interpreters_outcome, abort_flag_stops_a_compiled_loop,
             programs_of_the_previous_codegen_revision_are_refused, executable_memory_is_never_writable,
             tiered_compiles_in_the_background_and_reloads_from_the_store, compile_queue_is_bounded));
