@@ -25,8 +25,9 @@
  * --compare` on micro/memory_grow_*: 1.4-1.9x faster compiled without
  * growth, but 0.5-0.7x when every access grows memory (fewer instructions,
  * callgrind, yet slower). Other straight-line code is compiled at any size:
- * micro/signextend (24 KiB of DUP/SIGNEXTEND) runs 7x faster compiled since
- * SIGNEXTEND by a known index is machine code. */
+ * micro/signextend (24 KiB of DUP/SIGNEXTEND, SIGNEXTEND by known indices
+ * in machine code) executes ~68k instructions per call compiled against
+ * ~1.26M interpreted (callgrind). */
 #define JIT_MAX_STRAIGHT_LINE_WITH_MEMORY ((size_t)2048)
 
 /* Whether the code has a JUMP or JUMPI instruction (not push data). */
