@@ -275,6 +275,8 @@ START_TEST(division_matches_the_interpreter)
 {
     static const char *words[] = {
         "00", "01", "02", "03", "07", "0a", "8000000000000000", "ffffffffffffffff", "010000000000000000",
+        "80000000", "0100000000000000000000000000000000", "0100000000000000000000000000000000000000000000000000000000",
+        "0800000000000000000000000000000000000000", /* powers of two: shifts and masks */
         "fffffffffffffffffffffffffffffffe", "0100000000000000000000000000000005",
         "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
         "8000000000000000000000000000000000000000000000000000000000000000",

@@ -735,6 +735,19 @@ static void emit_cold_paths(compiler *c)
 
 /* ------------------------------------------------------ fused arithmetic */
 
+/* k when v == 2^k, else -1. */
+static int power_of_two_exponent(const u256 *v)
+{
+    int k = -1;
+    for (int i = 0; i < 4; i++) {
+        uint64_t w = v->w[i];
+        if (!w) continue;
+        if (k >= 0 || (w & (w - 1))) return -1;
+        k = 64 * i + __builtin_ctzll(w);
+    }
+    return k;
+}
+
 /* An operand of a two-word operation: a stack item in memory (or r8..r11),
  * or a constant: a PUSH folded into the instruction after it (item -1), or
  * a stack item the virtual stack knows. */
@@ -1029,13 +1042,51 @@ static void emit_signed_divmod(compiler *c, const jit_insn *in, const operand *a
     p->resume = bf->len;
 }
 
+/* DIV, MOD by a known 2^k into stack item `dest`, which becomes the cached
+ * word: a >> k limb by limb (double shifts, ascending, so each limb of a
+ * is read before its register is written when a is the cached word), or
+ * the low k bits of a. sha1_divs shifts by dividing by 2^32..2^224. */
+static void emit_divmod_by_power_of_two(compiler *c, uint8_t op, const operand *a, int k, int dest)
+{
+    x86_buf *bf = c->b;
+    if (op == OP_MOD) {
+        for (int i = 0; i < 4; i++) load_operand(c, cache_reg[i], a, i);
+        keep_low_bits(c, k);
+    } else {
+        int limbs = k / 64, bits = k % 64;
+        for (int i = 0; i < 4; i++) {
+            int lo = i + limbs, hi = lo + 1;
+            if (lo > 3) {
+                x86_xor_r32_r32(bf, cache_reg[i], cache_reg[i]);
+                continue;
+            }
+            load_operand(c, RAX, a, lo);
+            if (bits && hi <= 3) {
+                load_operand(c, RDX, a, hi);
+                x86_shrd_r64_r64_imm8(bf, RAX, RDX, (uint8_t)bits);
+            } else if (bits) {
+                x86_shr_r64_imm8(bf, RAX, (uint8_t)bits);
+            }
+            x86_mov_r64_r64(bf, cache_reg[i], RAX);
+        }
+    }
+    int32_t d = item(c, dest);
+    for (int i = 0; i < 4; i++) x86_mov_m64_r64(bf, R_SP, d + 8 * i, cache_reg[i]);
+    cache_hold(c, dest);
+}
+
 /* DIV, MOD: a / b or a % b into stack item `dest`, which becomes the cached
- * word. A divisor that fits 64 bits (and is not zero) takes four 128-by-64
+ * word. A known power of two is a shift or a mask. A divisor that fits 64 bits (and is not zero) takes four 128-by-64
  * divisions, the dividend's high limb first, each remainder carried in rdx
  * into the next; any other divisor goes to the helper, out of line. */
 static void emit_divmod(compiler *c, const jit_insn *in, const operand *a, const operand *b, int dest)
 {
     x86_buf *bf = c->b;
+    int k = b->is_const ? power_of_two_exponent(&b->value) : -1;
+    if (k >= 0) {
+        emit_divmod_by_power_of_two(c, in->op, a, k, dest);
+        return;
+    }
     if (b->is_const && u256_fits_u64(&b->value) && b->value.w[0]) { /* a known divisor: no checks, no slow path */
         x86_mov_r64_imm(bf, RCX, b->value.w[0]);
         emit_div_limbs(c, in->op, a, dest);
@@ -1314,19 +1365,6 @@ static void emit_static_jump(compiler *c, const jit_insn *in)
     if (backward) poll_abort(c);
     jmp_to(c, TO_BLOCK, in->target);
     bind_short(c, not_taken);
-}
-
-/* k when v == 2^k, else -1. */
-static int power_of_two_exponent(const u256 *v)
-{
-    int k = -1;
-    for (int i = 0; i < 4; i++) {
-        uint64_t w = v->w[i];
-        if (!w) continue;
-        if (k >= 0 || (w & (w - 1))) return -1;
-        k = 64 * i + __builtin_ctzll(w);
-    }
-    return k;
 }
 
 /* ADDMOD, MULMOD whose modulus (stack item 2) the virtual stack knows to be
