@@ -105,6 +105,8 @@ static size_t random_program(uint8_t *code, int body, bool with_helpers, int pus
             code[n++] = OP_PUSH2;
             jump_at[n_jumps++] = n;
             n += 2;
+            if (rnd() % 4 == 0) /* PUSH1 0 ADD: a jump the analysis cannot resolve, through the jump table */
+                code[n++] = OP_PUSH1, code[n++] = 0, code[n++] = OP_ADD;
             code[n++] = conditional ? OP_JUMPI : OP_JUMP;
             height -= conditional;
             dest_at[n_dests++] = n;
@@ -117,6 +119,15 @@ static size_t random_program(uint8_t *code, int body, bool with_helpers, int pus
             if (op == OP_JUMP || op == OP_JUMPI || op == 0xfe || op == 0x0c) op = OP_JUMPDEST;
             const opcode_info *info = &opcode_table[op];
             if (info->stack_in > height || height - info->stack_in + info->stack_out > 1000) continue;
+            if ((op == OP_ADDMOD || op == OP_MULMOD) && rnd() % 2) { /* by a known power of two: PUSH 2^k SWAP2 */
+                uint8_t m[32] = {0};
+                unsigned k = (unsigned)(rnd() % 257); /* 256: the modulus 0 */
+                if (k < 256) m[31 - k / 8] = (uint8_t)(1u << (k % 8));
+                code[n++] = OP_PUSH32;
+                memcpy(code + n, m, 32), n += 32;
+                code[n++] = OP_SWAP2;
+                height++;
+            }
             if (op == OP_JUMPDEST) dest_at[n_dests++] = n;
             code[n++] = op;
             height += info->stack_out - info->stack_in;
@@ -264,6 +275,8 @@ START_TEST(division_matches_the_interpreter)
 {
     static const char *words[] = {
         "00", "01", "02", "03", "07", "0a", "8000000000000000", "ffffffffffffffff", "010000000000000000",
+        "80000000", "0100000000000000000000000000000000", "0100000000000000000000000000000000000000000000000000000000",
+        "0800000000000000000000000000000000000000", /* powers of two: shifts and masks */
         "fffffffffffffffffffffffffffffffe", "0100000000000000000000000000000005",
         "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
         "8000000000000000000000000000000000000000000000000000000000000000",
@@ -333,6 +346,158 @@ START_TEST(shifts_by_unknown_amounts_match_the_interpreter)
                          form & 1);
                 check_word_program(code, n, what);
             }
+        }
+    }
+}
+END_TEST
+
+/* ADDMOD and MULMOD by a modulus pushed in the same block (known to the
+ * compiler): powers of two from 2^0 to 2^255 and 0 take the machine-code
+ * path (the low bits of the sum or product), others the helper; the
+ * operands known or loaded back from memory (unknown), of every limb
+ * class: both engines return the same word, all of it compiled. */
+START_TEST(modular_arithmetic_by_a_known_modulus_matches_the_interpreter)
+{
+    static const char *moduli[] = {"00", "01", "02", "80", "0100", "80000000", "0100000000", "8000000000000000",
+                                   "010000000000000000", "0100000000000000000000000000000000",
+                                   "8000000000000000000000000000000000000000000000000000000000000000",
+                                   "03", "010000000000000001", "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff"};
+    static const char *words[] = {"00", "01", "ffffffffffffffff", "fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff0",
+                                  "0123456789abcdef0fedcba98765432100112233445566778899aabbccddeeff",
+                                  "8000000000000000000000000000000000000000000000000000000000000001"};
+    static const uint8_t ops[] = {OP_ADDMOD, OP_MULMOD};
+    size_t n_words = sizeof words / sizeof words[0];
+    for (size_t m = 0; m < sizeof moduli / sizeof moduli[0]; m++) {
+        for (size_t x = 0; x < n_words; x++) {
+            for (size_t y = 0; y < n_words; y++) {
+                for (int form = 0; form < 8; form++) {
+                    uint8_t code[256];
+                    size_t n = 0;
+                    const char *word[2] = {words[y], words[x]};
+                    for (int k = 0; k < 2; k++) {
+                        push_hex(code, &n, word[k]);
+                        code[n++] = OP_PUSH1, code[n++] = (uint8_t)(32 * k), code[n++] = OP_MSTORE;
+                    }
+                    for (int k = 0; k < 2; k++) { /* b, then a on top: pushed (known) or loaded (not) */
+                        if (form & (1 << k))
+                            push_hex(code, &n, word[k]);
+                        else
+                            code[n++] = OP_PUSH1, code[n++] = (uint8_t)(32 * k), code[n++] = OP_MLOAD;
+                    }
+                    push_hex(code, &n, moduli[m]); /* after the loads (helpers), so that it stays known */
+                    code[n++] = OP_SWAP2;
+                    code[n++] = ops[form / 4];
+                    char what[300];
+                    snprintf(what, sizeof what, "%s %s %s mod %s (form %d)", opcode_table[ops[form / 4]].name, words[x],
+                             words[y], moduli[m], form % 4);
+                    check_word_program(code, n, what);
+                }
+            }
+        }
+    }
+}
+END_TEST
+
+/* SIGNEXTEND by a known byte index (every index 0..32, and one past 64
+ * bits) of words with the sign bit set or clear at every byte: the word
+ * pushed (folded), loaded back from memory (unknown) or just computed (in
+ * registers): both engines return the same word, all of it compiled. */
+START_TEST(signextend_by_a_known_index_matches_the_interpreter)
+{
+    static const char *words[] = {"0123456789abcdef0fedcba98765432100112233445566778899aabbccddeeff",
+                                  "fedcba98765432100123456789abcdef7fedcba987654321ffeeddccbbaa9988",
+                                  "8080808080808080808080808080808080808080808080808080808080808080",
+                                  "7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f", "00"};
+    for (int index = 0; index <= 33; index++) {
+        for (size_t w = 0; w < sizeof words / sizeof words[0]; w++) {
+            for (int form = 0; form < 3; form++) {
+                uint8_t code[160];
+                size_t n = 0;
+                push_hex(code, &n, words[w]);
+                if (form) {
+                    code[n++] = OP_PUSH1, code[n++] = 0, code[n++] = OP_MSTORE;
+                    code[n++] = OP_PUSH1, code[n++] = 0, code[n++] = OP_MLOAD;
+                    if (form == 2) code[n++] = OP_PUSH1, code[n++] = 0, code[n++] = OP_ADD; /* in r8..r11 */
+                }
+                if (index == 33)
+                    push_hex(code, &n, "010000000000000000");
+                else
+                    code[n++] = OP_PUSH1, code[n++] = (uint8_t)index;
+                code[n++] = OP_SIGNEXTEND;
+                char what[200];
+                snprintf(what, sizeof what, "SIGNEXTEND %s from byte %d (form %d)", words[w], index, form);
+                check_word_program(code, n, what);
+            }
+        }
+    }
+}
+END_TEST
+
+/* Straight-line code (no jump) longer than 2 KiB: compiled unless it
+ * reads or writes memory at computed offsets (jit_compile.c says why);
+ * either way the engines agree. */
+START_TEST(long_straight_line_code_is_compiled_unless_it_grows_memory)
+{
+    for (int with_memory = 0; with_memory < 2; with_memory++) {
+        static uint8_t code[8192];
+        size_t n = 0;
+        static const uint8_t indices[] = {0, 1, 3, 7, 8, 10, 12, 15, 16, 17, 20, 23, 24, 27, 31};
+        for (size_t i = 0; i < sizeof indices; i++) code[n++] = OP_PUSH1, code[n++] = indices[i];
+        code[n++] = OP_PUSH1, code[n++] = 0, code[n++] = OP_CALLDATALOAD; /* the word to extend, unknown */
+        for (int i = 0; n < 6000; i++) {
+            if (with_memory && i % 8 == 0) { /* DUP1 MLOAD POP at the word's low byte: a computed offset */
+                code[n++] = OP_DUP1, code[n++] = OP_PUSH1, code[n++] = 0xff, code[n++] = OP_AND;
+                code[n++] = OP_MLOAD, code[n++] = OP_POP;
+            }
+            code[n++] = (uint8_t)(OP_DUP2 + i % 15), code[n++] = OP_SIGNEXTEND;
+        }
+        static const uint8_t tail[] = {OP_PUSH1, 0, OP_MSTORE, OP_PUSH1, 32, OP_PUSH1, 0, OP_RETURN};
+        memcpy(code + n, tail, sizeof tail), n += sizeof tail;
+        test_outcome a, b;
+        run(code, n, 10000000, FORK_CANCUN, ENGINE_INTERP, NULL, &a);
+        run(code, n, 10000000, FORK_CANCUN, ENGINE_JIT, NULL, &b);
+        ck_assert_msg(test_outcome_same(&a, &b), "the engines differ (with memory: %d)", with_memory);
+        ck_assert_int_eq(b.status, EXEC_SUCCESS);
+        ck_assert_uint_eq(b.frames_compiled, with_memory ? 0 : 1);
+        ck_assert_uint_eq(b.frames_interp, with_memory ? 1 : 0);
+    }
+}
+END_TEST
+
+/* A chain of JUMPDEST blocks that fall into each other (the first pays for
+ * all; a dynamic jump into the middle pays for the rest out of line), each
+ * pushing, adding and popping, entered at the start or by a dynamic jump to
+ * any of them, run with every gas from none to enough and with stacks too
+ * high for some: both engines agree on status, gas and output, and with
+ * enough gas the compiled frame runs to its end. */
+START_TEST(fall_through_chains_match_the_interpreter)
+{
+    for (int entry = 0; entry <= 6; entry++) {
+        for (int deep = 0; deep < 2; deep++) {
+            uint8_t code[1200];
+            size_t n = 0, dest[6];
+            if (deep) /* 1020 items below: the chain's growth overflows the stack limit */
+                for (int i = 0; i < 1020; i++) code[n++] = OP_PUSH0;
+            size_t jump_push = n;
+            code[n++] = OP_PUSH2, n += 2;
+            code[n++] = OP_PUSH1, code[n++] = 0, code[n++] = OP_ADD; /* not resolved at compile time */
+            code[n++] = OP_JUMP;
+            for (int k = 0; k < 6; k++) {
+                dest[k] = n;
+                code[n++] = OP_JUMPDEST;
+                code[n++] = OP_PUSH1, code[n++] = (uint8_t)(k + 1);
+                code[n++] = OP_CALLDATASIZE; /* a helper in the chain */
+                code[n++] = OP_ADD;
+                if (k % 2) code[n++] = OP_DUP1; /* some blocks leave an item */
+            }
+            code[n++] = OP_PUSH1, code[n++] = 0, code[n++] = OP_MSTORE;
+            code[n++] = OP_PUSH1, code[n++] = 32, code[n++] = OP_PUSH1, code[n++] = 0, code[n++] = OP_RETURN;
+            size_t target = entry < 6 ? dest[entry] : jump_push; /* 6: a bad jump (to the PUSH2) */
+            code[jump_push + 1] = (uint8_t)(target >> 8), code[jump_push + 2] = (uint8_t)target;
+            int64_t from = deep ? 2040 : 0; /* the PUSH0s cost 2040 */
+            for (int64_t gas = from; gas < from + 200; gas++) check_same(code, n, gas, FORK_CANCUN);
+            bool through = check_same(code, n, 100000, FORK_CANCUN);
+            if (entry < 6 && !deep) ck_assert_msg(through, "entry %d: handed over with plenty of gas", entry);
         }
     }
 }
@@ -624,6 +789,8 @@ int main(void)
         TEST_GROUP("jit", 120, native_instructions_match_the_interpreter, helper_instructions_match_the_interpreter,
             constants_through_blocks_match_the_interpreter, a_block_of_more_constants_than_the_virtual_stack_holds,
             shifts_by_unknown_amounts_match_the_interpreter, division_matches_the_interpreter,
+            modular_arithmetic_by_a_known_modulus_matches_the_interpreter, fall_through_chains_match_the_interpreter,
+            signextend_by_a_known_index_matches_the_interpreter, long_straight_line_code_is_compiled_unless_it_grows_memory,
             hand_overs_report_the_interpreters_outcome, abort_flag_stops_a_compiled_loop,
             programs_of_the_previous_codegen_revision_are_refused, executable_memory_is_never_writable,
             tiered_compiles_in_the_background_and_reloads_from_the_store, compile_queue_is_bounded));

@@ -210,6 +210,40 @@ static int block_end_of(const jit_insn *in)
     }
 }
 
+/* The most gas a chain of blocks pays at once: its sums stay far from
+ * int32 (one block alone may still be larger; codegen refuses those). */
+#define CHAIN_MAX_GAS ((int64_t)1 << 30)
+
+static int max_int(int a, int b) { return a > b ? a : b; }
+
+/* Marks the chained blocks and sums each block's rest of its chain (see
+ * jit_block), last block first. */
+static void chain_blocks(const code_info *ci, jit_analysis *a)
+{
+    bool *static_target = xcalloc(ci->code_len + 1, sizeof *static_target);
+    for (size_t i = 0; i < a->n_insns; i++) {
+        const jit_insn *in = &a->insns[i];
+        if (in->pattern == JP_BRANCH || in->pattern == JP_STATIC_JUMP) static_target[in->target] = true;
+    }
+    for (size_t i = a->n_blocks; i-- > 0;) {
+        jit_block *b = &a->blocks[i];
+        b->chain_gas = b->gas;
+        b->chain_stack_min = b->stack_min;
+        b->chain_max_growth = b->stack_max_growth;
+        b->chained = i > 0 && a->blocks[i - 1].end == JB_FALLTHROUGH && !static_target[b->pc];
+        if (i + 1 == a->n_blocks || !a->blocks[i + 1].chained) continue;
+        const jit_block *next = &a->blocks[i + 1];
+        if (b->gas + next->chain_gas > CHAIN_MAX_GAS) { /* the next block starts a chain of its own */
+            a->blocks[i + 1].chained = false;
+            continue;
+        }
+        b->chain_gas += next->chain_gas;
+        b->chain_stack_min = max_int(b->stack_min, next->chain_stack_min - b->stack_delta);
+        b->chain_max_growth = max_int(b->stack_max_growth, b->stack_delta + next->chain_max_growth);
+    }
+    free(static_target);
+}
+
 void jit_analyse(const code_info *ci, enum fork f, jit_analysis *out)
 {
     *out = (jit_analysis){0};
@@ -251,6 +285,7 @@ void jit_analyse(const code_info *ci, enum fork f, jit_analysis *out)
         add_insn(&an, &stop);
         close_block(&an, JB_END_OF_CODE);
     }
+    chain_blocks(ci, out);
 }
 
 void jit_analysis_free(jit_analysis *a)

@@ -43,7 +43,14 @@ enum jit_block_end {
 
 /* A basic block: it starts at a JUMPDEST, after a JUMPI, or at pc 0, and
  * ends at a jump, a halting instruction, an undefined one or the next
- * JUMPDEST. Its checks are made once, on entry. */
+ * JUMPDEST. Its checks are made once, on entry.
+ *
+ * Chains: a block that the one before falls into (it starts at a JUMPDEST)
+ * and that no PUSH+JUMP(I) targets is `chained`: the block entered first
+ * pays the gas and checks the stack of the whole chain, so falling through
+ * costs nothing. Entered by a dynamic jump, a chained block makes the
+ * checks of its own rest of the chain (chain_*), out of line. A chain's gas
+ * stays under 2^30, so its figures fit 32-bit immediates. */
 typedef struct {
     uint32_t pc;            /* where it starts (code_len: the STOP past the end) */
     uint32_t first, count;  /* its instructions: insns[first .. first + count) */
@@ -52,6 +59,10 @@ typedef struct {
     int stack_max_growth;   /* most items it has above the entry height at any point */
     int stack_delta;        /* height on exit minus height on entry (when it runs to its end) */
     uint8_t end;            /* enum jit_block_end */
+    bool chained;           /* entered by falling through with its checks made: see above */
+    int64_t chain_gas;      /* base gas of it and of the blocks chained after it */
+    int chain_stack_min;    /* items they need on its entry */
+    int chain_max_growth;   /* most items they add above its entry height */
 } jit_block;
 
 typedef struct {

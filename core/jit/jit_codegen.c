@@ -85,6 +85,15 @@ typedef struct {
     size_t resume;
 } cold_path;
 
+/* The jump entry of a chained block (jit_analysis.h): its rest of the
+ * chain's checks, out of line, then its code at `body`. */
+typedef struct {
+    uint32_t pc;
+    size_t body;
+    int64_t gas;
+    int stack_min, max_growth;
+} chain_entry;
+
 /* Constants the virtual stack holds at most (more are written back). */
 #define MAX_PENDING 32
 
@@ -105,19 +114,24 @@ typedef struct {
      * word at rbx + 32 * cache_pos, when `cached`. */
     bool cached;
     int32_t cache_pos;
-    /* The virtual stack: items whose value is a constant known here and not
-     * yet in memory (the word at rbx + 32 * pos). They are written back at
-     * the block's edges, before helper calls and before hand-overs; until
-     * then they fold into the instructions that use them. Never the cached
-     * word. */
+    /* The virtual stack: items whose value is a constant known here (the
+     * word at rbx + 32 * pos), folded into the instructions that use them.
+     * Those not `stored` are not yet in memory: they are written at the
+     * block's edges, before helper calls and before hand-overs. A stored
+     * one is in memory too and stays known until something writes its
+     * slot (a helper's outputs, an instruction's result), so constants
+     * pushed before a helper still fold after it. Never the cached word. */
     struct {
         int32_t pos;
+        bool stored;
         u256 value;
     } pending[MAX_PENDING];
     int n_pending;
     /* Slow paths emitted after the main code, so hot code stays dense. */
     cold_path *cold;
     size_t n_cold, cap_cold;
+    chain_entry *entries;
+    size_t n_entries, cap_entries;
 } compiler;
 
 /* ------------------------------------------------------ jumps and stubs */
@@ -215,21 +229,17 @@ static void sync_sp(compiler *c)
 
 /* --------------------------------------------------------- blocks, gas */
 
-static void start_block(compiler *c, const jit_block *blk)
+/* The entry checks of the code from block pc on: `gas` paid, the stack
+ * height at least min_height and at most the limit less max_growth; a
+ * hand-over at pc, with the gas untouched, when any fails. */
+static void entry_checks(compiler *c, uint32_t pc, int64_t gas, int min_height, int max_growth)
 {
     x86_buf *b = c->b;
-    c->block_at[blk->pc] = (int32_t)b->len;
-    c->block_cost = blk->gas;
-    c->spent = 0;
-    c->off = 0;
-    c->n_pending = 0;
-    cache_drop(c); /* reached by jumps: nothing is known */
-    if (c->block_cost > INT32_MAX) b->failed = true;
-    int min_height = blk->stack_min, max_growth = blk->stack_max_growth;
-    if (c->block_cost == 0 && min_height == 0 && max_growth == 0) return;
-    uint32_t s = new_stub(c, blk->pc, 0, c->block_cost);
-    if (c->block_cost) {
-        x86_alu_r64_imm(b, X86_SUB, R_GAS, (int32_t)c->block_cost);
+    if (gas > INT32_MAX) b->failed = true;
+    if (gas == 0 && min_height == 0 && max_growth == 0) return;
+    uint32_t s = new_stub(c, pc, 0, gas);
+    if (gas) {
+        x86_alu_r64_imm(b, X86_SUB, R_GAS, (int32_t)gas);
         jcc_to(c, CC_S, TO_STUB, s);
     }
     if (min_height) { /* height >= min: rbx - 32*min >= r14 */
@@ -242,6 +252,40 @@ static void start_block(compiler *c, const jit_block *blk)
         x86_alu_r64_r64(b, X86_SUB, RAX, R_BOTTOM);
         x86_alu_r64_imm(b, X86_CMP, RAX, 32 * EVM_STACK_LIMIT);
         jcc_to(c, CC_A, TO_STUB, s);
+    }
+}
+
+/* A block's start. The first of a chain checks the whole chain here; a
+ * chained block, entered by falling through, checks nothing (its entry
+ * for jumps is emitted out of line). Either way the gas invariant holds
+ * with block_cost the gas of the rest of the chain. */
+static void start_block(compiler *c, const jit_block *blk)
+{
+    x86_buf *b = c->b;
+    c->block_cost = blk->chain_gas;
+    c->spent = 0;
+    c->off = 0;
+    c->n_pending = 0;
+    cache_drop(c); /* reached by jumps: nothing is known */
+    if (blk->gas > INT32_MAX) b->failed = true;
+    if (blk->chained) {
+        c->entries = jit_grow(c->entries, &c->cap_entries, c->n_entries + 1, sizeof *c->entries);
+        c->entries[c->n_entries++] = (chain_entry){blk->pc, b->len, blk->chain_gas, blk->chain_stack_min,
+                                                   blk->chain_max_growth};
+        return;
+    }
+    c->block_at[blk->pc] = (int32_t)b->len;
+    entry_checks(c, blk->pc, blk->chain_gas, blk->chain_stack_min, blk->chain_max_growth);
+}
+
+/* The chained blocks' entries for jumps: checks, then a jump to the body. */
+static void emit_chain_entries(compiler *c)
+{
+    for (size_t i = 0; i < c->n_entries; i++) {
+        const chain_entry *e = &c->entries[i];
+        c->block_at[e->pc] = (int32_t)c->b->len;
+        entry_checks(c, e->pc, e->gas, e->stack_min, e->max_growth);
+        x86_patch_rel32(c->b, x86_jmp_rel32(c->b), e->body);
     }
 }
 
@@ -331,17 +375,18 @@ static void push_constant(compiler *c, const u256 *v)
     store_constant(c, item(c, 0), v);
 }
 
-/* Writes pending constant k to its stack slot. */
+/* Writes known constant k to its stack slot (once): it stays known. */
 static void materialize(compiler *c, int k)
 {
+    if (c->pending[k].stored) return;
     store_constant(c, 32 * c->pending[k].pos, &c->pending[k].value);
-    pending_remove(c, k);
+    c->pending[k].stored = true;
 }
 
 /* Writes every constant of the virtual stack to memory (flags survive). */
 static void materialize_all(compiler *c)
 {
-    while (c->n_pending) materialize(c, c->n_pending - 1);
+    for (int k = 0; k < c->n_pending; k++) materialize(c, k);
 }
 
 static void materialize_item(compiler *c, int i)
@@ -354,8 +399,15 @@ static void materialize_item(compiler *c, int i)
 static void set_pending(compiler *c, int i, const u256 *v)
 {
     cache_forget(c, i);
-    if (c->n_pending == MAX_PENDING) materialize(c, 0);
+    if (c->n_pending == MAX_PENDING) { /* one is forgotten: a stored one, else the oldest, written first */
+        int k = 0;
+        for (int j = 0; j < c->n_pending; j++)
+            if (c->pending[j].stored) k = j;
+        materialize(c, k);
+        pending_remove(c, k);
+    }
     c->pending[c->n_pending].pos = c->off - i;
+    c->pending[c->n_pending].stored = false;
     c->pending[c->n_pending].value = *v;
     c->n_pending++;
 }
@@ -439,6 +491,7 @@ static void emit_swap(compiler *c, int n)
         u256 t = c->pending[kt].value;
         c->pending[kt].value = c->pending[kn].value;
         c->pending[kn].value = t;
+        c->pending[kt].stored = c->pending[kn].stored = false; /* memory holds them swapped back */
         return;
     }
     if (kt >= 0 || kn >= 0) { /* one constant: the other word moves (through r8..r11), the constant is renamed */
@@ -538,6 +591,7 @@ static void emit_helper(compiler *c, uint8_t op, enum jit_op_kind kind, size_t n
         jcc_to(c, CC_NE, TO_EPILOGUE, 0);
         x86_mov_r64_m64(b, R_GAS, R_FRAME, JIT_OFFSET(frame, gas));
         c->off += info->stack_out - info->stack_in;
+        for (int i = 0; i < info->stack_out; i++) pending_forget(c, i); /* the helper wrote them */
         int64_t rest = rest_after(c);
         if (rest) {
             /* The rest of the block can no longer be paid for: the
@@ -551,6 +605,7 @@ static void emit_helper(compiler *c, uint8_t op, enum jit_op_kind kind, size_t n
         return;
     }
     c->off += info->stack_out - info->stack_in;
+    for (int i = 0; i < info->stack_out; i++) pending_forget(c, i); /* the helper wrote them */
 }
 
 /* ------------------------------------------------------------- memory */
@@ -680,6 +735,19 @@ static void emit_cold_paths(compiler *c)
 
 /* ------------------------------------------------------ fused arithmetic */
 
+/* k when v == 2^k, else -1. */
+static int power_of_two_exponent(const u256 *v)
+{
+    int k = -1;
+    for (int i = 0; i < 4; i++) {
+        uint64_t w = v->w[i];
+        if (!w) continue;
+        if (k >= 0 || (w & (w - 1))) return -1;
+        k = 64 * i + __builtin_ctzll(w);
+    }
+    return k;
+}
+
 /* An operand of a two-word operation: a stack item in memory (or r8..r11),
  * or a constant: a PUSH folded into the instruction after it (item -1), or
  * a stack item the virtual stack knows. */
@@ -783,9 +851,28 @@ static u256 fold(uint8_t op, const u256 *a, const u256 *b)
     }
 }
 
-/* ADD, SUB, AND, OR, XOR: a op b into stack item `dest`, which becomes the
- * cached word (computed in r8..r11, then stored). */
-static void emit_arith(compiler *c, uint8_t op, const operand *a, const operand *b, int dest)
+/* r8..r11 mod 2^keep_bits (keep_bits <= 256): the limbs above cleared, the
+ * one it cuts masked (rcx scratch). */
+static void keep_low_bits(compiler *c, int keep_bits)
+{
+    for (int k = 0; k < 4; k++) {
+        int bits = keep_bits - 64 * k;
+        if (bits >= 64) continue;
+        if (bits <= 0) {
+            x86_xor_r32_r32(c->b, cache_reg[k], cache_reg[k]);
+        } else if (bits < 32) {
+            x86_alu_r64_imm(c->b, X86_AND, cache_reg[k], (int32_t)((1u << bits) - 1));
+        } else {
+            x86_mov_r64_imm(c->b, RCX, ((uint64_t)1 << bits) - 1);
+            x86_alu_r64_r64(c->b, X86_AND, cache_reg[k], RCX);
+        }
+    }
+}
+
+/* ADD, SUB, AND, OR, XOR: a op b (mod 2^keep_bits: ADDMOD by a power of
+ * two) into stack item `dest`, which becomes the cached word (computed in
+ * r8..r11, then stored). */
+static void emit_arith(compiler *c, uint8_t op, const operand *a, const operand *b, int dest, int keep_bits)
 {
     enum x86_alu first, next;
     switch (op) {
@@ -811,14 +898,16 @@ static void emit_arith(compiler *c, uint8_t op, const operand *a, const operand 
             alu_operand(c, k ? next : first, cache_reg[k], b, k);
         }
     }
+    keep_low_bits(c, keep_bits);
     int32_t d = item(c, dest);
     for (int k = 0; k < 4; k++) x86_mov_m64_r64(c->b, R_SP, d + 8 * k, cache_reg[k]);
     cache_hold(c, dest);
 }
 
-/* MUL: the low 256 bits of a * b into stack item `dest`, schoolbook, with
- * the products of a constant's zero limbs left out. */
-static void emit_mul(compiler *c, const operand *a, const operand *b, int dest)
+/* MUL: the low 256 bits of a * b (mod 2^keep_bits: MULMOD by a power of
+ * two) into stack item `dest`, schoolbook, with the products of a
+ * constant's zero limbs and of limbs above keep_bits left out. */
+static void emit_mul(compiler *c, const operand *a, const operand *b, int dest, int keep_bits)
 {
     x86_buf *bf = c->b;
     cache_drop(c); /* r8..r11 are the accumulators: operands from memory */
@@ -829,12 +918,13 @@ static void emit_mul(compiler *c, const operand *a, const operand *b, int dest)
     }
     const int *acc = cache_reg;
     for (int k = 0; k < 4; k++) x86_mov_r64_imm(bf, acc[k], 0);
-    for (int i = 0; i < 4; i++) {
-        for (int j = 0; i + j < 4; j++) {
+    int limbs = (keep_bits + 63) / 64; /* of the result that count */
+    for (int i = 0; i < limbs; i++) {
+        for (int j = 0; i + j < limbs; j++) {
             if (b->is_const && b->value.w[j] == 0) continue;
             if (a->is_const && a->value.w[i] == 0) continue;
             load_operand(c, RAX, a, i);
-            bool top = i + j == 3; /* only the low half of the product counts */
+            bool top = i + j == limbs - 1; /* only the low half of the product counts */
             if (b->is_const) {
                 x86_mov_r64_imm(bf, RCX, b->value.w[j]);
                 if (top)
@@ -849,10 +939,11 @@ static void emit_mul(compiler *c, const operand *a, const operand *b, int dest)
             x86_alu_r64_r64(bf, X86_ADD, acc[i + j], RAX);
             if (!top) {
                 x86_alu_r64_r64(bf, X86_ADC, acc[i + j + 1], RDX);
-                for (int k = i + j + 2; k < 4; k++) x86_alu_r64_imm(bf, X86_ADC, acc[k], 0);
+                for (int k = i + j + 2; k < limbs; k++) x86_alu_r64_imm(bf, X86_ADC, acc[k], 0);
             }
         }
     }
+    keep_low_bits(c, keep_bits);
     int32_t d = item(c, dest);
     for (int k = 0; k < 4; k++) x86_mov_m64_r64(bf, R_SP, d + 8 * k, acc[k]);
     cache_hold(c, dest);
@@ -951,13 +1042,51 @@ static void emit_signed_divmod(compiler *c, const jit_insn *in, const operand *a
     p->resume = bf->len;
 }
 
+/* DIV, MOD by a known 2^k into stack item `dest`, which becomes the cached
+ * word: a >> k limb by limb (double shifts, ascending, so each limb of a
+ * is read before its register is written when a is the cached word), or
+ * the low k bits of a. sha1_divs shifts by dividing by 2^32..2^224. */
+static void emit_divmod_by_power_of_two(compiler *c, uint8_t op, const operand *a, int k, int dest)
+{
+    x86_buf *bf = c->b;
+    if (op == OP_MOD) {
+        for (int i = 0; i < 4; i++) load_operand(c, cache_reg[i], a, i);
+        keep_low_bits(c, k);
+    } else {
+        int limbs = k / 64, bits = k % 64;
+        for (int i = 0; i < 4; i++) {
+            int lo = i + limbs, hi = lo + 1;
+            if (lo > 3) {
+                x86_xor_r32_r32(bf, cache_reg[i], cache_reg[i]);
+                continue;
+            }
+            load_operand(c, RAX, a, lo);
+            if (bits && hi <= 3) {
+                load_operand(c, RDX, a, hi);
+                x86_shrd_r64_r64_imm8(bf, RAX, RDX, (uint8_t)bits);
+            } else if (bits) {
+                x86_shr_r64_imm8(bf, RAX, (uint8_t)bits);
+            }
+            x86_mov_r64_r64(bf, cache_reg[i], RAX);
+        }
+    }
+    int32_t d = item(c, dest);
+    for (int i = 0; i < 4; i++) x86_mov_m64_r64(bf, R_SP, d + 8 * i, cache_reg[i]);
+    cache_hold(c, dest);
+}
+
 /* DIV, MOD: a / b or a % b into stack item `dest`, which becomes the cached
- * word. A divisor that fits 64 bits (and is not zero) takes four 128-by-64
+ * word. A known power of two is a shift or a mask. A divisor that fits 64 bits (and is not zero) takes four 128-by-64
  * divisions, the dividend's high limb first, each remainder carried in rdx
  * into the next; any other divisor goes to the helper, out of line. */
 static void emit_divmod(compiler *c, const jit_insn *in, const operand *a, const operand *b, int dest)
 {
     x86_buf *bf = c->b;
+    int k = b->is_const ? power_of_two_exponent(&b->value) : -1;
+    if (k >= 0) {
+        emit_divmod_by_power_of_two(c, in->op, a, k, dest);
+        return;
+    }
     if (b->is_const && u256_fits_u64(&b->value) && b->value.w[0]) { /* a known divisor: no checks, no slow path */
         x86_mov_r64_imm(bf, RCX, b->value.w[0]);
         emit_div_limbs(c, in->op, a, dest);
@@ -1185,13 +1314,13 @@ static void emit_operation(compiler *c, const jit_insn *in)
     switch (in->pattern) {
     case JP_ARITH:
         if (in->op == OP_MUL)
-            emit_mul(c, &a, &b, dest);
+            emit_mul(c, &a, &b, dest, 256);
         else if (in->op == OP_DIV || in->op == OP_MOD)
             emit_divmod(c, in, &a, &b, dest);
         else if (in->op == OP_SDIV || in->op == OP_SMOD)
             emit_signed_divmod(c, in, &a, &b, dest);
         else
-            emit_arith(c, in->op, &a, &b, dest);
+            emit_arith(c, in->op, &a, &b, dest, 256);
         c->off -= pops;
         return;
     default: break;
@@ -1238,12 +1367,82 @@ static void emit_static_jump(compiler *c, const jit_insn *in)
     bind_short(c, not_taken);
 }
 
+/* ADDMOD, MULMOD whose modulus (stack item 2) the virtual stack knows to be
+ * 0 or a power of two 2^k (blake2b's 64-bit additions are ADDMOD 2^64): the
+ * result is the low k bits of the 256-bit sum or product (2^k divides
+ * 2^256, so the bits lost above 256 do not count), or 0. False, with
+ * nothing emitted, for any other modulus: the helper then runs it. */
+static bool emit_modular_power_of_two(compiler *c, const jit_insn *in)
+{
+    const u256 *m = pending_value(c, 2);
+    if (!m) return false;
+    int k = u256_is_zero(m) ? 0 : power_of_two_exponent(m);
+    if (k < 0) return false;
+    operand a = stack_operand(c, 0), b = stack_operand(c, 1);
+    if (k == 0 || (a.is_const && b.is_const)) { /* known at compile time */
+        u256 v = u256_from_u64(0);
+        if (k) v = in->op == OP_ADDMOD ? u256_addmod(&a.value, &b.value, m) : u256_mulmod(&a.value, &b.value, m);
+        c->off -= 2;
+        set_pending(c, 0, &v);
+        return true;
+    }
+    if (in->op == OP_ADDMOD)
+        emit_arith(c, OP_ADD, &a, &b, 2, k);
+    else
+        emit_mul(c, &a, &b, 2, k);
+    c->off -= 2;
+    return true;
+}
+
+/* SIGNEXTEND by a byte index the virtual stack knows (item 0) of the word
+ * in item 1, in place: only the limb holding the sign bit (shifted left
+ * and back arithmetically) and the limbs above it (its sign) are written;
+ * a known word folds, an index from 31 up leaves the word. False, with
+ * nothing emitted, when the index is not known: the helper then runs it. */
+static bool emit_known_signextend(compiler *c)
+{
+    x86_buf *b = c->b;
+    const u256 *known = pending_value(c, 0);
+    if (!known) return false;
+    u256 index = *known;
+    c->off--;
+    pending_prune(c);
+    const u256 *x = pending_value(c, 0);
+    if (x) {
+        u256 v = u256_signextend(&index, x);
+        set_pending(c, 0, &v);
+        return true;
+    }
+    if (!u256_fits_u64(&index) || index.w[0] >= 31) return true;
+    unsigned sign_bit = (unsigned)index.w[0] * 8 + 7, limb = sign_bit / 64, shift = 63 - sign_bit % 64;
+    int32_t d = item(c, 0);
+    bool cached = in_cache(c, 0); /* then r8..r11 are kept equal to memory */
+    int r = cached ? cache_reg[limb] : RAX;
+    if (!cached) x86_mov_r64_m64(b, RAX, R_SP, d + 8 * (int32_t)limb);
+    if (shift) {
+        x86_shl_r64_imm8(b, r, (uint8_t)shift);
+        x86_sar_r64_imm8(b, r, (uint8_t)shift);
+        x86_mov_m64_r64(b, R_SP, d + 8 * (int32_t)limb, r);
+    }
+    if (limb == 3) return true;
+    if (r != RAX) x86_mov_r64_r64(b, RAX, r);
+    x86_sar_r64_imm8(b, RAX, 63); /* the fill */
+    for (unsigned k = limb + 1; k < 4; k++) {
+        x86_mov_m64_r64(b, R_SP, d + 8 * (int32_t)k, RAX);
+        if (cached) x86_mov_r64_r64(b, cache_reg[k], RAX);
+    }
+    return true;
+}
+
 /* --------------------------------------------------------------- units */
 
 static void emit_unit(compiler *c, const jit_insn *in)
 {
     c->spent += in->gas;
     pending_prune(c);
+    if (in->pattern == JP_SINGLE && (in->op == OP_ADDMOD || in->op == OP_MULMOD) && emit_modular_power_of_two(c, in))
+        return;
+    if (in->pattern == JP_SINGLE && in->op == OP_SIGNEXTEND && emit_known_signextend(c)) return;
     /* What reads or hands over the stack in memory gets the virtual stack
      * written back first; the rest folds its constants. */
     bool folds = in->pattern == JP_ARITH || in->pattern == JP_SHIFT || in->pattern == JP_COMPARE ||
@@ -1323,6 +1522,7 @@ static bool lay_out(compiler *c)
 {
     x86_buf *b = c->b;
     emit_cold_paths(c);
+    emit_chain_entries(c);
     size_t *stub_at = xmalloc((c->n_stubs + 1) * sizeof *stub_at);
     for (size_t i = 0; i < c->n_stubs; i++) { /* emit_stub adds no stubs */
         stub_at[i] = b->len;
@@ -1371,6 +1571,7 @@ bool jit_codegen(const code_info *ci, const jit_analysis *a, jit_image *out)
     }
     bool ok = !b.failed && lay_out(&c) && !b.failed && b.len <= INT32_MAX;
     free(c.cold);
+    free(c.entries);
     free(c.fix);
     free(c.stubs);
     if (!ok) {

@@ -17,12 +17,18 @@
 /* Larger code runs on the interpreter (deployed code is at most 24 KiB,
  * initcode 48 KiB; older forks' tests go beyond). */
 #define JIT_MAX_CODE ((size_t)64 * 1024)
-/* Code without a single jump runs each instruction at most once per call;
- * past this size its machine code (20-30 bytes per EVM byte) costs more to
- * fetch than the interpreter's dispatch: measured 0.26x on 24 KiB of
- * DUP/SIGNEXTEND, 0.7x on 20 KiB of MLOAD/MSTORE (`jitevm bench --compare`).
- * Such code stays on the interpreter. */
-#define JIT_MAX_STRAIGHT_LINE ((size_t)2048)
+/* Code without a single jump runs each instruction at most once per call.
+ * Past this size, if it also reads or writes memory at computed offsets,
+ * it stays on the interpreter: there every access may grow memory through
+ * the helper, and the machine code (about 40 bytes per EVM byte there) is
+ * fetched once per call for little gain. Measured with `jitevm bench
+ * --compare` on micro/memory_grow_*: 1.4-1.9x faster compiled without
+ * growth, but 0.5-0.7x when every access grows memory (fewer instructions,
+ * callgrind, yet slower). Other straight-line code is compiled at any size:
+ * micro/signextend (24 KiB of DUP/SIGNEXTEND, SIGNEXTEND by known indices
+ * in machine code) executes ~68k instructions per call compiled against
+ * ~1.26M interpreted (callgrind). */
+#define JIT_MAX_STRAIGHT_LINE_WITH_MEMORY ((size_t)2048)
 
 /* Whether the code has a JUMP or JUMPI instruction (not push data). */
 static bool has_jump(const code_info *ci)
@@ -32,11 +38,24 @@ static bool has_jump(const code_info *ci)
     return false;
 }
 
+/* Whether the code has an MLOAD, MSTORE or MSTORE8 whose offset is not
+ * the PUSH right before it. */
+static bool has_computed_memory_access(const code_info *ci)
+{
+    uint8_t prev = OP_STOP;
+    for (size_t pc = 0; pc < ci->code_len; pc += jit_instr_len(ci->code[pc])) {
+        uint8_t op = ci->code[pc];
+        if ((op == OP_MLOAD || op == OP_MSTORE || op == OP_MSTORE8) && opcode_kind(prev) != OPK_PUSH) return true;
+        prev = op;
+    }
+    return false;
+}
+
 bool jit_compile(const code_info *ci, enum fork f, jit_image *out)
 {
     memset(out, 0, sizeof *out);
     if (ci->code_len == 0 || ci->code_len > JIT_MAX_CODE) return false;
-    if (ci->code_len > JIT_MAX_STRAIGHT_LINE && !has_jump(ci)) return false;
+    if (ci->code_len > JIT_MAX_STRAIGHT_LINE_WITH_MEMORY && !has_jump(ci) && has_computed_memory_access(ci)) return false;
     jit_analysis a;
     jit_analyse(ci, f, &a);
     bool ok = jit_codegen(ci, &a, out);
