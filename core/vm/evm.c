@@ -95,10 +95,12 @@ void block_env_update_blob_base_fee(block_env *b)
  * last evm it freed, and gives it to the next evm it creates: a request's
  * frames then find their stacks and memory already allocated, which was
  * most of the fixed cost of a short call (a 32 KiB stack, the chunk and
- * the first memory page allocated and freed per call). Memory grown past
- * SPARE_MEMORY_MAX by one call is not kept for the next. A key destructor
- * frees a thread's spare when the thread exits. */
-#define SPARE_MEMORY_MAX ((size_t)1 << 20)
+ * the first memory page allocated and freed per call). A buffer grown past
+ * spare_memory_max by one call is not kept for the next: 1 MiB for the
+ * outermost frame, 64 KiB for the others, so a thread keeps at most about
+ * 2.5 MiB (usually one frame's stack and memory). A key destructor frees a
+ * thread's spare when the thread exits. */
+static size_t spare_memory_max(int depth) { return depth == 0 ? (size_t)1 << 20 : (size_t)64 << 10; }
 static _Thread_local frame_buffers *spare_chunk;
 static _Thread_local bool spare_key_set;
 static pthread_key_t spare_key;
@@ -133,13 +135,13 @@ static bool keep_spare(frame_buffers *chunk)
         spare_key_set = true;
     }
     for (int i = 0; i < EVM_BUFFER_CHUNK; i++) {
-        if (chunk[i].memory_cap > SPARE_MEMORY_MAX) {
+        if (chunk[i].memory_cap > spare_memory_max(i)) {
             free(chunk[i].memory);
             chunk[i].memory = NULL;
             chunk[i].memory_cap = 0;
             chunk[i].memory_dirty = 0;
         }
-        if (chunk[i].precompile_output.cap > SPARE_MEMORY_MAX) bytebuf_free(&chunk[i].precompile_output);
+        if (chunk[i].precompile_output.cap > spare_memory_max(i)) bytebuf_free(&chunk[i].precompile_output);
     }
     spare_chunk = chunk;
     return true;
