@@ -593,10 +593,10 @@ static double timing_median(timing *t)
 static jit_program *compile_timed(const code_info *ci, enum fork f, uint64_t *ns)
 {
     jit_image img;
-    uint64_t t0 = monotonic_ns();
+    uint64_t t0 = sample_clock_ns();
     if (!jit_compile(ci, f, &img)) return NULL;
     jit_program *p = jit_mcode_map(&img);
-    *ns = monotonic_ns() - t0;
+    *ns = sample_clock_ns() - t0;
     jit_image_free(&img);
     return p;
 }
@@ -607,7 +607,7 @@ static jit_program *compile_timed(const code_info *ci, enum fork f, uint64_t *ns
 static code_info *load_timed(state_backend *db, const jit_store *programs, const hash32 *hash, enum fork f,
                              jit_program **program, uint64_t *ns)
 {
-    uint64_t t0 = monotonic_ns();
+    uint64_t t0 = sample_clock_ns();
     const uint8_t *code;
     size_t len;
     if (!db->get_code(db->ctx, hash, &code, &len)) return NULL;
@@ -625,7 +625,7 @@ static code_info *load_timed(state_backend *db, const jit_store *programs, const
             free(blob);
         }
     }
-    *ns = monotonic_ns() - t0;
+    *ns = sample_clock_ns() - t0;
     return ci;
 }
 
