@@ -108,6 +108,7 @@ enum {
     OPT_ENGINE,
     OPT_MIN_TIME,
     OPT_COMPARE,
+    OPT_CPU_TIME,
     OPT_HELP
 };
 
@@ -173,6 +174,7 @@ static int bench_option(int opt, bench_options *o, char **argv)
     case OPT_FILTER: o->filter = optarg; return 0;
     case OPT_ENGINE: return parse_engine("bench", optarg, &o->engine);
     case OPT_COMPARE: o->compare = true; return 0;
+    case OPT_CPU_TIME: o->cpu_time = true; return 0;
     case OPT_MIN_TIME:
         if (!parse_seconds(optarg, &o->min_time))
             return cli_usage_error("bench", "--min-time: expected seconds (0..3600), got '%s'", optarg);
@@ -187,7 +189,7 @@ static int cmd_bench(int argc, char **argv)
         {"engine", required_argument, NULL, OPT_ENGINE}, {"fork", required_argument, NULL, OPT_FORK},
         {"filter", required_argument, NULL, OPT_FILTER}, {"min-time", required_argument, NULL, OPT_MIN_TIME},
         {"compare", no_argument, NULL, OPT_COMPARE},     {"help", no_argument, NULL, OPT_HELP},
-        {NULL, 0, NULL, 0},
+        {"cpu-time", no_argument, NULL, OPT_CPU_TIME},   {NULL, 0, NULL, 0},
     };
     bench_options o = {.engine = ENGINE_INTERP, .fork = FORK_ISTANBUL, .min_time = 0.5, .out = stdout};
     int opt;
@@ -247,7 +249,7 @@ static const command commands[] = {
      "  --no-pending    run every file\n"
      "  Ends with 'N passed, N failed, N skipped'; exit status 1 when any failed."},
     {"bench", cmd_bench, "run the EVM benchmarks and report time and gas per second",
-     "[--engine E | --compare] [--fork F] [--filter TEXT] [--min-time SECONDS] PATH...\n"
+     "[--engine E | --compare] [--fork F] [--filter TEXT] [--min-time SECONDS] [--cpu-time] PATH...\n"
      "  Checks every input's output against expected_outputs.json, then times it.\n"
      "  --engine E         interp (default), jit (compiled by the checking run, so\n"
      "                     the timed runs are compiled code) or tiered\n"
@@ -255,7 +257,9 @@ static const command commands[] = {
      "                     agree), timed in turn: one row with both and the speedup\n"
      "  --fork F           the gas rules (default Istanbul, as the recorded gas)\n"
      "  --filter TEXT      only inputs whose group/name/input contains TEXT\n"
-     "  --min-time SECONDS timed execution per input, at least (default 0.5)"},
+     "  --min-time SECONDS timed execution per input, at least (default 0.5)\n"
+     "  --cpu-time         time the thread's CPU time, not the wall clock (a loaded\n"
+     "                     machine: time preempted is not counted)"},
     {"init", cmd_init, "create a state database for a chain (mainnet, sepolia, holesky, dev, genesis file)",
      CMD_INIT_USAGE},
     {"import", cmd_import, "import accounts from a genesis/alloc file or a state-test fixture", CMD_IMPORT_USAGE},

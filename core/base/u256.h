@@ -33,6 +33,33 @@ static inline bool u256_slt(const u256 *a, const u256 *b)
 }
 /* Carry chains written out limb by limb (no loop over an array), so the
  * result stays in registers and is stored as four 64-bit words. */
+#if defined(__x86_64__)
+/* One add/adc (sub/sbb) chain. The 128-bit additions below compile to that
+ * in a small function, but inlined into the interpreter's one large
+ * function GCC 12 spilled every 128-bit temporary to the stack (64
+ * instructions for an ADD, 22 with this); the carry builtins kept a store
+ * and reload per limb, or became setb/or chains (36). */
+static inline u256 u256_add(const u256 *a, const u256 *b)
+{
+    uint64_t r0 = a->w[0], r1 = a->w[1], r2 = a->w[2], r3 = a->w[3];
+    __asm__("addq %4, %0\n\tadcq %5, %1\n\tadcq %6, %2\n\tadcq %7, %3"
+            : "+r"(r0), "+r"(r1), "+r"(r2), "+r"(r3)
+            : "rm"(b->w[0]), "rm"(b->w[1]), "rm"(b->w[2]), "rm"(b->w[3])
+            : "cc");
+    u256 r = {{r0, r1, r2, r3}};
+    return r;
+}
+static inline u256 u256_sub(const u256 *a, const u256 *b)
+{
+    uint64_t r0 = a->w[0], r1 = a->w[1], r2 = a->w[2], r3 = a->w[3];
+    __asm__("subq %4, %0\n\tsbbq %5, %1\n\tsbbq %6, %2\n\tsbbq %7, %3"
+            : "+r"(r0), "+r"(r1), "+r"(r2), "+r"(r3)
+            : "rm"(b->w[0]), "rm"(b->w[1]), "rm"(b->w[2]), "rm"(b->w[3])
+            : "cc");
+    u256 r = {{r0, r1, r2, r3}};
+    return r;
+}
+#else
 static inline u256 u256_add(const u256 *a, const u256 *b)
 {
     typedef unsigned __int128 u128_t;
@@ -59,6 +86,7 @@ static inline u256 u256_sub(const u256 *a, const u256 *b)
     r.w[3] = a->w[3] - b->w[3] - (uint64_t)(t >> 127);
     return r;
 }
+#endif
 static inline u256 u256_and(const u256 *a, const u256 *b)
 {
     u256 r = {{a->w[0] & b->w[0], a->w[1] & b->w[1], a->w[2] & b->w[2], a->w[3] & b->w[3]}};
@@ -157,32 +185,55 @@ static inline u256 u256_mul(const u256 *a, const u256 *b)
     return r;
 }
 
-/* x shifted right by n < 256 (limb-wise through a padded window, so no
- * branch on the shift amount), vacated bits filled with `fill`. */
+/* lo shifted right by bits < 64, the vacated bits filled from hi's low
+ * bits; and hi shifted left, filled from lo's high bits. On x86-64 one
+ * shrd/shld each, all with the same count in cl (the portable form needs
+ * two counts, which the interpreter's register pressure turned into
+ * spills). */
+#if defined(__x86_64__)
+static inline uint64_t u256_funnel_right(uint64_t lo, uint64_t hi, unsigned bits)
+{
+    __asm__("shrdq %%cl, %1, %0" : "+r"(lo) : "r"(hi), "c"(bits) : "cc");
+    return lo;
+}
+static inline uint64_t u256_funnel_left(uint64_t hi, uint64_t lo, unsigned bits)
+{
+    __asm__("shldq %%cl, %1, %0" : "+r"(hi) : "r"(lo), "c"(bits) : "cc");
+    return hi;
+}
+#else
+static inline uint64_t u256_funnel_right(uint64_t lo, uint64_t hi, unsigned bits)
+{
+    return (lo >> bits) | ((hi << 1) << (63 - bits)); /* no shift by 64 when bits is 0 */
+}
+static inline uint64_t u256_funnel_left(uint64_t hi, uint64_t lo, unsigned bits)
+{
+    return (hi << bits) | ((lo >> 1) >> (63 - bits));
+}
+#endif
+
+/* x shifted right by n < 256: the limbs and the fill laid out in a padded
+ * window and read at an offset of n / 64 limbs, so no branch on the amount
+ * (a loop choosing limb by limb was 60 instructions with two branches per
+ * limb in the interpreter). The window is written and read in 64-bit
+ * words, which store forwarding serves. */
 static inline u256 u256_shift_right_small(const u256 *x, unsigned n, uint64_t fill)
 {
-    /* Limb by limb from x (no staging array: its 16-byte stores and 8-byte
-     * reloads would stall on store forwarding). */
-    unsigned limbs = n / 64, bits = n % 64;
-    u256 r;
-    for (unsigned i = 0; i < 4; i++) {
-        unsigned src = i + limbs;
-        uint64_t lo = src < 4 ? x->w[src] : fill;
-        uint64_t hi = src + 1 < 4 ? x->w[src + 1] : fill;
-        r.w[i] = (lo >> bits) | ((hi << 1) << (63 - bits));
-    }
+    uint64_t window[8] = {x->w[0], x->w[1], x->w[2], x->w[3], fill, fill, fill, fill};
+    const uint64_t *s = window + n / 64;
+    unsigned bits = n % 64;
+    u256 r = {{u256_funnel_right(s[0], s[1], bits), u256_funnel_right(s[1], s[2], bits),
+               u256_funnel_right(s[2], s[3], bits), u256_funnel_right(s[3], s[4], bits)}};
     return r;
 }
 
 static inline u256 u256_shift_left_small(const u256 *x, unsigned n)
 {
-    unsigned limbs = n / 64, bits = n % 64;
-    u256 r;
-    for (unsigned i = 0; i < 4; i++) {
-        uint64_t hi = i >= limbs ? x->w[i - limbs] : 0;
-        uint64_t lo = i >= limbs + 1 ? x->w[i - limbs - 1] : 0;
-        r.w[i] = (hi << bits) | ((lo >> 1) >> (63 - bits));
-    }
+    uint64_t window[8] = {0, 0, 0, 0, x->w[0], x->w[1], x->w[2], x->w[3]};
+    const uint64_t *s = window + 4 - n / 64;
+    unsigned bits = n % 64;
+    u256 r = {{u256_funnel_left(s[0], s[-1], bits), u256_funnel_left(s[1], s[0], bits),
+               u256_funnel_left(s[2], s[1], bits), u256_funnel_left(s[3], s[2], bits)}};
     return r;
 }
 
@@ -218,24 +269,23 @@ static inline u256 u256_byte(const u256 *index, const u256 *x)
     return u256_from_u64((x->w[from_low / 8] >> (from_low % 8 * 8)) & 0xff);
 }
 
-/* SIGNEXTEND from byte b (0 = least significant); b >= 31 leaves x.
- * Limb by limb, without copying *x whole: a 16-byte copy of a word just
- * written as 64-bit stores would stall on store forwarding. */
+/* SIGNEXTEND from byte b (0 = least significant), in place; b >= 31
+ * leaves x. The limb holding the sign bit is shifted so that the sign bit
+ * is its top bit and shifted back arithmetically, then its sign fills the
+ * limbs above: only the limbs that change are written, each as one 64-bit
+ * store (the next instruction's loads forward from them). */
+static inline void u256_signextend_in_place(const u256 *byte_index, u256 *x)
+{
+    if (!u256_fits_u64(byte_index) || byte_index->w[0] >= 31) return;
+    unsigned b = (unsigned)byte_index->w[0], limb = b / 8, shift = 56 - (b % 8) * 8;
+    int64_t extended = (int64_t)(x->w[limb] << shift) >> shift;
+    x->w[limb] = (uint64_t)extended;
+    for (unsigned i = limb + 1; i < 4; i++) x->w[i] = (uint64_t)(extended >> 63);
+}
 static inline u256 u256_signextend(const u256 *byte_index, const u256 *x)
 {
-    u256 r;
-    if (!u256_fits_u64(byte_index) || byte_index->w[0] >= 31) {
-        for (int i = 0; i < 4; i++) r.w[i] = x->w[i];
-        return r;
-    }
-    unsigned sign_bit = (unsigned)byte_index->w[0] * 8 + 7;
-    unsigned limb = sign_bit / 64, bit = sign_bit % 64;
-    uint64_t fill = (uint64_t)0 - ((x->w[limb] >> bit) & 1);
-    uint64_t keep = bit == 63 ? UINT64_MAX : ((uint64_t)1 << (bit + 1)) - 1;
-    for (unsigned i = 0; i < 4; i++) {
-        uint64_t w = x->w[i];
-        r.w[i] = i < limb ? w : i == limb ? (w & keep) | (fill & ~keep) : fill;
-    }
+    u256 r = {{x->w[0], x->w[1], x->w[2], x->w[3]}};
+    u256_signextend_in_place(byte_index, &r);
     return r;
 }
 

@@ -3,6 +3,7 @@
  * are in instr_call.c; the transaction around the first message is in
  * tx.c. */
 #include <gmp.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -90,6 +91,62 @@ void block_env_update_blob_base_fee(block_env *b)
 
 /* ---- evm lifetime ---- */
 
+/* Each thread keeps the first chunk of frame buffers (depths 0..15) of the
+ * last evm it freed, and gives it to the next evm it creates: a request's
+ * frames then find their stacks and memory already allocated, which was
+ * most of the fixed cost of a short call (a 32 KiB stack, the chunk and
+ * the first memory page allocated and freed per call). A buffer grown past
+ * spare_memory_max by one call is not kept for the next: 1 MiB for the
+ * outermost frame, 64 KiB for the others, so a thread keeps at most about
+ * 2.5 MiB (usually one frame's stack and memory). A key destructor frees a
+ * thread's spare when the thread exits. */
+static size_t spare_memory_max(int depth) { return depth == 0 ? (size_t)1 << 20 : (size_t)64 << 10; }
+static _Thread_local frame_buffers *spare_chunk;
+static _Thread_local bool spare_key_set;
+static pthread_key_t spare_key;
+static pthread_once_t spare_key_once = PTHREAD_ONCE_INIT;
+
+static void free_chunk(frame_buffers *chunk)
+{
+    for (int i = 0; i < EVM_BUFFER_CHUNK; i++) {
+        free(chunk[i].memory);
+        free(chunk[i].stack);
+        bytebuf_free(&chunk[i].precompile_output);
+    }
+    free(chunk);
+}
+
+static void spare_thread_exit(void *unused)
+{
+    (void)unused;
+    if (spare_chunk) free_chunk(spare_chunk);
+    spare_chunk = NULL;
+}
+
+static void spare_key_create(void) { (void)pthread_key_create(&spare_key, spare_thread_exit); }
+
+/* Keeps `chunk` as this thread's spare; false when it already has one. */
+static bool keep_spare(frame_buffers *chunk)
+{
+    if (spare_chunk) return false;
+    if (!spare_key_set) {
+        pthread_once(&spare_key_once, spare_key_create);
+        if (pthread_setspecific(spare_key, &spare_chunk) != 0) return false;
+        spare_key_set = true;
+    }
+    for (int i = 0; i < EVM_BUFFER_CHUNK; i++) {
+        if (chunk[i].memory_cap > spare_memory_max(i)) {
+            free(chunk[i].memory);
+            chunk[i].memory = NULL;
+            chunk[i].memory_cap = 0;
+            chunk[i].memory_dirty = 0;
+        }
+        if (chunk[i].precompile_output.cap > spare_memory_max(i)) bytebuf_free(&chunk[i].precompile_output);
+    }
+    spare_chunk = chunk;
+    return true;
+}
+
 evm *evm_new(state *st, const block_env *block, enum fork f)
 {
     evm *e = xcalloc(1, sizeof *e);
@@ -107,13 +164,7 @@ void evm_free(evm *e)
     size_t n_chunks = sizeof e->buffer_chunks / sizeof e->buffer_chunks[0];
     for (size_t c = 0; c < n_chunks; c++) {
         frame_buffers *chunk = e->buffer_chunks[c];
-        if (!chunk) continue;
-        for (int i = 0; i < EVM_BUFFER_CHUNK; i++) {
-            free(chunk[i].memory);
-            free(chunk[i].stack);
-            bytebuf_free(&chunk[i].precompile_output);
-        }
-        free(chunk);
+        if (chunk && !(c == 0 && keep_spare(chunk))) free_chunk(chunk);
     }
     free(e);
 }
@@ -146,7 +197,14 @@ void evm_set_precompile_moves(evm *e, const precompile_move *moves, size_t n)
 frame_buffers *evm_buffers(evm *e, int depth)
 {
     frame_buffers **chunk = &e->buffer_chunks[depth / EVM_BUFFER_CHUNK];
-    if (!*chunk) *chunk = xcalloc(EVM_BUFFER_CHUNK, sizeof **chunk);
+    if (!*chunk) {
+        if (depth < EVM_BUFFER_CHUNK && spare_chunk) {
+            *chunk = spare_chunk;
+            spare_chunk = NULL;
+        } else {
+            *chunk = xcalloc(EVM_BUFFER_CHUNK, sizeof **chunk);
+        }
+    }
     return &(*chunk)[depth % EVM_BUFFER_CHUNK];
 }
 

@@ -20,6 +20,10 @@
 typedef struct {
     uint8_t *memory;
     size_t memory_cap;
+    /* memory[memory_dirty .. memory_cap) is known to be zero (no frame has
+     * grown its memory that far since it was allocated), so growing there
+     * needs no clearing. */
+    size_t memory_dirty;
     u256 *stack;        /* EVM_STACK_LIMIT words, allocated on first use */
     bytebuf precompile_output;
 } frame_buffers;

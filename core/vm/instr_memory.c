@@ -1,12 +1,43 @@
 /* Memory: its expansion and gas (mem_expand, used by every helper that
  * touches memory), MLOAD, MSTORE, MSTORE8, MCOPY, and the copies into memory
  * from the frame (CALLDATACOPY, CODECOPY, RETURNDATACOPY). */
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/params.h"
 #include "vm/instr_internal.h"
 
 static uint64_t memory_cost(uint64_t n_words) { return 3 * n_words + n_words * n_words / 512; }
+
+/* A larger buffer for memory of at least `need` bytes, zeroed: calloc's
+ * large blocks come zeroed from the kernel without being written, and
+ * what the buffer held past the frame's memory is not copied. */
+static void grow_buffer(frame *f, frame_buffers *b, size_t need)
+{
+    size_t cap = b->memory_cap ? b->memory_cap : 4096;
+    while (cap < need) cap *= 2;
+    uint8_t *m = xcalloc(1, cap);
+    if (f->memory_size) memcpy(m, f->memory, f->memory_size);
+    free(b->memory);
+    b->memory = f->memory = m;
+    b->memory_cap = cap;
+    b->memory_dirty = f->memory_size;
+}
+
+/* Zeroes n bytes, n a multiple of 32: most growth is one word (MSTORE,
+ * MLOAD), which four stores clear faster than a call to memset. */
+static inline void zero_words(uint8_t *p, size_t n)
+{
+    static const uint64_t zero;
+    if (n != 32) {
+        memset(p, 0, n);
+        return;
+    }
+    memcpy(p, &zero, 8);
+    memcpy(p + 8, &zero, 8);
+    memcpy(p + 16, &zero, 8);
+    memcpy(p + 24, &zero, 8);
+}
 
 enum exec_status mem_expand_u64(frame *f, uint64_t offset, uint64_t size)
 {
@@ -18,14 +49,11 @@ enum exec_status mem_expand_u64(frame *f, uint64_t offset, uint64_t size)
     if (!charge(f, cost)) return EXEC_OUT_OF_GAS;
     size_t new_size = new_words * 32;
     frame_buffers *b = f->buffers;
-    if (new_size > b->memory_cap) {
-        size_t cap = b->memory_cap ? b->memory_cap : 4096;
-        while (cap < new_size) cap *= 2;
-        b->memory = xrealloc(b->memory, cap);
-        b->memory_cap = cap;
-        f->memory = b->memory;
-    }
-    memset(f->memory + f->memory_size, 0, new_size - f->memory_size);
+    if (new_size > b->memory_cap) grow_buffer(f, b, new_size);
+    /* Only what an earlier frame on these buffers left behind is cleared. */
+    if (b->memory_dirty > f->memory_size)
+        zero_words(f->memory + f->memory_size, (b->memory_dirty < new_size ? b->memory_dirty : new_size) - f->memory_size);
+    if (new_size > b->memory_dirty) b->memory_dirty = new_size;
     f->memory_size = new_size;
     return EXEC_SUCCESS;
 }

@@ -107,6 +107,7 @@ enum exec_status interp_run_from(frame *f, size_t start_pc, size_t start_height)
     if (!f->buffers->stack) f->buffers->stack = xmalloc(EVM_STACK_LIMIT * sizeof(u256));
     u256 *const stack = f->buffers->stack;
     u256 *const stack_bottom = stack - 1;
+    u256 *const stack_limit = stack_bottom + EVM_STACK_LIMIT; /* the highest slot sp may reach */
     u256 *sp = stack_bottom + start_height;
     int64_t gas = f->gas;
     const uint8_t *ip = code + start_pc;
@@ -125,14 +126,19 @@ enum exec_status interp_run_from(frame *f, size_t start_pc, size_t start_height)
         goto done;     \
     } while (0)
 /* The checks every instruction makes before it runs, with its table row's
- * stack constants folded in at compile time. */
-#define BEGIN(name, in, out)                                                  \
-    L_##name:                                                                 \
-    if (UNLIKELY(HEIGHT() < (in))) HALT(EXEC_STACK_UNDERFLOW);                \
-    if ((out) > (in) && UNLIKELY(HEIGHT() + ((out) - (in)) > EVM_STACK_LIMIT)) \
-        HALT(EXEC_STACK_OVERFLOW);                                            \
-    gas -= GAS_FIXED_##name ? GAS_FIXED_##name : base_gas[OP_##name];        \
-    if (UNLIKELY(gas < 0)) HALT(EXEC_OUT_OF_GAS);
+ * stack constants folded in at compile time; each failure has its own
+ * label, so that no status is loaded before the branch. They compare `sp` with fixed
+ * pointers (one cmp each) rather than a height computed from it (three
+ * instructions each). An opcode taking nothing has no underflow check: it
+ * cannot underflow, but GCC cannot know that of a pointer comparison and
+ * kept one in every JUMPDEST, PUSH and PC (a third of JUMPDEST's handler). */
+#define BEGIN(name, in, out)                                                     \
+    L_##name:                                                                    \
+    if ((in) > 0 && UNLIKELY(sp < stack_bottom + (in))) goto stack_underflow;  \
+    if ((out) > (in) && UNLIKELY(sp > stack_limit - ((out) - (in))))             \
+        goto stack_overflow;                                                     \
+    gas -= GAS_FIXED_##name ? GAS_FIXED_##name : base_gas[OP_##name];           \
+    if (UNLIKELY(gas < 0)) goto out_of_gas;
 /* Calls an instruction's helper, with the gas synced through the frame;
  * the frame ends when the helper does not succeed, or always when the
  * opcode halts (its status is the frame's). */
@@ -237,6 +243,15 @@ L_TRACE:
 
 L_UNDEFINED:
     HALT(EXEC_INVALID_OPCODE);
+stack_underflow:
+    /* An empty asm keeps this block apart: without it GCC loaded the status
+     * into the return register before every underflow check. */
+    __asm__ volatile("");
+    HALT(EXEC_STACK_UNDERFLOW);
+stack_overflow:
+    HALT(EXEC_STACK_OVERFLOW);
+out_of_gas:
+    HALT(EXEC_OUT_OF_GAS);
 
 #define IMPL_ROW(op, name, imm, in, out, gas, fork, kind, flags) IMPL_##kind(name, imm, in, out, flags)
     OPCODES(IMPL_ROW)

@@ -25,7 +25,6 @@
     X(SDIV, u256_sdiv(&sp[0], &sp[-1]))               \
     X(MOD, u256_mod(&sp[0], &sp[-1]))                 \
     X(SMOD, u256_smod(&sp[0], &sp[-1]))               \
-    X(SIGNEXTEND, u256_signextend(&sp[0], &sp[-1]))   \
     X(LT, u256_from_u64(u256_lt(&sp[0], &sp[-1])))    \
     X(GT, u256_from_u64(u256_lt(&sp[-1], &sp[0])))    \
     X(SLT, u256_from_u64(u256_slt(&sp[0], &sp[-1])))  \
@@ -54,6 +53,8 @@ static inline void ops_put(u256 *dst, u256 v)
 OPS_BINARY(OPS_DEFINE_BINARY)
 #undef OPS_DEFINE_BINARY
 
+/* In place: only the limbs from the sign bit's up change. */
+static inline void op_SIGNEXTEND(u256 *sp) { u256_signextend_in_place(&sp[0], &sp[-1]); }
 static inline void op_ADDMOD(u256 *sp) { ops_put(&sp[-2], u256_addmod(&sp[0], &sp[-1], &sp[-2])); }
 static inline void op_MULMOD(u256 *sp) { ops_put(&sp[-2], u256_mulmod(&sp[0], &sp[-1], &sp[-2])); }
 static inline void op_ISZERO(u256 *sp) { sp[0] = u256_from_u64(u256_is_zero(&sp[0])); }

@@ -13,13 +13,17 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/clock.h"
+#include "base/hex.h"
 #include "vm/evm.h"
 #include "hexjson.h"
-#include "jit/jit.h"
+#include "jit/jit_internal.h"
+#include "program_store.h"
 #include "state/memstate.h"
+#include "store.h"
 #include "tools/statetest.h"
 
 #define EXPECTED_FILE "expected_outputs.json"
@@ -36,7 +40,19 @@ typedef struct {
     u256 gas_price;
     message msg;
     bytebuf input;
+    /* Executions timed together as one sample (a short call is shorter
+     * than the clock's resolution and overhead): 1 for the benchmark files. */
+    size_t batch;
+    /* A synthetic call (call/...): left out of the geometric means. */
+    bool synthetic;
 } bench_input;
+
+/* A contract of the benchmark files, for the per-program costs. */
+typedef struct {
+    char name[256]; /* group/name */
+    hash32 hash;
+    bytebuf code;
+} bench_contract;
 
 /* The outcome of one execution. */
 typedef struct {
@@ -60,6 +76,8 @@ typedef struct {
     /* --compare: the geometric mean of interpreter time / compiled time. */
     double sum_log_speedup;
     size_t n_speedups;
+    bench_contract *contracts; /* each distinct code once */
+    size_t n_contracts;
 } bench_runner;
 
 /* ------------------------------------------------------------ expected */
@@ -111,13 +129,23 @@ static bool status_matches(const char *expected, enum exec_status got)
 
 /* ------------------------------------------------------------ executing */
 
-/* One execution on a fresh state; only evm_execute is timed. (Compiled
- * programs are kept per code hash across executions: with the jit engine
- * the verification run compiles, the timed runs reuse.) */
-static void execute_once(const bench_input *in, enum fork f, int engine, bench_sample *s, bool keep_output)
+/* The clock samples are taken with: the monotonic clock, or with
+ * --cpu-time the thread's CPU time (on a loaded machine, time spent
+ * preempted is not the engine's). */
+static bool sample_cpu_time;
+
+static uint64_t sample_clock_ns(void)
 {
-    state_backend backend = memstate_backend(in->m);
-    state *st = state_new(&backend);
+    if (!sample_cpu_time) return monotonic_ns();
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* A fresh evm over `st`, set up as the transaction around the message
+ * would leave it. */
+static evm *prepare_evm(const bench_input *in, enum fork f, int engine, state *st)
+{
     evm *e = evm_new(st, &in->block, f);
     evm_set_engine(e, engine);
     evm_set_tx_context(e, &in->origin, &in->gas_price, NULL, 0);
@@ -125,14 +153,49 @@ static void execute_once(const bench_input *in, enum fork f, int engine, bench_s
         state_warm_account(st, &in->msg.sender);
         state_warm_account(st, &in->msg.recipient);
     }
-    uint64_t start = monotonic_ns();
-    exec_result r = evm_execute(e, &in->msg);
-    s->ns = monotonic_ns() - start;
+    return e;
+}
+
+/* One execution on a fresh state; only evm_execute is timed. (Analysis
+ * and compiled programs are kept per code hash across executions: with the
+ * jit engine the verification run compiles, the timed runs reuse.)
+ * With n > 1 (the synthetic calls), n whole calls are timed together, each
+ * creating its state and evm, executing and freeing them, as a request
+ * does: s->ns is the time per call. The output is kept, when asked, of
+ * the last. */
+static void execute_batch(const bench_input *in, enum fork f, int engine, size_t n, bench_sample *s,
+                          bool keep_output)
+{
+    state_backend backend = memstate_backend(in->m);
+    exec_result r = {0};
+    if (n == 1) {
+        state *st = state_new(&backend);
+        evm *e = prepare_evm(in, f, engine, st);
+        uint64_t start = sample_clock_ns();
+        r = evm_execute(e, &in->msg);
+        s->ns = sample_clock_ns() - start;
+        if (keep_output) bytebuf_append(&s->output, r.output, r.output_len);
+        evm_free(e);
+        state_free(st);
+    } else {
+        uint64_t start = sample_clock_ns();
+        for (size_t i = 0; i < n; i++) {
+            state *st = state_new(&backend);
+            evm *e = prepare_evm(in, f, engine, st);
+            r = evm_execute(e, &in->msg);
+            if (keep_output && i == n - 1) bytebuf_append(&s->output, r.output, r.output_len);
+            evm_free(e);
+            state_free(st);
+        }
+        s->ns = (sample_clock_ns() - start) / n;
+    }
     s->status = r.status;
     s->gas_used = (uint64_t)(BENCH_GAS - r.gas_left);
-    if (keep_output) bytebuf_append(&s->output, r.output, r.output_len);
-    evm_free(e);
-    state_free(st);
+}
+
+static void execute_once(const bench_input *in, enum fork f, int engine, bench_sample *s, bool keep_output)
+{
+    execute_batch(in, f, engine, 1, s, keep_output);
 }
 
 /* The first execution, checked against the recording. False on a
@@ -220,13 +283,13 @@ static double measure(bench_runner *br, const bench_input *in, uint64_t gas, int
     uint64_t *times = xmalloc(cap * sizeof(uint64_t));
     while ((runs < BENCH_MIN_RUNS || spent < budget) && runs < BENCH_MAX_RUNS) {
         bench_sample s = {0};
-        execute_once(in, (enum fork)br->opts->fork, engine, &s, false);
+        execute_batch(in, (enum fork)br->opts->fork, engine, in->batch, &s, false);
         if (runs == cap) times = xrealloc(times, (cap *= 2) * sizeof(uint64_t));
         times[runs++] = s.ns;
-        spent += s.ns;
+        spent += s.ns * in->batch;
     }
     double median = br->opts->compare ? median_of(times, runs) : print_row(br->opts->out, in->key, gas, times, runs);
-    if (median > 0 && gas > 0 && engine == br->opts->engine) {
+    if (median > 0 && gas > 0 && engine == br->opts->engine && !in->synthetic) {
         br->sum_log_mgas += log((double)gas / median * 1e3);
         br->n_rates++;
     }
@@ -265,7 +328,7 @@ static void compare_engines(bench_runner *br, const bench_input *in, const bench
     fprintf(out, "%-44s %12" PRIu64 " %10s %10s %9.2fx%s\n", in->key, first->gas_used, ti, tj, speedup,
             was_compiled ? "" : "  (not compiled: runs interpreted)");
     fflush(out);
-    if (speedup > 0 && was_compiled) {
+    if (speedup > 0 && was_compiled && !in->synthetic) {
         br->sum_log_speedup += log(speedup);
         br->n_speedups++;
     }
@@ -344,6 +407,27 @@ static bool load_input(const json_t *tc, size_t i, bench_input *in, hj_error *er
     return true;
 }
 
+/* Remembers the code of the contract under test of a benchmark file (each
+ * distinct code once), for the per-program costs. */
+static void note_contract(bench_runner *br, const char *group, const char *name, const bench_input *in)
+{
+    state_backend backend = memstate_backend(in->m);
+    account_info info;
+    const uint8_t *code;
+    size_t len;
+    if (!backend.get_account(backend.ctx, &in->msg.recipient, &info) ||
+        !backend.get_code(backend.ctx, &info.code_hash, &code, &len) || len == 0)
+        return;
+    for (size_t i = 0; i < br->n_contracts; i++)
+        if (memcmp(br->contracts[i].hash.b, info.code_hash.b, 32) == 0) return;
+    br->contracts = xrealloc(br->contracts, (br->n_contracts + 1) * sizeof *br->contracts);
+    bench_contract *c = &br->contracts[br->n_contracts++];
+    memset(c, 0, sizeof *c);
+    snprintf(c->name, sizeof c->name, "%s/%s", group, name);
+    c->hash = info.code_hash;
+    bytebuf_append(&c->code, code, len);
+}
+
 static bool selected(const bench_runner *br, const char *key)
 {
     return !br->opts->filter || strstr(key, br->opts->filter);
@@ -354,13 +438,14 @@ static void run_case(bench_runner *br, const char *file, const char *name, const
 {
     char group_buf[4096], label[128];
     const char *group = group_of(file, group_buf, sizeof group_buf);
-    bench_input in = {0};
+    bench_input in = {.batch = 1};
     hj_error err;
     json_t *data = json_object_get(json_object_get(tc, "transaction"), "data");
     if (!load_common(tc, (enum fork)br->opts->fork, &in, &err)) {
         fprintf(br->opts->out, "error: %s %s: %s\n", file, name, err.msg);
         br->failed = true;
     } else {
+        note_contract(br, group, name, &in);
         for (size_t i = 0; i < json_array_size(data); i++) {
             input_label(tc, i, label, sizeof label);
             snprintf(in.key, sizeof in.key, "%s/%s/%s", group, name, label);
@@ -398,9 +483,307 @@ static void run_file(bench_runner *br, const char *file)
     json_decref(root);
 }
 
+/* ------------------------------------------------- the synthetic calls */
+
+/* The fixed cost of a call: a message call into a contract that does
+ * nothing, and into one of ten instructions, each a whole call (state and
+ * evm created, the message executed, both freed: what a request pays
+ * besides its JSON), timed CALL_BATCH at a time so that the clock's own
+ * cost is shared out. */
+#define CALL_BATCH 64
+static const struct {
+    const char *key;
+    const char *code;   /* hex */
+    const char *output; /* hex: the expected output */
+    uint64_t gas;       /* the expected gas */
+} call_benchmarks[] = {
+    {"call/empty", "00", "", 0}, /* STOP */
+    /* PUSH1 1, PUSH1 2, ADD, PUSH1 3, MUL, PUSH1 0, MSTORE, PUSH1 32,
+     * PUSH1 0, RETURN: the word 9; six PUSH1 (18), ADD (3), MUL (5),
+     * MSTORE (3) and its first memory word (3). */
+    {"call/10-instructions", "600160020160030260005260206000f3",
+     "0000000000000000000000000000000000000000000000000000000000000009", 32},
+};
+
+static bool load_call_input(const char *code_hex, enum fork f, bench_input *in, hj_error *err)
+{
+    bytebuf code = {0};
+    if (hex_parse_bytes(code_hex, strlen(code_hex), HEX_PREFIX_OPTIONAL, &code, NULL) != HEX_OK) {
+        bytebuf_free(&code);
+        return hj_fail(err, "bad code");
+    }
+    in->m = memstate_new();
+    address contract = {.b = {[18] = 0xc0, [19] = 0xde}}, sender = {.b = {[19] = 0x5e}};
+    u256 zero = u256_zero();
+    memstate_put_account(in->m, &contract, 1, &zero, code.data, code.len);
+    memstate_put_account(in->m, &sender, 0, &zero, NULL, 0);
+    bytebuf_free(&code);
+    in->block.number = 1;
+    in->block.timestamp = 1;
+    in->block.gas_limit = BENCH_GAS;
+    in->block.chain_id = u256_from_u64(1);
+    block_env_default_blob_schedule(&in->block, f);
+    in->origin = sender;
+    in->gas_price = u256_zero();
+    in->msg.kind = CALL_CALL;
+    in->msg.gas = BENCH_GAS;
+    in->msg.sender = sender;
+    in->msg.recipient = contract;
+    in->msg.code_address = contract;
+    in->msg.transfers_value = true;
+    in->batch = CALL_BATCH;
+    in->synthetic = true;
+    return true;
+}
+
+static void run_calls(bench_runner *br)
+{
+    for (size_t i = 0; i < sizeof call_benchmarks / sizeof call_benchmarks[0]; i++) {
+        if (!selected(br, call_benchmarks[i].key)) continue;
+        bench_input in = {0};
+        hj_error err;
+        snprintf(in.key, sizeof in.key, "%s", call_benchmarks[i].key);
+        if (!load_call_input(call_benchmarks[i].code, (enum fork)br->opts->fork, &in, &err)) {
+            fprintf(br->opts->out, "error: %s: %s\n", in.key, err.msg);
+            br->failed = true;
+            continue;
+        }
+        /* The expectation, in the recordings' form, checked like them. */
+        json_t *want = json_pack("{s:s, s:s+, s:I}", "status", "success", "output", "0x",
+                                 call_benchmarks[i].output, "gas_used", (json_int_t)call_benchmarks[i].gas);
+        json_t *expected = json_pack("{s:o}", in.key, want);
+        run_input(br, &in, expected);
+        json_decref(expected);
+        memstate_free(in.m);
+    }
+}
+
+/* -------------------------------------------------- per-program costs */
+
+/* Timed repetitions of one per-program operation: at least this many, and
+ * at least PROGRAM_MIN_NS of them in all. */
+#define PROGRAM_MIN_RUNS 5
+#define PROGRAM_MIN_NS 20000000ull
+
+typedef struct {
+    uint64_t *times;
+    size_t runs, cap;
+    uint64_t spent;
+} timing;
+
+static bool timing_more(const timing *t) { return t->runs < PROGRAM_MIN_RUNS || t->spent < PROGRAM_MIN_NS; }
+
+static void timing_add(timing *t, uint64_t ns)
+{
+    if (t->runs == t->cap) t->times = xrealloc(t->times, (t->cap = t->cap ? 2 * t->cap : 64) * sizeof(uint64_t));
+    t->times[t->runs++] = ns;
+    t->spent += ns;
+}
+
+static double timing_median(timing *t)
+{
+    double m = t->runs ? median_of(t->times, t->runs) : 0;
+    free(t->times);
+    memset(t, 0, sizeof *t);
+    return m;
+}
+
+/* Compilation as a frame waiting for it pays: jit_compile and the mapping
+ * of its code. NULL (and no time) when the compiler declines the code. */
+static jit_program *compile_timed(const code_info *ci, enum fork f, uint64_t *ns)
+{
+    jit_image img;
+    uint64_t t0 = sample_clock_ns();
+    if (!jit_compile(ci, f, &img)) return NULL;
+    jit_program *p = jit_mcode_map(&img);
+    *ns = sample_clock_ns() - t0;
+    jit_image_free(&img);
+    return p;
+}
+
+/* What a code-cache miss costs in the service: the code read from SQLite
+ * and analysed (interp), and for the compiled tier also its program read
+ * (the tag checked) and mapped. NULL *program when not asked or absent. */
+static code_info *load_timed(state_backend *db, const jit_store *programs, const hash32 *hash, enum fork f,
+                             jit_program **program, uint64_t *ns)
+{
+    uint64_t t0 = sample_clock_ns();
+    const uint8_t *code;
+    size_t len;
+    if (!db->get_code(db->ctx, hash, &code, &len)) return NULL;
+    code_info *ci = code_info_new(code, len, hash);
+    if (program) {
+        *program = NULL;
+        uint8_t *blob;
+        size_t blob_len;
+        jit_image img;
+        if (programs->load(programs->ctx, hash, JIT_VERSION, jit_target(f), &blob, &blob_len)) {
+            if (jit_blob_to_image(blob, blob_len, ci, f, &img)) {
+                *program = jit_mcode_map(&img);
+                jit_image_free(&img);
+            }
+            free(blob);
+        }
+    }
+    *ns = sample_clock_ns() - t0;
+    return ci;
+}
+
+/* A scratch database holding the contracts' code and compiled programs. */
+typedef struct {
+    char dir[PATH_MAX], path[PATH_MAX + 16];
+    store *db;
+    store_conn *conn;
+    program_store programs;
+    bool programs_open;
+} scratch_db;
+
+static bool scratch_open(scratch_db *sd, bench_runner *br, char *err, size_t errlen)
+{
+    memset(sd, 0, sizeof *sd);
+    const char *tmp = getenv("TMPDIR");
+    snprintf(sd->dir, sizeof sd->dir, "%s/jitevm-bench.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (!mkdtemp(sd->dir)) {
+        snprintf(err, errlen, "a temporary folder (mkdtemp): %s", strerror(errno));
+        return false;
+    }
+    snprintf(sd->path, sizeof sd->path, "%s/bench.db", sd->dir);
+    store_error se;
+    sd->db = store_open(sd->path, STORE_OPEN_CREATE, &se);
+    if (sd->db) sd->conn = store_connect(sd->db, &se);
+    if (!sd->conn) {
+        snprintf(err, errlen, "%s", se.msg);
+        return false;
+    }
+    for (size_t i = 0; i < br->n_contracts; i++) {
+        address a = {.b = {[0] = 0xbe, [18] = (uint8_t)(i >> 8), [19] = (uint8_t)i}};
+        if (!store_set_code(sd->conn, &a, br->contracts[i].code.data, br->contracts[i].code.len, &se)) {
+            snprintf(err, errlen, "%s", se.msg);
+            return false;
+        }
+    }
+    /* No key given: the store makes its key file beside the database, as
+     * the service does on first use (removed with it by scratch_close). */
+    sd->programs_open = program_store_open(&sd->programs, sd->db, sd->path, NULL, err, errlen);
+    return sd->programs_open;
+}
+
+static void scratch_close(scratch_db *sd)
+{
+    if (sd->programs_open) program_store_close(&sd->programs);
+    if (sd->conn) store_disconnect(sd->conn);
+    if (sd->db) store_close(sd->db);
+    static const char *const suffixes[] = {"", "-wal", "-shm", "-journal", PROGRAM_KEY_SUFFIX};
+    for (size_t i = 0; sd->dir[0] && i < sizeof suffixes / sizeof suffixes[0]; i++) {
+        char f[PATH_MAX + 32];
+        snprintf(f, sizeof f, "%s%s", sd->path, suffixes[i]);
+        unlink(f);
+    }
+    if (sd->dir[0]) rmdir(sd->dir);
+}
+
+/* Per contract of the benchmark files: its compile time, and the time to
+ * load it from SQLite for either tier. */
+static void print_program_costs(bench_runner *br)
+{
+    FILE *out = br->opts->out;
+    enum fork f = (enum fork)br->opts->fork;
+    scratch_db sd;
+    char err[512] = "";
+    if (!scratch_open(&sd, br, err, sizeof err)) {
+        fprintf(out, "error: per-program costs: scratch database: %s\n", err);
+        br->failed = true;
+        scratch_close(&sd);
+        return;
+    }
+    const jit_store *programs = program_store_hooks(&sd.programs);
+    state_backend db = store_backend(sd.conn);
+    fprintf(out, "\nper program, medians: compile = jit_compile and mapping; load = a code-cache miss: the code read\n"
+                 "from SQLite and analysed, for the compiled tier also its program read, tag-checked and mapped\n");
+    fprintf(out, "%-44s %9s %10s %10s %12s %14s\n", "program", "size", "compile", "per 10 KB", "load interp",
+            "load compiled");
+    double compile_ns_sum = 0, load_interp_max = 0, load_compiled_max = 0;
+    size_t compiled_bytes = 0, n_compiled = 0;
+    for (size_t i = 0; i < br->n_contracts; i++) {
+        const bench_contract *c = &br->contracts[i];
+        code_info *ci = code_info_new(c->code.data, c->code.len, &c->hash);
+        timing t = {0};
+        jit_program *p = NULL;
+        do {
+            uint64_t ns = 0;
+            p = compile_timed(ci, f, &ns);
+            if (!p) break;
+            timing_add(&t, ns);
+            jit_mcode_free(p);
+        } while (timing_more(&t));
+        double compile_ns = timing_median(&t);
+        bool compiled = compile_ns > 0;
+        if (compiled) { /* into the store, as the background compiler saves it */
+            jit_image img;
+            if (jit_compile(ci, f, &img)) {
+                size_t blob_len;
+                uint8_t *blob = jit_blob_from_image(&img, f, &blob_len);
+                programs->save(programs->ctx, &c->hash, JIT_VERSION, jit_target(f), blob, blob_len);
+                free(blob);
+                jit_image_free(&img);
+            }
+        }
+        code_info_free(ci);
+
+        double load_ns[2] = {0, 0};
+        bool load_ok = true;
+        store_error se;
+        if (!store_read_begin(sd.conn, &se)) load_ok = false;
+        for (int tier = 0; load_ok && tier < 1 + compiled; tier++) {
+            do {
+                uint64_t ns = 0;
+                jit_program *loaded = NULL;
+                code_info *lci = load_timed(&db, programs, &c->hash, f, tier ? &loaded : NULL, &ns);
+                if (!lci || (tier && !loaded)) load_ok = false;
+                code_info_free(lci);
+                jit_mcode_free(loaded);
+                timing_add(&t, ns);
+            } while (load_ok && timing_more(&t));
+            load_ns[tier] = timing_median(&t);
+        }
+        store_read_end(sd.conn);
+        if (!load_ok) {
+            fprintf(out, "error: %s: could not be loaded back from the scratch database\n", c->name);
+            br->failed = true;
+            continue;
+        }
+        char tc[32] = "declined", tpk[32] = "-", tli[32], tlc[32] = "-";
+        if (compiled) {
+            format_duration(compile_ns, tc, sizeof tc);
+            format_duration(compile_ns * 10240 / (double)c->code.len, tpk, sizeof tpk);
+            format_duration(load_ns[1], tlc, sizeof tlc);
+            compile_ns_sum += compile_ns;
+            compiled_bytes += c->code.len;
+            n_compiled++;
+            if (load_ns[1] > load_compiled_max) load_compiled_max = load_ns[1];
+        }
+        format_duration(load_ns[0], tli, sizeof tli);
+        if (load_ns[0] > load_interp_max) load_interp_max = load_ns[0];
+        fprintf(out, "%-44s %6.1f KB %10s %10s %12s %14s\n", c->name, (double)c->code.len / 1024, tc, tpk, tli, tlc);
+        fflush(out);
+    }
+    if (n_compiled) {
+        char per[32], li[32], lc[32];
+        format_duration(compile_ns_sum * 10240 / (double)compiled_bytes, per, sizeof per);
+        format_duration(load_interp_max, li, sizeof li);
+        format_duration(load_compiled_max, lc, sizeof lc);
+        fprintf(out, "compile: %.1f KB in %zu programs, %s per 10 KB; load, slowest: %s interp, %s compiled\n",
+                (double)compiled_bytes / 1024, n_compiled, per, li, lc);
+    }
+    scratch_close(&sd);
+}
+
+/* -------------------------------------------------------------- the run */
+
 int bench_run(char *const *paths, size_t n_paths, const bench_options *opts)
 {
     bench_runner br = {.opts = opts};
+    sample_cpu_time = opts->cpu_time;
     file_list files;
     hj_error err;
     if (!collect_json_files(paths, n_paths, EXPECTED_FILE, &files, &err)) {
@@ -408,19 +791,24 @@ int bench_run(char *const *paths, size_t n_paths, const bench_options *opts)
         file_list_free(&files);
         return 2;
     }
-    fprintf(opts->out, "engine %s, fork %s, at least %d runs and %.2f s per input\n", engine_name((enum engine)opts->engine),
-            fork_name((enum fork)opts->fork), BENCH_MIN_RUNS, opts->min_time);
+    fprintf(opts->out, "engine %s, fork %s, at least %d runs and %.2f s per input%s\n", engine_name((enum engine)opts->engine),
+            fork_name((enum fork)opts->fork), BENCH_MIN_RUNS, opts->min_time, opts->cpu_time ? ", CPU time" : "");
     if (opts->compare)
         fprintf(opts->out, "%-44s %12s %10s %10s %10s\n", "benchmark", "gas used", "interp", "compiled", "speedup");
     else
         fprintf(opts->out, "%-44s %12s %10s %10s   %-18s %8s\n", "benchmark", "gas used", "median", "Mgas/s",
                 "spread p10..p90", "runs");
     for (size_t i = 0; i < files.count; i++) run_file(&br, files.paths[i]);
+    run_calls(&br);
     if (br.n_speedups)
         fprintf(opts->out, "compiled vs interpreter, geometric mean over the %zu compiled inputs: %.2fx (medians, same run)\n",
                 br.n_speedups, exp(br.sum_log_speedup / (double)br.n_speedups));
     double engine_mgas = br.n_rates ? exp(br.sum_log_mgas / (double)br.n_rates) : 0;
     if (!opts->compare && bench_precompiles(opts, engine_mgas) != 0) br.failed = true; /* once per make bench */
+    /* Compile and load times: with --compare (both tiers), over the whole set. */
+    if (opts->compare && !opts->filter && jit_supported()) print_program_costs(&br);
+    for (size_t i = 0; i < br.n_contracts; i++) bytebuf_free(&br.contracts[i].code);
+    free(br.contracts);
     for (size_t i = 0; i < br.n_expected; i++) {
         json_decref(br.expected[i]);
         free(br.expected_dirs[i]);

@@ -14,6 +14,7 @@ typedef struct {
     int fork;           /* the fork whose rules apply */
     const char *filter; /* run only inputs whose "group/name/input" contains this; NULL: all */
     double min_time;    /* seconds of timed execution per input, at least */
+    bool cpu_time;      /* time the thread's CPU time instead of the monotonic clock */
     FILE *out;
 } bench_options;
 
