@@ -379,20 +379,20 @@ check "admin methods absent without --admin" '"code":-32601,"message":"the metho
 if stop_server; then pass; else fail "limits server: exit status 0"; fi
 
 # ============================================================ timeout
-start_server "$TMP/timeout.log" --call-timeout 300ms --gas-cap 0 --workers 2
+start_server "$TMP/timeout.log" --call-timeout 2s --gas-cap 0 --workers 2
 curl -s -o "$TMP/forever.out" -H 'Content-Type: application/json' \
     --data-binary "$(req eth_call "[{\"to\":\"$FOREVER\",\"gas\":\"0x7fffffffffffffff\"}]")" "$URL" &
 CURL_PID=$!
 sleep 0.1
-# While one worker runs the endless loop, other requests are answered.
-T0=$(date +%s%N)
+# While one worker runs the endless loop, other requests are answered: both
+# answers arrive while the long call is still running (not after its timeout;
+# no wall-clock bound, which a loaded machine would break).
 ok "answered during a long call (HTTP thread)" eth_chainId '[]' '"0x539"'
 ok "answered during a long call (worker)" eth_getBalance "[\"$SENDER\"]" '"0xde0b6b3a7640000"'
-T1=$(date +%s%N)
-check_eq "answered promptly during a long call" yes "$([ $(((T1 - T0) / 1000000)) -lt 250 ] && echo yes || echo "no: $(((T1 - T0) / 1000000)) ms")"
+check_eq "answered while the long call still runs" yes "$(kill -0 $CURL_PID 2>/dev/null && echo yes || echo "no: the long call ended first")"
 wait $CURL_PID
-check "timeout: geth's message" '"error":{"code":-32000,"message":"execution aborted (timeout = 300ms)"}' "$(cat "$TMP/forever.out")"
-err "timeout: estimateGas too" eth_estimateGas "[{\"to\":\"$FOREVER\",\"gas\":\"0x7fffffffffffffff\"}]" '"message":"execution aborted (timeout = 300ms)"'
+check "timeout: geth's message" '"error":{"code":-32000,"message":"execution aborted (timeout = 2s)"}' "$(cat "$TMP/forever.out")"
+err "timeout: estimateGas too" eth_estimateGas "[{\"to\":\"$FOREVER\",\"gas\":\"0x7fffffffffffffff\"}]" '"message":"execution aborted (timeout = 2s)"'
 # A call chain 1024 frames deep (the interpreter recurses in C per frame):
 # the code calls itself with all its gas until the depth limit stops it.
 ok "1024-deep call chain" eth_call "[{\"to\":\"0x0000000000000000000000000000000000000777\",\"gas\":\"0x10000000000\"},\"latest\",{\"0x0000000000000000000000000000000000000777\":{\"code\":\"0x60006000600060006000305af100\"}}]" '"0x"'
@@ -402,16 +402,14 @@ if stop_server; then pass; else fail "timeout server: exit status 0"; fi
 # ============================================================ inline budget
 # One HTTP thread: a long call starts on it, runs out of its inline budget,
 # moves to the worker; the thread's other connections are answered meanwhile.
-start_server "$TMP/inline.log" --threads 1 --workers 1 --inline-budget 2ms --call-timeout 1s --gas-cap 0
+start_server "$TMP/inline.log" --threads 1 --workers 1 --inline-budget 2ms --call-timeout 3s --gas-cap 0
 curl -s -o "$TMP/forever2.out" -H 'Content-Type: application/json' --data-binary "$(req eth_call "[{\"to\":\"$FOREVER\",\"gas\":\"0x7fffffffffffffff\"}]")" "$URL" &
 CURL_PID=$!
 sleep 0.2
-T0=$(date +%s%N)
 ok "one HTTP thread: a call answered while a long one runs" eth_call "[{\"to\":\"$READER\",\"input\":\"$W1\"}]" "\"$W1\""
-T1=$(date +%s%N)
-check_eq "one HTTP thread: answered promptly" yes "$([ $(((T1 - T0) / 1000000)) -lt 250 ] && echo yes || echo "no: $(((T1 - T0) / 1000000)) ms")"
+check_eq "one HTTP thread: answered before the long call ended" yes "$(kill -0 $CURL_PID 2>/dev/null && echo yes || echo "no: the long call ended first")"
 wait $CURL_PID
-check "the long call timed out on the worker" '"error":{"code":-32000,"message":"execution aborted (timeout = 1s)"}' "$(cat "$TMP/forever2.out")"
+check "the long call timed out on the worker" '"error":{"code":-32000,"message":"execution aborted (timeout = 3s)"}' "$(cat "$TMP/forever2.out")"
 check_eq "the abandoned inline attempt is not logged" 1 "$(grep -c 'execution aborted' "$TMP/inline.log")"
 if stop_server; then pass; else fail "inline server: exit status 0"; fi
 start_server "$TMP/noinline.log" --inline-budget 0 --workers 1
