@@ -22,7 +22,7 @@ enum {
     OPT_MAX_BATCH, OPT_GAS_CAP, OPT_CALL_TIMEOUT, OPT_INLINE_BUDGET, OPT_SHUTDOWN_TIMEOUT, OPT_IDLE_TIMEOUT, OPT_CORS_ORIGIN,
     OPT_ADMIN, OPT_ADMIN_TOKEN, OPT_ADMIN_TOKEN_FILE, OPT_LOG_LEVEL, OPT_PRIORITY_FEE, OPT_ENGINE, OPT_PROGRAM_KEY,
     OPT_CODE_CACHE, OPT_MAX_CONNECTIONS_PER_IP, OPT_HEAD_TIMEOUT, OPT_BODY_TIMEOUT, OPT_MIN_BODY_RATE,
-    OPT_REQUEST_TIMEOUT, OPT_MAX_BUFFERED, OPT_READ_ONLY, OPT_HELP,
+    OPT_REQUEST_TIMEOUT, OPT_MAX_BUFFERED, OPT_READ_ONLY, OPT_REQUEST_GAS, OPT_HELP,
 };
 
 typedef struct {
@@ -62,6 +62,7 @@ static const option_row option_rows[] = {
     {OPT_MIN_BODY_RATE, "min-body-rate", "JITEVM_MIN_BODY_RATE", "BYTES", "bytes per second a body must at least arrive at, k/M suffixes allowed (default 64k)"},
     {OPT_REQUEST_TIMEOUT, "request-timeout", "JITEVM_REQUEST_TIMEOUT", "DURATION", "time limit of a whole request, queue time and every call of a batch (0 = none; default 30s)"},
     {OPT_MAX_BUFFERED, "max-buffered", "JITEVM_MAX_BUFFERED", "BYTES", "request body bytes held in memory by all connections together; more get HTTP 503 (default 256M)"},
+    {OPT_REQUEST_GAS, "request-gas", "JITEVM_REQUEST_GAS", "GAS", "gas all the calls of one request may spend together, a batch's calls and eth_estimateGas's runs included; 0 = none (default 10 x --gas-cap, 500000000)"},
     {OPT_READ_ONLY, "read-only", "JITEVM_READ_ONLY", NULL, "open the database read-only: admin writes refused, compiled programs not stored (chosen by itself when the database cannot be written)"},
 };
 #define N_OPTIONS (sizeof option_rows / sizeof option_rows[0])
@@ -350,6 +351,9 @@ static bool apply(rpc_config *cfg, const option_row *r, const char *v, const cha
         if (!parse_size(v, &cfg->max_buffered) || cfg->max_buffered < 64)
             return fail(err, err_len, "%s: expected a size of at least 64 bytes (e.g. 256M), got '%s'", source, v);
         return true;
+    case OPT_REQUEST_GAS:
+        if (!parse_u64_dec(v, &cfg->request_gas)) return fail(err, err_len, "%s: expected a gas amount (0 = none), got '%s'", source, v);
+        return true;
     case OPT_REQUEST_TIMEOUT:
         if (!parse_duration_ms(v, &cfg->request_timeout_ms)) return fail(err, err_len, "%s: expected a duration (30s), got '%s'", source, v);
         return true;
@@ -389,6 +393,7 @@ static void set_defaults(rpc_config *cfg)
     cfg->body_timeout_ms = 10000;
     cfg->min_body_rate = 64u << 10;
     cfg->request_timeout_ms = 30000;
+    cfg->request_gas = REQUEST_GAS_FROM_CAP;
     cfg->max_buffered = (size_t)256 << 20;
 }
 
@@ -425,6 +430,9 @@ bool rpc_config_load(rpc_config *cfg, int argc, char **argv, bool *help, char *e
     }
     if (optind < argc) return fail(err, err_len, "unexpected argument '%s'", argv[optind]);
     if (!cfg->db_path) return fail(err, err_len, "no database given (--db FILE or JITEVM_DB)");
+    /* Unset, the request's budget is ten calls at the cap (none when the
+     * cap is 0: no gas limits at all). */
+    if (cfg->request_gas == REQUEST_GAS_FROM_CAP) cfg->request_gas = cfg->gas_cap > UINT64_MAX / 10 ? 0 : cfg->gas_cap * 10;
     return true;
 }
 

@@ -15,6 +15,7 @@
 #define RPC_TOKEN_MAX 256
 #define RPC_TOKEN_MIN 32 /* 128 bits as hex digits */
 #define PROGRAM_KEY_HEX_LEN 64
+#define REQUEST_GAS_FROM_CAP UINT64_MAX /* request_gas not given: 10 x gas_cap */
 
 typedef struct {
     const char *db_path;
@@ -49,6 +50,7 @@ typedef struct {
     bool read_only;              /* the database opened read-only: admin writes refused, no program store */
     size_t max_buffered;         /* request body bytes held in memory, all connections together */
     uint64_t request_timeout_ms; /* a whole request (queue time and every call of a batch); 0: none */
+    uint64_t request_gas;        /* gas all the runs of one request may spend together (a batch shares it); 0: none */
 } rpc_config;
 
 /* Fills `cfg` from defaults, the environment and argv (getopt style, argv[0]

@@ -37,10 +37,11 @@ start_server() {
     serve_db "$TMP/server.log" "$@"
 }
 
-# Every request goes to the one worker (no inline runs); small limits so
+# Every request goes to the one worker (no inline runs); no gas limits (the time
+# limits are what these cases test); small limits so
 # that each case takes a few seconds.
 start_server --inline-budget 0 --workers 1 --head-timeout 1s --max-connections-per-ip 8 \
-    --call-timeout 1s --request-timeout 2s --gas-cap 0 --max-buffered 100k
+    --call-timeout 1s --request-timeout 2s --gas-cap 0 --request-gas 0 --max-buffered 100k
 probe halfclose framing slowloris perip disconnect deadline fairshare buffered
 stop_server
 
@@ -52,6 +53,23 @@ fail() {
 }
 check_eq() { if [ "$2" = "$3" ]; then pass; else fail "$1: expected $2" "$3"; fi; }
 rpc() { curl -s -H 'Content-Type: application/json' --data-binary "$1" "http://127.0.0.1:$PORT/"; }
+
+# ---- the request gas budget: a batch's calls share --request-gas.
+# Each call of c003 spends ~89k gas: with 1,000,000 for the request, a batch of 20
+# gets about 11 results, then the budget's error for the rest; the next request has it whole.
+start_server --request-gas 1000000
+BATCH=$(python3 -c 'import json; print(json.dumps([{"jsonrpc":"2.0","id":i,"method":"eth_call","params":[{"to":"0x000000000000000000000000000000000000c003"}]} for i in range(20)]))')
+OUT=$(rpc "$BATCH")
+NRES=$(printf '%s' "$OUT" | grep -o '"result"' | wc -l)
+NBUD=$(printf '%s' "$OUT" | grep -o '"code":-32000,"message":"request gas budget exhausted' | wc -l)
+[ "$NRES" -ge 9 ] && [ "$NRES" -le 12 ] && [ $((NRES + NBUD)) -eq 20 ] && pass ||
+    fail "a batch of 20 calls of ~89k gas under --request-gas 1000000: ~11 results, the rest refused" "$NRES results, $NBUD budget errors: $(printf '%s' "$OUT" | cut -c1-300)"
+# eth_estimateGas's runs count too; an endless loop with 10^11 gas stops at the budget, not the call timeout.
+OUT=$(rpc '{"jsonrpc":"2.0","id":1,"method":"eth_call","params":[{"to":"0x000000000000000000000000000000000000c004","gas":"0x174876e800"}]}')
+case $OUT in *'request gas budget exhausted (1000000 gas'*) pass ;; *) fail "a call asking for more gas than the budget stops at the budget" "$OUT" ;; esac
+OUT=$(rpc '{"jsonrpc":"2.0","id":1,"method":"eth_call","params":[{"to":"0x000000000000000000000000000000000000c003"}]}')
+case $OUT in *'"result":"0x'*) pass ;; *) fail "the next request has the whole budget again" "$OUT" ;; esac
+stop_server
 
 # ---- the admin token, the log, /metrics
 # A short token is refused at start (128 bits at least).
