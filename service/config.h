@@ -50,6 +50,8 @@ typedef struct {
     bool read_only;              /* the database opened read-only: admin writes refused, no program store */
     size_t max_buffered;         /* request body bytes held in memory, all connections together */
     uint64_t request_timeout_ms; /* a whole request (queue time and every call of a batch); 0: none */
+    size_t max_call_memory;      /* EVM memory of one call, all its frames (bytes; 0: none) */
+    size_t max_exec_memory;      /* EVM memory of all running calls together (bytes; 0: none) */
     uint64_t request_gas;        /* gas all the runs of one request may spend together (a batch shares it); 0: none */
 } rpc_config;
 

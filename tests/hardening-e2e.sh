@@ -71,6 +71,26 @@ OUT=$(rpc '{"jsonrpc":"2.0","id":1,"method":"eth_call","params":[{"to":"0x000000
 case $OUT in *'"result":"0x'*) pass ;; *) fail "the next request has the whole budget again" "$OUT" ;; esac
 stop_server
 
+# ---- EVM memory: a cap per call independent of gas, and a budget for all calls together,
+# on both tiers. With no gas limits, MLOAD at 128 MB (code given as a state override)
+# would allocate 256 MB; 1 MB is fine.
+BIG='{"jsonrpc":"2.0","id":1,"method":"eth_call","params":[{"to":"0x00000000000000000000000000000000000000e1","gas":"0x174876e800"},"latest",{"0x00000000000000000000000000000000000000e1":{"code":"0x63080000005100"}}]}'
+SMALL='{"jsonrpc":"2.0","id":1,"method":"eth_call","params":[{"to":"0x00000000000000000000000000000000000000e2","gas":"0x174876e800"},"latest",{"0x00000000000000000000000000000000000000e2":{"code":"0x621000005100"}}]}'
+for engine in interp jit; do
+    start_server --engine $engine --gas-cap 0 --max-call-memory 64M
+    OUT=$(rpc "$BIG")
+    case $OUT in *'"code":-32000,"message":"memory limit reached'*) pass ;; *) fail "$engine: a call past --max-call-memory ends with the memory limit error" "$OUT" ;; esac
+    OUT=$(rpc "$SMALL")
+    case $OUT in *'"result":"0x"'*) pass ;; *) fail "$engine: a 1 MB memory call runs" "$OUT" ;; esac
+    stop_server
+    start_server --engine $engine --gas-cap 0 --max-call-memory 0 --max-exec-memory 64M
+    OUT=$(rpc "$BIG")
+    case $OUT in *'"code":-32000,"message":"memory limit reached'*) pass ;; *) fail "$engine: a call past --max-exec-memory ends with the memory limit error" "$OUT" ;; esac
+    OUT=$(rpc "$SMALL")
+    case $OUT in *'"result":"0x"'*) pass ;; *) fail "$engine: the budget is given back: a 1 MB call runs after" "$OUT" ;; esac
+    stop_server
+done
+
 # ---- the admin token, the log, /metrics
 # A short token is refused at start (128 bits at least).
 if "$JITEVM" serve --db "$DB" --listen 127.0.0.1:0 --admin --admin-token short > "$TMP/short.log" 2>&1; then

@@ -21,6 +21,7 @@ enum exec_status mem_expand_u64(frame *f, uint64_t offset, uint64_t size)
     if (new_size > b->memory_cap) {
         size_t cap = b->memory_cap ? b->memory_cap : 4096;
         while (cap < new_size) cap *= 2;
+        if (!evm_memory_grow(f->e, cap - b->memory_cap)) return EXEC_OUT_OF_GAS; /* ends the execution: EXEC_MEMORY_LIMIT */
         b->memory = xrealloc(b->memory, cap);
         b->memory_cap = cap;
         f->memory = b->memory;

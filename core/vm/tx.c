@@ -388,6 +388,7 @@ void tx_execute(state *st, const block_env *block, const transaction *tx, enum f
     if (opts->abort_flag) evm_set_abort_flag(e, opts->abort_flag);
     if (opts->n_moved_precompiles) evm_set_precompile_moves(e, opts->moved_precompiles, opts->n_moved_precompiles);
     evm_set_engine(e, opts->engine);
+    evm_set_memory_limit(e, opts->memory_limit);
 
     message msg = {
         .kind = tx->has_to ? CALL_CALL : CALL_CREATE,
@@ -413,6 +414,12 @@ void tx_execute(state *st, const block_env *block, const transaction *tx, enum f
         if (f >= FORK_BERLIN) state_warm_account(st, &msg.recipient);
     }
     exec_result r = evm_execute(e, &msg);
+    /* A frame refused memory halted; what ran after it is not the call's
+     * answer. */
+    if (evm_memory_limit_hit(e)) {
+        r.status = EXEC_MEMORY_LIMIT;
+        r.output_len = 0;
+    }
 
     /* Refunds: capped at half (a fifth from London, EIP-3529) of the gas
      * used; EIP-7623's floor applies after them. */

@@ -165,6 +165,7 @@ typedef struct {
     void (*on_access)(void *ctx, const address *addr, const u256 *key);
     void *on_access_ctx;
     int engine;                       /* enum engine (jit.h); 0 = ENGINE_INTERP */
+    size_t memory_limit;              /* EVM memory of the execution, bytes (evm_set_memory_limit); 0: none */
 } tx_options;
 
 /* Validates and executes `tx` on `st` under `block` and fork `f`. An invalid

@@ -207,6 +207,7 @@ void run_message(rpc_ctx *ctx, const exec_env *ee, const call_msg *m, uint64_t g
     opts.n_moved_precompiles = ee->overrides.n_moves;
     opts.abort_flag = ctx->abort_flag;
     opts.engine = ctx->cfg->engine;
+    opts.memory_limit = ctx->cfg->max_call_memory;
     state *st = state_new(&ee->backend);
     tx_execute(st, &env, &tx, ee->fork, &opts, &r->res);
     state_free(st);
@@ -287,6 +288,9 @@ char *vm_error_text(rpc_ctx *ctx, const exec_env *ee, const call_msg *m, uint64_
     switch (status) {
     case EXEC_STACK_OVERFLOW: return str_printf(NULL, "stack limit reached %d", EVM_STACK_LIMIT);
     case EXEC_TIMEOUT: return str_printf(NULL, "execution aborted");
+    case EXEC_MEMORY_LIMIT:
+        return str_printf(NULL, "memory limit reached: EVM memory of one call at most %zu bytes, of all running calls %zu",
+                          ctx->cfg->max_call_memory, ctx->cfg->max_exec_memory);
     default: return str_printf(NULL, "%s", exec_status_name(status));
     }
 }

@@ -45,6 +45,7 @@
 #include "config.h"
 #include "live.h"
 #include "vm/code_cache.h"
+#include "vm/evm.h"
 #include "jit/jit.h"
 #include "log.h"
 #include "metrics.h"
@@ -1204,6 +1205,7 @@ static bool init_process(rpc_config *cfg)
      * (Only possible before SQLite initialises, i.e. before the store opens.) */
     sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
     if (cfg->admin) rpc_config_ensure_token(cfg);
+    evm_set_memory_budget(cfg->max_exec_memory);
     return true;
 }
 
