@@ -155,9 +155,37 @@ start_server --read-only --admin --admin-token "$TOKEN"
 ro_checks "--read-only"
 stop_server
 [ "$(sha256sum "$DB" | cut -d' ' -f1)" = "$SUM" ] && pass || fail "--read-only leaves the database unchanged"
-# A database on a read-only volume (a WAL database whose -shm file cannot be made) needs
-# SQLite's immutable open, which schema/store.c does not do yet: not tested here.
-echo "hardening-e2e: SKIPPED a database on a read-only volume: needs schema/store.c to open it immutable (issue 13, defect 9); not counted as a pass"
+# A database on a read-only volume: its -shm file cannot be made, so the server chooses
+# read-only mode by itself and opens the file immutable. The volume is a read-only bind
+# mount in a mount namespace of the server's own (unshare -m as root, unshare -rm as a
+# user where user namespaces are allowed), so that nothing outlives the test.
+RODIR=$TMP/volume
+mkdir -p "$RODIR"
+cp "$DB" "$RODIR/"
+ROVOL=
+for u in "unshare -m" "unshare -rm"; do
+    if $u sh -c 'mount --bind "$1" "$1" && mount -o remount,ro,bind "$1" && ! touch "$1/probe" 2> /dev/null' sh "$RODIR" 2> /dev/null; then
+        ROVOL=$u
+        break
+    fi
+done
+if [ -z "$ROVOL" ]; then
+    echo "hardening-e2e: SKIPPED a database on a read-only volume: no mount namespace here (unshare -m / -rm refused); not counted as a pass"
+else
+    SUM=$(sha256sum "$RODIR/hardening.db" | cut -d' ' -f1)
+    rm -f "$TMP/server.log"
+    $ROVOL sh -c 'mount --bind "$1" "$1" && mount -o remount,ro,bind "$1" && shift && exec "$@"' sh "$RODIR" \
+        "$JITEVM" serve --db "$RODIR/hardening.db" --listen 127.0.0.1:0 --admin --admin-token "$TOKEN" --engine tiered > "$TMP/server.log" 2>&1 &
+    SERVER_PID=$!
+    wait_for_server "$TMP/server.log"
+    PORT=$SERVED_PORT
+    grep -q 'read-only mode: the database file is not writable' "$TMP/server.log" && pass || fail "a read-only volume: read-only mode chosen by itself" "$(cat "$TMP/server.log")"
+    grep -q 'opened immutable' "$TMP/server.log" && pass || fail "a read-only volume: the database opened immutable" "$(cat "$TMP/server.log")"
+    ro_checks "a read-only volume"
+    stop_server
+    [ "$(sha256sum "$RODIR/hardening.db" | cut -d' ' -f1)" = "$SUM" ] && [ "$(ls "$RODIR")" = hardening.db ] && pass ||
+        fail "a read-only volume: the database unchanged, no file beside it" "$(ls -la "$RODIR")"
+fi
 
 echo "hardening-e2e: $PASSED passed, $FAILED failed"
 [ "$FAILED" -eq 0 ]

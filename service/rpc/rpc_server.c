@@ -1211,9 +1211,23 @@ static bool init_process(rpc_config *cfg)
 
 /* The database as configured: read-only with --read-only, and read-only
  * by itself when it cannot be written (a read-only volume or file). */
+/* Read-only: a plain read-only open sees the commits of a writer beside
+ * it, but needs the -shm file (made if missing); where that cannot be
+ * (a read-only volume), the file is a snapshot nothing writes, and
+ * SQLite's immutable open serves it without any lock or side file. */
+static store *open_read_only(const char *path, store_error *se)
+{
+    store *db = store_open(path, STORE_OPEN_READONLY, se);
+    if (db) return db;
+    store_error plain = *se;
+    db = store_open(path, STORE_OPEN_READONLY | STORE_OPEN_IMMUTABLE, se);
+    if (db) log_notice("read-only mode: the database opened immutable (a snapshot that must not change while served): %s", plain.msg);
+    return db;
+}
+
 static store *open_store(rpc_config *cfg, store_error *se)
 {
-    if (cfg->read_only) return store_open(cfg->db_path, STORE_OPEN_READONLY, se);
+    if (cfg->read_only) return open_read_only(cfg->db_path, se);
     char dir[PATH_MAX];
     snprintf(dir, sizeof dir, "%s", cfg->db_path);
     char *slash = strrchr(dir, '/');
@@ -1225,7 +1239,7 @@ static store *open_store(rpc_config *cfg, store_error *se)
     store *db = why ? NULL : store_open(cfg->db_path, STORE_OPEN_EXISTING, se);
     if (db) return db;
     store_error ro;
-    db = store_open(cfg->db_path, STORE_OPEN_READONLY, &ro);
+    db = open_read_only(cfg->db_path, &ro);
     if (!db) {
         if (why) *se = ro;
         return NULL;
@@ -1458,7 +1472,7 @@ static void snapshot_switch(server *s)
 {
     uint64_t t0 = monotonic_ns();
     store_error se;
-    store *next = store_open(s->cfg->db_path, STORE_OPEN_EXISTING, &se);
+    store *next = s->cfg->read_only ? open_read_only(s->cfg->db_path, &se) : store_open(s->cfg->db_path, STORE_OPEN_EXISTING, &se);
     store_conn *probe = next ? store_connect(next, &se) : NULL;
     chain_config chain;
     bool ok = probe && store_get_chain_config(probe, &chain, &se);
