@@ -50,6 +50,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "program_store.h"
+#include "rpc/http_gate.h"
 #include "rpc/rpc.h"
 #include "rpc/rpc_json.h"
 #include "store.h"
@@ -106,6 +107,7 @@ typedef struct {
 typedef struct conn_slot {
     struct conn_slot *prev, *next; /* guarded by srv->conns_lock */
     MHD_socket fd;
+    http_gate *gate; /* the framing check of its bytes (http_gate.c) */
     char client[INET6_ADDRSTRLEN];
     _Atomic uint64_t deadline_ns;
 } conn_slot;
@@ -865,6 +867,8 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
         c->fd = fd ? fd->connect_fd : MHD_INVALID_SOCKET;
         client_text(addr ? addr->client_addr : NULL, c->client);
         c->deadline_ns = monotonic_ns() + s->cfg->head_timeout_ms * 1000000u;
+        c->gate = c->fd == MHD_INVALID_SOCKET ? NULL : http_gate_open(c->fd, s->cfg->max_body);
+        if (!c->gate) shutdown(c->fd, SHUT_RDWR); /* never served unchecked */
         pthread_mutex_lock(&s->conns_lock);
         c->next = s->conns;
         if (s->conns) s->conns->prev = c;
@@ -880,6 +884,7 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
         if (c->next) c->next->prev = c->prev;
         s->n_conns--;
         pthread_mutex_unlock(&s->conns_lock);
+        http_gate_close(c->gate);
         free(c);
         *socket_context = NULL;
     }
@@ -1054,8 +1059,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode toe)
 {
-    (void)conn, (void)toe;
+    (void)toe;
     server *s = cls;
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    if (ci && ci->socket_context) http_gate_request_done(((conn_slot *)ci->socket_context)->gate);
     http_request *req = *con_cls;
     if (!req) return;
     *con_cls = NULL;
@@ -1348,6 +1355,14 @@ static bool start_workers(server *s, int *started)
 }
 
 /* The HTTP daemon on the configured address. */
+/* A request refused by the framing gate (it answered the client). */
+static void on_gate_refusal(unsigned status, const char *why)
+{
+    metrics_record_http((int)status);
+    metrics_record_limit("framing");
+    log_debug("framing refused (%u): %s", status, why);
+}
+
 static bool start_daemon(server *s)
 {
     const rpc_config *cfg = s->cfg;
@@ -1358,10 +1373,16 @@ static bool start_daemon(server *s)
         log_error("%s", err);
         return false;
     }
+    if (!http_gate_init(on_gate_refusal)) {
+        log_error("out of memory for the framing gate");
+        return false;
+    }
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC |
                      (v6 ? MHD_USE_IPv6 : 0);
     /* The per-connection memory pool is cleared for every request and only
-     * holds headers (bodies arrive in chunks): a small one is cheaper. */
+     * holds headers (bodies arrive in chunks): a small one is cheaper, but
+     * it must take any head the framing gate lets through
+     * (HTTP_GATE_HEAD_MAX), so that libmicrohttpd refuses none itself. */
     /* Our accept policy enforces the connection limits (closing what is
      * over them at once); libmicrohttpd's own limit, split between its
      * threads, is set well above so that it never stops accepting first. */
@@ -1371,7 +1392,7 @@ static bool start_daemon(server *s)
                                  MHD_OPTION_THREAD_STACK_SIZE, (size_t)WORKER_STACK_SIZE, MHD_OPTION_CONNECTION_LIMIT,
                                  mhd_limit, MHD_OPTION_NOTIFY_CONNECTION, on_connection, s, MHD_OPTION_CONNECTION_TIMEOUT,
                                  (unsigned)cfg->idle_timeout_s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-                                 MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)8192, MHD_OPTION_END);
+                                 MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_GATE_HEAD_MAX * 4, MHD_OPTION_END);
     if (!s->daemon) {
         log_error("cannot listen on %s: %s", cfg->listen, errno ? strerror(errno) : "libmicrohttpd refused to start");
         return false;
