@@ -36,9 +36,11 @@
  * (libmicrohttpd's thread of that connection), which also calls
  * http_gate_request_done; the table maps a descriptor to its gate from
  * before libmicrohttpd's first read (its connection-started notice) until
- * before it closes the socket (its closed notice). recv() answers EAGAIN
- * only when the socket itself did (no byte is held back that is ready to
- * hand on), as libmicrohttpd's edge-triggered epoll loop relies on. */
+ * before it closes the socket (its closed notice). recv() answers short
+ * (or EAGAIN) only when the socket had no more bytes at its last read and
+ * none is held back that is ready to hand on, as libmicrohttpd's
+ * edge-triggered epoll loop relies on (it waits for the next event after a
+ * short read). */
 #include "rpc/http_gate.h"
 
 #include <errno.h>
@@ -83,6 +85,7 @@ struct http_gate {
     uint64_t body_seen; /* chunked body bytes so far */
     size_t trailer_bytes;
     bool eof;
+    bool drained;       /* the last read from the socket got less than it asked: it had no more */
     /* Requests handed on whole (head and body), and answered. */
     unsigned long complete, answered;
     unsigned status;    /* the refusal's */
@@ -465,11 +468,21 @@ ssize_t recv(int fd, void *out, size_t n, int flags)
             return -1;
         }
         if (g->phase == GATE_CLOSED || g->eof) return (ssize_t)given;
+        /* A socket just drained needs no second read to say so (an EAGAIN
+         * would cost a system call per request): a short answer tells
+         * libmicrohttpd the same, and new bytes raise a new epoll event. */
+        if (g->drained) {
+            g->drained = false;
+            if (given) return (ssize_t)given;
+            errno = EAGAIN;
+            return -1;
+        }
         if (g->cap - g->len < GATE_READ_SIZE) {
             g->cap = g->len + GATE_READ_SIZE;
             g->buf = xrealloc(g->buf, g->cap);
         }
-        ssize_t r = sys_recv(fd, g->buf + g->len, g->cap - g->len, flags);
+        size_t space = g->cap - g->len;
+        ssize_t r = sys_recv(fd, g->buf + g->len, space, flags);
         if (r < 0) {
             if (given) return (ssize_t)given;
             return -1; /* errno from the socket: EAGAIN when drained */
@@ -479,6 +492,7 @@ ssize_t recv(int fd, void *out, size_t n, int flags)
             continue;
         }
         g->len += (size_t)r;
+        g->drained = (size_t)r < space;
         scan(g);
     }
 }
