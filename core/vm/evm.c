@@ -369,6 +369,13 @@ exec_result evm_execute(evm *e, const message *msg)
 {
     if (e->trace.on_enter) e->trace.on_enter(e->trace.ctx, e, msg);
     exec_result r = msg->kind == CALL_CREATE || msg->kind == CALL_CREATE2 ? execute_create(e, msg) : execute_call(e, msg);
+    /* A frame refused memory halted; what ran after it is not the
+     * execution's answer. */
+    if (msg->depth == 0 && e->memory_limit_hit) {
+        r.status = EXEC_MEMORY_LIMIT;
+        r.output = NULL;
+        r.output_len = 0;
+    }
     if (e->trace.on_exit) e->trace.on_exit(e->trace.ctx, e, msg, &r);
     return r;
 }

@@ -155,8 +155,8 @@ void evm_set_memory_limit(evm *e, size_t bytes);
 /* EVM memory all executions of the process may hold at once (bytes; 0: no
  * budget). Set once, before executions start. */
 void evm_set_memory_budget(size_t bytes);
-/* Whether an execution was refused memory by either limit (tx_execute then
- * answers EXEC_MEMORY_LIMIT). */
+/* Whether an execution was refused memory by either limit (evm_execute then
+ * answers EXEC_MEMORY_LIMIT for the outermost message). */
 bool evm_memory_limit_hit(const evm *e);
 
 /* Executes a message: a call (into code, a precompile or an empty account)

@@ -414,12 +414,6 @@ void tx_execute(state *st, const block_env *block, const transaction *tx, enum f
         if (f >= FORK_BERLIN) state_warm_account(st, &msg.recipient);
     }
     exec_result r = evm_execute(e, &msg);
-    /* A frame refused memory halted; what ran after it is not the call's
-     * answer. */
-    if (evm_memory_limit_hit(e)) {
-        r.status = EXEC_MEMORY_LIMIT;
-        r.output_len = 0;
-    }
 
     /* Refunds: capped at half (a fifth from London, EIP-3529) of the gas
      * used; EIP-7623's floor applies after them. */
