@@ -185,6 +185,14 @@ else
     stop_server
     [ "$(sha256sum "$RODIR/hardening.db" | cut -d' ' -f1)" = "$SUM" ] && [ "$(ls "$RODIR")" = hardening.db ] && pass ||
         fail "a read-only volume: the database unchanged, no file beside it" "$(ls -la "$RODIR")"
+    # A write-ahead log with content beside it would be missed by the immutable open: refused, saying why.
+    printf 'not empty' > "$RODIR/hardening.db-wal"
+    if timeout 20 $ROVOL sh -c 'mount --bind "$1" "$1" && mount -o remount,ro,bind "$1" && shift && exec "$@"' sh "$RODIR" \
+        "$JITEVM" serve --db "$RODIR/hardening.db" --listen 127.0.0.1:0 > "$TMP/wal.log" 2>&1; then
+        fail "a read-only volume with a -wal beside the database is refused" "$(cat "$TMP/wal.log")"
+    else
+        grep -q 'a write-ahead log with 9 bytes lies beside it' "$TMP/wal.log" && pass || fail "the refusal says why" "$(cat "$TMP/wal.log")"
+    fi
 fi
 
 echo "hardening-e2e: $PASSED passed, $FAILED failed"
