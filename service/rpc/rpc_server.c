@@ -839,8 +839,9 @@ static void cancel_abandoned(server *s)
     pthread_mutex_unlock(&s->queue_lock);
 }
 
-/* libmicrohttpd's accept policy: over the connection limit, or the limit
- * of one address, a connection is closed at once (not left waiting in the
+/* The accept policy (the acceptor applies it to every connection before
+ * libmicrohttpd sees it): over the connection limit, or the limit of one
+ * address, a connection is closed at once (not left waiting in the
  * kernel's backlog). */
 static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
 {
@@ -1466,7 +1467,7 @@ static bool start_daemon(server *s)
      * over them at once); libmicrohttpd's own limit, split between its
      * threads, is set well above so that it never stops accepting first. */
     unsigned mhd_limit = (unsigned)cfg->max_connections * 2u + (unsigned)cfg->http_threads * 16u;
-    s->daemon = MHD_start_daemon(flags, 0, on_accept, s, on_request, s, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->http_threads,
+    s->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->http_threads,
                                  MHD_OPTION_THREAD_STACK_SIZE, (size_t)WORKER_STACK_SIZE, MHD_OPTION_CONNECTION_LIMIT,
                                  mhd_limit, MHD_OPTION_NOTIFY_CONNECTION, on_connection, s, MHD_OPTION_CONNECTION_TIMEOUT,
                                  (unsigned)cfg->idle_timeout_s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
