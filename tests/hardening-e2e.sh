@@ -2,9 +2,12 @@
 # Hostile clients against the real `jitevm serve` on a loopback port
 # (tests/hardening_probe.py drives them): clients that half-close after
 # sending, slowloris heads, the per-address connection limit, request
-# framing a proxy could read differently, a batch whose client hangs up,
-# and a batch that runs into the whole-request timeout. Each case is
-# bounded to a few seconds with scaled-down counts and limits.
+# framing a proxy could read differently (and what libmicrohttpd refused
+# with HTML), a batch whose client hangs up, and a batch that runs into
+# the whole-request timeout; then the request gas budget, the EVM memory
+# limits on both tiers, ids, the log, the admin token, /metrics, and the
+# read-only mode, on a read-only volume too. Each case is bounded to a few
+# seconds with scaled-down counts and limits.
 # Ends with "N passed, N failed"; exit status 1 when any failed.
 #
 # Usage: sh tests/hardening-e2e.sh [path/to/jitevm]
@@ -64,7 +67,13 @@ NRES=$(printf '%s' "$OUT" | grep -o '"result"' | wc -l)
 NBUD=$(printf '%s' "$OUT" | grep -o '"code":-32000,"message":"request gas budget exhausted' | wc -l)
 [ "$NRES" -ge 9 ] && [ "$NRES" -le 12 ] && [ $((NRES + NBUD)) -eq 20 ] && pass ||
     fail "a batch of 20 calls of ~89k gas under --request-gas 1000000: ~11 results, the rest refused" "$NRES results, $NBUD budget errors: $(printf '%s' "$OUT" | cut -c1-300)"
-# eth_estimateGas's runs count too; an endless loop with 10^11 gas stops at the budget, not the call timeout.
+# eth_estimateGas's runs count too: each estimate of c003 takes several runs of ~110k, so a
+# batch of 4 gets its first estimates (the same value) and then the budget's error.
+BATCH=$(python3 -c 'import json; print(json.dumps([{"jsonrpc":"2.0","id":i,"method":"eth_estimateGas","params":[{"from":"0x00000000000000000000000000000000000000aa","to":"0x000000000000000000000000000000000000c003"}]} for i in range(4)]))')
+OUT=$(rpc "$BATCH")
+case $OUT in '[{"jsonrpc":"2.0","id":0,"result":"0x'*'"id":3,"error":{"code":-32000,"message":"request gas budget exhausted'*) pass ;;
+    *) fail "a batch of 4 eth_estimateGas under --request-gas 1000000: estimates first, then the budget's error" "$OUT" ;; esac
+# An endless loop with 10^11 gas stops at the budget, not the call timeout.
 OUT=$(rpc '{"jsonrpc":"2.0","id":1,"method":"eth_call","params":[{"to":"0x000000000000000000000000000000000000c004","gas":"0x174876e800"}]}')
 case $OUT in *'request gas budget exhausted (1000000 gas'*) pass ;; *) fail "a call asking for more gas than the budget stops at the budget" "$OUT" ;; esac
 OUT=$(rpc '{"jsonrpc":"2.0","id":1,"method":"eth_call","params":[{"to":"0x000000000000000000000000000000000000c003"}]}')
