@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <sodium.h>
+#include <limits.h>
 #include <sqlite3.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -462,8 +463,24 @@ static sqlite3 *open_db(const char *path, int flags, bool create, store_error *e
         oflags |= SQLITE_OPEN_READONLY;
     else
         oflags |= SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0);
+    /* The immutable open needs a URI: the path with '%', '?' and '#'
+     * escaped. */
+    bytebuf uri = {0};
+    if (flags & STORE_OPEN_IMMUTABLE) {
+        bytebuf_append(&uri, "file:", 5);
+        for (const char *p = path; *p; p++) {
+            char esc[4];
+            if (*p == '%' || *p == '?' || *p == '#') snprintf(esc, sizeof esc, "%%%02X", (unsigned char)*p);
+            else esc[0] = *p, esc[1] = '\0';
+            bytebuf_append(&uri, esc, strlen(esc));
+        }
+        bytebuf_append(&uri, "?immutable=1", 13); /* with the NUL */
+        oflags |= SQLITE_OPEN_URI;
+    }
     sqlite3 *db = NULL;
-    if (sqlite3_open_v2(path, &db, oflags, NULL) != SQLITE_OK) {
+    int rc = sqlite3_open_v2(uri.len ? (const char *)uri.data : path, &db, oflags, NULL);
+    bytebuf_free(&uri);
+    if (rc != SQLITE_OK) {
         if (!db) {
             store_fail(err, "%s: out of memory", path);
             return NULL;
@@ -543,6 +560,20 @@ store *store_open(const char *path, int flags, store_error *err)
     }
     bool exists;
     if (!check_file(path, flags, &exists, err)) return NULL;
+    if (flags & STORE_OPEN_IMMUTABLE) {
+        char wal[PATH_MAX];
+        struct stat st;
+        if (!(flags & STORE_OPEN_READONLY)) {
+            store_fail(err, "%s: an immutable open is read-only", path);
+            return NULL;
+        }
+        snprintf(wal, sizeof wal, "%s-wal", path);
+        if (stat(wal, &st) == 0 && st.st_size > 0) {
+            store_fail(err, "%s: a write-ahead log with %lld bytes lies beside it, which an immutable open would miss; "
+                       "open the database read-write once (its log is then checkpointed)", path, (long long)st.st_size);
+            return NULL;
+        }
+    }
     sqlite3 *db = open_db(path, flags, !exists, err);
     if (!db) return NULL;
     bool needs_migration = false;
@@ -570,7 +601,7 @@ store *store_open(const char *path, int flags, store_error *err)
     store *s = xcalloc(1, sizeof *s);
     s->path = strdup(path);
     if (!s->path) abort();
-    s->flags = flags & STORE_OPEN_READONLY;
+    s->flags = flags & (STORE_OPEN_READONLY | STORE_OPEN_IMMUTABLE);
     s->keepalive = db;
     return s;
 }

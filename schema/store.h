@@ -31,6 +31,11 @@ enum store_open_flags {
     STORE_OPEN_EXISTING = 0, /* fail when the file does not exist */
     STORE_OPEN_CREATE = 1,   /* create the file (and apply all migrations) */
     STORE_OPEN_READONLY = 2,
+    /* With READONLY: SQLite's immutable open (no locks, no -shm/-wal), for
+     * a file that nothing changes while it is open, such as a snapshot on a
+     * read-only volume. Refused when a -wal file with content lies beside
+     * it (its last commits would be missed: open it read-write once). */
+    STORE_OPEN_IMMUTABLE = 4,
 };
 
 /* Opens the database, applies pending migrations (PRAGMA user_version), and

@@ -22,7 +22,7 @@ enum {
     OPT_MAX_BATCH, OPT_GAS_CAP, OPT_CALL_TIMEOUT, OPT_INLINE_BUDGET, OPT_SHUTDOWN_TIMEOUT, OPT_IDLE_TIMEOUT, OPT_CORS_ORIGIN,
     OPT_ADMIN, OPT_ADMIN_TOKEN, OPT_ADMIN_TOKEN_FILE, OPT_LOG_LEVEL, OPT_PRIORITY_FEE, OPT_ENGINE, OPT_PROGRAM_KEY,
     OPT_CODE_CACHE, OPT_MAX_CONNECTIONS_PER_IP, OPT_HEAD_TIMEOUT, OPT_BODY_TIMEOUT, OPT_MIN_BODY_RATE,
-    OPT_REQUEST_TIMEOUT, OPT_MAX_BUFFERED, OPT_READ_ONLY,
+    OPT_REQUEST_TIMEOUT, OPT_MAX_BUFFERED, OPT_READ_ONLY, OPT_REQUEST_GAS, OPT_MAX_CALL_MEMORY, OPT_MAX_EXEC_MEMORY,
     OPT_FOLLOW, OPT_FOLLOW_INTERVAL, OPT_FOLLOW_TAG, OPT_DRIFT_EVERY, OPT_HEALTH_MAX_LAG, OPT_NO_FORWARD, OPT_HELP,
 };
 
@@ -63,6 +63,9 @@ static const option_row option_rows[] = {
     {OPT_MIN_BODY_RATE, "min-body-rate", "JITEVM_MIN_BODY_RATE", "BYTES", "bytes per second a body must at least arrive at, k/M suffixes allowed (default 64k)"},
     {OPT_REQUEST_TIMEOUT, "request-timeout", "JITEVM_REQUEST_TIMEOUT", "DURATION", "time limit of a whole request, queue time and every call of a batch (0 = none; default 30s)"},
     {OPT_MAX_BUFFERED, "max-buffered", "JITEVM_MAX_BUFFERED", "BYTES", "request body bytes held in memory by all connections together; more get HTTP 503 (default 256M)"},
+    {OPT_REQUEST_GAS, "request-gas", "JITEVM_REQUEST_GAS", "GAS", "gas all the calls of one request may spend together, a batch's calls and eth_estimateGas's runs included; 0 = none (default 10 x --gas-cap, 500000000)"},
+    {OPT_MAX_CALL_MEMORY, "max-call-memory", "JITEVM_MAX_CALL_MEMORY", "BYTES", "EVM memory one call may allocate, all its frames together, whatever its gas; 0 = none (default 64M)"},
+    {OPT_MAX_EXEC_MEMORY, "max-exec-memory", "JITEVM_MAX_EXEC_MEMORY", "BYTES", "EVM memory all running calls may hold together; 0 = none (default 1G)"},
     {OPT_READ_ONLY, "read-only", "JITEVM_READ_ONLY", NULL, "open the database read-only: admin writes refused, compiled programs not stored (chosen by itself when the database cannot be written)"},
     /* Live mode (a database made by init --fork-url). */
     {OPT_FOLLOW, "follow", "JITEVM_FOLLOW", NULL, "live mode: follow the upstream's head (needs debug_traceBlockByNumber there)"},
@@ -358,6 +361,14 @@ static bool apply(rpc_config *cfg, const option_row *r, const char *v, const cha
         if (!parse_size(v, &cfg->max_buffered) || cfg->max_buffered < 64)
             return fail(err, err_len, "%s: expected a size of at least 64 bytes (e.g. 256M), got '%s'", source, v);
         return true;
+    case OPT_MAX_CALL_MEMORY:
+    case OPT_MAX_EXEC_MEMORY:
+        if (!parse_size(v, r->id == OPT_MAX_CALL_MEMORY ? &cfg->max_call_memory : &cfg->max_exec_memory))
+            return fail(err, err_len, "%s: expected a size (e.g. 64M; 0 = none), got '%s'", source, v);
+        return true;
+    case OPT_REQUEST_GAS:
+        if (!parse_u64_dec(v, &cfg->request_gas)) return fail(err, err_len, "%s: expected a gas amount (0 = none), got '%s'", source, v);
+        return true;
     case OPT_REQUEST_TIMEOUT:
         if (!parse_duration_ms(v, &cfg->request_timeout_ms)) return fail(err, err_len, "%s: expected a duration (30s), got '%s'", source, v);
         return true;
@@ -418,6 +429,9 @@ static void set_defaults(rpc_config *cfg)
     cfg->body_timeout_ms = 10000;
     cfg->min_body_rate = 64u << 10;
     cfg->request_timeout_ms = 30000;
+    cfg->request_gas = REQUEST_GAS_FROM_CAP;
+    cfg->max_call_memory = (size_t)64 << 20;
+    cfg->max_exec_memory = (size_t)1 << 30;
     cfg->max_buffered = (size_t)256 << 20;
     cfg->follow_interval_ms = 1000;
     strcpy(cfg->follow_tag, "latest");
@@ -458,6 +472,9 @@ bool rpc_config_load(rpc_config *cfg, int argc, char **argv, bool *help, char *e
     }
     if (optind < argc) return fail(err, err_len, "unexpected argument '%s'", argv[optind]);
     if (!cfg->db_path) return fail(err, err_len, "no database given (--db FILE or JITEVM_DB)");
+    /* Unset, the request's budget is ten calls at the cap (none when the
+     * cap is 0: no gas limits at all). */
+    if (cfg->request_gas == REQUEST_GAS_FROM_CAP) cfg->request_gas = cfg->gas_cap > UINT64_MAX / 10 ? 0 : cfg->gas_cap * 10;
     return true;
 }
 

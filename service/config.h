@@ -15,6 +15,7 @@
 #define RPC_TOKEN_MAX 256
 #define RPC_TOKEN_MIN 32 /* 128 bits as hex digits */
 #define PROGRAM_KEY_HEX_LEN 64
+#define REQUEST_GAS_FROM_CAP UINT64_MAX /* request_gas not given: 10 x gas_cap */
 
 typedef struct {
     const char *db_path;
@@ -56,6 +57,9 @@ typedef struct {
     uint64_t drift_every;        /* blocks between drift checks; 0: none */
     uint64_t health_max_lag;     /* /health is 503 past this lag in blocks; 0: never */
     bool no_forward;             /* history methods are not forwarded to the upstream */
+    size_t max_call_memory;      /* EVM memory of one call, all its frames (bytes; 0: none) */
+    size_t max_exec_memory;      /* EVM memory of all running calls together (bytes; 0: none) */
+    uint64_t request_gas;        /* gas all the runs of one request may spend together (a batch shares it); 0: none */
 } rpc_config;
 
 /* Fills `cfg` from defaults, the environment and argv (getopt style, argv[0]

@@ -2,9 +2,12 @@
 # Hostile clients against the real `jitevm serve` on a loopback port
 # (tests/hardening_probe.py drives them): clients that half-close after
 # sending, slowloris heads, the per-address connection limit, request
-# framing a proxy could read differently, a batch whose client hangs up,
-# and a batch that runs into the whole-request timeout. Each case is
-# bounded to a few seconds with scaled-down counts and limits.
+# framing a proxy could read differently (and what libmicrohttpd refused
+# with HTML), a batch whose client hangs up, and a batch that runs into
+# the whole-request timeout; then the request gas budget, the EVM memory
+# limits on both tiers, ids, the log, the admin token, /metrics, and the
+# read-only mode, on a read-only volume too. Each case is bounded to a few
+# seconds with scaled-down counts and limits.
 # Ends with "N passed, N failed"; exit status 1 when any failed.
 #
 # Usage: sh tests/hardening-e2e.sh [path/to/jitevm]
@@ -37,10 +40,11 @@ start_server() {
     serve_db "$TMP/server.log" "$@"
 }
 
-# Every request goes to the one worker (no inline runs); small limits so
+# Every request goes to the one worker (no inline runs); no gas limits (the time
+# limits are what these cases test); small limits so
 # that each case takes a few seconds.
 start_server --inline-budget 0 --workers 1 --head-timeout 1s --max-connections-per-ip 8 \
-    --call-timeout 1s --request-timeout 2s --gas-cap 0 --max-buffered 100k
+    --call-timeout 1s --request-timeout 2s --gas-cap 0 --request-gas 0 --max-buffered 100k
 probe halfclose framing slowloris perip disconnect deadline fairshare buffered
 stop_server
 
@@ -52,6 +56,49 @@ fail() {
 }
 check_eq() { if [ "$2" = "$3" ]; then pass; else fail "$1: expected $2" "$3"; fi; }
 rpc() { curl -s -H 'Content-Type: application/json' --data-binary "$1" "http://127.0.0.1:$PORT/"; }
+
+# ---- the request gas budget: a batch's calls share --request-gas.
+# Each call of c003 spends ~89k gas: with 1,000,000 for the request, a batch of 20
+# gets about 11 results, then the budget's error for the rest; the next request has it whole.
+start_server --request-gas 1000000
+BATCH=$(python3 -c 'import json; print(json.dumps([{"jsonrpc":"2.0","id":i,"method":"eth_call","params":[{"to":"0x000000000000000000000000000000000000c003"}]} for i in range(20)]))')
+OUT=$(rpc "$BATCH")
+NRES=$(printf '%s' "$OUT" | grep -o '"result"' | wc -l)
+NBUD=$(printf '%s' "$OUT" | grep -o '"code":-32000,"message":"request gas budget exhausted' | wc -l)
+[ "$NRES" -ge 9 ] && [ "$NRES" -le 12 ] && [ $((NRES + NBUD)) -eq 20 ] && pass ||
+    fail "a batch of 20 calls of ~89k gas under --request-gas 1000000: ~11 results, the rest refused" "$NRES results, $NBUD budget errors: $(printf '%s' "$OUT" | cut -c1-300)"
+# eth_estimateGas's runs count too: each estimate of c003 takes several runs of ~110k, so a
+# batch of 4 gets its first estimates (the same value) and then the budget's error.
+BATCH=$(python3 -c 'import json; print(json.dumps([{"jsonrpc":"2.0","id":i,"method":"eth_estimateGas","params":[{"from":"0x00000000000000000000000000000000000000aa","to":"0x000000000000000000000000000000000000c003"}]} for i in range(4)]))')
+OUT=$(rpc "$BATCH")
+case $OUT in '[{"jsonrpc":"2.0","id":0,"result":"0x'*'"id":3,"error":{"code":-32000,"message":"request gas budget exhausted'*) pass ;;
+    *) fail "a batch of 4 eth_estimateGas under --request-gas 1000000: estimates first, then the budget's error" "$OUT" ;; esac
+# An endless loop with 10^11 gas stops at the budget, not the call timeout.
+OUT=$(rpc '{"jsonrpc":"2.0","id":1,"method":"eth_call","params":[{"to":"0x000000000000000000000000000000000000c004","gas":"0x174876e800"}]}')
+case $OUT in *'request gas budget exhausted (1000000 gas'*) pass ;; *) fail "a call asking for more gas than the budget stops at the budget" "$OUT" ;; esac
+OUT=$(rpc '{"jsonrpc":"2.0","id":1,"method":"eth_call","params":[{"to":"0x000000000000000000000000000000000000c003"}]}')
+case $OUT in *'"result":"0x'*) pass ;; *) fail "the next request has the whole budget again" "$OUT" ;; esac
+stop_server
+
+# ---- EVM memory: a cap per call independent of gas, and a budget for all calls together,
+# on both tiers. With no gas limits, MLOAD at 128 MB (code given as a state override)
+# would allocate 256 MB; 1 MB is fine.
+BIG='{"jsonrpc":"2.0","id":1,"method":"eth_call","params":[{"to":"0x00000000000000000000000000000000000000e1","gas":"0x174876e800"},"latest",{"0x00000000000000000000000000000000000000e1":{"code":"0x63080000005100"}}]}'
+SMALL='{"jsonrpc":"2.0","id":1,"method":"eth_call","params":[{"to":"0x00000000000000000000000000000000000000e2","gas":"0x174876e800"},"latest",{"0x00000000000000000000000000000000000000e2":{"code":"0x621000005100"}}]}'
+for engine in interp jit; do
+    start_server --engine $engine --gas-cap 0 --max-call-memory 64M
+    OUT=$(rpc "$BIG")
+    case $OUT in *'"code":-32000,"message":"memory limit reached'*) pass ;; *) fail "$engine: a call past --max-call-memory ends with the memory limit error" "$OUT" ;; esac
+    OUT=$(rpc "$SMALL")
+    case $OUT in *'"result":"0x"'*) pass ;; *) fail "$engine: a 1 MB memory call runs" "$OUT" ;; esac
+    stop_server
+    start_server --engine $engine --gas-cap 0 --max-call-memory 0 --max-exec-memory 64M
+    OUT=$(rpc "$BIG")
+    case $OUT in *'"code":-32000,"message":"memory limit reached'*) pass ;; *) fail "$engine: a call past --max-exec-memory ends with the memory limit error" "$OUT" ;; esac
+    OUT=$(rpc "$SMALL")
+    case $OUT in *'"result":"0x"'*) pass ;; *) fail "$engine: the budget is given back: a 1 MB call runs after" "$OUT" ;; esac
+    stop_server
+done
 
 # ---- the admin token, the log, /metrics
 # A short token is refused at start (128 bits at least).
@@ -117,9 +164,45 @@ start_server --read-only --admin --admin-token "$TOKEN"
 ro_checks "--read-only"
 stop_server
 [ "$(sha256sum "$DB" | cut -d' ' -f1)" = "$SUM" ] && pass || fail "--read-only leaves the database unchanged"
-# A database on a read-only volume (a WAL database whose -shm file cannot be made) needs
-# SQLite's immutable open, which schema/store.c does not do yet: not tested here.
-echo "hardening-e2e: SKIPPED a database on a read-only volume: needs schema/store.c to open it immutable (issue 13, defect 9); not counted as a pass"
+# A database on a read-only volume: its -shm file cannot be made, so the server chooses
+# read-only mode by itself and opens the file immutable. The volume is a read-only bind
+# mount in a mount namespace of the server's own (unshare -m as root, unshare -rm as a
+# user where user namespaces are allowed), so that nothing outlives the test.
+RODIR=$TMP/volume
+mkdir -p "$RODIR"
+cp "$DB" "$RODIR/"
+ROVOL=
+for u in "unshare -m" "unshare -rm"; do
+    if $u sh -c 'mount --bind "$1" "$1" && mount -o remount,ro,bind "$1" && ! touch "$1/probe" 2> /dev/null' sh "$RODIR" 2> /dev/null; then
+        ROVOL=$u
+        break
+    fi
+done
+if [ -z "$ROVOL" ]; then
+    echo "hardening-e2e: SKIPPED a database on a read-only volume: no mount namespace here (unshare -m / -rm refused); not counted as a pass"
+else
+    SUM=$(sha256sum "$RODIR/hardening.db" | cut -d' ' -f1)
+    rm -f "$TMP/server.log"
+    $ROVOL sh -c 'mount --bind "$1" "$1" && mount -o remount,ro,bind "$1" && shift && exec "$@"' sh "$RODIR" \
+        "$JITEVM" serve --db "$RODIR/hardening.db" --listen 127.0.0.1:0 --admin --admin-token "$TOKEN" --engine tiered > "$TMP/server.log" 2>&1 &
+    SERVER_PID=$!
+    wait_for_server "$TMP/server.log"
+    PORT=$SERVED_PORT
+    grep -q 'read-only mode: the database file is not writable' "$TMP/server.log" && pass || fail "a read-only volume: read-only mode chosen by itself" "$(cat "$TMP/server.log")"
+    grep -q 'opened immutable' "$TMP/server.log" && pass || fail "a read-only volume: the database opened immutable" "$(cat "$TMP/server.log")"
+    ro_checks "a read-only volume"
+    stop_server
+    [ "$(sha256sum "$RODIR/hardening.db" | cut -d' ' -f1)" = "$SUM" ] && [ "$(ls "$RODIR")" = hardening.db ] && pass ||
+        fail "a read-only volume: the database unchanged, no file beside it" "$(ls -la "$RODIR")"
+    # A write-ahead log with content beside it would be missed by the immutable open: refused, saying why.
+    printf 'not empty' > "$RODIR/hardening.db-wal"
+    if timeout 20 $ROVOL sh -c 'mount --bind "$1" "$1" && mount -o remount,ro,bind "$1" && shift && exec "$@"' sh "$RODIR" \
+        "$JITEVM" serve --db "$RODIR/hardening.db" --listen 127.0.0.1:0 > "$TMP/wal.log" 2>&1; then
+        fail "a read-only volume with a -wal beside the database is refused" "$(cat "$TMP/wal.log")"
+    else
+        grep -q 'a write-ahead log with 9 bytes lies beside it' "$TMP/wal.log" && pass || fail "the refusal says why" "$(cat "$TMP/wal.log")"
+    fi
+fi
 
 echo "hardening-e2e: $PASSED passed, $FAILED failed"
 [ "$FAILED" -eq 0 ]

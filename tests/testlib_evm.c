@@ -34,6 +34,7 @@ void test_run_code(const uint8_t *code, size_t code_len, const test_call *call, 
     evm *e = evm_new(st, &block, call->fork);
     evm_set_engine(e, call->engine);
     if (call->abort_flag) evm_set_abort_flag(e, call->abort_flag);
+    evm_set_memory_limit(e, call->memory_limit);
     u256 price = u256_from_u64(10);
     evm_set_tx_context(e, &TEST_SENDER, &price, NULL, 0);
     message msg = {

@@ -30,6 +30,7 @@ typedef struct {
     size_t calldata_len;
     uint64_t value;               /* wei sent with the call, moved from TEST_SENDER */
     const atomic_int *abort_flag; /* polled by the engine; NULL for none */
+    size_t memory_limit;          /* evm_set_memory_limit; 0 for none */
 } test_call;
 
 typedef struct {

@@ -32,6 +32,7 @@ static const char *const status_names[] = {
     [EXEC_PRECOMPILE_FAILURE] = "precompiled contract failed",
     [EXEC_NONCE_OVERFLOW] = "nonce uint64 overflow",
     [EXEC_TIMEOUT] = "execution aborted (timeout)",
+    [EXEC_MEMORY_LIMIT] = "memory limit reached",
 };
 
 const char *exec_status_name(enum exec_status s)
@@ -157,9 +158,34 @@ evm *evm_new(state *st, const block_env *block, enum fork f)
     return e;
 }
 
+/* The EVM memory all executions hold, against the budget (0: none). */
+static _Atomic size_t memory_in_use;
+static size_t memory_budget;
+
+void evm_set_memory_budget(size_t bytes) { memory_budget = bytes; }
+void evm_set_memory_limit(evm *e, size_t bytes) { e->memory_limit = bytes; }
+bool evm_memory_limit_hit(const evm *e) { return e->memory_limit_hit; }
+
+bool evm_memory_grow(evm *e, size_t more)
+{
+    if (e->memory_limit_hit || (e->memory_limit && e->memory_allocated + more > e->memory_limit)) {
+        e->memory_limit_hit = true;
+        return false;
+    }
+    size_t now = atomic_fetch_add(&memory_in_use, more) + more;
+    if (memory_budget && now > memory_budget) {
+        atomic_fetch_sub(&memory_in_use, more);
+        e->memory_limit_hit = true;
+        return false;
+    }
+    e->memory_allocated += more;
+    return true;
+}
+
 void evm_free(evm *e)
 {
     if (!e) return;
+    atomic_fetch_sub(&memory_in_use, e->memory_allocated);
     jit_count_frames(e->frames_interp, e->frames_compiled, e->deopts);
     size_t n_chunks = sizeof e->buffer_chunks / sizeof e->buffer_chunks[0];
     for (size_t c = 0; c < n_chunks; c++) {
@@ -401,6 +427,13 @@ exec_result evm_execute(evm *e, const message *msg)
 {
     if (e->trace.on_enter) e->trace.on_enter(e->trace.ctx, e, msg);
     exec_result r = msg->kind == CALL_CREATE || msg->kind == CALL_CREATE2 ? execute_create(e, msg) : execute_call(e, msg);
+    /* A frame refused memory halted; what ran after it is not the
+     * execution's answer. */
+    if (msg->depth == 0 && e->memory_limit_hit) {
+        r.status = EXEC_MEMORY_LIMIT;
+        r.output = NULL;
+        r.output_len = 0;
+    }
     if (e->trace.on_exit) e->trace.on_exit(e->trace.ctx, e, msg, &r);
     return r;
 }

@@ -84,6 +84,11 @@ enum exec_status {
     EXEC_PRECOMPILE_FAILURE,
     EXEC_NONCE_OVERFLOW,
     EXEC_TIMEOUT,
+    /* Not a frame's status: the whole execution is answered with it when
+     * EVM memory outgrew its limit (evm_set_memory_limit) or the process's
+     * budget (evm_set_memory_budget); the frame that asked for the memory
+     * halted as out of gas. Not consensus: a service limit. */
+    EXEC_MEMORY_LIMIT,
 };
 const char *exec_status_name(enum exec_status s);
 
@@ -156,6 +161,15 @@ void evm_set_precompile_moves(evm *e, const precompile_move *moves, size_t n);
 /* The execution engine (jit.h; default ENGINE_INTERP). A tracer always
  * runs the interpreter. */
 void evm_set_engine(evm *e, int engine);
+/* EVM memory one execution may allocate, all its frames together (bytes;
+ * 0: no limit), apart from gas. */
+void evm_set_memory_limit(evm *e, size_t bytes);
+/* EVM memory all executions of the process may hold at once (bytes; 0: no
+ * budget). Set once, before executions start. */
+void evm_set_memory_budget(size_t bytes);
+/* Whether an execution was refused memory by either limit (evm_execute then
+ * answers EXEC_MEMORY_LIMIT for the outermost message). */
+bool evm_memory_limit_hit(const evm *e);
 
 /* Executes a message: a call (into code, a precompile or an empty account)
  * or a creation. Handles value transfer, snapshot and revert; does not

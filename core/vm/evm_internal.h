@@ -44,10 +44,19 @@ struct evm {
     size_t n_moves;
     int engine;                    /* enum engine */
     uint32_t frames_interp, frames_compiled, deopts; /* flushed to jit_stats by evm_free */
+    /* EVM memory buffers allocated (bytes, all depths; counted in the
+     * process's budget until evm_free), the limit, and whether it was hit. */
+    size_t memory_allocated, memory_limit;
+    bool memory_limit_hit;
     /* Per-depth buffers in chunks allocated on first use, so a fresh evm
      * costs one small allocation and frames never see their buffers move. */
     frame_buffers *buffer_chunks[(EVM_MAX_DEPTH + 1 + EVM_BUFFER_CHUNK - 1) / EVM_BUFFER_CHUNK];
 };
+
+/* Accounts `more` bytes of EVM memory to the execution before they are
+ * allocated (instr_memory.c's growth, both tiers); false: refused by the
+ * execution's limit or the process's budget. */
+bool evm_memory_grow(evm *e, size_t more);
 
 /* The buffers of call depth `depth`. */
 frame_buffers *evm_buffers(evm *e, int depth);

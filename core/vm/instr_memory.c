@@ -12,16 +12,20 @@ static uint64_t memory_cost(uint64_t n_words) { return 3 * n_words + n_words * n
 /* A larger buffer for memory of at least `need` bytes, zeroed: calloc's
  * large blocks come zeroed from the kernel without being written, and
  * what the buffer held past the frame's memory is not copied. */
-static void grow_buffer(frame *f, frame_buffers *b, size_t need)
+static bool grow_buffer(frame *f, frame_buffers *b, size_t need)
 {
     size_t cap = b->memory_cap ? b->memory_cap : 4096;
     while (cap < need) cap *= 2;
+    /* The memory limits apart from gas (evm_memory_grow): refused growth
+     * ends the execution as EXEC_MEMORY_LIMIT. */
+    if (!evm_memory_grow(f->e, cap - b->memory_cap)) return false;
     uint8_t *m = xcalloc(1, cap);
     if (f->memory_size) memcpy(m, f->memory, f->memory_size);
     free(b->memory);
     b->memory = f->memory = m;
     b->memory_cap = cap;
     b->memory_dirty = f->memory_size;
+    return true;
 }
 
 /* Zeroes n bytes, n a multiple of 32: most growth is one word (MSTORE,
@@ -49,7 +53,7 @@ enum exec_status mem_expand_u64(frame *f, uint64_t offset, uint64_t size)
     if (!charge(f, cost)) return EXEC_OUT_OF_GAS;
     size_t new_size = new_words * 32;
     frame_buffers *b = f->buffers;
-    if (new_size > b->memory_cap) grow_buffer(f, b, new_size);
+    if (new_size > b->memory_cap && !grow_buffer(f, b, new_size)) return EXEC_OUT_OF_GAS; /* ends the execution: EXEC_MEMORY_LIMIT */
     /* Only what an earlier frame on these buffers left behind is cleared. */
     if (b->memory_dirty > f->memory_size)
         zero_words(f->memory + f->memory_size, (b->memory_dirty < new_size ? b->memory_dirty : new_size) - f->memory_size);

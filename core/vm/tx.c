@@ -388,6 +388,7 @@ void tx_execute(state *st, const block_env *block, const transaction *tx, enum f
     if (opts->abort_flag) evm_set_abort_flag(e, opts->abort_flag);
     if (opts->n_moved_precompiles) evm_set_precompile_moves(e, opts->moved_precompiles, opts->n_moved_precompiles);
     evm_set_engine(e, opts->engine);
+    evm_set_memory_limit(e, opts->memory_limit);
 
     message msg = {
         .kind = tx->has_to ? CALL_CALL : CALL_CREATE,

@@ -161,6 +161,7 @@ typedef struct {
     const precompile_move *moved_precompiles;
     size_t n_moved_precompiles;
     int engine;                       /* enum engine (jit.h); 0 = ENGINE_INTERP */
+    size_t memory_limit;              /* EVM memory of the execution, bytes (evm_set_memory_limit); 0: none */
 } tx_options;
 
 /* Validates and executes `tx` on `st` under `block` and fork `f`. An invalid

@@ -6,6 +6,7 @@
  * exec_access_list.c) through exec_run.h. */
 #include "rpc/exec_run.h"
 
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -158,7 +159,20 @@ void run_message(rpc_ctx *ctx, const exec_env *ee, const call_msg *m, uint64_t g
                  run_result *r)
 {
     memset(r, 0, sizeof *r);
+    ctx->gas_budget_hit = false;
     if (ctx->abort_flag && *ctx->abort_flag) {
+        r->kind = RUN_ABORTED;
+        return;
+    }
+    /* The request's gas budget (a batch's calls share it, as geth's gas
+     * cap is shared by eth_simulateV1's calls): a run gets at most what is
+     * left; one that runs out of gas only because of it is stopped as by
+     * a limit, not reported as the contract's out of gas. */
+    bool budgeted = ctx->cfg->request_gas != 0;
+    bool capped = budgeted && gas > ctx->gas_left;
+    if (capped) gas = ctx->gas_left;
+    if (budgeted && gas == 0) {
+        ctx->gas_budget_hit = true;
         r->kind = RUN_ABORTED;
         return;
     }
@@ -171,7 +185,14 @@ void run_message(rpc_ctx *ctx, const exec_env *ee, const call_msg *m, uint64_t g
 
     transaction tx;
     to_transaction(ee, m, gas, &tx);
-    if (!precheck(ee, &env, m, &tx, r)) return;
+    if (!precheck(ee, &env, m, &tx, r)) {
+        if (capped && r->intrinsic) { /* what is left does not even cover the intrinsic gas */
+            run_result_free(r);
+            ctx->gas_budget_hit = true;
+            r->kind = RUN_ABORTED;
+        }
+        return;
+    }
 
     tx_options opts = {0};
     if (extra) opts = *extra;
@@ -186,9 +207,18 @@ void run_message(rpc_ctx *ctx, const exec_env *ee, const call_msg *m, uint64_t g
     opts.n_moved_precompiles = ee->overrides.n_moves;
     opts.abort_flag = ctx->abort_flag;
     opts.engine = ctx->cfg->engine;
+    opts.memory_limit = ctx->cfg->max_call_memory;
     state *st = state_new(&ee->backend);
     tx_execute(st, &env, &tx, ee->fork, &opts, &r->res);
     state_free(st);
+    if (budgeted && r->res.error == TX_OK) {
+        ctx->gas_left -= r->res.gas_spent < ctx->gas_left ? r->res.gas_spent : ctx->gas_left;
+        if (capped && r->res.status == EXEC_OUT_OF_GAS) {
+            ctx->gas_budget_hit = true;
+            r->kind = RUN_ABORTED;
+            return;
+        }
+    }
     if (r->res.error != TX_OK) {
         /* A rule precheck does not apply (the block's blob gas limit). */
         tx_violation v = {.rule = r->res.error};
@@ -258,6 +288,9 @@ char *vm_error_text(rpc_ctx *ctx, const exec_env *ee, const call_msg *m, uint64_
     switch (status) {
     case EXEC_STACK_OVERFLOW: return str_printf(NULL, "stack limit reached %d", EVM_STACK_LIMIT);
     case EXEC_TIMEOUT: return str_printf(NULL, "execution aborted");
+    case EXEC_MEMORY_LIMIT:
+        return str_printf(NULL, "memory limit reached: EVM memory of one call at most %zu bytes, of all running calls %zu",
+                          ctx->cfg->max_call_memory, ctx->cfg->max_exec_memory);
     default: return str_printf(NULL, "%s", exec_status_name(status));
     }
 }
@@ -347,6 +380,9 @@ void revert_error(rpc_error *err, const uint8_t *data, size_t len)
 
 bool timeout_error(const rpc_ctx *ctx, rpc_error *err)
 {
+    if (ctx->gas_budget_hit)
+        return rpc_fail(err, RPC_SERVER_ERROR, "request gas budget exhausted (%" PRIu64 " gas for the whole request)",
+                        ctx->cfg->request_gas);
     if (ctx->shutting_down && *ctx->shutting_down)
         return rpc_fail(err, RPC_SERVER_ERROR, "execution aborted (the server is shutting down)");
     char d[32];

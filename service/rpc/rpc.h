@@ -69,6 +69,12 @@ struct rpc_ctx {
      * away) the calls of a batch not yet run are answered without running. */
     uint64_t request_deadline_ns;
     const atomic_bool *cancelled;
+    /* The request's gas budget (cfg->request_gas; rpc_dispatch resets it
+     * for each request): every run takes at most what is left and spends
+     * its gas from it (exec_run.c's run_message). gas_budget_hit: a run
+     * was stopped by it (its answer then says so). */
+    uint64_t gas_left;
+    bool gas_budget_hit;
     /* The head block context, kept between calls: reading it costs several
      * queries. Valid while no admin write happened (rpc_write_generation)
      * and for at most RPC_HEAD_CACHE_MS (writers outside this process). */

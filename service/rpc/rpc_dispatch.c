@@ -268,6 +268,8 @@ static json_t *handle_one(rpc_ctx *ctx, json_t *msg)
 char *rpc_dispatch(rpc_ctx *ctx, json_t *root, size_t *len)
 {
     json_t *out;
+    ctx->gas_left = ctx->cfg->request_gas;
+    ctx->gas_budget_hit = false;
     if (json_is_array(root)) {
         size_t n = json_array_size(root);
         if (n == 0) {

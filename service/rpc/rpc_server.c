@@ -35,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -45,10 +46,12 @@
 #include "config.h"
 #include "live.h"
 #include "vm/code_cache.h"
+#include "vm/evm.h"
 #include "jit/jit.h"
 #include "log.h"
 #include "metrics.h"
 #include "program_store.h"
+#include "rpc/http_gate.h"
 #include "rpc/rpc.h"
 #include "rpc/rpc_json.h"
 #include "store.h"
@@ -105,6 +108,7 @@ typedef struct {
 typedef struct conn_slot {
     struct conn_slot *prev, *next; /* guarded by srv->conns_lock */
     MHD_socket fd;
+    http_gate *gate; /* the framing check of its bytes (http_gate.c) */
     char client[INET6_ADDRSTRLEN];
     _Atomic uint64_t deadline_ns;
 } conn_slot;
@@ -142,6 +146,12 @@ struct server {
     store *db;
     chain_config chain;
     struct MHD_Daemon *daemon;
+    /* The listening socket and the thread that accepts on it (start_daemon). */
+    int listen_fd, acceptor_wake;
+    uint16_t listen_port;
+    pthread_t acceptor;
+    bool acceptor_started;
+    _Atomic bool acceptor_stop;
     uint8_t token_hash[crypto_generichash_BYTES];
 
     worker *workers;
@@ -833,8 +843,9 @@ static void cancel_abandoned(server *s)
     pthread_mutex_unlock(&s->queue_lock);
 }
 
-/* libmicrohttpd's accept policy: over the connection limit, or the limit
- * of one address, a connection is closed at once (not left waiting in the
+/* The accept policy (the acceptor applies it to every connection before
+ * libmicrohttpd sees it): over the connection limit, or the limit of one
+ * address, a connection is closed at once (not left waiting in the
  * kernel's backlog). */
 static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
 {
@@ -868,6 +879,8 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
         c->fd = fd ? fd->connect_fd : MHD_INVALID_SOCKET;
         client_text(addr ? addr->client_addr : NULL, c->client);
         c->deadline_ns = monotonic_ns() + s->cfg->head_timeout_ms * 1000000u;
+        c->gate = c->fd == MHD_INVALID_SOCKET ? NULL : http_gate_open(c->fd, s->cfg->max_body);
+        if (!c->gate) shutdown(c->fd, SHUT_RDWR); /* never served unchecked */
         pthread_mutex_lock(&s->conns_lock);
         c->next = s->conns;
         if (s->conns) s->conns->prev = c;
@@ -883,6 +896,7 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
         if (c->next) c->next->prev = c->prev;
         s->n_conns--;
         pthread_mutex_unlock(&s->conns_lock);
+        http_gate_close(c->gate);
         free(c);
         *socket_context = NULL;
     }
@@ -1057,8 +1071,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode toe)
 {
-    (void)conn, (void)toe;
+    (void)toe;
     server *s = cls;
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    if (ci && ci->socket_context) http_gate_request_done(((conn_slot *)ci->socket_context)->gate);
     http_request *req = *con_cls;
     if (!req) return;
     *con_cls = NULL;
@@ -1208,14 +1224,29 @@ static bool init_process(rpc_config *cfg)
      * (Only possible before SQLite initialises, i.e. before the store opens.) */
     sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
     if (cfg->admin) rpc_config_ensure_token(cfg);
+    evm_set_memory_budget(cfg->max_exec_memory);
     return true;
 }
 
 /* The database as configured: read-only with --read-only, and read-only
  * by itself when it cannot be written (a read-only volume or file). */
+/* Read-only: a plain read-only open sees the commits of a writer beside
+ * it, but needs the -shm file (made if missing); where that cannot be
+ * (a read-only volume), the file is a snapshot nothing writes, and
+ * SQLite's immutable open serves it without any lock or side file. */
+static store *open_read_only(const char *path, store_error *se)
+{
+    store *db = store_open(path, STORE_OPEN_READONLY, se);
+    if (db) return db;
+    store_error plain = *se;
+    db = store_open(path, STORE_OPEN_READONLY | STORE_OPEN_IMMUTABLE, se);
+    if (db) log_notice("read-only mode: the database opened immutable (a snapshot that must not change while served): %s", plain.msg);
+    return db;
+}
+
 static store *open_store(rpc_config *cfg, store_error *se)
 {
-    if (cfg->read_only) return store_open(cfg->db_path, STORE_OPEN_READONLY, se);
+    if (cfg->read_only) return open_read_only(cfg->db_path, se);
     char dir[PATH_MAX];
     snprintf(dir, sizeof dir, "%s", cfg->db_path);
     char *slash = strrchr(dir, '/');
@@ -1227,7 +1258,7 @@ static store *open_store(rpc_config *cfg, store_error *se)
     store *db = why ? NULL : store_open(cfg->db_path, STORE_OPEN_EXISTING, se);
     if (db) return db;
     store_error ro;
-    db = store_open(cfg->db_path, STORE_OPEN_READONLY, &ro);
+    db = open_read_only(cfg->db_path, &ro);
     if (!db) {
         if (why) *se = ro;
         return NULL;
@@ -1280,6 +1311,7 @@ static void init_server_state(server *s, sigset_t *sigs)
     pthread_sigmask(SIG_BLOCK, sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    s->listen_fd = s->acceptor_wake = -1;
     pthread_mutex_init(&s->runners_lock, NULL);
     pthread_mutex_init(&s->auth_lock, NULL);
     struct sigaction sa = {.sa_handler = on_inline_budget, .sa_flags = SA_RESTART};
@@ -1336,32 +1368,122 @@ static bool start_workers(server *s, int *started)
 }
 
 /* The HTTP daemon on the configured address. */
+/* The acceptor: one thread accepts every connection and hands it to
+ * libmicrohttpd (MHD_add_connection), which places it on polling thread
+ * (fd + i) mod threads, the first of them with room. Left to accept on a
+ * shared listening socket, the polling threads race for each connection
+ * and the one already awake wins: measured with 32 kept-alive
+ * connections, 8 threads held 16, 7, 5, 5, 1, 1, 0, 0 of them (and 2
+ * threads 30 and 2), and since the scheduler shares the CPU between
+ * threads, not connections, those on a crowded thread waited longest: the
+ * tail of the latency. Connections open at once have distinct, mostly
+ * consecutive descriptors, so they spread evenly. */
+static void *acceptor_main(void *arg)
+{
+    server *s = arg;
+    struct pollfd p[2] = {{.fd = s->listen_fd, .events = POLLIN}, {.fd = s->acceptor_wake, .events = POLLIN}};
+    while (!atomic_load(&s->acceptor_stop)) {
+        if (poll(p, 2, -1) < 0 && errno != EINTR) break;
+        for (int n = 0; n < 64 && !atomic_load(&s->acceptor_stop); n++) {
+            struct sockaddr_storage addr;
+            socklen_t len = sizeof addr;
+            int fd = accept4(s->listen_fd, (struct sockaddr *)&addr, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+            if (fd < 0) {
+                if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+                    metrics_record_limit("max_connections");
+                    poll(NULL, 0, 10); /* out of descriptors: let some close */
+                }
+                break; /* EAGAIN: all taken */
+            }
+            if (on_accept(s, (struct sockaddr *)&addr, len) != MHD_YES) {
+                close(fd); /* over a connection limit: closed at once */
+                continue;
+            }
+            MHD_add_connection(s->daemon, fd, (struct sockaddr *)&addr, len); /* closes fd when it fails */
+        }
+    }
+    return NULL;
+}
+
+/* Listens on the configured address; the acceptor starts later. */
+static bool open_listener(server *s, char *err, size_t err_len)
+{
+    struct sockaddr_storage addr;
+    bool v6;
+    if (!resolve_listen(s->cfg, &addr, &v6, err, err_len)) return false;
+    s->listen_fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int one = 1;
+    socklen_t alen = v6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+    if (s->listen_fd < 0 || setsockopt(s->listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+        bind(s->listen_fd, (struct sockaddr *)&addr, alen) != 0 || listen(s->listen_fd, SOMAXCONN) != 0 ||
+        getsockname(s->listen_fd, (struct sockaddr *)&addr, &alen) != 0) {
+        snprintf(err, err_len, "cannot listen on %s: %s", s->cfg->listen, strerror(errno));
+        if (s->listen_fd >= 0) close(s->listen_fd);
+        s->listen_fd = -1;
+        return false;
+    }
+    s->listen_port = ntohs(v6 ? ((struct sockaddr_in6 *)&addr)->sin6_port : ((struct sockaddr_in *)&addr)->sin_port);
+    return true;
+}
+
+/* No new connections: the acceptor stops and the socket closes. */
+static void close_listener(server *s)
+{
+    if (s->acceptor_started) {
+        atomic_store(&s->acceptor_stop, true);
+        uint64_t one = 1;
+        (void)!write(s->acceptor_wake, &one, sizeof one);
+        pthread_join(s->acceptor, NULL);
+        s->acceptor_started = false;
+    }
+    if (s->acceptor_wake >= 0) close(s->acceptor_wake);
+    if (s->listen_fd >= 0) close(s->listen_fd);
+    s->acceptor_wake = s->listen_fd = -1;
+}
+
+/* A request refused by the framing gate (it answered the client). */
+static void on_gate_refusal(unsigned status, const char *why)
+{
+    metrics_record_http((int)status);
+    metrics_record_limit("framing");
+    log_debug("framing refused (%u): %s", status, why);
+}
+
 static bool start_daemon(server *s)
 {
     const rpc_config *cfg = s->cfg;
     char err[512];
-    struct sockaddr_storage addr;
-    bool v6;
-    if (!resolve_listen(cfg, &addr, &v6, err, sizeof err)) {
+    if (!open_listener(s, err, sizeof err)) {
         log_error("%s", err);
         return false;
     }
+    if (!http_gate_init(on_gate_refusal)) {
+        log_error("out of memory for the framing gate");
+        return false;
+    }
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC |
-                     (v6 ? MHD_USE_IPv6 : 0);
+                     MHD_USE_NO_LISTEN_SOCKET;
     /* The per-connection memory pool is cleared for every request and only
-     * holds headers (bodies arrive in chunks): a small one is cheaper. */
+     * holds headers (bodies arrive in chunks): a small one is cheaper, but
+     * it must take any head the framing gate lets through
+     * (HTTP_GATE_HEAD_MAX), so that libmicrohttpd refuses none itself. */
     /* Our accept policy enforces the connection limits (closing what is
      * over them at once); libmicrohttpd's own limit, split between its
      * threads, is set well above so that it never stops accepting first. */
     unsigned mhd_limit = (unsigned)cfg->max_connections * 2u + (unsigned)cfg->http_threads * 16u;
-    s->daemon = MHD_start_daemon(flags, 0, on_accept, s, on_request, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
-                                 MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->http_threads,
+    s->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->http_threads,
                                  MHD_OPTION_THREAD_STACK_SIZE, (size_t)WORKER_STACK_SIZE, MHD_OPTION_CONNECTION_LIMIT,
                                  mhd_limit, MHD_OPTION_NOTIFY_CONNECTION, on_connection, s, MHD_OPTION_CONNECTION_TIMEOUT,
                                  (unsigned)cfg->idle_timeout_s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-                                 MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)8192, MHD_OPTION_END);
+                                 MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_GATE_HEAD_MAX * 4, MHD_OPTION_END);
     if (!s->daemon) {
         log_error("cannot listen on %s: %s", cfg->listen, errno ? strerror(errno) : "libmicrohttpd refused to start");
+        return false;
+    }
+    s->acceptor_wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    s->acceptor_started = s->acceptor_wake >= 0 && pthread_create(&s->acceptor, NULL, acceptor_main, s) == 0;
+    if (!s->acceptor_started) {
+        log_error("cannot start the acceptor thread");
         return false;
     }
     return true;
@@ -1376,8 +1498,7 @@ static void drain(server *s, int sig, int *started)
     metrics_set_draining(true);
     log_notice("%s received: no new connections; finishing %d requests in flight", sig == SIGINT ? "SIGINT" : "SIGTERM",
              atomic_load(&s->inflight));
-    MHD_socket listen_fd = MHD_quiesce_daemon(s->daemon);
-    if (listen_fd != MHD_INVALID_SOCKET) close(listen_fd);
+    close_listener(s);
     if (!wait_idle(s, s->cfg->shutdown_timeout_ms)) {
         /* Every call still running or queued is aborted and answered so;
          * the workers are joined so that no connection stays suspended,
@@ -1399,6 +1520,7 @@ static void drain(server *s, int sig, int *started)
  * threads), the workers, the watchdog; then the stores. */
 static void shut_down(server *s, int started, bool watchdog_started, store_conn *main_conn)
 {
+    close_listener(s);
     if (s->daemon) MHD_stop_daemon(s->daemon);
     stop_guard(s);
     stop_workers(s, started);
@@ -1460,7 +1582,7 @@ static void snapshot_switch(server *s)
 {
     uint64_t t0 = monotonic_ns();
     store_error se;
-    store *next = store_open(s->cfg->db_path, STORE_OPEN_EXISTING, &se);
+    store *next = s->cfg->read_only ? open_read_only(s->cfg->db_path, &se) : store_open(s->cfg->db_path, STORE_OPEN_EXISTING, &se);
     store_conn *probe = next ? store_connect(next, &se) : NULL;
     chain_config chain;
     bool ok = probe && store_get_chain_config(probe, &chain, &se);
@@ -1565,8 +1687,7 @@ int cmd_serve(int argc, char **argv)
     }
     watchdog_started = true;
     if (!start_guard(&s) || !start_daemon(&s)) goto out;
-    const union MHD_DaemonInfo *info = MHD_get_daemon_info(s.daemon, MHD_DAEMON_INFO_BIND_PORT);
-    log_startup(&s, info ? info->port : cfg.listen_port, main_conn);
+    log_startup(&s, s.listen_port, main_conn);
     store_disconnect(main_conn);
     main_conn = NULL;
 

@@ -73,6 +73,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!answer) return 0;
     json_error_t e;
     json_t *r = json_loadb(answer, len, JSON_DECODE_ANY | JSON_ALLOW_NUL | JSON_DECODE_INT_AS_REAL, &e);
+    /* ids are echoed exactly as sent (as geth does), so an answer may carry
+     * a number such as 1e+99999: valid JSON, which jansson refuses to hold
+     * as a double. */
+    if (!r && strstr(e.text, "overflow")) {
+        free(answer);
+        return 0;
+    }
     if (!r) {
         fprintf(stderr, "answer is not JSON: %.*s\n", (int)(len > 500 ? 500 : len), answer);
         abort();

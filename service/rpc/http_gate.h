@@ -1,0 +1,33 @@
+/* A strict HTTP/1.1 framing check between the sockets and libmicrohttpd
+ * (http_gate.c): every request head on a connection is read, checked and
+ * only then handed on; what libmicrohttpd 0.9.75 would refuse itself (with
+ * an HTML page), or read differently from a proxy, is refused here with a
+ * JSON-RPC error body. Internal to rpc_server.c. */
+#ifndef JITEVM_HTTP_GATE_H
+#define JITEVM_HTTP_GATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* The largest request head (request line and headers) and trailer block. */
+#define HTTP_GATE_HEAD_MAX 8192
+
+typedef struct http_gate http_gate;
+
+/* Once, before connections: sizes the table of gated sockets (by the
+ * process's descriptor limit). `on_refusal` (may be NULL) is told of each
+ * refusal, on the connection's polling thread. False when out of memory. */
+bool http_gate_init(void (*on_refusal)(unsigned status, const char *why));
+
+/* Gates socket `fd` (a new connection, before libmicrohttpd reads it);
+ * bodies may be `max_body` bytes at most. NULL when fd is beyond the table
+ * (the connection must then be closed). */
+http_gate *http_gate_open(int fd, size_t max_body);
+/* Before libmicrohttpd closes the socket. */
+void http_gate_close(http_gate *g);
+/* A request on the connection was answered (libmicrohttpd's completion
+ * callback): a refusal held back until the requests before it had their
+ * answers goes out now. */
+void http_gate_request_done(http_gate *g);
+
+#endif
