@@ -196,7 +196,12 @@ $(FUZZ_CORE_ONLY:%=build-fuzz/%): build-fuzz/%: tests/fuzz/%.c $(FUZZ_CORE_OBJ)
 $(FUZZ_WITH_SERVICE:%=build-fuzz/%): build-fuzz/%: tests/fuzz/%.c $(FUZZ_SERVICE_OBJ) $(FUZZ_CORE_OBJ)
 	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer $(SERVICE_INC) $^ $(SERVICE_LIBS) $(CORE_LIBS) -o $@
 
-fuzz: $(FUZZERS:%=build-fuzz/%)
+fuzz: fuzz-deps
+	@$(MAKE) --no-print-directory fuzz-run
+fuzz-deps:
+	@sh deploy/install-deps.sh fuzz
+.PHONY: fuzz fuzz-deps fuzz-run
+fuzz-run: $(FUZZERS:%=build-fuzz/%)
 	@mkdir -p build-fuzz/crashes
 	@for f in $(FUZZERS); do \
 	    mkdir -p build-fuzz/corpus/$$f tests/fuzz/corpus/$$f; \

@@ -5,6 +5,9 @@ set -e
 PACKAGES="build-essential pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev libsodium-dev check libsecp256k1-dev libgmp-dev libssl-dev curl"
 # libcurl: the upstream JSON-RPC client of live-chain mode (serve --fork-url).
 PACKAGES="$PACKAGES libcurl4-openssl-dev"
+# `install-deps.sh fuzz`: clang and its libFuzzer/sanitizer runtime, for
+# `make fuzz` only (GCC has no libFuzzer).
+[ "${1:-}" = fuzz ] && PACKAGES="clang libclang-rt-14-dev"
 missing=""
 for p in $PACKAGES; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
