@@ -241,10 +241,16 @@ void keccak256(const void *data, size_t len, uint8_t out[32])
     const uint8_t *p = data;
     for (; len >= KECCAK_RATE; p += KECCAK_RATE, len -= KECCAK_RATE)
         absorb_block(s, p);
-    uint8_t last[KECCAK_RATE] = {0};
-    if (len > 0) memcpy(last, p, len);
-    last[len] ^= 0x01;
-    last[KECCAK_RATE - 1] ^= 0x80;
-    absorb_block(s, last);
+    /* The last, partial block is XORed into the state in place (whole words,
+     * then the tail bytes) rather than copied into a zeroed padded buffer:
+     * most hashes here are of 32 or 64 bytes, where that copy cost more than
+     * the absorbing. */
+    size_t words = len / 8;
+    for (size_t i = 0; i < words; i++) s[i] ^= load_le64(p + 8 * i);
+    uint64_t tail = 0;
+    for (size_t i = 0; i < len % 8; i++) tail |= (uint64_t)p[8 * words + i] << (8 * i);
+    s[words] ^= tail ^ (0x01ULL << (8 * (len % 8)));
+    s[KECCAK_RATE / 8 - 1] ^= 0x80ULL << 56;
+    keccak_f1600(s);
     memcpy(out, s, 32);
 }
