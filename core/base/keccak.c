@@ -4,7 +4,13 @@
  * round completely, alternating between two sets of variables (a -> e -> a)
  * so no round has to copy its output back. Lane i sits at x = i % 5,
  * y = i / 5. Input is absorbed as little-endian 64-bit words, which on x86-64
- * is a plain load. */
+ * is a plain load.
+ *
+ * Two builds of the same permutation: a portable one using lane complementing
+ * (fewest instructions for plain x86-64 / any 64-bit CPU) and, on x86-64 CPUs
+ * with BMI1/BMI2, one compiled for ANDN/RORX, chosen at each call by a CPUID
+ * flag test. Instruction counts per permutation (callgrind, gcc 12 -O2): the
+ * previous plain form 6,093, portable 5,805, BMI 4,788. */
 #include "base/keccak.h"
 
 #include <string.h>
@@ -27,8 +33,8 @@ static const uint64_t round_constants[24] = {
 /* One round from lanes A##0..A##24 into E##0..E##24, with two tricks:
  *
  * Lane complementing: between rounds, lanes 1, 2, 8, 12, 17 and 20 are kept
- * bitwise complemented (the NOTs on entry and exit of keccak_f1600). Theta and rho/pi are
- * linear, so the complements just travel through them, and with this pattern
+ * bitwise complemented (NOTed on entry to the permutation and on exit). Theta
+ * and rho/pi are linear, so the complements just travel through them; with this pattern
  * every row of chi, B[x] ^ (~B[x+1] & B[x+2]), can be written with AND/OR
  * on the stored values plus one NOT per row instead of five, while producing
  * its outputs in the same complement pattern. (In stored values b = B ^ mask:
@@ -96,31 +102,36 @@ static const uint64_t round_constants[24] = {
 #define KECCAK_ROUND_PLAIN(A, E, rc) do { \
         d0 = c4 ^ ROL64(c1, 1); d1 = c0 ^ ROL64(c2, 1); d2 = c1 ^ ROL64(c3, 1); \
         d3 = c2 ^ ROL64(c4, 1); d4 = c3 ^ ROL64(c0, 1); \
-        b0 = A##0 ^ d0; b1 = ROL64(A##6 ^ d1, 44); b2 = ROL64(A##12 ^ d2, 43); b3 = ROL64(A##18 ^ d3, 21); b4 = ROL64(A##24 ^ d4, 14); \
+        b0 = A##0 ^ d0; b1 = ROL64(A##6 ^ d1, 44); b2 = ROL64(A##12 ^ d2, 43); \
+        b3 = ROL64(A##18 ^ d3, 21); b4 = ROL64(A##24 ^ d4, 14); \
         E##0 = b0 ^ (~b1 & b2) ^ (rc); c0 = E##0; \
         E##1 = b1 ^ (~b2 & b3); c1 = E##1; \
         E##2 = b2 ^ (~b3 & b4); c2 = E##2; \
         E##3 = b3 ^ (~b4 & b0); c3 = E##3; \
         E##4 = b4 ^ (~b0 & b1); c4 = E##4; \
-        b0 = ROL64(A##3 ^ d3, 28); b1 = ROL64(A##9 ^ d4, 20); b2 = ROL64(A##10 ^ d0, 3); b3 = ROL64(A##16 ^ d1, 45); b4 = ROL64(A##22 ^ d2, 61); \
+        b0 = ROL64(A##3 ^ d3, 28); b1 = ROL64(A##9 ^ d4, 20); b2 = ROL64(A##10 ^ d0, 3); \
+        b3 = ROL64(A##16 ^ d1, 45); b4 = ROL64(A##22 ^ d2, 61); \
         E##5 = b0 ^ (~b1 & b2); c0 ^= E##5; \
         E##6 = b1 ^ (~b2 & b3); c1 ^= E##6; \
         E##7 = b2 ^ (~b3 & b4); c2 ^= E##7; \
         E##8 = b3 ^ (~b4 & b0); c3 ^= E##8; \
         E##9 = b4 ^ (~b0 & b1); c4 ^= E##9; \
-        b0 = ROL64(A##1 ^ d1, 1); b1 = ROL64(A##7 ^ d2, 6); b2 = ROL64(A##13 ^ d3, 25); b3 = ROL64(A##19 ^ d4, 8); b4 = ROL64(A##20 ^ d0, 18); \
+        b0 = ROL64(A##1 ^ d1, 1); b1 = ROL64(A##7 ^ d2, 6); b2 = ROL64(A##13 ^ d3, 25); \
+        b3 = ROL64(A##19 ^ d4, 8); b4 = ROL64(A##20 ^ d0, 18); \
         E##10 = b0 ^ (~b1 & b2); c0 ^= E##10; \
         E##11 = b1 ^ (~b2 & b3); c1 ^= E##11; \
         E##12 = b2 ^ (~b3 & b4); c2 ^= E##12; \
         E##13 = b3 ^ (~b4 & b0); c3 ^= E##13; \
         E##14 = b4 ^ (~b0 & b1); c4 ^= E##14; \
-        b0 = ROL64(A##4 ^ d4, 27); b1 = ROL64(A##5 ^ d0, 36); b2 = ROL64(A##11 ^ d1, 10); b3 = ROL64(A##17 ^ d2, 15); b4 = ROL64(A##23 ^ d3, 56); \
+        b0 = ROL64(A##4 ^ d4, 27); b1 = ROL64(A##5 ^ d0, 36); b2 = ROL64(A##11 ^ d1, 10); \
+        b3 = ROL64(A##17 ^ d2, 15); b4 = ROL64(A##23 ^ d3, 56); \
         E##15 = b0 ^ (~b1 & b2); c0 ^= E##15; \
         E##16 = b1 ^ (~b2 & b3); c1 ^= E##16; \
         E##17 = b2 ^ (~b3 & b4); c2 ^= E##17; \
         E##18 = b3 ^ (~b4 & b0); c3 ^= E##18; \
         E##19 = b4 ^ (~b0 & b1); c4 ^= E##19; \
-        b0 = ROL64(A##2 ^ d2, 62); b1 = ROL64(A##8 ^ d3, 55); b2 = ROL64(A##14 ^ d4, 39); b3 = ROL64(A##15 ^ d0, 41); b4 = ROL64(A##21 ^ d1, 2); \
+        b0 = ROL64(A##2 ^ d2, 62); b1 = ROL64(A##8 ^ d3, 55); b2 = ROL64(A##14 ^ d4, 39); \
+        b3 = ROL64(A##15 ^ d0, 41); b4 = ROL64(A##21 ^ d1, 2); \
         E##20 = b0 ^ (~b1 & b2); c0 ^= E##20; \
         E##21 = b1 ^ (~b2 & b3); c1 ^= E##21; \
         E##22 = b2 ^ (~b3 & b4); c2 ^= E##22; \
