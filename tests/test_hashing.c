@@ -141,6 +141,186 @@ START_TEST(keccak_permutation_zero_state)
 }
 END_TEST
 
+/* ---- an independent, deliberately plain Keccak-f[1600] and sponge ----
+ * Written straight from the specification's step definitions, with loops,
+ * the rotation offsets and round constants derived here (not copied from
+ * keccak.c), to check the optimised code against. */
+
+static uint64_t ref_rol(uint64_t v, unsigned n)
+{
+    n %= 64;
+    return n == 0 ? v : (v << n) | (v >> (64 - n));
+}
+
+/* The spec's rc(t): bit 0 of step t of the LFSR x^8 + x^6 + x^5 + x^4 + 1. */
+static int ref_rc_bit(int t)
+{
+    unsigned r = 1;
+    for (int i = 0; i < t % 255; i++) {
+        r <<= 1;
+        if (r & 0x100) r ^= 0x171;
+    }
+    return r & 1;
+}
+
+static void ref_keccak_f1600(uint64_t a[25]) /* lane (x, y) at a[x + 5y] */
+{
+    int rot[25] = {0};
+    for (int t = 0, x = 1, y = 0; t < 24; t++) {
+        rot[x + 5 * y] = ((t + 1) * (t + 2) / 2) % 64;
+        int nx = y, ny = (2 * x + 3 * y) % 5;
+        x = nx;
+        y = ny;
+    }
+    for (int round = 0; round < 24; round++) {
+        uint64_t c[5], b[25];
+        for (int x = 0; x < 5; x++) c[x] = a[x] ^ a[x + 5] ^ a[x + 10] ^ a[x + 15] ^ a[x + 20];
+        for (int x = 0; x < 5; x++)
+            for (int y = 0; y < 5; y++)
+                a[x + 5 * y] ^= c[(x + 4) % 5] ^ ref_rol(c[(x + 1) % 5], 1);
+        for (int x = 0; x < 5; x++) /* rho and pi: B[y, 2x+3y] = rot(A[x, y]) */
+            for (int y = 0; y < 5; y++)
+                b[y + 5 * ((2 * x + 3 * y) % 5)] = ref_rol(a[x + 5 * y], (unsigned)rot[x + 5 * y]);
+        for (int x = 0; x < 5; x++)
+            for (int y = 0; y < 5; y++)
+                a[x + 5 * y] = b[x + 5 * y] ^ (~b[(x + 1) % 5 + 5 * y] & b[(x + 2) % 5 + 5 * y]);
+        for (int j = 0; j <= 6; j++)
+            if (ref_rc_bit(j + 7 * round)) a[0] ^= 1ULL << ((1 << j) - 1);
+    }
+}
+
+/* Keccak-256 byte by byte: rate 136, padding 0x01 ... 0x80. */
+static void ref_keccak256(const uint8_t *msg, size_t len, uint8_t out[32])
+{
+    uint64_t s[25] = {0};
+    size_t padded = (len / 136 + 1) * 136;
+    for (size_t i = 0; i < padded; i++) {
+        uint8_t byte = i < len ? msg[i] : 0;
+        if (i == len) byte ^= 0x01;
+        if (i == padded - 1) byte ^= 0x80;
+        s[(i % 136) / 8] ^= (uint64_t)byte << (8 * (i % 8));
+        if (i % 136 == 135) ref_keccak_f1600(s);
+    }
+    for (int i = 0; i < 32; i++) out[i] = (uint8_t)(s[i / 8] >> (8 * (i % 8)));
+}
+
+/* The Keccak team's published states after applying Keccak-f[1600] once and
+ * twice to the all-zero state. */
+static const uint64_t ZERO_STATE_ONCE[25] = {
+    0xF1258F7940E1DDE7ULL, 0x84D5CCF933C0478AULL, 0xD598261EA65AA9EEULL, 0xBD1547306F80494DULL,
+    0x8B284E056253D057ULL, 0xFF97A42D7F8E6FD4ULL, 0x90FEE5A0A44647C4ULL, 0x8C5BDA0CD6192E76ULL,
+    0xAD30A6F71B19059CULL, 0x30935AB7D08FFC64ULL, 0xEB5AA93F2317D635ULL, 0xA9A6E6260D712103ULL,
+    0x81A57C16DBCF555FULL, 0x43B831CD0347C826ULL, 0x01F22F1A11A5569FULL, 0x05E5635A21D9AE61ULL,
+    0x64BEFEF28CC970F2ULL, 0x613670957BC46611ULL, 0xB87C5A554FD00ECBULL, 0x8C3EE88A1CCF32C8ULL,
+    0x940C7922AE3A2614ULL, 0x1841F924A2C509E4ULL, 0x16F53526E70465C2ULL, 0x75F644E97F30A13BULL,
+    0xEAF1FF7B5CECA249ULL,
+};
+static const uint64_t ZERO_STATE_TWICE[25] = {
+    0x2D5C954DF96ECB3CULL, 0x6A332CD07057B56DULL, 0x093D8D1270D76B6CULL, 0x8A20D9B25569D094ULL,
+    0x4F9C4F99E5E7F156ULL, 0xF957B9A2DA65FB38ULL, 0x85773DAE1275AF0DULL, 0xFAF4F247C3D810F7ULL,
+    0x1F1B9EE6F79A8759ULL, 0xE4FECC0FEE98B425ULL, 0x68CE61B6B9CE68A1ULL, 0xDEEA66C4BA8F974FULL,
+    0x33C43D836EAFB1F5ULL, 0xE00654042719DBD9ULL, 0x7CF8A9F009831265ULL, 0xFD5449A6BF174743ULL,
+    0x97DDAD33D8994B40ULL, 0x48EAD5FC5D0BE774ULL, 0xE3B8C8EE55B7B03CULL, 0x91A0226E649E42E9ULL,
+    0x900E3129E7BADD7BULL, 0x202A9EC5FAA3CCE8ULL, 0x5B3402464E1C3DB6ULL, 0x609F4E62A44C1059ULL,
+    0x20D06CD26A8FBF5CULL,
+};
+
+static void check_zero_state_vectors(void (*permute)(uint64_t[25]), const char *name)
+{
+    uint64_t s[25] = {0};
+    permute(s);
+    for (int i = 0; i < 25; i++) ck_assert_msg(s[i] == ZERO_STATE_ONCE[i], "%s: lane %d after one", name, i);
+    permute(s);
+    for (int i = 0; i < 25; i++) ck_assert_msg(s[i] == ZERO_STATE_TWICE[i], "%s: lane %d after two", name, i);
+}
+
+START_TEST(keccak_permutation_official_vectors)
+{
+    check_zero_state_vectors(ref_keccak_f1600, "reference");
+    check_zero_state_vectors(keccak_f1600, "keccak_f1600");
+    check_zero_state_vectors(keccak_f1600_portable, "keccak_f1600_portable");
+}
+END_TEST
+
+static uint64_t splitmix64(uint64_t *x)
+{
+    uint64_t z = (*x += 0x9E3779B97F4A7C15ULL);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+}
+
+START_TEST(keccak_permutation_matches_reference_on_random_states)
+{
+    /* Every lane value pattern reaches the complemented-lane code paths; all
+     * ones and single bits are included as edge states. */
+    uint64_t seed = 42;
+    for (int n = 0; n < 300; n++) {
+        uint64_t want[25], fast[25], portable[25];
+        for (int i = 0; i < 25; i++) {
+            if (n == 0) want[i] = ~0ULL;
+            else if (n < 26) want[i] = i == n - 1 ? 1ULL << (n % 64) : 0;
+            else want[i] = splitmix64(&seed);
+        }
+        memcpy(fast, want, sizeof want);
+        memcpy(portable, want, sizeof want);
+        ref_keccak_f1600(want);
+        keccak_f1600(fast);
+        keccak_f1600_portable(portable);
+        ck_assert_msg(memcmp(fast, want, sizeof want) == 0, "keccak_f1600 differs on state %d", n);
+        ck_assert_msg(memcmp(portable, want, sizeof want) == 0, "keccak_f1600_portable differs on state %d", n);
+    }
+}
+END_TEST
+
+static void check_sponge_against_reference(const uint8_t *msg, size_t len)
+{
+    uint8_t want[32], got[32];
+    ref_keccak256(msg, len, want);
+    keccak256(msg, len, got);
+    ck_assert_msg(memcmp(got, want, 32) == 0, "one-shot keccak256 differs at length %zu", len);
+    /* Incremental, in uneven pieces that straddle block boundaries. */
+    keccak_ctx ctx;
+    keccak256_init(&ctx);
+    size_t off = 0, piece = 1;
+    while (off < len) {
+        size_t take = len - off < piece ? len - off : piece;
+        keccak256_update(&ctx, msg + off, take);
+        off += take;
+        piece = piece * 3 + 7;
+        if (piece > 5000) piece = 1;
+    }
+    keccak256_final(&ctx, got);
+    ck_assert_msg(memcmp(got, want, 32) == 0, "incremental keccak256 differs at length %zu", len);
+}
+
+START_TEST(keccak_sponge_lengths_match_reference)
+{
+    static const size_t lengths[] = {0, 1, 7, 8, 32, 64, 135, 136, 137, 271, 272, 273};
+    uint8_t msg[273];
+    uint64_t seed = 7;
+    for (size_t i = 0; i < sizeof msg; i++) msg[i] = (uint8_t)splitmix64(&seed);
+    for (size_t i = 0; i < sizeof lengths / sizeof lengths[0]; i++)
+        check_sponge_against_reference(msg, lengths[i]);
+    /* The reference itself against the published empty-string digest. */
+    uint8_t empty[32];
+    ref_keccak256(NULL, 0, empty);
+    ck_assert_hash_hex(empty, "c5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470");
+}
+END_TEST
+
+START_TEST(keccak_sponge_multi_megabyte_matches_reference)
+{
+    size_t len = 3 * 1024 * 1024 + 77; /* not a whole number of blocks */
+    uint8_t *msg = malloc(len);
+    ck_assert_ptr_nonnull(msg);
+    uint64_t seed = 1234;
+    for (size_t i = 0; i < len; i++) msg[i] = (uint8_t)(splitmix64(&seed) >> 11);
+    check_sponge_against_reference(msg, len);
+    free(msg);
+}
+END_TEST
+
 START_TEST(keccak_constants)
 {
     uint8_t out[32];
@@ -788,8 +968,10 @@ END_TEST
 int main(void)
 {
     return TEST_RUN("hashing",
-        TEST_GROUP("keccak", 0, keccak_empty_and_abc, keccak_multi_block_vectors,
-            keccak_incremental_matches_one_shot, keccak_permutation_zero_state, keccak_constants),
+        TEST_GROUP("keccak", 60, keccak_empty_and_abc, keccak_multi_block_vectors,
+            keccak_incremental_matches_one_shot, keccak_permutation_zero_state, keccak_constants,
+            keccak_permutation_official_vectors, keccak_permutation_matches_reference_on_random_states,
+            keccak_sponge_lengths_match_reference, keccak_sponge_multi_megabyte_matches_reference),
         TEST_GROUP("rlp", 0, rlp_spec_strings_and_integers, rlp_u256, rlp_spec_lists, rlp_decode_spec_vectors,
             rlp_round_trip, rlp_decoder_rejects_non_canonical, rlp_integer_reading_is_strict),
         TEST_GROUP("trie", 60, trie_empty_and_single, trie_classic_examples, trie_long_shared_prefixes,

@@ -18,5 +18,8 @@ void keccak256_final(keccak_ctx *ctx, uint8_t out[32]);
 void keccak256(const void *data, size_t len, uint8_t out[32]);
 /* The Keccak-f[1600] permutation (24 rounds). */
 void keccak_f1600(uint64_t state[25]);
+/* The same permutation always through the plain C path (keccak_f1600 may pick
+ * a BMI1/BMI2 build of it at run time); exposed so tests cover both paths. */
+void keccak_f1600_portable(uint64_t state[25]);
 
 #endif
