@@ -4,6 +4,7 @@
  * over plain records. */
 #include "state/state.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -136,16 +137,41 @@ static uint64_t hash_slot(uint32_t account_index, const u256 *key)
                  (key->w[3] * 0xc2b2ae3d27d4eb4fULL) ^ ((uint64_t)account_index << 40));
 }
 
+/* Small to start: an eth_call touches a handful of accounts and slots,
+ * and a table grows by doubling when half full. */
+#define INDEX_INITIAL_CELLS 16
+#define ARRAY_INITIAL_CAP 8
+
 static void index_init(index_table *t)
 {
-    t->mask = 63;
+    t->mask = INDEX_INITIAL_CELLS - 1;
     t->count = 0;
     t->cells = xcalloc(t->mask + 1, sizeof *t->cells);
 }
 
+/* Empties a table whose entries are positions 0..n-1 of an array, with
+ * work proportional to n rather than to the capacity when few cells are
+ * used: each entry's cell is found by its probe and cleared, the last
+ * inserted first. Entries are inserted in position order (also on
+ * rebuild), so an entry's probe passes only cells of earlier entries,
+ * which are still set when it is cleared. */
+static void index_clear(index_table *t, size_t n, uint64_t (*hash_at)(const void *, size_t), const void *arr)
+{
+    if (n * 8 >= t->mask + 1) {
+        memset(t->cells, 0, (t->mask + 1) * sizeof *t->cells);
+    } else {
+        for (size_t i = n; i-- > 0;) {
+            size_t h = hash_at(arr, i) & t->mask;
+            while (t->cells[h] != (uint32_t)i + 1) h = (h + 1) & t->mask;
+            t->cells[h] = 0;
+        }
+    }
+    t->count = 0;
+}
+
 static void *grow_array(void *p, size_t *cap, size_t elem)
 {
-    *cap = *cap ? *cap * 2 : 64;
+    *cap = *cap ? *cap * 2 : ARRAY_INITIAL_CAP;
     return xrealloc(p, *cap * elem);
 }
 
@@ -156,6 +182,10 @@ static void owned_add(state *s, void *p)
 }
 
 /* ---- accounts ---- */
+
+static uint64_t account_hash_at(const void *arr, size_t i) { return hash_address(&((const account *)arr)[i].addr); }
+static uint64_t slot_hash_at(const void *arr, size_t i);
+static uint64_t transient_hash_at(const void *arr, size_t i);
 
 static account *account_at(state *s, uint32_t i) { return &s->accounts[i]; }
 
@@ -235,14 +265,96 @@ static void ensure_exists(state *s, uint32_t idx)
     acc->exists = true;
 }
 
+/* Each thread keeps the last state it freed, emptied, and gives it to the
+ * next state_new: a call then finds its arrays, index tables and journal
+ * already allocated (their allocation and release were about half of the
+ * fixed cost of a short call), as evm.c keeps frame buffers. An array or
+ * table grown past spare_bytes_max by one call is freed instead of kept,
+ * so a thread keeps a few hundred KiB at most. A key destructor frees a
+ * thread's spare when the thread exits. */
+static const size_t spare_bytes_max = (size_t)64 << 10;
+static _Thread_local state *spare_state;
+static _Thread_local bool spare_state_key_set;
+static pthread_key_t spare_state_key;
+static pthread_once_t spare_state_key_once = PTHREAD_ONCE_INIT;
+
+static void state_destroy(state *s)
+{
+    free(s->acquired);
+    free(s->owned);
+    free(s->accounts);
+    free(s->slots);
+    free(s->transients);
+    free(s->account_index.cells);
+    free(s->slot_index.cells);
+    free(s->transient_index.cells);
+    free(s->journal);
+    free(s->logs);
+    free(s);
+}
+
+static void spare_state_thread_exit(void *unused)
+{
+    (void)unused;
+    if (spare_state) state_destroy(spare_state);
+    spare_state = NULL;
+}
+
+static void spare_state_key_create(void) { (void)pthread_key_create(&spare_state_key, spare_state_thread_exit); }
+
+/* Frees an array kept empty when it grew past the spare limit. */
+static void shrink_array(void **p, size_t *cap, size_t elem)
+{
+    if (*cap * elem <= spare_bytes_max) return;
+    free(*p);
+    *p = NULL;
+    *cap = 0;
+}
+
+static void shrink_index(index_table *t)
+{
+    if ((t->mask + 1) * sizeof *t->cells <= spare_bytes_max) return;
+    free(t->cells);
+    index_init(t);
+}
+
+/* Keeps `s` (emptied by state_free) as this thread's spare; false when
+ * it already has one. */
+static bool keep_spare_state(state *s)
+{
+    if (spare_state) return false;
+    if (!spare_state_key_set) {
+        pthread_once(&spare_state_key_once, spare_state_key_create);
+        if (pthread_setspecific(spare_state_key, &spare_state) != 0) return false;
+        spare_state_key_set = true;
+    }
+    shrink_array((void **)&s->accounts, &s->cap_accounts, sizeof *s->accounts);
+    shrink_array((void **)&s->slots, &s->cap_slots, sizeof *s->slots);
+    shrink_array((void **)&s->transients, &s->cap_transients, sizeof *s->transients);
+    shrink_array((void **)&s->journal, &s->journal_cap, sizeof *s->journal);
+    shrink_array((void **)&s->logs, &s->cap_logs, sizeof *s->logs);
+    shrink_array((void **)&s->owned, &s->cap_owned, sizeof *s->owned);
+    shrink_array((void **)&s->acquired, &s->cap_acquired, sizeof *s->acquired);
+    shrink_index(&s->account_index);
+    shrink_index(&s->slot_index);
+    shrink_index(&s->transient_index);
+    spare_state = s;
+    return true;
+}
+
 state *state_new(const state_backend *backend)
 {
-    state *s = xcalloc(1, sizeof *s);
+    state *s = spare_state;
+    if (s) {
+        spare_state = NULL; /* emptied by state_free */
+    } else {
+        s = xcalloc(1, sizeof *s);
+        index_init(&s->account_index);
+        index_init(&s->slot_index);
+        index_init(&s->transient_index);
+    }
     s->backend_copy = *backend;
     s->backend = &s->backend_copy;
-    index_init(&s->account_index);
-    index_init(&s->slot_index);
-    index_init(&s->transient_index);
     return s;
 }
 
@@ -258,17 +370,16 @@ void state_free(state *s)
     free_logs_from(s, 0);
     for (size_t i = 0; i < s->n_owned; i++) free(s->owned[i]);
     for (size_t i = 0; i < s->n_acquired; i++) code_cache_release(s->acquired[i]);
-    free(s->acquired);
-    free(s->owned);
-    free(s->accounts);
-    free(s->slots);
-    free(s->transients);
-    free(s->account_index.cells);
-    free(s->slot_index.cells);
-    free(s->transient_index.cells);
-    free(s->journal);
-    free(s->logs);
-    free(s);
+    /* Emptied here rather than on reuse, so a spare holds no code and no
+     * references into the code cache. */
+    index_clear(&s->account_index, s->n_accounts, account_hash_at, s->accounts);
+    index_clear(&s->slot_index, s->n_slots, slot_hash_at, s->slots);
+    index_clear(&s->transient_index, s->n_transients, transient_hash_at, s->transients);
+    s->n_accounts = s->n_slots = s->n_transients = 0;
+    s->journal_len = 0;
+    s->n_owned = s->n_acquired = 0;
+    s->refund = 0;
+    if (!keep_spare_state(s)) state_destroy(s);
 }
 
 const state_backend *state_get_backend(const state *s) { return s->backend; }
@@ -776,9 +887,8 @@ void state_finalize_tx(state *s, enum fork f)
         s->slots[i].original = s->slots[i].current;
         s->slots[i].warm = false;
     }
+    index_clear(&s->transient_index, s->n_transients, transient_hash_at, s->transients);
     s->n_transients = 0;
-    memset(s->transient_index.cells, 0, (s->transient_index.mask + 1) * sizeof(uint32_t));
-    s->transient_index.count = 0;
     s->journal_len = 0;
     s->refund = 0;
 }

@@ -4,6 +4,7 @@
  * tx.c. */
 #include <gmp.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -126,8 +127,9 @@ static void spare_thread_exit(void *unused)
 
 static void spare_key_create(void) { (void)pthread_key_create(&spare_key, spare_thread_exit); }
 
-/* Keeps `chunk` as this thread's spare; false when it already has one. */
-static bool keep_spare(frame_buffers *chunk)
+/* Keeps `chunk` as this thread's spare; false when it already has one.
+ * Only its first `used` buffers can have grown. */
+static bool keep_spare(frame_buffers *chunk, int used)
 {
     if (spare_chunk) return false;
     if (!spare_key_set) {
@@ -135,7 +137,7 @@ static bool keep_spare(frame_buffers *chunk)
         if (pthread_setspecific(spare_key, &spare_chunk) != 0) return false;
         spare_key_set = true;
     }
-    for (int i = 0; i < EVM_BUFFER_CHUNK; i++) {
+    for (int i = 0; i < used && i < EVM_BUFFER_CHUNK; i++) {
         if (chunk[i].memory_cap > spare_memory_max(i)) {
             free(chunk[i].memory);
             chunk[i].memory = NULL;
@@ -150,7 +152,11 @@ static bool keep_spare(frame_buffers *chunk)
 
 evm *evm_new(state *st, const block_env *block, enum fork f)
 {
-    evm *e = xcalloc(1, sizeof *e);
+    /* malloc rather than calloc (glibc's calloc bypasses the thread cache:
+     * ~600 instructions a call), and the chunk pointers, most of the
+     * struct, left for evm_buffers to set as depths are reached. */
+    evm *e = xmalloc(sizeof *e);
+    memset(e, 0, offsetof(evm, buffer_chunks));
     e->st = st;
     e->block = block;
     e->fork = f;
@@ -187,10 +193,10 @@ void evm_free(evm *e)
     if (!e) return;
     atomic_fetch_sub(&memory_in_use, e->memory_allocated);
     jit_count_frames(e->frames_interp, e->frames_compiled, e->deopts);
-    size_t n_chunks = sizeof e->buffer_chunks / sizeof e->buffer_chunks[0];
-    for (size_t c = 0; c < n_chunks; c++) {
+    int n_chunks = (e->depth_end + EVM_BUFFER_CHUNK - 1) / EVM_BUFFER_CHUNK;
+    for (int c = 0; c < n_chunks; c++) {
         frame_buffers *chunk = e->buffer_chunks[c];
-        if (chunk && !(c == 0 && keep_spare(chunk))) free_chunk(chunk);
+        if (chunk && !(c == 0 && keep_spare(chunk, e->depth_end))) free_chunk(chunk);
     }
     free(e);
 }
@@ -222,7 +228,14 @@ void evm_set_precompile_moves(evm *e, const precompile_move *moves, size_t n)
 
 frame_buffers *evm_buffers(evm *e, int depth)
 {
-    frame_buffers **chunk = &e->buffer_chunks[depth / EVM_BUFFER_CHUNK];
+    int c = depth / EVM_BUFFER_CHUNK;
+    if (depth >= e->depth_end) {
+        /* Chunks first reached now start unset (evm_new left them). */
+        for (int k = (e->depth_end + EVM_BUFFER_CHUNK - 1) / EVM_BUFFER_CHUNK; k <= c; k++)
+            e->buffer_chunks[k] = NULL;
+        e->depth_end = depth + 1;
+    }
+    frame_buffers **chunk = &e->buffer_chunks[c];
     if (!*chunk) {
         if (depth < EVM_BUFFER_CHUNK && spare_chunk) {
             *chunk = spare_chunk;

@@ -50,6 +50,10 @@ struct evm {
     bool memory_limit_hit;
     /* Per-depth buffers in chunks allocated on first use, so a fresh evm
      * costs one small allocation and frames never see their buffers move. */
+    /* One past the deepest depth whose buffers were asked for: evm_new
+     * zeroes nothing from buffer_chunks on, evm_buffers sets chunks below
+     * it, and evm_free and the thread's spare look no further. */
+    int depth_end;
     frame_buffers *buffer_chunks[(EVM_MAX_DEPTH + 1 + EVM_BUFFER_CHUNK - 1) / EVM_BUFFER_CHUNK];
 };
 
