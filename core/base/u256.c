@@ -30,21 +30,40 @@ static inline int limb_count(const uint64_t *w, int n)
 
 /* ---- multiplication ----------------------------------------------------- */
 
-/* Full 512-bit product, limbs least significant first. */
+/* Full 512-bit product, limbs least significant first: sixteen 64x64
+ * products written out row by row (the loop form with a zero-limb test and
+ * the product in memory was 225 instructions per MULMOD). */
 static void mul_full(const u256 *a, const u256 *b, uint64_t p[8])
 {
-    for (int i = 0; i < 8; i++) p[i] = 0;
-    for (int i = 0; i < 4; i++) {
-        uint64_t carry = 0;
-        uint64_t ai = a->w[i];
-        if (ai == 0) continue;
-        for (int j = 0; j < 4; j++) {
-            u128 t = (u128)ai * b->w[j] + p[i + j] + carry;
-            p[i + j] = (uint64_t)t;
-            carry = (uint64_t)(t >> 64);
-        }
-        p[i + 4] = carry;
-    }
+    const uint64_t b0 = b->w[0], b1 = b->w[1], b2 = b->w[2], b3 = b->w[3];
+    uint64_t p0, p1, p2, p3, p4, p5, p6, p7;
+    u128 t;
+    uint64_t ai = a->w[0];
+    t = (u128)ai * b0;
+    p0 = (uint64_t)t;
+    t = (u128)ai * b1 + (uint64_t)(t >> 64);
+    p1 = (uint64_t)t;
+    t = (u128)ai * b2 + (uint64_t)(t >> 64);
+    p2 = (uint64_t)t;
+    t = (u128)ai * b3 + (uint64_t)(t >> 64);
+    p3 = (uint64_t)t;
+    p4 = (uint64_t)(t >> 64);
+    /* Each further row adds a * b_j into p[i + j] with a running carry. */
+#define MUL_ROW(ai, q0, q1, q2, q3, q4)                    \
+    t = (u128)(ai) * b0 + q0;                              \
+    q0 = (uint64_t)t;                                      \
+    t = (u128)(ai) * b1 + q1 + (uint64_t)(t >> 64);        \
+    q1 = (uint64_t)t;                                      \
+    t = (u128)(ai) * b2 + q2 + (uint64_t)(t >> 64);        \
+    q2 = (uint64_t)t;                                      \
+    t = (u128)(ai) * b3 + q3 + (uint64_t)(t >> 64);        \
+    q3 = (uint64_t)t;                                      \
+    q4 = (uint64_t)(t >> 64);
+    MUL_ROW(a->w[1], p1, p2, p3, p4, p5)
+    MUL_ROW(a->w[2], p2, p3, p4, p5, p6)
+    MUL_ROW(a->w[3], p3, p4, p5, p6, p7)
+#undef MUL_ROW
+    p[0] = p0, p[1] = p1, p[2] = p2, p[3] = p3, p[4] = p4, p[5] = p5, p[6] = p6, p[7] = p7;
 }
 
 bool u256_mul_checked(const u256 *a, const u256 *b, u256 *out)
@@ -380,43 +399,132 @@ GPR_ONLY u256 u256_smod(const u256 *a, const u256 *b)
     return an ? negate(&r) : r;
 }
 
+/* ---- reduction by a cached four-limb modulus --------------------------- */
+
+/* A modulus prepared for reduction. Contracts reduce by the same modulus
+ * call after call (MULMOD by a field prime: weierstrudel), so the last one
+ * is kept per thread with its normalisation and reciprocal. */
+struct modulus {
+    uint64_t m[4];  /* as given; all zero (never looked up) means no entry */
+    uint64_t dn[4]; /* m << shift, top bit set */
+    uint64_t v;     /* reciprocal_3by2(dn[3], dn[2]) when dlen == 4 */
+    unsigned shift;
+    int dlen;       /* significant limbs of m */
+    int log2;       /* k when m == 2^k, else -1 */
+};
+
+/* m must be non-zero. */
+static const struct modulus *modulus_prepare(const u256 *m)
+{
+    static _Thread_local struct modulus last;
+    if (((last.m[0] ^ m->w[0]) | (last.m[1] ^ m->w[1]) | (last.m[2] ^ m->w[2]) | (last.m[3] ^ m->w[3])) == 0)
+        return &last;
+    int dlen = limb_count(m->w, 4);
+    unsigned s = (unsigned)__builtin_clzll(m->w[dlen - 1]);
+    for (int i = 0; i < 4; i++) {
+        last.m[i] = m->w[i];
+        last.dn[i] = i < dlen ? (m->w[i] << s) | (i ? (m->w[i - 1] >> 1) >> (63 - s) : 0) : 0;
+    }
+    last.shift = s;
+    last.dlen = dlen;
+    last.log2 = power_of_two(m);
+    last.v = dlen == 4 ? reciprocal_3by2(last.dn[3], last.dn[2]) : 0;
+    return &last;
+}
+
+/* u[0..ulen) mod md's four-limb modulus, 4 <= ulen <= 8. Knuth D with the
+ * four-limb partial remainder held in locals rather than an array: each step
+ * brings in the next numerator limb, takes the quotient digit from a 3-by-2
+ * reciprocal division of the top limbs and subtracts it times the two low
+ * divisor limbs. */
+static void reduce_by_4limbs(const uint64_t *u, int ulen, const struct modulus *md, uint64_t rem[4])
+{
+    const unsigned s = md->shift;
+    const uint64_t d0 = md->dn[0], d1 = md->dn[1], d2 = md->dn[2], d3 = md->dn[3], v = md->v;
+    /* Limb i of u << s; (x >> 1) >> (63 - s) is x >> (64 - s) also for s == 0. */
+#define NORM(i) ((i) ? (u[i] << s) | ((u[(i) - 1] >> 1) >> (63 - s)) : u[0] << s)
+    /* The top four limbs of the normalised numerator are below the divisor:
+     * the topmost is below 2^s <= 2^63 <= d3. */
+    uint64_t r3 = (u[ulen - 1] >> 1) >> (63 - s);
+    uint64_t r2 = NORM(ulen - 1), r1 = NORM(ulen - 2), r0 = NORM(ulen - 3);
+    for (int j = ulen - 4; j >= 0; j--) {
+        uint64_t w0 = NORM(j);
+        if (__builtin_expect(r3 == d3 && r2 == d2, 0)) {
+            /* The digit is 2^64 - 1 (see divrem_knuth): the remainder is
+             * W - 2^64 D + D, below D, so exact modulo 2^256. */
+            u256 w = {{w0, r0, r1, 0}}, top = {{0, d0, d1, 0}}, d = {{d0, d1, d2, d3}};
+            w = u256_sub(&w, &top);
+            w = u256_add(&w, &d);
+            r0 = w.w[0], r1 = w.w[1], r2 = w.w[2], r3 = w.w[3];
+            continue;
+        }
+        uint64_t x1, x0;
+        uint64_t q = udivrem_3by2(r3, r2, r1, d3, d2, v, &x1, &x0);
+        /* (x1:x0:r0:w0) -= q * (d1:d0), a three-limb product. */
+        u128 lo = (u128)q * d0, hi = (u128)q * d1;
+        u128 mid = (u128)(uint64_t)(lo >> 64) + (uint64_t)hi;
+        uint64_t p0 = (uint64_t)lo, p1 = (uint64_t)mid, p2 = (uint64_t)(hi >> 64) + (uint64_t)(mid >> 64);
+        uint64_t n0 = w0 - p0, b = w0 < p0;
+        uint64_t n1 = r0 - p1, b1 = r0 < p1;
+        b1 |= n1 < b, n1 -= b;
+        uint64_t n2 = x0 - p2, b2 = x0 < p2;
+        b2 |= n2 < b1, n2 -= b1;
+        uint64_t n3 = x1 - b2;
+        if (__builtin_expect(x1 < b2, 0)) {
+            /* The digit was one too large: add the divisor back. */
+            u256 w = {{n0, n1, n2, n3}}, d = {{d0, d1, d2, d3}};
+            w = u256_add(&w, &d);
+            n0 = w.w[0], n1 = w.w[1], n2 = w.w[2], n3 = w.w[3];
+        }
+        r0 = n0, r1 = n1, r2 = n2, r3 = n3;
+    }
+#undef NORM
+    rem[0] = (r0 >> s) | ((r1 << 1) << (63 - s));
+    rem[1] = (r1 >> s) | ((r2 << 1) << (63 - s));
+    rem[2] = (r2 >> s) | ((r3 << 1) << (63 - s));
+    rem[3] = r3 >> s;
+}
+
+/* u[0..ulen) mod m for a prepared m, ulen <= 8. */
+static u256 reduce(const uint64_t *u, int ulen, const u256 *m, const struct modulus *md)
+{
+    u256 r = u256_zero();
+    if (ulen == 0) return r;
+    if (md->dlen == 4 && ulen >= 4)
+        reduce_by_4limbs(u, ulen, md, r.w);
+    else
+        divrem_words(u, ulen, m->w, md->dlen, NULL, r.w);
+    return r;
+}
+
 u256 u256_addmod(const u256 *a, const u256 *b, const u256 *m)
 {
-    int dlen = limb_count(m->w, 4);
-    if (dlen == 0) return u256_zero();
+    if (u256_is_zero(m)) return u256_zero();
 
     u256 s = u256_add(a, b);
-    int k = power_of_two(m);
-    if (k >= 0) return low_bits(&s, k); /* the carry out, 2^256, is 0 mod 2^k */
     bool carry = u256_lt(&s, a);
     if (u256_lt(a, m) && u256_lt(b, m)) {
         /* Common case: a + b < 2m, one conditional subtraction suffices. */
         if (carry || !u256_lt(&s, m)) s = u256_sub(&s, m);
         return s;
     }
+    const struct modulus *md = modulus_prepare(m);
+    if (md->log2 >= 0) return low_bits(&s, md->log2); /* the carry out, 2^256, is 0 mod 2^k */
     uint64_t sum[5] = {s.w[0], s.w[1], s.w[2], s.w[3], carry};
-    u256 r = u256_zero();
-    divrem_words(sum, limb_count(sum, 5), m->w, dlen, NULL, r.w);
-    return r;
+    return reduce(sum, limb_count(sum, 5), m, md);
 }
 
 u256 u256_mulmod(const u256 *a, const u256 *b, const u256 *m)
 {
-    int dlen = limb_count(m->w, 4);
-    if (dlen == 0) return u256_zero();
-    int k = power_of_two(m);
-    if (k >= 0) { /* the product's bits from 2^256 up are 0 mod 2^k */
+    if (u256_is_zero(m)) return u256_zero();
+    const struct modulus *md = modulus_prepare(m);
+    if (md->log2 >= 0) { /* the product's bits from 2^256 up are 0 mod 2^k */
         u256 low = u256_mul(a, b);
-        return low_bits(&low, k);
+        return low_bits(&low, md->log2);
     }
-
     uint64_t p[8];
     mul_full(a, b, p);
-    u256 r = u256_zero();
-    int plen = limb_count(p, 8);
-    if (plen == 0) return r;
-    divrem_words(p, plen, m->w, dlen, NULL, r.w);
-    return r;
+    return reduce(p, limb_count(p, 8), m, md);
 }
 
 u256 u256_exp(const u256 *base, const u256 *exponent)
