@@ -532,7 +532,7 @@ static u256 division_dividend(const u256 *d)
 }
 
 /* A million and more operations on division-shaped operands: DIV, MOD,
- * SDIV, SMOD, MUL, ADDMOD and MULMOD against GMP. Moduli repeat in runs,
+ * SDIV, SMOD, MUL (and the checked MUL), ADDMOD and MULMOD against GMP. Moduli repeat in runs,
  * as a contract reducing by one prime does, so the per-thread modulus
  * cache is hit, missed and replaced. */
 START_TEST(test_division_shapes)
@@ -572,6 +572,10 @@ START_TEST(test_division_shapes)
         mpz_fdiv_r_2exp(r, t, 256);
         want = from_mpz(r), got = u256_mul(&a, &b);
         CHECK_WORD(got, want, "mul", a, b);
+        u256 checked_product;
+        bool fits = u256_mul_checked(&a, &b, &checked_product);
+        CHECK_WORD(checked_product, want, "mul_checked", a, b);
+        ck_assert_int_eq(fits, mpz_sizeinbase(t, 2) <= 256);
         if (zero) mpz_set_ui(r, 0);
         else mpz_fdiv_r(r, t, m);
         want = from_mpz(r), got = u256_mulmod(&a, &b, &d);
@@ -581,7 +585,7 @@ START_TEST(test_division_shapes)
         else mpz_fdiv_r(r, t, m);
         want = from_mpz(r), got = u256_addmod(&a, &b, &d);
         CHECK_WORD(got, want, "addmod", a, b);
-        checked += 7;
+        checked += 8;
     }
     ck_assert_int_ge(checked, 1000000);
     mpz_clears(x, y, m, r, t, NULL);

@@ -5,6 +5,16 @@
  * invariant integers", 2011): one hardware division per long division to get
  * the divisor's reciprocal, then only multiplications per digit. The 3-by-2
  * estimate is never more than one too large, so at most one add-back step. */
+/* The division family copies whole words (operands just written by 64-bit
+ * stores, results read back by 64-bit loads): with SSE those copies are
+ * 16-byte moves that miss store forwarding, ~20% of snailtracer. So the whole
+ * file, the header's inline functions included, is compiled for general
+ * registers only: a per-function target attribute also kept u256_lt,
+ * u256_zero and limb_count from inlining (a target mismatch), ~60
+ * instructions of calls per DIV. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#pragma GCC target("general-regs-only")
+#endif
 #include "base/u256.h"
 
 typedef unsigned __int128 u128;
@@ -30,9 +40,52 @@ static inline int limb_count(const uint64_t *w, int n)
 
 /* ---- multiplication ----------------------------------------------------- */
 
-/* Full 512-bit product, limbs least significant first: sixteen 64x64
- * products written out row by row (the loop form with a zero-limb test and
- * the product in memory was 225 instructions per MULMOD). */
+/* Full 512-bit product, limbs least significant first. */
+#if defined(__x86_64__)
+/* Column by column (product scanning): each of the sixteen products is
+ * added into a three-limb accumulator whose low limb is then stored, and the
+ * roles of the three registers rotate. GCC 12 made 179 instructions of the
+ * 128-bit C form below (carries through 128-bit temporaries); this is 96. */
+#define MAC(i, j, lo, mid, hi)                              \
+    "movq " #i "(%[a]), %%rax\n\t"                          \
+    "mulq " #j "(%[b])\n\t"                                 \
+    "addq %%rax, %[" #lo "]\n\t"                            \
+    "adcq %%rdx, %[" #mid "]\n\t"                           \
+    "adcq $0, %[" #hi "]\n\t"
+#define COLUMN_END(k, lo, next_hi)                          \
+    "movq %[" #lo "], " #k "(%[p])\n\t"                     \
+    "xorl %k[" #next_hi "], %k[" #next_hi "]\n\t"
+static void mul_full(const u256 *a, const u256 *b, uint64_t p[8])
+{
+    uint64_t c0, c1, c2;
+    /* volatile: the product goes to memory, the register outputs are dead. */
+    __asm__ volatile("movq 0(%[a]), %%rax\n\t"
+            "mulq 0(%[b])\n\t"
+            "movq %%rax, %[c0]\n\t"
+            "movq %%rdx, %[c1]\n\t"
+            "xorl %k[c2], %k[c2]\n\t"
+            COLUMN_END(0, c0, c0)
+            MAC(0, 8, c1, c2, c0) MAC(8, 0, c1, c2, c0)
+            COLUMN_END(8, c1, c1)
+            MAC(0, 16, c2, c0, c1) MAC(8, 8, c2, c0, c1) MAC(16, 0, c2, c0, c1)
+            COLUMN_END(16, c2, c2)
+            MAC(0, 24, c0, c1, c2) MAC(8, 16, c0, c1, c2) MAC(16, 8, c0, c1, c2) MAC(24, 0, c0, c1, c2)
+            COLUMN_END(24, c0, c0)
+            MAC(8, 24, c1, c2, c0) MAC(16, 16, c1, c2, c0) MAC(24, 8, c1, c2, c0)
+            COLUMN_END(32, c1, c1)
+            MAC(16, 24, c2, c0, c1) MAC(24, 16, c2, c0, c1)
+            COLUMN_END(40, c2, c2)
+            MAC(24, 24, c0, c1, c2)
+            "movq %[c0], 48(%[p])\n\t"
+            "movq %[c1], 56(%[p])"
+            : [c0] "=&r"(c0), [c1] "=&r"(c1), [c2] "=&r"(c2)
+            : [a] "r"(a->w), [b] "r"(b->w), [p] "r"(p)
+            : "rax", "rdx", "cc", "memory");
+}
+#undef MAC
+#undef COLUMN_END
+#else
+/* Sixteen 64x64 products written out row by row. */
 static void mul_full(const u256 *a, const u256 *b, uint64_t p[8])
 {
     const uint64_t b0 = b->w[0], b1 = b->w[1], b2 = b->w[2], b3 = b->w[3];
@@ -65,6 +118,7 @@ static void mul_full(const u256 *a, const u256 *b, uint64_t p[8])
 #undef MUL_ROW
     p[0] = p0, p[1] = p1, p[2] = p2, p[3] = p3, p[4] = p4, p[5] = p5, p[6] = p6, p[7] = p7;
 }
+#endif
 
 bool u256_mul_checked(const u256 *a, const u256 *b, u256 *out)
 {
@@ -297,15 +351,11 @@ static void divrem_words(const uint64_t *u, int ulen, const uint64_t *d, int dle
 
 /* ---- division ----------------------------------------------------------- */
 
-/* The division family copies whole words (operands just written by 64-bit
- * stores, results read back by 64-bit loads): with SSE those copies are
- * 16-byte moves that miss store forwarding, ~20% of snailtracer. */
-#define GPR_ONLY __attribute__((target("general-regs-only")))
 
 /* k when m == 2^k, else -1. Contracts divide and reduce by powers of two
  * for shifts and masks (sha1_divs, blake2b's ADDMOD 2^64): those need no
  * long division. */
-static inline GPR_ONLY int power_of_two(const u256 *m)
+static inline int power_of_two(const u256 *m)
 {
     int k = -1;
     for (int i = 0; i < 4; i++) {
@@ -318,7 +368,7 @@ static inline GPR_ONLY int power_of_two(const u256 *m)
 }
 
 /* x >> k, k < 256 (u256.h's shift, in the division family's registers). */
-static inline GPR_ONLY u256 high_bits(const u256 *x, int k)
+static inline u256 high_bits(const u256 *x, int k)
 {
     int limbs = k / 64, bits = k % 64;
     u256 r;
@@ -331,7 +381,7 @@ static inline GPR_ONLY u256 high_bits(const u256 *x, int k)
 }
 
 /* x mod 2^k, k < 256. */
-static inline GPR_ONLY u256 low_bits(const u256 *x, int k)
+static inline u256 low_bits(const u256 *x, int k)
 {
     u256 r;
     for (int i = 0; i < 4; i++) {
@@ -342,60 +392,85 @@ static inline GPR_ONLY u256 low_bits(const u256 *x, int k)
 }
 
 
-GPR_ONLY void u256_divmod(const u256 *a, const u256 *b, u256 *quot, u256 *rem)
+/* Quotient and remainder, inlined into each of the division opcodes so
+ * that each keeps only the half it returns. The cheap cases first: a
+ * divisor of one limb (hardware division when the dividend fits too), a
+ * dividend below the divisor, a power of two. */
+static inline __attribute__((always_inline)) void divmod_inline(const u256 *a, const u256 *b, u256 *q, u256 *r)
 {
-    u256 q = u256_zero(), r = u256_zero();
-    int dlen = limb_count(b->w, 4);
-    if (dlen == 0) {
-        /* EVM: x / 0 == x % 0 == 0. */
-    } else if (u256_lt(a, b)) {
-        r = *a;
-    } else if (dlen == 1 && u256_fits_u64(a)) {
-        q.w[0] = a->w[0] / b->w[0];
-        r.w[0] = a->w[0] % b->w[0];
-    } else if (power_of_two(b) >= 0) {
-        int k = power_of_two(b);
-        q = high_bits(a, k);
-        r = low_bits(a, k);
-    } else {
-        /* q and r are zero above the limbs divrem_words writes. */
-        divrem_words(a->w, limb_count(a->w, 4), b->w, dlen, q.w, r.w);
+    *q = u256_zero(), *r = u256_zero();
+    if (u256_fits_u64(b)) {
+        uint64_t d = b->w[0];
+        if (d == 0) return; /* EVM: x / 0 == x % 0 == 0 */
+        if (u256_fits_u64(a)) {
+            q->w[0] = a->w[0] / d;
+            r->w[0] = a->w[0] % d;
+            return;
+        }
+        if ((d & (d - 1)) == 0) {
+            int k = __builtin_ctzll(d);
+            *q = high_bits(a, k);
+            r->w[0] = a->w[0] & (d - 1);
+            return;
+        }
+        r->w[0] = divrem_by_limb(a->w, limb_count(a->w, 4), d, q->w);
+        return;
     }
+    if (u256_lt(a, b)) {
+        *r = *a;
+        return;
+    }
+    int k = power_of_two(b);
+    if (k >= 0) {
+        *q = high_bits(a, k);
+        *r = low_bits(a, k);
+        return;
+    }
+    /* q and r are zero above the limbs divrem_words writes. */
+    divrem_words(a->w, limb_count(a->w, 4), b->w, limb_count(b->w, 4), q->w, r->w);
+}
+
+void u256_divmod(const u256 *a, const u256 *b, u256 *quot, u256 *rem)
+{
+    u256 q, r;
+    divmod_inline(a, b, &q, &r);
     if (quot) *quot = q;
     if (rem) *rem = r;
 }
 
-GPR_ONLY u256 u256_div(const u256 *a, const u256 *b)
+u256 u256_div(const u256 *a, const u256 *b)
 {
-    u256 q;
-    u256_divmod(a, b, &q, NULL);
+    u256 q, r;
+    divmod_inline(a, b, &q, &r);
     return q;
 }
 
-GPR_ONLY u256 u256_mod(const u256 *a, const u256 *b)
+u256 u256_mod(const u256 *a, const u256 *b)
 {
-    u256 r;
-    u256_divmod(a, b, NULL, &r);
+    u256 q, r;
+    divmod_inline(a, b, &q, &r);
     return r;
 }
 
-GPR_ONLY u256 u256_sdiv(const u256 *a, const u256 *b)
+u256 u256_sdiv(const u256 *a, const u256 *b)
 {
     bool an = is_negative(a), bn = is_negative(b);
     u256 ua = an ? negate(a) : *a;
     u256 ub = bn ? negate(b) : *b;
     /* |-2^255| wraps to 2^255 itself, which read unsigned is the right
      * magnitude; -2^255 / -1 then comes out as 2^255 == -2^255. */
-    u256 q = u256_div(&ua, &ub);
+    u256 q, r;
+    divmod_inline(&ua, &ub, &q, &r);
     return an != bn ? negate(&q) : q;
 }
 
-GPR_ONLY u256 u256_smod(const u256 *a, const u256 *b)
+u256 u256_smod(const u256 *a, const u256 *b)
 {
     bool an = is_negative(a);
     u256 ua = an ? negate(a) : *a;
     u256 ub = is_negative(b) ? negate(b) : *b;
-    u256 r = u256_mod(&ua, &ub);
+    u256 q, r;
+    divmod_inline(&ua, &ub, &q, &r);
     return an ? negate(&r) : r;
 }
 
