@@ -4,8 +4,11 @@
  * estimated with the Möller–Granlund reciprocal method ("Improved division by
  * invariant integers", 2011): one hardware division per long division to get
  * the divisor's reciprocal, then only multiplications per digit. The 3-by-2
- * estimate is never more than one too large, so at most one add-back step. */
-/* The division family copies whole words (operands just written by 64-bit
+ * estimate is never more than one too large, so at most one add-back step.
+ * MULMOD and ADDMOD keep the last modulus's normalisation and reciprocal per
+ * thread (struct modulus): contracts reduce by one prime over and over.
+ *
+ * The division family copies whole words (operands just written by 64-bit
  * stores, results read back by 64-bit loads): with SSE those copies are
  * 16-byte moves that miss store forwarding, ~20% of snailtracer. So the whole
  * file, the header's inline functions included, is compiled for general
@@ -539,13 +542,24 @@ static void reduce_by_4limbs(const uint64_t *u, int ulen, const struct modulus *
         u128 lo = (u128)q * d0, hi = (u128)q * d1;
         u128 mid = (u128)(uint64_t)(lo >> 64) + (uint64_t)hi;
         uint64_t p0 = (uint64_t)lo, p1 = (uint64_t)mid, p2 = (uint64_t)(hi >> 64) + (uint64_t)(mid >> 64);
+#if defined(__x86_64__)
+        /* One sub/sbb chain (the C form below became setb/or chains). */
+        uint64_t n0 = w0, n1 = r0, n2 = x0, n3 = x1;
+        uint8_t borrow;
+        __asm__("subq %5, %0\n\tsbbq %6, %1\n\tsbbq %7, %2\n\tsbbq $0, %3\n\tsetc %4"
+                : "+r"(n0), "+r"(n1), "+r"(n2), "+r"(n3), "=q"(borrow)
+                : "rm"(p0), "rm"(p1), "rm"(p2)
+                : "cc");
+#else
         uint64_t n0 = w0 - p0, b = w0 < p0;
         uint64_t n1 = r0 - p1, b1 = r0 < p1;
         b1 |= n1 < b, n1 -= b;
         uint64_t n2 = x0 - p2, b2 = x0 < p2;
         b2 |= n2 < b1, n2 -= b1;
         uint64_t n3 = x1 - b2;
-        if (__builtin_expect(x1 < b2, 0)) {
+        bool borrow = x1 < b2;
+#endif
+        if (__builtin_expect(borrow, 0)) {
             /* The digit was one too large: add the divisor back. */
             u256 w = {{n0, n1, n2, n3}}, d = {{d0, d1, d2, d3}};
             w = u256_add(&w, &d);

@@ -165,7 +165,8 @@ static inline u256 u256_load_be_n(const uint8_t *in, unsigned n)
 /* One mul/add/adc chain with the operands read from memory and only rax,
  * rdx and the four result limbs live: the 128-bit C form below, inlined
  * into the interpreter's one large function, spilled its temporaries (GCC
- * 12 -O2: 77 instructions for a MUL, 41 with this). */
+ * 12 -O2: the interpreter's whole MUL handler, checks and dispatch included,
+ * was 74 instructions with 20 stack loads and stores, 54 with none now). */
 static inline u256 u256_mul(const u256 *a, const u256 *b)
 {
     uint64_t r0, r1, r2, r3;
