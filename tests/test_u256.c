@@ -471,6 +471,165 @@ START_TEST(test_long_division_digit_cases)
 }
 END_TEST
 
+/* A divisor shaped to stress long division: 1 to 4 significant limbs, the
+ * top bit of its top limb set or clear, 2^k - 1 and 2^k + 1, limbs from the
+ * pattern set, or zero. */
+static u256 division_divisor(void)
+{
+    unsigned limbs = 1 + rng_below(4);
+    switch (rng_below(8)) {
+    case 0: return u256_zero();
+    case 1: { u256 p = pow2(rng_below(256)), one = u256_from_u64(1); return u256_sub(&p, &one); }
+    case 2: { u256 p = pow2(rng_below(256)), one = u256_from_u64(1); return u256_add(&p, &one); }
+    case 3: { /* pattern limbs */
+        u256 r = u256_zero();
+        for (unsigned i = 0; i < limbs; i++) r.w[i] = pattern_limb();
+        if (r.w[limbs - 1] == 0) r.w[limbs - 1] = 1;
+        return r;
+    }
+    case 4: { /* top bit set: no normalisation shift */
+        u256 r = word_with_limbs(limbs);
+        r.w[limbs - 1] |= 0x8000000000000000ull;
+        return r;
+    }
+    case 5: { /* top limb small: a large normalisation shift */
+        u256 r = word_with_limbs(limbs);
+        r.w[limbs - 1] = 1 + rng_below(3);
+        return r;
+    }
+    default: return word_with_limbs(limbs);
+    }
+}
+
+/* A dividend for divisor d: q * d + r with a quotient near a limb boundary
+ * (2^64k +- small, all-ones limbs) and a remainder near 0 or near d, or a
+ * word that agrees with d in its top limbs, or any word. Wraps mod 2^256. */
+static u256 division_dividend(const u256 *d)
+{
+    switch (rng_below(4)) {
+    case 0: {
+        u256 q;
+        switch (rng_below(4)) {
+        case 0: q = pow2(64 * rng_below(4)); break;
+        case 1: { u256 p = pow2(64 * (1 + rng_below(3))), one = u256_from_u64(1); q = u256_sub(&p, &one); break; }
+        case 2: q = word(pattern_limb(), pattern_limb(), pattern_limb(), pattern_limb()); break;
+        default: q = word_with_limbs(rng_below(5)); break;
+        }
+        u256 r = u256_from_u64(rng_below(3));
+        if (rng_below(2) && !u256_is_zero(d)) r = u256_sub(d, &r); /* d, d-1, d-2 */
+        u256 x = u256_mul(&q, d);
+        return u256_add(&x, &r);
+    }
+    case 1: { /* the divisor's top limbs with other low limbs */
+        u256 x = random_word();
+        unsigned limbs = 4 - u256_clz(d) / 64;
+        for (unsigned i = limbs > 2 ? limbs - 2 : 0; i < limbs; i++) x.w[i] = d->w[i];
+        return x;
+    }
+    case 2: return related_word(d);
+    default: return random_word();
+    }
+}
+
+/* A million and more operations on division-shaped operands: DIV, MOD,
+ * SDIV, SMOD, MUL (and the checked MUL), ADDMOD and MULMOD against GMP. Moduli repeat in runs,
+ * as a contract reducing by one prime does, so the per-thread modulus
+ * cache is hit, missed and replaced. */
+START_TEST(test_division_shapes)
+{
+    mpz_t x, y, m, r, t;
+    mpz_inits(x, y, m, r, t, NULL);
+    rng_seed(22);
+    u256 d = u256_zero();
+    long checked = 0;
+    for (int i = 0; i < 160000; i++) {
+        if (rng_below(4) == 0) d = division_divisor();
+        u256 a = division_dividend(&d);
+        u256 b = rng_below(3) ? division_dividend(&d) : pow2(64 * rng_below(4));
+        to_mpz(x, &a), to_mpz(y, &d);
+        bool zero = mpz_sgn(y) == 0;
+
+        /* Unsigned division and remainder of a by d. */
+        if (zero) mpz_set_ui(t, 0), mpz_set_ui(r, 0);
+        else mpz_fdiv_qr(t, r, x, y);
+        u256 want = from_mpz(t), got = u256_div(&a, &d);
+        CHECK_WORD(got, want, "div", a, d);
+        want = from_mpz(r), got = u256_mod(&a, &d);
+        CHECK_WORD(got, want, "mod", a, d);
+
+        /* Signed, both operands as two's complement. */
+        to_mpz_signed(x, &a), to_mpz_signed(y, &d);
+        if (zero) mpz_set_ui(t, 0), mpz_set_ui(r, 0);
+        else mpz_tdiv_qr(t, r, x, y);
+        want = from_mpz(t), got = u256_sdiv(&a, &d);
+        CHECK_WORD(got, want, "sdiv", a, d);
+        want = from_mpz(r), got = u256_smod(&a, &d);
+        CHECK_WORD(got, want, "smod", a, d);
+
+        /* MUL, ADDMOD and MULMOD with d as the modulus. */
+        to_mpz(x, &a), to_mpz(y, &b), to_mpz(m, &d);
+        mpz_mul(t, x, y);
+        mpz_fdiv_r_2exp(r, t, 256);
+        want = from_mpz(r), got = u256_mul(&a, &b);
+        CHECK_WORD(got, want, "mul", a, b);
+        u256 checked_product;
+        bool fits = u256_mul_checked(&a, &b, &checked_product);
+        CHECK_WORD(checked_product, want, "mul_checked", a, b);
+        ck_assert_int_eq(fits, mpz_sizeinbase(t, 2) <= 256);
+        if (zero) mpz_set_ui(r, 0);
+        else mpz_fdiv_r(r, t, m);
+        want = from_mpz(r), got = u256_mulmod(&a, &b, &d);
+        CHECK_WORD(got, want, "mulmod", a, b);
+        mpz_add(t, x, y);
+        if (zero) mpz_set_ui(r, 0);
+        else mpz_fdiv_r(r, t, m);
+        want = from_mpz(r), got = u256_addmod(&a, &b, &d);
+        CHECK_WORD(got, want, "addmod", a, b);
+        checked += 8;
+    }
+    ck_assert_int_ge(checked, 1000000);
+    mpz_clears(x, y, m, r, t, NULL);
+}
+END_TEST
+
+/* MULMOD and ADDMOD where a partial remainder's top two limbs equal the
+ * modulus's: the quotient digit is then 2^64 - 1, outside the 3-by-2 step's
+ * range, and takes its own path. a agrees with m in its top limbs and is
+ * below m; times 2^64k the next step starts from a itself. */
+START_TEST(test_mulmod_digit_overflow)
+{
+    mpz_t x, y, m, r;
+    mpz_inits(x, y, m, r, NULL);
+    rng_seed(23);
+    for (int i = 0; i < 40000; i++) {
+        u256 mod = word(rng() | (rng_below(2) ? 0x8000000000000000ull : 1), pattern_limb(), pattern_limb(),
+                        pattern_limb());
+        if (rng_below(2)) mod.w[3] >>= rng_below(63);
+        if (mod.w[3] == 0) mod.w[3] = 1;
+        u256 a = mod;
+        /* Below m in the low limbs only (m's low limbs may be 0: then borrow
+         * from the low limbs of a and keep the top limbs by going below). */
+        u256 low = word(0, 0, rng_below(2) ? rng() : 0, 1 + rng_below(1000));
+        if (u256_lt(&low, &mod)) a = u256_sub(&mod, &low);
+        u256 b = pow2(64 * (1 + rng_below(3)));
+        if (rng_below(3) == 0) b.w[0] = rng();
+        to_mpz(x, &a), to_mpz(y, &b), to_mpz(m, &mod);
+        mpz_mul(r, x, y);
+        mpz_fdiv_r(r, r, m);
+        u256 want = from_mpz(r), got = u256_mulmod(&a, &b, &mod);
+        CHECK_WORD(got, want, "mulmod", a, b);
+        u256 c = word(rng(), rng(), rng(), rng());
+        if (u256_lt(&c, &mod)) c = u256_add(&c, &mod);
+        to_mpz(y, &c);
+        mpz_add(r, x, y);
+        mpz_fdiv_r(r, r, m);
+        want = from_mpz(r), got = u256_addmod(&a, &c, &mod);
+        CHECK_WORD(got, want, "addmod", a, c);
+    }
+    mpz_clears(x, y, m, r, NULL);
+}
+END_TEST
+
 START_TEST(test_compare_and_unary)
 {
     mpz_t x, y, r;
@@ -616,6 +775,7 @@ int main(void)
     mpz_consts_init();
     return TEST_RUN("u256",
         {.name = "against_gmp", .timeout = 120, .loop = test_against_gmp, .loop_rows = N_GMP_CASES,
-         .tests = TESTS(test_addmod_mulmod, test_divmod_together, test_long_division_digit_cases, test_compare_and_unary,
+         .tests = TESTS(test_addmod_mulmod, test_divmod_together, test_long_division_digit_cases, test_division_shapes,
+            test_mulmod_digit_overflow, test_compare_and_unary,
             test_load_store, test_evm_fixed_cases)});
 }

@@ -4,7 +4,20 @@
  * estimated with the Möller–Granlund reciprocal method ("Improved division by
  * invariant integers", 2011): one hardware division per long division to get
  * the divisor's reciprocal, then only multiplications per digit. The 3-by-2
- * estimate is never more than one too large, so at most one add-back step. */
+ * estimate is never more than one too large, so at most one add-back step.
+ * MULMOD and ADDMOD keep the last modulus's normalisation and reciprocal per
+ * thread (struct modulus): contracts reduce by one prime over and over.
+ *
+ * The division family copies whole words (operands just written by 64-bit
+ * stores, results read back by 64-bit loads): with SSE those copies are
+ * 16-byte moves that miss store forwarding, ~20% of snailtracer. So the whole
+ * file, the header's inline functions included, is compiled for general
+ * registers only: a per-function target attribute also kept u256_lt,
+ * u256_zero and limb_count from inlining (a target mismatch), ~60
+ * instructions of calls per DIV. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#pragma GCC target("general-regs-only")
+#endif
 #include "base/u256.h"
 
 typedef unsigned __int128 u128;
@@ -31,21 +44,84 @@ static inline int limb_count(const uint64_t *w, int n)
 /* ---- multiplication ----------------------------------------------------- */
 
 /* Full 512-bit product, limbs least significant first. */
+#if defined(__x86_64__)
+/* Column by column (product scanning): each of the sixteen products is
+ * added into a three-limb accumulator whose low limb is then stored, and the
+ * roles of the three registers rotate. GCC 12 made 179 instructions of the
+ * 128-bit C form below (carries through 128-bit temporaries); this is 96. */
+#define MAC(i, j, lo, mid, hi)                              \
+    "movq " #i "(%[a]), %%rax\n\t"                          \
+    "mulq " #j "(%[b])\n\t"                                 \
+    "addq %%rax, %[" #lo "]\n\t"                            \
+    "adcq %%rdx, %[" #mid "]\n\t"                           \
+    "adcq $0, %[" #hi "]\n\t"
+#define COLUMN_END(k, lo, next_hi)                          \
+    "movq %[" #lo "], " #k "(%[p])\n\t"                     \
+    "xorl %k[" #next_hi "], %k[" #next_hi "]\n\t"
 static void mul_full(const u256 *a, const u256 *b, uint64_t p[8])
 {
-    for (int i = 0; i < 8; i++) p[i] = 0;
-    for (int i = 0; i < 4; i++) {
-        uint64_t carry = 0;
-        uint64_t ai = a->w[i];
-        if (ai == 0) continue;
-        for (int j = 0; j < 4; j++) {
-            u128 t = (u128)ai * b->w[j] + p[i + j] + carry;
-            p[i + j] = (uint64_t)t;
-            carry = (uint64_t)(t >> 64);
-        }
-        p[i + 4] = carry;
-    }
+    uint64_t c0, c1, c2;
+    /* volatile: the product goes to memory, the register outputs are dead. */
+    __asm__ volatile("movq 0(%[a]), %%rax\n\t"
+            "mulq 0(%[b])\n\t"
+            "movq %%rax, %[c0]\n\t"
+            "movq %%rdx, %[c1]\n\t"
+            "xorl %k[c2], %k[c2]\n\t"
+            COLUMN_END(0, c0, c0)
+            MAC(0, 8, c1, c2, c0) MAC(8, 0, c1, c2, c0)
+            COLUMN_END(8, c1, c1)
+            MAC(0, 16, c2, c0, c1) MAC(8, 8, c2, c0, c1) MAC(16, 0, c2, c0, c1)
+            COLUMN_END(16, c2, c2)
+            MAC(0, 24, c0, c1, c2) MAC(8, 16, c0, c1, c2) MAC(16, 8, c0, c1, c2) MAC(24, 0, c0, c1, c2)
+            COLUMN_END(24, c0, c0)
+            MAC(8, 24, c1, c2, c0) MAC(16, 16, c1, c2, c0) MAC(24, 8, c1, c2, c0)
+            COLUMN_END(32, c1, c1)
+            MAC(16, 24, c2, c0, c1) MAC(24, 16, c2, c0, c1)
+            COLUMN_END(40, c2, c2)
+            MAC(24, 24, c0, c1, c2)
+            "movq %[c0], 48(%[p])\n\t"
+            "movq %[c1], 56(%[p])"
+            : [c0] "=&r"(c0), [c1] "=&r"(c1), [c2] "=&r"(c2)
+            : [a] "r"(a->w), [b] "r"(b->w), [p] "r"(p)
+            : "rax", "rdx", "cc", "memory");
 }
+#undef MAC
+#undef COLUMN_END
+#else
+/* Sixteen 64x64 products written out row by row. */
+static void mul_full(const u256 *a, const u256 *b, uint64_t p[8])
+{
+    const uint64_t b0 = b->w[0], b1 = b->w[1], b2 = b->w[2], b3 = b->w[3];
+    uint64_t p0, p1, p2, p3, p4, p5, p6, p7;
+    u128 t;
+    uint64_t ai = a->w[0];
+    t = (u128)ai * b0;
+    p0 = (uint64_t)t;
+    t = (u128)ai * b1 + (uint64_t)(t >> 64);
+    p1 = (uint64_t)t;
+    t = (u128)ai * b2 + (uint64_t)(t >> 64);
+    p2 = (uint64_t)t;
+    t = (u128)ai * b3 + (uint64_t)(t >> 64);
+    p3 = (uint64_t)t;
+    p4 = (uint64_t)(t >> 64);
+    /* Each further row adds a * b_j into p[i + j] with a running carry. */
+#define MUL_ROW(ai, q0, q1, q2, q3, q4)                    \
+    t = (u128)(ai) * b0 + q0;                              \
+    q0 = (uint64_t)t;                                      \
+    t = (u128)(ai) * b1 + q1 + (uint64_t)(t >> 64);        \
+    q1 = (uint64_t)t;                                      \
+    t = (u128)(ai) * b2 + q2 + (uint64_t)(t >> 64);        \
+    q2 = (uint64_t)t;                                      \
+    t = (u128)(ai) * b3 + q3 + (uint64_t)(t >> 64);        \
+    q3 = (uint64_t)t;                                      \
+    q4 = (uint64_t)(t >> 64);
+    MUL_ROW(a->w[1], p1, p2, p3, p4, p5)
+    MUL_ROW(a->w[2], p2, p3, p4, p5, p6)
+    MUL_ROW(a->w[3], p3, p4, p5, p6, p7)
+#undef MUL_ROW
+    p[0] = p0, p[1] = p1, p[2] = p2, p[3] = p3, p[4] = p4, p[5] = p5, p[6] = p6, p[7] = p7;
+}
+#endif
 
 bool u256_mul_checked(const u256 *a, const u256 *b, u256 *out)
 {
@@ -278,15 +354,11 @@ static void divrem_words(const uint64_t *u, int ulen, const uint64_t *d, int dle
 
 /* ---- division ----------------------------------------------------------- */
 
-/* The division family copies whole words (operands just written by 64-bit
- * stores, results read back by 64-bit loads): with SSE those copies are
- * 16-byte moves that miss store forwarding, ~20% of snailtracer. */
-#define GPR_ONLY __attribute__((target("general-regs-only")))
 
 /* k when m == 2^k, else -1. Contracts divide and reduce by powers of two
  * for shifts and masks (sha1_divs, blake2b's ADDMOD 2^64): those need no
  * long division. */
-static inline GPR_ONLY int power_of_two(const u256 *m)
+static inline int power_of_two(const u256 *m)
 {
     int k = -1;
     for (int i = 0; i < 4; i++) {
@@ -299,7 +371,7 @@ static inline GPR_ONLY int power_of_two(const u256 *m)
 }
 
 /* x >> k, k < 256 (u256.h's shift, in the division family's registers). */
-static inline GPR_ONLY u256 high_bits(const u256 *x, int k)
+static inline u256 high_bits(const u256 *x, int k)
 {
     int limbs = k / 64, bits = k % 64;
     u256 r;
@@ -312,7 +384,7 @@ static inline GPR_ONLY u256 high_bits(const u256 *x, int k)
 }
 
 /* x mod 2^k, k < 256. */
-static inline GPR_ONLY u256 low_bits(const u256 *x, int k)
+static inline u256 low_bits(const u256 *x, int k)
 {
     u256 r;
     for (int i = 0; i < 4; i++) {
@@ -323,100 +395,225 @@ static inline GPR_ONLY u256 low_bits(const u256 *x, int k)
 }
 
 
-GPR_ONLY void u256_divmod(const u256 *a, const u256 *b, u256 *quot, u256 *rem)
+/* Quotient and remainder, inlined into each of the division opcodes so
+ * that each keeps only the half it returns. The cheap cases first: a
+ * divisor of one limb (hardware division when the dividend fits too), a
+ * dividend below the divisor, a power of two. */
+static inline __attribute__((always_inline)) void divmod_inline(const u256 *a, const u256 *b, u256 *q, u256 *r)
 {
-    u256 q = u256_zero(), r = u256_zero();
-    int dlen = limb_count(b->w, 4);
-    if (dlen == 0) {
-        /* EVM: x / 0 == x % 0 == 0. */
-    } else if (u256_lt(a, b)) {
-        r = *a;
-    } else if (dlen == 1 && u256_fits_u64(a)) {
-        q.w[0] = a->w[0] / b->w[0];
-        r.w[0] = a->w[0] % b->w[0];
-    } else if (power_of_two(b) >= 0) {
-        int k = power_of_two(b);
-        q = high_bits(a, k);
-        r = low_bits(a, k);
-    } else {
-        /* q and r are zero above the limbs divrem_words writes. */
-        divrem_words(a->w, limb_count(a->w, 4), b->w, dlen, q.w, r.w);
+    *q = u256_zero(), *r = u256_zero();
+    if (u256_fits_u64(b)) {
+        uint64_t d = b->w[0];
+        if (d == 0) return; /* EVM: x / 0 == x % 0 == 0 */
+        if (u256_fits_u64(a)) {
+            q->w[0] = a->w[0] / d;
+            r->w[0] = a->w[0] % d;
+            return;
+        }
+        if ((d & (d - 1)) == 0) {
+            int k = __builtin_ctzll(d);
+            *q = high_bits(a, k);
+            r->w[0] = a->w[0] & (d - 1);
+            return;
+        }
+        r->w[0] = divrem_by_limb(a->w, limb_count(a->w, 4), d, q->w);
+        return;
     }
+    if (u256_lt(a, b)) {
+        *r = *a;
+        return;
+    }
+    int k = power_of_two(b);
+    if (k >= 0) {
+        *q = high_bits(a, k);
+        *r = low_bits(a, k);
+        return;
+    }
+    /* q and r are zero above the limbs divrem_words writes. */
+    divrem_words(a->w, limb_count(a->w, 4), b->w, limb_count(b->w, 4), q->w, r->w);
+}
+
+void u256_divmod(const u256 *a, const u256 *b, u256 *quot, u256 *rem)
+{
+    u256 q, r;
+    divmod_inline(a, b, &q, &r);
     if (quot) *quot = q;
     if (rem) *rem = r;
 }
 
-GPR_ONLY u256 u256_div(const u256 *a, const u256 *b)
+u256 u256_div(const u256 *a, const u256 *b)
 {
-    u256 q;
-    u256_divmod(a, b, &q, NULL);
+    u256 q, r;
+    divmod_inline(a, b, &q, &r);
     return q;
 }
 
-GPR_ONLY u256 u256_mod(const u256 *a, const u256 *b)
+u256 u256_mod(const u256 *a, const u256 *b)
 {
-    u256 r;
-    u256_divmod(a, b, NULL, &r);
+    u256 q, r;
+    divmod_inline(a, b, &q, &r);
     return r;
 }
 
-GPR_ONLY u256 u256_sdiv(const u256 *a, const u256 *b)
+u256 u256_sdiv(const u256 *a, const u256 *b)
 {
     bool an = is_negative(a), bn = is_negative(b);
     u256 ua = an ? negate(a) : *a;
     u256 ub = bn ? negate(b) : *b;
     /* |-2^255| wraps to 2^255 itself, which read unsigned is the right
      * magnitude; -2^255 / -1 then comes out as 2^255 == -2^255. */
-    u256 q = u256_div(&ua, &ub);
+    u256 q, r;
+    divmod_inline(&ua, &ub, &q, &r);
     return an != bn ? negate(&q) : q;
 }
 
-GPR_ONLY u256 u256_smod(const u256 *a, const u256 *b)
+u256 u256_smod(const u256 *a, const u256 *b)
 {
     bool an = is_negative(a);
     u256 ua = an ? negate(a) : *a;
     u256 ub = is_negative(b) ? negate(b) : *b;
-    u256 r = u256_mod(&ua, &ub);
+    u256 q, r;
+    divmod_inline(&ua, &ub, &q, &r);
     return an ? negate(&r) : r;
+}
+
+/* ---- reduction by a cached four-limb modulus --------------------------- */
+
+/* A modulus prepared for reduction. Contracts reduce by the same modulus
+ * call after call (MULMOD by a field prime: weierstrudel), so the last one
+ * is kept per thread with its normalisation and reciprocal. */
+struct modulus {
+    uint64_t m[4];  /* as given; all zero (never looked up) means no entry */
+    uint64_t dn[4]; /* m << shift, top bit set */
+    uint64_t v;     /* reciprocal_3by2(dn[3], dn[2]) when dlen == 4 */
+    unsigned shift;
+    int dlen;       /* significant limbs of m */
+    int log2;       /* k when m == 2^k, else -1 */
+};
+
+/* m must be non-zero. */
+static const struct modulus *modulus_prepare(const u256 *m)
+{
+    static _Thread_local struct modulus last;
+    if (((last.m[0] ^ m->w[0]) | (last.m[1] ^ m->w[1]) | (last.m[2] ^ m->w[2]) | (last.m[3] ^ m->w[3])) == 0)
+        return &last;
+    int dlen = limb_count(m->w, 4);
+    unsigned s = (unsigned)__builtin_clzll(m->w[dlen - 1]);
+    for (int i = 0; i < 4; i++) {
+        last.m[i] = m->w[i];
+        last.dn[i] = i < dlen ? (m->w[i] << s) | (i ? (m->w[i - 1] >> 1) >> (63 - s) : 0) : 0;
+    }
+    last.shift = s;
+    last.dlen = dlen;
+    last.log2 = power_of_two(m);
+    last.v = dlen == 4 ? reciprocal_3by2(last.dn[3], last.dn[2]) : 0;
+    return &last;
+}
+
+/* u[0..ulen) mod md's four-limb modulus, 4 <= ulen <= 8. Knuth D with the
+ * four-limb partial remainder held in locals rather than an array: each step
+ * brings in the next numerator limb, takes the quotient digit from a 3-by-2
+ * reciprocal division of the top limbs and subtracts it times the two low
+ * divisor limbs. */
+static void reduce_by_4limbs(const uint64_t *u, int ulen, const struct modulus *md, uint64_t rem[4])
+{
+    const unsigned s = md->shift;
+    const uint64_t d0 = md->dn[0], d1 = md->dn[1], d2 = md->dn[2], d3 = md->dn[3], v = md->v;
+    /* Limb i of u << s; (x >> 1) >> (63 - s) is x >> (64 - s) also for s == 0. */
+#define NORM(i) ((i) ? (u[i] << s) | ((u[(i) - 1] >> 1) >> (63 - s)) : u[0] << s)
+    /* The top four limbs of the normalised numerator are below the divisor:
+     * the topmost is below 2^s <= 2^63 <= d3. */
+    uint64_t r3 = (u[ulen - 1] >> 1) >> (63 - s);
+    uint64_t r2 = NORM(ulen - 1), r1 = NORM(ulen - 2), r0 = NORM(ulen - 3);
+    for (int j = ulen - 4; j >= 0; j--) {
+        uint64_t w0 = NORM(j);
+        if (__builtin_expect(r3 == d3 && r2 == d2, 0)) {
+            /* The digit is 2^64 - 1 (see divrem_knuth): the remainder is
+             * W - 2^64 D + D, below D, so exact modulo 2^256. */
+            u256 w = {{w0, r0, r1, 0}}, top = {{0, d0, d1, 0}}, d = {{d0, d1, d2, d3}};
+            w = u256_sub(&w, &top);
+            w = u256_add(&w, &d);
+            r0 = w.w[0], r1 = w.w[1], r2 = w.w[2], r3 = w.w[3];
+            continue;
+        }
+        uint64_t x1, x0;
+        uint64_t q = udivrem_3by2(r3, r2, r1, d3, d2, v, &x1, &x0);
+        /* (x1:x0:r0:w0) -= q * (d1:d0), a three-limb product. */
+        u128 lo = (u128)q * d0, hi = (u128)q * d1;
+        u128 mid = (u128)(uint64_t)(lo >> 64) + (uint64_t)hi;
+        uint64_t p0 = (uint64_t)lo, p1 = (uint64_t)mid, p2 = (uint64_t)(hi >> 64) + (uint64_t)(mid >> 64);
+#if defined(__x86_64__)
+        /* One sub/sbb chain (the C form below became setb/or chains). */
+        uint64_t n0 = w0, n1 = r0, n2 = x0, n3 = x1;
+        uint8_t borrow;
+        __asm__("subq %5, %0\n\tsbbq %6, %1\n\tsbbq %7, %2\n\tsbbq $0, %3\n\tsetc %4"
+                : "+r"(n0), "+r"(n1), "+r"(n2), "+r"(n3), "=q"(borrow)
+                : "rm"(p0), "rm"(p1), "rm"(p2)
+                : "cc");
+#else
+        uint64_t n0 = w0 - p0, b = w0 < p0;
+        uint64_t n1 = r0 - p1, b1 = r0 < p1;
+        b1 |= n1 < b, n1 -= b;
+        uint64_t n2 = x0 - p2, b2 = x0 < p2;
+        b2 |= n2 < b1, n2 -= b1;
+        uint64_t n3 = x1 - b2;
+        bool borrow = x1 < b2;
+#endif
+        if (__builtin_expect(borrow, 0)) {
+            /* The digit was one too large: add the divisor back. */
+            u256 w = {{n0, n1, n2, n3}}, d = {{d0, d1, d2, d3}};
+            w = u256_add(&w, &d);
+            n0 = w.w[0], n1 = w.w[1], n2 = w.w[2], n3 = w.w[3];
+        }
+        r0 = n0, r1 = n1, r2 = n2, r3 = n3;
+    }
+#undef NORM
+    rem[0] = (r0 >> s) | ((r1 << 1) << (63 - s));
+    rem[1] = (r1 >> s) | ((r2 << 1) << (63 - s));
+    rem[2] = (r2 >> s) | ((r3 << 1) << (63 - s));
+    rem[3] = r3 >> s;
+}
+
+/* u[0..ulen) mod m for a prepared m, ulen <= 8. */
+static u256 reduce(const uint64_t *u, int ulen, const u256 *m, const struct modulus *md)
+{
+    u256 r = u256_zero();
+    if (ulen == 0) return r;
+    if (md->dlen == 4 && ulen >= 4)
+        reduce_by_4limbs(u, ulen, md, r.w);
+    else
+        divrem_words(u, ulen, m->w, md->dlen, NULL, r.w);
+    return r;
 }
 
 u256 u256_addmod(const u256 *a, const u256 *b, const u256 *m)
 {
-    int dlen = limb_count(m->w, 4);
-    if (dlen == 0) return u256_zero();
+    if (u256_is_zero(m)) return u256_zero();
 
     u256 s = u256_add(a, b);
-    int k = power_of_two(m);
-    if (k >= 0) return low_bits(&s, k); /* the carry out, 2^256, is 0 mod 2^k */
     bool carry = u256_lt(&s, a);
     if (u256_lt(a, m) && u256_lt(b, m)) {
         /* Common case: a + b < 2m, one conditional subtraction suffices. */
         if (carry || !u256_lt(&s, m)) s = u256_sub(&s, m);
         return s;
     }
+    const struct modulus *md = modulus_prepare(m);
+    if (md->log2 >= 0) return low_bits(&s, md->log2); /* the carry out, 2^256, is 0 mod 2^k */
     uint64_t sum[5] = {s.w[0], s.w[1], s.w[2], s.w[3], carry};
-    u256 r = u256_zero();
-    divrem_words(sum, limb_count(sum, 5), m->w, dlen, NULL, r.w);
-    return r;
+    return reduce(sum, limb_count(sum, 5), m, md);
 }
 
 u256 u256_mulmod(const u256 *a, const u256 *b, const u256 *m)
 {
-    int dlen = limb_count(m->w, 4);
-    if (dlen == 0) return u256_zero();
-    int k = power_of_two(m);
-    if (k >= 0) { /* the product's bits from 2^256 up are 0 mod 2^k */
+    if (u256_is_zero(m)) return u256_zero();
+    const struct modulus *md = modulus_prepare(m);
+    if (md->log2 >= 0) { /* the product's bits from 2^256 up are 0 mod 2^k */
         u256 low = u256_mul(a, b);
-        return low_bits(&low, k);
+        return low_bits(&low, md->log2);
     }
-
     uint64_t p[8];
     mul_full(a, b, p);
-    u256 r = u256_zero();
-    int plen = limb_count(p, 8);
-    if (plen == 0) return r;
-    divrem_words(p, plen, m->w, dlen, NULL, r.w);
-    return r;
+    return reduce(p, limb_count(p, 8), m, md);
 }
 
 u256 u256_exp(const u256 *base, const u256 *exponent)
