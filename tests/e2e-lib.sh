@@ -40,11 +40,11 @@ install_wrk() {
     $SUDO apt-get install -y -qq wrk > /dev/null
 }
 
-# free_port SALT: a loopback port nobody answers on now.
+# free_port [SALT]: a loopback port free now, chosen by the kernel (bound and
+# released at once; another process may still take it before the caller, so
+# callers that start a server on it retry on failure: start_with_anvil does).
 free_port() {
-    p=$(( (($$ + $1) % 20000) + 30000 ))
-    while curl -s -o /dev/null "http://127.0.0.1:$p/" 2> /dev/null; do p=$((p + 1)); done
-    echo $p
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
 # wait_for_server LOG [PORT]: waits (30 s at most) for LOG's 'serving JSON-RPC on' and, with PORT, an answer on 127.0.0.1:PORT; sets SERVED_URL, SERVED_PORT.
@@ -101,10 +101,27 @@ start_with_anvil() {
     # its port only in a banner; pick one that is free now.
     "$JITEVM" serve --db "$1" --listen 127.0.0.1:0 --admin --admin-token "$2" --log-level warn > "$TMP/jitevm.log" 2>&1 &
     JPID=$!
-    APORT=$(free_port "$3")
-    "$ANVIL" --port "$APORT" --hardfork prague --silent > "$TMP/anvil.log" 2>&1 &
-    APID=$!
-    wait_for_server "$TMP/jitevm.log" "$APORT"
+    wait_for_server "$TMP/jitevm.log"
+    # anvil on a free port; a port taken in between (anvil exits) or an anvil
+    # that never answers is retried on another port, three times at most.
+    attempt=0
+    while :; do
+        attempt=$((attempt + 1))
+        APORT=$(free_port)
+        "$ANVIL" --port "$APORT" --hardfork prague --silent > "$TMP/anvil.log" 2>&1 &
+        APID=$!
+        i=0
+        while kill -0 "$APID" 2> /dev/null && ! curl -s -o /dev/null "http://127.0.0.1:$APORT/"; do
+            i=$((i + 1)); [ $i -gt 600 ] && break; sleep 0.05
+        done
+        curl -s -o /dev/null "http://127.0.0.1:$APORT/" && kill -0 "$APID" 2> /dev/null && break
+        kill "$APID" 2> /dev/null; wait "$APID" 2> /dev/null
+        if [ $attempt -ge 3 ]; then
+            echo "$NAME: anvil did not start on a free port (3 attempts):"
+            cat "$TMP/anvil.log"
+            exit 1
+        fi
+    done
     JURL=$SERVED_URL
     AURL=http://127.0.0.1:$APORT/
 }
