@@ -358,6 +358,14 @@ bool program_store_open(program_store *ps, store *db, const char *db_path, const
     ps->hooks = (jit_store){.ctx = ps, .load = program_load, .save = program_save};
     pthread_mutex_init(&ps->lock, NULL);
     pthread_cond_init(&ps->idle_cond, NULL);
+    /* One connection opened now (preparing its statements costs about a
+     * millisecond), so that the first program load of a call does not pay
+     * for it; a failure here is left for that load to report. */
+    if (db) {
+        store_error se;
+        store_conn *c = conn_take(ps, &se);
+        if (c) conn_give(ps, c);
+    }
     return true;
 }
 

@@ -172,6 +172,11 @@ struct server {
     rpc_ctx inline_ctx; /* what requests answered on the HTTP threads start from */
     pthread_mutex_t runners_lock;
     inline_runner *runners; /* one per polling thread that ran a call */
+    /* Connections opened at start for the inline runners, so that a polling
+     * thread's first call does not prepare a connection's statements (about
+     * a millisecond) while its client waits. Under runners_lock. */
+    store_conn **spare_conns;
+    int n_spare_conns;
     _Atomic int inflight;
     _Atomic bool draining;
 
@@ -519,7 +524,10 @@ static inline_runner *inline_runner_get(server *s)
     r->ctx.abort_flag = &inline_abort;
     r->ctx.discard_on_abort = true;
     r->ctx.shutting_down = &s->abort_all;
-    r->ctx.conn = store_connect(s->db, &se);
+    pthread_mutex_lock(&s->runners_lock);
+    r->ctx.conn = s->n_spare_conns ? s->spare_conns[--s->n_spare_conns] : NULL;
+    pthread_mutex_unlock(&s->runners_lock);
+    if (!r->ctx.conn) r->ctx.conn = store_connect(s->db, &se);
     if (!r->ctx.conn) {
         log_warn("no inline runs on this HTTP thread: %s", se.msg);
         timer_delete(r->timer);
@@ -565,8 +573,34 @@ static char *run_inline(server *s, inline_runner *r, http_request *req, json_t *
     return answer;
 }
 
+/* Opens up to n spare connections for the inline runners; fewer is no
+ * error (a runner then connects when it is made). */
+static void spare_conns_open(server *s, int n)
+{
+    store_conn **conns = xcalloc((size_t)n + 1, sizeof *conns);
+    int k = 0;
+    store_error se;
+    while (k < n && (conns[k] = store_connect(s->db, &se)) != NULL) k++;
+    pthread_mutex_lock(&s->runners_lock);
+    s->spare_conns = conns;
+    s->n_spare_conns = k;
+    pthread_mutex_unlock(&s->runners_lock);
+}
+
+/* Closes the spare connections (at exit, and before a snapshot switch: a
+ * runner made later connects to the new database). Under runners_lock. */
+static void spare_conns_close_locked(server *s)
+{
+    while (s->n_spare_conns) store_disconnect(s->spare_conns[--s->n_spare_conns]);
+}
+
 static void inline_runners_free(server *s)
 {
+    pthread_mutex_lock(&s->runners_lock);
+    spare_conns_close_locked(s);
+    free(s->spare_conns);
+    s->spare_conns = NULL;
+    pthread_mutex_unlock(&s->runners_lock);
     while (s->runners) {
         inline_runner *r = s->runners;
         s->runners = r->next;
@@ -1607,6 +1641,7 @@ static void snapshot_switch(server *s)
     ok = snapshot_connect_all(next, conns, n, &se);
     if (ok) {
         close_programs(s);
+        spare_conns_close_locked(s);
         int i = 0;
         for (; i < s->n_workers; i++) {
             store_disconnect(s->workers[i].ctx.conn);
@@ -1681,6 +1716,7 @@ int cmd_serve(int argc, char **argv)
     int status = 1, started = 0;
     bool watchdog_started = false;
     if (!start_workers(&s, &started)) goto out;
+    if (cfg.inline_budget_ms) spare_conns_open(&s, cfg.http_threads);
     if (pthread_create(&s.watchdog, NULL, watchdog_main, &s) != 0) {
         log_error("cannot start the watchdog thread");
         goto out;
