@@ -126,6 +126,10 @@ err "revert with Panic(0x01)" eth_call "[{\"to\":\"$PANICKER\"}]" '"code":3,"mes
 err "estimateGas of a revert" eth_estimateGas "[{\"to\":\"$REVERTER\"}]" '"code":3,"message":"execution reverted: boom"'
 err "invalid opcode" eth_call "[{\"to\":\"$INVALID\"}]" '"error":{"code":-32000,"message":"invalid opcode: INVALID"}'
 err "out of gas" eth_call "[{\"to\":\"$LOOP\",\"gas\":\"0x7530\"}]" '"error":{"code":-32000,"message":"out of gas"}'
+# An SSTORE with at most the call stipend left fails at EIP-2200's sentry:
+# geth wraps that error in "out of gas: ..." (as debug_traceCall words it).
+err "out of gas at the SSTORE sentry" eth_call "[{\"to\":\"0x0000000000000000000000000000000000000777\",\"gas\":\"0x5400\"},\"latest\",{\"0x0000000000000000000000000000000000000777\":{\"code\":\"0x6001600055\"}}]" \
+    '"error":{"code":-32000,"message":"out of gas: not enough gas for reentrancy sentry"}'
 err "intrinsic gas too low" eth_call "[{\"to\":\"$LOOP\",\"gas\":\"0x5000\"}]" \
     '"error":{"code":-32000,"message":"err: intrinsic gas too low: have 20480, want 21000 (supplied gas 20480)"}'
 err "insufficient funds" eth_call "[{\"from\":\"$POOR\",\"to\":\"$READER\",\"gas\":\"0x5208\",\"gasPrice\":\"0x8\"}]" \

@@ -14,6 +14,7 @@
 #include "base/format.h"
 #include "hexjson.h"
 #include "metrics.h"
+#include "rpc/trace_tracers.h"
 #include "vm/opcodes.h"
 
 void run_result_free(run_result *r)
@@ -240,11 +241,12 @@ void run_message(rpc_ctx *ctx, const exec_env *ee, const call_msg *m, uint64_t g
     metrics_record_gas(r->res.gas_used);
 }
 
-/* The opcode a failing top frame stopped at (from an EIP-3155 trace). */
+/* The instruction a failing top frame stopped at (from an EIP-3155 trace). */
 typedef struct {
     bool seen;
     uint8_t op;
     size_t stack_len;
+    int64_t gas;
 } last_step;
 
 static void record_step(void *ctx, const trace_step *s)
@@ -254,17 +256,19 @@ static void record_step(void *ctx, const trace_step *s)
     l->seen = true;
     l->op = s->op;
     l->stack_len = s->stack_len;
+    l->gas = s->gas;
 }
 
 /* geth's text for an execution error of the top frame. The errors that
- * name an opcode or stack sizes are found by running the message again
- * with a tracer (only on this failure path: tracing is slow). */
+ * name an opcode or stack sizes, and out of gas at EIP-2200's SSTORE
+ * sentry, are found by running the message again with a tracer (only on
+ * this failure path: tracing is slow); the wording is the tracers' own
+ * (trace_step_error_text), so eth_call and debug_traceCall agree. */
 char *vm_error_text(rpc_ctx *ctx, const exec_env *ee, const call_msg *m, uint64_t gas, enum exec_status status)
 {
-    switch (status) {
-    case EXEC_INVALID_OPCODE:
-    case EXEC_STACK_UNDERFLOW:
-    case EXEC_STACK_OVERFLOW: {
+    bool named_by_step = status == EXEC_INVALID_OPCODE || status == EXEC_STACK_UNDERFLOW ||
+                         status == EXEC_STACK_OVERFLOW || (status == EXEC_OUT_OF_GAS && ee->fork >= FORK_ISTANBUL);
+    if (named_by_step) {
         last_step l = {0};
         tracer t = {.ctx = &l, .on_step = record_step};
         tx_options opts = {.trace = &t};
@@ -272,18 +276,7 @@ char *vm_error_text(rpc_ctx *ctx, const exec_env *ee, const call_msg *m, uint64_
         run_message(ctx, ee, m, gas, &opts, &again);
         bool same = again.kind == RUN_EXECUTED && again.res.status == status && l.seen;
         run_result_free(&again);
-        if (!same) break;
-        const opcode_info *info = &opcode_table[l.op];
-        if (status == EXEC_INVALID_OPCODE) {
-            if (info->name) return str_printf(NULL, "invalid opcode: %s", info->name);
-            return str_printf(NULL, "invalid opcode: opcode %#x not defined", l.op);
-        }
-        if (status == EXEC_STACK_UNDERFLOW)
-            return str_printf(NULL, "stack underflow (%zu <=> %d)", l.stack_len, info->stack_in);
-        return str_printf(NULL, "stack limit reached %zu (%d)", l.stack_len,
-                              EVM_STACK_LIMIT + info->stack_in - info->stack_out);
-    }
-    default: break;
+        if (same) return trace_step_error_text(l.op, l.stack_len, l.gas, status, ee->fork);
     }
     switch (status) {
     case EXEC_STACK_OVERFLOW: return str_printf(NULL, "stack limit reached %d", EVM_STACK_LIMIT);
