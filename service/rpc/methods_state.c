@@ -74,32 +74,6 @@ static bool block_at(json_t *params, size_t i, block_selector *sel, rpc_error *e
 
 /* ------------------------------------------------------ eth_getProof */
 
-/* geth's decodeStorageKey: "0x" optional, an odd digit count padded, at
- * most 32 bytes; *bytes gets the decoded length (it decides how the key is
- * echoed). */
-static bool decode_storage_key(const char *s, u256 *key, size_t *bytes, const char **why)
-{
-    if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) s += 2;
-    size_t n = strlen(s);
-    if (n > 64) {
-        *why = "storage key too long (want at most 32 bytes)";
-        return false;
-    }
-    *key = u256_zero();
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-        if (v < 0) {
-            *why = "invalid hex in storage key";
-            return false;
-        }
-        unsigned bit = 4 * (unsigned)(n - 1 - i);
-        key->w[bit / 64] |= (uint64_t)v << (bit % 64);
-    }
-    *bytes = (n + 1) / 2;
-    return true;
-}
-
 /* Trie leaves in one arena: leaf i is the 32-byte key at start[i], then its
  * value up to start[i + 1] (offsets: growing the arena moves nothing). */
 typedef struct {
@@ -299,7 +273,7 @@ json_t *m_get_proof(rpc_ctx *ctx, json_t *params, rpc_error *err)
     json_t *result = NULL;
     for (size_t i = 0; i < n; i++) {
         const char *s = json_string_value(json_array_get(keys_json, i)), *why;
-        if (!decode_storage_key(s, &keys[i], &key_bytes[i], &why)) {
+        if (!p_storage_key_text(s, &keys[i], &key_bytes[i], &why)) {
             /* geth quotes the key with %q; keys here are JSON strings, printed as JSON. */
             char *q = json_dumps(json_array_get(keys_json, i), JSON_ENCODE_ANY);
             rpc_fail(err, RPC_INVALID_PARAMS, "%s: %s", why, q);

@@ -204,29 +204,6 @@ static json_t *m_get_code(rpc_ctx *ctx, json_t *params, rpc_error *err)
     return r;
 }
 
-/* geth's decodeStorageKey: lenient, the prefix optional, at most 32 bytes. */
-static bool storage_key(const char *s, u256 *key, const char **why)
-{
-    if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) s += 2;
-    size_t n = strlen(s);
-    if ((n + 1) / 2 > 32) {
-        *why = "storage key too long (want at most 32 bytes)";
-        return false;
-    }
-    *key = u256_zero();
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-        if (v < 0) {
-            *why = "invalid hex in storage key";
-            return false;
-        }
-        unsigned bit = 4 * (unsigned)(n - 1 - i);
-        key->w[bit / 64] |= (uint64_t)v << (bit % 64);
-    }
-    return true;
-}
-
 static json_t *m_get_storage_at(rpc_ctx *ctx, json_t *params, rpc_error *err)
 {
     address a;
@@ -245,7 +222,7 @@ static json_t *m_get_storage_at(rpc_ctx *ctx, json_t *params, rpc_error *err)
     if (!resolve_head(ctx, &sel, &env, &f, err)) return NULL;
     u256 key, value;
     const char *why;
-    if (!storage_key(json_string_value(k), &key, &why)) {
+    if (!p_storage_key_text(json_string_value(k), &key, NULL, &why)) {
         /* geth quotes the key with %q; keys are printable here or refused. */
         json_t *quoted = json_string(json_string_value(k));
         char *q = json_dumps(quoted, JSON_ENCODE_ANY);
@@ -381,7 +358,7 @@ static bool admin_set_storage(rpc_ctx *ctx, json_t *params, rpc_error *err)
     u256 key;
     const char *why;
     const char *ks = json_is_string(k) ? json_string_value(k) : "";
-    if (!(ks[0] == '0' && (ks[1] == 'x' || ks[1] == 'X')) || !ks[2] || !storage_key(ks, &key, &why))
+    if (!(ks[0] == '0' && (ks[1] == 'x' || ks[1] == 'X')) || !ks[2] || !p_storage_key_text(ks, &key, NULL, &why))
         return rpc_fail(err, RPC_INVALID_PARAMS, "invalid argument 1: expected a storage slot (a quantity or 32 bytes of hex)");
     if (!v) return missing(err, 2);
     hash32 value;

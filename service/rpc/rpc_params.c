@@ -407,3 +407,26 @@ void u256_to_dec(const u256 *v, char out[80])
     for (size_t i = 0; i < n; i++) out[i] = tmp[n - 1 - i];
     out[n] = '\0';
 }
+
+bool p_storage_key_text(const char *s, u256 *key, size_t *bytes, const char **why)
+{
+    if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) s += 2;
+    size_t n = strlen(s);
+    if (n > 64) {
+        *why = "storage key too long (want at most 32 bytes)";
+        return false;
+    }
+    *key = u256_zero();
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+        if (v < 0) {
+            *why = "invalid hex in storage key";
+            return false;
+        }
+        unsigned bit = 4 * (unsigned)(n - 1 - i);
+        key->w[bit / 64] |= (uint64_t)v << (bit % 64);
+    }
+    if (bytes) *bytes = (n + 1) / 2;
+    return true;
+}

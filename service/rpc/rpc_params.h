@@ -36,6 +36,10 @@ bool p_hash(const json_t *v, const field_ctx *where, hash32 *out, param_error *e
 /* A map key (no JSON quoting): Address/Hash UnmarshalText. */
 bool p_address_text(const char *s, address *out, param_error *e);
 bool p_hash_text(const char *s, hash32 *out, param_error *e);
+/* geth's decodeStorageKey: "0x" optional, an odd digit count padded, at
+ * most 32 bytes; *bytes (if not NULL) gets the decoded length (eth_getProof
+ * echoes a key by it); on failure *why says why in geth's words. */
+bool p_storage_key_text(const char *s, u256 *key, size_t *bytes, const char **why);
 /* The JSON type of v for "cannot unmarshal <kind> into ..." ("number", "string", ...). */
 const char *json_kind_go(const json_t *v);
 
