@@ -430,15 +430,7 @@ void logs_hash(const log_entry *logs, size_t n, hash32 *out)
 {
     bytebuf rlp = {0};
     size_t all = rlp_list_begin(&rlp);
-    for (size_t i = 0; i < n; i++) {
-        size_t one = rlp_list_begin(&rlp);
-        rlp_put_bytes(&rlp, logs[i].addr.b, 20);
-        size_t topics = rlp_list_begin(&rlp);
-        for (unsigned t = 0; t < logs[i].n_topics; t++) rlp_put_bytes(&rlp, logs[i].topics[t].b, 32);
-        rlp_list_end(&rlp, topics);
-        rlp_put_bytes(&rlp, logs[i].data, logs[i].data_len);
-        rlp_list_end(&rlp, one);
-    }
+    for (size_t i = 0; i < n; i++) log_encode_rlp(&rlp, &logs[i]);
     rlp_list_end(&rlp, all);
     keccak256(rlp.data, rlp.len, out->b);
     bytebuf_free(&rlp);

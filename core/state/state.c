@@ -791,6 +791,17 @@ size_t state_log_count(const state *s) { return s->n_logs; }
 const log_entry *state_logs(const state *s) { return s->logs; }
 void state_clear_logs(state *s) { free_logs_from(s, 0); }
 
+void log_encode_rlp(bytebuf *out, const log_entry *l)
+{
+    size_t one = rlp_list_begin(out);
+    rlp_put_bytes(out, l->addr.b, 20);
+    size_t topics = rlp_list_begin(out);
+    for (unsigned t = 0; t < l->n_topics; t++) rlp_put_bytes(out, l->topics[t].b, 32);
+    rlp_list_end(out, topics);
+    rlp_put_bytes(out, l->data, l->data_len);
+    rlp_list_end(out, one);
+}
+
 void state_add_refund(state *s, int64_t delta) { s->refund += delta; }
 int64_t state_get_refund(const state *s) { return s->refund; }
 

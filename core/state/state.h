@@ -164,6 +164,8 @@ void state_add_log(state *s, const address *a, const hash32 *topics, unsigned n_
                    const uint8_t *data, size_t len);
 size_t state_log_count(const state *s);
 const log_entry *state_logs(const state *s);
+/* A log as receipts and the logs hash carry it: [address, [topics], data]. */
+void log_encode_rlp(bytebuf *out, const log_entry *l);
 
 /* --- Refund counter (signed during execution: EIP-2200 can subtract). */
 void state_add_refund(state *s, int64_t delta);

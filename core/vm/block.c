@@ -328,14 +328,7 @@ void block_receipt_encode(const block_receipt *r, bytebuf *out)
     size_t logs = rlp_list_begin(out);
     for (size_t i = 0; i < r->n_logs; i++) {
         if (r->is_transfer_log && r->is_transfer_log[i]) continue;
-        const log_entry *l = &r->logs[i];
-        size_t one = rlp_list_begin(out);
-        rlp_put_bytes(out, l->addr.b, 20);
-        size_t topics = rlp_list_begin(out);
-        for (unsigned t = 0; t < l->n_topics; t++) rlp_put_bytes(out, l->topics[t].b, 32);
-        rlp_list_end(out, topics);
-        rlp_put_bytes(out, l->data, l->data_len);
-        rlp_list_end(out, one);
+        log_encode_rlp(out, &r->logs[i]);
     }
     rlp_list_end(out, logs);
     rlp_list_end(out, mark);
