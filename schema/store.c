@@ -2057,48 +2057,11 @@ bool store_has_code(store_conn *c, const hash32 *code_hash, bool *found, store_e
 
 /* ------------------------------------------------------- whole state */
 
-/* A growable set of trie leaves whose keys and values live in one arena:
- * leaf i is the 32-byte key at start[i], then its value up to start[i+1]
- * (offsets, so that growing the arena invalidates nothing). */
-typedef struct {
-    bytebuf arena;
-    size_t *start;
-    size_t count, cap;
-} leaf_set;
-
-static void leaf_add(leaf_set *ls, const uint8_t key[32], const uint8_t *value, size_t value_len)
-{
-    if (ls->count == ls->cap) {
-        ls->cap = ls->cap ? ls->cap * 2 : 256;
-        ls->start = xrealloc(ls->start, ls->cap * sizeof(size_t));
-    }
-    ls->start[ls->count++] = ls->arena.len;
-    bytebuf_append(&ls->arena, key, 32);
-    bytebuf_append(&ls->arena, value, value_len);
-}
-
 /* The root of the leaves; empties the set for reuse. */
-static void leaf_root(leaf_set *ls, trie_entry **entries, size_t *entries_cap, hash32 *root)
+static void leaf_root(trie_leaves *ls, hash32 *root)
 {
-    if (ls->count > *entries_cap) {
-        *entries_cap = ls->count;
-        free(*entries);
-        *entries = xmalloc(*entries_cap * sizeof(trie_entry));
-    }
-    for (size_t i = 0; i < ls->count; i++) {
-        size_t key = ls->start[i];
-        size_t end = i + 1 < ls->count ? ls->start[i + 1] : ls->arena.len;
-        (*entries)[i] = (trie_entry){ls->arena.data + key, 32, ls->arena.data + key + 32, end - key - 32};
-    }
-    trie_root(*entries, ls->count, root);
-    ls->arena.len = 0;
-    ls->count = 0;
-}
-
-static void leaf_free(leaf_set *ls)
-{
-    bytebuf_free(&ls->arena);
-    free(ls->start);
+    trie_root(trie_leaves_entries(ls), ls->count, root);
+    trie_leaves_clear(ls);
 }
 
 /* Walks accounts and storage side by side, both in address order (their
@@ -2182,9 +2145,7 @@ static bool visit(store_conn *c, const address *only, const store_visitor *v, st
  * account's leaf (32-byte key + at most 110 bytes of RLP), which trie_root
  * needs all at once. */
 typedef struct {
-    leaf_set accounts, storage;
-    trie_entry *entries;
-    size_t entries_cap;
+    trie_leaves accounts, storage;
     bytebuf rlp;
 } root_builder;
 
@@ -2197,7 +2158,7 @@ static bool root_slot(void *ctx, const address *a, const u256 *key, const u256 *
     keccak256(be, 32, hashed);
     rb->rlp.len = 0;
     rlp_put_u256(&rb->rlp, value);
-    leaf_add(&rb->storage, hashed, rb->rlp.data, rb->rlp.len);
+    trie_leaves_add(&rb->storage, hashed, rb->rlp.data, rb->rlp.len);
     return true;
 }
 
@@ -2205,11 +2166,11 @@ static bool root_account_end(void *ctx, const address *a, const account_info *in
 {
     root_builder *rb = ctx;
     hash32 storage_root;
-    leaf_root(&rb->storage, &rb->entries, &rb->entries_cap, &storage_root);
+    leaf_root(&rb->storage, &storage_root);
     account_encode_rlp(&rb->rlp, info->nonce, &info->balance, &storage_root, &info->code_hash);
     uint8_t hashed[32];
     keccak256(a->b, 20, hashed);
-    leaf_add(&rb->accounts, hashed, rb->rlp.data, rb->rlp.len);
+    trie_leaves_add(&rb->accounts, hashed, rb->rlp.data, rb->rlp.len);
     return true;
 }
 
@@ -2218,10 +2179,9 @@ static bool compute_root(store_conn *c, hash32 *root, store_error *err)
     root_builder rb = {0};
     store_visitor v = {.ctx = &rb, .slot = root_slot, .account_end = root_account_end};
     bool ok = visit(c, NULL, &v, err);
-    if (ok) leaf_root(&rb.accounts, &rb.entries, &rb.entries_cap, root);
-    leaf_free(&rb.accounts);
-    leaf_free(&rb.storage);
-    free(rb.entries);
+    if (ok) leaf_root(&rb.accounts, root);
+    trie_leaves_free(&rb.accounts);
+    trie_leaves_free(&rb.storage);
     bytebuf_free(&rb.rlp);
     return ok;
 }

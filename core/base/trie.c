@@ -387,3 +387,43 @@ void trie_prove(trie_entry *entries, size_t n, const uint8_t *const *keys, const
     for (size_t k = 0; k < n_keys; k++) proof_reverse(&proofs[k]);
     free(order);
 }
+
+/* ---------------------------------------------------------- leaf sets */
+
+void trie_leaves_add(trie_leaves *ls, const uint8_t key[32], const uint8_t *value, size_t value_len)
+{
+    if (ls->count == ls->cap) {
+        ls->cap = ls->cap ? 2 * ls->cap : 256;
+        ls->start = xrealloc(ls->start, ls->cap * sizeof *ls->start);
+    }
+    ls->start[ls->count++] = ls->arena.len;
+    bytebuf_append(&ls->arena, key, 32);
+    bytebuf_append(&ls->arena, value, value_len);
+}
+
+trie_entry *trie_leaves_entries(trie_leaves *ls)
+{
+    if (ls->count > ls->entries_cap) {
+        ls->entries_cap = ls->count;
+        free(ls->entries);
+        ls->entries = xmalloc(ls->entries_cap * sizeof *ls->entries);
+    }
+    for (size_t i = 0; i < ls->count; i++) {
+        size_t at = ls->start[i], end = i + 1 < ls->count ? ls->start[i + 1] : ls->arena.len;
+        ls->entries[i] = (trie_entry){ls->arena.data + at, 32, ls->arena.data + at + 32, end - at - 32};
+    }
+    return ls->entries;
+}
+
+void trie_leaves_clear(trie_leaves *ls)
+{
+    ls->arena.len = 0;
+    ls->count = 0;
+}
+
+void trie_leaves_free(trie_leaves *ls)
+{
+    bytebuf_free(&ls->arena);
+    free(ls->start);
+    free(ls->entries);
+}

@@ -40,6 +40,24 @@ void trie_proof_free(trie_proof *p);
 /* Node i of a proof. */
 const uint8_t *trie_proof_node(const trie_proof *p, size_t i, size_t *len);
 
+/* A growable set of 32-byte-keyed leaves whose keys and values live in one
+ * arena: leaf i is the key at start[i], then its value up to start[i + 1]
+ * (offsets, so that growing the arena invalidates nothing). What a root or
+ * proof over a whole state is built from, one account's slots at a time. */
+typedef struct {
+    bytebuf arena;
+    size_t *start;
+    size_t count, cap;
+    trie_entry *entries; /* filled by trie_leaves_entries */
+    size_t entries_cap;
+} trie_leaves;
+
+void trie_leaves_add(trie_leaves *ls, const uint8_t key[32], const uint8_t *value, size_t value_len);
+/* The leaves as entries for trie_root/trie_prove, valid until the next add. */
+trie_entry *trie_leaves_entries(trie_leaves *ls);
+void trie_leaves_clear(trie_leaves *ls); /* keeps the memory for reuse */
+void trie_leaves_free(trie_leaves *ls);
+
 /* The empty trie root and keccak256(rlp([])) (the empty logs / ommers hash). */
 extern const hash32 TRIE_EMPTY_ROOT;
 extern const hash32 KECCAK_EMPTY_LIST;

@@ -74,54 +74,6 @@ static bool block_at(json_t *params, size_t i, block_selector *sel, rpc_error *e
 
 /* ------------------------------------------------------ eth_getProof */
 
-/* Trie leaves in one arena: leaf i is the 32-byte key at start[i], then its
- * value up to start[i + 1] (offsets: growing the arena moves nothing). */
-typedef struct {
-    bytebuf arena;
-    size_t *start;
-    size_t count, cap;
-    trie_entry *entries; /* rebuilt by leaves_entries */
-    size_t entries_cap;
-} leaf_set;
-
-static void leaves_add(leaf_set *ls, const uint8_t key[32], const uint8_t *value, size_t len)
-{
-    if (ls->count == ls->cap) {
-        ls->cap = ls->cap ? 2 * ls->cap : 256;
-        ls->start = xrealloc(ls->start, ls->cap * sizeof *ls->start);
-    }
-    ls->start[ls->count++] = ls->arena.len;
-    bytebuf_append(&ls->arena, key, 32);
-    bytebuf_append(&ls->arena, value, len);
-}
-
-static trie_entry *leaves_entries(leaf_set *ls)
-{
-    if (ls->count > ls->entries_cap) {
-        ls->entries_cap = ls->count;
-        free(ls->entries);
-        ls->entries = xmalloc(ls->entries_cap * sizeof *ls->entries);
-    }
-    for (size_t i = 0; i < ls->count; i++) {
-        size_t at = ls->start[i], end = i + 1 < ls->count ? ls->start[i + 1] : ls->arena.len;
-        ls->entries[i] = (trie_entry){ls->arena.data + at, 32, ls->arena.data + at + 32, end - at - 32};
-    }
-    return ls->entries;
-}
-
-static void leaves_clear(leaf_set *ls)
-{
-    ls->arena.len = 0;
-    ls->count = 0;
-}
-
-static void leaves_free(leaf_set *ls)
-{
-    bytebuf_free(&ls->arena);
-    free(ls->start);
-    free(ls->entries);
-}
-
 typedef struct {
     rpc_ctx *ctx;
     bool aborted;
@@ -139,7 +91,7 @@ typedef struct {
     account_info info;
     hash32 storage_root;
     trie_proof *storage_proofs;
-    leaf_set accounts, storage;
+    trie_leaves accounts, storage;
     bytebuf rlp;
 } proof_walk;
 
@@ -164,7 +116,7 @@ static bool walk_slot(void *ctx, const address *a, const u256 *key, const u256 *
     keccak256(be, 32, hashed);
     w->rlp.len = 0;
     rlp_put_u256(&w->rlp, value);
-    leaves_add(&w->storage, hashed, w->rlp.data, w->rlp.len);
+    trie_leaves_add(&w->storage, hashed, w->rlp.data, w->rlp.len);
     if (w->n_keys && memcmp(a->b, w->target.b, 20) == 0) {
         /* Every requested key with this hash (a key may be asked twice). */
         size_t lo = 0, hi = w->n_keys;
@@ -183,7 +135,7 @@ static bool walk_account_end(void *ctx, const address *a, const account_info *in
     proof_walk *w = ctx;
     if ((w->accounts.count & 1023) == 0 && aborted(w)) return false;
     hash32 storage_root;
-    trie_entry *slots = leaves_entries(&w->storage);
+    trie_entry *slots = trie_leaves_entries(&w->storage);
     if (memcmp(a->b, w->target.b, 20) == 0) {
         trie_prove(slots, w->storage.count, w->hashed_ptrs, w->hashed_lens, w->n_keys, &storage_root,
                    w->storage_proofs);
@@ -193,11 +145,11 @@ static bool walk_account_end(void *ctx, const address *a, const account_info *in
     } else {
         trie_root(slots, w->storage.count, &storage_root);
     }
-    leaves_clear(&w->storage);
+    trie_leaves_clear(&w->storage);
     account_encode_rlp(&w->rlp, info->nonce, &info->balance, &storage_root, &info->code_hash);
     uint8_t hashed[32];
     keccak256(a->b, 20, hashed);
-    leaves_add(&w->accounts, hashed, w->rlp.data, w->rlp.len);
+    trie_leaves_add(&w->accounts, hashed, w->rlp.data, w->rlp.len);
     return true;
 }
 
@@ -308,7 +260,7 @@ json_t *m_get_proof(rpc_ctx *ctx, json_t *params, rpc_error *err)
     keccak256(target.b, 20, target_key);
     const uint8_t *tk = target_key;
     size_t tk_len = 32;
-    trie_prove(leaves_entries(&w.accounts), w.accounts.count, &tk, &tk_len, 1, &root, &account_proof);
+    trie_prove(trie_leaves_entries(&w.accounts), w.accounts.count, &tk, &tk_len, 1, &root, &account_proof);
 
     /* An absent account: zero hashes and values, empty storage proofs (geth). */
     hash32 zero = {{0}};
@@ -339,8 +291,8 @@ json_t *m_get_proof(rpc_ctx *ctx, json_t *params, rpc_error *err)
 done:
     for (size_t i = 0; i < n; i++) trie_proof_free(&w.storage_proofs[i]);
     trie_proof_free(&account_proof);
-    leaves_free(&w.accounts);
-    leaves_free(&w.storage);
+    trie_leaves_free(&w.accounts);
+    trie_leaves_free(&w.storage);
     bytebuf_free(&w.rlp);
     free(keys);
     free(key_bytes);
