@@ -32,6 +32,24 @@ install_anvil() {
     [ -x "$ANVIL" ] || { echo "$NAME: FAILED: no anvil binary at $ANVIL"; exit 1; }
 }
 
+# install_clients: the client libraries, solc and anvil from npm under
+# build/clients (CLIENTS_DIR; reinstalled when PACKAGES changes); sets ANVIL.
+install_clients() {
+    ANVIL_VERSION=${ANVIL_VERSION:-1.7.1}
+    CLIENTS_DIR=$(dirname "$JITEVM")/clients
+    PACKAGES="ethers@6.17.0 viem@2.57.20 solc@0.8.28 @foundry-rs/anvil@$ANVIL_VERSION"
+    ANVIL=$CLIENTS_DIR/node_modules/@foundry-rs/anvil-$PLATFORM/bin/anvil
+    stamp=$CLIENTS_DIR/installed
+    if [ ! -x "$ANVIL" ] || [ "$(cat "$stamp" 2> /dev/null)" != "$PACKAGES" ]; then
+        echo "$NAME: installing $PACKAGES into $CLIENTS_DIR"
+        mkdir -p "$CLIENTS_DIR"
+        # The platform package carries anvil's binary; no install scripts are needed.
+        npm install --prefix "$CLIENTS_DIR" --no-audit --no-fund --ignore-scripts --silent $PACKAGES || exit 1
+        echo "$PACKAGES" > "$stamp"
+    fi
+    [ -x "$ANVIL" ] || { echo "$NAME: no anvil binary at $ANVIL"; exit 1; }
+}
+
 # install_wrk: wrk from Debian when it is missing.
 install_wrk() {
     command -v wrk > /dev/null && return 0

@@ -19,24 +19,13 @@ JITEVM=${1:-build/jitevm}
 case $JITEVM in /*) ;; *) JITEVM=$(pwd)/$JITEVM ;; esac
 [ -x "$JITEVM" ] || { echo "trace-e2e: no binary at $JITEVM"; exit 1; }
 HERE=$(cd "$(dirname "$0")" && pwd)
-CLIENTS_DIR=$(dirname "$JITEVM")/clients
-ANVIL_VERSION=${ANVIL_VERSION:-1.7.1}
-PACKAGES="ethers@6.17.0 viem@2.57.20 solc@0.8.28 @foundry-rs/anvil@$ANVIL_VERSION"
 
 command -v curl > /dev/null || { echo "trace-e2e: curl is needed"; exit 1; }
 command -v node > /dev/null && command -v npm > /dev/null ||
     { echo "trace-e2e: node and npm are needed (apt-get install nodejs npm)"; exit 1; }
 NAME=trace-e2e
 . "$HERE/e2e-lib.sh"
-ANVIL=$CLIENTS_DIR/node_modules/@foundry-rs/anvil-$PLATFORM/bin/anvil
-STAMP=$CLIENTS_DIR/installed
-if [ ! -x "$ANVIL" ] || [ "$(cat "$STAMP" 2> /dev/null)" != "$PACKAGES" ]; then
-    echo "trace-e2e: installing $PACKAGES into $CLIENTS_DIR"
-    mkdir -p "$CLIENTS_DIR"
-    npm install --prefix "$CLIENTS_DIR" --no-audit --no-fund --ignore-scripts --silent $PACKAGES || exit 1
-    echo "$PACKAGES" > "$STAMP"
-fi
-[ -x "$ANVIL" ] || { echo "trace-e2e: no anvil binary at $ANVIL"; exit 1; }
+install_clients
 
 e2e_tmp trace
 TOKEN=trace-e2e-admin-token-0123456789abcdef
