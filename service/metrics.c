@@ -107,7 +107,7 @@ void metrics_set_draining(bool draining) { atomic_store(&m.draining, draining); 
 
 /* The limits of README "Limits and security" that count their hits. */
 static const char *const limit_names[] = {"max_connections", "max_connections_per_ip", "read_deadline", "client_gone",
-                                          "auth_failures", "buffered_bytes", "other"};
+                                          "auth_failures", "buffered_bytes", "framing", "other"};
 #define N_LIMITS (sizeof limit_names / sizeof limit_names[0])
 static _Atomic uint64_t limit_hits[N_LIMITS];
 

@@ -3,7 +3,8 @@
 # (tests/hardening_probe.py drives them): clients that half-close after
 # sending, slowloris heads, the per-address connection limit, request
 # framing a proxy could read differently (and what libmicrohttpd refused
-# with HTML), a batch whose client hangs up, and a batch that runs into
+# with HTML), bodies over the limit refused while still being uploaded
+# (the client reads its 413, no reset, no hang), a batch whose client hangs up, and a batch that runs into
 # the whole-request timeout; then the request gas budget, the EVM memory
 # limits on both tiers, ids, the log, the admin token, /metrics, and the
 # read-only mode, on a read-only volume too. Each case is bounded to a few
@@ -56,6 +57,14 @@ fail() {
 }
 check_eq() { if [ "$2" = "$3" ]; then pass; else fail "$1: expected $2" "$3"; fi; }
 rpc() { curl -s -H 'Content-Type: application/json' --data-binary "$1" "http://127.0.0.1:$PORT/"; }
+
+# Bodies over the limit refused while they are uploaded (the default 5 MB body limit).
+start_server
+probe upload
+# Each of those refusals is counted under its own label on /metrics (57 uploads, and the idle one).
+N=$(curl -s "http://127.0.0.1:$PORT/metrics" | sed -n 's/^jitevm_limit_hits_total{limit="framing"} //p')
+[ "${N:-0}" -ge 57 ] && pass || fail "/metrics counts the framing refusals under limit=\"framing\"" "${N:-no such line}"
+stop_server
 
 # ---- the request gas budget: a batch's calls share --request-gas.
 # Each call of c003 spends ~89k gas: with 1,000,000 for the request, a batch of 20

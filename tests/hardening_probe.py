@@ -19,6 +19,11 @@ Cases:
   deadline    a batch of slow calls ends at the request timeout
   fairshare   one client's four slow calls do not hold a second client's
               call (from 127.0.0.2) behind all of them
+  upload      bodies over the 5 MB limit still being uploaded (chunked, and
+              with a Content-Length the client sends without waiting): the
+              client reads its 413, never a reset, never a hang; a client
+              that neither sends nor closes, or sends without end, is cut
+              after the linger (2 s, 16 MB)
 """
 import json
 import re, socket, sys, threading, time
@@ -273,6 +278,83 @@ def case_fairshare():
     took = time.time() - t0
     [t.join() for t in ts]
     report(b"timeout = 1s" in data and took < 2.6, "fairshare", "the other client's call took %.2f s (4 calls of 1 s queued before it)" % took)
+
+
+def upload(head, body, timeout=10):
+    """Sends head and body at once (as curl does after "100 Continue", or
+    without waiting for it) and then reads: what came back, and how the
+    upload ended ("sent", or the error a reset gave)."""
+    s = socket.create_connection((HOST, PORT))
+    s.settimeout(timeout)
+    how = "sent"
+    try:
+        s.sendall(head + body)
+    except OSError as e:
+        how = type(e).__name__
+    data = read_all(s, timeout) if how == "sent" else b""
+    s.close()
+    return data, how
+
+
+def case_upload():
+    # 6 MB, over the 5 MB limit: the refusal comes once 5 MB have passed
+    # (chunked) or at the head (Content-Length), while the client is still
+    # sending; the server reads and drops the rest, so the 413 is read.
+    big = b" " * 6000000
+    step = 65524  # curl's chunks
+    chunked = b"".join(b"%x\r\n" % len(big[i:i + step]) + big[i:i + step] + b"\r\n" for i in range(0, len(big), step)) + b"0\r\n\r\n"
+    head = b"POST / HTTP/1.1\r\nHost: probe\r\nContent-Type: application/json\r\n"
+    for name, raw_head, body, rounds in (
+        ("chunked", head + b"Transfer-Encoding: chunked\r\n\r\n", chunked, 40),
+        ("content-length", head + b"Content-Length: %d\r\n\r\n" % len(big), big, 15),
+    ):
+        bad = []
+        t0 = time.time()
+        for i in range(rounds):
+            data, how = upload(raw_head, body)
+            if not (data.startswith(b"HTTP/1.1 413 ") and b'"code":-32600' in data and how == "sent"):
+                bad.append("round %d: %s, %r" % (i, how, data[:80]))
+        report(not bad, "upload " + name, "%d uploads of 6 MB in %.1f s, %d without their 413%s"
+               % (rounds, time.time() - t0, len(bad), (": " + "; ".join(bad[:3])) if bad else ""))
+    # A client that sends the head of a body over the limit and then neither
+    # sends nor closes: the 413 and the server's end of the stream at once;
+    # while the server lingers, what the client sends is dropped (no reset);
+    # after the 2 s linger the socket is closed (a send then meets a reset).
+    s = socket.create_connection((HOST, PORT))
+    s.sendall(head + b"Content-Length: %d\r\n\r\n" % len(big))
+    data = read_all(s, 10)
+
+    def sends_ok():
+        try:
+            s.send(b"x")
+            time.sleep(0.2)
+            s.send(b"x")
+            return True
+        except OSError:
+            return False
+    time.sleep(0.5)
+    lingering = sends_ok()
+    time.sleep(2.5)
+    closed = not sends_ok()
+    s.close()
+    report(data.startswith(b"HTTP/1.1 413 ") and lingering and closed, "upload idle after the refusal",
+           "%r; sends at 0.5 s dropped: %s; closed by 3.2 s: %s" % (data[:40], lingering, closed))
+    # One that sends without end: cut once 16 MB are dropped (or 2 s), long before 200 MB.
+    s = socket.create_connection((HOST, PORT))
+    s.settimeout(10)
+    t0 = time.time()
+    sent, how = 0, "sent"
+    try:
+        s.sendall(head + b"Content-Length: 200000000\r\n\r\n")
+        while sent < 200000000:
+            s.sendall(big)
+            sent += len(big)
+    except OSError as e:
+        how = type(e).__name__
+    took = time.time() - t0
+    s.close()
+    report(how != "sent" and sent < 40000000 and took < 5, "upload without end",
+           "cut after %.1f MB in %.2f s (%s)" % (sent / 1e6, took, how))
 
 
 for c in sys.argv[3:]:

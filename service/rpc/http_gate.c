@@ -29,8 +29,13 @@
  *     or pipelined connection is checked, not only the first.
  * A refusal is one response (the status, a JSON-RPC error -32600 body,
  * Connection: close), written to the socket after the answers of the
- * requests before it (http_gate_request_done counts them), and
- * libmicrohttpd then reads the end of the stream and closes.
+ * requests before it (http_gate_request_done counts them); then the gate
+ * lingers: it reads and drops what the client still sends (the rest of a
+ * body it was uploading) until the client ends its side, for at most
+ * HTTP_GATE_LINGER_MS and HTTP_GATE_LINGER_BYTES, and only then lets
+ * libmicrohttpd close. Closing a socket with unread bytes makes the kernel
+ * send a reset, and a client still uploading then loses the refusal (curl
+ * reported the "100 Continue" before it as the status, 1 time in 10).
  *
  * Invariants: a gated socket is used by one polling thread at a time
  * (libmicrohttpd's thread of that connection), which also calls
@@ -57,6 +62,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "base/types.h"
 #include "rpc/rpc.h"
 
@@ -68,7 +74,7 @@ enum gate_phase {
     GATE_CHUNK_END,   /* the CRLF after a chunk's data */
     GATE_TRAILERS,    /* trailer lines up to an empty one */
     GATE_REFUSED,     /* a refusal waits for the answers before it */
-    GATE_CLOSED,      /* the refusal went out: only the end of the stream */
+    GATE_CLOSED,      /* the refusal went out: what follows is read and dropped (lingering) */
 };
 
 #define GATE_READ_SIZE 16384
@@ -85,11 +91,14 @@ struct http_gate {
     uint64_t body_seen; /* chunked body bytes so far */
     size_t trailer_bytes;
     bool eof;
-    bool drained;       /* the last read from the socket got less than it asked: it had no more */
     /* Requests handed on whole (head and body), and answered. */
     unsigned long complete, answered;
     unsigned status;    /* the refusal's */
     char why[160];
+    /* After the refusal: when lingering ends (read by the guard thread), and
+     * the bytes dropped so far. */
+    _Atomic uint64_t linger_until_ns;
+    uint64_t lingered;
 };
 
 static _Atomic(http_gate *) *gates;
@@ -389,6 +398,12 @@ static void scan(http_gate *g)
 
 /* ------------------------------------------------------------ refusal */
 
+static ssize_t sys_recv(int fd, void *buf, size_t len, int flags)
+{
+    return (ssize_t)syscall(SYS_recvfrom, fd, buf, len, flags, NULL, NULL);
+}
+
+
 static const char *reason_phrase(unsigned status)
 {
     switch (status) {
@@ -418,7 +433,32 @@ static void send_refusal(http_gate *g)
     bytebuf_free(&out);
     shutdown(g->fd, SHUT_WR);
     g->phase = GATE_CLOSED;
+    g->len = g->ready = 0;
+    atomic_store_explicit(&g->linger_until_ns, monotonic_ns() + (uint64_t)HTTP_GATE_LINGER_MS * 1000000u,
+                          memory_order_relaxed);
     if (refusal_hook) refusal_hook(g->status, g->why);
+}
+
+uint64_t http_gate_linger_deadline(const http_gate *g)
+{
+    return g ? atomic_load_explicit(&g->linger_until_ns, memory_order_relaxed) : 0;
+}
+
+/* recv() on a socket whose refusal went out: drops what arrives; 0 (the
+ * end, libmicrohttpd closes) once the client ended its side or the linger
+ * ran out of time or bytes, else EAGAIN (wait for the next bytes). */
+static ssize_t linger_recv(http_gate *g, int fd, int flags)
+{
+    uint8_t sink[GATE_READ_SIZE];
+    for (;;) {
+        if (g->eof || g->lingered >= HTTP_GATE_LINGER_BYTES ||
+            monotonic_ns() >= atomic_load_explicit(&g->linger_until_ns, memory_order_relaxed))
+            return 0;
+        ssize_t r = sys_recv(fd, sink, sizeof sink, flags | MSG_DONTWAIT);
+        if (r < 0) return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? -1 : 0;
+        if (r == 0) g->eof = true;
+        g->lingered += (uint64_t)r;
+    }
 }
 
 void http_gate_request_done(http_gate *g)
@@ -426,23 +466,18 @@ void http_gate_request_done(http_gate *g)
     if (!g) return;
     g->answered++;
     if (g->phase == GATE_REFUSED && g->ready == 0 && g->answered >= g->complete) {
-        send_refusal(g);
-        shutdown(g->fd, SHUT_RD); /* libmicrohttpd reads the end of the stream and closes */
+        send_refusal(g); /* the client's end of the stream, or the guard at the linger deadline, wakes libmicrohttpd */
     }
 }
 
 /* ------------------------------------------------------------ recv */
-
-static ssize_t sys_recv(int fd, void *buf, size_t len, int flags)
-{
-    return (ssize_t)syscall(SYS_recvfrom, fd, buf, len, flags, NULL, NULL);
-}
 
 ssize_t recv(int fd, void *out, size_t n, int flags)
 {
     http_gate *g = fd >= 0 && (size_t)fd < n_gates ? atomic_load_explicit(&gates[fd], memory_order_acquire) : NULL;
     if (!g || n == 0 || (flags & MSG_PEEK)) return sys_recv(fd, out, n, flags);
     size_t given = 0;
+    bool drained = false; /* a read in this call got less than it asked: the socket had no more */
     for (;;) {
         size_t k = g->ready < n - given ? g->ready : n - given;
         if (k) {
@@ -455,24 +490,29 @@ ssize_t recv(int fd, void *out, size_t n, int flags)
         if (given == n) return (ssize_t)given;
         if (g->phase == GATE_REFUSED) {
             /* libmicrohttpd takes a short read as "drained" and waits for
-             * the socket's next event: when the refusal is due at its next
-             * read (no earlier answer pending), end the read side to cause
-             * one. */
-            if (given && g->answered >= g->complete) shutdown(fd, SHUT_RD);
+             * the socket's next event: when the refusal is due (no earlier
+             * answer pending) it goes out now, and the client's end of the
+             * stream (or the guard, at the linger deadline) is that event. */
+            if (given && g->answered >= g->complete) send_refusal(g);
             if (given) return (ssize_t)given;
             if (g->answered >= g->complete) {
                 send_refusal(g);
-                return 0;
+                return linger_recv(g, fd, flags);
             }
             errno = EAGAIN; /* the answers before the refusal come first (http_gate_request_done) */
             return -1;
         }
-        if (g->phase == GATE_CLOSED || g->eof) return (ssize_t)given;
-        /* A socket just drained needs no second read to say so (an EAGAIN
-         * would cost a system call per request): a short answer tells
-         * libmicrohttpd the same, and new bytes raise a new epoll event. */
-        if (g->drained) {
-            g->drained = false;
+        if (g->phase == GATE_CLOSED) return given ? (ssize_t)given : linger_recv(g, fd, flags);
+        if (g->eof) return (ssize_t)given;
+        /* A socket drained by this call needs no second read to say so (an
+         * EAGAIN would cost a system call per request): a short answer
+         * tells libmicrohttpd the same, and new bytes raise a new epoll
+         * event. Not one drained by an earlier call: bytes that arrived
+         * since raised their event while libmicrohttpd still counted the
+         * socket readable (that call's answer was full), so a short answer
+         * now would leave them unread, and a client whose window is full
+         * then waits for the idle timeout. */
+        if (drained) {
             if (given) return (ssize_t)given;
             errno = EAGAIN;
             return -1;
@@ -492,7 +532,7 @@ ssize_t recv(int fd, void *out, size_t n, int flags)
             continue;
         }
         g->len += (size_t)r;
-        g->drained = (size_t)r < space;
+        drained = (size_t)r < space;
         scan(g);
     }
 }

@@ -8,9 +8,15 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* The largest request head (request line and headers) and trailer block. */
 #define HTTP_GATE_HEAD_MAX 8192
+
+/* After a refusal, how long and how much of the client's remaining upload
+ * is read and dropped before the socket closes (see http_gate.c). */
+#define HTTP_GATE_LINGER_MS 2000
+#define HTTP_GATE_LINGER_BYTES (16u << 20)
 
 typedef struct http_gate http_gate;
 
@@ -29,5 +35,10 @@ void http_gate_close(http_gate *g);
  * callback): a refusal held back until the requests before it had their
  * answers goes out now. */
 void http_gate_request_done(http_gate *g);
+
+/* When the lingering after a refusal ends (monotonic ns; 0: no refusal
+ * yet). The guard thread shuts down a socket past it, for a client that
+ * neither sends nor ends its side. Any thread. */
+uint64_t http_gate_linger_deadline(const http_gate *g);
 
 #endif

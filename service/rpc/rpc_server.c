@@ -937,7 +937,8 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 }
 
 /* The guard: every 100 ms, shuts down the sockets of connections past
- * their head or body deadline (libmicrohttpd then closes them), and
+ * their head or body deadline, or the end of their lingering after a
+ * refusal (libmicrohttpd then closes them), and
  * aborts the running requests whose clients went away. */
 static void *guard_main(void *arg)
 {
@@ -946,7 +947,8 @@ static void *guard_main(void *arg)
     while (!s->guard_stop) {
         uint64_t now = monotonic_ns();
         for (conn_slot *c = s->conns; c; c = c->next) {
-            uint64_t d = c->deadline_ns;
+            uint64_t d = c->deadline_ns, linger = http_gate_linger_deadline(c->gate);
+            if (linger && (!d || linger < d)) d = linger;
             if (d && d <= now && c->fd != MHD_INVALID_SOCKET) {
                 c->deadline_ns = 0;
                 shutdown(c->fd, SHUT_RDWR);
