@@ -1264,7 +1264,7 @@ int main(void)
     return TEST_RUN("rpc",
         TEST_GROUP("params", 0, quantities_follow_geth, fixed_data_and_bytes, block_selectors, transaction_arguments,
             checksums_and_decimals, revert_reasons, state_overrides, settings_parsers),
-        TEST_GROUP("envelope", 0, envelope, metrics_text, json_fast_paths_match_jansson),
+        TEST_GROUP("envelope", 60, envelope, metrics_text, json_fast_paths_match_jansson),
         {.name = "methods (interp)", .timeout = 60, .setup = on_interp, .tests = methods},
         {.name = "methods (jit)", .timeout = 60, .setup = on_jit, .tests = methods});
 }
