@@ -445,6 +445,22 @@ if stop_server; then pass; else fail "queue server: exit status 0"; fi
 # ============================================================ shutdown
 # Requests in flight when SIGTERM arrives are all answered; then the port
 # is closed and the process exits 0.
+
+# in_flight N PREFIX: waits (10 s at most) until N requests have reached the
+# server: those it holds (besides the /metrics request that asks) and those
+# already answered into $TMP/PREFIX*.out, so that SIGTERM finds every client
+# connected however slowly they start on a loaded machine.
+in_flight() {
+    tries=0
+    while [ $tries -lt 100 ]; do
+        done_=$(cat "$TMP/$2"*.out 2> /dev/null | grep -o '"jsonrpc"' | wc -l)
+        n=$(curl -s "${URL}metrics" | sed -n 's/^jitevm_http_requests_in_flight //p')
+        [ $((${n:-1} - 1 + done_)) -ge "$1" ] && return 0
+        sleep 0.1
+        tries=$((tries + 1))
+    done
+    echo "rpc-e2e: $1 requests never reached the server (last seen: ${n:-none} in flight with the metrics request, $done_ answered)"
+}
 start_server "$TMP/shutdown.log" --workers 2 --gas-cap 0 --shutdown-timeout 20s
 i=1
 while [ $i -le 6 ]; do
@@ -452,18 +468,19 @@ while [ $i -le 6 ]; do
     eval "S$i=\$!"
     i=$((i + 1))
 done
-curl -s -o "$TMP/s7.out" -H 'Content-Type: application/json' --data-binary "$(req eth_chainId '[]')" "$URL" &
+curl -s -o "$TMP/quick.out" -H 'Content-Type: application/json' --data-binary "$(req eth_chainId '[]')" "$URL" &
 S7=$!
-sleep 0.3
+wait $S7
+in_flight 6 s
 PID=$SERVER_PID
 kill -TERM "$PID"
-wait $S1 $S2 $S3 $S4 $S5 $S6 $S7
+wait $S1 $S2 $S3 $S4 $S5 $S6
 answered=0
 for i in 1 2 3 4 5 6; do
     case $(cat "$TMP/s$i.out") in *'"result":"0x0000000000000000000000000000000000000000000000000000000000000001"'*) answered=$((answered + 1)) ;; esac
 done
 check_eq "shutdown: every slow call in flight answered" 6 "$answered"
-check "shutdown: the quick one too" '"result":"0x539"' "$(cat "$TMP/s7.out")"
+check "shutdown: the quick one too" '"result":"0x539"' "$(cat "$TMP/quick.out")"
 wait "$PID"
 check_eq "shutdown: exit status" 0 "$?"
 SERVER_PID=
@@ -478,7 +495,7 @@ curl -s -o "$TMP/a1.out" -H 'Content-Type: application/json' --data-binary "$FOR
 A1=$!
 curl -s -o "$TMP/a2.out" -H 'Content-Type: application/json' --data-binary "$FOREVER_CALL" "$URL" &
 A2=$!
-sleep 0.2
+in_flight 2 a
 PID=$SERVER_PID
 T0=$(date +%s%N)
 kill -TERM "$PID"
