@@ -32,6 +32,15 @@ bool live_attach(store *s, store_conn *c, const rpc_config *cfg, bool *is_live, 
 void live_health(bytebuf *out, uint64_t max_lag, bool *lagging);
 void live_detach(store *s);
 
+/* SIGHUP's snapshot switch (rpc_server.c) asks before it switches to the
+ * database `next`: true (refused, err says why) when this process is in live
+ * mode or `next` is a live database. A live database is kept current by
+ * its own process (fetches, the follower), not replaced under it: the
+ * follower, the fetcher and the call hooks hold the open one, and a file
+ * switched in would be served without them (its misses read as absent).
+ * Restarting serve moves to another file at no cost (the cache is in it). */
+bool live_refuses_switch(store_conn *next, store_error *err);
+
 /* Prometheus text for /metrics (nothing when not live). */
 void live_metrics_render(bytebuf *out);
 

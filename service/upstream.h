@@ -56,6 +56,9 @@ typedef struct {
     uint64_t calls;         /* JSON-RPC requests carried */
     uint64_t errors;        /* calls or batches that failed */
     double seconds;         /* total HTTP time */
+    bool down;              /* the last request got no HTTP answer (after its retries) */
+    double down_seconds;    /* since the first such request */
+    char down_reason[sizeof(upstream_error)]; /* that request's error */
 } upstream_stats;
 upstream_stats upstream_get_stats(const upstream *u);
 
