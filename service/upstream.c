@@ -139,7 +139,7 @@ static void note_reachability(upstream *u, bool answered, const upstream_error *
     pthread_mutex_unlock(&u->lock);
     *logged = !answered;
     if (answered && was_down) log_notice("upstream %s: reachable again after %.1f s", u->name, down_s);
-    else if (!answered && !was_down) log_warn("upstream %s: unreachable: %s", u->name, err->msg);
+    else if (!answered && !was_down) log_warn("upstream unreachable: %s", err->msg);
 }
 
 /* ------------------------------------------------------------- HTTP */

@@ -512,10 +512,12 @@ stop_jitevm
 
 # SIGHUP onto a live database from a non-live one: refused (the new file
 # would be served without its upstream), the old one kept.
+# The path served is a symlink, re-pointed as the README's deployment does.
 "$JITEVM" init --db "$TMP/plain.db" --chain "$TMP/genesis.json" > /dev/null 2>&1 || fail "init of a plain database"
-DB=$TMP/plain.db start_jitevm
+ln -s plain.db "$TMP/current.db"
+DB=$TMP/current.db start_jitevm
 "$JITEVM" init --db "$TMP/live-next.db" --fork-url "$AURL" --chain "$TMP/genesis.json" > /dev/null 2>&1 || fail "init of another live database"
-mv "$TMP/live-next.db" "$TMP/plain.db"
+ln -s live-next.db "$TMP/next-link" && mv "$TMP/next-link" "$TMP/current.db" # rename(2): atomic
 kill -HUP "$JPID"
 i=0
 until grep -q 'SIGHUP: keeping the current database: the new file is a live database' "$TMP/jitevm.log"; do
