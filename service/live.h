@@ -1,7 +1,8 @@
 /* Live mode: a database pinned to an upstream node's block, filled on
  * demand (the store's fetcher, store.h), and `init --fork-url`; the call
  * hooks (rpc_live): a cold call's prefetch before its snapshot, history
- * forwarded to the upstream, admin writes refused.
+ * forwarded to the upstream, eth_getProof asked of the upstream at the pin
+ * (checked against the pinned block's stateRoot), admin writes refused.
  *
  * Invariant: every value the fetcher hands the store was read from the
  * upstream at the pinned block, named by its hash (EIP-1898), so a value

@@ -435,9 +435,16 @@ ok
 FRESH=0x000000000000000000000000000000000000d00d
 STALE0=$(metric jitevm_live_stale_total)
 echo slow:1.5 > "$TMP/mode"
+MISS='jitevm_live_cache_total{kind="account",result="miss"}' # counted as its fetch starts
+C0=$(metric "$MISS")
 ask "$JURL" eth_getBalance "[\"$FRESH\",\"latest\"]" > "$TMP/slow.out" &
 SLOWPID=$!
-sleep 0.3
+# The next block only once the read's fetch has started (its call's
+# snapshot is then at H; a fixed sleep was not enough on a loaded machine).
+i=0
+until [ "$(metric "$MISS")" -gt "$C0" ]; do
+    i=$((i + 1)); [ $i -gt 100 ] && fail "the slow read never reached the upstream"; sleep 0.02
+done
 send_tx "\"to\":\"$FRESH\",\"value\":\"0x5\"" > /dev/null
 wait $SLOWPID
 echo ok > "$TMP/mode"
