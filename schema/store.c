@@ -244,9 +244,14 @@ struct store_conn {
         store_live_key *keys;
         size_t n, cap;
     } rec;
-    /* What the cache held before the block being applied changed it. */
+    /* What the cache held before the block being applied changed it: the
+     * first note of each key (undo_entry), found again through an open-
+     * addressing index (entry number + 1; 0 empty; a power of two). */
     bool undo_on;
-    bytebuf undo;
+    struct undo_entry *undo;
+    size_t undo_n, undo_cap;
+    uint32_t *undo_index;
+    size_t undo_index_cap;
 };
 
 static void live_codes_clear(store_conn *c)
@@ -646,7 +651,8 @@ void store_disconnect(store_conn *c)
     sqlite3_close(c->db);
     live_codes_clear(c);
     free(c->rec.keys);
-    bytebuf_free(&c->undo);
+    free(c->undo);
+    free(c->undo_index);
     bytebuf_free(&c->code_buf);
     free(c->accounts);
     free(c);
@@ -2321,37 +2327,103 @@ static bool fact_exists(store_conn *c, enum stmt_id id, const address *a, const 
     return found;
 }
 
-/* An undo entry (live_block_undo.undo): a kind byte ('A' an account, 'S' a
- * slot), what the cache held (UNDO_*), the address; then for an account its
- * nonce (8, big-endian), balance and code hash (32 each); for a slot its key
- * and value (32 each). */
-enum { UNDO_UNKNOWN = 0, UNDO_ROW = 1, UNDO_ABSENT = 2 }; /* ABSENT: the account absent, the slot zero */
-enum { UNDO_ACCOUNT_BYTES = 2 + 20 + 8 + 32 + 32, UNDO_SLOT_BYTES = 2 + 20 + 32 + 32 };
+/* Undo records (live_block_undo.undo). While a block is applied, each
+ * account or slot it touches is noted once, at its first touch: what the
+ * cache held then (UNDO_*: a row with its value, the fact "absent" or
+ * "zero", or nothing) is what undoing the block must put back, and a later
+ * touch in the same block changes nothing of that. Since every key is
+ * noted once, the entries restore in any order.
+ *
+ * Stored (format 1), grouped by address:
+ *   record := 0x01 group*
+ *   group  := address(20) account slot-count(varint) slot*
+ *   account:= 0 (not touched) | held | 4 when a code hash follows;
+ *             held == ROW: nonce (varint), balance (length byte, big-endian
+ *             bytes without leading zeros), the code hash (32) unless it
+ *             is the empty code's
+ *   slot   := held | key length << 2; the key (big-endian, no leading
+ *             zeros); held == ROW: the value as the balance
+ * A slot whose key is a hash and whose old value was not cached takes 33
+ * bytes. Records written before this format (a kind byte 'A' or 'S' per
+ * entry, 86 or 94 bytes, one per touch, restored newest first) are read
+ * too. */
+enum { UNDO_UNKNOWN = 1, UNDO_ROW = 2, UNDO_ABSENT = 3 }; /* ABSENT: the account absent, the slot zero */
+enum { UNDO_FORMAT = 1, UNDO_CODE_HASH = 4 };
+enum { LEGACY_UNKNOWN = 0, LEGACY_ROW = 1, LEGACY_ABSENT = 2 };
+enum { LEGACY_ACCOUNT_BYTES = 2 + 20 + 8 + 32 + 32, LEGACY_SLOT_BYTES = 2 + 20 + 32 + 32 };
+
+typedef struct undo_entry {
+    address a;
+    bool is_slot;
+    uint8_t held;
+    u256 key, value; /* a slot: its key, and its value when held == UNDO_ROW */
+    account_info info; /* an account, when held == UNDO_ROW */
+} undo_entry;
+
+static uint64_t undo_key_hash(const address *a, bool is_slot, const u256 *key)
+{
+    uint64_t h = address_hash64(a) ^ (is_slot ? 0x9e3779b97f4a7c15ull : 0);
+    if (is_slot)
+        for (int i = 0; i < 4; i++) h = (h ^ key->w[i]) * 0x100000001b3ull;
+    return h ^ h >> 29;
+}
+
+/* The entry noted for this key in the block being applied, or a new one
+ * (*fresh: to be filled by the caller). */
+static undo_entry *undo_slot_for(store_conn *c, const address *a, bool is_slot, const u256 *key, bool *fresh)
+{
+    if (2 * (c->undo_n + 1) > c->undo_index_cap) { /* grow to keep the load at most 1/2 */
+        size_t cap = c->undo_index_cap ? c->undo_index_cap * 2 : 256;
+        uint32_t *index = xcalloc(cap, sizeof *index);
+        for (size_t i = 0; i < c->undo_n; i++) {
+            const undo_entry *e = &c->undo[i];
+            size_t p = undo_key_hash(&e->a, e->is_slot, &e->key) & (cap - 1);
+            while (index[p]) p = (p + 1) & (cap - 1);
+            index[p] = (uint32_t)i + 1;
+        }
+        free(c->undo_index);
+        c->undo_index = index;
+        c->undo_index_cap = cap;
+    }
+    u256 zero = u256_zero();
+    if (!is_slot) key = &zero;
+    size_t mask = c->undo_index_cap - 1, p = undo_key_hash(a, is_slot, key) & mask;
+    for (; c->undo_index[p]; p = (p + 1) & mask) {
+        undo_entry *e = &c->undo[c->undo_index[p] - 1];
+        if (e->is_slot == is_slot && memcmp(e->a.b, a->b, 20) == 0 && u256_eq(&e->key, key)) {
+            *fresh = false;
+            return e;
+        }
+    }
+    if (c->undo_n == c->undo_cap) c->undo = xrealloc(c->undo, (c->undo_cap = c->undo_cap ? c->undo_cap * 2 : 64) * sizeof *c->undo);
+    undo_entry *e = &c->undo[c->undo_n++];
+    c->undo_index[p] = (uint32_t)c->undo_n;
+    memset(e, 0, sizeof *e);
+    e->a = *a;
+    e->is_slot = is_slot;
+    e->key = *key;
+    *fresh = true;
+    return e;
+}
 
 static void undo_note_account(store_conn *c, const address *a)
 {
     if (!c->undo_on) return;
-    account_info cur;
-    memset(&cur, 0, sizeof cur);
-    uint8_t e[UNDO_ACCOUNT_BYTES] = {'A'};
-    if (read_account(c, a, &cur)) e[1] = UNDO_ROW;
-    else e[1] = fact_exists(c, ST_LIVE_ABSENT, a, NULL) ? UNDO_ABSENT : UNDO_UNKNOWN;
-    memcpy(e + 2, a->b, 20);
-    for (int i = 0; i < 8; i++) e[22 + i] = (uint8_t)(cur.nonce >> (56 - 8 * i));
-    u256_store_be(e + 30, &cur.balance);
-    memcpy(e + 62, cur.code_hash.b, 32);
-    bytebuf_append(&c->undo, e, sizeof e);
+    bool fresh;
+    undo_entry *e = undo_slot_for(c, a, false, NULL, &fresh);
+    if (!fresh) return;
+    if (read_account(c, a, &e->info)) e->held = UNDO_ROW;
+    else e->held = fact_exists(c, ST_LIVE_ABSENT, a, NULL) ? UNDO_ABSENT : UNDO_UNKNOWN;
 }
 
 static void undo_note_slot(store_conn *c, const address *a, const u256 *key, int held, const u256 *value)
 {
     if (!c->undo_on) return;
-    uint8_t e[UNDO_SLOT_BYTES] = {'S', (uint8_t)held};
-    memcpy(e + 2, a->b, 20);
-    u256_store_be(e + 22, key);
-    u256 zero = u256_zero();
-    u256_store_be(e + 54, value ? value : &zero);
-    bytebuf_append(&c->undo, e, sizeof e);
+    bool fresh;
+    undo_entry *e = undo_slot_for(c, a, true, key, &fresh);
+    if (!fresh) return;
+    e->held = (uint8_t)held;
+    if (held == UNDO_ROW && value) e->value = *value;
 }
 
 /* Before an account's slots are all dropped: each one the cache holds. */
@@ -2381,7 +2453,85 @@ static bool undo_note_all_slots(store_conn *c, const address *a, store_error *er
 void store_live_undo_begin(store_conn *c)
 {
     c->undo_on = true;
-    c->undo.len = 0;
+    c->undo_n = 0;
+    if (c->undo_index) memset(c->undo_index, 0, c->undo_index_cap * sizeof *c->undo_index);
+}
+
+static void put_varint(bytebuf *b, uint64_t v)
+{
+    uint8_t out[10];
+    size_t n = 0;
+    do {
+        out[n++] = (uint8_t)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
+        v >>= 7;
+    } while (v);
+    bytebuf_append(b, out, n);
+}
+
+/* A word without its leading zero bytes, after its length (0..32). */
+static void put_word(bytebuf *b, const u256 *v, bool with_length)
+{
+    uint8_t be[32];
+    u256_store_be(be, v);
+    size_t skip = 0;
+    while (skip < 32 && be[skip] == 0) skip++;
+    if (with_length) {
+        uint8_t len = (uint8_t)(32 - skip);
+        bytebuf_append(b, &len, 1);
+    }
+    bytebuf_append(b, be + skip, 32 - skip);
+}
+
+static int compare_undo(const void *pa, const void *pb, void *ctx)
+{
+    const undo_entry *entries = ctx, *a = &entries[*(const uint32_t *)pa], *b = &entries[*(const uint32_t *)pb];
+    int d = memcmp(a->a.b, b->a.b, 20);
+    if (d) return d;
+    return (int)a->is_slot - (int)b->is_slot; /* the account first */
+}
+
+static void undo_encode(const store_conn *c, bytebuf *out)
+{
+    uint8_t version = UNDO_FORMAT;
+    bytebuf_append(out, &version, 1);
+    uint32_t *order = xcalloc(c->undo_n ? c->undo_n : 1, sizeof *order);
+    for (size_t i = 0; i < c->undo_n; i++) order[i] = (uint32_t)i;
+    qsort_r(order, c->undo_n, sizeof *order, compare_undo, c->undo);
+    for (size_t i = 0; i < c->undo_n;) {
+        const undo_entry *first = &c->undo[order[i]];
+        size_t end = i;
+        while (end < c->undo_n && memcmp(c->undo[order[end]].a.b, first->a.b, 20) == 0) end++;
+        bytebuf_append(out, first->a.b, 20);
+        size_t slots_from = i;
+        if (!first->is_slot) {
+            bool own_code = first->held == UNDO_ROW && memcmp(first->info.code_hash.b, KECCAK_EMPTY.b, 32) != 0;
+            uint8_t flag = (uint8_t)(first->held | (own_code ? UNDO_CODE_HASH : 0));
+            bytebuf_append(out, &flag, 1);
+            if (first->held == UNDO_ROW) {
+                put_varint(out, first->info.nonce);
+                put_word(out, &first->info.balance, true);
+                if (own_code) bytebuf_append(out, first->info.code_hash.b, 32);
+            }
+            slots_from++;
+        } else {
+            uint8_t none = 0;
+            bytebuf_append(out, &none, 1);
+        }
+        put_varint(out, end - slots_from);
+        for (size_t k = slots_from; k < end; k++) {
+            const undo_entry *e = &c->undo[order[k]];
+            uint8_t be[32];
+            u256_store_be(be, &e->key);
+            size_t skip = 0;
+            while (skip < 32 && be[skip] == 0) skip++;
+            uint8_t head = (uint8_t)(e->held | (32 - skip) << 2);
+            bytebuf_append(out, &head, 1);
+            bytebuf_append(out, be + skip, 32 - skip);
+            if (e->held == UNDO_ROW) put_word(out, &e->value, true);
+        }
+        i = end;
+    }
+    free(order);
 }
 
 bool store_live_undo_save(store_conn *c, uint64_t number, const hash32 *hash, const hash32 *parent, unsigned keep,
@@ -2389,16 +2539,21 @@ bool store_live_undo_save(store_conn *c, uint64_t number, const hash32 *hash, co
 {
     c->undo_on = false;
     if (!c->in_write) return store_fail(err, "%s: store_live_undo_save outside a transaction", c->s->path);
+    bytebuf record = {0};
+    undo_encode(c, &record);
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(c->db, "INSERT OR REPLACE INTO live_block_undo (number, hash, parent_hash, undo) "
-                                  "VALUES (?1, ?2, ?3, ?4)", -1, &st, NULL) != SQLITE_OK)
+                                  "VALUES (?1, ?2, ?3, ?4)", -1, &st, NULL) != SQLITE_OK) {
+        bytebuf_free(&record);
         return fail_db(err, c->db, c->s->path);
+    }
     bind_u64(st, 1, number);
     bind_blob(st, 2, hash->b, 32);
     bind_blob(st, 3, parent->b, 32);
-    sqlite3_bind_blob(st, 4, c->undo.len ? (const void *)c->undo.data : "", (int)c->undo.len, SQLITE_TRANSIENT);
+    sqlite3_bind_blob(st, 4, record.data, (int)record.len, SQLITE_TRANSIENT);
     bool ok = sqlite3_step(st) == SQLITE_DONE;
     sqlite3_finalize(st);
+    bytebuf_free(&record);
     if (!ok) return fail_db(err, c->db, c->s->path);
     /* Older than the window, or left from another branch above this block. */
     if (sqlite3_prepare_v2(c->db, "DELETE FROM live_block_undo WHERE number <= ?1 OR number > ?2", -1, &st, NULL) !=
@@ -2412,33 +2567,122 @@ bool store_live_undo_save(store_conn *c, uint64_t number, const hash32 *hash, co
     return ok || fail_db(err, c->db, c->s->path);
 }
 
-static bool undo_restore(store_conn *c, const uint8_t *e, store_error *err)
+static bool undo_restore(store_conn *c, const undo_entry *e, store_error *err)
 {
-    address a;
-    memcpy(a.b, e + 2, 20);
-    if (e[0] == 'A') {
-        account_info info;
-        info.nonce = 0;
-        for (int i = 0; i < 8; i++) info.nonce = info.nonce << 8 | e[22 + i];
-        info.balance = u256_load_be(e + 30);
-        memcpy(info.code_hash.b, e + 62, 32);
-        bool ok = e[1] == UNDO_ROW ? write_account(c, &a, &info) || fail_db(err, c->db, c->s->path)
-                                   : exec_bound(c, "DELETE FROM account WHERE address = ?1", a.b, 20, NULL, 0, err);
-        return ok && (e[1] == UNDO_ABSENT
-                          ? exec_bound(c, "INSERT OR IGNORE INTO live_absent_account (address) VALUES (?1)", a.b, 20,
+    const address *a = &e->a;
+    if (!e->is_slot) {
+        bool ok = e->held == UNDO_ROW ? write_account(c, a, &e->info) || fail_db(err, c->db, c->s->path)
+                                      : exec_bound(c, "DELETE FROM account WHERE address = ?1", a->b, 20, NULL, 0, err);
+        return ok && (e->held == UNDO_ABSENT
+                          ? exec_bound(c, "INSERT OR IGNORE INTO live_absent_account (address) VALUES (?1)", a->b, 20,
                                        NULL, 0, err)
-                          : exec_bound(c, "DELETE FROM live_absent_account WHERE address = ?1", a.b, 20, NULL, 0, err));
+                          : exec_bound(c, "DELETE FROM live_absent_account WHERE address = ?1", a->b, 20, NULL, 0, err));
     }
-    u256 key = u256_load_be(e + 22), value = u256_load_be(e + 54);
-    const uint8_t *slot = e + 22;
-    bool ok = e[1] == UNDO_ROW ? write_slot(c, &a, &key, &value) || fail_db(err, c->db, c->s->path)
-                               : exec_bound(c, "DELETE FROM storage WHERE address = ?1 AND slot = ?2", a.b, 20, slot,
-                                            32, err);
-    return ok && (e[1] == UNDO_ABSENT
-                      ? exec_bound(c, "INSERT OR IGNORE INTO live_zero_slot (address, slot) VALUES (?1, ?2)", a.b, 20,
+    uint8_t slot[32];
+    u256_store_be(slot, &e->key);
+    bool ok = e->held == UNDO_ROW ? write_slot(c, a, &e->key, &e->value) || fail_db(err, c->db, c->s->path)
+                                  : exec_bound(c, "DELETE FROM storage WHERE address = ?1 AND slot = ?2", a->b, 20, slot,
+                                               32, err);
+    return ok && (e->held == UNDO_ABSENT
+                      ? exec_bound(c, "INSERT OR IGNORE INTO live_zero_slot (address, slot) VALUES (?1, ?2)", a->b, 20,
                                    slot, 32, err)
-                      : exec_bound(c, "DELETE FROM live_zero_slot WHERE address = ?1 AND slot = ?2", a.b, 20, slot,
+                      : exec_bound(c, "DELETE FROM live_zero_slot WHERE address = ?1 AND slot = ?2", a->b, 20, slot,
                                    32, err));
+}
+
+/* A reader over a record's bytes: false once it would read past the end. */
+typedef struct {
+    const uint8_t *p;
+    size_t left;
+} undo_reader;
+
+static bool get_bytes(undo_reader *r, void *out, size_t n)
+{
+    if (n > r->left) return false;
+    if (out) memcpy(out, r->p, n);
+    r->p += n;
+    r->left -= n;
+    return true;
+}
+
+static bool get_varint(undo_reader *r, uint64_t *v)
+{
+    *v = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+        uint8_t b;
+        if (!get_bytes(r, &b, 1)) return false;
+        *v |= (uint64_t)(b & 0x7f) << shift;
+        if (!(b & 0x80)) return true;
+    }
+    return false;
+}
+
+static bool get_word(undo_reader *r, size_t len, u256 *v)
+{
+    uint8_t be[32] = {0};
+    if (len > 32 || !get_bytes(r, be + 32 - len, len)) return false;
+    *v = u256_load_be(be);
+    return true;
+}
+
+/* Format 1 into entries (any order). */
+static bool undo_decode(undo_reader *r, undo_entry **out, size_t *n)
+{
+    size_t cap = 0;
+    while (r->left) {
+        undo_entry acct = {0};
+        uint8_t flag, len;
+        uint64_t slots;
+        if (!get_bytes(r, acct.a.b, 20) || !get_bytes(r, &flag, 1)) return false;
+        acct.held = flag & 3;
+        if ((flag & ~(3 | UNDO_CODE_HASH)) || (acct.held != UNDO_ROW && (flag & UNDO_CODE_HASH))) return false;
+        if (acct.held == UNDO_ROW) {
+            acct.info.code_hash = KECCAK_EMPTY;
+            if (!get_varint(r, &acct.info.nonce) || !get_bytes(r, &len, 1) || !get_word(r, len, &acct.info.balance) ||
+                ((flag & UNDO_CODE_HASH) && !get_bytes(r, acct.info.code_hash.b, 32)))
+                return false;
+        }
+        if (!get_varint(r, &slots) || slots > r->left) return false;
+        if (*n + slots + 1 > cap) *out = xrealloc(*out, (cap = (*n + slots + 1) * 2) * sizeof **out);
+        if (acct.held) (*out)[(*n)++] = acct;
+        for (uint64_t k = 0; k < slots; k++) {
+            undo_entry e = {.a = acct.a, .is_slot = true};
+            uint8_t head;
+            if (!get_bytes(r, &head, 1) || !get_word(r, head >> 2, &e.key)) return false;
+            e.held = head & 3;
+            if (!e.held || (e.held == UNDO_ROW && (!get_bytes(r, &len, 1) || !get_word(r, len, &e.value)))) return false;
+            (*out)[(*n)++] = e;
+        }
+    }
+    return true;
+}
+
+/* The format before 1 into entries, oldest first (restored newest first). */
+static bool undo_decode_legacy(undo_reader *r, undo_entry **out, size_t *n)
+{
+    size_t cap = 0;
+    while (r->left) {
+        bool account = r->p[0] == 'A';
+        size_t size = account ? LEGACY_ACCOUNT_BYTES : LEGACY_SLOT_BYTES;
+        if ((!account && r->p[0] != 'S') || size > r->left || r->p[1] > LEGACY_ABSENT) return false;
+        const uint8_t *e = r->p;
+        if (*n == cap) *out = xrealloc(*out, (cap = cap ? cap * 2 : 64) * sizeof **out);
+        undo_entry *d = &(*out)[(*n)++];
+        memset(d, 0, sizeof *d);
+        memcpy(d->a.b, e + 2, 20);
+        d->held = (uint8_t)(e[1] + 1); /* LEGACY_* + 1 == UNDO_* */
+        d->is_slot = !account;
+        if (account) {
+            for (int i = 0; i < 8; i++) d->info.nonce = d->info.nonce << 8 | e[22 + i];
+            d->info.balance = u256_load_be(e + 30);
+            memcpy(d->info.code_hash.b, e + 62, 32);
+        } else {
+            d->key = u256_load_be(e + 22);
+            d->value = u256_load_be(e + 54);
+        }
+        get_bytes(r, NULL, size);
+    }
+    return true;
 }
 
 bool store_live_undo_block(store_conn *c, uint64_t number, bool *found, store_error *err)
@@ -2458,21 +2702,19 @@ bool store_live_undo_block(store_conn *c, uint64_t number, bool *found, store_er
     }
     sqlite3_finalize(st);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) return fail_db(err, c->db, c->s->path);
-    /* Entries are variable-sized: index them, then restore newest first. */
-    size_t *at = NULL, n = 0, cap = 0;
+    undo_reader r = {undo.data, undo.len};
+    undo_entry *entries = NULL;
+    size_t n = 0;
     bool ok = true;
-    for (size_t p = 0; ok && p < undo.len;) {
-        size_t size = undo.data[p] == 'A' ? UNDO_ACCOUNT_BYTES : UNDO_SLOT_BYTES;
-        if ((undo.data[p] != 'A' && undo.data[p] != 'S') || p + size > undo.len) {
-            ok = store_fail(err, "%s: malformed undo record of block %" PRIu64, c->s->path, number);
-            break;
-        }
-        if (n == cap) at = xrealloc(at, (cap = cap ? cap * 2 : 64) * sizeof *at);
-        at[n++] = p;
-        p += size;
+    if (r.left && r.p[0] == UNDO_FORMAT) {
+        get_bytes(&r, NULL, 1);
+        ok = undo_decode(&r, &entries, &n);
+    } else {
+        ok = undo_decode_legacy(&r, &entries, &n);
     }
-    while (ok && n) ok = undo_restore(c, undo.data + at[--n], err);
-    free(at);
+    if (!ok) ok = store_fail(err, "%s: malformed undo record of block %" PRIu64, c->s->path, number);
+    while (ok && n) ok = undo_restore(c, &entries[--n], err);
+    free(entries);
     bytebuf_free(&undo);
     if (ok && *found) {
         if (sqlite3_prepare_v2(c->db, "DELETE FROM live_block_undo WHERE number = ?1", -1, &st, NULL) != SQLITE_OK)

@@ -263,7 +263,8 @@ bool store_live_record_end(store_conn *c, store_error *err);
 
 /* --- Reorgs. While a block is applied (between store_live_undo_begin and
  * store_live_undo_save, in the same write transaction), the apply
- * functions note what the cache held before each change; save stores it
+ * functions note what the cache held before the block's first change of
+ * each key (once per key: compact, store.c); save stores it
  * for block (number, hash, parent) and keeps the last `keep` blocks'.
  * store_live_undo_block restores what block `number` changed (in the open
  * transaction) and deletes its record; *found false when it is not kept. */

@@ -11,6 +11,7 @@
 #include "follow.h"
 #include "hexjson.h"
 #include "log.h"
+#include "rpc/json_values.h"
 #include "rpc/rpc.h"
 
 #include <stdatomic.h>
@@ -455,6 +456,82 @@ static bool forward(const char *method, json_t *params, json_t **result, rpc_err
     return true;
 }
 
+/* ------------------------------------------------------ eth_getProof */
+
+/* eth_getProof on a live database: the cache holds part of the state, not
+ * its trie, so no proof can be made here; the upstream's is asked for at
+ * the pinned block as the call's snapshot sees it (by hash: the proof is of
+ * exactly the block the other methods answer at, not of the upstream's
+ * newer head), in one batch with that block's header, and handed on only
+ * when its first account-proof node hashes to the header's stateRoot (the
+ * proof belongs to that block; the client verifies the rest, as it would
+ * against any node). Keys go as 32-byte words (some nodes refuse a short
+ * quantity) and are echoed as the caller wrote them, as a local proof's
+ * are. A node without eth_getProof: its error, -32000, naming it. */
+static bool prove(store_conn *c, const address *a, const u256 *keys, const size_t *key_bytes, size_t n,
+                  json_t **result, rpc_error *err)
+{
+    store_live_pin pin;
+    bool is_live;
+    store_error se;
+    if (!store_get_live_pin(c, &pin, &is_live, &se)) return rpc_fail_store(err, &se), true;
+    if (!is_live) return false;
+    char addr[HEX_ADDRESS_LEN], bh[HEX_HASH_LEN];
+    hex_from_address(a, addr);
+    hex_from_hash(&pin.block_hash, bh);
+    json_t *key_list = json_array();
+    for (size_t i = 0; i < n; i++) {
+        hash32 k;
+        char kh[HEX_HASH_LEN];
+        u256_store_be(k.b, &keys[i]);
+        hex_from_hash(&k, kh);
+        json_array_append_new(key_list, json_string(kh));
+    }
+    static const char *const methods[2] = {"eth_getBlockByHash", "eth_getProof"};
+    json_t *params[2] = {json_pack("[s,b]", bh, 0), json_pack("[s,o,o]", addr, key_list, block_param(&pin.block_hash))};
+    json_t *results[2] = {NULL, NULL};
+    upstream_error ue;
+    bool ok = upstream_batch(live.up, 2, methods, params, results, &ue);
+    json_decref(params[0]);
+    json_decref(params[1]);
+    if (!ok) return rpc_fail(err, RPC_SERVER_ERROR, "%s", ue.msg), true;
+    hj_error he;
+    hash32 hash, state_root;
+    const json_t *p = results[1], *nodes = json_object_get(p, "accountProof"),
+                 *storage = json_object_get(p, "storageProof");
+    const char *root_node = json_string_value(json_array_get(nodes, 0));
+    bytebuf node = {0};
+    const char *why = NULL;
+    if (json_is_null(results[0])) why = "the upstream does not know the block (a reorg it has not followed yet?)";
+    else if (!hj_get_hash(results[0], "hash", &hash, &he) || !hj_get_hash(results[0], "stateRoot", &state_root, &he))
+        why = he.msg;
+    else if (memcmp(hash.b, pin.block_hash.b, 32) != 0) why = "eth_getBlockByHash answered another block";
+    else if (!json_is_object(p) || !root_node || !hex_to_bytes(root_node, &node) || !json_is_array(storage) ||
+             json_array_size(storage) != n)
+        why = "eth_getProof: malformed answer";
+    else {
+        hash32 h;
+        keccak256(node.data, node.len, h.b);
+        if (memcmp(h.b, state_root.b, 32) != 0) why = "eth_getProof: the proof's root is not the block's stateRoot";
+    }
+    bytebuf_free(&node);
+    if (why) {
+        rpc_fail(err, RPC_SERVER_ERROR, "upstream %s: %s (block %s)", upstream_name(live.up), why, bh);
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            json_t *entry = json_array_get(storage, i);
+            hash32 k;
+            u256_store_be(k.b, &keys[i]);
+            if (json_is_object(entry))
+                json_object_set_new(entry, "key", key_bytes[i] == 32 ? jv_hash(&k) : jv_quantity(&keys[i]));
+        }
+        *result = json_incref(results[1]);
+    }
+    json_decref(results[0]);
+    json_decref(results[1]);
+    return true;
+}
+
 static bool fetch_block_hash(void *ctx, const hash32 *at, uint64_t number, hash32 *out, bool *found,
                              store_error *err)
 {
@@ -495,7 +572,7 @@ bool live_attach(store *s, store_conn *c, const rpc_config *cfg, bool *is_live, 
                        .many = fetch_many};
     store_set_fetcher(s, &f);
     live.no_forward = cfg->no_forward;
-    rpc_live = (rpc_live_hooks){.before = before_call, .after = after_call, .forward = forward,
+    rpc_live = (rpc_live_hooks){.before = before_call, .after = after_call, .forward = forward, .proof = prove,
                                 .upstream = upstream_name(live.up)};
     char h[HEX_HASH_LEN];
     hex_from_hash(&pin.block_hash, h);
@@ -509,6 +586,23 @@ bool live_attach(store *s, store_conn *c, const rpc_config *cfg, bool *is_live, 
             return false;
         }
     }
+    return true;
+}
+
+bool live_refuses_switch(store_conn *next, store_error *err)
+{
+    if (live.up) {
+        store_fail(err, "live mode: the database follows (or is pinned to) the upstream %s, which keeps it current; "
+                        "a live database is not switched by SIGHUP (restart jitevm serve to serve another file)",
+                   upstream_name(live.up));
+        return true;
+    }
+    store_live_pin pin;
+    bool is_live;
+    if (!store_get_live_pin(next, &pin, &is_live, err)) return true;
+    if (!is_live) return false;
+    store_fail(err, "the new file is a live database (made by init --fork-url): live mode starts with jitevm serve, "
+                    "not with a SIGHUP switch (restart jitevm serve on it)");
     return true;
 }
 
@@ -534,8 +628,10 @@ void live_metrics_render(bytebuf *out)
                    "# HELP jitevm_upstream_errors_total Upstream fetches that failed.\n"
                    "# TYPE jitevm_upstream_errors_total counter\njitevm_upstream_errors_total %" PRIu64 "\n"
                    "# HELP jitevm_upstream_seconds_total Time spent in upstream HTTP requests.\n"
-                   "# TYPE jitevm_upstream_seconds_total counter\njitevm_upstream_seconds_total %.6f\n",
-                   st.requests, st.calls, st.errors, st.seconds);
+                   "# TYPE jitevm_upstream_seconds_total counter\njitevm_upstream_seconds_total %.6f\n"
+                   "# HELP jitevm_upstream_reachable 1 when the last upstream request got an answer, 0 when not.\n"
+                   "# TYPE jitevm_upstream_reachable gauge\njitevm_upstream_reachable %d\n",
+                   st.requests, st.calls, st.errors, st.seconds, st.down ? 0 : 1);
     store_live_stats ls = store_get_live_stats(live.s);
     bytebuf_printf(out, "# HELP jitevm_live_cache_total Live-mode reads, by kind: hit (SQLite) or miss (fetched).\n"
                         "# TYPE jitevm_live_cache_total counter\n");
@@ -593,14 +689,33 @@ void live_metrics_render(bytebuf *out)
                    fs.errors, fs.head, fs.upstream_head, lag, lag_s, fs.last_apply_seconds);
 }
 
+/* `,"upstreamReachable":...`: whether the last request to the upstream
+ * got an answer, and when not, for how long and why. */
+static void health_reachability(bytebuf *out)
+{
+    upstream_stats st = upstream_get_stats(live.up);
+    if (!st.down) {
+        bytebuf_printf(out, ",\"upstreamReachable\":true");
+        return;
+    }
+    json_t *why = json_string(st.down_reason);
+    char *quoted = why ? json_dumps(why, JSON_ENCODE_ANY) : NULL;
+    bytebuf_printf(out, ",\"upstreamReachable\":false,\"upstreamDownSeconds\":%.1f,\"upstreamError\":%s", st.down_seconds,
+                   quoted ? quoted : "\"\"");
+    free(quoted);
+    json_decref(why);
+}
+
 void live_health(bytebuf *out, uint64_t max_lag, bool *lagging)
 {
     *lagging = false;
     if (!live.up) return;
     follow_stats fs;
     if (!follow_get_stats(&fs)) {
-        bytebuf_printf(out, ",\"live\":{\"upstream\":\"%s\",\"following\":false,\"head\":%" PRIu64 "}",
+        bytebuf_printf(out, ",\"live\":{\"upstream\":\"%s\",\"following\":false,\"head\":%" PRIu64,
                        upstream_name(live.up), live.block_number);
+        health_reachability(out);
+        bytebuf_printf(out, "}");
         return;
     }
     uint64_t lag = fs.upstream_head > fs.head ? fs.upstream_head - fs.head : 0;
@@ -608,8 +723,10 @@ void live_health(bytebuf *out, uint64_t max_lag, bool *lagging)
     *lagging = max_lag && lag > max_lag;
     bytebuf_printf(out,
                    ",\"live\":{\"upstream\":\"%s\",\"following\":true,\"head\":%" PRIu64 ",\"upstreamHead\":%" PRIu64
-                   ",\"lagBlocks\":%" PRIu64 ",\"lagSeconds\":%" PRIu64 ",\"maxLagBlocks\":%" PRIu64 "}",
+                   ",\"lagBlocks\":%" PRIu64 ",\"lagSeconds\":%" PRIu64 ",\"maxLagBlocks\":%" PRIu64,
                    upstream_name(live.up), fs.head, fs.upstream_head, lag, lag_s, max_lag);
+    health_reachability(out);
+    bytebuf_printf(out, "}");
 }
 
 bool live_fetch_head(upstream *u, const char *block, uint64_t *chain_id, block_header *head, upstream_error *err)

@@ -1,7 +1,8 @@
 /* Live mode: a database pinned to an upstream node's block, filled on
  * demand (the store's fetcher, store.h), and `init --fork-url`; the call
  * hooks (rpc_live): a cold call's prefetch before its snapshot, history
- * forwarded to the upstream, admin writes refused.
+ * forwarded to the upstream, eth_getProof asked of the upstream at the pin
+ * (checked against the pinned block's stateRoot), admin writes refused.
  *
  * Invariant: every value the fetcher hands the store was read from the
  * upstream at the pinned block, named by its hash (EIP-1898), so a value
@@ -31,6 +32,15 @@ bool live_attach(store *s, store_conn *c, const rpc_config *cfg, bool *is_live, 
  * *lagging when following and the lag passes cfg->health_max_lag. */
 void live_health(bytebuf *out, uint64_t max_lag, bool *lagging);
 void live_detach(store *s);
+
+/* SIGHUP's snapshot switch (rpc_server.c) asks before it switches to the
+ * database `next`: true (refused, err says why) when this process is in live
+ * mode or `next` is a live database. A live database is kept current by
+ * its own process (fetches, the follower), not replaced under it: the
+ * follower, the fetcher and the call hooks hold the open one, and a file
+ * switched in would be served without them (its misses read as absent).
+ * Restarting serve moves to another file at no cost (the cache is in it). */
+bool live_refuses_switch(store_conn *next, store_error *err);
 
 /* Prometheus text for /metrics (nothing when not live). */
 void live_metrics_render(bytebuf *out);

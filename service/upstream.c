@@ -25,6 +25,12 @@ struct upstream {
     unsigned n_idle;
     _Atomic uint64_t requests, calls, errors, micros;
     _Atomic uint64_t next_id;
+    /* Reachability, for /health: down from the first request that got no
+     * HTTP answer (after its retries) until the next that got one; guarded
+     * by lock. A JSON-RPC error is an answer: the node is up. */
+    bool down;
+    uint64_t down_since_ns;
+    char down_reason[sizeof(upstream_error)];
 };
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -105,7 +111,35 @@ upstream_stats upstream_get_stats(const upstream *u)
         .errors = atomic_load(&((upstream *)u)->errors),
         .seconds = (double)atomic_load(&((upstream *)u)->micros) / 1e6,
     };
+    pthread_mutex_lock(&((upstream *)u)->lock);
+    s.down = u->down;
+    if (u->down) {
+        s.down_seconds = (double)(monotonic_ns() - u->down_since_ns) / 1e9;
+        snprintf(s.down_reason, sizeof s.down_reason, "%s", u->down_reason);
+    }
+    pthread_mutex_unlock(&((upstream *)u)->lock);
     return s;
+}
+
+/* A request got an HTTP answer (answered) or none after its retries: the
+ * change of state is logged once, not every failed poll. *logged: a
+ * failure is logged here (as the upstream going down) or was already. */
+static void note_reachability(upstream *u, bool answered, const upstream_error *err, bool *logged)
+{
+    pthread_mutex_lock(&u->lock);
+    bool was_down = u->down;
+    double down_s = was_down ? (double)(monotonic_ns() - u->down_since_ns) / 1e9 : 0;
+    if (!answered && !was_down) {
+        u->down = true;
+        u->down_since_ns = monotonic_ns();
+        snprintf(u->down_reason, sizeof u->down_reason, "%s", err->msg);
+    } else if (answered) {
+        u->down = false;
+    }
+    pthread_mutex_unlock(&u->lock);
+    *logged = !answered;
+    if (answered && was_down) log_notice("upstream %s: reachable again after %.1f s", u->name, down_s);
+    else if (!answered && !was_down) log_warn("upstream unreachable: %s", err->msg);
 }
 
 /* ------------------------------------------------------------- HTTP */
@@ -205,18 +239,27 @@ static bool post_once(upstream *u, const char *text, body *out, bool *retry, ups
     return true;
 }
 
-static bool post(upstream *u, const char *text, body *out, upstream_error *err)
+/* *quiet: a transport failure, logged by note_reachability (once per
+ * outage, not once per poll). */
+static bool post(upstream *u, const char *text, body *out, bool *quiet, upstream_error *err)
 {
     unsigned wait_ms = u->o.backoff_ms;
+    *quiet = false;
     for (unsigned attempt = 0;; attempt++) {
         bool retry = false;
         out->len = 0;
-        if (post_once(u, text, out, &retry, err)) return true;
+        if (post_once(u, text, out, &retry, err)) {
+            note_reachability(u, true, err, quiet);
+            return true;
+        }
         if (!retry || attempt >= u->o.retries) {
             if (attempt > 0) {
                 size_t len = strlen(err->msg);
                 snprintf(err->msg + len, sizeof err->msg - len, " (after %u attempts)", attempt + 1);
             }
+            /* An HTTP error status is an answer of sorts, but not one a
+             * fetch can use: the node counts as down until it answers. */
+            note_reachability(u, false, err, quiet);
             return false;
         }
         struct timespec ts = {wait_ms / 1000, (long)(wait_ms % 1000) * 1000000L};
@@ -258,7 +301,8 @@ bool upstream_batch(upstream *u, size_t n, const char *const *methods, json_t *c
     char *text = json_dumps(n == 1 ? json_array_get(req, 0) : req, JSON_COMPACT);
     json_decref(req);
     body b = {0};
-    bool ok = text && post(u, text, &b, err);
+    bool quiet = false;
+    bool ok = text && post(u, text, &b, &quiet, err);
     free(text);
     json_t *resp = NULL;
     if (ok) {
@@ -297,7 +341,7 @@ bool upstream_batch(upstream *u, size_t n, const char *const *methods, json_t *c
             results[i] = NULL;
         }
         atomic_fetch_add(&u->errors, 1);
-        log_warn("upstream: %s", err->msg);
+        if (!quiet) log_warn("upstream: %s", err->msg);
     }
     return ok;
 }
@@ -314,7 +358,8 @@ bool upstream_forward(upstream *u, const char *method, json_t *params, json_t **
     char *text = json_dumps(req, JSON_COMPACT);
     json_decref(req);
     body b = {0};
-    bool ok = text && post(u, text, &b, err);
+    bool quiet = false;
+    bool ok = text && post(u, text, &b, &quiet, err);
     free(text);
     *response = NULL;
     if (ok) {
@@ -331,7 +376,7 @@ bool upstream_forward(upstream *u, const char *method, json_t *params, json_t **
     free(b.data);
     if (!ok) {
         atomic_fetch_add(&u->errors, 1);
-        log_warn("upstream: %s", err->msg);
+        if (!quiet) log_warn("upstream: %s", err->msg);
     }
     return ok;
 }

@@ -9,7 +9,10 @@
  * JSON-RPC error object or a malformed answer is not (asking again would get
  * the same). At most `max_in_flight` HTTP requests run at once across all
  * threads; others wait their turn. Thread-safe: one upstream is shared by
- * every worker. Counters (requests, errors, seconds) are kept for metrics. */
+ * every worker. Counters (requests, errors, seconds) are kept for metrics,
+ * and whether the node is reachable (for /health): a request that got no
+ * usable HTTP answer after its retries marks it down until one does; the
+ * change is logged once each way, not each failed request. */
 #ifndef JITEVM_UPSTREAM_H
 #define JITEVM_UPSTREAM_H
 
@@ -56,6 +59,9 @@ typedef struct {
     uint64_t calls;         /* JSON-RPC requests carried */
     uint64_t errors;        /* calls or batches that failed */
     double seconds;         /* total HTTP time */
+    bool down;              /* the last request got no HTTP answer (after its retries) */
+    double down_seconds;    /* since the first such request */
+    char down_reason[sizeof(upstream_error)]; /* that request's error */
 } upstream_stats;
 upstream_stats upstream_get_stats(const upstream *u);
 

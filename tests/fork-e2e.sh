@@ -41,13 +41,18 @@ ask() { post "$1" "$(req "$2" "$3")"; }
 
 # ---- anvil and the contracts
 APORT=$(free_port 11)
-"$ANVIL" --port "$APORT" --hardfork prague --silent > "$TMP/anvil.log" 2>&1 &
-APID=$!
+# --dump-state: on SIGINT anvil writes its state and blocks (hashes
+# included), which --load-state brings back: the same chain, restarted.
+start_anvil() { # [extra anvil flags]
+    "$ANVIL" --port "$APORT" --hardfork prague --silent --dump-state "$TMP/anvil-state.json" "$@" > "$TMP/anvil.log" 2>&1 &
+    APID=$!
+    i=0
+    until curl -s -o /dev/null "$AURL"; do
+        i=$((i + 1)); [ $i -gt 600 ] && fail "anvil did not start in 30 s"; sleep 0.05
+    done
+}
 AURL=http://127.0.0.1:$APORT/
-i=0
-until curl -s -o /dev/null "$AURL"; do
-    i=$((i + 1)); [ $i -gt 600 ] && fail "anvil did not start in 30 s"; sleep 0.05
-done
+start_anvil
 
 # anvil's first funded account (its well-known dev key; unlocked in anvil).
 DEPLOYER=0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266
@@ -63,6 +68,12 @@ TOKEN_RUNTIME=60003560e01c806370a082311461002b578063a9059cbb1461005157806318160d
 send_tx() { # data-json-fields -> tx hash, after it is mined (anvil automines)
     h=$(ask "$AURL" eth_sendTransaction "[{\"from\":\"$DEPLOYER\",$1}]" | result)
     [ -n "$h" ] || fail "eth_sendTransaction {$1} was refused"
+    # anvil may answer before its block is in eth_blockNumber: wait for the
+    # receipt, so a catch_up after this sees the block (not the one before).
+    k=0
+    until ask "$AURL" eth_getTransactionReceipt "[\"$h\"]" | grep -q '"blockNumber"'; do
+        k=$((k + 1)); [ $k -gt 200 ] && fail "the transaction $h was not mined in 10 s"; sleep 0.05
+    done
     echo "$h"
 }
 TX=$(send_tx "\"data\":\"$TOKEN_INIT$TOKEN_RUNTIME\",\"gas\":\"0x100000\"")
@@ -147,6 +158,26 @@ check_all() {
     echo "fork-e2e: $((n + 1)) answers equal anvil's at block $(printf %d "$PIN") (estimateGas: jitevm $(printf %d "$j"), anvil $(printf %d "$a"))"
 }
 
+# eth_getProof: the upstream's proof at jitevm's head block, by hash (not
+# at the upstream's newer head), equal to anvil's own at that block; a short
+# key is echoed as written, as geth does.
+norm() { python3 -c 'import json, sys; print(json.dumps(json.load(sys.stdin).get("result"), sort_keys=True))'; }
+KEY1=0x0000000000000000000000000000000000000000000000000000000000000001
+check_proof() {
+    for a in "$TOKEN|[\"$SLOT\",\"$KEY1\"]" "$HOLDER|[]" "0x000000000000000000000000000000000000d0e5|[\"$KEY1\"]"; do
+        p="[\"${a%%|*}\",${a#*|},BLOCK]"
+        j=$(ask "$JURL" eth_getProof "$(echo "$p" | sed 's/BLOCK/"latest"/')")
+        w=$(ask "$AURL" eth_getProof "$(echo "$p" | sed "s/BLOCK/\"$PIN\"/")")
+        [ "$(echo "$j" | norm)" != null ] && [ "$(echo "$j" | norm)" = "$(echo "$w" | norm)" ] ||
+            fail "eth_getProof $p at block $PIN: jitevm $j, anvil $w"
+    done
+    j=$(ask "$JURL" eth_getProof "[\"$TOKEN\",[\"0x1\"],\"latest\"]")
+    echo "$j" | grep -q '"key":"0x1"' || fail "eth_getProof with the short key 0x1: $j"
+    w=$(ask "$AURL" eth_getProof "[\"$TOKEN\",[\"$KEY1\"],\"$PIN\"]")
+    [ "$(echo "$j" | norm | sed 's/"key": "0x1"/"key": "'$KEY1'"/')" = "$(echo "$w" | norm)" ] ||
+        fail "eth_getProof with the short key 0x1: jitevm $j, anvil $w"
+}
+
 start_jitevm
 check_all
 ok
@@ -205,6 +236,14 @@ ok
 send_tx "\"to\":\"$TOKEN\",\"data\":\"0xa9059cbb$(word $HOLDER)$(word 1)\"" > /dev/null
 check_all
 ok
+# eth_getProof at the pinned block, which anvil's latest is not any more: the
+# holder's slot differs there, so a proof of the upstream's head would not match.
+check_proof
+L=$(ask "$AURL" eth_getProof "[\"$TOKEN\",[\"$SLOT\"],\"latest\"]" | norm)
+[ "$L" != "$(ask "$JURL" eth_getProof "[\"$TOKEN\",[\"$SLOT\"],\"latest\"]" | norm)" ] ||
+    fail "eth_getProof: jitevm's proof is the upstream's latest, not its pinned block's"
+echo "fork-e2e: eth_getProof: equal to anvil's at the pinned block $(printf %d "$PIN") (not at anvil's latest); a short key echoed as written"
+ok
 
 # Credentials never printed.
 if grep -q "$SECRET" "$TMP/init.out" "$TMP/jitevm.log" || curl -s "${JURL}metrics" | grep -q "$SECRET"; then
@@ -262,6 +301,8 @@ H=$(curl -s -w ' %{http_code}' "${JURL}health")
 echo "$H" | grep -q '"status":"ok".*"lagBlocks":0.* 200$' || fail "/health while following: $H"
 echo "fork-e2e: follow: $APPLIED blocks applied, answers equal anvil's after each; /health: $H"
 ok
+check_proof # at the followed head
+ok
 
 # A reorg: anvil reverts two blocks and mines three others; jitevm walks
 # back to the common ancestor over its undo records (no cache drop), follows
@@ -281,6 +322,21 @@ DROPS=$(metric jitevm_follow_cache_drops_total)
 [ "${UNDONE:-0}" -ge 2 ] || fail "follow: $UNDONE blocks undone (want 2)"
 [ "$DROPS" = "$DROPS0" ] || fail "follow: the reorg dropped the cache ($DROPS0 -> $DROPS drops)"
 echo "fork-e2e: reorg: walked back $UNDONE blocks ($REORGS reorgs, 0 cache drops), answers equal anvil's at its new head"
+ok
+check_proof # on the new branch
+ok
+
+# SIGHUP while following: the live database is not switched (the log says
+# why, /health counts no switch); following and answering go on.
+kill -HUP "$JPID"
+i=0
+until grep -q 'SIGHUP: keeping the current database: live mode' "$TMP/jitevm.log"; do
+    i=$((i + 1)); [ $i -gt 200 ] && fail "SIGHUP in live mode: no refusal logged"; sleep 0.05
+done
+curl -s "${JURL}health" | grep -q '"snapshot":0' || fail "SIGHUP in live mode: /health counts a switch: $(curl -s "${JURL}health")"
+send_tx "\"to\":\"$HOLDER2\",\"value\":\"0xa\"" > /dev/null
+catch_up
+echo "fork-e2e: SIGHUP while following: $(sed -n 's/.*\(SIGHUP: keeping the current database: live mode\)[^(]*.*/\1/p' "$TMP/jitevm.log" | head -1); still following"
 ok
 
 # A reorg onto a shorter branch: two blocks reverted, one other mined; the
@@ -348,6 +404,9 @@ for a in $HOLDER $DEPLOYER $TOKEN; do
     [ -n "$j" ] && [ "$j" = "$w" ] || fail "without eth_getProof: balance of $a: jitevm '$j', anvil '$w'"
 done
 grep -q 'does not answer eth_getProof' "$TMP/jitevm.log" || fail "without eth_getProof: nothing logged"
+R=$(ask "$JURL" eth_getProof "[\"$TOKEN\",[],\"latest\"]")
+echo "$R" | grep -q '"code":-32000' && echo "$R" | grep -q "upstream http://127.0.0.1:$PPORT: eth_getProof" ||
+    fail "eth_getProof on an upstream without it: $R"
 stop_jitevm
 ok
 
@@ -376,9 +435,16 @@ ok
 FRESH=0x000000000000000000000000000000000000d00d
 STALE0=$(metric jitevm_live_stale_total)
 echo slow:1.5 > "$TMP/mode"
+MISS='jitevm_live_cache_total{kind="account",result="miss"}' # counted as its fetch starts
+C0=$(metric "$MISS")
 ask "$JURL" eth_getBalance "[\"$FRESH\",\"latest\"]" > "$TMP/slow.out" &
 SLOWPID=$!
-sleep 0.3
+# The next block only once the read's fetch has started (its call's
+# snapshot is then at H; a fixed sleep was not enough on a loaded machine).
+i=0
+until [ "$(metric "$MISS")" -gt "$C0" ]; do
+    i=$((i + 1)); [ $i -gt 100 ] && fail "the slow read never reached the upstream"; sleep 0.02
+done
 send_tx "\"to\":\"$FRESH\",\"value\":\"0x5\"" > /dev/null
 wait $SLOWPID
 echo ok > "$TMP/mode"
@@ -395,19 +461,78 @@ stop_jitevm
 start_jitevm --follow --follow-interval 100ms
 catch_up
 
-# The upstream dies: new state fails with the upstream named; cached state answers.
+# The upstream dies (SIGINT: anvil dumps its chain): new state fails with
+# the upstream named; cached state answers; /health and the metrics say
+# the upstream is unreachable, and the log says it once, not every poll.
 HB=$(ask "$JURL" eth_getBalance "[\"$HOLDER\",\"latest\"]" | result)
-kill "$APID"; wait "$APID" 2> /dev/null || true; APID=
-R=$(ask "$JURL" eth_getBalance "[\"0x0000000000000000000000000000000000000777\",\"latest\"]")
+NEW=0x0000000000000000000000000000000000000777
+REORGS0=$(metric jitevm_follow_reorgs_total) DROPS0=$(metric jitevm_follow_cache_drops_total)
+APPLIED0=$(metric jitevm_follow_blocks_applied_total)
+kill -INT "$APID"; wait "$APID" 2> /dev/null || true; APID=
+[ -s "$TMP/anvil-state.json" ] || fail "anvil did not dump its state on SIGINT"
+R=$(ask "$JURL" eth_getBalance "[\"$NEW\",\"latest\"]")
 echo "$R" | grep -q '"code":-32000' || fail "upstream down: expected -32000, got $R"
 echo "$R" | grep -q "upstream http://127.0.0.1:$APORT" || fail "upstream down: the error does not name the upstream: $R"
 echo "$R" | grep -q "$SECRET" && fail "upstream down: the error shows the credentials: $R"
 B=$(ask "$JURL" eth_getBalance "[\"$HOLDER\",\"latest\"]" | result)
 [ -n "$HB" ] && [ "$B" = "$HB" ] || fail "upstream down: cached balance not served: $B (was $HB)"
 # Nothing half-fetched was kept: asking again still fails (and still names why).
-R2=$(ask "$JURL" eth_getBalance "[\"0x0000000000000000000000000000000000000777\",\"latest\"]")
+R2=$(ask "$JURL" eth_getBalance "[\"$NEW\",\"latest\"]")
 echo "$R2" | grep -q '"code":-32000' || fail "upstream down, second ask: $R2"
-echo "fork-e2e: upstream down: $(echo "$R" | sed -n 's/.*"message":"\([^"]*\)".*/\1/p')"
+P=$(ask "$JURL" eth_getProof "[\"$TOKEN\",[],\"latest\"]")
+echo "$P" | grep -q "\"code\":-32000,\"message\":\"upstream http://127.0.0.1:$APORT" || fail "upstream down: eth_getProof: $P"
+E0=$(metric jitevm_follow_errors_total)
+i=0
+until [ "$(metric jitevm_follow_errors_total)" -ge $((E0 + 3)) ]; do # three polls failed
+    i=$((i + 1)); [ $i -gt 200 ] && fail "upstream down: the follower did not keep polling"; sleep 0.05
+done
+H=$(curl -s -w ' %{http_code}' "${JURL}health")
+echo "$H" | grep -q '"upstreamReachable":false,"upstreamDownSeconds":[0-9.]*,"upstreamError":"upstream http://127.0.0.1:'"$APORT"': .*} 200$' ||
+    fail "/health with the upstream down: $H"
+echo "$H" | grep -q "$SECRET" && fail "/health shows the credentials: $H"
+[ "$(metric jitevm_upstream_reachable)" = 0 ] || fail "upstream down: jitevm_upstream_reachable $(metric jitevm_upstream_reachable)"
+[ "$(grep -c 'unreachable' "$TMP/jitevm.log")" = 1 ] || { grep unreachable "$TMP/jitevm.log"; fail "upstream down: the outage was not logged exactly once"; }
+echo "fork-e2e: upstream down: $(echo "$R" | sed -n 's/.*"message":"\([^"]*\)".*/\1/p'); /health: $H"
+ok
+
+# The upstream comes back on the same port with the same chain: following
+# resumes from the pin (no reorg, no cache drop), blocks mined after are
+# applied, what failed now fetches, and /health says the upstream is back.
+start_anvil --load-state "$TMP/anvil-state.json"
+[ "$(ask "$AURL" eth_blockNumber "[]" | result)" = "$PIN" ] || fail "the restarted anvil is not at block $PIN"
+send_tx "\"to\":\"$HOLDER\",\"value\":\"0xb\"" > /dev/null
+catch_up
+check_proof
+[ "$(metric jitevm_follow_reorgs_total)" = "$REORGS0" ] && [ "$(metric jitevm_follow_cache_drops_total)" = "$DROPS0" ] ||
+    fail "upstream back: a reorg or a cache drop ($REORGS0 -> $(metric jitevm_follow_reorgs_total) reorgs, $DROPS0 -> $(metric jitevm_follow_cache_drops_total) drops)"
+A2=$(metric jitevm_follow_blocks_applied_total)
+[ "$A2" -gt "$APPLIED0" ] || fail "upstream back: no block applied ($APPLIED0 -> $A2)"
+j=$(ask "$JURL" eth_getBalance "[\"$NEW\",\"latest\"]" | result)
+[ "$j" = "$(ask "$AURL" eth_getBalance "[\"$NEW\",\"$PIN\"]" | result)" ] || fail "upstream back: the new account reads '$j'"
+H=$(curl -s -w ' %{http_code}' "${JURL}health")
+echo "$H" | grep -q '"lagBlocks":0,.*"upstreamReachable":true}} 200$' || fail "/health with the upstream back: $H"
+[ "$(metric jitevm_upstream_reachable)" = 1 ] || fail "upstream back: jitevm_upstream_reachable $(metric jitevm_upstream_reachable)"
+grep -q "upstream http://127.0.0.1:$APORT: reachable again after" "$TMP/jitevm.log" || fail "upstream back: not logged"
+echo "fork-e2e: upstream restarted: following resumed ($((A2 - APPLIED0)) blocks applied, no reorg, no drop), answers equal anvil's; /health: $H"
+ok
+stop_jitevm
+
+# SIGHUP onto a live database from a non-live one: refused (the new file
+# would be served without its upstream), the old one kept.
+# The path served is a symlink, re-pointed as the README's deployment does.
+"$JITEVM" init --db "$TMP/plain.db" --chain "$TMP/genesis.json" > /dev/null 2>&1 || fail "init of a plain database"
+ln -s plain.db "$TMP/current.db"
+DB=$TMP/current.db start_jitevm
+"$JITEVM" init --db "$TMP/live-next.db" --fork-url "$AURL" --chain "$TMP/genesis.json" > /dev/null 2>&1 || fail "init of another live database"
+ln -s live-next.db "$TMP/next-link" && mv "$TMP/next-link" "$TMP/current.db" # rename(2): atomic
+kill -HUP "$JPID"
+i=0
+until grep -q 'SIGHUP: keeping the current database: the new file is a live database' "$TMP/jitevm.log"; do
+    i=$((i + 1)); [ $i -gt 200 ] && { cat "$TMP/jitevm.log"; fail "SIGHUP onto a live database: no refusal logged"; }; sleep 0.05
+done
+B=$(ask "$JURL" eth_getBalance "[\"$HOLDER\",\"latest\"]" | result)
+[ "$B" = 0x0 ] || fail "SIGHUP onto a live database: the plain database's answer changed: $B"
+echo "fork-e2e: SIGHUP onto a live database: refused, the plain database kept"
 ok
 
 stop_jitevm

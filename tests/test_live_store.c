@@ -6,11 +6,13 @@
  * did not hold is forgotten, including a value fetched after the block);
  * and the drift check's sample of cached values. */
 #include <check.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "testlib.h"
+#include "base/keccak.h"
 #include "base/trie.h"
 #include "store.h"
 
@@ -292,6 +294,156 @@ START_TEST(undo_records_keep_a_window)
 }
 END_TEST
 
+/* The bytes of block `number`'s undo record, read from the file. */
+static size_t undo_record_bytes(uint64_t number)
+{
+    sqlite3 *raw;
+    sqlite3_stmt *st;
+    ck_assert(sqlite3_open_v2(db_path, &raw, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK);
+    ck_assert(sqlite3_prepare_v2(raw, "SELECT length(undo) FROM live_block_undo WHERE number = ?1", -1, &st, NULL) ==
+              SQLITE_OK);
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)number);
+    ck_assert(sqlite3_step(st) == SQLITE_ROW);
+    size_t n = (size_t)sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(raw);
+    return n;
+}
+
+/* A slot key as Solidity's mappings make them: a 32-byte hash. */
+static u256 hashed_key(uint64_t i)
+{
+    uint8_t in[8], h[32];
+    for (int b = 0; b < 8; b++) in[b] = (uint8_t)(i >> (8 * b));
+    keccak256(in, sizeof in, h);
+    return u256_load_be(h);
+}
+
+/* Block `number` as a busy mainnet block writes a token: each of `n`
+ * hashed slots written by two transactions (old and new values the size
+ * of token balances, 8 bytes), the fee recipient's balance by every one. */
+static void apply_busy_block(uint64_t number, size_t n, uint64_t base)
+{
+    store_error se;
+    address token = addr_of(0xA1), fee_recipient = addr_of(0xC0);
+    ck_assert(store_begin(conn, &se));
+    store_live_undo_begin(conn);
+    for (int tx = 0; tx < 2; tx++) {
+        for (size_t i = 0; i < n; i++) {
+            u256 k = hashed_key(i), v = u256_from_u64(base + 1000000000000000000ull + i * 7 + (uint64_t)tx);
+            ck_assert_msg(store_live_apply_slot(conn, &token, &k, &v, &se), "%s", se.msg);
+        }
+        for (size_t t = 0; t < n / 10; t++) {
+            account_info fee = {.balance = u256_from_u64(base + 5000000000000000000ull + t), .code_hash = KECCAK_EMPTY};
+            ck_assert(store_live_apply_account(conn, &fee_recipient, LIVE_BALANCE, &fee, NULL, 0, &se));
+        }
+    }
+    hash32 h, parent;
+    memset(h.b, (int)number, 32);
+    memset(parent.b, (int)number - 1, 32);
+    ck_assert_msg(store_live_undo_save(conn, number, &h, &parent, 128, &se), "%s", se.msg);
+    ck_assert_msg(store_commit(conn, &se), "%s", se.msg);
+}
+
+/* The size of an undo record per changed slot, on a block that writes
+ * 1000 slots (half of them cached) twice each: printed for the README,
+ * bounded here. Then the record restores what block 8 left. */
+START_TEST(an_undo_record_is_compact)
+{
+    open_live_db();
+    enum { N = 1000 };
+    store_live_key *keys = calloc(N / 2 + 1, sizeof *keys);
+    for (size_t i = 0; i < N / 2; i++) keys[i] = (store_live_key){.a = addr_of(0xA1), .is_slot = true, .key = hashed_key(i)};
+    keys[N / 2] = (store_live_key){.a = addr_of(0xC0)};
+    size_t fetched;
+    store_error se;
+    ck_assert_msg(store_live_prefetch(conn, keys, N / 2 + 1, &fetched, &se), "%s", se.msg);
+    free(keys);
+    apply_busy_block(8, N, 0);   /* the held slots now hold token-sized values */
+    apply_busy_block(9, N, 100); /* the measured block */
+    size_t bytes = undo_record_bytes(9);
+    printf("live_store: undo record of a block writing %d slots (%d cached) twice each and one account %d times: "
+           "%zu bytes, %.1f bytes per slot\n", N, N / 2, N / 5, bytes, (double)bytes / N);
+    ck_assert_msg(bytes <= (size_t)N * 48, "%zu bytes for %d slots", bytes, N);
+    /* Undone: block 8's values are back, and what was not held is not. */
+    bool kept;
+    ck_assert(store_begin(conn, &se));
+    ck_assert_msg(store_live_undo_block(conn, 9, &kept, &se), "%s", se.msg);
+    ck_assert(kept);
+    ck_assert_msg(store_commit(conn, &se), "%s", se.msg);
+    ck_assert_msg(store_read_begin(conn, &se), "%s", se.msg);
+    state_backend b = store_backend(conn);
+    address token = addr_of(0xA1);
+    unsigned before = single_fetches + many_calls;
+    for (size_t i = 0; i < N / 2; i++) {
+        u256 k = hashed_key(i), v, want = u256_from_u64(1000000000000000000ull + i * 7 + 1);
+        b.get_storage(b.ctx, &token, &k, &v);
+        ck_assert_msg(u256_eq(&v, &want), "slot %zu", i);
+    }
+    store_read_end(conn);
+    ck_assert(!store_take_error(conn, &se));
+    ck_assert_uint_eq(single_fetches + many_calls, before); /* all of them cached */
+    account_info info;
+    ck_assert(read_account(0xC0, &info));
+    ck_assert_uint_eq(info.balance.w[0], 5000000000000000000ull + N / 10 - 1);
+    close_live_db();
+}
+END_TEST
+
+/* A record written before the compact format (an 'A' or 'S' entry per
+ * touch, restored newest first) still undoes its block. */
+START_TEST(an_undo_record_of_the_old_format_still_undoes)
+{
+    open_live_db();
+    store_live_key keys[] = {{.a = addr_of(0xA1)}, slot_key(0xA1, 3)};
+    size_t fetched;
+    store_error se;
+    ck_assert_msg(store_live_prefetch(conn, keys, 2, &fetched, &se), "%s", se.msg);
+    /* Block 8 wrote slot 3 twice (30 -> 31 -> 32) and 0xA1's balance
+     * (100 -> 1); its record, as the old format wrote it. */
+    ck_assert(store_begin(conn, &se));
+    address a1 = addr_of(0xA1);
+    u256 k3 = u256_from_u64(3), v32 = u256_from_u64(32);
+    ck_assert(store_live_apply_slot(conn, &a1, &k3, &v32, &se));
+    account_info info = {.balance = u256_from_u64(1), .code_hash = KECCAK_EMPTY};
+    ck_assert(store_live_apply_account(conn, &a1, LIVE_BALANCE, &info, NULL, 0, &se));
+    ck_assert(store_commit(conn, &se));
+    uint8_t rec[2 * 86 + 94] = {0}, *e = rec;
+    for (int touch = 0; touch < 2; touch++, e += 86) { /* 'S', held row, address, key, value */
+        e[0] = 'S', e[1] = 1;
+        memcpy(e + 2, a1.b, 20);
+        e[22 + 31] = 3;
+        e[54 + 31] = (uint8_t)(30 + touch);
+    }
+    e[0] = 'A', e[1] = 1; /* 'A', held row, address, nonce, balance, code hash */
+    memcpy(e + 2, a1.b, 20);
+    e[30 + 31] = 100;
+    memcpy(e + 62, KECCAK_EMPTY.b, 32);
+    sqlite3 *raw;
+    sqlite3_stmt *st;
+    ck_assert(sqlite3_open(db_path, &raw) == SQLITE_OK);
+    ck_assert(sqlite3_prepare_v2(raw, "INSERT INTO live_block_undo (number, hash, parent_hash, undo) VALUES (8, ?1, ?1, ?2)",
+                                 -1, &st, NULL) == SQLITE_OK);
+    uint8_t h[32] = {8};
+    sqlite3_bind_blob(st, 1, h, 32, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 2, rec, sizeof rec, SQLITE_STATIC);
+    ck_assert(sqlite3_step(st) == SQLITE_DONE);
+    sqlite3_finalize(st);
+    sqlite3_close(raw);
+    bool kept;
+    ck_assert(store_begin(conn, &se));
+    ck_assert_msg(store_live_undo_block(conn, 8, &kept, &se), "%s", se.msg);
+    ck_assert(kept);
+    ck_assert_msg(store_commit(conn, &se), "%s", se.msg);
+    unsigned fetches = single_fetches;
+    ck_assert_uint_eq(read_slot(0xA1, 3).w[0], 30); /* the oldest entry wins */
+    ck_assert(read_account(0xA1, &info));
+    ck_assert_uint_eq(info.balance.w[0], 100);
+    ck_assert_uint_eq(single_fetches, fetches);
+    close_live_db();
+}
+END_TEST
+
 START_TEST(the_drift_sample_holds_cached_values)
 {
     open_live_db();
@@ -350,6 +502,7 @@ int main(void)
 {
     return TEST_RUN("live_store",
         TEST_GROUP("cache", 60, prefetch_asks_once_for_what_sqlite_lacks, a_call_records_the_keys_it_read,
-            an_undone_block_restores_what_the_cache_held, undo_records_keep_a_window,
+            an_undone_block_restores_what_the_cache_held, undo_records_keep_a_window, an_undo_record_is_compact,
+            an_undo_record_of_the_old_format_still_undoes,
             the_drift_sample_holds_cached_values, has_storage_comes_from_the_upstream));
 }

@@ -154,6 +154,7 @@ START_TEST(batches_errors_and_retries)
     ck_assert_msg(strstr(err.msg, "fail_this: error -32601: no fail_this") != NULL, "%s", err.msg);
     ck_assert(strstr(err.msg, "secret") == NULL);
     ck_assert_int_eq(atomic_load(&hits), 2);
+    ck_assert(!upstream_get_stats(u).down); /* an error object is an answer: the node is up */
 
     /* HTTP 503 twice, then an answer: three attempts, success. */
     atomic_store(&unavailable, 2);
@@ -168,6 +169,14 @@ START_TEST(batches_errors_and_retries)
     upstream_stats st = upstream_get_stats(u);
     ck_assert_uint_eq(st.requests, 8);
     ck_assert_uint_eq(st.errors, 2);
+    /* No usable answer after the retries: down, with the reason, until
+     * the next answer. */
+    ck_assert(st.down);
+    ck_assert_msg(strstr(st.down_reason, "HTTP status 503 (after 3 attempts)") != NULL, "%s", st.down_reason);
+    ck_assert(st.down_seconds >= 0);
+    ck_assert_msg(upstream_call(u, "x", params[0], &r, &err), "%s", err.msg);
+    json_decref(r);
+    ck_assert(!upstream_get_stats(u).down);
     for (int i = 0; i < 3; i++) json_decref(params[i]);
     upstream_free(u);
     MHD_stop_daemon(server);
@@ -177,6 +186,8 @@ START_TEST(batches_errors_and_retries)
     ck_assert(!upstream_call(u, "x", NULL, &r, &err));
     ck_assert_msg(strstr(err.msg, "Couldn't connect to server (after 3 attempts)") != NULL, "%s", err.msg);
     ck_assert(strstr(err.msg, "secret") == NULL);
+    st = upstream_get_stats(u);
+    ck_assert(st.down && strstr(st.down_reason, "Couldn't connect") && !strstr(st.down_reason, "secret"));
     upstream_free(u);
 }
 END_TEST

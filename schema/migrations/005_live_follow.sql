@@ -14,8 +14,8 @@ CREATE TABLE live_call_reads (
 -- Live mode, following: for each of the last blocks applied (128 kept),
 -- what the cache held before the block changed it, so that a reorg walks
 -- back to the common ancestor by restoring these instead of dropping the
--- cache. `undo` packs entries in the order they were written (restored in
--- reverse): see store.c (live_undo_entry).
+-- cache. `undo` packs, for each key the block touched, what the cache
+-- held before its first touch: see store.c (undo records) for the format.
 CREATE TABLE live_block_undo (
     number      INTEGER NOT NULL PRIMARY KEY,
     hash        BLOB    NOT NULL CHECK (length(hash) = 32),

@@ -13,8 +13,8 @@
  * pass polls the call's abort flag, so the call timeout bounds it. Memory:
  * every account's leaf (at most 142 bytes) plus one account's slots.
  * A live database (a cache of an upstream node) holds only what was asked
- * so far: its root is not the chain's, and a proof from it would not
- * verify against the block's stateRoot, so eth_getProof is refused there.
+ * so far: its root is not the chain's, so the proof is the upstream's, at
+ * the head block the call's snapshot sees (rpc_live.proof, service/live.c).
  *
  * eth_config. Only forks activated by timestamp are configurations in
  * EIP-7910's sense (geth's LatestFork/Timestamp): Shanghai to Osaka and the
@@ -164,24 +164,6 @@ static json_t *proof_json(const trie_proof *p)
     return list;
 }
 
-/* A live database is a partial cache: refuse, naming the pinned block. */
-static bool refuse_live(rpc_ctx *ctx, rpc_error *err)
-{
-    store_live_pin pin;
-    bool live = false;
-    store_error se;
-    if (!store_get_live_pin(ctx->conn, &pin, &live, &se))
-        return !rpc_fail(err, RPC_SERVER_ERROR, "database error: %s", se.msg);
-    if (!live) return false;
-    char hash[HEX_HASH_LEN];
-    hex_from_hash(&pin.block_hash, hash);
-    rpc_fail(err, RPC_SERVER_ERROR,
-             "eth_getProof is not available on a live database: its state is a partial cache of the upstream node, "
-             "whose trie it does not hold; ask the upstream for the proof at block %s",
-             hash);
-    return true;
-}
-
 json_t *m_get_proof(rpc_ctx *ctx, json_t *params, rpc_error *err)
 {
     address target;
@@ -243,7 +225,8 @@ json_t *m_get_proof(rpc_ctx *ctx, json_t *params, rpc_error *err)
 
     block_env env;
     enum fork f;
-    if (!resolve_head(ctx, &sel, &env, &f, err) || refuse_live(ctx, err)) goto done;
+    if (!resolve_head(ctx, &sel, &env, &f, err)) goto done;
+    if (rpc_live.proof && rpc_live.proof(ctx->conn, &target, keys, key_bytes, n, &result, err)) goto done;
 
     exec_arm_timeout(ctx);
     store_visitor v = {.ctx = &w, .slot = walk_slot, .account_end = walk_account_end};

@@ -105,6 +105,10 @@ typedef struct {
     /* A method flagged RPC_FORWARD: true when the upstream answered it
      * (*result, or *err with the upstream's error); false: run it here. */
     bool (*forward)(const char *method, json_t *params, json_t **result, rpc_error *err);
+    /* eth_getProof on a live database (true: *result or *err set) for the
+     * head block the snapshot of `c` sees; false: not live, prove here. */
+    bool (*proof)(store_conn *c, const address *a, const u256 *keys, const size_t *key_bytes, size_t n,
+                  json_t **result, rpc_error *err);
     const char *upstream; /* set in live mode: the upstream's public name */
 } rpc_live_hooks;
 extern rpc_live_hooks rpc_live;

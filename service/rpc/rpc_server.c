@@ -1627,6 +1627,7 @@ static void snapshot_switch(server *s)
         store_fail(&se, "its chain id is %llu, this replica serves %llu", (unsigned long long)chain.chain_id,
                    (unsigned long long)s->chain.chain_id);
     }
+    if (ok && live_refuses_switch(probe, &se)) ok = false; /* live mode: see live.h */
     if (probe) store_disconnect(probe);
     if (!ok) {
         if (next) store_close(next);
