@@ -331,11 +331,65 @@ r = sim({"traceTransfers": True, "blockStateCalls": [{"calls": [
     {"from": s0, "to": FORWARD, "value": "0x10", "input": "0x" + "0" * 24 + EOAS[0][2:]},
     {"from": s0, "to": STORE, "input": "0x" + word(3)}]}]})
 c = r["result"][0]["calls"]
-ok(c[0]["logs"] == [] and len(c[1]["logs"]) == 2 and c[2]["logs"][0]["logIndex"] == "0x2",
-   "traceTransfers: logs of failed frames dropped, indices block-wide", json.dumps(c))
+# geth's log tracer counts every log it captured in the block, those of
+# failed frames too: the first call's two transfer logs took 0 and 1.
+ok(c[0]["logs"] == [] and [l["logIndex"] for l in c[1]["logs"]] == ["0x2", "0x3"] and c[2]["logs"][0]["logIndex"] == "0x4",
+   "traceTransfers: logs of failed frames dropped, indices count them (geth)", json.dumps(c))
 ok(r["result"][0]["logsBloom"] != "0x" + "00" * 256, "the bloom holds the real log")
 r2 = sim({"blockStateCalls": [{"calls": [{"from": s0, "to": STORE, "input": "0x" + word(3)}]}]})
 ok(r2["result"][0]["logsBloom"] == r["result"][0]["logsBloom"], "transfer logs are not in the bloom")
+
+# logIndex without traceTransfers: the log of a frame that reverted is
+# counted as geth's tracer counts it; the next block starts again at 0
+r = sim({"blockStateCalls": [{"calls": [{"from": s0, "to": FORWARD_REVERT, "input": "0x" + "0" * 24 + STORE[2:]},
+                                        {"from": s0, "to": STORE, "input": "0x" + word(3)},
+                                        {"from": s0, "to": STORE, "input": "0x" + word(4)}]},
+                             {"calls": [{"from": s0, "to": STORE, "input": "0x" + word(5)}]}]})
+c = r["result"][0]["calls"]
+ok(c[0]["logs"] == [] and c[1]["logs"][0]["logIndex"] == "0x1" and c[2]["logs"][0]["logIndex"] == "0x2"
+   and r["result"][1]["calls"][0]["logs"][0]["logIndex"] == "0x0", "logIndex counts a reverted frame's log, per block (geth)", json.dumps(c))
+
+# VM errors in geth's words (its core/vm errors), code -32015
+def vm_error(code_hex, gas=None, value=None):
+    call = {"from": s0, "to": addr(0xe770)}
+    if gas: call["gas"] = gas
+    if value: call["value"] = value
+    r = sim({"blockStateCalls": [{"stateOverrides": {addr(0xe770): {"code": code_hex}},
+                                  "calls": [{"from": s0, "to": COUNTER}, call]}]})
+    return r["result"][0]["calls"][1].get("error") if "result" in r else r
+for name, code_hex, gas, value, want in [
+        ("INVALID", "0x6001fe", None, "0x5", "invalid opcode: INVALID"),
+        ("undefined opcode", "0x0c", None, None, "invalid opcode: opcode 0xc not defined"),
+        ("stack underflow", "0x600101", None, None, "stack underflow (1 <=> 2)"),
+        ("stack overflow", "0x5b600060005600", None, None, "stack limit reached 1024 (1023)"),
+        ("out of gas", CODE[LOOP], "0x7530", None, "out of gas"),
+        ("bad jump", "0x600456", None, None, "invalid jump destination")]:
+    e = vm_error(code_hex, gas, value)
+    ok(e == {"code": -32015, "message": want}, "VM error as geth words it: " + name, json.dumps(e))
+
+# EIP-7002/7251 (Prague): the request contracts are called after the
+# block's calls; their output makes requestsHash (EIP-7685). This stand-in
+# for the withdrawal request contract counts its system calls and returns
+# the count (a request of type 0x01); the consolidation contract has no
+# code and is skipped.
+import hashlib
+WQ = "0x00000961ef480eb55e80d19ad83579a64c007002"
+WQ_CODE = ("0x3373" + "ff" * 19 + "fe" + "14602557" + "600054600052" + "60206000f3" + "5b" + "600054600101"
+           + "80600055" + "600052" + "60206000f3")
+r = sim({"blockStateCalls": [{"stateOverrides": {WQ: {"code": WQ_CODE}}, "calls": [{"from": s0, "to": WQ}]},
+                             {"calls": [{"from": s0, "to": WQ}]}]})
+b = r["result"]
+def requests_hash(reqs):
+    return "0x" + hashlib.sha256(b"".join(hashlib.sha256(q).digest() for q in reqs if len(q) > 1)).hexdigest()
+ok([x["calls"][0]["returnData"] for x in b] == ["0x" + word(0), "0x" + word(1)]
+   and b[0]["requestsHash"] == requests_hash([b"\x01" + bytes.fromhex(word(1))])
+   and b[1]["requestsHash"] == requests_hash([b"\x01" + bytes.fromhex(word(2))]),
+   "EIP-7002 system call after the calls, requestsHash of its output", json.dumps([(x["requestsHash"], x["calls"]) for x in b]))
+r = sim({"blockStateCalls": [{}]})
+ok(r["result"][0]["requestsHash"] == requests_hash([]), "no request contracts: the hash of no requests")
+r = sim({"blockStateCalls": [{"stateOverrides": {WQ: {"code": "0xfe"}}}]})
+ok(r.get("error", {}).get("code") == -32000 and "failed to process withdrawal queue" in r["error"]["message"],
+   "a failing request contract fails the request (geth)", json.dumps(r)[:300])
 
 # returnFullTransactions
 r = sim({"returnFullTransactions": True, "blockStateCalls": [{"calls": [{"from": s0, "to": ECHO, "input": "0x01"}]}]})

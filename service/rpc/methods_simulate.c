@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/format.h"
 #include "base/keccak.h"
 #include "base/params.h"
 #include "base/rlp.h"
@@ -34,6 +35,7 @@
 #include "rpc/exec_run.h"
 #include "rpc/json_values.h"
 #include "rpc/methods_block.h"
+#include "rpc/trace_tracers.h"
 #include "vm/block.h"
 
 enum {
@@ -271,8 +273,9 @@ static json_t *log_json(const log_entry *l, size_t index, const hash32 *block_ha
 }
 
 /* A call's failure as geth reports it inside the result: code 3 with the
- * revert data, or -32015 and the VM error. */
-static json_t *call_error_json(const tx_result *res)
+ * revert data, or -32015 and the VM error in geth's words (`vm_text`),
+ * marked when the RPC gas cap had lowered the call's gas. */
+static json_t *call_error_json(const tx_result *res, const char *vm_text, bool gas_capped)
 {
     json_t *o = json_object();
     if (res->status == EXEC_REVERT) {
@@ -284,7 +287,10 @@ static json_t *call_error_json(const tx_result *res)
         rpc_error_clear(&e);
     } else {
         json_object_set_new(o, "code", json_integer(SIM_ERR_VM));
-        json_object_set_new(o, "message", json_string(exec_status_name(res->status)));
+        char *text = str_printf(NULL, "%s%s", vm_text,
+                                gas_capped ? " (gas limit was capped by the RPC server's global gas cap)" : "");
+        json_object_set_new(o, "message", json_string(text));
+        free(text);
     }
     return o;
 }
@@ -541,7 +547,8 @@ static bool run_block(simulation *s, const planned_block *p, const block_done *p
         }
         /* CallDefaults caps the gas by the pool; an empty pool caps
          * nothing (a zero cap means none), and the pool then refuses. */
-        if (s->gas_pool && gas > s->gas_pool) gas = s->gas_pool;
+        bool gas_capped = s->gas_pool && gas > s->gas_pool;
+        if (gas_capped) gas = s->gas_pool;
         if (gas > s->gas_pool) {
             ok = rpc_fail(err, RPC_INTERNAL_ERROR, "err: gas limit reached (supplied gas %" PRIu64 ")", gas);
             break;
@@ -591,9 +598,34 @@ static bool run_block(simulation *s, const planned_block *p, const block_done *p
         uint64_t floor = tx_floor_gas(&t->tx, f);
         json_object_set_new(t->call, "maxUsedGas", jv_u64(res.gas_spent > floor ? res.gas_spent : floor));
         json_object_set_new(t->call, "status", jv_u64(res.status == EXEC_SUCCESS ? 1 : 0));
-        if (res.status != EXEC_SUCCESS) json_object_set_new(t->call, "error", call_error_json(&res));
+        if (res.status != EXEC_SUCCESS) {
+            /* The errors geth words with the instruction (its opcode, the
+             * stack's size, EIP-2200's sentry) need that instruction: the
+             * call runs again, traced (failures only). */
+            char *text = NULL;
+            block_failed_step step;
+            bool named_by_step = res.status == EXEC_INVALID_OPCODE || res.status == EXEC_STACK_UNDERFLOW ||
+                                 res.status == EXEC_STACK_OVERFLOW || (res.status == EXEC_OUT_OF_GAS && f >= FORK_ISTANBUL);
+            if (named_by_step && block_run_failed_step(&run, &t->tx, !s->opts->validation, &o, res.status, &step))
+                text = trace_step_error_text(step.op, step.stack_len, step.gas, res.status, f);
+            else if (res.status == EXEC_STACK_OVERFLOW)
+                text = str_printf(NULL, "stack limit reached %d", EVM_STACK_LIMIT);
+            else
+                text = str_printf(NULL, "%s", exec_status_name(res.status));
+            json_object_set_new(t->call, "error", call_error_json(&res, text, gas_capped));
+            free(text);
+        }
         tx_result_free(&res);
         n_txs++;
+    }
+    /* geth's order: the request contracts (EIP-7002, EIP-7251), then the
+     * withdrawals. */
+    block_request_failure rf;
+    if (ok && !block_run_requests(&run, s->ctx->abort_flag, &rf)) {
+        if (rf.status == EXEC_TIMEOUT) ok = sim_timeout(s->ctx, err);
+        else
+            ok = rpc_fail(err, RPC_SERVER_ERROR, "failed to process %s queue: system call failed to execute: %s",
+                          rf.request_type == 0x01 ? "withdrawal" : "consolidation", exec_status_name(rf.status));
     }
     if (ok && src && src->ov.n_withdrawals) block_run_withdrawals(&run, src->ov.withdrawals, src->ov.n_withdrawals);
 
@@ -628,7 +660,7 @@ static bool run_block(simulation *s, const planned_block *p, const block_done *p
         h.blob_gas_used = run.blob_gas_used;
         h.excess_blob_gas = env.excess_blob_gas;
         h.parent_beacon_root = beacon_root;
-        h.requests_hash = BLOCK_EMPTY_REQUESTS_HASH;
+        h.requests_hash = run.requests_hash;
         bytebuf header = {0};
         block_header_rlp(&h, &header);
         keccak256(header.data, header.len, done->hash.b);
@@ -703,7 +735,7 @@ static bool run_block(simulation *s, const planned_block *p, const block_done *p
             const block_receipt *r = &run.receipts[i];
             json_t *logs = json_array();
             for (size_t k = 0; k < r->n_logs; k++)
-                json_array_append_new(logs, log_json(&r->logs[k], r->first_log_index + k, &done->hash, env.number,
+                json_array_append_new(logs, log_json(&r->logs[k], r->logs[k].seq - run.first_log_seq, &done->hash, env.number,
                                                      env.timestamp, &txs[i].hash, i));
             json_object_set_new(txs[i].call, "logs", logs);
             json_array_append(calls, txs[i].call);
