@@ -18,8 +18,9 @@
  * block hashes are those of headers with a zero state root (the head's hash
  * is eth_getBlockByNumber's); the head's
  * gasUsed is taken as 0 when the first block's base fee is derived from it
- * (the head's transactions are not kept); the EIP-7002/7251 request system
- * calls are not made (requestsHash is that of no requests). */
+ * (the head's transactions are not kept); a request system contract
+ * without code is skipped (geth refuses the block) and EIP-6110 deposits
+ * are not gathered. */
 #include "rpc/methods_simulate.h"
 
 #include <inttypes.h>
