@@ -531,5 +531,26 @@ JPID=$SERVER_PID
 OUT=$(post "$URL" "$(req eth_simulateV1 "$BODY")")
 check "the call timeout covers the whole request" '"code":-32016,"message":"execution aborted (timeout = 300ms)' "$OUT"
 
+# The first block's base fee (validation) and excess blob gas follow from
+# what the head used (geth's CalcBaseFee/CalcExcessBlobGas of the parent):
+# a head imported from a node's header carries its gasUsed and blobGasUsed.
+# 20M of 30M used at 1 gwei: 1e9 + 1e9 * 5M / 15M / 8 = 1041666666; 9 blobs
+# over a target of 6: excess 393216.
+stop_server > /dev/null 2>&1
+cat > "$TMP/head.json" << 'JSON'
+{"number":"0x10","hash":"0x1010101010101010101010101010101010101010101010101010101010101010",
+ "parentHash":"0x0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f","timestamp":"0x100",
+ "gasLimit":"0x1c9c380","gasUsed":"0x1312d00","blobGasUsed":"0x120000","excessBlobGas":"0x0",
+ "miner":"0x0000000000000000000000000000000000000000","baseFeePerGas":"0x3b9aca00"}
+JSON
+"$JITEVM" import --db "$DB" --head "$TMP/head.json" > "$TMP/import-head.log" 2>&1 || cat "$TMP/import-head.log"
+serve_db "$TMP/head.log"
+JPID=$SERVER_PID
+OUT=$(post "$URL" "$(req eth_simulateV1 '[{"validation":true,"blockStateCalls":[{}]}]')")
+check "validation: the first base fee follows the head's real gasUsed" '"baseFeePerGas":"0x3e16926a"' "$OUT"
+check "the first excess blob gas follows the head's blobGasUsed" '"excessBlobGas":"0x60000"' "$OUT"
+OUT=$(post "$URL" "$(req eth_simulateV1 '[{"blockStateCalls":[{}]}]')")
+check "without validation the base fee is 0 (geth)" '"baseFeePerGas":"0x0"' "$OUT"
+
 echo "simulate-e2e: $PASSED passed, $FAILED failed"
 [ "$FAILED" -eq 0 ]

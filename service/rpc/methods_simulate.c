@@ -16,9 +16,9 @@
  *
  * What is not as geth: stateRoot is zero (the database keeps no trie), so
  * block hashes are those of headers with a zero state root (the head's hash
- * is eth_getBlockByNumber's); the head's
- * gasUsed is taken as 0 when the first block's base fee is derived from it
- * (the head's transactions are not kept); a request system contract
+ * is eth_getBlockByNumber's); the head's gasUsed, which the first block's
+ * base fee under validation follows from, is known when the head came from
+ * a node (imported or followed), else taken as 0; a request system contract
  * without code is skipped (geth refuses the block) and EIP-6110 deposits
  * are not gathered. */
 #include "rpc/methods_simulate.h"
@@ -758,6 +758,23 @@ static bool run_block(simulation *s, const planned_block *p, const block_done *p
     return ok;
 }
 
+/* What the head used of its gas and blob gas, which the first block's base
+ * fee (under validation) and excess blob gas follow from; 0 when the
+ * database does not know (a genesis head), or when the head it knows of is
+ * another than `head` (written since this request read it). */
+static bool head_usage(rpc_ctx *ctx, block_done *head, rpc_error *err)
+{
+    uint64_t number, gas_used, blob_gas_used;
+    store_error se;
+    if (!store_get_head_usage(ctx->conn, &number, &gas_used, &blob_gas_used, &se))
+        return rpc_fail(err, RPC_SERVER_ERROR, "%s", se.msg);
+    if (number == head->env.number) {
+        head->gas_used = gas_used;
+        head->blob_gas_used = blob_gas_used;
+    }
+    return true;
+}
+
 json_t *m_simulate_v1(rpc_ctx *ctx, json_t *params, rpc_error *err)
 {
     json_t *payload = json_array_get(params, 0);
@@ -785,7 +802,7 @@ json_t *m_simulate_v1(rpc_ctx *ctx, json_t *params, rpc_error *err)
         sim_opts_free(&opts);
         return NULL;
     }
-    if (!head_block_hash(ctx, &head.hash, err)) {
+    if (!head_block_hash(ctx, &head.hash, err) || !head_usage(ctx, &head, err)) {
         free(plan);
         sim_opts_free(&opts);
         return NULL;
