@@ -470,6 +470,8 @@ expect("block not the head", {"blockStateCalls": [{}]}, -32000, tag="0x5")
 expect("block numbers out of order", {"blockStateCalls": [{"blockOverrides": {"number": "0x3"}}, {"blockOverrides": {"number": "0x2"}}]}, -38020)
 expect("block number not above the head", {"blockStateCalls": [{"blockOverrides": {"number": "0x0"}}]}, -38020)
 expect("timestamps out of order", {"blockStateCalls": [{"blockOverrides": {"time": "0x100"}}, {"blockOverrides": {"time": "0x100"}}]}, -38021)
+expect("5001 calls in a block", {"blockStateCalls": [{"calls": [{}] * 5001}]}, -38026)
+expect("10001 calls in all", {"blockStateCalls": [{"calls": [{}] * 5000}, {"calls": [{}] * 5000}, {"calls": [{}]}]}, -38026)
 expect("block number too far", {"blockStateCalls": [{"blockOverrides": {"number": hex(257)}}]}, -38026)
 expect("nonce too low", {"validation": True, "blockStateCalls": [{"blockOverrides": {"baseFeePerGas": "0x1"}, "stateOverrides": {s0: {"nonce": "0x5"}},
        "calls": [{"from": s0, "to": ECHO, "nonce": "0x1", "maxFeePerGas": "0x10"}]}]}, -38010)
@@ -485,6 +487,8 @@ expect("base fee too low (fee given, no validation)", {"blockStateCalls": [{"blo
 expect("intrinsic gas", {"blockStateCalls": [{"calls": [{"from": s0, "to": ECHO, "gas": "0x5000"}]}]}, -38013)
 expect("insufficient funds", {"blockStateCalls": [{"calls": [{"from": addr(0xdead99), "to": ECHO, "value": "0x1"}]}]}, -38014)
 expect("block gas limit", {"blockStateCalls": [{"blockOverrides": {"gasLimit": "0x10000"}, "calls": [{"from": s0, "to": ECHO, "gas": "0x20000"}]}]}, -38015)
+r = sim({"blockStateCalls": [{"blockOverrides": {"gasLimit": "0x10000"}, "calls": [{"from": s0, "to": ECHO, "gas": "0x20000"}]}]})
+ok(r.get("error", {}).get("message") == "block gas limit reached: remaining: 65536, required: 131072", "block gas limit in geth's words", json.dumps(r))
 expect("block gas limit (cumulative)", {"blockStateCalls": [{"blockOverrides": {"gasLimit": "0x10000"}, "calls": [
        {"from": s0, "to": LOOP}, {"from": s0, "to": ECHO, "gas": "0x8000"}]}]}, -38015)
 expect("initcode too large", {"validation": True, "blockStateCalls": [{"blockOverrides": {"baseFeePerGas": "0x1"},
@@ -510,14 +514,16 @@ DB=$TMP/db
 serve_db "$TMP/capped.log" --gas-cap 150000 --call-timeout 300ms
 JPID=$SERVER_PID
 LOOPC=0x000000000000000000000000000000000000c10b
-# The first loop (~89k gas) leaves ~61k: the second runs out of it; a
-# third finds the pool empty (geth: "gas limit reached").
+# The first loop (~89k gas) leaves ~61k: the second gets only that and runs
+# out of it (geth notes the cap in its error); a third gets the empty
+# budget's 0 gas and is refused for its intrinsic gas (geth's gasBudget).
 BODY='[{"blockStateCalls":[{"calls":[{"to":"'$LOOPC'"},{"to":"'$LOOPC'"}]}]}]'
 OUT=$(post "$URL" "$(req eth_simulateV1 "$BODY")")
 check "the gas cap is shared by the request's calls" '"gasUsed":"0xee33","maxUsedGas":"0xee33","status":"0x0"' "$OUT"
+check "a call the gas cap lowered says so (geth)" '"message":"out of gas (gas limit was capped by the RPC server'"'"'s global gas cap)"' "$OUT"
 BODY='[{"blockStateCalls":[{"calls":[{"to":"'$LOOPC'"}]},{"calls":[{"to":"'$LOOPC'"},{"to":"'$LOOPC'"}]}]}]'
 OUT=$(post "$URL" "$(req eth_simulateV1 "$BODY")")
-check "an empty gas pool refuses the next call" '"code":-32603,"message":"err: gas limit reached' "$OUT"
+check "an empty gas budget leaves the next call no gas" '"code":-38013,"message":"err: intrinsic gas too low: have 0, want 21000 (supplied gas 0)"' "$OUT"
 # 256 blocks of a 30M-gas endless loop each: far more than 300ms in all,
 # though each call alone is quicker.
 SLOWC=0x000000000000000000000000000000000000c1ff

@@ -10,9 +10,11 @@
  * into transactions (geth's sanitizeCall/CallDefaults), the error codes of
  * the spec's table, and the JSON. It executes nothing itself.
  *
- * Limits (geth's): at most SIMULATE_MAX_BLOCKS blocks past the head; the
- * RPC gas cap is one pool for the whole request (each call takes what it
- * used); the call timeout covers the whole request.
+ * Limits (geth's): at most SIMULATE_MAX_BLOCKS blocks past the head,
+ * SIMULATE_MAX_CALLS_PER_BLOCK calls in a block and SIMULATE_MAX_CALLS in
+ * all; the RPC gas cap is one budget for the whole request (each call's gas
+ * is clamped to what is left, and takes what it used); the call timeout
+ * covers the whole request.
  *
  * What is not as geth: stateRoot is zero (the database keeps no trie), so
  * block hashes are those of headers with a zero state root (the head's hash
@@ -41,6 +43,8 @@
 
 enum {
     SIMULATE_MAX_BLOCKS = 256,
+    SIMULATE_MAX_CALLS_PER_BLOCK = 5000,
+    SIMULATE_MAX_CALLS = 10000,
     SIMULATE_TIMESTAMP_INCREMENT = 12,
     /* The spec's error table. */
     SIM_ERR_NONCE_TOO_LOW = -38010,
@@ -154,6 +158,15 @@ static bool parse_opts(const json_t *v, sim_opts *o, rpc_error *err)
     o->n_blocks = n;
     for (size_t i = 0; i < o->n_blocks; i++)
         if (!parse_block(json_array_get(calls, i), &o->blocks[i], &pe)) return bad_payload(err, &pe);
+    size_t total = 0;
+    for (size_t i = 0; i < o->n_blocks; i++) {
+        if (o->blocks[i].n_calls > SIMULATE_MAX_CALLS_PER_BLOCK)
+            return rpc_fail(err, SIM_ERR_CLIENT_LIMIT, "too many calls in block: %zu > %d", o->blocks[i].n_calls,
+                            SIMULATE_MAX_CALLS_PER_BLOCK);
+        total += o->blocks[i].n_calls;
+        if (total > SIMULATE_MAX_CALLS)
+            return rpc_fail(err, SIM_ERR_CLIENT_LIMIT, "too many calls: %zu > %d", total, SIMULATE_MAX_CALLS);
+    }
     return true;
 }
 
@@ -406,8 +419,8 @@ static bool tx_rejected(simulation *s, const block_run *run, const call_msg *m, 
         return rpc_fail(err, RPC_INTERNAL_ERROR, "err: nonce has max value: address %s, nonce: %" PRIu64 " (supplied gas %" PRIu64 ")",
                         from, tx->nonce.w[0], tx->gas_limit.w[0]);
     case TX_GAS_ALLOWANCE_EXCEEDED:
-        return rpc_fail(err, SIM_ERR_BLOCK_GAS_LIMIT, "block gas limit reached: %" PRIu64 " >= %" PRIu64, run->gas_used,
-                        run->env.gas_limit);
+        return rpc_fail(err, SIM_ERR_BLOCK_GAS_LIMIT, "block gas limit reached: remaining: %" PRIu64 ", required: %" PRIu64,
+                        run->env.gas_limit - run->gas_used, tx->gas_limit.w[0]);
     case TX_INSUFFICIENT_MAX_FEE_PER_GAS:
         code = SIM_ERR_BASE_FEE_TOO_LOW;
         tx_check_fee_caps(tx, &env.base_fee, run->fork, &v);
@@ -539,21 +552,18 @@ static bool run_block(simulation *s, const planned_block *p, const block_done *p
             break;
         }
         /* geth's sanitizeCall: the gas defaults to what the block has
-         * left, must fit in it, and is capped by the request's pool. */
-        uint64_t gas = a->has_gas ? a->gas : env.gas_limit - run.gas_used;
-        if (run.gas_used + gas > env.gas_limit || run.gas_used + gas < gas) {
-            ok = rpc_fail(err, SIM_ERR_BLOCK_GAS_LIMIT, "block gas limit reached: %" PRIu64 " >= %" PRIu64,
-                          run.gas_used, env.gas_limit);
+         * left, must fit in it, and is clamped to what is left of the
+         * request's budget (an empty budget gives 0 gas: the call is then
+         * refused for its intrinsic gas, as geth's). */
+        uint64_t remaining = env.gas_limit - run.gas_used;
+        uint64_t gas = a->has_gas ? a->gas : remaining;
+        if (gas > remaining) {
+            ok = rpc_fail(err, SIM_ERR_BLOCK_GAS_LIMIT, "block gas limit reached: remaining: %" PRIu64 ", required: %" PRIu64,
+                          remaining, gas);
             break;
         }
-        /* CallDefaults caps the gas by the pool; an empty pool caps
-         * nothing (a zero cap means none), and the pool then refuses. */
-        bool gas_capped = s->gas_pool && gas > s->gas_pool;
+        bool gas_capped = gas > s->gas_pool;
         if (gas_capped) gas = s->gas_pool;
-        if (gas > s->gas_pool) {
-            ok = rpc_fail(err, RPC_INTERNAL_ERROR, "err: gas limit reached (supplied gas %" PRIu64 ")", gas);
-            break;
-        }
         sim_tx *t = &txs[n_txs];
         to_transaction(&scratch, &m, gas, &t->tx);
         /* The nonce the transaction carries (its hash); it is checked only
