@@ -105,6 +105,8 @@ enum stmt_id {
     ST_GET_BLOB_SCHEDULE,
     ST_GET_HEAD,
     ST_PUT_HEAD,
+    ST_GET_HEAD_USAGE,
+    ST_SET_HEAD_USAGE,
     ST_PUT_BLOCK_HASH,
     ST_PRUNE_BLOCK_HASHES,
     ST_DROP_BLOCK_HASHES_FROM,
@@ -150,6 +152,8 @@ static const char *const stmt_sql[ST_COUNT] = {
                     "excess_blob_gas FROM head WHERE id = 1",
     [ST_PUT_HEAD] = "INSERT OR REPLACE INTO head (id, number, timestamp, gas_limit, coinbase, difficulty, "
                     "prevrandao, base_fee, excess_blob_gas) VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    [ST_GET_HEAD_USAGE] = "SELECT number, gas_used, blob_gas_used FROM head WHERE id = 1",
+    [ST_SET_HEAD_USAGE] = "UPDATE head SET gas_used = ?1, blob_gas_used = ?2 WHERE id = 1",
     [ST_PUT_BLOCK_HASH] = "INSERT OR REPLACE INTO block_hash (number, hash) VALUES (?1, ?2)",
     [ST_PRUNE_BLOCK_HASHES] = "DELETE FROM block_hash WHERE number < ?1",
     [ST_DROP_BLOCK_HASHES_FROM] = "DELETE FROM block_hash WHERE number >= ?1",
@@ -1936,6 +1940,33 @@ bool store_set_head_block(store_conn *c, const block_env *head, const hash32 *ha
 {
     head_arg a = {head, hash, parent_hash};
     return in_transaction(c, write_head, &a, err);
+}
+
+bool store_get_head_usage(store_conn *c, uint64_t *number, uint64_t *gas_used, uint64_t *blob_gas_used,
+                          store_error *err)
+{
+    sqlite3_stmt *st = c->stmt[ST_GET_HEAD_USAGE];
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *number = column_u64(st, 0);
+        *gas_used = column_u64(st, 1);
+        *blob_gas_used = column_u64(st, 2);
+    }
+    sqlite3_reset(st);
+    if (rc == SQLITE_DONE) return store_fail(err, "%s: the database has no head block (create it with 'jitevm init')", c->s->path);
+    if (rc != SQLITE_ROW) return fail_db(err, c->db, c->s->path);
+    return true;
+}
+
+bool store_set_head_usage(store_conn *c, uint64_t gas_used, uint64_t blob_gas_used, store_error *err)
+{
+    if (gas_used > (uint64_t)INT64_MAX || blob_gas_used > (uint64_t)INT64_MAX)
+        return store_fail(err, "the head's gas used is too large");
+    sqlite3_stmt *st = c->stmt[ST_SET_HEAD_USAGE];
+    bind_u64(st, 1, gas_used);
+    bind_u64(st, 2, blob_gas_used);
+    if (!step_done(st)) return fail_db(err, c->db, c->s->path);
+    return true;
 }
 
 typedef struct {

@@ -168,6 +168,13 @@ bool store_get_blob_forks(store_conn *c, blob_fork *out, size_t max, size_t *n, 
  * may be NULL (unknown); everything in one transaction. */
 bool store_set_head_block(store_conn *c, const block_env *head, const hash32 *hash, const hash32 *parent_hash,
                           store_error *err);
+/* What the head used of its gas limit and blob gas (0 when not known:
+ * writing the head resets them), with the head's number to tell which head
+ * they belong to. Set after store_set_head_block, in its transaction or
+ * one of the caller's. */
+bool store_get_head_usage(store_conn *c, uint64_t *number, uint64_t *gas_used, uint64_t *blob_gas_used,
+                          store_error *err);
+bool store_set_head_usage(store_conn *c, uint64_t gas_used, uint64_t blob_gas_used, store_error *err);
 /* *found false when the hash of block `number` is not stored. */
 bool store_get_block_hash(store_conn *c, uint64_t number, hash32 *out, bool *found, store_error *err);
 /* The number of the stored block with this hash (EIP-1898 {blockHash}). */

@@ -23,7 +23,8 @@ bool block_header_from_json(const json_t *v, block_header *out, hj_error *err)
         !hj_get_hash(v, "parentHash", &out->parent_hash, err) || !hj_get_u64(v, "timestamp", &b->timestamp, err) ||
         !hj_get_u64(v, "gasLimit", &b->gas_limit, err) || !hj_get_address(v, "miner", &b->coinbase, err) ||
         !hj_opt_u256(v, "difficulty", &b->difficulty, err) || !hj_opt_hash(v, "mixHash", &b->prevrandao, err) ||
-        !hj_opt_u256(v, "baseFeePerGas", &b->base_fee, err) || !hj_opt_u64(v, "excessBlobGas", &b->excess_blob_gas, err))
+        !hj_opt_u256(v, "baseFeePerGas", &b->base_fee, err) || !hj_opt_u64(v, "excessBlobGas", &b->excess_blob_gas, err) ||
+        !hj_opt_u64(v, "gasUsed", &out->gas_used, err) || !hj_opt_u64(v, "blobGasUsed", &out->blob_gas_used, err))
         return false;
     if (json_object_get(v, "parentBeaconBlockRoot")) {
         if (!hj_get_hash(v, "parentBeaconBlockRoot", &out->parent_beacon_root, err)) return false;
@@ -55,6 +56,7 @@ bool block_headers_store(store_conn *c, const json_t *v, block_header *head, sto
         all[top].env.chain_id = u256_from_u64(cfg.chain_id);
         ok = store_set_head_block(c, &all[top].env, &all[top].hash,
                                   all[top].env.number > 0 ? &all[top].parent_hash : NULL, err);
+        if (ok) ok = store_set_head_usage(c, all[top].gas_used, all[top].blob_gas_used, err);
         for (size_t i = 0; ok && i < n; i++) {
             if (i == top || all[i].env.number + BLOCKHASH_WINDOW < all[top].env.number) continue;
             ok = store_set_block_hash(c, all[i].env.number, &all[i].hash, err);

@@ -17,12 +17,13 @@ typedef struct {
     hash32 parent_hash;
     bool has_parent_beacon_root;
     hash32 parent_beacon_root;
+    uint64_t gas_used, blob_gas_used; /* what the block used (0 when absent) */
 } block_header;
 
 /* Reads `v`: a block object, or a JSON-RPC response holding one in
  * "result". Required: number, hash, parentHash, timestamp, gasLimit, miner;
  * the others (difficulty, mixHash, baseFeePerGas, excessBlobGas,
- * parentBeaconBlockRoot) read as zero when absent. A null result (no such
+ * parentBeaconBlockRoot, gasUsed, blobGasUsed) read as zero when absent. A null result (no such
  * block) and an error response are errors. */
 bool block_header_from_json(const json_t *v, block_header *out, hj_error *err);
 
@@ -34,6 +35,7 @@ bool block_header_from_json(const json_t *v, block_header *out, hj_error *err);
  * into the database in one transaction: the highest-numbered block becomes
  * the head (its hash and parent hash with it), every other block's hash is
  * kept at its number (those BLOCKHASH cannot reach from the head are
- * dropped). The chain id stays the database's. *head gets the new head. */
+ * dropped), with what the head used of its gas (store_set_head_usage).
+ * The chain id stays the database's. *head gets the new head. */
 bool block_headers_store(store_conn *c, const json_t *v, block_header *head, store_error *err);
 #endif

@@ -166,6 +166,7 @@ static bool apply_block(store_conn *c, const store_live_pin *pin, const json_t *
     block_env env = hdr->env;
     env.chain_id = u256_from_u64(chain_id);
     if (ok) ok = store_set_head_block(c, &env, &hdr->hash, env.number ? &hdr->parent_hash : NULL, err);
+    if (ok) ok = store_set_head_usage(c, hdr->gas_used, hdr->blob_gas_used, err);
     store_live_pin next = *pin;
     next.block_number = env.number;
     next.block_hash = hdr->hash;
@@ -189,7 +190,7 @@ static bool repin(store_conn *c, const store_live_pin *pin, const block_header *
     next.block_hash = hdr->hash;
     bool ok = store_live_drop_cache(c, err) && store_live_undo_clear(c, err) &&
               store_set_head_block(c, &env, &hdr->hash, env.number ? &hdr->parent_hash : NULL, err) &&
-              store_set_live_pin(c, &next, err);
+              store_set_head_usage(c, hdr->gas_used, hdr->blob_gas_used, err) && store_set_live_pin(c, &next, err);
     if (ok) return store_commit(c, err);
     store_rollback(c);
     return false;
@@ -281,7 +282,8 @@ static bool walk_back(store_conn *c, const store_live_pin *pin, const block_head
     next.block_hash = anc.hash;
     if (ok && kept)
         ok = store_set_head_block(c, &env, &anc.hash, env.number ? &anc.parent_hash : NULL, &err) &&
-             store_set_live_pin(c, &next, &err) && store_commit(c, &err);
+             store_set_head_usage(c, anc.gas_used, anc.blob_gas_used, &err) && store_set_live_pin(c, &next, &err) &&
+             store_commit(c, &err);
     if (!ok || !kept) {
         store_rollback(c);
         if (!ok) {

@@ -331,11 +331,65 @@ r = sim({"traceTransfers": True, "blockStateCalls": [{"calls": [
     {"from": s0, "to": FORWARD, "value": "0x10", "input": "0x" + "0" * 24 + EOAS[0][2:]},
     {"from": s0, "to": STORE, "input": "0x" + word(3)}]}]})
 c = r["result"][0]["calls"]
-ok(c[0]["logs"] == [] and len(c[1]["logs"]) == 2 and c[2]["logs"][0]["logIndex"] == "0x2",
-   "traceTransfers: logs of failed frames dropped, indices block-wide", json.dumps(c))
+# geth's log tracer counts every log it captured in the block, those of
+# failed frames too: the first call's two transfer logs took 0 and 1.
+ok(c[0]["logs"] == [] and [l["logIndex"] for l in c[1]["logs"]] == ["0x2", "0x3"] and c[2]["logs"][0]["logIndex"] == "0x4",
+   "traceTransfers: logs of failed frames dropped, indices count them (geth)", json.dumps(c))
 ok(r["result"][0]["logsBloom"] != "0x" + "00" * 256, "the bloom holds the real log")
 r2 = sim({"blockStateCalls": [{"calls": [{"from": s0, "to": STORE, "input": "0x" + word(3)}]}]})
 ok(r2["result"][0]["logsBloom"] == r["result"][0]["logsBloom"], "transfer logs are not in the bloom")
+
+# logIndex without traceTransfers: the log of a frame that reverted is
+# counted as geth's tracer counts it; the next block starts again at 0
+r = sim({"blockStateCalls": [{"calls": [{"from": s0, "to": FORWARD_REVERT, "input": "0x" + "0" * 24 + STORE[2:]},
+                                        {"from": s0, "to": STORE, "input": "0x" + word(3)},
+                                        {"from": s0, "to": STORE, "input": "0x" + word(4)}]},
+                             {"calls": [{"from": s0, "to": STORE, "input": "0x" + word(5)}]}]})
+c = r["result"][0]["calls"]
+ok(c[0]["logs"] == [] and c[1]["logs"][0]["logIndex"] == "0x1" and c[2]["logs"][0]["logIndex"] == "0x2"
+   and r["result"][1]["calls"][0]["logs"][0]["logIndex"] == "0x0", "logIndex counts a reverted frame's log, per block (geth)", json.dumps(c))
+
+# VM errors in geth's words (its core/vm errors), code -32015
+def vm_error(code_hex, gas=None, value=None):
+    call = {"from": s0, "to": addr(0xe770)}
+    if gas: call["gas"] = gas
+    if value: call["value"] = value
+    r = sim({"blockStateCalls": [{"stateOverrides": {addr(0xe770): {"code": code_hex}},
+                                  "calls": [{"from": s0, "to": COUNTER}, call]}]})
+    return r["result"][0]["calls"][1].get("error") if "result" in r else r
+for name, code_hex, gas, value, want in [
+        ("INVALID", "0x6001fe", None, "0x5", "invalid opcode: INVALID"),
+        ("undefined opcode", "0x0c", None, None, "invalid opcode: opcode 0xc not defined"),
+        ("stack underflow", "0x600101", None, None, "stack underflow (1 <=> 2)"),
+        ("stack overflow", "0x5b600060005600", None, None, "stack limit reached 1024 (1023)"),
+        ("out of gas", CODE[LOOP], "0x7530", None, "out of gas"),
+        ("bad jump", "0x600456", None, None, "invalid jump destination")]:
+    e = vm_error(code_hex, gas, value)
+    ok(e == {"code": -32015, "message": want}, "VM error as geth words it: " + name, json.dumps(e))
+
+# EIP-7002/7251 (Prague): the request contracts are called after the
+# block's calls; their output makes requestsHash (EIP-7685). This stand-in
+# for the withdrawal request contract counts its system calls and returns
+# the count (a request of type 0x01); the consolidation contract has no
+# code and is skipped.
+import hashlib
+WQ = "0x00000961ef480eb55e80d19ad83579a64c007002"
+WQ_CODE = ("0x3373" + "ff" * 19 + "fe" + "14602557" + "600054600052" + "60206000f3" + "5b" + "600054600101"
+           + "80600055" + "600052" + "60206000f3")
+r = sim({"blockStateCalls": [{"stateOverrides": {WQ: {"code": WQ_CODE}}, "calls": [{"from": s0, "to": WQ}]},
+                             {"calls": [{"from": s0, "to": WQ}]}]})
+b = r["result"]
+def requests_hash(reqs):
+    return "0x" + hashlib.sha256(b"".join(hashlib.sha256(q).digest() for q in reqs if len(q) > 1)).hexdigest()
+ok([x["calls"][0]["returnData"] for x in b] == ["0x" + word(0), "0x" + word(1)]
+   and b[0]["requestsHash"] == requests_hash([b"\x01" + bytes.fromhex(word(1))])
+   and b[1]["requestsHash"] == requests_hash([b"\x01" + bytes.fromhex(word(2))]),
+   "EIP-7002 system call after the calls, requestsHash of its output", json.dumps([(x["requestsHash"], x["calls"]) for x in b]))
+r = sim({"blockStateCalls": [{}]})
+ok(r["result"][0]["requestsHash"] == requests_hash([]), "no request contracts: the hash of no requests")
+r = sim({"blockStateCalls": [{"stateOverrides": {WQ: {"code": "0xfe"}}}]})
+ok(r.get("error", {}).get("code") == -32000 and "failed to process withdrawal queue" in r["error"]["message"],
+   "a failing request contract fails the request (geth)", json.dumps(r)[:300])
 
 # returnFullTransactions
 r = sim({"returnFullTransactions": True, "blockStateCalls": [{"calls": [{"from": s0, "to": ECHO, "input": "0x01"}]}]})
@@ -416,6 +470,8 @@ expect("block not the head", {"blockStateCalls": [{}]}, -32000, tag="0x5")
 expect("block numbers out of order", {"blockStateCalls": [{"blockOverrides": {"number": "0x3"}}, {"blockOverrides": {"number": "0x2"}}]}, -38020)
 expect("block number not above the head", {"blockStateCalls": [{"blockOverrides": {"number": "0x0"}}]}, -38020)
 expect("timestamps out of order", {"blockStateCalls": [{"blockOverrides": {"time": "0x100"}}, {"blockOverrides": {"time": "0x100"}}]}, -38021)
+expect("5001 calls in a block", {"blockStateCalls": [{"calls": [{}] * 5001}]}, -38026)
+expect("10001 calls in all", {"blockStateCalls": [{"calls": [{}] * 5000}, {"calls": [{}] * 5000}, {"calls": [{}]}]}, -38026)
 expect("block number too far", {"blockStateCalls": [{"blockOverrides": {"number": hex(257)}}]}, -38026)
 expect("nonce too low", {"validation": True, "blockStateCalls": [{"blockOverrides": {"baseFeePerGas": "0x1"}, "stateOverrides": {s0: {"nonce": "0x5"}},
        "calls": [{"from": s0, "to": ECHO, "nonce": "0x1", "maxFeePerGas": "0x10"}]}]}, -38010)
@@ -431,6 +487,8 @@ expect("base fee too low (fee given, no validation)", {"blockStateCalls": [{"blo
 expect("intrinsic gas", {"blockStateCalls": [{"calls": [{"from": s0, "to": ECHO, "gas": "0x5000"}]}]}, -38013)
 expect("insufficient funds", {"blockStateCalls": [{"calls": [{"from": addr(0xdead99), "to": ECHO, "value": "0x1"}]}]}, -38014)
 expect("block gas limit", {"blockStateCalls": [{"blockOverrides": {"gasLimit": "0x10000"}, "calls": [{"from": s0, "to": ECHO, "gas": "0x20000"}]}]}, -38015)
+r = sim({"blockStateCalls": [{"blockOverrides": {"gasLimit": "0x10000"}, "calls": [{"from": s0, "to": ECHO, "gas": "0x20000"}]}]})
+ok(r.get("error", {}).get("message") == "block gas limit reached: remaining: 65536, required: 131072", "block gas limit in geth's words", json.dumps(r))
 expect("block gas limit (cumulative)", {"blockStateCalls": [{"blockOverrides": {"gasLimit": "0x10000"}, "calls": [
        {"from": s0, "to": LOOP}, {"from": s0, "to": ECHO, "gas": "0x8000"}]}]}, -38015)
 expect("initcode too large", {"validation": True, "blockStateCalls": [{"blockOverrides": {"baseFeePerGas": "0x1"},
@@ -456,14 +514,16 @@ DB=$TMP/db
 serve_db "$TMP/capped.log" --gas-cap 150000 --call-timeout 300ms
 JPID=$SERVER_PID
 LOOPC=0x000000000000000000000000000000000000c10b
-# The first loop (~89k gas) leaves ~61k: the second runs out of it; a
-# third finds the pool empty (geth: "gas limit reached").
+# The first loop (~89k gas) leaves ~61k: the second gets only that and runs
+# out of it (geth notes the cap in its error); a third gets the empty
+# budget's 0 gas and is refused for its intrinsic gas (geth's gasBudget).
 BODY='[{"blockStateCalls":[{"calls":[{"to":"'$LOOPC'"},{"to":"'$LOOPC'"}]}]}]'
 OUT=$(post "$URL" "$(req eth_simulateV1 "$BODY")")
 check "the gas cap is shared by the request's calls" '"gasUsed":"0xee33","maxUsedGas":"0xee33","status":"0x0"' "$OUT"
+check "a call the gas cap lowered says so (geth)" '"message":"out of gas (gas limit was capped by the RPC server'"'"'s global gas cap)"' "$OUT"
 BODY='[{"blockStateCalls":[{"calls":[{"to":"'$LOOPC'"}]},{"calls":[{"to":"'$LOOPC'"},{"to":"'$LOOPC'"}]}]}]'
 OUT=$(post "$URL" "$(req eth_simulateV1 "$BODY")")
-check "an empty gas pool refuses the next call" '"code":-32603,"message":"err: gas limit reached' "$OUT"
+check "an empty gas budget leaves the next call no gas" '"code":-38013,"message":"err: intrinsic gas too low: have 0, want 21000 (supplied gas 0)"' "$OUT"
 # 256 blocks of a 30M-gas endless loop each: far more than 300ms in all,
 # though each call alone is quicker.
 SLOWC=0x000000000000000000000000000000000000c1ff
@@ -476,6 +536,27 @@ serve_db "$TMP/timeout.log" --gas-cap 0 --call-timeout 300ms
 JPID=$SERVER_PID
 OUT=$(post "$URL" "$(req eth_simulateV1 "$BODY")")
 check "the call timeout covers the whole request" '"code":-32016,"message":"execution aborted (timeout = 300ms)' "$OUT"
+
+# The first block's base fee (validation) and excess blob gas follow from
+# what the head used (geth's CalcBaseFee/CalcExcessBlobGas of the parent):
+# a head imported from a node's header carries its gasUsed and blobGasUsed.
+# 20M of 30M used at 1 gwei: 1e9 + 1e9 * 5M / 15M / 8 = 1041666666; 9 blobs
+# over a target of 6: excess 393216.
+stop_server > /dev/null 2>&1
+cat > "$TMP/head.json" << 'JSON'
+{"number":"0x10","hash":"0x1010101010101010101010101010101010101010101010101010101010101010",
+ "parentHash":"0x0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f","timestamp":"0x100",
+ "gasLimit":"0x1c9c380","gasUsed":"0x1312d00","blobGasUsed":"0x120000","excessBlobGas":"0x0",
+ "miner":"0x0000000000000000000000000000000000000000","baseFeePerGas":"0x3b9aca00"}
+JSON
+"$JITEVM" import --db "$DB" --head "$TMP/head.json" > "$TMP/import-head.log" 2>&1 || cat "$TMP/import-head.log"
+serve_db "$TMP/head.log"
+JPID=$SERVER_PID
+OUT=$(post "$URL" "$(req eth_simulateV1 '[{"validation":true,"blockStateCalls":[{}]}]')")
+check "validation: the first base fee follows the head's real gasUsed" '"baseFeePerGas":"0x3e16926a"' "$OUT"
+check "the first excess blob gas follows the head's blobGasUsed" '"excessBlobGas":"0x60000"' "$OUT"
+OUT=$(post "$URL" "$(req eth_simulateV1 '[{"blockStateCalls":[{}]}]')")
+check "without validation the base fee is 0 (geth)" '"baseFeePerGas":"0x0"' "$OUT"
 
 echo "simulate-e2e: $PASSED passed, $FAILED failed"
 [ "$FAILED" -eq 0 ]

@@ -417,11 +417,103 @@ START_TEST(test_transfer_logs)
 }
 END_TEST
 
+/* EIP-7002/7251 after the calls: a stand-in withdrawal request contract
+ * returns 0xaa (request 0x01aa), the consolidation one returns nothing
+ * (no request); the EIP-7685 hash is sha256(sha256(0x01aa)), computed
+ * apart (Python's hashlib). A contract that fails fails the block. */
+START_TEST(test_request_system_calls)
+{
+    address withdrawals = addr_of(WITHDRAWAL_REQUEST_PREDEPLOY_ADDRESS);
+    address consolidations = addr_of(CONSOLIDATION_REQUEST_PREDEPLOY_ADDRESS);
+    put_code(&withdrawals, "0x60aa60005360016000f3"); /* mstore8(0, 0xaa); return(0, 1) */
+    put_code(&consolidations, "0x00");
+    block_env env = block_at(3, 300);
+    block_run run;
+    block_run_begin(&run, st, &env, FORK_PRAGUE, NULL, NULL, NULL);
+    ck_assert_mem_eq(run.requests_hash.b, BLOCK_EMPTY_REQUESTS_HASH.b, 32);
+    block_request_failure failure;
+    ck_assert(block_run_requests(&run, NULL, &failure));
+    hash32 want = hash_of("0x5718d61e4ad0bf7361f89a3d32dd9b29967017c96043bed3e6f7f0a29912f49e");
+    ck_assert_mem_eq(run.requests_hash.b, want.b, 32);
+    ck_assert_uint_eq(run.gas_used, 0);
+    block_run_free(&run);
+
+    static const uint8_t invalid[] = {0xfe};
+    state_set_code(st, &consolidations, invalid, sizeof invalid); /* the state has read the account already */
+    state_finalize_tx(st, FORK_PRAGUE);
+    block_run_begin(&run, st, &env, FORK_PRAGUE, NULL, NULL, NULL);
+    ck_assert(!block_run_requests(&run, NULL, &failure));
+    ck_assert_uint_eq(failure.request_type, 2);
+    ck_assert_int_eq(failure.status, EXEC_INVALID_OPCODE);
+    block_run_free(&run);
+
+    /* Before Prague: no calls, the hash of no requests. */
+    block_run_begin(&run, st, &env, FORK_CANCUN, NULL, NULL, NULL);
+    ck_assert(block_run_requests(&run, NULL, &failure));
+    ck_assert_mem_eq(run.requests_hash.b, BLOCK_EMPTY_REQUESTS_HASH.b, 32);
+    block_run_free(&run);
+}
+END_TEST
+
+/* A failed transaction run again finds its top frame's last instruction,
+ * from the state before it (the value it sent and the gas it paid are
+ * back), and the run is left as it was. Logs carry a sequence number
+ * that counts a reverted frame's logs too. */
+START_TEST(test_failed_step_and_log_seq)
+{
+    address bad = addr_n(0xbad);
+    put_code(&bad, "0x6001600101fe"); /* 1 + 1, then INVALID */
+    address logger = addr_n(0x10c);
+    put_code(&logger, "0x60aa60206000a100"); /* log1(0, 32, 0xaa) */
+    address forward_revert = addr_n(0xf0);
+    put_code(&forward_revert, "0x6000600060006000346000355af15060006000fd");
+    block_env env = block_at(1, 100);
+    env.gas_limit = 1000000;
+    block_run run;
+    block_run_begin(&run, st, &env, FORK_PRAGUE, NULL, NULL, NULL);
+    tx_options opts = {0};
+    tx_result res;
+    transaction tx = transfer_to(&bad, 5, 50000, 0);
+    block_run_tx(&run, &tx, false, &opts, &res);
+    ck_assert_int_eq(res.status, EXEC_INVALID_OPCODE);
+    tx_result_free(&res);
+    u256 balance = state_get_balance(st, &SENDER);
+    block_failed_step step;
+    ck_assert(block_run_failed_step(&run, &tx, false, &opts, EXEC_INVALID_OPCODE, &step));
+    ck_assert_uint_eq(step.op, 0xfe);
+    ck_assert_uint_eq(step.stack_len, 1);
+    ck_assert_uint_eq(state_get_nonce(st, &SENDER), 1);
+    u256 after = state_get_balance(st, &SENDER);
+    ck_assert(u256_eq(&balance, &after));
+    ck_assert(!block_run_failed_step(&run, &tx, false, &opts, EXEC_STACK_UNDERFLOW, &step));
+
+    /* The logger's log inside a reverted frame is dropped but counted. */
+    transaction back = transfer_to(&forward_revert, 0, 90000, 1);
+    uint8_t arg[32] = {0};
+    memcpy(arg + 12, logger.b, 20);
+    back.data = arg;
+    back.data_len = 32;
+    block_run_tx(&run, &back, false, &opts, &res);
+    ck_assert_int_eq(res.status, EXEC_REVERT);
+    tx_result_free(&res);
+    transaction direct = transfer_to(&logger, 0, 50000, 2);
+    block_run_tx(&run, &direct, false, &opts, &res);
+    ck_assert_int_eq(res.status, EXEC_SUCCESS);
+    tx_result_free(&res);
+    const block_receipt *r = &run.receipts[2];
+    ck_assert_uint_eq(r->n_logs, 1);
+    ck_assert_uint_eq(r->first_log_index, 0);          /* the receipt's count */
+    ck_assert_uint_eq(r->logs[0].seq - run.first_log_seq, 1); /* geth's simulate count */
+    block_run_free(&run);
+}
+END_TEST
+
 int main(void)
 {
     const test_group world_group = {"world", 0,
                                            TESTS(test_system_calls, test_transactions_share_the_block_gas,
-                                                 test_withdrawals, test_no_base_fee, test_transfer_logs),
+                                                 test_withdrawals, test_no_base_fee, test_transfer_logs,
+                                                 test_request_system_calls, test_failed_step_and_log_seq),
                                            world_setup, world_teardown, NULL, NULL, 0};
     const test_group groups[] = {
         TEST_GROUP("header", 0, test_header_hash_matches_a_mined_block, test_receipts_root_of_a_legacy_transfer,

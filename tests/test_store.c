@@ -315,7 +315,7 @@ START_TEST(test_create_and_reopen)
     const char *path = tmp_path("a.db");
     expect_open_error(path, STORE_OPEN_EXISTING, "no such database");
     db d = db_open(path, STORE_OPEN_CREATE);
-    ck_assert_int_eq(store_schema_version(), 5);
+    ck_assert_int_eq(store_schema_version(), 6);
     db_close(&d);
     sqlite3 *raw = raw_open(path);
     char buf[64];
@@ -374,7 +374,8 @@ START_TEST(test_migrations_in_order)
     ck_assert_msg(strstr(err.msg, "no chain configuration"), "%s", err.msg);
     db_close(&d);
     raw = raw_open(old);
-    ck_assert_int_eq(raw_int(raw, "PRAGMA user_version"), 5);
+    ck_assert_int_eq(raw_int(raw, "PRAGMA user_version"), 6);
+    ck_assert_int_eq(raw_int(raw, "SELECT count(*) FROM pragma_table_info('head') WHERE name = 'gas_used'"), 1);
     ck_assert_int_eq(raw_int(raw, "SELECT count(*) FROM sqlite_master WHERE name='program'"), 1);
     sqlite3_close(raw);
     /* Read-only cannot upgrade. */
@@ -793,6 +794,21 @@ START_TEST(test_chain_config_and_head)
     ck_assert(b.get_block_hash(b.ctx, 1144, &h));
     ck_assert_uint_eq(h.b[0], (uint8_t)1144);
     ck_assert(b.get_block_hash(b.ctx, 1399, &h));
+    /* What the head used: set after the head, reset by the next head write. */
+    uint64_t number, gas_used, blob_gas_used;
+    ck_assert(store_get_head_usage(d.c, &number, &gas_used, &blob_gas_used, &err));
+    ck_assert_uint_eq(number, 1400);
+    ck_assert_uint_eq(gas_used, 0);
+    ck_assert(store_set_head_usage(d.c, 20000000, 393216, &err));
+    ck_assert(store_get_head_usage(d.c, &number, &gas_used, &blob_gas_used, &err));
+    ck_assert_uint_eq(gas_used, 20000000);
+    ck_assert_uint_eq(blob_gas_used, 393216);
+    nh.number = 1401;
+    ck_assert(store_set_head(d.c, &nh, &err));
+    ck_assert(store_get_head_usage(d.c, &number, &gas_used, &blob_gas_used, &err));
+    ck_assert_uint_eq(number, 1401);
+    ck_assert_uint_eq(gas_used, 0);
+    ck_assert_uint_eq(blob_gas_used, 0);
     /* An unscheduled fork has no blob schedule to set. */
     cfg.activation[FORK_OSAKA] = UINT64_MAX;
     ck_assert(store_set_chain_config(d.c, &cfg, &err));

@@ -104,6 +104,7 @@ struct state {
     size_t journal_len, journal_cap;
     log_entry *logs;
     size_t n_logs, cap_logs;
+    uint64_t logs_added;
     int64_t refund;
     /* Code buffers set during execution, and analyses; freed with the state. */
     void **owned;
@@ -781,6 +782,7 @@ void state_add_log(state *s, const address *a, const hash32 *topics, unsigned n_
     for (unsigned i = 0; i < n_topics; i++) l->topics[i] = topics[i];
     l->data = NULL;
     l->data_len = len;
+    l->seq = s->logs_added++;
     if (len) {
         l->data = xmalloc(len);
         memcpy(l->data, data, len);
@@ -788,6 +790,7 @@ void state_add_log(state *s, const address *a, const hash32 *topics, unsigned n_
 }
 
 size_t state_log_count(const state *s) { return s->n_logs; }
+uint64_t state_logs_added(const state *s) { return s->logs_added; }
 const log_entry *state_logs(const state *s) { return s->logs; }
 void state_clear_logs(state *s) { free_logs_from(s, 0); }
 

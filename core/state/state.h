@@ -159,10 +159,15 @@ typedef struct {
     hash32 topics[4];
     uint8_t *data;
     size_t data_len;
+    /* How many logs the state was given before this one, those a revert
+     * took back included (eth_simulateV1's logIndex counts them, as geth's). */
+    uint64_t seq;
 } log_entry;
 void state_add_log(state *s, const address *a, const hash32 *topics, unsigned n_topics,
                    const uint8_t *data, size_t len);
 size_t state_log_count(const state *s);
+/* Every log the state was given (the next log's seq): never rewound. */
+uint64_t state_logs_added(const state *s);
 const log_entry *state_logs(const state *s);
 /* A log as receipts and the logs hash carry it: [address, [topics], data]. */
 void log_encode_rlp(bytebuf *out, const log_entry *l);

@@ -11,6 +11,7 @@
 #include "base/params.h"
 #include "base/rlp.h"
 #include "base/trie.h"
+#include "precompile/precompile.h"
 
 const hash32 BLOCK_EMPTY_REQUESTS_HASH = {{0xe3, 0xb0, 0xc4, 0x42, 0x98, 0xfc, 0x1c, 0x14, 0x9a, 0xfb, 0xf4,
                                           0xc8, 0x99, 0x6f, 0xb9, 0x24, 0x27, 0xae, 0x41, 0xe4, 0x64, 0x9b,
@@ -25,34 +26,38 @@ static address address_of(const char *hex)
 
 /* ------------------------------------------------------- system calls */
 
-/* A system call (EIP-4788's and EIP-2935's "system transaction"): a
- * message from SYSTEM_ADDRESS with SYSTEM_CALL_GAS, no fee, no nonce,
- * outside the block's gas; nothing happens when the contract has no code. */
-static void system_call(state *st, const block_env *env, enum fork f, const char *contract_hex, const uint8_t *input,
-                        size_t len, const atomic_int *abort_flag)
+/* A system call (EIP-4788's, EIP-2935's, EIP-7002's and EIP-7251's
+ * "system transaction"): a message from SYSTEM_ADDRESS with
+ * SYSTEM_CALL_GAS, no fee, no nonce, outside the block's gas. Its output
+ * goes to `output` when given. The contract must have code (callers check). */
+static enum exec_status system_call(state *st, const block_env *env, enum fork f, const address *contract,
+                                    const uint8_t *input, size_t len, const atomic_int *abort_flag, bytebuf *output)
 {
-    address contract = address_of(contract_hex), system = address_of(SYSTEM_ADDRESS);
-    if (state_get_code(st, &contract)->code_len == 0) return;
+    address system = address_of(SYSTEM_ADDRESS);
     evm *e = evm_new(st, env, f);
     u256 zero_price = u256_zero();
     evm_set_tx_context(e, &system, &zero_price, NULL, 0);
     if (abort_flag) evm_set_abort_flag(e, abort_flag);
-    state_warm_account(st, &contract);
+    state_warm_account(st, contract);
     message msg = {
         .kind = CALL_CALL,
         .gas = SYSTEM_CALL_GAS,
-        .recipient = contract,
+        .recipient = *contract,
         .sender = system,
-        .code_address = contract,
+        .code_address = *contract,
         .transfers_value = true,
         .input = input,
         .input_len = len,
     };
-    evm_execute(e, &msg);
+    exec_result r = evm_execute(e, &msg);
+    if (output && r.status == EXEC_SUCCESS) bytebuf_append(output, r.output, r.output_len);
     evm_free(e);
     state_finalize_tx(st, f);
     state_clear_logs(st);
+    return r.status;
 }
+
+static bool has_code(state *st, const address *a) { return state_get_code(st, a)->code_len != 0; }
 
 void block_run_begin(block_run *b, state *st, const block_env *env, enum fork f, const hash32 *parent_hash,
                      const hash32 *beacon_root, const atomic_int *abort_flag)
@@ -61,11 +66,52 @@ void block_run_begin(block_run *b, state *st, const block_env *env, enum fork f,
     b->st = st;
     b->env = *env;
     b->fork = f;
-    /* The execution spec's order: the beacon root first, then the history. */
-    if (f >= FORK_CANCUN && beacon_root)
-        system_call(st, env, f, BEACON_ROOTS_ADDRESS, beacon_root->b, 32, abort_flag);
-    if (f >= FORK_PRAGUE && parent_hash)
-        system_call(st, env, f, HISTORY_STORAGE_ADDRESS, parent_hash->b, 32, abort_flag);
+    b->first_log_seq = state_logs_added(st);
+    b->requests_hash = BLOCK_EMPTY_REQUESTS_HASH;
+    /* The execution spec's order: the beacon root first, then the history;
+     * each skipped when its contract has no code. */
+    address beacon = address_of(BEACON_ROOTS_ADDRESS), history = address_of(HISTORY_STORAGE_ADDRESS);
+    if (f >= FORK_CANCUN && beacon_root && has_code(st, &beacon))
+        system_call(st, env, f, &beacon, beacon_root->b, 32, abort_flag, NULL);
+    if (f >= FORK_PRAGUE && parent_hash && has_code(st, &history))
+        system_call(st, env, f, &history, parent_hash->b, 32, abort_flag, NULL);
+}
+
+bool block_run_requests(block_run *b, const atomic_int *abort_flag, block_request_failure *failure)
+{
+    static const struct {
+        uint8_t type;
+        const char *contract;
+    } queues[] = {{0x01, WITHDRAWAL_REQUEST_PREDEPLOY_ADDRESS}, {0x02, CONSOLIDATION_REQUEST_PREDEPLOY_ADDRESS}};
+    if (b->fork < FORK_PRAGUE) return true;
+    /* EIP-7685: sha256 over the sha256 of each request that carries data
+     * (its type byte and more). */
+    bytebuf hashes = {0}, request = {0}, digest = {0};
+    bool ok = true;
+    for (size_t i = 0; ok && i < sizeof queues / sizeof queues[0]; i++) {
+        address contract = address_of(queues[i].contract);
+        if (!has_code(b->st, &contract)) continue;
+        request.len = 0;
+        bytebuf_push(&request, queues[i].type);
+        enum exec_status status = system_call(b->st, &b->env, b->fork, &contract, NULL, 0, abort_flag, &request);
+        if (status != EXEC_SUCCESS) {
+            if (failure) *failure = (block_request_failure){.contract = contract, .request_type = queues[i].type, .status = status};
+            ok = false;
+        } else if (request.len > 1) {
+            digest.len = 0;
+            pc_sha256_run(request.data, request.len, b->fork, &digest);
+            bytebuf_append(&hashes, digest.data, digest.len);
+        }
+    }
+    if (ok) {
+        digest.len = 0;
+        pc_sha256_run(hashes.data, hashes.len, b->fork, &digest);
+        memcpy(b->requests_hash.b, digest.data, 32);
+    }
+    bytebuf_free(&hashes);
+    bytebuf_free(&request);
+    bytebuf_free(&digest);
+    return ok;
 }
 
 /* ------------------------------------------------------- transactions */
@@ -105,6 +151,17 @@ static bool offers_no_fee(const transaction *tx)
     return u256_is_zero(&tx->gas_price);
 }
 
+/* The block context and options a transaction of the run executes with. */
+static void tx_setting(const block_run *b, const transaction *tx, bool no_base_fee, const tx_options *opts,
+                       block_env *env, tx_options *o)
+{
+    *o = (tx_options){0};
+    if (opts) *o = *opts;
+    o->skip_block_gas_limit = true;
+    *env = b->env;
+    if (no_base_fee && offers_no_fee(tx)) env->base_fee = u256_zero();
+}
+
 void block_run_tx(block_run *b, const transaction *tx, bool no_base_fee, const tx_options *opts, tx_result *res)
 {
     memset(res, 0, sizeof *res);
@@ -112,11 +169,13 @@ void block_run_tx(block_run *b, const transaction *tx, bool no_base_fee, const t
         res->error = TX_GAS_ALLOWANCE_EXCEEDED;
         return;
     }
-    tx_options o = {0};
-    if (opts) o = *opts;
-    o.skip_block_gas_limit = true;
-    block_env env = b->env;
-    if (no_base_fee && offers_no_fee(tx)) env.base_fee = u256_zero();
+    tx_options o;
+    block_env env;
+    tx_setting(b, tx, no_base_fee, opts, &env, &o);
+    b->before_tx.sender = tx->sender;
+    b->before_tx.sender_nonce = state_get_nonce(b->st, &tx->sender);
+    b->before_tx.sender_balance = state_get_balance(b->st, &tx->sender);
+    b->before_tx.coinbase_balance = state_get_balance(b->st, &env.coinbase);
     tx_execute(b->st, &env, tx, b->fork, &o, res);
     if (res->error != TX_OK) {
         state_clear_logs(b->st);
@@ -137,6 +196,108 @@ void block_run_tx(block_run *b, const transaction *tx, bool no_base_fee, const t
     r->blob_gas_used = tx->type == 3 ? (uint64_t)tx->n_blob_hashes * GAS_PER_BLOB : 0;
     b->blob_gas_used += r->blob_gas_used;
     copy_logs(b, r);
+}
+
+/* ------------------------------------------- a failed transaction again */
+
+/* A state read as a backend: what a scratch state layered over the run's
+ * sees. Code is found by hash through the accounts looked up so far. */
+typedef struct {
+    state *under;
+    struct {
+        hash32 hash;
+        address addr;
+    } *codes;
+    size_t n_codes, cap_codes;
+} state_view;
+
+static bool sv_get_account(void *ctx, const address *a, account_info *out)
+{
+    state_view *v = ctx;
+    if (!state_exists(v->under, a)) return false;
+    out->nonce = state_get_nonce(v->under, a);
+    out->balance = state_get_balance(v->under, a);
+    out->code_hash = state_get_code(v->under, a)->code_hash;
+    if (v->n_codes == v->cap_codes) {
+        v->cap_codes = v->cap_codes ? 2 * v->cap_codes : 16;
+        v->codes = xrealloc(v->codes, v->cap_codes * sizeof *v->codes);
+    }
+    v->codes[v->n_codes].hash = out->code_hash;
+    v->codes[v->n_codes++].addr = *a;
+    return true;
+}
+
+static bool sv_get_code(void *ctx, const hash32 *h, const uint8_t **code, size_t *len)
+{
+    state_view *v = ctx;
+    if (state_backend_empty_code(h, code, len)) return true;
+    for (size_t i = 0; i < v->n_codes; i++) {
+        if (memcmp(v->codes[i].hash.b, h->b, 32) != 0) continue;
+        const code_info *ci = state_get_code(v->under, &v->codes[i].addr);
+        *code = ci->code;
+        *len = ci->code_len;
+        return true;
+    }
+    return false;
+}
+
+static void sv_get_storage(void *ctx, const address *a, const u256 *key, u256 *out)
+{
+    state_view *v = ctx;
+    *out = state_get_storage(v->under, a, key);
+}
+
+static bool sv_get_block_hash(void *ctx, uint64_t number, hash32 *out)
+{
+    state_view *v = ctx;
+    const state_backend *base = state_get_backend(v->under);
+    return base->get_block_hash(base->ctx, number, out);
+}
+
+static bool sv_has_storage(void *ctx, const address *a)
+{
+    state_view *v = ctx;
+    return state_has_storage(v->under, a);
+}
+
+/* The outermost frame's latest instruction. */
+typedef struct {
+    bool seen;
+    block_failed_step step;
+} last_top_step;
+
+static void record_top_step(void *ctx, const trace_step *s)
+{
+    last_top_step *l = ctx;
+    if (s->depth != 1) return;
+    l->seen = true;
+    l->step = (block_failed_step){.op = s->op, .stack_len = s->stack_len, .gas = s->gas};
+}
+
+bool block_run_failed_step(block_run *b, const transaction *tx, bool no_base_fee, const tx_options *opts,
+                           enum exec_status status, block_failed_step *out)
+{
+    state_view view = {.under = b->st};
+    state_backend backend = STATE_BACKEND_OF(&view, sv);
+    state *scratch = state_new(&backend);
+    tx_options o;
+    block_env env;
+    tx_setting(b, tx, no_base_fee, opts, &env, &o);
+    state_set_nonce(scratch, &b->before_tx.sender, b->before_tx.sender_nonce);
+    state_set_balance(scratch, &b->before_tx.sender, &b->before_tx.sender_balance);
+    if (memcmp(env.coinbase.b, b->before_tx.sender.b, 20) != 0)
+        state_set_balance(scratch, &env.coinbase, &b->before_tx.coinbase_balance);
+    last_top_step last = {0};
+    tracer t = {.ctx = &last, .on_step = record_top_step};
+    o.trace = &t;
+    tx_result res;
+    tx_execute(scratch, &env, tx, b->fork, &o, &res);
+    bool same = res.error == TX_OK && res.status == status && last.seen;
+    if (same) *out = last.step;
+    tx_result_free(&res);
+    state_free(scratch);
+    free(view.codes);
+    return same;
 }
 
 void block_run_withdrawals(block_run *b, const withdrawal *w, size_t n)
@@ -410,12 +571,13 @@ static void transfer_enter(void *ctx, const evm *e, const message *msg)
     }
     if (msg->depth < 0 || msg->depth > EVM_MAX_DEPTH) return;
     t->logged[msg->depth] = false;
-    if (!msg->transfers_value || u256_is_zero(&msg->value)) return;
+    /* CALLCODE moves value from the caller to itself: geth logs no
+     * transfer for it (nor for DELEGATECALL, which moves none). */
+    if (!msg->transfers_value || msg->kind == CALL_CALLCODE || u256_is_zero(&msg->value)) return;
     state *st = evm_state(e);
     t->before[msg->depth] = state_snapshot_take(st);
     t->logged[msg->depth] = true;
-    /* CALLCODE moves value to the caller itself; geth names the callee. */
-    log_transfer(t, st, &msg->sender, msg->kind == CALL_CALLCODE ? &msg->code_address : &msg->recipient, &msg->value);
+    log_transfer(t, st, &msg->sender, &msg->recipient, &msg->value);
 }
 
 static void transfer_exit(void *ctx, const evm *e, const message *msg, const exec_result *r)

@@ -61,7 +61,22 @@ typedef struct {
     block_receipt *receipts;
     size_t n_receipts, cap_receipts;
     size_t n_logs;
+    /* The state's log count (state_logs_added) when the block began: a
+     * log's seq less this is geth's eth_simulateV1 logIndex, which counts
+     * every log the block's executions emitted, dropped ones included
+     * (a receipt's logIndex counts the kept ones: first_log_index). */
+    uint64_t first_log_seq;
     uint8_t bloom[256];
+    /* EIP-7685 (Prague on): the hash of the requests block_run_requests
+     * gathered; that of no requests until then. */
+    hash32 requests_hash;
+    /* What block_run_failed_step needs of the state before the last
+     * transaction: its sender's and the coinbase's account fields. */
+    struct {
+        address sender;
+        uint64_t sender_nonce;
+        u256 sender_balance, coinbase_balance;
+    } before_tx;
 } block_run;
 
 /* Starts block `env` on `st`: the EIP-2935 call with `parent_hash`
@@ -78,6 +93,42 @@ void block_run_begin(block_run *b, state *st, const block_env *env, enum fork f,
  * fee were zero. On success (res->error == TX_OK) the receipt is appended;
  * res is the caller's to free. */
 void block_run_tx(block_run *b, const transaction *tx, bool no_base_fee, const tx_options *opts, tx_result *res);
+
+/* The instruction a failed transaction's outermost frame stopped at. */
+typedef struct {
+    uint8_t op;
+    size_t stack_len;
+    int64_t gas;   /* the gas left before it */
+} block_failed_step;
+
+/* For the transaction block_run_tx has just run, which failed with
+ * `status` (an invalid opcode, a stack error, out of gas: the errors whose
+ * wording names the instruction): runs it again, traced, on a scratch state
+ * layered over the run's, with its sender's nonce and balance and the
+ * coinbase's balance put back as they were before it (a failed execution
+ * changed nothing else but EIP-7702 delegations). The run is not changed.
+ * True, with the outermost frame's last instruction, when the second run
+ * failed the same way; false otherwise (the caller words the error
+ * without the instruction). Costs a second execution: for failures only. */
+bool block_run_failed_step(block_run *b, const transaction *tx, bool no_base_fee, const tx_options *opts,
+                           enum exec_status status, block_failed_step *out);
+
+/* A request contract's system call that failed (block_run_requests). */
+typedef struct {
+    address contract;
+    uint8_t request_type; /* 0x01 EIP-7002 withdrawals, 0x02 EIP-7251 consolidations */
+    enum exec_status status;
+} block_request_failure;
+
+/* The end-of-block system calls (Prague on), after the transactions and
+ * before the withdrawals: EIP-7002's withdrawal request contract, then
+ * EIP-7251's consolidation request contract, each called with no input;
+ * each output, after its request type, is a request of the block, and
+ * b->requests_hash their EIP-7685 hash. A contract without code is
+ * skipped. EIP-6110 deposits (read from the deposit contract's logs) are
+ * not gathered. False, with `failure` filled, when a call fails: the block
+ * is invalid. */
+bool block_run_requests(block_run *b, const atomic_int *abort_flag, block_request_failure *failure);
 
 /* Credits each withdrawal's amount (gwei) to its address. */
 void block_run_withdrawals(block_run *b, const withdrawal *w, size_t n);
@@ -131,8 +182,8 @@ void block_bloom_add(uint8_t bloom[256], const uint8_t *data, size_t len);
 extern const hash32 BLOCK_EMPTY_REQUESTS_HASH;
 
 /* ERC-7528 transfer logs (eth_simulateV1's traceTransfers): a tracer that
- * adds, when a frame that moves value starts (any but DELEGATECALL, the
- * transaction's own included) and when SELFDESTRUCT moves a balance, a
+ * adds, when a frame that moves value starts (any but DELEGATECALL and
+ * CALLCODE, the transaction's own included) and when SELFDESTRUCT moves a balance, a
  * Transfer(from, to, value) log from
  * ETH_TRANSFER_LOG_ADDRESS, and takes it back when the frame fails, as
  * the frame's own logs are. The logs sit among the real ones (their order

@@ -10,22 +10,26 @@
  * into transactions (geth's sanitizeCall/CallDefaults), the error codes of
  * the spec's table, and the JSON. It executes nothing itself.
  *
- * Limits (geth's): at most SIMULATE_MAX_BLOCKS blocks past the head; the
- * RPC gas cap is one pool for the whole request (each call takes what it
- * used); the call timeout covers the whole request.
+ * Limits (geth's): at most SIMULATE_MAX_BLOCKS blocks past the head,
+ * SIMULATE_MAX_CALLS_PER_BLOCK calls in a block and SIMULATE_MAX_CALLS in
+ * all; the RPC gas cap is one budget for the whole request (each call's gas
+ * is clamped to what is left, and takes what it used); the call timeout
+ * covers the whole request.
  *
  * What is not as geth: stateRoot is zero (the database keeps no trie), so
  * block hashes are those of headers with a zero state root (the head's hash
- * is eth_getBlockByNumber's); the head's
- * gasUsed is taken as 0 when the first block's base fee is derived from it
- * (the head's transactions are not kept); the EIP-7002/7251 request system
- * calls are not made (requestsHash is that of no requests). */
+ * is eth_getBlockByNumber's); the head's gasUsed, which the first block's
+ * base fee under validation follows from, is known when the head came from
+ * a node (imported or followed), else taken as 0; a request system contract
+ * without code is skipped (geth refuses the block) and EIP-6110 deposits
+ * are not gathered. */
 #include "rpc/methods_simulate.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/format.h"
 #include "base/keccak.h"
 #include "base/params.h"
 #include "base/rlp.h"
@@ -34,10 +38,13 @@
 #include "rpc/exec_run.h"
 #include "rpc/json_values.h"
 #include "rpc/methods_block.h"
+#include "rpc/trace_tracers.h"
 #include "vm/block.h"
 
 enum {
     SIMULATE_MAX_BLOCKS = 256,
+    SIMULATE_MAX_CALLS_PER_BLOCK = 5000,
+    SIMULATE_MAX_CALLS = 10000,
     SIMULATE_TIMESTAMP_INCREMENT = 12,
     /* The spec's error table. */
     SIM_ERR_NONCE_TOO_LOW = -38010,
@@ -151,6 +158,15 @@ static bool parse_opts(const json_t *v, sim_opts *o, rpc_error *err)
     o->n_blocks = n;
     for (size_t i = 0; i < o->n_blocks; i++)
         if (!parse_block(json_array_get(calls, i), &o->blocks[i], &pe)) return bad_payload(err, &pe);
+    size_t total = 0;
+    for (size_t i = 0; i < o->n_blocks; i++) {
+        if (o->blocks[i].n_calls > SIMULATE_MAX_CALLS_PER_BLOCK)
+            return rpc_fail(err, SIM_ERR_CLIENT_LIMIT, "too many calls in block: %zu > %d", o->blocks[i].n_calls,
+                            SIMULATE_MAX_CALLS_PER_BLOCK);
+        total += o->blocks[i].n_calls;
+        if (total > SIMULATE_MAX_CALLS)
+            return rpc_fail(err, SIM_ERR_CLIENT_LIMIT, "too many calls: %zu > %d", total, SIMULATE_MAX_CALLS);
+    }
     return true;
 }
 
@@ -271,8 +287,9 @@ static json_t *log_json(const log_entry *l, size_t index, const hash32 *block_ha
 }
 
 /* A call's failure as geth reports it inside the result: code 3 with the
- * revert data, or -32015 and the VM error. */
-static json_t *call_error_json(const tx_result *res)
+ * revert data, or -32015 and the VM error in geth's words (`vm_text`),
+ * marked when the RPC gas cap had lowered the call's gas. */
+static json_t *call_error_json(const tx_result *res, const char *vm_text, bool gas_capped)
 {
     json_t *o = json_object();
     if (res->status == EXEC_REVERT) {
@@ -284,7 +301,10 @@ static json_t *call_error_json(const tx_result *res)
         rpc_error_clear(&e);
     } else {
         json_object_set_new(o, "code", json_integer(SIM_ERR_VM));
-        json_object_set_new(o, "message", json_string(exec_status_name(res->status)));
+        char *text = str_printf(NULL, "%s%s", vm_text,
+                                gas_capped ? " (gas limit was capped by the RPC server's global gas cap)" : "");
+        json_object_set_new(o, "message", json_string(text));
+        free(text);
     }
     return o;
 }
@@ -399,8 +419,8 @@ static bool tx_rejected(simulation *s, const block_run *run, const call_msg *m, 
         return rpc_fail(err, RPC_INTERNAL_ERROR, "err: nonce has max value: address %s, nonce: %" PRIu64 " (supplied gas %" PRIu64 ")",
                         from, tx->nonce.w[0], tx->gas_limit.w[0]);
     case TX_GAS_ALLOWANCE_EXCEEDED:
-        return rpc_fail(err, SIM_ERR_BLOCK_GAS_LIMIT, "block gas limit reached: %" PRIu64 " >= %" PRIu64, run->gas_used,
-                        run->env.gas_limit);
+        return rpc_fail(err, SIM_ERR_BLOCK_GAS_LIMIT, "block gas limit reached: remaining: %" PRIu64 ", required: %" PRIu64,
+                        run->env.gas_limit - run->gas_used, tx->gas_limit.w[0]);
     case TX_INSUFFICIENT_MAX_FEE_PER_GAS:
         code = SIM_ERR_BASE_FEE_TOO_LOW;
         tx_check_fee_caps(tx, &env.base_fee, run->fork, &v);
@@ -532,20 +552,18 @@ static bool run_block(simulation *s, const planned_block *p, const block_done *p
             break;
         }
         /* geth's sanitizeCall: the gas defaults to what the block has
-         * left, must fit in it, and is capped by the request's pool. */
-        uint64_t gas = a->has_gas ? a->gas : env.gas_limit - run.gas_used;
-        if (run.gas_used + gas > env.gas_limit || run.gas_used + gas < gas) {
-            ok = rpc_fail(err, SIM_ERR_BLOCK_GAS_LIMIT, "block gas limit reached: %" PRIu64 " >= %" PRIu64,
-                          run.gas_used, env.gas_limit);
+         * left, must fit in it, and is clamped to what is left of the
+         * request's budget (an empty budget gives 0 gas: the call is then
+         * refused for its intrinsic gas, as geth's). */
+        uint64_t remaining = env.gas_limit - run.gas_used;
+        uint64_t gas = a->has_gas ? a->gas : remaining;
+        if (gas > remaining) {
+            ok = rpc_fail(err, SIM_ERR_BLOCK_GAS_LIMIT, "block gas limit reached: remaining: %" PRIu64 ", required: %" PRIu64,
+                          remaining, gas);
             break;
         }
-        /* CallDefaults caps the gas by the pool; an empty pool caps
-         * nothing (a zero cap means none), and the pool then refuses. */
-        if (s->gas_pool && gas > s->gas_pool) gas = s->gas_pool;
-        if (gas > s->gas_pool) {
-            ok = rpc_fail(err, RPC_INTERNAL_ERROR, "err: gas limit reached (supplied gas %" PRIu64 ")", gas);
-            break;
-        }
+        bool gas_capped = gas > s->gas_pool;
+        if (gas_capped) gas = s->gas_pool;
         sim_tx *t = &txs[n_txs];
         to_transaction(&scratch, &m, gas, &t->tx);
         /* The nonce the transaction carries (its hash); it is checked only
@@ -591,9 +609,34 @@ static bool run_block(simulation *s, const planned_block *p, const block_done *p
         uint64_t floor = tx_floor_gas(&t->tx, f);
         json_object_set_new(t->call, "maxUsedGas", jv_u64(res.gas_spent > floor ? res.gas_spent : floor));
         json_object_set_new(t->call, "status", jv_u64(res.status == EXEC_SUCCESS ? 1 : 0));
-        if (res.status != EXEC_SUCCESS) json_object_set_new(t->call, "error", call_error_json(&res));
+        if (res.status != EXEC_SUCCESS) {
+            /* The errors geth words with the instruction (its opcode, the
+             * stack's size, EIP-2200's sentry) need that instruction: the
+             * call runs again, traced (failures only). */
+            char *text = NULL;
+            block_failed_step step;
+            bool named_by_step = res.status == EXEC_INVALID_OPCODE || res.status == EXEC_STACK_UNDERFLOW ||
+                                 res.status == EXEC_STACK_OVERFLOW || (res.status == EXEC_OUT_OF_GAS && f >= FORK_ISTANBUL);
+            if (named_by_step && block_run_failed_step(&run, &t->tx, !s->opts->validation, &o, res.status, &step))
+                text = trace_step_error_text(step.op, step.stack_len, step.gas, res.status, f);
+            else if (res.status == EXEC_STACK_OVERFLOW)
+                text = str_printf(NULL, "stack limit reached %d", EVM_STACK_LIMIT);
+            else
+                text = str_printf(NULL, "%s", exec_status_name(res.status));
+            json_object_set_new(t->call, "error", call_error_json(&res, text, gas_capped));
+            free(text);
+        }
         tx_result_free(&res);
         n_txs++;
+    }
+    /* geth's order: the request contracts (EIP-7002, EIP-7251), then the
+     * withdrawals. */
+    block_request_failure rf;
+    if (ok && !block_run_requests(&run, s->ctx->abort_flag, &rf)) {
+        if (rf.status == EXEC_TIMEOUT) ok = sim_timeout(s->ctx, err);
+        else
+            ok = rpc_fail(err, RPC_SERVER_ERROR, "failed to process %s queue: system call failed to execute: %s",
+                          rf.request_type == 0x01 ? "withdrawal" : "consolidation", exec_status_name(rf.status));
     }
     if (ok && src && src->ov.n_withdrawals) block_run_withdrawals(&run, src->ov.withdrawals, src->ov.n_withdrawals);
 
@@ -628,7 +671,7 @@ static bool run_block(simulation *s, const planned_block *p, const block_done *p
         h.blob_gas_used = run.blob_gas_used;
         h.excess_blob_gas = env.excess_blob_gas;
         h.parent_beacon_root = beacon_root;
-        h.requests_hash = BLOCK_EMPTY_REQUESTS_HASH;
+        h.requests_hash = run.requests_hash;
         bytebuf header = {0};
         block_header_rlp(&h, &header);
         keccak256(header.data, header.len, done->hash.b);
@@ -703,7 +746,7 @@ static bool run_block(simulation *s, const planned_block *p, const block_done *p
             const block_receipt *r = &run.receipts[i];
             json_t *logs = json_array();
             for (size_t k = 0; k < r->n_logs; k++)
-                json_array_append_new(logs, log_json(&r->logs[k], r->first_log_index + k, &done->hash, env.number,
+                json_array_append_new(logs, log_json(&r->logs[k], r->logs[k].seq - run.first_log_seq, &done->hash, env.number,
                                                      env.timestamp, &txs[i].hash, i));
             json_object_set_new(txs[i].call, "logs", logs);
             json_array_append(calls, txs[i].call);
@@ -723,6 +766,23 @@ static bool run_block(simulation *s, const planned_block *p, const block_done *p
     free(txs);
     block_run_free(&run);
     return ok;
+}
+
+/* What the head used of its gas and blob gas, which the first block's base
+ * fee (under validation) and excess blob gas follow from; 0 when the
+ * database does not know (a genesis head), or when the head it knows of is
+ * another than `head` (written since this request read it). */
+static bool head_usage(rpc_ctx *ctx, block_done *head, rpc_error *err)
+{
+    uint64_t number, gas_used, blob_gas_used;
+    store_error se;
+    if (!store_get_head_usage(ctx->conn, &number, &gas_used, &blob_gas_used, &se))
+        return rpc_fail(err, RPC_SERVER_ERROR, "%s", se.msg);
+    if (number == head->env.number) {
+        head->gas_used = gas_used;
+        head->blob_gas_used = blob_gas_used;
+    }
+    return true;
 }
 
 json_t *m_simulate_v1(rpc_ctx *ctx, json_t *params, rpc_error *err)
@@ -752,7 +812,7 @@ json_t *m_simulate_v1(rpc_ctx *ctx, json_t *params, rpc_error *err)
         sim_opts_free(&opts);
         return NULL;
     }
-    if (!head_block_hash(ctx, &head.hash, err)) {
+    if (!head_block_hash(ctx, &head.hash, err) || !head_usage(ctx, &head, err)) {
         free(plan);
         sim_opts_free(&opts);
         return NULL;
