@@ -112,6 +112,28 @@ void x86_movsxd_r64_m32_index4(x86_buf *b, int dst, int base, int index)
     x86_put8(b, (uint8_t)(2 << 6 | (index & 7) << 3 | (base & 7))); /* scale 4 */
 }
 
+void x86_lea_r64_base_index(x86_buf *b, int dst, int base, int index)
+{
+    uint8_t r = (uint8_t)(0x48 | ((dst >> 3) << 2) | ((index >> 3) << 1) | (base >> 3));
+    x86_put8(b, r);
+    x86_put8(b, 0x8d);
+    if ((base & 7) == 5) { /* rbp/r13 as a base take a displacement: disp8 0 */
+        x86_put8(b, (uint8_t)(0x40 | (dst & 7) << 3 | 4));
+        x86_put8(b, (uint8_t)((index & 7) << 3 | (base & 7)));
+        x86_put8(b, 0);
+        return;
+    }
+    x86_put8(b, (uint8_t)((dst & 7) << 3 | 4)); /* ModRM: SIB follows, no displacement */
+    x86_put8(b, (uint8_t)((index & 7) << 3 | (base & 7))); /* scale 1 */
+}
+
+void x86_mov_m32_r32(x86_buf *b, int base, int32_t disp, int src)
+{
+    rex(b, false, src, base);
+    x86_put8(b, 0x89);
+    modrm_mem(b, src, base, disp);
+}
+
 void x86_mov_r64_m64_index8(x86_buf *b, int dst, int base, int index, int8_t disp)
 {
     uint8_t r = (uint8_t)(0x48 | ((dst >> 3) << 2) | ((index >> 3) << 1) | (base >> 3));
