@@ -8,6 +8,8 @@
 #include <inttypes.h>
 #include <libgen.h>
 #include <limits.h>
+#include <openssl/evp.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -43,19 +45,41 @@ static bool fail(char *err, size_t errlen, const char *fmt, ...)
 
 /* ------------------------------------------------------------------ tag */
 
-void program_store_tag(const uint8_t key[PROGRAM_KEY_BYTES], const hash32 *code_hash, uint32_t version,
-                       const char *target, const uint8_t *blob, size_t len, uint8_t tag[PROGRAM_TAG_BYTES])
+/* OpenSSL's Poly1305, fetched once: its vector code runs at several GB/s
+ * here, where keyed BLAKE2b ran at about 0.45 and HMAC-SHA256 at 0.7
+ * (measured on 700 KB, this machine), and the tag is over native code
+ * that is read on every program load. */
+static EVP_MAC *poly1305;
+static pthread_once_t poly1305_once = PTHREAD_ONCE_INIT;
+static void poly1305_fetch(void) { poly1305 = EVP_MAC_fetch(NULL, "POLY1305", NULL); }
+
+bool program_store_tag(const uint8_t key[PROGRAM_KEY_BYTES], const uint8_t nonce[PROGRAM_NONCE_BYTES],
+                       const hash32 *code_hash, uint32_t version, const char *target, const uint8_t *blob, size_t len,
+                       uint8_t tag[PROGRAM_TAG_BYTES])
 {
-    crypto_generichash_state st;
+    /* The one-time key: a PRF (keyed BLAKE2b) of the row's nonce, so no two
+     * messages the service tags share one. Whoever lacks the program key
+     * cannot compute it, for any nonce they put in a row. */
+    uint8_t otk[32];
+    crypto_generichash(otk, sizeof otk, nonce, PROGRAM_NONCE_BYTES, key, PROGRAM_KEY_BYTES);
     uint8_t v[4] = {(uint8_t)version, (uint8_t)(version >> 8), (uint8_t)(version >> 16), (uint8_t)(version >> 24)};
-    crypto_generichash_init(&st, key, PROGRAM_KEY_BYTES, PROGRAM_TAG_BYTES);
-    crypto_generichash_update(&st, code_hash->b, sizeof code_hash->b);
-    crypto_generichash_update(&st, v, sizeof v);
+    memcpy(tag, nonce, PROGRAM_NONCE_BYTES);
+    uint8_t *mac = tag + PROGRAM_NONCE_BYTES;
+    pthread_once(&poly1305_once, poly1305_fetch);
+    EVP_MAC_CTX *ctx = poly1305 ? EVP_MAC_CTX_new(poly1305) : NULL;
+    size_t out_len = 0;
     /* The terminating zero keeps (target, blob) pairs apart: "ab" + blob
-     * "c..." and "a" + blob "bc..." hash differently. */
-    crypto_generichash_update(&st, (const uint8_t *)target, strlen(target) + 1);
-    crypto_generichash_update(&st, blob, len);
-    crypto_generichash_final(&st, tag, PROGRAM_TAG_BYTES);
+     * "c..." and "a" + blob "bc..." are different messages. */
+    bool ok = ctx && EVP_MAC_init(ctx, otk, sizeof otk, NULL) &&
+              EVP_MAC_update(ctx, code_hash->b, sizeof code_hash->b) && EVP_MAC_update(ctx, v, sizeof v) &&
+              EVP_MAC_update(ctx, (const uint8_t *)target, strlen(target) + 1) &&
+              (len == 0 || EVP_MAC_update(ctx, blob, len)) &&
+              EVP_MAC_final(ctx, mac, &out_len, PROGRAM_TAG_BYTES - PROGRAM_NONCE_BYTES) &&
+              out_len == PROGRAM_TAG_BYTES - PROGRAM_NONCE_BYTES;
+    EVP_MAC_CTX_free(ctx);
+    sodium_memzero(otk, sizeof otk);
+    if (!ok) sodium_memzero(tag, PROGRAM_TAG_BYTES);
+    return ok;
 }
 
 /* ------------------------------------------------------------------ key */
@@ -282,8 +306,9 @@ static bool program_load(void *ctx, const hash32 *code_hash, uint32_t version, c
         return false;
     }
     uint8_t want[PROGRAM_TAG_BYTES];
-    program_store_tag(ps->key, code_hash, version, target, got, got_len, want);
-    if (sodium_memcmp(want, tag, PROGRAM_TAG_BYTES) != 0) {
+    /* With the row's nonce; no MAC at all (OpenSSL failing) verifies nothing. */
+    if (!program_store_tag(ps->key, tag, code_hash, version, target, got, got_len, want) ||
+        sodium_memcmp(want, tag, PROGRAM_TAG_BYTES) != 0) {
         free(got);
         atomic_fetch_add(&n_rejected, 1);
         char hex[67];
@@ -310,9 +335,13 @@ static void program_save(void *ctx, const hash32 *code_hash, uint32_t version, c
     if (!target || !*target || version > INT_MAX) {
         snprintf(se.msg, sizeof se.msg, "no target or a version out of range");
     } else {
-        uint8_t tag[PROGRAM_TAG_BYTES];
-        program_store_tag(ps->key, code_hash, version, target, blob, len, tag);
-        store_conn *c = conn_take(ps, &se);
+        uint8_t tag[PROGRAM_TAG_BYTES], nonce[PROGRAM_NONCE_BYTES];
+        randombytes_buf(nonce, sizeof nonce);
+        store_conn *c = NULL;
+        if (!program_store_tag(ps->key, nonce, code_hash, version, target, blob, len, tag))
+            snprintf(se.msg, sizeof se.msg, "no Poly1305 from OpenSSL to tag it with");
+        else
+            c = conn_take(ps, &se);
         if (!c && !se.msg[0]) return; /* closing: nothing to count */
         if (c) {
             /* Only programs of code the database holds are kept: code that

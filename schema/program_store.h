@@ -2,12 +2,19 @@
  * jit_store (core/jit/jit.h) over store_put_program / store_get_program.
  *
  * A stored blob is native code the process will execute, so a row is only
- * loaded when its tag verifies: a keyed MAC (BLAKE2b-256, libsodium's
- * crypto_generichash, keyed with a 32-byte program key) over
+ * loaded when its tag verifies. The tag (32 bytes) is a nonce (16 random
+ * bytes drawn at each save) followed by a keyed MAC (16 bytes): Poly1305
+ * (OpenSSL's) under the one-time key BLAKE2b-256(key = the 32-byte program
+ * key, message = the nonce), over
  *     code_hash (32) || compiler_version (4, little-endian) || target || 0 || blob.
- * Whoever can write the database but does not hold the key cannot make the
- * service run code of their choosing; a row that does not verify is
- * rejected (counted, logged once) and the program compiled again.
+ * Poly1305 because the tag is checked over the whole blob at every program
+ * load, and it is about ten times faster here than keyed BLAKE2b over the
+ * same bytes; the one-time key keeps its rule (a key never tags two
+ * messages): nonces are random, and a nonce an attacker writes into a row
+ * only yields a key they cannot compute. Whoever can write the database but
+ * does not hold the program key cannot make the service run code of their
+ * choosing; a row that does not verify is rejected (counted, logged once)
+ * and the program compiled again.
  *
  * The key is given (64 hex digits), or kept in "<database>.program-key":
  * created on first use (32 random bytes, mode 0600, written to a temporary
@@ -26,6 +33,7 @@
 
 #define PROGRAM_KEY_BYTES 32
 #define PROGRAM_TAG_BYTES 32
+#define PROGRAM_NONCE_BYTES 16 /* the tag's first bytes */
 /* Appended to the database path to name the key file. */
 #define PROGRAM_KEY_SUFFIX ".program-key"
 
@@ -68,9 +76,12 @@ void program_store_close(program_store *ps);
 /* The key file of a database: "<db_path>.program-key" into `out`. False when
  * it does not fit. */
 bool program_store_key_path(const char *db_path, char *out, size_t len);
-/* The tag of a row (exposed for the tests). */
-void program_store_tag(const uint8_t key[PROGRAM_KEY_BYTES], const hash32 *code_hash, uint32_t version,
-                       const char *target, const uint8_t *blob, size_t len, uint8_t tag[PROGRAM_TAG_BYTES]);
+/* The tag of a row with this nonce (exposed for the tests): the nonce, then
+ * the MAC. False (the tag zeroed) when OpenSSL provides no Poly1305: then
+ * nothing is saved and no row loads. */
+bool program_store_tag(const uint8_t key[PROGRAM_KEY_BYTES], const uint8_t nonce[PROGRAM_NONCE_BYTES],
+                       const hash32 *code_hash, uint32_t version, const char *target, const uint8_t *blob, size_t len,
+                       uint8_t tag[PROGRAM_TAG_BYTES]);
 
 /* Process-wide counts, over every program store (for the metrics). */
 typedef struct {

@@ -635,6 +635,89 @@ START_TEST(programs_of_the_previous_codegen_revision_are_refused)
 }
 END_TEST
 
+/* The blob's layout 2 (jit_blob.c): its jump table is runs of JUMPDESTs
+ * sharing an entry. A run of JUMPDESTs compiles to one shared entry, so its
+ * table is one run, not an int32 per byte of code; the program loads from
+ * it and runs as the interpreter does. A blob of layout 1 (its magic), one
+ * whose runs miss or add a JUMPDEST, has an empty run, splits a run in two
+ * or names an offset past the code is refused. */
+START_TEST(blob_jump_table_is_runs_and_checked)
+{
+    /* PUSH1 dest PUSH1 0 ADD JUMP (a jump through the jump table), then
+     * 200 JUMPDESTs, then STOP: the JUMPDESTs after the first but the last
+     * are one run, entered through one shared entry. */
+    enum { RUN = 200, FIRST = 6 };
+    uint8_t code[FIRST + RUN + 1] = {OP_PUSH1, FIRST, OP_PUSH1, 0, OP_ADD, OP_JUMP};
+    memset(code + FIRST, OP_JUMPDEST, RUN);
+    code[FIRST + RUN] = OP_STOP;
+    hash32 h;
+    keccak256(code, sizeof code, h.b);
+    const code_info *ci = code_cache_acquire(&h, code, sizeof code);
+    ck_assert_ptr_nonnull(ci);
+    jit_image img, back;
+    ck_assert(jit_compile(ci, FORK_CANCUN, &img));
+    size_t len;
+    uint8_t *blob = jit_blob_from_image(&img, FORK_CANCUN, &len);
+    uint64_t n_runs;
+    memcpy(&n_runs, blob + 32, 8);
+    ck_assert_uint_eq(n_runs, 3); /* the first JUMPDEST (a chain's head), the run, the last */
+    ck_assert_uint_eq(len, 40 + img.native_len + 8 * n_runs);
+    ck_assert(jit_blob_to_image(blob, len, ci, FORK_CANCUN, &back));
+    ck_assert_mem_eq(back.jump_table, img.jump_table, sizeof code * sizeof(int32_t));
+    jit_image_free(&back);
+    jit_program *p = jit_program_from_blob(blob, len, ci, FORK_CANCUN);
+    ck_assert_ptr_nonnull(p);
+    jit_mcode_free(p);
+
+    uint8_t *bad = malloc(len + 8);
+    uint8_t *runs = bad + 40 + img.native_len;
+    uint32_t word;
+#define REFUSED(edit)                                                                          \
+    do {                                                                                       \
+        memcpy(bad, blob, len);                                                                \
+        size_t bad_len = len;                                                                  \
+        edit;                                                                                  \
+        ck_assert(!jit_blob_to_image(bad, bad_len, ci, FORK_CANCUN, &back));                   \
+        ck_assert_ptr_null(jit_program_from_blob(bad, bad_len, ci, FORK_CANCUN));              \
+        (void)bad_len;                                                                         \
+    } while (0)
+    REFUSED(memcpy(bad, "EMVPRGM1", 8));                                   /* layout 1 */
+    REFUSED(memcpy(&word, runs, 4); word++; memcpy(runs, &word, 4));       /* one JUMPDEST too many */
+    REFUSED(memcpy(&word, runs, 4); word--; memcpy(runs, &word, 4));       /* one too few, or an empty run */
+    REFUSED(memset(runs + 4, 0, 4));                                       /* offset 0: no block */
+    REFUSED(memcpy(&word, runs + 4, 4); word = (uint32_t)img.native_len; memcpy(runs + 4, &word, 4));
+    REFUSED(bad_len -= 8);                                                 /* a run missing */
+    /* The run's entries as two runs at one offset: not the blob this build
+     * writes, refused. */
+    size_t mid = 40 + img.native_len + 8; /* the second run, the shared entry */
+    uint32_t count, at;
+    memcpy(&count, blob + mid, 4);
+    memcpy(&at, blob + mid + 4, 4);
+    ck_assert_uint_eq(count, RUN - 2);
+    uint32_t one = 1, rest = count - 1;
+    uint64_t more = n_runs + 1;
+    REFUSED(memcpy(bad + 32, &more, 8); memcpy(bad + mid, &one, 4); memcpy(bad + mid + 8, &rest, 4);
+            memcpy(bad + mid + 12, &at, 4); memcpy(bad + mid + 16, blob + mid + 8, 8); bad_len = len + 8);
+#undef REFUSED
+    free(bad);
+    free(blob);
+    jit_image_free(&img);
+
+    /* Entered through the shared entry at every JUMPDEST of the run, with
+     * gas for all, for none and for some of what follows: as interpreted. */
+    for (int dest = FIRST; dest < FIRST + RUN; dest += 37) {
+        code[1] = (uint8_t)dest;
+        for (int64_t gas = 17; gas <= 17 + RUN + 2; gas += 29) { /* 17: up to the JUMP */
+            test_outcome want, got;
+            run(code, sizeof code, gas, FORK_CANCUN, ENGINE_INTERP, NULL, &want);
+            run(code, sizeof code, gas, FORK_CANCUN, ENGINE_JIT, NULL, &got);
+            ck_assert_msg(test_outcome_same(&got, &want), "dest %d gas %lld", dest, (long long)gas);
+        }
+    }
+    code_cache_release(ci);
+}
+END_TEST
+
 START_TEST(executable_memory_is_never_writable)
 {
     static const uint8_t code[] = {OP_PUSH1, 1, OP_PUSH1, 2, OP_ADD, OP_STOP};
@@ -734,14 +817,12 @@ START_TEST(tiered_compiles_in_the_background_and_reloads_from_the_store)
     ck_assert_uint_eq(s3.frames_compiled, s2.frames_compiled + 1);
     ck_assert(test_outcome_same(&o, &want));
 
-    /* A stored program that does not match its code (here: its jump table
-     * names no JUMPDEST) is refused and the code compiled afresh. */
+    /* A stored program that does not match its code (here: its jump table,
+     * one run for the one JUMPDEST, sends it to offset 0, no block) is
+     * refused and the code compiled afresh. */
     code_cache_set_budget(0);
     code_cache_set_budget((size_t)64 << 20);
-    fake.blob[fake.len - 4 * sizeof code + 4 * 3] = 0; /* the JUMPDEST at pc 3 */
-    fake.blob[fake.len - 4 * sizeof code + 4 * 3 + 1] = 0;
-    fake.blob[fake.len - 4 * sizeof code + 4 * 3 + 2] = 0;
-    fake.blob[fake.len - 4 * sizeof code + 4 * 3 + 3] = 0;
+    memset(fake.blob + fake.len - 4, 0, 4); /* the last run's offset (jit_blob.c) */
     run(code, sizeof code, 1000000, FORK_PRAGUE, ENGINE_TIERED, NULL, &o);
     jit_wait_idle();
     jit_stats s4 = jit_get_stats();
@@ -792,6 +873,6 @@ int main(void)
             modular_arithmetic_by_a_known_modulus_matches_the_interpreter, fall_through_chains_match_the_interpreter,
             signextend_by_a_known_index_matches_the_interpreter, long_straight_line_code_is_compiled_unless_it_grows_memory,
             hand_overs_report_the_interpreters_outcome, abort_flag_stops_a_compiled_loop,
-            programs_of_the_previous_codegen_revision_are_refused, executable_memory_is_never_writable,
+            programs_of_the_previous_codegen_revision_are_refused, blob_jump_table_is_runs_and_checked, executable_memory_is_never_writable,
             tiered_compiles_in_the_background_and_reloads_from_the_store, compile_queue_is_bounded));
 }

@@ -196,7 +196,7 @@ START_TEST(round_trip)
     uint8_t tag[32], key[32], want[32];
     ck_assert(store_get_program(c, &h, JIT_VERSION, TARGET, &got, &got_len, tag, &se));
     read_key_file(key);
-    program_store_tag(key, &h, JIT_VERSION, TARGET, got, got_len, want);
+    ck_assert(program_store_tag(key, tag, &h, JIT_VERSION, TARGET, got, got_len, want)); /* the row's nonce */
     ck_assert_mem_eq(tag, want, 32);
     free(got);
     store_disconnect(c);
@@ -204,8 +204,9 @@ START_TEST(round_trip)
 }
 END_TEST
 
-/* The tag is BLAKE2b-256 keyed, over code_hash || version LE32 || target || 0
- * || blob, computed here in one piece. */
+/* The tag is the nonce, then Poly1305 under BLAKE2b-256(program key, nonce)
+ * over code_hash || version LE32 || target || 0 || blob, computed here in one
+ * piece. */
 /* Code that exists only in one call (a state override, a contract the
  * call creates) is compiled and used, but its program is never written:
  * otherwise any caller could grow the database file at will. */
@@ -235,8 +236,9 @@ END_TEST
 
 START_TEST(tag_layout)
 {
-    uint8_t key[32];
+    uint8_t key[32], nonce[16];
     for (int i = 0; i < 32; i++) key[i] = (uint8_t)(0xa0 + i);
+    for (int i = 0; i < 16; i++) nonce[i] = (uint8_t)(0x31 * i + 5);
     hash32 h = code_hash_of(7);
     const char *target = "x86_64-sysv/Prague";
     uint8_t blob[300];
@@ -248,16 +250,26 @@ START_TEST(tag_layout)
     msg[n++] = 0x04, msg[n++] = 0x03, msg[n++] = 0x02, msg[n++] = 0x01;
     memcpy(msg + n, target, strlen(target) + 1), n += strlen(target) + 1;
     memcpy(msg + n, blob, sizeof blob), n += sizeof blob;
-    uint8_t want[32], got[32];
-    ck_assert_int_eq(crypto_generichash(want, 32, msg, n, key, 32), 0);
-    program_store_tag(key, &h, version, target, blob, sizeof blob, got);
+    /* Computed here with libsodium's Poly1305 (the store uses OpenSSL's). */
+    uint8_t otk[32], want[32], got[32];
+    ck_assert_int_eq(crypto_generichash(otk, 32, nonce, 16, key, 32), 0);
+    memcpy(want, nonce, 16);
+    ck_assert_int_eq(crypto_onetimeauth(want + 16, msg, n, otk), 0);
+    ck_assert(program_store_tag(key, nonce, &h, version, target, blob, sizeof blob, got));
     ck_assert_mem_eq(got, want, 32);
     /* Moving a byte from the target into the blob changes the tag. */
     uint8_t moved[32], b2[1 + sizeof blob];
     b2[0] = 'e';
     memcpy(b2 + 1, blob, sizeof blob);
-    program_store_tag(key, &h, version, "x86_64-sysv/Pragu", b2, sizeof b2, moved);
+    ck_assert(program_store_tag(key, nonce, &h, version, "x86_64-sysv/Pragu", b2, sizeof b2, moved));
     ck_assert_int_ne(memcmp(moved, got, 32), 0);
+    /* Another nonce: another one-time key, another MAC. */
+    uint8_t other[32];
+    nonce[15] ^= 1;
+    ck_assert(program_store_tag(key, nonce, &h, version, target, blob, sizeof blob, other));
+    ck_assert_int_ne(memcmp(other + 16, got + 16, 16), 0);
+    /* An empty blob is tagged too. */
+    ck_assert(program_store_tag(key, nonce, &h, version, target, blob, 0, other));
 }
 END_TEST
 
@@ -308,10 +320,13 @@ START_TEST(altered_rows_rejected)
     save(&ps, &h, JIT_VERSION, TARGET, blob, n);
     alter_row(s, &h, -1, 31); /* the tag's last byte */
     ck_assert(!load(&ps, &h, JIT_VERSION, TARGET, &got, &got_len));
+    save(&ps, &h, JIT_VERSION, TARGET, blob, n);
+    alter_row(s, &h, -1, 0); /* the nonce's first byte: another one-time key */
+    ck_assert(!load(&ps, &h, JIT_VERSION, TARGET, &got, &got_len));
     ck_assert_int_eq(warnings, 1); /* logged once, counted every time */
 
     program_store_stats after = program_store_get_stats();
-    ck_assert_uint_eq(after.rejected - before.rejected, 3);
+    ck_assert_uint_eq(after.rejected - before.rejected, 4);
     ck_assert_uint_eq(after.loaded - before.loaded, 1);
 
     /* Another key: the row (intact) does not verify under it. */
@@ -321,14 +336,14 @@ START_TEST(altered_rows_rejected)
     ck_assert(!load(&other, &h, JIT_VERSION, TARGET, &got, &got_len));
     ck_assert_ptr_null(got);
     after = program_store_get_stats();
-    ck_assert_uint_eq(after.rejected - before.rejected, 4);
+    ck_assert_uint_eq(after.rejected - before.rejected, 5);
     /* ... and what it saves does not verify under the first key. */
     save(&other, &h, JIT_VERSION, TARGET, blob, n);
     ck_assert(load(&other, &h, JIT_VERSION, TARGET, &got, &got_len));
     free(got);
     ck_assert(!load(&ps, &h, JIT_VERSION, TARGET, &got, &got_len));
     after = program_store_get_stats();
-    ck_assert_uint_eq(after.rejected - before.rejected, 5);
+    ck_assert_uint_eq(after.rejected - before.rejected, 6);
     program_store_close(&other);
 
     /* Another version or target: no such row, so nothing to reject. */
@@ -733,12 +748,12 @@ static bool keep_load(void *ctx, const hash32 *h, uint32_t version, const char *
 static void put_row(store *s, const hash32 *h, uint32_t row_version, uint32_t blob_version, const uint8_t *blob,
                     size_t len)
 {
-    uint8_t key[32], tag[32];
+    uint8_t key[32], tag[32], nonce[16] = {1, 2, 3};
     read_key_file(key);
     uint8_t *copy = malloc(len);
     memcpy(copy, blob, len);
     memcpy(copy + 8, &blob_version, 4); /* the blob header's version (jit_blob.c) */
-    program_store_tag(key, h, row_version, TARGET, copy, len, tag);
+    ck_assert(program_store_tag(key, nonce, h, row_version, TARGET, copy, len, tag));
     store_error se;
     store_conn *c = store_connect(s, &se);
     ck_assert_ptr_nonnull(c);

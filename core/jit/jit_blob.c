@@ -1,66 +1,141 @@
 /* The stored form of a compiled program (what the program store keeps):
  *
- *   offset 0   magic        8 bytes  "EMVPRGM1"
+ *   offset 0   magic        8 bytes  "EMVPRGM2"
  *          8   version      4        JIT_VERSION of the build that compiled it
  *         12   fork         4        enum fork it was compiled for
  *         16   code_len     8        bytes of EVM code
  *         24   native_len   8        bytes of machine code, 1..INT32_MAX
- *         32   native code  native_len bytes, position-independent
- *              jump table   code_len int32s: pc -> native offset of the
- *                           block at that JUMPDEST, 0 elsewhere
+ *         32   n_runs       8        entries of the jump table
+ *         40   native code  native_len bytes, position-independent
+ *              jump table   n_runs pairs (count u32, offset u32): the next
+ *                           `count` JUMPDESTs of the code, in pc order,
+ *                           enter the native code at `offset`
  *
- * all little-endian (this format only exists on x86-64). A blob is loaded
- * only when every header field matches this build and the code it is for,
- * and its jump table names exactly that code's JUMPDESTs with offsets
- * inside the native code. The store's integrity tag (program_store.c)
- * vouches for the native code itself; this file never trusts it further
- * than its header and table can be checked. */
+ * all little-endian (this format only exists on x86-64). The jump table is
+ * kept as runs because it is read at every load, and a whole int32 per
+ * byte of code (layout 1) was most of a program whose native code is
+ * small: micro/loop_with_many_jumpdests has 24K JUMPDESTs sharing one
+ * entry. A blob is loaded only when every header field matches this build
+ * and the code it is for, and its runs cover exactly that code's JUMPDESTs
+ * with offsets inside the native code, each run's count at least 1 and no
+ * two runs in a row at one offset (so a program has exactly one blob). The
+ * store's integrity tag (program_store.c) vouches for the native code
+ * itself; this file never trusts it further than its header and table can
+ * be checked. */
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "jit/jit_internal.h"
 
-#define BLOB_MAGIC 0x314d475250564d45ull /* "EMVPRGM1" */
+#define BLOB_MAGIC 0x324d475250564d45ull /* "EMVPRGM2" */
 typedef struct {
     uint64_t magic;
     uint32_t version, fork;
-    uint64_t code_len, native_len;
+    uint64_t code_len, native_len, n_runs;
 } blob_header;
-_Static_assert(sizeof(blob_header) == 32 && offsetof(blob_header, code_len) == 16,
+_Static_assert(sizeof(blob_header) == 40 && offsetof(blob_header, code_len) == 16 &&
+                   offsetof(blob_header, n_runs) == 32,
                "the blob header is the layout documented above, without padding");
 
 uint8_t *jit_blob_from_image(const jit_image *img, enum fork f, size_t *len)
 {
-    blob_header h = {BLOB_MAGIC, JIT_VERSION, (uint32_t)f, img->code_len, img->native_len};
-    *len = sizeof h + img->native_len + img->code_len * sizeof(int32_t);
+    /* Every JUMPDEST starts a block, and no block starts at offset 0 (the
+     * prologue): the nonzero entries are the JUMPDESTs. */
+    size_t n_runs = 0;
+    int32_t last = 0;
+    for (size_t pc = 0; pc < img->code_len; pc++) {
+        int32_t at = img->jump_table[pc];
+        if (at && at != last) n_runs++;
+        if (at) last = at;
+    }
+    blob_header h = {BLOB_MAGIC, JIT_VERSION, (uint32_t)f, img->code_len, img->native_len, n_runs};
+    *len = sizeof h + img->native_len + n_runs * 8;
     uint8_t *blob = xmalloc(*len);
     memcpy(blob, &h, sizeof h);
     memcpy(blob + sizeof h, img->native, img->native_len);
-    memcpy(blob + sizeof h + img->native_len, img->jump_table, img->code_len * sizeof(int32_t));
+    uint8_t *run = blob + sizeof h + img->native_len - 8;
+    uint32_t count = 0;
+    last = 0;
+    for (size_t pc = 0; pc < img->code_len; pc++) {
+        int32_t at = img->jump_table[pc];
+        if (!at) continue;
+        if (at != last) {
+            run += 8, count = 0, last = at;
+            memcpy(run + 4, &at, 4);
+        }
+        count++;
+        memcpy(run, &count, 4);
+    }
     return blob;
+}
+
+/* The header of `blob` when it fits this build, `ci` and `f`; its native
+ * code at blob + sizeof(blob_header). */
+static bool blob_check_header(const uint8_t *blob, size_t len, const code_info *ci, enum fork f, blob_header *h)
+{
+    if (len < sizeof *h) return false;
+    memcpy(h, blob, sizeof *h);
+    return h->magic == BLOB_MAGIC && h->version == JIT_VERSION && h->fork == (uint32_t)f &&
+           h->code_len == ci->code_len && h->native_len != 0 && h->native_len <= INT32_MAX &&
+           h->n_runs <= h->code_len && len - sizeof *h >= h->native_len &&
+           len - sizeof *h - h->native_len == h->n_runs * 8;
+}
+
+/* The jump table (code_len entries, malloc'd) of a blob whose header
+ * checked; NULL when its runs do not name exactly the code's JUMPDESTs. */
+static int32_t *blob_jump_table(const uint8_t *blob, const blob_header *h, const code_info *ci)
+{
+    const uint8_t *run = blob + sizeof *h + h->native_len, *end = run + h->n_runs * 8;
+    int32_t *table = xcalloc(h->code_len ? h->code_len : 1, sizeof *table);
+    uint32_t left = 0;
+    int64_t offset = 0;
+    for (size_t byte = 0; byte < (h->code_len + 7) / 8; byte++) {
+        uint8_t bits = ci->jumpdest[byte];
+        while (bits) {
+            size_t pc = byte * 8 + (size_t)__builtin_ctz(bits);
+            bits &= (uint8_t)(bits - 1);
+            if (pc >= h->code_len) break;
+            if (!left) {
+                uint32_t count, at;
+                if (run == end) goto bad;
+                memcpy(&count, run, 4);
+                memcpy(&at, run + 4, 4);
+                run += 8;
+                if (count == 0 || at == 0 || at >= h->native_len || at == offset) goto bad;
+                left = count, offset = at;
+            }
+            table[pc] = (int32_t)offset;
+            left--;
+        }
+    }
+    if (run == end && left == 0) return table;
+bad:
+    free(table);
+    return NULL;
 }
 
 bool jit_blob_to_image(const uint8_t *blob, size_t len, const code_info *ci, enum fork f, jit_image *img)
 {
     blob_header h;
-    if (len < sizeof h) return false;
-    memcpy(&h, blob, sizeof h);
-    if (h.magic != BLOB_MAGIC || h.version != JIT_VERSION || h.fork != (uint32_t)f || h.code_len != ci->code_len ||
-        h.native_len == 0 || h.native_len > INT32_MAX || len != sizeof h + h.native_len + h.code_len * sizeof(int32_t))
-        return false;
+    if (!blob_check_header(blob, len, ci, f, &h)) return false;
+    int32_t *table = blob_jump_table(blob, &h, ci);
+    if (!table) return false;
     img->native_len = h.native_len;
     img->code_len = h.code_len;
     img->native = xmalloc(h.native_len);
     memcpy(img->native, blob + sizeof h, h.native_len);
-    img->jump_table = xmalloc(h.code_len * sizeof(int32_t));
-    memcpy(img->jump_table, blob + sizeof h + h.native_len, h.code_len * sizeof(int32_t));
-    for (size_t pc = 0; pc < h.code_len; pc++) {
-        int32_t at = img->jump_table[pc];
-        if (at < 0 || (uint64_t)at >= h.native_len || (at != 0) != code_is_jumpdest(ci, pc)) {
-            jit_image_free(img);
-            return false;
-        }
-    }
+    img->jump_table = table;
     return true;
+}
+
+jit_program *jit_program_from_blob(const uint8_t *blob, size_t len, const code_info *ci, enum fork f)
+{
+    blob_header h;
+    if (!blob_check_header(blob, len, ci, f, &h)) return NULL;
+    int32_t *table = blob_jump_table(blob, &h, ci);
+    if (!table) return NULL;
+    jit_program *p = jit_mcode_map_code(blob + sizeof h, h.native_len, table, h.code_len);
+    if (!p) free(table);
+    return p;
 }

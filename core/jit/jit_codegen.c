@@ -37,8 +37,10 @@
  * position-independent, and can be stored.
  *
  * Layout: the blocks in code order, then the slow paths (MLOAD/MSTORE, divisions),
- * then one hand-over stub per distinct exit, the timeout exit and the
- * epilogue; jumps to any of these are patched once all are placed. */
+ * the chained blocks' entries for jumps, one hand-over stub per exit (it
+ * sets the registers, then jumps to the one tail that hands over), the
+ * timeout exit and the epilogue; jumps to any of these are patched once all
+ * are placed. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -53,7 +55,7 @@
 #define R_HELPERS R15
 
 /* Where a jump goes, patched once everything is laid out. */
-enum target_kind { TO_BLOCK, TO_STUB, TO_EPILOGUE, TO_TIMEOUT };
+enum target_kind { TO_BLOCK, TO_STUB, TO_EPILOGUE, TO_TIMEOUT, TO_PC_STUB };
 typedef struct {
     size_t at; /* offset of the rel32 */
     enum target_kind kind;
@@ -92,6 +94,7 @@ typedef struct {
     size_t body;
     int64_t gas;
     int stack_min, max_growth;
+    bool lone; /* the block is a JUMPDEST alone: 1 gas, no stack */
 } chain_entry;
 
 /* Constants the virtual stack holds at most (more are written back). */
@@ -132,6 +135,7 @@ typedef struct {
     size_t n_cold, cap_cold;
     chain_entry *entries;
     size_t n_entries, cap_entries;
+    bool uses_pc_stub; /* a jump goes to the hand-over at the pc in rdx */
 } compiler;
 
 /* ------------------------------------------------------ jumps and stubs */
@@ -259,7 +263,7 @@ static void entry_checks(compiler *c, uint32_t pc, int64_t gas, int min_height, 
  * chained block, entered by falling through, checks nothing (its entry
  * for jumps is emitted out of line). Either way the gas invariant holds
  * with block_cost the gas of the rest of the chain. */
-static void start_block(compiler *c, const jit_block *blk)
+static void start_block(compiler *c, const jit_block *blk, bool lone)
 {
     x86_buf *b = c->b;
     c->block_cost = blk->chain_gas;
@@ -271,17 +275,37 @@ static void start_block(compiler *c, const jit_block *blk)
     if (blk->chained) {
         c->entries = jit_grow(c->entries, &c->cap_entries, c->n_entries + 1, sizeof *c->entries);
         c->entries[c->n_entries++] = (chain_entry){blk->pc, b->len, blk->chain_gas, blk->chain_stack_min,
-                                                   blk->chain_max_growth};
+                                                   blk->chain_max_growth, lone};
         return;
     }
     c->block_at[blk->pc] = (int32_t)b->len;
     entry_checks(c, blk->pc, blk->chain_gas, blk->chain_stack_min, blk->chain_max_growth);
 }
 
-/* The chained blocks' entries for jumps: checks, then a jump to the body. */
+/* The chained blocks' entries for jumps: checks, then a jump to the body.
+ * A run of chained blocks that are each a JUMPDEST alone, at consecutive
+ * pcs and followed by another chained block, shares one entry (their
+ * bodies are empty: all of them are the next block's): the destination's
+ * pc arrives in rdx (dynamic_target), the entry pays the JUMPDESTs from
+ * there to the run's end (as many as the pcs between, 1 gas each) and
+ * goes on as the next block's entry; without that gas it hands over at
+ * the destination, its gas untouched. micro/loop_with_many_jumpdests has
+ * 24K of them, 88 bytes of code each (its checks, its stub) otherwise. */
 static void emit_chain_entries(compiler *c)
 {
+    x86_buf *b = c->b;
     for (size_t i = 0; i < c->n_entries; i++) {
+        size_t j = i;
+        while (j + 1 < c->n_entries && c->entries[j].lone && c->entries[j + 1].pc == c->entries[j].pc + 1) j++;
+        if (j > i) { /* entries i..j-1 are the run, j the block after it */
+            for (size_t k = i; k < j; k++) c->block_at[c->entries[k].pc] = (int32_t)b->len;
+            x86_lea_r64_base_index(b, RAX, R_GAS, RDX);
+            x86_alu_r64_imm(b, X86_SUB, RAX, (int32_t)c->entries[j].pc); /* r12 - (JUMPDESTs from rdx on) */
+            jcc_to(c, CC_S, TO_PC_STUB, 0);
+            x86_mov_r64_r64(b, R_GAS, RAX);
+            c->uses_pc_stub = true;
+            i = j;
+        }
         const chain_entry *e = &c->entries[i];
         c->block_at[e->pc] = (int32_t)c->b->len;
         entry_checks(c, e->pc, e->gas, e->stack_min, e->max_growth);
@@ -319,9 +343,10 @@ static void poll_abort(compiler *c)
     jcc_to(c, CC_NE, TO_TIMEOUT, 0);
 }
 
-/* rax = the native address for the destination in stack item `i`, or a
- * hand-over at the stub when it is not a JUMPDEST (the interpreter then
- * reports the bad jump). */
+/* rax = the native address for the destination in stack item `i`, rdx =
+ * the destination (for a shared entry, emit_chain_entries), or a hand-over
+ * at the stub when it is not a JUMPDEST (the interpreter then reports the
+ * bad jump). */
 static void dynamic_target(compiler *c, int i, uint32_t stub_index)
 {
     x86_buf *b = c->b;
@@ -330,11 +355,11 @@ static void dynamic_target(compiler *c, int i, uint32_t stub_index)
     x86_alu_r64_m64(b, X86_OR, RAX, R_SP, d + 16);
     x86_alu_r64_m64(b, X86_OR, RAX, R_SP, d + 24);
     jcc_to(c, CC_NE, TO_STUB, stub_index);
-    x86_mov_r64_m64(b, RAX, R_SP, d);
-    x86_alu_r64_imm(b, X86_CMP, RAX, (int32_t)c->ci->code_len);
+    x86_mov_r64_m64(b, RDX, R_SP, d);
+    x86_alu_r64_imm(b, X86_CMP, RDX, (int32_t)c->ci->code_len);
     jcc_to(c, CC_AE, TO_STUB, stub_index);
     x86_mov_r64_m64(b, RCX, R_CTX, JIT_OFFSET(jit_ctx, jump_table));
-    x86_movsxd_r64_m32_index4(b, RAX, RCX, RAX);
+    x86_movsxd_r64_m32_index4(b, RAX, RCX, RDX);
     x86_test_r64_r64(b, RAX, RAX);
     jcc_to(c, CC_E, TO_STUB, stub_index);
     x86_alu_r64_m64(b, X86_ADD, RAX, R_CTX, JIT_OFFSET(jit_ctx, native));
@@ -1500,20 +1525,18 @@ static void emit_epilogue(x86_buf *b)
     x86_ret(b);
 }
 
+/* A hand-over: r12, rbx and edx made the frame's gas, stack top and pc,
+ * then the shared tail that stores them (lay_out). The registers are the
+ * caller's again after the epilogue; nothing runs after it here. 14 to 25
+ * bytes each, where storing them in every stub took 37 to 45. */
 static void emit_stub(compiler *c, const stub *s)
 {
     x86_buf *b = c->b;
-    if (s->gas_add) {
-        x86_lea_r64_m(b, RAX, R_GAS, (int32_t)s->gas_add);
-        x86_mov_m64_r64(b, R_FRAME, JIT_OFFSET(frame, gas), RAX);
-    } else {
-        x86_mov_m64_r64(b, R_FRAME, JIT_OFFSET(frame, gas), R_GAS);
-    }
-    x86_lea_r64_m(b, RAX, R_SP, 32 * s->sp_off);
-    x86_mov_m64_r64(b, R_CTX, JIT_OFFSET(jit_ctx, sp), RAX);
-    x86_mov_m32_imm32(b, R_CTX, JIT_OFFSET(jit_ctx, deopt_pc), s->pc);
-    x86_mov_r64_imm(b, RAX, JIT_DEOPT);
-    jmp_to(c, TO_EPILOGUE, 0);
+    if (s->gas_add) x86_lea_r64_m(b, R_GAS, R_GAS, (int32_t)s->gas_add);
+    if (s->sp_off) x86_lea_r64_m(b, R_SP, R_SP, 32 * s->sp_off);
+    x86_mov_r64_imm(b, RDX, s->pc);
+    jmp_to(c, TO_PC_STUB, 0);
+    c->uses_pc_stub = true;
 }
 
 /* Everything after the blocks (slow paths, stubs, exits), then every jump
@@ -1527,6 +1550,14 @@ static bool lay_out(compiler *c)
     for (size_t i = 0; i < c->n_stubs; i++) { /* emit_stub adds no stubs */
         stub_at[i] = b->len;
         emit_stub(c, &c->stubs[i]);
+    }
+    size_t pc_stub_at = b->len;
+    if (c->uses_pc_stub) { /* every hand-over: at the pc in edx, the stack top rbx, the gas r12 */
+        x86_mov_m64_r64(b, R_FRAME, JIT_OFFSET(frame, gas), R_GAS);
+        x86_mov_m64_r64(b, R_CTX, JIT_OFFSET(jit_ctx, sp), R_SP);
+        x86_mov_m32_r32(b, R_CTX, JIT_OFFSET(jit_ctx, deopt_pc), RDX);
+        x86_mov_r64_imm(b, RAX, JIT_DEOPT);
+        jmp_to(c, TO_EPILOGUE, 0);
     }
     size_t timeout_at = b->len;
     x86_mov_r64_imm(b, RAX, EXEC_TIMEOUT);
@@ -1544,6 +1575,7 @@ static bool lay_out(compiler *c)
         case TO_STUB: target = (int64_t)stub_at[fx->index]; break;
         case TO_EPILOGUE: target = (int64_t)epilogue_at; break;
         case TO_TIMEOUT: target = (int64_t)timeout_at; break;
+        case TO_PC_STUB: target = (int64_t)pc_stub_at; break;
         }
         if (ok) x86_patch_rel32(b, fx->at, (size_t)target);
     }
@@ -1561,7 +1593,10 @@ bool jit_codegen(const code_info *ci, const jit_analysis *a, jit_image *out)
     emit_prologue(&b);
     for (size_t i = 0; i < a->n_blocks && !b.failed; i++) {
         const jit_block *blk = &a->blocks[i];
-        start_block(&c, blk);
+        const jit_insn *first = &a->insns[blk->first];
+        bool lone = blk->count == 1 && first->pattern == JP_SINGLE && first->op == OP_JUMPDEST && blk->gas == 1 &&
+                    blk->stack_min == 0 && blk->stack_max_growth == 0;
+        start_block(&c, blk, lone);
         for (uint32_t k = 0; k < blk->count && !b.failed; k++) emit_unit(&c, &a->insns[blk->first + k]);
         if (blk->end == JB_FALLTHROUGH) { /* into the next block, which knows nothing */
             pending_prune(&c);

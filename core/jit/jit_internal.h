@@ -121,6 +121,9 @@ void jit_count_frames(uint64_t interp, uint64_t compiled, uint64_t deopts);
  * buffer is freed and its jump table moved into the program. NULL (img
  * untouched) when memory cannot be had. */
 jit_program *jit_mcode_map(jit_image *img);
+/* The same from native code anywhere (say, a blob): `jump_table` (code_len
+ * entries, malloc'd) is the program's on success, the caller's otherwise. */
+jit_program *jit_mcode_map_code(const uint8_t *native, size_t native_len, int32_t *jump_table, size_t code_len);
 void jit_mcode_free(jit_program *p);
 
 /* ---- the stored form (jit_blob.c) */
@@ -130,6 +133,10 @@ uint8_t *jit_blob_from_image(const jit_image *img, enum fork f, size_t *len);
 /* The image in a blob, checked against the code it claims to be for and
  * against this build's JIT_VERSION; false when it does not fit. */
 bool jit_blob_to_image(const uint8_t *blob, size_t len, const code_info *ci, enum fork f, jit_image *img);
+/* The program in a blob, checked as jit_blob_to_image does, its native
+ * code copied once, straight from the blob into executable memory (a
+ * program load); NULL when it does not fit or memory cannot be had. */
+jit_program *jit_program_from_blob(const uint8_t *blob, size_t len, const code_info *ci, enum fork f);
 
 /* ---- the program store (jit_store.c) */
 

@@ -68,12 +68,7 @@ static jit_program *load_program(const code_info *ci, enum fork f)
     uint8_t *blob;
     size_t len;
     if (!jit_store_load(ci, f, &blob, &len)) return NULL;
-    jit_program *p = NULL;
-    jit_image img;
-    if (jit_blob_to_image(blob, len, ci, f, &img)) {
-        p = jit_mcode_map(&img);
-        jit_image_free(&img);
-    }
+    jit_program *p = jit_program_from_blob(blob, len, ci, f);
     free(blob);
     atomic_fetch_add(p ? &jit_count.store_hits : &jit_count.store_misses, 1);
     return p;

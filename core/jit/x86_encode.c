@@ -7,12 +7,42 @@
 #include "base/types.h"
 #include "jit/x86_encode.h"
 
+/* Each instruction is composed in a local buffer (which the compiler keeps
+ * in registers: nothing else can alias it), then appended at once: the
+ * encoder was about half of jit_compile's instructions when every byte went
+ * through a bounds-checked store to the buffer (callgrind). */
+typedef struct {
+    uint8_t b[16];
+    unsigned n;
+} insn;
+
+static inline void i8(insn *b, uint8_t v) { b->b[b->n++] = v; }
+
+static inline void i32(insn *b, uint32_t v)
+{
+    for (int i = 0; i < 4; i++) i8(b, (uint8_t)(v >> (8 * i)));
+}
+
+static void reserve(x86_buf *b, size_t n)
+{
+    if (b->len + n <= b->cap) return;
+    size_t cap = b->cap ? 2 * b->cap : 4096;
+    while (cap < b->len + n) cap *= 2;
+    b->cap = cap;
+    b->p = xrealloc(b->p, cap);
+}
+
+/* Appends a composed instruction (at most 15 bytes, as x86 allows). */
+static inline void flush(x86_buf *out, const insn *b)
+{
+    reserve(out, sizeof b->b);
+    memcpy(out->p + out->len, b->b, sizeof b->b);
+    out->len += b->n;
+}
+
 void x86_put8(x86_buf *b, uint8_t v)
 {
-    if (b->len == b->cap) {
-        b->cap = b->cap ? 2 * b->cap : 256;
-        b->p = xrealloc(b->p, b->cap);
-    }
+    reserve(b, 1);
     b->p[b->len++] = v;
 }
 
@@ -21,292 +51,471 @@ void x86_put32(x86_buf *b, uint32_t v)
     for (int i = 0; i < 4; i++) x86_put8(b, (uint8_t)(v >> (8 * i)));
 }
 
-static void put64(x86_buf *b, uint64_t v)
+static void put64(insn *b, uint64_t v)
 {
-    for (int i = 0; i < 8; i++) x86_put8(b, (uint8_t)(v >> (8 * i)));
+    for (int i = 0; i < 8; i++) i8(b, (uint8_t)(v >> (8 * i)));
 }
 
 /* REX with W (64-bit operand), R (reg field) and B (r/m or base). */
-static void rex(x86_buf *b, bool w, int reg, int base)
+static void rex(insn *b, bool w, int reg, int base)
 {
     uint8_t r = (uint8_t)(0x40 | (w << 3) | ((reg >> 3) << 2) | (base >> 3));
-    if (r != 0x40) x86_put8(b, r);
+    if (r != 0x40) i8(b, r);
 }
 
 /* ModRM (+SIB, + displacement) for [base + disp], reg field `reg`. */
-static void modrm_mem(x86_buf *b, int reg, int base, int32_t disp)
+static void modrm_mem(insn *b, int reg, int base, int32_t disp)
 {
     int r = reg & 7, bs = base & 7;
     if (disp == 0 && bs != 5) {
-        x86_put8(b, (uint8_t)(r << 3 | bs));
-        if (bs == 4) x86_put8(b, 0x24);
+        i8(b, (uint8_t)(r << 3 | bs));
+        if (bs == 4) i8(b, 0x24);
     } else if (disp >= -128 && disp <= 127) {
-        x86_put8(b, (uint8_t)(0x40 | r << 3 | bs));
-        if (bs == 4) x86_put8(b, 0x24);
-        x86_put8(b, (uint8_t)disp);
+        i8(b, (uint8_t)(0x40 | r << 3 | bs));
+        if (bs == 4) i8(b, 0x24);
+        i8(b, (uint8_t)disp);
     } else {
-        x86_put8(b, (uint8_t)(0x80 | r << 3 | bs));
-        if (bs == 4) x86_put8(b, 0x24);
-        x86_put32(b, (uint32_t)disp);
+        i8(b, (uint8_t)(0x80 | r << 3 | bs));
+        if (bs == 4) i8(b, 0x24);
+        i32(b, (uint32_t)disp);
     }
 }
 
-static void modrm_reg(x86_buf *b, int reg, int rm) { x86_put8(b, (uint8_t)(0xc0 | (reg & 7) << 3 | (rm & 7))); }
+static void modrm_reg(insn *b, int reg, int rm) { i8(b, (uint8_t)(0xc0 | (reg & 7) << 3 | (rm & 7))); }
 
 /* opcode with a 64-bit operand: reg and [base + disp]. */
-static void op_r64_m(x86_buf *b, uint8_t opcode, int reg, int base, int32_t disp)
+static void op_r64_m(insn *b, uint8_t opcode, int reg, int base, int32_t disp)
 {
     rex(b, true, reg, base);
-    x86_put8(b, opcode);
+    i8(b, opcode);
     modrm_mem(b, reg, base, disp);
 }
 
 /* opcode in the "r/m, reg" form on two 64-bit registers: dst is r/m. */
-static void op_rm_r64(x86_buf *b, uint8_t opcode, int dst, int src)
+static void op_rm_r64(insn *b, uint8_t opcode, int dst, int src)
 {
     rex(b, true, src, dst);
-    x86_put8(b, opcode);
+    i8(b, opcode);
     modrm_reg(b, src, dst);
 }
 
-void x86_mov_r64_m64(x86_buf *b, int dst, int base, int32_t disp) { op_r64_m(b, 0x8b, dst, base, disp); }
-void x86_mov_m64_r64(x86_buf *b, int base, int32_t disp, int src) { op_r64_m(b, 0x89, src, base, disp); }
-void x86_lea_r64_m(x86_buf *b, int dst, int base, int32_t disp) { op_r64_m(b, 0x8d, dst, base, disp); }
-void x86_mov_r64_r64(x86_buf *b, int dst, int src) { op_rm_r64(b, 0x89, dst, src); }
-
-void x86_mov_m64_imm32(x86_buf *b, int base, int32_t disp, int32_t imm)
+void x86_mov_r64_m64(x86_buf *out, int dst, int base, int32_t disp)
 {
+    insn bi = {.n = 0}, *b = &bi;
+    op_r64_m(b, 0x8b, dst, base, disp);
+    flush(out, b);
+}
+
+void x86_mov_m64_r64(x86_buf *out, int base, int32_t disp, int src)
+{
+    insn bi = {.n = 0}, *b = &bi;
+    op_r64_m(b, 0x89, src, base, disp);
+    flush(out, b);
+}
+
+void x86_lea_r64_m(x86_buf *out, int dst, int base, int32_t disp)
+{
+    insn bi = {.n = 0}, *b = &bi;
+    op_r64_m(b, 0x8d, dst, base, disp);
+    flush(out, b);
+}
+
+void x86_mov_r64_r64(x86_buf *out, int dst, int src)
+{
+    insn bi = {.n = 0}, *b = &bi;
+    op_rm_r64(b, 0x89, dst, src);
+    flush(out, b);
+}
+
+void x86_mov_m64_imm32(x86_buf *out, int base, int32_t disp, int32_t imm)
+{
+    insn bi = {.n = 0}, *b = &bi;
     rex(b, true, 0, base);
-    x86_put8(b, 0xc7);
+    i8(b, 0xc7);
     modrm_mem(b, 0, base, disp);
-    x86_put32(b, (uint32_t)imm);
+    i32(b, (uint32_t)imm);
+    flush(out, b);
 }
 
-void x86_mov_m32_imm32(x86_buf *b, int base, int32_t disp, uint32_t imm)
+void x86_mov_m32_imm32(x86_buf *out, int base, int32_t disp, uint32_t imm)
 {
+    insn bi = {.n = 0}, *b = &bi;
     rex(b, false, 0, base);
-    x86_put8(b, 0xc7);
+    i8(b, 0xc7);
     modrm_mem(b, 0, base, disp);
-    x86_put32(b, imm);
+    i32(b, imm);
+    flush(out, b);
 }
 
-void x86_mov_r64_imm(x86_buf *b, int dst, uint64_t imm)
+void x86_mov_r64_imm(x86_buf *out, int dst, uint64_t imm)
 {
+    insn bi = {.n = 0}, *b = &bi;
     if (imm <= 0xffffffffu) { /* mov r32, imm32 zero-extends */
         rex(b, false, 0, dst);
-        x86_put8(b, (uint8_t)(0xb8 | (dst & 7)));
-        x86_put32(b, (uint32_t)imm);
+        i8(b, (uint8_t)(0xb8 | (dst & 7)));
+        i32(b, (uint32_t)imm);
     } else {
         rex(b, true, 0, dst);
-        x86_put8(b, (uint8_t)(0xb8 | (dst & 7)));
+        i8(b, (uint8_t)(0xb8 | (dst & 7)));
         put64(b, imm);
     }
+    flush(out, b);
 }
 
-void x86_movsxd_r64_m32_index4(x86_buf *b, int dst, int base, int index)
+void x86_movsxd_r64_m32_index4(x86_buf *out, int dst, int base, int index)
 {
+    insn bi = {.n = 0}, *b = &bi;
     uint8_t r = (uint8_t)(0x48 | ((dst >> 3) << 2) | ((index >> 3) << 1) | (base >> 3));
-    x86_put8(b, r);
-    x86_put8(b, 0x63);
-    x86_put8(b, (uint8_t)((dst & 7) << 3 | 4)); /* ModRM: SIB follows, no displacement */
-    x86_put8(b, (uint8_t)(2 << 6 | (index & 7) << 3 | (base & 7))); /* scale 4 */
+    i8(b, r);
+    i8(b, 0x63);
+    i8(b, (uint8_t)((dst & 7) << 3 | 4)); /* ModRM: SIB follows, no displacement */
+    i8(b, (uint8_t)(2 << 6 | (index & 7) << 3 | (base & 7))); /* scale 4 */
+    flush(out, b);
 }
 
-void x86_mov_r64_m64_index8(x86_buf *b, int dst, int base, int index, int8_t disp)
+void x86_lea_r64_base_index(x86_buf *out, int dst, int base, int index)
 {
+    insn bi = {.n = 0}, *b = &bi;
     uint8_t r = (uint8_t)(0x48 | ((dst >> 3) << 2) | ((index >> 3) << 1) | (base >> 3));
-    x86_put8(b, r);
-    x86_put8(b, 0x8b);
-    x86_put8(b, (uint8_t)(0x40 | (dst & 7) << 3 | 4)); /* ModRM: SIB and a disp8 follow */
-    x86_put8(b, (uint8_t)(3 << 6 | (index & 7) << 3 | (base & 7))); /* scale 8 */
-    x86_put8(b, (uint8_t)disp);
+    i8(b, r);
+    i8(b, 0x8d);
+    if ((base & 7) == 5) { /* rbp/r13 as a base take a displacement: disp8 0 */
+        i8(b, (uint8_t)(0x40 | (dst & 7) << 3 | 4));
+        i8(b, (uint8_t)((index & 7) << 3 | (base & 7)));
+        i8(b, 0);
+        flush(out, b);
+        return;
+    }
+    i8(b, (uint8_t)((dst & 7) << 3 | 4)); /* ModRM: SIB follows, no displacement */
+    i8(b, (uint8_t)((index & 7) << 3 | (base & 7))); /* scale 1 */
+    flush(out, b);
 }
 
-void x86_movzx_r32_r8(x86_buf *b, int dst, int src)
+void x86_mov_m32_r32(x86_buf *out, int base, int32_t disp, int src)
 {
+    insn bi = {.n = 0}, *b = &bi;
+    rex(b, false, src, base);
+    i8(b, 0x89);
+    modrm_mem(b, src, base, disp);
+    flush(out, b);
+}
+
+void x86_mov_r64_m64_index8(x86_buf *out, int dst, int base, int index, int8_t disp)
+{
+    insn bi = {.n = 0}, *b = &bi;
+    uint8_t r = (uint8_t)(0x48 | ((dst >> 3) << 2) | ((index >> 3) << 1) | (base >> 3));
+    i8(b, r);
+    i8(b, 0x8b);
+    i8(b, (uint8_t)(0x40 | (dst & 7) << 3 | 4)); /* ModRM: SIB and a disp8 follow */
+    i8(b, (uint8_t)(3 << 6 | (index & 7) << 3 | (base & 7))); /* scale 8 */
+    i8(b, (uint8_t)disp);
+    flush(out, b);
+}
+
+void x86_movzx_r32_r8(x86_buf *out, int dst, int src)
+{
+    insn bi = {.n = 0}, *b = &bi;
     rex(b, false, dst, src);
-    x86_put8(b, 0x0f);
-    x86_put8(b, 0xb6);
+    i8(b, 0x0f);
+    i8(b, 0xb6);
     modrm_reg(b, dst, src);
+    flush(out, b);
 }
 
-void x86_bswap_r64(x86_buf *b, int reg)
+void x86_bswap_r64(x86_buf *out, int reg)
 {
+    insn bi = {.n = 0}, *b = &bi;
     rex(b, true, 0, reg);
-    x86_put8(b, 0x0f);
-    x86_put8(b, (uint8_t)(0xc8 | (reg & 7)));
+    i8(b, 0x0f);
+    i8(b, (uint8_t)(0xc8 | (reg & 7)));
+    flush(out, b);
 }
 
-void x86_push_r64(x86_buf *b, int reg)
+void x86_push_r64(x86_buf *out, int reg)
 {
+    insn bi = {.n = 0}, *b = &bi;
     rex(b, false, 0, reg);
-    x86_put8(b, (uint8_t)(0x50 | (reg & 7)));
+    i8(b, (uint8_t)(0x50 | (reg & 7)));
+    flush(out, b);
 }
 
-void x86_pop_r64(x86_buf *b, int reg)
+void x86_pop_r64(x86_buf *out, int reg)
 {
+    insn bi = {.n = 0}, *b = &bi;
     rex(b, false, 0, reg);
-    x86_put8(b, (uint8_t)(0x58 | (reg & 7)));
+    i8(b, (uint8_t)(0x58 | (reg & 7)));
+    flush(out, b);
 }
 
-void x86_alu_r64_r64(x86_buf *b, enum x86_alu op, int dst, int src) { op_rm_r64(b, (uint8_t)(op << 3 | 1), dst, src); }
-
-void x86_alu_r64_m64(x86_buf *b, enum x86_alu op, int dst, int base, int32_t disp)
+void x86_alu_r64_r64(x86_buf *out, enum x86_alu op, int dst, int src)
 {
+    insn bi = {.n = 0}, *b = &bi;
+    op_rm_r64(b, (uint8_t)(op << 3 | 1), dst, src);
+    flush(out, b);
+}
+
+void x86_alu_r64_m64(x86_buf *out, enum x86_alu op, int dst, int base, int32_t disp)
+{
+    insn bi = {.n = 0}, *b = &bi;
     op_r64_m(b, (uint8_t)(op << 3 | 3), dst, base, disp);
+    flush(out, b);
 }
 
-void x86_alu_r64_imm(x86_buf *b, enum x86_alu op, int dst, int32_t imm)
+void x86_alu_r64_imm(x86_buf *out, enum x86_alu op, int dst, int32_t imm)
 {
+    insn bi = {.n = 0}, *b = &bi;
     rex(b, true, 0, dst);
     bool short_imm = imm >= -128 && imm <= 127;
-    x86_put8(b, short_imm ? 0x83 : 0x81);
+    i8(b, short_imm ? 0x83 : 0x81);
     modrm_reg(b, (int)op, dst);
     if (short_imm)
-        x86_put8(b, (uint8_t)imm);
+        i8(b, (uint8_t)imm);
     else
-        x86_put32(b, (uint32_t)imm);
+        i32(b, (uint32_t)imm);
+    flush(out, b);
 }
 
-void x86_cmp_m64_imm32(x86_buf *b, int base, int32_t disp, int32_t imm)
+void x86_cmp_m64_imm32(x86_buf *out, int base, int32_t disp, int32_t imm)
 {
+    insn bi = {.n = 0}, *b = &bi;
     op_r64_m(b, 0x81, X86_CMP, base, disp);
-    x86_put32(b, (uint32_t)imm);
+    i32(b, (uint32_t)imm);
+    flush(out, b);
 }
 
-void x86_cmp_m32_imm8(x86_buf *b, int base, int32_t disp, int8_t imm)
+void x86_cmp_m32_imm8(x86_buf *out, int base, int32_t disp, int8_t imm)
 {
+    insn bi = {.n = 0}, *b = &bi;
     rex(b, false, 0, base);
-    x86_put8(b, 0x83);
+    i8(b, 0x83);
     modrm_mem(b, X86_CMP, base, disp);
-    x86_put8(b, (uint8_t)imm);
+    i8(b, (uint8_t)imm);
+    flush(out, b);
 }
 
-void x86_test_r64_r64(x86_buf *b, int a, int c) { op_rm_r64(b, 0x85, a, c); }
-
-void x86_test_r32_r32(x86_buf *b, int a, int c)
+void x86_test_r64_r64(x86_buf *out, int a, int c)
 {
+    insn bi = {.n = 0}, *b = &bi;
+    op_rm_r64(b, 0x85, a, c);
+    flush(out, b);
+}
+
+void x86_test_r32_r32(x86_buf *out, int a, int c)
+{
+    insn bi = {.n = 0}, *b = &bi;
     rex(b, false, c, a);
-    x86_put8(b, 0x85);
+    i8(b, 0x85);
     modrm_reg(b, c, a);
+    flush(out, b);
 }
 
-void x86_xor_r32_r32(x86_buf *b, int dst, int src)
+void x86_xor_r32_r32(x86_buf *out, int dst, int src)
 {
+    insn bi = {.n = 0}, *b = &bi;
     rex(b, false, src, dst);
-    x86_put8(b, 0x31);
+    i8(b, 0x31);
     modrm_reg(b, src, dst);
+    flush(out, b);
 }
 
 /* Group 3 (0xf7) and group 2 shifts (0xc1) on a 64-bit register, by /digit. */
-static void group_r64(x86_buf *b, uint8_t opcode, int digit, int reg)
+static void group_r64(insn *b, uint8_t opcode, int digit, int reg)
 {
     rex(b, true, 0, reg);
-    x86_put8(b, opcode);
+    i8(b, opcode);
     modrm_reg(b, digit, reg);
 }
 
-void x86_not_m64(x86_buf *b, int base, int32_t disp) { op_r64_m(b, 0xf7, 2, base, disp); }
-void x86_mul_r64(x86_buf *b, int src) { group_r64(b, 0xf7, 4, src); }
-void x86_mul_m64(x86_buf *b, int base, int32_t disp) { op_r64_m(b, 0xf7, 4, base, disp); }
-void x86_div_r64(x86_buf *b, int src) { group_r64(b, 0xf7, 6, src); }
-void x86_neg_r64(x86_buf *b, int reg) { group_r64(b, 0xf7, 3, reg); }
-
-void x86_imul_r64_r64(x86_buf *b, int dst, int src)
+void x86_not_m64(x86_buf *out, int base, int32_t disp)
 {
+    insn bi = {.n = 0}, *b = &bi;
+    op_r64_m(b, 0xf7, 2, base, disp);
+    flush(out, b);
+}
+
+void x86_mul_r64(x86_buf *out, int src)
+{
+    insn bi = {.n = 0}, *b = &bi;
+    group_r64(b, 0xf7, 4, src);
+    flush(out, b);
+}
+
+void x86_mul_m64(x86_buf *out, int base, int32_t disp)
+{
+    insn bi = {.n = 0}, *b = &bi;
+    op_r64_m(b, 0xf7, 4, base, disp);
+    flush(out, b);
+}
+
+void x86_div_r64(x86_buf *out, int src)
+{
+    insn bi = {.n = 0}, *b = &bi;
+    group_r64(b, 0xf7, 6, src);
+    flush(out, b);
+}
+
+void x86_neg_r64(x86_buf *out, int reg)
+{
+    insn bi = {.n = 0}, *b = &bi;
+    group_r64(b, 0xf7, 3, reg);
+    flush(out, b);
+}
+
+void x86_imul_r64_r64(x86_buf *out, int dst, int src)
+{
+    insn bi = {.n = 0}, *b = &bi;
     rex(b, true, dst, src);
-    x86_put8(b, 0x0f);
-    x86_put8(b, 0xaf);
+    i8(b, 0x0f);
+    i8(b, 0xaf);
     modrm_reg(b, dst, src);
+    flush(out, b);
 }
 
-void x86_imul_r64_m64(x86_buf *b, int dst, int base, int32_t disp)
+void x86_imul_r64_m64(x86_buf *out, int dst, int base, int32_t disp)
 {
+    insn bi = {.n = 0}, *b = &bi;
     rex(b, true, dst, base);
-    x86_put8(b, 0x0f);
-    x86_put8(b, 0xaf);
+    i8(b, 0x0f);
+    i8(b, 0xaf);
     modrm_mem(b, dst, base, disp);
+    flush(out, b);
 }
 
-static void shift_imm8(x86_buf *b, int digit, int reg, uint8_t n)
+static void shift_imm8(insn *b, int digit, int reg, uint8_t n)
 {
     group_r64(b, 0xc1, digit, reg);
-    x86_put8(b, n);
+    i8(b, n);
 }
 
-void x86_shl_r64_imm8(x86_buf *b, int reg, uint8_t n) { shift_imm8(b, 4, reg, n); }
-void x86_shr_r64_imm8(x86_buf *b, int reg, uint8_t n) { shift_imm8(b, 5, reg, n); }
-void x86_sar_r64_imm8(x86_buf *b, int reg, uint8_t n) { shift_imm8(b, 7, reg, n); }
+void x86_shl_r64_imm8(x86_buf *out, int reg, uint8_t n)
+{
+    insn bi = {.n = 0}, *b = &bi;
+    shift_imm8(b, 4, reg, n);
+    flush(out, b);
+}
+
+void x86_shr_r64_imm8(x86_buf *out, int reg, uint8_t n)
+{
+    insn bi = {.n = 0}, *b = &bi;
+    shift_imm8(b, 5, reg, n);
+    flush(out, b);
+}
+
+void x86_sar_r64_imm8(x86_buf *out, int reg, uint8_t n)
+{
+    insn bi = {.n = 0}, *b = &bi;
+    shift_imm8(b, 7, reg, n);
+    flush(out, b);
+}
 
 /* shld/shrd dst, src, n: 0f a4 / 0f ac with dst as r/m. */
-static void double_shift(x86_buf *b, uint8_t opcode, int dst, int src, uint8_t n)
+static void double_shift(insn *b, uint8_t opcode, int dst, int src, uint8_t n)
 {
     rex(b, true, src, dst);
-    x86_put8(b, 0x0f);
-    x86_put8(b, opcode);
+    i8(b, 0x0f);
+    i8(b, opcode);
     modrm_reg(b, src, dst);
-    x86_put8(b, n);
+    i8(b, n);
 }
 
-void x86_shld_r64_r64_imm8(x86_buf *b, int dst, int src, uint8_t n) { double_shift(b, 0xa4, dst, src, n); }
-void x86_shrd_r64_r64_imm8(x86_buf *b, int dst, int src, uint8_t n) { double_shift(b, 0xac, dst, src, n); }
+void x86_shld_r64_r64_imm8(x86_buf *out, int dst, int src, uint8_t n)
+{
+    insn bi = {.n = 0}, *b = &bi;
+    double_shift(b, 0xa4, dst, src, n);
+    flush(out, b);
+}
+
+void x86_shrd_r64_r64_imm8(x86_buf *out, int dst, int src, uint8_t n)
+{
+    insn bi = {.n = 0}, *b = &bi;
+    double_shift(b, 0xac, dst, src, n);
+    flush(out, b);
+}
 
 /* shld/shrd dst, src, cl: 0f a5 / 0f ad. */
-static void double_shift_cl(x86_buf *b, uint8_t opcode, int dst, int src)
+static void double_shift_cl(insn *b, uint8_t opcode, int dst, int src)
 {
     rex(b, true, src, dst);
-    x86_put8(b, 0x0f);
-    x86_put8(b, opcode);
+    i8(b, 0x0f);
+    i8(b, opcode);
     modrm_reg(b, src, dst);
 }
 
-void x86_shld_r64_r64_cl(x86_buf *b, int dst, int src) { double_shift_cl(b, 0xa5, dst, src); }
-void x86_shrd_r64_r64_cl(x86_buf *b, int dst, int src) { double_shift_cl(b, 0xad, dst, src); }
-
-void x86_setcc_r8(x86_buf *b, enum x86_cond cc, int reg)
+void x86_shld_r64_r64_cl(x86_buf *out, int dst, int src)
 {
+    insn bi = {.n = 0}, *b = &bi;
+    double_shift_cl(b, 0xa5, dst, src);
+    flush(out, b);
+}
+
+void x86_shrd_r64_r64_cl(x86_buf *out, int dst, int src)
+{
+    insn bi = {.n = 0}, *b = &bi;
+    double_shift_cl(b, 0xad, dst, src);
+    flush(out, b);
+}
+
+void x86_setcc_r8(x86_buf *out, enum x86_cond cc, int reg)
+{
+    insn bi = {.n = 0}, *b = &bi;
     rex(b, false, 0, reg);
-    x86_put8(b, 0x0f);
-    x86_put8(b, (uint8_t)(0x90 | cc));
+    i8(b, 0x0f);
+    i8(b, (uint8_t)(0x90 | cc));
     modrm_reg(b, 0, reg);
+    flush(out, b);
 }
 
-void x86_call_m64(x86_buf *b, int base, int32_t disp)
+void x86_call_m64(x86_buf *out, int base, int32_t disp)
 {
+    insn bi = {.n = 0}, *b = &bi;
     rex(b, false, 0, base);
-    x86_put8(b, 0xff);
+    i8(b, 0xff);
     modrm_mem(b, 2, base, disp);
+    flush(out, b);
 }
 
-void x86_jmp_r64(x86_buf *b, int reg)
+void x86_jmp_r64(x86_buf *out, int reg)
 {
+    insn bi = {.n = 0}, *b = &bi;
     rex(b, false, 0, reg);
-    x86_put8(b, 0xff);
+    i8(b, 0xff);
     modrm_reg(b, 4, reg);
+    flush(out, b);
 }
 
-void x86_ret(x86_buf *b) { x86_put8(b, 0xc3); }
-
-size_t x86_jmp_rel32(x86_buf *b)
+void x86_ret(x86_buf *out)
 {
-    x86_put8(b, 0xe9);
-    x86_put32(b, 0);
-    return b->len - 4;
+    insn bi = {.n = 0}, *b = &bi;
+    i8(b, 0xc3);
+    flush(out, b);
 }
 
-size_t x86_jcc_rel32(x86_buf *b, enum x86_cond cc)
+size_t x86_jmp_rel32(x86_buf *out)
 {
-    x86_put8(b, 0x0f);
-    x86_put8(b, (uint8_t)(0x80 | cc));
-    x86_put32(b, 0);
-    return b->len - 4;
+    insn bi = {.n = 0}, *b = &bi;
+    i8(b, 0xe9);
+    i32(b, 0);
+    flush(out, b);
+    return out->len - 4;
 }
 
-size_t x86_jcc_rel8(x86_buf *b, enum x86_cond cc)
+size_t x86_jcc_rel32(x86_buf *out, enum x86_cond cc)
 {
-    x86_put8(b, (uint8_t)(0x70 | cc));
-    x86_put8(b, 0);
-    return b->len - 1;
+    insn bi = {.n = 0}, *b = &bi;
+    i8(b, 0x0f);
+    i8(b, (uint8_t)(0x80 | cc));
+    i32(b, 0);
+    flush(out, b);
+    return out->len - 4;
+}
+
+size_t x86_jcc_rel8(x86_buf *out, enum x86_cond cc)
+{
+    insn bi = {.n = 0}, *b = &bi;
+    i8(b, (uint8_t)(0x70 | cc));
+    i8(b, 0);
+    flush(out, b);
+    return out->len - 1;
 }
 
 void x86_patch_rel32(x86_buf *b, size_t at, size_t target)

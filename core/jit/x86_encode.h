@@ -47,6 +47,8 @@ void x86_mov_r64_r64(x86_buf *b, int dst, int src);
 void x86_mov_r64_imm(x86_buf *b, int dst, uint64_t imm); /* shortest form */
 void x86_lea_r64_m(x86_buf *b, int dst, int base, int32_t disp);
 void x86_movsxd_r64_m32_index4(x86_buf *b, int dst, int base, int index); /* movsxd dst, [base + index*4] */
+void x86_lea_r64_base_index(x86_buf *b, int dst, int base, int index); /* lea dst, [base + index] (index not rsp) */
+void x86_mov_m32_r32(x86_buf *b, int base, int32_t disp, int src);     /* mov [base + disp], src32 */
 void x86_mov_r64_m64_index8(x86_buf *b, int dst, int base, int index, int8_t disp); /* mov dst, [base + index*8 + disp] */
 void x86_movzx_r32_r8(x86_buf *b, int dst, int src);
 void x86_bswap_r64(x86_buf *b, int reg);

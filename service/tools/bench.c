@@ -616,12 +616,8 @@ static code_info *load_timed(state_backend *db, const jit_store *programs, const
         *program = NULL;
         uint8_t *blob;
         size_t blob_len;
-        jit_image img;
         if (programs->load(programs->ctx, hash, JIT_VERSION, jit_target(f), &blob, &blob_len)) {
-            if (jit_blob_to_image(blob, blob_len, ci, f, &img)) {
-                *program = jit_mcode_map(&img);
-                jit_image_free(&img);
-            }
+            *program = jit_program_from_blob(blob, blob_len, ci, f); /* as jit_tier.c loads */
             free(blob);
         }
     }
