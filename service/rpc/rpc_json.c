@@ -334,6 +334,8 @@ static bool put_value(bytebuf *out, const json_t *v)
     }
 }
 
+bool rpc_json_write(bytebuf *out, const json_t *v) { return put_value(out, v); }
+
 char *rpc_json_dump(const json_t *v, size_t *len)
 {
     bytebuf out = {0};
