@@ -91,7 +91,7 @@ static void skip_space(parser *ps)
  * `high_ok`) ASCII. Eight bytes at a time (the hex strings of a request
  * are long): a word with none of those bytes is skipped whole; the word
  * that has one is finished a byte at a time. */
-static size_t plain_run(const unsigned char *p, const unsigned char *end, bool high_ok)
+static inline __attribute__((always_inline)) size_t plain_run(const unsigned char *p, const unsigned char *end, bool high_ok)
 {
     const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
     const unsigned char *q = p;
