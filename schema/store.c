@@ -224,6 +224,7 @@ struct store_conn {
 
     cached_account *accounts; /* ACCOUNT_CACHE_SLOTS */
     sqlite3_int64 data_version;
+    uint64_t epoch; /* store_snapshot_epoch: bumped by a new data_version and by own commits */
     /* Code fetched during the current read snapshot, which cannot see it in
      * SQLite yet (it was committed through the store's live_db). */
     struct live_code {
@@ -1396,6 +1397,7 @@ bool store_commit(store_conn *c, store_error *err)
         return false;
     }
     c->in_write = false;
+    c->epoch++;
     /* Own commits do not change PRAGMA data_version; forget what they touched. */
     if (c->wrote) account_cache_clear(c);
     return true;
@@ -1431,10 +1433,13 @@ bool store_read_begin(store_conn *c, store_error *err)
     if (version != c->data_version) {
         account_cache_clear(c);
         c->data_version = version;
+        c->epoch++;
     }
     c->in_read = true;
     return true;
 }
+
+uint64_t store_snapshot_epoch(const store_conn *c) { return c->in_read ? c->epoch + 1 : 0; }
 
 void store_read_end(store_conn *c)
 {

@@ -120,6 +120,12 @@ bool store_counts(store_conn *c, uint64_t *accounts, uint64_t *slots, uint64_t *
  * and sees the latest commit. Not allowed inside store_begin/store_commit. */
 bool store_read_begin(store_conn *c, store_error *err);
 void store_read_end(store_conn *c);
+/* Inside a read snapshot: a number that changes whenever what this
+ * connection reads may have changed since its previous snapshot (a commit
+ * by any connection: PRAGMA data_version, or this one's own), so that a
+ * value read in one snapshot can be reused in a later one with the same
+ * number. 0 outside a snapshot. */
+uint64_t store_snapshot_epoch(const store_conn *c);
 
 /* --- The state_backend and state_sink callbacks cannot return errors. A
  * SQLite failure inside one (I/O error, corrupt page) is kept here: true and

@@ -12,7 +12,11 @@
 #
 # Usage: sh tests/bench-rpc.sh [path/to/jitevm]
 # Environment: BENCH_SECONDS (per run, default 5), BENCH_ROUNDS (runs per
-# row and server, the best counts; default 3), ANVIL_VERSION (default 1.7.1).
+# row and server, the best counts; default 3), ANVIL_VERSION (default 1.7.1),
+# BENCH_ROWS (which rows, default all: chainId balanceOf loop simulate
+# traceCall), BENCH_THREADS (e.g. "2 8": one more jitevm per value, serving
+# the same database with --threads N, measured in the same rounds; a row
+# per value).
 JITEVM=${1:-build/jitevm}
 case $JITEVM in /*) ;; *) JITEVM=$(pwd)/$JITEVM ;; esac
 SECONDS_PER_RUN=${BENCH_SECONDS:-5}
@@ -51,6 +55,19 @@ for url in "$JURL" "$AURL"; do
     post "$url" "$(req anvil_setCode "[\"$LOOP\",\"$LOOP_CODE\"]")" > /dev/null
     post "$url" "$(req anvil_setStorageAt "[\"$TOKEN\",\"$SLOT\",\"$BALANCE\"]")" > /dev/null
 done
+
+# BENCH_THREADS: more jitevm servers on the same database (the contracts
+# are in it now), each with its --threads; JSERVERS lists "label url".
+JSERVERS="default $JURL"
+for n in ${BENCH_THREADS:-}; do
+    "$JITEVM" serve --db "$TMP/bench.db" --listen 127.0.0.1:0 --threads "$n" --log-level warn > "$TMP/jitevm-t$n.log" 2>&1 &
+    PIDS="$PIDS $!"
+    SERVER_PID=$!
+    wait_for_server "$TMP/jitevm-t$n.log"
+    SERVER_PID=
+    JSERVERS="$JSERVERS threads=$n $SERVED_URL"
+done
+[ -n "${BENCH_THREADS:-}" ] && JSERVERS=${JSERVERS#default $JURL }
 
 CHAINID_BODY=$(req eth_chainId '[]')
 BALANCE_BODY=$(req eth_call "[{\"to\":\"$TOKEN\",\"data\":\"0x70a08231$HOLDER_WORD\"},\"latest\"]")
@@ -115,24 +132,35 @@ once() {
 # best OLD NEW: whichever of two "req/s p50 p99" has more req/s.
 best() { echo "$1 $2" | awk '{ if ($4 > $1) print $4, $5, $6; else print $1, $2, $3 }'; }
 
-# compare BODY: ROUNDS rounds of jitevm then anvil, alternating so that the
-# machine's drift (this is a shared VM) falls on both alike; the best run
-# of each. Prints "j_rps j_p50 j_p99 a_rps a_p50 a_p99".
+# compare BODY: ROUNDS rounds of each jitevm server then anvil, alternating
+# so that the machine's drift (this is a shared VM) falls on all alike; the
+# best run of each. Prints "a_rps a_p50 a_p99" and then, per server of
+# JSERVERS, "rps p50 p99".
 compare() {
     printf 'wrk.method = "POST"\nwrk.body = [[%s]]\nwrk.headers["Content-Type"] = "application/json"\n' "$1" > "$TMP/req.lua"
-    jbest="0 0 0" abest="0 0 0" r=0
+    abest="0 0 0" r=0
+    rm -f "$TMP"/best.*
     while [ $r -lt "$ROUNDS" ]; do
-        jbest=$(best "$jbest" "$(once "$JURL")")
+        i=0
+        set -- $JSERVERS
+        while [ $# -ge 2 ]; do
+            prev=$(cat "$TMP/best.$i" 2> /dev/null || echo "0 0 0")
+            best "$prev" "$(once "$2")" > "$TMP/best.$i"
+            i=$((i + 1))
+            shift 2
+        done
         abest=$(best "$abest" "$(once "$AURL")")
         r=$((r + 1))
     done
-    echo "$jbest $abest"
+    out=$abest i=0
+    while [ -f "$TMP/best.$i" ]; do out="$out $(cat "$TMP/best.$i")"; i=$((i + 1)); done
+    echo "$out"
 }
 
 printf '\n| request | jitevm req/s | p50 ms | p99 ms | anvil req/s | p50 ms | p99 ms | jitevm/anvil |\n'
 printf '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n'
 MET=yes
-for row in chainId balanceOf loop simulate traceCall; do
+for row in ${BENCH_ROWS:-chainId balanceOf loop simulate traceCall}; do
     case $row in
     chainId) body=$CHAINID_BODY name="eth_chainId" ;;
     balanceOf) body=$BALANCE_BODY name="eth_call balanceOf (1 SLOAD)" ;;
@@ -140,11 +168,20 @@ for row in chainId balanceOf loop simulate traceCall; do
     simulate) body=$SIM_BODY name="eth_simulateV1 of 10 calls (balanceOf)" ;;
     traceCall) body=$TRACE_BODY name="debug_traceCall callTracer (balanceOf)" ;;
     esac
-    set -- $(compare "$body")
-    j_rps=$1 j_p50=$2 j_p99=$3 a_rps=$4 a_p50=$5 a_p99=$6
-    ratio=$(echo "$j_rps $a_rps" | awk '{ if ($2 > 0) printf "%.2f", $1 / $2; else print "n/a" }')
-    echo "$ratio" | awk '{ exit !($1 < 2) }' && MET=no
-    printf '| %s | %.0f | %s | %s | %.0f | %s | %s | %sx |\n' "$name" "$j_rps" "$j_p50" "$j_p99" "$a_rps" "$a_p50" "$a_p99" "$ratio"
+    results=$(compare "$body")
+    set -- $results
+    a_rps=$1 a_p50=$2 a_p99=$3
+    shift 3
+    labels=$(echo $JSERVERS | awk '{ for (i = 1; i <= NF; i += 2) print $i }')
+    for label in $labels; do
+        j_rps=$1 j_p50=$2 j_p99=$3
+        shift 3
+        ratio=$(echo "$j_rps $a_rps" | awk '{ if ($2 > 0) printf "%.2f", $1 / $2; else print "n/a" }')
+        echo "$ratio" | awk '{ exit !($1 < 2) }' && MET=no
+        suffix=
+        [ "$label" != default ] && suffix=" ($label)"
+        printf '| %s%s | %.0f | %s | %s | %.0f | %s | %s | %sx |\n' "$name" "$suffix" "$j_rps" "$j_p50" "$j_p99" "$a_rps" "$a_p50" "$a_p99" "$ratio"
+    done
 done
 echo
 if [ $MET = yes ]; then echo "target (jitevm at least 2x anvil on every row): met"

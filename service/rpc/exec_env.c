@@ -1,6 +1,6 @@
 /* The state and block a call runs against, and the message it runs: the
- * head (cached per connection until the next admin write or
- * RPC_HEAD_CACHE_MS), geth's BlockOverrides and state overrides applied
+ * head (cached per connection until the next commit to the database, or
+ * outside a read snapshot for RPC_HEAD_CACHE_MS), geth's BlockOverrides and state overrides applied
  * over it, and CallDefaults/ToMessage turning call arguments into a
  * call_msg. Nothing here executes anything. */
 #include "rpc/rpc_exec.h"
@@ -37,16 +37,21 @@ static bool at_number(uint64_t n, const block_env *head, rpc_error *err)
 
 bool resolve_head(rpc_ctx *ctx, const block_selector *sel, block_env *head, enum fork *f, rpc_error *err)
 {
-    uint64_t generation = rpc_write_generation(), now = monotonic_ns() / 1000000;
-    if (ctx->head_cache.valid && ctx->head_cache.generation == generation &&
-        now - ctx->head_cache.loaded_ms < RPC_HEAD_CACHE_MS) {
+    /* In a read snapshot the head read in an earlier one holds while no
+     * commit happened since (the snapshot's epoch); outside one (admin
+     * methods), for RPC_HEAD_CACHE_MS. */
+    uint64_t generation = rpc_write_generation(), epoch = store_snapshot_epoch(ctx->conn);
+    uint64_t now = epoch ? 0 : monotonic_ns() / 1000000;
+    bool fresh = epoch ? ctx->head_cache.epoch == epoch : now - ctx->head_cache.loaded_ms < RPC_HEAD_CACHE_MS;
+    if (ctx->head_cache.valid && ctx->head_cache.generation == generation && fresh) {
         *head = ctx->head_cache.env;
     } else {
         store_error se;
         if (!store_get_head(ctx->conn, head, &se)) return store_failed(err, &se);
         ctx->head_cache.valid = true;
         ctx->head_cache.generation = generation;
-        ctx->head_cache.loaded_ms = now;
+        ctx->head_cache.epoch = epoch;
+        ctx->head_cache.loaded_ms = epoch ? 0 : now;
         ctx->head_cache.env = *head;
     }
     head->chain_id = u256_from_u64(ctx->chain.chain_id);

@@ -21,10 +21,11 @@
  *     no obsolete line folding, no bare CR or LF, at most one
  *     Content-Length (1..18 digits, at most the body limit), at most one
  *     Transfer-Encoding and only "chunked", never both, at most
- *     HTTP_GATE_HEAD_MAX bytes;
+ *     HTTP_GATE_HEAD_MAX bytes and HTTP_GATE_FIELDS_MAX fields;
  *   - the body follows the framing the gate read: Content-Length bytes, or
  *     chunks of at most 15 hex digits each whose sum stays within the body
- *     limit, each ended by CRLF, then trailers (header lines) and CRLF;
+ *     limit, each ended by CRLF, then trailers (header lines) and CRLF,
+ *     within the head's limits together with the head;
  *   - then the next request's head, so that every request of a kept-alive
  *     or pipelined connection is checked, not only the first.
  * A refusal is one response (the status, a JSON-RPC error -32600 body,
@@ -89,7 +90,9 @@ struct http_gate {
     enum gate_phase phase;
     uint64_t remaining; /* of the body or the chunk */
     uint64_t body_seen; /* chunked body bytes so far */
-    size_t trailer_bytes;
+    /* The current request's head and trailers together (HTTP_GATE_HEAD_MAX,
+     * HTTP_GATE_FIELDS_MAX): libmicrohttpd keeps both in one pool. */
+    size_t head_bytes, fields;
     bool eof;
     /* Requests handed on whole (head and body), and answered. */
     unsigned long complete, answered;
@@ -151,10 +154,16 @@ static bool refuse_with(http_gate *g, unsigned status, const char *fmt, ...)
     return false;
 }
 
+/* RFC 9110's tchar. (Comparisons, not strchr: this runs for every byte
+ * of every header name.) */
 static bool is_tchar(uint8_t c)
 {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-           (c && strchr("!#$%&'*+-.^_`|~", c));
+    if ((c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') || c == '-') return true;
+    switch (c) {
+    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+':
+    case '.': case '^': case '_': case '`': case '|': case '~': return true;
+    default: return false;
+    }
 }
 
 /* [p, end) without the optional whitespace around it. */
@@ -199,23 +208,20 @@ static bool check_header_line(http_gate *g, const uint8_t *p, const uint8_t *end
 static const uint8_t *line_end(http_gate *g, const uint8_t *p, const uint8_t *end, bool *bad)
 {
     *bad = false;
-    for (const uint8_t *q = p; q < end; q++) {
-        if (*q == '\n') {
-            *bad = true;
-            refuse_with(g, 400, "bad request: bare LF in the request head");
-            return NULL;
-        }
-        if (*q == '\r') {
-            if (q + 1 == end) return NULL;
-            if (q[1] != '\n') {
-                *bad = true;
-                refuse_with(g, 400, "bad request: bare CR in the request head");
-                return NULL;
-            }
-            return q;
-        }
+    /* The first CR, and no LF before it (memchr: vectorised). */
+    const uint8_t *q = memchr(p, '\r', (size_t)(end - p));
+    if (memchr(p, '\n', (size_t)((q ? q : end) - p))) {
+        *bad = true;
+        refuse_with(g, 400, "bad request: bare LF in the request head");
+        return NULL;
     }
-    return NULL;
+    if (!q || q + 1 == end) return NULL;
+    if (q[1] != '\n') {
+        *bad = true;
+        refuse_with(g, 400, "bad request: bare CR in the request head");
+        return NULL;
+    }
+    return q;
 }
 
 /* A complete head [p, end) (end after its blank line). False: refused. */
@@ -239,9 +245,13 @@ static bool check_head(http_gate *g, const uint8_t *p, const uint8_t *end)
     if (!http10 && memcmp(ver, "HTTP/1.1", 8) != 0) return refuse_with(g, 505, "HTTP version not supported (only 1.0 and 1.1)");
     int n_length = 0, n_encoding = 0;
     uint64_t length = 0;
+    g->fields = 0;
+    g->head_bytes = (size_t)(end - p);
     for (const uint8_t *line = eol + 2; line < end - 2;) {
         const uint8_t *le = line_end(g, line, end, &bad);
         if (!le) return bad ? false : refuse_with(g, 400, "bad request: malformed header line");
+        if (++g->fields > HTTP_GATE_FIELDS_MAX)
+            return refuse_with(g, 431, "request header fields too large (more than %d fields)", HTTP_GATE_FIELDS_MAX);
         if (!check_header_line(g, line, le, &n_length, &n_encoding, &length)) return false;
         line = le + 2;
     }
@@ -348,7 +358,6 @@ static void scan(http_gate *g)
                 g->remaining = size;
             } else {
                 g->phase = GATE_TRAILERS;
-                g->trailer_bytes = 0;
             }
             break;
         }
@@ -364,14 +373,18 @@ static void scan(http_gate *g)
         case GATE_TRAILERS: {
             const uint8_t *le = line_end(g, p, end, &bad);
             if (!le) {
-                if (!bad && avail + g->trailer_bytes > HTTP_GATE_HEAD_MAX)
-                    refuse_with(g, 431, "request header fields too large (trailers over %d bytes)", HTTP_GATE_HEAD_MAX);
+                if (!bad && avail + g->head_bytes > HTTP_GATE_HEAD_MAX)
+                    refuse_with(g, 431, "request header fields too large (head and trailers over %d bytes)", HTTP_GATE_HEAD_MAX);
                 return;
             }
             size_t n = (size_t)(le - p) + 2;
-            g->trailer_bytes += n;
-            if (g->trailer_bytes > HTTP_GATE_HEAD_MAX) {
-                refuse_with(g, 431, "request header fields too large (trailers over %d bytes)", HTTP_GATE_HEAD_MAX);
+            g->head_bytes += n;
+            if (g->head_bytes > HTTP_GATE_HEAD_MAX) {
+                refuse_with(g, 431, "request header fields too large (head and trailers over %d bytes)", HTTP_GATE_HEAD_MAX);
+                return;
+            }
+            if (le > p && ++g->fields > HTTP_GATE_FIELDS_MAX) {
+                refuse_with(g, 431, "request header fields too large (more than %d fields with the trailers)", HTTP_GATE_FIELDS_MAX);
                 return;
             }
             if (le > p) {

@@ -10,8 +10,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* The largest request head (request line and headers) and trailer block. */
+/* The largest request head (request line and headers) and, with it, the
+ * trailers of a chunked body: bytes, and header fields (Apache's
+ * LimitRequestFields default). rpc_server.c sizes libmicrohttpd's
+ * per-connection memory so that any head within both fits (past about 125
+ * fields of an 8 KB head it would refuse with its own HTML page). */
 #define HTTP_GATE_HEAD_MAX 8192
+#define HTTP_GATE_FIELDS_MAX 100
 
 /* After a refusal, how long and how much of the client's remaining upload
  * is read and dropped before the socket closes (see http_gate.c). */

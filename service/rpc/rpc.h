@@ -77,10 +77,13 @@ struct rpc_ctx {
     bool gas_budget_hit;
     /* The head block context, kept between calls: reading it costs several
      * queries. Valid while no admin write happened (rpc_write_generation)
-     * and for at most RPC_HEAD_CACHE_MS (writers outside this process). */
+     * and, in a read snapshot, while the store's snapshot epoch is the one
+     * it was read at (no commit since, by any connection: writers outside
+     * this process too); outside a snapshot for at most RPC_HEAD_CACHE_MS. */
     struct {
         bool valid;
         uint64_t generation;
+        uint64_t epoch; /* store_snapshot_epoch when read; 0: read outside a snapshot */
         uint64_t loaded_ms;
         block_env env;
     } head_cache;

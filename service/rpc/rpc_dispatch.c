@@ -85,39 +85,75 @@ static json_t *utf8_string(const char *s, size_t n)
 
 json_t *rpc_message_json(const char *s, size_t n) { return utf8_string(s, n); }
 
-static json_t *error_object(int code, const char *message, size_t len, const char *data)
+/* Responses are written as text straight into the answer (no jansson
+ * tree per response: building and freeing one cost about as much as the
+ * rest of answering eth_chainId), in the order jansson wrote them:
+ * {"jsonrpc":"2.0","id":...,"result":...} or
+ * {"jsonrpc":"2.0","id":...,"error":{"code":...,"message":...,"data":...}}.
+ * False when a value cannot be encoded (the answer is then dropped). */
+static bool write_response(bytebuf *out, const json_t *id, const json_t *result, const rpc_error *err)
 {
-    json_t *e = json_object();
-    json_object_set_new(e, "code", json_integer(code));
-    json_object_set_new(e, "message", utf8_string(message, len));
-    if (data) json_object_set_new(e, "data", json_string(data));
-    return e;
+    static const char head[] = "{\"jsonrpc\":\"2.0\",\"id\":";
+    bytebuf_append(out, head, sizeof head - 1);
+    if (id) {
+        if (!rpc_json_write(out, id)) return false;
+    } else {
+        bytebuf_append(out, "null", 4);
+    }
+    bool ok = true;
+    if (err && err->code) {
+        char code[48];
+        int n = snprintf(code, sizeof code, ",\"error\":{\"code\":%d", err->code);
+        bytebuf_append(out, code, (size_t)n);
+        json_t *message = utf8_string(err->message, err->message_len);
+        if (message) {
+            bytebuf_append(out, ",\"message\":", 11);
+            ok = rpc_json_write(out, message);
+        }
+        json_decref(message);
+        json_t *data = err->data ? json_string(err->data) : NULL; /* as before: data that is not UTF-8 is left out */
+        if (ok && data) {
+            bytebuf_append(out, ",\"data\":", 8);
+            ok = rpc_json_write(out, data);
+        }
+        json_decref(data);
+        bytebuf_push(out, '}');
+    } else {
+        bytebuf_append(out, ",\"result\":", 10);
+        if (result) ok = rpc_json_write(out, result);
+        else bytebuf_append(out, "null", 4);
+    }
+    bytebuf_push(out, '}');
+    return ok;
 }
 
-static json_t *response(json_t *id, json_t *result, const rpc_error *err)
-{
-    json_t *r = json_object();
-    json_object_set_new(r, "jsonrpc", json_string("2.0"));
-    json_object_set(r, "id", id ? id : json_null());
-    if (err && err->code) json_object_set_new(r, "error", error_object(err->code, err->message, err->message_len, err->data));
-    else json_object_set_new(r, "result", result ? result : json_null());
-    return r;
-}
-
-static json_t *envelope_error(json_t *id, int code, const char *message)
+static bool envelope_error(bytebuf *out, const json_t *id, int code, const char *message)
 {
     rpc_error e = {.code = code, .message = (char *)message, .message_len = strlen(message)};
     metrics_record_call(metrics_none_index(), 0, code);
     log_warn("rpc invalid request: %s", message);
-    return response(id, NULL, &e);
+    return write_response(out, id, NULL, &e);
+}
+
+/* The answer text (NUL-terminated, *len without the NUL), or NULL when
+ * nothing could be encoded. */
+static char *finish_answer(bytebuf *out, bool ok, size_t *len)
+{
+    if (!ok) {
+        bytebuf_free(out);
+        return NULL;
+    }
+    bytebuf_push(out, '\0');
+    *len = out->len - 1;
+    return (char *)out->data;
 }
 
 char *rpc_error_text(int code, const char *message, size_t *len)
 {
-    json_t *r = envelope_error(NULL, code, message);
-    char *s = rpc_json_dump(r, len);
-    json_decref(r);
-    return s;
+    bytebuf out = {0};
+    bytebuf_reserve(&out, 128);
+    bool ok = envelope_error(&out, NULL, code, message);
+    return finish_answer(&out, ok, len);
 }
 
 /* geth's hasValidID: present and not an object or an array (null counts). */
@@ -171,7 +207,7 @@ static bool request_exhausted(const rpc_ctx *ctx, rpc_error *err)
     return false;
 }
 
-static json_t *run_call(rpc_ctx *ctx, json_t *msg, json_t *id, const char *name)
+static bool run_call(rpc_ctx *ctx, bytebuf *out, json_t *msg, json_t *id, const char *name)
 {
     double start = monotonic_seconds();
     rpc_error err = {0};
@@ -247,33 +283,40 @@ static json_t *run_call(rpc_ctx *ctx, json_t *msg, json_t *id, const char *name)
         free(idtext);
     }
     hide_database_path(ctx, &err);
-    json_t *r = id ? response(id, result, &err) : NULL;
-    if (!id) json_decref(result);
+    bool ok = !id || write_response(out, id, result, &err);
+    json_decref(result);
     rpc_error_clear(&err);
-    return r;
+    return ok;
 }
 
-/* One request: its response, or NULL for a notification. */
-static json_t *handle_one(rpc_ctx *ctx, json_t *msg)
+/* One request: its response appended to `out` (nothing for a
+ * notification); *wrote says whether one was. False: encoding failed. */
+static bool handle_one(rpc_ctx *ctx, bytebuf *out, json_t *msg, bool *wrote)
 {
-    if (!json_is_object(msg)) return envelope_error(NULL, RPC_INVALID_REQUEST, "invalid request");
+    *wrote = true;
+    if (!json_is_object(msg)) return envelope_error(out, NULL, RPC_INVALID_REQUEST, "invalid request");
     json_t *id = json_object_get(msg, "id");
     const char *name = method_of(msg);
     bool version = has_valid_version(msg);
-    if (version && *name && valid_id(id)) return run_call(ctx, msg, id, name);
-    if (version && *name && !id) return run_call(ctx, msg, NULL, name);
-    return envelope_error(valid_id(id) ? id : NULL, RPC_INVALID_REQUEST, "invalid request");
+    if (version && *name && valid_id(id)) return run_call(ctx, out, msg, id, name);
+    if (version && *name && !id) {
+        *wrote = false;
+        return run_call(ctx, out, msg, NULL, name);
+    }
+    return envelope_error(out, valid_id(id) ? id : NULL, RPC_INVALID_REQUEST, "invalid request");
 }
 
 char *rpc_dispatch(rpc_ctx *ctx, json_t *root, size_t *len)
 {
-    json_t *out;
     ctx->gas_left = ctx->cfg->request_gas;
     ctx->gas_budget_hit = false;
+    bytebuf out = {0};
+    bytebuf_reserve(&out, 256);
+    bool ok = true, wrote;
     if (json_is_array(root)) {
         size_t n = json_array_size(root);
         if (n == 0) {
-            out = envelope_error(NULL, RPC_INVALID_REQUEST, "empty batch");
+            ok = envelope_error(&out, NULL, RPC_INVALID_REQUEST, "empty batch");
         } else if (n > ctx->cfg->max_batch) {
             /* One error, carrying the id of the first call. */
             json_t *first_id = NULL;
@@ -281,26 +324,26 @@ char *rpc_dispatch(rpc_ctx *ctx, json_t *root, size_t *len)
                 json_t *msg = json_array_get(root, i), *id = json_object_get(msg, "id");
                 if (json_is_object(msg) && has_valid_version(msg) && *method_of(msg) && valid_id(id)) first_id = id;
             }
-            out = json_array();
-            json_array_append_new(out, envelope_error(first_id, RPC_INVALID_REQUEST, "batch too large"));
+            bytebuf_push(&out, '[');
+            ok = envelope_error(&out, first_id, RPC_INVALID_REQUEST, "batch too large");
+            bytebuf_push(&out, ']');
         } else {
-            out = json_array();
+            size_t answered = 0;
+            bytebuf_push(&out, '[');
             for (size_t i = 0; i < n; i++) {
-                json_t *r = handle_one(ctx, json_array_get(root, i));
-                if (r) json_array_append_new(out, r);
+                size_t mark = out.len;
+                if (answered) bytebuf_push(&out, ',');
+                if (!handle_one(ctx, &out, json_array_get(root, i), &wrote)) ok = false;
+                if (wrote) answered++;
+                else out.len = mark; /* a notification: no separator either */
             }
-            if (json_array_size(out) == 0) {
-                json_decref(out);
-                return NULL;
-            }
+            bytebuf_push(&out, ']');
+            if (!answered) ok = false; /* all notifications: no answer at all */
         }
     } else {
-        out = handle_one(ctx, root);
-        if (!out) return NULL;
+        ok = handle_one(ctx, &out, root, &wrote) && wrote;
     }
-    char *s = rpc_json_dump(out, len);
-    json_decref(out);
-    return s;
+    return finish_answer(&out, ok, len);
 }
 
 char *rpc_dispatch_text(rpc_ctx *ctx, const char *body, size_t body_len, size_t *len)

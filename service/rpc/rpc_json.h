@@ -9,6 +9,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "base/types.h"
+
 /* As json_loadb(text, len, JSON_DECODE_ANY | JSON_ALLOW_NUL): NULL when
  * the text is not JSON. */
 json_t *rpc_json_parse(const char *text, size_t len);
@@ -17,5 +19,8 @@ json_t *rpc_json_parse(const char *text, size_t len);
 bool rpc_json_raw_number(const json_t *v, const char **text);
 /* As json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY), with *len set. */
 char *rpc_json_dump(const json_t *v, size_t *len);
+/* rpc_json_dump's text appended to `out`; false (part written) when `v`
+ * cannot be encoded. */
+bool rpc_json_write(bytebuf *out, const json_t *v);
 
 #endif

@@ -1,0 +1,84 @@
+#!/bin/sh
+# The cost of one JSON-RPC request over HTTP, in instructions (callgrind):
+# wall clock on a shared machine is noise, instruction counts are not.
+# jitevm serve runs under callgrind with instrumentation off; after a
+# warm-up, for each row it is switched on for N requests (sent over C
+# kept-alive connections, each waiting for its answer) and the counts are
+# dumped; the server's instructions over those requests (every thread:
+# libmicrohttpd, the gate, JSON, dispatch, the EVM, SQLite, the kernel's
+# share excluded) divided by N are printed per row, with the ten functions
+# that cost most (exclusive). The profiles stay in OUT for callgrind_annotate.
+#
+# Note: valgrind counts each iteration of a rep-prefixed string instruction
+# (memset's `rep stosb` above 2 KB) as an instruction: libmicrohttpd's
+# zeroing of its connection pool weighs far more here than in cycles.
+#
+# Usage: sh tests/rpc-cost.sh [path/to/jitevm] [OUT]
+# Environment: RPC_COST_N (requests per row, default 20000), RPC_COST_C
+# (connections, default 4), RPC_COST_ROWS (default "chainId balanceOf"),
+# RPC_COST_ARGS (more jitevm serve arguments, e.g. "--inline-budget 0").
+JITEVM=${1:-build/jitevm}
+case $JITEVM in /*) ;; *) JITEVM=$(pwd)/$JITEVM ;; esac
+N=${RPC_COST_N:-20000}
+C=${RPC_COST_C:-4}
+HERE=$(cd "$(dirname "$0")" && pwd)
+NAME=rpc-cost
+set -e
+. "$HERE/e2e-lib.sh"
+command -v valgrind > /dev/null && command -v callgrind_control > /dev/null ||
+    { echo "rpc-cost: valgrind is needed (apt-get install valgrind)"; exit 1; }
+e2e_tmp rpc-cost
+OUT=${2:-$TMP}
+mkdir -p "$OUT"
+
+TOKEN=0x000000000000000000000000000000000000c008
+TOKEN_CODE=0x60003560e01c6370a0823114601357600080fd5b600435600052600060205260406000205460005260206000f3
+HOLDER_WORD=000000000000000000000000000000000000000000000000000000000000beef
+BALANCE=0x00000000000000000000000000000000000000000000000000000000000f4240
+ADMIN=rpc-cost-token-0123456789abcdef0123456789
+
+prague_genesis "$TMP/genesis.json"
+"$JITEVM" init --db "$TMP/cost.db" --chain "$TMP/genesis.json" > /dev/null
+valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$OUT/callgrind.out" \
+    "$JITEVM" serve --db "$TMP/cost.db" --listen 127.0.0.1:0 --admin --admin-token $ADMIN --log-level warn \
+    ${RPC_COST_ARGS:-} > "$TMP/server.log" 2>&1 &
+SERVER_PID=$!
+wait_for_server "$TMP/server.log"
+PORT=$SERVED_PORT
+apost() { curl -s -H 'Content-Type: application/json' -H "Authorization: Bearer $ADMIN" --data-binary "$1" "$SERVED_URL"; }
+# The contracts of bench-rpc: an ERC-20 balanceOf reading one slot.
+SLOT=$(apost "$(req web3_sha3 "[\"0x${HOLDER_WORD}0000000000000000000000000000000000000000000000000000000000000000\"]")" | result)
+apost "$(req anvil_setCode "[\"$TOKEN\",\"$TOKEN_CODE\"]")" > /dev/null
+apost "$(req anvil_setStorageAt "[\"$TOKEN\",\"$SLOT\",\"$BALANCE\"]")" > /dev/null
+CHAINID_BODY=$(req eth_chainId '[]')
+BALANCE_BODY=$(req eth_call "[{\"to\":\"$TOKEN\",\"data\":\"0x70a08231$HOLDER_WORD\"},\"latest\"]")
+got=$(apost "$BALANCE_BODY" | result)
+[ "$got" = "$BALANCE" ] || { echo "rpc-cost: balanceOf answered '$got', not $BALANCE"; exit 1; }
+
+echo "rpc-cost: $N requests per row over $C connections; jitevm serve ${RPC_COST_ARGS:-(defaults)}"
+for row in ${RPC_COST_ROWS:-chainId balanceOf}; do
+    case $row in
+    chainId) body=$CHAINID_BODY ;;
+    balanceOf) body=$BALANCE_BODY ;;
+    *) echo "rpc-cost: unknown row $row"; exit 1 ;;
+    esac
+    # Warm-up (code cache, compiled program, each thread's connection), uncounted.
+    python3 "$HERE/rpc_cost_client.py" 127.0.0.1 "$PORT" 1000 "$C" "$body"
+    sleep 1
+    callgrind_control -z "$SERVER_PID" > /dev/null 2>&1
+    callgrind_control -i on "$SERVER_PID" > /dev/null 2>&1
+    python3 "$HERE/rpc_cost_client.py" 127.0.0.1 "$PORT" "$N" "$C" "$body"
+    callgrind_control -i off "$SERVER_PID" > /dev/null 2>&1
+    callgrind_control -d "$row" "$SERVER_PID" > /dev/null 2>&1
+    sleep 1
+    dump=$(ls -t "$OUT"/callgrind.out.* | head -1)
+    mv "$dump" "$OUT/callgrind.$row"
+    total=$(sed -n 's/^totals: *//p' "$OUT/callgrind.$row")
+    echo "$row: $total instructions, $((total / N)) per request ($OUT/callgrind.$row)"
+    callgrind_annotate --inclusive=no "$OUT/callgrind.$row" 2> /dev/null | sed -n '/file:function/,/^$/p' | sed -n '3,12p' |
+        sed 's/^ *\([0-9,]*\) *([^)]*) *\([^ ]*\).*/\1 \2/' |
+        awk -v n="$N" '{ gsub(",", "", $1); sub(".*/", "", $2); printf "  %8.0f  %s\n", $1 / n, $2 }'
+done
+kill "$SERVER_PID"
+wait "$SERVER_PID" 2> /dev/null || true
+SERVER_PID=
