@@ -12,6 +12,7 @@
 #include "jit/jit_internal.h"
 #include "base/keccak.h"
 #include "vm/opcodes.h"
+#include "precompile/precompile.h"
 #include "base/rlp.h"
 #include "base/trie.h"
 
@@ -105,6 +106,11 @@ struct state {
     log_entry *logs;
     size_t n_logs, cap_logs;
     int64_t refund;
+    uint32_t last_account; /* account_index_of's last answer (checked against n_accounts) */
+    /* state_warm_precompiles: the active precompiles of precompiles_fork
+     * are warm without entries of their own. */
+    bool precompiles_warm;
+    enum fork precompiles_fork;
     /* Code buffers set during execution, and analyses; freed with the state. */
     void **owned;
     size_t n_owned, cap_owned;
@@ -202,18 +208,34 @@ static void account_index_rebuild(state *s)
     }
 }
 
-/* The account's position, loading it from the backend on first use. */
+static inline bool address_eq(const address *x, const address *y)
+{
+    uint64_t x0, x1, y0, y1;
+    uint32_t x2, y2;
+    memcpy(&x0, x->b, 8);
+    memcpy(&x1, x->b + 8, 8);
+    memcpy(&x2, x->b + 16, 4);
+    memcpy(&y0, y->b, 8);
+    memcpy(&y1, y->b + 8, 8);
+    memcpy(&y2, y->b + 16, 4);
+    return ((x0 ^ y0) | (x1 ^ y1) | (x2 ^ y2)) == 0;
+}
+
 /* The account's position, added unread when new: warming an address (the
  * precompiles, an access list) must not read it, because in live mode a
- * read can be a network fetch. account_find reads it on first use. */
+ * read can be a network fetch. account_find reads it on first use. The
+ * last account found is checked first: a call asks for its recipient
+ * several times in a row (exists, touch, code). */
 static uint32_t account_index_of(state *s, const address *a)
 {
+    uint32_t last = s->last_account;
+    if (last < s->n_accounts && address_eq(&s->accounts[last].addr, a)) return last;
     index_table *t = &s->account_index;
     size_t h = hash_address(a) & t->mask;
     for (;;) {
         uint32_t c = t->cells[h];
         if (!c) break;
-        if (memcmp(s->accounts[c - 1].addr.b, a->b, 20) == 0) return c - 1;
+        if (address_eq(&s->accounts[c - 1].addr, a)) return s->last_account = c - 1;
         h = (h + 1) & t->mask;
     }
     if (s->n_accounts == s->cap_accounts)
@@ -226,10 +248,10 @@ static uint32_t account_index_of(state *s, const address *a)
     acc->committed = acc->info;
     t->cells[h] = idx + 1;
     if (++t->count * 2 > t->mask) account_index_rebuild(s);
-    return idx;
+    return s->last_account = idx;
 }
 
-static uint32_t account_find(state *s, const address *a)
+static uint32_t account_find_slow(state *s, const address *a)
 {
     uint32_t idx = account_index_of(s, a);
     account *acc = &s->accounts[idx];
@@ -243,6 +265,14 @@ static uint32_t account_find(state *s, const address *a)
     acc->committed = acc->info;
     acc->committed_exists = acc->exists;
     return idx;
+}
+/* The account's position, read from the backend on first use. The last
+ * account found, already read, is answered inline. */
+static inline uint32_t account_find(state *s, const address *a)
+{
+    uint32_t last = s->last_account;
+    if (last < s->n_accounts && s->accounts[last].loaded && address_eq(&s->accounts[last].addr, a)) return last;
+    return account_find_slow(s, a);
 }
 static account *acct(state *s, const address *a) { return account_at(s, account_find(s, a)); }
 
@@ -379,6 +409,7 @@ void state_free(state *s)
     s->journal_len = 0;
     s->n_owned = s->n_acquired = 0;
     s->refund = 0;
+    s->precompiles_warm = false;
     if (!keep_spare_state(s)) state_destroy(s);
 }
 
@@ -519,6 +550,7 @@ code_info *code_info_new(const uint8_t *code, size_t len, const hash32 *hash)
         atomic_init(&ci->compiled[f], NULL);
         atomic_init(&ci->compile_state[f], 0);
     }
+    ci->cache_entry = NULL;
     return ci;
 }
 
@@ -717,8 +749,20 @@ void state_set_transient(state *s, const address *a, const u256 *key, const u256
 
 /* ---- access lists ---- */
 
+static bool is_warm_precompile(const state *s, const address *a)
+{
+    return s->precompiles_warm && precompile_is_active(a, s->precompiles_fork);
+}
+
+void state_warm_precompiles(state *s, enum fork f)
+{
+    s->precompiles_warm = true;
+    s->precompiles_fork = f;
+}
+
 bool state_warm_account(state *s, const address *a)
 {
+    if (is_warm_precompile(s, a)) return true;
     uint32_t idx = account_index_of(s, a);
     account *acc = account_at(s, idx);
     if (acc->warm) return true;
@@ -727,10 +771,28 @@ bool state_warm_account(state *s, const address *a)
     return false;
 }
 
-bool state_is_warm_account(state *s, const address *a) { return account_at(s, account_index_of(s, a))->warm; }
+bool state_is_warm_account(state *s, const address *a)
+{
+    return is_warm_precompile(s, a) || account_at(s, account_index_of(s, a))->warm;
+}
+
+typedef struct {
+    void (*fn)(void *ctx, const address *a, const u256 *key);
+    void *ctx;
+} warm_visit;
+
+static void visit_warm_precompile(void *ctx, const address *a)
+{
+    const warm_visit *v = ctx;
+    v->fn(v->ctx, a, NULL);
+}
 
 void state_visit_warm(state *s, void (*fn)(void *ctx, const address *a, const u256 *key), void *ctx)
 {
+    if (s->precompiles_warm) {
+        warm_visit v = {fn, ctx};
+        precompile_for_each_active(s->precompiles_fork, visit_warm_precompile, &v);
+    }
     for (size_t i = 0; i < s->n_accounts; i++)
         if (s->accounts[i].warm) fn(ctx, &s->accounts[i].addr, NULL);
     for (size_t i = 0; i < s->n_slots; i++)
@@ -902,6 +964,7 @@ void state_finalize_tx(state *s, enum fork f)
     s->n_transients = 0;
     s->journal_len = 0;
     s->refund = 0;
+    s->precompiles_warm = false;
 }
 
 void state_commit(state *s, const state_sink *sink)

@@ -330,14 +330,12 @@ static int64_t apply_authorizations(state *st, const transaction *tx, const bloc
 
 /* ---- execution ---- */
 
-static void warm_address(void *st, const address *a) { state_warm_account(st, a); }
-
 static void warm_access_list(state *st, const transaction *tx, const block_env *block, enum fork f)
 {
     if (f < FORK_BERLIN) return;
     state_warm_account(st, &tx->sender);
     if (tx->has_to) state_warm_account(st, &tx->to);
-    precompile_for_each_active(f, warm_address, st);
+    state_warm_precompiles(st, f);
     if (f >= FORK_SHANGHAI) state_warm_account(st, &block->coinbase); /* EIP-3651 */
     for (size_t i = 0; i < tx->n_access_list; i++) {
         const access_list_entry *e = &tx->access_list[i];
