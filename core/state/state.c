@@ -402,9 +402,9 @@ void state_free(state *s)
     for (size_t i = 0; i < s->n_acquired; i++) code_cache_release(s->acquired[i]);
     /* Emptied here rather than on reuse, so a spare holds no code and no
      * references into the code cache. */
-    index_clear(&s->account_index, s->n_accounts, account_hash_at, s->accounts);
-    index_clear(&s->slot_index, s->n_slots, slot_hash_at, s->slots);
-    index_clear(&s->transient_index, s->n_transients, transient_hash_at, s->transients);
+    if (s->n_accounts) index_clear(&s->account_index, s->n_accounts, account_hash_at, s->accounts);
+    if (s->n_slots) index_clear(&s->slot_index, s->n_slots, slot_hash_at, s->slots);
+    if (s->n_transients) index_clear(&s->transient_index, s->n_transients, transient_hash_at, s->transients);
     s->n_accounts = s->n_slots = s->n_transients = 0;
     s->journal_len = 0;
     s->n_owned = s->n_acquired = 0;

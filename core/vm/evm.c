@@ -255,9 +255,13 @@ frame_buffers *evm_buffers(evm *e, int depth)
 {
     int c = depth / EVM_BUFFER_CHUNK;
     if (depth >= e->depth_end) {
-        /* Chunks first reached now start unset (evm_new left them). */
-        for (int k = (e->depth_end + EVM_BUFFER_CHUNK - 1) / EVM_BUFFER_CHUNK; k <= c; k++)
-            e->buffer_chunks[k] = NULL;
+        /* Chunks first reached now start unset (evm_new left them). The
+         * outermost frame's, alone, by a store: the loop was a memset call. */
+        int first = (e->depth_end + EVM_BUFFER_CHUNK - 1) / EVM_BUFFER_CHUNK;
+        if (first == 0 && c == 0)
+            e->buffer_chunks[0] = NULL;
+        else
+            for (int k = first; k <= c; k++) e->buffer_chunks[k] = NULL;
         e->depth_end = depth + 1;
     }
     frame_buffers **chunk = &e->buffer_chunks[c];
