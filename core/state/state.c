@@ -111,6 +111,7 @@ struct state {
      * are warm without entries of their own. */
     bool precompiles_warm;
     enum fork precompiles_fork;
+    bool past_spare_limit; /* an array or table grew past spare_bytes_max */
     /* Code buffers set during execution, and analyses; freed with the state. */
     void **owned;
     size_t n_owned, cap_owned;
@@ -175,15 +176,23 @@ static void index_clear(index_table *t, size_t n, uint64_t (*hash_at)(const void
     t->count = 0;
 }
 
-static void *grow_array(void *p, size_t *cap, size_t elem)
+/* An array or table past this size is freed rather than kept in the
+ * thread's spare state (state_free). */
+static const size_t spare_bytes_max = (size_t)64 << 10;
+
+/* Arrays and index tables grow only through grow_array and the rebuilds,
+ * which note when one passes the spare limit: keep_spare_state looks at
+ * their sizes only then. */
+static void *grow_array(state *s, void *p, size_t *cap, size_t elem)
 {
     *cap = *cap ? *cap * 2 : ARRAY_INITIAL_CAP;
+    if (*cap * elem > spare_bytes_max) s->past_spare_limit = true;
     return xrealloc(p, *cap * elem);
 }
 
 static void owned_add(state *s, void *p)
 {
-    if (s->n_owned == s->cap_owned) s->owned = grow_array(s->owned, &s->cap_owned, sizeof *s->owned);
+    if (s->n_owned == s->cap_owned) s->owned = grow_array(s, s->owned, &s->cap_owned, sizeof *s->owned);
     s->owned[s->n_owned++] = p;
 }
 
@@ -200,6 +209,7 @@ static void account_index_rebuild(state *s)
     index_table *t = &s->account_index;
     free(t->cells);
     t->mask = (t->mask + 1) * 2 - 1;
+    if ((t->mask + 1) * sizeof *t->cells > spare_bytes_max) s->past_spare_limit = true;
     t->cells = xcalloc(t->mask + 1, sizeof *t->cells);
     for (size_t i = 0; i < s->n_accounts; i++) {
         size_t h = hash_address(&s->accounts[i].addr) & t->mask;
@@ -239,7 +249,7 @@ static uint32_t account_index_of(state *s, const address *a)
         h = (h + 1) & t->mask;
     }
     if (s->n_accounts == s->cap_accounts)
-        s->accounts = grow_array(s->accounts, &s->cap_accounts, sizeof *s->accounts);
+        s->accounts = grow_array(s, s->accounts, &s->cap_accounts, sizeof *s->accounts);
     uint32_t idx = (uint32_t)s->n_accounts++;
     account *acc = &s->accounts[idx];
     memset(acc, 0, sizeof *acc);
@@ -279,7 +289,7 @@ static account *acct(state *s, const address *a) { return account_at(s, account_
 static journal_entry *journal_push(state *s, enum journal_kind kind, uint32_t index)
 {
     if (s->journal_len == s->journal_cap)
-        s->journal = grow_array(s->journal, &s->journal_cap, sizeof *s->journal);
+        s->journal = grow_array(s, s->journal, &s->journal_cap, sizeof *s->journal);
     journal_entry *e = &s->journal[s->journal_len++];
     e->kind = (uint8_t)kind;
     e->index = index;
@@ -302,7 +312,6 @@ static void ensure_exists(state *s, uint32_t idx)
  * table grown past spare_bytes_max by one call is freed instead of kept,
  * so a thread keeps a few hundred KiB at most. A key destructor frees a
  * thread's spare when the thread exits. */
-static const size_t spare_bytes_max = (size_t)64 << 10;
 static _Thread_local state *spare_state;
 static _Thread_local bool spare_state_key_set;
 static pthread_key_t spare_state_key;
@@ -358,16 +367,19 @@ static bool keep_spare_state(state *s)
         if (pthread_setspecific(spare_state_key, &spare_state) != 0) return false;
         spare_state_key_set = true;
     }
-    shrink_array((void **)&s->accounts, &s->cap_accounts, sizeof *s->accounts);
-    shrink_array((void **)&s->slots, &s->cap_slots, sizeof *s->slots);
-    shrink_array((void **)&s->transients, &s->cap_transients, sizeof *s->transients);
-    shrink_array((void **)&s->journal, &s->journal_cap, sizeof *s->journal);
-    shrink_array((void **)&s->logs, &s->cap_logs, sizeof *s->logs);
-    shrink_array((void **)&s->owned, &s->cap_owned, sizeof *s->owned);
-    shrink_array((void **)&s->acquired, &s->cap_acquired, sizeof *s->acquired);
-    shrink_index(&s->account_index);
-    shrink_index(&s->slot_index);
-    shrink_index(&s->transient_index);
+    if (s->past_spare_limit) {
+        s->past_spare_limit = false;
+        shrink_array((void **)&s->accounts, &s->cap_accounts, sizeof *s->accounts);
+        shrink_array((void **)&s->slots, &s->cap_slots, sizeof *s->slots);
+        shrink_array((void **)&s->transients, &s->cap_transients, sizeof *s->transients);
+        shrink_array((void **)&s->journal, &s->journal_cap, sizeof *s->journal);
+        shrink_array((void **)&s->logs, &s->cap_logs, sizeof *s->logs);
+        shrink_array((void **)&s->owned, &s->cap_owned, sizeof *s->owned);
+        shrink_array((void **)&s->acquired, &s->cap_acquired, sizeof *s->acquired);
+        shrink_index(&s->account_index);
+        shrink_index(&s->slot_index);
+        shrink_index(&s->transient_index);
+    }
     spare_state = s;
     return true;
 }
@@ -482,7 +494,7 @@ hash32 state_get_code_hash(state *s, const address *a)
 static void hold_analysis(state *s, const code_info *ci)
 {
     if (s->n_acquired == s->cap_acquired)
-        s->acquired = grow_array(s->acquired, &s->cap_acquired, sizeof *s->acquired);
+        s->acquired = grow_array(s, s->acquired, &s->cap_acquired, sizeof *s->acquired);
     s->acquired[s->n_acquired++] = ci;
 }
 
@@ -624,11 +636,12 @@ void state_touch(state *s, const address *a)
 
 /* ---- storage ---- */
 
-static void slot_index_rebuild(index_table *t, size_t n, uint64_t (*hash_at)(const void *, size_t),
+static void slot_index_rebuild(state *s, index_table *t, size_t n, uint64_t (*hash_at)(const void *, size_t),
                                const void *arr)
 {
     free(t->cells);
     t->mask = (t->mask + 1) * 2 - 1;
+    if ((t->mask + 1) * sizeof *t->cells > spare_bytes_max) s->past_spare_limit = true;
     t->cells = xcalloc(t->mask + 1, sizeof *t->cells);
     for (size_t i = 0; i < n; i++) {
         size_t h = hash_at(arr, i) & t->mask;
@@ -661,7 +674,7 @@ static uint32_t slot_find(state *s, const address *a, const u256 *key)
         if (sl->account == ai && u256_eq(&sl->key, key)) return c - 1;
         h = (h + 1) & t->mask;
     }
-    if (s->n_slots == s->cap_slots) s->slots = grow_array(s->slots, &s->cap_slots, sizeof *s->slots);
+    if (s->n_slots == s->cap_slots) s->slots = grow_array(s, s->slots, &s->cap_slots, sizeof *s->slots);
     uint32_t idx = (uint32_t)s->n_slots++;
     slot *sl = &s->slots[idx];
     memset(sl, 0, sizeof *sl);
@@ -673,7 +686,7 @@ static uint32_t slot_find(state *s, const address *a, const u256 *key)
     sl->original = sl->committed;
     sl->current = sl->committed;
     t->cells[h] = idx + 1;
-    if (++t->count * 2 > t->mask) slot_index_rebuild(t, s->n_slots, slot_hash_at, s->slots);
+    if (++t->count * 2 > t->mask) slot_index_rebuild(s, t, s->n_slots, slot_hash_at, s->slots);
     return idx;
 }
 
@@ -722,7 +735,7 @@ static uint32_t transient_find(state *s, const address *a, const u256 *key)
         h = (h + 1) & t->mask;
     }
     if (s->n_transients == s->cap_transients)
-        s->transients = grow_array(s->transients, &s->cap_transients, sizeof *s->transients);
+        s->transients = grow_array(s, s->transients, &s->cap_transients, sizeof *s->transients);
     uint32_t idx = (uint32_t)s->n_transients++;
     transient_slot *sl = &s->transients[idx];
     sl->account = ai;
@@ -730,7 +743,7 @@ static uint32_t transient_find(state *s, const address *a, const u256 *key)
     sl->value = u256_zero();
     t->cells[h] = idx + 1;
     if (++t->count * 2 > t->mask)
-        slot_index_rebuild(t, s->n_transients, transient_hash_at, s->transients);
+        slot_index_rebuild(s, t, s->n_transients, transient_hash_at, s->transients);
     return idx;
 }
 
@@ -836,7 +849,7 @@ bool state_is_destructed(state *s, const address *a) { return acct(s, a)->destru
 void state_add_log(state *s, const address *a, const hash32 *topics, unsigned n_topics,
                    const uint8_t *data, size_t len)
 {
-    if (s->n_logs == s->cap_logs) s->logs = grow_array(s->logs, &s->cap_logs, sizeof *s->logs);
+    if (s->n_logs == s->cap_logs) s->logs = grow_array(s, s->logs, &s->cap_logs, sizeof *s->logs);
     log_entry *l = &s->logs[s->n_logs++];
     l->addr = *a;
     l->n_topics = (uint8_t)n_topics;
