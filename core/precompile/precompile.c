@@ -3,6 +3,7 @@
 #include "precompile/precompile.h"
 
 #include <stddef.h>
+#include <string.h>
 
 /* One row per implemented precompile, in address order. Adding a precompile
  * is adding its row here (the activation rule for its address is already in
@@ -48,8 +49,13 @@ static bool precompile_since(uint16_t a, enum fork *since)
 /* The last two bytes of `addr` when the first 18 are zero; else false. */
 static bool short_address(const address *addr, uint16_t *a)
 {
-    for (int i = 0; i < 18; i++)
-        if (addr->b[i] != 0) return false;
+    /* Word loads: a byte loop was ~100 instructions of every call. */
+    uint64_t w0, w1;
+    uint16_t w2;
+    memcpy(&w0, addr->b, 8);
+    memcpy(&w1, addr->b + 8, 8);
+    memcpy(&w2, addr->b + 16, 2);
+    if ((w0 | w1 | w2) != 0) return false;
     *a = (uint16_t)(addr->b[18] << 8 | addr->b[19]);
     return true;
 }

@@ -12,6 +12,7 @@
 #include "jit/jit_internal.h"
 #include "base/keccak.h"
 #include "vm/opcodes.h"
+#include "precompile/precompile.h"
 #include "base/rlp.h"
 #include "base/trie.h"
 
@@ -106,6 +107,12 @@ struct state {
     size_t n_logs, cap_logs;
     uint64_t logs_added;
     int64_t refund;
+    uint32_t last_account; /* account_index_of's last answer (checked against n_accounts) */
+    /* state_warm_precompiles: the active precompiles of precompiles_fork
+     * are warm without entries of their own. */
+    bool precompiles_warm;
+    enum fork precompiles_fork;
+    bool past_spare_limit; /* an array or table grew past spare_bytes_max */
     /* Code buffers set during execution, and analyses; freed with the state. */
     void **owned;
     size_t n_owned, cap_owned;
@@ -170,15 +177,23 @@ static void index_clear(index_table *t, size_t n, uint64_t (*hash_at)(const void
     t->count = 0;
 }
 
-static void *grow_array(void *p, size_t *cap, size_t elem)
+/* An array or table past this size is freed rather than kept in the
+ * thread's spare state (state_free). */
+static const size_t spare_bytes_max = (size_t)64 << 10;
+
+/* Arrays and index tables grow only through grow_array and the rebuilds,
+ * which note when one passes the spare limit: keep_spare_state looks at
+ * their sizes only then. */
+static void *grow_array(state *s, void *p, size_t *cap, size_t elem)
 {
     *cap = *cap ? *cap * 2 : ARRAY_INITIAL_CAP;
+    if (*cap * elem > spare_bytes_max) s->past_spare_limit = true;
     return xrealloc(p, *cap * elem);
 }
 
 static void owned_add(state *s, void *p)
 {
-    if (s->n_owned == s->cap_owned) s->owned = grow_array(s->owned, &s->cap_owned, sizeof *s->owned);
+    if (s->n_owned == s->cap_owned) s->owned = grow_array(s, s->owned, &s->cap_owned, sizeof *s->owned);
     s->owned[s->n_owned++] = p;
 }
 
@@ -195,6 +210,7 @@ static void account_index_rebuild(state *s)
     index_table *t = &s->account_index;
     free(t->cells);
     t->mask = (t->mask + 1) * 2 - 1;
+    if ((t->mask + 1) * sizeof *t->cells > spare_bytes_max) s->past_spare_limit = true;
     t->cells = xcalloc(t->mask + 1, sizeof *t->cells);
     for (size_t i = 0; i < s->n_accounts; i++) {
         size_t h = hash_address(&s->accounts[i].addr) & t->mask;
@@ -203,22 +219,38 @@ static void account_index_rebuild(state *s)
     }
 }
 
-/* The account's position, loading it from the backend on first use. */
+static inline bool address_eq(const address *x, const address *y)
+{
+    uint64_t x0, x1, y0, y1;
+    uint32_t x2, y2;
+    memcpy(&x0, x->b, 8);
+    memcpy(&x1, x->b + 8, 8);
+    memcpy(&x2, x->b + 16, 4);
+    memcpy(&y0, y->b, 8);
+    memcpy(&y1, y->b + 8, 8);
+    memcpy(&y2, y->b + 16, 4);
+    return ((x0 ^ y0) | (x1 ^ y1) | (x2 ^ y2)) == 0;
+}
+
 /* The account's position, added unread when new: warming an address (the
  * precompiles, an access list) must not read it, because in live mode a
- * read can be a network fetch. account_find reads it on first use. */
+ * read can be a network fetch. account_find reads it on first use. The
+ * last account found is checked first: a call asks for its recipient
+ * several times in a row (exists, touch, code). */
 static uint32_t account_index_of(state *s, const address *a)
 {
+    uint32_t last = s->last_account;
+    if (last < s->n_accounts && address_eq(&s->accounts[last].addr, a)) return last;
     index_table *t = &s->account_index;
     size_t h = hash_address(a) & t->mask;
     for (;;) {
         uint32_t c = t->cells[h];
         if (!c) break;
-        if (memcmp(s->accounts[c - 1].addr.b, a->b, 20) == 0) return c - 1;
+        if (address_eq(&s->accounts[c - 1].addr, a)) return s->last_account = c - 1;
         h = (h + 1) & t->mask;
     }
     if (s->n_accounts == s->cap_accounts)
-        s->accounts = grow_array(s->accounts, &s->cap_accounts, sizeof *s->accounts);
+        s->accounts = grow_array(s, s->accounts, &s->cap_accounts, sizeof *s->accounts);
     uint32_t idx = (uint32_t)s->n_accounts++;
     account *acc = &s->accounts[idx];
     memset(acc, 0, sizeof *acc);
@@ -227,10 +259,10 @@ static uint32_t account_index_of(state *s, const address *a)
     acc->committed = acc->info;
     t->cells[h] = idx + 1;
     if (++t->count * 2 > t->mask) account_index_rebuild(s);
-    return idx;
+    return s->last_account = idx;
 }
 
-static uint32_t account_find(state *s, const address *a)
+static uint32_t account_find_slow(state *s, const address *a)
 {
     uint32_t idx = account_index_of(s, a);
     account *acc = &s->accounts[idx];
@@ -245,12 +277,20 @@ static uint32_t account_find(state *s, const address *a)
     acc->committed_exists = acc->exists;
     return idx;
 }
+/* The account's position, read from the backend on first use. The last
+ * account found, already read, is answered inline. */
+static inline uint32_t account_find(state *s, const address *a)
+{
+    uint32_t last = s->last_account;
+    if (last < s->n_accounts && s->accounts[last].loaded && address_eq(&s->accounts[last].addr, a)) return last;
+    return account_find_slow(s, a);
+}
 static account *acct(state *s, const address *a) { return account_at(s, account_find(s, a)); }
 
 static journal_entry *journal_push(state *s, enum journal_kind kind, uint32_t index)
 {
     if (s->journal_len == s->journal_cap)
-        s->journal = grow_array(s->journal, &s->journal_cap, sizeof *s->journal);
+        s->journal = grow_array(s, s->journal, &s->journal_cap, sizeof *s->journal);
     journal_entry *e = &s->journal[s->journal_len++];
     e->kind = (uint8_t)kind;
     e->index = index;
@@ -273,7 +313,6 @@ static void ensure_exists(state *s, uint32_t idx)
  * table grown past spare_bytes_max by one call is freed instead of kept,
  * so a thread keeps a few hundred KiB at most. A key destructor frees a
  * thread's spare when the thread exits. */
-static const size_t spare_bytes_max = (size_t)64 << 10;
 static _Thread_local state *spare_state;
 static _Thread_local bool spare_state_key_set;
 static pthread_key_t spare_state_key;
@@ -329,16 +368,19 @@ static bool keep_spare_state(state *s)
         if (pthread_setspecific(spare_state_key, &spare_state) != 0) return false;
         spare_state_key_set = true;
     }
-    shrink_array((void **)&s->accounts, &s->cap_accounts, sizeof *s->accounts);
-    shrink_array((void **)&s->slots, &s->cap_slots, sizeof *s->slots);
-    shrink_array((void **)&s->transients, &s->cap_transients, sizeof *s->transients);
-    shrink_array((void **)&s->journal, &s->journal_cap, sizeof *s->journal);
-    shrink_array((void **)&s->logs, &s->cap_logs, sizeof *s->logs);
-    shrink_array((void **)&s->owned, &s->cap_owned, sizeof *s->owned);
-    shrink_array((void **)&s->acquired, &s->cap_acquired, sizeof *s->acquired);
-    shrink_index(&s->account_index);
-    shrink_index(&s->slot_index);
-    shrink_index(&s->transient_index);
+    if (s->past_spare_limit) {
+        s->past_spare_limit = false;
+        shrink_array((void **)&s->accounts, &s->cap_accounts, sizeof *s->accounts);
+        shrink_array((void **)&s->slots, &s->cap_slots, sizeof *s->slots);
+        shrink_array((void **)&s->transients, &s->cap_transients, sizeof *s->transients);
+        shrink_array((void **)&s->journal, &s->journal_cap, sizeof *s->journal);
+        shrink_array((void **)&s->logs, &s->cap_logs, sizeof *s->logs);
+        shrink_array((void **)&s->owned, &s->cap_owned, sizeof *s->owned);
+        shrink_array((void **)&s->acquired, &s->cap_acquired, sizeof *s->acquired);
+        shrink_index(&s->account_index);
+        shrink_index(&s->slot_index);
+        shrink_index(&s->transient_index);
+    }
     spare_state = s;
     return true;
 }
@@ -373,13 +415,14 @@ void state_free(state *s)
     for (size_t i = 0; i < s->n_acquired; i++) code_cache_release(s->acquired[i]);
     /* Emptied here rather than on reuse, so a spare holds no code and no
      * references into the code cache. */
-    index_clear(&s->account_index, s->n_accounts, account_hash_at, s->accounts);
-    index_clear(&s->slot_index, s->n_slots, slot_hash_at, s->slots);
-    index_clear(&s->transient_index, s->n_transients, transient_hash_at, s->transients);
+    if (s->n_accounts) index_clear(&s->account_index, s->n_accounts, account_hash_at, s->accounts);
+    if (s->n_slots) index_clear(&s->slot_index, s->n_slots, slot_hash_at, s->slots);
+    if (s->n_transients) index_clear(&s->transient_index, s->n_transients, transient_hash_at, s->transients);
     s->n_accounts = s->n_slots = s->n_transients = 0;
     s->journal_len = 0;
     s->n_owned = s->n_acquired = 0;
     s->refund = 0;
+    s->precompiles_warm = false;
     if (!keep_spare_state(s)) state_destroy(s);
 }
 
@@ -452,7 +495,7 @@ hash32 state_get_code_hash(state *s, const address *a)
 static void hold_analysis(state *s, const code_info *ci)
 {
     if (s->n_acquired == s->cap_acquired)
-        s->acquired = grow_array(s->acquired, &s->cap_acquired, sizeof *s->acquired);
+        s->acquired = grow_array(s, s->acquired, &s->cap_acquired, sizeof *s->acquired);
     s->acquired[s->n_acquired++] = ci;
 }
 
@@ -520,6 +563,7 @@ code_info *code_info_new(const uint8_t *code, size_t len, const hash32 *hash)
         atomic_init(&ci->compiled[f], NULL);
         atomic_init(&ci->compile_state[f], 0);
     }
+    ci->cache_entry = NULL;
     return ci;
 }
 
@@ -593,11 +637,12 @@ void state_touch(state *s, const address *a)
 
 /* ---- storage ---- */
 
-static void slot_index_rebuild(index_table *t, size_t n, uint64_t (*hash_at)(const void *, size_t),
+static void slot_index_rebuild(state *s, index_table *t, size_t n, uint64_t (*hash_at)(const void *, size_t),
                                const void *arr)
 {
     free(t->cells);
     t->mask = (t->mask + 1) * 2 - 1;
+    if ((t->mask + 1) * sizeof *t->cells > spare_bytes_max) s->past_spare_limit = true;
     t->cells = xcalloc(t->mask + 1, sizeof *t->cells);
     for (size_t i = 0; i < n; i++) {
         size_t h = hash_at(arr, i) & t->mask;
@@ -630,7 +675,7 @@ static uint32_t slot_find(state *s, const address *a, const u256 *key)
         if (sl->account == ai && u256_eq(&sl->key, key)) return c - 1;
         h = (h + 1) & t->mask;
     }
-    if (s->n_slots == s->cap_slots) s->slots = grow_array(s->slots, &s->cap_slots, sizeof *s->slots);
+    if (s->n_slots == s->cap_slots) s->slots = grow_array(s, s->slots, &s->cap_slots, sizeof *s->slots);
     uint32_t idx = (uint32_t)s->n_slots++;
     slot *sl = &s->slots[idx];
     memset(sl, 0, sizeof *sl);
@@ -642,7 +687,7 @@ static uint32_t slot_find(state *s, const address *a, const u256 *key)
     sl->original = sl->committed;
     sl->current = sl->committed;
     t->cells[h] = idx + 1;
-    if (++t->count * 2 > t->mask) slot_index_rebuild(t, s->n_slots, slot_hash_at, s->slots);
+    if (++t->count * 2 > t->mask) slot_index_rebuild(s, t, s->n_slots, slot_hash_at, s->slots);
     return idx;
 }
 
@@ -691,7 +736,7 @@ static uint32_t transient_find(state *s, const address *a, const u256 *key)
         h = (h + 1) & t->mask;
     }
     if (s->n_transients == s->cap_transients)
-        s->transients = grow_array(s->transients, &s->cap_transients, sizeof *s->transients);
+        s->transients = grow_array(s, s->transients, &s->cap_transients, sizeof *s->transients);
     uint32_t idx = (uint32_t)s->n_transients++;
     transient_slot *sl = &s->transients[idx];
     sl->account = ai;
@@ -699,7 +744,7 @@ static uint32_t transient_find(state *s, const address *a, const u256 *key)
     sl->value = u256_zero();
     t->cells[h] = idx + 1;
     if (++t->count * 2 > t->mask)
-        slot_index_rebuild(t, s->n_transients, transient_hash_at, s->transients);
+        slot_index_rebuild(s, t, s->n_transients, transient_hash_at, s->transients);
     return idx;
 }
 
@@ -718,8 +763,20 @@ void state_set_transient(state *s, const address *a, const u256 *key, const u256
 
 /* ---- access lists ---- */
 
+static bool is_warm_precompile(const state *s, const address *a)
+{
+    return s->precompiles_warm && precompile_is_active(a, s->precompiles_fork);
+}
+
+void state_warm_precompiles(state *s, enum fork f)
+{
+    s->precompiles_warm = true;
+    s->precompiles_fork = f;
+}
+
 bool state_warm_account(state *s, const address *a)
 {
+    if (is_warm_precompile(s, a)) return true;
     uint32_t idx = account_index_of(s, a);
     account *acc = account_at(s, idx);
     if (acc->warm) return true;
@@ -728,10 +785,28 @@ bool state_warm_account(state *s, const address *a)
     return false;
 }
 
-bool state_is_warm_account(state *s, const address *a) { return account_at(s, account_index_of(s, a))->warm; }
+bool state_is_warm_account(state *s, const address *a)
+{
+    return is_warm_precompile(s, a) || account_at(s, account_index_of(s, a))->warm;
+}
+
+typedef struct {
+    void (*fn)(void *ctx, const address *a, const u256 *key);
+    void *ctx;
+} warm_visit;
+
+static void visit_warm_precompile(void *ctx, const address *a)
+{
+    const warm_visit *v = ctx;
+    v->fn(v->ctx, a, NULL);
+}
 
 void state_visit_warm(state *s, void (*fn)(void *ctx, const address *a, const u256 *key), void *ctx)
 {
+    if (s->precompiles_warm) {
+        warm_visit v = {fn, ctx};
+        precompile_for_each_active(s->precompiles_fork, visit_warm_precompile, &v);
+    }
     for (size_t i = 0; i < s->n_accounts; i++)
         if (s->accounts[i].warm) fn(ctx, &s->accounts[i].addr, NULL);
     for (size_t i = 0; i < s->n_slots; i++)
@@ -775,7 +850,7 @@ bool state_is_destructed(state *s, const address *a) { return acct(s, a)->destru
 void state_add_log(state *s, const address *a, const hash32 *topics, unsigned n_topics,
                    const uint8_t *data, size_t len)
 {
-    if (s->n_logs == s->cap_logs) s->logs = grow_array(s->logs, &s->cap_logs, sizeof *s->logs);
+    if (s->n_logs == s->cap_logs) s->logs = grow_array(s, s->logs, &s->cap_logs, sizeof *s->logs);
     log_entry *l = &s->logs[s->n_logs++];
     l->addr = *a;
     l->n_topics = (uint8_t)n_topics;
@@ -905,6 +980,7 @@ void state_finalize_tx(state *s, enum fork f)
     s->n_transients = 0;
     s->journal_len = 0;
     s->refund = 0;
+    s->precompiles_warm = false;
 }
 
 void state_commit(state *s, const state_sink *sink)

@@ -89,6 +89,10 @@ typedef struct {
      * through a const code_info. */
     struct jit_program *_Atomic compiled[FORK_COUNT];
     atomic_uchar compile_state[FORK_COUNT];
+    /* The code cache's entry holding this analysis (code_cache.c), so a
+     * holder releases its reference without a lookup; NULL when the
+     * analysis is not cached (initcode). */
+    struct code_cache_entry *cache_entry;
 } code_info;
 
 /* Whether pc is a JUMPDEST instruction of the code (not push data, not
@@ -143,6 +147,12 @@ void state_set_transient(state *s, const address *a, const u256 *key, const u256
 bool state_warm_account(state *s, const address *a);
 bool state_warm_slot(state *s, const address *a, const u256 *key);
 bool state_is_warm_account(state *s, const address *a);
+/* Marks every precompile active in fork `f` warm for the rest of the
+ * transaction (EIP-2929's precompile rule) by a flag rather than an entry
+ * per address: the warm-up of 18 accounts, their table growth and
+ * journal was ~3,000 instructions of every eth_call. Not journaled (set
+ * before the first snapshot); state_finalize_tx clears it. */
+void state_warm_precompiles(state *s, enum fork f);
 /* Calls fn for every warm account (key NULL) and every warm slot. */
 void state_visit_warm(state *s, void (*fn)(void *ctx, const address *a, const u256 *key), void *ctx);
 

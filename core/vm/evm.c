@@ -104,6 +104,12 @@ void block_env_update_blob_base_fee(block_env *b)
  * thread's spare when the thread exits. */
 static size_t spare_memory_max(int depth) { return depth == 0 ? (size_t)1 << 20 : (size_t)64 << 10; }
 static _Thread_local frame_buffers *spare_chunk;
+/* The evm struct itself is kept the same way (its malloc and free were
+ * ~140 instructions of an empty call), and the last fork's opcode table
+ * with it (opcode_table_for_fork goes through pthread_once). */
+static _Thread_local evm *spare_evm;
+static _Thread_local const fork_opcode_table *spare_optab;
+static _Thread_local enum fork spare_optab_fork;
 static _Thread_local bool spare_key_set;
 static pthread_key_t spare_key;
 static pthread_once_t spare_key_once = PTHREAD_ONCE_INIT;
@@ -123,20 +129,28 @@ static void spare_thread_exit(void *unused)
     (void)unused;
     if (spare_chunk) free_chunk(spare_chunk);
     spare_chunk = NULL;
+    free(spare_evm);
+    spare_evm = NULL;
 }
 
 static void spare_key_create(void) { (void)pthread_key_create(&spare_key, spare_thread_exit); }
 
 /* Keeps `chunk` as this thread's spare; false when it already has one.
  * Only its first `used` buffers can have grown. */
-static bool keep_spare(frame_buffers *chunk, int used)
+/* Whether this thread's spares will be freed at its exit (the key set). */
+static bool spare_key_ready(void)
 {
-    if (spare_chunk) return false;
     if (!spare_key_set) {
         pthread_once(&spare_key_once, spare_key_create);
         if (pthread_setspecific(spare_key, &spare_chunk) != 0) return false;
         spare_key_set = true;
     }
+    return true;
+}
+
+static bool keep_spare(frame_buffers *chunk, int used)
+{
+    if (spare_chunk || !spare_key_ready()) return false;
     for (int i = 0; i < used && i < EVM_BUFFER_CHUNK; i++) {
         if (chunk[i].memory_cap > spare_memory_max(i)) {
             free(chunk[i].memory);
@@ -155,12 +169,20 @@ evm *evm_new(state *st, const block_env *block, enum fork f)
     /* malloc rather than calloc (glibc's calloc bypasses the thread cache:
      * ~600 instructions a call), and the chunk pointers, most of the
      * struct, left for evm_buffers to set as depths are reached. */
-    evm *e = xmalloc(sizeof *e);
+    evm *e = spare_evm;
+    if (e)
+        spare_evm = NULL;
+    else
+        e = xmalloc(sizeof *e);
     memset(e, 0, offsetof(evm, buffer_chunks));
     e->st = st;
     e->block = block;
     e->fork = f;
-    e->optab = opcode_table_for_fork(f);
+    if (!spare_optab || spare_optab_fork != f) {
+        spare_optab = opcode_table_for_fork(f);
+        spare_optab_fork = f;
+    }
+    e->optab = spare_optab;
     return e;
 }
 
@@ -191,14 +213,17 @@ bool evm_memory_grow(evm *e, size_t more)
 void evm_free(evm *e)
 {
     if (!e) return;
-    atomic_fetch_sub(&memory_in_use, e->memory_allocated);
+    if (e->memory_allocated) atomic_fetch_sub(&memory_in_use, e->memory_allocated);
     jit_count_frames(e->frames_interp, e->frames_compiled, e->deopts);
     int n_chunks = (e->depth_end + EVM_BUFFER_CHUNK - 1) / EVM_BUFFER_CHUNK;
     for (int c = 0; c < n_chunks; c++) {
         frame_buffers *chunk = e->buffer_chunks[c];
         if (chunk && !(c == 0 && keep_spare(chunk, e->depth_end))) free_chunk(chunk);
     }
-    free(e);
+    if (!spare_evm && spare_key_ready())
+        spare_evm = e;
+    else
+        free(e);
 }
 
 void evm_set_tracer(evm *e, const tracer *t)
@@ -230,9 +255,13 @@ frame_buffers *evm_buffers(evm *e, int depth)
 {
     int c = depth / EVM_BUFFER_CHUNK;
     if (depth >= e->depth_end) {
-        /* Chunks first reached now start unset (evm_new left them). */
-        for (int k = (e->depth_end + EVM_BUFFER_CHUNK - 1) / EVM_BUFFER_CHUNK; k <= c; k++)
-            e->buffer_chunks[k] = NULL;
+        /* Chunks first reached now start unset (evm_new left them). The
+         * outermost frame's, alone, by a store: the loop was a memset call. */
+        int first = (e->depth_end + EVM_BUFFER_CHUNK - 1) / EVM_BUFFER_CHUNK;
+        if (first == 0 && c == 0)
+            e->buffer_chunks[0] = NULL;
+        else
+            for (int k = first; k <= c; k++) e->buffer_chunks[k] = NULL;
         e->depth_end = depth + 1;
     }
     frame_buffers **chunk = &e->buffer_chunks[c];

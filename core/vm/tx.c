@@ -53,6 +53,19 @@ uint64_t tx_floor_gas(const transaction *tx, enum fork f)
     return TX_BASE_COST + TX_FLOOR_PER_TOKEN * data_tokens(tx, &zeros);
 }
 
+/* u256_mul_checked for the fee arithmetic, where both factors nearly always
+ * fit in 64 bits (gas times a price): one 64x64 multiplication then, not a
+ * full 256x256 product (~115 instructions each, seven per transaction). */
+static bool fee_mul(const u256 *a, const u256 *b, u256 *out)
+{
+    if ((a->w[1] | a->w[2] | a->w[3] | b->w[1] | b->w[2] | b->w[3]) != 0) return u256_mul_checked(a, b, out);
+    unsigned __int128 p = (unsigned __int128)a->w[0] * b->w[0];
+    out->w[0] = (uint64_t)p;
+    out->w[1] = (uint64_t)(p >> 64);
+    out->w[2] = out->w[3] = 0;
+    return true;
+}
+
 /* ---- the validity rules (tx.h) ---- */
 
 static bool kept(tx_violation *v)
@@ -175,8 +188,8 @@ static u256 blob_gas(const transaction *tx)
 bool tx_check_funds(const transaction *tx, const u256 *balance, tx_violation *v)
 {
     u256 cost, blob_gas_w = blob_gas(tx), blob_cost;
-    bool fits = u256_mul_checked(&tx->gas_limit, price_cap(tx), &cost) &&
-                u256_mul_checked(&blob_gas_w, &tx->max_fee_per_blob_gas, &blob_cost) &&
+    bool fits = fee_mul(&tx->gas_limit, price_cap(tx), &cost) &&
+                fee_mul(&blob_gas_w, &tx->max_fee_per_blob_gas, &blob_cost) &&
                 u256_add_checked(&cost, &blob_cost, &cost) && u256_add_checked(&cost, &tx->value, &cost);
     if (!fits) {
         broken(v, TX_INSUFFICIENT_ACCOUNT_FUNDS, balance, NULL);
@@ -226,7 +239,7 @@ static enum tx_error validate_against_state(state *st, const transaction *tx, co
     tx_violation v;
     if (!tx_check_fee_caps(tx, &block->base_fee, f, &v)) return v.rule;
     u256 max_gas_fee;
-    if (!u256_mul_checked(&tx->gas_limit, price_cap(tx), &max_gas_fee)) return TX_GASLIMIT_PRICE_PRODUCT_OVERFLOW;
+    if (!fee_mul(&tx->gas_limit, price_cap(tx), &max_gas_fee)) return TX_GASLIMIT_PRICE_PRODUCT_OVERFLOW;
     if (!tx_check_blob_hashes(tx, f, &v) || !tx_check_blob_fee(tx, &block->blob_base_fee, &v) ||
         !tx_check_creation(tx, &v) || !tx_check_authorization_list(tx, &v))
         return v.rule;
@@ -263,7 +276,7 @@ static void compute_costs(const transaction *tx, const block_env *block, enum fo
         c->effective_gas_price = tx->gas_price;
     }
     u256 blob_gas_w = blob_gas(tx);
-    u256_mul_checked(&blob_gas_w, &block->blob_base_fee, &c->blob_fee); /* fits: below blob gas * max blob price */
+    fee_mul(&blob_gas_w, &block->blob_base_fee, &c->blob_fee); /* fits: below blob gas * max blob price */
 }
 
 /* ---- EIP-7702 authorizations ---- */
@@ -330,14 +343,12 @@ static int64_t apply_authorizations(state *st, const transaction *tx, const bloc
 
 /* ---- execution ---- */
 
-static void warm_address(void *st, const address *a) { state_warm_account(st, a); }
-
 static void warm_access_list(state *st, const transaction *tx, const block_env *block, enum fork f)
 {
     if (f < FORK_BERLIN) return;
     state_warm_account(st, &tx->sender);
     if (tx->has_to) state_warm_account(st, &tx->to);
-    precompile_for_each_active(f, warm_address, st);
+    state_warm_precompiles(st, f);
     if (f >= FORK_SHANGHAI) state_warm_account(st, &block->coinbase); /* EIP-3651 */
     for (size_t i = 0; i < tx->n_access_list; i++) {
         const access_list_entry *e = &tx->access_list[i];
@@ -375,7 +386,7 @@ void tx_execute(state *st, const block_env *block, const transaction *tx, enum f
     uint64_t sender_nonce = state_get_nonce(st, &tx->sender);
     state_set_nonce(st, &tx->sender, sender_nonce + 1);
     u256 gas_limit = u256_from_u64(c.gas_limit), gas_fee, upfront;
-    u256_mul_checked(&gas_limit, &c.effective_gas_price, &gas_fee);
+    fee_mul(&gas_limit, &c.effective_gas_price, &gas_fee);
     upfront = u256_add(&gas_fee, &c.blob_fee);
     state_sub_balance(st, &tx->sender, &upfront); /* covered: tx_check_funds held */
 
@@ -426,7 +437,7 @@ void tx_execute(state *st, const block_env *block, const transaction *tx, enum f
     if (used < c.floor_gas) used = c.floor_gas;
 
     u256 left = u256_from_u64(c.gas_limit - used), gas_back;
-    u256_mul_checked(&left, &c.effective_gas_price, &gas_back);
+    fee_mul(&left, &c.effective_gas_price, &gas_back);
     state_add_balance(st, &tx->sender, &gas_back);
 
     u256 used_w = u256_from_u64(used), miner_price, fee;
@@ -434,7 +445,7 @@ void tx_execute(state *st, const block_env *block, const transaction *tx, enum f
         miner_price = c.effective_gas_price;
     else /* the fee caps hold: the price is at least the base fee */
         miner_price = u256_sub(&c.effective_gas_price, &block->base_fee);
-    u256_mul_checked(&used_w, &miner_price, &fee);
+    fee_mul(&used_w, &miner_price, &fee);
     pay_coinbase(st, block, f, &fee);
 
     state_finalize_tx(st, f);

@@ -1,0 +1,214 @@
+/* What the fixed cost of a call was cut with must keep its meaning:
+ * - the precompiles' warmth by a flag (state_warm_precompiles) answers as
+ *   18 warm entries did: every active precompile of the fork and nothing
+ *   else, visited, and gone at the end of the transaction and on reuse;
+ * - the code cache's per-thread memo (hits without the lock) pins what a
+ *   thread found only until that thread looks again after an eviction
+ *   pass (or exits, or sets the budget itself), so evictable code is
+ *   evicted; and threads finding, releasing and evicting the same entries
+ *   at once never touch a freed one (run it under make asan). */
+#include <check.h>
+#include <pthread.h>
+#include <string.h>
+
+#include "testlib.h"
+#include "base/keccak.h"
+#include "precompile/precompile.h"
+#include "state/memstate.h"
+#include "state/state.h"
+#include "vm/code_cache.h"
+
+static address short_address(uint16_t n)
+{
+    address a = {{0}};
+    a.b[18] = (uint8_t)(n >> 8);
+    a.b[19] = (uint8_t)n;
+    return a;
+}
+
+static void count_visit(void *ctx, const address *a, const u256 *key)
+{
+    (void)key;
+    size_t *counts = ctx;
+    counts[0]++;
+    if (precompile_is_active(a, FORK_CANCUN)) counts[1]++;
+}
+
+START_TEST(precompiles_warm_by_flag_as_by_entries)
+{
+    memstate *m = memstate_new();
+    state_backend backend = memstate_backend(m);
+    state *s = state_new(&backend);
+    state_warm_precompiles(s, FORK_CANCUN);
+    /* 0x01..0x0a are Cancun's (0x0a: EIP-4844); 0x0b on are Prague's. */
+    for (uint16_t n = 1; n <= 0x0a; n++) {
+        address a = short_address(n);
+        ck_assert(state_is_warm_account(s, &a));
+        ck_assert(state_warm_account(s, &a)); /* was warm */
+    }
+    address later = short_address(0x0b), p256 = short_address(0x100), zero = short_address(0),
+            other = short_address(0x0a);
+    other.b[0] = 1; /* not a short address */
+    ck_assert(!state_is_warm_account(s, &later));
+    ck_assert(!state_is_warm_account(s, &p256));
+    ck_assert(!state_is_warm_account(s, &zero));
+    ck_assert(!state_warm_account(s, &other)); /* cold, now warm by its entry */
+    ck_assert(state_is_warm_account(s, &other));
+    /* Visited: the 10 precompiles and the one entry. */
+    size_t counts[2] = {0, 0};
+    state_visit_warm(s, count_visit, counts);
+    ck_assert_uint_eq(counts[0], 11);
+    ck_assert_uint_eq(counts[1], 10);
+    /* A revert does not cool them (they are warm from before any snapshot). */
+    state_snapshot snap = state_snapshot_take(s);
+    address sha = short_address(2);
+    state_touch(s, &sha);
+    state_revert(s, snap);
+    ck_assert(state_is_warm_account(s, &sha));
+    /* The end of the transaction cools everything. */
+    state_finalize_tx(s, FORK_CANCUN);
+    ck_assert(!state_is_warm_account(s, &sha));
+    ck_assert(!state_is_warm_account(s, &other));
+    state_warm_precompiles(s, FORK_PRAGUE);
+    ck_assert(state_is_warm_account(s, &later));
+    state_free(s);
+    /* The thread's next state (the spare, reused) starts cold. */
+    s = state_new(&backend);
+    ck_assert(!state_is_warm_account(s, &sha));
+    counts[0] = counts[1] = 0;
+    state_visit_warm(s, count_visit, counts);
+    ck_assert_uint_eq(counts[0], 0);
+    state_free(s);
+    memstate_free(m);
+}
+END_TEST
+
+/* Code of 64 bytes of `fill`, its hash in *h. */
+static void make_code(uint8_t fill, uint8_t code[64], hash32 *h)
+{
+    memset(code, fill, 64);
+    keccak256(code, 64, h->b);
+}
+
+/* Whether the cache holds `h` (a find that takes nothing away: the
+ * reference taken is given back at once). */
+static bool cached(const hash32 *h)
+{
+    const code_info *ci = code_cache_find(h);
+    if (ci) code_cache_release(ci);
+    return ci != NULL;
+}
+
+START_TEST(own_memo_dropped_when_setting_the_budget)
+{
+    uint8_t code[64];
+    hash32 h;
+    make_code(0x5b, code, &h);
+    const code_info *ci = code_cache_acquire(&h, code, sizeof code);
+    code_cache_release(ci);
+    ck_assert(cached(&h)); /* in this thread's memo now */
+    code_cache_set_budget(0);
+    code_cache_set_budget((size_t)64 << 20);
+    ck_assert(!cached(&h));
+}
+END_TEST
+
+/* A thread that found code and then waits holds it through an eviction
+ * pass; after its next lookup the following pass evicts it; and a thread
+ * that exits lets go of what it found. */
+typedef struct {
+    hash32 found, later;
+    pthread_barrier_t step;
+} holder_args;
+
+static void *holder(void *arg)
+{
+    holder_args *a = arg;
+    ck_assert(cached(&a->found));
+    pthread_barrier_wait(&a->step); /* 1: found, held by the memo */
+    pthread_barrier_wait(&a->step); /* 2: the main thread evicted */
+    (void)cached(&a->later);        /* sees the new epoch: drops its memo */
+    pthread_barrier_wait(&a->step); /* 3 */
+    pthread_barrier_wait(&a->step); /* 4: the main thread checked */
+    ck_assert(cached(&a->later));   /* held again, until this thread exits */
+    return NULL;
+}
+
+START_TEST(other_threads_memos_let_go_after_an_eviction)
+{
+    uint8_t code[64];
+    holder_args a;
+    make_code(0x01, code, &a.found);
+    code_cache_release(code_cache_acquire(&a.found, code, sizeof code));
+    make_code(0x02, code, &a.later);
+    code_cache_release(code_cache_acquire(&a.later, code, sizeof code));
+
+    pthread_barrier_init(&a.step, NULL, 2);
+    pthread_t t;
+    ck_assert_int_eq(pthread_create(&t, NULL, holder, &a), 0);
+    pthread_barrier_wait(&a.step); /* 1 */
+    code_cache_set_budget(0);      /* drops this thread's memo, then evicts */
+    code_cache_set_budget((size_t)64 << 20);
+    /* `found` survived, pinned by the other thread's memo; `later` went. */
+    ck_assert_uint_eq(code_cache_get_stats().entries, 1);
+    ck_assert(!cached(&a.later));
+    pthread_barrier_wait(&a.step); /* 2 */
+    pthread_barrier_wait(&a.step); /* 3: it dropped its memo */
+    code_cache_set_budget(0);
+    code_cache_set_budget((size_t)64 << 20);
+    ck_assert_uint_eq(code_cache_get_stats().entries, 0);
+    code_cache_release(code_cache_acquire(&a.later, code, sizeof code)); /* `later` back */
+    pthread_barrier_wait(&a.step); /* 4: it finds `later` */
+    pthread_join(t, NULL);         /* its memo is dropped at its exit */
+    code_cache_set_budget(0);
+    code_cache_set_budget((size_t)64 << 20);
+    ck_assert_uint_eq(code_cache_get_stats().entries, 0);
+    pthread_barrier_destroy(&a.step);
+}
+END_TEST
+
+/* Finders on several threads over more codes than a memo holds, while
+ * the main thread keeps the budget tiny so that every insertion evicts:
+ * every analysis found reads as its code while held. */
+#define STRESS_CODES 24
+#define STRESS_ROUNDS 3000
+static hash32 stress_hash[STRESS_CODES];
+
+static void *stress_finder(void *arg)
+{
+    unsigned seed = (unsigned)(uintptr_t)arg;
+    uint8_t code[64];
+    for (int r = 0; r < STRESS_ROUNDS; r++) {
+        seed = seed * 1103515245u + 12345u;
+        int i = (int)(seed >> 16) % STRESS_CODES;
+        memset(code, i + 1, sizeof code);
+        const code_info *ci = code_cache_find(&stress_hash[i]);
+        if (!ci) ci = code_cache_acquire(&stress_hash[i], code, sizeof code);
+        ck_assert_uint_eq(ci->code_len, sizeof code);
+        ck_assert_mem_eq(ci->code, code, sizeof code);
+        ck_assert_mem_eq(ci->code_hash.b, stress_hash[i].b, 32);
+        code_cache_release(ci);
+    }
+    return NULL;
+}
+
+START_TEST(finders_and_evictions_at_once)
+{
+    uint8_t code[64];
+    for (int i = 0; i < STRESS_CODES; i++) make_code((uint8_t)(i + 1), code, &stress_hash[i]);
+    code_cache_set_budget(2048); /* about 8 entries of 256 bytes */
+    pthread_t t[3];
+    for (uintptr_t k = 0; k < 3; k++) ck_assert_int_eq(pthread_create(&t[k], NULL, stress_finder, (void *)(k + 1)), 0);
+    for (int r = 0; r < 200; r++) code_cache_set_budget(r % 2 ? 2048 : 512);
+    for (int k = 0; k < 3; k++) pthread_join(t[k], NULL);
+    ck_assert_uint_gt(code_cache_get_stats().evictions, 0);
+    code_cache_set_budget((size_t)64 << 20);
+}
+END_TEST
+
+int main(void)
+{
+    return TEST_RUN("call_cost", TEST_GROUP("warm precompiles", 0, precompiles_warm_by_flag_as_by_entries),
+                    TEST_GROUP("code cache memo", 60, own_memo_dropped_when_setting_the_budget,
+                               other_threads_memos_let_go_after_an_eviction, finders_and_evictions_at_once));
+}
