@@ -423,6 +423,7 @@ void state_free(state *s)
     s->n_owned = s->n_acquired = 0;
     s->refund = 0;
     s->precompiles_warm = false;
+    s->logs_added = 0; /* a spare starts its log numbering afresh, as a new state */
     if (!keep_spare_state(s)) state_destroy(s);
 }
 
