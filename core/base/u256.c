@@ -606,6 +606,23 @@ u256 u256_addmod(const u256 *a, const u256 *b, const u256 *m)
 u256 u256_mulmod(const u256 *a, const u256 *b, const u256 *m)
 {
     if (u256_is_zero(m)) return u256_zero();
+    if ((m->w[0] & m->w[1] & m->w[2] & m->w[3]) == UINT64_MAX) {
+        /* m = 2^256 - 1: mulmod(x, y, not(0)) is how Solidity's mulDiv
+         * (Uniswap's FullMath, OpenZeppelin's Math) gets a product's high
+         * half, every other MULMOD of swap_math. 2^256 is 1 modulo m, so
+         * hi * 2^256 + lo is hi + lo: an add, no division (nor a change of
+         * the cached modulus, which the call after uses). */
+        uint64_t p[8];
+        mul_full(a, b, p);
+        u256 lo = {{p[0], p[1], p[2], p[3]}}, hi = {{p[4], p[5], p[6], p[7]}};
+        u256 s = u256_add(&lo, &hi);
+        if (u256_lt(&s, &lo)) { /* the carry, 2^256, is 1: s + 1 <= m as hi <= 2^256 - 2 */
+            u256 one = u256_from_u64(1);
+            s = u256_add(&s, &one);
+        }
+        if ((s.w[0] & s.w[1] & s.w[2] & s.w[3]) == UINT64_MAX) return u256_zero(); /* m itself */
+        return s;
+    }
     const struct modulus *md = modulus_prepare(m);
     if (md->log2 >= 0) { /* the product's bits from 2^256 up are 0 mod 2^k */
         u256 low = u256_mul(a, b);

