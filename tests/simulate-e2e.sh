@@ -557,6 +557,16 @@ check "validation: the first base fee follows the head's real gasUsed" '"baseFee
 check "the first excess blob gas follows the head's blobGasUsed" '"excessBlobGas":"0x60000"' "$OUT"
 OUT=$(post "$URL" "$(req eth_simulateV1 '[{"blockStateCalls":[{}]}]')")
 check "without validation the base fee is 0 (geth)" '"baseFeePerGas":"0x0"' "$OUT"
+# The same head's usage in the block and fee methods: eth_getBlockByNumber
+# shows it, and eth_feeHistory's ratios and next base fees follow from it
+# (20M of 30M: 0.666...; 9 blobs of at most 9 (Osaka): ratio 1).
+OUT=$(post "$URL" "$(req eth_getBlockByNumber '["latest",false]')")
+check "eth_getBlockByNumber: the head's gasUsed" '"gasUsed":"0x1312d00"' "$OUT"
+check "eth_getBlockByNumber: the head's blobGasUsed" '"blobGasUsed":"0x120000"' "$OUT"
+OUT=$(post "$URL" "$(req eth_feeHistory '["0x1","latest",[]]')")
+check "eth_feeHistory: the next base fee follows the head's gasUsed" '"baseFeePerGas":["0x3b9aca00","0x3e16926a"]' "$OUT"
+check "eth_feeHistory: the head's gasUsedRatio" '"gasUsedRatio":[0.66666666666666663]' "$OUT"
+check "eth_feeHistory: the head's blobGasUsedRatio" '"blobGasUsedRatio":[1.0]' "$OUT"
 
 echo "simulate-e2e: $PASSED passed, $FAILED failed"
 [ "$FAILED" -eq 0 ]

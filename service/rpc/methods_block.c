@@ -10,7 +10,9 @@
  * block that holds nothing:
  *   - transactions, uncles, withdrawals: empty lists; their roots, the
  *     receipts root, the ommers hash and the bloom: those of empty lists;
- *     gasUsed and blobGasUsed 0; requestsHash that of no requests (EIP-7685);
+ *     requestsHash that of no requests (EIP-7685);
+ *   - gasUsed and blobGasUsed: the head's own when the database has them (a
+ *     head imported from a node's header, or followed live), else 0;
  *   - stateRoot: zero (the database keeps no trie; `jitevm root` computes
  *     the root with one pass over the whole state, too slow for a request);
  *   - parentBeaconBlockRoot: read from the EIP-4788 contract's ring when it
@@ -23,8 +25,9 @@
  * (resolve_head), so one answer never mixes two heads. Nothing is written.
  *
  * eth_feeHistory knows one block too: the newest block must be the head
- * and the history is that block (blockCount is clamped to 1); the next
- * block's base fees follow from an empty head (EIP-1559, EIP-4844/7918).
+ * and the history is that block (blockCount is clamped to 1); its gas used
+ * ratios and the next block's base fees follow from what the head used, as
+ * above (EIP-1559, EIP-4844/7918).
  *
  * History methods (transactions, receipts, logs, filters, sending) answer
  * -32000 with a message that says why: jitevm serves state, not history. */
@@ -68,7 +71,21 @@ typedef struct {
     enum fork fork;
     hash32 parent_hash, state_root, beacon_root, hash;
     bool hash_stored;
+    uint64_t gas_used, blob_gas_used;
 } head_header;
+
+/* What the head at `number` used of its gas and blob gas: 0 when the
+ * database does not know (store_get_head_usage). */
+static bool head_usage(rpc_ctx *ctx, uint64_t number, uint64_t *gas_used, uint64_t *blob_gas_used, rpc_error *err)
+{
+    uint64_t at;
+    store_error se;
+    *gas_used = *blob_gas_used = 0;
+    if (!store_get_head_usage(ctx->conn, &at, gas_used, blob_gas_used, &se))
+        return rpc_fail(err, RPC_SERVER_ERROR, "%s", se.msg);
+    if (at != number) *gas_used = *blob_gas_used = 0;
+    return true;
+}
 
 /* EIP-4788: the ring holds (timestamp at t % N, root at t % N + N). */
 static bool beacon_root_of(const state_backend *b, uint64_t timestamp, hash32 *root)
@@ -102,7 +119,7 @@ static void header_rlp(const head_header *h, bytebuf *out)
     rlp_put_u256(out, &e->difficulty);
     rlp_put_u64(out, e->number);
     rlp_put_u64(out, e->gas_limit);
-    rlp_put_u64(out, 0); /* gas used */
+    rlp_put_u64(out, h->gas_used);
     rlp_put_u64(out, e->timestamp);
     rlp_put_bytes(out, NULL, 0); /* extra data */
     rlp_put_bytes(out, e->prevrandao.b, 32);
@@ -110,7 +127,7 @@ static void header_rlp(const head_header *h, bytebuf *out)
     if (h->fork >= FORK_LONDON) rlp_put_u256(out, &e->base_fee);
     if (h->fork >= FORK_SHANGHAI) rlp_put_bytes(out, TRIE_EMPTY_ROOT.b, 32); /* withdrawals */
     if (h->fork >= FORK_CANCUN) {
-        rlp_put_u64(out, 0); /* blob gas used */
+        rlp_put_u64(out, h->blob_gas_used);
         rlp_put_u64(out, e->excess_blob_gas);
         rlp_put_bytes(out, h->beacon_root.b, 32);
     }
@@ -138,6 +155,7 @@ static bool load_head(rpc_ctx *ctx, head_header *h, rpc_error *err)
     memset(h, 0, sizeof *h);
     block_selector latest = {.tag = BLOCK_LATEST};
     if (!resolve_head(ctx, &latest, &h->env, &h->fork, err)) return false;
+    if (!head_usage(ctx, h->env.number, &h->gas_used, &h->blob_gas_used, err)) return false;
     state_backend b = store_backend(ctx->conn);
     if (h->env.number > 0) b.get_block_hash(b.ctx, h->env.number - 1, &h->parent_hash);
     if (h->fork >= FORK_CANCUN) beacon_root_of(&b, h->env.timestamp, &h->beacon_root);
@@ -184,14 +202,14 @@ static json_t *header_json(const head_header *h_in)
     json_object_set_new(o, "difficulty", jv_quantity(&e->difficulty));
     json_object_set_new(o, "extraData", json_string("0x"));
     json_object_set_new(o, "gasLimit", jv_u64(e->gas_limit));
-    json_object_set_new(o, "gasUsed", jv_u64(0));
+    json_object_set_new(o, "gasUsed", jv_u64(h.gas_used));
     json_object_set_new(o, "timestamp", jv_u64(e->timestamp));
     json_object_set_new(o, "transactionsRoot", jv_hash(&TRIE_EMPTY_ROOT));
     json_object_set_new(o, "receiptsRoot", jv_hash(&TRIE_EMPTY_ROOT));
     if (h.fork >= FORK_LONDON) json_object_set_new(o, "baseFeePerGas", jv_quantity(&e->base_fee));
     if (h.fork >= FORK_SHANGHAI) json_object_set_new(o, "withdrawalsRoot", jv_hash(&TRIE_EMPTY_ROOT));
     if (h.fork >= FORK_CANCUN) {
-        json_object_set_new(o, "blobGasUsed", jv_u64(0));
+        json_object_set_new(o, "blobGasUsed", jv_u64(h.blob_gas_used));
         json_object_set_new(o, "excessBlobGas", jv_u64(e->excess_blob_gas));
         json_object_set_new(o, "parentBeaconBlockRoot", jv_hash(&h.beacon_root));
     }
@@ -367,16 +385,20 @@ json_t *m_fee_history(rpc_ctx *ctx, json_t *params, rpc_error *err)
         return o;
     }
     /* Only the head is known: the history is that one block. */
+    uint64_t gas_used, blob_gas_used;
+    if (!head_usage(ctx, e.number, &gas_used, &blob_gas_used, err)) return json_decref(o), NULL;
     u256 zero = u256_zero();
-    u256 base = f >= FORK_LONDON ? e.base_fee : zero, next = f >= FORK_LONDON ? block_next_base_fee(&e, 0) : zero;
-    u256 blob = f >= FORK_CANCUN ? e.blob_base_fee : zero, blob_next = f >= FORK_CANCUN ? next_blob_base_fee(&e, f, 0) : zero;
+    u256 base = f >= FORK_LONDON ? e.base_fee : zero, next = f >= FORK_LONDON ? block_next_base_fee(&e, gas_used) : zero;
+    u256 blob = f >= FORK_CANCUN ? e.blob_base_fee : zero,
+         blob_next = f >= FORK_CANCUN ? next_blob_base_fee(&e, f, blob_gas_used) : zero;
+    uint64_t blob_gas_max = e.blob_max_per_block * GAS_PER_BLOB;
     json_t *base_fees = json_array(), *ratios = json_array(), *blob_fees = json_array(), *blob_ratios = json_array();
     json_array_append_new(base_fees, jv_quantity(&base));
     json_array_append_new(base_fees, jv_quantity(&next));
-    json_array_append_new(ratios, json_real(0));
+    json_array_append_new(ratios, json_real(e.gas_limit ? (double)gas_used / (double)e.gas_limit : 0));
     json_array_append_new(blob_fees, jv_quantity(&blob));
     json_array_append_new(blob_fees, jv_quantity(&blob_next));
-    json_array_append_new(blob_ratios, json_real(0));
+    json_array_append_new(blob_ratios, json_real(blob_gas_max ? (double)blob_gas_used / (double)blob_gas_max : 0));
     json_object_set_new(o, "oldestBlock", jv_u64(e.number));
     if (n_pct > 0) { /* an empty block: every percentile's tip is 0 */
         json_t *rewards = json_array(), *row = json_array();
