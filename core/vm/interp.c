@@ -114,12 +114,7 @@ enum exec_status interp_run_from(frame *f, size_t start_pc, size_t start_height)
     enum exec_status status = EXEC_SUCCESS;
 
 #define HEIGHT() (sp - stack_bottom)
-/* Every handler jumps to the one dispatch point below rather than having
- * its own `goto *labels[*ip]`: GCC then folds the table load into the
- * indirect jump there (`jmp [table + op*8]`) before it copies that block
- * back into every handler, one instruction fewer per EVM instruction than
- * the load and register jump each handler's own computed goto became. */
-#define DISPATCH() goto dispatch
+#define DISPATCH() goto *labels[*ip]
 #define NEXT()    \
     do {          \
         ip++;     \
@@ -239,8 +234,7 @@ enum exec_status interp_run_from(frame *f, size_t start_pc, size_t start_height)
     }                                               \
     NEXT();
 
-dispatch:
-    goto *labels[*ip];
+    DISPATCH();
 
 L_TRACE:
     f->gas = gas;
