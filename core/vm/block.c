@@ -260,15 +260,9 @@ static bool sv_has_storage(void *ctx, const address *a)
     return state_has_storage(v->under, a);
 }
 
-/* The outermost frame's latest instruction. */
-typedef struct {
-    bool seen;
-    block_failed_step step;
-} last_top_step;
-
-static void record_top_step(void *ctx, const trace_step *s)
+void block_record_top_step(void *ctx, const trace_step *s)
 {
-    last_top_step *l = ctx;
+    block_top_step *l = ctx;
     if (s->depth != 1) return;
     l->seen = true;
     l->step = (block_failed_step){.op = s->op, .stack_len = s->stack_len, .gas = s->gas};
@@ -287,8 +281,8 @@ bool block_run_failed_step(block_run *b, const transaction *tx, bool no_base_fee
     state_set_balance(scratch, &b->before_tx.sender, &b->before_tx.sender_balance);
     if (memcmp(env.coinbase.b, b->before_tx.sender.b, 20) != 0)
         state_set_balance(scratch, &env.coinbase, &b->before_tx.coinbase_balance);
-    last_top_step last = {0};
-    tracer t = {.ctx = &last, .on_step = record_top_step};
+    block_top_step last = {0};
+    tracer t = {.ctx = &last, .on_step = block_record_top_step};
     o.trace = &t;
     tx_result res;
     tx_execute(scratch, &env, tx, b->fork, &o, &res);

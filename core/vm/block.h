@@ -101,6 +101,14 @@ typedef struct {
     int64_t gas;   /* the gas left before it */
 } block_failed_step;
 
+/* A tracer's on_step that keeps the outermost frame's latest instruction
+ * (ctx: a block_top_step, zeroed): the instruction a failing call stopped at. */
+typedef struct {
+    bool seen;
+    block_failed_step step;
+} block_top_step;
+void block_record_top_step(void *ctx, const trace_step *s);
+
 /* For the transaction block_run_tx has just run, which failed with
  * `status` (an invalid opcode, a stack error, out of gas: the errors whose
  * wording names the instruction): runs it again, traced, on a scratch state

@@ -15,6 +15,7 @@
 #include "hexjson.h"
 #include "metrics.h"
 #include "rpc/trace_tracers.h"
+#include "vm/block.h"
 #include "vm/opcodes.h"
 
 void run_result_free(run_result *r)
@@ -241,24 +242,6 @@ void run_message(rpc_ctx *ctx, const exec_env *ee, const call_msg *m, uint64_t g
     metrics_record_gas(r->res.gas_used);
 }
 
-/* The instruction a failing top frame stopped at (from an EIP-3155 trace). */
-typedef struct {
-    bool seen;
-    uint8_t op;
-    size_t stack_len;
-    int64_t gas;
-} last_step;
-
-static void record_step(void *ctx, const trace_step *s)
-{
-    last_step *l = ctx;
-    if (s->depth != 1) return;
-    l->seen = true;
-    l->op = s->op;
-    l->stack_len = s->stack_len;
-    l->gas = s->gas;
-}
-
 /* geth's text for an execution error of the top frame. The errors that
  * name an opcode or stack sizes, and out of gas at EIP-2200's SSTORE
  * sentry, are found by running the message again with a tracer (only on
@@ -266,17 +249,15 @@ static void record_step(void *ctx, const trace_step *s)
  * (trace_step_error_text), so eth_call and debug_traceCall agree. */
 char *vm_error_text(rpc_ctx *ctx, const exec_env *ee, const call_msg *m, uint64_t gas, enum exec_status status)
 {
-    bool named_by_step = status == EXEC_INVALID_OPCODE || status == EXEC_STACK_UNDERFLOW ||
-                         status == EXEC_STACK_OVERFLOW || (status == EXEC_OUT_OF_GAS && ee->fork >= FORK_ISTANBUL);
-    if (named_by_step) {
-        last_step l = {0};
-        tracer t = {.ctx = &l, .on_step = record_step};
+    if (trace_error_names_step(status, ee->fork)) {
+        block_top_step l = {0};
+        tracer t = {.ctx = &l, .on_step = block_record_top_step};
         tx_options opts = {.trace = &t};
         run_result again;
         run_message(ctx, ee, m, gas, &opts, &again);
         bool same = again.kind == RUN_EXECUTED && again.res.status == status && l.seen;
         run_result_free(&again);
-        if (same) return trace_step_error_text(l.op, l.stack_len, l.gas, status, ee->fork);
+        if (same) return trace_step_error_text(l.step.op, l.step.stack_len, l.step.gas, status, ee->fork);
     }
     switch (status) {
     case EXEC_STACK_OVERFLOW: return str_printf(NULL, "stack limit reached %d", EVM_STACK_LIMIT);

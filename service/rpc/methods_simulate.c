@@ -615,9 +615,7 @@ static bool run_block(simulation *s, const planned_block *p, const block_done *p
              * call runs again, traced (failures only). */
             char *text = NULL;
             block_failed_step step;
-            bool named_by_step = res.status == EXEC_INVALID_OPCODE || res.status == EXEC_STACK_UNDERFLOW ||
-                                 res.status == EXEC_STACK_OVERFLOW || (res.status == EXEC_OUT_OF_GAS && f >= FORK_ISTANBUL);
-            if (named_by_step && block_run_failed_step(&run, &t->tx, !s->opts->validation, &o, res.status, &step))
+            if (trace_error_names_step(res.status, f) && block_run_failed_step(&run, &t->tx, !s->opts->validation, &o, res.status, &step))
                 text = trace_step_error_text(step.op, step.stack_len, step.gas, res.status, f);
             else if (res.status == EXEC_STACK_OVERFLOW)
                 text = str_printf(NULL, "stack limit reached %d", EVM_STACK_LIMIT);

@@ -265,6 +265,12 @@ static void logger_enter(void *ctx, const evm *e, const message *msg)
     l->pending[d].active = false;
 }
 
+bool trace_error_names_step(enum exec_status status, enum fork f)
+{
+    return status == EXEC_INVALID_OPCODE || status == EXEC_STACK_UNDERFLOW || status == EXEC_STACK_OVERFLOW ||
+           (status == EXEC_OUT_OF_GAS && f >= FORK_ISTANBUL);
+}
+
 char *trace_step_error_text(uint8_t op, size_t stack_len, int64_t gas, enum exec_status status, enum fork f)
 {
     const opcode_info *info = &opcode_table[op];

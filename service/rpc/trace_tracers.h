@@ -43,6 +43,11 @@ json_t *struct_logger_result(struct_logger *l, uint64_t gas_used, enum exec_stat
  * sentry" (an SSTORE at EIP-2200's sentry)... */
 char *trace_step_error_text(uint8_t op, size_t stack_len, int64_t gas, enum exec_status status, enum fork f);
 
+/* Whether geth's words for `status` name the failing instruction (its
+ * opcode, the stack's size, EIP-2200's sentry): eth_call and eth_simulateV1
+ * then run the failed call again, traced, to find it. */
+bool trace_error_names_step(enum exec_status status, enum fork f);
+
 /* ------------------------------------------------------------ prestateTracer */
 
 typedef struct {
