@@ -170,6 +170,11 @@ static void dev(chain_spec *s)
     s->head.gas_limit = 30000000;
     s->head.base_fee = u256_from_u64(GWEI);
     s->funded = dev_funded;
+    /* Every fork is on from block 0: the system calls of a block (and
+     * eth_simulateV1's) need their contracts, which no one could deploy
+     * at their addresses on this chain (EIP-7002 and EIP-7251 blocks are
+     * refused without them, as geth refuses them). */
+    s->system_contracts = true;
     /* 10,000 ether, as anvil gives each of its accounts. */
     u256 ether = u256_from_u64(1000000000000000000ULL), n = u256_from_u64(10000);
     s->funded_balance = u256_mul(&ether, &n);
@@ -232,6 +237,22 @@ bool chain_spec_write(store_conn *c, const chain_spec *spec, store_error *err)
     if (!store_set_head_block(c, &head, spec->has_genesis_hash ? &spec->genesis_hash : NULL,
                               spec->has_parent_hash && head.number > 0 ? &spec->parent_hash : NULL, err))
         return false;
+    static const struct {
+        const char *address, *code;
+    } system_contracts[] = {
+        {BEACON_ROOTS_ADDRESS, BEACON_ROOTS_CODE},
+        {HISTORY_STORAGE_ADDRESS, HISTORY_STORAGE_CODE},
+        {WITHDRAWAL_REQUEST_PREDEPLOY_ADDRESS, WITHDRAWAL_REQUEST_PREDEPLOY_CODE},
+        {CONSOLIDATION_REQUEST_PREDEPLOY_ADDRESS, CONSOLIDATION_REQUEST_PREDEPLOY_CODE},
+    };
+    for (size_t i = 0; spec->system_contracts && i < sizeof system_contracts / sizeof system_contracts[0]; i++) {
+        address a;
+        uint8_t code[MAX_CODE_SIZE];
+        size_t len = strlen(system_contracts[i].code) / 2;
+        hex_parse_fixed(system_contracts[i].address, strlen(system_contracts[i].address), 0, a.b, 20, NULL);
+        hex_parse_fixed(system_contracts[i].code, 2 * len, HEX_PREFIX_OPTIONAL, code, len, NULL);
+        if (!store_set_code(c, &a, code, len, err) || !store_set_nonce(c, &a, 1, err)) return false;
+    }
     for (const char *const *hex = spec->funded; hex && *hex; hex++) {
         address a;
         hex_parse_fixed(*hex, strlen(*hex), 0, a.b, 20, NULL);

@@ -35,6 +35,10 @@ typedef struct {
      * come from its alloc instead). */
     const char *const *funded; /* hex addresses, NULL-terminated; may be NULL */
     u256 funded_balance;
+    /* Whether the genesis holds the system contracts (EIP-4788, EIP-2935,
+     * EIP-7002, EIP-7251) with their code and nonce 1, as geth's dev mode
+     * puts them in its genesis (the dev chain's). */
+    bool system_contracts;
     /* The block numbers EIP-2124's fork id counts, when they are not the
      * schedule's: forks that change no EVM rule (DAO, the difficulty-bomb
      * delays) and the merge netsplit block instead of Paris's first block.

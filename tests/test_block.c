@@ -432,7 +432,8 @@ START_TEST(test_request_system_calls)
     block_run_begin(&run, st, &env, FORK_PRAGUE, NULL, NULL, NULL);
     ck_assert_mem_eq(run.requests_hash.b, BLOCK_EMPTY_REQUESTS_HASH.b, 32);
     block_request_failure failure;
-    ck_assert(block_run_requests(&run, NULL, &failure));
+    address no_deposits = {{0}};
+    ck_assert(block_run_requests(&run, &no_deposits, NULL, &failure));
     hash32 want = hash_of("0x5718d61e4ad0bf7361f89a3d32dd9b29967017c96043bed3e6f7f0a29912f49e");
     ck_assert_mem_eq(run.requests_hash.b, want.b, 32);
     ck_assert_uint_eq(run.gas_used, 0);
@@ -442,15 +443,153 @@ START_TEST(test_request_system_calls)
     state_set_code(st, &consolidations, invalid, sizeof invalid); /* the state has read the account already */
     state_finalize_tx(st, FORK_PRAGUE);
     block_run_begin(&run, st, &env, FORK_PRAGUE, NULL, NULL, NULL);
-    ck_assert(!block_run_requests(&run, NULL, &failure));
+    ck_assert(!block_run_requests(&run, &no_deposits, NULL, &failure));
+    ck_assert_int_eq(failure.error, BLOCK_REQUEST_CALL_FAILED);
     ck_assert_uint_eq(failure.request_type, 2);
     ck_assert_int_eq(failure.status, EXEC_INVALID_OPCODE);
     block_run_free(&run);
 
     /* Before Prague: no calls, the hash of no requests. */
     block_run_begin(&run, st, &env, FORK_CANCUN, NULL, NULL, NULL);
-    ck_assert(block_run_requests(&run, NULL, &failure));
+    ck_assert(block_run_requests(&run, &no_deposits, NULL, &failure));
     ck_assert_mem_eq(run.requests_hash.b, BLOCK_EMPTY_REQUESTS_HASH.b, 32);
+    block_run_free(&run);
+}
+END_TEST
+
+/* EIP-6110: a contract at the deposit contract's address that logs its
+ * calldata under DepositEvent's topic. The event (576 bytes: offsets
+ * 0xa0, 0x100, 0x140, 0x180, 0x200; a 48-byte pubkey 01..30, credentials
+ * 11.., amount 32 ether in gwei little-endian, a 96-byte signature 64..c3,
+ * index 7) becomes the request 0x00 || pubkey || credentials || amount ||
+ * signature || index; with the stand-in withdrawal contract's 0x01aa the
+ * EIP-7685 hash, computed apart with Python's hashlib, is
+ * sha256(sha256(0x00...) || sha256(0x01aa)). A log of another length
+ * refuses the block, as geth's DepositLogToRequest does; the same log from
+ * another address, or from a frame that reverts, is no deposit. */
+static const char DEPOSIT_EVENT_DATA[] =
+    "0x00000000000000000000000000000000000000000000000000000000000000a0"
+    "0000000000000000000000000000000000000000000000000000000000000100"
+    "0000000000000000000000000000000000000000000000000000000000000140"
+    "0000000000000000000000000000000000000000000000000000000000000180"
+    "0000000000000000000000000000000000000000000000000000000000000200"
+    "0000000000000000000000000000000000000000000000000000000000000030"
+    "0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f20"
+    "2122232425262728292a2b2c2d2e2f3000000000000000000000000000000000"
+    "0000000000000000000000000000000000000000000000000000000000000020"
+    "1111111111111111111111111111111111111111111111111111111111111111"
+    "0000000000000000000000000000000000000000000000000000000000000008"
+    "0040597307000000000000000000000000000000000000000000000000000000"
+    "0000000000000000000000000000000000000000000000000000000000000060"
+    "6465666768696a6b6c6d6e6f707172737475767778797a7b7c7d7e7f80818283"
+    "8485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9fa0a1a2a3"
+    "a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebfc0c1c2c3"
+    "0000000000000000000000000000000000000000000000000000000000000008"
+    "0700000000000000000000000000000000000000000000000000000000000000";
+
+/* calldatacopy(0, 0, calldatasize); log1(0, calldatasize, keccak256("DepositEvent(bytes,bytes,bytes,bytes,bytes)")) */
+static const char DEPOSIT_LOGGER_CODE[] =
+    "0x365f5f377f649bbc62d0e31342afea4e5cd82d4049e7e1ee912fc0889aa790803be39038c5365fa100";
+
+static transaction call_with(const address *to, const bytebuf *data, uint64_t nonce)
+{
+    transaction tx = transfer_to(to, 0, 90000, nonce);
+    tx.data = data->data;
+    tx.data_len = data->len;
+    return tx;
+}
+
+START_TEST(test_deposit_requests)
+{
+    address deposit = addr_of(MAINNET_DEPOSIT_CONTRACT_ADDRESS), other = addr_n(0xd0);
+    address withdrawals = addr_of(WITHDRAWAL_REQUEST_PREDEPLOY_ADDRESS);
+    address consolidations = addr_of(CONSOLIDATION_REQUEST_PREDEPLOY_ADDRESS);
+    put_code(&deposit, DEPOSIT_LOGGER_CODE);
+    put_code(&other, DEPOSIT_LOGGER_CODE);
+    put_code(&withdrawals, "0x60aa60005360016000f3");
+    put_code(&consolidations, "0x00");
+    bytebuf event = {0}, short_event = {0};
+    ck_assert(hex_to_bytes(DEPOSIT_EVENT_DATA, &event));
+    ck_assert_uint_eq(event.len, DEPOSIT_EVENT_DATA_SIZE);
+    bytebuf_append(&short_event, event.data, event.len - 1);
+    block_env env = block_at(3, 300);
+    env.gas_limit = 1000000;
+    tx_options opts = {0};
+    tx_result res;
+    block_run run;
+    block_request_failure failure;
+
+    /* One deposit, and the same event from another address. */
+    block_run_begin(&run, st, &env, FORK_PRAGUE, NULL, NULL, NULL);
+    transaction tx = call_with(&deposit, &event, 0);
+    block_run_tx(&run, &tx, false, &opts, &res);
+    ck_assert_int_eq(res.error, TX_OK);
+    ck_assert_int_eq(res.status, EXEC_SUCCESS);
+    tx_result_free(&res);
+    tx = call_with(&other, &event, 1);
+    block_run_tx(&run, &tx, false, &opts, &res);
+    ck_assert_int_eq(res.status, EXEC_SUCCESS);
+    tx_result_free(&res);
+    ck_assert(block_run_requests(&run, &deposit, NULL, &failure));
+    hash32 want = hash_of("0x022b95e267e5e748cb7a3db1062e84174dcbb791a8f7a0c413d3e8b86f8cd17d");
+    ck_assert_mem_eq(run.requests_hash.b, want.b, 32);
+    block_run_free(&run);
+
+    /* The event from a frame that reverts (its caller reverts after the
+     * call): no deposit. */
+    address reverter = addr_n(0xd1);
+    put_code(&reverter, "0x365f5f375f5f365f5f7300000000219ab540356cbb839cbe05303d7705fa5af1505f5ffd");
+    block_run_begin(&run, st, &env, FORK_PRAGUE, NULL, NULL, NULL);
+    tx = call_with(&reverter, &event, 2);
+    block_run_tx(&run, &tx, false, &opts, &res);
+    ck_assert_int_eq(res.error, TX_OK);
+    ck_assert_int_eq(res.status, EXEC_REVERT);
+    tx_result_free(&res);
+    ck_assert(block_run_requests(&run, &deposit, NULL, &failure));
+    want = hash_of("0x5718d61e4ad0bf7361f89a3d32dd9b29967017c96043bed3e6f7f0a29912f49e");
+    ck_assert_mem_eq(run.requests_hash.b, want.b, 32);
+    block_run_free(&run);
+
+    /* 575 bytes: the block is refused. */
+    block_run_begin(&run, st, &env, FORK_PRAGUE, NULL, NULL, NULL);
+    tx = call_with(&deposit, &short_event, 3);
+    block_run_tx(&run, &tx, false, &opts, &res);
+    ck_assert_int_eq(res.status, EXEC_SUCCESS);
+    tx_result_free(&res);
+    ck_assert(!block_run_requests(&run, &deposit, NULL, &failure));
+    ck_assert_int_eq(failure.error, BLOCK_REQUEST_BAD_DEPOSIT);
+    ck_assert_uint_eq(failure.request_type, DEPOSIT_REQUEST_TYPE);
+    ck_assert_uint_eq(failure.deposit_data_len, 575);
+    block_run_free(&run);
+    bytebuf_free(&event);
+    bytebuf_free(&short_event);
+}
+END_TEST
+
+/* A request contract without code refuses the block (geth: "empty system
+ * contract"), the withdrawal contract checked first. */
+START_TEST(test_request_contract_without_code)
+{
+    address consolidations = addr_of(CONSOLIDATION_REQUEST_PREDEPLOY_ADDRESS);
+    address withdrawals = addr_of(WITHDRAWAL_REQUEST_PREDEPLOY_ADDRESS);
+    address no_deposits = {{0}};
+    block_env env = block_at(3, 300);
+    block_run run;
+    block_request_failure failure;
+    block_run_begin(&run, st, &env, FORK_PRAGUE, NULL, NULL, NULL);
+    ck_assert(!block_run_requests(&run, &no_deposits, NULL, &failure));
+    ck_assert_int_eq(failure.error, BLOCK_REQUEST_NO_CODE);
+    ck_assert_uint_eq(failure.request_type, WITHDRAWAL_REQUEST_TYPE);
+    ck_assert_mem_eq(failure.contract.b, withdrawals.b, 20);
+    block_run_free(&run);
+    put_code(&withdrawals, "0x00");
+    state_free(st);
+    st = state_new(&world_backend);
+    block_run_begin(&run, st, &env, FORK_PRAGUE, NULL, NULL, NULL);
+    ck_assert(!block_run_requests(&run, &no_deposits, NULL, &failure));
+    ck_assert_int_eq(failure.error, BLOCK_REQUEST_NO_CODE);
+    ck_assert_uint_eq(failure.request_type, CONSOLIDATION_REQUEST_TYPE);
+    ck_assert_mem_eq(failure.contract.b, consolidations.b, 20);
     block_run_free(&run);
 }
 END_TEST
@@ -513,7 +652,8 @@ int main(void)
     const test_group world_group = {"world", 0,
                                            TESTS(test_system_calls, test_transactions_share_the_block_gas,
                                                  test_withdrawals, test_no_base_fee, test_transfer_logs,
-                                                 test_request_system_calls, test_failed_step_and_log_seq),
+                                                 test_request_system_calls, test_deposit_requests,
+                                                 test_request_contract_without_code, test_failed_step_and_log_seq),
                                            world_setup, world_teardown, NULL, NULL, 0};
     const test_group groups[] = {
         TEST_GROUP("header", 0, test_header_hash_matches_a_mined_block, test_receipts_root_of_a_legacy_transfer,
