@@ -43,7 +43,13 @@ enum {
     GAS_SELFDESTRUCT_REFUND = 24000,
     GAS_INITCODE_PER_WORD = 2,      /* EIP-3860 */
     GAS_CODE_DEPOSIT = 200,
+    GAS_LOG = 375,                  /* a LOGn's own cost, before topics and data */
+    GAS_MEMORY_PER_WORD = 3,        /* memory: 3 per word + words^2 / 512 */
+    MEMORY_QUAD_COEFF_DIV = 512,
 };
+/* The largest memory size whose cost fits 64 bits (0xffffffff words);
+ * past it geth's memory cost fails with "gas uint64 overflow". */
+#define MEMORY_GAS_SIZE_LIMIT 0x1FFFFFFFE0ULL
 
 /* Sizes. */
 enum {
