@@ -671,6 +671,15 @@ FIRST_HASH=$(printf '%s' "$OUT" | python3 -c 'import json, sys; print(json.load(
 check "dev chain: a Prague+ block simulates, requests from empty queues" '"requestsHash":"0xe3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"' "$OUT"
 check "dev chain: the EIP-4788 contract holds the block's beacon root" "\"returnData\":\"$ROOT\"" "$OUT"
 check "dev chain: the EIP-2935 contract holds the parent's hash" "\"returnData\":\"${FIRST_HASH:-none}\"" "$OUT"
+# Its block 0 is geth's genesis of that alloc (the hash `init` computes,
+# tests/test_block.c checks the header against geth's and anvil's), so
+# eth_config has EIP-2124's forkId: CRC-32 of the genesis hash, every fork
+# being active at genesis (computed here with zlib).
+GENESIS=$(post "$URL" "$(req eth_getBlockByNumber '["latest",false]')" | python3 -c 'import json, sys; print(json.load(sys.stdin)["result"]["hash"])')
+FORK_ID=$(python3 -c "import zlib, sys; print('0x%08x' % zlib.crc32(bytes.fromhex(sys.argv[1][2:])))" "$GENESIS")
+OUT=$(post "$URL" "$(req eth_config '[]')")
+check "dev chain: eth_config's forkId is CRC-32 of the genesis hash" "\"forkId\":\"$FORK_ID\"" "$OUT"
+case $GENESIS in 0x0000000000000000000000000000000000000000000000000000000000000000|"") fail "dev chain: block 0 has a hash" "" "$GENESIS" ;; *) pass ;; esac
 
 echo "simulate-e2e: $PASSED passed, $FAILED failed"
 [ "$FAILED" -eq 0 ]

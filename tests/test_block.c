@@ -13,6 +13,7 @@
 #include "hexjson.h"
 #include "base/keccak.h"
 #include "base/params.h"
+#include "base/trie.h"
 #include "state/memstate.h"
 #include "vm/block.h"
 
@@ -52,6 +53,57 @@ static const char BLOCK2_BLOOM[] =
     "0000000000000000000000000000000000000000010000000000000000000000000000000000000000000000020000000000000000000000"
     "0000000000000000000000000000000000000000000000000000000040000000000000000000000000000008000000000000000000000000"
     "000000000000000000000080000000000000000000000000000000000000000000";
+
+/* A genesis header with extraData and a proof-of-work difficulty: the
+ * execution-apis test chain's block 0 (tests/genesis.json; geth's answer
+ * in tests/eth_getBlockByNumber/get-genesis.io: stateRoot 0xdc43...59fc,
+ * the root `jitevm root` gives that genesis' alloc too, and hash
+ * 0x44fd...3d99). */
+START_TEST(test_genesis_header_hash_matches_geth)
+{
+    static const uint8_t hivechain[] = "hivechain";
+    block_header_fields h = {.fork = FORK_HOMESTEAD};
+    h.state_root = hash_of("0xdc43f460541a253c0f64b6943ef83fa3bd601699a255622f088d46f7fde359fc");
+    h.transactions_root = TRIE_EMPTY_ROOT;
+    h.receipts_root = TRIE_EMPTY_ROOT;
+    h.difficulty = u256_from_u64(0x20000);
+    h.gas_limit = 0x5f5e100;
+    h.extra_data = hivechain;
+    h.extra_data_len = sizeof hivechain - 1;
+    hash32 got, want = hash_of("0x44fd89d504659cd58f48f4796b77a7e7012cf296a2409afa2f6c3cb99b5b3d99");
+    block_header_hash(&h, &got);
+    ck_assert_hash_eq(got, want);
+    /* The nonce is the 8 bytes after mixHash. */
+    h.nonce = 0x42;
+    bytebuf rlp = {0};
+    block_header_rlp(&h, &rlp);
+    ck_assert_uint_ge(rlp.len, 9);
+    ck_assert_uint_eq(rlp.data[rlp.len - 9], 0x88);
+    ck_assert_uint_eq(rlp.data[rlp.len - 1], 0x42);
+    bytebuf_free(&rlp);
+}
+END_TEST
+
+/* An Osaka genesis header (every fork from block 0, as the dev chain's):
+ * anvil 1.7.1 started with `--init` on the dev chain's genesis (alloc from
+ * `jitevm dump`, chain id 1337, 30M gas, base fee 1 gwei) gives block 0
+ * these fields, with the empty trie's root as its stateRoot (anvil does
+ * not hash the genesis state), and this hash. */
+START_TEST(test_osaka_genesis_header_matches_anvil)
+{
+    block_header_fields h = {.fork = FORK_OSAKA};
+    h.state_root = TRIE_EMPTY_ROOT;
+    h.transactions_root = TRIE_EMPTY_ROOT;
+    h.receipts_root = TRIE_EMPTY_ROOT;
+    h.gas_limit = 30000000;
+    h.base_fee = u256_from_u64(1000000000);
+    h.withdrawals_root = TRIE_EMPTY_ROOT;
+    h.requests_hash = BLOCK_EMPTY_REQUESTS_HASH;
+    hash32 got, want = hash_of("0x053651de1bc19978a3cbb4d999a67e40c667942f9bacd899d30b77120013f5ca");
+    block_header_hash(&h, &got);
+    ck_assert_hash_eq(got, want);
+}
+END_TEST
 
 /* Block 3 of the anvil chain: every header field, and the hash anvil gave. */
 START_TEST(test_header_hash_matches_a_mined_block)
@@ -656,7 +708,8 @@ int main(void)
                                                  test_request_contract_without_code, test_failed_step_and_log_seq),
                                            world_setup, world_teardown, NULL, NULL, 0};
     const test_group groups[] = {
-        TEST_GROUP("header", 0, test_header_hash_matches_a_mined_block, test_receipts_root_of_a_legacy_transfer,
+        TEST_GROUP("header", 0, test_header_hash_matches_a_mined_block, test_genesis_header_hash_matches_geth,
+                   test_osaka_genesis_header_matches_anvil, test_receipts_root_of_a_legacy_transfer,
                    test_receipts_root_and_bloom_with_a_log, test_unsigned_transaction_hash),
         TEST_GROUP("fees", 0, test_next_base_fee, test_next_excess_blob_gas),
         world_group,

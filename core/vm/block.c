@@ -411,7 +411,8 @@ uint64_t block_next_excess_blob_gas(const block_env *parent, enum fork f, uint64
 
 void block_header_rlp(const block_header_fields *h, bytebuf *out)
 {
-    static const uint8_t zero_nonce[8];
+    uint8_t nonce[8];
+    for (int i = 0; i < 8; i++) nonce[i] = (uint8_t)(h->nonce >> (56 - 8 * i));
     bytebuf rlp = *out;
     rlp.len = 0;
     size_t mark = rlp_list_begin(&rlp);
@@ -427,9 +428,9 @@ void block_header_rlp(const block_header_fields *h, bytebuf *out)
     rlp_put_u64(&rlp, h->gas_limit);
     rlp_put_u64(&rlp, h->gas_used);
     rlp_put_u64(&rlp, h->timestamp);
-    rlp_put_bytes(&rlp, NULL, 0);
+    rlp_put_bytes(&rlp, h->extra_data, h->extra_data_len);
     rlp_put_bytes(&rlp, h->mix_hash.b, 32);
-    rlp_put_bytes(&rlp, zero_nonce, sizeof zero_nonce);
+    rlp_put_bytes(&rlp, nonce, sizeof nonce);
     if (h->fork >= FORK_LONDON) rlp_put_u256(&rlp, &h->base_fee);
     if (h->fork >= FORK_SHANGHAI) rlp_put_bytes(&rlp, h->withdrawals_root.b, 32);
     if (h->fork >= FORK_CANCUN) {

@@ -163,8 +163,9 @@ u256 block_next_base_fee(const block_env *parent, uint64_t parent_gas_used);
 uint64_t block_next_excess_blob_gas(const block_env *parent, enum fork f, uint64_t parent_blob_gas_used);
 
 /* A header, field by field as the consensus encoding orders them; `fork`
- * decides which of the later fields are present. extraData is empty and
- * the nonce zero (post-merge); the ommers hash is that of no ommers. */
+ * decides which of the later fields are present. extraData and the nonce
+ * are empty and zero unless given (a genesis block may have them); the
+ * ommers hash is that of no ommers. */
 typedef struct {
     enum fork fork;
     hash32 parent_hash;
@@ -176,6 +177,9 @@ typedef struct {
     u256 difficulty;
     uint64_t number, gas_limit, gas_used, timestamp;
     hash32 mix_hash;
+    const uint8_t *extra_data;   /* NULL: empty */
+    size_t extra_data_len;
+    uint64_t nonce;              /* the 8-byte proof-of-work nonce */
     u256 base_fee;               /* London on */
     hash32 withdrawals_root;     /* Shanghai on */
     uint64_t blob_gas_used;      /* Cancun on */
