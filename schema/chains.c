@@ -16,6 +16,7 @@
 #include "base/hex.h"
 #include "base/params.h"
 #include "base/trie.h"
+#include "vm/block.h"
 
 #define GWEI 1000000000ULL
 
@@ -170,6 +171,14 @@ static void dev(chain_spec *s)
     s->head.gas_limit = 30000000;
     s->head.base_fee = u256_from_u64(GWEI);
     s->funded = dev_funded;
+    /* Every fork is on from block 0: the system calls of a block (and
+     * eth_simulateV1's) need their contracts, which no one could deploy
+     * at their addresses on this chain (EIP-7002 and EIP-7251 blocks are
+     * refused without them, as geth refuses them). */
+    s->system_contracts = true;
+    /* Its block 0 is geth's genesis of this alloc and header (eth_config's
+     * forkId, BLOCKHASH(0)). */
+    s->genesis_hash_from_state = true;
     /* 10,000 ether, as anvil gives each of its accounts. */
     u256 ether = u256_from_u64(1000000000000000000ULL), n = u256_from_u64(10000);
     s->funded_balance = u256_mul(&ether, &n);
@@ -216,6 +225,34 @@ const char *chain_builtin_names(void)
     return "mainnet, sepolia, holesky, hoodi, dev";
 }
 
+/* The genesis block's hash as geth builds its header (core/genesis.go,
+ * toBlockWithRoot) for the forks active at genesis: the state root of what
+ * the database holds, no transactions, and from London the base fee, from
+ * Shanghai the empty withdrawals root, from Cancun zero blob gas and a zero
+ * parent beacon root, from Prague the hash of no requests. The state must
+ * be written (this connection sees it). tests/test_block.c checks the
+ * header against geth's genesis of the execution-apis test chain. */
+static bool genesis_hash_of(store_conn *c, const chain_spec *spec, hash32 *out, store_error *err)
+{
+    block_header_fields h = {0};
+    if (!store_state_root(c, &h.state_root, err)) return false;
+    h.fork = chain_config_fork_at(&spec->config, spec->head.number, spec->head.timestamp);
+    h.coinbase = spec->head.coinbase;
+    h.transactions_root = TRIE_EMPTY_ROOT;
+    h.receipts_root = TRIE_EMPTY_ROOT;
+    h.difficulty = spec->head.difficulty;
+    h.number = spec->head.number;
+    h.gas_limit = spec->head.gas_limit;
+    h.timestamp = spec->head.timestamp;
+    h.mix_hash = spec->head.prevrandao;
+    h.base_fee = spec->head.base_fee;
+    h.withdrawals_root = TRIE_EMPTY_ROOT;
+    h.excess_blob_gas = spec->head.excess_blob_gas;
+    h.requests_hash = BLOCK_EMPTY_REQUESTS_HASH;
+    block_header_hash(&h, out);
+    return true;
+}
+
 bool chain_spec_write(store_conn *c, const chain_spec *spec, store_error *err)
 {
     if (!store_set_chain_config(c, &spec->config, err)) return false;
@@ -227,15 +264,35 @@ bool chain_spec_write(store_conn *c, const chain_spec *spec, store_error *err)
         if (!store_set_blob_schedule(c, (enum fork)f, bs, err)) return false;
     }
     if (!store_set_blob_forks(c, spec->bpo, spec->n_bpo, err)) return false;
-    block_env head = spec->head;
-    head.chain_id = u256_from_u64(spec->config.chain_id);
-    if (!store_set_head_block(c, &head, spec->has_genesis_hash ? &spec->genesis_hash : NULL,
-                              spec->has_parent_hash && head.number > 0 ? &spec->parent_hash : NULL, err))
-        return false;
+    static const struct {
+        const char *address, *code;
+    } system_contracts[] = {
+        {BEACON_ROOTS_ADDRESS, BEACON_ROOTS_CODE},
+        {HISTORY_STORAGE_ADDRESS, HISTORY_STORAGE_CODE},
+        {WITHDRAWAL_REQUEST_PREDEPLOY_ADDRESS, WITHDRAWAL_REQUEST_PREDEPLOY_CODE},
+        {CONSOLIDATION_REQUEST_PREDEPLOY_ADDRESS, CONSOLIDATION_REQUEST_PREDEPLOY_CODE},
+    };
+    for (size_t i = 0; spec->system_contracts && i < sizeof system_contracts / sizeof system_contracts[0]; i++) {
+        address a;
+        uint8_t code[MAX_CODE_SIZE];
+        size_t len = strlen(system_contracts[i].code) / 2;
+        hex_parse_fixed(system_contracts[i].address, strlen(system_contracts[i].address), 0, a.b, 20, NULL);
+        hex_parse_fixed(system_contracts[i].code, 2 * len, HEX_PREFIX_OPTIONAL, code, len, NULL);
+        if (!store_set_code(c, &a, code, len, err) || !store_set_nonce(c, &a, 1, err)) return false;
+    }
     for (const char *const *hex = spec->funded; hex && *hex; hex++) {
         address a;
         hex_parse_fixed(*hex, strlen(*hex), 0, a.b, 20, NULL);
         if (!store_set_balance(c, &a, &spec->funded_balance, err)) return false;
     }
-    return true;
+    block_env head = spec->head;
+    head.chain_id = u256_from_u64(spec->config.chain_id);
+    hash32 genesis_hash = spec->genesis_hash;
+    bool has_genesis_hash = spec->has_genesis_hash;
+    if (!has_genesis_hash && spec->genesis_hash_from_state) {
+        if (!genesis_hash_of(c, spec, &genesis_hash, err)) return false;
+        has_genesis_hash = true;
+    }
+    return store_set_head_block(c, &head, has_genesis_hash ? &genesis_hash : NULL,
+                                spec->has_parent_hash && head.number > 0 ? &spec->parent_hash : NULL, err);
 }

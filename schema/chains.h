@@ -35,6 +35,14 @@ typedef struct {
      * come from its alloc instead). */
     const char *const *funded; /* hex addresses, NULL-terminated; may be NULL */
     u256 funded_balance;
+    /* Whether the genesis holds the system contracts (EIP-4788, EIP-2935,
+     * EIP-7002, EIP-7251) with their code and nonce 1, as geth's dev mode
+     * puts them in its genesis (the dev chain's). */
+    bool system_contracts;
+    /* Whether `init` computes the genesis hash (when not known) from the
+     * state it wrote and the genesis header geth would build (the dev
+     * chain's; a genesis file's extraData and nonce are not read). */
+    bool genesis_hash_from_state;
     /* The block numbers EIP-2124's fork id counts, when they are not the
      * schedule's: forks that change no EVM rule (DAO, the difficulty-bomb
      * delays) and the merge netsplit block instead of Paris's first block.

@@ -55,6 +55,14 @@ for url in "$JURL" "$AURL"; do
     post "$url" "$(req anvil_setCode "[\"$LOOP\",\"$LOOP_CODE\"]")" > /dev/null
     post "$url" "$(req anvil_setStorageAt "[\"$TOKEN\",\"$SLOT\",\"$BALANCE\"]")" > /dev/null
 done
+# The system contracts a Prague chain holds (a simulated block without the
+# EIP-7002/7251 contracts is refused, as geth refuses it): the dev chain's.
+"$JITEVM" init --db "$TMP/sys.db" --chain dev > /dev/null
+"$JITEVM" dump --db "$TMP/sys.db" | python3 -c 'import json, sys
+for a, acct in json.load(sys.stdin).items():
+    if "code" in acct: print(a, acct["code"])' | while read -r a code; do
+    for url in "$JURL" "$AURL"; do post "$url" "$(req anvil_setCode "[\"$a\",\"$code\"]")" > /dev/null; done
+done
 
 # BENCH_THREADS: more jitevm servers on the same database (the contracts
 # are in it now), each with its --threads; JSERVERS lists "label url".

@@ -97,6 +97,40 @@ for url in (JURL, AURL):
         rpc(url, "anvil_setBalance", [s, FUNDS], auth=True)
     rpc(url, "anvil_setStorageAt", [COUNTER, "0x0", "0x" + word(5)], auth=True)
 
+# The system contracts every Prague chain holds (geth refuses a block whose
+# EIP-7002 or EIP-7251 contract has no code): their deployed code as the
+# EIPs give it, nonce 1, on both servers.
+SYSTEM_CODE = {
+    "0x000f3df6d732807ef1319fb7b8bb8522d0beac02": ("3373fffffffffffffffffffffffffffffffffffffffe14604d57602036146024575f5ffd5b5f35801560495762001fff8106"
+        "90815414603c575f5ffd5b62001fff01545f5260205ff35b5f5ffd5b62001fff42064281555f359062001fff015500"),  # EIP-4788
+    "0x0000f90827f1c53a10cb7a02335b175320002935": ("3373fffffffffffffffffffffffffffffffffffffffe14604657602036036042575f35600143038111604257611fff814303"
+        "11604257611fff9006545f5260205ff35b5f5ffd5b5f35611fff60014303065500"),  # EIP-2935
+    "0x00000961ef480eb55e80d19ad83579a64c007002": ("3373fffffffffffffffffffffffffffffffffffffffe1460cb5760115f54807fffffffffffffffffffffffffffffffffffff"
+        "ffffffffffffffffffffffffffff146101f457600182026001905f5b5f821115606857810190830284830290049160010191"
+        "90604d565b909390049250505036603814608857366101f457346101f4575f5260205ff35b34106101f45760015460010160"
+        "0155600354806003026004013381556001015f35815560010160203590553360601b5f5260385f601437604c5fa060010160"
+        "0355005b6003546002548082038060101160df575060105b5f5b8181146101835782810160030260040181604c0281546060"
+        "1b8152601401816001015481526020019060020154807fffffffffffffffffffffffffffffffff0000000000000000000000"
+        "0000000000168252906010019060401c908160381c81600701538160301c81600601538160281c81600501538160201c8160"
+        "0401538160181c81600301538160101c81600201538160081c81600101535360010160e1565b910180921461019557906002"
+        "556101a0565b90505f6002555f6003555b5f54807fffffffffffffffffffffffffffffffffffffffffffffffffffffffffff"
+        "ffffff14156101cd57505f5b6001546002828201116101e25750505f6101e8565b01600290035b5f555f600155604c025ff3"
+        "5b5f5ffd"),  # EIP-7002
+    "0x0000bbddc7ce488642fb579f8b00f3a590007251": ("3373fffffffffffffffffffffffffffffffffffffffe1460d35760115f54807fffffffffffffffffffffffffffffffffffff"
+        "ffffffffffffffffffffffffffff1461019a57600182026001905f5b5f821115606857810190830284830290049160010191"
+        "90604d565b9093900492505050366060146088573661019a573461019a575f5260205ff35b341061019a5760015460010160"
+        "0155600354806004026004013381556001015f358155600101602035815560010160403590553360601b5f5260605f601437"
+        "60745fa0600101600355005b6003546002548082038060021160e7575060025b5f5b81811461012957828101600402600401"
+        "81607402815460601b815260140181600101548152602001816002015481526020019060030154905260010160e9565b9101"
+        "80921461013b5790600255610146565b90505f6002555f6003555b5f54807fffffffffffffffffffffffffffffffffffffff"
+        "ffffffffffffffffffffffffff141561017357505f5b6001546001828201116101885750505f61018e565b01600190035b5f"
+        "555f6001556074025ff35b5f5ffd"),  # EIP-7251
+}
+for url in (JURL, AURL):
+    for a, code in SYSTEM_CODE.items():
+        rpc(url, "anvil_setCode", [a, "0x" + code], auth=True)
+        rpc(url, "anvil_setNonce", [a, "0x1"], auth=True)
+
 # --- where anvil departs from geth (each also in the README):
 #  * a block's number and timestamp when not overridden: anvil gives the
 #    first simulated block the head's number and timestamp (geth: head + 1,
@@ -370,10 +404,11 @@ for name, code_hex, gas, value, want in [
 # EIP-7002/7251 (Prague): the request contracts are called after the
 # block's calls; their output makes requestsHash (EIP-7685). This stand-in
 # for the withdrawal request contract counts its system calls and returns
-# the count (a request of type 0x01); the consolidation contract has no
-# code and is skipped.
+# the count (a request of type 0x01); the consolidation contract's queue is
+# empty (no request).
 import hashlib
 WQ = "0x00000961ef480eb55e80d19ad83579a64c007002"
+CQ = "0x0000bbddc7ce488642fb579f8b00f3a590007251"
 WQ_CODE = ("0x3373" + "ff" * 19 + "fe" + "14602557" + "600054600052" + "60206000f3" + "5b" + "600054600101"
            + "80600055" + "600052" + "60206000f3")
 r = sim({"blockStateCalls": [{"stateOverrides": {WQ: {"code": WQ_CODE}}, "calls": [{"from": s0, "to": WQ}]},
@@ -386,10 +421,59 @@ ok([x["calls"][0]["returnData"] for x in b] == ["0x" + word(0), "0x" + word(1)]
    and b[1]["requestsHash"] == requests_hash([b"\x01" + bytes.fromhex(word(2))]),
    "EIP-7002 system call after the calls, requestsHash of its output", json.dumps([(x["requestsHash"], x["calls"]) for x in b]))
 r = sim({"blockStateCalls": [{}]})
-ok(r["result"][0]["requestsHash"] == requests_hash([]), "no request contracts: the hash of no requests")
+ok(r["result"][0]["requestsHash"] == requests_hash([]), "empty request queues: the hash of no requests")
 r = sim({"blockStateCalls": [{"stateOverrides": {WQ: {"code": "0xfe"}}}]})
 ok(r.get("error", {}).get("code") == -32000 and "failed to process withdrawal queue" in r["error"]["message"],
    "a failing request contract fails the request (geth)", json.dumps(r)[:300])
+# A request contract without code: geth's processRequestsSystemCall refuses
+# the block (the address as Go prints a common.Address, checksummed).
+for contract, queue, shown in [(WQ, "withdrawal", "0x00000961Ef480Eb55e80D19ad83579A64c007002"),
+                               (CQ, "consolidation", "0x0000BBdDc7CE488642fb579F8B00f3a590007251")]:
+    r = sim({"blockStateCalls": [{"stateOverrides": {contract: {"code": "0x"}}}]})
+    ok(r.get("error") == {"code": -32000, "message": "failed to process %s queue: empty system contract: no code at %s" % (queue, shown)},
+       "a request contract without code refuses the block: " + queue, json.dumps(r)[:300])
+
+# EIP-6110 deposits: the DepositEvent logs of the chain's deposit contract
+# (this chain, chain id 31337, names none: the zero address, as geth's
+# config has it) become one request of type 0x00 (each event's pubkey,
+# credentials, amount, signature and index), before the queues'. The
+# contract given by a state override logs its calldata under DepositEvent's
+# topic; the expected hash is computed here with hashlib.
+def deposit_event(pubkey, creds, amount, sig, index):
+    fields = [pubkey, creds, amount.to_bytes(8, "little"), sig, index.to_bytes(8, "little")]
+    head, body, at = b"", b"", 32 * len(fields)
+    for f in fields:
+        padded = f + bytes(-len(f) % 32)
+        head += at.to_bytes(32, "big")
+        body += len(f).to_bytes(32, "big") + padded
+        at += 32 + len(padded)
+    return head + body
+DEPOSIT_TOPIC = "649bbc62d0e31342afea4e5cd82d4049e7e1ee912fc0889aa790803be39038c5"  # keccak256("DepositEvent(bytes,bytes,bytes,bytes,bytes)")
+DEPOSIT_LOGGER = "0x365f5f377f" + DEPOSIT_TOPIC + "365fa100"  # log1(calldata, DepositEvent)
+DEPOSIT_AT = addr(0)
+MAINNET_DEPOSIT = "0x00000000219ab540356cbb839cbe05303d7705fa"
+ev1 = deposit_event(bytes(range(1, 49)), b"\x11" * 32, 32 * 10**9, bytes(range(100, 196)), 0)
+ev2 = deposit_event(bytes(range(2, 50)), b"\x22" * 32, 10**9, bytes(range(1, 97)), 1)
+assert len(ev1) == 576
+def request_of(ev):
+    return ev[192:240] + ev[288:320] + ev[352:360] + ev[416:512] + ev[544:552]
+r = sim({"blockStateCalls": [{"stateOverrides": {DEPOSIT_AT: {"code": DEPOSIT_LOGGER}, MAINNET_DEPOSIT: {"code": DEPOSIT_LOGGER}},
+                              "calls": [{"from": s0, "to": DEPOSIT_AT, "input": "0x" + ev1.hex()},
+                                        {"from": s0, "to": MAINNET_DEPOSIT, "input": "0x" + ev1.hex()},
+                                        {"from": s0, "to": FORWARD_REVERT, "input": "0x" + word(0)},
+                                        {"from": s0, "to": DEPOSIT_AT, "input": "0x" + ev2.hex()}]},
+                             {"stateOverrides": {WQ: {"code": WQ_CODE}},
+                              "calls": [{"from": s0, "to": DEPOSIT_AT, "input": "0x" + ev2.hex()}]}]})
+b = r.get("result") or [{}, {}]
+ok(b[0].get("requestsHash") == requests_hash([b"\x00" + request_of(ev1) + request_of(ev2)])
+   and b[1].get("requestsHash") == requests_hash([b"\x00" + request_of(ev2), b"\x01" + bytes.fromhex(word(1))])
+   and [c["status"] for c in b[0]["calls"]] == ["0x1", "0x1", "0x0", "0x1"],
+   "EIP-6110 deposits from the chain's deposit contract's logs, in requestsHash before the queues'",
+   json.dumps(r)[:1500])
+r = sim({"blockStateCalls": [{"stateOverrides": {DEPOSIT_AT: {"code": DEPOSIT_LOGGER}},
+                              "calls": [{"from": s0, "to": DEPOSIT_AT, "input": "0x" + ev1[:575].hex()}]}]})
+ok(r.get("error") == {"code": -32000, "message": "failed to parse deposit logs: unable to parse deposit data: deposit wrong length: want 576, have 575"},
+   "a DepositEvent of the wrong length refuses the block (geth's words)", json.dumps(r)[:300])
 
 # returnFullTransactions
 r = sim({"returnFullTransactions": True, "blockStateCalls": [{"calls": [{"from": s0, "to": ECHO, "input": "0x01"}]}]})
@@ -567,6 +651,35 @@ OUT=$(post "$URL" "$(req eth_feeHistory '["0x1","latest",[]]')")
 check "eth_feeHistory: the next base fee follows the head's gasUsed" '"baseFeePerGas":["0x3b9aca00","0x3e16926a"]' "$OUT"
 check "eth_feeHistory: the head's gasUsedRatio" '"gasUsedRatio":[0.66666666666666663]' "$OUT"
 check "eth_feeHistory: the head's blobGasUsedRatio" '"blobGasUsedRatio":[1.0]' "$OUT"
+
+# The dev chain (`init --chain dev`, what `make run` serves) holds the
+# system contracts in its genesis, as geth's dev mode does: its Prague+
+# blocks simulate, the EIP-4788 contract answers the beacon root given for
+# a block's timestamp, and the EIP-2935 contract the hash of the block
+# before (the hash eth_simulateV1 gave it).
+kill "$JPID" 2> /dev/null
+wait "$JPID" 2> /dev/null
+DB=$TMP/dev.db
+"$JITEVM" init --db "$DB" --chain dev > "$TMP/init-dev.log" 2>&1 || cat "$TMP/init-dev.log"
+serve_db "$TMP/dev.log"
+JPID=$SERVER_PID
+ROOT=0x00000000000000000000000000000000000000000000000000000000000000be
+OUT=$(post "$URL" "$(req eth_simulateV1 "[{\"blockStateCalls\":[{\"blockOverrides\":{\"time\":\"0x1000\",\"beaconRoot\":\"$ROOT\"}},
+  {\"calls\":[{\"to\":\"0x000f3df6d732807ef1319fb7b8bb8522d0beac02\",\"input\":\"0x0000000000000000000000000000000000000000000000000000000000001000\"},
+               {\"to\":\"0x0000f90827f1c53a10cb7a02335b175320002935\",\"input\":\"0x0000000000000000000000000000000000000000000000000000000000000001\"}]}]}]")")
+FIRST_HASH=$(printf '%s' "$OUT" | python3 -c 'import json, sys; print(json.load(sys.stdin)["result"][0]["hash"])' 2> /dev/null)
+check "dev chain: a Prague+ block simulates, requests from empty queues" '"requestsHash":"0xe3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"' "$OUT"
+check "dev chain: the EIP-4788 contract holds the block's beacon root" "\"returnData\":\"$ROOT\"" "$OUT"
+check "dev chain: the EIP-2935 contract holds the parent's hash" "\"returnData\":\"${FIRST_HASH:-none}\"" "$OUT"
+# Its block 0 is geth's genesis of that alloc (the hash `init` computes,
+# tests/test_block.c checks the header against geth's and anvil's), so
+# eth_config has EIP-2124's forkId: CRC-32 of the genesis hash, every fork
+# being active at genesis (computed here with zlib).
+GENESIS=$(post "$URL" "$(req eth_getBlockByNumber '["latest",false]')" | python3 -c 'import json, sys; print(json.load(sys.stdin)["result"]["hash"])')
+FORK_ID=$(python3 -c "import zlib, sys; print('0x%08x' % zlib.crc32(bytes.fromhex(sys.argv[1][2:])))" "$GENESIS")
+OUT=$(post "$URL" "$(req eth_config '[]')")
+check "dev chain: eth_config's forkId is CRC-32 of the genesis hash" "\"forkId\":\"$FORK_ID\"" "$OUT"
+case $GENESIS in 0x0000000000000000000000000000000000000000000000000000000000000000|"") fail "dev chain: block 0 has a hash" "" "$GENESIS" ;; *) pass ;; esac
 
 echo "simulate-e2e: $PASSED passed, $FAILED failed"
 [ "$FAILED" -eq 0 ]

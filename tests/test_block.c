@@ -13,6 +13,7 @@
 #include "hexjson.h"
 #include "base/keccak.h"
 #include "base/params.h"
+#include "base/trie.h"
 #include "state/memstate.h"
 #include "vm/block.h"
 
@@ -52,6 +53,57 @@ static const char BLOCK2_BLOOM[] =
     "0000000000000000000000000000000000000000010000000000000000000000000000000000000000000000020000000000000000000000"
     "0000000000000000000000000000000000000000000000000000000040000000000000000000000000000008000000000000000000000000"
     "000000000000000000000080000000000000000000000000000000000000000000";
+
+/* A genesis header with extraData and a proof-of-work difficulty: the
+ * execution-apis test chain's block 0 (tests/genesis.json; geth's answer
+ * in tests/eth_getBlockByNumber/get-genesis.io: stateRoot 0xdc43...59fc,
+ * the root `jitevm root` gives that genesis' alloc too, and hash
+ * 0x44fd...3d99). */
+START_TEST(test_genesis_header_hash_matches_geth)
+{
+    static const uint8_t hivechain[] = "hivechain";
+    block_header_fields h = {.fork = FORK_HOMESTEAD};
+    h.state_root = hash_of("0xdc43f460541a253c0f64b6943ef83fa3bd601699a255622f088d46f7fde359fc");
+    h.transactions_root = TRIE_EMPTY_ROOT;
+    h.receipts_root = TRIE_EMPTY_ROOT;
+    h.difficulty = u256_from_u64(0x20000);
+    h.gas_limit = 0x5f5e100;
+    h.extra_data = hivechain;
+    h.extra_data_len = sizeof hivechain - 1;
+    hash32 got, want = hash_of("0x44fd89d504659cd58f48f4796b77a7e7012cf296a2409afa2f6c3cb99b5b3d99");
+    block_header_hash(&h, &got);
+    ck_assert_hash_eq(got, want);
+    /* The nonce is the 8 bytes after mixHash. */
+    h.nonce = 0x42;
+    bytebuf rlp = {0};
+    block_header_rlp(&h, &rlp);
+    ck_assert_uint_ge(rlp.len, 9);
+    ck_assert_uint_eq(rlp.data[rlp.len - 9], 0x88);
+    ck_assert_uint_eq(rlp.data[rlp.len - 1], 0x42);
+    bytebuf_free(&rlp);
+}
+END_TEST
+
+/* An Osaka genesis header (every fork from block 0, as the dev chain's):
+ * anvil 1.7.1 started with `--init` on the dev chain's genesis (alloc from
+ * `jitevm dump`, chain id 1337, 30M gas, base fee 1 gwei) gives block 0
+ * these fields, with the empty trie's root as its stateRoot (anvil does
+ * not hash the genesis state), and this hash. */
+START_TEST(test_osaka_genesis_header_matches_anvil)
+{
+    block_header_fields h = {.fork = FORK_OSAKA};
+    h.state_root = TRIE_EMPTY_ROOT;
+    h.transactions_root = TRIE_EMPTY_ROOT;
+    h.receipts_root = TRIE_EMPTY_ROOT;
+    h.gas_limit = 30000000;
+    h.base_fee = u256_from_u64(1000000000);
+    h.withdrawals_root = TRIE_EMPTY_ROOT;
+    h.requests_hash = BLOCK_EMPTY_REQUESTS_HASH;
+    hash32 got, want = hash_of("0x053651de1bc19978a3cbb4d999a67e40c667942f9bacd899d30b77120013f5ca");
+    block_header_hash(&h, &got);
+    ck_assert_hash_eq(got, want);
+}
+END_TEST
 
 /* Block 3 of the anvil chain: every header field, and the hash anvil gave. */
 START_TEST(test_header_hash_matches_a_mined_block)
@@ -432,7 +484,8 @@ START_TEST(test_request_system_calls)
     block_run_begin(&run, st, &env, FORK_PRAGUE, NULL, NULL, NULL);
     ck_assert_mem_eq(run.requests_hash.b, BLOCK_EMPTY_REQUESTS_HASH.b, 32);
     block_request_failure failure;
-    ck_assert(block_run_requests(&run, NULL, &failure));
+    address no_deposits = {{0}};
+    ck_assert(block_run_requests(&run, &no_deposits, NULL, &failure));
     hash32 want = hash_of("0x5718d61e4ad0bf7361f89a3d32dd9b29967017c96043bed3e6f7f0a29912f49e");
     ck_assert_mem_eq(run.requests_hash.b, want.b, 32);
     ck_assert_uint_eq(run.gas_used, 0);
@@ -442,15 +495,153 @@ START_TEST(test_request_system_calls)
     state_set_code(st, &consolidations, invalid, sizeof invalid); /* the state has read the account already */
     state_finalize_tx(st, FORK_PRAGUE);
     block_run_begin(&run, st, &env, FORK_PRAGUE, NULL, NULL, NULL);
-    ck_assert(!block_run_requests(&run, NULL, &failure));
+    ck_assert(!block_run_requests(&run, &no_deposits, NULL, &failure));
+    ck_assert_int_eq(failure.error, BLOCK_REQUEST_CALL_FAILED);
     ck_assert_uint_eq(failure.request_type, 2);
     ck_assert_int_eq(failure.status, EXEC_INVALID_OPCODE);
     block_run_free(&run);
 
     /* Before Prague: no calls, the hash of no requests. */
     block_run_begin(&run, st, &env, FORK_CANCUN, NULL, NULL, NULL);
-    ck_assert(block_run_requests(&run, NULL, &failure));
+    ck_assert(block_run_requests(&run, &no_deposits, NULL, &failure));
     ck_assert_mem_eq(run.requests_hash.b, BLOCK_EMPTY_REQUESTS_HASH.b, 32);
+    block_run_free(&run);
+}
+END_TEST
+
+/* EIP-6110: a contract at the deposit contract's address that logs its
+ * calldata under DepositEvent's topic. The event (576 bytes: offsets
+ * 0xa0, 0x100, 0x140, 0x180, 0x200; a 48-byte pubkey 01..30, credentials
+ * 11.., amount 32 ether in gwei little-endian, a 96-byte signature 64..c3,
+ * index 7) becomes the request 0x00 || pubkey || credentials || amount ||
+ * signature || index; with the stand-in withdrawal contract's 0x01aa the
+ * EIP-7685 hash, computed apart with Python's hashlib, is
+ * sha256(sha256(0x00...) || sha256(0x01aa)). A log of another length
+ * refuses the block, as geth's DepositLogToRequest does; the same log from
+ * another address, or from a frame that reverts, is no deposit. */
+static const char DEPOSIT_EVENT_DATA[] =
+    "0x00000000000000000000000000000000000000000000000000000000000000a0"
+    "0000000000000000000000000000000000000000000000000000000000000100"
+    "0000000000000000000000000000000000000000000000000000000000000140"
+    "0000000000000000000000000000000000000000000000000000000000000180"
+    "0000000000000000000000000000000000000000000000000000000000000200"
+    "0000000000000000000000000000000000000000000000000000000000000030"
+    "0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f20"
+    "2122232425262728292a2b2c2d2e2f3000000000000000000000000000000000"
+    "0000000000000000000000000000000000000000000000000000000000000020"
+    "1111111111111111111111111111111111111111111111111111111111111111"
+    "0000000000000000000000000000000000000000000000000000000000000008"
+    "0040597307000000000000000000000000000000000000000000000000000000"
+    "0000000000000000000000000000000000000000000000000000000000000060"
+    "6465666768696a6b6c6d6e6f707172737475767778797a7b7c7d7e7f80818283"
+    "8485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9fa0a1a2a3"
+    "a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebfc0c1c2c3"
+    "0000000000000000000000000000000000000000000000000000000000000008"
+    "0700000000000000000000000000000000000000000000000000000000000000";
+
+/* calldatacopy(0, 0, calldatasize); log1(0, calldatasize, keccak256("DepositEvent(bytes,bytes,bytes,bytes,bytes)")) */
+static const char DEPOSIT_LOGGER_CODE[] =
+    "0x365f5f377f649bbc62d0e31342afea4e5cd82d4049e7e1ee912fc0889aa790803be39038c5365fa100";
+
+static transaction call_with(const address *to, const bytebuf *data, uint64_t nonce)
+{
+    transaction tx = transfer_to(to, 0, 90000, nonce);
+    tx.data = data->data;
+    tx.data_len = data->len;
+    return tx;
+}
+
+START_TEST(test_deposit_requests)
+{
+    address deposit = addr_of(MAINNET_DEPOSIT_CONTRACT_ADDRESS), other = addr_n(0xd0);
+    address withdrawals = addr_of(WITHDRAWAL_REQUEST_PREDEPLOY_ADDRESS);
+    address consolidations = addr_of(CONSOLIDATION_REQUEST_PREDEPLOY_ADDRESS);
+    put_code(&deposit, DEPOSIT_LOGGER_CODE);
+    put_code(&other, DEPOSIT_LOGGER_CODE);
+    put_code(&withdrawals, "0x60aa60005360016000f3");
+    put_code(&consolidations, "0x00");
+    bytebuf event = {0}, short_event = {0};
+    ck_assert(hex_to_bytes(DEPOSIT_EVENT_DATA, &event));
+    ck_assert_uint_eq(event.len, DEPOSIT_EVENT_DATA_SIZE);
+    bytebuf_append(&short_event, event.data, event.len - 1);
+    block_env env = block_at(3, 300);
+    env.gas_limit = 1000000;
+    tx_options opts = {0};
+    tx_result res;
+    block_run run;
+    block_request_failure failure;
+
+    /* One deposit, and the same event from another address. */
+    block_run_begin(&run, st, &env, FORK_PRAGUE, NULL, NULL, NULL);
+    transaction tx = call_with(&deposit, &event, 0);
+    block_run_tx(&run, &tx, false, &opts, &res);
+    ck_assert_int_eq(res.error, TX_OK);
+    ck_assert_int_eq(res.status, EXEC_SUCCESS);
+    tx_result_free(&res);
+    tx = call_with(&other, &event, 1);
+    block_run_tx(&run, &tx, false, &opts, &res);
+    ck_assert_int_eq(res.status, EXEC_SUCCESS);
+    tx_result_free(&res);
+    ck_assert(block_run_requests(&run, &deposit, NULL, &failure));
+    hash32 want = hash_of("0x022b95e267e5e748cb7a3db1062e84174dcbb791a8f7a0c413d3e8b86f8cd17d");
+    ck_assert_mem_eq(run.requests_hash.b, want.b, 32);
+    block_run_free(&run);
+
+    /* The event from a frame that reverts (its caller reverts after the
+     * call): no deposit. */
+    address reverter = addr_n(0xd1);
+    put_code(&reverter, "0x365f5f375f5f365f5f7300000000219ab540356cbb839cbe05303d7705fa5af1505f5ffd");
+    block_run_begin(&run, st, &env, FORK_PRAGUE, NULL, NULL, NULL);
+    tx = call_with(&reverter, &event, 2);
+    block_run_tx(&run, &tx, false, &opts, &res);
+    ck_assert_int_eq(res.error, TX_OK);
+    ck_assert_int_eq(res.status, EXEC_REVERT);
+    tx_result_free(&res);
+    ck_assert(block_run_requests(&run, &deposit, NULL, &failure));
+    want = hash_of("0x5718d61e4ad0bf7361f89a3d32dd9b29967017c96043bed3e6f7f0a29912f49e");
+    ck_assert_mem_eq(run.requests_hash.b, want.b, 32);
+    block_run_free(&run);
+
+    /* 575 bytes: the block is refused. */
+    block_run_begin(&run, st, &env, FORK_PRAGUE, NULL, NULL, NULL);
+    tx = call_with(&deposit, &short_event, 3);
+    block_run_tx(&run, &tx, false, &opts, &res);
+    ck_assert_int_eq(res.status, EXEC_SUCCESS);
+    tx_result_free(&res);
+    ck_assert(!block_run_requests(&run, &deposit, NULL, &failure));
+    ck_assert_int_eq(failure.error, BLOCK_REQUEST_BAD_DEPOSIT);
+    ck_assert_uint_eq(failure.request_type, DEPOSIT_REQUEST_TYPE);
+    ck_assert_uint_eq(failure.deposit_data_len, 575);
+    block_run_free(&run);
+    bytebuf_free(&event);
+    bytebuf_free(&short_event);
+}
+END_TEST
+
+/* A request contract without code refuses the block (geth: "empty system
+ * contract"), the withdrawal contract checked first. */
+START_TEST(test_request_contract_without_code)
+{
+    address consolidations = addr_of(CONSOLIDATION_REQUEST_PREDEPLOY_ADDRESS);
+    address withdrawals = addr_of(WITHDRAWAL_REQUEST_PREDEPLOY_ADDRESS);
+    address no_deposits = {{0}};
+    block_env env = block_at(3, 300);
+    block_run run;
+    block_request_failure failure;
+    block_run_begin(&run, st, &env, FORK_PRAGUE, NULL, NULL, NULL);
+    ck_assert(!block_run_requests(&run, &no_deposits, NULL, &failure));
+    ck_assert_int_eq(failure.error, BLOCK_REQUEST_NO_CODE);
+    ck_assert_uint_eq(failure.request_type, WITHDRAWAL_REQUEST_TYPE);
+    ck_assert_mem_eq(failure.contract.b, withdrawals.b, 20);
+    block_run_free(&run);
+    put_code(&withdrawals, "0x00");
+    state_free(st);
+    st = state_new(&world_backend);
+    block_run_begin(&run, st, &env, FORK_PRAGUE, NULL, NULL, NULL);
+    ck_assert(!block_run_requests(&run, &no_deposits, NULL, &failure));
+    ck_assert_int_eq(failure.error, BLOCK_REQUEST_NO_CODE);
+    ck_assert_uint_eq(failure.request_type, CONSOLIDATION_REQUEST_TYPE);
+    ck_assert_mem_eq(failure.contract.b, consolidations.b, 20);
     block_run_free(&run);
 }
 END_TEST
@@ -513,10 +704,12 @@ int main(void)
     const test_group world_group = {"world", 0,
                                            TESTS(test_system_calls, test_transactions_share_the_block_gas,
                                                  test_withdrawals, test_no_base_fee, test_transfer_logs,
-                                                 test_request_system_calls, test_failed_step_and_log_seq),
+                                                 test_request_system_calls, test_deposit_requests,
+                                                 test_request_contract_without_code, test_failed_step_and_log_seq),
                                            world_setup, world_teardown, NULL, NULL, 0};
     const test_group groups[] = {
-        TEST_GROUP("header", 0, test_header_hash_matches_a_mined_block, test_receipts_root_of_a_legacy_transfer,
+        TEST_GROUP("header", 0, test_header_hash_matches_a_mined_block, test_genesis_header_hash_matches_geth,
+                   test_osaka_genesis_header_matches_anvil, test_receipts_root_of_a_legacy_transfer,
                    test_receipts_root_and_bloom_with_a_log, test_unsigned_transaction_hash),
         TEST_GROUP("fees", 0, test_next_base_fee, test_next_excess_blob_gas),
         world_group,

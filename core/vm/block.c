@@ -77,27 +77,84 @@ void block_run_begin(block_run *b, state *st, const block_env *env, enum fork f,
         system_call(st, env, f, &history, parent_hash->b, 32, abort_flag, NULL);
 }
 
-bool block_run_requests(block_run *b, const atomic_int *abort_flag, block_request_failure *failure)
+/* EIP-6110: appends the request of each DepositEvent `contract` emitted in
+ * the block's successful transactions to `out` (after its type byte). The
+ * event's data is checked for its length only, as geth's
+ * DepositLogToRequest checks it: the deposit contract is trusted to lay
+ * the fields out as its ABI does. */
+static bool gather_deposits(const block_run *b, const address *contract, bytebuf *out, size_t *bad_len)
+{
+    /* Where each field's value starts in the event's data: past the five
+     * offsets, and past each field's length word. */
+    static const struct {
+        size_t at, len;
+    } fields[] = {{192, 48}, {288, 32}, {352, 8}, {416, 96}, {544, 8}};
+    hash32 topic;
+    keccak256((const uint8_t *)DEPOSIT_EVENT_SIGNATURE, strlen(DEPOSIT_EVENT_SIGNATURE), topic.b);
+    for (size_t i = 0; i < b->n_receipts; i++) {
+        const block_receipt *r = &b->receipts[i];
+        if (r->status != EXEC_SUCCESS) continue;
+        for (size_t k = 0; k < r->n_logs; k++) {
+            const log_entry *l = &r->logs[k];
+            if (memcmp(l->addr.b, contract->b, 20) != 0 || l->n_topics == 0 ||
+                memcmp(l->topics[0].b, topic.b, 32) != 0)
+                continue;
+            if (l->data_len != DEPOSIT_EVENT_DATA_SIZE) {
+                *bad_len = l->data_len;
+                return false;
+            }
+            for (size_t f = 0; f < sizeof fields / sizeof fields[0]; f++)
+                bytebuf_append(out, l->data + fields[f].at, fields[f].len);
+        }
+    }
+    return true;
+}
+
+bool block_run_requests(block_run *b, const address *deposit_contract, const atomic_int *abort_flag,
+                        block_request_failure *failure)
 {
     static const struct {
         uint8_t type;
         const char *contract;
-    } queues[] = {{0x01, WITHDRAWAL_REQUEST_PREDEPLOY_ADDRESS}, {0x02, CONSOLIDATION_REQUEST_PREDEPLOY_ADDRESS}};
+    } queues[] = {{WITHDRAWAL_REQUEST_TYPE, WITHDRAWAL_REQUEST_PREDEPLOY_ADDRESS},
+                  {CONSOLIDATION_REQUEST_TYPE, CONSOLIDATION_REQUEST_PREDEPLOY_ADDRESS}};
     if (b->fork < FORK_PRAGUE) return true;
+    block_request_failure dummy;
+    if (!failure) failure = &dummy;
     /* EIP-7685: sha256 over the sha256 of each request that carries data
      * (its type byte and more). */
     bytebuf hashes = {0}, request = {0}, digest = {0};
     bool ok = true;
-    for (size_t i = 0; ok && i < sizeof queues / sizeof queues[0]; i++) {
-        address contract = address_of(queues[i].contract);
-        if (!has_code(b->st, &contract)) continue;
+    for (size_t i = 0; ok && i <= sizeof queues / sizeof queues[0]; i++) {
         request.len = 0;
-        bytebuf_push(&request, queues[i].type);
-        enum exec_status status = system_call(b->st, &b->env, b->fork, &contract, NULL, 0, abort_flag, &request);
-        if (status != EXEC_SUCCESS) {
-            if (failure) *failure = (block_request_failure){.contract = contract, .request_type = queues[i].type, .status = status};
-            ok = false;
-        } else if (request.len > 1) {
+        if (i == 0) {
+            bytebuf_push(&request, DEPOSIT_REQUEST_TYPE);
+            size_t bad_len = 0;
+            if (!gather_deposits(b, deposit_contract, &request, &bad_len)) {
+                *failure = (block_request_failure){.error = BLOCK_REQUEST_BAD_DEPOSIT, .contract = *deposit_contract,
+                                                   .request_type = DEPOSIT_REQUEST_TYPE, .deposit_data_len = bad_len};
+                ok = false;
+                break;
+            }
+        } else {
+            address contract = address_of(queues[i - 1].contract);
+            uint8_t type = queues[i - 1].type;
+            /* geth refuses the block rather than skip the call. */
+            if (!has_code(b->st, &contract)) {
+                *failure = (block_request_failure){.error = BLOCK_REQUEST_NO_CODE, .contract = contract, .request_type = type};
+                ok = false;
+                break;
+            }
+            bytebuf_push(&request, type);
+            enum exec_status status = system_call(b->st, &b->env, b->fork, &contract, NULL, 0, abort_flag, &request);
+            if (status != EXEC_SUCCESS) {
+                *failure = (block_request_failure){
+                    .error = BLOCK_REQUEST_CALL_FAILED, .contract = contract, .request_type = type, .status = status};
+                ok = false;
+                break;
+            }
+        }
+        if (request.len > 1) {
             digest.len = 0;
             pc_sha256_run(request.data, request.len, b->fork, &digest);
             bytebuf_append(&hashes, digest.data, digest.len);
@@ -354,7 +411,8 @@ uint64_t block_next_excess_blob_gas(const block_env *parent, enum fork f, uint64
 
 void block_header_rlp(const block_header_fields *h, bytebuf *out)
 {
-    static const uint8_t zero_nonce[8];
+    uint8_t nonce[8];
+    for (int i = 0; i < 8; i++) nonce[i] = (uint8_t)(h->nonce >> (56 - 8 * i));
     bytebuf rlp = *out;
     rlp.len = 0;
     size_t mark = rlp_list_begin(&rlp);
@@ -370,9 +428,9 @@ void block_header_rlp(const block_header_fields *h, bytebuf *out)
     rlp_put_u64(&rlp, h->gas_limit);
     rlp_put_u64(&rlp, h->gas_used);
     rlp_put_u64(&rlp, h->timestamp);
-    rlp_put_bytes(&rlp, NULL, 0);
+    rlp_put_bytes(&rlp, h->extra_data, h->extra_data_len);
     rlp_put_bytes(&rlp, h->mix_hash.b, 32);
-    rlp_put_bytes(&rlp, zero_nonce, sizeof zero_nonce);
+    rlp_put_bytes(&rlp, nonce, sizeof nonce);
     if (h->fork >= FORK_LONDON) rlp_put_u256(&rlp, &h->base_fee);
     if (h->fork >= FORK_SHANGHAI) rlp_put_bytes(&rlp, h->withdrawals_root.b, 32);
     if (h->fork >= FORK_CANCUN) {

@@ -121,22 +121,34 @@ void block_record_top_step(void *ctx, const trace_step *s);
 bool block_run_failed_step(block_run *b, const transaction *tx, bool no_base_fee, const tx_options *opts,
                            enum exec_status status, block_failed_step *out);
 
-/* A request contract's system call that failed (block_run_requests). */
+/* Why block_run_requests refused the block (geth's PostExecution errors). */
+enum block_request_error {
+    BLOCK_REQUEST_BAD_DEPOSIT,   /* a DepositEvent whose data is not 576 bytes */
+    BLOCK_REQUEST_NO_CODE,       /* a request contract without code */
+    BLOCK_REQUEST_CALL_FAILED,   /* a request contract's system call failed */
+};
+
 typedef struct {
+    enum block_request_error error;
     address contract;
-    uint8_t request_type; /* 0x01 EIP-7002 withdrawals, 0x02 EIP-7251 consolidations */
-    enum exec_status status;
+    uint8_t request_type; /* 0x00 EIP-6110 deposits, 0x01 EIP-7002 withdrawals, 0x02 EIP-7251 consolidations */
+    enum exec_status status;   /* BLOCK_REQUEST_CALL_FAILED */
+    size_t deposit_data_len;   /* BLOCK_REQUEST_BAD_DEPOSIT */
 } block_request_failure;
 
-/* The end-of-block system calls (Prague on), after the transactions and
- * before the withdrawals: EIP-7002's withdrawal request contract, then
- * EIP-7251's consolidation request contract, each called with no input;
- * each output, after its request type, is a request of the block, and
- * b->requests_hash their EIP-7685 hash. A contract without code is
- * skipped. EIP-6110 deposits (read from the deposit contract's logs) are
- * not gathered. False, with `failure` filled, when a call fails: the block
- * is invalid. */
-bool block_run_requests(block_run *b, const atomic_int *abort_flag, block_request_failure *failure);
+/* The requests of the block (Prague on), after the transactions and before
+ * the withdrawals, in EIP-7685's order: EIP-6110's deposits, read from the
+ * DepositEvent logs that `deposit_contract` emitted in the block's
+ * successful transactions (each log's 576 data bytes cut down to the
+ * 192-byte request: pubkey, withdrawal credentials, amount, signature,
+ * index); then EIP-7002's withdrawal request contract and EIP-7251's
+ * consolidation request contract, each called with no input, their
+ * output a request of its type. A type with no data is left out, and
+ * b->requests_hash is the EIP-7685 hash of the rest. False, with
+ * `failure` filled, when the block is invalid: a malformed DepositEvent, a
+ * request contract without code, or a system call that fails. */
+bool block_run_requests(block_run *b, const address *deposit_contract, const atomic_int *abort_flag,
+                        block_request_failure *failure);
 
 /* Credits each withdrawal's amount (gwei) to its address. */
 void block_run_withdrawals(block_run *b, const withdrawal *w, size_t n);
@@ -151,8 +163,9 @@ u256 block_next_base_fee(const block_env *parent, uint64_t parent_gas_used);
 uint64_t block_next_excess_blob_gas(const block_env *parent, enum fork f, uint64_t parent_blob_gas_used);
 
 /* A header, field by field as the consensus encoding orders them; `fork`
- * decides which of the later fields are present. extraData is empty and
- * the nonce zero (post-merge); the ommers hash is that of no ommers. */
+ * decides which of the later fields are present. extraData and the nonce
+ * are empty and zero unless given (a genesis block may have them); the
+ * ommers hash is that of no ommers. */
 typedef struct {
     enum fork fork;
     hash32 parent_hash;
@@ -164,6 +177,9 @@ typedef struct {
     u256 difficulty;
     uint64_t number, gas_limit, gas_used, timestamp;
     hash32 mix_hash;
+    const uint8_t *extra_data;   /* NULL: empty */
+    size_t extra_data_len;
+    uint64_t nonce;              /* the 8-byte proof-of-work nonce */
     u256 base_fee;               /* London on */
     hash32 withdrawals_root;     /* Shanghai on */
     uint64_t blob_gas_used;      /* Cancun on */

@@ -337,6 +337,7 @@ static enum exec_status run_code(evm *e, const message *msg, const code_info *co
 static void fail_frame(state *st, state_snapshot snap, exec_result *r)
 {
     state_revert(st, snap);
+    r->gas_at_halt = r->gas_left;
     if (r->status != EXEC_REVERT) {
         r->gas_left = 0;
         r->output = NULL;

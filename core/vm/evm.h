@@ -95,6 +95,10 @@ const char *exec_status_name(enum exec_status s);
 typedef struct {
     enum exec_status status;
     int64_t gas_left;
+    /* A frame that failed: its gas counter when it halted, below zero
+     * when a charge failed (gas_left is then 0). Tracers read what the
+     * failing instruction had been charged from it. */
+    int64_t gas_at_halt;
     /* Output (RETURN/REVERT data). Owned by the evm: valid until the next
      * call into it. */
     const uint8_t *output;

@@ -20,9 +20,10 @@
  * block hashes are those of headers with a zero state root (the head's hash
  * is eth_getBlockByNumber's); the head's gasUsed, which the first block's
  * base fee under validation follows from, is known when the head came from
- * a node (imported or followed), else taken as 0; a request system contract
- * without code is skipped (geth refuses the block) and EIP-6110 deposits
- * are not gathered. */
+ * a node (imported or followed), else taken as 0. EIP-6110 deposits are
+ * read from the logs of the deposit contract of the public network with
+ * the chain's id (zero for any other chain, as geth's dev chain has it: a
+ * genesis file's depositContractAddress is not kept in the database). */
 #include "rpc/methods_simulate.h"
 
 #include <inttypes.h>
@@ -34,6 +35,7 @@
 #include "base/params.h"
 #include "base/rlp.h"
 #include "base/trie.h"
+#include "chains.h"
 #include "hexjson.h"
 #include "rpc/exec_run.h"
 #include "rpc/json_values.h"
@@ -393,6 +395,8 @@ typedef struct {
     state *st;
     uint64_t gas_pool; /* what is left of the RPC gas cap */
     u256 chain_id;
+    /* EIP-6110's deposit contract: the public network's, else zero. */
+    address deposit_contract;
     transfer_logger *transfers;
     tracer transfer_tracer;
 } simulation;
@@ -627,14 +631,25 @@ static bool run_block(simulation *s, const planned_block *p, const block_done *p
         tx_result_free(&res);
         n_txs++;
     }
-    /* geth's order: the request contracts (EIP-7002, EIP-7251), then the
-     * withdrawals. */
+    /* geth's order: the requests (EIP-6110 deposits, the EIP-7002 and
+     * EIP-7251 contracts), then the withdrawals; geth's words for a block
+     * it refuses. */
     block_request_failure rf;
-    if (ok && !block_run_requests(&run, s->ctx->abort_flag, &rf)) {
-        if (rf.status == EXEC_TIMEOUT) ok = sim_timeout(s->ctx, err);
+    if (ok && !block_run_requests(&run, &s->deposit_contract, s->ctx->abort_flag, &rf)) {
+        const char *queue = rf.request_type == WITHDRAWAL_REQUEST_TYPE ? "withdrawal" : "consolidation";
+        char at[43];
+        address_checksum(&rf.contract, at);
+        if (rf.error == BLOCK_REQUEST_BAD_DEPOSIT)
+            ok = rpc_fail(err, RPC_SERVER_ERROR,
+                          "failed to parse deposit logs: unable to parse deposit data: deposit wrong length: want %d, have %zu",
+                          DEPOSIT_EVENT_DATA_SIZE, rf.deposit_data_len);
+        else if (rf.error == BLOCK_REQUEST_NO_CODE)
+            ok = rpc_fail(err, RPC_SERVER_ERROR, "failed to process %s queue: empty system contract: no code at %s", queue, at);
+        else if (rf.status == EXEC_TIMEOUT)
+            ok = sim_timeout(s->ctx, err);
         else
-            ok = rpc_fail(err, RPC_SERVER_ERROR, "failed to process %s queue: system call failed to execute: %s",
-                          rf.request_type == 0x01 ? "withdrawal" : "consolidation", exec_status_name(rf.status));
+            ok = rpc_fail(err, RPC_SERVER_ERROR, "failed to process %s queue: system call failed to execute: %s", queue,
+                          exec_status_name(rf.status));
     }
     if (ok && src && src->ov.n_withdrawals) block_run_withdrawals(&run, src->ov.withdrawals, src->ov.n_withdrawals);
 
@@ -823,6 +838,10 @@ json_t *m_simulate_v1(rpc_ctx *ctx, json_t *params, rpc_error *err)
     simulation s = {.ctx = ctx, .opts = &opts, .st = state_new(&backend)};
     s.gas_pool = ctx->cfg->gas_cap ? ctx->cfg->gas_cap : UINT64_MAX;
     s.chain_id = u256_from_u64(ctx->chain.chain_id);
+    const char *network = chain_builtin_by_chain_id(ctx->chain.chain_id);
+    chain_spec spec;
+    if (network && chain_builtin(network, &spec) && spec.deposit_contract)
+        hex_parse_fixed(spec.deposit_contract, strlen(spec.deposit_contract), 0, s.deposit_contract.b, 20, NULL);
     if (opts.trace_transfers) s.transfers = transfer_logger_new(&s.transfer_tracer);
 
     json_t *result = json_array();

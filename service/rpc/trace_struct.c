@@ -14,8 +14,13 @@
  * completed by the frame's next event: the next step of the same frame
  * costs `gas before - gas after + gas its children gave back`, and the
  * frame's last step (a halt) `gas before - gas left` when it returned or
- * reverted. An instruction that failed (out of gas, stack, invalid opcode)
- * keeps its static cost, as geth reports a failed instruction's cost.
+ * reverted. An instruction that failed keeps the cost geth's interpreter
+ * had computed when its check failed (failed_cost below): the static cost
+ * when that part failed (or for a stack error or an invalid opcode);
+ * static plus dynamic when the dynamic charge failed; the static cost
+ * alone when geth's dynamic-gas function stopped early with its own error
+ * (a CALL's cold access or intrinsic gas, SELFDESTRUCT's cold access, a
+ * memory size past what the cost can count).
  * Invariants: at most one step per depth awaits its cost (pending[depth]);
  * a child's on_exit adds its gas left to its parent's pending step;
  * on_enter clears the new depth's slot.
@@ -62,6 +67,11 @@ typedef struct {
     size_t index;   /* into steps */
     int64_t gas;    /* before the instruction */
     int64_t given_back;
+    /* For an instruction that grows memory: geth's whole cost (static,
+     * memory, per word or byte), what it reports when the instruction runs
+     * out of gas; -1 for the others. */
+    int64_t memory_op_cost;
+    int64_t memory_growth;  /* its memory part */
 } pending_step;
 
 struct struct_logger {
@@ -172,6 +182,107 @@ static void finish_cost(struct_logger *l, int depth, int64_t gas_after)
     if (p->index < l->n_steps) l->steps[p->index].cost = p->gas - gas_after + p->given_back;
 }
 
+/* EVM memory's cost for `words` words (the Yellow Paper's C_mem). */
+static uint64_t memory_words_cost(uint64_t words)
+{
+    return GAS_MEMORY_PER_WORD * words + words * words / MEMORY_QUAD_COEFF_DIV;
+}
+
+static uint64_t word_count(uint64_t bytes) { return bytes / 32 + (bytes % 32 != 0); }
+
+/* geth's cost of a memory instruction that runs out of gas: its static
+ * cost, the memory growth and its per-word (LOG: per-byte and per-topic)
+ * part, charged by geth at once. A size past what geth's memory cost can
+ * count leaves the static cost (geth's early "gas uint64 overflow"); a
+ * LOG's static cost is 0 in geth (the table's base is all dynamic there).
+ * -1: not a memory instruction. */
+static int64_t memory_op_cost(const trace_step *s, enum fork f, int64_t *growth)
+{
+    *growth = 0;
+    if (s->stack_len == 0 || s->stack_len < (size_t)opcode_table[s->op].stack_in) return -1; /* a stack error */
+    const u256 *top = &s->stack[s->stack_len - 1];
+    const u256 *offset = NULL, *size = NULL;
+    u256 fixed_size;
+    uint64_t per_word = 0, per_byte = 0, fixed = 0;
+    int64_t static_cost = s->gas_cost;
+    switch (s->op) {
+    case OP_MLOAD: case OP_MSTORE: case OP_MSTORE8:
+        fixed_size = u256_from_u64(s->op == OP_MSTORE8 ? 1 : 32);
+        offset = top, size = &fixed_size;
+        break;
+    case OP_KECCAK256: offset = top, size = top - 1, per_word = GAS_KECCAK_PER_WORD; break;
+    case OP_CALLDATACOPY: case OP_CODECOPY: case OP_RETURNDATACOPY:
+        offset = top, size = top - 2, per_word = GAS_COPY_PER_WORD;
+        break;
+    case OP_EXTCODECOPY: offset = top - 1, size = top - 3, per_word = GAS_COPY_PER_WORD; break;
+    case OP_MCOPY: /* the farther of source and destination */
+        offset = u256_lt(top, top - 1) ? top - 1 : top, size = top - 2, per_word = GAS_COPY_PER_WORD;
+        break;
+    case OP_RETURN: case OP_REVERT: offset = top, size = top - 1; break;
+    case OP_LOG0: case OP_LOG1: case OP_LOG2: case OP_LOG3: case OP_LOG4:
+        offset = top, size = top - 1, per_byte = GAS_LOG_DATA;
+        fixed = GAS_LOG + GAS_LOG_TOPIC * (uint64_t)(s->op - OP_LOG0);
+        static_cost = 0;
+        break;
+    case OP_CREATE: case OP_CREATE2:
+        offset = top - 1, size = top - 2;
+        if (f >= FORK_SHANGHAI) {
+            per_word = GAS_INITCODE_PER_WORD;
+            /* EIP-3860: geth refuses a too long initcode in its dynamic-gas function. */
+            if (!u256_fits_u64(size) || size->w[0] > MAX_INITCODE_SIZE) return static_cost;
+        }
+        if (s->op == OP_CREATE2) per_word += GAS_KECCAK_PER_WORD;
+        break;
+    default: return -1;
+    }
+    if (u256_is_zero(size)) return static_cost + (int64_t)fixed;
+    if (!u256_fits_u64(offset) || !u256_fits_u64(size) || offset->w[0] > MEMORY_GAS_SIZE_LIMIT ||
+        size->w[0] > MEMORY_GAS_SIZE_LIMIT - offset->w[0])
+        return static_cost;
+    uint64_t new_words = word_count(offset->w[0] + size->w[0]), old_words = s->mem_size / 32;
+    uint64_t memory = new_words > old_words ? memory_words_cost(new_words) - memory_words_cost(old_words) : 0;
+    *growth = (int64_t)memory;
+    return static_cost + (int64_t)(fixed + memory + per_word * word_count(size->w[0]) + per_byte * size->w[0]);
+}
+
+static bool is_call_op(uint8_t op)
+{
+    return op == OP_CALL || op == OP_CALLCODE || op == OP_DELEGATECALL || op == OP_STATICCALL;
+}
+
+/* The gasCost geth's interpreter reports for an instruction that ran out
+ * of gas, `charged` being what the core had charged it (static, then the
+ * dynamic parts up to the one that failed, that one included). geth
+ * checks the static cost first, then computes the whole dynamic cost and
+ * charges it at once; its dynamic-gas functions for the CALL family
+ * (EIP-150 on) and SELFDESTRUCT (EIP-2929 on) stop early, with an error,
+ * when the cold access or the call's intrinsic gas cannot be paid, and
+ * the cost stays the static one. */
+static int64_t failed_cost(const step_rec *s, const pending_step *p, int64_t charged, enum fork f, bool *stopped_early)
+{
+    int64_t static_cost = s->cost;
+    *stopped_early = false;
+    if (p->memory_op_cost >= 0) {
+        if (s->op >= OP_LOG0 && s->op <= OP_LOG4) return p->memory_op_cost;
+        if (p->gas < static_cost) return static_cost;
+        int64_t cost = p->memory_op_cost;
+        /* EXTCODECOPY: geth adds the cold surcharge, which the core charges
+         * first: the charge stopped at it, at the memory or at the copy. */
+        if (s->op == OP_EXTCODECOPY && f >= FORK_BERLIN) {
+            int64_t cold = GAS_COLD_ACCOUNT_ACCESS - GAS_WARM_ACCESS, x = charged - static_cost;
+            if (x == cold || x == cold + p->memory_growth || x == cold + cost - static_cost) cost += cold;
+        }
+        return cost;
+    }
+    if (is_call_op(s->op) && f >= FORK_TANGERINE_WHISTLE) return static_cost;
+    if (s->op == OP_SELFDESTRUCT && f >= FORK_BERLIN && charged - static_cost == GAS_COLD_ACCOUNT_ACCESS &&
+        p->gas - static_cost < GAS_COLD_ACCOUNT_ACCESS) {
+        *stopped_early = true;
+        return static_cost;
+    }
+    return charged > static_cost ? charged : static_cost;
+}
+
 static void logger_step(void *ctx, const trace_step *s)
 {
     struct_logger *l = ctx;
@@ -241,10 +352,13 @@ static void logger_step(void *ctx, const trace_step *s)
         l->cap_steps = l->cap_steps ? 2 * l->cap_steps : 1024;
         l->steps = xrealloc(l->steps, l->cap_steps * sizeof *l->steps);
     }
+    int64_t growth;
     step_rec *r = &l->steps[l->n_steps];
     *r = (step_rec){.head = head, .head_len = tail - head, .tail = tail, .tail_len = l->text.len - tail,
                     .cost = s->gas_cost, .depth = d, .op = s->op, .stack_len = (uint32_t)s->stack_len};
-    l->pending[d] = (pending_step){.active = true, .index = l->n_steps, .gas = s->gas};
+    l->pending[d] = (pending_step){.active = true, .index = l->n_steps, .gas = s->gas,
+                                   .memory_op_cost = memory_op_cost(s, evm_fork(l->e), &growth)};
+    l->pending[d].memory_growth = growth;
     l->n_steps++;
     /* gasCost and depth: at least 21 bytes once joined. */
     l->raw_size += l->text.len - head + 21;
@@ -268,7 +382,7 @@ static void logger_enter(void *ctx, const evm *e, const message *msg)
 bool trace_error_names_step(enum exec_status status, enum fork f)
 {
     return status == EXEC_INVALID_OPCODE || status == EXEC_STACK_UNDERFLOW || status == EXEC_STACK_OVERFLOW ||
-           (status == EXEC_OUT_OF_GAS && f >= FORK_ISTANBUL);
+           (status == EXEC_OUT_OF_GAS && f >= FORK_TANGERINE_WHISTLE);
 }
 
 char *trace_step_error_text(uint8_t op, size_t stack_len, int64_t gas, enum exec_status status, enum fork f)
@@ -280,6 +394,11 @@ char *trace_step_error_text(uint8_t op, size_t stack_len, int64_t gas, enum exec
          * error geth wraps. */
         if (op == OP_SSTORE && f >= FORK_ISTANBUL && gas <= GAS_CALL_STIPEND)
             return str_printf(NULL, "out of gas: not enough gas for reentrancy sentry");
+        /* So does the CALL family's (EIP-150 on), which ends early when the
+         * cold access or the call's intrinsic gas cannot be paid: every
+         * failure past the static cost. */
+        if (is_call_op(op) && f >= FORK_TANGERINE_WHISTLE && gas >= opcode_table_for_fork(f)->base_gas[op])
+            return str_printf(NULL, "out of gas: out of gas");
         return str_printf(NULL, "out of gas");
     case EXEC_INVALID_OPCODE:
         if (info->name) return str_printf(NULL, "invalid opcode: %s", info->name);
@@ -308,13 +427,19 @@ static void logger_exit(void *ctx, const evm *e, const message *msg, const exec_
              * deposit): the instruction itself succeeded. */
             p->active = false;
         } else {
-            /* Failed where it stood: its static cost, and the error. Refusals
-             * of the frame itself (depth, balance) have no step. */
+            /* Failed where it stood: geth's cost of a failed instruction,
+             * and the error. Refusals of the frame itself (depth, balance)
+             * have no step. */
             p->active = false;
             if (p->index < l->n_steps && r->status != EXEC_TIMEOUT) {
                 step_rec *s = &l->steps[p->index];
+                bool stopped_early = false;
+                if (r->status == EXEC_OUT_OF_GAS)
+                    s->cost = failed_cost(s, p, p->gas - r->gas_at_halt, evm_fork(e), &stopped_early);
                 free(s->error);
-                s->error = trace_step_error_text(s->op, s->stack_len, p->gas, r->status, evm_fork(e));
+                /* SELFDESTRUCT's cold access: geth wraps its gas function's error. */
+                s->error = stopped_early ? str_printf(NULL, "out of gas: out of gas")
+                                         : trace_step_error_text(s->op, s->stack_len, p->gas, r->status, evm_fork(e));
             }
         }
     }

@@ -40,7 +40,9 @@ json_t *struct_logger_result(struct_logger *l, uint64_t gas_used, enum exec_stat
 /* geth's words for an instruction that failed with `status`, having
  * `stack_len` items and `gas` left (malloc'd): "invalid opcode: INVALID",
  * "stack underflow (0 <=> 2)", "out of gas: not enough gas for reentrancy
- * sentry" (an SSTORE at EIP-2200's sentry)... */
+ * sentry" (an SSTORE at EIP-2200's sentry), "out of gas: out of gas" (a CALL
+ * that cannot pay its cold access or intrinsic gas, as geth wraps its gas
+ * function's error)... */
 char *trace_step_error_text(uint8_t op, size_t stack_len, int64_t gas, enum exec_status status, enum fork f);
 
 /* Whether geth's words for `status` name the failing instruction (its
