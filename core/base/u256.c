@@ -491,86 +491,185 @@ struct modulus {
     int log2;       /* k when m == 2^k, else -1 */
 };
 
-/* m must be non-zero. */
-static const struct modulus *modulus_prepare(const u256 *m)
+/* The last modulus reduced by, per thread. */
+static _Thread_local struct modulus cached_modulus;
+
+/* Out of line: a new modulus is rare, the lookup below is inlined. m must
+ * be non-zero. */
+static __attribute__((noinline)) void modulus_fill(struct modulus *md, const u256 *m)
 {
-    static _Thread_local struct modulus last;
-    if (((last.m[0] ^ m->w[0]) | (last.m[1] ^ m->w[1]) | (last.m[2] ^ m->w[2]) | (last.m[3] ^ m->w[3])) == 0)
-        return &last;
     int dlen = limb_count(m->w, 4);
     unsigned s = (unsigned)__builtin_clzll(m->w[dlen - 1]);
     for (int i = 0; i < 4; i++) {
-        last.m[i] = m->w[i];
-        last.dn[i] = i < dlen ? (m->w[i] << s) | (i ? (m->w[i - 1] >> 1) >> (63 - s) : 0) : 0;
+        md->m[i] = m->w[i];
+        md->dn[i] = i < dlen ? (m->w[i] << s) | (i ? (m->w[i - 1] >> 1) >> (63 - s) : 0) : 0;
     }
-    last.shift = s;
-    last.dlen = dlen;
-    last.log2 = power_of_two(m);
-    last.v = dlen == 4 ? reciprocal_3by2(last.dn[3], last.dn[2]) : 0;
-    return &last;
+    md->shift = s;
+    md->dlen = dlen;
+    md->log2 = power_of_two(m);
+    md->v = dlen == 4 ? reciprocal_3by2(md->dn[3], md->dn[2]) : 0;
 }
 
-/* u[0..ulen) mod md's four-limb modulus, 4 <= ulen <= 8. Knuth D with the
- * four-limb partial remainder held in locals rather than an array: each step
- * brings in the next numerator limb, takes the quotient digit from a 3-by-2
- * reciprocal division of the top limbs and subtracts it times the two low
- * divisor limbs. */
+/* m must be non-zero. A hit is one four-word compare. */
+static inline const struct modulus *modulus_prepare(const u256 *m)
+{
+    struct modulus *md = &cached_modulus;
+    if (((md->m[0] ^ m->w[0]) | (md->m[1] ^ m->w[1]) | (md->m[2] ^ m->w[2]) | (md->m[3] ^ m->w[3])) != 0)
+        modulus_fill(md, m);
+    return md;
+}
+
+/* One step of the reduction below: the five-limb window (n4:n3:n2:n1:n0),
+ * whose top four limbs are below the normalised divisor D = md->dn, becomes
+ * the window mod D, in (n3:n2:n1:n0). The quotient digit comes from the
+ * 3-by-2 reciprocal division of (n4:n3:n2) by D's top two limbs (its
+ * remainder replaces (n3:n2)); then the digit times D's two low limbs is
+ * subtracted, with one add-back if that borrows. The quotient itself is not
+ * needed. (n4:n3) must not equal D's top two limbs (the caller's rare case). */
+#if defined(__x86_64__)
+/* In one asm block: GCC 12 kept the 128-bit temporaries of the C form below
+ * on the stack and branched on both 3-by-2 corrections (85 instructions a
+ * step); this is 45, the first correction by cmov (taken unpredictably), the
+ * second and the add-back by branches that are almost never taken. */
+static inline __attribute__((always_inline)) void reduce_step(uint64_t *n0, uint64_t *n1, uint64_t *n2, uint64_t *n3,
+                                                              uint64_t n4, const struct modulus *md)
+{
+    uint64_t w0 = *n0, w1 = *n1, w2 = *n2, w3 = *n3, q0, q1, t0, t1;
+    __asm__("movq %[v], %%rax\n\t"
+            "mulq %[n4]\n\t"
+            "addq %[w3], %%rax\n\t"
+            "adcq %[n4], %%rdx\n\t" /* (q1:q0) = v * n4 + (n4:n3) */
+            "movq %%rax, %[q0]\n\t"
+            "movq %%rdx, %[q1]\n\t"
+            "imulq %[d3], %%rdx\n\t"
+            "subq %%rdx, %[w3]\n\t" /* n3 - q1 * d3, mod 2^64 */
+            "movq %[q1], %%rax\n\t"
+            "mulq %[d2]\n\t"
+            "subq %%rax, %[w2]\n\t"
+            "sbbq %%rdx, %[w3]\n\t" /* (w3:w2) -= q1 * d2 */
+            "subq %[d2], %[w2]\n\t"
+            "sbbq %[d3], %[w3]\n\t" /* (w3:w2) -= (d3:d2): the remainder for digit q1 + 1 */
+            "movq %[w2], %[t0]\n\t"
+            "movq %[w3], %[t1]\n\t"
+            "addq %[d2], %[t0]\n\t"
+            "adcq %[d3], %[t1]\n\t" /* the remainder for digit q1 */
+            "leaq 1(%[q1]), %%rdx\n\t"
+            "cmpq %[q0], %[w3]\n\t"
+            "cmovbq %%rdx, %[q1]\n\t" /* w3 < q0: the digit is q1 + 1 */
+            "cmovaeq %[t0], %[w2]\n\t"
+            "cmovaeq %[t1], %[w3]\n\t"
+            "cmpq %[d2], %[w2]\n\t"
+            "movq %[w3], %[t1]\n\t"
+            "sbbq %[d3], %[t1]\n\t"
+            "jb 1f\n\t" /* rarely, the remainder is still >= (d3:d2) */
+            "addq $1, %[q1]\n\t"
+            "subq %[d2], %[w2]\n\t"
+            "sbbq %[d3], %[w3]\n"
+            "1:\n\t"
+            "movq %[q1], %%rax\n\t"
+            "mulq %[d0]\n\t"
+            "movq %%rax, %[t0]\n\t"
+            "movq %%rdx, %[t1]\n\t"
+            "movq %[q1], %%rax\n\t"
+            "mulq %[d1]\n\t"
+            "addq %%rax, %[t1]\n\t"
+            "adcq $0, %%rdx\n\t" /* (rdx:t1:t0) = digit * (d1:d0) */
+            "subq %[t0], %[w0]\n\t"
+            "sbbq %[t1], %[w1]\n\t"
+            "sbbq %%rdx, %[w2]\n\t"
+            "sbbq $0, %[w3]\n\t"
+            "jnc 2f\n\t" /* rarely, the digit was one too large */
+            "addq %[d0], %[w0]\n\t"
+            "adcq %[d1], %[w1]\n\t"
+            "adcq %[d2], %[w2]\n\t"
+            "adcq %[d3], %[w3]\n"
+            "2:"
+            : [w0] "+r"(w0), [w1] "+r"(w1), [w2] "+r"(w2), [w3] "+r"(w3), [q0] "=&r"(q0), [q1] "=&r"(q1),
+              [t0] "=&r"(t0), [t1] "=&r"(t1)
+            : [n4] "r"(n4), [v] "m"(md->v), [d0] "m"(md->dn[0]), [d1] "m"(md->dn[1]), [d2] "m"(md->dn[2]),
+              [d3] "m"(md->dn[3])
+            : "rax", "rdx", "cc");
+    *n0 = w0, *n1 = w1, *n2 = w2, *n3 = w3;
+}
+#else
+static inline void reduce_step(uint64_t *n0, uint64_t *n1, uint64_t *n2, uint64_t *n3, uint64_t n4,
+                               const struct modulus *md)
+{
+    const uint64_t d0 = md->dn[0], d1 = md->dn[1], d2 = md->dn[2], d3 = md->dn[3];
+    uint64_t x1, x0;
+    uint64_t q = udivrem_3by2(n4, *n3, *n2, d3, d2, md->v, &x1, &x0);
+    /* (x1:x0:n1:n0) -= q * (d1:d0), a three-limb product. */
+    u128 lo = (u128)q * d0, hi = (u128)q * d1;
+    u128 mid = (u128)(uint64_t)(lo >> 64) + (uint64_t)hi;
+    uint64_t p0 = (uint64_t)lo, p1 = (uint64_t)mid, p2 = (uint64_t)(hi >> 64) + (uint64_t)(mid >> 64);
+    uint64_t w0 = *n0 - p0, b0 = *n0 < p0;
+    uint64_t w1 = *n1 - p1, b1 = *n1 < p1;
+    b1 |= w1 < b0, w1 -= b0;
+    uint64_t w2 = x0 - p2, b2 = x0 < p2;
+    b2 |= w2 < b1, w2 -= b1;
+    uint64_t w3 = x1 - b2;
+    if (x1 < b2) { /* the digit was one too large: add the divisor back */
+        u256 w = {{w0, w1, w2, w3}}, d = {{d0, d1, d2, d3}};
+        w = u256_add(&w, &d);
+        w0 = w.w[0], w1 = w.w[1], w2 = w.w[2], w3 = w.w[3];
+    }
+    *n0 = w0, *n1 = w1, *n2 = w2, *n3 = w3;
+}
+#endif
+
+/* u[0..ulen) mod md's four-limb modulus, 4 <= ulen <= 8: Knuth D on the
+ * numerator shifted left by md->shift, with the four-limb partial remainder
+ * in locals; each step brings in the next limb (reduce_step). */
 static void reduce_by_4limbs(const uint64_t *u, int ulen, const struct modulus *md, uint64_t rem[4])
 {
     const unsigned s = md->shift;
-    const uint64_t d0 = md->dn[0], d1 = md->dn[1], d2 = md->dn[2], d3 = md->dn[3], v = md->v;
+    const uint64_t d2 = md->dn[2], d3 = md->dn[3];
     /* Limb i of u << s; (x >> 1) >> (63 - s) is x >> (64 - s) also for s == 0. */
-#define NORM(i) ((i) ? (u[i] << s) | ((u[(i) - 1] >> 1) >> (63 - s)) : u[0] << s)
-    /* The top four limbs of the normalised numerator are below the divisor:
-     * the topmost is below 2^s <= 2^63 <= d3. */
-    uint64_t r3 = (u[ulen - 1] >> 1) >> (63 - s);
-    uint64_t r2 = NORM(ulen - 1), r1 = NORM(ulen - 2), r0 = NORM(ulen - 3);
-    for (int j = ulen - 4; j >= 0; j--) {
+#define NORM(i) ((i) ? u256_funnel_left(u[i], u[(i) - 1], s) : u[0] << s)
+    /* The window starts as the normalised numerator's top four limbs, below
+     * the divisor as the topmost is below 2^s <= 2^63 <= d3. When the
+     * numerator's top four limbs are below the modulus (a product of two
+     * reduced operands: every MULMOD of a field's elements), the window can
+     * start one limb lower, its limb above being 0: one step fewer. */
+    const uint64_t *top = u + ulen - 4;
+    bool top_reduced = top[3] != md->m[3]   ? top[3] < md->m[3]
+                       : top[2] != md->m[2] ? top[2] < md->m[2]
+                       : top[1] != md->m[1] ? top[1] < md->m[1]
+                                            : top[0] < md->m[0];
+    uint64_t r3, r2, r1, r0;
+    int j;
+    if (top_reduced) {
+        if (ulen == 4) { /* u < m already */
+            memcpy(rem, u, 4 * sizeof *rem);
+            return;
+        }
+        r3 = NORM(ulen - 1), r2 = NORM(ulen - 2), r1 = NORM(ulen - 3), r0 = NORM(ulen - 4);
+        j = ulen - 5;
+    } else {
+        r3 = (u[ulen - 1] >> 1) >> (63 - s);
+        r2 = NORM(ulen - 1), r1 = NORM(ulen - 2), r0 = NORM(ulen - 3);
+        j = ulen - 4;
+    }
+    for (; j >= 0; j--) {
         uint64_t w0 = NORM(j);
         if (__builtin_expect(r3 == d3 && r2 == d2, 0)) {
             /* The digit is 2^64 - 1 (see divrem_knuth): the remainder is
              * W - 2^64 D + D, below D, so exact modulo 2^256. */
-            u256 w = {{w0, r0, r1, 0}}, top = {{0, d0, d1, 0}}, d = {{d0, d1, d2, d3}};
-            w = u256_sub(&w, &top);
+            u256 w = {{w0, r0, r1, 0}}, top_d = {{0, md->dn[0], md->dn[1], 0}};
+            u256 d = {{md->dn[0], md->dn[1], d2, d3}};
+            w = u256_sub(&w, &top_d);
             w = u256_add(&w, &d);
             r0 = w.w[0], r1 = w.w[1], r2 = w.w[2], r3 = w.w[3];
             continue;
         }
-        uint64_t x1, x0;
-        uint64_t q = udivrem_3by2(r3, r2, r1, d3, d2, v, &x1, &x0);
-        /* (x1:x0:r0:w0) -= q * (d1:d0), a three-limb product. */
-        u128 lo = (u128)q * d0, hi = (u128)q * d1;
-        u128 mid = (u128)(uint64_t)(lo >> 64) + (uint64_t)hi;
-        uint64_t p0 = (uint64_t)lo, p1 = (uint64_t)mid, p2 = (uint64_t)(hi >> 64) + (uint64_t)(mid >> 64);
-#if defined(__x86_64__)
-        /* One sub/sbb chain (the C form below became setb/or chains). */
-        uint64_t n0 = w0, n1 = r0, n2 = x0, n3 = x1;
-        uint8_t borrow;
-        __asm__("subq %5, %0\n\tsbbq %6, %1\n\tsbbq %7, %2\n\tsbbq $0, %3\n\tsetc %4"
-                : "+r"(n0), "+r"(n1), "+r"(n2), "+r"(n3), "=q"(borrow)
-                : "rm"(p0), "rm"(p1), "rm"(p2)
-                : "cc");
-#else
-        uint64_t n0 = w0 - p0, b = w0 < p0;
-        uint64_t n1 = r0 - p1, b1 = r0 < p1;
-        b1 |= n1 < b, n1 -= b;
-        uint64_t n2 = x0 - p2, b2 = x0 < p2;
-        b2 |= n2 < b1, n2 -= b1;
-        uint64_t n3 = x1 - b2;
-        bool borrow = x1 < b2;
-#endif
-        if (__builtin_expect(borrow, 0)) {
-            /* The digit was one too large: add the divisor back. */
-            u256 w = {{n0, n1, n2, n3}}, d = {{d0, d1, d2, d3}};
-            w = u256_add(&w, &d);
-            n0 = w.w[0], n1 = w.w[1], n2 = w.w[2], n3 = w.w[3];
-        }
+        uint64_t n0 = w0, n1 = r0, n2 = r1, n3 = r2;
+        reduce_step(&n0, &n1, &n2, &n3, r3, md);
         r0 = n0, r1 = n1, r2 = n2, r3 = n3;
     }
 #undef NORM
-    rem[0] = (r0 >> s) | ((r1 << 1) << (63 - s));
-    rem[1] = (r1 >> s) | ((r2 << 1) << (63 - s));
-    rem[2] = (r2 >> s) | ((r3 << 1) << (63 - s));
+    rem[0] = u256_funnel_right(r0, r1, s);
+    rem[1] = u256_funnel_right(r1, r2, s);
+    rem[2] = u256_funnel_right(r2, r3, s);
     rem[3] = r3 >> s;
 }
 
@@ -630,6 +729,13 @@ u256 u256_mulmod(const u256 *a, const u256 *b, const u256 *m)
     }
     uint64_t p[8];
     mul_full(a, b, p);
+    if (md->dlen == 4) { /* a field prime: straight to the four-limb reduction */
+        u256 r;
+        /* A product of fewer than five limbs is reduced as four: its top four
+         * limbs, the whole of it, are then compared with m. */
+        reduce_by_4limbs(p, 4 + limb_count(p + 4, 4), md, r.w);
+        return r;
+    }
     return reduce(p, limb_count(p, 8), m, md);
 }
 
