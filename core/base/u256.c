@@ -702,7 +702,10 @@ u256 u256_addmod(const u256 *a, const u256 *b, const u256 *m)
     return reduce(sum, limb_count(sum, 5), m, md);
 }
 
-u256 u256_mulmod(const u256 *a, const u256 *b, const u256 *m)
+/* Every modulus but a four-limb one that is not a power of two (the field
+ * primes), out of line so that the common case below keeps a short
+ * prologue. */
+static __attribute__((noinline)) u256 mulmod_other(const u256 *a, const u256 *b, const u256 *m)
 {
     if (u256_is_zero(m)) return u256_zero();
     if ((m->w[0] & m->w[1] & m->w[2] & m->w[3]) == UINT64_MAX) {
@@ -729,14 +732,24 @@ u256 u256_mulmod(const u256 *a, const u256 *b, const u256 *m)
     }
     uint64_t p[8];
     mul_full(a, b, p);
-    if (md->dlen == 4) { /* a field prime: straight to the four-limb reduction */
-        u256 r;
-        /* A product of fewer than five limbs is reduced as four: its top four
-         * limbs, the whole of it, are then compared with m. */
-        reduce_by_4limbs(p, 4 + limb_count(p + 4, 4), md, r.w);
-        return r;
-    }
     return reduce(p, limb_count(p, 8), m, md);
+}
+
+u256 u256_mulmod(const u256 *a, const u256 *b, const u256 *m)
+{
+    if (m->w[3] != 0 && (m->w[0] & m->w[1] & m->w[2] & m->w[3]) != UINT64_MAX) {
+        const struct modulus *md = modulus_prepare(m);
+        if (md->log2 < 0) { /* a field prime: straight to the four-limb reduction */
+            uint64_t p[8];
+            mul_full(a, b, p);
+            u256 r;
+            /* A product of fewer than five limbs is reduced as four: its top
+             * four limbs, the whole of it, are then compared with m. */
+            reduce_by_4limbs(p, 4 + limb_count(p + 4, 4), md, r.w);
+            return r;
+        }
+    }
+    return mulmod_other(a, b, m);
 }
 
 u256 u256_exp(const u256 *base, const u256 *exponent)
