@@ -617,13 +617,32 @@ static inline void reduce_step(uint64_t *n0, uint64_t *n1, uint64_t *n2, uint64_
 }
 #endif
 
+/* The window (r3:r2:r1:r0:w0), its top four limbs below the normalised
+ * divisor, becomes its remainder in (r3:r2:r1:r0). */
+static inline __attribute__((always_inline)) void reduce_digit(uint64_t *r3, uint64_t *r2, uint64_t *r1,
+                                                               uint64_t *r0, uint64_t w0, const struct modulus *md)
+{
+    if (__builtin_expect(*r3 == md->dn[3] && *r2 == md->dn[2], 0)) {
+        /* The digit is 2^64 - 1 (see divrem_knuth): the remainder is
+         * W - 2^64 D + D, below D, so exact modulo 2^256. */
+        u256 w = {{w0, *r0, *r1, 0}}, top_d = {{0, md->dn[0], md->dn[1], 0}};
+        u256 d = {{md->dn[0], md->dn[1], md->dn[2], md->dn[3]}};
+        w = u256_sub(&w, &top_d);
+        w = u256_add(&w, &d);
+        *r0 = w.w[0], *r1 = w.w[1], *r2 = w.w[2], *r3 = w.w[3];
+        return;
+    }
+    uint64_t n0 = w0, n1 = *r0, n2 = *r1, n3 = *r2;
+    reduce_step(&n0, &n1, &n2, &n3, *r3, md);
+    *r0 = n0, *r1 = n1, *r2 = n2, *r3 = n3;
+}
+
 /* u[0..ulen) mod md's four-limb modulus, 4 <= ulen <= 8: Knuth D on the
  * numerator shifted left by md->shift, with the four-limb partial remainder
  * in locals; each step brings in the next limb (reduce_step). */
 static void reduce_by_4limbs(const uint64_t *u, int ulen, const struct modulus *md, uint64_t rem[4])
 {
     const unsigned s = md->shift;
-    const uint64_t d2 = md->dn[2], d3 = md->dn[3];
     /* Limb i of u << s; (x >> 1) >> (63 - s) is x >> (64 - s) also for s == 0. */
 #define NORM(i) ((i) ? u256_funnel_left(u[i], u[(i) - 1], s) : u[0] << s)
     /* The window starts as the normalised numerator's top four limbs, below
@@ -650,23 +669,26 @@ static void reduce_by_4limbs(const uint64_t *u, int ulen, const struct modulus *
         r2 = NORM(ulen - 1), r1 = NORM(ulen - 2), r0 = NORM(ulen - 3);
         j = ulen - 4;
     }
-    for (; j >= 0; j--) {
-        uint64_t w0 = NORM(j);
-        if (__builtin_expect(r3 == d3 && r2 == d2, 0)) {
-            /* The digit is 2^64 - 1 (see divrem_knuth): the remainder is
-             * W - 2^64 D + D, below D, so exact modulo 2^256. */
-            u256 w = {{w0, r0, r1, 0}}, top_d = {{0, md->dn[0], md->dn[1], 0}};
-            u256 d = {{md->dn[0], md->dn[1], d2, d3}};
-            w = u256_sub(&w, &top_d);
-            w = u256_add(&w, &d);
-            r0 = w.w[0], r1 = w.w[1], r2 = w.w[2], r3 = w.w[3];
-            continue;
-        }
-        uint64_t n0 = w0, n1 = r0, n2 = r1, n3 = r2;
-        reduce_step(&n0, &n1, &n2, &n3, r3, md);
-        r0 = n0, r1 = n1, r2 = n2, r3 = n3;
-    }
+    for (; j >= 0; j--) reduce_digit(&r3, &r2, &r1, &r0, NORM(j), md);
 #undef NORM
+    rem[0] = u256_funnel_right(r0, r1, s);
+    rem[1] = u256_funnel_right(r1, r2, s);
+    rem[2] = u256_funnel_right(r2, r3, s);
+    rem[3] = r3 >> s;
+}
+
+/* reduce_by_4limbs for eight limbs whose top four are below the modulus
+ * (a product of two reduced operands), with the four steps unrolled: the
+ * limbs are read at constant offsets and the window rotates by renaming. */
+static void reduce_8limbs_top_reduced(const uint64_t u[8], const struct modulus *md, uint64_t rem[4])
+{
+    const unsigned s = md->shift;
+    uint64_t r3 = u256_funnel_left(u[7], u[6], s), r2 = u256_funnel_left(u[6], u[5], s);
+    uint64_t r1 = u256_funnel_left(u[5], u[4], s), r0 = u256_funnel_left(u[4], u[3], s);
+    reduce_digit(&r3, &r2, &r1, &r0, u256_funnel_left(u[3], u[2], s), md);
+    reduce_digit(&r3, &r2, &r1, &r0, u256_funnel_left(u[2], u[1], s), md);
+    reduce_digit(&r3, &r2, &r1, &r0, u256_funnel_left(u[1], u[0], s), md);
+    reduce_digit(&r3, &r2, &r1, &r0, u[0] << s, md);
     rem[0] = u256_funnel_right(r0, r1, s);
     rem[1] = u256_funnel_right(r1, r2, s);
     rem[2] = u256_funnel_right(r2, r3, s);
@@ -743,9 +765,14 @@ u256 u256_mulmod(const u256 *a, const u256 *b, const u256 *m)
             uint64_t p[8];
             mul_full(a, b, p);
             u256 r;
-            /* A product of fewer than five limbs is reduced as four: its top
-             * four limbs, the whole of it, are then compared with m. */
-            reduce_by_4limbs(p, 4 + limb_count(p + 4, 4), md, r.w);
+            if (p[7] != 0 && (p[7] != md->m[3] ? p[7] < md->m[3]
+                              : p[6] != md->m[2] ? p[6] < md->m[2]
+                              : p[5] != md->m[1] ? p[5] < md->m[1]
+                                                 : p[4] < md->m[0]))
+                reduce_8limbs_top_reduced(p, md, r.w);
+            else /* a product of fewer than five limbs is reduced as four
+                  * (its top four, the whole of it, then compared with m) */
+                reduce_by_4limbs(p, 4 + limb_count(p + 4, 4), md, r.w);
             return r;
         }
     }
