@@ -715,7 +715,7 @@ static inline __attribute__((always_inline)) void reduce_digit(uint64_t *r3, uin
 static void reduce_by_4limbs(const uint64_t *u, int ulen, const struct modulus *md, uint64_t rem[4])
 {
     const unsigned s = md->shift;
-    /* Limb i of u << s; (x >> 1) >> (63 - s) is x >> (64 - s) also for s == 0. */
+    /* Limb i of u << s (the funnel shift also right for s == 0). */
 #define NORM(i) ((i) ? u256_funnel_left(u[i], u[(i) - 1], s) : u[0] << s)
     /* The window starts as the normalised numerator's top four limbs, below
      * the divisor as the topmost is below 2^s <= 2^63 <= d3. When the
