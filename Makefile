@@ -181,7 +181,7 @@ FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -DBLS12_381_PORTABLE -O1 -g -fsanitize=add
 FUZZ_CORE_OBJ    := $(CORE_SRC:%.c=build-fuzz/obj/%.o)
 FUZZ_SERVICE_OBJ := $(filter-out build-fuzz/obj/service/main.o,$(SERVICE_SRC:%.c=build-fuzz/obj/%.o)) \
     $(SCHEMA_SRC:%.c=build-fuzz/obj/%.o) build-fuzz/obj/schema/migrations_sql.o
-FUZZ_CORE_ONLY   := fuzz_hex fuzz_rlp fuzz_precompile fuzz_program_blob
+FUZZ_CORE_ONLY   := fuzz_hex fuzz_rlp fuzz_precompile fuzz_program_blob fuzz_u256
 FUZZ_WITH_SERVICE := fuzz_rpc fuzz_loaders fuzz_http_gate
 FUZZERS := fuzz_interp $(FUZZ_CORE_ONLY) $(FUZZ_WITH_SERVICE)
 

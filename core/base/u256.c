@@ -58,7 +58,7 @@ static inline int limb_count(const uint64_t *w, int n)
 #define COLUMN_END(k, lo, next_hi)                          \
     "movq %[" #lo "], " #k "(%[p])\n\t"                     \
     "xorl %k[" #next_hi "], %k[" #next_hi "]\n\t"
-static void mul_full(const u256 *a, const u256 *b, uint64_t p[8])
+static void mul_full_scanning(const u256 *a, const u256 *b, uint64_t p[8])
 {
     uint64_t c0, c1, c2;
     /* volatile: the product goes to memory, the register outputs are dead. */
@@ -87,6 +87,67 @@ static void mul_full(const u256 *a, const u256 *b, uint64_t p[8])
 }
 #undef MAC
 #undef COLUMN_END
+
+/* Row by row with BMI2's mulx, which takes one factor in rdx and leaves the
+ * flags alone: a's limb stays in rdx for a row, the row's five limbs are
+ * formed by one add/adc chain and added into the four-limb accumulator by a
+ * second; the accumulator's low limb is then final. 59 instructions, the
+ * sixteen 64-bit multiplications included (the scanning form: 96). */
+#define ROW(i, c0, c1, c2, c3, r0, r1, r2, r3, r4)          \
+    "movq " #i "(%[a]), %%rdx\n\t"                        \
+    "mulxq 0(%[b]), %[" #r0 "], %[" #r1 "]\n\t"           \
+    "mulxq 8(%[b]), %[t], %[" #r2 "]\n\t"                 \
+    "addq %[t], %[" #r1 "]\n\t"                           \
+    "mulxq 16(%[b]), %[t], %[" #r3 "]\n\t"                \
+    "adcq %[t], %[" #r2 "]\n\t"                           \
+    "mulxq 24(%[b]), %[t], %[" #r4 "]\n\t"                \
+    "adcq %[t], %[" #r3 "]\n\t"                           \
+    "adcq $0, %[" #r4 "]\n\t"                             \
+    "addq %[" #r0 "], %[" #c0 "]\n\t"                     \
+    "adcq %[" #r1 "], %[" #c1 "]\n\t"                     \
+    "adcq %[" #r2 "], %[" #c2 "]\n\t"                     \
+    "adcq %[" #r3 "], %[" #c3 "]\n\t"                     \
+    "adcq $0, %[" #r4 "]\n\t"                             \
+    "movq %[" #c0 "], " #i "(%[p])\n\t"
+static void mul_full_mulx(const u256 *a, const u256 *b, uint64_t p[8])
+{
+    uint64_t x0, x1, x2, x3, x4, x5, x6, x7, x8, t;
+    /* volatile: the product goes to memory, the register outputs are dead. */
+    __asm__ volatile(
+        /* Row 0 is the accumulator itself: its low limb is p[0]. */
+        "movq 0(%[a]), %%rdx\n\t"
+        "mulxq 0(%[b]), %[t], %[x0]\n\t"
+        "movq %[t], 0(%[p])\n\t"
+        "mulxq 8(%[b]), %[t], %[x1]\n\t"
+        "addq %[t], %[x0]\n\t"
+        "mulxq 16(%[b]), %[t], %[x2]\n\t"
+        "adcq %[t], %[x1]\n\t"
+        "mulxq 24(%[b]), %[t], %[x3]\n\t"
+        "adcq %[t], %[x2]\n\t"
+        "adcq $0, %[x3]\n\t"
+        /* Accumulator (x0..x3) holds limbs 1..4; each row frees its low
+         * register and the row's top limb joins as the new high one. */
+        ROW(8, x0, x1, x2, x3, x4, x5, x6, x7, x8)
+        ROW(16, x1, x2, x3, x8, x0, x4, x5, x6, x7)
+        ROW(24, x2, x3, x8, x7, x1, x0, x4, x5, x6)
+        "movq %[x3], 32(%[p])\n\t"
+        "movq %[x8], 40(%[p])\n\t"
+        "movq %[x7], 48(%[p])\n\t"
+        "movq %[x6], 56(%[p])"
+        : [x0] "=&r"(x0), [x1] "=&r"(x1), [x2] "=&r"(x2), [x3] "=&r"(x3), [x4] "=&r"(x4), [x5] "=&r"(x5),
+          [x6] "=&r"(x6), [x7] "=&r"(x7), [x8] "=&r"(x8), [t] "=&r"(t)
+        : [a] "r"(a->w), [b] "r"(b->w), [p] "r"(p)
+        : "rdx", "cc", "memory");
+}
+#undef ROW
+
+static void mul_full(const u256 *a, const u256 *b, uint64_t p[8])
+{
+    if (__builtin_cpu_supports("bmi2"))
+        mul_full_mulx(a, b, p);
+    else
+        mul_full_scanning(a, b, p);
+}
 #else
 /* Sixteen 64x64 products written out row by row. */
 static void mul_full(const u256 *a, const u256 *b, uint64_t p[8])
@@ -429,6 +490,17 @@ static inline __attribute__((always_inline)) void divmod_inline(const u256 *a, c
         *r = low_bits(a, k);
         return;
     }
+    if ((a->w[2] | a->w[3] | b->w[2] | b->w[3]) == 0) {
+        /* Both within 128 bits (snailtracer's fixed-point SDIVs, every one;
+         * a power of two, sha1_divs's, is cheaper still as shifts above):
+         * the compiler's 128-bit division, one hardware divide for a
+         * two-limb divisor, is about a third of Knuth D's instructions. */
+        u128 x = (u128)a->w[1] << 64 | a->w[0], y = (u128)b->w[1] << 64 | b->w[0];
+        u128 qq = x / y, rr = x - qq * y;
+        q->w[0] = (uint64_t)qq, q->w[1] = (uint64_t)(qq >> 64);
+        r->w[0] = (uint64_t)rr, r->w[1] = (uint64_t)(rr >> 64);
+        return;
+    }
     /* q and r are zero above the limbs divrem_words writes. */
     divrem_words(a->w, limb_count(a->w, 4), b->w, limb_count(b->w, 4), q->w, r->w);
 }
@@ -491,86 +563,207 @@ struct modulus {
     int log2;       /* k when m == 2^k, else -1 */
 };
 
-/* m must be non-zero. */
-static const struct modulus *modulus_prepare(const u256 *m)
+/* The last modulus reduced by, per thread. */
+static _Thread_local struct modulus cached_modulus;
+
+/* Out of line: a new modulus is rare, the lookup below is inlined. m must
+ * be non-zero. */
+static __attribute__((noinline)) void modulus_fill(struct modulus *md, const u256 *m)
 {
-    static _Thread_local struct modulus last;
-    if (((last.m[0] ^ m->w[0]) | (last.m[1] ^ m->w[1]) | (last.m[2] ^ m->w[2]) | (last.m[3] ^ m->w[3])) == 0)
-        return &last;
     int dlen = limb_count(m->w, 4);
     unsigned s = (unsigned)__builtin_clzll(m->w[dlen - 1]);
     for (int i = 0; i < 4; i++) {
-        last.m[i] = m->w[i];
-        last.dn[i] = i < dlen ? (m->w[i] << s) | (i ? (m->w[i - 1] >> 1) >> (63 - s) : 0) : 0;
+        md->m[i] = m->w[i];
+        md->dn[i] = i < dlen ? (m->w[i] << s) | (i ? (m->w[i - 1] >> 1) >> (63 - s) : 0) : 0;
     }
-    last.shift = s;
-    last.dlen = dlen;
-    last.log2 = power_of_two(m);
-    last.v = dlen == 4 ? reciprocal_3by2(last.dn[3], last.dn[2]) : 0;
-    return &last;
+    md->shift = s;
+    md->dlen = dlen;
+    md->log2 = power_of_two(m);
+    md->v = dlen == 4 ? reciprocal_3by2(md->dn[3], md->dn[2]) : 0;
 }
 
-/* u[0..ulen) mod md's four-limb modulus, 4 <= ulen <= 8. Knuth D with the
- * four-limb partial remainder held in locals rather than an array: each step
- * brings in the next numerator limb, takes the quotient digit from a 3-by-2
- * reciprocal division of the top limbs and subtracts it times the two low
- * divisor limbs. */
+/* m must be non-zero. A hit is one four-word compare. */
+static inline const struct modulus *modulus_prepare(const u256 *m)
+{
+    struct modulus *md = &cached_modulus;
+    if (((md->m[0] ^ m->w[0]) | (md->m[1] ^ m->w[1]) | (md->m[2] ^ m->w[2]) | (md->m[3] ^ m->w[3])) != 0)
+        modulus_fill(md, m);
+    return md;
+}
+
+/* One step of the reduction below: the five-limb window (n4:n3:n2:n1:n0),
+ * whose top four limbs are below the normalised divisor D = md->dn, becomes
+ * the window mod D, in (n3:n2:n1:n0). The quotient digit comes from the
+ * 3-by-2 reciprocal division of (n4:n3:n2) by D's top two limbs (its
+ * remainder replaces (n3:n2)); then the digit times D's two low limbs is
+ * subtracted, with one add-back if that borrows. The quotient itself is not
+ * needed. (n4:n3) must not equal D's top two limbs (the caller's rare case). */
+#if defined(__x86_64__)
+/* In one asm block: GCC 12 kept the 128-bit temporaries of the C form below
+ * on the stack and branched on both 3-by-2 corrections (85 instructions a
+ * step); this is 45, the first correction by cmov (taken unpredictably), the
+ * second and the add-back by branches that are almost never taken. */
+static inline __attribute__((always_inline)) void reduce_step(uint64_t *n0, uint64_t *n1, uint64_t *n2, uint64_t *n3,
+                                                              uint64_t n4, const struct modulus *md)
+{
+    uint64_t w0 = *n0, w1 = *n1, w2 = *n2, w3 = *n3, q0, q1, t0, t1;
+    __asm__("movq %[v], %%rax\n\t"
+            "mulq %[n4]\n\t"
+            "addq %[w3], %%rax\n\t"
+            "adcq %[n4], %%rdx\n\t" /* (q1:q0) = v * n4 + (n4:n3) */
+            "movq %%rax, %[q0]\n\t"
+            "movq %%rdx, %[q1]\n\t"
+            "imulq %[d3], %%rdx\n\t"
+            "subq %%rdx, %[w3]\n\t" /* n3 - q1 * d3, mod 2^64 */
+            "movq %[q1], %%rax\n\t"
+            "mulq %[d2]\n\t"
+            "subq %%rax, %[w2]\n\t"
+            "sbbq %%rdx, %[w3]\n\t" /* (w3:w2) -= q1 * d2 */
+            "subq %[d2], %[w2]\n\t"
+            "sbbq %[d3], %[w3]\n\t" /* (w3:w2) -= (d3:d2): the remainder for digit q1 + 1 */
+            "movq %[w2], %[t0]\n\t"
+            "movq %[w3], %[t1]\n\t"
+            "addq %[d2], %[t0]\n\t"
+            "adcq %[d3], %[t1]\n\t" /* the remainder for digit q1 */
+            "leaq 1(%[q1]), %%rdx\n\t"
+            "cmpq %[q0], %[w3]\n\t"
+            "cmovbq %%rdx, %[q1]\n\t" /* w3 < q0: the digit is q1 + 1 */
+            "cmovaeq %[t0], %[w2]\n\t"
+            "cmovaeq %[t1], %[w3]\n\t"
+            "cmpq %[d2], %[w2]\n\t"
+            "movq %[w3], %[t1]\n\t"
+            "sbbq %[d3], %[t1]\n\t"
+            "jb 1f\n\t" /* rarely, the remainder is still >= (d3:d2) */
+            "addq $1, %[q1]\n\t"
+            "subq %[d2], %[w2]\n\t"
+            "sbbq %[d3], %[w3]\n"
+            "1:\n\t"
+            "movq %[q1], %%rax\n\t"
+            "mulq %[d0]\n\t"
+            "movq %%rax, %[t0]\n\t"
+            "movq %%rdx, %[t1]\n\t"
+            "movq %[q1], %%rax\n\t"
+            "mulq %[d1]\n\t"
+            "addq %%rax, %[t1]\n\t"
+            "adcq $0, %%rdx\n\t" /* (rdx:t1:t0) = digit * (d1:d0) */
+            "subq %[t0], %[w0]\n\t"
+            "sbbq %[t1], %[w1]\n\t"
+            "sbbq %%rdx, %[w2]\n\t"
+            "sbbq $0, %[w3]\n\t"
+            "jnc 2f\n\t" /* rarely, the digit was one too large */
+            "addq %[d0], %[w0]\n\t"
+            "adcq %[d1], %[w1]\n\t"
+            "adcq %[d2], %[w2]\n\t"
+            "adcq %[d3], %[w3]\n"
+            "2:"
+            : [w0] "+r"(w0), [w1] "+r"(w1), [w2] "+r"(w2), [w3] "+r"(w3), [q0] "=&r"(q0), [q1] "=&r"(q1),
+              [t0] "=&r"(t0), [t1] "=&r"(t1)
+            : [n4] "r"(n4), [v] "m"(md->v), [d0] "m"(md->dn[0]), [d1] "m"(md->dn[1]), [d2] "m"(md->dn[2]),
+              [d3] "m"(md->dn[3])
+            : "rax", "rdx", "cc");
+    *n0 = w0, *n1 = w1, *n2 = w2, *n3 = w3;
+}
+#else
+static inline void reduce_step(uint64_t *n0, uint64_t *n1, uint64_t *n2, uint64_t *n3, uint64_t n4,
+                               const struct modulus *md)
+{
+    const uint64_t d0 = md->dn[0], d1 = md->dn[1], d2 = md->dn[2], d3 = md->dn[3];
+    uint64_t x1, x0;
+    uint64_t q = udivrem_3by2(n4, *n3, *n2, d3, d2, md->v, &x1, &x0);
+    /* (x1:x0:n1:n0) -= q * (d1:d0), a three-limb product. */
+    u128 lo = (u128)q * d0, hi = (u128)q * d1;
+    u128 mid = (u128)(uint64_t)(lo >> 64) + (uint64_t)hi;
+    uint64_t p0 = (uint64_t)lo, p1 = (uint64_t)mid, p2 = (uint64_t)(hi >> 64) + (uint64_t)(mid >> 64);
+    uint64_t w0 = *n0 - p0, b0 = *n0 < p0;
+    uint64_t w1 = *n1 - p1, b1 = *n1 < p1;
+    b1 |= w1 < b0, w1 -= b0;
+    uint64_t w2 = x0 - p2, b2 = x0 < p2;
+    b2 |= w2 < b1, w2 -= b1;
+    uint64_t w3 = x1 - b2;
+    if (x1 < b2) { /* the digit was one too large: add the divisor back */
+        u256 w = {{w0, w1, w2, w3}}, d = {{d0, d1, d2, d3}};
+        w = u256_add(&w, &d);
+        w0 = w.w[0], w1 = w.w[1], w2 = w.w[2], w3 = w.w[3];
+    }
+    *n0 = w0, *n1 = w1, *n2 = w2, *n3 = w3;
+}
+#endif
+
+/* The window (r3:r2:r1:r0:w0), its top four limbs below the normalised
+ * divisor, becomes its remainder in (r3:r2:r1:r0). */
+static inline __attribute__((always_inline)) void reduce_digit(uint64_t *r3, uint64_t *r2, uint64_t *r1,
+                                                               uint64_t *r0, uint64_t w0, const struct modulus *md)
+{
+    if (__builtin_expect(*r3 == md->dn[3] && *r2 == md->dn[2], 0)) {
+        /* The digit is 2^64 - 1 (see divrem_knuth): the remainder is
+         * W - 2^64 D + D, below D, so exact modulo 2^256. */
+        u256 w = {{w0, *r0, *r1, 0}}, top_d = {{0, md->dn[0], md->dn[1], 0}};
+        u256 d = {{md->dn[0], md->dn[1], md->dn[2], md->dn[3]}};
+        w = u256_sub(&w, &top_d);
+        w = u256_add(&w, &d);
+        *r0 = w.w[0], *r1 = w.w[1], *r2 = w.w[2], *r3 = w.w[3];
+        return;
+    }
+    uint64_t n0 = w0, n1 = *r0, n2 = *r1, n3 = *r2;
+    reduce_step(&n0, &n1, &n2, &n3, *r3, md);
+    *r0 = n0, *r1 = n1, *r2 = n2, *r3 = n3;
+}
+
+/* u[0..ulen) mod md's four-limb modulus, 4 <= ulen <= 8: Knuth D on the
+ * numerator shifted left by md->shift, with the four-limb partial remainder
+ * in locals; each step brings in the next limb (reduce_step). */
 static void reduce_by_4limbs(const uint64_t *u, int ulen, const struct modulus *md, uint64_t rem[4])
 {
     const unsigned s = md->shift;
-    const uint64_t d0 = md->dn[0], d1 = md->dn[1], d2 = md->dn[2], d3 = md->dn[3], v = md->v;
-    /* Limb i of u << s; (x >> 1) >> (63 - s) is x >> (64 - s) also for s == 0. */
-#define NORM(i) ((i) ? (u[i] << s) | ((u[(i) - 1] >> 1) >> (63 - s)) : u[0] << s)
-    /* The top four limbs of the normalised numerator are below the divisor:
-     * the topmost is below 2^s <= 2^63 <= d3. */
-    uint64_t r3 = (u[ulen - 1] >> 1) >> (63 - s);
-    uint64_t r2 = NORM(ulen - 1), r1 = NORM(ulen - 2), r0 = NORM(ulen - 3);
-    for (int j = ulen - 4; j >= 0; j--) {
-        uint64_t w0 = NORM(j);
-        if (__builtin_expect(r3 == d3 && r2 == d2, 0)) {
-            /* The digit is 2^64 - 1 (see divrem_knuth): the remainder is
-             * W - 2^64 D + D, below D, so exact modulo 2^256. */
-            u256 w = {{w0, r0, r1, 0}}, top = {{0, d0, d1, 0}}, d = {{d0, d1, d2, d3}};
-            w = u256_sub(&w, &top);
-            w = u256_add(&w, &d);
-            r0 = w.w[0], r1 = w.w[1], r2 = w.w[2], r3 = w.w[3];
-            continue;
+    /* Limb i of u << s (the funnel shift also right for s == 0). */
+#define NORM(i) ((i) ? u256_funnel_left(u[i], u[(i) - 1], s) : u[0] << s)
+    /* The window starts as the normalised numerator's top four limbs, below
+     * the divisor as the topmost is below 2^s <= 2^63 <= d3. When the
+     * numerator's top four limbs are below the modulus (a product of two
+     * reduced operands: every MULMOD of a field's elements), the window can
+     * start one limb lower, its limb above being 0: one step fewer. */
+    const uint64_t *top = u + ulen - 4;
+    bool top_reduced = top[3] != md->m[3]   ? top[3] < md->m[3]
+                       : top[2] != md->m[2] ? top[2] < md->m[2]
+                       : top[1] != md->m[1] ? top[1] < md->m[1]
+                                            : top[0] < md->m[0];
+    uint64_t r3, r2, r1, r0;
+    int j;
+    if (top_reduced) {
+        if (ulen == 4) { /* u < m already */
+            memcpy(rem, u, 4 * sizeof *rem);
+            return;
         }
-        uint64_t x1, x0;
-        uint64_t q = udivrem_3by2(r3, r2, r1, d3, d2, v, &x1, &x0);
-        /* (x1:x0:r0:w0) -= q * (d1:d0), a three-limb product. */
-        u128 lo = (u128)q * d0, hi = (u128)q * d1;
-        u128 mid = (u128)(uint64_t)(lo >> 64) + (uint64_t)hi;
-        uint64_t p0 = (uint64_t)lo, p1 = (uint64_t)mid, p2 = (uint64_t)(hi >> 64) + (uint64_t)(mid >> 64);
-#if defined(__x86_64__)
-        /* One sub/sbb chain (the C form below became setb/or chains). */
-        uint64_t n0 = w0, n1 = r0, n2 = x0, n3 = x1;
-        uint8_t borrow;
-        __asm__("subq %5, %0\n\tsbbq %6, %1\n\tsbbq %7, %2\n\tsbbq $0, %3\n\tsetc %4"
-                : "+r"(n0), "+r"(n1), "+r"(n2), "+r"(n3), "=q"(borrow)
-                : "rm"(p0), "rm"(p1), "rm"(p2)
-                : "cc");
-#else
-        uint64_t n0 = w0 - p0, b = w0 < p0;
-        uint64_t n1 = r0 - p1, b1 = r0 < p1;
-        b1 |= n1 < b, n1 -= b;
-        uint64_t n2 = x0 - p2, b2 = x0 < p2;
-        b2 |= n2 < b1, n2 -= b1;
-        uint64_t n3 = x1 - b2;
-        bool borrow = x1 < b2;
-#endif
-        if (__builtin_expect(borrow, 0)) {
-            /* The digit was one too large: add the divisor back. */
-            u256 w = {{n0, n1, n2, n3}}, d = {{d0, d1, d2, d3}};
-            w = u256_add(&w, &d);
-            n0 = w.w[0], n1 = w.w[1], n2 = w.w[2], n3 = w.w[3];
-        }
-        r0 = n0, r1 = n1, r2 = n2, r3 = n3;
+        r3 = NORM(ulen - 1), r2 = NORM(ulen - 2), r1 = NORM(ulen - 3), r0 = NORM(ulen - 4);
+        j = ulen - 5;
+    } else {
+        r3 = (u[ulen - 1] >> 1) >> (63 - s);
+        r2 = NORM(ulen - 1), r1 = NORM(ulen - 2), r0 = NORM(ulen - 3);
+        j = ulen - 4;
     }
+    for (; j >= 0; j--) reduce_digit(&r3, &r2, &r1, &r0, NORM(j), md);
 #undef NORM
-    rem[0] = (r0 >> s) | ((r1 << 1) << (63 - s));
-    rem[1] = (r1 >> s) | ((r2 << 1) << (63 - s));
-    rem[2] = (r2 >> s) | ((r3 << 1) << (63 - s));
+    rem[0] = u256_funnel_right(r0, r1, s);
+    rem[1] = u256_funnel_right(r1, r2, s);
+    rem[2] = u256_funnel_right(r2, r3, s);
+    rem[3] = r3 >> s;
+}
+
+/* reduce_by_4limbs for eight limbs whose top four are below the modulus
+ * (a product of two reduced operands), with the four steps unrolled: the
+ * limbs are read at constant offsets and the window rotates by renaming. */
+static void reduce_8limbs_top_reduced(const uint64_t u[8], const struct modulus *md, uint64_t rem[4])
+{
+    const unsigned s = md->shift;
+    uint64_t r3 = u256_funnel_left(u[7], u[6], s), r2 = u256_funnel_left(u[6], u[5], s);
+    uint64_t r1 = u256_funnel_left(u[5], u[4], s), r0 = u256_funnel_left(u[4], u[3], s);
+    reduce_digit(&r3, &r2, &r1, &r0, u256_funnel_left(u[3], u[2], s), md);
+    reduce_digit(&r3, &r2, &r1, &r0, u256_funnel_left(u[2], u[1], s), md);
+    reduce_digit(&r3, &r2, &r1, &r0, u256_funnel_left(u[1], u[0], s), md);
+    reduce_digit(&r3, &r2, &r1, &r0, u[0] << s, md);
+    rem[0] = u256_funnel_right(r0, r1, s);
+    rem[1] = u256_funnel_right(r1, r2, s);
+    rem[2] = u256_funnel_right(r2, r3, s);
     rem[3] = r3 >> s;
 }
 
@@ -603,7 +796,10 @@ u256 u256_addmod(const u256 *a, const u256 *b, const u256 *m)
     return reduce(sum, limb_count(sum, 5), m, md);
 }
 
-u256 u256_mulmod(const u256 *a, const u256 *b, const u256 *m)
+/* Every modulus but a four-limb one that is not a power of two (the field
+ * primes), out of line so that the common case below keeps a short
+ * prologue. */
+static __attribute__((noinline)) u256 mulmod_other(const u256 *a, const u256 *b, const u256 *m)
 {
     if (u256_is_zero(m)) return u256_zero();
     if ((m->w[0] & m->w[1] & m->w[2] & m->w[3]) == UINT64_MAX) {
@@ -631,6 +827,28 @@ u256 u256_mulmod(const u256 *a, const u256 *b, const u256 *m)
     uint64_t p[8];
     mul_full(a, b, p);
     return reduce(p, limb_count(p, 8), m, md);
+}
+
+u256 u256_mulmod(const u256 *a, const u256 *b, const u256 *m)
+{
+    if (m->w[3] != 0 && (m->w[0] & m->w[1] & m->w[2] & m->w[3]) != UINT64_MAX) {
+        const struct modulus *md = modulus_prepare(m);
+        if (md->log2 < 0) { /* a field prime: straight to the four-limb reduction */
+            uint64_t p[8];
+            mul_full(a, b, p);
+            u256 r;
+            if (p[7] != 0 && (p[7] != md->m[3] ? p[7] < md->m[3]
+                              : p[6] != md->m[2] ? p[6] < md->m[2]
+                              : p[5] != md->m[1] ? p[5] < md->m[1]
+                                                 : p[4] < md->m[0]))
+                reduce_8limbs_top_reduced(p, md, r.w);
+            else /* a product of fewer than five limbs is reduced as four
+                  * (its top four, the whole of it, then compared with m) */
+                reduce_by_4limbs(p, 4 + limb_count(p + 4, 4), md, r.w);
+            return r;
+        }
+    }
+    return mulmod_other(a, b, m);
 }
 
 u256 u256_exp(const u256 *base, const u256 *exponent)
