@@ -127,6 +127,8 @@ typedef struct {
     struct {
         int32_t pos;
         bool stored;
+        bool is_copy; /* a DUP not yet written: the word at rbx + 32 * src, not `value` */
+        int32_t src;
         u256 value;
     } pending[MAX_PENDING];
     int n_pending;
@@ -188,7 +190,7 @@ static int pending_index(const compiler *c, int i)
 static const u256 *pending_value(const compiler *c, int i)
 {
     int k = pending_index(c, i);
-    return k < 0 ? NULL : &c->pending[k].value;
+    return k < 0 || c->pending[k].is_copy ? NULL : &c->pending[k].value;
 }
 
 static void pending_remove(compiler *c, int k) { c->pending[k] = c->pending[--c->n_pending]; }
@@ -227,7 +229,7 @@ static void sync_sp(compiler *c)
 {
     if (c->off) x86_lea_r64_m(c->b, R_SP, R_SP, 32 * c->off);
     c->cache_pos -= c->off;
-    for (int k = 0; k < c->n_pending; k++) c->pending[k].pos -= c->off;
+    for (int k = 0; k < c->n_pending; k++) c->pending[k].pos -= c->off, c->pending[k].src -= c->off;
     c->off = 0;
 }
 
@@ -400,29 +402,83 @@ static void push_constant(compiler *c, const u256 *v)
     store_constant(c, item(c, 0), v);
 }
 
-/* Writes known constant k to its stack slot (once): it stays known. */
+/* Writes the word at rbx + 32 * src (in r8..r11 when cached) to rbx + 32
+ * * pos: two 16-byte moves (20 bytes where four 8-byte loads and stores
+ * took 32), or the cached registers stored. Flags survive. */
+static void copy_word(compiler *c, int32_t src, int32_t pos)
+{
+    int32_t from = 32 * src, to = 32 * pos;
+    if (c->cached && c->cache_pos == src) {
+        for (int k = 0; k < 4; k++) x86_mov_m64_r64(c->b, R_SP, to + 8 * k, cache_reg[k]);
+        return;
+    }
+    x86_movdqu_x_m(c->b, 0, R_SP, from);
+    x86_movdqu_x_m(c->b, 1, R_SP, from + 16);
+    x86_movdqu_m_x(c->b, R_SP, to, 0);
+    x86_movdqu_m_x(c->b, R_SP, to + 16, 1);
+}
+
+/* Writes item k of the virtual stack to its stack slot (once): a constant
+ * stays known; a copy is then a word like any other (its entry is dropped
+ * by drop_stored_copies). */
 static void materialize(compiler *c, int k)
 {
     if (c->pending[k].stored) return;
-    store_constant(c, 32 * c->pending[k].pos, &c->pending[k].value);
+    if (c->pending[k].is_copy)
+        copy_word(c, c->pending[k].src, c->pending[k].pos);
+    else
+        store_constant(c, 32 * c->pending[k].pos, &c->pending[k].value);
     c->pending[k].stored = true;
 }
 
-/* Writes every constant of the virtual stack to memory (flags survive). */
+static void drop_stored_copies(compiler *c)
+{
+    for (int k = c->n_pending - 1; k >= 0; k--)
+        if (c->pending[k].is_copy && c->pending[k].stored) pending_remove(c, k);
+}
+
+/* Writes every copy of the virtual stack to memory (flags survive). */
+static void materialize_copies(compiler *c)
+{
+    for (int k = 0; k < c->n_pending; k++)
+        if (c->pending[k].is_copy) materialize(c, k);
+    drop_stored_copies(c);
+}
+
+/* Writes every item of the virtual stack to memory (flags survive). */
 static void materialize_all(compiler *c)
 {
     for (int k = 0; k < c->n_pending; k++) materialize(c, k);
+    drop_stored_copies(c);
+}
+
+/* The slot at rbx + 32 * pos is about to be written: the copies of the
+ * word it holds, that live on below it, are written out first. (Copies
+ * above it are operands the writing instruction consumes.) */
+static void clobber_slot(compiler *c, int32_t pos)
+{
+    bool any = false;
+    for (int k = 0; k < c->n_pending; k++)
+        if (c->pending[k].is_copy && !c->pending[k].stored && c->pending[k].src == pos && c->pending[k].pos < pos) {
+            materialize(c, k);
+            any = true;
+        }
+    if (any) drop_stored_copies(c);
 }
 
 static void materialize_item(compiler *c, int i)
 {
     int k = pending_index(c, i);
-    if (k >= 0) materialize(c, k);
+    if (k < 0) return;
+    materialize(c, k);
+    if (c->pending[k].is_copy) pending_remove(c, k);
 }
 
 /* Stack item i becomes the constant v, kept in the virtual stack. */
-static void set_pending(compiler *c, int i, const u256 *v)
+/* A new entry of the virtual stack for item i (room made first). */
+static int new_pending(compiler *c, int i)
 {
+    clobber_slot(c, c->off - i);
     cache_forget(c, i);
     if (c->n_pending == MAX_PENDING) { /* one is forgotten: a stored one, else the oldest, written first */
         int k = 0;
@@ -431,10 +487,17 @@ static void set_pending(compiler *c, int i, const u256 *v)
         materialize(c, k);
         pending_remove(c, k);
     }
-    c->pending[c->n_pending].pos = c->off - i;
-    c->pending[c->n_pending].stored = false;
-    c->pending[c->n_pending].value = *v;
-    c->n_pending++;
+    int k = c->n_pending++;
+    c->pending[k].pos = c->off - i;
+    c->pending[k].stored = false;
+    c->pending[k].is_copy = false;
+    c->pending[k].src = 0;
+    return k;
+}
+
+static void set_pending(compiler *c, int i, const u256 *v)
+{
+    c->pending[new_pending(c, i)].value = *v;
 }
 
 /* PUSH v: nothing emitted until the value is needed in memory. */
@@ -488,7 +551,7 @@ static void emit_dynamic_jump(compiler *c, const jit_insn *in)
     sync_sp(c);
 }
 
-/* DUPn: the copy becomes the cached word (of a constant, another constant). */
+/* DUPn: a copy in the virtual stack (of a constant, another constant). */
 static void emit_dup(compiler *c, int n)
 {
     const u256 *v = pending_value(c, n - 1);
@@ -497,12 +560,15 @@ static void emit_dup(compiler *c, int n)
         push_pending(c, &copy);
         return;
     }
-    int32_t src = item(c, n - 1), dst = item(c, -1);
-    if (!in_cache(c, n - 1))
-        for (int k = 0; k < 4; k++) x86_mov_r64_m64(c->b, cache_reg[k], R_SP, src + 8 * k);
-    for (int k = 0; k < 4; k++) x86_mov_m64_r64(c->b, R_SP, dst + 8 * k, cache_reg[k]);
+    /* A copy in the virtual stack: nothing emitted; what uses it reads the
+     * word where it is (memory, or r8..r11), and what would change that
+     * word, or reads the stack in memory, writes the copy out first. */
+    int k = pending_index(c, n - 1);
+    int32_t src = k >= 0 ? c->pending[k].src : c->off - (n - 1); /* a copy of a copy: of the same word */
     c->off++;
-    cache_hold(c, 0);
+    int j = new_pending(c, 0);
+    c->pending[j].is_copy = true;
+    c->pending[j].src = src;
 }
 
 /* SWAPn: the word in r8..r11 (the cached one, else item n loaded there)
@@ -778,23 +844,29 @@ static int power_of_two_exponent(const u256 *v)
  * a stack item the virtual stack knows. */
 typedef struct {
     bool is_const;
-    int item;
+    int item; /* where the word is read: a copy's source */
     u256 value;
+    int own;      /* the stack item it is */
+    bool is_copy; /* a copy in the virtual stack, read at its source */
 } operand;
 
 static operand stack_operand(const compiler *c, int item)
 {
-    const u256 *v = pending_value(c, item);
-    return v ? (operand){.is_const = true, .item = item, .value = *v} : (operand){.is_const = false, .item = item};
+    int k = pending_index(c, item);
+    if (k >= 0 && !c->pending[k].is_copy)
+        return (operand){.is_const = true, .item = item, .value = c->pending[k].value, .own = item};
+    if (k >= 0) return (operand){.item = c->off - c->pending[k].src, .own = item, .is_copy = true};
+    return (operand){.item = item, .own = item};
 }
 
-/* A constant operand that is a stack item, written to memory: from here
- * on an operand like any other item. */
+/* A constant or copied operand that is a stack item, written to memory:
+ * from here on an operand like any other item. */
 static void operand_to_memory(compiler *c, operand *o)
 {
-    if (!o->is_const || o->item < 0) return;
-    materialize_item(c, o->item);
-    o->is_const = false;
+    if (!(o->is_const || o->is_copy) || o->own < 0) return;
+    materialize_item(c, o->own);
+    o->is_const = o->is_copy = false;
+    o->item = o->own;
 }
 
 static bool operand_cached(const compiler *c, const operand *o) { return !o->is_const && in_cache(c, o->item); }
@@ -837,7 +909,7 @@ static void alu_operand(compiler *c, enum x86_alu op, int reg, const operand *o,
 static void unit_operands(const compiler *c, const jit_insn *in, operand *a, operand *b, int *dest, int *pops)
 {
     if (in->has_imm) {
-        *a = (operand){.is_const = true, .item = -1, .value = in->imm};
+        *a = (operand){.is_const = true, .item = -1, .value = in->imm, .own = -1};
         *b = stack_operand(c, 0);
         *dest = 0, *pops = 0;
     } else if (in->op == OP_ISZERO) {
@@ -942,7 +1014,7 @@ static void emit_mul(compiler *c, const operand *a, const operand *b, int dest, 
         b = t;
     }
     const int *acc = cache_reg;
-    for (int k = 0; k < 4; k++) x86_mov_r64_imm(bf, acc[k], 0);
+    for (int k = 0; k < 4; k++) x86_xor_r32_r32(bf, acc[k], acc[k]); /* 3 bytes, where mov r32, 0 takes 6 */
     int limbs = (keep_bits + 63) / 64; /* of the result that count */
     for (int i = 0; i < limbs; i++) {
         for (int j = 0; i + j < limbs; j++) {
@@ -1316,6 +1388,10 @@ static void emit_operation(compiler *c, const jit_insn *in)
     operand a, b;
     int dest, pops;
     unit_operands(c, in, &a, &b, &dest, &pops);
+    if (in->pattern != JP_SHIFT) { /* the result's slot: its copies first (none today: a copy lies above its source) */
+        clobber_slot(c, c->off - dest);
+        unit_operands(c, in, &a, &b, &dest, &pops);
+    }
     if (in->pattern == JP_SHIFT) { /* the amount is in imm, the word in item 0 */
         emit_known_shift(c, in->op, &in->imm);
         return;
@@ -1461,10 +1537,37 @@ static bool emit_known_signextend(compiler *c)
 
 /* --------------------------------------------------------------- units */
 
+/* rbx follows the stack top when it drifts more than a few words from it
+ * (one lea): the top items stay within a one-byte displacement of rbx,
+ * which saves three bytes in every instruction that names them. */
+#define REBASE_ABOVE 2
+#define REBASE_BELOW (-4)
+
+/* Units that keep the virtual stack's copies (DUP): they write no slot
+ * that a copy reads (a copy's source lies below it, and these write only
+ * the top items), or read their operands through operand(). Before every
+ * other unit the copies are written to memory. */
+static bool keeps_copies(const jit_insn *in)
+{
+    switch ((enum jit_pattern)in->pattern) {
+    case JP_ARITH:
+    case JP_COMPARE:
+    case JP_BRANCH:
+    case JP_DROPPED_PUSH: return true;
+    case JP_SINGLE: {
+        enum opcode_kind k = opcode_kind(in->op);
+        return k == OPK_DUP || k == OPK_PUSH || in->op == OP_POP;
+    }
+    default: return false;
+    }
+}
+
 static void emit_unit(compiler *c, const jit_insn *in)
 {
     c->spent += in->gas;
     pending_prune(c);
+    if (!keeps_copies(in)) materialize_copies(c);
+    if (c->off > REBASE_ABOVE || c->off < REBASE_BELOW) sync_sp(c);
     if (in->pattern == JP_SINGLE && (in->op == OP_ADDMOD || in->op == OP_MULMOD) && emit_modular_power_of_two(c, in))
         return;
     if (in->pattern == JP_SINGLE && in->op == OP_SIGNEXTEND && emit_known_signextend(c)) return;

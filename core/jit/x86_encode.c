@@ -113,6 +113,21 @@ void x86_mov_m64_r64(x86_buf *out, int base, int32_t disp, int src)
     flush(out, b);
 }
 
+/* F3 [REX] 0F op ModRM: movdqu's two directions. */
+static void movdqu(x86_buf *out, uint8_t opcode, int xmm, int base, int32_t disp)
+{
+    insn bi = {.n = 0}, *b = &bi;
+    i8(b, 0xf3);
+    rex(b, false, xmm, base);
+    i8(b, 0x0f);
+    i8(b, opcode);
+    modrm_mem(b, xmm, base, disp);
+    flush(out, b);
+}
+
+void x86_movdqu_x_m(x86_buf *out, int xmm, int base, int32_t disp) { movdqu(out, 0x6f, xmm, base, disp); }
+void x86_movdqu_m_x(x86_buf *out, int base, int32_t disp, int xmm) { movdqu(out, 0x7f, xmm, base, disp); }
+
 void x86_lea_r64_m(x86_buf *out, int dst, int base, int32_t disp)
 {
     insn bi = {.n = 0}, *b = &bi;

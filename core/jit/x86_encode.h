@@ -51,6 +51,10 @@ void x86_lea_r64_base_index(x86_buf *b, int dst, int base, int index); /* lea ds
 void x86_mov_m32_r32(x86_buf *b, int base, int32_t disp, int src);     /* mov [base + disp], src32 */
 void x86_mov_r64_m64_index8(x86_buf *b, int dst, int base, int index, int8_t disp); /* mov dst, [base + index*8 + disp] */
 void x86_movzx_r32_r8(x86_buf *b, int dst, int src);
+/* 16-byte moves through xmm0..xmm15 (SSE2, which every x86-64 has); they
+ * leave the flags alone. */
+void x86_movdqu_x_m(x86_buf *b, int xmm, int base, int32_t disp); /* movdqu xmm, [base + disp] */
+void x86_movdqu_m_x(x86_buf *b, int base, int32_t disp, int xmm); /* movdqu [base + disp], xmm */
 void x86_bswap_r64(x86_buf *b, int reg);
 void x86_push_r64(x86_buf *b, int reg);
 void x86_pop_r64(x86_buf *b, int reg);
