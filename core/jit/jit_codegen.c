@@ -55,11 +55,11 @@
 #define R_HELPERS R15
 
 /* Where a jump goes, patched once everything is laid out. */
-enum target_kind { TO_BLOCK, TO_STUB, TO_EPILOGUE, TO_TIMEOUT, TO_PC_STUB };
+enum target_kind { TO_BLOCK, TO_STUB, TO_EPILOGUE, TO_TIMEOUT, TO_PC_STUB, TO_MEMORY_ROUTINE };
 typedef struct {
     size_t at; /* offset of the rel32 */
     enum target_kind kind;
-    uint32_t index; /* pc for TO_BLOCK, stub number for TO_STUB */
+    uint32_t index; /* pc for TO_BLOCK, stub number for TO_STUB, enum memory_routine */
 } fixup;
 
 /* A hand-over to the interpreter at `pc`, with the stack `sp_off` items
@@ -96,6 +96,10 @@ typedef struct {
     int stack_min, max_growth;
     bool lone; /* the block is a JUMPDEST alone: 1 gas, no stack */
 } chain_entry;
+
+/* The shared slow paths of MLOAD and MSTORE (emit_memory_routine), by
+ * instruction and by whether the offset was a folded PUSH. */
+enum memory_routine { MR_MLOAD, MR_MSTORE, MR_MLOAD_CONST, MR_MSTORE_CONST, MR_COUNT };
 
 /* Constants the virtual stack holds at most (more are written back). */
 #define MAX_PENDING 32
@@ -138,6 +142,7 @@ typedef struct {
     chain_entry *entries;
     size_t n_entries, cap_entries;
     bool uses_pc_stub; /* a jump goes to the hand-over at the pc in rdx */
+    bool uses_memory_routine[MR_COUNT];
 } compiler;
 
 /* ------------------------------------------------------ jumps and stubs */
@@ -804,6 +809,71 @@ static void emit_memory_constant(compiler *c, const jit_insn *in)
     p->resume = b->len;
 }
 
+/* The slow path of an MLOAD or MSTORE fast path, out of line: a few
+ * bytes that set the routine's registers (rsi the helper's stack top, ecx
+ * the gas of the rest of the block, edx a folded offset), call the shared
+ * routine, hand over at the next instruction when the rest of the block
+ * can no longer be paid for (sign set), and go back. 30 bytes or so, where
+ * the helper call made in place took about 100. */
+static void emit_memory_slow_path(compiler *c, const cold_path *p)
+{
+    x86_buf *b = c->b;
+    enum memory_routine r = (p->op == OP_MLOAD ? MR_MLOAD : MR_MSTORE) + (p->push_imm ? MR_MLOAD_CONST : 0);
+    int32_t top = p->off + (p->push_imm ? 1 : 0);
+    x86_lea_r64_m(b, RSI, R_SP, 32 * top);
+    if (p->push_imm) x86_mov_r64_imm(b, RDX, p->imm.w[0]);
+    int64_t rest = p->block_cost - p->spent;
+    if (rest)
+        x86_mov_r64_imm(b, RCX, (uint64_t)rest);
+    else
+        x86_xor_r32_r32(b, RCX, RCX);
+    add_fixup(c, x86_call_rel32(b), TO_MEMORY_ROUTINE, r);
+    c->uses_memory_routine[r] = true;
+    const opcode_info *info = &opcode_table[p->op];
+    int32_t after = top + info->stack_out - info->stack_in;
+    jcc_to(c, CC_S, TO_STUB, new_stub(c, (uint32_t)p->next_pc, after, rest));
+    x86_patch_rel32(b, x86_jmp_rel32(b), p->resume);
+}
+
+/* The routine the slow paths of one kind of MLOAD/MSTORE share, called
+ * with rsi the helper's stack top, ecx the gas of the rest of the block,
+ * edx the offset when it was a folded PUSH (stored here as the helper's
+ * operand): frame->gas made exact, the helper called (rsp 16-byte aligned:
+ * the call's return address and three words), a failure's status returned
+ * from the frame (the return address dropped first), else r12 the gas
+ * less the rest of the block (sign set when that is negative) and, for
+ * MLOAD, the word read into r8..r11 as the fast path leaves it. */
+static void emit_memory_routine(compiler *c, enum memory_routine r)
+{
+    x86_buf *b = c->b;
+    uint8_t op = (r == MR_MLOAD || r == MR_MLOAD_CONST) ? OP_MLOAD : OP_MSTORE;
+    if (r == MR_MLOAD_CONST || r == MR_MSTORE_CONST) {
+        x86_mov_m64_r64(b, RSI, 0, RDX);
+        x86_xor_r32_r32(b, RAX, RAX);
+        for (int k = 1; k < 4; k++) x86_mov_m64_r64(b, RSI, 8 * k, RAX);
+    }
+    x86_lea_r64_base_index(b, RAX, R_GAS, RCX);
+    x86_mov_m64_r64(b, R_FRAME, JIT_OFFSET(frame, gas), RAX);
+    x86_push_r64(b, RCX);
+    x86_push_r64(b, RSI);
+    x86_alu_r64_imm(b, X86_SUB, RSP, 8);
+    x86_mov_r64_r64(b, RDI, R_FRAME);
+    call_helper(c, op);
+    x86_alu_r64_imm(b, X86_ADD, RSP, 8);
+    x86_pop_r64(b, RSI);
+    x86_pop_r64(b, RCX);
+    x86_test_r32_r32(b, RAX, RAX); /* the status is 32 bits */
+    size_t ok = x86_jcc_rel8(b, CC_E);
+    x86_alu_r64_imm(b, X86_ADD, RSP, 8);
+    jmp_to(c, TO_EPILOGUE, 0);
+    bind_short(c, ok);
+    x86_mov_r64_m64(b, R_GAS, R_FRAME, JIT_OFFSET(frame, gas));
+    if (op == OP_MLOAD)
+        for (int k = 0; k < 4; k++) x86_mov_r64_m64(b, cache_reg[k], RSI, 8 * k);
+    x86_alu_r64_r64(b, X86_SUB, R_GAS, RCX);
+    x86_ret(b);
+}
+
 /* The slow paths, after the main code: each as the helper call its fast
  * path stands for, in that fast path's compile-time state, then back. */
 static void emit_cold_paths(compiler *c)
@@ -812,6 +882,10 @@ static void emit_cold_paths(compiler *c)
     for (size_t i = 0; i < c->n_cold; i++) {
         const cold_path *p = &c->cold[i];
         for (size_t k = 0; k < p->n_from; k++) bind_near(c, p->from[k]);
+        if (p->op == OP_MLOAD || p->op == OP_MSTORE) {
+            emit_memory_slow_path(c, p);
+            continue;
+        }
         c->off = p->off;
         c->block_cost = p->block_cost;
         c->spent = p->spent;
@@ -1648,6 +1722,12 @@ static bool lay_out(compiler *c)
 {
     x86_buf *b = c->b;
     emit_cold_paths(c);
+    size_t routine_at[MR_COUNT] = {0};
+    for (int r = 0; r < MR_COUNT; r++)
+        if (c->uses_memory_routine[r]) {
+            routine_at[r] = b->len;
+            emit_memory_routine(c, (enum memory_routine)r);
+        }
     emit_chain_entries(c);
     size_t *stub_at = xmalloc((c->n_stubs + 1) * sizeof *stub_at);
     for (size_t i = 0; i < c->n_stubs; i++) { /* emit_stub adds no stubs */
@@ -1679,6 +1759,7 @@ static bool lay_out(compiler *c)
         case TO_EPILOGUE: target = (int64_t)epilogue_at; break;
         case TO_TIMEOUT: target = (int64_t)timeout_at; break;
         case TO_PC_STUB: target = (int64_t)pc_stub_at; break;
+        case TO_MEMORY_ROUTINE: target = (int64_t)routine_at[fx->index]; break;
         }
         if (ok) x86_patch_rel32(b, fx->at, (size_t)target);
     }
