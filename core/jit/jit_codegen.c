@@ -121,6 +121,9 @@ typedef struct {
      * word at rbx + 32 * cache_pos, when `cached`. */
     bool cached;
     int32_t cache_pos;
+    /* The cached word is not in memory yet (an arithmetic result, stored
+     * only when something needs it there: flush_cache). */
+    bool dirty;
     /* The virtual stack: items whose value is a constant known here (the
      * word at rbx + 32 * pos), folded into the instructions that use them.
      * Those not `stored` are not yet in memory: they are written at the
@@ -178,7 +181,21 @@ static int32_t item(const compiler *c, int i) { return 32 * (c->off - i); }
 
 static const int cache_reg[4] = {R8, R9, R10, R11};
 
-static void cache_drop(compiler *c) { c->cached = false; }
+/* Stores a dirty cached word that is still on the stack (movs: the flags
+ * survive); it stays cached. */
+static void flush_cache(compiler *c)
+{
+    if (c->cached && c->dirty && c->cache_pos <= c->off)
+        for (int k = 0; k < 4; k++) x86_mov_m64_r64(c->b, R_SP, 32 * c->cache_pos + 8 * k, cache_reg[k]);
+    c->dirty = false;
+}
+
+/* r8..r11 are about to be clobbered. */
+static void cache_drop(compiler *c)
+{
+    flush_cache(c);
+    c->cached = false;
+}
 
 /* Whether stack item i is the cached word. */
 static bool in_cache(const compiler *c, int i) { return c->cached && c->cache_pos == c->off - i; }
@@ -218,6 +235,7 @@ static void pending_prune(compiler *c)
 static void cache_hold(compiler *c, int i)
 {
     c->cached = true;
+    c->dirty = false;
     c->cache_pos = c->off - i;
     pending_forget(c, i);
 }
@@ -225,7 +243,7 @@ static void cache_hold(compiler *c, int i)
 /* Stack item i is about to be written other than through the cache. */
 static void cache_forget(compiler *c, int i)
 {
-    if (in_cache(c, i)) c->cached = false;
+    if (in_cache(c, i)) c->cached = c->dirty = false; /* written whole: a dirty word is dropped */
     pending_forget(c, i);
 }
 
@@ -277,7 +295,7 @@ static void start_block(compiler *c, const jit_block *blk, bool lone)
     c->spent = 0;
     c->off = 0;
     c->n_pending = 0;
-    cache_drop(c); /* reached by jumps: nothing is known */
+    c->cached = c->dirty = false; /* reached by jumps: nothing is known (the block before wrote all back) */
     if (blk->gas > INT32_MAX) b->failed = true;
     if (blk->chained) {
         c->entries = jit_grow(c->entries, &c->cap_entries, c->n_entries + 1, sizeof *c->entries);
@@ -455,6 +473,7 @@ static void materialize_all(compiler *c)
 {
     for (int k = 0; k < c->n_pending; k++) materialize(c, k);
     drop_stored_copies(c);
+    flush_cache(c);
 }
 
 /* The slot at rbx + 32 * pos is about to be written: the copies of the
@@ -886,6 +905,7 @@ static void emit_cold_paths(compiler *c)
             emit_memory_slow_path(c, p);
             continue;
         }
+        c->cached = c->dirty = false; /* the fast path wrote all back before the jump here */
         c->off = p->off;
         c->block_cost = p->block_cost;
         c->spent = p->spent;
@@ -1058,6 +1078,7 @@ static void emit_arith(compiler *c, uint8_t op, const operand *a, const operand 
         a = b;
         b = t;
     }
+    if (c->cached && c->dirty && c->cache_pos < c->off - dest) flush_cache(c); /* r8..r11 get the result: a word that stays below it is stored */
     bool a_cached = operand_cached(c, a), b_cached = operand_cached(c, b);
     for (int k = 0; k < 4; k++) { /* mov leaves the carry alone */
         if (b_cached) { /* SUB from the cached word: through rax */
@@ -1070,9 +1091,8 @@ static void emit_arith(compiler *c, uint8_t op, const operand *a, const operand 
         }
     }
     keep_low_bits(c, keep_bits);
-    int32_t d = item(c, dest);
-    for (int k = 0; k < 4; k++) x86_mov_m64_r64(c->b, R_SP, d + 8 * k, cache_reg[k]);
     cache_hold(c, dest);
+    c->dirty = true; /* stored when needed */
 }
 
 /* MUL: the low 256 bits of a * b (mod 2^keep_bits: MULMOD by a power of
@@ -1115,9 +1135,8 @@ static void emit_mul(compiler *c, const operand *a, const operand *b, int dest, 
         }
     }
     keep_low_bits(c, keep_bits);
-    int32_t d = item(c, dest);
-    for (int k = 0; k < 4; k++) x86_mov_m64_r64(bf, R_SP, d + 8 * k, acc[k]);
     cache_hold(c, dest);
+    c->dirty = true; /* stored when needed */
 }
 
 /* a / rcx or a % rcx (rcx not zero) into stack item `dest`, which becomes
@@ -1462,6 +1481,7 @@ static void emit_operation(compiler *c, const jit_insn *in)
     operand a, b;
     int dest, pops;
     unit_operands(c, in, &a, &b, &dest, &pops);
+    if (jit_native_op(in->op) == JN_DIVMOD) flush_cache(c); /* the helper path reads the operands in memory */
     if (in->pattern != JP_SHIFT) { /* the result's slot: its copies first (none today: a copy lies above its source) */
         clobber_slot(c, c->off - dest);
         unit_operands(c, in, &a, &b, &dest, &pops);
@@ -1640,7 +1660,10 @@ static void emit_unit(compiler *c, const jit_insn *in)
 {
     c->spent += in->gas;
     pending_prune(c);
-    if (!keeps_copies(in)) materialize_copies(c);
+    if (!keeps_copies(in)) { /* and the word in r8..r11 */
+        materialize_copies(c);
+        flush_cache(c);
+    }
     if (c->off > REBASE_ABOVE || c->off < REBASE_BELOW) sync_sp(c);
     if (in->pattern == JP_SINGLE && (in->op == OP_ADDMOD || in->op == OP_MULMOD) && emit_modular_power_of_two(c, in))
         return;
