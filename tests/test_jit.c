@@ -117,6 +117,12 @@ static size_t random_program(uint8_t *code, int body, bool with_helpers, int pus
             code[n++] = OP_JUMPDEST;
         } else if (rnd() % 150 == 0) {
             code[n++] = rnd() % 2 ? 0xfe : 0x0c; /* INVALID, undefined */
+        } else if (dup_pct && rnd() % 8 == 0) { /* PUSH1 offset; MLOAD or MSTORE: bounds checked once per block and size */
+            code[n++] = OP_PUSH1;
+            code[n++] = (uint8_t)(rnd() % 7 * 32 + (rnd() % 4 == 0 ? rnd() % 32 : 0));
+            bool load = rnd() % 2 || height < 1;
+            code[n++] = load ? OP_MLOAD : OP_MSTORE;
+            height += load ? 1 : -1;
         } else if ((int)(rnd() % 100) < dup_pct && height < 1000) {
             int depth = 1 + (int)(rnd() % (uint64_t)(height < 16 ? height : 16));
             code[n++] = (uint8_t)(OP_DUP1 + depth - 1);
@@ -250,10 +256,13 @@ END_TEST
 
 /* DUP-heavy programs: a DUP is a copy the compiler keeps in its virtual
  * stack (nothing emitted) and reads at its source, so copies of copies,
- * of the word in r8..r11 and of constants meet every consumer (arithmetic
- * and comparisons reading them in place, a division's helper path, SWAPs,
- * shifts, MLOAD/MSTORE, helpers) and every edge that writes them out (a
- * jump, a fall-through, a hand-over, a starved block). */
+ * of the word in r8..r11 (also an arithmetic result not yet stored) and of
+ * constants meet every consumer (arithmetic and comparisons reading them
+ * in place, a division's helper path, SWAPs, shifts, MLOAD/MSTORE,
+ * helpers) and every edge that writes them out (a jump, a fall-through, a
+ * hand-over, a starved block). With MLOAD/MSTORE at small pushed offsets,
+ * whose bounds a block checks once per size (growth through the shared
+ * slow path in between, starved gas after it). */
 START_TEST(copies_through_blocks_match_the_interpreter)
 {
     static const enum fork forks[] = {FORK_HOMESTEAD, FORK_ISTANBUL, FORK_SHANGHAI, FORK_CANCUN, FORK_OSAKA};

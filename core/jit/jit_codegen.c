@@ -115,6 +115,7 @@ typedef struct {
     /* The current block. */
     int64_t block_cost; /* base gas of the whole block */
     int64_t spent;      /* base gas of the block's instructions up to and including the current one */
+    int64_t memory_checked; /* the block has seen memory_size >= this (0: nothing) */
     int32_t off;        /* stack top = rbx + 32 * off */
     /* One stack word may also be in r8..r11 (write-through: memory always
      * holds it too, so hand-overs, helpers and jumps need no flush): the
@@ -293,6 +294,7 @@ static void start_block(compiler *c, const jit_block *blk, bool lone)
     x86_buf *b = c->b;
     c->block_cost = blk->chain_gas;
     c->spent = 0;
+    c->memory_checked = 0;
     c->off = 0;
     c->n_pending = 0;
     c->cached = c->dirty = false; /* reached by jumps: nothing is known (the block before wrote all back) */
@@ -809,12 +811,18 @@ static void emit_memory_constant(compiler *c, const jit_insn *in)
 {
     x86_buf *b = c->b;
     int32_t offset = (int32_t)in->imm.w[0];
-    x86_cmp_m64_imm32(b, R_FRAME, JIT_OFFSET(frame, memory_size), offset + 32);
-    cold_path *p = new_cold_path(c, in->op, in->next_pc);
-    p->push_imm = true;
-    p->imm = in->imm;
-    p->n_from = 1;
-    p->from[0] = x86_jcc_rel32(b, CC_B);
+    cold_path *p = NULL;
+    /* A frame's memory never shrinks: a bound this block has checked
+     * already holds for every access below it (fast path or slow). */
+    if (offset + 32 > c->memory_checked) {
+        x86_cmp_m64_imm32(b, R_FRAME, JIT_OFFSET(frame, memory_size), offset + 32);
+        p = new_cold_path(c, in->op, in->next_pc);
+        p->push_imm = true;
+        p->imm = in->imm;
+        p->n_from = 1;
+        p->from[0] = x86_jcc_rel32(b, CC_B);
+        c->memory_checked = offset + 32;
+    }
     x86_mov_r64_m64(b, RAX, R_FRAME, JIT_OFFSET(frame, memory));
     if (in->op == OP_MLOAD) {
         c->off++;
@@ -825,7 +833,7 @@ static void emit_memory_constant(compiler *c, const jit_insn *in)
         c->off--;
         cache_drop(c);
     }
-    p->resume = b->len;
+    if (p) p->resume = b->len;
 }
 
 /* The slow path of an MLOAD or MSTORE fast path, out of line: a few
