@@ -79,6 +79,7 @@ typedef struct {
     uint8_t kind;     /* how its helper is called: JIT_INSTR or JIT_STACK */
     bool push_imm;    /* the instruction's first operand is a folded PUSH: store it first */
     bool reload;      /* the result is the top word, in r8..r11 after the fast path too */
+    bool flush_top;   /* MSTORE of a dirty cached word: stored to the stack before the helper */
     u256 imm;
     int32_t off;
     int64_t block_cost, spent;
@@ -747,16 +748,17 @@ static void memory_word_address(compiler *c, int i, size_t slow[3])
     x86_alu_r64_m64(b, X86_ADD, RAX, R_FRAME, JIT_OFFSET(frame, memory));
 }
 
-/* Memory word at rax + disp into stack item `dest`, through r8..r11 (which
- * then hold it). */
+/* Memory word at rax + disp into stack item `dest`: r8..r11 hold it, and
+ * it is stored when needed (dirty; the slow path's helper stores it, which
+ * only makes memory agree early). */
 static void load_memory_word(compiler *c, int32_t disp, int dest)
 {
-    int32_t d = item(c, dest);
     for (int k = 0; k < 4; k++) {
         x86_mov_r64_m64(c->b, cache_reg[k], RAX, disp + 24 - 8 * k);
         x86_bswap_r64(c->b, cache_reg[k]);
-        x86_mov_m64_r64(c->b, R_SP, d + 8 * k, cache_reg[k]);
     }
+    cache_hold(c, dest);
+    c->dirty = true;
 }
 
 /* Stack item `src` (from r8..r11 when cached) to the memory word at rax + disp. */
@@ -795,7 +797,6 @@ static void emit_memory_access(compiler *c, uint8_t op, size_t next_pc)
     for (int k = 0; k < 3; k++) p->from[k] = slow[k];
     if (op == OP_MLOAD) {
         load_memory_word(c, 0, 0);
-        cache_hold(c, 0);
     } else {
         store_memory_word(c, 1, 0);
         c->off -= 2;
@@ -822,12 +823,12 @@ static void emit_memory_constant(compiler *c, const jit_insn *in)
         p->n_from = 1;
         p->from[0] = x86_jcc_rel32(b, CC_B);
         c->memory_checked = offset + 32;
+        p->flush_top = in->op == OP_MSTORE && c->dirty && in_cache(c, 0);
     }
     x86_mov_r64_m64(b, RAX, R_FRAME, JIT_OFFSET(frame, memory));
     if (in->op == OP_MLOAD) {
         c->off++;
         load_memory_word(c, offset, 0);
-        cache_hold(c, 0);
     } else {
         store_memory_word(c, 0, offset);
         c->off--;
@@ -847,6 +848,8 @@ static void emit_memory_slow_path(compiler *c, const cold_path *p)
     x86_buf *b = c->b;
     enum memory_routine r = (p->op == OP_MLOAD ? MR_MLOAD : MR_MSTORE) + (p->push_imm ? MR_MLOAD_CONST : 0);
     int32_t top = p->off + (p->push_imm ? 1 : 0);
+    if (p->flush_top)
+        for (int k = 0; k < 4; k++) x86_mov_m64_r64(b, R_SP, 32 * p->off + 8 * k, cache_reg[k]);
     x86_lea_r64_m(b, RSI, R_SP, 32 * top);
     if (p->push_imm) x86_mov_r64_imm(b, RDX, p->imm.w[0]);
     int64_t rest = p->block_cost - p->spent;
@@ -1162,9 +1165,8 @@ static void emit_div_limbs(compiler *c, uint8_t op, const operand *a, int dest)
         x86_mov_r64_r64(bf, cache_reg[0], RDX);
         for (int k = 1; k < 4; k++) x86_xor_r32_r32(bf, cache_reg[k], cache_reg[k]);
     }
-    int32_t d = item(c, dest);
-    for (int k = 0; k < 4; k++) x86_mov_m64_r64(bf, R_SP, d + 8 * k, cache_reg[k]);
     cache_hold(c, dest);
+    c->dirty = true; /* stored when needed (a slow path's helper stored it: the same word) */
 }
 
 /* The helper behind a division's fast path (whose jumps to it the caller
@@ -1234,9 +1236,8 @@ static void emit_signed_divmod(compiler *c, const jit_insn *in, const operand *a
         for (int k = 1; k < 4; k++) x86_xor_r32_r32(bf, cache_reg[k], cache_reg[k]);
     }
     negate_if(c, RDI);
-    int32_t d = item(c, dest);
-    for (int k = 0; k < 4; k++) x86_mov_m64_r64(bf, R_SP, d + 8 * k, cache_reg[k]);
     cache_hold(c, dest);
+    c->dirty = true; /* stored when needed (a slow path's helper stored it: the same word) */
     p->resume = bf->len;
 }
 
@@ -1268,9 +1269,8 @@ static void emit_divmod_by_power_of_two(compiler *c, uint8_t op, const operand *
             x86_mov_r64_r64(bf, cache_reg[i], RAX);
         }
     }
-    int32_t d = item(c, dest);
-    for (int i = 0; i < 4; i++) x86_mov_m64_r64(bf, R_SP, d + 8 * i, cache_reg[i]);
     cache_hold(c, dest);
+    c->dirty = true; /* stored when needed (a slow path's helper stored it: the same word) */
 }
 
 /* DIV, MOD: a / b or a % b into stack item `dest`, which becomes the cached
@@ -1429,15 +1429,14 @@ static void emit_variable_shift(compiler *c, uint8_t op)
         else
             x86_shrd_r64_r64_cl(b, cache_reg[k], RAX);
     }
-    size_t done = x86_jmp_rel32(b);
+    size_t done = x86_jmp_rel8(b);
     bind_near(c, big0);
     bind_near(c, big1);
     for (int k = 0; k < 4; k++) x86_mov_r64_r64(b, cache_reg[k], RSI);
-    bind_near(c, done);
-    int32_t d = item(c, 1);
-    for (int k = 0; k < 4; k++) x86_mov_m64_r64(b, R_SP, d + 8 * k, cache_reg[k]);
+    bind_short(c, done);
     c->off--;
     cache_hold(c, 0);
+    c->dirty = true; /* stored when needed */
 }
 
 /* The flags of a comparison (or ISZERO of a), and the condition under which
@@ -1668,9 +1667,9 @@ static void emit_unit(compiler *c, const jit_insn *in)
 {
     c->spent += in->gas;
     pending_prune(c);
-    if (!keeps_copies(in)) { /* and the word in r8..r11 */
+    if (!keeps_copies(in)) { /* and the word in r8..r11, but the one a PUSH offset MSTORE stores (its slow path does) */
         materialize_copies(c);
-        flush_cache(c);
+        if (!(in->pattern == JP_MEMORY_CONST && in->op == OP_MSTORE && in_cache(c, 0))) flush_cache(c);
     }
     if (c->off > REBASE_ABOVE || c->off < REBASE_BELOW) sync_sp(c);
     if (in->pattern == JP_SINGLE && (in->op == OP_ADDMOD || in->op == OP_MULMOD) && emit_modular_power_of_two(c, in))

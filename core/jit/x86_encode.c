@@ -505,6 +505,15 @@ void x86_ret(x86_buf *out)
     flush(out, b);
 }
 
+size_t x86_jmp_rel8(x86_buf *out)
+{
+    insn bi = {.n = 0}, *b = &bi;
+    i8(b, 0xeb);
+    i8(b, 0);
+    flush(out, b);
+    return out->len - 1;
+}
+
 size_t x86_call_rel32(x86_buf *out)
 {
     insn bi = {.n = 0}, *b = &bi;

@@ -91,6 +91,7 @@ void x86_ret(x86_buf *b);
 /* Branches with a displacement to patch: the position of that displacement. */
 size_t x86_jmp_rel32(x86_buf *b);
 size_t x86_call_rel32(x86_buf *b);
+size_t x86_jmp_rel8(x86_buf *b); /* patch with x86_patch_rel8 */
 size_t x86_jcc_rel32(x86_buf *b, enum x86_cond cc);
 size_t x86_jcc_rel8(x86_buf *b, enum x86_cond cc);
 /* Points the displacement at `at` to `target` (a buffer offset). */
