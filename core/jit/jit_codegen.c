@@ -1390,13 +1390,17 @@ static void emit_variable_shift(compiler *c, uint8_t op)
 {
     x86_buf *b = c->b;
     const u256 *known = pending_value(c, 0);
-    if (known) {
+    if (known) { /* in place, in memory */
         u256 amount = *known;
+        materialize_copies(c);
+        flush_cache(c);
         c->off--;
         pending_prune(c);
         emit_known_shift(c, op, &amount);
         return;
     }
+    /* The result goes to r8..r11 (dirty): a word they hold that stays below it is stored. */
+    if (c->cached && c->dirty && c->cache_pos < c->off - 1) flush_cache(c);
     operand amount = stack_operand(c, 0), x = stack_operand(c, 1);
     if (op == OP_SAR) { /* rsi = the fill */
         load_operand(c, RSI, &x, 3);
@@ -1412,9 +1416,10 @@ static void emit_variable_shift(compiler *c, uint8_t op)
     size_t big1 = x86_jcc_rel32(b, CC_A);
     /* SHR, SAR: the word, then the fill above it; SHL: the fill, then the word. */
     int32_t word_at = op == OP_SHL ? 32 : 0, fill_at = 32 - word_at;
+    bool x_cached = operand_cached(c, &x);
     for (int k = 0; k < 4; k++) {
-        load_operand(c, RAX, &x, k);
-        x86_mov_m64_r64(b, RSP, word_at + 8 * k, RAX);
+        if (!x_cached) load_operand(c, RAX, &x, k);
+        x86_mov_m64_r64(b, RSP, word_at + 8 * k, x_cached ? cache_reg[k] : RAX);
         x86_mov_m64_r64(b, RSP, fill_at + 8 * k, RSI);
     }
     x86_mov_r64_r64(b, RDX, RCX);
@@ -1655,9 +1660,10 @@ static bool keeps_copies(const jit_insn *in)
     case JP_COMPARE:
     case JP_BRANCH:
     case JP_DROPPED_PUSH: return true;
-    case JP_SINGLE: {
+    case JP_SINGLE: { /* and shifts by an amount on the stack (emit_variable_shift) */
         enum opcode_kind k = opcode_kind(in->op);
-        return k == OPK_DUP || k == OPK_PUSH || in->op == OP_POP;
+        return k == OPK_DUP || k == OPK_PUSH || in->op == OP_POP ||
+               (in->kind == JIT_NATIVE && jit_native_op(in->op) == JN_SHIFT);
     }
     default: return false;
     }
