@@ -1669,13 +1669,25 @@ static bool keeps_copies(const jit_insn *in)
     }
 }
 
+/* Units that store the word in r8..r11 themselves when it is dirty: a
+ * PUSH offset MSTORE of it (its slow path writes it to the stack first),
+ * a SWAP of it (emit_swap writes both words). */
+static bool stores_dirty_word(const compiler *c, const jit_insn *in)
+{
+    if (in->pattern == JP_MEMORY_CONST) return in->op == OP_MSTORE && in_cache(c, 0);
+    if (in->pattern != JP_SINGLE || opcode_kind(in->op) != OPK_SWAP) return false;
+    int n = opcode_table[in->op].stack_in - 1;
+    if (pending_index(c, 0) >= 0 && pending_index(c, n) >= 0) return false; /* two constants: the word stays where it is */
+    return in_cache(c, 0) || in_cache(c, n);
+}
+
 static void emit_unit(compiler *c, const jit_insn *in)
 {
     c->spent += in->gas;
     pending_prune(c);
-    if (!keeps_copies(in)) { /* and the word in r8..r11, but the one a PUSH offset MSTORE stores (its slow path does) */
+    if (!keeps_copies(in)) { /* and the word in r8..r11, unless the unit stores it itself */
         materialize_copies(c);
-        if (!(in->pattern == JP_MEMORY_CONST && in->op == OP_MSTORE && in_cache(c, 0))) flush_cache(c);
+        if (!stores_dirty_word(c, in)) flush_cache(c);
     }
     if (c->off > REBASE_ABOVE || c->off < REBASE_BELOW) sync_sp(c);
     if (in->pattern == JP_SINGLE && (in->op == OP_ADDMOD || in->op == OP_MULMOD) && emit_modular_power_of_two(c, in))
