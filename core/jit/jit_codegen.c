@@ -406,11 +406,34 @@ static void test_word(compiler *c, int i)
     for (int k = 1; k < 4; k++) x86_alu_r64_m64(c->b, X86_OR, RAX, R_SP, d + 8 * k);
 }
 
-/* The word at rbx + d = v (mov only: the flags survive). */
+/* Limbs of the word at rbx + d that are in `zero` (a bit per limb) = 0,
+ * through xmm2 zeroed (pxor, movq, movdqu: the flags survive): 14 bytes
+ * for three limbs, where three 8-byte immediates took 24. */
+static void store_zero_limbs(compiler *c, int32_t d, unsigned zero)
+{
+    x86_pxor_x_x(c->b, 2, 2);
+    for (int k = 0; k < 4; k += 2) {
+        unsigned pair = (zero >> k) & 3;
+        if (pair == 3)
+            x86_movdqu_m_x(c->b, R_SP, d + 8 * k, 2);
+        else if (pair)
+            x86_movq_m_x(c->b, R_SP, d + 8 * (k + (pair == 2)), 2);
+    }
+}
+
+/* The word at rbx + d = v (movs and SSE moves only: the flags survive). */
 static void store_constant(compiler *c, int32_t d, const u256 *v)
 {
+    unsigned zero = 0;
+    for (int k = 0; k < 4; k++)
+        if (!v->w[k]) zero |= 1u << k;
+    if (__builtin_popcount(zero) >= 2)
+        store_zero_limbs(c, d, zero);
+    else
+        zero = 0;
     for (int k = 0; k < 4; k++) {
         uint64_t limb = v->w[k];
+        if (zero >> k & 1) continue;
         if ((int64_t)limb == (int64_t)(int32_t)limb) {
             x86_mov_m64_imm32(c->b, R_SP, d + 8 * k, (int32_t)limb);
         } else {
@@ -540,7 +563,7 @@ static void store_flag(compiler *c, int i)
     cache_forget(c, i);
     int32_t d = item(c, i);
     x86_mov_m64_r64(c->b, R_SP, d, RAX);
-    for (int k = 1; k < 4; k++) x86_mov_m64_imm32(c->b, R_SP, d + 8 * k, 0);
+    store_zero_limbs(c, d, 0xe);
 }
 
 /* STOP: the frame ends successfully with r12 as its gas (a block's last
@@ -1084,7 +1107,10 @@ static void emit_arith(compiler *c, uint8_t op, const operand *a, const operand 
     case OP_OR: first = next = X86_OR; break;
     default: first = next = X86_XOR; break;
     }
-    if (operand_cached(c, b) && op != OP_SUB) { /* commutative: work on the cached one in place */
+    if (op != OP_SUB && (operand_cached(c, b) || (a->is_const && !b->is_const))) {
+        /* commutative: work on the cached one in place, or take the
+         * constant as the immediates (adc r, 0: 4 bytes; mov r32, 0 then
+         * adc r, [m]: 10) */
         const operand *t = a;
         a = b;
         b = t;

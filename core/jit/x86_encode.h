@@ -55,6 +55,8 @@ void x86_movzx_r32_r8(x86_buf *b, int dst, int src);
  * leave the flags alone. */
 void x86_movdqu_x_m(x86_buf *b, int xmm, int base, int32_t disp); /* movdqu xmm, [base + disp] */
 void x86_movdqu_m_x(x86_buf *b, int base, int32_t disp, int xmm); /* movdqu [base + disp], xmm */
+void x86_movq_m_x(x86_buf *b, int base, int32_t disp, int xmm);   /* movq [base + disp], xmm (its low 8 bytes) */
+void x86_pxor_x_x(x86_buf *b, int dst, int src);                   /* pxor dst, src: with itself, a zero */
 void x86_bswap_r64(x86_buf *b, int reg);
 void x86_push_r64(x86_buf *b, int reg);
 void x86_pop_r64(x86_buf *b, int reg);
