@@ -141,6 +141,7 @@ typedef struct {
         u256 value;
     } pending[MAX_PENDING];
     int n_pending;
+    bool has_copies; /* some entry may be a copy (cleared when all are written out) */
     /* Slow paths emitted after the main code, so hot code stays dense. */
     cold_path *cold;
     size_t n_cold, cap_cold;
@@ -298,6 +299,7 @@ static void start_block(compiler *c, const jit_block *blk, bool lone)
     c->memory_checked = 0;
     c->off = 0;
     c->n_pending = 0;
+    c->has_copies = false;
     c->cached = c->dirty = false; /* reached by jumps: nothing is known (the block before wrote all back) */
     if (blk->gas > INT32_MAX) b->failed = true;
     if (blk->chained) {
@@ -482,6 +484,7 @@ static void materialize(compiler *c, int k)
 
 static void drop_stored_copies(compiler *c)
 {
+    if (!c->has_copies) return;
     for (int k = c->n_pending - 1; k >= 0; k--)
         if (c->pending[k].is_copy && c->pending[k].stored) pending_remove(c, k);
 }
@@ -489,9 +492,11 @@ static void drop_stored_copies(compiler *c)
 /* Writes every copy of the virtual stack to memory (flags survive). */
 static void materialize_copies(compiler *c)
 {
+    if (!c->has_copies) return;
     for (int k = 0; k < c->n_pending; k++)
         if (c->pending[k].is_copy) materialize(c, k);
     drop_stored_copies(c);
+    c->has_copies = false;
 }
 
 /* Writes every item of the virtual stack to memory (flags survive). */
@@ -499,6 +504,7 @@ static void materialize_all(compiler *c)
 {
     for (int k = 0; k < c->n_pending; k++) materialize(c, k);
     drop_stored_copies(c);
+    c->has_copies = false;
     flush_cache(c);
 }
 
@@ -507,6 +513,7 @@ static void materialize_all(compiler *c)
  * above it are operands the writing instruction consumes.) */
 static void clobber_slot(compiler *c, int32_t pos)
 {
+    if (!c->has_copies) return;
     bool any = false;
     for (int k = 0; k < c->n_pending; k++)
         if (c->pending[k].is_copy && !c->pending[k].stored && c->pending[k].src == pos && c->pending[k].pos < pos) {
@@ -619,6 +626,7 @@ static void emit_dup(compiler *c, int n)
     int j = new_pending(c, 0);
     c->pending[j].is_copy = true;
     c->pending[j].src = src;
+    c->has_copies = true;
 }
 
 /* SWAPn: the word in r8..r11 (the cached one, else item n loaded there)
@@ -943,7 +951,7 @@ static void emit_cold_paths(compiler *c)
         c->off = p->off;
         c->block_cost = p->block_cost;
         c->spent = p->spent;
-        c->n_pending = 0; /* the fast path's items were written back before it, or are not read here */
+        c->n_pending = 0, c->has_copies = false; /* the fast path's items were written back before it, or are not read here */
         if (p->push_imm) push_constant(c, &p->imm);
         emit_helper(c, p->op, (enum jit_op_kind)p->kind, p->next_pc);
         if (p->reload) /* the word in r8..r11, as the fast path leaves it */
@@ -1844,7 +1852,10 @@ static bool lay_out(compiler *c)
 bool jit_codegen(const code_info *ci, const jit_analysis *a, jit_image *out)
 {
     memset(out, 0, sizeof *out);
-    x86_buf b = {0};
+    /* Room for the code of most contracts at once (about 20 bytes per
+     * byte of EVM code and the prologue): growing by doubling copies. */
+    x86_buf b = {.cap = 24 * ci->code_len + 4096};
+    b.p = xmalloc(b.cap);
     compiler c = {.ci = ci, .b = &b};
     c.block_at = xmalloc((ci->code_len + 1) * sizeof *c.block_at);
     for (size_t i = 0; i <= ci->code_len; i++) c.block_at[i] = -1;
