@@ -78,6 +78,10 @@ static void push_word(uint8_t *code, size_t *n, size_t code_len)
     *n += (size_t)width;
 }
 
+/* The share (percent) of random_program's other instructions that are a
+ * DUP1..DUP16 (each as deep as the stack allows): the DUP-heavy set. */
+static int dup_pct;
+
 /* A random program of `body` instructions that mostly keeps its stack
  * valid (so that runs get far), with jumps to its JUMPDESTs (mostly
  * forward; backward ones loop until the gas runs out), then code that stores
@@ -113,6 +117,16 @@ static size_t random_program(uint8_t *code, int body, bool with_helpers, int pus
             code[n++] = OP_JUMPDEST;
         } else if (rnd() % 150 == 0) {
             code[n++] = rnd() % 2 ? 0xfe : 0x0c; /* INVALID, undefined */
+        } else if (dup_pct && rnd() % 8 == 0) { /* PUSH1 offset; MLOAD or MSTORE: bounds checked once per block and size */
+            code[n++] = OP_PUSH1;
+            code[n++] = (uint8_t)(rnd() % 7 * 32 + (rnd() % 4 == 0 ? rnd() % 32 : 0));
+            bool load = rnd() % 2 || height < 1;
+            code[n++] = load ? OP_MLOAD : OP_MSTORE;
+            height += load ? 1 : -1;
+        } else if ((int)(rnd() % 100) < dup_pct && height < 1000) {
+            int depth = 1 + (int)(rnd() % (uint64_t)(height < 16 ? height : 16));
+            code[n++] = (uint8_t)(OP_DUP1 + depth - 1);
+            height++;
         } else {
             uint8_t op = with_helpers && r < (uint64_t)push_pct + 35 ? helper_ops[rnd() % sizeof helper_ops]
                                                 : native_ops[rnd() % sizeof native_ops];
@@ -237,6 +251,25 @@ START_TEST(constants_through_blocks_match_the_interpreter)
 {
     static const enum fork forks[] = {FORK_BYZANTIUM, FORK_ISTANBUL, FORK_SHANGHAI, FORK_CANCUN, FORK_OSAKA};
     differential(0x853c49e6748fea9bull, forks, true, 55, 200000, 30000);
+}
+END_TEST
+
+/* DUP-heavy programs: a DUP is a copy the compiler keeps in its virtual
+ * stack (nothing emitted) and reads at its source, so copies of copies,
+ * of the word in r8..r11 (also an arithmetic result not yet stored) and of
+ * constants meet every consumer (arithmetic and comparisons reading them
+ * in place, a division's helper path, SWAPs, shifts, MLOAD/MSTORE,
+ * helpers) and every edge that writes them out (a jump, a fall-through, a
+ * hand-over, a starved block). With MLOAD/MSTORE at small pushed offsets,
+ * whose bounds a block checks once per size (growth through the shared
+ * slow path in between, starved gas after it). */
+START_TEST(copies_through_blocks_match_the_interpreter)
+{
+    static const enum fork forks[] = {FORK_HOMESTEAD, FORK_ISTANBUL, FORK_SHANGHAI, FORK_CANCUN, FORK_OSAKA};
+    dup_pct = 45;
+    differential(0x6a09e667f3bcc908ull, forks, true, 20, 200000, 30000);
+    differential(0xbb67ae8584caa73bull, forks, false, 15, 100000, 400);
+    dup_pct = 0;
 }
 END_TEST
 
@@ -868,7 +901,7 @@ int main(void)
 {
     return TEST_RUN("jit",
         TEST_GROUP("jit", 120, native_instructions_match_the_interpreter, helper_instructions_match_the_interpreter,
-            constants_through_blocks_match_the_interpreter, a_block_of_more_constants_than_the_virtual_stack_holds,
+            constants_through_blocks_match_the_interpreter, copies_through_blocks_match_the_interpreter, a_block_of_more_constants_than_the_virtual_stack_holds,
             shifts_by_unknown_amounts_match_the_interpreter, division_matches_the_interpreter,
             modular_arithmetic_by_a_known_modulus_matches_the_interpreter, fall_through_chains_match_the_interpreter,
             signextend_by_a_known_index_matches_the_interpreter, long_straight_line_code_is_compiled_unless_it_grows_memory,

@@ -248,6 +248,12 @@ void jit_analyse(const code_info *ci, enum fork f, jit_analysis *out)
 {
     *out = (jit_analysis){0};
     analyser an = {.ci = ci, .t = opcode_table_for_fork(f), .a = out};
+    /* At most one unit and one block per byte, and the STOP past the end:
+     * sized once, since growing by doubling copied ~20% of a compile's
+     * instructions on 24 KiB (callgrind). */
+    an.cap_insns = an.cap_blocks = ci->code_len + 2;
+    out->insns = xmalloc(an.cap_insns * sizeof *out->insns);
+    out->blocks = xmalloc(an.cap_blocks * sizeof *out->blocks);
     bool dead = false; /* after an exit, until a JUMPDEST */
     for (size_t pc = 0; pc < ci->code_len;) {
         uint8_t op = ci->code[pc];

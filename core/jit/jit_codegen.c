@@ -55,11 +55,11 @@
 #define R_HELPERS R15
 
 /* Where a jump goes, patched once everything is laid out. */
-enum target_kind { TO_BLOCK, TO_STUB, TO_EPILOGUE, TO_TIMEOUT, TO_PC_STUB };
+enum target_kind { TO_BLOCK, TO_STUB, TO_EPILOGUE, TO_TIMEOUT, TO_PC_STUB, TO_MEMORY_ROUTINE, TO_MUL_ROUTINE };
 typedef struct {
     size_t at; /* offset of the rel32 */
     enum target_kind kind;
-    uint32_t index; /* pc for TO_BLOCK, stub number for TO_STUB */
+    uint32_t index; /* pc for TO_BLOCK, stub number for TO_STUB, enum memory_routine */
 } fixup;
 
 /* A hand-over to the interpreter at `pc`, with the stack `sp_off` items
@@ -79,6 +79,7 @@ typedef struct {
     uint8_t kind;     /* how its helper is called: JIT_INSTR or JIT_STACK */
     bool push_imm;    /* the instruction's first operand is a folded PUSH: store it first */
     bool reload;      /* the result is the top word, in r8..r11 after the fast path too */
+    bool flush_top;   /* MSTORE of a dirty cached word: stored to the stack before the helper */
     u256 imm;
     int32_t off;
     int64_t block_cost, spent;
@@ -97,6 +98,10 @@ typedef struct {
     bool lone; /* the block is a JUMPDEST alone: 1 gas, no stack */
 } chain_entry;
 
+/* The shared slow paths of MLOAD and MSTORE (emit_memory_routine), by
+ * instruction and by whether the offset was a folded PUSH. */
+enum memory_routine { MR_MLOAD, MR_MSTORE, MR_MLOAD_CONST, MR_MSTORE_CONST, MR_COUNT };
+
 /* Constants the virtual stack holds at most (more are written back). */
 #define MAX_PENDING 32
 
@@ -111,12 +116,16 @@ typedef struct {
     /* The current block. */
     int64_t block_cost; /* base gas of the whole block */
     int64_t spent;      /* base gas of the block's instructions up to and including the current one */
+    int64_t memory_checked; /* the block has seen memory_size >= this (0: nothing) */
     int32_t off;        /* stack top = rbx + 32 * off */
     /* One stack word may also be in r8..r11 (write-through: memory always
      * holds it too, so hand-overs, helpers and jumps need no flush): the
      * word at rbx + 32 * cache_pos, when `cached`. */
     bool cached;
     int32_t cache_pos;
+    /* The cached word is not in memory yet (an arithmetic result, stored
+     * only when something needs it there: flush_cache). */
+    bool dirty;
     /* The virtual stack: items whose value is a constant known here (the
      * word at rbx + 32 * pos), folded into the instructions that use them.
      * Those not `stored` are not yet in memory: they are written at the
@@ -127,15 +136,20 @@ typedef struct {
     struct {
         int32_t pos;
         bool stored;
+        bool is_copy; /* a DUP not yet written: the word at rbx + 32 * src, not `value` */
+        int32_t src;
         u256 value;
     } pending[MAX_PENDING];
     int n_pending;
+    bool has_copies; /* some entry may be a copy (cleared when all are written out) */
     /* Slow paths emitted after the main code, so hot code stays dense. */
     cold_path *cold;
     size_t n_cold, cap_cold;
     chain_entry *entries;
     size_t n_entries, cap_entries;
     bool uses_pc_stub; /* a jump goes to the hand-over at the pc in rdx */
+    bool uses_memory_routine[MR_COUNT];
+    bool uses_mul_routine;
 } compiler;
 
 /* ------------------------------------------------------ jumps and stubs */
@@ -171,7 +185,21 @@ static int32_t item(const compiler *c, int i) { return 32 * (c->off - i); }
 
 static const int cache_reg[4] = {R8, R9, R10, R11};
 
-static void cache_drop(compiler *c) { c->cached = false; }
+/* Stores a dirty cached word that is still on the stack (movs: the flags
+ * survive); it stays cached. */
+static void flush_cache(compiler *c)
+{
+    if (c->cached && c->dirty && c->cache_pos <= c->off)
+        for (int k = 0; k < 4; k++) x86_mov_m64_r64(c->b, R_SP, 32 * c->cache_pos + 8 * k, cache_reg[k]);
+    c->dirty = false;
+}
+
+/* r8..r11 are about to be clobbered. */
+static void cache_drop(compiler *c)
+{
+    flush_cache(c);
+    c->cached = false;
+}
 
 /* Whether stack item i is the cached word. */
 static bool in_cache(const compiler *c, int i) { return c->cached && c->cache_pos == c->off - i; }
@@ -188,7 +216,7 @@ static int pending_index(const compiler *c, int i)
 static const u256 *pending_value(const compiler *c, int i)
 {
     int k = pending_index(c, i);
-    return k < 0 ? NULL : &c->pending[k].value;
+    return k < 0 || c->pending[k].is_copy ? NULL : &c->pending[k].value;
 }
 
 static void pending_remove(compiler *c, int k) { c->pending[k] = c->pending[--c->n_pending]; }
@@ -211,6 +239,7 @@ static void pending_prune(compiler *c)
 static void cache_hold(compiler *c, int i)
 {
     c->cached = true;
+    c->dirty = false;
     c->cache_pos = c->off - i;
     pending_forget(c, i);
 }
@@ -218,7 +247,7 @@ static void cache_hold(compiler *c, int i)
 /* Stack item i is about to be written other than through the cache. */
 static void cache_forget(compiler *c, int i)
 {
-    if (in_cache(c, i)) c->cached = false;
+    if (in_cache(c, i)) c->cached = c->dirty = false; /* written whole: a dirty word is dropped */
     pending_forget(c, i);
 }
 
@@ -227,7 +256,7 @@ static void sync_sp(compiler *c)
 {
     if (c->off) x86_lea_r64_m(c->b, R_SP, R_SP, 32 * c->off);
     c->cache_pos -= c->off;
-    for (int k = 0; k < c->n_pending; k++) c->pending[k].pos -= c->off;
+    for (int k = 0; k < c->n_pending; k++) c->pending[k].pos -= c->off, c->pending[k].src -= c->off;
     c->off = 0;
 }
 
@@ -268,9 +297,11 @@ static void start_block(compiler *c, const jit_block *blk, bool lone)
     x86_buf *b = c->b;
     c->block_cost = blk->chain_gas;
     c->spent = 0;
+    c->memory_checked = 0;
     c->off = 0;
     c->n_pending = 0;
-    cache_drop(c); /* reached by jumps: nothing is known */
+    c->has_copies = false;
+    c->cached = c->dirty = false; /* reached by jumps: nothing is known (the block before wrote all back) */
     if (blk->gas > INT32_MAX) b->failed = true;
     if (blk->chained) {
         c->entries = jit_grow(c->entries, &c->cap_entries, c->n_entries + 1, sizeof *c->entries);
@@ -378,11 +409,34 @@ static void test_word(compiler *c, int i)
     for (int k = 1; k < 4; k++) x86_alu_r64_m64(c->b, X86_OR, RAX, R_SP, d + 8 * k);
 }
 
-/* The word at rbx + d = v (mov only: the flags survive). */
+/* Limbs of the word at rbx + d that are in `zero` (a bit per limb) = 0,
+ * through xmm2 zeroed (pxor, movq, movdqu: the flags survive): 14 bytes
+ * for three limbs, where three 8-byte immediates took 24. */
+static void store_zero_limbs(compiler *c, int32_t d, unsigned zero)
+{
+    x86_pxor_x_x(c->b, 2, 2);
+    for (int k = 0; k < 4; k += 2) {
+        unsigned pair = (zero >> k) & 3;
+        if (pair == 3)
+            x86_movdqu_m_x(c->b, R_SP, d + 8 * k, 2);
+        else if (pair)
+            x86_movq_m_x(c->b, R_SP, d + 8 * (k + (pair == 2)), 2);
+    }
+}
+
+/* The word at rbx + d = v (movs and SSE moves only: the flags survive). */
 static void store_constant(compiler *c, int32_t d, const u256 *v)
 {
+    unsigned zero = 0;
+    for (int k = 0; k < 4; k++)
+        if (!v->w[k]) zero |= 1u << k;
+    if (__builtin_popcount(zero) >= 2)
+        store_zero_limbs(c, d, zero);
+    else
+        zero = 0;
     for (int k = 0; k < 4; k++) {
         uint64_t limb = v->w[k];
+        if (zero >> k & 1) continue;
         if ((int64_t)limb == (int64_t)(int32_t)limb) {
             x86_mov_m64_imm32(c->b, R_SP, d + 8 * k, (int32_t)limb);
         } else {
@@ -400,29 +454,89 @@ static void push_constant(compiler *c, const u256 *v)
     store_constant(c, item(c, 0), v);
 }
 
-/* Writes known constant k to its stack slot (once): it stays known. */
+/* Writes the word at rbx + 32 * src (in r8..r11 when cached) to rbx + 32
+ * * pos: two 16-byte moves (20 bytes where four 8-byte loads and stores
+ * took 32), or the cached registers stored. Flags survive. */
+static void copy_word(compiler *c, int32_t src, int32_t pos)
+{
+    int32_t from = 32 * src, to = 32 * pos;
+    if (c->cached && c->cache_pos == src) {
+        for (int k = 0; k < 4; k++) x86_mov_m64_r64(c->b, R_SP, to + 8 * k, cache_reg[k]);
+        return;
+    }
+    x86_movdqu_x_m(c->b, 0, R_SP, from);
+    x86_movdqu_x_m(c->b, 1, R_SP, from + 16);
+    x86_movdqu_m_x(c->b, R_SP, to, 0);
+    x86_movdqu_m_x(c->b, R_SP, to + 16, 1);
+}
+
+/* Writes item k of the virtual stack to its stack slot (once): a constant
+ * stays known; a copy is then a word like any other (its entry is dropped
+ * by drop_stored_copies). */
 static void materialize(compiler *c, int k)
 {
     if (c->pending[k].stored) return;
-    store_constant(c, 32 * c->pending[k].pos, &c->pending[k].value);
+    if (c->pending[k].is_copy)
+        copy_word(c, c->pending[k].src, c->pending[k].pos);
+    else
+        store_constant(c, 32 * c->pending[k].pos, &c->pending[k].value);
     c->pending[k].stored = true;
 }
 
-/* Writes every constant of the virtual stack to memory (flags survive). */
+static void drop_stored_copies(compiler *c)
+{
+    if (!c->has_copies) return;
+    for (int k = c->n_pending - 1; k >= 0; k--)
+        if (c->pending[k].is_copy && c->pending[k].stored) pending_remove(c, k);
+}
+
+/* Writes every copy of the virtual stack to memory (flags survive). */
+static void materialize_copies(compiler *c)
+{
+    if (!c->has_copies) return;
+    for (int k = 0; k < c->n_pending; k++)
+        if (c->pending[k].is_copy) materialize(c, k);
+    drop_stored_copies(c);
+    c->has_copies = false;
+}
+
+/* Writes every item of the virtual stack to memory (flags survive). */
 static void materialize_all(compiler *c)
 {
     for (int k = 0; k < c->n_pending; k++) materialize(c, k);
+    drop_stored_copies(c);
+    c->has_copies = false;
+    flush_cache(c);
+}
+
+/* The slot at rbx + 32 * pos is about to be written: the copies of the
+ * word it holds, that live on below it, are written out first. (Copies
+ * above it are operands the writing instruction consumes.) */
+static void clobber_slot(compiler *c, int32_t pos)
+{
+    if (!c->has_copies) return;
+    bool any = false;
+    for (int k = 0; k < c->n_pending; k++)
+        if (c->pending[k].is_copy && !c->pending[k].stored && c->pending[k].src == pos && c->pending[k].pos < pos) {
+            materialize(c, k);
+            any = true;
+        }
+    if (any) drop_stored_copies(c);
 }
 
 static void materialize_item(compiler *c, int i)
 {
     int k = pending_index(c, i);
-    if (k >= 0) materialize(c, k);
+    if (k < 0) return;
+    materialize(c, k);
+    if (c->pending[k].is_copy) pending_remove(c, k);
 }
 
 /* Stack item i becomes the constant v, kept in the virtual stack. */
-static void set_pending(compiler *c, int i, const u256 *v)
+/* A new entry of the virtual stack for item i (room made first). */
+static int new_pending(compiler *c, int i)
 {
+    clobber_slot(c, c->off - i);
     cache_forget(c, i);
     if (c->n_pending == MAX_PENDING) { /* one is forgotten: a stored one, else the oldest, written first */
         int k = 0;
@@ -431,10 +545,17 @@ static void set_pending(compiler *c, int i, const u256 *v)
         materialize(c, k);
         pending_remove(c, k);
     }
-    c->pending[c->n_pending].pos = c->off - i;
-    c->pending[c->n_pending].stored = false;
-    c->pending[c->n_pending].value = *v;
-    c->n_pending++;
+    int k = c->n_pending++;
+    c->pending[k].pos = c->off - i;
+    c->pending[k].stored = false;
+    c->pending[k].is_copy = false;
+    c->pending[k].src = 0;
+    return k;
+}
+
+static void set_pending(compiler *c, int i, const u256 *v)
+{
+    c->pending[new_pending(c, i)].value = *v;
 }
 
 /* PUSH v: nothing emitted until the value is needed in memory. */
@@ -450,7 +571,7 @@ static void store_flag(compiler *c, int i)
     cache_forget(c, i);
     int32_t d = item(c, i);
     x86_mov_m64_r64(c->b, R_SP, d, RAX);
-    for (int k = 1; k < 4; k++) x86_mov_m64_imm32(c->b, R_SP, d + 8 * k, 0);
+    store_zero_limbs(c, d, 0xe);
 }
 
 /* STOP: the frame ends successfully with r12 as its gas (a block's last
@@ -488,7 +609,7 @@ static void emit_dynamic_jump(compiler *c, const jit_insn *in)
     sync_sp(c);
 }
 
-/* DUPn: the copy becomes the cached word (of a constant, another constant). */
+/* DUPn: a copy in the virtual stack (of a constant, another constant). */
 static void emit_dup(compiler *c, int n)
 {
     const u256 *v = pending_value(c, n - 1);
@@ -497,12 +618,16 @@ static void emit_dup(compiler *c, int n)
         push_pending(c, &copy);
         return;
     }
-    int32_t src = item(c, n - 1), dst = item(c, -1);
-    if (!in_cache(c, n - 1))
-        for (int k = 0; k < 4; k++) x86_mov_r64_m64(c->b, cache_reg[k], R_SP, src + 8 * k);
-    for (int k = 0; k < 4; k++) x86_mov_m64_r64(c->b, R_SP, dst + 8 * k, cache_reg[k]);
+    /* A copy in the virtual stack: nothing emitted; what uses it reads the
+     * word where it is (memory, or r8..r11), and what would change that
+     * word, or reads the stack in memory, writes the copy out first. */
+    int k = pending_index(c, n - 1);
+    int32_t src = k >= 0 ? c->pending[k].src : c->off - (n - 1); /* a copy of a copy: of the same word */
     c->off++;
-    cache_hold(c, 0);
+    int j = new_pending(c, 0);
+    c->pending[j].is_copy = true;
+    c->pending[j].src = src;
+    c->has_copies = true;
 }
 
 /* SWAPn: the word in r8..r11 (the cached one, else item n loaded there)
@@ -655,16 +780,17 @@ static void memory_word_address(compiler *c, int i, size_t slow[3])
     x86_alu_r64_m64(b, X86_ADD, RAX, R_FRAME, JIT_OFFSET(frame, memory));
 }
 
-/* Memory word at rax + disp into stack item `dest`, through r8..r11 (which
- * then hold it). */
+/* Memory word at rax + disp into stack item `dest`: r8..r11 hold it, and
+ * it is stored when needed (dirty; the slow path's helper stores it, which
+ * only makes memory agree early). */
 static void load_memory_word(compiler *c, int32_t disp, int dest)
 {
-    int32_t d = item(c, dest);
     for (int k = 0; k < 4; k++) {
         x86_mov_r64_m64(c->b, cache_reg[k], RAX, disp + 24 - 8 * k);
         x86_bswap_r64(c->b, cache_reg[k]);
-        x86_mov_m64_r64(c->b, R_SP, d + 8 * k, cache_reg[k]);
     }
+    cache_hold(c, dest);
+    c->dirty = true;
 }
 
 /* Stack item `src` (from r8..r11 when cached) to the memory word at rax + disp. */
@@ -703,7 +829,6 @@ static void emit_memory_access(compiler *c, uint8_t op, size_t next_pc)
     for (int k = 0; k < 3; k++) p->from[k] = slow[k];
     if (op == OP_MLOAD) {
         load_memory_word(c, 0, 0);
-        cache_hold(c, 0);
     } else {
         store_memory_word(c, 1, 0);
         c->off -= 2;
@@ -719,23 +844,119 @@ static void emit_memory_constant(compiler *c, const jit_insn *in)
 {
     x86_buf *b = c->b;
     int32_t offset = (int32_t)in->imm.w[0];
-    x86_cmp_m64_imm32(b, R_FRAME, JIT_OFFSET(frame, memory_size), offset + 32);
-    cold_path *p = new_cold_path(c, in->op, in->next_pc);
-    p->push_imm = true;
-    p->imm = in->imm;
-    p->n_from = 1;
-    p->from[0] = x86_jcc_rel32(b, CC_B);
+    cold_path *p = NULL;
+    /* A frame's memory never shrinks: a bound this block has checked
+     * already holds for every access below it (fast path or slow). */
+    if (offset + 32 > c->memory_checked) {
+        x86_cmp_m64_imm32(b, R_FRAME, JIT_OFFSET(frame, memory_size), offset + 32);
+        p = new_cold_path(c, in->op, in->next_pc);
+        p->push_imm = true;
+        p->imm = in->imm;
+        p->n_from = 1;
+        p->from[0] = x86_jcc_rel32(b, CC_B);
+        c->memory_checked = offset + 32;
+        p->flush_top = in->op == OP_MSTORE && c->dirty && in_cache(c, 0);
+    }
     x86_mov_r64_m64(b, RAX, R_FRAME, JIT_OFFSET(frame, memory));
     if (in->op == OP_MLOAD) {
         c->off++;
         load_memory_word(c, offset, 0);
-        cache_hold(c, 0);
     } else {
         store_memory_word(c, 0, offset);
         c->off--;
         cache_drop(c);
     }
-    p->resume = b->len;
+    if (p) p->resume = b->len;
+}
+
+/* The slow path of an MLOAD or MSTORE fast path, out of line: a few
+ * bytes that set the routine's registers (rsi the helper's stack top, ecx
+ * the gas of the rest of the block, edx a folded offset), call the shared
+ * routine, hand over at the next instruction when the rest of the block
+ * can no longer be paid for (sign set), and go back. 30 bytes or so, where
+ * the helper call made in place took about 100. */
+static void emit_memory_slow_path(compiler *c, const cold_path *p)
+{
+    x86_buf *b = c->b;
+    enum memory_routine r = (p->op == OP_MLOAD ? MR_MLOAD : MR_MSTORE) + (p->push_imm ? MR_MLOAD_CONST : 0);
+    int32_t top = p->off + (p->push_imm ? 1 : 0);
+    if (p->flush_top)
+        for (int k = 0; k < 4; k++) x86_mov_m64_r64(b, R_SP, 32 * p->off + 8 * k, cache_reg[k]);
+    x86_lea_r64_m(b, RSI, R_SP, 32 * top);
+    if (p->push_imm) x86_mov_r64_imm(b, RDX, p->imm.w[0]);
+    int64_t rest = p->block_cost - p->spent;
+    if (rest)
+        x86_mov_r64_imm(b, RCX, (uint64_t)rest);
+    else
+        x86_xor_r32_r32(b, RCX, RCX);
+    add_fixup(c, x86_call_rel32(b), TO_MEMORY_ROUTINE, r);
+    c->uses_memory_routine[r] = true;
+    const opcode_info *info = &opcode_table[p->op];
+    int32_t after = top + info->stack_out - info->stack_in;
+    jcc_to(c, CC_S, TO_STUB, new_stub(c, (uint32_t)p->next_pc, after, rest));
+    x86_patch_rel32(b, x86_jmp_rel32(b), p->resume);
+}
+
+/* The routine the slow paths of one kind of MLOAD/MSTORE share, called
+ * with rsi the helper's stack top, ecx the gas of the rest of the block,
+ * edx the offset when it was a folded PUSH (stored here as the helper's
+ * operand): frame->gas made exact, the helper called (rsp 16-byte aligned:
+ * the call's return address and three words), a failure's status returned
+ * from the frame (the return address dropped first), else r12 the gas
+ * less the rest of the block (sign set when that is negative) and, for
+ * MLOAD, the word read into r8..r11 as the fast path leaves it. */
+static void emit_memory_routine(compiler *c, enum memory_routine r)
+{
+    x86_buf *b = c->b;
+    uint8_t op = (r == MR_MLOAD || r == MR_MLOAD_CONST) ? OP_MLOAD : OP_MSTORE;
+    if (r == MR_MLOAD_CONST || r == MR_MSTORE_CONST) {
+        x86_mov_m64_r64(b, RSI, 0, RDX);
+        x86_xor_r32_r32(b, RAX, RAX);
+        for (int k = 1; k < 4; k++) x86_mov_m64_r64(b, RSI, 8 * k, RAX);
+    }
+    x86_lea_r64_base_index(b, RAX, R_GAS, RCX);
+    x86_mov_m64_r64(b, R_FRAME, JIT_OFFSET(frame, gas), RAX);
+    x86_push_r64(b, RCX);
+    x86_push_r64(b, RSI);
+    x86_alu_r64_imm(b, X86_SUB, RSP, 8);
+    x86_mov_r64_r64(b, RDI, R_FRAME);
+    call_helper(c, op);
+    x86_alu_r64_imm(b, X86_ADD, RSP, 8);
+    x86_pop_r64(b, RSI);
+    x86_pop_r64(b, RCX);
+    x86_test_r32_r32(b, RAX, RAX); /* the status is 32 bits */
+    size_t ok = x86_jcc_rel8(b, CC_E);
+    x86_alu_r64_imm(b, X86_ADD, RSP, 8);
+    jmp_to(c, TO_EPILOGUE, 0);
+    bind_short(c, ok);
+    x86_mov_r64_m64(b, R_GAS, R_FRAME, JIT_OFFSET(frame, gas));
+    if (op == OP_MLOAD)
+        for (int k = 0; k < 4; k++) x86_mov_r64_m64(b, cache_reg[k], RSI, 8 * k);
+    x86_alu_r64_r64(b, X86_SUB, R_GAS, RCX);
+    x86_ret(b);
+}
+
+/* The MUL of two words every such MUL calls (13 to 19 bytes a site where
+ * the schoolbook product in place took about 170): r8..r11 = the low 256
+ * bits of [rsi] * [rdi], ten products; rax, rdx clobbered. */
+static void emit_mul_routine(compiler *c)
+{
+    x86_buf *b = c->b;
+    for (int k = 0; k < 4; k++) x86_xor_r32_r32(b, cache_reg[k], cache_reg[k]);
+    for (int i = 0; i < 4; i++)
+        for (int j = 0; i + j < 4; j++) {
+            bool top = i + j == 3; /* only the low half of the product counts */
+            x86_mov_r64_m64(b, RAX, RSI, 8 * i);
+            if (top)
+                x86_imul_r64_m64(b, RAX, RDI, 8 * j);
+            else
+                x86_mul_m64(b, RDI, 8 * j);
+            x86_alu_r64_r64(b, X86_ADD, cache_reg[i + j], RAX);
+            if (top) continue;
+            x86_alu_r64_r64(b, X86_ADC, cache_reg[i + j + 1], RDX);
+            for (int k = i + j + 2; k < 4; k++) x86_alu_r64_imm(b, X86_ADC, cache_reg[k], 0);
+        }
+    x86_ret(b);
 }
 
 /* The slow paths, after the main code: each as the helper call its fast
@@ -746,10 +967,15 @@ static void emit_cold_paths(compiler *c)
     for (size_t i = 0; i < c->n_cold; i++) {
         const cold_path *p = &c->cold[i];
         for (size_t k = 0; k < p->n_from; k++) bind_near(c, p->from[k]);
+        if (p->op == OP_MLOAD || p->op == OP_MSTORE) {
+            emit_memory_slow_path(c, p);
+            continue;
+        }
+        c->cached = c->dirty = false; /* the fast path wrote all back before the jump here */
         c->off = p->off;
         c->block_cost = p->block_cost;
         c->spent = p->spent;
-        c->n_pending = 0; /* the fast path's items were written back before it, or are not read here */
+        c->n_pending = 0, c->has_copies = false; /* the fast path's items were written back before it, or are not read here */
         if (p->push_imm) push_constant(c, &p->imm);
         emit_helper(c, p->op, (enum jit_op_kind)p->kind, p->next_pc);
         if (p->reload) /* the word in r8..r11, as the fast path leaves it */
@@ -778,23 +1004,29 @@ static int power_of_two_exponent(const u256 *v)
  * a stack item the virtual stack knows. */
 typedef struct {
     bool is_const;
-    int item;
+    int item; /* where the word is read: a copy's source */
     u256 value;
+    int own;      /* the stack item it is */
+    bool is_copy; /* a copy in the virtual stack, read at its source */
 } operand;
 
 static operand stack_operand(const compiler *c, int item)
 {
-    const u256 *v = pending_value(c, item);
-    return v ? (operand){.is_const = true, .item = item, .value = *v} : (operand){.is_const = false, .item = item};
+    int k = pending_index(c, item);
+    if (k >= 0 && !c->pending[k].is_copy)
+        return (operand){.is_const = true, .item = item, .value = c->pending[k].value, .own = item};
+    if (k >= 0) return (operand){.item = c->off - c->pending[k].src, .own = item, .is_copy = true};
+    return (operand){.item = item, .own = item};
 }
 
-/* A constant operand that is a stack item, written to memory: from here
- * on an operand like any other item. */
+/* A constant or copied operand that is a stack item, written to memory:
+ * from here on an operand like any other item. */
 static void operand_to_memory(compiler *c, operand *o)
 {
-    if (!o->is_const || o->item < 0) return;
-    materialize_item(c, o->item);
-    o->is_const = false;
+    if (!(o->is_const || o->is_copy) || o->own < 0) return;
+    materialize_item(c, o->own);
+    o->is_const = o->is_copy = false;
+    o->item = o->own;
 }
 
 static bool operand_cached(const compiler *c, const operand *o) { return !o->is_const && in_cache(c, o->item); }
@@ -837,7 +1069,7 @@ static void alu_operand(compiler *c, enum x86_alu op, int reg, const operand *o,
 static void unit_operands(const compiler *c, const jit_insn *in, operand *a, operand *b, int *dest, int *pops)
 {
     if (in->has_imm) {
-        *a = (operand){.is_const = true, .item = -1, .value = in->imm};
+        *a = (operand){.is_const = true, .item = -1, .value = in->imm, .own = -1};
         *b = stack_operand(c, 0);
         *dest = 0, *pops = 0;
     } else if (in->op == OP_ISZERO) {
@@ -907,11 +1139,15 @@ static void emit_arith(compiler *c, uint8_t op, const operand *a, const operand 
     case OP_OR: first = next = X86_OR; break;
     default: first = next = X86_XOR; break;
     }
-    if (operand_cached(c, b) && op != OP_SUB) { /* commutative: work on the cached one in place */
+    if (op != OP_SUB && (operand_cached(c, b) || (a->is_const && !b->is_const))) {
+        /* commutative: work on the cached one in place, or take the
+         * constant as the immediates (adc r, 0: 4 bytes; mov r32, 0 then
+         * adc r, [m]: 10) */
         const operand *t = a;
         a = b;
         b = t;
     }
+    if (c->cached && c->dirty && c->cache_pos < c->off - dest) flush_cache(c); /* r8..r11 get the result: a word that stays below it is stored */
     bool a_cached = operand_cached(c, a), b_cached = operand_cached(c, b);
     for (int k = 0; k < 4; k++) { /* mov leaves the carry alone */
         if (b_cached) { /* SUB from the cached word: through rax */
@@ -924,9 +1160,8 @@ static void emit_arith(compiler *c, uint8_t op, const operand *a, const operand 
         }
     }
     keep_low_bits(c, keep_bits);
-    int32_t d = item(c, dest);
-    for (int k = 0; k < 4; k++) x86_mov_m64_r64(c->b, R_SP, d + 8 * k, cache_reg[k]);
     cache_hold(c, dest);
+    c->dirty = true; /* stored when needed */
 }
 
 /* MUL: the low 256 bits of a * b (mod 2^keep_bits: MULMOD by a power of
@@ -936,13 +1171,22 @@ static void emit_mul(compiler *c, const operand *a, const operand *b, int dest, 
 {
     x86_buf *bf = c->b;
     cache_drop(c); /* r8..r11 are the accumulators: operands from memory */
+    if (!a->is_const && !b->is_const && keep_bits == 256) { /* two words: the shared routine */
+        x86_lea_r64_m(bf, RSI, R_SP, item(c, a->item));
+        x86_lea_r64_m(bf, RDI, R_SP, item(c, b->item));
+        add_fixup(c, x86_call_rel32(bf), TO_MUL_ROUTINE, 0);
+        c->uses_mul_routine = true;
+        cache_hold(c, dest);
+        c->dirty = true; /* stored when needed */
+        return;
+    }
     if (a->is_const) { /* the constant, if any, as b: multiplied from rcx */
         const operand *t = a;
         a = b;
         b = t;
     }
     const int *acc = cache_reg;
-    for (int k = 0; k < 4; k++) x86_mov_r64_imm(bf, acc[k], 0);
+    for (int k = 0; k < 4; k++) x86_xor_r32_r32(bf, acc[k], acc[k]); /* 3 bytes, where mov r32, 0 takes 6 */
     int limbs = (keep_bits + 63) / 64; /* of the result that count */
     for (int i = 0; i < limbs; i++) {
         for (int j = 0; i + j < limbs; j++) {
@@ -969,9 +1213,8 @@ static void emit_mul(compiler *c, const operand *a, const operand *b, int dest, 
         }
     }
     keep_low_bits(c, keep_bits);
-    int32_t d = item(c, dest);
-    for (int k = 0; k < 4; k++) x86_mov_m64_r64(bf, R_SP, d + 8 * k, acc[k]);
     cache_hold(c, dest);
+    c->dirty = true; /* stored when needed */
 }
 
 /* a / rcx or a % rcx (rcx not zero) into stack item `dest`, which becomes
@@ -989,9 +1232,8 @@ static void emit_div_limbs(compiler *c, uint8_t op, const operand *a, int dest)
         x86_mov_r64_r64(bf, cache_reg[0], RDX);
         for (int k = 1; k < 4; k++) x86_xor_r32_r32(bf, cache_reg[k], cache_reg[k]);
     }
-    int32_t d = item(c, dest);
-    for (int k = 0; k < 4; k++) x86_mov_m64_r64(bf, R_SP, d + 8 * k, cache_reg[k]);
     cache_hold(c, dest);
+    c->dirty = true; /* stored when needed (a slow path's helper stored it: the same word) */
 }
 
 /* The helper behind a division's fast path (whose jumps to it the caller
@@ -1061,9 +1303,8 @@ static void emit_signed_divmod(compiler *c, const jit_insn *in, const operand *a
         for (int k = 1; k < 4; k++) x86_xor_r32_r32(bf, cache_reg[k], cache_reg[k]);
     }
     negate_if(c, RDI);
-    int32_t d = item(c, dest);
-    for (int k = 0; k < 4; k++) x86_mov_m64_r64(bf, R_SP, d + 8 * k, cache_reg[k]);
     cache_hold(c, dest);
+    c->dirty = true; /* stored when needed (a slow path's helper stored it: the same word) */
     p->resume = bf->len;
 }
 
@@ -1095,9 +1336,8 @@ static void emit_divmod_by_power_of_two(compiler *c, uint8_t op, const operand *
             x86_mov_r64_r64(bf, cache_reg[i], RAX);
         }
     }
-    int32_t d = item(c, dest);
-    for (int i = 0; i < 4; i++) x86_mov_m64_r64(bf, R_SP, d + 8 * i, cache_reg[i]);
     cache_hold(c, dest);
+    c->dirty = true; /* stored when needed (a slow path's helper stored it: the same word) */
 }
 
 /* DIV, MOD: a / b or a % b into stack item `dest`, which becomes the cached
@@ -1217,13 +1457,17 @@ static void emit_variable_shift(compiler *c, uint8_t op)
 {
     x86_buf *b = c->b;
     const u256 *known = pending_value(c, 0);
-    if (known) {
+    if (known) { /* in place, in memory */
         u256 amount = *known;
+        materialize_copies(c);
+        flush_cache(c);
         c->off--;
         pending_prune(c);
         emit_known_shift(c, op, &amount);
         return;
     }
+    /* The result goes to r8..r11 (dirty): a word they hold that stays below it is stored. */
+    if (c->cached && c->dirty && c->cache_pos < c->off - 1) flush_cache(c);
     operand amount = stack_operand(c, 0), x = stack_operand(c, 1);
     if (op == OP_SAR) { /* rsi = the fill */
         load_operand(c, RSI, &x, 3);
@@ -1239,9 +1483,10 @@ static void emit_variable_shift(compiler *c, uint8_t op)
     size_t big1 = x86_jcc_rel32(b, CC_A);
     /* SHR, SAR: the word, then the fill above it; SHL: the fill, then the word. */
     int32_t word_at = op == OP_SHL ? 32 : 0, fill_at = 32 - word_at;
+    bool x_cached = operand_cached(c, &x);
     for (int k = 0; k < 4; k++) {
-        load_operand(c, RAX, &x, k);
-        x86_mov_m64_r64(b, RSP, word_at + 8 * k, RAX);
+        if (!x_cached) load_operand(c, RAX, &x, k);
+        x86_mov_m64_r64(b, RSP, word_at + 8 * k, x_cached ? cache_reg[k] : RAX);
         x86_mov_m64_r64(b, RSP, fill_at + 8 * k, RSI);
     }
     x86_mov_r64_r64(b, RDX, RCX);
@@ -1256,15 +1501,14 @@ static void emit_variable_shift(compiler *c, uint8_t op)
         else
             x86_shrd_r64_r64_cl(b, cache_reg[k], RAX);
     }
-    size_t done = x86_jmp_rel32(b);
+    size_t done = x86_jmp_rel8(b);
     bind_near(c, big0);
     bind_near(c, big1);
     for (int k = 0; k < 4; k++) x86_mov_r64_r64(b, cache_reg[k], RSI);
-    bind_near(c, done);
-    int32_t d = item(c, 1);
-    for (int k = 0; k < 4; k++) x86_mov_m64_r64(b, R_SP, d + 8 * k, cache_reg[k]);
+    bind_short(c, done);
     c->off--;
     cache_hold(c, 0);
+    c->dirty = true; /* stored when needed */
 }
 
 /* The flags of a comparison (or ISZERO of a), and the condition under which
@@ -1316,6 +1560,11 @@ static void emit_operation(compiler *c, const jit_insn *in)
     operand a, b;
     int dest, pops;
     unit_operands(c, in, &a, &b, &dest, &pops);
+    if (jit_native_op(in->op) == JN_DIVMOD) flush_cache(c); /* the helper path reads the operands in memory */
+    if (in->pattern != JP_SHIFT) { /* the result's slot: its copies first (none today: a copy lies above its source) */
+        clobber_slot(c, c->off - dest);
+        unit_operands(c, in, &a, &b, &dest, &pops);
+    }
     if (in->pattern == JP_SHIFT) { /* the amount is in imm, the word in item 0 */
         emit_known_shift(c, in->op, &in->imm);
         return;
@@ -1461,10 +1710,53 @@ static bool emit_known_signextend(compiler *c)
 
 /* --------------------------------------------------------------- units */
 
+/* rbx follows the stack top when it drifts more than a few words from it
+ * (one lea): the top items stay within a one-byte displacement of rbx,
+ * which saves three bytes in every instruction that names them. */
+#define REBASE_ABOVE 2
+#define REBASE_BELOW (-4)
+
+/* Units that keep the virtual stack's copies (DUP): they write no slot
+ * that a copy reads (a copy's source lies below it, and these write only
+ * the top items), or read their operands through operand(). Before every
+ * other unit the copies are written to memory. */
+static bool keeps_copies(const jit_insn *in)
+{
+    switch ((enum jit_pattern)in->pattern) {
+    case JP_ARITH:
+    case JP_COMPARE:
+    case JP_BRANCH:
+    case JP_DROPPED_PUSH: return true;
+    case JP_SINGLE: { /* and shifts by an amount on the stack (emit_variable_shift) */
+        enum opcode_kind k = opcode_kind(in->op);
+        return k == OPK_DUP || k == OPK_PUSH || in->op == OP_POP ||
+               (in->kind == JIT_NATIVE && jit_native_op(in->op) == JN_SHIFT);
+    }
+    default: return false;
+    }
+}
+
+/* Units that store the word in r8..r11 themselves when it is dirty: a
+ * PUSH offset MSTORE of it (its slow path writes it to the stack first),
+ * a SWAP of it (emit_swap writes both words). */
+static bool stores_dirty_word(const compiler *c, const jit_insn *in)
+{
+    if (in->pattern == JP_MEMORY_CONST) return in->op == OP_MSTORE && in_cache(c, 0);
+    if (in->pattern != JP_SINGLE || opcode_kind(in->op) != OPK_SWAP) return false;
+    int n = opcode_table[in->op].stack_in - 1;
+    if (pending_index(c, 0) >= 0 && pending_index(c, n) >= 0) return false; /* two constants: the word stays where it is */
+    return in_cache(c, 0) || in_cache(c, n);
+}
+
 static void emit_unit(compiler *c, const jit_insn *in)
 {
     c->spent += in->gas;
     pending_prune(c);
+    if (!keeps_copies(in)) { /* and the word in r8..r11, unless the unit stores it itself */
+        materialize_copies(c);
+        if (!stores_dirty_word(c, in)) flush_cache(c);
+    }
+    if (c->off > REBASE_ABOVE || c->off < REBASE_BELOW) sync_sp(c);
     if (in->pattern == JP_SINGLE && (in->op == OP_ADDMOD || in->op == OP_MULMOD) && emit_modular_power_of_two(c, in))
         return;
     if (in->pattern == JP_SINGLE && in->op == OP_SIGNEXTEND && emit_known_signextend(c)) return;
@@ -1545,6 +1837,14 @@ static bool lay_out(compiler *c)
 {
     x86_buf *b = c->b;
     emit_cold_paths(c);
+    size_t routine_at[MR_COUNT] = {0};
+    for (int r = 0; r < MR_COUNT; r++)
+        if (c->uses_memory_routine[r]) {
+            routine_at[r] = b->len;
+            emit_memory_routine(c, (enum memory_routine)r);
+        }
+    size_t mul_routine_at = b->len;
+    if (c->uses_mul_routine) emit_mul_routine(c);
     emit_chain_entries(c);
     size_t *stub_at = xmalloc((c->n_stubs + 1) * sizeof *stub_at);
     for (size_t i = 0; i < c->n_stubs; i++) { /* emit_stub adds no stubs */
@@ -1576,6 +1876,8 @@ static bool lay_out(compiler *c)
         case TO_EPILOGUE: target = (int64_t)epilogue_at; break;
         case TO_TIMEOUT: target = (int64_t)timeout_at; break;
         case TO_PC_STUB: target = (int64_t)pc_stub_at; break;
+        case TO_MEMORY_ROUTINE: target = (int64_t)routine_at[fx->index]; break;
+        case TO_MUL_ROUTINE: target = (int64_t)mul_routine_at; break;
         }
         if (ok) x86_patch_rel32(b, fx->at, (size_t)target);
     }
@@ -1586,7 +1888,10 @@ static bool lay_out(compiler *c)
 bool jit_codegen(const code_info *ci, const jit_analysis *a, jit_image *out)
 {
     memset(out, 0, sizeof *out);
-    x86_buf b = {0};
+    /* Room for the code of most contracts at once (about 20 bytes per
+     * byte of EVM code and the prologue): growing by doubling copies. */
+    x86_buf b = {.cap = 24 * ci->code_len + 4096};
+    b.p = xmalloc(b.cap);
     compiler c = {.ci = ci, .b = &b};
     c.block_at = xmalloc((ci->code_len + 1) * sizeof *c.block_at);
     for (size_t i = 0; i <= ci->code_len; i++) c.block_at[i] = -1;

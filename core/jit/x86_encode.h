@@ -51,6 +51,12 @@ void x86_lea_r64_base_index(x86_buf *b, int dst, int base, int index); /* lea ds
 void x86_mov_m32_r32(x86_buf *b, int base, int32_t disp, int src);     /* mov [base + disp], src32 */
 void x86_mov_r64_m64_index8(x86_buf *b, int dst, int base, int index, int8_t disp); /* mov dst, [base + index*8 + disp] */
 void x86_movzx_r32_r8(x86_buf *b, int dst, int src);
+/* 16-byte moves through xmm0..xmm15 (SSE2, which every x86-64 has); they
+ * leave the flags alone. */
+void x86_movdqu_x_m(x86_buf *b, int xmm, int base, int32_t disp); /* movdqu xmm, [base + disp] */
+void x86_movdqu_m_x(x86_buf *b, int base, int32_t disp, int xmm); /* movdqu [base + disp], xmm */
+void x86_movq_m_x(x86_buf *b, int base, int32_t disp, int xmm);   /* movq [base + disp], xmm (its low 8 bytes) */
+void x86_pxor_x_x(x86_buf *b, int dst, int src);                   /* pxor dst, src: with itself, a zero */
 void x86_bswap_r64(x86_buf *b, int reg);
 void x86_push_r64(x86_buf *b, int reg);
 void x86_pop_r64(x86_buf *b, int reg);
@@ -86,6 +92,8 @@ void x86_jmp_r64(x86_buf *b, int reg);
 void x86_ret(x86_buf *b);
 /* Branches with a displacement to patch: the position of that displacement. */
 size_t x86_jmp_rel32(x86_buf *b);
+size_t x86_call_rel32(x86_buf *b);
+size_t x86_jmp_rel8(x86_buf *b); /* patch with x86_patch_rel8 */
 size_t x86_jcc_rel32(x86_buf *b, enum x86_cond cc);
 size_t x86_jcc_rel8(x86_buf *b, enum x86_cond cc);
 /* Points the displacement at `at` to `target` (a buffer offset). */
