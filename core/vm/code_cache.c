@@ -5,6 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/params.h"
+#include "vm/opcodes.h"
+
 /* Who owns what: the table and every entry's bytes belong to the cache and
  * change under cache.lock; an entry's analysis lives while its reference
  * count is above zero (each holder took one), and only evict(), under the
@@ -257,4 +260,60 @@ code_cache_stats code_cache_get_stats(void)
                           cache.bytes};
     pthread_mutex_unlock(&cache.lock);
     return s;
+}
+
+/* Segments are found walking back from the end, each instruction's figures
+ * from the next one's (or from nothing after a segment's last), so the
+ * whole code is one forward pass for the instruction starts and one back. */
+static code_segment *segments_new(const code_info *ci, const fork_opcode_table *optab)
+{
+    size_t n = ci->code_len;
+    code_segment *seg = xmalloc((n + 1) * sizeof *seg);
+    uint32_t *starts = xmalloc((n ? n : 1) * sizeof *starts);
+    size_t n_starts = 0;
+    for (size_t pc = 0; pc < n; pc++) seg[pc] = (code_segment){0, CODE_SEGMENT_NEVER, CODE_SEGMENT_NEVER};
+    for (size_t pc = 0; pc < n; pc += 1 + opcode_table[ci->code[pc]].immediate) starts[n_starts++] = (uint32_t)pc;
+    seg[n] = (code_segment){0, 0, 0}; /* the padding's STOP */
+    /* The segment after the current instruction: empty past the code (the
+     * padding's STOP) and after an instruction that ends one. */
+    int64_t gas = 0, need = 0, room = 0;
+    while (n_starts > 0) {
+        size_t pc = starts[--n_starts];
+        uint8_t op = ci->code[pc];
+        const opcode_info *info = &opcode_table[op];
+        if (!optab->defined[op]) {
+            gas = need = room = 0; /* halts before any check */
+        } else {
+            int64_t in = info->stack_in, delta = (int64_t)info->stack_out - in;
+            if (opcode_ends_block(op)) gas = need = room = 0;
+            gas += optab->base_gas[op];
+            need = need - delta > in ? need - delta : in;
+            room = room + delta > 0 ? room + delta : 0;
+        }
+        bool usable = gas <= UINT32_MAX && need <= EVM_STACK_LIMIT && room <= EVM_STACK_LIMIT;
+        seg[pc] = usable ? (code_segment){(uint32_t)gas, (uint16_t)need, (uint16_t)room}
+                         : (code_segment){0, CODE_SEGMENT_NEVER, CODE_SEGMENT_NEVER};
+    }
+    free(starts);
+    return seg;
+}
+
+const code_segment *code_segments(const code_info *ci, enum fork fork)
+{
+    code_segment *seg = atomic_load_explicit(&((code_info *)ci)->segments[fork], memory_order_acquire);
+    if (seg || !ci->cache_entry) return seg;
+    code_segment *fresh = segments_new(ci, opcode_table_for_fork(fork));
+    code_segment *expected = NULL;
+    if (!atomic_compare_exchange_strong_explicit(&((code_info *)ci)->segments[fork], &expected, fresh,
+                                                 memory_order_acq_rel, memory_order_acquire)) {
+        free(fresh); /* another thread made them first */
+        return expected;
+    }
+    code_cache_charge(ci, (ci->code_len + 1) * sizeof *fresh);
+    return fresh;
+}
+
+void code_segments_free(code_info *ci)
+{
+    for (int f = 0; f < FORK_COUNT; f++) free(atomic_load_explicit(&ci->segments[f], memory_order_relaxed));
 }

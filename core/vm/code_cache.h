@@ -25,6 +25,29 @@ void code_cache_charge(const code_info *ci, size_t bytes);
 /* Sets the byte budget (default 64 MiB). */
 void code_cache_set_budget(size_t bytes);
 
+/* The interpreter's segment checks (interp.c). A segment runs from an
+ * instruction to the next jump, JUMPI or halting instruction (an opcode
+ * undefined on the fork halts), through any JUMPDEST between: where it is
+ * entered (the frame's start, a jump's target, a JUMPI not taken) its static
+ * gas and stack bounds are checked once, and when they hold its instructions
+ * run without their own checks. One record per code byte, for the segment
+ * starting there (push data: never met). */
+typedef struct code_segment {
+    uint32_t gas;  /* static gas of the instructions from here to the segment's end */
+    uint16_t need; /* stack height the segment needs on entry (no underflow) */
+    uint16_t room; /* the most it grows the stack above its entry height (no overflow) */
+} code_segment;
+/* A `need` no stack meets: push data, or a segment's figures out of range. */
+#define CODE_SEGMENT_NEVER 0xffff
+
+/* The segment records of cached code for `fork` (code_len + 1 of them; the
+ * last, at code_len, is the padding's STOP), made on first use and kept
+ * with the entry (charged to the budget); NULL for code not in the cache
+ * (initcode: analysed per frame would cost more than it saves). */
+const code_segment *code_segments(const code_info *ci, enum fork fork);
+/* Frees what code_segments made for `ci` (code_info_free). */
+void code_segments_free(code_info *ci);
+
 typedef struct {
     uint64_t hits, misses, evictions;
     size_t entries, bytes;
