@@ -262,37 +262,76 @@ code_cache_stats code_cache_get_stats(void)
     return s;
 }
 
+/* What the segment analysis reads of an opcode on a fork, in one load. */
+typedef struct {
+    int32_t gas;   /* base gas */
+    int8_t in;     /* stack items taken */
+    int8_t delta;  /* pushed minus taken */
+    uint8_t ends;  /* ends a segment: jumps, halts, or undefined on the fork */
+    uint8_t imm;   /* immediate bytes */
+} segment_op;
+
+static segment_op segment_ops[FORK_COUNT][256];
+static atomic_bool segment_ops_ready[FORK_COUNT];
+static pthread_mutex_t segment_ops_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static const segment_op *segment_ops_for(enum fork fork)
+{
+    if (atomic_load_explicit(&segment_ops_ready[fork], memory_order_acquire)) return segment_ops[fork];
+    pthread_mutex_lock(&segment_ops_lock);
+    if (!atomic_load_explicit(&segment_ops_ready[fork], memory_order_relaxed)) {
+        const fork_opcode_table *optab = opcode_table_for_fork(fork);
+        for (int op = 0; op < 256; op++) {
+            const opcode_info *info = &opcode_table[op];
+            bool defined = optab->defined[op];
+            segment_ops[fork][op] = (segment_op){
+                .gas = defined ? optab->base_gas[op] : 0,
+                .in = defined ? (int8_t)info->stack_in : 0,
+                .delta = defined ? (int8_t)(info->stack_out - info->stack_in) : 0,
+                .ends = !defined || opcode_ends_block((uint8_t)op),
+                .imm = info->immediate,
+            };
+        }
+        atomic_store_explicit(&segment_ops_ready[fork], true, memory_order_release);
+    }
+    pthread_mutex_unlock(&segment_ops_lock);
+    return segment_ops[fork];
+}
+
 /* Segments are found walking back from the end, each instruction's figures
  * from the next one's (or from nothing after a segment's last), so the
- * whole code is one forward pass for the instruction starts and one back. */
-static code_segment *segments_new(const code_info *ci, const fork_opcode_table *optab)
+ * whole code is one forward pass for the instruction starts and one back
+ * (a code-cache miss pays it once per fork the code runs on). */
+static code_segment *segments_new(const code_info *ci, enum fork fork)
 {
+    const segment_op *ops = segment_ops_for(fork);
+    const code_segment never = {0, CODE_SEGMENT_NEVER, CODE_SEGMENT_NEVER};
+    const uint8_t *code = ci->code;
     size_t n = ci->code_len;
     code_segment *seg = xmalloc((n + 1) * sizeof *seg);
     uint32_t *starts = xmalloc((n ? n : 1) * sizeof *starts);
     size_t n_starts = 0;
-    for (size_t pc = 0; pc < n; pc++) seg[pc] = (code_segment){0, CODE_SEGMENT_NEVER, CODE_SEGMENT_NEVER};
-    for (size_t pc = 0; pc < n; pc += 1 + opcode_table[ci->code[pc]].immediate) starts[n_starts++] = (uint32_t)pc;
+    for (size_t pc = 0; pc < n;) {
+        starts[n_starts++] = (uint32_t)pc;
+        size_t data_end = pc + 1 + ops[code[pc]].imm;
+        if (data_end > n) data_end = n;
+        for (pc++; pc < data_end; pc++) seg[pc] = never; /* push data */
+    }
     seg[n] = (code_segment){0, 0, 0}; /* the padding's STOP */
     /* The segment after the current instruction: empty past the code (the
      * padding's STOP) and after an instruction that ends one. */
     int64_t gas = 0, need = 0, room = 0;
     while (n_starts > 0) {
         size_t pc = starts[--n_starts];
-        uint8_t op = ci->code[pc];
-        const opcode_info *info = &opcode_table[op];
-        if (!optab->defined[op]) {
-            gas = need = room = 0; /* halts before any check */
-        } else {
-            int64_t in = info->stack_in, delta = (int64_t)info->stack_out - in;
-            if (opcode_ends_block(op)) gas = need = room = 0;
-            gas += optab->base_gas[op];
-            need = need - delta > in ? need - delta : in;
-            room = room + delta > 0 ? room + delta : 0;
-        }
-        bool usable = gas <= UINT32_MAX && need <= EVM_STACK_LIMIT && room <= EVM_STACK_LIMIT;
-        seg[pc] = usable ? (code_segment){(uint32_t)gas, (uint16_t)need, (uint16_t)room}
-                         : (code_segment){0, CODE_SEGMENT_NEVER, CODE_SEGMENT_NEVER};
+        const segment_op op = ops[code[pc]];
+        if (op.ends) gas = need = room = 0;
+        gas += op.gas;
+        need = need - op.delta > op.in ? need - op.delta : op.in;
+        room = room + op.delta > 0 ? room + op.delta : 0;
+        if (__builtin_expect((gas > UINT32_MAX) | (need > EVM_STACK_LIMIT) | (room > EVM_STACK_LIMIT), 0))
+            seg[pc] = never;
+        else
+            seg[pc] = (code_segment){(uint32_t)gas, (uint16_t)need, (uint16_t)room};
     }
     free(starts);
     return seg;
@@ -302,7 +341,7 @@ const code_segment *code_segments(const code_info *ci, enum fork fork)
 {
     code_segment *seg = atomic_load_explicit(&((code_info *)ci)->segments[fork], memory_order_acquire);
     if (seg || !ci->cache_entry) return seg;
-    code_segment *fresh = segments_new(ci, opcode_table_for_fork(fork));
+    code_segment *fresh = segments_new(ci, fork);
     code_segment *expected = NULL;
     if (!atomic_compare_exchange_strong_explicit(&((code_info *)ci)->segments[fork], &expected, fresh,
                                                  memory_order_acq_rel, memory_order_acquire)) {
