@@ -7,7 +7,6 @@
  * output and state root. Where a figure is known independently (GAS's value,
  * a call's 63/64, SSTORE's stipend edge), it is checked too. */
 #include <check.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -274,7 +273,6 @@ START_TEST(random_programs_agree)
         int64_t gas = (int64_t)(rnd() % 80000);
         succeeded += agree_over_gas(code, n, rnd() % 2 ? FORK_CANCUN : FORK_ISTANBUL, gas, gas + 60, 3);
     }
-    fprintf(stderr, "succeeded %d\n", succeeded);
     ck_assert_int_gt(succeeded, 0); /* some ran to their end, not only to a failure */
 }
 END_TEST
