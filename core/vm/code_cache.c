@@ -305,7 +305,7 @@ static const segment_op *segment_ops_for(enum fork fork)
 static code_segment *segments_new(const code_info *ci, enum fork fork)
 {
     const segment_op *ops = segment_ops_for(fork);
-    const code_segment never = {0, CODE_SEGMENT_NEVER, CODE_SEGMENT_NEVER};
+    const code_segment never = {0, CODE_SEGMENT_NEVER, 0};
     const uint8_t *code = ci->code;
     size_t n = ci->code_len;
     code_segment *seg = xmalloc((n + 1) * sizeof *seg);
@@ -317,7 +317,7 @@ static code_segment *segments_new(const code_info *ci, enum fork fork)
         if (data_end > n) data_end = n;
         for (pc++; pc < data_end; pc++) seg[pc] = never; /* push data */
     }
-    seg[n] = (code_segment){0, 0, 0}; /* the padding's STOP */
+    seg[n] = (code_segment){0, 0, EVM_STACK_LIMIT * 32}; /* the padding's STOP */
     /* The segment after the current instruction: empty past the code (the
      * padding's STOP) and after an instruction that ends one. */
     int64_t gas = 0, need = 0, room = 0;
@@ -328,10 +328,10 @@ static code_segment *segments_new(const code_info *ci, enum fork fork)
         gas += op.gas;
         need = need - op.delta > op.in ? need - op.delta : op.in;
         room = room + op.delta > 0 ? room + op.delta : 0;
-        if (__builtin_expect((gas > UINT32_MAX) | (need > EVM_STACK_LIMIT) | (room > EVM_STACK_LIMIT), 0))
+        if (__builtin_expect((gas > UINT32_MAX) | (need + room > EVM_STACK_LIMIT), 0))
             seg[pc] = never;
         else
-            seg[pc] = (code_segment){(uint32_t)gas, (uint16_t)need, (uint16_t)room};
+            seg[pc] = (code_segment){(uint32_t)gas, (uint16_t)(need * 32), (uint16_t)((EVM_STACK_LIMIT - need - room) * 32)};
     }
     free(starts);
     return seg;

@@ -34,10 +34,15 @@ void code_cache_set_budget(size_t bytes);
  * starting there (push data: never met). */
 typedef struct code_segment {
     uint32_t gas;  /* static gas of the instructions from here to the segment's end */
-    uint16_t need; /* stack height the segment needs on entry (no underflow) */
-    uint16_t room; /* the most it grows the stack above its entry height (no overflow) */
+    /* The stack heights the segment runs from without underflow or
+     * overflow, in bytes of stack (items * 32), so that one unsigned
+     * comparison tests both: entry height h (bytes) is within bounds when
+     * h - need <= span. */
+    uint16_t need; /* the least height: what it takes beyond what it pushes */
+    uint16_t span; /* the highest height less `need`: room left for its growth */
 } code_segment;
-/* A `need` no stack meets: push data, or a segment's figures out of range. */
+/* A `need` no height meets (heights are multiples of 32): push data, or a
+ * segment's figures out of range. */
 #define CODE_SEGMENT_NEVER 0xffff
 
 /* The segment records of cached code for `fork` (code_len + 1 of them; the

@@ -145,9 +145,8 @@ enum exec_status interp_run_from(frame *f, size_t start_pc, size_t start_height)
     do {                                                                                           \
         if (LIKELY(segments != NULL)) {                                                            \
             const code_segment seg = segments[ip - code];                                          \
-            const ptrdiff_t height = HEIGHT();                                                     \
-            if (LIKELY(gas >= (int64_t)seg.gas && height >= seg.need &&                            \
-                       height + seg.room <= EVM_STACK_LIMIT)) {                                    \
+            const uint64_t height_bytes = (uint64_t)((const char *)sp - (const char *)stack_bottom); \
+            if (LIKELY(gas >= (int64_t)seg.gas && height_bytes - seg.need <= seg.span)) {           \
                 gas -= seg.gas;                                                                    \
                 labels = fast_labels;                                                              \
                 then_fast;                                                                         \
