@@ -332,6 +332,7 @@ static code_segment *segments_new(const code_info *ci, enum fork fork)
             seg[pc] = never;
         else
             seg[pc] = (code_segment){(uint32_t)gas, (uint16_t)(need * 32), (uint16_t)((EVM_STACK_LIMIT - need - room) * 32)};
+        seg[pc].span |= code[pc] == OP_JUMPDEST;
     }
     free(starts);
     return seg;

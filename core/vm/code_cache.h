@@ -39,7 +39,10 @@ typedef struct code_segment {
      * comparison tests both: entry height h (bytes) is within bounds when
      * h - need <= span. */
     uint16_t need; /* the least height: what it takes beyond what it pushes */
-    uint16_t span; /* the highest height less `need`: room left for its growth */
+    uint16_t span; /* the highest height less `need`: room left for its growth;
+                    * its lowest bit (free: heights are multiples of 32) set
+                    * when the instruction here is a JUMPDEST, so that a jump
+                    * reads one record for its target's check and entry */
 } code_segment;
 /* A `need` no height meets (heights are multiples of 32): push data, or a
  * segment's figures out of range. */

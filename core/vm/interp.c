@@ -125,6 +125,7 @@ enum exec_status interp_run_from(frame *f, size_t start_pc, size_t start_height)
     const int32_t *const base_gas = e->optab->base_gas;
 
     const uint8_t *const code = f->code->code;
+    const size_t code_len = f->code->code_len;
     const code_segment *const segments = e->tracing ? NULL : code_segments(f->code, fork);
     static const atomic_int no_abort = 0;
     const atomic_int *const abort_flag = e->abort_flag ? e->abort_flag : &no_abort;
@@ -277,14 +278,33 @@ enum exec_status interp_run_from(frame *f, size_t start_pc, size_t start_height)
     *++sp = u256_from_u64((uint64_t)(gas + REST_GAS(GAS))); \
     NEXT();
 /* A taken jump polls the abort flag, so a loop cannot run past a timeout.
- * Its target starts a segment; when that is checked at once, the JUMPDEST
- * there (paid with it) is stepped over. */
-#define JUMP_TO(dest)                                                                          \
-    if (UNLIKELY(!u256_fits_u64(dest) || !code_is_jumpdest(f->code, (dest)->w[0])))            \
-        HALT(EXEC_BAD_JUMP);                                                                   \
-    if (UNLIKELY(atomic_load_explicit(abort_flag, memory_order_relaxed))) HALT(EXEC_TIMEOUT); \
-    ip = code + (dest)->w[0];                                                                  \
-    ENTER_SEGMENT(NEXT(), DISPATCH());
+ * Its target starts a segment, whose record also says whether a JUMPDEST
+ * is there; when the segment is checked at once, that JUMPDEST (paid with
+ * it) is stepped over. */
+#define JUMP_TO(dest)                                                                              \
+    {                                                                                              \
+        if (UNLIKELY(!u256_fits_u64(dest))) HALT(EXEC_BAD_JUMP);                                   \
+        const uint64_t target = (dest)->w[0];                                                      \
+        if (LIKELY(segments != NULL)) {                                                            \
+            if (UNLIKELY(target >= code_len)) HALT(EXEC_BAD_JUMP);                                 \
+            const code_segment seg = segments[target];                                             \
+            if (UNLIKELY(!(seg.span & 1))) HALT(EXEC_BAD_JUMP);                                    \
+            if (UNLIKELY(atomic_load_explicit(abort_flag, memory_order_relaxed))) HALT(EXEC_TIMEOUT); \
+            ip = code + target;                                                                    \
+            const uint64_t height_bytes = (uint64_t)((const char *)sp - (const char *)stack_bottom); \
+            if (LIKELY(gas >= (int64_t)seg.gas && height_bytes - seg.need <= seg.span)) {           \
+                gas -= seg.gas;                                                                    \
+                labels = fast_labels;                                                              \
+                NEXT();                                                                            \
+            }                                                                                      \
+            labels = slow_labels;                                                                  \
+            DISPATCH();                                                                            \
+        }                                                                                          \
+        if (UNLIKELY(!code_is_jumpdest(f->code, target))) HALT(EXEC_BAD_JUMP);                     \
+        if (UNLIKELY(atomic_load_explicit(abort_flag, memory_order_relaxed))) HALT(EXEC_TIMEOUT);  \
+        ip = code + target;                                                                        \
+        DISPATCH();                                                                                \
+    }
 #define BUILTIN_JUMP                \
     {                               \
         const u256 *dest = sp--;    \
@@ -301,7 +321,7 @@ enum exec_status interp_run_from(frame *f, size_t start_pc, size_t start_height)
     ip++;                                           \
     ENTER_SEGMENT(DISPATCH(), DISPATCH());
 
-    if (start_pc <= f->code->code_len)
+    if (start_pc <= code_len)
         ENTER_SEGMENT(DISPATCH(), DISPATCH());
     DISPATCH();
 
