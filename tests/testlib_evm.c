@@ -21,6 +21,12 @@ static memstate *small_state(const uint8_t *code, size_t code_len)
     return m;
 }
 
+static void ignore_step(void *ctx, const trace_step *step)
+{
+    (void)ctx;
+    (void)step;
+}
+
 void test_run_code(const uint8_t *code, size_t code_len, const test_call *call, test_outcome *out)
 {
     memstate *m = small_state(code, code_len);
@@ -35,6 +41,8 @@ void test_run_code(const uint8_t *code, size_t code_len, const test_call *call, 
     evm_set_engine(e, call->engine);
     if (call->abort_flag) evm_set_abort_flag(e, call->abort_flag);
     evm_set_memory_limit(e, call->memory_limit);
+    static const tracer step_tracer = {.on_step = ignore_step};
+    if (call->traced) evm_set_tracer(e, &step_tracer);
     u256 price = u256_from_u64(10);
     evm_set_tx_context(e, &TEST_SENDER, &price, NULL, 0);
     message msg = {

@@ -31,6 +31,8 @@ typedef struct {
     uint64_t value;               /* wei sent with the call, moved from TEST_SENDER */
     const atomic_int *abort_flag; /* polled by the engine; NULL for none */
     size_t memory_limit;          /* evm_set_memory_limit; 0 for none */
+    bool traced;                  /* a tracer with an empty on_step: the interpreter
+                                   * checks every instruction one by one */
 } test_call;
 
 typedef struct {

@@ -563,6 +563,7 @@ code_info *code_info_new(const uint8_t *code, size_t len, const hash32 *hash)
     for (int f = 0; f < FORK_COUNT; f++) {
         atomic_init(&ci->compiled[f], NULL);
         atomic_init(&ci->compile_state[f], 0);
+        atomic_init(&ci->segments[f], NULL);
     }
     ci->cache_entry = NULL;
     return ci;
@@ -572,6 +573,7 @@ void code_info_free(code_info *ci)
 {
     if (!ci) return;
     jit_release_programs(ci);
+    code_segments_free(ci);
     free(ci);
 }
 

@@ -76,6 +76,7 @@ typedef struct {
 typedef struct state state;
 
 struct jit_program;
+struct code_segment;
 
 /* Code prepared for execution: padded copy + jump destination bitset.
  * Computed once per code (code_cache.h shares it between threads). */
@@ -89,6 +90,9 @@ typedef struct {
      * through a const code_info. */
     struct jit_program *_Atomic compiled[FORK_COUNT];
     atomic_uchar compile_state[FORK_COUNT];
+    /* The interpreter's segment records per fork (code_cache.h), made on
+     * first use by whichever thread runs the code. */
+    struct code_segment *_Atomic segments[FORK_COUNT];
     /* The code cache's entry holding this analysis (code_cache.c), so a
      * holder releases its reference without a lookup; NULL when the
      * analysis is not cached (initcode). */

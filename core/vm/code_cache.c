@@ -5,6 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/params.h"
+#include "vm/opcodes.h"
+
 /* Who owns what: the table and every entry's bytes belong to the cache and
  * change under cache.lock; an entry's analysis lives while its reference
  * count is above zero (each holder took one), and only evict(), under the
@@ -257,4 +260,100 @@ code_cache_stats code_cache_get_stats(void)
                           cache.bytes};
     pthread_mutex_unlock(&cache.lock);
     return s;
+}
+
+/* What the segment analysis reads of an opcode on a fork, in one load. */
+typedef struct {
+    int32_t gas;   /* base gas */
+    int8_t in;     /* stack items taken */
+    int8_t delta;  /* pushed minus taken */
+    uint8_t ends;  /* ends a segment: jumps, halts, or undefined on the fork */
+    uint8_t imm;   /* immediate bytes */
+} segment_op;
+
+static segment_op segment_ops[FORK_COUNT][256];
+static atomic_bool segment_ops_ready[FORK_COUNT];
+static pthread_mutex_t segment_ops_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static const segment_op *segment_ops_for(enum fork fork)
+{
+    if (atomic_load_explicit(&segment_ops_ready[fork], memory_order_acquire)) return segment_ops[fork];
+    pthread_mutex_lock(&segment_ops_lock);
+    if (!atomic_load_explicit(&segment_ops_ready[fork], memory_order_relaxed)) {
+        const fork_opcode_table *optab = opcode_table_for_fork(fork);
+        for (int op = 0; op < 256; op++) {
+            const opcode_info *info = &opcode_table[op];
+            bool defined = optab->defined[op];
+            segment_ops[fork][op] = (segment_op){
+                .gas = defined ? optab->base_gas[op] : 0,
+                .in = defined ? (int8_t)info->stack_in : 0,
+                .delta = defined ? (int8_t)(info->stack_out - info->stack_in) : 0,
+                .ends = !defined || opcode_ends_block((uint8_t)op),
+                .imm = info->immediate,
+            };
+        }
+        atomic_store_explicit(&segment_ops_ready[fork], true, memory_order_release);
+    }
+    pthread_mutex_unlock(&segment_ops_lock);
+    return segment_ops[fork];
+}
+
+/* Segments are found walking back from the end, each instruction's figures
+ * from the next one's (or from nothing after a segment's last), so the
+ * whole code is one forward pass for the instruction starts and one back
+ * (a code-cache miss pays it once per fork the code runs on). */
+static code_segment *segments_new(const code_info *ci, enum fork fork)
+{
+    const segment_op *ops = segment_ops_for(fork);
+    const code_segment never = {0, CODE_SEGMENT_NEVER, 0};
+    const uint8_t *code = ci->code;
+    size_t n = ci->code_len;
+    code_segment *seg = xmalloc((n + 1) * sizeof *seg);
+    uint32_t *starts = xmalloc((n ? n : 1) * sizeof *starts);
+    size_t n_starts = 0;
+    for (size_t pc = 0; pc < n;) {
+        starts[n_starts++] = (uint32_t)pc;
+        size_t data_end = pc + 1 + ops[code[pc]].imm;
+        if (data_end > n) data_end = n;
+        for (pc++; pc < data_end; pc++) seg[pc] = never; /* push data */
+    }
+    seg[n] = (code_segment){0, 0, EVM_STACK_LIMIT * 32}; /* the padding's STOP */
+    /* The segment after the current instruction: empty past the code (the
+     * padding's STOP) and after an instruction that ends one. */
+    int64_t gas = 0, need = 0, room = 0;
+    while (n_starts > 0) {
+        size_t pc = starts[--n_starts];
+        const segment_op op = ops[code[pc]];
+        if (op.ends) gas = need = room = 0;
+        gas += op.gas;
+        need = need - op.delta > op.in ? need - op.delta : op.in;
+        room = room + op.delta > 0 ? room + op.delta : 0;
+        if (__builtin_expect((gas > UINT32_MAX) | (need + room > EVM_STACK_LIMIT), 0))
+            seg[pc] = never;
+        else
+            seg[pc] = (code_segment){(uint32_t)gas, (uint16_t)(need * 32), (uint16_t)((EVM_STACK_LIMIT - need - room) * 32)};
+        seg[pc].span |= code[pc] == OP_JUMPDEST;
+    }
+    free(starts);
+    return seg;
+}
+
+const code_segment *code_segments(const code_info *ci, enum fork fork)
+{
+    code_segment *seg = atomic_load_explicit(&((code_info *)ci)->segments[fork], memory_order_acquire);
+    if (seg || !ci->cache_entry) return seg;
+    code_segment *fresh = segments_new(ci, fork);
+    code_segment *expected = NULL;
+    if (!atomic_compare_exchange_strong_explicit(&((code_info *)ci)->segments[fork], &expected, fresh,
+                                                 memory_order_acq_rel, memory_order_acquire)) {
+        free(fresh); /* another thread made them first */
+        return expected;
+    }
+    code_cache_charge(ci, (ci->code_len + 1) * sizeof *fresh);
+    return fresh;
+}
+
+void code_segments_free(code_info *ci)
+{
+    for (int f = 0; f < FORK_COUNT; f++) free(atomic_load_explicit(&ci->segments[f], memory_order_relaxed));
 }

@@ -25,6 +25,37 @@ void code_cache_charge(const code_info *ci, size_t bytes);
 /* Sets the byte budget (default 64 MiB). */
 void code_cache_set_budget(size_t bytes);
 
+/* The interpreter's segment checks (interp.c). A segment runs from an
+ * instruction to the next jump, JUMPI or halting instruction (an opcode
+ * undefined on the fork halts), through any JUMPDEST between: where it is
+ * entered (the frame's start, a jump's target, a JUMPI not taken) its static
+ * gas and stack bounds are checked once, and when they hold its instructions
+ * run without their own checks. One record per code byte, for the segment
+ * starting there (push data: never met). */
+typedef struct code_segment {
+    uint32_t gas;  /* static gas of the instructions from here to the segment's end */
+    /* The stack heights the segment runs from without underflow or
+     * overflow, in bytes of stack (items * 32), so that one unsigned
+     * comparison tests both: entry height h (bytes) is within bounds when
+     * h - need <= span. */
+    uint16_t need; /* the least height: what it takes beyond what it pushes */
+    uint16_t span; /* the highest height less `need`: room left for its growth;
+                    * its lowest bit (free: heights are multiples of 32) set
+                    * when the instruction here is a JUMPDEST, so that a jump
+                    * reads one record for its target's check and entry */
+} code_segment;
+/* A `need` no height meets (heights are multiples of 32): push data, or a
+ * segment's figures out of range. */
+#define CODE_SEGMENT_NEVER 0xffff
+
+/* The segment records of cached code for `fork` (code_len + 1 of them; the
+ * last, at code_len, is the padding's STOP), made on first use and kept
+ * with the entry (charged to the budget); NULL for code not in the cache
+ * (initcode: analysed per frame would cost more than it saves). */
+const code_segment *code_segments(const code_info *ci, enum fork fork);
+/* Frees what code_segments made for `ci` (code_info_free). */
+void code_segments_free(code_info *ci);
+
 typedef struct {
     uint64_t hits, misses, evictions;
     size_t entries, bytes;

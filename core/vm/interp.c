@@ -4,12 +4,25 @@
  * functions inline, the instr_* helpers called; only the builtins (control
  * flow, POP, PC, GAS) are written out here.
  *
+ * Checks per segment: every opcode has two labels, L_ with its own stack
+ * and gas checks and F_ without (its body). Where a segment is entered (the
+ * frame's start, a jump's target, a JUMPI not taken; code_cache.h) its
+ * static gas is charged and its stack bounds checked at once; when they
+ * hold, `labels` is the F_ table until the segment's end, else the L_ table,
+ * so that an instruction fails exactly where and how it fails checked one
+ * by one. A helper is given the exact gas (the prepaid rest of the segment
+ * added back: the 63/64 of a call, SSTORE's stipend check, where a memory
+ * expansion runs out); if what it charged leaves less than the rest of the
+ * segment, the rest runs checked. GAS pushes the exact gas likewise. A
+ * traced run and code outside the cache are checked one by one throughout.
+ *
  * The stack grows upwards; `sp` points at the top item, so an empty stack
  * has sp == stack - 1. Gas lives in a local and is written back to the
  * frame around helper calls. */
 #include <pthread.h>
 #include <stdatomic.h>
 
+#include "vm/code_cache.h"
 #include "vm/evm_internal.h"
 #include "vm/ops.h"
 
@@ -26,7 +39,8 @@ enum {
 #define LIKELY(x) __builtin_expect(!!(x), 1)
 #define UNLIKELY(x) __builtin_expect(!!(x), 0)
 
-static void *fork_labels[FORK_COUNT][256];
+static void *fork_labels[FORK_COUNT][256];      /* L_: checked one by one */
+static void *fork_fast_labels[FORK_COUNT][256]; /* F_: in a segment already checked */
 static atomic_bool fork_labels_ready[FORK_COUNT];
 static pthread_mutex_t fork_labels_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -82,6 +96,12 @@ enum exec_status interp_run_from(frame *f, size_t start_pc, size_t start_height)
         OPCODES(LABEL_ROW)
 #undef LABEL_ROW
     };
+    static void *const all_fast_labels[256] = {
+        [0 ... 255] = &&L_UNDEFINED,
+#define FAST_LABEL_ROW(op, name, imm, in, out, gas, fork, kind, flags) [op] = &&F_##name,
+        OPCODES(FAST_LABEL_ROW)
+#undef FAST_LABEL_ROW
+    };
 #pragma GCC diagnostic pop
     static void *const trace_labels[256] = {[0 ... 255] = &&L_TRACE};
 
@@ -90,17 +110,23 @@ enum exec_status interp_run_from(frame *f, size_t start_pc, size_t start_height)
     if (UNLIKELY(!atomic_load_explicit(&fork_labels_ready[fork], memory_order_acquire))) {
         pthread_mutex_lock(&fork_labels_lock);
         if (!atomic_load_explicit(&fork_labels_ready[fork], memory_order_relaxed)) {
-            for (int op = 0; op < 256; op++)
+            for (int op = 0; op < 256; op++) {
                 fork_labels[fork][op] = e->optab->defined[op] ? all_labels[op] : &&L_UNDEFINED;
+                fork_fast_labels[fork][op] = e->optab->defined[op] ? all_fast_labels[op] : &&L_UNDEFINED;
+            }
             atomic_store_explicit(&fork_labels_ready[fork], true, memory_order_release);
         }
         pthread_mutex_unlock(&fork_labels_lock);
     }
-    void *const *const labels = e->tracing ? trace_labels : fork_labels[fork];
     void *const *const exec_labels = fork_labels[fork];
+    void *const *const slow_labels = e->tracing ? trace_labels : exec_labels;
+    void *const *const fast_labels = fork_fast_labels[fork];
+    void *const *labels = slow_labels;
     const int32_t *const base_gas = e->optab->base_gas;
 
     const uint8_t *const code = f->code->code;
+    const size_t code_len = f->code->code_len;
+    const code_segment *const segments = e->tracing ? NULL : code_segments(f->code, fork);
     static const atomic_int no_abort = 0;
     const atomic_int *const abort_flag = e->abort_flag ? e->abort_flag : &no_abort;
 
@@ -114,7 +140,36 @@ enum exec_status interp_run_from(frame *f, size_t start_pc, size_t start_height)
     enum exec_status status = EXEC_SUCCESS;
 
 #define HEIGHT() (sp - stack_bottom)
-#define DISPATCH() goto *labels[*ip]
+/* Enters the segment at ip: its checks at once and the F_ table when they
+ * hold (then `then_fast`), the L_ table else (then `then_slow`). */
+#define ENTER_SEGMENT(then_fast, then_slow)                                                        \
+    do {                                                                                           \
+        if (LIKELY(segments != NULL)) {                                                            \
+            const code_segment seg = segments[ip - code];                                          \
+            const uint64_t height_bytes = (uint64_t)((const char *)sp - (const char *)stack_bottom); \
+            if (LIKELY(gas >= (int64_t)seg.gas && height_bytes - seg.need <= seg.span)) {           \
+                gas -= seg.gas;                                                                    \
+                labels = fast_labels;                                                              \
+                then_fast;                                                                         \
+            }                                                                                      \
+        }                                                                                          \
+        labels = slow_labels;                                                                      \
+        then_slow;                                                                                 \
+    } while (0)
+/* Static gas of the rest of the segment, prepaid: what a helper or GAS at ip
+ * adds back to see the exact gas (nothing when checked one by one). */
+#define BASE_GAS(name) (GAS_FIXED_##name ? GAS_FIXED_##name : base_gas[OP_##name])
+#define REST_GAS(name) (labels == fast_labels ? (int64_t)segments[ip - code].gas - BASE_GAS(name) : 0)
+/* The handler's address is loaded into a register and jumped to from there:
+ * left to itself GCC folds the load into the jump (jmp *[table + op*8]),
+ * which on this machine ran JUMPDEST_n0 and loop_with_many_jumpdests
+ * 1.6-1.9x slower in wall clock for the same instructions. */
+#define DISPATCH()                                \
+    do {                                          \
+        void *handler_ = labels[*ip];             \
+        __asm__("" : "+r"(handler_));             \
+        goto *handler_;                           \
+    } while (0)
 #define NEXT()    \
     do {          \
         ip++;     \
@@ -137,21 +192,31 @@ enum exec_status interp_run_from(frame *f, size_t start_pc, size_t start_height)
     if ((in) > 0 && UNLIKELY(sp < stack_bottom + (in))) goto stack_underflow;  \
     if ((out) > (in) && UNLIKELY(sp > stack_limit - ((out) - (in))))             \
         goto stack_overflow;                                                     \
-    gas -= GAS_FIXED_##name ? GAS_FIXED_##name : base_gas[OP_##name];           \
-    if (UNLIKELY(gas < 0)) goto out_of_gas;
-/* Calls an instruction's helper, with the gas synced through the frame;
- * the frame ends when the helper does not succeed, or always when the
- * opcode halts (its status is the frame's). */
-#define CALL_HELPER(name, flags)                                              \
-    f->gas = gas;                                                             \
-    status = instr_##name(f, sp);                                             \
-    gas = f->gas;                                                             \
-    if (((flags) & OPF_HALTS) || UNLIKELY(status != EXEC_SUCCESS)) goto done;
+    gas -= BASE_GAS(name);                                                       \
+    if (UNLIKELY(gas < 0)) goto out_of_gas;                                      \
+    F_##name:
+/* Calls an instruction's helper, with the exact gas synced through the
+ * frame; the frame ends when the helper does not succeed, or always when
+ * the opcode halts (its status is the frame's). */
+#define CALL_HELPER(name, flags)                                                  \
+    {                                                                             \
+        const int64_t rest = REST_GAS(name);                                      \
+        f->gas = gas + rest;                                                      \
+        status = instr_##name(f, sp);                                             \
+        gas = f->gas;                                                             \
+        if (((flags) & OPF_HALTS) || UNLIKELY(status != EXEC_SUCCESS)) goto done; \
+        gas -= rest;                                                              \
+        if (UNLIKELY(gas < 0)) {                                                  \
+            gas += rest;                                                          \
+            labels = slow_labels;                                                 \
+        }                                                                         \
+    }
 
 /* Each table row's body, chosen by its kind; the builtins' bodies are the
  * BUILTIN_<NAME> macros below. */
 #define IMPL_INVALID(name, imm, in, out, flags) \
     L_##name:                                   \
+    F_##name:                                   \
     HALT(EXEC_INVALID_OPCODE);
 #define IMPL_BUILTIN(name, imm, in, out, flags) \
     BEGIN(name, in, out)                        \
@@ -209,16 +274,37 @@ enum exec_status interp_run_from(frame *f, size_t start_pc, size_t start_height)
 #define BUILTIN_PC                                   \
     *++sp = u256_from_u64((uint64_t)(ip - code));    \
     NEXT();
-#define BUILTIN_GAS                          \
-    *++sp = u256_from_u64((uint64_t)gas);    \
+#define BUILTIN_GAS                                         \
+    *++sp = u256_from_u64((uint64_t)(gas + REST_GAS(GAS))); \
     NEXT();
-/* A taken jump polls the abort flag, so a loop cannot run past a timeout. */
-#define JUMP_TO(dest)                                                                          \
-    if (UNLIKELY(!u256_fits_u64(dest) || !code_is_jumpdest(f->code, (dest)->w[0])))            \
-        HALT(EXEC_BAD_JUMP);                                                                   \
-    if (UNLIKELY(atomic_load_explicit(abort_flag, memory_order_relaxed))) HALT(EXEC_TIMEOUT); \
-    ip = code + (dest)->w[0];                                                                  \
-    DISPATCH();
+/* A taken jump polls the abort flag, so a loop cannot run past a timeout.
+ * Its target starts a segment, whose record also says whether a JUMPDEST
+ * is there; when the segment is checked at once, that JUMPDEST (paid with
+ * it) is stepped over. */
+#define JUMP_TO(dest)                                                                              \
+    {                                                                                              \
+        if (UNLIKELY(!u256_fits_u64(dest))) HALT(EXEC_BAD_JUMP);                                   \
+        const uint64_t target = (dest)->w[0];                                                      \
+        if (LIKELY(segments != NULL)) {                                                            \
+            if (UNLIKELY(target >= code_len)) HALT(EXEC_BAD_JUMP);                                 \
+            const code_segment seg = segments[target];                                             \
+            if (UNLIKELY(!(seg.span & 1))) HALT(EXEC_BAD_JUMP);                                    \
+            if (UNLIKELY(atomic_load_explicit(abort_flag, memory_order_relaxed))) HALT(EXEC_TIMEOUT); \
+            ip = code + target;                                                                    \
+            const uint64_t height_bytes = (uint64_t)((const char *)sp - (const char *)stack_bottom); \
+            if (LIKELY(gas >= (int64_t)seg.gas && height_bytes - seg.need <= seg.span)) {           \
+                gas -= seg.gas;                                                                    \
+                labels = fast_labels;                                                              \
+                NEXT();                                                                            \
+            }                                                                                      \
+            labels = slow_labels;                                                                  \
+            DISPATCH();                                                                            \
+        }                                                                                          \
+        if (UNLIKELY(!code_is_jumpdest(f->code, target))) HALT(EXEC_BAD_JUMP);                     \
+        if (UNLIKELY(atomic_load_explicit(abort_flag, memory_order_relaxed))) HALT(EXEC_TIMEOUT);  \
+        ip = code + target;                                                                        \
+        DISPATCH();                                                                                \
+    }
 #define BUILTIN_JUMP                \
     {                               \
         const u256 *dest = sp--;    \
@@ -232,8 +318,11 @@ enum exec_status interp_run_from(frame *f, size_t start_pc, size_t start_height)
             JUMP_TO(dest)                           \
         }                                           \
     }                                               \
-    NEXT();
+    ip++;                                           \
+    ENTER_SEGMENT(DISPATCH(), DISPATCH());
 
+    if (start_pc <= code_len)
+        ENTER_SEGMENT(DISPATCH(), DISPATCH());
     DISPATCH();
 
 L_TRACE:

@@ -6,7 +6,10 @@
  * the compiler refuses runs interpreted there too). Checked on every input:
  * no crash or sanitizer report, gas left within [0, gas given], a status
  * the engine defines, no output from an exceptional halt, and the two tiers
- * agreeing on status, gas left, the whole output and the state root.
+ * agreeing on status, gas left, the whole output and the state root. The
+ * interpreter also runs under a tracer (every instruction checked one by
+ * one, not per segment), with the same gas and with a small gas limit taken
+ * from the input (out of gas part way), and must agree with itself.
  * Build and run: make fuzz [FUZZ_TIME=seconds]. */
 #include <stdlib.h>
 
@@ -41,5 +44,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     check_sane(&a);
     check_sane(&b);
     if (!test_outcome_same(&a, &b)) abort();
+
+    test_outcome traced;
+    call.engine = ENGINE_INTERP;
+    call.traced = true;
+    test_run_code(code, code_len, &call, &traced);
+    if (!test_outcome_same(&a, &traced)) abort();
+    call.gas = 21 + (int64_t)((code_len * 2654435761u + calldata_len * 40503u) % 30000);
+    test_run_code(code, code_len, &call, &traced);
+    call.traced = false;
+    test_run_code(code, code_len, &call, &a);
+    check_sane(&a);
+    if (!test_outcome_same(&a, &traced)) abort();
     return 0;
 }

@@ -1,0 +1,286 @@
+/* The interpreter's per-segment checks (interp.c, code_cache.h): a segment's
+ * static gas and stack bounds are checked once where it is entered, and its
+ * instructions then run unchecked. That must change nothing observable, so
+ * each program here runs at every gas limit of a range twice: as the
+ * service runs it (segments), and under a tracer (every instruction checked
+ * one by one, as before segments), and both must agree on status, gas left,
+ * output and state root. Where a figure is known independently (GAS's value,
+ * a call's 63/64, SSTORE's stipend edge), it is checked too. */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "testlib.h"
+#include "testlib_evm.h"
+#include "base/keccak.h"
+#include "vm/code_cache.h"
+#include "vm/opcodes.h"
+
+static void run(const uint8_t *code, size_t len, int64_t gas, enum fork f, bool traced, test_outcome *out)
+{
+    static const uint8_t calldata[4] = {0xde, 0xad, 0xbe, 0xef};
+    test_call call = {.fork = f, .engine = ENGINE_INTERP, .gas = gas, .calldata = calldata,
+                      .calldata_len = sizeof calldata, .traced = traced};
+    test_run_code(code, len, &call, out);
+}
+
+/* Runs `code` at every gas limit in [lo, hi) (step `step`) both ways;
+ * returns how many runs succeeded (so a caller can see the range reached
+ * both failure and success). */
+static int agree_over_gas(const uint8_t *code, size_t len, enum fork f, int64_t lo, int64_t hi, int64_t step)
+{
+    int succeeded = 0;
+    for (int64_t gas = lo; gas < hi; gas += step) {
+        test_outcome seg, one_by_one;
+        run(code, len, gas, f, false, &seg);
+        run(code, len, gas, f, true, &one_by_one);
+        if (!test_outcome_same(&seg, &one_by_one))
+            ck_abort_msg("gas %lld: segments gave status %d, gas left %lld; one by one status %d, gas left %lld",
+                         (long long)gas, seg.status, (long long)seg.gas_left, one_by_one.status,
+                         (long long)one_by_one.gas_left);
+        succeeded += seg.status == EXEC_SUCCESS;
+    }
+    return succeeded;
+}
+
+/* The segment records of `code` for `f` were made (the run took the
+ * segment path, not only the checked one). */
+static void assert_segments_used(const uint8_t *code, size_t len, enum fork f)
+{
+    hash32 h;
+    keccak256(code, len, h.b);
+    const code_info *ci = code_cache_find(&h);
+    ck_assert_ptr_nonnull(ci);
+    ck_assert_ptr_nonnull(atomic_load(&((code_info *)ci)->segments[f]));
+    code_cache_release(ci);
+}
+
+/* A 32-byte big-endian word's hash, for an output of one word. */
+static hash32 word_hash(uint64_t v)
+{
+    uint8_t w[32] = {0};
+    for (int i = 0; i < 8; i++) w[31 - i] = (uint8_t)(v >> (8 * i));
+    hash32 h;
+    keccak256(w, 32, h.b);
+    return h;
+}
+
+/* GAS in the middle of a segment pushes the exact gas left, not what is
+ * left after the whole segment was paid. */
+START_TEST(gas_reads_exact_in_a_segment)
+{
+    static const uint8_t code[] = {
+        0x60, 0x01, 0x60, 0x02, 0x01, /* PUSH1 1 PUSH1 2 ADD: 9 */
+        0x5a,                         /* GAS: 2 */
+        0x60, 0x00, 0x52,             /* PUSH1 0 MSTORE: 3 + 3 + 3 (memory) */
+        0x5b, 0x60, 0x20, 0x60, 0x00, /* JUMPDEST PUSH1 32 PUSH1 0: 7 */
+        0xf3,                         /* RETURN */
+    };
+    for (int64_t gas = 100; gas < 200; gas += 7) {
+        test_outcome out;
+        run(code, sizeof code, gas, FORK_CANCUN, false, &out);
+        ck_assert_int_eq(out.status, EXEC_SUCCESS);
+        hash32 want = word_hash((uint64_t)(gas - 11));
+        ck_assert_mem_eq(out.output_hash.b, want.b, 32);
+        ck_assert_int_eq(out.gas_left, gas - 11 - 9 - 7);
+    }
+    assert_segments_used(code, sizeof code, FORK_CANCUN);
+    ck_assert_int_gt(agree_over_gas(code, sizeof code, FORK_CANCUN, 0, 60, 1), 0);
+}
+END_TEST
+
+/* Running short of gas at every point of a segment, a loop's included:
+ * the segment cannot be paid on entry, runs checked, and fails where the
+ * one-by-one run fails. */
+START_TEST(out_of_gas_anywhere_in_a_loop)
+{
+    static const uint8_t code[] = {
+        0x60, 0x00,                   /* PUSH1 0 */
+        0x5b,                         /* 2: JUMPDEST */
+        0x60, 0x01, 0x01,             /* PUSH1 1 ADD */
+        0x80, 0x60, 0x0a, 0x10,       /* DUP1 PUSH1 10 LT */
+        0x60, 0x02, 0x57,             /* PUSH1 2 JUMPI */
+        0x5b, 0x5b,                   /* JUMPDEST JUMPDEST (fall-through) */
+        0x60, 0x00, 0x52,             /* PUSH1 0 MSTORE */
+        0x60, 0x20, 0x60, 0x00, 0xf3, /* RETURN 32 bytes */
+    };
+    ck_assert_int_gt(agree_over_gas(code, sizeof code, FORK_CANCUN, 0, 400, 1), 0);
+    ck_assert_int_gt(agree_over_gas(code, sizeof code, FORK_FRONTIER, 0, 400, 1), 0);
+    assert_segments_used(code, sizeof code, FORK_CANCUN);
+}
+END_TEST
+
+/* Memory growth charged by a helper in the middle of a segment: with the
+ * rest of the segment prepaid, the helper still sees the exact gas, and
+ * when what it charged leaves less than the rest, the rest runs checked. */
+START_TEST(memory_growth_in_a_segment)
+{
+    static const uint8_t code[] = {
+        0x60, 0x07, 0x61, 0x04, 0x00, 0x52,       /* MSTORE at 1024: 3 + 3 + 3 + 99 */
+        0x61, 0x08, 0x00, 0x51,                   /* MLOAD at 2048: 3 + 3 + 96 */
+        0x60, 0x01, 0x01, 0x60, 0x01, 0x01,       /* 12 more of static gas */
+        0x60, 0x00, 0x52, 0x60, 0x20, 0x60, 0x00, /* MSTORE 0, RETURN 32 bytes */
+        0xf3,
+    };
+    ck_assert_int_gt(agree_over_gas(code, sizeof code, FORK_CANCUN, 0, 400, 1), 0);
+}
+END_TEST
+
+/* Stack underflow and overflow inside a segment that can be paid: the
+ * bounds fail on entry, so the segment runs checked and fails at the same
+ * instruction with the same error. */
+START_TEST(stack_bounds_fail_inside_a_segment)
+{
+    static const uint8_t underflow[] = {0x60, 0x01, 0x60, 0x02, 0x01, 0x01, 0x60, 0x00, 0x55, 0x00};
+    ck_assert_int_eq(agree_over_gas(underflow, sizeof underflow, FORK_CANCUN, 0, 40, 1), 0);
+    test_outcome out;
+    run(underflow, sizeof underflow, 100000, FORK_CANCUN, false, &out);
+    ck_assert_int_eq(out.status, EXEC_STACK_UNDERFLOW);
+
+    /* A loop of two pushes a round to the stack's limit; at the top a JUMPI
+     * whose target segment needs more room than is left. */
+    static const uint8_t overflow[] = {
+        0x5b,             /* 0: JUMPDEST */
+        0x60, 0x01,       /* PUSH1 1 */
+        0x60, 0x01,       /* PUSH1 1 (the condition) */
+        0x60, 0x00, 0x57, /* PUSH1 0 JUMPI: back to 0 */
+    };
+    run(overflow, sizeof overflow, 1000000, FORK_CANCUN, false, &out);
+    ck_assert_int_eq(out.status, EXEC_STACK_OVERFLOW);
+    ck_assert_int_eq(agree_over_gas(overflow, sizeof overflow, FORK_CANCUN, 20000, 30000, 997), 0);
+}
+END_TEST
+
+/* A call in the middle of a segment forwards 63/64 of the exact gas, and
+ * SSTORE's "more than 2300 left" test sees the exact gas: both would differ
+ * with the segment's rest prepaid. GAS after the call is stored, so the
+ * state root shows what the call left. */
+START_TEST(calls_and_sstore_see_exact_gas)
+{
+    static const uint8_t call_code[] = {
+        0x60, 0x00, 0x60, 0x00, 0x60, 0x00, 0x60, 0x00, 0x60, 0x00, /* out, in, value 0 */
+        0x60, 0x07,                                                 /* TEST_CALLEE */
+        0x5a, 0xf1,                                                 /* GAS CALL */
+        0x5a, 0x60, 0x01, 0x55,                                     /* SSTORE(1, GAS) */
+        0x60, 0x02, 0x55,                                           /* SSTORE(2, success) */
+        0x60, 0x01, 0x60, 0x01, 0x01, 0x50, 0x00,                   /* static gas after */
+    };
+    ck_assert_int_gt(agree_over_gas(call_code, sizeof call_code, FORK_CANCUN, 0, 70000, 97), 0);
+    ck_assert_int_gt(agree_over_gas(call_code, sizeof call_code, FORK_ISTANBUL, 0, 70000, 89), 0);
+
+    /* SSTORE's stipend test, with static gas after it in the segment:
+     * around 2300 left at the SSTORE. */
+    static const uint8_t sstore_code[] = {
+        0x60, 0x00, 0x60, 0x00, 0x55,       /* SSTORE(0, 0): no change, cheap */
+        0x60, 0x01, 0x60, 0x01, 0x01, 0x50, /* 11 of static gas after */
+        0x60, 0x01, 0x60, 0x01, 0x01, 0x50, 0x00,
+    };
+    ck_assert_int_gt(agree_over_gas(sstore_code, sizeof sstore_code, FORK_ISTANBUL, 2250, 2400, 1), 0);
+    ck_assert_int_gt(agree_over_gas(sstore_code, sizeof sstore_code, FORK_CANCUN, 2250, 2400, 1), 0);
+    ck_assert_int_gt(agree_over_gas(sstore_code, sizeof sstore_code, FORK_CANCUN, 22000, 22500, 1), 0);
+}
+END_TEST
+
+/* Push data is never a segment's start, and code whose last PUSH runs past
+ * the end (into the padding's STOP) and JUMPI as the last byte (not taken:
+ * the next segment is the padding) both run. */
+START_TEST(code_edges)
+{
+    static const uint8_t truncated[] = {0x60, 0x00, 0x60, 0x00, 0x57, 0x61, 0xff};
+    ck_assert_int_gt(agree_over_gas(truncated, sizeof truncated, FORK_CANCUN, 0, 30, 1), 0);
+    static const uint8_t jumpi_last[] = {0x60, 0x00, 0x60, 0x00, 0x57};
+    ck_assert_int_gt(agree_over_gas(jumpi_last, sizeof jumpi_last, FORK_CANCUN, 0, 30, 1), 0);
+    /* A jump into PUSH data that reads 0x5b is refused. */
+    static const uint8_t into_data[] = {0x60, 0x03, 0x56, 0x60, 0x5b, 0x00};
+    test_outcome out;
+    run(into_data, sizeof into_data, 1000, FORK_CANCUN, false, &out);
+    ck_assert_int_eq(out.status, EXEC_BAD_JUMP);
+    /* Undefined on the fork (PUSH0 before Shanghai) ends a segment. */
+    static const uint8_t push0[] = {0x60, 0x01, 0x5f, 0x60, 0x01, 0x00};
+    ck_assert_int_eq(agree_over_gas(push0, sizeof push0, FORK_LONDON, 0, 30, 1), 0);
+    ck_assert_int_gt(agree_over_gas(push0, sizeof push0, FORK_SHANGHAI, 0, 30, 1), 0);
+}
+END_TEST
+
+static uint64_t rng_state = 0x9e3779b97f4a7c15u;
+static uint64_t rnd(void)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return rng_state;
+}
+
+/* Random programs (pushes, arithmetic, memory, storage, GAS, calls,
+ * jumps, the odd invalid byte) at random gas limits, both ways. Most jumps
+ * go forward to a JUMPDEST (so that runs reach their end); some back (a
+ * loop until the gas runs out). */
+START_TEST(random_programs_agree)
+{
+    static const uint8_t ops[] = {
+        OP_ADD, OP_MUL, OP_SUB, OP_DIV, OP_LT, OP_ISZERO, OP_AND, OP_POP, OP_DUP1, OP_DUP2, OP_SWAP1,
+        OP_GAS, OP_PC, OP_MSIZE, OP_MLOAD, OP_MSTORE, OP_MSTORE8, OP_SLOAD, OP_SSTORE, OP_KECCAK256,
+        OP_EXP, OP_JUMPDEST, OP_CALLDATALOAD, OP_LOG0, OP_BALANCE, OP_EXTCODESIZE, OP_TLOAD, OP_TSTORE,
+    };
+    uint8_t code[600];
+    int succeeded = 0;
+    for (int round = 0; round < 400; round++) {
+        size_t n = 0, dests[64], jumps[64];
+        int n_dests = 0, n_jumps = 0, height = 0; /* along the straight line; jumps may break it */
+        while (n < sizeof code - 40) {
+            uint64_t r = rnd() % 100;
+            if (r < 35 || height < 4) {
+                code[n++] = OP_PUSH1;
+                code[n++] = (uint8_t)(rnd() % 4 == 0 ? rnd() : rnd() % 64);
+                height++;
+            } else if (r < 40 && n_dests < 64) {
+                dests[n_dests++] = n;
+                code[n++] = OP_JUMPDEST;
+            } else if (r < 44 && n_jumps < 64) {
+                code[n++] = OP_PUSH2;
+                jumps[n_jumps++] = n;
+                n += 2;
+                code[n++] = rnd() % 2 ? OP_JUMPI : OP_JUMP;
+                height -= code[n - 1] == OP_JUMPI;
+            } else if (r < 45 && rnd() % 8 == 0) {
+                code[n++] = rnd() % 2 ? 0xfe : 0x0c;
+            } else if (r < 46) { /* CALL TEST_CALLEE with GAS */
+                static const uint8_t c[] = {0x60, 0, 0x60, 0, 0x60, 0, 0x60, 0, 0x60, 0, 0x60, 0x07, 0x5a, 0xf1};
+                memcpy(code + n, c, sizeof c);
+                n += sizeof c;
+                height++;
+            } else {
+                uint8_t op = ops[rnd() % sizeof ops];
+                if (opcode_table[op].stack_in > height) continue;
+                code[n++] = op;
+                height += opcode_table[op].stack_out - opcode_table[op].stack_in;
+            }
+        }
+        size_t end = n;
+        code[n++] = OP_JUMPDEST;
+        code[n++] = OP_STOP;
+        for (int j = 0; j < n_jumps; j++) {
+            size_t target = end;
+            if (rnd() % 10 == 0 && n_dests > 0) {
+                target = dests[rnd() % (uint64_t)n_dests]; /* anywhere: maybe back */
+            } else {
+                for (int d = 0; d < n_dests; d++)
+                    if (dests[d] > jumps[j] && rnd() % 3 == 0) { target = dests[d]; break; }
+            }
+            code[jumps[j]] = (uint8_t)(target >> 8);
+            code[jumps[j] + 1] = (uint8_t)target;
+        }
+        int64_t gas = (int64_t)(rnd() % 80000);
+        succeeded += agree_over_gas(code, n, rnd() % 2 ? FORK_CANCUN : FORK_ISTANBUL, gas, gas + 60, 3);
+    }
+    ck_assert_int_gt(succeeded, 0); /* some ran to their end, not only to a failure */
+}
+END_TEST
+
+int main(void)
+{
+    return TEST_RUN("interp_segments",
+                    TEST_GROUP("segments", 300, gas_reads_exact_in_a_segment, out_of_gas_anywhere_in_a_loop,
+                               memory_growth_in_a_segment, stack_bounds_fail_inside_a_segment,
+                               calls_and_sstore_see_exact_gas, code_edges, random_programs_agree));
+}
