@@ -11,6 +11,13 @@
 #include "base/types.h"
 #include "base/u256.h"
 
+/* The gas of `words` words of EVM memory (the Yellow Paper's C_mem): an
+ * expansion costs the difference between its new and old size's. */
+static inline uint64_t evm_memory_cost(uint64_t words)
+{
+    return GAS_MEMORY_PER_WORD * words + words * words / MEMORY_QUAD_COEFF_DIV;
+}
+
 typedef struct {
     uint64_t number;
     uint64_t timestamp;

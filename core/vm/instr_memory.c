@@ -7,8 +7,6 @@
 #include "base/params.h"
 #include "vm/instr_internal.h"
 
-static uint64_t memory_cost(uint64_t n_words) { return 3 * n_words + n_words * n_words / 512; }
-
 /* A larger buffer for memory of at least `need` bytes, zeroed: calloc's
  * large blocks come zeroed from the kernel without being written, and
  * what the buffer held past the frame's memory is not copied. */
@@ -58,7 +56,7 @@ static __attribute__((noinline)) bool grow_buffer_cold(frame *f, frame_buffers *
 static inline __attribute__((always_inline)) enum exec_status grow_to(frame *f, uint64_t end)
 {
     uint64_t new_words = words(end);
-    int64_t cost = (int64_t)(memory_cost(new_words) - memory_cost(f->memory_size / 32));
+    int64_t cost = (int64_t)(evm_memory_cost(new_words) - evm_memory_cost(f->memory_size / 32));
     if (!charge(f, cost)) return EXEC_OUT_OF_GAS;
     size_t new_size = new_words * 32;
     frame_buffers *b = f->buffers;
@@ -183,7 +181,7 @@ static inline __attribute__((always_inline)) bool word_grown_in_place(frame *f, 
     size_t dirty = b->memory_dirty;
     size_t clear = dirty > old_size ? (dirty < new_size ? dirty : new_size) - old_size : 0;
     if (clear != 0 && clear != 32) return false;
-    int64_t cost = (int64_t)(memory_cost(new_words) - memory_cost(old_size / 32));
+    int64_t cost = (int64_t)(evm_memory_cost(new_words) - evm_memory_cost(old_size / 32));
     if (f->gas < cost) return false;
     f->gas -= cost;
     if (clear) zero_words(f->memory + old_size, 32);

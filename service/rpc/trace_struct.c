@@ -182,12 +182,6 @@ static void finish_cost(struct_logger *l, int depth, int64_t gas_after)
     if (p->index < l->n_steps) l->steps[p->index].cost = p->gas - gas_after + p->given_back;
 }
 
-/* EVM memory's cost for `words` words (the Yellow Paper's C_mem). */
-static uint64_t memory_words_cost(uint64_t words)
-{
-    return GAS_MEMORY_PER_WORD * words + words * words / MEMORY_QUAD_COEFF_DIV;
-}
-
 static uint64_t word_count(uint64_t bytes) { return bytes / 32 + (bytes % 32 != 0); }
 
 /* geth's cost of a memory instruction that runs out of gas: its static
@@ -240,7 +234,7 @@ static int64_t memory_op_cost(const trace_step *s, enum fork f, int64_t *growth)
         size->w[0] > MEMORY_GAS_SIZE_LIMIT - offset->w[0])
         return static_cost;
     uint64_t new_words = word_count(offset->w[0] + size->w[0]), old_words = s->mem_size / 32;
-    uint64_t memory = new_words > old_words ? memory_words_cost(new_words) - memory_words_cost(old_words) : 0;
+    uint64_t memory = new_words > old_words ? evm_memory_cost(new_words) - evm_memory_cost(old_words) : 0;
     *growth = (int64_t)memory;
     return static_cost + (int64_t)(fixed + memory + per_word * word_count(size->w[0]) + per_byte * size->w[0]);
 }
