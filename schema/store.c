@@ -114,6 +114,7 @@ enum stmt_id {
     ST_CLEAR_BLOB_FORKS,
     ST_LIVE_ABSENT,
     ST_LIVE_ZERO,
+    ST_LIVE_HAS_STORAGE,
     ST_PUT_BLOB_FORK,
     ST_GET_BLOB_FORKS,
     ST_GET_BLOB_FORK_AT,
@@ -161,6 +162,7 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_CLEAR_BLOB_FORKS] = "DELETE FROM chain_blob_fork",
     [ST_LIVE_ABSENT] = "SELECT 1 FROM live_absent_account WHERE address = ?1",
     [ST_LIVE_ZERO] = "SELECT 1 FROM live_zero_slot WHERE address = ?1 AND slot = ?2",
+    [ST_LIVE_HAS_STORAGE] = "SELECT 1 FROM live_has_storage WHERE address = ?1",
     [ST_PUT_BLOB_FORK] = "INSERT OR REPLACE INTO chain_blob_fork (name, activation, blob_target, blob_max, "
                          "blob_update_fraction) VALUES (?1, ?2, ?3, ?4, ?5)",
     [ST_GET_BLOB_FORKS] = "SELECT name, activation, blob_target, blob_max, blob_update_fraction "
@@ -865,15 +867,7 @@ static bool backend_has_storage(void *ctx, const address *a)
      * storage root said whether there are others (rare: CREATE collisions). */
     for (size_t i = 0; i < c->n_live_with_storage; i++)
         if (memcmp(c->live_with_storage[i].b, a->b, 20) == 0) return true;
-    if (sqlite3_prepare_v2(c->db, "SELECT 1 FROM live_has_storage WHERE address = ?1", -1, &st, NULL) != SQLITE_OK) {
-        callback_failed(c, "reading live_has_storage");
-        return false;
-    }
-    bind_blob(st, 1, a->b, 20);
-    rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) callback_failed(c, "reading live_has_storage");
-    return rc == SQLITE_ROW;
+    return live_fact(c, ST_LIVE_HAS_STORAGE, a, NULL);
 }
 
 /* ---------------------------------------------------------- live mode */
@@ -2388,25 +2382,28 @@ static bool fact_exists(store_conn *c, enum stmt_id id, const address *a, const 
 /* Undo records (live_block_undo.undo). While a block is applied, each
  * account or slot it touches is noted once, at its first touch: what the
  * cache held then (UNDO_*: a row with its value, the fact "absent" or
- * "zero", or nothing) is what undoing the block must put back, and a later
- * touch in the same block changes nothing of that. Since every key is
- * noted once, the entries restore in any order.
+ * "zero", or nothing; for an account, also whether live_has_storage marked
+ * it) is what undoing the block must put back, and a later touch in the
+ * same block changes nothing of that. Since every key is noted once, the
+ * entries restore in any order.
  *
- * Stored (format 1), grouped by address:
- *   record := 0x01 group*
+ * Stored (format 2), grouped by address:
+ *   record := 0x02 group*
  *   group  := address(20) account slot-count(varint) slot*
- *   account:= 0 (not touched) | held | 4 when a code hash follows;
+ *   account:= 0 (not touched) | held | 4 when a code hash follows
+ *             | 8 when live_has_storage marked the account;
  *             held == ROW: nonce (varint), balance (length byte, big-endian
  *             bytes without leading zeros), the code hash (32) unless it
  *             is the empty code's
  *   slot   := held | key length << 2; the key (big-endian, no leading
  *             zeros); held == ROW: the value as the balance
  * A slot whose key is a hash and whose old value was not cached takes 33
- * bytes. Records written before this format (a kind byte 'A' or 'S' per
- * entry, 86 or 94 bytes, one per touch, restored newest first) are read
- * too. */
+ * bytes. Format 1 is format 2 without the mark bit (undoing it leaves the
+ * marks as they are); records written before it (a kind byte 'A' or 'S'
+ * per entry, 86 or 94 bytes, one per touch, restored newest first) are
+ * read too. */
 enum { UNDO_UNKNOWN = 1, UNDO_ROW = 2, UNDO_ABSENT = 3 }; /* ABSENT: the account absent, the slot zero */
-enum { UNDO_FORMAT = 1, UNDO_CODE_HASH = 4 };
+enum { UNDO_FORMAT_1 = 1, UNDO_FORMAT = 2, UNDO_CODE_HASH = 4, UNDO_MARKED = 8 };
 enum { LEGACY_UNKNOWN = 0, LEGACY_ROW = 1, LEGACY_ABSENT = 2 };
 enum { LEGACY_ACCOUNT_BYTES = 2 + 20 + 8 + 32 + 32, LEGACY_SLOT_BYTES = 2 + 20 + 32 + 32 };
 
@@ -2416,6 +2413,8 @@ typedef struct undo_entry {
     uint8_t held;
     u256 key, value; /* a slot: its key, and its value when held == UNDO_ROW */
     account_info info; /* an account, when held == UNDO_ROW */
+    bool mark_known;   /* an account: the record says whether it was marked (format 2) */
+    bool marked;       /* ... and it was (a row in live_has_storage) */
 } undo_entry;
 
 static uint64_t undo_key_hash(const address *a, bool is_slot, const u256 *key)
@@ -2472,6 +2471,8 @@ static void undo_note_account(store_conn *c, const address *a)
     if (!fresh) return;
     if (read_account(c, a, &e->info)) e->held = UNDO_ROW;
     else e->held = fact_exists(c, ST_LIVE_ABSENT, a, NULL) ? UNDO_ABSENT : UNDO_UNKNOWN;
+    e->mark_known = true;
+    e->marked = fact_exists(c, ST_LIVE_HAS_STORAGE, a, NULL);
 }
 
 static void undo_note_slot(store_conn *c, const address *a, const u256 *key, int held, const u256 *value)
@@ -2563,7 +2564,7 @@ static void undo_encode(const store_conn *c, bytebuf *out)
         size_t slots_from = i;
         if (!first->is_slot) {
             bool own_code = first->held == UNDO_ROW && memcmp(first->info.code_hash.b, KECCAK_EMPTY.b, 32) != 0;
-            uint8_t flag = (uint8_t)(first->held | (own_code ? UNDO_CODE_HASH : 0));
+            uint8_t flag = (uint8_t)(first->held | (own_code ? UNDO_CODE_HASH : 0) | (first->marked ? UNDO_MARKED : 0));
             bytebuf_append(out, &flag, 1);
             if (first->held == UNDO_ROW) {
                 put_varint(out, first->info.nonce);
@@ -2631,6 +2632,10 @@ static bool undo_restore(store_conn *c, const undo_entry *e, store_error *err)
     if (!e->is_slot) {
         bool ok = e->held == UNDO_ROW ? write_account(c, a, &e->info) || fail_db(err, c->db, c->s->path)
                                       : exec_bound(c, "DELETE FROM account WHERE address = ?1", a->b, 20, NULL, 0, err);
+        if (ok && e->mark_known)
+            ok = exec_bound(c, e->marked ? "INSERT OR IGNORE INTO live_has_storage (address) VALUES (?1)"
+                                         : "DELETE FROM live_has_storage WHERE address = ?1",
+                            a->b, 20, NULL, 0, err);
         return ok && (e->held == UNDO_ABSENT
                           ? exec_bound(c, "INSERT OR IGNORE INTO live_absent_account (address) VALUES (?1)", a->b, 20,
                                        NULL, 0, err)
@@ -2683,17 +2688,21 @@ static bool get_word(undo_reader *r, size_t len, u256 *v)
     return true;
 }
 
-/* Format 1 into entries (any order). */
-static bool undo_decode(undo_reader *r, undo_entry **out, size_t *n)
+/* Format 1 or 2 into entries (any order). */
+static bool undo_decode(undo_reader *r, uint8_t format, undo_entry **out, size_t *n)
 {
     size_t cap = 0;
+    uint8_t known_bits = (uint8_t)(3 | UNDO_CODE_HASH | (format >= 2 ? UNDO_MARKED : 0));
     while (r->left) {
         undo_entry acct = {0};
         uint8_t flag, len;
         uint64_t slots;
         if (!get_bytes(r, acct.a.b, 20) || !get_bytes(r, &flag, 1)) return false;
         acct.held = flag & 3;
-        if ((flag & ~(3 | UNDO_CODE_HASH)) || (acct.held != UNDO_ROW && (flag & UNDO_CODE_HASH))) return false;
+        if ((flag & ~known_bits) || (acct.held != UNDO_ROW && (flag & UNDO_CODE_HASH))) return false;
+        if (!acct.held && (flag & UNDO_MARKED)) return false;
+        acct.mark_known = format >= 2;
+        acct.marked = flag & UNDO_MARKED;
         if (acct.held == UNDO_ROW) {
             acct.info.code_hash = KECCAK_EMPTY;
             if (!get_varint(r, &acct.info.nonce) || !get_bytes(r, &len, 1) || !get_word(r, len, &acct.info.balance) ||
@@ -2764,9 +2773,10 @@ bool store_live_undo_block(store_conn *c, uint64_t number, bool *found, store_er
     undo_entry *entries = NULL;
     size_t n = 0;
     bool ok = true;
-    if (r.left && r.p[0] == UNDO_FORMAT) {
+    if (r.left && (r.p[0] == UNDO_FORMAT || r.p[0] == UNDO_FORMAT_1)) {
+        uint8_t format = r.p[0];
         get_bytes(&r, NULL, 1);
-        ok = undo_decode(&r, &entries, &n);
+        ok = undo_decode(&r, format, &entries, &n);
     } else {
         ok = undo_decode_legacy(&r, &entries, &n);
     }
@@ -2946,6 +2956,7 @@ bool store_live_mark_storage(store_conn *c, const address *a, store_error *err)
     if (!c->in_write) return store_fail(err, "%s: store_live_mark_storage outside a transaction", c->s->path);
     account_info cur;
     if (!read_account(c, a, &cur) && !fact_exists(c, ST_LIVE_ABSENT, a, NULL)) return true; /* not held */
+    undo_note_account(c, a); /* the mark goes when the block is undone */
     return exec_bound(c, "INSERT OR IGNORE INTO live_has_storage (address) VALUES (?1)", a->b, 20, NULL, 0, err);
 }
 
