@@ -47,6 +47,9 @@
 /* Hot accounts per connection (a direct-mapped cache: a slot holds the last
  * account that hashed to it). */
 #define ACCOUNT_CACHE_SLOTS 8192
+/* Hot storage slots per connection, alike: a warm call's SLOAD is then a
+ * hash and a compare, not a b-tree lookup (about 9,000 instructions). */
+#define SLOT_CACHE_SLOTS 4096
 
 /* ------------------------------------------------------------- errors */
 
@@ -189,6 +192,12 @@ typedef struct {
     account_info info;
 } cached_account;
 
+typedef struct {
+    bool used;
+    address addr;
+    u256 key, value;
+} cached_slot;
+
 struct store {
     char *path;
     int flags;
@@ -225,7 +234,8 @@ struct store_conn {
     bytebuf code_buf;
 
     cached_account *accounts; /* ACCOUNT_CACHE_SLOTS */
-    bool accounts_filled;     /* an entry was filled since the last clear */
+    cached_slot *slots;       /* SLOT_CACHE_SLOTS; cleared with the accounts */
+    bool accounts_filled;     /* an entry (account or slot) was filled since the last clear */
     sqlite3_int64 data_version;
     uint64_t epoch; /* store_snapshot_epoch: bumped by a new data_version and by own commits */
     /* Code fetched during the current read snapshot, which cannot see it in
@@ -647,6 +657,7 @@ store_conn *store_connect(store *s, store_error *err)
         }
     }
     c->accounts = xcalloc(ACCOUNT_CACHE_SLOTS, sizeof(cached_account));
+    c->slots = xcalloc(SLOT_CACHE_SLOTS, sizeof(cached_slot));
     return c;
 }
 
@@ -663,6 +674,7 @@ void store_disconnect(store_conn *c)
     free(c->undo_index);
     bytebuf_free(&c->code_buf);
     free(c->accounts);
+    free(c->slots);
     free(c);
 }
 
@@ -699,6 +711,7 @@ static void account_cache_clear(store_conn *c)
 {
     if (!c->accounts_filled) return;
     memset(c->accounts, 0, ACCOUNT_CACHE_SLOTS * sizeof(cached_account));
+    memset(c->slots, 0, SLOT_CACHE_SLOTS * sizeof(cached_slot));
     c->accounts_filled = false;
 }
 
@@ -814,6 +827,18 @@ static void backend_get_storage(void *ctx, const address *a, const u256 *key, u2
 {
     store_conn *c = ctx;
     if (c->rec.on) live_rec_add(c, a, key);
+    /* Valid while the snapshot is the one it was filled in: cleared as the
+     * account cache is (another connection's commit, this one's write). */
+    cached_slot *cs = NULL;
+    if (account_cache_usable(c)) {
+        uint64_t h = address_hash64(a) ^ (key->w[0] + key->w[1] * 31 + key->w[2] * 131 + key->w[3] * 137) * 0x9e3779b97f4a7c15ull;
+        cs = &c->slots[(h ^ h >> 32) & (SLOT_CACHE_SLOTS - 1)];
+        if (cs->used && u256_eq(&cs->key, key) && memcmp(cs->addr.b, a->b, 20) == 0) {
+            *out = cs->value;
+            if (live_mode(c)) live_count(c, LIVE_SLOT, true);
+            return;
+        }
+    }
     sqlite3_stmt *st = c->stmt[ST_GET_STORAGE];
     uint8_t slot[32];
     u256_store_be(slot, key);
@@ -837,6 +862,10 @@ static void backend_get_storage(void *ctx, const address *a, const u256 *key, u2
             live_fetch_slot(c, a, key, slot, out);
     } else if (rc == SQLITE_ROW && live_mode(c)) {
         live_count(c, LIVE_SLOT, true);
+    }
+    if (cs && !c->failed) {
+        c->accounts_filled = true;
+        *cs = (cached_slot){.used = true, .addr = *a, .key = *key, .value = *out};
     }
 }
 
