@@ -47,6 +47,9 @@
 /* Hot accounts per connection (a direct-mapped cache: a slot holds the last
  * account that hashed to it). */
 #define ACCOUNT_CACHE_SLOTS 8192
+/* Hot storage slots per connection, alike: a warm call's SLOAD is then a
+ * hash and a compare, not a b-tree lookup (about 9,000 instructions). */
+#define SLOT_CACHE_SLOTS 4096
 
 /* ------------------------------------------------------------- errors */
 
@@ -114,6 +117,7 @@ enum stmt_id {
     ST_CLEAR_BLOB_FORKS,
     ST_LIVE_ABSENT,
     ST_LIVE_ZERO,
+    ST_LIVE_HAS_STORAGE,
     ST_PUT_BLOB_FORK,
     ST_GET_BLOB_FORKS,
     ST_GET_BLOB_FORK_AT,
@@ -161,6 +165,7 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_CLEAR_BLOB_FORKS] = "DELETE FROM chain_blob_fork",
     [ST_LIVE_ABSENT] = "SELECT 1 FROM live_absent_account WHERE address = ?1",
     [ST_LIVE_ZERO] = "SELECT 1 FROM live_zero_slot WHERE address = ?1 AND slot = ?2",
+    [ST_LIVE_HAS_STORAGE] = "SELECT 1 FROM live_has_storage WHERE address = ?1",
     [ST_PUT_BLOB_FORK] = "INSERT OR REPLACE INTO chain_blob_fork (name, activation, blob_target, blob_max, "
                          "blob_update_fraction) VALUES (?1, ?2, ?3, ?4, ?5)",
     [ST_GET_BLOB_FORKS] = "SELECT name, activation, blob_target, blob_max, blob_update_fraction "
@@ -186,6 +191,12 @@ typedef struct {
     address addr;
     account_info info;
 } cached_account;
+
+typedef struct {
+    bool used;
+    address addr;
+    u256 key, value;
+} cached_slot;
 
 struct store {
     char *path;
@@ -223,6 +234,8 @@ struct store_conn {
     bytebuf code_buf;
 
     cached_account *accounts; /* ACCOUNT_CACHE_SLOTS */
+    cached_slot *slots;       /* SLOT_CACHE_SLOTS; cleared with the accounts */
+    bool accounts_filled;     /* an entry (account or slot) was filled since the last clear */
     sqlite3_int64 data_version;
     uint64_t epoch; /* store_snapshot_epoch: bumped by a new data_version and by own commits */
     /* Code fetched during the current read snapshot, which cannot see it in
@@ -644,6 +657,7 @@ store_conn *store_connect(store *s, store_error *err)
         }
     }
     c->accounts = xcalloc(ACCOUNT_CACHE_SLOTS, sizeof(cached_account));
+    c->slots = xcalloc(SLOT_CACHE_SLOTS, sizeof(cached_slot));
     return c;
 }
 
@@ -660,6 +674,7 @@ void store_disconnect(store_conn *c)
     free(c->undo_index);
     bytebuf_free(&c->code_buf);
     free(c->accounts);
+    free(c->slots);
     free(c);
 }
 
@@ -689,9 +704,15 @@ static bool step_done(sqlite3_stmt *st)
 
 /* --------------------------------------------------------- the caches */
 
+/* Only a cache that was filled is cleared: the first snapshot of a new
+ * connection would otherwise zero (and fault in) its 800 KB, already zero
+ * from calloc, in the first call it serves. */
 static void account_cache_clear(store_conn *c)
 {
+    if (!c->accounts_filled) return;
     memset(c->accounts, 0, ACCOUNT_CACHE_SLOTS * sizeof(cached_account));
+    memset(c->slots, 0, SLOT_CACHE_SLOTS * sizeof(cached_slot));
+    c->accounts_filled = false;
 }
 
 static cached_account *account_cache_slot(store_conn *c, const address *a)
@@ -762,6 +783,7 @@ static bool backend_get_account(void *ctx, const address *a, account_info *out)
         else found = live_fetch_account(c, a, out);
     }
     if (slot && !c->failed) {
+        c->accounts_filled = true;
         slot->used = true;
         slot->exists = found;
         slot->addr = *a;
@@ -805,6 +827,18 @@ static void backend_get_storage(void *ctx, const address *a, const u256 *key, u2
 {
     store_conn *c = ctx;
     if (c->rec.on) live_rec_add(c, a, key);
+    /* Valid while the snapshot is the one it was filled in: cleared as the
+     * account cache is (another connection's commit, this one's write). */
+    cached_slot *cs = NULL;
+    if (account_cache_usable(c)) {
+        uint64_t h = address_hash64(a) ^ (key->w[0] + key->w[1] * 31 + key->w[2] * 131 + key->w[3] * 137) * 0x9e3779b97f4a7c15ull;
+        cs = &c->slots[(h ^ h >> 32) & (SLOT_CACHE_SLOTS - 1)];
+        if (cs->used && u256_eq(&cs->key, key) && memcmp(cs->addr.b, a->b, 20) == 0) {
+            *out = cs->value;
+            if (live_mode(c)) live_count(c, LIVE_SLOT, true);
+            return;
+        }
+    }
     sqlite3_stmt *st = c->stmt[ST_GET_STORAGE];
     uint8_t slot[32];
     u256_store_be(slot, key);
@@ -828,6 +862,10 @@ static void backend_get_storage(void *ctx, const address *a, const u256 *key, u2
             live_fetch_slot(c, a, key, slot, out);
     } else if (rc == SQLITE_ROW && live_mode(c)) {
         live_count(c, LIVE_SLOT, true);
+    }
+    if (cs && !c->failed) {
+        c->accounts_filled = true;
+        *cs = (cached_slot){.used = true, .addr = *a, .key = *key, .value = *out};
     }
 }
 
@@ -858,15 +896,7 @@ static bool backend_has_storage(void *ctx, const address *a)
      * storage root said whether there are others (rare: CREATE collisions). */
     for (size_t i = 0; i < c->n_live_with_storage; i++)
         if (memcmp(c->live_with_storage[i].b, a->b, 20) == 0) return true;
-    if (sqlite3_prepare_v2(c->db, "SELECT 1 FROM live_has_storage WHERE address = ?1", -1, &st, NULL) != SQLITE_OK) {
-        callback_failed(c, "reading live_has_storage");
-        return false;
-    }
-    bind_blob(st, 1, a->b, 20);
-    rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) callback_failed(c, "reading live_has_storage");
-    return rc == SQLITE_ROW;
+    return live_fact(c, ST_LIVE_HAS_STORAGE, a, NULL);
 }
 
 /* ---------------------------------------------------------- live mode */
@@ -883,6 +913,21 @@ void store_set_fetcher(store *s, const store_fetcher *f)
             sqlite3_busy_timeout(s->live_db, 10000);
             /* As the main connections: WAL commits without an fsync each. */
             sqlite3_exec(s->live_db, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL);
+            /* The first commit into a new (or restarted) write-ahead log
+             * syncs the log's header, and the first sync through a file
+             * handle also syncs its directory: two fsyncs (measured with
+             * strace -T, milliseconds each) that the first cold call's write
+             * would pay. A write that changes nothing pays them now. Safe:
+             * one transaction changes the pin's number and changes it back
+             * (no reader sees the middle; SQLite skips a row rewritten with
+             * the bytes it holds, so a single no-op update writes no page),
+             * and the syncs are SQLite's own, only earlier. */
+            sqlite3_exec(s->live_db,
+                         "BEGIN IMMEDIATE; "
+                         "UPDATE live_upstream SET block_number = -1 - block_number WHERE id = 1; "
+                         "UPDATE live_upstream SET block_number = -1 - block_number WHERE id = 1; COMMIT",
+                         NULL, NULL, NULL);
+            if (!sqlite3_get_autocommit(s->live_db)) sqlite3_exec(s->live_db, "ROLLBACK", NULL, NULL, NULL);
         }
     }
     if (f) {
@@ -2366,25 +2411,28 @@ static bool fact_exists(store_conn *c, enum stmt_id id, const address *a, const 
 /* Undo records (live_block_undo.undo). While a block is applied, each
  * account or slot it touches is noted once, at its first touch: what the
  * cache held then (UNDO_*: a row with its value, the fact "absent" or
- * "zero", or nothing) is what undoing the block must put back, and a later
- * touch in the same block changes nothing of that. Since every key is
- * noted once, the entries restore in any order.
+ * "zero", or nothing; for an account, also whether live_has_storage marked
+ * it) is what undoing the block must put back, and a later touch in the
+ * same block changes nothing of that. Since every key is noted once, the
+ * entries restore in any order.
  *
- * Stored (format 1), grouped by address:
- *   record := 0x01 group*
+ * Stored (format 2), grouped by address:
+ *   record := 0x02 group*
  *   group  := address(20) account slot-count(varint) slot*
- *   account:= 0 (not touched) | held | 4 when a code hash follows;
+ *   account:= 0 (not touched) | held | 4 when a code hash follows
+ *             | 8 when live_has_storage marked the account;
  *             held == ROW: nonce (varint), balance (length byte, big-endian
  *             bytes without leading zeros), the code hash (32) unless it
  *             is the empty code's
  *   slot   := held | key length << 2; the key (big-endian, no leading
  *             zeros); held == ROW: the value as the balance
  * A slot whose key is a hash and whose old value was not cached takes 33
- * bytes. Records written before this format (a kind byte 'A' or 'S' per
- * entry, 86 or 94 bytes, one per touch, restored newest first) are read
- * too. */
+ * bytes. Format 1 is format 2 without the mark bit (undoing it leaves the
+ * marks as they are); records written before it (a kind byte 'A' or 'S'
+ * per entry, 86 or 94 bytes, one per touch, restored newest first) are
+ * read too. */
 enum { UNDO_UNKNOWN = 1, UNDO_ROW = 2, UNDO_ABSENT = 3 }; /* ABSENT: the account absent, the slot zero */
-enum { UNDO_FORMAT = 1, UNDO_CODE_HASH = 4 };
+enum { UNDO_FORMAT_1 = 1, UNDO_FORMAT = 2, UNDO_CODE_HASH = 4, UNDO_MARKED = 8 };
 enum { LEGACY_UNKNOWN = 0, LEGACY_ROW = 1, LEGACY_ABSENT = 2 };
 enum { LEGACY_ACCOUNT_BYTES = 2 + 20 + 8 + 32 + 32, LEGACY_SLOT_BYTES = 2 + 20 + 32 + 32 };
 
@@ -2394,6 +2442,8 @@ typedef struct undo_entry {
     uint8_t held;
     u256 key, value; /* a slot: its key, and its value when held == UNDO_ROW */
     account_info info; /* an account, when held == UNDO_ROW */
+    bool mark_known;   /* an account: the record says whether it was marked (format 2) */
+    bool marked;       /* ... and it was (a row in live_has_storage) */
 } undo_entry;
 
 static uint64_t undo_key_hash(const address *a, bool is_slot, const u256 *key)
@@ -2450,6 +2500,8 @@ static void undo_note_account(store_conn *c, const address *a)
     if (!fresh) return;
     if (read_account(c, a, &e->info)) e->held = UNDO_ROW;
     else e->held = fact_exists(c, ST_LIVE_ABSENT, a, NULL) ? UNDO_ABSENT : UNDO_UNKNOWN;
+    e->mark_known = true;
+    e->marked = fact_exists(c, ST_LIVE_HAS_STORAGE, a, NULL);
 }
 
 static void undo_note_slot(store_conn *c, const address *a, const u256 *key, int held, const u256 *value)
@@ -2541,7 +2593,7 @@ static void undo_encode(const store_conn *c, bytebuf *out)
         size_t slots_from = i;
         if (!first->is_slot) {
             bool own_code = first->held == UNDO_ROW && memcmp(first->info.code_hash.b, KECCAK_EMPTY.b, 32) != 0;
-            uint8_t flag = (uint8_t)(first->held | (own_code ? UNDO_CODE_HASH : 0));
+            uint8_t flag = (uint8_t)(first->held | (own_code ? UNDO_CODE_HASH : 0) | (first->marked ? UNDO_MARKED : 0));
             bytebuf_append(out, &flag, 1);
             if (first->held == UNDO_ROW) {
                 put_varint(out, first->info.nonce);
@@ -2609,6 +2661,10 @@ static bool undo_restore(store_conn *c, const undo_entry *e, store_error *err)
     if (!e->is_slot) {
         bool ok = e->held == UNDO_ROW ? write_account(c, a, &e->info) || fail_db(err, c->db, c->s->path)
                                       : exec_bound(c, "DELETE FROM account WHERE address = ?1", a->b, 20, NULL, 0, err);
+        if (ok && e->mark_known)
+            ok = exec_bound(c, e->marked ? "INSERT OR IGNORE INTO live_has_storage (address) VALUES (?1)"
+                                         : "DELETE FROM live_has_storage WHERE address = ?1",
+                            a->b, 20, NULL, 0, err);
         return ok && (e->held == UNDO_ABSENT
                           ? exec_bound(c, "INSERT OR IGNORE INTO live_absent_account (address) VALUES (?1)", a->b, 20,
                                        NULL, 0, err)
@@ -2661,17 +2717,21 @@ static bool get_word(undo_reader *r, size_t len, u256 *v)
     return true;
 }
 
-/* Format 1 into entries (any order). */
-static bool undo_decode(undo_reader *r, undo_entry **out, size_t *n)
+/* Format 1 or 2 into entries (any order). */
+static bool undo_decode(undo_reader *r, uint8_t format, undo_entry **out, size_t *n)
 {
     size_t cap = 0;
+    uint8_t known_bits = (uint8_t)(3 | UNDO_CODE_HASH | (format >= 2 ? UNDO_MARKED : 0));
     while (r->left) {
         undo_entry acct = {0};
         uint8_t flag, len;
         uint64_t slots;
         if (!get_bytes(r, acct.a.b, 20) || !get_bytes(r, &flag, 1)) return false;
         acct.held = flag & 3;
-        if ((flag & ~(3 | UNDO_CODE_HASH)) || (acct.held != UNDO_ROW && (flag & UNDO_CODE_HASH))) return false;
+        if ((flag & ~known_bits) || (acct.held != UNDO_ROW && (flag & UNDO_CODE_HASH))) return false;
+        if (!acct.held && (flag & UNDO_MARKED)) return false;
+        acct.mark_known = format >= 2;
+        acct.marked = flag & UNDO_MARKED;
         if (acct.held == UNDO_ROW) {
             acct.info.code_hash = KECCAK_EMPTY;
             if (!get_varint(r, &acct.info.nonce) || !get_bytes(r, &len, 1) || !get_word(r, len, &acct.info.balance) ||
@@ -2742,9 +2802,10 @@ bool store_live_undo_block(store_conn *c, uint64_t number, bool *found, store_er
     undo_entry *entries = NULL;
     size_t n = 0;
     bool ok = true;
-    if (r.left && r.p[0] == UNDO_FORMAT) {
+    if (r.left && (r.p[0] == UNDO_FORMAT || r.p[0] == UNDO_FORMAT_1)) {
+        uint8_t format = r.p[0];
         get_bytes(&r, NULL, 1);
-        ok = undo_decode(&r, &entries, &n);
+        ok = undo_decode(&r, format, &entries, &n);
     } else {
         ok = undo_decode_legacy(&r, &entries, &n);
     }
@@ -2924,6 +2985,7 @@ bool store_live_mark_storage(store_conn *c, const address *a, store_error *err)
     if (!c->in_write) return store_fail(err, "%s: store_live_mark_storage outside a transaction", c->s->path);
     account_info cur;
     if (!read_account(c, a, &cur) && !fact_exists(c, ST_LIVE_ABSENT, a, NULL)) return true; /* not held */
+    undo_note_account(c, a); /* the mark goes when the block is undone */
     return exec_bound(c, "INSERT OR IGNORE INTO live_has_storage (address) VALUES (?1)", a->b, 20, NULL, 0, err);
 }
 

@@ -285,25 +285,45 @@ static size_t selector_of(const json_t *input, uint8_t out[4])
 
 /* Calls whose keys were all found cached, per thread, until the next
  * write (a block applied, a reorg: rpc_write_generation): a warm call then
- * skips the checks in SQLite. Only a hint: a wrong entry costs a fetch. */
-enum { WARM_MEMO_SLOTS = 64 };
+ * skips the checks in SQLite. Only a hint: a wrong entry costs a fetch.
+ * Keyed by the sender's and the target's text as the request wrote them
+ * (an absent sender: empty), compared whole: a warm call does not decode
+ * (and check) its addresses here, the call's own parsing does that. */
+enum { WARM_MEMO_SLOTS = 64, MEMO_TEXT = 42 /* "0x" and 40 digits */ };
 static _Thread_local struct warm_memo {
     bool used;
-    uint8_t selector_len;
+    uint8_t selector_len, from_len, to_len;
     uint8_t selector[4];
-    address from, to;
+    char from_text[MEMO_TEXT], to_text[MEMO_TEXT];
+    address to;
     uint64_t generation;
 } warm_memo[WARM_MEMO_SLOTS];
 
-static struct warm_memo *memo_slot(const address *from, const address *to, const uint8_t *sel, size_t sel_len,
-                                   bool *hit)
+/* The text of an address field, when a memo can key it. */
+static bool memo_text(const json_t *v, const char **text, size_t *len)
 {
-    uint64_t h = address_hash64(to) ^ (address_hash64(from) * 31);
+    if (!v || json_is_null(v)) {
+        *text = "";
+        *len = 0;
+        return true;
+    }
+    *text = json_string_value(v);
+    *len = *text ? json_string_length(v) : 0;
+    return *text && *len <= MEMO_TEXT;
+}
+
+static struct warm_memo *memo_slot(const char *from, size_t from_len, const char *to, size_t to_len,
+                                   const uint8_t *sel, size_t sel_len, bool *hit)
+{
+    uint64_t h = sel_len;
     for (size_t i = 0; i < sel_len; i++) h = h * 131 + sel[i];
-    struct warm_memo *m = &warm_memo[h % WARM_MEMO_SLOTS];
+    /* The last digits tell addresses apart; the texts are compared whole. */
+    for (size_t i = to_len > 8 ? to_len - 8 : 0; i < to_len; i++) h = h * 31 + (uint8_t)to[i];
+    for (size_t i = from_len > 8 ? from_len - 8 : 0; i < from_len; i++) h = h * 37 + (uint8_t)from[i];
+    struct warm_memo *m = &warm_memo[(h ^ h >> 17) % WARM_MEMO_SLOTS];
     *hit = m->used && m->generation == rpc_write_generation() && m->selector_len == sel_len &&
-           memcmp(m->selector, sel, sel_len) == 0 && memcmp(m->to.b, to->b, 20) == 0 &&
-           memcmp(m->from.b, from->b, 20) == 0;
+           m->to_len == to_len && m->from_len == from_len && memcmp(m->selector, sel, sel_len) == 0 &&
+           memcmp(m->to_text, to, to_len) == 0 && memcmp(m->from_text, from, from_len) == 0;
     return m;
 }
 
@@ -347,17 +367,14 @@ static bool before_call(store_conn *c, const char *method, json_t *params, store
     if (!is_call_method(method)) return true;
     const json_t *tx = json_array_get(params, 0);
     if (!json_is_object(tx)) return true;
-    hj_error he;
-    address from = {{0}}, to;
     const json_t *from_json = json_object_get(tx, "from"), *to_json = json_object_get(tx, "to");
-    if (from_json && !json_is_null(from_json) && !hj_address(from_json, "from", &from, &he)) return true;
     /* A creation (no target) has no record to key: left to per-key fetches. */
-    if (!to_json || json_is_null(to_json) || !hj_address(to_json, "to", &to, &he)) return true;
+    if (!to_json || json_is_null(to_json)) return true;
     const json_t *input = json_object_get(tx, "input");
     if (!input || json_is_null(input)) input = json_object_get(tx, "data");
     uint8_t selector[4];
     size_t selector_len = selector_of(input, selector);
-    bool need_pin, hit;
+    bool need_pin, hit = false;
     store_live_pin pin;
     bool head = at_head(json_array_get(params, 1), NULL, &need_pin);
     if (need_pin) {
@@ -366,11 +383,19 @@ static bool before_call(store_conn *c, const char *method, json_t *params, store
         head = live_db && at_head(json_array_get(params, 1), &pin, &need_pin);
     }
     if (!head) return true;
-    struct warm_memo *memo = memo_slot(&from, &to, selector, selector_len, &hit);
+    const char *from_text = "", *to_text = "";
+    size_t from_len = 0, to_len = 0;
+    struct warm_memo *memo = NULL;
+    if (memo_text(from_json, &from_text, &from_len) && memo_text(to_json, &to_text, &to_len))
+        memo = memo_slot(from_text, from_len, to_text, to_len, selector, selector_len, &hit);
     if (hit) {
-        store_live_record_begin(c, &to, selector, selector_len, false);
+        store_live_record_begin(c, &memo->to, selector, selector_len, false);
         return true;
     }
+    hj_error he;
+    address from = {{0}}, to;
+    if (from_json && !json_is_null(from_json) && !hj_address(from_json, "from", &from, &he)) return true;
+    if (!hj_address(to_json, "to", &to, &he)) return true;
     uint64_t generation = rpc_write_generation();
     store_live_key *keys = NULL, *rec = NULL;
     size_t n = 0, cap = 0, nrec = 0;
@@ -405,10 +430,12 @@ static bool before_call(store_conn *c, const char *method, json_t *params, store
     free(keys);
     if (!ok) return false;
     store_live_record_begin(c, &to, selector, selector_len, !recorded);
-    if (recorded && fetched == 0) {
-        *memo = (struct warm_memo){.used = true, .selector_len = (uint8_t)selector_len, .from = from, .to = to,
-                                   .generation = generation};
+    if (memo && recorded && fetched == 0) {
+        *memo = (struct warm_memo){.used = true, .selector_len = (uint8_t)selector_len, .from_len = (uint8_t)from_len,
+                                   .to_len = (uint8_t)to_len, .to = to, .generation = generation};
         memcpy(memo->selector, selector, selector_len);
+        memcpy(memo->from_text, from_text, from_len);
+        memcpy(memo->to_text, to_text, to_len);
     }
     return true;
 }

@@ -16,7 +16,12 @@
 # Usage: sh tests/rpc-cost.sh [path/to/jitevm] [OUT]
 # Environment: RPC_COST_N (requests per row, default 20000), RPC_COST_C
 # (connections, default 4), RPC_COST_ROWS (default "chainId balanceOf"),
-# RPC_COST_ARGS (more jitevm serve arguments, e.g. "--inline-budget 0").
+# RPC_COST_ARGS (more jitevm serve arguments, e.g. "--inline-budget 0"),
+# RPC_COST_FIRST=1 (also count the server's first balanceOf alone, before
+# any warm-up: row firstBalanceOf), RPC_COST_LIVE=1 (serve a live database
+# instead: `init --fork-url` an anvil on loopback holding the same token,
+# which the first call fetches; the rows' requests are then warm calls of
+# live mode, and firstBalanceOf the cold call).
 JITEVM=${1:-build/jitevm}
 case $JITEVM in /*) ;; *) JITEVM=$(pwd)/$JITEVM ;; esac
 N=${RPC_COST_N:-20000}
@@ -38,7 +43,22 @@ BALANCE=0x00000000000000000000000000000000000000000000000000000000000f4240
 ADMIN=rpc-cost-token-0123456789abcdef0123456789
 
 prague_genesis "$TMP/genesis.json"
-"$JITEVM" init --db "$TMP/cost.db" --chain "$TMP/genesis.json" > /dev/null
+if [ "${RPC_COST_LIVE:-0}" = 1 ]; then
+    # The upstream holds the token; jitevm's database is a live one in front of it.
+    install_anvil
+    UPORT=$(free_port 21)
+    "$ANVIL" --port "$UPORT" --hardfork prague --silent > "$TMP/anvil.log" 2>&1 &
+    PIDS="$!"
+    UURL=http://127.0.0.1:$UPORT/
+    i=0; until curl -s -o /dev/null "$UURL"; do i=$((i + 1)); [ $i -gt 600 ] && { echo "rpc-cost: anvil did not start"; exit 1; }; sleep 0.05; done
+    SLOT=$(post "$UURL" "$(req web3_sha3 "[\"0x${HOLDER_WORD}0000000000000000000000000000000000000000000000000000000000000000\"]")" | result)
+    post "$UURL" "$(req anvil_setCode "[\"$TOKEN\",\"$TOKEN_CODE\"]")" > /dev/null
+    post "$UURL" "$(req anvil_setStorageAt "[\"$TOKEN\",\"$SLOT\",\"$BALANCE\"]")" > /dev/null
+    post "$UURL" "$(req evm_mine '[]')" > /dev/null
+    "$JITEVM" init --db "$TMP/cost.db" --fork-url "$UURL" --chain "$TMP/genesis.json" > /dev/null
+else
+    "$JITEVM" init --db "$TMP/cost.db" --chain "$TMP/genesis.json" > /dev/null
+fi
 valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$OUT/callgrind.out" \
     "$JITEVM" serve --db "$TMP/cost.db" --listen 127.0.0.1:0 --admin --admin-token $ADMIN --log-level warn \
     ${RPC_COST_ARGS:-} > "$TMP/server.log" 2>&1 &
@@ -47,15 +67,38 @@ wait_for_server "$TMP/server.log"
 PORT=$SERVED_PORT
 apost() { curl -s -H 'Content-Type: application/json' -H "Authorization: Bearer $ADMIN" --data-binary "$1" "$SERVED_URL"; }
 # The contracts of bench-rpc: an ERC-20 balanceOf reading one slot.
-SLOT=$(apost "$(req web3_sha3 "[\"0x${HOLDER_WORD}0000000000000000000000000000000000000000000000000000000000000000\"]")" | result)
-apost "$(req anvil_setCode "[\"$TOKEN\",\"$TOKEN_CODE\"]")" > /dev/null
-apost "$(req anvil_setStorageAt "[\"$TOKEN\",\"$SLOT\",\"$BALANCE\"]")" > /dev/null
+if [ "${RPC_COST_LIVE:-0}" != 1 ]; then
+    SLOT=$(apost "$(req web3_sha3 "[\"0x${HOLDER_WORD}0000000000000000000000000000000000000000000000000000000000000000\"]")" | result)
+    apost "$(req anvil_setCode "[\"$TOKEN\",\"$TOKEN_CODE\"]")" > /dev/null
+    apost "$(req anvil_setStorageAt "[\"$TOKEN\",\"$SLOT\",\"$BALANCE\"]")" > /dev/null
+fi
 CHAINID_BODY=$(req eth_chainId '[]')
 BALANCE_BODY=$(req eth_call "[{\"to\":\"$TOKEN\",\"data\":\"0x70a08231$HOLDER_WORD\"},\"latest\"]")
-got=$(apost "$BALANCE_BODY" | result)
+echo "rpc-cost: $N requests per row over $C connections; jitevm serve ${RPC_COST_ARGS:-(defaults)}$([ "${RPC_COST_LIVE:-0}" = 1 ] && echo ', live database')"
+# count_dump ROW: the counts since the last zeroing, as OUT/callgrind.ROW; prints the total.
+count_dump() {
+    callgrind_control -i off "$SERVER_PID" > /dev/null 2>&1
+    callgrind_control -d "$1" "$SERVER_PID" > /dev/null 2>&1
+    sleep 1
+    dump=$(ls -t "$OUT"/callgrind.out.* | head -1)
+    mv "$dump" "$OUT/callgrind.$1"
+    sed -n 's/^totals: *//p' "$OUT/callgrind.$1"
+}
+if [ "${RPC_COST_FIRST:-0}" = 1 ]; then
+    # The server's first balanceOf (after one eth_chainId, which touches no
+    # contract), counted alone: on a live database the cold call, fetched
+    # from the upstream; on a plain one, the first run of the contract.
+    apost "$CHAINID_BODY" > /dev/null
+    sleep 1
+    callgrind_control -z "$SERVER_PID" > /dev/null 2>&1
+    callgrind_control -i on "$SERVER_PID" > /dev/null 2>&1
+    got=$(apost "$BALANCE_BODY" | result)
+    total=$(count_dump firstBalanceOf)
+    echo "firstBalanceOf: $total instructions, the first balanceOf alone ($OUT/callgrind.firstBalanceOf)"
+else
+    got=$(apost "$BALANCE_BODY" | result)
+fi
 [ "$got" = "$BALANCE" ] || { echo "rpc-cost: balanceOf answered '$got', not $BALANCE"; exit 1; }
-
-echo "rpc-cost: $N requests per row over $C connections; jitevm serve ${RPC_COST_ARGS:-(defaults)}"
 for row in ${RPC_COST_ROWS:-chainId balanceOf}; do
     case $row in
     chainId) body=$CHAINID_BODY ;;
@@ -68,12 +111,7 @@ for row in ${RPC_COST_ROWS:-chainId balanceOf}; do
     callgrind_control -z "$SERVER_PID" > /dev/null 2>&1
     callgrind_control -i on "$SERVER_PID" > /dev/null 2>&1
     python3 "$HERE/rpc_cost_client.py" 127.0.0.1 "$PORT" "$N" "$C" "$body"
-    callgrind_control -i off "$SERVER_PID" > /dev/null 2>&1
-    callgrind_control -d "$row" "$SERVER_PID" > /dev/null 2>&1
-    sleep 1
-    dump=$(ls -t "$OUT"/callgrind.out.* | head -1)
-    mv "$dump" "$OUT/callgrind.$row"
-    total=$(sed -n 's/^totals: *//p' "$OUT/callgrind.$row")
+    total=$(count_dump "$row")
     echo "$row: $total instructions, $((total / N)) per request ($OUT/callgrind.$row)"
     callgrind_annotate --inclusive=no "$OUT/callgrind.$row" 2> /dev/null | sed -n '/file:function/,/^$/p' | sed -n '3,12p' |
         sed 's/^ *\([0-9,]*\) *([^)]*) *\([^ ]*\).*/\1 \2/' |

@@ -270,6 +270,66 @@ START_TEST(an_undone_block_restores_what_the_cache_held)
 }
 END_TEST
 
+/* Whether live_has_storage marks the address, read from the file. */
+static bool marked(uint8_t a)
+{
+    sqlite3 *raw;
+    sqlite3_stmt *st;
+    ck_assert(sqlite3_open_v2(db_path, &raw, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK);
+    ck_assert(sqlite3_prepare_v2(raw, "SELECT 1 FROM live_has_storage WHERE address = ?1", -1, &st, NULL) == SQLITE_OK);
+    address ad = addr_of(a);
+    sqlite3_bind_blob(st, 1, ad.b, 20, SQLITE_STATIC);
+    bool found = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_finalize(st);
+    sqlite3_close(raw);
+    return found;
+}
+
+/* The marks "this account has storage" (EIP-7610's collision check) that a
+ * block set or removed come back as they were when it is undone. */
+START_TEST(an_undone_block_restores_the_storage_marks)
+{
+    open_live_db();
+    store_live_key keys[] = {{.a = addr_of(0xA1)}, {.a = addr_of(0xA2)}};
+    size_t fetched;
+    store_error se;
+    ck_assert_msg(store_live_prefetch(conn, keys, 2, &fetched, &se), "%s", se.msg);
+    ck_assert(marked(0xA1) && !marked(0xA2)); /* the upstream's storage roots */
+    /* Block 8 gives 0xA2 (absent before) a slot, and deletes 0xA1. */
+    ck_assert(store_begin(conn, &se));
+    store_live_undo_begin(conn);
+    address a1 = addr_of(0xA1), a2 = addr_of(0xA2);
+    u256 k1 = u256_from_u64(1), nine = u256_from_u64(9);
+    ck_assert_msg(store_live_apply_slot(conn, &a2, &k1, &nine, &se), "%s", se.msg);
+    ck_assert_msg(store_live_mark_storage(conn, &a2, &se), "%s", se.msg);
+    ck_assert_msg(store_live_apply_account(conn, &a1, 0, NULL, NULL, 0, &se), "%s", se.msg);
+    hash32 h8, h7;
+    memset(h8.b, 8, 32);
+    memset(h7.b, 7, 32);
+    ck_assert_msg(store_live_undo_save(conn, 8, &h8, &h7, 128, &se), "%s", se.msg);
+    store_live_pin pin = {.url = "http://127.0.0.1:1/", .block_number = 8, .block_hash = h8};
+    ck_assert(store_set_live_pin(conn, &pin, &se));
+    ck_assert_msg(store_commit(conn, &se), "%s", se.msg);
+    ck_assert(!marked(0xA1) && marked(0xA2));
+    /* Undo block 8: 0xA1 is marked again, 0xA2 no longer. */
+    bool kept;
+    ck_assert(store_begin(conn, &se));
+    ck_assert_msg(store_live_undo_block(conn, 8, &kept, &se), "%s", se.msg);
+    ck_assert(kept);
+    pin.block_number = 7;
+    pin.block_hash = h7;
+    ck_assert(store_set_live_pin(conn, &pin, &se));
+    ck_assert_msg(store_commit(conn, &se), "%s", se.msg);
+    ck_assert_msg(marked(0xA1), "0xA1's mark was not restored");
+    ck_assert_msg(!marked(0xA2), "0xA2's mark, set by the undone block, was kept");
+    account_info info;
+    ck_assert(read_account(0xA1, &info));
+    ck_assert_uint_eq(info.balance.w[0], 100);
+    ck_assert(!read_account(0xA2, &info));
+    close_live_db();
+}
+END_TEST
+
 START_TEST(undo_records_keep_a_window)
 {
     open_live_db();
@@ -502,7 +562,8 @@ int main(void)
 {
     return TEST_RUN("live_store",
         TEST_GROUP("cache", 60, prefetch_asks_once_for_what_sqlite_lacks, a_call_records_the_keys_it_read,
-            an_undone_block_restores_what_the_cache_held, undo_records_keep_a_window, an_undo_record_is_compact,
+            an_undone_block_restores_what_the_cache_held, an_undone_block_restores_the_storage_marks,
+            undo_records_keep_a_window, an_undo_record_is_compact,
             an_undo_record_of_the_old_format_still_undoes,
             the_drift_sample_holds_cached_values, has_storage_comes_from_the_upstream));
 }

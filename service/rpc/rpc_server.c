@@ -1234,6 +1234,10 @@ static bool open_programs(server *s)
     }
     program_store_set_warn(&s->programs, log_program_store_warning);
     jit_set_store(program_store_hooks(&s->programs));
+    /* The compiler's version (a hash of its helpers, computed once: about
+     * 340,000 instructions) is part of every program's key: computed now,
+     * not in the first call that loads a program. */
+    (void)jit_compiler_version();
     s->programs_open = true;
     return true;
 }
