@@ -29,6 +29,7 @@
 #include "migrations.h"
 #include "base/rlp.h"
 #include "base/trie.h"
+#include "trie_store.h"
 
 #define APPLICATION_ID 0x4A45564D /* "JEVM", set by 001_state.sql */
 #define BUSY_TIMEOUT_MS 10000
@@ -558,6 +559,8 @@ static bool check_identity(sqlite3 *db, const char *path, int flags, bool *needs
     return true;
 }
 
+static bool trie_sync_at_open(sqlite3 *db, const char *path, store_error *err);
+
 store *store_open(const char *path, int flags, store_error *err)
 {
     if (!path || !*path) {
@@ -600,6 +603,7 @@ store *store_open(const char *path, int flags, store_error *err)
         sqlite3_finalize(st);
     }
     if (ok && needs_migration) ok = migrate(db, path, err);
+    if (ok && !(flags & STORE_OPEN_READONLY)) ok = trie_sync_at_open(db, path, err);
     if (!ok) {
         sqlite3_close(db);
         if (!exists) {
@@ -2238,13 +2242,92 @@ static bool in_snapshot(store_conn *c, bool (*fn)(store_conn *, void *, store_er
     return ok;
 }
 
+/* Brings the stored trie up to date inside the open write transaction of
+ * `db`: built in full when it never was (and `build` allows, or there is
+ * state to build it from), else the keys in trie_dirty rehashed. Nothing
+ * in a live database. */
+static bool trie_sync(sqlite3 *db, const char *path, bool build, store_error *err)
+{
+    trie_view *v = trie_view_open(db, path, err);
+    if (!v) return false;
+    bool ok = true;
+    if (trie_view_live(v)) {
+        /* A cache, not the state: no trie. */
+    } else if (!trie_view_built(v)) {
+        sqlite3_int64 any = 0;
+        if (!build) ok = query_int(db, "SELECT EXISTS (SELECT 1 FROM account) OR EXISTS (SELECT 1 FROM storage)", &any,
+                                   path, err);
+        if (ok && (build || any)) ok = trie_view_build(v, err);
+    } else {
+        ok = trie_view_catch_up(v, err) && trie_view_persist(v, err);
+    }
+    trie_view_close(v);
+    return ok;
+}
+
+/* At open (read-write): a database whose trie was never built while it
+ * held state (one created before migration 007, or bulk-imported into
+ * while new) gets it now, once; changes left in trie_dirty are hashed in.
+ * A new, empty database is left unbuilt, so that an import into it writes
+ * no trie_dirty rows. */
+static bool trie_sync_at_open(sqlite3 *db, const char *path, store_error *err)
+{
+    if (!exec_sql(db, "BEGIN IMMEDIATE", path, err)) return false;
+    bool ok = trie_sync(db, path, false, err) && exec_sql(db, "COMMIT", path, err);
+    if (!ok) sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    return ok;
+}
+
+trie_view *store_trie_view(store_conn *c, bool *available, store_error *err)
+{
+    *available = false;
+    err->msg[0] = '\0';
+    trie_view *v = trie_view_open(c->db, c->s->path, err);
+    if (!v) return NULL;
+    if (!trie_view_built(v)) {
+        trie_view_close(v);
+        return NULL;
+    }
+    if (!trie_view_catch_up(v, err)) {
+        trie_view_close(v);
+        return NULL;
+    }
+    *available = true;
+    return v;
+}
+
+/* The root from the stored trie when there is one, else from every
+ * account and slot (a live database, a read-only one never built). */
 static bool root_fn(store_conn *c, void *arg, store_error *err)
 {
-    return compute_root(c, arg, err);
+    bool available;
+    trie_view *v = store_trie_view(c, &available, err);
+    if (!available) return err->msg[0] ? false : compute_root(c, arg, err);
+    bool ok = trie_view_root(v, arg, err);
+    trie_view_close(v);
+    return ok;
 }
 
 bool store_state_root(store_conn *c, hash32 *root, store_error *err)
 {
+    store_error local;
+    if (!err) err = &local;
+    err->msg[0] = '\0';
+    bool writable = !(c->s->flags & STORE_OPEN_READONLY) && !live_mode(c);
+    /* Outside a read snapshot, the trie is brought up to date on disk first
+     * (in the caller's write transaction or in its own), so that the next
+     * root or proof starts from there. */
+    if (writable && c->in_write) {
+        if (!trie_sync(c->db, c->s->path, true, err)) return false;
+    } else if (writable && !c->in_read) {
+        if (!step_done(c->stmt[ST_BEGIN_WRITE])) return fail_db(err, c->db, c->s->path);
+        bool ok = trie_sync(c->db, c->s->path, true, err);
+        if (ok && !step_done(c->stmt[ST_COMMIT])) ok = fail_db(err, c->db, c->s->path);
+        if (!ok) {
+            step_done(c->stmt[ST_ROLLBACK]);
+            return false;
+        }
+    }
     return in_snapshot(c, root_fn, root, err);
 }
 
