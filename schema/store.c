@@ -2296,6 +2296,70 @@ trie_view *store_trie_view(store_conn *c, bool *available, store_error *err)
     return v;
 }
 
+/* The changes a state holds, as the stored trie takes them. */
+typedef struct {
+    trie_change *v;
+    size_t n, cap;
+} change_list;
+
+static trie_change *change_add(change_list *l, const address *a)
+{
+    if (l->n == l->cap) {
+        l->cap = l->cap ? 2 * l->cap : 64;
+        l->v = xrealloc(l->v, l->cap * sizeof *l->v);
+    }
+    trie_change *c = &l->v[l->n++];
+    memset(c, 0, sizeof *c);
+    c->addr = *a;
+    return c;
+}
+
+static void changes_delete_account(void *ctx, const address *a)
+{
+    trie_change *c = change_add(ctx, a);
+    c->wipe_storage = true; /* removed with its storage, as the sink's contract says */
+}
+
+static void changes_put_account(void *ctx, const address *a, const account_info *info, const uint8_t *code,
+                                size_t code_len, bool code_changed)
+{
+    (void)code, (void)code_len, (void)code_changed;
+    trie_change *c = change_add(ctx, a);
+    c->exists = true;
+    c->nonce = info->nonce;
+    c->balance = info->balance;
+    c->code_hash = info->code_hash;
+}
+
+static void changes_put_storage(void *ctx, const address *a, const u256 *key, const u256 *value)
+{
+    trie_change *c = change_add(ctx, a);
+    c->is_slot = true;
+    c->slot = *key;
+    c->value = *value;
+}
+
+bool store_state_root_after(store_conn *c, state *st, hash32 *root, store_error *err)
+{
+    store_error local;
+    if (!err) err = &local;
+    bool available;
+    trie_view *v = store_trie_view(c, &available, err);
+    if (!available) {
+        if (!err->msg[0]) store_fail(err, "%s: no stored state trie (a live database keeps none)", c->s->path);
+        return false;
+    }
+    change_list l = {0};
+    state_sink sink = STATE_SINK_OF(&l, changes);
+    state_visit_changes(st, &sink);
+    hash32 r;
+    bool ok = trie_view_apply(v, l.v, l.n, err) && trie_view_root(v, &r, err);
+    if (ok) *root = r;
+    trie_view_close(v);
+    free(l.v);
+    return ok;
+}
+
 /* The root from the stored trie when there is one, else from every
  * account and slot (a live database, a read-only one never built). */
 static bool root_fn(store_conn *c, void *arg, store_error *err)

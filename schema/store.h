@@ -114,6 +114,11 @@ bool store_state_root(store_conn *c, hash32 *root, store_error *err);
  * with *available false when there is none (a live database, a trie never
  * built), and err->msg empty unless a database error said otherwise. */
 struct trie_view *store_trie_view(store_conn *c, bool *available, store_error *err);
+/* The state root of `st` (a state over this connection's backend, read in
+ * its open snapshot): the stored trie with st's net changes applied in
+ * memory, nothing written (eth_simulateV1's blocks). False, with *root
+ * unchanged, where there is no stored trie (a live database). */
+bool store_state_root_after(store_conn *c, state *st, hash32 *root, store_error *err);
 /* Counts for summaries. */
 bool store_counts(store_conn *c, uint64_t *accounts, uint64_t *slots, uint64_t *code_bytes, store_error *err);
 

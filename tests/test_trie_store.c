@@ -5,7 +5,8 @@
  * with the changes not yet hashed in, equal core/base/trie.c's full build
  * over every account and slot, byte for byte. Also: changes applied in
  * memory only (trie_view_apply, what eth_simulateV1 uses) give the root the
- * same changes give once written, and write nothing; a database whose
+ * same changes give once written, and write nothing, and so do a state's
+ * net changes (store_state_root_after); a database whose
  * trie is missing is built in full once; a live database gets no trie and
  * its writes leave no trie_dirty rows. */
 #include <check.h>
@@ -333,6 +334,67 @@ START_TEST(apply_in_memory_matches_written)
 }
 END_TEST
 
+/* A state's net changes (what eth_simulateV1's blocks hold) give, in
+ * memory, the root the same state gives once committed to the database:
+ * balances, nonces, code, slots set and cleared, storage wiped (a state
+ * override), accounts created and removed. */
+START_TEST(state_changes_root_matches_commit)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/state.db", tmp_dir);
+    store *s;
+    store_conn *c = test_store_create(path, &s);
+    store_error se;
+    random_writes(c, 500);
+    hash32 root;
+    ck_assert(store_state_root(c, &root, &se));
+    for (int step = 0; step < 15; step++) {
+        state_backend b = store_backend(c);
+        state *st = state_new(&b);
+        for (int op = 0; op < 30; op++) {
+            address a = pool_address((unsigned)(next_random() % (N_ADDRS + 5)));
+            unsigned kind = (unsigned)(next_random() % 12);
+            if (kind < 3) {
+                u256 v = u256_from_u64(next_random());
+                state_set_balance(st, &a, &v);
+            } else if (kind < 4) {
+                state_set_nonce(st, &a, state_get_nonce(st, &a) + 1);
+            } else if (kind < 5) {
+                uint8_t code[3] = {0x60, (uint8_t)step, 0x00};
+                state_set_code(st, &a, code, sizeof code);
+            } else if (kind < 10) {
+                u256 k = pool_slot((unsigned)(next_random() % N_SLOTS));
+                u256 v = next_random() % 3 == 0 ? u256_zero() : u256_from_u64(next_random());
+                state_create_account(st, &a);
+                state_set_storage(st, &a, &k, &v);
+            } else if (kind < 11) {
+                state_wipe_storage(st, &a);
+            } else {
+                state_mark_destructed(st, &a);
+            }
+            if (next_random() % 8 == 0) state_finalize_tx(st, FORK_CANCUN);
+        }
+        state_finalize_tx(st, FORK_CANCUN);
+        hash32 simulated = {{0}}, committed;
+        ck_assert(store_read_begin(c, &se));
+        ck_assert_msg(store_state_root_after(c, st, &simulated, &se), "%s", se.msg);
+        store_read_end(c);
+        ck_assert_int_eq(count_rows(path, "SELECT count(*) FROM trie_dirty"), 0);
+        ck_assert(store_begin(c, &se));
+        state_sink sink = store_sink(c);
+        state_commit(st, &sink);
+        ck_assert_msg(store_commit(c, &se), "%s", se.msg);
+        state_free(st);
+        ck_assert(store_state_root(c, &committed, &se));
+        ck_assert_msg(memcmp(simulated.b, committed.b, 32) == 0, "step %d: the state's root differs once committed",
+                      step);
+        check_view(c, step);
+    }
+    store_disconnect(c);
+    store_close(s);
+}
+END_TEST
+
 /* A database whose trie is missing (as one made before migration 007) is
  * built once in full when opened read-write. */
 START_TEST(missing_trie_is_built_at_open)
@@ -398,7 +460,7 @@ END_TEST
 int main(void)
 {
     return TEST_RUN("trie_store",
-        {"trie_store", 300, TESTS(incremental_matches_full_build, apply_in_memory_matches_written,
+        {"trie_store", 300, TESTS(incremental_matches_full_build, apply_in_memory_matches_written, state_changes_root_matches_commit,
                                   missing_trie_is_built_at_open, live_database_has_no_trie),
          setup, teardown, NULL, NULL, 0});
 }
