@@ -274,7 +274,7 @@ static bool topmost_branch(trie_view *v, const uint8_t *owner, size_t owner_len,
         if (best && blob_cmp(path, len, best->path, best->path_len) >= 0) break;
         if (ov_find(v, KIND_BRANCH, owner, owner_len, path, len)) continue; /* replaced or removed */
         out->found = true;
-        memcpy(out->path, path, len);
+        copy(out->path, path, len);
         out->path_len = len;
         bytebuf_append(&out->data, sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1));
         best = NULL;
@@ -285,7 +285,7 @@ static bool topmost_branch(trie_view *v, const uint8_t *owner, size_t owner_len,
     if (!ok) return false;
     if (best) {
         out->found = true;
-        memcpy(out->path, best->path, best->path_len);
+        copy(out->path, best->path, best->path_len);
         out->path_len = best->path_len;
         bytebuf_append(&out->data, v->arena.data + best->data_off, best->data_len);
     }
@@ -439,7 +439,7 @@ static bool expand(updater *u, const uint8_t *p, size_t plen, size_t lo, size_t 
     /* A branch at c: opened, so dropped (the build adds it back if it stays). */
     uint8_t c[TRIE_KEY_NIBBLES];
     size_t clen = u->read.path_len;
-    memcpy(c, u->read.path, clen);
+    copy(c, u->read.path, clen);
     uint8_t branch[600];
     size_t branch_len = u->read.data.len;
     bool branch_ok = branch_len <= sizeof branch;
