@@ -375,8 +375,8 @@ START_TEST(test_migrations_in_order)
     db_close(&d);
     raw = raw_open(old);
     ck_assert_int_eq(raw_int(raw, "PRAGMA user_version"), 7);
-    /* 007: the state trie of the migrated state is built at that open. */
-    ck_assert_int_eq(raw_int(raw, "SELECT built FROM trie_state"), 1);
+    /* 007: a state this small gets its trie at its first root, not at open. */
+    ck_assert_int_eq(raw_int(raw, "SELECT built FROM trie_state"), 0);
     ck_assert_int_eq(raw_int(raw, "SELECT count(*) FROM pragma_table_info('head') WHERE name = 'gas_used'"), 1);
     ck_assert_int_eq(raw_int(raw, "SELECT count(*) FROM sqlite_master WHERE name='program'"), 1);
     sqlite3_close(raw);

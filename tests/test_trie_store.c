@@ -396,7 +396,8 @@ START_TEST(state_changes_root_matches_commit)
 END_TEST
 
 /* A database whose trie is missing (as one made before migration 007) is
- * built once in full when opened read-write. */
+ * built once in full when opened read-write, if it holds 1,000 accounts or
+ * more (a smaller one at its first root). */
 START_TEST(missing_trie_is_built_at_open)
 {
     char path[512];
@@ -406,9 +407,25 @@ START_TEST(missing_trie_is_built_at_open)
     random_writes(c, 300);
     store_disconnect(c);
     store_close(s);
+    store_error se;
+    s = store_open(path, STORE_OPEN_EXISTING, &se);
+    ck_assert_msg(s != NULL, "%s", se.msg);
+    store_close(s);
+    ck_assert_int_eq(count_rows(path, "SELECT built FROM trie_state"), 0); /* under 1,000 accounts */
+    s = store_open(path, STORE_OPEN_EXISTING, &se);
+    c = store_connect(s, &se);
+    ck_assert(store_begin(c, &se));
+    state_sink sink = store_sink(c);
+    for (unsigned i = 0; i < 1200; i++) {
+        address a = pool_address(1000 + i);
+        account_info info = {.nonce = i, .balance = u256_from_u64(i + 1), .code_hash = KECCAK_EMPTY};
+        sink.put_account(sink.ctx, &a, &info, NULL, 0, false);
+    }
+    ck_assert(store_commit(c, &se));
+    store_disconnect(c);
+    store_close(s);
     ck_assert_int_eq(count_rows(path, "SELECT built FROM trie_state"), 0);
     ck_assert_int_eq(count_rows(path, "SELECT count(*) FROM trie_leaf"), 0);
-    store_error se;
     s = store_open(path, STORE_OPEN_EXISTING, &se);
     ck_assert_msg(s != NULL, "%s", se.msg);
     ck_assert_int_eq(count_rows(path, "SELECT built FROM trie_state"), 1);
