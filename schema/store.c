@@ -2259,7 +2259,7 @@ static bool trie_sync(sqlite3 *db, const char *path, bool build, store_error *er
     if (!v) return false;
     bool ok = true;
     if (trie_view_live(v)) {
-        /* A cache, not the state: no trie. */
+        ok = trie_view_drop(v, err); /* a cache, not the state: no trie (nothing to drop unless made before) */
     } else if (!trie_view_built(v)) {
         sqlite3_int64 accounts = 0;
         if (!build)

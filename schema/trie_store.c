@@ -80,6 +80,7 @@ struct trie_view {
     const char *what;
     sqlite3_stmt *q[Q_COUNT];
     bool built, live;
+    bool stored; /* trie_state.built, live or not */
     /* The overlay: entries[0 .. sorted) sorted, [sorted .. n) pending. */
     ov_entry *entries;
     size_t n, sorted, cap;
@@ -731,6 +732,7 @@ trie_view *trie_view_open(sqlite3 *db, const char *what, store_error *err)
         trie_view_close(v);
         return NULL;
     }
+    v->stored = v->built;
     if (v->live) v->built = false;
     return v;
 }
@@ -745,6 +747,20 @@ void trie_view_close(trie_view *v)
 }
 
 bool trie_view_built(const trie_view *v) { return v->built; }
+
+bool trie_view_drop(trie_view *v, store_error *err)
+{
+    if (!v->stored) return true;
+    static const char sql[] =
+        "DROP TRIGGER IF EXISTS trie_dirty_account_insert; DROP TRIGGER IF EXISTS trie_dirty_account_update;"
+        "DROP TRIGGER IF EXISTS trie_dirty_account_delete; DROP TRIGGER IF EXISTS trie_dirty_storage_insert;"
+        "DROP TRIGGER IF EXISTS trie_dirty_storage_update; DROP TRIGGER IF EXISTS trie_dirty_storage_delete;"
+        "DELETE FROM trie_branch; DELETE FROM trie_leaf; DELETE FROM trie_dirty;"
+        "UPDATE trie_state SET built = 0 WHERE id = 1;";
+    if (sqlite3_exec(v->db, sql, NULL, NULL, NULL) != SQLITE_OK) return db_fail(v, err);
+    v->stored = v->built = false;
+    return true;
+}
 bool trie_view_live(const trie_view *v) { return v->live; }
 
 static bool column_u256_min(sqlite3_stmt *st, int col, u256 *out)
@@ -924,6 +940,25 @@ static bool store_leaves(trie_view *v, const uint8_t *owner, size_t owner_len, t
     return !v->failed;
 }
 
+/* What keeps trie_dirty filled once the trie exists (007_state_trie.sql
+ * says why they are made here). A REPLACE that overwrites a row fires the
+ * insert trigger (recursive triggers are off, so not the delete one). */
+static const char dirty_triggers_sql[] =
+    "CREATE TRIGGER IF NOT EXISTS trie_dirty_account_insert AFTER INSERT ON account BEGIN "
+    "INSERT OR IGNORE INTO trie_dirty (address, slot) VALUES (NEW.address, X''); END;"
+    "CREATE TRIGGER IF NOT EXISTS trie_dirty_account_update AFTER UPDATE ON account BEGIN "
+    "INSERT OR IGNORE INTO trie_dirty (address, slot) VALUES (OLD.address, X''); "
+    "INSERT OR IGNORE INTO trie_dirty (address, slot) VALUES (NEW.address, X''); END;"
+    "CREATE TRIGGER IF NOT EXISTS trie_dirty_account_delete AFTER DELETE ON account BEGIN "
+    "INSERT OR IGNORE INTO trie_dirty (address, slot) VALUES (OLD.address, X''); END;"
+    "CREATE TRIGGER IF NOT EXISTS trie_dirty_storage_insert AFTER INSERT ON storage BEGIN "
+    "INSERT OR IGNORE INTO trie_dirty (address, slot) VALUES (NEW.address, NEW.slot); END;"
+    "CREATE TRIGGER IF NOT EXISTS trie_dirty_storage_update AFTER UPDATE ON storage BEGIN "
+    "INSERT OR IGNORE INTO trie_dirty (address, slot) VALUES (OLD.address, OLD.slot); "
+    "INSERT OR IGNORE INTO trie_dirty (address, slot) VALUES (NEW.address, NEW.slot); END;"
+    "CREATE TRIGGER IF NOT EXISTS trie_dirty_storage_delete AFTER DELETE ON storage BEGIN "
+    "INSERT OR IGNORE INTO trie_dirty (address, slot) VALUES (OLD.address, OLD.slot); END;";
+
 bool trie_view_build(trie_view *v, store_error *err)
 {
     if (v->live) return store_fail(err, "%s: a live database keeps no state trie", v->what);
@@ -1004,6 +1039,7 @@ bool trie_view_build(trie_view *v, store_error *err)
     if (ok) ok = store_leaves(v, NULL, 0, &accounts, &root);
     if (ok && !(ok = sqlite3_exec(v->db, "UPDATE trie_state SET built = 1 WHERE id = 1", NULL, NULL, NULL) == SQLITE_OK))
         db_fail(v, err);
+    if (ok && !(ok = sqlite3_exec(v->db, dirty_triggers_sql, NULL, NULL, NULL) == SQLITE_OK)) db_fail(v, err);
     if (!ok && v->failed) *err = v->error;
     if (ok) v->built = true;
     trie_leaves_free(&accounts);

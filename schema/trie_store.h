@@ -37,6 +37,9 @@ bool trie_view_live(const trie_view *v);
 /* Builds the whole trie from the account and storage tables, replacing any
  * stored one, and marks it built (write transaction). */
 bool trie_view_build(trie_view *v, store_error *err);
+/* Removes a stored trie and its triggers (a database that became live:
+ * its state is a cache from then on); write transaction. */
+bool trie_view_drop(trie_view *v, store_error *err);
 /* Applies the changes listed in trie_dirty to the overlay (values read from
  * the account and storage tables). */
 bool trie_view_catch_up(trie_view *v, store_error *err);

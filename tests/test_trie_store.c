@@ -458,10 +458,21 @@ START_TEST(live_database_has_no_trie)
                                       "(zeroblob(20), 1, X'01', NULL); INSERT INTO storage VALUES "
                                       "(zeroblob(20), zeroblob(32), X'05')", NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(db);
-    ck_assert_int_eq(count_rows(path, "SELECT count(*) FROM trie_dirty"), 0);
+    /* Opened read-write, a database become live loses its trie and triggers. */
     s = store_open(path, STORE_OPEN_EXISTING, &se);
     ck_assert_msg(s != NULL, "%s", se.msg);
+    ck_assert_int_eq(count_rows(path, "SELECT count(*) FROM trie_leaf"), 0);
+    ck_assert_int_eq(count_rows(path, "SELECT count(*) FROM sqlite_master WHERE type = 'trigger'"), 0);
+    ck_assert_int_eq(count_rows(path, "SELECT built FROM trie_state"), 0);
+    ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_exec(db, "INSERT OR REPLACE INTO account (address, nonce, balance, code_hash) VALUES "
+                                      "(zeroblob(20), 2, X'01', NULL); INSERT OR REPLACE INTO storage VALUES "
+                                      "(zeroblob(20), zeroblob(32), X'06')", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    ck_assert_int_eq(count_rows(path, "SELECT count(*) FROM trie_dirty"), 0);
     c = store_connect(s, &se);
+    ck_assert(store_state_root(c, &root, &se)); /* the full walk: no trie is built */
+    ck_assert_int_eq(count_rows(path, "SELECT built FROM trie_state"), 0);
     ck_assert(store_read_begin(c, &se));
     bool available = true;
     trie_view *v = store_trie_view(c, &available, &se);
