@@ -1517,7 +1517,8 @@ static bool write_slot(store_conn *c, const address *a, const u256 *key, const u
 static bool address_has_row(store_conn *c, enum stmt_id id, const address *a, bool *found)
 {
     sqlite3_stmt *st = c->stmt[id];
-    bind_blob(st, 1, a->b, 20);
+    sqlite3_reset(st); /* a reader may have left it on a row */
+    if (bind_blob(st, 1, a->b, 20) != SQLITE_OK) return false;
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
     *found = rc == SQLITE_ROW;
