@@ -102,8 +102,23 @@ bool store_get_program(store_conn *c, const hash32 *code_hash, int compiler_vers
                        uint8_t **blob, size_t *len, uint8_t tag[32], store_error *err);
 
 /* --- Whole-state operations. */
-/* The state root of every account (secure trie, as the core computes it). */
+/* The state root of every account (secure trie, as the core computes it),
+ * from the stored trie (schema/trie_store.h) when the database has one: on a
+ * writable store outside a read snapshot it is first brought up to date on
+ * disk (built in full the first time); otherwise it is computed from every
+ * account and slot. */
 bool store_state_root(store_conn *c, hash32 *root, store_error *err);
+/* The stored trie as this connection's open snapshot (or write
+ * transaction) sees it, with the changes not yet hashed in applied in
+ * memory; close it with trie_view_close before the snapshot ends. NULL
+ * with *available false when there is none (a live database, a trie never
+ * built), and err->msg empty unless a database error said otherwise. */
+struct trie_view *store_trie_view(store_conn *c, bool *available, store_error *err);
+/* The state root of `st` (a state over this connection's backend, read in
+ * its open snapshot): the stored trie with st's net changes applied in
+ * memory, nothing written (eth_simulateV1's blocks). False, with *root
+ * unchanged, where there is no stored trie (a live database). */
+bool store_state_root_after(store_conn *c, state *st, hash32 *root, store_error *err);
 /* Counts for summaries. */
 bool store_counts(store_conn *c, uint64_t *accounts, uint64_t *slots, uint64_t *code_bytes, store_error *err);
 

@@ -470,10 +470,17 @@ int cmd_root(int argc, char **argv)
     const char *db;
     int status = db_only_options("root", CMD_ROOT_USAGE, argc, argv, &db, NULL);
     if (status) return status < 0 ? 0 : status;
-    store *s;
-    store_conn *c;
-    if (!open_db("root", db, STORE_OPEN_READONLY, &s, &c)) return EXIT_ERROR;
+    /* Read-write where it may, so that the stored trie is brought up to
+     * date (built the first time) and the next root starts from there;
+     * read-only otherwise (then computed from every account and slot when
+     * the database has no trie). */
     store_error err;
+    store *s = store_open(db, STORE_OPEN_EXISTING, &err);
+    store_conn *c = s ? store_connect(s, &err) : NULL;
+    if (!c) {
+        store_close(s);
+        if (!open_db("root", db, STORE_OPEN_READONLY, &s, &c)) return EXIT_ERROR;
+    }
     hash32 root;
     bool ok = store_state_root(c, &root, &err);
     close_db(s, c);

@@ -38,7 +38,8 @@ int cmd_bench_store(int argc, char **argv);
     "  import reads it back."
 #define CMD_ROOT_USAGE                                                                                     \
     "--db FILE\n"                                                                                          \
-    "  Prints the state root of the whole database."
+    "  Prints the state root of the whole database, from its stored state trie (brought up to date first;\n" \
+    "  built in full the first time, when the database is writable)."
 #define CMD_BENCH_STORE_USAGE                                                                              \
     "[--accounts N] [--slots N] [--samples N] [--dir DIR]\n"                                               \
     "  Generates an alloc (default 100000 accounts, 1000000 slots), imports it into a new database in\n"   \

@@ -244,7 +244,7 @@ static void put_reference(trie_builder *t, size_t lo, size_t hi, size_t depth, s
     rlp_put_bytes(&t->out, hash, sizeof hash);
 }
 
-static void proof_add(trie_proof *p, const uint8_t *node, size_t len)
+void trie_proof_add(trie_proof *p, const uint8_t *node, size_t len)
 {
     if (p->count == p->cap) {
         p->cap = p->cap ? 2 * p->cap : 8;
@@ -259,7 +259,7 @@ static void proof_add(trie_proof *p, const uint8_t *node, size_t len)
 static void record_node(trie_builder *t, size_t start, size_t tlo, size_t thi)
 {
     for (size_t k = tlo; k < thi; k++)
-        proof_add(&t->proofs[t->target_order[k]], t->out.data + start, t->out.len - start);
+        trie_proof_add(&t->proofs[t->target_order[k]], t->out.data + start, t->out.len - start);
 }
 
 /* Gathered leaf first: put root first. */
@@ -426,4 +426,141 @@ void trie_leaves_free(trie_leaves *ls)
     bytebuf_free(&ls->arena);
     free(ls->start);
     free(ls->entries);
+}
+
+/* ------------------------------------------------ tries built from pieces */
+
+/* Appends the hex-prefix encoding of `n` nibbles as an RLP string. */
+static void put_nibble_path(bytebuf *out, const uint8_t *nibbles, size_t n, int leaf)
+{
+    uint8_t hp[1 + TRIE_KEY_NIBBLES / 2];
+    if (n > TRIE_KEY_NIBBLES) trie_fatal("path too long");
+    unsigned flags = (leaf ? 2u : 0u) | (unsigned)(n & 1);
+    size_t len = 0, i = 0;
+    hp[len++] = (uint8_t)(flags << 4 | ((n & 1) ? nibbles[i++] : 0));
+    for (; i < n; i += 2) hp[len++] = (uint8_t)(nibbles[i] << 4 | nibbles[i + 1]);
+    rlp_put_bytes(out, hp, len);
+}
+
+/* How a parent refers to the node whose RLP is given. */
+static void put_node_reference(bytebuf *out, const uint8_t *node, size_t len)
+{
+    if (len < TRIE_EMBED_LIMIT) {
+        rlp_put_raw(out, node, len);
+        return;
+    }
+    uint8_t hash[32];
+    keccak256(node, len, hash);
+    rlp_put_bytes(out, hash, sizeof hash);
+}
+
+void trie_put_leaf_node(bytebuf *out, const uint8_t *nibbles, size_t n, const uint8_t *value, size_t value_len)
+{
+    size_t mark = rlp_list_begin(out);
+    put_nibble_path(out, nibbles, n, 1);
+    rlp_put_bytes(out, value, value_len);
+    rlp_list_end(out, mark);
+}
+
+void trie_put_extension_node(bytebuf *out, const uint8_t *nibbles, size_t n, const uint8_t *branch, size_t branch_len)
+{
+    size_t mark = rlp_list_begin(out);
+    put_nibble_path(out, nibbles, n, 0);
+    put_node_reference(out, branch, branch_len);
+    rlp_list_end(out, mark);
+}
+
+bool trie_branch_child_empty(const uint8_t *branch, size_t len, unsigned nibble)
+{
+    rlp_item list, item;
+    if (rlp_decode_exact(branch, len, &list) != 0 || !list.is_list) return false;
+    size_t pos = 0;
+    for (unsigned i = 0; i <= nibble; i++)
+        if (rlp_list_next(&list, &pos, &item) != 1) return false;
+    return !item.is_list && item.payload_len == 0;
+}
+
+void trie_key_nibbles(const uint8_t *key, size_t len, uint8_t *out)
+{
+    for (size_t i = 0; i < len; i++) {
+        out[2 * i] = key[i] >> 4;
+        out[2 * i + 1] = key[i] & 0x0f;
+    }
+}
+
+typedef struct {
+    const trie_piece *pieces;
+    bytebuf out;
+    trie_branch_fn on_branch;
+    void *ctx;
+} piece_builder;
+
+static void put_piece_reference(piece_builder *b, size_t lo, size_t hi, size_t depth);
+
+/* Appends the RLP of the node of pieces [lo, hi), which agree on their
+ * first `depth` nibbles. */
+static void put_piece_node(piece_builder *b, size_t lo, size_t hi, size_t depth)
+{
+    const trie_piece *first = &b->pieces[lo], *last = &b->pieces[hi - 1];
+    if (hi - lo == 1) {
+        if (!first->subtree) {
+            trie_put_leaf_node(&b->out, first->path + depth, first->path_len - depth, first->data, first->data_len);
+        } else if (first->path_len > depth) {
+            trie_put_extension_node(&b->out, first->path + depth, first->path_len - depth, first->data,
+                                    first->data_len);
+        } else {
+            bytebuf_append(&b->out, first->data, first->data_len);
+        }
+        return;
+    }
+    size_t limit = first->path_len < last->path_len ? first->path_len : last->path_len;
+    size_t common = depth;
+    while (common < limit && first->path[common] == last->path[common]) common++;
+    if (common == limit) trie_fatal("a piece's path is a prefix of another's");
+    size_t mark = rlp_list_begin(&b->out);
+    if (common > depth) {
+        put_nibble_path(&b->out, first->path + depth, common - depth, 0);
+        put_piece_reference(b, lo, hi, common);
+        rlp_list_end(&b->out, mark);
+        return;
+    }
+    size_t i = lo;
+    for (unsigned nibble = 0; nibble < 16; nibble++) {
+        size_t j = i;
+        while (j < hi && b->pieces[j].path[depth] == nibble) j++;
+        if (j > i)
+            put_piece_reference(b, i, j, depth + 1);
+        else
+            bytebuf_push(&b->out, RLP_EMPTY_STRING);
+        i = j;
+    }
+    if (i != hi) trie_fatal("pieces out of order or a nibble above 15");
+    bytebuf_push(&b->out, RLP_EMPTY_STRING); /* fixed-length keys: no value in a branch */
+    rlp_list_end(&b->out, mark);
+    if (b->on_branch)
+        b->on_branch(b->ctx, first->path, depth, b->out.data + mark, b->out.len - mark);
+}
+
+static void put_piece_reference(piece_builder *b, size_t lo, size_t hi, size_t depth)
+{
+    size_t start = b->out.len;
+    put_piece_node(b, lo, hi, depth);
+    size_t len = b->out.len - start;
+    if (len < TRIE_EMBED_LIMIT) return;
+    uint8_t hash[32];
+    keccak256(b->out.data + start, len, hash);
+    b->out.len = start;
+    rlp_put_bytes(&b->out, hash, sizeof hash);
+}
+
+void trie_root_pieces(const trie_piece *pieces, size_t n, trie_branch_fn on_branch, void *ctx, hash32 *root)
+{
+    if (n == 0) {
+        *root = TRIE_EMPTY_ROOT;
+        return;
+    }
+    piece_builder b = {.pieces = pieces, .on_branch = on_branch, .ctx = ctx};
+    put_piece_node(&b, 0, n, 0);
+    keccak256(b.out.data, b.out.len, root->b);
+    bytebuf_free(&b.out);
 }

@@ -64,4 +64,45 @@ extern const hash32 KECCAK_EMPTY_LIST;
 /* keccak256 of the empty string: the code hash of an account without code. */
 extern const hash32 KECCAK_EMPTY;
 
+/* ------------------------------------------------ tries built from pieces
+ *
+ * What a stored trie (schema/trie_store.c) rebuilds a changed part from:
+ * its trie has fixed-length keys (32 bytes, 64 nibbles), so no branch holds
+ * a value, and any set of two or more keys is summarised by its topmost
+ * branch node: the node at their longest common prefix. A piece is either
+ * a leaf (its whole key) or such an unchanged subtree (the branch's path and
+ * RLP); the trie of a sorted list of pieces is the trie of all the keys
+ * they cover. Paths are nibbles, one per byte (values 0..15). */
+#define TRIE_KEY_NIBBLES 64
+
+typedef struct {
+    const uint8_t *path; /* a leaf's 64 nibbles, or the subtree's branch path (< 64) */
+    size_t path_len;
+    const uint8_t *data; /* a leaf's value (non-empty), or the branch node's RLP */
+    size_t data_len;
+    bool subtree;
+} trie_piece;
+
+/* Called for each branch node the build makes (not for a subtree piece's
+ * own branch, which is unchanged): its path and its RLP, valid during the
+ * call. */
+typedef void (*trie_branch_fn)(void *ctx, const uint8_t *path, size_t path_len, const uint8_t *rlp, size_t rlp_len);
+
+/* The root of the trie of `pieces` (sorted by path, none a prefix of
+ * another, n > 0; the empty trie's root is TRIE_EMPTY_ROOT). */
+void trie_root_pieces(const trie_piece *pieces, size_t n, trie_branch_fn on_branch, void *ctx, hash32 *root);
+
+/* Node encodings, appended to `out`: a leaf node (the key's nibbles from
+ * where the node starts, its value), an extension node (its nibbles, then a
+ * reference to the branch node whose RLP is given). */
+void trie_put_leaf_node(bytebuf *out, const uint8_t *nibbles, size_t n, const uint8_t *value, size_t value_len);
+void trie_put_extension_node(bytebuf *out, const uint8_t *nibbles, size_t n, const uint8_t *branch, size_t branch_len);
+/* Whether child `nibble` of a branch node (its RLP) is empty; false for a
+ * malformed node (then the caller looks for the child and finds none). */
+bool trie_branch_child_empty(const uint8_t *branch, size_t len, unsigned nibble);
+/* A key's nibbles: out[0 .. 2 * len). */
+void trie_key_nibbles(const uint8_t *key, size_t len, uint8_t *out);
+/* Appends a node to a proof (for proofs gathered from stored nodes). */
+void trie_proof_add(trie_proof *p, const uint8_t *node, size_t len);
+
 #endif

@@ -986,7 +986,7 @@ void state_finalize_tx(state *s, enum fork f)
     s->precompiles_warm = false;
 }
 
-void state_commit(state *s, const state_sink *sink)
+void state_visit_changes(state *s, const state_sink *sink)
 {
     for (size_t i = 0; i < s->n_accounts; i++) {
         account *acc = &s->accounts[i];
@@ -1011,6 +1011,11 @@ void state_commit(state *s, const state_sink *sink)
         if (u256_eq(&sl->current, &sl->committed) && !(wiped && !u256_is_zero(&sl->current))) continue;
         sink->put_storage(sink->ctx, &acc->addr, &sl->key, &sl->current);
     }
+}
+
+void state_commit(state *s, const state_sink *sink)
+{
+    state_visit_changes(s, sink);
     for (size_t i = 0; i < s->n_accounts; i++) {
         account *acc = &s->accounts[i];
         acc->committed = acc->info;

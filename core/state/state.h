@@ -213,6 +213,9 @@ void state_finalize_tx(state *s, enum fork f);
 /* Writes every net change since the state was created (or last commit) to
  * the sink, then forgets the journal. */
 void state_commit(state *s, const state_sink *sink);
+/* Gives the sink what state_commit would, and changes nothing (a
+ * simulated block's state root is computed from it). */
+void state_visit_changes(state *s, const state_sink *sink);
 void state_clear_logs(state *s);
 
 const state_backend *state_get_backend(const state *s);

@@ -16,9 +16,11 @@
  * is clamped to what is left, and takes what it used); the call timeout
  * covers the whole request.
  *
- * What is not as geth: stateRoot is zero (the database keeps no trie), so
- * block hashes are those of headers with a zero state root (the head's hash
- * is eth_getBlockByNumber's); the head's gasUsed, which the first block's
+ * stateRoot is the stored state trie with the simulation's changes so far
+ * applied in memory (store_state_root_after), so block hashes are geth's.
+ * What is not as geth: in live mode stateRoot is zero (the database holds a
+ * cache, not the state), and so are the block hashes built on it (the
+ * head's hash is eth_getBlockByNumber's); the head's gasUsed, which the first block's
  * base fee under validation follows from, is known when the head came from
  * a node (imported or followed), else taken as 0. EIP-6110 deposits are
  * read from the logs of the deposit contract of the public network with
@@ -685,6 +687,7 @@ static bool run_block(simulation *s, const planned_block *p, const block_done *p
         h.excess_blob_gas = env.excess_blob_gas;
         h.parent_beacon_root = beacon_root;
         h.requests_hash = run.requests_hash;
+        store_state_root_after(s->ctx->conn, s->st, &h.state_root, NULL); /* stays zero in live mode */
         bytebuf header = {0};
         block_header_rlp(&h, &header);
         keccak256(header.data, header.len, done->hash.b);

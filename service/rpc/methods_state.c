@@ -2,16 +2,19 @@
  * eth_getStorageValues and eth_config (EIP-7910), with geth's arguments,
  * answers and errors (internal/ethapi/api.go).
  *
- * eth_getProof. The database keeps accounts and slots, not the trie, so a
- * proof is made the way `jitevm root` makes the state root: one pass over
- * every account and slot in one read snapshot (store_visit), each
- * account's storage root computed from its slots, then the state trie
- * built over every account's leaf (core/base/trie.c). The requested
- * account's storage trie and the state trie are built with trie_prove,
- * which gathers the proof nodes during the same build. The cost is thus
- * the state root's: linear in accounts plus slots (README: figures). The
- * pass polls the call's abort flag, so the call timeout bounds it. Memory:
- * every account's leaf (at most 142 bytes) plus one account's slots.
+ * eth_getProof. The database keeps the state trie (schema/trie_store.c):
+ * the proof is the nodes on the account's and each slot's path, read by
+ * path from the stored trie as the call's snapshot sees it (changes not
+ * yet hashed in on disk are applied in memory first), so the cost is the
+ * trie's depth per key plus the changes pending, not the state's size.
+ * Where there is no stored trie (a read-only database never opened
+ * read-write since migration 007) the proof is made the way the full
+ * root is: one pass over every account and slot in one read snapshot
+ * (store_visit), each account's storage root computed from its slots,
+ * then the state trie built over every account's leaf with trie_prove,
+ * which gathers the proof nodes during the same build; that pass is linear
+ * in accounts plus slots and polls the call's abort flag, so the call
+ * timeout bounds it. Both give the same bytes (tests/test_trie_store.c).
  * A live database (a cache of an upstream node) holds only what was asked
  * so far: its root is not the chain's, so the proof is the upstream's, at
  * the head block the call's snapshot sees (rpc_live.proof, service/live.c).
@@ -33,6 +36,7 @@
 #include "base/rlp.h"
 #include "base/trie.h"
 #include "chains.h"
+#include "trie_store.h"
 #include "precompile/precompile.h"
 #include "rpc/exec_run.h"
 #include "rpc/json_values.h"
@@ -153,6 +157,23 @@ static bool walk_account_end(void *ctx, const address *a, const account_info *in
     return true;
 }
 
+/* The account, its slots and their proofs from the stored trie (as the
+ * snapshot sees it): work proportional to the trie's depth per key. */
+static bool prove_from_trie(rpc_ctx *ctx, trie_view *trie, proof_walk *w, const u256 *keys, trie_proof *account_proof,
+                            store_error *se)
+{
+    state_backend b = store_backend(ctx->conn);
+    w->exists = b.get_account(b.ctx, &w->target, &w->info);
+    if (store_take_error(ctx->conn, se)) return false;
+    if (!trie_view_prove(trie, &w->target, (const uint8_t(*)[32])w->hashed, w->exists ? w->n_keys : 0, account_proof,
+                         w->storage_proofs, se))
+        return false;
+    if (!w->exists) return true;
+    if (!trie_view_storage_root(trie, &w->target, &w->storage_root, se)) return false;
+    for (size_t i = 0; i < w->n_keys; i++) b.get_storage(b.ctx, &w->target, &keys[i], &w->values[i]);
+    return !store_take_error(ctx->conn, se);
+}
+
 static json_t *proof_json(const trie_proof *p)
 {
     json_t *list = json_array();
@@ -228,22 +249,38 @@ json_t *m_get_proof(rpc_ctx *ctx, json_t *params, rpc_error *err)
     if (!resolve_head(ctx, &sel, &env, &f, err)) goto done;
     if (rpc_live.proof && rpc_live.proof(ctx->conn, &target, keys, key_bytes, n, &result, err)) goto done;
 
-    exec_arm_timeout(ctx);
-    store_visitor v = {.ctx = &w, .slot = walk_slot, .account_end = walk_account_end};
     store_error se;
-    bool ok = store_visit(ctx->conn, NULL, &v, &se);
-    exec_disarm_timeout(ctx);
-    if (!ok) {
-        if (w.aborted) timeout_error(ctx, err);
-        else rpc_fail(err, RPC_SERVER_ERROR, "database error: %s", se.msg);
+    bool have_trie;
+    trie_view *trie = store_trie_view(ctx->conn, &have_trie, &se);
+    if (!have_trie && se.msg[0]) {
+        rpc_fail(err, RPC_SERVER_ERROR, "database error: %s", se.msg);
         goto done;
     }
-    hash32 root;
-    uint8_t target_key[32];
-    keccak256(target.b, 20, target_key);
-    const uint8_t *tk = target_key;
-    size_t tk_len = 32;
-    trie_prove(trie_leaves_entries(&w.accounts), w.accounts.count, &tk, &tk_len, 1, &root, &account_proof);
+    if (have_trie) {
+        /* The stored trie: the nodes on the paths asked for, read by path. */
+        bool ok = prove_from_trie(ctx, trie, &w, keys, &account_proof, &se);
+        trie_view_close(trie);
+        if (!ok) {
+            rpc_fail(err, RPC_SERVER_ERROR, "database error: %s", se.msg);
+            goto done;
+        }
+    } else {
+        exec_arm_timeout(ctx);
+        store_visitor v = {.ctx = &w, .slot = walk_slot, .account_end = walk_account_end};
+        bool ok = store_visit(ctx->conn, NULL, &v, &se);
+        exec_disarm_timeout(ctx);
+        if (!ok) {
+            if (w.aborted) timeout_error(ctx, err);
+            else rpc_fail(err, RPC_SERVER_ERROR, "database error: %s", se.msg);
+            goto done;
+        }
+        hash32 root;
+        uint8_t target_key[32];
+        keccak256(target.b, 20, target_key);
+        const uint8_t *tk = target_key;
+        size_t tk_len = 32;
+        trie_prove(trie_leaves_entries(&w.accounts), w.accounts.count, &tk, &tk_len, 1, &root, &account_proof);
+    }
 
     /* An absent account: zero hashes and values, empty storage proofs (geth). */
     hash32 zero = {{0}};
