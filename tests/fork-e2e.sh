@@ -434,21 +434,28 @@ ok
 # call (which runs at H) but is not cached: the next read gets H+1's value.
 FRESH=0x000000000000000000000000000000000000d00d
 STALE0=$(metric jitevm_live_stale_total)
-echo slow:1.5 > "$TMP/mode"
+# The proxy holds the read's fetch until the test lets it go: the next block
+# is made once the fetch has started (its call's snapshot is then at H), and
+# the fetch goes on only once jitevm has applied H+1 (fixed delays here were
+# not enough on a loaded machine).
+echo "hold:$FRESH" > "$TMP/mode"
 MISS='jitevm_live_cache_total{kind="account",result="miss"}' # counted as its fetch starts
 C0=$(metric "$MISS")
 ask "$JURL" eth_getBalance "[\"$FRESH\",\"latest\"]" > "$TMP/slow.out" &
 SLOWPID=$!
-# The next block only once the read's fetch has started (its call's
-# snapshot is then at H; a fixed sleep was not enough on a loaded machine).
 i=0
 until [ "$(metric "$MISS")" -gt "$C0" ]; do
-    i=$((i + 1)); [ $i -gt 100 ] && fail "the slow read never reached the upstream"; sleep 0.02
+    i=$((i + 1)); [ $i -gt 500 ] && fail "the held read never reached the upstream"; sleep 0.02
 done
 send_tx "\"to\":\"$FRESH\",\"value\":\"0x5\"" > /dev/null
-wait $SLOWPID
+NEXT=$(ask "$AURL" eth_blockNumber "[]" | result)
+i=0
+until [ "$(ask "$JURL" eth_blockNumber "[]" | result)" = "$NEXT" ]; do
+    i=$((i + 1)); [ $i -gt 400 ] && fail "jitevm did not apply block $NEXT while a read was held"; sleep 0.05
+done
 echo ok > "$TMP/mode"
-[ "$(result < "$TMP/slow.out")" = "0x0" ] || fail "the slow read at H: $(cat "$TMP/slow.out")"
+wait $SLOWPID
+[ "$(result < "$TMP/slow.out")" = "0x0" ] || fail "the held read at H: $(cat "$TMP/slow.out")"
 STALE=$(metric jitevm_live_stale_total)
 [ "$STALE" -gt "$STALE0" ] || fail "the late value was not counted stale ($STALE0 -> $STALE)"
 catch_up

@@ -11,6 +11,9 @@ upstream's behaviour while jitevm runs:
   noproof     eth_getProof answers -32601 (a node without it)
   slow:SECS   requests carrying eth_getBalance, eth_getProof or
               eth_getStorageAt wait SECS before they pass
+  hold:ADDR   requests carrying one of those methods with ADDR among its
+              parameters wait until the mode changes (30 s at most), so a
+              test decides when they reach the node
 
 Usage: upstream_proxy.py PORT UPSTREAM_URL MODE_FILE
 """
@@ -50,6 +53,11 @@ class Proxy(BaseHTTPRequestHandler):
         slowed = ("eth_getBalance", "eth_getProof", "eth_getStorageAt")
         if m.startswith("slow:") and any(r.get("method") in slowed for r in reqs):
             time.sleep(float(m[5:]))
+        if m.startswith("hold:") and any(r.get("method") in slowed and m[5:].lower() in json.dumps(r.get("params")).lower()
+                                         for r in reqs):
+            deadline = time.time() + 30
+            while mode() == m and time.time() < deadline:
+                time.sleep(0.02)
         errors = {i: e for i, e in ((i, refused(r, m)) for i, r in enumerate(reqs)) if e}
         answers = [None] * len(reqs)
         rest = [r for i, r in enumerate(reqs) if i not in errors]
