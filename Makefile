@@ -53,6 +53,14 @@ all: $(JITEVM)
 # miss store forwarding and stall (measured: ~20% of the loop benchmark's
 # time, 2.7x on SIGNEXTEND through a helper): these files use no SSE.
 $(BUILD)/core/vm/interp.o $(BUILD)/core/vm/opcode_functions.o $(BUILD)/core/jit/jit_ops.o: CFLAGS += -fno-tree-slp-vectorize
+# Intel's JCC-erratum microcode (Skylake-derived cores, this machine's Xeon
+# among them) keeps a jump that crosses or ends on a 32-byte boundary out of
+# the decoded-uop cache, so the engine's speed depended on where the linker
+# placed it: a one-field change to an unrelated struct ran the interpreter's
+# JUMPDEST loops 1.8x slower with identical instructions. The assembler pads
+# the interpreter's jumps away from those boundaries (only there: padding the
+# whole core measured slower on snailtracer).
+$(BUILD)/core/vm/interp.o: CFLAGS += -Wa,-mbranches-within-32B-boundaries
 
 $(BUILD)/core/%.o: core/%.c
 	@mkdir -p $(dir $@)
