@@ -150,6 +150,8 @@ bool rpc_body_is_inline(const json_t *root);
 /* True when no request in the body writes state (running it twice is
  * harmless). */
 bool rpc_body_is_read_only(const json_t *root);
+/* Both of the above, looking each request's method up once. */
+void rpc_body_classify(const json_t *root, bool *is_inline, bool *read_only);
 /* A response with id null and this error. */
 char *rpc_error_text(int code, const char *message, size_t *len);
 
