@@ -393,14 +393,3 @@ void rpc_body_classify(const json_t *root, bool *is_inline, bool *read_only)
     }
 }
 
-bool rpc_body_is_read_only(const json_t *root)
-{
-    size_t n = json_is_array(root) ? json_array_size(root) : 1;
-    for (size_t i = 0; i < n; i++) {
-        const json_t *msg = json_is_array(root) ? json_array_get(root, i) : root;
-        const json_t *m = json_is_object(msg) ? json_object_get(msg, "method") : NULL;
-        const rpc_method *method = json_is_string(m) ? rpc_find_method(json_string_value(m)) : NULL;
-        if (method && (method->flags & RPC_ADMIN)) return false;
-    }
-    return true;
-}
