@@ -2,6 +2,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 bool hj_fail(hj_error *err, const char *fmt, ...)
@@ -168,4 +169,14 @@ char *hex_from_bytes(const uint8_t *p, size_t n)
     char *s = xmalloc(2 * n + 3);
     format_bytes(p, n, s);
     return s;
+}
+
+json_t *hex_json_bytes(const uint8_t *p, size_t n)
+{
+    char small[2 + 2 * 256 + 1]; /* most call outputs: a few words */
+    char *s = n <= 256 ? small : hex_from_bytes(p, n);
+    if (s == small) format_bytes(p, n, s);
+    json_t *v = json_stringn_nocheck(s, 2 + 2 * n);
+    if (s != small) free(s);
+    return v;
 }

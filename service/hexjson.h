@@ -62,5 +62,8 @@ void hex_from_address(const address *a, char out[HEX_ADDRESS_LEN]);
 void hex_from_u256(const u256 *v, char out[HEX_U256_LEN]);
 /* "0x" and the bytes; the string is malloc'd. */
 char *hex_from_bytes(const uint8_t *p, size_t n);
+/* The same as a JSON string (NULL when out of memory): formatted in place
+ * when short, and handed to jansson without its UTF-8 check (hex is ASCII). */
+json_t *hex_json_bytes(const uint8_t *p, size_t n);
 
 #endif

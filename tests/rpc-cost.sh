@@ -21,7 +21,10 @@
 # any warm-up: row firstBalanceOf), RPC_COST_LIVE=1 (serve a live database
 # instead: `init --fork-url` an anvil on loopback holding the same token,
 # which the first call fetches; the rows' requests are then warm calls of
-# live mode, and firstBalanceOf the cold call).
+# live mode, and firstBalanceOf the cold call). RPC_COST_SYSCALLS=1: count
+# system calls instead: the server runs natively, `strace -c -f` is
+# attached for each row's N requests, and the calls per request are printed
+# by name (strace slows the server: compare counts, not its times).
 JITEVM=${1:-build/jitevm}
 case $JITEVM in /*) ;; *) JITEVM=$(pwd)/$JITEVM ;; esac
 N=${RPC_COST_N:-20000}
@@ -30,8 +33,13 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 NAME=rpc-cost
 set -e
 . "$HERE/e2e-lib.sh"
-command -v valgrind > /dev/null && command -v callgrind_control > /dev/null ||
-    { echo "rpc-cost: valgrind is needed (apt-get install valgrind)"; exit 1; }
+SYSCALLS=${RPC_COST_SYSCALLS:-0}
+if [ "$SYSCALLS" = 1 ]; then
+    command -v strace > /dev/null || { echo "rpc-cost: strace is needed (apt-get install strace)"; exit 1; }
+else
+    command -v valgrind > /dev/null && command -v callgrind_control > /dev/null ||
+        { echo "rpc-cost: valgrind is needed (apt-get install valgrind)"; exit 1; }
+fi
 e2e_tmp rpc-cost
 OUT=${2:-$TMP}
 mkdir -p "$OUT"
@@ -59,8 +67,9 @@ if [ "${RPC_COST_LIVE:-0}" = 1 ]; then
 else
     "$JITEVM" init --db "$TMP/cost.db" --chain "$TMP/genesis.json" > /dev/null
 fi
-valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$OUT/callgrind.out" \
-    "$JITEVM" serve --db "$TMP/cost.db" --listen 127.0.0.1:0 --admin --admin-token $ADMIN --log-level warn \
+PROFILER="valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file=$OUT/callgrind.out"
+[ "$SYSCALLS" = 1 ] && PROFILER=
+$PROFILER "$JITEVM" serve --db "$TMP/cost.db" --listen 127.0.0.1:0 --admin --admin-token $ADMIN --log-level warn \
     ${RPC_COST_ARGS:-} > "$TMP/server.log" 2>&1 &
 SERVER_PID=$!
 wait_for_server "$TMP/server.log"
@@ -84,7 +93,7 @@ count_dump() {
     mv "$dump" "$OUT/callgrind.$1"
     sed -n 's/^totals: *//p' "$OUT/callgrind.$1"
 }
-if [ "${RPC_COST_FIRST:-0}" = 1 ]; then
+if [ "${RPC_COST_FIRST:-0}" = 1 ] && [ "$SYSCALLS" != 1 ]; then
     # The server's first balanceOf (after one eth_chainId, which touches no
     # contract), counted alone: on a live database the cold call, fetched
     # from the upstream; on a plain one, the first run of the contract.
@@ -108,6 +117,19 @@ for row in ${RPC_COST_ROWS:-chainId balanceOf}; do
     # Warm-up (code cache, compiled program, each thread's connection), uncounted.
     python3 "$HERE/rpc_cost_client.py" 127.0.0.1 "$PORT" 1000 "$C" "$body"
     sleep 1
+    if [ "$SYSCALLS" = 1 ]; then
+        strace -c -f -p "$SERVER_PID" -o "$OUT/strace.$row" 2> /dev/null &
+        STRACE_PID=$!
+        sleep 1 # attached to every thread
+        python3 "$HERE/rpc_cost_client.py" 127.0.0.1 "$PORT" "$N" "$C" "$body"
+        kill -INT "$STRACE_PID"
+        wait "$STRACE_PID" 2> /dev/null || true
+        echo "$row: system calls per request over $N requests ($OUT/strace.$row)"
+        awk -v n="$N" '$NF ~ /^[a-z_0-9]+$/ && $NF != "syscall" && $NF != "total" && $(NF - 1) ~ /^[0-9]+$/ {
+            calls = $(NF - 1); if ($(NF - 2) ~ /^[0-9]+$/ && NF == 6) { calls = $(NF - 2) }
+            if (calls / n >= 0.01) printf "  %8.2f  %s\n", calls / n, $NF }' "$OUT/strace.$row"
+        continue
+    fi
     callgrind_control -z "$SERVER_PID" > /dev/null 2>&1
     callgrind_control -i on "$SERVER_PID" > /dev/null 2>&1
     python3 "$HERE/rpc_cost_client.py" 127.0.0.1 "$PORT" "$N" "$C" "$body"

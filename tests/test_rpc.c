@@ -611,6 +611,29 @@ START_TEST(envelope)
     root = json_loads("[{\"method\":\"eth_chainId\"},{\"method\":\"eth_call\"}]", 0, &jerr);
     ck_assert(!rpc_body_is_inline(root));
     json_decref(root);
+    /* Both classes at once, as the HTTP thread asks. */
+    static const struct {
+        const char *body;
+        bool is_inline, read_only;
+    } classes[] = {
+        {"[{\"method\":\"eth_chainId\"},{\"method\":\"eth_nothing\"},2]", true, true},
+        {"[{\"method\":\"eth_chainId\"},{\"method\":\"eth_call\"}]", false, true},
+        {"{\"method\":\"eth_call\"}", false, true},
+        {"{\"method\":\"anvil_setCode\"}", false, false},
+        {"[{\"method\":\"eth_chainId\"},{\"method\":\"anvil_setCode\"}]", false, false},
+        {"[{\"method\":7},\"x\",{}]", true, true},
+        {"[]", true, true},
+    };
+    for (size_t i = 0; i < sizeof classes / sizeof classes[0]; i++) {
+        root = json_loads(classes[i].body, JSON_DECODE_ANY, &jerr);
+        ck_assert_ptr_nonnull(root);
+        bool is_inline, read_only;
+        rpc_body_classify(root, &is_inline, &read_only);
+        ck_assert_msg(is_inline == classes[i].is_inline && read_only == classes[i].read_only,
+                      "%s: inline %d, read-only %d", classes[i].body, is_inline, read_only);
+        ck_assert(is_inline == rpc_body_is_inline(root));
+        json_decref(root);
+    }
 }
 END_TEST
 

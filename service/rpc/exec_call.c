@@ -26,9 +26,7 @@ json_t *exec_call(rpc_ctx *ctx, exec_env *ee, const call_args *a, rpc_error *err
     else if (r.kind == RUN_INVALID) rpc_fail(err, RPC_SERVER_ERROR, "err: %s (supplied gas %" PRIu64 ")", r.invalid, m.gas);
     else if (r.res.status != EXEC_SUCCESS) execution_failure(ctx, ee, &m, m.gas, &r, err);
     else {
-        char *hex = hex_from_bytes(r.res.output, r.res.output_len);
-        result = json_string(hex);
-        free(hex);
+        result = hex_json_bytes(r.res.output, r.res.output_len);
     }
     exec_disarm_timeout(ctx);
     run_result_free(&r);
@@ -147,7 +145,7 @@ json_t *exec_estimate_gas(rpc_ctx *ctx, exec_env *ee, const call_args *args, rpc
     char hex[HEX_U256_LEN];
     u256 est = u256_from_u64(hi);
     hex_from_u256(&est, hex);
-    result = json_string(hex);
+    result = json_string_nocheck(hex);
 done:
     exec_disarm_timeout(ctx);
     run_result_free(&r);

@@ -147,9 +147,9 @@ char *rpc_dispatch(rpc_ctx *ctx, json_t *root, size_t *len);
 char *rpc_dispatch_text(rpc_ctx *ctx, const char *body, size_t body_len, size_t *len);
 /* True when every request in the body can run without the database. */
 bool rpc_body_is_inline(const json_t *root);
-/* True when no request in the body writes state (running it twice is
- * harmless). */
-bool rpc_body_is_read_only(const json_t *root);
+/* rpc_body_is_inline's answer, and whether no request in the body writes
+ * state (running it twice is harmless), looking each method up once. */
+void rpc_body_classify(const json_t *root, bool *is_inline, bool *read_only);
 /* A response with id null and this error. */
 char *rpc_error_text(int code, const char *message, size_t *len);
 

@@ -355,15 +355,19 @@ char *rpc_dispatch_text(rpc_ctx *ctx, const char *body, size_t body_len, size_t 
     return r;
 }
 
+static bool method_is_inline(const rpc_method *method)
+{
+    /* Forwarded, it waits for the upstream: not on an HTTP thread. */
+    if (method && (method->flags & RPC_FORWARD) && rpc_live.forward) return false;
+    return !method || (method->flags & RPC_INLINE);
+}
+
 static bool request_is_inline(const json_t *msg)
 {
     if (!json_is_object(msg)) return true; /* an error needs no database */
     const json_t *m = json_object_get(msg, "method");
     if (!json_is_string(m)) return true;
-    const rpc_method *method = rpc_find_method(json_string_value(m));
-    /* Forwarded, it waits for the upstream: not on an HTTP thread. */
-    if (method && (method->flags & RPC_FORWARD) && rpc_live.forward) return false;
-    return !method || (method->flags & RPC_INLINE);
+    return method_is_inline(rpc_find_method(json_string_value(m)));
 }
 
 bool rpc_body_is_inline(const json_t *root)
@@ -375,14 +379,17 @@ bool rpc_body_is_inline(const json_t *root)
     return true;
 }
 
-bool rpc_body_is_read_only(const json_t *root)
+void rpc_body_classify(const json_t *root, bool *is_inline, bool *read_only)
 {
+    *is_inline = *read_only = true;
     size_t n = json_is_array(root) ? json_array_size(root) : 1;
     for (size_t i = 0; i < n; i++) {
         const json_t *msg = json_is_array(root) ? json_array_get(root, i) : root;
         const json_t *m = json_is_object(msg) ? json_object_get(msg, "method") : NULL;
-        const rpc_method *method = json_is_string(m) ? rpc_find_method(json_string_value(m)) : NULL;
-        if (method && (method->flags & RPC_ADMIN)) return false;
+        if (!json_is_string(m)) continue; /* an error: inline, writes nothing */
+        const rpc_method *method = rpc_find_method(json_string_value(m));
+        if (!method_is_inline(method)) *is_inline = false;
+        if (method && (method->flags & RPC_ADMIN)) *read_only = false;
     }
-    return true;
 }
+

@@ -338,9 +338,15 @@ static bool put_value(bytebuf *out, const json_t *v)
     }
     case JSON_STRING: put_string(out, json_string_value(v), json_string_length(v)); return true;
     case JSON_INTEGER: {
-        char num[32];
-        int k = snprintf(num, sizeof num, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-        put(out, num, (size_t)k);
+        /* Decimal, as "%lld" writes it (snprintf cost more than the rest
+         * of a small answer: every id is an integer). */
+        json_int_t x = json_integer_value(v);
+        uint64_t mag = x < 0 ? 0 - (uint64_t)x : (uint64_t)x;
+        char num[24], *d = num + sizeof num;
+        do *--d = (char)('0' + mag % 10);
+        while (mag /= 10);
+        if (x < 0) *--d = '-';
+        put(out, d, (size_t)(num + sizeof num - d));
         return true;
     }
     case JSON_TRUE: put(out, "true", 4); return true;

@@ -666,7 +666,9 @@ static enum MHD_Result answer_rpc(server *s, http_request *req)
             char *answer = rpc_error_text(RPC_PARSE_ERROR, "parse error", &len);
             return respond_json(s, conn, MHD_HTTP_OK, answer, len);
         }
-        if (rpc_body_is_inline(root)) {
+        bool is_inline, read_only;
+        rpc_body_classify(root, &is_inline, &read_only);
+        if (is_inline) {
             rpc_ctx ctx = s->inline_ctx; /* the settings and the chain; no database */
             ctx.authorized = req->authorized;
             ctx.admin_rejected = req->admin_rejected;
@@ -675,7 +677,7 @@ static enum MHD_Result answer_rpc(server *s, http_request *req)
             if (!answer) return respond_json(s, conn, MHD_HTTP_OK, copy_text("", &len), 0);
             return respond_json(s, conn, MHD_HTTP_OK, answer, len);
         }
-        if (s->cfg->inline_budget_ms && !atomic_load(&s->draining) && rpc_body_is_read_only(root)) {
+        if (s->cfg->inline_budget_ms && !atomic_load(&s->draining) && read_only) {
             pthread_rwlock_rdlock(&s->snapshot_lock);
             inline_runner *r = inline_runner_get(s);
             bool done = false;
@@ -1061,8 +1063,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                               "invalid content type, only application/json is supported");
             const char *cl = head.content_length;
             if (cl) {
-                char *end;
-                unsigned long long n = strtoull(cl, &end, 10);
+                /* The framing gate let through 1 to 18 digits (strtoull,
+                 * locale-aware, cost more than the rest of this check). */
+                unsigned long long n = 0;
+                const char *q = cl;
+                while (*q >= '0' && *q <= '9') n = n * 10 + (unsigned)(*q++ - '0');
+                if (*q || q == cl || q - cl > 18) n = strtoull(cl, NULL, 10);
                 if (n > s->cfg->max_body)
                     return refuse(s, conn, MHD_HTTP_CONTENT_TOO_LARGE, RPC_INVALID_REQUEST,
                                   "content length too large (%llu>%zu)", n, s->cfg->max_body);
