@@ -53,9 +53,10 @@ static EVP_MAC *poly1305;
 static pthread_once_t poly1305_once = PTHREAD_ONCE_INIT;
 static void poly1305_fetch(void) { poly1305 = EVP_MAC_fetch(NULL, "POLY1305", NULL); }
 
-bool program_store_tag(const uint8_t key[PROGRAM_KEY_BYTES], const uint8_t nonce[PROGRAM_NONCE_BYTES],
-                       const hash32 *code_hash, uint32_t version, const char *target, const uint8_t *blob, size_t len,
-                       uint8_t tag[PROGRAM_TAG_BYTES])
+/* A tag being computed: the MAC keyed for `nonce` over the message's fixed
+ * part (code hash, version, target); the blob follows with tag_update. */
+static EVP_MAC_CTX *tag_begin(const uint8_t key[PROGRAM_KEY_BYTES], const uint8_t nonce[PROGRAM_NONCE_BYTES],
+                              const hash32 *code_hash, uint32_t version, const char *target)
 {
     /* The one-time key: a PRF (keyed BLAKE2b) of the row's nonce, so no two
      * messages the service tags share one. Whoever lacks the program key
@@ -63,23 +64,46 @@ bool program_store_tag(const uint8_t key[PROGRAM_KEY_BYTES], const uint8_t nonce
     uint8_t otk[32];
     crypto_generichash(otk, sizeof otk, nonce, PROGRAM_NONCE_BYTES, key, PROGRAM_KEY_BYTES);
     uint8_t v[4] = {(uint8_t)version, (uint8_t)(version >> 8), (uint8_t)(version >> 16), (uint8_t)(version >> 24)};
-    memcpy(tag, nonce, PROGRAM_NONCE_BYTES);
-    uint8_t *mac = tag + PROGRAM_NONCE_BYTES;
     pthread_once(&poly1305_once, poly1305_fetch);
     EVP_MAC_CTX *ctx = poly1305 ? EVP_MAC_CTX_new(poly1305) : NULL;
-    size_t out_len = 0;
     /* The terminating zero keeps (target, blob) pairs apart: "ab" + blob
      * "c..." and "a" + blob "bc..." are different messages. */
     bool ok = ctx && EVP_MAC_init(ctx, otk, sizeof otk, NULL) &&
               EVP_MAC_update(ctx, code_hash->b, sizeof code_hash->b) && EVP_MAC_update(ctx, v, sizeof v) &&
-              EVP_MAC_update(ctx, (const uint8_t *)target, strlen(target) + 1) &&
-              (len == 0 || EVP_MAC_update(ctx, blob, len)) &&
-              EVP_MAC_final(ctx, mac, &out_len, PROGRAM_TAG_BYTES - PROGRAM_NONCE_BYTES) &&
+              EVP_MAC_update(ctx, (const uint8_t *)target, strlen(target) + 1);
+    sodium_memzero(otk, sizeof otk);
+    if (!ok) {
+        EVP_MAC_CTX_free(ctx);
+        return NULL;
+    }
+    return ctx;
+}
+
+/* The tag (nonce, then MAC) of what tag_begin and its updates fed; frees ctx. */
+static bool tag_finish(EVP_MAC_CTX *ctx, const uint8_t nonce[PROGRAM_NONCE_BYTES], uint8_t tag[PROGRAM_TAG_BYTES])
+{
+    size_t out_len = 0;
+    memcpy(tag, nonce, PROGRAM_NONCE_BYTES);
+    bool ok = ctx &&
+              EVP_MAC_final(ctx, tag + PROGRAM_NONCE_BYTES, &out_len, PROGRAM_TAG_BYTES - PROGRAM_NONCE_BYTES) &&
               out_len == PROGRAM_TAG_BYTES - PROGRAM_NONCE_BYTES;
     EVP_MAC_CTX_free(ctx);
-    sodium_memzero(otk, sizeof otk);
     if (!ok) sodium_memzero(tag, PROGRAM_TAG_BYTES);
     return ok;
+}
+
+bool program_store_tag(const uint8_t key[PROGRAM_KEY_BYTES], const uint8_t nonce[PROGRAM_NONCE_BYTES],
+                       const hash32 *code_hash, uint32_t version, const char *target, const uint8_t *blob, size_t len,
+                       uint8_t tag[PROGRAM_TAG_BYTES])
+{
+    uint8_t n[PROGRAM_NONCE_BYTES];
+    memcpy(n, nonce, sizeof n); /* nonce and tag may be one buffer */
+    EVP_MAC_CTX *ctx = tag_begin(key, n, code_hash, version, target);
+    if (ctx && len && !EVP_MAC_update(ctx, blob, len)) {
+        EVP_MAC_CTX_free(ctx);
+        ctx = NULL;
+    }
+    return tag_finish(ctx, n, tag);
 }
 
 /* ------------------------------------------------------------------ key */
@@ -278,6 +302,19 @@ static void hash_hex(const hash32 *h, char out[67])
 
 /* ------------------------------------------------------------ callbacks */
 
+/* Counts (and reports the first) stored program that fails its tag. */
+static void reject(program_store *ps, const hash32 *code_hash, uint32_t version, const char *target)
+{
+    atomic_fetch_add(&n_rejected, 1);
+    char hex[67];
+    hash_hex(code_hash, hex);
+    warn_once(ps, &ps->reject_logged,
+              "program store: the stored program for code %s (compiler version %" PRIu32 ", %s) fails its "
+              "integrity check (altered, or written under another program key): not loaded, compiled again; "
+              "further rejections are only counted",
+              hex, version, target);
+}
+
 static bool program_load(void *ctx, const hash32 *code_hash, uint32_t version, const char *target, uint8_t **blob,
                          size_t *len)
 {
@@ -310,19 +347,88 @@ static bool program_load(void *ctx, const hash32 *code_hash, uint32_t version, c
     if (!program_store_tag(ps->key, tag, code_hash, version, target, got, got_len, want) ||
         sodium_memcmp(want, tag, PROGRAM_TAG_BYTES) != 0) {
         free(got);
-        atomic_fetch_add(&n_rejected, 1);
-        char hex[67];
-        hash_hex(code_hash, hex);
-        warn_once(ps, &ps->reject_logged,
-                  "program store: the stored program for code %s (compiler version %" PRIu32 ", %s) fails its "
-                  "integrity check (altered, or written under another program key): not loaded, compiled again; "
-                  "further rejections are only counted",
-                  hex, version, target);
+        reject(ps, code_hash, version, target);
         return false;
     }
     atomic_fetch_add(&n_loaded, 1);
     *blob = got;
     *len = got_len;
+    return true;
+}
+
+/* A load in place (jit_store.load_into): the row's blob copied from
+ * SQLite's buffer into the destination a chunk at a time, each chunk fed
+ * to the MAC from the copy while it is still in cache. The copy is checked,
+ * not the source: the destination is private to this process, so what
+ * passed is what will run. */
+typedef struct {
+    program_store *ps;
+    const hash32 *code_hash;
+    uint32_t version;
+    const char *target;
+    const jit_blob_dest *dest;
+    size_t *len;
+    bool no_memory;
+} load_into_job;
+
+#define TAG_CHUNK (32 * 1024)
+
+static bool copy_and_check(void *ctx, const uint8_t *blob, size_t len, const uint8_t tag[32])
+{
+    load_into_job *j = ctx;
+    uint8_t *to = j->dest->place(j->dest->ctx, len);
+    if (!to) {
+        j->no_memory = true;
+        return false;
+    }
+    EVP_MAC_CTX *mac = tag_begin(j->ps->key, tag, j->code_hash, j->version, j->target);
+    for (size_t at = 0; mac && at < len; at += TAG_CHUNK) {
+        size_t n = len - at < TAG_CHUNK ? len - at : TAG_CHUNK;
+        memcpy(to + at, blob + at, n);
+        if (!EVP_MAC_update(mac, to + at, n)) {
+            EVP_MAC_CTX_free(mac);
+            mac = NULL;
+        }
+    }
+    uint8_t want[PROGRAM_TAG_BYTES];
+    /* With the row's nonce; no MAC at all (OpenSSL failing) verifies nothing. */
+    if (!tag_finish(mac, tag, want) || sodium_memcmp(want, tag, PROGRAM_TAG_BYTES) != 0) return false;
+    *j->len = len;
+    return true;
+}
+
+static bool program_load_into(void *ctx, const hash32 *code_hash, uint32_t version, const char *target,
+                              const jit_blob_dest *dest, size_t *len)
+{
+    program_store *ps = ctx;
+    *len = 0;
+    if (!target || !*target || version > INT_MAX) return false; /* nothing is stored under such keys */
+    store_error se;
+    store_conn *c = conn_take(ps, &se);
+    if (!c) {
+        if (se.msg[0]) {
+            atomic_fetch_add(&n_load_failed, 1);
+            warn_once(ps, &ps->load_failure_logged, "program store: cannot read stored programs: %s", se.msg);
+        }
+        return false;
+    }
+    load_into_job j = {ps, code_hash, version, target, dest, len, false};
+    bool checked = false;
+    bool found = store_get_program_with(c, code_hash, (int)version, target, copy_and_check, &j, &checked, &se);
+    conn_give(ps, c);
+    if (!found) {
+        if (se.msg[0]) {
+            atomic_fetch_add(&n_load_failed, 1);
+            warn_once(ps, &ps->load_failure_logged, "program store: cannot read stored programs: %s", se.msg);
+        }
+        return false;
+    }
+    if (j.no_memory) return false; /* nothing was checked: neither loaded nor rejected */
+    if (!checked) {
+        reject(ps, code_hash, version, target);
+        return false;
+    }
+    atomic_fetch_add(&n_loaded, 1);
     return true;
 }
 
@@ -384,7 +490,7 @@ bool program_store_open(program_store *ps, store *db, const char *db_path, const
         return false;
     }
     ps->db = db;
-    ps->hooks = (jit_store){.ctx = ps, .load = program_load, .save = program_save};
+    ps->hooks = (jit_store){.ctx = ps, .load = program_load, .load_into = program_load_into, .save = program_save};
     pthread_mutex_init(&ps->lock, NULL);
     pthread_cond_init(&ps->idle_cond, NULL);
     /* OpenSSL's first fetch of the MAC (loading its provider's algorithm

@@ -2122,11 +2122,11 @@ bool store_put_program(store_conn *c, const hash32 *code_hash, int compiler_vers
     return in_transaction(c, write_program, &a, err);
 }
 
-bool store_get_program(store_conn *c, const hash32 *code_hash, int compiler_version, const char *target,
-                       uint8_t **blob, size_t *len, uint8_t tag[32], store_error *err)
+bool store_get_program_with(store_conn *c, const hash32 *code_hash, int compiler_version, const char *target,
+                            bool (*use)(void *ctx, const uint8_t *blob, size_t len, const uint8_t tag[32]),
+                            void *ctx, bool *used, store_error *err)
 {
-    *blob = NULL;
-    *len = 0;
+    *used = false;
     if (err) err->msg[0] = '\0';
     sqlite3_stmt *st = c->stmt[ST_GET_PROGRAM];
     bind_blob(st, 1, code_hash->b, 32);
@@ -2135,13 +2135,14 @@ bool store_get_program(store_conn *c, const hash32 *code_hash, int compiler_vers
     int rc = sqlite3_step(st);
     bool found = false;
     if (rc == SQLITE_ROW) {
-        int n = sqlite3_column_bytes(st, 0);
+        uint8_t tag[32];
+        /* The blob's pointer first, then its length (SQLite's order: the
+         * length asked after the pointer is that of the same value). */
         const void *p = sqlite3_column_blob(st, 0);
-        if (column_fixed(st, 1, tag, 32) && n >= 0) {
-            *blob = xmalloc(n ? (size_t)n : 1);
-            if (n) memcpy(*blob, p, (size_t)n);
-            *len = (size_t)n;
+        int n = sqlite3_column_bytes(st, 0);
+        if (column_fixed(st, 1, tag, 32) && n >= 0 && (p || n == 0)) {
             found = true;
+            *used = use(ctx, p, (size_t)n, tag); /* while the statement is on its row: SQLite's buffer */
         } else {
             store_fail(err, "%s: malformed program row", c->s->path);
         }
@@ -2150,6 +2151,32 @@ bool store_get_program(store_conn *c, const hash32 *code_hash, int compiler_vers
     }
     sqlite3_reset(st);
     return found;
+}
+
+typedef struct {
+    uint8_t **blob;
+    size_t *len;
+    uint8_t *tag;
+} program_copy;
+
+static bool copy_program(void *ctx, const uint8_t *blob, size_t len, const uint8_t tag[32])
+{
+    program_copy *pc = ctx;
+    *pc->blob = xmalloc(len ? len : 1);
+    if (len) memcpy(*pc->blob, blob, len);
+    *pc->len = len;
+    memcpy(pc->tag, tag, 32);
+    return true;
+}
+
+bool store_get_program(store_conn *c, const hash32 *code_hash, int compiler_version, const char *target,
+                       uint8_t **blob, size_t *len, uint8_t tag[32], store_error *err)
+{
+    *blob = NULL;
+    *len = 0;
+    program_copy pc = {blob, len, tag};
+    bool used;
+    return store_get_program_with(c, code_hash, compiler_version, target, copy_program, &pc, &used, err);
 }
 
 bool store_has_code(store_conn *c, const hash32 *code_hash, bool *found, store_error *err)

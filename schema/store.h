@@ -100,6 +100,12 @@ bool store_has_code(store_conn *c, const hash32 *code_hash, bool *found, store_e
 /* Returns false when absent; *blob is malloc'd (caller frees). */
 bool store_get_program(store_conn *c, const hash32 *code_hash, int compiler_version, const char *target,
                        uint8_t **blob, size_t *len, uint8_t tag[32], store_error *err);
+/* The same without a copy: `use` is given SQLite's own buffer (valid only
+ * during the call) and the row's tag; *used is what it returned. Returns
+ * false when absent or on a read error (err says which). */
+bool store_get_program_with(store_conn *c, const hash32 *code_hash, int compiler_version, const char *target,
+                            bool (*use)(void *ctx, const uint8_t *blob, size_t len, const uint8_t tag[32]),
+                            void *ctx, bool *used, store_error *err);
 
 /* --- Whole-state operations. */
 /* The state root of every account (secure trie, as the core computes it),

@@ -668,6 +668,41 @@ START_TEST(programs_of_the_previous_codegen_revision_are_refused)
 }
 END_TEST
 
+/* A program store serving one blob through load_into, as the SQLite store
+ * does: copied into the memory the loader places. */
+static const uint8_t *served_blob;
+static size_t served_len;
+static bool serve_into(void *ctx, const hash32 *code_hash, uint32_t version, const char *target,
+                       const jit_blob_dest *dest, size_t *len)
+{
+    (void)ctx, (void)code_hash, (void)version, (void)target;
+    uint8_t *to = dest->place(dest->ctx, served_len);
+    if (!to) return false;
+    memcpy(to, served_blob, served_len);
+    *len = served_len;
+    return true;
+}
+static const jit_store serving_store = {.load_into = serve_into};
+
+/* The permissions /proc/self/maps gives the mapping holding `addr`. */
+static bool mapping_perms(const void *addr, char perms[5])
+{
+    FILE *f = fopen("/proc/self/maps", "r");
+    if (!f) return false;
+    char line[512];
+    bool found = false;
+    while (!found && fgets(line, sizeof line, f)) {
+        unsigned long lo, hi;
+        char pr[5];
+        if (sscanf(line, "%lx-%lx %4s", &lo, &hi, pr) == 3 && (uintptr_t)addr >= lo && (uintptr_t)addr < hi) {
+            memcpy(perms, pr, 5);
+            found = true;
+        }
+    }
+    fclose(f);
+    return found;
+}
+
 /* The blob's layout 2 (jit_blob.c): its jump table is runs of JUMPDESTs
  * sharing an entry. A run of JUMPDESTs compiles to one shared entry, so its
  * table is one run, not an int32 per byte of code; the program loads from
@@ -701,6 +736,21 @@ START_TEST(blob_jump_table_is_runs_and_checked)
     jit_program *p = jit_program_from_blob(blob, len, ci, FORK_CANCUN);
     ck_assert_ptr_nonnull(p);
     jit_mcode_free(p);
+    /* Loaded in place (load_into): the same program, its code page-aligned
+     * where the blob was copied, read+execute and not writable. */
+    served_blob = blob, served_len = len;
+    bool found = false;
+    p = jit_program_load(&serving_store, ci, FORK_CANCUN, &found);
+    ck_assert(found);
+    ck_assert_ptr_nonnull(p);
+    ck_assert_uint_eq((uintptr_t)p->image.native % 4096, 0);
+    ck_assert_uint_eq(p->image.native_len, img.native_len);
+    ck_assert_mem_eq(p->image.native, img.native, img.native_len);
+    ck_assert_mem_eq(p->image.jump_table, img.jump_table, sizeof code * sizeof(int32_t));
+    char perms[5];
+    ck_assert(mapping_perms(p->image.native, perms));
+    ck_assert_str_eq(perms, "r-xp");
+    jit_mcode_free(p);
 
     uint8_t *bad = malloc(len + 8);
     uint8_t *runs = bad + 40 + img.native_len;
@@ -712,6 +762,9 @@ START_TEST(blob_jump_table_is_runs_and_checked)
         edit;                                                                                  \
         ck_assert(!jit_blob_to_image(bad, bad_len, ci, FORK_CANCUN, &back));                   \
         ck_assert_ptr_null(jit_program_from_blob(bad, bad_len, ci, FORK_CANCUN));              \
+        served_blob = bad, served_len = bad_len;                                               \
+        ck_assert_ptr_null(jit_program_load(&serving_store, ci, FORK_CANCUN, &found));         \
+        ck_assert(found);                                                                      \
         (void)bad_len;                                                                         \
     } while (0)
     REFUSED(memcpy(bad, "EMVPRGM1", 8));                                   /* layout 1 */
@@ -720,6 +773,7 @@ START_TEST(blob_jump_table_is_runs_and_checked)
     REFUSED(memset(runs + 4, 0, 4));                                       /* offset 0: no block */
     REFUSED(memcpy(&word, runs + 4, 4); word = (uint32_t)img.native_len; memcpy(runs + 4, &word, 4));
     REFUSED(bad_len -= 8);                                                 /* a run missing */
+    REFUSED(bad_len = 10);                                                 /* shorter than a header */
     /* The run's entries as two runs at one offset: not the blob this build
      * writes, refused. */
     size_t mid = 40 + img.native_len + 8; /* the second run, the shared entry */

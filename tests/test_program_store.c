@@ -768,6 +768,95 @@ static void put_row(store *s, const hash32 *h, uint32_t row_version, uint32_t bl
  * valid, are never loaded: the code is compiled again and stored under
  * this build's version. Also when a row is filed under this version but
  * its blob says it was built by another. */
+/* load_into (the jit tier's path): the blob copied once into memory the
+ * caller places, the tag checked over that copy; the same answers as load,
+ * an altered row rejected and counted, and a destination without memory
+ * neither loaded nor rejected. */
+typedef struct {
+    uint8_t *buf;
+    size_t asked;
+    bool refuse;
+} test_dest;
+
+static uint8_t *test_place(void *ctx, size_t len)
+{
+    test_dest *d = ctx;
+    d->asked = len;
+    if (d->refuse) return NULL;
+    free(d->buf);
+    d->buf = malloc(len ? len : 1);
+    return d->buf;
+}
+
+START_TEST(load_into_checks_the_copy)
+{
+    program_store ps;
+    store *s = db_open_with_programs(&ps);
+    const jit_store *js = program_store_hooks(&ps);
+    ck_assert_ptr_nonnull(js->load_into);
+    warnings = 0;
+    program_store_set_warn(&ps, count_warning);
+    /* Larger than one chunk of the copy-and-MAC loop, and not a multiple of it. */
+    size_t n = 100 * 1024 + 37;
+    uint8_t *blob = malloc(n);
+    for (size_t i = 0; i < n; i++) blob[i] = (uint8_t)(i * 131 + (i >> 9));
+    hash32 h = code_hash_of(30);
+    test_dest td = {NULL, 0, false};
+    jit_blob_dest dest = {test_place, &td};
+    size_t len = 1;
+    program_store_stats before = program_store_get_stats();
+    ck_assert(!js->load_into(js->ctx, &h, JIT_VERSION, TARGET, &dest, &len)); /* nothing stored */
+    ck_assert_ptr_null(td.buf);
+    save(&ps, &h, JIT_VERSION, TARGET, blob, n);
+    ck_assert(js->load_into(js->ctx, &h, JIT_VERSION, TARGET, &dest, &len));
+    ck_assert_uint_eq(len, n);
+    ck_assert_uint_eq(td.asked, n);
+    ck_assert_mem_eq(td.buf, blob, n);
+    uint8_t *got;
+    size_t got_len;
+    ck_assert(load(&ps, &h, JIT_VERSION, TARGET, &got, &got_len)); /* the same as load gives */
+    ck_assert_uint_eq(got_len, n);
+    ck_assert_mem_eq(got, td.buf, n);
+    free(got);
+    program_store_stats mid = program_store_get_stats();
+    ck_assert_uint_eq(mid.loaded - before.loaded, 2);
+    ck_assert_uint_eq(mid.rejected - before.rejected, 0);
+
+    /* One bit in the last chunk, then in the first: rejected, counted, logged once. */
+    alter_row(s, &h, (int)n - 1, -1);
+    ck_assert(!js->load_into(js->ctx, &h, JIT_VERSION, TARGET, &dest, &len));
+    save(&ps, &h, JIT_VERSION, TARGET, blob, n);
+    alter_row(s, &h, 5, -1);
+    ck_assert(!js->load_into(js->ctx, &h, JIT_VERSION, TARGET, &dest, &len));
+    program_store_stats after = program_store_get_stats();
+    ck_assert_uint_eq(after.rejected - mid.rejected, 2);
+    ck_assert_uint_eq(after.loaded, mid.loaded);
+    ck_assert_int_eq(warnings, 1);
+    ck_assert_ptr_nonnull(strstr(last_warning, "fails its integrity check"));
+
+    /* No memory for it: not loaded, and not counted as a rejection either. */
+    save(&ps, &h, JIT_VERSION, TARGET, blob, n);
+    td.refuse = true;
+    ck_assert(!js->load_into(js->ctx, &h, JIT_VERSION, TARGET, &dest, &len));
+    ck_assert_uint_eq(td.asked, n);
+    program_store_stats last = program_store_get_stats();
+    ck_assert_uint_eq(last.rejected, after.rejected);
+    ck_assert_uint_eq(last.loaded, after.loaded);
+    td.refuse = false;
+    ck_assert(js->load_into(js->ctx, &h, JIT_VERSION, TARGET, &dest, &len));
+    ck_assert_mem_eq(td.buf, blob, n);
+
+    /* An empty blob, as load gives it. */
+    hash32 h2 = code_hash_of(31);
+    save(&ps, &h2, JIT_VERSION, TARGET, blob, 0);
+    ck_assert(js->load_into(js->ctx, &h2, JIT_VERSION, TARGET, &dest, &len));
+    ck_assert_uint_eq(len, 0);
+    free(td.buf);
+    free(blob);
+    db_close_with_programs(s, &ps);
+}
+END_TEST
+
 START_TEST(program_of_another_layout_refused_and_recompiled)
 {
     uint32_t v = JIT_VERSION;
@@ -837,6 +926,6 @@ int main(void)
          .tests = TESTS(round_trip,
             programs_of_code_not_in_the_database_not_kept, tag_layout, altered_rows_rejected,
             key_file_created_private_and_reused, key_file_creation_race, key_file_refused, bad_hex_key_refused,
-            concurrent_load_save, save_failure_counted, close_waits_for_callbacks,
+            concurrent_load_save, save_failure_counted, load_into_checks_the_copy, close_waits_for_callbacks,
             program_of_another_layout_refused_and_recompiled)});
 }

@@ -72,11 +72,22 @@ bool jit_supported(void);
  *   load: the stored blob for (code_hash, JIT_VERSION, target) in a
  *         malloc'd buffer the caller frees; false when there is none or the
  *         store rejected it (bad integrity tag).
+ *   load_into (may be NULL, then load is used): the same, copied once,
+ *         straight into the memory `dest` places it in (writable, private
+ *         to this process), its tag checked over that copy, so that what
+ *         was checked is what runs; *len its length. False when none, when
+ *         rejected, or when dest had no memory.
  *   save: stores a freshly compiled program's blob. */
+typedef struct {
+    uint8_t *(*place)(void *ctx, size_t len); /* memory for len bytes, or NULL */
+    void *ctx;
+} jit_blob_dest;
 typedef struct {
     void *ctx;
     bool (*load)(void *ctx, const hash32 *code_hash, uint32_t version, const char *target, uint8_t **blob,
                  size_t *len);
+    bool (*load_into)(void *ctx, const hash32 *code_hash, uint32_t version, const char *target,
+                      const jit_blob_dest *dest, size_t *len);
     void (*save)(void *ctx, const hash32 *code_hash, uint32_t version, const char *target, const uint8_t *blob,
                  size_t len);
 } jit_store;

@@ -137,6 +137,10 @@ bool jit_blob_to_image(const uint8_t *blob, size_t len, const code_info *ci, enu
  * code copied once, straight from the blob into executable memory (a
  * program load); NULL when it does not fit or memory cannot be had. */
 jit_program *jit_program_from_blob(const uint8_t *blob, size_t len, const code_info *ci, enum fork f);
+/* The program of (ci, f) read through `s` (load_into when it has one: the
+ * blob copied once, into the mapping it will run from), or NULL: none
+ * stored (*found false), or one that does not fit the code. */
+jit_program *jit_program_load(const jit_store *s, const code_info *ci, enum fork f, bool *found);
 
 /* ---- the program store (jit_store.c) */
 
@@ -144,6 +148,9 @@ jit_program *jit_program_from_blob(const uint8_t *blob, size_t len, const code_i
 void jit_store_save(const code_info *ci, enum fork f, const jit_image *img);
 /* The stored blob for (ci, f): false when there is no store or no blob. */
 bool jit_store_load(const code_info *ci, enum fork f, uint8_t **blob, size_t *len);
+/* The stored program of (ci, f), mapped, or NULL (no store, none stored,
+ * or one that does not fit: counted as store hits and misses). */
+jit_program *jit_store_load_program(const code_info *ci, enum fork f);
 
 /* Grows an array of `elem`-byte items to hold at least `need` (its
  * capacity in *cap), doubling. */

@@ -43,6 +43,18 @@ bool jit_store_load(const code_info *ci, enum fork f, uint8_t **blob, size_t *le
     return found;
 }
 
+jit_program *jit_store_load_program(const code_info *ci, enum fork f)
+{
+    pthread_rwlock_rdlock(&store_lock);
+    bool found = false;
+    jit_program *p = have_store ? jit_program_load(&store, ci, f, &found) : NULL;
+    bool asked = have_store;
+    pthread_rwlock_unlock(&store_lock);
+    if (asked) atomic_fetch_add(p ? &jit_count.store_hits : &jit_count.store_misses, 1);
+    (void)found;
+    return p;
+}
+
 enum jit_aot_result jit_compile_to_store(const code_info *ci, enum fork f)
 {
     uint8_t *blob;

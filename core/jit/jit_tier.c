@@ -63,16 +63,7 @@ static jit_program *compile_program(const code_info *ci, enum fork f, bool save)
 
 /* The program of (ci, f) from the store, or NULL (none, or a blob that
  * does not fit the code: counted as a miss). */
-static jit_program *load_program(const code_info *ci, enum fork f)
-{
-    uint8_t *blob;
-    size_t len;
-    if (!jit_store_load(ci, f, &blob, &len)) return NULL;
-    jit_program *p = jit_program_from_blob(blob, len, ci, f);
-    free(blob);
-    atomic_fetch_add(p ? &jit_count.store_hits : &jit_count.store_misses, 1);
-    return p;
-}
+static jit_program *load_program(const code_info *ci, enum fork f) { return jit_store_load_program(ci, f); }
 
 /* ------------------------------------------------ the background queue */
 

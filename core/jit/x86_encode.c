@@ -7,23 +7,20 @@
 #include "base/types.h"
 #include "jit/x86_encode.h"
 
-/* Each instruction is composed in a local buffer (which the compiler keeps
- * in registers: nothing else can alias it), then appended at once: the
- * encoder was about half of jit_compile's instructions when every byte went
- * through a bounds-checked store to the buffer (callgrind). */
+/* Each instruction is written straight into the output buffer through a
+ * local cursor (which the compiler keeps in a register: nothing else can
+ * alias it), room for the longest instruction made first, the buffer's
+ * length set once at the end: the encoder was about half of jit_compile's
+ * instructions when every byte went through a bounds-checked store to the
+ * buffer, and 5% less again (callgrind) than composing in a local array and
+ * copying it out. Nothing may grow `out` between insn_begin and flush. */
 typedef struct {
-    uint8_t b[16];
-    unsigned n;
+    uint8_t *p;
 } insn;
 
-static inline void i8(insn *b, uint8_t v) { b->b[b->n++] = v; }
+#define X86_MAX_INSN 16 /* x86 allows 15 bytes */
 
-static inline void i32(insn *b, uint32_t v)
-{
-    for (int i = 0; i < 4; i++) i8(b, (uint8_t)(v >> (8 * i)));
-}
-
-static void reserve(x86_buf *b, size_t n)
+__attribute__((noinline, cold)) static void reserve(x86_buf *b, size_t n)
 {
     if (b->len + n <= b->cap) return;
     size_t cap = b->cap ? 2 * b->cap : 4096;
@@ -32,12 +29,23 @@ static void reserve(x86_buf *b, size_t n)
     b->p = xrealloc(b->p, cap);
 }
 
-/* Appends a composed instruction (at most 15 bytes, as x86 allows). */
-static inline void flush(x86_buf *out, const insn *b)
+static inline __attribute__((always_inline)) insn insn_begin(x86_buf *out)
 {
-    reserve(out, sizeof b->b);
-    memcpy(out->p + out->len, b->b, sizeof b->b);
-    out->len += b->n;
+    if (out->len + X86_MAX_INSN > out->cap) reserve(out, X86_MAX_INSN);
+    return (insn){out->p + out->len};
+}
+
+static inline __attribute__((always_inline)) void i8(insn *b, uint8_t v) { *b->p++ = v; }
+
+static inline __attribute__((always_inline)) void i32(insn *b, uint32_t v)
+{
+    for (int i = 0; i < 4; i++) i8(b, (uint8_t)(v >> (8 * i)));
+}
+
+/* Ends the instruction begun by insn_begin. */
+static inline __attribute__((always_inline)) void flush(x86_buf *out, const insn *b)
+{
+    out->len = (size_t)(b->p - out->p);
 }
 
 void x86_put8(x86_buf *b, uint8_t v)
@@ -51,20 +59,20 @@ void x86_put32(x86_buf *b, uint32_t v)
     for (int i = 0; i < 4; i++) x86_put8(b, (uint8_t)(v >> (8 * i)));
 }
 
-static void put64(insn *b, uint64_t v)
+static inline __attribute__((always_inline)) void put64(insn *b, uint64_t v)
 {
     for (int i = 0; i < 8; i++) i8(b, (uint8_t)(v >> (8 * i)));
 }
 
 /* REX with W (64-bit operand), R (reg field) and B (r/m or base). */
-static void rex(insn *b, bool w, int reg, int base)
+static inline __attribute__((always_inline)) void rex(insn *b, bool w, int reg, int base)
 {
     uint8_t r = (uint8_t)(0x40 | (w << 3) | ((reg >> 3) << 2) | (base >> 3));
     if (r != 0x40) i8(b, r);
 }
 
 /* ModRM (+SIB, + displacement) for [base + disp], reg field `reg`. */
-static void modrm_mem(insn *b, int reg, int base, int32_t disp)
+static inline __attribute__((always_inline)) void modrm_mem(insn *b, int reg, int base, int32_t disp)
 {
     int r = reg & 7, bs = base & 7;
     if (disp == 0 && bs != 5) {
@@ -81,10 +89,10 @@ static void modrm_mem(insn *b, int reg, int base, int32_t disp)
     }
 }
 
-static void modrm_reg(insn *b, int reg, int rm) { i8(b, (uint8_t)(0xc0 | (reg & 7) << 3 | (rm & 7))); }
+static inline __attribute__((always_inline)) void modrm_reg(insn *b, int reg, int rm) { i8(b, (uint8_t)(0xc0 | (reg & 7) << 3 | (rm & 7))); }
 
 /* opcode with a 64-bit operand: reg and [base + disp]. */
-static void op_r64_m(insn *b, uint8_t opcode, int reg, int base, int32_t disp)
+static inline __attribute__((always_inline)) void op_r64_m(insn *b, uint8_t opcode, int reg, int base, int32_t disp)
 {
     rex(b, true, reg, base);
     i8(b, opcode);
@@ -92,7 +100,7 @@ static void op_r64_m(insn *b, uint8_t opcode, int reg, int base, int32_t disp)
 }
 
 /* opcode in the "r/m, reg" form on two 64-bit registers: dst is r/m. */
-static void op_rm_r64(insn *b, uint8_t opcode, int dst, int src)
+static inline __attribute__((always_inline)) void op_rm_r64(insn *b, uint8_t opcode, int dst, int src)
 {
     rex(b, true, src, dst);
     i8(b, opcode);
@@ -101,22 +109,22 @@ static void op_rm_r64(insn *b, uint8_t opcode, int dst, int src)
 
 void x86_mov_r64_m64(x86_buf *out, int dst, int base, int32_t disp)
 {
-    insn bi = {.n = 0}, *b = &bi;
+    insn bi = insn_begin(out), *b = &bi;
     op_r64_m(b, 0x8b, dst, base, disp);
     flush(out, b);
 }
 
 void x86_mov_m64_r64(x86_buf *out, int base, int32_t disp, int src)
 {
-    insn bi = {.n = 0}, *b = &bi;
+    insn bi = insn_begin(out), *b = &bi;
     op_r64_m(b, 0x89, src, base, disp);
     flush(out, b);
 }
 
 /* F3 [REX] 0F op ModRM: movdqu's two directions. */
-static void movdqu(x86_buf *out, uint8_t opcode, int xmm, int base, int32_t disp)
+static inline __attribute__((always_inline)) void movdqu(x86_buf *out, uint8_t opcode, int xmm, int base, int32_t disp)
 {
-    insn bi = {.n = 0}, *b = &bi;
+    insn bi = insn_begin(out), *b = &bi;
     i8(b, 0xf3);
     rex(b, false, xmm, base);
     i8(b, 0x0f);
@@ -129,7 +137,7 @@ void x86_movdqu_x_m(x86_buf *out, int xmm, int base, int32_t disp) { movdqu(out,
 
 void x86_movq_m_x(x86_buf *out, int base, int32_t disp, int xmm)
 {
-    insn bi = {.n = 0}, *b = &bi;
+    insn bi = insn_begin(out), *b = &bi;
     i8(b, 0x66);
     rex(b, false, xmm, base);
     i8(b, 0x0f);
@@ -140,7 +148,7 @@ void x86_movq_m_x(x86_buf *out, int base, int32_t disp, int xmm)
 
 void x86_pxor_x_x(x86_buf *out, int dst, int src)
 {
-    insn bi = {.n = 0}, *b = &bi;
+    insn bi = insn_begin(out), *b = &bi;
     i8(b, 0x66);
     rex(b, false, dst, src);
     i8(b, 0x0f);
@@ -152,21 +160,21 @@ void x86_movdqu_m_x(x86_buf *out, int base, int32_t disp, int xmm) { movdqu(out,
 
 void x86_lea_r64_m(x86_buf *out, int dst, int base, int32_t disp)
 {
-    insn bi = {.n = 0}, *b = &bi;
+    insn bi = insn_begin(out), *b = &bi;
     op_r64_m(b, 0x8d, dst, base, disp);
     flush(out, b);
 }
 
 void x86_mov_r64_r64(x86_buf *out, int dst, int src)
 {
-    insn bi = {.n = 0}, *b = &bi;
+    insn bi = insn_begin(out), *b = &bi;
     op_rm_r64(b, 0x89, dst, src);
     flush(out, b);
 }
 
 void x86_mov_m64_imm32(x86_buf *out, int base, int32_t disp, int32_t imm)
 {
-    insn bi = {.n = 0}, *b = &bi;
+    insn bi = insn_begin(out), *b = &bi;
     rex(b, true, 0, base);
     i8(b, 0xc7);
     modrm_mem(b, 0, base, disp);
@@ -176,7 +184,7 @@ void x86_mov_m64_imm32(x86_buf *out, int base, int32_t disp, int32_t imm)
 
 void x86_mov_m32_imm32(x86_buf *out, int base, int32_t disp, uint32_t imm)
 {
-    insn bi = {.n = 0}, *b = &bi;
+    insn bi = insn_begin(out), *b = &bi;
     rex(b, false, 0, base);
     i8(b, 0xc7);
     modrm_mem(b, 0, base, disp);
@@ -186,7 +194,7 @@ void x86_mov_m32_imm32(x86_buf *out, int base, int32_t disp, uint32_t imm)
 
 void x86_mov_r64_imm(x86_buf *out, int dst, uint64_t imm)
 {
-    insn bi = {.n = 0}, *b = &bi;
+    insn bi = insn_begin(out), *b = &bi;
     if (imm <= 0xffffffffu) { /* mov r32, imm32 zero-extends */
         rex(b, false, 0, dst);
         i8(b, (uint8_t)(0xb8 | (dst & 7)));
@@ -201,7 +209,7 @@ void x86_mov_r64_imm(x86_buf *out, int dst, uint64_t imm)
 
 void x86_movsxd_r64_m32_index4(x86_buf *out, int dst, int base, int index)
 {
-    insn bi = {.n = 0}, *b = &bi;
+    insn bi = insn_begin(out), *b = &bi;
     uint8_t r = (uint8_t)(0x48 | ((dst >> 3) << 2) | ((index >> 3) << 1) | (base >> 3));
     i8(b, r);
     i8(b, 0x63);
@@ -212,7 +220,7 @@ void x86_movsxd_r64_m32_index4(x86_buf *out, int dst, int base, int index)
 
 void x86_lea_r64_base_index(x86_buf *out, int dst, int base, int index)
 {
-    insn bi = {.n = 0}, *b = &bi;
+    insn bi = insn_begin(out), *b = &bi;
     uint8_t r = (uint8_t)(0x48 | ((dst >> 3) << 2) | ((index >> 3) << 1) | (base >> 3));
     i8(b, r);
     i8(b, 0x8d);
@@ -230,7 +238,7 @@ void x86_lea_r64_base_index(x86_buf *out, int dst, int base, int index)
 
 void x86_mov_m32_r32(x86_buf *out, int base, int32_t disp, int src)
 {
-    insn bi = {.n = 0}, *b = &bi;
+    insn bi = insn_begin(out), *b = &bi;
     rex(b, false, src, base);
     i8(b, 0x89);
     modrm_mem(b, src, base, disp);
@@ -239,7 +247,7 @@ void x86_mov_m32_r32(x86_buf *out, int base, int32_t disp, int src)
 
 void x86_mov_r64_m64_index8(x86_buf *out, int dst, int base, int index, int8_t disp)
 {
-    insn bi = {.n = 0}, *b = &bi;
+    insn bi = insn_begin(out), *b = &bi;
     uint8_t r = (uint8_t)(0x48 | ((dst >> 3) << 2) | ((index >> 3) << 1) | (base >> 3));
     i8(b, r);
     i8(b, 0x8b);
@@ -251,7 +259,7 @@ void x86_mov_r64_m64_index8(x86_buf *out, int dst, int base, int index, int8_t d
 
 void x86_movzx_r32_r8(x86_buf *out, int dst, int src)
 {
-    insn bi = {.n = 0}, *b = &bi;
+    insn bi = insn_begin(out), *b = &bi;
     rex(b, false, dst, src);
     i8(b, 0x0f);
     i8(b, 0xb6);
@@ -261,7 +269,7 @@ void x86_movzx_r32_r8(x86_buf *out, int dst, int src)
 
 void x86_bswap_r64(x86_buf *out, int reg)
 {
-    insn bi = {.n = 0}, *b = &bi;
+    insn bi = insn_begin(out), *b = &bi;
     rex(b, true, 0, reg);
     i8(b, 0x0f);
     i8(b, (uint8_t)(0xc8 | (reg & 7)));
@@ -270,7 +278,7 @@ void x86_bswap_r64(x86_buf *out, int reg)
 
 void x86_push_r64(x86_buf *out, int reg)
 {
-    insn bi = {.n = 0}, *b = &bi;
+    insn bi = insn_begin(out), *b = &bi;
     rex(b, false, 0, reg);
     i8(b, (uint8_t)(0x50 | (reg & 7)));
     flush(out, b);
@@ -278,7 +286,7 @@ void x86_push_r64(x86_buf *out, int reg)
 
 void x86_pop_r64(x86_buf *out, int reg)
 {
-    insn bi = {.n = 0}, *b = &bi;
+    insn bi = insn_begin(out), *b = &bi;
     rex(b, false, 0, reg);
     i8(b, (uint8_t)(0x58 | (reg & 7)));
     flush(out, b);
@@ -286,21 +294,21 @@ void x86_pop_r64(x86_buf *out, int reg)
 
 void x86_alu_r64_r64(x86_buf *out, enum x86_alu op, int dst, int src)
 {
-    insn bi = {.n = 0}, *b = &bi;
+    insn bi = insn_begin(out), *b = &bi;
     op_rm_r64(b, (uint8_t)(op << 3 | 1), dst, src);
     flush(out, b);
 }
 
 void x86_alu_r64_m64(x86_buf *out, enum x86_alu op, int dst, int base, int32_t disp)
 {
-    insn bi = {.n = 0}, *b = &bi;
+    insn bi = insn_begin(out), *b = &bi;
     op_r64_m(b, (uint8_t)(op << 3 | 3), dst, base, disp);
     flush(out, b);
 }
 
 void x86_alu_r64_imm(x86_buf *out, enum x86_alu op, int dst, int32_t imm)
 {
-    insn bi = {.n = 0}, *b = &bi;
+    insn bi = insn_begin(out), *b = &bi;
     rex(b, true, 0, dst);
     bool short_imm = imm >= -128 && imm <= 127;
     i8(b, short_imm ? 0x83 : 0x81);
@@ -314,7 +322,7 @@ void x86_alu_r64_imm(x86_buf *out, enum x86_alu op, int dst, int32_t imm)
 
 void x86_cmp_m64_imm32(x86_buf *out, int base, int32_t disp, int32_t imm)
 {
-    insn bi = {.n = 0}, *b = &bi;
+    insn bi = insn_begin(out), *b = &bi;
     op_r64_m(b, 0x81, X86_CMP, base, disp);
     i32(b, (uint32_t)imm);
     flush(out, b);
@@ -322,7 +330,7 @@ void x86_cmp_m64_imm32(x86_buf *out, int base, int32_t disp, int32_t imm)
 
 void x86_cmp_m32_imm8(x86_buf *out, int base, int32_t disp, int8_t imm)
 {
-    insn bi = {.n = 0}, *b = &bi;
+    insn bi = insn_begin(out), *b = &bi;
     rex(b, false, 0, base);
     i8(b, 0x83);
     modrm_mem(b, X86_CMP, base, disp);
@@ -332,14 +340,14 @@ void x86_cmp_m32_imm8(x86_buf *out, int base, int32_t disp, int8_t imm)
 
 void x86_test_r64_r64(x86_buf *out, int a, int c)
 {
-    insn bi = {.n = 0}, *b = &bi;
+    insn bi = insn_begin(out), *b = &bi;
     op_rm_r64(b, 0x85, a, c);
     flush(out, b);
 }
 
 void x86_test_r32_r32(x86_buf *out, int a, int c)
 {
-    insn bi = {.n = 0}, *b = &bi;
+    insn bi = insn_begin(out), *b = &bi;
     rex(b, false, c, a);
     i8(b, 0x85);
     modrm_reg(b, c, a);
@@ -348,7 +356,7 @@ void x86_test_r32_r32(x86_buf *out, int a, int c)
 
 void x86_xor_r32_r32(x86_buf *out, int dst, int src)
 {
-    insn bi = {.n = 0}, *b = &bi;
+    insn bi = insn_begin(out), *b = &bi;
     rex(b, false, src, dst);
     i8(b, 0x31);
     modrm_reg(b, src, dst);
@@ -365,42 +373,42 @@ static void group_r64(insn *b, uint8_t opcode, int digit, int reg)
 
 void x86_not_m64(x86_buf *out, int base, int32_t disp)
 {
-    insn bi = {.n = 0}, *b = &bi;
+    insn bi = insn_begin(out), *b = &bi;
     op_r64_m(b, 0xf7, 2, base, disp);
     flush(out, b);
 }
 
 void x86_mul_r64(x86_buf *out, int src)
 {
-    insn bi = {.n = 0}, *b = &bi;
+    insn bi = insn_begin(out), *b = &bi;
     group_r64(b, 0xf7, 4, src);
     flush(out, b);
 }
 
 void x86_mul_m64(x86_buf *out, int base, int32_t disp)
 {
-    insn bi = {.n = 0}, *b = &bi;
+    insn bi = insn_begin(out), *b = &bi;
     op_r64_m(b, 0xf7, 4, base, disp);
     flush(out, b);
 }
 
 void x86_div_r64(x86_buf *out, int src)
 {
-    insn bi = {.n = 0}, *b = &bi;
+    insn bi = insn_begin(out), *b = &bi;
     group_r64(b, 0xf7, 6, src);
     flush(out, b);
 }
 
 void x86_neg_r64(x86_buf *out, int reg)
 {
-    insn bi = {.n = 0}, *b = &bi;
+    insn bi = insn_begin(out), *b = &bi;
     group_r64(b, 0xf7, 3, reg);
     flush(out, b);
 }
 
 void x86_imul_r64_r64(x86_buf *out, int dst, int src)
 {
-    insn bi = {.n = 0}, *b = &bi;
+    insn bi = insn_begin(out), *b = &bi;
     rex(b, true, dst, src);
     i8(b, 0x0f);
     i8(b, 0xaf);
@@ -410,7 +418,7 @@ void x86_imul_r64_r64(x86_buf *out, int dst, int src)
 
 void x86_imul_r64_m64(x86_buf *out, int dst, int base, int32_t disp)
 {
-    insn bi = {.n = 0}, *b = &bi;
+    insn bi = insn_begin(out), *b = &bi;
     rex(b, true, dst, base);
     i8(b, 0x0f);
     i8(b, 0xaf);
@@ -426,21 +434,21 @@ static void shift_imm8(insn *b, int digit, int reg, uint8_t n)
 
 void x86_shl_r64_imm8(x86_buf *out, int reg, uint8_t n)
 {
-    insn bi = {.n = 0}, *b = &bi;
+    insn bi = insn_begin(out), *b = &bi;
     shift_imm8(b, 4, reg, n);
     flush(out, b);
 }
 
 void x86_shr_r64_imm8(x86_buf *out, int reg, uint8_t n)
 {
-    insn bi = {.n = 0}, *b = &bi;
+    insn bi = insn_begin(out), *b = &bi;
     shift_imm8(b, 5, reg, n);
     flush(out, b);
 }
 
 void x86_sar_r64_imm8(x86_buf *out, int reg, uint8_t n)
 {
-    insn bi = {.n = 0}, *b = &bi;
+    insn bi = insn_begin(out), *b = &bi;
     shift_imm8(b, 7, reg, n);
     flush(out, b);
 }
@@ -457,14 +465,14 @@ static void double_shift(insn *b, uint8_t opcode, int dst, int src, uint8_t n)
 
 void x86_shld_r64_r64_imm8(x86_buf *out, int dst, int src, uint8_t n)
 {
-    insn bi = {.n = 0}, *b = &bi;
+    insn bi = insn_begin(out), *b = &bi;
     double_shift(b, 0xa4, dst, src, n);
     flush(out, b);
 }
 
 void x86_shrd_r64_r64_imm8(x86_buf *out, int dst, int src, uint8_t n)
 {
-    insn bi = {.n = 0}, *b = &bi;
+    insn bi = insn_begin(out), *b = &bi;
     double_shift(b, 0xac, dst, src, n);
     flush(out, b);
 }
@@ -480,21 +488,21 @@ static void double_shift_cl(insn *b, uint8_t opcode, int dst, int src)
 
 void x86_shld_r64_r64_cl(x86_buf *out, int dst, int src)
 {
-    insn bi = {.n = 0}, *b = &bi;
+    insn bi = insn_begin(out), *b = &bi;
     double_shift_cl(b, 0xa5, dst, src);
     flush(out, b);
 }
 
 void x86_shrd_r64_r64_cl(x86_buf *out, int dst, int src)
 {
-    insn bi = {.n = 0}, *b = &bi;
+    insn bi = insn_begin(out), *b = &bi;
     double_shift_cl(b, 0xad, dst, src);
     flush(out, b);
 }
 
 void x86_setcc_r8(x86_buf *out, enum x86_cond cc, int reg)
 {
-    insn bi = {.n = 0}, *b = &bi;
+    insn bi = insn_begin(out), *b = &bi;
     rex(b, false, 0, reg);
     i8(b, 0x0f);
     i8(b, (uint8_t)(0x90 | cc));
@@ -504,7 +512,7 @@ void x86_setcc_r8(x86_buf *out, enum x86_cond cc, int reg)
 
 void x86_call_m64(x86_buf *out, int base, int32_t disp)
 {
-    insn bi = {.n = 0}, *b = &bi;
+    insn bi = insn_begin(out), *b = &bi;
     rex(b, false, 0, base);
     i8(b, 0xff);
     modrm_mem(b, 2, base, disp);
@@ -513,7 +521,7 @@ void x86_call_m64(x86_buf *out, int base, int32_t disp)
 
 void x86_jmp_r64(x86_buf *out, int reg)
 {
-    insn bi = {.n = 0}, *b = &bi;
+    insn bi = insn_begin(out), *b = &bi;
     rex(b, false, 0, reg);
     i8(b, 0xff);
     modrm_reg(b, 4, reg);
@@ -522,14 +530,14 @@ void x86_jmp_r64(x86_buf *out, int reg)
 
 void x86_ret(x86_buf *out)
 {
-    insn bi = {.n = 0}, *b = &bi;
+    insn bi = insn_begin(out), *b = &bi;
     i8(b, 0xc3);
     flush(out, b);
 }
 
 size_t x86_jmp_rel8(x86_buf *out)
 {
-    insn bi = {.n = 0}, *b = &bi;
+    insn bi = insn_begin(out), *b = &bi;
     i8(b, 0xeb);
     i8(b, 0);
     flush(out, b);
@@ -538,7 +546,7 @@ size_t x86_jmp_rel8(x86_buf *out)
 
 size_t x86_call_rel32(x86_buf *out)
 {
-    insn bi = {.n = 0}, *b = &bi;
+    insn bi = insn_begin(out), *b = &bi;
     i8(b, 0xe8);
     i32(b, 0);
     flush(out, b);
@@ -547,7 +555,7 @@ size_t x86_call_rel32(x86_buf *out)
 
 size_t x86_jmp_rel32(x86_buf *out)
 {
-    insn bi = {.n = 0}, *b = &bi;
+    insn bi = insn_begin(out), *b = &bi;
     i8(b, 0xe9);
     i32(b, 0);
     flush(out, b);
@@ -556,7 +564,7 @@ size_t x86_jmp_rel32(x86_buf *out)
 
 size_t x86_jcc_rel32(x86_buf *out, enum x86_cond cc)
 {
-    insn bi = {.n = 0}, *b = &bi;
+    insn bi = insn_begin(out), *b = &bi;
     i8(b, 0x0f);
     i8(b, (uint8_t)(0x80 | cc));
     i32(b, 0);
@@ -566,7 +574,7 @@ size_t x86_jcc_rel32(x86_buf *out, enum x86_cond cc)
 
 size_t x86_jcc_rel8(x86_buf *out, enum x86_cond cc)
 {
-    insn bi = {.n = 0}, *b = &bi;
+    insn bi = insn_begin(out), *b = &bi;
     i8(b, (uint8_t)(0x70 | cc));
     i8(b, 0);
     flush(out, b);

@@ -613,13 +613,8 @@ static code_info *load_timed(state_backend *db, const jit_store *programs, const
     if (!db->get_code(db->ctx, hash, &code, &len)) return NULL;
     code_info *ci = code_info_new(code, len, hash);
     if (program) {
-        *program = NULL;
-        uint8_t *blob;
-        size_t blob_len;
-        if (programs->load(programs->ctx, hash, JIT_VERSION, jit_target(f), &blob, &blob_len)) {
-            *program = jit_program_from_blob(blob, blob_len, ci, f); /* as jit_tier.c loads */
-            free(blob);
-        }
+        bool found;
+        *program = jit_program_load(programs, ci, f, &found); /* as jit_tier.c loads */
     }
     *ns = sample_clock_ns() - t0;
     return ci;
