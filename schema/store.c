@@ -1285,6 +1285,29 @@ bool store_live_prefetch(store_conn *c, const store_live_key *keys, size_t n, si
     unsigned trips = 0;
     if (ok && want) ok = f->many(f->ctx, &at, items, want, &trips, err);
     c->live_pending_trips += trips;
+    /* Keys learnt in that round trip (the access list sent with the
+     * accounts): those not cached nor just fetched, in one more batch, all
+     * written below in the same transaction. */
+    store_live_key *more = NULL;
+    size_t n_more = 0;
+    if (ok && want && f->more) f->more(f->ctx, &more, &n_more);
+    if (n_more) {
+        n_more = live_keys_unique(more, n_more);
+        size_t first = want, cap = want + n_more;
+        items = xrealloc(items, cap * sizeof *items);
+        memset(items + first, 0, n_more * sizeof *items);
+        for (size_t i = 0; i < n_more && !c->failed; i++) {
+            bool have = false;
+            for (size_t j = 0; j < first && !have; j++) have = live_key_cmp(&items[j].k, &more[i]) == 0;
+            if (!have && !live_key_cached(c, &more[i])) items[want++].k = more[i];
+        }
+        m = cap;
+        ok = !store_take_error(c, err);
+        trips = 0;
+        if (ok && want > first) ok = f->many(f->ctx, &at, items + first, want - first, &trips, err);
+        c->live_pending_trips += trips;
+    }
+    free(more);
     if (ok && want) {
         live_row *rows = xcalloc(3 * want, sizeof *rows);
         uint8_t(*slot_be)[32] = xcalloc(want, 32);

@@ -250,6 +250,11 @@ typedef struct {
      * round trips it took. NULL: prefetching is off. */
     bool (*many)(void *ctx, const hash32 *at, struct store_live_item *items, size_t n, unsigned *round_trips,
                  store_error *err);
+    /* Optional: keys the last `many` on this thread learnt besides its
+     * items (an access list carried in the same round trip). The prefetch
+     * fetches those it lacks in one more batch and writes all of it in one
+     * transaction. *keys malloc'd (NULL, 0: none). */
+    void (*more)(void *ctx, store_live_key **keys, size_t *n);
 } store_fetcher;
 /* Set before the connections that use it read; NULL turns it off. */
 void store_set_fetcher(store *s, const store_fetcher *f);

@@ -159,6 +159,47 @@ static bool fetch_slot(void *ctx, const hash32 *at, const address *a, const u256
     return true;
 }
 
+/* A never-seen call's eth_createAccessList, carried in the first batch
+ * fetch_many sends on this thread (with the sender's and the target's
+ * accounts: one round trip for both), and the keys its answer named, which
+ * store_live_prefetch then asks for (fetch_more). */
+static _Thread_local struct {
+    const json_t *tx; /* the call; NULL: nothing to carry */
+    bool sent;
+    store_live_key *keys;
+    size_t n, cap;
+} carried;
+
+/* The addresses and slots of an eth_createAccessList answer, added to *keys. */
+static void access_list_parse(const json_t *r, store_live_key **keys, size_t *n, size_t *cap)
+{
+    size_t i, j;
+    json_t *e, *slot;
+    json_array_foreach(json_object_get(r, "accessList"), i, e) {
+        store_live_key k = {0};
+        hj_error he;
+        if (!hj_get_address(e, "address", &k.a, &he)) continue;
+        if (*n == *cap) *keys = realloc(*keys, (*cap = *cap * 2 + 16) * sizeof **keys);
+        (*keys)[(*n)++] = k;
+        json_array_foreach(json_object_get(e, "storageKeys"), j, slot) {
+            const char *t = json_string_value(slot);
+            if (!t || !hex_to_u256(t, &k.key)) continue;
+            k.is_slot = true;
+            if (*n == *cap) *keys = realloc(*keys, (*cap = *cap * 2 + 16) * sizeof **keys);
+            (*keys)[(*n)++] = k;
+        }
+    }
+}
+
+static void fetch_more(void *ctx, store_live_key **keys, size_t *n)
+{
+    (void)ctx;
+    *keys = carried.keys;
+    *n = carried.n;
+    carried.keys = NULL;
+    carried.n = carried.cap = 0;
+}
+
 /* Requests per HTTP batch: geth's default limit (BatchRequestLimit). */
 enum { LIVE_BATCH_MAX = 1000 };
 
@@ -170,15 +211,17 @@ static bool fetch_many(void *ctx, const hash32 *at, struct store_live_item *item
     (void)ctx;
     *round_trips = 0;
     bool proof = USE_PROOF;
-    size_t total = 0;
+    bool carry = carried.tx && !carried.sent;
+    size_t total = carry;
     for (size_t i = 0; i < n; i++) total += items[i].k.is_slot ? 1 : 3;
     const char **methods = calloc(total, sizeof *methods);
     json_t **params = calloc(total, sizeof *params), **results = calloc(total, sizeof *results);
     size_t *owner = calloc(total, sizeof *owner);
-    bool ok = methods && params && results && owner;
+    bool *optional = calloc(total, sizeof *optional);
+    bool ok = methods && params && results && owner && optional;
     if (!ok) store_fail(err, "out of memory");
     upstream_error ue;
-    size_t r = 0;
+    size_t r = 0, n_item_requests = 0;
     for (bool again = ok; again;) {
         again = false;
         r = 0;
@@ -195,9 +238,16 @@ static bool fetch_many(void *ctx, const hash32 *at, struct store_live_item *item
             size_t k = account_requests(&items[i].k.a, at, proof, methods + r, params + r);
             for (size_t q = 0; q < k; q++) owner[r++] = i;
         }
+        n_item_requests = r;
+        if (carry) { /* last: its failure (a reverting call) costs only its answer */
+            methods[r] = "eth_createAccessList";
+            optional[r] = true;
+            params[r++] = json_pack("[O,o]", carried.tx, block_param(at));
+        }
         for (size_t from = 0; ok && from < r; from += LIVE_BATCH_MAX) {
             size_t k = r - from < LIVE_BATCH_MAX ? r - from : LIVE_BATCH_MAX;
-            ok = upstream_batch(live.up, k, methods + from, params + from, results + from, &ue);
+            ok = upstream_batch_optional(live.up, k, methods + from, params + from, optional + from, results + from,
+                                         &ue);
             ++*round_trips;
         }
         if (!ok) {
@@ -215,8 +265,13 @@ static bool fetch_many(void *ctx, const hash32 *at, struct store_live_item *item
         }
     }
     if (ok && proof) atomic_store(&proof_mode, PROOF_YES);
+    if (ok && carry) {
+        carried.sent = true;
+        if (results[n_item_requests])
+            access_list_parse(results[n_item_requests], &carried.keys, &carried.n, &carried.cap);
+    }
     hj_error he;
-    for (size_t q = 0; ok && q < r;) {
+    for (size_t q = 0; ok && q < n_item_requests;) {
         struct store_live_item *it = &items[owner[q]];
         if (it->k.is_slot) {
             hash32 h;
@@ -237,6 +292,7 @@ static bool fetch_many(void *ctx, const hash32 *at, struct store_live_item *item
     free(params);
     free(results);
     free(owner);
+    free(optional);
     return ok;
 }
 
@@ -338,22 +394,7 @@ static void access_list_keys(const json_t *tx, const store_live_pin *pin, store_
     bool ok = upstream_call(live.up, "eth_createAccessList", p, &r, &ue);
     json_decref(p);
     if (!ok) return;
-    size_t i, j;
-    json_t *e, *slot;
-    json_array_foreach(json_object_get(r, "accessList"), i, e) {
-        store_live_key k = {0};
-        hj_error he;
-        if (!hj_get_address(e, "address", &k.a, &he)) continue;
-        if (*n == *cap) *keys = realloc(*keys, (*cap = *cap * 2 + 16) * sizeof **keys);
-        (*keys)[(*n)++] = k;
-        json_array_foreach(json_object_get(e, "storageKeys"), j, slot) {
-            const char *t = json_string_value(slot);
-            if (!t || !hex_to_u256(t, &k.key)) continue;
-            k.is_slot = true;
-            if (*n == *cap) *keys = realloc(*keys, (*cap = *cap * 2 + 16) * sizeof **keys);
-            (*keys)[(*n)++] = k;
-        }
-    }
+    access_list_parse(r, keys, n, cap);
     json_decref(r);
 }
 
@@ -412,21 +453,32 @@ static bool before_call(store_conn *c, const char *method, json_t *params, store
     if (nrec) memcpy(keys + n, rec, nrec * sizeof *keys);
     n += nrec;
     free(rec);
+    size_t fetched = 0;
+    bool ok = true, prefetched = false;
     if (!recorded) {
-        /* Never seen (or not since the record was lost): one round trip
-         * that names everything the call reads, instead of one per key. */
+        /* Never seen (or not since the record was lost): the upstream's
+         * access list names everything the call reads, instead of one
+         * round trip per key. It goes in one batch with the sender's and
+         * the target's accounts; what it names follows in a second. */
         bool live_db = true;
         if (!need_pin && !store_get_live_pin(c, &pin, &live_db, se)) {
             free(keys);
             return false;
         }
         if (live_db) {
-            access_list_keys(tx, &pin, &keys, &n, &cap);
-            store_live_note_round_trips(c, 1);
+            carried.tx = tx;
+            carried.sent = false;
+            ok = store_live_prefetch(c, keys, n, &fetched, se);
+            prefetched = carried.sent;
+            free(carried.keys);
+            memset(&carried, 0, sizeof carried);
+            if (ok && !prefetched) { /* both accounts were cached: the access list alone */
+                access_list_keys(tx, &pin, &keys, &n, &cap);
+                store_live_note_round_trips(c, 1);
+            }
         }
     }
-    size_t fetched;
-    bool ok = store_live_prefetch(c, keys, n, &fetched, se);
+    if (ok && !prefetched) ok = store_live_prefetch(c, keys, n, &fetched, se);
     free(keys);
     if (!ok) return false;
     store_live_record_begin(c, &to, selector, selector_len, !recorded);
@@ -596,7 +648,7 @@ bool live_attach(store *s, store_conn *c, const rpc_config *cfg, bool *is_live, 
     live.s = s;
     atomic_store(&proof_mode, PROOF_UNKNOWN);
     store_fetcher f = {.account = fetch_account, .slot = fetch_slot, .block_hash = fetch_block_hash,
-                       .many = fetch_many};
+                       .many = fetch_many, .more = fetch_more};
     store_set_fetcher(s, &f);
     live.no_forward = cfg->no_forward;
     rpc_live = (rpc_live_hooks){.before = before_call, .after = after_call, .forward = forward, .proof = prove,

@@ -294,6 +294,12 @@ static bool take_result(upstream *u, const char *method, json_t *resp, json_t **
 bool upstream_batch(upstream *u, size_t n, const char *const *methods, json_t *const *params, json_t **results,
                     upstream_error *err)
 {
+    return upstream_batch_optional(u, n, methods, params, NULL, results, err);
+}
+
+bool upstream_batch_optional(upstream *u, size_t n, const char *const *methods, json_t *const *params,
+                             const bool *optional, json_t **results, upstream_error *err)
+{
     atomic_fetch_add(&u->calls, n);
     uint64_t first = atomic_fetch_add(&u->next_id, n);
     json_t *req = json_array();
@@ -313,8 +319,11 @@ bool upstream_batch(upstream *u, size_t n, const char *const *methods, json_t *c
     free(b.data);
     size_t done = 0;
     if (ok && n == 1) {
-        ok = json_is_object(resp) ? take_result(u, methods[0], resp, &results[0], err)
-                                  : fail(err, "upstream %s: malformed answer (not a JSON-RPC response)", u->name);
+        json_t *e = json_is_object(resp) ? json_object_get(resp, "error") : NULL;
+        if (optional && optional[0] && e && !json_is_null(e)) results[0] = NULL;
+        else
+            ok = json_is_object(resp) ? take_result(u, methods[0], resp, &results[0], err)
+                                      : fail(err, "upstream %s: malformed answer (not a JSON-RPC response)", u->name);
         done = ok;
     } else if (ok) {
         if (!json_is_array(resp)) {
@@ -329,7 +338,9 @@ bool upstream_batch(upstream *u, size_t n, const char *const *methods, json_t *c
                 json_t *r = json_array_get(resp, k);
                 if ((uint64_t)json_integer_value(json_object_get(r, "id")) == first + i) match = r;
             }
+            json_t *e = match ? json_object_get(match, "error") : NULL;
             if (!match) ok = fail(err, "upstream %s: %s: no answer in the batch", u->name, methods[i]);
+            else if (optional && optional[i] && e && !json_is_null(e)) results[i] = NULL;
             else ok = take_result(u, methods[i], match, &results[i], err);
             if (ok) done++;
         }

@@ -49,6 +49,12 @@ bool upstream_call(upstream *u, const char *method, json_t *params, json_t **res
 bool upstream_batch(upstream *u, size_t n, const char *const *methods, json_t *const *params, json_t **results,
                     upstream_error *err);
 
+/* As upstream_batch, but a request i with optional[i] that gets a JSON-RPC
+ * error leaves results[i] NULL instead of failing the batch (a request
+ * carried along whose failure only costs its answer). */
+bool upstream_batch_optional(upstream *u, size_t n, const char *const *methods, json_t *const *params,
+                             const bool *optional, json_t **results, upstream_error *err);
+
 /* One request passed through: *response is the node's whole response
  * object (a result or an error object, new reference). False only when no
  * JSON-RPC response came (transport failure, not JSON). */

@@ -172,6 +172,72 @@ START_TEST(prefetch_asks_once_for_what_sqlite_lacks)
 }
 END_TEST
 
+/* Keys learnt in the first batch (store_fetcher.more: an access list sent
+ * with the accounts) come in one more batch: only those neither cached nor
+ * just fetched, written with the rest in one transaction. */
+static store_live_key more_keys[4];
+static size_t n_more_keys, more_calls, second_batch_items;
+
+static void fake_more(void *ctx, store_live_key **keys, size_t *n)
+{
+    (void)ctx;
+    more_calls++;
+    *keys = malloc(sizeof more_keys);
+    memcpy(*keys, more_keys, sizeof more_keys);
+    *n = n_more_keys;
+    n_more_keys = 0; /* handed over once, as live.c's carried access list */
+}
+
+static bool counting_many(void *ctx, const hash32 *at, struct store_live_item *items, size_t n, unsigned *round_trips,
+                          store_error *err)
+{
+    if (many_calls == 2) second_batch_items = n; /* the test's second prefetch, its second batch */
+    return fake_many(ctx, at, items, n, round_trips, err);
+}
+
+START_TEST(keys_learnt_in_the_first_batch_come_in_a_second)
+{
+    open_live_db();
+    store_fetcher f = {.account = fake_account, .slot = fake_slot, .block_hash = fake_block_hash, .many = counting_many,
+                       .more = fake_more};
+    store_set_fetcher(db, &f);
+    size_t fetched;
+    store_error se;
+    store_live_key cached = slot_key(0xA1, 5);
+    ck_assert_msg(store_live_prefetch(conn, &cached, 1, &fetched, &se), "%s", se.msg);
+    ck_assert_uint_eq(many_calls, 1);
+    /* The first batch: the two accounts; learnt: a slot, 0xA1 again (just
+     * fetched), the cached slot 5 and another slot: two more asked. */
+    more_keys[0] = slot_key(0xA1, 4);
+    more_keys[1] = (store_live_key){.a = addr_of(0xA1)};
+    more_keys[2] = cached;
+    more_keys[3] = slot_key(0xA1, 6);
+    n_more_keys = 4;
+    more_calls = 0;
+    store_live_key keys[] = {{.a = addr_of(0xA1)}, {.a = addr_of(0xA2)}};
+    ck_assert_msg(store_live_prefetch(conn, keys, 2, &fetched, &se), "%s", se.msg);
+    ck_assert_uint_eq(more_calls, 1);
+    ck_assert_uint_eq(many_calls, 3);
+    ck_assert_uint_eq(second_batch_items, 2); /* slots 4 and 6 */
+    ck_assert_uint_eq(fetched, 4);
+    ck_assert_uint_eq(read_slot(0xA1, 4).w[0], 40);
+    ck_assert_uint_eq(read_slot(0xA1, 6).w[0], 60);
+    account_info info;
+    ck_assert(read_account(0xA1, &info));
+    ck_assert(!read_account(0xA2, &info));
+    ck_assert_uint_eq(single_fetches, 0);
+    store_live_stats st = store_get_live_stats(db);
+    ck_assert_uint_eq(st.prefetches, 2);
+    ck_assert_uint_eq(st.prefetched_keys, 5);
+    /* Nothing learnt and nothing lacking: no batch, `more` not asked. */
+    ck_assert_msg(store_live_prefetch(conn, keys, 2, &fetched, &se), "%s", se.msg);
+    ck_assert_uint_eq(fetched, 0);
+    ck_assert_uint_eq(many_calls, 3);
+    ck_assert_uint_eq(more_calls, 1);
+    close_live_db();
+}
+END_TEST
+
 START_TEST(a_call_records_the_keys_it_read)
 {
     open_live_db();
@@ -565,5 +631,6 @@ int main(void)
             an_undone_block_restores_what_the_cache_held, an_undone_block_restores_the_storage_marks,
             undo_records_keep_a_window, an_undo_record_is_compact,
             an_undo_record_of_the_old_format_still_undoes,
-            the_drift_sample_holds_cached_values, has_storage_comes_from_the_upstream));
+            the_drift_sample_holds_cached_values, has_storage_comes_from_the_upstream,
+            keys_learnt_in_the_first_batch_come_in_a_second));
 }

@@ -256,9 +256,44 @@ START_TEST(in_flight_is_bounded)
 }
 END_TEST
 
+/* A request carried along (optional) that gets a JSON-RPC error leaves its
+ * result NULL and the batch stands; a required one still fails it. */
+START_TEST(an_optional_request_may_fail_alone)
+{
+    start_server();
+    upstream_error err;
+    upstream_options o = {.retries = 0, .timeout_ms = 2000};
+    upstream *u = upstream_new(url, &o, &err);
+    ck_assert(u != NULL);
+    const char *methods[3] = {"a", "fail_access_list", "cc"};
+    json_t *params[3] = {json_array(), json_array(), json_array()}, *results[3] = {NULL, NULL, NULL};
+    const bool optional[3] = {false, true, false};
+    ck_assert_msg(upstream_batch_optional(u, 3, methods, params, optional, results, &err), "%s", err.msg);
+    ck_assert_str_eq(json_string_value(results[0]), "0x1");
+    ck_assert(results[1] == NULL);
+    ck_assert_str_eq(json_string_value(results[2]), "0x2");
+    json_decref(results[0]);
+    json_decref(results[2]);
+    ck_assert_uint_eq(upstream_get_stats(u).errors, 0);
+    /* Alone in its request (no batch array) as well. */
+    ck_assert_msg(upstream_batch_optional(u, 1, methods + 1, params + 1, optional + 1, results, &err), "%s", err.msg);
+    ck_assert(results[0] == NULL);
+    /* A required request's error fails the batch, named; no result is left set. */
+    const bool only_first[3] = {true, false, false};
+    methods[1] = "fail_required";
+    results[0] = results[2] = NULL;
+    ck_assert(!upstream_batch_optional(u, 3, methods, params, only_first, results, &err));
+    ck_assert_msg(strstr(err.msg, "fail_required: error -32601") != NULL, "%s", err.msg);
+    ck_assert(results[0] == NULL && results[2] == NULL);
+    for (int i = 0; i < 3; i++) json_decref(params[i]);
+    upstream_free(u);
+    MHD_stop_daemon(server);
+}
+END_TEST
+
 int main(void)
 {
     return TEST_RUN("upstream",
         TEST_GROUP("client", 60, names_hide_credentials, batches_errors_and_retries, forward_passes_the_response_through,
-                   in_flight_is_bounded));
+                   in_flight_is_bounded, an_optional_request_may_fail_alone));
 }
