@@ -86,6 +86,10 @@ struct rpc_ctx {
         uint64_t epoch; /* store_snapshot_epoch when read; 0: read outside a snapshot */
         uint64_t loaded_ms;
         block_env env;
+        /* The head's state root (methods_block.c), read in the snapshot
+         * the head was: valid with the head, cleared when it is reread. */
+        bool has_state_root;
+        hash32 state_root;
     } head_cache;
 };
 
