@@ -90,6 +90,12 @@ struct rpc_ctx {
          * the head was: valid with the head, cleared when it is reread. */
         bool has_state_root;
         hash32 state_root;
+        /* While block 0 is the head: the genesis header's extraData and
+         * nonce (008), read with the same validity. */
+        bool has_genesis_extras;
+        uint64_t genesis_nonce;
+        size_t genesis_extra_len;
+        uint8_t genesis_extra[STORE_GENESIS_EXTRA_MAX];
     } head_cache;
 };
 
