@@ -757,7 +757,7 @@ static bool genesis_field(importer *im, const char *key, size_t key_len, bool *m
         if (!read_bytes(im, "extraData", &im->code)) return false;
         if (im->code.len > STORE_GENESIS_EXTRA_MAX)
             return bad(im, at, "extraData: %zu bytes (at most %d)", im->code.len, STORE_GENESIS_EXTRA_MAX);
-        memcpy(im->spec.extra_data, im->code.data, im->code.len);
+        if (im->code.len) memcpy(im->spec.extra_data, im->code.data, im->code.len);
         im->spec.extra_data_len = im->code.len;
         im->code.len = 0;
         return true;
