@@ -630,6 +630,21 @@ static bool check_bpo_forks(importer *im, const char *at)
     return true;
 }
 
+/* geth's `...Block` activations that change no EVM rule: the engine's
+ * schedule has no place for them, but EIP-2124's fork id counts them. */
+static const char *const forkid_only_blocks[] = {"daoForkBlock", "muirGlacierBlock", "arrowGlacierBlock",
+                                                 "grayGlacierBlock"};
+
+static bool add_forkid_block(importer *im, uint64_t at)
+{
+    chain_spec *spec = &im->spec;
+    if (spec->n_genesis_forkid_blocks == STORE_FORKID_BLOCKS_MAX)
+        return bad(im, NULL, "config: more than %d block-numbered forks", STORE_FORKID_BLOCKS_MAX);
+    spec->genesis_forkid_blocks[spec->n_genesis_forkid_blocks++] = at;
+    spec->has_genesis_forkid_blocks = true;
+    return true;
+}
+
 static bool read_config(importer *im)
 {
     json_reader *r = &im->r;
@@ -650,7 +665,15 @@ static bool read_config(importer *im)
             } else {
                 ok = read_u64(im, geth_forks[i].key, &at_block[i]);
                 given[i] = true;
+                if (ok && geth_forks[i].fork < FORK_SHANGHAI) ok = add_forkid_block(im, at_block[i]);
             }
+        }
+        for (size_t i = 0; !matched && i < sizeof forkid_only_blocks / sizeof forkid_only_blocks[0]; i++) {
+            if (!key_is(m.key, m.key_len, forkid_only_blocks[i])) continue;
+            matched = true;
+            uint64_t at;
+            if (jr_peek(r) == JSON_KIND_NULL) ok = jr_skip(r);
+            else ok = read_u64(im, forkid_only_blocks[i], &at) && add_forkid_block(im, at);
         }
         if (!matched) ok = read_bpo_time(im, m.key, m.key_len, &matched);
         if (matched) {
@@ -663,6 +686,15 @@ static bool read_config(importer *im)
             ttd_zero = ok && u256_is_zero(&ttd);
         } else if (key_is(m.key, m.key_len, "blobSchedule")) {
             ok = read_blob_schedule(im);
+        } else if (key_is(m.key, m.key_len, "depositContractAddress") && jr_peek(r) != JSON_KIND_NULL) {
+            const char *s, *at_dep = r->p;
+            size_t n;
+            char buf[SHOWN_MAX + 4];
+            ok = expect_value(im, JSON_KIND_STRING, "config.depositContractAddress: expected a hex string") &&
+                 jr_string(r, &s, &n);
+            if (ok && hex_parse_fixed(s, n, 0, im->spec.deposit_address.b, 20, NULL) != HEX_OK)
+                ok = bad(im, at_dep, "config.depositContractAddress: \"%s\" is not a 20-byte hex address",
+                         shown(s, n, buf));
         } else {
             ok = jr_skip(r);
         }
@@ -694,9 +726,10 @@ static bool genesis_field(importer *im, const char *key, size_t key_len, bool *m
     *matched = true;
     if (key_is(key, key_len, "config")) return read_config(im);
     if (key_is(key, key_len, "alloc")) return set_kind(im, DOC_GENESIS, at) && read_alloc(im, "alloc");
-    static const char *const ignored[] = {"nonce", "extraData", "gasUsed", "blobGasUsed"};
+    static const char *const ignored[] = {"blobGasUsed"};
     static const char *const known[] = {"timestamp", "gasLimit", "difficulty", "mixHash", "coinbase", "number",
-                                        "baseFeePerGas", "excessBlobGas", "parentHash"};
+                                        "baseFeePerGas", "excessBlobGas", "parentHash", "nonce", "extraData",
+                                        "gasUsed"};
     bool is_known = false;
     for (size_t i = 0; i < sizeof known / sizeof known[0]; i++) is_known |= key_is(key, key_len, known[i]);
     for (size_t i = 0; i < sizeof ignored / sizeof ignored[0]; i++)
@@ -713,6 +746,22 @@ static bool genesis_field(importer *im, const char *key, size_t key_len, bool *m
     if (key_is(key, key_len, "gasLimit")) return read_u64(im, "gasLimit", &h->gas_limit);
     if (key_is(key, key_len, "number")) return read_u64(im, "number", &h->number);
     if (key_is(key, key_len, "excessBlobGas")) return read_u64(im, "excessBlobGas", &h->excess_blob_gas);
+    if (key_is(key, key_len, "nonce")) return read_u64(im, "nonce", &im->spec.nonce);
+    if (key_is(key, key_len, "gasUsed")) return read_u64(im, "gasUsed", &im->spec.gas_used);
+    if (key_is(key, key_len, "extraData")) {
+        const char *s0;
+        size_t n0;
+        /* geth takes "" for no extraData, as "0x" */
+        if (jr_peek(r) == JSON_KIND_STRING && jr_string(r, &s0, &n0) && n0 == 0) return true;
+        r->p = at;
+        if (!read_bytes(im, "extraData", &im->code)) return false;
+        if (im->code.len > STORE_GENESIS_EXTRA_MAX)
+            return bad(im, at, "extraData: %zu bytes (at most %d)", im->code.len, STORE_GENESIS_EXTRA_MAX);
+        if (im->code.len) memcpy(im->spec.extra_data, im->code.data, im->code.len);
+        im->spec.extra_data_len = im->code.len;
+        im->code.len = 0;
+        return true;
+    }
     if (key_is(key, key_len, "difficulty")) return read_quantity(im, "difficulty", 256, &h->difficulty);
     if (key_is(key, key_len, "baseFeePerGas")) {
         im->has_base_fee = true;
@@ -849,6 +898,11 @@ bool alloc_import_text(store_conn *c, const char *name, const char *text, size_t
         const char *keep_name = g->name;
         *g = im.spec;
         g->name = keep_name;
+        /* Its block 0 is the header geth builds from the file (the genesis
+         * hash: BLOCKHASH, eth_config's forkId); its deposit contract the
+         * config's, zero when not given (geth's default). */
+        g->genesis_hash_from_state = true;
+        g->has_deposit_address = true;
         /* geth gives a London-from-genesis chain EIP-1559's initial base fee. */
         if (!im.has_base_fee && g->config.activation[FORK_LONDON] == 0) g->head.base_fee = u256_from_u64(1000000000);
     }

@@ -227,7 +227,8 @@ const char *chain_builtin_names(void)
 
 /* The genesis block's hash as geth builds its header (core/genesis.go,
  * toBlockWithRoot) for the forks active at genesis: the state root of what
- * the database holds, no transactions, and from London the base fee, from
+ * the database holds, no transactions, the file's parentHash, extraData,
+ * nonce and gasUsed, and from London the base fee, from
  * Shanghai the empty withdrawals root, from Cancun zero blob gas and a zero
  * parent beacon root, from Prague the hash of no requests. The state must
  * be written (this connection sees it). tests/test_block.c checks the
@@ -242,7 +243,12 @@ static bool genesis_hash_of(store_conn *c, const chain_spec *spec, hash32 *out, 
     h.receipts_root = TRIE_EMPTY_ROOT;
     h.difficulty = spec->head.difficulty;
     h.number = spec->head.number;
+    h.parent_hash = spec->parent_hash;
     h.gas_limit = spec->head.gas_limit;
+    h.gas_used = spec->gas_used;
+    h.extra_data = spec->extra_data_len ? spec->extra_data : NULL;
+    h.extra_data_len = spec->extra_data_len;
+    h.nonce = spec->nonce;
     h.timestamp = spec->head.timestamp;
     h.mix_hash = spec->head.prevrandao;
     h.base_fee = spec->head.base_fee;
@@ -293,6 +299,18 @@ bool chain_spec_write(store_conn *c, const chain_spec *spec, store_error *err)
         if (!genesis_hash_of(c, spec, &genesis_hash, err)) return false;
         has_genesis_hash = true;
     }
+    store_genesis g = {.number = head.number, .timestamp = head.timestamp, .nonce = spec->nonce};
+    memcpy(g.extra_data, spec->extra_data, spec->extra_data_len);
+    g.extra_data_len = spec->extra_data_len;
+    g.has_deposit_contract = spec->has_deposit_address || spec->deposit_contract;
+    if (spec->has_deposit_address) g.deposit_contract = spec->deposit_address;
+    else if (spec->deposit_contract)
+        hex_parse_fixed(spec->deposit_contract, strlen(spec->deposit_contract), 0, g.deposit_contract.b, 20, NULL);
+    const uint64_t *blocks = spec->has_genesis_forkid_blocks ? spec->genesis_forkid_blocks : spec->forkid_blocks;
+    size_t n_blocks = spec->has_genesis_forkid_blocks ? spec->n_genesis_forkid_blocks : spec->n_forkid_blocks;
+    for (size_t i = 0; blocks && i < n_blocks && i < STORE_FORKID_BLOCKS_MAX; i++) g.forkid_blocks[i] = blocks[i];
+    g.n_forkid_blocks = n_blocks < STORE_FORKID_BLOCKS_MAX ? n_blocks : STORE_FORKID_BLOCKS_MAX;
     return store_set_head_block(c, &head, has_genesis_hash ? &genesis_hash : NULL,
-                                spec->has_parent_hash && head.number > 0 ? &spec->parent_hash : NULL, err);
+                                spec->has_parent_hash && head.number > 0 ? &spec->parent_hash : NULL, err) &&
+           (!spec->gas_used || store_set_head_usage(c, spec->gas_used, 0, err)) && store_set_genesis(c, &g, err);
 }

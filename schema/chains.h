@@ -41,7 +41,7 @@ typedef struct {
     bool system_contracts;
     /* Whether `init` computes the genesis hash (when not known) from the
      * state it wrote and the genesis header geth would build (the dev
-     * chain's; a genesis file's extraData and nonce are not read). */
+     * chain's and a genesis file's). */
     bool genesis_hash_from_state;
     /* The block numbers EIP-2124's fork id counts, when they are not the
      * schedule's: forks that change no EVM rule (DAO, the difficulty-bomb
@@ -51,6 +51,18 @@ typedef struct {
     size_t n_forkid_blocks;
     /* EIP-6110's deposit contract (hex), NULL when the chain has none known. */
     const char *deposit_contract;
+    /* A genesis file's: its config's depositContractAddress (geth: zero
+     * when absent), its header's extraData, nonce and gasUsed (part of the
+     * genesis hash), and every `...Block` activation of its config, as
+     * EIP-2124's fork id counts them (used instead of forkid_blocks). */
+    bool has_deposit_address;
+    address deposit_address;
+    uint8_t extra_data[STORE_GENESIS_EXTRA_MAX];
+    size_t extra_data_len;
+    uint64_t nonce, gas_used;
+    uint64_t genesis_forkid_blocks[STORE_FORKID_BLOCKS_MAX];
+    size_t n_genesis_forkid_blocks;
+    bool has_genesis_forkid_blocks;
     /* What `init` tells the user about the state. */
     const char *note;
 } chain_spec;

@@ -3237,3 +3237,93 @@ bool store_live_forget(store_conn *c, const address *a, store_error *err)
            exec_bound(c, "DELETE FROM live_absent_account WHERE address = ?1", a->b, 20, NULL, 0, err) &&
            exec_bound(c, "DELETE FROM live_has_storage WHERE address = ?1", a->b, 20, NULL, 0, err);
 }
+
+/* ------------------------------------------------------------ genesis */
+
+static bool write_genesis(store_conn *c, const void *arg, store_error *err)
+{
+    const store_genesis *g = arg;
+    if (g->extra_data_len > STORE_GENESIS_EXTRA_MAX || g->n_forkid_blocks > STORE_FORKID_BLOCKS_MAX)
+        return store_fail(err, "%s: genesis extraData or fork list too long", c->s->path);
+    sqlite3_stmt *st = NULL;
+    bool ok = sqlite3_exec(c->db, "DELETE FROM chain_genesis; DELETE FROM chain_forkid_block", NULL, NULL, NULL) ==
+                  SQLITE_OK &&
+              sqlite3_prepare_v2(c->db,
+                                 "INSERT INTO chain_genesis (id, number, timestamp, extra_data, nonce, deposit_contract) "
+                                 "VALUES (1, ?1, ?2, ?3, ?4, ?5)",
+                                 -1, &st, NULL) == SQLITE_OK;
+    if (ok) {
+        bind_u64(st, 1, g->number);
+        bind_u64(st, 2, g->timestamp);
+        sqlite3_bind_blob(st, 3, g->extra_data, (int)g->extra_data_len, SQLITE_STATIC);
+        bind_u64(st, 4, g->nonce);
+        if (g->has_deposit_contract) sqlite3_bind_blob(st, 5, g->deposit_contract.b, 20, SQLITE_STATIC);
+        ok = step_done(st);
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    if (ok)
+        ok = sqlite3_prepare_v2(c->db, "INSERT OR IGNORE INTO chain_forkid_block (number) VALUES (?1)", -1, &st,
+                                NULL) == SQLITE_OK;
+    for (size_t i = 0; ok && i < g->n_forkid_blocks; i++) {
+        bind_u64(st, 1, g->forkid_blocks[i]);
+        ok = step_done(st);
+    }
+    sqlite3_finalize(st);
+    return ok || fail_db(err, c->db, c->s->path);
+}
+
+bool store_set_genesis(store_conn *c, const store_genesis *g, store_error *err)
+{
+    return in_transaction(c, write_genesis, g, err);
+}
+
+typedef struct {
+    store_genesis *out;
+    bool *found;
+} genesis_read;
+
+static bool read_genesis_fn(store_conn *c, void *arg, store_error *err)
+{
+    genesis_read *r = arg;
+    store_genesis *g = r->out;
+    memset(g, 0, sizeof *g);
+    *r->found = false;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(c->db, "SELECT number, timestamp, extra_data, nonce, deposit_contract FROM chain_genesis",
+                           -1, &st, NULL) != SQLITE_OK)
+        return fail_db(err, c->db, c->s->path);
+    int rc = sqlite3_step(st);
+    bool ok = rc == SQLITE_ROW || rc == SQLITE_DONE;
+    if (rc == SQLITE_ROW) {
+        size_t extra = (size_t)sqlite3_column_bytes(st, 2), dep = (size_t)sqlite3_column_bytes(st, 4);
+        if (extra > STORE_GENESIS_EXTRA_MAX || (dep != 0 && dep != 20)) {
+            sqlite3_finalize(st);
+            return store_fail(err, "%s: malformed chain_genesis row", c->s->path);
+        }
+        g->number = (uint64_t)sqlite3_column_int64(st, 0);
+        g->timestamp = (uint64_t)sqlite3_column_int64(st, 1);
+        if (extra) memcpy(g->extra_data, sqlite3_column_blob(st, 2), extra);
+        g->extra_data_len = extra;
+        g->nonce = (uint64_t)sqlite3_column_int64(st, 3);
+        g->has_deposit_contract = dep == 20;
+        if (dep) memcpy(g->deposit_contract.b, sqlite3_column_blob(st, 4), 20);
+        *r->found = true;
+    }
+    sqlite3_finalize(st);
+    if (!ok) return fail_db(err, c->db, c->s->path);
+    if (!*r->found) return true;
+    if (sqlite3_prepare_v2(c->db, "SELECT number FROM chain_forkid_block ORDER BY number", -1, &st, NULL) != SQLITE_OK)
+        return fail_db(err, c->db, c->s->path);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW && g->n_forkid_blocks < STORE_FORKID_BLOCKS_MAX)
+        g->forkid_blocks[g->n_forkid_blocks++] = (uint64_t)sqlite3_column_int64(st, 0);
+    ok = rc == SQLITE_DONE || rc == SQLITE_ROW;
+    sqlite3_finalize(st);
+    return ok || fail_db(err, c->db, c->s->path);
+}
+
+bool store_get_genesis(store_conn *c, store_genesis *out, bool *found, store_error *err)
+{
+    genesis_read r = {out, found};
+    return in_snapshot(c, read_genesis_fn, &r, err);
+}

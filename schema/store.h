@@ -188,6 +188,28 @@ bool store_set_blob_forks(store_conn *c, const blob_fork *forks, size_t n, store
 /* In activation order; fails when there are more than `max`. */
 bool store_get_blob_forks(store_conn *c, blob_fork *out, size_t max, size_t *n, store_error *err);
 
+/* --- The genesis block's facts the schedule and head do not keep
+ * (008_chain_genesis.sql): the header parts served while block 0 is the
+ * head, the timestamp EIP-2124/7910 count from, EIP-6110's deposit
+ * contract, and the block numbers EIP-2124's fork id counts. */
+#define STORE_GENESIS_EXTRA_MAX 1024
+#define STORE_FORKID_BLOCKS_MAX 32
+typedef struct {
+    uint64_t number, timestamp, nonce;
+    uint8_t extra_data[STORE_GENESIS_EXTRA_MAX];
+    size_t extra_data_len;
+    bool has_deposit_contract; /* false: none known (the zero address) */
+    address deposit_contract;
+    /* Empty: the schedule's block-numbered activations count. */
+    uint64_t forkid_blocks[STORE_FORKID_BLOCKS_MAX];
+    size_t n_forkid_blocks;
+} store_genesis;
+/* Replaces the row and the fork-id block list (in the open transaction or
+ * its own). */
+bool store_set_genesis(store_conn *c, const store_genesis *g, store_error *err);
+/* *found false for a database made before 008 (no row). */
+bool store_get_genesis(store_conn *c, store_genesis *out, bool *found, store_error *err);
+
 /* --- The head's identity. Its hash is the block hash stored at its number
  * and its parent hash the one at number - 1 (either may be unknown). A head
  * written at another number than the stored head's is a new block: every

@@ -920,7 +920,7 @@ static bool store_leaves(trie_view *v, const uint8_t *owner, size_t owner_len, t
 {
     trie_entry *e = trie_leaves_entries(ls);
     size_t n = ls->count;
-    qsort(e, n, sizeof *e, entry32_cmp);
+    if (n) qsort(e, n, sizeof *e, entry32_cmp); /* an empty set may have no array (UBSan: qsort(NULL, 0)) */
     uint8_t *nibs = xmalloc((n ? n : 1) * TRIE_KEY_NIBBLES);
     trie_piece *pieces = xmalloc((n ? n : 1) * sizeof *pieces);
     sqlite3_stmt *st = v->q[Q_PUT_LEAF];

@@ -82,13 +82,18 @@ static void remove_database(const char *path)
     }
 }
 
-static bool init_chain(store_conn *c, const char *chain, chain_spec *spec, import_stats *st, store_error *err)
+static bool init_chain(store_conn *c, const char *chain, bool live, chain_spec *spec, import_stats *st,
+                       store_error *err)
 {
     memset(st, 0, sizeof *st);
     if (chain_builtin(chain, spec)) return chain_spec_write(c, spec, err);
     chain_spec_init_empty(spec, chain);
     import_options o = {.genesis = spec, .in_transaction = true};
-    return alloc_import_file(c, chain, &o, st, err) && chain_spec_write(c, spec, err);
+    if (!alloc_import_file(c, chain, &o, st, err)) return false;
+    /* A live database's genesis file holds no state (the upstream's is the
+     * chain's): no genesis hash can be computed from it. */
+    if (live) spec->genesis_hash_from_state = false;
+    return chain_spec_write(c, spec, err);
 }
 
 /* One creator at a time. Replicas started together on one volume all run
@@ -192,7 +197,7 @@ static int create_database(const char *db, const char *chain, const live_init *l
     import_stats st;
     bool ok = store_begin(c, &err);
     if (ok) {
-        ok = init_chain(c, chain, spec, &st, &err);
+        ok = init_chain(c, chain, live != NULL, spec, &st, &err);
         if (ok && live) ok = write_live_pin(c, chain, spec, &st, live, &err);
         if (ok)
             ok = store_commit(c, &err);

@@ -72,6 +72,16 @@ else
     FAILED=$((FAILED + ${COUNTS#* }))
 fi
 check_eq "jitevm root is anvil's block stateRoot" "$(cat "$TMP/root")" "$("$JITEVM" root --db "$DB")"
+# The head block's stateRoot is the stored trie's root: anvil's block's, by
+# number and by hash; after an admin write, the new root (`jitevm root`).
+field() { printf '%s' "$1" | python3 -c "import json,sys; print(json.load(sys.stdin)['result']['$2'])"; }
+HEAD=$(call eth_getBlockByNumber '["latest",false]')
+check_eq "eth_getBlockByNumber: the head's stateRoot is anvil's block's" "$(cat "$TMP/root")" "$(field "$HEAD" stateRoot)"
+check_eq "eth_getBlockByHash: the same stateRoot" "$(cat "$TMP/root")" "$(field "$(call eth_getBlockByHash "[\"$(field "$HEAD" hash)\",false]")" stateRoot)"
+call anvil_setStorageAt '["0x000000000000000000000000000000000000c0de","0x1","0x000000000000000000000000000000000000000000000000000000000000002a"]' > /dev/null
+AFTER=$(field "$(call eth_getBlockByNumber '["latest",false]')" stateRoot)
+check_eq "after an admin write: the new root, as jitevm root computes it" "$("$JITEVM" root --db "$DB")" "$AFTER"
+check "after an admin write: the root changed" "ok" "$([ "$AFTER" != "$(cat "$TMP/root")" ] && echo ok)"
 
 # ------------------------------------------ 2. every parameter malformed
 A=0x000000000000000000000000000000000000c000
@@ -139,7 +149,18 @@ check_eq "Shanghai: nine precompiles" '["BLAKE2F","BN254_ADD","BN254_MUL","BN254
 check_eq "Shanghai: next is Cancun" "1000" "$(cfg "$C" "r['next']['activationTime']")"
 check_eq "Shanghai: last is BPO1" '[4000,{"baseFeeUpdateFraction":8346193,"max":15,"target":10}]' "$(cfg "$C" "[r['last']['activationTime'], r['last']['blobSchedule']]")"
 check_eq "chainId" '"0x7a69"' "$(cfg "$C" "r['current']['chainId']")"
-check_eq "forkId: null without the genesis hash" "null" "$(cfg "$C" "r['current']['forkId']")"
+# forkId (EIP-2124/6122), computed here with zlib's CRC-32 from block 0's
+# hash (init computes it as geth builds the genesis header): the timestamped
+# forks after the genesis timestamp (1) up to the configuration's.
+GENESIS_HASH=$(call eth_getBlockByNumber '["0x0",false]' | python3 -c 'import json,sys; print(json.load(sys.stdin)["result"]["hash"])')
+forkid() { python3 -c "
+import zlib, sys
+c = zlib.crc32(bytes.fromhex('${GENESIS_HASH#0x}'))
+for t in [1000, 2000, 3000, 4000]:
+    if t <= $1: c = zlib.crc32(t.to_bytes(8, 'big'), c)
+print('\"0x%08x\"' % c)"; }
+check_eq "forkId: CRC-32 of the genesis hash (Shanghai from genesis)" "$(forkid 500)" "$(cfg "$C" "r['current']['forkId']")"
+check_eq "forkId: next (Cancun) and last (BPO1)" "[$(forkid 1000),$(forkid 4000)]" "$(cfg "$C" "[r['next']['forkId'], r['last']['forkId']]")"
 check_eq "field order as geth's" '["activationTime","blobSchedule","chainId","forkId","precompiles","systemContracts"]' "$(cfg "$C" "list(r['current'])")"
 for f in cancun:1500:2000 prague:2500:3000 osaka:3500:4000; do
     HF=${f%%:*}
@@ -167,6 +188,85 @@ check_eq "BPO1: current" '[4000,{"baseFeeUpdateFraction":8346193,"max":15,"targe
 check_eq "BPO1: Osaka's precompiles" "$(cfg "$(config_at 3500)" "r['current']['precompiles']")" "$(cfg "$(config_at 4500)" "r['current']['precompiles']")"
 check_eq "BPO1: nothing next" "[null,null]" "$(cfg "$(config_at 4500)" "[r['next'], r['last']]")"
 stop_server > /dev/null
+
+# A genesis file's depositContractAddress (EIP-6110) and its block forks
+# that change no EVM rule (daoForkBlock, muirGlacierBlock, ...), which
+# EIP-2124 counts: forkId computed here from block 0's hash and every
+# ...Block and ...Time activation after genesis, as geth's gatherForks.
+DEPOSIT=0x00000000000000000000000000000000deadbeef
+cat > "$TMP/deposit.json" << JSON
+{"config": {"chainId": 31338, "homesteadBlock": 0, "daoForkBlock": 3, "eip150Block": 5, "eip155Block": 7, "eip158Block": 7,
+            "byzantiumBlock": 9, "constantinopleBlock": 11, "petersburgBlock": 11, "istanbulBlock": 13,
+            "muirGlacierBlock": 15, "berlinBlock": 17, "londonBlock": 19, "arrowGlacierBlock": 21, "grayGlacierBlock": 23,
+            "mergeNetsplitBlock": 25, "terminalTotalDifficulty": 0, "shanghaiTime": 10, "cancunTime": 20, "pragueTime": 30,
+            "depositContractAddress": "$DEPOSIT"},
+ "nonce": "0x42", "extraData": "0x6a697465766d", "gasLimit": "0x1c9c380", "difficulty": "0x1", "timestamp": "0x5",
+ "alloc": {"0x00000000000000000000000000000000000000aa": {"balance": "0xde0b6b3a7640000"}}}
+JSON
+# Its alloc gets the system contracts Prague blocks call (EIP-2935, 4788,
+# 7002, 7251), taken from the dev chain's genesis (`jitevm dump`).
+"$JITEVM" init --db "$TMP/sys.db" --chain dev > /dev/null || exit 1
+"$JITEVM" dump --db "$TMP/sys.db" > "$TMP/sys.json" || exit 1
+python3 -c "
+import json, sys
+g = json.load(open(sys.argv[1])); d = json.load(open(sys.argv[2]))
+g['alloc'].update({a: v for a, v in d.items() if v.get('code')})
+json.dump(g, open(sys.argv[1], 'w'))" "$TMP/deposit.json" "$TMP/sys.json"
+DB=$TMP/deposit.db
+"$JITEVM" init --db "$DB" --chain "$TMP/deposit.json" > /dev/null || exit 1
+serve_db "$TMP/deposit.log" --admin --admin-token "$TOKEN" --log-level warn
+B0=$(call eth_getBlockByNumber '["0x0",false]')
+check_eq "genesis file: block 0 keeps its extraData and nonce" '["0x6a697465766d","0x0000000000000042"]' "$(cfg "$B0" "[r['extraData'], r['nonce']]")"
+GENESIS_HASH=$(cfg "$B0" "r['hash']" | tr -d '"')
+rpc "$(req jitevm_setBlock '[{"number":"0x40","timestamp":"0x28"}]')" > /dev/null
+C=$(call eth_config '[]')
+WANT=$(python3 -c "
+import zlib
+c = zlib.crc32(bytes.fromhex('${GENESIS_HASH#0x}'))
+for f in [3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 10, 20, 30]:
+    c = zlib.crc32(f.to_bytes(8, 'big'), c)
+print('\"0x%08x\"' % c)")
+check_eq "genesis file: forkId counts every ...Block fork (DAO, Muir/Arrow/Gray Glacier, netsplit)" "$WANT" "$(cfg "$C" "r['current']['forkId']")"
+check "genesis file: its depositContractAddress" "\"DEPOSIT_CONTRACT_ADDRESS\":\"$DEPOSIT\"" "$C"
+# eth_simulateV1 parses the DepositEvent logs of that contract (a log of the
+# wrong length refuses the block, naming geth's error): a contract logging
+# 575 bytes under DepositEvent's topic at the configured address.
+LOGGER=0x365f5f377f649bbc62d0e31342afea4e5cd82d4049e7e1ee912fc0889aa790803be39038c5365fa100
+DATA=0x$(python3 -c 'print("00" * 575)')
+SIM="[{\"blockStateCalls\":[{\"stateOverrides\":{\"$DEPOSIT\":{\"code\":\"$LOGGER\"}},\"calls\":[{\"from\":\"0x00000000000000000000000000000000000000aa\",\"to\":\"$DEPOSIT\",\"input\":\"$DATA\"}]}]},\"latest\"]"
+check "genesis file: eth_simulateV1 reads deposits from its deposit contract" '"message":"failed to parse deposit logs: unable to parse deposit data: deposit wrong length: want 576, have 575"' "$(call eth_simulateV1 "$SIM")"
+SIM0="[{\"blockStateCalls\":[{\"stateOverrides\":{\"0x00000000219ab540356cbb839cbe05303d7705fa\":{\"code\":\"$LOGGER\"}},\"calls\":[{\"from\":\"0x00000000000000000000000000000000000000aa\",\"to\":\"0x00000000219ab540356cbb839cbe05303d7705fa\",\"input\":\"$DATA\"}]}]},\"latest\"]"
+check "genesis file: another address's DepositEvent logs are not deposits" '"status":"0x1"' "$(call eth_simulateV1 "$SIM0")"
+stop_server > /dev/null
+
+# geth's own answers for the execution-apis test chain (ethereum/execution-apis,
+# tests/genesis.json: block forks 3..36, timestamped forks 390..540 with
+# BPO1 and BPO2, extraData "hivechain"): eth_getBlockByNumber("0x0", true) is
+# tests/eth_getBlockByNumber/get-genesis.io's answer, byte for byte once
+# parsed, and eth_config past BPO2 is tests/eth_config/get-config.io's.
+# Needs a checkout (or git directory) of execution-apis: EXECUTION_APIS=DIR.
+EXECUTION_APIS=${EXECUTION_APIS:-/work/.mirror/ethereum+execution-apis/repo}
+ea_file() {
+    if [ -f "$EXECUTION_APIS/$1" ]; then cat "$EXECUTION_APIS/$1"
+    else git -C "$EXECUTION_APIS" show "HEAD:$1" 2> /dev/null; fi
+}
+if ea_file tests/genesis.json > "$TMP/ea-genesis.json" 2> /dev/null && [ -s "$TMP/ea-genesis.json" ]; then
+    DB=$TMP/ea.db
+    "$JITEVM" init --db "$DB" --chain "$TMP/ea-genesis.json" > /dev/null || exit 1
+    serve_db "$TMP/ea.log" --admin --admin-token "$TOKEN" --log-level warn
+    same_result() { python3 -c "
+import json, sys
+got = json.loads(sys.argv[1]); want = json.loads(sys.argv[2])
+print('same' if got.get('result') == want.get('result') else json.dumps(got)[:600])" "$1" "$2"; }
+    WANT=$(ea_file tests/eth_getBlockByNumber/get-genesis.io | sed -n 's/^<< //p')
+    check_eq "execution-apis chain: block 0 is geth's (hash 0x44fd89d5...)" same "$(same_result "$(call eth_getBlockByNumber '["0x0",true]')" "$WANT")"
+    rpc "$(req jitevm_setBlock '[{"number":"0x40","timestamp":"0x258"}]')" > /dev/null
+    WANT=$(ea_file tests/eth_config/get-config.io | sed -n 's/^<< //p')
+    check_eq "execution-apis chain: eth_config past BPO2 is geth's (forkId 0xe272ecbe)" same "$(same_result "$(call eth_config '[]')" "$WANT")"
+    stop_server > /dev/null
+else
+    echo "$NAME: SKIPPED the execution-apis chain checks: no ethereum/execution-apis at $EXECUTION_APIS (set EXECUTION_APIS)"
+fi
 
 # The dev chain (`init --chain dev`): every fork from genesis, so Osaka is
 # current and nothing is next; compared with anvil at Osaka.

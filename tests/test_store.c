@@ -315,7 +315,7 @@ START_TEST(test_create_and_reopen)
     const char *path = tmp_path("a.db");
     expect_open_error(path, STORE_OPEN_EXISTING, "no such database");
     db d = db_open(path, STORE_OPEN_CREATE);
-    ck_assert_int_eq(store_schema_version(), 7);
+    ck_assert_int_eq(store_schema_version(), 8);
     db_close(&d);
     sqlite3 *raw = raw_open(path);
     char buf[64];
@@ -323,7 +323,7 @@ START_TEST(test_create_and_reopen)
     ck_assert_int_eq(raw_int(raw, "PRAGMA application_id"), 0x4A45564D);
     ck_assert_str_eq(raw_text(raw, "PRAGMA journal_mode", buf, sizeof buf), "wal");
     static const char *const tables[] = {"account", "storage", "code", "chain", "chain_fork", "head", "block_hash",
-                                         "program"};
+                                         "program", "chain_genesis", "chain_forkid_block"};
     for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++) {
         char sql[128];
         snprintf(sql, sizeof sql, "SELECT count(*) FROM sqlite_master WHERE type='table' AND name='%s'", tables[i]);
@@ -374,7 +374,9 @@ START_TEST(test_migrations_in_order)
     ck_assert_msg(strstr(err.msg, "no chain configuration"), "%s", err.msg);
     db_close(&d);
     raw = raw_open(old);
-    ck_assert_int_eq(raw_int(raw, "PRAGMA user_version"), 7);
+    ck_assert_int_eq(raw_int(raw, "PRAGMA user_version"), 8);
+    /* 008: no genesis facts for a database made before it. */
+    ck_assert_int_eq(raw_int(raw, "SELECT count(*) FROM chain_genesis"), 0);
     /* 007: a state this small gets its trie at its first root, not at open. */
     ck_assert_int_eq(raw_int(raw, "SELECT built FROM trie_state"), 0);
     ck_assert_int_eq(raw_int(raw, "SELECT count(*) FROM pragma_table_info('head') WHERE name = 'gas_used'"), 1);

@@ -13,8 +13,14 @@
  *     requestsHash that of no requests (EIP-7685);
  *   - gasUsed and blobGasUsed: the head's own when the database has them (a
  *     head imported from a node's header, or followed live), else 0;
- *   - stateRoot: zero (the database keeps no trie; `jitevm root` computes
- *     the root with one pass over the whole state, too slow for a request);
+ *   - stateRoot: the root of the state trie the database keeps
+ *     (schema/trie_store.c: the stored root with the changes not yet hashed
+ *     in applied in memory), kept with the cached head until the next
+ *     commit; zero where there is no stored trie (a live database, which
+ *     caches part of an upstream's state; one whose trie was never built);
+ *   - extraData and nonce: empty and zero, except while block 0 of a
+ *     database made by init (008) is the head: the genesis header's own,
+ *     so that the header hashes to the stored genesis hash;
  *   - parentBeaconBlockRoot: read from the EIP-4788 contract's ring when it
  *     holds the head's timestamp, else zero;
  *   - hash: the stored hash of the head's number when there is one (a chain
@@ -47,6 +53,7 @@
 #include "rpc/json_values.h"
 #include "rpc/rpc_exec.h"
 #include "rpc/rpc_params.h"
+#include "trie_store.h"
 #include "vm/block.h"
 
 /* sha256 of the empty string: EIP-7685's requests hash of a block without
@@ -72,6 +79,9 @@ typedef struct {
     hash32 parent_hash, state_root, beacon_root, hash;
     bool hash_stored;
     uint64_t gas_used, blob_gas_used;
+    uint64_t nonce;
+    uint8_t extra_data[STORE_GENESIS_EXTRA_MAX];
+    size_t extra_data_len;
 } head_header;
 
 /* What the head at `number` used of its gas and blob gas: 0 when the
@@ -106,7 +116,6 @@ static bool beacon_root_of(const state_backend *b, uint64_t timestamp, hash32 *r
 static void header_rlp(const head_header *h, bytebuf *out)
 {
     static const uint8_t zero_bloom[LOGS_BLOOM_BYTES];
-    static const uint8_t zero_nonce[8];
     const block_env *e = &h->env;
     size_t mark = rlp_list_begin(out);
     rlp_put_bytes(out, h->parent_hash.b, 32);
@@ -121,9 +130,11 @@ static void header_rlp(const head_header *h, bytebuf *out)
     rlp_put_u64(out, e->gas_limit);
     rlp_put_u64(out, h->gas_used);
     rlp_put_u64(out, e->timestamp);
-    rlp_put_bytes(out, NULL, 0); /* extra data */
+    uint8_t nonce[8];
+    for (int i = 0; i < 8; i++) nonce[i] = (uint8_t)(h->nonce >> (56 - 8 * i));
+    rlp_put_bytes(out, h->extra_data, h->extra_data_len);
     rlp_put_bytes(out, e->prevrandao.b, 32);
-    rlp_put_bytes(out, zero_nonce, sizeof zero_nonce);
+    rlp_put_bytes(out, nonce, sizeof nonce);
     if (h->fork >= FORK_LONDON) rlp_put_u256(out, &e->base_fee);
     if (h->fork >= FORK_SHANGHAI) rlp_put_bytes(out, TRIE_EMPTY_ROOT.b, 32); /* withdrawals */
     if (h->fork >= FORK_CANCUN) {
@@ -150,16 +161,68 @@ static size_t block_size(const head_header *h, const bytebuf *header)
     return n;
 }
 
+/* The head's state root: from the stored trie, once per snapshot epoch
+ * (kept beside the cached head, which resolve_head has just validated);
+ * zero where there is no stored trie. */
+static bool head_state_root(rpc_ctx *ctx, hash32 *root, rpc_error *err)
+{
+    uint64_t epoch = store_snapshot_epoch(ctx->conn);
+    bool cacheable = epoch != 0 && ctx->head_cache.valid && ctx->head_cache.epoch == epoch;
+    if (cacheable && ctx->head_cache.has_state_root) {
+        *root = ctx->head_cache.state_root;
+        return true;
+    }
+    memset(root, 0, sizeof *root);
+    bool available;
+    store_error se;
+    trie_view *v = store_trie_view(ctx->conn, &available, &se);
+    if (!available) return se.msg[0] ? rpc_fail_store(err, &se) : true;
+    bool ok = trie_view_root(v, root, &se);
+    trie_view_close(v);
+    if (!ok) return rpc_fail_store(err, &se);
+    if (cacheable) {
+        ctx->head_cache.has_state_root = true;
+        ctx->head_cache.state_root = *root;
+    }
+    return true;
+}
+
+/* While the genesis block is the head: its extraData and nonce (kept with
+ * the cached head as the root is: reading them costs two prepared queries,
+ * about 70,000 instructions, half of the whole call). */
+static bool genesis_extras(rpc_ctx *ctx, head_header *h, rpc_error *err)
+{
+    uint64_t epoch = store_snapshot_epoch(ctx->conn);
+    bool cacheable = epoch != 0 && ctx->head_cache.valid && ctx->head_cache.epoch == epoch;
+    if (!cacheable || !ctx->head_cache.has_genesis_extras) {
+        store_genesis g;
+        bool found;
+        store_error se;
+        if (!store_get_genesis(ctx->conn, &g, &found, &se)) return rpc_fail_store(err, &se);
+        bool is_head = found && g.number == h->env.number;
+        ctx->head_cache.genesis_nonce = is_head ? g.nonce : 0;
+        ctx->head_cache.genesis_extra_len = is_head ? g.extra_data_len : 0;
+        memcpy(ctx->head_cache.genesis_extra, g.extra_data, ctx->head_cache.genesis_extra_len);
+        ctx->head_cache.has_genesis_extras = cacheable;
+    }
+    h->nonce = ctx->head_cache.genesis_nonce;
+    h->extra_data_len = ctx->head_cache.genesis_extra_len;
+    memcpy(h->extra_data, ctx->head_cache.genesis_extra, h->extra_data_len);
+    return true;
+}
+
 static bool load_head(rpc_ctx *ctx, head_header *h, rpc_error *err)
 {
     memset(h, 0, sizeof *h);
     block_selector latest = {.tag = BLOCK_LATEST};
     if (!resolve_head(ctx, &latest, &h->env, &h->fork, err)) return false;
     if (!head_usage(ctx, h->env.number, &h->gas_used, &h->blob_gas_used, err)) return false;
+    if (!head_state_root(ctx, &h->state_root, err)) return false;
     state_backend b = store_backend(ctx->conn);
     if (h->env.number > 0) b.get_block_hash(b.ctx, h->env.number - 1, &h->parent_hash);
     if (h->fork >= FORK_CANCUN) beacon_root_of(&b, h->env.timestamp, &h->beacon_root);
     h->hash_stored = b.get_block_hash(b.ctx, h->env.number, &h->hash);
+    if (h->hash_stored && h->env.number == 0 && !genesis_extras(ctx, h, err)) return false;
     return true;
 }
 
@@ -188,19 +251,20 @@ static json_t *header_json(const head_header *h_in)
     bytebuf_free(&rlp);
 
     static const uint8_t zero_bloom[LOGS_BLOOM_BYTES];
-    static const uint8_t zero_nonce[8];
+    uint8_t nonce[8];
+    for (int i = 0; i < 8; i++) nonce[i] = (uint8_t)(h.nonce >> (56 - 8 * i));
     json_t *o = json_object();
     json_object_set_new(o, "number", jv_u64(e->number));
     json_object_set_new(o, "hash", jv_hash(&h.hash));
     json_object_set_new(o, "parentHash", jv_hash(&h.parent_hash));
-    json_object_set_new(o, "nonce", jv_data(zero_nonce, sizeof zero_nonce));
+    json_object_set_new(o, "nonce", jv_data(nonce, sizeof nonce));
     json_object_set_new(o, "mixHash", jv_hash(&e->prevrandao));
     json_object_set_new(o, "sha3Uncles", jv_hash(&KECCAK_EMPTY_LIST));
     json_object_set_new(o, "logsBloom", jv_data(zero_bloom, sizeof zero_bloom));
     json_object_set_new(o, "stateRoot", jv_hash(&h.state_root));
     json_object_set_new(o, "miner", jv_address(&e->coinbase));
     json_object_set_new(o, "difficulty", jv_quantity(&e->difficulty));
-    json_object_set_new(o, "extraData", json_string("0x"));
+    json_object_set_new(o, "extraData", jv_data(h.extra_data, h.extra_data_len));
     json_object_set_new(o, "gasLimit", jv_u64(e->gas_limit));
     json_object_set_new(o, "gasUsed", jv_u64(h.gas_used));
     json_object_set_new(o, "timestamp", jv_u64(e->timestamp));

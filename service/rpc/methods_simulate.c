@@ -833,6 +833,16 @@ json_t *m_simulate_v1(rpc_ctx *ctx, json_t *params, rpc_error *err)
         sim_opts_free(&opts);
         return NULL;
     }
+    /* Read only where EIP-6110 can apply (Prague scheduled). */
+    store_genesis gen;
+    bool has_gen = false;
+    store_error gse;
+    if (ctx->chain.activation[FORK_PRAGUE] != UINT64_MAX && !store_get_genesis(ctx->conn, &gen, &has_gen, &gse)) {
+        rpc_fail(err, RPC_SERVER_ERROR, "database error: %s", gse.msg);
+        free(plan);
+        sim_opts_free(&opts);
+        return NULL;
+    }
     state_backend base = store_backend(ctx->conn);
     hash32 *hashes = xcalloc(n_plan, sizeof *hashes);
     sim_chain chain = {.base = &base, .head_number = head.env.number, .hashes = hashes, .n = 0};
@@ -841,9 +851,13 @@ json_t *m_simulate_v1(rpc_ctx *ctx, json_t *params, rpc_error *err)
     simulation s = {.ctx = ctx, .opts = &opts, .st = state_new(&backend)};
     s.gas_pool = ctx->cfg->gas_cap ? ctx->cfg->gas_cap : UINT64_MAX;
     s.chain_id = u256_from_u64(ctx->chain.chain_id);
+    /* EIP-6110's deposit contract: the one init kept (a genesis file's
+     * depositContractAddress, a public network's), else a public network's
+     * by chain id (a database made before 008), else zero (geth's default). */
     const char *network = chain_builtin_by_chain_id(ctx->chain.chain_id);
     chain_spec spec;
-    if (network && chain_builtin(network, &spec) && spec.deposit_contract)
+    if (has_gen) s.deposit_contract = gen.deposit_contract;
+    else if (network && chain_builtin(network, &spec) && spec.deposit_contract)
         hex_parse_fixed(spec.deposit_contract, strlen(spec.deposit_contract), 0, s.deposit_contract.b, 20, NULL);
     if (opts.trace_transfers) s.transfers = transfer_logger_new(&s.transfer_tracer);
 

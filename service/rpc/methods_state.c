@@ -520,16 +520,18 @@ typedef struct {
     const chain_config *chain;
     bool has_genesis;
     hash32 genesis;
-    const char *deposit_contract; /* hex, NULL: zero */
+    address deposit_contract;      /* zero when none is known */
     const uint64_t *forkid_blocks;  /* NULL: the schedule's block activations */
     size_t n_forkid_blocks;
+    uint64_t genesis_time;          /* timestamped forks at or before it are genesis rules */
     const blob_fork *blob_forks;
     size_t n_blob_forks;
 } config_facts;
 
 /* EIP-2124/6122's FORK_HASH with every fork activated by `time` counted:
- * all block-numbered forks after genesis, the timestamped ones (and
- * blob-parameter-only forks) at or before `time`, each activation once. */
+ * all block-numbered forks after block 0, the timestamped ones (and
+ * blob-parameter-only forks) after the genesis timestamp and at or before
+ * `time`, each activation once (geth's forkid.gatherForks). */
 static uint32_t fork_hash(const config_facts *cf, uint64_t time)
 {
     uint32_t crc = crc32_update(0, cf->genesis.b, 32);
@@ -542,16 +544,17 @@ static uint32_t fork_hash(const config_facts *cf, uint64_t time)
         for (int f = 0; !listed && f < FORK_COUNT; f++) {
             uint64_t at = cf->chain->activation[f];
             if (at == UINT64_MAX || at == 0 || cf->chain->by_timestamp[f] != (bool)by_time) continue;
-            if (by_time && at > time) continue;
+            if (by_time && (at > time || at <= cf->genesis_time)) continue;
             acts[n++] = at;
         }
         if (by_time)
-            for (size_t i = 0; i < cf->n_blob_forks; i++)
-                if (cf->blob_forks[i].activation != 0 && cf->blob_forks[i].activation <= time)
-                    acts[n++] = cf->blob_forks[i].activation;
+            for (size_t i = 0; i < cf->n_blob_forks; i++) {
+                uint64_t at = cf->blob_forks[i].activation;
+                if (at != 0 && at > cf->genesis_time && at <= time) acts[n++] = at;
+            }
         qsort(acts, n, sizeof *acts, compare_u64);
         for (size_t i = 0; i < n; i++) {
-            if (i && acts[i] == acts[i - 1]) continue;
+            if ((i && acts[i] == acts[i - 1]) || acts[i] == 0) continue; /* block 0: the genesis rules */
             uint8_t be[8];
             for (int b = 0; b < 8; b++) be[b] = (uint8_t)(acts[i] >> (56 - 8 * b));
             crc = crc32_update(crc, be, 8);
@@ -563,7 +566,9 @@ static uint32_t fork_hash(const config_facts *cf, uint64_t time)
 static json_t *config_json(const config_facts *cf, const config_point *p, rpc_error *err)
 {
     json_t *o = json_object();
-    json_object_set_new(o, "activationTime", json_integer((json_int_t)p->activation));
+    /* geth: a fork active from the genesis block shows 0 */
+    json_object_set_new(o, "activationTime",
+                        json_integer(p->activation <= cf->genesis_time ? 0 : (json_int_t)p->activation));
     if (p->blob.max) {
         json_t *b = json_object();
         json_object_set_new(b, "target", json_integer((json_int_t)p->blob.target));
@@ -599,9 +604,7 @@ static json_t *config_json(const config_facts *cf, const config_point *p, rpc_er
         sys[ns].name = "CONSOLIDATION_REQUEST_PREDEPLOY_ADDRESS";
         hex_to_address(CONSOLIDATION_REQUEST_PREDEPLOY_ADDRESS, &sys[ns++].a);
         sys[ns].name = "DEPOSIT_CONTRACT_ADDRESS";
-        memset(&sys[ns].a, 0, sizeof sys[ns].a);
-        if (cf->deposit_contract) hex_to_address(cf->deposit_contract, &sys[ns].a);
-        ns++;
+        sys[ns++].a = cf->deposit_contract;
         sys[ns].name = "HISTORY_STORAGE_ADDRESS";
         hex_to_address(HISTORY_STORAGE_ADDRESS, &sys[ns++].a);
         sys[ns].name = "WITHDRAWAL_REQUEST_PREDEPLOY_ADDRESS";
@@ -624,18 +627,36 @@ json_t *m_config(rpc_ctx *ctx, json_t *params, rpc_error *err)
     if (!store_get_blob_forks(ctx->conn, blob_forks, CHAIN_MAX_BLOB_FORKS, &cf.n_blob_forks, &se) ||
         !store_get_block_hash(ctx->conn, 0, &cf.genesis, &cf.has_genesis, &se))
         return rpc_fail(err, RPC_SERVER_ERROR, "database error: %s", se.msg), NULL;
-    /* A public network's genesis hash and deposit contract are known even
-     * when block 0's hash is no longer stored. */
+    /* What init kept of the genesis (008); a public network's genesis hash,
+     * fork blocks and deposit contract are known even without it, or when
+     * block 0's hash is no longer stored. */
+    store_genesis gen;
+    bool has_gen;
+    if (!store_get_genesis(ctx->conn, &gen, &has_gen, &se))
+        return rpc_fail(err, RPC_SERVER_ERROR, "database error: %s", se.msg), NULL;
     const char *network = chain_builtin_by_chain_id(ctx->chain.chain_id);
     chain_spec spec;
     if (network && chain_builtin(network, &spec)) {
-        cf.deposit_contract = spec.deposit_contract;
+        if (spec.deposit_contract) hex_to_address(spec.deposit_contract, &cf.deposit_contract);
         cf.forkid_blocks = spec.forkid_blocks;
         cf.n_forkid_blocks = spec.n_forkid_blocks;
+        cf.genesis_time = spec.head.timestamp;
         if (!cf.has_genesis && spec.has_genesis_hash) {
             cf.genesis = spec.genesis_hash;
             cf.has_genesis = true;
         }
+    }
+    if (has_gen) {
+        cf.deposit_contract = gen.deposit_contract; /* zero when none known */
+        cf.genesis_time = gen.timestamp;
+        if (gen.n_forkid_blocks) {
+            cf.forkid_blocks = gen.forkid_blocks;
+            cf.n_forkid_blocks = gen.n_forkid_blocks;
+        }
+        /* the genesis hash is the stored hash of the genesis block's number */
+        if (gen.number != 0 &&
+            !store_get_block_hash(ctx->conn, gen.number, &cf.genesis, &cf.has_genesis, &se))
+            return rpc_fail(err, RPC_SERVER_ERROR, "database error: %s", se.msg), NULL;
     }
 
     config_point points[FORK_COUNT + CHAIN_MAX_BLOB_FORKS];

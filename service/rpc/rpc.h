@@ -86,6 +86,16 @@ struct rpc_ctx {
         uint64_t epoch; /* store_snapshot_epoch when read; 0: read outside a snapshot */
         uint64_t loaded_ms;
         block_env env;
+        /* The head's state root (methods_block.c), read in the snapshot
+         * the head was: valid with the head, cleared when it is reread. */
+        bool has_state_root;
+        hash32 state_root;
+        /* While block 0 is the head: the genesis header's extraData and
+         * nonce (008), read with the same validity. */
+        bool has_genesis_extras;
+        uint64_t genesis_nonce;
+        size_t genesis_extra_len;
+        uint8_t genesis_extra[STORE_GENESIS_EXTRA_MAX];
     } head_cache;
 };
 

@@ -195,7 +195,7 @@ async function answers(url) {
 // differ is fine; an unlisted one that does fails the run.
 const BLOCK_DIFFS = {
     hash: 'jitevm hashes the header it serves (or serves the stored hash of the head); anvil hashes its own genesis block',
-    stateRoot: 'jitevm keeps no state trie and answers zero; anvil computes its trie root',
+    stateRoot: 'the head here is anvil\'s genesis block, whose stateRoot anvil gives as the empty trie\'s (it does not hash its genesis state, nor the state loaded after); jitevm gives the root of the state it holds (its stored trie; state-methods-e2e checks it against a block anvil mined)',
     totalDifficulty: 'anvil still serves totalDifficulty; geth dropped the field (The Merge made it constant) and jitevm follows geth',
 };
 const KNOWN = {
