@@ -223,6 +223,9 @@ struct store_conn {
     store *s;
     sqlite3 *db;
     sqlite3_stmt *stmt[ST_COUNT];
+    /* The state trie's view, kept with its prepared statements between
+     * uses (store_trie_view / store_trie_view_done). */
+    struct trie_view *trie_cached;
     bool in_write; /* between store_begin and store_commit/rollback */
     bool in_read;  /* between store_read_begin and store_read_end */
     bool wrote;    /* this write transaction changed state (clears the cache at commit) */
@@ -671,6 +674,7 @@ void store_disconnect(store_conn *c)
     if (c->in_write) store_rollback(c);
     if (c->in_read) store_read_end(c);
     for (int i = 0; i < ST_COUNT; i++) sqlite3_finalize(c->stmt[i]);
+    trie_view_close(c->trie_cached);
     sqlite3_close(c->db);
     live_codes_clear(c);
     free(c->rec.keys);
@@ -1454,12 +1458,25 @@ bool store_begin(store_conn *c, store_error *err)
     return true;
 }
 
+static bool trie_sync(sqlite3 *db, const char *path, bool build, store_error *err);
+
 bool store_commit(store_conn *c, store_error *err)
 {
     if (!c->in_write) return store_fail(err, "%s: no write transaction is open", c->s->path);
     if (c->failed) {
         if (err) *err = c->error;
         c->failed = false;
+        store_rollback(c);
+        return false;
+    }
+    /* The stored trie takes what this transaction changed in it (trie_dirty
+     * has rows only once the trie is built), so that readers need not hash
+     * the same changes in memory on every call until someone asks for a
+     * root with write access. Not in live mode: no trie there. */
+    sqlite3_int64 dirty = 0;
+    if (c->wrote && !c->s->fetcher.account &&
+        (!query_int(c->db, "SELECT EXISTS (SELECT 1 FROM trie_dirty)", &dirty, c->s->path, err) ||
+         (dirty && !trie_sync(c->db, c->s->path, false, err)))) {
         store_rollback(c);
         return false;
     }
@@ -2418,18 +2435,27 @@ trie_view *store_trie_view(store_conn *c, bool *available, store_error *err)
 {
     *available = false;
     err->msg[0] = '\0';
-    trie_view *v = trie_view_open(c->db, c->s->path, err);
-    if (!v) return NULL;
-    if (!trie_view_built(v)) {
+    trie_view *v = c->trie_cached;
+    c->trie_cached = NULL;
+    if (v && !trie_view_refresh(v, err)) {
         trie_view_close(v);
         return NULL;
     }
-    if (!trie_view_catch_up(v, err)) {
-        trie_view_close(v);
+    if (!v && !(v = trie_view_open(c->db, c->s->path, err))) return NULL;
+    if (!trie_view_built(v) || !trie_view_catch_up(v, err)) {
+        store_trie_view_done(c, v);
         return NULL;
     }
     *available = true;
     return v;
+}
+
+void store_trie_view_done(store_conn *c, struct trie_view *v)
+{
+    if (!v) return;
+    trie_view_idle(v);
+    if (c->trie_cached) trie_view_close(v);
+    else c->trie_cached = v;
 }
 
 /* The changes a state holds, as the stored trie takes them. */
@@ -2491,7 +2517,7 @@ bool store_state_root_after(store_conn *c, state *st, hash32 *root, store_error 
     hash32 r;
     bool ok = trie_view_apply(v, l.v, l.n, err) && trie_view_root(v, &r, err);
     if (ok) *root = r;
-    trie_view_close(v);
+    store_trie_view_done(c, v);
     free(l.v);
     return ok;
 }
@@ -2504,7 +2530,7 @@ static bool root_fn(store_conn *c, void *arg, store_error *err)
     trie_view *v = store_trie_view(c, &available, err);
     if (!available) return err->msg[0] ? false : compute_root(c, arg, err);
     bool ok = trie_view_root(v, arg, err);
-    trie_view_close(v);
+    store_trie_view_done(c, v);
     return ok;
 }
 

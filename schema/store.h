@@ -116,10 +116,13 @@ bool store_get_program_with(store_conn *c, const hash32 *code_hash, int compiler
 bool store_state_root(store_conn *c, hash32 *root, store_error *err);
 /* The stored trie as this connection's open snapshot (or write
  * transaction) sees it, with the changes not yet hashed in applied in
- * memory; close it with trie_view_close before the snapshot ends. NULL
+ * memory; hand it back with store_trie_view_done before the snapshot ends. NULL
  * with *available false when there is none (a live database, a trie never
  * built), and err->msg empty unless a database error said otherwise. */
 struct trie_view *store_trie_view(store_conn *c, bool *available, store_error *err);
+/* Hands a view from store_trie_view back to its connection, which keeps it
+ * (statements prepared) for the next store_trie_view. */
+void store_trie_view_done(store_conn *c, struct trie_view *v);
 /* The state root of `st` (a state over this connection's backend, read in
  * its open snapshot): the stored trie with st's net changes applied in
  * memory, nothing written (eth_simulateV1's blocks). False, with *root

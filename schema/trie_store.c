@@ -59,6 +59,8 @@ enum {
     Q_DEL_BRANCH,
     Q_PUT_LEAF,
     Q_DEL_LEAF,
+    Q_BUILT,
+    Q_LIVE,
     Q_COUNT
 };
 
@@ -73,6 +75,8 @@ static const char *const query_sql[Q_COUNT] = {
     [Q_DEL_BRANCH] = "DELETE FROM trie_branch WHERE owner = ?1 AND path = ?2",
     [Q_PUT_LEAF] = "INSERT OR REPLACE INTO trie_leaf (owner, key, value) VALUES (?1, ?2, ?3)",
     [Q_DEL_LEAF] = "DELETE FROM trie_leaf WHERE owner = ?1 AND key = ?2",
+    [Q_BUILT] = "SELECT built FROM trie_state WHERE id = 1",
+    [Q_LIVE] = "SELECT 1 FROM live_upstream LIMIT 1",
 };
 
 struct trie_view {
@@ -704,13 +708,11 @@ static bool apply_batch(trie_view *v, batch *b, store_error *err)
 
 /* -------------------------------------------------------------- views */
 
-static bool query_flag(sqlite3 *db, const char *sql, bool *out)
+static bool query_flag(sqlite3_stmt *st, bool *out)
 {
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) return false;
     int rc = sqlite3_step(st);
     *out = rc == SQLITE_ROW && sqlite3_column_int64(st, 0) != 0;
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     return rc == SQLITE_ROW || rc == SQLITE_DONE;
 }
 
@@ -726,15 +728,29 @@ trie_view *trie_view_open(sqlite3 *db, const char *what, store_error *err)
             return NULL;
         }
     }
-    if (!query_flag(db, "SELECT built FROM trie_state WHERE id = 1", &v->built) ||
-        !query_flag(db, "SELECT 1 FROM live_upstream LIMIT 1", &v->live)) {
-        db_fail(v, err);
+    if (!trie_view_refresh(v, err)) {
         trie_view_close(v);
         return NULL;
     }
+    return v;
+}
+
+bool trie_view_refresh(trie_view *v, store_error *err)
+{
+    for (int i = 0; i < Q_COUNT; i++) sqlite3_reset(v->q[i]);
+    v->n = v->sorted = 0;
+    v->next_seq = 0;
+    v->arena.len = 0;
+    v->failed = false;
+    if (!query_flag(v->q[Q_BUILT], &v->built) || !query_flag(v->q[Q_LIVE], &v->live)) return db_fail(v, err);
     v->stored = v->built;
     if (v->live) v->built = false;
-    return v;
+    return true;
+}
+
+void trie_view_idle(trie_view *v)
+{
+    for (int i = 0; i < Q_COUNT; i++) sqlite3_reset(v->q[i]);
 }
 
 void trie_view_close(trie_view *v)

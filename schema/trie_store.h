@@ -28,6 +28,12 @@ typedef struct trie_view trie_view;
  * the database in errors. NULL with err on a database error. */
 trie_view *trie_view_open(sqlite3 *db, const char *what, store_error *err);
 void trie_view_close(trie_view *v);
+/* A view made again for reuse on its connection (its statements stay
+ * prepared: preparing them was most of an eth_simulateV1 block's root):
+ * the overlay emptied, the flags read again. */
+bool trie_view_refresh(trie_view *v, store_error *err);
+/* Every statement of the view reset (no read left open by it). */
+void trie_view_idle(trie_view *v);
 
 /* Whether the stored trie exists (built once in full, and kept up to date
  * since), and whether the database is live (a cache: it never has one). */

@@ -178,7 +178,7 @@ static bool head_state_root(rpc_ctx *ctx, hash32 *root, rpc_error *err)
     trie_view *v = store_trie_view(ctx->conn, &available, &se);
     if (!available) return se.msg[0] ? rpc_fail_store(err, &se) : true;
     bool ok = trie_view_root(v, root, &se);
-    trie_view_close(v);
+    store_trie_view_done(ctx->conn, v);
     if (!ok) return rpc_fail_store(err, &se);
     if (cacheable) {
         ctx->head_cache.has_state_root = true;

@@ -259,7 +259,7 @@ json_t *m_get_proof(rpc_ctx *ctx, json_t *params, rpc_error *err)
     if (have_trie) {
         /* The stored trie: the nodes on the paths asked for, read by path. */
         bool ok = prove_from_trie(ctx, trie, &w, keys, &account_proof, &se);
-        trie_view_close(trie);
+        store_trie_view_done(ctx->conn, trie);
         if (!ok) {
             rpc_fail(err, RPC_SERVER_ERROR, "database error: %s", se.msg);
             goto done;
