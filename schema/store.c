@@ -1458,25 +1458,12 @@ bool store_begin(store_conn *c, store_error *err)
     return true;
 }
 
-static bool trie_sync(sqlite3 *db, const char *path, bool build, store_error *err);
-
 bool store_commit(store_conn *c, store_error *err)
 {
     if (!c->in_write) return store_fail(err, "%s: no write transaction is open", c->s->path);
     if (c->failed) {
         if (err) *err = c->error;
         c->failed = false;
-        store_rollback(c);
-        return false;
-    }
-    /* The stored trie takes what this transaction changed in it (trie_dirty
-     * has rows only once the trie is built), so that readers need not hash
-     * the same changes in memory on every call until someone asks for a
-     * root with write access. Not in live mode: no trie there. */
-    sqlite3_int64 dirty = 0;
-    if (c->wrote && !c->s->fetcher.account &&
-        (!query_int(c->db, "SELECT EXISTS (SELECT 1 FROM trie_dirty)", &dirty, c->s->path, err) ||
-         (dirty && !trie_sync(c->db, c->s->path, false, err)))) {
         store_rollback(c);
         return false;
     }
