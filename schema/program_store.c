@@ -315,6 +315,17 @@ static void reject(program_store *ps, const hash32 *code_hash, uint32_t version,
               hex, version, target);
 }
 
+/* A program that could not be read: a database error (se's message set) is
+ * counted and logged once; "not stored" is neither. Always false. */
+static bool load_failed(program_store *ps, const store_error *se)
+{
+    if (se->msg[0]) {
+        atomic_fetch_add(&n_load_failed, 1);
+        warn_once(ps, &ps->load_failure_logged, "program store: cannot read stored programs: %s", se->msg);
+    }
+    return false;
+}
+
 static bool program_load(void *ctx, const hash32 *code_hash, uint32_t version, const char *target, uint8_t **blob,
                          size_t *len)
 {
@@ -325,22 +336,14 @@ static bool program_load(void *ctx, const hash32 *code_hash, uint32_t version, c
     store_error se;
     store_conn *c = conn_take(ps, &se);
     if (!c) {
-        if (se.msg[0]) {
-            atomic_fetch_add(&n_load_failed, 1);
-            warn_once(ps, &ps->load_failure_logged, "program store: cannot read stored programs: %s", se.msg);
-        }
-        return false;
+        return load_failed(ps, &se);
     }
     uint8_t *got = NULL, tag[PROGRAM_TAG_BYTES];
     size_t got_len = 0;
     bool found = store_get_program(c, code_hash, (int)version, target, &got, &got_len, tag, &se);
     conn_give(ps, c);
     if (!found) {
-        if (se.msg[0]) {
-            atomic_fetch_add(&n_load_failed, 1);
-            warn_once(ps, &ps->load_failure_logged, "program store: cannot read stored programs: %s", se.msg);
-        }
-        return false;
+        return load_failed(ps, &se);
     }
     uint8_t want[PROGRAM_TAG_BYTES];
     /* With the row's nonce; no MAC at all (OpenSSL failing) verifies nothing. */
@@ -406,22 +409,14 @@ static bool program_load_into(void *ctx, const hash32 *code_hash, uint32_t versi
     store_error se;
     store_conn *c = conn_take(ps, &se);
     if (!c) {
-        if (se.msg[0]) {
-            atomic_fetch_add(&n_load_failed, 1);
-            warn_once(ps, &ps->load_failure_logged, "program store: cannot read stored programs: %s", se.msg);
-        }
-        return false;
+        return load_failed(ps, &se);
     }
     load_into_job j = {ps, code_hash, version, target, dest, len, false};
     bool checked = false;
     bool found = store_get_program_with(c, code_hash, (int)version, target, copy_and_check, &j, &checked, &se);
     conn_give(ps, c);
     if (!found) {
-        if (se.msg[0]) {
-            atomic_fetch_add(&n_load_failed, 1);
-            warn_once(ps, &ps->load_failure_logged, "program store: cannot read stored programs: %s", se.msg);
-        }
-        return false;
+        return load_failed(ps, &se);
     }
     if (j.no_memory) return false; /* nothing was checked: neither loaded nor rejected */
     if (!checked) {
