@@ -253,6 +253,15 @@ typedef struct {
     bytebuf data;
 } node_read;
 
+/* out becomes the overlay's entry e (a leaf's path is its 32-byte key). */
+static void node_from_overlay(const trie_view *v, const ov_entry *e, node_read *out)
+{
+    out->found = true;
+    copy(out->path, e->path, e->path_len);
+    out->path_len = e->path_len;
+    bytebuf_append(&out->data, v->arena.data + e->data_off, e->data_len);
+}
+
 /* The topmost branch under the nibbles `p` of a trie. */
 static bool topmost_branch(trie_view *v, const uint8_t *owner, size_t owner_len, const uint8_t *p, size_t plen,
                            node_read *out)
@@ -288,12 +297,7 @@ static bool topmost_branch(trie_view *v, const uint8_t *owner, size_t owner_len,
     bool ok = rc == SQLITE_ROW || rc == SQLITE_DONE;
     sqlite3_reset(st);
     if (!ok) return false;
-    if (best) {
-        out->found = true;
-        copy(out->path, best->path, best->path_len);
-        out->path_len = best->path_len;
-        bytebuf_append(&out->data, v->arena.data + best->data_off, best->data_len);
-    }
+    if (best) node_from_overlay(v, best, out);
     return true;
 }
 
@@ -333,12 +337,7 @@ static bool leaf_under(trie_view *v, const uint8_t *owner, size_t owner_len, con
     bool ok = rc == SQLITE_ROW || rc == SQLITE_DONE;
     sqlite3_reset(st);
     if (!ok) return false;
-    if (best) {
-        out->found = true;
-        memcpy(out->path, best->path, 32);
-        out->path_len = 32;
-        bytebuf_append(&out->data, v->arena.data + best->data_off, best->data_len);
-    }
+    if (best) node_from_overlay(v, best, out);
     return true;
 }
 
