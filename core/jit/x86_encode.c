@@ -139,7 +139,7 @@ void x86_mov_m64_r64(x86_buf *out, int base, int32_t disp, int src)
 /* F3 [REX] 0F op ModRM: movdqu's two directions. */
 static inline __attribute__((always_inline)) void movdqu(x86_buf *out, uint8_t opcode, int xmm, int base, int32_t disp)
 {
-    insn bi = insn_begin(out), *b = &bi;
+    insn bi = {out->p + out->len}, *b = &bi; /* room made by the callers */
     i8(b, 0xf3);
     rex(b, false, xmm, base);
     i8(b, 0x0f);
@@ -148,7 +148,12 @@ static inline __attribute__((always_inline)) void movdqu(x86_buf *out, uint8_t o
     flush(out, b);
 }
 
-void x86_movdqu_x_m(x86_buf *out, int xmm, int base, int32_t disp) { movdqu(out, 0x6f, xmm, base, disp); }
+GROW_VOID(x86_movdqu_x_m, (x86_buf *out, int xmm, int base, int32_t disp), (out, xmm, base, disp))
+void x86_movdqu_x_m(x86_buf *out, int xmm, int base, int32_t disp)
+{
+    if (NO_ROOM(out)) { x86_movdqu_x_m_grow(out, xmm, base, disp); return; }
+    movdqu(out, 0x6f, xmm, base, disp);
+}
 
 GROW_VOID(x86_movq_m_x, (x86_buf *out, int base, int32_t disp, int xmm), (out, base, disp, xmm))
 void x86_movq_m_x(x86_buf *out, int base, int32_t disp, int xmm)
@@ -175,7 +180,12 @@ void x86_pxor_x_x(x86_buf *out, int dst, int src)
     modrm_reg(b, dst, src);
     flush(out, b);
 }
-void x86_movdqu_m_x(x86_buf *out, int base, int32_t disp, int xmm) { movdqu(out, 0x7f, xmm, base, disp); }
+GROW_VOID(x86_movdqu_m_x, (x86_buf *out, int base, int32_t disp, int xmm), (out, base, disp, xmm))
+void x86_movdqu_m_x(x86_buf *out, int base, int32_t disp, int xmm)
+{
+    if (NO_ROOM(out)) { x86_movdqu_m_x_grow(out, base, disp, xmm); return; }
+    movdqu(out, 0x7f, xmm, base, disp);
+}
 
 GROW_VOID(x86_lea_r64_m, (x86_buf *out, int dst, int base, int32_t disp), (out, dst, base, disp))
 void x86_lea_r64_m(x86_buf *out, int dst, int base, int32_t disp)
