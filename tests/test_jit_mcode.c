@@ -3,8 +3,8 @@
  * read+execute while in the pool and while a program lives, read+write only
  * between jit_mcode_reserve and jit_mcode_seal, and what a reused mapping
  * held beyond the new code is int3. A mapping more than twice a program's
- * size is not taken for it; a region given back unsealed goes into the pool
- * read+execute; and a program loaded through the store's in-place path is placed in
+ * size is not taken for it; a region given back unsealed (what it holds
+ * never checked) is unmapped, never made executable; and a program loaded through the store's in-place path is placed in
  * from a reused mapping with the same bytes. */
 #include <check.h>
 #include <stdio.h>
@@ -110,7 +110,7 @@ START_TEST(a_mapping_over_twice_the_size_is_not_taken)
 }
 END_TEST
 
-START_TEST(a_region_given_back_unsealed_is_pooled_read_execute)
+START_TEST(a_region_given_back_unsealed_is_unmapped_and_a_reused_ones_tail_is_int3)
 {
     jit_mcode_pool_drain();
     jit_mcode_region r;
@@ -118,18 +118,29 @@ START_TEST(a_region_given_back_unsealed_is_pooled_read_execute)
     ck_assert_ptr_nonnull(to);
     assert_perms(to, "rw-p");
     memset(to, 0x90, 2 * page);
+    /* Given back unsealed (a blob that failed its check): never made
+     * executable, nor kept for reuse. */
     jit_mcode_unreserve(&r);
-    assert_perms(to, "r-xp");
-    /* Taken again: writable until sealed; everything it held past the
-     * new code (the whole region counts as old code) becomes int3. */
+    char perms[5];
+    ck_assert(!mapping_perms(to, perms));
+    uint64_t reused0, made0, reused, made;
+    jit_mcode_pool_counts(&reused0, &made0);
+    /* A sealed program freed, then reserved again: writable until sealed;
+     * everything it held past the new code becomes int3. */
+    jit_program *a = map(2 * page, 0x90);
+    uint8_t *where = a->image.native;
+    jit_mcode_free(a);
     uint8_t *again = jit_mcode_reserve(page, &r);
-    ck_assert_ptr_eq(again, to);
+    ck_assert_ptr_eq(again, where);
     assert_perms(again, "rw-p");
     memset(again, 0x51, 100);
     jit_program *p = jit_mcode_seal(&r, 100, calloc(1, sizeof(int32_t)), 1);
     ck_assert_ptr_nonnull(p);
     assert_perms(p->image.native, "r-xp");
     for (size_t i = 100; i < 2 * page; i++) ck_assert_uint_eq(p->image.native[i], 0xcc);
+    jit_mcode_pool_counts(&reused, &made);
+    ck_assert_uint_eq(made, made0 + 1);
+    ck_assert_uint_eq(reused, reused0 + 1);
     jit_mcode_free(p);
     jit_mcode_pool_drain();
 }
@@ -189,6 +200,6 @@ int main(void)
     return TEST_RUN("jit_mcode",
                     TEST_GROUP("pool", 30, freed_mapping_is_reused_and_never_writable_and_executable,
                                a_mapping_over_twice_the_size_is_not_taken,
-                               a_region_given_back_unsealed_is_pooled_read_execute,
+                               a_region_given_back_unsealed_is_unmapped_and_a_reused_ones_tail_is_int3,
                                a_loaded_program_is_placed_in_a_reused_mapping));
 }

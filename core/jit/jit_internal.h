@@ -130,7 +130,8 @@ void jit_mcode_free(jit_program *p);
  * room for a blob's header), from the pool of freed programs' mappings or
  * new; jit_mcode_seal makes them the program's code, read+execute (the
  * jump table is the program's on success, the caller's otherwise; on
- * failure the mapping is gone), jit_mcode_unreserve gives them back. */
+ * failure the mapping is gone), jit_mcode_unreserve unmaps them (what
+ * they hold was never checked: never made executable). */
 typedef struct {
     uint8_t *base;
     size_t len, dirty;

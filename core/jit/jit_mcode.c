@@ -132,13 +132,9 @@ uint8_t *jit_mcode_reserve(size_t native_len, jit_mcode_region *r)
 void jit_mcode_unreserve(jit_mcode_region *r)
 {
     if (!r->base) return;
-    size_t page = page_size();
-    /* Its code pages may have been half written: never pooled writable. */
-    mcode_map m = {r->base, r->len, r->len - page};
-    if (mprotect(r->base + page, r->len - page, PROT_READ | PROT_EXEC) == 0)
-        pool_give(&m);
-    else
-        munmap(r->base, r->len);
+    /* Unmapped, not pooled: what it holds was never checked (a blob whose
+     * tag or layout failed), and is never made executable. */
+    munmap(r->base, r->len);
     r->base = NULL;
 }
 
