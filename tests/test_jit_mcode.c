@@ -181,6 +181,8 @@ START_TEST(a_loaded_program_is_placed_in_a_reused_mapping)
         ck_assert(found);
         ck_assert_ptr_nonnull(p);
         ck_assert_mem_eq(p->image.native, img.native, img.native_len);
+        /* the blob's jump table runs, copied in after the code, are int3 now */
+        for (size_t i = img.native_len; i < served_len - 40; i++) ck_assert_uint_eq(p->image.native[i], 0xcc);
         assert_perms(p->image.native, "r-xp");
         jit_mcode_free(p);
     }

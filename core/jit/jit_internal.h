@@ -134,7 +134,8 @@ void jit_mcode_free(jit_program *p);
  * they hold was never checked: never made executable). */
 typedef struct {
     uint8_t *base;
-    size_t len, dirty;
+    size_t len;
+    size_t dirty; /* bytes from the code's start to make int3 past the code when sealed */
 } jit_mcode_region;
 uint8_t *jit_mcode_reserve(size_t native_len, jit_mcode_region *r);
 jit_program *jit_mcode_seal(jit_mcode_region *r, size_t native_len, int32_t *jump_table, size_t code_len);

@@ -31,7 +31,7 @@
 typedef struct {
     uint8_t *base;
     size_t len;   /* the whole mapping, lead page included */
-    size_t dirty; /* bytes from the code's start that may hold old code */
+    size_t dirty; /* bytes from the code's start that may hold other than int3 or zero */
 } mcode_map;
 
 static struct {
@@ -125,7 +125,7 @@ uint8_t *jit_mcode_reserve(size_t native_len, jit_mcode_region *r)
     }
     r->base = m.base;
     r->len = m.len;
-    r->dirty = m.dirty;
+    r->dirty = m.dirty > native_len ? m.dirty : native_len;
     return m.base + page;
 }
 
@@ -142,7 +142,10 @@ jit_program *jit_mcode_seal(jit_mcode_region *r, size_t native_len, int32_t *jum
 {
     size_t page = page_size();
     uint8_t *code = r->base + page;
-    if (r->dirty > native_len) memset(code + native_len, 0xcc, r->dirty - native_len); /* int3 */
+    /* int3 over what follows the code: the old program's code in a reused
+     * mapping, and whatever the caller wrote past native_len (a blob's
+     * jump table runs), so the executable pages hold only this code. */
+    if (r->dirty > native_len) memset(code + native_len, 0xcc, r->dirty - native_len);
     if (mprotect(code, r->len - page, PROT_READ | PROT_EXEC) != 0) {
         munmap(r->base, r->len);
         r->base = NULL;
