@@ -25,8 +25,6 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include "jit/jit_internal.h"
 
@@ -144,63 +142,38 @@ jit_program *jit_program_from_blob(const uint8_t *blob, size_t len, const code_i
 
 /* ---------------------------------------------------- loading in place */
 
-/* Where a blob being loaded goes: one private anonymous mapping, the blob
- * placed so that its native code (after the header) starts a page. The
- * page before holds only the header; once it is read that page is unmapped
- * and the rest made executable where it lies: the blob is copied once,
- * from SQLite's buffer, and its tag is checked over this copy (which no
- * one else can write) before it is ever executable. */
+/* Where a blob being loaded goes: a program mapping (jit_mcode_reserve: a
+ * pooled one when one fits), the blob placed so that its native code
+ * (after the header) starts the code pages and the header ends the lead
+ * page. The blob is copied once, from SQLite's buffer, and its tag is
+ * checked over this copy (which no one else can write) before it is ever
+ * executable; then the code pages are made executable where they lie. */
 typedef struct {
-    uint8_t *map;
-    size_t map_len;
+    jit_mcode_region region;
+    uint8_t *code;
 } blob_place;
 
 static uint8_t *blob_place_at(void *ctx, size_t len)
 {
     blob_place *bp = ctx;
-    size_t page = (size_t)sysconf(_SC_PAGESIZE);
-    if (len > SIZE_MAX - 2 * page) return NULL;
-    size_t map_len = (page + len - sizeof(blob_header) + page - 1) / page * page;
-    if (len < sizeof(blob_header)) map_len = 2 * page;
-    /* MAP_POPULATE: the pages made in one call rather than faulted in one
-     * at a time by the copy. */
-    void *mem = mmap(NULL, map_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-    if (mem == MAP_FAILED) return NULL;
-    bp->map = mem;
-    bp->map_len = map_len;
-    return bp->map + page - sizeof(blob_header);
+    if (len < sizeof(blob_header)) len = sizeof(blob_header); /* fails its check after the copy */
+    bp->code = jit_mcode_reserve(len - sizeof(blob_header), &bp->region);
+    return bp->code ? bp->code - sizeof(blob_header) : NULL;
 }
 
 /* The program of a blob placed by blob_place_at, checked as
- * jit_program_from_blob does; the mapping is the program's or unmapped. */
+ * jit_program_from_blob does; the mapping is the program's or given back. */
 static jit_program *blob_place_finish(blob_place *bp, size_t len, const code_info *ci, enum fork f)
 {
-    size_t page = (size_t)sysconf(_SC_PAGESIZE);
-    const uint8_t *blob = bp->map + page - sizeof(blob_header);
+    const uint8_t *blob = bp->code - sizeof(blob_header);
     blob_header h;
     int32_t *table = NULL;
-    jit_program *p = NULL;
     if (blob_check_header(blob, len, ci, f, &h) && (table = blob_jump_table(blob, &h, ci)) != NULL) {
-        uint8_t *code = bp->map + page;
-        size_t code_map_len = bp->map_len - page;
-        if (munmap(bp->map, page) == 0) {
-            bp->map = code, bp->map_len = code_map_len;
-            if (mprotect(code, code_map_len, PROT_READ | PROT_EXEC) == 0) {
-                p = xmalloc(sizeof *p);
-                p->image = (jit_image){.native = code, .native_len = h.native_len, .jump_table = table,
-                                       .code_len = h.code_len};
-                p->mapped_len = code_map_len;
-                union {
-                    void *data;
-                    jit_entry_fn fn;
-                } entry = {code}; /* data to function pointer: POSIX guarantees it works */
-                p->entry = entry.fn;
-                return p;
-            }
-        }
+        jit_program *p = jit_mcode_seal(&bp->region, h.native_len, table, h.code_len);
+        if (p) return p;
     }
     free(table);
-    munmap(bp->map, bp->map_len);
+    jit_mcode_unreserve(&bp->region);
     return NULL;
 }
 
@@ -208,11 +181,11 @@ jit_program *jit_program_load(const jit_store *s, const code_info *ci, enum fork
 {
     size_t len = 0;
     if (s->load_into) {
-        blob_place bp = {NULL, 0};
+        blob_place bp = {{NULL, 0, 0}, NULL};
         jit_blob_dest dest = {blob_place_at, &bp};
         *found = s->load_into(s->ctx, &ci->code_hash, JIT_VERSION, jit_target(f), &dest, &len);
-        if (!*found) {
-            if (bp.map) munmap(bp.map, bp.map_len);
+        if (!*found || !bp.code) {
+            jit_mcode_unreserve(&bp.region);
             return NULL;
         }
         return blob_place_finish(&bp, len, ci, f);

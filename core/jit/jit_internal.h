@@ -125,6 +125,25 @@ jit_program *jit_mcode_map(jit_image *img);
  * entries, malloc'd) is the program's on success, the caller's otherwise. */
 jit_program *jit_mcode_map_code(const uint8_t *native, size_t native_len, int32_t *jump_table, size_t code_len);
 void jit_mcode_free(jit_program *p);
+/* A mapping being filled: jit_mcode_reserve gives `native_len` writable
+ * bytes (a page-aligned start, and the lead page before it writable too:
+ * room for a blob's header), from the pool of freed programs' mappings or
+ * new; jit_mcode_seal makes them the program's code, read+execute (the
+ * jump table is the program's on success, the caller's otherwise; on
+ * failure the mapping is gone), jit_mcode_unreserve unmaps them (what
+ * they hold was never checked: never made executable). */
+typedef struct {
+    uint8_t *base;
+    size_t len;
+    size_t dirty; /* bytes from the code's start to make int3 past the code when sealed */
+} jit_mcode_region;
+uint8_t *jit_mcode_reserve(size_t native_len, jit_mcode_region *r);
+jit_program *jit_mcode_seal(jit_mcode_region *r, size_t native_len, int32_t *jump_table, size_t code_len);
+void jit_mcode_unreserve(jit_mcode_region *r);
+/* Unmaps the pooled mappings (a test or the bench measuring new ones). */
+void jit_mcode_pool_drain(void);
+/* Mappings reused from the pool and made new, since the start. */
+void jit_mcode_pool_counts(uint64_t *reused, uint64_t *made);
 
 /* ---- the stored form (jit_blob.c) */
 

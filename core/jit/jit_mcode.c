@@ -1,11 +1,21 @@
 /* Executable memory for compiled programs.
  *
- * W^X: a mapping is created read+write, the code copied in, then switched
- * to read+execute with mprotect before anything can jump into it; it is
- * never writable and executable at once, and never written again (a
- * program is immutable until jit_mcode_free unmaps it). Programs come from
- * the compiler or from the store (whose blobs are MAC-checked before they
- * reach here), and hold no absolute addresses, so any mapping will do. */
+ * W^X: a program's code pages are written while read+write and switched to
+ * read+execute with mprotect before anything can jump into them; they are
+ * never writable and executable at once, and not written again while the
+ * program lives. Programs come from the compiler or from the store (whose
+ * blobs are MAC-checked before they reach here), and hold no absolute
+ * addresses, so any mapping will do.
+ *
+ * A mapping is one lead page (read+write, never executable: a blob being
+ * loaded keeps its header there, so the code after it starts a page) and
+ * the code pages. A freed program's mapping goes into a small pool and is
+ * reused by the next program that fits: its code pages are made read+write
+ * again, written, and made read+execute, so a load neither makes nor zeroes
+ * a page (making the pages of a new 470 KB mapping, and unmapping them, was
+ * about half of a program load). What a reused mapping held beyond the new
+ * code is overwritten with int3, so no old code stays reachable. */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -13,28 +23,153 @@
 
 #include "jit/jit_internal.h"
 
-jit_program *jit_mcode_map_code(const uint8_t *native, size_t native_len, int32_t *jump_table, size_t code_len)
+/* Mappings kept for reuse: at most this many, holding at most this many
+ * bytes (resident: their pages stay made). */
+#define MCODE_POOL_MAX 16
+#define MCODE_POOL_BYTES (16u << 20)
+
+typedef struct {
+    uint8_t *base;
+    size_t len;   /* the whole mapping, lead page included */
+    size_t dirty; /* bytes from the code's start that may hold other than int3 or zero */
+} mcode_map;
+
+static struct {
+    pthread_mutex_t lock;
+    mcode_map maps[MCODE_POOL_MAX];
+    size_t n, bytes;
+    uint64_t reused, made; /* counted for tests and the bench */
+} pool = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+static size_t page_size(void)
 {
-    long page = sysconf(_SC_PAGESIZE);
-    size_t len = (native_len + (size_t)page - 1) / (size_t)page * (size_t)page;
-    /* MAP_POPULATE: the pages are made in one call rather than faulted in
-     * one at a time by the copy (measured: half the time of a 700 KB map). */
-    void *mem = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-    if (mem == MAP_FAILED) return NULL;
-    memcpy(mem, native, native_len);
-    if (mprotect(mem, len, PROT_READ | PROT_EXEC) != 0) {
-        munmap(mem, len);
+    static size_t page;
+    if (!page) page = (size_t)sysconf(_SC_PAGESIZE);
+    return page;
+}
+
+/* The pooled mapping that best fits `len` bytes (whole mapping), taken out
+ * of the pool; a mapping more than twice the size is left for others. */
+static bool pool_take(size_t len, mcode_map *m)
+{
+    pthread_mutex_lock(&pool.lock);
+    size_t best = pool.n;
+    for (size_t i = 0; i < pool.n; i++)
+        if (pool.maps[i].len >= len && pool.maps[i].len / 2 <= len &&
+            (best == pool.n || pool.maps[i].len < pool.maps[best].len))
+            best = i;
+    bool found = best < pool.n;
+    if (found) {
+        *m = pool.maps[best];
+        pool.maps[best] = pool.maps[--pool.n];
+        pool.bytes -= m->len;
+        pool.reused++;
+    }
+    pthread_mutex_unlock(&pool.lock);
+    return found;
+}
+
+/* Keeps `m` (its code pages read+execute) for reuse, or unmaps it. */
+static void pool_give(const mcode_map *m)
+{
+    pthread_mutex_lock(&pool.lock);
+    bool kept = pool.n < MCODE_POOL_MAX && pool.bytes + m->len <= MCODE_POOL_BYTES;
+    if (kept) {
+        pool.maps[pool.n++] = *m;
+        pool.bytes += m->len;
+    }
+    pthread_mutex_unlock(&pool.lock);
+    if (!kept) munmap(m->base, m->len);
+}
+
+void jit_mcode_pool_drain(void)
+{
+    pthread_mutex_lock(&pool.lock);
+    while (pool.n) {
+        mcode_map *m = &pool.maps[--pool.n];
+        munmap(m->base, m->len);
+    }
+    pool.bytes = 0;
+    pthread_mutex_unlock(&pool.lock);
+}
+
+void jit_mcode_pool_counts(uint64_t *reused, uint64_t *made)
+{
+    pthread_mutex_lock(&pool.lock);
+    *reused = pool.reused;
+    *made = pool.made;
+    pthread_mutex_unlock(&pool.lock);
+}
+
+uint8_t *jit_mcode_reserve(size_t native_len, jit_mcode_region *r)
+{
+    size_t page = page_size();
+    if (native_len > SIZE_MAX / 2 - 2 * page) return NULL;
+    size_t len = page + ((native_len ? native_len : 1) + page - 1) / page * page;
+    mcode_map m;
+    if (pool_take(len, &m)) {
+        /* Back to writable: the pages stay as they are (made, not zeroed). */
+        if (mprotect(m.base + page, m.len - page, PROT_READ | PROT_WRITE) != 0) {
+            munmap(m.base, m.len);
+            return NULL;
+        }
+    } else {
+        /* MAP_POPULATE: the pages made in one call rather than faulted in
+         * one at a time by the copy (measured: half the time of a 700 KB map). */
+        void *mem = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+        if (mem == MAP_FAILED) return NULL;
+        m = (mcode_map){.base = mem, .len = len, .dirty = 0};
+        pthread_mutex_lock(&pool.lock);
+        pool.made++;
+        pthread_mutex_unlock(&pool.lock);
+    }
+    r->base = m.base;
+    r->len = m.len;
+    r->dirty = m.dirty > native_len ? m.dirty : native_len;
+    return m.base + page;
+}
+
+void jit_mcode_unreserve(jit_mcode_region *r)
+{
+    if (!r->base) return;
+    /* Unmapped, not pooled: what it holds was never checked (a blob whose
+     * tag or layout failed), and is never made executable. */
+    munmap(r->base, r->len);
+    r->base = NULL;
+}
+
+jit_program *jit_mcode_seal(jit_mcode_region *r, size_t native_len, int32_t *jump_table, size_t code_len)
+{
+    size_t page = page_size();
+    uint8_t *code = r->base + page;
+    /* int3 over what follows the code: the old program's code in a reused
+     * mapping, and whatever the caller wrote past native_len (a blob's
+     * jump table runs), so the executable pages hold only this code. */
+    if (r->dirty > native_len) memset(code + native_len, 0xcc, r->dirty - native_len);
+    if (mprotect(code, r->len - page, PROT_READ | PROT_EXEC) != 0) {
+        munmap(r->base, r->len);
+        r->base = NULL;
         return NULL;
     }
     jit_program *p = xmalloc(sizeof *p);
-    p->image = (jit_image){.native = mem, .native_len = native_len, .jump_table = jump_table, .code_len = code_len};
-    p->mapped_len = len;
+    p->image = (jit_image){.native = code, .native_len = native_len, .jump_table = jump_table, .code_len = code_len};
+    p->mapped_len = r->len;
     union {
         void *data;
         jit_entry_fn fn;
-    } entry = {mem}; /* data to function pointer: POSIX guarantees it works */
+    } entry = {code}; /* data to function pointer: POSIX guarantees it works */
     p->entry = entry.fn;
+    r->base = NULL;
     return p;
+}
+
+jit_program *jit_mcode_map_code(const uint8_t *native, size_t native_len, int32_t *jump_table, size_t code_len)
+{
+    jit_mcode_region r;
+    uint8_t *to = jit_mcode_reserve(native_len, &r);
+    if (!to) return NULL;
+    memcpy(to, native, native_len);
+    return jit_mcode_seal(&r, native_len, jump_table, code_len);
 }
 
 jit_program *jit_mcode_map(jit_image *img)
@@ -49,7 +184,9 @@ jit_program *jit_mcode_map(jit_image *img)
 void jit_mcode_free(jit_program *p)
 {
     if (!p) return;
-    munmap(p->image.native, p->mapped_len);
+    size_t page = page_size();
+    mcode_map m = {p->image.native - page, p->mapped_len, p->image.native_len};
+    pool_give(&m);
     free(p->image.jump_table);
     free(p);
 }

@@ -13,7 +13,8 @@
  * length set once at the end: the encoder was about half of jit_compile's
  * instructions when every byte went through a bounds-checked store to the
  * buffer, and 5% less again (callgrind) than composing in a local array and
- * copying it out. Nothing may grow `out` between insn_begin and flush. */
+ * copying it out. Nothing may grow `out` between an instruction's start
+ * (insn_begin, or the NO_ROOM check below) and flush. */
 typedef struct {
     uint8_t *p;
 } insn;
@@ -28,6 +29,16 @@ __attribute__((noinline, cold)) static void reserve(x86_buf *b, size_t n)
     b->cap = cap;
     b->p = xrealloc(b->p, cap);
 }
+
+/* An encoder whose buffer lacks room for one more instruction grows it in
+ * its _grow twin, out of line, which calls the encoder again: the common
+ * path then calls nothing, so it needs no stack frame and no saved
+ * registers (those were a fifth of a mov's instructions, callgrind). */
+#define NO_ROOM(out) __builtin_expect((out)->len + X86_MAX_INSN > (out)->cap, 0)
+#define GROW_VOID(name, params, args) \
+    __attribute__((noinline, cold)) static void name##_grow params { reserve(out, X86_MAX_INSN); name args; }
+#define GROW_SIZE(name, params, args) \
+    __attribute__((noinline, cold)) static size_t name##_grow params { reserve(out, X86_MAX_INSN); return name args; }
 
 static inline __attribute__((always_inline)) insn insn_begin(x86_buf *out)
 {
@@ -107,16 +118,20 @@ static inline __attribute__((always_inline)) void op_rm_r64(insn *b, uint8_t opc
     modrm_reg(b, src, dst);
 }
 
+GROW_VOID(x86_mov_r64_m64, (x86_buf *out, int dst, int base, int32_t disp), (out, dst, base, disp))
 void x86_mov_r64_m64(x86_buf *out, int dst, int base, int32_t disp)
 {
-    insn bi = insn_begin(out), *b = &bi;
+    if (NO_ROOM(out)) { x86_mov_r64_m64_grow(out, dst, base, disp); return; }
+    insn bi = {out->p + out->len}, *b = &bi;
     op_r64_m(b, 0x8b, dst, base, disp);
     flush(out, b);
 }
 
+GROW_VOID(x86_mov_m64_r64, (x86_buf *out, int base, int32_t disp, int src), (out, base, disp, src))
 void x86_mov_m64_r64(x86_buf *out, int base, int32_t disp, int src)
 {
-    insn bi = insn_begin(out), *b = &bi;
+    if (NO_ROOM(out)) { x86_mov_m64_r64_grow(out, base, disp, src); return; }
+    insn bi = {out->p + out->len}, *b = &bi;
     op_r64_m(b, 0x89, src, base, disp);
     flush(out, b);
 }
@@ -124,7 +139,7 @@ void x86_mov_m64_r64(x86_buf *out, int base, int32_t disp, int src)
 /* F3 [REX] 0F op ModRM: movdqu's two directions. */
 static inline __attribute__((always_inline)) void movdqu(x86_buf *out, uint8_t opcode, int xmm, int base, int32_t disp)
 {
-    insn bi = insn_begin(out), *b = &bi;
+    insn bi = {out->p + out->len}, *b = &bi; /* room made by the callers */
     i8(b, 0xf3);
     rex(b, false, xmm, base);
     i8(b, 0x0f);
@@ -133,11 +148,18 @@ static inline __attribute__((always_inline)) void movdqu(x86_buf *out, uint8_t o
     flush(out, b);
 }
 
-void x86_movdqu_x_m(x86_buf *out, int xmm, int base, int32_t disp) { movdqu(out, 0x6f, xmm, base, disp); }
+GROW_VOID(x86_movdqu_x_m, (x86_buf *out, int xmm, int base, int32_t disp), (out, xmm, base, disp))
+void x86_movdqu_x_m(x86_buf *out, int xmm, int base, int32_t disp)
+{
+    if (NO_ROOM(out)) { x86_movdqu_x_m_grow(out, xmm, base, disp); return; }
+    movdqu(out, 0x6f, xmm, base, disp);
+}
 
+GROW_VOID(x86_movq_m_x, (x86_buf *out, int base, int32_t disp, int xmm), (out, base, disp, xmm))
 void x86_movq_m_x(x86_buf *out, int base, int32_t disp, int xmm)
 {
-    insn bi = insn_begin(out), *b = &bi;
+    if (NO_ROOM(out)) { x86_movq_m_x_grow(out, base, disp, xmm); return; }
+    insn bi = {out->p + out->len}, *b = &bi;
     i8(b, 0x66);
     rex(b, false, xmm, base);
     i8(b, 0x0f);
@@ -146,9 +168,11 @@ void x86_movq_m_x(x86_buf *out, int base, int32_t disp, int xmm)
     flush(out, b);
 }
 
+GROW_VOID(x86_pxor_x_x, (x86_buf *out, int dst, int src), (out, dst, src))
 void x86_pxor_x_x(x86_buf *out, int dst, int src)
 {
-    insn bi = insn_begin(out), *b = &bi;
+    if (NO_ROOM(out)) { x86_pxor_x_x_grow(out, dst, src); return; }
+    insn bi = {out->p + out->len}, *b = &bi;
     i8(b, 0x66);
     rex(b, false, dst, src);
     i8(b, 0x0f);
@@ -156,25 +180,36 @@ void x86_pxor_x_x(x86_buf *out, int dst, int src)
     modrm_reg(b, dst, src);
     flush(out, b);
 }
-void x86_movdqu_m_x(x86_buf *out, int base, int32_t disp, int xmm) { movdqu(out, 0x7f, xmm, base, disp); }
+GROW_VOID(x86_movdqu_m_x, (x86_buf *out, int base, int32_t disp, int xmm), (out, base, disp, xmm))
+void x86_movdqu_m_x(x86_buf *out, int base, int32_t disp, int xmm)
+{
+    if (NO_ROOM(out)) { x86_movdqu_m_x_grow(out, base, disp, xmm); return; }
+    movdqu(out, 0x7f, xmm, base, disp);
+}
 
+GROW_VOID(x86_lea_r64_m, (x86_buf *out, int dst, int base, int32_t disp), (out, dst, base, disp))
 void x86_lea_r64_m(x86_buf *out, int dst, int base, int32_t disp)
 {
-    insn bi = insn_begin(out), *b = &bi;
+    if (NO_ROOM(out)) { x86_lea_r64_m_grow(out, dst, base, disp); return; }
+    insn bi = {out->p + out->len}, *b = &bi;
     op_r64_m(b, 0x8d, dst, base, disp);
     flush(out, b);
 }
 
+GROW_VOID(x86_mov_r64_r64, (x86_buf *out, int dst, int src), (out, dst, src))
 void x86_mov_r64_r64(x86_buf *out, int dst, int src)
 {
-    insn bi = insn_begin(out), *b = &bi;
+    if (NO_ROOM(out)) { x86_mov_r64_r64_grow(out, dst, src); return; }
+    insn bi = {out->p + out->len}, *b = &bi;
     op_rm_r64(b, 0x89, dst, src);
     flush(out, b);
 }
 
+GROW_VOID(x86_mov_m64_imm32, (x86_buf *out, int base, int32_t disp, int32_t imm), (out, base, disp, imm))
 void x86_mov_m64_imm32(x86_buf *out, int base, int32_t disp, int32_t imm)
 {
-    insn bi = insn_begin(out), *b = &bi;
+    if (NO_ROOM(out)) { x86_mov_m64_imm32_grow(out, base, disp, imm); return; }
+    insn bi = {out->p + out->len}, *b = &bi;
     rex(b, true, 0, base);
     i8(b, 0xc7);
     modrm_mem(b, 0, base, disp);
@@ -182,9 +217,11 @@ void x86_mov_m64_imm32(x86_buf *out, int base, int32_t disp, int32_t imm)
     flush(out, b);
 }
 
+GROW_VOID(x86_mov_m32_imm32, (x86_buf *out, int base, int32_t disp, uint32_t imm), (out, base, disp, imm))
 void x86_mov_m32_imm32(x86_buf *out, int base, int32_t disp, uint32_t imm)
 {
-    insn bi = insn_begin(out), *b = &bi;
+    if (NO_ROOM(out)) { x86_mov_m32_imm32_grow(out, base, disp, imm); return; }
+    insn bi = {out->p + out->len}, *b = &bi;
     rex(b, false, 0, base);
     i8(b, 0xc7);
     modrm_mem(b, 0, base, disp);
@@ -192,9 +229,11 @@ void x86_mov_m32_imm32(x86_buf *out, int base, int32_t disp, uint32_t imm)
     flush(out, b);
 }
 
+GROW_VOID(x86_mov_r64_imm, (x86_buf *out, int dst, uint64_t imm), (out, dst, imm))
 void x86_mov_r64_imm(x86_buf *out, int dst, uint64_t imm)
 {
-    insn bi = insn_begin(out), *b = &bi;
+    if (NO_ROOM(out)) { x86_mov_r64_imm_grow(out, dst, imm); return; }
+    insn bi = {out->p + out->len}, *b = &bi;
     if (imm <= 0xffffffffu) { /* mov r32, imm32 zero-extends */
         rex(b, false, 0, dst);
         i8(b, (uint8_t)(0xb8 | (dst & 7)));
@@ -207,9 +246,11 @@ void x86_mov_r64_imm(x86_buf *out, int dst, uint64_t imm)
     flush(out, b);
 }
 
+GROW_VOID(x86_movsxd_r64_m32_index4, (x86_buf *out, int dst, int base, int index), (out, dst, base, index))
 void x86_movsxd_r64_m32_index4(x86_buf *out, int dst, int base, int index)
 {
-    insn bi = insn_begin(out), *b = &bi;
+    if (NO_ROOM(out)) { x86_movsxd_r64_m32_index4_grow(out, dst, base, index); return; }
+    insn bi = {out->p + out->len}, *b = &bi;
     uint8_t r = (uint8_t)(0x48 | ((dst >> 3) << 2) | ((index >> 3) << 1) | (base >> 3));
     i8(b, r);
     i8(b, 0x63);
@@ -218,9 +259,11 @@ void x86_movsxd_r64_m32_index4(x86_buf *out, int dst, int base, int index)
     flush(out, b);
 }
 
+GROW_VOID(x86_lea_r64_base_index, (x86_buf *out, int dst, int base, int index), (out, dst, base, index))
 void x86_lea_r64_base_index(x86_buf *out, int dst, int base, int index)
 {
-    insn bi = insn_begin(out), *b = &bi;
+    if (NO_ROOM(out)) { x86_lea_r64_base_index_grow(out, dst, base, index); return; }
+    insn bi = {out->p + out->len}, *b = &bi;
     uint8_t r = (uint8_t)(0x48 | ((dst >> 3) << 2) | ((index >> 3) << 1) | (base >> 3));
     i8(b, r);
     i8(b, 0x8d);
@@ -236,18 +279,22 @@ void x86_lea_r64_base_index(x86_buf *out, int dst, int base, int index)
     flush(out, b);
 }
 
+GROW_VOID(x86_mov_m32_r32, (x86_buf *out, int base, int32_t disp, int src), (out, base, disp, src))
 void x86_mov_m32_r32(x86_buf *out, int base, int32_t disp, int src)
 {
-    insn bi = insn_begin(out), *b = &bi;
+    if (NO_ROOM(out)) { x86_mov_m32_r32_grow(out, base, disp, src); return; }
+    insn bi = {out->p + out->len}, *b = &bi;
     rex(b, false, src, base);
     i8(b, 0x89);
     modrm_mem(b, src, base, disp);
     flush(out, b);
 }
 
+GROW_VOID(x86_mov_r64_m64_index8, (x86_buf *out, int dst, int base, int index, int8_t disp), (out, dst, base, index, disp))
 void x86_mov_r64_m64_index8(x86_buf *out, int dst, int base, int index, int8_t disp)
 {
-    insn bi = insn_begin(out), *b = &bi;
+    if (NO_ROOM(out)) { x86_mov_r64_m64_index8_grow(out, dst, base, index, disp); return; }
+    insn bi = {out->p + out->len}, *b = &bi;
     uint8_t r = (uint8_t)(0x48 | ((dst >> 3) << 2) | ((index >> 3) << 1) | (base >> 3));
     i8(b, r);
     i8(b, 0x8b);
@@ -257,9 +304,11 @@ void x86_mov_r64_m64_index8(x86_buf *out, int dst, int base, int index, int8_t d
     flush(out, b);
 }
 
+GROW_VOID(x86_movzx_r32_r8, (x86_buf *out, int dst, int src), (out, dst, src))
 void x86_movzx_r32_r8(x86_buf *out, int dst, int src)
 {
-    insn bi = insn_begin(out), *b = &bi;
+    if (NO_ROOM(out)) { x86_movzx_r32_r8_grow(out, dst, src); return; }
+    insn bi = {out->p + out->len}, *b = &bi;
     rex(b, false, dst, src);
     i8(b, 0x0f);
     i8(b, 0xb6);
@@ -267,48 +316,60 @@ void x86_movzx_r32_r8(x86_buf *out, int dst, int src)
     flush(out, b);
 }
 
+GROW_VOID(x86_bswap_r64, (x86_buf *out, int reg), (out, reg))
 void x86_bswap_r64(x86_buf *out, int reg)
 {
-    insn bi = insn_begin(out), *b = &bi;
+    if (NO_ROOM(out)) { x86_bswap_r64_grow(out, reg); return; }
+    insn bi = {out->p + out->len}, *b = &bi;
     rex(b, true, 0, reg);
     i8(b, 0x0f);
     i8(b, (uint8_t)(0xc8 | (reg & 7)));
     flush(out, b);
 }
 
+GROW_VOID(x86_push_r64, (x86_buf *out, int reg), (out, reg))
 void x86_push_r64(x86_buf *out, int reg)
 {
-    insn bi = insn_begin(out), *b = &bi;
+    if (NO_ROOM(out)) { x86_push_r64_grow(out, reg); return; }
+    insn bi = {out->p + out->len}, *b = &bi;
     rex(b, false, 0, reg);
     i8(b, (uint8_t)(0x50 | (reg & 7)));
     flush(out, b);
 }
 
+GROW_VOID(x86_pop_r64, (x86_buf *out, int reg), (out, reg))
 void x86_pop_r64(x86_buf *out, int reg)
 {
-    insn bi = insn_begin(out), *b = &bi;
+    if (NO_ROOM(out)) { x86_pop_r64_grow(out, reg); return; }
+    insn bi = {out->p + out->len}, *b = &bi;
     rex(b, false, 0, reg);
     i8(b, (uint8_t)(0x58 | (reg & 7)));
     flush(out, b);
 }
 
+GROW_VOID(x86_alu_r64_r64, (x86_buf *out, enum x86_alu op, int dst, int src), (out, op, dst, src))
 void x86_alu_r64_r64(x86_buf *out, enum x86_alu op, int dst, int src)
 {
-    insn bi = insn_begin(out), *b = &bi;
+    if (NO_ROOM(out)) { x86_alu_r64_r64_grow(out, op, dst, src); return; }
+    insn bi = {out->p + out->len}, *b = &bi;
     op_rm_r64(b, (uint8_t)(op << 3 | 1), dst, src);
     flush(out, b);
 }
 
+GROW_VOID(x86_alu_r64_m64, (x86_buf *out, enum x86_alu op, int dst, int base, int32_t disp), (out, op, dst, base, disp))
 void x86_alu_r64_m64(x86_buf *out, enum x86_alu op, int dst, int base, int32_t disp)
 {
-    insn bi = insn_begin(out), *b = &bi;
+    if (NO_ROOM(out)) { x86_alu_r64_m64_grow(out, op, dst, base, disp); return; }
+    insn bi = {out->p + out->len}, *b = &bi;
     op_r64_m(b, (uint8_t)(op << 3 | 3), dst, base, disp);
     flush(out, b);
 }
 
+GROW_VOID(x86_alu_r64_imm, (x86_buf *out, enum x86_alu op, int dst, int32_t imm), (out, op, dst, imm))
 void x86_alu_r64_imm(x86_buf *out, enum x86_alu op, int dst, int32_t imm)
 {
-    insn bi = insn_begin(out), *b = &bi;
+    if (NO_ROOM(out)) { x86_alu_r64_imm_grow(out, op, dst, imm); return; }
+    insn bi = {out->p + out->len}, *b = &bi;
     rex(b, true, 0, dst);
     bool short_imm = imm >= -128 && imm <= 127;
     i8(b, short_imm ? 0x83 : 0x81);
@@ -320,17 +381,21 @@ void x86_alu_r64_imm(x86_buf *out, enum x86_alu op, int dst, int32_t imm)
     flush(out, b);
 }
 
+GROW_VOID(x86_cmp_m64_imm32, (x86_buf *out, int base, int32_t disp, int32_t imm), (out, base, disp, imm))
 void x86_cmp_m64_imm32(x86_buf *out, int base, int32_t disp, int32_t imm)
 {
-    insn bi = insn_begin(out), *b = &bi;
+    if (NO_ROOM(out)) { x86_cmp_m64_imm32_grow(out, base, disp, imm); return; }
+    insn bi = {out->p + out->len}, *b = &bi;
     op_r64_m(b, 0x81, X86_CMP, base, disp);
     i32(b, (uint32_t)imm);
     flush(out, b);
 }
 
+GROW_VOID(x86_cmp_m32_imm8, (x86_buf *out, int base, int32_t disp, int8_t imm), (out, base, disp, imm))
 void x86_cmp_m32_imm8(x86_buf *out, int base, int32_t disp, int8_t imm)
 {
-    insn bi = insn_begin(out), *b = &bi;
+    if (NO_ROOM(out)) { x86_cmp_m32_imm8_grow(out, base, disp, imm); return; }
+    insn bi = {out->p + out->len}, *b = &bi;
     rex(b, false, 0, base);
     i8(b, 0x83);
     modrm_mem(b, X86_CMP, base, disp);
@@ -338,25 +403,31 @@ void x86_cmp_m32_imm8(x86_buf *out, int base, int32_t disp, int8_t imm)
     flush(out, b);
 }
 
+GROW_VOID(x86_test_r64_r64, (x86_buf *out, int a, int c), (out, a, c))
 void x86_test_r64_r64(x86_buf *out, int a, int c)
 {
-    insn bi = insn_begin(out), *b = &bi;
+    if (NO_ROOM(out)) { x86_test_r64_r64_grow(out, a, c); return; }
+    insn bi = {out->p + out->len}, *b = &bi;
     op_rm_r64(b, 0x85, a, c);
     flush(out, b);
 }
 
+GROW_VOID(x86_test_r32_r32, (x86_buf *out, int a, int c), (out, a, c))
 void x86_test_r32_r32(x86_buf *out, int a, int c)
 {
-    insn bi = insn_begin(out), *b = &bi;
+    if (NO_ROOM(out)) { x86_test_r32_r32_grow(out, a, c); return; }
+    insn bi = {out->p + out->len}, *b = &bi;
     rex(b, false, c, a);
     i8(b, 0x85);
     modrm_reg(b, c, a);
     flush(out, b);
 }
 
+GROW_VOID(x86_xor_r32_r32, (x86_buf *out, int dst, int src), (out, dst, src))
 void x86_xor_r32_r32(x86_buf *out, int dst, int src)
 {
-    insn bi = insn_begin(out), *b = &bi;
+    if (NO_ROOM(out)) { x86_xor_r32_r32_grow(out, dst, src); return; }
+    insn bi = {out->p + out->len}, *b = &bi;
     rex(b, false, src, dst);
     i8(b, 0x31);
     modrm_reg(b, src, dst);
@@ -371,44 +442,56 @@ static void group_r64(insn *b, uint8_t opcode, int digit, int reg)
     modrm_reg(b, digit, reg);
 }
 
+GROW_VOID(x86_not_m64, (x86_buf *out, int base, int32_t disp), (out, base, disp))
 void x86_not_m64(x86_buf *out, int base, int32_t disp)
 {
-    insn bi = insn_begin(out), *b = &bi;
+    if (NO_ROOM(out)) { x86_not_m64_grow(out, base, disp); return; }
+    insn bi = {out->p + out->len}, *b = &bi;
     op_r64_m(b, 0xf7, 2, base, disp);
     flush(out, b);
 }
 
+GROW_VOID(x86_mul_r64, (x86_buf *out, int src), (out, src))
 void x86_mul_r64(x86_buf *out, int src)
 {
-    insn bi = insn_begin(out), *b = &bi;
+    if (NO_ROOM(out)) { x86_mul_r64_grow(out, src); return; }
+    insn bi = {out->p + out->len}, *b = &bi;
     group_r64(b, 0xf7, 4, src);
     flush(out, b);
 }
 
+GROW_VOID(x86_mul_m64, (x86_buf *out, int base, int32_t disp), (out, base, disp))
 void x86_mul_m64(x86_buf *out, int base, int32_t disp)
 {
-    insn bi = insn_begin(out), *b = &bi;
+    if (NO_ROOM(out)) { x86_mul_m64_grow(out, base, disp); return; }
+    insn bi = {out->p + out->len}, *b = &bi;
     op_r64_m(b, 0xf7, 4, base, disp);
     flush(out, b);
 }
 
+GROW_VOID(x86_div_r64, (x86_buf *out, int src), (out, src))
 void x86_div_r64(x86_buf *out, int src)
 {
-    insn bi = insn_begin(out), *b = &bi;
+    if (NO_ROOM(out)) { x86_div_r64_grow(out, src); return; }
+    insn bi = {out->p + out->len}, *b = &bi;
     group_r64(b, 0xf7, 6, src);
     flush(out, b);
 }
 
+GROW_VOID(x86_neg_r64, (x86_buf *out, int reg), (out, reg))
 void x86_neg_r64(x86_buf *out, int reg)
 {
-    insn bi = insn_begin(out), *b = &bi;
+    if (NO_ROOM(out)) { x86_neg_r64_grow(out, reg); return; }
+    insn bi = {out->p + out->len}, *b = &bi;
     group_r64(b, 0xf7, 3, reg);
     flush(out, b);
 }
 
+GROW_VOID(x86_imul_r64_r64, (x86_buf *out, int dst, int src), (out, dst, src))
 void x86_imul_r64_r64(x86_buf *out, int dst, int src)
 {
-    insn bi = insn_begin(out), *b = &bi;
+    if (NO_ROOM(out)) { x86_imul_r64_r64_grow(out, dst, src); return; }
+    insn bi = {out->p + out->len}, *b = &bi;
     rex(b, true, dst, src);
     i8(b, 0x0f);
     i8(b, 0xaf);
@@ -416,9 +499,11 @@ void x86_imul_r64_r64(x86_buf *out, int dst, int src)
     flush(out, b);
 }
 
+GROW_VOID(x86_imul_r64_m64, (x86_buf *out, int dst, int base, int32_t disp), (out, dst, base, disp))
 void x86_imul_r64_m64(x86_buf *out, int dst, int base, int32_t disp)
 {
-    insn bi = insn_begin(out), *b = &bi;
+    if (NO_ROOM(out)) { x86_imul_r64_m64_grow(out, dst, base, disp); return; }
+    insn bi = {out->p + out->len}, *b = &bi;
     rex(b, true, dst, base);
     i8(b, 0x0f);
     i8(b, 0xaf);
@@ -432,23 +517,29 @@ static void shift_imm8(insn *b, int digit, int reg, uint8_t n)
     i8(b, n);
 }
 
+GROW_VOID(x86_shl_r64_imm8, (x86_buf *out, int reg, uint8_t n), (out, reg, n))
 void x86_shl_r64_imm8(x86_buf *out, int reg, uint8_t n)
 {
-    insn bi = insn_begin(out), *b = &bi;
+    if (NO_ROOM(out)) { x86_shl_r64_imm8_grow(out, reg, n); return; }
+    insn bi = {out->p + out->len}, *b = &bi;
     shift_imm8(b, 4, reg, n);
     flush(out, b);
 }
 
+GROW_VOID(x86_shr_r64_imm8, (x86_buf *out, int reg, uint8_t n), (out, reg, n))
 void x86_shr_r64_imm8(x86_buf *out, int reg, uint8_t n)
 {
-    insn bi = insn_begin(out), *b = &bi;
+    if (NO_ROOM(out)) { x86_shr_r64_imm8_grow(out, reg, n); return; }
+    insn bi = {out->p + out->len}, *b = &bi;
     shift_imm8(b, 5, reg, n);
     flush(out, b);
 }
 
+GROW_VOID(x86_sar_r64_imm8, (x86_buf *out, int reg, uint8_t n), (out, reg, n))
 void x86_sar_r64_imm8(x86_buf *out, int reg, uint8_t n)
 {
-    insn bi = insn_begin(out), *b = &bi;
+    if (NO_ROOM(out)) { x86_sar_r64_imm8_grow(out, reg, n); return; }
+    insn bi = {out->p + out->len}, *b = &bi;
     shift_imm8(b, 7, reg, n);
     flush(out, b);
 }
@@ -463,16 +554,20 @@ static void double_shift(insn *b, uint8_t opcode, int dst, int src, uint8_t n)
     i8(b, n);
 }
 
+GROW_VOID(x86_shld_r64_r64_imm8, (x86_buf *out, int dst, int src, uint8_t n), (out, dst, src, n))
 void x86_shld_r64_r64_imm8(x86_buf *out, int dst, int src, uint8_t n)
 {
-    insn bi = insn_begin(out), *b = &bi;
+    if (NO_ROOM(out)) { x86_shld_r64_r64_imm8_grow(out, dst, src, n); return; }
+    insn bi = {out->p + out->len}, *b = &bi;
     double_shift(b, 0xa4, dst, src, n);
     flush(out, b);
 }
 
+GROW_VOID(x86_shrd_r64_r64_imm8, (x86_buf *out, int dst, int src, uint8_t n), (out, dst, src, n))
 void x86_shrd_r64_r64_imm8(x86_buf *out, int dst, int src, uint8_t n)
 {
-    insn bi = insn_begin(out), *b = &bi;
+    if (NO_ROOM(out)) { x86_shrd_r64_r64_imm8_grow(out, dst, src, n); return; }
+    insn bi = {out->p + out->len}, *b = &bi;
     double_shift(b, 0xac, dst, src, n);
     flush(out, b);
 }
@@ -486,23 +581,29 @@ static void double_shift_cl(insn *b, uint8_t opcode, int dst, int src)
     modrm_reg(b, src, dst);
 }
 
+GROW_VOID(x86_shld_r64_r64_cl, (x86_buf *out, int dst, int src), (out, dst, src))
 void x86_shld_r64_r64_cl(x86_buf *out, int dst, int src)
 {
-    insn bi = insn_begin(out), *b = &bi;
+    if (NO_ROOM(out)) { x86_shld_r64_r64_cl_grow(out, dst, src); return; }
+    insn bi = {out->p + out->len}, *b = &bi;
     double_shift_cl(b, 0xa5, dst, src);
     flush(out, b);
 }
 
+GROW_VOID(x86_shrd_r64_r64_cl, (x86_buf *out, int dst, int src), (out, dst, src))
 void x86_shrd_r64_r64_cl(x86_buf *out, int dst, int src)
 {
-    insn bi = insn_begin(out), *b = &bi;
+    if (NO_ROOM(out)) { x86_shrd_r64_r64_cl_grow(out, dst, src); return; }
+    insn bi = {out->p + out->len}, *b = &bi;
     double_shift_cl(b, 0xad, dst, src);
     flush(out, b);
 }
 
+GROW_VOID(x86_setcc_r8, (x86_buf *out, enum x86_cond cc, int reg), (out, cc, reg))
 void x86_setcc_r8(x86_buf *out, enum x86_cond cc, int reg)
 {
-    insn bi = insn_begin(out), *b = &bi;
+    if (NO_ROOM(out)) { x86_setcc_r8_grow(out, cc, reg); return; }
+    insn bi = {out->p + out->len}, *b = &bi;
     rex(b, false, 0, reg);
     i8(b, 0x0f);
     i8(b, (uint8_t)(0x90 | cc));
@@ -510,61 +611,75 @@ void x86_setcc_r8(x86_buf *out, enum x86_cond cc, int reg)
     flush(out, b);
 }
 
+GROW_VOID(x86_call_m64, (x86_buf *out, int base, int32_t disp), (out, base, disp))
 void x86_call_m64(x86_buf *out, int base, int32_t disp)
 {
-    insn bi = insn_begin(out), *b = &bi;
+    if (NO_ROOM(out)) { x86_call_m64_grow(out, base, disp); return; }
+    insn bi = {out->p + out->len}, *b = &bi;
     rex(b, false, 0, base);
     i8(b, 0xff);
     modrm_mem(b, 2, base, disp);
     flush(out, b);
 }
 
+GROW_VOID(x86_jmp_r64, (x86_buf *out, int reg), (out, reg))
 void x86_jmp_r64(x86_buf *out, int reg)
 {
-    insn bi = insn_begin(out), *b = &bi;
+    if (NO_ROOM(out)) { x86_jmp_r64_grow(out, reg); return; }
+    insn bi = {out->p + out->len}, *b = &bi;
     rex(b, false, 0, reg);
     i8(b, 0xff);
     modrm_reg(b, 4, reg);
     flush(out, b);
 }
 
+GROW_VOID(x86_ret, (x86_buf *out), (out))
 void x86_ret(x86_buf *out)
 {
-    insn bi = insn_begin(out), *b = &bi;
+    if (NO_ROOM(out)) { x86_ret_grow(out); return; }
+    insn bi = {out->p + out->len}, *b = &bi;
     i8(b, 0xc3);
     flush(out, b);
 }
 
+GROW_SIZE(x86_jmp_rel8, (x86_buf *out), (out))
 size_t x86_jmp_rel8(x86_buf *out)
 {
-    insn bi = insn_begin(out), *b = &bi;
+    if (NO_ROOM(out)) return x86_jmp_rel8_grow(out);
+    insn bi = {out->p + out->len}, *b = &bi;
     i8(b, 0xeb);
     i8(b, 0);
     flush(out, b);
     return out->len - 1;
 }
 
+GROW_SIZE(x86_call_rel32, (x86_buf *out), (out))
 size_t x86_call_rel32(x86_buf *out)
 {
-    insn bi = insn_begin(out), *b = &bi;
+    if (NO_ROOM(out)) return x86_call_rel32_grow(out);
+    insn bi = {out->p + out->len}, *b = &bi;
     i8(b, 0xe8);
     i32(b, 0);
     flush(out, b);
     return out->len - 4;
 }
 
+GROW_SIZE(x86_jmp_rel32, (x86_buf *out), (out))
 size_t x86_jmp_rel32(x86_buf *out)
 {
-    insn bi = insn_begin(out), *b = &bi;
+    if (NO_ROOM(out)) return x86_jmp_rel32_grow(out);
+    insn bi = {out->p + out->len}, *b = &bi;
     i8(b, 0xe9);
     i32(b, 0);
     flush(out, b);
     return out->len - 4;
 }
 
+GROW_SIZE(x86_jcc_rel32, (x86_buf *out, enum x86_cond cc), (out, cc))
 size_t x86_jcc_rel32(x86_buf *out, enum x86_cond cc)
 {
-    insn bi = insn_begin(out), *b = &bi;
+    if (NO_ROOM(out)) return x86_jcc_rel32_grow(out, cc);
+    insn bi = {out->p + out->len}, *b = &bi;
     i8(b, 0x0f);
     i8(b, (uint8_t)(0x80 | cc));
     i32(b, 0);
@@ -572,9 +687,11 @@ size_t x86_jcc_rel32(x86_buf *out, enum x86_cond cc)
     return out->len - 4;
 }
 
+GROW_SIZE(x86_jcc_rel8, (x86_buf *out, enum x86_cond cc), (out, cc))
 size_t x86_jcc_rel8(x86_buf *out, enum x86_cond cc)
 {
-    insn bi = insn_begin(out), *b = &bi;
+    if (NO_ROOM(out)) return x86_jcc_rel8_grow(out, cc);
+    insn bi = {out->p + out->len}, *b = &bi;
     i8(b, (uint8_t)(0x70 | cc));
     i8(b, 0);
     flush(out, b);
