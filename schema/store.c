@@ -1538,6 +1538,8 @@ void store_keep_snapshots(store_conn *c, bool on)
     if (!on) store_snapshot_release(c);
 }
 
+bool store_snapshot_parked(const store_conn *c) { return c->parked; }
+
 void store_snapshot_release(store_conn *c)
 {
     if (!c->parked) return;

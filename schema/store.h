@@ -169,6 +169,8 @@ uint64_t store_snapshot_epoch(const store_conn *c);
 void store_keep_snapshots(store_conn *c, bool on);
 void store_snapshot_settle(store_conn *c);
 void store_snapshot_release(store_conn *c);
+/* Whether a kept snapshot is parked (open between two store_read_begin). */
+bool store_snapshot_parked(const store_conn *c);
 
 /* --- The state_backend and state_sink callbacks cannot return errors. A
  * SQLite failure inside one (I/O error, corrupt page) is kept here: true and
