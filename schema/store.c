@@ -24,6 +24,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "base/keccak.h"
 #include "base/params.h"
 #include "migrations.h"
@@ -242,6 +243,16 @@ struct store_conn {
     bool accounts_filled;     /* an entry (account or slot) was filled since the last clear */
     sqlite3_int64 data_version;
     uint64_t epoch; /* store_snapshot_epoch: bumped by a new data_version and by own commits */
+    /* Kept snapshots (store_keep_snapshots). `parked`: the read transaction
+     * is still open after store_read_end. `wal_change` points at the change
+     * counter of the WAL index header (in the shared memory SQLite maps),
+     * NULL until found (or when there is none: no kept snapshots);
+     * `snapshot_change` is its value read just before the snapshot began,
+     * so any commit since makes them differ. */
+    bool keep_snapshots, parked, wal_change_looked;
+    const volatile uint32_t *wal_change;
+    uint32_t snapshot_change;
+    uint64_t snapshot_ns; /* when the kept snapshot began */
     /* Code fetched during the current read snapshot, which cannot see it in
      * SQLite yet (it was committed through the store's live_db). */
     struct live_code {
@@ -672,7 +683,9 @@ void store_disconnect(store_conn *c)
 {
     if (!c) return;
     if (c->in_write) store_rollback(c);
+    c->keep_snapshots = false;
     if (c->in_read) store_read_end(c);
+    store_snapshot_release(c);
     for (int i = 0; i < ST_COUNT; i++) sqlite3_finalize(c->stmt[i]);
     trie_view_close(c->trie_cached);
     sqlite3_close(c->db);
@@ -1451,6 +1464,7 @@ bool store_begin(store_conn *c, store_error *err)
 {
     if (c->in_write) return store_fail(err, "%s: a write transaction is already open", c->s->path);
     if (c->in_read) return store_fail(err, "%s: a read snapshot is open; end it before writing", c->s->path);
+    store_snapshot_release(c);
     if (!step_done(c->stmt[ST_BEGIN_WRITE])) return fail_db(err, c->db, c->s->path);
     c->in_write = true;
     c->wrote = false;
@@ -1488,10 +1502,84 @@ void store_rollback(store_conn *c)
     if (c->wrote) account_cache_clear(c);
 }
 
+/* SQLite's WAL index header (https://www.sqlite.org/walformat.html, "The
+ * WAL-Index Header"): two copies of 48 bytes at the start of the first
+ * 32 KiB region of the -shm file; the third 32-bit field, iChange, is
+ * incremented by every transaction that commits (and by a WAL reset). A
+ * writer writes the second copy, then the first: the first changes last, once
+ * the commit is visible to new readers. */
+#define WAL_INDEX_REGION_BYTES 32768
+#define WAL_INDEX_CHANGE_OFFSET 8
+
+/* Finds the WAL index of this connection's database file, mapped by SQLite
+ * itself (xShmMap of region 0 without extending it returns SQLite's own
+ * mapping, valid until the connection closes). Called inside a read
+ * transaction, when the mapping exists. NULL: none (no kept snapshots). */
+static const volatile uint32_t *find_wal_change(store_conn *c)
+{
+    if (c->s->flags & (STORE_OPEN_READONLY | STORE_OPEN_IMMUTABLE)) return NULL;
+    sqlite3_file *f = NULL;
+    if (sqlite3_file_control(c->db, "main", SQLITE_FCNTL_FILE_POINTER, &f) != SQLITE_OK || !f || !f->pMethods ||
+        f->pMethods->iVersion < 2 || !f->pMethods->xShmMap)
+        return NULL;
+    volatile void *region = NULL;
+    if (f->pMethods->xShmMap(f, 0, WAL_INDEX_REGION_BYTES, 0, &region) != SQLITE_OK || !region) return NULL;
+    return (const volatile uint32_t *)((const volatile char *)region + WAL_INDEX_CHANGE_OFFSET);
+}
+
+static uint32_t wal_change_now(const store_conn *c)
+{
+    return __atomic_load_n((const uint32_t *)c->wal_change, __ATOMIC_ACQUIRE);
+}
+
+void store_keep_snapshots(store_conn *c, bool on)
+{
+    c->keep_snapshots = on;
+    if (!on) store_snapshot_release(c);
+}
+
+bool store_snapshot_parked(const store_conn *c) { return c->parked; }
+
+void store_snapshot_release(store_conn *c)
+{
+    if (!c->parked) return;
+    step_done(c->stmt[ST_COMMIT]);
+    c->parked = false;
+}
+
+/* Whether the parked snapshot still shows the latest commit and is young
+ * enough to reuse. */
+static bool parked_is_current(const store_conn *c, uint64_t now_ns)
+{
+    return c->parked && c->wal_change && wal_change_now(c) == c->snapshot_change &&
+           now_ns - c->snapshot_ns < (uint64_t)STORE_SNAPSHOT_MAX_MS * 1000000u;
+}
+
+void store_snapshot_settle(store_conn *c)
+{
+    if (c->parked && !parked_is_current(c, monotonic_ns())) store_snapshot_release(c);
+}
+
 bool store_read_begin(store_conn *c, store_error *err)
 {
     if (c->in_write) return store_fail(err, "%s: a write transaction is open", c->s->path);
     if (c->in_read) return store_fail(err, "%s: a read snapshot is already open", c->s->path);
+    uint64_t now_ns = 0;
+    if (c->parked) {
+        now_ns = monotonic_ns();
+        if (parked_is_current(c, now_ns)) {
+            /* No commit since it began: the same state, the same cache. */
+            live_codes_clear(c);
+            c->live_at_known = false;
+            c->parked = false;
+            c->in_read = true;
+            return true;
+        }
+        store_snapshot_release(c);
+    }
+    /* Read before the snapshot begins: a commit landing in between makes
+     * the next check fail, never a later commit go unnoticed. */
+    if (c->wal_change) c->snapshot_change = wal_change_now(c);
     if (!step_done(c->stmt[ST_BEGIN_READ])) return fail_db(err, c->db, c->s->path);
     live_codes_clear(c);
     c->live_at_known = false;
@@ -1511,6 +1599,17 @@ bool store_read_begin(store_conn *c, store_error *err)
         c->data_version = version;
         c->epoch++;
     }
+    if (c->keep_snapshots) {
+        if (!c->wal_change_looked) {
+            /* Found once the WAL index is mapped (this transaction mapped
+             * it); this first snapshot is then not kept: it began before
+             * its change counter was read. */
+            c->wal_change_looked = true;
+            c->wal_change = find_wal_change(c);
+        } else if (c->wal_change) {
+            c->snapshot_ns = now_ns ? now_ns : monotonic_ns();
+        }
+    }
     c->in_read = true;
     return true;
 }
@@ -1520,7 +1619,10 @@ uint64_t store_snapshot_epoch(const store_conn *c) { return c->in_read ? c->epoc
 void store_read_end(store_conn *c)
 {
     if (!c->in_read) return;
-    step_done(c->stmt[ST_COMMIT]);
+    /* Kept when it can be checked for later commits (not the first one,
+     * taken before the counter was found: snapshot_ns is still 0). */
+    if (c->keep_snapshots && c->wal_change && c->snapshot_ns && !c->failed) c->parked = true;
+    else step_done(c->stmt[ST_COMMIT]);
     c->in_read = false;
     if (c->rec.on && c->live_fetches) c->rec.fetched = true;
     unsigned trips = c->live_fetches + c->live_pending_trips;
@@ -2354,6 +2456,7 @@ static bool compute_root(store_conn *c, hash32 *root, store_error *err)
 static bool in_snapshot(store_conn *c, bool (*fn)(store_conn *, void *, store_error *), void *arg, store_error *err)
 {
     if (c->in_read || c->in_write) return fn(c, arg, err);
+    store_snapshot_release(c);
     if (!step_done(c->stmt[ST_BEGIN_READ])) return fail_db(err, c->db, c->s->path);
     bool ok = fn(c, arg, err);
     step_done(c->stmt[ST_COMMIT]);
@@ -2533,6 +2636,7 @@ bool store_state_root(store_conn *c, hash32 *root, store_error *err)
     if (writable && c->in_write) {
         if (!trie_sync(c->db, c->s->path, true, err)) return false;
     } else if (writable && !c->in_read) {
+        store_snapshot_release(c);
         if (!step_done(c->stmt[ST_BEGIN_WRITE])) return fail_db(err, c->db, c->s->path);
         bool ok = trie_sync(c->db, c->s->path, true, err);
         if (ok && !step_done(c->stmt[ST_COMMIT])) ok = fail_db(err, c->db, c->s->path);

@@ -150,6 +150,27 @@ void store_read_end(store_conn *c);
  * value read in one snapshot can be reused in a later one with the same
  * number. 0 outside a snapshot. */
 uint64_t store_snapshot_epoch(const store_conn *c);
+/* --- Kept snapshots (opt-in, for the HTTP threads' connections). With
+ * store_keep_snapshots(c, true), store_read_end leaves the read transaction
+ * open ("parked") and the next store_read_begin reuses it when no connection,
+ * of this process or another, has committed since it began (the WAL index's
+ * change counter is unchanged) and it is younger than STORE_SNAPSHOT_MAX_MS;
+ * else it ends it and begins a new one. A request thus pays SQLite's read
+ * lock (an fcntl and the shared-memory mutex) only after a commit. A call
+ * still sees one commit, the latest when its snapshot is taken or reused.
+ * A parked snapshot keeps the WAL from being restarted, so an idle holder
+ * must end it: store_snapshot_release (called when a connection of the
+ * thread closes). Outside store_read_begin/_end, a connection that keeps
+ * snapshots must call store_snapshot_settle before reading (it ends a
+ * stale parked snapshot), or store_snapshot_release before a statement that
+ * must see the latest commit; store_begin releases by itself. Read-only and
+ * immutable stores never park. */
+#define STORE_SNAPSHOT_MAX_MS 200
+void store_keep_snapshots(store_conn *c, bool on);
+void store_snapshot_settle(store_conn *c);
+void store_snapshot_release(store_conn *c);
+/* Whether a kept snapshot is parked (open between two store_read_begin). */
+bool store_snapshot_parked(const store_conn *c);
 
 /* --- The state_backend and state_sink callbacks cannot return errors. A
  * SQLite failure inside one (I/O error, corrupt page) is kept here: true and

@@ -246,6 +246,11 @@ static bool run_call(rpc_ctx *ctx, bytebuf *out, json_t *msg, json_t *id, const 
              * take their own transaction). */
             store_error se;
             bool snapshot = ctx->conn && !(m->flags & RPC_ADMIN);
+            /* A snapshot kept from an earlier request (store_keep_snapshots)
+             * is ended here when a commit made it stale: the live hook reads
+             * before the snapshot begins, and a write must see the latest. */
+            if (snapshot) store_snapshot_settle(ctx->conn);
+            else if (ctx->conn) store_snapshot_release(ctx->conn);
             if (snapshot && rpc_live.before && !rpc_live.before(ctx->conn, m->name, params, &se)) {
                 rpc_fail_store(&err, &se);
             } else if (snapshot && !store_read_begin(ctx->conn, &se)) {

@@ -528,6 +528,7 @@ static inline_runner *inline_runner_get(server *s)
     r->ctx.conn = s->n_spare_conns ? s->spare_conns[--s->n_spare_conns] : NULL;
     pthread_mutex_unlock(&s->runners_lock);
     if (!r->ctx.conn) r->ctx.conn = store_connect(s->db, &se);
+    if (r->ctx.conn) store_keep_snapshots(r->ctx.conn, true);
     if (!r->ctx.conn) {
         log_warn("no inline runs on this HTTP thread: %s", se.msg);
         timer_delete(r->timer);
@@ -950,6 +951,14 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
         http_gate_close(c->gate);
         free(c);
         *socket_context = NULL;
+        /* This thread's kept read snapshot is ended when one of its
+         * connections closes, so that a thread gone idle does not hold one
+         * (which keeps the WAL from being restarted) past --idle-timeout. */
+        if (inline_self) {
+            pthread_rwlock_rdlock(&s->snapshot_lock);
+            store_snapshot_release(inline_self->ctx.conn);
+            pthread_rwlock_unlock(&s->snapshot_lock);
+        }
     }
 }
 
@@ -1686,6 +1695,7 @@ static void snapshot_switch(server *s)
         for (inline_runner *r = s->runners; r; r = r->next, i++) {
             store_disconnect(r->ctx.conn);
             r->ctx.conn = conns[i];
+            store_keep_snapshots(r->ctx.conn, true);
             r->ctx.chain = chain;
             r->ctx.head_cache.valid = false;
         }
