@@ -163,7 +163,7 @@ static void index_init(index_table *t)
  * inserted first. Entries are inserted in position order (also on
  * rebuild), so an entry's probe passes only cells of earlier entries,
  * which are still set when it is cleared. */
-static void index_clear(index_table *t, size_t n, uint64_t (*hash_at)(const void *, size_t), const void *arr)
+static inline void index_clear(index_table *t, size_t n, uint64_t (*hash_at)(const void *, size_t), const void *arr)
 {
     if (n * 8 >= t->mask + 1) {
         memset(t->cells, 0, (t->mask + 1) * sizeof *t->cells);
