@@ -183,6 +183,14 @@ evm *evm_new(state *st, const block_env *block, enum fork f)
         spare_optab_fork = f;
     }
     e->optab = spare_optab;
+    /* The outermost frame's buffers, from the thread's spare, set here
+     * rather than by evm_buffers' first-use path (~50 instructions of every
+     * call): the first chunk counts as reached (depth_end 1). */
+    if (spare_chunk) {
+        e->buffer_chunks[0] = spare_chunk;
+        spare_chunk = NULL;
+        e->depth_end = 1;
+    }
     return e;
 }
 
