@@ -6,7 +6,15 @@
  *   thread found only until that thread looks again after an eviction
  *   pass (or exits, or sets the budget itself), so evictable code is
  *   evicted; and threads finding, releasing and evicting the same entries
- *   at once never touch a freed one (run it under make asan). */
+ *   at once never touch a freed one (run it under make asan);
+ * - the recipient's existence and its touch in one lookup
+ *   (state_exists_touch) answer as state_exists then state_touch, and a
+ *   message call made with it keeps EIP-161's cases: nothing for a
+ *   value-less call to an absent account, the account created by a call
+ *   with value (and by any call before Spurious Dragon);
+ * - a message executed again and again on one state, reverted after each
+ *   (what bench's call/.../execute rows time), gives the same answer each
+ *   time and leaves the state as it was. */
 #include <check.h>
 #include <pthread.h>
 #include <string.h>
@@ -17,6 +25,8 @@
 #include "state/memstate.h"
 #include "state/state.h"
 #include "vm/code_cache.h"
+#include "vm/evm.h"
+#include "jit/jit.h"
 
 static address short_address(uint16_t n)
 {
@@ -206,9 +216,156 @@ START_TEST(finders_and_evictions_at_once)
 }
 END_TEST
 
+/* ---- the recipient's existence and touch in one lookup ---- */
+
+START_TEST(exists_touch_as_exists_then_touch)
+{
+    memstate *m = memstate_new();
+    address empty = short_address(0x500), absent = short_address(0x501), funded = short_address(0x502);
+    u256 zero = u256_zero(), one = u256_from_u64(1);
+    memstate_put_account(m, &empty, 0, &zero, NULL, 0);
+    memstate_put_account(m, &funded, 0, &one, NULL, 0);
+    state_backend backend = memstate_backend(m);
+    state *s = state_new(&backend);
+    size_t before = state_snapshot_take(s).journal_len;
+    /* Absent: false, and nothing journaled or touched. */
+    ck_assert(!state_exists_touch(s, &absent, true));
+    ck_assert_uint_eq(state_snapshot_take(s).journal_len, before);
+    /* Existing, touch not asked: true, nothing journaled. */
+    ck_assert(state_exists_touch(s, &empty, false));
+    ck_assert_uint_eq(state_snapshot_take(s).journal_len, before);
+    /* Existing and touched, then reverted: the touch is undone, so the
+     * empty account survives the end of the transaction. */
+    state_snapshot snap = state_snapshot_take(s);
+    ck_assert(state_exists_touch(s, &empty, true));
+    ck_assert_uint_eq(state_snapshot_take(s).journal_len, before + 1);
+    ck_assert(state_exists_touch(s, &empty, true)); /* touched once only */
+    ck_assert_uint_eq(state_snapshot_take(s).journal_len, before + 1);
+    state_revert(s, snap);
+    state_finalize_tx(s, FORK_CANCUN);
+    ck_assert(state_exists(s, &empty));
+    /* Touched and kept: the empty account is removed (EIP-161), the
+     * funded one stays, the absent one was never created. */
+    ck_assert(state_exists_touch(s, &empty, true));
+    ck_assert(state_exists_touch(s, &funded, true));
+    state_finalize_tx(s, FORK_CANCUN);
+    ck_assert(!state_exists(s, &empty));
+    ck_assert(state_exists(s, &funded));
+    ck_assert(!state_exists(s, &absent));
+    state_free(s);
+    memstate_free(m);
+}
+END_TEST
+
+static bool u256_is(const u256 *a, uint64_t v)
+{
+    u256 b = u256_from_u64(v);
+    return u256_eq(a, &b);
+}
+
+static const block_env *test_block(void)
+{
+    static block_env b;
+    b.number = 1;
+    b.timestamp = 1;
+    b.gas_limit = 30000000;
+    b.chain_id = u256_from_u64(1);
+    return &b;
+}
+
+static message call_to(const address *from, const address *to, uint64_t value)
+{
+    message msg = {.kind = CALL_CALL, .gas = 100000, .recipient = *to, .sender = *from,
+                   .code_address = *to, .value = u256_from_u64(value), .transfers_value = true};
+    return msg;
+}
+
+/* A call into an absent account: value-less, nothing happens from
+ * Spurious Dragon on (no account, nothing journaled); with value, the
+ * account is made; before Spurious Dragon, any call makes it. */
+START_TEST(call_to_absent_account_keeps_eip161)
+{
+    memstate *m = memstate_new();
+    address sender = short_address(0x5e), absent = short_address(0x777);
+    u256 funds = u256_from_u64(1000);
+    memstate_put_account(m, &sender, 0, &funds, NULL, 0);
+    state_backend backend = memstate_backend(m);
+    const enum fork forks[] = {FORK_HOMESTEAD, FORK_CANCUN};
+    for (size_t i = 0; i < 2; i++) {
+        for (uint64_t value = 0; value <= 5; value += 5) {
+            state *s = state_new(&backend);
+            evm *e = evm_new(s, test_block(), forks[i]);
+            size_t before = state_snapshot_take(s).journal_len;
+            message msg = call_to(&sender, &absent, value);
+            exec_result r = evm_execute(e, &msg);
+            ck_assert_int_eq(r.status, EXEC_SUCCESS);
+            ck_assert_int_eq(r.gas_left, 100000);
+            bool made = forks[i] < FORK_SPURIOUS_DRAGON || value > 0;
+            ck_assert_msg(state_exists(s, &absent) == made, "fork %d value %d", (int)forks[i], (int)value);
+            u256 bal = state_get_balance(s, &absent);
+            ck_assert(u256_is(&bal, value));
+            if (!made) ck_assert_uint_eq(state_snapshot_take(s).journal_len, before);
+            evm_free(e);
+            state_free(s);
+        }
+    }
+    memstate_free(m);
+}
+END_TEST
+
+/* The call/.../execute pattern: one state and evm, the message executed
+ * and reverted many times. Code: SSTORE(0, CALLVALUE + SLOAD(0));
+ * MSTORE(0, SLOAD(0)); RETURN(0, 32), called with 3 wei. */
+START_TEST(execute_reverted_repeats)
+{
+    static const uint8_t code[] = {0x60, 0x00, 0x54, 0x34, 0x01, 0x60, 0x00, 0x55, /* SSTORE(0, SLOAD(0)+CALLVALUE) */
+                                   0x60, 0x00, 0x54, 0x60, 0x00, 0x52,             /* MSTORE(0, SLOAD(0)) */
+                                   0x60, 0x20, 0x60, 0x00, 0xf3};                  /* RETURN(0, 32) */
+    memstate *m = memstate_new();
+    address sender = short_address(0x5e), contract = short_address(0xc0de);
+    u256 funds = u256_from_u64(1000), zero = u256_zero(), key = u256_zero(), stored = u256_from_u64(40);
+    memstate_put_account(m, &sender, 0, &funds, NULL, 0);
+    memstate_put_account(m, &contract, 1, &zero, code, sizeof code);
+    memstate_put_storage(m, &contract, &key, &stored);
+    state_backend backend = memstate_backend(m);
+    for (int engine = ENGINE_INTERP; engine <= ENGINE_JIT; engine++) {
+        state *s = state_new(&backend);
+        evm *e = evm_new(s, test_block(), FORK_CANCUN);
+        evm_set_engine(e, engine);
+        message msg = call_to(&sender, &contract, 3);
+        state_snapshot snap = state_snapshot_take(s);
+        int64_t first_gas = -1;
+        for (int i = 0; i < 50; i++) {
+            exec_result r = evm_execute(e, &msg);
+            ck_assert_int_eq(r.status, EXEC_SUCCESS);
+            ck_assert_uint_eq(r.output_len, 32);
+            ck_assert_uint_eq(r.output[31], 43);
+            if (first_gas < 0) first_gas = r.gas_left;
+            ck_assert_int_eq(r.gas_left, first_gas); /* the slot is warm in every round alike */
+            u256 now = state_get_storage(s, &contract, &key), sb = state_get_balance(s, &sender);
+            ck_assert(u256_is(&now, 43));
+            ck_assert(u256_is(&sb, 997));
+            state_revert(s, snap);
+            now = state_get_storage(s, &contract, &key);
+            sb = state_get_balance(s, &sender);
+            u256 cb = state_get_balance(s, &contract);
+            ck_assert(u256_eq(&now, &stored));
+            ck_assert(u256_eq(&sb, &funds));
+            ck_assert(u256_is_zero(&cb));
+            ck_assert_uint_eq(state_snapshot_take(s).journal_len, snap.journal_len);
+        }
+        evm_free(e);
+        state_free(s);
+    }
+    memstate_free(m);
+}
+END_TEST
+
 int main(void)
 {
     return TEST_RUN("call_cost", TEST_GROUP("warm precompiles", 0, precompiles_warm_by_flag_as_by_entries),
                     TEST_GROUP("code cache memo", 60, own_memo_dropped_when_setting_the_budget,
-                               other_threads_memos_let_go_after_an_eviction, finders_and_evictions_at_once));
+                               other_threads_memos_let_go_after_an_eviction, finders_and_evictions_at_once),
+                    TEST_GROUP("message call path", 0, exists_touch_as_exists_then_touch,
+                               call_to_absent_account_keeps_eip161, execute_reverted_repeats));
 }

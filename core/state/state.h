@@ -135,6 +135,9 @@ void state_set_code(state *s, const address *a, const uint8_t *code, size_t len)
 void state_create_account(state *s, const address *a);
 /* EIP-161 touch: the account is checked for emptiness at the end of the tx. */
 void state_touch(state *s, const address *a);
+/* Whether `a` exists; when it does and `touch` is set, also state_touch
+ * (one lookup for what every message call asks of its recipient). */
+bool state_exists_touch(state *s, const address *a, bool touch);
 
 /* --- Storage. */
 u256 state_get_storage(state *s, const address *a, const u256 *key);

@@ -183,6 +183,14 @@ evm *evm_new(state *st, const block_env *block, enum fork f)
         spare_optab_fork = f;
     }
     e->optab = spare_optab;
+    /* The outermost frame's buffers, from the thread's spare, set here
+     * rather than by evm_buffers' first-use path (~50 instructions of every
+     * call): the first chunk counts as reached (depth_end 1). */
+    if (spare_chunk) {
+        e->buffer_chunks[0] = spare_chunk;
+        spare_chunk = NULL;
+        e->depth_end = 1;
+    }
     return e;
 }
 
@@ -251,7 +259,26 @@ void evm_set_precompile_moves(evm *e, const precompile_move *moves, size_t n)
     e->n_moves = n;
 }
 
-frame_buffers *evm_buffers(evm *e, int depth)
+/* evm_buffers' first use of a depth, out of line (evm_buffers_at inlines
+ * the common case). */
+static __attribute__((noinline)) frame_buffers *evm_buffers_first(evm *e, int depth);
+
+/* A depth's buffers: those of a depth already reached by a load and an
+ * index (every frame asks: a call was ~36 instructions of each). */
+static inline frame_buffers *evm_buffers_at(evm *e, int depth)
+{
+    /* Unsigned: a signed division and remainder by 16 take sign fix-ups
+     * (depths are never negative). */
+    unsigned d = (unsigned)depth;
+    frame_buffers *chunk;
+    if (depth < e->depth_end && (chunk = e->buffer_chunks[d / EVM_BUFFER_CHUNK]))
+        return &chunk[d % EVM_BUFFER_CHUNK];
+    return evm_buffers_first(e, depth);
+}
+
+frame_buffers *evm_buffers(evm *e, int depth) { return evm_buffers_at(e, depth); }
+
+static frame_buffers *evm_buffers_first(evm *e, int depth)
 {
     int c = depth / EVM_BUFFER_CHUNK;
     if (depth >= e->depth_end) {
@@ -301,11 +328,14 @@ state *evm_state(const evm *e) { return e->st; }
 
 /* ---- running code ---- */
 
-static enum exec_status run_code(evm *e, const message *msg, const code_info *code, int64_t *gas,
-                                 const uint8_t **output, size_t *output_len)
+/* Inlined into its two callers: as a call of its own its prologue, frame
+ * and out-parameters were ~25 instructions of every call. */
+static inline __attribute__((always_inline)) enum exec_status run_code(evm *e, const message *msg,
+                                                                       const code_info *code, int64_t *gas,
+                                                                       const uint8_t **output, size_t *output_len)
 {
     if (e->abort_flag && atomic_load_explicit(e->abort_flag, memory_order_relaxed)) return EXEC_TIMEOUT;
-    frame_buffers *buffers = evm_buffers(e, msg->depth);
+    frame_buffers *buffers = evm_buffers_at(e, msg->depth);
     frame f = {
         .e = e,
         .msg = msg,
@@ -360,15 +390,21 @@ static exec_result execute_call(evm *e, const message *msg)
     const precompile *pc = precompile_at(e, &msg->code_address, &is_precompile_address);
     bool runs_precompile = is_precompile_address && !msg->is_delegated;
 
-    if ((msg->kind == CALL_CALL || msg->kind == CALL_STATICCALL) && !state_exists(st, &msg->recipient) &&
-        e->fork >= FORK_SPURIOUS_DRAGON && u256_is_zero(&msg->value) && !runs_precompile)
-        return r; /* EIP-161: a value-less call to a dead account creates and runs nothing */
+    /* Taken first: nothing is journaled before the recipient is touched. */
     state_snapshot snap = state_snapshot_take(st);
-    /* Before EIP-161 every call created its recipient, empty if need be. */
-    if ((msg->kind == CALL_CALL || msg->kind == CALL_STATICCALL) && e->fork < FORK_SPURIOUS_DRAGON)
-        state_create_account(st, &msg->recipient);
+    bool touches = e->fork >= FORK_SPURIOUS_DRAGON, touched = false;
+    if (msg->kind == CALL_CALL || msg->kind == CALL_STATICCALL) {
+        /* An existing recipient is touched with the same lookup, before the
+         * value moves rather than after: a revert undoes both alike. */
+        bool exists = state_exists_touch(st, &msg->recipient, touches);
+        touched = exists && touches;
+        if (!exists && touches && u256_is_zero(&msg->value) && !runs_precompile)
+            return r; /* EIP-161: a value-less call to a dead account creates and runs nothing */
+        /* Before EIP-161 every call created its recipient, empty if need be. */
+        if (!touches) state_create_account(st, &msg->recipient);
+    }
     if (msg->transfers_value) transfer_value(st, msg);
-    if (e->fork >= FORK_SPURIOUS_DRAGON) state_touch(st, &msg->recipient);
+    if (touches && !touched) state_touch(st, &msg->recipient);
 
     if (runs_precompile) {
         if (!pc) {
@@ -388,7 +424,7 @@ static exec_result execute_call(evm *e, const message *msg)
             return r;
         }
         r.gas_left -= (int64_t)cost;
-        bytebuf *out = &evm_buffers(e, msg->depth)->precompile_output;
+        bytebuf *out = &evm_buffers_at(e, msg->depth)->precompile_output;
         out->len = 0;
         if (!pc->run(input, msg->input_len, e->fork, out)) {
             r.status = EXEC_PRECOMPILE_FAILURE;

@@ -51,8 +51,9 @@ struct evm {
     /* Per-depth buffers in chunks allocated on first use, so a fresh evm
      * costs one small allocation and frames never see their buffers move. */
     /* One past the deepest depth whose buffers were asked for: evm_new
-     * zeroes nothing from buffer_chunks on, evm_buffers sets chunks below
-     * it, and evm_free and the thread's spare look no further. */
+     * zeroes nothing from buffer_chunks on (it sets chunk 0 and depth_end 1
+     * from the thread's spare), evm_buffers sets chunks below it, and
+     * evm_free and the thread's spare look no further. */
     int depth_end;
     frame_buffers *buffer_chunks[(EVM_MAX_DEPTH + 1 + EVM_BUFFER_CHUNK - 1) / EVM_BUFFER_CHUNK];
 };
