@@ -905,15 +905,118 @@ static void emit_memory_slow_path(compiler *c, const cold_path *p)
  * from the frame (the return address dropped first), else r12 the gas
  * less the rest of the block (sign set when that is negative) and, for
  * MLOAD, the word read into r8..r11 as the fast path leaves it. */
+_Static_assert((MEMORY_QUAD_COEFF_DIV & (MEMORY_QUAD_COEFF_DIV - 1)) == 0,
+               "the quadratic memory cost divides with a shift");
+_Static_assert(EVM_MAX_MEMORY <= (uint64_t)1 << 32, "a native growth's offset is below 2^32");
+
+/* dst = the gas of `words` words of memory (evm_memory_cost); tmp clobbered. */
+static void emit_memory_cost(x86_buf *b, int dst, int words, int tmp)
+{
+    x86_mov_r64_r64(b, dst, words);
+    x86_imul_r64_r64(b, dst, words);
+    x86_shr_r64_imm8(b, dst, (uint8_t)__builtin_ctz(MEMORY_QUAD_COEFF_DIV));
+    x86_mov_r64_imm(b, tmp, GAS_MEMORY_PER_WORD);
+    x86_imul_r64_r64(b, tmp, words);
+    x86_alu_r64_r64(b, X86_ADD, dst, tmp);
+}
+
+/* The common growth of a word access done here, without the helper (its
+ * call, saved registers and gas round trip were most of an access that
+ * grows memory: structarray_alloc grows 20,000 times a call): the offset
+ * below 2^32, the new size within the buffer, at most one word of an
+ * earlier frame's bytes to clear, and the gas enough; anything else jumps to the returned rel32
+ * positions (the helper, which decides). Then memory_size and the dirty
+ * mark are set, the word read into r8..r11 or written from [rsi - 32], r12
+ * lowered by the cost (sign set when the rest of the block can no longer
+ * be paid for) and the routine returns. r8..r11 are free here: after an
+ * MSTORE the fast path has dropped them, an MLOAD loads them. */
+static void emit_memory_growth(compiler *c, uint8_t op, bool known_offset, size_t to_helper[8], int *n_to_helper)
+{
+    x86_buf *b = c->b;
+    int n = 0;
+    if (!known_offset) { /* a folded PUSH offset is small */
+        x86_mov_r64_m64(b, RAX, RSI, 8);
+        x86_alu_r64_m64(b, X86_OR, RAX, RSI, 16);
+        x86_alu_r64_m64(b, X86_OR, RAX, RSI, 24);
+        to_helper[n++] = x86_jcc_rel32(b, CC_NE);
+    }
+    x86_mov_r64_m64(b, RAX, RSI, 0); /* the offset */
+    x86_mov_r64_r64(b, RDI, RAX);
+    x86_shr_r64_imm8(b, RDI, 32);
+    to_helper[n++] = x86_jcc_rel32(b, CC_NE);
+    x86_lea_r64_m(b, RDI, RAX, 63);
+    x86_alu_r64_imm(b, X86_AND, RDI, -32); /* the new size: whole words to offset + 32 */
+    x86_mov_r64_m64(b, RDX, R_FRAME, JIT_OFFSET(frame, buffers));
+    x86_alu_r64_m64(b, X86_CMP, RDI, RDX, JIT_OFFSET(frame_buffers, memory_cap));
+    to_helper[n++] = x86_jcc_rel32(b, CC_A);
+    x86_mov_r64_m64(b, R8, R_FRAME, JIT_OFFSET(frame, memory_size));
+    x86_alu_r64_r64(b, X86_CMP, RDI, R8);
+    to_helper[n++] = x86_jcc_rel32(b, x86_negate(CC_A)); /* no growth: the helper (never on these paths) */
+    /* An earlier frame's bytes past the memory: one new word is cleared
+     * below whatever they hold (zero stays zero), more goes to the helper. */
+    x86_mov_r64_r64(b, R9, RDI);
+    x86_alu_r64_r64(b, X86_SUB, R9, R8);
+    x86_alu_r64_imm(b, X86_CMP, R9, 32);
+    size_t one_word = x86_jcc_rel8(b, CC_E);
+    x86_alu_r64_m64(b, X86_CMP, R8, RDX, JIT_OFFSET(frame_buffers, memory_dirty));
+    to_helper[n++] = x86_jcc_rel32(b, CC_B);
+    x86_patch_rel8(b, one_word, b->len);
+    x86_shr_r64_imm8(b, R8, 5);
+    emit_memory_cost(b, R9, R8, R10);
+    x86_mov_r64_r64(b, R8, RDI);
+    x86_shr_r64_imm8(b, R8, 5);
+    emit_memory_cost(b, R11, R8, R10);
+    x86_alu_r64_r64(b, X86_SUB, R11, R9); /* the cost */
+    x86_lea_r64_base_index(b, R10, R_GAS, RCX); /* the exact gas */
+    x86_alu_r64_r64(b, X86_CMP, R10, R11);
+    to_helper[n++] = x86_jcc_rel32(b, CC_L); /* out of gas: the helper says so */
+    /* rcx is free from here on: the helper is no longer called. */
+    x86_mov_r64_m64(b, RCX, R_FRAME, JIT_OFFSET(frame, memory_size));
+    x86_mov_r64_r64(b, R8, RDI);
+    x86_alu_r64_r64(b, X86_SUB, R8, RCX);
+    x86_alu_r64_imm(b, X86_CMP, R8, 32);
+    size_t not_one_word = x86_jcc_rel8(b, CC_NE);
+    x86_alu_r64_m64(b, X86_ADD, RCX, R_FRAME, JIT_OFFSET(frame, memory));
+    x86_xor_r32_r32(b, R8, R8);
+    for (int k = 0; k < 4; k++) x86_mov_m64_r64(b, RCX, 8 * k, R8);
+    x86_patch_rel8(b, not_one_word, b->len);
+    x86_mov_m64_r64(b, R_FRAME, JIT_OFFSET(frame, memory_size), RDI);
+    x86_alu_r64_m64(b, X86_CMP, RDI, RDX, JIT_OFFSET(frame_buffers, memory_dirty));
+    size_t clean = x86_jcc_rel8(b, x86_negate(CC_A));
+    x86_mov_m64_r64(b, RDX, JIT_OFFSET(frame_buffers, memory_dirty), RDI);
+    x86_patch_rel8(b, clean, b->len);
+    x86_alu_r64_m64(b, X86_ADD, RAX, R_FRAME, JIT_OFFSET(frame, memory));
+    x86_alu_r64_r64(b, X86_SUB, R_GAS, R11); /* the flags survive the moves and bswaps below */
+    if (op == OP_MLOAD) {
+        for (int k = 0; k < 4; k++) {
+            x86_mov_r64_m64(b, cache_reg[k], RAX, 24 - 8 * k);
+            x86_bswap_r64(b, cache_reg[k]);
+        }
+    } else {
+        for (int k = 0; k < 4; k++) {
+            x86_mov_r64_m64(b, RDX, RSI, -32 + 8 * k);
+            x86_bswap_r64(b, RDX);
+            x86_mov_m64_r64(b, RAX, 24 - 8 * k, RDX);
+        }
+    }
+    x86_ret(b);
+    *n_to_helper = n;
+}
+
 static void emit_memory_routine(compiler *c, enum memory_routine r)
 {
     x86_buf *b = c->b;
     uint8_t op = (r == MR_MLOAD || r == MR_MLOAD_CONST) ? OP_MLOAD : OP_MSTORE;
-    if (r == MR_MLOAD_CONST || r == MR_MSTORE_CONST) {
+    bool known_offset = r == MR_MLOAD_CONST || r == MR_MSTORE_CONST;
+    if (known_offset) {
         x86_mov_m64_r64(b, RSI, 0, RDX);
         x86_xor_r32_r32(b, RAX, RAX);
         for (int k = 1; k < 4; k++) x86_mov_m64_r64(b, RSI, 8 * k, RAX);
     }
+    size_t to_helper[8];
+    int n_to_helper;
+    emit_memory_growth(c, op, known_offset, to_helper, &n_to_helper);
+    for (int k = 0; k < n_to_helper; k++) x86_patch_rel32(b, to_helper[k], b->len);
     x86_lea_r64_base_index(b, RAX, R_GAS, RCX);
     x86_mov_m64_r64(b, R_FRAME, JIT_OFFSET(frame, gas), RAX);
     x86_push_r64(b, RCX);
