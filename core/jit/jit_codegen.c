@@ -987,10 +987,11 @@ static void emit_memory_growth(compiler *c, uint8_t op, bool known_offset, size_
     x86_patch_rel8(b, clean, b->len);
     x86_alu_r64_m64(b, X86_ADD, RAX, R_FRAME, JIT_OFFSET(frame, memory));
     x86_alu_r64_r64(b, X86_SUB, R_GAS, R11); /* the flags survive the moves and bswaps below */
-    if (op == OP_MLOAD) {
+    if (op == OP_MLOAD) { /* in the stack too: a hand-over after it reads it there */
         for (int k = 0; k < 4; k++) {
             x86_mov_r64_m64(b, cache_reg[k], RAX, 24 - 8 * k);
             x86_bswap_r64(b, cache_reg[k]);
+            x86_mov_m64_r64(b, RSI, 8 * k, cache_reg[k]);
         }
     } else {
         for (int k = 0; k < 4; k++) {
