@@ -819,14 +819,14 @@ static cold_path *new_cold_path(compiler *c, uint8_t op, size_t next_pc)
     return p;
 }
 
+static void emit_memory_access_compact(compiler *c, uint8_t op, size_t next_pc);
+
 /* MLOAD and MSTORE inside memory already paid for, as machine code; the
  * helper otherwise (growth, gas, huge offsets), out of line. An MLOAD
  * leaves its word in r8..r11 on both paths. */
-static void emit_memory_access_compact(compiler *c, uint8_t op, size_t next_pc);
-
 static void emit_memory_access(compiler *c, uint8_t op, size_t next_pc)
 {
-    if (c->compact_memory) {
+    if (c->compact_memory && c->block_cost - c->spent <= (int64_t)UINT32_MAX) { /* the rest's gas fits its data */
         emit_memory_access_compact(c, op, next_pc);
         return;
     }
@@ -934,14 +934,6 @@ static void emit_memory_slow_path(compiler *c, const cold_path *p)
     x86_patch_rel32(b, x86_jmp_rel32(b), p->resume);
 }
 
-/* The routine the slow paths of one kind of MLOAD/MSTORE share, called
- * with rsi the helper's stack top, ecx the gas of the rest of the block,
- * edx the offset when it was a folded PUSH (stored here as the helper's
- * operand): frame->gas made exact, the helper called (rsp 16-byte aligned:
- * the call's return address and three words), a failure's status returned
- * from the frame (the return address dropped first), else r12 the gas
- * less the rest of the block (sign set when that is negative) and, for
- * MLOAD, the word read into r8..r11 as the fast path leaves it. */
 _Static_assert((MEMORY_QUAD_COEFF_DIV & (MEMORY_QUAD_COEFF_DIV - 1)) == 0,
                "the quadratic memory cost divides with a shift");
 _Static_assert(EVM_MAX_MEMORY <= (uint64_t)1 << 32, "a native growth's offset is below 2^32");
@@ -1062,6 +1054,18 @@ static void read_site_data(x86_buf *b, int dst, int32_t at)
     x86_shr_r64_imm8(b, dst, 32);
 }
 
+/* The routine the slow paths of one kind of MLOAD/MSTORE share, called
+ * with rsi the helper's stack top, ecx the gas of the rest of the block,
+ * edx the offset when it was a folded PUSH (stored here as the helper's
+ * operand): frame->gas made exact, the helper called (rsp 16-byte aligned:
+ * the call's return address and three words), a failure's status returned
+ * from the frame (the return address dropped first), else r12 the gas
+ * less the rest of the block (sign set when that is negative) and, for
+ * MLOAD, the word read into r8..r11 as the fast path leaves it. The growth
+ * is made here when it can be (emit_memory_growth). A compact access's
+ * routine (MR_*_COMPACT) first makes the access itself when it is within
+ * memory, takes the gas of the rest of the block from the call site's data,
+ * and hands over itself. */
 static void emit_memory_routine(compiler *c, enum memory_routine r)
 {
     x86_buf *b = c->b;
