@@ -952,8 +952,8 @@ static void emit_memory_cost(x86_buf *b, int dst, int words, int tmp)
 /* The common growth of a word access done here, without the helper (its
  * call, saved registers and gas round trip were most of an access that
  * grows memory: structarray_alloc grows 20,000 times a call): the offset
- * below 2^32, the new size within the buffer, at most one word of an
- * earlier frame's bytes to clear, and the gas enough; anything else jumps to the returned rel32
+ * below 2^32, the new size within the buffer, and the gas enough (the
+ * bytes an earlier frame left past the memory are cleared here); anything else jumps to the returned rel32
  * positions (the helper, which decides). Then memory_size and the dirty
  * mark are set, the word read into r8..r11 or written from [rsi - 32], r12
  * lowered by the cost (sign set when the rest of the block can no longer
@@ -984,15 +984,6 @@ static void emit_memory_growth(compiler *c, uint8_t op, bool known_offset, bool 
     x86_mov_r64_m64(b, R8, R_FRAME, JIT_OFFSET(frame, memory_size));
     x86_alu_r64_r64(b, X86_CMP, RDI, R8);
     to_helper[n++] = x86_jcc_rel32(b, x86_negate(CC_A)); /* no growth: the helper (never on these paths) */
-    /* An earlier frame's bytes past the memory: one new word is cleared
-     * below whatever they hold (zero stays zero), more goes to the helper. */
-    x86_mov_r64_r64(b, R9, RDI);
-    x86_alu_r64_r64(b, X86_SUB, R9, R8);
-    x86_alu_r64_imm(b, X86_CMP, R9, 32);
-    size_t one_word = x86_jcc_rel8(b, CC_E);
-    x86_alu_r64_m64(b, X86_CMP, R8, RDX, JIT_OFFSET(frame_buffers, memory_dirty));
-    to_helper[n++] = x86_jcc_rel32(b, CC_B);
-    x86_patch_rel8(b, one_word, b->len);
     x86_shr_r64_imm8(b, R8, 5);
     emit_memory_cost(b, R9, R8, R10);
     x86_mov_r64_r64(b, R8, RDI);
@@ -1002,21 +993,33 @@ static void emit_memory_growth(compiler *c, uint8_t op, bool known_offset, bool 
     x86_lea_r64_base_index(b, R10, R_GAS, RCX); /* the exact gas */
     x86_alu_r64_r64(b, X86_CMP, R10, R11);
     to_helper[n++] = x86_jcc_rel32(b, CC_L); /* out of gas: the helper says so */
-    /* rcx is free from here on: the helper is no longer called. */
+    /* rcx is free from here on: the helper is no longer called. The bytes
+     * an earlier frame on this buffer left in [old size, min(dirty, new
+     * size)) are cleared, a word at a time (sizes are whole words). */
     x86_mov_r64_m64(b, RCX, R_FRAME, JIT_OFFSET(frame, memory_size));
+    x86_mov_r64_m64(b, R8, RDX, JIT_OFFSET(frame_buffers, memory_dirty));
+    x86_alu_r64_r64(b, X86_CMP, R8, RDI);
+    size_t below_new = x86_jcc_rel8(b, CC_B);
     x86_mov_r64_r64(b, R8, RDI);
-    x86_alu_r64_r64(b, X86_SUB, R8, RCX);
-    x86_alu_r64_imm(b, X86_CMP, R8, 32);
-    size_t not_one_word = x86_jcc_rel8(b, CC_NE);
-    x86_alu_r64_m64(b, X86_ADD, RCX, R_FRAME, JIT_OFFSET(frame, memory));
-    x86_xor_r32_r32(b, R8, R8);
-    for (int k = 0; k < 4; k++) x86_mov_m64_r64(b, RCX, 8 * k, R8);
-    x86_patch_rel8(b, not_one_word, b->len);
+    x86_patch_rel8(b, below_new, b->len);
+    x86_alu_r64_r64(b, X86_CMP, R8, RCX);
+    size_t clean = x86_jcc_rel8(b, x86_negate(CC_A));
+    x86_mov_r64_m64(b, R9, R_FRAME, JIT_OFFSET(frame, memory));
+    x86_alu_r64_r64(b, X86_ADD, RCX, R9);
+    x86_alu_r64_r64(b, X86_ADD, R8, R9);
+    x86_pxor_x_x(b, 2, 2);
+    size_t clear = b->len;
+    x86_movdqu_m_x(b, RCX, 0, 2);
+    x86_movdqu_m_x(b, RCX, 16, 2);
+    x86_alu_r64_imm(b, X86_ADD, RCX, 32);
+    x86_alu_r64_r64(b, X86_CMP, RCX, R8);
+    x86_patch_rel8(b, x86_jcc_rel8(b, CC_B), clear);
+    x86_patch_rel8(b, clean, b->len);
     x86_mov_m64_r64(b, R_FRAME, JIT_OFFSET(frame, memory_size), RDI);
     x86_alu_r64_m64(b, X86_CMP, RDI, RDX, JIT_OFFSET(frame_buffers, memory_dirty));
-    size_t clean = x86_jcc_rel8(b, x86_negate(CC_A));
+    size_t dirty_above = x86_jcc_rel8(b, x86_negate(CC_A));
     x86_mov_m64_r64(b, RDX, JIT_OFFSET(frame_buffers, memory_dirty), RDI);
-    x86_patch_rel8(b, clean, b->len);
+    x86_patch_rel8(b, dirty_above, b->len);
     x86_alu_r64_m64(b, X86_ADD, RAX, R_FRAME, JIT_OFFSET(frame, memory));
     x86_alu_r64_r64(b, X86_SUB, R_GAS, R11); /* the flags survive the moves and bswaps below */
     if (op == OP_MLOAD) { /* in the stack too: a hand-over after it reads it there */
