@@ -56,6 +56,8 @@ uint64_t jit_abi_fingerprint(void)
     h = mix(h, sizeof(jit_ctx));
     h = mix(h, EVM_STACK_LIMIT);
     h = mix(h, JIT_DEOPT);
+    /* The memory growth compiled code does itself (emit_memory_growth). */
+    h = mix(mix(mix(h, GAS_MEMORY_PER_WORD), MEMORY_QUAD_COEFF_DIV), EVM_MAX_MEMORY);
     h = mix(h, EXEC_SUCCESS);
     h = mix(h, EXEC_TIMEOUT);
     return h;

@@ -70,6 +70,10 @@ typedef struct {
     size_t n_insns;
     jit_block *blocks;
     size_t n_blocks;
+    /* Long code without jumps that reads or writes memory at computed
+     * offsets (jit_compile decides): each such access is a call to a
+     * shared routine, to keep the code small (jit_codegen.c). */
+    bool compact_memory;
 } jit_analysis;
 
 /* Analyses `ci` for fork `f`. Unreachable code (after an exit, before the

@@ -99,8 +99,9 @@ typedef struct {
 } chain_entry;
 
 /* The shared slow paths of MLOAD and MSTORE (emit_memory_routine), by
- * instruction and by whether the offset was a folded PUSH. */
-enum memory_routine { MR_MLOAD, MR_MSTORE, MR_MLOAD_CONST, MR_MSTORE_CONST, MR_COUNT };
+ * instruction and by whether the offset was a folded PUSH; and the whole
+ * accesses of compact code (emit_memory_access_compact). */
+enum memory_routine { MR_MLOAD, MR_MSTORE, MR_MLOAD_CONST, MR_MSTORE_CONST, MR_MLOAD_COMPACT, MR_MSTORE_COMPACT, MR_COUNT };
 
 /* Constants the virtual stack holds at most (more are written back). */
 #define MAX_PENDING 32
@@ -108,6 +109,7 @@ enum memory_routine { MR_MLOAD, MR_MSTORE, MR_MLOAD_CONST, MR_MSTORE_CONST, MR_C
 typedef struct {
     const code_info *ci;
     x86_buf *b;
+    bool compact_memory; /* jit_analysis.compact_memory */
     fixup *fix;
     size_t n_fix, cap_fix;
     stub *stubs;
@@ -817,11 +819,17 @@ static cold_path *new_cold_path(compiler *c, uint8_t op, size_t next_pc)
     return p;
 }
 
+static void emit_memory_access_compact(compiler *c, uint8_t op, size_t next_pc);
+
 /* MLOAD and MSTORE inside memory already paid for, as machine code; the
  * helper otherwise (growth, gas, huge offsets), out of line. An MLOAD
  * leaves its word in r8..r11 on both paths. */
 static void emit_memory_access(compiler *c, uint8_t op, size_t next_pc)
 {
+    if (c->compact_memory && c->block_cost - c->spent <= (int64_t)UINT32_MAX) { /* the rest's gas fits its data */
+        emit_memory_access_compact(c, op, next_pc);
+        return;
+    }
     size_t slow[3];
     memory_word_address(c, 0, slow);
     cold_path *p = new_cold_path(c, op, next_pc);
@@ -835,6 +843,35 @@ static void emit_memory_access(compiler *c, uint8_t op, size_t next_pc)
         cache_drop(c);
     }
     p->resume = c->b->len;
+}
+
+/* An MLOAD or MSTORE of compact code (long code without jumps: each
+ * access runs at most once a call, so its size counts more than its
+ * speed): 19 bytes, where the fast path, its slow path and its hand-over
+ * stub take about 120. A call to the routine of its kind with rsi the
+ * offset's slot, followed by the gas of the rest of the block and the
+ * next pc as data, which a short jump steps over when the routine
+ * returns (a plain return, which the processor predicts); the routine reads
+ * them through its return address, and hands over at that pc itself. An
+ * MLOAD's word is in r8..r11 after it, as after the fast path. */
+static void emit_memory_access_compact(compiler *c, uint8_t op, size_t next_pc)
+{
+    x86_buf *b = c->b;
+    enum memory_routine r = op == OP_MLOAD ? MR_MLOAD_COMPACT : MR_MSTORE_COMPACT;
+    x86_lea_r64_m(b, RSI, R_SP, item(c, 0));
+    add_fixup(c, x86_call_rel32(b), TO_MEMORY_ROUTINE, r);
+    c->uses_memory_routine[r] = true;
+    size_t over = x86_jmp_rel8(b);
+    x86_put32(b, (uint32_t)(c->block_cost - c->spent));
+    x86_put32(b, (uint32_t)next_pc);
+    x86_patch_rel8(b, over, b->len);
+    if (op == OP_MLOAD) {
+        cache_hold(c, 0);
+        c->dirty = true;
+    } else {
+        c->off -= 2;
+        cache_drop(c);
+    }
 }
 
 /* PUSH offset; MLOAD or MSTORE with a small offset: the bounds check is
@@ -897,6 +934,129 @@ static void emit_memory_slow_path(compiler *c, const cold_path *p)
     x86_patch_rel32(b, x86_jmp_rel32(b), p->resume);
 }
 
+_Static_assert((MEMORY_QUAD_COEFF_DIV & (MEMORY_QUAD_COEFF_DIV - 1)) == 0,
+               "the quadratic memory cost divides with a shift");
+_Static_assert(EVM_MAX_MEMORY <= (uint64_t)1 << 32, "a native growth's offset is below 2^32");
+
+/* dst = the gas of `words` words of memory (evm_memory_cost); tmp clobbered. */
+static void emit_memory_cost(x86_buf *b, int dst, int words, int tmp)
+{
+    x86_mov_r64_r64(b, dst, words);
+    x86_imul_r64_r64(b, dst, words);
+    x86_shr_r64_imm8(b, dst, (uint8_t)__builtin_ctz(MEMORY_QUAD_COEFF_DIV));
+    x86_mov_r64_imm(b, tmp, GAS_MEMORY_PER_WORD);
+    x86_imul_r64_r64(b, tmp, words);
+    x86_alu_r64_r64(b, X86_ADD, dst, tmp);
+}
+
+/* The common growth of a word access done here, without the helper (its
+ * call, saved registers and gas round trip were most of an access that
+ * grows memory: structarray_alloc grows 20,000 times a call): the offset
+ * below 2^32, the new size within the buffer, and the gas enough (the
+ * bytes an earlier frame left past the memory are cleared here); anything else jumps to the returned rel32
+ * positions (the helper, which decides). Then memory_size and the dirty
+ * mark are set, the word read into r8..r11 or written from [rsi - 32], r12
+ * lowered by the cost (sign set when the rest of the block can no longer
+ * be paid for) and the routine returns. r8..r11 are free here: after an
+ * MSTORE the fast path has dropped them, an MLOAD loads them. */
+static void emit_memory_return(compiler *c, bool compact, size_t handovers[2], int *n_handovers);
+
+static void emit_memory_growth(compiler *c, uint8_t op, bool known_offset, bool compact, size_t to_helper[8],
+                               int *n_to_helper, size_t handovers[2], int *n_handovers)
+{
+    x86_buf *b = c->b;
+    int n = 0;
+    if (!known_offset) { /* a folded PUSH offset is small */
+        x86_mov_r64_m64(b, RAX, RSI, 8);
+        x86_alu_r64_m64(b, X86_OR, RAX, RSI, 16);
+        x86_alu_r64_m64(b, X86_OR, RAX, RSI, 24);
+        to_helper[n++] = x86_jcc_rel32(b, CC_NE);
+    }
+    x86_mov_r64_m64(b, RAX, RSI, 0); /* the offset */
+    x86_mov_r64_r64(b, RDI, RAX);
+    x86_shr_r64_imm8(b, RDI, 32);
+    to_helper[n++] = x86_jcc_rel32(b, CC_NE);
+    x86_lea_r64_m(b, RDI, RAX, 63);
+    x86_alu_r64_imm(b, X86_AND, RDI, -32); /* the new size: whole words to offset + 32 */
+    x86_mov_r64_m64(b, RDX, R_FRAME, JIT_OFFSET(frame, buffers));
+    x86_alu_r64_m64(b, X86_CMP, RDI, RDX, JIT_OFFSET(frame_buffers, memory_cap));
+    to_helper[n++] = x86_jcc_rel32(b, CC_A);
+    x86_mov_r64_m64(b, R8, R_FRAME, JIT_OFFSET(frame, memory_size));
+    x86_alu_r64_r64(b, X86_CMP, RDI, R8);
+    to_helper[n++] = x86_jcc_rel32(b, x86_negate(CC_A)); /* no growth: the helper (never on these paths) */
+    x86_shr_r64_imm8(b, R8, 5);
+    emit_memory_cost(b, R9, R8, R10);
+    x86_mov_r64_r64(b, R8, RDI);
+    x86_shr_r64_imm8(b, R8, 5);
+    emit_memory_cost(b, R11, R8, R10);
+    x86_alu_r64_r64(b, X86_SUB, R11, R9); /* the cost */
+    x86_lea_r64_base_index(b, R10, R_GAS, RCX); /* the exact gas */
+    x86_alu_r64_r64(b, X86_CMP, R10, R11);
+    to_helper[n++] = x86_jcc_rel32(b, CC_L); /* out of gas: the helper says so */
+    /* rcx is free from here on: the helper is no longer called. The bytes
+     * an earlier frame on this buffer left in [old size, min(dirty, new
+     * size)) are cleared, a word at a time (sizes are whole words). */
+    x86_mov_r64_m64(b, RCX, R_FRAME, JIT_OFFSET(frame, memory_size));
+    x86_mov_r64_m64(b, R8, RDX, JIT_OFFSET(frame_buffers, memory_dirty));
+    x86_alu_r64_r64(b, X86_CMP, R8, RDI);
+    size_t below_new = x86_jcc_rel8(b, CC_B);
+    x86_mov_r64_r64(b, R8, RDI);
+    x86_patch_rel8(b, below_new, b->len);
+    x86_alu_r64_r64(b, X86_CMP, R8, RCX);
+    size_t clean = x86_jcc_rel8(b, x86_negate(CC_A));
+    x86_mov_r64_m64(b, R9, R_FRAME, JIT_OFFSET(frame, memory));
+    x86_alu_r64_r64(b, X86_ADD, RCX, R9);
+    x86_alu_r64_r64(b, X86_ADD, R8, R9);
+    x86_pxor_x_x(b, 2, 2);
+    size_t clear = b->len;
+    x86_movdqu_m_x(b, RCX, 0, 2);
+    x86_movdqu_m_x(b, RCX, 16, 2);
+    x86_alu_r64_imm(b, X86_ADD, RCX, 32);
+    x86_alu_r64_r64(b, X86_CMP, RCX, R8);
+    x86_patch_rel8(b, x86_jcc_rel8(b, CC_B), clear);
+    x86_patch_rel8(b, clean, b->len);
+    x86_mov_m64_r64(b, R_FRAME, JIT_OFFSET(frame, memory_size), RDI);
+    x86_alu_r64_m64(b, X86_CMP, RDI, RDX, JIT_OFFSET(frame_buffers, memory_dirty));
+    size_t dirty_above = x86_jcc_rel8(b, x86_negate(CC_A));
+    x86_mov_m64_r64(b, RDX, JIT_OFFSET(frame_buffers, memory_dirty), RDI);
+    x86_patch_rel8(b, dirty_above, b->len);
+    x86_alu_r64_m64(b, X86_ADD, RAX, R_FRAME, JIT_OFFSET(frame, memory));
+    x86_alu_r64_r64(b, X86_SUB, R_GAS, R11); /* the flags survive the moves and bswaps below */
+    if (op == OP_MLOAD) { /* in the stack too: a hand-over after it reads it there */
+        for (int k = 0; k < 4; k++) {
+            x86_mov_r64_m64(b, cache_reg[k], RAX, 24 - 8 * k);
+            x86_bswap_r64(b, cache_reg[k]);
+            x86_mov_m64_r64(b, RSI, 8 * k, cache_reg[k]);
+        }
+    } else {
+        for (int k = 0; k < 4; k++) {
+            x86_mov_r64_m64(b, RDX, RSI, -32 + 8 * k);
+            x86_bswap_r64(b, RDX);
+            x86_mov_m64_r64(b, RAX, 24 - 8 * k, RDX);
+        }
+    }
+    emit_memory_return(c, compact, handovers, n_handovers);
+    *n_to_helper = n;
+}
+
+/* The routine's return: for compact code, a hand-over first when the sign
+ * is set (its rel32 positions go to handovers). */
+static void emit_memory_return(compiler *c, bool compact, size_t handovers[2], int *n_handovers)
+{
+    if (compact) handovers[(*n_handovers)++] = x86_jcc_rel32(c->b, CC_S);
+    x86_ret(c->b);
+}
+
+/* rdx = the return address's data of a compact access: `at` 2 (the gas
+ * of the rest of the block) or 6 (the next pc), 32 bits zero-extended. */
+static void read_site_data(x86_buf *b, int dst, int32_t at)
+{
+    x86_mov_r64_m64(b, dst, RSP, 0);
+    x86_mov_r64_m64(b, dst, dst, at);
+    x86_shl_r64_imm8(b, dst, 32);
+    x86_shr_r64_imm8(b, dst, 32);
+}
+
 /* The routine the slow paths of one kind of MLOAD/MSTORE share, called
  * with rsi the helper's stack top, ecx the gas of the rest of the block,
  * edx the offset when it was a folded PUSH (stored here as the helper's
@@ -904,16 +1064,53 @@ static void emit_memory_slow_path(compiler *c, const cold_path *p)
  * the call's return address and three words), a failure's status returned
  * from the frame (the return address dropped first), else r12 the gas
  * less the rest of the block (sign set when that is negative) and, for
- * MLOAD, the word read into r8..r11 as the fast path leaves it. */
+ * MLOAD, the word read into r8..r11 as the fast path leaves it. The growth
+ * is made here when it can be (emit_memory_growth). A compact access's
+ * routine (MR_*_COMPACT) first makes the access itself when it is within
+ * memory, takes the gas of the rest of the block from the call site's data,
+ * and hands over itself. */
 static void emit_memory_routine(compiler *c, enum memory_routine r)
 {
     x86_buf *b = c->b;
-    uint8_t op = (r == MR_MLOAD || r == MR_MLOAD_CONST) ? OP_MLOAD : OP_MSTORE;
-    if (r == MR_MLOAD_CONST || r == MR_MSTORE_CONST) {
+    uint8_t op = (r == MR_MLOAD || r == MR_MLOAD_CONST || r == MR_MLOAD_COMPACT) ? OP_MLOAD : OP_MSTORE;
+    bool known_offset = r == MR_MLOAD_CONST || r == MR_MSTORE_CONST;
+    bool compact = r == MR_MLOAD_COMPACT || r == MR_MSTORE_COMPACT;
+    if (known_offset) {
         x86_mov_m64_r64(b, RSI, 0, RDX);
         x86_xor_r32_r32(b, RAX, RAX);
         for (int k = 1; k < 4; k++) x86_mov_m64_r64(b, RSI, 8 * k, RAX);
     }
+    size_t to_growth[3];
+    if (compact) { /* the access within memory already paid for, as the fast path does it */
+        x86_mov_r64_m64(b, RAX, RSI, 8);
+        x86_alu_r64_m64(b, X86_OR, RAX, RSI, 16);
+        x86_alu_r64_m64(b, X86_OR, RAX, RSI, 24);
+        to_growth[0] = x86_jcc_rel32(b, CC_NE);
+        x86_mov_r64_m64(b, RCX, R_FRAME, JIT_OFFSET(frame, memory_size));
+        x86_alu_r64_imm(b, X86_SUB, RCX, 32);
+        to_growth[1] = x86_jcc_rel32(b, CC_B);
+        x86_mov_r64_m64(b, RAX, RSI, 0);
+        x86_alu_r64_r64(b, X86_CMP, RAX, RCX);
+        to_growth[2] = x86_jcc_rel32(b, CC_A);
+        x86_alu_r64_m64(b, X86_ADD, RAX, R_FRAME, JIT_OFFSET(frame, memory));
+        for (int k = 0; k < 4; k++) {
+            if (op == OP_MLOAD) {
+                x86_mov_r64_m64(b, cache_reg[k], RAX, 24 - 8 * k);
+                x86_bswap_r64(b, cache_reg[k]);
+            } else {
+                x86_mov_r64_m64(b, RDX, RSI, -32 + 8 * k);
+                x86_bswap_r64(b, RDX);
+                x86_mov_m64_r64(b, RAX, 24 - 8 * k, RDX);
+            }
+        }
+        x86_ret(b);
+        for (int k = 0; k < 3; k++) x86_patch_rel32(b, to_growth[k], b->len);
+        read_site_data(b, RCX, 2);
+    }
+    size_t to_helper[8], handovers[2];
+    int n_to_helper, n_handovers = 0;
+    emit_memory_growth(c, op, known_offset, compact, to_helper, &n_to_helper, handovers, &n_handovers);
+    for (int k = 0; k < n_to_helper; k++) x86_patch_rel32(b, to_helper[k], b->len);
     x86_lea_r64_base_index(b, RAX, R_GAS, RCX);
     x86_mov_m64_r64(b, R_FRAME, JIT_OFFSET(frame, gas), RAX);
     x86_push_r64(b, RCX);
@@ -933,7 +1130,19 @@ static void emit_memory_routine(compiler *c, enum memory_routine r)
     if (op == OP_MLOAD)
         for (int k = 0; k < 4; k++) x86_mov_r64_m64(b, cache_reg[k], RSI, 8 * k);
     x86_alu_r64_r64(b, X86_SUB, R_GAS, RCX);
-    x86_ret(b);
+    emit_memory_return(c, compact, handovers, &n_handovers);
+    if (!compact) return;
+    /* The hand-over at the next instruction (the rest of the block can no
+     * longer be paid for), as a stub does it: r12 the frame's gas, rbx the
+     * stack top after the access, edx the pc; the return address dropped. */
+    for (int k = 0; k < n_handovers; k++) x86_patch_rel32(b, handovers[k], b->len);
+    read_site_data(b, RCX, 2);
+    x86_alu_r64_r64(b, X86_ADD, R_GAS, RCX);
+    x86_lea_r64_m(b, R_SP, RSI, op == OP_MLOAD ? 0 : -64);
+    read_site_data(b, RDX, 6);
+    x86_alu_r64_imm(b, X86_ADD, RSP, 8);
+    jmp_to(c, TO_PC_STUB, 0);
+    c->uses_pc_stub = true;
 }
 
 /* The MUL of two words every such MUL calls (13 to 19 bytes a site where
@@ -1892,7 +2101,7 @@ bool jit_codegen(const code_info *ci, const jit_analysis *a, jit_image *out)
      * byte of EVM code and the prologue): growing by doubling copies. */
     x86_buf b = {.cap = 24 * ci->code_len + 4096};
     b.p = xmalloc(b.cap);
-    compiler c = {.ci = ci, .b = &b};
+    compiler c = {.ci = ci, .b = &b, .compact_memory = a->compact_memory};
     c.block_at = xmalloc((ci->code_len + 1) * sizeof *c.block_at);
     for (size_t i = 0; i <= ci->code_len; i++) c.block_at[i] = -1;
     emit_prologue(&b);

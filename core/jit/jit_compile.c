@@ -17,18 +17,17 @@
 /* Larger code runs on the interpreter (deployed code is at most 24 KiB,
  * initcode 48 KiB; older forks' tests go beyond). */
 #define JIT_MAX_CODE ((size_t)64 * 1024)
-/* Code without a single jump runs each instruction at most once per call.
- * Past this size, if it also reads or writes memory at computed offsets,
- * it stays on the interpreter: there every access may grow memory through
- * the helper, and the machine code (about 40 bytes per EVM byte there) is
- * fetched once per call for little gain. Measured with `jitevm bench
- * --compare` on micro/memory_grow_*: 1.4-1.9x faster compiled without
- * growth, but 0.5-0.7x when every access grows memory (fewer instructions,
- * callgrind, yet slower). Other straight-line code is compiled at any size:
- * micro/signextend (24 KiB of DUP/SIGNEXTEND, SIGNEXTEND by known indices
- * in machine code) executes ~68k instructions per call compiled against
- * ~1.26M interpreted (callgrind). */
-#define JIT_MAX_STRAIGHT_LINE_WITH_MEMORY ((size_t)2048)
+/* Code without a single jump runs each instruction at most once per call,
+ * and its machine code is fetched once per call. Past this size, if it
+ * also reads or writes memory at computed offsets, each such access is a
+ * 19-byte call to a shared routine (jit_analysis.compact_memory) instead
+ * of an inline fast path with its slow path and hand-over stub (about 120
+ * bytes): inline, micro/memory_grow_* (20 KiB of `DUP1 MLOAD POP DUP2 ADD`)
+ * took about 36 bytes of machine code per EVM byte and ran 0.96-0.98x the
+ * interpreter when every access grows memory (`bench --compare`, a loaded
+ * machine), although it executes far fewer instructions. Such code used to
+ * stay on the interpreter. */
+#define JIT_COMPACT_MEMORY_ABOVE ((size_t)2048)
 
 /* Whether the code has a JUMP or JUMPI instruction (not push data). */
 static bool has_jump(const code_info *ci)
@@ -55,9 +54,9 @@ bool jit_compile(const code_info *ci, enum fork f, jit_image *out)
 {
     memset(out, 0, sizeof *out);
     if (ci->code_len == 0 || ci->code_len > JIT_MAX_CODE) return false;
-    if (ci->code_len > JIT_MAX_STRAIGHT_LINE_WITH_MEMORY && !has_jump(ci) && has_computed_memory_access(ci)) return false;
     jit_analysis a;
     jit_analyse(ci, f, &a);
+    a.compact_memory = ci->code_len > JIT_COMPACT_MEMORY_ABOVE && !has_jump(ci) && has_computed_memory_access(ci);
     bool ok = jit_codegen(ci, &a, out);
     jit_analysis_free(&a);
     return ok;

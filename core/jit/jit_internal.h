@@ -45,7 +45,8 @@ typedef struct {
 #define JIT_ABI_FIELDS(X)                                                                             \
     X(jit_ctx, sp, 8) X(jit_ctx, gas, 8) X(jit_ctx, stack_bottom, 8) X(jit_ctx, jump_table, 8)         \
     X(jit_ctx, native, 8) X(jit_ctx, abort_flag, 8) X(jit_ctx, deopt_pc, 4)                            \
-    X(frame, gas, 8) X(frame, memory, 8) X(frame, memory_size, 8)
+    X(frame, gas, 8) X(frame, memory, 8) X(frame, memory_size, 8) X(frame, buffers, 8)                \
+    X(frame_buffers, memory_cap, 8) X(frame_buffers, memory_dirty, 8)
 
 enum jit_abi_offset {
 #define JIT_ABI_OFFSET_ENUM(type, field, bytes) JIT_OFFSET_##type##_##field = offsetof(type, field),
