@@ -202,6 +202,51 @@ START_TEST(code_edges)
 }
 END_TEST
 
+/* Runs of JUMPDESTs, stepped over at once in a checked segment (read 8
+ * bytes at a time): every length 1..40 at every alignment, in a loop that
+ * jumps back into the run and falling through, then PC (independently:
+ * the offset after the run) and GAS; and a run that ends the code (the
+ * padding stops it). Both ways over a range of gas, out of gas inside the
+ * run included. */
+START_TEST(jumpdest_runs_stepped_over)
+{
+    uint8_t code[128];
+    for (size_t align = 0; align < 8; align++) {
+        for (size_t run_len = 1; run_len <= 40; run_len++) {
+            size_t n = 0;
+            code[n++] = 0x60; /* PUSH1 2: the loop counter */
+            code[n++] = 0x02;
+            for (size_t i = 0; i < align; i++) code[n++] = 0x58; /* PC ... */
+            for (size_t i = 0; i < align; i++) code[n++] = 0x50; /* ... POP */
+            size_t run_at = n;
+            for (size_t i = 0; i < run_len; i++) code[n++] = OP_JUMPDEST;
+            /* counter - 1; back into the middle of the run while non-zero */
+            const uint8_t loop[] = {0x60, 0x01, 0x90, 0x03, 0x80, 0x60, (uint8_t)(run_at + run_len / 2), 0x57};
+            memcpy(code + n, loop, sizeof loop);
+            n += sizeof loop;
+            /* PC, GAS; RETURN both (the length byte is patched below) */
+            size_t pc_at = n;
+            const uint8_t tail[] = {0x58, 0x60, 0x00, 0x52, 0x5a, 0x60, 0x20, 0x52, 0x60, 0x40, 0x60, 0x00, 0xf3};
+            memcpy(code + n, tail, sizeof tail);
+            size_t return_len_at = n + 9;
+            n += sizeof tail;
+            ck_assert_int_gt(agree_over_gas(code, n, FORK_CANCUN, 0, 300, 1), 0);
+            assert_segments_used(code, n, FORK_CANCUN);
+            /* PC after the run reads its own offset (only the first word returned). */
+            code[return_len_at] = 0x20;
+            test_outcome out;
+            run(code, n, 100000, FORK_CANCUN, false, &out);
+            ck_assert_int_eq(out.status, EXEC_SUCCESS);
+            hash32 want = word_hash(pc_at);
+            ck_assert_mem_eq(out.output_hash.b, want.b, 32);
+            /* A run that ends the code: the zero padding ends the read. */
+            size_t end = run_at + run_len;
+            ck_assert_int_gt(agree_over_gas(code, end, FORK_CANCUN, 0, 80, 1), 0);
+        }
+    }
+}
+END_TEST
+
 static uint64_t rng_state = 0x9e3779b97f4a7c15u;
 static uint64_t rnd(void)
 {
@@ -282,5 +327,6 @@ int main(void)
     return TEST_RUN("interp_segments",
                     TEST_GROUP("segments", 300, gas_reads_exact_in_a_segment, out_of_gas_anywhere_in_a_loop,
                                memory_growth_in_a_segment, stack_bounds_fail_inside_a_segment,
-                               calls_and_sstore_see_exact_gas, code_edges, random_programs_agree));
+                               calls_and_sstore_see_exact_gas, code_edges, jumpdest_runs_stepped_over,
+                               random_programs_agree));
 }

@@ -21,6 +21,7 @@
  * frame around helper calls. */
 #include <pthread.h>
 #include <stdatomic.h>
+#include <string.h>
 
 #include "vm/code_cache.h"
 #include "vm/evm_internal.h"
@@ -67,6 +68,20 @@ static inline __attribute__((always_inline)) u256 push_value(const uint8_t *imm,
     return u256_load_be_n(imm, n);
 }
 
+/* The first byte after the run of JUMPDESTs starting at `ip`, read 8 bytes
+ * at a time: a byte after a JUMPDEST starts an instruction, so a run of
+ * 0x5b bytes is a run of JUMPDESTs. The code's zero padding (33 bytes)
+ * ends every run, so no read passes it. */
+static inline const uint8_t *after_jumpdests(const uint8_t *ip)
+{
+    for (ip++;; ip += 8) {
+        uint64_t w;
+        memcpy(&w, ip, 8);
+        const uint64_t other = w ^ 0x0101010101010101ULL * OP_JUMPDEST; /* zero bytes: JUMPDESTs */
+        if (other) return ip + (__builtin_ctzll(other) >> 3);
+    }
+}
+
 static void emit_trace(frame *f, const uint8_t *ip, int64_t gas, const u256 *sp, const u256 *stack)
 {
     trace_step step;
@@ -101,6 +116,7 @@ enum exec_status interp_run_from(frame *f, size_t start_pc, size_t start_height)
 #define FAST_LABEL_ROW(op, name, imm, in, out, gas, fork, kind, flags) [op] = &&F_##name,
         OPCODES(FAST_LABEL_ROW)
 #undef FAST_LABEL_ROW
+        [OP_JUMPDEST] = &&JUMPDEST_RUN,
     };
 #pragma GCC diagnostic pop
     static void *const trace_labels[256] = {[0 ... 255] = &&L_TRACE};
@@ -329,6 +345,14 @@ L_TRACE:
     f->gas = gas;
     emit_trace(f, ip, gas, sp, stack);
     goto *exec_labels[*ip];
+
+/* JUMPDEST in a checked segment (the F_ table's entry): it and the
+ * JUMPDESTs right after it were paid with the segment, and none has an
+ * effect, so the run is stepped over at once (JUMPDEST-dense code: one
+ * dispatch per run, not per byte). */
+JUMPDEST_RUN:
+    ip = after_jumpdests(ip);
+    DISPATCH();
 
 L_UNDEFINED:
     HALT(EXEC_INVALID_OPCODE);
