@@ -117,6 +117,7 @@ enum exec_status interp_run_from(frame *f, size_t start_pc, size_t start_height)
         OPCODES(FAST_LABEL_ROW)
 #undef FAST_LABEL_ROW
         [OP_JUMPDEST] = &&JUMPDEST_RUN,
+        [OP_PUSH2] = &&PUSH2_THEN_JUMP,
     };
 #pragma GCC diagnostic pop
     static void *const trace_labels[256] = {[0 ... 255] = &&L_TRACE};
@@ -297,25 +298,28 @@ enum exec_status interp_run_from(frame *f, size_t start_pc, size_t start_height)
  * Its target starts a segment, whose record also says whether a JUMPDEST
  * is there; when the segment is checked at once, that JUMPDEST (paid with
  * it) is stepped over. */
+#define JUMP_WITH_SEGMENTS(target_)                                                                \
+    {                                                                                              \
+        const uint64_t to = (target_);                                                             \
+        if (UNLIKELY(to >= code_len)) HALT(EXEC_BAD_JUMP);                                         \
+        const code_segment seg = segments[to];                                                     \
+        if (UNLIKELY(!(seg.span & 1))) HALT(EXEC_BAD_JUMP);                                        \
+        if (UNLIKELY(atomic_load_explicit(abort_flag, memory_order_relaxed))) HALT(EXEC_TIMEOUT);  \
+        ip = code + to;                                                                            \
+        const uint64_t height_bytes = (uint64_t)((const char *)sp - (const char *)stack_bottom);   \
+        if (LIKELY(gas >= (int64_t)seg.gas && height_bytes - seg.need <= seg.span)) {             \
+            gas -= seg.gas;                                                                        \
+            labels = fast_labels;                                                                  \
+            NEXT();                                                                                \
+        }                                                                                          \
+        labels = slow_labels;                                                                      \
+        DISPATCH();                                                                                \
+    }
 #define JUMP_TO(dest)                                                                              \
     {                                                                                              \
         if (UNLIKELY(!u256_fits_u64(dest))) HALT(EXEC_BAD_JUMP);                                   \
         const uint64_t target = (dest)->w[0];                                                      \
-        if (LIKELY(segments != NULL)) {                                                            \
-            if (UNLIKELY(target >= code_len)) HALT(EXEC_BAD_JUMP);                                 \
-            const code_segment seg = segments[target];                                             \
-            if (UNLIKELY(!(seg.span & 1))) HALT(EXEC_BAD_JUMP);                                    \
-            if (UNLIKELY(atomic_load_explicit(abort_flag, memory_order_relaxed))) HALT(EXEC_TIMEOUT); \
-            ip = code + target;                                                                    \
-            const uint64_t height_bytes = (uint64_t)((const char *)sp - (const char *)stack_bottom); \
-            if (LIKELY(gas >= (int64_t)seg.gas && height_bytes - seg.need <= seg.span)) {           \
-                gas -= seg.gas;                                                                    \
-                labels = fast_labels;                                                              \
-                NEXT();                                                                            \
-            }                                                                                      \
-            labels = slow_labels;                                                                  \
-            DISPATCH();                                                                            \
-        }                                                                                          \
+        if (LIKELY(segments != NULL)) JUMP_WITH_SEGMENTS(target)                                   \
         if (UNLIKELY(!code_is_jumpdest(f->code, target))) HALT(EXEC_BAD_JUMP);                     \
         if (UNLIKELY(atomic_load_explicit(abort_flag, memory_order_relaxed))) HALT(EXEC_TIMEOUT);  \
         ip = code + target;                                                                        \
@@ -353,6 +357,31 @@ L_TRACE:
 JUMPDEST_RUN:
     ip = after_jumpdests(ip);
     DISPATCH();
+
+/* PUSH1/PUSH2 in a checked segment (the F_ table's entries): when a JUMP
+ * or JUMPI follows (a jump to a constant: nearly every jump but a
+ * function's return), the pair runs as one, the target taken from the
+ * register instead of through the stack (a store and a load on the path
+ * from one block's code to the next); the JUMP or JUMPI, in the same
+ * segment, was paid with it. */
+#define PUSH_THEN_JUMP(n)                                                    \
+    {                                                                        \
+        const uint64_t value = (n) == 1 ? ip[1] : (uint64_t)ip[1] << 8 | ip[2]; \
+        const uint8_t after = ip[(n) + 1];                                   \
+        if (after == OP_JUMP) JUMP_WITH_SEGMENTS(value)                      \
+        if (after == OP_JUMPI) {                                             \
+            const bool taken = !u256_is_zero(sp);                            \
+            sp--;                                                            \
+            if (taken) JUMP_WITH_SEGMENTS(value)                             \
+            ip += (n) + 2;                                                   \
+            ENTER_SEGMENT(DISPATCH(), DISPATCH());                           \
+        }                                                                    \
+        *++sp = u256_from_u64(value);                                        \
+        ip += (n) + 1;                                                       \
+        DISPATCH();                                                          \
+    }
+PUSH2_THEN_JUMP:
+    PUSH_THEN_JUMP(2)
 
 L_UNDEFINED:
     HALT(EXEC_INVALID_OPCODE);
