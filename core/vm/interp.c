@@ -297,7 +297,8 @@ enum exec_status interp_run_from(frame *f, size_t start_pc, size_t start_height)
 /* A taken jump polls the abort flag, so a loop cannot run past a timeout.
  * Its target starts a segment, whose record also says whether a JUMPDEST
  * is there; when the segment is checked at once, that JUMPDEST (paid with
- * it) is stepped over. */
+ * it) is stepped over. JUMP_WITH_SEGMENTS is the part for cached code
+ * (segments != NULL), which PUSH2_THEN_JUMP also takes. */
 #define JUMP_WITH_SEGMENTS(target_)                                                                \
     {                                                                                              \
         const uint64_t to = (target_);                                                             \
@@ -358,30 +359,28 @@ JUMPDEST_RUN:
     ip = after_jumpdests(ip);
     DISPATCH();
 
-/* PUSH1/PUSH2 in a checked segment (the F_ table's entries): when a JUMP
- * or JUMPI follows (a jump to a constant: nearly every jump but a
- * function's return), the pair runs as one, the target taken from the
- * register instead of through the stack (a store and a load on the path
+/* PUSH2 in a checked segment (the F_ table's entry): when a JUMP or JUMPI
+ * follows (a jump to a constant: Solidity's every jump but a function's
+ * return), the pair runs as one, the target taken from a register instead
+ * of stored to the stack and loaded back (a store and a load on the path
  * from one block's code to the next); the JUMP or JUMPI, in the same
- * segment, was paid with it. */
-#define PUSH_THEN_JUMP(n)                                                    \
-    {                                                                        \
-        const uint64_t value = (n) == 1 ? ip[1] : (uint64_t)ip[1] << 8 | ip[2]; \
-        const uint8_t after = ip[(n) + 1];                                   \
-        if (after == OP_JUMP) JUMP_WITH_SEGMENTS(value)                      \
-        if (after == OP_JUMPI) {                                             \
-            const bool taken = !u256_is_zero(sp);                            \
-            sp--;                                                            \
-            if (taken) JUMP_WITH_SEGMENTS(value)                             \
-            ip += (n) + 2;                                                   \
-            ENTER_SEGMENT(DISPATCH(), DISPATCH());                           \
-        }                                                                    \
-        *++sp = u256_from_u64(value);                                        \
-        ip += (n) + 1;                                                       \
-        DISPATCH();                                                          \
+ * segment, was paid with it. Not PUSH1: mostly data, it paid more for the
+ * test than its jumps gained (sha1_shifts). */
+PUSH2_THEN_JUMP: {
+    const uint64_t value = (uint64_t)ip[1] << 8 | ip[2];
+    const uint8_t after = ip[3];
+    if (after == OP_JUMP) JUMP_WITH_SEGMENTS(value)
+    if (after == OP_JUMPI) {
+        const bool taken = !u256_is_zero(sp);
+        sp--;
+        if (taken) JUMP_WITH_SEGMENTS(value)
+        ip += 4;
+        ENTER_SEGMENT(DISPATCH(), DISPATCH());
     }
-PUSH2_THEN_JUMP:
-    PUSH_THEN_JUMP(2)
+    *++sp = u256_from_u64(value);
+    ip += 3;
+    DISPATCH();
+}
 
 L_UNDEFINED:
     HALT(EXEC_INVALID_OPCODE);
