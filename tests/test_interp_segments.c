@@ -202,6 +202,103 @@ START_TEST(code_edges)
 }
 END_TEST
 
+/* Runs of JUMPDESTs, stepped over at once in a checked segment (read 8
+ * bytes at a time): every length 1..40 at every alignment, in a loop that
+ * jumps back into the run and falling through, then PC (independently:
+ * the offset after the run) and GAS; and a run that ends the code (the
+ * padding stops it). Both ways over a range of gas, out of gas inside the
+ * run included. */
+START_TEST(jumpdest_runs_stepped_over)
+{
+    uint8_t code[128];
+    for (size_t align = 0; align < 8; align++) {
+        for (size_t run_len = 1; run_len <= 40; run_len++) {
+            size_t n = 0;
+            code[n++] = 0x60; /* PUSH1 2: the loop counter */
+            code[n++] = 0x02;
+            for (size_t i = 0; i < align; i++) code[n++] = 0x58; /* PC ... */
+            for (size_t i = 0; i < align; i++) code[n++] = 0x50; /* ... POP */
+            size_t run_at = n;
+            for (size_t i = 0; i < run_len; i++) code[n++] = OP_JUMPDEST;
+            /* counter - 1; back into the middle of the run while non-zero */
+            const uint8_t loop[] = {0x60, 0x01, 0x90, 0x03, 0x80, 0x60, (uint8_t)(run_at + run_len / 2), 0x57};
+            memcpy(code + n, loop, sizeof loop);
+            n += sizeof loop;
+            /* PC, GAS; RETURN both (the length byte is patched below) */
+            size_t pc_at = n;
+            const uint8_t tail[] = {0x58, 0x60, 0x00, 0x52, 0x5a, 0x60, 0x20, 0x52, 0x60, 0x40, 0x60, 0x00, 0xf3};
+            memcpy(code + n, tail, sizeof tail);
+            size_t return_len_at = n + 9;
+            n += sizeof tail;
+            ck_assert_int_gt(agree_over_gas(code, n, FORK_CANCUN, 0, 300, 1), 0);
+            assert_segments_used(code, n, FORK_CANCUN);
+            /* PC after the run reads its own offset (only the first word returned). */
+            code[return_len_at] = 0x20;
+            test_outcome out;
+            run(code, n, 100000, FORK_CANCUN, false, &out);
+            ck_assert_int_eq(out.status, EXEC_SUCCESS);
+            hash32 want = word_hash(pc_at);
+            ck_assert_mem_eq(out.output_hash.b, want.b, 32);
+            /* A run that ends the code: the zero padding ends the read. */
+            size_t end = run_at + run_len;
+            ck_assert_int_gt(agree_over_gas(code, end, FORK_CANCUN, 0, 80, 1), 0);
+        }
+    }
+}
+END_TEST
+
+/* PUSH2 then JUMP or JUMPI in a checked segment run as one (the target
+ * from a register): targets valid and not (a JUMPDEST, push data reading
+ * 0x5b, an ordinary instruction, the code's length, past it), JUMPI's
+ * condition set only in its highest limb or zero, and at every gas limit
+ * of a range (out of gas at the pair: the segment then runs checked),
+ * against the one-by-one run; the status where known independently. */
+START_TEST(push2_then_jump_pairs)
+{
+    enum { AT_DEST = 15, AT_DATA = 17, AT_OTHER = 18, CODE_LEN = 21 };
+    static const uint16_t targets[] = {AT_DEST, AT_DATA, AT_OTHER, CODE_LEN, CODE_LEN + 1, 0x100, 0xffff};
+    for (size_t t = 0; t < sizeof targets / sizeof targets[0]; t++) {
+        for (int kind = 0; kind < 3; kind++) { /* JUMP, JUMPI taken, JUMPI not taken */
+            uint8_t code[CODE_LEN] = {
+                0x68, 0x01, 0, 0, 0, 0, 0, 0, 0, 0, /* PUSH9 2^64 (JUMPI's condition) */
+                0x61, 0, 0, 0x56,                   /* 10: PUSH2 target, JUMP or JUMPI */
+                0x00,                               /* 14: STOP (JUMPI not taken) */
+                0x5b, 0x60, 0x5b,                   /* 15: JUMPDEST PUSH1 0x5b (17: data) */
+                0x60, 0x01, 0x00,                   /* 18: PUSH1 1 STOP */
+            };
+            if (kind == 0) memset(code, OP_JUMPDEST, 10); /* JUMP: no condition */
+            if (kind == 2) code[1] = 0x00;                /* condition zero */
+            code[11] = (uint8_t)(targets[t] >> 8);
+            code[12] = (uint8_t)targets[t];
+            code[13] = kind == 0 ? OP_JUMP : OP_JUMPI;
+            int succeeded = agree_over_gas(code, sizeof code, FORK_CANCUN, 0, 60, 1);
+            test_outcome out;
+            run(code, sizeof code, 1000, FORK_CANCUN, false, &out);
+            enum exec_status want = kind == 2 || targets[t] == AT_DEST ? EXEC_SUCCESS : EXEC_BAD_JUMP;
+            ck_assert_msg(out.status == want, "target %u kind %d: status %d, want %d", targets[t], kind, out.status,
+                          want);
+            ck_assert_int_eq(succeeded > 0, want == EXEC_SUCCESS);
+        }
+    }
+    /* Pairs in a loop, a JUMPI back while a counter runs down. */
+    static const uint8_t loop[] = {
+        0x60, 0x05,                   /* PUSH1 5 */
+        0x5b,                         /* 2: JUMPDEST */
+        0x60, 0x01, 0x90, 0x03,       /* counter - 1 */
+        0x80, 0x61, 0x00, 0x02, 0x57, /* DUP1 PUSH2 2 JUMPI */
+        0x61, 0x00, 0x11, 0x56,       /* PUSH2 17 JUMP */
+        0x00,                         /* 16: STOP (skipped) */
+        0x5b, 0x60, 0x00, 0x52, 0x60, 0x20, 0x60, 0x00, 0xf3, /* 17: RETURN the counter */
+    };
+    ck_assert_int_gt(agree_over_gas(loop, sizeof loop, FORK_CANCUN, 0, 200, 1), 0);
+    test_outcome out;
+    run(loop, sizeof loop, 1000, FORK_CANCUN, false, &out);
+    ck_assert_int_eq(out.status, EXEC_SUCCESS);
+    hash32 zero = word_hash(0);
+    ck_assert_mem_eq(out.output_hash.b, zero.b, 32);
+}
+END_TEST
+
 static uint64_t rng_state = 0x9e3779b97f4a7c15u;
 static uint64_t rnd(void)
 {
@@ -282,5 +379,7 @@ int main(void)
     return TEST_RUN("interp_segments",
                     TEST_GROUP("segments", 300, gas_reads_exact_in_a_segment, out_of_gas_anywhere_in_a_loop,
                                memory_growth_in_a_segment, stack_bounds_fail_inside_a_segment,
-                               calls_and_sstore_see_exact_gas, code_edges, random_programs_agree));
+                               calls_and_sstore_see_exact_gas, code_edges, jumpdest_runs_stepped_over,
+                               push2_then_jump_pairs,
+                               random_programs_agree));
 }

@@ -21,6 +21,7 @@
  * frame around helper calls. */
 #include <pthread.h>
 #include <stdatomic.h>
+#include <string.h>
 
 #include "vm/code_cache.h"
 #include "vm/evm_internal.h"
@@ -67,6 +68,20 @@ static inline __attribute__((always_inline)) u256 push_value(const uint8_t *imm,
     return u256_load_be_n(imm, n);
 }
 
+/* The first byte after the run of JUMPDESTs starting at `ip`, read 8 bytes
+ * at a time: a byte after a JUMPDEST starts an instruction, so a run of
+ * 0x5b bytes is a run of JUMPDESTs. The code's zero padding (33 bytes)
+ * ends every run, so no read passes it. */
+static inline const uint8_t *after_jumpdests(const uint8_t *ip)
+{
+    for (ip++;; ip += 8) {
+        uint64_t w;
+        memcpy(&w, ip, 8);
+        const uint64_t other = w ^ 0x0101010101010101ULL * OP_JUMPDEST; /* zero bytes: JUMPDESTs */
+        if (other) return ip + (__builtin_ctzll(other) >> 3);
+    }
+}
+
 static void emit_trace(frame *f, const uint8_t *ip, int64_t gas, const u256 *sp, const u256 *stack)
 {
     trace_step step;
@@ -101,6 +116,8 @@ enum exec_status interp_run_from(frame *f, size_t start_pc, size_t start_height)
 #define FAST_LABEL_ROW(op, name, imm, in, out, gas, fork, kind, flags) [op] = &&F_##name,
         OPCODES(FAST_LABEL_ROW)
 #undef FAST_LABEL_ROW
+        [OP_JUMPDEST] = &&JUMPDEST_RUN,
+        [OP_PUSH2] = &&PUSH2_THEN_JUMP,
     };
 #pragma GCC diagnostic pop
     static void *const trace_labels[256] = {[0 ... 255] = &&L_TRACE};
@@ -280,26 +297,30 @@ enum exec_status interp_run_from(frame *f, size_t start_pc, size_t start_height)
 /* A taken jump polls the abort flag, so a loop cannot run past a timeout.
  * Its target starts a segment, whose record also says whether a JUMPDEST
  * is there; when the segment is checked at once, that JUMPDEST (paid with
- * it) is stepped over. */
+ * it) is stepped over. JUMP_WITH_SEGMENTS is the part for cached code
+ * (segments != NULL), which PUSH2_THEN_JUMP also takes. */
+#define JUMP_WITH_SEGMENTS(target_)                                                                \
+    {                                                                                              \
+        const uint64_t to = (target_);                                                             \
+        if (UNLIKELY(to >= code_len)) HALT(EXEC_BAD_JUMP);                                         \
+        const code_segment seg = segments[to];                                                     \
+        if (UNLIKELY(!(seg.span & 1))) HALT(EXEC_BAD_JUMP);                                        \
+        if (UNLIKELY(atomic_load_explicit(abort_flag, memory_order_relaxed))) HALT(EXEC_TIMEOUT);  \
+        ip = code + to;                                                                            \
+        const uint64_t height_bytes = (uint64_t)((const char *)sp - (const char *)stack_bottom);   \
+        if (LIKELY(gas >= (int64_t)seg.gas && height_bytes - seg.need <= seg.span)) {             \
+            gas -= seg.gas;                                                                        \
+            labels = fast_labels;                                                                  \
+            NEXT();                                                                                \
+        }                                                                                          \
+        labels = slow_labels;                                                                      \
+        DISPATCH();                                                                                \
+    }
 #define JUMP_TO(dest)                                                                              \
     {                                                                                              \
         if (UNLIKELY(!u256_fits_u64(dest))) HALT(EXEC_BAD_JUMP);                                   \
         const uint64_t target = (dest)->w[0];                                                      \
-        if (LIKELY(segments != NULL)) {                                                            \
-            if (UNLIKELY(target >= code_len)) HALT(EXEC_BAD_JUMP);                                 \
-            const code_segment seg = segments[target];                                             \
-            if (UNLIKELY(!(seg.span & 1))) HALT(EXEC_BAD_JUMP);                                    \
-            if (UNLIKELY(atomic_load_explicit(abort_flag, memory_order_relaxed))) HALT(EXEC_TIMEOUT); \
-            ip = code + target;                                                                    \
-            const uint64_t height_bytes = (uint64_t)((const char *)sp - (const char *)stack_bottom); \
-            if (LIKELY(gas >= (int64_t)seg.gas && height_bytes - seg.need <= seg.span)) {           \
-                gas -= seg.gas;                                                                    \
-                labels = fast_labels;                                                              \
-                NEXT();                                                                            \
-            }                                                                                      \
-            labels = slow_labels;                                                                  \
-            DISPATCH();                                                                            \
-        }                                                                                          \
+        if (LIKELY(segments != NULL)) JUMP_WITH_SEGMENTS(target)                                   \
         if (UNLIKELY(!code_is_jumpdest(f->code, target))) HALT(EXEC_BAD_JUMP);                     \
         if (UNLIKELY(atomic_load_explicit(abort_flag, memory_order_relaxed))) HALT(EXEC_TIMEOUT);  \
         ip = code + target;                                                                        \
@@ -329,6 +350,37 @@ L_TRACE:
     f->gas = gas;
     emit_trace(f, ip, gas, sp, stack);
     goto *exec_labels[*ip];
+
+/* JUMPDEST in a checked segment (the F_ table's entry): it and the
+ * JUMPDESTs right after it were paid with the segment, and none has an
+ * effect, so the run is stepped over at once (JUMPDEST-dense code: one
+ * dispatch per run, not per byte). */
+JUMPDEST_RUN:
+    ip = after_jumpdests(ip);
+    DISPATCH();
+
+/* PUSH2 in a checked segment (the F_ table's entry): when a JUMP or JUMPI
+ * follows (a jump to a constant: Solidity's every jump but a function's
+ * return), the pair runs as one, the target taken from a register instead
+ * of stored to the stack and loaded back (a store and a load on the path
+ * from one block's code to the next); the JUMP or JUMPI, in the same
+ * segment, was paid with it. Not PUSH1: mostly data, it paid more for the
+ * test than its jumps gained (sha1_shifts). */
+PUSH2_THEN_JUMP: {
+    const uint64_t value = (uint64_t)ip[1] << 8 | ip[2];
+    const uint8_t after = ip[3];
+    if (after == OP_JUMP) JUMP_WITH_SEGMENTS(value)
+    if (after == OP_JUMPI) {
+        const bool taken = !u256_is_zero(sp);
+        sp--;
+        if (taken) JUMP_WITH_SEGMENTS(value)
+        ip += 4;
+        ENTER_SEGMENT(DISPATCH(), DISPATCH());
+    }
+    *++sp = u256_from_u64(value);
+    ip += 3;
+    DISPATCH();
+}
 
 L_UNDEFINED:
     HALT(EXEC_INVALID_OPCODE);
