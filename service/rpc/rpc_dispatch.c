@@ -8,11 +8,13 @@
 
 #include "base/clock.h"
 #include "base/format.h"
+#include "base/hex.h"
 #include "log.h"
 #include "metrics.h"
 #include "rpc/rpc.h"
 #include "rpc/rpc_json.h"
 #include "config.h"
+#include "hexjson.h"
 
 enum { MAX_METHOD_NAME = 2048 };
 
@@ -85,13 +87,40 @@ static json_t *utf8_string(const char *s, size_t n)
 
 json_t *rpc_message_json(const char *s, size_t n) { return utf8_string(s, n); }
 
+/* ------------------------------------------------ results as text */
+
+json_t *rpc_result_hex_bytes(rpc_ctx *ctx, const uint8_t *p, size_t n)
+{
+    if (n > (RPC_RESULT_TEXT_MAX - 4) / 2) return hex_json_bytes(p, n);
+    char *t = ctx->result_text;
+    memcpy(t, "\"0x", 3);
+    hex_encode(p, n, t + 3);
+    t[3 + 2 * n] = '"';
+    ctx->result_text_len = 4 + 2 * n;
+    return json_null();
+}
+
+json_t *rpc_result_quantity(rpc_ctx *ctx, const u256 *v)
+{
+    char hex[HEX_QUANTITY_LEN];
+    hex_encode_quantity(v, hex);
+    size_t n = strlen(hex);
+    char *t = ctx->result_text;
+    t[0] = '"';
+    memcpy(t + 1, hex, n);
+    t[1 + n] = '"';
+    ctx->result_text_len = n + 2;
+    return json_null();
+}
+
 /* Responses are written as text straight into the answer (no jansson
  * tree per response: building and freeing one cost about as much as the
  * rest of answering eth_chainId), in the order jansson wrote them:
  * {"jsonrpc":"2.0","id":...,"result":...} or
  * {"jsonrpc":"2.0","id":...,"error":{"code":...,"message":...,"data":...}}.
  * False when a value cannot be encoded (the answer is then dropped). */
-static bool write_response(bytebuf *out, const json_t *id, const json_t *result, const rpc_error *err)
+static bool write_response(bytebuf *out, const json_t *id, const json_t *result, const rpc_error *err,
+                           const char *result_text, size_t result_text_len)
 {
     static const char head[] = "{\"jsonrpc\":\"2.0\",\"id\":";
     bytebuf_append(out, head, sizeof head - 1);
@@ -120,7 +149,8 @@ static bool write_response(bytebuf *out, const json_t *id, const json_t *result,
         bytebuf_push(out, '}');
     } else {
         bytebuf_append(out, ",\"result\":", 10);
-        if (result) ok = rpc_json_write(out, result);
+        if (result_text_len) bytebuf_append(out, result_text, result_text_len);
+        else if (result) ok = rpc_json_write(out, result);
         else bytebuf_append(out, "null", 4);
     }
     bytebuf_push(out, '}');
@@ -132,7 +162,7 @@ static bool envelope_error(bytebuf *out, const json_t *id, int code, const char 
     rpc_error e = {.code = code, .message = (char *)message, .message_len = strlen(message)};
     metrics_record_call(metrics_none_index(), 0, code);
     log_warn("rpc invalid request: %s", message);
-    return write_response(out, id, NULL, &e);
+    return write_response(out, id, NULL, &e, NULL, 0);
 }
 
 /* The answer text (NUL-terminated, *len without the NUL), or NULL when
@@ -213,6 +243,7 @@ static bool run_call(rpc_ctx *ctx, bytebuf *out, json_t *msg, json_t *id, const 
     rpc_error err = {0};
     json_t *result = NULL;
     const rpc_method *m = rpc_find_method(name);
+    ctx->result_text_len = 0;
     int metric = metrics_method_index(m ? m->name : "");
     if (request_exhausted(ctx, &err)) {
         /* err says why */
@@ -288,7 +319,8 @@ static bool run_call(rpc_ctx *ctx, bytebuf *out, json_t *msg, json_t *id, const 
         free(idtext);
     }
     hide_database_path(ctx, &err);
-    bool ok = !id || write_response(out, id, result, &err);
+    bool ok = !id || write_response(out, id, result, &err, ctx->result_text, err.code ? 0 : ctx->result_text_len);
+    ctx->result_text_len = 0;
     json_decref(result);
     rpc_error_clear(&err);
     return ok;
