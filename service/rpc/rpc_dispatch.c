@@ -102,14 +102,28 @@ json_t *rpc_result_hex_bytes(rpc_ctx *ctx, const uint8_t *p, size_t n)
 
 json_t *rpc_result_quantity(rpc_ctx *ctx, const u256 *v)
 {
-    char hex[HEX_QUANTITY_LEN];
-    hex_encode_quantity(v, hex);
-    size_t n = strlen(hex);
     char *t = ctx->result_text;
-    t[0] = '"';
-    memcpy(t + 1, hex, n);
-    t[1 + n] = '"';
-    ctx->result_text_len = n + 2;
+    size_t n;
+    if (u256_fits_u64(v)) {
+        /* The common case (a chain id, most balances): the digits of one
+         * word, not the 64 nibbles hex_encode_quantity looks at. */
+        static const char digits[] = "0123456789abcdef";
+        uint64_t w = v->w[0];
+        int nibbles = 1;
+        while (nibbles < 16 && (w >> (4 * nibbles))) nibbles++;
+        memcpy(t, "\"0x", 3);
+        for (int i = 0; i < nibbles; i++) t[3 + i] = digits[(w >> (4 * (nibbles - 1 - i))) & 15];
+        n = 3 + (size_t)nibbles;
+    } else {
+        char hex[HEX_QUANTITY_LEN];
+        hex_encode_quantity(v, hex);
+        size_t len = strlen(hex);
+        t[0] = '"';
+        memcpy(t + 1, hex, len);
+        n = 1 + len;
+    }
+    t[n] = '"';
+    ctx->result_text_len = n + 1;
     return json_null();
 }
 
@@ -237,7 +251,7 @@ static bool request_exhausted(const rpc_ctx *ctx, rpc_error *err)
     return false;
 }
 
-static bool run_call(rpc_ctx *ctx, bytebuf *out, json_t *msg, json_t *id, const char *name)
+static bool run_call(rpc_ctx *ctx, bytebuf *out, json_t *params, json_t *id, const char *name)
 {
     double start = monotonic_seconds();
     rpc_error err = {0};
@@ -258,12 +272,11 @@ static bool run_call(rpc_ctx *ctx, bytebuf *out, json_t *msg, json_t *id, const 
         rpc_fail(&err, RPC_SERVER_ERROR, "live mode: %s is refused: the state comes from the upstream %s, which stays "
                  "the source of truth", name, rpc_live.upstream);
     } else if ((m->flags & RPC_FORWARD) && rpc_live.forward &&
-               rpc_live.forward(m->name, json_object_get(msg, "params"), &result, &err)) {
+               rpc_live.forward(m->name, params, &result, &err)) {
         /* answered by the upstream */
     } else if ((m->flags & RPC_ADMIN) && ctx->cfg->read_only) {
         rpc_fail(&err, RPC_SERVER_ERROR, "read-only mode: %s is refused (the database is opened read-only)", name);
     } else {
-        json_t *params = json_object_get(msg, "params");
         json_t *empty = NULL;
         if (!params || json_is_null(params)) params = empty = json_array();
         if (!json_is_array(params)) {
@@ -332,13 +345,28 @@ static bool handle_one(rpc_ctx *ctx, bytebuf *out, json_t *msg, bool *wrote)
 {
     *wrote = true;
     if (!json_is_object(msg)) return envelope_error(out, NULL, RPC_INVALID_REQUEST, "invalid request");
-    json_t *id = json_object_get(msg, "id");
-    const char *name = method_of(msg);
-    bool version = has_valid_version(msg);
-    if (version && *name && valid_id(id)) return run_call(ctx, out, msg, id, name);
+    /* One pass over the envelope's members (its keys are unique: the
+     * parser keeps the last of repeated ones) instead of a hash lookup
+     * per member. */
+    json_t *id = NULL, *params = NULL, *version_value = NULL, *method = NULL;
+    const char *key;
+    size_t key_len;
+    json_t *value;
+    /* Lengths compared too: a key may hold a NUL ("id\u0000x" is not "id"). */
+#define IS_KEY(k) (key_len == sizeof k - 1 && memcmp(key, k, sizeof k - 1) == 0)
+    json_object_keylen_foreach(msg, key, key_len, value) {
+        if (IS_KEY("id")) id = value;
+        else if (IS_KEY("method")) method = value;
+        else if (IS_KEY("params")) params = value;
+        else if (IS_KEY("jsonrpc")) version_value = value;
+    }
+#undef IS_KEY
+    const char *name = json_is_string(method) ? json_string_value(method) : "";
+    bool version = json_is_string(version_value) && strcmp(json_string_value(version_value), "2.0") == 0;
+    if (version && *name && valid_id(id)) return run_call(ctx, out, params, id, name);
     if (version && *name && !id) {
         *wrote = false;
-        return run_call(ctx, out, msg, NULL, name);
+        return run_call(ctx, out, params, NULL, name);
     }
     return envelope_error(out, valid_id(id) ? id : NULL, RPC_INVALID_REQUEST, "invalid request");
 }
