@@ -123,6 +123,7 @@ e2e: $(JITEVM)
 	@sh tests/simulate-e2e.sh $(JITEVM)
 	@sh tests/trace-e2e.sh $(JITEVM)
 	@sh tests/snapshot-e2e.sh $(JITEVM)
+	@sh tests/text-results-e2e.sh $(JITEVM)
 
 # Check's per-test time limits are hang guards; the sanitizers make every
 # test 2-5x slower, so they are stretched here (CK_TIMEOUT_MULTIPLIER).

@@ -16,7 +16,8 @@
 # BENCH_ROWS (which rows, default all: chainId balanceOf loop simulate
 # traceCall), BENCH_THREADS (e.g. "2 8": one more jitevm per value, serving
 # the same database with --threads N, measured in the same rounds; a row
-# per value).
+# per value), BENCH_EACH=1 (also print every run's req/s to stderr, for
+# medians: "bench-rpc: run ROUND LABEL REQ/S").
 JITEVM=${1:-build/jitevm}
 case $JITEVM in /*) ;; *) JITEVM=$(pwd)/$JITEVM ;; esac
 SECONDS_PER_RUN=${BENCH_SECONDS:-5}
@@ -153,11 +154,15 @@ compare() {
         set -- $JSERVERS
         while [ $# -ge 2 ]; do
             prev=$(cat "$TMP/best.$i" 2> /dev/null || echo "0 0 0")
-            best "$prev" "$(once "$2")" > "$TMP/best.$i"
+            run=$(once "$2")
+            [ "${BENCH_EACH:-0}" = 1 ] && echo "bench-rpc: run $r $1 ${run%% *}" >&2
+            best "$prev" "$run" > "$TMP/best.$i"
             i=$((i + 1))
             shift 2
         done
-        abest=$(best "$abest" "$(once "$AURL")")
+        run=$(once "$AURL")
+        [ "${BENCH_EACH:-0}" = 1 ] && echo "bench-rpc: run $r anvil ${run%% *}" >&2
+        abest=$(best "$abest" "$run")
         r=$((r + 1))
     done
     out=$abest i=0

@@ -26,7 +26,7 @@ json_t *exec_call(rpc_ctx *ctx, exec_env *ee, const call_args *a, rpc_error *err
     else if (r.kind == RUN_INVALID) rpc_fail(err, RPC_SERVER_ERROR, "err: %s (supplied gas %" PRIu64 ")", r.invalid, m.gas);
     else if (r.res.status != EXEC_SUCCESS) execution_failure(ctx, ee, &m, m.gas, &r, err);
     else {
-        result = hex_json_bytes(r.res.output, r.res.output_len);
+        result = rpc_result_hex_bytes(ctx, r.res.output, r.res.output_len);
     }
     exec_disarm_timeout(ctx);
     run_result_free(&r);

@@ -47,6 +47,9 @@ void rpc_error_clear(rpc_error *e);
  * become U+FFFD (error objects nested in a result, eth_simulateV1's). */
 json_t *rpc_message_json(const char *s, size_t n);
 
+/* An eth_call output of up to 256 bytes: "0x", 512 digits, quotes. */
+#define RPC_RESULT_TEXT_MAX (2 + 2 * 256 + 2)
+
 typedef struct rpc_ctx rpc_ctx;
 struct rpc_ctx {
     const rpc_config *cfg;
@@ -97,7 +100,18 @@ struct rpc_ctx {
         size_t genesis_extra_len;
         uint8_t genesis_extra[STORE_GENESIS_EXTRA_MAX];
     } head_cache;
+    /* A result given as its JSON text (rpc_result_hex_bytes,
+     * rpc_result_quantity): the common short answers need no jansson value
+     * to build, encode and free. Length 0: none (run_call resets it). */
+    size_t result_text_len;
+    char result_text[RPC_RESULT_TEXT_MAX];
 };
+
+/* Results written as JSON text into ctx->result_text; the value returned
+ * stands for them in run_call (json_null(), never freed). Answers larger
+ * than the buffer are built as jansson strings as before. */
+json_t *rpc_result_hex_bytes(rpc_ctx *ctx, const uint8_t *p, size_t n);
+json_t *rpc_result_quantity(rpc_ctx *ctx, const u256 *v);
 
 #define RPC_HEAD_CACHE_MS 100
 /* Bumped by every admin write. */

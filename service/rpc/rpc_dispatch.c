@@ -8,11 +8,13 @@
 
 #include "base/clock.h"
 #include "base/format.h"
+#include "base/hex.h"
 #include "log.h"
 #include "metrics.h"
 #include "rpc/rpc.h"
 #include "rpc/rpc_json.h"
 #include "config.h"
+#include "hexjson.h"
 
 enum { MAX_METHOD_NAME = 2048 };
 
@@ -85,13 +87,54 @@ static json_t *utf8_string(const char *s, size_t n)
 
 json_t *rpc_message_json(const char *s, size_t n) { return utf8_string(s, n); }
 
+/* ------------------------------------------------ results as text */
+
+json_t *rpc_result_hex_bytes(rpc_ctx *ctx, const uint8_t *p, size_t n)
+{
+    if (n > (RPC_RESULT_TEXT_MAX - 4) / 2) return hex_json_bytes(p, n);
+    char *t = ctx->result_text;
+    memcpy(t, "\"0x", 3);
+    hex_encode(p, n, t + 3);
+    t[3 + 2 * n] = '"';
+    ctx->result_text_len = 4 + 2 * n;
+    return json_null();
+}
+
+json_t *rpc_result_quantity(rpc_ctx *ctx, const u256 *v)
+{
+    char *t = ctx->result_text;
+    size_t n;
+    if (u256_fits_u64(v)) {
+        /* The common case (a chain id, most balances): the digits of one
+         * word, not the 64 nibbles hex_encode_quantity looks at. */
+        static const char digits[] = "0123456789abcdef";
+        uint64_t w = v->w[0];
+        int nibbles = 1;
+        while (nibbles < 16 && (w >> (4 * nibbles))) nibbles++;
+        memcpy(t, "\"0x", 3);
+        for (int i = 0; i < nibbles; i++) t[3 + i] = digits[(w >> (4 * (nibbles - 1 - i))) & 15];
+        n = 3 + (size_t)nibbles;
+    } else {
+        char hex[HEX_QUANTITY_LEN];
+        hex_encode_quantity(v, hex);
+        size_t len = strlen(hex);
+        t[0] = '"';
+        memcpy(t + 1, hex, len);
+        n = 1 + len;
+    }
+    t[n] = '"';
+    ctx->result_text_len = n + 1;
+    return json_null();
+}
+
 /* Responses are written as text straight into the answer (no jansson
  * tree per response: building and freeing one cost about as much as the
  * rest of answering eth_chainId), in the order jansson wrote them:
  * {"jsonrpc":"2.0","id":...,"result":...} or
  * {"jsonrpc":"2.0","id":...,"error":{"code":...,"message":...,"data":...}}.
  * False when a value cannot be encoded (the answer is then dropped). */
-static bool write_response(bytebuf *out, const json_t *id, const json_t *result, const rpc_error *err)
+static bool write_response(bytebuf *out, const json_t *id, const json_t *result, const rpc_error *err,
+                           const char *result_text, size_t result_text_len)
 {
     static const char head[] = "{\"jsonrpc\":\"2.0\",\"id\":";
     bytebuf_append(out, head, sizeof head - 1);
@@ -120,7 +163,8 @@ static bool write_response(bytebuf *out, const json_t *id, const json_t *result,
         bytebuf_push(out, '}');
     } else {
         bytebuf_append(out, ",\"result\":", 10);
-        if (result) ok = rpc_json_write(out, result);
+        if (result_text_len) bytebuf_append(out, result_text, result_text_len);
+        else if (result) ok = rpc_json_write(out, result);
         else bytebuf_append(out, "null", 4);
     }
     bytebuf_push(out, '}');
@@ -132,7 +176,7 @@ static bool envelope_error(bytebuf *out, const json_t *id, int code, const char 
     rpc_error e = {.code = code, .message = (char *)message, .message_len = strlen(message)};
     metrics_record_call(metrics_none_index(), 0, code);
     log_warn("rpc invalid request: %s", message);
-    return write_response(out, id, NULL, &e);
+    return write_response(out, id, NULL, &e, NULL, 0);
 }
 
 /* The answer text (NUL-terminated, *len without the NUL), or NULL when
@@ -207,12 +251,13 @@ static bool request_exhausted(const rpc_ctx *ctx, rpc_error *err)
     return false;
 }
 
-static bool run_call(rpc_ctx *ctx, bytebuf *out, json_t *msg, json_t *id, const char *name)
+static bool run_call(rpc_ctx *ctx, bytebuf *out, json_t *params, json_t *id, const char *name)
 {
     double start = monotonic_seconds();
     rpc_error err = {0};
     json_t *result = NULL;
     const rpc_method *m = rpc_find_method(name);
+    ctx->result_text_len = 0;
     int metric = metrics_method_index(m ? m->name : "");
     if (request_exhausted(ctx, &err)) {
         /* err says why */
@@ -227,12 +272,11 @@ static bool run_call(rpc_ctx *ctx, bytebuf *out, json_t *msg, json_t *id, const 
         rpc_fail(&err, RPC_SERVER_ERROR, "live mode: %s is refused: the state comes from the upstream %s, which stays "
                  "the source of truth", name, rpc_live.upstream);
     } else if ((m->flags & RPC_FORWARD) && rpc_live.forward &&
-               rpc_live.forward(m->name, json_object_get(msg, "params"), &result, &err)) {
+               rpc_live.forward(m->name, params, &result, &err)) {
         /* answered by the upstream */
     } else if ((m->flags & RPC_ADMIN) && ctx->cfg->read_only) {
         rpc_fail(&err, RPC_SERVER_ERROR, "read-only mode: %s is refused (the database is opened read-only)", name);
     } else {
-        json_t *params = json_object_get(msg, "params");
         json_t *empty = NULL;
         if (!params || json_is_null(params)) params = empty = json_array();
         if (!json_is_array(params)) {
@@ -288,7 +332,8 @@ static bool run_call(rpc_ctx *ctx, bytebuf *out, json_t *msg, json_t *id, const 
         free(idtext);
     }
     hide_database_path(ctx, &err);
-    bool ok = !id || write_response(out, id, result, &err);
+    bool ok = !id || write_response(out, id, result, &err, ctx->result_text, err.code ? 0 : ctx->result_text_len);
+    ctx->result_text_len = 0;
     json_decref(result);
     rpc_error_clear(&err);
     return ok;
@@ -300,13 +345,28 @@ static bool handle_one(rpc_ctx *ctx, bytebuf *out, json_t *msg, bool *wrote)
 {
     *wrote = true;
     if (!json_is_object(msg)) return envelope_error(out, NULL, RPC_INVALID_REQUEST, "invalid request");
-    json_t *id = json_object_get(msg, "id");
-    const char *name = method_of(msg);
-    bool version = has_valid_version(msg);
-    if (version && *name && valid_id(id)) return run_call(ctx, out, msg, id, name);
+    /* One pass over the envelope's members (its keys are unique: the
+     * parser keeps the last of repeated ones) instead of a hash lookup
+     * per member. */
+    json_t *id = NULL, *params = NULL, *version_value = NULL, *method = NULL;
+    const char *key;
+    size_t key_len;
+    json_t *value;
+    /* Lengths compared too: a key may hold a NUL ("id\u0000x" is not "id"). */
+#define IS_KEY(k) (key_len == sizeof k - 1 && memcmp(key, k, sizeof k - 1) == 0)
+    json_object_keylen_foreach(msg, key, key_len, value) {
+        if (IS_KEY("id")) id = value;
+        else if (IS_KEY("method")) method = value;
+        else if (IS_KEY("params")) params = value;
+        else if (IS_KEY("jsonrpc")) version_value = value;
+    }
+#undef IS_KEY
+    const char *name = json_is_string(method) ? json_string_value(method) : "";
+    bool version = json_is_string(version_value) && strcmp(json_string_value(version_value), "2.0") == 0;
+    if (version && *name && valid_id(id)) return run_call(ctx, out, params, id, name);
     if (version && *name && !id) {
         *wrote = false;
-        return run_call(ctx, out, msg, NULL, name);
+        return run_call(ctx, out, params, NULL, name);
     }
     return envelope_error(out, valid_id(id) ? id : NULL, RPC_INVALID_REQUEST, "invalid request");
 }

@@ -72,7 +72,8 @@ static bool address_arg(json_t *params, size_t i, address *a, rpc_error *err)
 static json_t *m_chain_id(rpc_ctx *ctx, json_t *params, rpc_error *err)
 {
     (void)params, (void)err;
-    return quantity64(ctx->chain.chain_id);
+    u256 id = u256_from_u64(ctx->chain.chain_id);
+    return rpc_result_quantity(ctx, &id);
 }
 
 static json_t *m_net_version(rpc_ctx *ctx, json_t *params, rpc_error *err)
@@ -176,7 +177,7 @@ static json_t *m_get_balance(rpc_ctx *ctx, json_t *params, rpc_error *err)
     bool exists;
     if (!account_arg(ctx, params, 1, &a, &exists, &info, err)) return NULL;
     u256 zero = u256_zero();
-    return quantity(exists ? &info.balance : &zero);
+    return rpc_result_quantity(ctx, exists ? &info.balance : &zero);
 }
 
 static json_t *m_get_transaction_count(rpc_ctx *ctx, json_t *params, rpc_error *err)
