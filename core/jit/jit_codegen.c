@@ -55,7 +55,16 @@
 #define R_HELPERS R15
 
 /* Where a jump goes, patched once everything is laid out. */
-enum target_kind { TO_BLOCK, TO_STUB, TO_EPILOGUE, TO_TIMEOUT, TO_PC_STUB, TO_MEMORY_ROUTINE, TO_MUL_ROUTINE };
+enum target_kind {
+    TO_BLOCK,
+    TO_STUB,
+    TO_EPILOGUE,
+    TO_TIMEOUT,
+    TO_PC_STUB,
+    TO_MEMORY_ROUTINE,
+    TO_MUL_ROUTINE,
+    TO_MULMOD_ONES_ROUTINE
+};
 typedef struct {
     size_t at; /* offset of the rel32 */
     enum target_kind kind;
@@ -152,6 +161,7 @@ typedef struct {
     bool uses_pc_stub; /* a jump goes to the hand-over at the pc in rdx */
     bool uses_memory_routine[MR_COUNT];
     bool uses_mul_routine;
+    bool uses_mulmod_ones_routine;
 } compiler;
 
 /* ------------------------------------------------------ jumps and stubs */
@@ -1168,6 +1178,50 @@ static void emit_mul_routine(compiler *c)
     x86_ret(b);
 }
 
+/* The MULMOD by 2^256 - 1 every such MULMOD calls (Uniswap's FullMath.mulDiv
+ * takes the high half of a 512-bit product from mulmod(a, b, not(0))):
+ * r8..r11 = [rsi] * [rdi] mod 2^256 - 1. As 2^256 = 1 modulo 2^256 - 1, the
+ * product of limbs i and j is added at limb (i + j) mod 4, and a carry out
+ * of the top limb counts 1 in rcx (an end-around carry); rcx is added last,
+ * with its own carry (which cannot carry again), and 2^256 - 1 itself is 0.
+ * Sixteen products; rax, rcx, rdx clobbered. */
+static void emit_mulmod_ones_routine(compiler *c)
+{
+    x86_buf *b = c->b;
+    const int *acc = cache_reg;
+    for (int k = 0; k < 4; k++) x86_xor_r32_r32(b, acc[k], acc[k]);
+    x86_xor_r32_r32(b, RCX, RCX);
+    for (int i = 0; i < 4; i++)
+        for (int j = 0; j < 4; j++) {
+            int k = (i + j) & 3;
+            x86_mov_r64_m64(b, RAX, RSI, 8 * i);
+            x86_mul_m64(b, RDI, 8 * j);
+            x86_alu_r64_r64(b, X86_ADD, acc[k], RAX);
+            if (k == 3) { /* the high limb wraps to limb 0 */
+                x86_alu_r64_imm(b, X86_ADC, RCX, 0);
+                x86_alu_r64_r64(b, X86_ADD, acc[0], RDX);
+                for (int m = 1; m < 4; m++) x86_alu_r64_imm(b, X86_ADC, acc[m], 0);
+            } else {
+                x86_alu_r64_r64(b, X86_ADC, acc[k + 1], RDX);
+                for (int m = k + 2; m < 4; m++) x86_alu_r64_imm(b, X86_ADC, acc[m], 0);
+            }
+            x86_alu_r64_imm(b, X86_ADC, RCX, 0);
+        }
+    x86_alu_r64_r64(b, X86_ADD, acc[0], RCX);
+    for (int m = 1; m < 4; m++) x86_alu_r64_imm(b, X86_ADC, acc[m], 0);
+    x86_setcc_r8(b, CC_B, RCX); /* the last carry, 0 or 1 (setcc and movzx keep the flags) */
+    x86_movzx_r32_r8(b, RCX, RCX);
+    x86_alu_r64_r64(b, X86_ADD, acc[0], RCX);
+    for (int m = 1; m < 4; m++) x86_alu_r64_imm(b, X86_ADC, acc[m], 0);
+    x86_mov_r64_r64(b, RAX, acc[0]);
+    for (int m = 1; m < 4; m++) x86_alu_r64_r64(b, X86_AND, RAX, acc[m]);
+    x86_alu_r64_imm(b, X86_CMP, RAX, -1);
+    size_t not_ones = x86_jcc_rel8(b, CC_NE);
+    for (int k = 0; k < 4; k++) x86_xor_r32_r32(b, acc[k], acc[k]);
+    x86_patch_rel8(b, not_ones, b->len);
+    x86_ret(b);
+}
+
 /* The slow paths, after the main code: each as the helper call its fast
  * path stands for, in that fast path's compile-time state, then back. */
 static void emit_cold_paths(compiler *c)
@@ -1877,6 +1931,37 @@ static bool emit_modular_power_of_two(compiler *c, const jit_insn *in)
     return true;
 }
 
+/* MULMOD whose modulus (stack item 2) the virtual stack knows to be
+ * 2^256 - 1: a call to the shared routine (emit_mulmod_ones_routine) with
+ * both factors in memory, the result in r8..r11 as stack item 0 after it;
+ * two known factors fold. False, with nothing emitted, for any other
+ * modulus. */
+static bool emit_mulmod_all_ones(compiler *c, const jit_insn *in)
+{
+    const u256 *m = pending_value(c, 2);
+    if (in->op != OP_MULMOD || !m) return false;
+    for (int k = 0; k < 4; k++)
+        if (m->w[k] != UINT64_MAX) return false;
+    operand a = stack_operand(c, 0), b = stack_operand(c, 1);
+    if (a.is_const && b.is_const) {
+        u256 v = u256_mulmod(&a.value, &b.value, m);
+        c->off -= 2;
+        set_pending(c, 0, &v);
+        return true;
+    }
+    if (a.is_const) operand_to_memory(c, &a);
+    if (b.is_const) operand_to_memory(c, &b);
+    cache_drop(c); /* the factors read from memory; r8..r11 the result */
+    x86_lea_r64_m(c->b, RSI, R_SP, item(c, a.item));
+    x86_lea_r64_m(c->b, RDI, R_SP, item(c, b.item));
+    add_fixup(c, x86_call_rel32(c->b), TO_MULMOD_ONES_ROUTINE, 0);
+    c->uses_mulmod_ones_routine = true;
+    cache_hold(c, 2);
+    c->dirty = true; /* stored when needed */
+    c->off -= 2;
+    return true;
+}
+
 /* SIGNEXTEND by a byte index the virtual stack knows (item 0) of the word
  * in item 1, in place: only the limb holding the sign bit (shifted left
  * and back arithmetically) and the limbs above it (its sign) are written;
@@ -1968,6 +2053,7 @@ static void emit_unit(compiler *c, const jit_insn *in)
     if (c->off > REBASE_ABOVE || c->off < REBASE_BELOW) sync_sp(c);
     if (in->pattern == JP_SINGLE && (in->op == OP_ADDMOD || in->op == OP_MULMOD) && emit_modular_power_of_two(c, in))
         return;
+    if (in->pattern == JP_SINGLE && emit_mulmod_all_ones(c, in)) return;
     if (in->pattern == JP_SINGLE && in->op == OP_SIGNEXTEND && emit_known_signextend(c)) return;
     /* What reads or hands over the stack in memory gets the virtual stack
      * written back first; the rest folds its constants. */
@@ -2054,6 +2140,8 @@ static bool lay_out(compiler *c)
         }
     size_t mul_routine_at = b->len;
     if (c->uses_mul_routine) emit_mul_routine(c);
+    size_t mulmod_ones_routine_at = b->len;
+    if (c->uses_mulmod_ones_routine) emit_mulmod_ones_routine(c);
     emit_chain_entries(c);
     size_t *stub_at = xmalloc((c->n_stubs + 1) * sizeof *stub_at);
     for (size_t i = 0; i < c->n_stubs; i++) { /* emit_stub adds no stubs */
@@ -2087,6 +2175,7 @@ static bool lay_out(compiler *c)
         case TO_PC_STUB: target = (int64_t)pc_stub_at; break;
         case TO_MEMORY_ROUTINE: target = (int64_t)routine_at[fx->index]; break;
         case TO_MUL_ROUTINE: target = (int64_t)mul_routine_at; break;
+        case TO_MULMOD_ONES_ROUTINE: target = (int64_t)mulmod_ones_routine_at; break;
         }
         if (ok) x86_patch_rel32(b, fx->at, (size_t)target);
     }
