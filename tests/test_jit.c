@@ -135,8 +135,9 @@ static size_t random_program(uint8_t *code, int body, bool with_helpers, int pus
             if (info->stack_in > height || height - info->stack_in + info->stack_out > 1000) continue;
             if ((op == OP_ADDMOD || op == OP_MULMOD) && rnd() % 2) { /* by a known power of two: PUSH 2^k SWAP2 */
                 uint8_t m[32] = {0};
-                unsigned k = (unsigned)(rnd() % 257); /* 256: the modulus 0 */
+                unsigned k = (unsigned)(rnd() % 264); /* 256: the modulus 0; from 257: 2^256 - 1 */
                 if (k < 256) m[31 - k / 8] = (uint8_t)(1u << (k % 8));
+                if (k > 256) memset(m, 0xff, sizeof m);
                 code[n++] = OP_PUSH32;
                 memcpy(code + n, m, 32), n += 32;
                 code[n++] = OP_SWAP2;
@@ -386,7 +387,9 @@ END_TEST
 
 /* ADDMOD and MULMOD by a modulus pushed in the same block (known to the
  * compiler): powers of two from 2^0 to 2^255 and 0 take the machine-code
- * path (the low bits of the sum or product), others the helper; the
+ * path (the low bits of the sum or product), MULMOD by 2^256 - 1 its
+ * shared routine (with factors whose product is 2^256 - 1, 2^512 - 2^257 + 1
+ * and carries through every limb), others the helper; the
  * operands known or loaded back from memory (unknown), of every limb
  * class: both engines return the same word, all of it compiled. */
 START_TEST(modular_arithmetic_by_a_known_modulus_matches_the_interpreter)
@@ -397,7 +400,11 @@ START_TEST(modular_arithmetic_by_a_known_modulus_matches_the_interpreter)
                                    "03", "010000000000000001", "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff"};
     static const char *words[] = {"00", "01", "ffffffffffffffff", "fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff0",
                                   "0123456789abcdef0fedcba98765432100112233445566778899aabbccddeeff",
-                                  "8000000000000000000000000000000000000000000000000000000000000001"};
+                                  "8000000000000000000000000000000000000000000000000000000000000001",
+                                  /* 2^256 - 1 and its factors: products that are 2^256 - 1 (mod it 0) */
+                                  "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
+                                  "ffffffffffffffffffffffffffffffff", "0100000000000000000000000000000001",
+                                  "fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe"};
     static const uint8_t ops[] = {OP_ADDMOD, OP_MULMOD};
     size_t n_words = sizeof words / sizeof words[0];
     for (size_t m = 0; m < sizeof moduli / sizeof moduli[0]; m++) {
