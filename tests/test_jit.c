@@ -301,7 +301,8 @@ static void check_word_program(uint8_t *code, size_t n, const char *what)
 }
 
 /* DIV, MOD, SDIV and SMOD on every pair of edge words (divisors of one
- * limb, of more, zero, negative ones), the dividend both folded from its PUSH and on the stack, the
+ * limb, of more, zero, negative ones, signed 128-bit words and those just
+ * outside them), the dividend both folded from its PUSH and on the stack, the
  * result returned: both engines give the same word, and the compiled
  * frame ran compiled to its end (the wide divisors through the helper,
  * out of line, and back). */
@@ -319,6 +320,14 @@ START_TEST(division_matches_the_interpreter)
         "ffffffffffffffffffffffffffffffffffffffffffffffff0000000000000001", /* -(2^64 - 1) */
         "ffffffffffffffffffffffffffffffffffffffffffffffff0000000000000000", /* -2^64 */
         "ffffffffffffffffffffffffffffffffffffffffffffffff8000000000000000", /* -2^63 */
+        /* signed 128-bit words (SDIV, SMOD through the 128-bit routine) and just past them */
+        "7fffffffffffffffffffffffffffffff", "80000000000000000000000000000000", "40000000000000000000000000000000",
+        "01ffffffffffffffff", "010000000000000001", "0123456789abcdef0123456789abcdef",
+        "ffffffffffffffffffffffffffffffff80000000000000000000000000000000", /* -2^127 */
+        "ffffffffffffffffffffffffffffffff80000000000000000000000000000001", /* -(2^127 - 1) */
+        "fffffffffffffffffffffffffffffffffedcba9876543210fedcba9876543210",
+        "fffffffffffffffffffffffffffffffffffffffffffffffe0000000000000001", /* -(2^65 - 1) */
+        "ffffffffffffffffffffffffffffffff7fffffffffffffffffffffffffffffff", /* -(2^127 + 1) */
     };
     static const uint8_t ops[] = {OP_DIV, OP_MOD, OP_SDIV, OP_SMOD};
     size_t n_words = sizeof words / sizeof words[0];

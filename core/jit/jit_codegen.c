@@ -63,7 +63,8 @@ enum target_kind {
     TO_PC_STUB,
     TO_MEMORY_ROUTINE,
     TO_MUL_ROUTINE,
-    TO_MULMOD_ONES_ROUTINE
+    TO_MULMOD_ONES_ROUTINE,
+    TO_SIGNED_WIDE_ROUTINE /* index: 0 SDIV, 1 SMOD */
 };
 typedef struct {
     size_t at; /* offset of the rel32 */
@@ -162,6 +163,7 @@ typedef struct {
     bool uses_memory_routine[MR_COUNT];
     bool uses_mul_routine;
     bool uses_mulmod_ones_routine;
+    bool uses_signed_wide_routine[2]; /* SDIV, SMOD */
 } compiler;
 
 /* ------------------------------------------------------ jumps and stubs */
@@ -1544,7 +1546,21 @@ static void emit_signed_divmod(compiler *c, const jit_insn *in, const operand *a
         x86_alu_r64_r64(bf, X86_XOR, RAX, RDX);
         x86_alu_r64_r64(bf, X86_OR, RCX, RAX);
     }
-    p->from[0] = x86_jcc_rel32(bf, CC_NE);
+    size_t wide = 0, narrow = 0;
+    bool try_wide = !a->is_const && !b->is_const; /* both in memory (a folded PUSH is not) */
+    if (try_wide) {
+        narrow = x86_jcc_rel8(bf, CC_E);
+        x86_lea_r64_m(bf, RSI, R_SP, item(c, a->item));
+        x86_lea_r64_m(bf, RDI, R_SP, item(c, b->item));
+        int w = in->op == OP_SMOD;
+        add_fixup(c, x86_call_rel32(bf), TO_SIGNED_WIDE_ROUTINE, (uint32_t)w);
+        c->uses_signed_wide_routine[w] = true;
+        p->from[0] = x86_jcc_rel32(bf, CC_NE); /* not 128 bits: the helper */
+        wide = x86_jmp_rel32(bf);
+        x86_patch_rel8(bf, narrow, bf->len);
+    } else {
+        p->from[0] = x86_jcc_rel32(bf, CC_NE);
+    }
     load_operand(c, RCX, b, 0); /* rcx = |b|, 0 also for -2^64k */
     x86_alu_r64_r64(bf, X86_XOR, RCX, RDX);
     x86_alu_r64_r64(bf, X86_SUB, RCX, RDX);
@@ -1569,6 +1585,104 @@ static void emit_signed_divmod(compiler *c, const jit_insn *in, const operand *a
     cache_hold(c, dest);
     c->dirty = true; /* stored when needed (a slow path's helper stored it: the same word) */
     p->resume = bf->len;
+    if (try_wide) x86_patch_rel32(bf, wide, p->resume);
+}
+
+/* The SDIV (or SMOD) of [rsi] by [rdi] whose divisor's magnitude is over 64
+ * bits, when both are signed 128-bit words (snailtracer's fixed-point
+ * divisions): r8..r11 the result and ZF set; ZF clear when they are not
+ * (the caller then calls the helper). |a| / |b| is one 128-by-64 division
+ * of |a| / 2 by the top 64 bits of |b| normalized, the estimate shifted
+ * back and lowered by one, then corrected by at most one (Hacker's Delight,
+ * divlu), the remainder |a| - q * |b|; then the sign as the 64-bit path
+ * applies it. rax, rcx, rdx, rsi, rdi clobbered. */
+static void emit_signed_wide_routine(compiler *c, uint8_t op)
+{
+    x86_buf *b = c->b;
+    size_t fail[8];
+    int n = 0;
+    /* a: limbs 2, 3 its sign, and limb 1 too in its top bit; r9:r8 = |a| */
+    x86_mov_r64_m64(b, R10, RSI, 24);
+    x86_sar_r64_imm8(b, R10, 63);
+    for (int k = 2; k < 4; k++) {
+        x86_mov_r64_m64(b, RAX, RSI, 8 * k);
+        x86_alu_r64_r64(b, X86_XOR, RAX, R10);
+        fail[n++] = x86_jcc_rel32(b, CC_NE);
+    }
+    x86_mov_r64_m64(b, R9, RSI, 8);
+    x86_alu_r64_r64(b, X86_XOR, R9, R10);
+    fail[n++] = x86_jcc_rel32(b, CC_S);
+    x86_mov_r64_m64(b, R8, RSI, 0);
+    x86_alu_r64_r64(b, X86_XOR, R8, R10);
+    x86_alu_r64_r64(b, X86_SUB, R8, R10);
+    x86_alu_r64_r64(b, X86_SBB, R9, R10);
+    /* b likewise: rcx:rsi = |b|, its high limb not zero */
+    x86_mov_r64_m64(b, R11, RDI, 24);
+    x86_sar_r64_imm8(b, R11, 63);
+    for (int k = 2; k < 4; k++) {
+        x86_mov_r64_m64(b, RAX, RDI, 8 * k);
+        x86_alu_r64_r64(b, X86_XOR, RAX, R11);
+        fail[n++] = x86_jcc_rel32(b, CC_NE);
+    }
+    x86_mov_r64_m64(b, RCX, RDI, 8);
+    x86_alu_r64_r64(b, X86_XOR, RCX, R11);
+    fail[n++] = x86_jcc_rel32(b, CC_S);
+    x86_mov_r64_m64(b, RSI, RDI, 0);
+    x86_alu_r64_r64(b, X86_XOR, RSI, R11);
+    x86_alu_r64_r64(b, X86_SUB, RSI, R11);
+    x86_alu_r64_r64(b, X86_SBB, RCX, R11);
+    fail[n++] = x86_jcc_rel32(b, CC_E); /* |b| fits 64 bits: not this path's */
+    if (op == OP_SDIV) x86_alu_r64_r64(b, X86_XOR, R10, R11); /* r10 = the result's sign */
+    /* rdi = |b|'s top 64 bits normalized, cl = the shift (63 - its top bit) */
+    x86_mov_r64_r64(b, R11, RCX); /* r11:rsi = |b| */
+    x86_bsr_r64_r64(b, RAX, RCX);
+    x86_mov_r64_imm(b, RCX, 63);
+    x86_alu_r64_r64(b, X86_SUB, RCX, RAX);
+    x86_mov_r64_r64(b, RDI, R11);
+    x86_shld_r64_r64_cl(b, RDI, RSI);
+    /* rax = (|a| / 2) / rdi (below 2^64: |a| / 2 < 2^127, rdi >= 2^63) */
+    x86_mov_r64_r64(b, RAX, R8);
+    x86_shrd_r64_r64_imm8(b, RAX, R9, 1);
+    x86_mov_r64_r64(b, RDX, R9);
+    x86_shr_r64_imm8(b, RDX, 1);
+    x86_div_r64(b, RDI);
+    /* q = rax >> (63 - shift), less one unless zero */
+    x86_alu_r64_imm(b, X86_XOR, RCX, 63);
+    x86_xor_r32_r32(b, RDX, RDX);
+    x86_shrd_r64_r64_cl(b, RAX, RDX);
+    x86_alu_r64_imm(b, X86_CMP, RAX, 1);
+    x86_alu_r64_imm(b, X86_ADC, RAX, -1);
+    /* r9:r8 = |a| - q * |b|; once more |b| off it (q one more) when it is still >= |b| */
+    x86_mov_r64_r64(b, RDI, RAX);
+    x86_mul_r64(b, RSI);
+    x86_alu_r64_r64(b, X86_SUB, R8, RAX);
+    x86_alu_r64_r64(b, X86_SBB, R9, RDX);
+    x86_mov_r64_r64(b, RAX, RDI);
+    x86_imul_r64_r64(b, RAX, R11);
+    x86_alu_r64_r64(b, X86_SUB, R9, RAX);
+    x86_mov_r64_r64(b, RAX, R8);
+    x86_mov_r64_r64(b, RDX, R9);
+    x86_alu_r64_r64(b, X86_SUB, RAX, RSI);
+    x86_alu_r64_r64(b, X86_SBB, RDX, R11);
+    size_t below = x86_jcc_rel8(b, CC_B);
+    x86_mov_r64_r64(b, R8, RAX);
+    x86_mov_r64_r64(b, R9, RDX);
+    x86_alu_r64_imm(b, X86_ADD, RDI, 1);
+    x86_patch_rel8(b, below, b->len);
+    x86_mov_r64_r64(b, RDX, R10); /* the sign mask */
+    if (op == OP_SDIV) {
+        x86_mov_r64_r64(b, R8, RDI);
+        x86_xor_r32_r32(b, R9, R9);
+    }
+    x86_xor_r32_r32(b, R10, R10);
+    x86_xor_r32_r32(b, R11, R11);
+    negate_if(c, RDX);
+    x86_xor_r32_r32(b, RAX, RAX); /* ZF: done */
+    x86_ret(b);
+    for (int k = 0; k < n; k++) x86_patch_rel32(b, fail[k], b->len);
+    x86_mov_r64_imm(b, RAX, 1);
+    x86_test_r32_r32(b, RAX, RAX); /* ZF clear: the helper */
+    x86_ret(b);
 }
 
 /* DIV, MOD by a known 2^k into stack item `dest`, which becomes the cached
@@ -2142,6 +2256,12 @@ static bool lay_out(compiler *c)
     if (c->uses_mul_routine) emit_mul_routine(c);
     size_t mulmod_ones_routine_at = b->len;
     if (c->uses_mulmod_ones_routine) emit_mulmod_ones_routine(c);
+    size_t signed_wide_routine_at[2] = {0, 0};
+    for (int w = 0; w < 2; w++)
+        if (c->uses_signed_wide_routine[w]) {
+            signed_wide_routine_at[w] = b->len;
+            emit_signed_wide_routine(c, w ? OP_SMOD : OP_SDIV);
+        }
     emit_chain_entries(c);
     size_t *stub_at = xmalloc((c->n_stubs + 1) * sizeof *stub_at);
     for (size_t i = 0; i < c->n_stubs; i++) { /* emit_stub adds no stubs */
@@ -2176,6 +2296,7 @@ static bool lay_out(compiler *c)
         case TO_MEMORY_ROUTINE: target = (int64_t)routine_at[fx->index]; break;
         case TO_MUL_ROUTINE: target = (int64_t)mul_routine_at; break;
         case TO_MULMOD_ONES_ROUTINE: target = (int64_t)mulmod_ones_routine_at; break;
+        case TO_SIGNED_WIDE_ROUTINE: target = (int64_t)signed_wide_routine_at[fx->index]; break;
         }
         if (ok) x86_patch_rel32(b, fx->at, (size_t)target);
     }
