@@ -302,8 +302,8 @@ static void check_word_program(uint8_t *code, size_t n, const char *what)
 
 /* DIV, MOD, SDIV and SMOD on every pair of edge words (divisors of one
  * limb, of more, zero, negative ones, signed 128-bit words and those just
- * outside them), the dividend both folded from its PUSH and on the stack, the
- * result returned: both engines give the same word, and the compiled
+ * outside them, powers of two over 64 bits and their neighbours), the
+ * dividend both folded from its PUSH and on the stack, the result returned: both engines give the same word, and the compiled
  * frame ran compiled to its end (the wide divisors through the helper,
  * out of line, and back). */
 START_TEST(division_matches_the_interpreter)
@@ -328,6 +328,9 @@ START_TEST(division_matches_the_interpreter)
         "fffffffffffffffffffffffffffffffffedcba9876543210fedcba9876543210",
         "fffffffffffffffffffffffffffffffffffffffffffffffe0000000000000001", /* -(2^65 - 1) */
         "ffffffffffffffffffffffffffffffff7fffffffffffffffffffffffffffffff", /* -(2^127 + 1) */
+        /* divisors over 64 bits that are powers of two only at run time, and next to them */
+        "01000000000000000000000000", "01000000000000000000000001", "03000000000000000000000000",
+        "8000000000000000000000000000000000000000000000000000000000000001",
     };
     static const uint8_t ops[] = {OP_DIV, OP_MOD, OP_SDIV, OP_SMOD};
     size_t n_words = sizeof words / sizeof words[0];

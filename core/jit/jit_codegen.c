@@ -64,7 +64,8 @@ enum target_kind {
     TO_MEMORY_ROUTINE,
     TO_MUL_ROUTINE,
     TO_MULMOD_ONES_ROUTINE,
-    TO_SIGNED_WIDE_ROUTINE /* index: 0 SDIV, 1 SMOD */
+    TO_SIGNED_WIDE_ROUTINE, /* index: 0 SDIV, 1 SMOD */
+    TO_POWER_OF_TWO_ROUTINE /* index: 0 DIV, 1 MOD */
 };
 typedef struct {
     size_t at; /* offset of the rel32 */
@@ -164,6 +165,7 @@ typedef struct {
     bool uses_mul_routine;
     bool uses_mulmod_ones_routine;
     bool uses_signed_wide_routine[2]; /* SDIV, SMOD */
+    bool uses_power_of_two_routine[2]; /* DIV, MOD */
 } compiler;
 
 /* ------------------------------------------------------ jumps and stubs */
@@ -1739,12 +1741,95 @@ static void emit_divmod(compiler *c, const jit_insn *in, const operand *a, const
     a = &a_mem, b = &b_mem;
     load_operand(c, RCX, b, 1); /* b is a stack item (a folded PUSH is a) */
     for (int k = 2; k < 4; k++) alu_operand(c, X86_OR, RCX, b, k);
-    p->from[0] = x86_jcc_rel32(bf, CC_NE);
+    size_t wide = 0;
+    bool try_power = !a->is_const && !b->is_const; /* both in memory */
+    if (try_power) { /* a divisor over 64 bits: a power of two in the shared routine, else the helper */
+        size_t narrow = x86_jcc_rel8(bf, CC_E);
+        x86_lea_r64_m(bf, RSI, R_SP, item(c, a->item));
+        x86_lea_r64_m(bf, RDI, R_SP, item(c, b->item));
+        int w = in->op == OP_MOD;
+        add_fixup(c, x86_call_rel32(bf), TO_POWER_OF_TWO_ROUTINE, (uint32_t)w);
+        c->uses_power_of_two_routine[w] = true;
+        p->from[0] = x86_jcc_rel32(bf, CC_NE);
+        wide = x86_jmp_rel32(bf);
+        x86_patch_rel8(bf, narrow, bf->len);
+    } else {
+        p->from[0] = x86_jcc_rel32(bf, CC_NE);
+    }
     load_operand(c, RCX, b, 0);
     x86_test_r64_r64(bf, RCX, RCX);
     p->from[1] = x86_jcc_rel32(bf, CC_E); /* by zero: the helper's 0 */
     emit_div_limbs(c, in->op, a, dest);
     p->resume = bf->len;
+    if (try_power) x86_patch_rel32(bf, wide, p->resume);
+}
+
+/* The DIV (or MOD) of [rsi] by [rdi], a divisor over 64 bits, when that
+ * divisor is a power of two 2^k known only at run time (swap_math divides
+ * by 2^96 so): r8..r11 = a >> k (whole limbs, then a double shift by
+ * k mod 64) or a & (2^k - 1), and ZF set; ZF clear for any other divisor
+ * (the caller then calls the helper). rax, rcx clobbered. */
+static void emit_power_of_two_routine(compiler *c, uint8_t op)
+{
+    x86_buf *b = c->b;
+    /* b & (b - 1) == 0: one bit set (b is not zero: its high limbs are not) */
+    for (int k = 0; k < 4; k++) {
+        x86_mov_r64_m64(b, cache_reg[k], RDI, 8 * k);
+        if (k == 0)
+            x86_alu_r64_imm(b, X86_SUB, cache_reg[k], 1);
+        else
+            x86_alu_r64_imm(b, X86_SBB, cache_reg[k], 0);
+    }
+    if (op == OP_MOD) { /* b - 1 is the mask: keep it */
+        x86_mov_r64_r64(b, RAX, cache_reg[0]);
+        x86_alu_r64_m64(b, X86_AND, RAX, RDI, 0);
+        for (int k = 1; k < 4; k++) {
+            x86_mov_r64_r64(b, RCX, cache_reg[k]);
+            x86_alu_r64_m64(b, X86_AND, RCX, RDI, 8 * k);
+            x86_alu_r64_r64(b, X86_OR, RAX, RCX);
+        }
+        size_t fail = x86_jcc_rel32(b, CC_NE);
+        for (int k = 0; k < 4; k++) x86_alu_r64_m64(b, X86_AND, cache_reg[k], RSI, 8 * k);
+        x86_xor_r32_r32(b, RAX, RAX); /* ZF: done */
+        x86_ret(b);
+        x86_patch_rel32(b, fail, b->len);
+        x86_mov_r64_imm(b, RAX, 1);
+        x86_test_r32_r32(b, RAX, RAX);
+        x86_ret(b);
+        return;
+    }
+    for (int k = 0; k < 4; k++) x86_alu_r64_m64(b, X86_AND, cache_reg[k], RDI, 8 * k);
+    for (int k = 1; k < 4; k++) x86_alu_r64_r64(b, X86_OR, cache_reg[0], cache_reg[k]);
+    size_t fail = x86_jcc_rel32(b, CC_NE);
+    /* ecx = k: 64 * the limb of the bit plus its index (limbs 1..3) */
+    size_t found[2];
+    for (int k = 3; k >= 2; k--) {
+        x86_mov_r64_m64(b, RAX, RDI, 8 * k);
+        x86_mov_r64_imm(b, RCX, (uint64_t)(64 * k)); /* a mov: the flags of the test survive */
+        x86_test_r64_r64(b, RAX, RAX);
+        found[3 - k] = x86_jcc_rel8(b, CC_NE);
+    }
+    x86_mov_r64_m64(b, RAX, RDI, 8);
+    x86_mov_r64_imm(b, RCX, 64);
+    for (int k = 0; k < 2; k++) x86_patch_rel8(b, found[k], b->len);
+    x86_bsr_r64_r64(b, RAX, RAX);
+    x86_alu_r64_r64(b, X86_ADD, RCX, RAX);
+    /* a >> k: a limb down while k >= 64 (at least once), then by k mod 64 */
+    for (int k = 0; k < 4; k++) x86_mov_r64_m64(b, cache_reg[k], RSI, 8 * k);
+    size_t limb = b->len;
+    for (int k = 0; k < 3; k++) x86_mov_r64_r64(b, cache_reg[k], cache_reg[k + 1]);
+    x86_xor_r32_r32(b, cache_reg[3], cache_reg[3]);
+    x86_alu_r64_imm(b, X86_SUB, RCX, 64);
+    x86_alu_r64_imm(b, X86_CMP, RCX, 64);
+    x86_patch_rel8(b, x86_jcc_rel8(b, CC_AE), limb);
+    x86_xor_r32_r32(b, RAX, RAX);
+    for (int k = 0; k < 4; k++) x86_shrd_r64_r64_cl(b, cache_reg[k], k < 3 ? cache_reg[k + 1] : RAX);
+    x86_xor_r32_r32(b, RAX, RAX); /* ZF: done */
+    x86_ret(b);
+    x86_patch_rel32(b, fail, b->len);
+    x86_mov_r64_imm(b, RAX, 1);
+    x86_test_r32_r32(b, RAX, RAX);
+    x86_ret(b);
 }
 
 /* SHL by a constant amount of the word at displacement d, in place. */
@@ -2262,6 +2347,12 @@ static bool lay_out(compiler *c)
             signed_wide_routine_at[w] = b->len;
             emit_signed_wide_routine(c, w ? OP_SMOD : OP_SDIV);
         }
+    size_t power_of_two_routine_at[2] = {0, 0};
+    for (int w = 0; w < 2; w++)
+        if (c->uses_power_of_two_routine[w]) {
+            power_of_two_routine_at[w] = b->len;
+            emit_power_of_two_routine(c, w ? OP_MOD : OP_DIV);
+        }
     emit_chain_entries(c);
     size_t *stub_at = xmalloc((c->n_stubs + 1) * sizeof *stub_at);
     for (size_t i = 0; i < c->n_stubs; i++) { /* emit_stub adds no stubs */
@@ -2297,6 +2388,7 @@ static bool lay_out(compiler *c)
         case TO_MUL_ROUTINE: target = (int64_t)mul_routine_at; break;
         case TO_MULMOD_ONES_ROUTINE: target = (int64_t)mulmod_ones_routine_at; break;
         case TO_SIGNED_WIDE_ROUTINE: target = (int64_t)signed_wide_routine_at[fx->index]; break;
+        case TO_POWER_OF_TWO_ROUTINE: target = (int64_t)power_of_two_routine_at[fx->index]; break;
         }
         if (ok) x86_patch_rel32(b, fx->at, (size_t)target);
     }
