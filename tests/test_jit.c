@@ -135,8 +135,9 @@ static size_t random_program(uint8_t *code, int body, bool with_helpers, int pus
             if (info->stack_in > height || height - info->stack_in + info->stack_out > 1000) continue;
             if ((op == OP_ADDMOD || op == OP_MULMOD) && rnd() % 2) { /* by a known power of two: PUSH 2^k SWAP2 */
                 uint8_t m[32] = {0};
-                unsigned k = (unsigned)(rnd() % 257); /* 256: the modulus 0 */
+                unsigned k = (unsigned)(rnd() % 264); /* 256: the modulus 0; from 257: 2^256 - 1 */
                 if (k < 256) m[31 - k / 8] = (uint8_t)(1u << (k % 8));
+                if (k > 256) memset(m, 0xff, sizeof m);
                 code[n++] = OP_PUSH32;
                 memcpy(code + n, m, 32), n += 32;
                 code[n++] = OP_SWAP2;
@@ -300,8 +301,9 @@ static void check_word_program(uint8_t *code, size_t n, const char *what)
 }
 
 /* DIV, MOD, SDIV and SMOD on every pair of edge words (divisors of one
- * limb, of more, zero, negative ones), the dividend both folded from its PUSH and on the stack, the
- * result returned: both engines give the same word, and the compiled
+ * limb, of more, zero, negative ones, signed 128-bit words and those just
+ * outside them, powers of two over 64 bits and their neighbours), the
+ * dividend both folded from its PUSH and on the stack, the result returned: both engines give the same word, and the compiled
  * frame ran compiled to its end (the wide divisors through the helper,
  * out of line, and back). */
 START_TEST(division_matches_the_interpreter)
@@ -318,6 +320,17 @@ START_TEST(division_matches_the_interpreter)
         "ffffffffffffffffffffffffffffffffffffffffffffffff0000000000000001", /* -(2^64 - 1) */
         "ffffffffffffffffffffffffffffffffffffffffffffffff0000000000000000", /* -2^64 */
         "ffffffffffffffffffffffffffffffffffffffffffffffff8000000000000000", /* -2^63 */
+        /* signed 128-bit words (SDIV, SMOD through the 128-bit routine) and just past them */
+        "7fffffffffffffffffffffffffffffff", "80000000000000000000000000000000", "40000000000000000000000000000000",
+        "01ffffffffffffffff", "010000000000000001", "0123456789abcdef0123456789abcdef",
+        "ffffffffffffffffffffffffffffffff80000000000000000000000000000000", /* -2^127 */
+        "ffffffffffffffffffffffffffffffff80000000000000000000000000000001", /* -(2^127 - 1) */
+        "fffffffffffffffffffffffffffffffffedcba9876543210fedcba9876543210",
+        "fffffffffffffffffffffffffffffffffffffffffffffffe0000000000000001", /* -(2^65 - 1) */
+        "ffffffffffffffffffffffffffffffff7fffffffffffffffffffffffffffffff", /* -(2^127 + 1) */
+        /* divisors over 64 bits that are powers of two only at run time, and next to them */
+        "01000000000000000000000000", "01000000000000000000000001", "03000000000000000000000000",
+        "8000000000000000000000000000000000000000000000000000000000000001",
     };
     static const uint8_t ops[] = {OP_DIV, OP_MOD, OP_SDIV, OP_SMOD};
     size_t n_words = sizeof words / sizeof words[0];
@@ -386,7 +399,9 @@ END_TEST
 
 /* ADDMOD and MULMOD by a modulus pushed in the same block (known to the
  * compiler): powers of two from 2^0 to 2^255 and 0 take the machine-code
- * path (the low bits of the sum or product), others the helper; the
+ * path (the low bits of the sum or product), MULMOD by 2^256 - 1 its
+ * shared routine (with factors whose product is 2^256 - 1, 2^512 - 2^257 + 1
+ * and carries through every limb), others the helper; the
  * operands known or loaded back from memory (unknown), of every limb
  * class: both engines return the same word, all of it compiled. */
 START_TEST(modular_arithmetic_by_a_known_modulus_matches_the_interpreter)
@@ -397,7 +412,11 @@ START_TEST(modular_arithmetic_by_a_known_modulus_matches_the_interpreter)
                                    "03", "010000000000000001", "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff"};
     static const char *words[] = {"00", "01", "ffffffffffffffff", "fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff0",
                                   "0123456789abcdef0fedcba98765432100112233445566778899aabbccddeeff",
-                                  "8000000000000000000000000000000000000000000000000000000000000001"};
+                                  "8000000000000000000000000000000000000000000000000000000000000001",
+                                  /* 2^256 - 1 and its factors: products that are 2^256 - 1 (mod it 0) */
+                                  "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
+                                  "ffffffffffffffffffffffffffffffff", "0100000000000000000000000000000001",
+                                  "fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe"};
     static const uint8_t ops[] = {OP_ADDMOD, OP_MULMOD};
     size_t n_words = sizeof words / sizeof words[0];
     for (size_t m = 0; m < sizeof moduli / sizeof moduli[0]; m++) {

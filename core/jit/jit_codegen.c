@@ -55,7 +55,18 @@
 #define R_HELPERS R15
 
 /* Where a jump goes, patched once everything is laid out. */
-enum target_kind { TO_BLOCK, TO_STUB, TO_EPILOGUE, TO_TIMEOUT, TO_PC_STUB, TO_MEMORY_ROUTINE, TO_MUL_ROUTINE };
+enum target_kind {
+    TO_BLOCK,
+    TO_STUB,
+    TO_EPILOGUE,
+    TO_TIMEOUT,
+    TO_PC_STUB,
+    TO_MEMORY_ROUTINE,
+    TO_MUL_ROUTINE,
+    TO_MULMOD_ONES_ROUTINE,
+    TO_SIGNED_WIDE_ROUTINE, /* index: 0 SDIV, 1 SMOD */
+    TO_POWER_OF_TWO_ROUTINE /* index: 0 DIV, 1 MOD */
+};
 typedef struct {
     size_t at; /* offset of the rel32 */
     enum target_kind kind;
@@ -152,6 +163,9 @@ typedef struct {
     bool uses_pc_stub; /* a jump goes to the hand-over at the pc in rdx */
     bool uses_memory_routine[MR_COUNT];
     bool uses_mul_routine;
+    bool uses_mulmod_ones_routine;
+    bool uses_signed_wide_routine[2]; /* SDIV, SMOD */
+    bool uses_power_of_two_routine[2]; /* DIV, MOD */
 } compiler;
 
 /* ------------------------------------------------------ jumps and stubs */
@@ -1168,6 +1182,50 @@ static void emit_mul_routine(compiler *c)
     x86_ret(b);
 }
 
+/* The MULMOD by 2^256 - 1 every such MULMOD calls (Uniswap's FullMath.mulDiv
+ * takes the high half of a 512-bit product from mulmod(a, b, not(0))):
+ * r8..r11 = [rsi] * [rdi] mod 2^256 - 1. As 2^256 = 1 modulo 2^256 - 1, the
+ * product of limbs i and j is added at limb (i + j) mod 4, and a carry out
+ * of the top limb counts 1 in rcx (an end-around carry); rcx is added last,
+ * with its own carry (which cannot carry again), and 2^256 - 1 itself is 0.
+ * Sixteen products; rax, rcx, rdx clobbered. */
+static void emit_mulmod_ones_routine(compiler *c)
+{
+    x86_buf *b = c->b;
+    const int *acc = cache_reg;
+    for (int k = 0; k < 4; k++) x86_xor_r32_r32(b, acc[k], acc[k]);
+    x86_xor_r32_r32(b, RCX, RCX);
+    for (int i = 0; i < 4; i++)
+        for (int j = 0; j < 4; j++) {
+            int k = (i + j) & 3;
+            x86_mov_r64_m64(b, RAX, RSI, 8 * i);
+            x86_mul_m64(b, RDI, 8 * j);
+            x86_alu_r64_r64(b, X86_ADD, acc[k], RAX);
+            if (k == 3) { /* the high limb wraps to limb 0 */
+                x86_alu_r64_imm(b, X86_ADC, RCX, 0);
+                x86_alu_r64_r64(b, X86_ADD, acc[0], RDX);
+                for (int m = 1; m < 4; m++) x86_alu_r64_imm(b, X86_ADC, acc[m], 0);
+            } else {
+                x86_alu_r64_r64(b, X86_ADC, acc[k + 1], RDX);
+                for (int m = k + 2; m < 4; m++) x86_alu_r64_imm(b, X86_ADC, acc[m], 0);
+            }
+            x86_alu_r64_imm(b, X86_ADC, RCX, 0);
+        }
+    x86_alu_r64_r64(b, X86_ADD, acc[0], RCX);
+    for (int m = 1; m < 4; m++) x86_alu_r64_imm(b, X86_ADC, acc[m], 0);
+    x86_setcc_r8(b, CC_B, RCX); /* the last carry, 0 or 1 (setcc and movzx keep the flags) */
+    x86_movzx_r32_r8(b, RCX, RCX);
+    x86_alu_r64_r64(b, X86_ADD, acc[0], RCX);
+    for (int m = 1; m < 4; m++) x86_alu_r64_imm(b, X86_ADC, acc[m], 0);
+    x86_mov_r64_r64(b, RAX, acc[0]);
+    for (int m = 1; m < 4; m++) x86_alu_r64_r64(b, X86_AND, RAX, acc[m]);
+    x86_alu_r64_imm(b, X86_CMP, RAX, -1);
+    size_t not_ones = x86_jcc_rel8(b, CC_NE);
+    for (int k = 0; k < 4; k++) x86_xor_r32_r32(b, acc[k], acc[k]);
+    x86_patch_rel8(b, not_ones, b->len);
+    x86_ret(b);
+}
+
 /* The slow paths, after the main code: each as the helper call its fast
  * path stands for, in that fast path's compile-time state, then back. */
 static void emit_cold_paths(compiler *c)
@@ -1490,7 +1548,21 @@ static void emit_signed_divmod(compiler *c, const jit_insn *in, const operand *a
         x86_alu_r64_r64(bf, X86_XOR, RAX, RDX);
         x86_alu_r64_r64(bf, X86_OR, RCX, RAX);
     }
-    p->from[0] = x86_jcc_rel32(bf, CC_NE);
+    size_t wide = 0, narrow = 0;
+    bool try_wide = !a->is_const && !b->is_const; /* both in memory (a folded PUSH is not) */
+    if (try_wide) {
+        narrow = x86_jcc_rel8(bf, CC_E);
+        x86_lea_r64_m(bf, RSI, R_SP, item(c, a->item));
+        x86_lea_r64_m(bf, RDI, R_SP, item(c, b->item));
+        int w = in->op == OP_SMOD;
+        add_fixup(c, x86_call_rel32(bf), TO_SIGNED_WIDE_ROUTINE, (uint32_t)w);
+        c->uses_signed_wide_routine[w] = true;
+        p->from[0] = x86_jcc_rel32(bf, CC_NE); /* not 128 bits: the helper */
+        wide = x86_jmp_rel32(bf);
+        x86_patch_rel8(bf, narrow, bf->len);
+    } else {
+        p->from[0] = x86_jcc_rel32(bf, CC_NE);
+    }
     load_operand(c, RCX, b, 0); /* rcx = |b|, 0 also for -2^64k */
     x86_alu_r64_r64(bf, X86_XOR, RCX, RDX);
     x86_alu_r64_r64(bf, X86_SUB, RCX, RDX);
@@ -1515,6 +1587,104 @@ static void emit_signed_divmod(compiler *c, const jit_insn *in, const operand *a
     cache_hold(c, dest);
     c->dirty = true; /* stored when needed (a slow path's helper stored it: the same word) */
     p->resume = bf->len;
+    if (try_wide) x86_patch_rel32(bf, wide, p->resume);
+}
+
+/* The SDIV (or SMOD) of [rsi] by [rdi] whose divisor's magnitude is over 64
+ * bits, when both are signed 128-bit words (snailtracer's fixed-point
+ * divisions): r8..r11 the result and ZF set; ZF clear when they are not
+ * (the caller then calls the helper). |a| / |b| is one 128-by-64 division
+ * of |a| / 2 by the top 64 bits of |b| normalized, the estimate shifted
+ * back and lowered by one, then corrected by at most one (Hacker's Delight,
+ * divlu), the remainder |a| - q * |b|; then the sign as the 64-bit path
+ * applies it. rax, rcx, rdx, rsi, rdi clobbered. */
+static void emit_signed_wide_routine(compiler *c, uint8_t op)
+{
+    x86_buf *b = c->b;
+    size_t fail[8];
+    int n = 0;
+    /* a: limbs 2, 3 its sign, and limb 1 too in its top bit; r9:r8 = |a| */
+    x86_mov_r64_m64(b, R10, RSI, 24);
+    x86_sar_r64_imm8(b, R10, 63);
+    for (int k = 2; k < 4; k++) {
+        x86_mov_r64_m64(b, RAX, RSI, 8 * k);
+        x86_alu_r64_r64(b, X86_XOR, RAX, R10);
+        fail[n++] = x86_jcc_rel32(b, CC_NE);
+    }
+    x86_mov_r64_m64(b, R9, RSI, 8);
+    x86_alu_r64_r64(b, X86_XOR, R9, R10);
+    fail[n++] = x86_jcc_rel32(b, CC_S);
+    x86_mov_r64_m64(b, R8, RSI, 0);
+    x86_alu_r64_r64(b, X86_XOR, R8, R10);
+    x86_alu_r64_r64(b, X86_SUB, R8, R10);
+    x86_alu_r64_r64(b, X86_SBB, R9, R10);
+    /* b likewise: rcx:rsi = |b|, its high limb not zero */
+    x86_mov_r64_m64(b, R11, RDI, 24);
+    x86_sar_r64_imm8(b, R11, 63);
+    for (int k = 2; k < 4; k++) {
+        x86_mov_r64_m64(b, RAX, RDI, 8 * k);
+        x86_alu_r64_r64(b, X86_XOR, RAX, R11);
+        fail[n++] = x86_jcc_rel32(b, CC_NE);
+    }
+    x86_mov_r64_m64(b, RCX, RDI, 8);
+    x86_alu_r64_r64(b, X86_XOR, RCX, R11);
+    fail[n++] = x86_jcc_rel32(b, CC_S);
+    x86_mov_r64_m64(b, RSI, RDI, 0);
+    x86_alu_r64_r64(b, X86_XOR, RSI, R11);
+    x86_alu_r64_r64(b, X86_SUB, RSI, R11);
+    x86_alu_r64_r64(b, X86_SBB, RCX, R11);
+    fail[n++] = x86_jcc_rel32(b, CC_E); /* |b| fits 64 bits: not this path's */
+    if (op == OP_SDIV) x86_alu_r64_r64(b, X86_XOR, R10, R11); /* r10 = the result's sign */
+    /* rdi = |b|'s top 64 bits normalized, cl = the shift (63 - its top bit) */
+    x86_mov_r64_r64(b, R11, RCX); /* r11:rsi = |b| */
+    x86_bsr_r64_r64(b, RAX, RCX);
+    x86_mov_r64_imm(b, RCX, 63);
+    x86_alu_r64_r64(b, X86_SUB, RCX, RAX);
+    x86_mov_r64_r64(b, RDI, R11);
+    x86_shld_r64_r64_cl(b, RDI, RSI);
+    /* rax = (|a| / 2) / rdi (below 2^64: |a| / 2 < 2^127, rdi >= 2^63) */
+    x86_mov_r64_r64(b, RAX, R8);
+    x86_shrd_r64_r64_imm8(b, RAX, R9, 1);
+    x86_mov_r64_r64(b, RDX, R9);
+    x86_shr_r64_imm8(b, RDX, 1);
+    x86_div_r64(b, RDI);
+    /* q = rax >> (63 - shift), less one unless zero */
+    x86_alu_r64_imm(b, X86_XOR, RCX, 63);
+    x86_xor_r32_r32(b, RDX, RDX);
+    x86_shrd_r64_r64_cl(b, RAX, RDX);
+    x86_alu_r64_imm(b, X86_CMP, RAX, 1);
+    x86_alu_r64_imm(b, X86_ADC, RAX, -1);
+    /* r9:r8 = |a| - q * |b|; once more |b| off it (q one more) when it is still >= |b| */
+    x86_mov_r64_r64(b, RDI, RAX);
+    x86_mul_r64(b, RSI);
+    x86_alu_r64_r64(b, X86_SUB, R8, RAX);
+    x86_alu_r64_r64(b, X86_SBB, R9, RDX);
+    x86_mov_r64_r64(b, RAX, RDI);
+    x86_imul_r64_r64(b, RAX, R11);
+    x86_alu_r64_r64(b, X86_SUB, R9, RAX);
+    x86_mov_r64_r64(b, RAX, R8);
+    x86_mov_r64_r64(b, RDX, R9);
+    x86_alu_r64_r64(b, X86_SUB, RAX, RSI);
+    x86_alu_r64_r64(b, X86_SBB, RDX, R11);
+    size_t below = x86_jcc_rel8(b, CC_B);
+    x86_mov_r64_r64(b, R8, RAX);
+    x86_mov_r64_r64(b, R9, RDX);
+    x86_alu_r64_imm(b, X86_ADD, RDI, 1);
+    x86_patch_rel8(b, below, b->len);
+    x86_mov_r64_r64(b, RDX, R10); /* the sign mask */
+    if (op == OP_SDIV) {
+        x86_mov_r64_r64(b, R8, RDI);
+        x86_xor_r32_r32(b, R9, R9);
+    }
+    x86_xor_r32_r32(b, R10, R10);
+    x86_xor_r32_r32(b, R11, R11);
+    negate_if(c, RDX);
+    x86_xor_r32_r32(b, RAX, RAX); /* ZF: done */
+    x86_ret(b);
+    for (int k = 0; k < n; k++) x86_patch_rel32(b, fail[k], b->len);
+    x86_mov_r64_imm(b, RAX, 1);
+    x86_test_r32_r32(b, RAX, RAX); /* ZF clear: the helper */
+    x86_ret(b);
 }
 
 /* DIV, MOD by a known 2^k into stack item `dest`, which becomes the cached
@@ -1571,12 +1741,95 @@ static void emit_divmod(compiler *c, const jit_insn *in, const operand *a, const
     a = &a_mem, b = &b_mem;
     load_operand(c, RCX, b, 1); /* b is a stack item (a folded PUSH is a) */
     for (int k = 2; k < 4; k++) alu_operand(c, X86_OR, RCX, b, k);
-    p->from[0] = x86_jcc_rel32(bf, CC_NE);
+    size_t wide = 0;
+    bool try_power = !a->is_const && !b->is_const; /* both in memory */
+    if (try_power) { /* a divisor over 64 bits: a power of two in the shared routine, else the helper */
+        size_t narrow = x86_jcc_rel8(bf, CC_E);
+        x86_lea_r64_m(bf, RSI, R_SP, item(c, a->item));
+        x86_lea_r64_m(bf, RDI, R_SP, item(c, b->item));
+        int w = in->op == OP_MOD;
+        add_fixup(c, x86_call_rel32(bf), TO_POWER_OF_TWO_ROUTINE, (uint32_t)w);
+        c->uses_power_of_two_routine[w] = true;
+        p->from[0] = x86_jcc_rel32(bf, CC_NE);
+        wide = x86_jmp_rel32(bf);
+        x86_patch_rel8(bf, narrow, bf->len);
+    } else {
+        p->from[0] = x86_jcc_rel32(bf, CC_NE);
+    }
     load_operand(c, RCX, b, 0);
     x86_test_r64_r64(bf, RCX, RCX);
     p->from[1] = x86_jcc_rel32(bf, CC_E); /* by zero: the helper's 0 */
     emit_div_limbs(c, in->op, a, dest);
     p->resume = bf->len;
+    if (try_power) x86_patch_rel32(bf, wide, p->resume);
+}
+
+/* The DIV (or MOD) of [rsi] by [rdi], a divisor over 64 bits, when that
+ * divisor is a power of two 2^k known only at run time (swap_math divides
+ * by 2^96 so): r8..r11 = a >> k (whole limbs, then a double shift by
+ * k mod 64) or a & (2^k - 1), and ZF set; ZF clear for any other divisor
+ * (the caller then calls the helper). rax, rcx clobbered. */
+static void emit_power_of_two_routine(compiler *c, uint8_t op)
+{
+    x86_buf *b = c->b;
+    /* b & (b - 1) == 0: one bit set (b is not zero: its high limbs are not) */
+    for (int k = 0; k < 4; k++) {
+        x86_mov_r64_m64(b, cache_reg[k], RDI, 8 * k);
+        if (k == 0)
+            x86_alu_r64_imm(b, X86_SUB, cache_reg[k], 1);
+        else
+            x86_alu_r64_imm(b, X86_SBB, cache_reg[k], 0);
+    }
+    if (op == OP_MOD) { /* b - 1 is the mask: keep it */
+        x86_mov_r64_r64(b, RAX, cache_reg[0]);
+        x86_alu_r64_m64(b, X86_AND, RAX, RDI, 0);
+        for (int k = 1; k < 4; k++) {
+            x86_mov_r64_r64(b, RCX, cache_reg[k]);
+            x86_alu_r64_m64(b, X86_AND, RCX, RDI, 8 * k);
+            x86_alu_r64_r64(b, X86_OR, RAX, RCX);
+        }
+        size_t fail = x86_jcc_rel32(b, CC_NE);
+        for (int k = 0; k < 4; k++) x86_alu_r64_m64(b, X86_AND, cache_reg[k], RSI, 8 * k);
+        x86_xor_r32_r32(b, RAX, RAX); /* ZF: done */
+        x86_ret(b);
+        x86_patch_rel32(b, fail, b->len);
+        x86_mov_r64_imm(b, RAX, 1);
+        x86_test_r32_r32(b, RAX, RAX);
+        x86_ret(b);
+        return;
+    }
+    for (int k = 0; k < 4; k++) x86_alu_r64_m64(b, X86_AND, cache_reg[k], RDI, 8 * k);
+    for (int k = 1; k < 4; k++) x86_alu_r64_r64(b, X86_OR, cache_reg[0], cache_reg[k]);
+    size_t fail = x86_jcc_rel32(b, CC_NE);
+    /* ecx = k: 64 * the limb of the bit plus its index (limbs 1..3) */
+    size_t found[2];
+    for (int k = 3; k >= 2; k--) {
+        x86_mov_r64_m64(b, RAX, RDI, 8 * k);
+        x86_mov_r64_imm(b, RCX, (uint64_t)(64 * k)); /* a mov: the flags of the test survive */
+        x86_test_r64_r64(b, RAX, RAX);
+        found[3 - k] = x86_jcc_rel8(b, CC_NE);
+    }
+    x86_mov_r64_m64(b, RAX, RDI, 8);
+    x86_mov_r64_imm(b, RCX, 64);
+    for (int k = 0; k < 2; k++) x86_patch_rel8(b, found[k], b->len);
+    x86_bsr_r64_r64(b, RAX, RAX);
+    x86_alu_r64_r64(b, X86_ADD, RCX, RAX);
+    /* a >> k: a limb down while k >= 64 (at least once), then by k mod 64 */
+    for (int k = 0; k < 4; k++) x86_mov_r64_m64(b, cache_reg[k], RSI, 8 * k);
+    size_t limb = b->len;
+    for (int k = 0; k < 3; k++) x86_mov_r64_r64(b, cache_reg[k], cache_reg[k + 1]);
+    x86_xor_r32_r32(b, cache_reg[3], cache_reg[3]);
+    x86_alu_r64_imm(b, X86_SUB, RCX, 64);
+    x86_alu_r64_imm(b, X86_CMP, RCX, 64);
+    x86_patch_rel8(b, x86_jcc_rel8(b, CC_AE), limb);
+    x86_xor_r32_r32(b, RAX, RAX);
+    for (int k = 0; k < 4; k++) x86_shrd_r64_r64_cl(b, cache_reg[k], k < 3 ? cache_reg[k + 1] : RAX);
+    x86_xor_r32_r32(b, RAX, RAX); /* ZF: done */
+    x86_ret(b);
+    x86_patch_rel32(b, fail, b->len);
+    x86_mov_r64_imm(b, RAX, 1);
+    x86_test_r32_r32(b, RAX, RAX);
+    x86_ret(b);
 }
 
 /* SHL by a constant amount of the word at displacement d, in place. */
@@ -1877,6 +2130,37 @@ static bool emit_modular_power_of_two(compiler *c, const jit_insn *in)
     return true;
 }
 
+/* MULMOD whose modulus (stack item 2) the virtual stack knows to be
+ * 2^256 - 1: a call to the shared routine (emit_mulmod_ones_routine) with
+ * both factors in memory, the result in r8..r11 as stack item 0 after it;
+ * two known factors fold. False, with nothing emitted, for any other
+ * modulus. */
+static bool emit_mulmod_all_ones(compiler *c, const jit_insn *in)
+{
+    const u256 *m = pending_value(c, 2);
+    if (in->op != OP_MULMOD || !m) return false;
+    for (int k = 0; k < 4; k++)
+        if (m->w[k] != UINT64_MAX) return false;
+    operand a = stack_operand(c, 0), b = stack_operand(c, 1);
+    if (a.is_const && b.is_const) {
+        u256 v = u256_mulmod(&a.value, &b.value, m);
+        c->off -= 2;
+        set_pending(c, 0, &v);
+        return true;
+    }
+    if (a.is_const) operand_to_memory(c, &a);
+    if (b.is_const) operand_to_memory(c, &b);
+    cache_drop(c); /* the factors read from memory; r8..r11 the result */
+    x86_lea_r64_m(c->b, RSI, R_SP, item(c, a.item));
+    x86_lea_r64_m(c->b, RDI, R_SP, item(c, b.item));
+    add_fixup(c, x86_call_rel32(c->b), TO_MULMOD_ONES_ROUTINE, 0);
+    c->uses_mulmod_ones_routine = true;
+    cache_hold(c, 2);
+    c->dirty = true; /* stored when needed */
+    c->off -= 2;
+    return true;
+}
+
 /* SIGNEXTEND by a byte index the virtual stack knows (item 0) of the word
  * in item 1, in place: only the limb holding the sign bit (shifted left
  * and back arithmetically) and the limbs above it (its sign) are written;
@@ -1968,6 +2252,7 @@ static void emit_unit(compiler *c, const jit_insn *in)
     if (c->off > REBASE_ABOVE || c->off < REBASE_BELOW) sync_sp(c);
     if (in->pattern == JP_SINGLE && (in->op == OP_ADDMOD || in->op == OP_MULMOD) && emit_modular_power_of_two(c, in))
         return;
+    if (in->pattern == JP_SINGLE && emit_mulmod_all_ones(c, in)) return;
     if (in->pattern == JP_SINGLE && in->op == OP_SIGNEXTEND && emit_known_signextend(c)) return;
     /* What reads or hands over the stack in memory gets the virtual stack
      * written back first; the rest folds its constants. */
@@ -2054,6 +2339,20 @@ static bool lay_out(compiler *c)
         }
     size_t mul_routine_at = b->len;
     if (c->uses_mul_routine) emit_mul_routine(c);
+    size_t mulmod_ones_routine_at = b->len;
+    if (c->uses_mulmod_ones_routine) emit_mulmod_ones_routine(c);
+    size_t signed_wide_routine_at[2] = {0, 0};
+    for (int w = 0; w < 2; w++)
+        if (c->uses_signed_wide_routine[w]) {
+            signed_wide_routine_at[w] = b->len;
+            emit_signed_wide_routine(c, w ? OP_SMOD : OP_SDIV);
+        }
+    size_t power_of_two_routine_at[2] = {0, 0};
+    for (int w = 0; w < 2; w++)
+        if (c->uses_power_of_two_routine[w]) {
+            power_of_two_routine_at[w] = b->len;
+            emit_power_of_two_routine(c, w ? OP_MOD : OP_DIV);
+        }
     emit_chain_entries(c);
     size_t *stub_at = xmalloc((c->n_stubs + 1) * sizeof *stub_at);
     for (size_t i = 0; i < c->n_stubs; i++) { /* emit_stub adds no stubs */
@@ -2087,6 +2386,9 @@ static bool lay_out(compiler *c)
         case TO_PC_STUB: target = (int64_t)pc_stub_at; break;
         case TO_MEMORY_ROUTINE: target = (int64_t)routine_at[fx->index]; break;
         case TO_MUL_ROUTINE: target = (int64_t)mul_routine_at; break;
+        case TO_MULMOD_ONES_ROUTINE: target = (int64_t)mulmod_ones_routine_at; break;
+        case TO_SIGNED_WIDE_ROUTINE: target = (int64_t)signed_wide_routine_at[fx->index]; break;
+        case TO_POWER_OF_TWO_ROUTINE: target = (int64_t)power_of_two_routine_at[fx->index]; break;
         }
         if (ok) x86_patch_rel32(b, fx->at, (size_t)target);
     }

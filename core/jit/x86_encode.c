@@ -713,3 +713,13 @@ void x86_patch_rel8(x86_buf *b, size_t at, size_t target)
     }
     b->p[at] = (uint8_t)(int8_t)rel;
 }
+
+void x86_bsr_r64_r64(x86_buf *out, int dst, int src)
+{
+    insn bi = insn_begin(out), *b = &bi;
+    rex(b, true, dst, src);
+    i8(b, 0x0f);
+    i8(b, 0xbd);
+    modrm_reg(b, dst, src);
+    flush(out, b);
+}

@@ -100,4 +100,8 @@ size_t x86_jcc_rel8(x86_buf *b, enum x86_cond cc);
 void x86_patch_rel32(x86_buf *b, size_t at, size_t target);
 void x86_patch_rel8(x86_buf *b, size_t at, size_t target); /* sets failed when out of reach */
 
+/* bsr dst, src: the index of src's highest set bit (src not zero; bsr,
+ * not lzcnt, which older processors read as bsr). */
+void x86_bsr_r64_r64(x86_buf *b, int dst, int src);
+
 #endif
