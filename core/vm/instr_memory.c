@@ -7,9 +7,11 @@
 #include "base/params.h"
 #include "vm/instr_internal.h"
 
-/* A larger buffer for memory of at least `need` bytes, zeroed: calloc's
- * large blocks come zeroed from the kernel without being written, and
- * what the buffer held past the frame's memory is not copied. */
+/* A larger buffer for memory of at least `need` bytes, zeroed past the
+ * frame's memory (what the old buffer held there is not copied). It is
+ * cache-line aligned, so that a word at a multiple of 32 (nearly every
+ * MLOAD/MSTORE) never straddles two lines: calloc's 16-byte alignment
+ * (its large blocks start 16 bytes into a page) split every other one. */
 static bool grow_buffer(frame *f, frame_buffers *b, size_t need)
 {
     size_t cap = b->memory_cap ? b->memory_cap : 4096;
@@ -17,8 +19,10 @@ static bool grow_buffer(frame *f, frame_buffers *b, size_t need)
     /* The memory limits apart from gas (evm_memory_grow): refused growth
      * ends the execution as EXEC_MEMORY_LIMIT. */
     if (!evm_memory_grow(f->e, cap - b->memory_cap)) return false;
-    uint8_t *m = xcalloc(1, cap);
+    uint8_t *m = aligned_alloc(64, cap);
+    if (!m) m = xmalloc(cap);
     if (f->memory_size) memcpy(m, f->memory, f->memory_size);
+    memset(m + f->memory_size, 0, cap - f->memory_size);
     free(b->memory);
     b->memory = f->memory = m;
     b->memory_cap = cap;

@@ -21,6 +21,7 @@
  * frame around helper calls. */
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "vm/code_cache.h"
@@ -147,7 +148,12 @@ enum exec_status interp_run_from(frame *f, size_t start_pc, size_t start_height)
     static const atomic_int no_abort = 0;
     const atomic_int *const abort_flag = e->abort_flag ? e->abort_flag : &no_abort;
 
-    if (!f->buffers->stack) f->buffers->stack = xmalloc(EVM_STACK_LIMIT * sizeof(u256));
+    if (!f->buffers->stack) {
+        /* Cache-line aligned, so that no stack word straddles two lines (a
+         * 16-byte aligned block put the fourth word across a line and a page). */
+        f->buffers->stack = aligned_alloc(64, EVM_STACK_LIMIT * sizeof(u256));
+        if (!f->buffers->stack) f->buffers->stack = xmalloc(EVM_STACK_LIMIT * sizeof(u256));
+    }
     u256 *const stack = f->buffers->stack;
     u256 *const stack_bottom = stack - 1;
     u256 *const stack_limit = stack_bottom + EVM_STACK_LIMIT; /* the highest slot sp may reach */

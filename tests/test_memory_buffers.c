@@ -1,0 +1,128 @@
+/* The interpreter's stack and the EVM memory buffer (interp.c,
+ * instr_memory.c): both are 64-byte aligned, so that a stack word or a
+ * memory word at a multiple of 32 never straddles two cache lines, and a
+ * buffer regrown past its capacity still reads zero past what the frame
+ * wrote, also when an earlier call on the same buffers left bytes behind. */
+#include <check.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "testlib.h"
+#include "testlib_evm.h"
+#include "state/memstate.h"
+#include "vm/evm_internal.h"
+
+/* PUSH3 offset; MSTORE of the value on the stack below it. */
+static size_t put_mstore(uint8_t *code, size_t n, uint32_t value, uint32_t offset)
+{
+    const uint8_t part[] = {0x63, value >> 24, value >> 16, value >> 8, value,
+                            0x62, offset >> 16, offset >> 8, offset, 0x52};
+    memcpy(code + n, part, sizeof part);
+    return n + sizeof part;
+}
+
+/* RETURN of memory [0, size). */
+static size_t put_return(uint8_t *code, size_t n, uint32_t size)
+{
+    const uint8_t part[] = {0x62, size >> 16, size >> 8, size, 0x60, 0x00, 0xf3};
+    memcpy(code + n, part, sizeof part);
+    return n + sizeof part;
+}
+
+/* Runs `code` on `e` as a call to TEST_CONTRACT (its code replaced in `m`)
+ * and checks the output: `size` bytes, zero but the words written, each
+ * { offset, value } of `words`. */
+static void run_and_check(evm *e, const uint8_t *code, size_t len, uint32_t size, const uint32_t (*words)[2],
+                          size_t n_words)
+{
+    state *st = evm_state(e);
+    state_set_code(st, &TEST_CONTRACT, code, len);
+    message msg = {
+        .kind = CALL_CALL,
+        .gas = 10000000,
+        .recipient = TEST_CONTRACT,
+        .sender = TEST_SENDER,
+        .code_address = TEST_CONTRACT,
+    };
+    exec_result r = evm_execute(e, &msg);
+    ck_assert_int_eq(r.status, EXEC_SUCCESS);
+    ck_assert_uint_eq(r.output_len, size);
+    uint8_t *expected = calloc(1, size);
+    ck_assert_ptr_nonnull(expected);
+    for (size_t i = 0; i < n_words; i++) {
+        const uint32_t off = words[i][0], v = words[i][1];
+        expected[off + 28] = (uint8_t)(v >> 24);
+        expected[off + 29] = (uint8_t)(v >> 16);
+        expected[off + 30] = (uint8_t)(v >> 8);
+        expected[off + 31] = (uint8_t)v;
+    }
+    for (uint32_t i = 0; i < size; i++)
+        if (r.output[i] != expected[i]) ck_abort_msg("output byte %u: 0x%02x, expected 0x%02x", i, r.output[i], expected[i]);
+    free(expected);
+    const frame_buffers *b = evm_buffers(e, 0);
+    ck_assert_uint_eq((uintptr_t)b->stack % 64, 0);
+    ck_assert_uint_eq((uintptr_t)b->memory % 64, 0);
+}
+
+/* Leaves freed heap blocks of the buffer sizes full of 0xff bytes, so that
+ * a buffer allocated from them and not zeroed shows up in the output. */
+static void leave_dirty_heap(void)
+{
+    void *blocks[5];
+    for (int i = 0; i < 5; i++) {
+        const size_t size = ((size_t)4096 << i) + 64;
+        blocks[i] = malloc(size);
+        ck_assert_ptr_nonnull(blocks[i]);
+        memset(blocks[i], 0xff, size);
+    }
+    for (int i = 0; i < 5; i++) free(blocks[i]);
+}
+
+START_TEST(buffers_aligned_and_zeroed_when_regrown)
+{
+    leave_dirty_heap();
+    memstate *m = memstate_new();
+    u256 balance = u256_from_u64(1000000000);
+    memstate_put_account(m, &TEST_CONTRACT, 1, &balance, NULL, 0);
+    memstate_put_account(m, &TEST_SENDER, 0, &balance, NULL, 0);
+    state_backend backend = memstate_backend(m);
+    state *st = state_new(&backend);
+    block_env block = {.number = 5, .timestamp = 1000, .gas_limit = 30000000};
+    block.chain_id = u256_from_u64(1);
+    block_env_default_blob_schedule(&block, FORK_CANCUN);
+    evm *e = evm_new(st, &block, FORK_CANCUN);
+    evm_set_engine(e, ENGINE_INTERP);
+    u256 price = u256_from_u64(10);
+    evm_set_tx_context(e, &TEST_SENDER, &price, NULL, 0);
+
+    /* Words written, each growing the memory past the buffer's capacity
+     * (4 KiB at first, doubled as needed): copied to each new buffer. */
+    static const uint32_t grown[][2] = {{0, 0x11223344}, {5000, 0x55667788}, {40000, 0x99aabbcc}};
+    uint8_t code[128];
+    size_t n = 0;
+    for (size_t i = 0; i < 3; i++) n = put_mstore(code, n, grown[i][1], grown[i][0]);
+    n = put_return(code, n, 40032);
+    run_and_check(e, code, n, 40032, grown, 3);
+
+    /* The same buffers again: what the first call left must read zero. */
+    n = put_return(code, 0, 40032);
+    run_and_check(e, code, n, 40032, NULL, 0);
+
+    /* Past the capacity from an empty frame on those dirty buffers: the
+     * new buffer is zeroed past the frame's memory, not copied. */
+    static const uint32_t far[][2] = {{300000, 0xdeadbeef}};
+    n = put_mstore(code, 0, far[0][1], far[0][0]);
+    n = put_return(code, n, 300032);
+    run_and_check(e, code, n, 300032, far, 1);
+
+    evm_free(e);
+    state_free(st);
+    memstate_free(m);
+}
+END_TEST
+
+int main(void)
+{
+    return TEST_RUN("memory_buffers", TEST_GROUP("buffers", 60, buffers_aligned_and_zeroed_when_regrown));
+}
