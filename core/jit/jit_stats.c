@@ -98,17 +98,32 @@ static inline void tally_add(atomic_uint_fast64_t *c, uint64_t n)
     atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n, memory_order_relaxed);
 }
 
-void jit_count_frames(uint64_t interp, uint64_t compiled, uint64_t deopts)
+/* The first count of a thread (its tally taken), or one past its tally's
+ * destructor: kept out of line so the common path saves no registers. */
+static __attribute__((noinline)) void count_frames_first(uint64_t interp, uint64_t compiled, uint64_t deopts)
 {
-    frame_tally *t = my_tally;
-    if (!t && !my_tally_failed) t = tally_take();
+    frame_tally *t = my_tally_failed ? NULL : tally_take();
     if (!t) {
         if (interp) atomic_fetch_add_explicit(&jit_count.frames_interp, interp, memory_order_relaxed);
         if (compiled) atomic_fetch_add_explicit(&jit_count.frames_compiled, compiled, memory_order_relaxed);
         if (deopts) atomic_fetch_add_explicit(&jit_count.deopts, deopts, memory_order_relaxed);
         return;
     }
-    if (interp) tally_add(&t->interp, interp);
-    if (compiled) tally_add(&t->compiled, compiled);
-    if (deopts) tally_add(&t->deopts, deopts);
+    tally_add(&t->interp, interp);
+    tally_add(&t->compiled, compiled);
+    tally_add(&t->deopts, deopts);
+}
+
+void jit_count_frames(uint64_t interp, uint64_t compiled, uint64_t deopts)
+{
+    frame_tally *t = my_tally;
+    if (__builtin_expect(t == NULL, 0)) {
+        count_frames_first(interp, compiled, deopts);
+        return;
+    }
+    /* Unconditional: adding zero to the thread's own line is cheaper than a
+     * branch. */
+    tally_add(&t->interp, interp);
+    tally_add(&t->compiled, compiled);
+    tally_add(&t->deopts, deopts);
 }
