@@ -14,7 +14,10 @@
  *   with value (and by any call before Spurious Dragon);
  * - a message executed again and again on one state, reverted after each
  *   (what bench's call/.../execute rows time), gives the same answer each
- *   time and leaves the state as it was. */
+ *   time and leaves the state as it was;
+ * - the frame counters, kept per thread and summed on read, count every
+ *   frame of every thread, also of threads gone (whose tallies the next
+ *   threads take up). */
 #include <check.h>
 #include <pthread.h>
 #include <string.h>
@@ -361,11 +364,63 @@ START_TEST(execute_reverted_repeats)
 }
 END_TEST
 
+/* Each thread runs FRAME_CALLS calls of a one-STOP contract on the
+ * interpreter, each its own state and evm, then exits. */
+#define FRAME_CALLS 200
+static memstate *frame_state;
+
+static void *count_frames_thread(void *unused)
+{
+    (void)unused;
+    state_backend backend = memstate_backend(frame_state);
+    address sender = short_address(0x5e), contract = short_address(0xc0de);
+    for (int i = 0; i < FRAME_CALLS; i++) {
+        state *s = state_new(&backend);
+        evm *e = evm_new(s, test_block(), FORK_CANCUN);
+        evm_set_engine(e, ENGINE_INTERP);
+        message msg = call_to(&sender, &contract, 0);
+        exec_result r = evm_execute(e, &msg);
+        if (r.status != EXEC_SUCCESS) return (void *)1;
+        evm_free(e);
+        state_free(s);
+    }
+    return NULL;
+}
+
+START_TEST(frame_counts_summed_over_threads)
+{
+    static const uint8_t stop[] = {0x00};
+    frame_state = memstate_new();
+    address sender = short_address(0x5e), contract = short_address(0xc0de);
+    u256 zero = u256_zero();
+    memstate_put_account(frame_state, &sender, 0, &zero, NULL, 0);
+    memstate_put_account(frame_state, &contract, 1, &zero, stop, sizeof stop);
+    uint64_t before = jit_get_stats().frames_interp;
+    /* Two waves of three threads: the second takes up the first's tallies,
+     * which must keep their counts. */
+    for (int wave = 1; wave <= 2; wave++) {
+        pthread_t t[3];
+        for (int i = 0; i < 3; i++) ck_assert_int_eq(pthread_create(&t[i], NULL, count_frames_thread, NULL), 0);
+        for (int i = 0; i < 3; i++) {
+            void *failed;
+            pthread_join(t[i], &failed);
+            ck_assert_ptr_null(failed);
+        }
+        ck_assert_uint_eq(jit_get_stats().frames_interp, before + (uint64_t)wave * 3 * FRAME_CALLS);
+    }
+    /* And this thread's own, read back at once. */
+    ck_assert_ptr_null(count_frames_thread(NULL));
+    ck_assert_uint_eq(jit_get_stats().frames_interp, before + 7 * FRAME_CALLS);
+    memstate_free(frame_state);
+}
+END_TEST
+
 int main(void)
 {
     return TEST_RUN("call_cost", TEST_GROUP("warm precompiles", 0, precompiles_warm_by_flag_as_by_entries),
                     TEST_GROUP("code cache memo", 60, own_memo_dropped_when_setting_the_budget,
                                other_threads_memos_let_go_after_an_eviction, finders_and_evictions_at_once),
                     TEST_GROUP("message call path", 0, exists_touch_as_exists_then_touch,
-                               call_to_absent_account_keeps_eip161, execute_reverted_repeats));
+                               call_to_absent_account_keeps_eip161, execute_reverted_repeats),
+                    TEST_GROUP("frame counters", 60, frame_counts_summed_over_threads));
 }

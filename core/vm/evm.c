@@ -320,6 +320,16 @@ static const precompile *precompile_at(const evm *e, const address *addr, bool *
             return NULL;
         }
     }
+    /* Every precompile sits at an address whose first 18 bytes are zero
+     * (precompile.c's short_address): an address whose first 8 are not,
+     * nearly every contract's, is answered here without the call (one word
+     * tested, so that a short address pays little for it). */
+    uint64_t w0;
+    memcpy(&w0, addr->b, 8);
+    if (w0 != 0) {
+        *is_precompile_address = false;
+        return NULL;
+    }
     *is_precompile_address = precompile_is_active(addr, e->fork);
     return *is_precompile_address ? precompile_find(addr, e->fork) : NULL;
 }
