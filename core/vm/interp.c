@@ -304,8 +304,9 @@ enum exec_status interp_run_from(frame *f, size_t start_pc, size_t start_height)
  * Its target starts a segment, whose record also says whether a JUMPDEST
  * is there; when the segment is checked at once, that JUMPDEST (paid with
  * it) is stepped over. JUMP_WITH_SEGMENTS is the part for cached code
- * (segments != NULL), which PUSH2_THEN_JUMP also takes. */
-#define JUMP_WITH_SEGMENTS(target_)                                                                \
+ * (segments != NULL), which PUSH2_THEN_JUMP also takes; `to_fast_table`
+ * selects the F_ table, which PUSH2_THEN_JUMP, run from it, has already. */
+#define JUMP_WITH_SEGMENTS(target_, to_fast_table)                                                 \
     {                                                                                              \
         const uint64_t to = (target_);                                                             \
         if (UNLIKELY(to >= code_len)) HALT(EXEC_BAD_JUMP);                                         \
@@ -316,7 +317,7 @@ enum exec_status interp_run_from(frame *f, size_t start_pc, size_t start_height)
         const uint64_t height_bytes = (uint64_t)((const char *)sp - (const char *)stack_bottom);   \
         if (LIKELY(gas >= (int64_t)seg.gas && height_bytes - seg.need <= seg.span)) {             \
             gas -= seg.gas;                                                                        \
-            labels = fast_labels;                                                                  \
+            to_fast_table;                                                                         \
             NEXT();                                                                                \
         }                                                                                          \
         labels = slow_labels;                                                                      \
@@ -326,7 +327,7 @@ enum exec_status interp_run_from(frame *f, size_t start_pc, size_t start_height)
     {                                                                                              \
         if (UNLIKELY(!u256_fits_u64(dest))) HALT(EXEC_BAD_JUMP);                                   \
         const uint64_t target = (dest)->w[0];                                                      \
-        if (LIKELY(segments != NULL)) JUMP_WITH_SEGMENTS(target)                                   \
+        if (LIKELY(segments != NULL)) JUMP_WITH_SEGMENTS(target, labels = fast_labels)            \
         if (UNLIKELY(!code_is_jumpdest(f->code, target))) HALT(EXEC_BAD_JUMP);                     \
         if (UNLIKELY(atomic_load_explicit(abort_flag, memory_order_relaxed))) HALT(EXEC_TIMEOUT);  \
         ip = code + target;                                                                        \
@@ -375,11 +376,11 @@ JUMPDEST_RUN:
 PUSH2_THEN_JUMP: {
     const uint64_t value = (uint64_t)ip[1] << 8 | ip[2];
     const uint8_t after = ip[3];
-    if (after == OP_JUMP) JUMP_WITH_SEGMENTS(value)
+    if (after == OP_JUMP) JUMP_WITH_SEGMENTS(value, (void)0)
     if (after == OP_JUMPI) {
         const bool taken = !u256_is_zero(sp);
         sp--;
-        if (taken) JUMP_WITH_SEGMENTS(value)
+        if (taken) JUMP_WITH_SEGMENTS(value, (void)0)
         ip += 4;
         ENTER_SEGMENT(DISPATCH(), DISPATCH());
     }
