@@ -142,20 +142,18 @@ enum exec_status interp_run_from(frame *f, size_t start_pc, size_t start_height)
     void *const *labels = slow_labels;
     const int32_t *const base_gas = e->optab->base_gas;
 
-    /* What a taken jump reads besides sp and gas. Its address escapes, so
-     * that GCC reads each field as an operand of the instruction using it
-     * (cmp/add/sub from memory), instead of spilling three locals and
-     * reloading each into a register first on every jump. */
-    struct jump_frame {
-        const uint8_t *code;
+    const uint8_t *const code = f->code->code;
+    const code_segment *const segments = e->tracing ? NULL : code_segments(f->code, fork);
+    /* The code's length, which only a jump reads, is kept in memory (its
+     * address escapes), so that the jump's bound check is one cmp from
+     * memory: as a local GCC spilled it with code, segments and fast_labels
+     * and reloaded each into a register on every taken jump. Moving code and
+     * segments there too cost blake2b_huff's shifts 0.4-0.6% in instructions
+     * (its register allocation changed); this alone costs nothing there. */
+    struct {
         size_t code_len;
-        const code_segment *segments;
-    } jf = {
-        .code = f->code->code,
-        .code_len = f->code->code_len,
-        .segments = e->tracing ? NULL : code_segments(f->code, fork),
-    };
-    __asm__ volatile("" : : "r"(&jf) : "memory");
+    } jump_bound = {.code_len = f->code->code_len};
+    __asm__ volatile("" : : "r"(&jump_bound) : "memory");
     static const atomic_int no_abort = 0;
     const atomic_int *const abort_flag = e->abort_flag ? e->abort_flag : &no_abort;
 
@@ -170,7 +168,7 @@ enum exec_status interp_run_from(frame *f, size_t start_pc, size_t start_height)
     u256 *const stack_limit = stack_bottom + EVM_STACK_LIMIT; /* the highest slot sp may reach */
     u256 *sp = stack_bottom + start_height;
     int64_t gas = f->gas;
-    const uint8_t *ip = jf.code + start_pc;
+    const uint8_t *ip = code + start_pc;
     enum exec_status status = EXEC_SUCCESS;
 
 #define HEIGHT() (sp - stack_bottom)
@@ -178,8 +176,8 @@ enum exec_status interp_run_from(frame *f, size_t start_pc, size_t start_height)
  * hold (then `then_fast`), the L_ table else (then `then_slow`). */
 #define ENTER_SEGMENT(then_fast, then_slow)                                                        \
     do {                                                                                           \
-        if (LIKELY(jf.segments != NULL)) {                                                            \
-            const code_segment seg = jf.segments[ip - jf.code];                                          \
+        if (LIKELY(segments != NULL)) {                                                            \
+            const code_segment seg = segments[ip - code];                                          \
             const uint64_t height_bytes = (uint64_t)((const char *)sp - (const char *)stack_bottom); \
             if (LIKELY(gas >= (int64_t)seg.gas && height_bytes - seg.need <= seg.span)) {           \
                 gas -= seg.gas;                                                                    \
@@ -193,7 +191,7 @@ enum exec_status interp_run_from(frame *f, size_t start_pc, size_t start_height)
 /* Static gas of the rest of the segment, prepaid: what a helper or GAS at ip
  * adds back to see the exact gas (nothing when checked one by one). */
 #define BASE_GAS(name) (GAS_FIXED_##name ? GAS_FIXED_##name : base_gas[OP_##name])
-#define REST_GAS(name) (labels == fast_labels ? (int64_t)jf.segments[ip - jf.code].gas - BASE_GAS(name) : 0)
+#define REST_GAS(name) (labels == fast_labels ? (int64_t)segments[ip - code].gas - BASE_GAS(name) : 0)
 /* The handler's address is loaded into a register and jumped to from there:
  * left to itself GCC folds the load into the jump (jmp *[table + op*8]),
  * which on this machine ran JUMPDEST_n0 and loop_with_many_jumpdests
@@ -306,7 +304,7 @@ enum exec_status interp_run_from(frame *f, size_t start_pc, size_t start_height)
     NEXT();
 #define BUILTIN_JUMPDEST NEXT();
 #define BUILTIN_PC                                   \
-    *++sp = u256_from_u64((uint64_t)(ip - jf.code));    \
+    *++sp = u256_from_u64((uint64_t)(ip - code));    \
     NEXT();
 #define BUILTIN_GAS                                         \
     *++sp = u256_from_u64((uint64_t)(gas + REST_GAS(GAS))); \
@@ -315,16 +313,16 @@ enum exec_status interp_run_from(frame *f, size_t start_pc, size_t start_height)
  * Its target starts a segment, whose record also says whether a JUMPDEST
  * is there; when the segment is checked at once, that JUMPDEST (paid with
  * it) is stepped over. JUMP_WITH_SEGMENTS is the part for cached code
- * (jf.segments != NULL), which PUSH2_THEN_JUMP also takes; `to_fast_table`
+ * (segments != NULL), which PUSH2_THEN_JUMP also takes; `to_fast_table`
  * selects the F_ table, which PUSH2_THEN_JUMP, run from it, has already. */
 #define JUMP_WITH_SEGMENTS(target_, to_fast_table)                                                 \
     {                                                                                              \
         const uint64_t to = (target_);                                                             \
-        if (UNLIKELY(to >= jf.code_len)) HALT(EXEC_BAD_JUMP);                                         \
-        const code_segment seg = jf.segments[to];                                                     \
+        if (UNLIKELY(to >= jump_bound.code_len)) HALT(EXEC_BAD_JUMP);                              \
+        const code_segment seg = segments[to];                                                     \
         if (UNLIKELY(!(seg.span & 1))) HALT(EXEC_BAD_JUMP);                                        \
         if (UNLIKELY(atomic_load_explicit(abort_flag, memory_order_relaxed))) HALT(EXEC_TIMEOUT);  \
-        ip = jf.code + to;                                                                            \
+        ip = code + to;                                                                            \
         const uint64_t height_bytes = (uint64_t)((const char *)sp - (const char *)stack_bottom);   \
         if (LIKELY(gas >= (int64_t)seg.gas && height_bytes - seg.need <= seg.span)) {             \
             gas -= seg.gas;                                                                        \
@@ -338,10 +336,10 @@ enum exec_status interp_run_from(frame *f, size_t start_pc, size_t start_height)
     {                                                                                              \
         if (UNLIKELY(!u256_fits_u64(dest))) HALT(EXEC_BAD_JUMP);                                   \
         const uint64_t target = (dest)->w[0];                                                      \
-        if (LIKELY(jf.segments != NULL)) JUMP_WITH_SEGMENTS(target, labels = fast_labels)            \
+        if (LIKELY(segments != NULL)) JUMP_WITH_SEGMENTS(target, labels = fast_labels)            \
         if (UNLIKELY(!code_is_jumpdest(f->code, target))) HALT(EXEC_BAD_JUMP);                     \
         if (UNLIKELY(atomic_load_explicit(abort_flag, memory_order_relaxed))) HALT(EXEC_TIMEOUT);  \
-        ip = jf.code + target;                                                                        \
+        ip = code + target;                                                                        \
         DISPATCH();                                                                                \
     }
 #define BUILTIN_JUMP                \
@@ -360,7 +358,7 @@ enum exec_status interp_run_from(frame *f, size_t start_pc, size_t start_height)
     ip++;                                           \
     ENTER_SEGMENT(DISPATCH(), DISPATCH());
 
-    if (start_pc <= jf.code_len)
+    if (start_pc <= jump_bound.code_len)
         ENTER_SEGMENT(DISPATCH(), DISPATCH());
     DISPATCH();
 
