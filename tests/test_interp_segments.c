@@ -299,6 +299,38 @@ START_TEST(push2_then_jump_pairs)
 }
 END_TEST
 
+/* A jump to a target taken from the stack (not a PUSH2 pair: PUSH1, and a
+ * word built by ADD) at the edges of the code's length, whose bound the
+ * interpreter reads from memory: the last byte (a JUMPDEST), the length
+ * itself (the padding's STOP, no JUMPDEST) and one past it; JUMP and JUMPI,
+ * both ways over a range of gas, and the status. */
+START_TEST(stack_jumps_at_the_code_length)
+{
+    enum { CODE_LEN = 9 };
+    for (int delta = -1; delta <= 1; delta++) {
+        for (int jumpi = 0; jumpi < 2; jumpi++) {
+            uint8_t code[CODE_LEN] = {
+                0x60, 0x01,                            /* PUSH1 1 (JUMPI's condition) */
+                0x60, 0x00, 0x60, 0x00, 0x01,          /* PUSH1 a PUSH1 b ADD: the target */
+                0x56,                                  /* 7: JUMP or JUMPI */
+                0x5b,                                  /* 8: JUMPDEST, the last byte */
+            };
+            const int target = CODE_LEN - 1 + 1 + delta; /* 8, 9, 10 */
+            code[3] = (uint8_t)(target - 3);
+            code[5] = 3;
+            code[7] = jumpi ? OP_JUMPI : OP_JUMP;
+            agree_over_gas(code, sizeof code, FORK_CANCUN, 0, 40, 1);
+            test_outcome out;
+            run(code, sizeof code, 1000, FORK_CANCUN, false, &out);
+            enum exec_status want = target == CODE_LEN - 1 ? EXEC_SUCCESS : EXEC_BAD_JUMP;
+            ck_assert_msg(out.status == want, "target %d jumpi %d: status %d, want %d", target, jumpi, out.status,
+                          want);
+            assert_segments_used(code, sizeof code, FORK_CANCUN);
+        }
+    }
+}
+END_TEST
+
 static uint64_t rng_state = 0x9e3779b97f4a7c15u;
 static uint64_t rnd(void)
 {
@@ -380,6 +412,6 @@ int main(void)
                     TEST_GROUP("segments", 300, gas_reads_exact_in_a_segment, out_of_gas_anywhere_in_a_loop,
                                memory_growth_in_a_segment, stack_bounds_fail_inside_a_segment,
                                calls_and_sstore_see_exact_gas, code_edges, jumpdest_runs_stepped_over,
-                               push2_then_jump_pairs,
+                               push2_then_jump_pairs, stack_jumps_at_the_code_length,
                                random_programs_agree));
 }
