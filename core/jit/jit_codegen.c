@@ -1590,6 +1590,30 @@ static void emit_signed_divmod(compiler *c, const jit_insn *in, const operand *a
     if (try_wide) x86_patch_rel32(bf, wide, p->resume);
 }
 
+/* The magnitude of the word at [src] into hi:lo and its sign (0 or -1)
+ * into `sign`, when the word is a signed 128-bit value: limbs 2 and 3 its
+ * sign, and limb 1 too in its top bit; else a jump to be patched to the
+ * helper path, added to fail[] (src is read before lo is written, so lo may
+ * be src). rax clobbered. Returns the new count of fail[]. */
+static int emit_abs_signed128(x86_buf *b, int src, int sign, int hi, int lo, size_t *fail, int n)
+{
+    x86_mov_r64_m64(b, sign, src, 24);
+    x86_sar_r64_imm8(b, sign, 63);
+    for (int k = 2; k < 4; k++) {
+        x86_mov_r64_m64(b, RAX, src, 8 * k);
+        x86_alu_r64_r64(b, X86_XOR, RAX, sign);
+        fail[n++] = x86_jcc_rel32(b, CC_NE);
+    }
+    x86_mov_r64_m64(b, hi, src, 8);
+    x86_alu_r64_r64(b, X86_XOR, hi, sign);
+    fail[n++] = x86_jcc_rel32(b, CC_S);
+    x86_mov_r64_m64(b, lo, src, 0);
+    x86_alu_r64_r64(b, X86_XOR, lo, sign);
+    x86_alu_r64_r64(b, X86_SUB, lo, sign);
+    x86_alu_r64_r64(b, X86_SBB, hi, sign);
+    return n;
+}
+
 /* The SDIV (or SMOD) of [rsi] by [rdi] whose divisor's magnitude is over 64
  * bits, when both are signed 128-bit words (snailtracer's fixed-point
  * divisions): r8..r11 the result and ZF set; ZF clear when they are not
@@ -1603,36 +1627,8 @@ static void emit_signed_wide_routine(compiler *c, uint8_t op)
     x86_buf *b = c->b;
     size_t fail[8];
     int n = 0;
-    /* a: limbs 2, 3 its sign, and limb 1 too in its top bit; r9:r8 = |a| */
-    x86_mov_r64_m64(b, R10, RSI, 24);
-    x86_sar_r64_imm8(b, R10, 63);
-    for (int k = 2; k < 4; k++) {
-        x86_mov_r64_m64(b, RAX, RSI, 8 * k);
-        x86_alu_r64_r64(b, X86_XOR, RAX, R10);
-        fail[n++] = x86_jcc_rel32(b, CC_NE);
-    }
-    x86_mov_r64_m64(b, R9, RSI, 8);
-    x86_alu_r64_r64(b, X86_XOR, R9, R10);
-    fail[n++] = x86_jcc_rel32(b, CC_S);
-    x86_mov_r64_m64(b, R8, RSI, 0);
-    x86_alu_r64_r64(b, X86_XOR, R8, R10);
-    x86_alu_r64_r64(b, X86_SUB, R8, R10);
-    x86_alu_r64_r64(b, X86_SBB, R9, R10);
-    /* b likewise: rcx:rsi = |b|, its high limb not zero */
-    x86_mov_r64_m64(b, R11, RDI, 24);
-    x86_sar_r64_imm8(b, R11, 63);
-    for (int k = 2; k < 4; k++) {
-        x86_mov_r64_m64(b, RAX, RDI, 8 * k);
-        x86_alu_r64_r64(b, X86_XOR, RAX, R11);
-        fail[n++] = x86_jcc_rel32(b, CC_NE);
-    }
-    x86_mov_r64_m64(b, RCX, RDI, 8);
-    x86_alu_r64_r64(b, X86_XOR, RCX, R11);
-    fail[n++] = x86_jcc_rel32(b, CC_S);
-    x86_mov_r64_m64(b, RSI, RDI, 0);
-    x86_alu_r64_r64(b, X86_XOR, RSI, R11);
-    x86_alu_r64_r64(b, X86_SUB, RSI, R11);
-    x86_alu_r64_r64(b, X86_SBB, RCX, R11);
+    n = emit_abs_signed128(b, RSI, R10, R9, R8, fail, n);  /* r9:r8 = |a|, r10 its sign */
+    n = emit_abs_signed128(b, RDI, R11, RCX, RSI, fail, n); /* rcx:rsi = |b|, r11 its sign */
     fail[n++] = x86_jcc_rel32(b, CC_E); /* |b| fits 64 bits: not this path's */
     if (op == OP_SDIV) x86_alu_r64_r64(b, X86_XOR, R10, R11); /* r10 = the result's sign */
     /* rdi = |b|'s top 64 bits normalized, cl = the shift (63 - its top bit) */
