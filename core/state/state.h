@@ -153,6 +153,10 @@ void state_set_transient(state *s, const address *a, const u256 *key, const u256
  * marks it warm (journaled). */
 bool state_warm_account(state *s, const address *a);
 bool state_warm_slot(state *s, const address *a, const u256 *key);
+/* SLOAD's two steps with one lookup: the slot's current value, the slot
+ * marked warm (journaled), and *was_warm whether it already was. The same
+ * as state_warm_slot then state_get_storage. */
+u256 state_load_warm_slot(state *s, const address *a, const u256 *key, bool *was_warm);
 bool state_is_warm_account(state *s, const address *a);
 /* Marks every precompile active in fork `f` warm for the rest of the
  * transaction (EIP-2929's precompile rule) by a flag rather than an entry

@@ -117,7 +117,7 @@ static pthread_once_t spare_key_once = PTHREAD_ONCE_INIT;
 static void free_chunk(frame_buffers *chunk)
 {
     for (int i = 0; i < EVM_BUFFER_CHUNK; i++) {
-        free(chunk[i].memory);
+        memory_buffer_free(&chunk[i]);
         free(chunk[i].stack);
         bytebuf_free(&chunk[i].precompile_output);
     }
@@ -153,10 +153,7 @@ static bool keep_spare(frame_buffers *chunk, int used)
     if (spare_chunk || !spare_key_ready()) return false;
     for (int i = 0; i < used && i < EVM_BUFFER_CHUNK; i++) {
         if (chunk[i].memory_cap > spare_memory_max(i)) {
-            free(chunk[i].memory);
-            chunk[i].memory = NULL;
-            chunk[i].memory_cap = 0;
-            chunk[i].memory_dirty = 0;
+            memory_buffer_free(&chunk[i]);
         }
         if (chunk[i].precompile_output.cap > spare_memory_max(i)) bytebuf_free(&chunk[i].precompile_output);
     }

@@ -28,6 +28,9 @@ typedef struct {
     bytebuf precompile_output;
 } frame_buffers;
 
+/* Frees a frame_buffers' memory buffer (heap or mapping) and empties it. */
+void memory_buffer_free(frame_buffers *b);
+
 struct evm {
     state *st;
     const block_env *block;

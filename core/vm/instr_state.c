@@ -66,10 +66,17 @@ enum exec_status instr_EXTCODEHASH(frame *f, u256 *sp)
 enum exec_status instr_SLOAD(frame *f, u256 *sp)
 {
     evm *e = f->e;
-    if (e->fork >= FORK_BERLIN && !state_warm_slot(e->st, &f->msg->recipient, &sp[0]) &&
-        !charge(f, GAS_COLD_SLOAD - GAS_WARM_ACCESS))
-        return EXEC_OUT_OF_GAS;
-    sp[0] = state_get_storage(e->st, &f->msg->recipient, &sp[0]);
+    if (e->fork < FORK_BERLIN) {
+        sp[0] = state_get_storage(e->st, &f->msg->recipient, &sp[0]);
+        return EXEC_SUCCESS;
+    }
+    /* One slot lookup for the warmth and the value (two were ~half of a
+     * warm SLOAD). Out of gas leaves the slot warm: the revert of the
+     * frame undoes it from the journal, as before. */
+    bool was_warm;
+    u256 value = state_load_warm_slot(e->st, &f->msg->recipient, &sp[0], &was_warm);
+    if (!was_warm && !charge(f, GAS_COLD_SLOAD - GAS_WARM_ACCESS)) return EXEC_OUT_OF_GAS;
+    sp[0] = value;
     return EXEC_SUCCESS;
 }
 
