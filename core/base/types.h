@@ -41,6 +41,21 @@ static inline uint64_t address_hash64(const address *a)
     return hash_mix64(hash_load64(a->b) ^ hash_mix64(hash_load64(a->b + 8) ^ hash_mix64(tail)));
 }
 
+/* Whether two addresses are equal, by words (a memcmp call costs more on
+ * every account lookup). */
+static inline bool address_equal(const address *x, const address *y)
+{
+    uint64_t x0, x1, y0, y1;
+    uint32_t x2, y2;
+    memcpy(&x0, x->b, 8);
+    memcpy(&x1, x->b + 8, 8);
+    memcpy(&x2, x->b + 16, 4);
+    memcpy(&y0, y->b, 8);
+    memcpy(&y1, y->b + 8, 8);
+    memcpy(&y2, y->b + 16, 4);
+    return ((x0 ^ y0) | (x1 ^ y1) | (x2 ^ y2)) == 0;
+}
+
 /* A growable byte buffer. Zero-initialised is an empty buffer. */
 typedef struct {
     uint8_t *data;

@@ -48,19 +48,6 @@ static inline uint64_t hash_hash32(const hash32 *h)
 
 static inline uint64_t hash_u64(const uint64_t *n) { return hash_mix64(*n); }
 
-/* Word compares: a memcmp call was ~15 instructions of every account read. */
-static inline bool address_eq(const address *a, const address *b)
-{
-    uint64_t a0, a1, b0, b1;
-    uint32_t a2, b2;
-    memcpy(&a0, a->b, 8);
-    memcpy(&a1, a->b + 8, 8);
-    memcpy(&a2, a->b + 16, 4);
-    memcpy(&b0, b->b, 8);
-    memcpy(&b1, b->b + 8, 8);
-    memcpy(&b2, b->b + 16, 4);
-    return ((a0 ^ b0) | (a1 ^ b1) | (a2 ^ b2)) == 0;
-}
 static inline bool hash32_eq(const hash32 *a, const hash32 *b) { return memcmp(a->b, b->b, 32) == 0; }
 static inline bool u64_eq(const uint64_t *a, const uint64_t *b) { return *a == *b; }
 
@@ -212,7 +199,7 @@ typedef struct {
 
 static inline bool account_used(const account *a) { return a->used; }
 static inline void account_clear(account *a) { a->used = false; }
-DEFINE_OPEN_TABLE(account_map, account, address, hash_address, address_eq, account_used, account_clear)
+DEFINE_OPEN_TABLE(account_map, account, address, hash_address, address_equal, account_used, account_clear)
 
 /* The account at `a`, created empty (no code, no storage) when absent. */
 static account *account_get_or_create(account_map *m, const address *a)

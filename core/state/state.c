@@ -219,19 +219,6 @@ static void account_index_rebuild(state *s)
     }
 }
 
-static inline bool address_eq(const address *x, const address *y)
-{
-    uint64_t x0, x1, y0, y1;
-    uint32_t x2, y2;
-    memcpy(&x0, x->b, 8);
-    memcpy(&x1, x->b + 8, 8);
-    memcpy(&x2, x->b + 16, 4);
-    memcpy(&y0, y->b, 8);
-    memcpy(&y1, y->b + 8, 8);
-    memcpy(&y2, y->b + 16, 4);
-    return ((x0 ^ y0) | (x1 ^ y1) | (x2 ^ y2)) == 0;
-}
-
 /* The account's position, added unread when new: warming an address (the
  * precompiles, an access list) must not read it, because in live mode a
  * read can be a network fetch. account_find reads it on first use. The
@@ -240,13 +227,13 @@ static inline bool address_eq(const address *x, const address *y)
 static uint32_t account_index_of(state *s, const address *a)
 {
     uint32_t last = s->last_account;
-    if (last < s->n_accounts && address_eq(&s->accounts[last].addr, a)) return last;
+    if (last < s->n_accounts && address_equal(&s->accounts[last].addr, a)) return last;
     index_table *t = &s->account_index;
     size_t h = hash_address(a) & t->mask;
     for (;;) {
         uint32_t c = t->cells[h];
         if (!c) break;
-        if (address_eq(&s->accounts[c - 1].addr, a)) return s->last_account = c - 1;
+        if (address_equal(&s->accounts[c - 1].addr, a)) return s->last_account = c - 1;
         h = (h + 1) & t->mask;
     }
     if (s->n_accounts == s->cap_accounts)
@@ -280,7 +267,7 @@ static uint32_t account_find_slow(state *s, const address *a)
 static inline uint32_t account_find(state *s, const address *a)
 {
     uint32_t last = s->last_account;
-    if (last < s->n_accounts && s->accounts[last].loaded && address_eq(&s->accounts[last].addr, a)) return last;
+    if (last < s->n_accounts && s->accounts[last].loaded && address_equal(&s->accounts[last].addr, a)) return last;
     return account_find_slow(s, a);
 }
 static account *acct(state *s, const address *a) { return account_at(s, account_find(s, a)); }
@@ -932,7 +919,7 @@ state_snapshot state_snapshot_take(const state *s)
 static bool is_ripemd_address(const address *a)
 {
     static const address ripemd = {{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3}};
-    return address_eq(a, &ripemd);
+    return address_equal(a, &ripemd);
 }
 
 /* Inlined into state_revert: a frame's revert is a few entries, and a call
