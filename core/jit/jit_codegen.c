@@ -1590,6 +1590,19 @@ static void emit_signed_divmod(compiler *c, const jit_insn *in, const operand *a
     if (try_wide) x86_patch_rel32(bf, wide, p->resume);
 }
 
+/* The two ends of a shared routine: returns with ZF set (done) here, and
+ * with ZF clear (the caller goes to the helper) from each of the n jumps
+ * in fail[]. */
+static void emit_routine_ends(x86_buf *b, const size_t *fail, int n)
+{
+    x86_xor_r32_r32(b, RAX, RAX);
+    x86_ret(b);
+    for (int k = 0; k < n; k++) x86_patch_rel32(b, fail[k], b->len);
+    x86_mov_r64_imm(b, RAX, 1);
+    x86_test_r32_r32(b, RAX, RAX);
+    x86_ret(b);
+}
+
 /* The magnitude of the word at [src] into hi:lo and its sign (0 or -1)
  * into `sign`, when the word is a signed 128-bit value: limbs 2 and 3 its
  * sign, and limb 1 too in its top bit; else a jump to be patched to the
@@ -1675,12 +1688,7 @@ static void emit_signed_wide_routine(compiler *c, uint8_t op)
     x86_xor_r32_r32(b, R10, R10);
     x86_xor_r32_r32(b, R11, R11);
     negate_if(c, RDX);
-    x86_xor_r32_r32(b, RAX, RAX); /* ZF: done */
-    x86_ret(b);
-    for (int k = 0; k < n; k++) x86_patch_rel32(b, fail[k], b->len);
-    x86_mov_r64_imm(b, RAX, 1);
-    x86_test_r32_r32(b, RAX, RAX); /* ZF clear: the helper */
-    x86_ret(b);
+    emit_routine_ends(b, fail, n);
 }
 
 /* DIV, MOD by a known 2^k into stack item `dest`, which becomes the cached
@@ -1786,12 +1794,7 @@ static void emit_power_of_two_routine(compiler *c, uint8_t op)
         }
         size_t fail = x86_jcc_rel32(b, CC_NE);
         for (int k = 0; k < 4; k++) x86_alu_r64_m64(b, X86_AND, cache_reg[k], RSI, 8 * k);
-        x86_xor_r32_r32(b, RAX, RAX); /* ZF: done */
-        x86_ret(b);
-        x86_patch_rel32(b, fail, b->len);
-        x86_mov_r64_imm(b, RAX, 1);
-        x86_test_r32_r32(b, RAX, RAX);
-        x86_ret(b);
+        emit_routine_ends(b, &fail, 1);
         return;
     }
     for (int k = 0; k < 4; k++) x86_alu_r64_m64(b, X86_AND, cache_reg[k], RDI, 8 * k);
@@ -1820,12 +1823,7 @@ static void emit_power_of_two_routine(compiler *c, uint8_t op)
     x86_patch_rel8(b, x86_jcc_rel8(b, CC_AE), limb);
     x86_xor_r32_r32(b, RAX, RAX);
     for (int k = 0; k < 4; k++) x86_shrd_r64_r64_cl(b, cache_reg[k], k < 3 ? cache_reg[k + 1] : RAX);
-    x86_xor_r32_r32(b, RAX, RAX); /* ZF: done */
-    x86_ret(b);
-    x86_patch_rel32(b, fail, b->len);
-    x86_mov_r64_imm(b, RAX, 1);
-    x86_test_r32_r32(b, RAX, RAX);
-    x86_ret(b);
+    emit_routine_ends(b, &fail, 1);
 }
 
 /* SHL by a constant amount of the word at displacement d, in place. */
