@@ -135,6 +135,25 @@ START_TEST(test_genesis_keeps_header_deposit_and_fork_blocks)
 }
 END_TEST
 
+/* Imports `json` as a genesis file into a new database `name` in the test's
+ * folder and checks it is refused with an error containing `message`. */
+static void assert_genesis_refused(const char *name, const char *json, const char *message)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    store *s;
+    store_conn *c = test_store_create(path, &s);
+    chain_spec spec;
+    chain_spec_init_empty(&spec, "genesis.json");
+    import_options o = {.genesis = &spec};
+    import_stats st;
+    store_error se;
+    ck_assert(!alloc_import_text(c, "genesis.json", json, strlen(json), &o, &st, &se));
+    ck_assert_msg(strstr(se.msg, message), "%s: %s", name, se.msg);
+    store_disconnect(c);
+    store_close(s);
+}
+
 /* Malformed genesis fields get a clear error. */
 START_TEST(test_genesis_bad_fields)
 {
@@ -150,38 +169,16 @@ START_TEST(test_genesis_bad_fields)
         {"{\"config\": {\"chainId\": 1, \"daoForkBlock\": \"x\"}, \"alloc\": {}}", "daoForkBlock: \"x\" is not a quantity"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        char path[4200];
-        snprintf(path, sizeof path, "%s/bad%zu.db", dir, i);
-        store *s;
-        store_conn *c = test_store_create(path, &s);
-        chain_spec spec;
-        chain_spec_init_empty(&spec, "genesis.json");
-        import_options o = {.genesis = &spec};
-        import_stats st;
-        store_error se;
-        ck_assert(!alloc_import_text(c, "genesis.json", cases[i].json, strlen(cases[i].json), &o, &st, &se));
-        ck_assert_msg(strstr(se.msg, cases[i].message), "case %zu: %s", i, se.msg);
-        store_disconnect(c);
-        store_close(s);
+        char name[32];
+        snprintf(name, sizeof name, "bad%zu.db", i);
+        assert_genesis_refused(name, cases[i].json, cases[i].message);
     }
     /* An extraData of 1025 bytes: over what init keeps. */
     char big[3000];
     int n = snprintf(big, sizeof big, "{\"config\": {\"chainId\": 1}, \"extraData\": \"0x");
     for (int i = 0; i < 1025; i++) n += snprintf(big + n, sizeof big - (size_t)n, "ab");
     snprintf(big + n, sizeof big - (size_t)n, "\", \"alloc\": {}}");
-    char path[4200];
-    snprintf(path, sizeof path, "%s/big.db", dir);
-    store *s;
-    store_conn *c = test_store_create(path, &s);
-    chain_spec spec;
-    chain_spec_init_empty(&spec, "genesis.json");
-    import_options o = {.genesis = &spec};
-    import_stats st;
-    store_error se;
-    ck_assert(!alloc_import_text(c, "genesis.json", big, strlen(big), &o, &st, &se));
-    ck_assert_msg(strstr(se.msg, "extraData: 1025 bytes (at most 1024)"), "%s", se.msg);
-    store_disconnect(c);
-    store_close(s);
+    assert_genesis_refused("big.db", big, "extraData: 1025 bytes (at most 1024)");
 }
 END_TEST
 
