@@ -51,8 +51,7 @@ const char *jit_target(enum fork f)
 enum exec_status jit_run(frame *f, const jit_program *p, bool *deopted)
 {
     static const atomic_int no_abort = 0;
-    if (!f->buffers->stack) f->buffers->stack = xmalloc(EVM_STACK_LIMIT * sizeof(u256));
-    u256 *bottom = f->buffers->stack - 1;
+    u256 *bottom = frame_stack(f->buffers) - 1;
     jit_ctx ctx = {
         .sp = bottom,
         .gas = f->gas,

@@ -31,6 +31,10 @@ typedef struct {
 /* Frees a frame_buffers' memory buffer (heap or mapping) and empties it. */
 void memory_buffer_free(frame_buffers *b);
 
+/* The frame's EVM stack for either tier, allocated on first use. */
+u256 *frame_stack_alloc(frame_buffers *b);
+static inline u256 *frame_stack(frame_buffers *b) { return b->stack ? b->stack : frame_stack_alloc(b); }
+
 struct evm {
     state *st;
     const block_env *block;

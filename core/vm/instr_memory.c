@@ -18,6 +18,15 @@
 
 static bool buffer_is_mapped(size_t cap) { return cap >= MEMORY_MAP_MIN; }
 
+u256 *frame_stack_alloc(frame_buffers *b)
+{
+    /* Cache-line aligned, so that no stack word straddles two lines (a
+     * 16-byte aligned block put the fourth word across a line and a page). */
+    b->stack = aligned_alloc(64, EVM_STACK_LIMIT * sizeof(u256));
+    if (!b->stack) b->stack = xmalloc(EVM_STACK_LIMIT * sizeof(u256));
+    return b->stack;
+}
+
 void memory_buffer_free(frame_buffers *b)
 {
     if (b->memory && buffer_is_mapped(b->memory_cap))

@@ -157,13 +157,7 @@ enum exec_status interp_run_from(frame *f, size_t start_pc, size_t start_height)
     static const atomic_int no_abort = 0;
     const atomic_int *const abort_flag = e->abort_flag ? e->abort_flag : &no_abort;
 
-    if (!f->buffers->stack) {
-        /* Cache-line aligned, so that no stack word straddles two lines (a
-         * 16-byte aligned block put the fourth word across a line and a page). */
-        f->buffers->stack = aligned_alloc(64, EVM_STACK_LIMIT * sizeof(u256));
-        if (!f->buffers->stack) f->buffers->stack = xmalloc(EVM_STACK_LIMIT * sizeof(u256));
-    }
-    u256 *const stack = f->buffers->stack;
+    u256 *const stack = frame_stack(f->buffers);
     u256 *const stack_bottom = stack - 1;
     u256 *const stack_limit = stack_bottom + EVM_STACK_LIMIT; /* the highest slot sp may reach */
     u256 *sp = stack_bottom + start_height;
