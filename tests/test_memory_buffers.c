@@ -1,8 +1,12 @@
-/* The interpreter's stack and the EVM memory buffer (interp.c,
- * instr_memory.c): both are 64-byte aligned, so that a stack word or a
- * memory word at a multiple of 32 never straddles two cache lines, and a
+/* EVM memory buffers and the interpreter's stack (interp.c,
+ * instr_memory.c). Both are 64-byte aligned, so that a stack word or a
+ * memory word at a multiple of 32 never straddles two cache lines. A
  * buffer regrown past its capacity still reads zero past what the frame
- * wrote, also when an earlier call on the same buffers left bytes behind. */
+ * wrote, also when an earlier call on the same buffers left bytes behind
+ * (the memory_dirty rule). Buffers of 256 KiB and more are anonymous
+ * mappings grown with mremap (neither zeroed nor copied): a buffer grown
+ * from the heap into a mapping and then in place, on both engines, reads
+ * back exactly what the frame wrote and zero elsewhere. */
 #include <check.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -10,10 +14,11 @@
 
 #include "testlib.h"
 #include "testlib_evm.h"
+#include "jit/jit.h"
 #include "state/memstate.h"
 #include "vm/evm_internal.h"
 
-/* PUSH3 offset; MSTORE of the value on the stack below it. */
+/* PUSH4 value; PUSH3 offset; MSTORE. */
 static size_t put_mstore(uint8_t *code, size_t n, uint32_t value, uint32_t offset)
 {
     const uint8_t part[] = {0x63, value >> 24, value >> 16, value >> 8, value,
@@ -30,17 +35,52 @@ static size_t put_return(uint8_t *code, size_t n, uint32_t size)
     return n + sizeof part;
 }
 
-/* Runs `code` on `e` as a call to TEST_CONTRACT (its code replaced in `m`)
- * and checks the output: `size` bytes, zero but the words written, each
- * { offset, value } of `words`. */
-static void run_and_check(evm *e, const uint8_t *code, size_t len, uint32_t size, const uint32_t (*words)[2],
-                          size_t n_words)
+/* The memstate, state and evm the tests run on: TEST_CONTRACT and
+ * TEST_SENDER funded, Cancun rules, on `engine`. */
+typedef struct {
+    memstate *m;
+    state *st;
+    evm *e;
+} test_evm;
+
+static test_evm test_evm_new(enum engine engine)
 {
-    state *st = evm_state(e);
-    state_set_code(st, &TEST_CONTRACT, code, len);
+    test_evm t;
+    t.m = memstate_new();
+    u256 balance = u256_from_u64(1000000000);
+    memstate_put_account(t.m, &TEST_CONTRACT, 1, &balance, NULL, 0);
+    memstate_put_account(t.m, &TEST_SENDER, 0, &balance, NULL, 0);
+    state_backend backend = memstate_backend(t.m);
+    t.st = state_new(&backend);
+    block_env block = {.number = 5, .timestamp = 1000, .gas_limit = 30000000};
+    block.chain_id = u256_from_u64(1);
+    block_env_default_blob_schedule(&block, FORK_CANCUN);
+    t.e = evm_new(t.st, &block, FORK_CANCUN);
+    evm_set_engine(t.e, engine);
+    u256 price = u256_from_u64(10);
+    evm_set_tx_context(t.e, &TEST_SENDER, &price, NULL, 0);
+    return t;
+}
+
+static void test_evm_free(test_evm *t)
+{
+    evm_free(t->e);
+    state_free(t->st);
+    memstate_free(t->m);
+}
+
+/* Runs `code` on `e` as a call to TEST_CONTRACT (its code replaced) and
+ * checks the output: `size` bytes, zero but the words written, each
+ * { offset, value } of `words`; then that the stack and memory buffers are
+ * 64-byte aligned and, unless `expected_cap` is 0, the memory buffer's
+ * capacity. */
+static void run_and_check(evm *e, const uint8_t *code, size_t len, uint32_t size, const uint32_t (*words)[2],
+                          size_t n_words, size_t expected_cap)
+{
+    state_set_code(evm_state(e), &TEST_CONTRACT, code, len);
     message msg = {
         .kind = CALL_CALL,
-        .gas = 10000000,
+        .gas = 20000000,
         .recipient = TEST_CONTRACT,
         .sender = TEST_SENDER,
         .code_address = TEST_CONTRACT,
@@ -63,6 +103,7 @@ static void run_and_check(evm *e, const uint8_t *code, size_t len, uint32_t size
     const frame_buffers *b = evm_buffers(e, 0);
     ck_assert_uint_eq((uintptr_t)b->stack % 64, 0);
     ck_assert_uint_eq((uintptr_t)b->memory % 64, 0);
+    if (expected_cap) ck_assert_uint_eq(b->memory_cap, expected_cap);
 }
 
 /* Leaves freed heap blocks of the buffer sizes full of 0xff bytes, so that
@@ -82,19 +123,8 @@ static void leave_dirty_heap(void)
 START_TEST(buffers_aligned_and_zeroed_when_regrown)
 {
     leave_dirty_heap();
-    memstate *m = memstate_new();
-    u256 balance = u256_from_u64(1000000000);
-    memstate_put_account(m, &TEST_CONTRACT, 1, &balance, NULL, 0);
-    memstate_put_account(m, &TEST_SENDER, 0, &balance, NULL, 0);
-    state_backend backend = memstate_backend(m);
-    state *st = state_new(&backend);
-    block_env block = {.number = 5, .timestamp = 1000, .gas_limit = 30000000};
-    block.chain_id = u256_from_u64(1);
-    block_env_default_blob_schedule(&block, FORK_CANCUN);
-    evm *e = evm_new(st, &block, FORK_CANCUN);
-    evm_set_engine(e, ENGINE_INTERP);
-    u256 price = u256_from_u64(10);
-    evm_set_tx_context(e, &TEST_SENDER, &price, NULL, 0);
+    test_evm t = test_evm_new(ENGINE_INTERP);
+    evm *e = t.e;
 
     /* Words written, each growing the memory past the buffer's capacity
      * (4 KiB at first, doubled as needed): copied to each new buffer. */
@@ -103,26 +133,60 @@ START_TEST(buffers_aligned_and_zeroed_when_regrown)
     size_t n = 0;
     for (size_t i = 0; i < 3; i++) n = put_mstore(code, n, grown[i][1], grown[i][0]);
     n = put_return(code, n, 40032);
-    run_and_check(e, code, n, 40032, grown, 3);
+    run_and_check(e, code, n, 40032, grown, 3, 0);
 
     /* The same buffers again: what the first call left must read zero. */
     n = put_return(code, 0, 40032);
-    run_and_check(e, code, n, 40032, NULL, 0);
+    run_and_check(e, code, n, 40032, NULL, 0, 0);
 
     /* Past the capacity from an empty frame on those dirty buffers: the
      * new buffer is zeroed past the frame's memory, not copied. */
     static const uint32_t far[][2] = {{300000, 0xdeadbeef}};
     n = put_mstore(code, 0, far[0][1], far[0][0]);
     n = put_return(code, n, 300032);
-    run_and_check(e, code, n, 300032, far, 1);
+    run_and_check(e, code, n, 300032, far, 1, 0);
 
-    evm_free(e);
-    state_free(st);
-    memstate_free(m);
+    test_evm_free(&t);
 }
+END_TEST
+
+static void grow_into_mapping(enum engine engine)
+{
+    test_evm t = test_evm_new(engine);
+    evm *e = t.e;
+
+    /* From the heap (4 KiB, 128 KiB) into a mapping (512 KiB, copied),
+     * then the mapping remapped (1 MiB): each word kept. */
+    static const uint32_t grown[][2] = {
+        {0, 0x11223344}, {100000, 0x55667788}, {300000, 0x99aabbcc}, {700000, 0xdeadbeef}};
+    uint8_t code[128];
+    size_t n = 0;
+    for (size_t i = 0; i < 4; i++) n = put_mstore(code, n, grown[i][1], grown[i][0]);
+    n = put_return(code, n, 700032);
+    run_and_check(e, code, n, 700032, grown, 4, (size_t)1 << 20);
+
+    /* An empty frame on those dirty buffers grown past them (remapped to
+     * 2 MiB): what the first call left reads zero, and so do the new pages. */
+    static const uint32_t far[][2] = {{1500000, 0xcafef00d}};
+    n = put_mstore(code, 0, far[0][1], far[0][0]);
+    n = put_return(code, n, 1500032);
+    run_and_check(e, code, n, 1500032, far, 1, (size_t)2 << 20);
+
+    /* Within the mapping again: all zero. */
+    n = put_return(code, 0, 1600000);
+    run_and_check(e, code, n, 1600000, NULL, 0, (size_t)2 << 20);
+
+    test_evm_free(&t);
+}
+
+START_TEST(mapped_buffer_interp) { grow_into_mapping(ENGINE_INTERP); }
+END_TEST
+
+START_TEST(mapped_buffer_jit) { grow_into_mapping(ENGINE_JIT); }
 END_TEST
 
 int main(void)
 {
-    return TEST_RUN("memory_buffers", TEST_GROUP("buffers", 60, buffers_aligned_and_zeroed_when_regrown));
+    return TEST_RUN("memory_buffers", TEST_GROUP("buffers", 60, buffers_aligned_and_zeroed_when_regrown),
+                    TEST_GROUP("mapped", 60, mapped_buffer_interp, mapped_buffer_jit));
 }
