@@ -265,6 +265,7 @@ struct store_conn {
     address *live_with_storage;
     size_t n_live_with_storage;
     unsigned live_fetches; /* upstream fetches (one round trip each) in this snapshot */
+    atomic_int *defer_fetches; /* store_defer_fetches */
     bool live_at_known;    /* live_at read in this snapshot */
     hash32 live_at;     /* the pinned block this snapshot sees */
     unsigned live_pending_trips; /* round trips made for the coming call before its snapshot (prefetch) */
@@ -965,6 +966,22 @@ void store_set_fetcher(store *s, const store_fetcher *f)
 
 static bool live_mode(const store_conn *c) { return c->s->fetcher.account != NULL; }
 
+void store_defer_fetches(store_conn *c, atomic_int *flag) { c->defer_fetches = flag; }
+
+/* Whether a fetch must not be made on this connection's thread; then the
+ * caller's flag is raised and the read fails (counted as no miss: it is
+ * counted where the fetch is made). */
+static bool fetch_deferred(store_conn *c)
+{
+    if (!c->defer_fetches) return false;
+    atomic_store(c->defer_fetches, 1);
+    if (!c->failed) {
+        c->failed = true;
+        store_fail(&c->error, "%s: an upstream fetch, left to a thread that may wait for it", c->s->path);
+    }
+    return true;
+}
+
 static void live_count(store_conn *c, enum store_live_kind k, bool hit)
 {
     if (hit) {
@@ -1119,6 +1136,7 @@ static bool live_fetch_account(store_conn *c, const address *a, account_info *ou
     uint8_t *code = NULL;
     size_t code_len = 0;
     store_error e;
+    if (fetch_deferred(c)) return false;
     live_count(c, LIVE_ACCOUNT, false);
     const hash32 *at = live_at(c);
     if (!at) return false;
@@ -1172,6 +1190,10 @@ static void live_fetch_slot(store_conn *c, const address *a, const u256 *key, co
 {
     store_fetcher *f = &c->s->fetcher;
     store_error e;
+    if (fetch_deferred(c)) {
+        *out = u256_zero();
+        return;
+    }
     live_count(c, LIVE_SLOT, false);
     const hash32 *at = live_at(c);
     if (!at) return;
@@ -1195,6 +1217,7 @@ static bool live_fetch_block_hash(store_conn *c, uint64_t number, hash32 *out)
     store_fetcher *f = &c->s->fetcher;
     store_error e;
     bool found = false;
+    if (fetch_deferred(c)) return false;
     live_count(c, LIVE_BLOCK_HASH, false);
     const hash32 *at = live_at(c);
     if (!at) return false;
@@ -1298,6 +1321,7 @@ bool store_live_prefetch(store_conn *c, const store_live_key *keys, size_t n, si
     free(uniq);
     hash32 at;
     bool ok = !store_take_error(c, err);
+    if (ok && want && fetch_deferred(c)) ok = !store_take_error(c, err);
     if (ok && want && !read_pin_hash(c->db, &at)) ok = fail_db(err, c->db, "reading the live pin");
     unsigned trips = 0;
     if (ok && want) ok = f->many(f->ctx, &at, items, want, &trips, err);
@@ -1426,7 +1450,9 @@ bool store_live_record_end(store_conn *c, store_error *err)
 {
     if (!c->rec.on) return true;
     c->rec.on = false;
-    if (!c->rec.replace && !c->rec.fetched) return true;
+    /* A call whose read failed (a fetch that failed or was deferred) read
+     * only part of what it would: its keys would replace a whole record. */
+    if (c->failed || (!c->rec.replace && !c->rec.fetched)) return true;
     size_t m = live_keys_unique(c->rec.keys, c->rec.n);
     bytebuf blob = {0};
     for (size_t i = 0; i < m; i++) {

@@ -9,6 +9,7 @@
 #ifndef JITEVM_STORE_H
 #define JITEVM_STORE_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -304,6 +305,12 @@ typedef struct {
 } store_fetcher;
 /* Set before the connections that use it read; NULL turns it off. */
 void store_set_fetcher(store *s, const store_fetcher *f);
+/* A connection whose thread must not wait on the network (an HTTP polling
+ * thread: every connection it holds would wait too): with `flag` set, a
+ * fetch it would make is not made; *flag is set to 1 (the caller's abort
+ * flag: it runs the request again where waiting is allowed), the read
+ * fails like a failed fetch, and no miss is counted. NULL: fetches wait. */
+void store_defer_fetches(store_conn *c, atomic_int *flag);
 
 typedef struct {
     char url[1024];
@@ -341,7 +348,8 @@ bool store_live_recorded(store_conn *c, const address *target, const uint8_t *se
                          store_live_key **keys, size_t *n, bool *found, store_error *err);
 /* Records the keys the next read snapshot reads; store_live_record_end
  * (after store_read_end) stores them for (target, selector) when the call
- * fetched anything or `replace` is set, and stops recording. */
+ * fetched anything or `replace` is set (and none of its reads failed), and
+ * stops recording. */
 void store_live_record_begin(store_conn *c, const address *target, const uint8_t *selector, size_t selector_len,
                              bool replace);
 bool store_live_record_end(store_conn *c, store_error *err);

@@ -38,7 +38,7 @@ static const option_row option_rows[] = {
     {OPT_DB, "db", "JITEVM_DB", "FILE", "the database (made by 'jitevm init'); required"},
     {OPT_LISTEN, "listen", "JITEVM_LISTEN", "HOST:PORT", "where to listen (default 127.0.0.1:8545; port 0 picks a free one)"},
     {OPT_THREADS, "threads", "JITEVM_THREADS", "N", "HTTP threads, which also run calls up to the inline budget (default: 4 x online CPUs, at most 64)"},
-    {OPT_WORKERS, "workers", "JITEVM_WORKERS", "N", "EVM worker threads (default: online CPUs)"},
+    {OPT_WORKERS, "workers", "JITEVM_WORKERS", "N", "EVM worker threads (default: online CPUs; a live database: at least 16)"},
     {OPT_QUEUE, "queue", "JITEVM_QUEUE", "N", "requests waiting for a worker, at most; more get HTTP 503 (default 1024)"},
     {OPT_MAX_CONNECTIONS, "max-connections", "JITEVM_MAX_CONNECTIONS", "N", "open connections, at most (default 1024)"},
     {OPT_MAX_BODY, "max-body", "JITEVM_MAX_BODY", "BYTES", "request body limit, k/M suffixes allowed (default 5M)"},
@@ -256,6 +256,7 @@ static bool apply(rpc_config *cfg, const option_row *r, const char *v, const cha
     case OPT_WORKERS:
         if (!parse_long(v, 1, 1024, &n)) return fail(err, err_len, "%s: expected 1..1024, got '%s'", source, v);
         cfg->workers = (int)n;
+        cfg->workers_given = true;
         return true;
     case OPT_QUEUE:
         if (!parse_long(v, 1, 1 << 20, &n)) return fail(err, err_len, "%s: expected 1..1048576, got '%s'", source, v);

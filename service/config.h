@@ -24,6 +24,7 @@ typedef struct {
     uint16_t listen_port;
     int http_threads;          /* libmicrohttpd's polling threads */
     int workers;               /* EVM worker threads */
+    bool workers_given;        /* --workers or JITEVM_WORKERS set (else a live database gets more) */
     int queue_size;            /* requests waiting for a worker, at most */
     int max_connections;
     size_t max_body;           /* bytes */

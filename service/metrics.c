@@ -42,6 +42,7 @@ static struct {
     _Atomic int64_t inflight;
     _Atomic int64_t queue_depth;
     _Atomic int draining;
+    _Atomic uint64_t handoffs[2]; /* [over the budget, waits on the upstream] */
 } m;
 
 void metrics_init(const char *const *names, size_t n_names)
@@ -104,6 +105,7 @@ void metrics_record_gas(uint64_t gas_used) { atomic_fetch_add_explicit(&m.gas, g
 void metrics_inflight_add(int delta) { atomic_fetch_add(&m.inflight, delta); }
 void metrics_queue_depth_add(int delta) { atomic_fetch_add(&m.queue_depth, delta); }
 void metrics_set_draining(bool draining) { atomic_store(&m.draining, draining); }
+void metrics_record_handoff(bool over_budget) { atomic_fetch_add(&m.handoffs[over_budget ? 0 : 1], 1); }
 
 /* The limits of README "Limits and security" that count their hits. */
 static const char *const limit_names[] = {"max_connections", "max_connections_per_ip", "read_deadline", "client_gone",
@@ -268,8 +270,14 @@ char *metrics_render(size_t *len)
               "jitevm_worker_queue_depth %lld\n"
               "# HELP jitevm_draining 1 while shutting down (no new connections accepted).\n"
               "# TYPE jitevm_draining gauge\n"
-              "jitevm_draining %d\n",
-        (long long)atomic_load(&m.inflight), (long long)atomic_load(&m.queue_depth), atomic_load(&m.draining));
+              "jitevm_draining %d\n"
+              "# HELP jitevm_inline_handoffs_total Requests begun on their HTTP thread and run again by a worker: over the "
+              "inline budget, or waiting on the upstream (live mode).\n"
+              "# TYPE jitevm_inline_handoffs_total counter\n"
+              "jitevm_inline_handoffs_total{reason=\"budget\"} %llu\n"
+              "jitevm_inline_handoffs_total{reason=\"upstream\"} %llu\n",
+        (long long)atomic_load(&m.inflight), (long long)atomic_load(&m.queue_depth), atomic_load(&m.draining),
+        (unsigned long long)atomic_load(&m.handoffs[0]), (unsigned long long)atomic_load(&m.handoffs[1]));
     live_metrics_render(&out);
     bytebuf_push(&out, '\0');
     *len = out.len - 1;

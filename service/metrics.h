@@ -25,6 +25,9 @@ void metrics_record_gas(uint64_t gas_used);
 void metrics_inflight_add(int delta);
 void metrics_queue_depth_add(int delta);
 void metrics_set_draining(bool draining);
+/* A request begun on its HTTP thread went to a worker: it spent the inline
+ * budget, or it had to wait on the upstream. */
+void metrics_record_handoff(bool over_budget);
 
 /* A hostile-load limit was hit (jitevm_limit_hits_total{limit=...}); `limit`
  * is one of the names in metrics.c's limit table (others count as "other"). */

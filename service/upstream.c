@@ -36,6 +36,11 @@ struct upstream {
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static void curl_init_once(void) { curl_global_init(CURL_GLOBAL_DEFAULT); }
 
+/* upstream_defer_on_this_thread's flag. */
+static _Thread_local atomic_int *defer_flag;
+
+void upstream_defer_on_this_thread(atomic_int *flag) { defer_flag = flag; }
+
 static bool fail(upstream_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static bool fail(upstream_error *err, const char *fmt, ...)
 {
@@ -76,7 +81,7 @@ upstream *upstream_new(const char *url, const upstream_options *o, upstream_erro
     }
     pthread_once(&curl_once, curl_init_once);
     u->url = strdup(url);
-    upstream_options d = {.timeout_ms = 10000, .retries = 2, .backoff_ms = 100, .max_in_flight = 16};
+    upstream_options d = {.timeout_ms = 10000, .retries = 2, .backoff_ms = 100, .max_in_flight = UPSTREAM_MAX_IN_FLIGHT};
     if (o) {
         if (o->timeout_ms) d.timeout_ms = o->timeout_ms;
         d.retries = o->retries;
@@ -270,6 +275,16 @@ static bool post(upstream *u, const char *text, body *out, bool *quiet, upstream
 
 /* ------------------------------------------------------- JSON-RPC */
 
+/* Whether this thread may not wait for `method`'s answer: then the
+ * caller's flag is raised and err says why. */
+static bool deferred(upstream *u, const char *method, upstream_error *err)
+{
+    if (!defer_flag) return false;
+    atomic_store(defer_flag, 1);
+    fail(err, "upstream %s: %s: left to a thread that may wait for it", u->name, method);
+    return true;
+}
+
 static json_t *request(const char *method, json_t *params, uint64_t id)
 {
     return json_pack("{s:s, s:I, s:s, s:o}", "jsonrpc", "2.0", "id", (json_int_t)id, "method", method, "params",
@@ -300,6 +315,7 @@ bool upstream_batch(upstream *u, size_t n, const char *const *methods, json_t *c
 bool upstream_batch_optional(upstream *u, size_t n, const char *const *methods, json_t *const *params,
                              const bool *optional, json_t **results, upstream_error *err)
 {
+    if (deferred(u, methods[0], err)) return false;
     atomic_fetch_add(&u->calls, n);
     uint64_t first = atomic_fetch_add(&u->next_id, n);
     json_t *req = json_array();
@@ -364,6 +380,8 @@ bool upstream_call(upstream *u, const char *method, json_t *params, json_t **res
 
 bool upstream_forward(upstream *u, const char *method, json_t *params, json_t **response, upstream_error *err)
 {
+    *response = NULL;
+    if (deferred(u, method, err)) return false;
     atomic_fetch_add(&u->calls, 1);
     json_t *req = request(method, params, atomic_fetch_add(&u->next_id, 1));
     char *text = json_dumps(req, JSON_COMPACT);

@@ -17,6 +17,7 @@
 #define JITEVM_UPSTREAM_H
 
 #include <jansson.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -31,8 +32,9 @@ typedef struct {
     unsigned timeout_ms;    /* per HTTP request, connect included (default 10000) */
     unsigned retries;       /* after the first attempt (default 2) */
     unsigned backoff_ms;    /* before the first retry, doubled each time (default 100) */
-    unsigned max_in_flight; /* HTTP requests at once (default 16) */
+    unsigned max_in_flight; /* HTTP requests at once (default UPSTREAM_MAX_IN_FLIGHT) */
 } upstream_options;
+#define UPSTREAM_MAX_IN_FLIGHT 16
 
 /* NULL with err set when the URL is not http(s)://host... */
 upstream *upstream_new(const char *url, const upstream_options *o, upstream_error *err);
@@ -59,6 +61,13 @@ bool upstream_batch_optional(upstream *u, size_t n, const char *const *methods, 
  * object (a result or an error object, new reference). False only when no
  * JSON-RPC response came (transport failure, not JSON). */
 bool upstream_forward(upstream *u, const char *method, json_t *params, json_t **response, upstream_error *err);
+
+/* On the calling thread from now on: with `flag` set, a request is not sent
+ * (the thread must not wait on the network: an HTTP polling thread, whose
+ * every connection would wait too); *flag is set to 1 (the caller's abort
+ * flag: it runs the request again where waiting is allowed) and the call
+ * fails at once, counted and logged as nothing. NULL: requests are sent. */
+void upstream_defer_on_this_thread(atomic_int *flag);
 
 typedef struct {
     uint64_t requests;      /* HTTP requests sent (retries included) */

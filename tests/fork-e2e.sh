@@ -181,6 +181,8 @@ check_proof() {
 start_jitevm
 check_all
 ok
+# Its workers wait on the upstream: 16 by default, not one per CPU.
+grep -q 'config: .* workers=16 ' "$TMP/jitevm.log" || fail "a live database's default workers: $(grep 'config:' "$TMP/jitevm.log")"
 REQS=$(metric jitevm_upstream_requests_total)
 [ -n "$REQS" ] && [ "$REQS" -gt 0 ] || fail "no upstream request counted ($REQS)"
 CALLS=$(metric jitevm_live_calls_fetching_total)
@@ -411,10 +413,11 @@ stop_jitevm
 ok
 
 # The head lags (blocks cannot be traced): /health answers 503 with the lag,
-# then 200 once caught up.
+# then 200 once caught up. One HTTP thread here: the held read below must
+# not hold it (see there).
 echo ok > "$TMP/mode"
 export DB
-start_jitevm --follow --follow-interval 100ms --health-max-lag 2
+start_jitevm --follow --follow-interval 100ms --health-max-lag 2 --threads 1
 catch_up
 echo stall > "$TMP/mode"
 for v in 1 2 3; do send_tx "\"to\":\"$HOLDER\",\"value\":\"0x$v\"" > /dev/null; done
@@ -447,6 +450,16 @@ i=0
 until [ "$(metric "$MISS")" -gt "$C0" ]; do
     i=$((i + 1)); [ $i -gt 500 ] && fail "the held read never reached the upstream"; sleep 0.02
 done
+# A read waiting on the upstream waits on a worker, not on the HTTP thread
+# that received it (the only one here): every other connection of that
+# thread would wait with it (the CI failure of stop 18: a new connection
+# placed on it waited 30 s). It began there and was handed over.
+[ "$(metric 'jitevm_inline_handoffs_total{reason="upstream"}')" -ge 1 ] ||
+    fail "the held read was not handed from the HTTP thread to a worker"
+R=$(curl -s --max-time 3 -H 'Content-Type: application/json' --data-binary "$(req eth_chainId '[]')" "$JURL") &&
+    [ "$(echo "$R" | result)" = 0x7a69 ] || fail "eth_chainId waited on the held read: '$R'"
+R=$(curl -s --max-time 3 -H 'Content-Type: application/json' --data-binary "$(req eth_getBalance "[\"$HOLDER\",\"latest\"]")" "$JURL") &&
+    [ -n "$(echo "$R" | result)" ] || fail "a cached read waited on the held read: '$R'"
 send_tx "\"to\":\"$FRESH\",\"value\":\"0x5\"" > /dev/null
 NEXT=$(ask "$AURL" eth_blockNumber "[]" | result)
 i=0

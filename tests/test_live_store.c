@@ -7,6 +7,7 @@
  * and the drift check's sample of cached values. */
 #include <check.h>
 #include <sqlite3.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -268,6 +269,72 @@ START_TEST(a_call_records_the_keys_it_read)
     /* Another selector has its own record (none). */
     ck_assert(store_live_recorded(conn, &target, selector, 2, &keys, &n, &found, &se));
     ck_assert(!found && n == 0);
+    close_live_db();
+}
+END_TEST
+
+/* A connection that may not wait on the network (an HTTP polling thread's):
+ * a read or a prefetch that would fetch raises the caller's flag and fails
+ * without calling the fetcher or counting a miss; a recorded call whose read
+ * failed so keeps its record; a cached read still answers. Set back to
+ * NULL, the same reads fetch. */
+START_TEST(a_deferring_connection_fetches_nothing)
+{
+    open_live_db();
+    atomic_int deferred = 0;
+    store_defer_fetches(conn, &deferred);
+    store_error se;
+    /* A prefetch of what SQLite lacks. */
+    store_live_key keys[] = {{.a = addr_of(0xA1)}, slot_key(0xA1, 3)};
+    size_t fetched;
+    ck_assert(!store_live_prefetch(conn, keys, 2, &fetched, &se));
+    ck_assert_int_eq(atomic_load(&deferred), 1);
+    ck_assert_ptr_nonnull(strstr(se.msg, "left to a thread that may wait"));
+    ck_assert_uint_eq(many_calls, 0);
+    /* A call recorded with three keys (fetched while allowed)... */
+    address target = addr_of(0xA1);
+    const uint8_t selector[4] = {1, 2, 3, 4};
+    store_live_key old_rec[3] = {{.a = target}, slot_key(0xA1, 1), slot_key(0xA1, 2)};
+    atomic_store(&deferred, 0);
+    store_defer_fetches(conn, NULL);
+    ck_assert_msg(store_live_prefetch(conn, old_rec, 3, &fetched, &se), "%s", se.msg);
+    ck_assert_uint_eq(many_calls, 1);
+    store_live_record_begin(conn, &target, selector, 4, true);
+    ck_assert(read_account(0xA1, &(account_info){0}));
+    ck_assert_uint_eq(read_slot(0xA1, 1).w[0], 10);
+    ck_assert_uint_eq(read_slot(0xA1, 2).w[0], 20);
+    ck_assert_msg(store_live_record_end(conn, &se), "%s", se.msg);
+    /* ... then again, deferring, with a read that would fetch: the record
+     * is not replaced by the failed call's partial keys. */
+    store_defer_fetches(conn, &deferred);
+    store_live_stats before = store_get_live_stats(db);
+    store_live_record_begin(conn, &target, selector, 4, true);
+    ck_assert(store_read_begin(conn, &se));
+    state_backend b = store_backend(conn);
+    u256 key = u256_from_u64(9), v;
+    b.get_storage(b.ctx, &target, &key, &v); /* not cached: deferred */
+    store_read_end(conn);
+    ck_assert_int_eq(atomic_load(&deferred), 1);
+    ck_assert_msg(store_live_record_end(conn, &se), "%s", se.msg);
+    ck_assert(store_take_error(conn, &se));
+    store_live_key *rec;
+    size_t n;
+    bool found;
+    ck_assert(store_live_recorded(conn, &target, selector, 4, &rec, &n, &found, &se));
+    ck_assert(found);
+    ck_assert_uint_eq(n, 3);
+    free(rec);
+    ck_assert_uint_eq(single_fetches, 0);
+    store_live_stats st = store_get_live_stats(db);
+    ck_assert_uint_eq(st.misses[LIVE_SLOT], before.misses[LIVE_SLOT]); /* counted where it is fetched */
+    /* A cached read answers on a deferring connection. */
+    atomic_store(&deferred, 0);
+    ck_assert_uint_eq(read_slot(0xA1, 2).w[0], 20);
+    ck_assert_int_eq(atomic_load(&deferred), 0);
+    /* Fetching again once allowed. */
+    store_defer_fetches(conn, NULL);
+    ck_assert_uint_eq(read_slot(0xA1, 9).w[0], 90);
+    ck_assert_uint_eq(single_fetches, 1);
     close_live_db();
 }
 END_TEST
@@ -628,6 +695,7 @@ int main(void)
 {
     return TEST_RUN("live_store",
         TEST_GROUP("cache", 60, prefetch_asks_once_for_what_sqlite_lacks, a_call_records_the_keys_it_read,
+            a_deferring_connection_fetches_nothing,
             an_undone_block_restores_what_the_cache_held, an_undone_block_restores_the_storage_marks,
             undo_records_keep_a_window, an_undo_record_is_compact,
             an_undo_record_of_the_old_format_still_undoes,

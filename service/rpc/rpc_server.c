@@ -55,6 +55,7 @@
 #include "rpc/rpc.h"
 #include "rpc/rpc_json.h"
 #include "store.h"
+#include "upstream.h"
 
 /* Bodies up to this size are parsed on the polling thread (to answer
  * stateless requests there); larger ones are parsed by a worker. */
@@ -85,6 +86,8 @@ typedef struct inline_runner {
 static __thread atomic_int inline_abort;
 static __thread volatile sig_atomic_t inline_running;
 static __thread volatile unsigned inline_run, inline_run_seen;
+/* The budget's timer raised inline_abort (else a wait on the upstream did). */
+static __thread volatile sig_atomic_t inline_over_budget;
 static __thread inline_runner *inline_self;
 static __thread bool inline_unavailable;
 
@@ -503,8 +506,21 @@ static void on_inline_budget(int sig)
 {
     (void)sig;
     if (!inline_running) return;
-    if (inline_run_seen == inline_run) atomic_store_explicit(&inline_abort, 1, memory_order_relaxed);
+    if (inline_run_seen == inline_run) {
+        inline_over_budget = 1;
+        atomic_store_explicit(&inline_abort, 1, memory_order_relaxed);
+    }
     inline_run_seen = inline_run;
+}
+
+/* A runner's connection keeps its snapshots, and never waits on the
+ * upstream: a fetch raises the runner's abort flag instead, and the
+ * request goes to a worker (a wait here would hold every connection of
+ * the polling thread, and the CPU-time budget does not see it). */
+static void runner_conn_setup(inline_runner *r)
+{
+    store_keep_snapshots(r->ctx.conn, true);
+    store_defer_fetches(r->ctx.conn, r->ctx.abort_flag);
 }
 
 /* This polling thread's runner; NULL when one cannot be made (the
@@ -534,7 +550,7 @@ static inline_runner *inline_runner_get(server *s)
     r->ctx.conn = s->n_spare_conns ? s->spare_conns[--s->n_spare_conns] : NULL;
     pthread_mutex_unlock(&s->runners_lock);
     if (!r->ctx.conn) r->ctx.conn = store_connect(s->db, &se);
-    if (r->ctx.conn) store_keep_snapshots(r->ctx.conn, true);
+    if (r->ctx.conn) runner_conn_setup(r);
     if (!r->ctx.conn) {
         log_warn("no inline runs on this HTTP thread: %s", se.msg);
         timer_delete(r->timer);
@@ -562,11 +578,14 @@ static char *run_inline(server *s, inline_runner *r, http_request *req, json_t *
     r->ctx.authorized = req->authorized;
     r->ctx.admin_rejected = req->admin_rejected;
     atomic_store(&inline_abort, atomic_load(&s->abort_all) ? 1 : 0);
+    inline_over_budget = 0;
     inline_run++;
     atomic_signal_fence(memory_order_seq_cst);
     inline_running = 1;
     atomic_signal_fence(memory_order_seq_cst);
+    upstream_defer_on_this_thread(&inline_abort);
     char *answer = rpc_dispatch(&r->ctx, root, len);
+    upstream_defer_on_this_thread(NULL);
     atomic_signal_fence(memory_order_seq_cst);
     inline_running = 0;
     atomic_signal_fence(memory_order_seq_cst);
@@ -576,6 +595,7 @@ static char *run_inline(server *s, inline_runner *r, http_request *req, json_t *
     if (!*done) {
         free(answer);
         answer = NULL;
+        if (!atomic_load(&s->abort_all)) metrics_record_handoff(inline_over_budget);
     }
     return answer;
 }
@@ -1395,6 +1415,11 @@ static bool open_database(server *s, store_conn **main_conn)
         store_close(s->db);
         return false;
     }
+    /* A live database's workers wait on the upstream (the HTTP threads hand
+     * them every fetch): by default as many as the upstream's requests at
+     * once, so that cold calls do not queue behind a few waiting ones. */
+    if (is_live && !s->cfg->workers_given && s->cfg->workers < UPSTREAM_MAX_IN_FLIGHT)
+        s->cfg->workers = UPSTREAM_MAX_IN_FLIGHT;
     return true;
 }
 
@@ -1721,7 +1746,7 @@ static void snapshot_switch(server *s)
         for (inline_runner *r = s->runners; r; r = r->next, i++) {
             store_disconnect(r->ctx.conn);
             r->ctx.conn = conns[i];
-            store_keep_snapshots(r->ctx.conn, true);
+            runner_conn_setup(r);
             r->ctx.chain = chain;
             r->ctx.head_cache.valid = false;
         }
