@@ -1004,9 +1004,9 @@ static void release_idle_snapshots(server *s)
 
 /* The guard: every 100 ms, shuts down the sockets of connections past
  * their head or body deadline, or the end of their lingering after a
- * refusal (libmicrohttpd then closes them),
- * aborts the running requests whose clients went away, and ends the
- * parked read snapshots of idle HTTP threads. */
+ * refusal (libmicrohttpd then closes them), aborts the running requests
+ * whose clients went away, and ends the parked read snapshots of idle HTTP
+ * threads. */
 static void *guard_main(void *arg)
 {
     server *s = arg;
