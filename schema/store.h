@@ -161,11 +161,14 @@ uint64_t store_snapshot_epoch(const store_conn *c);
  * still sees one commit, the latest when its snapshot is taken or reused.
  * A parked snapshot keeps the WAL from being restarted, so an idle holder
  * must end it: store_snapshot_release (called when a connection of the
- * thread closes). Outside store_read_begin/_end, a connection that keeps
- * snapshots must call store_snapshot_settle before reading (it ends a
- * stale parked snapshot), or store_snapshot_release before a statement that
- * must see the latest commit; store_begin releases by itself. Read-only and
- * immutable stores never park. */
+ * thread closes), or store_snapshot_settle, which ends one that can no longer
+ * be reused; both may be called from another thread while the caller keeps
+ * the connection's own thread off it (SQLite is opened NOMUTEX: one thread
+ * at a time), as the server's guard does every 100 ms. Outside
+ * store_read_begin/_end, a connection that keeps snapshots must call
+ * store_snapshot_settle before reading (it ends a stale parked snapshot), or
+ * store_snapshot_release before a statement that must see the latest commit;
+ * store_begin releases by itself. Read-only and immutable stores never park. */
 #define STORE_SNAPSHOT_MAX_MS 200
 void store_keep_snapshots(store_conn *c, bool on);
 void store_snapshot_settle(store_conn *c);

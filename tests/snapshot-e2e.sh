@@ -183,5 +183,65 @@ PY
 ) || { echo "$out"; fail "the live checking client failed" "" ""; }
 echo "$out"
 check "live: followed blocks seen whole and at once" "blocks were followed, 0 mixes; at the head, 0 of 7 readers stale" "$out"
+kill "$SERVER_PID" "$APID" 2> /dev/null || true
+wait "$SERVER_PID" "$APID" 2> /dev/null || true
+SERVER_PID= APID=
+
+# An idle kept-alive connection (a load balancer's pool) must not keep its
+# thread's parked snapshot: while another process commits, A's reader sits
+# idle on its open connection; within about a second of the last commit the
+# whole WAL can be checkpointed from a third connection (a parked snapshot
+# would pin every frame after it), and the idle connection's next call sees
+# the last commit.
+"$JITEVM" serve --db "$DB" --listen 127.0.0.1:0 --threads 1 --log-level warn > "$TMP/idle-a.log" 2>&1 &
+SERVER_PID=$!
+wait_for_server "$TMP/idle-a.log"
+A_PORT=$SERVED_PORT
+SERVER_PID_SAVE=$SERVER_PID
+"$JITEVM" serve --db "$DB" --listen 127.0.0.1:0 --admin --admin-token $ADMIN --threads 1 --log-level warn > "$TMP/idle-b.log" 2>&1 &
+JPID=$!
+SERVER_PID=$JPID
+wait_for_server "$TMP/idle-b.log"
+SERVER_PID=$SERVER_PID_SAVE
+B_PORT=$SERVED_PORT
+out=$(python3 - "$A_PORT" "$B_PORT" "$ADMIN" "$DB" <<'PY'
+import http.client, json, sqlite3, sys, time
+a_port, b_port, token, db = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
+C = "0x000000000000000000000000000000000000c0de"
+def conn(port): return http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+def call(c, method, params, admin=False):
+    h = {"Content-Type": "application/json"}
+    if admin: h["Authorization"] = "Bearer " + token
+    c.request("POST", "/", json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}), h)
+    r = json.loads(c.getresponse().read())
+    if "error" in r: raise SystemExit("%s: %s" % (method, r["error"]))
+    return r["result"]
+def word(v): return "0x%064x" % v
+def slot1(c): return int(call(c, "eth_call", [{"to": C, "data": "0x"}, "latest"])[2:66], 16)
+idle, writer = conn(a_port), conn(b_port)
+for _ in range(3): slot1(idle)  # the thread's snapshot is now kept (parked)
+LAST = 300
+for v in range(200, LAST + 1):  # about a second of commits by another process
+    call(writer, "anvil_setStorageAt", [C, word(1), word(v)], True)
+    time.sleep(0.003)
+ck = sqlite3.connect(db, timeout=5)
+t0 = time.time()
+busy, frames, done = ck.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+while (busy or frames != done) and time.time() - t0 < 1.0:
+    time.sleep(0.02)
+    busy, frames, done = ck.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+ck.close()
+state = "all" if not busy and frames == done else "pinned"
+print("idle: WAL %s checkpointed (%d of %d frames) %.2f s after the last commit" % (state, done, frames, time.time() - t0))
+got = slot1(idle)
+print("idle: the next call on the idle connection saw %s" % ("the last commit" if got == LAST else "%d, not %d" % (got, LAST)))
+PY
+) || { echo "$out"; fail "the idle checking client failed" "" ""; }
+echo "$out"
+check "idle kept-alive connection: the WAL is checkpointed" "idle: WAL all checkpointed" "$out"
+check "idle kept-alive connection: the next call sees the last commit" "saw the last commit" "$out"
+kill "$SERVER_PID" "$JPID" 2> /dev/null || true
+wait "$SERVER_PID" "$JPID" 2> /dev/null || true
+SERVER_PID= JPID=
 echo "$PASSED passed, $FAILED failed"
 [ "$FAILED" -eq 0 ]

@@ -2,14 +2,17 @@
  * keeps its snapshot between calls sees every commit made before its next
  * call, by another connection of the store, by another store handle on the
  * file, or by another process; a commit of several keys is seen whole or not
- * at all while a writer commits concurrently; and a kept snapshot is ended
- * when it ages, when it is released, and before the reader's own write. */
+ * at all while a writer commits concurrently; a kept snapshot is ended
+ * when it ages, when it is released, and before the reader's own write; and
+ * an aged one left parked by an idle reader is ended by another thread (as
+ * the server's guard does), which lets the WAL be checkpointed whole. */
 #include <check.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <sqlite3.h>
 #include <unistd.h>
 
 #include "testlib.h"
@@ -192,8 +195,73 @@ START_TEST(a_commit_is_seen_whole_while_a_writer_commits)
 }
 END_TEST
 
+/* PRAGMA wal_checkpoint(PASSIVE) from a connection of its own: whether every
+ * frame of the WAL could be copied back (none pinned by a reader). */
+static bool wal_checkpointed_whole(int *frames, int *done)
+{
+    sqlite3 *db = NULL;
+    ck_assert_int_eq(sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    /* A connection knows the file is in WAL mode once it has read it. */
+    ck_assert_int_eq(sqlite3_exec(db, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL), SQLITE_OK);
+    int rc = sqlite3_wal_checkpoint_v2(db, "main", SQLITE_CHECKPOINT_PASSIVE, frames, done);
+    ck_assert_msg(rc == SQLITE_OK, "wal_checkpoint: %s", sqlite3_errmsg(db));
+    sqlite3_close(db);
+    return *frames == *done;
+}
+
+/* The other thread: ends the reader's parked snapshot if it can no longer
+ * be reused. The join is the hand-off that keeps the reader's thread off
+ * its connection meanwhile (the server uses a per-thread mutex). */
+static void *settle_main(void *arg)
+{
+    store_snapshot_settle(arg);
+    return NULL;
+}
+
+START_TEST(an_idle_parked_snapshot_is_ended_by_another_thread)
+{
+    store *db;
+    store_conn *reader = open_db(&db);
+    store_error se;
+    store_conn *writer = store_connect(db, &se);
+    ck_assert_msg(writer != NULL, "%s", se.msg);
+    store_keep_snapshots(reader, true);
+    write_pair(writer, 1);
+    ck_assert_uint_eq(read_one(reader), 1);
+    ck_assert_uint_eq(read_one(reader), 1);
+    ck_assert(store_snapshot_parked(reader));
+    /* Commits after the parked snapshot began: its mark pins their frames. */
+    for (uint64_t v = 2; v <= 40; v++) write_pair(writer, v);
+    int frames = 0, done = 0;
+    ck_assert_msg(!wal_checkpointed_whole(&frames, &done), "a parked snapshot did not pin the WAL (%d of %d)", done,
+                  frames);
+    ck_assert_int_gt(frames, 0);
+    /* Aged (and stale): another thread ends it while the reader idles. */
+    struct timespec nap = {0, (STORE_SNAPSHOT_MAX_MS + 50) * 1000000L};
+    nanosleep(&nap, NULL);
+    pthread_t t;
+    ck_assert_int_eq(pthread_create(&t, NULL, settle_main, reader), 0);
+    pthread_join(t, NULL);
+    ck_assert(!store_snapshot_parked(reader));
+    ck_assert_msg(wal_checkpointed_whole(&frames, &done), "WAL still pinned: %d of %d frames", done, frames);
+    /* The reader's next call sees the last commit, on a snapshot kept again. */
+    ck_assert_uint_eq(read_one(reader), 40);
+    ck_assert(store_snapshot_parked(reader));
+    /* A young, current parked snapshot is left alone. */
+    ck_assert_int_eq(pthread_create(&t, NULL, settle_main, reader), 0);
+    pthread_join(t, NULL);
+    ck_assert(store_snapshot_parked(reader));
+    store_disconnect(writer);
+    store_disconnect(reader);
+    store_close(db);
+    test_remove_dir(tmp_dir);
+}
+END_TEST
+
 int main(void)
 {
     return TEST_RUN("store_kept_snapshot", TEST_GROUP("kept", 60, a_kept_snapshot_sees_every_commit,
-                                                       a_commit_is_seen_whole_while_a_writer_commits));
+                                                       a_commit_is_seen_whole_while_a_writer_commits,
+                                                       an_idle_parked_snapshot_is_ended_by_another_thread));
 }

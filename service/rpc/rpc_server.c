@@ -73,6 +73,10 @@ typedef struct server server;
 typedef struct inline_runner {
     rpc_ctx ctx;
     timer_t timer;
+    /* Held by its polling thread while it uses ctx.conn (SQLite opened
+     * NOMUTEX: one thread at a time); the guard takes it with trylock to end
+     * a parked snapshot its idle thread would otherwise keep. */
+    pthread_mutex_t use_lock;
     struct inline_runner *next;
 } inline_runner;
 
@@ -557,6 +561,7 @@ static inline_runner *inline_runner_get(server *s)
         free(r);
         return NULL;
     }
+    pthread_mutex_init(&r->use_lock, NULL);
     uint64_t budget_ns = s->cfg->inline_budget_ms * 1000000u;
     struct timespec period = {(time_t)(budget_ns / 1000000000u), (long)(budget_ns % 1000000000u)};
     struct itimerspec every = {.it_interval = period, .it_value = period};
@@ -633,6 +638,7 @@ static void inline_runners_free(server *s)
         s->runners = r->next;
         timer_delete(r->timer);
         store_disconnect(r->ctx.conn);
+        pthread_mutex_destroy(&r->use_lock);
         free(r);
     }
 }
@@ -708,7 +714,12 @@ static enum MHD_Result answer_rpc(server *s, http_request *req)
             pthread_rwlock_rdlock(&s->snapshot_lock);
             inline_runner *r = inline_runner_get(s);
             bool done = false;
-            char *answer = r ? run_inline(s, r, req, root, &len, &done) : NULL;
+            char *answer = NULL;
+            if (r) {
+                pthread_mutex_lock(&r->use_lock);
+                answer = run_inline(s, r, req, root, &len, &done);
+                pthread_mutex_unlock(&r->use_lock);
+            }
             pthread_rwlock_unlock(&s->snapshot_lock);
             if (done) {
                 json_decref(root);
@@ -984,16 +995,38 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
          * (which keeps the WAL from being restarted) past --idle-timeout. */
         if (inline_self) {
             pthread_rwlock_rdlock(&s->snapshot_lock);
+            pthread_mutex_lock(&inline_self->use_lock);
             store_snapshot_release(inline_self->ctx.conn);
+            pthread_mutex_unlock(&inline_self->use_lock);
             pthread_rwlock_unlock(&s->snapshot_lock);
         }
     }
 }
 
+/* Ends the parked snapshots that can no longer be reused (older than
+ * STORE_SNAPSHOT_MAX_MS, or a commit came since): a thread whose kept-alive
+ * connections sit idle would otherwise hold its read transaction, and with
+ * it the WAL unrestarted, until a request or a close. Only a runner its
+ * thread is not using (trylock: the guard never waits for a call), and not
+ * during a switch (which replaces the connections). */
+static void release_idle_snapshots(server *s)
+{
+    if (pthread_rwlock_tryrdlock(&s->snapshot_lock) != 0) return;
+    pthread_mutex_lock(&s->runners_lock);
+    for (inline_runner *r = s->runners; r; r = r->next) {
+        if (pthread_mutex_trylock(&r->use_lock) != 0) continue;
+        if (r->ctx.conn && store_snapshot_parked(r->ctx.conn)) store_snapshot_settle(r->ctx.conn);
+        pthread_mutex_unlock(&r->use_lock);
+    }
+    pthread_mutex_unlock(&s->runners_lock);
+    pthread_rwlock_unlock(&s->snapshot_lock);
+}
+
 /* The guard: every 100 ms, shuts down the sockets of connections past
  * their head or body deadline, or the end of their lingering after a
- * refusal (libmicrohttpd then closes them), and
- * aborts the running requests whose clients went away. */
+ * refusal (libmicrohttpd then closes them), aborts the running requests
+ * whose clients went away, and ends the parked read snapshots of idle HTTP
+ * threads. */
 static void *guard_main(void *arg)
 {
     server *s = arg;
@@ -1011,6 +1044,7 @@ static void *guard_main(void *arg)
         }
         pthread_mutex_unlock(&s->conns_lock);
         cancel_abandoned(s);
+        release_idle_snapshots(s);
         pthread_mutex_lock(&s->conns_lock);
         uint64_t wake = monotonic_ns() + 100000000u;
         struct timespec ts = {(time_t)(wake / 1000000000u), (long)(wake % 1000000000u)};
