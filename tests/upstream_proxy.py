@@ -78,7 +78,10 @@ class Proxy(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(out)))
         self.end_headers()
-        self.wfile.write(out)
+        try:
+            self.wfile.write(out)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up waiting (a held request past its timeout)
 
 
 ThreadingHTTPServer(("127.0.0.1", PORT), Proxy).serve_forever()
