@@ -74,11 +74,11 @@ class Proxy(BaseHTTPRequestHandler):
         for i, e in errors.items():
             answers[i] = {"jsonrpc": "2.0", "id": reqs[i].get("id"), "error": e}
         out = json.dumps(answers if isinstance(msg, list) else answers[0]).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(out)))
-        self.end_headers()
         try:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(out)))
+            self.end_headers()
             self.wfile.write(out)
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client gave up waiting (a held request past its timeout)
