@@ -5,7 +5,6 @@
 
 #include <string.h>
 
-#include "base/hex.h"
 #include "rpc/rpc_exec.h"
 #include "store.h"
 
@@ -27,11 +26,23 @@ static bool take(cursor *c, char ch)
 }
 
 /* A string of printable ASCII without escapes (DEL excluded): its
- * characters are its value. */
+ * characters are its value. Eight characters at a time while none is
+ * special (a quote, a backslash, a control character, DEL or above): the
+ * test may flag a clean word (a borrow), never miss a special one. */
 static bool plain_string(cursor *c, const char **s, size_t *n)
 {
     if (!take(c, '"')) return false;
     const char *start = c->p;
+    const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+    while (c->end - c->p >= 8) {
+        uint64_t w;
+        memcpy(&w, c->p, 8);
+        uint64_t quote = w ^ (ones * '"'), backslash = w ^ (ones * '\\');
+        uint64_t special = ((quote - ones) & ~quote) | ((backslash - ones) & ~backslash) | ((w - ones * 0x20) & ~w) |
+                           (w + ones) | w;
+        if (special & highs) break;
+        c->p += 8;
+    }
     while (c->p < c->end && *c->p != '"') {
         unsigned char ch = (unsigned char)*c->p;
         if (ch < 0x20 || ch > 0x7e || ch == '\\') return false;
@@ -46,22 +57,28 @@ static bool plain_string(cursor *c, const char **s, size_t *n)
 
 #define IS(s, n, lit) ((n) == sizeof lit - 1 && memcmp((s), lit, sizeof lit - 1) == 0)
 
-static bool hex_digits(const char *s, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (hex_digit_value(s[i]) < 0) return false;
-    return true;
-}
+/* A hex digit's value plus one; 0: not a digit. */
+#define HEX_ROW(c, v) [c] = (v) + 1
+static const uint8_t hex_plus_one[256] = {
+    HEX_ROW('0', 0), HEX_ROW('1', 1), HEX_ROW('2', 2), HEX_ROW('3', 3), HEX_ROW('4', 4), HEX_ROW('5', 5),
+    HEX_ROW('6', 6), HEX_ROW('7', 7), HEX_ROW('8', 8), HEX_ROW('9', 9), HEX_ROW('a', 10), HEX_ROW('b', 11),
+    HEX_ROW('c', 12), HEX_ROW('d', 13), HEX_ROW('e', 14), HEX_ROW('f', 15), HEX_ROW('A', 10), HEX_ROW('B', 11),
+    HEX_ROW('C', 12), HEX_ROW('D', 13), HEX_ROW('E', 14), HEX_ROW('F', 15),
+};
+#undef HEX_ROW
 
 /* "0x" and an even number of digits, decoded into out (at most max bytes). */
 static bool hex_bytes(const char *s, size_t n, uint8_t *out, size_t max, size_t *len)
 {
-    if (n < 2 || s[0] != '0' || s[1] != 'x' || (n - 2) % 2 || (n - 2) / 2 > max || !hex_digits(s + 2, n - 2))
-        return false;
+    if (n < 2 || s[0] != '0' || s[1] != 'x' || (n - 2) % 2 || (n - 2) / 2 > max) return false;
     *len = (n - 2) / 2;
-    for (size_t i = 0; i < *len; i++)
-        out[i] = (uint8_t)(hex_digit_value(s[2 + 2 * i]) << 4 | hex_digit_value(s[3 + 2 * i]));
-    return true;
+    unsigned bad = 0;
+    for (size_t i = 0; i < *len; i++) {
+        unsigned hi = hex_plus_one[(unsigned char)s[2 + 2 * i]], lo = hex_plus_one[(unsigned char)s[3 + 2 * i]];
+        bad |= (hi - 1) | (lo - 1); /* a non-digit's 0 - 1 sets the high bits */
+        out[i] = (uint8_t)((hi - 1) << 4 | (lo - 1));
+    }
+    return bad < 16;
 }
 
 static bool hex_address(const char *s, size_t n, address *a)
@@ -74,12 +91,13 @@ static bool hex_address(const char *s, size_t n, address *a)
 static bool hex_quantity(const char *s, size_t n, unsigned bits, u256 *v)
 {
     size_t digits = n - 2;
-    if (n < 3 || s[0] != '0' || s[1] != 'x' || digits > bits / 4 || (s[2] == '0' && digits > 1) || !hex_digits(s + 2, digits))
-        return false;
+    if (n < 3 || s[0] != '0' || s[1] != 'x' || digits > bits / 4 || (s[2] == '0' && digits > 1)) return false;
     *v = u256_zero();
     for (size_t i = 0; i < digits; i++) {
+        unsigned d = hex_plus_one[(unsigned char)s[2 + i]];
+        if (!d) return false;
         unsigned bit = 4 * (unsigned)(digits - 1 - i);
-        v->w[bit / 64] |= (uint64_t)hex_digit_value(s[2 + i]) << (bit % 64);
+        v->w[bit / 64] |= (uint64_t)(d - 1) << (bit % 64);
     }
     return true;
 }
