@@ -55,6 +55,20 @@ static bool plain_string(cursor *c, const char **s, size_t *n)
     return true;
 }
 
+/* A member's name, when it may be one this reader knows (at most 7
+ * characters, which the caller compares): any other is refused. */
+static bool short_key(cursor *c, const char **k, size_t *n)
+{
+    if (!take(c, '"')) return false;
+    const char *start = c->p;
+    while (c->p < c->end && c->p - start <= 7 && *c->p != '"') c->p++;
+    if (c->p >= c->end || *c->p != '"') return false;
+    *k = start;
+    *n = (size_t)(c->p - start);
+    c->p++;
+    return true;
+}
+
 #define IS(s, n, lit) ((n) == sizeof lit - 1 && memcmp((s), lit, sizeof lit - 1) == 0)
 
 /* A hex digit's value plus one; 0: not a digit. */
@@ -113,7 +127,7 @@ static bool call_object(cursor *c, rpc_fast_request *r)
     do {
         const char *key, *v;
         size_t key_len, n;
-        if (!plain_string(c, &key, &key_len) || !take(c, ':') || !plain_string(c, &v, &n)) return false;
+        if (!short_key(c, &key, &key_len) || !take(c, ':') || !plain_string(c, &v, &n)) return false;
         if (IS(key, key_len, "to") && !a->has_to) {
             if (!hex_address(v, n, &a->to)) return false;
             a->has_to = true;
@@ -215,7 +229,7 @@ bool rpc_fast_parse(const char *text, size_t len, rpc_fast_request *r)
     do {
         const char *key, *v;
         size_t key_len, n;
-        if (!plain_string(&c, &key, &key_len) || !take(&c, ':')) return false;
+        if (!short_key(&c, &key, &key_len) || !take(&c, ':')) return false;
         if (IS(key, key_len, "jsonrpc") && !has_version) {
             if (!plain_string(&c, &v, &n) || !IS(v, n, "2.0")) return false;
             has_version = true;
