@@ -492,6 +492,18 @@ static bool before_call(store_conn *c, const char *method, json_t *params, store
     return true;
 }
 
+/* before_call's warm path for a call read from its text (rpc_fast.c: a
+ * target, the head as the block): the same memo, keyed by the same texts. */
+static bool warm_call(store_conn *c, const char *from, size_t from_len, const char *to, size_t to_len,
+                      const uint8_t *selector, size_t selector_len)
+{
+    bool hit;
+    if (from_len > MEMO_TEXT || to_len > MEMO_TEXT) return false;
+    struct warm_memo *memo = memo_slot(from, from_len, to, to_len, selector, selector_len, &hit);
+    if (hit) store_live_record_begin(c, &memo->to, selector, selector_len, false);
+    return hit;
+}
+
 static void after_call(store_conn *c)
 {
     store_error se;
@@ -651,7 +663,7 @@ bool live_attach(store *s, store_conn *c, const rpc_config *cfg, bool *is_live, 
                        .many = fetch_many, .more = fetch_more};
     store_set_fetcher(s, &f);
     live.no_forward = cfg->no_forward;
-    rpc_live = (rpc_live_hooks){.before = before_call, .after = after_call, .forward = forward, .proof = prove,
+    rpc_live = (rpc_live_hooks){.before = before_call, .after = after_call, .warm_call = warm_call, .forward = forward, .proof = prove,
                                 .upstream = upstream_name(live.up)};
     char h[HEX_HASH_LEN];
     hex_from_hash(&pin.block_hash, h);

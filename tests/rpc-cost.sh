@@ -25,6 +25,10 @@
 # system calls instead: the server runs natively, `strace -c -f` is
 # attached for each row's N requests, and the calls per request are printed
 # by name (strace slows the server: compare counts, not its times).
+# RPC_COST_CPU=1: the server's own CPU time instead (native, from
+# /proc/PID/stat: user and system, kernel included, per request over the
+# N requests; clock ticks of 10 ms, so use N of 20000 or more). On a loaded
+# machine this varies by tens of percent: alternate the binaries compared.
 JITEVM=${1:-build/jitevm}
 case $JITEVM in /*) ;; *) JITEVM=$(pwd)/$JITEVM ;; esac
 N=${RPC_COST_N:-20000}
@@ -34,7 +38,10 @@ NAME=rpc-cost
 set -e
 . "$HERE/e2e-lib.sh"
 SYSCALLS=${RPC_COST_SYSCALLS:-0}
-if [ "$SYSCALLS" = 1 ]; then
+CPU=${RPC_COST_CPU:-0}
+if [ "$CPU" = 1 ]; then
+    :
+elif [ "$SYSCALLS" = 1 ]; then
     command -v strace > /dev/null || { echo "rpc-cost: strace is needed (apt-get install strace)"; exit 1; }
 else
     command -v valgrind > /dev/null && command -v callgrind_control > /dev/null ||
@@ -68,7 +75,7 @@ else
     "$JITEVM" init --db "$TMP/cost.db" --chain "$TMP/genesis.json" > /dev/null
 fi
 PROFILER="valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file=$OUT/callgrind.out"
-[ "$SYSCALLS" = 1 ] && PROFILER=
+{ [ "$SYSCALLS" = 1 ] || [ "$CPU" = 1 ]; } && PROFILER=
 $PROFILER "$JITEVM" serve --db "$TMP/cost.db" --listen 127.0.0.1:0 --admin --admin-token $ADMIN --log-level warn \
     ${RPC_COST_ARGS:-} > "$TMP/server.log" 2>&1 &
 SERVER_PID=$!
@@ -93,7 +100,7 @@ count_dump() {
     mv "$dump" "$OUT/callgrind.$1"
     sed -n 's/^totals: *//p' "$OUT/callgrind.$1"
 }
-if [ "${RPC_COST_FIRST:-0}" = 1 ] && [ "$SYSCALLS" != 1 ]; then
+if [ "${RPC_COST_FIRST:-0}" = 1 ] && [ "$SYSCALLS" != 1 ] && [ "$CPU" != 1 ]; then
     # The server's first balanceOf (after one eth_chainId, which touches no
     # contract), counted alone: on a live database the cold call, fetched
     # from the upstream; on a plain one, the first run of the contract.
@@ -117,6 +124,16 @@ for row in ${RPC_COST_ROWS:-chainId balanceOf}; do
     # Warm-up (code cache, compiled program, each thread's connection), uncounted.
     python3 "$HERE/rpc_cost_client.py" 127.0.0.1 "$PORT" 1000 "$C" "$body"
     sleep 1
+    if [ "$CPU" = 1 ]; then
+        # utime and stime: fields 14 and 15 (the name, field 2, has no spaces here).
+        before=$(awk '{ print $14, $15 }' "/proc/$SERVER_PID/stat")
+        python3 "$HERE/rpc_cost_client.py" 127.0.0.1 "$PORT" "$N" "$C" "$body"
+        after=$(awk '{ print $14, $15 }' "/proc/$SERVER_PID/stat")
+        echo "$before $after" | awk -v n="$N" -v hz="$(getconf CLK_TCK)" -v row="$row" '{
+            u = ($3 - $1) / hz * 1e6 / n; s = ($4 - $2) / hz * 1e6 / n
+            printf "%s: server CPU per request over %d requests: %.1f us (user %.1f, system %.1f)\n", row, n, u + s, u, s }'
+        continue
+    fi
     if [ "$SYSCALLS" = 1 ]; then
         strace -c -f -p "$SERVER_PID" -o "$OUT/strace.$row" 2> /dev/null &
         STRACE_PID=$!

@@ -129,6 +129,12 @@ bool rpc_fail_store(rpc_error *err, const store_error *se);
 typedef struct {
     bool (*before)(store_conn *c, const char *method, json_t *params, store_error *se);
     void (*after)(store_conn *c);
+    /* `before` for an eth_call at the head read from the text (rpc_fast.c):
+     * true when the call is known warm (all it read last time was cached:
+     * nothing to fetch; what it reads is recorded as `before` does);
+     * false: the request goes the tree's way, through `before`. */
+    bool (*warm_call)(store_conn *c, const char *from, size_t from_len, const char *to, size_t to_len,
+                      const uint8_t *selector, size_t selector_len);
     /* A method flagged RPC_FORWARD: true when the upstream answered it
      * (*result, or *err with the upstream's error); false: run it here. */
     bool (*forward)(const char *method, json_t *params, json_t **result, rpc_error *err);

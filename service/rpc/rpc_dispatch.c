@@ -12,6 +12,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "rpc/rpc.h"
+#include "rpc/rpc_fast.h"
 #include "rpc/rpc_json.h"
 #include "config.h"
 #include "hexjson.h"
@@ -134,11 +135,13 @@ json_t *rpc_result_quantity(rpc_ctx *ctx, const u256 *v)
  * {"jsonrpc":"2.0","id":...,"error":{"code":...,"message":...,"data":...}}.
  * False when a value cannot be encoded (the answer is then dropped). */
 static bool write_response(bytebuf *out, const json_t *id, const json_t *result, const rpc_error *err,
-                           const char *result_text, size_t result_text_len)
+                           const char *result_text, size_t result_text_len, const char *id_text, size_t id_len)
 {
     static const char head[] = "{\"jsonrpc\":\"2.0\",\"id\":";
     bytebuf_append(out, head, sizeof head - 1);
-    if (id) {
+    if (id_text) {
+        bytebuf_append(out, id_text, id_len); /* a fast request's id, as written (rpc_fast.c) */
+    } else if (id) {
         if (!rpc_json_write(out, id)) return false;
     } else {
         bytebuf_append(out, "null", 4);
@@ -176,7 +179,7 @@ static bool envelope_error(bytebuf *out, const json_t *id, int code, const char 
     rpc_error e = {.code = code, .message = (char *)message, .message_len = strlen(message)};
     metrics_record_call(metrics_none_index(), 0, code);
     log_warn("rpc invalid request: %s", message);
-    return write_response(out, id, NULL, &e, NULL, 0);
+    return write_response(out, id, NULL, &e, NULL, 0, NULL, 0);
 }
 
 /* The answer text (NUL-terminated, *len without the NUL), or NULL when
@@ -251,12 +254,18 @@ static bool request_exhausted(const rpc_ctx *ctx, rpc_error *err)
     return false;
 }
 
-static bool run_call(rpc_ctx *ctx, bytebuf *out, json_t *params, json_t *id, const char *name)
+/* One call: its response appended to `out` (none without an id). `fast`:
+ * a request read from the text (rpc_fast.c), which carries its method,
+ * parameters and id instead of params and id; *fell_back is then set when
+ * it must go the tree's way after all (nothing was run, counted or
+ * written). */
+static bool run_call(rpc_ctx *ctx, bytebuf *out, json_t *params, json_t *id, const char *name,
+                     const rpc_fast_request *fast, bool *fell_back)
 {
     double start = monotonic_seconds();
     rpc_error err = {0};
     json_t *result = NULL;
-    const rpc_method *m = rpc_find_method(name);
+    const rpc_method *m = fast ? fast->method : rpc_find_method(name);
     ctx->result_text_len = 0;
     int metric = metrics_method_index(m ? m->name : "");
     if (request_exhausted(ctx, &err)) {
@@ -278,10 +287,11 @@ static bool run_call(rpc_ctx *ctx, bytebuf *out, json_t *params, json_t *id, con
         rpc_fail(&err, RPC_SERVER_ERROR, "read-only mode: %s is refused (the database is opened read-only)", name);
     } else {
         json_t *empty = NULL;
-        if (!params || json_is_null(params)) params = empty = json_array();
-        if (!json_is_array(params)) {
+        if (!fast && (!params || json_is_null(params))) params = empty = json_array();
+        /* A fast request's parameters fit its method (rpc_fast_parse). */
+        if (!fast && !json_is_array(params)) {
             rpc_fail(&err, RPC_INVALID_PARAMS, "non-array args");
-        } else if (json_array_size(params) > (size_t)m->max_args) {
+        } else if (!fast && json_array_size(params) > (size_t)m->max_args) {
             rpc_fail(&err, RPC_INVALID_PARAMS, "too many arguments, want at most %d", m->max_args);
         } else if (!ctx->conn && !(m->flags & RPC_INLINE)) {
             rpc_fail(&err, RPC_INTERNAL_ERROR, "internal error: %s reached a thread without a database", name);
@@ -295,13 +305,20 @@ static bool run_call(rpc_ctx *ctx, bytebuf *out, json_t *params, json_t *id, con
              * before the snapshot begins, and a write must see the latest. */
             if (snapshot) store_snapshot_settle(ctx->conn);
             else if (ctx->conn) store_snapshot_release(ctx->conn);
-            if (snapshot && rpc_live.before && !rpc_live.before(ctx->conn, m->name, params, &se)) {
+            if (fast && snapshot && fast->kind == RPC_FAST_CALL && rpc_live.warm_call &&
+                !rpc_live.warm_call(ctx->conn, fast->from_text, fast->from_len, fast->to_text, fast->to_len,
+                                    fast->selector, fast->selector_len)) {
+                /* Not known warm: the tree's way, whose hook fetches. */
+                json_decref(empty);
+                *fell_back = true;
+                return true;
+            } else if (!fast && snapshot && rpc_live.before && !rpc_live.before(ctx->conn, m->name, params, &se)) {
                 rpc_fail_store(&err, &se);
             } else if (snapshot && !store_read_begin(ctx->conn, &se)) {
                 rpc_fail_store(&err, &se);
                 if (rpc_live.after) rpc_live.after(ctx->conn);
             } else {
-                result = m->fn(ctx, params, &err);
+                result = fast ? rpc_fast_run(ctx, fast, &err) : m->fn(ctx, params, &err);
                 if (snapshot) store_read_end(ctx->conn);
                 if (snapshot && rpc_live.after) rpc_live.after(ctx->conn);
                 /* A read that failed inside the engine (I/O error, the
@@ -321,18 +338,19 @@ static bool run_call(rpc_ctx *ctx, bytebuf *out, json_t *params, json_t *id, con
         /* Thrown away by the caller; the retry records it. */
     } else if (metrics_record_call(metric, elapsed, err.code), err.code) {
         size_t idlen;
-        char *idtext = id ? rpc_json_dump(id, &idlen) : NULL;
+        char *idtext = fast ? str_printf(&idlen, "%.*s", (int)fast->id_len, fast->id) : id ? rpc_json_dump(id, &idlen) : NULL;
         log_warn("rpc %.64s id=%.64s %.3fms error %d: %.*s", name, idtext ? idtext : "-", elapsed * 1e3, err.code,
                  (int)(err.message_len > 300 ? 300 : err.message_len), err.message);
         free(idtext);
     } else if (log_enabled(JLOG_DEBUG)) {
         size_t idlen;
-        char *idtext = id ? rpc_json_dump(id, &idlen) : NULL;
+        char *idtext = fast ? str_printf(&idlen, "%.*s", (int)fast->id_len, fast->id) : id ? rpc_json_dump(id, &idlen) : NULL;
         log_debug("rpc %s id=%.64s %.3fms", name, idtext ? idtext : "-", elapsed * 1e3);
         free(idtext);
     }
     hide_database_path(ctx, &err);
-    bool ok = !id || write_response(out, id, result, &err, ctx->result_text, err.code ? 0 : ctx->result_text_len);
+    bool ok = (!id && !fast) || write_response(out, id, result, &err, ctx->result_text, err.code ? 0 : ctx->result_text_len,
+                                               fast ? fast->id : NULL, fast ? fast->id_len : 0);
     ctx->result_text_len = 0;
     json_decref(result);
     rpc_error_clear(&err);
@@ -363,10 +381,10 @@ static bool handle_one(rpc_ctx *ctx, bytebuf *out, json_t *msg, bool *wrote)
 #undef IS_KEY
     const char *name = json_is_string(method) ? json_string_value(method) : "";
     bool version = json_is_string(version_value) && strcmp(json_string_value(version_value), "2.0") == 0;
-    if (version && *name && valid_id(id)) return run_call(ctx, out, params, id, name);
+    if (version && *name && valid_id(id)) return run_call(ctx, out, params, id, name, NULL, NULL);
     if (version && *name && !id) {
         *wrote = false;
-        return run_call(ctx, out, params, NULL, name);
+        return run_call(ctx, out, params, NULL, name, NULL, NULL);
     }
     return envelope_error(out, valid_id(id) ? id : NULL, RPC_INVALID_REQUEST, "invalid request");
 }
@@ -407,6 +425,21 @@ char *rpc_dispatch(rpc_ctx *ctx, json_t *root, size_t *len)
         }
     } else {
         ok = handle_one(ctx, &out, root, &wrote) && wrote;
+    }
+    return finish_answer(&out, ok, len);
+}
+
+char *rpc_dispatch_fast(rpc_ctx *ctx, const rpc_fast_request *r, size_t *len, bool *fell_back)
+{
+    ctx->gas_left = ctx->cfg->request_gas;
+    ctx->gas_budget_hit = false;
+    *fell_back = false;
+    bytebuf out = {0};
+    bytebuf_reserve(&out, 256);
+    bool ok = run_call(ctx, &out, NULL, NULL, r->method->name, r, fell_back);
+    if (*fell_back) {
+        bytebuf_free(&out);
+        return NULL;
     }
     return finish_answer(&out, ok, len);
 }

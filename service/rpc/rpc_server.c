@@ -53,6 +53,7 @@
 #include "program_store.h"
 #include "rpc/http_gate.h"
 #include "rpc/rpc.h"
+#include "rpc/rpc_fast.h"
 #include "rpc/rpc_json.h"
 #include "store.h"
 #include "upstream.h"
@@ -575,11 +576,15 @@ static inline_runner *inline_runner_get(server *s)
     return r;
 }
 
-/* Runs `root` on this polling thread within the budget. Returns the answer
- * (as rpc_dispatch) with *done set, or *done false when the budget ran out
- * (nothing to send: the request goes to a worker). */
-static char *run_inline(server *s, inline_runner *r, http_request *req, json_t *root, size_t *len, bool *done)
+/* Runs `root` (or `fast`, read from the text) on this polling thread
+ * within the budget. Returns the answer (as rpc_dispatch) with *done set,
+ * or *done false when the budget ran out (nothing to send: the request
+ * goes to a worker) or, *fell_back set, when `fast` must go the tree's way
+ * (nothing was run). */
+static char *run_inline(server *s, inline_runner *r, http_request *req, json_t *root, const rpc_fast_request *fast,
+                        size_t *len, bool *done, bool *fell_back)
 {
+    *fell_back = false;
     r->ctx.authorized = req->authorized;
     r->ctx.admin_rejected = req->admin_rejected;
     atomic_store(&inline_abort, atomic_load(&s->abort_all) ? 1 : 0);
@@ -589,15 +594,15 @@ static char *run_inline(server *s, inline_runner *r, http_request *req, json_t *
     inline_running = 1;
     atomic_signal_fence(memory_order_seq_cst);
     upstream_defer_on_this_thread(&inline_abort);
-    char *answer = rpc_dispatch(&r->ctx, root, len);
+    char *answer = fast ? rpc_dispatch_fast(&r->ctx, fast, len, fell_back) : rpc_dispatch(&r->ctx, root, len);
     upstream_defer_on_this_thread(NULL);
     atomic_signal_fence(memory_order_seq_cst);
     inline_running = 0;
     atomic_signal_fence(memory_order_seq_cst);
     /* A budget that ran out just after the answer was complete also sends
      * the request to a worker: rare, and harmless. */
-    *done = !atomic_load(&inline_abort);
-    if (!*done) {
+    *done = !atomic_load(&inline_abort) && !*fell_back;
+    if (!*done && !*fell_back) {
         free(answer);
         answer = NULL;
         if (!atomic_load(&s->abort_all)) metrics_record_handoff(inline_over_budget);
@@ -683,6 +688,38 @@ static enum route route_of(const char *method, const char *url)
     return strcmp(method, "POST") == 0 ? ROUTE_RPC : ROUTE_NOT_ALLOWED;
 }
 
+/* A body of one of the common shapes (rpc_fast.c) answered without a
+ * jansson tree, as answer_rpc would answer it: its answer (never NULL
+ * then: these requests have ids), or NULL when it goes the tree's way;
+ * *handed_off: it ran out of the inline budget (or would wait on the
+ * upstream) and goes to a worker without a second inline attempt. */
+static char *try_fast(server *s, http_request *req, size_t *len, bool *handed_off)
+{
+    rpc_fast_request fast;
+    if (!rpc_fast_parse((const char *)req->body.data, req->body.len, &fast)) return NULL;
+    char *answer = NULL;
+    bool done = false, fell_back = false;
+    if (fast.method->flags & RPC_INLINE) {
+        rpc_ctx ctx = s->inline_ctx; /* the settings and the chain; no database */
+        ctx.authorized = req->authorized;
+        ctx.admin_rejected = req->admin_rejected;
+        answer = rpc_dispatch_fast(&ctx, &fast, len, &fell_back);
+        done = !fell_back;
+    } else if (s->cfg->inline_budget_ms && !atomic_load(&s->draining)) {
+        pthread_rwlock_rdlock(&s->snapshot_lock);
+        inline_runner *r = inline_runner_get(s);
+        if (r) {
+            pthread_mutex_lock(&r->use_lock);
+            answer = run_inline(s, r, req, NULL, &fast, len, &done, &fell_back);
+            pthread_mutex_unlock(&r->use_lock);
+        }
+        pthread_rwlock_unlock(&s->snapshot_lock);
+        *handed_off = r && !done && !fell_back;
+    }
+    if (done && !answer) answer = copy_text("", len); /* as answer_rpc: an answer that could not be encoded */
+    return done ? answer : NULL;
+}
+
 static enum MHD_Result answer_rpc(server *s, http_request *req)
 {
     struct MHD_Connection *conn = req->conn;
@@ -692,6 +729,12 @@ static enum MHD_Result answer_rpc(server *s, http_request *req)
     if (req->too_large)
         return refuse(s, conn, MHD_HTTP_CONTENT_TOO_LARGE, RPC_INVALID_REQUEST, "content length too large (>%zu)",
                       s->cfg->max_body);
+    bool handed_off = false; /* a fast request ran out of budget: straight to a worker */
+    if (req->body.len <= INLINE_PARSE_LIMIT) {
+        size_t len;
+        char *answer = try_fast(s, req, &len, &handed_off);
+        if (answer) return respond_json(s, conn, MHD_HTTP_OK, answer, len);
+    }
     if (req->body.len <= INLINE_PARSE_LIMIT) {
         json_t *root = rpc_json_parse((const char *)req->body.data, req->body.len);
         size_t len;
@@ -710,14 +753,14 @@ static enum MHD_Result answer_rpc(server *s, http_request *req)
             if (!answer) return respond_json(s, conn, MHD_HTTP_OK, copy_text("", &len), 0);
             return respond_json(s, conn, MHD_HTTP_OK, answer, len);
         }
-        if (s->cfg->inline_budget_ms && !atomic_load(&s->draining) && read_only) {
+        if (s->cfg->inline_budget_ms && !atomic_load(&s->draining) && read_only && !handed_off) {
             pthread_rwlock_rdlock(&s->snapshot_lock);
             inline_runner *r = inline_runner_get(s);
-            bool done = false;
+            bool done = false, fell_back;
             char *answer = NULL;
             if (r) {
                 pthread_mutex_lock(&r->use_lock);
-                answer = run_inline(s, r, req, root, &len, &done);
+                answer = run_inline(s, r, req, root, NULL, &len, &done, &fell_back);
                 pthread_mutex_unlock(&r->use_lock);
             }
             pthread_rwlock_unlock(&s->snapshot_lock);
