@@ -637,6 +637,21 @@ bool state_exists_touch(state *s, const address *a, bool touch)
     return true;
 }
 
+const code_info *state_enter_call(state *s, const address *a, bool touch, state_snapshot *snap, bool *exists)
+{
+    *snap = (state_snapshot){s->journal_len, s->n_logs, s->refund};
+    uint32_t idx = account_find(s, a);
+    account *acc = account_at(s, idx);
+    if (!acc->exists) {
+        *exists = false;
+        return NULL;
+    }
+    *exists = true;
+    if (touch) touch_at(s, idx);
+    if (__builtin_expect(acc->analysis != NULL, 1)) return acc->analysis;
+    return state_get_code(s, a);
+}
+
 
 /* ---- storage ---- */
 
