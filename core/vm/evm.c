@@ -327,6 +327,14 @@ static const precompile *precompile_at(const evm *e, const address *addr, bool *
         *is_precompile_address = false;
         return NULL;
     }
+    /* Nor above PRECOMPILE_ADDRESS_MAX: the last four bytes, big-endian,
+     * then exceed it (any of the bytes 16-19 too high). */
+    uint32_t tail;
+    memcpy(&tail, addr->b + 16, 4);
+    if (__builtin_bswap32(tail) > PRECOMPILE_ADDRESS_MAX) {
+        *is_precompile_address = false;
+        return NULL;
+    }
     *is_precompile_address = precompile_is_active(addr, e->fork);
     return *is_precompile_address ? precompile_find(addr, e->fork) : NULL;
 }
