@@ -1003,14 +1003,21 @@ static inline void journal_undo(state *s, const journal_entry *e)
     }
 }
 
-void state_revert(state *s, state_snapshot snap)
+/* Out of line, so that a revert with nothing to undo (a call that only
+ * read, or touched a contract) saves no registers. */
+static __attribute__((noinline)) void journal_undo_to(state *s, size_t to)
 {
     /* The length in a local: journal_undo's stores through s would make
      * the compiler reload and store it every entry. */
     size_t len = s->journal_len;
     const journal_entry *journal = s->journal;
-    while (len > snap.journal_len) journal_undo(s, &journal[--len]);
+    while (len > to) journal_undo(s, &journal[--len]);
     s->journal_len = len;
+}
+
+void state_revert(state *s, state_snapshot snap)
+{
+    if (s->journal_len > snap.journal_len) journal_undo_to(s, snap.journal_len);
     if (s->n_logs > snap.log_count) free_logs_from(s, snap.log_count);
     s->refund = snap.refund;
 }
