@@ -161,6 +161,10 @@ static bool keep_spare(frame_buffers *chunk, int used)
     return true;
 }
 
+/* The abort flag of an evm given none: never set, so that a frame polls
+ * a flag without testing for one first. */
+static const atomic_int evm_no_abort = 0;
+
 evm *evm_new(state *st, const block_env *block, enum fork f)
 {
     /* malloc rather than calloc (glibc's calloc bypasses the thread cache:
@@ -175,6 +179,7 @@ evm *evm_new(state *st, const block_env *block, enum fork f)
     e->st = st;
     e->block = block;
     e->fork = f;
+    e->abort_flag = &evm_no_abort;
     if (!spare_optab || spare_optab_fork != f) {
         spare_optab = opcode_table_for_fork(f);
         spare_optab_fork = f;
@@ -231,10 +236,16 @@ void evm_free(evm *e)
         free(e);
 }
 
+static void update_run_compiled(evm *e)
+{
+    e->run_compiled = e->engine != ENGINE_INTERP && !e->tracing && !e->trace.on_enter;
+}
+
 void evm_set_tracer(evm *e, const tracer *t)
 {
     e->tracing = t != NULL && t->on_step != NULL;
     if (t) e->trace = *t;
+    update_run_compiled(e);
 }
 
 void evm_set_tx_context(evm *e, const address *origin, const u256 *gas_price, const hash32 *blob_hashes,
@@ -246,9 +257,13 @@ void evm_set_tx_context(evm *e, const address *origin, const u256 *gas_price, co
     e->n_blob_hashes = n_blob_hashes;
 }
 
-void evm_set_abort_flag(evm *e, const atomic_int *flag) { e->abort_flag = flag; }
+void evm_set_abort_flag(evm *e, const atomic_int *flag) { e->abort_flag = flag ? flag : &evm_no_abort; }
 
-void evm_set_engine(evm *e, int engine) { e->engine = engine; }
+void evm_set_engine(evm *e, int engine)
+{
+    e->engine = engine;
+    update_run_compiled(e);
+}
 
 void evm_set_precompile_moves(evm *e, const precompile_move *moves, size_t n)
 {
@@ -349,7 +364,7 @@ state *evm_state(const evm *e) { return e->st; }
 static inline __attribute__((always_inline)) void run_code(evm *e, const message *msg, const code_info *code,
                                                            exec_result *r)
 {
-    if (e->abort_flag && atomic_load_explicit(e->abort_flag, memory_order_relaxed)) {
+    if (atomic_load_explicit(e->abort_flag, memory_order_relaxed)) {
         r->status = EXEC_TIMEOUT;
         return;
     }
@@ -366,7 +381,7 @@ static inline __attribute__((always_inline)) void run_code(evm *e, const message
     /* A program already installed for the fork is read here, without
      * jit_program_for's call (~25 instructions of every compiled frame). */
     const jit_program *program = NULL;
-    if (e->engine != ENGINE_INTERP && !e->tracing && !e->trace.on_enter) {
+    if (e->run_compiled) {
         program = atomic_load_explicit(&((code_info *)code)->compiled[e->fork], memory_order_acquire);
         if (!program) program = jit_program_for(e, code);
     }
