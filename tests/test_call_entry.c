@@ -2,7 +2,8 @@
  * - state_enter_call (the snapshot, the recipient's existence and touch,
  *   and its code, in one lookup) answers as state_snapshot_take,
  *   state_exists_touch and state_get_code did, on its first use of an
- *   account (not yet read, not yet analysed) and on its fast path;
+ *   account (not yet read, not yet analysed) and on its fast path, with a
+ *   journal no longer than theirs (none for a contract's touch);
  * - a touch of an account holding code is not journaled, and no revert
  *   can tell: the touch of an account whose code a reverted creation set
  *   is undone with the creation (the account, empty again, survives the
@@ -58,7 +59,10 @@ START_TEST(enter_call_as_snapshot_exists_touch_get_code)
             const code_info *ci = state_enter_call(s, order[i], touch, &snap, &exists);
             bool want_exists = state_exists_touch(t, order[i], touch);
             ck_assert_int_eq(exists, want_exists);
-            ck_assert_uint_eq(snap.journal_len, want_snap.journal_len);
+            /* The journal as long, or shorter: a touch of the contract,
+             * which holds code, adds no entry (not even its first). */
+            ck_assert_uint_le(snap.journal_len, want_snap.journal_len);
+            if (order[i] == &contract) ck_assert_uint_eq(journal_len(s), snap.journal_len);
             ck_assert_uint_eq(snap.log_count, want_snap.log_count);
             ck_assert_int_eq(snap.refund, want_snap.refund);
             if (want_exists) {

@@ -663,8 +663,11 @@ static __attribute__((noinline)) const code_info *enter_call_slow(state *s, cons
     account *acc = account_at(s, idx);
     *exists = acc->exists;
     if (!acc->exists) return NULL;
+    /* The code first (it changes nothing a revert would see), so that the
+     * touch of a contract found for the first time needs no entry either. */
+    const code_info *code = state_get_code(s, a);
     if (touch) touch_at(s, idx);
-    return state_get_code(s, a);
+    return code;
 }
 
 const code_info *state_enter_call(state *s, const address *a, bool touch, state_snapshot *snap, bool *exists)
