@@ -23,6 +23,11 @@ typedef struct {
     precompile_run_fn run;
 } precompile;
 
+/* No precompile of any fork sits above this short address (0x100,
+ * P256VERIFY): callers test it inline to skip the lookup (test_call_entry
+ * checks it against precompile_is_active). */
+#define PRECOMPILE_ADDRESS_MAX 0x100
+
 /* The precompile at `addr` on fork `f`, or NULL when that address is not a
  * precompile on that fork. */
 const precompile *precompile_find(const address *addr, enum fork f);

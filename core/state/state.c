@@ -619,11 +619,30 @@ void state_set_code(state *s, const address *a, const uint8_t *code, size_t len)
 
 void state_create_account(state *s, const address *a) { ensure_exists(s, account_find(s, a)); }
 
+/* Whether the account's code, as last analysed, is not empty: false also
+ * when not analysed yet (then the caller takes the general path). */
+static inline bool has_analysed_code(const account *acc)
+{
+    return acc->analysis != NULL && acc->analysis->code_len != 0;
+}
+
+/* A touch matters only to an account empty at the end of the transaction
+ * (EIP-161). An account holding code is touched without a journal entry
+ * (a call into a contract then journals nothing, and its revert has
+ * nothing to undo), because its touch can never be observed: code is
+ * never removed during execution except by reverting the CREATE that set
+ * it (a J_CODE entry; EIP-7702 sets code before execution, with nothing
+ * reverting past it; SELFDESTRUCT destroys the account whatever its touch),
+ * and that CREATE touched the account, journaled, before setting its code:
+ * reverting past the J_CODE entry reverts past that touch's entry too,
+ * which restores touched = false whatever touches came after. A touch of
+ * an account holding code before that CREATE (the account was touched
+ * already) leaves the flag as it was, journaled or not. */
 static inline void touch_at(state *s, uint32_t idx)
 {
     account *acc = account_at(s, idx);
     if (acc->touched) return;
-    journal_push(s, J_TOUCH, idx)->old.flag = false;
+    if (!has_analysed_code(acc)) journal_push(s, J_TOUCH, idx)->old.flag = false;
     acc->touched = true;
 }
 
@@ -635,6 +654,39 @@ bool state_exists_touch(state *s, const address *a, bool touch)
     if (!account_at(s, idx)->exists) return false;
     if (touch) touch_at(s, idx);
     return true;
+}
+
+static __attribute__((noinline)) const code_info *enter_call_slow(state *s, const address *a, bool touch,
+                                                                   bool *exists)
+{
+    uint32_t idx = account_find(s, a);
+    account *acc = account_at(s, idx);
+    *exists = acc->exists;
+    if (!acc->exists) return NULL;
+    /* The code first (it changes nothing a revert would see), so that the
+     * touch of a contract found for the first time needs no entry either. */
+    const code_info *code = state_get_code(s, a);
+    if (touch) touch_at(s, idx);
+    return code;
+}
+
+const code_info *state_enter_call(state *s, const address *a, bool touch, state_snapshot *snap, bool *exists)
+{
+    *snap = (state_snapshot){s->journal_len, s->n_logs, s->refund};
+    /* The common case, a contract called again (the last account found,
+     * existing, its code analysed, touched already or holding code: no
+     * journal entry), without a register saved: the rest out of line. */
+    uint32_t last = s->last_account;
+    if (last < s->n_accounts) {
+        account *acc = &s->accounts[last];
+        if (acc->loaded && acc->exists && acc->analysis != NULL && address_equal(&acc->addr, a) &&
+            (!touch || acc->touched || acc->analysis->code_len != 0)) {
+            acc->touched |= touch;
+            *exists = true;
+            return acc->analysis;
+        }
+    }
+    return enter_call_slow(s, a, touch, exists);
 }
 
 
@@ -954,14 +1006,21 @@ static inline void journal_undo(state *s, const journal_entry *e)
     }
 }
 
-void state_revert(state *s, state_snapshot snap)
+/* Out of line, so that a revert with nothing to undo (a call that only
+ * read, or touched a contract) saves no registers. */
+static __attribute__((noinline)) void journal_undo_to(state *s, size_t to)
 {
     /* The length in a local: journal_undo's stores through s would make
      * the compiler reload and store it every entry. */
     size_t len = s->journal_len;
     const journal_entry *journal = s->journal;
-    while (len > snap.journal_len) journal_undo(s, &journal[--len]);
+    while (len > to) journal_undo(s, &journal[--len]);
     s->journal_len = len;
+}
+
+void state_revert(state *s, state_snapshot snap)
+{
+    if (s->journal_len > snap.journal_len) journal_undo_to(s, snap.journal_len);
     if (s->n_logs > snap.log_count) free_logs_from(s, snap.log_count);
     s->refund = snap.refund;
 }

@@ -111,6 +111,12 @@ code_info *code_info_new(const uint8_t *code, size_t len, const hash32 *code_has
 /* Frees code_info_new's result and any programs compiled from it. */
 void code_info_free(code_info *ci);
 
+typedef struct {
+    size_t journal_len;
+    size_t log_count;
+    int64_t refund;
+} state_snapshot;
+
 state *state_new(const state_backend *backend);
 void state_free(state *s);
 
@@ -138,6 +144,13 @@ void state_touch(state *s, const address *a);
 /* Whether `a` exists; when it does and `touch` is set, also state_touch
  * (one lookup for what every message call asks of its recipient). */
 bool state_exists_touch(state *s, const address *a, bool touch);
+/* A message call's entry into recipient `a` whose own code it runs (CALL
+ * and STATICCALL, not delegated), in one lookup: *snap taken first, before
+ * anything of the call; then state_exists_touch(s, a, touch) into *exists;
+ * and, when `a` exists, its code as state_get_code gives it (NULL when it
+ * does not: its code is empty, and the caller decides whether it is
+ * created). */
+const code_info *state_enter_call(state *s, const address *a, bool touch, state_snapshot *snap, bool *exists);
 
 /* --- Storage. */
 u256 state_get_storage(state *s, const address *a, const u256 *key);
@@ -198,12 +211,8 @@ void state_add_refund(state *s, int64_t delta);
 int64_t state_get_refund(const state *s);
 
 /* --- Snapshots: revert undoes every change since the snapshot, including
- * warm marks, logs and refunds. */
-typedef struct {
-    size_t journal_len;
-    size_t log_count;
-    int64_t refund;
-} state_snapshot;
+ * warm marks, logs and refunds (state_snapshot is declared above, with the
+ * accounts: state_enter_call takes one). */
 state_snapshot state_snapshot_take(const state *s);
 void state_revert(state *s, state_snapshot snap);
 

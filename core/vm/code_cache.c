@@ -338,7 +338,7 @@ static code_segment *segments_new(const code_info *ci, enum fork fork)
     return seg;
 }
 
-const code_segment *code_segments(const code_info *ci, enum fork fork)
+const code_segment *code_segments_make(const code_info *ci, enum fork fork)
 {
     code_segment *seg = atomic_load_explicit(&((code_info *)ci)->segments[fork], memory_order_acquire);
     if (seg || !ci->cache_entry) return seg;

@@ -52,7 +52,14 @@ typedef struct code_segment {
  * last, at code_len, is the padding's STOP), made on first use and kept
  * with the entry (charged to the budget); NULL for code not in the cache
  * (initcode: analysed per frame would cost more than it saves). */
-const code_segment *code_segments(const code_info *ci, enum fork fork);
+const code_segment *code_segments_make(const code_info *ci, enum fork fork);
+/* The records made, read inline (every frame asks; as a call its prologue
+ * and epilogue were ~20 instructions of an empty call). */
+static inline const code_segment *code_segments(const code_info *ci, enum fork fork)
+{
+    const code_segment *seg = atomic_load_explicit(&((code_info *)ci)->segments[fork], memory_order_acquire);
+    return seg ? seg : code_segments_make(ci, fork);
+}
 /* Frees what code_segments made for `ci` (code_info_free). */
 void code_segments_free(code_info *ci);
 

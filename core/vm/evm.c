@@ -161,6 +161,10 @@ static bool keep_spare(frame_buffers *chunk, int used)
     return true;
 }
 
+/* The abort flag of an evm given none: never set, so that a frame polls
+ * a flag without testing for one first. */
+static const atomic_int evm_no_abort = 0;
+
 evm *evm_new(state *st, const block_env *block, enum fork f)
 {
     /* malloc rather than calloc (glibc's calloc bypasses the thread cache:
@@ -175,6 +179,7 @@ evm *evm_new(state *st, const block_env *block, enum fork f)
     e->st = st;
     e->block = block;
     e->fork = f;
+    e->abort_flag = &evm_no_abort;
     if (!spare_optab || spare_optab_fork != f) {
         spare_optab = opcode_table_for_fork(f);
         spare_optab_fork = f;
@@ -231,10 +236,16 @@ void evm_free(evm *e)
         free(e);
 }
 
+static void update_run_compiled(evm *e)
+{
+    e->run_compiled = e->engine != ENGINE_INTERP && !e->tracing && !e->trace.on_enter;
+}
+
 void evm_set_tracer(evm *e, const tracer *t)
 {
     e->tracing = t != NULL && t->on_step != NULL;
     if (t) e->trace = *t;
+    update_run_compiled(e);
 }
 
 void evm_set_tx_context(evm *e, const address *origin, const u256 *gas_price, const hash32 *blob_hashes,
@@ -246,9 +257,13 @@ void evm_set_tx_context(evm *e, const address *origin, const u256 *gas_price, co
     e->n_blob_hashes = n_blob_hashes;
 }
 
-void evm_set_abort_flag(evm *e, const atomic_int *flag) { e->abort_flag = flag; }
+void evm_set_abort_flag(evm *e, const atomic_int *flag) { e->abort_flag = flag ? flag : &evm_no_abort; }
 
-void evm_set_engine(evm *e, int engine) { e->engine = engine; }
+void evm_set_engine(evm *e, int engine)
+{
+    e->engine = engine;
+    update_run_compiled(e);
+}
 
 void evm_set_precompile_moves(evm *e, const precompile_move *moves, size_t n)
 {
@@ -327,6 +342,14 @@ static const precompile *precompile_at(const evm *e, const address *addr, bool *
         *is_precompile_address = false;
         return NULL;
     }
+    /* Nor above PRECOMPILE_ADDRESS_MAX: the last four bytes, big-endian,
+     * then exceed it (any of the bytes 16-19 too high). */
+    uint32_t tail;
+    memcpy(&tail, addr->b + 16, 4);
+    if (__builtin_bswap32(tail) > PRECOMPILE_ADDRESS_MAX) {
+        *is_precompile_address = false;
+        return NULL;
+    }
     *is_precompile_address = precompile_is_active(addr, e->fork);
     return *is_precompile_address ? precompile_find(addr, e->fork) : NULL;
 }
@@ -336,37 +359,44 @@ state *evm_state(const evm *e) { return e->st; }
 /* ---- running code ---- */
 
 /* Inlined into its two callers: as a call of its own its prologue, frame
- * and out-parameters were ~25 instructions of every call. */
-static inline __attribute__((always_inline)) enum exec_status run_code(evm *e, const message *msg,
-                                                                       const code_info *code, int64_t *gas,
-                                                                       const uint8_t **output, size_t *output_len)
+ * and out-parameters were ~25 instructions of every call. Writes the
+ * frame's status, gas left and output into *r. */
+static inline __attribute__((always_inline)) void run_code(evm *e, const message *msg, const code_info *code,
+                                                           exec_result *r)
 {
-    if (e->abort_flag && atomic_load_explicit(e->abort_flag, memory_order_relaxed)) return EXEC_TIMEOUT;
+    if (atomic_load_explicit(e->abort_flag, memory_order_relaxed)) {
+        r->status = EXEC_TIMEOUT;
+        return;
+    }
     frame_buffers *buffers = evm_buffers_at(e, msg->depth);
     frame f = {
         .e = e,
         .msg = msg,
         .code = code,
-        .gas = *gas,
+        .gas = r->gas_left,
         .memory = buffers->memory,
         .memory_size = 0,
         .buffers = buffers,
     };
-    const jit_program *program = e->engine != ENGINE_INTERP && !e->tracing && !e->trace.on_enter ? jit_program_for(e, code) : NULL;
-    enum exec_status status;
+    /* A program already installed for the fork is read here, without
+     * jit_program_for's call (~25 instructions of every compiled frame). */
+    const jit_program *program = NULL;
+    if (e->run_compiled) {
+        program = atomic_load_explicit(&((code_info *)code)->compiled[e->fork], memory_order_acquire);
+        if (!program) program = jit_program_for(e, code);
+    }
     if (program) {
         bool deopted = false;
-        status = jit_run(&f, program, &deopted);
+        r->status = jit_run(&f, program, &deopted);
         e->frames_compiled++;
         e->deopts += deopted;
     } else {
-        status = interp_run(&f);
+        r->status = interp_run(&f);
         e->frames_interp++;
     }
-    *gas = f.gas;
-    *output = f.output;
-    *output_len = f.output_len;
-    return status;
+    r->gas_left = f.gas;
+    r->output = f.output;
+    r->output_len = f.output_len;
 }
 
 /* Ends a frame that failed: undo its state changes; an exceptional halt
@@ -389,26 +419,41 @@ static void transfer_value(state *st, const message *msg)
     state_add_balance(st, &msg->recipient, &msg->value);
 }
 
-static exec_result execute_call(evm *e, const message *msg)
+/* The result is written through `r` (evm_execute's own, so that it is not
+ * built in one place and copied to another: ~25 instructions a call). */
+static inline __attribute__((always_inline)) void execute_call(evm *e, const message *msg, exec_result *r)
 {
     state *st = e->st;
-    exec_result r = {.status = EXEC_SUCCESS, .gas_left = msg->gas};
+    *r = (exec_result){.status = EXEC_SUCCESS, .gas_left = msg->gas};
     bool is_precompile_address;
     const precompile *pc = precompile_at(e, &msg->code_address, &is_precompile_address);
     bool runs_precompile = is_precompile_address && !msg->is_delegated;
 
-    /* Taken first: nothing is journaled before the recipient is touched. */
-    state_snapshot snap = state_snapshot_take(st);
+    /* The snapshot is taken first: nothing is journaled before the
+     * recipient is touched. */
+    state_snapshot snap;
     bool touches = e->fork >= FORK_SPURIOUS_DRAGON, touched = false;
+    const code_info *code = NULL;
     if (msg->kind == CALL_CALL || msg->kind == CALL_STATICCALL) {
         /* An existing recipient is touched with the same lookup, before the
-         * value moves rather than after: a revert undoes both alike. */
-        bool exists = state_exists_touch(st, &msg->recipient, touches);
+         * value moves rather than after: a revert undoes both alike. When
+         * the code run is the recipient's own (not a precompile, not
+         * delegated), that lookup also finds it: the code is the same
+         * before the value moves as after. */
+        bool exists;
+        if (!runs_precompile && address_equal(&msg->code_address, &msg->recipient)) {
+            code = state_enter_call(st, &msg->recipient, touches, &snap, &exists);
+        } else {
+            snap = state_snapshot_take(st);
+            exists = state_exists_touch(st, &msg->recipient, touches);
+        }
         touched = exists && touches;
         if (!exists && touches && u256_is_zero(&msg->value) && !runs_precompile)
-            return r; /* EIP-161: a value-less call to a dead account creates and runs nothing */
+            return; /* EIP-161: a value-less call to a dead account creates and runs nothing */
         /* Before EIP-161 every call created its recipient, empty if need be. */
         if (!touches) state_create_account(st, &msg->recipient);
+    } else {
+        snap = state_snapshot_take(st);
     }
     if (msg->transfers_value) transfer_value(st, msg);
     if (touches && !touched) state_touch(st, &msg->recipient);
@@ -417,40 +462,39 @@ static exec_result execute_call(evm *e, const message *msg)
         if (!pc) {
             /* An active precompile we have no implementation for: the call
              * cannot be answered correctly, so it fails loudly. */
-            r.status = EXEC_PRECOMPILE_FAILURE;
-            fail_frame(st, snap, &r);
-            return r;
+            r->status = EXEC_PRECOMPILE_FAILURE;
+            fail_frame(st, snap, r);
+            return;
         }
         /* Precompiles may memcpy from their input: never hand them NULL. */
         static const uint8_t no_input[1];
         const uint8_t *input = msg->input ? msg->input : no_input;
         uint64_t cost = pc->gas(input, msg->input_len, e->fork);
-        if (cost > (uint64_t)r.gas_left) {
-            r.status = EXEC_OUT_OF_GAS;
-            fail_frame(st, snap, &r);
-            return r;
+        if (cost > (uint64_t)r->gas_left) {
+            r->status = EXEC_OUT_OF_GAS;
+            fail_frame(st, snap, r);
+            return;
         }
-        r.gas_left -= (int64_t)cost;
+        r->gas_left -= (int64_t)cost;
         bytebuf *out = &evm_buffers_at(e, msg->depth)->precompile_output;
         out->len = 0;
         if (!pc->run(input, msg->input_len, e->fork, out)) {
-            r.status = EXEC_PRECOMPILE_FAILURE;
-            fail_frame(st, snap, &r);
-            return r;
+            r->status = EXEC_PRECOMPILE_FAILURE;
+            fail_frame(st, snap, r);
+            return;
         }
-        r.output = out->data;
-        r.output_len = out->len;
-        return r;
+        r->output = out->data;
+        r->output_len = out->len;
+        return;
     }
 
-    const code_info *code = state_get_code(st, &msg->code_address);
-    if (code->code_len == 0) return r;
-    r.status = run_code(e, msg, code, &r.gas_left, &r.output, &r.output_len);
-    if (r.status != EXEC_SUCCESS) fail_frame(st, snap, &r);
-    return r;
+    if (!code) code = state_get_code(st, &msg->code_address);
+    if (code->code_len == 0) return;
+    run_code(e, msg, code, r);
+    if (r->status != EXEC_SUCCESS) fail_frame(st, snap, r);
 }
 
-static exec_result execute_create(evm *e, const message *msg)
+static __attribute__((noinline)) exec_result execute_create(evm *e, const message *msg)
 {
     state *st = e->st;
     enum fork fk = e->fork;
@@ -479,7 +523,7 @@ static exec_result execute_create(evm *e, const message *msg)
     run.input = NULL;
     run.input_len = 0;
     code_info *initcode = code_info_new(msg->input, msg->input_len, &KECCAK_EMPTY);
-    r.status = run_code(e, &run, initcode, &r.gas_left, &r.output, &r.output_len);
+    run_code(e, &run, initcode, &r);
     code_info_free(initcode);
     if (r.status != EXEC_SUCCESS) {
         fail_frame(st, snap, &r);
@@ -512,7 +556,11 @@ static exec_result execute_create(evm *e, const message *msg)
 exec_result evm_execute(evm *e, const message *msg)
 {
     if (e->trace.on_enter) e->trace.on_enter(e->trace.ctx, e, msg);
-    exec_result r = msg->kind == CALL_CREATE || msg->kind == CALL_CREATE2 ? execute_create(e, msg) : execute_call(e, msg);
+    exec_result r;
+    if (msg->kind == CALL_CREATE || msg->kind == CALL_CREATE2)
+        r = execute_create(e, msg);
+    else
+        execute_call(e, msg, &r);
     /* A frame refused memory halted; what ran after it is not the
      * execution's answer. */
     if (msg->depth == 0 && e->memory_limit_hit) {

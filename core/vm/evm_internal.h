@@ -46,10 +46,14 @@ struct evm {
     size_t n_blob_hashes;
     tracer trace;
     bool tracing;
-    const atomic_int *abort_flag;
+    const atomic_int *abort_flag;  /* never NULL: evm_no_abort when none is set */
     const precompile_move *moves;
     size_t n_moves;
     int engine;                    /* enum engine */
+    /* Frames may run compiled: an engine other than the interpreter, and
+     * no tracer (kept by evm_set_engine and evm_set_tracer, so that a frame
+     * tests one flag). */
+    bool run_compiled;
     uint32_t frames_interp, frames_compiled, deopts; /* flushed to jit_stats by evm_free */
     /* EVM memory buffers allocated (bytes, all depths; counted in the
      * process's budget until evm_free), the limit, and whether it was hit. */

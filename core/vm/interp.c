@@ -154,8 +154,7 @@ enum exec_status interp_run_from(frame *f, size_t start_pc, size_t start_height)
         size_t code_len;
     } jump_bound = {.code_len = f->code->code_len};
     __asm__ volatile("" : : "r"(&jump_bound) : "memory");
-    static const atomic_int no_abort = 0;
-    const atomic_int *const abort_flag = e->abort_flag ? e->abort_flag : &no_abort;
+    const atomic_int *const abort_flag = e->abort_flag; /* never NULL (evm_new) */
 
     u256 *const stack = frame_stack(f->buffers);
     u256 *const stack_bottom = stack - 1;
