@@ -359,44 +359,47 @@ static bool program_load(void *ctx, const hash32 *code_hash, uint32_t version, c
     return true;
 }
 
-/* A load in place (jit_store.load_into): the row's blob copied from
- * SQLite's buffer into the destination a chunk at a time, each chunk fed
- * to the MAC from the copy while it is still in cache. The copy is checked,
- * not the source: the destination is private to this process, so what
- * passed is what will run. */
+/* A load in place (jit_store.load_into): the row's blob read by SQLite
+ * straight into the destination (sqlite3_blob_read, no buffer of its own
+ * in between), a piece at a time, each piece fed to the MAC from there
+ * while it is still in cache. The destination is what is checked: it is
+ * private to this process, so what passed is what will run. */
 typedef struct {
     program_store *ps;
     const hash32 *code_hash;
     uint32_t version;
     const char *target;
     const jit_blob_dest *dest;
-    size_t *len;
-    bool no_memory;
+    EVP_MAC_CTX *mac;
+    uint8_t tag[PROGRAM_TAG_BYTES]; /* the row's */
+    size_t len, fed;
+    bool placed, no_memory;
 } load_into_job;
 
+/* The piece size: a piece is read into the mapping and then MAC'd, so it
+ * should still be in L1 (48 KB here) when the MAC reads it. */
 #define TAG_CHUNK (32 * 1024)
 
-static bool copy_and_check(void *ctx, const uint8_t *blob, size_t len, const uint8_t tag[32])
+static uint8_t *load_into_place(void *ctx, size_t len, const uint8_t tag[32])
 {
     load_into_job *j = ctx;
     uint8_t *to = j->dest->place(j->dest->ctx, len);
     if (!to) {
         j->no_memory = true;
-        return false;
+        return NULL;
     }
-    EVP_MAC_CTX *mac = tag_begin(j->ps->key, tag, j->code_hash, j->version, j->target);
-    for (size_t at = 0; mac && at < len; at += TAG_CHUNK) {
-        size_t n = len - at < TAG_CHUNK ? len - at : TAG_CHUNK;
-        memcpy(to + at, blob + at, n);
-        if (!EVP_MAC_update(mac, to + at, n)) {
-            EVP_MAC_CTX_free(mac);
-            mac = NULL;
-        }
-    }
-    uint8_t want[PROGRAM_TAG_BYTES];
-    /* With the row's nonce; no MAC at all (OpenSSL failing) verifies nothing. */
-    if (!tag_finish(mac, tag, want) || sodium_memcmp(want, tag, PROGRAM_TAG_BYTES) != 0) return false;
-    *j->len = len;
+    j->placed = true;
+    j->len = len;
+    memcpy(j->tag, tag, PROGRAM_TAG_BYTES);
+    j->mac = tag_begin(j->ps->key, tag, j->code_hash, j->version, j->target);
+    return j->mac ? to : NULL; /* no MAC (OpenSSL failing): nothing to check it with */
+}
+
+static bool load_into_piece(void *ctx, const uint8_t *at, size_t n)
+{
+    load_into_job *j = ctx;
+    if (!EVP_MAC_update(j->mac, at, n)) return false;
+    j->fed += n;
     return true;
 }
 
@@ -411,18 +414,28 @@ static bool program_load_into(void *ctx, const hash32 *code_hash, uint32_t versi
     if (!c) {
         return load_failed(ps, &se);
     }
-    load_into_job j = {ps, code_hash, version, target, dest, len, false};
-    bool checked = false;
-    bool found = store_get_program_with(c, code_hash, (int)version, target, copy_and_check, &j, &checked, &se);
+    load_into_job j = {.ps = ps, .code_hash = code_hash, .version = version, .target = target, .dest = dest};
+    store_program_reader r = {&j, load_into_place, load_into_piece, TAG_CHUNK};
+    bool found = store_read_program(c, code_hash, (int)version, target, &r, &se);
     conn_give(ps, c);
     if (!found) {
+        EVP_MAC_CTX_free(j.mac);
         return load_failed(ps, &se);
     }
     if (j.no_memory) return false; /* nothing was checked: neither loaded nor rejected */
-    if (!checked) {
+    uint8_t want[PROGRAM_TAG_BYTES];
+    /* With the row's nonce; a MAC that failed, or did not see the whole
+     * blob, verifies nothing. */
+    bool whole = j.mac && j.fed == j.len;
+    if (!whole) {
+        EVP_MAC_CTX_free(j.mac);
+        j.mac = NULL;
+    }
+    if (!tag_finish(j.mac, j.tag, want) || sodium_memcmp(want, j.tag, PROGRAM_TAG_BYTES) != 0) {
         reject(ps, code_hash, version, target);
         return false;
     }
+    *len = j.len;
     atomic_fetch_add(&n_loaded, 1);
     return true;
 }
