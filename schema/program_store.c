@@ -56,8 +56,25 @@ static bool fail(char *err, size_t errlen, const char *fmt, ...)
  * ran at about the same speed; keyed BLAKE2b ran at about 0.45 GB/s and
  * HMAC-SHA256 at 0.7 here. */
 static EVP_MAC *gmac;
+/* A GMAC context with its cipher (AES-256-GCM) set and no key: each tag
+ * starts from a copy of it, so OpenSSL looks the cipher up once, not at
+ * every load (EVP_CIPHER_fetch was about a tenth of a small program's
+ * load). Only read, by every thread at once. */
+static EVP_MAC_CTX *gmac_aes256;
 static pthread_once_t gmac_once = PTHREAD_ONCE_INIT;
-static void gmac_fetch(void) { gmac = EVP_MAC_fetch(NULL, "GMAC", NULL); }
+static void gmac_fetch(void)
+{
+    gmac = EVP_MAC_fetch(NULL, "GMAC", NULL);
+    gmac_aes256 = gmac ? EVP_MAC_CTX_new(gmac) : NULL;
+    OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_CIPHER, (char *)"AES-256-GCM", 0),
+        OSSL_PARAM_construct_end(),
+    };
+    if (gmac_aes256 && !EVP_MAC_CTX_set_params(gmac_aes256, params)) {
+        EVP_MAC_CTX_free(gmac_aes256);
+        gmac_aes256 = NULL;
+    }
+}
 
 /* What the row's key and IV are made of: PROGRAM_MAC_KEY_BYTES then
  * PROGRAM_MAC_IV_BYTES of BLAKE2b(key = the program key, message = the
@@ -78,9 +95,8 @@ static EVP_MAC_CTX *tag_begin(const uint8_t key[PROGRAM_KEY_BYTES], const uint8_
     crypto_generichash(kiv, sizeof kiv, nonce, PROGRAM_NONCE_BYTES, key, PROGRAM_KEY_BYTES);
     uint8_t v[4] = {(uint8_t)version, (uint8_t)(version >> 8), (uint8_t)(version >> 16), (uint8_t)(version >> 24)};
     pthread_once(&gmac_once, gmac_fetch);
-    EVP_MAC_CTX *ctx = gmac ? EVP_MAC_CTX_new(gmac) : NULL;
+    EVP_MAC_CTX *ctx = gmac_aes256 ? EVP_MAC_CTX_dup(gmac_aes256) : NULL;
     OSSL_PARAM params[] = {
-        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_CIPHER, (char *)"AES-256-GCM", 0),
         OSSL_PARAM_construct_octet_string(OSSL_MAC_PARAM_IV, kiv + PROGRAM_MAC_KEY_BYTES, PROGRAM_MAC_IV_BYTES),
         OSSL_PARAM_construct_end(),
     };
