@@ -3,9 +3,10 @@
  * key, version or target; the tag's layout against an independent
  * computation; the key file (created private, reused, refused when readable
  * by others or of the wrong size, one key when processes create it at
- * once); malformed hex keys; 4 threads loading and saving at once; and a
- * program stored by a build with another layout (another compiler
- * version) refused and compiled again. */
+ * once); malformed hex keys; 4 threads loading and saving at once, and
+ * loading in place while the rows are replaced; a program stored by a build
+ * with another layout (another compiler version), or tagged by the older
+ * scheme (Poly1305), refused and compiled again. */
 #include <check.h>
 #include <openssl/evp.h>
 #include <dirent.h>
@@ -645,6 +646,88 @@ START_TEST(concurrent_load_save)
 }
 END_TEST
 
+/* Loads in place while other threads replace the same rows with blobs of
+ * other lengths and bytes: the row's tag and its blob are read in one read
+ * transaction (the blob handle opened while the row's statement is on its
+ * row), so a load gets one whole blob some thread saved, or none, and never
+ * a torn one (which would fail its tag and be counted as rejected). */
+#define BIG_VARIANTS 3
+static size_t big_blob(const hash32 *h, unsigned variant, uint8_t *out)
+{
+    size_t len = 40 * 1024 + variant * 23 * 1024 + h->b[1]; /* two to four 32 KB pieces */
+    for (size_t i = 0; i < len; i++) out[i] = (uint8_t)(h->b[i % 32] + i * 7 + variant * 101 + (i >> 12));
+    return len;
+}
+
+typedef struct {
+    program_store *ps;
+    int id;
+    int bad, loaded;
+} big_worker_arg;
+
+static uint8_t *place_malloc(void *ctx, size_t len)
+{
+    uint8_t **buf = ctx;
+    free(*buf);
+    *buf = malloc(len ? len : 1);
+    return *buf;
+}
+
+static void *big_worker(void *p)
+{
+    big_worker_arg *a = p;
+    const jit_store *js = program_store_hooks(a->ps);
+    uint8_t *want = malloc(128 * 1024), *got = NULL;
+    jit_blob_dest dest = {place_malloc, &got};
+    for (unsigned r = 0; r < 60; r++) {
+        hash32 h = code_hash_of(r % 4); /* four rows, all threads on each */
+        if ((r + (unsigned)a->id) % 2 == 0) {
+            size_t n = big_blob(&h, (r + (unsigned)a->id) % BIG_VARIANTS, want);
+            save(a->ps, &h, JIT_VERSION, TARGET, want, n);
+        }
+        size_t len = 0;
+        if (!js->load_into(js->ctx, &h, JIT_VERSION, TARGET, &dest, &len)) continue;
+        a->loaded++;
+        bool one_of_them = false;
+        for (unsigned v = 0; v < BIG_VARIANTS && !one_of_them; v++) {
+            size_t n = big_blob(&h, v, want);
+            one_of_them = n == len && memcmp(want, got, n) == 0;
+        }
+        if (!one_of_them) a->bad++;
+    }
+    free(got);
+    free(want);
+    return NULL;
+}
+
+START_TEST(concurrent_load_into_while_rows_are_replaced)
+{
+    program_store ps;
+    store *s = db_open_with_programs(&ps);
+    program_store_stats before = program_store_get_stats();
+    pthread_t t[N_THREADS];
+    big_worker_arg args[N_THREADS];
+    for (int i = 0; i < N_THREADS; i++) {
+        args[i] = (big_worker_arg){.ps = &ps, .id = i};
+        ck_assert_int_eq(pthread_create(&t[i], NULL, big_worker, &args[i]), 0);
+    }
+    int loaded = 0;
+    for (int i = 0; i < N_THREADS; i++) {
+        pthread_join(t[i], NULL);
+        ck_assert_int_eq(args[i].bad, 0);
+        loaded += args[i].loaded;
+    }
+    program_store_stats after = program_store_get_stats();
+    ck_assert_uint_eq(after.rejected - before.rejected, 0);
+    ck_assert_uint_eq(after.load_failed - before.load_failed, 0);
+    ck_assert_uint_eq(after.save_failed - before.save_failed, 0);
+    ck_assert_uint_eq(after.saved - before.saved, N_THREADS * 30);
+    ck_assert_int_ge(loaded, N_THREADS * 30); /* every load after a thread's own save finds a row */
+    ck_assert_uint_eq(after.loaded - before.loaded, (uint64_t)loaded);
+    db_close_with_programs(s, &ps);
+}
+END_TEST
+
 typedef struct {
     program_store *ps;
     atomic_bool done;
@@ -1064,7 +1147,7 @@ int main(void)
          .tests = TESTS(round_trip,
             programs_of_code_not_in_the_database_not_kept, tag_layout, altered_rows_rejected,
             key_file_created_private_and_reused, key_file_creation_race, key_file_refused, bad_hex_key_refused,
-            concurrent_load_save, save_failure_counted, load_into_checks_the_copy, close_waits_for_callbacks,
+            concurrent_load_save, concurrent_load_into_while_rows_are_replaced, save_failure_counted, load_into_checks_the_copy, close_waits_for_callbacks,
             program_of_another_layout_refused_and_recompiled,
             programs_of_the_older_tag_scheme_refused_and_recompiled)});
 }
