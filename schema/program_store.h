@@ -3,18 +3,27 @@
  *
  * A stored blob is native code the process will execute, so a row is only
  * loaded when its tag verifies. The tag (32 bytes) is a nonce (16 random
- * bytes drawn at each save) followed by a keyed MAC (16 bytes): Poly1305
- * (OpenSSL's) under the one-time key BLAKE2b-256(key = the 32-byte program
- * key, message = the nonce), over
+ * bytes drawn at each save) followed by a keyed MAC (16 bytes): AES-256-GMAC
+ * (OpenSSL's) under the row's own key and IV, the first 32 and the next 12
+ * bytes of BLAKE2b-352(key = the 32-byte program key, message = the nonce),
+ * over
  *     code_hash (32) || compiler_version (4, little-endian) || target || 0 || blob.
- * Poly1305 because the tag is checked over the whole blob at every program
- * load, and it is about ten times faster here than keyed BLAKE2b over the
- * same bytes; the one-time key keeps its rule (a key never tags two
- * messages): nonces are random, and a nonce an attacker writes into a row
- * only yields a key they cannot compute. Whoever can write the database but
- * does not hold the program key cannot make the service run code of their
+ * GMAC because the tag is checked over the whole blob at every program load
+ * and it is the fastest keyed MAC at hand (see program_store.c). GMAC's rule
+ * (one key and IV never tag two messages) holds because every save draws a
+ * new nonce, so a new key, and a nonce an attacker writes into a row only
+ * yields a key they cannot compute. Whoever can write the database but does
+ * not hold the program key cannot make the service run code of their
  * choosing; a row that does not verify is rejected (counted, logged once)
- * and the program compiled again.
+ * and the program compiled again. The tag scheme is part of the stored
+ * format: rows tagged by the scheme before (Poly1305 under a BLAKE2b-256
+ * one-time key) were filed under an older compiler version (the change
+ * bumped JIT_CODEGEN_REVISION), so they are never found, never counted as
+ * rejected, and their programs are compiled again.
+ *
+ * Loading in place (jit_store.load_into) reads the blob with
+ * sqlite3_blob_read straight into the program's mapping, a piece at a time,
+ * and MACs each piece there: the bytes checked are the bytes that run.
  *
  * The key is given (64 hex digits), or kept in "<database>.program-key":
  * created on first use (32 random bytes, mode 0600, written to a temporary
@@ -77,7 +86,7 @@ void program_store_close(program_store *ps);
  * it does not fit. */
 bool program_store_key_path(const char *db_path, char *out, size_t len);
 /* The tag of a row with this nonce (exposed for the tests): the nonce, then
- * the MAC. False (the tag zeroed) when OpenSSL provides no Poly1305: then
+ * the MAC. False (the tag zeroed) when OpenSSL provides no GMAC: then
  * nothing is saved and no row loads. */
 bool program_store_tag(const uint8_t key[PROGRAM_KEY_BYTES], const uint8_t nonce[PROGRAM_NONCE_BYTES],
                        const hash32 *code_hash, uint32_t version, const char *target, const uint8_t *blob, size_t len,

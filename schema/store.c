@@ -125,6 +125,7 @@ enum stmt_id {
     ST_GET_BLOB_FORK_AT,
     ST_PUT_PROGRAM,
     ST_GET_PROGRAM,
+    ST_GET_PROGRAM_ROW,
     ST_HAS_CODE,
     ST_BEGIN_READ,
     ST_BEGIN_WRITE,
@@ -177,6 +178,7 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_PUT_PROGRAM] = "INSERT OR REPLACE INTO program (code_hash, compiler_version, target, blob, tag) "
                        "VALUES (?1, ?2, ?3, ?4, ?5)",
     [ST_GET_PROGRAM] = "SELECT blob, tag FROM program WHERE code_hash = ?1 AND compiler_version = ?2 AND target = ?3",
+    [ST_GET_PROGRAM_ROW] = "SELECT rowid, tag FROM program WHERE code_hash = ?1 AND compiler_version = ?2 AND target = ?3",
     [ST_HAS_CODE] = "SELECT 1 FROM code WHERE hash = ?1",
     [ST_BEGIN_READ] = "BEGIN",
     [ST_BEGIN_WRITE] = "BEGIN IMMEDIATE",
@@ -2301,6 +2303,50 @@ bool store_get_program_with(store_conn *c, const hash32 *code_hash, int compiler
         } else {
             store_fail(err, "%s: malformed program row", c->s->path);
         }
+    } else if (rc != SQLITE_DONE) {
+        fail_db(err, c->db, c->s->path);
+    }
+    sqlite3_reset(st);
+    return found;
+}
+
+bool store_read_program(store_conn *c, const hash32 *code_hash, int compiler_version, const char *target,
+                        const store_program_reader *r, store_error *err)
+{
+    if (err) err->msg[0] = '\0';
+    sqlite3_stmt *st = c->stmt[ST_GET_PROGRAM_ROW];
+    bind_blob(st, 1, code_hash->b, 32);
+    sqlite3_bind_int(st, 2, compiler_version);
+    sqlite3_bind_text(st, 3, target ? target : "", -1, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(st);
+    bool found = false;
+    if (rc == SQLITE_ROW) {
+        /* The blob handle is opened while the statement is on its row: one
+         * read transaction, so the blob is that of the row whose tag this is. */
+        uint8_t tag[32];
+        sqlite3_blob *h = NULL;
+        if (!column_fixed(st, 1, tag, 32)) {
+            store_fail(err, "%s: malformed program row", c->s->path);
+        } else if (sqlite3_blob_open(c->db, "main", "program", "blob", sqlite3_column_int64(st, 0), 0, &h) !=
+                   SQLITE_OK) {
+            fail_db(err, c->db, c->s->path);
+        } else {
+            found = true;
+            int len = sqlite3_blob_bytes(h);
+            uint8_t *to = r->place(r->ctx, (size_t)len, tag);
+            int piece = r->piece_bytes > 0 && r->piece_bytes < INT_MAX ? (int)r->piece_bytes : INT_MAX;
+            for (int at = 0; to && at < len;) {
+                int n = len - at < piece ? len - at : piece;
+                if (sqlite3_blob_read(h, to + at, n, at) != SQLITE_OK) {
+                    found = false;
+                    fail_db(err, c->db, c->s->path);
+                    break;
+                }
+                if (!r->piece(r->ctx, to + at, (size_t)n)) break;
+                at += n;
+            }
+        }
+        sqlite3_blob_close(h); /* a no-op on NULL */
     } else if (rc != SQLITE_DONE) {
         fail_db(err, c->db, c->s->path);
     }

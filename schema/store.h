@@ -108,6 +108,22 @@ bool store_get_program_with(store_conn *c, const hash32 *code_hash, int compiler
                             bool (*use)(void *ctx, const uint8_t *blob, size_t len, const uint8_t tag[32]),
                             void *ctx, bool *used, store_error *err);
 
+/* The same read straight into memory the reader places, with no copy in
+ * between: `place` is given the blob's length and the row's tag and returns
+ * where the blob goes (NULL: nothing is read); the blob is then read there
+ * in pieces of at most `piece_bytes` (0: one piece), each handed to `piece`
+ * once it is in place, in order; `piece` returning false stops the read.
+ * Returns false when absent or on a read error (err says which: then the
+ * placed memory may hold part of the blob). */
+typedef struct {
+    void *ctx;
+    uint8_t *(*place)(void *ctx, size_t len, const uint8_t tag[32]);
+    bool (*piece)(void *ctx, const uint8_t *at, size_t len);
+    size_t piece_bytes;
+} store_program_reader;
+bool store_read_program(store_conn *c, const hash32 *code_hash, int compiler_version, const char *target,
+                        const store_program_reader *r, store_error *err);
+
 /* --- Whole-state operations. */
 /* The state root of every account (secure trie, as the core computes it),
  * from the stored trie (schema/trie_store.h) when the database has one: on a

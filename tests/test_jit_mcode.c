@@ -1,8 +1,9 @@
 /* Executable memory (jit_mcode.c): a freed program's mapping is reused by
  * the next program that fits, and W^X holds throughout: the code pages are
- * read+execute while in the pool and while a program lives, read+write only
- * between jit_mcode_reserve and jit_mcode_seal, and what a reused mapping
- * held beyond the new code is int3. A mapping more than twice a program's
+ * read+execute only while a program lives (sealed), read+write while in the
+ * pool and between jit_mcode_reserve and jit_mcode_seal, the lead page is
+ * a mapping of its own (never merged with the code pages), and everything a
+ * reused mapping holds beyond the new code is int3. A mapping more than twice a program's
  * size is not taken for it; a region given back unsealed (what it holds
  * never checked) is unmapped, never made executable; and a program loaded through the store's in-place path is placed in
  * from a reused mapping with the same bytes. */
@@ -31,6 +32,21 @@ static bool mapping_perms(const void *addr, char perms[5])
     }
     fclose(f);
     return found;
+}
+
+/* The first address past the mapping (/proc/self/maps line) holding addr. */
+static uintptr_t mapping_end(const void *addr)
+{
+    FILE *f = fopen("/proc/self/maps", "r");
+    ck_assert_ptr_nonnull(f);
+    char line[512];
+    uintptr_t end = 0;
+    while (!end && fgets(line, sizeof line, f)) {
+        unsigned long lo, hi;
+        if (sscanf(line, "%lx-%lx", &lo, &hi) == 2 && (uintptr_t)addr >= lo && (uintptr_t)addr < hi) end = hi;
+    }
+    fclose(f);
+    return end;
 }
 
 static void assert_perms(const void *addr, const char *want)
@@ -69,7 +85,11 @@ START_TEST(freed_mapping_is_reused_and_never_writable_and_executable)
     assert_perms(where, "r-xp");
     assert_perms(where - 1, "rw-p"); /* the lead page: never executable */
     jit_mcode_free(a);
-    assert_perms(where, "r-xp"); /* pooled, still not writable */
+    assert_perms(where, "rw-p"); /* pooled: no longer executable */
+    /* ... and the lead page, read+write too, still a mapping of its own */
+    ck_assert_uint_eq(mapping_end(where - 1), (uintptr_t)where);
+    /* What is written into a pooled mapping never runs: int3 after the next seal. */
+    ((uint8_t *)where)[3 * page] = 0x90;
     jit_mcode_pool_counts(&reused, &made);
     ck_assert_uint_eq(made, made0 + 1);
     ck_assert_uint_eq(reused, reused0);
@@ -82,8 +102,10 @@ START_TEST(freed_mapping_is_reused_and_never_writable_and_executable)
     ck_assert_ptr_eq(b->image.native, where);
     assert_perms(b->image.native, "r-xp");
     for (size_t i = 0; i < 2 * page + 10; i++) ck_assert_uint_eq(b->image.native[i], 0x51);
-    /* a's code beyond b's is gone: int3 up to where a's ended */
-    for (size_t i = 2 * page + 10; i < 3 * page + 100; i++) ck_assert_uint_eq(b->image.native[i], 0xcc);
+    /* a's code beyond b's is gone, and the byte written while pooled: int3
+     * up to the mapping's end */
+    for (size_t i = 2 * page + 10; i < 4 * page; i++) ck_assert_uint_eq(b->image.native[i], 0xcc);
+    ck_assert_uint_eq(mapping_end(b->image.native), (uintptr_t)b->image.native + 4 * page);
     jit_mcode_free(b);
     jit_mcode_pool_drain();
 }
@@ -130,6 +152,7 @@ START_TEST(a_region_given_back_unsealed_is_unmapped_and_a_reused_ones_tail_is_in
     jit_program *a = map(2 * page, 0x90);
     uint8_t *where = a->image.native;
     jit_mcode_free(a);
+    assert_perms(where, "rw-p");
     uint8_t *again = jit_mcode_reserve(page, &r);
     ck_assert_ptr_eq(again, where);
     assert_perms(again, "rw-p");

@@ -3,10 +3,12 @@
  * key, version or target; the tag's layout against an independent
  * computation; the key file (created private, reused, refused when readable
  * by others or of the wrong size, one key when processes create it at
- * once); malformed hex keys; 4 threads loading and saving at once; and a
- * program stored by a build with another layout (another compiler
- * version) refused and compiled again. */
+ * once); malformed hex keys; 4 threads loading and saving at once, and
+ * loading in place while the rows are replaced; a program stored by a build
+ * with another layout (another compiler version), or tagged by the older
+ * scheme (Poly1305), refused and compiled again. */
 #include <check.h>
+#include <openssl/evp.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -204,9 +206,6 @@ START_TEST(round_trip)
 }
 END_TEST
 
-/* The tag is the nonce, then Poly1305 under BLAKE2b-256(program key, nonce)
- * over code_hash || version LE32 || target || 0 || blob, computed here in one
- * piece. */
 /* Code that exists only in one call (a state override, a contract the
  * call creates) is compiled and used, but its program is never written:
  * otherwise any caller could grow the database file at will. */
@@ -234,6 +233,43 @@ START_TEST(programs_of_code_not_in_the_database_not_kept)
 }
 END_TEST
 
+/* The message a tag is over: code_hash || version LE32 || target || 0 ||
+ * blob, in one piece; its length. */
+static size_t tag_message(const hash32 *h, uint32_t version, const char *target, const uint8_t *blob, size_t len,
+                          uint8_t *msg)
+{
+    size_t n = 0;
+    memcpy(msg, h->b, 32), n = 32;
+    for (int i = 0; i < 4; i++) msg[n++] = (uint8_t)(version >> 8 * i);
+    memcpy(msg + n, target, strlen(target) + 1), n += strlen(target) + 1;
+    memcpy(msg + n, blob, len), n += len;
+    return n;
+}
+
+/* AES-256-GMAC of msg computed apart from the store (which uses OpenSSL's
+ * EVP_MAC): as the tag of an AES-256-GCM encryption of nothing with msg as
+ * associated data, by libsodium when this CPU has its AES-NI code, else by
+ * OpenSSL's cipher interface. */
+static void gmac_apart(const uint8_t key[32], const uint8_t iv[12], const uint8_t *msg, size_t n, uint8_t mac[16])
+{
+    if (crypto_aead_aes256gcm_is_available()) {
+        unsigned long long clen = 0;
+        ck_assert_int_eq(crypto_aead_aes256gcm_encrypt(mac, &clen, NULL, 0, msg, n, NULL, iv, key), 0);
+        ck_assert_uint_eq(clen, 16);
+        return;
+    }
+    EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+    int outl = 0;
+    ck_assert(c && EVP_EncryptInit_ex(c, EVP_aes_256_gcm(), NULL, key, iv) == 1);
+    ck_assert(EVP_EncryptUpdate(c, NULL, &outl, msg, (int)n) == 1);
+    ck_assert(EVP_EncryptFinal_ex(c, mac, &outl) == 1);
+    ck_assert(EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, 16, mac) == 1);
+    EVP_CIPHER_CTX_free(c);
+}
+
+/* The tag is the nonce, then AES-256-GMAC under the key and IV
+ * BLAKE2b-352(program key, nonce) (32 + 12 bytes) over tag_message,
+ * computed here apart from the store. */
 START_TEST(tag_layout)
 {
     uint8_t key[32], nonce[16];
@@ -241,35 +277,36 @@ START_TEST(tag_layout)
     for (int i = 0; i < 16; i++) nonce[i] = (uint8_t)(0x31 * i + 5);
     hash32 h = code_hash_of(7);
     const char *target = "x86_64-sysv/Prague";
-    uint8_t blob[300];
-    for (size_t i = 0; i < sizeof blob; i++) blob[i] = (uint8_t)(i * 13 + 1);
+    /* Lengths around GHASH's 16-byte blocks and OpenSSL's bulk sizes. */
+    static const size_t lens[] = {0, 1, 15, 16, 17, 300, 4096 + 3, 100 * 1024 + 37};
+    uint8_t *blob = malloc(100 * 1024 + 37), *msg = malloc(100 * 1024 + 37 + 64 + 36);
+    for (size_t i = 0; i < 100 * 1024 + 37; i++) blob[i] = (uint8_t)(i * 13 + 1 + (i >> 8));
     uint32_t version = 0x01020304;
-    uint8_t msg[32 + 4 + 64 + sizeof blob];
-    size_t n = 0;
-    memcpy(msg, h.b, 32), n = 32;
-    msg[n++] = 0x04, msg[n++] = 0x03, msg[n++] = 0x02, msg[n++] = 0x01;
-    memcpy(msg + n, target, strlen(target) + 1), n += strlen(target) + 1;
-    memcpy(msg + n, blob, sizeof blob), n += sizeof blob;
-    /* Computed here with libsodium's Poly1305 (the store uses OpenSSL's). */
-    uint8_t otk[32], want[32], got[32];
-    ck_assert_int_eq(crypto_generichash(otk, 32, nonce, 16, key, 32), 0);
-    memcpy(want, nonce, 16);
-    ck_assert_int_eq(crypto_onetimeauth(want + 16, msg, n, otk), 0);
-    ck_assert(program_store_tag(key, nonce, &h, version, target, blob, sizeof blob, got));
-    ck_assert_mem_eq(got, want, 32);
+    uint8_t kiv[44], want[32], got[32];
+    ck_assert_int_eq(crypto_generichash(kiv, sizeof kiv, nonce, 16, key, 32), 0);
+    for (size_t k = 0; k < sizeof lens / sizeof lens[0]; k++) {
+        size_t n = tag_message(&h, version, target, blob, lens[k], msg);
+        ck_assert_uint_eq(msg[32], 0x04);
+        ck_assert_uint_eq(msg[35], 0x01);
+        memcpy(want, nonce, 16);
+        gmac_apart(kiv, kiv + 32, msg, n, want + 16);
+        ck_assert(program_store_tag(key, nonce, &h, version, target, blob, lens[k], got));
+        ck_assert_msg(memcmp(got, want, 32) == 0, "blob of %zu bytes: the tag differs", lens[k]);
+    }
     /* Moving a byte from the target into the blob changes the tag. */
-    uint8_t moved[32], b2[1 + sizeof blob];
+    uint8_t moved[32], b2[1 + 300];
+    ck_assert(program_store_tag(key, nonce, &h, version, target, blob, 300, got));
     b2[0] = 'e';
-    memcpy(b2 + 1, blob, sizeof blob);
+    memcpy(b2 + 1, blob, 300);
     ck_assert(program_store_tag(key, nonce, &h, version, "x86_64-sysv/Pragu", b2, sizeof b2, moved));
     ck_assert_int_ne(memcmp(moved, got, 32), 0);
-    /* Another nonce: another one-time key, another MAC. */
+    /* Another nonce: another key, another MAC. */
     uint8_t other[32];
     nonce[15] ^= 1;
-    ck_assert(program_store_tag(key, nonce, &h, version, target, blob, sizeof blob, other));
+    ck_assert(program_store_tag(key, nonce, &h, version, target, blob, 300, other));
     ck_assert_int_ne(memcmp(other + 16, got + 16, 16), 0);
-    /* An empty blob is tagged too. */
-    ck_assert(program_store_tag(key, nonce, &h, version, target, blob, 0, other));
+    free(blob);
+    free(msg);
 }
 END_TEST
 
@@ -609,6 +646,88 @@ START_TEST(concurrent_load_save)
 }
 END_TEST
 
+/* Loads in place while other threads replace the same rows with blobs of
+ * other lengths and bytes: the row's tag and its blob are read in one read
+ * transaction (the blob handle opened while the row's statement is on its
+ * row), so a load gets one whole blob some thread saved, or none, and never
+ * a torn one (which would fail its tag and be counted as rejected). */
+#define BIG_VARIANTS 3
+static size_t big_blob(const hash32 *h, unsigned variant, uint8_t *out)
+{
+    size_t len = 40 * 1024 + variant * 23 * 1024 + h->b[1]; /* two to four 32 KB pieces */
+    for (size_t i = 0; i < len; i++) out[i] = (uint8_t)(h->b[i % 32] + i * 7 + variant * 101 + (i >> 12));
+    return len;
+}
+
+typedef struct {
+    program_store *ps;
+    int id;
+    int bad, loaded;
+} big_worker_arg;
+
+static uint8_t *place_malloc(void *ctx, size_t len)
+{
+    uint8_t **buf = ctx;
+    free(*buf);
+    *buf = malloc(len ? len : 1);
+    return *buf;
+}
+
+static void *big_worker(void *p)
+{
+    big_worker_arg *a = p;
+    const jit_store *js = program_store_hooks(a->ps);
+    uint8_t *want = malloc(128 * 1024), *got = NULL;
+    jit_blob_dest dest = {place_malloc, &got};
+    for (unsigned r = 0; r < 60; r++) {
+        hash32 h = code_hash_of(r % 4); /* four rows, all threads on each */
+        if ((r + (unsigned)a->id) % 2 == 0) {
+            size_t n = big_blob(&h, (r + (unsigned)a->id) % BIG_VARIANTS, want);
+            save(a->ps, &h, JIT_VERSION, TARGET, want, n);
+        }
+        size_t len = 0;
+        if (!js->load_into(js->ctx, &h, JIT_VERSION, TARGET, &dest, &len)) continue;
+        a->loaded++;
+        bool one_of_them = false;
+        for (unsigned v = 0; v < BIG_VARIANTS && !one_of_them; v++) {
+            size_t n = big_blob(&h, v, want);
+            one_of_them = n == len && memcmp(want, got, n) == 0;
+        }
+        if (!one_of_them) a->bad++;
+    }
+    free(got);
+    free(want);
+    return NULL;
+}
+
+START_TEST(concurrent_load_into_while_rows_are_replaced)
+{
+    program_store ps;
+    store *s = db_open_with_programs(&ps);
+    program_store_stats before = program_store_get_stats();
+    pthread_t t[N_THREADS];
+    big_worker_arg args[N_THREADS];
+    for (int i = 0; i < N_THREADS; i++) {
+        args[i] = (big_worker_arg){.ps = &ps, .id = i};
+        ck_assert_int_eq(pthread_create(&t[i], NULL, big_worker, &args[i]), 0);
+    }
+    int loaded = 0;
+    for (int i = 0; i < N_THREADS; i++) {
+        pthread_join(t[i], NULL);
+        ck_assert_int_eq(args[i].bad, 0);
+        loaded += args[i].loaded;
+    }
+    program_store_stats after = program_store_get_stats();
+    ck_assert_uint_eq(after.rejected - before.rejected, 0);
+    ck_assert_uint_eq(after.load_failed - before.load_failed, 0);
+    ck_assert_uint_eq(after.save_failed - before.save_failed, 0);
+    ck_assert_uint_eq(after.saved - before.saved, N_THREADS * 30);
+    ck_assert_int_ge(loaded, N_THREADS * 30); /* every load after a thread's own save finds a row */
+    ck_assert_uint_eq(after.loaded - before.loaded, (uint64_t)loaded);
+    db_close_with_programs(s, &ps);
+}
+END_TEST
+
 typedef struct {
     program_store *ps;
     atomic_bool done;
@@ -919,6 +1038,108 @@ START_TEST(program_of_another_layout_refused_and_recompiled)
 }
 END_TEST
 
+/* The tag scheme before this one, as that build tagged a row: Poly1305
+ * under the one-time key BLAKE2b-256(program key, nonce), over the same
+ * message (computed here with libsodium). */
+static void older_scheme_tag(const uint8_t key[32], const uint8_t nonce[16], const hash32 *h, uint32_t version,
+                             const uint8_t *blob, size_t len, uint8_t tag[32])
+{
+    uint8_t otk[32], *msg = malloc(len + 128);
+    size_t n = tag_message(h, version, TARGET, blob, len, msg);
+    ck_assert_int_eq(crypto_generichash(otk, sizeof otk, nonce, 16, key, 32), 0);
+    memcpy(tag, nonce, 16);
+    ck_assert_int_eq(crypto_onetimeauth(tag + 16, msg, n, otk), 0);
+    free(msg);
+}
+
+/* Puts (h, row_version, TARGET) -> blob, its header's version field set to
+ * `row_version`, tagged by the older scheme. */
+static void put_older_row(store *s, const hash32 *h, uint32_t row_version, const uint8_t *blob, size_t len)
+{
+    uint8_t key[32], tag[32], nonce[16] = {9, 8, 7};
+    read_key_file(key);
+    uint8_t *copy = malloc(len);
+    memcpy(copy, blob, len);
+    memcpy(copy + 8, &row_version, 4); /* the blob header's version (jit_blob.c) */
+    older_scheme_tag(key, nonce, h, row_version, copy, len, tag);
+    store_error se;
+    store_conn *c = store_connect(s, &se);
+    ck_assert_ptr_nonnull(c);
+    ck_assert_msg(store_put_program(c, h, (int)row_version, TARGET, copy, len, tag, &se), "%s", se.msg);
+    store_disconnect(c);
+    free(copy);
+}
+
+/* The tag scheme is part of the stored format. Rows the build before this
+ * one stored (tagged by Poly1305, filed under its compiler version, made
+ * of JIT_CODEGEN_REVISION - 1) are refused cleanly: not found, so neither
+ * loaded nor counted or logged as rejected, and the code is compiled again
+ * and stored under this build's version and tag. A row tagged by the older
+ * scheme but filed under this build's version (the scheme changed without
+ * the revision bump) does not verify: rejected, counted, recompiled. */
+START_TEST(programs_of_the_older_tag_scheme_refused_and_recompiled)
+{
+    uint32_t v = JIT_VERSION;
+    uint32_t before = jit_version_from(JIT_CODEGEN_REVISION - 1, jit_abi_fingerprint(), jit_helper_fingerprint());
+    ck_assert_uint_ne(before, v);
+
+    /* Real programs for codes 22 and 23, as this build compiles them. */
+    jit_store keeper = {.load = keep_load, .save = keep_save};
+    jit_set_store(&keeper);
+    ck_assert_int_eq(run_code(22), EXEC_SUCCESS);
+    uint8_t *blob22 = kept_blob;
+    size_t len22 = kept_len;
+    kept_blob = NULL;
+    ck_assert_int_eq(run_code(23), EXEC_SUCCESS);
+    uint8_t *blob23 = kept_blob;
+    size_t len23 = kept_len;
+    kept_blob = NULL;
+    ck_assert_ptr_nonnull(blob22);
+    ck_assert_ptr_nonnull(blob23);
+
+    program_store ps;
+    store *s = db_open_with_programs(&ps);
+    warnings = 0;
+    program_store_set_warn(&ps, count_warning);
+    hash32 h22 = code_hash_of(22), h23 = code_hash_of(23);
+    put_older_row(s, &h22, before, blob22, len22);
+    put_older_row(s, &h23, v, blob23, len23);
+    jit_set_store(program_store_hooks(&ps));
+    for (int round = 0; round < 2; round++) {
+        const hash32 *h = round ? &h23 : &h22;
+        program_store_stats ps_before = program_store_get_stats();
+        jit_stats before_run = jit_get_stats();
+        ck_assert_int_eq(run_code(round ? 23 : 22), EXEC_SUCCESS);
+        jit_stats after_run = jit_get_stats();
+        program_store_stats ps_after = program_store_get_stats();
+        ck_assert_uint_eq(after_run.store_hits, before_run.store_hits);
+        ck_assert_uint_eq(after_run.store_misses, before_run.store_misses + 1);
+        ck_assert_uint_eq(after_run.compiled, before_run.compiled + 1);
+        ck_assert_uint_eq(after_run.store_saves, before_run.store_saves + 1);
+        ck_assert_uint_eq(ps_after.loaded, ps_before.loaded);
+        /* Filed under the older version: not even read. Under ours: rejected. */
+        ck_assert_uint_eq(ps_after.rejected - ps_before.rejected, (uint64_t)round);
+        ck_assert_int_eq(warnings, round);
+        uint8_t *got;
+        size_t got_len;
+        ck_assert(load(&ps, h, v, TARGET, &got, &got_len)); /* stored again, under this build's version and tag */
+        ck_assert_uint_eq(got_len, round ? len23 : len22);
+        ck_assert_mem_eq(got, round ? blob23 : blob22, got_len);
+        free(got);
+        /* ... and loaded from there next time, without compiling. */
+        before_run = jit_get_stats();
+        ck_assert_int_eq(run_code(round ? 23 : 22), EXEC_SUCCESS);
+        after_run = jit_get_stats();
+        ck_assert_uint_eq(after_run.store_hits, before_run.store_hits + 1);
+        ck_assert_uint_eq(after_run.compiled, before_run.compiled);
+    }
+    jit_set_store(NULL);
+    free(blob22);
+    free(blob23);
+    db_close_with_programs(s, &ps);
+}
+END_TEST
+
 int main(void)
 {
     return TEST_RUN("program_store",
@@ -926,6 +1147,7 @@ int main(void)
          .tests = TESTS(round_trip,
             programs_of_code_not_in_the_database_not_kept, tag_layout, altered_rows_rejected,
             key_file_created_private_and_reused, key_file_creation_race, key_file_refused, bad_hex_key_refused,
-            concurrent_load_save, save_failure_counted, load_into_checks_the_copy, close_waits_for_callbacks,
-            program_of_another_layout_refused_and_recompiled)});
+            concurrent_load_save, concurrent_load_into_while_rows_are_replaced, save_failure_counted, load_into_checks_the_copy, close_waits_for_callbacks,
+            program_of_another_layout_refused_and_recompiled,
+            programs_of_the_older_tag_scheme_refused_and_recompiled)});
 }
