@@ -302,8 +302,10 @@ static void check_word_program(uint8_t *code, size_t n, const char *what)
 
 /* DIV, MOD, SDIV and SMOD on every pair of edge words (divisors of one
  * limb, of more, zero, negative ones, signed 128-bit words and those just
- * outside them, powers of two over 64 bits and their neighbours), the
- * dividend both folded from its PUSH and on the stack, the result returned: both engines give the same word, and the compiled
+ * outside them, powers of two over 64 bits and their neighbours; dividends
+ * whose top limbs are zero in every pattern, which the divisions by one
+ * limb skip), the dividend both folded from its PUSH and on the stack (in
+ * r8..r11 after its MLOAD, or only in memory after a helper), the result returned: both engines give the same word, and the compiled
  * frame ran compiled to its end (the wide divisors through the helper,
  * out of line, and back). */
 START_TEST(division_matches_the_interpreter)
@@ -336,7 +338,7 @@ START_TEST(division_matches_the_interpreter)
     size_t n_words = sizeof words / sizeof words[0];
     for (size_t x = 0; x < n_words; x++) {
         for (size_t y = 0; y < n_words; y++) {
-            for (int form = 0; form < 16; form++) {
+            for (int form = 0; form < 32; form++) {
                 uint8_t code[192];
                 size_t n = 0;
                 /* Both words in memory (y at 0, x at 32), then each on the stack
@@ -354,9 +356,12 @@ START_TEST(division_matches_the_interpreter)
                     else
                         code[n++] = OP_PUSH1, code[n++] = (uint8_t)(32 * k), code[n++] = OP_MLOAD;
                 }
-                code[n++] = ops[form / 4];
+                if (form & 16) /* a helper between: the loaded word is read from the stack, not from r8..r11 */
+                    code[n++] = OP_MSIZE, code[n++] = OP_POP;
+                uint8_t op = ops[(form / 4) % 4];
+                code[n++] = op;
                 char what[200];
-                snprintf(what, sizeof what, "%s %s %s (form %d)", words[x], opcode_table[ops[form / 4]].name, words[y], form % 4);
+                snprintf(what, sizeof what, "%s %s %s (form %d)", words[x], opcode_table[op].name, words[y], form);
                 check_word_program(code, n, what);
             }
         }

@@ -1484,17 +1484,60 @@ static void emit_mul(compiler *c, const operand *a, const operand *b, int dest, 
     c->dirty = true; /* stored when needed */
 }
 
+/* The 128-by-64 divisions of a dividend by rcx (not zero), its high limb
+ * first, each remainder carried in rdx into the next: with `quotient`,
+ * r8..r11 = the quotient; rdx = the remainder. The dividend is `a`, or
+ * with a NULL, r8..r11 themselves. Most dividends are far below 2^256 (a
+ * fixed-point number, an amount, an offset): a division of a zero top limb
+ * gives 0 and leaves rdx 0, so those divisions are skipped, at run time
+ * (two tests pick where to start: limb 3 when limb 3 or 2 is not zero,
+ * limb 1 when limb 1 is not, else limb 0), or at compile time for a known
+ * dividend. A skipped limb of the quotient is 0: r8..r11 are zeroed first
+ * unless they hold the dividend, whose skipped limbs are 0. Each div is
+ * serial (rdx) and slow, so snailtracer's SDIVs of 128-bit magnitudes take
+ * two where they took four. rax clobbered. */
+static void emit_div_steps(compiler *c, bool quotient, const operand *a)
+{
+    x86_buf *bf = c->b;
+    bool in_regs = !a || operand_cached(c, a);
+#define DIVIDEND_LIMB(k) (a ? load_operand(c, RAX, a, (k)) : x86_mov_r64_r64(bf, RAX, cache_reg[k]))
+    int top = 3;
+    if (a && a->is_const)
+        while (top > 0 && a->value.w[top] == 0) top--;
+    bool skip = !(a && a->is_const);
+    if (quotient && !in_regs) /* the limbs that may be skipped: 1..3 at run time, those above top when known */
+        for (int k = skip ? 1 : top + 1; k < 4; k++) x86_xor_r32_r32(bf, cache_reg[k], cache_reg[k]);
+    x86_xor_r32_r32(bf, RDX, RDX);
+    size_t to_limb3 = 0, to_limb1 = 0, to_limb0 = 0;
+    if (skip) {
+        DIVIDEND_LIMB(3);
+        if (a)
+            alu_operand(c, X86_OR, RAX, a, 2);
+        else
+            x86_alu_r64_r64(bf, X86_OR, RAX, cache_reg[2]);
+        to_limb3 = x86_jcc_rel8(bf, CC_NE);
+        DIVIDEND_LIMB(1);
+        x86_test_r64_r64(bf, RAX, RAX);
+        to_limb1 = x86_jcc_rel8(bf, CC_NE);
+        to_limb0 = x86_jmp_rel8(bf);
+    }
+    for (int k = top; k >= 0; k--) { /* limb k of a is read before r8..r11's limb k is written */
+        if (skip && k == 3) bind_short(c, to_limb3);
+        if (skip && k == 1) bind_short(c, to_limb1);
+        if (skip && k == 0) bind_short(c, to_limb0);
+        DIVIDEND_LIMB(k);
+        x86_div_r64(bf, RCX);
+        if (quotient) x86_mov_r64_r64(bf, cache_reg[k], RAX);
+    }
+#undef DIVIDEND_LIMB
+}
+
 /* a / rcx or a % rcx (rcx not zero) into stack item `dest`, which becomes
  * the cached word. */
 static void emit_div_limbs(compiler *c, uint8_t op, const operand *a, int dest)
 {
     x86_buf *bf = c->b;
-    x86_xor_r32_r32(bf, RDX, RDX);
-    for (int k = 3; k >= 0; k--) { /* limb k of a is read before r8..r11's limb k is written */
-        load_operand(c, RAX, a, k);
-        x86_div_r64(bf, RCX);
-        if (op == OP_DIV) x86_mov_r64_r64(bf, cache_reg[k], RAX);
-    }
+    emit_div_steps(c, op == OP_DIV, a);
     if (op == OP_MOD) {
         x86_mov_r64_r64(bf, cache_reg[0], RDX);
         for (int k = 1; k < 4; k++) x86_xor_r32_r32(bf, cache_reg[k], cache_reg[k]);
@@ -1573,12 +1616,7 @@ static void emit_signed_divmod(compiler *c, const jit_insn *in, const operand *a
     if (in->op == OP_SDIV) x86_alu_r64_r64(bf, X86_XOR, RDI, RDX);
     for (int k = 0; k < 4; k++) load_operand(c, cache_reg[k], a, k); /* b is read: r8..r11 are free */
     negate_if(c, RSI);
-    x86_xor_r32_r32(bf, RDX, RDX);
-    for (int k = 3; k >= 0; k--) {
-        x86_mov_r64_r64(bf, RAX, cache_reg[k]);
-        x86_div_r64(bf, RCX);
-        if (in->op == OP_SDIV) x86_mov_r64_r64(bf, cache_reg[k], RAX);
-    }
+    emit_div_steps(c, in->op == OP_SDIV, NULL);
     if (in->op == OP_SMOD) {
         x86_mov_r64_r64(bf, cache_reg[0], RDX);
         for (int k = 1; k < 4; k++) x86_xor_r32_r32(bf, cache_reg[k], cache_reg[k]);
