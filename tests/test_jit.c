@@ -369,6 +369,51 @@ START_TEST(division_matches_the_interpreter)
 }
 END_TEST
 
+/* MUL on every pair of words of each width class (one limb, two, three,
+ * four, each limb alone, all ones), each factor known (pushed) or loaded
+ * back from memory (in r8..r11, or only in memory after a helper): both
+ * engines return the same word, all of it compiled. Two loaded factors go
+ * through the shared routine, a known one is multiplied in place. */
+START_TEST(multiplication_matches_the_interpreter)
+{
+    static const char *words[] = {
+        "00", "01", "02", "8000000000000000", "ffffffffffffffff", "010000000000000000", "010000000000000001",
+        "ffffffffffffffffffffffffffffffff", "0123456789abcdef0123456789abcdef0123456789abcdef",
+        "0100000000000000000000000000000000", "01000000000000000000000000000000000000000000000000",
+        "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
+        "8000000000000000000000000000000000000000000000000000000000000000",
+        "123456789abcdef0fedcba98765432100123456789abcdef0fedcba987654321",
+        "fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe",
+        "0000000000000000fedcba98765432100000000000000000fedcba9876543210",
+    };
+    size_t n_words = sizeof words / sizeof words[0];
+    for (size_t x = 0; x < n_words; x++) {
+        for (size_t y = 0; y < n_words; y++) {
+            for (int form = 0; form < 8; form++) {
+                uint8_t code[192];
+                size_t n = 0;
+                const char *word[2] = {words[y], words[x]};
+                for (int k = 0; k < 2; k++) {
+                    push_hex(code, &n, word[k]);
+                    code[n++] = OP_PUSH1, code[n++] = (uint8_t)(32 * k), code[n++] = OP_MSTORE;
+                }
+                for (int k = 0; k < 2; k++) {
+                    if (form & (1 << k))
+                        push_hex(code, &n, word[k]);
+                    else
+                        code[n++] = OP_PUSH1, code[n++] = (uint8_t)(32 * k), code[n++] = OP_MLOAD;
+                }
+                if (form & 4) code[n++] = OP_MSIZE, code[n++] = OP_POP;
+                code[n++] = OP_MUL;
+                char what[200];
+                snprintf(what, sizeof what, "%s MUL %s (form %d)", words[x], words[y], form);
+                check_word_program(code, n, what);
+            }
+        }
+    }
+}
+END_TEST
+
 /* SHL, SHR, SAR by an amount the compiler cannot know (it comes back from
  * memory) of every limb and bit class, of a word known or not: both
  * engines return the same word, all of it compiled. */
@@ -980,7 +1025,7 @@ int main(void)
     return TEST_RUN("jit",
         TEST_GROUP("jit", 120, native_instructions_match_the_interpreter, helper_instructions_match_the_interpreter,
             constants_through_blocks_match_the_interpreter, copies_through_blocks_match_the_interpreter, a_block_of_more_constants_than_the_virtual_stack_holds,
-            shifts_by_unknown_amounts_match_the_interpreter, division_matches_the_interpreter,
+            shifts_by_unknown_amounts_match_the_interpreter, division_matches_the_interpreter, multiplication_matches_the_interpreter,
             modular_arithmetic_by_a_known_modulus_matches_the_interpreter, fall_through_chains_match_the_interpreter,
             signextend_by_a_known_index_matches_the_interpreter, long_straight_line_code_is_compiled_with_or_without_memory,
             hand_overs_report_the_interpreters_outcome, abort_flag_stops_a_compiled_loop,
