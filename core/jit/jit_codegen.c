@@ -952,15 +952,15 @@ _Static_assert((MEMORY_QUAD_COEFF_DIV & (MEMORY_QUAD_COEFF_DIV - 1)) == 0,
                "the quadratic memory cost divides with a shift");
 _Static_assert(EVM_MAX_MEMORY <= (uint64_t)1 << 32, "a native growth's offset is below 2^32");
 
-/* dst = the gas of `words` words of memory (evm_memory_cost); tmp clobbered. */
-static void emit_memory_cost(x86_buf *b, int dst, int words, int tmp)
+/* dst = the gas of `words` words of memory (evm_memory_cost), words below
+ * 2^27: w^2 / D + G w is w (w + G D) / D, floors alike (G D w is a
+ * multiple of D), one product where two took two and an add. */
+static void emit_memory_cost(x86_buf *b, int dst, int words)
 {
     x86_mov_r64_r64(b, dst, words);
+    x86_alu_r64_imm(b, X86_ADD, dst, GAS_MEMORY_PER_WORD * MEMORY_QUAD_COEFF_DIV);
     x86_imul_r64_r64(b, dst, words);
     x86_shr_r64_imm8(b, dst, (uint8_t)__builtin_ctz(MEMORY_QUAD_COEFF_DIV));
-    x86_mov_r64_imm(b, tmp, GAS_MEMORY_PER_WORD);
-    x86_imul_r64_r64(b, tmp, words);
-    x86_alu_r64_r64(b, X86_ADD, dst, tmp);
 }
 
 /* The common growth of a word access done here, without the helper (its
@@ -995,38 +995,38 @@ static void emit_memory_growth(compiler *c, uint8_t op, bool known_offset, bool 
     x86_mov_r64_m64(b, RDX, R_FRAME, JIT_OFFSET(frame, buffers));
     x86_alu_r64_m64(b, X86_CMP, RDI, RDX, JIT_OFFSET(frame_buffers, memory_cap));
     to_helper[n++] = x86_jcc_rel32(b, CC_A);
-    x86_mov_r64_m64(b, R8, R_FRAME, JIT_OFFSET(frame, memory_size));
+    x86_mov_r64_m64(b, R8, R_FRAME, JIT_OFFSET(frame, memory_size)); /* kept: the old size */
     x86_alu_r64_r64(b, X86_CMP, RDI, R8);
     to_helper[n++] = x86_jcc_rel32(b, x86_negate(CC_A)); /* no growth: the helper (never on these paths) */
-    x86_shr_r64_imm8(b, R8, 5);
-    emit_memory_cost(b, R9, R8, R10);
-    x86_mov_r64_r64(b, R8, RDI);
-    x86_shr_r64_imm8(b, R8, 5);
-    emit_memory_cost(b, R11, R8, R10);
-    x86_alu_r64_r64(b, X86_SUB, R11, R9); /* the cost */
+    x86_mov_r64_r64(b, R9, R8);
+    x86_shr_r64_imm8(b, R9, 5);
+    emit_memory_cost(b, R10, R9);
+    x86_mov_r64_r64(b, R9, RDI);
+    x86_shr_r64_imm8(b, R9, 5);
+    emit_memory_cost(b, R11, R9);
+    x86_alu_r64_r64(b, X86_SUB, R11, R10); /* the cost */
     x86_lea_r64_base_index(b, R10, R_GAS, RCX); /* the exact gas */
     x86_alu_r64_r64(b, X86_CMP, R10, R11);
     to_helper[n++] = x86_jcc_rel32(b, CC_L); /* out of gas: the helper says so */
     /* rcx is free from here on: the helper is no longer called. The bytes
      * an earlier frame on this buffer left in [old size, min(dirty, new
      * size)) are cleared, a word at a time (sizes are whole words). */
-    x86_mov_r64_m64(b, RCX, R_FRAME, JIT_OFFSET(frame, memory_size));
-    x86_mov_r64_m64(b, R8, RDX, JIT_OFFSET(frame_buffers, memory_dirty));
-    x86_alu_r64_r64(b, X86_CMP, R8, RDI);
+    x86_mov_r64_m64(b, RCX, RDX, JIT_OFFSET(frame_buffers, memory_dirty));
+    x86_alu_r64_r64(b, X86_CMP, RCX, RDI);
     size_t below_new = x86_jcc_rel8(b, CC_B);
-    x86_mov_r64_r64(b, R8, RDI);
+    x86_mov_r64_r64(b, RCX, RDI);
     x86_patch_rel8(b, below_new, b->len);
-    x86_alu_r64_r64(b, X86_CMP, R8, RCX);
+    x86_alu_r64_r64(b, X86_CMP, RCX, R8);
     size_t clean = x86_jcc_rel8(b, x86_negate(CC_A));
     x86_mov_r64_m64(b, R9, R_FRAME, JIT_OFFSET(frame, memory));
-    x86_alu_r64_r64(b, X86_ADD, RCX, R9);
     x86_alu_r64_r64(b, X86_ADD, R8, R9);
+    x86_alu_r64_r64(b, X86_ADD, RCX, R9);
     x86_pxor_x_x(b, 2, 2);
     size_t clear = b->len;
-    x86_movdqu_m_x(b, RCX, 0, 2);
-    x86_movdqu_m_x(b, RCX, 16, 2);
-    x86_alu_r64_imm(b, X86_ADD, RCX, 32);
-    x86_alu_r64_r64(b, X86_CMP, RCX, R8);
+    x86_movdqu_m_x(b, R8, 0, 2);
+    x86_movdqu_m_x(b, R8, 16, 2);
+    x86_alu_r64_imm(b, X86_ADD, R8, 32);
+    x86_alu_r64_r64(b, X86_CMP, R8, RCX);
     x86_patch_rel8(b, x86_jcc_rel8(b, CC_B), clear);
     x86_patch_rel8(b, clean, b->len);
     x86_mov_m64_r64(b, R_FRAME, JIT_OFFSET(frame, memory_size), RDI);
@@ -2129,8 +2129,12 @@ static void emit_static_jump(compiler *c, const jit_insn *in)
         jmp_to(c, TO_BLOCK, in->target);
         return;
     }
+    if (!backward) { /* one conditional jump, where a jump over a jump took two */
+        jcc_to(c, CC_NE, TO_BLOCK, in->target);
+        return;
+    }
     size_t not_taken = x86_jcc_rel8(c->b, CC_E);
-    if (backward) poll_abort(c);
+    poll_abort(c);
     jmp_to(c, TO_BLOCK, in->target);
     bind_short(c, not_taken);
 }
