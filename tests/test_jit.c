@@ -20,6 +20,7 @@
 #include "testlib.h"
 #include "testlib_evm.h"
 #include "base/keccak.h"
+#include "jit/jit_analysis.h"
 #include "jit/jit_internal.h"
 #include "vm/code_cache.h"
 #include "vm/opcodes.h"
@@ -605,6 +606,63 @@ START_TEST(fall_through_chains_match_the_interpreter)
 }
 END_TEST
 
+/* The block after a JUMPI (no JUMPDEST there) has its stack needs checked
+ * with the JUMPI's block (jit_block.stack_checked): the analysis says so,
+ * and with a condition from calldata, taken or not, over a stack with
+ * enough items, too few for the block after (an underflow there) and
+ * too many (an overflow there), at every gas from none to plenty, both
+ * engines agree; with enough items the frame runs compiled to its end. */
+START_TEST(stack_needs_after_a_jumpi_are_checked_before_it)
+{
+    for (int kind = 0; kind < 3; kind++) { /* 0: enough items, 1: an underflow after the JUMPI, 2: an overflow */
+        for (int taken = 0; taken < 2; taken++) {
+            uint8_t code[2200];
+            size_t n = 0;
+            int fill = kind == 2 ? 1020 : 3;
+            for (int i = 0; i < fill; i++) code[n++] = OP_PUSH1, code[n++] = (uint8_t)i;
+            code[n++] = OP_PUSH1, code[n++] = taken ? 0 : 20, code[n++] = OP_CALLDATALOAD; /* non-zero at 0, zero at 20 */
+            size_t dest_at = n + 1;
+            code[n++] = OP_PUSH2, n += 2;
+            code[n++] = OP_JUMPI;
+            size_t after = n;
+            if (kind == 0)
+                code[n++] = OP_POP, code[n++] = OP_ADD; /* three items: there */
+            else if (kind == 1)
+                for (int i = 0; i < 5; i++) code[n++] = OP_POP; /* five: two missing */
+            else
+                for (int i = 0; i < 8; i++) code[n++] = OP_PUSH1, code[n++] = 1; /* past 1024 */
+            code[n++] = OP_PUSH1, code[n++] = 0, code[n++] = OP_MSTORE;
+            code[n++] = OP_PUSH1, code[n++] = 32, code[n++] = OP_PUSH1, code[n++] = 0, code[n++] = OP_RETURN;
+            code[dest_at] = (uint8_t)(n >> 8), code[dest_at + 1] = (uint8_t)n;
+            code[n++] = OP_JUMPDEST;
+            code[n++] = OP_PUSH1, code[n++] = 0x2a, code[n++] = OP_PUSH1, code[n++] = 0, code[n++] = OP_MSTORE;
+            code[n++] = OP_PUSH1, code[n++] = 32, code[n++] = OP_PUSH1, code[n++] = 0, code[n++] = OP_RETURN;
+
+            hash32 h;
+            keccak256(code, n, h.b);
+            const code_info *ci = code_cache_acquire(&h, code, n);
+            ck_assert_ptr_nonnull(ci);
+            jit_analysis a;
+            jit_analyse(ci, FORK_CANCUN, &a);
+            const jit_block *before = NULL, *checked = NULL;
+            for (size_t i = 0; i + 1 < a.n_blocks; i++)
+                if (a.blocks[i + 1].pc == after) before = &a.blocks[i], checked = &a.blocks[i + 1];
+            ck_assert_ptr_nonnull(checked);
+            ck_assert_msg(checked->stack_checked, "kind %d: the block after the JUMPI checks its own stack", kind);
+            ck_assert_int_ge(before->chain_stack_min, checked->chain_stack_min - before->stack_delta);
+            ck_assert_int_ge(before->chain_max_growth, before->stack_delta + checked->chain_max_growth);
+            jit_analysis_free(&a);
+            code_cache_release(ci);
+
+            int64_t from = 3 * fill;
+            for (int64_t gas = from; gas < from + 60; gas++) check_same(code, n, gas, FORK_CANCUN);
+            bool through = check_same(code, n, 100000, FORK_CANCUN);
+            if (kind == 0) ck_assert_msg(through, "taken %d: handed over with enough items and gas", taken);
+        }
+    }
+}
+END_TEST
+
 /* One block of 40 constants (more than the virtual stack holds, so the
  * oldest are written back while the block runs), over a word the compiler
  * does not know (from calldata) or over nothing, combined by 40 arithmetic
@@ -1027,6 +1085,7 @@ int main(void)
             constants_through_blocks_match_the_interpreter, copies_through_blocks_match_the_interpreter, a_block_of_more_constants_than_the_virtual_stack_holds,
             shifts_by_unknown_amounts_match_the_interpreter, division_matches_the_interpreter, multiplication_matches_the_interpreter,
             modular_arithmetic_by_a_known_modulus_matches_the_interpreter, fall_through_chains_match_the_interpreter,
+            stack_needs_after_a_jumpi_are_checked_before_it,
             signextend_by_a_known_index_matches_the_interpreter, long_straight_line_code_is_compiled_with_or_without_memory,
             hand_overs_report_the_interpreters_outcome, abort_flag_stops_a_compiled_loop,
             programs_of_the_previous_codegen_revision_are_refused, blob_jump_table_is_runs_and_checked, executable_memory_is_never_writable,

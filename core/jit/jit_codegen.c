@@ -326,7 +326,10 @@ static void start_block(compiler *c, const jit_block *blk, bool lone)
         return;
     }
     c->block_at[blk->pc] = (int32_t)b->len;
-    entry_checks(c, blk->pc, blk->chain_gas, blk->chain_stack_min, blk->chain_max_growth);
+    if (blk->stack_checked) /* only its JUMPI's block falls into it, and checked its stack needs */
+        entry_checks(c, blk->pc, blk->chain_gas, 0, 0);
+    else
+        entry_checks(c, blk->pc, blk->chain_gas, blk->chain_stack_min, blk->chain_max_growth);
 }
 
 /* The chained blocks' entries for jumps: checks, then a jump to the body.
