@@ -20,6 +20,7 @@
 #include "testlib.h"
 #include "testlib_evm.h"
 #include "base/keccak.h"
+#include "jit/jit_analysis.h"
 #include "jit/jit_internal.h"
 #include "vm/code_cache.h"
 #include "vm/opcodes.h"
@@ -302,8 +303,10 @@ static void check_word_program(uint8_t *code, size_t n, const char *what)
 
 /* DIV, MOD, SDIV and SMOD on every pair of edge words (divisors of one
  * limb, of more, zero, negative ones, signed 128-bit words and those just
- * outside them, powers of two over 64 bits and their neighbours), the
- * dividend both folded from its PUSH and on the stack, the result returned: both engines give the same word, and the compiled
+ * outside them, powers of two over 64 bits and their neighbours; dividends
+ * whose top limbs are zero in every pattern, which the divisions by one
+ * limb skip), the dividend both folded from its PUSH and on the stack (in
+ * r8..r11 after its MLOAD, or only in memory after a helper), the result returned: both engines give the same word, and the compiled
  * frame ran compiled to its end (the wide divisors through the helper,
  * out of line, and back). */
 START_TEST(division_matches_the_interpreter)
@@ -336,7 +339,7 @@ START_TEST(division_matches_the_interpreter)
     size_t n_words = sizeof words / sizeof words[0];
     for (size_t x = 0; x < n_words; x++) {
         for (size_t y = 0; y < n_words; y++) {
-            for (int form = 0; form < 16; form++) {
+            for (int form = 0; form < 32; form++) {
                 uint8_t code[192];
                 size_t n = 0;
                 /* Both words in memory (y at 0, x at 32), then each on the stack
@@ -354,9 +357,57 @@ START_TEST(division_matches_the_interpreter)
                     else
                         code[n++] = OP_PUSH1, code[n++] = (uint8_t)(32 * k), code[n++] = OP_MLOAD;
                 }
-                code[n++] = ops[form / 4];
+                if (form & 16) /* a helper between: the loaded word is read from the stack, not from r8..r11 */
+                    code[n++] = OP_MSIZE, code[n++] = OP_POP;
+                uint8_t op = ops[(form / 4) % 4];
+                code[n++] = op;
                 char what[200];
-                snprintf(what, sizeof what, "%s %s %s (form %d)", words[x], opcode_table[ops[form / 4]].name, words[y], form % 4);
+                snprintf(what, sizeof what, "%s %s %s (form %d)", words[x], opcode_table[op].name, words[y], form);
+                check_word_program(code, n, what);
+            }
+        }
+    }
+}
+END_TEST
+
+/* MUL on every pair of words of each width class (one limb, two, three,
+ * four, each limb alone, all ones), each factor known (pushed) or loaded
+ * back from memory (in r8..r11, or only in memory after a helper): both
+ * engines return the same word, all of it compiled. Two loaded factors go
+ * through the shared routine, a known one is multiplied in place. */
+START_TEST(multiplication_matches_the_interpreter)
+{
+    static const char *words[] = {
+        "00", "01", "02", "8000000000000000", "ffffffffffffffff", "010000000000000000", "010000000000000001",
+        "ffffffffffffffffffffffffffffffff", "0123456789abcdef0123456789abcdef0123456789abcdef",
+        "0100000000000000000000000000000000", "01000000000000000000000000000000000000000000000000",
+        "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
+        "8000000000000000000000000000000000000000000000000000000000000000",
+        "123456789abcdef0fedcba98765432100123456789abcdef0fedcba987654321",
+        "fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe",
+        "0000000000000000fedcba98765432100000000000000000fedcba9876543210",
+    };
+    size_t n_words = sizeof words / sizeof words[0];
+    for (size_t x = 0; x < n_words; x++) {
+        for (size_t y = 0; y < n_words; y++) {
+            for (int form = 0; form < 8; form++) {
+                uint8_t code[192];
+                size_t n = 0;
+                const char *word[2] = {words[y], words[x]};
+                for (int k = 0; k < 2; k++) {
+                    push_hex(code, &n, word[k]);
+                    code[n++] = OP_PUSH1, code[n++] = (uint8_t)(32 * k), code[n++] = OP_MSTORE;
+                }
+                for (int k = 0; k < 2; k++) {
+                    if (form & (1 << k))
+                        push_hex(code, &n, word[k]);
+                    else
+                        code[n++] = OP_PUSH1, code[n++] = (uint8_t)(32 * k), code[n++] = OP_MLOAD;
+                }
+                if (form & 4) code[n++] = OP_MSIZE, code[n++] = OP_POP;
+                code[n++] = OP_MUL;
+                char what[200];
+                snprintf(what, sizeof what, "%s MUL %s (form %d)", words[x], words[y], form);
                 check_word_program(code, n, what);
             }
         }
@@ -550,6 +601,63 @@ START_TEST(fall_through_chains_match_the_interpreter)
             for (int64_t gas = from; gas < from + 200; gas++) check_same(code, n, gas, FORK_CANCUN);
             bool through = check_same(code, n, 100000, FORK_CANCUN);
             if (entry < 6 && !deep) ck_assert_msg(through, "entry %d: handed over with plenty of gas", entry);
+        }
+    }
+}
+END_TEST
+
+/* The block after a JUMPI (no JUMPDEST there) has its stack needs checked
+ * with the JUMPI's block (jit_block.stack_checked): the analysis says so,
+ * and with a condition from calldata, taken or not, over a stack with
+ * enough items, too few for the block after (an underflow there) and
+ * too many (an overflow there), at every gas from none to plenty, both
+ * engines agree; with enough items the frame runs compiled to its end. */
+START_TEST(stack_needs_after_a_jumpi_are_checked_before_it)
+{
+    for (int kind = 0; kind < 3; kind++) { /* 0: enough items, 1: an underflow after the JUMPI, 2: an overflow */
+        for (int taken = 0; taken < 2; taken++) {
+            uint8_t code[2200];
+            size_t n = 0;
+            int fill = kind == 2 ? 1020 : 3;
+            for (int i = 0; i < fill; i++) code[n++] = OP_PUSH1, code[n++] = (uint8_t)i;
+            code[n++] = OP_PUSH1, code[n++] = taken ? 0 : 20, code[n++] = OP_CALLDATALOAD; /* non-zero at 0, zero at 20 */
+            size_t dest_at = n + 1;
+            code[n++] = OP_PUSH2, n += 2;
+            code[n++] = OP_JUMPI;
+            size_t after = n;
+            if (kind == 0)
+                code[n++] = OP_POP, code[n++] = OP_ADD; /* three items: there */
+            else if (kind == 1)
+                for (int i = 0; i < 5; i++) code[n++] = OP_POP; /* five: two missing */
+            else
+                for (int i = 0; i < 8; i++) code[n++] = OP_PUSH1, code[n++] = 1; /* past 1024 */
+            code[n++] = OP_PUSH1, code[n++] = 0, code[n++] = OP_MSTORE;
+            code[n++] = OP_PUSH1, code[n++] = 32, code[n++] = OP_PUSH1, code[n++] = 0, code[n++] = OP_RETURN;
+            code[dest_at] = (uint8_t)(n >> 8), code[dest_at + 1] = (uint8_t)n;
+            code[n++] = OP_JUMPDEST;
+            code[n++] = OP_PUSH1, code[n++] = 0x2a, code[n++] = OP_PUSH1, code[n++] = 0, code[n++] = OP_MSTORE;
+            code[n++] = OP_PUSH1, code[n++] = 32, code[n++] = OP_PUSH1, code[n++] = 0, code[n++] = OP_RETURN;
+
+            hash32 h;
+            keccak256(code, n, h.b);
+            const code_info *ci = code_cache_acquire(&h, code, n);
+            ck_assert_ptr_nonnull(ci);
+            jit_analysis a;
+            jit_analyse(ci, FORK_CANCUN, &a);
+            const jit_block *before = NULL, *checked = NULL;
+            for (size_t i = 0; i + 1 < a.n_blocks; i++)
+                if (a.blocks[i + 1].pc == after) before = &a.blocks[i], checked = &a.blocks[i + 1];
+            ck_assert_ptr_nonnull(checked);
+            ck_assert_msg(checked->stack_checked, "kind %d: the block after the JUMPI checks its own stack", kind);
+            ck_assert_int_ge(before->chain_stack_min, checked->chain_stack_min - before->stack_delta);
+            ck_assert_int_ge(before->chain_max_growth, before->stack_delta + checked->chain_max_growth);
+            jit_analysis_free(&a);
+            code_cache_release(ci);
+
+            int64_t from = 3 * fill;
+            for (int64_t gas = from; gas < from + 60; gas++) check_same(code, n, gas, FORK_CANCUN);
+            bool through = check_same(code, n, 100000, FORK_CANCUN);
+            if (kind == 0) ck_assert_msg(through, "taken %d: handed over with enough items and gas", taken);
         }
     }
 }
@@ -975,8 +1083,9 @@ int main(void)
     return TEST_RUN("jit",
         TEST_GROUP("jit", 120, native_instructions_match_the_interpreter, helper_instructions_match_the_interpreter,
             constants_through_blocks_match_the_interpreter, copies_through_blocks_match_the_interpreter, a_block_of_more_constants_than_the_virtual_stack_holds,
-            shifts_by_unknown_amounts_match_the_interpreter, division_matches_the_interpreter,
+            shifts_by_unknown_amounts_match_the_interpreter, division_matches_the_interpreter, multiplication_matches_the_interpreter,
             modular_arithmetic_by_a_known_modulus_matches_the_interpreter, fall_through_chains_match_the_interpreter,
+            stack_needs_after_a_jumpi_are_checked_before_it,
             signextend_by_a_known_index_matches_the_interpreter, long_straight_line_code_is_compiled_with_or_without_memory,
             hand_overs_report_the_interpreters_outcome, abort_flag_stops_a_compiled_loop,
             programs_of_the_previous_codegen_revision_are_refused, blob_jump_table_is_runs_and_checked, executable_memory_is_never_writable,

@@ -216,6 +216,12 @@ static int block_end_of(const jit_insn *in)
 
 static int max_int(int a, int b) { return a > b ? a : b; }
 
+/* The most items by which including the block after a JUMPI
+ * (stack_checked) may raise a block's stack checks: past it, that block
+ * checks its own, so that a frame near the stack's ends is not handed
+ * over early for the needs of code that may not run. */
+#define STACK_FOLD_MAX 64
+
 /* Marks the chained blocks and sums each block's rest of its chain (see
  * jit_block), last block first. */
 static void chain_blocks(const code_info *ci, jit_analysis *a)
@@ -231,6 +237,19 @@ static void chain_blocks(const code_info *ci, jit_analysis *a)
         b->chain_stack_min = b->stack_min;
         b->chain_max_growth = b->stack_max_growth;
         b->chained = i > 0 && a->blocks[i - 1].end == JB_FALLTHROUGH && !static_target[b->pc];
+        b->stack_checked = false;
+        if (i + 1 < a->n_blocks && b->end == JB_BRANCH && b->count > 0) {
+            jit_block *after = &a->blocks[i + 1]; /* its chain's figures are final: later blocks come first */
+            int min = max_int(b->stack_min, after->chain_stack_min - b->stack_delta);
+            int growth = max_int(b->stack_max_growth, b->stack_delta + after->chain_max_growth);
+            if (after->pc == a->insns[b->first + b->count - 1].next_pc &&
+                (after->pc >= ci->code_len || !code_is_jumpdest(ci, after->pc)) &&
+                min - b->stack_min <= STACK_FOLD_MAX && growth - b->stack_max_growth <= STACK_FOLD_MAX) {
+                after->stack_checked = true;
+                b->chain_stack_min = min;
+                b->chain_max_growth = growth;
+            }
+        }
         if (i + 1 == a->n_blocks || !a->blocks[i + 1].chained) continue;
         const jit_block *next = &a->blocks[i + 1];
         if (b->gas + next->chain_gas > CHAIN_MAX_GAS) { /* the next block starts a chain of its own */

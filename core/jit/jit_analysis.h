@@ -63,6 +63,13 @@ typedef struct {
     int64_t chain_gas;      /* base gas of it and of the blocks chained after it */
     int chain_stack_min;    /* items they need on its entry */
     int chain_max_growth;   /* most items they add above its entry height */
+    /* The block starts right after a JUMPI and is no JUMPDEST, so only
+     * that JUMPI's block falls into it: its stack needs (chain_stack_min,
+     * chain_max_growth) are checked with that block's (or that block's
+     * chain's), and it checks only its gas. A check that fails there for a
+     * JUMPI that would have been taken hands the frame over a block early:
+     * the interpreter decides, as for any hand-over. */
+    bool stack_checked;
 } jit_block;
 
 typedef struct {

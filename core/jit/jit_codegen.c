@@ -326,7 +326,10 @@ static void start_block(compiler *c, const jit_block *blk, bool lone)
         return;
     }
     c->block_at[blk->pc] = (int32_t)b->len;
-    entry_checks(c, blk->pc, blk->chain_gas, blk->chain_stack_min, blk->chain_max_growth);
+    if (blk->stack_checked) /* only its JUMPI's block falls into it, and checked its stack needs */
+        entry_checks(c, blk->pc, blk->chain_gas, 0, 0);
+    else
+        entry_checks(c, blk->pc, blk->chain_gas, blk->chain_stack_min, blk->chain_max_growth);
 }
 
 /* The chained blocks' entries for jumps: checks, then a jump to the body.
@@ -952,15 +955,15 @@ _Static_assert((MEMORY_QUAD_COEFF_DIV & (MEMORY_QUAD_COEFF_DIV - 1)) == 0,
                "the quadratic memory cost divides with a shift");
 _Static_assert(EVM_MAX_MEMORY <= (uint64_t)1 << 32, "a native growth's offset is below 2^32");
 
-/* dst = the gas of `words` words of memory (evm_memory_cost); tmp clobbered. */
-static void emit_memory_cost(x86_buf *b, int dst, int words, int tmp)
+/* dst = the gas of `words` words of memory (evm_memory_cost), words below
+ * 2^27: w^2 / D + G w is w (w + G D) / D, floors alike (G D w is a
+ * multiple of D), one product where two took two and an add. */
+static void emit_memory_cost(x86_buf *b, int dst, int words)
 {
     x86_mov_r64_r64(b, dst, words);
+    x86_alu_r64_imm(b, X86_ADD, dst, GAS_MEMORY_PER_WORD * MEMORY_QUAD_COEFF_DIV);
     x86_imul_r64_r64(b, dst, words);
     x86_shr_r64_imm8(b, dst, (uint8_t)__builtin_ctz(MEMORY_QUAD_COEFF_DIV));
-    x86_mov_r64_imm(b, tmp, GAS_MEMORY_PER_WORD);
-    x86_imul_r64_r64(b, tmp, words);
-    x86_alu_r64_r64(b, X86_ADD, dst, tmp);
 }
 
 /* The common growth of a word access done here, without the helper (its
@@ -995,38 +998,38 @@ static void emit_memory_growth(compiler *c, uint8_t op, bool known_offset, bool 
     x86_mov_r64_m64(b, RDX, R_FRAME, JIT_OFFSET(frame, buffers));
     x86_alu_r64_m64(b, X86_CMP, RDI, RDX, JIT_OFFSET(frame_buffers, memory_cap));
     to_helper[n++] = x86_jcc_rel32(b, CC_A);
-    x86_mov_r64_m64(b, R8, R_FRAME, JIT_OFFSET(frame, memory_size));
+    x86_mov_r64_m64(b, R8, R_FRAME, JIT_OFFSET(frame, memory_size)); /* kept: the old size */
     x86_alu_r64_r64(b, X86_CMP, RDI, R8);
     to_helper[n++] = x86_jcc_rel32(b, x86_negate(CC_A)); /* no growth: the helper (never on these paths) */
-    x86_shr_r64_imm8(b, R8, 5);
-    emit_memory_cost(b, R9, R8, R10);
-    x86_mov_r64_r64(b, R8, RDI);
-    x86_shr_r64_imm8(b, R8, 5);
-    emit_memory_cost(b, R11, R8, R10);
-    x86_alu_r64_r64(b, X86_SUB, R11, R9); /* the cost */
+    x86_mov_r64_r64(b, R9, R8);
+    x86_shr_r64_imm8(b, R9, 5);
+    emit_memory_cost(b, R10, R9);
+    x86_mov_r64_r64(b, R9, RDI);
+    x86_shr_r64_imm8(b, R9, 5);
+    emit_memory_cost(b, R11, R9);
+    x86_alu_r64_r64(b, X86_SUB, R11, R10); /* the cost */
     x86_lea_r64_base_index(b, R10, R_GAS, RCX); /* the exact gas */
     x86_alu_r64_r64(b, X86_CMP, R10, R11);
     to_helper[n++] = x86_jcc_rel32(b, CC_L); /* out of gas: the helper says so */
     /* rcx is free from here on: the helper is no longer called. The bytes
      * an earlier frame on this buffer left in [old size, min(dirty, new
      * size)) are cleared, a word at a time (sizes are whole words). */
-    x86_mov_r64_m64(b, RCX, R_FRAME, JIT_OFFSET(frame, memory_size));
-    x86_mov_r64_m64(b, R8, RDX, JIT_OFFSET(frame_buffers, memory_dirty));
-    x86_alu_r64_r64(b, X86_CMP, R8, RDI);
+    x86_mov_r64_m64(b, RCX, RDX, JIT_OFFSET(frame_buffers, memory_dirty));
+    x86_alu_r64_r64(b, X86_CMP, RCX, RDI);
     size_t below_new = x86_jcc_rel8(b, CC_B);
-    x86_mov_r64_r64(b, R8, RDI);
+    x86_mov_r64_r64(b, RCX, RDI);
     x86_patch_rel8(b, below_new, b->len);
-    x86_alu_r64_r64(b, X86_CMP, R8, RCX);
+    x86_alu_r64_r64(b, X86_CMP, RCX, R8);
     size_t clean = x86_jcc_rel8(b, x86_negate(CC_A));
     x86_mov_r64_m64(b, R9, R_FRAME, JIT_OFFSET(frame, memory));
-    x86_alu_r64_r64(b, X86_ADD, RCX, R9);
     x86_alu_r64_r64(b, X86_ADD, R8, R9);
+    x86_alu_r64_r64(b, X86_ADD, RCX, R9);
     x86_pxor_x_x(b, 2, 2);
     size_t clear = b->len;
-    x86_movdqu_m_x(b, RCX, 0, 2);
-    x86_movdqu_m_x(b, RCX, 16, 2);
-    x86_alu_r64_imm(b, X86_ADD, RCX, 32);
-    x86_alu_r64_r64(b, X86_CMP, RCX, R8);
+    x86_movdqu_m_x(b, R8, 0, 2);
+    x86_movdqu_m_x(b, R8, 16, 2);
+    x86_alu_r64_imm(b, X86_ADD, R8, 32);
+    x86_alu_r64_r64(b, X86_CMP, R8, RCX);
     x86_patch_rel8(b, x86_jcc_rel8(b, CC_B), clear);
     x86_patch_rel8(b, clean, b->len);
     x86_mov_m64_r64(b, R_FRAME, JIT_OFFSET(frame, memory_size), RDI);
@@ -1484,17 +1487,60 @@ static void emit_mul(compiler *c, const operand *a, const operand *b, int dest, 
     c->dirty = true; /* stored when needed */
 }
 
+/* The 128-by-64 divisions of a dividend by rcx (not zero), its high limb
+ * first, each remainder carried in rdx into the next: with `quotient`,
+ * r8..r11 = the quotient; rdx = the remainder. The dividend is `a`, or
+ * with a NULL, r8..r11 themselves. Most dividends are far below 2^256 (a
+ * fixed-point number, an amount, an offset): a division of a zero top limb
+ * gives 0 and leaves rdx 0, so those divisions are skipped, at run time
+ * (two tests pick where to start: limb 3 when limb 3 or 2 is not zero,
+ * limb 1 when limb 1 is not, else limb 0), or at compile time for a known
+ * dividend. A skipped limb of the quotient is 0: r8..r11 are zeroed first
+ * unless they hold the dividend, whose skipped limbs are 0. Each div is
+ * serial (rdx) and slow, so snailtracer's SDIVs of 128-bit magnitudes take
+ * two where they took four. rax clobbered. */
+static void emit_div_steps(compiler *c, bool quotient, const operand *a)
+{
+    x86_buf *bf = c->b;
+    bool in_regs = !a || operand_cached(c, a);
+#define DIVIDEND_LIMB(k) (a ? load_operand(c, RAX, a, (k)) : x86_mov_r64_r64(bf, RAX, cache_reg[k]))
+    int top = 3;
+    if (a && a->is_const)
+        while (top > 0 && a->value.w[top] == 0) top--;
+    bool skip = !(a && a->is_const);
+    if (quotient && !in_regs) /* the limbs that may be skipped: 1..3 at run time, those above top when known */
+        for (int k = skip ? 1 : top + 1; k < 4; k++) x86_xor_r32_r32(bf, cache_reg[k], cache_reg[k]);
+    x86_xor_r32_r32(bf, RDX, RDX);
+    size_t to_limb3 = 0, to_limb1 = 0, to_limb0 = 0;
+    if (skip) {
+        DIVIDEND_LIMB(3);
+        if (a)
+            alu_operand(c, X86_OR, RAX, a, 2);
+        else
+            x86_alu_r64_r64(bf, X86_OR, RAX, cache_reg[2]);
+        to_limb3 = x86_jcc_rel8(bf, CC_NE);
+        DIVIDEND_LIMB(1);
+        x86_test_r64_r64(bf, RAX, RAX);
+        to_limb1 = x86_jcc_rel8(bf, CC_NE);
+        to_limb0 = x86_jmp_rel8(bf);
+    }
+    for (int k = top; k >= 0; k--) { /* limb k of a is read before r8..r11's limb k is written */
+        if (skip && k == 3) bind_short(c, to_limb3);
+        if (skip && k == 1) bind_short(c, to_limb1);
+        if (skip && k == 0) bind_short(c, to_limb0);
+        DIVIDEND_LIMB(k);
+        x86_div_r64(bf, RCX);
+        if (quotient) x86_mov_r64_r64(bf, cache_reg[k], RAX);
+    }
+#undef DIVIDEND_LIMB
+}
+
 /* a / rcx or a % rcx (rcx not zero) into stack item `dest`, which becomes
  * the cached word. */
 static void emit_div_limbs(compiler *c, uint8_t op, const operand *a, int dest)
 {
     x86_buf *bf = c->b;
-    x86_xor_r32_r32(bf, RDX, RDX);
-    for (int k = 3; k >= 0; k--) { /* limb k of a is read before r8..r11's limb k is written */
-        load_operand(c, RAX, a, k);
-        x86_div_r64(bf, RCX);
-        if (op == OP_DIV) x86_mov_r64_r64(bf, cache_reg[k], RAX);
-    }
+    emit_div_steps(c, op == OP_DIV, a);
     if (op == OP_MOD) {
         x86_mov_r64_r64(bf, cache_reg[0], RDX);
         for (int k = 1; k < 4; k++) x86_xor_r32_r32(bf, cache_reg[k], cache_reg[k]);
@@ -1573,12 +1619,7 @@ static void emit_signed_divmod(compiler *c, const jit_insn *in, const operand *a
     if (in->op == OP_SDIV) x86_alu_r64_r64(bf, X86_XOR, RDI, RDX);
     for (int k = 0; k < 4; k++) load_operand(c, cache_reg[k], a, k); /* b is read: r8..r11 are free */
     negate_if(c, RSI);
-    x86_xor_r32_r32(bf, RDX, RDX);
-    for (int k = 3; k >= 0; k--) {
-        x86_mov_r64_r64(bf, RAX, cache_reg[k]);
-        x86_div_r64(bf, RCX);
-        if (in->op == OP_SDIV) x86_mov_r64_r64(bf, cache_reg[k], RAX);
-    }
+    emit_div_steps(c, in->op == OP_SDIV, NULL);
     if (in->op == OP_SMOD) {
         x86_mov_r64_r64(bf, cache_reg[0], RDX);
         for (int k = 1; k < 4; k++) x86_xor_r32_r32(bf, cache_reg[k], cache_reg[k]);
@@ -2091,8 +2132,12 @@ static void emit_static_jump(compiler *c, const jit_insn *in)
         jmp_to(c, TO_BLOCK, in->target);
         return;
     }
+    if (!backward) { /* one conditional jump, where a jump over a jump took two */
+        jcc_to(c, CC_NE, TO_BLOCK, in->target);
+        return;
+    }
     size_t not_taken = x86_jcc_rel8(c->b, CC_E);
-    if (backward) poll_abort(c);
+    poll_abort(c);
     jmp_to(c, TO_BLOCK, in->target);
     bind_short(c, not_taken);
 }
