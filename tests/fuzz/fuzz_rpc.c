@@ -5,7 +5,9 @@
  * reverter and a loop). The gas cap is low and the call timeout is off,
  * so that every input runs in milliseconds. Checked: no crash or
  * sanitizer report; every answer is JSON (jansson reads it back); an id
- * sent as a number comes back as the same text. Build and run: make fuzz. */
+ * sent as a number comes back as the same text; and a body the fast path
+ * takes (rpc_fast.c: read from the text, no tree) is answered by it with
+ * exactly the tree path's bytes. Build and run: make fuzz. */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +17,7 @@
 #include "config.h"
 #include "metrics.h"
 #include "rpc/rpc.h"
+#include "rpc/rpc_fast.h"
 #include "store.h"
 
 static rpc_config cfg;
@@ -70,6 +73,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!ctx.conn) setup();
     size_t len;
     char *answer = rpc_dispatch_text(&ctx, (const char *)data, size, &len);
+    static rpc_fast_request fast;
+    if (rpc_fast_parse((const char *)data, size, &fast)) {
+        size_t fast_len = 0;
+        bool fell_back = false;
+        char *fast_answer = rpc_dispatch_fast(&ctx, &fast, &fast_len, &fell_back);
+        /* No live mode here: nothing falls back, and the bytes are the tree's. */
+        if (fell_back || !answer || !fast_answer || fast_len != len || memcmp(fast_answer, answer, len) != 0) {
+            fprintf(stderr, "fast path answered %.*s\ntree path answered %.*s\n", (int)(fast_len > 500 ? 500 : fast_len),
+                    fast_answer ? fast_answer : "(none)", (int)(len > 500 ? 500 : len), answer ? answer : "(none)");
+            abort();
+        }
+        free(fast_answer);
+    }
     if (!answer) return 0;
     json_error_t e;
     json_t *r = json_loadb(answer, len, JSON_DECODE_ANY | JSON_ALLOW_NUL | JSON_DECODE_INT_AS_REAL, &e);
