@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "base/hex.h"
+#include "hexjson.h"
 #include "config.h"
 #include "metrics.h"
 #include "rpc/rpc.h"
