@@ -17,35 +17,6 @@
 #include "state/memstate.h"
 #include "vm/block.h"
 
-static address addr_of(const char *hex)
-{
-    address a;
-    ck_assert_msg(hex_to_address(hex, &a), "bad address %s", hex);
-    return a;
-}
-
-static hash32 hash_of(const char *hex)
-{
-    hash32 h;
-    ck_assert_msg(hex_to_hash(hex, &h), "bad hash %s", hex);
-    return h;
-}
-
-static u256 word_of(const char *hex)
-{
-    u256 v;
-    ck_assert_msg(hex_to_u256(hex, &v), "bad quantity %s", hex);
-    return v;
-}
-
-static address addr_n(uint64_t n)
-{
-    address a = {{0}};
-    for (int i = 0; i < 8; i++) a.b[19 - i] = (uint8_t)(n >> (8 * i));
-    return a;
-}
-
-#define ck_assert_hash_eq(x, y) ck_assert_mem_eq((x).b, (y).b, 32)
 
 static const char BLOCK2_BLOOM[] =
     "0x00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
@@ -63,14 +34,14 @@ START_TEST(test_genesis_header_hash_matches_geth)
 {
     static const uint8_t hivechain[] = "hivechain";
     block_header_fields h = {.fork = FORK_HOMESTEAD};
-    h.state_root = hash_of("0xdc43f460541a253c0f64b6943ef83fa3bd601699a255622f088d46f7fde359fc");
+    h.state_root = test_hash("0xdc43f460541a253c0f64b6943ef83fa3bd601699a255622f088d46f7fde359fc");
     h.transactions_root = TRIE_EMPTY_ROOT;
     h.receipts_root = TRIE_EMPTY_ROOT;
     h.difficulty = u256_from_u64(0x20000);
     h.gas_limit = 0x5f5e100;
     h.extra_data = hivechain;
     h.extra_data_len = sizeof hivechain - 1;
-    hash32 got, want = hash_of("0x44fd89d504659cd58f48f4796b77a7e7012cf296a2409afa2f6c3cb99b5b3d99");
+    hash32 got, want = test_hash("0x44fd89d504659cd58f48f4796b77a7e7012cf296a2409afa2f6c3cb99b5b3d99");
     block_header_hash(&h, &got);
     ck_assert_hash_eq(got, want);
     /* The nonce is the 8 bytes after mixHash. */
@@ -99,7 +70,7 @@ START_TEST(test_osaka_genesis_header_matches_anvil)
     h.base_fee = u256_from_u64(1000000000);
     h.withdrawals_root = TRIE_EMPTY_ROOT;
     h.requests_hash = BLOCK_EMPTY_REQUESTS_HASH;
-    hash32 got, want = hash_of("0x053651de1bc19978a3cbb4d999a67e40c667942f9bacd899d30b77120013f5ca");
+    hash32 got, want = test_hash("0x053651de1bc19978a3cbb4d999a67e40c667942f9bacd899d30b77120013f5ca");
     block_header_hash(&h, &got);
     ck_assert_hash_eq(got, want);
 }
@@ -110,22 +81,22 @@ START_TEST(test_header_hash_matches_a_mined_block)
 {
     block_header_fields h = {0};
     h.fork = FORK_PRAGUE;
-    h.parent_hash = hash_of("0x104f09d3a21f7f79e2cf14c0674c5180754accb8484e12ea79db13b8b0ffc8be");
-    h.state_root = hash_of("0x9ba4116b3c641c079337ee2401526980d09c96abc41b67aa102fc43dc16c70ff");
-    h.transactions_root = hash_of("0xf22958d03d993e43db6e365163ae7f5344bd2f9cf60e721b36c55e5194f5ed43");
-    h.receipts_root = hash_of("0x056b23fbba480696b65fe5a59b8f2148a1299103c4f57df839233af2cf4ca2d2");
+    h.parent_hash = test_hash("0x104f09d3a21f7f79e2cf14c0674c5180754accb8484e12ea79db13b8b0ffc8be");
+    h.state_root = test_hash("0x9ba4116b3c641c079337ee2401526980d09c96abc41b67aa102fc43dc16c70ff");
+    h.transactions_root = test_hash("0xf22958d03d993e43db6e365163ae7f5344bd2f9cf60e721b36c55e5194f5ed43");
+    h.receipts_root = test_hash("0x056b23fbba480696b65fe5a59b8f2148a1299103c4f57df839233af2cf4ca2d2");
     h.number = 3;
     h.gas_limit = 30000000;
     h.gas_used = 21000;
     h.timestamp = 0x6b10fd8a;
-    h.mix_hash = hash_of("0x9016616d7eb534cce120f8b269e549dcc32a692fd4255ac3d3d1584f80dea3dd");
-    h.base_fee = word_of("0x2da89626");
+    h.mix_hash = test_hash("0x9016616d7eb534cce120f8b269e549dcc32a692fd4255ac3d3d1584f80dea3dd");
+    h.base_fee = test_word("0x2da89626");
     block_list_root(NULL, 0, &h.withdrawals_root);
     h.requests_hash = BLOCK_EMPTY_REQUESTS_HASH;
-    hash32 got, want = hash_of("0x1cebc2a5e61f5242f53f099ce7ed581fe648834a5d7c4c773535ef9396bb9962");
+    hash32 got, want = test_hash("0x1cebc2a5e61f5242f53f099ce7ed581fe648834a5d7c4c773535ef9396bb9962");
     block_header_hash(&h, &got);
     ck_assert_hash_eq(got, want);
-    ck_assert_hash_eq(h.withdrawals_root, hash_of("0x56e81f171bcc55a6ff8345e692c0f86e5b48e01b996cadc001622fb5e363b421"));
+    ck_assert_hash_eq(h.withdrawals_root, test_hash("0x56e81f171bcc55a6ff8345e692c0f86e5b48e01b996cadc001622fb5e363b421"));
 }
 END_TEST
 
@@ -137,7 +108,7 @@ START_TEST(test_receipts_root_of_a_legacy_transfer)
     block_receipt_encode(&r, &enc);
     hash32 root;
     block_list_root(&enc, 1, &root);
-    ck_assert_hash_eq(root, hash_of("0x056b23fbba480696b65fe5a59b8f2148a1299103c4f57df839233af2cf4ca2d2"));
+    ck_assert_hash_eq(root, test_hash("0x056b23fbba480696b65fe5a59b8f2148a1299103c4f57df839233af2cf4ca2d2"));
     bytebuf_free(&enc);
 }
 END_TEST
@@ -146,9 +117,9 @@ END_TEST
  * log2(0x2a, 0xaa, 0xbb); its root and its bloom. */
 START_TEST(test_receipts_root_and_bloom_with_a_log)
 {
-    log_entry l = {.addr = addr_of("0x5fbdb2315678afecb367f032d93f642f64180aa3"), .n_topics = 2};
-    l.topics[0] = hash_of("0x00000000000000000000000000000000000000000000000000000000000000aa");
-    l.topics[1] = hash_of("0x00000000000000000000000000000000000000000000000000000000000000bb");
+    log_entry l = {.addr = test_address("0x5fbdb2315678afecb367f032d93f642f64180aa3"), .n_topics = 2};
+    l.topics[0] = test_hash("0x00000000000000000000000000000000000000000000000000000000000000aa");
+    l.topics[1] = test_hash("0x00000000000000000000000000000000000000000000000000000000000000bb");
     uint8_t data[32] = {0};
     data[31] = 0x2a;
     l.data = data;
@@ -165,7 +136,7 @@ START_TEST(test_receipts_root_and_bloom_with_a_log)
     block_receipt_encode(&r, &enc);
     hash32 root;
     block_list_root(&enc, 1, &root);
-    ck_assert_hash_eq(root, hash_of("0x0ca20a0b5d73f85a1c6be73e9ccf76bc980c0ccf8e0dd6d7bee8a14914df1b13"));
+    ck_assert_hash_eq(root, test_hash("0x0ca20a0b5d73f85a1c6be73e9ccf76bc980c0ccf8e0dd6d7bee8a14914df1b13"));
     bytebuf_free(&enc);
     bytebuf_free(&want_bloom);
 }
@@ -176,15 +147,15 @@ END_TEST
  * 1000-wei transfer with the 50M gas cap, no fee fields). */
 START_TEST(test_unsigned_transaction_hash)
 {
-    transaction tx = {.type = 2, .has_to = true, .to = addr_of("0xc100000000000000000000000000000000000000")};
+    transaction tx = {.type = 2, .has_to = true, .to = test_address("0xc100000000000000000000000000000000000000")};
     tx.gas_limit = u256_from_u64(50000000);
     tx.value = u256_from_u64(1000);
-    u256 chain_id = word_of("0xc72dd9d5e883e");
+    u256 chain_id = test_word("0xc72dd9d5e883e");
     bytebuf enc = {0};
     block_tx_encode(&tx, &chain_id, &enc);
     hash32 got;
     keccak256(enc.data, enc.len, got.b);
-    ck_assert_hash_eq(got, hash_of("0xf1c5abb08809ef760f87aeabe7a87284c60797192dab6d2f0d26c27c9c038e9d"));
+    ck_assert_hash_eq(got, test_hash("0xf1c5abb08809ef760f87aeabe7a87284c60797192dab6d2f0d26c27c9c038e9d"));
     bytebuf_free(&enc);
 }
 END_TEST
@@ -193,12 +164,12 @@ END_TEST
  * (0xd553 of 30M used) -> block 3; and the rule's edges. */
 START_TEST(test_next_base_fee)
 {
-    block_env parent = {.gas_limit = 30000000, .base_fee = word_of("0x3b9aca00")};
-    u256 next = block_next_base_fee(&parent, 0), want = word_of("0x342770c0");
+    block_env parent = {.gas_limit = 30000000, .base_fee = test_word("0x3b9aca00")};
+    u256 next = block_next_base_fee(&parent, 0), want = test_word("0x342770c0");
     ck_assert(u256_eq(&next, &want));
     parent.base_fee = want;
     next = block_next_base_fee(&parent, 0xd553);
-    want = word_of("0x2da89626");
+    want = test_word("0x2da89626");
     ck_assert(u256_eq(&next, &want));
     /* At the target: unchanged. Full: +1/8. Tiny fee above the target: +1. */
     next = block_next_base_fee(&parent, 15000000);
@@ -251,7 +222,7 @@ static void put_code(const address *a, const char *hex)
 static void world_setup(void)
 {
     world = memstate_new();
-    u256 funds = word_of("0xde0b6b3a7640000");
+    u256 funds = test_word("0xde0b6b3a7640000");
     memstate_put_account(world, &SENDER, 0, &funds, NULL, 0);
     world_backend = memstate_backend(world);
     st = state_new(&world_backend);
@@ -283,18 +254,18 @@ static u256 slot_of(const address *a, uint64_t key)
  * history sstore(number, input). */
 START_TEST(test_system_calls)
 {
-    address beacon = addr_of(BEACON_ROOTS_ADDRESS), history = addr_of(HISTORY_STORAGE_ADDRESS);
+    address beacon = test_address(BEACON_ROOTS_ADDRESS), history = test_address(HISTORY_STORAGE_ADDRESS);
     put_code(&beacon, "0x60003542553360015500");
     put_code(&history, "0x600035435500");
-    hash32 parent = hash_of("0x1111111111111111111111111111111111111111111111111111111111111111");
-    hash32 root = hash_of("0x2222222222222222222222222222222222222222222222222222222222222222");
+    hash32 parent = test_hash("0x1111111111111111111111111111111111111111111111111111111111111111");
+    hash32 root = test_hash("0x2222222222222222222222222222222222222222222222222222222222222222");
     block_env env = block_at(7, 1234);
     block_run run;
     block_run_begin(&run, st, &env, FORK_PRAGUE, &parent, &root, NULL);
     u256 got = slot_of(&beacon, 1234), want = u256_load_be(root.b);
     ck_assert(u256_eq(&got, &want));
     got = slot_of(&beacon, 1);
-    address system = addr_of(SYSTEM_ADDRESS);
+    address system = test_address(SYSTEM_ADDRESS);
     uint8_t caller[32];
     u256_store_be(caller, &got);
     ck_assert_mem_eq(caller + 12, system.b, 20);
@@ -320,7 +291,7 @@ END_TEST
  * and changes nothing; receipts count gas and logs block-wide. */
 START_TEST(test_transactions_share_the_block_gas)
 {
-    address logger = addr_n(0x10c);
+    address logger = test_address_n(0x10c);
     put_code(&logger, "0x60aa60206000a100"); /* log1(0, 32, 0xaa) */
     block_env env = block_at(1, 100);
     block_run run;
@@ -363,7 +334,7 @@ START_TEST(test_withdrawals)
     block_env env = block_at(1, 100);
     block_run run;
     block_run_begin(&run, st, &env, FORK_PRAGUE, NULL, NULL, NULL);
-    withdrawal w[2] = {{.index = 0, .addr = addr_n(0x77), .amount_gwei = 5}, {.index = 1, .addr = addr_n(0x77), .amount_gwei = 2}};
+    withdrawal w[2] = {{.index = 0, .addr = test_address_n(0x77), .amount_gwei = 5}, {.index = 1, .addr = test_address_n(0x77), .amount_gwei = 2}};
     block_run_withdrawals(&run, w, 2);
     u256 got = state_get_balance(st, &w[0].addr);
     ck_assert_uint_eq(got.w[0], 7 * GWEI);
@@ -380,14 +351,14 @@ START_TEST(test_no_base_fee)
     block_run_begin(&run, st, &env, FORK_PRAGUE, NULL, NULL, NULL);
     tx_options opts = {0};
     tx_result res;
-    address to = addr_n(0x55);
+    address to = test_address_n(0x55);
     transaction tx = transfer_to(&to, 1, 21000, 0);
     block_run_tx(&run, &tx, false, &opts, &res);
     ck_assert_int_eq(res.error, TX_INSUFFICIENT_MAX_FEE_PER_GAS);
     block_run_tx(&run, &tx, true, &opts, &res);
     ck_assert_int_eq(res.error, TX_OK);
     tx_result_free(&res);
-    u256 balance = state_get_balance(st, &SENDER), want = word_of("0xde0b6b3a763ffff");
+    u256 balance = state_get_balance(st, &SENDER), want = test_word("0xde0b6b3a763ffff");
     ck_assert(u256_eq(&balance, &want)); /* the value only: no fee was charged */
     block_run_free(&run);
 }
@@ -397,10 +368,10 @@ END_TEST
  * in the receipt's bloom; a frame that fails takes its log back. */
 START_TEST(test_transfer_logs)
 {
-    address forward_revert = addr_n(0xf0);
+    address forward_revert = test_address_n(0xf0);
     /* call(gas, calldataload(0), callvalue, 0, 0, 0, 0); revert(0, 0) */
     put_code(&forward_revert, "0x6000600060006000346000355af15060006000fd");
-    address forward = addr_n(0xf1);
+    address forward = test_address_n(0xf1);
     put_code(&forward, "0x6000600060006000346000355af15000");
     tracer t;
     transfer_logger *logger = transfer_logger_new(&t);
@@ -411,7 +382,7 @@ START_TEST(test_transfer_logs)
     run.transfers = logger;
     tx_options opts = {.trace = &t};
     tx_result res;
-    address eoa = addr_n(0xe0);
+    address eoa = test_address_n(0xe0);
     transaction tx = transfer_to(&eoa, 9, 21000, 0);
     block_run_tx(&run, &tx, false, &opts, &res);
     ck_assert_int_eq(res.error, TX_OK);
@@ -419,7 +390,7 @@ START_TEST(test_transfer_logs)
     const block_receipt *r = &run.receipts[0];
     ck_assert_uint_eq(r->n_logs, 1);
     ck_assert(r->is_transfer_log[0]);
-    ck_assert_mem_eq(r->logs[0].addr.b, addr_of(ETH_TRANSFER_LOG_ADDRESS).b, 20);
+    ck_assert_mem_eq(r->logs[0].addr.b, test_address(ETH_TRANSFER_LOG_ADDRESS).b, 20);
     ck_assert_mem_eq(r->logs[0].topics[1].b + 12, SENDER.b, 20);
     ck_assert_mem_eq(r->logs[0].topics[2].b + 12, eoa.b, 20);
     ck_assert_uint_eq(r->logs[0].data[31], 9);
@@ -448,7 +419,7 @@ START_TEST(test_transfer_logs)
     ck_assert_uint_eq(run.receipts[2].n_logs, 0);
 
     /* SELFDESTRUCT moving 77 wei to the EOA logs a transfer too. */
-    address doomed = addr_n(0xdd);
+    address doomed = test_address_n(0xdd);
     bytebuf code = {0};
     ck_assert(hex_to_bytes("0x7300000000000000000000000000000000000000e0ff", &code));
     u256 funds = u256_from_u64(77);
@@ -475,8 +446,8 @@ END_TEST
  * apart (Python's hashlib). A contract that fails fails the block. */
 START_TEST(test_request_system_calls)
 {
-    address withdrawals = addr_of(WITHDRAWAL_REQUEST_PREDEPLOY_ADDRESS);
-    address consolidations = addr_of(CONSOLIDATION_REQUEST_PREDEPLOY_ADDRESS);
+    address withdrawals = test_address(WITHDRAWAL_REQUEST_PREDEPLOY_ADDRESS);
+    address consolidations = test_address(CONSOLIDATION_REQUEST_PREDEPLOY_ADDRESS);
     put_code(&withdrawals, "0x60aa60005360016000f3"); /* mstore8(0, 0xaa); return(0, 1) */
     put_code(&consolidations, "0x00");
     block_env env = block_at(3, 300);
@@ -486,7 +457,7 @@ START_TEST(test_request_system_calls)
     block_request_failure failure;
     address no_deposits = {{0}};
     ck_assert(block_run_requests(&run, &no_deposits, NULL, &failure));
-    hash32 want = hash_of("0x5718d61e4ad0bf7361f89a3d32dd9b29967017c96043bed3e6f7f0a29912f49e");
+    hash32 want = test_hash("0x5718d61e4ad0bf7361f89a3d32dd9b29967017c96043bed3e6f7f0a29912f49e");
     ck_assert_mem_eq(run.requests_hash.b, want.b, 32);
     ck_assert_uint_eq(run.gas_used, 0);
     block_run_free(&run);
@@ -553,9 +524,9 @@ static transaction call_with(const address *to, const bytebuf *data, uint64_t no
 
 START_TEST(test_deposit_requests)
 {
-    address deposit = addr_of(MAINNET_DEPOSIT_CONTRACT_ADDRESS), other = addr_n(0xd0);
-    address withdrawals = addr_of(WITHDRAWAL_REQUEST_PREDEPLOY_ADDRESS);
-    address consolidations = addr_of(CONSOLIDATION_REQUEST_PREDEPLOY_ADDRESS);
+    address deposit = test_address(MAINNET_DEPOSIT_CONTRACT_ADDRESS), other = test_address_n(0xd0);
+    address withdrawals = test_address(WITHDRAWAL_REQUEST_PREDEPLOY_ADDRESS);
+    address consolidations = test_address(CONSOLIDATION_REQUEST_PREDEPLOY_ADDRESS);
     put_code(&deposit, DEPOSIT_LOGGER_CODE);
     put_code(&other, DEPOSIT_LOGGER_CODE);
     put_code(&withdrawals, "0x60aa60005360016000f3");
@@ -583,13 +554,13 @@ START_TEST(test_deposit_requests)
     ck_assert_int_eq(res.status, EXEC_SUCCESS);
     tx_result_free(&res);
     ck_assert(block_run_requests(&run, &deposit, NULL, &failure));
-    hash32 want = hash_of("0x022b95e267e5e748cb7a3db1062e84174dcbb791a8f7a0c413d3e8b86f8cd17d");
+    hash32 want = test_hash("0x022b95e267e5e748cb7a3db1062e84174dcbb791a8f7a0c413d3e8b86f8cd17d");
     ck_assert_mem_eq(run.requests_hash.b, want.b, 32);
     block_run_free(&run);
 
     /* The event from a frame that reverts (its caller reverts after the
      * call): no deposit. */
-    address reverter = addr_n(0xd1);
+    address reverter = test_address_n(0xd1);
     put_code(&reverter, "0x365f5f375f5f365f5f7300000000219ab540356cbb839cbe05303d7705fa5af1505f5ffd");
     block_run_begin(&run, st, &env, FORK_PRAGUE, NULL, NULL, NULL);
     tx = call_with(&reverter, &event, 2);
@@ -598,7 +569,7 @@ START_TEST(test_deposit_requests)
     ck_assert_int_eq(res.status, EXEC_REVERT);
     tx_result_free(&res);
     ck_assert(block_run_requests(&run, &deposit, NULL, &failure));
-    want = hash_of("0x5718d61e4ad0bf7361f89a3d32dd9b29967017c96043bed3e6f7f0a29912f49e");
+    want = test_hash("0x5718d61e4ad0bf7361f89a3d32dd9b29967017c96043bed3e6f7f0a29912f49e");
     ck_assert_mem_eq(run.requests_hash.b, want.b, 32);
     block_run_free(&run);
 
@@ -622,8 +593,8 @@ END_TEST
  * contract"), the withdrawal contract checked first. */
 START_TEST(test_request_contract_without_code)
 {
-    address consolidations = addr_of(CONSOLIDATION_REQUEST_PREDEPLOY_ADDRESS);
-    address withdrawals = addr_of(WITHDRAWAL_REQUEST_PREDEPLOY_ADDRESS);
+    address consolidations = test_address(CONSOLIDATION_REQUEST_PREDEPLOY_ADDRESS);
+    address withdrawals = test_address(WITHDRAWAL_REQUEST_PREDEPLOY_ADDRESS);
     address no_deposits = {{0}};
     block_env env = block_at(3, 300);
     block_run run;
@@ -652,11 +623,11 @@ END_TEST
  * that counts a reverted frame's logs too. */
 START_TEST(test_failed_step_and_log_seq)
 {
-    address bad = addr_n(0xbad);
+    address bad = test_address_n(0xbad);
     put_code(&bad, "0x6001600101fe"); /* 1 + 1, then INVALID */
-    address logger = addr_n(0x10c);
+    address logger = test_address_n(0x10c);
     put_code(&logger, "0x60aa60206000a100"); /* log1(0, 32, 0xaa) */
-    address forward_revert = addr_n(0xf0);
+    address forward_revert = test_address_n(0xf0);
     put_code(&forward_revert, "0x6000600060006000346000355af15060006000fd");
     block_env env = block_at(1, 100);
     env.gas_limit = 1000000;

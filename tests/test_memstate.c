@@ -15,35 +15,6 @@
 
 /* ---- helpers ------------------------------------------------------------ */
 
-static address addr_of(const char *hex)
-{
-    address a;
-    ck_assert_msg(hex_to_address(hex, &a), "bad address %s", hex);
-    return a;
-}
-
-static hash32 hash_of(const char *hex)
-{
-    hash32 h;
-    ck_assert_msg(hex_to_hash(hex, &h), "bad hash %s", hex);
-    return h;
-}
-
-static u256 word_of(const char *hex)
-{
-    u256 v;
-    ck_assert_msg(hex_to_u256(hex, &v), "bad quantity %s", hex);
-    return v;
-}
-
-static address addr_n(uint64_t n)
-{
-    address a = {{0}};
-    for (int i = 0; i < 8; i++) a.b[19 - i] = (uint8_t)(n >> (8 * i));
-    return a;
-}
-
-#define ck_assert_hash_eq(x, y) ck_assert_mem_eq((x).b, (y).b, 32)
 
 /* A transcribed fixture account. */
 typedef struct {
@@ -54,14 +25,14 @@ typedef struct {
 static void put_fixture(memstate *m, const fixture_account *accs, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        address a = addr_of(accs[i].addr);
-        u256 nonce = word_of(accs[i].nonce), balance = word_of(accs[i].balance);
+        address a = test_address(accs[i].addr);
+        u256 nonce = test_word(accs[i].nonce), balance = test_word(accs[i].balance);
         bytebuf code = {0};
         ck_assert(hex_to_bytes(accs[i].code, &code));
         memstate_put_account(m, &a, nonce.w[0], &balance, code.data, code.len);
         bytebuf_free(&code);
         for (size_t s = 0; s < 4 && accs[i].slots[s][0]; s++) {
-            u256 k = word_of(accs[i].slots[s][0]), v = word_of(accs[i].slots[s][1]);
+            u256 k = test_word(accs[i].slots[s][0]), v = test_word(accs[i].slots[s][1]);
             memstate_put_storage(m, &a, &k, &v);
         }
     }
@@ -130,8 +101,8 @@ END_TEST
 
 START_TEST(test_backend_reads)
 {
-    address a = addr_n(0x1234), absent = addr_n(0x9999);
-    u256 balance = u256_from_u64(1000), key = u256_from_u64(7), value = word_of("0xdeadbeef"), out;
+    address a = test_address_n(0x1234), absent = test_address_n(0x9999);
+    u256 balance = u256_from_u64(1000), key = u256_from_u64(7), value = test_word("0xdeadbeef"), out;
     const uint8_t code[] = {0x60, 0x01, 0x60, 0x00, 0x55};
     memstate_put_account(mem, &a, 5, &balance, code, sizeof code);
     memstate_put_storage(mem, &a, &key, &value);
@@ -174,7 +145,7 @@ END_TEST
 
 START_TEST(test_block_hashes)
 {
-    hash32 h = hash_of("0x5e20a0453cecd065ea59c37ac63e079ee08998b6045136a8ce6635c7912ec0b6"), out;
+    hash32 h = test_hash("0x5e20a0453cecd065ea59c37ac63e079ee08998b6045136a8ce6635c7912ec0b6"), out;
     ck_assert(!be.get_block_hash(be.ctx, 0, &out));
     memstate_set_block_hash(mem, 41, &h);
     ck_assert(be.get_block_hash(be.ctx, 41, &out));
@@ -200,7 +171,7 @@ START_TEST(test_state_test_block_hashes)
     st_set_block_hashes(mem, 1);
     ck_assert(be.get_block_hash(be.ctx, 0, &out));
     /* keccak256("0") */
-    ck_assert_hash_eq(out, hash_of("0x044852b2a670ade5407e78fb2863c51de9fcb96542a07186fe3aeda6bb8a116d"));
+    ck_assert_hash_eq(out, test_hash("0x044852b2a670ade5407e78fb2863c51de9fcb96542a07186fe3aeda6bb8a116d"));
     ck_assert(!be.get_block_hash(be.ctx, 1, &out));
     st_set_block_hashes(mem, 1000);
     ck_assert(be.get_block_hash(be.ctx, 744, &out));
@@ -212,7 +183,7 @@ END_TEST
 START_TEST(test_sink_writes)
 {
     state_sink sink = memstate_sink(mem);
-    address a = addr_n(1), b = addr_n(2);
+    address a = test_address_n(1), b = test_address_n(2);
     u256 key = u256_from_u64(1), value = u256_from_u64(2), zero = u256_zero(), out;
     const uint8_t code[] = {0x5f, 0x5f, 0xf3};
     account_info info = {.nonce = 1, .balance = u256_from_u64(10)};
@@ -258,19 +229,19 @@ START_TEST(test_many_accounts)
 {
     enum { N = 120000 };
     for (uint64_t i = 0; i < N; i++) {
-        address a = addr_n(i * 7919);
+        address a = test_address_n(i * 7919);
         u256 bal = u256_from_u64(i + 1);
         memstate_put_account(mem, &a, i, &bal, NULL, 0);
     }
     ck_assert_uint_eq(memstate_account_count(mem), N);
     state_sink sink = memstate_sink(mem);
     for (uint64_t i = 0; i < N; i += 2) {
-        address a = addr_n(i * 7919);
+        address a = test_address_n(i * 7919);
         sink.delete_account(sink.ctx, &a);
     }
     ck_assert_uint_eq(memstate_account_count(mem), N / 2);
     for (uint64_t i = 0; i < N; i++) {
-        address a = addr_n(i * 7919);
+        address a = test_address_n(i * 7919);
         account_info info;
         bool exists = be.get_account(be.ctx, &a, &info);
         ck_assert_int_eq(exists, i % 2 == 1);
@@ -282,7 +253,7 @@ END_TEST
 START_TEST(test_many_slots)
 {
     enum { N = 50000 };
-    address a = addr_n(77);
+    address a = test_address_n(77);
     u256 bal = u256_zero(), zero = u256_zero();
     memstate_put_account(mem, &a, 0, &bal, NULL, 0);
     for (uint64_t i = 0; i < N; i++) {
@@ -311,7 +282,7 @@ static void check_fixture_root(const fixture_account *post, size_t n, const char
     put_fixture(m, post, n);
     hash32 root;
     memstate_root(m, &root);
-    ck_assert_hash_eq(root, hash_of(root_hex));
+    ck_assert_hash_eq(root, test_hash(root_hex));
     memstate_free(m);
 }
 
@@ -327,20 +298,20 @@ START_TEST(test_root_history_independent)
 {
     memstate *m = memstate_new();
     state_sink sink = memstate_sink(m);
-    address extra = addr_n(0xabcdef);
+    address extra = test_address_n(0xabcdef);
     u256 bal = u256_from_u64(5), k = u256_from_u64(9), v = u256_from_u64(3), zero = u256_zero();
     memstate_put_account(m, &extra, 1, &bal, NULL, 0);
     put_fixture(m, &set_code_post[1], 1);
     hash32 root;
     memstate_root(m, &root); /* caches storage roots */
     put_fixture(m, &set_code_post[0], 1);
-    address sponsor = addr_of(set_code_post[0].addr);
+    address sponsor = test_address(set_code_post[0].addr);
     memstate_put_storage(m, &sponsor, &k, &v);
     memstate_root(m, &root);
     memstate_put_storage(m, &sponsor, &k, &zero);
     sink.delete_account(sink.ctx, &extra);
     memstate_root(m, &root);
-    ck_assert_hash_eq(root, hash_of(set_code_root));
+    ck_assert_hash_eq(root, test_hash(set_code_root));
     memstate_free(m);
 }
 END_TEST
@@ -360,19 +331,19 @@ END_TEST
  * bytes of 0xff. */
 START_TEST(test_logs_hash_fixtures)
 {
-    log_entry one = {.addr = addr_of("0xf1359f879ea0f6ec33816815a2db31a0cbb338c8"), .n_topics = 1};
+    log_entry one = {.addr = test_address("0xf1359f879ea0f6ec33816815a2db31a0cbb338c8"), .n_topics = 1};
     hash32 h;
     logs_hash(&one, 1, &h);
-    ck_assert_hash_eq(h, hash_of("0xda6766a048386c85835f2840ea671a53bbd841f32287392dad596a9d9e9c79b1"));
+    ck_assert_hash_eq(h, test_hash("0xda6766a048386c85835f2840ea671a53bbd841f32287392dad596a9d9e9c79b1"));
 
     uint8_t data[32];
     memset(data, 0xff, sizeof data);
-    log_entry three = {.addr = addr_of("0x8bc6561784fd5fa62209061825e6121bc76fe714"),
+    log_entry three = {.addr = test_address("0x8bc6561784fd5fa62209061825e6121bc76fe714"),
                        .n_topics = 3,
                        .data = data,
                        .data_len = sizeof data};
     logs_hash(&three, 1, &h);
-    ck_assert_hash_eq(h, hash_of("0x339a761120a3bc0d0e41d976ed5061dc0964596df1f72e2407aea213ad2679eb"));
+    ck_assert_hash_eq(h, test_hash("0x339a761120a3bc0d0e41d976ed5061dc0964596df1f72e2407aea213ad2679eb"));
 }
 END_TEST
 
@@ -466,7 +437,7 @@ START_TEST(test_load_pre)
     ck_assert_msg(st_load_pre(pre, m, &err), "%s", err.msg);
     hash32 root;
     memstate_root(m, &root);
-    ck_assert_hash_eq(root, hash_of(set_code_root));
+    ck_assert_hash_eq(root, test_hash(set_code_root));
     memstate_free(m);
     json_decref(pre);
 }
@@ -599,7 +570,7 @@ START_TEST(test_load_tx_secret_key)
     transaction tx;
     tx_storage ts;
     load_tx_ok(j, 0, 0, 0, &tx, &ts);
-    address want = addr_of("0xa94f5374fce5edbc8e2a8697c15331677e6ebf0b");
+    address want = test_address("0xa94f5374fce5edbc8e2a8697c15331677e6ebf0b");
     ck_assert_mem_eq(tx.sender.b, want.b, 20);
     tx_storage_free(&ts);
     json_decref(j);

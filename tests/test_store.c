@@ -138,12 +138,6 @@ static hash32 db_root(store_conn *c)
     return root;
 }
 
-static address addr_n(uint64_t n)
-{
-    address a = {{0}};
-    for (int i = 0; i < 8; i++) a.b[19 - i] = (uint8_t)(n >> (8 * i));
-    return a;
-}
 
 static char *hash_hex(const hash32 *h)
 {
@@ -153,12 +147,6 @@ static char *hash_hex(const hash32 *h)
     hex_from_hash(h, p);
     return p;
 }
-
-#define ck_assert_hash_eq(x, y)                                                                   \
-    do {                                                                                          \
-        hash32 x_ = (x), y_ = (y);                                                                \
-        ck_assert_msg(memcmp(x_.b, y_.b, 32) == 0, "%s != %s", hash_hex(&x_), hash_hex(&y_));     \
-    } while (0)
 
 static sqlite3 *raw_open(const char *path)
 {
@@ -364,7 +352,7 @@ START_TEST(test_migrations_in_order)
     d = db_open(old, STORE_OPEN_EXISTING);
     state_backend b = store_backend(d.c);
     account_info info;
-    address one = addr_n(1);
+    address one = test_address_n(1);
     ck_assert(b.get_account(b.ctx, &one, &info));
     ck_assert_uint_eq(info.nonce, 5);
     ck_assert_uint_eq(info.balance.w[0], 7);
@@ -437,7 +425,7 @@ START_TEST(test_bad_files)
     store_error err;
     ck_assert(store_begin(d.c, &err));
     for (uint64_t i = 0; i < 3000; i++) {
-        address a = addr_n(i + 1);
+        address a = test_address_n(i + 1);
         u256 v = u256_from_u64(i + 1);
         ck_assert(store_set_balance(d.c, &a, &v, &err));
         ck_assert(store_set_storage(d.c, &a, &v, &v, &err));
@@ -499,7 +487,7 @@ START_TEST(test_backend_and_sink)
     state_backend b = store_backend(d.c);
     state_sink sink = store_sink(d.c);
     store_error err;
-    address a = addr_n(0xaa), z = addr_n(0xbb);
+    address a = test_address_n(0xaa), z = test_address_n(0xbb);
     static const uint8_t code[] = {0x60, 0x01, 0x60, 0x00, 0x55, 0x00};
     account_info info = {.nonce = UINT64_MAX, .balance = {{1, 2, 3, 4}}};
     keccak256(code, sizeof code, info.code_hash.b);
@@ -548,12 +536,12 @@ START_TEST(test_backend_and_sink)
         uint8_t c[3] = {0x60, (uint8_t)i, (uint8_t)(i >> 8)};
         account_info ci = {.nonce = 1, .balance = u256_zero()};
         keccak256(c, sizeof c, ci.code_hash.b);
-        address ca = addr_n(0x10000 + (uint64_t)i);
+        address ca = test_address_n(0x10000 + (uint64_t)i);
         sink.put_account(sink.ctx, &ca, &ci, c, sizeof c, true);
     }
     ck_assert(store_commit(d.c, &err));
     for (int i = 0; i < 300; i++) {
-        address ca = addr_n(0x10000 + (uint64_t)i);
+        address ca = test_address_n(0x10000 + (uint64_t)i);
         ck_assert(b.get_account(b.ctx, &ca, &got));
         ck_assert(b.get_code(b.ctx, &got.code_hash, &p, &len));
         ck_assert_uint_eq(len, 3);
@@ -589,7 +577,7 @@ START_TEST(test_transactions_all_or_nothing)
     state_sink sink = store_sink(d.c);
     store_error err;
     hash32 before = db_root(d.c);
-    address a = addr_n(7);
+    address a = test_address_n(7);
     account_info info = {.nonce = 1, .balance = u256_from_u64(100), .code_hash = KECCAK_EMPTY};
     ck_assert(store_begin(d.c, &err));
     ck_assert(!store_begin(d.c, &err)); /* no nesting */
@@ -634,7 +622,7 @@ START_TEST(test_one_call_helpers)
     db d = db_new_dev(tmp_path("h.db"));
     state_backend b = store_backend(d.c);
     store_error err;
-    address a = addr_n(0x42);
+    address a = test_address_n(0x42);
     u256 bal = {{0, 0, 0, 0xffffffffffffffffULL}};
     ck_assert(store_set_balance(d.c, &a, &bal, &err));
     ck_assert(store_set_nonce(d.c, &a, UINT64_MAX, &err));
@@ -652,7 +640,7 @@ START_TEST(test_one_call_helpers)
     ck_assert_mem_eq(got.code_hash.b, KECCAK_EMPTY.b, 32);
     /* Storage on an absent account creates it (else it would be invisible
      * to the root); a zero write on an absent account creates nothing. */
-    address fresh = addr_n(0x43), other = addr_n(0x44);
+    address fresh = test_address_n(0x43), other = test_address_n(0x44);
     u256 k = u256_from_u64(1), v = u256_from_u64(2), zero = u256_zero();
     ck_assert(store_set_storage(d.c, &fresh, &k, &v, &err));
     ck_assert(b.get_account(b.ctx, &fresh, &got));
@@ -778,7 +766,7 @@ START_TEST(test_chain_config_and_head)
     block_env nh = {.number = 5187100, .timestamp = 1706655072 + 12, .gas_limit = 30000000,
                     .base_fee = u256_from_u64(7), .chain_id = u256_from_u64(11155111),
                     .excess_blob_gas = 10000000};
-    nh.coinbase = addr_n(0xc0);
+    nh.coinbase = test_address_n(0xc0);
     nh.prevrandao.b[31] = 9;
     ck_assert_msg(store_set_head(d.c, &nh, &err), "%s", err.msg);
     ck_assert(store_get_head(d.c, &head, &err));
@@ -878,7 +866,7 @@ START_TEST(test_reads_never_block_on_the_writer)
     store_conn *reader = store_connect(d.s, &err);
     ck_assert_ptr_nonnull(reader);
     state_backend rb = store_backend(reader);
-    address a = addr_n(1);
+    address a = test_address_n(1);
     u256 v1 = u256_from_u64(1), v2 = u256_from_u64(2);
     ck_assert(store_set_balance(d.c, &a, &v1, &err));
     /* The writer holds an open write transaction with an uncommitted change. */
@@ -939,7 +927,7 @@ static void *reader_thread(void *p)
         return NULL;
     }
     state_backend b = store_backend(c);
-    address x = addr_n(1), y = addr_n(2);
+    address x = test_address_n(1), y = test_address_n(2);
     while (!*r->stop) {
         if (!store_read_begin(c, &err)) {
             r->failed = 1;
@@ -959,7 +947,7 @@ START_TEST(test_concurrent_snapshots)
 {
     db d = db_new_dev(tmp_path("cc.db"));
     store_error err;
-    address x = addr_n(1), y = addr_n(2);
+    address x = test_address_n(1), y = test_address_n(2);
     u256 all = u256_from_u64(1000000), none = u256_zero();
     ck_assert(store_begin(d.c, &err));
     ck_assert(store_set_balance(d.c, &x, &all, &err));
@@ -1042,7 +1030,7 @@ START_TEST(test_import_formats)
     ck_assert_uint_eq(st.code_bytes, 2);
     state_backend b = store_backend(d.c);
     account_info got;
-    address aa = addr_n(0xaa), bb = addr_n(0xbb);
+    address aa = test_address_n(0xaa), bb = test_address_n(0xbb);
     ck_assert(b.get_account(b.ctx, &aa, &got));
     ck_assert_uint_eq(got.nonce, 7);
     ck_assert_uint_eq(got.balance.w[0], 1000000000000000000ULL);
@@ -1076,7 +1064,7 @@ START_TEST(test_import_formats)
     ck_assert_msg(strstr(err.msg, "several test cases") && one_line(err.msg), "%s", err.msg);
     import_options pick = {.replace = true, .case_name = "second"};
     ck_assert_msg(import_text(d.c, fixture, &pick, &st, &err), "%s", err.msg);
-    address d4 = addr_n(0xd4), d3 = addr_n(0xd3), d1 = addr_n(0xd1);
+    address d4 = test_address_n(0xd4), d3 = test_address_n(0xd3), d1 = test_address_n(0xd1);
     ck_assert(b.get_account(b.ctx, &d4, &got));
     ck_assert(!b.get_account(b.ctx, &aa, &got)); /* replaced */
     import_options post = {.replace = true, .case_name = "first", .post_fork = "cancun", .post_index = 1};
@@ -1266,7 +1254,7 @@ START_TEST(test_commands)
     store_error e;
     ck_assert(store_begin(d.c, &e));
     for (uint64_t i = 0; i < 2000; i++) {
-        address a = addr_n(1000 + i);
+        address a = test_address_n(1000 + i);
         u256 v = u256_from_u64(i + 1);
         ck_assert(store_set_storage(d.c, &a, &v, &v, &e));
     }
@@ -1535,7 +1523,7 @@ START_TEST(test_dump_import_round_trip)
     import_options replace = {.replace = true};
     ck_assert_msg(alloc_import_text(d.c, "gen.json", buf, buf_len, &replace, &st, &err), "%s", err.msg);
     free(buf);
-    address top = addr_n(0xfff);
+    address top = test_address_n(0xfff);
     ck_assert(store_set_nonce(d.c, &top, UINT64_MAX, &err));
     check_round_trip(d.c, "generated");
     db_close(&d);

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "hexjson.h"
 #include "store.h"
 
 /* ---- hex ---- */
@@ -176,4 +177,32 @@ store_conn *test_store_create(const char *path, store **db)
     store_conn *conn = store_connect(*db, &se);
     ck_assert_msg(conn != NULL, "store_connect: %s", se.msg);
     return conn;
+}
+
+address test_address(const char *hex)
+{
+    address a;
+    ck_assert_msg(hex_to_address(hex, &a), "bad address %s", hex);
+    return a;
+}
+
+hash32 test_hash(const char *hex)
+{
+    hash32 h;
+    ck_assert_msg(hex_to_hash(hex, &h), "bad hash %s", hex);
+    return h;
+}
+
+u256 test_word(const char *hex)
+{
+    u256 v;
+    ck_assert_msg(hex_to_u256(hex, &v), "bad quantity %s", hex);
+    return v;
+}
+
+address test_address_n(uint64_t n)
+{
+    address a = {{0}};
+    for (int i = 0; i < 8; i++) a.b[19 - i] = (uint8_t)(n >> (8 * i));
+    return a;
 }

@@ -30,6 +30,19 @@ uint8_t *test_unhex_alloc(const char *hex, size_t *len);
 /* Lower-case hex of the len bytes, no 0x, NUL-terminated: out holds 2 * len + 1. */
 void test_hex(char *out, const uint8_t *in, size_t len);
 
+/* Typed values from hex (hexjson's rules), failing the test on bad input. */
+address test_address(const char *hex);
+hash32 test_hash(const char *hex);
+u256 test_word(const char *hex);
+/* The address whose last 8 bytes hold n, big-endian (1: 0x00...01). */
+address test_address_n(uint64_t n);
+/* Each side evaluated once (a call returning a hash may be given). */
+#define ck_assert_hash_eq(x, y)                                                                   \
+    do {                                                                                          \
+        hash32 x_ = (x), y_ = (y);                                                                \
+        ck_assert_mem_eq(x_.b, y_.b, 32);                                                         \
+    } while (0)
+
 /* ---- temporary directories ---- */
 
 /* Creates a fresh directory $TMPDIR/<prefix>-XXXXXX (/tmp without TMPDIR)
