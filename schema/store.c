@@ -2279,16 +2279,24 @@ bool store_put_program(store_conn *c, const hash32 *code_hash, int compiler_vers
     return in_transaction(c, write_program, &a, err);
 }
 
+/* Statement `id` bound to a program's key: code hash, compiler version, target. */
+static sqlite3_stmt *program_row(store_conn *c, enum stmt_id id, const hash32 *code_hash, int compiler_version,
+                                 const char *target)
+{
+    sqlite3_stmt *st = c->stmt[id];
+    bind_blob(st, 1, code_hash->b, 32);
+    sqlite3_bind_int(st, 2, compiler_version);
+    sqlite3_bind_text(st, 3, target ? target : "", -1, SQLITE_TRANSIENT);
+    return st;
+}
+
 bool store_get_program_with(store_conn *c, const hash32 *code_hash, int compiler_version, const char *target,
                             bool (*use)(void *ctx, const uint8_t *blob, size_t len, const uint8_t tag[32]),
                             void *ctx, bool *used, store_error *err)
 {
     *used = false;
     if (err) err->msg[0] = '\0';
-    sqlite3_stmt *st = c->stmt[ST_GET_PROGRAM];
-    bind_blob(st, 1, code_hash->b, 32);
-    sqlite3_bind_int(st, 2, compiler_version);
-    sqlite3_bind_text(st, 3, target ? target : "", -1, SQLITE_TRANSIENT);
+    sqlite3_stmt *st = program_row(c, ST_GET_PROGRAM, code_hash, compiler_version, target);
     int rc = sqlite3_step(st);
     bool found = false;
     if (rc == SQLITE_ROW) {
@@ -2314,10 +2322,7 @@ bool store_read_program(store_conn *c, const hash32 *code_hash, int compiler_ver
                         const store_program_reader *r, store_error *err)
 {
     if (err) err->msg[0] = '\0';
-    sqlite3_stmt *st = c->stmt[ST_GET_PROGRAM_ROW];
-    bind_blob(st, 1, code_hash->b, 32);
-    sqlite3_bind_int(st, 2, compiler_version);
-    sqlite3_bind_text(st, 3, target ? target : "", -1, SQLITE_TRANSIENT);
+    sqlite3_stmt *st = program_row(c, ST_GET_PROGRAM_ROW, code_hash, compiler_version, target);
     int rc = sqlite3_step(st);
     bool found = false;
     if (rc == SQLITE_ROW) {
