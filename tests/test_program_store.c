@@ -976,6 +976,20 @@ START_TEST(load_into_checks_the_copy)
 }
 END_TEST
 
+/* The program this build compiles for code `n`, kept by the keeper store
+ * (which stays installed); malloc'd, the caller frees. */
+static uint8_t *compiled_blob(unsigned n, size_t *len)
+{
+    static jit_store keeper = {.load = keep_load, .save = keep_save};
+    jit_set_store(&keeper);
+    ck_assert_int_eq(run_code(n), EXEC_SUCCESS);
+    uint8_t *blob = kept_blob;
+    *len = kept_len;
+    kept_blob = NULL;
+    ck_assert_ptr_nonnull(blob);
+    return blob;
+}
+
 START_TEST(program_of_another_layout_refused_and_recompiled)
 {
     uint32_t v = JIT_VERSION;
@@ -990,18 +1004,8 @@ START_TEST(program_of_another_layout_refused_and_recompiled)
     ck_assert_uint_ne(other_revision, v);
 
     /* Real programs for codes 20 and 21, as this build compiles them. */
-    jit_store keeper = {.load = keep_load, .save = keep_save};
-    jit_set_store(&keeper);
-    ck_assert_int_eq(run_code(20), EXEC_SUCCESS);
-    uint8_t *blob20 = kept_blob;
-    size_t len20 = kept_len;
-    kept_blob = NULL;
-    ck_assert_int_eq(run_code(21), EXEC_SUCCESS);
-    uint8_t *blob21 = kept_blob;
-    size_t len21 = kept_len;
-    kept_blob = NULL;
-    ck_assert_ptr_nonnull(blob20);
-    ck_assert_ptr_nonnull(blob21);
+    size_t len20, len21;
+    uint8_t *blob20 = compiled_blob(20, &len20), *blob21 = compiled_blob(21, &len21);
 
     program_store ps;
     store *s = db_open_with_programs(&ps);
@@ -1084,18 +1088,8 @@ START_TEST(programs_of_the_older_tag_scheme_refused_and_recompiled)
     ck_assert_uint_ne(before, v);
 
     /* Real programs for codes 22 and 23, as this build compiles them. */
-    jit_store keeper = {.load = keep_load, .save = keep_save};
-    jit_set_store(&keeper);
-    ck_assert_int_eq(run_code(22), EXEC_SUCCESS);
-    uint8_t *blob22 = kept_blob;
-    size_t len22 = kept_len;
-    kept_blob = NULL;
-    ck_assert_int_eq(run_code(23), EXEC_SUCCESS);
-    uint8_t *blob23 = kept_blob;
-    size_t len23 = kept_len;
-    kept_blob = NULL;
-    ck_assert_ptr_nonnull(blob22);
-    ck_assert_ptr_nonnull(blob23);
+    size_t len22, len23;
+    uint8_t *blob22 = compiled_blob(22, &len22), *blob23 = compiled_blob(23, &len23);
 
     program_store ps;
     store *s = db_open_with_programs(&ps);
