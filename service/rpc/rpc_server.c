@@ -581,8 +581,8 @@ static inline_runner *inline_runner_get(server *s)
  * or *done false when the budget ran out (nothing to send: the request
  * goes to a worker) or, *fell_back set, when `fast` must go the tree's way
  * (nothing was run). */
-static char *run_inline(server *s, inline_runner *r, http_request *req, json_t *root, const rpc_fast_request *fast,
-                        size_t *len, bool *done, bool *fell_back)
+static char *run_on_runner(server *s, inline_runner *r, http_request *req, json_t *root, const rpc_fast_request *fast,
+                           size_t *len, bool *done, bool *fell_back)
 {
     *fell_back = false;
     r->ctx.authorized = req->authorized;
@@ -608,6 +608,36 @@ static char *run_inline(server *s, inline_runner *r, http_request *req, json_t *
         if (!atomic_load(&s->abort_all)) metrics_record_handoff(inline_over_budget);
     }
     return answer;
+}
+
+/* run_on_runner on this polling thread's runner, holding what a run holds:
+ * the read side of the snapshot switch's lock and the runner's use lock
+ * (the guard's trylock). *done false, nothing run, when the thread has no
+ * runner (the request then goes to a worker). */
+static char *run_inline(server *s, http_request *req, json_t *root, const rpc_fast_request *fast, size_t *len,
+                        bool *done, bool *fell_back)
+{
+    *done = *fell_back = false;
+    char *answer = NULL;
+    pthread_rwlock_rdlock(&s->snapshot_lock);
+    inline_runner *r = inline_runner_get(s);
+    if (r) {
+        pthread_mutex_lock(&r->use_lock);
+        answer = run_on_runner(s, r, req, root, fast, len, done, fell_back);
+        pthread_mutex_unlock(&r->use_lock);
+    }
+    pthread_rwlock_unlock(&s->snapshot_lock);
+    return answer;
+}
+
+/* What a request that needs no database is answered with: the settings and
+ * the chain, and the request's authorization. */
+static rpc_ctx stateless_ctx(const server *s, const http_request *req)
+{
+    rpc_ctx ctx = s->inline_ctx;
+    ctx.authorized = req->authorized;
+    ctx.admin_rejected = req->admin_rejected;
+    return ctx;
 }
 
 /* Opens up to n spare connections for the inline runners; fewer is no
@@ -700,21 +730,14 @@ static char *try_fast(server *s, http_request *req, size_t *len, bool *handed_of
     char *answer = NULL;
     bool done = false, fell_back = false;
     if (fast.method->flags & RPC_INLINE) {
-        rpc_ctx ctx = s->inline_ctx; /* the settings and the chain; no database */
-        ctx.authorized = req->authorized;
-        ctx.admin_rejected = req->admin_rejected;
+        rpc_ctx ctx = stateless_ctx(s, req);
         answer = rpc_dispatch_fast(&ctx, &fast, len, &fell_back);
         done = !fell_back;
     } else if (s->cfg->inline_budget_ms && !atomic_load(&s->draining)) {
-        pthread_rwlock_rdlock(&s->snapshot_lock);
-        inline_runner *r = inline_runner_get(s);
-        if (r) {
-            pthread_mutex_lock(&r->use_lock);
-            answer = run_inline(s, r, req, NULL, &fast, len, &done, &fell_back);
-            pthread_mutex_unlock(&r->use_lock);
-        }
-        pthread_rwlock_unlock(&s->snapshot_lock);
-        *handed_off = r && !done && !fell_back;
+        answer = run_inline(s, req, NULL, &fast, len, &done, &fell_back);
+        /* (Also when the thread has no runner: the tree's attempt would
+         * find none either.) */
+        *handed_off = !done && !fell_back;
     }
     if (done && !answer) answer = copy_text("", len); /* as answer_rpc: an answer that could not be encoded */
     return done ? answer : NULL;
@@ -734,36 +757,23 @@ static enum MHD_Result answer_rpc(server *s, http_request *req)
         size_t len;
         char *answer = try_fast(s, req, &len, &handed_off);
         if (answer) return respond_json(s, conn, MHD_HTTP_OK, answer, len);
-    }
-    if (req->body.len <= INLINE_PARSE_LIMIT) {
         json_t *root = rpc_json_parse((const char *)req->body.data, req->body.len);
-        size_t len;
         if (!root) {
-            char *answer = rpc_error_text(RPC_PARSE_ERROR, "parse error", &len);
+            answer = rpc_error_text(RPC_PARSE_ERROR, "parse error", &len);
             return respond_json(s, conn, MHD_HTTP_OK, answer, len);
         }
         bool is_inline, read_only;
         rpc_body_classify(root, &is_inline, &read_only);
         if (is_inline) {
-            rpc_ctx ctx = s->inline_ctx; /* the settings and the chain; no database */
-            ctx.authorized = req->authorized;
-            ctx.admin_rejected = req->admin_rejected;
-            char *answer = rpc_dispatch(&ctx, root, &len);
+            rpc_ctx ctx = stateless_ctx(s, req);
+            answer = rpc_dispatch(&ctx, root, &len);
             json_decref(root);
             if (!answer) return respond_json(s, conn, MHD_HTTP_OK, copy_text("", &len), 0);
             return respond_json(s, conn, MHD_HTTP_OK, answer, len);
         }
         if (s->cfg->inline_budget_ms && !atomic_load(&s->draining) && read_only && !handed_off) {
-            pthread_rwlock_rdlock(&s->snapshot_lock);
-            inline_runner *r = inline_runner_get(s);
-            bool done = false, fell_back;
-            char *answer = NULL;
-            if (r) {
-                pthread_mutex_lock(&r->use_lock);
-                answer = run_inline(s, r, req, root, NULL, &len, &done, &fell_back);
-                pthread_mutex_unlock(&r->use_lock);
-            }
-            pthread_rwlock_unlock(&s->snapshot_lock);
+            bool done, fell_back;
+            answer = run_inline(s, req, root, NULL, &len, &done, &fell_back);
             if (done) {
                 json_decref(root);
                 if (!answer) return respond_json(s, conn, MHD_HTTP_OK, copy_text("", &len), 0);
