@@ -31,14 +31,6 @@
 #include "vm/evm.h"
 #include "jit/jit.h"
 
-static address short_address(uint16_t n)
-{
-    address a = {{0}};
-    a.b[18] = (uint8_t)(n >> 8);
-    a.b[19] = (uint8_t)n;
-    return a;
-}
-
 static void count_visit(void *ctx, const address *a, const u256 *key)
 {
     (void)key;
@@ -55,12 +47,12 @@ START_TEST(precompiles_warm_by_flag_as_by_entries)
     state_warm_precompiles(s, FORK_CANCUN);
     /* 0x01..0x0a are Cancun's (0x0a: EIP-4844); 0x0b on are Prague's. */
     for (uint16_t n = 1; n <= 0x0a; n++) {
-        address a = short_address(n);
+        address a = test_address_n(n);
         ck_assert(state_is_warm_account(s, &a));
         ck_assert(state_warm_account(s, &a)); /* was warm */
     }
-    address later = short_address(0x0b), p256 = short_address(0x100), zero = short_address(0),
-            other = short_address(0x0a);
+    address later = test_address_n(0x0b), p256 = test_address_n(0x100), zero = test_address_n(0),
+            other = test_address_n(0x0a);
     other.b[0] = 1; /* not a short address */
     ck_assert(!state_is_warm_account(s, &later));
     ck_assert(!state_is_warm_account(s, &p256));
@@ -74,7 +66,7 @@ START_TEST(precompiles_warm_by_flag_as_by_entries)
     ck_assert_uint_eq(counts[1], 10);
     /* A revert does not cool them (they are warm from before any snapshot). */
     state_snapshot snap = state_snapshot_take(s);
-    address sha = short_address(2);
+    address sha = test_address_n(2);
     state_touch(s, &sha);
     state_revert(s, snap);
     ck_assert(state_is_warm_account(s, &sha));
@@ -224,7 +216,7 @@ END_TEST
 START_TEST(exists_touch_as_exists_then_touch)
 {
     memstate *m = memstate_new();
-    address empty = short_address(0x500), absent = short_address(0x501), funded = short_address(0x502);
+    address empty = test_address_n(0x500), absent = test_address_n(0x501), funded = test_address_n(0x502);
     u256 zero = u256_zero(), one = u256_from_u64(1);
     memstate_put_account(m, &empty, 0, &zero, NULL, 0);
     memstate_put_account(m, &funded, 0, &one, NULL, 0);
@@ -266,16 +258,6 @@ static bool u256_is(const u256 *a, uint64_t v)
     return u256_eq(a, &b);
 }
 
-static const block_env *test_block(void)
-{
-    static block_env b;
-    b.number = 1;
-    b.timestamp = 1;
-    b.gas_limit = 30000000;
-    b.chain_id = u256_from_u64(1);
-    return &b;
-}
-
 static message call_to(const address *from, const address *to, uint64_t value)
 {
     message msg = {.kind = CALL_CALL, .gas = 100000, .recipient = *to, .sender = *from,
@@ -289,7 +271,7 @@ static message call_to(const address *from, const address *to, uint64_t value)
 START_TEST(call_to_absent_account_keeps_eip161)
 {
     memstate *m = memstate_new();
-    address sender = short_address(0x5e), absent = short_address(0x777);
+    address sender = test_address_n(0x5e), absent = test_address_n(0x777);
     u256 funds = u256_from_u64(1000);
     memstate_put_account(m, &sender, 0, &funds, NULL, 0);
     state_backend backend = memstate_backend(m);
@@ -297,7 +279,7 @@ START_TEST(call_to_absent_account_keeps_eip161)
     for (size_t i = 0; i < 2; i++) {
         for (uint64_t value = 0; value <= 5; value += 5) {
             state *s = state_new(&backend);
-            evm *e = evm_new(s, test_block(), forks[i]);
+            evm *e = evm_new(s, test_block_env(), forks[i]);
             size_t before = state_snapshot_take(s).journal_len;
             message msg = call_to(&sender, &absent, value);
             exec_result r = evm_execute(e, &msg);
@@ -325,7 +307,7 @@ START_TEST(execute_reverted_repeats)
                                    0x60, 0x00, 0x54, 0x60, 0x00, 0x52,             /* MSTORE(0, SLOAD(0)) */
                                    0x60, 0x20, 0x60, 0x00, 0xf3};                  /* RETURN(0, 32) */
     memstate *m = memstate_new();
-    address sender = short_address(0x5e), contract = short_address(0xc0de);
+    address sender = test_address_n(0x5e), contract = test_address_n(0xc0de);
     u256 funds = u256_from_u64(1000), zero = u256_zero(), key = u256_zero(), stored = u256_from_u64(40);
     memstate_put_account(m, &sender, 0, &funds, NULL, 0);
     memstate_put_account(m, &contract, 1, &zero, code, sizeof code);
@@ -333,7 +315,7 @@ START_TEST(execute_reverted_repeats)
     state_backend backend = memstate_backend(m);
     for (int engine = ENGINE_INTERP; engine <= ENGINE_JIT; engine++) {
         state *s = state_new(&backend);
-        evm *e = evm_new(s, test_block(), FORK_CANCUN);
+        evm *e = evm_new(s, test_block_env(), FORK_CANCUN);
         evm_set_engine(e, engine);
         message msg = call_to(&sender, &contract, 3);
         state_snapshot snap = state_snapshot_take(s);
@@ -373,10 +355,10 @@ static void *count_frames_thread(void *unused)
 {
     (void)unused;
     state_backend backend = memstate_backend(frame_state);
-    address sender = short_address(0x5e), contract = short_address(0xc0de);
+    address sender = test_address_n(0x5e), contract = test_address_n(0xc0de);
     for (int i = 0; i < FRAME_CALLS; i++) {
         state *s = state_new(&backend);
-        evm *e = evm_new(s, test_block(), FORK_CANCUN);
+        evm *e = evm_new(s, test_block_env(), FORK_CANCUN);
         evm_set_engine(e, ENGINE_INTERP);
         message msg = call_to(&sender, &contract, 0);
         exec_result r = evm_execute(e, &msg);
@@ -391,7 +373,7 @@ START_TEST(frame_counts_summed_over_threads)
 {
     static const uint8_t stop[] = {0x00};
     frame_state = memstate_new();
-    address sender = short_address(0x5e), contract = short_address(0xc0de);
+    address sender = test_address_n(0x5e), contract = test_address_n(0xc0de);
     u256 zero = u256_zero();
     memstate_put_account(frame_state, &sender, 0, &zero, NULL, 0);
     memstate_put_account(frame_state, &contract, 1, &zero, stop, sizeof stop);

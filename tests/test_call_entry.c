@@ -24,16 +24,6 @@
 #include "state/state.h"
 #include "vm/evm.h"
 
-static address short_address(uint32_t n)
-{
-    address a = {{0}};
-    a.b[16] = (uint8_t)(n >> 24);
-    a.b[17] = (uint8_t)(n >> 16);
-    a.b[18] = (uint8_t)(n >> 8);
-    a.b[19] = (uint8_t)n;
-    return a;
-}
-
 static size_t journal_len(const state *s) { return state_snapshot_take(s).journal_len; }
 
 /* ---- state_enter_call against the calls it replaces ---- */
@@ -42,7 +32,7 @@ START_TEST(enter_call_as_snapshot_exists_touch_get_code)
 {
     static const uint8_t code[] = {0x60, 0x01, 0x00}; /* PUSH1 1, STOP */
     memstate *m = memstate_new();
-    address contract = short_address(0xc0de), empty = short_address(0x500), absent = short_address(0x501);
+    address contract = test_address_n(0xc0de), empty = test_address_n(0x500), absent = test_address_n(0x501);
     u256 zero = u256_zero();
     memstate_put_account(m, &contract, 1, &zero, code, sizeof code);
     memstate_put_account(m, &empty, 0, &zero, NULL, 0);
@@ -96,7 +86,7 @@ START_TEST(touch_of_code_unjournaled_and_unobservable)
 {
     static const uint8_t code[] = {0x00};
     memstate *m = memstate_new();
-    address contract = short_address(0xc0de), empty = short_address(0x500);
+    address contract = test_address_n(0xc0de), empty = test_address_n(0x500);
     u256 zero = u256_zero();
     memstate_put_account(m, &contract, 1, &zero, code, sizeof code);
     memstate_put_account(m, &empty, 0, &zero, NULL, 0);
@@ -166,39 +156,29 @@ START_TEST(no_precompile_above_the_bound)
         ck_assert_uint_le(highest, PRECOMPILE_ADDRESS_MAX);
         /* And by lookup, every short address up to 0xffff and a few wider. */
         for (uint32_t n = PRECOMPILE_ADDRESS_MAX + 1; n <= 0x10000; n++) {
-            address a = short_address(n);
+            address a = test_address_n(n);
             ck_assert_msg(!precompile_is_active(&a, (enum fork)f), "0x%x active on fork %d", n, f);
         }
-        address wide = short_address(0x01000001);
+        address wide = test_address_n(0x01000001);
         ck_assert(!precompile_is_active(&wide, (enum fork)f));
     }
     /* The bound is met: the newest fork has a precompile at it. */
-    address at = short_address(PRECOMPILE_ADDRESS_MAX);
+    address at = test_address_n(PRECOMPILE_ADDRESS_MAX);
     ck_assert(precompile_is_active(&at, (enum fork)(FORK_COUNT - 1)));
 }
 END_TEST
-
-static const block_env *test_block(void)
-{
-    static block_env b;
-    b.number = 1;
-    b.timestamp = 1;
-    b.gas_limit = 30000000;
-    b.chain_id = u256_from_u64(1);
-    return &b;
-}
 
 /* Identity (0x04) moved to 0x...c0de, above the bound: a call there runs
  * the precompile, a call to 0x04 runs the account's code (none). */
 START_TEST(precompile_moved_above_the_bound_answers)
 {
     memstate *m = memstate_new();
-    address sender = short_address(0x5e), identity = short_address(0x04), moved = short_address(0xc0de);
+    address sender = test_address_n(0x5e), identity = test_address_n(0x04), moved = test_address_n(0xc0de);
     u256 zero = u256_zero();
     memstate_put_account(m, &sender, 0, &zero, NULL, 0);
     state_backend backend = memstate_backend(m);
     state *s = state_new(&backend);
-    evm *e = evm_new(s, test_block(), FORK_CANCUN);
+    evm *e = evm_new(s, test_block_env(), FORK_CANCUN);
     precompile_move moves[] = {{.from = identity, .to = moved}};
     evm_set_precompile_moves(e, moves, 1);
     static const uint8_t input[] = {1, 2, 3, 4, 5};
@@ -231,7 +211,7 @@ START_TEST(repeated_call_answers_alike_on_both_engines)
     size_t code_len;
     uint8_t *code = test_unhex_alloc(STORE_AND_RETURN, &code_len);
     memstate *m = memstate_new();
-    address sender = short_address(0x5e), contract = short_address(0xc0de);
+    address sender = test_address_n(0x5e), contract = test_address_n(0xc0de);
     u256 zero = u256_zero();
     memstate_put_account(m, &sender, 0, &zero, NULL, 0);
     memstate_put_account(m, &contract, 1, &zero, code, code_len);
@@ -239,7 +219,7 @@ START_TEST(repeated_call_answers_alike_on_both_engines)
     const int engines[] = {ENGINE_INTERP, ENGINE_JIT};
     for (size_t k = 0; k < 2; k++) {
         state *s = state_new(&backend);
-        evm *e = evm_new(s, test_block(), FORK_CANCUN);
+        evm *e = evm_new(s, test_block_env(), FORK_CANCUN);
         evm_set_engine(e, engines[k]);
         message msg = {.kind = CALL_CALL, .gas = 100000, .recipient = contract, .sender = sender,
                        .code_address = contract, .transfers_value = true};

@@ -810,17 +810,6 @@ static jit_stats stats_at_open;
 static void on_interp(void) { method_engine = ENGINE_INTERP; }
 static void on_jit(void) { method_engine = ENGINE_JIT; }
 
-static void set_code(const char *addr_hex, const char *code_hex)
-{
-    address a;
-    bytebuf code = {0};
-    ck_assert(hex_to_address(addr_hex, &a));
-    ck_assert(hex_to_bytes(code_hex, &code));
-    store_error se;
-    ck_assert_msg(store_set_code(conn, &a, code.data, code.len, &se), "%s", se.msg);
-    bytebuf_free(&code);
-}
-
 static rpc_ctx store_ctx(void)
 {
     rpc_ctx ctx = {.cfg = &store_cfg, .conn = conn};
@@ -850,17 +839,17 @@ static rpc_ctx open_store(int last_fork)
     hex_to_address(SENDER, &sender);
     u256 rich = u256_from_u64(1000000000000000000ULL);
     ck_assert(store_set_balance(conn, &sender, &rich, &se));
-    set_code("0x000000000000000000000000000000000000c000", CODE_READER);
-    set_code("0x000000000000000000000000000000000000c001", CODE_REVERT_BOOM);
-    set_code("0x000000000000000000000000000000000000c002", CODE_PANIC_ASSERT);
-    set_code("0x000000000000000000000000000000000000c003", CODE_LOOP_1000);
-    set_code("0x000000000000000000000000000000000000c004", CODE_FOREVER);
-    set_code("0x000000000000000000000000000000000000c005", CODE_ACCESSOR);
-    set_code("0x000000000000000000000000000000000000c006", CODE_BLOCK);
-    set_code("0x000000000000000000000000000000000000c007", "0xfe");
-    set_code("0x000000000000000000000000000000000000c008", "0xef");
-    set_code("0x000000000000000000000000000000000000c009", "0x6005566000");
-    set_code("0x000000000000000000000000000000000000c00a", "0x60006000fd");
+    test_set_code(conn, "0x000000000000000000000000000000000000c000", CODE_READER);
+    test_set_code(conn, "0x000000000000000000000000000000000000c001", CODE_REVERT_BOOM);
+    test_set_code(conn, "0x000000000000000000000000000000000000c002", CODE_PANIC_ASSERT);
+    test_set_code(conn, "0x000000000000000000000000000000000000c003", CODE_LOOP_1000);
+    test_set_code(conn, "0x000000000000000000000000000000000000c004", CODE_FOREVER);
+    test_set_code(conn, "0x000000000000000000000000000000000000c005", CODE_ACCESSOR);
+    test_set_code(conn, "0x000000000000000000000000000000000000c006", CODE_BLOCK);
+    test_set_code(conn, "0x000000000000000000000000000000000000c007", "0xfe");
+    test_set_code(conn, "0x000000000000000000000000000000000000c008", "0xef");
+    test_set_code(conn, "0x000000000000000000000000000000000000c009", "0x6005566000");
+    test_set_code(conn, "0x000000000000000000000000000000000000c00a", "0x60006000fd");
     address reader;
     hex_to_address("0x000000000000000000000000000000000000c000", &reader);
     u256 key = u256_from_u64(1), value = u256_from_u64(0x2a);

@@ -37,17 +37,6 @@ static store_conn *conn;
 static rpc_config cfg;
 static rpc_ctx ctx;
 
-static void set_code(const char *addr_hex, const char *code_hex)
-{
-    address a;
-    bytebuf code = {0};
-    ck_assert(hex_to_address(addr_hex, &a));
-    ck_assert(hex_to_bytes(code_hex, &code));
-    store_error se;
-    ck_assert_msg(store_set_code(conn, &a, code.data, code.len, &se), "%s", se.msg);
-    bytebuf_free(&code);
-}
-
 static void open_db(void)
 {
     test_temp_dir(tmp_dir, sizeof tmp_dir, "test_rpc_fast");
@@ -68,9 +57,9 @@ static void open_db(void)
     ck_assert(hex_to_address(TOKEN, &token));
     u256 wei = u256_from_u64(1000000000000000000ULL);
     ck_assert(store_set_balance(conn, &rich, &wei, &se));
-    set_code(TOKEN, TOKEN_CODE);
-    set_code(REVERTER, "0x60006000fd");
-    set_code(INVALID_OP, "0xfe");
+    test_set_code(conn, TOKEN, TOKEN_CODE);
+    test_set_code(conn, REVERTER, "0x60006000fd");
+    test_set_code(conn, INVALID_OP, "0xfe");
     uint8_t preimage[64] = {0}, slot_bytes[32];
     preimage[30] = 0xbe, preimage[31] = 0xef;
     keccak256(preimage, sizeof preimage, slot_bytes);

@@ -206,3 +206,23 @@ address test_address_n(uint64_t n)
     for (int i = 0; i < 8; i++) a.b[19 - i] = (uint8_t)(n >> (8 * i));
     return a;
 }
+
+void test_set_code(struct store_conn *c, const char *addr_hex, const char *code_hex)
+{
+    address a = test_address(addr_hex);
+    bytebuf code = {0};
+    ck_assert_msg(hex_to_bytes(code_hex, &code), "bad code %s", code_hex);
+    store_error se;
+    ck_assert_msg(store_set_code(c, &a, code.data, code.len, &se), "%s", se.msg);
+    bytebuf_free(&code);
+}
+
+const block_env *test_block_env(void)
+{
+    static block_env b;
+    b.number = 1;
+    b.timestamp = 1;
+    b.gas_limit = 30000000;
+    b.chain_id = u256_from_u64(1);
+    return &b;
+}

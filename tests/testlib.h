@@ -37,6 +37,9 @@ u256 test_word(const char *hex);
 /* The address whose last 8 bytes hold n, big-endian (1: 0x00...01). */
 address test_address_n(uint64_t n);
 /* Each side evaluated once (a call returning a hash may be given). */
+/* A block context for calls run directly on an evm: number 1, timestamp 1,
+ * 30 M gas, chain id 1. */
+const block_env *test_block_env(void);
 #define ck_assert_hash_eq(x, y)                                                                   \
     do {                                                                                          \
         hash32 x_ = (x), y_ = (y);                                                                \
@@ -53,6 +56,8 @@ void test_temp_dir(char *dir, size_t cap, const char *prefix);
 struct store;
 struct store_conn;
 struct store_conn *test_store_create(const char *path, struct store **db);
+/* Sets the code of the account at addr_hex (asserted). */
+void test_set_code(struct store_conn *c, const char *addr_hex, const char *code_hex);
 /* Removes dir and everything below it (making dir itself writable first,
  * for tests that took that away) and empties dir; nothing when dir is "". */
 void test_remove_dir(char *dir);
