@@ -67,25 +67,43 @@ static void write_pair(store_conn *c, uint64_t v)
     ck_assert_msg(store_commit(c, &se), "%s", se.msg);
 }
 
-static store_conn *open_db(store **db)
+/* A fresh database with a reader that keeps its snapshots and a writer:
+ * two connections of one store. */
+typedef struct {
+    store *db;
+    store_conn *reader, *writer;
+} kept_db;
+
+static kept_db open_kept(void)
 {
+    kept_db k;
     test_temp_dir(tmp_dir, sizeof tmp_dir, "test_store_kept_snapshot");
     snprintf(db_path, sizeof db_path, "%s/kept.db", tmp_dir);
-    return test_store_create(db_path, db);
+    k.reader = test_store_create(db_path, &k.db);
+    store_error se;
+    k.writer = store_connect(k.db, &se);
+    ck_assert_msg(k.writer != NULL, "%s", se.msg);
+    store_keep_snapshots(k.reader, true);
+    return k;
+}
+
+static void close_kept(kept_db *k)
+{
+    store_disconnect(k->writer);
+    store_disconnect(k->reader);
+    store_close(k->db);
+    test_remove_dir(tmp_dir);
 }
 
 START_TEST(a_kept_snapshot_sees_every_commit)
 {
-    store *db;
-    store_conn *reader = open_db(&db);
+    kept_db k = open_kept();
+    store_conn *reader = k.reader, *writer = k.writer;
     store_error se;
-    store_conn *writer = store_connect(db, &se);
-    ck_assert_msg(writer != NULL, "%s", se.msg);
     store *other = store_open(db_path, STORE_OPEN_EXISTING, &se);
     ck_assert_msg(other != NULL, "%s", se.msg);
     store_conn *other_writer = store_connect(other, &se);
     ck_assert_msg(other_writer != NULL, "%s", se.msg);
-    store_keep_snapshots(reader, true);
 
     write_pair(writer, 1);
     ck_assert_uint_eq(read_one(reader), 1); /* finds the WAL index: not kept */
@@ -150,10 +168,7 @@ START_TEST(a_kept_snapshot_sees_every_commit)
 
     store_disconnect(other_writer);
     store_close(other);
-    store_disconnect(writer);
-    store_disconnect(reader);
-    store_close(db);
-    test_remove_dir(tmp_dir);
+    close_kept(&k);
 }
 END_TEST
 
@@ -168,12 +183,8 @@ static void *writer_main(void *arg)
 
 START_TEST(a_commit_is_seen_whole_while_a_writer_commits)
 {
-    store *db;
-    store_conn *reader = open_db(&db);
-    store_error se;
-    store_conn *writer = store_connect(db, &se);
-    ck_assert_msg(writer != NULL, "%s", se.msg);
-    store_keep_snapshots(reader, true);
+    kept_db k = open_kept();
+    store_conn *reader = k.reader, *writer = k.writer;
     pthread_t t;
     ck_assert_int_eq(pthread_create(&t, NULL, writer_main, writer), 0);
     uint64_t last = 0, reads = 0, one, two;
@@ -188,10 +199,7 @@ START_TEST(a_commit_is_seen_whole_while_a_writer_commits)
     pthread_join(t, NULL);
     ck_assert_uint_gt(reads, 1);
     ck_assert_uint_eq(read_one(reader), PAIRS);
-    store_disconnect(writer);
-    store_disconnect(reader);
-    store_close(db);
-    test_remove_dir(tmp_dir);
+    close_kept(&k);
 }
 END_TEST
 
@@ -221,12 +229,8 @@ static void *settle_main(void *arg)
 
 START_TEST(an_idle_parked_snapshot_is_ended_by_another_thread)
 {
-    store *db;
-    store_conn *reader = open_db(&db);
-    store_error se;
-    store_conn *writer = store_connect(db, &se);
-    ck_assert_msg(writer != NULL, "%s", se.msg);
-    store_keep_snapshots(reader, true);
+    kept_db k = open_kept();
+    store_conn *reader = k.reader, *writer = k.writer;
     write_pair(writer, 1);
     ck_assert_uint_eq(read_one(reader), 1);
     ck_assert_uint_eq(read_one(reader), 1);
@@ -252,10 +256,7 @@ START_TEST(an_idle_parked_snapshot_is_ended_by_another_thread)
     ck_assert_int_eq(pthread_create(&t, NULL, settle_main, reader), 0);
     pthread_join(t, NULL);
     ck_assert(store_snapshot_parked(reader));
-    store_disconnect(writer);
-    store_disconnect(reader);
-    store_close(db);
-    test_remove_dir(tmp_dir);
+    close_kept(&k);
 }
 END_TEST
 
