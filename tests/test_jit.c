@@ -301,6 +301,30 @@ static void check_word_program(uint8_t *code, size_t n, const char *what)
     ck_assert_uint_eq(b.deopts, 0);
 }
 
+/* The two operands of a binary instruction into code (returns the bytes
+ * written): both words stored in memory (`second` at 0, `top` at 32), then
+ * each put on the stack, `second` first: pushed (known to the compiler)
+ * when its bit of `known` is set (1: second, 2: top), else loaded back from
+ * memory (unknown). `helper_between`: an MSIZE/POP after them, so that a
+ * loaded word is read from the stack, not from r8..r11. */
+static size_t put_operands(uint8_t *code, const char *second, const char *top, int known, bool helper_between)
+{
+    size_t n = 0;
+    const char *word[2] = {second, top};
+    for (int k = 0; k < 2; k++) {
+        push_hex(code, &n, word[k]);
+        code[n++] = OP_PUSH1, code[n++] = (uint8_t)(32 * k), code[n++] = OP_MSTORE;
+    }
+    for (int k = 0; k < 2; k++) {
+        if (known & (1 << k))
+            push_hex(code, &n, word[k]);
+        else
+            code[n++] = OP_PUSH1, code[n++] = (uint8_t)(32 * k), code[n++] = OP_MLOAD;
+    }
+    if (helper_between) code[n++] = OP_MSIZE, code[n++] = OP_POP;
+    return n;
+}
+
 /* DIV, MOD, SDIV and SMOD on every pair of edge words (divisors of one
  * limb, of more, zero, negative ones, signed 128-bit words and those just
  * outside them, powers of two over 64 bits and their neighbours; dividends
@@ -341,24 +365,9 @@ START_TEST(division_matches_the_interpreter)
         for (size_t y = 0; y < n_words; y++) {
             for (int form = 0; form < 32; form++) {
                 uint8_t code[192];
-                size_t n = 0;
-                /* Both words in memory (y at 0, x at 32), then each on the stack
-                 * either loaded back (unknown to the compiler) or pushed (known:
-                 * the dividend folds into the instruction, a known divisor takes
-                 * the path without checks, two known words fold). */
-                const char *word[2] = {words[y], words[x]};
-                for (int k = 0; k < 2; k++) {
-                    push_hex(code, &n, word[k]);
-                    code[n++] = OP_PUSH1, code[n++] = (uint8_t)(32 * k), code[n++] = OP_MSTORE;
-                }
-                for (int k = 0; k < 2; k++) { /* the divisor, then the dividend on top */
-                    if (form & (1 << k))
-                        push_hex(code, &n, word[k]);
-                    else
-                        code[n++] = OP_PUSH1, code[n++] = (uint8_t)(32 * k), code[n++] = OP_MLOAD;
-                }
-                if (form & 16) /* a helper between: the loaded word is read from the stack, not from r8..r11 */
-                    code[n++] = OP_MSIZE, code[n++] = OP_POP;
+                /* Known, the dividend folds into the instruction, a known
+                 * divisor takes the path without checks, two known words fold. */
+                size_t n = put_operands(code, words[y], words[x], form & 3, form & 16);
                 uint8_t op = ops[(form / 4) % 4];
                 code[n++] = op;
                 char what[200];
@@ -392,19 +401,7 @@ START_TEST(multiplication_matches_the_interpreter)
         for (size_t y = 0; y < n_words; y++) {
             for (int form = 0; form < 8; form++) {
                 uint8_t code[192];
-                size_t n = 0;
-                const char *word[2] = {words[y], words[x]};
-                for (int k = 0; k < 2; k++) {
-                    push_hex(code, &n, word[k]);
-                    code[n++] = OP_PUSH1, code[n++] = (uint8_t)(32 * k), code[n++] = OP_MSTORE;
-                }
-                for (int k = 0; k < 2; k++) {
-                    if (form & (1 << k))
-                        push_hex(code, &n, word[k]);
-                    else
-                        code[n++] = OP_PUSH1, code[n++] = (uint8_t)(32 * k), code[n++] = OP_MLOAD;
-                }
-                if (form & 4) code[n++] = OP_MSIZE, code[n++] = OP_POP;
+                size_t n = put_operands(code, words[y], words[x], form & 3, form & 4);
                 code[n++] = OP_MUL;
                 char what[200];
                 snprintf(what, sizeof what, "%s MUL %s (form %d)", words[x], words[y], form);
