@@ -18,6 +18,22 @@ set -e
 e2e_tmp snapshot-e2e
 ADMIN=snapshot-e2e-token-0123456789abcdef012345
 prague_genesis "$TMP/genesis.json"
+# The JSON-RPC client the Python parts below share (kept-alive connections,
+# an error answer ends the script; rpc.token set: admin calls carry it).
+cat > "$TMP/rpc.py" << 'PY'
+import http.client, json
+C = "0x000000000000000000000000000000000000c0de"  # the contract the tests read
+token = None
+def conn(port): return http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+def call(c, method, params, admin=False):
+    h = {"Content-Type": "application/json"}
+    if admin: h["Authorization"] = "Bearer " + token
+    c.request("POST", "/", json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}), h)
+    r = json.loads(c.getresponse().read())
+    if "error" in r: raise SystemExit("%s: %s" % (method, r["error"]))
+    return r["result"]
+def word(v): return "0x%064x" % v
+PY
 DB=$TMP/kept.db
 "$JITEVM" init --db "$DB" --chain "$TMP/genesis.json" > /dev/null
 # Two servers on one file: A answers reads (and writes), B writes from
@@ -36,21 +52,14 @@ SERVER_PID=$SERVER_PID_SAVE
 B_PORT=$SERVED_PORT
 
 out=$(python3 - "$A_PORT" "$B_PORT" "$ADMIN" "$JITEVM" "$DB" "$TMP" <<'PY'
-import http.client, json, subprocess, sys, threading
+import json, subprocess, sys, threading
 a_port, b_port, token, jitevm, db, tmp = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5], sys.argv[6]
+sys.path.insert(0, tmp)
+import rpc
+from rpc import C, conn, call, word
+rpc.token = token
 # A contract answering slot 1 and slot 2 (32 bytes each) to any call.
 CODE = "0x6001546000526002546020526040" + "6000f3"
-C = "0x000000000000000000000000000000000000c0de"
-def conn(port):
-    return http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-def call(c, method, params, admin=False):
-    h = {"Content-Type": "application/json"}
-    if admin: h["Authorization"] = "Bearer " + token
-    c.request("POST", "/", json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}), h)
-    r = json.loads(c.getresponse().read())
-    if "error" in r: raise SystemExit("%s: %s" % (method, r["error"]))
-    return r["result"]
-def word(v): return "0x%064x" % v
 a_admin, b_admin = conn(a_port), conn(b_port)
 call(a_admin, "anvil_setCode", [C, CODE], True)
 readers = [conn(a_port) for _ in range(4)]
@@ -129,18 +138,12 @@ post "$UURL" "$(req evm_mine '[]')" > /dev/null
 "$JITEVM" serve --db "$TMP/live.db" --listen 127.0.0.1:0 --follow --follow-interval 100ms --threads 2 --log-level warn > "$TMP/live.log" 2>&1 &
 SERVER_PID=$!
 wait_for_server "$TMP/live.log"
-out=$(python3 - "$SERVED_PORT" "$UPORT" <<'PY'
-import http.client, json, sys, threading, time
+out=$(python3 - "$SERVED_PORT" "$UPORT" "$TMP" <<'PY'
+import json, sys, threading, time
 port, uport = int(sys.argv[1]), int(sys.argv[2])
-C = "0x000000000000000000000000000000000000c0de"
+sys.path.insert(0, sys.argv[3])
+from rpc import C, conn, call
 SENDER = "0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266"
-def conn(p): return http.client.HTTPConnection("127.0.0.1", p, timeout=30)
-def call(c, method, params):
-    c.request("POST", "/", json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}),
-              {"Content-Type": "application/json"})
-    r = json.loads(c.getresponse().read())
-    if "error" in r: raise SystemExit("%s: %s" % (method, r["error"]))
-    return r["result"]
 def pair(c):
     out = call(c, "eth_call", [{"to": C, "data": "0x"}, "latest"])
     return int(out[2:66], 16), int(out[66:130], 16)
@@ -204,19 +207,13 @@ SERVER_PID=$JPID
 wait_for_server "$TMP/idle-b.log"
 SERVER_PID=$SERVER_PID_SAVE
 B_PORT=$SERVED_PORT
-out=$(python3 - "$A_PORT" "$B_PORT" "$ADMIN" "$DB" <<'PY'
-import http.client, json, sqlite3, sys, time
+out=$(python3 - "$A_PORT" "$B_PORT" "$ADMIN" "$DB" "$TMP" <<'PY'
+import sqlite3, sys, time
 a_port, b_port, token, db = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
-C = "0x000000000000000000000000000000000000c0de"
-def conn(port): return http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-def call(c, method, params, admin=False):
-    h = {"Content-Type": "application/json"}
-    if admin: h["Authorization"] = "Bearer " + token
-    c.request("POST", "/", json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}), h)
-    r = json.loads(c.getresponse().read())
-    if "error" in r: raise SystemExit("%s: %s" % (method, r["error"]))
-    return r["result"]
-def word(v): return "0x%064x" % v
+sys.path.insert(0, sys.argv[5])
+import rpc
+from rpc import C, conn, call, word
+rpc.token = token
 def slot1(c): return int(call(c, "eth_call", [{"to": C, "data": "0x"}, "latest"])[2:66], 16)
 idle, writer = conn(a_port), conn(b_port)
 for _ in range(3): slot1(idle)  # the thread's snapshot is now kept (parked)
