@@ -976,6 +976,23 @@ START_TEST(load_into_checks_the_copy)
 }
 END_TEST
 
+/* A program recompiled by this build: its row now holds `blob` under this
+ * build's version, and the next run of code `n` loads it without compiling. */
+static void assert_stored_and_reloaded(program_store *ps, const hash32 *h, const uint8_t *blob, size_t len, unsigned n)
+{
+    uint8_t *got;
+    size_t got_len;
+    ck_assert(load(ps, h, JIT_VERSION, TARGET, &got, &got_len));
+    ck_assert_uint_eq(got_len, len);
+    ck_assert_mem_eq(got, blob, got_len);
+    free(got);
+    jit_stats before = jit_get_stats();
+    ck_assert_int_eq(run_code(n), EXEC_SUCCESS);
+    jit_stats after = jit_get_stats();
+    ck_assert_uint_eq(after.store_hits, before.store_hits + 1);
+    ck_assert_uint_eq(after.compiled, before.compiled);
+}
+
 /* The program this build compiles for code `n`, kept by the keeper store
  * (which stays installed); malloc'd, the caller frees. */
 static uint8_t *compiled_blob(unsigned n, size_t *len)
@@ -1022,18 +1039,8 @@ START_TEST(program_of_another_layout_refused_and_recompiled)
         ck_assert_uint_eq(after.store_misses, before.store_misses + 1);
         ck_assert_uint_eq(after.compiled, before.compiled + 1);
         ck_assert_uint_eq(after.store_saves, before.store_saves + 1);
-        uint8_t *got;
-        size_t got_len;
-        ck_assert(load(&ps, h, v, TARGET, &got, &got_len)); /* stored again under this build's version */
-        ck_assert_uint_eq(got_len, round ? len21 : len20);
-        ck_assert_mem_eq(got, round ? blob21 : blob20, got_len);
-        free(got);
-        /* ... and loaded from there next time, without compiling. */
-        before = jit_get_stats();
-        ck_assert_int_eq(run_code(round ? 21 : 20), EXEC_SUCCESS);
-        after = jit_get_stats();
-        ck_assert_uint_eq(after.store_hits, before.store_hits + 1);
-        ck_assert_uint_eq(after.compiled, before.compiled);
+        /* Stored again under this build's version, and loaded from there next time. */
+        assert_stored_and_reloaded(&ps, h, round ? blob21 : blob20, round ? len21 : len20, round ? 21 : 20);
     }
     jit_set_store(NULL);
     free(blob20);
@@ -1114,18 +1121,8 @@ START_TEST(programs_of_the_older_tag_scheme_refused_and_recompiled)
         /* Filed under the older version: not even read. Under ours: rejected. */
         ck_assert_uint_eq(ps_after.rejected - ps_before.rejected, (uint64_t)round);
         ck_assert_int_eq(warnings, round);
-        uint8_t *got;
-        size_t got_len;
-        ck_assert(load(&ps, h, v, TARGET, &got, &got_len)); /* stored again, under this build's version and tag */
-        ck_assert_uint_eq(got_len, round ? len23 : len22);
-        ck_assert_mem_eq(got, round ? blob23 : blob22, got_len);
-        free(got);
-        /* ... and loaded from there next time, without compiling. */
-        before_run = jit_get_stats();
-        ck_assert_int_eq(run_code(round ? 23 : 22), EXEC_SUCCESS);
-        after_run = jit_get_stats();
-        ck_assert_uint_eq(after_run.store_hits, before_run.store_hits + 1);
-        ck_assert_uint_eq(after_run.compiled, before_run.compiled);
+        /* Stored again under this build's version and tag, and loaded from there next time. */
+        assert_stored_and_reloaded(&ps, h, round ? blob23 : blob22, round ? len23 : len22, round ? 23 : 22);
     }
     jit_set_store(NULL);
     free(blob22);
