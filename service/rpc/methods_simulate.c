@@ -817,7 +817,8 @@ static bool run_block(simulation *s, const planned_block *p, const block_done *p
         jt_close(out, ']');
         jt_open(out, "calls", '[');
         for (size_t i = 0; ok && i < n_txs; i++)
-            ok = write_call(out, &txs[i], i, &run.receipts[i], run.first_log_seq, &done->hash, &env);
+            if (!write_call(out, &txs[i], i, &run.receipts[i], run.first_log_seq, &done->hash, &env))
+                ok = rpc_fail(err, RPC_INTERNAL_ERROR, "internal error: a call's error could not be encoded");
         jt_close(out, ']');
         jt_close(out, '}');
         done->env = env;
