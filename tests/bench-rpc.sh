@@ -18,6 +18,8 @@
 # the same database with --threads N, measured in the same rounds; a row
 # per value), BENCH_EACH=1 (also print every run's req/s to stderr, for
 # medians: "bench-rpc: run ROUND LABEL REQ/S").
+# The simulate row in instructions per request (callgrind, the same
+# database and body): tests/simulate/sim-cost.sh.
 JITEVM=${1:-build/jitevm}
 case $JITEVM in /*) ;; *) JITEVM=$(pwd)/$JITEVM ;; esac
 SECONDS_PER_RUN=${BENCH_SECONDS:-5}

@@ -13,6 +13,10 @@
 # Ends with "N passed, N failed"; exit status 1 when any failed.
 #
 # Usage: sh tests/simulate-e2e.sh [path/to/jitevm]
+# Environment: SIMULATE_E2E_DUMP=FILE: every answer of jitevm's to
+# eth_simulateV1 of the comparison is also appended to FILE as received,
+# one a line (two builds' files must be byte for byte the same when a
+# change should not alter any answer).
 JITEVM=${1:-build/jitevm}
 case $JITEVM in /*) ;; *) JITEVM=$(pwd)/$JITEVM ;; esac
 command -v curl > /dev/null || { echo "simulate-e2e: curl is needed"; exit 1; }
@@ -33,7 +37,7 @@ start_with_anvil "$TMP/db" "$TOKEN" 11
 cat > "$TMP/simulate.py" << 'PY'
 import json, random, sys, urllib.request
 
-JURL, AURL, TOKEN = sys.argv[1], sys.argv[2], sys.argv[3]
+JURL, AURL, TOKEN, DUMP = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
 passed = failed = 0
 
 def rpc(url, method, params, auth=False):
@@ -42,7 +46,11 @@ def rpc(url, method, params, auth=False):
     if auth:
         req.add_header("Authorization", "Bearer " + TOKEN)
     with urllib.request.urlopen(req, timeout=60) as r:
-        return json.loads(r.read())
+        text = r.read()
+    if DUMP and url == JURL and method == "eth_simulateV1":
+        with open(DUMP, "ab") as f:
+            f.write(text + b"\n")
+    return json.loads(text)
 
 def ok(cond, name, detail=""):
     global passed, failed
@@ -582,7 +590,7 @@ expect("priority fee above max fee", {"blockStateCalls": [{"calls": [{"from": s0
 print("RESULT %d %d" % (passed, failed))
 PY
 
-python3 "$TMP/simulate.py" "$JURL" "$AURL" "$TOKEN" > "$TMP/out.txt" 2>&1
+python3 "$TMP/simulate.py" "$JURL" "$AURL" "$TOKEN" "${SIMULATE_E2E_DUMP:-}" > "$TMP/out.txt" 2>&1
 cat "$TMP/out.txt" | grep -v '^RESULT'
 P=$(sed -n 's/^RESULT \([0-9]*\) .*/\1/p' "$TMP/out.txt")
 F=$(sed -n 's/^RESULT [0-9]* \([0-9]*\)/\1/p' "$TMP/out.txt")

@@ -378,7 +378,13 @@ START_TEST(rlp_u256)
         const char *rlp;
     } cases[] = {
         {{{0, 0, 0, 0}}, "80"},
+        {{{0x7f, 0, 0, 0}}, "7f"},
+        {{{0x80, 0, 0, 0}}, "8180"},
         {{{1024, 0, 0, 0}}, "820400"},
+        /* The edges of one word (written from the word) and two. */
+        {{{UINT64_MAX, 0, 0, 0}}, "88ffffffffffffffff"},
+        {{{0, 1, 0, 0}}, "89010000000000000000"},
+        {{{0, 0, 0, 1}}, "9901000000000000000000000000000000000000000000000000"},
         {{{0x35c9adc5de9c0702ULL, 0x36, 0, 0}}, "893635c9adc5de9c0702"},
         {{{UINT64_MAX, UINT64_MAX, UINT64_MAX, UINT64_MAX}},
          "a0ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff"},

@@ -59,6 +59,11 @@ void rlp_put_u64(bytebuf *out, uint64_t v)
 
 void rlp_put_u256(bytebuf *out, const u256 *v)
 {
+    /* Most values (nonces, gas, fees) fit a word: not 32 bytes to scan. */
+    if (u256_fits_u64(v)) {
+        rlp_put_u64(out, v->w[0]);
+        return;
+    }
     uint8_t be[32];
     for (int limb = 0; limb < 4; limb++) store_be_n(be + 24 - 8 * limb, v->w[limb], 8);
     unsigned skip = 0;

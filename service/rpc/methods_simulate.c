@@ -42,6 +42,7 @@
 #include "rpc/exec_run.h"
 #include "rpc/json_values.h"
 #include "rpc/methods_block.h"
+#include "rpc/rpc_json.h"
 #include "rpc/trace_tracers.h"
 #include "vm/block.h"
 
@@ -272,22 +273,27 @@ static bool sc_has_storage(void *ctx, const address *a)
 
 /* ------------------------------------------------------------ the output */
 
-static json_t *log_json(const log_entry *l, size_t index, const hash32 *block_hash, uint64_t number, uint64_t time,
-                        const hash32 *tx_hash, size_t tx_index)
+/* The answer is written as JSON text as it is made (json_values.h's jt_*):
+ * a jansson tree of a block of ten calls cost more to build, encode and
+ * free than running them. */
+
+static void write_log(bytebuf *out, const log_entry *l, size_t index, const hash32 *block_hash, uint64_t number,
+                      uint64_t time, const hash32 *tx_hash, size_t tx_index)
 {
-    json_t *o = json_object(), *topics = json_array();
-    json_object_set_new(o, "address", jv_address(&l->addr));
-    for (unsigned t = 0; t < l->n_topics; t++) json_array_append_new(topics, jv_hash(&l->topics[t]));
-    json_object_set_new(o, "topics", topics);
-    json_object_set_new(o, "data", jv_data(l->data, l->data_len));
-    json_object_set_new(o, "blockNumber", jv_u64(number));
-    json_object_set_new(o, "transactionHash", jv_hash(tx_hash));
-    json_object_set_new(o, "transactionIndex", jv_u64(tx_index));
-    json_object_set_new(o, "blockHash", jv_hash(block_hash));
-    json_object_set_new(o, "blockTimestamp", jv_u64(time));
-    json_object_set_new(o, "logIndex", jv_u64(index));
-    json_object_set_new(o, "removed", json_false());
-    return o;
+    jt_open(out, NULL, '{');
+    jt_address(out, "address", &l->addr);
+    jt_open(out, "topics", '[');
+    for (unsigned t = 0; t < l->n_topics; t++) jt_hash(out, NULL, &l->topics[t]);
+    jt_close(out, ']');
+    jt_data(out, "data", l->data, l->data_len);
+    jt_u64(out, "blockNumber", number);
+    jt_hash(out, "transactionHash", tx_hash);
+    jt_u64(out, "transactionIndex", tx_index);
+    jt_hash(out, "blockHash", block_hash);
+    jt_u64(out, "blockTimestamp", time);
+    jt_u64(out, "logIndex", index);
+    jt_literal(out, "removed", "false");
+    jt_close(out, '}');
 }
 
 /* A call's failure as geth reports it inside the result: code 3 with the
@@ -319,74 +325,98 @@ typedef struct {
     address from;
     hash32 hash;
     bytebuf encoding;
-    json_t *call; /* the call's result, less its logs' block hash */
+    /* The call's result (its logs are the receipt's). */
+    bool success;
+    bytebuf return_data; /* empty when the call failed (a revert's data is in its error) */
+    uint64_t gas_used, max_used_gas;
+    json_t *error; /* NULL when it succeeded */
 } sim_tx;
 
-static json_t *tx_json(const sim_tx *t, size_t index, const hash32 *block_hash, const block_env *env,
-                       const u256 *chain_id)
+static void write_tx(bytebuf *out, const sim_tx *t, size_t index, const hash32 *block_hash, const block_env *env,
+                     const u256 *chain_id)
 {
     const transaction *tx = &t->tx;
-    json_t *o = json_object();
-    json_object_set_new(o, "blockHash", jv_hash(block_hash));
-    json_object_set_new(o, "blockNumber", jv_u64(env->number));
-    json_object_set_new(o, "blockTimestamp", jv_u64(env->timestamp));
-    json_object_set_new(o, "from", jv_address(&t->from));
-    json_object_set_new(o, "gas", jv_quantity(&tx->gas_limit));
+    jt_open(out, NULL, '{');
+    jt_hash(out, "blockHash", block_hash);
+    jt_u64(out, "blockNumber", env->number);
+    jt_u64(out, "blockTimestamp", env->timestamp);
+    jt_address(out, "from", &t->from);
+    jt_quantity(out, "gas", &tx->gas_limit);
     u256 price = tx->gas_price;
     if (tx->type >= 2) {
         /* The effective price: the tip over the base fee, up to the cap. */
         price = u256_add(&tx->max_priority_fee_per_gas, &env->base_fee);
         if (u256_lt(&tx->max_fee_per_gas, &price)) price = tx->max_fee_per_gas;
-        json_object_set_new(o, "maxFeePerGas", jv_quantity(&tx->max_fee_per_gas));
-        json_object_set_new(o, "maxPriorityFeePerGas", jv_quantity(&tx->max_priority_fee_per_gas));
+        jt_quantity(out, "maxFeePerGas", &tx->max_fee_per_gas);
+        jt_quantity(out, "maxPriorityFeePerGas", &tx->max_priority_fee_per_gas);
     }
-    json_object_set_new(o, "gasPrice", jv_quantity(&price));
-    json_object_set_new(o, "hash", jv_hash(&t->hash));
-    json_object_set_new(o, "input", jv_data(tx->data, tx->data_len));
-    json_object_set_new(o, "nonce", jv_quantity(&tx->nonce));
-    json_object_set_new(o, "to", tx->has_to ? jv_address(&tx->to) : json_null());
-    json_object_set_new(o, "transactionIndex", jv_u64(index));
-    json_object_set_new(o, "value", jv_quantity(&tx->value));
-    json_object_set_new(o, "type", jv_u64((uint64_t)tx->type));
+    jt_quantity(out, "gasPrice", &price);
+    jt_hash(out, "hash", &t->hash);
+    jt_data(out, "input", tx->data, tx->data_len);
+    jt_quantity(out, "nonce", &tx->nonce);
+    if (tx->has_to) jt_address(out, "to", &tx->to);
+    else jt_literal(out, "to", "null");
+    jt_u64(out, "transactionIndex", index);
+    jt_quantity(out, "value", &tx->value);
+    jt_u64(out, "type", (uint64_t)tx->type);
     if (tx->type > 0) {
-        json_t *al = json_array();
+        jt_open(out, "accessList", '[');
         for (size_t i = 0; i < tx->n_access_list; i++) {
-            json_t *e = json_object(), *keys = json_array();
-            json_object_set_new(e, "address", jv_address(&tx->access_list[i].addr));
-            for (size_t k = 0; k < tx->access_list[i].n_keys; k++)
-                json_array_append_new(keys, jv_hash(&tx->access_list[i].keys[k]));
-            json_object_set_new(e, "storageKeys", keys);
-            json_array_append_new(al, e);
+            jt_open(out, NULL, '{');
+            jt_address(out, "address", &tx->access_list[i].addr);
+            jt_open(out, "storageKeys", '[');
+            for (size_t k = 0; k < tx->access_list[i].n_keys; k++) jt_hash(out, NULL, &tx->access_list[i].keys[k]);
+            jt_close(out, ']');
+            jt_close(out, '}');
         }
-        json_object_set_new(o, "accessList", al);
-        json_object_set_new(o, "chainId", jv_quantity(chain_id));
+        jt_close(out, ']');
+        jt_quantity(out, "chainId", chain_id);
     }
     if (tx->type == 3) {
-        json_t *hashes = json_array();
-        for (size_t i = 0; i < tx->n_blob_hashes; i++) json_array_append_new(hashes, jv_hash(&tx->blob_hashes[i]));
-        json_object_set_new(o, "maxFeePerBlobGas", jv_quantity(&tx->max_fee_per_blob_gas));
-        json_object_set_new(o, "blobVersionedHashes", hashes);
+        jt_quantity(out, "maxFeePerBlobGas", &tx->max_fee_per_blob_gas);
+        jt_open(out, "blobVersionedHashes", '[');
+        for (size_t i = 0; i < tx->n_blob_hashes; i++) jt_hash(out, NULL, &tx->blob_hashes[i]);
+        jt_close(out, ']');
     }
     if (tx->type == 4) {
-        json_t *auths = json_array();
+        jt_open(out, "authorizationList", '[');
         for (size_t i = 0; i < tx->n_authorizations; i++) {
             const authorization *a = &tx->authorizations[i];
-            json_t *e = json_object();
-            json_object_set_new(e, "chainId", jv_quantity(&a->chain_id));
-            json_object_set_new(e, "address", jv_address(&a->addr));
-            json_object_set_new(e, "nonce", jv_quantity(&a->nonce));
-            json_object_set_new(e, "yParity", jv_quantity(&a->y_parity));
-            json_object_set_new(e, "r", jv_quantity(&a->r));
-            json_object_set_new(e, "s", jv_quantity(&a->s));
-            json_array_append_new(auths, e);
+            jt_open(out, NULL, '{');
+            jt_quantity(out, "chainId", &a->chain_id);
+            jt_address(out, "address", &a->addr);
+            jt_quantity(out, "nonce", &a->nonce);
+            jt_quantity(out, "yParity", &a->y_parity);
+            jt_quantity(out, "r", &a->r);
+            jt_quantity(out, "s", &a->s);
+            jt_close(out, '}');
         }
-        json_object_set_new(o, "authorizationList", auths);
+        jt_close(out, ']');
     }
-    json_object_set_new(o, "v", json_string("0x0"));
-    json_object_set_new(o, "r", json_string("0x0"));
-    json_object_set_new(o, "s", json_string("0x0"));
-    if (tx->type > 0) json_object_set_new(o, "yParity", json_string("0x0"));
-    return o;
+    jt_literal(out, "v", "\"0x0\"");
+    jt_literal(out, "r", "\"0x0\"");
+    jt_literal(out, "s", "\"0x0\"");
+    if (tx->type > 0) jt_literal(out, "yParity", "\"0x0\"");
+    jt_close(out, '}');
+}
+
+/* One entry of the block's "calls": the call's result and its logs. */
+static bool write_call(bytebuf *out, const sim_tx *t, size_t index, const block_receipt *r, size_t first_log_seq,
+                       const hash32 *block_hash, const block_env *env)
+{
+    jt_open(out, NULL, '{');
+    jt_data(out, "returnData", t->return_data.data, t->return_data.len);
+    jt_open(out, "logs", '[');
+    for (size_t k = 0; k < r->n_logs; k++)
+        write_log(out, &r->logs[k], r->logs[k].seq - first_log_seq, block_hash, env->number, env->timestamp, &t->hash,
+                  index);
+    jt_close(out, ']');
+    jt_u64(out, "gasUsed", t->gas_used);
+    jt_u64(out, "maxUsedGas", t->max_used_gas);
+    jt_u64(out, "status", t->success ? 1 : 0);
+    bool ok = !t->error || jt_value(out, "error", t->error);
+    jt_close(out, '}');
+    return ok;
 }
 
 /* ------------------------------------------------------------- the run */
@@ -397,11 +427,38 @@ typedef struct {
     state *st;
     uint64_t gas_pool; /* what is left of the RPC gas cap */
     u256 chain_id;
-    /* EIP-6110's deposit contract: the public network's, else zero. */
+    /* EIP-6110's deposit contract, once a block needed it. */
+    bool has_deposit_contract;
     address deposit_contract;
     transfer_logger *transfers;
     tracer transfer_tracer;
 } simulation;
+
+/* Looks up EIP-6110's deposit contract when a block first needs it: a
+ * Prague block with logs (one without any has no deposits, whichever the
+ * contract; reading the genesis row cost a tenth of a block of ten calls).
+ * The one init kept (a genesis file's depositContractAddress, a public
+ * network's), else a public network's by chain id (a database made before
+ * 008), else zero (geth's default). */
+static bool deposit_contract_known(simulation *s, const block_run *run, rpc_error *err)
+{
+    if (s->has_deposit_contract) return true;
+    bool logs = false;
+    for (size_t i = 0; i < run->n_receipts && !logs; i++) logs = run->receipts[i].n_logs > 0;
+    if (!logs) return true;
+    store_genesis gen;
+    bool has_gen = false;
+    store_error se;
+    if (!store_get_genesis(s->ctx->conn, &gen, &has_gen, &se))
+        return rpc_fail(err, RPC_SERVER_ERROR, "database error: %s", se.msg);
+    const char *network = chain_builtin_by_chain_id(s->ctx->chain.chain_id);
+    chain_spec spec;
+    if (has_gen) s->deposit_contract = gen.deposit_contract;
+    else if (network && chain_builtin(network, &spec) && spec.deposit_contract)
+        hex_parse_fixed(spec.deposit_contract, strlen(spec.deposit_contract), 0, s->deposit_contract.b, 20, NULL);
+    s->has_deposit_contract = true;
+    return true;
+}
 
 /* A rule a transaction broke, as the spec's error table codes it, in
  * geth's words ("err: <reason> (supplied gas N)"). */
@@ -527,7 +584,7 @@ static bool sim_timeout(const rpc_ctx *ctx, rpc_error *err)
 }
 
 /* Runs one planned block; appends its answer to `out`. */
-static bool run_block(simulation *s, const planned_block *p, const block_done *parent, block_done *done, json_t *out,
+static bool run_block(simulation *s, const planned_block *p, const block_done *parent, block_done *done, bytebuf *out,
                       rpc_error *err)
 {
     block_env env;
@@ -604,18 +661,14 @@ static bool run_block(simulation *s, const planned_block *p, const block_done *p
         t->tx.nonce = nonce;
         block_tx_encode(&t->tx, &s->chain_id, &t->encoding);
         keccak256(t->encoding.data, t->encoding.len, t->hash.b);
-        t->call = json_object();
-        /* A failed call returns nothing (a revert's data is in its error). */
-        bool success = res.status == EXEC_SUCCESS;
-        json_object_set_new(t->call, "returnData", jv_data(success ? res.output : NULL, success ? res.output_len : 0));
-        json_object_set_new(t->call, "logs", json_array()); /* filled once the block hash is known */
-        json_object_set_new(t->call, "gasUsed", jv_u64(res.gas_used));
+        t->success = res.status == EXEC_SUCCESS;
+        if (t->success) bytebuf_append(&t->return_data, res.output, res.output_len);
+        t->gas_used = res.gas_used;
         /* geth's maxUsedGas: the gas used before refunds, at least the
          * EIP-7623 floor (what a gas limit must cover). */
         uint64_t floor = tx_floor_gas(&t->tx, f);
-        json_object_set_new(t->call, "maxUsedGas", jv_u64(res.gas_spent > floor ? res.gas_spent : floor));
-        json_object_set_new(t->call, "status", jv_u64(res.status == EXEC_SUCCESS ? 1 : 0));
-        if (res.status != EXEC_SUCCESS) {
+        t->max_used_gas = res.gas_spent > floor ? res.gas_spent : floor;
+        if (!t->success) {
             /* The errors geth words with the instruction (its opcode, the
              * stack's size, EIP-2200's sentry) need that instruction: the
              * call runs again, traced (failures only). */
@@ -627,7 +680,7 @@ static bool run_block(simulation *s, const planned_block *p, const block_done *p
                 text = str_printf(NULL, "stack limit reached %d", EVM_STACK_LIMIT);
             else
                 text = str_printf(NULL, "%s", exec_status_name(res.status));
-            json_object_set_new(t->call, "error", call_error_json(&res, text, gas_capped));
+            t->error = call_error_json(&res, text, gas_capped);
             free(text);
         }
         tx_result_free(&res);
@@ -637,6 +690,7 @@ static bool run_block(simulation *s, const planned_block *p, const block_done *p
      * EIP-7251 contracts), then the withdrawals; geth's words for a block
      * it refuses. */
     block_request_failure rf;
+    if (ok && f >= FORK_PRAGUE && !deposit_contract_known(s, &run, err)) ok = false;
     if (ok && !block_run_requests(&run, &s->deposit_contract, s->ctx->abort_flag, &rf)) {
         const char *queue = rf.request_type == WITHDRAWAL_REQUEST_TYPE ? "withdrawal" : "consolidation";
         char at[43];
@@ -715,61 +769,58 @@ static bool run_block(simulation *s, const planned_block *p, const block_done *p
         for (size_t i = 0; i < n_w; i++) bytebuf_free(&w_items[i]);
         free(w_items);
 
-        json_t *b = json_object();
-        json_object_set_new(b, "number", jv_u64(env.number));
-        json_object_set_new(b, "hash", jv_hash(&done->hash));
-        json_object_set_new(b, "parentHash", jv_hash(&parent->hash));
-        json_object_set_new(b, "nonce", json_string("0x0000000000000000"));
-        json_object_set_new(b, "mixHash", jv_hash(&env.prevrandao));
-        json_object_set_new(b, "sha3Uncles", jv_hash(&KECCAK_EMPTY_LIST));
-        json_object_set_new(b, "logsBloom", jv_data(h.logs_bloom, sizeof h.logs_bloom));
-        json_object_set_new(b, "stateRoot", jv_hash(&h.state_root));
-        json_object_set_new(b, "miner", jv_address(&env.coinbase));
-        json_object_set_new(b, "difficulty", jv_quantity(&env.difficulty));
-        json_object_set_new(b, "extraData", json_string("0x"));
-        json_object_set_new(b, "size", jv_u64(size));
-        json_object_set_new(b, "gasLimit", jv_u64(env.gas_limit));
-        json_object_set_new(b, "gasUsed", jv_u64(run.gas_used));
-        json_object_set_new(b, "timestamp", jv_u64(env.timestamp));
-        json_object_set_new(b, "transactionsRoot", jv_hash(&h.transactions_root));
-        json_object_set_new(b, "receiptsRoot", jv_hash(&h.receipts_root));
-        if (f >= FORK_LONDON) json_object_set_new(b, "baseFeePerGas", jv_quantity(&env.base_fee));
+        jt_open(out, NULL, '{');
+        jt_u64(out, "number", env.number);
+        jt_hash(out, "hash", &done->hash);
+        jt_hash(out, "parentHash", &parent->hash);
+        jt_literal(out, "nonce", "\"0x0000000000000000\"");
+        jt_hash(out, "mixHash", &env.prevrandao);
+        jt_hash(out, "sha3Uncles", &KECCAK_EMPTY_LIST);
+        jt_data(out, "logsBloom", h.logs_bloom, sizeof h.logs_bloom);
+        jt_hash(out, "stateRoot", &h.state_root);
+        jt_address(out, "miner", &env.coinbase);
+        jt_quantity(out, "difficulty", &env.difficulty);
+        jt_literal(out, "extraData", "\"0x\"");
+        jt_u64(out, "size", size);
+        jt_u64(out, "gasLimit", env.gas_limit);
+        jt_u64(out, "gasUsed", run.gas_used);
+        jt_u64(out, "timestamp", env.timestamp);
+        jt_hash(out, "transactionsRoot", &h.transactions_root);
+        jt_hash(out, "receiptsRoot", &h.receipts_root);
+        if (f >= FORK_LONDON) jt_quantity(out, "baseFeePerGas", &env.base_fee);
         if (f >= FORK_SHANGHAI) {
-            json_object_set_new(b, "withdrawalsRoot", jv_hash(&h.withdrawals_root));
-            json_t *ws = json_array();
+            jt_hash(out, "withdrawalsRoot", &h.withdrawals_root);
+            jt_open(out, "withdrawals", '[');
             for (size_t i = 0; i < n_w; i++) {
                 const withdrawal *w = &src->ov.withdrawals[i];
-                json_t *o = json_object();
-                json_object_set_new(o, "index", jv_u64(w->index));
-                json_object_set_new(o, "validatorIndex", jv_u64(w->validator_index));
-                json_object_set_new(o, "address", jv_address(&w->addr));
-                json_object_set_new(o, "amount", jv_u64(w->amount_gwei));
-                json_array_append_new(ws, o);
+                jt_open(out, NULL, '{');
+                jt_u64(out, "index", w->index);
+                jt_u64(out, "validatorIndex", w->validator_index);
+                jt_address(out, "address", &w->addr);
+                jt_u64(out, "amount", w->amount_gwei);
+                jt_close(out, '}');
             }
-            json_object_set_new(b, "withdrawals", ws);
+            jt_close(out, ']');
         }
         if (f >= FORK_CANCUN) {
-            json_object_set_new(b, "blobGasUsed", jv_u64(run.blob_gas_used));
-            json_object_set_new(b, "excessBlobGas", jv_u64(env.excess_blob_gas));
-            json_object_set_new(b, "parentBeaconBlockRoot", jv_hash(&beacon_root));
+            jt_u64(out, "blobGasUsed", run.blob_gas_used);
+            jt_u64(out, "excessBlobGas", env.excess_blob_gas);
+            jt_hash(out, "parentBeaconBlockRoot", &beacon_root);
         }
-        if (f >= FORK_PRAGUE) json_object_set_new(b, "requestsHash", jv_hash(&h.requests_hash));
-        json_object_set_new(b, "uncles", json_array());
-        json_t *list = json_array(), *calls = json_array();
+        if (f >= FORK_PRAGUE) jt_hash(out, "requestsHash", &h.requests_hash);
+        jt_literal(out, "uncles", "[]");
+        jt_open(out, "transactions", '[');
         for (size_t i = 0; i < n_txs; i++) {
-            json_array_append_new(list, s->opts->full_tx ? tx_json(&txs[i], i, &done->hash, &env, &s->chain_id)
-                                                         : jv_hash(&txs[i].hash));
-            const block_receipt *r = &run.receipts[i];
-            json_t *logs = json_array();
-            for (size_t k = 0; k < r->n_logs; k++)
-                json_array_append_new(logs, log_json(&r->logs[k], r->logs[k].seq - run.first_log_seq, &done->hash, env.number,
-                                                     env.timestamp, &txs[i].hash, i));
-            json_object_set_new(txs[i].call, "logs", logs);
-            json_array_append(calls, txs[i].call);
+            if (s->opts->full_tx) write_tx(out, &txs[i], i, &done->hash, &env, &s->chain_id);
+            else jt_hash(out, NULL, &txs[i].hash);
         }
-        json_object_set_new(b, "transactions", list);
-        json_object_set_new(b, "calls", calls);
-        json_array_append_new(out, b);
+        jt_close(out, ']');
+        jt_open(out, "calls", '[');
+        for (size_t i = 0; ok && i < n_txs; i++)
+            if (!write_call(out, &txs[i], i, &run.receipts[i], run.first_log_seq, &done->hash, &env))
+                ok = rpc_fail(err, RPC_INTERNAL_ERROR, "internal error: a call's error could not be encoded");
+        jt_close(out, ']');
+        jt_close(out, '}');
         done->env = env;
         done->fork = f;
         done->gas_used = run.gas_used;
@@ -777,7 +828,8 @@ static bool run_block(simulation *s, const planned_block *p, const block_done *p
     }
     for (size_t i = 0; i < n_calls; i++) {
         bytebuf_free(&txs[i].encoding);
-        if (txs[i].call) json_decref(txs[i].call);
+        bytebuf_free(&txs[i].return_data);
+        json_decref(txs[i].error);
     }
     free(txs);
     block_run_free(&run);
@@ -833,16 +885,6 @@ json_t *m_simulate_v1(rpc_ctx *ctx, json_t *params, rpc_error *err)
         sim_opts_free(&opts);
         return NULL;
     }
-    /* Read only where EIP-6110 can apply (Prague scheduled). */
-    store_genesis gen;
-    bool has_gen = false;
-    store_error gse;
-    if (ctx->chain.activation[FORK_PRAGUE] != UINT64_MAX && !store_get_genesis(ctx->conn, &gen, &has_gen, &gse)) {
-        rpc_fail(err, RPC_SERVER_ERROR, "database error: %s", gse.msg);
-        free(plan);
-        sim_opts_free(&opts);
-        return NULL;
-    }
     state_backend base = store_backend(ctx->conn);
     hash32 *hashes = xcalloc(n_plan, sizeof *hashes);
     sim_chain chain = {.base = &base, .head_number = head.env.number, .hashes = hashes, .n = 0};
@@ -851,32 +893,27 @@ json_t *m_simulate_v1(rpc_ctx *ctx, json_t *params, rpc_error *err)
     simulation s = {.ctx = ctx, .opts = &opts, .st = state_new(&backend)};
     s.gas_pool = ctx->cfg->gas_cap ? ctx->cfg->gas_cap : UINT64_MAX;
     s.chain_id = u256_from_u64(ctx->chain.chain_id);
-    /* EIP-6110's deposit contract: the one init kept (a genesis file's
-     * depositContractAddress, a public network's), else a public network's
-     * by chain id (a database made before 008), else zero (geth's default). */
-    const char *network = chain_builtin_by_chain_id(ctx->chain.chain_id);
-    chain_spec spec;
-    if (has_gen) s.deposit_contract = gen.deposit_contract;
-    else if (network && chain_builtin(network, &spec) && spec.deposit_contract)
-        hex_parse_fixed(spec.deposit_contract, strlen(spec.deposit_contract), 0, s.deposit_contract.b, 20, NULL);
     if (opts.trace_transfers) s.transfers = transfer_logger_new(&s.transfer_tracer);
 
-    json_t *result = json_array();
+    /* About what a block of a call or two takes, so that most answers
+     * need no second allocation. */
+    bytebuf text = {0};
+    bytebuf_reserve(&text, 4096);
+    jt_open(&text, NULL, '[');
     exec_arm_timeout(ctx);
     const block_done *parent = &head;
     block_done *done = xcalloc(n_plan, sizeof *done);
     bool ok = true;
     for (size_t i = 0; ok && i < n_plan; i++) {
-        ok = run_block(&s, &plan[i], parent, &done[i], result, err);
+        ok = run_block(&s, &plan[i], parent, &done[i], &text, err);
         if (!ok) break;
         hashes[chain.n++] = done[i].hash;
         parent = &done[i];
     }
     exec_disarm_timeout(ctx);
-    if (!ok) {
-        json_decref(result);
-        result = NULL;
-    }
+    jt_close(&text, ']');
+    json_t *result = ok ? rpc_json_raw((const char *)text.data, text.len) : NULL;
+    bytebuf_free(&text);
     free(done);
     transfer_logger_free(s.transfers);
     state_free(s.st);

@@ -15,12 +15,13 @@
 
 #include "base/types.h"
 
-/* ------------------------------------------------------------ raw ids */
+/* ------------------------------------------------------------ raw text */
 
-/* An id is echoed exactly as sent (as geth does): a number that jansson
- * would change (1e-99999 reads as 0.0) or refuse (an integer above 2^63)
- * is kept as its text, in an object whose one key is this process's
- * random marker (no client can make one), and written back verbatim. */
+/* Text written back verbatim, kept in an object whose one key is this
+ * process's random marker (no client can make one). An id is echoed
+ * exactly as sent (as geth does): a number that jansson would change
+ * (1e-99999 reads as 0.0) or refuse (an integer above 2^63) is kept so.
+ * And an answer a method wrote as JSON text (rpc_json_raw). */
 static char raw_key[48];
 static pthread_once_t raw_key_once = PTHREAD_ONCE_INIT;
 
@@ -63,11 +64,11 @@ static size_t number_length(const unsigned char *p, const unsigned char *end)
     return (size_t)(q - p);
 }
 
-static json_t *raw_number(const unsigned char *p, size_t n)
+json_t *rpc_json_raw(const char *text, size_t n)
 {
     pthread_once(&raw_key_once, raw_key_init);
     json_t *o = json_object();
-    json_object_set_new_nocheck(o, raw_key, json_stringn_nocheck((const char *)p, n));
+    json_object_set_new_nocheck(o, raw_key, json_stringn_nocheck(text, n));
     return o;
 }
 
@@ -203,7 +204,7 @@ static json_t *parse_object(parser *ps)
             if (!v) {
                 size_t n = number_length(start, ps->end);
                 ps->p = start + n;
-                v = n ? raw_number(start, n) : NULL;
+                v = n ? rpc_json_raw((const char *)start, n) : NULL;
             }
         } else {
             v = parse_value(ps);

@@ -17,6 +17,10 @@ json_t *rpc_json_parse(const char *text, size_t len);
 /* True when `v` is an id number kept as its text (*text set): a number
  * jansson would change or refuse. rpc_json_dump writes it verbatim. */
 bool rpc_json_raw_number(const json_t *v, const char **text);
+/* A value that rpc_json_dump and rpc_json_write write as the JSON text
+ * given (which must be valid JSON): an answer built as text. jansson's own
+ * encoder knows nothing of it: never hand it one. */
+json_t *rpc_json_raw(const char *text, size_t n);
 /* As json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY), with *len set. */
 char *rpc_json_dump(const json_t *v, size_t *len);
 /* rpc_json_dump's text appended to `out`; false (part written) when `v`
