@@ -124,6 +124,7 @@ bool jit_blob_to_image(const uint8_t *blob, size_t len, const code_info *ci, enu
     img->native_len = h.native_len;
     img->code_len = h.code_len;
     img->native = xmalloc(h.native_len);
+    img->native_cap = h.native_len;
     memcpy(img->native, blob + sizeof h, h.native_len);
     img->jump_table = table;
     return true;
