@@ -29,12 +29,12 @@ bool ghash_available(void)
            __builtin_cpu_supports("vpclmulqdq") && __builtin_cpu_supports("pclmul");
 }
 
-#pragma GCC push_options
-#pragma GCC target("avx512f,avx512bw,vpclmulqdq,pclmul,sse4.1")
+/* Everything below runs only where ghash_available() said yes. */
+#define SIMD __attribute__((target("avx512f,avx512bw,vpclmulqdq,pclmul,sse4.1")))
 
 /* The reduced product from its unreduced 256-bit sum: lo, hi the products
  * of the low and of the high halves, mid the two cross products. */
-static __m128i reduce(__m128i lo, __m128i mid, __m128i hi)
+SIMD static __m128i reduce(__m128i lo, __m128i mid, __m128i hi)
 {
     uint64_t c0 = (uint64_t)_mm_cvtsi128_si64(lo), c1 = (uint64_t)_mm_extract_epi64(lo, 1);
     uint64_t c2 = (uint64_t)_mm_cvtsi128_si64(hi), c3 = (uint64_t)_mm_extract_epi64(hi, 1);
@@ -48,29 +48,29 @@ static __m128i reduce(__m128i lo, __m128i mid, __m128i hi)
     return _mm_set_epi64x((long long)(uint64_t)(r >> 64), (long long)(uint64_t)r);
 }
 
-static __m128i mul(__m128i a, __m128i b)
+SIMD static __m128i mul(__m128i a, __m128i b)
 {
     __m128i lo = _mm_clmulepi64_si128(a, b, 0x00), hi = _mm_clmulepi64_si128(a, b, 0x11);
     __m128i mid = _mm_xor_si128(_mm_clmulepi64_si128(a, b, 0x01), _mm_clmulepi64_si128(a, b, 0x10));
     return reduce(lo, mid, hi);
 }
 
-static __m128i block_at(const uint8_t *p)
+SIMD static __m128i block_at(const uint8_t *p)
 {
     const __m128i reverse = _mm_set_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
     return _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)p), reverse);
 }
 
-static __m128i load_pow(const ghash_state *g, int i) { return _mm_load_si128((const __m128i *)g->pow[i]); }
+SIMD static __m128i load_pow(const ghash_state *g, int i) { return _mm_load_si128((const __m128i *)g->pow[i]); }
 
-static __m128i fold4(__m512i v)
+SIMD static __m128i fold4(__m512i v)
 {
     __m256i h = _mm256_xor_si256(_mm512_castsi512_si256(v), _mm512_extracti64x4_epi64(v, 1));
     return _mm_xor_si128(_mm256_castsi256_si128(h), _mm256_extracti128_si256(h, 1));
 }
 
 /* `n` whole blocks at p into y. */
-static __m128i blocks(const ghash_state *g, __m128i y, const uint8_t *p, size_t n)
+SIMD static __m128i blocks(const ghash_state *g, __m128i y, const uint8_t *p, size_t n)
 {
     const __m512i reverse = _mm512_set_epi64(0x0001020304050607, 0x08090a0b0c0d0e0f, 0x0001020304050607,
                                              0x08090a0b0c0d0e0f, 0x0001020304050607, 0x08090a0b0c0d0e0f,
@@ -103,7 +103,7 @@ static __m128i blocks(const ghash_state *g, __m128i y, const uint8_t *p, size_t 
     return y;
 }
 
-void ghash_init(ghash_state *g, const uint8_t h[16])
+SIMD void ghash_init(ghash_state *g, const uint8_t h[16])
 {
     memset(g, 0, sizeof *g);
     __m128i key = block_at(h), power = key;
@@ -113,7 +113,7 @@ void ghash_init(ghash_state *g, const uint8_t h[16])
     }
 }
 
-void ghash_update(ghash_state *g, const uint8_t *p, size_t n)
+SIMD void ghash_update(ghash_state *g, const uint8_t *p, size_t n)
 {
     g->bytes += n;
     __m128i y = _mm_loadu_si128((const __m128i *)g->y);
@@ -132,7 +132,7 @@ void ghash_update(ghash_state *g, const uint8_t *p, size_t n)
     g->part_len = n % 16;
 }
 
-void ghash_final(ghash_state *g, uint8_t out[16])
+SIMD void ghash_final(ghash_state *g, uint8_t out[16])
 {
     __m128i y = _mm_loadu_si128((const __m128i *)g->y);
     if (g->part_len) {
@@ -147,5 +147,3 @@ void ghash_final(ghash_state *g, uint8_t out[16])
     _mm_storeu_si128((__m128i *)out, _mm_shuffle_epi8(y, reverse));
     explicit_bzero(g, sizeof *g);
 }
-
-#pragma GCC pop_options
