@@ -151,6 +151,9 @@ void jit_mcode_pool_counts(uint64_t *reused, uint64_t *made);
 
 /* The blob of `img` compiled for fork `f` (malloc'd, *len bytes). */
 uint8_t *jit_blob_from_image(const jit_image *img, enum fork f, size_t *len);
+/* The same in the thread's scratch (JS_BLOB, *cap bytes): give it back
+ * with jit_scratch_give. */
+uint8_t *jit_blob_scratch(const jit_image *img, enum fork f, size_t *len, size_t *cap);
 /* The image in a blob, checked against the code it claims to be for and
  * against this build's JIT_VERSION; false when it does not fit. */
 bool jit_blob_to_image(const uint8_t *blob, size_t len, const code_info *ci, enum fork f, jit_image *img);
@@ -188,6 +191,7 @@ enum jit_scratch_slot {
     JS_COLD,
     JS_ENTRIES,
     JS_STUB_AT,
+    JS_BLOB,      /* a program's blob being saved */
     JS_COUNT
 };
 /* An array of at least `need` items of `elem` bytes (malloc'd, contents
