@@ -180,9 +180,13 @@ static bool tag_finish(tag_mac *m, const uint8_t nonce[PROGRAM_NONCE_BYTES], uin
     bool ok = m->ok;
     if (m->fast) {
         uint8_t s[16];
-        ghash_final(&m->gh, s); /* wipes it, ok or not */
-        for (int i = 0; i < 16; i++) tag[PROGRAM_NONCE_BYTES + i] = s[i] ^ m->mask[i];
-        sodium_memzero(s, sizeof s);
+        if (ok) {
+            ghash_final(&m->gh, s); /* wipes it */
+            for (int i = 0; i < 16; i++) tag[PROGRAM_NONCE_BYTES + i] = s[i] ^ m->mask[i];
+            sodium_memzero(s, sizeof s);
+        } else { /* failed, or not begun: its powers of H wiped all the same */
+            sodium_memzero(&m->gh, sizeof m->gh);
+        }
         sodium_memzero(m->mask, sizeof m->mask);
     } else {
         ok = ok &&
