@@ -34,11 +34,13 @@ static pthread_key_t scratch_key;
 static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
 static bool have_key;
 
+/* At the thread's exit (on that thread). */
 static void scratch_free(void *arg)
 {
     scratch *s = arg;
     for (int i = 0; i < JS_COUNT; i++) free(s->slot[i].p);
     free(s);
+    mine = NULL; /* a compilation by a later exit handler starts afresh */
 }
 
 static void scratch_key_make(void) { have_key = pthread_key_create(&scratch_key, scratch_free) == 0; }
