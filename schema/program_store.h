@@ -92,6 +92,12 @@ bool program_store_tag(const uint8_t key[PROGRAM_KEY_BYTES], const uint8_t nonce
                        const hash32 *code_hash, uint32_t version, const char *target, const uint8_t *blob, size_t len,
                        uint8_t tag[PROGRAM_TAG_BYTES]);
 
+/* Whether tags are computed with ghash.c's GHASH (where the CPU has it:
+ * the default) or all by OpenSSL's GMAC: the same tags either way. Sets
+ * it (on: only where available) and says which is now in use; for tests
+ * comparing the two. */
+bool program_store_fast_gmac(bool on);
+
 /* Process-wide counts, over every program store (for the metrics). */
 typedef struct {
     uint64_t loaded;      /* rows loaded (their tag verified) */

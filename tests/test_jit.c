@@ -1075,6 +1075,106 @@ START_TEST(compile_queue_is_bounded)
 }
 END_TEST
 
+/* The blob of `code` compiled for Cancun on this thread (malloc'd). */
+static uint8_t *compiled_blob(const uint8_t *code, size_t n, size_t *len)
+{
+    hash32 h;
+    keccak256(code, n, h.b);
+    code_info *ci = code_info_new(code, n, &h);
+    jit_image img;
+    ck_assert(jit_compile(ci, FORK_CANCUN, &img));
+    uint8_t *blob = jit_blob_from_image(&img, FORK_CANCUN, len);
+    jit_image_free(&img);
+    code_info_free(ci);
+    return blob;
+}
+
+/* A compilation reuses the arrays the thread's last one left
+ * (jit_scratch.c), dirty: none of their old contents may leak into the
+ * next program. `chained` falls through 300 JUMPDEST blocks (chained: no
+ * jump names them); `jumper` has JUMPDESTs at the same pcs and a JUMPI
+ * to each, so its analysis marks them as jump targets and its code is
+ * larger. Compiled after `jumper` (and after something larger still),
+ * `chained` is byte for byte what it is on fresh memory. */
+START_TEST(a_compilation_on_reused_memory_makes_the_same_program)
+{
+    enum { BLOCKS = 300 };
+    static uint8_t chained[4 * BLOCKS + 1], jumper[4 * BLOCKS + 6 * BLOCKS + 1];
+    size_t nc = 0, nj = 0;
+    for (int k = 0; k < BLOCKS; k++) {
+        chained[nc++] = OP_JUMPDEST, chained[nc++] = OP_PUSH1, chained[nc++] = (uint8_t)k, chained[nc++] = OP_POP;
+        jumper[nj++] = OP_JUMPDEST, jumper[nj++] = OP_PUSH1, jumper[nj++] = (uint8_t)k, jumper[nj++] = OP_POP;
+    }
+    chained[nc++] = OP_STOP;
+    for (int k = 0; k < BLOCKS; k++) { /* CALLDATASIZE PUSH2 4k JUMPI */
+        jumper[nj++] = OP_CALLDATASIZE, jumper[nj++] = OP_PUSH2;
+        jumper[nj++] = (uint8_t)((4 * k) >> 8), jumper[nj++] = (uint8_t)(4 * k), jumper[nj++] = OP_JUMPI;
+        jumper[nj++] = OP_JUMPDEST;
+    }
+    jumper[nj++] = OP_STOP;
+    jit_scratch_release(); /* fresh memory */
+    size_t fresh_len, len;
+    uint8_t *fresh = compiled_blob(chained, nc, &fresh_len);
+    for (int round = 0; round < 2; round++) {
+        free(compiled_blob(jumper, nj, &len));
+        ck_assert_uint_gt(len, fresh_len);
+        uint8_t *again = compiled_blob(chained, nc, &len);
+        ck_assert_uint_eq(len, fresh_len);
+        ck_assert_mem_eq(again, fresh, len);
+        free(again);
+    }
+    free(fresh);
+    jit_scratch_release();
+}
+END_TEST
+
+/* Each thread keeps its own scratch (jit_scratch.c), freed when it exits
+ * (LeakSanitizer, under `make asan`, sees it go): threads compiling at
+ * once, each exiting after, make the same program as this thread. */
+typedef struct {
+    const uint8_t *code;
+    size_t n, len;
+    uint8_t *blob;
+} thread_compile;
+
+static void *compile_on_thread(void *arg)
+{
+    thread_compile *tc = arg;
+    for (int i = 0; i < 3; i++) {
+        free(tc->blob);
+        tc->blob = compiled_blob(tc->code, tc->n, &tc->len);
+    }
+    return NULL;
+}
+
+START_TEST(threads_compile_with_scratch_of_their_own)
+{
+    uint8_t code[2000];
+    size_t n = 0;
+    for (int k = 0; k < 200; k++) {
+        code[n++] = OP_JUMPDEST, code[n++] = OP_PUSH1, code[n++] = (uint8_t)k, code[n++] = OP_CALLDATASIZE;
+        code[n++] = OP_ADD, code[n++] = OP_POP;
+    }
+    code[n++] = OP_STOP;
+    size_t want_len;
+    uint8_t *want = compiled_blob(code, n, &want_len);
+    enum { THREADS = 4 };
+    pthread_t t[THREADS];
+    thread_compile tc[THREADS];
+    for (int i = 0; i < THREADS; i++) {
+        tc[i] = (thread_compile){code, n, 0, NULL};
+        ck_assert_int_eq(pthread_create(&t[i], NULL, compile_on_thread, &tc[i]), 0);
+    }
+    for (int i = 0; i < THREADS; i++) {
+        ck_assert_int_eq(pthread_join(t[i], NULL), 0);
+        ck_assert_uint_eq(tc[i].len, want_len);
+        ck_assert_mem_eq(tc[i].blob, want, want_len);
+        free(tc[i].blob);
+    }
+    free(want);
+}
+END_TEST
+
 int main(void)
 {
     return TEST_RUN("jit",
@@ -1086,5 +1186,6 @@ int main(void)
             signextend_by_a_known_index_matches_the_interpreter, long_straight_line_code_is_compiled_with_or_without_memory,
             hand_overs_report_the_interpreters_outcome, abort_flag_stops_a_compiled_loop,
             programs_of_the_previous_codegen_revision_are_refused, blob_jump_table_is_runs_and_checked, executable_memory_is_never_writable,
-            tiered_compiles_in_the_background_and_reloads_from_the_store, compile_queue_is_bounded));
+            tiered_compiles_in_the_background_and_reloads_from_the_store, compile_queue_is_bounded,
+            a_compilation_on_reused_memory_makes_the_same_program, threads_compile_with_scratch_of_their_own));
 }

@@ -26,6 +26,7 @@
 #include "testlib.h"
 #include "base/keccak.h"
 #include "jit/jit.h"
+#include "ghash.h"
 #include "program_store.h"
 #include "state/memstate.h"
 #include "store.h"
@@ -976,6 +977,92 @@ START_TEST(load_into_checks_the_copy)
 }
 END_TEST
 
+/* ghash.c's GHASH (the default where the CPU has it) and OpenSSL's GMAC
+ * make the same tags: over blobs of every length up to past two of its
+ * 64-block reductions and some long ones, under several nonces and
+ * targets; and fed in pieces of any size (a load feeds SQLite's reads
+ * piece by piece) the GHASH is that of the whole. A row saved under one
+ * loads under the other. */
+START_TEST(fast_gmac_tags_as_openssl_does)
+{
+    if (!program_store_fast_gmac(true)) {
+        printf("SKIPPED: fast_gmac_tags_as_openssl_does: no VPCLMULQDQ/AVX-512 here\n");
+        return;
+    }
+    uint8_t key[32];
+    for (int i = 0; i < 32; i++) key[i] = (uint8_t)(7 * i + 3);
+    size_t max = 300 * 1024 + 77;
+    uint8_t *blob = malloc(max);
+    uint64_t x = 0x9e3779b97f4a7c15u;
+    for (size_t i = 0; i < max; i++) x = x * 6364136223846793005u + 1442695040888963407u, blob[i] = (uint8_t)(x >> 56);
+    static const char *const targets[] = {"x86_64-sysv/Cancun", "t", "x86_64-sysv/Istanbul-and-then-some"};
+    for (size_t len = 0; len <= 16 * 2 * GHASH_AGGREGATE + 40; len += len < 300 ? 1 : 7) {
+        uint8_t nonce[16], fast[32], slow[32];
+        for (int i = 0; i < 16; i++) nonce[i] = (uint8_t)(len * 31 + (size_t)i);
+        hash32 h = code_hash_of((unsigned)len);
+        const char *target = targets[len % 3];
+        ck_assert(program_store_fast_gmac(true));
+        ck_assert(program_store_tag(key, nonce, &h, 0x01020304, target, blob + len % 5, len, fast));
+        ck_assert(!program_store_fast_gmac(false));
+        ck_assert(program_store_tag(key, nonce, &h, 0x01020304, target, blob + len % 5, len, slow));
+        ck_assert_msg(memcmp(fast, slow, 32) == 0, "blob of %zu bytes: the tags differ", len);
+    }
+    for (size_t len = 64 * 1024 - 3; len <= max; len += 77 * 1024 + 11) {
+        uint8_t nonce[16] = {1, 2, 3}, fast[32], slow[32];
+        hash32 h = code_hash_of(9);
+        ck_assert(program_store_fast_gmac(true));
+        ck_assert(program_store_tag(key, nonce, &h, 77, "x86_64-sysv/Prague", blob, len, fast));
+        ck_assert(!program_store_fast_gmac(false));
+        ck_assert(program_store_tag(key, nonce, &h, 77, "x86_64-sysv/Prague", blob, len, slow));
+        ck_assert_msg(memcmp(fast, slow, 32) == 0, "blob of %zu bytes: the tags differ", len);
+    }
+    /* In pieces: random cuts, the same GHASH as in one go. */
+    uint8_t hkey[16] = {0x66, 0xe9, 0x4b, 0xd4, 0xef, 0x8a, 0x2c, 0x3b, 0x88, 0x4c, 0xfa, 0x59, 0xca, 0x34, 0x2b, 0x2e};
+    ghash_state *g = aligned_alloc(64, sizeof *g);
+    for (int round = 0; round < 200; round++) {
+        size_t len = (size_t)(x % (40 * 1024)), at = 0;
+        uint8_t whole[16], pieces[16];
+        ghash_init(g, hkey);
+        ghash_update(g, blob, len);
+        ghash_final(g, whole);
+        ghash_init(g, hkey);
+        while (at < len) {
+            x = x * 6364136223846793005u + 1442695040888963407u;
+            size_t n = (size_t)(x >> 33) % (round % 2 ? 40 : 3000);
+            if (n > len - at) n = len - at;
+            ghash_update(g, blob + at, n);
+            at += n;
+        }
+        ghash_final(g, pieces);
+        ck_assert_msg(memcmp(whole, pieces, 16) == 0, "%zu bytes in pieces: another GHASH", len);
+        x = x * 6364136223846793005u + 1442695040888963407u;
+    }
+    free(g);
+
+    /* Saved under OpenSSL's, loaded under ours; and the other way. */
+    program_store ps;
+    store *s = db_open_with_programs(&ps);
+    const jit_store *js = program_store_hooks(&ps);
+    for (int way = 0; way < 2; way++) {
+        hash32 h = code_hash_of(20 + (unsigned)way); /* held by the database (N_CODES) */
+        size_t n = 100 * 1024 + 37 + (size_t)way;
+        program_store_fast_gmac(way == 1);
+        save(&ps, &h, JIT_VERSION, TARGET, blob, n);
+        program_store_fast_gmac(way == 0);
+        test_dest td = {NULL, 0, false};
+        jit_blob_dest dest = {test_place, &td};
+        size_t len = 0;
+        ck_assert(js->load_into(js->ctx, &h, JIT_VERSION, TARGET, &dest, &len));
+        ck_assert_uint_eq(len, n);
+        ck_assert_mem_eq(td.buf, blob, n);
+        free(td.buf);
+    }
+    program_store_fast_gmac(true);
+    db_close_with_programs(s, &ps);
+    free(blob);
+}
+END_TEST
+
 /* A program recompiled by this build: its row now holds `blob` under this
  * build's version, and the next run of code `n` loads it without compiling. */
 static void assert_stored_and_reloaded(program_store *ps, const hash32 *h, const uint8_t *blob, size_t len, unsigned n)
@@ -1140,5 +1227,5 @@ int main(void)
             key_file_created_private_and_reused, key_file_creation_race, key_file_refused, bad_hex_key_refused,
             concurrent_load_save, concurrent_load_into_while_rows_are_replaced, save_failure_counted, load_into_checks_the_copy, close_waits_for_callbacks,
             program_of_another_layout_refused_and_recompiled,
-            programs_of_the_older_tag_scheme_refused_and_recompiled)});
+            programs_of_the_older_tag_scheme_refused_and_recompiled, fast_gmac_tags_as_openssl_does)});
 }

@@ -21,6 +21,7 @@
  * A pattern never spans a block boundary, and every instruction in one is
  * defined on the fork, so block gas is the sum of its units' gas. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "jit/jit_analysis.h"
 
@@ -60,7 +61,6 @@ typedef struct {
     const code_info *ci;
     const fork_opcode_table *t;
     jit_analysis *a;
-    size_t cap_insns, cap_blocks;
     jit_block *block; /* the open block */
     int height;       /* its stack height relative to its entry */
 } analyser;
@@ -98,7 +98,7 @@ static void account(analyser *an, jit_insn *in, uint8_t op)
 static void open_block(analyser *an, size_t pc)
 {
     jit_analysis *a = an->a;
-    a->blocks = jit_grow(a->blocks, &an->cap_blocks, a->n_blocks + 1, sizeof *a->blocks);
+    a->blocks = jit_grow(a->blocks, &a->cap_blocks, a->n_blocks + 1, sizeof *a->blocks);
     an->block = &a->blocks[a->n_blocks++];
     *an->block = (jit_block){.pc = (uint32_t)pc, .first = (uint32_t)a->n_insns};
     an->height = 0;
@@ -115,7 +115,7 @@ static void close_block(analyser *an, enum jit_block_end end)
 static void add_insn(analyser *an, const jit_insn *in)
 {
     jit_analysis *a = an->a;
-    a->insns = jit_grow(a->insns, &an->cap_insns, a->n_insns + 1, sizeof *a->insns);
+    a->insns = jit_grow(a->insns, &a->cap_insns, a->n_insns + 1, sizeof *a->insns);
     a->insns[a->n_insns++] = *in;
 }
 
@@ -226,7 +226,9 @@ static int max_int(int a, int b) { return a > b ? a : b; }
  * jit_block), last block first. */
 static void chain_blocks(const code_info *ci, jit_analysis *a)
 {
-    bool *static_target = xcalloc(ci->code_len + 1, sizeof *static_target);
+    size_t cap_targets;
+    bool *static_target = jit_scratch_take(JS_TARGETS, ci->code_len + 1, sizeof *static_target, &cap_targets);
+    memset(static_target, 0, (ci->code_len + 1) * sizeof *static_target);
     for (size_t i = 0; i < a->n_insns; i++) {
         const jit_insn *in = &a->insns[i];
         if (in->pattern == JP_BRANCH || in->pattern == JP_STATIC_JUMP) static_target[in->target] = true;
@@ -260,7 +262,7 @@ static void chain_blocks(const code_info *ci, jit_analysis *a)
         b->chain_stack_min = max_int(b->stack_min, next->chain_stack_min - b->stack_delta);
         b->chain_max_growth = max_int(b->stack_max_growth, b->stack_delta + next->chain_max_growth);
     }
-    free(static_target);
+    jit_scratch_give(JS_TARGETS, static_target, cap_targets, sizeof *static_target);
 }
 
 void jit_analyse(const code_info *ci, enum fork f, jit_analysis *out)
@@ -270,9 +272,8 @@ void jit_analyse(const code_info *ci, enum fork f, jit_analysis *out)
     /* At most one unit and one block per byte, and the STOP past the end:
      * sized once, since growing by doubling copied ~20% of a compile's
      * instructions on 24 KiB (callgrind). */
-    an.cap_insns = an.cap_blocks = ci->code_len + 2;
-    out->insns = xmalloc(an.cap_insns * sizeof *out->insns);
-    out->blocks = xmalloc(an.cap_blocks * sizeof *out->blocks);
+    out->insns = jit_scratch_take(JS_INSNS, ci->code_len + 2, sizeof *out->insns, &out->cap_insns);
+    out->blocks = jit_scratch_take(JS_BLOCKS, ci->code_len + 2, sizeof *out->blocks, &out->cap_blocks);
     bool dead = false; /* after an exit, until a JUMPDEST */
     for (size_t pc = 0; pc < ci->code_len;) {
         uint8_t op = ci->code[pc];
@@ -315,7 +316,7 @@ void jit_analyse(const code_info *ci, enum fork f, jit_analysis *out)
 
 void jit_analysis_free(jit_analysis *a)
 {
-    free(a->insns);
-    free(a->blocks);
+    jit_scratch_give(JS_INSNS, a->insns, a->cap_insns, sizeof *a->insns);
+    jit_scratch_give(JS_BLOCKS, a->blocks, a->cap_blocks, sizeof *a->blocks);
     *a = (jit_analysis){0};
 }

@@ -74,9 +74,9 @@ typedef struct {
 
 typedef struct {
     jit_insn *insns;
-    size_t n_insns;
+    size_t n_insns, cap_insns;
     jit_block *blocks;
-    size_t n_blocks;
+    size_t n_blocks, cap_blocks;
     /* Long code without jumps that reads or writes memory at computed
      * offsets (jit_compile decides): each such access is a call to a
      * shared routine, to keep the code small (jit_codegen.c). */

@@ -38,7 +38,9 @@ _Static_assert(sizeof(blob_header) == 40 && offsetof(blob_header, code_len) == 1
                    offsetof(blob_header, n_runs) == 32,
                "the blob header is the layout documented above, without padding");
 
-uint8_t *jit_blob_from_image(const jit_image *img, enum fork f, size_t *len)
+/* The blob of `img` into `alloc(ctx, len)`'s memory. */
+static uint8_t *blob_write(const jit_image *img, enum fork f, size_t *len, uint8_t *(*alloc)(void *ctx, size_t len),
+                           void *ctx)
 {
     /* Every JUMPDEST starts a block, and no block starts at offset 0 (the
      * prologue): the nonzero entries are the JUMPDESTs. */
@@ -51,7 +53,7 @@ uint8_t *jit_blob_from_image(const jit_image *img, enum fork f, size_t *len)
     }
     blob_header h = {BLOB_MAGIC, JIT_VERSION, (uint32_t)f, img->code_len, img->native_len, n_runs};
     *len = sizeof h + img->native_len + n_runs * 8;
-    uint8_t *blob = xmalloc(*len);
+    uint8_t *blob = alloc(ctx, *len);
     memcpy(blob, &h, sizeof h);
     memcpy(blob + sizeof h, img->native, img->native_len);
     uint8_t *run = blob + sizeof h + img->native_len - 8;
@@ -68,6 +70,24 @@ uint8_t *jit_blob_from_image(const jit_image *img, enum fork f, size_t *len)
         memcpy(run, &count, 4);
     }
     return blob;
+}
+
+static uint8_t *blob_malloc(void *ctx, size_t len)
+{
+    (void)ctx;
+    return xmalloc(len);
+}
+
+uint8_t *jit_blob_from_image(const jit_image *img, enum fork f, size_t *len)
+{
+    return blob_write(img, f, len, blob_malloc, NULL);
+}
+
+static uint8_t *blob_scratch(void *ctx, size_t len) { return jit_scratch_take(JS_BLOB, len, 1, ctx); }
+
+uint8_t *jit_blob_scratch(const jit_image *img, enum fork f, size_t *len, size_t *cap)
+{
+    return blob_write(img, f, len, blob_scratch, cap);
 }
 
 /* The header of `blob` when it fits this build, `ci` and `f`; its native
@@ -124,6 +144,7 @@ bool jit_blob_to_image(const uint8_t *blob, size_t len, const code_info *ci, enu
     img->native_len = h.native_len;
     img->code_len = h.code_len;
     img->native = xmalloc(h.native_len);
+    img->native_cap = h.native_len;
     memcpy(img->native, blob + sizeof h, h.native_len);
     img->jump_table = table;
     return true;

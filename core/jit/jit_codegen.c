@@ -2393,7 +2393,8 @@ static bool lay_out(compiler *c)
             emit_power_of_two_routine(c, w ? OP_MOD : OP_DIV);
         }
     emit_chain_entries(c);
-    size_t *stub_at = xmalloc((c->n_stubs + 1) * sizeof *stub_at);
+    size_t cap_stub_at;
+    size_t *stub_at = jit_scratch_take(JS_STUB_AT, c->n_stubs + 1, sizeof *stub_at, &cap_stub_at);
     for (size_t i = 0; i < c->n_stubs; i++) { /* emit_stub adds no stubs */
         stub_at[i] = b->len;
         emit_stub(c, &c->stubs[i]);
@@ -2431,7 +2432,7 @@ static bool lay_out(compiler *c)
         }
         if (ok) x86_patch_rel32(b, fx->at, (size_t)target);
     }
-    free(stub_at);
+    jit_scratch_give(JS_STUB_AT, stub_at, cap_stub_at, sizeof *stub_at);
     return ok;
 }
 
@@ -2440,11 +2441,16 @@ bool jit_codegen(const code_info *ci, const jit_analysis *a, jit_image *out)
     memset(out, 0, sizeof *out);
     /* Room for the code of most contracts at once (about 20 bytes per
      * byte of EVM code and the prologue): growing by doubling copies. */
-    x86_buf b = {.cap = 24 * ci->code_len + 4096};
-    b.p = xmalloc(b.cap);
+    x86_buf b = {0};
+    b.p = jit_scratch_take(JS_NATIVE, 24 * ci->code_len + 4096, 1, &b.cap);
     compiler c = {.ci = ci, .b = &b, .compact_memory = a->compact_memory};
-    c.block_at = xmalloc((ci->code_len + 1) * sizeof *c.block_at);
+    size_t cap_block_at;
+    c.block_at = jit_scratch_take(JS_BLOCK_AT, ci->code_len + 1, sizeof *c.block_at, &cap_block_at);
     for (size_t i = 0; i <= ci->code_len; i++) c.block_at[i] = -1;
+    c.fix = jit_scratch_take(JS_FIX, 64, sizeof *c.fix, &c.cap_fix);
+    c.stubs = jit_scratch_take(JS_STUBS, 64, sizeof *c.stubs, &c.cap_stubs);
+    c.cold = jit_scratch_take(JS_COLD, 64, sizeof *c.cold, &c.cap_cold);
+    c.entries = jit_scratch_take(JS_ENTRIES, 64, sizeof *c.entries, &c.cap_entries);
     emit_prologue(&b);
     for (size_t i = 0; i < a->n_blocks && !b.failed; i++) {
         const jit_block *blk = &a->blocks[i];
@@ -2460,21 +2466,22 @@ bool jit_codegen(const code_info *ci, const jit_analysis *a, jit_image *out)
         }
     }
     bool ok = !b.failed && lay_out(&c) && !b.failed && b.len <= INT32_MAX;
-    free(c.cold);
-    free(c.entries);
-    free(c.fix);
-    free(c.stubs);
+    jit_scratch_give(JS_COLD, c.cold, c.cap_cold, sizeof *c.cold);
+    jit_scratch_give(JS_ENTRIES, c.entries, c.cap_entries, sizeof *c.entries);
+    jit_scratch_give(JS_FIX, c.fix, c.cap_fix, sizeof *c.fix);
+    jit_scratch_give(JS_STUBS, c.stubs, c.cap_stubs, sizeof *c.stubs);
     if (!ok) {
-        free(b.p);
-        free(c.block_at);
+        jit_scratch_give(JS_NATIVE, b.p, b.cap, 1);
+        jit_scratch_give(JS_BLOCK_AT, c.block_at, cap_block_at, sizeof *c.block_at);
         return false;
     }
     out->native = b.p;
     out->native_len = b.len;
+    out->native_cap = b.cap;
     out->code_len = ci->code_len;
     out->jump_table = xcalloc(ci->code_len, sizeof *out->jump_table);
     for (size_t i = 0; i < ci->code_len; i++)
         if (code_is_jumpdest(ci, i)) out->jump_table[i] = c.block_at[i];
-    free(c.block_at);
+    jit_scratch_give(JS_BLOCK_AT, c.block_at, cap_block_at, sizeof *c.block_at);
     return true;
 }

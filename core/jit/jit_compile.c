@@ -64,7 +64,7 @@ bool jit_compile(const code_info *ci, enum fork f, jit_image *out)
 
 void jit_image_free(jit_image *img)
 {
-    free(img->native);
+    jit_scratch_give(JS_NATIVE, img->native, img->native_cap, 1);
     free(img->jump_table);
     memset(img, 0, sizeof *img);
 }

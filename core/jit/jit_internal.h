@@ -60,6 +60,7 @@ enum jit_abi_offset {
 typedef struct {
     uint8_t *native;
     size_t native_len;
+    size_t native_cap;   /* bytes allocated at native (jit_image_free keeps them for the next compilation) */
     int32_t *jump_table; /* code_len entries */
     size_t code_len;
 } jit_image;
@@ -150,6 +151,9 @@ void jit_mcode_pool_counts(uint64_t *reused, uint64_t *made);
 
 /* The blob of `img` compiled for fork `f` (malloc'd, *len bytes). */
 uint8_t *jit_blob_from_image(const jit_image *img, enum fork f, size_t *len);
+/* The same in the thread's scratch (JS_BLOB, *cap bytes): give it back
+ * with jit_scratch_give. */
+uint8_t *jit_blob_scratch(const jit_image *img, enum fork f, size_t *len, size_t *cap);
 /* The image in a blob, checked against the code it claims to be for and
  * against this build's JIT_VERSION; false when it does not fit. */
 bool jit_blob_to_image(const uint8_t *blob, size_t len, const code_info *ci, enum fork f, jit_image *img);
@@ -171,6 +175,34 @@ bool jit_store_load(const code_info *ci, enum fork f, uint8_t **blob, size_t *le
 /* The stored program of (ci, f), mapped, or NULL (no store, none stored,
  * or one that does not fit: counted as store hits and misses). */
 jit_program *jit_store_load_program(const code_info *ci, enum fork f);
+
+/* ---- working memory of compilations (jit_scratch.c) */
+
+/* The arrays a compilation works in, kept per thread between compilations
+ * so that their pages are not faulted in again each time. */
+enum jit_scratch_slot {
+    JS_INSNS,     /* jit_analysis.insns */
+    JS_BLOCKS,    /* jit_analysis.blocks */
+    JS_TARGETS,   /* the analysis's static jump targets */
+    JS_NATIVE,    /* the machine code buffer (a jit_image's native) */
+    JS_BLOCK_AT,  /* the code generator's tables */
+    JS_FIX,
+    JS_STUBS,
+    JS_COLD,
+    JS_ENTRIES,
+    JS_STUB_AT,
+    JS_BLOB,      /* a program's blob being saved */
+    JS_COUNT
+};
+/* An array of at least `need` items of `elem` bytes (malloc'd, contents
+ * undefined): the thread's kept one when large enough, else a new one.
+ * *cap: the items it holds. Free it with jit_scratch_give (or free). */
+void *jit_scratch_take(enum jit_scratch_slot slot, size_t need, size_t elem, size_t *cap);
+/* Keeps `p` (`cap` items of `elem` bytes) for the thread's next take of
+ * `slot`, or frees it (the slot is full, or too much is kept). */
+void jit_scratch_give(enum jit_scratch_slot slot, void *p, size_t cap, size_t elem);
+/* Frees what the calling thread keeps (its exit does too). */
+void jit_scratch_release(void);
 
 /* Grows an array of `elem`-byte items to hold at least `need` (its
  * capacity in *cap), doubling. */

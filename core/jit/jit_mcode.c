@@ -194,7 +194,7 @@ jit_program *jit_mcode_map(jit_image *img)
 {
     jit_program *p = jit_mcode_map_code(img->native, img->native_len, img->jump_table, img->code_len);
     if (!p) return NULL;
-    free(img->native);
+    jit_scratch_give(JS_NATIVE, img->native, img->native_cap, 1);
     memset(img, 0, sizeof *img);
     return p;
 }

@@ -24,11 +24,11 @@ void jit_store_save(const code_info *ci, enum fork f, const jit_image *img)
 {
     pthread_rwlock_rdlock(&store_lock);
     if (have_store) {
-        size_t len;
-        uint8_t *blob = jit_blob_from_image(img, f, &len);
+        size_t len, cap;
+        uint8_t *blob = jit_blob_scratch(img, f, &len, &cap);
         store.save(store.ctx, &ci->code_hash, JIT_VERSION, jit_target(f), blob, len);
         atomic_fetch_add(&jit_count.store_saves, 1);
-        free(blob);
+        jit_scratch_give(JS_BLOB, blob, cap, 1);
     }
     pthread_rwlock_unlock(&store_lock);
 }
