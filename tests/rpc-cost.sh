@@ -27,8 +27,10 @@
 # by name (strace slows the server: compare counts, not its times).
 # RPC_COST_CPU=1: the server's own CPU time instead (native, from
 # /proc/PID/stat: user and system, kernel included, per request over the
-# N requests; clock ticks of 10 ms, so use N of 20000 or more). On a loaded
-# machine this varies by tens of percent: alternate the binaries compared.
+# N requests; clock ticks of 10 ms, so use N of 20000 or more), and the
+# context switches of its threads per request (/proc/PID/task/*/status).
+# On a loaded machine the time varies by tens of percent: alternate the
+# binaries compared.
 JITEVM=${1:-build/jitevm}
 case $JITEVM in /*) ;; *) JITEVM=$(pwd)/$JITEVM ;; esac
 N=${RPC_COST_N:-20000}
@@ -125,13 +127,18 @@ for row in ${RPC_COST_ROWS:-chainId balanceOf}; do
     python3 "$HERE/rpc_cost_client.py" 127.0.0.1 "$PORT" 1000 "$C" "$body"
     sleep 1
     if [ "$CPU" = 1 ]; then
-        # utime and stime: fields 14 and 15 (the name, field 2, has no spaces here).
-        before=$(awk '{ print $14, $15 }' "/proc/$SERVER_PID/stat")
+        # utime and stime: fields 14 and 15 (the name, field 2, has no spaces here);
+        # then the context switches of all the server's threads (a thread
+        # that sleeps in epoll_wait and is woken costs more than its system calls).
+        switches() { cat /proc/"$SERVER_PID"/task/*/status 2> /dev/null |
+            awk '/^voluntary_ctxt_switches/ { v += $2 } /^nonvoluntary_ctxt_switches/ { i += $2 } END { print v + 0, i + 0 }'; }
+        before="$(awk '{ print $14, $15 }' "/proc/$SERVER_PID/stat") $(switches)"
         python3 "$HERE/rpc_cost_client.py" 127.0.0.1 "$PORT" "$N" "$C" "$body"
-        after=$(awk '{ print $14, $15 }' "/proc/$SERVER_PID/stat")
+        after="$(awk '{ print $14, $15 }' "/proc/$SERVER_PID/stat") $(switches)"
         echo "$before $after" | awk -v n="$N" -v hz="$(getconf CLK_TCK)" -v row="$row" '{
-            u = ($3 - $1) / hz * 1e6 / n; s = ($4 - $2) / hz * 1e6 / n
-            printf "%s: server CPU per request over %d requests: %.1f us (user %.1f, system %.1f)\n", row, n, u + s, u, s }'
+            u = ($5 - $1) / hz * 1e6 / n; s = ($6 - $2) / hz * 1e6 / n
+            printf "%s: server CPU per request over %d requests: %.1f us (user %.1f, system %.1f); context switches per request %.2f (%.2f involuntary)\n",
+                row, n, u + s, u, s, ($7 - $3 + $8 - $4) / n, ($8 - $4) / n }'
         continue
     fi
     if [ "$SYSCALLS" = 1 ]; then

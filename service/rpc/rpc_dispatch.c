@@ -240,13 +240,13 @@ static void hide_database_path(const rpc_ctx *ctx, rpc_error *err)
     rpc_fail_owned(err, err->code, (char *)out.data, out.len - 1);
 }
 
-/* True when the whole request's time is up or its client is gone; *err
- * then says so (the calls not yet run are answered with it). */
-static bool request_exhausted(const rpc_ctx *ctx, rpc_error *err)
+/* True when the whole request's time is up at `now_ns` or its client is
+ * gone; *err then says so (the calls not yet run are answered with it). */
+static bool request_exhausted(const rpc_ctx *ctx, uint64_t now_ns, rpc_error *err)
 {
     if (ctx->cancelled && atomic_load(ctx->cancelled))
         return !rpc_fail(err, RPC_SERVER_ERROR, "request cancelled: the client disconnected");
-    if (ctx->request_deadline_ns && monotonic_ns() >= ctx->request_deadline_ns) {
+    if (ctx->request_deadline_ns && now_ns >= ctx->request_deadline_ns) {
         char d[32];
         format_go_duration(ctx->cfg->request_timeout_ms, d, sizeof d);
         return !rpc_fail(err, RPC_SERVER_ERROR, "request timeout (%s): not run", d);
@@ -262,13 +262,14 @@ static bool request_exhausted(const rpc_ctx *ctx, rpc_error *err)
 static bool run_call(rpc_ctx *ctx, bytebuf *out, json_t *params, json_t *id, const char *name,
                      const rpc_fast_request *fast, bool *fell_back)
 {
-    double start = monotonic_seconds();
+    /* One clock read for the call's timing and the deadline check. */
+    uint64_t start_ns = monotonic_ns();
     rpc_error err = {0};
     json_t *result = NULL;
     const rpc_method *m = fast ? fast->method : rpc_find_method(name);
     ctx->result_text_len = 0;
     int metric = metrics_method_index(m ? m->name : "");
-    if (request_exhausted(ctx, &err)) {
+    if (request_exhausted(ctx, start_ns, &err)) {
         /* err says why */
     } else if (strlen(name) > MAX_METHOD_NAME) {
         rpc_fail(&err, RPC_INVALID_REQUEST, "method name too long: %zu > %d", strlen(name), MAX_METHOD_NAME);
@@ -333,7 +334,7 @@ static bool run_call(rpc_ctx *ctx, bytebuf *out, json_t *params, json_t *id, con
         }
         json_decref(empty);
     }
-    double elapsed = monotonic_seconds() - start;
+    double elapsed = (double)(monotonic_ns() - start_ns) * 1e-9;
     if (ctx->discard_on_abort && ctx->abort_flag && atomic_load(ctx->abort_flag)) {
         /* Thrown away by the caller; the retry records it. */
     } else if (metrics_record_call(metric, elapsed, err.code), err.code) {
