@@ -109,6 +109,7 @@ enum {
     OPT_MIN_TIME,
     OPT_COMPARE,
     OPT_CPU_TIME,
+    OPT_WARM,
     OPT_HELP
 };
 
@@ -175,6 +176,7 @@ static int bench_option(int opt, bench_options *o, char **argv)
     case OPT_ENGINE: return parse_engine("bench", optarg, &o->engine);
     case OPT_COMPARE: o->compare = true; return 0;
     case OPT_CPU_TIME: o->cpu_time = true; return 0;
+    case OPT_WARM: o->warm = true; return 0;
     case OPT_MIN_TIME:
         if (!parse_seconds(optarg, &o->min_time))
             return cli_usage_error("bench", "--min-time: expected seconds (0..3600), got '%s'", optarg);
@@ -189,7 +191,8 @@ static int cmd_bench(int argc, char **argv)
         {"engine", required_argument, NULL, OPT_ENGINE}, {"fork", required_argument, NULL, OPT_FORK},
         {"filter", required_argument, NULL, OPT_FILTER}, {"min-time", required_argument, NULL, OPT_MIN_TIME},
         {"compare", no_argument, NULL, OPT_COMPARE},     {"help", no_argument, NULL, OPT_HELP},
-        {"cpu-time", no_argument, NULL, OPT_CPU_TIME},   {NULL, 0, NULL, 0},
+        {"cpu-time", no_argument, NULL, OPT_CPU_TIME},   {"warm", no_argument, NULL, OPT_WARM},
+        {NULL, 0, NULL, 0},
     };
     bench_options o = {.engine = ENGINE_INTERP, .fork = FORK_ISTANBUL, .min_time = 0.5, .out = stdout};
     int opt;
@@ -249,7 +252,8 @@ static const command commands[] = {
      "  --no-pending    run every file\n"
      "  Ends with 'N passed, N failed, N skipped'; exit status 1 when any failed."},
     {"bench", cmd_bench, "run the EVM benchmarks and report time and gas per second",
-     "[--engine E | --compare] [--fork F] [--filter TEXT] [--min-time SECONDS] [--cpu-time] PATH...\n"
+     "[--engine E | --compare] [--fork F] [--filter TEXT] [--min-time SECONDS] [--cpu-time]\n"
+     "                        [--warm] PATH...\n"
      "  Checks every input's output against expected_outputs.json, then times it.\n"
      "  --engine E         interp (default), jit (compiled by the checking run, so\n"
      "                     the timed runs are compiled code) or tiered\n"
@@ -259,7 +263,10 @@ static const command commands[] = {
      "  --filter TEXT      only inputs whose group/name/input contains TEXT\n"
      "  --min-time SECONDS timed execution per input, at least (default 0.5)\n"
      "  --cpu-time         time the thread's CPU time, not the wall clock (a loaded\n"
-     "                     machine: time preempted is not counted)"},
+     "                     machine: time preempted is not counted)\n"
+     "  --warm             time executions back to back on one state, its changes\n"
+     "                     reverted, 8 per sample, as evmone-bench does (default:\n"
+     "                     one execution on a fresh state per sample)"},
     {"init", cmd_init, "create a state database for a chain (mainnet, sepolia, holesky, dev, genesis file)",
      CMD_INIT_USAGE},
     {"import", cmd_import, "import accounts from a genesis/alloc file or a state-test fixture", CMD_IMPORT_USAGE},

@@ -621,6 +621,34 @@ out=$("$JITEVM" bench --engine bogus "$TMP" 2>&1)
 check_eq "bench --engine bogus: exit status 2" 2 "$?"
 check "bench --engine bogus: the message" "unknown engine 'bogus' (known: interp, jit, tiered)" "$out"
 
+# bench --warm: a one-input benchmark (the contract returns its input
+# word), checked against its recorded output, then timed warm.
+mkdir -p "$TMP/bench/micro"
+cat > "$TMP/bench/micro/echo.json" << 'EOF'
+{"echo": {"_info": {"labels": {"0": "word"}},
+  "env": {"currentBaseFee": "0x01", "currentCoinbase": "0xa94f5374fce5edbc8e2a8697c15331677e6ebf0b",
+          "currentDifficulty": "0x01", "currentGasLimit": "0x3b9aca00", "currentNumber": "0x01",
+          "currentRandom": "0x0000000000000000000000000000000000000000000000000000000000000001",
+          "currentTimestamp": "0x61a8d289",
+          "previousHash": "0x5e20a0453cecd065ea59c37ac63e079ee08998b6045136a8ce6635c7912ec0b6"},
+  "pre": {"0xa94f5374fce5edbc8e2a8697c15331677e6ebf0b": {"balance": "0x3b9aca00", "code": "0x", "nonce": "0x00", "storage": {}},
+          "0xbe7c43a580000000000000000000000000000001": {"balance": "0x00", "code": "0x60003560005260206000f3", "nonce": "0x00", "storage": {}}},
+  "transaction": {"data": ["0x000000000000000000000000000000000000000000000000000000000000002a"], "gasLimit": ["0x3b9aca00"],
+                  "gasPrice": "0x01", "nonce": "0x00", "sender": "0xa94f5374fce5edbc8e2a8697c15331677e6ebf0b",
+                  "secretKey": "0x45a915e4d060149eb4365960e6a7a45f334393093061116b197e3240065ff2d8",
+                  "to": "0xbe7c43a580000000000000000000000000000001", "value": ["0x00"]},
+  "post": {}}}
+EOF
+cat > "$TMP/bench/expected_outputs.json" << 'EOF'
+{"micro/echo/word": {"status": "success", "gas_used": 21,
+  "output": "0x000000000000000000000000000000000000000000000000000000000000002a"}}
+EOF
+out=$("$JITEVM" bench --warm --min-time 0 "$TMP/bench" 2>&1)
+check_eq "bench --warm: exit status 0" 0 "$?"
+check "bench --warm: the header says so" "warm (one state, executions back to back)" "$out"
+check "bench --warm: the input's row" "micro/echo/word" "$out"
+case $out in *error*|*warning*) fail "bench --warm: no error or warning" "" "$out" ;; *) pass ;; esac
+
 echo "rpc-e2e: $N_BAD malformed requests in the bad-input table"
 echo "$PASSED passed, $FAILED failed"
 [ "$FAILED" -eq 0 ]

@@ -185,8 +185,102 @@ END_TEST
 START_TEST(mapped_buffer_jit) { grow_into_mapping(ENGINE_JIT); }
 END_TEST
 
+/* Runs `code` as a call to TEST_CONTRACT; returns the result (status
+ * checked: success). */
+static exec_result run_code_on(evm *e, const uint8_t *code, size_t len)
+{
+    state_set_code(evm_state(e), &TEST_CONTRACT, code, len);
+    message msg = {
+        .kind = CALL_CALL,
+        .gas = 20000000,
+        .recipient = TEST_CONTRACT,
+        .sender = TEST_SENDER,
+        .code_address = TEST_CONTRACT,
+    };
+    exec_result r = evm_execute(e, &msg);
+    ck_assert_int_eq(r.status, EXEC_SUCCESS);
+    return r;
+}
+
+/* Fills memory [0, size) with 0xff words, from the top down (size a
+ * multiple of 32, below 2^24): the first MSTORE grows it at once. */
+static size_t put_fill_ff(uint8_t *code, uint32_t size)
+{
+    const uint8_t part[] = {
+        0x62, size >> 16, size >> 8, size, /* PUSH3 size: i */
+        0x5b,                              /* 4: JUMPDEST */
+        0x60, 0x20, 0x90, 0x03,            /* i -= 32 */
+        0x80, 0x60, 0x00, 0x19, 0x90, 0x52, /* MSTORE(i, ~0) */
+        0x80, 0x60, 0x04, 0x57,            /* JUMPI(4, i) */
+        0x00,                              /* STOP */
+    };
+    memcpy(code, part, sizeof part);
+    return sizeof part;
+}
+
+/* Grows memory a word at a time up to `size` by MLOAD (ascending, size a
+ * multiple of 32, below 2^24), ORs every word read, and returns that OR
+ * as one word: zero when every new word read zero. */
+static size_t put_grow_and_or(uint8_t *code, uint32_t size)
+{
+    const uint8_t part[] = {
+        0x60, 0x00, 0x60, 0x00,             /* acc = 0, i = 0 */
+        0x5b,                               /* 4: JUMPDEST */
+        0x80, 0x51, 0x82, 0x17, 0x91, 0x50, /* acc |= MLOAD(i) */
+        0x60, 0x20, 0x01,                   /* i += 32 */
+        0x62, size >> 16, size >> 8, size,  /* PUSH3 size */
+        0x81, 0x10, 0x60, 0x04, 0x57,       /* JUMPI(4, i < size) */
+        0x50, 0x60, 0x00, 0x52,             /* MSTORE(0, acc) */
+        0x60, 0x20, 0x60, 0x00, 0xf3,       /* RETURN(0, 32) */
+    };
+    memcpy(code, part, sizeof part);
+    return sizeof part;
+}
+
+/* Memory grown a word at a time over bytes an earlier frame on the same
+ * buffers left (0xff), within the buffer and past it: every new word reads
+ * zero (growth clears ahead of the new size, in chunks, and what a frame
+ * knows to be zero starts empty for the next frame), the same on both
+ * engines and with the same gas, which the memory cost formula gives. */
+static uint64_t grow_over_dirty(enum engine engine)
+{
+    test_evm t = test_evm_new(engine);
+    evm *e = t.e;
+    uint8_t code[64];
+    uint64_t gas = 0;
+    /* 20000 bytes: past several 4 KiB clearing chunks, not a multiple of
+     * one; then 40000: past the 32 KiB buffer the first call left. */
+    static const uint32_t sizes[] = {20000, 40000};
+    for (size_t k = 0; k < 2; k++) {
+        const uint32_t size = sizes[k] / 32 * 32;
+        run_code_on(e, code, put_fill_ff(code, size));
+        exec_result r = run_code_on(e, code, put_grow_and_or(code, size));
+        ck_assert_uint_eq(r.output_len, 32);
+        for (int i = 0; i < 32; i++)
+            if (r.output[i]) ck_abort_msg("size %u: a grown word read 0x%02x (byte %d of the OR)", size, r.output[i], i);
+        const uint64_t used = 20000000 - (uint64_t)r.gas_left;
+        /* Per loop (size / 32 times): JUMPDEST 1, DUP1 3, MLOAD 3, DUP3 3,
+         * OR 3, SWAP2 3, POP 2, PUSH1 3, ADD 3, PUSH3 3, DUP2 3, LT 3,
+         * PUSH1 3, JUMPI 10 = 46; around it 2 PUSH1s, POP, PUSH1, MSTORE,
+         * 2 PUSH1s, RETURN = 3+3+2+3+3+3+3+0 = 20; and the memory. */
+        const uint64_t w = size / 32;
+        ck_assert_uint_eq(used, 46 * w + 20 + 3 * w + w * w / 512);
+        gas += used;
+    }
+    test_evm_free(&t);
+    return gas;
+}
+
+START_TEST(grown_over_dirty_reads_zero)
+{
+    leave_dirty_heap();
+    ck_assert_uint_eq(grow_over_dirty(ENGINE_INTERP), grow_over_dirty(ENGINE_JIT));
+}
+END_TEST
+
 int main(void)
 {
     return TEST_RUN("memory_buffers", TEST_GROUP("buffers", 60, buffers_aligned_and_zeroed_when_regrown),
-                    TEST_GROUP("mapped", 60, mapped_buffer_interp, mapped_buffer_jit));
+                    TEST_GROUP("mapped", 60, mapped_buffer_interp, mapped_buffer_jit),
+                    TEST_GROUP("zero_ahead", 60, grown_over_dirty_reads_zero));
 }

@@ -369,6 +369,7 @@ static inline __attribute__((always_inline)) void run_code(evm *e, const message
         return;
     }
     frame_buffers *buffers = evm_buffers_at(e, msg->depth);
+    buffers->memory_zero_end = 0; /* what an earlier frame left is not known zero */
     frame f = {
         .e = e,
         .msg = msg,

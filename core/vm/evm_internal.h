@@ -24,6 +24,14 @@ typedef struct {
      * grown its memory that far since it was allocated), so growing there
      * needs no clearing. */
     size_t memory_dirty;
+    /* memory[f->memory_size .. memory_zero_end) is zero for the frame
+     * running on these buffers (reset to 0 when a frame starts; at most
+     * memory_cap): growth up to it clears nothing. Growth past it clears
+     * ahead of the new size (instr_memory.c's zero_ahead), so that memory
+     * grown a word at a time over an earlier frame's bytes is cleared in
+     * chunks, not a word per growth. The compiled code's own growth ignores
+     * it (it clears by memory_dirty alone, also right). */
+    size_t memory_zero_end;
     u256 *stack;        /* EVM_STACK_LIMIT words, allocated on first use */
     bytebuf precompile_output;
 } frame_buffers;

@@ -472,7 +472,7 @@ static void run_case(bench_runner *br, const char *file, const char *name, const
 {
     char group_buf[4096], label[128];
     const char *group = group_of(file, group_buf, sizeof group_buf);
-    bench_input in = {.batch = 1};
+    bench_input in = {.batch = br->opts->warm ? BENCH_WARM_BATCH : 1, .execute_only = br->opts->warm};
     hj_error err;
     json_t *data = json_object_get(json_object_get(tc, "transaction"), "data");
     if (!load_common(tc, (enum fork)br->opts->fork, &in, &err)) {
@@ -841,8 +841,9 @@ int bench_run(char *const *paths, size_t n_paths, const bench_options *opts)
         file_list_free(&files);
         return 2;
     }
-    fprintf(opts->out, "engine %s, fork %s, at least %d runs and %.2f s per input%s\n", engine_name((enum engine)opts->engine),
-            fork_name((enum fork)opts->fork), BENCH_MIN_RUNS, opts->min_time, opts->cpu_time ? ", CPU time" : "");
+    fprintf(opts->out, "engine %s, fork %s, at least %d runs and %.2f s per input%s%s\n", engine_name((enum engine)opts->engine),
+            fork_name((enum fork)opts->fork), BENCH_MIN_RUNS, opts->min_time, opts->cpu_time ? ", CPU time" : "",
+            opts->warm ? ", warm (one state, executions back to back)" : "");
     if (opts->compare)
         fprintf(opts->out, "%-44s %12s %10s %10s %10s\n", "benchmark", "gas used", "interp", "compiled", "speedup");
     else

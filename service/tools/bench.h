@@ -15,11 +15,19 @@ typedef struct {
     const char *filter; /* run only inputs whose "group/name/input" contains this; NULL: all */
     double min_time;    /* seconds of timed execution per input, at least */
     bool cpu_time;      /* time the thread's CPU time instead of the monotonic clock */
+    /* Time executions back to back on one state (each one's changes
+     * reverted), BENCH_WARM_BATCH per sample, as evmone-bench's
+     * baseline/execute rows do, instead of one execution on a fresh state
+     * per sample: caches and predictors stay warm from one to the next. */
+    bool warm;
     FILE *out;
 } bench_options;
 
 /* The minimum number of timed executions per input, however long they take. */
 #define BENCH_MIN_RUNS 5
+/* Executions per sample with `warm`: the clock read twice per sample is
+ * then a few ns of a short input's execution (swap_math: under 1 us). */
+#define BENCH_WARM_BATCH 8
 
 /* Runs every benchmark file under `paths`. Returns 0 when every output
  * matched, 1 when one did not (or a file could not be run), 2 when a path
