@@ -99,6 +99,9 @@ want_sum=$(post "$UURL" "$SUM_BODY" | result)
 check() { got=$(result < "$TMP/out"); [ "$got" = "$1" ] || { echo "bench-fork: $2 answered '$got', the upstream '$1'"; exit 1; }; }
 
 median() { tr ' ' '\n' | grep . | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+# ratios A B: the per-round ratios of two lists of the same rounds (a round
+# slowed for both by the machine's load cancels out), then their median.
+ratios() { echo "$1|$2" | awk -F'|' '{ n = split($1, a, " "); split($2, b, " "); for (i = 1; i <= n; i++) printf "%.3f ", a[i] / b[i] }' | median; }
 # spread LIST: "min-max".
 spread() { tr ' ' '\n' | grep . | sort -n | awk 'NR == 1 { lo = $1 } { hi = $1 } END { print lo "-" hi }'; }
 # The cold calls, each round on fresh databases and a fresh anvil, the
@@ -173,3 +176,5 @@ echo
 echo "jitevm upstream HTTP requests: $trips for both cold calls (last round); $rtrips after the restart"
 echo "$jw_bal $aw_bal $jw_sum $aw_sum" | awk '{ printf "warm ratio jitevm/anvil: balanceOf %.1fx, sum300 %.1fx (target 5x)\n", $1 / ($2 > 0 ? $2 : 1), $3 / ($4 > 0 ? $4 : 1) }'
 echo "$jc_bal $ac_bal $jc_sum $ac_sum" | awk '{ printf "cold ratio jitevm/anvil: balanceOf %.2f, sum300 %.2f (target 1.5 or less)\n", $1 / $2, $3 / $4 }'
+echo "cold ratio jitevm/anvil, median of the per-round ratios: balanceOf $(ratios "$l_jc_bal" "$l_ac_bal"), sum300 $(ratios "$l_jc_sum" "$l_ac_sum")"
+[ -z "$BASE" ] || echo "cold ratio this/BENCH_BASE, median of the per-round ratios: balanceOf $(ratios "$l_jc_bal" "$l_bc_bal"), sum300 $(ratios "$l_jc_sum" "$l_bc_sum")"
