@@ -1347,7 +1347,8 @@ bool store_live_prefetch(store_conn *c, const store_live_key *keys, size_t n, si
         memset(items + first, 0, (cap - first) * sizeof *items);
         for (size_t i = 0; i < n_more && !c->failed; i++) {
             bool have = false;
-            for (size_t j = 0; j < first && !have; j++) have = !items[j].root_only && live_key_cmp(&items[j].k, &more[i]) == 0;
+            for (size_t j = 0; j < first && !have; j++)
+                have = !items[j].root_only && live_key_cmp(&items[j].k, &more[i]) == 0;
             if (!have && !live_key_cached(c, &more[i])) {
                 origin[want] = want;
                 items[want++].k = more[i];
