@@ -120,6 +120,7 @@ enum stmt_id {
     ST_LIVE_ABSENT,
     ST_LIVE_ZERO,
     ST_LIVE_HAS_STORAGE,
+    ST_LIVE_CALL_READS,
     ST_PUT_BLOB_FORK,
     ST_GET_BLOB_FORKS,
     ST_GET_BLOB_FORK_AT,
@@ -169,6 +170,7 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_LIVE_ABSENT] = "SELECT 1 FROM live_absent_account WHERE address = ?1",
     [ST_LIVE_ZERO] = "SELECT 1 FROM live_zero_slot WHERE address = ?1 AND slot = ?2",
     [ST_LIVE_HAS_STORAGE] = "SELECT 1 FROM live_has_storage WHERE address = ?1",
+    [ST_LIVE_CALL_READS] = "SELECT keys FROM live_call_reads WHERE target = ?1 AND selector = ?2",
     [ST_PUT_BLOB_FORK] = "INSERT OR REPLACE INTO chain_blob_fork (name, activation, blob_target, blob_max, "
                          "blob_update_fraction) VALUES (?1, ?2, ?3, ?4, ?5)",
     [ST_GET_BLOB_FORKS] = "SELECT name, activation, blob_target, blob_max, blob_update_fraction "
@@ -984,6 +986,13 @@ static bool fetch_deferred(store_conn *c)
     return true;
 }
 
+bool store_live_fetch_deferred(store_conn *c, store_error *err)
+{
+    if (!live_mode(c) || !fetch_deferred(c)) return false;
+    store_take_error(c, err);
+    return true;
+}
+
 static void live_count(store_conn *c, enum store_live_kind k, bool hit)
 {
     if (hit) {
@@ -1443,10 +1452,7 @@ bool store_live_recorded(store_conn *c, const address *target, const uint8_t *se
     *keys = NULL;
     *n = 0;
     *found = false;
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(c->db, "SELECT keys FROM live_call_reads WHERE target = ?1 AND selector = ?2", -1, &st,
-                           NULL) != SQLITE_OK)
-        return fail_db(err, c->db, c->s->path);
+    sqlite3_stmt *st = c->stmt[ST_LIVE_CALL_READS];
     bind_blob(st, 1, target->b, 20);
     sqlite3_bind_blob(st, 2, selector_len ? (const void *)selector : "", (int)selector_len, SQLITE_TRANSIENT);
     int rc = sqlite3_step(st);
@@ -1462,7 +1468,7 @@ bool store_live_recorded(store_conn *c, const address *target, const uint8_t *se
         }
         *n = m;
     }
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) return fail_db(err, c->db, c->s->path);
     return true;
 }

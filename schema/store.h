@@ -338,6 +338,11 @@ void store_set_fetcher(store *s, const store_fetcher *f);
  * flag: it runs the request again where waiting is allowed), the read
  * fails like a failed fetch, and no miss is counted. NULL: fetches wait. */
 void store_defer_fetches(store_conn *c, atomic_int *flag);
+/* For a caller that knows it is about to fetch (a never-seen call's access
+ * list): on a connection that defers fetches, true with the deferral as
+ * *err and the flag set, as the fetch itself would (without the reads
+ * before it); false otherwise. */
+bool store_live_fetch_deferred(store_conn *c, store_error *err);
 
 typedef struct {
     char url[1024];

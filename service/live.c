@@ -475,6 +475,12 @@ static bool before_call(store_conn *c, const char *method, json_t *params, store
     size_t n = 0, cap = 0, nrec = 0;
     bool recorded;
     if (!store_live_recorded(c, &to, selector, selector_len, &rec, &nrec, &recorded, se)) return false;
+    /* Never seen: its access list is asked whatever is cached. A thread
+     * that may not wait hands the call on now, before reading the rest. */
+    if (!recorded && store_live_fetch_deferred(c, se)) {
+        free(rec);
+        return false;
+    }
     cap = nrec + 16;
     keys = malloc(cap * sizeof *keys);
     if (!keys) {

@@ -291,6 +291,16 @@ START_TEST(a_deferring_connection_fetches_nothing)
     ck_assert_int_eq(atomic_load(&deferred), 1);
     ck_assert_ptr_nonnull(strstr(se.msg, "left to a thread that may wait"));
     ck_assert_uint_eq(many_calls, 0);
+    /* A caller about to fetch (a never-seen call) asks first: deferred the
+     * same way; on a connection that may wait, not. */
+    atomic_store(&deferred, 0);
+    memset(&se, 0, sizeof se);
+    ck_assert(store_live_fetch_deferred(conn, &se));
+    ck_assert_int_eq(atomic_load(&deferred), 1);
+    ck_assert_ptr_nonnull(strstr(se.msg, "left to a thread that may wait"));
+    ck_assert(!store_take_error(conn, &se)); /* handed over, not left on the connection */
+    store_defer_fetches(conn, NULL);
+    ck_assert(!store_live_fetch_deferred(conn, &se));
     /* A call recorded with three keys (fetched while allowed)... */
     address target = addr_of(0xA1);
     const uint8_t selector[4] = {1, 2, 3, 4};
