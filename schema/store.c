@@ -120,6 +120,7 @@ enum stmt_id {
     ST_LIVE_ABSENT,
     ST_LIVE_ZERO,
     ST_LIVE_HAS_STORAGE,
+    ST_LIVE_CALL_READS,
     ST_PUT_BLOB_FORK,
     ST_GET_BLOB_FORKS,
     ST_GET_BLOB_FORK_AT,
@@ -169,6 +170,7 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_LIVE_ABSENT] = "SELECT 1 FROM live_absent_account WHERE address = ?1",
     [ST_LIVE_ZERO] = "SELECT 1 FROM live_zero_slot WHERE address = ?1 AND slot = ?2",
     [ST_LIVE_HAS_STORAGE] = "SELECT 1 FROM live_has_storage WHERE address = ?1",
+    [ST_LIVE_CALL_READS] = "SELECT keys FROM live_call_reads WHERE target = ?1 AND selector = ?2",
     [ST_PUT_BLOB_FORK] = "INSERT OR REPLACE INTO chain_blob_fork (name, activation, blob_target, blob_max, "
                          "blob_update_fraction) VALUES (?1, ?2, ?3, ?4, ?5)",
     [ST_GET_BLOB_FORKS] = "SELECT name, activation, blob_target, blob_max, blob_update_fraction "
@@ -984,6 +986,13 @@ static bool fetch_deferred(store_conn *c)
     return true;
 }
 
+bool store_live_fetch_deferred(store_conn *c, store_error *err)
+{
+    if (!live_mode(c) || !fetch_deferred(c)) return false;
+    store_take_error(c, err);
+    return true;
+}
+
 static void live_count(store_conn *c, enum store_live_kind k, bool hit)
 {
     if (hit) {
@@ -1328,29 +1337,55 @@ bool store_live_prefetch(store_conn *c, const store_live_key *keys, size_t n, si
     unsigned trips = 0;
     if (ok && want) ok = f->many(f->ctx, &at, items, want, &trips, err);
     c->live_pending_trips += trips;
-    /* Keys learnt in that round trip (the access list sent with the
-     * accounts): those not cached nor just fetched, in one more batch, all
-     * written below in the same transaction. */
+    /* Then, in one more batch: the keys learnt in that round trip (the
+     * access list sent with the accounts), those not cached nor just
+     * fetched, and the storage roots the fetcher left pending (root_only
+     * items, origin[] naming the account's item); again while roots are
+     * pending. All of it is written below in one transaction. */
     store_live_key *more = NULL;
-    size_t n_more = 0;
+    size_t n_more = 0, done = 0, *origin = NULL;
     if (ok && want && f->more) f->more(f->ctx, &more, &n_more);
-    if (n_more) {
-        n_more = live_keys_unique(more, n_more);
-        size_t first = want, cap = want + n_more;
+    if (n_more) n_more = live_keys_unique(more, n_more);
+    while (ok && want > done) {
+        size_t first = want, n_roots = 0;
+        for (size_t i = done; i < first; i++) n_roots += items[i].root_pending && !items[i].root_only;
+        if (n_more + n_roots == 0) break;
+        size_t cap = want + n_more + n_roots;
         items = xrealloc(items, cap * sizeof *items);
-        memset(items + first, 0, n_more * sizeof *items);
+        origin = xrealloc(origin, cap * sizeof *origin);
+        memset(items + first, 0, (cap - first) * sizeof *items);
         for (size_t i = 0; i < n_more && !c->failed; i++) {
             bool have = false;
-            for (size_t j = 0; j < first && !have; j++) have = live_key_cmp(&items[j].k, &more[i]) == 0;
-            if (!have && !live_key_cached(c, &more[i])) items[want++].k = more[i];
+            for (size_t j = 0; j < first && !have; j++)
+                have = !items[j].root_only && live_key_cmp(&items[j].k, &more[i]) == 0;
+            if (!have && !live_key_cached(c, &more[i])) {
+                origin[want] = want;
+                items[want++].k = more[i];
+            }
         }
+        n_more = 0;
+        for (size_t i = done; i < first; i++)
+            if (items[i].root_pending && !items[i].root_only) {
+                origin[want] = i;
+                items[want] = (struct store_live_item){.k = items[i].k, .root_only = true};
+                want++;
+            }
         m = cap;
+        done = first;
         ok = !store_take_error(c, err);
         trips = 0;
         if (ok && want > first) ok = f->many(f->ctx, &at, items + first, want - first, &trips, err);
         c->live_pending_trips += trips;
+        for (size_t i = first; ok && i < want; i++)
+            if (items[i].root_only) {
+                items[origin[i]].has_storage = items[i].has_storage;
+                items[origin[i]].root_pending = false;
+            }
     }
     free(more);
+    free(origin);
+    /* A root still pending (a fetcher that never asked it) counts as no
+     * storage, as when the upstream cannot tell. */
     if (ok && want) {
         live_row *rows = xcalloc(3 * want, sizeof *rows);
         uint8_t(*slot_be)[32] = xcalloc(want, 32);
@@ -1358,6 +1393,7 @@ bool store_live_prefetch(store_conn *c, const store_live_key *keys, size_t n, si
         for (size_t i = 0; i < want; i++) {
             struct store_live_item *it = &items[i];
             const address *a = &it->k.a;
+            if (it->root_only) continue; /* answered into its account's item */
             if (it->k.is_slot) {
                 u256_store_be(slot_be[i], &it->k.key);
                 if (u256_is_zero(&it->value))
@@ -1371,6 +1407,11 @@ bool store_live_prefetch(store_conn *c, const store_live_key *keys, size_t n, si
             }
             atomic_fetch_add(&c->s->live_misses[LIVE_ACCOUNT], 1);
             bool has_code = it->exists && it->code && it->code_len;
+            /* An empty account may still hold storage (EIP-7610): marked
+             * whether it exists or not, as a single fetch does. */
+            if (it->has_storage)
+                rows[nr++] = (live_row){.sql = "INSERT OR IGNORE INTO live_has_storage (address) VALUES (?1)",
+                                        .blob = {a->b}, .len = {20}};
             if (!it->exists) {
                 rows[nr++] = (live_row){.sql = "INSERT OR IGNORE INTO live_absent_account (address) VALUES (?1)",
                                         .blob = {a->b}, .len = {20}};
@@ -1386,9 +1427,6 @@ bool store_live_prefetch(store_conn *c, const store_live_key *keys, size_t n, si
             if (has_code)
                 rows[nr++] = (live_row){.sql = "INSERT OR IGNORE INTO code (hash, code) VALUES (?1, ?2)",
                                         .blob = {it->info.code_hash.b, it->code}, .len = {32, (int)it->code_len}};
-            if (it->has_storage)
-                rows[nr++] = (live_row){.sql = "INSERT OR IGNORE INTO live_has_storage (address) VALUES (?1)",
-                                        .blob = {a->b}, .len = {20}};
         }
         qsort(rows, nr, sizeof *rows, live_row_cmp); /* runs of one statement (live_write) */
         if (!live_write(c, &at, rows, nr)) {
@@ -1397,9 +1435,11 @@ bool store_live_prefetch(store_conn *c, const store_live_key *keys, size_t n, si
         }
         free(rows);
         free(slot_be);
+        size_t keys_fetched = 0;
+        for (size_t i = 0; i < want; i++) keys_fetched += !items[i].root_only;
         atomic_fetch_add(&c->s->live_prefetches, 1);
-        atomic_fetch_add(&c->s->live_prefetched_keys, want);
-        *fetched = want;
+        atomic_fetch_add(&c->s->live_prefetched_keys, keys_fetched);
+        *fetched = keys_fetched;
     }
     for (size_t i = 0; i < m; i++) free(items[i].code);
     free(items);
@@ -1412,10 +1452,7 @@ bool store_live_recorded(store_conn *c, const address *target, const uint8_t *se
     *keys = NULL;
     *n = 0;
     *found = false;
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(c->db, "SELECT keys FROM live_call_reads WHERE target = ?1 AND selector = ?2", -1, &st,
-                           NULL) != SQLITE_OK)
-        return fail_db(err, c->db, c->s->path);
+    sqlite3_stmt *st = c->stmt[ST_LIVE_CALL_READS];
     bind_blob(st, 1, target->b, 20);
     sqlite3_bind_blob(st, 2, selector_len ? (const void *)selector : "", (int)selector_len, SQLITE_TRANSIENT);
     int rc = sqlite3_step(st);
@@ -1431,7 +1468,7 @@ bool store_live_recorded(store_conn *c, const address *target, const uint8_t *se
         }
         *n = m;
     }
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) return fail_db(err, c->db, c->s->path);
     return true;
 }

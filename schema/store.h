@@ -285,6 +285,12 @@ struct store_live_item {
     store_live_key k;
     bool exists;       /* account: present and not empty */
     bool has_storage;  /* account: its storage root is not the empty trie's */
+    /* account: has_storage is not known yet; the store asks it in its next
+     * batch as a root_only item (the fetcher set this: the cheap requests
+     * said nonce 0 and no code, the only case where storage decides a
+     * CREATE collision, EIP-7610) and writes both in one transaction. */
+    bool root_pending;
+    bool root_only;    /* account: only has_storage is asked (the rest came in a batch before) */
     account_info info; /* account */
     uint8_t *code;     /* account: malloc'd (the store frees it), NULL for none */
     size_t code_len;
@@ -313,7 +319,9 @@ typedef struct {
     bool (*block_hash)(void *ctx, const hash32 *at, uint64_t number, hash32 *out, bool *found, store_error *err);
     /* Many accounts and slots at once (store_live_prefetch): fills each
      * item's answer, all or nothing; *round_trips says how many upstream
-     * round trips it took. NULL: prefetching is off. */
+     * round trips it took. It may leave an account's has_storage to the
+     * next batch (root_pending), which then holds a root_only item for it.
+     * NULL: prefetching is off. */
     bool (*many)(void *ctx, const hash32 *at, struct store_live_item *items, size_t n, unsigned *round_trips,
                  store_error *err);
     /* Optional: keys the last `many` on this thread learnt besides its
@@ -330,6 +338,11 @@ void store_set_fetcher(store *s, const store_fetcher *f);
  * flag: it runs the request again where waiting is allowed), the read
  * fails like a failed fetch, and no miss is counted. NULL: fetches wait. */
 void store_defer_fetches(store_conn *c, atomic_int *flag);
+/* For a caller that knows it is about to fetch (a never-seen call's access
+ * list): on a connection that defers fetches, true with the deferral as
+ * *err and the flag set, as the fetch itself would (without the reads
+ * before it); false otherwise. */
+bool store_live_fetch_deferred(store_conn *c, store_error *err);
 
 typedef struct {
     char url[1024];

@@ -81,6 +81,16 @@ static size_t account_requests(const address *a, const hash32 *at, bool use_proo
     return n;
 }
 
+/* Whether an eth_getProof answer's storage root is not the empty trie's
+ * (geth answers a zero hash for an absent account's). */
+static bool proof_has_storage(const json_t *p, bool *has_storage, hj_error *he)
+{
+    hash32 root, zero = {{0}};
+    if (!hj_get_hash(p, "storageHash", &root, he)) return false;
+    *has_storage = memcmp(root.b, TRIE_EMPTY_ROOT.b, 32) != 0 && memcmp(root.b, zero.b, 32) != 0;
+    return true;
+}
+
 /* Reads the answers to account_requests (borrowed). *code malloc'd or NULL. */
 static bool account_answers(bool use_proof, const char *const *methods, json_t *const *results, bool *exists,
                             account_info *info, uint8_t **code, size_t *code_len, bool *has_storage, store_error *err)
@@ -91,14 +101,10 @@ static bool account_answers(bool use_proof, const char *const *methods, json_t *
     *has_storage = false;
     size_t k = 0;
     if (use_proof) {
-        hash32 root;
         const json_t *p = results[k++];
         if (!hj_get_u256(p, "balance", &info->balance, &he) || !hj_get_u64(p, "nonce", &info->nonce, &he) ||
-            !hj_get_hash(p, "storageHash", &root, &he))
+            !proof_has_storage(p, has_storage, &he))
             return malformed(err, methods[0], &he);
-        /* geth answers a zero hash for an absent account's root. */
-        hash32 zero = {{0}};
-        *has_storage = memcmp(root.b, TRIE_EMPTY_ROOT.b, 32) != 0 && memcmp(root.b, zero.b, 32) != 0;
     } else {
         if (!hj_u256(results[k++], "balance", &info->balance, &he)) return malformed(err, methods[0], &he);
         if (!hj_u64(results[k++], "nonce", &info->nonce, &he)) return malformed(err, methods[1], &he);
@@ -203,17 +209,26 @@ static void fetch_more(void *ctx, store_live_key **keys, size_t *n)
 /* Requests per HTTP batch: geth's default limit (BatchRequestLimit). */
 enum { LIVE_BATCH_MAX = 1000 };
 
-/* Accounts (balance, nonce, code: three requests each) and slots (one
- * each), as few batches as the limit allows. */
+/* Accounts, slots (eth_getStorageAt) and storage roots (root_only:
+ * eth_getProof), as few batches as the limit allows. An account is
+ * eth_getProof (balance, nonce, storage root) and eth_getCode; in the batch
+ * that carries a call's access list, which a second batch always follows,
+ * it is the cheap eth_getBalance, eth_getTransactionCount and eth_getCode
+ * instead (a node's eth_getProof walks the trie: anvil's costs 3x a
+ * balance), and the root is left to that second batch (root_pending) for
+ * the accounts where it can matter: a storage root decides only whether a
+ * CREATE collides with an account of nonce 0 and no code (EIP-7610), and
+ * never for the zero address (the implicit sender: a CREATE there would
+ * take a keccak preimage). */
 static bool fetch_many(void *ctx, const hash32 *at, struct store_live_item *items, size_t n, unsigned *round_trips,
                        store_error *err)
 {
     (void)ctx;
     *round_trips = 0;
-    bool proof = USE_PROOF;
+    bool proof = USE_PROOF, asked_proof = false;
     bool carry = carried.tx && !carried.sent;
     size_t total = carry;
-    for (size_t i = 0; i < n; i++) total += items[i].k.is_slot ? 1 : 3;
+    for (size_t i = 0; i < n; i++) total += items[i].k.is_slot || items[i].root_only ? 1 : 3; /* at most */
     const char **methods = calloc(total, sizeof *methods);
     json_t **params = calloc(total, sizeof *params), **results = calloc(total, sizeof *results);
     size_t *owner = calloc(total, sizeof *owner);
@@ -224,19 +239,28 @@ static bool fetch_many(void *ctx, const hash32 *at, struct store_live_item *item
     size_t r = 0, n_item_requests = 0;
     for (bool again = ok; again;) {
         again = false;
+        asked_proof = false;
         r = 0;
         for (size_t i = 0; i < n; i++) {
+            char addr[HEX_ADDRESS_LEN];
+            hex_from_address(&items[i].k.a, addr);
             if (items[i].k.is_slot) {
-                char addr[HEX_ADDRESS_LEN], k[HEX_U256_LEN];
-                hex_from_address(&items[i].k.a, addr);
+                char k[HEX_U256_LEN];
                 hex_from_u256(&items[i].k.key, k);
                 methods[r] = "eth_getStorageAt";
                 owner[r] = i;
                 params[r++] = json_pack("[s,s,o]", addr, k, block_param(at));
-                continue;
+            } else if (items[i].root_only) {
+                if (!proof) continue; /* the upstream cannot tell: no storage */
+                asked_proof = true;
+                methods[r] = "eth_getProof";
+                owner[r] = i;
+                params[r++] = json_pack("[s,[],o]", addr, block_param(at));
+            } else {
+                asked_proof |= proof && !carry;
+                size_t k = account_requests(&items[i].k.a, at, proof && !carry, methods + r, params + r);
+                for (size_t q = 0; q < k; q++) owner[r++] = i;
             }
-            size_t k = account_requests(&items[i].k.a, at, proof, methods + r, params + r);
-            for (size_t q = 0; q < k; q++) owner[r++] = i;
         }
         n_item_requests = r;
         if (carry) { /* last: its failure (a reverting call) costs only its answer */
@@ -256,7 +280,7 @@ static bool fetch_many(void *ctx, const hash32 *at, struct store_live_item *item
                 json_decref(results[q]);
                 params[q] = results[q] = NULL;
             }
-            if (proof && proof_refused(&ue)) {
+            if (asked_proof && proof_refused(&ue)) {
                 proof = false;
                 ok = again = true;
             } else {
@@ -264,7 +288,7 @@ static bool fetch_many(void *ctx, const hash32 *at, struct store_live_item *item
             }
         }
     }
-    if (ok && proof) atomic_store(&proof_mode, PROOF_YES);
+    if (ok && asked_proof) atomic_store(&proof_mode, PROOF_YES);
     if (ok && carry) {
         carried.sent = true;
         if (results[n_item_requests])
@@ -280,9 +304,18 @@ static bool fetch_many(void *ctx, const hash32 *at, struct store_live_item *item
             q++;
             continue;
         }
-        ok = account_answers(proof, methods + q, results + q, &it->exists, &it->info, &it->code, &it->code_len,
+        if (it->root_only) {
+            if (!proof_has_storage(results[q], &it->has_storage, &he)) ok = malformed(err, methods[q], &he);
+            q++;
+            continue;
+        }
+        bool with_proof = proof && !carry;
+        ok = account_answers(with_proof, methods + q, results + q, &it->exists, &it->info, &it->code, &it->code_len,
                              &it->has_storage, err);
-        q += proof ? 2 : 3;
+        static const address zero_address = {{0}};
+        it->root_pending = ok && proof && carry && it->info.nonce == 0 && it->code_len == 0 &&
+                           memcmp(it->k.a.b, zero_address.b, 20) != 0;
+        q += with_proof ? 2 : 3;
     }
     for (size_t q = 0; q < r; q++) {
         json_decref(params[q]);
@@ -442,6 +475,12 @@ static bool before_call(store_conn *c, const char *method, json_t *params, store
     size_t n = 0, cap = 0, nrec = 0;
     bool recorded;
     if (!store_live_recorded(c, &to, selector, selector_len, &rec, &nrec, &recorded, se)) return false;
+    /* Never seen: its access list is asked whatever is cached. A thread
+     * that may not wait hands the call on now, before reading the rest. */
+    if (!recorded && store_live_fetch_deferred(c, se)) {
+        free(rec);
+        return false;
+    }
     cap = nrec + 16;
     keys = malloc(cap * sizeof *keys);
     if (!keys) {
@@ -462,6 +501,14 @@ static bool before_call(store_conn *c, const char *method, json_t *params, store
          * the target's accounts; what it names follows in a second. */
         bool live_db = true;
         if (!need_pin && !store_get_live_pin(c, &pin, &live_db, se)) {
+            free(keys);
+            return false;
+        }
+        /* The head's coinbase: every call reads it (its fee, zero or not,
+         * touches it) and no access list names it. */
+        block_env env;
+        if (live_db && store_get_head(c, &env, se)) keys[n++] = (store_live_key){.a = env.coinbase};
+        else if (live_db) {
             free(keys);
             return false;
         }

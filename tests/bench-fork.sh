@@ -2,22 +2,34 @@
 # Live mode against `anvil --fork-url`, side by side in one run, both in
 # front of the same upstream (a third anvil on loopback holding the
 # contracts, deployed with transactions). For a balanceOf (1 SLOAD) and a
-# call reading 300 slots: the cold first call (the median of
-# BENCH_COLD_ROUNDS, each on a fresh jitevm database and a fresh anvil), the
-# first call after a restart of each server, and the warm rate (wrk, 2
+# call reading 300 slots: the cold first call (BENCH_COLD_ROUNDS rounds,
+# each on a fresh jitevm database and a fresh anvil: median, min and max),
+# the first call after a restart of each server, and the warm rate (wrk, 2
 # threads, 32 connections, best of BENCH_ROUNDS runs alternating). Also the
 # upstream round trips jitevm made for the cold calls (its metrics). anvil
 # runs with --no-storage-caching: its fork cache is in memory, lost on
 # restart.
 #
+# The cold rounds treat every server alike: all are started together, then
+# left BENCH_SETTLE seconds (anvil fetches its dev accounts from the
+# upstream after it answers: that must not overlap a timed call), each gets
+# one untimed eth_chainId, and the order in which they are timed rotates
+# from round to round (no server always first on the upstream or the CPU).
+# BENCH_BASE=path/to/other/jitevm adds that binary as a third server in the
+# same rounds (its own fresh database): an A/B under the same conditions.
+#
 # Usage: sh tests/bench-fork.sh [path/to/jitevm]
 # Environment: BENCH_SECONDS (default 5), BENCH_ROUNDS (default 3),
-# BENCH_COLD_ROUNDS (default 5), ANVIL_VERSION.
+# BENCH_COLD_ROUNDS (default 11), BENCH_SETTLE (default 1), BENCH_BASE,
+# ANVIL_VERSION.
 JITEVM=${1:-build/jitevm}
 case $JITEVM in /*) ;; *) JITEVM=$(pwd)/$JITEVM ;; esac
 SECONDS_PER_RUN=${BENCH_SECONDS:-5}
 ROUNDS=${BENCH_ROUNDS:-3}
-COLD_ROUNDS=${BENCH_COLD_ROUNDS:-5}
+COLD_ROUNDS=${BENCH_COLD_ROUNDS:-11}
+SETTLE=${BENCH_SETTLE:-1}
+BASE=${BENCH_BASE:-}
+case $BASE in /* | '') ;; *) BASE=$(pwd)/$BASE ;; esac
 set -e
 NAME=bench-fork
 . "$(dirname "$0")/e2e-lib.sh"
@@ -56,7 +68,7 @@ cat > "$TMP/genesis.json" << EOF2
             "shanghaiTime": 0, "cancunTime": 0, "pragueTime": 0}, "gasLimit": "0x1c9c380", "alloc": {}}
 EOF2
 APORT=$(free_port 23)
-JPID= APID=
+JPID= APID= BPID=
 start_both() {
     # A fresh log: the wait below must not read the last run's (the shell
     # truncates the file only once the new process runs).
@@ -70,7 +82,16 @@ start_both() {
     AURL=http://127.0.0.1:$APORT/
     wait_url "$AURL"
 }
+# start_base: the BENCH_BASE server on its own database (base.db).
+start_base() {
+    rm -f "$TMP/base.log"
+    "$BASE" serve --db "$TMP/base.db" --listen 127.0.0.1:0 --log-level warn > "$TMP/base.log" 2>&1 &
+    BPID=$! SERVER_PID=$! # SERVER_PID: killed by the exit trap
+    wait_for_server "$TMP/base.log"
+    BURL=$SERVED_URL
+}
 stop_both() { kill "$JPID" "$APID"; wait "$JPID" "$APID" 2> /dev/null || true; }
+stop_base() { [ -z "$BPID" ] || { kill "$BPID"; wait "$BPID" 2> /dev/null || true; BPID= SERVER_PID=; }; }
 # timed URL BODY: milliseconds of one call (its answer in $TMP/out).
 timed() { curl -s -o "$TMP/out" -w '%{time_total}' --max-time 60 -H 'Content-Type: application/json' --data-binary "$2" "$1" | awk '{printf "%.2f", $1 * 1000}'; }
 want_bal=$(post "$UURL" "$BAL_BODY" | result)
@@ -78,22 +99,40 @@ want_sum=$(post "$UURL" "$SUM_BODY" | result)
 check() { got=$(result < "$TMP/out"); [ "$got" = "$1" ] || { echo "bench-fork: $2 answered '$got', the upstream '$1'"; exit 1; }; }
 
 median() { tr ' ' '\n' | grep . | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-# The cold calls, each round on a fresh database and a fresh anvil.
-l_jc_bal= l_ac_bal= l_jc_sum= l_ac_sum= r=0
+# ratios A B: the per-round ratios of two lists of the same rounds (a round
+# slowed for both by the machine's load cancels out), then their median.
+ratios() { echo "$1|$2" | awk -F'|' '{ n = split($1, a, " "); split($2, b, " "); for (i = 1; i <= n; i++) printf "%.3f ", a[i] / b[i] }' | median; }
+# spread LIST: "min-max".
+spread() { tr ' ' '\n' | grep . | sort -n | awk 'NR == 1 { lo = $1 } { hi = $1 } END { print lo "-" hi }'; }
+# The cold calls, each round on fresh databases and a fresh anvil, the
+# servers timed in an order that rotates (j: jitevm, a: anvil, b: BENCH_BASE).
+# cold_one WHO: times WHO's balanceOf then its sum300 (both cold).
+cold_one() {
+    case $1 in j) u=$JURL ;; a) u=$AURL ;; b) u=$BURL ;; esac
+    v=$(timed "$u" "$BAL_BODY"); check "$want_bal" "$1 balanceOf"; eval "l_${1}c_bal=\"\$l_${1}c_bal $v\""
+    v=$(timed "$u" "$SUM_BODY"); check "$want_sum" "$1 sum300"; eval "l_${1}c_sum=\"\$l_${1}c_sum $v\""
+}
+l_jc_bal= l_ac_bal= l_jc_sum= l_ac_sum= l_bc_bal= l_bc_sum= r=0
+WHO="j a" && [ -n "$BASE" ] && WHO="j a b"
 while [ $r -lt "$COLD_ROUNDS" ]; do
-    rm -f "$TMP"/live.db*
+    rm -f "$TMP"/live.db* "$TMP"/base.db*
     "$JITEVM" init --db "$TMP/live.db" --fork-url "$UURL" --chain "$TMP/genesis.json" > /dev/null
+    [ -z "$BASE" ] || "$BASE" init --db "$TMP/base.db" --fork-url "$UURL" --chain "$TMP/genesis.json" > /dev/null
     start_both
+    [ -z "$BASE" ] || start_base
+    sleep "$SETTLE"
     # A first request of each kind that touches no contract: connections and
     # threads are warm before the cold calls are timed.
     timed "$JURL" "$(req eth_chainId '[]')" > /dev/null
     timed "$AURL" "$(req eth_chainId '[]')" > /dev/null
-    v=$(timed "$JURL" "$BAL_BODY"); check "$want_bal" "jitevm balanceOf"; l_jc_bal="$l_jc_bal $v"
-    v=$(timed "$AURL" "$BAL_BODY"); check "$want_bal" "anvil balanceOf"; l_ac_bal="$l_ac_bal $v"
-    v=$(timed "$JURL" "$SUM_BODY"); check "$want_sum" "jitevm sum300"; l_jc_sum="$l_jc_sum $v"
-    v=$(timed "$AURL" "$SUM_BODY"); check "$want_sum" "anvil sum300"; l_ac_sum="$l_ac_sum $v"
+    [ -z "$BASE" ] || timed "$BURL" "$(req eth_chainId '[]')" > /dev/null
+    # This round's order: WHO rotated r times.
+    order=$WHO k=0
+    while [ $k -lt $((r % $(echo $WHO | wc -w))) ]; do order="${order#* } ${order%% *}"; k=$((k + 1)); done
+    for w in $order; do cold_one "$w"; done
     trips=$(curl -s "${JURL}metrics" | awk '$1 == "jitevm_upstream_requests_total" { print $2 }')
     r=$((r + 1))
+    stop_base
     [ $r -lt "$COLD_ROUNDS" ] && stop_both
 done
 jc_bal=$(echo "$l_jc_bal" | median) ac_bal=$(echo "$l_ac_bal" | median)
@@ -121,8 +160,13 @@ ar_sum=$(timed "$AURL" "$SUM_BODY"); check "$want_sum" "anvil sum300 after resta
 rtrips=$(curl -s "${JURL}metrics" | awk '$1 == "jitevm_upstream_requests_total" { print $2 }')
 stop_both
 
-echo "jitevm $("$JITEVM" version | cut -d' ' -f2) vs $("$ANVIL" --version | head -1) --fork-url, same loopback upstream; cold: median of $COLD_ROUNDS rounds; wrk -t2 -c32 -d${SECONDS_PER_RUN}s best of $ROUNDS alternating; $(nproc) CPUs"
-echo "cold rounds ms: jitevm balanceOf$l_jc_bal; anvil balanceOf$l_ac_bal; jitevm sum300$l_jc_sum; anvil sum300$l_ac_sum"
+echo "jitevm $("$JITEVM" version | cut -d' ' -f2) vs $("$ANVIL" --version | head -1) --fork-url, same loopback upstream; cold: median of $COLD_ROUNDS rounds (order rotating, ${SETTLE} s settle after start); wrk -t2 -c32 -d${SECONDS_PER_RUN}s best of $ROUNDS alternating; $(nproc) CPUs"
+echo "cold rounds ms (in round order): jitevm balanceOf$l_jc_bal; anvil balanceOf$l_ac_bal; jitevm sum300$l_jc_sum; anvil sum300$l_ac_sum"
+echo "cold min-max ms: jitevm balanceOf $(echo "$l_jc_bal" | spread), anvil balanceOf $(echo "$l_ac_bal" | spread), jitevm sum300 $(echo "$l_jc_sum" | spread), anvil sum300 $(echo "$l_ac_sum" | spread)"
+if [ -n "$BASE" ]; then
+    echo "BENCH_BASE $BASE cold rounds ms: balanceOf$l_bc_bal; sum300$l_bc_sum"
+    echo "cold medians ms, this vs BENCH_BASE: balanceOf $(echo "$l_jc_bal" | median) vs $(echo "$l_bc_bal" | median) ($(echo "$l_bc_bal" | spread)), sum300 $(echo "$l_jc_sum" | median) vs $(echo "$l_bc_sum" | median) ($(echo "$l_bc_sum" | spread))"
+fi
 printf '\n| call | server | cold first call ms | warm req/s | first call after restart ms |\n| --- | --- | ---: | ---: | ---: |\n'
 printf '| balanceOf (1 slot) | jitevm | %s | %.0f | %s |\n' "$jc_bal" "$jw_bal" "$jr_bal"
 printf '| balanceOf (1 slot) | anvil --fork-url | %s | %.0f | %s |\n' "$ac_bal" "$aw_bal" "$ar_bal"
@@ -132,3 +176,5 @@ echo
 echo "jitevm upstream HTTP requests: $trips for both cold calls (last round); $rtrips after the restart"
 echo "$jw_bal $aw_bal $jw_sum $aw_sum" | awk '{ printf "warm ratio jitevm/anvil: balanceOf %.1fx, sum300 %.1fx (target 5x)\n", $1 / ($2 > 0 ? $2 : 1), $3 / ($4 > 0 ? $4 : 1) }'
 echo "$jc_bal $ac_bal $jc_sum $ac_sum" | awk '{ printf "cold ratio jitevm/anvil: balanceOf %.2f, sum300 %.2f (target 1.5 or less)\n", $1 / $2, $3 / $4 }'
+echo "cold ratio jitevm/anvil, median of the per-round ratios: balanceOf $(ratios "$l_jc_bal" "$l_ac_bal"), sum300 $(ratios "$l_jc_sum" "$l_ac_sum")"
+[ -z "$BASE" ] || echo "cold ratio this/BENCH_BASE, median of the per-round ratios: balanceOf $(ratios "$l_jc_bal" "$l_bc_bal"), sum300 $(ratios "$l_jc_sum" "$l_bc_sum")"

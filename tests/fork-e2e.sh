@@ -396,6 +396,32 @@ fi
 grep -q 'does not serve debug_traceBlockByNumber' "$TMP/nodebug.log" || { cat "$TMP/nodebug.log"; fail "--follow without debug_: no reason given"; }
 ok
 
+# A never-seen call's first batch (its accounts with the access list) asks
+# the cheap eth_getBalance, eth_getTransactionCount and eth_getCode, not
+# eth_getProof (a trie walk on the node); a storage root is asked in the
+# second batch (with the access list's keys), only for an account of nonce 0
+# and no code (EIP-7610), never for the zero address. The head's coinbase
+# (read by every call: its fee) comes in the first batch too: 2 round trips.
+# The proxy logs each round trip's methods. The accounts the test below
+# fetches are left alone.
+start_jitevm
+: > "$TMP/mode.requests"
+T0=$(metric jitevm_live_call_round_trips_total)
+got=$(ask "$JURL" eth_call "[{\"from\":\"0x000000000000000000000000000000000000cafe\",\"to\":\"$TOKEN2\",\"data\":\"0x70a08231$(word 0xabc)\"},\"latest\"]" | result)
+T1=$(metric jitevm_live_call_round_trips_total)
+[ "$got" = "0x$(word 0)" ] || fail "a never-seen call from a fresh address: '$got'"
+[ $((T1 - T0)) -eq 2 ] || fail "a never-seen call from a fresh address took $((T1 - T0)) round trips (want 2): $(cat "$TMP/mode.requests")"
+first=$(sed -n 1p "$TMP/mode.requests") second=$(sed -n 2p "$TMP/mode.requests")
+case $first in *eth_getProof*) fail "the first batch asks eth_getProof: $first" ;; esac
+case $first in *eth_getTransactionCount*eth_createAccessList) ;; *) fail "the first batch: $first" ;; esac
+case $second in *eth_getProof*) ;; *) fail "the storage root of 0x...cafe (nonce 0, no code) is not asked: $second" ;; esac
+: > "$TMP/mode.requests"
+ask "$JURL" eth_call "[{\"to\":\"$TOKEN2\",\"data\":\"0x18160ddd\"},\"latest\"]" > /dev/null
+grep -q eth_getProof "$TMP/mode.requests" && fail "the zero address's storage root asked: $(cat "$TMP/mode.requests")"
+stop_jitevm
+echo "fork-e2e: never-seen call: [$first] then [$second]"
+ok
+
 # Without eth_getProof, accounts are fetched with eth_getBalance and
 # eth_getTransactionCount instead (and the log says what that costs).
 echo noproof > "$TMP/mode"

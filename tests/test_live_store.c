@@ -291,6 +291,16 @@ START_TEST(a_deferring_connection_fetches_nothing)
     ck_assert_int_eq(atomic_load(&deferred), 1);
     ck_assert_ptr_nonnull(strstr(se.msg, "left to a thread that may wait"));
     ck_assert_uint_eq(many_calls, 0);
+    /* A caller about to fetch (a never-seen call) asks first: deferred the
+     * same way; on a connection that may wait, not. */
+    atomic_store(&deferred, 0);
+    memset(&se, 0, sizeof se);
+    ck_assert(store_live_fetch_deferred(conn, &se));
+    ck_assert_int_eq(atomic_load(&deferred), 1);
+    ck_assert_ptr_nonnull(strstr(se.msg, "left to a thread that may wait"));
+    ck_assert(!store_take_error(conn, &se)); /* handed over, not left on the connection */
+    store_defer_fetches(conn, NULL);
+    ck_assert(!store_live_fetch_deferred(conn, &se));
     /* A call recorded with three keys (fetched while allowed)... */
     address target = addr_of(0xA1);
     const uint8_t selector[4] = {1, 2, 3, 4};
@@ -691,6 +701,75 @@ START_TEST(has_storage_comes_from_the_upstream)
 }
 END_TEST
 
+/* A fetcher that leaves storage roots pending (live.c: eth_getProof only
+ * for accounts of nonce 0 and no code, EIP-7610) gets them asked in the
+ * store's next batch, with the keys learnt in the first (one round trip for
+ * both), and all of it written in one transaction. 0xA3 is empty (absent)
+ * but holds storage: marked all the same. */
+static size_t root_batch_items[4], root_batch_roots[4];
+
+static bool root_pending_many(void *ctx, const hash32 *at, struct store_live_item *items, size_t n,
+                              unsigned *round_trips, store_error *err)
+{
+    (void)ctx, (void)at, (void)err;
+    *round_trips = 1;
+    size_t call = many_calls++;
+    if (call < 4) root_batch_items[call] = n, root_batch_roots[call] = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct store_live_item *it = &items[i];
+        if (it->k.is_slot) {
+            u256 ten = u256_from_u64(10);
+            it->value = u256_mul(&it->k.key, &ten);
+        } else if (it->root_only) {
+            if (call < 4) root_batch_roots[call]++;
+            it->has_storage = it->k.a.b[19] == 0xA1 || it->k.a.b[19] == 0xA3;
+        } else {
+            upstream_account(&it->k.a, &it->exists, &it->info);
+            it->root_pending = true; /* every account here has nonce 0 and no code */
+        }
+    }
+    return true;
+}
+
+START_TEST(a_pending_storage_root_comes_with_the_next_batch)
+{
+    for (int with_more = 0; with_more < 2; with_more++) {
+        open_live_db();
+        store_fetcher f = {.account = fake_account, .slot = fake_slot, .block_hash = fake_block_hash,
+                           .many = root_pending_many, .more = with_more ? fake_more : NULL};
+        store_set_fetcher(db, &f);
+        more_keys[0] = slot_key(0xA1, 4);
+        n_more_keys = with_more;
+        store_live_key keys[] = {{.a = addr_of(0xA1)}, {.a = addr_of(0xA2)}, {.a = addr_of(0xA3)}};
+        size_t fetched;
+        store_error se;
+        ck_assert_msg(store_live_prefetch(conn, keys, 3, &fetched, &se), "%s", se.msg);
+        ck_assert_uint_eq(many_calls, 2);
+        ck_assert_uint_eq(root_batch_roots[0], 0);
+        ck_assert_uint_eq(root_batch_items[1], 3 + (size_t)with_more); /* the three roots (and the slot) */
+        ck_assert_uint_eq(root_batch_roots[1], 3);
+        ck_assert_uint_eq(fetched, 3 + (size_t)with_more); /* roots are not keys */
+        ck_assert(marked(0xA1));
+        ck_assert(!marked(0xA2));
+        ck_assert(marked(0xA3));
+        ck_assert_msg(store_read_begin(conn, &se), "%s", se.msg);
+        state_backend b = store_backend(conn);
+        address a1 = addr_of(0xA1), a2 = addr_of(0xA2);
+        account_info info;
+        b.get_account(b.ctx, &a1, &info);
+        b.get_account(b.ctx, &a2, &info);
+        ck_assert(b.has_storage(b.ctx, &a1));
+        ck_assert(!b.has_storage(b.ctx, &a2));
+        store_read_end(conn);
+        ck_assert(!store_take_error(conn, &se));
+        ck_assert_uint_eq(single_fetches, 0);
+        if (with_more) ck_assert_uint_eq(read_slot(0xA1, 4).w[0], 40);
+        ck_assert_uint_eq(single_fetches, 0);
+        close_live_db();
+    }
+}
+END_TEST
+
 int main(void)
 {
     return TEST_RUN("live_store",
@@ -700,5 +779,5 @@ int main(void)
             undo_records_keep_a_window, an_undo_record_is_compact,
             an_undo_record_of_the_old_format_still_undoes,
             the_drift_sample_holds_cached_values, has_storage_comes_from_the_upstream,
-            keys_learnt_in_the_first_batch_come_in_a_second));
+            keys_learnt_in_the_first_batch_come_in_a_second, a_pending_storage_root_comes_with_the_next_batch));
 }

@@ -2,8 +2,8 @@
  * (libmicrohttpd, in this process): what it shows of a URL, batches
  * matched by id, JSON-RPC errors not retried, HTTP 503 retried with
  * backoff, a dead port failing after its retries, a forwarded request's
- * response passed through whole, and the bound on requests
- * in flight held under eight threads. */
+ * response passed through whole, the bound on requests in flight held
+ * under eight threads, and no Expect: 100-continue on a large body. */
 #include <check.h>
 #include <microhttpd.h>
 #include <pthread.h>
@@ -20,7 +20,7 @@
  * result "0x" + method name length; "fail_*" methods get a JSON-RPC error;
  * the first `unavailable` requests get HTTP 503; each request takes
  * `delay_ms`; the most requests seen at once is kept. */
-static atomic_int unavailable, in_handler, max_in_handler, delay_ms, hits;
+static atomic_int unavailable, in_handler, max_in_handler, delay_ms, hits, expects;
 
 typedef struct {
     char *body;
@@ -34,6 +34,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     request_body *rb = *req_cls;
     if (!rb) {
         *req_cls = calloc(1, sizeof *rb);
+        if (MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Expect")) atomic_fetch_add(&expects, 1);
         return MHD_YES;
     }
     if (*size) {
@@ -110,6 +111,7 @@ static void start_server(void)
     atomic_store(&max_in_handler, 0);
     atomic_store(&delay_ms, 0);
     atomic_store(&hits, 0);
+    atomic_store(&expects, 0);
     server = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION, 0, NULL, NULL,
                               on_request, NULL, MHD_OPTION_NOTIFY_COMPLETED, on_done, NULL, MHD_OPTION_END);
     ck_assert(server != NULL);
@@ -291,9 +293,35 @@ START_TEST(an_optional_request_may_fail_alone)
 }
 END_TEST
 
+/* A large body goes without "Expect: 100-continue" (libcurl asks it past
+ * 1 MB and then waits for the server's go-ahead: one more round trip, up
+ * to a second with a server that does not answer it). */
+START_TEST(a_large_body_waits_for_no_go_ahead)
+{
+    start_server();
+    upstream_error err;
+    upstream_options o = {.retries = 0, .timeout_ms = 5000};
+    upstream *u = upstream_new(url, &o, &err);
+    ck_assert(u != NULL);
+    size_t len = 2u << 20;
+    char *big = malloc(len + 1);
+    memset(big, 'a', len);
+    big[len] = '\0';
+    json_t *params = json_pack("[s]", big), *result = NULL;
+    free(big);
+    ck_assert_msg(upstream_call(u, "abc", params, &result, &err), "%s", err.msg);
+    ck_assert_str_eq(json_string_value(result), "0x3");
+    ck_assert_int_eq(atomic_load(&expects), 0);
+    json_decref(result);
+    json_decref(params);
+    upstream_free(u);
+    MHD_stop_daemon(server);
+}
+END_TEST
+
 int main(void)
 {
     return TEST_RUN("upstream",
         TEST_GROUP("client", 60, names_hide_credentials, batches_errors_and_retries, forward_passes_the_response_through,
-                   in_flight_is_bounded, an_optional_request_may_fail_alone));
+                   in_flight_is_bounded, an_optional_request_may_fail_alone, a_large_body_waits_for_no_go_ahead));
 }

@@ -15,12 +15,17 @@ upstream's behaviour while jitevm runs:
               parameters wait until the mode changes (30 s at most), so a
               test decides when they reach the node
 
+Every HTTP request's methods are appended to MODE_FILE.requests, one line
+per request (comma-separated, in order), for a test to read what was asked
+in which round trip.
+
 Usage: upstream_proxy.py PORT UPSTREAM_URL MODE_FILE
 """
-import json, sys, time, urllib.request
+import json, sys, threading, time, urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 PORT, UPSTREAM, MODE_FILE = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+requests_lock = threading.Lock()
 
 
 def mode():
@@ -50,6 +55,8 @@ class Proxy(BaseHTTPRequestHandler):
         m = mode()
         msg = json.loads(body)
         reqs = msg if isinstance(msg, list) else [msg]
+        with requests_lock, open(MODE_FILE + ".requests", "a") as f:
+            f.write(",".join(str(r.get("method")) for r in reqs) + "\n")
         slowed = ("eth_getBalance", "eth_getProof", "eth_getStorageAt")
         if m.startswith("slow:") and any(r.get("method") in slowed for r in reqs):
             time.sleep(float(m[5:]))
