@@ -316,8 +316,13 @@ static void drift_check(store_conn *c, const store_live_pin *pin, const block_he
         return;
     }
     if (n == 0) return;
-    const char *methods[FOLLOW_DRIFT_SAMPLE];
-    json_t *params[FOLLOW_DRIFT_SAMPLE], *results[FOLLOW_DRIFT_SAMPLE] = {0};
+    /* The sample, then the upstream's block at the pin's height: asked
+     * last in the same batch, so that a reorg upstream before the values
+     * were read is seen (a node may answer for a block it has just dropped
+     * from the state it now has: not a drift, a reorg the next step walks
+     * back). */
+    const char *methods[FOLLOW_DRIFT_SAMPLE + 1];
+    json_t *params[FOLLOW_DRIFT_SAMPLE + 1], *results[FOLLOW_DRIFT_SAMPLE + 1] = {0};
     char at[HEX_HASH_LEN];
     hex_from_hash(&pin->block_hash, at);
     for (size_t i = 0; i < n; i++) {
@@ -328,10 +333,25 @@ static void drift_check(store_conn *c, const store_live_pin *pin, const block_he
         params[i] = keys[i].is_slot ? json_pack("[s,s,{s:s}]", addr, k, "blockHash", at)
                                     : json_pack("[s,{s:s}]", addr, "blockHash", at);
     }
+    char number[32];
+    snprintf(number, sizeof number, "0x%" PRIx64, pin->block_number);
+    methods[n] = "eth_getBlockByNumber";
+    params[n] = block_params(number);
     upstream_error ue;
-    bool ok = upstream_batch(fw.up, n, methods, params, results, &ue);
-    for (size_t i = 0; i < n; i++) json_decref(params[i]);
+    bool ok = upstream_batch(fw.up, n + 1, methods, params, results, &ue);
+    for (size_t i = 0; i <= n; i++) json_decref(params[i]);
     if (!ok) return; /* the upstream's error is logged and counted there */
+    hash32 canonical;
+    hj_error bhe;
+    bool still_canonical = json_is_object(results[n]) && hj_get_hash(results[n], "hash", &canonical, &bhe) &&
+                           memcmp(canonical.b, pin->block_hash.b, 32) == 0;
+    json_decref(results[n]);
+    if (!still_canonical) {
+        for (size_t i = 0; i < n; i++) json_decref(results[i]);
+        log_info("follow: drift check at block %" PRIu64 " skipped: the upstream's block there is another now (a reorg)",
+                 pin->block_number);
+        return;
+    }
     size_t differ = 0;
     for (size_t i = 0; i < n; i++) {
         u256 v;

@@ -14,6 +14,11 @@ upstream's behaviour while jitevm runs:
   hold:ADDR   requests carrying one of those methods with ADDR among its
               parameters wait until the mode changes (30 s at most), so a
               test decides when they reach the node
+  otherblock  in a batch carrying eth_getBalance or eth_getStorageAt, the
+              balances answered are one more and a block answered by
+              eth_getBlockByNumber has another hash: as a node answers just
+              after a reorg replaced its block at that height, for the
+              dropped block, from the state it now has
 
 Every HTTP request's methods are appended to MODE_FILE.requests, one line
 per request (comma-separated, in order), for a test to read what was asked
@@ -78,6 +83,14 @@ class Proxy(BaseHTTPRequestHandler):
                 if i not in errors:
                     answers[i] = got[k]
                     k += 1
+        if m == "otherblock" and isinstance(msg, list) and any(r.get("method") in ("eth_getBalance", "eth_getStorageAt") for r in reqs):
+            for r, a in zip(reqs, answers):
+                if a is None or "result" not in a:
+                    continue
+                if r.get("method") == "eth_getBalance":
+                    a["result"] = hex(int(a["result"], 16) + 1)
+                elif r.get("method") == "eth_getBlockByNumber" and a["result"]:
+                    a["result"]["hash"] = "0x" + "ee" * 32
         for i, e in errors.items():
             answers[i] = {"jsonrpc": "2.0", "id": reqs[i].get("id"), "error": e}
         out = json.dumps(answers if isinstance(msg, list) else answers[0]).encode()
