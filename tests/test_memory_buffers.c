@@ -69,13 +69,9 @@ static void test_evm_free(test_evm *t)
     memstate_free(t->m);
 }
 
-/* Runs `code` on `e` as a call to TEST_CONTRACT (its code replaced) and
- * checks the output: `size` bytes, zero but the words written, each
- * { offset, value } of `words`; then that the stack and memory buffers are
- * 64-byte aligned and, unless `expected_cap` is 0, the memory buffer's
- * capacity. */
-static void run_and_check(evm *e, const uint8_t *code, size_t len, uint32_t size, const uint32_t (*words)[2],
-                          size_t n_words, size_t expected_cap)
+/* Runs `code` as a call to TEST_CONTRACT; returns the result (status
+ * checked: success). */
+static exec_result run_code_on(evm *e, const uint8_t *code, size_t len)
 {
     state_set_code(evm_state(e), &TEST_CONTRACT, code, len);
     message msg = {
@@ -87,6 +83,18 @@ static void run_and_check(evm *e, const uint8_t *code, size_t len, uint32_t size
     };
     exec_result r = evm_execute(e, &msg);
     ck_assert_int_eq(r.status, EXEC_SUCCESS);
+    return r;
+}
+
+/* Runs `code` on `e` as a call to TEST_CONTRACT (its code replaced) and
+ * checks the output: `size` bytes, zero but the words written, each
+ * { offset, value } of `words`; then that the stack and memory buffers are
+ * 64-byte aligned and, unless `expected_cap` is 0, the memory buffer's
+ * capacity. */
+static void run_and_check(evm *e, const uint8_t *code, size_t len, uint32_t size, const uint32_t (*words)[2],
+                          size_t n_words, size_t expected_cap)
+{
+    exec_result r = run_code_on(e, code, len);
     ck_assert_uint_eq(r.output_len, size);
     uint8_t *expected = calloc(1, size);
     ck_assert_ptr_nonnull(expected);
@@ -185,22 +193,6 @@ END_TEST
 START_TEST(mapped_buffer_jit) { grow_into_mapping(ENGINE_JIT); }
 END_TEST
 
-/* Runs `code` as a call to TEST_CONTRACT; returns the result (status
- * checked: success). */
-static exec_result run_code_on(evm *e, const uint8_t *code, size_t len)
-{
-    state_set_code(evm_state(e), &TEST_CONTRACT, code, len);
-    message msg = {
-        .kind = CALL_CALL,
-        .gas = 20000000,
-        .recipient = TEST_CONTRACT,
-        .sender = TEST_SENDER,
-        .code_address = TEST_CONTRACT,
-    };
-    exec_result r = evm_execute(e, &msg);
-    ck_assert_int_eq(r.status, EXEC_SUCCESS);
-    return r;
-}
 
 /* Fills memory [0, size) with 0xff words, from the top down (size a
  * multiple of 32, below 2^24): the first MSTORE grows it at once. */
