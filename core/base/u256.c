@@ -567,8 +567,15 @@ struct modulus {
     int log2;       /* k when m == 2^k, else -1 */
 };
 
-/* The last modulus reduced by, per thread. */
-static _Thread_local struct modulus cached_modulus;
+/* The last two moduli reduced by, per thread, the latest filled first:
+ * mulDiv alternates MULMODs by two denominators (swap_math), which one
+ * entry refilled every call (~100 instructions each). */
+static _Thread_local struct modulus cached_moduli[2];
+
+static inline bool modulus_is(const struct modulus *md, const u256 *m)
+{
+    return ((md->m[0] ^ m->w[0]) | (md->m[1] ^ m->w[1]) | (md->m[2] ^ m->w[2]) | (md->m[3] ^ m->w[3])) == 0;
+}
 
 /* Out of line: a new modulus is rare, the lookup below is inlined. m must
  * be non-zero. */
@@ -586,13 +593,20 @@ static __attribute__((noinline)) void modulus_fill(struct modulus *md, const u25
     md->v = dlen == 4 ? reciprocal_3by2(md->dn[3], md->dn[2]) : 0;
 }
 
-/* m must be non-zero. A hit is one four-word compare. */
+/* The second entry, else a new first one (the old first kept second). */
+static __attribute__((noinline)) const struct modulus *modulus_other(const u256 *m)
+{
+    if (modulus_is(&cached_moduli[1], m)) return &cached_moduli[1];
+    cached_moduli[1] = cached_moduli[0];
+    modulus_fill(&cached_moduli[0], m);
+    return &cached_moduli[0];
+}
+
+/* m must be non-zero. A hit on the first entry is one four-word compare. */
 static inline const struct modulus *modulus_prepare(const u256 *m)
 {
-    struct modulus *md = &cached_modulus;
-    if (((md->m[0] ^ m->w[0]) | (md->m[1] ^ m->w[1]) | (md->m[2] ^ m->w[2]) | (md->m[3] ^ m->w[3])) != 0)
-        modulus_fill(md, m);
-    return md;
+    if (__builtin_expect(modulus_is(&cached_moduli[0], m), 1)) return &cached_moduli[0];
+    return modulus_other(m);
 }
 
 /* One step of the reduction below: the five-limb window (n4:n3:n2:n1:n0),
