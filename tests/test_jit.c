@@ -660,6 +660,32 @@ START_TEST(stack_needs_after_a_jumpi_are_checked_before_it)
 }
 END_TEST
 
+/* A block that both needs items (DUP4: four) and grows the stack (five
+ * above its entry height), entered by a jump over a stack of every height
+ * at both edges: at 4 and at 1019 items it runs compiled to its end, below
+ * 4 it underflows and above 1019 it overflows as the interpreter says
+ * (the entry checks both bounds as one range). */
+START_TEST(a_block_needing_items_and_growing_is_checked_at_both_edges)
+{
+    for (int height = 0; height <= 1023; height++) {
+        if (height > 7 && height < 1014) continue;
+        uint8_t code[1100];
+        size_t n = 0;
+        for (int i = 0; i < height; i++) code[n++] = OP_PUSH0;
+        size_t dest_at = n + 1;
+        code[n++] = OP_PUSH2, n += 2;
+        code[n++] = OP_JUMP;
+        code[dest_at] = (uint8_t)(n >> 8), code[dest_at + 1] = (uint8_t)n;
+        code[n++] = OP_JUMPDEST;
+        code[n++] = OP_DUP4, code[n++] = OP_PUSH0, code[n++] = OP_PUSH0; /* needs 4, then 3 above */
+        code[n++] = OP_PUSH1, code[n++] = 32, code[n++] = OP_PUSH1, code[n++] = 0, code[n++] = OP_RETURN; /* 5 */
+        bool through = check_same(code, n, 100000, FORK_CANCUN);
+        if (height >= 4 && height <= 1019)
+            ck_assert_msg(through, "height %d: handed over with room for the block", height);
+    }
+}
+END_TEST
+
 /* One block of 40 constants (more than the virtual stack holds, so the
  * oldest are written back while the block runs), over a word the compiler
  * does not know (from calldata) or over nothing, combined by 40 arithmetic
@@ -1183,6 +1209,7 @@ int main(void)
             shifts_by_unknown_amounts_match_the_interpreter, division_matches_the_interpreter, multiplication_matches_the_interpreter,
             modular_arithmetic_by_a_known_modulus_matches_the_interpreter, fall_through_chains_match_the_interpreter,
             stack_needs_after_a_jumpi_are_checked_before_it,
+            a_block_needing_items_and_growing_is_checked_at_both_edges,
             signextend_by_a_known_index_matches_the_interpreter, long_straight_line_code_is_compiled_with_or_without_memory,
             hand_overs_report_the_interpreters_outcome, abort_flag_stops_a_compiled_loop,
             programs_of_the_previous_codegen_revision_are_refused, blob_jump_table_is_runs_and_checked, executable_memory_is_never_writable,

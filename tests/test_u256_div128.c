@@ -3,7 +3,9 @@
  * division (snailtracer's fixed-point SDIVs), checked against GMP: random
  * limbs, limbs of 0, 1 and all ones, divisors of one and two limbs, the
  * dividend a multiple of the divisor plus or minus a little, and negative
- * operands of either sign. */
+ * operands of either sign. And the same at full width (Knuth D): divisors
+ * of two to four limbs at every normalisation shift, dividends of one to
+ * four limbs (mulDiv's DIVs by a wide denominator, swap_math). */
 #include <check.h>
 #include <gmp.h>
 
@@ -119,7 +121,31 @@ START_TEST(test_within_128_bits)
 }
 END_TEST
 
+START_TEST(test_full_width)
+{
+    long before = checked;
+    for (int i = 0; i < 300000; i++) {
+        int dlen = 2 + (int)(rng() % 3), alen = 1 + (int)(rng() % 4);
+        u256 a = u256_zero(), b = u256_zero();
+        for (int j = 0; j < dlen; j++) b.w[j] = limb();
+        b.w[dlen - 1] >>= rng() % 64; /* every normalisation shift */
+        if (b.w[dlen - 1] == 0) b.w[dlen - 1] = 1 + rng() % 3;
+        for (int j = 0; j < alen; j++) a.w[j] = limb();
+        if (rng() % 3 == 0) {
+            /* a = b * k + small: remainders at 0 and b - 1, and partial
+             * remainders whose top limbs equal the divisor's. */
+            u256 k = u256_from_u64(rng() >> (rng() % 64)), small = u256_from_u64(rng() % 3);
+            if (rng() % 2) k.w[1] = rng() % 3 ? UINT64_MAX : rng();
+            u256 bk = u256_mul(&b, &k);
+            a = rng() % 2 ? u256_add(&bk, &small) : u256_sub(&bk, &small);
+        }
+        check_all(&a, &b);
+    }
+    ck_assert_int_ge(checked - before, 300000 * 4);
+}
+END_TEST
+
 int main(void)
 {
-    return TEST_RUN("u256_div128", TEST_GROUP("against_gmp", 60, test_within_128_bits));
+    return TEST_RUN("u256_div128", TEST_GROUP("against_gmp", 60, test_within_128_bits, test_full_width));
 }

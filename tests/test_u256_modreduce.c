@@ -225,6 +225,31 @@ START_TEST(test_cache_switches)
 }
 END_TEST
 
+START_TEST(test_two_moduli_alternating)
+{
+    /* Two moduli in turn (both kept cached), then a third: pairs that
+     * differ only in their lowest limb, so that answering from the other
+     * entry shows; of two, three and four limbs (swap_math alternates
+     * mulDiv's denominators). */
+    bool ok = true;
+    long before = checked;
+    for (int i = 0; i < 20000 && ok; i++) {
+        int limbs = 2 + (int)(rng() % 3);
+        u256 m1 = u256_zero();
+        for (int j = 0; j < limbs; j++) m1.w[j] = pattern_limb() | (j == limbs - 1);
+        u256 m2 = m1, m3 = m1;
+        m2.w[0] ^= 1 + rng() % 7, m3.w[0] ^= 8 + rng() % 7;
+        const u256 *order[] = {&m1, &m2, &m1, &m2, &m2, &m1, &m3, &m1, &m3, &m2};
+        for (size_t k = 0; k < sizeof order / sizeof order[0] && ok; k++) {
+            u256 a = operand(order[k]), b = operand(order[k]);
+            ok = agrees(&a, &b, order[k]);
+        }
+    }
+    ck_assert_msg(ok, "a MULMOD or ADDMOD by one of two alternating moduli differs from GMP (stderr)");
+    ck_assert_int_ge(checked - before, 400000);
+}
+END_TEST
+
 /* Each thread reduces by its own prime: the cached modulus is per thread. */
 static void *reduce_in_thread(void *arg)
 {
@@ -254,5 +279,6 @@ END_TEST
 int main(void)
 {
     return TEST_RUN("u256_modreduce", TEST_GROUP("against_gmp", 120, test_field_primes, test_modulus_shapes,
-                                                 test_cache_switches, test_threads_keep_their_modulus));
+                                                 test_cache_switches, test_two_moduli_alternating,
+                                                 test_threads_keep_their_modulus));
 }

@@ -378,7 +378,8 @@ static inline __attribute__((always_inline)) void divrem_knuth(uint64_t *un, int
 }
 
 /* General unsigned long division of u[0..ulen) (1 <= ulen <= 8) by
- * d[0..dlen) (dlen <= 4, top limb non-zero). Writes the ulen - dlen + 1
+ * d[0..dlen) (dlen <= 4, top limb non-zero; d[dlen..4) are readable and
+ * zero: d is a u256's limbs). Writes the ulen - dlen + 1
  * quotient limbs to quot when non-null and ulen >= dlen, and dlen remainder
  * limbs to rem. */
 static void divrem_words(const uint64_t *u, int ulen, const uint64_t *d, int dlen, uint64_t *quot, uint64_t *rem)
@@ -392,14 +393,17 @@ static void divrem_words(const uint64_t *u, int ulen, const uint64_t *d, int dle
         return;
     }
 
-    /* Normalise so the divisor's top bit is set. (x >> 1) >> (63 - s) is
-     * x >> (64 - s) that also works for s == 0. */
+    /* Normalise so the divisor's top bit is set, by funnel shifts (one
+     * shld each; the shift pairs they replace took ~12 instructions a limb
+     * in loops that did not unroll, a quarter of a 4-by-3-limb DIV). d is
+     * a whole word: all four of its limbs are normalised, unrolled, and
+     * Knuth D reads the dlen it needs. */
     unsigned s = (unsigned)__builtin_clzll(d[dlen - 1]);
-    uint64_t dn[4], un[9];
-    for (int i = dlen - 1; i > 0; i--) dn[i] = (d[i] << s) | ((d[i - 1] >> 1) >> (63 - s));
-    dn[0] = d[0] << s;
-    un[ulen] = (u[ulen - 1] >> 1) >> (63 - s);
-    for (int i = ulen - 1; i > 0; i--) un[i] = (u[i] << s) | ((u[i - 1] >> 1) >> (63 - s));
+    uint64_t dn[4] = {d[0] << s, u256_funnel_left(d[1], d[0], s), u256_funnel_left(d[2], d[1], s),
+                      u256_funnel_left(d[3], d[2], s)};
+    uint64_t un[9];
+    un[ulen] = u256_funnel_left(0, u[ulen - 1], s);
+    for (int i = ulen - 1; i > 0; i--) un[i] = u256_funnel_left(u[i], u[i - 1], s);
     un[0] = u[0] << s;
 
     /* A constant divisor length lets the compiler unroll the inner loops. */
@@ -409,7 +413,7 @@ static void divrem_words(const uint64_t *u, int ulen, const uint64_t *d, int dle
     default: divrem_knuth(un, ulen, dn, 4, quot); break;
     }
 
-    for (int i = 0; i < dlen - 1; i++) rem[i] = (un[i] >> s) | ((un[i + 1] << 1) << (63 - s));
+    for (int i = 0; i < dlen - 1; i++) rem[i] = u256_funnel_right(un[i], un[i + 1], s);
     rem[dlen - 1] = un[dlen - 1] >> s;
 }
 
@@ -563,8 +567,15 @@ struct modulus {
     int log2;       /* k when m == 2^k, else -1 */
 };
 
-/* The last modulus reduced by, per thread. */
-static _Thread_local struct modulus cached_modulus;
+/* The last two moduli reduced by, per thread, the latest filled first:
+ * mulDiv alternates MULMODs by two denominators (swap_math), which one
+ * entry refilled every call (~100 instructions each). */
+static _Thread_local struct modulus cached_moduli[2];
+
+static inline bool modulus_is(const struct modulus *md, const u256 *m)
+{
+    return ((md->m[0] ^ m->w[0]) | (md->m[1] ^ m->w[1]) | (md->m[2] ^ m->w[2]) | (md->m[3] ^ m->w[3])) == 0;
+}
 
 /* Out of line: a new modulus is rare, the lookup below is inlined. m must
  * be non-zero. */
@@ -582,13 +593,20 @@ static __attribute__((noinline)) void modulus_fill(struct modulus *md, const u25
     md->v = dlen == 4 ? reciprocal_3by2(md->dn[3], md->dn[2]) : 0;
 }
 
-/* m must be non-zero. A hit is one four-word compare. */
+/* The second entry, else a new first one (the old first kept second). */
+static __attribute__((noinline)) const struct modulus *modulus_other(const u256 *m)
+{
+    if (modulus_is(&cached_moduli[1], m)) return &cached_moduli[1];
+    cached_moduli[1] = cached_moduli[0];
+    modulus_fill(&cached_moduli[0], m);
+    return &cached_moduli[0];
+}
+
+/* m must be non-zero. A hit on the first entry is one four-word compare. */
 static inline const struct modulus *modulus_prepare(const u256 *m)
 {
-    struct modulus *md = &cached_modulus;
-    if (((md->m[0] ^ m->w[0]) | (md->m[1] ^ m->w[1]) | (md->m[2] ^ m->w[2]) | (md->m[3] ^ m->w[3])) != 0)
-        modulus_fill(md, m);
-    return md;
+    if (__builtin_expect(modulus_is(&cached_moduli[0], m), 1)) return &cached_moduli[0];
+    return modulus_other(m);
 }
 
 /* One step of the reduction below: the five-limb window (n4:n3:n2:n1:n0),
@@ -819,11 +837,16 @@ static __attribute__((noinline)) u256 mulmod_other(const u256 *a, const u256 *b,
         if ((s.w[0] & s.w[1] & s.w[2] & s.w[3]) == UINT64_MAX) return u256_zero(); /* m itself */
         return s;
     }
-    const struct modulus *md = modulus_prepare(m);
-    if (md->log2 >= 0) { /* the product's bits from 2^256 up are 0 mod 2^k */
+    int k = power_of_two(m);
+    if (k >= 0) { /* the product's bits from 2^256 up are 0 mod 2^k */
+        /* Tested before the cached modulus, which it then leaves alone:
+         * mulDiv by 2^96 (Uniswap's Q96) alternates with a MULMOD by the
+         * denominator, and refilling the cache for each cost ~100
+         * instructions a call. */
         u256 low = u256_mul(a, b);
-        return low_bits(&low, md->log2);
+        return low_bits(&low, k);
     }
+    const struct modulus *md = modulus_prepare(m);
     uint64_t p[8];
     mul_full(a, b, p);
     return reduce(p, limb_count(p, 8), m, md);

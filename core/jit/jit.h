@@ -47,7 +47,7 @@ uint32_t jit_compiler_version(void);
 #define JIT_VERSION (jit_compiler_version())
 /* Bumped when the generated code changes in a way the fingerprint cannot
  * see (a bug fixed in code generation, a new blob field). */
-#define JIT_CODEGEN_REVISION 15
+#define JIT_CODEGEN_REVISION 16
 
 /* The two halves of the fingerprint, and the version they make: exposed so
  * that tests can name the version of a build with another layout. */

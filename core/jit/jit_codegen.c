@@ -291,6 +291,17 @@ static void entry_checks(compiler *c, uint32_t pc, int64_t gas, int min_height, 
         x86_alu_r64_imm(b, X86_SUB, R_GAS, (int32_t)gas);
         jcc_to(c, CC_S, TO_STUB, s);
     }
+    if (min_height && max_growth && min_height + max_growth <= EVM_STACK_LIMIT) {
+        /* Both bounds as one unsigned range check: x = rbx - 32*min - r14
+         * must be in [0, 32*(limit - min - growth)]; below the minimum x
+         * wraps to a huge value. Four instructions for the usual seven
+         * (most blocks both need items and push). */
+        x86_lea_r64_m(b, RAX, R_SP, -32 * min_height);
+        x86_alu_r64_r64(b, X86_SUB, RAX, R_BOTTOM);
+        x86_alu_r64_imm(b, X86_CMP, RAX, 32 * (EVM_STACK_LIMIT - min_height - max_growth));
+        jcc_to(c, CC_A, TO_STUB, s);
+        return;
+    }
     if (min_height) { /* height >= min: rbx - 32*min >= r14 */
         x86_lea_r64_m(b, RAX, R_SP, -32 * min_height);
         x86_alu_r64_r64(b, X86_CMP, RAX, R_BOTTOM);
