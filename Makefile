@@ -195,9 +195,11 @@ FUZZ_CORE_ONLY   := fuzz_hex fuzz_rlp fuzz_precompile fuzz_program_blob fuzz_u25
 FUZZ_WITH_SERVICE := fuzz_rpc fuzz_loaders fuzz_http_gate
 FUZZERS := fuzz_interp $(FUZZ_CORE_ONLY) $(FUZZ_WITH_SERVICE)
 
+# -MMD: an object is rebuilt when a header it includes changes (without it a
+# struct grown in a header left stale objects of the old layout linked in).
 build-fuzz/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	clang $(FUZZ_CFLAGS) $(SERVICE_INC) -Itests -c $< -o $@
+	clang $(FUZZ_CFLAGS) -MMD -MP $(SERVICE_INC) -Itests -c $< -o $@
 build-fuzz/obj/schema/migrations_sql.o: $(BUILD)/schema/migrations_sql.c
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) $(SERVICE_INC) -c $< -o $@
@@ -236,3 +238,4 @@ clean:
 	rm -rf build build-asan build-fuzz
 
 -include $(CORE_OBJ:.o=.d) $(SCHEMA_OBJ:.o=.d) $(SERVICE_OBJ:.o=.d) $(TESTLIB_OBJ:.o=.d)
+-include $(FUZZ_CORE_OBJ:.o=.d) $(FUZZ_SERVICE_OBJ:.o=.d) build-fuzz/obj/tests/testlib_evm.d
