@@ -378,24 +378,25 @@ JUMPDEST_RUN:
  * segment, was paid with it. Not PUSH1: mostly data, it paid more for the
  * test than its jumps gained (sha1_shifts). */
 PUSH2_THEN_JUMP: {
-    const uint64_t value = (uint64_t)ip[1] << 8 | ip[2];
     const uint8_t after = ip[3];
     /* The byte after the target, from the two immediate bytes with one
      * shift and one add after their loads: the next PUSH2's loads wait on
      * it, so in a run of jumps this is the loop's critical path (the
-     * value's byte swap then code + value + 1 was two more). */
+     * value's byte swap then code + value + 1 was two more; jump_around
+     * 10.1 -> 9.0 us). The target is taken back from it, one subtraction
+     * off that path. */
     const uint8_t *after_target = code_plus_1 + ip[2];
     __asm__("" : "+r"(after_target));
     after_target += (size_t)ip[1] << 8;
-    if (after == OP_JUMP) JUMP_WITH_SEGMENTS(value, after_target, (void)0)
+    if (after == OP_JUMP) JUMP_WITH_SEGMENTS((uint64_t)(after_target - code_plus_1), after_target, (void)0)
     if (after == OP_JUMPI) {
         const bool taken = !u256_is_zero(sp);
         sp--;
-        if (taken) JUMP_WITH_SEGMENTS(value, after_target, (void)0)
+        if (taken) JUMP_WITH_SEGMENTS((uint64_t)(after_target - code_plus_1), after_target, (void)0)
         ip += 4;
         ENTER_SEGMENT(DISPATCH(), DISPATCH());
     }
-    *++sp = u256_from_u64(value);
+    *++sp = u256_from_u64((uint64_t)ip[1] << 8 | ip[2]);
     ip += 3;
     DISPATCH();
 }
