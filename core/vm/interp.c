@@ -322,7 +322,8 @@ enum exec_status interp_run_from(frame *f, size_t start_pc, size_t start_height)
  * is there; when the segment is checked at once, that JUMPDEST (paid with
  * it) is stepped over. JUMP_WITH_SEGMENTS is the part for cached code
  * (segments != NULL), which PUSH2_THEN_JUMP also takes; `to_fast_table`
- * selects the F_ table, which PUSH2_THEN_JUMP, run from it, has already. */
+ * selects the F_ table, which PUSH2_THEN_JUMP, run from it, has already;
+ * `after_target_` is code + target + 1, where a checked segment goes on. */
 #define JUMP_WITH_SEGMENTS(target_, after_target_, to_fast_table)                                  \
     {                                                                                              \
         const uint64_t to = (target_);                                                             \
