@@ -299,6 +299,38 @@ START_TEST(push2_then_jump_pairs)
 }
 END_TEST
 
+/* A PUSH2 pair's target of two nonzero bytes, each of which counts: the
+ * next instruction's address is made from the two immediate bytes apart
+ * (interp.c), and a target with its bytes swapped (0x0102 / 0x0201) is also
+ * a JUMPDEST here, whose block returns a word, while the right one goes on
+ * to a JUMPDEST at the code's last byte (by JUMP, or JUMPI taken) and stops
+ * there with no output. */
+START_TEST(push2_jump_targets_past_one_byte)
+{
+    enum { CODE_LEN = 0x210 };
+    for (int jumpi = 0; jumpi < 2; jumpi++) {
+        uint8_t code[CODE_LEN] = {0x61, 0x01, 0x02, 0x56}; /* PUSH2 0x0102 JUMP; then STOPs */
+        static const uint8_t right[] = {0x5b, 0x60, 0x01, 0x60, 0x00, 0x52, /* JUMPDEST, MSTORE 1 */
+                                        0x60, 0x01, 0x61, (CODE_LEN - 1) >> 8, (CODE_LEN - 1) & 0xff, 0x56};
+        static const uint8_t swapped[] = {0x5b, 0x60, 0x02, 0x60, 0x00, 0x52, /* JUMPDEST, MSTORE 2 */
+                                          0x60, 0x20, 0x60, 0x00, 0xf3};    /* RETURN it */
+        memcpy(code + 0x102, right, sizeof right);
+        code[0x102 + sizeof right - 1] = jumpi ? OP_JUMPI : OP_JUMP; /* the 1 pushed first: JUMPI's condition */
+        memcpy(code + 0x201, swapped, sizeof swapped);
+        code[CODE_LEN - 1] = OP_JUMPDEST;
+        ck_assert_int_gt(agree_over_gas(code, sizeof code, FORK_CANCUN, 0, 80, 1), 0);
+        test_outcome out;
+        run(code, sizeof code, 1000, FORK_CANCUN, false, &out);
+        ck_assert_int_eq(out.status, EXEC_SUCCESS);
+        hash32 empty;
+        keccak256(NULL, 0, empty.b);
+        ck_assert_mem_eq(out.output_hash.b, empty.b, 32);
+        ck_assert_int_eq(out.gas_left, 1000 - (3 + 8) - (1 + 3 + 3 + 6) - (3 + 3 + (jumpi ? 10 : 8)) - 1);
+        assert_segments_used(code, sizeof code, FORK_CANCUN);
+    }
+}
+END_TEST
+
 /* A jump to a target taken from the stack (not a PUSH2 pair: PUSH1, and a
  * word built by ADD) at the edges of the code's length, whose bound the
  * interpreter reads from memory: the last byte (a JUMPDEST), the length
@@ -412,6 +444,6 @@ int main(void)
                     TEST_GROUP("segments", 300, gas_reads_exact_in_a_segment, out_of_gas_anywhere_in_a_loop,
                                memory_growth_in_a_segment, stack_bounds_fail_inside_a_segment,
                                calls_and_sstore_see_exact_gas, code_edges, jumpdest_runs_stepped_over,
-                               push2_then_jump_pairs, stack_jumps_at_the_code_length,
+                               push2_then_jump_pairs, push2_jump_targets_past_one_byte, stack_jumps_at_the_code_length,
                                random_programs_agree));
 }

@@ -705,6 +705,51 @@ START_TEST(test_load_store)
 }
 END_TEST
 
+/* Every shift amount 0..300 (and amounts past 64 bits) of words with set
+ * bits in every limb, against a bit-by-bit reference: each amount takes its
+ * own whole-limb and in-limb parts, which random amounts may miss. */
+static bool bit_of(const u256 *x, int i)
+{
+    return i >= 0 && i < 256 && (x->w[i / 64] >> (i % 64) & 1);
+}
+
+static u256 shift_by_bits(const u256 *x, int by, bool fill) /* by > 0: left */
+{
+    u256 r = u256_zero();
+    for (int i = 0; i < 256; i++) {
+        int from = i - by;
+        bool b = from >= 256 ? fill : bit_of(x, from);
+        if (b) r.w[i / 64] |= (uint64_t)1 << (i % 64);
+    }
+    return r;
+}
+
+START_TEST(test_shift_every_amount)
+{
+    rng_seed(31);
+    u256 values[8] = {word(~0ULL, ~0ULL, ~0ULL, ~0ULL), word(1, 0, 0, 0), word(0, 0, 0, 1ULL << 63),
+                      word(0x0123456789abcdefULL, 0xfedcba9876543210ULL, 0x8000000000000001ULL, 0x7fffffffffffffffULL)};
+    for (int i = 4; i < 8; i++) values[i] = word(rng() | (i % 2 ? 1ULL << 63 : 0), rng(), rng(), rng());
+    for (int v = 0; v < 8; v++) {
+        const u256 *x = &values[v];
+        const bool negative = x->w[3] >> 63;
+        for (int n = 0; n <= 300 + 3; n++) {
+            u256 amount = u256_from_u64((uint64_t)n);
+            if (n == 301) amount = u256_from_u64(1ULL << 40);
+            if (n == 302) amount = word(0, 0, 1, 5); /* low limb small, not a small number */
+            if (n == 303) amount = word(1, 0, 0, 0);
+            const int by = n <= 300 ? n : 256;
+            u256 want_shl = shift_by_bits(x, by, false), want_shr = shift_by_bits(x, -by, false),
+                 want_sar = shift_by_bits(x, -by, negative);
+            const u256 got_shl = u256_shl(&amount, x), got_shr = u256_shr(&amount, x), got_sar = u256_sar(&amount, x);
+            CHECK_WORD(got_shl, want_shl, "shl", amount, *x);
+            CHECK_WORD(got_shr, want_shr, "shr", amount, *x);
+            CHECK_WORD(got_sar, want_sar, "sar", amount, *x);
+        }
+    }
+}
+END_TEST
+
 START_TEST(test_evm_fixed_cases)
 {
     /* Corner cases named by the EVM spec, spelled out. */
@@ -777,5 +822,5 @@ int main(void)
         {.name = "against_gmp", .timeout = 120, .loop = test_against_gmp, .loop_rows = N_GMP_CASES,
          .tests = TESTS(test_addmod_mulmod, test_divmod_together, test_long_division_digit_cases, test_division_shapes,
             test_mulmod_digit_overflow, test_compare_and_unary,
-            test_load_store, test_evm_fixed_cases)});
+            test_load_store, test_evm_fixed_cases, test_shift_every_amount)});
 }
