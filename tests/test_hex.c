@@ -251,6 +251,14 @@ START_TEST(test_encode)
     v = (u256){{0, 0, 0, 1ULL << 63}};
     hex_encode_quantity(&v, q);
     ck_assert_str_eq(q, "0x8000000000000000000000000000000000000000000000000000000000000000");
+    /* Digits from a limb below the top one, whole limbs of zeros after it;
+     * the length returned. */
+    v = (u256){{0, 0x0f, 0, 0}};
+    ck_assert_uint_eq(hex_encode_quantity(&v, q), 19);
+    ck_assert_str_eq(q, "0xf0000000000000000");
+    v = (u256){{0xffffffffffffffffULL, 0, 0x1, 0}};
+    ck_assert_uint_eq(hex_encode_quantity(&v, q), 35);
+    ck_assert_str_eq(q, "0x10000000000000000ffffffffffffffff");
     /* Round trip through the stream writer. */
     uint8_t big[10000];
     for (size_t i = 0; i < sizeof big; i++) big[i] = (uint8_t)(i * 7);

@@ -151,16 +151,22 @@ bool hex_write(const uint8_t *p, size_t n, FILE *out)
     return true;
 }
 
-void hex_encode_quantity(const u256 *v, char out[HEX_QUANTITY_LEN])
+size_t hex_encode_quantity(const u256 *v, char out[HEX_QUANTITY_LEN])
 {
-    uint8_t be[32];
-    char full[64];
-    u256_store_be(be, v);
-    hex_encode(be, 32, full);
-    size_t lead = 0;
-    while (lead < 63 && full[lead] == '0') lead++;
-    out[0] = '0';
-    out[1] = 'x';
-    memcpy(out + 2, full + lead, 64 - lead);
-    out[2 + 64 - lead] = '\0';
+    /* From the limbs, from the top non-zero one: most quantities (nonces,
+     * gas, fees) fit a word, and were 32 bytes stored and 64 digits
+     * scanned for their leading zeros. */
+    static const char digits[] = "0123456789abcdef";
+    int top = 3;
+    while (top > 0 && v->w[top] == 0) top--;
+    int nibbles = 1;
+    while (nibbles < 16 && (v->w[top] >> (4 * nibbles))) nibbles++;
+    size_t n = 0;
+    out[n++] = '0';
+    out[n++] = 'x';
+    for (int i = nibbles - 1; i >= 0; i--) out[n++] = digits[(v->w[top] >> (4 * i)) & 15];
+    for (int limb = top - 1; limb >= 0; limb--)
+        for (int i = 15; i >= 0; i--) out[n++] = digits[(v->w[limb] >> (4 * i)) & 15];
+    out[n] = '\0';
+    return n;
 }

@@ -83,8 +83,9 @@ enum hex_status hex_parse_quantity(const char *s, size_t n, unsigned flags, unsi
 void hex_encode(const uint8_t *p, size_t n, char *out);
 /* The same digits written to a stream; false on a write error. */
 bool hex_write(const uint8_t *p, size_t n, FILE *out);
-/* "0x" and the minimal digits ("0x0" for zero), NUL-terminated. */
+/* "0x" and the minimal digits ("0x0" for zero), NUL-terminated; returns
+ * its length. */
 #define HEX_QUANTITY_LEN (2 + 64 + 1)
-void hex_encode_quantity(const u256 *v, char out[HEX_QUANTITY_LEN]);
+size_t hex_encode_quantity(const u256 *v, char out[HEX_QUANTITY_LEN]);
 
 #endif

@@ -6,31 +6,11 @@
 #include "hexjson.h"
 #include "rpc/rpc_json.h"
 
-/* A quantity's text ("0x0", "0x1f"), its length returned. A value that
- * fits a word (nearly every one) is written from that word, not from the
- * 64 nibbles hex_encode_quantity looks at. */
-static size_t quantity_text(const u256 *v, char out[HEX_QUANTITY_LEN])
-{
-    if (!u256_fits_u64(v)) {
-        hex_encode_quantity(v, out);
-        return strlen(out);
-    }
-    static const char digits[] = "0123456789abcdef";
-    uint64_t w = v->w[0];
-    int nibbles = 1;
-    while (nibbles < 16 && (w >> (4 * nibbles))) nibbles++;
-    out[0] = '0';
-    out[1] = 'x';
-    for (int i = 0; i < nibbles; i++) out[2 + i] = digits[(w >> (4 * (nibbles - 1 - i))) & 15];
-    out[2 + nibbles] = '\0';
-    return 2 + (size_t)nibbles;
-}
-
 /* Hex is ASCII: jansson's UTF-8 check is skipped. */
 json_t *jv_quantity(const u256 *v)
 {
     char hex[HEX_QUANTITY_LEN];
-    size_t n = quantity_text(v, hex);
+    size_t n = hex_encode_quantity(v, hex);
     return json_stringn_nocheck(hex, n);
 }
 
@@ -93,7 +73,7 @@ void jt_close(bytebuf *out, char bracket) { bytebuf_push(out, (uint8_t)bracket);
 void jt_quantity(bytebuf *out, const char *key, const u256 *v)
 {
     char hex[HEX_QUANTITY_LEN];
-    size_t n = quantity_text(v, hex);
+    size_t n = hex_encode_quantity(v, hex);
     jt_plain(out, key, hex, n);
 }
 
