@@ -60,10 +60,7 @@ for url in "$JURL" "$AURL"; do
 done
 # The system contracts a Prague chain holds (a simulated block without the
 # EIP-7002/7251 contracts is refused, as geth refuses it): the dev chain's.
-"$JITEVM" init --db "$TMP/sys.db" --chain dev > /dev/null
-"$JITEVM" dump --db "$TMP/sys.db" | python3 -c 'import json, sys
-for a, acct in json.load(sys.stdin).items():
-    if "code" in acct: print(a, acct["code"])' | while read -r a code; do
+dev_system_codes | while read -r a code; do
     for url in "$JURL" "$AURL"; do post "$url" "$(req anvil_setCode "[\"$a\",\"$code\"]")" > /dev/null; done
 done
 

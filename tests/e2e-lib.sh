@@ -101,6 +101,17 @@ stop_server() {
     return $status
 }
 
+# dev_system_codes: "ADDRESS CODE" lines, one per contract the dev chain's
+# genesis holds (the system contracts Prague blocks call: EIP-2935, 4788,
+# 7002, 7251), to copy into a served database or anvil with anvil_setCode.
+# Uses $JITEVM and $TMP/sys.db.
+dev_system_codes() {
+    "$JITEVM" init --db "$TMP/sys.db" --chain dev > /dev/null &&
+        "$JITEVM" dump --db "$TMP/sys.db" | python3 -c 'import json, sys
+for a, acct in json.load(sys.stdin).items():
+    if "code" in acct: print(a, acct["code"])'
+}
+
 # prague_genesis FILE: writes a Prague chain (chain id 31337 as anvil's --hardfork prague; 30M block gas limit, 1 gwei base fee, no accounts).
 prague_genesis() {
     cat > "$1" << JSON

@@ -44,10 +44,7 @@ wait_for_server "$TMP/setup.log"
 SLOT=$(apost "$SERVED_URL" "$(req web3_sha3 "[\"0x${HOLDER_WORD}0000000000000000000000000000000000000000000000000000000000000000\"]")" | result)
 apost "$SERVED_URL" "$(req anvil_setCode "[\"$TOKEN\",\"$TOKEN_CODE\"]")" > /dev/null
 apost "$SERVED_URL" "$(req anvil_setStorageAt "[\"$TOKEN\",\"$SLOT\",\"$BALANCE\"]")" > /dev/null
-"$JITEVM" init --db "$TMP/sys.db" --chain dev > /dev/null
-"$JITEVM" dump --db "$TMP/sys.db" | python3 -c 'import json, sys
-for a, acct in json.load(sys.stdin).items():
-    if "code" in acct: print(a, acct["code"])' | while read -r a code; do
+dev_system_codes | while read -r a code; do
     apost "$SERVED_URL" "$(req anvil_setCode "[\"$a\",\"$code\"]")" > /dev/null
 done
 stop_server
