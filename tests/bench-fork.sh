@@ -18,6 +18,13 @@
 # BENCH_BASE=path/to/other/jitevm adds that binary as a third server in the
 # same rounds (its own fresh database): an A/B under the same conditions.
 #
+# The warm rounds also load tests/loopback_ceiling.c (CEILING, built by
+# `make bench-fork`), a server that answers every request without doing
+# anything: wrk shares the CPUs with the server, and on a small machine
+# most of a request's time is the kernel's loopback TCP on both sides, so
+# no server can answer faster than it. Its rate bounds every warm figure
+# (and any ratio against anvil's) on this machine.
+#
 # Usage: sh tests/bench-fork.sh [path/to/jitevm]
 # Environment: BENCH_SECONDS (default 5), BENCH_ROUNDS (default 3),
 # BENCH_COLD_ROUNDS (default 11), BENCH_SETTLE (default 1), BENCH_BASE,
@@ -29,6 +36,8 @@ ROUNDS=${BENCH_ROUNDS:-3}
 COLD_ROUNDS=${BENCH_COLD_ROUNDS:-11}
 SETTLE=${BENCH_SETTLE:-1}
 BASE=${BENCH_BASE:-}
+CEILING=${CEILING:-$(dirname "$JITEVM")/tests/loopback-ceiling}
+[ -x "$CEILING" ] || { echo "bench-fork: $CEILING is missing (make build/tests/loopback-ceiling, or run make bench-fork)"; exit 1; }
 case $BASE in /* | '') ;; *) BASE=$(pwd)/$BASE ;; esac
 set -e
 NAME=bench-fork
@@ -142,10 +151,15 @@ once() {
     printf 'wrk.method = "POST"\nwrk.body = [[%s]]\nwrk.headers["Content-Type"] = "application/json"\n' "$2" > "$TMP/req.lua"
     wrk -t2 -c32 -d"${SECONDS_PER_RUN}s" -s "$TMP/req.lua" "$1" 2>&1 | sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p'
 }
-jw_bal=0 aw_bal=0 jw_sum=0 aw_sum=0 r=0
+"$CEILING" > "$TMP/ceiling.log" 2>&1 & PIDS="$PIDS $!"
+i=0
+until grep -q 'listening on' "$TMP/ceiling.log"; do i=$((i + 1)); [ $i -gt 100 ] && { echo "bench-fork: the ceiling server did not start:"; cat "$TMP/ceiling.log"; exit 1; }; sleep 0.05; done
+CURL_CEILING=http://$(sed -n 's/^listening on \([0-9.:]*\).*/\1/p' "$TMP/ceiling.log")/
+jw_bal=0 aw_bal=0 jw_sum=0 aw_sum=0 cw=0 r=0
 while [ $r -lt "$ROUNDS" ]; do # alternating, best of each
     v=$(once "$JURL" "$BAL_BODY"); jw_bal=$(echo "$jw_bal ${v:-0}" | awk '{print ($2 > $1) ? $2 : $1}')
     v=$(once "$AURL" "$BAL_BODY"); aw_bal=$(echo "$aw_bal ${v:-0}" | awk '{print ($2 > $1) ? $2 : $1}')
+    v=$(once "$CURL_CEILING" "$BAL_BODY"); cw=$(echo "$cw ${v:-0}" | awk '{print ($2 > $1) ? $2 : $1}')
     v=$(once "$JURL" "$SUM_BODY"); jw_sum=$(echo "$jw_sum ${v:-0}" | awk '{print ($2 > $1) ? $2 : $1}')
     v=$(once "$AURL" "$SUM_BODY"); aw_sum=$(echo "$aw_sum ${v:-0}" | awk '{print ($2 > $1) ? $2 : $1}')
     r=$((r + 1))
@@ -172,9 +186,11 @@ printf '| balanceOf (1 slot) | jitevm | %s | %.0f | %s |\n' "$jc_bal" "$jw_bal" 
 printf '| balanceOf (1 slot) | anvil --fork-url | %s | %.0f | %s |\n' "$ac_bal" "$aw_bal" "$ar_bal"
 printf '| sum of 300 slots | jitevm | %s | %.0f | %s |\n' "$jc_sum" "$jw_sum" "$jr_sum"
 printf '| sum of 300 slots | anvil --fork-url | %s | %.0f | %s |\n' "$ac_sum" "$aw_sum" "$ar_sum"
+printf '| (any request) | loopback ceiling: answers, does nothing | | %.0f | |\n' "$cw"
 echo
 echo "jitevm upstream HTTP requests: $trips for both cold calls (last round); $rtrips after the restart"
 echo "$jw_bal $aw_bal $jw_sum $aw_sum" | awk '{ printf "warm ratio jitevm/anvil: balanceOf %.1fx, sum300 %.1fx (target 5x)\n", $1 / ($2 > 0 ? $2 : 1), $3 / ($4 > 0 ? $4 : 1) }'
+echo "$jw_bal $aw_bal $cw" | awk '{ printf "loopback ceiling %.0f req/s (wrk on the same CPUs): jitevm balanceOf at %.0f%% of it, anvil at %.0f%%; 5x anvil is %.0f req/s, %s\n", $3, 100 * $1 / $3, 100 * $2 / $3, 5 * $2, (5 * $2 > $3) ? "above what any server answers here" : "within it" }'
 echo "$jc_bal $ac_bal $jc_sum $ac_sum" | awk '{ printf "cold ratio jitevm/anvil: balanceOf %.2f, sum300 %.2f (target 1.5 or less)\n", $1 / $2, $3 / $4 }'
 echo "cold ratio jitevm/anvil, median of the per-round ratios: balanceOf $(ratios "$l_jc_bal" "$l_ac_bal"), sum300 $(ratios "$l_jc_sum" "$l_ac_sum")"
 [ -z "$BASE" ] || echo "cold ratio this/BENCH_BASE, median of the per-round ratios: balanceOf $(ratios "$l_jc_bal" "$l_bc_bal"), sum300 $(ratios "$l_jc_sum" "$l_bc_sum")"
