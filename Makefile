@@ -36,6 +36,7 @@ MIGRATIONS  := $(sort $(wildcard schema/migrations/*.sql))
 SCHEMA_OBJ  += $(BUILD)/schema/migrations_sql.o
 SERVICE_OBJ := $(SERVICE_SRC:%.c=$(BUILD)/%.o)
 TEST_BIN    := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+CEILING     := $(BUILD)/tests/loopback-ceiling
 
 CORE_LIB    := $(BUILD)/libjitevm-core.a
 SCHEMA_LIB  := $(BUILD)/libjitevm-schema.a
@@ -108,7 +109,7 @@ $(BUILD)/tests/%: tests/%.c $(TESTLIB_OBJ) $(SERVICE_LIB) $(SCHEMA_LIB) $(CORE_L
 deps:
 	@sh deploy/install-deps.sh
 
-unit: $(TEST_BIN)
+unit: $(TEST_BIN) $(CEILING)
 	@sh tests/check-symbols.sh $(CORE_LIB) $(SCHEMA_LIB) $(SERVICE_LIB) -- \
 	    jansson microhttpd sqlite3 secp256k1 gmp crypto sodium check
 	@JITEVM_FIXTURES=$(FIXTURES) sh tests/run-unit.sh $(TEST_BIN)
@@ -182,8 +183,8 @@ bench-rpc: $(JITEVM)
 # Live mode against anvil --fork-url, both in front of the same loopback
 # upstream: cold first call, warm req/s (wrk), first call after a restart.
 # The do-nothing HTTP server bench-fork measures beside the others: the
-# most any server answers on this machine under the same load.
-CEILING := $(BUILD)/tests/loopback-ceiling
+# most any server answers on this machine under the same load (built with
+# the unit tests, so that it keeps compiling).
 $(CEILING): tests/loopback_ceiling.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $< -pthread -o $@
