@@ -14,6 +14,7 @@
 #include "rpc/json_values.h"
 #include "rpc/rpc.h"
 
+#include <pthread.h>
 #include <stdatomic.h>
 
 /* The one live database of the process: its upstream and pinned block. */
@@ -559,28 +560,20 @@ static void after_call(store_conn *c)
 
 /* ------------------------------------------------------- forwarding */
 
-/* History asked of the upstream as it is; the head's block (latest,
- * pending) stays jitevm's, which may lag the upstream's. */
-static bool forward(const char *method, json_t *params, json_t **result, rpc_error *err)
+/* Asks the upstream one request and passes its answer on: true with
+ * *result, or false with *err (the upstream's own error, or why it could
+ * not be asked). */
+static bool forward_as_is(const char *method, json_t *params, json_t **result, rpc_error *err)
 {
-    if (live.no_forward) return false;
-    bool fee = strcmp(method, "eth_feeHistory") == 0;
-    if (fee || strcmp(method, "eth_getBlockByNumber") == 0) {
-        const json_t *b = json_array_get(params, fee ? 1 : 0);
-        const char *t = json_string_value(b);
-        if (!b || (t && (strcmp(t, "latest") == 0 || strcmp(t, "pending") == 0))) return false;
-    }
-    json_t *empty = NULL, *resp = NULL;
-    if (!json_is_array(params)) params = empty = json_array();
+    json_t *resp = NULL;
     upstream_error ue;
-    bool ok = upstream_forward(live.up, method, params, &resp, &ue);
-    json_decref(empty);
-    if (!ok) {
+    if (!upstream_forward(live.up, method, params, &resp, &ue)) {
         rpc_fail(err, RPC_SERVER_ERROR, "%s", ue.msg);
-        return true;
+        return false;
     }
     const json_t *e = json_object_get(resp, "error");
-    if (json_is_object(e)) {
+    bool ok = !json_is_object(e);
+    if (!ok) {
         const char *msg = json_string_value(json_object_get(e, "message"));
         const json_t *code = json_object_get(e, "code");
         rpc_fail(err, json_is_integer(code) ? (int)json_integer_value(code) : RPC_SERVER_ERROR, "%s",
@@ -591,6 +584,67 @@ static bool forward(const char *method, json_t *params, json_t **result, rpc_err
         *result = json_incref(json_object_get(resp, "result"));
     }
     json_decref(resp);
+    return ok;
+}
+
+/* History asked of the upstream as it is. The head's block (latest,
+ * pending) is jitevm's head, which may lag the upstream's: head_block. */
+static bool forward(const char *method, json_t *params, json_t **result, rpc_error *err)
+{
+    if (live.no_forward) return false;
+    bool fee = strcmp(method, "eth_feeHistory") == 0;
+    if (fee || strcmp(method, "eth_getBlockByNumber") == 0) {
+        const json_t *b = json_array_get(params, fee ? 1 : 0);
+        const char *t = json_string_value(b);
+        if (!b || (t && (strcmp(t, "latest") == 0 || strcmp(t, "pending") == 0))) return false;
+    }
+    json_t *empty = NULL;
+    if (!json_is_array(params)) params = empty = json_array();
+    forward_as_is(method, params, result, err);
+    json_decref(empty);
+    return true;
+}
+
+/* The head's block as the upstream has it, by hash: kept for the last head
+ * asked (fullTx and not), so that the clients' frequent getBlock("latest")
+ * costs one upstream request per head. */
+static struct {
+    pthread_mutex_t lock;
+    hash32 hash;
+    json_t *block[2]; /* [fullTx] */
+} head_block_memo = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+static bool head_block(const hash32 *hash, bool full_tx, json_t **result, rpc_error *err)
+{
+    if (live.no_forward) return false;
+    pthread_mutex_lock(&head_block_memo.lock);
+    json_t *kept = memcmp(head_block_memo.hash.b, hash->b, 32) == 0 ? head_block_memo.block[full_tx] : NULL;
+    *result = kept ? json_deep_copy(kept) : NULL;
+    pthread_mutex_unlock(&head_block_memo.lock);
+    if (*result) return true;
+    char h[HEX_HASH_LEN];
+    hex_from_hash(hash, h);
+    json_t *params = json_pack("[s,b]", h, full_tx);
+    bool answered = forward_as_is("eth_getBlockByHash", params, result, err);
+    json_decref(params);
+    if (!answered) return true; /* *err says why */
+    const char *got = json_string_value(json_object_get(*result, "hash"));
+    if (json_is_null(*result) || !got || strcmp(got, h) != 0) {
+        rpc_fail(err, RPC_SERVER_ERROR,
+                 "upstream %s: %s for the head block %s (reorged away there? --follow moves to the new head)",
+                 upstream_name(live.up), json_is_null(*result) ? "no block" : "another block", h);
+        json_decref(*result);
+        *result = NULL;
+        return true;
+    }
+    pthread_mutex_lock(&head_block_memo.lock);
+    if (!memcmp(head_block_memo.hash.b, hash->b, 32) == 0) {
+        for (int i = 0; i < 2; i++) json_decref(head_block_memo.block[i]);
+        head_block_memo.block[0] = head_block_memo.block[1] = NULL;
+        head_block_memo.hash = *hash;
+    }
+    if (!head_block_memo.block[full_tx]) head_block_memo.block[full_tx] = json_deep_copy(*result);
+    pthread_mutex_unlock(&head_block_memo.lock);
     return true;
 }
 
@@ -711,6 +765,7 @@ bool live_attach(store *s, store_conn *c, const rpc_config *cfg, bool *is_live, 
     store_set_fetcher(s, &f);
     live.no_forward = cfg->no_forward;
     rpc_live = (rpc_live_hooks){.before = before_call, .after = after_call, .warm_call = warm_call, .forward = forward, .proof = prove,
+                                .head_block = head_block,
                                 .upstream = upstream_name(live.up)};
     char h[HEX_HASH_LEN];
     hex_from_hash(&pin.block_hash, h);
@@ -749,6 +804,10 @@ void live_detach(store *s)
     if (!live.up) return;
     follow_stop();
     rpc_live = (rpc_live_hooks){0};
+    pthread_mutex_lock(&head_block_memo.lock);
+    for (int i = 0; i < 2; i++) json_decref(head_block_memo.block[i]);
+    head_block_memo.block[0] = head_block_memo.block[1] = NULL;
+    pthread_mutex_unlock(&head_block_memo.lock);
     store_set_fetcher(s, NULL);
     upstream_free(live.up);
     memset(&live, 0, sizeof live);

@@ -212,7 +212,7 @@ T4=$(metric jitevm_live_call_round_trips_total)
 echo "fork-e2e: prefetch: never-seen call $((T1 - T0)) round trips, again 0, a new holder 1; precompiles not fetched"
 ok
 
-# History goes to the upstream unchanged; the head block stays jitevm's.
+# History goes to the upstream unchanged.
 for pair in "eth_getTransactionReceipt|[\"$TX\"]" "eth_getTransactionByHash|[\"$TX\"]" \
             "eth_getBlockByNumber|[\"0x1\",false]" "eth_getLogs|[{\"fromBlock\":\"0x0\",\"toBlock\":\"$PIN\"}]"; do
     m=${pair%%|*}; p=${pair#*|}
@@ -237,6 +237,21 @@ ok
 # anvil moves on; jitevm stays at its pinned block (the new transfer is not seen).
 send_tx "\"to\":\"$TOKEN\",\"data\":\"0xa9059cbb$(word $HOLDER)$(word 1)\"" > /dev/null
 check_all
+ok
+# The head block (latest, pending) is the upstream's block at the pin, whole
+# (transactions, roots, size), though anvil's latest is newer; asked once per
+# head, then kept.
+U0=$(metric jitevm_upstream_calls_total)
+for tag_full in "latest false" "pending true" "latest true" "latest false"; do
+    set -- $tag_full
+    j=$(ask "$JURL" eth_getBlockByNumber "[\"$1\",$2]" | norm)
+    a=$(ask "$AURL" eth_getBlockByNumber "[\"$PIN\",$2]" | norm)
+    [ "$j" = "$a" ] && echo "$j" | grep -q "\"hash\": \"$PINHASH\"" ||
+        fail "eth_getBlockByNumber $1 $2: jitevm $j, anvil's block $PIN $a"
+done
+U1=$(metric jitevm_upstream_calls_total)
+[ $((U1 - U0)) -eq 2 ] || fail "the head block was asked of the upstream $((U1 - U0)) times for 4 requests (want 2: fullTx and not)"
+echo "fork-e2e: eth_getBlockByNumber latest/pending: the upstream's block $(printf %d "$PIN") whole (anvil at $(ask "$AURL" eth_blockNumber '[]' | result)), 2 upstream requests for 4"
 ok
 # eth_getProof at the pinned block, which anvil's latest is not any more: the
 # holder's slot differs there, so a proof of the upstream's head would not match.
@@ -284,6 +299,9 @@ catch_up() { # waits until jitevm's head is anvil's, then compares everything th
         i=$((i + 1)); [ $i -gt 200 ] && fail "jitevm did not follow anvil to block $PIN"; sleep 0.05
     done
     check_all
+    # The new head's block is the upstream's (the one after a reorg too).
+    j=$(ask "$JURL" eth_getBlockByNumber '["latest",false]' | norm)
+    [ "$j" = "$(ask "$AURL" eth_getBlockByNumber "[\"$PIN\",false]" | norm)" ] || fail "the followed head's block: jitevm $j"
 }
 HOLDER2=0x000000000000000000000000000000000000cafe
 send_tx "\"to\":\"$TOKEN\",\"data\":\"0xa9059cbb$(word $HOLDER)$(word 64)\"" > /dev/null

@@ -220,10 +220,19 @@ static bool load_head(rpc_ctx *ctx, head_header *h, rpc_error *err)
     if (!head_state_root(ctx, &h->state_root, err)) return false;
     state_backend b = store_backend(ctx->conn);
     if (h->env.number > 0) b.get_block_hash(b.ctx, h->env.number - 1, &h->parent_hash);
-    if (h->fork >= FORK_CANCUN) beacon_root_of(&b, h->env.timestamp, &h->beacon_root);
     h->hash_stored = b.get_block_hash(b.ctx, h->env.number, &h->hash);
     if (h->hash_stored && h->env.number == 0 && !genesis_extras(ctx, h, err)) return false;
     return true;
+}
+
+/* The header's parentBeaconBlockRoot, read only where the header itself is
+ * made: it is two storage reads, and on a live database two fetches from
+ * the upstream at the head (which fail if the head was just reorged away). */
+static void load_head_beacon_root(rpc_ctx *ctx, head_header *h)
+{
+    if (h->fork < FORK_CANCUN) return;
+    state_backend b = store_backend(ctx->conn);
+    beacon_root_of(&b, h->env.timestamp, &h->beacon_root);
 }
 
 bool head_block_hash(rpc_ctx *ctx, hash32 *hash, rpc_error *err)
@@ -231,6 +240,7 @@ bool head_block_hash(rpc_ctx *ctx, hash32 *hash, rpc_error *err)
     head_header h;
     if (!load_head(ctx, &h, err)) return false;
     if (!h.hash_stored) {
+        load_head_beacon_root(ctx, &h);
         bytebuf rlp = {0};
         header_rlp(&h, &rlp);
         keccak256(rlp.data, rlp.len, h.hash.b);
@@ -336,6 +346,13 @@ json_t *m_get_block_by_number(rpc_ctx *ctx, json_t *params, rpc_error *err)
     int rel = relative_to_head(&sel, h.env.number);
     if (rel > 0) return json_null(); /* geth: a block that does not exist yet is null */
     if (rel < 0) return history_refused(err, sel.tag == BLOCK_EARLIEST ? 0 : sel.number, h.env.number), NULL;
+    /* A live database's head is a block of the upstream's chain: its
+     * transactions, roots and sizes are the upstream's, asked by hash. */
+    json_t *result = NULL;
+    if (h.hash_stored && rpc_live.head_block &&
+        rpc_live.head_block(&h.hash, json_is_true(arg_at(params, 1)), &result, err))
+        return result;
+    load_head_beacon_root(ctx, &h);
     return header_json(&h);
 }
 
@@ -349,6 +366,7 @@ json_t *m_get_block_by_hash(rpc_ctx *ctx, json_t *params, rpc_error *err)
     if (!full_tx_arg(params, err)) return NULL;
     head_header h;
     if (!load_head(ctx, &h, err)) return NULL;
+    load_head_beacon_root(ctx, &h);
     json_t *block = header_json(&h);
     const char *hash = json_string_value(json_object_get(block, "hash"));
     char want_hex[HEX_HASH_LEN];

@@ -142,6 +142,10 @@ typedef struct {
      * head block the snapshot of `c` sees; false: not live, prove here. */
     bool (*proof)(store_conn *c, const address *a, const u256 *keys, const size_t *key_bytes, size_t n,
                   json_t **result, rpc_error *err);
+    /* eth_getBlockByNumber of the head (latest, pending) on a live
+     * database: the upstream's block of that hash, fullTx or not (true:
+     * *result or *err set); false: make the header here (--no-forward). */
+    bool (*head_block)(const hash32 *hash, bool full_tx, json_t **result, rpc_error *err);
     const char *upstream; /* set in live mode: the upstream's public name */
 } rpc_live_hooks;
 extern rpc_live_hooks rpc_live;
