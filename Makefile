@@ -246,6 +246,12 @@ SOAK_SECONDS ?= 60
 .PHONY: soak
 soak: $(JITEVM)
 	@sh tests/soak.sh $(JITEVM) $(SOAK_SECONDS)
+# The same for live mode: `serve --follow` in front of an anvil that mines
+# transfers all along and reorgs, answers compared with it at the same head
+# (tests/soak_live.py says what fails it).
+.PHONY: soak-live
+soak-live: $(JITEVM)
+	@sh tests/soak-live.sh $(JITEVM) $(SOAK_SECONDS)
 
 clean:
 	rm -rf build build-asan build-fuzz

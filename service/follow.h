@@ -39,7 +39,8 @@
 #include "store.h"
 #include "upstream.h"
 
-enum { FOLLOW_UNDO_KEEP = 128, FOLLOW_DRIFT_SAMPLE = 16 };
+/* FOLLOW_DRIFT_CONFIRM_MS: the pause before a drift check asks again what differed. */
+enum { FOLLOW_UNDO_KEEP = 128, FOLLOW_DRIFT_SAMPLE = 16, FOLLOW_DRIFT_CONFIRM_MS = 200 };
 
 typedef struct {
     unsigned interval_ms; /* 0: 1000 */

@@ -481,6 +481,22 @@ echo ok > "$TMP/mode"
 catch_up
 echo "fork-e2e: a drift check against a block the upstream replaced: skipped, no drift counted, cache kept"
 ok
+# A drift check whose first answers the upstream does not give again (it
+# answered from the state of a block being written): asked again, not
+# counted, the cache kept.
+DRIFT0=$(metric jitevm_follow_drift_total) DROPS0=$(metric jitevm_follow_cache_drops_total)
+echo aheadonce > "$TMP/mode"
+send_tx "\"to\":\"$HOLDER\",\"value\":\"0x1\"" > /dev/null
+i=0
+until grep -q 'drift check at block [0-9]*: [0-9]* difference(s) not given again by the upstream' "$TMP/jitevm.log"; do
+    i=$((i + 1)); [ $i -gt 200 ] && fail "no drift check asked again after answers from a later state"; sleep 0.05
+done
+echo ok > "$TMP/mode"
+[ "$(metric jitevm_follow_drift_total)" = "$DRIFT0" ] && [ "$(metric jitevm_follow_cache_drops_total)" = "$DROPS0" ] ||
+    fail "answers not given again counted drift or dropped the cache"
+catch_up
+echo "fork-e2e: a drift check's differences the upstream did not give again: not counted, cache kept"
+ok
 echo stall > "$TMP/mode"
 for v in 1 2 3; do send_tx "\"to\":\"$HOLDER\",\"value\":\"0x$v\"" > /dev/null; done
 i=0

@@ -19,6 +19,11 @@ upstream's behaviour while jitevm runs:
               eth_getBlockByNumber has another hash: as a node answers just
               after a reorg replaced its block at that height, for the
               dropped block, from the state it now has
+  aheadonce   the first batch carrying eth_getBlockByNumber with
+              eth_getBalance or eth_getStorageAt (a drift check's) after
+              the mode is set answers every balance and slot one more, the
+              next ones pass through: as a node answers for its head block
+              from the state the next block is being written to
 
 Every HTTP request's methods are appended to MODE_FILE.requests, one line
 per request (comma-separated, in order), for a test to read what was asked
@@ -31,6 +36,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 PORT, UPSTREAM, MODE_FILE = int(sys.argv[1]), sys.argv[2], sys.argv[3]
 requests_lock = threading.Lock()
+altered_once = {"done": False}  # aheadonce: whether its one batch was altered
 
 
 def mode():
@@ -91,6 +97,16 @@ class Proxy(BaseHTTPRequestHandler):
                     a["result"] = hex(int(a["result"], 16) + 1)
                 elif r.get("method") == "eth_getBlockByNumber" and a["result"]:
                     a["result"]["hash"] = "0x" + "ee" * 32
+        methods = [r.get("method") for r in reqs]
+        if m != "aheadonce":
+            altered_once["done"] = False
+        elif (not altered_once["done"] and "eth_getBlockByNumber" in methods and
+              ("eth_getBalance" in methods or "eth_getStorageAt" in methods)):
+            altered_once["done"] = True
+            for r, a in zip(reqs, answers):
+                if a is not None and "result" in a and r.get("method") in ("eth_getBalance", "eth_getStorageAt"):
+                    v = int(a["result"], 16) + 1
+                    a["result"] = hex(v) if r["method"] == "eth_getBalance" else "0x%064x" % v
         for i, e in errors.items():
             answers[i] = {"jsonrpc": "2.0", "id": reqs[i].get("id"), "error": e}
         out = json.dumps(answers if isinstance(msg, list) else answers[0]).encode()
