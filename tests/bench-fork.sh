@@ -70,12 +70,7 @@ BAL_BODY=$(req eth_call "[{\"to\":\"$TOKEN\",\"data\":\"0x70a08231$FROM_WORD\"},
 SUM_BODY=$(req eth_call "[{\"to\":\"$SUMMER\"},\"latest\"]")
 
 # ---- the two servers in front of it
-cat > "$TMP/genesis.json" << EOF2
-{"config": {"chainId": 31337, "homesteadBlock": 0, "eip150Block": 0, "eip155Block": 0, "eip158Block": 0,
-            "byzantiumBlock": 0, "constantinopleBlock": 0, "petersburgBlock": 0, "istanbulBlock": 0,
-            "berlinBlock": 0, "londonBlock": 0, "mergeNetsplitBlock": 0, "terminalTotalDifficulty": 0,
-            "shanghaiTime": 0, "cancunTime": 0, "pragueTime": 0}, "gasLimit": "0x1c9c380", "alloc": {}}
-EOF2
+prague_genesis "$TMP/genesis.json"
 APORT=$(free_port 23)
 JPID= APID= BPID=
 start_both() {

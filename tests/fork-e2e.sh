@@ -90,13 +90,7 @@ send_tx "\"to\":\"$HOLDER\",\"value\":\"0xde0b6b3a7640000\"" > /dev/null
 PIN=$(ask "$AURL" eth_blockNumber "[]" | result)
 
 # ---- jitevm pinned to anvil's head (the URL carries made-up credentials)
-cat > "$TMP/genesis.json" << EOF
-{"config": {"chainId": 31337, "homesteadBlock": 0, "eip150Block": 0, "eip155Block": 0, "eip158Block": 0,
-            "byzantiumBlock": 0, "constantinopleBlock": 0, "petersburgBlock": 0, "istanbulBlock": 0,
-            "berlinBlock": 0, "londonBlock": 0, "mergeNetsplitBlock": 0, "terminalTotalDifficulty": 0,
-            "shanghaiTime": 0, "cancunTime": 0, "pragueTime": 0},
- "gasLimit": "0x1c9c380", "alloc": {}}
-EOF
+prague_genesis "$TMP/genesis.json"
 SECRET=s3cr3t-token
 FORK_URL="http://user:$SECRET@127.0.0.1:$APORT/?key=$SECRET"
 "$JITEVM" init --db "$TMP/live.db" --fork-url "$FORK_URL" --chain "$TMP/genesis.json" > "$TMP/init.out" 2>&1 ||
@@ -464,39 +458,34 @@ export DB
 start_jitevm --follow --follow-interval 100ms --health-max-lag 2 --threads 1 --drift-check 1
 catch_up
 
+# drift_not_counted MODE LOG_PATTERN WHAT: with the proxy in MODE for one
+# new block, a drift check logs LOG_PATTERN and counts no drift, drops
+# nothing. (No other read while the proxy alters answers: they would be
+# cached.)
+drift_not_counted() {
+    DRIFT0=$(metric jitevm_follow_drift_total) DROPS0=$(metric jitevm_follow_cache_drops_total)
+    echo "$1" > "$TMP/mode"
+    send_tx "\"to\":\"$HOLDER\",\"value\":\"0x1\"" > /dev/null
+    i=0
+    until grep -q "$2" "$TMP/jitevm.log"; do
+        i=$((i + 1)); [ $i -gt 200 ] && fail "$3: the drift check did not log '$2'"; sleep 0.05
+    done
+    echo ok > "$TMP/mode"
+    [ "$(metric jitevm_follow_drift_total)" = "$DRIFT0" ] && [ "$(metric jitevm_follow_cache_drops_total)" = "$DROPS0" ] ||
+        fail "$3: counted drift or dropped the cache"
+    catch_up
+    echo "fork-e2e: $3: no drift counted, cache kept"
+    ok
+}
 # A drift check whose upstream has just replaced the block at the pin's
 # height (a reorg the next step walks back) is skipped: the node's values
-# for the dropped block may be its new state's, not a drift; the cache is
-# kept. (No other read while the proxy alters answers: they would be cached.)
-DRIFT0=$(metric jitevm_follow_drift_total) DROPS0=$(metric jitevm_follow_cache_drops_total)
-echo otherblock > "$TMP/mode"
-send_tx "\"to\":\"$HOLDER\",\"value\":\"0x1\"" > /dev/null
-i=0
-until grep -q 'drift check at block [0-9]* skipped: the upstream.s block there is another now' "$TMP/jitevm.log"; do
-    i=$((i + 1)); [ $i -gt 200 ] && fail "no drift check skipped while the upstream's block was another"; sleep 0.05
-done
-echo ok > "$TMP/mode"
-[ "$(metric jitevm_follow_drift_total)" = "$DRIFT0" ] && [ "$(metric jitevm_follow_cache_drops_total)" = "$DROPS0" ] ||
-    fail "a drift check against a replaced block counted drift or dropped the cache"
-catch_up
-echo "fork-e2e: a drift check against a block the upstream replaced: skipped, no drift counted, cache kept"
-ok
+# for the dropped block may be its new state's, not a drift.
+drift_not_counted otherblock 'drift check at block [0-9]* skipped: the upstream.s block there is another now' \
+    "a drift check against a block the upstream replaced, skipped"
 # A drift check whose first answers the upstream does not give again (it
-# answered from the state of a block being written): asked again, not
-# counted, the cache kept.
-DRIFT0=$(metric jitevm_follow_drift_total) DROPS0=$(metric jitevm_follow_cache_drops_total)
-echo aheadonce > "$TMP/mode"
-send_tx "\"to\":\"$HOLDER\",\"value\":\"0x1\"" > /dev/null
-i=0
-until grep -q 'drift check at block [0-9]*: [0-9]* difference(s) not given again by the upstream' "$TMP/jitevm.log"; do
-    i=$((i + 1)); [ $i -gt 200 ] && fail "no drift check asked again after answers from a later state"; sleep 0.05
-done
-echo ok > "$TMP/mode"
-[ "$(metric jitevm_follow_drift_total)" = "$DRIFT0" ] && [ "$(metric jitevm_follow_cache_drops_total)" = "$DROPS0" ] ||
-    fail "answers not given again counted drift or dropped the cache"
-catch_up
-echo "fork-e2e: a drift check's differences the upstream did not give again: not counted, cache kept"
-ok
+# answered from the state of a block being written): asked again.
+drift_not_counted aheadonce 'drift check at block [0-9]*: [0-9]* difference(s) not given again by the upstream' \
+    "a drift check's differences the upstream did not give again"
 echo stall > "$TMP/mode"
 for v in 1 2 3; do send_tx "\"to\":\"$HOLDER\",\"value\":\"0x$v\"" > /dev/null; done
 i=0

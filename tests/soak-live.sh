@@ -24,12 +24,7 @@ FROM=0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266
 h=$(post "$UURL" "$(req eth_sendTransaction "[{\"from\":\"$FROM\",\"gas\":\"0x100000\",\"data\":\"0x69d3c21bcecceda10000008060015533600052600060205260406000205560928060296000396000f360003560e01c806370a082311461002b578063a9059cbb1461005157806318160ddd1461004557600080fd5b600435600052600060205260406000205460005260206000f35b60015460005260206000f35b336000526000602052604060002080546024358082101561007157600080fd5b80820383556004356000526040600020805482019055600160005260206000f3\"}]")" | result)
 TOKEN=$(post "$UURL" "$(req eth_getTransactionReceipt "[\"$h\"]")" | sed -n 's/.*"contractAddress":"\(0x[0-9a-f]*\)".*/\1/p')
 [ -n "$TOKEN" ] || { echo "soak-live: deploying the token failed"; exit 1; }
-cat > "$TMP/genesis.json" << EOF2
-{"config": {"chainId": 31337, "homesteadBlock": 0, "eip150Block": 0, "eip155Block": 0, "eip158Block": 0,
-            "byzantiumBlock": 0, "constantinopleBlock": 0, "petersburgBlock": 0, "istanbulBlock": 0,
-            "berlinBlock": 0, "londonBlock": 0, "mergeNetsplitBlock": 0, "terminalTotalDifficulty": 0,
-            "shanghaiTime": 0, "cancunTime": 0, "pragueTime": 0}, "gasLimit": "0x1c9c380", "alloc": {}}
-EOF2
+prague_genesis "$TMP/genesis.json"
 "$JITEVM" init --db "$TMP/live.db" --fork-url "$UURL" --chain "$TMP/genesis.json" > "$TMP/init.log" 2>&1 || { cat "$TMP/init.log"; exit 1; }
 # Polled every 100 ms (a block every 50-250 ms comes), the drift check every 8 blocks.
 "$JITEVM" serve --db "$TMP/live.db" --listen 127.0.0.1:0 --follow --follow-interval 100ms --drift-check 8 \
