@@ -146,6 +146,11 @@ void jit_mcode_unreserve(jit_mcode_region *r);
 void jit_mcode_pool_drain(void);
 /* Mappings reused from the pool and made new, since the start. */
 void jit_mcode_pool_counts(uint64_t *reused, uint64_t *made);
+/* Mappings alive now (programs' and pooled; two VMAs each). */
+size_t jit_mcode_live(void);
+/* Tests: caps the live mappings at `max_live` (0: back to a quarter of
+ * vm.max_map_count); past it jit_mcode_reserve refuses. */
+void jit_mcode_set_max_live(size_t max_live);
 
 /* ---- the stored form (jit_blob.c) */
 
