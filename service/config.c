@@ -37,7 +37,7 @@ typedef struct {
 static const option_row option_rows[] = {
     {OPT_DB, "db", "JITEVM_DB", "FILE", "the database (made by 'jitevm init'); required"},
     {OPT_LISTEN, "listen", "JITEVM_LISTEN", "HOST:PORT", "where to listen (default 127.0.0.1:8545; port 0 picks a free one)"},
-    {OPT_THREADS, "threads", "JITEVM_THREADS", "N", "HTTP threads, which also run calls up to the inline budget (default: online CPUs, at least 2, at most 64)"},
+    {OPT_THREADS, "threads", "JITEVM_THREADS", "N", "HTTP threads, which also run calls up to the inline budget (default: 2 x online CPUs, at least 4, at most 64)"},
     {OPT_WORKERS, "workers", "JITEVM_WORKERS", "N", "EVM worker threads (default: online CPUs; a live database: at least 16)"},
     {OPT_QUEUE, "queue", "JITEVM_QUEUE", "N", "requests waiting for a worker, at most; more get HTTP 503 (default 1024)"},
     {OPT_MAX_CONNECTIONS, "max-connections", "JITEVM_MAX_CONNECTIONS", "N", "open connections, at most (default 1024)"},
@@ -405,18 +405,14 @@ static void set_defaults(rpc_config *cfg)
     strcpy(cfg->listen_host, "127.0.0.1");
     cfg->listen_port = 8545;
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    /* One polling thread per CPU (at least 2): a thread whose connections
-     * are all answered sleeps in epoll_wait and is woken by the next
-     * request, and the more threads share the connections the more often
-     * that happens. On loopback under wrk (32 connections, 2 CPUs), 8
-     * threads made 0.55 such switches per request where 4 made 0.23; 2
-     * threads spent 7.4 us of server CPU per eth_chainId where 4 spent 9.4
-     * (8.9 against 10.0 for a live balanceOf) and answered 130-136 K req/s
-     * where 4 answered 111-117 K (4 rounds each, alternating). A call runs
-     * on its thread for the inline budget at most before a worker takes
-     * it, so few connections wait behind one. Each thread may open a
-     * SQLite connection, hence the ceiling. */
-    cfg->http_threads = cpus > 2 ? (int)cpus : 2;
+    /* More polling threads than CPUs: a call running on one (for up to the
+     * inline budget) then holds up few connections. Not many more: a
+     * thread whose connections are all answered sleeps in epoll_wait and
+     * is woken by the next request, and on loopback under wrk (32
+     * connections, 2 CPUs) 8 threads made 0.55 such switches per request
+     * where 4 made 0.23, and spent 10-20% more server CPU per request.
+     * Each may open a SQLite connection, hence the ceiling. */
+    cfg->http_threads = cpus > 2 ? 2 * (int)cpus : 4;
     if (cfg->http_threads > 64) cfg->http_threads = 64;
     cfg->workers = cpus > 0 ? (int)cpus : 1;
     cfg->queue_size = 1024;

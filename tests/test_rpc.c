@@ -513,11 +513,11 @@ START_TEST(settings_parsers)
     ck_assert_uint_eq(c.gas_cap, 1000);
     ck_assert_uint_eq(c.call_timeout_ms, 300);
     ck_assert_uint_eq(c.inline_budget_ms, 1); /* the default */
-    ck_assert_int_ge(c.http_threads, 2);
+    ck_assert_int_ge(c.http_threads, 4);
     ck_assert_int_le(c.http_threads, 64);
-    /* One per CPU, at least 2 (see set_defaults: fewer sleeping threads to wake). */
+    /* Two per CPU, at least 4 (see set_defaults: fewer sleeping threads to wake). */
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    ck_assert_int_eq(c.http_threads, cpus > 64 ? 64 : cpus > 2 ? (int)cpus : 2);
+    ck_assert_int_eq(c.http_threads, cpus > 32 ? 64 : cpus > 2 ? 2 * (int)cpus : 4);
     setenv("JITEVM_INLINE_BUDGET", "0", 1);
     char *argv1[] = {"serve", "--db", "x.db", NULL};
     ck_assert(rpc_config_load(&c, 3, argv1, &help, err, sizeof err));
