@@ -13,6 +13,8 @@ Usage: soak.py HOST PORT SERVER_PID SECONDS [THREADS]
 """
 import http.client, json, random, sys, threading, time
 
+from soak_common import rss_after_warmup, rss_mb
+
 HOST, PORT, PID, SECONDS = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
 THREADS = int(sys.argv[5]) if len(sys.argv) > 5 else 16
 LOOP = "0x000000000000000000000000000000000000c003"
@@ -78,14 +80,6 @@ def client():
                 counts[c] = counts.get(c, 0) + 1
 
 
-def rss_mb():
-    with open("/proc/%d/status" % PID) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0
-
-
 def pct(v, p):
     return v[min(len(v) - 1, int(len(v) * p))] if v else 0
 
@@ -99,15 +93,14 @@ while time.time() < stop:
     with lock:
         v = sorted(lat)
         snapshot = dict(counts)
-    rss.append((time.time() - start, rss_mb()))
+    rss.append((time.time() - start, rss_mb(PID)))
     print("t=%4.0fs requests=%d classes=%s p50=%.1fms p99=%.1fms max=%.1fms rss=%.1fMB" % (
         rss[-1][0], len(v), json.dumps(snapshot, sort_keys=True), pct(v, 0.5) * 1e3, pct(v, 0.99) * 1e3,
         (v[-1] if v else 0) * 1e3, rss[-1][1]), flush=True)
 [t.join(timeout=35) for t in ts]
 unexpected = sorted(set(counts) - EXPECTED)
-warm = [m for t, m in rss if t >= SECONDS / 4] or [m for _, m in rss]
-growth = warm[-1] - warm[0] if warm else 0
-ok = not unexpected and not (growth > 32 and growth > 0.25 * warm[0])
+first, last, grew = rss_after_warmup(rss, SECONDS)
+ok = not unexpected and not grew
 print("soak: %d requests; unexpected classes: %s; RSS after warm-up %.1f -> %.1f MB; %s" % (
-    len(lat), unexpected or "none", warm[0] if warm else 0, warm[-1] if warm else 0, "ok" if ok else "FAILED"))
+    len(lat), unexpected or "none", first, last, "ok" if ok else "FAILED"))
 sys.exit(0 if ok else 1)

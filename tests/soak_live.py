@@ -25,6 +25,8 @@ Usage: soak_live.py JITEVM_URL UPSTREAM_URL SERVER_PID SECONDS TOKEN FROM [CLIEN
 import http.client, json, random, sys, threading, time
 from urllib.parse import urlparse
 
+from soak_common import rss_after_warmup, rss_mb
+
 JURL, UURL, PID, SECONDS, TOKEN, FROM = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4]), sys.argv[5], sys.argv[6]
 CLIENTS = int(sys.argv[7]) if len(sys.argv) > 7 else 8
 CHECK_EVERY, REORG_EVERY, REORG_DEPTH = 10.0, 20.0, 3
@@ -210,14 +212,6 @@ def checker():
             failures.append("check: %s" % e)
 
 
-def rss_mb():
-    with open("/proc/%d/status" % PID) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024.0
-    return 0.0
-
-
 def metric(name):
     u = urlparse(JURL)
     c = http.client.HTTPConnection(u.hostname, u.port, timeout=10)
@@ -240,7 +234,7 @@ def main():
     start, rss_seen, j = time.time(), [], Rpc(JURL)
     while any(t.is_alive() for t in threads):
         time.sleep(5)
-        rss = rss_mb()
+        rss = rss_mb(PID)
         rss_seen.append((time.time() - start, rss))
         head, _ = j.call("eth_blockNumber", [])
         uhead, _ = up.call("eth_blockNumber", [])
@@ -263,11 +257,9 @@ def main():
         failures.append("%d reorgs made on the upstream, none seen by jitevm" % counts["reorgs"])
     if counts["errors"]:
         failures.append("%d of %d requests failed, e.g. %s" % (counts["errors"], counts["requests"], "; ".join(errors[:3])))
-    warm = [r for t, r in rss_seen if t >= SECONDS / 4]
-    if len(warm) >= 2:
-        base, last = warm[0], max(warm)
-        if last > base * 1.25 and last - base > 32:
-            failures.append("RSS grew from %.1f MB to %.1f MB after the warm-up" % (base, last))
+    first, last, grew = rss_after_warmup(rss_seen, SECONDS)
+    if grew:
+        failures.append("RSS grew from %.1f MB to %.1f MB after the warm-up" % (first, last))
     if counts["checks"] == 0 and SECONDS >= 2 * CHECK_EVERY:
         failures.append("no comparison ran")
     print("soak-live: %d requests (%.0f/s), %d errors, %d blocks, %d reorgs, %d comparisons of %d holders" % (
