@@ -4,6 +4,10 @@
 # build/anvil) holding the token of tests/fork-e2e.sh: transfers mined all
 # along, reorgs, clients at latest, the two compared at the same head.
 # Usage: sh tests/soak-live.sh [path/to/jitevm] [SECONDS]
+# Environment (for chasing a failure): SOAK_SERVE_ARGS (more serve
+# arguments, e.g. "--drift-check 1"; later ones win), SOAK_LOG_LEVEL
+# (default warn), SOAK_KEEP_LOG=FILE (the server's whole log kept there on
+# failure).
 JITEVM=${1:-build/jitevm}
 SECONDS_=${2:-60}
 case $JITEVM in /*) ;; *) JITEVM=$(pwd)/$JITEVM ;; esac
