@@ -5,7 +5,8 @@
  * the budget and the live code mappings (counted by the tier and in
  * /proc/self/maps) within what the budget can pay for, and once the cache
  * is emptied the process holds as many mappings and heap bytes as before.
- * Also the cap on live mappings (jit_mcode.c): past it a new program is
+ * Also the cap on live mappings (jit_mcode.c): past it unused entries are
+ * dropped to make room, and when every entry is in use a new program is
  * refused and its code runs interpreted, with the same outcome.
  * Not timed: counts only. */
 #include <check.h>
@@ -15,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/keccak.h"
 #include "testlib.h"
 #include "testlib_evm.h"
 #include "jit/jit_internal.h"
@@ -186,27 +188,59 @@ START_TEST(distinct_programs_stay_within_the_code_cache_budget)
 }
 END_TEST
 
-START_TEST(past_the_mapping_cap_code_runs_interpreted)
+START_TEST(past_the_mapping_cap_unused_code_makes_room)
 {
     drop_everything((size_t)64 << 20);
     const size_t cap = 20;
     jit_mcode_set_max_live(cap);
-    jit_stats j0 = jit_get_stats();
-    uint32_t compiled = 0;
-    for (uint32_t n = 0; n < 2 * cap; n++) {
+    uint64_t evictions0 = code_cache_get_stats().evictions;
+    /* Far more small programs than the cap allows, far fewer bytes than the
+     * budget: each past the cap is compiled all the same, after the cache
+     * dropped half of its unused entries. */
+    for (uint32_t n = 0; n < 5 * cap; n++) {
         test_outcome want = run_distinct(2000000 + n, ENGINE_INTERP);
         test_outcome o = run_distinct(2000000 + n, ENGINE_JIT);
         ck_assert(test_outcome_same(&o, &want));
-        compiled += o.frames_compiled == 1;
+        ck_assert_uint_eq(o.frames_compiled, 1);
         ck_assert_uint_le(jit_mcode_live(), cap);
     }
-    ck_assert_uint_eq(compiled, cap);
-    ck_assert_uint_eq(jit_get_stats().compile_failed - j0.compile_failed, cap);
+    ck_assert_uint_gt(code_cache_get_stats().evictions, evictions0);
+    drop_everything((size_t)64 << 20);
+    jit_mcode_set_max_live(0);
+}
+END_TEST
 
-    /* Evicted, their mappings make room: new code is compiled again. */
+START_TEST(past_the_mapping_cap_with_every_entry_in_use_code_runs_interpreted)
+{
+    drop_everything((size_t)64 << 20);
+    const size_t cap = 20;
+    jit_mcode_set_max_live(cap);
+    /* cap programs, each entry held (as by calls running it): nothing the
+     * cache may drop. */
+    const code_info *held[20];
+    for (uint32_t n = 0; n < cap; n++) {
+        ck_assert_uint_eq(run_distinct(4000000 + n, ENGINE_JIT).frames_compiled, 1);
+        uint8_t code[32];
+        size_t len = distinct_code(4000000 + n, code);
+        hash32 h;
+        keccak256(code, len, h.b);
+        held[n] = code_cache_acquire(&h, code, len);
+        ck_assert_ptr_nonnull(held[n]);
+    }
+    ck_assert_uint_eq(jit_mcode_live(), cap);
+    jit_stats j0 = jit_get_stats();
+    test_outcome want = run_distinct(4100000, ENGINE_INTERP);
+    test_outcome o = run_distinct(4100000, ENGINE_JIT);
+    ck_assert(test_outcome_same(&o, &want));
+    ck_assert_uint_eq(o.frames_compiled, 0);
+    ck_assert_uint_eq(jit_get_stats().compile_failed - j0.compile_failed, 1);
+    ck_assert_uint_le(jit_mcode_live(), cap);
+
+    /* Let go, their mappings make room: new code is compiled again. */
+    for (uint32_t n = 0; n < cap; n++) code_cache_release(held[n]);
+    ck_assert_uint_eq(run_distinct(4200000, ENGINE_JIT).frames_compiled, 1);
     drop_everything((size_t)64 << 20);
     ck_assert_uint_eq(jit_mcode_live(), 0);
-    ck_assert_uint_eq(run_distinct(3000000, ENGINE_JIT).frames_compiled, 1);
     jit_mcode_set_max_live(0);
 }
 END_TEST
@@ -215,5 +249,6 @@ int main(void)
 {
     return TEST_RUN("jit_footprint",
                     TEST_GROUP("jit_footprint", 300, distinct_programs_stay_within_the_code_cache_budget,
-                               past_the_mapping_cap_code_runs_interpreted));
+                               past_the_mapping_cap_unused_code_makes_room,
+                               past_the_mapping_cap_with_every_entry_in_use_code_runs_interpreted));
 }

@@ -148,6 +148,8 @@ void jit_mcode_pool_drain(void);
 void jit_mcode_pool_counts(uint64_t *reused, uint64_t *made);
 /* Mappings alive now (programs' and pooled; two VMAs each). */
 size_t jit_mcode_live(void);
+/* Whether the live mappings are at their cap (a new one is refused). */
+bool jit_mcode_at_cap(void);
 /* Tests: caps the live mappings at `max_live` (0: back to a quarter of
  * vm.max_map_count); past it jit_mcode_reserve refuses. */
 void jit_mcode_set_max_live(size_t max_live);

@@ -28,8 +28,10 @@
  * not only ours. The code cache's byte budget does not bound them: the
  * smallest program takes two pages, so the service's 256 MiB budget let
  * 32 K programs of a few bytes live, 64 K mappings (measured: 60,047 at 30 K
- * programs), at the default limit of 65,530. Past the cap a new program is
- * refused (its code runs interpreted) until evictions free mappings. */
+ * programs), at the default limit of 65,530. Past the cap a new mapping is
+ * refused; the compiler then has the code cache drop half of its unused
+ * entries (jit_tier.c) and asks once more, and a program that still finds
+ * no room runs interpreted. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -167,6 +169,14 @@ size_t jit_mcode_live(void)
     size_t live = pool.live;
     pthread_mutex_unlock(&pool.lock);
     return live;
+}
+
+bool jit_mcode_at_cap(void)
+{
+    pthread_mutex_lock(&pool.lock);
+    bool full = pool.live >= live_cap();
+    pthread_mutex_unlock(&pool.lock);
+    return full;
 }
 
 void jit_mcode_set_max_live(size_t max_live)

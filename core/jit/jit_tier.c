@@ -49,6 +49,12 @@ static jit_program *compile_program(const code_info *ci, enum fork f, bool save)
     if (jit_compile(ci, f, &img)) {
         if (save) jit_store_save(ci, f, &img);
         p = jit_mcode_map(&img);
+        if (!p && jit_mcode_at_cap()) {
+            /* The executable mappings ran out before the byte budget did
+             * (many tiny programs): unused entries make room. */
+            code_cache_shrink();
+            p = jit_mcode_map(&img);
+        }
         jit_image_free(&img);
     }
     atomic_fetch_add(&jit_count.compile_ns, monotonic_ns() - t0);

@@ -133,10 +133,11 @@ static void rebuild(size_t new_mask)
     cache.mask = new_mask;
 }
 
-/* Drops unreferenced entries until the cache is within half its budget. */
-static void evict(void)
+/* Drops unreferenced entries until the cache holds at most `target`
+ * bytes. Lock held. */
+static void evict_to(size_t target)
 {
-    for (size_t i = 0; i <= cache.mask && cache.bytes > cache.budget / 2; i++) {
+    for (size_t i = 0; i <= cache.mask && cache.bytes > target; i++) {
         cache_entry *e = cache.slots[i];
         if (!e || atomic_load(&e->refs) != 0) continue;
         cache.slots[i] = NULL;
@@ -149,6 +150,9 @@ static void evict(void)
     rebuild(cache.mask);
     atomic_fetch_add(&cache.epoch, 1); /* threads drop their memos' pins */
 }
+
+/* Drops unreferenced entries until the cache is within half its budget. */
+static void evict(void) { evict_to(cache.budget / 2); }
 
 /* The entry for `hash` with a reference taken, or NULL. Lock held. */
 static cache_entry *find_locked(const hash32 *hash)
@@ -250,6 +254,15 @@ void code_cache_set_budget(size_t bytes)
     pthread_mutex_lock(&cache.lock);
     cache.budget = bytes;
     if (cache.slots && cache.bytes > cache.budget) evict();
+    pthread_mutex_unlock(&cache.lock);
+}
+
+void code_cache_shrink(void)
+{
+    /* This thread's memo keeps its pins: a call it is running may hold
+     * entries only through them. */
+    pthread_mutex_lock(&cache.lock);
+    if (cache.slots) evict_to(cache.bytes / 2);
     pthread_mutex_unlock(&cache.lock);
 }
 

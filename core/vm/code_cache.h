@@ -24,6 +24,10 @@ void code_cache_release(const code_info *ci);
 void code_cache_charge(const code_info *ci, size_t bytes);
 /* Sets the byte budget (default 64 MiB). */
 void code_cache_set_budget(size_t bytes);
+/* Drops unreferenced entries until the cache holds half of what it holds:
+ * room for new compiled code when what ran out is not the byte budget but
+ * the executable mappings (many tiny programs, jit_mcode.c's cap). */
+void code_cache_shrink(void);
 
 /* The interpreter's segment checks (interp.c). A segment runs from an
  * instruction to the next jump, JUMPI or halting instruction (an opcode
