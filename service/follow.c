@@ -304,6 +304,15 @@ static bool walk_back(store_conn *c, const store_live_pin *pin, const block_head
     return true;
 }
 
+/* Waits `ms` milliseconds, in steps of 10 so that follow_stop need not
+ * wait: false when the thread is being stopped. */
+static bool wait_ms(unsigned ms)
+{
+    for (unsigned waited = 0; waited < ms && !atomic_load(&fw.stop); waited += 10)
+        nanosleep(&(struct timespec){.tv_nsec = 10 * 1000000L}, NULL);
+    return !atomic_load(&fw.stop);
+}
+
 /* The upstream's values of keys[idx[0..m)] at the pin, with its block at
  * the pin's height asked last in the same batch, so that a reorg upstream
  * before the values were read is seen (a node may answer for a block it
@@ -369,7 +378,7 @@ static void drift_check(store_conn *c, const store_live_pin *pin, const block_he
     size_t m = n;
     /* Asked twice at most: the sample, then what differed. */
     for (int round = 0; round < 2 && m > 0; round++) {
-        if (round == 1) nanosleep(&(struct timespec){.tv_nsec = FOLLOW_DRIFT_CONFIRM_MS * 1000000L}, NULL);
+        if (round == 1 && !wait_ms(FOLLOW_DRIFT_CONFIRM_MS)) return;
         if (!upstream_values(pin, keys, idx, m, got, read, why, &replaced)) {
             if (replaced)
                 log_info("follow: drift check at block %" PRIu64 " skipped: the upstream's block there is another now "
@@ -504,10 +513,7 @@ static void *follow_main(void *arg)
     }
     while (!atomic_load(&fw.stop)) {
         if (step(c, cfg.chain_id)) continue; /* catching up: no wait */
-        for (unsigned waited = 0; waited < fw.o.interval_ms && !atomic_load(&fw.stop); waited += 10) {
-            struct timespec ts = {0, 10 * 1000000L};
-            nanosleep(&ts, NULL);
-        }
+        wait_ms(fw.o.interval_ms);
     }
     store_disconnect(c);
     return NULL;

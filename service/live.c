@@ -614,6 +614,13 @@ static struct {
     json_t *block[2]; /* [fullTx] */
 } head_block_memo = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
+/* Forgets the kept blocks. Lock held. */
+static void head_block_memo_drop(void)
+{
+    for (int i = 0; i < 2; i++) json_decref(head_block_memo.block[i]);
+    head_block_memo.block[0] = head_block_memo.block[1] = NULL;
+}
+
 static bool head_block(const hash32 *hash, bool full_tx, json_t **result, rpc_error *err)
 {
     if (live.no_forward) return false;
@@ -638,9 +645,8 @@ static bool head_block(const hash32 *hash, bool full_tx, json_t **result, rpc_er
         return true;
     }
     pthread_mutex_lock(&head_block_memo.lock);
-    if (!memcmp(head_block_memo.hash.b, hash->b, 32) == 0) {
-        for (int i = 0; i < 2; i++) json_decref(head_block_memo.block[i]);
-        head_block_memo.block[0] = head_block_memo.block[1] = NULL;
+    if (memcmp(head_block_memo.hash.b, hash->b, 32) != 0) {
+        head_block_memo_drop();
         head_block_memo.hash = *hash;
     }
     if (!head_block_memo.block[full_tx]) head_block_memo.block[full_tx] = json_deep_copy(*result);
@@ -805,8 +811,7 @@ void live_detach(store *s)
     follow_stop();
     rpc_live = (rpc_live_hooks){0};
     pthread_mutex_lock(&head_block_memo.lock);
-    for (int i = 0; i < 2; i++) json_decref(head_block_memo.block[i]);
-    head_block_memo.block[0] = head_block_memo.block[1] = NULL;
+    head_block_memo_drop();
     pthread_mutex_unlock(&head_block_memo.lock);
     store_set_fetcher(s, NULL);
     upstream_free(live.up);
