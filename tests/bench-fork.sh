@@ -25,6 +25,12 @@
 # no server can answer faster than it. Its rate bounds every warm figure
 # (and any ratio against anvil's) on this machine.
 #
+# Each warm run also reads the server's CPU time (all its threads, from
+# /proc/PID/stat) and prints it per request: the cost that decides a
+# server's rate once it has CPUs of its own. Then the warm rounds run again
+# with one CPU each (when there are 2 and taskset): wrk on CPU 0, each
+# server restarted alone on CPU 1.
+#
 # Usage: sh tests/bench-fork.sh [path/to/jitevm]
 # Environment: BENCH_SECONDS (default 5), BENCH_ROUNDS (default 3),
 # BENCH_COLD_ROUNDS (default 11), BENCH_SETTLE (default 1), BENCH_BASE,
@@ -77,9 +83,9 @@ start_both() {
     # A fresh log: the wait below must not read the last run's (the shell
     # truncates the file only once the new process runs).
     rm -f "$TMP/jitevm.log"
-    "$JITEVM" serve --db "$TMP/live.db" --listen 127.0.0.1:0 --log-level warn > "$TMP/jitevm.log" 2>&1 &
+    $SERVER_PIN "$JITEVM" serve --db "$TMP/live.db" --listen 127.0.0.1:0 --log-level warn > "$TMP/jitevm.log" 2>&1 &
     JPID=$!
-    "$ANVIL" --fork-url "$UURL" --no-storage-caching --port "$APORT" --silent > "$TMP/anvil.log" 2>&1 &
+    $SERVER_PIN "$ANVIL" --fork-url "$UURL" --no-storage-caching --port "$APORT" --silent > "$TMP/anvil.log" 2>&1 &
     APID=$!
     wait_for_server "$TMP/jitevm.log"
     JURL=$SERVED_URL
@@ -142,24 +148,54 @@ done
 jc_bal=$(echo "$l_jc_bal" | median) ac_bal=$(echo "$l_ac_bal" | median)
 jc_sum=$(echo "$l_jc_sum" | median) ac_sum=$(echo "$l_ac_sum" | median)
 
+# once URL BODY PID: one wrk run; prints its rate (req/s) and the CPU time
+# the server (PID, all its threads: /proc/PID/stat utime + stime) spent per
+# request in it, in microseconds. WRK_PIN: a prefix for wrk (taskset).
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+TICK_US=$((1000000 / $(getconf CLK_TCK)))
 once() {
     printf 'wrk.method = "POST"\nwrk.body = [[%s]]\nwrk.headers["Content-Type"] = "application/json"\n' "$2" > "$TMP/req.lua"
-    wrk -t2 -c32 -d"${SECONDS_PER_RUN}s" -s "$TMP/req.lua" "$1" 2>&1 | sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p'
+    t0=$(cpu_ticks "$3")
+    $WRK_PIN wrk -t2 -c32 -d"${SECONDS_PER_RUN}s" -s "$TMP/req.lua" "$1" > "$TMP/wrk.out" 2>&1 || true
+    t1=$(cpu_ticks "$3")
+    n=$(sed -n 's/^ *\([0-9]*\) requests in.*/\1/p' "$TMP/wrk.out")
+    rate=$(sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p' "$TMP/wrk.out")
+    echo "${rate:-0} $t0 $t1 ${n:-0}" | awk -v tick="$TICK_US" '{ printf "%s %.1f\n", $1, ($4 > 0 ? ($3 - $2) * tick / $4 : 0) }'
 }
-"$CEILING" > "$TMP/ceiling.log" 2>&1 & PIDS="$PIDS $!"
-i=0
-until grep -q 'listening on' "$TMP/ceiling.log"; do i=$((i + 1)); [ $i -gt 100 ] && { echo "bench-fork: the ceiling server did not start:"; cat "$TMP/ceiling.log"; exit 1; }; sleep 0.05; done
-CURL_CEILING=http://$(sed -n 's/^listening on \([0-9.:]*\).*/\1/p' "$TMP/ceiling.log")/
-jw_bal=0 aw_bal=0 jw_sum=0 aw_sum=0 cw=0 r=0
-while [ $r -lt "$ROUNDS" ]; do # alternating, best of each
-    v=$(once "$JURL" "$BAL_BODY"); jw_bal=$(echo "$jw_bal ${v:-0}" | awk '{print ($2 > $1) ? $2 : $1}')
-    v=$(once "$AURL" "$BAL_BODY"); aw_bal=$(echo "$aw_bal ${v:-0}" | awk '{print ($2 > $1) ? $2 : $1}')
-    v=$(once "$CURL_CEILING" "$BAL_BODY"); cw=$(echo "$cw ${v:-0}" | awk '{print ($2 > $1) ? $2 : $1}')
-    v=$(once "$JURL" "$SUM_BODY"); jw_sum=$(echo "$jw_sum ${v:-0}" | awk '{print ($2 > $1) ? $2 : $1}')
-    v=$(once "$AURL" "$SUM_BODY"); aw_sum=$(echo "$aw_sum ${v:-0}" | awk '{print ($2 > $1) ? $2 : $1}')
-    r=$((r + 1))
-done
-
+start_ceiling() {
+    rm -f "$TMP/ceiling.log"
+    $SERVER_PIN "$CEILING" 0 $1 > "$TMP/ceiling.log" 2>&1 &
+    CPID=$! PIDS="$PIDS $!"
+    i=0
+    until grep -q 'listening on' "$TMP/ceiling.log"; do i=$((i + 1)); [ $i -gt 100 ] && { echo "bench-fork: the ceiling server did not start:"; cat "$TMP/ceiling.log"; exit 1; }; sleep 0.05; done
+    CURL_CEILING=http://$(sed -n 's/^listening on \([0-9.:]*\).*/\1/p' "$TMP/ceiling.log")/
+}
+# warm_rounds SUFFIX: ROUNDS alternating runs of wrk on each server and
+# call; keeps each one's best rate in w<server>_<call>SUFFIX and the median
+# of its CPU per request in c<server>_<call>SUFFIX.
+warm_rounds() {
+    l_jb= l_ab= l_cb= l_js= l_as= jb=0 ab=0 cb=0 js=0 as=0 r=0
+    while [ $r -lt "$ROUNDS" ]; do
+        for k in jb ab cb js as; do
+            case $k in
+            j?) u=$JURL p=$JPID ;;
+            a?) u=$AURL p=$APID ;;
+            c?) u=$CURL_CEILING p=$CPID ;;
+            esac
+            case $k in ?b) body=$BAL_BODY ;; ?s) body=$SUM_BODY ;; esac
+            o=$(once "$u" "$body" "$p")
+            eval "best=\$$k; l_$k=\"\$l_$k ${o#* }\""
+            eval "$k=$(echo "$best ${o%% *}" | awk '{ print ($2 > $1) ? $2 : $1 }')"
+        done
+        r=$((r + 1))
+    done
+    for k in jb ab cb js as; do
+        eval "w${k}$1=\$$k c${k}$1=\$(echo \"\$l_$k\" | median)"
+    done
+}
+WRK_PIN= SERVER_PIN=
+start_ceiling ""
+warm_rounds ""
 stop_both
 start_both
 jr_bal=$(timed "$JURL" "$BAL_BODY"); check "$want_bal" "jitevm balanceOf after restart"
@@ -169,6 +205,26 @@ ar_sum=$(timed "$AURL" "$SUM_BODY"); check "$want_sum" "anvil sum300 after resta
 rtrips=$(curl -s "${JURL}metrics" | awk '$1 == "jitevm_upstream_requests_total" { print $2 }')
 stop_both
 
+# The warm rounds again with one CPU each: wrk on CPU 0, every server alone
+# on CPU 1 (started there: anvil's runtime and the ceiling size their
+# threads to it). Sharing the CPUs, a server that needs less CPU leaves
+# more to wrk, and past a point wrk and the kernel's loopback TCP decide
+# the rate; given the same single CPU each, the rate is the server's own.
+PINNED=
+if [ "$(nproc)" -ge 2 ] && command -v taskset > /dev/null; then
+    PINNED=1
+    kill "$CPID"; wait "$CPID" 2> /dev/null || true
+    WRK_PIN="taskset -c 0" SERVER_PIN="taskset -c 1"
+    start_both
+    start_ceiling ""
+    # Untimed: jitevm loads its program, anvil refetches what its restart lost.
+    SECONDS_PER_RUN_SAVED=$SECONDS_PER_RUN SECONDS_PER_RUN=1
+    for u in "$JURL" "$AURL"; do once "$u" "$BAL_BODY" "$CPID" > /dev/null; once "$u" "$SUM_BODY" "$CPID" > /dev/null; done
+    SECONDS_PER_RUN=$SECONDS_PER_RUN_SAVED
+    warm_rounds _pin
+    stop_both
+fi
+
 echo "jitevm $("$JITEVM" version | cut -d' ' -f2) vs $("$ANVIL" --version | head -1) --fork-url, same loopback upstream; cold: median of $COLD_ROUNDS rounds (order rotating, ${SETTLE} s settle after start); wrk -t2 -c32 -d${SECONDS_PER_RUN}s best of $ROUNDS alternating; $(nproc) CPUs"
 echo "cold rounds ms (in round order): jitevm balanceOf$l_jc_bal; anvil balanceOf$l_ac_bal; jitevm sum300$l_jc_sum; anvil sum300$l_ac_sum"
 echo "cold min-max ms: jitevm balanceOf $(echo "$l_jc_bal" | spread), anvil balanceOf $(echo "$l_ac_bal" | spread), jitevm sum300 $(echo "$l_jc_sum" | spread), anvil sum300 $(echo "$l_ac_sum" | spread)"
@@ -176,16 +232,24 @@ if [ -n "$BASE" ]; then
     echo "BENCH_BASE $BASE cold rounds ms: balanceOf$l_bc_bal; sum300$l_bc_sum"
     echo "cold medians ms, this vs BENCH_BASE: balanceOf $(echo "$l_jc_bal" | median) vs $(echo "$l_bc_bal" | median) ($(echo "$l_bc_bal" | spread)), sum300 $(echo "$l_jc_sum" | median) vs $(echo "$l_bc_sum" | median) ($(echo "$l_bc_sum" | spread))"
 fi
-printf '\n| call | server | cold first call ms | warm req/s | first call after restart ms |\n| --- | --- | ---: | ---: | ---: |\n'
-printf '| balanceOf (1 slot) | jitevm | %s | %.0f | %s |\n' "$jc_bal" "$jw_bal" "$jr_bal"
-printf '| balanceOf (1 slot) | anvil --fork-url | %s | %.0f | %s |\n' "$ac_bal" "$aw_bal" "$ar_bal"
-printf '| sum of 300 slots | jitevm | %s | %.0f | %s |\n' "$jc_sum" "$jw_sum" "$jr_sum"
-printf '| sum of 300 slots | anvil --fork-url | %s | %.0f | %s |\n' "$ac_sum" "$aw_sum" "$ar_sum"
-printf '| (any request) | loopback ceiling: answers, does nothing | | %.0f | |\n' "$cw"
+printf '\n| call | server | cold first call ms | warm req/s | CPU us per request | warm req/s, one CPU each | CPU us per request, one CPU each | first call after restart ms |\n| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |\n'
+row() { printf '| %s | %s | %s | %.0f | %s | %s | %s | %s |\n' "$1" "$2" "$3" "$4" "$5" "${6:-}" "${7:-}" "$8"; }
+pin() { [ -n "$PINNED" ] && printf '%.0f' "$1"; }
+row "balanceOf (1 slot)" jitevm "$jc_bal" "$wjb" "$cjb" "$(pin "$wjb_pin")" "${cjb_pin:-}" "$jr_bal"
+row "balanceOf (1 slot)" "anvil --fork-url" "$ac_bal" "$wab" "$cab" "$(pin "$wab_pin")" "${cab_pin:-}" "$ar_bal"
+row "sum of 300 slots" jitevm "$jc_sum" "$wjs" "$cjs" "$(pin "$wjs_pin")" "${cjs_pin:-}" "$jr_sum"
+row "sum of 300 slots" "anvil --fork-url" "$ac_sum" "$was" "$cas" "$(pin "$was_pin")" "${cas_pin:-}" "$ar_sum"
+row "(any request)" "loopback ceiling: answers, does nothing" "" "$wcb" "$ccb" "$(pin "$wcb_pin")" "${ccb_pin:-}" ""
 echo
 echo "jitevm upstream HTTP requests: $trips for both cold calls (last round); $rtrips after the restart"
-echo "$jw_bal $aw_bal $jw_sum $aw_sum" | awk '{ printf "warm ratio jitevm/anvil: balanceOf %.1fx, sum300 %.1fx (target 5x)\n", $1 / ($2 > 0 ? $2 : 1), $3 / ($4 > 0 ? $4 : 1) }'
-echo "$jw_bal $aw_bal $cw" | awk '{ printf "loopback ceiling %.0f req/s (wrk on the same CPUs): jitevm balanceOf at %.0f%% of it, anvil at %.0f%%; 5x anvil is %.0f req/s, %s\n", $3, 100 * $1 / $3, 100 * $2 / $3, 5 * $2, (5 * $2 > $3) ? "above what any server answers here" : "within it" }'
+echo "$wjb $wab $wjs $was" | awk '{ printf "warm ratio jitevm/anvil, sharing the CPUs with wrk: balanceOf %.1fx, sum300 %.1fx (target 5x)\n", $1 / ($2 > 0 ? $2 : 1), $3 / ($4 > 0 ? $4 : 1) }'
+echo "$wjb $wab $wcb" | awk '{ printf "loopback ceiling %.0f req/s (wrk on the same CPUs): jitevm balanceOf at %.0f%% of it, anvil at %.0f%%; 5x anvil is %.0f req/s, %s\n", $3, 100 * $1 / $3, 100 * $2 / $3, 5 * $2, (5 * $2 > $3) ? "above what any server answers here" : "within it" }'
+if [ -n "$PINNED" ]; then
+    echo "$wjb_pin $wab_pin $wjs_pin $was_pin $wcb_pin" | awk '{ printf "warm ratio jitevm/anvil, one CPU each (wrk on CPU 0, the server on CPU 1): balanceOf %.1fx, sum300 %.1fx (target 5x); ceiling %.0f req/s, jitevm balanceOf at %.0f%% of it\n", $1 / ($2 > 0 ? $2 : 1), $3 / ($4 > 0 ? $4 : 1), $5, 100 * $1 / ($5 > 0 ? $5 : 1) }'
+else
+    echo "one CPU each: not measured (needs 2 CPUs and taskset)"
+fi
+echo "$cjb $cab $cjs $cas" | awk '{ printf "server CPU per request, sharing (median of the rounds): balanceOf jitevm %s us, anvil %s us (%.1fx less); sum300 jitevm %s us, anvil %s us (%.1fx less)\n", $1, $2, $2 / ($1 > 0 ? $1 : 1), $3, $4, $4 / ($3 > 0 ? $3 : 1) }'
 echo "$jc_bal $ac_bal $jc_sum $ac_sum" | awk '{ printf "cold ratio jitevm/anvil: balanceOf %.2f, sum300 %.2f (target 1.5 or less)\n", $1 / $2, $3 / $4 }'
 echo "cold ratio jitevm/anvil, median of the per-round ratios: balanceOf $(ratios "$l_jc_bal" "$l_ac_bal"), sum300 $(ratios "$l_jc_sum" "$l_ac_sum")"
 [ -z "$BASE" ] || echo "cold ratio this/BENCH_BASE, median of the per-round ratios: balanceOf $(ratios "$l_jc_bal" "$l_bc_bal"), sum300 $(ratios "$l_jc_sum" "$l_bc_sum")"
