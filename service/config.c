@@ -13,6 +13,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "cpus.h"
 #include "hexjson.h"
 
 /* One row per setting: the flag, its environment variable, the value's
@@ -37,8 +38,8 @@ typedef struct {
 static const option_row option_rows[] = {
     {OPT_DB, "db", "JITEVM_DB", "FILE", "the database (made by 'jitevm init'); required"},
     {OPT_LISTEN, "listen", "JITEVM_LISTEN", "HOST:PORT", "where to listen (default 127.0.0.1:8545; port 0 picks a free one)"},
-    {OPT_THREADS, "threads", "JITEVM_THREADS", "N", "HTTP threads, which also run calls up to the inline budget (default: 2 x online CPUs, at least 4, at most 64)"},
-    {OPT_WORKERS, "workers", "JITEVM_WORKERS", "N", "EVM worker threads (default: online CPUs; a live database: at least 16)"},
+    {OPT_THREADS, "threads", "JITEVM_THREADS", "N", "HTTP threads, which also run calls up to the inline budget (default: 2 x usable CPUs, at least 4, at most 64)"},
+    {OPT_WORKERS, "workers", "JITEVM_WORKERS", "N", "EVM worker threads (default: usable CPUs; a live database: at least 16)"},
     {OPT_QUEUE, "queue", "JITEVM_QUEUE", "N", "requests waiting for a worker, at most; more get HTTP 503 (default 1024)"},
     {OPT_MAX_CONNECTIONS, "max-connections", "JITEVM_MAX_CONNECTIONS", "N", "open connections, at most (default 1024)"},
     {OPT_MAX_BODY, "max-body", "JITEVM_MAX_BODY", "BYTES", "request body limit, k/M suffixes allowed (default 5M)"},
@@ -404,7 +405,10 @@ static void set_defaults(rpc_config *cfg)
     strcpy(cfg->listen, "127.0.0.1:8545");
     strcpy(cfg->listen_host, "127.0.0.1");
     cfg->listen_port = 8545;
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    /* The CPUs this process may use (affinity, a container's CPU limit),
+     * not the machine's: a pod limited to 2 CPUs of a 32-CPU node sized
+     * its pools for 32. */
+    int cpus = cpus_usable();
     /* More polling threads than CPUs: a call running on one (for up to the
      * inline budget) then holds up few connections. Not many more: a
      * thread whose connections are all answered sleeps in epoll_wait and
@@ -414,9 +418,9 @@ static void set_defaults(rpc_config *cfg)
      * Fewer is not better: 2 threads answered eth_chainId 5-14% faster
      * than 4, but bench-rpc's 1,000-iteration loop 20% slower.
      * Each may open a SQLite connection, hence the ceiling. */
-    cfg->http_threads = cpus > 2 ? 2 * (int)cpus : 4;
+    cfg->http_threads = cpus > 2 ? 2 * cpus : 4;
     if (cfg->http_threads > 64) cfg->http_threads = 64;
-    cfg->workers = cpus > 0 ? (int)cpus : 1;
+    cfg->workers = cpus;
     cfg->queue_size = 1024;
     cfg->max_connections = 1024;
     cfg->max_body = 5u << 20;

@@ -14,6 +14,7 @@
 #include "cmd_compile.h"
 #include "cmd_store.h"
 #include "config.h"
+#include "cpus.h"
 #include "base/fork.h"
 #include "jit/jit.h"
 #include "rpc/rpc_server.h"
@@ -88,12 +89,6 @@ static void print_engine_stats(const char *cmd, int engine)
             (unsigned long long)s.frames_interp, (unsigned long long)s.deopts);
 }
 
-static int online_cpus(void)
-{
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
-    return n > 0 ? (int)n : 1;
-}
-
 /* ----------------------------------------------------------- statetest */
 
 enum {
@@ -149,7 +144,7 @@ static int cmd_statetest(int argc, char **argv)
         {"help", no_argument, NULL, OPT_HELP},
         {NULL, 0, NULL, 0},
     };
-    statetest_options o = {.fork = -1, .jobs = online_cpus(), .engine = ENGINE_INTERP, .out = stdout};
+    statetest_options o = {.fork = -1, .jobs = cpus_usable(), .engine = ENGINE_INTERP, .out = stdout};
     if (access(DEFAULT_PENDING_FILE, R_OK) == 0) o.pending_file = DEFAULT_PENDING_FILE;
     int opt;
     while ((opt = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
@@ -246,7 +241,7 @@ static const command commands[] = {
      "  --json          one JSON object per case result\n"
      "  --trace         EIP-3155 trace of every step to stderr (one thread)\n"
      "  --diff          after a root mismatch, list the accounts that differ from post.state\n"
-     "  --jobs N        worker threads (default: online CPUs)\n"
+     "  --jobs N        worker threads (default: usable CPUs)\n"
      "  --pending FILE  skip files whose path contains a line of FILE\n"
      "                  (default: " DEFAULT_PENDING_FILE " when present)\n"
      "  --no-pending    run every file\n"

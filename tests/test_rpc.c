@@ -6,6 +6,7 @@
  * and overrides, geth's gas estimator, access lists, block selectors, admin
  * writes. The HTTP server itself is exercised by tests/rpc-e2e.sh. */
 #include <check.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 
 #include "testlib.h"
 #include "config.h"
+#include "cpus.h"
 #include "hexjson.h"
 #include "jit/jit.h"
 #include "base/format.h"
@@ -515,9 +517,10 @@ START_TEST(settings_parsers)
     ck_assert_uint_eq(c.inline_budget_ms, 1); /* the default */
     ck_assert_int_ge(c.http_threads, 4);
     ck_assert_int_le(c.http_threads, 64);
-    /* Two per CPU, at least 4 (see set_defaults: fewer sleeping threads to wake). */
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    ck_assert_int_eq(c.http_threads, cpus > 32 ? 64 : cpus > 2 ? 2 * (int)cpus : 4);
+    /* Two per usable CPU, at least 4 (see set_defaults: fewer sleeping threads to wake). */
+    int cpus = cpus_usable();
+    ck_assert_int_eq(c.http_threads, cpus > 32 ? 64 : cpus > 2 ? 2 * cpus : 4);
+    ck_assert_int_eq(c.workers, cpus);
     setenv("JITEVM_INLINE_BUDGET", "0", 1);
     char *argv1[] = {"serve", "--db", "x.db", NULL};
     ck_assert(rpc_config_load(&c, 3, argv1, &help, err, sizeof err));
@@ -539,6 +542,51 @@ START_TEST(settings_parsers)
     rpc_config_ensure_token(&c);
     ck_assert_uint_eq(strlen(c.admin_token), 64);
     ck_assert(c.admin_token_generated);
+}
+END_TEST
+
+/* The pools are sized by the CPUs the process may use: its affinity (a
+ * container's cpuset, taskset) and its cgroup's CPU quota (--cpus, a
+ * Kubernetes limit), not the machine's count. */
+START_TEST(usable_cpus_follow_affinity_and_quota)
+{
+    ck_assert_int_eq(cpus_within_quota(-1, 100000, 8), 8);     /* no quota */
+    ck_assert_int_eq(cpus_within_quota(200000, 100000, 32), 2); /* limit 2 on a 32-CPU node */
+    ck_assert_int_eq(cpus_within_quota(150000, 100000, 32), 2); /* 1.5 CPUs of time: 2 threads busy */
+    ck_assert_int_eq(cpus_within_quota(50000, 100000, 4), 1);   /* half a CPU: still one */
+    ck_assert_int_eq(cpus_within_quota(800000, 100000, 4), 4);  /* a quota above the CPUs allowed */
+    long long q, p;
+    ck_assert(cpus_parse_cpu_max("max 100000\n", &q, &p));
+    ck_assert(q == -1 && p == 100000);
+    ck_assert(cpus_parse_cpu_max("250000 50000\n", &q, &p));
+    ck_assert(q == 250000 && p == 50000);
+    ck_assert(cpus_parse_cpu_max("300000", &q, &p));
+    ck_assert(q == 300000 && p == 100000);
+    ck_assert(!cpus_parse_cpu_max("", &q, &p));
+    ck_assert(!cpus_parse_cpu_max("maximum", &q, &p));
+    ck_assert(!cpus_parse_cpu_max("100000 x", &q, &p));
+    ck_assert(!cpus_parse_cpu_max("-5 100000", &q, &p));
+
+    /* Confined to one CPU (as taskset -c 0 would), the defaults follow. */
+    cpu_set_t all, one;
+    ck_assert_int_eq(sched_getaffinity(0, sizeof all, &all), 0);
+    int first = 0;
+    while (!CPU_ISSET(first, &all)) first++;
+    CPU_ZERO(&one);
+    CPU_SET(first, &one);
+    ck_assert_int_eq(sched_setaffinity(0, sizeof one, &one), 0);
+    int confined = cpus_usable();
+    rpc_config c;
+    bool help;
+    char err[256];
+    char *argv[] = {"serve", "--db", "x.db", NULL};
+    bool loaded = rpc_config_load(&c, 3, argv, &help, err, sizeof err);
+    ck_assert_int_eq(sched_setaffinity(0, sizeof all, &all), 0);
+    ck_assert_int_eq(confined, 1);
+    ck_assert(loaded);
+    ck_assert_int_eq(c.workers, 1);
+    ck_assert_int_eq(c.http_threads, 4);
+    ck_assert_int_le(cpus_usable(), CPU_COUNT(&all));
 }
 END_TEST
 
@@ -1279,7 +1327,8 @@ int main(void)
         reads_and_admin_writes, osaka_gas_cap, berlin_pricing);
     return TEST_RUN("rpc",
         TEST_GROUP("params", 0, quantities_follow_geth, fixed_data_and_bytes, block_selectors, transaction_arguments,
-            checksums_and_decimals, revert_reasons, state_overrides, settings_parsers),
+            checksums_and_decimals, revert_reasons, state_overrides, settings_parsers,
+            usable_cpus_follow_affinity_and_quota),
         TEST_GROUP("envelope", 60, envelope, metrics_text, json_fast_paths_match_jansson),
         {.name = "methods (interp)", .timeout = 60, .setup = on_interp, .tests = methods},
         {.name = "methods (jit)", .timeout = 60, .setup = on_jit, .tests = methods});
