@@ -2,6 +2,7 @@
  * reverts of every kind of change, EIP-2929 warm marks, EIP-1153 transient
  * storage, and the end-of-transaction rules (self-destructs, EIP-161). */
 #include <check.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -241,6 +242,71 @@ START_TEST(code_cache_shares_and_evicts_only_unreferenced)
 }
 END_TEST
 
+/* Touches entries first..last (a lookup each) on a thread of its own,
+ * whose memo and its pins go when it ends. */
+typedef struct {
+    const hash32 *h;
+    int first, last;
+} touch_range;
+static void *touch_entries(void *arg)
+{
+    const touch_range *r = arg;
+    for (int i = r->first; i <= r->last; i++) {
+        const code_info *ci = code_cache_find(&r->h[i]);
+        ck_assert_ptr_nonnull(ci);
+        code_cache_release(ci);
+    }
+    return NULL;
+}
+
+/* Over its budget, the cache drops the entries unused the longest: those
+ * looked up since stay, however old, and the eviction keeps the newest
+ * entries otherwise (a contract called all the time is not evicted for one
+ * called once). */
+START_TEST(code_cache_evicts_the_longest_unused_first)
+{
+    enum { N = 20, ENTRY = 2 * 64 + 64 }; /* code_cache_acquire charges 2 x len + 64 */
+    uint8_t code[64];
+    hash32 h[N + 1];
+    code_cache_set_budget(0); /* empty, this thread's memo dropped */
+    code_cache_set_budget(N * ENTRY);
+    uint64_t evictions0 = code_cache_get_stats().evictions;
+    for (int i = 0; i <= N; i++) {
+        memset(code, 0x60 + i, sizeof code);
+        keccak256(code, sizeof code, h[i].b);
+    }
+    /* N entries, exactly the budget, each added and let go (no memo pins
+     * them: setting the budget drops this thread's). */
+    for (int i = 0; i < N; i++) {
+        memset(code, 0x60 + i, sizeof code);
+        code_cache_release(code_cache_acquire(&h[i], code, sizeof code));
+        code_cache_set_budget(N * ENTRY);
+    }
+    ck_assert_uint_eq(code_cache_get_stats().entries, N);
+    ck_assert_uint_eq(code_cache_get_stats().evictions, evictions0);
+    /* The five oldest are used again. */
+    pthread_t t;
+    touch_range r = {h, 0, 4};
+    ck_assert_int_eq(pthread_create(&t, NULL, touch_entries, &r), 0);
+    ck_assert_int_eq(pthread_join(t, NULL), 0);
+    /* One more goes over the budget: the cache drops to half (10 entries),
+     * the 11 longest unused: 5..15. */
+    memset(code, 0x60 + N, sizeof code);
+    code_cache_release(code_cache_acquire(&h[N], code, sizeof code));
+    code_cache_set_budget((size_t)64 << 20); /* drops the memo; nothing more evicted */
+    ck_assert_uint_eq(code_cache_get_stats().evictions - evictions0, 11);
+    for (int i = 0; i <= N; i++) {
+        const code_info *ci = code_cache_find(&h[i]);
+        if (i >= 5 && i <= 15)
+            ck_assert_msg(ci == NULL, "entry %d (unused since it was added) was kept", i);
+        else
+            ck_assert_msg(ci != NULL, "entry %d (used lately) was evicted", i);
+        if (ci) code_cache_release(ci);
+    }
+    code_cache_set_budget((size_t)64 << 20);
+}
+END_TEST
+
 int main(void)
 {
     return TEST_RUN("state",
@@ -250,5 +316,5 @@ int main(void)
             finalize_clears_touched_empty_accounts_from_spurious_dragon,
             selfdestruct_removes_account_and_storage, commit_writes_net_changes,
             transient_storage_is_per_transaction, many_slots_and_accounts,
-            code_cache_shares_and_evicts_only_unreferenced)});
+            code_cache_shares_and_evicts_only_unreferenced, code_cache_evicts_the_longest_unused_first)});
 }

@@ -18,13 +18,18 @@
 typedef struct code_cache_entry {
     code_info *info;
     atomic_int refs;
+    _Atomic uint32_t last_used; /* cache.clock at its last lookup */
     size_t bytes;
 } cache_entry;
 
 /* Open addressing over entry pointers; the code hash is already uniform,
  * so its first bytes are the table hash. Tombstones are avoided by
  * rebuilding the table after an eviction pass. `epoch` counts eviction
- * passes, for the threads' memos below. */
+ * passes, for the threads' memos below. `clock` counts lookups in the
+ * table (not the memos' hits: it moves under the lock, rarely once the
+ * working set is found) and dates each entry's last use, so an eviction
+ * pass drops the longest unused first: a contract called all the time
+ * stays while one called once goes. */
 static struct {
     pthread_mutex_t lock;
     cache_entry **slots;
@@ -35,7 +40,17 @@ static struct {
     uint64_t evictions;
     _Atomic uint64_t hits, misses;
     atomic_uint epoch;
+    _Atomic uint32_t clock;
 } cache = {.lock = PTHREAD_MUTEX_INITIALIZER, .budget = (size_t)64 << 20};
+
+/* Dates a use of `e`; a memo hit writes the entry only when the clock has
+ * moved since its last use (no shared line written on every call). */
+static void mark_used(cache_entry *e)
+{
+    uint32_t now = atomic_load_explicit(&cache.clock, memory_order_relaxed);
+    if (atomic_load_explicit(&e->last_used, memory_order_relaxed) != now)
+        atomic_store_explicit(&e->last_used, now, memory_order_relaxed);
+}
 
 /* Each thread remembers the last MEMO_SLOTS entries it found, holding a
  * reference on each, so a hit (a contract called again, the common case
@@ -133,20 +148,42 @@ static void rebuild(size_t new_mask)
     cache.mask = new_mask;
 }
 
-/* Drops unreferenced entries until the cache holds at most `target`
- * bytes. Lock held. */
+/* How long ago `e` was last used, in clock ticks (modulo 2^32: right
+ * for any entry used within the last 2^31 lookups). */
+static uint32_t age_of(const cache_entry *e, uint32_t now)
+{
+    return now - atomic_load_explicit(&e->last_used, memory_order_relaxed);
+}
+
+/* qsort's comparison of two slot numbers, the longest unused entry first.
+ * The lock is held while it runs. */
+static uint32_t sort_now;
+static int oldest_first(const void *a, const void *b)
+{
+    uint32_t x = age_of(cache.slots[*(const size_t *)a], sort_now);
+    uint32_t y = age_of(cache.slots[*(const size_t *)b], sort_now);
+    return x < y ? 1 : x > y ? -1 : 0;
+}
+
+/* Drops unreferenced entries, the longest unused first, until the cache
+ * holds at most `target` bytes. Lock held. */
 static void evict_to(size_t target)
 {
-    for (size_t i = 0; i <= cache.mask && cache.bytes > target; i++) {
-        cache_entry *e = cache.slots[i];
-        if (!e || atomic_load(&e->refs) != 0) continue;
-        cache.slots[i] = NULL;
+    size_t *unused = xmalloc((cache.count + 1) * sizeof *unused), n = 0;
+    for (size_t i = 0; i <= cache.mask; i++)
+        if (cache.slots[i] && atomic_load(&cache.slots[i]->refs) == 0) unused[n++] = i;
+    sort_now = atomic_load_explicit(&cache.clock, memory_order_relaxed);
+    qsort(unused, n, sizeof *unused, oldest_first);
+    for (size_t k = 0; k < n && cache.bytes > target; k++) {
+        cache_entry *e = cache.slots[unused[k]];
+        cache.slots[unused[k]] = NULL;
         cache.bytes -= e->bytes;
         cache.count--;
         cache.evictions++;
         code_info_free(e->info);
         free(e);
     }
+    free(unused);
     rebuild(cache.mask);
     atomic_fetch_add(&cache.epoch, 1); /* threads drop their memos' pins */
 }
@@ -158,11 +195,13 @@ static void evict(void) { evict_to(cache.budget / 2); }
 static cache_entry *find_locked(const hash32 *hash)
 {
     if (!cache.slots) rebuild(255);
+    atomic_fetch_add_explicit(&cache.clock, 1, memory_order_relaxed);
     for (size_t i = slot_of(hash);; i = (i + 1) & cache.mask) {
         cache_entry *e = cache.slots[i];
         if (!e) return NULL;
         if (memcmp(e->info->code_hash.b, hash->b, 32) == 0) {
             atomic_fetch_add(&e->refs, 1);
+            mark_used(e);
             return e;
         }
     }
@@ -175,6 +214,7 @@ static cache_entry *find_entry(const hash32 *hash)
     cache_entry *e = memo_find(hash);
     if (e) {
         atomic_fetch_add(&e->refs, 1); /* the memo holds one: e cannot go meanwhile */
+        mark_used(e);
         return e;
     }
     pthread_mutex_lock(&cache.lock);
@@ -202,6 +242,7 @@ const code_info *code_cache_acquire(const hash32 *hash, const uint8_t *code, siz
     fresh->info->cache_entry = fresh;
     fresh->bytes = 2 * len + 64;
     atomic_init(&fresh->refs, 1);
+    atomic_init(&fresh->last_used, 0);
 
     pthread_mutex_lock(&cache.lock);
     cache_entry *raced = find_locked(hash);
@@ -214,6 +255,7 @@ const code_info *code_cache_acquire(const hash32 *hash, const uint8_t *code, siz
     }
     if ((cache.count + 1) * 2 > cache.mask) rebuild(cache.mask * 2 + 1);
     insert_slot(cache.slots, cache.mask, fresh);
+    mark_used(fresh);
     cache.count++;
     cache.bytes += fresh->bytes;
     if (cache.bytes > cache.budget) evict();

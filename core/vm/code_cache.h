@@ -2,7 +2,8 @@
  * and the programs compiled from it),
  * keyed by code hash: a contract is analysed once, however many states and
  * threads execute it. Entries are reference counted; only unreferenced
- * entries are evicted when the cache is over its byte budget. Each thread
+ * entries are evicted when the cache is over its byte budget, the longest
+ * unused first. Each thread
  * also holds its last few entries found (a hit then takes no lock), which
  * it lets go at the first lookup after an eviction pass. */
 #ifndef JITEVM_CODE_CACHE_H
