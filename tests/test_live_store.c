@@ -173,6 +173,65 @@ START_TEST(prefetch_asks_once_for_what_sqlite_lacks)
 }
 END_TEST
 
+/* A prefetch that finds every key in SQLite leaves the slots it read in the
+ * connection's slot cache for the call that follows; a commit by another
+ * connection between the two (a followed block) is still seen by the call:
+ * the cache is dated by SQLite's data_version, not trusted past a commit.
+ * Zero slots (a fact) and slots of an account known absent read zero. */
+START_TEST(a_prefetch_fills_the_slot_cache_that_a_commit_clears)
+{
+    open_live_db();
+    store_live_key keys[] = {slot_key(0xA1, 3), slot_key(0xA1, 0), {.a = addr_of(0xA2)}, slot_key(0xA2, 5)};
+    size_t fetched;
+    store_error se;
+    ck_assert_msg(store_live_prefetch(conn, keys, 3, &fetched, &se), "%s", se.msg);
+    ck_assert_uint_eq(fetched, 3);
+    /* 0xA2 is now known absent: its slots need no fetch (and read zero). */
+    ck_assert_msg(store_live_prefetch(conn, keys, 4, &fetched, &se), "%s", se.msg);
+    ck_assert_uint_eq(fetched, 0);
+    ck_assert_uint_eq(read_slot(0xA1, 3).w[0], 30);
+    u256 v = read_slot(0xA1, 0);
+    ck_assert(u256_is_zero(&v));
+    v = read_slot(0xA2, 5);
+    ck_assert(u256_is_zero(&v));
+    ck_assert_uint_eq(single_fetches, 0);
+
+    store_conn *writer = store_connect(db, &se);
+    ck_assert_msg(writer != NULL, "%s", se.msg);
+    address a1 = addr_of(0xA1);
+    u256 k3 = u256_from_u64(3);
+    for (uint64_t next = 31; next <= 33; next++) {
+        /* The cache filled, then the other connection commits, then the call reads. */
+        ck_assert_msg(store_live_prefetch(conn, keys, 4, &fetched, &se), "%s", se.msg);
+        ck_assert_uint_eq(fetched, 0);
+        u256 value = u256_from_u64(next);
+        ck_assert_msg(store_begin(writer, &se), "%s", se.msg);
+        ck_assert_msg(store_set_storage(writer, &a1, &k3, &value, &se), "%s", se.msg);
+        ck_assert_msg(store_commit(writer, &se), "%s", se.msg);
+        ck_assert_uint_eq(read_slot(0xA1, 3).w[0], next);
+    }
+    /* And with no commit in between, the value the prefetch read. */
+    ck_assert_msg(store_live_prefetch(conn, keys, 4, &fetched, &se), "%s", se.msg);
+    ck_assert_uint_eq(read_slot(0xA1, 3).w[0], 33);
+    /* A slot the cache held from an earlier snapshot, changed by a commit,
+     * not among the prefetch's keys: the prefetch that moves the cache to
+     * the new version drops it. */
+    u256 k9 = u256_from_u64(9);
+    for (uint64_t value9 = 90; value9 <= 91; value9++) {
+        u256 value = u256_from_u64(value9);
+        ck_assert_msg(store_begin(writer, &se), "%s", se.msg);
+        ck_assert_msg(store_set_storage(writer, &a1, &k9, &value, &se), "%s", se.msg);
+        ck_assert_msg(store_commit(writer, &se), "%s", se.msg);
+        if (value9 == 90) ck_assert_uint_eq(read_slot(0xA1, 9).w[0], 90);
+    }
+    ck_assert_msg(store_live_prefetch(conn, keys, 4, &fetched, &se), "%s", se.msg);
+    ck_assert_uint_eq(read_slot(0xA1, 9).w[0], 91);
+    ck_assert_uint_eq(single_fetches, 0);
+    store_disconnect(writer);
+    close_live_db();
+}
+END_TEST
+
 /* Keys learnt in the first batch (store_fetcher.more: an access list sent
  * with the accounts) come in one more batch: only those neither cached nor
  * just fetched, written with the rest in one transaction. */
@@ -773,7 +832,8 @@ END_TEST
 int main(void)
 {
     return TEST_RUN("live_store",
-        TEST_GROUP("cache", 60, prefetch_asks_once_for_what_sqlite_lacks, a_call_records_the_keys_it_read,
+        TEST_GROUP("cache", 60, prefetch_asks_once_for_what_sqlite_lacks, a_prefetch_fills_the_slot_cache_that_a_commit_clears,
+            a_call_records_the_keys_it_read,
             a_deferring_connection_fetches_nothing,
             an_undone_block_restores_what_the_cache_held, an_undone_block_restores_the_storage_marks,
             undo_records_keep_a_window, an_undo_record_is_compact,
