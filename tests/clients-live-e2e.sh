@@ -56,23 +56,22 @@ while read -r addr code; do
 done < "$TMP/system-codes"
 post "$AURL" "$(req evm_mine '[]')" > /dev/null
 
-# ---- jitevm: a live database pinned to anvil's head, following it.
+# ---- jitevm: a live database pinned to anvil's head, following it (a
+# drift check every 4 blocks: the run's 25 or so blocks are checked too).
 prague_genesis "$TMP/genesis.json"
 "$JITEVM" init --db "$TMP/live.db" --fork-url "$AURL" --chain "$TMP/genesis.json" > "$TMP/init.out" 2>&1 ||
     { cat "$TMP/init.out"; echo "$NAME: FAILED: init --fork-url"; exit 1; }
-"$JITEVM" serve --db "$TMP/live.db" --listen 127.0.0.1:0 --follow --follow-interval 50ms --log-level warn > "$TMP/jitevm.log" 2>&1 &
+"$JITEVM" serve --db "$TMP/live.db" --listen 127.0.0.1:0 --follow --follow-interval 50ms --drift-check 4 --log-level warn > "$TMP/jitevm.log" 2>&1 &
 JPID=$!
 SERVER_PID=$JPID
 wait_for_server "$TMP/jitevm.log"
 SERVER_PID=
 JURL=$SERVED_URL
 
-if node "$HERE/clients/live.mjs" "$CLIENTS_DIR" "$JURL" "$AURL" > "$TMP/live.out" 2>&1; then
-    pass
-else
-    fail "ethers/viem through a live jitevm compared with anvil (see above)"
-fi
+node "$HERE/clients/live.mjs" "$CLIENTS_DIR" "$JURL" "$AURL" > "$TMP/live.out" 2>&1
+status=$?
 cat "$TMP/live.out"
+[ $status -eq 0 ] && pass || fail "ethers/viem through a live jitevm compared with anvil (see above)"
 if ! kill -0 "$JPID" 2> /dev/null; then
     wait "$JPID"
     fail "jitevm exited during the run (status $?)"
@@ -80,11 +79,17 @@ if ! kill -0 "$JPID" 2> /dev/null; then
     tail -30 "$TMP/jitevm.log"
 fi
 grep -E '^[^ ]+ warn +rpc ' "$TMP/jitevm.log" | sed 's/^[^ ]* warn *rpc /  jitevm answered an error: /'
-# The follower never fell out of step: no error, no cache drop, no drift.
+# The follower never fell out of step: no error, no cache drop, no drift
+# in the checks it made while applying the run's blocks.
+metric() { curl -s "${JURL}metrics" | awk -v k="$1" '$1 == k { print $2 }'; }
 for m in jitevm_follow_errors_total jitevm_follow_cache_drops_total jitevm_follow_drift_total; do
-    v=$(curl -s "${JURL}metrics" | awk -v k="$m" '$1 == k { print $2 }')
+    v=$(metric $m)
     [ "$v" = 0 ] && pass || fail "$m after the run" 0 "${v:-no such metric}"
 done
+APPLIED=$(metric jitevm_follow_blocks_applied_total) CHECKS=$(metric jitevm_follow_drift_checks_total)
+[ "${APPLIED:-0}" -ge 20 ] && [ "${CHECKS:-0}" -ge 5 ] && pass ||
+    fail "the follower applied ${APPLIED:-no} blocks and made ${CHECKS:-no} drift checks (want 20 and 5 at least)"
+echo "$NAME: the follower applied $APPLIED blocks, $CHECKS drift checks, no drift"
 # Nothing went wrong in jitevm itself (the follower, the upstream client):
 # its warnings other than the requests' own errors (the reverts asked for).
 if grep -E '^[^ ]+ (warn|error) ' "$TMP/jitevm.log" | grep -Ev '^[^ ]+ warn +rpc ' > "$TMP/warnings"; then
