@@ -252,6 +252,12 @@ try {
                { expect: (j) => (j === String(10n ** 9n) ? null : 'not 1 gwei') });
     await both('viem getGasPrice', (s) => s.client.getGasPrice(), { known: { '': GAS_PRICE }, expect: gasPriceIs });
     await both('viem getFeeHistory', (s) => s.client.getFeeHistory({ blockCount: 4, rewardPercentiles: [25, 75] }));
+    // What viem's wallet fills in before it signs.
+    await both('viem prepareTransactionRequest', async (s) => {
+        const p = await s.client.prepareTransactionRequest({ account, to: OTHER, value: 1n, chain });
+        return { nonce: p.nonce, gas: p.gas, maxFeePerGas: p.maxFeePerGas, maxPriorityFeePerGas: p.maxPriorityFeePerGas, type: p.type };
+    }, { known: { maxFeePerGas: 'viem asks eth_fillTransaction first: anvil fills the fees itself, jitevm does not serve the method (as in clients-e2e), so viem computes 1.2 x base fee + tip' },
+         expect: (j) => (j.nonce === 0 && j.gas === '21000' ? null : 'not nonce 0, 21000 gas') });
     await both('ethers estimateGas transfer', (s) => tokenA.connect(s.provider).transfer.estimateGas(OTHER, E18, { from: wallet.address }),
                { gas: [''] });
     await both('viem estimateContractGas swap', (s) => s.client.estimateContractGas({ address: ADDR_POOL, abi: POOL.abi, functionName: 'swap',
