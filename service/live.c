@@ -423,11 +423,13 @@ static struct warm_memo *memo_slot(const char *from, size_t from_len, const char
 static void access_list_keys(const json_t *tx, const store_live_pin *pin, store_live_key **keys, size_t *n,
                              size_t *cap)
 {
+    static const char *const method = "eth_createAccessList";
+    static const bool optional = true; /* refused: no error logged (a reverting call is no fault) */
     json_t *p = json_pack("[O,o]", tx, block_param(&pin->block_hash)), *r = NULL;
     upstream_error ue;
-    bool ok = upstream_call(live.up, "eth_createAccessList", p, &r, &ue);
+    bool ok = upstream_batch_optional(live.up, 1, &method, &p, &optional, &r, &ue);
     json_decref(p);
-    if (!ok) return;
+    if (!ok || !r) return;
     access_list_parse(r, keys, n, cap);
     json_decref(r);
 }
@@ -587,21 +589,66 @@ static bool forward_as_is(const char *method, json_t *params, json_t **result, r
     return ok;
 }
 
+/* A receipt of a block the follower has not applied yet is withheld
+ * (null, as for a transaction not yet mined): every wallet and library
+ * (ethers' wait, viem's waitForTransactionReceipt) acts on a transaction's
+ * effects once its receipt comes, and reads them here, at jitevm's head,
+ * which may lag the upstream's by a poll. Handed out early, the receipt led
+ * a dapp's next step (a swap after its approval) to estimate and simulate
+ * on the state before it. Pinned, the head never moves: passed on as is. */
+static void receipt_at_head(json_t **result)
+{
+    follow_stats st;
+    uint64_t n;
+    if (!follow_get_stats(&st) || !json_is_object(*result)) return;
+    const char *bn = json_string_value(json_object_get(*result, "blockNumber"));
+    if (bn && hex_to_u64(bn, &n) && n > st.head) {
+        json_decref(*result);
+        *result = json_null();
+    }
+}
+
+/* jitevm's head block number: the follower's, or the pin (which does not
+ * move when not following). */
+static uint64_t head_number(void)
+{
+    follow_stats st;
+    return follow_get_stats(&st) ? st.head : live.block_number;
+}
+
 /* History asked of the upstream as it is. The head's block (latest,
- * pending) is jitevm's head, which may lag the upstream's: head_block. */
+ * pending) is jitevm's head, which may lag the upstream's: head_block.
+ * eth_feeHistory up to the head is the upstream's up to jitevm's head
+ * block (its rewards and gas ratios are of the blocks' transactions, which
+ * jitevm does not hold). An account's nonce at "pending" counts the
+ * upstream's transaction pool, which jitevm does not hold either: a wallet
+ * sending two transactions in a row (or one just after its last receipt)
+ * takes its nonce from it. */
 static bool forward(const char *method, json_t *params, json_t **result, rpc_error *err)
 {
     if (live.no_forward) return false;
     bool fee = strcmp(method, "eth_feeHistory") == 0;
+    json_t *owned = NULL;
     if (fee || strcmp(method, "eth_getBlockByNumber") == 0) {
         const json_t *b = json_array_get(params, fee ? 1 : 0);
         const char *t = json_string_value(b);
-        if (!b || (t && (strcmp(t, "latest") == 0 || strcmp(t, "pending") == 0))) return false;
+        bool at_head = t && (strcmp(t, "latest") == 0 || strcmp(t, "pending") == 0);
+        if (!b || (at_head && !fee)) return false;
+        if (at_head) {
+            char n[32];
+            snprintf(n, sizeof n, "0x%" PRIx64, head_number());
+            params = owned = json_copy(params);
+            json_array_set_new(owned, 1, json_string(n));
+        }
     }
-    json_t *empty = NULL;
-    if (!json_is_array(params)) params = empty = json_array();
-    forward_as_is(method, params, result, err);
-    json_decref(empty);
+    if (strcmp(method, "eth_getTransactionCount") == 0) {
+        const char *t = json_string_value(json_array_get(params, 1));
+        if (!t || strcmp(t, "pending") != 0) return false;
+    }
+    if (!json_is_array(params)) params = owned = json_array();
+    if (forward_as_is(method, params, result, err) && strcmp(method, "eth_getTransactionReceipt") == 0)
+        receipt_at_head(result);
+    json_decref(owned);
     return true;
 }
 

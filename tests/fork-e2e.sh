@@ -487,15 +487,33 @@ drift_not_counted otherblock 'drift check at block [0-9]* skipped: the upstream.
 drift_not_counted aheadonce 'drift check at block [0-9]*: [0-9]* difference(s) not given again by the upstream' \
     "a drift check's differences the upstream did not give again"
 echo stall > "$TMP/mode"
-for v in 1 2 3; do send_tx "\"to\":\"$HOLDER\",\"value\":\"0x$v\"" > /dev/null; done
+for v in 1 2 3; do LAST_TX=$(send_tx "\"to\":\"$HOLDER\",\"value\":\"0x$v\""); done
 i=0
 until [ "$(curl -s -o "$TMP/health" -w '%{http_code}' "${JURL}health")" = 503 ]; do
     i=$((i + 1)); [ $i -gt 100 ] && fail "/health never reported the lag: $(cat "$TMP/health")"; sleep 0.05
 done
 grep -q '"status":"lagging".*"lagBlocks":3' "$TMP/health" || fail "/health while lagging: $(cat "$TMP/health")"
 LAGGING=$(cat "$TMP/health")
+# While it lags: the receipt of a block not applied yet is withheld (null,
+# as for a transaction not mined: a wallet acting on it would read the
+# state before it); the nonce at "pending" is the upstream's (its pool),
+# not the head's; eth_feeHistory at latest is the upstream's up to
+# jitevm's head block.
+JHEAD=$(ask "$JURL" eth_blockNumber "[]" | result)
+R=$(ask "$JURL" eth_getTransactionReceipt "[\"$LAST_TX\"]")
+echo "$R" | grep -q '"result":null' || fail "lagging: the receipt of a block not applied yet: $R"
+j=$(ask "$JURL" eth_getTransactionCount "[\"$DEPLOYER\",\"pending\"]" | result)
+a=$(ask "$AURL" eth_getTransactionCount "[\"$DEPLOYER\",\"pending\"]" | result)
+l=$(ask "$JURL" eth_getTransactionCount "[\"$DEPLOYER\",\"latest\"]" | result)
+[ -n "$j" ] && [ "$j" = "$a" ] && [ $((j - l)) -eq 3 ] || fail "lagging: the pending nonce: jitevm $j (latest $l), anvil $a"
+j=$(ask "$JURL" eth_feeHistory '["0x3","latest",[25,75]]' | norm)
+a=$(ask "$AURL" eth_feeHistory "[\"0x3\",\"$JHEAD\",[25,75]]" | norm)
+[ "$j" != null ] && [ "$j" = "$a" ] || fail "lagging: eth_feeHistory at latest: jitevm $j, anvil's to block $JHEAD $a"
 echo ok > "$TMP/mode"
 catch_up
+j=$(ask "$JURL" eth_getTransactionReceipt "[\"$LAST_TX\"]" | norm)
+[ "$j" != null ] && [ "$j" = "$(ask "$AURL" eth_getTransactionReceipt "[\"$LAST_TX\"]" | norm)" ] ||
+    fail "caught up: the receipt: jitevm $j"
 [ "$(curl -s -o "$TMP/health" -w '%{http_code}' "${JURL}health")" = 200 ] || fail "/health after catching up: $(cat "$TMP/health")"
 echo "fork-e2e: lag: /health 503 $LAGGING, 200 once caught up"
 ok

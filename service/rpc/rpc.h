@@ -155,7 +155,7 @@ typedef json_t *(*rpc_method_fn)(rpc_ctx *ctx, json_t *params, rpc_error *err);
 enum rpc_method_flags {
     RPC_INLINE = 1, /* needs no database: may be answered on the HTTP thread */
     RPC_ADMIN = 2,  /* writes state: only with --admin and the bearer token */
-    RPC_FORWARD = 4, /* history: in live mode, asked of the upstream (rpc_live.forward) */
+    RPC_FORWARD = 4, /* history (and a nonce at "pending"): in live mode, asked of the upstream (rpc_live.forward) */
 };
 
 typedef struct {

@@ -447,7 +447,7 @@ const rpc_method rpc_methods[] = {
     {"eth_getBalance", m_get_balance, 0, 2},
     {"eth_getCode", m_get_code, 0, 2},
     {"eth_getStorageAt", m_get_storage_at, 0, 3},
-    {"eth_getTransactionCount", m_get_transaction_count, 0, 2},
+    {"eth_getTransactionCount", m_get_transaction_count, RPC_FORWARD, 2}, /* live: "pending" is the upstream's pool */
     {"eth_call", m_call, 0, 4},
     {"eth_estimateGas", m_estimate_gas, 0, 4},
     {"eth_createAccessList", m_create_access_list, 0, 3},

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 // The contracts tests/clients/compare.mjs loads into jitevm and anvil
 // (runtime code through anvil_setCode, storage through anvil_setStorageAt:
-// no constructor runs, so every value lives in storage).
+// no constructor runs, so every value lives in storage), and those
+// tests/clients/live.mjs deploys with transactions (MintedToken,
+// SeededPool, Aggregator: their constructors set what compare.mjs writes).
 pragma solidity ^0.8.20;
 
 // An ERC-20 with balances at slot 0 and allowances at slot 1 (the layout
@@ -104,5 +106,25 @@ contract Aggregator {
     }
     function tryDelegate(address target, bytes calldata data) external returns (bool, bytes memory) {
         return target.delegatecall(data);
+    }
+}
+
+// Deployed by a transaction (tests/clients/live.mjs): the supply minted to
+// the deployer.
+contract MintedToken is Token {
+    constructor(uint256 supply) {
+        balanceOf[msg.sender] = supply;
+        totalSupply = supply;
+        emit Transfer(address(0), msg.sender, supply);
+    }
+}
+
+// Deployed by a transaction: the tokens and the reserves it will be sent.
+contract SeededPool is Pool {
+    constructor(address a, address b, uint256 r0, uint256 r1) {
+        token0 = a;
+        token1 = b;
+        reserve0 = r0;
+        reserve1 = r1;
     }
 }

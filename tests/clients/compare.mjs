@@ -18,9 +18,8 @@
 // asserts a value it must have (the balance set, the quote computed here),
 // so two servers agreeing on a wrong answer fail too.
 import { createRequire } from 'module';
-import fs from 'fs';
 import path from 'path';
-import { fileURLToPath } from 'url';
+import { compileContracts } from './contracts.mjs';
 
 const [clientsDir, jitevmUrl, adminToken, anvilUrl] = process.argv.slice(2);
 if (!anvilUrl) {
@@ -33,23 +32,7 @@ const ethers = require('ethers');
 const viem = require('viem');
 
 // ------------------------------------------------------------ contracts
-const here = path.dirname(fileURLToPath(import.meta.url));
-const source = fs.readFileSync(path.join(here, 'Contracts.sol'), 'utf8');
-const compiled = JSON.parse(solc.compile(JSON.stringify({
-    language: 'Solidity',
-    sources: { 'Contracts.sol': { content: source } },
-    settings: {
-        evmVersion: 'cancun',
-        optimizer: { enabled: true, runs: 200 },
-        outputSelection: { '*': { '*': ['abi', 'evm.bytecode.object', 'evm.deployedBytecode.object'] } },
-    },
-})));
-for (const e of compiled.errors || []) if (e.severity === 'error') throw new Error(e.formattedMessage);
-const contract = (name) => ({
-    abi: compiled.contracts['Contracts.sol'][name].abi,
-    code: '0x' + compiled.contracts['Contracts.sol'][name].evm.deployedBytecode.object,
-    initcode: '0x' + compiled.contracts['Contracts.sol'][name].evm.bytecode.object,
-});
+const contract = compileContracts(solc);
 const TOKEN = contract('Token'), POOL = contract('Pool'), AGG = contract('Aggregator');
 
 const SENDER = '0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266';
