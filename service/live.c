@@ -616,6 +616,15 @@ static uint64_t head_number(void)
     return follow_get_stats(&st) ? st.head : live.block_number;
 }
 
+/* State at a block other than jitevm's head, asked of the upstream as it
+ * is (rpc_live_hooks.forward_state). */
+static bool forward_state(const char *method, json_t *params, json_t **result, rpc_error *err)
+{
+    if (live.no_forward) return false;
+    forward_as_is(method, params, result, err);
+    return true;
+}
+
 /* History asked of the upstream as it is. The head's block (latest,
  * pending) is jitevm's head, which may lag the upstream's: head_block.
  * eth_feeHistory up to the head is the upstream's up to jitevm's head
@@ -817,7 +826,7 @@ bool live_attach(store *s, store_conn *c, const rpc_config *cfg, bool *is_live, 
                        .many = fetch_many, .more = fetch_more};
     store_set_fetcher(s, &f);
     live.no_forward = cfg->no_forward;
-    rpc_live = (rpc_live_hooks){.before = before_call, .after = after_call, .warm_call = warm_call, .forward = forward, .proof = prove,
+    rpc_live = (rpc_live_hooks){.before = before_call, .after = after_call, .warm_call = warm_call, .forward = forward, .forward_state = forward_state, .proof = prove,
                                 .head_block = head_block,
                                 .upstream = upstream_name(live.up)};
     char h[HEX_HASH_LEN];

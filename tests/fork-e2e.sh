@@ -232,6 +232,48 @@ ok
 send_tx "\"to\":\"$TOKEN\",\"data\":\"0xa9059cbb$(word $HOLDER)$(word 1)\"" > /dev/null
 check_all
 ok
+# State at a block other than jitevm's head is the upstream's, asked as is:
+# older blocks by number and by hash, earliest, safe and finalized (a live
+# chain's are behind its head, never jitevm's head), and the block anvil
+# mined after the pin (newer than jitevm's head, by number and as an
+# EIP-1898 object). Every answer equals anvil's, byte for byte.
+NEWER=$(printf '0x%x' $(($(printf %d "$PIN") + 1)))
+BEFORE=$(printf '0x%x' $(($(printf %d "$PIN") - 1)))
+OLDHASH=$(ask "$AURL" eth_getBlockByNumber '["0x1",false]' | sed -n 's/.*"hash":"\(0x[0-9a-f]*\)".*/\1/p')
+n=0
+for blk in '"0x1"' "\"$BEFORE\"" '"earliest"' '"safe"' '"finalized"' "\"$NEWER\"" "{\"blockHash\":\"$OLDHASH\"}" \
+           "{\"blockNumber\":\"$NEWER\"}"; do
+    for pair in "eth_call|[{\"to\":\"$TOKEN\",\"data\":\"0x70a08231$(word $HOLDER)\"},BLOCK]" \
+                "eth_getBalance|[\"$DEPLOYER\",BLOCK]" "eth_getStorageAt|[\"$TOKEN\",\"$SLOT\",BLOCK]" \
+                "eth_getCode|[\"$TOKEN\",BLOCK]" "eth_getTransactionCount|[\"$DEPLOYER\",BLOCK]" \
+                "eth_estimateGas|[{\"from\":\"$DEPLOYER\",\"to\":\"$HOLDER\",\"value\":\"0x1\"},BLOCK]" \
+                "eth_createAccessList|[{\"to\":\"$TOKEN\",\"data\":\"0x70a08231$(word $HOLDER)\"},BLOCK]" \
+                "eth_getProof|[\"$TOKEN\",[\"$SLOT\"],BLOCK]" \
+                "debug_traceCall|[{\"to\":\"$TOKEN\",\"data\":\"0x18160ddd\"},BLOCK,{\"tracer\":\"callTracer\"}]" \
+                "eth_simulateV1|[{\"blockStateCalls\":[{\"calls\":[{\"to\":\"$TOKEN\",\"data\":\"0x18160ddd\"}]}]},BLOCK]"; do
+        m=${pair%%|*}
+        p=$(echo "${pair#*|}" | sed "s/BLOCK/$blk/")
+        j=$(ask "$JURL" "$m" "$p")
+        a=$(ask "$AURL" "$m" "$p")
+        [ -n "$j" ] && [ "$j" = "$a" ] || fail "$m $p (not jitevm's head): jitevm $j, anvil $a"
+        n=$((n + 1))
+    done
+done
+# Not vacuous: at the newer block the holder's tokens are not jitevm's head's.
+H=$(ask "$JURL" eth_call "[{\"to\":\"$TOKEN\",\"data\":\"0x70a08231$(word $HOLDER)\"},\"latest\"]" | result)
+N=$(ask "$JURL" eth_call "[{\"to\":\"$TOKEN\",\"data\":\"0x70a08231$(word $HOLDER)\"},\"$NEWER\"]" | result)
+[ -n "$H" ] && [ -n "$N" ] && [ "$H" != "$N" ] || fail "balanceOf at jitevm's head $H and at the newer block $N"
+echo "fork-e2e: state at 8 blocks other than jitevm's head (older, earliest, safe, finalized, newer; by number and hash), 10 methods: $n answers equal anvil's"
+# With --no-forward they are refused here, never answered from the head.
+stop_jitevm
+start_jitevm --no-forward
+R=$(ask "$JURL" eth_getBalance "[\"$DEPLOYER\",\"$BEFORE\"]")
+echo "$R" | grep -q "historical state not available: block $(printf %d "$BEFORE") is not the head" || fail "--no-forward, an older block: $R"
+R=$(ask "$JURL" eth_getBalance "[\"$DEPLOYER\",\"finalized\"]")
+echo "$R" | grep -q 'historical state not available: the finalized block is the upstream' || fail "--no-forward, finalized: $R"
+stop_jitevm
+start_jitevm
+ok
 # The head block (latest, pending) is the upstream's block at the pin, whole
 # (transactions, roots, size), though anvil's latest is newer; asked once per
 # head, then kept.

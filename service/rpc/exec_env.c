@@ -28,6 +28,7 @@ void rpc_note_write(void) { atomic_fetch_add(&write_generation, 1); }
 static bool at_number(uint64_t n, const block_env *head, rpc_error *err)
 {
     if (n == head->number) return true;
+    err->not_head = true;
     if (n > head->number) return rpc_fail(err, RPC_SERVER_ERROR, "header not found");
     return rpc_fail(err, RPC_SERVER_ERROR,
                     "historical state not available: block %" PRIu64 " is not the head (block %" PRIu64
@@ -60,9 +61,18 @@ bool resolve_head(rpc_ctx *ctx, const block_selector *sel, block_env *head, enum
     *f = chain_config_fork_at(&ctx->chain, head->number, head->timestamp);
     switch (sel->tag) {
     case BLOCK_LATEST:
-    case BLOCK_PENDING:
+    case BLOCK_PENDING: return true;
     case BLOCK_SAFE:
-    case BLOCK_FINALIZED: return true;
+    case BLOCK_FINALIZED:
+        /* One block here, the head: a dev chain's safe and finalized. A
+         * live chain's are the upstream's, behind its head (mainnet's
+         * finalized by about 64 blocks), never jitevm's head. */
+        if (!rpc_live.upstream) return true;
+        err->not_head = true;
+        return rpc_fail(err, RPC_SERVER_ERROR,
+                        "historical state not available: the %s block is the upstream's; this node keeps only the "
+                        "head state (block %" PRIu64 ")",
+                        sel->tag == BLOCK_SAFE ? "safe" : "finalized", head->number);
     case BLOCK_EARLIEST:
     case BLOCK_NUMBER:
         return at_number(sel->tag == BLOCK_EARLIEST ? 0 : sel->number, head, err);
@@ -73,7 +83,10 @@ bool resolve_head(rpc_ctx *ctx, const block_selector *sel, block_env *head, enum
         bool found;
         store_error se;
         if (!store_find_block_number(ctx->conn, &sel->hash, &n, &found, &se)) return store_failed(err, &se);
-        if (!found) return rpc_fail(err, RPC_SERVER_ERROR, "header for hash not found");
+        if (!found) {
+            err->not_head = true; /* older than the hashes kept, or newer than the head */
+            return rpc_fail(err, RPC_SERVER_ERROR, "header for hash not found");
+        }
         return at_number(n, head, err);
     }
     }

@@ -37,6 +37,7 @@ typedef struct {
     char *message;
     size_t message_len;
     char *data;
+    bool not_head; /* the request named a block other than the head (live mode asks the upstream) */
 } rpc_error;
 
 bool rpc_fail(rpc_error *e, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -146,6 +147,11 @@ typedef struct {
      * database: the upstream's block of that hash, fullTx or not (true:
      * *result or *err set); false: make the header here (--no-forward). */
     bool (*head_block)(const hash32 *hash, bool full_tx, json_t **result, rpc_error *err);
+    /* A state method whose block is not the head (an older or newer
+     * number, a hash other than the head's, safe, finalized, earliest:
+     * rpc_error.not_head): asked of the upstream as it is (true: *result
+     * or *err set); false: the local error stands (--no-forward). */
+    bool (*forward_state)(const char *method, json_t *params, json_t **result, rpc_error *err);
     const char *upstream; /* set in live mode: the upstream's public name */
 } rpc_live_hooks;
 extern rpc_live_hooks rpc_live;

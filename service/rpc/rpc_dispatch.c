@@ -327,6 +327,21 @@ static bool run_call(rpc_ctx *ctx, bytebuf *out, json_t *params, json_t *id, con
                 if (ctx->conn && store_take_error(ctx->conn, &se)) rpc_fail_store(&err, &se);
                 if (!result && !err.code) rpc_fail(&err, RPC_INTERNAL_ERROR, "internal error: %s gave no answer", name);
             }
+            /* State at a block other than the head: the upstream's (live
+             * mode). Only a request from the tree: the text's fast path
+             * takes the head only. */
+            if (err.code && err.not_head && !fast && rpc_live.forward_state) {
+                json_t *answer = NULL;
+                rpc_error upstream_err = {0};
+                if (rpc_live.forward_state(m->name, params, &answer, &upstream_err)) {
+                    rpc_error_clear(&err);
+                    err = upstream_err;
+                    json_decref(result);
+                    result = answer;
+                } else {
+                    rpc_error_clear(&upstream_err);
+                }
+            }
             if (err.code && result) {
                 json_decref(result);
                 result = NULL;
