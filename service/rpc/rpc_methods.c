@@ -479,6 +479,31 @@ const rpc_method rpc_methods[] = {
     {"eth_getFilterLogs", m_history, RPC_INLINE | RPC_FORWARD, 1},
     {"eth_uninstallFilter", m_history, RPC_INLINE | RPC_FORWARD, 1},
     {"eth_sendRawTransaction", m_send, RPC_INLINE | RPC_FORWARD, 1},
+    {"eth_sendRawTransactionSync", m_send, RPC_INLINE | RPC_FORWARD, 2}, /* EIP-7966 */
+    /* History a node serves beyond the eth namespace: traces of mined
+     * transactions and blocks, raw encodings, the transaction pool. Read
+     * only; the upstream's other namespaces (admin, miner, personal,
+     * anvil, evm, engine) are never passed on. */
+    {"eth_getRawTransactionByHash", m_history, RPC_INLINE | RPC_FORWARD, 1},
+    {"eth_getRawTransactionByBlockHashAndIndex", m_history, RPC_INLINE | RPC_FORWARD, 2},
+    {"eth_getRawTransactionByBlockNumberAndIndex", m_history, RPC_INLINE | RPC_FORWARD, 2},
+    {"debug_traceTransaction", m_history, RPC_INLINE | RPC_FORWARD, 2},
+    {"debug_traceBlockByNumber", m_history, RPC_INLINE | RPC_FORWARD, 2},
+    {"debug_traceBlockByHash", m_history, RPC_INLINE | RPC_FORWARD, 2},
+    {"debug_getRawTransaction", m_history, RPC_INLINE | RPC_FORWARD, 1},
+    {"debug_getRawReceipts", m_history, RPC_INLINE | RPC_FORWARD, 1},
+    {"debug_getRawBlock", m_history, RPC_INLINE | RPC_FORWARD, 1},
+    {"debug_getRawHeader", m_history, RPC_INLINE | RPC_FORWARD, 1},
+    {"trace_transaction", m_history, RPC_INLINE | RPC_FORWARD, 1},
+    {"trace_block", m_history, RPC_INLINE | RPC_FORWARD, 1},
+    {"trace_filter", m_history, RPC_INLINE | RPC_FORWARD, 1},
+    {"trace_get", m_history, RPC_INLINE | RPC_FORWARD, 2},
+    {"trace_replayTransaction", m_history, RPC_INLINE | RPC_FORWARD, 2},
+    {"trace_replayBlockTransactions", m_history, RPC_INLINE | RPC_FORWARD, 2},
+    {"txpool_status", m_history, RPC_INLINE | RPC_FORWARD, 0},
+    {"txpool_content", m_history, RPC_INLINE | RPC_FORWARD, 0},
+    {"txpool_contentFrom", m_history, RPC_INLINE | RPC_FORWARD, 1},
+    {"txpool_inspect", m_history, RPC_INLINE | RPC_FORWARD, 0},
     {"debug_traceCall", m_trace_call, 0, 3},
     {"eth_simulateV1", m_simulate_v1, 0, 2},
     {"anvil_setBalance", m_anvil_set_balance, RPC_ADMIN, 2},
@@ -496,6 +521,7 @@ const size_t rpc_n_methods = sizeof rpc_methods / sizeof rpc_methods[0];
 /* Every request looks its method up several times (to route it, to check
  * it, to run it): a hash table instead of a scan of the names. */
 #define METHOD_SLOTS 128
+_Static_assert(sizeof rpc_methods / sizeof rpc_methods[0] <= METHOD_SLOTS * 3 / 4, "the method table outgrew its hash slots");
 static const rpc_method *method_slots[METHOD_SLOTS];
 static pthread_once_t method_slots_once = PTHREAD_ONCE_INIT;
 
