@@ -26,23 +26,8 @@ command -v node > /dev/null && command -v npm > /dev/null ||
 install_clients
 e2e_tmp clients-live
 
-# ---- anvil, the upstream: Prague, automine (a block per transaction), on a
-# free port (retried: another process may take it in between).
-attempt=0
-while :; do
-    attempt=$((attempt + 1))
-    APORT=$(free_port)
-    "$ANVIL" --port "$APORT" --hardfork prague --silent > "$TMP/anvil.log" 2>&1 &
-    APID=$!
-    i=0
-    while kill -0 "$APID" 2> /dev/null && ! curl -s -o /dev/null "http://127.0.0.1:$APORT/"; do
-        i=$((i + 1)); [ $i -gt 600 ] && break; sleep 0.05
-    done
-    curl -s -o /dev/null "http://127.0.0.1:$APORT/" && kill -0 "$APID" 2> /dev/null && break
-    kill "$APID" 2> /dev/null; wait "$APID" 2> /dev/null
-    [ $attempt -ge 3 ] && { echo "$NAME: FAILED: anvil did not start on a free port (3 attempts)"; cat "$TMP/anvil.log"; exit 1; }
-done
-AURL=http://127.0.0.1:$APORT/
+# ---- anvil, the upstream: Prague, automine (a block per transaction).
+start_anvil
 # anvil's Prague chain lacks the system contracts Prague blocks call
 # (EIP-2935, 4788, 7002, 7251); mainnet and every Prague testnet have them,
 # and eth_simulateV1 (viem's simulateCalls) fails on a chain without them,

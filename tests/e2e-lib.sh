@@ -124,15 +124,10 @@ prague_genesis() {
 JSON
 }
 
-# start_with_anvil DB TOKEN SALT: jitevm serve --admin on DB and anvil (prague) on a free port, both up; sets JPID, APID, JURL, AURL.
-start_with_anvil() {
-    # Binding port 0 through the server would be simpler, but anvil prints
-    # its port only in a banner; pick one that is free now.
-    "$JITEVM" serve --db "$1" --listen 127.0.0.1:0 --admin --admin-token "$2" --log-level warn > "$TMP/jitevm.log" 2>&1 &
-    JPID=$!
-    wait_for_server "$TMP/jitevm.log"
-    # anvil on a free port; a port taken in between (anvil exits) or an anvil
-    # that never answers is retried on another port, three times at most.
+# start_anvil: anvil (prague) on a free port, answering; sets APORT, APID,
+# AURL. A port taken in between (anvil exits) or an anvil that never
+# answers is retried on another port, three times at most.
+start_anvil() {
     attempt=0
     while :; do
         attempt=$((attempt + 1))
@@ -146,13 +141,23 @@ start_with_anvil() {
         curl -s -o /dev/null "http://127.0.0.1:$APORT/" && kill -0 "$APID" 2> /dev/null && break
         kill "$APID" 2> /dev/null; wait "$APID" 2> /dev/null
         if [ $attempt -ge 3 ]; then
-            echo "$NAME: anvil did not start on a free port (3 attempts):"
+            echo "$NAME: FAILED: anvil did not start on a free port (3 attempts):"
             cat "$TMP/anvil.log"
             exit 1
         fi
     done
-    JURL=$SERVED_URL
     AURL=http://127.0.0.1:$APORT/
+}
+
+# start_with_anvil DB TOKEN SALT: jitevm serve --admin on DB and anvil (prague) on a free port, both up; sets JPID, APID, JURL, AURL.
+start_with_anvil() {
+    # Binding port 0 through the server would be simpler, but anvil prints
+    # its port only in a banner; pick one that is free now.
+    "$JITEVM" serve --db "$1" --listen 127.0.0.1:0 --admin --admin-token "$2" --log-level warn > "$TMP/jitevm.log" 2>&1 &
+    JPID=$!
+    wait_for_server "$TMP/jitevm.log"
+    start_anvil
+    JURL=$SERVED_URL
 }
 
 # pass / fail NAME [EXPECTED [GOT]] / check NAME FRAGMENT TEXT: count into PASSED and FAILED; check passes when TEXT contains FRAGMENT.
