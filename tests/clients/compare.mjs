@@ -20,6 +20,7 @@
 import { createRequire } from 'module';
 import path from 'path';
 import { compileContracts } from './contracts.mjs';
+import { flatten } from './flatten.mjs';
 
 const [clientsDir, jitevmUrl, adminToken, anvilUrl] = process.argv.slice(2);
 if (!anvilUrl) {
@@ -199,15 +200,6 @@ const TRACE_DIFFS = {
 // Gas estimates: geth's search (jitevm) stops within 1.5% above the minimum;
 // anvil searches to the exact minimum.
 const GAS_ESTIMATES = new Set(['ethers estimateGas transfer', 'viem estimateContractGas', 'viem estimateGas swap', 'viem prepareTransactionRequest.gas']);
-
-function flatten(v, prefix, out) {
-    if (v && typeof v === 'object') {
-        const keys = Object.keys(v);
-        if (keys.length === 0) out[prefix] = Array.isArray(v) ? '[]' : '{}';
-        for (const k of keys) flatten(v[k], prefix ? `${prefix}.${k}` : k, out);
-    } else out[prefix] = v;
-    return out;
-}
 
 function withinEstimate(j, a) {
     const jg = BigInt(j), ag = BigInt(a);

@@ -17,6 +17,7 @@
 import { createRequire } from 'module';
 import path from 'path';
 import { compileContracts } from './contracts.mjs';
+import { flatten } from './flatten.mjs';
 
 const [clientsDir, jitevmUrl, anvilUrl] = process.argv.slice(2);
 if (!anvilUrl) {
@@ -77,14 +78,6 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 // ------------------------------------------------------------ checks
 let passed = 0, failed = 0, documented = 0;
 const plain = (v) => JSON.parse(JSON.stringify(v, (_, x) => (typeof x === 'bigint' ? x.toString() : x)) ?? 'null');
-function flatten(v, prefix, out) {
-    if (v && typeof v === 'object') {
-        const keys = Object.keys(v);
-        if (keys.length === 0) out[prefix] = Array.isArray(v) ? '[]' : '{}';
-        for (const k of keys) flatten(v[k], prefix ? `${prefix}.${k}` : k, out);
-    } else out[prefix] = v;
-    return out;
-}
 function ok(name) { passed++; }
 function bad(name, why) { failed++; console.log(`FAIL ${name}: ${why}`); }
 // geth's estimator (jitevm's) stops within 1.5% above the minimum; anvil's

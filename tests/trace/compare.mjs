@@ -17,6 +17,7 @@ import { createRequire } from 'module';
 import fs from 'fs';
 import path from 'path';
 import { fileURLToPath } from 'url';
+import { flatten } from '../clients/flatten.mjs';
 
 const [clientsDir, jitevmUrl, adminToken, anvilUrl] = process.argv.slice(2);
 if (!anvilUrl) {
@@ -204,14 +205,6 @@ function normalizePrestateAnvil(answer, diff) {
 }
 
 // ------------------------------------------------------------ comparing
-function flatten(v, prefix, out) {
-    if (v && typeof v === 'object') {
-        const keys = Object.keys(v);
-        if (keys.length === 0) out[prefix] = Array.isArray(v) ? '[]' : '{}';
-        for (const k of keys) flatten(v[k], prefix ? `${prefix}.${k}` : k, out);
-    } else out[prefix] = v;
-    return out;
-}
 let pass = 0, fail = 0;
 const failures = [];
 function compare(name, j, a, fieldDeparture) {
