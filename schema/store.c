@@ -751,6 +751,25 @@ static bool account_cache_usable(const store_conn *c)
     return c->in_read && !c->in_write;
 }
 
+/* In a read transaction just begun: reads PRAGMA data_version (which also
+ * starts the snapshot) and, when another connection committed since the
+ * caches were filled, clears them and dates them to this version. False
+ * when the version cannot be read. */
+static bool caches_to_this_version(store_conn *c)
+{
+    sqlite3_stmt *st = c->stmt[ST_DATA_VERSION];
+    int rc = sqlite3_step(st);
+    sqlite3_int64 version = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW) return false;
+    if (version != c->data_version) {
+        account_cache_clear(c);
+        c->data_version = version;
+        c->epoch++;
+    }
+    return true;
+}
+
 /* ----------------------------------------------------------- backend */
 
 /* Live mode (below the backend). */
@@ -1360,18 +1379,7 @@ bool store_live_prefetch(store_conn *c, const store_live_key *keys, size_t n, si
      * snapshot, begun next, clears it again if anything commits meanwhile.
      * A snapshot already open (parked) is the cache's own. */
     bool own_read = sqlite3_get_autocommit(c->db) && step_done(c->stmt[ST_BEGIN_READ]);
-    bool fill = !own_read && !sqlite3_get_autocommit(c->db);
-    if (own_read) {
-        sqlite3_stmt *st = c->stmt[ST_DATA_VERSION];
-        fill = sqlite3_step(st) == SQLITE_ROW;
-        sqlite3_int64 version = fill ? sqlite3_column_int64(st, 0) : -1;
-        sqlite3_reset(st);
-        if (fill && version != c->data_version) {
-            account_cache_clear(c);
-            c->data_version = version;
-            c->epoch++;
-        }
-    }
+    bool fill = own_read ? caches_to_this_version(c) : !sqlite3_get_autocommit(c->db);
     const address *last = NULL;
     bool last_absent = false;
     for (size_t i = 0; i < m && !c->failed; i++) {
@@ -1703,19 +1711,10 @@ bool store_read_begin(store_conn *c, store_error *err)
     c->live_at_known = false;
     /* Reading data_version starts the snapshot, and tells whether another
      * connection committed since the cache was filled. */
-    sqlite3_stmt *st = c->stmt[ST_DATA_VERSION];
-    int rc = sqlite3_step(st);
-    sqlite3_int64 version = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
-    sqlite3_reset(st);
-    if (rc != SQLITE_ROW) {
+    if (!caches_to_this_version(c)) {
         fail_db(err, c->db, c->s->path);
         step_done(c->stmt[ST_ROLLBACK]);
         return false;
-    }
-    if (version != c->data_version) {
-        account_cache_clear(c);
-        c->data_version = version;
-        c->epoch++;
     }
     if (c->keep_snapshots) {
         if (!c->wal_change_looked) {
