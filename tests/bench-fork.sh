@@ -148,15 +148,16 @@ done
 jc_bal=$(echo "$l_jc_bal" | median) ac_bal=$(echo "$l_ac_bal" | median)
 jc_sum=$(echo "$l_jc_sum" | median) ac_sum=$(echo "$l_ac_sum" | median)
 
-# once URL BODY PID: one wrk run; prints its rate (req/s) and the CPU time
-# the server (PID, all its threads: /proc/PID/stat utime + stime) spent per
-# request in it, in microseconds. WRK_PIN: a prefix for wrk (taskset).
+# once URL BODY PID [SECONDS]: one wrk run (SECONDS_PER_RUN long unless
+# given); prints its rate (req/s) and the CPU time the server (PID, all its
+# threads: /proc/PID/stat utime + stime) spent per request in it, in
+# microseconds. WRK_PIN: a prefix for wrk (taskset).
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 TICK_US=$((1000000 / $(getconf CLK_TCK)))
 once() {
     printf 'wrk.method = "POST"\nwrk.body = [[%s]]\nwrk.headers["Content-Type"] = "application/json"\n' "$2" > "$TMP/req.lua"
     t0=$(cpu_ticks "$3")
-    $WRK_PIN wrk -t2 -c32 -d"${SECONDS_PER_RUN}s" -s "$TMP/req.lua" "$1" > "$TMP/wrk.out" 2>&1 || true
+    $WRK_PIN wrk -t2 -c32 -d"${4:-$SECONDS_PER_RUN}s" -s "$TMP/req.lua" "$1" > "$TMP/wrk.out" 2>&1 || true
     t1=$(cpu_ticks "$3")
     n=$(sed -n 's/^ *\([0-9]*\) requests in.*/\1/p' "$TMP/wrk.out")
     rate=$(sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p' "$TMP/wrk.out")
@@ -164,7 +165,7 @@ once() {
 }
 start_ceiling() {
     rm -f "$TMP/ceiling.log"
-    $SERVER_PIN "$CEILING" 0 $1 > "$TMP/ceiling.log" 2>&1 &
+    $SERVER_PIN "$CEILING" > "$TMP/ceiling.log" 2>&1 &
     CPID=$! PIDS="$PIDS $!"
     i=0
     until grep -q 'listening on' "$TMP/ceiling.log"; do i=$((i + 1)); [ $i -gt 100 ] && { echo "bench-fork: the ceiling server did not start:"; cat "$TMP/ceiling.log"; exit 1; }; sleep 0.05; done
@@ -194,7 +195,7 @@ warm_rounds() {
     done
 }
 WRK_PIN= SERVER_PIN=
-start_ceiling ""
+start_ceiling
 warm_rounds ""
 stop_both
 start_both
@@ -216,11 +217,13 @@ if [ "$(nproc)" -ge 2 ] && command -v taskset > /dev/null; then
     kill "$CPID"; wait "$CPID" 2> /dev/null || true
     WRK_PIN="taskset -c 0" SERVER_PIN="taskset -c 1"
     start_both
-    start_ceiling ""
-    # Untimed: jitevm loads its program, anvil refetches what its restart lost.
-    SECONDS_PER_RUN_SAVED=$SECONDS_PER_RUN SECONDS_PER_RUN=1
-    for u in "$JURL" "$AURL"; do once "$u" "$BAL_BODY" "$CPID" > /dev/null; once "$u" "$SUM_BODY" "$CPID" > /dev/null; done
-    SECONDS_PER_RUN=$SECONDS_PER_RUN_SAVED
+    start_ceiling
+    # Untimed, a second each: jitevm loads its program, anvil refetches
+    # what its restart lost.
+    for body in "$BAL_BODY" "$SUM_BODY"; do
+        once "$JURL" "$body" "$JPID" 1 > /dev/null
+        once "$AURL" "$body" "$APID" 1 > /dev/null
+    done
     warm_rounds _pin
     stop_both
 fi
