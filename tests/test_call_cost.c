@@ -17,7 +17,12 @@
  *   time and leaves the state as it was;
  * - the frame counters, kept per thread and summed on read, count every
  *   frame of every thread, also of threads gone (whose tallies the next
- *   threads take up). */
+ *   threads take up);
+ * - the intrinsic gas and the EIP-7623 floor, from zero bytes counted
+ *   eight at a time, are those of a byte-by-byte count for every data
+ *   length and byte value (0x80 and 0x7f included: the word trick's edges),
+ *   in every fork; and a rule kept after one broken in the same
+ *   violation record reads TX_OK (kept sets only the rule). */
 #include <check.h>
 #include <pthread.h>
 #include <string.h>
@@ -29,6 +34,8 @@
 #include "state/state.h"
 #include "vm/code_cache.h"
 #include "vm/evm.h"
+#include "vm/tx.h"
+#include "base/params.h"
 #include "jit/jit.h"
 
 static void count_visit(void *ctx, const address *a, const u256 *key)
@@ -397,6 +404,58 @@ START_TEST(frame_counts_summed_over_threads)
 }
 END_TEST
 
+/* The intrinsic gas and floor of tx, counted the plain way. */
+static void plain_intrinsic(const transaction *tx, enum fork f, uint64_t *intrinsic, uint64_t *floor)
+{
+    uint64_t zeros = 0;
+    for (size_t i = 0; i < tx->data_len; i++) zeros += tx->data[i] == 0;
+    uint64_t nonzeros = tx->data_len - zeros;
+    uint64_t gas = TX_BASE_COST + zeros * TX_DATA_ZERO_COST +
+                   nonzeros * (f >= FORK_ISTANBUL ? TX_DATA_NONZERO_ISTANBUL : TX_DATA_NONZERO_FRONTIER);
+    if (!tx->has_to && f >= FORK_HOMESTEAD) gas += TX_CREATE_COST;
+    if (!tx->has_to && f >= FORK_SHANGHAI) gas += GAS_INITCODE_PER_WORD * ((tx->data_len + 31) / 32);
+    *intrinsic = gas;
+    *floor = f >= FORK_PRAGUE ? TX_BASE_COST + TX_FLOOR_PER_TOKEN * (zeros + 4 * nonzeros) : 0;
+}
+
+START_TEST(intrinsic_gas_as_counted_byte_by_byte)
+{
+    static const uint8_t values[] = {0x00, 0x01, 0x7f, 0x80, 0x81, 0xfe, 0xff, 0x00, 0x00};
+    uint8_t data[80];
+    uint64_t seed = 0x9e3779b97f4a7c15u;
+    for (int round = 0; round < 400; round++) {
+        size_t len = (size_t)round % sizeof data;
+        for (size_t i = 0; i < len; i++) {
+            seed = seed * 6364136223846793005u + 1442695040888963407u;
+            data[i] = values[(seed >> 33) % sizeof values];
+        }
+        for (int to = 0; to <= 1; to++) {
+            transaction tx = {.has_to = to, .data = len ? data : NULL, .data_len = len};
+            for (int f = 0; f < FORK_COUNT; f++) {
+                uint64_t want_gas, want_floor;
+                plain_intrinsic(&tx, (enum fork)f, &want_gas, &want_floor);
+                ck_assert_uint_eq(tx_intrinsic_gas(&tx, (enum fork)f), want_gas);
+                ck_assert_uint_eq(tx_floor_gas(&tx, (enum fork)f), want_floor);
+                /* tx_check_gas draws the line at the same two figures. */
+                uint64_t need = want_gas > want_floor ? want_gas : want_floor;
+                tx_violation v;
+                tx.gas_limit = u256_from_u64(need);
+                ck_assert(tx_check_gas(&tx, (enum fork)f, &v));
+                ck_assert_int_eq(v.rule, TX_OK);
+                tx.gas_limit = u256_from_u64(need - 1);
+                ck_assert(!tx_check_gas(&tx, (enum fork)f, &v));
+                ck_assert_int_eq(v.rule, want_gas > need - 1 ? TX_INTRINSIC_GAS_TOO_LOW
+                                                             : TX_INTRINSIC_GAS_BELOW_FLOOR_GAS_COST);
+                ck_assert_uint_eq(v.want.w[0], want_gas > need - 1 ? want_gas : want_floor);
+                tx.gas_limit = u256_from_u64(need);
+                ck_assert(tx_check_gas(&tx, (enum fork)f, &v));
+                ck_assert_int_eq(v.rule, TX_OK);
+            }
+        }
+    }
+}
+END_TEST
+
 int main(void)
 {
     return TEST_RUN("call_cost", TEST_GROUP("warm precompiles", 0, precompiles_warm_by_flag_as_by_entries),
@@ -404,5 +463,6 @@ int main(void)
                                other_threads_memos_let_go_after_an_eviction, finders_and_evictions_at_once),
                     TEST_GROUP("message call path", 0, exists_touch_as_exists_then_touch,
                                call_to_absent_account_keeps_eip161, execute_reverted_repeats),
-                    TEST_GROUP("frame counters", 60, frame_counts_summed_over_threads));
+                    TEST_GROUP("frame counters", 60, frame_counts_summed_over_threads),
+                    TEST_GROUP("transaction rules", 0, intrinsic_gas_as_counted_byte_by_byte));
 }

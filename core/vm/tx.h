@@ -111,8 +111,9 @@ typedef struct {
     bool overflow;
 } tx_violation;
 
-/* The rules. Each returns true when `tx` keeps it; otherwise false, with
- * *v saying how it broke. They read only their arguments (no state). */
+/* The rules. Each returns true when `tx` keeps it, with v->rule TX_OK
+ * (the other fields are then left as they were); otherwise false, with *v
+ * saying how it broke. They read only their arguments (no state). */
 /* Nonce and gas limit fit the 64 bits a transaction encodes them in. */
 bool tx_check_encodable(const transaction *tx, tx_violation *v);
 /* The type exists in fork `f` (TYPE_n_TX_PRE_FORK). */
