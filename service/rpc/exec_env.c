@@ -54,11 +54,14 @@ bool resolve_head(rpc_ctx *ctx, const block_selector *sel, block_env *head, enum
         ctx->head_cache.epoch = epoch;
         ctx->head_cache.loaded_ms = epoch ? 0 : now;
         ctx->head_cache.env = *head;
+        /* The chain (ctx->chain) changes only with the database, which
+         * clears the cache (rpc_server.c). */
+        ctx->head_cache.fork = chain_config_fork_at(&ctx->chain, head->number, head->timestamp);
         ctx->head_cache.has_state_root = false;
         ctx->head_cache.has_genesis_extras = false;
     }
     head->chain_id = u256_from_u64(ctx->chain.chain_id);
-    *f = chain_config_fork_at(&ctx->chain, head->number, head->timestamp);
+    *f = ctx->head_cache.fork;
     switch (sel->tag) {
     case BLOCK_LATEST:
     case BLOCK_PENDING: return true;
