@@ -135,15 +135,17 @@ static bool precheck(const exec_env *ee, const block_env *env, const call_msg *m
     enum fork f = ee->fork;
     /* geth checks the blob fields of any message that has them, before
      * Cancun too; `blobs` is the transaction seen as a blob transaction. */
-    transaction blobs = *tx;
+    transaction blobs; /* copied only for a message with blobs (a transaction is 336 bytes) */
+    const transaction *payer = tx;
     if (m->has_blob_hashes) {
+        blobs = *tx;
         blobs.type = 3;
         blobs.blob_hashes = m->blob_hashes;
         blobs.n_blob_hashes = m->n_blob_hashes;
         blobs.max_fee_per_blob_gas = m->blob_fee_cap;
+        /* Blob gas is paid for from Cancun on. */
+        if (f >= FORK_CANCUN) payer = &blobs;
     }
-    /* Blob gas is paid for from Cancun on. */
-    const transaction *payer = f >= FORK_CANCUN ? &blobs : tx;
     u256 balance = exec_balance_of(ee, &m->from);
     tx_violation v;
     bool ok = tx_check_fee_caps(tx, &env->base_fee, f, &v) &&
