@@ -3,6 +3,7 @@
  * reader takes, the tree path's parsers take with the same meaning. */
 #include "rpc/rpc_fast.h"
 
+#include <pthread.h>
 #include <string.h>
 
 #include "rpc/rpc_exec.h"
@@ -275,6 +276,17 @@ static bool id_value(cursor *c, rpc_fast_request *r)
     return true;
 }
 
+/* The methods of the shapes, by rpc_fast_kind: found once (the table
+ * does not change), not by name at each request. */
+static const rpc_method *fast_methods[3];
+static pthread_once_t fast_methods_once = PTHREAD_ONCE_INIT;
+
+static void fast_methods_find(void)
+{
+    static const char *const names[] = {"eth_chainId", "eth_getBalance", "eth_call"};
+    for (size_t k = 0; k < 3; k++) fast_methods[k] = rpc_find_method(names[k]);
+}
+
 bool rpc_fast_parse(const char *text, size_t len, rpc_fast_request *r)
 {
     cursor c = {text, text + len};
@@ -311,8 +323,8 @@ bool rpc_fast_parse(const char *text, size_t len, rpc_fast_request *r)
     else if (IS(method, method_len, "eth_getBalance") && shape == RPC_FAST_GET_BALANCE) r->kind = RPC_FAST_GET_BALANCE;
     else if (IS(method, method_len, "eth_call") && shape == RPC_FAST_CALL) r->kind = RPC_FAST_CALL;
     else return false;
-    static const char *const names[] = {"eth_chainId", "eth_getBalance", "eth_call"};
-    r->method = rpc_find_method(names[r->kind]);
+    pthread_once(&fast_methods_once, fast_methods_find);
+    r->method = fast_methods[r->kind];
     return r->method != NULL;
 }
 
