@@ -5,6 +5,9 @@
 
 #include <pthread.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "rpc/rpc_exec.h"
 #include "store.h"
@@ -42,37 +45,48 @@ static uint64_t bytes_equal(uint64_t w, char ch)
     return (x - ones) & ~x & highs;
 }
 
+/* The first character at or after p that cannot be in a plain string (a
+ * quote, a backslash, a control character, DEL or above), or end. Sixteen
+ * at a time where SSE2 is (every x86-64: a signed compare below 0x20 also
+ * catches 0x80 and above), then eight: in a word a byte is flagged when it
+ * may be special, and each test's false flags (borrows, carries) come only
+ * above a truly special byte, so the lowest flag is the first one. */
+static const char *first_special(const char *p, const char *end)
+{
+#ifdef __SSE2__
+    const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\'), space = _mm_set1_epi8(0x20),
+                  del = _mm_set1_epi8(0x7f);
+    for (; end - p >= 16; p += 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+        __m128i special = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)),
+                                       _mm_or_si128(_mm_cmplt_epi8(v, space), _mm_cmpeq_epi8(v, del)));
+        unsigned mask = (unsigned)_mm_movemask_epi8(special);
+        if (mask) return p + __builtin_ctz(mask);
+    }
+#endif
+    for (; end - p >= 8; p += 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        uint64_t special = (bytes_equal(w, '"') | bytes_equal(w, '\\') | ((w - ones * 0x20) & ~w) | (w + ones) | w) &
+                           highs;
+        if (special) return p + __builtin_ctzll(special) / 8;
+    }
+    for (; p < end; p++) {
+        unsigned char ch = (unsigned char)*p;
+        if (ch < 0x20 || ch > 0x7e || ch == '"' || ch == '\\') return p;
+    }
+    return end;
+}
+
 /* A string of printable ASCII without escapes (DEL excluded): its
- * characters are its value. Eight characters at a time: a byte is flagged
- * when it may be special (a quote, a backslash, a control character, DEL
- * or above); each test's false flags (borrows, carries) come only above a
- * truly special byte, so the lowest flag is the first special character,
- * which must be the closing quote. */
+ * characters are its value; the first special character must be the
+ * closing quote. */
 static bool plain_string(cursor *c, const char **s, size_t *n)
 {
     if (!take(c, '"')) return false;
     const char *start = c->p;
-    for (;;) {
-        if (c->end - c->p < 8) {
-            while (c->p < c->end && *c->p != '"') {
-                unsigned char ch = (unsigned char)*c->p;
-                if (ch < 0x20 || ch > 0x7e || ch == '\\') return false;
-                c->p++;
-            }
-            if (c->p >= c->end) return false;
-            break;
-        }
-        uint64_t w;
-        memcpy(&w, c->p, 8);
-        uint64_t special = (bytes_equal(w, '"') | bytes_equal(w, '\\') | ((w - ones * 0x20) & ~w) | (w + ones) | w) &
-                           highs;
-        if (special) {
-            c->p += __builtin_ctzll(special) / 8;
-            if (*c->p != '"') return false;
-            break;
-        }
-        c->p += 8;
-    }
+    c->p = first_special(c->p, c->end);
+    if (c->p == c->end || *c->p != '"') return false;
     *s = start;
     *n = (size_t)(c->p - start);
     c->p++;
