@@ -135,13 +135,20 @@ bool tx_check_type(const transaction *tx, enum fork f, tx_violation *v)
     }
 }
 
-bool tx_check_gas(const transaction *tx, enum fork f, tx_violation *v)
+/* tx_check_gas with the intrinsic gas and floor already found. */
+static bool gas_covers(const transaction *tx, uint64_t intrinsic, uint64_t floor, tx_violation *v)
 {
-    uint64_t gas = tx->gas_limit.w[0], intrinsic, floor;
-    intrinsic_and_floor(tx, f, &intrinsic, &floor);
+    uint64_t gas = tx->gas_limit.w[0];
     if (intrinsic > gas) return broken_u64(v, TX_INTRINSIC_GAS_TOO_LOW, gas, intrinsic);
     if (floor > gas) return broken_u64(v, TX_INTRINSIC_GAS_BELOW_FLOOR_GAS_COST, gas, floor);
     return kept(v);
+}
+
+bool tx_check_gas(const transaction *tx, enum fork f, tx_violation *v)
+{
+    uint64_t intrinsic, floor;
+    intrinsic_and_floor(tx, f, &intrinsic, &floor);
+    return gas_covers(tx, intrinsic, floor, v);
 }
 
 bool tx_check_initcode(const transaction *tx, enum fork f, tx_violation *v)
@@ -238,12 +245,14 @@ typedef struct {
 } tx_costs;
 
 /* validate_transaction, and check_transaction's block limits: the checks
- * that need no state. */
+ * that need no state. c holds the intrinsic gas and floor. */
 static enum tx_error validate_static(const transaction *tx, const block_env *block, enum fork f,
-                                     const tx_options *opts)
+                                     const tx_options *opts, const tx_costs *c)
 {
     tx_violation v;
-    if (!tx_check_encodable(tx, &v) || !tx_check_type(tx, f, &v) || !tx_check_gas(tx, f, &v)) return v.rule;
+    if (!tx_check_encodable(tx, &v) || !tx_check_type(tx, f, &v) ||
+        !gas_covers(tx, c->intrinsic_gas, c->floor_gas, &v))
+        return v.rule;
     uint64_t gas_limit = tx->gas_limit.w[0];
     if (tx->nonce.w[0] == UINT64_MAX) return TX_NONCE_IS_MAX; /* EIP-2681 */
     if (!tx_check_initcode(tx, f, &v)) return v.rule;
@@ -286,11 +295,11 @@ static enum tx_error validate_against_state(state *st, const transaction *tx, co
     return TX_OK;
 }
 
-/* The gas and prices of a valid transaction. */
-static void compute_costs(const transaction *tx, const block_env *block, enum fork f, tx_costs *c)
+/* The gas and prices of a valid transaction (c's intrinsic gas and floor
+ * are already there). */
+static void compute_costs(const transaction *tx, const block_env *block, tx_costs *c)
 {
     c->gas_limit = tx->gas_limit.w[0];
-    intrinsic_and_floor(tx, f, &c->intrinsic_gas, &c->floor_gas);
     if (tx->type >= 2) {
         /* The fee caps hold: max fee >= base fee. */
         u256 headroom = u256_sub(&tx->max_fee_per_gas, &block->base_fee);
@@ -401,11 +410,13 @@ void tx_execute(state *st, const block_env *block, const transaction *tx, enum f
     static const tx_options no_options;
     if (!opts) opts = &no_options;
     memset(res, 0, sizeof *res);
-    res->error = validate_static(tx, block, f, opts);
+    /* Found once for the gas rule and for execution (the data is counted). */
+    tx_costs c;
+    intrinsic_and_floor(tx, f, &c.intrinsic_gas, &c.floor_gas);
+    res->error = validate_static(tx, block, f, opts, &c);
     if (res->error == TX_OK) res->error = validate_against_state(st, tx, block, f, opts);
     if (res->error != TX_OK) return;
-    tx_costs c;
-    compute_costs(tx, block, f, &c);
+    compute_costs(tx, block, &c);
 
     /* Buy the gas, bump the nonce. */
     uint64_t sender_nonce = state_get_nonce(st, &tx->sender);
