@@ -22,7 +22,10 @@
  *   eight at a time, are those of a byte-by-byte count for every data
  *   length and byte value (0x80 and 0x7f included: the word trick's edges),
  *   in every fork; and a rule kept after one broken in the same
- *   violation record reads TX_OK (kept sets only the rule). */
+ *   violation record reads TX_OK (kept sets only the rule);
+ * - tx_execute reports the EIP-7623 floor it held a transaction to
+ *   (floor_gas, which eth_call and eth_simulateV1 read instead of counting
+ *   the data again): tx_floor_gas's, 0 before Prague. */
 #include <check.h>
 #include <pthread.h>
 #include <string.h>
@@ -456,6 +459,35 @@ START_TEST(intrinsic_gas_as_counted_byte_by_byte)
 }
 END_TEST
 
+START_TEST(executed_transaction_reports_its_floor)
+{
+    address sender = test_address_n(0x5e), to = test_address_n(0xc0);
+    static const uint8_t stop[1] = {0x00}, data[40] = {1, 2, 0, 0, 5, [39] = 9};
+    for (int f = FORK_BERLIN; f < FORK_COUNT; f++) {
+        memstate *m = memstate_new();
+        u256 rich = u256_from_u64(1000000000000000000ull), zero = u256_zero();
+        memstate_put_account(m, &sender, 0, &rich, NULL, 0);
+        memstate_put_account(m, &to, 1, &zero, stop, sizeof stop);
+        state_backend b = memstate_backend(m);
+        state *st = state_new(&b);
+        block_env block = {.number = 5, .timestamp = 1000, .gas_limit = 30000000};
+        block.chain_id = u256_from_u64(1);
+        block_env_default_blob_schedule(&block, (enum fork)f);
+        transaction tx = {.sender = sender, .has_to = true, .to = to, .data = data, .data_len = sizeof data};
+        tx.gas_limit = u256_from_u64(100000);
+        tx.gas_price = u256_from_u64(1);
+        tx_result res;
+        tx_execute(st, &block, &tx, (enum fork)f, NULL, &res);
+        ck_assert_int_eq(res.error, TX_OK);
+        ck_assert_uint_eq(res.floor_gas, tx_floor_gas(&tx, (enum fork)f));
+        ck_assert(f >= FORK_PRAGUE ? res.floor_gas > 21000 : res.floor_gas == 0);
+        tx_result_free(&res);
+        state_free(st);
+        memstate_free(m);
+    }
+}
+END_TEST
+
 int main(void)
 {
     return TEST_RUN("call_cost", TEST_GROUP("warm precompiles", 0, precompiles_warm_by_flag_as_by_entries),
@@ -464,5 +496,6 @@ int main(void)
                     TEST_GROUP("message call path", 0, exists_touch_as_exists_then_touch,
                                call_to_absent_account_keeps_eip161, execute_reverted_repeats),
                     TEST_GROUP("frame counters", 60, frame_counts_summed_over_threads),
-                    TEST_GROUP("transaction rules", 0, intrinsic_gas_as_counted_byte_by_byte));
+                    TEST_GROUP("transaction rules", 0, intrinsic_gas_as_counted_byte_by_byte,
+                               executed_transaction_reports_its_floor));
 }

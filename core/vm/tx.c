@@ -466,6 +466,7 @@ void tx_execute(state *st, const block_env *block, const transaction *tx, enum f
      * used; EIP-7623's floor applies after them. */
     uint64_t used = c.gas_limit - (uint64_t)r.gas_left;
     res->gas_spent = used;
+    res->floor_gas = c.floor_gas;
     int64_t refund = state_get_refund(st) + auth_refund;
     uint64_t cap = used / (f >= FORK_LONDON ? 5 : 2);
     uint64_t applied = refund <= 0 ? 0 : (uint64_t)refund < cap ? (uint64_t)refund : cap;

@@ -145,6 +145,7 @@ typedef struct {
     uint64_t gas_used;          /* what the sender paid for, after refunds and the EIP-7623 floor */
     uint64_t gas_refunded;
     uint64_t gas_spent;         /* execution gas before refunds and the EIP-7623 floor (intrinsic included) */
+    uint64_t floor_gas;         /* the EIP-7623 floor it was held to (0 before Prague) */
     uint8_t *output;            /* owned; released by tx_result_free */
     size_t output_len;
     address created_address;    /* for a creation */

@@ -236,11 +236,7 @@ void run_message(rpc_ctx *ctx, const exec_env *ee, const call_msg *m, uint64_t g
     r->kind = RUN_EXECUTED;
     /* geth's MaxUsedGas: the gas used before refunds, raised to the
      * EIP-7623 floor from Prague on. */
-    r->peak_used = r->res.gas_spent;
-    if (ee->fork >= FORK_PRAGUE) {
-        uint64_t floor = tx_floor_gas(&tx, ee->fork);
-        if (r->peak_used < floor) r->peak_used = floor;
-    }
+    r->peak_used = r->res.gas_spent > r->res.floor_gas ? r->res.gas_spent : r->res.floor_gas;
     metrics_record_gas(r->res.gas_used);
 }
 
