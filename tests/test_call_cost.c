@@ -25,7 +25,11 @@
  *   violation record reads TX_OK (kept sets only the rule);
  * - tx_execute reports the EIP-7623 floor it held a transaction to
  *   (floor_gas, which eth_call and eth_simulateV1 read instead of counting
- *   the data again): tx_floor_gas's, 0 before Prague. */
+ *   the data again): tx_floor_gas's, 0 before Prague;
+ * - a transaction run with discard_state (eth_call's: the state is freed
+ *   unseen) gives the result it gives without: status, gas used and
+ *   refunded, gas spent, floor, output; only the state after it differs
+ *   (the sender is not paid back, the coinbase not paid). */
 #include <check.h>
 #include <pthread.h>
 #include <string.h>
@@ -488,6 +492,59 @@ START_TEST(executed_transaction_reports_its_floor)
 }
 END_TEST
 
+START_TEST(discarded_state_same_result)
+{
+    address sender = test_address_n(0x5e), to = test_address_n(0xc0), coinbase = test_address_n(0xcb);
+    /* Clears slot 0 (a refund), then returns the word 42. */
+    static const uint8_t code[] = {0x60, 0x00, 0x60, 0x00, 0x55, 0x60, 0x2a, 0x60, 0x00,
+                                   0x52, 0x60, 0x20, 0x60, 0x00, 0xf3};
+    static const uint8_t data[8] = {1, 0, 2};
+    for (int f = FORK_BERLIN; f < FORK_COUNT; f++) {
+        tx_result res[2];
+        u256 sender_after[2], coinbase_after[2];
+        for (int discard = 0; discard <= 1; discard++) {
+            memstate *m = memstate_new();
+            u256 rich = u256_from_u64(1000000000000000000ull), zero = u256_zero(), one = u256_from_u64(1);
+            memstate_put_account(m, &sender, 0, &rich, NULL, 0);
+            memstate_put_account(m, &to, 1, &zero, code, sizeof code);
+            memstate_put_storage(m, &to, &zero, &one);
+            state_backend b = memstate_backend(m);
+            state *st = state_new(&b);
+            block_env block = {.number = 5, .timestamp = 1000, .gas_limit = 30000000, .coinbase = coinbase};
+            block.chain_id = u256_from_u64(1);
+            block.base_fee = u256_from_u64(1);
+            block_env_default_blob_schedule(&block, (enum fork)f);
+            transaction tx = {.sender = sender, .has_to = true, .to = to, .data = data, .data_len = sizeof data};
+            tx.gas_limit = u256_from_u64(100000);
+            tx.gas_price = u256_from_u64(3);
+            tx_options opts = {.discard_state = discard};
+            tx_execute(st, &block, &tx, (enum fork)f, &opts, &res[discard]);
+            ck_assert_int_eq(res[discard].error, TX_OK);
+            sender_after[discard] = state_get_balance(st, &sender);
+            coinbase_after[discard] = state_get_balance(st, &coinbase);
+            state_free(st);
+            memstate_free(m);
+        }
+        ck_assert_int_eq(res[0].status, EXEC_SUCCESS);
+        ck_assert_int_eq(res[1].status, res[0].status);
+        ck_assert_uint_gt(res[0].gas_refunded, 0);
+        ck_assert_uint_eq(res[1].gas_used, res[0].gas_used);
+        ck_assert_uint_eq(res[1].gas_refunded, res[0].gas_refunded);
+        ck_assert_uint_eq(res[1].gas_spent, res[0].gas_spent);
+        ck_assert_uint_eq(res[1].floor_gas, res[0].floor_gas);
+        ck_assert_uint_eq(res[1].output_len, 32);
+        ck_assert_uint_eq(res[0].output_len, 32);
+        ck_assert_mem_eq(res[1].output, res[0].output, 32);
+        ck_assert_int_eq(res[0].output[31], 42);
+        /* The state differs only where nobody looks: the paid back gas and the fee. */
+        ck_assert(u256_lt(&sender_after[1], &sender_after[0]));
+        ck_assert(!u256_is_zero(&coinbase_after[0]) && u256_is_zero(&coinbase_after[1]));
+        tx_result_free(&res[0]);
+        tx_result_free(&res[1]);
+    }
+}
+END_TEST
+
 int main(void)
 {
     return TEST_RUN("call_cost", TEST_GROUP("warm precompiles", 0, precompiles_warm_by_flag_as_by_entries),
@@ -497,5 +554,5 @@ int main(void)
                                call_to_absent_account_keeps_eip161, execute_reverted_repeats),
                     TEST_GROUP("frame counters", 60, frame_counts_summed_over_threads),
                     TEST_GROUP("transaction rules", 0, intrinsic_gas_as_counted_byte_by_byte,
-                               executed_transaction_reports_its_floor));
+                               executed_transaction_reports_its_floor, discarded_state_same_result));
 }

@@ -473,19 +473,23 @@ void tx_execute(state *st, const block_env *block, const transaction *tx, enum f
     used -= applied;
     if (used < c.floor_gas) used = c.floor_gas;
 
-    u256 left = u256_from_u64(c.gas_limit - used), gas_back;
-    fee_mul(&left, &c.effective_gas_price, &gas_back);
-    state_add_balance(st, &tx->sender, &gas_back);
+    /* What follows changes only the state: left out when it is thrown
+     * away unseen (tx_options.discard_state). */
+    if (!opts->discard_state || opts->trace) {
+        u256 left = u256_from_u64(c.gas_limit - used), gas_back;
+        fee_mul(&left, &c.effective_gas_price, &gas_back);
+        state_add_balance(st, &tx->sender, &gas_back);
 
-    u256 used_w = u256_from_u64(used), miner_price, fee;
-    if (f < FORK_LONDON)
-        miner_price = c.effective_gas_price;
-    else /* the fee caps hold: the price is at least the base fee */
-        miner_price = u256_sub(&c.effective_gas_price, &block->base_fee);
-    fee_mul(&used_w, &miner_price, &fee);
-    pay_coinbase(st, block, f, &fee);
+        u256 used_w = u256_from_u64(used), miner_price, fee;
+        if (f < FORK_LONDON)
+            miner_price = c.effective_gas_price;
+        else /* the fee caps hold: the price is at least the base fee */
+            miner_price = u256_sub(&c.effective_gas_price, &block->base_fee);
+        fee_mul(&used_w, &miner_price, &fee);
+        pay_coinbase(st, block, f, &fee);
 
-    state_finalize_tx(st, f);
+        state_finalize_tx(st, f);
+    }
     if (opts->trace && opts->trace->on_tx_end) opts->trace->on_tx_end(opts->trace->ctx, e);
 
     res->status = r.status;

@@ -158,6 +158,11 @@ typedef struct {
     bool skip_eoa_check;              /* eth_call: EIP-3607 not applied */
     bool skip_block_gas_limit;        /* eth_call: the gas may exceed the block's gas limit */
     bool skip_tx_gas_cap;             /* eth_call: Osaka's EIP-7825 cap (2^24) not applied */
+    /* eth_call: the caller frees the state unseen after the call, so the
+     * steps that only change it are left out (the unused gas paid back to
+     * the sender, the coinbase's fee, state_finalize_tx); the result is the
+     * same. Ignored with a tracer (its on_tx_end may read the state). */
+    bool discard_state;
     /* eth_call's movePrecompileToAddress: the precompile of `from` answers
      * at `to`, and `from` runs its own code. NULL/0: none. */
     const precompile_move *moved_precompiles;

@@ -207,6 +207,7 @@ void run_message(rpc_ctx *ctx, const exec_env *ee, const call_msg *m, uint64_t g
     opts.skip_eoa_check = true;
     opts.skip_block_gas_limit = true;
     opts.skip_tx_gas_cap = true;
+    opts.discard_state = true; /* freed right after, unseen */
     opts.moved_precompiles = ee->overrides.moves;
     opts.n_moved_precompiles = ee->overrides.n_moves;
     opts.abort_flag = ctx->abort_flag;
