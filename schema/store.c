@@ -256,7 +256,7 @@ struct store_conn {
     bool keep_snapshots, parked, wal_change_looked;
     const volatile uint32_t *wal_change;
     uint32_t snapshot_change;
-    uint64_t snapshot_ns; /* when the kept snapshot began */
+    uint64_t snapshot_ns; /* when the kept snapshot began (monotonic_coarse_ns: its age is in hundreds of ms) */
     /* Code fetched during the current read snapshot, which cannot see it in
      * SQLite yet (it was committed through the store's live_db). */
     struct live_code {
@@ -1683,7 +1683,7 @@ static bool parked_is_current(const store_conn *c, uint64_t now_ns)
 
 void store_snapshot_settle(store_conn *c)
 {
-    if (c->parked && !parked_is_current(c, monotonic_ns())) store_snapshot_release(c);
+    if (c->parked && !parked_is_current(c, monotonic_coarse_ns())) store_snapshot_release(c);
 }
 
 bool store_read_begin(store_conn *c, store_error *err)
@@ -1692,7 +1692,7 @@ bool store_read_begin(store_conn *c, store_error *err)
     if (c->in_read) return store_fail(err, "%s: a read snapshot is already open", c->s->path);
     uint64_t now_ns = 0;
     if (c->parked) {
-        now_ns = monotonic_ns();
+        now_ns = monotonic_coarse_ns();
         if (parked_is_current(c, now_ns)) {
             /* No commit since it began: the same state, the same cache. */
             live_codes_clear(c);
@@ -1724,7 +1724,7 @@ bool store_read_begin(store_conn *c, store_error *err)
             c->wal_change_looked = true;
             c->wal_change = find_wal_change(c);
         } else if (c->wal_change) {
-            c->snapshot_ns = now_ns ? now_ns : monotonic_ns();
+            c->snapshot_ns = now_ns ? now_ns : monotonic_coarse_ns();
         }
     }
     c->in_read = true;

@@ -17,7 +17,19 @@
  *   time and leaves the state as it was;
  * - the frame counters, kept per thread and summed on read, count every
  *   frame of every thread, also of threads gone (whose tallies the next
- *   threads take up). */
+ *   threads take up);
+ * - the intrinsic gas and the EIP-7623 floor, from zero bytes counted
+ *   eight at a time, are those of a byte-by-byte count for every data
+ *   length and byte value (0x80 and 0x7f included: the word trick's edges),
+ *   in every fork; and a rule kept after one broken in the same
+ *   violation record reads TX_OK (kept sets only the rule);
+ * - tx_execute reports the EIP-7623 floor it held a transaction to
+ *   (floor_gas, which eth_call and eth_simulateV1 read instead of counting
+ *   the data again): tx_floor_gas's, 0 before Prague;
+ * - a transaction run with discard_state (eth_call's: the state is freed
+ *   unseen) gives the result it gives without: status, gas used and
+ *   refunded, gas spent, floor, output; only the state after it differs
+ *   (the sender is not paid back, the coinbase not paid). */
 #include <check.h>
 #include <pthread.h>
 #include <string.h>
@@ -29,6 +41,8 @@
 #include "state/state.h"
 #include "vm/code_cache.h"
 #include "vm/evm.h"
+#include "vm/tx.h"
+#include "base/params.h"
 #include "jit/jit.h"
 
 static void count_visit(void *ctx, const address *a, const u256 *key)
@@ -397,6 +411,140 @@ START_TEST(frame_counts_summed_over_threads)
 }
 END_TEST
 
+/* The intrinsic gas and floor of tx, counted the plain way. */
+static void plain_intrinsic(const transaction *tx, enum fork f, uint64_t *intrinsic, uint64_t *floor)
+{
+    uint64_t zeros = 0;
+    for (size_t i = 0; i < tx->data_len; i++) zeros += tx->data[i] == 0;
+    uint64_t nonzeros = tx->data_len - zeros;
+    uint64_t gas = TX_BASE_COST + zeros * TX_DATA_ZERO_COST +
+                   nonzeros * (f >= FORK_ISTANBUL ? TX_DATA_NONZERO_ISTANBUL : TX_DATA_NONZERO_FRONTIER);
+    if (!tx->has_to && f >= FORK_HOMESTEAD) gas += TX_CREATE_COST;
+    if (!tx->has_to && f >= FORK_SHANGHAI) gas += GAS_INITCODE_PER_WORD * ((tx->data_len + 31) / 32);
+    *intrinsic = gas;
+    *floor = f >= FORK_PRAGUE ? TX_BASE_COST + TX_FLOOR_PER_TOKEN * (zeros + 4 * nonzeros) : 0;
+}
+
+START_TEST(intrinsic_gas_as_counted_byte_by_byte)
+{
+    static const uint8_t values[] = {0x00, 0x01, 0x7f, 0x80, 0x81, 0xfe, 0xff, 0x00, 0x00};
+    uint8_t data[80];
+    uint64_t seed = 0x9e3779b97f4a7c15u;
+    for (int round = 0; round < 400; round++) {
+        size_t len = (size_t)round % sizeof data;
+        for (size_t i = 0; i < len; i++) {
+            seed = seed * 6364136223846793005u + 1442695040888963407u;
+            data[i] = values[(seed >> 33) % sizeof values];
+        }
+        for (int to = 0; to <= 1; to++) {
+            transaction tx = {.has_to = to, .data = len ? data : NULL, .data_len = len};
+            for (int f = 0; f < FORK_COUNT; f++) {
+                uint64_t want_gas, want_floor;
+                plain_intrinsic(&tx, (enum fork)f, &want_gas, &want_floor);
+                ck_assert_uint_eq(tx_intrinsic_gas(&tx, (enum fork)f), want_gas);
+                ck_assert_uint_eq(tx_floor_gas(&tx, (enum fork)f), want_floor);
+                /* tx_check_gas draws the line at the same two figures. */
+                uint64_t need = want_gas > want_floor ? want_gas : want_floor;
+                tx_violation v;
+                tx.gas_limit = u256_from_u64(need);
+                ck_assert(tx_check_gas(&tx, (enum fork)f, &v));
+                ck_assert_int_eq(v.rule, TX_OK);
+                tx.gas_limit = u256_from_u64(need - 1);
+                ck_assert(!tx_check_gas(&tx, (enum fork)f, &v));
+                ck_assert_int_eq(v.rule, want_gas > need - 1 ? TX_INTRINSIC_GAS_TOO_LOW
+                                                             : TX_INTRINSIC_GAS_BELOW_FLOOR_GAS_COST);
+                ck_assert_uint_eq(v.want.w[0], want_gas > need - 1 ? want_gas : want_floor);
+                tx.gas_limit = u256_from_u64(need);
+                ck_assert(tx_check_gas(&tx, (enum fork)f, &v));
+                ck_assert_int_eq(v.rule, TX_OK);
+            }
+        }
+    }
+}
+END_TEST
+
+START_TEST(executed_transaction_reports_its_floor)
+{
+    address sender = test_address_n(0x5e), to = test_address_n(0xc0);
+    static const uint8_t stop[1] = {0x00}, data[40] = {1, 2, 0, 0, 5, [39] = 9};
+    for (int f = FORK_BERLIN; f < FORK_COUNT; f++) {
+        memstate *m = memstate_new();
+        u256 rich = u256_from_u64(1000000000000000000ull), zero = u256_zero();
+        memstate_put_account(m, &sender, 0, &rich, NULL, 0);
+        memstate_put_account(m, &to, 1, &zero, stop, sizeof stop);
+        state_backend b = memstate_backend(m);
+        state *st = state_new(&b);
+        block_env block = {.number = 5, .timestamp = 1000, .gas_limit = 30000000};
+        block.chain_id = u256_from_u64(1);
+        block_env_default_blob_schedule(&block, (enum fork)f);
+        transaction tx = {.sender = sender, .has_to = true, .to = to, .data = data, .data_len = sizeof data};
+        tx.gas_limit = u256_from_u64(100000);
+        tx.gas_price = u256_from_u64(1);
+        tx_result res;
+        tx_execute(st, &block, &tx, (enum fork)f, NULL, &res);
+        ck_assert_int_eq(res.error, TX_OK);
+        ck_assert_uint_eq(res.floor_gas, tx_floor_gas(&tx, (enum fork)f));
+        ck_assert(f >= FORK_PRAGUE ? res.floor_gas > 21000 : res.floor_gas == 0);
+        tx_result_free(&res);
+        state_free(st);
+        memstate_free(m);
+    }
+}
+END_TEST
+
+START_TEST(discarded_state_same_result)
+{
+    address sender = test_address_n(0x5e), to = test_address_n(0xc0), coinbase = test_address_n(0xcb);
+    /* Clears slot 0 (a refund), then returns the word 42. */
+    static const uint8_t code[] = {0x60, 0x00, 0x60, 0x00, 0x55, 0x60, 0x2a, 0x60, 0x00,
+                                   0x52, 0x60, 0x20, 0x60, 0x00, 0xf3};
+    static const uint8_t data[8] = {1, 0, 2};
+    for (int f = FORK_BERLIN; f < FORK_COUNT; f++) {
+        tx_result res[2];
+        u256 sender_after[2], coinbase_after[2];
+        for (int discard = 0; discard <= 1; discard++) {
+            memstate *m = memstate_new();
+            u256 rich = u256_from_u64(1000000000000000000ull), zero = u256_zero(), one = u256_from_u64(1);
+            memstate_put_account(m, &sender, 0, &rich, NULL, 0);
+            memstate_put_account(m, &to, 1, &zero, code, sizeof code);
+            memstate_put_storage(m, &to, &zero, &one);
+            state_backend b = memstate_backend(m);
+            state *st = state_new(&b);
+            block_env block = {.number = 5, .timestamp = 1000, .gas_limit = 30000000, .coinbase = coinbase};
+            block.chain_id = u256_from_u64(1);
+            block.base_fee = u256_from_u64(1);
+            block_env_default_blob_schedule(&block, (enum fork)f);
+            transaction tx = {.sender = sender, .has_to = true, .to = to, .data = data, .data_len = sizeof data};
+            tx.gas_limit = u256_from_u64(100000);
+            tx.gas_price = u256_from_u64(3);
+            tx_options opts = {.discard_state = discard};
+            tx_execute(st, &block, &tx, (enum fork)f, &opts, &res[discard]);
+            ck_assert_int_eq(res[discard].error, TX_OK);
+            sender_after[discard] = state_get_balance(st, &sender);
+            coinbase_after[discard] = state_get_balance(st, &coinbase);
+            state_free(st);
+            memstate_free(m);
+        }
+        ck_assert_int_eq(res[0].status, EXEC_SUCCESS);
+        ck_assert_int_eq(res[1].status, res[0].status);
+        ck_assert_uint_gt(res[0].gas_refunded, 0);
+        ck_assert_uint_eq(res[1].gas_used, res[0].gas_used);
+        ck_assert_uint_eq(res[1].gas_refunded, res[0].gas_refunded);
+        ck_assert_uint_eq(res[1].gas_spent, res[0].gas_spent);
+        ck_assert_uint_eq(res[1].floor_gas, res[0].floor_gas);
+        ck_assert_uint_eq(res[1].output_len, 32);
+        ck_assert_uint_eq(res[0].output_len, 32);
+        ck_assert_mem_eq(res[1].output, res[0].output, 32);
+        ck_assert_int_eq(res[0].output[31], 42);
+        /* The state differs only where nobody looks: the paid back gas and the fee. */
+        ck_assert(u256_lt(&sender_after[1], &sender_after[0]));
+        ck_assert(!u256_is_zero(&coinbase_after[0]) && u256_is_zero(&coinbase_after[1]));
+        tx_result_free(&res[0]);
+        tx_result_free(&res[1]);
+    }
+}
+END_TEST
+
 int main(void)
 {
     return TEST_RUN("call_cost", TEST_GROUP("warm precompiles", 0, precompiles_warm_by_flag_as_by_entries),
@@ -404,5 +552,7 @@ int main(void)
                                other_threads_memos_let_go_after_an_eviction, finders_and_evictions_at_once),
                     TEST_GROUP("message call path", 0, exists_touch_as_exists_then_touch,
                                call_to_absent_account_keeps_eip161, execute_reverted_repeats),
-                    TEST_GROUP("frame counters", 60, frame_counts_summed_over_threads));
+                    TEST_GROUP("frame counters", 60, frame_counts_summed_over_threads),
+                    TEST_GROUP("transaction rules", 0, intrinsic_gas_as_counted_byte_by_byte,
+                               executed_transaction_reports_its_floor, discarded_state_same_result));
 }

@@ -241,6 +241,22 @@ START_TEST(test_encode)
     char out[9] = {0};
     hex_encode(bytes, 4, out);
     ck_assert_str_eq(out, "0001abff");
+    /* Every byte value, at every place of a word and in the tail, against
+     * the digits written one by one. */
+    uint8_t all[263];
+    char digits_out[2 * sizeof all], want[2 * sizeof all];
+    for (size_t i = 0; i < sizeof all; i++) all[i] = (uint8_t)(i * 7 + i / 256);
+    for (size_t start = 0; start < 4; start++)
+        for (size_t n = 0; n + start <= sizeof all; n += 1 + n / 8) {
+            memset(digits_out, '?', sizeof digits_out);
+            hex_encode(all + start, n, digits_out);
+            for (size_t i = 0; i < n; i++) {
+                want[2 * i] = "0123456789abcdef"[all[start + i] >> 4];
+                want[2 * i + 1] = "0123456789abcdef"[all[start + i] & 15];
+            }
+            ck_assert_msg(memcmp(digits_out, want, 2 * n) == 0, "start %zu, %zu bytes", start, n);
+            if (2 * n < sizeof digits_out) ck_assert_int_eq(digits_out[2 * n], '?'); /* nothing written past the digits */
+        }
     char q[HEX_QUANTITY_LEN];
     u256 v = u256_zero();
     hex_encode_quantity(&v, q);

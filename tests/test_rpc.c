@@ -791,6 +791,18 @@ static double metric_value(const char *text, const char *name)
 START_TEST(metrics_text)
 {
     metrics_init(rpc_method_names(), rpc_n_methods);
+    /* Each method's position: by the table's own string (as the
+     * dispatcher passes it) and by a copy of its name; any other name is
+     * "unknown" (one past the methods). */
+    const char *const *names = rpc_method_names();
+    for (size_t i = 0; i < rpc_n_methods; i++) {
+        ck_assert_int_eq(metrics_method_index(rpc_find_method(names[i])->name), (int)i);
+        char copy[128];
+        snprintf(copy, sizeof copy, "%s", names[i]);
+        ck_assert_int_eq(metrics_method_index(copy), (int)i);
+    }
+    ck_assert_int_eq(metrics_method_index("eth_bogus"), (int)rpc_n_methods);
+    ck_assert_int_eq(metrics_method_index(""), (int)rpc_n_methods);
     metrics_record_call(metrics_method_index("eth_call"), 0.0003, 0);
     metrics_record_call(metrics_method_index("eth_call"), 0.02, 3);
     metrics_record_call(metrics_method_index("eth_bogus"), 0.001, -32601);

@@ -256,6 +256,30 @@ START_TEST(odd_inputs_same_answer)
         bool took = same_answer(big, strlen(big));
         ck_assert_msg(took == (extra == 0), "data of %d bytes: taken %d", RPC_FAST_DATA_MAX + extra, took);
     }
+    /* Each character at each place of the hex and of a string (the reader
+     * takes them eight at a time: the edges of each class of characters,
+     * in every byte of a word and in the tail). */
+    static const char edges[] = {'0', '9', ':', '/', '@', 'A', 'F', 'G', '`', 'a', 'f', 'g', 'x', ' ', '"', '\\',
+                                 '\x1f', '\x7e', '\x7f', '\x80', '\xff', '\x01'};
+    static const char *const shapes[] = {
+        CALL_BODY("{\"to\":\"" TOKEN "\",\"data\":\"" BALANCE_OF "\"}"),
+        CALL_BODY("{\"to\":\"" TOKEN "\",\"data\":\"0x70a08231ab\"}"),
+        "{\"jsonrpc\":\"2.0\",\"id\":\"abcdefghijklmnopqrstu\",\"method\":\"eth_chainId\",\"params\":[]}",
+    };
+    int edge_taken = 0;
+    for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++) {
+        char body[512];
+        size_t len = strlen(shapes[k]);
+        /* From the first string value's opening quote on. */
+        size_t from = (size_t)(strchr(shapes[k], ':') - shapes[k]) + 2;
+        for (size_t at = from; at < len - 8; at++)
+            for (size_t e = 0; e < sizeof edges; e++) {
+                memcpy(body, shapes[k], len);
+                body[at] = edges[e];
+                edge_taken += same_answer(body, len);
+            }
+    }
+    ck_assert_int_gt(edge_taken, 1000);
     /* Which of these the fast path takes is its business; only the answers
      * are compared. (Several are taken: a mixed-case address, "0x" data.) */
     (void)taken;

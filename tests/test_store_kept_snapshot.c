@@ -5,7 +5,9 @@
  * at all while a writer commits concurrently; a kept snapshot is ended
  * when it ages, when it is released, and before the reader's own write; and
  * an aged one left parked by an idle reader is ended by another thread (as
- * the server's guard does), which lets the WAL be checkpointed whole. */
+ * the server's guard does), which lets the WAL be checkpointed whole; the
+ * coarse clock a snapshot's age is read from never goes back and keeps
+ * within a tick of the fine one. */
 #include <check.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -17,6 +19,7 @@
 
 #include "testlib.h"
 #include "store.h"
+#include "base/clock.h"
 
 static char tmp_dir[256], db_path[512];
 
@@ -260,9 +263,24 @@ START_TEST(an_idle_parked_snapshot_is_ended_by_another_thread)
 }
 END_TEST
 
+START_TEST(the_age_clock_follows_the_monotonic_clock)
+{
+    uint64_t last = monotonic_coarse_ns();
+    for (int i = 0; i < 200000; i++) {
+        uint64_t coarse = monotonic_coarse_ns(), fine = monotonic_ns();
+        ck_assert_uint_ge(coarse, last);
+        /* At most a tick behind (1 s: room for a preemption between the reads), never ahead. */
+        ck_assert_uint_le(coarse, fine);
+        ck_assert_uint_lt(fine - coarse, 1000000000u);
+        last = coarse;
+    }
+}
+END_TEST
+
 int main(void)
 {
     return TEST_RUN("store_kept_snapshot", TEST_GROUP("kept", 60, a_kept_snapshot_sees_every_commit,
                                                        a_commit_is_seen_whole_while_a_writer_commits,
-                                                       an_idle_parked_snapshot_is_ended_by_another_thread));
+                                                       an_idle_parked_snapshot_is_ended_by_another_thread,
+                                                       the_age_clock_follows_the_monotonic_clock));
 }

@@ -131,10 +131,33 @@ enum hex_status hex_parse_quantity(const char *s, size_t n, unsigned flags, unsi
     return HEX_OK;
 }
 
+/* The digits of four bytes (the first in the low byte of x) as eight
+ * characters, the first in the low byte: each byte spread into its own 16
+ * bits, its high nibble below its low one, then '0' added to each nibble
+ * and 'a' - '0' - 10 more to those above 9 (a nibble + 6 reaches bit 4
+ * exactly then). */
+static uint64_t hex_digits4(uint32_t x)
+{
+    const uint64_t ones = 0x0101010101010101u, nibble_lows = 0x000f000f000f000fu;
+    uint64_t s = x;
+    s = (s | s << 16) & 0x0000ffff0000ffffu;
+    s = (s | s << 8) & 0x00ff00ff00ff00ffu;
+    uint64_t nibbles = ((s >> 4) & nibble_lows) | ((s & nibble_lows) << 8);
+    uint64_t above9 = ((nibbles + ones * 6) >> 4) & ones;
+    return nibbles + ones * '0' + above9 * ('a' - '0' - 10);
+}
+
 void hex_encode(const uint8_t *p, size_t n, char *out)
 {
     static const char digits[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        uint32_t x;
+        memcpy(&x, p + i, 4);
+        uint64_t chars = hex_digits4(x);
+        memcpy(out + 2 * i, &chars, 8);
+    }
+    for (; i < n; i++) {
         out[2 * i] = digits[p[i] >> 4];
         out[2 * i + 1] = digits[p[i] & 15];
     }

@@ -31,26 +31,32 @@ void *xrealloc(void *p, size_t n)
     return q;
 }
 
-void bytebuf_reserve(bytebuf *b, size_t extra)
+/* The growth, out of line: append and push test for room themselves, so
+ * their common case makes no call. */
+static __attribute__((noinline)) void bytebuf_grow(bytebuf *b, size_t extra)
 {
-    if (b->cap - b->len >= extra) return;
     size_t cap = b->cap ? b->cap : 64;
     while (cap - b->len < extra) cap *= 2;
     b->data = xrealloc(b->data, cap);
     b->cap = cap;
 }
 
+void bytebuf_reserve(bytebuf *b, size_t extra)
+{
+    if (b->cap - b->len < extra) bytebuf_grow(b, extra);
+}
+
 void bytebuf_append(bytebuf *b, const void *p, size_t n)
 {
     if (n == 0) return;
-    bytebuf_reserve(b, n);
+    if (b->cap - b->len < n) bytebuf_grow(b, n);
     memcpy(b->data + b->len, p, n);
     b->len += n;
 }
 
 void bytebuf_push(bytebuf *b, uint8_t byte)
 {
-    bytebuf_reserve(b, 1);
+    if (b->cap == b->len) bytebuf_grow(b, 1);
     b->data[b->len++] = byte;
 }
 

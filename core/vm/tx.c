@@ -22,20 +22,32 @@ static const char *const tx_error_names[] = {
 
 const char *tx_error_name(enum tx_error e) { return tx_error_names[e]; }
 
-static uint64_t data_tokens(const transaction *tx, uint64_t *zeros)
+/* The zero bytes of the data, eight at a time: in each byte of t the high
+ * bit is set exactly when the byte is not zero (its low seven bits added
+ * to 0x7f carry into bit 7 unless all clear, and no carry leaves a byte);
+ * the multiply sums those bits into the top byte. */
+static uint64_t zero_bytes(const uint8_t *data, size_t len)
 {
-    uint64_t z = 0;
-    for (size_t i = 0; i < tx->data_len; i++) z += tx->data[i] == 0;
-    *zeros = z;
-    return z + (tx->data_len - z) * 4;
+    const uint64_t lows = 0x7f7f7f7f7f7f7f7fu, ones = 0x0101010101010101u;
+    uint64_t nonzero = 0;
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+        uint64_t w;
+        memcpy(&w, data + i, 8);
+        uint64_t t = ((w & lows) + lows) | w;
+        nonzero += ((t >> 7) & ones) * ones >> 56;
+    }
+    for (; i < len; i++) nonzero += data[i] != 0;
+    return len - nonzero;
 }
 
-uint64_t tx_intrinsic_gas(const transaction *tx, enum fork f)
+/* The intrinsic gas and the EIP-7623 floor (0 before Prague), from one
+ * count of the data's zero bytes. */
+static void intrinsic_and_floor(const transaction *tx, enum fork f, uint64_t *intrinsic, uint64_t *floor)
 {
-    uint64_t zeros;
-    data_tokens(tx, &zeros);
+    uint64_t zeros = zero_bytes(tx->data, tx->data_len), nonzeros = tx->data_len - zeros;
     uint64_t nonzero_cost = f >= FORK_ISTANBUL ? TX_DATA_NONZERO_ISTANBUL : TX_DATA_NONZERO_FRONTIER;
-    uint64_t gas = TX_BASE_COST + zeros * TX_DATA_ZERO_COST + (tx->data_len - zeros) * nonzero_cost;
+    uint64_t gas = TX_BASE_COST + zeros * TX_DATA_ZERO_COST + nonzeros * nonzero_cost;
     if (!tx->has_to) {
         if (f >= FORK_HOMESTEAD) gas += TX_CREATE_COST; /* EIP-2 */
         if (f >= FORK_SHANGHAI) gas += GAS_INITCODE_PER_WORD * ((tx->data_len + 31) / 32); /* EIP-3860 */
@@ -43,14 +55,23 @@ uint64_t tx_intrinsic_gas(const transaction *tx, enum fork f)
     for (size_t i = 0; i < tx->n_access_list; i++)
         gas += TX_ACCESS_LIST_ADDRESS_COST + TX_ACCESS_LIST_KEY_COST * tx->access_list[i].n_keys;
     gas += PER_EMPTY_ACCOUNT_COST * (uint64_t)tx->n_authorizations;
-    return gas;
+    *intrinsic = gas;
+    /* Tokens: a zero byte is one, any other four. */
+    *floor = f >= FORK_PRAGUE ? TX_BASE_COST + TX_FLOOR_PER_TOKEN * (zeros + nonzeros * 4) : 0;
+}
+
+uint64_t tx_intrinsic_gas(const transaction *tx, enum fork f)
+{
+    uint64_t intrinsic, floor;
+    intrinsic_and_floor(tx, f, &intrinsic, &floor);
+    return intrinsic;
 }
 
 uint64_t tx_floor_gas(const transaction *tx, enum fork f)
 {
-    if (f < FORK_PRAGUE) return 0;
-    uint64_t zeros;
-    return TX_BASE_COST + TX_FLOOR_PER_TOKEN * data_tokens(tx, &zeros);
+    uint64_t intrinsic, floor;
+    intrinsic_and_floor(tx, f, &intrinsic, &floor);
+    return floor;
 }
 
 /* u256_mul_checked for the fee arithmetic, where both factors nearly always
@@ -68,9 +89,13 @@ static bool fee_mul(const u256 *a, const u256 *b, u256 *out)
 
 /* ---- the validity rules (tx.h) ---- */
 
+/* Only the rule is set: have, want, index and overflow say how a rule
+ * broke, and a kept one has nothing to say (tx.h). A transaction passes
+ * about ten checks; clearing the whole record at each showed in a call's
+ * cost. */
 static bool kept(tx_violation *v)
 {
-    memset(v, 0, sizeof *v);
+    v->rule = TX_OK;
     return true;
 }
 
@@ -110,12 +135,20 @@ bool tx_check_type(const transaction *tx, enum fork f, tx_violation *v)
     }
 }
 
-bool tx_check_gas(const transaction *tx, enum fork f, tx_violation *v)
+/* tx_check_gas with the intrinsic gas and floor already found. */
+static bool gas_covers(const transaction *tx, uint64_t intrinsic, uint64_t floor, tx_violation *v)
 {
-    uint64_t gas = tx->gas_limit.w[0], intrinsic = tx_intrinsic_gas(tx, f), floor = tx_floor_gas(tx, f);
+    uint64_t gas = tx->gas_limit.w[0];
     if (intrinsic > gas) return broken_u64(v, TX_INTRINSIC_GAS_TOO_LOW, gas, intrinsic);
     if (floor > gas) return broken_u64(v, TX_INTRINSIC_GAS_BELOW_FLOOR_GAS_COST, gas, floor);
     return kept(v);
+}
+
+bool tx_check_gas(const transaction *tx, enum fork f, tx_violation *v)
+{
+    uint64_t intrinsic, floor;
+    intrinsic_and_floor(tx, f, &intrinsic, &floor);
+    return gas_covers(tx, intrinsic, floor, v);
 }
 
 bool tx_check_initcode(const transaction *tx, enum fork f, tx_violation *v)
@@ -212,12 +245,14 @@ typedef struct {
 } tx_costs;
 
 /* validate_transaction, and check_transaction's block limits: the checks
- * that need no state. */
+ * that need no state. c holds the intrinsic gas and floor. */
 static enum tx_error validate_static(const transaction *tx, const block_env *block, enum fork f,
-                                     const tx_options *opts)
+                                     const tx_options *opts, const tx_costs *c)
 {
     tx_violation v;
-    if (!tx_check_encodable(tx, &v) || !tx_check_type(tx, f, &v) || !tx_check_gas(tx, f, &v)) return v.rule;
+    if (!tx_check_encodable(tx, &v) || !tx_check_type(tx, f, &v) ||
+        !gas_covers(tx, c->intrinsic_gas, c->floor_gas, &v))
+        return v.rule;
     uint64_t gas_limit = tx->gas_limit.w[0];
     if (tx->nonce.w[0] == UINT64_MAX) return TX_NONCE_IS_MAX; /* EIP-2681 */
     if (!tx_check_initcode(tx, f, &v)) return v.rule;
@@ -260,12 +295,11 @@ static enum tx_error validate_against_state(state *st, const transaction *tx, co
     return TX_OK;
 }
 
-/* The gas and prices of a valid transaction. */
-static void compute_costs(const transaction *tx, const block_env *block, enum fork f, tx_costs *c)
+/* The gas and prices of a valid transaction (c's intrinsic gas and floor
+ * are already there). */
+static void compute_costs(const transaction *tx, const block_env *block, tx_costs *c)
 {
     c->gas_limit = tx->gas_limit.w[0];
-    c->intrinsic_gas = tx_intrinsic_gas(tx, f);
-    c->floor_gas = tx_floor_gas(tx, f);
     if (tx->type >= 2) {
         /* The fee caps hold: max fee >= base fee. */
         u256 headroom = u256_sub(&tx->max_fee_per_gas, &block->base_fee);
@@ -376,11 +410,13 @@ void tx_execute(state *st, const block_env *block, const transaction *tx, enum f
     static const tx_options no_options;
     if (!opts) opts = &no_options;
     memset(res, 0, sizeof *res);
-    res->error = validate_static(tx, block, f, opts);
+    /* Found once for the gas rule and for execution (the data is counted). */
+    tx_costs c;
+    intrinsic_and_floor(tx, f, &c.intrinsic_gas, &c.floor_gas);
+    res->error = validate_static(tx, block, f, opts, &c);
     if (res->error == TX_OK) res->error = validate_against_state(st, tx, block, f, opts);
     if (res->error != TX_OK) return;
-    tx_costs c;
-    compute_costs(tx, block, f, &c);
+    compute_costs(tx, block, &c);
 
     /* Buy the gas, bump the nonce. */
     uint64_t sender_nonce = state_get_nonce(st, &tx->sender);
@@ -430,25 +466,30 @@ void tx_execute(state *st, const block_env *block, const transaction *tx, enum f
      * used; EIP-7623's floor applies after them. */
     uint64_t used = c.gas_limit - (uint64_t)r.gas_left;
     res->gas_spent = used;
+    res->floor_gas = c.floor_gas;
     int64_t refund = state_get_refund(st) + auth_refund;
     uint64_t cap = used / (f >= FORK_LONDON ? 5 : 2);
     uint64_t applied = refund <= 0 ? 0 : (uint64_t)refund < cap ? (uint64_t)refund : cap;
     used -= applied;
     if (used < c.floor_gas) used = c.floor_gas;
 
-    u256 left = u256_from_u64(c.gas_limit - used), gas_back;
-    fee_mul(&left, &c.effective_gas_price, &gas_back);
-    state_add_balance(st, &tx->sender, &gas_back);
+    /* What follows changes only the state: left out when it is thrown
+     * away unseen (tx_options.discard_state). */
+    if (!opts->discard_state || opts->trace) {
+        u256 left = u256_from_u64(c.gas_limit - used), gas_back;
+        fee_mul(&left, &c.effective_gas_price, &gas_back);
+        state_add_balance(st, &tx->sender, &gas_back);
 
-    u256 used_w = u256_from_u64(used), miner_price, fee;
-    if (f < FORK_LONDON)
-        miner_price = c.effective_gas_price;
-    else /* the fee caps hold: the price is at least the base fee */
-        miner_price = u256_sub(&c.effective_gas_price, &block->base_fee);
-    fee_mul(&used_w, &miner_price, &fee);
-    pay_coinbase(st, block, f, &fee);
+        u256 used_w = u256_from_u64(used), miner_price, fee;
+        if (f < FORK_LONDON)
+            miner_price = c.effective_gas_price;
+        else /* the fee caps hold: the price is at least the base fee */
+            miner_price = u256_sub(&c.effective_gas_price, &block->base_fee);
+        fee_mul(&used_w, &miner_price, &fee);
+        pay_coinbase(st, block, f, &fee);
 
-    state_finalize_tx(st, f);
+        state_finalize_tx(st, f);
+    }
     if (opts->trace && opts->trace->on_tx_end) opts->trace->on_tx_end(opts->trace->ctx, e);
 
     res->status = r.status;

@@ -111,8 +111,9 @@ typedef struct {
     bool overflow;
 } tx_violation;
 
-/* The rules. Each returns true when `tx` keeps it; otherwise false, with
- * *v saying how it broke. They read only their arguments (no state). */
+/* The rules. Each returns true when `tx` keeps it, with v->rule TX_OK
+ * (the other fields are then left as they were); otherwise false, with *v
+ * saying how it broke. They read only their arguments (no state). */
 /* Nonce and gas limit fit the 64 bits a transaction encodes them in. */
 bool tx_check_encodable(const transaction *tx, tx_violation *v);
 /* The type exists in fork `f` (TYPE_n_TX_PRE_FORK). */
@@ -144,6 +145,7 @@ typedef struct {
     uint64_t gas_used;          /* what the sender paid for, after refunds and the EIP-7623 floor */
     uint64_t gas_refunded;
     uint64_t gas_spent;         /* execution gas before refunds and the EIP-7623 floor (intrinsic included) */
+    uint64_t floor_gas;         /* the EIP-7623 floor it was held to (0 before Prague) */
     uint8_t *output;            /* owned; released by tx_result_free */
     size_t output_len;
     address created_address;    /* for a creation */
@@ -156,6 +158,11 @@ typedef struct {
     bool skip_eoa_check;              /* eth_call: EIP-3607 not applied */
     bool skip_block_gas_limit;        /* eth_call: the gas may exceed the block's gas limit */
     bool skip_tx_gas_cap;             /* eth_call: Osaka's EIP-7825 cap (2^24) not applied */
+    /* eth_call: the caller frees the state unseen after the call, so the
+     * steps that only change it are left out (the unused gas paid back to
+     * the sender, the coinbase's fee, state_finalize_tx); the result is the
+     * same. Ignored with a tracer (its on_tx_end may read the state). */
+    bool discard_state;
     /* eth_call's movePrecompileToAddress: the precompile of `from` answers
      * at `to`, and `from` runs its own code. NULL/0: none. */
     const precompile_move *moved_precompiles;

@@ -54,11 +54,14 @@ bool resolve_head(rpc_ctx *ctx, const block_selector *sel, block_env *head, enum
         ctx->head_cache.epoch = epoch;
         ctx->head_cache.loaded_ms = epoch ? 0 : now;
         ctx->head_cache.env = *head;
+        /* The chain (ctx->chain) changes only with the database, which
+         * clears the cache (rpc_server.c). */
+        ctx->head_cache.fork = chain_config_fork_at(&ctx->chain, head->number, head->timestamp);
         ctx->head_cache.has_state_root = false;
         ctx->head_cache.has_genesis_extras = false;
     }
     head->chain_id = u256_from_u64(ctx->chain.chain_id);
-    *f = chain_config_fork_at(&ctx->chain, head->number, head->timestamp);
+    *f = ctx->head_cache.fork;
     switch (sel->tag) {
     case BLOCK_LATEST:
     case BLOCK_PENDING: return true;
@@ -214,7 +217,10 @@ bool exec_env_open(rpc_ctx *ctx, const block_selector *sel, const json_t *state_
         goto fail;
     }
     ee->base = store_backend(ctx->conn);
-    ee->backend = override_backend(&ee->overrides, &ee->base);
+    /* Without an overridden account the wrapper would only pass every read
+     * through (an indirect call more each; moves are the core's, by
+     * ee->overrides.moves): the store's backend itself then. */
+    ee->backend = ee->overrides.n ? override_backend(&ee->overrides, &ee->base) : ee->base;
     return true;
 fail:
     override_free(&ee->overrides);

@@ -135,15 +135,17 @@ static bool precheck(const exec_env *ee, const block_env *env, const call_msg *m
     enum fork f = ee->fork;
     /* geth checks the blob fields of any message that has them, before
      * Cancun too; `blobs` is the transaction seen as a blob transaction. */
-    transaction blobs = *tx;
+    transaction blobs; /* copied only for a message with blobs (a transaction is 336 bytes) */
+    const transaction *payer = tx;
     if (m->has_blob_hashes) {
+        blobs = *tx;
         blobs.type = 3;
         blobs.blob_hashes = m->blob_hashes;
         blobs.n_blob_hashes = m->n_blob_hashes;
         blobs.max_fee_per_blob_gas = m->blob_fee_cap;
+        /* Blob gas is paid for from Cancun on. */
+        if (f >= FORK_CANCUN) payer = &blobs;
     }
-    /* Blob gas is paid for from Cancun on. */
-    const transaction *payer = f >= FORK_CANCUN ? &blobs : tx;
     u256 balance = exec_balance_of(ee, &m->from);
     tx_violation v;
     bool ok = tx_check_fee_caps(tx, &env->base_fee, f, &v) &&
@@ -205,6 +207,7 @@ void run_message(rpc_ctx *ctx, const exec_env *ee, const call_msg *m, uint64_t g
     opts.skip_eoa_check = true;
     opts.skip_block_gas_limit = true;
     opts.skip_tx_gas_cap = true;
+    opts.discard_state = true; /* freed right after, unseen */
     opts.moved_precompiles = ee->overrides.moves;
     opts.n_moved_precompiles = ee->overrides.n_moves;
     opts.abort_flag = ctx->abort_flag;
@@ -234,11 +237,7 @@ void run_message(rpc_ctx *ctx, const exec_env *ee, const call_msg *m, uint64_t g
     r->kind = RUN_EXECUTED;
     /* geth's MaxUsedGas: the gas used before refunds, raised to the
      * EIP-7623 floor from Prague on. */
-    r->peak_used = r->res.gas_spent;
-    if (ee->fork >= FORK_PRAGUE) {
-        uint64_t floor = tx_floor_gas(&tx, ee->fork);
-        if (r->peak_used < floor) r->peak_used = floor;
-    }
+    r->peak_used = r->res.gas_spent > r->res.floor_gas ? r->res.gas_spent : r->res.floor_gas;
     metrics_record_gas(r->res.gas_used);
 }
 

@@ -666,8 +666,7 @@ static bool run_block(simulation *s, const planned_block *p, const block_done *p
         t->gas_used = res.gas_used;
         /* geth's maxUsedGas: the gas used before refunds, at least the
          * EIP-7623 floor (what a gas limit must cover). */
-        uint64_t floor = tx_floor_gas(&t->tx, f);
-        t->max_used_gas = res.gas_spent > floor ? res.gas_spent : floor;
+        t->max_used_gas = res.gas_spent > res.floor_gas ? res.gas_spent : res.floor_gas;
         if (!t->success) {
             /* The errors geth words with the instruction (its opcode, the
              * stack's size, EIP-2200's sentry) need that instruction: the

@@ -90,6 +90,7 @@ struct rpc_ctx {
         uint64_t epoch; /* store_snapshot_epoch when read; 0: read outside a snapshot */
         uint64_t loaded_ms;
         block_env env;
+        enum fork fork; /* the chain's fork at env (chain_config_fork_at), found when env is read */
         /* The head's state root (methods_block.c), read in the snapshot
          * the head was: valid with the head, cleared when it is reread. */
         bool has_state_root;

@@ -3,7 +3,11 @@
  * reader takes, the tree path's parsers take with the same meaning. */
 #include "rpc/rpc_fast.h"
 
+#include <pthread.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "rpc/rpc_exec.h"
 #include "store.h"
@@ -17,38 +21,72 @@ static void skip_ws(cursor *c)
     while (c->p < c->end && (*c->p == ' ' || *c->p == '\n' || *c->p == '\r' || *c->p == '\t')) c->p++;
 }
 
+/* Compact JSON (what clients send) has no whitespace between tokens: the
+ * character itself is tried first. */
 static bool take(cursor *c, char ch)
 {
+    if (c->p < c->end && *c->p == ch) {
+        c->p++;
+        return true;
+    }
     skip_ws(c);
     if (c->p >= c->end || *c->p != ch) return false;
     c->p++;
     return true;
 }
 
+static const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+
+/* The high bit of each byte of w that equals ch; above the first such
+ * byte others may be flagged too (a borrow), never below it. */
+static uint64_t bytes_equal(uint64_t w, char ch)
+{
+    uint64_t x = w ^ (ones * (unsigned char)ch);
+    return (x - ones) & ~x & highs;
+}
+
+/* The first character at or after p that cannot be in a plain string (a
+ * quote, a backslash, a control character, DEL or above), or end. Sixteen
+ * at a time where SSE2 is (every x86-64: a signed compare below 0x20 also
+ * catches 0x80 and above), then eight: in a word a byte is flagged when it
+ * may be special, and each test's false flags (borrows, carries) come only
+ * above a truly special byte, so the lowest flag is the first one. */
+static const char *first_special(const char *p, const char *end)
+{
+#ifdef __SSE2__
+    const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\'), space = _mm_set1_epi8(0x20),
+                  del = _mm_set1_epi8(0x7f);
+    for (; end - p >= 16; p += 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+        __m128i special = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)),
+                                       _mm_or_si128(_mm_cmplt_epi8(v, space), _mm_cmpeq_epi8(v, del)));
+        unsigned mask = (unsigned)_mm_movemask_epi8(special);
+        if (mask) return p + __builtin_ctz(mask);
+    }
+#endif
+    for (; end - p >= 8; p += 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        uint64_t special = (bytes_equal(w, '"') | bytes_equal(w, '\\') | ((w - ones * 0x20) & ~w) | (w + ones) | w) &
+                           highs;
+        if (special) return p + __builtin_ctzll(special) / 8;
+    }
+    for (; p < end; p++) {
+        unsigned char ch = (unsigned char)*p;
+        if (ch < 0x20 || ch > 0x7e || ch == '"' || ch == '\\') return p;
+    }
+    return end;
+}
+
 /* A string of printable ASCII without escapes (DEL excluded): its
- * characters are its value. Eight characters at a time while none is
- * special (a quote, a backslash, a control character, DEL or above): the
- * test may flag a clean word (a borrow), never miss a special one. */
+ * characters are its value; the first special character must be the
+ * closing quote. */
 static bool plain_string(cursor *c, const char **s, size_t *n)
 {
     if (!take(c, '"')) return false;
     const char *start = c->p;
-    const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
-    while (c->end - c->p >= 8) {
-        uint64_t w;
-        memcpy(&w, c->p, 8);
-        uint64_t quote = w ^ (ones * '"'), backslash = w ^ (ones * '\\');
-        uint64_t special = ((quote - ones) & ~quote) | ((backslash - ones) & ~backslash) | ((w - ones * 0x20) & ~w) |
-                           (w + ones) | w;
-        if (special & highs) break;
-        c->p += 8;
-    }
-    while (c->p < c->end && *c->p != '"') {
-        unsigned char ch = (unsigned char)*c->p;
-        if (ch < 0x20 || ch > 0x7e || ch == '\\') return false;
-        c->p++;
-    }
-    if (c->p >= c->end) return false;
+    c->p = first_special(c->p, c->end);
+    if (c->p == c->end || *c->p != '"') return false;
     *s = start;
     *n = (size_t)(c->p - start);
     c->p++;
@@ -61,8 +99,17 @@ static bool short_key(cursor *c, const char **k, size_t *n)
 {
     if (!take(c, '"')) return false;
     const char *start = c->p;
-    while (c->p < c->end && c->p - start <= 7 && *c->p != '"') c->p++;
-    if (c->p >= c->end || *c->p != '"') return false;
+    if (c->end - c->p >= 8) {
+        /* The closing quote is among the next eight characters. */
+        uint64_t w;
+        memcpy(&w, c->p, 8);
+        uint64_t quote = bytes_equal(w, '"');
+        if (!quote) return false;
+        c->p += __builtin_ctzll(quote) / 8;
+    } else {
+        while (c->p < c->end && *c->p != '"') c->p++;
+        if (c->p >= c->end) return false;
+    }
     *k = start;
     *n = (size_t)(c->p - start);
     c->p++;
@@ -81,13 +128,40 @@ static const uint8_t hex_plus_one[256] = {
 };
 #undef HEX_ROW
 
+/* Eight hex digits (as read from memory, the first in the low byte) into
+ * four bytes: false when any is not a digit. Digits are 0x30-0x39, letters
+ * 0x41-0x46 or 0x61-0x66 (0x20 set makes them one range); with every byte
+ * below 0x80, adding to it never carries out of the byte. */
+static bool hex_word(uint64_t w, uint8_t out[4])
+{
+    if (w & highs) return false;
+    uint64_t digit = (w + ones * (0x80 - '0')) & ~(w + ones * (0x80 - '9' - 1));
+    uint64_t lower = w | ones * 0x20, letter = (lower + ones * (0x80 - 'a')) & ~(lower + ones * (0x80 - 'f' - 1));
+    if (((digit | letter) & highs) != highs) return false;
+    uint64_t nibbles = (w & ones * 0x0f) + ((letter & highs) >> 7) * 9;
+    /* Each pair of bytes (high digit first) into the low byte of its 16 bits, then those bytes together. */
+    const uint64_t low_bytes = 0x00ff00ff00ff00ffu;
+    uint64_t pairs = ((nibbles & low_bytes) << 4) | ((nibbles >> 8) & low_bytes);
+    pairs = (pairs | pairs >> 8) & 0x0000ffff0000ffffu;
+    pairs = pairs | pairs >> 16;
+    uint32_t bytes = (uint32_t)pairs;
+    memcpy(out, &bytes, 4);
+    return true;
+}
+
 /* "0x" and an even number of digits, decoded into out (at most max bytes). */
 static bool hex_bytes(const char *s, size_t n, uint8_t *out, size_t max, size_t *len)
 {
     if (n < 2 || s[0] != '0' || s[1] != 'x' || (n - 2) % 2 || (n - 2) / 2 > max) return false;
     *len = (n - 2) / 2;
+    size_t i = 0;
+    for (; i + 4 <= *len; i += 4) {
+        uint64_t w;
+        memcpy(&w, s + 2 + 2 * i, 8);
+        if (!hex_word(w, out + i)) return false;
+    }
     unsigned bad = 0;
-    for (size_t i = 0; i < *len; i++) {
+    for (; i < *len; i++) {
         unsigned hi = hex_plus_one[(unsigned char)s[2 + 2 * i]], lo = hex_plus_one[(unsigned char)s[3 + 2 * i]];
         bad |= (hi - 1) | (lo - 1); /* a non-digit's 0 - 1 sets the high bits */
         out[i] = (uint8_t)((hi - 1) << 4 | (lo - 1));
@@ -216,6 +290,17 @@ static bool id_value(cursor *c, rpc_fast_request *r)
     return true;
 }
 
+/* The methods of the shapes, by rpc_fast_kind: found once (the table
+ * does not change), not by name at each request. */
+static const rpc_method *fast_methods[3];
+static pthread_once_t fast_methods_once = PTHREAD_ONCE_INIT;
+
+static void fast_methods_find(void)
+{
+    static const char *const names[] = {"eth_chainId", "eth_getBalance", "eth_call"};
+    for (size_t k = 0; k < 3; k++) fast_methods[k] = rpc_find_method(names[k]);
+}
+
 bool rpc_fast_parse(const char *text, size_t len, rpc_fast_request *r)
 {
     cursor c = {text, text + len};
@@ -252,8 +337,8 @@ bool rpc_fast_parse(const char *text, size_t len, rpc_fast_request *r)
     else if (IS(method, method_len, "eth_getBalance") && shape == RPC_FAST_GET_BALANCE) r->kind = RPC_FAST_GET_BALANCE;
     else if (IS(method, method_len, "eth_call") && shape == RPC_FAST_CALL) r->kind = RPC_FAST_CALL;
     else return false;
-    static const char *const names[] = {"eth_chainId", "eth_getBalance", "eth_call"};
-    r->method = rpc_find_method(names[r->kind]);
+    pthread_once(&fast_methods_once, fast_methods_find);
+    r->method = fast_methods[r->kind];
     return r->method != NULL;
 }
 
