@@ -28,6 +28,8 @@
 #include "rpc/http_front.h"
 
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -467,6 +469,10 @@ http_front *http_front_start(const http_front_config *cfg, const http_front_hook
 bool http_front_add(http_front *f, int fd, const struct sockaddr *addr, socklen_t addr_len, http_gate *gate, void *conn)
 {
     front_thread *t = &f->threads[(unsigned)fd % (unsigned)f->n_threads];
+    /* An answer is one write and the client waits for it: Nagle's delay
+     * (until the previous segment's ACK) would only hold it back. */
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     front_conn *c = malloc(sizeof *c);
     if (!c) return false;
     c->fd = fd;

@@ -1,5 +1,8 @@
 /* The HTTP side of `jitevm serve`.
  *
+ * Every connection starts on the fast HTTP path (http_front.c), which
+ * answers plain JSON-RPC POSTs itself with answer_here, below, and hands
+ * the connection to libmicrohttpd at the first request it does not take.
  * libmicrohttpd runs its own polling threads (epoll, a thread pool). Requests
  * that need no state (eth_chainId, errors) are answered there. A read-only
  * request that needs the state first runs there too, under a short budget
@@ -1414,10 +1417,10 @@ static void log_startup(server *s, uint16_t port, store_conn *conn)
     log_notice("database %s: schema v%d, chain id %llu, %s%s", cfg->db_path, store_schema_version(),
              (unsigned long long)s->chain.chain_id, head_text, counts);
     log_notice("config: engine=%s code-cache=%zuM threads=%d workers=%d queue=%d max-connections=%d max-body=%zu max-batch=%zu gas-cap=%llu "
-             "call-timeout=%s inline-budget=%llums cors-origin='%s' admin=%s log-level=%s",
+             "call-timeout=%s inline-budget=%llums cors-origin='%s' admin=%s log-level=%s fast-http=%s",
              engine_name(cfg->engine), cfg->code_cache_bytes >> 20, cfg->http_threads, cfg->workers, cfg->queue_size, cfg->max_connections, cfg->max_body, cfg->max_batch,
              (unsigned long long)cfg->gas_cap, timeout, (unsigned long long)cfg->inline_budget_ms, cfg->cors_origin, cfg->admin ? "on" : "off",
-             log_level_name(cfg->log_level));
+             log_level_name(cfg->log_level), cfg->no_fast_http ? "off" : "on");
     if (cfg->engine != ENGINE_INTERP && !jit_supported())
         log_warn("engine %s: this machine cannot run compiled code; every call runs on the interpreter",
                  engine_name(cfg->engine));
