@@ -52,10 +52,10 @@ stop_server
 # The fast HTTP path and its hand-offs (inline runs on), then the same
 # cases with every request through libmicrohttpd.
 start_server --call-timeout 1s --gas-cap 0 --request-gas 0
-probe fastpath
+probe fastpath fasthandovers
 stop_server
 start_server --call-timeout 1s --gas-cap 0 --request-gas 0 --no-fast-http
-probe fastpath
+probe fastpath nofasthandovers
 stop_server
 
 pass() { PASSED=$((PASSED + 1)); }

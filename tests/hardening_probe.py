@@ -32,6 +32,8 @@ Cases:
               headers it leaves to libmicrohttpd (Connection: close,
               HTTP/1.0, Expect, a non-JSON type); the same answer head
               either way
+  fasthandovers, nofasthandovers  (after fastpath) its hand-overs are
+              counted in /metrics, or none without the fast path
 """
 import json
 import re, socket, sys, threading, time
@@ -508,6 +510,28 @@ def case_fastpath():
         s.close()
         ok = len(r) == 2 and r[0][0].startswith(b"HTTP/1.1 200 ") and r[1][0].split(b" ")[1] == want_status and (closed or not want_close)
         report(ok, "fastpath " + name, "%s%s" % ([h.split(b"\r\n")[0] for h, _ in r], ", closed" if closed else ""))
+
+
+def hand_overs():
+    s = socket.create_connection((HOST, PORT))
+    s.sendall(b"GET /metrics HTTP/1.1\r\nHost: probe\r\n\r\n")
+    r = responses(s, 1)
+    s.close()
+    text = r[0][1] if r else b""
+    return [int(m.group(1)) if m else -1 for m in (re.search(rb'jitevm_fast_http_hand_overs_total\{reason="%s"\} (\d+)' % k, text)
+                                                   for k in (b"request", b"worker"))]
+
+
+def case_fasthandovers():
+    # After fastpath: its GETs and the heads it leaves to libmicrohttpd were
+    # handed over (six, and the metrics reads'), and the call for a worker once.
+    request, worker = hand_overs()
+    report(request >= 6 and worker == 1, "fastpath hand-overs counted", "request %d, worker %d" % (request, worker))
+
+
+def case_nofasthandovers():
+    request, worker = hand_overs()
+    report(request == 0 and worker == 0, "no fast path, no hand-overs", "request %d, worker %d" % (request, worker))
 
 
 for c in sys.argv[3:]:

@@ -1135,6 +1135,7 @@ static void front_hand_off(void *ctx, void *conn, int fd, const struct sockaddr 
     server *s = ctx;
     conn_slot *slot = conn;
     slot->next_to_worker = to_worker;
+    metrics_record_fast_hand_over(to_worker);
     if (MHD_add_connection(s->daemon, fd, addr, addr_len) != MHD_YES) slot_close(s, slot); /* it closed fd */
 }
 
