@@ -24,7 +24,7 @@ enum {
     OPT_ADMIN, OPT_ADMIN_TOKEN, OPT_ADMIN_TOKEN_FILE, OPT_LOG_LEVEL, OPT_PRIORITY_FEE, OPT_ENGINE, OPT_PROGRAM_KEY,
     OPT_CODE_CACHE, OPT_MAX_CONNECTIONS_PER_IP, OPT_HEAD_TIMEOUT, OPT_BODY_TIMEOUT, OPT_MIN_BODY_RATE,
     OPT_REQUEST_TIMEOUT, OPT_MAX_BUFFERED, OPT_READ_ONLY, OPT_REQUEST_GAS, OPT_MAX_CALL_MEMORY, OPT_MAX_EXEC_MEMORY,
-    OPT_FOLLOW, OPT_FOLLOW_INTERVAL, OPT_FOLLOW_TAG, OPT_DRIFT_EVERY, OPT_HEALTH_MAX_LAG, OPT_NO_FORWARD, OPT_HELP,
+    OPT_FOLLOW, OPT_FOLLOW_INTERVAL, OPT_FOLLOW_TAG, OPT_DRIFT_EVERY, OPT_HEALTH_MAX_LAG, OPT_NO_FORWARD, OPT_NO_FAST_HTTP, OPT_HELP,
 };
 
 typedef struct {
@@ -67,6 +67,7 @@ static const option_row option_rows[] = {
     {OPT_REQUEST_GAS, "request-gas", "JITEVM_REQUEST_GAS", "GAS", "gas all the calls of one request may spend together, a batch's calls and eth_estimateGas's runs included; 0 = none (default 10 x --gas-cap, 500000000)"},
     {OPT_MAX_CALL_MEMORY, "max-call-memory", "JITEVM_MAX_CALL_MEMORY", "BYTES", "EVM memory one call may allocate, all its frames together, whatever its gas; 0 = none (default 64M)"},
     {OPT_MAX_EXEC_MEMORY, "max-exec-memory", "JITEVM_MAX_EXEC_MEMORY", "BYTES", "EVM memory all running calls may hold together; 0 = none (default 1G)"},
+    {OPT_NO_FAST_HTTP, "no-fast-http", "JITEVM_NO_FAST_HTTP", NULL, "serve every request through libmicrohttpd (default: plain JSON-RPC POSTs take a leaner path of their own)"},
     {OPT_READ_ONLY, "read-only", "JITEVM_READ_ONLY", NULL, "open the database read-only: admin writes refused, compiled programs not stored (chosen by itself when the database cannot be written)"},
     /* Live mode (a database made by init --fork-url). */
     {OPT_FOLLOW, "follow", "JITEVM_FOLLOW", NULL, "live mode: follow the upstream's head (needs debug_traceBlockByNumber there)"},
@@ -375,8 +376,9 @@ static bool apply(rpc_config *cfg, const option_row *r, const char *v, const cha
         if (!parse_duration_ms(v, &cfg->request_timeout_ms)) return fail(err, err_len, "%s: expected a duration (30s), got '%s'", source, v);
         return true;
     case OPT_FOLLOW:
-    case OPT_NO_FORWARD: {
-        bool *b = r->id == OPT_FOLLOW ? &cfg->follow : &cfg->no_forward;
+    case OPT_NO_FORWARD:
+    case OPT_NO_FAST_HTTP: {
+        bool *b = r->id == OPT_FOLLOW ? &cfg->follow : r->id == OPT_NO_FORWARD ? &cfg->no_forward : &cfg->no_fast_http;
         if (!v) *b = true;
         else if (!parse_bool_env(v, b)) return fail(err, err_len, "%s: expected true or false, got '%s'", source, v);
         return true;

@@ -22,7 +22,8 @@ typedef struct {
     char listen[300];          /* as given: HOST:PORT, [V6]:PORT */
     char listen_host[256];
     uint16_t listen_port;
-    int http_threads;          /* libmicrohttpd's polling threads */
+    int http_threads;          /* libmicrohttpd's polling threads, and as many for the fast HTTP path */
+    bool no_fast_http;         /* every request through libmicrohttpd */
     int workers;               /* EVM worker threads */
     bool workers_given;        /* --workers or JITEVM_WORKERS set (else a live database gets more) */
     int queue_size;            /* requests waiting for a worker, at most */

@@ -49,6 +49,7 @@ static struct {
     _Atomic int64_t queue_depth;
     _Atomic int draining;
     _Atomic uint64_t handoffs[2]; /* [over the budget, waits on the upstream] */
+    _Atomic uint64_t fast_hand_overs[2]; /* [a request it does not take, a call for a worker] */
 } m;
 
 static size_t pointer_slot(const char *p) { return (size_t)(((uintptr_t)p * 0x9e3779b97f4a7c15u) >> 32); }
@@ -127,6 +128,7 @@ void metrics_inflight_add(int delta) { atomic_fetch_add(&m.inflight, delta); }
 void metrics_queue_depth_add(int delta) { atomic_fetch_add(&m.queue_depth, delta); }
 void metrics_set_draining(bool draining) { atomic_store(&m.draining, draining); }
 void metrics_record_handoff(bool over_budget) { atomic_fetch_add(&m.handoffs[over_budget ? 0 : 1], 1); }
+void metrics_record_fast_hand_over(bool to_worker) { atomic_fetch_add(&m.fast_hand_overs[to_worker ? 1 : 0], 1); }
 
 /* The limits of README "Limits and security" that count their hits. */
 static const char *const limit_names[] = {"max_connections", "max_connections_per_ip", "read_deadline", "client_gone",
@@ -296,9 +298,16 @@ char *metrics_render(size_t *len)
               "inline budget, or waiting on the upstream (live mode).\n"
               "# TYPE jitevm_inline_handoffs_total counter\n"
               "jitevm_inline_handoffs_total{reason=\"budget\"} %llu\n"
-              "jitevm_inline_handoffs_total{reason=\"upstream\"} %llu\n",
+              "jitevm_inline_handoffs_total{reason=\"upstream\"} %llu\n"
+              "# HELP jitevm_fast_http_hand_overs_total Connections the fast HTTP path handed to libmicrohttpd: at a "
+              "request it does not take (a GET, an admin call, chunked or large, Connection: close, HTTP/1.0), or with a "
+              "call that needs a worker.\n"
+              "# TYPE jitevm_fast_http_hand_overs_total counter\n"
+              "jitevm_fast_http_hand_overs_total{reason=\"request\"} %llu\n"
+              "jitevm_fast_http_hand_overs_total{reason=\"worker\"} %llu\n",
         (long long)atomic_load(&m.inflight), (long long)atomic_load(&m.queue_depth), atomic_load(&m.draining),
-        (unsigned long long)atomic_load(&m.handoffs[0]), (unsigned long long)atomic_load(&m.handoffs[1]));
+        (unsigned long long)atomic_load(&m.handoffs[0]), (unsigned long long)atomic_load(&m.handoffs[1]),
+        (unsigned long long)atomic_load(&m.fast_hand_overs[0]), (unsigned long long)atomic_load(&m.fast_hand_overs[1]));
     live_metrics_render(&out);
     bytebuf_push(&out, '\0');
     *len = out.len - 1;

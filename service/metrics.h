@@ -28,6 +28,9 @@ void metrics_set_draining(bool draining);
 /* A request begun on its HTTP thread went to a worker: it spent the inline
  * budget, or it had to wait on the upstream. */
 void metrics_record_handoff(bool over_budget);
+/* A connection the fast HTTP path handed to libmicrohttpd: at a request it
+ * does not take, or with a call that needs a worker. */
+void metrics_record_fast_hand_over(bool to_worker);
 
 /* A hostile-load limit was hit (jitevm_limit_hits_total{limit=...}); `limit`
  * is one of the names in metrics.c's limit table (others count as "other"). */

@@ -49,6 +49,15 @@ start_server --inline-budget 0 --workers 1 --head-timeout 1s --max-connections-p
 probe halfclose framing slowloris perip disconnect deadline fairshare buffered
 stop_server
 
+# The fast HTTP path and its hand-offs (inline runs on), then the same
+# cases with every request through libmicrohttpd.
+start_server --call-timeout 1s --gas-cap 0 --request-gas 0
+probe fastpath fasthandovers
+stop_server
+start_server --call-timeout 1s --gas-cap 0 --request-gas 0 --no-fast-http
+probe fastpath nofasthandovers
+stop_server
+
 pass() { PASSED=$((PASSED + 1)); }
 fail() {
     FAILED=$((FAILED + 1))

@@ -24,6 +24,16 @@ Cases:
               client reads its 413, never a reset, never a hang; a client
               that neither sends nor closes, or sends without end, is cut
               after the linger (2 s, 16 MB)
+  fastpath    the fast HTTP path and its hand-offs to libmicrohttpd, on one
+              kept-alive connection: pipelined requests with a GET in the
+              middle, a request arriving a few bytes at a time, a call over
+              the inline budget (run by a worker without a second inline
+              attempt), a request larger than the path's buffer, and the
+              headers it leaves to libmicrohttpd (Connection: close,
+              HTTP/1.0, Expect, a non-JSON type); the same answer head
+              either way
+  fasthandovers, nofasthandovers  (after fastpath) its hand-overs are
+              counted in /metrics, or none without the fast path
 """
 import json
 import re, socket, sys, threading, time
@@ -374,6 +384,154 @@ def case_upload():
     s.close()
     report(how != "sent" and sent < 40000000 and took < 5, "upload without end",
            "cut after %.1f MB in %.2f s (%s)" % (sent / 1e6, took, how))
+
+
+def responses(s, n, timeout=10):
+    # n whole responses from a kept-alive connection, in order (100 Continue skipped).
+    out, buf = [], b""
+    s.settimeout(timeout)
+    while len(out) < n:
+        while b"\r\n\r\n" not in buf:
+            d = s.recv(65536)
+            if not d:
+                return out
+            buf += d
+        head, _, rest = buf.partition(b"\r\n\r\n")
+        if head.startswith(b"HTTP/1.1 100"):
+            buf = rest
+            continue
+        if re.search(rb"(?i)\r\ntransfer-encoding: *chunked", head):  # a worker's answer
+            body = b""
+            while True:
+                while b"\r\n" not in rest:
+                    d = s.recv(65536)
+                    if not d:
+                        return out
+                    rest += d
+                line, _, rest = rest.partition(b"\r\n")
+                size = int(line.split(b";")[0], 16)
+                while len(rest) < size + 2:
+                    d = s.recv(65536)
+                    if not d:
+                        return out
+                    rest += d
+                body, rest = body + rest[:size], rest[size + 2:]
+                if size == 0:
+                    break
+            out.append((head, body))
+            buf = rest
+            continue
+        m = re.search(rb"(?i)\r\ncontent-length: *(\d+)", head)
+        need = int(m.group(1)) if m else 0
+        while len(rest) < need:
+            d = s.recv(65536)
+            if not d:
+                break
+            rest += d
+        out.append((head, rest[:need]))
+        buf = rest[need:]
+    return out
+
+
+def header_names(head):
+    return sorted(line.split(b":")[0].lower() for line in head.split(b"\r\n")[1:])
+
+
+def budget_handoffs():
+    s = socket.create_connection((HOST, PORT))
+    s.sendall(b"GET /metrics HTTP/1.1\r\nHost: probe\r\n\r\n")
+    r = responses(s, 1)
+    s.close()
+    m = re.search(rb'jitevm_inline_handoffs_total\{reason="budget"\} (\d+)', r[0][1] if r else b"")
+    return int(m.group(1)) if m else -1
+
+
+def case_fastpath():
+    chain_id = http_request(call("eth_chainId", []))
+    # Pipelined, a GET in the middle (libmicrohttpd's from there on): four answers in order.
+    s = socket.create_connection((HOST, PORT))
+    s.sendall(chain_id + chain_id + b"GET /health HTTP/1.1\r\nHost: probe\r\n\r\n" + chain_id)
+    r = responses(s, 4)
+    s.close()
+    bodies = [json.loads(b) if b else None for _, b in r]
+    ok = (len(r) == 4 and all(h.startswith(b"HTTP/1.1 200 ") for h, _ in r) and bodies[0].get("result") == bodies[1].get("result")
+          == bodies[3].get("result") and bodies[2].get("status") == "ok")
+    report(ok, "fastpath pipelined with a hand-off", "%d answers: %s" % (len(r), [b[:60] for _, b in r]))
+    # The same answer head from the fast path (first) and from libmicrohttpd (last).
+    same = len(r) == 4 and header_names(r[0][0]) == header_names(r[3][0]) and r[0][0].split(b"\r\n")[0] == r[3][0].split(b"\r\n")[0]
+    report(same, "fastpath answer head", "%s vs %s" % (header_names(r[0][0]) if r else None, header_names(r[3][0]) if len(r) == 4 else None))
+    # A request a few bytes at a time.
+    s = socket.create_connection((HOST, PORT))
+    for k in range(0, len(chain_id), 23):
+        s.sendall(chain_id[k:k + 23])
+        time.sleep(0.02)
+    r = responses(s, 1)
+    s.close()
+    report(len(r) == 1 and json.loads(r[0][1]).get("result") == bodies[0].get("result"), "fastpath request in pieces",
+           repr(r[0][1][:80]) if r else "no answer")
+    # A call over the inline budget, between two fast ones: a worker runs it
+    # (into the call timeout), tried inline once only.
+    before = budget_handoffs()
+    s = socket.create_connection((HOST, PORT))
+    s.sendall(chain_id + http_request(call("eth_call", [ENDLESS, "latest"], 2)) + chain_id)
+    r = responses(s, 3)
+    s.close()
+    after = budget_handoffs()
+    slow = json.loads(r[1][1]) if len(r) > 1 else {}
+    ok = len(r) == 3 and slow.get("id") == 2 and "error" in slow and json.loads(r[2][1]).get("result") == bodies[0].get("result")
+    report(ok, "fastpath call over the budget", "%d answers, the slow one %r" % (len(r), slow))
+    report(after == before + 1, "fastpath one inline attempt", "budget hand-offs %d -> %d" % (before, after))
+    # Larger than the path's buffer (16 KiB): libmicrohttpd's.
+    big = http_request(call("web3_sha3", ["0x" + "ab" * 12000]))
+    s = socket.create_connection((HOST, PORT))
+    s.sendall(chain_id + big + chain_id)
+    r = responses(s, 3)
+    s.close()
+    res = json.loads(r[1][1]).get("result", "") if len(r) > 1 else ""
+    report(len(r) == 3 and len(res) == 66 and json.loads(r[2][1]).get("result") == bodies[0].get("result"),
+           "fastpath large request", "%d answers, %r" % (len(r), res))
+    # Heads the path leaves to libmicrohttpd, after a fast answer on the same connection.
+    body = call("eth_chainId", [])
+    for name, raw, want_status, want_close in [
+            ("Connection: close", http_request(body, b"Connection: close\r\n"), b"200", True),
+            ("HTTP/1.0", b"POST / HTTP/1.0\r\nHost: probe\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(body) + body, b"200", True),
+            ("Expect", http_request(body, b"Expect: 100-continue\r\n"), b"200", False),
+            ("text/plain", http_request(body).replace(b"application/json", b"text/plain"), b"415", False)]:
+        s = socket.create_connection((HOST, PORT))
+        s.sendall(chain_id + raw)
+        r = responses(s, 2)
+        closed = False
+        if want_close:
+            s.settimeout(3)
+            try:
+                closed = s.recv(1) == b""
+            except OSError:
+                closed = False
+        s.close()
+        ok = len(r) == 2 and r[0][0].startswith(b"HTTP/1.1 200 ") and r[1][0].split(b" ")[1] == want_status and (closed or not want_close)
+        report(ok, "fastpath " + name, "%s%s" % ([h.split(b"\r\n")[0] for h, _ in r], ", closed" if closed else ""))
+
+
+def hand_overs():
+    s = socket.create_connection((HOST, PORT))
+    s.sendall(b"GET /metrics HTTP/1.1\r\nHost: probe\r\n\r\n")
+    r = responses(s, 1)
+    s.close()
+    text = r[0][1] if r else b""
+    return [int(m.group(1)) if m else -1 for m in (re.search(rb'jitevm_fast_http_hand_overs_total\{reason="%s"\} (\d+)' % k, text)
+                                                   for k in (b"request", b"worker"))]
+
+
+def case_fasthandovers():
+    # After fastpath: its GETs and the heads it leaves to libmicrohttpd were
+    # handed over (six, and the metrics reads'), and the call for a worker once.
+    request, worker = hand_overs()
+    report(request >= 6 and worker == 1, "fastpath hand-overs counted", "request %d, worker %d" % (request, worker))
+
+
+def case_nofasthandovers():
+    request, worker = hand_overs()
+    report(request == 0 and worker == 0, "no fast path, no hand-overs", "request %d, worker %d" % (request, worker))
 
 
 for c in sys.argv[3:]:

@@ -102,6 +102,7 @@ struct http_gate {
      * the bytes dropped so far. */
     _Atomic uint64_t linger_until_ns;
     uint64_t lingered;
+    void *user; /* the server's record of the connection */
 };
 
 static _Atomic(http_gate *) *gates;
@@ -134,9 +135,33 @@ http_gate *http_gate_open(int fd, size_t max_body)
 void http_gate_close(http_gate *g)
 {
     if (!g) return;
-    atomic_store_explicit(&gates[g->fd], NULL, memory_order_release);
+    /* Only its own entry: when libmicrohttpd closed the socket itself (a
+     * failed hand-off), the descriptor may already be a new connection's. */
+    http_gate *mine = g;
+    atomic_compare_exchange_strong_explicit(&gates[g->fd], &mine, NULL, memory_order_acq_rel, memory_order_acquire);
     free(g->buf);
     free(g);
+}
+
+void http_gate_set_user(http_gate *g, void *user) { g->user = user; }
+
+void *http_gate_user_of(int fd)
+{
+    http_gate *g = fd >= 0 && (size_t)fd < n_gates ? atomic_load_explicit(&gates[fd], memory_order_acquire) : NULL;
+    return g ? g->user : NULL;
+}
+
+void http_gate_unread(http_gate *g, const void *bytes, size_t n)
+{
+    if (!n) return;
+    if (g->cap - g->len < n) {
+        g->cap = g->len + n;
+        g->buf = xrealloc(g->buf, g->cap);
+    }
+    memmove(g->buf + n, g->buf, g->len);
+    memcpy(g->buf, bytes, n);
+    g->len += n;
+    g->ready += n;
 }
 
 /* ------------------------------------------------------------ checks */
@@ -284,6 +309,20 @@ static bool check_head(http_gate *g, const uint8_t *p, const uint8_t *end)
     return true;
 }
 
+/* The first CRLF CRLF in [p, p+n), or NULL: a line at a time (memchr is
+ * vectorised; glibc's memmem costs about 500 instructions per head). */
+static const uint8_t *find_blank_line(const uint8_t *p, size_t n)
+{
+    const uint8_t *end = p + n;
+    for (const uint8_t *q = p; q < end;) {
+        const uint8_t *lf = memchr(q, '\n', (size_t)(end - q));
+        if (!lf) return NULL;
+        if (lf - p >= 3 && lf[-1] == '\r' && lf[-2] == '\n' && lf[-3] == '\r') return lf - 3;
+        q = lf + 1;
+    }
+    return NULL;
+}
+
 /* Moves `ready` over what the bytes read so far show to be sound; stops at
  * an incomplete part or a refusal. */
 static void scan(http_gate *g)
@@ -300,7 +339,7 @@ static void scan(http_gate *g)
                 avail -= 2;
             }
             if (avail == 0) return;
-            const uint8_t *blank = avail >= 4 ? memmem(p, avail, "\r\n\r\n", 4) : NULL;
+            const uint8_t *blank = avail >= 4 ? find_blank_line(p, avail) : NULL;
             size_t head_len = blank ? (size_t)(blank - p) + 4 : avail;
             if (head_len > HTTP_GATE_HEAD_MAX) {
                 if (!memmem(p, HTTP_GATE_HEAD_MAX, "\r\n", 2))

@@ -41,6 +41,15 @@ void http_gate_close(http_gate *g);
  * answers goes out now. */
 void http_gate_request_done(http_gate *g);
 
+/* The caller's record of the connection, and the record of the gated
+ * socket `fd` (NULL when none). */
+void http_gate_set_user(http_gate *g, void *user);
+void *http_gate_user_of(int fd);
+/* Puts back `n` bytes a reader took (checked bytes, handed on before):
+ * the next recv() returns them first. The fast HTTP path gives
+ * libmicrohttpd the requests it did not answer this way. */
+void http_gate_unread(http_gate *g, const void *bytes, size_t n);
+
 /* When the lingering after a refusal ends (monotonic ns; 0: no refusal
  * yet). The guard thread shuts down a socket past it, for a client that
  * neither sends nor ends its side. Any thread. */

@@ -1,5 +1,8 @@
 /* The HTTP side of `jitevm serve`.
  *
+ * Every connection starts on the fast HTTP path (http_front.c), which
+ * answers plain JSON-RPC POSTs itself with answer_here, below, and hands
+ * the connection to libmicrohttpd at the first request it does not take.
  * libmicrohttpd runs its own polling threads (epoll, a thread pool). Requests
  * that need no state (eth_chainId, errors) are answered there. A read-only
  * request that needs the state first runs there too, under a short budget
@@ -51,6 +54,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "program_store.h"
+#include "rpc/http_front.h"
 #include "rpc/http_gate.h"
 #include "rpc/rpc.h"
 #include "rpc/rpc_fast.h"
@@ -119,6 +123,9 @@ typedef struct conn_slot {
     http_gate *gate; /* the framing check of its bytes (http_gate.c) */
     char client[INET6_ADDRSTRLEN];
     _Atomic uint64_t deadline_ns;
+    /* Handed over by the fast HTTP path with a request that needs a worker
+     * (it ran out of the inline budget there): no second inline attempt. */
+    bool next_to_worker;
     /* The last request, completed and emptied (its body buffer kept when
      * small), for the next request on this kept-alive connection: two
      * allocations less per request. Only its polling thread touches it. */
@@ -151,6 +158,7 @@ struct http_request {
      * (the client went away) is orphaned and freed by its worker. */
     bool in_worker, suspended, orphaned;
     atomic_bool cancelled;
+    bool straight_to_worker; /* tried inline on the fast HTTP path already */
     uint64_t deadline_ns; /* the whole request's (0: none) */
     char client[INET6_ADDRSTRLEN]; /* the peer's address ("" when unknown) */
 };
@@ -160,6 +168,7 @@ struct server {
     store *db;
     chain_config chain;
     struct MHD_Daemon *daemon;
+    http_front *front; /* the fast HTTP path (NULL: --no-fast-http) */
     /* The listening socket and the thread that accepts on it (start_daemon). */
     int listen_fd, acceptor_wake;
     uint16_t listen_port;
@@ -278,17 +287,7 @@ static void *watchdog_main(void *arg)
 
 /* ------------------------------------------------------------ responses */
 
-static bool json_content_type(const char *ct)
-{
-    if (!ct) return false;
-    while (*ct == ' ') ct++;
-    size_t n = strcspn(ct, ";");
-    while (n && ct[n - 1] == ' ') n--;
-    static const char *const accepted[] = {"application/json", "application/json-rpc", "application/jsonrequest"};
-    for (size_t i = 0; i < 3; i++)
-        if (strlen(accepted[i]) == n && strncasecmp(ct, accepted[i], n) == 0) return true;
-    return false;
-}
+static bool json_content_type(const char *ct) { return ct && http_json_media_type(ct, strlen(ct)); }
 
 static enum MHD_Result queue_with_headers(server *s, struct MHD_Connection *conn, unsigned status,
                                           struct MHD_Response *r, const char *content_type);
@@ -743,6 +742,38 @@ static char *try_fast(server *s, http_request *req, size_t *len, bool *handed_of
     return done ? answer : NULL;
 }
 
+/* The answer to `req` on this thread: requests that need no state, and
+ * read-only ones within the inline budget ("" when the body holds only
+ * notifications). NULL: it needs a worker; req->root then holds its parse
+ * when it was parsed here. */
+static char *answer_here(server *s, http_request *req, size_t *len)
+{
+    if (req->body.len > INLINE_PARSE_LIMIT) return NULL;
+    bool handed_off = req->straight_to_worker; /* a fast request ran out of budget: straight to a worker */
+    char *answer = handed_off ? NULL : try_fast(s, req, len, &handed_off);
+    if (answer) return answer;
+    json_t *root = rpc_json_parse((const char *)req->body.data, req->body.len);
+    if (!root) return rpc_error_text(RPC_PARSE_ERROR, "parse error", len);
+    bool is_inline, read_only;
+    rpc_body_classify(root, &is_inline, &read_only);
+    if (is_inline) {
+        rpc_ctx ctx = stateless_ctx(s, req);
+        answer = rpc_dispatch(&ctx, root, len);
+        json_decref(root);
+        return answer ? answer : copy_text("", len);
+    }
+    if (s->cfg->inline_budget_ms && !atomic_load(&s->draining) && read_only && !handed_off) {
+        bool done, fell_back;
+        answer = run_inline(s, req, root, NULL, len, &done, &fell_back);
+        if (done) {
+            json_decref(root);
+            return answer ? answer : copy_text("", len);
+        }
+    }
+    req->root = root;
+    return NULL;
+}
+
 static enum MHD_Result answer_rpc(server *s, http_request *req)
 {
     struct MHD_Connection *conn = req->conn;
@@ -752,36 +783,9 @@ static enum MHD_Result answer_rpc(server *s, http_request *req)
     if (req->too_large)
         return refuse(s, conn, MHD_HTTP_CONTENT_TOO_LARGE, RPC_INVALID_REQUEST, "content length too large (>%zu)",
                       s->cfg->max_body);
-    bool handed_off = false; /* a fast request ran out of budget: straight to a worker */
-    if (req->body.len <= INLINE_PARSE_LIMIT) {
-        size_t len;
-        char *answer = try_fast(s, req, &len, &handed_off);
-        if (answer) return respond_json(s, conn, MHD_HTTP_OK, answer, len);
-        json_t *root = rpc_json_parse((const char *)req->body.data, req->body.len);
-        if (!root) {
-            answer = rpc_error_text(RPC_PARSE_ERROR, "parse error", &len);
-            return respond_json(s, conn, MHD_HTTP_OK, answer, len);
-        }
-        bool is_inline, read_only;
-        rpc_body_classify(root, &is_inline, &read_only);
-        if (is_inline) {
-            rpc_ctx ctx = stateless_ctx(s, req);
-            answer = rpc_dispatch(&ctx, root, &len);
-            json_decref(root);
-            if (!answer) return respond_json(s, conn, MHD_HTTP_OK, copy_text("", &len), 0);
-            return respond_json(s, conn, MHD_HTTP_OK, answer, len);
-        }
-        if (s->cfg->inline_budget_ms && !atomic_load(&s->draining) && read_only && !handed_off) {
-            bool done, fell_back;
-            answer = run_inline(s, req, root, NULL, &len, &done, &fell_back);
-            if (done) {
-                json_decref(root);
-                if (!answer) return respond_json(s, conn, MHD_HTTP_OK, copy_text("", &len), 0);
-                return respond_json(s, conn, MHD_HTTP_OK, answer, len);
-            }
-        }
-        req->root = root;
-    }
+    size_t len;
+    char *answer = answer_here(s, req, &len);
+    if (answer) return respond_json(s, conn, MHD_HTTP_OK, answer, len);
     if (!enqueue(s, req)) {
         json_decref(req->root);
         req->root = NULL;
@@ -918,6 +922,21 @@ static void client_text(const struct sockaddr *addr, char out[INET6_ADDRSTRLEN])
         inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)addr)->sin6_addr, out, INET6_ADDRSTRLEN);
 }
 
+/* When a body of `length` bytes, whose head just arrived, must be in: the
+ * body timeout plus its length at the minimum rate. */
+static uint64_t body_deadline_ns(const server *s, uint64_t length)
+{
+    uint64_t ms = s->cfg->body_timeout_ms + length * 1000u / s->cfg->min_body_rate;
+    return monotonic_ns() + ms * 1000000u;
+}
+
+/* When the next head of a kept-alive connection whose request was just
+ * answered must be in: the idle timeout plus the head timeout. */
+static uint64_t idle_deadline_ns(const server *s)
+{
+    return monotonic_ns() + (s->cfg->idle_timeout_s * 1000u + s->cfg->head_timeout_ms) * 1000000u;
+}
+
 /* The head of a request arrived: its body now gets the body timeout plus
  * its length (announced, else the body limit) at the minimum rate. */
 static void request_started(server *s, http_request *req, const char *cl)
@@ -931,8 +950,7 @@ static void request_started(server *s, http_request *req, const char *cl)
         uint64_t n = strtoull(cl, NULL, 10);
         if (n < length) length = n;
     }
-    uint64_t ms = s->cfg->body_timeout_ms + length * 1000u / s->cfg->min_body_rate;
-    req->slot->deadline_ns = monotonic_ns() + ms * 1000000u;
+    req->slot->deadline_ns = body_deadline_ns(s, length);
 }
 
 /* The whole request arrived: no more read deadline; the request timeout
@@ -1010,51 +1028,118 @@ static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen
     return MHD_YES;
 }
 
+/* The record of a new connection (socket `fd`, gated from here on), in the
+ * list the guard and the accept policy read. */
+static conn_slot *slot_open(server *s, int fd, const struct sockaddr *addr)
+{
+    conn_slot *c = xcalloc(1, sizeof *c);
+    c->fd = fd;
+    client_text(addr, c->client);
+    c->deadline_ns = monotonic_ns() + s->cfg->head_timeout_ms * 1000000u;
+    c->gate = c->fd == MHD_INVALID_SOCKET ? NULL : http_gate_open(c->fd, s->cfg->max_body);
+    if (c->gate) http_gate_set_user(c->gate, c);
+    pthread_mutex_lock(&s->conns_lock);
+    c->next = s->conns;
+    if (s->conns) s->conns->prev = c;
+    s->conns = c;
+    s->n_conns++;
+    pthread_mutex_unlock(&s->conns_lock);
+    return c;
+}
+
+/* Before its socket closes. */
+static void slot_close(server *s, conn_slot *c)
+{
+    pthread_mutex_lock(&s->conns_lock);
+    if (c->prev) c->prev->next = c->next;
+    else s->conns = c->next;
+    if (c->next) c->next->prev = c->prev;
+    s->n_conns--;
+    pthread_mutex_unlock(&s->conns_lock);
+    http_gate_close(c->gate);
+    if (c->spare_req) bytebuf_free(&c->spare_req->body);
+    free(c->spare_req);
+    free(c);
+    /* This thread's kept read snapshot is ended when one of its
+     * connections closes, so that a thread gone idle does not hold one
+     * (which keeps the WAL from being restarted) past --idle-timeout. */
+    if (inline_self) {
+        pthread_rwlock_rdlock(&s->snapshot_lock);
+        pthread_mutex_lock(&inline_self->use_lock);
+        store_snapshot_release(inline_self->ctx.conn);
+        pthread_mutex_unlock(&inline_self->use_lock);
+        pthread_rwlock_unlock(&s->snapshot_lock);
+    }
+}
+
 static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
                           enum MHD_ConnectionNotificationCode code)
 {
     server *s = cls;
     if (code == MHD_CONNECTION_NOTIFY_STARTED) {
-        conn_slot *c = xcalloc(1, sizeof *c);
         const union MHD_ConnectionInfo *fd = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-        const union MHD_ConnectionInfo *addr = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-        c->fd = fd ? fd->connect_fd : MHD_INVALID_SOCKET;
-        client_text(addr ? addr->client_addr : NULL, c->client);
-        c->deadline_ns = monotonic_ns() + s->cfg->head_timeout_ms * 1000000u;
-        c->gate = c->fd == MHD_INVALID_SOCKET ? NULL : http_gate_open(c->fd, s->cfg->max_body);
-        if (!c->gate) shutdown(c->fd, SHUT_RDWR); /* never served unchecked */
-        pthread_mutex_lock(&s->conns_lock);
-        c->next = s->conns;
-        if (s->conns) s->conns->prev = c;
-        s->conns = c;
-        s->n_conns++;
-        pthread_mutex_unlock(&s->conns_lock);
+        int sock = fd ? fd->connect_fd : MHD_INVALID_SOCKET;
+        /* Handed over by the fast HTTP path: its record (and gate) carry on. */
+        conn_slot *c = sock != MHD_INVALID_SOCKET ? http_gate_user_of(sock) : NULL;
+        if (!c) {
+            const union MHD_ConnectionInfo *addr = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+            c = slot_open(s, sock, addr ? addr->client_addr : NULL);
+            if (!c->gate) shutdown(c->fd, SHUT_RDWR); /* never served unchecked */
+        }
         *socket_context = c;
     } else if (code == MHD_CONNECTION_NOTIFY_CLOSED && *socket_context) {
-        conn_slot *c = *socket_context;
-        pthread_mutex_lock(&s->conns_lock);
-        if (c->prev) c->prev->next = c->next;
-        else s->conns = c->next;
-        if (c->next) c->next->prev = c->prev;
-        s->n_conns--;
-        pthread_mutex_unlock(&s->conns_lock);
-        http_gate_close(c->gate);
-        if (c->spare_req) bytebuf_free(&c->spare_req->body);
-        free(c->spare_req);
-        free(c);
+        slot_close(s, *socket_context);
         *socket_context = NULL;
-        /* This thread's kept read snapshot is ended when one of its
-         * connections closes, so that a thread gone idle does not hold one
-         * (which keeps the WAL from being restarted) past --idle-timeout. */
-        if (inline_self) {
-            pthread_rwlock_rdlock(&s->snapshot_lock);
-            pthread_mutex_lock(&inline_self->use_lock);
-            store_snapshot_release(inline_self->ctx.conn);
-            pthread_mutex_unlock(&inline_self->use_lock);
-            pthread_rwlock_unlock(&s->snapshot_lock);
-        }
     }
 }
+
+/* ------------------------------------------------------- fast HTTP path */
+
+/* The request the fast path answers on this thread (its body stays in the
+ * connection's buffer). */
+static __thread http_request front_req;
+
+static char *front_answer(void *ctx, void *conn, const uint8_t *body, size_t len, size_t *answer_len, bool *to_worker)
+{
+    server *s = ctx;
+    http_request *req = &front_req;
+    memset(req, 0, sizeof *req);
+    req->srv = s;
+    req->slot = conn;
+    req->route = ROUTE_RPC;
+    req->body.data = (uint8_t *)body;
+    req->body.len = len;
+    atomic_fetch_add(&s->inflight, 1);
+    metrics_inflight_add(1);
+    char *answer = answer_here(s, req, answer_len);
+    if (answer) {
+        metrics_record_http(MHD_HTTP_OK);
+    } else {
+        json_decref(req->root);
+        *to_worker = true;
+    }
+    atomic_fetch_sub(&s->inflight, 1);
+    metrics_inflight_add(-1);
+    return answer;
+}
+
+static void front_event(void *ctx, void *conn, enum http_front_event e, uint64_t length)
+{
+    server *s = ctx;
+    conn_slot *slot = conn;
+    slot->deadline_ns = e == HTTP_FRONT_BODY_PENDING ? body_deadline_ns(s, length) : idle_deadline_ns(s);
+}
+
+static void front_hand_off(void *ctx, void *conn, int fd, const struct sockaddr *addr, socklen_t addr_len, bool to_worker)
+{
+    server *s = ctx;
+    conn_slot *slot = conn;
+    slot->next_to_worker = to_worker;
+    metrics_record_fast_hand_over(to_worker);
+    if (MHD_add_connection(s->daemon, fd, addr, addr_len) != MHD_YES) slot_close(s, slot); /* it closed fd */
+}
+
+static void front_closed(void *ctx, void *conn) { slot_close(ctx, conn); }
 
 /* Ends the parked snapshots that can no longer be reused (older than
  * STORE_SNAPSHOT_MAX_MS, or a commit came since): a thread whose kept-alive
@@ -1174,6 +1259,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         req->srv = s;
         req->conn = conn;
         req->route = route_of(method, url);
+        if (slot && slot->next_to_worker) {
+            req->straight_to_worker = true;
+            slot->next_to_worker = false;
+        }
         *con_cls = req;
         atomic_fetch_add(&s->inflight, 1);
         metrics_inflight_add(1);
@@ -1272,8 +1361,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     *con_cls = NULL;
     atomic_fetch_sub(&s->inflight, 1);
     metrics_inflight_add(-1);
-    if (req->slot) /* a kept-alive connection: the next head within the idle timeout plus the head timeout */
-        req->slot->deadline_ns = monotonic_ns() + (s->cfg->idle_timeout_s * 1000u + s->cfg->head_timeout_ms) * 1000000u;
+    if (req->slot) req->slot->deadline_ns = idle_deadline_ns(s); /* a kept-alive connection */
     buffer_release(s, req);
     if (orphan_if_in_worker(s, req)) return;
     if (req->body.cap > SPARE_BODY_MAX) bytebuf_free(&req->body);
@@ -1330,10 +1418,10 @@ static void log_startup(server *s, uint16_t port, store_conn *conn)
     log_notice("database %s: schema v%d, chain id %llu, %s%s", cfg->db_path, store_schema_version(),
              (unsigned long long)s->chain.chain_id, head_text, counts);
     log_notice("config: engine=%s code-cache=%zuM threads=%d workers=%d queue=%d max-connections=%d max-body=%zu max-batch=%zu gas-cap=%llu "
-             "call-timeout=%s inline-budget=%llums cors-origin='%s' admin=%s log-level=%s",
+             "call-timeout=%s inline-budget=%llums cors-origin='%s' admin=%s log-level=%s fast-http=%s",
              engine_name(cfg->engine), cfg->code_cache_bytes >> 20, cfg->http_threads, cfg->workers, cfg->queue_size, cfg->max_connections, cfg->max_body, cfg->max_batch,
              (unsigned long long)cfg->gas_cap, timeout, (unsigned long long)cfg->inline_budget_ms, cfg->cors_origin, cfg->admin ? "on" : "off",
-             log_level_name(cfg->log_level));
+             log_level_name(cfg->log_level), cfg->no_fast_http ? "off" : "on");
     if (cfg->engine != ENGINE_INTERP && !jit_supported())
         log_warn("engine %s: this machine cannot run compiled code; every call runs on the interpreter",
                  engine_name(cfg->engine));
@@ -1608,6 +1696,14 @@ static void *acceptor_main(void *arg)
                 close(fd); /* over a connection limit: closed at once */
                 continue;
             }
+            if (s->front) {
+                conn_slot *slot = slot_open(s, fd, (struct sockaddr *)&addr);
+                if (!slot->gate || !http_front_add(s->front, fd, (struct sockaddr *)&addr, len, slot->gate, slot)) {
+                    slot_close(s, slot);
+                    close(fd);
+                }
+                continue;
+            }
             MHD_add_connection(s->daemon, fd, (struct sockaddr *)&addr, len); /* closes fd when it fails */
         }
     }
@@ -1672,6 +1768,10 @@ static bool start_daemon(server *s)
     }
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC |
                      MHD_USE_NO_LISTEN_SOCKET;
+    /* A connection the fast path hands over may hold a request its gate
+     * already read: turbo mode reads a new connection at once, where the
+     * default waits for the socket's next event. */
+    if (!cfg->no_fast_http) flags |= MHD_USE_TURBO;
     /* The per-connection memory pool is zeroed whole at the end of every
      * request (memset of its size: with 32 KiB, 63% of the instructions of
      * answering eth_chainId, and the whole L1 data cache) and only holds
@@ -1694,6 +1794,17 @@ static bool start_daemon(server *s)
         log_error("cannot listen on %s: %s", cfg->listen, errno ? strerror(errno) : "libmicrohttpd refused to start");
         return false;
     }
+    if (!cfg->no_fast_http) {
+        http_front_config fc = {.threads = cfg->http_threads, .stack_size = WORKER_STACK_SIZE, .max_body = cfg->max_body,
+                                .cors_origin = cfg->cors_origin};
+        http_front_hooks hooks = {
+            .ctx = s, .answer = front_answer, .event = front_event, .hand_off = front_hand_off, .closed = front_closed};
+        s->front = http_front_start(&fc, &hooks);
+        if (!s->front) {
+            log_error("cannot start the fast HTTP path's threads");
+            return false;
+        }
+    }
     s->acceptor_wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     s->acceptor_started = s->acceptor_wake >= 0 && pthread_create(&s->acceptor, NULL, acceptor_main, s) == 0;
     if (!s->acceptor_started) {
@@ -1713,6 +1824,7 @@ static void drain(server *s, int sig, int *started)
     log_notice("%s received: no new connections; finishing %d requests in flight", sig == SIGINT ? "SIGINT" : "SIGTERM",
              atomic_load(&s->inflight));
     close_listener(s);
+    http_front_drain(s->front);
     if (!wait_idle(s, s->cfg->shutdown_timeout_ms)) {
         /* Every call still running or queued is aborted and answered so;
          * the workers are joined so that no connection stays suspended,
@@ -1726,6 +1838,8 @@ static void drain(server *s, int sig, int *started)
         *started = 0;
         wait_idle(s, 2000);
     }
+    http_front_stop(s->front); /* before libmicrohttpd, which its hand-offs reach */
+    s->front = NULL;
     MHD_stop_daemon(s->daemon);
     s->daemon = NULL;
 }
@@ -1735,6 +1849,8 @@ static void drain(server *s, int sig, int *started)
 static void shut_down(server *s, int started, bool watchdog_started, store_conn *main_conn)
 {
     close_listener(s);
+    http_front_stop(s->front);
+    s->front = NULL;
     if (s->daemon) MHD_stop_daemon(s->daemon);
     stop_guard(s);
     stop_workers(s, started);
