@@ -143,23 +143,9 @@ def case_slowloris():
 
 
 def read_response(s, timeout):
-    # One whole HTTP response (head and Content-Length body) from a kept-alive connection.
-    s.settimeout(timeout)
-    data = b""
-    while b"\r\n\r\n" not in data:
-        d = s.recv(65536)
-        if not d:
-            return data
-        data += d
-    head, _, body = data.partition(b"\r\n\r\n")
-    m = re.search(rb"(?i)content-length: *(\d+)", head)
-    need = int(m.group(1)) if m else 0
-    while len(body) < need:
-        d = s.recv(65536)
-        if not d:
-            break
-        body += d
-    return head + b"\r\n\r\n" + body
+    # One whole HTTP response (head and body) from a kept-alive connection, as bytes.
+    r = responses(s, 1, timeout)
+    return r[0][0] + b"\r\n\r\n" + r[0][1] if r else b""
 
 
 def case_perip():
@@ -390,46 +376,41 @@ def responses(s, n, timeout=10):
     # n whole responses from a kept-alive connection, in order (100 Continue skipped).
     out, buf = [], b""
     s.settimeout(timeout)
-    while len(out) < n:
-        while b"\r\n\r\n" not in buf:
+
+    def until(done):  # reads until done(buf); False when the stream ends first
+        nonlocal buf
+        while not done(buf):
             d = s.recv(65536)
             if not d:
-                return out
+                return False
             buf += d
-        head, _, rest = buf.partition(b"\r\n\r\n")
+        return True
+
+    while len(out) < n:
+        if not until(lambda b: b"\r\n\r\n" in b):
+            return out
+        head, _, buf = buf.partition(b"\r\n\r\n")
         if head.startswith(b"HTTP/1.1 100"):
-            buf = rest
             continue
         if re.search(rb"(?i)\r\ntransfer-encoding: *chunked", head):  # a worker's answer
             body = b""
             while True:
-                while b"\r\n" not in rest:
-                    d = s.recv(65536)
-                    if not d:
-                        return out
-                    rest += d
-                line, _, rest = rest.partition(b"\r\n")
+                if not until(lambda b: b"\r\n" in b):
+                    return out
+                line, _, buf = buf.partition(b"\r\n")
                 size = int(line.split(b";")[0], 16)
-                while len(rest) < size + 2:
-                    d = s.recv(65536)
-                    if not d:
-                        return out
-                    rest += d
-                body, rest = body + rest[:size], rest[size + 2:]
+                if not until(lambda b: len(b) >= size + 2):
+                    return out
+                body, buf = body + buf[:size], buf[size + 2:]
                 if size == 0:
                     break
             out.append((head, body))
-            buf = rest
             continue
         m = re.search(rb"(?i)\r\ncontent-length: *(\d+)", head)
         need = int(m.group(1)) if m else 0
-        while len(rest) < need:
-            d = s.recv(65536)
-            if not d:
-                break
-            rest += d
-        out.append((head, rest[:need]))
-        buf = rest[need:]
+        until(lambda b: len(b) >= need)
+        out.append((head, buf[:need]))
+        buf = buf[need:]
     return out
 
 

@@ -112,6 +112,10 @@ static bool name_is(const uint8_t *p, size_t n, const char *name, size_t name_le
     return n == name_len && strncasecmp((const char *)p, name, n) == 0;
 }
 
+/* Headers whose requests libmicrohttpd answers (the admin token's check,
+ * 100 Continue, chunked bodies, an upgrade it refuses). */
+static const char *const left_to_mhd[] = {"Authorization", "Expect", "Transfer-Encoding", "Upgrade"};
+
 /* Reads the request at the start of [p, p+len). The gate hands on only
  * checked, whole heads (request line syntax, header syntax, one valid
  * Content-Length, ...), so what is left here is whether it is ours. */
@@ -158,18 +162,9 @@ static enum scan_result scan_request(const http_front *f, const uint8_t *p, size
         case 10:
             if (name_is(q, n, "Connection", 10) && !name_is(v, vlen, "keep-alive", 10)) return SCAN_NOT_OURS;
             break;
-        case 6:
-            if (name_is(q, n, "Expect", 6)) return SCAN_NOT_OURS;
-            break;
-        case 7:
-            if (name_is(q, n, "Upgrade", 7)) return SCAN_NOT_OURS;
-            break;
-        case 13:
-            if (name_is(q, n, "Authorization", 13)) return SCAN_NOT_OURS;
-            break;
-        case 17:
-            if (name_is(q, n, "Transfer-Encoding", 17)) return SCAN_NOT_OURS;
-            break;
+        default:
+            for (size_t i = 0; i < sizeof left_to_mhd / sizeof *left_to_mhd; i++)
+                if (name_is(q, n, left_to_mhd[i], strlen(left_to_mhd[i]))) return SCAN_NOT_OURS;
         }
         q = eol + 2;
     }
