@@ -1081,7 +1081,9 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
         int sock = fd ? fd->connect_fd : MHD_INVALID_SOCKET;
         /* Handed over by the fast HTTP path: its record (and gate) carry on. */
         conn_slot *c = sock != MHD_INVALID_SOCKET ? http_gate_user_of(sock) : NULL;
-        if (!c) {
+        if (c) {
+            c->deadline_ns = monotonic_ns() + s->cfg->head_timeout_ms * 1000000u;
+        } else {
             const union MHD_ConnectionInfo *addr = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
             c = slot_open(s, sock, addr ? addr->client_addr : NULL);
             if (!c->gate) shutdown(c->fd, SHUT_RDWR); /* never served unchecked */
@@ -1135,6 +1137,10 @@ static void front_hand_off(void *ctx, void *conn, int fd, const struct sockaddr 
     server *s = ctx;
     conn_slot *slot = conn;
     slot->next_to_worker = to_worker;
+    /* No deadline until libmicrohttpd takes it up (on_connection): a
+     * connection it fails to take it closes without a word, and the guard
+     * must not then shut down whatever socket comes to have that number. */
+    slot->deadline_ns = 0;
     metrics_record_fast_hand_over(to_worker);
     if (MHD_add_connection(s->daemon, fd, addr, addr_len) != MHD_YES) slot_close(s, slot); /* it closed fd */
 }
