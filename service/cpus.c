@@ -68,19 +68,36 @@ static bool cgroup_path(const char *controller, char *path, size_t size)
     return found;
 }
 
-/* The quota of this process's cgroup: v2 cpu.max, else v1's cfs files.
- * Each is looked for under the process's own cgroup path, then at the
- * mount's root (inside a container the root is the container's group). */
-static void cgroup_quota(long long *quota_us, long long *period_us)
+int cpus_within_cgroup_v2(const char *root, const char *rel, int cpus, bool *found)
 {
-    *quota_us = *period_us = -1;
-    char rel[900], file[1024], text[128];
-    if (cgroup_path("", rel, sizeof rel)) {
-        const char *at[] = {rel, ""};
-        for (int i = 0; i < 2; i++) {
-            snprintf(file, sizeof file, "/sys/fs/cgroup%s/cpu.max", at[i]);
-            if (read_line(file, text, sizeof text) && cpus_parse_cpu_max(text, quota_us, period_us)) return;
+    *found = false;
+    char at[1024], file[1200], text[128];
+    if (snprintf(at, sizeof at, "%s", rel) >= (int)sizeof at) return cpus;
+    for (;;) {
+        long long quota, period;
+        snprintf(file, sizeof file, "%s%s/cpu.max", root, at);
+        if (read_line(file, text, sizeof text) && cpus_parse_cpu_max(text, &quota, &period)) {
+            *found = true;
+            cpus = cpus_within_quota(quota, period, cpus);
         }
+        if (!at[0]) return cpus;
+        char *slash = strrchr(at, '/');
+        if (!slash) return cpus;
+        *slash = '\0'; /* the parent ("" : the root) */
+    }
+}
+
+/* The whole CPUs this process's cgroup quotas leave of `cpus`: v2's
+ * cpu.max up the hierarchy, else v1's cfs files (under the process's own
+ * cgroup path, then at the mount's root: inside a container the root is
+ * the container's group). */
+static int cgroup_limit(int cpus)
+{
+    char rel[900], file[1024], text[128];
+    bool found;
+    if (cgroup_path("", rel, sizeof rel)) {
+        int limited = cpus_within_cgroup_v2("/sys/fs/cgroup", rel, cpus, &found);
+        if (found) return limited;
     }
     if (cgroup_path("cpu", rel, sizeof rel)) {
         const char *at[] = {rel, ""};
@@ -90,11 +107,10 @@ static void cgroup_quota(long long *quota_us, long long *period_us)
             if (!read_line(file, text, sizeof text)) continue;
             snprintf(file, sizeof file, "/sys/fs/cgroup/cpu%s/cpu.cfs_period_us", at[i]);
             if (!read_line(file, period, sizeof period)) continue;
-            *quota_us = strtoll(text, NULL, 10);
-            *period_us = strtoll(period, NULL, 10);
-            return;
+            return cpus_within_quota(strtoll(text, NULL, 10), strtoll(period, NULL, 10), cpus);
         }
     }
+    return cpus;
 }
 
 int cpus_usable(void)
@@ -103,7 +119,5 @@ int cpus_usable(void)
     int cpus = online > 0 ? (int)online : 1;
     cpu_set_t set;
     if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0) cpus = CPU_COUNT(&set);
-    long long quota, period;
-    cgroup_quota(&quota, &period);
-    return cpus_within_quota(quota, period, cpus);
+    return cgroup_limit(cpus);
 }

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "testlib.h"
@@ -548,6 +549,57 @@ END_TEST
 /* The pools are sized by the CPUs the process may use: its affinity (a
  * container's cpuset, taskset) and its cgroup's CPU quota (--cpus, a
  * Kubernetes limit), not the machine's count. */
+/* Writes `text` to DIR/REL/cpu.max, making REL's directories. */
+static void write_cpu_max(const char *dir, const char *rel, const char *text)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s%s", dir, rel);
+    for (char *p = path + strlen(dir) + 1; *p; p++)
+        if (*p == '/') {
+            *p = '\0';
+            mkdir(path, 0700);
+            *p = '/';
+        }
+    mkdir(path, 0700);
+    if (!text) return;
+    strcat(path, "/cpu.max");
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* A quota set above the process's own group (a systemd slice's CPUQuota, a
+ * pod's limit over its container) limits it too: the tightest counts. */
+START_TEST(usable_cpus_follow_every_ancestors_quota)
+{
+    char dir[512];
+    test_temp_dir(dir, sizeof dir, "cgroup");
+    write_cpu_max(dir, "", "max 100000\n");
+    write_cpu_max(dir, "/slice", "150000 100000\n");
+    write_cpu_max(dir, "/slice/unit", "max 100000\n");
+    write_cpu_max(dir, "/slice/unit/leaf", NULL); /* no cpu.max at this level */
+    write_cpu_max(dir, "/other", "300000 100000\n");
+    bool found;
+    ck_assert_int_eq(cpus_within_cgroup_v2(dir, "/slice/unit/leaf", 8, &found), 2);
+    ck_assert(found);
+    ck_assert_int_eq(cpus_within_cgroup_v2(dir, "/slice/unit", 8, &found), 2);
+    ck_assert_int_eq(cpus_within_cgroup_v2(dir, "/other", 8, &found), 3);
+    ck_assert_int_eq(cpus_within_cgroup_v2(dir, "/other", 2, &found), 2);
+    ck_assert_int_eq(cpus_within_cgroup_v2(dir, "", 8, &found), 8);
+    ck_assert(found);
+    /* A tighter limit further down wins over a looser one above. */
+    write_cpu_max(dir, "/other/tight", "50000 100000\n");
+    ck_assert_int_eq(cpus_within_cgroup_v2(dir, "/other/tight", 8, &found), 1);
+    ck_assert_int_eq(cpus_within_cgroup_v2(dir, "/missing/group", 8, &found), 8); /* only the root's "max" */
+    char none[600];
+    snprintf(none, sizeof none, "%s/nothing-here", dir);
+    ck_assert_int_eq(cpus_within_cgroup_v2(none, "", 8, &found), 8);
+    ck_assert(!found);
+    test_remove_dir(dir);
+}
+END_TEST
+
 START_TEST(usable_cpus_follow_affinity_and_quota)
 {
     ck_assert_int_eq(cpus_within_quota(-1, 100000, 8), 8);     /* no quota */
@@ -1340,7 +1392,7 @@ int main(void)
     return TEST_RUN("rpc",
         TEST_GROUP("params", 0, quantities_follow_geth, fixed_data_and_bytes, block_selectors, transaction_arguments,
             checksums_and_decimals, revert_reasons, state_overrides, settings_parsers,
-            usable_cpus_follow_affinity_and_quota),
+            usable_cpus_follow_affinity_and_quota, usable_cpus_follow_every_ancestors_quota),
         TEST_GROUP("envelope", 60, envelope, metrics_text, json_fast_paths_match_jansson),
         {.name = "methods (interp)", .timeout = 60, .setup = on_interp, .tests = methods},
         {.name = "methods (jit)", .timeout = 60, .setup = on_jit, .tests = methods});
