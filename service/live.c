@@ -629,6 +629,29 @@ static uint64_t head_number(void)
     return follow_get_stats(&st) ? st.head : live.block_number;
 }
 
+/* eth_getLogs' params with the head's tags (fromBlock and toBlock
+ * "latest" or "pending", or left out, which means latest) made jitevm's
+ * head block number: the upstream's head may be a block ahead, whose
+ * events a dapp would act on against state that does not have them yet (as
+ * receipt_at_head). A range by number or a blockHash goes as it is. A new
+ * reference the caller owns. */
+static json_t *logs_to_head(json_t *params)
+{
+    json_t *copy = json_deep_copy(params);
+    json_t *filter = json_array_get(copy, 0);
+    if (!json_is_object(filter) || json_object_get(filter, "blockHash")) return copy;
+    char head[32];
+    snprintf(head, sizeof head, "0x%" PRIx64, head_number());
+    static const char *const ends[] = {"fromBlock", "toBlock"};
+    for (int i = 0; i < 2; i++) {
+        const json_t *v = json_object_get(filter, ends[i]);
+        const char *t = json_string_value(v);
+        if (!v || json_is_null(v) || (t && (strcmp(t, "latest") == 0 || strcmp(t, "pending") == 0)))
+            json_object_set_new(filter, ends[i], json_string(head));
+    }
+    return copy;
+}
+
 /* State at a block other than jitevm's head, asked of the upstream as it
  * is (rpc_live_hooks.forward_state). */
 static bool forward_state(const char *method, json_t *params, json_t **result, rpc_error *err)
@@ -667,6 +690,7 @@ static bool forward(const char *method, json_t *params, json_t **result, rpc_err
         const char *t = json_string_value(json_array_get(params, 1));
         if (!t || strcmp(t, "pending") != 0) return false;
     }
+    if (strcmp(method, "eth_getLogs") == 0 && json_is_array(params)) params = owned = logs_to_head(params);
     if (!json_is_array(params)) params = owned = json_array();
     if (forward_as_is(method, params, result, err) && strcmp(method, "eth_getTransactionReceipt") == 0)
         receipt_at_head(result);

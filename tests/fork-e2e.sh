@@ -244,6 +244,22 @@ ok
 send_tx "\"to\":\"$TOKEN\",\"data\":\"0xa9059cbb$(word $HOLDER)$(word 1)\"" > /dev/null
 check_all
 ok
+# Logs at "latest" are jitevm's head's: a creation that logs (LOG0) in a
+# block past the pin is anvil's latest, not jitevm's. By number, as asked.
+send_tx '"data":"0x60006000a000","gas":"0x10000"' > /dev/null
+for f in '{"fromBlock":"0x0"}' '{"fromBlock":"0x0","toBlock":"latest"}' '{"fromBlock":"latest","toBlock":"pending"}'; do
+    j=$(ask "$JURL" eth_getLogs "[$f]")
+    at_pin=$(echo "$f" | sed "s/\"latest\"/\"$PIN\"/g; s/\"pending\"/\"$PIN\"/g; s/{\"fromBlock\":\"0x0\"}/{\"fromBlock\":\"0x0\",\"toBlock\":\"$PIN\"}/")
+    a=$(ask "$AURL" eth_getLogs "[$at_pin]")
+    [ "$j" = "$a" ] || fail "eth_getLogs $f: jitevm $j, anvil at the pin $a"
+done
+LATEST_LOGS=$(ask "$AURL" eth_getLogs '[{"fromBlock":"0x0"}]')
+echo "$LATEST_LOGS" | grep -q '"logIndex"' || fail "anvil's latest has no log to leave out: $LATEST_LOGS"
+j=$(ask "$JURL" eth_getLogs '[{"fromBlock":"0x0","toBlock":"0xffff"}]')
+[ "$j" = "$(ask "$AURL" eth_getLogs '[{"fromBlock":"0x0","toBlock":"0xffff"}]')" ] || fail "eth_getLogs by number changed on the way: $j"
+echo "$j" | grep -q '"logIndex"' || fail "eth_getLogs by number past the head lost the log: $j"
+echo "fork-e2e: eth_getLogs at latest: jitevm's head's ($PIN), anvil's latest has a log past it; by number as asked"
+ok
 # State at a block other than jitevm's head is the upstream's, asked as is:
 # older blocks by number and by hash, earliest, safe and finalized (a live
 # chain's are behind its head, never jitevm's head), and the block anvil
