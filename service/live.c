@@ -338,6 +338,9 @@ static bool is_call_method(const char *m)
            strcmp(m, "eth_createAccessList") == 0 || strcmp(m, "debug_traceCall") == 0;
 }
 
+/* "latest" or "pending": jitevm's head (it holds no pending block). */
+static bool head_tag(const char *t) { return t && (strcmp(t, "latest") == 0 || strcmp(t, "pending") == 0); }
+
 /* A block parameter that means the head: absent, a head tag, or the pinned
  * block's number or hash (*need_pin: the pin must be read to tell). */
 static bool at_head(const json_t *b, const store_live_pin *pin, bool *need_pin)
@@ -345,7 +348,7 @@ static bool at_head(const json_t *b, const store_live_pin *pin, bool *need_pin)
     *need_pin = false;
     if (!b || json_is_null(b)) return true;
     const char *t = json_string_value(b);
-    if (t && (strcmp(t, "latest") == 0 || strcmp(t, "pending") == 0)) return true;
+    if (head_tag(t)) return true;
     if (!pin) {
         *need_pin = true;
         return false;
@@ -621,12 +624,14 @@ static void receipt_at_head(json_t **result)
     }
 }
 
-/* jitevm's head block number: the follower's, or the pin (which does not
- * move when not following). */
-static uint64_t head_number(void)
+/* jitevm's head block number as a quantity: the follower's, or the pin
+ * (which does not move when not following). */
+static json_t *head_number(void)
 {
     follow_stats st;
-    return follow_get_stats(&st) ? st.head : live.block_number;
+    char n[32];
+    snprintf(n, sizeof n, "0x%" PRIx64, follow_get_stats(&st) ? st.head : live.block_number);
+    return json_string(n);
 }
 
 /* eth_getLogs' params with the head's tags (fromBlock and toBlock
@@ -640,14 +645,10 @@ static json_t *logs_to_head(json_t *params)
     json_t *copy = json_deep_copy(params);
     json_t *filter = json_array_get(copy, 0);
     if (!json_is_object(filter) || json_object_get(filter, "blockHash")) return copy;
-    char head[32];
-    snprintf(head, sizeof head, "0x%" PRIx64, head_number());
     static const char *const ends[] = {"fromBlock", "toBlock"};
     for (int i = 0; i < 2; i++) {
         const json_t *v = json_object_get(filter, ends[i]);
-        const char *t = json_string_value(v);
-        if (!v || json_is_null(v) || (t && (strcmp(t, "latest") == 0 || strcmp(t, "pending") == 0)))
-            json_object_set_new(filter, ends[i], json_string(head));
+        if (!v || json_is_null(v) || head_tag(json_string_value(v))) json_object_set_new(filter, ends[i], head_number());
     }
     return copy;
 }
@@ -676,14 +677,11 @@ static bool forward(const char *method, json_t *params, json_t **result, rpc_err
     json_t *owned = NULL;
     if (fee || strcmp(method, "eth_getBlockByNumber") == 0) {
         const json_t *b = json_array_get(params, fee ? 1 : 0);
-        const char *t = json_string_value(b);
-        bool at_head = t && (strcmp(t, "latest") == 0 || strcmp(t, "pending") == 0);
+        bool at_head = head_tag(json_string_value(b));
         if (!b || (at_head && !fee)) return false;
         if (at_head) {
-            char n[32];
-            snprintf(n, sizeof n, "0x%" PRIx64, head_number());
             params = owned = json_copy(params);
-            json_array_set_new(owned, 1, json_string(n));
+            json_array_set_new(owned, 1, head_number());
         }
     }
     if (strcmp(method, "eth_getTransactionCount") == 0) {
