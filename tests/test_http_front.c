@@ -148,7 +148,7 @@ static http_front *start_front(void)
     atomic_store(&bodies_pending, 0);
     atomic_store(&answered_events, 0);
     gate_init();
-    http_front_config cfg = {.threads = 2, .stack_size = 1 << 20, .max_body = 1 << 20, .cors_origin = "*"};
+    http_front_config cfg = {.threads = 2, .stack_size = 1 << 20, .cors_origin = "*"};
     http_front_hooks hooks = {.answer = echo_answer, .event = count_event, .hand_off = record_hand_off, .closed = record_close};
     http_front *f = http_front_start(&cfg, &hooks);
     ck_assert_ptr_nonnull(f);

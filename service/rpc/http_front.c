@@ -77,7 +77,6 @@ struct front_thread {
 
 struct http_front {
     http_front_hooks hooks;
-    size_t max_body;
     char cors[600]; /* the CORS header lines of every answer */
     size_t cors_len;
     int n_threads;
@@ -119,7 +118,7 @@ static const char *const left_to_mhd[] = {"Authorization", "Expect", "Transfer-E
 /* Reads the request at the start of [p, p+len). The gate hands on only
  * checked, whole heads (request line syntax, header syntax, one valid
  * Content-Length, ...), so what is left here is whether it is ours. */
-static enum scan_result scan_request(const http_front *f, const uint8_t *p, size_t len, request_shape *r)
+static enum scan_result scan_request(const uint8_t *p, size_t len, request_shape *r)
 {
     static const char line[] = "POST / HTTP/1.1\r\n";
     size_t skip = 0;
@@ -143,8 +142,7 @@ static enum scan_result scan_request(const http_front *f, const uint8_t *p, size
         if (!colon) return SCAN_NOT_OURS; /* the gate refuses these first; not ours to judge */
         size_t n = (size_t)(colon - q);
         const uint8_t *v = colon + 1, *vend = eol;
-        while (v < vend && (*v == ' ' || *v == '\t')) v++;
-        while (vend > v && (vend[-1] == ' ' || vend[-1] == '\t')) vend--;
+        http_trim_ows(&v, &vend);
         size_t vlen = (size_t)(vend - v);
         switch (n) {
         case 4:
@@ -169,7 +167,7 @@ static enum scan_result scan_request(const http_front *f, const uint8_t *p, size
         q = eol + 2;
     }
     r->head_len = (size_t)(q + 2 - p);
-    if (!host || !json || length == 0 || length > f->max_body || r->head_len + length > FRONT_BUFFER - skip)
+    if (!host || !json || length == 0 || r->head_len + length > FRONT_BUFFER - skip)
         return SCAN_NOT_OURS;
     r->body_len = length;
     return len - r->head_len >= length ? SCAN_COMPLETE : SCAN_INCOMPLETE;
@@ -280,14 +278,21 @@ static void unlink_conn(front_thread *t, front_conn *c)
     pthread_mutex_unlock(&t->lock);
 }
 
-static void close_conn(front_thread *t, front_conn *c)
+/* The end of a connection out of its thread's list and epoll set: the
+ * server forgets it, then its socket closes. */
+static void end_conn(front_thread *t, front_conn *c)
 {
-    epoll_ctl(t->epfd, EPOLL_CTL_DEL, c->fd, NULL);
-    unlink_conn(t, c);
     t->front->hooks.closed(t->front->hooks.ctx, c->user);
     close(c->fd);
     bytebuf_free(&c->out);
     free(c);
+}
+
+static void close_conn(front_thread *t, front_conn *c)
+{
+    epoll_ctl(t->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+    unlink_conn(t, c);
+    end_conn(t, c);
 }
 
 /* Hands the connection to libmicrohttpd from byte `from` of its buffer (the
@@ -312,7 +317,7 @@ static enum outcome answer_buffered(front_thread *t, front_conn *c)
     size_t used = 0;
     while (c->out.len == 0 && !c->close_when_sent) {
         request_shape r;
-        enum scan_result s = scan_request(f, c->in + used, c->in_len - used, &r);
+        enum scan_result s = scan_request(c->in + used, c->in_len - used, &r);
         if (s == SCAN_NOT_OURS) {
             hand_off(t, c, used, false);
             return GONE;
@@ -413,11 +418,7 @@ static void *front_main(void *arg)
     while (all) {
         front_conn *c = all;
         all = c->next;
-        c->prev = c->next = NULL;
-        t->front->hooks.closed(t->front->hooks.ctx, c->user);
-        close(c->fd);
-        bytebuf_free(&c->out);
-        free(c);
+        end_conn(t, c); /* (its epoll set closes with the thread) */
     }
     return NULL;
 }
@@ -428,7 +429,6 @@ http_front *http_front_start(const http_front_config *cfg, const http_front_hook
 {
     http_front *f = xcalloc(1, sizeof *f);
     f->hooks = *hooks;
-    f->max_body = cfg->max_body;
     if (cfg->cors_origin[0]) {
         int n = snprintf(f->cors, sizeof f->cors, "Access-Control-Allow-Origin: %s\r\n%s", cfg->cors_origin,
                          strcmp(cfg->cors_origin, "*") != 0 ? "Vary: Origin\r\n" : "");

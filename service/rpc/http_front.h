@@ -42,7 +42,6 @@ typedef struct {
 typedef struct {
     int threads;
     size_t stack_size;
-    size_t max_body;
     const char *cors_origin; /* "" : no CORS headers */
 } http_front_config;
 

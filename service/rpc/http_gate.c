@@ -204,8 +204,7 @@ static const uint8_t byte_class[256] = {
 
 static bool is_tchar(uint8_t c) { return byte_class[c] & BYTE_TCHAR; }
 
-/* [p, end) without the optional whitespace around it. */
-static void trim_ows(const uint8_t **p, const uint8_t **end)
+void http_trim_ows(const uint8_t **p, const uint8_t **end)
 {
     while (*p < *end && (**p == ' ' || **p == '\t')) (*p)++;
     while (*end > *p && ((*end)[-1] == ' ' || (*end)[-1] == '\t')) (*end)--;
@@ -223,7 +222,7 @@ static bool check_header_line(http_gate *g, const uint8_t *p, const uint8_t *end
     for (const uint8_t *q = colon + 1; q < end; q++)
         if (byte_class[*q] & BYTE_BAD_IN_VALUE) return refuse_with(g, 400, "bad request: control character in a header value");
     const uint8_t *v = colon + 1, *vend = end;
-    trim_ows(&v, &vend);
+    http_trim_ows(&v, &vend);
     size_t name_len = (size_t)(colon - p), vlen = (size_t)(vend - v);
     if (name_len == 14 && strncasecmp((const char *)p, "Content-Length", 14) == 0) {
         if (++*n_length > 1) return refuse_with(g, 400, "bad request: more than one Content-Length");

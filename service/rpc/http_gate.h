@@ -41,6 +41,10 @@ void http_gate_close(http_gate *g);
  * answers goes out now. */
 void http_gate_request_done(http_gate *g);
 
+/* [*p, *end), a header value, without the optional whitespace around it
+ * (spaces and tabs). */
+void http_trim_ows(const uint8_t **p, const uint8_t **end);
+
 /* The caller's record of the connection, and the record of the gated
  * socket `fd` (NULL when none). */
 void http_gate_set_user(http_gate *g, void *user);

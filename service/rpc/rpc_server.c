@@ -922,6 +922,9 @@ static void client_text(const struct sockaddr *addr, char out[INET6_ADDRSTRLEN])
         inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)addr)->sin6_addr, out, INET6_ADDRSTRLEN);
 }
 
+/* When the head of a connection's first request must be in. */
+static uint64_t head_deadline_ns(const server *s) { return monotonic_ns() + s->cfg->head_timeout_ms * 1000000u; }
+
 /* When a body of `length` bytes, whose head just arrived, must be in: the
  * body timeout plus its length at the minimum rate. */
 static uint64_t body_deadline_ns(const server *s, uint64_t length)
@@ -1035,7 +1038,7 @@ static conn_slot *slot_open(server *s, int fd, const struct sockaddr *addr)
     conn_slot *c = xcalloc(1, sizeof *c);
     c->fd = fd;
     client_text(addr, c->client);
-    c->deadline_ns = monotonic_ns() + s->cfg->head_timeout_ms * 1000000u;
+    c->deadline_ns = head_deadline_ns(s);
     c->gate = c->fd == MHD_INVALID_SOCKET ? NULL : http_gate_open(c->fd, s->cfg->max_body);
     if (c->gate) http_gate_set_user(c->gate, c);
     pthread_mutex_lock(&s->conns_lock);
@@ -1082,7 +1085,7 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
         /* Handed over by the fast HTTP path: its record (and gate) carry on. */
         conn_slot *c = sock != MHD_INVALID_SOCKET ? http_gate_user_of(sock) : NULL;
         if (c) {
-            c->deadline_ns = monotonic_ns() + s->cfg->head_timeout_ms * 1000000u;
+            c->deadline_ns = head_deadline_ns(s);
         } else {
             const union MHD_ConnectionInfo *addr = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
             c = slot_open(s, sock, addr ? addr->client_addr : NULL);
@@ -1801,8 +1804,7 @@ static bool start_daemon(server *s)
         return false;
     }
     if (!cfg->no_fast_http) {
-        http_front_config fc = {.threads = cfg->http_threads, .stack_size = WORKER_STACK_SIZE, .max_body = cfg->max_body,
-                                .cors_origin = cfg->cors_origin};
+        http_front_config fc = {.threads = cfg->http_threads, .stack_size = WORKER_STACK_SIZE, .cors_origin = cfg->cors_origin};
         http_front_hooks hooks = {
             .ctx = s, .answer = front_answer, .event = front_event, .hand_off = front_hand_off, .closed = front_closed};
         s->front = http_front_start(&fc, &hooks);
